@@ -1,0 +1,213 @@
+package io.layerscope.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerscope.LayerscopeException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A Hugging Face LLaMA model directory: config.json and the safetensors weights (one file, or shards
+ * through model.safetensors.index.json). Opening reads only the config and the safetensors headers,
+ * and checks that every tensor the config requires is present with the right shape.
+ *
+ * <pre>{@code
+ * Checkpoint ckpt = Checkpoint.open(Path.of("llm_weights/.../snapshots/abc"));
+ * for (PrunableLayer l : ckpt.prunableLayers()) { ... }
+ * float[] w = ckpt.readFloats(ckpt.layer("model.layers.0.mlp.down_proj").weightTensor());
+ * }</pre>
+ */
+public final class Checkpoint {
+    public static final String INDEX_FILE = "model.safetensors.index.json";
+    public static final String SINGLE_FILE = "model.safetensors";
+
+    private final Path dir;
+    private final LlamaConfig config;
+    private final Map<String, SafetensorsFile> fileOf;
+    private final List<SafetensorsFile> files;
+    private final List<PrunableLayer> layers;
+
+    private Checkpoint(Path dir, LlamaConfig config, Map<String, SafetensorsFile> fileOf, List<SafetensorsFile> files) {
+        this.dir = dir;
+        this.config = config;
+        this.fileOf = fileOf;
+        this.files = files;
+        this.layers = Collections.unmodifiableList(enumerateLayers(config));
+    }
+
+    public static Checkpoint open(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new LayerscopeException(dir + ": not a directory; --model takes a Hugging Face model directory, a repo id or \"demo\"");
+        }
+        LlamaConfig config = LlamaConfig.read(dir.resolve("config.json"));
+        Map<String, SafetensorsFile> fileOf = new LinkedHashMap<>();
+        List<SafetensorsFile> files = new ArrayList<>();
+        Path index = dir.resolve(INDEX_FILE);
+        if (Files.isRegularFile(index)) {
+            readIndex(dir, index, fileOf, files);
+        } else if (Files.isRegularFile(dir.resolve(SINGLE_FILE))) {
+            SafetensorsFile f = SafetensorsFile.open(dir.resolve(SINGLE_FILE));
+            files.add(f);
+            f.tensors().keySet().forEach(n -> fileOf.put(n, f));
+        } else {
+            throw new LayerscopeException(dir + ": no weights found; expected " + SINGLE_FILE + " or " + INDEX_FILE
+                    + " with its shards (.bin and .pth checkpoints are not read: convert them to safetensors)");
+        }
+        Checkpoint ckpt = new Checkpoint(dir, config, fileOf, files);
+        ckpt.validate();
+        return ckpt;
+    }
+
+    private static void readIndex(Path dir, Path index, Map<String, SafetensorsFile> fileOf, List<SafetensorsFile> files) {
+        JsonNode map;
+        try {
+            map = new ObjectMapper().readTree(Files.readAllBytes(index)).path("weight_map");
+        } catch (IOException e) {
+            throw new LayerscopeException(index + ": not valid JSON (" + e.getMessage() + ")", e);
+        }
+        if (!map.isObject()) {
+            throw new LayerscopeException(index + ": has no weight_map object");
+        }
+        Path root = dir.toAbsolutePath().normalize();
+        Map<String, SafetensorsFile> shards = new TreeMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String shardName = e.getValue().asText();
+            Path shard = root.resolve(shardName).normalize();
+            if (!shard.startsWith(root) || shard.equals(root)) {
+                throw new LayerscopeException(index + ": shard \"" + shardName + "\" for tensor " + e.getKey()
+                        + " lies outside the model directory; refusing to read it");
+            }
+            SafetensorsFile f = shards.get(shardName);
+            if (f == null) {
+                if (!Files.isRegularFile(shard)) {
+                    throw new LayerscopeException(index + ": shard " + shardName + " (for tensor " + e.getKey()
+                            + ") is missing from " + dir);
+                }
+                f = SafetensorsFile.open(shard);
+                shards.put(shardName, f);
+                files.add(f);
+            }
+            if (!f.contains(e.getKey())) {
+                throw new LayerscopeException(shard + ": the index places tensor " + e.getKey() + " here but the file has no such tensor");
+            }
+            fileOf.put(e.getKey(), f);
+        }
+    }
+
+    /** Every tensor the config requires must be present with the shape the config implies. */
+    private void validate() {
+        LlamaConfig c = config;
+        int h = c.hiddenSize();
+        expect("model.embed_tokens.weight", c.vocabSize(), h);
+        expect("model.norm.weight", h);
+        for (int i = 0; i < c.numHiddenLayers(); i++) {
+            String p = "model.layers." + i + ".";
+            expect(p + "input_layernorm.weight", h);
+            expect(p + "post_attention_layernorm.weight", h);
+        }
+        for (PrunableLayer l : layers) {
+            expect(l.weightTensor(), l.outFeatures(), l.inFeatures());
+        }
+    }
+
+    private void expect(String tensor, long... shape) {
+        SafetensorsFile f = fileOf.get(tensor);
+        if (f == null) {
+            throw new LayerscopeException(dir + ": tensor " + tensor + " is required by config.json but absent from the weights");
+        }
+        TensorInfo t = f.tensor(tensor);
+        if (!Arrays.equals(t.shape(), shape)) {
+            throw new LayerscopeException(f.path() + ": tensor " + tensor + " has shape " + t.shapeString()
+                    + " but config.json implies " + Arrays.toString(shape));
+        }
+        if (!t.dtype().isFloating()) {
+            throw new LayerscopeException(f.path() + ": tensor " + tensor + " has dtype " + t.dtype() + ", not a floating type");
+        }
+    }
+
+    /** The prunable Linear layers in named_modules() order: 7 per decoder layer, then lm_head. */
+    static List<PrunableLayer> enumerateLayers(LlamaConfig c) {
+        List<PrunableLayer> out = new ArrayList<>();
+        int h = c.hiddenSize();
+        for (int i = 0; i < c.numHiddenLayers(); i++) {
+            for (LayerKind k : LayerKind.values()) {
+                if (k == LayerKind.LM_HEAD) {
+                    continue;
+                }
+                String name = "model.layers." + i + "." + k.parent() + "." + k.shortName();
+                int[] shape = switch (k) {
+                    case Q_PROJ -> new int[] {c.qDim(), h};
+                    case K_PROJ, V_PROJ -> new int[] {c.kvDim(), h};
+                    case O_PROJ -> new int[] {h, c.qDim()};
+                    case GATE_PROJ, UP_PROJ -> new int[] {c.intermediateSize(), h};
+                    case DOWN_PROJ -> new int[] {h, c.intermediateSize()};
+                    default -> throw new IllegalStateException();
+                };
+                out.add(new PrunableLayer(name, i, k, shape[0], shape[1], name + ".weight"));
+            }
+        }
+        String head = c.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
+        out.add(new PrunableLayer("lm_head", -1, LayerKind.LM_HEAD, c.vocabSize(), h, head));
+        return out;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    /** All prunable layers, lm_head last. */
+    public List<PrunableLayer> prunableLayers() {
+        return layers;
+    }
+
+    /** The layer with this module path; an unknown name gets the closest valid names in the message. */
+    public PrunableLayer layer(String name) {
+        for (PrunableLayer l : layers) {
+            if (l.name().equals(name)) {
+                return l;
+            }
+        }
+        throw new LayerscopeException("no prunable layer named \"" + name + "\" in " + dir + ". Closest: "
+                + String.join(", ", LayerNames.closest(name, layers.stream().map(PrunableLayer::name).toList(), 3))
+                + " (run list-layers to see them all)");
+    }
+
+    public SafetensorsFile fileOf(String tensor) {
+        SafetensorsFile f = fileOf.get(tensor);
+        if (f == null) {
+            throw new LayerscopeException(dir + ": no tensor " + tensor);
+        }
+        return f;
+    }
+
+    public TensorInfo tensor(String name) {
+        return fileOf(name).tensor(name);
+    }
+
+    public float[] readFloats(String tensor) {
+        return fileOf(tensor).readFloats(tensor);
+    }
+
+    public List<SafetensorsFile> files() {
+        return files;
+    }
+
+    /** The weight dtype as stored (of the embedding matrix; LLaMA checkpoints use one dtype throughout). */
+    public DType storedDtype() {
+        return tensor("model.embed_tokens.weight").dtype();
+    }
+}

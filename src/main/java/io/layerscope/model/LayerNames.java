@@ -1,0 +1,37 @@
+package io.layerscope.model;
+
+import java.util.Comparator;
+import java.util.List;
+
+/** Suggests valid layer names for a mistyped one, by edit distance. */
+public final class LayerNames {
+    private LayerNames() {
+    }
+
+    public static List<String> closest(String wanted, List<String> names, int n) {
+        return names.stream()
+                .sorted(Comparator.comparingInt((String s) -> distance(wanted, s)).thenComparing(s -> s))
+                .limit(n)
+                .toList();
+    }
+
+    /** Levenshtein distance. */
+    static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+}

@@ -1,0 +1,216 @@
+package io.layerscope.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerscope.LayerscopeException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A safetensors file, read by its header only; tensor bytes are memory-mapped on demand, one
+ * mapping per tensor, so files over 2 GiB (Llama-3.2-1B's is 2.5 GB) work and nothing is copied
+ * through the Java heap unless a caller asks for floats.
+ *
+ * <pre>{@code
+ * SafetensorsFile f = SafetensorsFile.open(Path.of("model.safetensors"));
+ * TensorInfo q = f.tensor("model.layers.0.self_attn.q_proj.weight");
+ * float[] w = f.readFloats(q.name());   // widened to float32, row-major [out, in]
+ * }</pre>
+ */
+public final class SafetensorsFile {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** The Rust reference implementation refuses headers over 100 MB; so do we. */
+    private static final long MAX_HEADER = 100L * 1024 * 1024;
+
+    private final Path path;
+    private final long fileSize;
+    private final Map<String, TensorInfo> tensors;
+    private final Map<String, String> metadata;
+
+    private SafetensorsFile(Path path, long fileSize, Map<String, TensorInfo> tensors, Map<String, String> metadata) {
+        this.path = path;
+        this.fileSize = fileSize;
+        this.tensors = Collections.unmodifiableMap(tensors);
+        this.metadata = Collections.unmodifiableMap(metadata);
+    }
+
+    /** Reads and validates the header of {@code path}; throws {@link LayerscopeException} naming the problem. */
+    public static SafetensorsFile open(Path path) {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size < 8) {
+                throw bad(path, "file is " + size + " bytes, shorter than the 8-byte header length");
+            }
+            ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(ch, lenBuf, 0);
+            long headerLen = lenBuf.getLong(0);
+            if (headerLen < 2 || headerLen > MAX_HEADER || 8 + headerLen > size) {
+                throw bad(path, "header length " + Long.toUnsignedString(headerLen)
+                        + " does not fit the file of " + size + " bytes (truncated or not a safetensors file)");
+            }
+            ByteBuffer header = ByteBuffer.allocate((int) headerLen);
+            readFully(ch, header, 8);
+            long dataStart = 8 + headerLen;
+            return parse(path, size, dataStart, header.array());
+        } catch (NoSuchFileException e) {
+            throw new LayerscopeException(path + ": file not found");
+        } catch (IOException e) {
+            throw new LayerscopeException(path + ": cannot read (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static SafetensorsFile parse(Path path, long size, long dataStart, byte[] headerBytes) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(headerBytes);
+        } catch (IOException e) {
+            throw bad(path, "header is not valid JSON (" + e.getMessage() + ")");
+        }
+        if (root == null || !root.isObject()) {
+            throw bad(path, "header is not a JSON object");
+        }
+        long dataLen = size - dataStart;
+        Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+        Map<String, String> metadata = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String name = e.getKey();
+            JsonNode v = e.getValue();
+            if (name.equals("__metadata__")) {
+                v.fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+                continue;
+            }
+            String where = path + ": tensor " + name;
+            if (!v.isObject() || !v.path("dtype").isTextual() || !v.path("shape").isArray()
+                    || !v.path("data_offsets").isArray() || v.path("data_offsets").size() != 2) {
+                throw new LayerscopeException(where + ": header entry needs dtype, shape and data_offsets [begin, end]");
+            }
+            DType dtype = DType.parse(v.get("dtype").asText(), where);
+            long[] shape = new long[v.get("shape").size()];
+            long numel = 1;
+            for (int i = 0; i < shape.length; i++) {
+                JsonNode d = v.get("shape").get(i);
+                if (!d.canConvertToLong() || d.asLong() < 0) {
+                    throw new LayerscopeException(where + ": shape " + v.get("shape") + " is not a list of non-negative integers");
+                }
+                shape[i] = d.asLong();
+                numel = Math.multiplyExact(numel, shape[i]);
+            }
+            long begin = v.get("data_offsets").get(0).asLong(-1);
+            long end = v.get("data_offsets").get(1).asLong(-1);
+            if (begin < 0 || end < begin || end > dataLen) {
+                throw new LayerscopeException(where + ": data_offsets [" + begin + ", " + end
+                        + "] lie outside the data section of " + dataLen + " bytes (file truncated or header corrupt)");
+            }
+            long expected = numel * dtype.bytes();
+            if (end - begin != expected) {
+                throw new LayerscopeException(where + ": holds " + (end - begin) + " bytes but dtype " + dtype
+                        + " x shape " + java.util.Arrays.toString(shape) + " needs " + expected);
+            }
+            tensors.put(name, new TensorInfo(name, dtype, shape, dataStart + begin, dataStart + end));
+        }
+        checkNoOverlap(path, tensors);
+        return new SafetensorsFile(path, size, tensors, metadata);
+    }
+
+    private static void checkNoOverlap(Path path, Map<String, TensorInfo> tensors) {
+        List<TensorInfo> sorted = new ArrayList<>(tensors.values());
+        sorted.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
+        for (int i = 1; i < sorted.size(); i++) {
+            TensorInfo a = sorted.get(i - 1);
+            TensorInfo b = sorted.get(i);
+            if (b.begin() < a.end() && b.byteLength() > 0 && a.byteLength() > 0) {
+                throw bad(path, "tensors " + a.name() + " and " + b.name() + " overlap in the data section");
+            }
+        }
+    }
+
+    private static LayerscopeException bad(Path path, String what) {
+        return new LayerscopeException(path + ": " + what);
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
+        while (buf.hasRemaining()) {
+            int n = ch.read(buf, pos + buf.position());
+            if (n < 0) {
+                throw new IOException("unexpected end of file");
+            }
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public long fileSize() {
+        return fileSize;
+    }
+
+    /** Tensors in header order. */
+    public Map<String, TensorInfo> tensors() {
+        return tensors;
+    }
+
+    public Map<String, String> metadata() {
+        return metadata;
+    }
+
+    public boolean contains(String name) {
+        return tensors.containsKey(name);
+    }
+
+    public TensorInfo tensor(String name) {
+        TensorInfo t = tensors.get(name);
+        if (t == null) {
+            throw bad(path, "has no tensor " + name);
+        }
+        return t;
+    }
+
+    /**
+     * Maps one tensor's bytes read-only (little-endian order set). The mapping outlives the channel,
+     * which is closed at once: no file handle is held.
+     */
+    public MappedByteBuffer map(String name) {
+        TensorInfo t = tensor(name);
+        if (t.byteLength() > Integer.MAX_VALUE) {
+            throw bad(path, "tensor " + name + " is " + t.byteLength() + " bytes; one mapping holds at most 2 GiB");
+        }
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            MappedByteBuffer buf = ch.map(FileChannel.MapMode.READ_ONLY, t.begin(), t.byteLength());
+            buf.order(ByteOrder.LITTLE_ENDIAN);
+            return buf;
+        } catch (IOException e) {
+            throw new LayerscopeException(path + ": cannot map tensor " + name + " (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** The tensor widened to float32, row-major. For BF16, F16, F32 and F64 tensors. */
+    public float[] readFloats(String name) {
+        TensorInfo t = tensor(name);
+        if (!t.dtype().isFloating()) {
+            throw bad(path, "tensor " + name + " has dtype " + t.dtype() + ", not a floating type");
+        }
+        float[] out = new float[Math.toIntExact(t.numel())];
+        HalfFloats.decode(map(name), t.dtype(), out, 0, out.length);
+        return out;
+    }
+
+    static boolean exists(Path p) {
+        return Files.isRegularFile(p);
+    }
+}
