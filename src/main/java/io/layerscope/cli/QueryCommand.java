@@ -1,0 +1,47 @@
+package io.layerscope.cli;
+
+import io.layerscope.spark.ResultsQuery;
+import io.layerscope.spark.SparkSessions;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code query --results DIR [--results DIR2] [--format table|csv|json] "SQL"}. */
+@Command(name = "query", mixinStandardHelpOptions = true,
+        description = {"Run Spark SQL over the Parquet results of one or more runs.",
+            "Each table of a results directory is a view under its own name (layers, activation_norms, calibration);",
+            "with several --results the views are unions with a `run` column naming each directory.",
+            "Only the result goes to standard output."},
+        footer = {"", "Example:", "  ./submit.sh query --results results/demo \"SELECT layer, wanda_mean FROM layers ORDER BY wanda_mean DESC LIMIT 5\""})
+public final class QueryCommand implements Callable<Integer> {
+    @Option(names = "--results", required = true, paramLabel = "DIR", description = "A results directory (repeatable).")
+    List<Path> results;
+
+    @Option(names = "--format", defaultValue = "table", paramLabel = "FORMAT",
+            description = "table (for people), csv (header row first) or json (JSON Lines). Default: ${DEFAULT-VALUE}.")
+    String format;
+
+    @Parameters(index = "0", paramLabel = "SQL", description = "The query.")
+    String sql;
+
+    @Override
+    public Integer call() {
+        QueryOutput output = parseFormat(format);
+        SparkSession spark = SparkSessions.getOrCreate("layerscope query");
+        List<String> views = ResultsQuery.register(spark, results);
+        output.print(ResultsQuery.sql(spark, sql, views), System.out);
+        return 0;
+    }
+
+    private static QueryOutput parseFormat(String f) {
+        try {
+            return QueryOutput.parse(f);
+        } catch (IllegalArgumentException e) {
+            throw new io.layerscope.LayerscopeException("--format " + f + " is not one of table, csv, json");
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package io.layerscope.spark;
+
+import io.layerscope.LayerscopeException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * A results directory that is complete or absent. Everything is written into a hidden staging
+ * directory beside DIR ({@code .DIR.staging-<id>}) and renamed into place by {@link #commit()};
+ * {@link #close()} without a commit deletes the staging directory, and so does a shutdown hook when
+ * the JVM is interrupted (SIGINT). A lock file beside DIR ({@code .DIR.lock}, created atomically)
+ * refuses a second job writing the same DIR at the same time.
+ *
+ * <pre>{@code
+ * try (ResultsDirectory out = ResultsDirectory.create(Path.of("results/demo"), false)) {
+ *     write(out.staging());
+ *     out.commit();
+ * }
+ * }</pre>
+ */
+public final class ResultsDirectory implements AutoCloseable {
+    private final Path target;
+    private final Path staging;
+    private final Path lock;
+    private final boolean overwrite;
+    private final Thread cleanupHook;
+    private boolean committed;
+
+    private ResultsDirectory(Path target, Path staging, Path lock, boolean overwrite) {
+        this.target = target;
+        this.staging = staging;
+        this.lock = lock;
+        this.overwrite = overwrite;
+        this.cleanupHook = new Thread(this::discard, "layerscope-results-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanupHook);
+    }
+
+    public static ResultsDirectory create(Path dir, boolean overwrite) {
+        Path target = dir.toAbsolutePath().normalize();
+        Path parent = target.getParent();
+        String name = target.getFileName().toString();
+        if (Files.exists(target) && !overwrite) {
+            throw new LayerscopeException("results directory " + dir + " already exists; choose another --out or pass --overwrite to replace it");
+        }
+        if (Files.exists(target) && !Files.isDirectory(target)) {
+            throw new LayerscopeException("--out " + dir + " exists and is not a directory");
+        }
+        try {
+            Files.createDirectories(parent);
+        } catch (IOException e) {
+            throw new LayerscopeException("cannot create the parent directory of --out " + dir + " (" + describe(e) + ")", e);
+        }
+        if (!Files.isWritable(parent)) {
+            throw new LayerscopeException("cannot write results to " + dir + ": directory " + parent + " is not writable");
+        }
+        Path lock = parent.resolve("." + name + ".lock");
+        try {
+            Files.createFile(lock);
+        } catch (FileAlreadyExistsException e) {
+            throw new LayerscopeException("another layerscope job is writing " + dir + " (lock file " + lock
+                    + " exists); wait for it, or delete the lock file if that job is no longer running");
+        } catch (IOException e) {
+            throw new LayerscopeException("cannot write results to " + dir + " (" + describe(e) + ")", e);
+        }
+        Path staging = parent.resolve("." + name + ".staging-" + UUID.randomUUID().toString().substring(0, 8));
+        try {
+            Files.createDirectory(staging);
+        } catch (IOException e) {
+            deleteQuietly(lock);
+            throw new LayerscopeException("cannot write results to " + dir + " (" + describe(e) + ")", e);
+        }
+        return new ResultsDirectory(target, staging, lock, overwrite);
+    }
+
+    /** Where to write; becomes DIR on commit. */
+    public Path staging() {
+        return staging;
+    }
+
+    public Path target() {
+        return target;
+    }
+
+    /** Renames the staging directory into place (replacing an old DIR only with --overwrite). */
+    public synchronized void commit() {
+        try {
+            Path old = null;
+            if (Files.exists(target)) {
+                if (!overwrite) {
+                    throw new LayerscopeException("results directory " + target + " appeared while the job ran; results left in " + staging);
+                }
+                old = target.resolveSibling("." + target.getFileName() + ".replaced-" + UUID.randomUUID().toString().substring(0, 8));
+                move(target, old);
+            }
+            move(staging, target);
+            committed = true;
+            if (old != null) {
+                deleteRecursively(old);
+            }
+        } catch (IOException e) {
+            throw new LayerscopeException("could not move the results into " + target + " (" + describe(e) + ")", e);
+        } finally {
+            deleteQuietly(lock);
+        }
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to);
+        }
+    }
+
+    /** Without a commit: deletes everything written. Idempotent. */
+    @Override
+    public void close() {
+        discard();
+        try {
+            Runtime.getRuntime().removeShutdownHook(cleanupHook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running or has run; nothing to remove
+        }
+    }
+
+    private synchronized void discard() {
+        if (!committed) {
+            deleteRecursively(staging);
+        }
+        deleteQuietly(lock);
+    }
+
+    static void deleteRecursively(Path p) {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            s.sorted(Comparator.reverseOrder()).forEach(ResultsDirectory::deleteQuietly);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // best effort during cleanup
+        }
+    }
+
+    static String describe(IOException e) {
+        if (e instanceof AccessDeniedException) {
+            return "permission denied: " + e.getMessage();
+        }
+        String m = e.getMessage();
+        return m == null ? e.getClass().getSimpleName() : m;
+    }
+}

@@ -1,0 +1,76 @@
+package io.layerscope.spark;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.layerscope.LayerscopeException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What ran, as {@code run.json}: the typed provenance of a results directory (model and its file
+ * hashes, every option, the calibration windows, devices, library versions, stage timings).
+ * Written by {@link #write(Path)} and read back by {@link #read(Path)}.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record RunRecord(
+        String tool,
+        String toolVersion,
+        String command,
+        String createdAt,
+        Model model,
+        Options options,
+        Calibration calibration,
+        String computeDtype,
+        List<String> devices,
+        Map<String, String> versions,
+        Map<String, Double> timingsSeconds,
+        List<String> layers) {
+
+    public static final String FILE = "run.json";
+
+    /** The model: what the user typed, where it was found, and a hash of every weight file. */
+    public record Model(String spec, String repoId, String revision, String commit, String directory,
+                        List<WeightFile> files, Map<String, Object> config) {
+    }
+
+    public record WeightFile(String name, long bytes, String sha256) {
+    }
+
+    public record Options(int nsamples, int seqlen, long seed, String calibration, String dtype,
+                          String layers, boolean png, int shards, int batchSize, String master) {
+    }
+
+    /** The calibration set: source files and, per sample, its document index and window start. */
+    public record Calibration(String source, List<String> files, int documents, List<Window> windows) {
+    }
+
+    public record Window(int sample, int doc, int start) {
+    }
+
+    private static ObjectMapper json() {
+        return new ObjectMapper()
+                .enable(SerializationFeature.INDENT_OUTPUT)
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    }
+
+    public void write(Path dir) throws IOException {
+        Files.writeString(dir.resolve(FILE), json().writeValueAsString(this) + "\n");
+    }
+
+    public static RunRecord read(Path dir) {
+        Path f = dir.resolve(FILE);
+        try {
+            return json().readValue(Files.readAllBytes(f), RunRecord.class);
+        } catch (NoSuchFileException e) {
+            throw new LayerscopeException(dir + " is not a layerscope results directory (no " + FILE + ")");
+        } catch (IOException e) {
+            throw new LayerscopeException(f + ": cannot read (" + e.getMessage() + ")", e);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# layerscope's front door:  ./submit.sh COMMAND [options] [spark options]
+#
+# Builds the application jar when it is missing or older than the sources, then runs COMMAND
+# through spark-submit (from PATH or $SPARK_HOME) or, without a Spark distribution, through
+# Spark's own launcher class inside the jar. Master local[*] unless --master is given.
+# Spark options (--master, --conf k=v, --properties-file, --driver-memory, --executor-memory,
+# --executor-cores, --num-executors, --total-executor-cores, --deploy-mode, --jars, --files)
+# pass through to Spark; everything else goes to layerscope. `./submit.sh --help` lists commands.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+jar="$here/target/layerscope.jar"
+main_class=io.layerscope.cli.Main
+
+# The Java 17 module flags Spark needs (Spark's JavaModuleOptions), for the launcher-less path.
+module_flags=(-XX:+IgnoreUnrecognizedVMOptions --add-modules=jdk.incubator.vector
+  --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
+  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
+  --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
+  --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/sun.nio.cs=ALL-UNNAMED
+  --add-opens=java.base/sun.security.action=ALL-UNNAMED --add-opens=java.base/sun.util.calendar=ALL-UNNAMED
+  -Djdk.reflect.useDirectMethodHandle=false -Dio.netty.tryReflectionSetAccessible=true)
+# layerscope contacts no host the user did not ask for: DJL always offline, headless charts.
+app_props=(-Dai.djl.offline=true -Djava.awt.headless=true "-Dlog4j2.configurationFile=$here/conf/log4j2.properties")
+export DJL_OFFLINE=true
+
+build_if_stale() {
+  if [ -f "$jar" ] && [ -z "$(find "$here/src/main" "$here/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then
+    return 0
+  fi
+  echo "layerscope: building the application jar (mvn package, about a minute)..." >&2
+  (cd "$here" && mvn -q -B -DskipTests package >&2) || { echo "layerscope: build failed" >&2; exit 1; }
+}
+
+spark_args=()
+app_args=()
+master=""
+props_file="$here/conf/spark-defaults.conf"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --master) master="$2"; shift 2 ;;
+    --master=*) master="${1#*=}"; shift ;;
+    --properties-file) props_file="$2"; shift 2 ;;
+    --conf|--driver-memory|--executor-memory|--executor-cores|--num-executors|--total-executor-cores|--deploy-mode|--jars|--files|--driver-cores|--queue|--name)
+      spark_args+=("$1" "$2"); shift 2 ;;
+    --conf=*|--driver-memory=*|--executor-memory=*|--executor-cores=*|--num-executors=*|--total-executor-cores=*|--deploy-mode=*|--jars=*|--files=*)
+      spark_args+=("$1"); shift ;;
+    *) app_args+=("$1"); shift ;;
+  esac
+done
+master="${master:-local[*]}"
+case "$master" in local*) export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}" ;; esac
+
+build_if_stale
+
+command="${app_args[0]:-}"
+case "$command" in
+  ""|-h|--help|-V|--version|help|layer-types|list-layers)
+    # Listings read headers only: no Spark needed, so they answer at once.
+    exec java "${app_props[@]}" -cp "$jar" "$main_class" "${app_args[@]}" ;;
+esac
+
+spark_submit=""
+if command -v spark-submit >/dev/null 2>&1; then
+  spark_submit="$(command -v spark-submit)"
+elif [ -n "${SPARK_HOME:-}" ] && [ -x "$SPARK_HOME/bin/spark-submit" ]; then
+  spark_submit="$SPARK_HOME/bin/spark-submit"
+fi
+
+driver_memory="$(awk '$1 == "spark.driver.memory" {print $2}' "$props_file" 2>/dev/null | tail -n 1)"
+if [ -n "$spark_submit" ]; then
+  exec "$spark_submit" --master "$master" --properties-file "$props_file" \
+    --driver-java-options "${app_props[*]}" --class "$main_class" \
+    ${spark_args[@]+"${spark_args[@]}"} "$jar" "${app_args[@]}"
+else
+  # No Spark distribution: Spark's own launcher from the jar, in this JVM (client mode).
+  exec java "${module_flags[@]}" "${app_props[@]}" "-Xmx${LAYERSCOPE_DRIVER_MEMORY:-${driver_memory:-4g}}" \
+    -cp "$jar" org.apache.spark.deploy.SparkSubmit --master "$master" --properties-file "$props_file" \
+    --class "$main_class" ${spark_args[@]+"${spark_args[@]}"} "$jar" "${app_args[@]}"
+fi
