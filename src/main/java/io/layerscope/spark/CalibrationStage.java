@@ -1,0 +1,97 @@
+package io.layerscope.spark;
+
+import ai.djl.Device;
+import io.layerscope.llama.LlamaModel;
+import io.layerscope.llama.TapSums;
+import java.io.PrintStream;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.TreeSet;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.util.LongAccumulator;
+
+/**
+ * Stage one: the calibration windows, split into shards (Spark partitions), run through the model
+ * on the executors; each shard returns its per-tap partial sums of squares, which the driver adds
+ * up. The merge is exact up to float addition order: sums add, sample counts add, scaler_row is
+ * divided once at the end (REFERENCE.md section 3).
+ */
+public final class CalibrationStage {
+    /**
+     * The merged sums, the devices that ran shards, the seconds the stage took, and the most decoder
+     * blocks any executor's model held (the forward never runs past them).
+     */
+    public record Result(TapSums sums, List<String> devices, double seconds, int blocksLoaded) {
+    }
+
+    /** One shard's partial result. */
+    record ShardResult(TapSums sums, String device, int blocksLoaded) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    private CalibrationStage() {
+    }
+
+    public static Result run(JavaSparkContext jsc, ModelSpec spec, List<int[]> windows, int shards, PrintStream err) {
+        LongAccumulator samples = jsc.sc().longAccumulator("layerscope.samples");
+        LongAccumulator tokens = jsc.sc().longAccumulator("layerscope.tokens");
+        StageProgress progress = new StageProgress("calibration forward", "samples", windows.size(), samples, tokens, err);
+        jsc.sc().addSparkListener(progress);
+        try {
+            jsc.setJobDescription("layerscope stage 1: calibration forward over " + windows.size() + " samples");
+            List<ShardResult> parts = jsc.parallelize(windows, Math.max(1, Math.min(shards, windows.size())))
+                    .mapPartitions(new ShardTask(spec, samples, tokens))
+                    .collect();
+            TapSums sums = TapSums.empty();
+            TreeSet<String> devices = new TreeSet<>();
+            int blocks = 0;
+            for (ShardResult p : parts) {
+                sums = sums.merge(p.sums());
+                devices.add(p.device());
+                blocks = Math.max(blocks, p.blocksLoaded());
+            }
+            return new Result(sums, new ArrayList<>(devices), progress.finish(), blocks);
+        } finally {
+            jsc.sc().removeSparkListener(progress);
+        }
+    }
+
+    /** Runs on an executor: one shard of windows through the (cached) model. */
+    static final class ShardTask implements FlatMapFunction<Iterator<int[]>, ShardResult> {
+        private static final long serialVersionUID = 1L;
+        private final ModelSpec spec;
+        private final LongAccumulator samples;
+        private final LongAccumulator tokens;
+
+        ShardTask(ModelSpec spec, LongAccumulator samples, LongAccumulator tokens) {
+            this.spec = spec;
+            this.samples = samples;
+            this.tokens = tokens;
+        }
+
+        @Override
+        public Iterator<ShardResult> call(Iterator<int[]> windows) {
+            FaultInjection.maybeFailTask("calibration-task");
+            Device device = ExecutorResources.taskDevice();
+            LlamaModel model = ExecutorResources.model(spec, device);
+            TapSums sums = TapSums.empty();
+            List<int[]> batch = new ArrayList<>(spec.batchSize());
+            while (windows.hasNext()) {
+                batch.add(windows.next());
+                if (batch.size() == spec.batchSize() || !windows.hasNext()) {
+                    sums = sums.merge(model.forward(batch, spec.batchSize(), spec.tapKeys()));
+                    samples.add(batch.size());
+                    tokens.add(batch.stream().mapToLong(w -> w.length).sum());
+                    batch.clear();
+                }
+            }
+            String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
+            String where = "executor " + executor + ": " + device;
+            return List.of(new ShardResult(sums, where, model.lastBlock() + 1)).iterator();
+        }
+    }
+}

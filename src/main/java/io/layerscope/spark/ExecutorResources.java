@@ -1,0 +1,70 @@
+package io.layerscope.spark;
+
+import ai.djl.Device;
+import io.layerscope.llama.LlamaModel;
+import io.layerscope.model.Checkpoint;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.spark.TaskContext;
+import org.apache.spark.resource.ResourceInformation;
+import scala.Option;
+
+/**
+ * Per-executor-JVM state: the model is loaded once per (directory, dtype, device, last block) and
+ * reused by every task; checkpoint headers once per directory. The device comes from Spark's
+ * resource scheduling (the task's "gpu" address), never from a hard-coded index; without GPU
+ * resources the task runs on the CPU with libtorch threads set to the task's cores.
+ */
+final class ExecutorResources {
+    private static final Map<String, LlamaModel> MODELS = new ConcurrentHashMap<>();
+    private static final Map<String, Checkpoint> CHECKPOINTS = new ConcurrentHashMap<>();
+
+    private ExecutorResources() {
+    }
+
+    /** The device Spark assigned to the running task. */
+    static Device taskDevice() {
+        TaskContext tc = TaskContext.get();
+        if (tc != null) {
+            Option<ResourceInformation> gpu = tc.resources().get("gpu");
+            if (gpu.isDefined() && gpu.get().addresses().length > 0) {
+                return Device.gpu(Integer.parseInt(gpu.get().addresses()[0].trim()));
+            }
+        }
+        return Device.cpu();
+    }
+
+    /**
+     * libtorch reads its thread counts once, when the engine starts: set them to the task's cores
+     * before the first DJL call in this JVM, so concurrent tasks do not oversubscribe the cores.
+     */
+    static void configureThreads() {
+        TaskContext tc = TaskContext.get();
+        int cpus = tc == null ? Runtime.getRuntime().availableProcessors() : Math.max(1, tc.cpus());
+        if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
+            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(cpus));
+        }
+        if (System.getProperty("ai.djl.pytorch.num_interop_threads") == null) {
+            System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        }
+        System.setProperty("ai.djl.offline", "true");
+    }
+
+    static Checkpoint checkpoint(String dir) {
+        return CHECKPOINTS.computeIfAbsent(dir, d -> Checkpoint.open(Path.of(d)));
+    }
+
+    static LlamaModel model(ModelSpec spec, Device device) {
+        String key = spec.modelDir() + "|" + spec.dtype() + "|" + device + "|" + spec.lastBlock();
+        return MODELS.computeIfAbsent(key, k -> {
+            configureThreads();
+            return LlamaModel.load(checkpoint(spec.modelDir()), device, spec.dtype(), spec.lastBlock());
+        });
+    }
+
+    /** Models loaded in this JVM so far (tests check the once-per-JVM cache through it). */
+    static int loadedModels() {
+        return MODELS.size();
+    }
+}

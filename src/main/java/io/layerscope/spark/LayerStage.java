@@ -1,0 +1,91 @@
+package io.layerscope.spark;
+
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.PrunableLayer;
+import io.layerscope.plot.CalibrationSummary;
+import io.layerscope.stats.LayerStatistics;
+import io.layerscope.stats.LayerStats;
+import java.io.PrintStream;
+import java.io.Serializable;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.LongAccumulator;
+
+/**
+ * Stage two: one task per layer. Each reads only its layer's weight (memory-mapped from the
+ * safetensors file), takes the layer's scaler_row from a broadcast, computes the statistics and
+ * masks, and renders the layer's PNG; the driver gets back statistics rows and PNG bytes.
+ */
+public final class LayerStage {
+    /** Per-layer settings every task needs. */
+    public record Settings(String modelDir, String modelName, CalibrationSummary calibration, long nsamples,
+                           long ntokens, boolean png) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    private LayerStage() {
+    }
+
+    public static List<LayerResult> run(JavaSparkContext jsc, Settings settings, List<PrunableLayer> layers,
+                                        Map<String, float[]> scalerRows, PrintStream err) {
+        Broadcast<Map<String, float[]>> rows = jsc.broadcast(scalerRows);
+        LongAccumulator done = jsc.sc().longAccumulator("layerscope.layers");
+        StageProgress progress = new StageProgress("layer statistics", "layers", layers.size(), done, null, err);
+        jsc.sc().addSparkListener(progress);
+        try {
+            jsc.setJobDescription("layerscope stage 2: statistics of " + layers.size() + " layers");
+            List<LayerResult> results = jsc.parallelize(layers, layers.size())
+                    .mapPartitions(new LayerTask(settings, rows, done))
+                    .collect();
+            progress.finish();
+            return results;
+        } finally {
+            jsc.sc().removeSparkListener(progress);
+            rows.destroy();
+        }
+    }
+
+    /** The statistics (and picture) of one layer, from its weight and scaler_row. */
+    static LayerResult analyse(Checkpoint ckpt, Settings s, PrunableLayer layer, float[] scalerRow) {
+        long start = System.nanoTime();
+        float[] w = ckpt.readFloats(layer.weightTensor());
+        LayerStats stats = LayerStatistics.compute(layer.name(), w, layer.outFeatures(), layer.inFeatures(), scalerRow);
+        byte[] png = s.png() ? LayerPictures.render(s.modelName(), layer, w, stats, s.calibration(), s.nsamples()) : null;
+        return new LayerResult(layer, stats, scalerRow, s.nsamples(), s.ntokens(), png, (System.nanoTime() - start) / 1e9);
+    }
+
+    static final class LayerTask implements FlatMapFunction<Iterator<PrunableLayer>, LayerResult> {
+        private static final long serialVersionUID = 1L;
+        private final Settings settings;
+        private final Broadcast<Map<String, float[]>> scalerRows;
+        private final LongAccumulator done;
+
+        LayerTask(Settings settings, Broadcast<Map<String, float[]>> scalerRows, LongAccumulator done) {
+            this.settings = settings;
+            this.scalerRows = scalerRows;
+            this.done = done;
+        }
+
+        @Override
+        public Iterator<LayerResult> call(Iterator<PrunableLayer> layers) {
+            FaultInjection.maybeFailTask("layer-task");
+            ExecutorResources.configureThreads();
+            Checkpoint ckpt = ExecutorResources.checkpoint(settings.modelDir());
+            java.util.ArrayList<LayerResult> out = new java.util.ArrayList<>();
+            while (layers.hasNext()) {
+                PrunableLayer layer = layers.next();
+                float[] row = scalerRows.value().get(layer.tapKey());
+                if (row == null) {
+                    throw new IllegalStateException("no scaler_row for tap " + layer.tapKey() + " of " + layer.name());
+                }
+                out.add(analyse(ckpt, settings, layer, row));
+                done.add(1);
+            }
+            return out.iterator();
+        }
+    }
+}

@@ -1,0 +1,15 @@
+package io.layerscope.spark;
+
+import io.layerscope.llama.ComputeDtype;
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * What an executor needs to run the calibration forward: the model directory (visible to every
+ * executor: a shared file system, or the same HF cache path on each node), the compute dtype, how
+ * far the forward goes and which taps to keep.
+ */
+public record ModelSpec(String modelDir, ComputeDtype dtype, int lastBlock, List<String> tapKeys, int batchSize)
+        implements Serializable {
+    private static final long serialVersionUID = 1L;
+}

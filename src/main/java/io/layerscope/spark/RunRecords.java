@@ -1,0 +1,104 @@
+package io.layerscope.spark;
+
+import io.layerscope.LayerscopeException;
+import io.layerscope.calibration.CalibrationSample;
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.PrunableLayer;
+import io.layerscope.model.SafetensorsFile;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.spark.sql.SparkSession;
+
+/** Builds the {@link RunRecord} of a finished job: provenance a result can always show. */
+final class RunRecords {
+    private RunRecords() {
+    }
+
+    static RunRecord of(SweepOptions o, Checkpoint ckpt, List<PrunableLayer> layers, List<CalibrationSample> samples,
+                        CalibrationStage.Result stage1, Map<String, Double> timings, SparkSession spark) throws IOException {
+        List<RunRecord.WeightFile> files = new ArrayList<>();
+        for (SafetensorsFile f : ckpt.files()) {
+            files.add(new RunRecord.WeightFile(ckpt.dir().relativize(f.path()).toString(), f.fileSize(), sha256(f.path())));
+        }
+        Map<String, Object> config = new LinkedHashMap<>();
+        var c = ckpt.config();
+        config.put("hidden_size", c.hiddenSize());
+        config.put("intermediate_size", c.intermediateSize());
+        config.put("num_hidden_layers", c.numHiddenLayers());
+        config.put("num_attention_heads", c.numAttentionHeads());
+        config.put("num_key_value_heads", c.numKeyValueHeads());
+        config.put("head_dim", c.headDim());
+        config.put("vocab_size", c.vocabSize());
+        config.put("tie_word_embeddings", c.tieWordEmbeddings());
+        config.put("torch_dtype", c.torchDtype());
+        config.put("stored_dtype", ckpt.storedDtype().name());
+        RunRecord.Model model = new RunRecord.Model(o.model(), o.repoId(), o.revision(), o.commit(),
+                ckpt.dir().toAbsolutePath().toString(), files, config);
+        RunRecord.Options options = new RunRecord.Options(o.nsamples(), o.seqlen(), o.seed(), o.calibration(),
+                o.dtype().name().toLowerCase(java.util.Locale.ROOT), o.layers(), o.png(), o.shards(), o.batchSize(),
+                spark.sparkContext().master());
+        List<RunRecord.Window> windows = samples.stream()
+                .map(s -> new RunRecord.Window(s.sample(), s.doc(), s.start())).toList();
+        RunRecord.Calibration calibration = new RunRecord.Calibration(o.calibrationSource().name(),
+                o.calibrationSource().files().stream().map(Path::toString).toList(), -1, windows);
+        Map<String, Double> t = new LinkedHashMap<>(timings);
+        return new RunRecord("layerscope", versions().getProperty("layerscope", "dev"), o.command(),
+                Instant.now().toString(), model, options, calibration, o.dtype().name().toLowerCase(java.util.Locale.ROOT),
+                stage1.devices(), versionMap(spark), t, layers.stream().map(PrunableLayer::name).toList());
+    }
+
+    private static Map<String, String> versionMap(SparkSession spark) {
+        Properties p = versions();
+        Map<String, String> v = new LinkedHashMap<>();
+        v.put("layerscope", p.getProperty("layerscope", "dev"));
+        v.put("spark", spark.version());
+        v.put("scala", scala.util.Properties.versionNumberString());
+        v.put("djl", p.getProperty("djl", "?"));
+        v.put("pytorch", p.getProperty("pytorch", "?"));
+        v.put("pytorch_native", p.getProperty("pytorch.native", "?"));
+        v.put("java", System.getProperty("java.version"));
+        v.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+        v.put("arch", System.getProperty("os.arch"));
+        return v;
+    }
+
+    /** Build versions, filtered into the jar by Maven (src/main/resources/layerscope-version.properties). */
+    static Properties versions() {
+        Properties p = new Properties();
+        try (InputStream in = RunRecords.class.getResourceAsStream("/layerscope-version.properties")) {
+            if (in != null) {
+                p.load(in);
+            }
+        } catch (IOException ignored) {
+            // versions are informative only
+        }
+        return p;
+    }
+
+    static String sha256(Path file) throws IOException {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new LayerscopeException("SHA-256 is not available in this JVM", e);
+        }
+        byte[] buf = new byte[1 << 20];
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+}

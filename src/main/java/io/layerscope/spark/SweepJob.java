@@ -1,0 +1,156 @@
+package io.layerscope.spark;
+
+import io.layerscope.LayerscopeException;
+import io.layerscope.calibration.CalibrationSample;
+import io.layerscope.calibration.Documents;
+import io.layerscope.calibration.HfTokenEncoder;
+import io.layerscope.calibration.WandaSampler;
+import io.layerscope.llama.TapSums;
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.LlamaConfig;
+import io.layerscope.model.PrunableLayer;
+import io.layerscope.plot.CalibrationSummary;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The driver of a sweep (every selected layer) or a single-layer job: checks the options, builds
+ * the calibration windows, runs the two Spark stages, and writes the results directory (or, for a
+ * single-layer job without --out, just the PNG). The driver reads only the config and safetensors
+ * headers; weights are read by the executors.
+ */
+public final class SweepJob {
+    /** What a finished job produced, for the command line to print. */
+    public record Outcome(List<LayerResult> layers, List<CalibrationSample> samples, CalibrationStage.Result stage1,
+                          Map<String, Double> timings, Path written) {
+    }
+
+    private final SweepOptions o;
+    private final PrintStream err;
+    private final Map<String, Double> timings = new LinkedHashMap<>();
+
+    public SweepJob(SweepOptions options, PrintStream err) {
+        this.o = options;
+        this.err = err;
+    }
+
+    public Outcome run() {
+        long t0 = System.nanoTime();
+        Checkpoint ckpt = Checkpoint.open(o.modelDir());
+        List<PrunableLayer> layers = selectLayers(ckpt);
+        checkCalibrationOptions(ckpt.config());
+        ResultsDirectory out = o.out() == null ? null : ResultsDirectory.create(o.out(), o.overwrite());
+        try {
+            timings.put("resolve", seconds(t0));
+            List<CalibrationSample> samples = sample(ckpt);
+            SparkSession spark = SparkSessions.getOrCreate("layerscope " + o.command());
+            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            CalibrationStage.Result stage1 = calibrate(jsc, ckpt, layers, samples);
+            if (FaultInjection.enabled("after-calibration")) {
+                throw new IllegalStateException("injected fault: after-calibration (test only)");
+            }
+            List<LayerResult> results = analyse(jsc, ckpt, layers, stage1.sums());
+            long tw = System.nanoTime();
+            Path written;
+            if (out != null) {
+                new ResultsWriter(spark, out.staging()).write(results, samples,
+                        RunRecords.of(o, ckpt, layers, samples, stage1, timings, spark));
+                out.commit();
+                written = out.target();
+            } else {
+                written = ResultsWriter.writePngs(results, o.pngDir());
+            }
+            timings.put("write", seconds(tw));
+            timings.put("total", seconds(t0));
+            return new Outcome(results, samples, stage1, timings, written);
+        } catch (IOException e) {
+            throw new LayerscopeException("writing results failed: " + e.getMessage(), e);
+        } finally {
+            if (out != null) {
+                out.close();
+            }
+        }
+    }
+
+    private List<PrunableLayer> selectLayers(Checkpoint ckpt) {
+        if (o.exactLayer()) {
+            return List.of(ckpt.layer(o.layers()));
+        }
+        return LayerSelection.select(ckpt.prunableLayers(), o.layers());
+    }
+
+    private void checkCalibrationOptions(LlamaConfig c) {
+        if (o.nsamples() < 1) {
+            throw new LayerscopeException("--nsamples " + o.nsamples() + " must be at least 1");
+        }
+        if (o.seqlen() < 2) {
+            throw new LayerscopeException("--seqlen " + o.seqlen() + " must be at least 2");
+        }
+        if (o.seqlen() > c.maxPositionEmbeddings()) {
+            throw new LayerscopeException("--seqlen " + o.seqlen() + " exceeds the model's max_position_embeddings "
+                    + c.maxPositionEmbeddings() + "; use --seqlen " + c.maxPositionEmbeddings() + " or less");
+        }
+        if (o.batchSize() < 1) {
+            throw new LayerscopeException("--batch-size " + o.batchSize() + " must be at least 1");
+        }
+        if (o.shards() < 0) {
+            throw new LayerscopeException("--shards " + o.shards() + " must be 1 or more (0: one per executor core)");
+        }
+    }
+
+    /** Wanda's get_c4 windows, on the driver (tokenizing a few thousand documents). */
+    private List<CalibrationSample> sample(Checkpoint ckpt) {
+        long t = System.nanoTime();
+        err.printf("calibration: %d samples x %d tokens, seed %d, from %s%n", o.nsamples(), o.seqlen(), o.seed(), o.calibration());
+        List<CalibrationSample> samples;
+        try (Documents docs = Documents.open(o.calibrationSource().files())) {
+            samples = WandaSampler.sample(docs, HfTokenEncoder.forModel(ckpt.dir()), o.nsamples(), o.seqlen(), o.seed());
+        }
+        timings.put("sampling", seconds(t));
+        return samples;
+    }
+
+    private CalibrationStage.Result calibrate(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers,
+                                              List<CalibrationSample> samples) {
+        LinkedHashSet<String> taps = new LinkedHashSet<>();
+        layers.forEach(l -> taps.add(l.tapKey()));
+        int lastBlock = LayerSelection.lastBlockNeeded(layers, ckpt.config().numHiddenLayers());
+        ModelSpec spec = new ModelSpec(ckpt.dir().toAbsolutePath().toString(), o.dtype(), lastBlock,
+                new ArrayList<>(taps), o.batchSize());
+        List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
+        int shards = o.shards() > 0 ? o.shards() : jsc.defaultParallelism();
+        err.printf("stage 1: %d samples in %d shards, blocks 0..%d, %d taps%n", windows.size(), shards, lastBlock, taps.size());
+        CalibrationStage.Result r = CalibrationStage.run(jsc, spec, windows, shards, err);
+        timings.put("stage1_calibration", r.seconds());
+        return r;
+    }
+
+    private List<LayerResult> analyse(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, TapSums sums) {
+        Map<String, float[]> scalerRows = new LinkedHashMap<>();
+        layers.forEach(l -> scalerRows.computeIfAbsent(l.tapKey(), sums::scalerRow));
+        LayerStage.Settings settings = new LayerStage.Settings(ckpt.dir().toAbsolutePath().toString(), modelName(),
+                new CalibrationSummary(o.calibration(), o.nsamples(), o.seqlen(), o.seed()),
+                sums.nsamples(), sums.ntokens(), o.png());
+        err.printf("stage 2: %d layers%n", layers.size());
+        long t = System.nanoTime();
+        List<LayerResult> results = LayerStage.run(jsc, settings, layers, scalerRows, err);
+        timings.put("stage2_layers", seconds(t));
+        return results;
+    }
+
+    private String modelName() {
+        return o.repoId() != null ? o.repoId() : o.model();
+    }
+
+    private static double seconds(long since) {
+        return Math.round((System.nanoTime() - since) / 1e6) / 1e3;
+    }
+}
