@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.function.Consumer;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
@@ -197,19 +198,14 @@ final class JsonLinesReader {
     }
 
     private static String kind(JsonNode node) {
-        switch (node.getNodeType()) {
-            case ARRAY:
-                return "an array";
-            case OBJECT:
-                return "an object";
-            case NUMBER:
-                return "a number";
-            case BOOLEAN:
-                return "a boolean";
-            case NULL:
-                return "null";
-            default:
-                return "a " + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
-        }
+        return switch (node.getNodeType()) {
+            case ARRAY -> "an array";
+            case OBJECT -> "an object";
+            case NUMBER -> "a number";
+            case BOOLEAN -> "a boolean";
+            case STRING -> "a string";
+            case NULL -> "null";
+            default -> node.getNodeType().name().toLowerCase(Locale.ROOT);
+        };
     }
 }
