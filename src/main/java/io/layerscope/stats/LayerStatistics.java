@@ -17,7 +17,7 @@ import io.layerscope.LayerscopeException;
  * MB of counters; nothing full-size is copied or sorted (order statistics come from radix
  * counting, row masks from per-row selection). lm_head of Llama 3 (128256 x 2048, 1 GiB as
  * float32) therefore fits in a 2 GiB heap. Time is linear in out*in: three passes over the
- * weights plus two selections per row. Single-threaded by design: Spark already runs one layer
+ * weights (two for the distributions, one for the masks once the layer threshold is known). Single-threaded by design: Spark already runs one layer
  * per task core.
  */
 public final class LayerStatistics {
@@ -47,19 +47,14 @@ public final class LayerStatistics {
         TwoPassDistribution weightAbs = new TwoPassDistribution(LogBins.STANDARD);
         TwoPassDistribution activation = new TwoPassDistribution(LogBins.STANDARD);
         TwoPassDistribution wanda = new TwoPassDistribution(LogBins.STANDARD);
-        for (float a : actNorm) {
-            activation.add(a);
-        }
+        float[] absRow = new float[in];
+        float[] wandaRow = new float[in];
+
+        activation.add(actNorm, 0, in);
         for (int i = 0; i < out; i++) {
-            int base = i * in;
-            for (int j = 0; j < in; j++) {
-                float abs = Math.abs(w[base + j]);
-                if (!(abs <= Float.MAX_VALUE)) {
-                    throw nonFiniteWeight(layer, i, j, w[base + j]);
-                }
-                weightAbs.add(abs);
-                wanda.add(abs * actNorm[j]);
-            }
+            fillRow(layer, w, i, actNorm, absRow, wandaRow);
+            weightAbs.add(absRow, 0, in);
+            wanda.add(wandaRow, 0, in);
         }
 
         // Wanda's prune_magnitude: t = sort(|W|.flatten())[int(numel * sparsity)]
@@ -71,24 +66,38 @@ public final class LayerStatistics {
             outlierThresholds[m] = OutlierRatios.MULTIPLIERS[m] * wanda.mean();
         }
         wanda.startSecondPass(new long[0], outlierThresholds);
-        for (float a : actNorm) {
-            activation.revisit(a);
-        }
+        activation.revisit(actNorm, 0, in);
         for (int i = 0; i < out; i++) {
-            int base = i * in;
-            for (int j = 0; j < in; j++) {
-                float abs = Math.abs(w[base + j]);
-                weightAbs.revisit(abs);
-                wanda.revisit(abs * actNorm[j]);
-            }
+            fillRow(layer, w, i, actNorm, absRow, wandaRow);
+            weightAbs.revisit(absRow, 0, in);
+            wanda.revisit(wandaRow, 0, in);
         }
 
-        MaskAgreement masks = MaskComparison.compare(w, out, in, actNorm, weightAbs.valueAtRank(layerRank), SPARSITY);
+        MaskComparison masks = new MaskComparison(in, SPARSITY, weightAbs.valueAtRank(layerRank));
+        for (int i = 0; i < out; i++) {
+            fillRow(layer, w, i, actNorm, absRow, wandaRow);
+            masks.addRow(absRow, wandaRow);
+        }
+
         double numel = w.length;
         OutlierRatios outliers = new OutlierRatios(wanda.countAbove(0) / numel, wanda.countAbove(1) / numel,
                 wanda.countAbove(2) / numel);
         return new LayerStats(out, in, weightAbs.distribution(), activation.distribution(), wanda.distribution(),
-                masks, outliers, TopFeatures.largest(actNorm, TOP_FEATURES), actNorm);
+                masks.agreement(SPARSITY), outliers, TopFeatures.largest(actNorm, TOP_FEATURES), actNorm);
+    }
+
+    /** Row i of |W| and of the Wanda metric |W| * actNorm, in float32 as torch computes them. */
+    private static void fillRow(String layer, float[] w, int i, float[] actNorm, float[] absRow, float[] wandaRow) {
+        int in = actNorm.length;
+        int base = i * in;
+        for (int j = 0; j < in; j++) {
+            float abs = Math.abs(w[base + j]);
+            if (!(abs <= Float.MAX_VALUE)) {
+                throw nonFiniteWeight(layer, i, j, w[base + j]);
+            }
+            absRow[j] = abs;
+            wandaRow[j] = abs * actNorm[j];
+        }
     }
 
     /** sqrt(scaler_row) in float32 (a double sqrt rounded to float is the correctly rounded float sqrt). */

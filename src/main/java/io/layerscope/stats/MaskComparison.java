@@ -8,45 +8,49 @@ final class MaskComparison {
     private static final int N = 2;
     private static final int M = 4;
 
-    private MaskComparison() {
-    }
+    private final RowPruner pruner;
+    private final float layerThreshold;
+    private final boolean[] wandaRow;
+    private final boolean[] magnitudeRow;
+    private final boolean[] wandaNofM;
+    private final boolean[] magnitudeNofM;
+    private long entries;
+    private long agreeRow;
+    private long agreeLayer;
+    private long agreeNofM;
+    private long layerPruned;
 
     /**
      * @param layerThreshold the |W| value at rank floor(numel * sparsity), from the |W| distribution
      */
-    static MaskAgreement compare(float[] w, int out, int in, float[] actNorm, float layerThreshold,
-                                 double sparsity) {
-        RowPruner pruner = new RowPruner(in, sparsity);
-        float[] abs = new float[in];
-        float[] wanda = new float[in];
-        boolean[] wandaRow = new boolean[in];
-        boolean[] magnitudeRow = new boolean[in];
-        boolean[] wandaNofM = new boolean[in];
-        boolean[] magnitudeNofM = new boolean[in];
-        long agreeRow = 0;
-        long agreeLayer = 0;
-        long agreeNofM = 0;
-        long layerPruned = 0;
-        for (int i = 0; i < out; i++) {
-            int base = i * in;
-            for (int j = 0; j < in; j++) {
-                abs[j] = Math.abs(w[base + j]);
-                wanda[j] = abs[j] * actNorm[j];
-            }
-            pruner.unstructured(wanda, wandaRow);
-            pruner.unstructured(abs, magnitudeRow);
-            RowPruner.nOfM(wanda, N, M, wandaNofM);
-            RowPruner.nOfM(abs, N, M, magnitudeNofM);
-            for (int j = 0; j < in; j++) {
-                boolean layerMask = abs[j] <= layerThreshold;
-                agreeRow += wandaRow[j] == magnitudeRow[j] ? 1 : 0;
-                agreeLayer += wandaRow[j] == layerMask ? 1 : 0;
-                agreeNofM += wandaNofM[j] == magnitudeNofM[j] ? 1 : 0;
-                layerPruned += layerMask ? 1 : 0;
-            }
+    MaskComparison(int in, double sparsity, float layerThreshold) {
+        this.pruner = new RowPruner(in, sparsity);
+        this.layerThreshold = layerThreshold;
+        this.wandaRow = new boolean[in];
+        this.magnitudeRow = new boolean[in];
+        this.wandaNofM = new boolean[in];
+        this.magnitudeNofM = new boolean[in];
+    }
+
+    /** One output row: its |W| and its Wanda metric, both of length in. */
+    void addRow(float[] abs, float[] wanda) {
+        pruner.unstructured(wanda, wandaRow);
+        pruner.unstructured(abs, magnitudeRow);
+        RowPruner.nOfM(wanda, N, M, wandaNofM);
+        RowPruner.nOfM(abs, N, M, magnitudeNofM);
+        for (int j = 0; j < abs.length; j++) {
+            boolean layerMask = abs[j] <= layerThreshold;
+            agreeRow += wandaRow[j] == magnitudeRow[j] ? 1 : 0;
+            agreeLayer += wandaRow[j] == layerMask ? 1 : 0;
+            agreeNofM += wandaNofM[j] == magnitudeNofM[j] ? 1 : 0;
+            layerPruned += layerMask ? 1 : 0;
         }
-        double numel = (double) out * in;
-        return new MaskAgreement(sparsity, agreeRow / numel, agreeLayer / numel, agreeNofM / numel,
-                layerThreshold, layerPruned / numel);
+        entries += abs.length;
+    }
+
+    MaskAgreement agreement(double sparsity) {
+        double n = entries;
+        return new MaskAgreement(sparsity, agreeRow / n, agreeLayer / n, agreeNofM / n, layerThreshold,
+                layerPruned / n);
     }
 }

@@ -7,14 +7,14 @@ import java.util.Arrays;
  * does not grow with the number of values (a layer's weights are never copied or sorted).
  *
  * <p>For non-negative floats the raw bits order like the values, so order statistics come from
- * radix counting: the first pass counts values per top-16-bit pattern (and their sum, min, max and
+ * radix counting: the first pass counts values per top-16-bit pattern (and their sum and
  * histogram); that locates the bucket of every rank needed. The second pass sums squared deviations
  * from the mean (a two-pass variance, stable where sum-of-squares is not), counts values above the
  * caller's thresholds, and counts the low 16 bits of the values in the located buckets, which
  * pins every requested rank to its exact value.
  *
- * <p>Use: {@link #add} every value; {@link #startSecondPass}; {@link #revisit} the same values
- * (any order); then {@link #distribution}, {@link #valueAtRank}, {@link #countAbove}.
+ * <p>Use: {@link #add} every value (in slices); {@link #startSecondPass}; {@link #revisit} the
+ * same values (any order and slicing); then {@link #distribution}, {@link #valueAtRank}, {@link #countAbove}.
  */
 final class TwoPassDistribution {
     private static final int BUCKETS = 1 << 16;
@@ -29,8 +29,6 @@ final class TwoPassDistribution {
     private long overflow;
     private long count;
     private double sum;
-    private float min = Float.POSITIVE_INFINITY;
-    private float max = Float.NEGATIVE_INFINITY;
 
     private boolean secondPass;
     private double mean;
@@ -51,18 +49,22 @@ final class TwoPassDistribution {
         this.binCounts = new long[bins.bins()];
     }
 
-    /** First pass: one value, non-negative and not NaN (the caller validates its input). */
-    void add(float v) {
-        v += 0f; // -0 to +0: raw bits order like values only for +0 and up
-        int bucket = Float.floatToRawIntBits(v) >>> 16;
-        bucketCounts[bucket]++;
-        if (bins.locateBucket(bucket) == LogBins.SPANS_EDGE) {
-            countInBin(bins.locate(v), 1);
+    /** First pass: {@code values[from..to)}, non-negative and not NaN (the caller validates its input). */
+    void add(float[] values, int from, int to) {
+        checkPass(false);
+        int[] counts = bucketCounts;
+        double partialSum = 0;
+        for (int k = from; k < to; k++) {
+            float v = values[k] + 0f; // -0 to +0: raw bits order like values only from +0 up
+            int bucket = Float.floatToRawIntBits(v) >>> 16;
+            counts[bucket]++;
+            if (bins.locateBucket(bucket) == LogBins.SPANS_EDGE) {
+                countInBin(bins.locate(v), 1);
+            }
+            partialSum += v;
         }
-        count++;
-        sum += v;
-        min = Math.min(min, v);
-        max = Math.max(max, v);
+        sum += partialSum;
+        count += to - from;
     }
 
     long count() {
@@ -80,8 +82,9 @@ final class TwoPassDistribution {
      * are values for which {@link #countAbove} will count the values strictly above.
      */
     void startSecondPass(long[] extraRanks, double[] aboveThresholds) {
-        if (secondPass || count == 0) {
-            throw new IllegalStateException(secondPass ? "second pass already started" : "no values added");
+        checkPass(false);
+        if (count == 0) {
+            throw new IllegalStateException("no values added");
         }
         secondPass = true;
         mean = sum / count;
@@ -115,22 +118,31 @@ final class TwoPassDistribution {
         lowCounts = new int[slots][BUCKETS];
     }
 
-    /** Second pass: the same values as the first pass, in any order. */
-    void revisit(float v) {
-        v += 0f;
-        double deviation = v - mean;
-        sumSquaredDeviations += deviation * deviation;
-        for (int t = 0; t < thresholds.length; t++) {
-            if (v > thresholds[t]) {
-                aboveCounts[t]++;
+    /** Second pass: the same values as the first pass, in any order and slicing. */
+    void revisit(float[] values, int from, int to) {
+        checkPass(true);
+        int[] slots = slotOfBucket;
+        double partialSum = 0;
+        for (int k = from; k < to; k++) {
+            float v = values[k] + 0f;
+            double deviation = v - mean;
+            partialSum += deviation * deviation;
+            int bits = Float.floatToRawIntBits(v);
+            int slot = slots[bits >>> 16];
+            if (slot >= 0) {
+                lowCounts[slot][bits & LOW_BITS]++;
             }
         }
-        int bits = Float.floatToRawIntBits(v);
-        int slot = slotOfBucket[bits >>> 16];
-        if (slot >= 0) {
-            lowCounts[slot][bits & LOW_BITS]++;
+        sumSquaredDeviations += partialSum;
+        for (int t = 0; t < thresholds.length; t++) {
+            double threshold = thresholds[t];
+            long above = 0;
+            for (int k = from; k < to; k++) {
+                above += values[k] > threshold ? 1 : 0;
+            }
+            aboveCounts[t] += above;
         }
-        revisited++;
+        revisited += to - from;
     }
 
     /** The value of 0-based rank {@code rank} in ascending order; the rank must have been requested. */
@@ -159,7 +171,7 @@ final class TwoPassDistribution {
     Distribution distribution() {
         checkComplete();
         double std = count > 1 ? Math.sqrt(sumSquaredDeviations / (count - 1)) : Double.NaN;
-        Summary summary = new Summary(count, mean, std, min, max, valueAtRank((count - 1) / 2),
+        Summary summary = new Summary(count, mean, std, valueAtRank(0), valueAtRank(count - 1), valueAtRank((count - 1) / 2),
                 quantile(Q_LOW), quantile(Q_HIGH));
         Histogram histogram = new Histogram(bins.edges(), binCounts, underflow, overflow);
         return new Distribution(summary, histogram);
@@ -179,7 +191,7 @@ final class TwoPassDistribution {
     private static long[] summaryRanks(long n) {
         double low = Q_LOW * (n - 1);
         double high = Q_HIGH * (n - 1);
-        return new long[] {(n - 1) / 2, (long) Math.floor(low), (long) Math.ceil(low),
+        return new long[] {0, n - 1, (n - 1) / 2, (long) Math.floor(low), (long) Math.ceil(low),
                 (long) Math.floor(high), (long) Math.ceil(high)};
     }
 
@@ -199,6 +211,12 @@ final class TwoPassDistribution {
             overflow += n;
         }
         binCounts[Math.max(0, Math.min(binCounts.length - 1, location))] += n;
+    }
+
+    private void checkPass(boolean second) {
+        if (secondPass != second) {
+            throw new IllegalStateException(second ? "second pass not started" : "second pass already started");
+        }
     }
 
     private void checkComplete() {
