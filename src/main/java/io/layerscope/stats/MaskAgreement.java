@@ -11,7 +11,9 @@ import java.io.Serializable;
  *                          ({@code agree_wanda_magnitude_row})
  * @param layer             Wanda per-row unstructured vs Wanda's {@code prune_magnitude}, one
  *                          threshold for the layer ({@code agree_wanda_magnitude_layer})
- * @param twoOfFour         Wanda 2:4 vs magnitude 2:4 ({@code agree_wanda_magnitude_2of4})
+ * @param twoOfFour         Wanda 2:4 vs magnitude 2:4 ({@code agree_wanda_magnitude_2of4}); when in_features
+ *                          is not a multiple of 4, the trailing partial group is left unpruned by both
+ *                          (see {@link RowPruner#nOfM}), so it counts as agreeing
  * @param layerThreshold    {@code t = sort(|W|.flatten())[floor(numel * sparsity)]}; the layer mask
  *                          prunes {@code |W| <= t}
  * @param layerMaskSparsity the share the layer mask actually prunes: above {@code sparsity} when

@@ -14,7 +14,8 @@ import java.io.Serializable;
  * {@code lerp(sorted[floor(pos)], sorted[ceil(pos)], pos - floor(pos))} with torch's lerp
  * formula. (torch forms {@code pos} in the input's float32; for n near 2^24 that can round
  * {@code pos} to a whole number, a difference smaller than the gap between two neighbouring
- * sorted values.)
+ * sorted values.) torch.quantile refuses inputs above 2^24 elements (pytorch/pytorch#64947), so a
+ * Python tool gets no p01/p99 for lm_head at all; here they are exact for any size.
  */
 public record Summary(long count, double mean, double std, double min, double max, double median,
                       double p01, double p99) implements Serializable {
