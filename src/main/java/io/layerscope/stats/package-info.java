@@ -1,2 +1,7 @@
-/** Per-layer statistics from a weight matrix and scaler_row: summaries, histograms, Wanda and magnitude masks and their agreement. */
+/**
+ * Per-layer statistics from a Linear layer's weight and its calibration scaler_row (REFERENCE.md
+ * section 3): summaries and fixed log-spaced histograms of |W|, the activation norm and the Wanda
+ * metric; Wanda and magnitude masks and their agreement; outlier ratios; top activation features.
+ * Entry point: {@link io.layerscope.stats.LayerStatistics#compute}. Plain Java over float arrays.
+ */
 package io.layerscope.stats;

@@ -1,0 +1,137 @@
+package io.layerscope.stats;
+
+import io.layerscope.LayerscopeException;
+
+/**
+ * Computes a Linear layer's {@link LayerStats} from its weight and its calibration scaler_row,
+ * with the semantics of REFERENCE.md section 3 (Wanda's code, PyTorch's statistics defaults).
+ *
+ * <pre>{@code
+ * float[] w = checkpoint.readFloats(layer.weightTensor());         // [out, in] row-major
+ * float[] scalerRow = tapSums.scalerRow(layer.tapKey());            // [in]
+ * LayerStats s = LayerStatistics.compute(layer.name(), w, layer.outFeatures(), layer.inFeatures(), scalerRow);
+ * double agree = s.masks().row();                                   // agree_wanda_magnitude_row
+ * }</pre>
+ *
+ * <p>Memory: besides the caller's weight array (4 bytes per entry) only O(in) floats and a few
+ * MB of counters; nothing full-size is copied or sorted (order statistics come from radix
+ * counting, row masks from per-row selection). lm_head of Llama 3 (128256 x 2048, 1 GiB as
+ * float32) therefore fits in a 2 GiB heap. Time is linear in out*in: three passes over the
+ * weights (two for the distributions, one for the masks once the layer threshold is known). Single-threaded by design: Spark already runs one layer
+ * per task core.
+ */
+public final class LayerStatistics {
+    /** Sparsity of the masks compared in the {@code layers} table. */
+    public static final double SPARSITY = 0.5;
+    /** Number of input features listed in {@code top_act_features}. */
+    public static final int TOP_FEATURES = 16;
+
+    private LayerStatistics() {
+    }
+
+    /** {@link #compute(String, float[], int, int, float[])} for an unnamed layer. */
+    public static LayerStats compute(float[] w, int out, int in, float[] scalerRow) {
+        return compute("(unnamed)", w, out, in, scalerRow);
+    }
+
+    /**
+     * @param layer     the layer's name, for error messages only
+     * @param w         the weight, float32 row-major [out, in] (bf16 and f16 widened exactly)
+     * @param scalerRow per input feature: sum over all calibration tokens of x^2, divided by nsamples
+     * @throws LayerscopeException if shapes disagree or a weight or scaler_row value is not finite
+     */
+    public static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow) {
+        checkShapes(layer, w, out, in, scalerRow);
+        float[] actNorm = activationNorms(layer, scalerRow);
+
+        TwoPassDistribution weightAbs = new TwoPassDistribution(LogBins.STANDARD);
+        TwoPassDistribution activation = new TwoPassDistribution(LogBins.STANDARD);
+        TwoPassDistribution wanda = new TwoPassDistribution(LogBins.STANDARD);
+        float[] absRow = new float[in];
+        float[] wandaRow = new float[in];
+
+        activation.add(actNorm, 0, in);
+        for (int i = 0; i < out; i++) {
+            fillRow(layer, w, i, actNorm, absRow, wandaRow);
+            weightAbs.add(absRow, 0, in);
+            wanda.add(wandaRow, 0, in);
+        }
+
+        // Wanda's prune_magnitude: t = sort(|W|.flatten())[int(numel * sparsity)]
+        long layerRank = (long) ((double) w.length * SPARSITY);
+        weightAbs.startSecondPass(new long[] {layerRank}, new double[0]);
+        activation.startSecondPass(new long[0], new double[0]);
+        double[] outlierThresholds = new double[OutlierRatios.MULTIPLIERS.length];
+        for (int m = 0; m < outlierThresholds.length; m++) {
+            outlierThresholds[m] = OutlierRatios.MULTIPLIERS[m] * wanda.mean();
+        }
+        wanda.startSecondPass(new long[0], outlierThresholds);
+        activation.revisit(actNorm, 0, in);
+        for (int i = 0; i < out; i++) {
+            fillRow(layer, w, i, actNorm, absRow, wandaRow);
+            weightAbs.revisit(absRow, 0, in);
+            wanda.revisit(wandaRow, 0, in);
+        }
+
+        MaskComparison masks = new MaskComparison(in, SPARSITY, weightAbs.valueAtRank(layerRank));
+        for (int i = 0; i < out; i++) {
+            fillRow(layer, w, i, actNorm, absRow, wandaRow);
+            masks.addRow(absRow, wandaRow);
+        }
+
+        double numel = w.length;
+        OutlierRatios outliers = new OutlierRatios(wanda.countAbove(0) / numel, wanda.countAbove(1) / numel,
+                wanda.countAbove(2) / numel);
+        return new LayerStats(out, in, weightAbs.distribution(), activation.distribution(), wanda.distribution(),
+                masks.agreement(SPARSITY), outliers, TopFeatures.largest(actNorm, TOP_FEATURES), actNorm);
+    }
+
+    /** Row i of |W| and of the Wanda metric |W| * actNorm, in float32 as torch computes them. */
+    private static void fillRow(String layer, float[] w, int i, float[] actNorm, float[] absRow, float[] wandaRow) {
+        int in = actNorm.length;
+        int base = i * in;
+        for (int j = 0; j < in; j++) {
+            float abs = Math.abs(w[base + j]);
+            if (!(abs <= Float.MAX_VALUE)) {
+                throw nonFiniteWeight(layer, i, j, w[base + j]);
+            }
+            absRow[j] = abs;
+            wandaRow[j] = abs * actNorm[j];
+        }
+    }
+
+    /** sqrt(scaler_row) in float32 (a double sqrt rounded to float is the correctly rounded float sqrt). */
+    private static float[] activationNorms(String layer, float[] scalerRow) {
+        float[] norms = new float[scalerRow.length];
+        for (int j = 0; j < scalerRow.length; j++) {
+            float s = scalerRow[j];
+            if (!(s >= 0 && s <= Float.MAX_VALUE)) {
+                throw new LayerscopeException("Layer " + layer + ": scaler_row[" + j + "] is " + s
+                        + ", but a mean of squared activations must be finite and non-negative. The calibration"
+                        + " forward pass overflowed or produced NaN; rerun it with --dtype float32.");
+            }
+            norms[j] = (float) Math.sqrt(s);
+        }
+        return norms;
+    }
+
+    private static void checkShapes(String layer, float[] w, int out, int in, float[] scalerRow) {
+        if (out <= 0 || in <= 0 || (long) out * in != w.length) {
+            throw new LayerscopeException("Layer " + layer + ": the weight has " + w.length
+                    + " values but its shape [out, in] = [" + out + ", " + in + "] needs " + (long) out * in
+                    + " (and both must be positive). Check that the tensor read matches the layer's shape in"
+                    + " the checkpoint.");
+        }
+        if (scalerRow.length != in) {
+            throw new LayerscopeException("Layer " + layer + ": scaler_row has " + scalerRow.length
+                    + " values but the layer has in_features = " + in + ". The activation sums belong to a"
+                    + " different tap; check the layer-to-tap mapping.");
+        }
+    }
+
+    private static LayerscopeException nonFiniteWeight(String layer, int i, int j, float value) {
+        return new LayerscopeException("Layer " + layer + ": weight entry [" + i + ", " + j + "] is " + value
+                + "; statistics of a non-finite weight are meaningless. The checkpoint file is damaged or"
+                + " was saved from a diverged model: download it again or check its source.");
+    }
+}

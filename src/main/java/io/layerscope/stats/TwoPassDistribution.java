@@ -1,0 +1,227 @@
+package io.layerscope.stats;
+
+import java.util.Arrays;
+
+/**
+ * The exact {@link Distribution} of a stream of non-negative floats, read twice, in memory that
+ * does not grow with the number of values (a layer's weights are never copied or sorted).
+ *
+ * <p>For non-negative floats the raw bits order like the values, so order statistics come from
+ * radix counting: the first pass counts values per top-16-bit pattern (and their sum and
+ * histogram); that locates the bucket of every rank needed. The second pass sums squared deviations
+ * from the mean (a two-pass variance, stable where sum-of-squares is not), counts values above the
+ * caller's thresholds, and counts the low 16 bits of the values in the located buckets, which
+ * pins every requested rank to its exact value.
+ *
+ * <p>Use: {@link #add} every value (in slices); {@link #startSecondPass}; {@link #revisit} the
+ * same values (any order and slicing); then {@link #distribution}, {@link #valueAtRank}, {@link #countAbove}.
+ */
+final class TwoPassDistribution {
+    private static final int BUCKETS = 1 << 16;
+    private static final int LOW_BITS = 0xffff;
+    private static final double Q_LOW = 0.01;
+    private static final double Q_HIGH = 0.99;
+
+    private final LogBins bins;
+    private final int[] bucketCounts = new int[BUCKETS];
+    private final long[] binCounts;
+    private long underflow;
+    private long overflow;
+    private long count;
+    private double sum;
+
+    private boolean secondPass;
+    private double mean;
+    private long revisited;
+    private double sumSquaredDeviations;
+    private double[] thresholds;
+    private long[] aboveCounts;
+    private long[] ranks;
+    /** Per rank: its bucket and its offset among the values of that bucket. */
+    private int[] rankBuckets;
+    private long[] rankOffsets;
+    /** Per bucket: index into lowCounts, or -1 if none of the ranks falls into it. */
+    private int[] slotOfBucket;
+    private int[][] lowCounts;
+
+    TwoPassDistribution(LogBins bins) {
+        this.bins = bins;
+        this.binCounts = new long[bins.bins()];
+    }
+
+    /** First pass: {@code values[from..to)}, non-negative and not NaN (the caller validates its input). */
+    void add(float[] values, int from, int to) {
+        checkPass(false);
+        int[] counts = bucketCounts;
+        double partialSum = 0;
+        for (int k = from; k < to; k++) {
+            float v = values[k] + 0f; // -0 to +0: raw bits order like values only from +0 up
+            int bucket = Float.floatToRawIntBits(v) >>> 16;
+            counts[bucket]++;
+            if (bins.locateBucket(bucket) == LogBins.SPANS_EDGE) {
+                countInBin(bins.locate(v), 1);
+            }
+            partialSum += v;
+        }
+        sum += partialSum;
+        count += to - from;
+    }
+
+    long count() {
+        return count;
+    }
+
+    /** The mean of the values added so far. */
+    double mean() {
+        return sum / count;
+    }
+
+    /**
+     * Ends the first pass. {@code extraRanks} are 0-based ranks in ascending order of value whose
+     * exact values {@link #valueAtRank} will give besides the summary's; {@code aboveThresholds}
+     * are values for which {@link #countAbove} will count the values strictly above.
+     */
+    void startSecondPass(long[] extraRanks, double[] aboveThresholds) {
+        checkPass(false);
+        if (count == 0) {
+            throw new IllegalStateException("no values added");
+        }
+        secondPass = true;
+        mean = sum / count;
+        foldBucketsIntoBins();
+        thresholds = aboveThresholds.clone();
+        aboveCounts = new long[thresholds.length];
+
+        long[] summaryRanks = summaryRanks(count);
+        ranks = Arrays.copyOf(summaryRanks, summaryRanks.length + extraRanks.length);
+        System.arraycopy(extraRanks, 0, ranks, summaryRanks.length, extraRanks.length);
+        rankBuckets = new int[ranks.length];
+        rankOffsets = new long[ranks.length];
+        slotOfBucket = new int[BUCKETS];
+        Arrays.fill(slotOfBucket, -1);
+        int slots = 0;
+        for (int i = 0; i < ranks.length; i++) {
+            if (ranks[i] < 0 || ranks[i] >= count) {
+                throw new IllegalArgumentException("rank " + ranks[i] + " outside 0.." + (count - 1));
+            }
+            long before = 0;
+            int bucket = 0;
+            while (before + bucketCounts[bucket] <= ranks[i]) {
+                before += bucketCounts[bucket++];
+            }
+            rankBuckets[i] = bucket;
+            rankOffsets[i] = ranks[i] - before;
+            if (slotOfBucket[bucket] < 0) {
+                slotOfBucket[bucket] = slots++;
+            }
+        }
+        lowCounts = new int[slots][BUCKETS];
+    }
+
+    /** Second pass: the same values as the first pass, in any order and slicing. */
+    void revisit(float[] values, int from, int to) {
+        checkPass(true);
+        int[] slots = slotOfBucket;
+        double partialSum = 0;
+        for (int k = from; k < to; k++) {
+            float v = values[k] + 0f;
+            double deviation = v - mean;
+            partialSum += deviation * deviation;
+            int bits = Float.floatToRawIntBits(v);
+            int slot = slots[bits >>> 16];
+            if (slot >= 0) {
+                lowCounts[slot][bits & LOW_BITS]++;
+            }
+        }
+        sumSquaredDeviations += partialSum;
+        for (int t = 0; t < thresholds.length; t++) {
+            double threshold = thresholds[t];
+            long above = 0;
+            for (int k = from; k < to; k++) {
+                above += values[k] > threshold ? 1 : 0;
+            }
+            aboveCounts[t] += above;
+        }
+        revisited += to - from;
+    }
+
+    /** The value of 0-based rank {@code rank} in ascending order; the rank must have been requested. */
+    float valueAtRank(long rank) {
+        checkComplete();
+        for (int i = 0; i < ranks.length; i++) {
+            if (ranks[i] == rank) {
+                int[] low = lowCounts[slotOfBucket[rankBuckets[i]]];
+                long seen = 0;
+                int bits = 0;
+                while (seen + low[bits] <= rankOffsets[i]) {
+                    seen += low[bits++];
+                }
+                return Float.intBitsToFloat(rankBuckets[i] << 16 | bits);
+            }
+        }
+        throw new IllegalArgumentException("rank " + rank + " was not requested before the second pass");
+    }
+
+    /** The number of values strictly above {@code aboveThresholds[index]} of the second pass. */
+    long countAbove(int index) {
+        checkComplete();
+        return aboveCounts[index];
+    }
+
+    Distribution distribution() {
+        checkComplete();
+        double std = count > 1 ? Math.sqrt(sumSquaredDeviations / (count - 1)) : Double.NaN;
+        Summary summary = new Summary(count, mean, std, valueAtRank(0), valueAtRank(count - 1), valueAtRank((count - 1) / 2),
+                quantile(Q_LOW), quantile(Q_HIGH));
+        Histogram histogram = new Histogram(bins.edges(), binCounts, underflow, overflow);
+        return new Distribution(summary, histogram);
+    }
+
+    /** torch.quantile's linear interpolation between the two ranks around q*(n-1). */
+    private double quantile(double q) {
+        double pos = q * (count - 1);
+        long below = (long) Math.floor(pos);
+        double start = valueAtRank(below);
+        double end = valueAtRank((long) Math.ceil(pos));
+        double weight = pos - below;
+        // torch's lerp: exact at both ends, symmetric rounding in between
+        return weight < 0.5 ? start + weight * (end - start) : end - (end - start) * (1 - weight);
+    }
+
+    private static long[] summaryRanks(long n) {
+        double low = Q_LOW * (n - 1);
+        double high = Q_HIGH * (n - 1);
+        return new long[] {0, n - 1, (n - 1) / 2, (long) Math.floor(low), (long) Math.ceil(low),
+                (long) Math.floor(high), (long) Math.ceil(high)};
+    }
+
+    private void foldBucketsIntoBins() {
+        for (int bucket = 0; bucket < BUCKETS; bucket++) {
+            int location = bins.locateBucket(bucket);
+            if (bucketCounts[bucket] != 0 && location != LogBins.SPANS_EDGE) {
+                countInBin(location, bucketCounts[bucket]);
+            }
+        }
+    }
+
+    private void countInBin(int location, long n) {
+        if (location < 0) {
+            underflow += n;
+        } else if (location >= binCounts.length) {
+            overflow += n;
+        }
+        binCounts[Math.max(0, Math.min(binCounts.length - 1, location))] += n;
+    }
+
+    private void checkPass(boolean second) {
+        if (secondPass != second) {
+            throw new IllegalStateException(second ? "second pass not started" : "second pass already started");
+        }
+    }
+
+    private void checkComplete() {
+        if (!secondPass || revisited != count) {
+            throw new IllegalStateException("second pass incomplete: " + revisited + " of " + count + " values revisited");
+        }
+    }
+}

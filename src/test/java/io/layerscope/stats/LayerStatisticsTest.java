@@ -1,0 +1,306 @@
+package io.layerscope.stats;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import io.layerscope.LayerscopeException;
+import org.junit.jupiter.api.Test;
+
+class LayerStatisticsTest {
+
+    /**
+     * W = [[0.5, -0.25, 0.125, -1], [0.25, 0.25, -0.5, 0]], scaler_row = [4, 1, 16, 0.25], so the
+     * activation norms are [2, 1, 4, 0.5] and the Wanda metric is [[1, .25, .5, .5], [.5, .25, 2, 0]].
+     * Every number below is worked out by hand from those.
+     */
+    @Test
+    void handWorkedTwoByFourLayer() {
+        float[] w = {0.5f, -0.25f, 0.125f, -1f, 0.25f, 0.25f, -0.5f, 0f};
+        LayerStats s = LayerStatistics.compute(w, 2, 4, new float[] {4f, 1f, 16f, 0.25f});
+
+        assertEquals(2, s.outFeatures());
+        assertEquals(4, s.inFeatures());
+        assertArrayEquals(new float[] {2f, 1f, 4f, 0.5f}, s.activationNorms());
+        assertArrayEquals(new int[] {2, 0, 1, 3}, s.topActFeatures());
+
+        // |W| sorted: 0, .125, .25, .25, .25, .5, .5, 1
+        assertSummary(s.weightAbs().summary(), 8, 0.359375, 0, 1, 0.25, 0.00875, 0.965);
+        assertEquals(Math.sqrt(0.669921875 / 7), s.weightAbs().summary().std(), 1e-15);
+        // act sorted: .5, 1, 2, 4
+        assertSummary(s.actNorm().summary(), 4, 1.875, 0.5, 4, 1, 0.515, 3.94);
+        assertEquals(Math.sqrt(7.1875 / 3), s.actNorm().summary().std(), 1e-15);
+        // Wanda sorted: 0, .25, .25, .5, .5, .5, 1, 2
+        assertSummary(s.wanda().summary(), 8, 0.625, 0, 2, 0.5, 0.0175, 1.93);
+
+        long[] absCounts = new long[128];
+        absCounts[0] = 1;  // the zero
+        absCounts[72] = 1; // .125: log10 = -0.903, bin floor((10 - 0.903) * 8) = 72
+        absCounts[75] = 3; // .25: 75.18
+        absCounts[77] = 2; // .5: 77.59
+        absCounts[80] = 1; // 1 opens bin 80
+        assertArrayEquals(absCounts, s.weightAbs().histogram().counts());
+        assertEquals(1, s.weightAbs().histogram().underflow());
+        assertEquals(0, s.weightAbs().histogram().overflow());
+
+        // Wanda rows prune {1, 2} (tie .5 at cols 2 and 3: col 2 first) and {3, 1};
+        // magnitude rows prune {2, 1} and {3, 0} (tie .25 at cols 0 and 1: col 0 first): 6 of 8 agree.
+        // Layer: t = sorted|W|[4] = .25, pruned |W| <= .25 = {1, 2} and {0, 1, 3}: 7 of 8 agree.
+        // One group of 4 per row, so 2:4 equals the per-row masks here.
+        assertEquals(new MaskAgreement(0.5, 0.75, 0.875, 0.75, 0.25f, 0.625), s.masks());
+        // mean .625: only 2 > 1.875; nothing > 3.125 or 4.375
+        assertEquals(new OutlierRatios(0.125, 0, 0), s.outliers());
+    }
+
+    @Test
+    void layerThresholdPrunesEveryWeightEqualToIt() {
+        float[] w = new float[12];
+        java.util.Arrays.fill(w, -0.5f);
+        LayerStats s = LayerStatistics.compute(w, 3, 4, new float[] {1f, 1f, 4f, 4f});
+        // every |W| is t = .5, so the layer mask prunes all; Wanda prunes cols 0, 1 (metric .5 < 1)
+        assertEquals(0.5f, s.masks().layerThreshold());
+        assertEquals(1.0, s.masks().layerMaskSparsity());
+        assertEquals(0.5, s.masks().layer());
+        // per-row magnitude ties everywhere: the lower columns 0, 1 go, as Wanda's
+        assertEquals(1.0, s.masks().row());
+        assertEquals(1.0, s.masks().twoOfFour());
+    }
+
+    @Test
+    void twoOfFourComparesGroupByGroup() {
+        // one row, two groups; act [1, 1, 1, 1, 4, 4, 1, 1] moves Wanda's choice in the second group only
+        float[] w = {0.1f, 0.2f, 0.3f, 0.4f, 0.1f, 0.2f, 0.3f, 0.4f};
+        LayerStats s = LayerStatistics.compute(w, 1, 8, new float[] {1f, 1f, 1f, 1f, 16f, 16f, 1f, 1f});
+        // magnitude 2:4 prunes {0, 1, 4, 5}; Wanda metric .1 .2 .3 .4 .4 .8 .3 .4 prunes {0, 1, 6, 4}
+        // (tie .4 at cols 4 and 7: col 4 first): cols 5 and 6 disagree
+        assertEquals(0.75, s.masks().twoOfFour());
+        // per row: magnitude prunes {0, 4, 1, 5}, Wanda {0, 1, 2, 6} (tie .3 at cols 2 and 6): 2, 4, 5, 6 disagree
+        assertEquals(0.5, s.masks().row());
+    }
+
+    @Test
+    void outlierRatiosCountValuesStrictlyAboveMTimesTheMean() {
+        // metric 0 x8, 3, 7: mean 1, so 3 is not above 3 x mean, 7 is above 3 and 5 but not 7 x mean
+        float[] w = {0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 3f, 7f};
+        LayerStats s = LayerStatistics.compute(w, 1, 10, ones(10));
+        assertEquals(new OutlierRatios(0.1, 0.1, 0), s.outliers());
+    }
+
+    @Test
+    void oddCountMedianIsTheMiddleAndEvenTheLower() {
+        float[] odd = {3f, -1f, 2f, 5f, 4f};
+        assertEquals(3.0, LayerStatistics.compute(odd, 1, 5, ones(5)).weightAbs().summary().median());
+        float[] even = {3f, -1f, 2f, 5f, 4f, 6f};
+        assertEquals(3.0, LayerStatistics.compute(even, 2, 3, ones(3)).weightAbs().summary().median());
+    }
+
+    @Test
+    void topFeaturesAreTheSixteenLargestNormsTiesByIndex() {
+        float[] scaler = new float[40];
+        for (int j = 0; j < 40; j++) {
+            scaler[j] = (j * 7) % 10; // 0, 7, 4, 1, 8, 5, 2, 9, 6, 3, 0, ...
+        }
+        LayerStats s = LayerStatistics.compute(new float[40], 1, 40, scaler);
+        assertArrayEquals(new int[] {7, 17, 27, 37, 4, 14, 24, 34, 1, 11, 21, 31, 8, 18, 28, 38},
+                s.topActFeatures());
+    }
+
+    @Test
+    void randomLayerMatchesANaiveImplementation() {
+        assertMatchesNaive(64, 48, 21);
+    }
+
+    @Test
+    void rowsNotAMultipleOfFourMatchTheNaiveImplementation() {
+        assertMatchesNaive(7, 10, 22);
+        assertMatchesNaive(5, 3, 23);
+    }
+
+    @Test
+    void randomLayerMatchesCPython() throws Exception {
+        int out = 64;
+        int in = 48;
+        float[] w = randomWeights(out, in, new SplittableRandom(31));
+        float[] scaler = randomScalerRow(in, new SplittableRandom(32));
+        LayerStats s = LayerStatistics.compute(w, out, in, scaler);
+        String script = String.join("\n",
+                "import sys, math, struct, statistics",
+                "lines = sys.stdin.read().strip().split('\\n')",
+                "out, inn = map(int, lines[0].split())",
+                "W = [float(t) for t in lines[1].split()]",
+                "S = [float(t) for t in lines[2].split()]",
+                "f32 = lambda x: struct.unpack('f', struct.pack('f', x))[0]",
+                "act = [f32(math.sqrt(s)) for s in S]",
+                "A = [abs(x) for x in W]",
+                "M = [f32(A[i * inn + j] * act[j]) for i in range(out) for j in range(inn)]",
+                "def summary(name, x):",
+                "    q = statistics.quantiles(x, n=100, method='inclusive')",
+                "    print(name, statistics.fmean(x), statistics.stdev(x), min(x), max(x),"
+                        + " statistics.median_low(x), q[0], q[98])",
+                "summary('abs', A); summary('act', act); summary('wanda', M)",
+                "def smallest(v, cols, k):",
+                "    return set(sorted(cols, key=lambda j: v[j])[:k])",  // sorted() is stable
+                "t = sorted(A)[int(len(A) * 0.5)]",
+                "row = layer = nm = 0",
+                "for i in range(out):",
+                "    a = A[i * inn:(i + 1) * inn]; m = M[i * inn:(i + 1) * inn]",
+                "    wr = smallest(m, range(inn), int(inn * 0.5)); mr = smallest(a, range(inn), int(inn * 0.5))",
+                "    w24 = set(); m24 = set()",
+                "    for g in range(0, inn - inn % 4, 4):",
+                "        w24 |= smallest(m, range(g, g + 4), 2); m24 |= smallest(a, range(g, g + 4), 2)",
+                "    for j in range(inn):",
+                "        row += (j in wr) == (j in mr); layer += (j in wr) == (a[j] <= t); nm += (j in w24) == (j in m24)",
+                "n = len(A)",
+                "print('masks', row / n, layer / n, nm / n, t)",
+                "mean = statistics.fmean(M)",
+                "print('outliers', *[sum(1 for x in M if x > k * mean) / n for k in (3, 5, 7)])",
+                "print('top', *sorted(range(inn), key=lambda j: -act[j])[:16])");
+        Map<String, double[]> py = Python3.run(script, out + " " + in + "\n" + Python3.numbers(w) + "\n"
+                + Python3.numbers(scaler) + "\n");
+        assertSummaryClose(py.get("abs"), s.weightAbs().summary());
+        assertSummaryClose(py.get("act"), s.actNorm().summary());
+        assertSummaryClose(py.get("wanda"), s.wanda().summary());
+        double[] masks = py.get("masks");
+        assertEquals(masks[0], s.masks().row());
+        assertEquals(masks[1], s.masks().layer());
+        assertEquals(masks[2], s.masks().twoOfFour());
+        assertEquals(masks[3], s.masks().layerThreshold());
+        double[] outliers = py.get("outliers");
+        assertEquals(new OutlierRatios(outliers[0], outliers[1], outliers[2]), s.outliers());
+        int[] top = java.util.Arrays.stream(py.get("top")).mapToInt(d -> (int) d).toArray();
+        assertArrayEquals(top, s.topActFeatures());
+    }
+
+    @Test
+    void rejectsAWeightOfTheWrongSize() {
+        LayerscopeException e = assertThrows(LayerscopeException.class,
+                () -> LayerStatistics.compute("model.layers.0.mlp.up_proj", new float[10], 4, 3, new float[3]));
+        assertEquals("Layer model.layers.0.mlp.up_proj: the weight has 10 values but its shape [out, in] = [4, 3]"
+                + " needs 12 (and both must be positive). Check that the tensor read matches the layer's shape in"
+                + " the checkpoint.", e.getMessage());
+    }
+
+    @Test
+    void rejectsAScalerRowOfTheWrongLength() {
+        LayerscopeException e = assertThrows(LayerscopeException.class,
+                () -> LayerStatistics.compute("lm_head", new float[6], 2, 3, new float[4]));
+        assertEquals("Layer lm_head: scaler_row has 4 values but the layer has in_features = 3. The activation"
+                + " sums belong to a different tap; check the layer-to-tap mapping.", e.getMessage());
+    }
+
+    @Test
+    void rejectsANonFiniteWeight() {
+        float[] w = {1f, 2f, 3f, Float.NaN};
+        LayerscopeException e = assertThrows(LayerscopeException.class,
+                () -> LayerStatistics.compute("model.layers.3.self_attn.q_proj", w, 2, 2, ones(2)));
+        assertEquals("Layer model.layers.3.self_attn.q_proj: weight entry [1, 1] is NaN; statistics of a"
+                + " non-finite weight are meaningless. The checkpoint file is damaged or was saved from a diverged"
+                + " model: download it again or check its source.", e.getMessage());
+        w[3] = Float.NEGATIVE_INFINITY;
+        assertThrows(LayerscopeException.class, () -> LayerStatistics.compute(w, 2, 2, ones(2)));
+    }
+
+    @Test
+    void rejectsANonFiniteOrNegativeScalerRow() {
+        LayerscopeException e = assertThrows(LayerscopeException.class,
+                () -> LayerStatistics.compute(new float[2], 1, 2, new float[] {1f, Float.POSITIVE_INFINITY}));
+        assertEquals("Layer (unnamed): scaler_row[1] is Infinity, but a mean of squared activations must be finite"
+                + " and non-negative. The calibration forward pass overflowed or produced NaN; rerun it with"
+                + " --dtype float32.", e.getMessage());
+        assertThrows(LayerscopeException.class,
+                () -> LayerStatistics.compute(new float[2], 1, 2, new float[] {-1f, 1f}));
+    }
+
+    @Test
+    void resultArraysAreCopies() {
+        LayerStats s = LayerStatistics.compute(new float[] {1f, 2f}, 1, 2, ones(2));
+        s.activationNorms()[0] = 9f;
+        s.topActFeatures()[0] = 9;
+        s.weightAbs().histogram().counts()[0] = 9;
+        assertEquals(1f, s.activationNorms()[0]);
+        assertEquals(0, s.topActFeatures()[0]);
+        assertEquals(0, s.weightAbs().histogram().counts()[0]);
+    }
+
+    private static void assertMatchesNaive(int out, int in, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        float[] w = randomWeights(out, in, random);
+        float[] scaler = randomScalerRow(in, random);
+        LayerStats expected = NaiveLayerStatistics.compute(w, out, in, scaler);
+        LayerStats actual = LayerStatistics.compute(w, out, in, scaler);
+        String at = out + "x" + in;
+        assertEquals(expected.outFeatures(), actual.outFeatures());
+        assertEquals(expected.inFeatures(), actual.inFeatures());
+        assertDistributionClose(expected.weightAbs(), actual.weightAbs(), at + " |W|");
+        assertDistributionClose(expected.actNorm(), actual.actNorm(), at + " act");
+        assertDistributionClose(expected.wanda(), actual.wanda(), at + " wanda");
+        assertEquals(expected.masks(), actual.masks(), at);
+        assertEquals(expected.outliers(), actual.outliers(), at);
+        assertArrayEquals(expected.topActFeatures(), actual.topActFeatures(), at);
+        assertArrayEquals(expected.activationNorms(), actual.activationNorms(), at);
+    }
+
+    /** bf16-rounded Gaussian weights with exact zeros and repeats, so masks meet ties. */
+    private static float[] randomWeights(int out, int in, SplittableRandom random) {
+        float[] w = new float[out * in];
+        for (int k = 0; k < w.length; k++) {
+            float g = (float) (0.05 * random.nextGaussian());
+            w[k] = k % 11 == 0 ? 0f : Float.intBitsToFloat(Float.floatToRawIntBits(g) & 0xffff0000);
+        }
+        return w;
+    }
+
+    /** Spread over decades, with some equal features and one silent one. */
+    private static float[] randomScalerRow(int in, SplittableRandom random) {
+        float[] s = new float[in];
+        for (int j = 0; j < in; j++) {
+            s[j] = j % 7 == 3 ? 4f : (float) Math.exp(6 * random.nextGaussian());
+        }
+        s[in / 2] = 0f;
+        return s;
+    }
+
+    private static float[] ones(int n) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, 1f);
+        return a;
+    }
+
+    private static void assertSummary(Summary s, long count, double mean, double min, double max, double median,
+                                      double p01, double p99) {
+        assertEquals(count, s.count());
+        assertEquals(mean, s.mean(), 1e-15);
+        assertEquals(min, s.min());
+        assertEquals(max, s.max());
+        assertEquals(median, s.median());
+        assertEquals(p01, s.p01(), 1e-15);
+        assertEquals(p99, s.p99(), 1e-14);
+    }
+
+    private static void assertSummaryClose(double[] expected, Summary s) {
+        assertEquals(expected[0], s.mean(), 1e-12 * s.mean());
+        assertEquals(expected[1], s.std(), 1e-10 * s.std());
+        assertEquals(expected[2], s.min());
+        assertEquals(expected[3], s.max());
+        assertEquals(expected[4], s.median());
+        assertEquals(expected[5], s.p01(), 1e-12 * s.p01());
+        assertEquals(expected[6], s.p99(), 1e-12 * s.p99());
+    }
+
+    private static void assertDistributionClose(Distribution expected, Distribution actual, String at) {
+        Summary e = expected.summary();
+        Summary a = actual.summary();
+        assertEquals(e.count(), a.count(), at);
+        assertEquals(e.mean(), a.mean(), 1e-12 * Math.abs(e.mean()), at);
+        assertEquals(e.std(), a.std(), 1e-10 * e.std(), at);
+        assertEquals(e.min(), a.min(), at);
+        assertEquals(e.max(), a.max(), at);
+        assertEquals(e.median(), a.median(), at);
+        assertEquals(e.p01(), a.p01(), 1e-12 * e.p01(), at);
+        assertEquals(e.p99(), a.p99(), 1e-12 * e.p99(), at);
+        assertEquals(expected.histogram(), actual.histogram(), at);
+    }
+}

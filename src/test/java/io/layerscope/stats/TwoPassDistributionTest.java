@@ -1,0 +1,178 @@
+package io.layerscope.stats;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import org.junit.jupiter.api.Test;
+
+class TwoPassDistributionTest {
+
+    /**
+     * Summary statistics by CPython's statistics module (stdev divides by n-1, median_low,
+     * inclusive quantiles interpolate linearly as torch.quantile), one input line per data set.
+     */
+    private static final String PYTHON_SUMMARY = String.join("\n",
+            "import sys, statistics",
+            "for i, line in enumerate(sys.stdin.read().strip().split('\\n')):",
+            "    x = [float(t) for t in line.split()]",
+            "    q = statistics.quantiles(x, n=100, method='inclusive')",
+            "    print(i, statistics.fmean(x), statistics.stdev(x), min(x), max(x), statistics.median_low(x), q[0], q[98])");
+
+    @Test
+    void medianOfAnOddCountIsTheMiddleValue() {
+        Summary s = distribution(5f, 1f, 4f, 2f, 3f).summary();
+        assertEquals(3.0, s.median());
+        assertEquals(1.0, s.min());
+        assertEquals(5.0, s.max());
+        assertEquals(3.0, s.mean());
+        assertEquals(Math.sqrt(2.5), s.std(), 1e-15); // (4+1+0+1+4) / (5-1)
+    }
+
+    @Test
+    void medianOfAnEvenCountIsTheLowerMiddleValue() {
+        assertEquals(2.0, distribution(4f, 1f, 3f, 2f).summary().median());
+        assertEquals(0.25, distribution(1f, 0.25f, 0.5f, 0f, 0.25f, 0.5f).summary().median());
+    }
+
+    @Test
+    void quantilesInterpolateLinearlyBetweenNeighbouringRanks() {
+        // sorted 0, .125, .25, .25, .25, .5, .5, 1: p01 at rank 0.07, p99 at rank 6.93
+        Summary s = distribution(0.5f, 0.25f, 0.125f, 1f, 0.25f, 0.25f, 0.5f, 0f).summary();
+        assertEquals(0.00875, s.p01(), 1e-15);
+        assertEquals(0.965, s.p99(), 1e-15);
+    }
+
+    @Test
+    void aSingleValueHasNoSampleStd() {
+        Summary s = distribution(0.75f).summary();
+        assertEquals(1, s.count());
+        assertTrue(Double.isNaN(s.std()));
+        assertEquals(0.75, s.median());
+        assertEquals(0.75, s.p01());
+        assertEquals(0.75, s.p99());
+    }
+
+    @Test
+    void summariesMatchCPythonStatistics() throws Exception {
+        SplittableRandom random = new SplittableRandom(11);
+        int[] sizes = {2, 3, 7, 100, 101, 4097};
+        float[][] sets = new float[sizes.length][];
+        StringBuilder input = new StringBuilder();
+        for (int i = 0; i < sizes.length; i++) {
+            sets[i] = new float[sizes[i]];
+            for (int k = 0; k < sizes[i]; k++) {
+                // mixed magnitudes, a share of bf16-like ties and exact zeros
+                float v = (float) Math.exp(6 * random.nextDouble() - 4);
+                sets[i][k] = k % 5 == 0 ? Float.intBitsToFloat(Float.floatToRawIntBits(v) & 0xffff0000)
+                        : k % 17 == 0 ? 0f : v;
+            }
+            input.append(Python3.numbers(sets[i])).append('\n');
+        }
+        Map<String, double[]> py = Python3.run(PYTHON_SUMMARY, input.toString());
+        for (int i = 0; i < sizes.length; i++) {
+            Summary s = distribution(sets[i]).summary();
+            double[] expected = py.get(Integer.toString(i));
+            String at = "n=" + sizes[i];
+            assertEquals(sizes[i], s.count(), at);
+            assertEquals(expected[0], s.mean(), 1e-12 * s.mean(), at);
+            assertEquals(expected[1], s.std(), 1e-10 * s.std(), at);
+            assertEquals(expected[2], s.min(), at);
+            assertEquals(expected[3], s.max(), at);
+            assertEquals(expected[4], s.median(), at);
+            assertEquals(expected[5], s.p01(), 1e-12 * s.p01(), at);
+            assertEquals(expected[6], s.p99(), 1e-12 * s.p99(), at);
+        }
+    }
+
+    @Test
+    void everyRequestedRankMatchesAFullSort() {
+        SplittableRandom random = new SplittableRandom(5);
+        int n = 200_000;
+        float[] values = new float[n];
+        for (int k = 0; k < n; k++) {
+            double g = random.nextDouble();
+            // several values per top-16-bit bucket, so the second-pass low bits decide
+            values[k] = k % 3 == 0 ? (float) (g * 1e-3) : (float) Math.abs(Math.tan(3 * g));
+        }
+        float[] sorted = values.clone();
+        Arrays.sort(sorted);
+        long[] ranks = {0, 1, 17, n / 3, n / 2, n / 2 + 1, n - 2, n - 1};
+        TwoPassDistribution d = new TwoPassDistribution(LogBins.STANDARD);
+        d.add(values, 0, n / 2);
+        d.add(values, n / 2, n);
+        d.startSecondPass(ranks, new double[] {0.5, 2.0});
+        d.revisit(values, 0, 1000);
+        d.revisit(values, 1000, n);
+        for (long r : ranks) {
+            assertEquals(sorted[(int) r], d.valueAtRank(r), "rank " + r);
+        }
+        long aboveHalf = 0;
+        long aboveTwo = 0;
+        for (float v : values) {
+            aboveHalf += v > 0.5 ? 1 : 0;
+            aboveTwo += v > 2.0 ? 1 : 0;
+        }
+        assertEquals(aboveHalf, d.countAbove(0));
+        assertEquals(aboveTwo, d.countAbove(1));
+        assertEquals(sorted[(n - 1) / 2], d.distribution().summary().median());
+    }
+
+    @Test
+    void histogramPlacesValuesOnEdgesIntoTheBinTheyOpen() {
+        double edge81 = LogBins.STANDARD.edges()[81]; // 10^(1/8), inside a 16-bit bucket of floats
+        float fromEdge = (float) edge81 >= edge81 ? (float) edge81 : Math.nextUp((float) edge81);
+        float belowEdge = Math.nextDown(fromEdge);
+        Histogram h = distribution(0f, 1e-12f, 0.5f, Math.nextDown(1f), 1f, 10f, belowEdge, fromEdge, 1e6f, 2e7f,
+                Math.nextDown(1e6f)).histogram();
+        long[] expected = new long[128];
+        expected[0] = 2;      // 0 and 1e-12, below 1e-10
+        expected[77] = 1;     // 0.5: 10^-0.375 <= 0.5 < 10^-0.25
+        expected[79] = 1;     // just below 1
+        expected[80] = 2;     // 1 opens bin 80; just below 10^(1/8)
+        expected[81] = 1;     // 10^(1/8)
+        expected[88] = 1;     // 10 opens bin 88
+        expected[127] = 3;    // just below 1e6; 1e6 and 2e7 folded in
+        assertArrayEquals(expected, h.counts());
+        assertEquals(2, h.underflow());
+        assertEquals(2, h.overflow());
+        assertEquals(11, h.total());
+        assertArrayEquals(LogBins.STANDARD.edges(), h.edges());
+    }
+
+    @Test
+    void negativeZeroCountsAsZero() {
+        Summary s = distribution(-0f, 1f, 2f).summary();
+        assertEquals(0.0, s.min());
+        assertEquals(1.0, s.median());
+    }
+
+    @Test
+    void passesMustComeInOrder() {
+        TwoPassDistribution d = new TwoPassDistribution(LogBins.STANDARD);
+        float[] one = {1f};
+        assertThrows(IllegalStateException.class, () -> d.revisit(one, 0, 1));
+        assertThrows(IllegalStateException.class, () -> d.startSecondPass(new long[0], new double[0]));
+        d.add(one, 0, 1);
+        d.startSecondPass(new long[0], new double[0]);
+        assertThrows(IllegalStateException.class, d::distribution);
+        assertThrows(IllegalStateException.class, () -> d.add(one, 0, 1));
+        d.revisit(one, 0, 1);
+        assertEquals(1f, d.valueAtRank(0)); // the summary's ranks are always requested
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> d.valueAtRank(3));
+        assertEquals("rank 3 was not requested before the second pass", e.getMessage());
+    }
+
+    private static Distribution distribution(float... values) {
+        TwoPassDistribution d = new TwoPassDistribution(LogBins.STANDARD);
+        d.add(values, 0, values.length);
+        d.startSecondPass(new long[0], new double[0]);
+        d.revisit(values, 0, values.length);
+        return d.distribution();
+    }
+}
