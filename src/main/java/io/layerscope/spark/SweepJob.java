@@ -3,7 +3,7 @@ package io.layerscope.spark;
 import io.layerscope.LayerscopeException;
 import io.layerscope.calibration.CalibrationSample;
 import io.layerscope.calibration.Documents;
-import io.layerscope.calibration.HfTokenEncoder;
+import io.layerscope.calibration.HuggingFaceTokenEncoder;
 import io.layerscope.calibration.WandaSampler;
 import io.layerscope.llama.TapSums;
 import io.layerscope.model.Checkpoint;
@@ -112,7 +112,8 @@ public final class SweepJob {
         err.printf("calibration: %d samples x %d tokens, seed %d, from %s%n", o.nsamples(), o.seqlen(), o.seed(), o.calibration());
         List<CalibrationSample> samples;
         try (Documents docs = Documents.open(o.calibrationSource().files())) {
-            samples = WandaSampler.sample(docs, HfTokenEncoder.forModel(ckpt.dir()), o.nsamples(), o.seqlen(), o.seed());
+            samples = new WandaSampler(docs, HuggingFaceTokenEncoder.forPath(ckpt.dir()))
+                    .sample(o.nsamples(), o.seqlen(), o.seed(), done -> { });
         }
         timings.put("sampling", seconds(t));
         return samples;
