@@ -104,10 +104,10 @@ final class BlobDownload {
                             + " attempts (" + reason(e) + "). Run again to resume from there: the partial file "
                             + part + " is kept.", e);
                 }
+                have = Files.isRegularFile(part) ? Files.size(part) : 0;
                 progress.notice("download of " + meta.file() + " interrupted at " + have + " of " + meta.size()
                         + " bytes (" + reason(e) + "); resuming, attempt " + (failures + 1) + " of " + MAX_ATTEMPTS);
                 pause(failures);
-                have = Files.isRegularFile(part) ? Files.size(part) : 0;
             }
         }
         String problem = null;

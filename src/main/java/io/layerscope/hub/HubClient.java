@@ -204,15 +204,15 @@ public final class HubClient {
         if (unknown.isEmpty()) {
             return commit;
         }
+        // The first HEAD alone: it pins a branch to a commit, and a gated or missing repo fails on it
+        // the same way every time instead of on whichever parallel request loses the race.
         List<FileMetadata> metas = new ArrayList<>();
-        if (commit == null) {
-            FileMetadata first = head(repo, revision, unknown.get(0));
-            commit = first.commit(); // pins the branch: the other files are asked for at this commit
-            if (!Files.isRegularFile(cache.snapshotFile(repo, commit, first.file()))) {
-                metas.add(first);
-            }
-            unknown = notInSnapshot(repo, commit, unknown.subList(1, unknown.size()));
+        FileMetadata first = head(repo, commit == null ? revision : commit, unknown.get(0));
+        commit = first.commit();
+        if (!Files.isRegularFile(cache.snapshotFile(repo, commit, first.file()))) {
+            metas.add(first);
         }
+        unknown = notInSnapshot(repo, commit, unknown.subList(1, unknown.size()));
         String pinned = commit;
         List<Callable<FileMetadata>> heads = new ArrayList<>();
         for (String file : unknown) {
@@ -295,7 +295,7 @@ public final class HubClient {
             return List.of();
         }
         if (tasks.size() == 1) {
-            return List.of(call(tasks.get(0)));
+            return java.util.Collections.singletonList(call(tasks.get(0)));
         }
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(settings.parallelDownloads(), tasks.size()),
                 daemonThreads("hub-download"));

@@ -32,6 +32,10 @@ final class HubErrors {
             String file) {
         String what = file == null ? "revision " + revision : file;
         String page = settings.endpoint() + repo.pagePath();
+        if (code.equals("RevisionNotFound")) {
+            return "revision \"" + revision + "\" does not exist in " + repo.describe()
+                    + ": use a branch, tag or full commit sha of that repo (the default is main).";
+        }
         if (code.equals("GatedRepo") || (file != null && (status == 401 || status == 403) && !code.equals("RepoNotFound"))) {
             if (!settings.hasToken()) {
                 return repo.describe() + " is gated: the Hub refused " + what + " (HTTP " + status
@@ -51,12 +55,9 @@ final class HubErrors {
                     + ", or, if it is private, set HF_TOKEN to a token with access to it"
                     + (settings.hasToken() ? " (the token from " + settings.tokenSource() + " was sent)" : "") + ".";
         }
-        if (code.equals("RevisionNotFound")) {
-            return "revision \"" + revision + "\" does not exist in " + repo.describe()
-                    + ": use a branch, tag or full commit sha of that repo (the default is main).";
-        }
         if (code.equals("EntryNotFound") || status == 404) {
-            return "file " + file + " does not exist in " + repo.describe() + " at revision " + revision
+            String at = HubCache.isCommitHash(revision) ? "commit " + revision : "revision " + revision;
+            return "file " + file + " does not exist in " + repo.describe() + " at " + at
                     + " (HTTP " + status + "); see " + page + "/tree/" + HubRepo.quote(revision, "") + " for its files.";
         }
         if (status == 429) {
