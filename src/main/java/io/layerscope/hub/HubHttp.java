@@ -82,7 +82,7 @@ final class HubHttp {
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
             response = send(uri, "HEAD", 0, settings.metadataTimeout(), HttpResponse.BodyHandlers.discarding());
             Optional<String> location = response.headers().firstValue("Location");
-            if (isRedirect(response.statusCode()) && location.isPresent() && URI.create(location.get()).getHost() == null) {
+            if (isRedirect(response.statusCode()) && location.isPresent() && isRelative(location.get())) {
                 uri = uri.resolve(location.get()); // a renamed repo: same site, keep the token
                 continue;
             }
@@ -189,6 +189,14 @@ final class HubHttp {
 
     private static String lower(String s) {
         return s == null ? null : s.toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static boolean isRelative(String location) {
+        try {
+            return URI.create(location).getHost() == null;
+        } catch (IllegalArgumentException e) {
+            return false; // not a URL we can follow: read the headers of this answer
+        }
     }
 
     private static boolean isRedirect(int status) {

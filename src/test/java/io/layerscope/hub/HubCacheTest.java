@@ -150,6 +150,19 @@ class HubCacheTest {
     }
 
     @Test
+    void aFullDiskIsNamed() {
+        HubCache cache = new HubCache(cacheRoot);
+        Path blob = cacheRoot.resolve("models--x--y/blobs/abc.incomplete");
+        assertEquals("disk full while writing " + blob + " in the Hugging Face cache " + cacheRoot + ": free some"
+                + " space there, or point --cache-dir (or HF_HUB_CACHE) at a disk with room; a partial download is kept"
+                + " as <etag>.incomplete and resumed next time",
+                cache.writeFailure(blob, new IOException("No space left on device")).getMessage());
+        assertEquals("cannot write " + blob + " in the Hugging Face cache " + cacheRoot + " (Permission denied): check"
+                + " its permissions, or choose another cache with --cache-dir (or HF_HUB_CACHE)",
+                cache.writeFailure(blob, new java.nio.file.AccessDeniedException("Permission denied")).getMessage());
+    }
+
+    @Test
     void refusesNamesThatWouldLeaveTheCache() {
         HubCache cache = new HubCache(cacheRoot);
         HubRepo repo = new HubRepo(RepoType.MODEL, "tiny-org/tiny-llama");

@@ -103,7 +103,7 @@ class HubClientTest {
                 Files.readSymbolicLink(snapshot.file("model.safetensors")));
         assertEquals(COMMIT, Files.readString(repoDir().resolve("refs/main")));
         try (Stream<Path> blobs = Files.list(repoDir().resolve("blobs"))) {
-            assertEquals(4, blobs.filter(p -> !p.toString().endsWith(".incomplete")).count());
+            assertEquals(4, blobs.count()); // and no .incomplete left
         }
         assertTrue(Files.isRegularFile(tmp.resolve("cache/.locks/models--tiny-org--tiny-llama/"
                 + FakeHub.sha256(WEIGHTS) + ".lock")));
@@ -420,6 +420,47 @@ class HubClientTest {
         ResolvedSnapshot offline = client("HF_HUB_OFFLINE", "yes").snapshotOf(REPO, "main", RepoType.MODEL,
                 f -> f.endsWith(".json"));
         assertEquals(List.of("tokenizer.json", "tokenizer_config.json"), offline.files());
+    }
+
+    @Test
+    void theTokenAppearsInNoMessageAndNoConsoleOutput() throws IOException {
+        java.io.ByteArrayOutputStream console = new java.io.ByteArrayOutputStream();
+        ConsoleProgress bar = new ConsoleProgress(new java.io.PrintStream(console, true, StandardCharsets.UTF_8), false,
+                System::nanoTime);
+        HubClient client = new HubClient(settings("HF_TOKEN", TOKEN), bar);
+        HubClient offline = new HubClient(settings("HF_TOKEN", TOKEN, "HF_HUB_OFFLINE", "1"), bar);
+        hub.cutOnce(WEIGHTS);
+        client.model(REPO, "main"); // a resumed download writes notices
+        hub.commit(RepoType.MODEL, "tiny-org/corrupt", COMMIT2, Map.of("config.json", CONFIG, "model.safetensors",
+                BIN));
+        hub.corrupt(BIN);
+        hub.commit(RepoType.MODEL, "tiny-org/gated", COMMIT2, Map.of("config.json", CONFIG));
+        hub.gate(RepoType.MODEL, "tiny-org/gated", "hf_other");
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        HubClient unreachable = new HubClient(HubSettings.fromEnvironment(Map.of("HF_ENDPOINT", "http://127.0.0.1:"
+                + closedPort, "HF_TOKEN", TOKEN, "HOME", tmp.toString()), tmp.resolve("cache")), bar);
+
+        List<org.junit.jupiter.api.function.Executable> failures = List.of(
+                () -> client.model("nobody/nothing", "main"),
+                () -> client.model(REPO, "nope"),
+                () -> client.snapshotOf(REPO, "main", RepoType.MODEL, List.of("absent.json")),
+                () -> client.model("tiny-org/corrupt", "main"),
+                () -> client.model("tiny-org/gated", "main"),
+                () -> unreachable.model("tiny-org/other", "main"),
+                () -> offline.model("tiny-org/other", "main"));
+        for (var failure : failures) {
+            Throwable e = assertThrows(LayerscopeException.class, failure);
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                assertFalse(String.valueOf(t.getMessage()).contains(TOKEN), t.toString());
+                assertFalse(t.toString().contains(TOKEN));
+            }
+        }
+        assertTrue(console.toString(StandardCharsets.UTF_8).contains("interrupted at"));
+        assertFalse(console.toString(StandardCharsets.UTF_8).contains(TOKEN));
+        assertFalse(client.settings().toString().contains(TOKEN));
     }
 
     private void assertNothingCached() {
