@@ -43,13 +43,27 @@ final class BlobDownload {
         this.watchdog = watchdog;
     }
 
-    /** Makes sure the blob of {@code meta} is in the cache, downloading it when it is not. */
-    void fetch(HubRepo repo, String revision, FileMetadata meta, ProgressListener progress) throws IOException {
+    /**
+     * Makes sure the blob of {@code meta} is in the cache, downloading it when it is not. Network
+     * trouble is retried here; what escapes is a {@link LayerscopeException} (a local disk problem,
+     * a corrupt download, an error status, retries exhausted).
+     */
+    void fetch(HubRepo repo, String revision, FileMetadata meta, ProgressListener progress) {
         Path blob = cache.blob(repo, meta.etag());
         if (Files.isRegularFile(blob)) {
             return;
         }
-        try (BlobLock lock = BlobLock.acquire(cache.lockFile(repo, meta.etag()))) {
+        try {
+            fetchLocked(repo, revision, meta, blob, progress);
+        } catch (IOException e) {
+            throw cache.writeFailure(blob, e); // network errors never get here: they are retried or reported
+        }
+    }
+
+    private void fetchLocked(HubRepo repo, String revision, FileMetadata meta, Path blob, ProgressListener progress)
+            throws IOException {
+        BlobLock lock = BlobLock.acquire(cache.lockFile(repo, meta.etag()));
+        try {
             if (Files.isRegularFile(blob)) {
                 return; // another process finished it while we waited
             }
@@ -65,6 +79,8 @@ final class BlobDownload {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(part, blob, StandardCopyOption.REPLACE_EXISTING);
             }
+        } finally {
+            lock.close();
         }
     }
 
@@ -140,7 +156,15 @@ final class BlobDownload {
     /** One GET from {@code offset}; returns how many bytes the partial file has afterwards. */
     private long transfer(HubRepo repo, String revision, FileMetadata meta, Path part, long offset,
             MessageDigest digest, ProgressListener progress) throws IOException {
-        HttpResponse<InputStream> response = http.download(meta.location(), offset, repo, revision, meta.file());
+        HttpResponse<InputStream> response;
+        try {
+            response = http.download(meta.location(), offset, repo, revision, meta.file());
+        } catch (HubResponseException e) {
+            if (e.status() >= 500 || e.status() == 429) {
+                throw new IOException("HTTP " + e.status()); // the server's trouble: worth another attempt
+            }
+            throw e;
+        }
         long start = offset;
         if (response.statusCode() == 416 || (response.statusCode() == 206 && rangeStart(response) != offset)) {
             response.body().close();

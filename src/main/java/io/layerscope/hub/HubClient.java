@@ -251,8 +251,7 @@ public final class HubClient {
         long resumed = 0;
         for (FileMetadata meta : byEtag.values()) {
             total += meta.size();
-            Path part = cache.incompleteBlob(repo, meta.etag());
-            long have = Files.isRegularFile(part) ? Files.size(part) : 0;
+            long have = partialSize(cache.incompleteBlob(repo, meta.etag()));
             resumed += have <= meta.size() ? have : 0;
         }
         requireSpace(repo, total - resumed);
@@ -498,6 +497,14 @@ public final class HubClient {
             }
         }
         return BlobDownload.reason(e);
+    }
+
+    private static long partialSize(Path part) {
+        try {
+            return Files.isRegularFile(part) ? Files.size(part) : 0;
+        } catch (IOException e) {
+            return 0; // counted as not started; the download itself reports a real disk problem
+        }
     }
 
     private static long usableSpace(Path dir) {

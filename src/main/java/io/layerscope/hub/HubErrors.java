@@ -32,6 +32,12 @@ final class HubErrors {
             String file) {
         String what = file == null ? "revision " + revision : file;
         String page = settings.endpoint() + repo.pagePath();
+        if (!HubHttp.sameOrigin(uri, settings.endpoint())) {
+            // the CDN behind a redirect: its signed link is short-lived, and it knows nothing of repos
+            return "the download server " + withoutQuery(uri) + " answered HTTP " + status + " for " + what + " of "
+                    + repo.describe() + (status == 403 || status == 410 ? " (its signed link may have expired)" : "")
+                    + "; run again to get a fresh link, and if it persists check any proxy between here and it.";
+        }
         if (code.equals("RevisionNotFound")) {
             return "revision \"" + revision + "\" does not exist in " + repo.describe()
                     + ": use a branch, tag or full commit sha of that repo (the default is main).";

@@ -57,6 +57,7 @@ final class FakeHub implements AutoCloseable {
     private final Set<String> cutOnce = ConcurrentHashMap.newKeySet();
     private final Set<String> corrupt = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> stallMillis = new ConcurrentHashMap<>();
+    private final Map<String, int[]> cdnStatus = new ConcurrentHashMap<>();
     private volatile boolean ignoreRange;
     private volatile long cdnDelayMillis;
     private final AtomicInteger cdnInFlight = new AtomicInteger();
@@ -121,6 +122,11 @@ final class FakeHub implements AutoCloseable {
 
     void stallOnce(byte[] content, long millis) {
         stallMillis.put(sha256(content), millis);
+    }
+
+    /** The CDN answers {@code status} to the next {@code times} requests for this content. */
+    void cdnStatus(byte[] content, int status, int times) {
+        cdnStatus.put(sha256(content), new int[] {status, times});
     }
 
     void ignoreRange() {
@@ -306,6 +312,11 @@ final class FakeHub implements AutoCloseable {
             byte[] content = blobsBySha.get(sha);
             if (content == null) {
                 send(ex, 404, new byte[0]);
+                return;
+            }
+            int[] failure = cdnStatus.get(sha);
+            if (failure != null && failure[1]-- > 0) {
+                send(ex, failure[0], "<Error><Code>AccessDenied</Code></Error>".getBytes(StandardCharsets.UTF_8));
                 return;
             }
             if (corrupt.contains(sha)) {

@@ -315,6 +315,24 @@ class HubClientTest {
     }
 
     @Test
+    void aCdnErrorIsRetriedWhenTransientAndExplainedWhenNot() throws IOException {
+        hub.cdnStatus(WEIGHTS, 503, 1);
+        ResolvedSnapshot snapshot = client().model(REPO, "main");
+        assertArrayEquals(WEIGHTS, Files.readAllBytes(snapshot.file("model.safetensors")));
+        assertEquals(List.of("download of model.safetensors interrupted at 0 of " + WEIGHTS.length
+                + " bytes (HTTP 503); resuming, attempt 2 of 5"), progress.notices);
+
+        Map<String, byte[]> files = Map.of("config.json", CONFIG, "model.safetensors", BIN);
+        hub.commit(RepoType.MODEL, "tiny-org/expired", COMMIT2, files);
+        hub.cdnStatus(BIN, 403, 100);
+        LayerscopeException e = assertThrows(LayerscopeException.class,
+                () -> client("HF_TOKEN", TOKEN).model("tiny-org/expired", "main"));
+        assertEquals("the download server " + hub.cdnOrigin() + "/blobs/" + FakeHub.sha256(BIN) + " answered HTTP 403"
+                + " for model.safetensors of model tiny-org/expired (its signed link may have expired); run again to get"
+                + " a fresh link, and if it persists check any proxy between here and it.", e.getMessage());
+    }
+
+    @Test
     void offlineUsesTheCacheWithoutAnyRequest() throws IOException {
         client().model(REPO, "main");
         int before = hub.requests().size();
