@@ -240,6 +240,24 @@ class HubClientTest {
     }
 
     @Test
+    void aModelWithoutSafetensorsOrConfigIsRefusedBeforeDownloading() {
+        hub.commit(RepoType.MODEL, "tiny-org/bin-only", COMMIT2, Map.of("config.json", CONFIG, "pytorch_model.bin", BIN,
+                "tf_model.h5", BIN));
+        LayerscopeException bin = assertThrows(LayerscopeException.class, () -> client().model("tiny-org/bin-only", null));
+        assertEquals("model tiny-org/bin-only at revision main (commit " + COMMIT2 + ") has no safetensors weights"
+                + " (model.safetensors or model.safetensors.index.json); it has pytorch_model.bin, tf_model.h5."
+                + " layerscope reads safetensors only: choose a revision that has them (the Hub's safetensors conversion"
+                + " bot often opened one as refs/pr/N) or convert the checkpoint with transformers'"
+                + " save_pretrained(safe_serialization=True).", bin.getMessage());
+        hub.commit(RepoType.MODEL, "tiny-org/no-config", COMMIT2, Map.of("model.safetensors", WEIGHTS));
+        LayerscopeException config = assertThrows(LayerscopeException.class,
+                () -> client().model("tiny-org/no-config", null));
+        assertEquals("model tiny-org/no-config at revision main (commit " + COMMIT2 + ") has no config.json: it is not"
+                + " a transformers checkpoint that layerscope can read", config.getMessage());
+        assertTrue(hub.requests().stream().allMatch(r -> r.path().startsWith("/api/")));
+    }
+
+    @Test
     void aConnectionCutHalfwayIsResumedWithARange() throws IOException {
         hub.cutOnce(WEIGHTS);
         ResolvedSnapshot snapshot = client().model(REPO, "main");
