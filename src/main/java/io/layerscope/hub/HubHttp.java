@@ -1,0 +1,215 @@
+package io.layerscope.hub;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerscope.LayerscopeException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ProxySelector;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The HTTP side of the Hub: the revision API, HEAD on resolve URLs and ranged GETs of file bytes.
+ *
+ * <p>Redirects are followed here, not by {@link HttpClient}, so that the Authorization header is
+ * only ever sent to the endpoint's own origin (scheme, host and port): the Hub sends large files
+ * from a CDN host through a signed redirect, and the token must not travel there. HEAD follows
+ * only relative redirects (a renamed repo), as huggingface_hub does, and reads the CDN location
+ * from the first redirect.
+ */
+final class HubHttp {
+
+    private static final int MAX_REDIRECTS = 10;
+    private static final String USER_AGENT = "layerscope/0.1; java/" + Runtime.version().feature();
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HubSettings settings;
+    private final HubErrors errors;
+    private final HttpClient client;
+
+    HubHttp(HubSettings settings) {
+        this.settings = settings;
+        this.errors = new HubErrors(settings);
+        this.client = HttpClient.newBuilder()
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .connectTimeout(settings.metadataTimeout())
+                .proxy(ProxySelector.getDefault())
+                .version(HttpClient.Version.HTTP_1_1)
+                .build();
+    }
+
+    /** The commit sha and file list of {@code revision}. */
+    RepoListing listing(HubRepo repo, String revision) throws IOException {
+        URI uri = endpointUri(repo.revisionApiPath(revision));
+        HttpResponse<byte[]> response = followAll(uri, "GET", 0, settings.metadataTimeout(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        if (response.statusCode() != 200) {
+            throw errors.forStatus(response.statusCode(), response.headers(), response.uri(), repo, revision, null);
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw notTheHub(repo, "its answer to " + HubErrors.withoutQuery(uri) + " is not JSON");
+        }
+        String commit = root.path("sha").asText("");
+        if (!HubCache.isCommitHash(commit) || !root.path("siblings").isArray()) {
+            throw notTheHub(repo, "its answer to " + HubErrors.withoutQuery(uri) + " has no commit sha and file list");
+        }
+        List<String> files = new ArrayList<>();
+        for (JsonNode sibling : root.get("siblings")) {
+            String name = sibling.path("rfilename").asText("");
+            if (!name.isEmpty()) {
+                files.add(name);
+            }
+        }
+        return new RepoListing(commit, List.copyOf(files));
+    }
+
+    /** HEAD on the resolve URL of {@code file} at {@code revision}. */
+    FileMetadata head(HubRepo repo, String revision, String file) throws IOException {
+        URI uri = endpointUri(repo.resolvePath(revision, file));
+        HttpResponse<Void> response = null;
+        for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
+            response = send(uri, "HEAD", 0, settings.metadataTimeout(), HttpResponse.BodyHandlers.discarding());
+            Optional<String> location = response.headers().firstValue("Location");
+            if (isRedirect(response.statusCode()) && location.isPresent() && isRelative(location.get())) {
+                uri = uri.resolve(location.get()); // a renamed repo: same site, keep the token
+                continue;
+            }
+            break;
+        }
+        int status = response.statusCode();
+        if (status >= 400) {
+            throw errors.forStatus(status, response.headers(), uri, repo, revision, file);
+        }
+        HttpHeaders h = response.headers();
+        String commit = h.firstValue("X-Repo-Commit").orElse(null);
+        String etag = FileMetadata.normalizeEtag(h.firstValue("X-Linked-Etag").or(() -> h.firstValue("ETag")).orElse(null));
+        Optional<String> size = h.firstValue("X-Linked-Size").or(() -> h.firstValue("Content-Length"));
+        if (commit == null || !HubCache.isCommitHash(commit)) {
+            throw notTheHub(repo, "it sent no commit sha (X-Repo-Commit) for " + file);
+        }
+        if (etag == null || etag.isEmpty()) {
+            throw notTheHub(repo, "it sent no ETag for " + file);
+        }
+        long bytes;
+        try {
+            bytes = Long.parseLong(size.orElse("").strip());
+        } catch (NumberFormatException e) {
+            bytes = -1;
+        }
+        if (bytes < 0) {
+            throw notTheHub(repo, "it sent no size (X-Linked-Size or Content-Length) for " + file);
+        }
+        URI location = h.firstValue("Location").map(uri::resolve).orElse(uri);
+        return new FileMetadata(file, commit, etag, bytes, location);
+    }
+
+    /**
+     * GET of {@code location} from byte {@code offset} on. Returns the open response when the
+     * status is 200, 206 or 416 (the caller checks which); throws on any other.
+     */
+    HttpResponse<InputStream> download(URI location, long offset, HubRepo repo, String revision, String file)
+            throws IOException {
+        HttpResponse<InputStream> response = followAll(location, "GET", offset, settings.downloadTimeout(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        int status = response.statusCode();
+        if (status == 200 || status == 206 || status == 416) {
+            return response;
+        }
+        response.body().close();
+        throw errors.forStatus(status, response.headers(), response.uri(), repo, revision, file);
+    }
+
+    private <T> HttpResponse<T> followAll(URI start, String method, long offset, Duration timeout,
+            HttpResponse.BodyHandler<T> body) throws IOException {
+        URI uri = start;
+        for (int hop = 0; hop < MAX_REDIRECTS; hop++) {
+            HttpResponse<T> response = send(uri, method, offset, timeout, body);
+            Optional<String> location = response.headers().firstValue("Location");
+            if (!isRedirect(response.statusCode()) || location.isEmpty()) {
+                return response;
+            }
+            if (response.body() instanceof InputStream in) {
+                in.close();
+            }
+            uri = uri.resolve(location.get());
+        }
+        throw new LayerscopeException("more than " + MAX_REDIRECTS + " redirects from " + HubErrors.withoutQuery(start)
+                + "; check HF_ENDPOINT (" + settings.endpoint() + ") and any proxy between here and it");
+    }
+
+    private <T> HttpResponse<T> send(URI uri, String method, long offset, Duration timeout,
+            HttpResponse.BodyHandler<T> body) throws IOException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri)
+                .method(method, HttpRequest.BodyPublishers.noBody())
+                .timeout(timeout)
+                .header("User-Agent", USER_AGENT)
+                .header("Accept-Encoding", "identity"); // the real size, no compression
+        if (offset > 0) {
+            request.header("Range", "bytes=" + offset + "-");
+        }
+        Optional<String> token = settings.token();
+        if (token.isPresent() && sameOrigin(uri, settings.endpoint())) {
+            request.header("Authorization", "Bearer " + token.get());
+        }
+        try {
+            return client.send(request.build(), body);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LayerscopeException("interrupted while talking to " + HubErrors.withoutQuery(uri), e);
+        } catch (IllegalArgumentException e) {
+            throw new LayerscopeException("cannot request " + HubErrors.withoutQuery(uri) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Scheme, host and port equal: only then may the token be sent. */
+    static boolean sameOrigin(URI a, URI b) {
+        return Objects.equals(lower(a.getScheme()), lower(b.getScheme()))
+                && Objects.equals(lower(a.getHost()), lower(b.getHost()))
+                && port(a) == port(b);
+    }
+
+    private static int port(URI uri) {
+        if (uri.getPort() >= 0) {
+            return uri.getPort();
+        }
+        return "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+    }
+
+    private static String lower(String s) {
+        return s == null ? null : s.toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static boolean isRelative(String location) {
+        try {
+            return URI.create(location).getHost() == null;
+        } catch (IllegalArgumentException e) {
+            return false; // not a URL we can follow: read the headers of this answer
+        }
+    }
+
+    private static boolean isRedirect(int status) {
+        return status >= 300 && status <= 399;
+    }
+
+    private URI endpointUri(String path) {
+        return URI.create(settings.endpoint().toString() + path); // keeps a mirror's path prefix
+    }
+
+    private LayerscopeException notTheHub(HubRepo repo, String what) {
+        return new LayerscopeException("the server at " + settings.endpoint() + " does not answer like the Hugging Face"
+                + " Hub for " + repo.describe() + ": " + what + ". Check HF_ENDPOINT and any proxy or firewall between"
+                + " here and the Hub.");
+    }
+}

@@ -1,0 +1,260 @@
+package io.layerscope.hub;
+
+import io.layerscope.LayerscopeException;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Where the Hub is, where the cache is, which token to send and whether the network may be used:
+ * read once from the environment variables the Python client reads, so both tools agree.
+ *
+ * <p>Cache root, first that applies:
+ * <ol>
+ *   <li>the {@code --cache-dir} option, if the user gave one (pass {@code null} when not);</li>
+ *   <li>{@code HF_HUB_CACHE} (or its older name {@code HUGGINGFACE_HUB_CACHE});</li>
+ *   <li>{@code HF_HOME}{@code /hub}, if {@code HF_HOME} is set;</li>
+ *   <li>{@code llm_weights} in the current directory, the default of the Python pruning tools.</li>
+ * </ol>
+ * Relative paths are made absolute against the current directory; a leading {@code ~} is the home
+ * directory.
+ *
+ * <p>Other variables: {@code HF_ENDPOINT} (default {@code https://huggingface.co});
+ * {@code HF_TOKEN} (or {@code HUGGING_FACE_HUB_TOKEN}), else the token file {@code HF_TOKEN_PATH},
+ * default {@code $HF_HOME/token} with {@code HF_HOME} defaulting to
+ * {@code $XDG_CACHE_HOME/huggingface} or {@code ~/.cache/huggingface} (where {@code hf auth login}
+ * writes it); {@code HF_HUB_OFFLINE} (or {@code TRANSFORMERS_OFFLINE}) = 1/true/yes/on: never touch
+ * the network; {@code HF_HUB_ETAG_TIMEOUT} and {@code HF_HUB_DOWNLOAD_TIMEOUT} in seconds (default 10).
+ *
+ * <p>The token is never part of {@link #toString()} or of any message; only where it came from is.
+ *
+ * <pre>{@code
+ * HubSettings settings = HubSettings.fromEnvironment(System.getenv(), cacheDirOptionOrNull);
+ * }</pre>
+ */
+public final class HubSettings {
+
+    public static final URI DEFAULT_ENDPOINT = URI.create("https://huggingface.co");
+    public static final String DEFAULT_CACHE_DIR = "llm_weights";
+    public static final int DEFAULT_PARALLEL_DOWNLOADS = 4;
+    private static final Set<String> TRUE_VALUES = Set.of("1", "ON", "YES", "TRUE");
+
+    private final URI endpoint;
+    private final Path cacheDir;
+    private final String cacheDirSource;
+    private final String token;
+    private final String tokenSource;
+    private final boolean offline;
+    private final Duration metadataTimeout;
+    private final Duration downloadTimeout;
+    private final int parallelDownloads;
+
+    private HubSettings(URI endpoint, Path cacheDir, String cacheDirSource, String token, String tokenSource,
+            boolean offline, Duration metadataTimeout, Duration downloadTimeout, int parallelDownloads) {
+        this.endpoint = endpoint;
+        this.cacheDir = cacheDir;
+        this.cacheDirSource = cacheDirSource;
+        this.token = token;
+        this.tokenSource = tokenSource;
+        this.offline = offline;
+        this.metadataTimeout = metadataTimeout;
+        this.downloadTimeout = downloadTimeout;
+        this.parallelDownloads = parallelDownloads;
+    }
+
+    /**
+     * Reads the settings from {@code env} (normally {@code System.getenv()}).
+     *
+     * @param cacheDirOption the {@code --cache-dir} the user gave, or null when the option was not given
+     */
+    public static HubSettings fromEnvironment(Map<String, String> env, Path cacheDirOption) {
+        Path home = Path.of(value(env, "HOME").orElse(System.getProperty("user.home")));
+        Optional<Path> hfHomeSet = value(env, "HF_HOME").map(p -> expand(p, home));
+        Path hfHome = hfHomeSet.orElseGet(() -> value(env, "XDG_CACHE_HOME").map(p -> expand(p, home))
+                .orElse(home.resolve(".cache")).resolve("huggingface"));
+
+        Path cacheDir;
+        String cacheSource;
+        Optional<String> hubCache = value(env, "HF_HUB_CACHE").or(() -> value(env, "HUGGINGFACE_HUB_CACHE"));
+        if (cacheDirOption != null) {
+            cacheDir = expand(cacheDirOption.toString(), home);
+            cacheSource = "--cache-dir";
+        } else if (hubCache.isPresent()) {
+            cacheDir = expand(hubCache.get(), home);
+            cacheSource = value(env, "HF_HUB_CACHE").isPresent() ? "HF_HUB_CACHE" : "HUGGINGFACE_HUB_CACHE";
+        } else if (hfHomeSet.isPresent()) {
+            cacheDir = hfHomeSet.get().resolve("hub");
+            cacheSource = "HF_HOME";
+        } else {
+            cacheDir = Path.of(DEFAULT_CACHE_DIR);
+            cacheSource = "default";
+        }
+
+        String token = null;
+        String tokenSource = "none";
+        for (String name : new String[] {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"}) {
+            Optional<String> fromEnv = value(env, name).map(String::strip).filter(t -> !t.isEmpty());
+            if (fromEnv.isPresent()) {
+                token = fromEnv.get();
+                tokenSource = name;
+                break;
+            }
+        }
+        if (token == null) {
+            Path tokenFile = value(env, "HF_TOKEN_PATH").map(p -> expand(p, home)).orElse(hfHome.resolve("token"));
+            Optional<String> fromFile = readToken(tokenFile);
+            if (fromFile.isPresent()) {
+                token = fromFile.get();
+                tokenSource = "token file " + tokenFile.toAbsolutePath();
+            }
+        }
+
+        boolean offline = isTrue(value(env, "HF_HUB_OFFLINE").or(() -> value(env, "TRANSFORMERS_OFFLINE")));
+        return new HubSettings(endpoint(env), cacheDir.toAbsolutePath().normalize(), cacheSource, token, tokenSource,
+                offline, seconds(env, "HF_HUB_ETAG_TIMEOUT"), seconds(env, "HF_HUB_DOWNLOAD_TIMEOUT"),
+                DEFAULT_PARALLEL_DOWNLOADS);
+    }
+
+    /** The same settings with at most {@code n} files downloaded at once. */
+    public HubSettings withParallelDownloads(int n) {
+        if (n < 1) {
+            throw new LayerscopeException("parallel downloads must be at least 1, got " + n);
+        }
+        return new HubSettings(endpoint, cacheDir, cacheDirSource, token, tokenSource, offline, metadataTimeout,
+                downloadTimeout, n);
+    }
+
+    /** The same settings with another timeout for a stalled download (no byte received for that long). */
+    public HubSettings withDownloadTimeout(Duration timeout) {
+        return new HubSettings(endpoint, cacheDir, cacheDirSource, token, tokenSource, offline, metadataTimeout,
+                timeout, parallelDownloads);
+    }
+
+    /** The Hub's base URL, without a trailing slash. */
+    public URI endpoint() {
+        return endpoint;
+    }
+
+    /** The absolute cache root. */
+    public Path cacheDir() {
+        return cacheDir;
+    }
+
+    /** Which rule chose the cache root: "--cache-dir", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HOME" or "default". */
+    public String cacheDirSource() {
+        return cacheDirSource;
+    }
+
+    public boolean hasToken() {
+        return token != null;
+    }
+
+    /** Where the token came from ("HF_TOKEN", "token file /home/u/.cache/huggingface/token") or "none"; never the token. */
+    public String tokenSource() {
+        return tokenSource;
+    }
+
+    /** True when HF_HUB_OFFLINE asks for no network at all. */
+    public boolean offline() {
+        return offline;
+    }
+
+    /** How long to wait for a metadata answer (HEAD, API). */
+    public Duration metadataTimeout() {
+        return metadataTimeout;
+    }
+
+    /** How long a download may receive nothing before the connection is dropped and resumed. */
+    public Duration downloadTimeout() {
+        return downloadTimeout;
+    }
+
+    public int parallelDownloads() {
+        return parallelDownloads;
+    }
+
+    /** The token, for the Authorization header only: package-private so that it cannot reach logs by accident. */
+    Optional<String> token() {
+        return Optional.ofNullable(token);
+    }
+
+    @Override
+    public String toString() {
+        return "HubSettings[endpoint=" + endpoint + ", cacheDir=" + cacheDir + " (" + cacheDirSource + "), token="
+                + (token == null ? "none" : "set, from " + tokenSource) + ", offline=" + offline + "]";
+    }
+
+    private static URI endpoint(Map<String, String> env) {
+        Optional<String> raw = value(env, "HF_ENDPOINT");
+        if (raw.isEmpty()) {
+            return DEFAULT_ENDPOINT;
+        }
+        String text = raw.get().strip();
+        while (text.endsWith("/")) {
+            text = text.substring(0, text.length() - 1);
+        }
+        URI uri;
+        try {
+            uri = URI.create(text);
+        } catch (IllegalArgumentException e) {
+            uri = null;
+        }
+        if (uri == null || uri.getHost() == null
+                || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
+            throw new LayerscopeException("HF_ENDPOINT=" + raw.get()
+                    + " is not an http(s) URL; set it to the Hub or a mirror, e.g. https://huggingface.co, or unset it");
+        }
+        return uri;
+    }
+
+    private static Duration seconds(Map<String, String> env, String name) {
+        Optional<String> raw = value(env, name);
+        if (raw.isEmpty()) {
+            return Duration.ofSeconds(10);
+        }
+        try {
+            double s = Double.parseDouble(raw.get().strip());
+            if (s > 0 && s < 1e6) {
+                return Duration.ofMillis(Math.round(s * 1000));
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new LayerscopeException(name + "=" + raw.get() + " is not a number of seconds > 0; unset it for the default 10");
+    }
+
+    private static Optional<String> readToken(Path file) {
+        try {
+            String text = Files.readString(file, StandardCharsets.UTF_8).strip();
+            return text.isEmpty() ? Optional.empty() : Optional.of(text);
+        } catch (IOException | SecurityException e) {
+            return Optional.empty(); // no token file is the common case, as in huggingface_hub
+        }
+    }
+
+    private static boolean isTrue(Optional<String> raw) {
+        return raw.map(v -> TRUE_VALUES.contains(v.strip().toUpperCase(Locale.ROOT))).orElse(false);
+    }
+
+    private static Optional<String> value(Map<String, String> env, String name) {
+        String v = env.get(name);
+        return v == null || v.isEmpty() ? Optional.empty() : Optional.of(v);
+    }
+
+    private static Path expand(String path, Path home) {
+        if (path.equals("~")) {
+            return home;
+        }
+        if (path.startsWith("~/")) {
+            return home.resolve(path.substring(2));
+        }
+        return Path.of(path);
+    }
+}

@@ -1,0 +1,64 @@
+package io.layerscope.hub;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.regex.Pattern;
+
+/** SHA-256 digests as the Hub writes them: 64 lower-case hex digits (an LFS file's oid and ETag). */
+final class Sha256 {
+
+    private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
+
+    private Sha256() {
+    }
+
+    static MessageDigest newDigest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
+    }
+
+    /** True when {@code etag} has the shape of a sha256, i.e. the Hub stored the file in LFS. */
+    static boolean isSha256(String etag) {
+        return etag != null && HEX64.matcher(etag).matches();
+    }
+
+    static String hex(MessageDigest digest) {
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    /** Reads {@code file} fully; follows symbolic links. */
+    static String of(Path file) throws IOException {
+        MessageDigest digest = newDigest();
+        byte[] buffer = new byte[1 << 20];
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                digest.update(buffer, 0, n);
+            }
+        }
+        return hex(digest);
+    }
+
+    /** Feeds the first {@code length} bytes of {@code file} into {@code digest} (to resume a download). */
+    static void update(MessageDigest digest, Path file, long length) throws IOException {
+        byte[] buffer = new byte[1 << 20];
+        long left = length;
+        try (InputStream in = Files.newInputStream(file)) {
+            while (left > 0) {
+                int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+                if (n < 0) {
+                    throw new IOException(file + " is shorter than " + length + " bytes");
+                }
+                digest.update(buffer, 0, n);
+                left -= n;
+            }
+        }
+    }
+}
