@@ -60,6 +60,40 @@ class LlamaModelTest {
         }
     }
 
+    /** Spark runs several tasks against one cached model per executor JVM. */
+    @Test
+    void concurrentForwardCallsOnOneModelAgreeWithSequentialOnes() throws Exception {
+        List<int[]> a = TinyModels.windows(3, 12, 101);
+        List<int[]> b = TinyModels.windows(3, 7, 102);
+        try (LlamaModel model = LlamaModel.load(f32, Device.cpu(), ComputeDtype.FLOAT32)) {
+            TapSums seqA = model.forward(a);
+            TapSums seqB = model.forward(b);
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+            try {
+                var fa = pool.submit(() -> model.forward(a));
+                var fb = pool.submit(() -> model.forward(b));
+                TapSums parA = fa.get();
+                TapSums parB = fb.get();
+                for (String key : seqA.keys()) {
+                    assertArrayEquals(seqA.sumSq().get(key), parA.sumSq().get(key), key);
+                    assertArrayEquals(seqB.sumSq().get(key), parB.sumSq().get(key), key);
+                }
+            } finally {
+                pool.shutdown();
+            }
+        }
+    }
+
+    @Test
+    void noWindowsGiveTheEmptySums() {
+        try (LlamaModel model = LlamaModel.load(f32, Device.cpu(), ComputeDtype.FLOAT32, 0)) {
+            TapSums none = model.forward(List.of());
+            assertEquals(0, none.nsamples());
+            assertTrue(none.keys().isEmpty());
+            assertEquals(0, model.blocksRun());
+        }
+    }
+
     @Test
     void changingTheLastTokenLeavesEarlierPositionsUnchanged() {
         int[] window = TinyModels.windows(1, 10, 51).get(0);
