@@ -1,0 +1,276 @@
+package io.layerscope.llama;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.core.Embedding;
+import io.layerscope.LayerscopeException;
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.LlamaConfig;
+import io.layerscope.model.Tap;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A LLaMA checkpoint loaded onto one DJL PyTorch device, up to a given decoder block, whose forward
+ * pass reports the sum of x^2 per input feature of every prunable Linear layer's input (the taps).
+ * Logits are never computed; lm_head's tap is the final norm output, available when every block is
+ * loaded.
+ *
+ * <pre>{@code
+ * try (LlamaModel model = LlamaModel.load(Checkpoint.open(dir), Device.cpu(), ComputeDtype.AUTO, 15)) {
+ *     TapSums sums = model.forward(windows);          // windows: List<int[]> of token ids
+ *     float[] scalerRow = sums.scalerRow("0/ATTN_IN"); // Wanda's scaler_row of q/k/v_proj in block 0
+ * }
+ * }</pre>
+ *
+ * <p>Native memory: weights live in the model's NDManager until {@link #close()}; every forward call
+ * has its own sub-manager, every batch and every block inside it a further one, so nothing a
+ * forward creates outlives it except the cached rotary tables and causal mask of each sequence
+ * length seen. libtorch's intra-op threads come from the system property
+ * {@code ai.djl.pytorch.num_threads} (and {@code ai.djl.pytorch.num_interop_threads}), read when the
+ * engine starts: set them to the task's cores under Spark. libtorch's OpenMP (libgomp) spin-waits
+ * by default; where runnable threads outnumber cores, {@code OMP_WAIT_POLICY=PASSIVE} in the
+ * environment keeps each parallel region from waiting on a descheduled thread (up to 10x faster on
+ * a loaded machine).
+ *
+ * <p>Thread-safe: concurrent forward calls on one model share the weights and the tables.
+ */
+public final class LlamaModel implements AutoCloseable {
+    private static final String ENGINE = "PyTorch";
+
+    private final NDManager manager;
+    private final LlamaConfig config;
+    private final DataType type;
+    private final int lastBlock;
+    private final NDArray embed;
+    private final List<DecoderBlock> blocks;
+    private final NDArray finalNorm;
+    private final PositionTables positions;
+    private final AtomicLong blocksRun = new AtomicLong();
+
+    private LlamaModel(NDManager manager, LlamaConfig config, DataType type, int lastBlock, NDArray embed,
+                       List<DecoderBlock> blocks, NDArray finalNorm) {
+        this.manager = manager;
+        this.config = config;
+        this.type = type;
+        this.lastBlock = lastBlock;
+        this.embed = embed;
+        this.blocks = blocks;
+        this.finalNorm = finalNorm;
+        this.positions = new PositionTables(manager, config, type);
+    }
+
+    /**
+     * Loads the embedding and blocks {@code 0..lastBlock} (and the final norm when {@code lastBlock}
+     * is the last block) onto {@code device} in the {@code dtype} it resolves to.
+     */
+    public static LlamaModel load(Checkpoint ckpt, Device device, ComputeDtype dtype, int lastBlock) {
+        LlamaConfig c = ckpt.config();
+        if (lastBlock < 0 || lastBlock >= c.numHiddenLayers()) {
+            throw new LayerscopeException("last block " + lastBlock + " is outside the model in " + ckpt.dir()
+                    + ", which has blocks 0.." + (c.numHiddenLayers() - 1));
+        }
+        DataType type = dtype.resolve(device);
+        NDManager manager = NDManager.newBaseManager(device, ENGINE);
+        try {
+            NDArray embed = DeviceArrays.weight(manager, ckpt, "model.embed_tokens.weight", type);
+            List<DecoderBlock> blocks = new ArrayList<>();
+            for (int i = 0; i <= lastBlock; i++) {
+                blocks.add(new DecoderBlock(i, BlockWeights.load(manager, ckpt, i, type), c));
+            }
+            boolean all = lastBlock == c.numHiddenLayers() - 1;
+            NDArray norm = all ? DeviceArrays.weight(manager, ckpt, "model.norm.weight", type) : null;
+            return new LlamaModel(manager, c, type, lastBlock, embed, Collections.unmodifiableList(blocks), norm);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** Loads every block (and the final norm). */
+    public static LlamaModel load(Checkpoint ckpt, Device device, ComputeDtype dtype) {
+        return load(ckpt, device, dtype, ckpt.config().numHiddenLayers() - 1);
+    }
+
+    /** Sums every available tap over {@code windows}, {@link #defaultBatchSize()} sequences per forward. */
+    public TapSums forward(List<int[]> windows) {
+        return forward(windows, defaultBatchSize());
+    }
+
+    public TapSums forward(List<int[]> windows, int batchSize) {
+        return forward(windows, batchSize, tapKeys());
+    }
+
+    /**
+     * Sums the taps named in {@code tapKeys} (a subset of {@link #tapKeys()}) over {@code windows},
+     * {@code batchSize} sequences of equal length per forward. Blocks after the last one a requested
+     * tap needs are not run. The sums stay on the device until the end, then are copied once.
+     */
+    public TapSums forward(List<int[]> windows, int batchSize, Collection<String> tapKeys) {
+        if (batchSize < 1) {
+            throw new LayerscopeException("batch size " + batchSize + " must be at least 1");
+        }
+        Set<String> wanted = checkTapKeys(tapKeys);
+        int runTo = lastBlockNeeded(wanted);
+        long tokens = 0;
+        for (int s = 0; s < windows.size(); s++) {
+            tokens += checkWindow(windows.get(s), s);
+        }
+        try (NDManager call = manager.newSubManager()) {
+            TapAccumulator acc = new TapAccumulator(call, wanted);
+            int from = 0;
+            while (from < windows.size()) {
+                int to = from + 1;
+                int length = windows.get(from).length;
+                while (to < windows.size() && to - from < batchSize && windows.get(to).length == length) {
+                    to++;
+                }
+                try (NDManager batch = call.newSubManager()) {
+                    run(batch, windows.subList(from, to), runTo, acc);
+                }
+                from = to;
+            }
+            return new TapSums(acc.toHost(), windows.size(), tokens);
+        }
+    }
+
+    /**
+     * Debug and test hook: every tap of one sequence at every position, float32 row-major
+     * [tokens * features] per tap key.
+     */
+    public Map<String, float[]> positionTaps(int[] window) {
+        checkWindow(window, 0);
+        PositionCapture capture = new PositionCapture();
+        try (NDManager batch = manager.newSubManager()) {
+            run(batch, List.of(window), lastBlock, capture);
+        }
+        return capture.values();
+    }
+
+    /** Runs blocks 0..runTo (and the final norm when runTo is the last block) over equal-length windows. */
+    private void run(NDManager batch, List<int[]> windows, int runTo, TapSink taps) {
+        int t = windows.get(0).length;
+        long[] ids = new long[windows.size() * t];
+        for (int s = 0; s < windows.size(); s++) {
+            for (int i = 0; i < t; i++) {
+                ids[s * t + i] = windows.get(s)[i];
+            }
+        }
+        NDArray idArray = DeviceArrays.longs(batch, ids, new Shape(windows.size(), t));
+        NDArray h = Embedding.embedding(idArray, embed, SparseFormat.DENSE).singletonOrThrow();
+        PositionTables.Tables pos = positions.of(t);
+        for (int i = 0; i <= runTo; i++) {
+            try (NDManager block = batch.newSubManager()) {
+                h.attach(block);
+                h = blocks.get(i).forward(h, pos, taps);
+                h.attach(batch);
+            }
+            blocksRun.incrementAndGet();
+        }
+        String finalKey = Tap.FINAL_NORM.key(-1);
+        if (runTo == config.numHiddenLayers() - 1 && taps.wants(finalKey)) {
+            taps.accept(finalKey, DecoderBlock.rmsNorm(h, finalNorm, config.rmsNormEps()));
+        }
+    }
+
+    private Set<String> checkTapKeys(Collection<String> keys) {
+        List<String> available = tapKeys();
+        Set<String> wanted = new LinkedHashSet<>();
+        for (String k : keys) {
+            if (!available.contains(k)) {
+                throw new LayerscopeException("tap \"" + k + "\" is not available from this model (blocks 0.." + lastBlock
+                        + " loaded" + (finalNorm == null ? ", final norm not loaded" : "") + "); available: "
+                        + String.join(", ", available));
+            }
+            wanted.add(k);
+        }
+        return wanted;
+    }
+
+    private int lastBlockNeeded(Set<String> wanted) {
+        if (wanted.contains(Tap.FINAL_NORM.key(-1))) {
+            return config.numHiddenLayers() - 1;
+        }
+        int last = -1;
+        for (String k : wanted) {
+            last = Math.max(last, Integer.parseInt(k.substring(0, k.indexOf('/'))));
+        }
+        return last;
+    }
+
+    private int checkWindow(int[] window, int index) {
+        if (window == null || window.length == 0) {
+            throw new LayerscopeException("calibration window " + index + " is empty; every window needs at least one token");
+        }
+        int vocab = config.vocabSize();
+        for (int i = 0; i < window.length; i++) {
+            if (window[i] < 0 || window[i] >= vocab) {
+                throw new LayerscopeException("calibration window " + index + " has token id " + window[i] + " at position " + i
+                        + ", outside the model's vocabulary of " + vocab
+                        + " tokens; the tokenizer does not match the model (use the model's own tokenizer.json)");
+            }
+        }
+        return window.length;
+    }
+
+    /** Tap keys this model can report, in forward order: 4 per loaded block, then the final norm if loaded. */
+    public List<String> tapKeys() {
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i <= lastBlock; i++) {
+            for (Tap tap : new Tap[] {Tap.ATTN_IN, Tap.ATTN_OUT, Tap.MLP_IN, Tap.MLP_ACT}) {
+                keys.add(tap.key(i));
+            }
+        }
+        if (finalNorm != null) {
+            keys.add(Tap.FINAL_NORM.key(-1));
+        }
+        return keys;
+    }
+
+    /** Sequences per forward when not given: 1 on the CPU (matmuls are already large), 4 on a GPU. */
+    public int defaultBatchSize() {
+        return manager.getDevice().isGpu() ? 4 : 1;
+    }
+
+    /** Decoder block forwards run since loading, summed over batches (a batch of 3 through 2 blocks counts 2). */
+    public long blocksRun() {
+        return blocksRun.get();
+    }
+
+    public int lastBlock() {
+        return lastBlock;
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public Device device() {
+        return manager.getDevice();
+    }
+
+    /** The compute type the weights were cast to (FLOAT32 or FLOAT16). */
+    public DataType computeType() {
+        return type;
+    }
+
+    /** The model's long-lived manager; tests count its live arrays. */
+    NDManager manager() {
+        return manager;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}
