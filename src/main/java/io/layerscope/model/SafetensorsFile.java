@@ -127,14 +127,18 @@ public final class SafetensorsFile {
         return new SafetensorsFile(path, size, tensors, metadata);
     }
 
+    /** Sorted by begin, each non-empty tensor must start at or after the furthest end seen so far. */
     private static void checkNoOverlap(Path path, Map<String, TensorInfo> tensors) {
         List<TensorInfo> sorted = new ArrayList<>(tensors.values());
+        sorted.removeIf(t -> t.byteLength() == 0);
         sorted.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
-        for (int i = 1; i < sorted.size(); i++) {
-            TensorInfo a = sorted.get(i - 1);
-            TensorInfo b = sorted.get(i);
-            if (b.begin() < a.end() && b.byteLength() > 0 && a.byteLength() > 0) {
-                throw bad(path, "tensors " + a.name() + " and " + b.name() + " overlap in the data section");
+        TensorInfo furthest = null;
+        for (TensorInfo t : sorted) {
+            if (furthest != null && t.begin() < furthest.end()) {
+                throw bad(path, "tensors " + furthest.name() + " and " + t.name() + " overlap in the data section");
+            }
+            if (furthest == null || t.end() > furthest.end()) {
+                furthest = t;
             }
         }
     }
