@@ -9,6 +9,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
@@ -78,6 +79,7 @@ public final class DemoModel {
         try {
             Files.createDirectories(target.getParent());
             tmp = Files.createTempDirectory(target.getParent(), ".tmp-" + VERSION + "-");
+            readableByAll(tmp);
             generate(tmp);
             if (Files.exists(target) && !isComplete(target)) {
                 // not made by us (we only ever rename complete directories into place): clear it
@@ -131,6 +133,15 @@ public final class DemoModel {
                 + " features, byte-level BPE tokenizer learned from the demo calibration shard.");
         Files.writeString(dir.resolve(MARKER),
                 new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(marker) + "\n");
+    }
+
+    /** Temporary directories are private (rwx------); the model, once in place, is for every user of the cache. */
+    private static void readableByAll(Path dir) throws IOException {
+        try {
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (UnsupportedOperationException notPosix) {
+            // other file systems keep their defaults
+        }
     }
 
     private static void deleteQuietly(Path dir) {

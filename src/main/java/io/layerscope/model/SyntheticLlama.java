@@ -211,7 +211,7 @@ public final class SyntheticLlama {
                     // a second stream, so the draws above stay what they are without spread
                     SplittableRandom spread = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode() + 1);
                     for (int i = 0; i < numel; i++) {
-                        v[i] *= (float) Math.exp(normSpread * spread.nextGaussian());
+                        v[i] *= (float) StrictMath.exp(normSpread * spread.nextGaussian());
                     }
                 }
                 for (int f : outlierFeatures) {

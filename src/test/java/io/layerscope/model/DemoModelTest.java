@@ -40,6 +40,16 @@ class DemoModelTest {
         assertEquals(List.of("c4-demo.json.gz", "config.json", "layerscope-demo.json", "model.safetensors",
                 "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json"), List.copyOf(first.keySet()));
         assertEquals(first, hashes(again));
+        // The bytes of this VERSION. If this fails you changed what the demo generates: bump
+        // DemoModel.VERSION (a cache keeps old demo directories) and put the new hashes here.
+        assertEquals(Map.of(
+                "c4-demo.json.gz", "d0b83dc0ec5c77be53c2e776b76c81edc6855473cd1a1f5e94fb8f9ab13841ba",
+                "config.json", "f3b016419faff06c77d277da66ef00d6a59e968df978bf5cd2b8ee15cc3d2b21",
+                "layerscope-demo.json", "50b2800d2b0d8fd8423ea821bc371e99877ac0b3f1e9bbc9c4633176db364035",
+                "model.safetensors", "b0cb72dd7e74c920963d0ebfd69616a877fffa7c81f87f9f18c03b3f1ed8ac2b",
+                "special_tokens_map.json", "d7fbfebf6f24637edd6e44aa39cbc035420afed4d89047e0fc24380b90798c66",
+                "tokenizer.json", "3dc1796ef2ba521079a254d31aebea0628d625709bcb31e3b1e8fd7c3cafc2bd",
+                "tokenizer_config.json", "f63b9555d15dcea6a8422ca59c0908645f63cb4aaf0c7e0337ca8f63eb8255fe"), first);
         assertEquals(DemoModel.directory(other), again);
         assertEquals(other.resolve("layerscope-demo").resolve(DemoModel.VERSION), again);
     }
