@@ -87,6 +87,17 @@ class CheckpointTest {
     }
 
     @Test
+    void shardsSymlinkedToBlobsAsInTheHuggingFaceCacheAreRead() throws Exception {
+        Path dir = handWrittenShardedModel();
+        Path blobs = Files.createDirectories(tmp.resolve("blobs"));
+        for (String shard : new String[] {"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}) {
+            Files.move(dir.resolve(shard), blobs.resolve("b" + shard.hashCode()));
+            Files.createSymbolicLink(dir.resolve(shard), Path.of("../blobs").resolve("b" + shard.hashCode()));
+        }
+        assertEquals(800f, Checkpoint.open(dir).readFloats("model.layers.0.mlp.up_proj.weight")[0]);
+    }
+
+    @Test
     void aShardNamedInTheIndexThatIsMissingIsNamed() throws Exception {
         Path dir = handWrittenShardedModel();
         Files.delete(dir.resolve("model-00002-of-00002.safetensors"));

@@ -70,6 +70,12 @@ class SafetensorsFileTest {
         // the mapping is the tensor's own bytes, no copy of the rest of the file
         assertEquals(6, f.map("b").capacity());
         assertEquals((short) 0xC000, f.map("b").getShort(2));
+        // row slices: the second row of a, then a bad range
+        assertEquals(4, f.mapRows("a", 1, 1).capacity());
+        assertArrayEquals(new float[] {0.5f, 3.140625f}, f.readRows("a", 1, 1));
+        assertArrayEquals(new float[] {-2.0f}, f.readRows("b", 1, 1));
+        LayerscopeException e = assertThrows(LayerscopeException.class, () -> f.mapRows("a", 1, 2));
+        assertEquals(p + ": tensor a of shape [2, 2] has no rows [1, 3)", e.getMessage());
     }
 
     @Test
