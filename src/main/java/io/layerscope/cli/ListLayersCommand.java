@@ -26,7 +26,7 @@ public final class ListLayersCommand implements Callable<Integer> {
         Main.log(spec, "model: " + m.describe());
         Checkpoint ckpt = Checkpoint.open(m.dir());
         spec.commandLine().getOut().print(
-                LayerListing.prunableLayers(options.model(), options.nonDefaultArgs(), ckpt.prunableLayers()));
+                LayerListing.prunableLayers(options.model(), options.repeatedArgs(m), ckpt.prunableLayers()));
         spec.commandLine().getOut().flush();
         return 0;
     }

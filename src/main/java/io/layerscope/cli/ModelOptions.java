@@ -19,8 +19,9 @@ public final class ModelOptions {
     private String model;
 
     @Option(names = {"--cache-dir", "--cache_dir"}, paramLabel = "DIR", defaultValue = "llm_weights",
-            description = "Hugging Face-layout cache searched for repo ids (then $HF_HUB_CACHE, $HF_HOME/hub or"
-                    + " ~/.cache/huggingface/hub); the demo model is generated here. Default: ${DEFAULT-VALUE}.")
+            description = "Hugging Face-layout cache searched first for repo ids (then the Hugging Face cache:"
+                    + " HF_HUB_CACHE, HF_HOME or the home directory's); the demo model is generated here."
+                    + " Default: ${DEFAULT-VALUE}.")
     private Path cacheDir;
 
     @Option(names = "--revision", paramLabel = "REV", defaultValue = ModelResolver.DEFAULT_REVISION,
@@ -44,14 +45,19 @@ public final class ModelOptions {
         return resolver().resolve(model, cacheDir, revision);
     }
 
-    /** The options other than --model that a command printed for the user must repeat. */
-    public List<String> nonDefaultArgs() {
+    /**
+     * The options besides --model that a command printed for the user must repeat to find the same
+     * model: a non-default --cache-dir (unless the model is a local directory) and a non-default
+     * --revision (for a repo id).
+     */
+    public List<String> repeatedArgs(ResolvedModel resolved) {
         List<String> out = new ArrayList<>();
-        if (!cacheDir.equals(ModelResolver.DEFAULT_CACHE_DIR)) {
+        if (!cacheDir.equals(ModelResolver.DEFAULT_CACHE_DIR) && resolved.origin() != ResolvedModel.Origin.LOCAL) {
             out.add("--cache-dir");
             out.add(cacheDir.toString());
         }
-        if (!revision.equals(ModelResolver.DEFAULT_REVISION)) {
+        boolean repo = resolved.origin() == ResolvedModel.Origin.CACHE || resolved.origin() == ResolvedModel.Origin.DOWNLOADED;
+        if (!revision.equals(ModelResolver.DEFAULT_REVISION) && repo) {
             out.add("--revision");
             out.add(revision);
         }

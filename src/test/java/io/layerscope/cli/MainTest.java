@@ -108,6 +108,29 @@ class MainTest {
                     .append(".self_attn.q_proj --cache-dir ").append(cache).append('\n');
         }
         assertEquals(expected.toString(), layers.out());
+
+        // a revision means nothing to the demo model or a local directory, nor a cache dir to the latter
+        Run demoRev = run("list-layers", "--model", "demo", "--cache-dir", cache.toString(), "--revision", "dev");
+        assertTrue(demoRev.out().endsWith(".self_attn.q_proj --cache-dir " + cache + "\n"), demoRev.out());
+        Run local = run("list-layers", "--model", oneB.toString(), "--cache-dir", cache.toString(), "--revision", "dev");
+        assertTrue(local.out().endsWith("--layer model.layers.8.self_attn.q_proj\n"), local.out());
+    }
+
+    @Test
+    void exampleCommandsForACachedRepoRepeatCacheDirAndRevision() throws Exception {
+        String commit = "4e20de362430cd3b72f300e6b0f18e50e7166e08";
+        Path repo = tmp.resolve("hf").resolve("models--meta-llama--Llama-3.2-1B");
+        Path snap = Files.createDirectories(repo.resolve("snapshots").resolve(commit));
+        for (String f : new String[] {"config.json", "model.safetensors"}) {
+            Files.createSymbolicLink(snap.resolve(f), oneB.resolve(f));
+        }
+        Files.createDirectories(repo.resolve("refs"));
+        Files.writeString(repo.resolve("refs/v2"), commit);
+        Run r = run("list-layers", "--model", "meta-llama/Llama-3.2-1B", "--cache-dir", tmp.resolve("hf").toString(),
+                "--revision", "v2");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().endsWith("  ./submit.sh layer --model meta-llama/Llama-3.2-1B --layer model.layers.8.self_attn.q_proj"
+                + " --cache-dir " + tmp.resolve("hf") + " --revision v2\n"), r.out());
     }
 
     @Test
