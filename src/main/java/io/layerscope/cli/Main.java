@@ -1,7 +1,119 @@
 package io.layerscope.cli;
 
-public final class Main {
+import io.layerscope.LayerscopeException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IExecutionExceptionHandler;
+import picocli.CommandLine.IParameterExceptionHandler;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code layerscope} command line. Subcommands do the work; this root turns failures into
+ * one paragraph on standard error and an exit status: 2 for bad input (a
+ * {@link LayerscopeException} or a bad option), 1 for anything unexpected (with the stack trace
+ * under {@code --verbose}). Results go to standard output, everything else to standard error.
+ *
+ * <pre>{@code
+ * int status = Main.commandLine().execute("list-layers", "--model", "demo");
+ * }</pre>
+ */
+@Command(name = "layerscope", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Per-layer pruning statistics (weight magnitude, activation norms, Wanda) for LLaMA checkpoints.",
+        subcommands = {LayerTypesCommand.class, ListLayersCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    public static final int EXIT_BAD_INPUT = 2;
+    public static final int EXIT_FAILURE = 1;
+
+    @Option(names = "--verbose", scope = ScopeType.INHERIT,
+            description = "Log progress details to standard error and show stack traces of unexpected errors.")
+    private boolean verbose;
+
+    @Spec
+    private CommandSpec spec;
+
     public static void main(String[] args) {
-        System.out.println("layerscope");
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The root command with its subcommands and error handling, ready to {@code execute(args)}. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setParameterExceptionHandler(Main::badParameters);
+        cl.setExecutionExceptionHandler(Main::failed);
+        return cl;
+    }
+
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "Missing command: one of "
+                + String.join(", ", spec.subcommands().keySet()));
+    }
+
+    /** Writes {@code message} to standard error when {@code --verbose} was given. */
+    static void log(CommandSpec command, String message) {
+        if (isVerbose(command.root().commandLine().getParseResult())) {
+            command.commandLine().getErr().println(message);
+            command.commandLine().getErr().flush();
+        }
+    }
+
+    private static int badParameters(ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        err.println("error: " + oneParagraph(e.getMessage()));
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+        err.flush();
+        return EXIT_BAD_INPUT;
+    }
+
+    private static int failed(Exception e, CommandLine cmd, ParseResult parsed) {
+        if (e instanceof ParameterException p) {
+            return badParameters(p, parsed.originalArgs().toArray(new String[0]));
+        }
+        PrintWriter err = cmd.getErr();
+        boolean verbose = isVerbose(parsed);
+        int status;
+        if (e instanceof LayerscopeException) {
+            err.println("error: " + oneParagraph(e.getMessage()));
+            status = EXIT_BAD_INPUT;
+        } else {
+            err.println("error: unexpected " + e.getClass().getName() + (e.getMessage() == null ? "" : ": "
+                    + oneParagraph(e.getMessage())) + (verbose ? "" : " (run with --verbose for the stack trace)"));
+            status = EXIT_FAILURE;
+        }
+        if (verbose) {
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return status;
+    }
+
+    private static boolean isVerbose(ParseResult parsed) {
+        for (ParseResult p = parsed; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--verbose")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String oneParagraph(String message) {
+        return message == null ? "" : message.replaceAll("\\s*\\R\\s*", " ").trim();
+    }
+
+    /** The version from the jar manifest, or "development" when run from classes. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"layerscope " + (v == null ? "(development build)" : v)};
+        }
     }
 }

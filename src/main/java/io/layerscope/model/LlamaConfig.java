@@ -11,7 +11,15 @@ import java.nio.file.Path;
 
 /**
  * The fields of a Hugging Face LLaMA {@code config.json} that the forward pass and the layer
- * catalog use. {@code ropeScaling} is null when the config has none.
+ * catalog use, with Hugging Face's defaults for absent optional fields ({@code head_dim} =
+ * hidden_size / num_attention_heads, {@code num_key_value_heads} = num_attention_heads,
+ * {@code rms_norm_eps} 1e-6, {@code rope_theta} 10000, {@code tie_word_embeddings} false).
+ * {@code ropeScaling} is null when the config has none (or type "default").
+ *
+ * <pre>{@code
+ * LlamaConfig c = LlamaConfig.read(dir.resolve("config.json"));
+ * int kvDim = c.kvDim();   // 512 for Llama-3.2-1B (8 KV heads x head_dim 64)
+ * }</pre>
  */
 public record LlamaConfig(
         String modelType,
@@ -54,12 +62,15 @@ public record LlamaConfig(
             throw new LayerscopeException(where + ": model_type \"" + modelType
                     + "\" is not supported; layerscope reads LLaMA-family checkpoints (model_type \"llama\")");
         }
+        String act = c.path("hidden_act").asText("silu");
+        if (!act.equals("silu")) {
+            throw new LayerscopeException(where + ": hidden_act \"" + act + "\" is not supported (LLaMA uses \"silu\")");
+        }
         int hidden = required(c, "hidden_size", where);
         int heads = required(c, "num_attention_heads", where);
-        int kvHeads = c.has("num_key_value_heads") && !c.get("num_key_value_heads").isNull()
-                ? c.get("num_key_value_heads").asInt() : heads;
-        int headDim = c.has("head_dim") && !c.get("head_dim").isNull() ? c.get("head_dim").asInt() : hidden / heads;
-        if (kvHeads <= 0 || heads % kvHeads != 0) {
+        int kvHeads = present(c, "num_key_value_heads") ? required(c, "num_key_value_heads", where) : heads;
+        int headDim = present(c, "head_dim") ? required(c, "head_dim", where) : hidden / heads;
+        if (heads % kvHeads != 0) {
             throw new LayerscopeException(where + ": num_attention_heads " + heads
                     + " is not a multiple of num_key_value_heads " + kvHeads);
         }
@@ -70,10 +81,6 @@ public record LlamaConfig(
         boolean attnBias = c.path("attention_bias").asBoolean(false);
         if (mlpBias || attnBias) {
             throw new LayerscopeException(where + ": attention_bias/mlp_bias true is not supported; LLaMA projections have no bias");
-        }
-        String act = c.path("hidden_act").asText("silu");
-        if (!act.equals("silu")) {
-            throw new LayerscopeException(where + ": hidden_act \"" + act + "\" is not supported (LLaMA uses \"silu\")");
         }
         return new LlamaConfig(
                 modelType,
@@ -94,6 +101,10 @@ public record LlamaConfig(
                 false);
     }
 
+    private static boolean present(JsonNode c, String field) {
+        return c.has(field) && !c.get(field).isNull();
+    }
+
     private static int required(JsonNode c, String field, String where) {
         JsonNode v = c.get(field);
         if (v == null || !v.canConvertToInt() || v.asInt() <= 0) {
@@ -106,19 +117,36 @@ public record LlamaConfig(
         if (r == null || r.isNull()) {
             return null;
         }
-        String type = r.has("rope_type") ? r.get("rope_type").asText() : r.path("type").asText("");
+        // transformers writes "rope_type"; configs from before 4.43 say "type"
+        String field = r.has("rope_type") ? "rope_type" : "type";
+        String type = r.path(field).asText("");
         if (type.equals("default")) {
             return null;
         }
         if (!type.equals("llama3")) {
-            throw new LayerscopeException(where + ": rope_scaling type \"" + type
-                    + "\" is not supported (layerscope implements \"llama3\" and \"default\")");
+            throw new LayerscopeException(where + ": rope_scaling." + field + " \"" + type
+                    + "\" is not supported (layerscope implements \"llama3\" and \"default\"; other rope types change the forward pass)");
         }
-        return new RopeScaling(
-                r.path("factor").asDouble(),
-                r.path("low_freq_factor").asDouble(),
-                r.path("high_freq_factor").asDouble(),
-                r.path("original_max_position_embeddings").asInt());
+        double factor = positive(r, "factor", where);
+        double low = positive(r, "low_freq_factor", where);
+        double high = positive(r, "high_freq_factor", where);
+        if (high <= low) {
+            throw new LayerscopeException(where + ": rope_scaling.high_freq_factor " + high
+                    + " must be larger than rope_scaling.low_freq_factor " + low);
+        }
+        JsonNode orig = r.get("original_max_position_embeddings");
+        if (orig == null || !orig.canConvertToInt() || orig.asInt() <= 0) {
+            throw new LayerscopeException(where + ": rope_scaling.original_max_position_embeddings is missing or not a positive integer");
+        }
+        return new RopeScaling(factor, low, high, orig.asInt());
+    }
+
+    private static double positive(JsonNode r, String field, String where) {
+        JsonNode v = r.get(field);
+        if (v == null || !v.isNumber() || !(v.asDouble() > 0)) {
+            throw new LayerscopeException(where + ": rope_scaling." + field + " is missing or not a positive number");
+        }
+        return v.asDouble();
     }
 
     public int kvDim() {

@@ -127,14 +127,18 @@ public final class SafetensorsFile {
         return new SafetensorsFile(path, size, tensors, metadata);
     }
 
+    /** Sorted by begin, each non-empty tensor must start at or after the furthest end seen so far. */
     private static void checkNoOverlap(Path path, Map<String, TensorInfo> tensors) {
         List<TensorInfo> sorted = new ArrayList<>(tensors.values());
+        sorted.removeIf(t -> t.byteLength() == 0);
         sorted.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
-        for (int i = 1; i < sorted.size(); i++) {
-            TensorInfo a = sorted.get(i - 1);
-            TensorInfo b = sorted.get(i);
-            if (b.begin() < a.end() && b.byteLength() > 0 && a.byteLength() > 0) {
-                throw bad(path, "tensors " + a.name() + " and " + b.name() + " overlap in the data section");
+        TensorInfo furthest = null;
+        for (TensorInfo t : sorted) {
+            if (furthest != null && t.begin() < furthest.end()) {
+                throw bad(path, "tensors " + furthest.name() + " and " + t.name() + " overlap in the data section");
+            }
+            if (furthest == null || t.end() > furthest.end()) {
+                furthest = t;
             }
         }
     }
@@ -197,6 +201,42 @@ public final class SafetensorsFile {
         } catch (IOException e) {
             throw new LayerscopeException(path + ": cannot map tensor " + name + " (" + e.getMessage() + ")", e);
         }
+    }
+
+    /**
+     * Maps rows {@code [firstRow, firstRow + rows)} of a tensor (rows along its first dimension), for
+     * tensors too large for one mapping or when only a slice is needed.
+     */
+    public MappedByteBuffer mapRows(String name, long firstRow, int rows) {
+        TensorInfo t = tensor(name);
+        if (t.shape().length == 0 || firstRow < 0 || rows < 0 || firstRow + rows > t.shape()[0]) {
+            throw bad(path, "tensor " + name + " of shape " + t.shapeString() + " has no rows [" + firstRow + ", "
+                    + (firstRow + rows) + ")");
+        }
+        long rowBytes = t.shape()[0] == 0 ? 0 : t.byteLength() / t.shape()[0];
+        long length = rowBytes * rows;
+        if (length > Integer.MAX_VALUE) {
+            throw bad(path, rows + " rows of tensor " + name + " are " + length + " bytes; one mapping holds at most 2 GiB");
+        }
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            MappedByteBuffer buf = ch.map(FileChannel.MapMode.READ_ONLY, t.begin() + rowBytes * firstRow, length);
+            buf.order(ByteOrder.LITTLE_ENDIAN);
+            return buf;
+        } catch (IOException e) {
+            throw new LayerscopeException(path + ": cannot map tensor " + name + " (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** Rows {@code [firstRow, firstRow + rows)} of a floating tensor widened to float32, row-major. */
+    public float[] readRows(String name, long firstRow, int rows) {
+        TensorInfo t = tensor(name);
+        if (!t.dtype().isFloating()) {
+            throw bad(path, "tensor " + name + " has dtype " + t.dtype() + ", not a floating type");
+        }
+        MappedByteBuffer buf = mapRows(name, firstRow, rows);
+        float[] out = new float[Math.toIntExact(buf.capacity() / t.dtype().bytes())];
+        HalfFloats.decode(buf, t.dtype(), out, 0, out.length);
+        return out;
     }
 
     /** The tensor widened to float32, row-major. For BF16, F16, F32 and F64 tensors. */

@@ -46,6 +46,9 @@ public final class SyntheticLlama {
     private int[] outlierFeatures = new int[0];
     private float outlierScale = 12f;
     private double weightStd = 0.05;
+    private double normSpread = 0;
+    private int bosTokenId = 0;
+    private int eosTokenId = 1;
 
     private SyntheticLlama() {
     }
@@ -72,6 +75,14 @@ public final class SyntheticLlama {
     public SyntheticLlama outlierFeatures(int... v) { outlierFeatures = v.clone(); return this; }
     public SyntheticLlama outlierScale(float v) { outlierScale = v; return this; }
     public SyntheticLlama weightStd(double v) { weightStd = v; return this; }
+    /**
+     * Spread of the decoder layers' RMSNorm weights across features: each feature's weight is also
+     * multiplied by exp(sigma * z), z standard normal (0, the default, leaves them as they were). It makes
+     * the activation norms of q/k/v and gate/up inputs differ between features, as in trained models.
+     */
+    public SyntheticLlama normSpread(double sigma) { normSpread = sigma; return this; }
+    /** Token ids written to config.json as bos_token_id / eos_token_id (default 0 and 1). */
+    public SyntheticLlama specialTokenIds(int bos, int eos) { bosTokenId = bos; eosTokenId = eos; return this; }
 
     public int hidden() { return hidden; }
     public int vocab() { return vocab; }
@@ -82,8 +93,8 @@ public final class SyntheticLlama {
         c.putArray("architectures").add("LlamaForCausalLM");
         c.put("attention_bias", false);
         c.put("attention_dropout", 0.0);
-        c.put("bos_token_id", 0);
-        c.put("eos_token_id", 1);
+        c.put("bos_token_id", bosTokenId);
+        c.put("eos_token_id", eosTokenId);
         c.put("head_dim", headDim != null ? headDim : hidden / heads);
         c.put("hidden_act", "silu");
         c.put("hidden_size", hidden);
@@ -196,6 +207,13 @@ public final class SyntheticLlama {
                 v[i] = (float) (1.0 + 0.1 * rnd.nextGaussian());
             }
             if (!name.equals("model.norm.weight")) {
+                if (normSpread > 0) {
+                    // a second stream, so the draws above stay what they are without spread
+                    SplittableRandom spread = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode() + 1);
+                    for (int i = 0; i < numel; i++) {
+                        v[i] *= (float) StrictMath.exp(normSpread * spread.nextGaussian());
+                    }
+                }
                 for (int f : outlierFeatures) {
                     v[f] *= outlierScale;
                 }

@@ -1,0 +1,33 @@
+package io.layerscope.cli;
+
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.ModuleTree;
+import io.layerscope.model.ResolvedModel;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code layer-types}: every module type of the model with counts and an example path. */
+@Command(name = "layer-types", mixinStandardHelpOptions = true,
+        description = {"List every module type of the model as Hugging Face's named_modules() shows it for"
+                + " LlamaForCausalLM, with counts and an example path.",
+                "Reads only config.json and the safetensors headers."})
+public final class LayerTypesCommand implements Callable<Integer> {
+    @Mixin
+    private ModelOptions options;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        ResolvedModel m = options.resolve();
+        Main.log(spec, "model: " + m.describe());
+        Checkpoint ckpt = Checkpoint.open(m.dir());
+        spec.commandLine().getOut().print(LayerListing.layerTypes(options.model(), ModuleTree.of(ckpt.config())));
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+}

@@ -1,0 +1,33 @@
+package io.layerscope.cli;
+
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.ResolvedModel;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code list-layers}: the prunable Linear layers grouped by kind, with example single-layer commands. */
+@Command(name = "list-layers", mixinStandardHelpOptions = true,
+        description = {"List the prunable Linear layers of the model in named_modules() order, grouped by kind,"
+                + " with example commands for the single-layer job.",
+                "Reads only config.json and the safetensors headers."})
+public final class ListLayersCommand implements Callable<Integer> {
+    @Mixin
+    private ModelOptions options;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        ResolvedModel m = options.resolve();
+        Main.log(spec, "model: " + m.describe());
+        Checkpoint ckpt = Checkpoint.open(m.dir());
+        spec.commandLine().getOut().print(
+                LayerListing.prunableLayers(options.model(), options.repeatedArgs(m), ckpt.prunableLayers()));
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+}

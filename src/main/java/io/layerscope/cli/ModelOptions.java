@@ -1,0 +1,71 @@
+package io.layerscope.cli;
+
+import io.layerscope.model.ModelResolver;
+import io.layerscope.model.ResolvedModel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/**
+ * The options every command that reads a model shares: {@code --model}, {@code --cache-dir}
+ * (also spelled {@code --cache_dir}, as the Python tools did) and {@code --revision}. Used as a
+ * picocli mixin: {@code @Mixin ModelOptions model;}.
+ */
+public final class ModelOptions {
+    @Option(names = "--model", paramLabel = "MODEL", defaultValue = ModelResolver.DEFAULT_MODEL,
+            description = "A Hugging Face model directory, a repo id found in the cache, or \"demo\" (the embedded"
+                    + " demo model). Default: ${DEFAULT-VALUE}.")
+    private String model;
+
+    @Option(names = {"--cache-dir", "--cache_dir"}, paramLabel = "DIR", defaultValue = "llm_weights",
+            description = "Hugging Face-layout cache searched first for repo ids (then the Hugging Face cache:"
+                    + " HF_HUB_CACHE, HF_HOME or the home directory's); the demo model is generated here."
+                    + " Default: ${DEFAULT-VALUE}.")
+    private Path cacheDir;
+
+    @Option(names = "--revision", paramLabel = "REV", defaultValue = ModelResolver.DEFAULT_REVISION,
+            description = "Branch, tag or commit of a repo id. Default: ${DEFAULT-VALUE}.")
+    private String revision;
+
+    public String model() {
+        return model;
+    }
+
+    public Path cacheDir() {
+        return cacheDir;
+    }
+
+    public String revision() {
+        return revision;
+    }
+
+    /** Resolves {@code --model} to a local directory (see {@link ModelResolver}). */
+    public ResolvedModel resolve() {
+        return resolver().resolve(model, cacheDir, revision);
+    }
+
+    /**
+     * The options besides --model that a command printed for the user must repeat to find the same
+     * model: a non-default --cache-dir (unless the model is a local directory) and a non-default
+     * --revision (for a repo id).
+     */
+    public List<String> repeatedArgs(ResolvedModel resolved) {
+        List<String> out = new ArrayList<>();
+        if (!cacheDir.equals(ModelResolver.DEFAULT_CACHE_DIR) && resolved.origin() != ResolvedModel.Origin.LOCAL) {
+            out.add("--cache-dir");
+            out.add(cacheDir.toString());
+        }
+        boolean repo = resolved.origin() == ResolvedModel.Origin.CACHE || resolved.origin() == ResolvedModel.Origin.DOWNLOADED;
+        if (!revision.equals(ModelResolver.DEFAULT_REVISION) && repo) {
+            out.add("--revision");
+            out.add(revision);
+        }
+        return out;
+    }
+
+    /** Local directories, caches and the demo; a Hub download source plugs in here. */
+    static ModelResolver resolver() {
+        return new ModelResolver();
+    }
+}

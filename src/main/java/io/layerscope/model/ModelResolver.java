@@ -1,0 +1,119 @@
+package io.layerscope.model;
+
+import io.layerscope.LayerscopeException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * Turns {@code --model} into a local model directory. In order:
+ * <ol>
+ *   <li>{@code demo}: the embedded demo model, generated into the cache on first use;</li>
+ *   <li>an existing directory: used as it is (if it is a snapshot inside a Hugging Face cache, its
+ *       repo id and commit are recorded);</li>
+ *   <li>a repo id ({@code org/name}): the snapshot of {@code revision} in {@code --cache-dir}
+ *       (default {@code llm_weights}, where the Python tools' {@code cache_dir} put it), then in the
+ *       Hugging Face default cache ({@code $HF_HUB_CACHE}, {@code $HF_HOME/hub} or
+ *       {@code ~/.cache/huggingface/hub});</li>
+ *   <li>the {@link ModelSource} given, if any (a Hub download into {@code --cache-dir}).</li>
+ * </ol>
+ * Otherwise it fails with a message that says where it looked.
+ *
+ * <pre>{@code
+ * ResolvedModel m = new ModelResolver().resolve("meta-llama/Llama-3.2-1B", Path.of("llm_weights"), "main");
+ * Checkpoint ckpt = Checkpoint.open(m.dir());
+ * }</pre>
+ */
+public final class ModelResolver {
+    public static final String DEMO = "demo";
+    public static final String DEFAULT_MODEL = "meta-llama/Llama-3.2-1B";
+    public static final Path DEFAULT_CACHE_DIR = Path.of("llm_weights");
+    public static final String DEFAULT_REVISION = "main";
+
+    private final ModelSource source;
+    private final Map<String, String> env;
+    private final Path home;
+
+    /** Local directories, caches and the demo only: nothing is downloaded. */
+    public ModelResolver() {
+        this(null);
+    }
+
+    /** As {@link #ModelResolver()}, then {@code source} (may be null) for models no cache holds. */
+    public ModelResolver(ModelSource source) {
+        this(source, System.getenv(), Path.of(System.getProperty("user.home")));
+    }
+
+    /** With the environment and home directory given explicitly (for tests). */
+    public ModelResolver(ModelSource source, Map<String, String> env, Path home) {
+        this.source = source;
+        this.env = Map.copyOf(env);
+        this.home = home;
+    }
+
+    public ResolvedModel resolve(String model, Path cacheDir, String revision) {
+        if (model == null || model.isBlank()) {
+            throw new LayerscopeException("--model is empty; pass a model directory, a Hugging Face repo id such as "
+                    + DEFAULT_MODEL + ", or demo");
+        }
+        if (model.equals(DEMO)) {
+            return new ResolvedModel(DemoModel.ensure(cacheDir), ResolvedModel.Origin.DEMO, DEMO, DemoModel.VERSION, null);
+        }
+        Optional<Path> local = asPath(model);
+        if (local.isPresent() && Files.isDirectory(local.get())) {
+            Path dir = local.get();
+            return HfCache.describeSnapshot(dir).orElse(new ResolvedModel(dir, ResolvedModel.Origin.LOCAL, null, null, null));
+        }
+        if (local.isPresent() && Files.exists(local.get())) {
+            throw new LayerscopeException("--model " + model + ": is a file; pass the directory that holds config.json"
+                    + " and the safetensors weights");
+        }
+        if (!HfCache.isRepoId(model)) {
+            throw new LayerscopeException("--model " + model + ": no such directory, and not a Hugging Face repo id"
+                    + " (org/name); pass a model directory, a repo id such as " + DEFAULT_MODEL + ", or demo");
+        }
+        if (!HfCache.isRevision(revision)) {
+            throw new LayerscopeException("--revision " + revision + ": not a branch, tag or commit name");
+        }
+        for (Path cache : cachesSearched(cacheDir)) {
+            Optional<ResolvedModel> found = HfCache.find(cache, model, revision);
+            if (found.isPresent()) {
+                return found.get();
+            }
+        }
+        if (source != null) {
+            return source.fetch(model, revision, cacheDir);
+        }
+        String where = cachesSearched(cacheDir).stream().map(c -> c.resolve(HfCache.repoFolder(model)).toString())
+                .collect(Collectors.joining(", "));
+        throw new LayerscopeException("--model " + model + ": not a local directory, and revision \"" + revision
+                + "\" of " + model + " is not in the Hugging Face caches searched (" + where + "). Download it first"
+                + " (for example: huggingface-cli download " + model + " --revision " + revision + " --cache-dir "
+                + cacheDir + "), point --cache-dir at the cache that holds it, pass a local model directory, or try"
+                + " --model demo.");
+    }
+
+    /** The caches searched for a repo id, in order: {@code cacheDir}, then the Hugging Face default cache. */
+    public List<Path> cachesSearched(Path cacheDir) {
+        List<Path> out = new ArrayList<>();
+        out.add(cacheDir);
+        Path hub = HfCache.defaultHubCache(env, home);
+        if (!hub.toAbsolutePath().normalize().equals(cacheDir.toAbsolutePath().normalize())) {
+            out.add(hub);
+        }
+        return out;
+    }
+
+    private static Optional<Path> asPath(String model) {
+        try {
+            return Optional.of(Path.of(model));
+        } catch (InvalidPathException e) {
+            return Optional.empty();
+        }
+    }
+}

@@ -1,0 +1,248 @@
+package io.layerscope.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerscope.LayerscopeException;
+import io.layerscope.fixtures.Llama1bShapedCheckpoint;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+class MainTest {
+    @TempDir
+    static Path tmp;
+
+    static Path oneB;
+    static Path cache;
+
+    record Run(int status, String out, String err) {
+    }
+
+    @BeforeAll
+    static void fixtures() throws Exception {
+        oneB = Llama1bShapedCheckpoint.write(tmp.resolve("1b"));
+        cache = tmp.resolve("cache");
+    }
+
+    static Run run(CommandLine cl, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int status = cl.execute(args);
+        return new Run(status, out.toString(), err.toString());
+    }
+
+    static Run run(String... args) {
+        return run(Main.commandLine(), args);
+    }
+
+    @Test
+    void listingsOfA1bShapedCheckpointReadNoWeights() throws Exception {
+        run("list-layers", "--model", oneB.toString()); // warm up class loading
+        long before = bytesRead();
+        Run types = run("layer-types", "--model", oneB.toString());
+        Run layers = run("list-layers", "--model", oneB.toString());
+        long read = bytesRead() - before;
+        assertEquals(0, types.status(), types.err());
+        assertEquals(0, layers.status(), layers.err());
+        assertTrue(types.out().contains("\nLinear                  113  model.layers.0.self_attn.q_proj\n"), types.out());
+        assertTrue(layers.out().startsWith("Prunable Linear layers of " + oneB + ": 113\n"), layers.out());
+        assertEquals("", types.err() + layers.err());
+        // the file is 2.47 GB; both commands together read a few header bytes (16 kB of JSON) and config.json
+        if (read >= 0) {
+            assertTrue(read < 1_000_000, read + " bytes read");
+        }
+    }
+
+    @Test
+    void listingsOfTheDemoModel() {
+        Run types = run("layer-types", "--model", "demo", "--cache_dir", cache.toString());
+        assertEquals(0, types.status(), types.err());
+        assertEquals("""
+                Module types of demo (LlamaForCausalLM, as named_modules() lists them):
+
+                Type                  Count  Example
+                LlamaForCausalLM          1  (the model itself)
+                LlamaModel                1  model
+                Embedding                 1  model.embed_tokens
+                ModuleList                1  model.layers
+                LlamaDecoderLayer         4  model.layers.0
+                LlamaAttention            4  model.layers.0.self_attn
+                Linear                   29  model.layers.0.self_attn.q_proj
+                LlamaMLP                  4  model.layers.0.mlp
+                SiLU                      4  model.layers.0.mlp.act_fn
+                LlamaRMSNorm              9  model.layers.0.input_layernorm
+                LlamaRotaryEmbedding      1  model.rotary_emb
+
+                11 module types, 59 modules.
+                """, types.out());
+
+        Run layers = run("list-layers", "--model", "demo", "--cache-dir", cache.toString());
+        assertEquals(0, layers.status(), layers.err());
+        // 29 layers: positions 0, 7 (block 1 q_proj) and 14 (block 2 q_proj)
+        StringBuilder expected = new StringBuilder("Prunable Linear layers of demo: 29\n\n");
+        String[][] kinds = {{"Attention Q Projection", "self_attn.q_proj"}, {"Attention K Projection", "self_attn.k_proj"},
+            {"Attention V Projection", "self_attn.v_proj"}, {"Attention Output Projection", "self_attn.o_proj"},
+            {"MLP Gate Projection", "mlp.gate_proj"}, {"MLP Up Projection", "mlp.up_proj"}, {"MLP Down Projection", "mlp.down_proj"}};
+        for (String[] k : kinds) {
+            expected.append(k[0]).append(" (4 layers):\n");
+            for (int b = 0; b < 4; b++) {
+                expected.append("  model.layers.").append(b).append('.').append(k[1]).append('\n');
+            }
+            expected.append('\n');
+        }
+        expected.append("Language Model Head (1 layers):\n  lm_head\n\n");
+        expected.append("Example commands for the single-layer job:\n");
+        for (int b : new int[] {0, 1, 2}) {
+            expected.append("  ./submit.sh layer --model demo --layer model.layers.").append(b)
+                    .append(".self_attn.q_proj --cache-dir ").append(cache).append('\n');
+        }
+        assertEquals(expected.toString(), layers.out());
+
+        // a revision means nothing to the demo model or a local directory, nor a cache dir to the latter
+        Run demoRev = run("list-layers", "--model", "demo", "--cache-dir", cache.toString(), "--revision", "dev");
+        assertTrue(demoRev.out().endsWith(".self_attn.q_proj --cache-dir " + cache + "\n"), demoRev.out());
+        Run local = run("list-layers", "--model", oneB.toString(), "--cache-dir", cache.toString(), "--revision", "dev");
+        assertTrue(local.out().endsWith("--layer model.layers.8.self_attn.q_proj\n"), local.out());
+    }
+
+    @Test
+    void exampleCommandsForACachedRepoRepeatCacheDirAndRevision() throws Exception {
+        String commit = "4e20de362430cd3b72f300e6b0f18e50e7166e08";
+        Path repo = tmp.resolve("hf").resolve("models--meta-llama--Llama-3.2-1B");
+        Path snap = Files.createDirectories(repo.resolve("snapshots").resolve(commit));
+        for (String f : new String[] {"config.json", "model.safetensors"}) {
+            Files.createSymbolicLink(snap.resolve(f), oneB.resolve(f));
+        }
+        Files.createDirectories(repo.resolve("refs"));
+        Files.writeString(repo.resolve("refs/v2"), commit);
+        Run r = run("list-layers", "--model", "meta-llama/Llama-3.2-1B", "--cache-dir", tmp.resolve("hf").toString(),
+                "--revision", "v2");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().endsWith("  ./submit.sh layer --model meta-llama/Llama-3.2-1B --layer model.layers.8.self_attn.q_proj"
+                + " --cache-dir " + tmp.resolve("hf") + " --revision v2\n"), r.out());
+    }
+
+    @Test
+    void badInputIsOneParagraphOnStandardErrorWithStatus2() {
+        Run r = run("list-layers", "--model", "./no/such/model");
+        assertEquals(2, r.status());
+        assertEquals("", r.out());
+        assertEquals("error: --model ./no/such/model: no such directory, and not a Hugging Face repo id (org/name);"
+                + " pass a model directory, a repo id such as meta-llama/Llama-3.2-1B, or demo\n", r.err());
+    }
+
+    @Test
+    void aRepoIdMissingFromTheCachesSaysWhereItLooked() {
+        Run r = run("layer-types", "--model", "meta-llama/Llama-3.2-1B", "--cache-dir", tmp.resolve("empty").toString());
+        assertEquals(2, r.status());
+        assertTrue(r.err().startsWith("error: --model meta-llama/Llama-3.2-1B: not a local directory, and revision"
+                + " \"main\" of meta-llama/Llama-3.2-1B is not in the Hugging Face caches searched (" + tmp.resolve("empty")
+                + "/models--meta-llama--Llama-3.2-1B, "), r.err());
+        assertEquals(1, r.err().lines().count());
+    }
+
+    @Test
+    void aCorruptCheckpointIsNamed() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("corrupt"));
+        Files.writeString(dir.resolve("config.json"), Llama1bShapedCheckpoint.CONFIG_JSON);
+        Files.write(dir.resolve("model.safetensors"), new byte[] {(byte) 200, 0, 0, 0, 0, 0, 0, 0, '{', '}'});
+        Run r = run("list-layers", "--model", dir.toString());
+        assertEquals(2, r.status());
+        assertEquals("error: " + dir.resolve("model.safetensors") + ": header length 200 does not fit the file of 10 bytes"
+                + " (truncated or not a safetensors file)\n", r.err());
+    }
+
+    @Test
+    void unknownOptionsAndMissingCommandsExitWith2AndAUsageHint() {
+        Run r = run("list-layers", "--modle", "demo");
+        assertEquals(2, r.status());
+        List<String> lines = r.err().lines().toList();
+        assertEquals("error: Unknown options: '--modle', 'demo'", lines.get(0));
+        assertEquals("Try 'layerscope list-layers --help' for more information.", lines.get(lines.size() - 1));
+        assertTrue(r.err().contains("--model"), "suggests the right spelling: " + r.err());
+
+        Run none = run();
+        assertEquals(2, none.status());
+        assertEquals("error: Missing command: one of layer-types, list-layers, help\n"
+                + "Try 'layerscope --help' for more information.\n", none.err());
+    }
+
+    @Test
+    void helpListsTheCommandsAndSharedOptions() {
+        Run root = run("--help");
+        assertEquals(0, root.status());
+        assertTrue(root.out().contains("layer-types") && root.out().contains("list-layers"), root.out());
+        Run sub = run("list-layers", "--help");
+        assertTrue(sub.out().contains("--cache-dir, --cache_dir=DIR"), sub.out());
+        assertTrue(sub.out().replaceAll("\\s+", " ").contains("Default: meta-llama/Llama-3.2-1B."), sub.out());
+        assertTrue(sub.out().contains("--verbose"), sub.out());
+    }
+
+    @Command(name = "boom")
+    static final class Boom implements Callable<Integer> {
+        final RuntimeException toThrow;
+
+        Boom(RuntimeException toThrow) {
+            this.toThrow = toThrow;
+        }
+
+        @Override
+        public Integer call() {
+            throw toThrow;
+        }
+    }
+
+    @Test
+    void unexpectedErrorsExitWith1AndShowTheStackTraceOnlyWhenVerbose() {
+        CommandLine cl = Main.commandLine().addSubcommand(new Boom(new IllegalStateException("index 3\nout of range")));
+        Run quiet = run(cl, "boom");
+        assertEquals(1, quiet.status());
+        assertEquals("error: unexpected java.lang.IllegalStateException: index 3 out of range"
+                + " (run with --verbose for the stack trace)\n", quiet.err());
+
+        cl = Main.commandLine().addSubcommand(new Boom(new IllegalStateException("index 3")));
+        Run verbose = run(cl, "boom", "--verbose");
+        assertEquals(1, verbose.status());
+        assertTrue(verbose.err().startsWith("error: unexpected java.lang.IllegalStateException: index 3\n"
+                + "java.lang.IllegalStateException: index 3\n\tat "), verbose.err());
+
+        cl = Main.commandLine().addSubcommand(new Boom(new LayerscopeException("bad --layer x")));
+        Run bad = run(cl, "--verbose", "boom");
+        assertEquals(2, bad.status());
+        assertTrue(bad.err().startsWith("error: bad --layer x\nio.layerscope.LayerscopeException: bad --layer x\n"), bad.err());
+    }
+
+    @Test
+    void verboseLogsTheResolvedModelToStandardError() {
+        Run r = run("--verbose", "list-layers", "--model", oneB.toString());
+        assertEquals(0, r.status());
+        assertEquals("model: " + oneB + " (local directory)\n", r.err());
+        Run after = run("list-layers", "--model", oneB.toString(), "--verbose");
+        assertEquals("model: " + oneB + " (local directory)\n", after.err());
+    }
+
+    /** Bytes this process has read through read(2) so far (Linux), or -1 when unknown. */
+    private static long bytesRead() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/io"))) {
+                if (line.startsWith("rchar:")) {
+                    return Long.parseLong(line.substring(6).trim());
+                }
+            }
+        } catch (Exception e) {
+            return -1;
+        }
+        return -1;
+    }
+}

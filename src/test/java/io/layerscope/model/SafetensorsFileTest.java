@@ -1,0 +1,174 @@
+package io.layerscope.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.layerscope.LayerscopeException;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SafetensorsFileTest {
+    @TempDir
+    Path tmp;
+
+    /** A safetensors file from its parts: little-endian u64 header length, header JSON, data. */
+    static Path writeRaw(Path file, String header, byte[] data) throws IOException {
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(8 + h.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(h.length).put(h).put(data);
+        Files.write(file, b.array());
+        return file;
+    }
+
+    static byte[] bytes(int... v) {
+        byte[] out = new byte[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = (byte) v[i];
+        }
+        return out;
+    }
+
+    @Test
+    void readsAHandWrittenFileWithBf16F16AndF32Tensors() throws IOException {
+        String header = "{\"a\":{\"dtype\":\"BF16\",\"shape\":[2,2],\"data_offsets\":[0,8]},"
+                + "\"b\":{\"dtype\":\"F16\",\"shape\":[3],\"data_offsets\":[8,14]},"
+                + "\"c\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[14,22]},"
+                + "\"__metadata__\":{\"format\":\"pt\"}}";
+        byte[] data = bytes(
+                0x80, 0x3F, 0x40, 0xC0, 0x00, 0x3F, 0x49, 0x40,  // bf16 1.0, -3.0, 0.5, 3.140625
+                0x00, 0x3C, 0x00, 0xC0, 0x01, 0x00,              // f16 1.0, -2.0, 2^-24 (smallest subnormal)
+                0x00, 0x00, 0xC0, 0x3F, 0x00, 0x00, 0x80, 0xBE); // f32 1.5, -0.25
+        Path p = writeRaw(tmp.resolve("hand.safetensors"), header, data);
+        long dataStart = 8 + header.getBytes(StandardCharsets.UTF_8).length;
+
+        SafetensorsFile f = SafetensorsFile.open(p);
+        assertEquals(List.of("a", "b", "c"), List.copyOf(f.tensors().keySet()));
+        assertEquals("pt", f.metadata().get("format"));
+        assertEquals(dataStart + 22, f.fileSize());
+
+        TensorInfo a = f.tensor("a");
+        assertEquals(DType.BF16, a.dtype());
+        assertArrayEquals(new long[] {2, 2}, a.shape());
+        assertEquals(dataStart, a.begin());
+        assertEquals(dataStart + 8, a.end());
+        TensorInfo c = f.tensor("c");
+        assertEquals(dataStart + 14, c.begin());
+        assertEquals(2, c.numel());
+
+        assertArrayEquals(new float[] {1.0f, -3.0f, 0.5f, 3.140625f}, f.readFloats("a"));
+        assertArrayEquals(new float[] {1.0f, -2.0f, (float) Math.pow(2, -24)}, f.readFloats("b"));
+        assertArrayEquals(new float[] {1.5f, -0.25f}, f.readFloats("c"));
+        // the mapping is the tensor's own bytes, no copy of the rest of the file
+        assertEquals(6, f.map("b").capacity());
+        assertEquals((short) 0xC000, f.map("b").getShort(2));
+        // row slices: the second row of a, then a bad range
+        assertEquals(4, f.mapRows("a", 1, 1).capacity());
+        assertArrayEquals(new float[] {0.5f, 3.140625f}, f.readRows("a", 1, 1));
+        assertArrayEquals(new float[] {-2.0f}, f.readRows("b", 1, 1));
+        LayerscopeException e = assertThrows(LayerscopeException.class, () -> f.mapRows("a", 1, 2));
+        assertEquals(p + ": tensor a of shape [2, 2] has no rows [1, 3)", e.getMessage());
+    }
+
+    @Test
+    void writerOutputReadsBackAndHasAPaddedHeader() throws IOException {
+        Path p = tmp.resolve("w.safetensors");
+        new SafetensorsWriter().metadata("format", "pt")
+                .addFloats("x", DType.BF16, new long[] {3}, new float[] {1f, 2f, -0.5f})
+                .addFloats("y", DType.F32, new long[] {1, 2}, new float[] {0.1f, 7f})
+                .write(p);
+        byte[] all = Files.readAllBytes(p);
+        long headerLen = ByteBuffer.wrap(all, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        assertEquals(0, headerLen % 8);
+        assertEquals(8 + headerLen + 3 * 2 + 2 * 4, all.length);
+        SafetensorsFile f = SafetensorsFile.open(p);
+        assertArrayEquals(new float[] {1f, 2f, -0.5f}, f.readFloats("x"));
+        assertArrayEquals(new float[] {0.1f, 7f}, f.readFloats("y"));
+    }
+
+    @Test
+    void headerLengthBeyondTheFileIsRefused() throws IOException {
+        Path p = tmp.resolve("long.safetensors");
+        ByteBuffer b = ByteBuffer.allocate(40).order(ByteOrder.LITTLE_ENDIAN).putLong(1000);
+        Files.write(p, b.array());
+        assertMessage(p + ": header length 1000 does not fit the file of 40 bytes (truncated or not a safetensors file)", p);
+    }
+
+    @Test
+    void aFileShorterThanTheLengthFieldIsRefused() throws IOException {
+        Path p = Files.write(tmp.resolve("tiny.safetensors"), bytes(1, 2, 3));
+        assertMessage(p + ": file is 3 bytes, shorter than the 8-byte header length", p);
+    }
+
+    @Test
+    void offsetsOutsideTheDataSectionAreRefused() throws IOException {
+        Path p = writeRaw(tmp.resolve("out.safetensors"),
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":[25],\"data_offsets\":[0,100]}}", new byte[8]);
+        assertMessage(p + ": tensor w: data_offsets [0, 100] lie outside the data section of 8 bytes"
+                + " (file truncated or header corrupt)", p);
+    }
+
+    @Test
+    void aTruncatedWriterFileIsRefusedNamingTheLastTensor() throws IOException {
+        Path p = tmp.resolve("cut.safetensors");
+        new SafetensorsWriter()
+                .addFloats("first", DType.F32, new long[] {4}, new float[4])
+                .addFloats("last", DType.F32, new long[] {4}, new float[4])
+                .write(p);
+        try (RandomAccessFile raf = new RandomAccessFile(p.toFile(), "rw")) {
+            raf.setLength(raf.length() - 3);
+        }
+        assertMessage(p + ": tensor last: data_offsets [16, 32] lie outside the data section of 29 bytes"
+                + " (file truncated or header corrupt)", p);
+    }
+
+    @Test
+    void overlappingTensorsAreRefused() throws IOException {
+        Path p = writeRaw(tmp.resolve("overlap.safetensors"),
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
+                        + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[16,20]},"
+                        + "\"c\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", new byte[20]);
+        assertMessage(p + ": tensors a and c overlap in the data section", p);
+    }
+
+    @Test
+    void aByteLengthThatDisagreesWithDtypeAndShapeIsRefused() throws IOException {
+        Path p = writeRaw(tmp.resolve("len.safetensors"),
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", new byte[8]);
+        assertMessage(p + ": tensor w: holds 8 bytes but dtype F32 x shape [3] needs 12", p);
+    }
+
+    @Test
+    void anUnknownDtypeIsRefused() throws IOException {
+        Path p = writeRaw(tmp.resolve("dtype.safetensors"),
+                "{\"w\":{\"dtype\":\"Q4_K\",\"shape\":[2],\"data_offsets\":[0,2]}}", new byte[2]);
+        assertMessage(p + ": tensor w: unknown safetensors dtype \"Q4_K\""
+                + " (known: BF16, F16, F32, F64, I64, I32, I16, I8, U8, BOOL)", p);
+    }
+
+    @Test
+    void aHeaderThatIsNotJsonIsRefused() throws IOException {
+        Path p = writeRaw(tmp.resolve("json.safetensors"), "{not json}", new byte[0]);
+        LayerscopeException e = assertThrows(LayerscopeException.class, () -> SafetensorsFile.open(p));
+        assertEquals(true, e.getMessage().startsWith(p + ": header is not valid JSON ("), e.getMessage());
+    }
+
+    @Test
+    void aMissingFileIsNamed() {
+        Path p = tmp.resolve("nope.safetensors");
+        assertMessage(p + ": file not found", p);
+    }
+
+    private static void assertMessage(String expected, Path p) {
+        LayerscopeException e = assertThrows(LayerscopeException.class, () -> SafetensorsFile.open(p));
+        assertEquals(expected, e.getMessage());
+    }
+}
