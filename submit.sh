@@ -26,6 +26,8 @@ module_flags=(-XX:+IgnoreUnrecognizedVMOptions --add-modules=jdk.incubator.vecto
 # layerscope contacts no host the user did not ask for: DJL always offline, headless charts.
 app_props=(-Dai.djl.offline=true -Djava.awt.headless=true "-Dlog4j2.configurationFile=$here/conf/log4j2.properties")
 export DJL_OFFLINE=true
+# libtorch's OpenMP spin-waits by default, 8-14x slower when threads outnumber cores.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 
 build_if_stale() {
   if [ -f "$jar" ] && [ -z "$(find "$here/src/main" "$here/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then

@@ -25,7 +25,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "layerscope", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Per-layer pruning statistics (weight magnitude, activation norms, Wanda) for LLaMA checkpoints.",
-        subcommands = {LayerTypesCommand.class, ListLayersCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {SweepCommand.class, LayerCommand.class, QueryCommand.class, LayerTypesCommand.class,
+            ListLayersCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_BAD_INPUT = 2;
     public static final int EXIT_FAILURE = 1;
@@ -80,8 +81,9 @@ public final class Main implements Runnable {
         PrintWriter err = cmd.getErr();
         boolean verbose = isVerbose(parsed);
         int status;
-        if (e instanceof LayerscopeException) {
-            err.println("error: " + oneParagraph(e.getMessage()));
+        LayerscopeException userError = userError(e);
+        if (userError != null) {
+            err.println("error: " + oneParagraph(userError.getMessage()));
             status = EXIT_BAD_INPUT;
         } else {
             err.println("error: unexpected " + e.getClass().getName() + (e.getMessage() == null ? "" : ": "
@@ -93,6 +95,16 @@ public final class Main implements Runnable {
         }
         err.flush();
         return status;
+    }
+
+    /** A user error, also when Spark wrapped it (a task that failed on an executor). */
+    private static LayerscopeException userError(Throwable e) {
+        for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+            if (t instanceof LayerscopeException l) {
+                return l;
+            }
+        }
+        return null;
     }
 
     private static boolean isVerbose(ParseResult parsed) {

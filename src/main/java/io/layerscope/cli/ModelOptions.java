@@ -1,5 +1,9 @@
 package io.layerscope.cli;
 
+import io.layerscope.hub.ConsoleProgress;
+import io.layerscope.hub.HubClient;
+import io.layerscope.hub.HubSettings;
+import io.layerscope.hub.ResolvedSnapshot;
 import io.layerscope.model.ModelResolver;
 import io.layerscope.model.ResolvedModel;
 import java.nio.file.Path;
@@ -32,8 +36,14 @@ public final class ModelOptions {
         return model;
     }
 
+    /** The cache in effect: --cache-dir, else HF_HUB_CACHE, else HF_HOME/hub, else llm_weights. */
     public Path cacheDir() {
-        return cacheDir;
+        return HubSettings.fromEnvironment(System.getenv(), cacheDirOption).cacheDir();
+    }
+
+    /** --cache-dir as given, or null. */
+    public Path cacheDirOption() {
+        return cacheDirOption;
     }
 
     public String revision() {
@@ -42,7 +52,7 @@ public final class ModelOptions {
 
     /** Resolves {@code --model} to a local directory (see {@link ModelResolver}). */
     public ResolvedModel resolve() {
-        return resolver().resolve(model, cacheDir, revision);
+        return resolver(cacheDirOption).resolve(model, cacheDir(), revision);
     }
 
     /**
@@ -64,8 +74,13 @@ public final class ModelOptions {
         return out;
     }
 
-    /** Local directories, caches and the demo; a Hub download source plugs in here. */
-    static ModelResolver resolver() {
-        return new ModelResolver();
+    /** Local directories, caches and the demo; a repo id in no cache is downloaded from the Hub. */
+    static ModelResolver resolver(Path cacheDirOption) {
+        return new ModelResolver((repoId, revision, cache) -> {
+            HubClient hub = new HubClient(HubSettings.fromEnvironment(System.getenv(), cacheDirOption),
+                    ConsoleProgress.toStandardError());
+            ResolvedSnapshot s = hub.model(repoId, revision);
+            return new ResolvedModel(s.dir(), ResolvedModel.Origin.DOWNLOADED, repoId, revision, s.commitSha());
+        });
     }
 }

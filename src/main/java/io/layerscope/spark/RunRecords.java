@@ -25,7 +25,7 @@ final class RunRecords {
     private RunRecords() {
     }
 
-    static RunRecord of(SweepOptions o, Checkpoint ckpt, List<PrunableLayer> layers, List<CalibrationSample> samples,
+    static RunRecord of(SweepOptions o, CalibrationSource source, int documents, Checkpoint ckpt, List<PrunableLayer> layers, List<CalibrationSample> samples,
                         CalibrationStage.Result stage1, Map<String, Double> timings, SparkSession spark) throws IOException {
         List<RunRecord.WeightFile> files = new ArrayList<>();
         for (SafetensorsFile f : ckpt.files()) {
@@ -50,8 +50,8 @@ final class RunRecords {
                 spark.sparkContext().master());
         List<RunRecord.Window> windows = samples.stream()
                 .map(s -> new RunRecord.Window(s.sample(), s.doc(), s.start())).toList();
-        RunRecord.Calibration calibration = new RunRecord.Calibration(o.calibrationSource().name(),
-                o.calibrationSource().files().stream().map(Path::toString).toList(), -1, windows);
+        RunRecord.Calibration calibration = new RunRecord.Calibration(source.name(),
+                source.files().stream().map(Path::toString).toList(), documents, windows);
         Map<String, Double> t = new LinkedHashMap<>(timings);
         return new RunRecord("layerscope", versions().getProperty("layerscope", "dev"), o.command(),
                 Instant.now().toString(), model, options, calibration, o.dtype().name().toLowerCase(java.util.Locale.ROOT),

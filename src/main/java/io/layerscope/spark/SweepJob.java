@@ -36,6 +36,8 @@ public final class SweepJob {
     private final SweepOptions o;
     private final PrintStream err;
     private final Map<String, Double> timings = new LinkedHashMap<>();
+    private CalibrationSource source;
+    private int documents;
 
     public SweepJob(SweepOptions options, PrintStream err) {
         this.o = options;
@@ -62,7 +64,7 @@ public final class SweepJob {
             Path written;
             if (out != null) {
                 new ResultsWriter(spark, out.staging()).write(results, samples,
-                        RunRecords.of(o, ckpt, layers, samples, stage1, timings, spark));
+                        RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark));
                 out.commit();
                 written = out.target();
             } else {
@@ -110,8 +112,10 @@ public final class SweepJob {
     private List<CalibrationSample> sample(Checkpoint ckpt) {
         long t = System.nanoTime();
         err.printf("calibration: %d samples x %d tokens, seed %d, from %s%n", o.nsamples(), o.seqlen(), o.seed(), o.calibration());
+        source = CalibrationSources.resolve(o.calibration(), o.cacheDir(), System.getenv());
         List<CalibrationSample> samples;
-        try (Documents docs = Documents.open(o.calibrationSource().files())) {
+        try (Documents docs = Documents.open(source.files())) {
+            documents = docs.size();
             samples = new WandaSampler(docs, HuggingFaceTokenEncoder.forPath(ckpt.dir()))
                     .sample(o.nsamples(), o.seqlen(), o.seed(), done -> { });
         }

@@ -11,6 +11,7 @@ import java.nio.file.Path;
  * @param out        the results directory, or null (single-layer job without --out)
  * @param pngDir     where PNGs go when there is no results directory (single-layer job), else null
  * @param layers     --layers regex (sweep) or the exact layer name (single-layer job, see {@code exactLayer})
+ * @param cacheDir   --cache-dir as given, or null (then HF_HUB_CACHE, HF_HOME/hub, llm_weights)
  * @param shards     calibration partitions; 0 = Spark's default parallelism
  */
 public record SweepOptions(
@@ -26,7 +27,7 @@ public record SweepOptions(
         int seqlen,
         long seed,
         String calibration,
-        CalibrationSource calibrationSource,
+        Path cacheDir,
         ComputeDtype dtype,
         String layers,
         boolean exactLayer,

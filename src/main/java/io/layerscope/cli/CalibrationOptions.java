@@ -1,0 +1,57 @@
+package io.layerscope.cli;
+
+import picocli.CommandLine.Option;
+
+/**
+ * Calibration and forward-pass options shared by {@code sweep} and {@code layer}. Sample count and
+ * length default to Wanda's (128 x 2048) and, for the demo model, to 64 x 256 (its shipped corpus
+ * is small).
+ */
+public final class CalibrationOptions {
+    static final int DEFAULT_NSAMPLES = 128;
+    static final int DEFAULT_SEQLEN = 2048;
+    static final int DEMO_NSAMPLES = 64;
+    static final int DEMO_SEQLEN = 256;
+
+    @Option(names = "--nsamples", paramLabel = "N",
+            description = "Calibration samples (Wanda's nsamples). Default: 128 (demo model: 64).")
+    Integer nsamples;
+
+    @Option(names = "--seqlen", paramLabel = "T",
+            description = "Tokens per sample. Default: 2048 (demo model: 256).")
+    Integer seqlen;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "SEED",
+            description = "Seed of Wanda's sampling (Python's random.seed). Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--calibration", paramLabel = "SOURCE",
+            description = {"c4 (allenai/c4 shard 0 from the Hub, as Wanda), c4:N or c4:0,1,2 (other shards), demo"
+                    + " (the shipped sample), or PATH: a C4-format .json.gz/.jsonl file or a directory of them.",
+                "Default: c4 (demo with --model demo)."})
+    String calibration;
+
+    @Option(names = "--dtype", defaultValue = "auto", paramLabel = "DTYPE",
+            description = "Forward-pass dtype: auto (float32 on CPU, float16 on GPU), float32 or float16. Default: ${DEFAULT-VALUE}.")
+    String dtype;
+
+    @Option(names = "--shards", defaultValue = "0", paramLabel = "N",
+            description = "Calibration shards (Spark partitions). Default: one per executor core or GPU slot.")
+    int shards;
+
+    @Option(names = {"--batch-size", "--batch_size"}, defaultValue = "1", paramLabel = "N",
+            description = "Sequences per forward batch on an executor. Default: ${DEFAULT-VALUE}.")
+    int batchSize;
+
+    int nsamples(boolean demo) {
+        return nsamples != null ? nsamples : demo ? DEMO_NSAMPLES : DEFAULT_NSAMPLES;
+    }
+
+    int seqlen(boolean demo) {
+        return seqlen != null ? seqlen : demo ? DEMO_SEQLEN : DEFAULT_SEQLEN;
+    }
+
+    String calibration(boolean demo) {
+        return calibration != null ? calibration : demo ? "demo" : "c4";
+    }
+}

@@ -1,0 +1,45 @@
+package io.layerscope.cli;
+
+import io.layerscope.spark.SweepJob;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code sweep}: every prunable layer (or those matching --layers) in one Spark job. */
+@Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Analyse every prunable layer of a model in one Spark job: calibration forward on the",
+            "executors, then per-layer statistics, masks and pictures. Writes DIR/{layers,activation_norms,",
+            "calibration}.parquet, DIR/run.json and DIR/png/; DIR appears only when the job succeeded."},
+        footer = {"", "Examples:",
+            "  ./submit.sh sweep --model demo --out results/demo",
+            "  ./submit.sh sweep --model meta-llama/Llama-3.2-1B --calibration c4 --out results/llama-1b --master spark://head:7077"})
+public final class SweepCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Results directory (must not exist unless --overwrite).")
+    Path out;
+
+    @Option(names = "--layers", paramLabel = "REGEX", description = "Only layers whose name matches (e.g. 'mlp\\.down_proj$').")
+    String layers;
+
+    @Option(names = "--no-png", description = "Skip the per-layer pictures.")
+    boolean noPng;
+
+    @Option(names = "--overwrite", description = "Replace an existing results directory (only once the new one is complete).")
+    boolean overwrite;
+
+    @Mixin
+    CalibrationOptions calibration;
+
+    @Override
+    public Integer call() {
+        var options = JobOptions.build("sweep", model, calibration, out, null, overwrite, layers, false, !noPng);
+        SweepJob.Outcome outcome = new SweepJob(options, System.err).run();
+        System.err.printf("sweep: %d layers analysed in %.1f s; results in %s%n", outcome.layers().size(),
+                outcome.timings().get("total"), outcome.written());
+        return 0;
+    }
+}
