@@ -121,6 +121,16 @@ final class FigureStyle {
         plot.setInsets(new RectangleInsets(px(4), px(4), px(4), px(4)));
         style(plot.getDomainAxis());
         style(plot.getRangeAxis());
+        // JFreeChart draws outside tick marks over the label insets: keep labels clear of them. It offsets
+        // labels by the top inset at the bottom edge and by the left inset at the left edge.
+        int clear = tickLabelClearance();
+        plot.getDomainAxis().setTickLabelInsets(new RectangleInsets(clear, px(3), px(3), px(3)));
+        plot.getRangeAxis().setTickLabelInsets(new RectangleInsets(px(3), clear, px(3), px(3)));
+    }
+
+    /** Space between the axis line and its tick labels: the outside tick mark plus a gap. */
+    int tickLabelClearance() {
+        return px(6) + px(5);
     }
 
     /** A panel chart with a bold title and no legend, drawn antialiased. */

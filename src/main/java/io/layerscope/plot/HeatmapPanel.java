@@ -50,9 +50,10 @@ final class HeatmapPanel {
         axis.setAutoRangeIncludesZero(false);
         axis.setRange(colors.getLowerBound(), colors.getUpperBound());
         style.style(axis);
-        axis.setTickLabelInsets(new RectangleInsets(style.px(3), style.px(7), style.px(3), style.px(3)));
+        // A right-edge axis offsets its labels by the right inset.
+        axis.setTickLabelInsets(new RectangleInsets(style.px(3), style.px(3), style.px(3), style.tickLabelClearance()));
         if (colors.isLogarithmic()) {
-            TickSpacing.apply(axis, true, new PowerOfTenFormat());
+            TickSpacing.apply(axis, true, PowerOfTenFormat.ofExponents());
         } else {
             TickSpacing.apply(axis, false, null);
         }

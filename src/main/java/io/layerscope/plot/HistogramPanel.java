@@ -84,13 +84,14 @@ final class HistogramPanel {
         LogAxis axis = new LogAxis(label);
         axis.setBase(10);
         axis.setBaseSymbol("10");
-        NumberFormat exponent = new DecimalFormat("0");
+        NumberFormat exponent = new DecimalFormat("0");   // unit sizes are in decades; labels come from the override
         TickUnits units = new TickUnits();
         units.add(new NumberTickUnit(1, exponent, 9));
         for (double size : new double[] {2, 3, 4, 5, 10, 20}) {
             units.add(new NumberTickUnit(size, exponent, 0));
         }
         axis.setStandardTickUnits(units);
+        axis.setNumberFormatOverride(PowerOfTenFormat.ofValues());
         axis.setMinorTickMarksVisible(true);
         axis.setAutoRange(false);
         return axis;

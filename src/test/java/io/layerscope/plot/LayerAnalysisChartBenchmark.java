@@ -12,11 +12,20 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Seconds per layer picture (block-max reduction with DJL + rendering + PNG encoding) for an
- * 8192 x 2048 layer (Llama-3.2-1B's gate/up_proj) and a 64 x 64 layer, random weights. Statistics and
+ * 8192 x 2048 layer (Llama-3.2-1B's gate/up_proj) and a 64 x 64 layer, random weights, and the
+ * reduction alone for a 128256 x 2048 lm_head. Statistics and
  * histograms are computed once beforehand (they belong to the stats package, not to this cost).
- * Excluded from the default test run; run it with
- * {@code mvn -o -q -B test -Dtest=LayerAnalysisChartBenchmark -Dsurefire.excludedGroups=none} or
- * through {@link #main}. With {@code -Dlayerscope.benchmark.png=DIR} the pictures are kept in DIR.
+ * Surefire excludes the {@code benchmark} tag (and the pom's setting wins over command-line
+ * properties), so run it through {@link #main} on the test class path:
+ *
+ * <pre>
+ * mvn -o -q -B test-compile dependency:build-classpath -Dmdep.outputFile=target/test.classpath
+ * java -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=2 \
+ *     -cp target/classes:target/test-classes:$(cat target/test.classpath) \
+ *     io.layerscope.plot.LayerAnalysisChartBenchmark
+ * </pre>
+ *
+ * With {@code -Dlayerscope.benchmark.png=DIR} the pictures are kept in DIR.
  */
 @Tag("benchmark")
 class LayerAnalysisChartBenchmark {
@@ -35,6 +44,23 @@ class LayerAnalysisChartBenchmark {
         try (NDManager nd = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             measure(nd, 8192, 2048);
             measure(nd, 64, 64);
+            measureReductionOnly(nd, 128256, 2048);
+        }
+    }
+
+    /** lm_head-sized: only the reduction, the weight generated natively (1 GB in float32). */
+    private static void measureReductionOnly(NDManager nd, int out, int in) {
+        try (NDManager scope = nd.newSubManager()) {
+            NDArray weight = scope.randomNormal(0, 0.02f, new Shape(out, in), ai.djl.ndarray.types.DataType.FLOAT32);
+            float[] actNorm = SyntheticLayer.create(1, in, 7).actNorm;
+            BlockMaxReduction reduction = new BlockMaxReduction();
+            reduction.layerHeatmaps(weight, actNorm);
+            long t0 = System.nanoTime();
+            for (int run = 0; run < RUNS; run++) {
+                reduction.layerHeatmaps(weight, actNorm);
+            }
+            System.out.printf(Locale.ROOT, "plot benchmark %6d x %-5d: reduction only %.3f s per layer, %d runs%n", out, in,
+                    (System.nanoTime() - t0) / 1e9 / RUNS, RUNS);
         }
     }
 
@@ -71,7 +97,7 @@ class LayerAnalysisChartBenchmark {
             }
             double cpu = (processCpuNanos() - cpu0) / 1e9 / RUNS;
             // CPU seconds of the whole process: a fairer figure than wall time on a shared, loaded machine.
-            System.out.printf(Locale.ROOT, "plot benchmark %5d x %-5d: %.3f s per PNG (reduction %.3f s, render+encode %.3f s), "
+            System.out.printf(Locale.ROOT, "plot benchmark %6d x %-5d: %.3f s per PNG (reduction %.3f s, render+encode %.3f s), "
                     + "process CPU %.3f s per PNG, %d runs, %d KiB, load average %.1f on %d cores%n", out, in,
                     (reduceNanos + renderNanos) / 1e9 / RUNS, reduceNanos / 1e9 / RUNS, renderNanos / 1e9 / RUNS, cpu,
                     RUNS, bytes / 1024, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import org.junit.jupiter.api.Test;
 
 class PowerOfTenFormatTest {
-    private final PowerOfTenFormat format = new PowerOfTenFormat();
+    private final PowerOfTenFormat format = PowerOfTenFormat.ofExponents();
 
     @Test
     void wholeExponentsAsSuperscripts() {
@@ -13,6 +13,14 @@ class PowerOfTenFormatTest {
         assertEquals("10\u2070", format.format(0.0));
         assertEquals("10\u00b9\u00b2", format.format(12.0));
         assertEquals("10\u207b\u2074", format.format(-4L));
+    }
+
+    @Test
+    void valuesAreFormattedByTheirExponent() {
+        PowerOfTenFormat values = PowerOfTenFormat.ofValues();
+        assertEquals("10\u207b\u00b3", values.format(Math.pow(10, -3)));
+        assertEquals("10\u00b2", values.format(100.0));
+        assertEquals("10\u2070", values.format(1L));
     }
 
     @Test
