@@ -1,0 +1,122 @@
+package io.layerscope.plot;
+
+import java.awt.BasicStroke;
+import java.awt.geom.Ellipse2D;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.annotations.XYTextAnnotation;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.ValueAxis;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.ui.TextAnchor;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/**
+ * The activation norm per input feature as a line over the feature index, with the largest features
+ * marked and numbered (the outlier features Wanda's metric amplifies). The y axis is logarithmic when
+ * the norms are all positive and span more than {@value HeatmapColorScale#LOG_SPAN} times, as in LLaMA
+ * layers with massive activations.
+ */
+final class ActivationNormPanel {
+    /** How many of the largest features are marked. */
+    static final int MARKED = 5;
+
+    private ActivationNormPanel() {
+    }
+
+    /** True when the norms are drawn on a logarithmic axis. */
+    static boolean logarithmicY(LayerPlotData d) {
+        double min = Double.POSITIVE_INFINITY;
+        double max = 0;
+        for (int j = 0; j < d.inFeatures(); j++) {
+            min = Math.min(min, d.activationNorm(j));
+            max = Math.max(max, d.activationNorm(j));
+        }
+        return min > 0 && max / min > HeatmapColorScale.LOG_SPAN;
+    }
+
+    /** Indices of the {@code count} largest norms, largest first (lower index first among ties). */
+    static int[] largest(LayerPlotData d, int count) {
+        return IntStream.range(0, d.inFeatures()).boxed()
+                .sorted(Comparator.comparingDouble((Integer j) -> -d.activationNorm(j)).thenComparingInt(j -> j))
+                .limit(count).mapToInt(Integer::intValue).toArray();
+    }
+
+    static JFreeChart chart(String title, LayerPlotData d, FigureStyle style) {
+        XYSeries line = new XYSeries("activation norm", false, true);
+        double max = 0;
+        for (int j = 0; j < d.inFeatures(); j++) {
+            line.add(j, d.activationNorm(j), false);
+            max = Math.max(max, d.activationNorm(j));
+        }
+        int[] top = largest(d, Math.min(MARKED, d.inFeatures()));
+        XYSeries marks = new XYSeries("largest", false, true);
+        for (int j : top) {
+            marks.add(j, d.activationNorm(j), false);
+        }
+        XYSeriesCollection data = new XYSeriesCollection();
+        data.addSeries(line);
+        data.addSeries(marks);
+
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer();
+        renderer.setDrawSeriesLineAsPath(true);
+        renderer.setSeriesLinesVisible(0, true);
+        renderer.setSeriesShapesVisible(0, false);
+        renderer.setSeriesPaint(0, FigureStyle.ORANGE);
+        renderer.setSeriesStroke(0, new BasicStroke(style.px(1.6)));
+        renderer.setSeriesLinesVisible(1, false);
+        renderer.setSeriesShapesVisible(1, true);
+        renderer.setSeriesShapesFilled(1, false);
+        renderer.setSeriesPaint(1, FigureStyle.RED);
+        renderer.setSeriesStroke(1, new BasicStroke(style.px(2.2)));
+        double r = style.px(7);
+        renderer.setSeriesShape(1, new Ellipse2D.Double(-r, -r, 2 * r, 2 * r));
+
+        NumberAxis x = new NumberAxis("input feature");
+        x.setAutoRangeIncludesZero(false);
+        x.setRange(0, Math.max(1, d.inFeatures() - 1));
+        TickSpacing.apply(x, true, null);
+        boolean logY = logarithmicY(d);
+        ValueAxis y;
+        if (logY) {
+            y = HistogramPanel.logAxis("activation norm \u2016X\u2c7c\u2016\u2082");
+            y.setAutoRange(true);
+            y.setUpperMargin(0.15);
+        } else {
+            NumberAxis linear = new NumberAxis("activation norm \u2016X\u2c7c\u2016\u2082");
+            linear.setRange(0, max > 0 ? max * 1.15 : 1);
+            TickSpacing.apply(linear, false, null);
+            y = linear;
+        }
+        XYPlot plot = new XYPlot(data, x, y, renderer);
+        for (XYTextAnnotation label : labels(d, top, style)) {
+            plot.addAnnotation(label, false);
+        }
+        return style.chart(title, plot);
+    }
+
+    /** Feature numbers beside the marked points, skipping any that would crowd an earlier label. */
+    private static List<XYTextAnnotation> labels(LayerPlotData d, int[] top, FigureStyle style) {
+        List<XYTextAnnotation> labels = new ArrayList<>();
+        List<Integer> placed = new ArrayList<>();
+        double minGap = 0.08 * d.inFeatures();
+        for (int j : top) {
+            if (placed.stream().anyMatch(p -> Math.abs(p - j) < minGap)) {
+                continue;
+            }
+            placed.add(j);
+            XYTextAnnotation label = new XYTextAnnotation(" " + j, j, d.activationNorm(j));
+            label.setFont(style.annotationFont());
+            label.setPaint(FigureStyle.RED);
+            // Right of the point, or left of it near the right edge so the text stays inside.
+            label.setTextAnchor(j > 0.85 * d.inFeatures() ? TextAnchor.BOTTOM_RIGHT : TextAnchor.BOTTOM_LEFT);
+            labels.add(label);
+        }
+        return labels;
+    }
+}

@@ -1,0 +1,124 @@
+package io.layerscope.plot;
+
+import java.awt.Color;
+import java.awt.Paint;
+import org.jfree.chart.renderer.PaintScale;
+
+/**
+ * Maps heatmap values to colours of a {@link ColorMap}, linearly or logarithmically.
+ *
+ * <p>{@link #fit} chooses a logarithmic scale when the positive values span more than two orders of
+ * magnitude (max / smallest positive above {@value #LOG_SPAN}), as Wanda heatmaps with outlier
+ * features do; a linear scale would paint everything but the outliers in the darkest colour. On a
+ * log scale the colour is that of {@code log10(value)}; zero and negative values (which |W| and
+ * Wanda cells only reach when a whole block is zero) take the darkest colour. NaN is grey.
+ *
+ * <p>As a JFreeChart {@link PaintScale} (for the colour bar) it works in scale units: raw values on
+ * a linear scale, {@code log10} of values on a log scale; {@link #rgbOf(double)} takes raw values.
+ */
+public final class HeatmapColorScale implements PaintScale {
+    /** Ratio of max to smallest positive value above which the scale is logarithmic. */
+    public static final double LOG_SPAN = 100;
+    private static final int NAN_RGB = 0xBFBFBF;
+
+    private final ColorMap colors;
+    private final boolean log;
+    private final double lower;
+    private final double upper;
+
+    private HeatmapColorScale(ColorMap colors, boolean log, double lower, double upper) {
+        this.colors = colors;
+        this.log = log;
+        this.lower = lower;
+        this.upper = upper;
+    }
+
+    /** A linear scale over raw values {@code [lower, upper]}. */
+    public static HeatmapColorScale linear(ColorMap colors, double lower, double upper) {
+        return new HeatmapColorScale(colors, false, lower, upper);
+    }
+
+    /** A log scale over raw values {@code [lower, upper]}, both positive. */
+    public static HeatmapColorScale logarithmic(ColorMap colors, double lower, double upper) {
+        return new HeatmapColorScale(colors, true, Math.log10(lower), Math.log10(upper));
+    }
+
+    /** The scale that fits the finite values of {@code m}, log when they span more than two decades. */
+    public static HeatmapColorScale fit(ColorMap colors, ReducedMatrix m) {
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        double minPositive = Double.POSITIVE_INFINITY;
+        for (float v : m.values()) {
+            if (Float.isFinite(v)) {
+                min = Math.min(min, v);
+                max = Math.max(max, v);
+                if (v > 0) {
+                    minPositive = Math.min(minPositive, v);
+                }
+            }
+        }
+        if (min > max) {            // no finite value at all
+            return linear(colors, 0, 1);
+        }
+        if (max > 0 && max / minPositive > LOG_SPAN) {
+            return logarithmic(colors, minPositive, max);
+        }
+        if (min == max) {           // a constant matrix still needs a non-empty range
+            double pad = min == 0 ? 1 : Math.abs(min) * 0.5;
+            return linear(colors, min - pad, max + pad);
+        }
+        return linear(colors, min, max);
+    }
+
+    /** True for a log10 scale. */
+    public boolean isLogarithmic() {
+        return log;
+    }
+
+    /** Lower bound in scale units (log10 of the raw bound on a log scale). */
+    @Override
+    public double getLowerBound() {
+        return lower;
+    }
+
+    /** Upper bound in scale units (log10 of the raw bound on a log scale). */
+    @Override
+    public double getUpperBound() {
+        return upper;
+    }
+
+    /** The colour of a position given in scale units. */
+    @Override
+    public Paint getPaint(double scaleValue) {
+        return new Color(rgbOfScaleValue(scaleValue));
+    }
+
+    /** The colour of a raw value as 0xRRGGBB. */
+    public int rgbOf(double value) {
+        if (Double.isNaN(value)) {
+            return NAN_RGB;
+        }
+        if (log) {
+            return value > 0 ? rgbOfScaleValue(Math.log10(value)) : colors.rgb(0);
+        }
+        return rgbOfScaleValue(value);
+    }
+
+    private int rgbOfScaleValue(double s) {
+        if (Double.isNaN(s)) {
+            return NAN_RGB;
+        }
+        return colors.rgb((s - lower) / (upper - lower));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof HeatmapColorScale s && s.colors == colors && s.log == log
+                && Double.compare(s.lower, lower) == 0 && Double.compare(s.upper, upper) == 0;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(log, lower, upper);
+    }
+}

@@ -1,0 +1,171 @@
+package io.layerscope.plot;
+
+import io.layerscope.LayerscopeException;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.FontMetrics;
+import java.awt.Graphics2D;
+import java.awt.Rectangle;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
+import org.jfree.chart.JFreeChart;
+
+/**
+ * Renders the 9-panel analysis picture of one layer (PNG), headless:
+ *
+ * <pre>
+ *   weight magnitude |W|     heatmap (block max)      histogram (log counts)   statistics
+ *   activation norm          per input feature        histogram (log counts)   statistics
+ *   Wanda metric |W|·‖X‖     heatmap (block max)      histogram (log counts)   statistics
+ * </pre>
+ *
+ * under a title naming the model, layer, shape and calibration. Heatmaps are drawn as one image each,
+ * so rendering time does not grow with the layer size; the cost is the reduction done beforehand by
+ * {@link BlockMaxReduction}.
+ *
+ * <pre>{@code
+ * byte[] png = new LayerAnalysisChart().renderPng(data);
+ * new LayerAnalysisChart().writePng(data, dir.resolve(LayerAnalysisChart.fileName(data.layer())));
+ * }</pre>
+ */
+public final class LayerAnalysisChart {
+    public static final int DEFAULT_WIDTH = 2400;
+    public static final int DEFAULT_HEIGHT = 2000;
+
+    static {
+        // Executors and CLI runs have no display; AWT must not look for one.
+        if (System.getProperty("java.awt.headless") == null) {
+            System.setProperty("java.awt.headless", "true");
+        }
+    }
+
+    private final FigureLayout layout;
+    private final FigureStyle style;
+
+    /** A 2400 x 2000 px picture. */
+    public LayerAnalysisChart() {
+        this(DEFAULT_WIDTH, DEFAULT_HEIGHT);
+    }
+
+    /** A {@code width x height} px picture (at least 600 x 500); text scales with the width. */
+    public LayerAnalysisChart(int width, int height) {
+        this.layout = new FigureLayout(width, height);
+        this.style = new FigureStyle(width);
+    }
+
+    /** The panel areas of the pictures this chart renders. */
+    public FigureLayout layout() {
+        return layout;
+    }
+
+    /** The PNG file name of a layer's picture: {@code layer_analysis_<layer>.png}, unsafe characters as '_'. */
+    public static String fileName(String layer) {
+        return "layer_analysis_" + layer.replaceAll("[^A-Za-z0-9._-]", "_") + ".png";
+    }
+
+    /** Draws the picture into a new RGB image. */
+    public BufferedImage render(LayerPlotData d) {
+        BufferedImage image = new BufferedImage(layout.width(), layout.height(), BufferedImage.TYPE_INT_RGB);
+        Graphics2D g2 = image.createGraphics();
+        try {
+            FigureStyle.applyHints(g2);
+            g2.setColor(Color.WHITE);
+            g2.fillRect(0, 0, layout.width(), layout.height());
+            drawTitle(g2, d);
+            LayerHeatmaps maps = d.heatmaps();
+            draw(g2, 0, 0, HeatmapPanel.chart("Weight magnitude |W|", "|W|", maps.weightAbs(),
+                    d.outFeatures(), d.inFeatures(), style));
+            draw(g2, 0, 1, HistogramPanel.chart("|W| distribution", "|W|", d.weightHistogram(), FigureStyle.BLUE, style));
+            drawStatistics(g2, 0, "|W| statistics", d.weightStatistics());
+            draw(g2, 1, 0, ActivationNormPanel.chart("Activation norm per input feature", d, style));
+            draw(g2, 1, 1, HistogramPanel.chart("Activation norm distribution", "activation norm \u2016X\u2c7c\u2016\u2082",
+                    d.activationHistogram(), FigureStyle.ORANGE, style));
+            drawStatistics(g2, 1, "Activation norm statistics", d.activationStatistics());
+            draw(g2, 2, 0, HeatmapPanel.chart("Wanda metric |W|\u00b7\u2016X\u2016", "|W\u1d62\u2c7c|\u00b7\u2016X\u2c7c\u2016",
+                    maps.wanda(), d.outFeatures(), d.inFeatures(), style));
+            draw(g2, 2, 1, HistogramPanel.chart("Wanda metric distribution", "|W\u1d62\u2c7c|\u00b7\u2016X\u2c7c\u2016",
+                    d.wandaHistogram(), FigureStyle.GREEN, style));
+            drawStatistics(g2, 2, "Wanda statistics", d.wandaStatistics());
+        } finally {
+            g2.dispose();
+        }
+        return image;
+    }
+
+    /** The picture as PNG bytes. */
+    public byte[] renderPng(LayerPlotData d) {
+        return PngEncoder.encode(render(d));
+    }
+
+    /**
+     * Writes the PNG to {@code file} (parent directories created), through a temporary file in the same
+     * directory renamed at the end, so a reader never sees half a picture. Returns {@code file}.
+     */
+    public Path writePng(LayerPlotData d, Path file) {
+        byte[] png = renderPng(d);
+        Path dir = file.toAbsolutePath().getParent();
+        try {
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, ".png-", ".tmp");
+            try {
+                Files.write(tmp, png);
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new LayerscopeException("cannot write the picture of " + d.layer() + " to " + file + " ("
+                    + e.getMessage() + "); check that the output directory is writable", e);
+        }
+        return file;
+    }
+
+    private void draw(Graphics2D g2, int row, int column, JFreeChart chart) {
+        chart.draw(g2, layout.panel(row, column));
+    }
+
+    private void drawStatistics(Graphics2D g2, int row, String title, Map<String, String> stats) {
+        StatisticsPanel.draw(g2, layout.panel(row, 2), title, stats, style);
+    }
+
+    /** The two title lines: layer and model, then weight shape and calibration. */
+    static List<String> titleLines(LayerPlotData d) {
+        return List.of(d.layer() + "   \u2014   " + d.model(),
+                "weight " + d.outFeatures() + " \u00d7 " + d.inFeatures() + " (out \u00d7 in)   \u00b7   calibration: "
+                        + d.calibration().describe());
+    }
+
+    /** The title lines centred in the title band, each shrunk if needed to fit the width. */
+    private void drawTitle(Graphics2D g2, LayerPlotData d) {
+        Rectangle band = layout.title();
+        String first = titleLines(d).get(0);
+        String second = titleLines(d).get(1);
+        g2.setColor(FigureStyle.TEXT);
+        Font big = fit(g2, style.figureTitleFont(), first, band.width);
+        Font small = fit(g2, style.figureSubtitleFont(), second, band.width);
+        FontMetrics bm = g2.getFontMetrics(big);
+        FontMetrics sm = g2.getFontMetrics(small);
+        int gap = style.px(10);
+        int total = bm.getAscent() + bm.getDescent() + gap + sm.getAscent() + sm.getDescent();
+        int y = band.y + (band.height - total) / 2 + bm.getAscent();
+        g2.setFont(big);
+        g2.drawString(first, band.x + (band.width - bm.stringWidth(first)) / 2, y);
+        y += bm.getDescent() + gap + sm.getAscent();
+        g2.setFont(small);
+        g2.setColor(new Color(0x444444));
+        g2.drawString(second, band.x + (band.width - sm.stringWidth(second)) / 2, y);
+    }
+
+    private static Font fit(Graphics2D g2, Font font, String text, int width) {
+        Font f = font;
+        while (f.getSize() > 8 && g2.getFontMetrics(f).stringWidth(text) > width) {
+            f = f.deriveFont((float) (f.getSize() - 1));
+        }
+        return f;
+    }
+}

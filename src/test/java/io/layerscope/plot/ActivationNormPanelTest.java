@@ -1,0 +1,57 @@
+package io.layerscope.plot;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.annotations.XYTextAnnotation;
+import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberAxis;
+import org.junit.jupiter.api.Test;
+
+class ActivationNormPanelTest {
+    private static final HistogramBins BINS = new HistogramBins(new double[] {0.1, 1, 10}, new long[] {3, 4});
+
+    private static LayerPlotData withNorms(float... norm) {
+        ReducedMatrix m = new ReducedMatrix(new float[norm.length], 1, norm.length, 1, 1);
+        return LayerPlotData.builder().model("m").layer("l").shape(1, norm.length)
+                .calibration(new CalibrationSummary("c4", 1, 8, 0)).heatmaps(new LayerHeatmaps(m, m))
+                .activationNorm(norm).weight(BINS, Map.of()).activation(BINS, Map.of()).wanda(BINS, Map.of()).build();
+    }
+
+    @Test
+    void largestFeaturesLowerIndexFirstOnTies() {
+        LayerPlotData d = withNorms(1, 9, 3, 9, 0.5f, 7, 2);
+        assertArrayEquals(new int[] {1, 3, 5, 2}, ActivationNormPanel.largest(d, 4));
+    }
+
+    @Test
+    void logAxisOnlyForPositiveNormsSpanningTwoDecades() {
+        assertTrue(ActivationNormPanel.logarithmicY(withNorms(0.5f, 1, 51)));
+        assertFalse(ActivationNormPanel.logarithmicY(withNorms(0.5f, 1, 50)));
+        assertFalse(ActivationNormPanel.logarithmicY(withNorms(0, 1, 500)));
+        FigureStyle style = new FigureStyle(2400);
+        assertTrue(ActivationNormPanel.chart("t", withNorms(0.5f, 1, 51), style).getXYPlot().getRangeAxis() instanceof LogAxis);
+        assertTrue(ActivationNormPanel.chart("t", withNorms(0, 1, 500), style).getXYPlot().getRangeAxis() instanceof NumberAxis);
+    }
+
+    @Test
+    void labelsTheLargestFeaturesUnlessCrowded() {
+        float[] norm = new float[100];
+        java.util.Arrays.fill(norm, 1);
+        norm[10] = 50;
+        norm[12] = 40;     // within 8% of feature 10: marked, not labelled
+        norm[60] = 30;
+        norm[90] = 20;
+        JFreeChart chart = ActivationNormPanel.chart("t", withNorms(norm), new FigureStyle(2400));
+        List<String> labels = chart.getXYPlot().getAnnotations().stream()
+                .map(a -> ((XYTextAnnotation) a).getText().strip()).collect(Collectors.toList());
+        assertEquals(List.of("10", "60", "90", "0"), labels);   // 0: first of the ties at 1
+        assertEquals(5, chart.getXYPlot().getDataset().getItemCount(1));
+    }
+}

@@ -1,0 +1,285 @@
+package io.layerscope.plot;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.layerscope.LayerscopeException;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class BlockMaxReductionTest {
+    private static NDManager nd;
+
+    @BeforeAll
+    static void engine() {
+        nd = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+    }
+
+    @AfterAll
+    static void close() {
+        nd.close();
+    }
+
+    /** Independent reference: a plain loop over every source entry, blocks cut by hand. */
+    private static float[] loopBlockMax(float[] w, int out, int in, int rb, int cb, float[] colScale, boolean abs) {
+        int rows = (out + rb - 1) / rb;
+        int cols = (in + cb - 1) / cb;
+        float[] cells = new float[rows * cols];
+        Arrays.fill(cells, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < out; i++) {
+            for (int j = 0; j < in; j++) {
+                float v = abs ? Math.abs(w[i * in + j]) : w[i * in + j];
+                if (colScale != null) {
+                    v = v * colScale[j];
+                }
+                int cell = (i / rb) * cols + j / cb;
+                cells[cell] = Math.max(cells[cell], v);
+            }
+        }
+        return cells;
+    }
+
+    private static float[] gaussian(int n, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            // Box-Muller: signed, unbounded values so block maxima and minima both matter.
+            double u1 = 1.0 - rnd.nextDouble();
+            v[i] = (float) (0.02 * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * rnd.nextDouble()));
+        }
+        return v;
+    }
+
+    private static float[] uniformNorms(int n, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[] a = new float[n];
+        for (int j = 0; j < n; j++) {
+            a[j] = (float) (0.5 + rnd.nextDouble());
+        }
+        return a;
+    }
+
+    @Test
+    void oddShapeWithTailBlocksOnBothAxesMatchesLoop() {
+        float[] w = gaussian(1000 * 777, 1);
+        ReducedMatrix m = new BlockMaxReduction(64, 50).reduce(w, 1000, 777);
+        // ceil(1000/64) = 16 rows per block -> 62 whole blocks + a tail of 8 rows; ceil(777/50) = 16 -> 48 + 9.
+        assertEquals(16, m.rowBlock());
+        assertEquals(16, m.colBlock());
+        assertEquals(63, m.rows());
+        assertEquals(49, m.cols());
+        assertArrayEquals(loopBlockMax(w, 1000, 777, 16, 16, null, false), m.values());
+    }
+
+    @Test
+    void defaultGridOnOddShapeMatchesLoop() {
+        float[] w = gaussian(1025 * 777, 2);
+        ReducedMatrix m = new BlockMaxReduction().reduce(w, 1025, 777);
+        assertEquals(3, m.rowBlock());
+        assertEquals(2, m.colBlock());
+        assertEquals(342, m.rows());
+        assertEquals(389, m.cols());
+        assertArrayEquals(loopBlockMax(w, 1025, 777, 3, 2, null, false), m.values());
+    }
+
+    @Test
+    void smallMatrixIsNotReduced() {
+        float[] w = gaussian(64 * 64, 3);
+        ReducedMatrix m = new BlockMaxReduction().reduce(w, 64, 64);
+        assertEquals(1, m.rowBlock());
+        assertEquals(1, m.colBlock());
+        assertTrue(!m.isReduced());
+        assertArrayEquals(w, m.values());
+    }
+
+    @Test
+    void allNegativeBlocksKeepTheirMaximumNotZero() {
+        // A zero pad would win over these values; the tail must behave like a -inf pad.
+        float[] w = new float[5 * 3];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = -1 - i;
+        }
+        ReducedMatrix m = new BlockMaxReduction(2, 2).reduce(w, 5, 3);
+        assertEquals(3, m.rowBlock());
+        assertEquals(2, m.colBlock());
+        assertArrayEquals(new float[] {-1, -3, -10, -12}, m.values());
+    }
+
+    @Test
+    void layerHeatmapsMatchLoopOnOddShape() {
+        int out = 1000;
+        int in = 777;
+        float[] w = gaussian(out * in, 4);
+        float[] a = uniformNorms(in, 5);
+        LayerHeatmaps maps = new BlockMaxReduction(64, 50).layerHeatmaps(w, out, in, a);
+        assertArrayEquals(loopBlockMax(w, out, in, 16, 16, null, true), maps.weightAbs().values());
+        assertArrayEquals(loopBlockMax(w, out, in, 16, 16, a, true), maps.wanda().values());
+        assertEquals(maps.weightAbs().rows(), maps.wanda().rows());
+        assertEquals(maps.weightAbs().cols(), maps.wanda().cols());
+    }
+
+    @Test
+    void largeLayerShapeMatchesLoop() {
+        int out = 8192;
+        int in = 2048;
+        float[] w = gaussian(out * in, 6);
+        float[] a = uniformNorms(in, 7);
+        try (NDManager scope = nd.newSubManager()) {
+            NDArray weight = scope.create(w, new Shape(out, in));
+            LayerHeatmaps maps = new BlockMaxReduction().layerHeatmaps(weight, a);
+            assertEquals(512, maps.wanda().rows());
+            assertEquals(512, maps.wanda().cols());
+            assertEquals(16, maps.wanda().rowBlock());
+            assertEquals(4, maps.wanda().colBlock());
+            assertArrayEquals(loopBlockMax(w, out, in, 16, 4, null, true), maps.weightAbs().values());
+            assertArrayEquals(loopBlockMax(w, out, in, 16, 4, a, true), maps.wanda().values());
+        }
+    }
+
+    @Test
+    void lmHeadShapeReducesWithShortTailBlock() {
+        // Llama-3.2-1B's lm_head: 128256 rows -> blocks of ceil(128256/512) = 251 rows, 510 whole + a tail of 246.
+        int out = 128256;
+        int in = 2048;
+        float[] a = new float[in];
+        Arrays.fill(a, 1f);
+        a[2047] = 3f;
+        try (NDManager scope = nd.newSubManager()) {
+            NDArray weight = scope.zeros(new Shape(out, in));
+            weight.set(new NDIndex("0, 0"), 0.5f);
+            weight.set(new NDIndex("128009, 5"), 0.25f);      // last row of the last whole block
+            weight.set(new NDIndex("128010, 9"), -0.75f);     // first row of the tail block
+            weight.set(new NDIndex("128255, 2047"), -2f);     // last entry
+            LayerHeatmaps maps = new BlockMaxReduction().layerHeatmaps(weight, a);
+            ReducedMatrix abs = maps.weightAbs();
+            assertEquals(511, abs.rows());
+            assertEquals(512, abs.cols());
+            assertEquals(251, abs.rowBlock());
+            assertEquals(4, abs.colBlock());
+            assertEquals(0.5f, abs.value(0, 0));
+            assertEquals(0.25f, abs.value(509, 1));
+            assertEquals(0.75f, abs.value(510, 2));
+            assertEquals(2f, abs.value(510, 511));
+            assertEquals(6f, maps.wanda().value(510, 511));
+            float sum = 0;
+            for (float v : abs.values()) {
+                sum += v;
+            }
+            assertEquals(0.5f + 0.25f + 0.75f + 2f, sum);
+        }
+    }
+
+    @Test
+    void plantedOutlierFeaturesAreTheBrightestWandaColumns() {
+        int out = 1000;
+        int in = 777;
+        float[] w = gaussian(out * in, 8);
+        float[] a = uniformNorms(in, 9);
+        int[] outliers = {3, 250, 251, 600, 776};
+        for (int j : outliers) {
+            a[j] = 100f;
+        }
+        ReducedMatrix wanda = new BlockMaxReduction().layerHeatmaps(w, out, in, a).wanda();
+        double[] columnMean = new double[wanda.cols()];
+        for (int r = 0; r < wanda.rows(); r++) {
+            for (int c = 0; c < wanda.cols(); c++) {
+                columnMean[c] += wanda.value(r, c) / wanda.rows();
+            }
+        }
+        Set<Integer> expected = Arrays.stream(outliers).map(j -> j / wanda.colBlock()).boxed()
+                .collect(Collectors.toCollection(TreeSet::new));
+        Set<Integer> brightest = IntStream.range(0, wanda.cols()).boxed()
+                .sorted(Comparator.comparingDouble((Integer c) -> -columnMean[c]))
+                .limit(expected.size()).collect(Collectors.toCollection(TreeSet::new));
+        assertEquals(Set.of(1, 125, 300, 388), expected);
+        assertEquals(expected, brightest);
+    }
+
+    @Test
+    void float16WeightIsReducedOnItsOwnPrecision() {
+        int out = 300;
+        int in = 130;
+        float[] w = gaussian(out * in, 10);
+        float[] a = uniformNorms(in, 11);
+        try (NDManager scope = nd.newSubManager()) {
+            NDArray half = scope.create(w, new Shape(out, in)).toType(DataType.FLOAT16, false);
+            float[] rounded = half.toType(DataType.FLOAT32, false).toFloatArray();
+            LayerHeatmaps maps = new BlockMaxReduction(100, 100).layerHeatmaps(half, a);
+            assertArrayEquals(loopBlockMax(rounded, out, in, 3, 2, null, true), maps.weightAbs().values());
+            assertArrayEquals(loopBlockMax(rounded, out, in, 3, 2, a, true), maps.wanda().values());
+        }
+    }
+
+    @Test
+    void callersArrayStaysWithItsManagerAndTemporariesAreFreed() {
+        try (NDManager scope = nd.newSubManager()) {
+            NDArray weight = scope.create(gaussian(200 * 100, 12), new Shape(200, 100));
+            new BlockMaxReduction(10, 10).reduce(weight);
+            new BlockMaxReduction(10, 10).layerHeatmaps(weight, uniformNorms(100, 13));
+            assertSame(scope, weight.getManager());
+            assertEquals(1, scope.getManagedArrays().size());
+            assertEquals(200 * 100, weight.toFloatArray().length);
+        }
+    }
+
+    @Test
+    void refusesArraysThatAreNotMatrices() {
+        try (NDManager scope = nd.newSubManager()) {
+            LayerscopeException e = assertThrows(LayerscopeException.class,
+                    () -> new BlockMaxReduction().reduce(scope.create(new float[] {1, 2, 3})));
+            assertEquals("heatmap reduction: the matrix must be a non-empty 2-D [out, in] array, got shape (3); "
+                    + "reshape it to (out_features, in_features) first", e.getMessage());
+            LayerscopeException ints = assertThrows(LayerscopeException.class,
+                    () -> new BlockMaxReduction().reduce(scope.create(new int[] {1, 2, 3, 4}, new Shape(2, 2))));
+            assertEquals("heatmap reduction: the matrix has data type int32; use float16, float32 or float64 "
+                    + "(widen bfloat16 to float32 in Java before it reaches DJL)", ints.getMessage());
+        }
+    }
+
+    @Test
+    void refusesWrongValueCounts() {
+        LayerscopeException e = assertThrows(LayerscopeException.class,
+                () -> new BlockMaxReduction().reduce(new float[5], 2, 3));
+        assertEquals("heatmap reduction: a 2 x 3 matrix needs 6 row-major values, got 5", e.getMessage());
+    }
+
+    @Test
+    void refusesBadActivationNorms() {
+        BlockMaxReduction reduction = new BlockMaxReduction();
+        LayerscopeException length = assertThrows(LayerscopeException.class,
+                () -> reduction.layerHeatmaps(new float[6], 2, 3, new float[] {1, 1}));
+        assertEquals("heatmap reduction: the activation norm must have one value per input feature (3), got 2",
+                length.getMessage());
+        LayerscopeException negative = assertThrows(LayerscopeException.class,
+                () -> reduction.layerHeatmaps(new float[6], 2, 3, new float[] {1, -0.5f, 1}));
+        assertEquals("heatmap reduction: the activation norm of input feature 1 is -0.5; norms must be finite "
+                + "and non-negative (sqrt of scaler_row)", negative.getMessage());
+        LayerscopeException nan = assertThrows(LayerscopeException.class,
+                () -> reduction.layerHeatmaps(new float[6], 2, 3, new float[] {1, 1, Float.NaN}));
+        assertEquals("heatmap reduction: the activation norm of input feature 2 is NaN; norms must be finite "
+                + "and non-negative (sqrt of scaler_row)", nan.getMessage());
+    }
+
+    @Test
+    void refusesEmptyGrid() {
+        LayerscopeException e = assertThrows(LayerscopeException.class, () -> new BlockMaxReduction(0, 512));
+        assertEquals("heatmap reduction: the largest cell grid must be at least 1 x 1, got 0 x 512", e.getMessage());
+    }
+}
