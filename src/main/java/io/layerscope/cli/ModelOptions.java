@@ -22,11 +22,11 @@ public final class ModelOptions {
                     + " demo model). Default: ${DEFAULT-VALUE}.")
     private String model;
 
-    @Option(names = {"--cache-dir", "--cache_dir"}, paramLabel = "DIR", defaultValue = "llm_weights",
-            description = "Hugging Face-layout cache searched first for repo ids (then the Hugging Face cache:"
-                    + " HF_HUB_CACHE, HF_HOME or the home directory's); the demo model is generated here."
-                    + " Default: ${DEFAULT-VALUE}.")
-    private Path cacheDir;
+    @Option(names = {"--cache-dir", "--cache_dir"}, paramLabel = "DIR",
+            description = "Hugging Face-layout cache for models and C4 (a cache the Python tools filled is used as it"
+                    + " is; downloads go here); the demo model is generated here. Default: $HF_HUB_CACHE, else"
+                    + " $HF_HOME/hub, else llm_weights (as the Python tools used).")
+    private Path cacheDirOption;
 
     @Option(names = "--revision", paramLabel = "REV", defaultValue = ModelResolver.DEFAULT_REVISION,
             description = "Branch, tag or commit of a repo id. Default: ${DEFAULT-VALUE}.")
@@ -62,9 +62,10 @@ public final class ModelOptions {
      */
     public List<String> repeatedArgs(ResolvedModel resolved) {
         List<String> out = new ArrayList<>();
-        if (!cacheDir.equals(ModelResolver.DEFAULT_CACHE_DIR) && resolved.origin() != ResolvedModel.Origin.LOCAL) {
+        if (cacheDirOption != null && !cacheDirOption.equals(ModelResolver.DEFAULT_CACHE_DIR)
+                && resolved.origin() != ResolvedModel.Origin.LOCAL) {
             out.add("--cache-dir");
-            out.add(cacheDir.toString());
+            out.add(cacheDirOption.toString());
         }
         boolean repo = resolved.origin() == ResolvedModel.Origin.CACHE || resolved.origin() == ResolvedModel.Origin.DOWNLOADED;
         if (!revision.equals(ModelResolver.DEFAULT_REVISION) && repo) {

@@ -22,8 +22,8 @@ import org.apache.spark.util.LongAccumulator;
  */
 public final class LayerStage {
     /** Per-layer settings every task needs. */
-    public record Settings(String modelDir, String modelName, CalibrationSummary calibration, long nsamples,
-                           long ntokens, boolean png) implements Serializable {
+    public record Settings(String modelDir, String modelName, String calibration, int seqlen, long seed,
+                           long nsamples, long ntokens, boolean png) implements Serializable {
         private static final long serialVersionUID = 1L;
     }
 
@@ -54,7 +54,8 @@ public final class LayerStage {
         long start = System.nanoTime();
         float[] w = ckpt.readFloats(layer.weightTensor());
         LayerStats stats = LayerStatistics.compute(layer.name(), w, layer.outFeatures(), layer.inFeatures(), scalerRow);
-        byte[] png = s.png() ? LayerPictures.render(s.modelName(), layer, w, stats, s.calibration(), s.nsamples()) : null;
+        byte[] png = s.png() ? LayerPictures.render(s.modelName(), layer, w, stats,
+                new CalibrationSummary(s.calibration(), (int) s.nsamples(), s.seqlen(), s.seed()), s.nsamples()) : null;
         return new LayerResult(layer, stats, scalerRow, s.nsamples(), s.ntokens(), png, (System.nanoTime() - start) / 1e9);
     }
 

@@ -9,7 +9,6 @@ import io.layerscope.llama.TapSums;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.LlamaConfig;
 import io.layerscope.model.PrunableLayer;
-import io.layerscope.plot.CalibrationSummary;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -142,8 +141,7 @@ public final class SweepJob {
         Map<String, float[]> scalerRows = new LinkedHashMap<>();
         layers.forEach(l -> scalerRows.computeIfAbsent(l.tapKey(), sums::scalerRow));
         LayerStage.Settings settings = new LayerStage.Settings(ckpt.dir().toAbsolutePath().toString(), modelName(),
-                new CalibrationSummary(o.calibration(), o.nsamples(), o.seqlen(), o.seed()),
-                sums.nsamples(), sums.ntokens(), o.png());
+                o.calibration(), o.seqlen(), o.seed(), sums.nsamples(), sums.ntokens(), o.png());
         err.printf("stage 2: %d layers%n", layers.size());
         long t = System.nanoTime();
         List<LayerResult> results = LayerStage.run(jsc, settings, layers, scalerRows, err);

@@ -1,0 +1,66 @@
+package io.layerscope.spark;
+
+import io.layerscope.model.PrunableLayer;
+import io.layerscope.plot.BlockMaxReduction;
+import io.layerscope.plot.CalibrationSummary;
+import io.layerscope.plot.HistogramBins;
+import io.layerscope.plot.LayerAnalysisChart;
+import io.layerscope.plot.LayerPlotData;
+import io.layerscope.stats.Distribution;
+import io.layerscope.stats.LayerStats;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The 9-panel picture of one layer, from its weight and statistics (the per-layer stage calls it). */
+final class LayerPictures {
+    private LayerPictures() {
+    }
+
+    static byte[] render(String model, PrunableLayer layer, float[] weight, LayerStats s, CalibrationSummary calibration,
+                         long nsamples) {
+        float[] actNorm = s.activationNorms();
+        LayerPlotData data = LayerPlotData.builder()
+                .model(model)
+                .layer(layer.name())
+                .shape(layer.outFeatures(), layer.inFeatures())
+                .calibration(calibration)
+                .heatmaps(new BlockMaxReduction().layerHeatmaps(weight, layer.outFeatures(), layer.inFeatures(), actNorm))
+                .activationNorm(actNorm)
+                .weight(bins(s.weightAbs()), panel(s.weightAbs(), layer, nsamples))
+                .activation(bins(s.actNorm()), panel(s.actNorm(), layer, nsamples))
+                .wanda(bins(s.wanda()), wandaPanel(s, layer, nsamples))
+                .build();
+        return new LayerAnalysisChart().renderPng(data);
+    }
+
+    private static HistogramBins bins(Distribution d) {
+        return new HistogramBins(d.histogram().edges(), d.histogram().counts());
+    }
+
+    static Map<String, String> panel(Distribution d, PrunableLayer layer, long nsamples) {
+        var m = d.summary();
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("mean", num(m.mean()));
+        p.put("std", num(m.std()));
+        p.put("min", num(m.min()));
+        p.put("max", num(m.max()));
+        p.put("median", num(m.median()));
+        p.put("p99", num(m.p99()));
+        p.put("shape", layer.outFeatures() + " x " + layer.inFeatures());
+        p.put("nsamples", Long.toString(nsamples));
+        return p;
+    }
+
+    static Map<String, String> wandaPanel(LayerStats s, PrunableLayer layer, long nsamples) {
+        Map<String, String> p = panel(s.wanda(), layer, nsamples);
+        p.put("agree vs magnitude (row)", String.format("%.4f", s.masks().row()));
+        p.put("agree vs magnitude (layer)", String.format("%.4f", s.masks().layer()));
+        p.put("agree vs magnitude (2:4)", String.format("%.4f", s.masks().twoOfFour()));
+        p.put("outliers > 5x mean", String.format("%.5f", s.outliers().m5()));
+        return p;
+    }
+
+    private static String num(double v) {
+        return String.format("%.4g", v);
+    }
+}
