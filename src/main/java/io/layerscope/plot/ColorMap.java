@@ -51,13 +51,15 @@ public final class ColorMap {
 
     /** The colour at position {@code t} in [0, 1] (clamped) as 0xRRGGBB. */
     public int rgb(double t) {
+        return table[index(t)];
+    }
+
+    /** The table index of position {@code t} in [0, 1]: clamped, NaN at 0. */
+    static int index(double t) {
         if (!(t > 0)) {
-            return table[0];
+            return 0;
         }
-        if (t >= 1) {
-            return table[SIZE - 1];
-        }
-        return table[(int) (t * SIZE)];
+        return t >= 1 ? SIZE - 1 : (int) (t * SIZE);
     }
 
     /** The colour at position {@code t} in [0, 1] (clamped). */

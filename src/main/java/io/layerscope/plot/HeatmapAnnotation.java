@@ -3,6 +3,7 @@ package io.layerscope.plot;
 import java.awt.Graphics2D;
 import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferInt;
 import org.jfree.chart.annotations.AbstractXYAnnotation;
 import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.plot.PlotRenderingInfo;
@@ -22,6 +23,7 @@ import org.jfree.chart.ui.RectangleEdge;
 final class HeatmapAnnotation extends AbstractXYAnnotation {
     private static final long serialVersionUID = 1L;
     private static final double EDGE_EPSILON = 1e-9;
+    private static final int BACKGROUND = 0xFFFFFF;
 
     private final ReducedMatrix matrix;
     private final int out;
@@ -62,7 +64,7 @@ final class HeatmapAnnotation extends AbstractXYAnnotation {
             cellRange(Math.min(a, b), Math.max(a, b), out, matrix.rowBlock(), matrix.rows(), rowLo, rowHi, py);
         }
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        image.setRGB(0, 0, width, height, pixels(width, height, colLo, colHi, rowLo, rowHi), 0, width);
+        paint(image, colLo, colHi, rowLo, rowHi);
         g2.drawImage(image, x0, y0, null);
     }
 
@@ -82,37 +84,40 @@ final class HeatmapAnnotation extends AbstractXYAnnotation {
         last[i] = Math.max(first[i], Math.min(b, cells - 1));
     }
 
-    /** Maximum over columns first (rows x width), then over rows, then colours; NaN wins and shows grey. */
-    private int[] pixels(int width, int height, int[] colLo, int[] colHi, int[] rowLo, int[] rowHi) {
+    /**
+     * Colour indices per cell (order-preserving, so their maximum is the maximum's colour), then the
+     * maximum over each pixel's columns (rows x width), then over its rows, written into the image.
+     */
+    private void paint(BufferedImage image, int[] colLo, int[] colHi, int[] rowLo, int[] rowHi) {
+        int width = image.getWidth();
+        int height = image.getHeight();
         int rows = matrix.rows();
-        float[] values = matrix.values();
         int cols = matrix.cols();
-        float[] byColumn = new float[rows * width];
+        float[] values = matrix.values();
+        int[] cellIndex = new int[values.length];
+        for (int k = 0; k < values.length; k++) {
+            cellIndex[k] = colors.indexOf(values[k]);
+        }
+        int[] byColumn = new int[rows * width];
         for (int r = 0; r < rows; r++) {
             for (int px = 0; px < width; px++) {
-                float m = Float.NEGATIVE_INFINITY;
+                int m = -1;
                 for (int c = colLo[px]; c <= colHi[px] && c >= 0; c++) {
-                    m = Math.max(m, values[r * cols + c]);
+                    m = Math.max(m, cellIndex[r * cols + c]);
                 }
                 byColumn[r * width + px] = m;
             }
         }
-        int background = 0xFFFFFF;
-        int[] rgb = new int[width * height];
+        int[] rgb = ((DataBufferInt) image.getRaster().getDataBuffer()).getData();
         for (int py = 0; py < height; py++) {
             for (int px = 0; px < width; px++) {
-                if (rowLo[py] < 0 || colLo[px] < 0) {
-                    rgb[py * width + px] = background;
-                    continue;
-                }
-                float m = Float.NEGATIVE_INFINITY;
-                for (int r = rowLo[py]; r <= rowHi[py]; r++) {
+                int m = -1;
+                for (int r = rowLo[py]; r <= rowHi[py] && r >= 0; r++) {
                     m = Math.max(m, byColumn[r * width + px]);
                 }
-                rgb[py * width + px] = colors.rgbOf(m);
+                rgb[py * width + px] = m < 0 ? BACKGROUND : colors.rgbOfIndex(m);
             }
         }
-        return rgb;
     }
 
     @Override

@@ -19,6 +19,8 @@ import org.jfree.chart.renderer.PaintScale;
 public final class HeatmapColorScale implements PaintScale {
     /** Ratio of max to smallest positive value above which the scale is logarithmic. */
     public static final double LOG_SPAN = 100;
+    /** Index standing for NaN: above every colour, so NaN wins a maximum as it does in {@code Math.max}. */
+    static final int NAN_INDEX = ColorMap.SIZE;
     private static final int NAN_RGB = 0xBFBFBF;
 
     private final ColorMap colors;
@@ -95,20 +97,35 @@ public final class HeatmapColorScale implements PaintScale {
 
     /** The colour of a raw value as 0xRRGGBB. */
     public int rgbOf(double value) {
+        return rgbOfIndex(indexOf(value));
+    }
+
+    /**
+     * The colour-table index of a raw value: 0 to {@code ColorMap.SIZE - 1}, non-decreasing in the
+     * value, and {@link #NAN_INDEX} (above all others) for NaN. Because the order is kept, the maximum
+     * of indices is the index of the maximum, which lets a heatmap take block maxima on indices.
+     */
+    int indexOf(double value) {
         if (Double.isNaN(value)) {
-            return NAN_RGB;
+            return NAN_INDEX;
         }
         if (log) {
-            return value > 0 ? rgbOfScaleValue(Math.log10(value)) : colors.rgb(0);
+            return value > 0 ? indexOfScaleValue(Math.log10(value)) : 0;
         }
-        return rgbOfScaleValue(value);
+        return indexOfScaleValue(value);
+    }
+
+    /** The colour of a table index from {@link #indexOf(double)}. */
+    int rgbOfIndex(int index) {
+        return index == NAN_INDEX ? NAN_RGB : colors.entry(index);
+    }
+
+    private int indexOfScaleValue(double s) {
+        return ColorMap.index((s - lower) / (upper - lower));
     }
 
     private int rgbOfScaleValue(double s) {
-        if (Double.isNaN(s)) {
-            return NAN_RGB;
-        }
-        return colors.rgb((s - lower) / (upper - lower));
+        return Double.isNaN(s) ? NAN_RGB : colors.entry(indexOfScaleValue(s));
     }
 
     @Override

@@ -26,7 +26,8 @@ import org.jfree.chart.JFreeChart;
  *
  * under a title naming the model, layer, shape and calibration. Heatmaps are drawn as one image each,
  * so rendering time does not grow with the layer size; the cost is the reduction done beforehand by
- * {@link BlockMaxReduction}.
+ * {@link BlockMaxReduction}. An instance holds only its size: it is immutable and may be shared by
+ * threads (one per executor JVM is enough).
  *
  * <pre>{@code
  * byte[] png = new LayerAnalysisChart().renderPng(data);

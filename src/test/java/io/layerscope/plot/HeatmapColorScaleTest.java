@@ -50,6 +50,20 @@ class HeatmapColorScaleTest {
     }
 
     @Test
+    void indicesKeepTheOrderOfValuesWithNaNOnTop() {
+        HeatmapColorScale s = HeatmapColorScale.fit(V, row(0.001f, 10f));
+        int previous = -1;
+        for (double v = 0.0005; v < 20; v *= 1.1) {
+            int index = s.indexOf(v);
+            assertTrue(index >= previous, "index falls at " + v);
+            assertEquals(s.rgbOf(v), s.rgbOfIndex(index));
+            previous = index;
+        }
+        assertEquals(HeatmapColorScale.NAN_INDEX, s.indexOf(Double.NaN));
+        assertTrue(HeatmapColorScale.NAN_INDEX > s.indexOf(Double.POSITIVE_INFINITY));
+    }
+
+    @Test
     void exactlyOneHundredIsStillLinear() {
         assertFalse(HeatmapColorScale.fit(V, row(0.25f, 25f)).isLogarithmic());
         assertTrue(HeatmapColorScale.fit(V, row(0.24f, 25f)).isLogarithmic());
