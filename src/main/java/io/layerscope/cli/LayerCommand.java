@@ -4,11 +4,13 @@ import io.layerscope.spark.LayerResult;
 import io.layerscope.spark.SweepJob;
 import io.layerscope.stats.Distribution;
 import io.layerscope.stats.LayerStats;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -34,18 +36,22 @@ public final class LayerCommand implements Callable<Integer> {
     @Mixin
     CalibrationOptions calibration;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
         var options = JobOptions.build("layer", model, calibration, out, out == null ? Path.of(".") : null,
                 overwrite, layer, true, true);
         SweepJob.Outcome outcome = new SweepJob(options, System.err).run();
-        printTable(outcome.layers().get(0), System.out);
+        printTable(outcome.layers().get(0), spec.commandLine().getOut());
+        spec.commandLine().getOut().flush();
         System.err.printf("layer: done in %.1f s; wrote %s%n", outcome.timings().get("total"), outcome.written());
         return 0;
     }
 
     /** The layer's statistics for people: one row per quantity, then masks and outliers. */
-    static void printTable(LayerResult r, PrintStream out) {
+    static void printTable(LayerResult r, PrintWriter out) {
         LayerStats s = r.stats();
         out.printf("%s  [%d x %d]  nsamples=%d ntokens=%d%n", r.layer().name(), r.layer().outFeatures(),
                 r.layer().inFeatures(), r.nsamples(), r.ntokens());
@@ -60,7 +66,7 @@ public final class LayerCommand implements Callable<Integer> {
         out.println("top input features by activation norm: " + Arrays.toString(s.topActFeatures()));
     }
 
-    private static void row(PrintStream out, String name, Distribution d) {
+    private static void row(PrintWriter out, String name, Distribution d) {
         var m = d.summary();
         out.printf("%-12s %12.6g %12.6g %12.6g %12.6g %12.6g %12.6g %12.6g%n", name, m.mean(), m.std(), m.min(),
                 m.median(), m.p01(), m.p99(), m.max());

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -28,12 +30,15 @@ public final class QueryCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "SQL", description = "The query.")
     String sql;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
         QueryOutput output = parseFormat(format);
         SparkSession spark = SparkSessions.getOrCreate("layerscope query");
         List<String> views = ResultsQuery.register(spark, results);
-        output.print(ResultsQuery.sql(spark, sql, views), System.out);
+        output.print(ResultsQuery.sql(spark, sql, views), spec.commandLine().getOut());
         return 0;
     }
 

@@ -1,6 +1,6 @@
 package io.layerscope.cli;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -19,7 +19,7 @@ public enum QueryOutput {
         return valueOf(s.toUpperCase(Locale.ROOT));
     }
 
-    public void print(Dataset<Row> df, PrintStream out) {
+    public void print(Dataset<Row> df, PrintWriter out) {
         switch (this) {
             case JSON -> df.toJSON().collectAsList().forEach(out::println);
             case CSV -> printCsv(df, out);
@@ -29,7 +29,7 @@ public enum QueryOutput {
         out.flush();
     }
 
-    private static void printCsv(Dataset<Row> df, PrintStream out) {
+    private static void printCsv(Dataset<Row> df, PrintWriter out) {
         StructField[] fields = df.schema().fields();
         List<String> header = new ArrayList<>();
         for (StructField f : fields) {
@@ -45,7 +45,7 @@ public enum QueryOutput {
         }
     }
 
-    private static void printTable(Dataset<Row> df, PrintStream out) {
+    private static void printTable(Dataset<Row> df, PrintWriter out) {
         StructField[] fields = df.schema().fields();
         List<String[]> rows = new ArrayList<>();
         String[] header = new String[fields.length];

@@ -28,11 +28,14 @@ public record RunRecord(
         Calibration calibration,
         String computeDtype,
         List<String> devices,
+        Integer forwardBlocks,
         Map<String, String> versions,
         Map<String, Double> timingsSeconds,
         List<String> layers) {
 
     public static final String FILE = "run.json";
+
+    // forwardBlocks: decoder blocks the calibration forward ran (a single-layer job stops early).
 
     /** The model: what the user typed, where it was found, and a hash of every weight file. */
     public record Model(String spec, String repoId, String revision, String commit, String directory,

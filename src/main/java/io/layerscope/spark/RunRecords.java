@@ -55,7 +55,7 @@ final class RunRecords {
         Map<String, Double> t = new LinkedHashMap<>(timings);
         return new RunRecord("layerscope", versions().getProperty("layerscope", "dev"), o.command(),
                 Instant.now().toString(), model, options, calibration, o.dtype().name().toLowerCase(java.util.Locale.ROOT),
-                stage1.devices(), versionMap(spark), t, layers.stream().map(PrunableLayer::name).toList());
+                stage1.devices(), stage1.blocksLoaded(), versionMap(spark), t, layers.stream().map(PrunableLayer::name).toList());
     }
 
     private static Map<String, String> versionMap(SparkSession spark) {

@@ -55,7 +55,7 @@ public final class SweepJob {
             SparkSession spark = SparkSessions.getOrCreate("layerscope " + o.command());
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             CalibrationStage.Result stage1 = calibrate(jsc, ckpt, layers, samples);
-            if (FaultInjection.enabled("after-calibration")) {
+            if (FaultInjection.enabled(jsc.sc(), "after-calibration")) {
                 throw new IllegalStateException("injected fault: after-calibration (test only)");
             }
             List<LayerResult> results = analyse(jsc, ckpt, layers, stage1.sums());

@@ -1,0 +1,265 @@
+package io.layerscope.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerscope.llama.ComputeDtype;
+import io.layerscope.llama.TapSums;
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.DemoModel;
+import io.layerscope.model.PrunableLayer;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The sweep and the single-layer job on the demo model, in Spark local mode, checked against plain
+ * Java computations over the same weights and scaler_row.
+ */
+class SweepJobTest {
+    static final int NSAMPLES = 8;
+    static final int SEQLEN = 64;
+    static final String LAYER = "model.layers.1.mlp.down_proj";
+
+    @TempDir
+    static Path tmp;
+    static Path cache;
+    static Path modelDir;
+    static Path sweepDir;
+    static SweepJob.Outcome sweep;
+    static SparkSession spark;
+
+    @BeforeAll
+    static void sweepTheDemoModel() {
+        cache = tmp.resolve("cache");
+        modelDir = DemoModel.ensure(cache);
+        sweepDir = tmp.resolve("results").resolve("demo");
+        sweep = new SweepJob(options("sweep", sweepDir, null, false, 2), quiet()).run();
+        spark = SparkSessions.getOrCreate("test");
+    }
+
+    static SweepOptions options(String command, Path out, String layers, boolean exact, int shards) {
+        return new SweepOptions("demo", null, null, null, modelDir, out, out == null ? tmp.resolve("png") : null, false,
+                NSAMPLES, SEQLEN, 0, "demo", cache, ComputeDtype.FLOAT32, layers, exact, false, shards, 1, command);
+    }
+
+    static PrintStream quiet() {
+        return new PrintStream(new ByteArrayOutputStream());
+    }
+
+    @Test
+    void writesEveryTableWithTheContractColumns() {
+        List<String> columns = Arrays.asList(spark.read().parquet(sweepDir.resolve("layers.parquet").toString()).columns());
+        List<String> contract = new ArrayList<>(List.of("layer", "block", "kind", "group", "out_features", "in_features",
+                "nsamples", "ntokens", "agree_wanda_magnitude_row", "agree_wanda_magnitude_layer",
+                "agree_wanda_magnitude_2of4", "outlier_ratio_m3", "outlier_ratio_m5", "outlier_ratio_m7", "top_act_features"));
+        for (String p : new String[] {"weight_abs_", "act_norm_", "wanda_"}) {
+            for (String s : new String[] {"mean", "std", "min", "max", "median", "p01", "p99", "hist_edges", "hist_counts"}) {
+                contract.add(p + s);
+            }
+        }
+        assertTrue(columns.containsAll(contract), "missing: " + contract.stream().filter(c -> !columns.contains(c)).toList());
+        assertEquals(29, spark.read().parquet(sweepDir.resolve("layers.parquet").toString()).count());
+
+        Checkpoint ckpt = Checkpoint.open(modelDir);
+        long features = ckpt.prunableLayers().stream().mapToLong(PrunableLayer::inFeatures).sum();
+        assertEquals(List.of("layer", "feature", "scaler_row", "act_norm"),
+                Arrays.asList(spark.read().parquet(sweepDir.resolve("activation_norms.parquet").toString()).columns()));
+        assertEquals(features, spark.read().parquet(sweepDir.resolve("activation_norms.parquet").toString()).count());
+
+        List<Row> calib = spark.read().parquet(sweepDir.resolve("calibration.parquet").toString()).orderBy("sample").collectAsList();
+        assertEquals(NSAMPLES, calib.size());
+        for (int i = 0; i < NSAMPLES; i++) {
+            assertEquals(i, calib.get(i).getInt(calib.get(i).fieldIndex("sample")));
+            assertEquals(SEQLEN, calib.get(i).getList(calib.get(i).fieldIndex("tokens")).size());
+            assertArrayEquals(sweep.samples().get(i).tokens(), ints(calib.get(i).getList(calib.get(i).fieldIndex("tokens"))));
+        }
+        RunRecord run = RunRecord.read(sweepDir);
+        assertEquals(NSAMPLES, run.calibration().windows().size());
+        assertEquals(sweep.samples().get(3).doc(), run.calibration().windows().get(3).doc());
+        assertEquals(4, run.forwardBlocks());
+        assertEquals(64, run.model().files().get(0).sha256().length());
+    }
+
+    @Test
+    void layerValuesEqualPlainJavaOverTheSameWeightsAndScalerRow() {
+        Checkpoint ckpt = Checkpoint.open(modelDir);
+        PrunableLayer layer = ckpt.layer(LAYER);
+        int out = layer.outFeatures();
+        int in = layer.inFeatures();
+        float[] w = ckpt.readFloats(layer.weightTensor());
+        float[] scaler = new float[in];
+        for (Row r : spark.read().parquet(sweepDir.resolve("activation_norms.parquet").toString())
+                .where("layer = '" + LAYER + "'").collectAsList()) {
+            scaler[r.getInt(1)] = r.getFloat(2);
+        }
+        Row row = spark.read().parquet(sweepDir.resolve("layers.parquet").toString()).where("layer = '" + LAYER + "'").first();
+
+        double sumAbs = 0;
+        double sumWanda = 0;
+        double maxWanda = 0;
+        double[] wanda = new double[w.length];
+        for (int i = 0; i < out; i++) {
+            for (int j = 0; j < in; j++) {
+                double a = Math.abs(w[i * in + j]);
+                double m = (float) (Math.abs(w[i * in + j]) * (float) Math.sqrt(scaler[j]));
+                wanda[i * in + j] = m;
+                sumAbs += a;
+                sumWanda += m;
+                maxWanda = Math.max(maxWanda, m);
+            }
+        }
+        double meanAbs = sumAbs / w.length;
+        double ss = 0;
+        for (float v : w) {
+            ss += (Math.abs(v) - meanAbs) * (Math.abs(v) - meanAbs);
+        }
+        assertClose(meanAbs, row.getDouble(row.fieldIndex("weight_abs_mean")), 1e-9);
+        assertClose(Math.sqrt(ss / (w.length - 1)), row.getDouble(row.fieldIndex("weight_abs_std")), 1e-9);
+        assertClose(sumWanda / w.length, row.getDouble(row.fieldIndex("wanda_mean")), 1e-6);
+        assertClose(maxWanda, row.getDouble(row.fieldIndex("wanda_max")), 1e-6);
+
+        // masks at 50%: per-row stable ascending sort, lower column first among ties
+        int k = in / 2;
+        long agreeRow = 0;
+        for (int i = 0; i < out; i++) {
+            boolean[] byWanda = rowMask(wanda, i, in, k);
+            double[] abs = new double[w.length];
+            for (int j = 0; j < in; j++) {
+                abs[i * in + j] = Math.abs(w[i * in + j]);
+            }
+            boolean[] byMagnitude = rowMask(abs, i, in, k);
+            for (int j = 0; j < in; j++) {
+                agreeRow += byWanda[j] == byMagnitude[j] ? 1 : 0;
+            }
+        }
+        assertClose((double) agreeRow / w.length, row.getDouble(row.fieldIndex("agree_wanda_magnitude_row")), 1e-12);
+
+        double mean = sumWanda / w.length;
+        long above5 = Arrays.stream(wanda).filter(v -> v > 5 * mean).count();
+        assertClose((double) above5 / w.length, row.getDouble(row.fieldIndex("outlier_ratio_m5")), 1e-12);
+
+        Integer[] order = new Integer[in];
+        for (int j = 0; j < in; j++) {
+            order[j] = j;
+        }
+        Arrays.sort(order, Comparator.comparingDouble((Integer j) -> -scaler[j]).thenComparingInt(j -> j));
+        assertEquals(order[0], ints(row.getList(row.fieldIndex("top_act_features")))[0]);
+        assertEquals(NSAMPLES, row.getLong(row.fieldIndex("nsamples")));
+        assertEquals((long) NSAMPLES * SEQLEN, row.getLong(row.fieldIndex("ntokens")));
+    }
+
+    private static boolean[] rowMask(double[] values, int row, int in, int k) {
+        Integer[] idx = new Integer[in];
+        for (int j = 0; j < in; j++) {
+            idx[j] = j;
+        }
+        Arrays.sort(idx, Comparator.comparingDouble((Integer j) -> values[row * in + j]).thenComparingInt(j -> j));
+        boolean[] pruned = new boolean[in];
+        for (int t = 0; t < k; t++) {
+            pruned[idx[t]] = true;
+        }
+        return pruned;
+    }
+
+    @Test
+    void scalerRowIsTheSameForOneTwoAndThreeShards() {
+        Checkpoint ckpt = Checkpoint.open(modelDir);
+        List<String> taps = ckpt.prunableLayers().stream().map(PrunableLayer::tapKey).distinct().toList();
+        ModelSpec spec = new ModelSpec(modelDir.toString(), ComputeDtype.FLOAT32, 3, taps, 1);
+        List<int[]> windows = sweep.samples().stream().map(s -> s.tokens()).toList();
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        TapSums one = CalibrationStage.run(jsc, spec, windows, 1, quiet()).sums();
+        for (int shards : new int[] {2, 3}) {
+            TapSums many = CalibrationStage.run(jsc, spec, windows, shards, quiet()).sums();
+            assertEquals(one.nsamples(), many.nsamples());
+            assertEquals(one.ntokens(), many.ntokens());
+            for (String key : taps) {
+                float[] a = one.scalerRow(key);
+                float[] b = many.scalerRow(key);
+                for (int j = 0; j < a.length; j++) {
+                    assertClose(a[j], b[j], 1e-6);
+                }
+            }
+        }
+        // and the sweep's merged scaler_row (2 shards) agrees with them
+        Map<Integer, Float> sweepRow = new HashMap<>();
+        for (Row r : spark.read().parquet(sweepDir.resolve("activation_norms.parquet").toString())
+                .where("layer = '" + LAYER + "'").collectAsList()) {
+            sweepRow.put(r.getInt(1), r.getFloat(2));
+        }
+        float[] expected = one.scalerRow(Checkpoint.open(modelDir).layer(LAYER).tapKey());
+        for (int j = 0; j < expected.length; j++) {
+            assertClose(expected[j], sweepRow.get(j), 1e-6);
+        }
+    }
+
+    @Test
+    void singleLayerJobRunsOnlyItsBlockAndEqualsTheSweepRow() throws Exception {
+        String name = "model.layers.0.self_attn.q_proj";
+        Path out = tmp.resolve("results").resolve("one-layer");
+        SweepJob.Outcome one = new SweepJob(options("layer", out, name, true, 2), quiet()).run();
+        assertEquals(1, one.stage1().blocksLoaded());
+        assertEquals(1, RunRecord.read(out).forwardBlocks());
+        assertEquals(List.of(name), RunRecord.read(out).layers());
+
+        Row mine = spark.read().parquet(out.resolve("layers.parquet").toString()).first();
+        Row theirs = spark.read().parquet(sweepDir.resolve("layers.parquet").toString()).where("layer = '" + name + "'").first();
+        for (String c : new String[] {"weight_abs_mean", "act_norm_mean", "act_norm_p99", "wanda_mean", "wanda_median",
+            "agree_wanda_magnitude_row", "agree_wanda_magnitude_layer", "agree_wanda_magnitude_2of4", "outlier_ratio_m3"}) {
+            assertClose(theirs.getDouble(theirs.fieldIndex(c)), mine.getDouble(mine.fieldIndex(c)), 1e-6);
+        }
+        assertEquals(theirs.getList(theirs.fieldIndex("top_act_features")), mine.getList(mine.fieldIndex("top_act_features")));
+    }
+
+    @Test
+    void aRunThatFailsAfterStageOneLeavesNoResultsDirectory() throws Exception {
+        Path out = tmp.resolve("failing").resolve("demo");
+        spark.sparkContext().setLocalProperty(FaultInjection.CONF, "after-calibration");
+        try {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> new SweepJob(options("sweep", out, "mlp", false, 2), quiet()).run());
+            assertEquals("injected fault: after-calibration (test only)", e.getMessage());
+        } finally {
+            spark.sparkContext().setLocalProperty(FaultInjection.CONF, null);
+        }
+        assertFalse(Files.exists(out));
+        try (Stream<Path> left = Files.list(out.getParent())) {
+            assertEquals(List.of(), left.toList(), "staging directory or lock file left behind");
+        }
+    }
+
+    @Test
+    void anExistingResultsDirectoryIsRefusedUnlessOverwrite() {
+        var e = assertThrows(io.layerscope.LayerscopeException.class,
+                () -> new SweepJob(options("sweep", sweepDir, "lm_head", false, 1), quiet()).run());
+        assertEquals("results directory " + sweepDir + " already exists; choose another --out or pass --overwrite to replace it",
+                e.getMessage());
+    }
+
+    static int[] ints(List<Object> list) {
+        return list.stream().mapToInt(o -> (Integer) o).toArray();
+    }
+
+    static void assertClose(double expected, double actual, double relative) {
+        double tol = relative * Math.max(Math.abs(expected), 1e-12);
+        assertTrue(Math.abs(expected - actual) <= tol, "expected " + expected + " but was " + actual);
+    }
+}
