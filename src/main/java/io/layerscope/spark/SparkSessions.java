@@ -23,6 +23,8 @@ public final class SparkSessions {
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
         conf.setIfMissing("spark.sql.shuffle.partitions", "4");
         conf.setIfMissing("spark.executorEnv.DJL_OFFLINE", "true");
+        // the layers table has ~60 columns; Spark warns when printing plans wider than 25
+        conf.setIfMissing("spark.sql.debug.maxToStringFields", "200");
         return SparkSession.builder().config(conf).getOrCreate();
     }
 }

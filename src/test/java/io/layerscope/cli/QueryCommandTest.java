@@ -1,0 +1,103 @@
+package io.layerscope.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line end to end: a small sweep of the demo model, then SQL over its results in each format. */
+class QueryCommandTest {
+    @TempDir
+    static Path tmp;
+    static Path results;
+
+    /** Output of one command run: exit status, standard output, standard error. */
+    record Run(int status, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        var cl = Main.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int status = cl.execute(args);
+        return new Run(status, out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    static void sweep() {
+        results = tmp.resolve("r");
+        Run r = run("sweep", "--model", "demo", "--cache-dir", tmp.resolve("cache").toString(), "--out", results.toString(),
+                "--layers", "layers\\.0\\.self_attn\\.[qk]_proj|lm_head", "--nsamples", "4", "--seqlen", "32", "--no-png");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(Files.isDirectory(results.resolve("layers.parquet")));
+    }
+
+    @Test
+    void jsonPrintsOneObjectPerRow() throws Exception {
+        Run r = run("query", "--results", results.toString(), "--format", "json",
+                "SELECT layer, kind, in_features FROM layers ORDER BY layer");
+        assertEquals(0, r.status(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertEquals(3, lines.size());
+        JsonNode first = new ObjectMapper().readTree(lines.get(0));
+        assertEquals("lm_head", first.get("layer").asText());
+        assertEquals("lm_head", first.get("kind").asText());
+        assertEquals(128, first.get("in_features").asInt());
+        assertEquals("model.layers.0.self_attn.k_proj", new ObjectMapper().readTree(lines.get(1)).get("layer").asText());
+    }
+
+    @Test
+    void csvPrintsAHeaderThenRows() {
+        Run r = run("query", "--results", results.toString(), "--format", "csv",
+                "SELECT layer, out_features, top_act_features FROM layers WHERE kind = 'k_proj'");
+        assertEquals(0, r.status(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertEquals("layer,out_features,top_act_features", lines.get(0));
+        assertEquals(2, lines.size());
+        assertTrue(lines.get(1).startsWith("model.layers.0.self_attn.k_proj,32,\"["), lines.get(1));
+    }
+
+    @Test
+    void tableIsForPeopleAndCalibrationIsAView() {
+        Run r = run("query", "--results", results.toString(), "SELECT count(*) AS n, min(size(tokens)) AS len FROM calibration");
+        assertEquals(0, r.status(), r.err());
+        assertEquals(List.of("n | len", "--+----", "4 | 32", "(1 row)"), r.out().lines().toList());
+    }
+
+    @Test
+    void twoResultDirectoriesAreTaggedByRun() {
+        Run r = run("query", "--results", results.toString(), "--results", results.toString(), "--format", "csv",
+                "SELECT run, count(*) AS n FROM layers GROUP BY run");
+        assertEquals(0, r.status(), r.err());
+        assertEquals(List.of("run,n", "r,6"), r.out().lines().toList());
+    }
+
+    @Test
+    void unknownTableGivesSparksMessageAndExitTwo() {
+        Run r = run("query", "--results", results.toString(), "SELECT * FROM nosuch");
+        assertEquals(2, r.status());
+        assertEquals("", r.out());
+        assertTrue(r.err().startsWith("error: query failed: [TABLE_OR_VIEW_NOT_FOUND] The table or view `nosuch` cannot be found."),
+                r.err());
+        assertTrue(r.err().contains("Tables: activation_norms, calibration, layers."), r.err());
+    }
+
+    @Test
+    void aDirectoryThatIsNotAResultsDirectoryIsRefused() {
+        Run r = run("query", "--results", tmp.toString(), "SELECT 1");
+        assertEquals(2, r.status());
+        assertEquals("error: " + tmp + " is not a layerscope results directory (expected run.json and layers.parquet;"
+                + " give the --out directory of a sweep or layer job)\n", r.err());
+    }
+}
