@@ -17,6 +17,6 @@ final class JobOptions {
         boolean demo = m.model().equals(ModelResolver.DEMO);
         return new SweepOptions(m.model(), r.repoId(), r.revision(), r.commit(), r.dir(), out, pngDir, overwrite,
                 c.nsamples(demo), c.seqlen(demo), c.seed, c.calibration(demo), m.cacheDirOption(),
-                ComputeDtype.parse(c.dtype), layers, exactLayer, png, c.shards, c.batchSize, command);
+                ComputeDtype.parse(c.dtype), layers, exactLayer, png, c.shards, c.batchSize, command, m.env());
     }
 }

@@ -2,6 +2,7 @@ package io.layerscope.cli;
 
 import io.layerscope.LayerscopeException;
 import java.io.PrintWriter;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IExecutionExceptionHandler;
@@ -44,7 +45,19 @@ public final class Main implements Runnable {
 
     /** The root command with its subcommands and error handling, ready to {@code execute(args)}. */
     public static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new Main());
+        return commandLine(System.getenv());
+    }
+
+    /** The root command reading Hugging Face settings from {@code env} instead of the process environment. */
+    public static CommandLine commandLine(Map<String, String> env) {
+        CommandLine.IFactory defaults = CommandLine.defaultFactory();
+        CommandLine.IFactory factory = new CommandLine.IFactory() {
+            @Override
+            public <K> K create(Class<K> cls) throws Exception {
+                return cls == ModelOptions.class ? cls.cast(new ModelOptions(env)) : defaults.create(cls);
+            }
+        };
+        CommandLine cl = new CommandLine(new Main(), factory);
         cl.setParameterExceptionHandler(Main::badParameters);
         cl.setExecutionExceptionHandler(Main::failed);
         return cl;

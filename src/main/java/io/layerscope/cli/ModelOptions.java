@@ -5,10 +5,12 @@ import io.layerscope.hub.HubClient;
 import io.layerscope.hub.HubSettings;
 import io.layerscope.hub.ResolvedSnapshot;
 import io.layerscope.model.ModelResolver;
+import io.layerscope.model.ModelSource;
 import io.layerscope.model.ResolvedModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /**
@@ -17,6 +19,8 @@ import picocli.CommandLine.Option;
  * picocli mixin: {@code @Mixin ModelOptions model;}.
  */
 public final class ModelOptions {
+    private final Map<String, String> env;
+
     @Option(names = "--model", paramLabel = "MODEL", defaultValue = ModelResolver.DEFAULT_MODEL,
             description = "A Hugging Face model directory, a repo id found in the cache, or \"demo\" (the embedded"
                     + " demo model). Default: ${DEFAULT-VALUE}.")
@@ -32,13 +36,28 @@ public final class ModelOptions {
             description = "Branch, tag or commit of a repo id. Default: ${DEFAULT-VALUE}.")
     private String revision;
 
+    /** With the process environment (picocli's default factory uses this). */
+    public ModelOptions() {
+        this(System.getenv());
+    }
+
+    /** With the given environment (HF_TOKEN, HF_ENDPOINT, HF_HUB_OFFLINE, HF_HUB_CACHE, HF_HOME). */
+    public ModelOptions(Map<String, String> env) {
+        this.env = Map.copyOf(env);
+    }
+
+    /** The environment the Hugging Face settings are read from. */
+    public Map<String, String> env() {
+        return env;
+    }
+
     public String model() {
         return model;
     }
 
     /** The cache in effect: --cache-dir, else HF_HUB_CACHE, else HF_HOME/hub, else llm_weights. */
     public Path cacheDir() {
-        return HubSettings.fromEnvironment(System.getenv(), cacheDirOption).cacheDir();
+        return HubSettings.fromEnvironment(env, cacheDirOption).cacheDir();
     }
 
     /** --cache-dir as given, or null. */
@@ -52,7 +71,7 @@ public final class ModelOptions {
 
     /** Resolves {@code --model} to a local directory (see {@link ModelResolver}). */
     public ResolvedModel resolve() {
-        return resolver(cacheDirOption).resolve(model, cacheDir(), revision);
+        return resolver().resolve(model, cacheDir(), revision);
     }
 
     /**
@@ -76,12 +95,12 @@ public final class ModelOptions {
     }
 
     /** Local directories, caches and the demo; a repo id in no cache is downloaded from the Hub. */
-    static ModelResolver resolver(Path cacheDirOption) {
-        return new ModelResolver((repoId, revision, cache) -> {
-            HubClient hub = new HubClient(HubSettings.fromEnvironment(System.getenv(), cacheDirOption),
-                    ConsoleProgress.toStandardError());
+    private ModelResolver resolver() {
+        ModelSource hubDownload = (repoId, revision, cache) -> {
+            HubClient hub = new HubClient(HubSettings.fromEnvironment(env, cacheDirOption), ConsoleProgress.toStandardError());
             ResolvedSnapshot s = hub.model(repoId, revision);
             return new ResolvedModel(s.dir(), ResolvedModel.Origin.DOWNLOADED, repoId, revision, s.commitSha());
-        });
+        };
+        return new ModelResolver(hubDownload, env, Path.of(System.getProperty("user.home")));
     }
 }

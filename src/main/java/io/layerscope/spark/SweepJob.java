@@ -111,7 +111,7 @@ public final class SweepJob {
     private List<CalibrationSample> sample(Checkpoint ckpt) {
         long t = System.nanoTime();
         err.printf("calibration: %d samples x %d tokens, seed %d, from %s%n", o.nsamples(), o.seqlen(), o.seed(), o.calibration());
-        source = CalibrationSources.resolve(o.calibration(), o.cacheDir(), System.getenv());
+        source = CalibrationSources.resolve(o.calibration(), o.cacheDir(), o.env());
         List<CalibrationSample> samples;
         try (Documents docs = Documents.open(source.files())) {
             documents = docs.size();

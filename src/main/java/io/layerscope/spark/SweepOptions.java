@@ -2,6 +2,7 @@ package io.layerscope.spark;
 
 import io.layerscope.llama.ComputeDtype;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * The options of one sweep or single-layer job, built once from the command line and passed down.
@@ -13,6 +14,7 @@ import java.nio.file.Path;
  * @param layers     --layers regex (sweep) or the exact layer name (single-layer job, see {@code exactLayer})
  * @param cacheDir   --cache-dir as given, or null (then HF_HUB_CACHE, HF_HOME/hub, llm_weights)
  * @param shards     calibration partitions; 0 = Spark's default parallelism
+ * @param env        the environment Hugging Face settings are read from (HF_TOKEN, HF_HUB_OFFLINE, ...)
  */
 public record SweepOptions(
         String model,
@@ -34,5 +36,6 @@ public record SweepOptions(
         boolean png,
         int shards,
         int batchSize,
-        String command) {
+        String command,
+        Map<String, String> env) {
 }

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,24 +18,14 @@ class QueryCommandTest {
     static Path tmp;
     static Path results;
 
-    /** Output of one command run: exit status, standard output, standard error. */
-    record Run(int status, String out, String err) {
-    }
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cl = Main.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int status = cl.execute(args);
-        return new Run(status, out.toString(), err.toString());
+    static MainTest.Run run(String... args) {
+        return MainTest.run(args);
     }
 
     @BeforeAll
     static void sweep() {
         results = tmp.resolve("r");
-        Run r = run("sweep", "--model", "demo", "--cache-dir", tmp.resolve("cache").toString(), "--out", results.toString(),
+        MainTest.Run r = run("sweep", "--model", "demo", "--cache-dir", tmp.resolve("cache").toString(), "--out", results.toString(),
                 "--layers", "layers\\.0\\.self_attn\\.[qk]_proj|lm_head", "--nsamples", "4", "--seqlen", "32", "--no-png");
         assertEquals(0, r.status(), r.err());
         assertTrue(Files.isDirectory(results.resolve("layers.parquet")));
@@ -45,7 +33,7 @@ class QueryCommandTest {
 
     @Test
     void jsonPrintsOneObjectPerRow() throws Exception {
-        Run r = run("query", "--results", results.toString(), "--format", "json",
+        MainTest.Run r = run("query", "--results", results.toString(), "--format", "json",
                 "SELECT layer, kind, in_features FROM layers ORDER BY layer");
         assertEquals(0, r.status(), r.err());
         List<String> lines = r.out().lines().toList();
@@ -59,7 +47,7 @@ class QueryCommandTest {
 
     @Test
     void csvPrintsAHeaderThenRows() {
-        Run r = run("query", "--results", results.toString(), "--format", "csv",
+        MainTest.Run r = run("query", "--results", results.toString(), "--format", "csv",
                 "SELECT layer, out_features, top_act_features FROM layers WHERE kind = 'k_proj'");
         assertEquals(0, r.status(), r.err());
         List<String> lines = r.out().lines().toList();
@@ -70,14 +58,14 @@ class QueryCommandTest {
 
     @Test
     void tableIsForPeopleAndCalibrationIsAView() {
-        Run r = run("query", "--results", results.toString(), "SELECT count(*) AS n, min(size(tokens)) AS len FROM calibration");
+        MainTest.Run r = run("query", "--results", results.toString(), "SELECT count(*) AS n, min(size(tokens)) AS len FROM calibration");
         assertEquals(0, r.status(), r.err());
         assertEquals(List.of("n | len", "--+----", "4 | 32", "(1 row)"), r.out().lines().toList());
     }
 
     @Test
     void twoResultDirectoriesAreTaggedByRun() {
-        Run r = run("query", "--results", results.toString(), "--results", results.toString(), "--format", "csv",
+        MainTest.Run r = run("query", "--results", results.toString(), "--results", results.toString(), "--format", "csv",
                 "SELECT run, count(*) AS n FROM layers GROUP BY run");
         assertEquals(0, r.status(), r.err());
         assertEquals(List.of("run,n", "r,6"), r.out().lines().toList());
@@ -85,7 +73,7 @@ class QueryCommandTest {
 
     @Test
     void unknownTableGivesSparksMessageAndExitTwo() {
-        Run r = run("query", "--results", results.toString(), "SELECT * FROM nosuch");
+        MainTest.Run r = run("query", "--results", results.toString(), "SELECT * FROM nosuch");
         assertEquals(2, r.status());
         assertEquals("", r.out());
         assertTrue(r.err().startsWith("error: query failed: [TABLE_OR_VIEW_NOT_FOUND] The table or view `nosuch` cannot be found."),
@@ -95,7 +83,7 @@ class QueryCommandTest {
 
     @Test
     void aDirectoryThatIsNotAResultsDirectoryIsRefused() {
-        Run r = run("query", "--results", tmp.toString(), "SELECT 1");
+        MainTest.Run r = run("query", "--results", tmp.toString(), "SELECT 1");
         assertEquals(2, r.status());
         assertEquals("error: " + tmp + " is not a layerscope results directory (expected run.json and layers.parquet;"
                 + " give the --out directory of a sweep or layer job)\n", r.err());

@@ -57,7 +57,8 @@ class SweepJobTest {
 
     static SweepOptions options(String command, Path out, String layers, boolean exact, int shards) {
         return new SweepOptions("demo", null, null, null, modelDir, out, out == null ? tmp.resolve("png") : null, false,
-                NSAMPLES, SEQLEN, 0, "demo", cache, ComputeDtype.FLOAT32, layers, exact, false, shards, 1, command);
+                NSAMPLES, SEQLEN, 0, "demo", cache, ComputeDtype.FLOAT32, layers, exact, false, shards, 1, command,
+                Map.of("HF_HUB_OFFLINE", "1"));
     }
 
     static PrintStream quiet() {
