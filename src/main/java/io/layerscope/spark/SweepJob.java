@@ -115,8 +115,15 @@ public final class SweepJob {
         List<CalibrationSample> samples;
         try (Documents docs = Documents.open(source.files())) {
             documents = docs.size();
+            err.printf("calibration: %d documents read in %.1f s; sampling windows%n", documents, seconds(t));
+            long[] lastPrint = {System.nanoTime()};
             samples = new WandaSampler(docs, HuggingFaceTokenEncoder.forPath(ckpt.dir()))
-                    .sample(o.nsamples(), o.seqlen(), o.seed(), done -> { });
+                    .sample(o.nsamples(), o.seqlen(), o.seed(), done -> {
+                        if (System.nanoTime() - lastPrint[0] > 2_000_000_000L) {
+                            lastPrint[0] = System.nanoTime();
+                            err.printf("calibration sampling: %d/%d samples%n", done, o.nsamples());
+                        }
+                    });
         }
         timings.put("sampling", seconds(t));
         return samples;
