@@ -14,7 +14,7 @@ jar="$here/target/layerscope.jar"
 main_class=io.layerscope.cli.Main
 
 # The Java 17 module flags Spark needs (Spark's JavaModuleOptions), for the launcher-less path.
-module_flags=(-XX:+IgnoreUnrecognizedVMOptions --add-modules=jdk.incubator.vector
+module_flags=(-XX:+IgnoreUnrecognizedVMOptions
   --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
   --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
   --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
