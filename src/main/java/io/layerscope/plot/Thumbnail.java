@@ -7,6 +7,7 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
 
@@ -67,6 +68,9 @@ public final class Thumbnail {
         BufferedImage thumbnail;
         try {
             thumbnail = fromPng(Files.readAllBytes(source), width);
+        } catch (NoSuchFileException e) {
+            throw new LayerscopeException("cannot make a thumbnail: the picture " + source
+                    + " does not exist; run the sweep again to render it", e);
         } catch (IOException e) {
             throw new LayerscopeException("cannot make a thumbnail of the picture " + source + " (" + e.getMessage()
                     + "); the file may be damaged: run the sweep again to re-render it", e);
