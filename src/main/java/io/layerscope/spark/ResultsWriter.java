@@ -81,7 +81,8 @@ public final class ResultsWriter {
         details.put("dtype", run.computeDtype());
         details.put("devices", run.devices() == null ? null : String.join(", ", run.devices()));
         details.put("Spark master", o.master());
-        details.put("created", run.createdAt());
+        details.put("created", run.createdAt() == null ? null
+                : run.createdAt().replaceFirst("^(\\d{4}-\\d\\d-\\d\\d)T(\\d\\d:\\d\\d:\\d\\d)(\\.\\d+)?Z$", "$1 $2 UTC"));
         details.put("layerscope", run.toolVersion());
         details.values().removeIf(Objects::isNull);
         return new ReportHeader(run.model().repoId() != null ? run.model().repoId() : run.model().spec(),
