@@ -1,12 +1,21 @@
 package io.layerscope.spark;
 
 import io.layerscope.calibration.CalibrationSample;
+import io.layerscope.plot.CalibrationSummary;
+import io.layerscope.plot.LayerSummary;
+import io.layerscope.report.ReportHeader;
+import io.layerscope.report.ReportedLayer;
+import io.layerscope.report.SweepReport;
+import io.layerscope.stats.LayerStats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
@@ -14,7 +23,8 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Writes a results directory's contents (DESIGN.md, results contract) into a staging directory:
- * the Parquet tables, one PNG per layer under png/, and run.json last.
+ * the Parquet tables, one PNG per layer under png/, the report (overview.png, png/thumbs/, index.html)
+ * and run.json last.
  */
 public final class ResultsWriter {
     public static final String PNG_DIR = "png";
@@ -30,6 +40,7 @@ public final class ResultsWriter {
     public void write(List<LayerResult> results, List<CalibrationSample> samples, RunRecord run) throws IOException {
         List<Row> layerRows = new ArrayList<>();
         List<Row> normRows = new ArrayList<>();
+        List<ReportedLayer> reported = new ArrayList<>();
         boolean pngs = results.stream().anyMatch(r -> r.png() != null);
         if (pngs) {
             Files.createDirectories(dir.resolve(PNG_DIR));
@@ -41,13 +52,42 @@ public final class ResultsWriter {
                 Files.write(dir.resolve(png), r.png());
             }
             layerRows.add(ResultTables.layerRow(r, png));
+            reported.add(new ReportedLayer(summary(r), png));
             normRows.addAll(ResultTables.activationNormRows(r));
         }
         table(ResultTables.LAYERS, layerRows, ResultTables.layersSchema());
         table(ResultTables.ACTIVATION_NORMS, normRows, ResultTables.activationNormsSchema());
         table(ResultTables.CALIBRATION, samples.stream().map(ResultTables::calibrationRow).toList(),
                 ResultTables.calibrationSchema());
+        SweepReport.write(dir, header(run), reported);
         run.write(dir);
+    }
+
+    /** The numbers of a layer the report shows: the same values as its row in the layers table. */
+    private static LayerSummary summary(LayerResult r) {
+        LayerStats s = r.stats();
+        return new LayerSummary(r.layer().name(), r.layer().block(), r.layer().kind().shortName(),
+                r.layer().outFeatures(), r.layer().inFeatures(), s.actNorm().summary().mean(), s.wanda().summary().mean(),
+                s.masks().row(), s.masks().layer(), s.masks().twoOfFour(),
+                s.outliers().m3(), s.outliers().m5(), s.outliers().m7());
+    }
+
+    private static ReportHeader header(RunRecord run) {
+        RunRecord.Options o = run.options();
+        Map<String, String> details = new LinkedHashMap<>();
+        if (run.model().commit() != null) {
+            details.put("revision", run.model().revision() + " (" + run.model().commit() + ")");
+        }
+        details.put("dtype", run.computeDtype());
+        details.put("devices", run.devices() == null ? null : String.join(", ", run.devices()));
+        details.put("Spark master", o.master());
+        details.put("created", run.createdAt() == null ? null
+                : run.createdAt().replaceFirst("^(\\d{4}-\\d\\d-\\d\\d)T(\\d\\d:\\d\\d:\\d\\d)(\\.\\d+)?Z$", "$1 $2 UTC"));
+        details.put("layerscope", run.toolVersion());
+        details.values().removeIf(Objects::isNull);
+        return new ReportHeader(run.model().repoId() != null ? run.model().repoId() : run.model().spec(),
+                new CalibrationSummary(o.calibration(), o.nsamples(), o.seqlen(), o.seed()), details,
+                Map.of(RunRecord.FILE, RunRecord.FILE));
     }
 
     private void table(String name, List<Row> rows, StructType schema) {

@@ -1,0 +1,133 @@
+package io.layerscope.report;
+
+import io.layerscope.plot.KindStyle;
+import io.layerscope.plot.LayerSummary;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The table of the report: one row per layer in the given order, one column per number a pruning
+ * decision looks at first. Each sortable heading carries {@code data-key} (the {@code layers} column
+ * name) and {@code data-type}; numeric cells carry their exact value in {@code data-sort} for the
+ * page's script, and magnitudes a bar (share of the column's largest value) in {@code --bar}.
+ */
+final class LayerTable {
+    /** A numeric column: its key, heading, tooltip, value, display format and whether it gets a bar. */
+    private record Column(String key, String label, String title, ToDoubleFunction<LayerSummary> value, String format,
+                          boolean bar) {
+    }
+
+    private static final List<Column> NUMBERS = List.of(
+            new Column("act_norm_mean", "act norm mean", "act_norm_mean: mean activation norm \u2016X\u2c7c\u2016\u2082 over input features",
+                    LayerSummary::actNormMean, "%.4g", true),
+            new Column("wanda_mean", "Wanda mean", "wanda_mean: mean Wanda metric |W\u1d62\u2c7c|\u00b7\u2016X\u2c7c\u2016",
+                    LayerSummary::wandaMean, "%.4g", true),
+            new Column("agree_wanda_magnitude_row", "agree row",
+                    "agree_wanda_magnitude_row: share of entries where Wanda's per-row 50% mask equals the per-row magnitude mask",
+                    LayerSummary::agreeRow, "%.4f", false),
+            new Column("agree_wanda_magnitude_layer", "agree layer",
+                    "agree_wanda_magnitude_layer: the same against magnitude pruning with one threshold per layer",
+                    LayerSummary::agreeLayer, "%.4f", false),
+            new Column("agree_wanda_magnitude_2of4", "agree 2:4",
+                    "agree_wanda_magnitude_2of4: the same for 2:4 masks", LayerSummary::agree2of4, "%.4f", false),
+            new Column("outlier_ratio_m3", "outliers M3", "outlier_ratio_m3: share of Wanda entries above 3 \u00d7 the layer mean",
+                    LayerSummary::outlierM3, "%.5f", true),
+            new Column("outlier_ratio_m5", "outliers M5", "outlier_ratio_m5: share of Wanda entries above 5 \u00d7 the layer mean (OWL)",
+                    LayerSummary::outlierM5, "%.5f", true),
+            new Column("outlier_ratio_m7", "outliers M7", "outlier_ratio_m7: share of Wanda entries above 7 \u00d7 the layer mean",
+                    LayerSummary::outlierM7, "%.5f", true));
+
+    private LayerTable() {
+    }
+
+    /**
+     * The table element. {@code slugs} are the layers' unique fragment names, in the order of
+     * {@code layers}; rows link to {@code #picture-<slug>} when the layer has a picture.
+     */
+    static String render(List<ReportedLayer> layers, List<String> slugs) {
+        boolean pictures = layers.stream().anyMatch(l -> l.picture() != null);
+        int headBlock = 1 + layers.stream().mapToInt(l -> l.stats().block()).max().orElse(-1);
+        double[] columnMax = new double[NUMBERS.size()];
+        for (int c = 0; c < NUMBERS.size(); c++) {
+            ToDoubleFunction<LayerSummary> f = NUMBERS.get(c).value();
+            columnMax[c] = layers.stream().mapToDouble(l -> f.applyAsDouble(l.stats()))
+                    .filter(Double::isFinite).max().orElse(0);
+        }
+        StringBuilder b = new StringBuilder();
+        b.append("<table id=\"layer-table\">\n<thead><tr>");
+        heading(b, "layer", "layer", "text", "layer: full module name");
+        heading(b, "block", "block", "number", "block: decoder block index (lm_head after the last)");
+        heading(b, "kind", "kind", "text", "kind: q_proj \u2026 down_proj, lm_head");
+        heading(b, "weights", "shape", "number", "weight shape, out_features \u00d7 in_features (sorts by the number of weights)");
+        for (Column c : NUMBERS) {
+            heading(b, c.key(), c.label(), "number", c.title());
+        }
+        if (pictures) {
+            b.append("<th scope=\"col\" class=\"link\">picture</th>");
+        }
+        b.append("</tr></thead>\n<tbody>\n");
+        for (int i = 0; i < layers.size(); i++) {
+            row(b, layers.get(i), slugs.get(i), headBlock, columnMax, pictures);
+        }
+        b.append("</tbody>\n</table>\n");
+        return b.toString();
+    }
+
+    private static void heading(StringBuilder b, String key, String label, String type, String title) {
+        b.append("<th scope=\"col\" data-key=\"").append(key).append("\" data-type=\"").append(type)
+                .append("\" class=\"").append(type.equals("number") ? "num" : "text").append("\" title=\"")
+                .append(Html.escape(title)).append("\">").append(Html.escape(label)).append("</th>");
+    }
+
+    private static void row(StringBuilder b, ReportedLayer layer, String slug, int headBlock, double[] columnMax,
+                            boolean pictures) {
+        LayerSummary s = layer.stats();
+        b.append("<tr id=\"").append(Html.escape(Html.id("row-", slug))).append("\">");
+        b.append("<td class=\"name\">");
+        if (layer.picture() != null) {
+            b.append("<a href=\"#").append(Html.escape(Html.id("picture-", slug))).append("\">")
+                    .append(Html.escape(s.layer())).append("</a>");
+        } else {
+            b.append(Html.escape(s.layer()));
+        }
+        b.append("</td>");
+        int block = s.inBlock() ? s.block() : headBlock;
+        b.append("<td class=\"num\" data-sort=\"").append(block).append("\">")
+                .append(s.inBlock() ? Integer.toString(s.block()) : "head").append("</td>");
+        b.append("<td>").append(kind(s.kind())).append("</td>");
+        b.append("<td class=\"num\" data-sort=\"").append((long) s.outFeatures() * s.inFeatures()).append("\">")
+                .append(s.outFeatures()).append(" \u00d7 ").append(s.inFeatures()).append("</td>");
+        for (int c = 0; c < NUMBERS.size(); c++) {
+            Column col = NUMBERS.get(c);
+            double v = col.value().applyAsDouble(s);
+            b.append("<td class=\"num");
+            if (!Double.isFinite(v)) {
+                b.append("\" data-sort=\"\">\u2014</td>");
+                continue;
+            }
+            if (col.bar() && columnMax[c] > 0 && v > 0) {
+                b.append(" bar\" style=\"--bar:").append(String.format(Locale.ROOT, "%.4f", v / columnMax[c])).append('"');
+            } else {
+                b.append('"');
+            }
+            b.append(" data-sort=\"").append(v).append("\">")
+                    .append(String.format(Locale.ROOT, col.format(), v)).append("</td>");
+        }
+        if (pictures) {
+            b.append("<td class=\"link\">");
+            if (layer.picture() != null) {
+                b.append("<a href=\"").append(Html.escape(Html.path(layer.picture()))).append("\">PNG</a>");
+            } else {
+                b.append("\u2014");
+            }
+            b.append("</td>");
+        }
+        b.append("</tr>\n");
+    }
+
+    /** The kind name after a dot of its chart colour. */
+    static String kind(String kind) {
+        return "<span class=\"kind\" style=\"--kind:" + KindStyle.hex(kind) + "\">" + Html.escape(kind) + "</span>";
+    }
+}

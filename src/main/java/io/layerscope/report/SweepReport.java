@@ -1,0 +1,58 @@
+package io.layerscope.report;
+
+import io.layerscope.LayerscopeException;
+import io.layerscope.plot.OverviewChart;
+import io.layerscope.plot.Thumbnail;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Writes the report of a sweep into a results directory: {@value HtmlReport#OVERVIEW}, a thumbnail of
+ * every layer picture under {@code <picture dir>/thumbs/} and {@value HtmlReport#FILE}. Layer pictures
+ * must already be in the directory at the paths the layers name.
+ *
+ * <pre>{@code
+ * SweepReport.write(stagingDir, header, layers);   // overview.png, png/thumbs/*.png, index.html
+ * }</pre>
+ */
+public final class SweepReport {
+    /** Width of the gallery thumbnails: the gallery shows them 170-200 CSS px wide, so sharp at 2 device px per CSS px. */
+    public static final int THUMBNAIL_WIDTH = 360;
+    public static final String THUMBNAIL_DIR = "thumbs";
+
+    private SweepReport() {
+    }
+
+    /** Writes the three parts into {@code dir}; returns the page's path. */
+    public static Path write(Path dir, ReportHeader header, List<ReportedLayer> layers) {
+        Path page = dir.resolve(HtmlReport.FILE);
+        try {
+            Files.write(dir.resolve(HtmlReport.OVERVIEW), new OverviewChart().renderPng(header.model(), header.calibration(),
+                    layers.stream().map(ReportedLayer::stats).toList()));
+            // Thumbnails are independent; decoding a 2400 x 2000 picture dominates, so use every core.
+            List<ReportedLayer> withThumbnails = layers.parallelStream().map(l -> withThumbnail(dir, l)).toList();
+            Files.writeString(page, HtmlReport.render(header, withThumbnails));
+        } catch (IOException e) {
+            throw new LayerscopeException("cannot write the report into " + dir + " (" + e.getMessage()
+                    + "); check that the results directory is writable", e);
+        }
+        return page;
+    }
+
+    /** The thumbnail path of a picture path: {@code png/x.png} to {@code png/thumbs/x.png}. */
+    static String thumbnailPath(String picture) {
+        int slash = picture.lastIndexOf('/');
+        return picture.substring(0, slash + 1) + THUMBNAIL_DIR + "/" + picture.substring(slash + 1);
+    }
+
+    private static ReportedLayer withThumbnail(Path dir, ReportedLayer layer) {
+        if (layer.picture() == null) {
+            return layer;
+        }
+        String thumbnail = thumbnailPath(layer.picture());
+        Thumbnail.write(dir.resolve(layer.picture()), dir.resolve(thumbnail), THUMBNAIL_WIDTH);
+        return layer.withThumbnail(thumbnail);
+    }
+}

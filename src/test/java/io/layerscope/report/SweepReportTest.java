@@ -1,0 +1,75 @@
+package io.layerscope.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerscope.LayerscopeException;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SweepReportTest {
+
+    @Test
+    void writesOverviewThumbnailsAndAPageWhoseLinksAllResolve(@TempDir Path dir) throws Exception {
+        List<ReportedLayer> layers = SyntheticReport.withPictures(dir, SyntheticReport.sweep(2));
+        Files.writeString(dir.resolve("run.json"), "{}\n");
+        Path page = SweepReport.write(dir, SyntheticReport.header("demo"), layers);
+        assertEquals(dir.resolve("index.html"), page);
+
+        BufferedImage overview = ImageIO.read(dir.resolve("overview.png").toFile());
+        assertEquals(1600, overview.getWidth());
+        assertEquals(1200, overview.getHeight());
+        for (ReportedLayer l : layers) {
+            BufferedImage thumb = ImageIO.read(dir.resolve(SweepReport.thumbnailPath(l.picture())).toFile());
+            assertEquals(360, thumb.getWidth(), l.picture());
+            assertEquals(300, thumb.getHeight(), l.picture());
+        }
+
+        XmlPage xml = new XmlPage(Files.readString(page));
+        assertEquals(15, xml.all("//table[@id='layer-table']/tbody/tr").size());
+        assertEquals("png/thumbs/layer_analysis_model.layers.0.self_attn.q_proj.png", xml.all("//figure//img").get(0).getAttribute("src"));
+        List<String> links = new ArrayList<>(xml.attributes("//a", "href"));
+        links.addAll(xml.attributes("//img", "src"));
+        URI base = dir.toUri();
+        for (String link : links) {
+            if (!link.startsWith("#")) {
+                assertTrue(Files.isRegularFile(Path.of(base.resolve(link))), "link " + link + " has no file");
+            }
+        }
+    }
+
+    @Test
+    void withoutPicturesStillWritesOverviewAndPage(@TempDir Path dir) throws Exception {
+        SweepReport.write(dir, SyntheticReport.header("demo"), SyntheticReport.withoutPictures(SyntheticReport.sweep(1)));
+        assertTrue(Files.isRegularFile(dir.resolve("overview.png")));
+        assertTrue(Files.isRegularFile(dir.resolve("index.html")));
+        assertFalse(Files.exists(dir.resolve("png")), "no picture directory without pictures");
+        assertEquals(0, new XmlPage(Files.readString(dir.resolve("index.html"))).all("//figure").size());
+    }
+
+    @Test
+    void thumbnailsLiveBesideTheirPictures() {
+        assertEquals("png/thumbs/layer_analysis_lm_head.png", SweepReport.thumbnailPath("png/layer_analysis_lm_head.png"));
+        assertEquals("thumbs/a.png", SweepReport.thumbnailPath("a.png"));
+    }
+
+    @Test
+    void missingPictureIsReported(@TempDir Path dir) throws IOException {
+        ReportedLayer l = new ReportedLayer(SyntheticReport.layer(0, 0), "png/gone.png");
+        LayerscopeException e = assertThrows(LayerscopeException.class,
+                () -> SweepReport.write(dir, SyntheticReport.header("demo"), List.of(l)));
+        assertEquals("cannot make a thumbnail: the picture " + dir.resolve("png/gone.png")
+                + " does not exist; run the sweep again to render it", e.getMessage());
+        assertFalse(Files.exists(dir.resolve("index.html")), "no page that links a missing picture");
+    }
+}
