@@ -90,7 +90,7 @@ public final class CalibrationStage {
                 }
             }
             String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
-            String where = "executor " + executor + ": " + device;
+            String where = "executor " + executor + ": " + device + " " + model.computeType().name().toLowerCase(java.util.Locale.ROOT);
             return List.of(new ShardResult(sums, where, model.lastBlock() + 1)).iterator();
         }
     }

@@ -9,6 +9,7 @@ import io.layerscope.plot.LayerPlotData;
 import io.layerscope.stats.Distribution;
 import io.layerscope.stats.LayerStats;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /** The 9-panel picture of one layer, from its weight and statistics (the per-layer stage calls it). */
@@ -53,14 +54,14 @@ final class LayerPictures {
 
     static Map<String, String> wandaPanel(LayerStats s, PrunableLayer layer, long nsamples) {
         Map<String, String> p = panel(s.wanda(), layer, nsamples);
-        p.put("agree vs magnitude (row)", String.format("%.4f", s.masks().row()));
-        p.put("agree vs magnitude (layer)", String.format("%.4f", s.masks().layer()));
-        p.put("agree vs magnitude (2:4)", String.format("%.4f", s.masks().twoOfFour()));
-        p.put("outliers > 5x mean", String.format("%.5f", s.outliers().m5()));
+        p.put("agree vs magnitude (row)", String.format(Locale.ROOT, "%.4f", s.masks().row()));
+        p.put("agree vs magnitude (layer)", String.format(Locale.ROOT, "%.4f", s.masks().layer()));
+        p.put("agree vs magnitude (2:4)", String.format(Locale.ROOT, "%.4f", s.masks().twoOfFour()));
+        p.put("outliers > 5x mean", String.format(Locale.ROOT, "%.5f", s.outliers().m5()));
         return p;
     }
 
     private static String num(double v) {
-        return String.format("%.4g", v);
+        return String.format(Locale.ROOT, "%.4g", v);
     }
 }
