@@ -87,7 +87,7 @@ public final class Main implements Runnable {
             status = EXIT_BAD_INPUT;
         } else {
             err.println("error: unexpected " + e.getClass().getName() + (e.getMessage() == null ? "" : ": "
-                    + oneParagraph(e.getMessage())) + (verbose ? "" : " (run with --verbose for the stack trace)"));
+                    + oneParagraph(withoutStackTrace(e.getMessage()))) + (verbose ? "" : " (run with --verbose for the stack trace)"));
             status = EXIT_FAILURE;
         }
         if (verbose) {
@@ -114,6 +114,21 @@ public final class Main implements Runnable {
             }
         }
         return false;
+    }
+
+    /**
+     * The message up to the first stack-trace line: Spark puts the failed task's whole stack trace
+     * (and the driver's) into a job failure's message; --verbose prints them properly.
+     */
+    static String withoutStackTrace(String message) {
+        StringBuilder kept = new StringBuilder();
+        for (String line : message.split("\\R")) {
+            if (line.matches("\\s+at .*|\\s*\\.\\.\\. \\d+ more|Caused by: .*|Driver stacktrace:.*")) {
+                break;
+            }
+            kept.append(line).append('\n');
+        }
+        return kept.toString();
     }
 
     private static String oneParagraph(String message) {
