@@ -67,7 +67,7 @@ public final class Main implements Runnable {
     private static int badParameters(ParameterException e, String[] args) {
         CommandLine cmd = e.getCommandLine();
         PrintWriter err = cmd.getErr();
-        err.println("error: " + oneParagraph(e.getMessage()));
+        err.println("error: " + oneParagraph(unknownCommand(e).orElse(e.getMessage())));
         CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
         err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
         err.flush();
@@ -95,6 +95,16 @@ public final class Main implements Runnable {
         }
         err.flush();
         return status;
+    }
+
+    /** picocli calls a mistyped command "Unmatched arguments from index 0"; say what it is and list the commands. */
+    private static java.util.Optional<String> unknownCommand(ParameterException e) {
+        if (e instanceof CommandLine.UnmatchedArgumentException u && e.getCommandLine().getParent() == null
+                && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")) {
+            return java.util.Optional.of("unknown command '" + u.getUnmatched().get(0) + "'; the commands are "
+                    + String.join(", ", e.getCommandLine().getSubcommands().keySet()));
+        }
+        return java.util.Optional.empty();
     }
 
     /** A user error, also when Spark wrapped it (a task that failed on an executor). */

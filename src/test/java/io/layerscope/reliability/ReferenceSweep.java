@@ -30,6 +30,12 @@ final class ReferenceSweep {
         return args.toArray(new String[0]);
     }
 
+    /** The results directory of the clean run. */
+    static synchronized Path dir() {
+        results();
+        return dir;
+    }
+
     /** The clean local[2] results (runs the sweep in a fresh local[2] session the first time). */
     static synchronized SweepResults results() {
         if (results == null) {
