@@ -80,7 +80,7 @@ public final class Main implements Runnable {
     private static int badParameters(ParameterException e, String[] args) {
         CommandLine cmd = e.getCommandLine();
         PrintWriter err = cmd.getErr();
-        err.println("error: " + oneParagraph(e.getMessage()));
+        err.println("error: " + oneParagraph(unknownCommand(e).orElse(e.getMessage())));
         CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
         err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
         err.flush();
@@ -100,7 +100,7 @@ public final class Main implements Runnable {
             status = EXIT_BAD_INPUT;
         } else {
             err.println("error: unexpected " + e.getClass().getName() + (e.getMessage() == null ? "" : ": "
-                    + oneParagraph(e.getMessage())) + (verbose ? "" : " (run with --verbose for the stack trace)"));
+                    + oneParagraph(withoutStackTrace(e.getMessage()))) + (verbose ? "" : " (run with --verbose for the stack trace)"));
             status = EXIT_FAILURE;
         }
         if (verbose) {
@@ -108,6 +108,16 @@ public final class Main implements Runnable {
         }
         err.flush();
         return status;
+    }
+
+    /** picocli calls a mistyped command "Unmatched arguments from index 0"; say what it is and list the commands. */
+    private static java.util.Optional<String> unknownCommand(ParameterException e) {
+        if (e instanceof CommandLine.UnmatchedArgumentException u && e.getCommandLine().getParent() == null
+                && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")) {
+            return java.util.Optional.of("unknown command '" + u.getUnmatched().get(0) + "'; the commands are "
+                    + String.join(", ", e.getCommandLine().getSubcommands().keySet()));
+        }
+        return java.util.Optional.empty();
     }
 
     /** A user error, also when Spark wrapped it (a task that failed on an executor). */
@@ -127,6 +137,21 @@ public final class Main implements Runnable {
             }
         }
         return false;
+    }
+
+    /**
+     * The message up to the first stack-trace line: Spark puts the failed task's whole stack trace
+     * (and the driver's) into a job failure's message; --verbose prints them properly.
+     */
+    static String withoutStackTrace(String message) {
+        StringBuilder kept = new StringBuilder();
+        for (String line : message.split("\\R")) {
+            if (line.matches("\\s+at .*|\\s*\\.\\.\\. \\d+ more|Caused by: .*|Driver stacktrace:.*")) {
+                break;
+            }
+            kept.append(line).append('\n');
+        }
+        return kept.toString();
     }
 
     private static String oneParagraph(String message) {

@@ -36,6 +36,7 @@ public final class QueryCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         QueryOutput output = parseFormat(format);
+        ResultsQuery.checkDirectories(results);
         SparkSession spark = SparkSessions.getOrCreate("layerscope query");
         List<String> views = ResultsQuery.register(spark, results);
         output.print(ResultsQuery.sql(spark, sql, views), spec.commandLine().getOut());

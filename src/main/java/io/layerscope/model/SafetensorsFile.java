@@ -1,5 +1,6 @@
 package io.layerscope.model;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerscope.LayerscopeException;
@@ -78,7 +79,10 @@ public final class SafetensorsFile {
         try {
             root = JSON.readTree(headerBytes);
         } catch (IOException e) {
-            throw bad(path, "header is not valid JSON (" + e.getMessage() + ")");
+            // Jackson's own message appends a source location that means nothing here
+            String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+            throw bad(path, "header is not valid JSON (" + why + "); the file is corrupt or not a safetensors file,"
+                    + " download it again");
         }
         if (root == null || !root.isObject()) {
             throw bad(path, "header is not a JSON object");

@@ -60,7 +60,8 @@ public final class ResultsDirectory implements AutoCloseable {
             throw new LayerscopeException("cannot create the parent directory of --out " + dir + " (" + describe(e) + ")", e);
         }
         if (!Files.isWritable(parent)) {
-            throw new LayerscopeException("cannot write results to " + dir + ": directory " + parent + " is not writable");
+            throw new LayerscopeException("cannot write results to " + dir + ": directory " + parent + " is not writable;"
+                    + " choose another --out");
         }
         Path lock = parent.resolve("." + name + ".lock");
         try {
@@ -161,6 +162,9 @@ public final class ResultsDirectory implements AutoCloseable {
     static String describe(IOException e) {
         if (e instanceof AccessDeniedException) {
             return "permission denied: " + e.getMessage();
+        }
+        if (e instanceof FileAlreadyExistsException) {
+            return e.getMessage() + " exists and is not a directory";
         }
         String m = e.getMessage();
         return m == null ? e.getClass().getSimpleName() : m;

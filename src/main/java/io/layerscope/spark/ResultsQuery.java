@@ -24,17 +24,25 @@ public final class ResultsQuery {
     private ResultsQuery() {
     }
 
-    /** Registers the views and returns their names. */
-    public static List<String> register(SparkSession spark, List<Path> dirs) {
-        Map<String, List<Dataset<Row>>> tables = new LinkedHashMap<>();
+    /** Refuses a missing directory or one that is not a layerscope results directory (cheap: before Spark starts). */
+    public static void checkDirectories(List<Path> dirs) {
         for (Path dir : dirs) {
             if (!Files.isDirectory(dir)) {
-                throw new LayerscopeException("results directory " + dir + " does not exist");
+                throw new LayerscopeException("results directory " + dir + " does not exist; give the --out directory"
+                        + " of a sweep or layer job");
             }
             if (!Files.isRegularFile(dir.resolve(RunRecord.FILE)) || !Files.isDirectory(dir.resolve("layers.parquet"))) {
                 throw new LayerscopeException(dir + " is not a layerscope results directory (expected "
                         + RunRecord.FILE + " and layers.parquet; give the --out directory of a sweep or layer job)");
             }
+        }
+    }
+
+    /** Registers the views and returns their names. */
+    public static List<String> register(SparkSession spark, List<Path> dirs) {
+        checkDirectories(dirs);
+        Map<String, List<Dataset<Row>>> tables = new LinkedHashMap<>();
+        for (Path dir : dirs) {
             String run = dir.toAbsolutePath().normalize().getFileName().toString();
             for (String table : tableNames(dir)) {
                 Dataset<Row> df = spark.read().parquet(dir.resolve(table + ".parquet").toString());
@@ -66,6 +74,20 @@ public final class ResultsQuery {
         }
     }
 
+    /**
+     * Spark's message without the logical plan it appends (a user cannot act on it); an unknown
+     * table in one sentence instead of Spark's paragraph about catalogs and DROP TABLE.
+     */
+    private static String describe(AnalysisException a) {
+        String simple = a.getSimpleMessage().strip();
+        if ("TABLE_OR_VIEW_NOT_FOUND".equals(a.getCondition())) {
+            java.util.regex.Matcher at = java.util.regex.Pattern.compile("; line (\\d+) pos (\\d+)$").matcher(simple);
+            return "no table or view named " + a.getMessageParameters().getOrDefault("relationName", "?")
+                    + (at.find() ? " (line " + at.group(1) + ", position " + at.group(2) + ")" : "") + ".";
+        }
+        return simple.endsWith(".") ? simple : simple + ".";
+    }
+
     /** Runs the SQL; Spark's analysis errors (unknown table or column, syntax) become user errors. */
     public static Dataset<Row> sql(SparkSession spark, String sql, List<String> views) {
         try {
@@ -74,11 +96,10 @@ public final class ResultsQuery {
             return df;
         } catch (Exception e) {
             // Scala throws AnalysisException (and its ParseException) undeclared.
-            if (!(e instanceof AnalysisException)) {
+            if (!(e instanceof AnalysisException a)) {
                 throw e;
             }
-            throw new LayerscopeException("query failed: " + e.getMessage().strip()
-                    + "\nTables: " + String.join(", ", views) + ".", e);
+            throw new LayerscopeException("query failed: " + describe(a) + "\nThe tables are: " + String.join(", ", views) + ".", e);
         }
     }
 }

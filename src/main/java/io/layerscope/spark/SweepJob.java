@@ -61,24 +61,49 @@ public final class SweepJob {
             List<LayerResult> results = analyse(jsc, ckpt, layers, stage1.sums());
             long tw = System.nanoTime();
             Path written;
-            if (out != null) {
-                new ResultsWriter(spark, out.staging()).write(results, samples,
-                        RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark));
-                out.commit();
-                written = out.target();
-            } else {
-                written = ResultsWriter.writePngs(results, o.pngDir());
+            try {
+                if (out != null) {
+                    new ResultsWriter(spark, out.staging()).write(results, samples,
+                            RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark));
+                    out.commit();
+                    written = out.target();
+                } else {
+                    written = ResultsWriter.writePngs(results, o.pngDir());
+                }
+            } catch (Exception | org.apache.hadoop.fs.FSError e) {
+                throw writeFailure(out == null ? o.pngDir() : out.target(), e);
             }
             timings.put("write", seconds(tw));
             timings.put("total", seconds(t0));
             return new Outcome(results, samples, stage1, timings, written);
-        } catch (IOException e) {
-            throw new LayerscopeException("writing results failed: " + e.getMessage(), e);
         } finally {
             if (out != null) {
                 out.close();
             }
         }
+    }
+
+    /**
+     * A failure while writing (disk full, quota, permissions changed under us) named by its root
+     * cause: Spark wraps it in task and job failures whose messages say only "Task failed while
+     * writing rows". The staging directory is removed by the caller.
+     */
+    private static RuntimeException writeFailure(Path where, Throwable e) {
+        if (e instanceof LayerscopeException l) {
+            return l;
+        }
+        IOException root = null;
+        for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+            if (t instanceof IOException io) {
+                root = io;
+            }
+        }
+        if (root == null && e instanceof RuntimeException r) {
+            return r;
+        }
+        String why = root != null ? ResultsDirectory.describe(root) : e.getMessage();
+        return new LayerscopeException("cannot write the results to " + where + " (" + why + "); nothing was kept;"
+                + " free space there or choose another --out", e);
     }
 
     private List<PrunableLayer> selectLayers(Checkpoint ckpt) {

@@ -1,0 +1,461 @@
+package io.layerscope.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerscope.fixtures.C4Fixtures;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The catalogue of bad input: each case asserts the exact message (one paragraph on standard error;
+ * picocli's usage errors add its suggestion and a --help hint), the exit status (2: the user can fix
+ * it), and that nothing was written: no results directory, nothing beside it (staging, lock), and no
+ * change to the model directory. Cases found after the results directory was reserved (the
+ * tokenizer, the calibration data, a full disk) check that the reservation was rolled back.
+ */
+class BadInputTest {
+    @TempDir
+    static Path tmp;
+
+    private static Path cache;
+    private static Path demo;
+    private static Path demoShard;
+    private static int runs;
+
+    @BeforeAll
+    static void fixtures() {
+        cache = DemoCache.dir();
+        demo = DemoCache.model();
+        demoShard = demo.resolve("c4-demo.json.gz");
+    }
+
+    @AfterAll
+    static void releaseSession() {
+        TestSessions.stop();
+    }
+
+    /** A fresh, empty directory to put --out in. */
+    private static Path out() throws IOException {
+        return Files.createDirectories(tmp.resolve("runs").resolve(Integer.toString(runs++))).resolve("results");
+    }
+
+    /** Runs the command; asserts status 2, the exact standard error, and that nothing was written beside {@code out}. */
+    private static void refused(Path out, String expectedErr, String... args) throws IOException {
+        Cli.Run r = Cli.run(args);
+        assertEquals(expectedErr, r.err());
+        assertEquals(2, r.status());
+        assertEquals("", r.out());
+        assertFalse(Files.exists(out), out + " was created");
+        assertEquals(List.of(), list(out.getParent()), "left beside " + out);
+    }
+
+    private static String[] demoSweep(Path out, String... more) {
+        List<String> args = new ArrayList<>(List.of("sweep", "--model", "demo", "--cache-dir", cache.toString(),
+                "--no-png", "--out", out.toString()));
+        args.addAll(List.of(more));
+        return args.toArray(new String[0]);
+    }
+
+    private static String[] modelSweep(Path model, Path out) {
+        return new String[] {"sweep", "--model", model.toString(), "--calibration", demoShard.toString(), "--nsamples", "4",
+            "--seqlen", "64", "--no-png", "--out", out.toString()};
+    }
+
+    // ---- commands and options
+
+    @Test
+    void unknownCommand() throws IOException {
+        Path out = out();
+        refused(out, """
+                error: unknown command 'swep'; the commands are sweep, layer, query, layer-types, list-layers, help
+                Did you mean: layerscope sweep?
+                Try 'layerscope --help' for more information.
+                """, "swep", "--model", "demo", "--out", out.toString());
+    }
+
+    @Test
+    void unknownOption() throws IOException {
+        Path out = out();
+        refused(out, """
+                error: Unknown options: '--nsample', '4'
+                Possible solutions: --nsamples
+                Try 'layerscope sweep --help' for more information.
+                """, demoSweep(out, "--nsample", "4"));
+    }
+
+    @Test
+    void nsamplesZeroOrNegativeOrNotANumber() throws IOException {
+        Path out = out();
+        refused(out, "error: --nsamples 0 must be at least 1\n", demoSweep(out, "--nsamples", "0"));
+        refused(out, "error: --nsamples -3 must be at least 1\n", demoSweep(out, "--nsamples", "-3"));
+        refused(out, "error: Invalid value for option '--nsamples': 'many' is not an int\n"
+                + "Try 'layerscope sweep --help' for more information.\n", demoSweep(out, "--nsamples", "many"));
+        refused(out, "error: --batch-size 0 must be at least 1\n", demoSweep(out, "--batch-size", "0"));
+    }
+
+    @Test
+    void seqlenBeyondTheModelsPositionsOrBelowTwo() throws IOException {
+        Path out = out();
+        // the demo model's config.json: max_position_embeddings 2048
+        refused(out, "error: --seqlen 4096 exceeds the model's max_position_embeddings 2048; use --seqlen 2048 or less\n",
+                demoSweep(out, "--seqlen", "4096"));
+        refused(out, "error: --seqlen 1 must be at least 2\n", demoSweep(out, "--seqlen", "1"));
+        refused(out, "error: --seqlen 0 must be at least 2\n", demoSweep(out, "--seqlen", "0"));
+    }
+
+    @Test
+    void aLayerThatDoesNotExistGetsTheNearestNames() throws IOException {
+        Path out = out();
+        // edit distance 1 to block 1's down_proj, 2 to blocks 0 and 2 (ties in name order)
+        refused(out, "error: no prunable layer named \"model.layers.1.mlp.down_prj\" in " + demo + ". Closest:"
+                        + " model.layers.1.mlp.down_proj, model.layers.0.mlp.down_proj, model.layers.2.mlp.down_proj"
+                        + " (run list-layers to see them all)\n",
+                "layer", "--model", "demo", "--cache-dir", cache.toString(), "--layer", "model.layers.1.mlp.down_prj",
+                "--out", out.toString());
+        // the demo model has blocks 0..3
+        refused(out, "error: no prunable layer named \"model.layers.9.self_attn.q_proj\" in " + demo + ". Closest:"
+                        + " model.layers.0.self_attn.q_proj, model.layers.1.self_attn.q_proj, model.layers.2.self_attn.q_proj"
+                        + " (run list-layers to see them all)\n",
+                "layer", "--model", "demo", "--cache-dir", cache.toString(), "--layer", "model.layers.9.self_attn.q_proj",
+                "--out", out.toString());
+    }
+
+    @Test
+    void aLayersRegexThatMatchesNothingOrDoesNotCompile() throws IOException {
+        Path out = out();
+        // 4 blocks x 7 projections + lm_head
+        refused(out, "error: --layers \"attn\\.qproj\" matches none of the 29 prunable layers (names look like"
+                + " model.layers.0.self_attn.q_proj; run list-layers to see them)\n", demoSweep(out, "--layers", "attn\\.qproj"));
+        refused(out, "error: --layers \"mlp.(down\" is not a valid regular expression: Unclosed group near index 9\n",
+                demoSweep(out, "--layers", "mlp.(down"));
+    }
+
+    @Test
+    void anExistingOutputDirectoryOrFile() throws IOException {
+        Path out = out();
+        Path existing = Files.createDirectories(out.resolveSibling("done"));
+        Files.writeString(existing.resolve("run.json"), "{}");
+        Cli.Run r = Cli.run(demoSweep(existing, "--nsamples", "4", "--seqlen", "64"));
+        assertEquals(2, r.status());
+        assertEquals("error: results directory " + existing + " already exists; choose another --out or pass --overwrite"
+                + " to replace it\n", r.err());
+        assertEquals(List.of("run.json"), list(existing));
+        Path file = Files.writeString(out.resolveSibling("a-file"), "x");
+        r = Cli.run(demoSweep(file, "--overwrite", "--nsamples", "4", "--seqlen", "64"));
+        assertEquals(2, r.status());
+        assertEquals("error: --out " + file + " exists and is not a directory\n", r.err());
+        r = Cli.run(demoSweep(file.resolve("results"), "--nsamples", "4", "--seqlen", "64"));
+        assertEquals(2, r.status());
+        assertEquals("error: cannot create the parent directory of --out " + file.resolve("results") + " (" + file
+                + " exists and is not a directory)\n", r.err());
+        assertEquals(List.of("a-file", "done"), list(out.getParent()));
+    }
+
+    // ---- model directories
+
+    /** A copy of the demo model's files, to break one thing in. */
+    private static Path demoCopy(String name) throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("models").resolve(name));
+        for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                "special_tokens_map.json")) {
+            Files.copy(demo.resolve(f), dir.resolve(f));
+        }
+        return dir;
+    }
+
+    /** As {@link #refused}, and the model directory is left as it was. */
+    private static void refusedModel(Path model, String expectedErr) throws IOException {
+        TreeSet<String> before = tree(model);
+        Path out = out();
+        refused(out, expectedErr, modelSweep(model, out));
+        assertEquals(before, tree(model), "the model directory changed");
+    }
+
+    @Test
+    void aModelDirectoryWithoutConfigTokenizerOrWeights() throws IOException {
+        Path noConfig = demoCopy("no-config");
+        Files.delete(noConfig.resolve("config.json"));
+        refusedModel(noConfig, "error: " + noConfig.resolve("config.json") + ": missing; a Hugging Face model directory"
+                + " needs config.json\n");
+
+        Path noTokenizer = demoCopy("no-tokenizer");
+        Files.delete(noTokenizer.resolve("tokenizer.json"));
+        refusedModel(noTokenizer, "error: " + noTokenizer.resolve("tokenizer.json") + ": tokenizer file not found;"
+                + " a Hugging Face model directory must hold tokenizer.json (the fast-tokenizer file next to config.json)\n");
+
+        Path noWeights = demoCopy("no-weights");
+        Files.delete(noWeights.resolve("model.safetensors"));
+        Files.writeString(noWeights.resolve("pytorch_model.bin"), "not read");
+        refusedModel(noWeights, "error: " + noWeights + ": no weights found; expected model.safetensors or"
+                + " model.safetensors.index.json with its shards (.bin and .pth checkpoints are not read: convert them"
+                + " to safetensors)\n");
+    }
+
+    @Test
+    void aConfigOfAnUnsupportedArchitecture() throws IOException {
+        Path gpt2 = demoCopy("gpt2");
+        Files.writeString(gpt2.resolve("config.json"), "{\"model_type\": \"gpt2\", \"architectures\": [\"GPT2LMHeadModel\"],"
+                + " \"n_embd\": 128, \"n_layer\": 4, \"n_head\": 8, \"vocab_size\": 512}");
+        refusedModel(gpt2, "error: " + gpt2.resolve("config.json") + ": model_type \"gpt2\" is not supported; layerscope"
+                + " reads LLaMA-family checkpoints (model_type \"llama\")\n");
+
+        Path mistral = demoCopy("mistral");
+        Files.writeString(mistral.resolve("config.json"),
+                Files.readString(mistral.resolve("config.json")).replace("\"llama\"", "\"mistral\""));
+        refusedModel(mistral, "error: " + mistral.resolve("config.json") + ": model_type \"mistral\" is not supported;"
+                + " layerscope reads LLaMA-family checkpoints (model_type \"llama\")\n");
+    }
+
+    @Test
+    void aTruncatedSafetensorsFile() throws IOException {
+        Path model = demoCopy("truncated");
+        Path file = model.resolve("model.safetensors");
+        byte[] whole = Files.readAllBytes(file);
+        long headerLength = ByteBuffer.wrap(whole, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        int keep = whole.length / 2;
+        Files.write(file, Arrays.copyOf(whole, keep));
+        // the first tensor in header order whose data lies past the cut, read from the header here
+        long dataBytes = keep - 8 - headerLength;
+        JsonNode header = new ObjectMapper().readTree(new String(whole, 8, (int) headerLength, java.nio.charset.StandardCharsets.UTF_8));
+        String name = null;
+        JsonNode offsets = null;
+        for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext() && name == null; ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getKey().equals("__metadata__") && e.getValue().get("data_offsets").get(1).asLong() > dataBytes) {
+                name = e.getKey();
+                offsets = e.getValue().get("data_offsets");
+            }
+        }
+        refusedModel(model, "error: " + file + ": tensor " + name + ": data_offsets [" + offsets.get(0).asLong() + ", "
+                + offsets.get(1).asLong() + "] lie outside the data section of " + dataBytes + " bytes (file truncated or"
+                + " header corrupt)\n");
+
+        // cut inside the header: its stated length no longer fits
+        Files.write(file, Arrays.copyOf(whole, 100));
+        refusedModel(model, "error: " + file + ": header length " + headerLength + " does not fit the file of 100 bytes"
+                + " (truncated or not a safetensors file)\n");
+    }
+
+    @Test
+    void aCorruptedSafetensorsHeader() throws IOException {
+        Path model = demoCopy("corrupted");
+        Path file = model.resolve("model.safetensors");
+        byte[] bytes = Files.readAllBytes(file);
+        Arrays.fill(bytes, 8, 40, (byte) 0xff);
+        Files.write(file, bytes);
+        refusedModel(model, "error: " + file + ": header is not valid JSON (Invalid UTF-8 start byte 0xff); the file is"
+                + " corrupt or not a safetensors file, download it again\n");
+    }
+
+    @Test
+    void anIndexNamingAMissingShardOrAShardOutsideTheModelDirectory() throws IOException {
+        Path model = demoCopy("sharded");
+        Files.move(model.resolve("model.safetensors"), model.resolve("model-00001-of-00002.safetensors"));
+        String index = "{\"metadata\": {}, \"weight_map\": {"
+                + "\"model.embed_tokens.weight\": \"model-00001-of-00002.safetensors\","
+                + " \"model.norm.weight\": \"SHARD\"}}";
+        Path indexFile = model.resolve("model.safetensors.index.json");
+        Files.writeString(indexFile, index.replace("SHARD", "model-00002-of-00002.safetensors"));
+        refusedModel(model, "error: " + indexFile + ": shard model-00002-of-00002.safetensors (for tensor model.norm.weight)"
+                + " is missing from " + model + "\n");
+
+        // a real file outside the model directory, reached by ../ or an absolute path: never opened
+        Path outside = Files.copy(model.resolve("model-00001-of-00002.safetensors"), tmp.resolve("models/outside.safetensors"));
+        Files.writeString(indexFile, index.replace("SHARD", "../outside.safetensors"));
+        refusedModel(model, "error: " + indexFile + ": shard \"../outside.safetensors\" for tensor model.norm.weight lies"
+                + " outside the model directory; refusing to read it\n");
+        Files.writeString(indexFile, index.replace("SHARD", outside.toString()));
+        refusedModel(model, "error: " + indexFile + ": shard \"" + outside + "\" for tensor model.norm.weight lies"
+                + " outside the model directory; refusing to read it\n");
+    }
+
+    // ---- calibration data
+
+    private static void refusedCalibration(Path file, String expectedMessage, String... more) throws IOException {
+        Path out = out();
+        List<String> args = new ArrayList<>(List.of(demoSweep(out, "--calibration", file.toString())));
+        args.addAll(List.of(more));
+        if (!args.contains("--seqlen")) {
+            args.addAll(List.of("--nsamples", "4", "--seqlen", "64"));
+        }
+        refused(out, "error: " + expectedMessage + "\n", args.toArray(new String[0]));
+    }
+
+    @Test
+    void calibrationFileMissingEmptyNotGzipOrTruncated() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("calibration"));
+        List<String> texts = C4Fixtures.texts(40, 7, 100, 200);
+        refusedCalibration(dir.resolve("absent.json.gz"), "--calibration " + dir.resolve("absent.json.gz")
+                + ": no such file or directory (expected c4, c4:N, demo, or a C4-format .json.gz/.jsonl file or directory)");
+
+        Path emptyGz = Files.write(dir.resolve("empty.json.gz"), new byte[0]);
+        refusedCalibration(emptyGz, emptyGz + ": unexpected end of gzip stream before the first complete line (the file"
+                + " is truncated, e.g. by an interrupted download); delete it and download it again");
+        Path emptyJsonl = Files.write(dir.resolve("empty.jsonl"), new byte[0]);
+        refusedCalibration(emptyJsonl, "no calibration documents in " + emptyJsonl + ": the input holds only blank lines;"
+                + " use a C4 shard or another non-empty JSON-lines file");
+
+        Path plain = C4Fixtures.writeNotGzip(dir.resolve("plain.json.gz"), texts);
+        refusedCalibration(plain, plain + ": not a gzip file although its name ends in .gz (it does not start with the gzip"
+                + " signature 1f 8b); download it again, or give an uncompressed JSON-lines file a .json or .jsonl name");
+
+        // cut where the first two lines are whole (their compressed bytes end well before the cut)
+        byte[] shard = C4Fixtures.shardBytes(texts);
+        int cut = shard.length / 2;
+        Path truncated = C4Fixtures.writeTruncatedShard(dir.resolve("truncated.json.gz"), texts, cut);
+        int wholeLines = wholeLinesBefore(shard, cut);
+        refusedCalibration(truncated, truncated + ": unexpected end of gzip stream after line " + wholeLines
+                + ", the last complete line (the file is truncated, e.g. by an interrupted download); delete it and"
+                + " download it again");
+    }
+
+    /** Lines a gzip reader gets whole from the first {@code cut} bytes of {@code gz}, counted here with java.util.zip. */
+    private static int wholeLinesBefore(byte[] gz, int cut) throws IOException {
+        int lines = 0;
+        try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(Arrays.copyOf(gz, cut)))) {
+            for (int b = in.read(); b >= 0; b = in.read()) {
+                lines += b == '\n' ? 1 : 0;
+            }
+        } catch (java.io.EOFException expected) {
+            return lines;
+        }
+        throw new AssertionError("the cut shard read to its end");
+    }
+
+    @Test
+    void calibrationLinesThatAreNotJsonOrHaveNoText() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("calibration-lines"));
+        List<String> texts = C4Fixtures.texts(40, 7, 100, 200);
+        Path badJson = C4Fixtures.writeShardWithBadJsonLine(dir.resolve("bad-json.json.gz"), texts, 3);
+        refusedCalibration(badJson, badJson + ", line 3: not valid JSON (Unexpected end-of-input: was expecting closing"
+                + " quote for a string value); every line must be one JSON object with a \"text\" string, as in C4");
+        Path noText = C4Fixtures.writeShardWithoutText(dir.resolve("no-text.json.gz"), texts, 4);
+        refusedCalibration(noText, noText + ", line 4: no \"text\" field; every line must be one JSON object with a"
+                + " \"text\" string, as in C4");
+    }
+
+    @Test
+    void noCalibrationDocumentLongerThanSeqlen() throws IOException {
+        // one document, the single character "a": BOS + one byte-level token = 2 tokens
+        Path shard = C4Fixtures.writeShard(tmp.resolve("calibration-short/a.json.gz"), List.of("a"));
+        refusedCalibration(shard, "no calibration document is longer than seqlen=64 tokens (longest: 2 tokens in"
+                + " document 0); use a smaller --seqlen or more data", "--nsamples", "4", "--seqlen", "64");
+    }
+
+    // ---- query
+
+    @Test
+    void queryOfAMissingOrForeignDirectoryOrAnUnknownTable() throws IOException {
+        Path missing = tmp.resolve("no-such-results");
+        Cli.Run r = Cli.run("query", "--results", missing.toString(), "SELECT * FROM layers");
+        assertEquals(2, r.status());
+        assertEquals("error: results directory " + missing + " does not exist; give the --out directory of a sweep or"
+                + " layer job\n", r.err());
+        assertFalse(Files.exists(missing));
+
+        Path foreign = Files.createDirectories(tmp.resolve("foreign"));
+        Files.writeString(foreign.resolve("notes.txt"), "not results");
+        r = Cli.run("query", "--results", foreign.toString(), "SELECT * FROM layers");
+        assertEquals(2, r.status());
+        assertEquals("error: " + foreign + " is not a layerscope results directory (expected run.json and layers.parquet;"
+                + " give the --out directory of a sweep or layer job)\n", r.err());
+        assertEquals(List.of("notes.txt"), list(foreign));
+
+        Path results = ReferenceSweep.dir();
+        TreeSet<String> before = tree(results);
+        r = Cli.run("query", "--results", results.toString(), "SELECT * FROM nosuch");
+        assertEquals(2, r.status());
+        assertEquals("error: query failed: no table or view named `nosuch` (line 1, position 14). The tables are:"
+                + " activation_norms, calibration, layers.\n", r.err());
+        assertEquals(before, tree(results));
+    }
+
+    // ---- where the results go
+
+    @Test
+    void anOutputDirectoryThatIsNotWritable() throws Exception {
+        Path parent = Files.createDirectories(tmp.resolve("read-only"));
+        boolean root = Mounts.isRoot();
+        if (root) {
+            // root writes through permission bits: a read-only file system stops it
+            assumeTrue(Mounts.tmpfs(parent, "ro,size=64k"), "cannot mount a read-only tmpfs here");
+        } else {
+            Files.setPosixFilePermissions(parent, PosixFilePermissions.fromString("r-xr-xr-x"));
+        }
+        try {
+            Path out = parent.resolve("results");
+            refused(out, "error: cannot write results to " + out + ": directory " + parent + " is not writable; choose"
+                    + " another --out\n", demoSweep(out, "--nsamples", "4", "--seqlen", "64"));
+        } finally {
+            if (root) {
+                Mounts.unmount(parent);
+            } else {
+                Files.setPosixFilePermissions(parent, PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+        }
+    }
+
+    @Test
+    void aDiskThatFillsUpWhileTheResultsAreWritten() throws Exception {
+        Path disk = Files.createDirectories(tmp.resolve("small-disk"));
+        // 64 kB: the staging directory and the first Parquet files fit, the tables (about 120 kB) do not
+        assumeTrue(Mounts.tmpfs(disk, "size=64k"), "cannot mount a tmpfs here (not root?); the Hadoop-level test remains");
+        try {
+            Path out = disk.resolve("results");
+            refused(out, "error: cannot write the results to " + out + " (No space left on device); nothing was kept;"
+                    + " free space there or choose another --out\n", demoSweep(out, "--nsamples", "8", "--seqlen", "64"));
+        } finally {
+            Mounts.unmount(disk);
+        }
+    }
+
+    @Test
+    void aDiskThatFillsUpUnderSparksParquetWriter() throws Exception {
+        SparkSession spark = TestSessions.start("local[2]", Map.of());
+        spark.conf().set("fs.file.impl", FullDiskFileSystem.class.getName());
+        spark.conf().set("fs.file.impl.disable.cache", "true");
+        FullDiskFileSystem.reset();
+        try {
+            Path out = out();
+            refused(out, "error: cannot write the results to " + out + " (No space left on device); nothing was kept;"
+                    + " free space there or choose another --out\n", demoSweep(out, "--nsamples", "8", "--seqlen", "64"));
+        } finally {
+            spark.conf().unset("fs.file.impl");
+            spark.conf().unset("fs.file.impl.disable.cache");
+        }
+    }
+
+    private static List<String> list(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    private static TreeSet<String> tree(Path root) throws IOException {
+        try (Stream<Path> s = Files.walk(root)) {
+            TreeSet<String> all = new TreeSet<>();
+            s.forEach(p -> all.add(root.relativize(p) + (Files.isRegularFile(p) ? " " + p.toFile().length() : "")));
+            return all;
+        }
+    }
+}

@@ -1,0 +1,215 @@
+package io.layerscope.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerscope.spark.RunRecord;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.spark.ExecutorLostFailure;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.scheduler.SparkListenerTaskStart;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The sweep on a Spark standalone cluster of separate processes (a Master, two Workers with one core
+ * each, and the executor JVMs they launch), driven from this JVM as spark-submit's client mode
+ * would: results equal those of {@code local[2]}, a 256-sample run keeps the driver's and the
+ * executors' memory flat, and an executor killed during stage one costs a retry, not the results.
+ * All three run in one application, so executors start (and load the model) once. The sweep is
+ * {@link ReferenceSweep}'s.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterSweepTest {
+    private static final double REL_TOL = 1e-6;
+
+    @TempDir
+    static Path tmp;
+
+    private static StandaloneCluster cluster;
+    private static SweepResults local;
+    private static SparkSession spark;
+
+    @BeforeAll
+    static void clusterAndLocalReference() throws Exception {
+        DemoCache.dir();
+        ExecutorService starter = Executors.newSingleThreadExecutor();
+        try {
+            Future<StandaloneCluster> starting = starter.submit(() -> StandaloneCluster.start(tmp.resolve("cluster"), 2));
+            local = ReferenceSweep.results();
+            cluster = starting.get(4, TimeUnit.MINUTES);
+        } finally {
+            starter.shutdownNow();
+        }
+        spark = TestSessions.start(cluster.masterUrl(), Map.of(
+                "spark.executor.memory", "1g",
+                "spark.executor.extraJavaOptions", "-Dai.djl.offline=true -Djava.awt.headless=true",
+                "spark.executor.heartbeatInterval", "2s",
+                "spark.task.maxFailures", "4"));
+    }
+
+    @AfterAll
+    static void stopEverything() {
+        TestSessions.stop();
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void resultsOnTheClusterEqualLocal2() throws Exception {
+        Path out = tmp.resolve("cluster-run");
+        Cli.Run r = Cli.run(ReferenceSweep.args(out));
+        assertEquals(0, r.status(), r.err());
+        double worst = SweepResults.assertSame(local, SweepResults.read(out), REL_TOL);
+        System.err.printf("cluster vs local[2]: largest relative difference %.3g over every number of the three tables%n", worst);
+        // the windows really ran in two executor processes, not in this JVM
+        List<String> devices = RunRecord.read(out).devices();
+        TreeSet<String> executors = new TreeSet<>();
+        devices.forEach(d -> executors.add(d.replaceAll("^executor (\\S+):.*$", "$1")));
+        assertEquals(2, executors.size(), devices.toString());
+        assertFalse(executors.contains("driver"), devices.toString());
+        SweepResults.assertNoLeftovers(out);
+    }
+
+    /** Resident memory of each executor after each of its stage-one tasks, and of this (driver) JVM. */
+    static final class MemoryProbe extends SparkListener {
+        final Map<String, List<Long>> executorRss = new ConcurrentHashMap<>();
+        final List<Long> driverRss = new CopyOnWriteArrayList<>();
+        final AtomicReference<Integer> firstStage = new AtomicReference<>();
+
+        @Override
+        public void onTaskEnd(SparkListenerTaskEnd end) {
+            firstStage.compareAndSet(null, end.stageId());
+            if (end.stageId() != firstStage.get() || !end.taskInfo().successful()) {
+                return;
+            }
+            String id = end.taskInfo().executorId();
+            cluster.executor(id).flatMap(h -> {
+                var rss = StandaloneCluster.rssBytes(h.pid());
+                return rss.isPresent() ? java.util.Optional.of(rss.getAsLong()) : java.util.Optional.empty();
+            }).ifPresent(rss -> executorRss.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(rss));
+            StandaloneCluster.rssBytes(ProcessHandle.current().pid()).ifPresent(driverRss::add);
+        }
+    }
+
+    @Test
+    @Order(2)
+    void a256SampleRunKeepsDriverAndExecutorMemoryFlat() throws Exception {
+        MemoryProbe probe = new MemoryProbe();
+        long heapBefore = heapAfterGc();
+        spark.sparkContext().addSparkListener(probe);
+        Path out = tmp.resolve("long-run");
+        Cli.Run r;
+        try {
+            // 256 windows in 32 tasks: 16 tasks of 8 windows per executor
+            r = Cli.run("sweep", "--model", "demo", "--cache-dir", DemoCache.dir().toString(), "--nsamples", "256",
+                    "--seqlen", "128", "--shards", "32", "--no-png", "--out", out.toString());
+        } finally {
+            spark.sparkContext().listenerBus().waitUntilEmpty();
+            spark.sparkContext().removeSparkListener(probe);
+        }
+        assertEquals(0, r.status(), r.err());
+        long heapAfter = heapAfterGc();
+        StringBuilder report = new StringBuilder("memory over a 256-sample sweep (32 calibration tasks):\n");
+        report.append(String.format("  driver heap after GC: %d MiB before, %d MiB after%n", mib(heapBefore), mib(heapAfter)));
+        report.append(String.format("  driver RSS at task ends: %s MiB%n", mibs(probe.driverRss)));
+        long worstGrowth = 0;
+        for (var e : new TreeMap<>(probe.executorRss).entrySet()) {
+            List<Long> rss = e.getValue();
+            report.append(String.format("  executor %s RSS after each of its %d tasks: %s MiB%n", e.getKey(), rss.size(), mibs(rss)));
+            assertTrue(rss.size() >= 8, "executor " + e.getKey() + " ran only " + rss.size() + " tasks");
+            // after the first quarter (model loaded, heap and allocator warmed up) RSS must not climb
+            long settled = rss.get(rss.size() / 4);
+            long last = rss.get(rss.size() - 1);
+            worstGrowth = Math.max(worstGrowth, last - settled);
+        }
+        System.err.print(report);
+        assertEquals(2, probe.executorRss.size(), report.toString());
+        assertTrue(worstGrowth < 64L << 20, "executor RSS grew by " + mib(worstGrowth) + " MiB across tasks\n" + report);
+        assertTrue(heapAfter - heapBefore < 64L << 20, "driver heap grew\n" + report);
+        List<Long> d = probe.driverRss;
+        assertTrue(d.get(d.size() - 1) - d.get(d.size() / 4) < 128L << 20, "driver RSS grew\n" + report);
+    }
+
+    @Test
+    @Order(3)
+    void anExecutorKilledDuringStageOneCostsARetryNotTheResults() throws Exception {
+        AtomicBoolean killed = new AtomicBoolean();
+        List<String> lost = new CopyOnWriteArrayList<>();
+        AtomicReference<Integer> stage = new AtomicReference<>();
+        SparkListener killer = new SparkListener() {
+            @Override
+            public void onTaskStart(SparkListenerTaskStart start) {
+                // the first task of the job's first stage (calibration): kill -9 its executor while it runs
+                stage.compareAndSet(null, start.stageId());
+                if (start.stageId() == stage.get() && killed.compareAndSet(false, true)) {
+                    cluster.executor(start.taskInfo().executorId()).ifPresent(ProcessHandle::destroyForcibly);
+                }
+            }
+
+            @Override
+            public void onTaskEnd(SparkListenerTaskEnd end) {
+                if (end.reason() instanceof ExecutorLostFailure f) {
+                    lost.add("task " + end.taskInfo().index() + " on executor " + f.execId());
+                }
+            }
+        };
+        spark.sparkContext().addSparkListener(killer);
+        Path out = tmp.resolve("killed-executor");
+        Cli.Run r;
+        try {
+            r = Cli.run(ReferenceSweep.args(out));
+        } finally {
+            spark.sparkContext().listenerBus().waitUntilEmpty();
+            spark.sparkContext().removeSparkListener(killer);
+        }
+        assertTrue(killed.get(), "no executor was killed");
+        System.err.println("executor kill during stage one: " + lost + "; exit status " + r.status() + " " + r.err().strip());
+        assertFalse(lost.isEmpty(), "the kill landed after the task had finished");
+        SweepResults.assertNoLeftovers(out);
+        if (r.status() == 0) {
+            SweepResults.assertSame(local, SweepResults.read(out), REL_TOL);
+        } else {
+            assertFalse(Files.exists(out), "a failed run left " + out);
+            assertTrue(r.err().startsWith("error: ") && r.err().strip().lines().count() == 1, r.err());
+        }
+        assertEquals(0, r.status(), "Spark retried the lost tasks elsewhere: " + r.err());
+    }
+
+    private static long heapAfterGc() {
+        System.gc();
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    private static long mib(long bytes) {
+        return bytes >> 20;
+    }
+
+    private static String mibs(List<Long> bytes) {
+        return bytes.stream().map(b -> Long.toString(b >> 20)).toList().toString();
+    }
+}

@@ -1,0 +1,88 @@
+package io.layerscope.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A sweep interrupted by the user: the command runs in its own JVM (as submit.sh runs it, Spark's
+ * launcher aside) and gets SIGINT, what Ctrl-C sends, once stage one has started. It must leave no
+ * results directory, no staging directory or lock beside it, nothing new in the model cache, no
+ * calibration spill file in java.io.tmpdir and no Spark scratch directories.
+ */
+class InterruptTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void sigintDuringStageOneLeavesNothingBehind() throws Exception {
+        Path cache = DemoCache.dir();
+        TreeSet<String> cacheBefore = tree(cache);
+        Path out = tmp.resolve("runs").resolve("interrupted");
+        Files.createDirectories(out.getParent());
+        Path javaTmp = Files.createDirectories(tmp.resolve("java-tmp"));
+        Path sparkLocal = Files.createDirectories(tmp.resolve("spark-local"));
+        Path log = tmp.resolve("sweep.log");
+        Process p = ChildJvm.start(List.of(ChildJvm.layerscopeLogging(), "-Xmx2g", "-Dspark.master=local[2]",
+                        "-Dai.djl.pytorch.num_threads=1", "-Djava.io.tmpdir=" + javaTmp, "-Dspark.local.dir=" + sparkLocal),
+                "io.layerscope.cli.Main",
+                List.of("sweep", "--model", "demo", "--cache-dir", cache.toString(), "--nsamples", "128", "--seqlen", "128",
+                        "--shards", "8", "--no-png", "--out", out.toString()),
+                Map.of(), log);
+        try {
+            awaitLine(p, log, "stage 1: ", 180);
+            Thread.sleep(500); // let the tasks start: the executors are loading the model or running windows
+            ChildJvm.signal(p.pid(), "INT");
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the sweep did not stop within 60 s of SIGINT");
+        } finally {
+            ChildJvm.stop(p.toHandle(), 5_000);
+        }
+        String output = Files.readString(log);
+        assertEquals(130, p.exitValue(), output);
+        assertFalse(output.contains("sweep: "), "the sweep finished before the interrupt:\n" + output);
+        assertFalse(Files.exists(out), output);
+        assertEquals(List.of(), list(out.getParent()), "beside the results directory");
+        assertEquals(cacheBefore, tree(cache), "the model cache changed");
+        assertEquals(List.of(), list(javaTmp), "java.io.tmpdir (calibration spill files)");
+        assertEquals(List.of(), list(sparkLocal), "spark.local.dir");
+    }
+
+    private static void awaitLine(Process p, Path log, String prefix, int seconds) throws Exception {
+        long deadline = System.currentTimeMillis() + seconds * 1000L;
+        while (System.currentTimeMillis() < deadline) {
+            if (Files.exists(log) && Files.readString(log).lines().anyMatch(l -> l.startsWith(prefix))) {
+                return;
+            }
+            if (!p.isAlive()) {
+                throw new AssertionError("the sweep ended before \"" + prefix + "\":\n" + Files.readString(log));
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no \"" + prefix + "\" within " + seconds + " s:\n" + Files.readString(log));
+    }
+
+    private static List<String> list(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(q -> q.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    private static TreeSet<String> tree(Path root) throws IOException {
+        try (Stream<Path> s = Files.walk(root)) {
+            TreeSet<String> all = new TreeSet<>();
+            s.forEach(q -> all.add(root.relativize(q).toString()));
+            return all;
+        }
+    }
+}

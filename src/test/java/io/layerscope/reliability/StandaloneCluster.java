@@ -1,0 +1,174 @@
+package io.layerscope.reliability;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * A Spark standalone cluster of separate processes on 127.0.0.1: one Master and N Workers started
+ * from the test classpath, each Worker launching executor JVMs for applications, as a real cluster
+ * does. No Spark distribution is needed: SPARK_HOME is a directory laid out the way Spark's
+ * launcher looks for one (a RELEASE file, an empty {@code jars/}), and the executors' classpath
+ * comes from SPARK_DIST_CLASSPATH, which the Worker's command builder appends. Spark 4 adds the
+ * Java module flags to executor commands itself.
+ *
+ * <pre>{@code
+ * try (StandaloneCluster c = StandaloneCluster.start(dir, 2)) {
+ *     SparkSession s = SparkSession.builder().master(c.masterUrl()).getOrCreate();
+ * }
+ * }</pre>
+ */
+final class StandaloneCluster implements AutoCloseable {
+    private static final long START_TIMEOUT_MS = 180_000;
+
+    private final Path dir;
+    private final String masterUrl;
+    private final Process master;
+    private final List<Process> workers;
+
+    private StandaloneCluster(Path dir, String masterUrl, Process master, List<Process> workers) {
+        this.dir = dir;
+        this.masterUrl = masterUrl;
+        this.master = master;
+        this.workers = workers;
+    }
+
+    /** Starts the Master and {@code workers} Workers (1 core, 2 GB each); returns once all registered. */
+    static StandaloneCluster start(Path dir, int workers) throws IOException, InterruptedException {
+        Path home = Files.createDirectories(dir.resolve("spark-home"));
+        Files.createDirectories(home.resolve("jars"));
+        Files.createDirectories(home.resolve("conf"));
+        Files.writeString(home.resolve("RELEASE"), "layerscope test cluster: Spark from the test classpath\n");
+        Map<String, String> env = Map.of(
+                "SPARK_HOME", home.toString(),
+                "SPARK_SCALA_VERSION", "2.13",
+                "SPARK_DIST_CLASSPATH", ChildJvm.classpath(),
+                "SPARK_LOG_DIR", dir.toString());
+        int port = freePort();
+        String url = "spark://127.0.0.1:" + port;
+        List<Process> started = new ArrayList<>();
+        Process m = null;
+        try {
+            m = ChildJvm.start(List.of("-Xmx256m"), "org.apache.spark.deploy.master.Master",
+                    List.of("--host", "127.0.0.1", "--port", Integer.toString(port), "--webui-port", "0"), env,
+                    dir.resolve("master.log"));
+            for (int i = 0; i < workers; i++) {
+                Path work = Files.createDirectories(dir.resolve("work-" + i));
+                started.add(ChildJvm.start(List.of("-Xmx256m"), "org.apache.spark.deploy.worker.Worker",
+                        List.of(url, "--host", "127.0.0.1", "--cores", "1", "--memory", "2g", "--webui-port", "0",
+                                "--work-dir", work.toString()), env, dir.resolve("worker-" + i + ".log")));
+            }
+            StandaloneCluster c = new StandaloneCluster(dir, url, m, started);
+            c.awaitWorkers();
+            return c;
+        } catch (IOException | InterruptedException | RuntimeException | Error e) {
+            started.forEach(p -> ChildJvm.stop(p.toHandle(), 5_000));
+            if (m != null) {
+                ChildJvm.stop(m.toHandle(), 5_000);
+            }
+            throw e;
+        }
+    }
+
+    /** Workers retry the Master until it listens; ready when each logged its registration. */
+    private void awaitWorkers() throws IOException, InterruptedException {
+        long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
+        while (true) {
+            int registered = 0;
+            for (int i = 0; i < workers.size(); i++) {
+                if (log("worker-" + i).contains("Successfully registered with master")) {
+                    registered++;
+                }
+            }
+            if (registered == workers.size()) {
+                return;
+            }
+            if (!master.isAlive() || workers.stream().anyMatch(p -> !p.isAlive())) {
+                throw new IllegalStateException("a cluster process died while starting; master log:\n" + log("master"));
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException(registered + " of " + workers.size()
+                        + " workers registered within " + START_TIMEOUT_MS / 1000 + " s; master log:\n" + log("master"));
+            }
+            Thread.sleep(250);
+        }
+    }
+
+    String masterUrl() {
+        return masterUrl;
+    }
+
+    String log(String name) throws IOException {
+        Path f = dir.resolve(name + ".log");
+        return Files.exists(f) ? Files.readString(f) : "";
+    }
+
+    /** The executor processes the Workers launched (CoarseGrainedExecutorBackend JVMs). */
+    List<ProcessHandle> executors() {
+        List<ProcessHandle> out = new ArrayList<>();
+        for (Process w : workers) {
+            w.toHandle().children()
+                    .filter(h -> commandLine(h.pid()).contains("org.apache.spark.executor.CoarseGrainedExecutorBackend"))
+                    .forEach(out::add);
+        }
+        return out;
+    }
+
+    /** The process of executor {@code id} (Spark's executor id, as in TaskInfo.executorId()). */
+    Optional<ProcessHandle> executor(String id) {
+        return executors().stream().filter(h -> {
+            List<String> a = commandLine(h.pid());
+            int i = a.indexOf("--executor-id");
+            return i >= 0 && i + 1 < a.size() && a.get(i + 1).equals(id);
+        }).findFirst();
+    }
+
+    /**
+     * A process's arguments from /proc (ProcessHandle.Info leaves them out for long command lines,
+     * such as an executor's with its classpath).
+     */
+    static List<String> commandLine(long pid) {
+        try {
+            String raw = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
+                    java.nio.charset.StandardCharsets.UTF_8);
+            return List.of(raw.split("\0"));
+        } catch (IOException | RuntimeException gone) {
+            return List.of();
+        }
+    }
+
+    /** Resident set size of a process in bytes (Linux /proc), or empty when it is gone. */
+    static OptionalLong rssBytes(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return OptionalLong.of(Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024);
+                }
+            }
+        } catch (IOException | RuntimeException gone) {
+            return OptionalLong.empty();
+        }
+        return OptionalLong.empty();
+    }
+
+    /** Stops the Workers (and with them their executors), then the Master; bounded waits. */
+    @Override
+    public void close() {
+        for (Process w : workers) {
+            ChildJvm.stop(w.toHandle(), 10_000);
+        }
+        ChildJvm.stop(master.toHandle(), 10_000);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}

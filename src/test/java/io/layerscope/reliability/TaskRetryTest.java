@@ -1,0 +1,101 @@
+package io.layerscope.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.spark.ExceptionFailure;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Failing tasks, injected through {@code spark.layerscope.test.fault} (FaultInjection): with retries
+ * ({@code local[2,4]}: 2 threads, 4 attempts per task) a failed calibration task and a failed layer
+ * task are recomputed and the results equal a clean run; without retries, or when the driver fails
+ * after stage one, the job fails with a short message and leaves no results directory.
+ */
+class TaskRetryTest {
+    @TempDir
+    Path tmp;
+
+    @AfterAll
+    static void releaseSession() {
+        TestSessions.stop();
+    }
+
+    /** Failed task attempts per stage, in the order they ended. */
+    static final class Failures extends SparkListener {
+        final List<String> failed = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void onTaskEnd(SparkListenerTaskEnd end) {
+            if (end.reason() instanceof ExceptionFailure f) {
+                failed.add("stage " + end.stageId() + " partition " + end.taskInfo().index() + " attempt "
+                        + end.taskInfo().attemptNumber() + ": " + f.description());
+            }
+        }
+    }
+
+    private static Failures listen(SparkSession spark) {
+        Failures f = new Failures();
+        spark.sparkContext().addSparkListener(f);
+        return f;
+    }
+
+    @Test
+    void aFailedCalibrationTaskAndAFailedLayerTaskAreRetriedAndTheResultsDoNotChange() throws Exception {
+        SweepResults clean = ReferenceSweep.results();
+        SparkSession spark = TestSessions.start("local[2,4]", Map.of(
+                "spark.layerscope.test.fault", "calibration-task,layer-task"));
+        Failures failures = listen(spark);
+        Path out = tmp.resolve("retried");
+        Cli.Run r = Cli.run(ReferenceSweep.args(out));
+        spark.sparkContext().listenerBus().waitUntilEmpty();
+        assertEquals(0, r.status(), r.err());
+        // one failed attempt in each stage (partition 0, attempt 0), then success
+        assertEquals(2, failures.failed.size(), failures.failed.toString());
+        assertTrue(failures.failed.get(0).matches("stage \\d+ partition 0 attempt 0: injected fault: calibration-task \\(test only\\)"),
+                failures.failed.toString());
+        assertTrue(failures.failed.get(1).matches("stage \\d+ partition 0 attempt 0: injected fault: layer-task \\(test only\\)"),
+                failures.failed.toString());
+        SweepResults.assertSame(clean, SweepResults.read(out), 0);
+        SweepResults.assertNoLeftovers(out);
+    }
+
+    @Test
+    void withoutRetriesAFailedTaskFailsTheJobWithOneLineAndNoResultsDirectory() throws Exception {
+        TestSessions.start("local[2]", Map.of("spark.layerscope.test.fault", "layer-task"));
+        Path out = tmp.resolve("failed");
+        Cli.Run r = Cli.run(ReferenceSweep.args(out));
+        assertEquals(1, r.status(), r.err());
+        assertEquals("", r.out());
+        // Spark's message names the task and the cause; the stack traces it carries are left to --verbose
+        assertTrue(r.err().matches("error: unexpected org\\.apache\\.spark\\.SparkException: Job aborted due to stage"
+                + " failure: Task 0 in stage \\d+\\.0 failed 1 times, most recent failure: Lost task 0\\.0 in stage \\d+\\.0"
+                + " \\(TID \\d+\\) \\(\\S+ executor driver\\): java\\.lang\\.IllegalStateException: injected fault: layer-task"
+                + " \\(test only\\) \\(run with --verbose for the stack trace\\)\n"), r.err());
+        assertFalse(Files.exists(out));
+        SweepResults.assertNoLeftovers(out);
+    }
+
+    @Test
+    void aDriverFailureAfterStageOneLeavesNoResultsDirectory() throws Exception {
+        TestSessions.start("local[2]", Map.of("spark.layerscope.test.fault", "after-calibration"));
+        Path out = tmp.resolve("driver-failed");
+        Cli.Run r = Cli.run(ReferenceSweep.args(out));
+        assertEquals(1, r.status(), r.err());
+        assertEquals("error: unexpected java.lang.IllegalStateException: injected fault: after-calibration (test only)"
+                + " (run with --verbose for the stack trace)\n", r.err());
+        assertFalse(Files.exists(out));
+        SweepResults.assertNoLeftovers(out);
+    }
+}
