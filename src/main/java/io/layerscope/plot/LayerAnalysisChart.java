@@ -143,30 +143,6 @@ public final class LayerAnalysisChart {
 
     /** The title lines centred in the title band, each shrunk if needed to fit the width. */
     private void drawTitle(Graphics2D g2, LayerPlotData d) {
-        Rectangle band = layout.title();
-        String first = titleLines(d).get(0);
-        String second = titleLines(d).get(1);
-        g2.setColor(FigureStyle.TEXT);
-        Font big = fit(g2, style.figureTitleFont(), first, band.width);
-        Font small = fit(g2, style.figureSubtitleFont(), second, band.width);
-        FontMetrics bm = g2.getFontMetrics(big);
-        FontMetrics sm = g2.getFontMetrics(small);
-        int gap = style.px(10);
-        int total = bm.getAscent() + bm.getDescent() + gap + sm.getAscent() + sm.getDescent();
-        int y = band.y + (band.height - total) / 2 + bm.getAscent();
-        g2.setFont(big);
-        g2.drawString(first, band.x + (band.width - bm.stringWidth(first)) / 2, y);
-        y += bm.getDescent() + gap + sm.getAscent();
-        g2.setFont(small);
-        g2.setColor(new Color(0x444444));
-        g2.drawString(second, band.x + (band.width - sm.stringWidth(second)) / 2, y);
-    }
-
-    private static Font fit(Graphics2D g2, Font font, String text, int width) {
-        Font f = font;
-        while (f.getSize() > 8 && g2.getFontMetrics(f).stringWidth(text) > width) {
-            f = f.deriveFont((float) (f.getSize() - 1));
-        }
-        return f;
+        FigureTitle.draw(g2, style, layout.title(), titleLines(d).get(0), titleLines(d).get(1));
     }
 }

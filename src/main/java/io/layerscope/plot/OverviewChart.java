@@ -327,22 +327,7 @@ public final class OverviewChart {
     }
 
     private void drawTitle(Graphics2D g2, String model, CalibrationSummary calibration, int layerCount, Depth depth) {
-        String first = "Sweep overview   \u2014   " + model;
-        String second = subtitle(calibration, layerCount, depth);
-        Font big = fit(g2, style.figureTitleFont(), first, title.width);
-        Font small = fit(g2, style.figureSubtitleFont(), second, title.width);
-        FontMetrics bm = g2.getFontMetrics(big);
-        FontMetrics sm = g2.getFontMetrics(small);
-        int gap = style.px(10);
-        int total = bm.getAscent() + bm.getDescent() + gap + sm.getAscent() + sm.getDescent();
-        int y = title.y + (title.height - total) / 2 + bm.getAscent();
-        g2.setColor(FigureStyle.TEXT);
-        g2.setFont(big);
-        g2.drawString(first, title.x + (title.width - bm.stringWidth(first)) / 2, y);
-        y += bm.getDescent() + gap + sm.getAscent();
-        g2.setFont(small);
-        g2.setColor(new Color(0x444444));
-        g2.drawString(second, title.x + (title.width - sm.stringWidth(second)) / 2, y);
+        FigureTitle.draw(g2, style, title, "Sweep overview   \u2014   " + model, subtitle(calibration, layerCount, depth));
     }
 
     /** "29 layers in 4 blocks + lm_head   ·   calibration: demo, 8 × 64 tokens, seed 0". */
@@ -402,13 +387,5 @@ public final class OverviewChart {
             g2.drawString(labels.get(i), x, cy + (fm.getAscent() - fm.getDescent()) / 2);
             x += fm.stringWidth(labels.get(i)) + gapBetween;
         }
-    }
-
-    private static Font fit(Graphics2D g2, Font font, String text, int width) {
-        Font f = font;
-        while (f.getSize() > 8 && g2.getFontMetrics(f).stringWidth(text) > width) {
-            f = f.deriveFont((float) (f.getSize() - 1));
-        }
-        return f;
     }
 }
