@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "layerscope", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Per-layer pruning statistics (weight magnitude, activation norms, Wanda) for LLaMA checkpoints.",
         subcommands = {SweepCommand.class, LayerCommand.class, QueryCommand.class, LayerTypesCommand.class,
-            ListLayersCommand.class, CommandLine.HelpCommand.class})
+            ListLayersCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_BAD_INPUT = 2;
     public static final int EXIT_FAILURE = 1;

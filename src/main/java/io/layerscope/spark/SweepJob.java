@@ -52,7 +52,9 @@ public final class SweepJob {
         try {
             timings.put("resolve", seconds(t0));
             List<CalibrationSample> samples = sample(ckpt);
+            long ts = System.nanoTime();
             SparkSession spark = SparkSessions.getOrCreate("layerscope " + o.command());
+            timings.put("spark_start", seconds(ts));
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             CalibrationStage.Result stage1 = calibrate(jsc, ckpt, layers, samples);
             if (FaultInjection.enabled("after-calibration")) {
@@ -134,6 +136,7 @@ public final class SweepJob {
         err.printf("stage 1: %d samples in %d shards, blocks 0..%d, %d taps%n", windows.size(), shards, lastBlock, taps.size());
         CalibrationStage.Result r = CalibrationStage.run(jsc, spec, windows, shards, err);
         timings.put("stage1_calibration", r.seconds());
+        timings.put("stage1_model_load", Math.round(r.modelLoadSeconds() * 1e3) / 1e3);
         return r;
     }
 
