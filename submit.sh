@@ -85,10 +85,11 @@ fi
 # a temporary directory before the first task.
 primary="$jar"
 case "$master" in local*) primary=spark-internal ;; esac
-# Class-data sharing: the first run after a build records the classes it loaded (Spark, Hadoop,
-# Parquet, DJL: tens of thousands) into target/layerscope.jsa when it exits, which takes a while
-# once; later runs map them instead of loading and verifying them again, which roughly halves
-# Spark's start and the first Parquet write on a busy 2-core machine. LAYERSCOPE_CDS=off disables it.
+# Class-data sharing: the first sweep or layer job after a build records the classes it loaded
+# (Spark, Hadoop, Parquet, DJL: tens of thousands) into target/layerscope.jsa when it exits, which
+# takes a while once; later runs of any command map them instead of loading and verifying them
+# again, which roughly halves Spark's start and the first Parquet write on a busy 2-core machine.
+# LAYERSCOPE_CDS=off disables it.
 cds_flags=()
 cds_record=""
 cds_archive="$here/target/layerscope.jsa"
@@ -96,7 +97,7 @@ if [ "${LAYERSCOPE_CDS:-on}" != off ]; then
   cds_flags=(-Xlog:disable "-Xlog:all=warning,cds*=off:stderr")
   if [ -f "$cds_archive" ] && [ "$cds_archive" -nt "$jar" ]; then
     cds_flags+=("-XX:SharedArchiveFile=$cds_archive")
-  else
+  elif [ "$command" = sweep ] || [ "$command" = layer ]; then
     cds_record="$cds_archive.$$.tmp"
     cds_flags+=("-XX:ArchiveClassesAtExit=$cds_record")
     echo "layerscope: recording a class-data archive for faster starts (once per build)" >&2

@@ -20,7 +20,9 @@ import java.util.stream.Stream;
  * Reads the measurements {@code jobs/bench} left in one directory and prints the tables and
  * ratios of the Performance section, as Markdown:
  * <ul>
- * <li>{@code forward-N.json}: measurement (1), from {@link ForwardThroughput}, one per run;</li>
+ * <li>{@code forward-N.json}: measurement (1), from {@link ForwardThroughput}, one per run (one sequence at a
+ *     time with every thread, as the peer); {@code forward2-N.json} optionally the same with one sequence per core
+ *     (stage one's layout), the base of Spark's overhead;</li>
  * <li>{@code peer-N.json}: measurement (3), from {@code jobs/bench_peer.py}, one per run;</li>
  * <li>{@code sweep-png-N/run.json}, {@code sweep-nopng-N/run.json} with {@code sweep-*-N.time}
  *     ("wall-seconds peak-rss-KiB", from /usr/bin/time): measurement (2), one per run;</li>
@@ -52,6 +54,7 @@ public final class BenchReport {
 
     public String render(String date, String machine) {
         List<JsonNode> forwards = numbered("forward-", ".json").stream().map(this::read).toList();
+        List<JsonNode> sharded = numbered("forward2-", ".json").stream().map(this::read).toList();
         List<JsonNode> peers = numbered("peer-", ".json").stream().map(this::read).toList();
         List<SweepRun> png = sweeps("sweep-png-");
         List<SweepRun> noPng = sweeps("sweep-nopng-");
@@ -77,6 +80,12 @@ public final class BenchReport {
         double f3 = peer.get("forward_tokens_per_second").asDouble();
         double stageOneBest = Stream.concat(png.stream(), noPng.stream()).mapToDouble(SweepRun::stageOne).min().getAsDouble();
         double stageOneRate = tokens / stageOneBest;
+        double f1Cpu = tokens / minOf(forwards, "forward_cpu_seconds");
+        double f3Cpu = tokens / minOf(peers, "forward_cpu_seconds");
+        double f2 = sharded.isEmpty() ? Double.NaN
+                : sharded.stream().mapToDouble(f -> f.get("forward_tokens_per_second").asDouble()).max().getAsDouble();
+        double f2Cpu = sharded.isEmpty() ? Double.NaN : tokens / minOf(sharded, "forward_cpu_seconds");
+        double stageOneBase = sharded.isEmpty() ? f1 : f2;
 
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "Measured %s on %s; 1-minute load average %s during the run.%n%n",
@@ -98,10 +107,16 @@ public final class BenchReport {
         b.append("| measurement | layerscope | PyTorch eager + hooks | ratio |\n|---|---:|---:|---:|\n");
         row(b, "(1)/(3) forward with taps, tokens/s (best of " + forwardPasses + " / " + peerPasses + " passes)",
                 num(f1), num(f3), ratio(f1 / f3));
+        row(b, "(1)/(3) forward with taps, tokens per CPU-second", num(f1Cpu), num(f3Cpu), ratio(f1Cpu / f3Cpu));
+        if (!sharded.isEmpty()) {
+            row(b, "(1') forward, 2 sequences at once x 1 thread (stage one's layout), tokens/s [per CPU-s]",
+                    num(f2) + " [" + num(f2Cpu) + "]", "-", ratio(f2 / f3) + " [" + ratio(f2Cpu / f3Cpu) + "]");
+        }
         row(b, "(2)/(3) end to end, every layer, no PNGs, s", sec(bestNoPng.wall()), sec(peerRun),
                 ratio(peerRun / bestNoPng.wall()) + " faster");
         row(b, "(2) end to end with the 9-panel PNG of every layer, s", sec(bestPng.wall()), "-", "-");
-        row(b, "stage one through Spark, tokens/s (vs (1))", num(stageOneRate), "-", ratio(stageOneRate / f1));
+        row(b, "stage one through Spark, tokens/s (vs " + (sharded.isEmpty() ? "(1)" : "(1')") + ")", num(stageOneRate), "-",
+                ratio(stageOneRate / stageOneBase));
         row(b, "per-layer stage (stats + masks [+ PNG]) / peer's metric + sort, s",
                 sec(bestNoPng.t("stage2_layers")) + " [" + sec(bestPng.t("stage2_layers")) + "]", sec(peerLayers), "-");
         row(b, "(4) peak RSS, MiB: sweep JVM (driver = executor in local mode) / peer",
@@ -111,7 +126,7 @@ public final class BenchReport {
 
         b.append("Sweep through Spark local[2] (`./submit.sh sweep`), best of ").append(png.size()).append(" runs each, seconds:\n\n");
         b.append("| phase | PNGs on | PNGs off |\n|---|---:|---:|\n");
-        row(b, "JVM start and exit, Spark launcher, model resolution", sec(jvm(bestPng)), sec(jvm(bestNoPng)));
+        row(b, "JVM start and exit, launcher, model resolution, run.json", sec(jvm(bestPng)), sec(jvm(bestNoPng)));
         row(b, "Spark session start", sec(bestPng.t("spark_start")), sec(bestNoPng.t("spark_start")));
         row(b, "calibration sampling (tokenizer, Wanda's get_c4)", sec(bestPng.t("sampling")), sec(bestNoPng.t("sampling")));
         row(b, "model load (executor)", sec(bestPng.t("stage1_model_load")), sec(bestNoPng.t("stage1_model_load")));
@@ -123,11 +138,13 @@ public final class BenchReport {
                         + " of every layer %s s.%n%n", peers.size(), sec(peerLoad), sec(tokens / f3), sec(peerLayers)));
 
         b.append("Ratios:\n");
-        b.append(String.format(Locale.ROOT, "- forward, (1) over (3): %s (>= 1: layerscope at least as fast on the same cores)%n", ratio(f1 / f3)));
+        b.append(String.format(Locale.ROOT, "- forward, (1) over (3): %s in tokens/s, %s in tokens per CPU-second"
+                + " (>= 1: layerscope at least as fast on the same cores)%n", ratio(f1 / f3), ratio(f1Cpu / f3Cpu)));
         b.append(String.format(Locale.ROOT, "- end to end, (2) over (3) as speed (peer seconds / sweep seconds): %s without PNGs,"
                 + " %s with them%n", ratio(peerRun / bestNoPng.wall()), ratio(peerRun / bestPng.wall())));
-        b.append(String.format(Locale.ROOT, "- stage one tokens/s over (1): %s (Spark's overhead on stage one: %.0f%%)%n",
-                ratio(stageOneRate / f1), 100 * Math.max(0, 1 - stageOneRate / f1)));
+        b.append(String.format(Locale.ROOT, "- stage one tokens/s over %s: %s (Spark's overhead on stage one: %.0f%%)%n",
+                sharded.isEmpty() ? "(1)" : "(1') (same layout: 2 task slots x 1 thread)", ratio(stageOneRate / stageOneBase),
+                100 * Math.max(0, 1 - stageOneRate / stageOneBase)));
         b.append(String.format(Locale.ROOT, "- per-layer stage share of the sweep: %.0f%% with PNGs, %.0f%% without%n",
                 100 * bestPng.t("stage2_layers") / bestPng.wall(), 100 * bestNoPng.t("stage2_layers") / bestNoPng.wall()));
         b.append(String.format(Locale.ROOT, "- scaler_row agreement with the peer: largest difference %.1e of the layer's largest value%n%n",
@@ -168,6 +185,17 @@ public final class BenchReport {
                     ratio(best2 / best1)));
         }
         return b.toString();
+    }
+
+    /** The smallest entry of the array {@code field} over all runs. */
+    private static double minOf(List<JsonNode> runs, String field) {
+        double min = Double.MAX_VALUE;
+        for (JsonNode r : runs) {
+            for (JsonNode v : r.get(field)) {
+                min = Math.min(min, v.asDouble());
+            }
+        }
+        return min;
     }
 
     /** Largest |ours - peer| over all layers and features, relative to the layer's largest peer value. */

@@ -52,8 +52,9 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing command: one of "
-                + String.join(", ", spec.subcommands().keySet()));
+        throw new ParameterException(spec.commandLine(), "Missing command: one of " + String.join(", ",
+                spec.subcommands().entrySet().stream().filter(e -> !e.getValue().getCommandSpec().usageMessage().hidden())
+                        .map(java.util.Map.Entry::getKey).toList()));
     }
 
     /** Writes {@code message} to standard error when {@code --verbose} was given. */

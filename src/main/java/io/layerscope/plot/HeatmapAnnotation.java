@@ -3,6 +3,7 @@ package io.layerscope.plot;
 import java.awt.Graphics2D;
 import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferInt;
 import org.jfree.chart.annotations.AbstractXYAnnotation;
 import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.plot.PlotRenderingInfo;
@@ -62,7 +63,9 @@ final class HeatmapAnnotation extends AbstractXYAnnotation {
             cellRange(Math.min(a, b), Math.max(a, b), out, matrix.rowBlock(), matrix.rows(), rowLo, rowHi, py);
         }
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        image.setRGB(0, 0, width, height, pixels(width, height, colLo, colHi, rowLo, rowHi), 0, width);
+        // Straight into the raster: setRGB converts pixel by pixel through the colour model.
+        int[] raster = ((DataBufferInt) image.getRaster().getDataBuffer()).getData();
+        System.arraycopy(pixels(width, height, colLo, colHi, rowLo, rowHi), 0, raster, 0, width * height);
         g2.drawImage(image, x0, y0, null);
     }
 

@@ -27,7 +27,17 @@ public final class ResultsWriter {
         this.dir = dir;
     }
 
+    /** Makes the run record once the tables and pictures are on disk, so it can report how long writing them took. */
+    @FunctionalInterface
+    public interface RunRecordSource {
+        RunRecord get() throws IOException;
+    }
+
     public void write(List<LayerResult> results, List<CalibrationSample> samples, RunRecord run) throws IOException {
+        write(results, samples, () -> run);
+    }
+
+    public void write(List<LayerResult> results, List<CalibrationSample> samples, RunRecordSource run) throws IOException {
         List<Row> layerRows = new ArrayList<>();
         List<Row> normRows = new ArrayList<>();
         boolean pngs = results.stream().anyMatch(r -> r.png() != null);
@@ -47,7 +57,7 @@ public final class ResultsWriter {
         table(ResultTables.ACTIVATION_NORMS, normRows, ResultTables.activationNormsSchema());
         table(ResultTables.CALIBRATION, samples.stream().map(ResultTables::calibrationRow).toList(),
                 ResultTables.calibrationSchema());
-        run.write(dir);
+        run.get().write(dir);
     }
 
     private void table(String name, List<Row> rows, StructType schema) {

@@ -64,8 +64,11 @@ public final class SweepJob {
             long tw = System.nanoTime();
             Path written;
             if (out != null) {
-                new ResultsWriter(spark, out.staging()).write(results, samples,
-                        RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark));
+                new ResultsWriter(spark, out.staging()).write(results, samples, () -> {
+                    timings.put("write", seconds(tw));
+                    timings.put("total", seconds(t0));
+                    return RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark);
+                });
                 out.commit();
                 written = out.target();
             } else {
