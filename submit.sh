@@ -77,9 +77,41 @@ if [ -n "$spark_submit" ]; then
   exec "$spark_submit" --master "$master" --properties-file "$props_file" \
     --driver-java-options "${app_props[*]}" --class "$main_class" \
     ${spark_args[@]+"${spark_args[@]}"} "$jar" "${app_args[@]}"
-else
-  # No Spark distribution: Spark's own launcher from the jar, in this JVM (client mode).
-  exec java "${module_flags[@]}" "${app_props[@]}" "-Xmx${LAYERSCOPE_DRIVER_MEMORY:-${driver_memory:-4g}}" \
-    -cp "$jar" org.apache.spark.deploy.SparkSubmit --master "$master" --properties-file "$props_file" \
-    --class "$main_class" ${spark_args[@]+"${spark_args[@]}"} "$jar" "${app_args[@]}"
 fi
+
+# No Spark distribution: Spark's own launcher from the jar, in this JVM (client mode).
+# In local mode the jar is already on this JVM's class path: naming the application "spark-internal"
+# keeps Spark from registering it as a user jar, which its local executor would copy (400 MB) into
+# a temporary directory before the first task.
+primary="$jar"
+case "$master" in local*) primary=spark-internal ;; esac
+# Class-data sharing: the first sweep or layer job after a build records the classes it loaded
+# (Spark, Hadoop, Parquet, DJL: tens of thousands) into target/layerscope.jsa when it exits, which
+# takes a while once; later runs of any command map them instead of loading and verifying them
+# again, which roughly halves Spark's start and the first Parquet write on a busy 2-core machine.
+# LAYERSCOPE_CDS=off disables it.
+cds_flags=()
+cds_record=""
+cds_archive="$here/target/layerscope.jsa"
+if [ "${LAYERSCOPE_CDS:-on}" != off ]; then
+  cds_flags=(-Xlog:disable "-Xlog:all=warning,cds*=off:stderr")
+  if [ -f "$cds_archive" ] && [ "$cds_archive" -nt "$jar" ]; then
+    cds_flags+=("-XX:SharedArchiveFile=$cds_archive")
+  elif [ "$command" = sweep ] || [ "$command" = layer ]; then
+    cds_record="$cds_archive.$$.tmp"
+    cds_flags+=("-XX:ArchiveClassesAtExit=$cds_record")
+    echo "layerscope: recording a class-data archive for faster starts (once per build)" >&2
+  fi
+fi
+launch=(java "${module_flags[@]}" "${app_props[@]}" ${cds_flags[@]+"${cds_flags[@]}"}
+  "-Xmx${LAYERSCOPE_DRIVER_MEMORY:-${driver_memory:-4g}}"
+  -cp "$jar" org.apache.spark.deploy.SparkSubmit --master "$master" --properties-file "$props_file"
+  --class "$main_class" ${spark_args[@]+"${spark_args[@]}"} "$primary" "${app_args[@]}")
+if [ -z "$cds_record" ]; then
+  exec "${launch[@]}"
+fi
+status=0
+"${launch[@]}" || status=$?
+# Renamed into place only when complete, so a concurrent run never maps a half-written archive.
+if [ -s "$cds_record" ]; then mv -f "$cds_record" "$cds_archive"; else rm -f "$cds_record"; fi
+exit "$status"

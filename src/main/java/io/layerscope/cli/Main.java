@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "layerscope", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Per-layer pruning statistics (weight magnitude, activation norms, Wanda) for LLaMA checkpoints.",
         subcommands = {SweepCommand.class, LayerCommand.class, QueryCommand.class, LayerTypesCommand.class,
-            ListLayersCommand.class, CommandLine.HelpCommand.class})
+            ListLayersCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_BAD_INPUT = 2;
     public static final int EXIT_FAILURE = 1;
@@ -65,8 +65,9 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing command: one of "
-                + String.join(", ", spec.subcommands().keySet()));
+        throw new ParameterException(spec.commandLine(), "Missing command: one of " + String.join(", ",
+                spec.subcommands().entrySet().stream().filter(e -> !e.getValue().getCommandSpec().usageMessage().hidden())
+                        .map(java.util.Map.Entry::getKey).toList()));
     }
 
     /** Writes {@code message} to standard error when {@code --verbose} was given. */

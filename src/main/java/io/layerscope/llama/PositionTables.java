@@ -10,22 +10,26 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The position-dependent constants of one sequence length, built once per length on the device and
- * kept with the model: rotary cos/sin [T, d] and the additive causal mask [T, T], all in the compute
- * type. Thread-safe, so concurrent tasks sharing one model share the tables.
+ * kept with the model: rotary cos and signed sin [T, d] (the sine with rotate_half's minus sign on
+ * its first half), the same two scaled by the attention scale 1/sqrt(head_dim) for the queries, and
+ * the additive causal mask [T, T], all in the compute type. Thread-safe, so concurrent tasks sharing
+ * one model share the tables.
  */
 final class PositionTables {
-    /** cos, sin and mask for one length. */
-    record Tables(NDArray cos, NDArray sin, NDArray mask) {
+    /** Rotary tables for keys, for queries (times the attention scale) and the mask of one length. */
+    record Tables(NDArray cos, NDArray sin, NDArray queryCos, NDArray querySin, NDArray mask) {
     }
 
     private final NDManager manager;
     private final DataType type;
     private final float[] invFreq;
+    private final double scaling;
     private final Map<Integer, Tables> byLength = new ConcurrentHashMap<>();
 
     PositionTables(NDManager manager, LlamaConfig config, DataType type) {
         this.manager = manager;
         this.type = type;
+        this.scaling = Math.pow(config.headDim(), -0.5);
         double[] inv = RotaryEmbedding.inverseFrequencies(config);
         this.invFreq = new float[inv.length];
         for (int i = 0; i < inv.length; i++) {
@@ -49,13 +53,23 @@ final class PositionTables {
             NDArray inv = DeviceArrays.floats(scratch, invFreq, new Shape(1, invFreq.length));
             NDArray freqs = positions.mul(inv);
             NDArray emb = freqs.concat(freqs, 1);
-            NDArray cos = DeviceArrays.cast(emb.cos(), type);
-            NDArray sin = DeviceArrays.cast(emb.sin(), type);
+            NDArray cos32 = emb.cos();
+            NDArray sin32 = emb.sin();
+            // rotate_half(x) * sin = cat(x2, x1) * cat(-sin1, sin2): negation is exact
+            float[] sign = new float[invFreq.length * 2];
+            for (int i = 0; i < sign.length; i++) {
+                sign[i] = i < invFreq.length ? -1f : 1f;
+            }
+            NDArray signedSin32 = sin32.mul(DeviceArrays.floats(scratch, sign, new Shape(1, sign.length)));
+            NDArray cos = DeviceArrays.cast(cos32, type);
+            NDArray sin = DeviceArrays.cast(signedSin32, type);
+            NDArray queryCos = DeviceArrays.cast(cos32.mul(scaling), type);
+            NDArray querySin = DeviceArrays.cast(signedSin32.mul(scaling), type);
             NDArray mask = DeviceArrays.cast(DeviceArrays.floats(scratch, causalMask(t), new Shape(t, t)), type);
-            cos.attach(manager);
-            sin.attach(manager);
-            mask.attach(manager);
-            return new Tables(cos, sin, mask);
+            for (NDArray a : new NDArray[] {cos, sin, queryCos, querySin, mask}) {
+                a.attach(manager);
+            }
+            return new Tables(cos, sin, queryCos, querySin, mask);
         }
     }
 

@@ -22,14 +22,15 @@ import org.apache.spark.util.LongAccumulator;
  */
 public final class CalibrationStage {
     /**
-     * The merged sums, the devices that ran shards, the seconds the stage took, and the most decoder
-     * blocks any executor's model held (the forward never runs past them).
+     * The merged sums, the devices that ran shards, the seconds the stage took, the most decoder
+     * blocks any executor's model held (the forward never runs past them), and the longest any task
+     * waited for its executor's model (the load, where a task loaded it; near 0 where it was cached).
      */
-    public record Result(TapSums sums, List<String> devices, double seconds, int blocksLoaded) {
+    public record Result(TapSums sums, List<String> devices, double seconds, int blocksLoaded, double modelLoadSeconds) {
     }
 
     /** One shard's partial result. */
-    record ShardResult(TapSums sums, String device, int blocksLoaded) implements Serializable {
+    record ShardResult(TapSums sums, String device, int blocksLoaded, double modelWaitSeconds) implements Serializable {
         private static final long serialVersionUID = 1L;
     }
 
@@ -49,12 +50,14 @@ public final class CalibrationStage {
             TapSums sums = TapSums.empty();
             TreeSet<String> devices = new TreeSet<>();
             int blocks = 0;
+            double load = 0;
             for (ShardResult p : parts) {
                 sums = sums.merge(p.sums());
                 devices.add(p.device());
                 blocks = Math.max(blocks, p.blocksLoaded());
+                load = Math.max(load, p.modelWaitSeconds());
             }
-            return new Result(sums, new ArrayList<>(devices), progress.finish(), blocks);
+            return new Result(sums, new ArrayList<>(devices), progress.finish(), blocks, load);
         } finally {
             jsc.sc().removeSparkListener(progress);
         }
@@ -77,7 +80,9 @@ public final class CalibrationStage {
         public Iterator<ShardResult> call(Iterator<int[]> windows) {
             FaultInjection.maybeFailTask("calibration-task");
             Device device = ExecutorResources.taskDevice();
+            long waitStart = System.nanoTime();
             LlamaModel model = ExecutorResources.model(spec, device);
+            double modelWait = (System.nanoTime() - waitStart) / 1e9;
             TapSums sums = TapSums.empty();
             List<int[]> batch = new ArrayList<>(spec.batchSize());
             while (windows.hasNext()) {
@@ -90,8 +95,9 @@ public final class CalibrationStage {
                 }
             }
             String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
-            String where = "executor " + executor + ": " + device + " " + model.computeType().name().toLowerCase(java.util.Locale.ROOT);
-            return List.of(new ShardResult(sums, where, model.lastBlock() + 1)).iterator();
+            String where = "executor " + executor + ": " + device + " "
+                    + model.computeType().name().toLowerCase(java.util.Locale.ROOT);
+            return List.of(new ShardResult(sums, where, model.lastBlock() + 1, modelWait)).iterator();
         }
     }
 }

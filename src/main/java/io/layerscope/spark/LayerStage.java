@@ -7,6 +7,9 @@ import io.layerscope.stats.LayerStatistics;
 import io.layerscope.stats.LayerStats;
 import java.io.PrintStream;
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -38,15 +41,33 @@ public final class LayerStage {
         jsc.sc().addSparkListener(progress);
         try {
             jsc.setJobDescription("layerscope stage 2: statistics of " + layers.size() + " layers");
-            List<LayerResult> results = jsc.parallelize(layers, layers.size())
+            List<LayerResult> results = jsc.parallelize(largestFirst(layers), layers.size())
                     .mapPartitions(new LayerTask(settings, rows, done))
                     .collect();
             progress.finish();
-            return results;
+            return inOrderOf(layers, results);
         } finally {
             jsc.sc().removeSparkListener(progress);
             rows.destroy();
         }
+    }
+
+    /**
+     * The layers by weight size, largest first (stable among equals). Spark starts tasks in partition
+     * order, so the largest layer (lm_head: half of all weights in a small model) starts at once
+     * instead of running alone at the end while the other cores idle.
+     */
+    static List<PrunableLayer> largestFirst(List<PrunableLayer> layers) {
+        List<PrunableLayer> sorted = new ArrayList<>(layers);
+        sorted.sort(Comparator.comparingLong((PrunableLayer l) -> (long) l.outFeatures() * l.inFeatures()).reversed());
+        return sorted;
+    }
+
+    /** The results in the order of {@code layers} (the model's module order). */
+    static List<LayerResult> inOrderOf(List<PrunableLayer> layers, List<LayerResult> results) {
+        Map<String, LayerResult> byName = new HashMap<>();
+        results.forEach(r -> byName.put(r.layer().name(), r));
+        return layers.stream().map(l -> byName.get(l.name())).toList();
     }
 
     /** The statistics (and picture) of one layer, from its weight and scaler_row. */

@@ -37,7 +37,17 @@ public final class ResultsWriter {
         this.dir = dir;
     }
 
+    /** Makes the run record once the tables and pictures are on disk, so it can report how long writing them took. */
+    @FunctionalInterface
+    public interface RunRecordSource {
+        RunRecord get() throws IOException;
+    }
+
     public void write(List<LayerResult> results, List<CalibrationSample> samples, RunRecord run) throws IOException {
+        write(results, samples, () -> run);
+    }
+
+    public void write(List<LayerResult> results, List<CalibrationSample> samples, RunRecordSource run) throws IOException {
         List<Row> layerRows = new ArrayList<>();
         List<Row> normRows = new ArrayList<>();
         List<ReportedLayer> reported = new ArrayList<>();
@@ -59,8 +69,9 @@ public final class ResultsWriter {
         table(ResultTables.ACTIVATION_NORMS, normRows, ResultTables.activationNormsSchema());
         table(ResultTables.CALIBRATION, samples.stream().map(ResultTables::calibrationRow).toList(),
                 ResultTables.calibrationSchema());
-        SweepReport.write(dir, header(run), reported);
-        run.write(dir);
+        RunRecord record = run.get();
+        SweepReport.write(dir, header(record), reported);
+        record.write(dir);
     }
 
     /** The numbers of a layer the report shows: the same values as its row in the layers table. */

@@ -52,7 +52,9 @@ public final class SweepJob {
         try {
             timings.put("resolve", seconds(t0));
             List<CalibrationSample> samples = sample(ckpt);
+            long ts = System.nanoTime();
             SparkSession spark = SparkSessions.getOrCreate("layerscope " + o.command());
+            timings.put("spark_start", seconds(ts));
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             CalibrationStage.Result stage1 = calibrate(jsc, ckpt, layers, samples);
             if (FaultInjection.enabled(jsc.sc(), "after-calibration")) {
@@ -63,8 +65,11 @@ public final class SweepJob {
             Path written;
             try {
                 if (out != null) {
-                    new ResultsWriter(spark, out.staging()).write(results, samples,
-                            RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark));
+                    new ResultsWriter(spark, out.staging()).write(results, samples, () -> {
+                        timings.put("write", seconds(tw));
+                        timings.put("total", seconds(t0));
+                        return RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark);
+                    });
                     out.commit();
                     written = out.target();
                 } else {
@@ -166,6 +171,7 @@ public final class SweepJob {
         err.printf("stage 1: %d samples in %d shards, blocks 0..%d, %d taps%n", windows.size(), shards, lastBlock, taps.size());
         CalibrationStage.Result r = CalibrationStage.run(jsc, spec, windows, shards, err);
         timings.put("stage1_calibration", r.seconds());
+        timings.put("stage1_model_load", Math.round(r.modelLoadSeconds() * 1e3) / 1e3);
         return r;
     }
 

@@ -1,0 +1,313 @@
+package io.layerscope.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerscope.LayerscopeException;
+import io.layerscope.spark.RunRecord;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * Reads the measurements {@code jobs/bench} left in one directory and prints the tables and
+ * ratios of the Performance section, as Markdown:
+ * <ul>
+ * <li>{@code forward-N.json}: measurement (1), from {@link ForwardThroughput}, one per run (one sequence at a
+ *     time with every thread, as the peer); {@code forward2-N.json} optionally the same with one sequence per core
+ *     (stage one's layout), the base of Spark's overhead;</li>
+ * <li>{@code peer-N.json}: measurement (3), from {@code jobs/bench_peer.py}, one per run;</li>
+ * <li>{@code sweep-png-N/run.json}, {@code sweep-nopng-N/run.json} with {@code sweep-*-N.time}
+ *     ("wall-seconds peak-rss-KiB", from /usr/bin/time): measurement (2), one per run;</li>
+ * <li>{@code scaling.json}: stage one over local masters and shard counts ({@link StageOneScaling});</li>
+ * <li>{@code loadavg.txt}: "label load1 load5 load15" lines the script appended as it went.</li>
+ * </ul>
+ * Of repeated runs the best (fastest) counts: the machine is shared, and slower runs measure the
+ * neighbours.
+ */
+public final class BenchReport {
+    private final Path dir;
+    private final ObjectMapper json = new ObjectMapper();
+
+    /** One sweep run: its run.json timings, the wall time and peak RSS of its JVM. */
+    record SweepRun(Map<String, Double> timings, double wall, double rssMiB, Map<String, String> versions) {
+        double t(String key) {
+            Double v = timings.get(key);
+            return v == null ? 0 : v;
+        }
+
+        double stageOne() {
+            return t("stage1_calibration") - t("stage1_model_load");
+        }
+    }
+
+    public BenchReport(Path dir) {
+        this.dir = dir;
+    }
+
+    public String render(String date, String machine) {
+        List<JsonNode> forwards = numbered("forward-", ".json").stream().map(this::read).toList();
+        List<JsonNode> sharded = numbered("forward2-", ".json").stream().map(this::read).toList();
+        List<JsonNode> peers = numbered("peer-", ".json").stream().map(this::read).toList();
+        List<SweepRun> png = sweeps("sweep-png-");
+        List<SweepRun> noPng = sweeps("sweep-nopng-");
+        if (forwards.isEmpty() || peers.isEmpty() || png.isEmpty() || noPng.isEmpty()) {
+            throw new LayerscopeException(dir + " lacks forward-N.json, peer-N.json, sweep-png-N or sweep-nopng-N results;"
+                    + " run jobs/bench");
+        }
+        JsonNode forward = forwards.stream()
+                .max(Comparator.comparingDouble(f -> f.get("forward_tokens_per_second").asDouble())).get();
+        double forwardRss = forwards.stream().mapToDouble(f -> f.get("peak_rss_mib").asDouble()).max().getAsDouble();
+        int forwardPasses = forwards.stream().mapToInt(f -> f.get("forward_seconds").size()).sum();
+        int peerPasses = peers.stream().mapToInt(p -> p.get("forward_seconds").size()).sum();
+        JsonNode peer = peers.stream().max(Comparator.comparingDouble(p -> p.get("forward_tokens_per_second").asDouble())).get();
+        double peerRun = peers.stream().mapToDouble(p -> p.get("run_seconds").asDouble()).min().getAsDouble();
+        double peerLayers = peers.stream().mapToDouble(p -> p.get("layer_stage_seconds").asDouble()).min().getAsDouble();
+        double peerLoad = peers.stream().mapToDouble(p -> p.get("import_seconds").asDouble() + p.get("load_seconds").asDouble())
+                .min().getAsDouble();
+        double peerRss = peers.stream().mapToDouble(p -> p.get("peak_rss_mib").asDouble()).max().getAsDouble();
+        SweepRun bestPng = png.stream().min(Comparator.comparingDouble(SweepRun::wall)).get();
+        SweepRun bestNoPng = noPng.stream().min(Comparator.comparingDouble(SweepRun::wall)).get();
+        double tokens = forward.get("tokens").asDouble();
+        double f1 = forward.get("forward_tokens_per_second").asDouble();
+        double f3 = peer.get("forward_tokens_per_second").asDouble();
+        double stageOneBest = Stream.concat(png.stream(), noPng.stream()).mapToDouble(SweepRun::stageOne).min().getAsDouble();
+        double stageOneRate = tokens / stageOneBest;
+        double f1Cpu = tokens / minOf(forwards, "forward_cpu_seconds");
+        double f3Cpu = tokens / minOf(peers, "forward_cpu_seconds");
+        double f2 = sharded.isEmpty() ? Double.NaN
+                : sharded.stream().mapToDouble(f -> f.get("forward_tokens_per_second").asDouble()).max().getAsDouble();
+        double f2Cpu = sharded.isEmpty() ? Double.NaN : tokens / minOf(sharded, "forward_cpu_seconds");
+        double stageOneBase = sharded.isEmpty() ? f1 : f2;
+
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "Measured %s on %s; 1-minute load average %s during the run.%n%n",
+                date, machine, loadRange()));
+        b.append(String.format(Locale.ROOT, "Workload: synthetic LLaMA (hidden 512, 8 layers, 8 heads / 2 KV heads, intermediate"
+                + " 1408, Llama 3 vocabulary 128256, bf16 weights, %d prunable layers), %d x %d calibration tokens"
+                + " (Wanda's sampling, seed 0, Llama 3 tokenizer), float32 compute on the CPU.%n",
+                peer.get("layers").asInt(), forward.get("windows").asInt(), (int) (tokens / forward.get("windows").asInt())));
+        Map<String, String> v = bestPng.versions();
+        b.append(String.format(Locale.ROOT, "layerscope: DJL %s, libtorch %s, Spark %s, Java %s; %d libtorch threads for (1),"
+                        + " local[2] (2 tasks x 1 thread) for (2).%n",
+                v.getOrDefault("djl", "?"), v.getOrDefault("pytorch_native", "?"), v.getOrDefault("spark", "?"),
+                v.getOrDefault("java", "?"), forward.get("threads").asInt()));
+        b.append(String.format(Locale.ROOT, "Peer: PyTorch %s eager (Python %s), BLAS %s, %d threads, %s, OMP_WAIT_POLICY=%s"
+                        + " (both sides).%n%n",
+                peer.get("torch").asText(), peer.get("python").asText(), blas(peer), peer.get("threads").asInt(),
+                peer.get("dtype").asText(), peer.get("omp_wait_policy").asText()));
+
+        b.append("| measurement | layerscope | PyTorch eager + hooks | ratio |\n|---|---:|---:|---:|\n");
+        row(b, "(1)/(3) forward with taps, tokens/s (best of " + forwardPasses + " / " + peerPasses + " passes)",
+                num(f1), num(f3), ratio(f1 / f3));
+        row(b, "(1)/(3) forward with taps, tokens per CPU-second", num(f1Cpu), num(f3Cpu), ratio(f1Cpu / f3Cpu));
+        if (!sharded.isEmpty()) {
+            row(b, "(1') forward, 2 sequences at once x 1 thread (stage one's layout), tokens/s [per CPU-s]",
+                    num(f2) + " [" + num(f2Cpu) + "]", "-", ratio(f2 / f3) + " [" + ratio(f2Cpu / f3Cpu) + "]");
+        }
+        row(b, "(2)/(3) end to end, every layer, no PNGs, s", sec(bestNoPng.wall()), sec(peerRun),
+                ratio(peerRun / bestNoPng.wall()) + " faster");
+        row(b, "(2) end to end with the 9-panel PNG of every layer, s", sec(bestPng.wall()), "-", "-");
+        row(b, "stage one through Spark, tokens/s (vs " + (sharded.isEmpty() ? "(1)" : "(1')") + ")", num(stageOneRate), "-",
+                ratio(stageOneRate / stageOneBase));
+        row(b, "per-layer stage (stats + masks [+ PNG]) / peer's metric + sort, s",
+                sec(bestNoPng.t("stage2_layers")) + " [" + sec(bestPng.t("stage2_layers")) + "]", sec(peerLayers), "-");
+        row(b, "(4) peak RSS, MiB: sweep JVM (driver = executor in local mode) / peer",
+                num(bestPng.rssMiB()) + " [no PNG " + num(bestNoPng.rssMiB()) + "]", num(peerRss), "-");
+        row(b, "(4) peak RSS of the forward-only JVM (1), MiB", num(forwardRss), "-", "-");
+        b.append('\n');
+
+        b.append("Sweep through Spark local[2] (`./submit.sh sweep`), best of ").append(png.size()).append(" runs each, seconds:\n\n");
+        b.append("| phase | PNGs on | PNGs off |\n|---|---:|---:|\n");
+        row(b, "JVM start and exit, launcher, model resolution, run.json", sec(jvm(bestPng)), sec(jvm(bestNoPng)));
+        row(b, "Spark session start", sec(bestPng.t("spark_start")), sec(bestNoPng.t("spark_start")));
+        row(b, "calibration sampling (tokenizer, Wanda's get_c4)", sec(bestPng.t("sampling")), sec(bestNoPng.t("sampling")));
+        row(b, "model load (executor)", sec(bestPng.t("stage1_model_load")), sec(bestNoPng.t("stage1_model_load")));
+        row(b, "stage one: calibration forward", sec(bestPng.stageOne()), sec(bestNoPng.stageOne()));
+        row(b, "stage two: per-layer statistics, masks, PNGs", sec(bestPng.t("stage2_layers")), sec(bestNoPng.t("stage2_layers")));
+        row(b, "writing Parquet, PNGs, run.json", sec(bestPng.t("write")), sec(bestNoPng.t("write")));
+        row(b, "**wall**", sec(bestPng.wall()), sec(bestNoPng.wall()));
+        b.append(String.format(Locale.ROOT, "%nPeer, best of %d: import torch + load %s s, forward with hooks %s s, metric + sort"
+                        + " of every layer %s s.%n%n", peers.size(), sec(peerLoad), sec(tokens / f3), sec(peerLayers)));
+
+        b.append("Ratios:\n");
+        b.append(String.format(Locale.ROOT, "- forward, (1) over (3): %s in tokens/s, %s in tokens per CPU-second"
+                + " (>= 1: layerscope at least as fast on the same cores)%n", ratio(f1 / f3), ratio(f1Cpu / f3Cpu)));
+        b.append(String.format(Locale.ROOT, "- end to end, (2) over (3) as speed (peer seconds / sweep seconds): %s without PNGs,"
+                + " %s with them%n", ratio(peerRun / bestNoPng.wall()), ratio(peerRun / bestPng.wall())));
+        b.append(String.format(Locale.ROOT, "- stage one tokens/s over %s: %s (Spark's overhead on stage one: %.0f%%)%n",
+                sharded.isEmpty() ? "(1)" : "(1') (same layout: 2 task slots x 1 thread)", ratio(stageOneRate / stageOneBase),
+                100 * Math.max(0, 1 - stageOneRate / stageOneBase)));
+        b.append(String.format(Locale.ROOT, "- per-layer stage share of the sweep: %.0f%% with PNGs, %.0f%% without%n",
+                100 * bestPng.t("stage2_layers") / bestPng.wall(), 100 * bestNoPng.t("stage2_layers") / bestNoPng.wall()));
+        b.append(String.format(Locale.ROOT, "- scaler_row agreement with the peer: largest difference %.1e of the layer's largest value%n%n",
+                scalerRowDifference(forward, peer)));
+
+        Path scaling = dir.resolve("scaling.json");
+        if (Files.isRegularFile(scaling)) {
+            b.append(scalingTable(read(scaling)));
+        }
+        return b.toString();
+    }
+
+    private String scalingTable(JsonNode s) {
+        Map<String, Map<Integer, Double>> byMaster = new TreeMap<>();
+        List<Integer> shardCounts = new ArrayList<>();
+        for (JsonNode r : s.get("runs")) {
+            int shards = r.get("shards").asInt();
+            if (!shardCounts.contains(shards)) {
+                shardCounts.add(shards);
+            }
+            byMaster.computeIfAbsent(r.get("master").asText(), k -> new TreeMap<>())
+                    .put(shards, r.get("tokens_per_second").asDouble());
+        }
+        StringBuilder b = new StringBuilder("Stage one alone (model cached, best of 3), tokens/s:\n\n| master |");
+        shardCounts.forEach(n -> b.append(' ').append(n).append(n == 1 ? " shard |" : " shards |"));
+        b.append("\n|---|").append("---:|".repeat(shardCounts.size())).append('\n');
+        byMaster.forEach((master, rates) -> {
+            b.append("| ").append(master).append(" |");
+            shardCounts.forEach(n -> b.append(' ').append(rates.containsKey(n) ? num(rates.get(n)) : "-").append(" |"));
+            b.append('\n');
+        });
+        Map<Integer, Double> one = byMaster.get("local[1]");
+        Map<Integer, Double> two = byMaster.get("local[2]");
+        if (one != null && two != null) {
+            double best1 = one.values().stream().mapToDouble(Double::doubleValue).max().orElse(0);
+            double best2 = two.values().stream().mapToDouble(Double::doubleValue).max().orElse(0);
+            b.append(String.format(Locale.ROOT, "%nSpeed-up of local[2] over local[1] (best shard count each): %s%n",
+                    ratio(best2 / best1)));
+        }
+        return b.toString();
+    }
+
+    /** The smallest entry of the array {@code field} over all runs. */
+    private static double minOf(List<JsonNode> runs, String field) {
+        double min = Double.MAX_VALUE;
+        for (JsonNode r : runs) {
+            for (JsonNode v : r.get(field)) {
+                min = Math.min(min, v.asDouble());
+            }
+        }
+        return min;
+    }
+
+    /** Largest |ours - peer| over all layers and features, relative to the layer's largest peer value. */
+    static double scalerRowDifference(JsonNode forward, JsonNode peer) {
+        JsonNode ours = forward.get("scaler_rows");
+        JsonNode theirs = peer.get("scaler_rows");
+        if (ours == null || theirs == null) {
+            return Double.NaN;
+        }
+        double worst = 0;
+        Iterator<String> names = ours.fieldNames();
+        while (names.hasNext()) {
+            String name = names.next();
+            JsonNode a = ours.get(name);
+            JsonNode p = theirs.get(name);
+            if (p == null || p.size() != a.size()) {
+                throw new LayerscopeException("the peer has no scaler_row of " + name + " (or of another length)");
+            }
+            double scale = 0;
+            double diff = 0;
+            for (int i = 0; i < a.size(); i++) {
+                scale = Math.max(scale, Math.abs(p.get(i).asDouble()));
+                diff = Math.max(diff, Math.abs(a.get(i).asDouble() - p.get(i).asDouble()));
+            }
+            worst = Math.max(worst, scale == 0 ? diff : diff / scale);
+        }
+        return worst;
+    }
+
+    private static double jvm(SweepRun r) {
+        return r.wall() - r.t("total") + r.t("resolve");
+    }
+
+    private String loadRange() {
+        Path f = dir.resolve("loadavg.txt");
+        try {
+            if (!Files.isRegularFile(f)) {
+                return "not recorded";
+            }
+            double lo = Double.MAX_VALUE;
+            double hi = 0;
+            for (String line : Files.readAllLines(f)) {
+                String[] parts = line.trim().split("\\s+");
+                if (parts.length >= 2) {
+                    double l = Double.parseDouble(parts[1]);
+                    lo = Math.min(lo, l);
+                    hi = Math.max(hi, l);
+                }
+            }
+            return hi == 0 && lo == Double.MAX_VALUE ? "not recorded" : String.format(Locale.ROOT, "%.1f to %.1f", lo, hi);
+        } catch (IOException | NumberFormatException e) {
+            return "not recorded";
+        }
+    }
+
+    private static String blas(JsonNode peer) {
+        List<String> libs = new ArrayList<>();
+        peer.get("blas").forEach(n -> libs.add(n.asText()));
+        return libs.isEmpty() ? "(none mapped)" : String.join(", ", libs);
+    }
+
+    private List<SweepRun> sweeps(String prefix) {
+        List<SweepRun> runs = new ArrayList<>();
+        for (Path time : numbered(prefix, ".time")) {
+            String name = time.getFileName().toString();
+            Path results = dir.resolve(name.substring(0, name.length() - ".time".length()));
+            RunRecord run = RunRecord.read(results);
+            String[] t;
+            try {
+                t = Files.readString(time).trim().split("\\s+");
+            } catch (IOException e) {
+                throw new LayerscopeException(time + ": cannot read (" + e.getMessage() + ")", e);
+            }
+            runs.add(new SweepRun(run.timingsSeconds(), Double.parseDouble(t[0]), Double.parseDouble(t[1]) / 1024.0,
+                    run.versions()));
+        }
+        return runs;
+    }
+
+    private List<Path> numbered(String prefix, String suffix) {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> {
+                String n = p.getFileName().toString();
+                return n.startsWith(prefix) && n.endsWith(suffix)
+                        && n.substring(prefix.length(), n.length() - suffix.length()).matches("\\d+");
+            }).sorted().toList();
+        } catch (IOException e) {
+            throw new LayerscopeException(dir + ": cannot list the benchmark results (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private JsonNode read(Path f) {
+        try {
+            return json.readTree(f.toFile());
+        } catch (IOException e) {
+            throw new LayerscopeException(f + ": cannot read (" + e.getMessage() + "); run jobs/bench to produce it", e);
+        }
+    }
+
+    private static void row(StringBuilder b, String... cells) {
+        b.append("| ").append(String.join(" | ", cells)).append(" |\n");
+    }
+
+    static String num(double v) {
+        return String.format(Locale.ROOT, "%,.0f", v);
+    }
+
+    static String sec(double v) {
+        return String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    static String ratio(double v) {
+        return String.format(Locale.ROOT, "%.2fx", v);
+    }
+}

@@ -1,0 +1,165 @@
+package io.layerscope.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.layerscope.LayerscopeException;
+import io.layerscope.calibration.CalibrationSample;
+import io.layerscope.calibration.Documents;
+import io.layerscope.calibration.HuggingFaceTokenEncoder;
+import io.layerscope.calibration.WandaSampler;
+import io.layerscope.model.DType;
+import io.layerscope.model.DemoCorpus;
+import io.layerscope.model.SyntheticLlama;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The benchmark's workload in one directory: a mid-size synthetic LLaMA with Llama 3's vocabulary
+ * and tokenizer (bf16 weights), a C4-format calibration shard (the demo shard shipped in the jar:
+ * real English prose) and the calibration windows Wanda's sampling draws from it, written as JSON
+ * so the Python peer runs exactly the tokens the sweep runs.
+ *
+ * <pre>{@code
+ * BenchWorkload w = new BenchWorkload(Path.of("results/bench/work"));
+ * w.prepare(Path.of(".cache/llama3-tokenizer"), System.err);   // idempotent
+ * List<int[]> windows = w.windows();                          // 16 x 256 token ids
+ * }</pre>
+ */
+public record BenchWorkload(Path dir) {
+    public static final int NSAMPLES = 16;
+    public static final int SEQLEN = 256;
+    public static final long SEED = 0;
+    /** Llama 3's vocabulary, with the tokenizer's BOS/EOS ids. */
+    public static final int VOCAB = 128256;
+    private static final String[] TOKENIZER_FILES = {"tokenizer.json", "tokenizer_config.json"};
+
+    /** hidden 512, 8 layers, 8 heads, 2 KV heads, intermediate 1408, Llama 3 vocab, bf16, tied embeddings. */
+    public static SyntheticLlama midSizeModel() {
+        return SyntheticLlama.builder().hidden(512).intermediate(1408).layers(8).heads(8).kvHeads(2).vocab(VOCAB)
+                .dtype(DType.BF16).specialTokenIds(128000, 128001).normSpread(0.5).outlierFeatures(7, 300);
+    }
+
+    public Path modelDir() {
+        return dir.resolve("model");
+    }
+
+    public Path calibrationShard() {
+        return dir.resolve("c4").resolve(DemoCorpus.FILE_NAME);
+    }
+
+    public Path windowsFile() {
+        return dir.resolve("windows.json");
+    }
+
+    /**
+     * Writes whatever is missing: the model (with the tokenizer files from {@code tokenizerDir}),
+     * the calibration shard, the windows. Each piece is written beside its place and renamed, so
+     * an interrupted run leaves nothing half-written that a later run would trust.
+     */
+    public void prepare(Path tokenizerDir, PrintStream err) {
+        try {
+            Files.createDirectories(dir);
+            if (!Files.isRegularFile(modelDir().resolve("config.json"))) {
+                prepareModel(tokenizerDir, err);
+            }
+            if (!Files.isRegularFile(calibrationShard())) {
+                Files.createDirectories(calibrationShard().getParent());
+                Path tmp = Files.createTempFile(calibrationShard().getParent(), ".shard", ".tmp");
+                try (InputStream in = DemoCorpus.open()) {
+                    Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+                }
+                Files.move(tmp, calibrationShard(), StandardCopyOption.ATOMIC_MOVE);
+            }
+            if (!Files.isRegularFile(windowsFile())) {
+                writeWindows(err);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void prepareModel(Path tokenizerDir, PrintStream err) throws IOException {
+        for (String f : TOKENIZER_FILES) {
+            if (!Files.isRegularFile(tokenizerDir.resolve(f))) {
+                throw new LayerscopeException(tokenizerDir.resolve(f) + " is missing: the benchmark model uses the real"
+                        + " Llama 3 tokenizer; run scripts/fetch-llama3-tokenizer.sh first");
+            }
+        }
+        err.println("bench: writing the mid-size synthetic model into " + modelDir());
+        Path tmp = Files.createTempDirectory(dir, ".model");
+        try {
+            midSizeModel().write(tmp);
+            for (String f : TOKENIZER_FILES) {
+                Files.copy(tokenizerDir.resolve(f), tmp.resolve(f));
+            }
+            Files.move(tmp, modelDir(), StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            deleteTree(tmp);
+        }
+    }
+
+    private void writeWindows(PrintStream err) throws IOException {
+        err.println("bench: sampling " + NSAMPLES + " x " + SEQLEN + " token windows (Wanda's get_c4, seed " + SEED + ")");
+        List<CalibrationSample> samples;
+        try (Documents docs = Documents.open(calibrationShard())) {
+            samples = new WandaSampler(docs, HuggingFaceTokenEncoder.forPath(modelDir())).sample(NSAMPLES, SEQLEN, SEED);
+        }
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode root = json.createObjectNode();
+        root.put("calibration", calibrationShard().getFileName().toString());
+        root.put("nsamples", NSAMPLES);
+        root.put("seqlen", SEQLEN);
+        root.put("seed", SEED);
+        ArrayNode windows = root.putArray("windows");
+        for (CalibrationSample s : samples) {
+            ArrayNode w = windows.addArray();
+            for (int id : s.tokens()) {
+                w.add(id);
+            }
+        }
+        Path tmp = Files.createTempFile(dir, ".windows", ".tmp");
+        json.writeValue(tmp.toFile(), root);
+        Files.move(tmp, windowsFile(), StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The windows {@link #prepare} wrote. */
+    public List<int[]> windows() {
+        try {
+            JsonNode root = new ObjectMapper().readTree(windowsFile().toFile());
+            List<int[]> out = new ArrayList<>();
+            for (JsonNode w : root.get("windows")) {
+                int[] ids = new int[w.size()];
+                for (int i = 0; i < ids.length; i++) {
+                    ids[i] = w.get(i).asInt();
+                }
+                out.add(ids);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new LayerscopeException("cannot read the benchmark windows " + windowsFile() + ": " + e.getMessage()
+                    + "; run `bench prepare` first", e);
+        }
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(p)) {
+            for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(f);
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package io.layerscope.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.layerscope.bench.BenchReport;
+import io.layerscope.bench.BenchWorkload;
+import io.layerscope.bench.ForwardThroughput;
+import io.layerscope.bench.StageOneScaling;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code bench}: the steps of {@code jobs/bench} that run in a JVM (prepare the workload, measure the
+ * forward, measure stage-one scaling, print the report). Hidden from the help: users run the script.
+ */
+@Command(name = "bench", hidden = true, mixinStandardHelpOptions = true,
+        description = "Benchmark steps used by jobs/bench (prepare, forward, scaling, report).",
+        subcommands = {BenchCommand.Prepare.class, BenchCommand.Forward.class, BenchCommand.Scaling.class,
+            BenchCommand.Report.class})
+public final class BenchCommand implements Runnable {
+    @Override
+    public void run() {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                "Missing step: prepare, forward, scaling or report");
+    }
+
+    static void writeJson(Path file, ObjectNode node) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), node);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Command(name = "prepare", description = "Write the mid-size model, calibration shard and windows into --work.")
+    static final class Prepare implements Callable<Integer> {
+        @Option(names = "--work", required = true) Path work;
+        @Option(names = "--tokenizer", required = true, description = "Directory with Llama 3's tokenizer.json.") Path tokenizer;
+
+        @Override
+        public Integer call() {
+            new BenchWorkload(work).prepare(tokenizer, System.err);
+            return 0;
+        }
+    }
+
+    @Command(name = "forward", description = "Measurement (1): the forward with taps in this JVM, no Spark.")
+    static final class Forward implements Callable<Integer> {
+        @Option(names = "--work", required = true) Path work;
+        @Option(names = "--out", required = true) Path out;
+        @Option(names = "--threads", defaultValue = "2", description = "Cores to use.") int threads;
+        @Option(names = "--workers", defaultValue = "1",
+                description = "Sequences forwarded at once, each with threads/workers libtorch threads.") int workers;
+        @Option(names = "--repeat", defaultValue = "3") int repeat;
+        @Option(names = "--batch-size", defaultValue = "1") int batchSize;
+
+        @Override
+        public Integer call() {
+            writeJson(out, ForwardThroughput.measure(new BenchWorkload(work), threads, workers, repeat, batchSize,
+                    System.err));
+            return 0;
+        }
+    }
+
+    @Command(name = "scaling", description = "Stage one alone over local masters and shard counts.")
+    static final class Scaling implements Callable<Integer> {
+        @Option(names = "--work", required = true) Path work;
+        @Option(names = "--out", required = true) Path out;
+        @Option(names = "--masters", defaultValue = "local[1],local[2]") String masters;
+        @Option(names = "--shards", defaultValue = "1,2,4") String shards;
+        @Option(names = "--repeat", defaultValue = "3") int repeat;
+
+        @Override
+        public Integer call() {
+            List<Integer> counts = Arrays.stream(shards.split(",")).map(String::trim).map(Integer::parseInt).toList();
+            writeJson(out, StageOneScaling.measure(new BenchWorkload(work), List.of(masters.split(",")), counts, repeat,
+                    System.err));
+            return 0;
+        }
+    }
+
+    @Command(name = "report", description = "Print the Performance tables from a jobs/bench results directory.")
+    static final class Report implements Callable<Integer> {
+        @Option(names = "--results", required = true) Path results;
+        @Option(names = "--machine", defaultValue = "this machine") String machine;
+        @Option(names = "--date") String date;
+
+        @Override
+        public Integer call() {
+            System.out.print(new BenchReport(results).render(date != null ? date : LocalDate.now().toString(), machine));
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package io.layerscope.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerscope.LayerscopeException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The report's figures and ratios from hand-made measurement files, checked against hand-computed values. */
+class BenchReportTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void ratiosAndPhasesComeFromTheBestRuns() throws IOException {
+        // (1): 4096 tokens; best pass 4.096 s -> 1000 tokens/s; best CPU 8.192 s -> 500 tokens per CPU-second
+        write("forward-1.json", forward(1, "[4.096, 5.0]", "[8.192, 9.0]", 900));
+        write("forward-2.json", forward(1, "[6.0]", "[10.0]", 950));
+        // (1'): 3.2 s -> 1280 tokens/s
+        write("forward2-1.json", forward(2, "[3.2]", "[6.4]", 800));
+        // (3): best 5.12 s -> 800 tokens/s; CPU 10.24 s -> 400 per CPU-second; run 50 s, layers 12 s
+        write("peer-1.json", peer("[5.12, 6.0]", "[10.24, 11.0]", 50.0, 12.0, "[1.0, 2.002]"));
+        write("peer-2.json", peer("[7.0]", "[12.0]", 55.0, 13.0, "[1.0, 2.002]"));
+        // sweeps: stage one 5.0 s of which the model load 1.0 s -> 4 s -> 1024 tokens/s
+        sweep("sweep-nopng-1", 25.0, 1536000, 0.5, 2.0, 5.0, 1.0, 6.0, 3.0, 22.0);
+        sweep("sweep-nopng-2", 30.0, 1600000, 0.5, 2.0, 6.0, 1.0, 7.0, 3.0, 27.0);
+        sweep("sweep-png-1", 40.0, 2048000, 0.5, 2.0, 5.5, 1.0, 20.0, 4.0, 36.0);
+        Files.writeString(dir.resolve("scaling.json"), "{\"tokens\": 4096, \"runs\": ["
+                + "{\"master\": \"local[1]\", \"shards\": 1, \"tokens_per_second\": 500},"
+                + "{\"master\": \"local[1]\", \"shards\": 2, \"tokens_per_second\": 510},"
+                + "{\"master\": \"local[2]\", \"shards\": 1, \"tokens_per_second\": 490},"
+                + "{\"master\": \"local[2]\", \"shards\": 2, \"tokens_per_second\": 969}]}");
+        Files.writeString(dir.resolve("loadavg.txt"), "start 3.25 2 1\nforward-1 6.5 3 1\n");
+
+        String text = new BenchReport(dir).render("2026-11-27", "test CPU, 2 cores");
+
+        assertTrue(text.contains("Measured 2026-11-27 on test CPU, 2 cores; 1-minute load average 3.3 to 6.5"), text);
+        assertTrue(text.contains("| (1)/(3) forward with taps, tokens/s (best of 3 / 3 passes) | 1,000 | 800 | 1.25x |"), text);
+        assertTrue(text.contains("| (1)/(3) forward with taps, tokens per CPU-second | 500 | 400 | 1.25x |"), text);
+        assertTrue(text.contains("| (2)/(3) end to end, every layer, no PNGs, s | 25.00 | 50.00 | 2.00x faster |"), text);
+        assertTrue(text.contains("| stage one through Spark, tokens/s (vs (1')) | 1,024 | - | 0.80x |"), text);
+        assertTrue(text.contains("Spark's overhead on stage one: 20%"), text);
+        // JVM and exit: wall 25 - total 22 + resolve 0.5
+        assertTrue(text.contains("| JVM start and exit, launcher, model resolution, run.json | 4.50 | 3.50 |"), text);
+        assertTrue(text.contains("| stage one: calibration forward | 4.50 | 4.00 |"), text);
+        assertTrue(text.contains("| (4) peak RSS, MiB: sweep JVM (driver = executor in local mode) / peer | 2,000 [no PNG 1,500] | 3,000 | - |"),
+                text);
+        assertTrue(text.contains("per-layer stage share of the sweep: 50% with PNGs, 24% without"), text);
+        assertTrue(text.contains("largest difference 1.0e-03"), text);
+        assertTrue(text.contains("| local[2] | 490 | 969 |"), text);
+        assertTrue(text.contains("Speed-up of local[2] over local[1] (best shard count each): 1.90x"), text);
+    }
+
+    @Test
+    void missingMeasurementsAreNamed() {
+        LayerscopeException e = assertThrows(LayerscopeException.class, () -> new BenchReport(dir).render("d", "m"));
+        assertEquals(dir + " lacks forward-N.json, peer-N.json, sweep-png-N or sweep-nopng-N results; run jobs/bench",
+                e.getMessage());
+    }
+
+    @Test
+    void peakResidentMemoryIsReadFromVmHwm() {
+        assertEquals(1500.0, PeakMemory.parseVmHwmMiB("Name:\tjava\nVmPeak:\t 9999 kB\nVmHWM:\t 1536000 kB\n"));
+        assertEquals(-1.0, PeakMemory.parseVmHwmMiB("Name:\tjava\n"));
+    }
+
+    private void write(String name, String json) throws IOException {
+        Files.writeString(dir.resolve(name), json);
+    }
+
+    private static String forward(int workers, String seconds, String cpu, double rss) {
+        return "{\"threads\": 2, \"workers\": " + workers + ", \"windows\": 16, \"tokens\": 4096, \"forward_seconds\": "
+                + seconds + ", \"forward_cpu_seconds\": " + cpu + ", \"forward_tokens_per_second\": "
+                + 4096 / firstOf(seconds) + ", \"peak_rss_mib\": " + rss
+                + ", \"scaler_rows\": {\"model.layers.0.self_attn.q_proj\": [1.0, 2.0]}}";
+    }
+
+    private static String peer(String seconds, String cpu, double run, double layers, String row) {
+        return "{\"torch\": \"1.13.0a0\", \"python\": \"3.11.2\", \"blas\": [\"/usr/lib/openblas/libblas.so.3\"],"
+                + " \"threads\": 2, \"omp_wait_policy\": \"PASSIVE\", \"dtype\": \"float32\", \"windows\": 16, \"tokens\": 4096,"
+                + " \"import_seconds\": 2.0, \"load_seconds\": 1.0, \"forward_seconds\": " + seconds
+                + ", \"forward_cpu_seconds\": " + cpu + ", \"forward_tokens_per_second\": " + 4096 / firstOf(seconds)
+                + ", \"layers\": 57, \"layer_stage_seconds\": " + layers + ", \"run_seconds\": " + run
+                + ", \"peak_rss_mib\": 3000, \"scaler_rows\": {\"model.layers.0.self_attn.q_proj\": " + row + "}}";
+    }
+
+    private static double firstOf(String array) {
+        return Double.parseDouble(array.substring(1, array.length() - 1).split(",")[0].trim());
+    }
+
+    private void sweep(String name, double wall, long rssKib, double resolve, double sampling, double stage1, double load,
+                       double stage2, double write, double total) throws IOException {
+        Files.createDirectories(dir.resolve(name));
+        Files.writeString(dir.resolve(name).resolve("run.json"), "{\"tool\": \"layerscope\", \"versions\": {\"djl\": \"0.33.0\","
+                + " \"pytorch_native\": \"2.5.1\", \"spark\": \"4.0.4\", \"java\": \"17\"}, \"timingsSeconds\": {\"resolve\": "
+                + resolve + ", \"sampling\": " + sampling + ", \"spark_start\": 3.0, \"stage1_calibration\": " + stage1
+                + ", \"stage1_model_load\": " + load + ", \"stage2_layers\": " + stage2 + ", \"write\": " + write
+                + ", \"total\": " + total + "}}");
+        Files.writeString(dir.resolve(name + ".time"), wall + " " + rssKib + "\n");
+    }
+}
