@@ -94,6 +94,12 @@ public final class Main implements Runnable {
         }
         PrintWriter err = cmd.getErr();
         boolean verbose = isVerbose(parsed);
+        if (shuttingDown() && !verbose) {
+            // Ctrl-C: Spark's shutdown hook stopped the context under the running job
+            err.println("error: interrupted; incomplete results are not kept");
+            err.flush();
+            return EXIT_FAILURE;
+        }
         int status;
         LayerscopeException userError = userError(e);
         if (userError != null) {
@@ -119,6 +125,18 @@ public final class Main implements Runnable {
                     + String.join(", ", e.getCommandLine().getSubcommands().keySet()));
         }
         return java.util.Optional.empty();
+    }
+
+    /** True once the JVM has begun to shut down (SIGINT, SIGTERM): no hook can be added then. */
+    private static boolean shuttingDown() {
+        Thread probe = new Thread(() -> { });
+        try {
+            Runtime.getRuntime().addShutdownHook(probe);
+            Runtime.getRuntime().removeShutdownHook(probe);
+            return false;
+        } catch (IllegalStateException e) {
+            return true;
+        }
     }
 
     /** A user error, also when Spark wrapped it (a task that failed on an executor). */

@@ -1,11 +1,13 @@
 package io.layerscope.spark;
 
 import ai.djl.Device;
+import io.layerscope.LayerscopeException;
 import io.layerscope.llama.LlamaModel;
 import io.layerscope.model.Checkpoint;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
 import scala.Option;
@@ -52,7 +54,28 @@ final class ExecutorResources {
     }
 
     static Checkpoint checkpoint(String dir) {
-        return CHECKPOINTS.computeIfAbsent(dir, d -> Checkpoint.open(Path.of(d)));
+        return CHECKPOINTS.computeIfAbsent(dir, d -> {
+            try {
+                return Checkpoint.open(Path.of(d));
+            } catch (LayerscopeException e) {
+                throw onThisExecutor(e);
+            }
+        });
+    }
+
+    /**
+     * The driver read the model; an executor that cannot is a cluster set-up problem (the directory is
+     * not on storage every node sees), so the message says which executor and what to do.
+     */
+    private static LayerscopeException onThisExecutor(LayerscopeException e) {
+        SparkEnv env = SparkEnv.get();
+        if (env == null || TaskContext.get() == null) {
+            return e;
+        }
+        String host = env.blockManager() == null ? "?" : env.blockManager().blockManagerId().host();
+        return new LayerscopeException("executor " + env.executorId() + " on " + host + " cannot read the model the driver"
+                + " read: " + e.getMessage() + ". On a cluster the model directory must be at the same path on every"
+                + " executor (shared storage, or the same Hugging Face cache on each node)", e);
     }
 
     static LlamaModel model(ModelSpec spec, Device device) {

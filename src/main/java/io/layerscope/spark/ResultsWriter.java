@@ -1,5 +1,6 @@
 package io.layerscope.spark;
 
+import io.layerscope.LayerscopeException;
 import io.layerscope.calibration.CalibrationSample;
 import io.layerscope.plot.CalibrationSummary;
 import io.layerscope.plot.LayerSummary;
@@ -101,12 +102,29 @@ public final class ResultsWriter {
                 Map.of(RunRecord.FILE, RunRecord.FILE));
     }
 
-    private void table(String name, List<Row> rows, StructType schema) {
+    private void table(String name, List<Row> rows, StructType schema) throws IOException {
+        Path table = dir.resolve(name + ".parquet");
         spark.createDataFrame(rows, schema)
                 .coalesce(1)
                 .write()
                 .mode(SaveMode.ErrorIfExists)
-                .parquet(dir.resolve(name + ".parquet").toString());
+                .parquet(table.toString());
+        requireDataFiles(table);
+    }
+
+    /**
+     * Executors write the Parquet files and the driver commits them. When --out is on a disk only the
+     * driver sees, the executors' files land on their own disks and the commit finds none: the table
+     * would be silently empty.
+     */
+    private static void requireDataFiles(Path table) throws IOException {
+        try (java.util.stream.Stream<Path> files = Files.list(table)) {
+            if (files.noneMatch(f -> f.getFileName().toString().endsWith(".parquet"))) {
+                throw new LayerscopeException("the executors wrote " + table.getFileName() + " where this driver cannot"
+                        + " see it: no data files arrived in " + table + "; on a cluster --out must be on storage that the"
+                        + " driver and every executor see at the same path (a shared file system)");
+            }
+        }
     }
 
     /** Single-layer job without a results directory: each PNG into {@code dir}, written whole or not at all. */

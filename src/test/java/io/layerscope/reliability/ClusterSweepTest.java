@@ -3,6 +3,7 @@ package io.layerscope.reliability;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.layerscope.spark.RunRecord;
 import java.lang.management.ManagementFactory;
@@ -37,9 +38,10 @@ import org.junit.jupiter.api.io.TempDir;
  * The sweep on a Spark standalone cluster of separate processes (a Master, two Workers with one core
  * each, and the executor JVMs they launch), driven from this JVM as spark-submit's client mode
  * would: results equal those of {@code local[2]}, a 256-sample run keeps the driver's and the
- * executors' memory flat, and an executor killed during stage one costs a retry, not the results.
- * All three run in one application, so executors start (and load the model) once. The sweep is
- * {@link ReferenceSweep}'s.
+ * executors' memory flat, an executor killed during stage one costs a retry, not the results, and a
+ * model directory or --out that only the driver sees (the executors run in a private mount
+ * namespace) is refused with a message that says so. All run in one application, so executors start
+ * (and load the model) once. The sweep compared is {@link ReferenceSweep}'s.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterSweepTest {
@@ -65,7 +67,8 @@ class ClusterSweepTest {
         }
         spark = TestSessions.start(cluster.masterUrl(), Map.of(
                 "spark.executor.memory", "1g",
-                "spark.executor.extraJavaOptions", "-Dai.djl.offline=true -Djava.awt.headless=true",
+                // the heap committed and touched up front: RSS growth across tasks is then native memory
+                "spark.executor.extraJavaOptions", "-Dai.djl.offline=true -Djava.awt.headless=true -Xms1g -XX:+AlwaysPreTouch",
                 "spark.executor.heartbeatInterval", "2s",
                 "spark.task.maxFailures", "4"));
     }
@@ -95,9 +98,12 @@ class ClusterSweepTest {
         SweepResults.assertNoLeftovers(out);
     }
 
-    /** Resident memory of each executor after each of its stage-one tasks, and of this (driver) JVM. */
+    /**
+     * Anonymous resident memory (RssAnon: Java heap, native allocations; not mapped files) of each
+     * executor after each of its stage-one tasks, and resident memory of this (driver) JVM.
+     */
     static final class MemoryProbe extends SparkListener {
-        final Map<String, List<Long>> executorRss = new ConcurrentHashMap<>();
+        final Map<String, List<Long>> executorAnon = new ConcurrentHashMap<>();
         final List<Long> driverRss = new CopyOnWriteArrayList<>();
         final AtomicReference<Integer> firstStage = new AtomicReference<>();
 
@@ -108,11 +114,9 @@ class ClusterSweepTest {
                 return;
             }
             String id = end.taskInfo().executorId();
-            cluster.executor(id).flatMap(h -> {
-                var rss = StandaloneCluster.rssBytes(h.pid());
-                return rss.isPresent() ? java.util.Optional.of(rss.getAsLong()) : java.util.Optional.empty();
-            }).ifPresent(rss -> executorRss.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(rss));
-            StandaloneCluster.rssBytes(ProcessHandle.current().pid()).ifPresent(driverRss::add);
+            cluster.executor(id).ifPresent(h -> StandaloneCluster.memory(h.pid(), "RssAnon").ifPresent(
+                    anon -> executorAnon.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(anon)));
+            StandaloneCluster.memory(ProcessHandle.current().pid(), "VmRSS").ifPresent(driverRss::add);
         }
     }
 
@@ -138,9 +142,10 @@ class ClusterSweepTest {
         report.append(String.format("  driver heap after GC: %d MiB before, %d MiB after%n", mib(heapBefore), mib(heapAfter)));
         report.append(String.format("  driver RSS at task ends: %s MiB%n", mibs(probe.driverRss)));
         long worstGrowth = 0;
-        for (var e : new TreeMap<>(probe.executorRss).entrySet()) {
+        for (var e : new TreeMap<>(probe.executorAnon).entrySet()) {
             List<Long> rss = e.getValue();
-            report.append(String.format("  executor %s RSS after each of its %d tasks: %s MiB%n", e.getKey(), rss.size(), mibs(rss)));
+            report.append(String.format("  executor %s anonymous RSS after each of its %d tasks: %s MiB%n", e.getKey(),
+                    rss.size(), mibs(rss)));
             assertTrue(rss.size() >= 8, "executor " + e.getKey() + " ran only " + rss.size() + " tasks");
             // after the first quarter (model loaded, heap and allocator warmed up) RSS must not climb
             long settled = rss.get(rss.size() / 4);
@@ -148,11 +153,12 @@ class ClusterSweepTest {
             worstGrowth = Math.max(worstGrowth, last - settled);
         }
         System.err.print(report);
-        assertEquals(2, probe.executorRss.size(), report.toString());
-        assertTrue(worstGrowth < 64L << 20, "executor RSS grew by " + mib(worstGrowth) + " MiB across tasks\n" + report);
-        assertTrue(heapAfter - heapBefore < 64L << 20, "driver heap grew\n" + report);
+        assertEquals(2, probe.executorAnon.size(), report.toString());
+        // a leak of one task's logits (8 x 128 x 512 floats, 2 MiB) would add 24 MiB over 12 tasks
+        assertTrue(worstGrowth < 16L << 20, "executor RSS grew by " + mib(worstGrowth) + " MiB across tasks\n" + report);
+        assertTrue(heapAfter - heapBefore < 16L << 20, "driver heap grew\n" + report);
         List<Long> d = probe.driverRss;
-        assertTrue(d.get(d.size() - 1) - d.get(d.size() / 4) < 128L << 20, "driver RSS grew\n" + report);
+        assertTrue(d.get(d.size() - 1) - d.get(d.size() / 4) < 32L << 20, "driver RSS grew\n" + report);
     }
 
     @Test
@@ -198,6 +204,47 @@ class ClusterSweepTest {
             assertTrue(r.err().startsWith("error: ") && r.err().strip().lines().count() == 1, r.err());
         }
         assertEquals(0, r.status(), "Spark retried the lost tasks elsewhere: " + r.err());
+    }
+
+    @Test
+    @Order(4)
+    void aModelDirectoryTheExecutorsCannotSeeIsReportedAsSuch() throws Exception {
+        Path hidden = cluster.driverOnly().orElse(null);
+        assumeTrue(hidden != null, "no private mount namespaces here: every path is shared");
+        Path model = Files.createDirectories(hidden.resolve("model"));
+        for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(DemoCache.model().resolve(f), model.resolve(f));
+        }
+        Path out = tmp.resolve("unseen-model");
+        Cli.Run r = Cli.run("sweep", "--model", model.toString(), "--calibration",
+                DemoCache.model().resolve("c4-demo.json.gz").toString(), "--nsamples", "8", "--seqlen", "64", "--no-png",
+                "--out", out.toString());
+        assertEquals(2, r.status(), r.err());
+        String expected = "error: executor \\d+ on 127\\.0\\.0\\.1 cannot read the model the driver read: "
+                + java.util.regex.Pattern.quote(model + ": not a directory; --model takes a Hugging Face model directory,"
+                + " a repo id or \"demo\". On a cluster the model directory must be at the same path on every executor"
+                + " (shared storage, or the same Hugging Face cache on each node)") + "\n";
+        assertTrue(r.err().matches(expected), r.err());
+        assertFalse(Files.exists(out));
+        SweepResults.assertNoLeftovers(out);
+    }
+
+    @Test
+    @Order(5)
+    void resultsTheExecutorsWroteWhereTheDriverCannotSeeThemAreNotKept() throws Exception {
+        Path hidden = cluster.driverOnly().orElse(null);
+        assumeTrue(hidden != null, "no private mount namespaces here: every path is shared");
+        Path out = Files.createDirectories(hidden.resolve("out")).resolve("results");
+        Cli.Run r = Cli.run("sweep", "--model", "demo", "--cache-dir", DemoCache.dir().toString(), "--nsamples", "8",
+                "--seqlen", "64", "--no-png", "--out", out.toString());
+        assertEquals(2, r.status(), r.err());
+        // without the check the directory would hold _SUCCESS markers and no data: empty tables
+        String staging = java.util.regex.Pattern.quote(out.getParent() + "/.results.staging-") + "[0-9a-f]{8}";
+        assertTrue(r.err().matches("error: the executors wrote layers\\.parquet where this driver cannot see it: no data"
+                + " files arrived in " + staging + "/layers\\.parquet; on a cluster --out must be on storage that the driver"
+                + " and every executor see at the same path \\(a shared file system\\)\n"), r.err());
+        assertFalse(Files.exists(out));
+        SweepResults.assertNoLeftovers(out);
     }
 
     private static long heapAfterGc() {

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A sweep interrupted by the user: the command runs in its own JVM (as submit.sh runs it, Spark's
- * launcher aside) and gets SIGINT, what Ctrl-C sends, once stage one has started. It must leave no
+ * launcher aside) and gets SIGINT, what Ctrl-C sends, once stage one has started, or while the
+ * results are being written. It must leave no
  * results directory, no staging directory or lock beside it, nothing new in the model cache, no
  * calibration spill file in java.io.tmpdir and no Spark scratch directories.
  */
@@ -27,6 +28,17 @@ class InterruptTest {
 
     @Test
     void sigintDuringStageOneLeavesNothingBehind() throws Exception {
+        interruptAfter("stage 1: ", 500, "128");
+    }
+
+    @Test
+    void sigintWhileTheResultsAreWrittenLeavesNothingBehind() throws Exception {
+        // stage two done: the Parquet tables are being written into the staging directory
+        interruptAfter("layer statistics: 29/29 layers", 100, "8");
+    }
+
+    /** Starts a sweep of {@code nsamples} windows, sends SIGINT {@code delayMillis} after a line starting with {@code line}. */
+    private void interruptAfter(String line, long delayMillis, String nsamples) throws Exception {
         Path cache = DemoCache.dir();
         TreeSet<String> cacheBefore = tree(cache);
         Path out = tmp.resolve("runs").resolve("interrupted");
@@ -37,20 +49,22 @@ class InterruptTest {
         Process p = ChildJvm.start(List.of(ChildJvm.layerscopeLogging(), "-Xmx2g", "-Dspark.master=local[2]",
                         "-Dai.djl.pytorch.num_threads=1", "-Djava.io.tmpdir=" + javaTmp, "-Dspark.local.dir=" + sparkLocal),
                 "io.layerscope.cli.Main",
-                List.of("sweep", "--model", "demo", "--cache-dir", cache.toString(), "--nsamples", "128", "--seqlen", "128",
+                List.of("sweep", "--model", "demo", "--cache-dir", cache.toString(), "--nsamples", nsamples, "--seqlen", "128",
                         "--shards", "8", "--no-png", "--out", out.toString()),
                 Map.of(), log);
         try {
-            awaitLine(p, log, "stage 1: ", 180);
-            Thread.sleep(500); // let the tasks start: the executors are loading the model or running windows
+            awaitLine(p, log, line, 180);
+            Thread.sleep(delayMillis);
             ChildJvm.signal(p.pid(), "INT");
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the sweep did not stop within 60 s of SIGINT");
         } finally {
             ChildJvm.stop(p.toHandle(), 5_000);
         }
         String output = Files.readString(log);
+        System.err.println("interrupted sweep's last lines: " + output.lines().skip(Math.max(0, output.lines().count() - 3)).toList());
         assertEquals(130, p.exitValue(), output);
         assertFalse(output.contains("sweep: "), "the sweep finished before the interrupt:\n" + output);
+        assertFalse(output.contains("error: unexpected"), output);
         assertFalse(Files.exists(out), output);
         assertEquals(List.of(), list(out.getParent()), "beside the results directory");
         assertEquals(cacheBefore, tree(cache), "the model cache changed");

@@ -31,15 +31,22 @@ final class StandaloneCluster implements AutoCloseable {
     private final String masterUrl;
     private final Process master;
     private final List<Process> workers;
+    private final Path hidden;
 
-    private StandaloneCluster(Path dir, String masterUrl, Process master, List<Process> workers) {
+    private StandaloneCluster(Path dir, String masterUrl, Process master, List<Process> workers, Path hidden) {
         this.dir = dir;
         this.masterUrl = masterUrl;
         this.master = master;
         this.workers = workers;
+        this.hidden = hidden;
     }
 
-    /** Starts the Master and {@code workers} Workers (1 core, 2 GB each); returns once all registered. */
+    /**
+     * Starts the Master and {@code workers} Workers (1 core, 2 GB each); returns once all registered.
+     * Where the system allows private mount namespaces (root, unshare), the Workers and their executors
+     * see an empty file system at {@code dir/driver-only}: what the driver puts there, the cluster
+     * does not see, as on nodes without shared storage.
+     */
     static StandaloneCluster start(Path dir, int workers) throws IOException, InterruptedException {
         Path home = Files.createDirectories(dir.resolve("spark-home"));
         Files.createDirectories(home.resolve("jars"));
@@ -52,6 +59,8 @@ final class StandaloneCluster implements AutoCloseable {
                 "SPARK_LOG_DIR", dir.toString());
         int port = freePort();
         String url = "spark://127.0.0.1:" + port;
+        Path driverOnly = Files.createDirectories(dir.resolve("driver-only"));
+        boolean hide = canUnshare();
         List<Process> started = new ArrayList<>();
         Process m = null;
         try {
@@ -60,11 +69,18 @@ final class StandaloneCluster implements AutoCloseable {
                     dir.resolve("master.log"));
             for (int i = 0; i < workers; i++) {
                 Path work = Files.createDirectories(dir.resolve("work-" + i));
-                started.add(ChildJvm.start(List.of("-Xmx256m"), "org.apache.spark.deploy.worker.Worker",
+                ProcessBuilder pb = ChildJvm.builder(List.of("-Xmx256m"), "org.apache.spark.deploy.worker.Worker",
                         List.of(url, "--host", "127.0.0.1", "--cores", "1", "--memory", "2g", "--webui-port", "0",
-                                "--work-dir", work.toString()), env, dir.resolve("worker-" + i + ".log")));
+                                "--work-dir", work.toString()), env, dir.resolve("worker-" + i + ".log"));
+                if (hide) {
+                    List<String> cmd = new ArrayList<>(List.of("unshare", "-m", "--propagation", "private", "sh", "-c",
+                            "mount -t tmpfs -o size=16m tmpfs \"$0\" && exec \"$@\"", driverOnly.toString()));
+                    cmd.addAll(pb.command());
+                    pb.command(cmd);
+                }
+                started.add(pb.start());
             }
-            StandaloneCluster c = new StandaloneCluster(dir, url, m, started);
+            StandaloneCluster c = new StandaloneCluster(dir, url, m, started, hide ? driverOnly : null);
             c.awaitWorkers();
             return c;
         } catch (IOException | InterruptedException | RuntimeException | Error e) {
@@ -98,6 +114,17 @@ final class StandaloneCluster implements AutoCloseable {
             }
             Thread.sleep(250);
         }
+    }
+
+    /** A directory the driver sees and the executors do not (empty for them), or empty when not possible here. */
+    Optional<Path> driverOnly() {
+        return Optional.ofNullable(hidden);
+    }
+
+    private static boolean canUnshare() throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("unshare", "-m", "--propagation", "private", "true").redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        return p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0;
     }
 
     String masterUrl() {
@@ -143,11 +170,15 @@ final class StandaloneCluster implements AutoCloseable {
         }
     }
 
-    /** Resident set size of a process in bytes (Linux /proc), or empty when it is gone. */
-    static OptionalLong rssBytes(long pid) {
+    /**
+     * A memory figure of a process from /proc/PID/status, in bytes: VmRSS (all resident memory),
+     * RssAnon (heap, native allocations: where a leak shows) or RssFile (mapped files such as
+     * memory-mapped weights); empty when the process is gone.
+     */
+    static OptionalLong memory(long pid, String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-                if (line.startsWith("VmRSS:")) {
+                if (line.startsWith(field + ":")) {
                     return OptionalLong.of(Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024);
                 }
             }
