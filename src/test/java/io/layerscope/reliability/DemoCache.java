@@ -22,8 +22,8 @@ final class DemoCache {
         if (dir == null) {
             try {
                 Path d = Files.createTempDirectory("layerscope-reliability-cache-");
-                DemoModel.ensure(d);
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(d)));
+                DemoModel.ensure(d);
                 dir = d;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

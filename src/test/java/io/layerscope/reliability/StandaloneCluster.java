@@ -26,6 +26,8 @@ import java.util.OptionalLong;
  */
 final class StandaloneCluster implements AutoCloseable {
     private static final long START_TIMEOUT_MS = 180_000;
+    /** Spark's own log set-up (INFO), whatever the test classpath's: readiness is read from these lines. */
+    private static final String SPARK_LOGGING = "-Dlog4j2.configurationFile=org/apache/spark/log4j2-defaults.properties";
 
     private final Path dir;
     private final String masterUrl;
@@ -64,12 +66,12 @@ final class StandaloneCluster implements AutoCloseable {
         List<Process> started = new ArrayList<>();
         Process m = null;
         try {
-            m = ChildJvm.start(List.of("-Xmx256m"), "org.apache.spark.deploy.master.Master",
+            m = ChildJvm.start(List.of("-Xmx256m", SPARK_LOGGING), "org.apache.spark.deploy.master.Master",
                     List.of("--host", "127.0.0.1", "--port", Integer.toString(port), "--webui-port", "0"), env,
                     dir.resolve("master.log"));
             for (int i = 0; i < workers; i++) {
                 Path work = Files.createDirectories(dir.resolve("work-" + i));
-                ProcessBuilder pb = ChildJvm.builder(List.of("-Xmx256m"), "org.apache.spark.deploy.worker.Worker",
+                ProcessBuilder pb = ChildJvm.builder(List.of("-Xmx256m", SPARK_LOGGING), "org.apache.spark.deploy.worker.Worker",
                         List.of(url, "--host", "127.0.0.1", "--cores", "1", "--memory", "2g", "--webui-port", "0",
                                 "--work-dir", work.toString()), env, dir.resolve("worker-" + i + ".log"));
                 if (hide) {
