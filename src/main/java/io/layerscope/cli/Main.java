@@ -65,9 +65,14 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing command: one of " + String.join(", ",
-                spec.subcommands().entrySet().stream().filter(e -> !e.getValue().getCommandSpec().usageMessage().hidden())
-                        .map(java.util.Map.Entry::getKey).toList()));
+        throw new ParameterException(spec.commandLine(), "Missing command: one of " + visibleCommands(spec.commandLine()));
+    }
+
+    /** The commands help lists (the benchmark command is hidden), comma-separated. */
+    private static String visibleCommands(CommandLine root) {
+        return String.join(", ", root.getSubcommands().entrySet().stream()
+                .filter(e -> !e.getValue().getCommandSpec().usageMessage().hidden())
+                .map(Map.Entry::getKey).toList());
     }
 
     /** Writes {@code message} to standard error when {@code --verbose} was given. */
@@ -122,7 +127,7 @@ public final class Main implements Runnable {
         if (e instanceof CommandLine.UnmatchedArgumentException u && e.getCommandLine().getParent() == null
                 && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")) {
             return java.util.Optional.of("unknown command '" + u.getUnmatched().get(0) + "'; the commands are "
-                    + String.join(", ", e.getCommandLine().getSubcommands().keySet()));
+                    + visibleCommands(e.getCommandLine()));
         }
         return java.util.Optional.empty();
     }
