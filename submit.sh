@@ -110,8 +110,16 @@ launch=(java "${module_flags[@]}" "${app_props[@]}" ${cds_flags[@]+"${cds_flags[
 if [ -z "$cds_record" ]; then
   exec "${launch[@]}"
 fi
-status=0
-"${launch[@]}" || status=$?
+# The JVM runs as a child here (the archive is moved afterwards), so a SIGINT or TERM sent to this
+# script must be passed on: a background child of a script ignores SIGINT, so forward it as TERM,
+# which runs the JVM's shutdown hooks (no results directory, no staging left).
+"${launch[@]}" & child=$!
+trap 'kill -TERM "$child" 2>/dev/null || true' INT TERM
+while true; do
+  wait "$child" && status=0 || status=$?
+  kill -0 "$child" 2>/dev/null || break
+done
+trap - INT TERM
 # Renamed into place only when complete, so a concurrent run never maps a half-written archive.
 if [ -s "$cds_record" ]; then mv -f "$cds_record" "$cds_archive"; else rm -f "$cds_record"; fi
 exit "$status"
