@@ -219,6 +219,8 @@ def attach_hooks(model):
     handles = []
     for name, module in model.named_modules():
         if isinstance(module, nn.Linear):
+            if name != "lm_head":
+                name = "model." + name  # Hugging Face's module names: the decoder lives under model.
             wrapped[name] = WrappedGPT(module)
             if name != "lm_head":
                 handles.append(module.register_forward_hook(
