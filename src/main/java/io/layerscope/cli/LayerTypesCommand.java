@@ -2,7 +2,6 @@ package io.layerscope.cli;
 
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.ModuleTree;
-import io.layerscope.model.ResolvedModel;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,9 +22,7 @@ public final class LayerTypesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ResolvedModel m = options.resolve();
-        Main.log(spec, "model: " + m.describe());
-        Checkpoint ckpt = Checkpoint.open(m.dir());
+        Checkpoint ckpt = options.open(spec).checkpoint();
         spec.commandLine().getOut().print(LayerListing.layerTypes(options.model(), ModuleTree.of(ckpt.config())));
         spec.commandLine().getOut().flush();
         return 0;

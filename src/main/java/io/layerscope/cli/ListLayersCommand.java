@@ -1,7 +1,5 @@
 package io.layerscope.cli;
 
-import io.layerscope.model.Checkpoint;
-import io.layerscope.model.ResolvedModel;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,11 +20,9 @@ public final class ListLayersCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ResolvedModel m = options.resolve();
-        Main.log(spec, "model: " + m.describe());
-        Checkpoint ckpt = Checkpoint.open(m.dir());
-        spec.commandLine().getOut().print(
-                LayerListing.prunableLayers(options.model(), options.repeatedArgs(m), ckpt.prunableLayers()));
+        ModelOptions.OpenedModel m = options.open(spec);
+        spec.commandLine().getOut().print(LayerListing.prunableLayers(options.model(),
+                options.repeatedArgs(m.resolved()), m.checkpoint().prunableLayers()));
         spec.commandLine().getOut().flush();
         return 0;
     }

@@ -4,6 +4,7 @@ import io.layerscope.hub.ConsoleProgress;
 import io.layerscope.hub.HubClient;
 import io.layerscope.hub.HubSettings;
 import io.layerscope.hub.ResolvedSnapshot;
+import io.layerscope.model.Checkpoint;
 import io.layerscope.model.ModelResolver;
 import io.layerscope.model.ModelSource;
 import io.layerscope.model.ResolvedModel;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 /**
@@ -72,6 +74,17 @@ public final class ModelOptions {
     /** Resolves {@code --model} to a local directory (see {@link ModelResolver}). */
     public ResolvedModel resolve() {
         return resolver().resolve(model, cacheDir(), revision);
+    }
+
+    /** A resolved model with its checkpoint opened (config.json and safetensors headers only). */
+    record OpenedModel(ResolvedModel resolved, Checkpoint checkpoint) {
+    }
+
+    /** Resolves {@code --model}, says on stderr which model it is, and opens its checkpoint. */
+    OpenedModel open(CommandSpec spec) {
+        ResolvedModel m = resolve();
+        Main.log(spec, "model: " + m.describe());
+        return new OpenedModel(m, Checkpoint.open(m.dir()));
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.layerscope.plot;
 
+import io.layerscope.stats.Histogram;
 import java.awt.Color;
 import java.text.DecimalFormat;
 import java.text.NumberFormat;
@@ -30,13 +31,13 @@ final class HistogramPanel {
     }
 
     /** True when the histogram is drawn on a logarithmic x axis. */
-    static boolean logarithmicX(HistogramBins h) {
+    static boolean logarithmicX(Histogram h) {
         double first = h.lower(0);
         double last = h.upper(h.bins() - 1);
         return first > 0 && last / first >= 10;
     }
 
-    static JFreeChart chart(String title, String quantity, HistogramBins h, Color color, FigureStyle style) {
+    static JFreeChart chart(String title, String quantity, Histogram h, Color color, FigureStyle style) {
         boolean logX = logarithmicX(h);
         XYIntervalSeries bars = new XYIntervalSeries("count");
         long maxCount = 0;

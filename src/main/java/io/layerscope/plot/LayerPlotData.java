@@ -1,6 +1,7 @@
 package io.layerscope.plot;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.stats.Histogram;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -46,9 +47,9 @@ public record LayerPlotData(
         CalibrationSummary calibration,
         LayerHeatmaps heatmaps,
         float[] activationNorm,
-        HistogramBins weightHistogram,
-        HistogramBins activationHistogram,
-        HistogramBins wandaHistogram,
+        Histogram weightHistogram,
+        Histogram activationHistogram,
+        Histogram wandaHistogram,
         Map<String, String> weightStatistics,
         Map<String, String> activationStatistics,
         Map<String, String> wandaStatistics) {
@@ -155,9 +156,9 @@ public record LayerPlotData(
         private CalibrationSummary calibration;
         private LayerHeatmaps heatmaps;
         private float[] activationNorm;
-        private HistogramBins weightHistogram;
-        private HistogramBins activationHistogram;
-        private HistogramBins wandaHistogram;
+        private Histogram weightHistogram;
+        private Histogram activationHistogram;
+        private Histogram wandaHistogram;
         private Map<String, String> weightStatistics;
         private Map<String, String> activationStatistics;
         private Map<String, String> wandaStatistics;
@@ -198,21 +199,21 @@ public record LayerPlotData(
         }
 
         /** Row 1, weight magnitude |W|: histogram and ordered statistics. */
-        public Builder weight(HistogramBins histogram, Map<String, String> statistics) {
+        public Builder weight(Histogram histogram, Map<String, String> statistics) {
             this.weightHistogram = histogram;
             this.weightStatistics = statistics;
             return this;
         }
 
         /** Row 2, activation norm: histogram and ordered statistics. */
-        public Builder activation(HistogramBins histogram, Map<String, String> statistics) {
+        public Builder activation(Histogram histogram, Map<String, String> statistics) {
             this.activationHistogram = histogram;
             this.activationStatistics = statistics;
             return this;
         }
 
         /** Row 3, Wanda metric: histogram and ordered statistics (mask agreements, outlier ratios...). */
-        public Builder wanda(HistogramBins histogram, Map<String, String> statistics) {
+        public Builder wanda(Histogram histogram, Map<String, String> statistics) {
             this.wandaHistogram = histogram;
             this.wandaStatistics = statistics;
             return this;

@@ -3,7 +3,6 @@ package io.layerscope.spark;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.plot.BlockMaxReduction;
 import io.layerscope.plot.CalibrationSummary;
-import io.layerscope.plot.HistogramBins;
 import io.layerscope.plot.LayerAnalysisChart;
 import io.layerscope.plot.LayerPlotData;
 import io.layerscope.stats.Distribution;
@@ -27,15 +26,11 @@ final class LayerPictures {
                 .calibration(calibration)
                 .heatmaps(new BlockMaxReduction().layerHeatmaps(weight, layer.outFeatures(), layer.inFeatures(), actNorm))
                 .activationNorm(actNorm)
-                .weight(bins(s.weightAbs()), panel(s.weightAbs(), layer, nsamples))
-                .activation(bins(s.actNorm()), panel(s.actNorm(), layer, nsamples))
-                .wanda(bins(s.wanda()), wandaPanel(s, layer, nsamples))
+                .weight(s.weightAbs().histogram(), panel(s.weightAbs(), layer, nsamples))
+                .activation(s.actNorm().histogram(), panel(s.actNorm(), layer, nsamples))
+                .wanda(s.wanda().histogram(), wandaPanel(s, layer, nsamples))
                 .build();
         return new LayerAnalysisChart().renderPng(data);
-    }
-
-    private static HistogramBins bins(Distribution d) {
-        return new HistogramBins(d.histogram().edges(), d.histogram().counts());
     }
 
     static Map<String, String> panel(Distribution d, PrunableLayer layer, long nsamples) {

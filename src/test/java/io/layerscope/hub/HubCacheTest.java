@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.fixtures.ReferencePython;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -73,7 +74,7 @@ class HubCacheTest {
     @BeforeAll
     static void layOutLikePython() throws Exception {
         cacheRoot = tmp.resolve("hf-cache");
-        String out = PythonRunner.run(LAY_OUT, cacheRoot.toString(), MODEL_COMMIT, C4_COMMIT);
+        String out = ReferencePython.run(LAY_OUT, cacheRoot.toString(), MODEL_COMMIT, C4_COMMIT);
         pythonSha256 = new java.util.HashMap<>();
         pythonLinks = new java.util.HashMap<>();
         for (String line : out.strip().split("\n")) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.fixtures.ReferencePython;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -134,7 +135,7 @@ class HubClientTest {
                 "path = os.path.join(repo_cache, 'snapshots', revision, filename)",
                 "assert os.path.isfile(path), path",
                 "print(revision, os.readlink(path), hashlib.sha256(open(path, 'rb').read()).hexdigest())");
-        String out = PythonRunner.run(script, tmp.resolve("cache").toString(), REPO, "model.safetensors");
+        String out = ReferencePython.run(script, tmp.resolve("cache").toString(), REPO, "model.safetensors");
         assertEquals(COMMIT + " ../../blobs/" + FakeHub.sha256(WEIGHTS) + " " + FakeHub.sha256(WEIGHTS), out.strip());
         assertEquals(FakeHub.sha256(WEIGHTS), snapshot.sha256ByFile().get("model.safetensors"));
     }

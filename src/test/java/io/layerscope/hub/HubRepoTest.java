@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.fixtures.ReferencePython;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -29,7 +30,7 @@ class HubRepoTest {
         String json = new com.fasterxml.jackson.databind.ObjectMapper()
                 .writer().with(com.fasterxml.jackson.core.json.JsonWriteFeature.ESCAPE_NON_ASCII)
                 .writeValueAsString(samples);
-        String python = PythonRunner.run("import sys, json, urllib.parse as u\nfor s in json.loads(sys.argv[1]):"
+        String python = ReferencePython.run("import sys, json, urllib.parse as u\nfor s in json.loads(sys.argv[1]):"
                 + " print(u.quote(s, safe=''), u.quote(s))", json);
         List<String> expected = python.lines().toList();
         for (int i = 0; i < samples.size(); i++) {

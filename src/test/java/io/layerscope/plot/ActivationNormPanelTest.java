@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerscope.stats.Histogram;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -15,7 +16,7 @@ import org.jfree.chart.axis.NumberAxis;
 import org.junit.jupiter.api.Test;
 
 class ActivationNormPanelTest {
-    private static final HistogramBins BINS = new HistogramBins(new double[] {0.1, 1, 10}, new long[] {3, 4});
+    private static final Histogram BINS = Histogram.of(new double[] {0.1, 1, 10}, new long[] {3, 4});
 
     private static LayerPlotData withNorms(float... norm) {
         ReducedMatrix m = new ReducedMatrix(new float[norm.length], 1, norm.length, 1, 1);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerscope.stats.Histogram;
 import java.awt.Color;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
@@ -16,15 +17,15 @@ class HistogramPanelTest {
 
     @Test
     void logXOnlyForPositiveEdgesSpanningADecade() {
-        assertTrue(HistogramPanel.logarithmicX(new HistogramBins(new double[] {1e-4, 1e-2, 1}, new long[] {1, 1})));
-        assertTrue(HistogramPanel.logarithmicX(new HistogramBins(new double[] {1, 3, 10}, new long[] {1, 1})));
-        assertFalse(HistogramPanel.logarithmicX(new HistogramBins(new double[] {0, 1, 10}, new long[] {1, 1})));
-        assertFalse(HistogramPanel.logarithmicX(new HistogramBins(new double[] {1, 3, 9.9}, new long[] {1, 1})));
+        assertTrue(HistogramPanel.logarithmicX(Histogram.of(new double[] {1e-4, 1e-2, 1}, new long[] {1, 1})));
+        assertTrue(HistogramPanel.logarithmicX(Histogram.of(new double[] {1, 3, 10}, new long[] {1, 1})));
+        assertFalse(HistogramPanel.logarithmicX(Histogram.of(new double[] {0, 1, 10}, new long[] {1, 1})));
+        assertFalse(HistogramPanel.logarithmicX(Histogram.of(new double[] {1, 3, 9.9}, new long[] {1, 1})));
     }
 
     @Test
     void zeroCountsAreLeftOutAndBarsRiseFromTheFloor() {
-        HistogramBins h = new HistogramBins(new double[] {0.001, 0.01, 0.1, 1, 10}, new long[] {5, 0, 1200, 1});
+        Histogram h = Histogram.of(new double[] {0.001, 0.01, 0.1, 1, 10}, new long[] {5, 0, 1200, 1});
         JFreeChart chart = HistogramPanel.chart("t", "|W|", h, Color.BLUE, style);
         IntervalXYDataset bars = (IntervalXYDataset) chart.getXYPlot().getDataset();
         assertEquals(3, bars.getItemCount(0));
@@ -41,7 +42,7 @@ class HistogramPanelTest {
 
     @Test
     void narrowOrNonPositiveEdgesUseALinearAxis() {
-        HistogramBins h = new HistogramBins(new double[] {0, 0.5, 1}, new long[] {2, 0});
+        Histogram h = Histogram.of(new double[] {0, 0.5, 1}, new long[] {2, 0});
         JFreeChart chart = HistogramPanel.chart("t", "x", h, Color.BLUE, style);
         assertTrue(chart.getXYPlot().getDomainAxis() instanceof NumberAxis);
         assertEquals(10, chart.getXYPlot().getRangeAxis().getUpperBound());

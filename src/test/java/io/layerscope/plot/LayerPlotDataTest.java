@@ -4,13 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.stats.Histogram;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class LayerPlotDataTest {
-    private static final HistogramBins BINS = new HistogramBins(new double[] {0.1, 1, 10}, new long[] {3, 4});
+    private static final Histogram BINS = Histogram.of(new double[] {0.1, 1, 10}, new long[] {3, 4});
 
     private static ReducedMatrix cells(int rows, int cols, int rb, int cb) {
         return new ReducedMatrix(new float[rows * cols], rows, cols, rb, cb);
@@ -89,13 +90,13 @@ class LayerPlotDataTest {
     @Test
     void histogramBinsAreValidated() {
         LayerscopeException count = assertThrows(LayerscopeException.class,
-                () -> new HistogramBins(new double[] {0, 1}, new long[] {1, 2}));
+                () -> Histogram.of(new double[] {0, 1}, new long[] {1, 2}));
         assertEquals("histogram: 2 counts need 3 edges, got 2; pass the edges including both ends", count.getMessage());
         LayerscopeException order = assertThrows(LayerscopeException.class,
-                () -> new HistogramBins(new double[] {0, 1, 1}, new long[] {1, 2}));
+                () -> Histogram.of(new double[] {0, 1, 1}, new long[] {1, 2}));
         assertEquals("histogram: edge 2 is 1.0; edges must be finite and strictly increasing", order.getMessage());
         LayerscopeException negative = assertThrows(LayerscopeException.class,
-                () -> new HistogramBins(new double[] {0, 1, 2}, new long[] {1, -2}));
+                () -> Histogram.of(new double[] {0, 1, 2}, new long[] {1, -2}));
         assertEquals("histogram: count of bin 1 is -2; counts must be non-negative", negative.getMessage());
     }
 

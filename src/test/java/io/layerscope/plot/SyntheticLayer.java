@@ -1,5 +1,6 @@
 package io.layerscope.plot;
 
+import io.layerscope.stats.Histogram;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -179,7 +180,7 @@ final class SyntheticLayer {
     }
 
     /** Log-spaced bins from the smallest positive value to the maximum. */
-    static HistogramBins logHistogram(float[] values, int bins) {
+    static Histogram logHistogram(float[] values, int bins) {
         double lo = Double.POSITIVE_INFINITY;
         double hi = 0;
         for (float v : values) {
@@ -199,7 +200,7 @@ final class SyntheticLayer {
                 counts[Math.max(0, Math.min(bins - 1, k))]++;
             }
         }
-        return new HistogramBins(edges, counts);
+        return Histogram.of(edges, counts);
     }
 
     static String fmt(double v) {

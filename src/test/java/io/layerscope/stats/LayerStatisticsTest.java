@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.layerscope.fixtures.ReferencePython;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -158,8 +159,8 @@ class LayerStatisticsTest {
                 "mean = statistics.fmean(M)",
                 "print('outliers', *[sum(1 for x in M if x > k * mean) / n for k in (3, 5, 7)])",
                 "print('top', *sorted(range(inn), key=lambda j: -act[j])[:16])");
-        Map<String, double[]> py = Python3.run(script, out + " " + in + "\n" + Python3.numbers(w) + "\n"
-                + Python3.numbers(scaler) + "\n");
+        Map<String, double[]> py = ReferencePython.runNamedValues(script, out + " " + in + "\n" + ReferencePython.numbers(w) + "\n"
+                + ReferencePython.numbers(scaler) + "\n");
         assertSummaryClose(py.get("abs"), s.weightAbs().summary());
         assertSummaryClose(py.get("act"), s.actNorm().summary());
         assertSummaryClose(py.get("wanda"), s.wanda().summary());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerscope.fixtures.ReferencePython;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -72,9 +73,9 @@ class TwoPassDistributionTest {
                 sets[i][k] = k % 5 == 0 ? Float.intBitsToFloat(Float.floatToRawIntBits(v) & 0xffff0000)
                         : k % 17 == 0 ? 0f : v;
             }
-            input.append(Python3.numbers(sets[i])).append('\n');
+            input.append(ReferencePython.numbers(sets[i])).append('\n');
         }
-        Map<String, double[]> py = Python3.run(PYTHON_SUMMARY, input.toString());
+        Map<String, double[]> py = ReferencePython.runNamedValues(PYTHON_SUMMARY, input.toString());
         for (int i = 0; i < sizes.length; i++) {
             Summary s = distribution(sets[i]).summary();
             double[] expected = py.get(Integer.toString(i));
