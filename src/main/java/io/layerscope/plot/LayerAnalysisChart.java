@@ -103,6 +103,19 @@ public final class LayerAnalysisChart {
         return PngEncoder.encode(render(d));
     }
 
+    /** A picture and its thumbnail, both PNG. */
+    public record Pngs(byte[] picture, byte[] thumbnail) {
+    }
+
+    /**
+     * The picture and its {@code thumbnailWidth}-px thumbnail (see {@link Thumbnail#scale}) from one
+     * rendering: scaling the image in memory here is much cheaper than decoding the PNG again later.
+     */
+    public Pngs renderPngs(LayerPlotData d, int thumbnailWidth) {
+        BufferedImage image = render(d);
+        return new Pngs(PngEncoder.encode(image), PngEncoder.encode(Thumbnail.scale(image, thumbnailWidth)));
+    }
+
     /**
      * Writes the PNG to {@code file} (parent directories created), through a temporary file in the same
      * directory renamed at the end, so a reader never sees half a picture. Returns {@code file}.

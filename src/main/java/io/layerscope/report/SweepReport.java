@@ -42,13 +42,14 @@ public final class SweepReport {
     }
 
     /** The thumbnail path of a picture path: {@code png/x.png} to {@code png/thumbs/x.png}. */
-    static String thumbnailPath(String picture) {
+    public static String thumbnailPath(String picture) {
         int slash = picture.lastIndexOf('/');
         return picture.substring(0, slash + 1) + THUMBNAIL_DIR + "/" + picture.substring(slash + 1);
     }
 
+    /** The layer with a thumbnail: the one already written (sweeps render it with the picture), else made from the picture. */
     private static ReportedLayer withThumbnail(Path dir, ReportedLayer layer) {
-        if (layer.picture() == null) {
+        if (layer.picture() == null || (layer.thumbnail() != null && Files.isRegularFile(dir.resolve(layer.thumbnail())))) {
             return layer;
         }
         String thumbnail = thumbnailPath(layer.picture());

@@ -5,7 +5,9 @@ import io.layerscope.LayerscopeException;
 import io.layerscope.llama.LlamaModel;
 import io.layerscope.model.Checkpoint;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
@@ -21,6 +23,7 @@ import scala.Option;
 final class ExecutorResources {
     private static final Map<String, LlamaModel> MODELS = new ConcurrentHashMap<>();
     private static final Map<String, Checkpoint> CHECKPOINTS = new ConcurrentHashMap<>();
+    private static final Set<String> WARMED = ConcurrentHashMap.newKeySet();
 
     private ExecutorResources() {
     }
@@ -79,11 +82,31 @@ final class ExecutorResources {
     }
 
     static LlamaModel model(ModelSpec spec, Device device) {
-        String key = spec.modelDir() + "|" + spec.dtype() + "|" + device + "|" + spec.lastBlock();
-        return MODELS.computeIfAbsent(key, k -> {
+        return MODELS.computeIfAbsent(key(spec, device), k -> {
             configureThreads();
             return LlamaModel.load(checkpoint(spec.modelDir()), device, spec.dtype(), spec.lastBlock());
         });
+    }
+
+    /**
+     * The model (loaded if needed), and once per model and JVM one window of {@code seqlen} tokens
+     * through it: the first forward pays libtorch's lazy set-up (allocator pools, kernels, the causal
+     * mask and rotary tables of that length) and the JIT's, which would otherwise land in stage one.
+     */
+    static void warmModel(ModelSpec spec, Device device, int seqlen) {
+        LlamaModel model = model(spec, device);
+        if (WARMED.add(key(spec, device))) {
+            int vocab = model.config().vocabSize();
+            int[] window = new int[seqlen];
+            for (int i = 0; i < seqlen; i++) {
+                window[i] = i % vocab;
+            }
+            model.forward(List.of(window), 1, spec.tapKeys());
+        }
+    }
+
+    private static String key(ModelSpec spec, Device device) {
+        return spec.modelDir() + "|" + spec.dtype() + "|" + device + "|" + spec.lastBlock();
     }
 
     /** Models loaded in this JVM so far (tests check the once-per-JVM cache through it). */

@@ -5,18 +5,19 @@ import io.layerscope.plot.BlockMaxReduction;
 import io.layerscope.plot.CalibrationSummary;
 import io.layerscope.plot.LayerAnalysisChart;
 import io.layerscope.plot.LayerPlotData;
+import io.layerscope.report.SweepReport;
 import io.layerscope.stats.Distribution;
 import io.layerscope.stats.LayerStats;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
-/** The 9-panel picture of one layer, from its weight and statistics (the per-layer stage calls it). */
+/** The 9-panel picture of one layer and its thumbnail for the report, from its weight and statistics (the per-layer stage calls it). */
 final class LayerPictures {
     private LayerPictures() {
     }
 
-    static byte[] render(String model, PrunableLayer layer, float[] weight, LayerStats s, CalibrationSummary calibration,
+    static LayerAnalysisChart.Pngs render(String model, PrunableLayer layer, float[] weight, LayerStats s, CalibrationSummary calibration,
                          long nsamples) {
         float[] actNorm = s.activationNorms();
         LayerPlotData data = LayerPlotData.builder()
@@ -30,7 +31,7 @@ final class LayerPictures {
                 .activation(s.actNorm().histogram(), panel(s.actNorm(), layer, nsamples))
                 .wanda(s.wanda().histogram(), wandaPanel(s, layer, nsamples))
                 .build();
-        return new LayerAnalysisChart().renderPng(data);
+        return new LayerAnalysisChart().renderPngs(data, SweepReport.THUMBNAIL_WIDTH);
     }
 
     static Map<String, String> panel(Distribution d, PrunableLayer layer, long nsamples) {

@@ -9,7 +9,7 @@ import java.io.Serializable;
  * used, the PNG bytes (null with --no-png) and the seconds spent.
  */
 public record LayerResult(PrunableLayer layer, LayerStats stats, float[] scalerRow, long nsamples, long ntokens,
-                          byte[] png, double seconds) implements Serializable {
+                          byte[] png, byte[] thumbnail, double seconds) implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /** The PNG's file name, as the Python tool named it. */

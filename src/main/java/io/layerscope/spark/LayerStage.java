@@ -3,6 +3,7 @@ package io.layerscope.spark;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.plot.CalibrationSummary;
+import io.layerscope.plot.LayerAnalysisChart;
 import io.layerscope.stats.LayerStatistics;
 import io.layerscope.stats.LayerStats;
 import java.io.PrintStream;
@@ -75,9 +76,10 @@ public final class LayerStage {
         long start = System.nanoTime();
         float[] w = ckpt.readFloats(layer.weightTensor());
         LayerStats stats = LayerStatistics.compute(layer.name(), w, layer.outFeatures(), layer.inFeatures(), scalerRow);
-        byte[] png = s.png() ? LayerPictures.render(s.modelName(), layer, w, stats,
+        LayerAnalysisChart.Pngs png = s.png() ? LayerPictures.render(s.modelName(), layer, w, stats,
                 new CalibrationSummary(s.calibration(), (int) s.nsamples(), s.seqlen(), s.seed()), s.nsamples()) : null;
-        return new LayerResult(layer, stats, scalerRow, s.nsamples(), s.ntokens(), png, (System.nanoTime() - start) / 1e9);
+        return new LayerResult(layer, stats, scalerRow, s.nsamples(), s.ntokens(), png == null ? null : png.picture(),
+                png == null ? null : png.thumbnail(), (System.nanoTime() - start) / 1e9);
     }
 
     static final class LayerTask implements FlatMapFunction<Iterator<PrunableLayer>, LayerResult> {

@@ -17,6 +17,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
@@ -48,31 +53,84 @@ public final class ResultsWriter {
         write(results, samples, () -> run);
     }
 
+    /**
+     * The three tables are written as concurrent Spark jobs (each a driver-side plan and commit that
+     * would otherwise run one after another) while this thread writes the PNGs and the report; run.json
+     * comes last, once everything else is on disk.
+     */
     public void write(List<LayerResult> results, List<CalibrationSample> samples, RunRecordSource run) throws IOException {
         List<Row> layerRows = new ArrayList<>();
         List<Row> normRows = new ArrayList<>();
         List<ReportedLayer> reported = new ArrayList<>();
-        boolean pngs = results.stream().anyMatch(r -> r.png() != null);
-        if (pngs) {
-            Files.createDirectories(dir.resolve(PNG_DIR));
-        }
         for (LayerResult r : results) {
-            String png = null;
-            if (r.png() != null) {
-                png = PNG_DIR + "/" + r.pngName();
-                Files.write(dir.resolve(png), r.png());
-            }
+            String png = r.png() == null ? null : PNG_DIR + "/" + r.pngName();
             layerRows.add(ResultTables.layerRow(r, png));
-            reported.add(new ReportedLayer(summary(r), png));
+            ReportedLayer layer = new ReportedLayer(summary(r), png);
+            reported.add(r.thumbnail() == null ? layer : layer.withThumbnail(SweepReport.thumbnailPath(png)));
             normRows.addAll(ResultTables.activationNormRows(r));
         }
-        table(ResultTables.LAYERS, layerRows, ResultTables.layersSchema());
-        table(ResultTables.ACTIVATION_NORMS, normRows, ResultTables.activationNormsSchema());
-        table(ResultTables.CALIBRATION, samples.stream().map(ResultTables::calibrationRow).toList(),
-                ResultTables.calibrationSchema());
+        List<CompletableFuture<Void>> tables = List.of(
+                tableAsync(ResultTables.LAYERS, layerRows, ResultTables.layersSchema()),
+                tableAsync(ResultTables.ACTIVATION_NORMS, normRows, ResultTables.activationNormsSchema()),
+                tableAsync(ResultTables.CALIBRATION, samples.stream().map(ResultTables::calibrationRow).toList(),
+                        ResultTables.calibrationSchema()));
+        try {
+            if (results.stream().anyMatch(r -> r.png() != null)) {
+                Files.createDirectories(dir.resolve(PNG_DIR));
+            }
+            for (LayerResult r : results) {
+                if (r.png() != null) {
+                    Files.write(dir.resolve(PNG_DIR).resolve(r.pngName()), r.png());
+                }
+                if (r.thumbnail() != null) {
+                    Path thumbnail = dir.resolve(SweepReport.thumbnailPath(PNG_DIR + "/" + r.pngName()));
+                    Files.createDirectories(thumbnail.getParent());
+                    Files.write(thumbnail, r.thumbnail());
+                }
+            }
+        } finally {
+            awaitAll(tables);
+        }
         RunRecord record = run.get();
         SweepReport.write(dir, header(record), reported);
         record.write(dir);
+    }
+
+    /** Waits for every table (none is left running into a deleted staging directory), then throws the first failure. */
+    private static void awaitAll(List<CompletableFuture<Void>> tables) throws IOException {
+        Throwable first = null;
+        for (CompletableFuture<Void> t : tables) {
+            try {
+                t.join();
+            } catch (CompletionException e) {
+                first = first == null ? e.getCause() : first;
+            }
+        }
+        if (first instanceof IOException io) {
+            throw io;
+        } else if (first instanceof RuntimeException r) {
+            throw r;
+        } else if (first instanceof Error e) {
+            throw e;
+        } else if (first != null) {
+            // SparkException is checked in Java's eyes; the caller finds the root cause in the chain
+            throw new IllegalStateException(first.getMessage(), first);
+        }
+    }
+
+    private CompletableFuture<Void> tableAsync(String name, List<Row> rows, StructType schema) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                table(name, rows, schema);
+                done.complete(null);
+            } catch (Throwable e) {
+                done.completeExceptionally(e);
+            }
+        }, "layerscope-write-" + name);
+        t.setDaemon(true);
+        t.start();
+        return done;
     }
 
     /** The numbers of a layer the report shows: the same values as its row in the layers table. */
@@ -102,13 +160,25 @@ public final class ResultsWriter {
                 Map.of(RunRecord.FILE, RunRecord.FILE));
     }
 
+    /**
+     * One Parquet file per table. The rows travel to the writing task as a broadcast, not inside the
+     * task: a local DataFrame of a few MB (activation norms) would make one oversized task, which
+     * Spark warns about on every run.
+     */
     private void table(String name, List<Row> rows, StructType schema) throws IOException {
         Path table = dir.resolve(name + ".parquet");
-        spark.createDataFrame(rows, schema)
-                .coalesce(1)
-                .write()
-                .mode(SaveMode.ErrorIfExists)
-                .parquet(table.toString());
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Broadcast<List<Row>> shipped = jsc.broadcast(rows);
+        try {
+            jsc.setJobDescription("layerscope: write " + name + ".parquet");
+            JavaRDD<Row> fromBroadcast = jsc.parallelize(List.of(0), 1).flatMap(i -> shipped.value().iterator());
+            spark.createDataFrame(fromBroadcast, schema)
+                    .write()
+                    .mode(SaveMode.ErrorIfExists)
+                    .parquet(table.toString());
+        } finally {
+            shipped.destroy();
+        }
         requireDataFiles(table);
     }
 

@@ -1,19 +1,14 @@
 package io.layerscope.spark;
 
-import io.layerscope.LayerscopeException;
 import io.layerscope.calibration.CalibrationSample;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.model.SafetensorsFile;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,10 +21,11 @@ final class RunRecords {
     }
 
     static RunRecord of(SweepOptions o, CalibrationSource source, int documents, Checkpoint ckpt, List<PrunableLayer> layers, List<CalibrationSample> samples,
-                        CalibrationStage.Result stage1, Map<String, Double> timings, SparkSession spark) throws IOException {
+                        CalibrationStage.Result stage1, Map<String, Double> timings, SparkSession spark,
+                        Map<Path, String> sha256) {
         List<RunRecord.WeightFile> files = new ArrayList<>();
         for (SafetensorsFile f : ckpt.files()) {
-            files.add(new RunRecord.WeightFile(ckpt.dir().relativize(f.path()).toString(), f.fileSize(), sha256(f.path())));
+            files.add(new RunRecord.WeightFile(ckpt.dir().relativize(f.path()).toString(), f.fileSize(), sha256.get(f.path())));
         }
         Map<String, Object> config = new LinkedHashMap<>();
         var c = ckpt.config();
@@ -86,19 +82,4 @@ final class RunRecords {
         return p;
     }
 
-    static String sha256(Path file) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new LayerscopeException("SHA-256 is not available in this JVM", e);
-        }
-        byte[] buf = new byte[1 << 20];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
 }

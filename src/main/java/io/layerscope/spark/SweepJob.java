@@ -48,15 +48,20 @@ public final class SweepJob {
         Checkpoint ckpt = Checkpoint.open(o.modelDir());
         List<PrunableLayer> layers = selectLayers(ckpt);
         checkCalibrationOptions(ckpt.config());
+        ModelSpec spec = modelSpec(ckpt, layers);
         ResultsDirectory out = o.out() == null ? null : ResultsDirectory.create(o.out(), o.overwrite());
-        try {
+        try (WeightHashes hashes = out == null ? null : WeightHashes.start(ckpt)) {
             timings.put("resolve", seconds(t0));
-            List<CalibrationSample> samples = sample(ckpt);
+            // Spark starts and the executors load the model while the driver samples the windows.
             long ts = System.nanoTime();
-            SparkSession spark = SparkSessions.getOrCreate("layerscope " + o.command());
-            timings.put("spark_start", seconds(ts));
+            SparkStartup startup = SparkStartup.begin("layerscope " + o.command(), spec, o.seqlen());
+            List<CalibrationSample> samples = sample(ckpt);
+            SparkSession spark = startup.session();
+            timings.put("spark_start", round(startup.sessionSeconds()));
+            timings.put("startup", seconds(ts));
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            CalibrationStage.Result stage1 = calibrate(jsc, ckpt, layers, samples);
+            CalibrationStage.Result stage1 = calibrate(jsc, spec, samples);
+            startup.warmUpSeconds().ifPresent(s -> timings.put("executor_warmup", round(s)));
             if (FaultInjection.enabled(jsc.sc(), "after-calibration")) {
                 throw new IllegalStateException("injected fault: after-calibration (test only)");
             }
@@ -66,9 +71,10 @@ public final class SweepJob {
             try {
                 if (out != null) {
                     new ResultsWriter(spark, out.staging()).write(results, samples, () -> {
+                        Map<Path, String> sha256 = hashes.get();
                         timings.put("write", seconds(tw));
                         timings.put("total", seconds(t0));
-                        return RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark);
+                        return RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark, sha256);
                     });
                     out.commit();
                     written = out.target();
@@ -159,19 +165,23 @@ public final class SweepJob {
         return samples;
     }
 
-    private CalibrationStage.Result calibrate(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers,
-                                              List<CalibrationSample> samples) {
+    /** What every executor needs to load the model and run the windows: blocks and taps of the selected layers. */
+    private ModelSpec modelSpec(Checkpoint ckpt, List<PrunableLayer> layers) {
         LinkedHashSet<String> taps = new LinkedHashSet<>();
         layers.forEach(l -> taps.add(l.tapKey()));
         int lastBlock = LayerSelection.lastBlockNeeded(layers, ckpt.config().numHiddenLayers());
-        ModelSpec spec = new ModelSpec(ckpt.dir().toAbsolutePath().toString(), o.dtype(), lastBlock,
-                new ArrayList<>(taps), o.batchSize());
+        return new ModelSpec(ckpt.dir().toAbsolutePath().toString(), o.dtype(), lastBlock, new ArrayList<>(taps),
+                o.batchSize());
+    }
+
+    private CalibrationStage.Result calibrate(JavaSparkContext jsc, ModelSpec spec, List<CalibrationSample> samples) {
         List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
         int shards = o.shards() > 0 ? o.shards() : jsc.defaultParallelism();
-        err.printf("stage 1: %d samples in %d shards, blocks 0..%d, %d taps%n", windows.size(), shards, lastBlock, taps.size());
+        err.printf("stage 1: %d samples in %d shards, blocks 0..%d, %d taps%n", windows.size(), shards, spec.lastBlock(),
+                spec.tapKeys().size());
         CalibrationStage.Result r = CalibrationStage.run(jsc, spec, windows, shards, err);
         timings.put("stage1_calibration", r.seconds());
-        timings.put("stage1_model_load", Math.round(r.modelLoadSeconds() * 1e3) / 1e3);
+        timings.put("stage1_model_load", round(r.modelLoadSeconds()));
         return r;
     }
 
@@ -192,6 +202,11 @@ public final class SweepJob {
     }
 
     private static double seconds(long since) {
-        return Math.round((System.nanoTime() - since) / 1e6) / 1e3;
+        return round((System.nanoTime() - since) / 1e9);
+    }
+
+    /** Seconds to the millisecond, as run.json keeps them. */
+    private static double round(double seconds) {
+        return Math.round(seconds * 1e3) / 1e3;
     }
 }

@@ -1,5 +1,6 @@
 package io.layerscope.plot;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,6 +38,21 @@ class LayerAnalysisChartTest {
         BufferedImage image = decode(new LayerAnalysisChart().renderPng(data));
         assertEquals(2400, image.getWidth());
         assertEquals(2000, image.getHeight());
+    }
+
+    @Test
+    void thumbnailRenderedWithThePictureEqualsOneMadeFromItsPng() throws IOException {
+        LayerAnalysisChart.Pngs pngs = new LayerAnalysisChart().renderPngs(data, 360);
+        BufferedImage fromPng = Thumbnail.fromPng(pngs.picture(), 360);
+        BufferedImage thumbnail = decode(pngs.thumbnail());
+        assertEquals(360, thumbnail.getWidth());
+        assertEquals(300, thumbnail.getHeight());
+        for (int y = 0; y < thumbnail.getHeight(); y++) {
+            for (int x = 0; x < thumbnail.getWidth(); x++) {
+                assertEquals(fromPng.getRGB(x, y), thumbnail.getRGB(x, y), "pixel " + x + ", " + y);
+            }
+        }
+        assertArrayEquals(new LayerAnalysisChart().renderPng(data), pngs.picture());
     }
 
     @Test

@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.spark.ExecutorLostFailure;
 import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.scheduler.SparkListenerTaskStart;
 import org.apache.spark.sql.SparkSession;
@@ -102,15 +103,28 @@ class ClusterSweepTest {
      * Anonymous resident memory (RssAnon: Java heap, native allocations; not mapped files) of each
      * executor after each of its stage-one tasks, and resident memory of this (driver) JVM.
      */
+    /** Stage one's stage, told by its job description: a warm-up job that loads the model runs before it. */
+    static void recordStageOne(SparkListenerJobStart job, AtomicReference<Integer> stage) {
+        String description = job.properties() == null ? null : job.properties().getProperty("spark.job.description");
+        if (description != null && description.startsWith("layerscope stage 1")) {
+            stage.compareAndSet(null, (Integer) job.stageIds().head());
+        }
+    }
+
     static final class MemoryProbe extends SparkListener {
         final Map<String, List<Long>> executorAnon = new ConcurrentHashMap<>();
         final List<Long> driverRss = new CopyOnWriteArrayList<>();
         final AtomicReference<Integer> firstStage = new AtomicReference<>();
 
         @Override
+        public void onJobStart(SparkListenerJobStart job) {
+            recordStageOne(job, firstStage);
+        }
+
+        @Override
         public void onTaskEnd(SparkListenerTaskEnd end) {
-            firstStage.compareAndSet(null, end.stageId());
-            if (end.stageId() != firstStage.get() || !end.taskInfo().successful()) {
+            Integer stageOne = firstStage.get();
+            if (stageOne == null || end.stageId() != stageOne || !end.taskInfo().successful()) {
                 return;
             }
             String id = end.taskInfo().executorId();
@@ -169,10 +183,15 @@ class ClusterSweepTest {
         AtomicReference<Integer> stage = new AtomicReference<>();
         SparkListener killer = new SparkListener() {
             @Override
+            public void onJobStart(SparkListenerJobStart job) {
+                recordStageOne(job, stage);
+            }
+
+            @Override
             public void onTaskStart(SparkListenerTaskStart start) {
-                // the first task of the job's first stage (calibration): kill -9 its executor while it runs
-                stage.compareAndSet(null, start.stageId());
-                if (start.stageId() == stage.get() && killed.compareAndSet(false, true)) {
+                // the first task of stage one (calibration): kill -9 its executor while it runs
+                Integer calibration = stage.get();
+                if (calibration != null && start.stageId() == calibration && killed.compareAndSet(false, true)) {
                     cluster.executor(start.taskInfo().executorId()).ifPresent(ProcessHandle::destroyForcibly);
                 }
             }

@@ -64,6 +64,19 @@ class SweepReportTest {
     }
 
     @Test
+    void aThumbnailAlreadyRenderedIsKeptAsItIs(@TempDir Path dir) throws Exception {
+        ReportedLayer l = SyntheticReport.withPictures(dir, SyntheticReport.sweep(1)).get(0);
+        Path thumbnail = dir.resolve(SweepReport.thumbnailPath(l.picture()));
+        Files.createDirectories(thumbnail.getParent());
+        byte[] rendered = {(byte) 0x89, 'P', 'N', 'G', 1, 2, 3};
+        Files.write(thumbnail, rendered);
+        SweepReport.write(dir, SyntheticReport.header("demo"), List.of(l.withThumbnail(SweepReport.thumbnailPath(l.picture()))));
+        assertEquals(java.util.HexFormat.of().formatHex(rendered), java.util.HexFormat.of().formatHex(Files.readAllBytes(thumbnail)));
+        assertEquals(SweepReport.thumbnailPath(l.picture()),
+                new XmlPage(Files.readString(dir.resolve("index.html"))).all("//figure//img").get(0).getAttribute("src"));
+    }
+
+    @Test
     void missingPictureIsReported(@TempDir Path dir) throws IOException {
         ReportedLayer l = new ReportedLayer(SyntheticReport.layer(0, 0), "png/gone.png");
         LayerscopeException e = assertThrows(LayerscopeException.class,

@@ -29,7 +29,7 @@ class LayerStageOrderTest {
     void resultsReturnInTheModelsOrder() {
         List<PrunableLayer> order = List.of(q, k, v, gate, head);
         List<LayerResult> scheduled = LayerStage.largestFirst(order).stream()
-                .map(l -> new LayerResult(l, null, new float[0], 1, 1, null, 0)).toList();
+                .map(l -> new LayerResult(l, null, new float[0], 1, 1, null, null, 0)).toList();
         assertEquals(order, LayerStage.inOrderOf(order, scheduled).stream().map(LayerResult::layer).toList());
     }
 }

@@ -1,0 +1,124 @@
+package io.layerscope.spark;
+
+import ai.djl.Device;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.OptionalDouble;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.VoidFunction;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Starts the Spark session, then loads and warms the model on the executors, on a background
+ * thread while the driver samples the calibration windows. Sampling (tokenizing documents) is
+ * single-threaded driver work and the executors would idle through it; on a cluster the model
+ * load (seconds per GB of weights) is the longer of the two, so overlapping them takes the shorter
+ * one off the job's wall time. The warm-up is best effort: a failure there is left for stage one
+ * to meet and report with its usual message.
+ *
+ * <pre>{@code
+ * SparkStartup startup = SparkStartup.begin("layerscope sweep", spec, seqlen);
+ * List<CalibrationSample> samples = sample();      // meanwhile Spark starts and executors load the model
+ * SparkSession spark = startup.session();          // waits for the session only, not the warm-up
+ * }</pre>
+ */
+final class SparkStartup {
+    private final CompletableFuture<SparkSession> session = new CompletableFuture<>();
+    private final CompletableFuture<Double> warmUp = new CompletableFuture<>();
+    private volatile double sessionSeconds = Double.NaN;
+
+    private SparkStartup() {
+    }
+
+    /**
+     * Starts the session and then the warm-up job (one task per task slot Spark reports; each
+     * executor JVM loads the model once and runs one window of {@code seqlen} tokens through it).
+     * The thread inherits the caller's Spark local properties, as a job submitted by the caller would.
+     */
+    static SparkStartup begin(String appName, ModelSpec spec, int seqlen) {
+        SparkStartup s = new SparkStartup();
+        Thread t = new Thread(() -> s.run(appName, spec, seqlen), "layerscope-spark-startup");
+        t.setDaemon(true);
+        t.start();
+        return s;
+    }
+
+    private void run(String appName, ModelSpec spec, int seqlen) {
+        long t0 = System.nanoTime();
+        SparkSession spark;
+        try {
+            spark = SparkSessions.getOrCreate(appName);
+        } catch (RuntimeException | Error e) {
+            session.completeExceptionally(e);
+            warmUp.completeExceptionally(e);
+            return;
+        }
+        sessionSeconds = (System.nanoTime() - t0) / 1e9;
+        session.complete(spark);
+        try {
+            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            int slots = Math.max(1, jsc.defaultParallelism());
+            List<Integer> tasks = new ArrayList<>();
+            for (int i = 0; i < slots; i++) {
+                tasks.add(i);
+            }
+            jsc.setJobDescription("layerscope: load and warm the model on the executors");
+            long t1 = System.nanoTime();
+            jsc.parallelize(tasks, slots).foreachPartition(new WarmUpTask(spec, seqlen));
+            warmUp.complete((System.nanoTime() - t1) / 1e9);
+        } catch (RuntimeException e) {
+            warmUp.completeExceptionally(e);
+        }
+    }
+
+    /** Waits for the session; a failure to start Spark is thrown here, as a direct start would throw it. */
+    SparkSession session() {
+        try {
+            return session.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while Spark was starting", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw (Error) e.getCause();
+        }
+    }
+
+    /** Seconds the session took to start (on the background thread). */
+    double sessionSeconds() {
+        return sessionSeconds;
+    }
+
+    /** Seconds the warm-up job took, if it has finished successfully by now. */
+    OptionalDouble warmUpSeconds() {
+        Double s = warmUp.isDone() && !warmUp.isCompletedExceptionally() ? warmUp.join() : null;
+        return s == null ? OptionalDouble.empty() : OptionalDouble.of(s);
+    }
+
+    /** Runs on an executor: the model into the per-JVM cache, then one window through it, once per JVM. */
+    static final class WarmUpTask implements VoidFunction<Iterator<Integer>> {
+        private static final long serialVersionUID = 1L;
+        private final ModelSpec spec;
+        private final int seqlen;
+
+        WarmUpTask(ModelSpec spec, int seqlen) {
+            this.spec = spec;
+            this.seqlen = seqlen;
+        }
+
+        @Override
+        public void call(Iterator<Integer> ignored) {
+            try {
+                Device device = ExecutorResources.taskDevice();
+                ExecutorResources.warmModel(spec, device, seqlen);
+            } catch (RuntimeException e) {
+                // stage one loads the model again and reports the failure with its own message
+            }
+        }
+    }
+}

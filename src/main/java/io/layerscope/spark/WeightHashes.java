@@ -1,0 +1,96 @@
+package io.layerscope.spark;
+
+import io.layerscope.LayerscopeException;
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.SafetensorsFile;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * The sha256 of every weight file for run.json, computed on a background thread from the start of
+ * the job: hashing a multi-GB checkpoint takes seconds, which would otherwise sit on the driver's
+ * critical path after the stages. It reads the files while the driver samples the calibration
+ * windows and waits for Spark (both leave cores idle), and is joined only when run.json is written.
+ *
+ * <pre>{@code
+ * WeightHashes hashes = WeightHashes.start(checkpoint);
+ * ... // the job
+ * Map<Path, String> sha = hashes.get();   // file -> lowercase hex sha256
+ * }</pre>
+ */
+final class WeightHashes implements AutoCloseable {
+    private final CompletableFuture<Map<Path, String>> result = new CompletableFuture<>();
+    private final Thread thread;
+
+    private WeightHashes(Checkpoint ckpt) {
+        thread = new Thread(() -> {
+            try {
+                Map<Path, String> sums = new LinkedHashMap<>();
+                for (SafetensorsFile f : ckpt.files()) {
+                    sums.put(f.path(), sha256(f.path()));
+                }
+                result.complete(sums);
+            } catch (IOException | RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        }, "layerscope-weight-hashes");
+        thread.setDaemon(true);
+    }
+
+    /** Starts hashing the checkpoint's safetensors files in the background. */
+    static WeightHashes start(Checkpoint ckpt) {
+        WeightHashes h = new WeightHashes(ckpt);
+        h.thread.start();
+        return h;
+    }
+
+    /** Waits for the hashes: file path (as the checkpoint lists it) to lowercase hex sha256. */
+    Map<Path, String> get() throws IOException {
+        try {
+            return result.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while hashing the weight files");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw (RuntimeException) e.getCause();
+        }
+    }
+
+    /** Stops hashing (a failed job does not need the sums): the thread ends at its next buffer. */
+    @Override
+    public void close() {
+        thread.interrupt();
+    }
+
+    static String sha256(Path file) throws IOException {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new LayerscopeException("SHA-256 is not available in this JVM", e);
+        }
+        byte[] buf = new byte[1 << 20];
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n; (n = in.read(buf)) > 0; ) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new InterruptedIOException("hashing " + file + " stopped");
+                }
+                md.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+}
