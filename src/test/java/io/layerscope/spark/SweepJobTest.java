@@ -66,6 +66,15 @@ class SweepJobTest {
     }
 
     @Test
+    void sparkStartedAndTheModelWarmedWhileTheDriverSampled() {
+        Map<String, Double> t = sweep.timings();
+        assertTrue(t.containsKey("startup") && t.containsKey("spark_start") && t.containsKey("sampling"), t.toString());
+        // the start-up's three parts ran side by side: its wall time is less than sampling and Spark start in a row
+        assertTrue(t.get("startup") < t.get("sampling") + t.get("spark_start") + 0.05, t.toString());
+        assertTrue(t.containsKey("executor_warmup"), "the warm-up job ran ahead of stage one: " + t);
+    }
+
+    @Test
     void writesEveryTableWithTheContractColumns() {
         List<String> columns = Arrays.asList(spark.read().parquet(sweepDir.resolve("layers.parquet").toString()).columns());
         List<String> contract = new ArrayList<>(List.of("layer", "block", "kind", "group", "out_features", "in_features",
