@@ -120,6 +120,7 @@ while true; do
   kill -0 "$child" 2>/dev/null || break
 done
 trap - INT TERM
-# Renamed into place only when complete, so a concurrent run never maps a half-written archive.
-if [ -s "$cds_record" ]; then mv -f "$cds_record" "$cds_archive"; else rm -f "$cds_record"; fi
+# Renamed into place only when complete, so a concurrent run never maps a half-written archive; kept
+# only from a run that succeeded (a run that failed early loaded too few classes to be worth mapping).
+if [ "$status" = 0 ] && [ -s "$cds_record" ]; then mv -f "$cds_record" "$cds_archive"; else rm -f "$cds_record"; fi
 exit "$status"
