@@ -22,7 +22,8 @@ import org.apache.spark.util.LongAccumulator;
 /**
  * Stage two: one task per layer. Each reads only its layer's weight (memory-mapped from the
  * safetensors file), takes the layer's scaler_row from a broadcast, computes the statistics and
- * masks, and renders the layer's PNG; the driver gets back statistics rows and PNG bytes.
+ * masks (big layers on all of the executor's cores, see {@link #statistics}), and renders the
+ * layer's PNG; the driver gets back statistics rows and PNG bytes.
  */
 public final class LayerStage {
     /** Per-layer settings every task needs. */
@@ -75,11 +76,29 @@ public final class LayerStage {
     static LayerResult analyse(Checkpoint ckpt, Settings s, PrunableLayer layer, float[] scalerRow) {
         long start = System.nanoTime();
         float[] w = ckpt.readFloats(layer.weightTensor());
-        LayerStats stats = LayerStatistics.compute(layer.name(), w, layer.outFeatures(), layer.inFeatures(), scalerRow);
+        LayerStats stats = statistics(layer, w, scalerRow);
         LayerAnalysisChart.Pngs png = s.png() ? LayerPictures.render(s.modelName(), layer, w, stats,
                 new CalibrationSummary(s.calibration(), (int) s.nsamples(), s.seqlen(), s.seed()), s.nsamples()) : null;
         return new LayerResult(layer, stats, scalerRow, s.nsamples(), s.ntokens(), png == null ? null : png.picture(),
                 png == null ? null : png.thumbnail(), (System.nanoTime() - start) / 1e9);
+    }
+
+    /**
+     * A big layer's statistics run on the executor's shared {@link StatisticsThreads} pool, so its
+     * task may use more than the one core Spark gave it. That is on purpose: {@link #largestFirst}
+     * starts the big layers first, and once the many small layers are done their cores would idle
+     * while lm_head (three quarters of a small model's weights) still runs alone on one. The pool has
+     * one thread per executor core and the task thread only merges, so the total work is unchanged;
+     * while small-layer tasks still run, the pool's threads merely share the cores with them. The
+     * result is bit for bit the one-thread result (LayerStatistics merges chunks in a fixed order).
+     * Small layers stay on the task thread: they are many, and already parallel as tasks.
+     */
+    static LayerStats statistics(PrunableLayer layer, float[] w, float[] scalerRow) {
+        int out = layer.outFeatures();
+        int in = layer.inFeatures();
+        return StatisticsThreads.worthAPool(out, in)
+                ? LayerStatistics.compute(layer.name(), w, out, in, scalerRow, StatisticsThreads.pool())
+                : LayerStatistics.compute(layer.name(), w, out, in, scalerRow);
     }
 
     static final class LayerTask implements FlatMapFunction<Iterator<PrunableLayer>, LayerResult> {

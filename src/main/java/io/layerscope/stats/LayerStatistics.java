@@ -1,6 +1,8 @@
 package io.layerscope.stats;
 
 import io.layerscope.LayerscopeException;
+import java.util.Objects;
+import java.util.concurrent.ForkJoinPool;
 
 /**
  * Computes a Linear layer's {@link LayerStats} from its weight and its calibration scaler_row,
@@ -11,14 +13,23 @@ import io.layerscope.LayerscopeException;
  * float[] scalerRow = tapSums.scalerRow(layer.tapKey());            // [in]
  * LayerStats s = LayerStatistics.compute(layer.name(), w, layer.outFeatures(), layer.inFeatures(), scalerRow);
  * double agree = s.masks().row();                                   // agree_wanda_magnitude_row
+ *
+ * // a big layer on several cores: the same LayerStats, bit for bit
+ * ForkJoinPool pool = new ForkJoinPool(4);
+ * LayerStats same = LayerStatistics.compute(layer.name(), w, layer.outFeatures(), layer.inFeatures(), scalerRow, pool);
  * }</pre>
  *
  * <p>Memory: besides the caller's weight array (4 bytes per entry) only O(in) floats and a few
  * MB of counters; nothing full-size is copied or sorted (order statistics come from radix
  * counting, row masks from per-row selection). lm_head of Llama 3 (128256 x 2048, 1 GiB as
  * float32) therefore fits in a 2 GiB heap. Time is linear in out*in: three passes over the
- * weights (two for the distributions, one for the masks once the layer threshold is known). Single-threaded by design: Spark already runs one layer
- * per task core.
+ * weights (two for the distributions, one for the masks once the layer threshold is known).
+ *
+ * <p>Threads: every pass cuts the rows into chunks of about a million entries (the chunk size
+ * depends only on the layer's shape), counts each chunk into a part of its own and merges the
+ * parts in chunk order. With a pool the chunks run on its threads, at most its parallelism at a
+ * time, each holding one row of scratch and about 0.5 MB of counters (a few MB in the second
+ * pass); without one they run on the calling thread. Either way the result is the same bits.
  */
 public final class LayerStatistics {
     /** Sparsity of the masks compared in the {@code layers} table. */
@@ -35,27 +46,49 @@ public final class LayerStatistics {
     }
 
     /**
+     * The statistics, computed on the calling thread.
+     *
      * @param layer     the layer's name, for error messages only
      * @param w         the weight, float32 row-major [out, in] (bf16 and f16 widened exactly)
      * @param scalerRow per input feature: sum over all calibration tokens of x^2, divided by nsamples
      * @throws LayerscopeException if shapes disagree or a weight or scaler_row value is not finite
      */
     public static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow) {
+        return compute(layer, w, out, in, scalerRow, null, RowChunks.rowsPerChunk(in));
+    }
+
+    /**
+     * The statistics, with chunks of rows computed on {@code pool} (at most its parallelism at a
+     * time; the calling thread only merges): bit for bit the result of
+     * {@link #compute(String, float[], int, int, float[])}, whatever the pool's size.
+     *
+     * @throws LayerscopeException as the sequential call, for the same first bad entry
+     */
+    public static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, ForkJoinPool pool) {
+        Objects.requireNonNull(pool, "pool");
+        return compute(layer, w, out, in, scalerRow, pool, RowChunks.rowsPerChunk(in));
+    }
+
+    /** With an explicit chunk size (tests use small ones); {@code pool} null runs on the calling thread. */
+    static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, ForkJoinPool pool,
+                              int rowsPerChunk) {
         checkShapes(layer, w, out, in, scalerRow);
         float[] actNorm = activationNorms(layer, scalerRow);
+        RowChunks chunks = new RowChunks(out, rowsPerChunk, pool);
+        Rows rows = new Rows(layer, w, actNorm);
 
-        TwoPassDistribution weightAbs = new TwoPassDistribution(LogBins.STANDARD);
         TwoPassDistribution activation = new TwoPassDistribution(LogBins.STANDARD);
+        TwoPassDistribution weightAbs = new TwoPassDistribution(LogBins.STANDARD);
         TwoPassDistribution wanda = new TwoPassDistribution(LogBins.STANDARD);
-        float[] absRow = new float[in];
-        float[] wandaRow = new float[in];
-
         activation.add(actNorm, 0, in);
-        for (int i = 0; i < out; i++) {
-            fillRow(layer, w, i, actNorm, absRow, wandaRow);
-            weightAbs.add(absRow, 0, in);
-            wanda.add(wandaRow, 0, in);
-        }
+        chunks.run((from, to) -> {
+            Parts parts = new Parts(new TwoPassDistribution(LogBins.STANDARD), new TwoPassDistribution(LogBins.STANDARD));
+            rows.forEach(from, to, (absRow, wandaRow) -> {
+                parts.weightAbs.add(absRow, 0, in);
+                parts.wanda.add(wandaRow, 0, in);
+            });
+            return parts;
+        }, parts -> parts.mergeInto(weightAbs, wanda));
 
         // Wanda's prune_magnitude: t = sort(|W|.flatten())[int(numel * sparsity)]
         long layerRank = (long) ((double) w.length * SPARSITY);
@@ -67,23 +100,52 @@ public final class LayerStatistics {
         }
         wanda.startSecondPass(new long[0], outlierThresholds);
         activation.revisit(actNorm, 0, in);
-        for (int i = 0; i < out; i++) {
-            fillRow(layer, w, i, actNorm, absRow, wandaRow);
-            weightAbs.revisit(absRow, 0, in);
-            wanda.revisit(wandaRow, 0, in);
-        }
+        chunks.run((from, to) -> {
+            Parts parts = new Parts(weightAbs.secondPassPart(), wanda.secondPassPart());
+            rows.forEach(from, to, (absRow, wandaRow) -> {
+                parts.weightAbs.revisit(absRow, 0, in);
+                parts.wanda.revisit(wandaRow, 0, in);
+            });
+            return parts;
+        }, parts -> parts.mergeInto(weightAbs, wanda));
 
-        MaskComparison masks = new MaskComparison(in, SPARSITY, weightAbs.valueAtRank(layerRank));
-        for (int i = 0; i < out; i++) {
-            fillRow(layer, w, i, actNorm, absRow, wandaRow);
-            masks.addRow(absRow, wandaRow);
-        }
+        float layerThreshold = weightAbs.valueAtRank(layerRank);
+        MaskComparison masks = new MaskComparison(in, SPARSITY, layerThreshold);
+        chunks.run((from, to) -> {
+            MaskComparison part = new MaskComparison(in, SPARSITY, layerThreshold);
+            rows.forEach(from, to, part::addRow);
+            return part;
+        }, masks::merge);
 
         double numel = w.length;
         OutlierRatios outliers = new OutlierRatios(wanda.countAbove(0) / numel, wanda.countAbove(1) / numel,
                 wanda.countAbove(2) / numel);
         return new LayerStats(out, in, weightAbs.distribution(), activation.distribution(), wanda.distribution(),
                 masks.agreement(SPARSITY), outliers, TopFeatures.largest(actNorm, TOP_FEATURES), actNorm);
+    }
+
+    /** One chunk's counts of |W| and of the Wanda metric. */
+    private record Parts(TwoPassDistribution weightAbs, TwoPassDistribution wanda) {
+        void mergeInto(TwoPassDistribution allWeightAbs, TwoPassDistribution allWanda) {
+            allWeightAbs.merge(weightAbs);
+            allWanda.merge(wanda);
+        }
+    }
+
+    /** The rows of |W| and of the Wanda metric, made one at a time into scratch of one row each. */
+    private record Rows(String layer, float[] w, float[] actNorm) {
+        interface Visitor {
+            void visit(float[] absRow, float[] wandaRow);
+        }
+
+        void forEach(int from, int to, Visitor visitor) {
+            float[] absRow = new float[actNorm.length];
+            float[] wandaRow = new float[actNorm.length];
+            for (int i = from; i < to; i++) {
+                fillRow(layer, w, i, actNorm, absRow, wandaRow);
+                visitor.visit(absRow, wandaRow);
+            }
+        }
     }
 
     /** Row i of |W| and of the Wanda metric |W| * actNorm, in float32 as torch computes them. */

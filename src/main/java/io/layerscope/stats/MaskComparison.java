@@ -2,7 +2,9 @@ package io.layerscope.stats;
 
 /**
  * Builds Wanda's and magnitude pruning's masks row by row and counts where they agree, so no
- * full-size mask is ever held.
+ * full-size mask is ever held. Rows may be compared on several threads, one instance each (it
+ * keeps scratch arrays), and the counts {@link #merge merged}: they are whole numbers, so the
+ * result does not depend on how the rows were split.
  */
 final class MaskComparison {
     private static final int N = 2;
@@ -46,6 +48,19 @@ final class MaskComparison {
             layerPruned += layerMask ? 1 : 0;
         }
         entries += abs.length;
+    }
+
+    /** Adds the rows {@code part} compared (same row length and layer threshold) to this instance's. */
+    void merge(MaskComparison part) {
+        if (part == this || part.wandaRow.length != wandaRow.length || part.pruner.pruneCount() != pruner.pruneCount()
+                || Float.floatToRawIntBits(part.layerThreshold) != Float.floatToRawIntBits(layerThreshold)) {
+            throw new IllegalArgumentException("merge a different comparison of the same row length and layer threshold");
+        }
+        entries += part.entries;
+        agreeRow += part.agreeRow;
+        agreeLayer += part.agreeLayer;
+        agreeNofM += part.agreeNofM;
+        layerPruned += part.layerPruned;
     }
 
     MaskAgreement agreement(double sparsity) {

@@ -15,6 +15,28 @@ import java.util.Arrays;
  *
  * <p>Use: {@link #add} every value (in slices); {@link #startSecondPass}; {@link #revisit} the
  * same values (any order and slicing); then {@link #distribution}, {@link #valueAtRank}, {@link #countAbove}.
+ *
+ * <p>Slices may be counted on several threads, each into its own part, and {@link #merge merged}
+ * into one instance: in the first pass the parts are fresh instances with the same bins, in the
+ * second pass they come from {@link #secondPassPart}. Counts add up exactly in any order; the
+ * sums are doubles, so merging the same parts in the same order gives the same bits (the
+ * caller fixes the order, e.g. by position of the slice).
+ *
+ * <pre>{@code
+ * TwoPassDistribution d = new TwoPassDistribution(LogBins.STANDARD);
+ * for (int[] slice : slices) {                       // each part may be counted on another thread
+ *     TwoPassDistribution part = new TwoPassDistribution(LogBins.STANDARD);
+ *     part.add(values, slice[0], slice[1]);
+ *     d.merge(part);                                 // in slice order
+ * }
+ * d.startSecondPass(new long[0], new double[0]);
+ * for (int[] slice : slices) {
+ *     TwoPassDistribution part = d.secondPassPart();
+ *     part.revisit(values, slice[0], slice[1]);
+ *     d.merge(part);
+ * }
+ * Summary s = d.distribution().summary();
+ * }</pre>
  */
 final class TwoPassDistribution {
     private static final int BUCKETS = 1 << 16;
@@ -23,7 +45,8 @@ final class TwoPassDistribution {
     private static final double Q_HIGH = 0.99;
 
     private final LogBins bins;
-    private final int[] bucketCounts = new int[BUCKETS];
+    /** First-pass counters; a second-pass part shares its parent's (read only). */
+    private final int[] bucketCounts;
     private final long[] binCounts;
     private long underflow;
     private long overflow;
@@ -46,7 +69,28 @@ final class TwoPassDistribution {
 
     TwoPassDistribution(LogBins bins) {
         this.bins = bins;
+        this.bucketCounts = new int[BUCKETS];
         this.binCounts = new long[bins.bins()];
+    }
+
+    /** A second-pass part of {@code parent}: its first-pass results and ranks, its own second-pass counters. */
+    private TwoPassDistribution(TwoPassDistribution parent) {
+        this.bins = parent.bins;
+        this.bucketCounts = parent.bucketCounts;
+        this.binCounts = parent.binCounts;
+        this.underflow = parent.underflow;
+        this.overflow = parent.overflow;
+        this.count = parent.count;
+        this.sum = parent.sum;
+        this.secondPass = true;
+        this.mean = parent.mean;
+        this.thresholds = parent.thresholds;
+        this.aboveCounts = new long[thresholds.length];
+        this.ranks = parent.ranks;
+        this.rankBuckets = parent.rankBuckets;
+        this.rankOffsets = parent.rankOffsets;
+        this.slotOfBucket = parent.slotOfBucket;
+        this.lowCounts = new int[parent.lowCounts.length][BUCKETS];
     }
 
     /** First pass: {@code values[from..to)}, non-negative and not NaN (the caller validates its input). */
@@ -143,6 +187,60 @@ final class TwoPassDistribution {
             aboveCounts[t] += above;
         }
         revisited += to - from;
+    }
+
+    /**
+     * An empty part for second-pass slices counted apart (e.g. on another thread), to be
+     * {@link #merge merged} back into this instance. Its memory is this one's second-pass
+     * counters: one 64K-int array per bucket holding a requested rank (at most 7 plus the extra ranks).
+     */
+    TwoPassDistribution secondPassPart() {
+        checkPass(true);
+        return new TwoPassDistribution(this);
+    }
+
+    /**
+     * Adds what {@code part} counted to this instance, as if its values had been added (first pass)
+     * or revisited (second pass) here after the values counted so far. In the first pass the part
+     * is an instance with the same bins, still in its first pass; in the second pass it is one of
+     * this instance's {@link #secondPassPart}s. The part must not be used afterwards.
+     */
+    void merge(TwoPassDistribution part) {
+        if (part == this) {
+            throw new IllegalArgumentException("cannot merge a distribution into itself");
+        }
+        if (!secondPass) {
+            if (part.secondPass || part.bins != bins) {
+                throw new IllegalArgumentException("first pass: merge a first-pass distribution with the same bins");
+            }
+            int[] counts = part.bucketCounts;
+            for (int bucket = 0; bucket < BUCKETS; bucket++) {
+                bucketCounts[bucket] += counts[bucket];
+            }
+            for (int bin = 0; bin < binCounts.length; bin++) {
+                binCounts[bin] += part.binCounts[bin];
+            }
+            underflow += part.underflow;
+            overflow += part.overflow;
+            count += part.count;
+            sum += part.sum;
+        } else {
+            if (part.slotOfBucket != slotOfBucket) {
+                throw new IllegalArgumentException("second pass: merge a part made by this distribution's secondPassPart()");
+            }
+            for (int slot = 0; slot < lowCounts.length; slot++) {
+                int[] low = lowCounts[slot];
+                int[] partLow = part.lowCounts[slot];
+                for (int bits = 0; bits < BUCKETS; bits++) {
+                    low[bits] += partLow[bits];
+                }
+            }
+            for (int t = 0; t < aboveCounts.length; t++) {
+                aboveCounts[t] += part.aboveCounts[t];
+            }
+            sumSquaredDeviations += part.sumSquaredDeviations;
+            revisited += part.revisited;
+        }
     }
 
     /** The value of 0-based rank {@code rank} in ascending order; the rank must have been requested. */

@@ -5,13 +5,29 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.layerscope.fixtures.ReferencePython;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.ForkJoinPool;
 
 import io.layerscope.LayerscopeException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class LayerStatisticsTest {
+    private static final int[] POOL_SIZES = {1, 2, 3, 7};
+    private static ForkJoinPool[] pools;
+
+    @BeforeAll
+    static void startPools() {
+        pools = Arrays.stream(POOL_SIZES).mapToObj(ForkJoinPool::new).toArray(ForkJoinPool[]::new);
+    }
+
+    @AfterAll
+    static void stopPools() {
+        Arrays.stream(pools).forEach(ForkJoinPool::shutdownNow);
+    }
 
     /**
      * W = [[0.5, -0.25, 0.125, -1], [0.25, 0.25, -0.5, 0]], scaler_row = [4, 1, 16, 0.25], so the
@@ -175,6 +191,71 @@ class LayerStatisticsTest {
         assertArrayEquals(top, s.topActFeatures());
     }
 
+    /**
+     * Shapes whose rows do not divide into the chunks (and one smaller than a chunk), with zeros
+     * and ties: every pool size gives the calling thread's result, bit for bit.
+     */
+    @Test
+    void poolsOfAnySizeGiveTheSequentialResultBitForBit() {
+        int[][] shapes = {{103, 37, 5}, {64, 48, 7}, {50, 3, 1}, {9, 10, 4}, {1, 10, 3}};
+        for (int[] shape : shapes) {
+            int out = shape[0];
+            int in = shape[1];
+            int rowsPerChunk = shape[2];
+            SplittableRandom random = new SplittableRandom(out * 1000L + in);
+            float[] w = randomWeights(out, in, random);
+            float[] scaler = randomScalerRow(in, random);
+            LayerStats sequential = LayerStatistics.compute("x", w, out, in, scaler, null, rowsPerChunk);
+            for (ForkJoinPool pool : pools) {
+                assertIdentical(sequential, LayerStatistics.compute("x", w, out, in, scaler, pool, rowsPerChunk),
+                        out + "x" + in + " in chunks of " + rowsPerChunk + " rows on " + pool.getParallelism() + " threads");
+            }
+        }
+    }
+
+    /** The public calls with the shape's own chunk size: 2500 x 999 is 2.4 chunks of 1049 rows. */
+    @Test
+    void thePublicPoolCallGivesTheSequentialResultBitForBit() {
+        int out = 2500;
+        int in = 999;
+        SplittableRandom random = new SplittableRandom(41);
+        float[] w = randomWeights(out, in, random);
+        float[] scaler = randomScalerRow(in, random);
+        LayerStats sequential = LayerStatistics.compute("big", w, out, in, scaler);
+        for (ForkJoinPool pool : pools) {
+            assertIdentical(sequential, LayerStatistics.compute("big", w, out, in, scaler, pool),
+                    pool.getParallelism() + " threads");
+        }
+    }
+
+    @Test
+    void smallChunksOnAPoolMatchTheNaiveImplementation() {
+        int out = 61;
+        int in = 24;
+        SplittableRandom random = new SplittableRandom(42);
+        float[] w = randomWeights(out, in, random);
+        float[] scaler = randomScalerRow(in, random);
+        assertCloseToNaive(NaiveLayerStatistics.compute(w, out, in, scaler),
+                LayerStatistics.compute("x", w, out, in, scaler, pools[2], 4), out + "x" + in + " in chunks of 4 rows");
+    }
+
+    /** Two bad weights in different chunks: the first in row order is reported, as by the sequential call. */
+    @Test
+    void aBadWeightIsReportedAsOnTheCallingThread() {
+        float[] w = new float[12 * 3];
+        w[7 * 3 + 1] = Float.POSITIVE_INFINITY;   // row 7, chunk 3
+        w[10 * 3 + 2] = Float.NaN;                // row 10, chunk 5
+        String expected = "Layer blk.0: weight entry [7, 1] is Infinity; statistics of a non-finite weight are"
+                + " meaningless. The checkpoint file is damaged or was saved from a diverged model: download it"
+                + " again or check its source.";
+        assertEquals(expected, assertThrows(LayerscopeException.class,
+                () -> LayerStatistics.compute("blk.0", w, 12, 3, ones(3), null, 2)).getMessage());
+        for (ForkJoinPool pool : pools) {
+            assertEquals(expected, assertThrows(LayerscopeException.class,
+                    () -> LayerStatistics.compute("blk.0", w, 12, 3, ones(3), pool, 2)).getMessage());
+        }
+    }
+
     @Test
     void rejectsAWeightOfTheWrongSize() {
         LayerscopeException e = assertThrows(LayerscopeException.class,
@@ -230,9 +311,11 @@ class LayerStatisticsTest {
         SplittableRandom random = new SplittableRandom(seed);
         float[] w = randomWeights(out, in, random);
         float[] scaler = randomScalerRow(in, random);
-        LayerStats expected = NaiveLayerStatistics.compute(w, out, in, scaler);
-        LayerStats actual = LayerStatistics.compute(w, out, in, scaler);
-        String at = out + "x" + in;
+        assertCloseToNaive(NaiveLayerStatistics.compute(w, out, in, scaler), LayerStatistics.compute(w, out, in, scaler),
+                out + "x" + in);
+    }
+
+    private static void assertCloseToNaive(LayerStats expected, LayerStats actual, String at) {
         assertEquals(expected.outFeatures(), actual.outFeatures());
         assertEquals(expected.inFeatures(), actual.inFeatures());
         assertDistributionClose(expected.weightAbs(), actual.weightAbs(), at + " |W|");
@@ -242,6 +325,25 @@ class LayerStatisticsTest {
         assertEquals(expected.outliers(), actual.outliers(), at);
         assertArrayEquals(expected.topActFeatures(), actual.topActFeatures(), at);
         assertArrayEquals(expected.activationNorms(), actual.activationNorms(), at);
+    }
+
+    /** Every field, exactly (assertEquals on doubles compares their bits). */
+    private static void assertIdentical(LayerStats expected, LayerStats actual, String at) {
+        assertEquals(expected.outFeatures(), actual.outFeatures(), at);
+        assertEquals(expected.inFeatures(), actual.inFeatures(), at);
+        assertEquals(expected.weightAbs().summary(), actual.weightAbs().summary(), at + " |W| summary");
+        assertEquals(expected.actNorm().summary(), actual.actNorm().summary(), at + " act summary");
+        assertEquals(expected.wanda().summary(), actual.wanda().summary(), at + " wanda summary");
+        assertEquals(expected.weightAbs().summary().mean(), actual.weightAbs().summary().mean(), at + " |W| mean");
+        assertEquals(expected.wanda().summary().std(), actual.wanda().summary().std(), at + " wanda std");
+        assertEquals(expected.weightAbs().histogram(), actual.weightAbs().histogram(), at + " |W| histogram");
+        assertEquals(expected.actNorm().histogram(), actual.actNorm().histogram(), at + " act histogram");
+        assertEquals(expected.wanda().histogram(), actual.wanda().histogram(), at + " wanda histogram");
+        assertEquals(expected.masks(), actual.masks(), at + " masks");
+        assertEquals(expected.outliers(), actual.outliers(), at + " outliers");
+        assertArrayEquals(expected.topActFeatures(), actual.topActFeatures(), at + " top features");
+        assertArrayEquals(expected.activationNorms(), actual.activationNorms(), at + " activation norms");
+        assertEquals(expected, actual, at);
     }
 
     /** bf16-rounded Gaussian weights with exact zeros and repeats, so masks meet ties. */

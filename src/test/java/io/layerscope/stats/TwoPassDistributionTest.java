@@ -169,6 +169,142 @@ class TwoPassDistributionTest {
         assertEquals("rank 3 was not requested before the second pass", e.getMessage());
     }
 
+    /**
+     * Uneven slices counted into parts and merged in order give exact order statistics, counts
+     * above thresholds and histogram counts, checked against a sorted copy and plain loops.
+     */
+    @Test
+    void mergedPartsMatchASortedCopyAndPlainCounts() {
+        SplittableRandom random = new SplittableRandom(8);
+        int n = 50_001;
+        float[] values = new float[n];
+        for (int k = 0; k < n; k++) {
+            float v = (float) Math.exp(40 * random.nextDouble() - 26); // 5e-12 .. 1.2e6
+            // exact zeros, bf16-like ties, values beyond the last edge (1e6)
+            values[k] = k % 13 == 0 ? 0f : k % 3 == 0 ? Float.intBitsToFloat(Float.floatToRawIntBits(v) & 0xffff0000) : v;
+        }
+        int[] cuts = {0, 1, 777, 20_000, 20_001, 49_000, n};
+        long[] ranks = {0, 5, 12_345, n / 2, 40_000, n - 1};
+        double[] thresholds = {0, 1e-3, 1};
+
+        TwoPassDistribution merged = new TwoPassDistribution(LogBins.STANDARD);
+        for (int c = 0; c + 1 < cuts.length; c++) {
+            TwoPassDistribution part = new TwoPassDistribution(LogBins.STANDARD);
+            part.add(values, cuts[c], cuts[c + 1]);
+            merged.merge(part);
+        }
+        merged.startSecondPass(ranks, thresholds);
+        for (int c = cuts.length - 2; c >= 0; c--) { // the second pass in another order
+            TwoPassDistribution part = merged.secondPassPart();
+            part.revisit(values, cuts[c], cuts[c + 1]);
+            merged.merge(part);
+        }
+
+        float[] sorted = values.clone();
+        Arrays.sort(sorted);
+        for (long r : ranks) {
+            assertEquals(sorted[(int) r], merged.valueAtRank(r), "rank " + r);
+        }
+        for (int t = 0; t < thresholds.length; t++) {
+            long above = 0;
+            for (float v : values) {
+                above += v > thresholds[t] ? 1 : 0;
+            }
+            assertEquals(above, merged.countAbove(t), "above " + thresholds[t]);
+        }
+        Distribution d = merged.distribution();
+        Summary s = d.summary();
+        assertEquals(n, s.count());
+        assertEquals(sorted[0], s.min());
+        assertEquals(sorted[n - 1], s.max());
+        assertEquals(sorted[(n - 1) / 2], s.median());
+        double sum = 0;
+        for (float v : values) {
+            sum += v;
+        }
+        double mean = sum / n;
+        double squares = 0;
+        for (float v : values) {
+            squares += (v - mean) * (v - mean);
+        }
+        assertEquals(mean, s.mean(), 1e-12 * mean);
+        assertEquals(Math.sqrt(squares / (n - 1)), s.std(), 1e-10 * s.std());
+
+        double[] edges = LogBins.STANDARD.edges();
+        long[] counts = new long[edges.length - 1];
+        long under = 0;
+        long over = 0;
+        for (float v : values) {
+            int bin = 0;
+            while (bin + 1 < edges.length && edges[bin + 1] <= v) {
+                bin++;
+            }
+            under += v < edges[0] ? 1 : 0;
+            over += bin == edges.length - 1 ? 1 : 0;
+            counts[Math.min(bin, counts.length - 1)]++;
+        }
+        assertArrayEquals(counts, d.histogram().counts());
+        assertEquals(under, d.histogram().underflow());
+        assertEquals(over, d.histogram().overflow());
+        assertTrue(under > 0 && over > 0, "the data reaches both folds");
+    }
+
+    /** A part holding one slice adds its sum as one more slice would: the same bits as one instance. */
+    @Test
+    void mergingOneSlicePartsInOrderEqualsAddingTheSlicesToOneInstance() {
+        SplittableRandom random = new SplittableRandom(9);
+        float[] values = new float[10_007];
+        for (int k = 0; k < values.length; k++) {
+            values[k] = (float) (random.nextDouble() * random.nextDouble());
+        }
+        int[] cuts = {0, 3, 4000, 4001, 9999, values.length};
+        TwoPassDistribution one = new TwoPassDistribution(LogBins.STANDARD);
+        TwoPassDistribution merged = new TwoPassDistribution(LogBins.STANDARD);
+        for (int c = 0; c + 1 < cuts.length; c++) {
+            one.add(values, cuts[c], cuts[c + 1]);
+            TwoPassDistribution part = new TwoPassDistribution(LogBins.STANDARD);
+            part.add(values, cuts[c], cuts[c + 1]);
+            merged.merge(part);
+        }
+        double[] thresholds = {0.25};
+        one.startSecondPass(new long[] {17}, thresholds);
+        merged.startSecondPass(new long[] {17}, thresholds);
+        for (int c = 0; c + 1 < cuts.length; c++) {
+            one.revisit(values, cuts[c], cuts[c + 1]);
+            TwoPassDistribution part = merged.secondPassPart();
+            part.revisit(values, cuts[c], cuts[c + 1]);
+            merged.merge(part);
+        }
+        assertEquals(one.distribution(), merged.distribution());
+        assertEquals(one.valueAtRank(17), merged.valueAtRank(17));
+        assertEquals(one.countAbove(0), merged.countAbove(0));
+    }
+
+    @Test
+    void mergeTakesOnlyPartsOfTheSamePass() {
+        float[] one = {1f};
+        TwoPassDistribution d = new TwoPassDistribution(LogBins.STANDARD);
+        d.add(one, 0, 1);
+        IllegalArgumentException self = assertThrows(IllegalArgumentException.class, () -> d.merge(d));
+        assertEquals("cannot merge a distribution into itself", self.getMessage());
+        assertThrows(IllegalStateException.class, d::secondPassPart);
+
+        TwoPassDistribution other = new TwoPassDistribution(LogBins.STANDARD);
+        other.add(one, 0, 1);
+        other.startSecondPass(new long[0], new double[0]);
+        IllegalArgumentException first = assertThrows(IllegalArgumentException.class, () -> d.merge(other));
+        assertEquals("first pass: merge a first-pass distribution with the same bins", first.getMessage());
+
+        d.startSecondPass(new long[0], new double[0]);
+        IllegalArgumentException second = assertThrows(IllegalArgumentException.class,
+                () -> d.merge(other.secondPassPart()));
+        assertEquals("second pass: merge a part made by this distribution's secondPassPart()", second.getMessage());
+        TwoPassDistribution part = d.secondPassPart();
+        part.revisit(one, 0, 1);
+        d.merge(part);
+        assertEquals(1f, d.valueAtRank(0));
+    }
+
     private static Distribution distribution(float... values) {
         TwoPassDistribution d = new TwoPassDistribution(LogBins.STANDARD);
         d.add(values, 0, values.length);
