@@ -24,7 +24,8 @@ public final class CalibrationStage {
     /**
      * The merged sums, the devices that ran shards, the seconds the stage took, the most decoder
      * blocks any executor's model held (the forward never runs past them), and the longest any task
-     * waited for its executor's model (the load, where a task loaded it; near 0 where it was cached).
+     * waited for its executor's model (queued behind the warm-up job that loads it, plus the load
+     * where a task loaded it; near 0 where it was ready).
      */
     public record Result(TapSums sums, List<String> devices, double seconds, int blocksLoaded, double modelLoadSeconds) {
     }
@@ -43,7 +44,7 @@ public final class CalibrationStage {
         StageProgress progress = new StageProgress("calibration forward", "samples", windows.size(), samples, tokens, err);
         jsc.sc().addSparkListener(progress);
         try {
-            jsc.setJobDescription("layerscope stage 1: calibration forward over " + windows.size() + " samples");
+            progress.follow(jsc, "layerscope stage 1: calibration forward over " + windows.size() + " samples");
             List<ShardResult> parts = jsc.parallelize(windows, Math.max(1, Math.min(shards, windows.size())))
                     .mapPartitions(new ShardTask(spec, samples, tokens))
                     .collect();
@@ -57,7 +58,9 @@ public final class CalibrationStage {
                 blocks = Math.max(blocks, p.blocksLoaded());
                 load = Math.max(load, p.modelWaitSeconds());
             }
-            return new Result(sums, new ArrayList<>(devices), progress.finish(), blocks, load);
+            // Waiting for the model: queued behind the warm-up job that loads it, or loading it in the task.
+            double waited = progress.secondsBeforeFirstTask() + load;
+            return new Result(sums, new ArrayList<>(devices), progress.finish(), blocks, waited);
         } finally {
             jsc.sc().removeSparkListener(progress);
         }

@@ -46,7 +46,11 @@ final class ExecutorResources {
      */
     static void configureThreads() {
         TaskContext tc = TaskContext.get();
-        int cpus = tc == null ? Runtime.getRuntime().availableProcessors() : Math.max(1, tc.cpus());
+        configureThreads(tc == null ? Runtime.getRuntime().availableProcessors() : Math.max(1, tc.cpus()));
+    }
+
+    /** {@link #configureThreads()} with the cores of one task given (outside a task: local mode's driver). */
+    static void configureThreads(int cpus) {
         if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(cpus));
         }

@@ -7,13 +7,16 @@ import java.util.List;
 import java.util.OptionalDouble;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.VoidFunction;
 import org.apache.spark.sql.SparkSession;
+import scala.Option;
 
 /**
  * Starts the Spark session, then loads and warms the model on the executors, on a background
- * thread while the driver samples the calibration windows. Sampling (tokenizing documents) is
+ * thread while the driver samples the calibration windows (in local mode the model starts loading
+ * at once, in this JVM, beside Spark's start). Sampling (tokenizing documents) is
  * single-threaded driver work and the executors would idle through it; on a cluster the model
  * load (seconds per GB of weights) is the longer of the two, so overlapping them takes the shorter
  * one off the job's wall time. The warm-up is best effort: a failure there is left for stage one
@@ -39,11 +42,36 @@ final class SparkStartup {
      * The thread inherits the caller's Spark local properties, as a job submitted by the caller would.
      */
     static SparkStartup begin(String appName, ModelSpec spec, int seqlen) {
+        SparkConf conf = new SparkConf();
+        if (runsTasksInThisJvm(conf)) {
+            // local mode: the executor is this JVM, so the model can load before Spark is even up
+            Thread preload = new Thread(() -> {
+                try {
+                    ExecutorResources.configureThreads(conf.getInt("spark.task.cpus", 1));
+                    ExecutorResources.warmModel(spec, Device.cpu(), seqlen);
+                } catch (RuntimeException e) {
+                    // stage one loads the model again and reports the failure with its own message
+                }
+            }, "layerscope-model-preload");
+            preload.setDaemon(true);
+            preload.start();
+        }
         SparkStartup s = new SparkStartup();
         Thread t = new Thread(() -> s.run(appName, spec, seqlen), "layerscope-spark-startup");
         t.setDaemon(true);
         t.start();
         return s;
+    }
+
+    /**
+     * Local mode on the CPU: tasks run in this JVM, on the device a preload here would use. The
+     * master is the running session's, else the one spark-submit set.
+     */
+    static boolean runsTasksInThisJvm(SparkConf conf) {
+        Option<SparkSession> running = SparkSession.getDefaultSession();
+        String master = running.isDefined() ? running.get().sparkContext().master() : conf.get("spark.master", "local[*]");
+        return (master.equals("local") || master.startsWith("local["))
+                && !conf.contains("spark.task.resource.gpu.amount");
     }
 
     private void run(String appName, ModelSpec spec, int seqlen) {

@@ -2,11 +2,15 @@ package io.layerscope.spark;
 
 import java.io.PrintStream;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.scheduler.AccumulableInfo;
 import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
+import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.scheduler.SparkListenerTaskStart;
 import org.apache.spark.util.LongAccumulator;
 import scala.Tuple4;
 import scala.collection.Iterator;
@@ -26,6 +30,10 @@ public final class StageProgress extends SparkListener {
     private final PrintStream err;
     private final Map<Long, long[]> running = new ConcurrentHashMap<>();
     private final long startNanos = System.nanoTime();
+    private final Set<Integer> ownStages = ConcurrentHashMap.newKeySet();
+    private volatile String jobDescription;
+    private final long startMillis = System.currentTimeMillis();
+    private long firstLaunchMillis;
     private long doneUnits;
     private long doneTokens;
     private long lastPrint;
@@ -50,6 +58,41 @@ public final class StageProgress extends SparkListener {
             }
         }
         maybePrint(false);
+    }
+
+    /** Sets the description of the job to follow (its tasks are the ones {@link #secondsBeforeFirstTask} watches). */
+    public void follow(JavaSparkContext jsc, String description) {
+        jobDescription = description;
+        jsc.setJobDescription(description);
+    }
+
+    @Override
+    public void onJobStart(SparkListenerJobStart job) {
+        String description = job.properties() == null ? null : job.properties().getProperty("spark.job.description");
+        if (description != null && description.equals(jobDescription)) {
+            for (Object id : scala.jdk.javaapi.CollectionConverters.asJava(job.stageIds())) {
+                ownStages.add((Integer) id);
+            }
+        }
+    }
+
+    /**
+     * Seconds from this object's creation (just before the job is submitted) to the launch of the
+     * followed job's first task: time the job sat queued behind other jobs, such as the executors'
+     * warm-up.
+     */
+    public synchronized double secondsBeforeFirstTask() {
+        return firstLaunchMillis == 0 ? 0 : Math.max(0, firstLaunchMillis - startMillis) / 1e3;
+    }
+
+    @Override
+    public void onTaskStart(SparkListenerTaskStart start) {
+        if (ownStages.contains(start.stageId())) {
+            synchronized (this) {
+                long launch = start.taskInfo().launchTime();
+                firstLaunchMillis = firstLaunchMillis == 0 ? launch : Math.min(firstLaunchMillis, launch);
+            }
+        }
     }
 
     @Override
