@@ -10,6 +10,8 @@ import java.awt.image.DataBufferInt;
  * {@code factor}).
  */
 final class BoxReduction {
+    /** Up to this factor a block row's blue sum (factor x 255) cannot carry into red's bits. */
+    private static final int PACKED_MAX_FACTOR = 16;
     private final int factor;
     private final int outWidth;
     private final int[] sums;
@@ -28,24 +30,48 @@ final class BoxReduction {
 
     /** Adds the next input row (packed 0xRRGGBB, at least width long). */
     void add(int[] rgb) {
+        add(rgb, 0);
+    }
+
+    /**
+     * Adds the next input row, read from {@code rgb[offset..]} (a row of an image's own int raster
+     * needs no copy). Red and blue are summed together in one int (0x00RR00BB masks: a row's block
+     * adds at most 16 x 255 per channel, far below the 16 bits between them), green apart.
+     */
+    void add(int[] rgb, int offset) {
         int outRow = rowsAdded / factor;
         rowsAdded++;
         if (outRow >= out.getHeight()) {
             return;
         }
-        for (int ox = 0, x = 0; ox < outWidth; ox++) {
-            int r = 0;
-            int g = 0;
-            int b = 0;
-            for (int k = 0; k < factor; k++, x++) {
-                int p = rgb[x];
-                r += (p >> 16) & 0xFF;
-                g += (p >> 8) & 0xFF;
-                b += p & 0xFF;
+        if (factor <= PACKED_MAX_FACTOR) {
+            for (int ox = 0, x = offset; ox < outWidth; ox++) {
+                int redBlue = 0;
+                int green = 0;
+                for (int k = 0; k < factor; k++, x++) {
+                    int p = rgb[x];
+                    redBlue += p & 0xFF00FF;
+                    green += p & 0xFF00;
+                }
+                sums[3 * ox] += redBlue >>> 16;
+                sums[3 * ox + 1] += green >>> 8;
+                sums[3 * ox + 2] += redBlue & 0xFFFF;
             }
-            sums[3 * ox] += r;
-            sums[3 * ox + 1] += g;
-            sums[3 * ox + 2] += b;
+        } else {
+            for (int ox = 0, x = offset; ox < outWidth; ox++) {
+                int r = 0;
+                int g = 0;
+                int b = 0;
+                for (int k = 0; k < factor; k++, x++) {
+                    int p = rgb[x];
+                    r += (p >> 16) & 0xFF;
+                    g += (p >> 8) & 0xFF;
+                    b += p & 0xFF;
+                }
+                sums[3 * ox] += r;
+                sums[3 * ox + 1] += g;
+                sums[3 * ox + 2] += b;
+            }
         }
         if (rowsAdded % factor == 0) {
             int n = factor * factor;

@@ -4,6 +4,8 @@ import io.layerscope.LayerscopeException;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferInt;
+import java.awt.image.SinglePixelPackedSampleModel;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,10 +37,22 @@ public final class Thumbnail {
         checkWidth(width);
         int factor = factor(image.getWidth(), width);
         BoxReduction box = new BoxReduction(image.getWidth(), image.getHeight(), factor);
-        int[] row = new int[image.getWidth()];
-        for (int y = 0; y < image.getHeight(); y++) {
-            image.getRGB(0, y, row.length, 1, row, 0, row.length);
-            box.add(row);
+        int w = image.getWidth();
+        if (image.getType() == BufferedImage.TYPE_INT_RGB && image.getRaster().getDataBuffer() instanceof DataBufferInt ints
+                && image.getRaster().getSampleModelTranslateX() == 0 && image.getRaster().getSampleModelTranslateY() == 0
+                && ints.getNumBanks() == 1 && image.getSampleModel() instanceof SinglePixelPackedSampleModel packed
+                && packed.getScanlineStride() == w) {
+            // the pictures layerscope draws: rows straight from the raster (getRGB converts pixel by pixel)
+            int[] pixels = ints.getData();
+            for (int y = 0; y < image.getHeight(); y++) {
+                box.add(pixels, y * w);
+            }
+        } else {
+            int[] row = new int[w];
+            for (int y = 0; y < image.getHeight(); y++) {
+                image.getRGB(0, y, w, 1, row, 0, w);
+                box.add(row);
+            }
         }
         return finish(box.result(), image.getWidth(), image.getHeight(), width);
     }

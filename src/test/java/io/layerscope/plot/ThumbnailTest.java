@@ -111,29 +111,59 @@ class ThumbnailTest {
 
     @Test
     void boxReductionAveragesBlocks() {
-        int w = 13;
-        int h = 8;
-        int[] p = pixels(w, h, false, 4);
-        BoxReduction box = new BoxReduction(w, h, 3);
-        for (int y = 0; y < h; y++) {
-            box.add(java.util.Arrays.copyOfRange(p, y * w, (y + 1) * w));
-        }
-        BufferedImage out = box.result();
-        assertEquals(4, out.getWidth());    // 13 / 3, the last column dropped
-        assertEquals(2, out.getHeight());   // 8 / 3, the last two rows dropped
-        for (int oy = 0; oy < 2; oy++) {
-            for (int ox = 0; ox < 4; ox++) {
-                int expected = 0;
-                for (int shift = 16; shift >= 0; shift -= 8) {
-                    int sum = 0;
-                    for (int y = 3 * oy; y < 3 * oy + 3; y++) {
-                        for (int x = 3 * ox; x < 3 * ox + 3; x++) {
-                            sum += (p[y * w + x] >> shift) & 0xFF;
-                        }
-                    }
-                    expected |= (int) Math.round(sum / 9.0) << shift;
+        // factor 3 and 16 take the packed red|blue sums, 17 the per-channel ones
+        for (int factor : new int[] {3, 16, 17}) {
+            int w = 4 * factor + 1;
+            int h = 2 * factor + 2;
+            int[] p = pixels(w, h, false, 4);
+            for (int k = 0; k < p.length; k += 5) {
+                p[k] = 0xFFFFFF;   // saturated channels: the largest sums
+            }
+            BoxReduction box = new BoxReduction(w, h, factor);
+            for (int y = 0; y < h; y++) {
+                if (y % 2 == 0) {
+                    box.add(java.util.Arrays.copyOfRange(p, y * w, (y + 1) * w));
+                } else {
+                    box.add(p, y * w);   // a row read in place
                 }
-                assertEquals(expected, out.getRGB(ox, oy) & 0xFFFFFF, "block " + ox + ", " + oy);
+            }
+            BufferedImage out = box.result();
+            assertEquals(4, out.getWidth());    // the last column dropped
+            assertEquals(2, out.getHeight());   // the last two rows dropped
+            for (int oy = 0; oy < 2; oy++) {
+                for (int ox = 0; ox < 4; ox++) {
+                    int expected = 0;
+                    for (int shift = 16; shift >= 0; shift -= 8) {
+                        int sum = 0;
+                        for (int y = factor * oy; y < factor * oy + factor; y++) {
+                            for (int x = factor * ox; x < factor * ox + factor; x++) {
+                                sum += (p[y * w + x] >> shift) & 0xFF;
+                            }
+                        }
+                        expected |= (int) Math.round(sum / (double) (factor * factor)) << shift;
+                    }
+                    assertEquals(expected, out.getRGB(ox, oy) & 0xFFFFFF, "factor " + factor + ", block " + ox + ", " + oy);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aPictureIsScaledTheSameFromItsRasterAsThroughGetRgb() {
+        int w = 2400;
+        int h = 2000;
+        BufferedImage parent = new BufferedImage(w + 8, h + 4, BufferedImage.TYPE_INT_RGB);
+        parent.setRGB(0, 0, w + 8, h + 4, pixels(w + 8, h + 4, false, 9), 0, w + 8);
+        BufferedImage view = parent.getSubimage(3, 2, w, h);   // shares the raster: read through getRGB
+        BufferedImage own = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);   // read from the raster
+        own.setRGB(0, 0, w, h, view.getRGB(0, 0, w, h, null, 0, w), 0, w);
+        BufferedImage a = Thumbnail.scale(view, 360);
+        BufferedImage b = Thumbnail.scale(own, 360);
+        assertEquals(360, b.getWidth());
+        assertEquals(300, b.getHeight());
+        for (int y = 0; y < 300; y++) {
+            for (int x = 0; x < 360; x++) {
+                assertEquals(a.getRGB(x, y), b.getRGB(x, y), "pixel " + x + ", " + y);
             }
         }
     }
