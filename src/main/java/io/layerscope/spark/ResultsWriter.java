@@ -32,11 +32,12 @@ import org.apache.spark.sql.types.StructType;
  * the Parquet tables, one PNG per layer under png/, the report (overview.png, png/thumbs/, index.html)
  * and run.json last.
  */
-public final class ResultsWriter {
+public final class ResultsWriter implements AutoCloseable {
     public static final String PNG_DIR = "png";
 
     private final SparkSession spark;
     private final Path dir;
+    private CompletableFuture<Void> calibrationTable;
 
     public ResultsWriter(SparkSession spark, Path dir) {
         this.spark = spark;
@@ -69,11 +70,13 @@ public final class ResultsWriter {
             reported.add(r.thumbnail() == null ? layer : layer.withThumbnail(SweepReport.thumbnailPath(png)));
             normRows.addAll(ResultTables.activationNormRows(r));
         }
+        if (calibrationTable == null) {
+            startCalibrationTable(samples);
+        }
         List<CompletableFuture<Void>> tables = List.of(
                 tableAsync(ResultTables.LAYERS, layerRows, ResultTables.layersSchema()),
                 tableAsync(ResultTables.ACTIVATION_NORMS, normRows, ResultTables.activationNormsSchema()),
-                tableAsync(ResultTables.CALIBRATION, samples.stream().map(ResultTables::calibrationRow).toList(),
-                        ResultTables.calibrationSchema()));
+                calibrationTable);
         try {
             if (results.stream().anyMatch(r -> r.png() != null)) {
                 Files.createDirectories(dir.resolve(PNG_DIR));
@@ -94,6 +97,28 @@ public final class ResultsWriter {
         RunRecord record = run.get();
         SweepReport.write(dir, header(record), reported);
         record.write(dir);
+    }
+
+    /**
+     * Starts writing calibration.parquet now, as a background Spark job. Its rows (the windows) are
+     * known before the stages run, and a JVM's first Parquet write pays Spark SQL's set-up (planning,
+     * code generation, class loading: seconds on a small machine), which then overlaps the stages
+     * instead of following them. {@link #write} waits for it and reports its failure.
+     */
+    public void startCalibrationTable(List<CalibrationSample> samples) {
+        if (calibrationTable != null) {
+            throw new IllegalStateException("the calibration table is already being written");
+        }
+        calibrationTable = tableAsync(ResultTables.CALIBRATION, samples.stream().map(ResultTables::calibrationRow).toList(),
+                ResultTables.calibrationSchema());
+    }
+
+    /** Waits for a table still being written: a failed job must not delete the staging directory under it. */
+    @Override
+    public void close() {
+        if (calibrationTable != null) {
+            calibrationTable.exceptionally(e -> null).join();
+        }
     }
 
     /** Waits for every table (none is left running into a deleted staging directory), then throws the first failure. */

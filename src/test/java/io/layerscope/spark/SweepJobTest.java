@@ -75,6 +75,38 @@ class SweepJobTest {
     }
 
     @Test
+    void aCalibrationTableStartedEarlyIsAwaitedAndWrittenOnce() throws Exception {
+        Path early = Files.createDirectories(tmp.resolve("early-table"));
+        try (ResultsWriter writer = new ResultsWriter(spark, early)) {
+            writer.startCalibrationTable(sweep.samples());
+            IllegalStateException twice = assertThrows(IllegalStateException.class,
+                    () -> writer.startCalibrationTable(sweep.samples()));
+            assertEquals("the calibration table is already being written", twice.getMessage());
+            writer.write(sweep.layers(), sweep.samples(), RunRecord.read(sweepDir));
+        }
+        for (String table : List.of("layers", "activation_norms", "calibration")) {
+            List<Row> expected = spark.read().parquet(sweepDir.resolve(table + ".parquet").toString()).collectAsList();
+            List<Row> actual = spark.read().parquet(early.resolve(table + ".parquet").toString()).collectAsList();
+            assertEquals(expected.size(), actual.size(), table);
+            assertEquals(new java.util.HashSet<>(expected.stream().map(Row::toString).toList()),
+                    new java.util.HashSet<>(actual.stream().map(Row::toString).toList()), table);
+        }
+    }
+
+    @Test
+    void closingAWriterWaitsForItsEarlyTable() throws Exception {
+        Path early = Files.createDirectories(tmp.resolve("closed-early"));
+        ResultsWriter writer = new ResultsWriter(spark, early);
+        writer.startCalibrationTable(sweep.samples());
+        writer.close();
+        // once close returns the job is over: its committed table is complete and nothing is left writing
+        assertEquals(sweep.samples().size(), spark.read().parquet(early.resolve("calibration.parquet").toString()).count());
+        try (Stream<Path> files = Files.walk(early)) {
+            assertEquals(List.of(), files.filter(f -> f.toString().contains("_temporary")).toList());
+        }
+    }
+
+    @Test
     void writesEveryTableWithTheContractColumns() {
         List<String> columns = Arrays.asList(spark.read().parquet(sweepDir.resolve("layers.parquet").toString()).columns());
         List<String> contract = new ArrayList<>(List.of("layer", "block", "kind", "group", "out_features", "in_features",
