@@ -17,8 +17,9 @@ import java.util.stream.Stream;
  * A results directory that is complete or absent. Everything is written into a hidden staging
  * directory beside DIR ({@code .DIR.staging-<id>}) and renamed into place by {@link #commit()};
  * {@link #close()} without a commit deletes the staging directory, and so does a shutdown hook when
- * the JVM is interrupted (SIGINT). A lock file beside DIR ({@code .DIR.lock}, created atomically)
- * refuses a second job writing the same DIR at the same time.
+ * the JVM is interrupted (SIGINT). A lock file beside DIR ({@code .DIR.lock}, created atomically,
+ * naming its owner as pid@host) refuses a second job writing the same DIR at the same time; a lock
+ * left by a process of this host that is gone (kill -9) is taken over.
  *
  * <pre>{@code
  * try (ResultsDirectory out = ResultsDirectory.create(Path.of("results/demo"), false)) {
@@ -64,14 +65,7 @@ public final class ResultsDirectory implements AutoCloseable {
                     + " choose another --out");
         }
         Path lock = parent.resolve("." + name + ".lock");
-        try {
-            Files.createFile(lock);
-        } catch (FileAlreadyExistsException e) {
-            throw new LayerscopeException("another layerscope job is writing " + dir + " (lock file " + lock
-                    + " exists); wait for it, or delete the lock file if that job is no longer running");
-        } catch (IOException e) {
-            throw new LayerscopeException("cannot write results to " + dir + " (" + describe(e) + ")", e);
-        }
+        takeLock(lock, dir, parent, name);
         Path staging = parent.resolve("." + name + ".staging-" + UUID.randomUUID().toString().substring(0, 8));
         try {
             Files.createDirectory(staging);
@@ -80,6 +74,78 @@ public final class ResultsDirectory implements AutoCloseable {
             throw new LayerscopeException("cannot write results to " + dir + " (" + describe(e) + ")", e);
         }
         return new ResultsDirectory(target, staging, lock, overwrite);
+    }
+
+    /**
+     * Creates the lock file, naming its owner ("pid@host"). A lock whose owner was a process of this
+     * host that no longer runs (a driver killed with kill -9 never removes its lock) is taken over,
+     * with that job's staging directories, and said so on stderr; any other existing lock refuses.
+     */
+    private static void takeLock(Path lock, Path dir, Path parent, String name) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                Files.createFile(lock);
+                Files.writeString(lock, owner() + "\n");
+                return;
+            } catch (FileAlreadyExistsException e) {
+                String gone = attempt == 0 ? ownerNoLongerRunning(lock) : null;
+                if (gone == null) {
+                    throw new LayerscopeException("another layerscope job is writing " + dir + " (lock file " + lock
+                            + " exists); wait for it, or delete the lock file if that job is no longer running");
+                }
+                deleteQuietly(lock);
+                try (Stream<Path> left = Files.list(parent)) {
+                    left.filter(f -> f.getFileName().toString().startsWith("." + name + ".staging-"))
+                            .forEach(ResultsDirectory::deleteRecursively);
+                } catch (IOException listing) {
+                    // the stale staging directories stay; they do not stop this job
+                }
+                System.err.println("layerscope: removed the lock and staging files of " + dir + " left by process "
+                        + gone + ", which is no longer running");
+            } catch (IOException e) {
+                throw new LayerscopeException("cannot write results to " + dir + " (" + describe(e) + ")", e);
+            }
+        }
+    }
+
+    /** This process as a lock file names it: "pid@host". */
+    static String owner() {
+        return ProcessHandle.current().pid() + "@" + hostName();
+    }
+
+    /**
+     * The lock's owner if it was a process of this host that is no longer running; null when it runs,
+     * is on another host (its processes cannot be checked from here), or the file names no owner
+     * (empty: just being created, or written by an older version).
+     */
+    static String ownerNoLongerRunning(Path lock) {
+        String content;
+        try {
+            content = Files.readString(lock).strip();
+        } catch (IOException e) {
+            return null;
+        }
+        int at = content.indexOf('@');
+        if (at <= 0 || !content.substring(at + 1).equals(hostName())) {
+            return null;
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(content.substring(0, at));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        boolean running = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        return running ? null : content;
+    }
+
+    private static String hostName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            String env = System.getenv("HOSTNAME");
+            return env == null ? "unknown-host" : env;
+        }
     }
 
     /** Where to write; becomes DIR on commit. */
