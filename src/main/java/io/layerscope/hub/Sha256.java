@@ -2,6 +2,7 @@ package io.layerscope.hub;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -9,8 +10,11 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.regex.Pattern;
 
-/** SHA-256 digests as the Hub writes them: 64 lower-case hex digits (an LFS file's oid and ETag). */
-final class Sha256 {
+/**
+ * SHA-256 digests as the Hub writes them: 64 lower-case hex digits (an LFS file's oid and ETag).
+ * {@link #of} also serves run.json's weight-file hashes.
+ */
+public final class Sha256 {
 
     private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
 
@@ -34,12 +38,20 @@ final class Sha256 {
         return HexFormat.of().formatHex(digest.digest());
     }
 
-    /** Reads {@code file} fully; follows symbolic links. */
-    static String of(Path file) throws IOException {
+    /**
+     * Reads {@code file} fully; follows symbolic links. An interrupted thread stops at the next
+     * megabyte (a multi-GB checkpoint need not be read to the end for a job that gave up).
+     *
+     * @throws InterruptedIOException when the calling thread is interrupted
+     */
+    public static String of(Path file) throws IOException {
         MessageDigest digest = newDigest();
         byte[] buffer = new byte[1 << 20];
         try (InputStream in = Files.newInputStream(file)) {
             for (int n; (n = in.read(buffer)) > 0; ) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new InterruptedIOException("hashing " + file + " stopped");
+                }
                 digest.update(buffer, 0, n);
             }
         }

@@ -1,16 +1,11 @@
 package io.layerscope.spark;
 
-import io.layerscope.LayerscopeException;
+import io.layerscope.hub.Sha256;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.SafetensorsFile;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -37,7 +32,7 @@ final class WeightHashes implements AutoCloseable {
             try {
                 Map<Path, String> sums = new LinkedHashMap<>();
                 for (SafetensorsFile f : ckpt.files()) {
-                    sums.put(f.path(), sha256(f.path()));
+                    sums.put(f.path(), Sha256.of(f.path()));
                 }
                 result.complete(sums);
             } catch (IOException | RuntimeException e) {
@@ -73,24 +68,5 @@ final class WeightHashes implements AutoCloseable {
     @Override
     public void close() {
         thread.interrupt();
-    }
-
-    static String sha256(Path file) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new LayerscopeException("SHA-256 is not available in this JVM", e);
-        }
-        byte[] buf = new byte[1 << 20];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buf)) > 0; ) {
-                if (Thread.currentThread().isInterrupted()) {
-                    throw new InterruptedIOException("hashing " + file + " stopped");
-                }
-                md.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
     }
 }
