@@ -64,7 +64,7 @@ public final class ResultsWriter implements AutoCloseable {
         List<Row> normRows = new ArrayList<>();
         List<ReportedLayer> reported = new ArrayList<>();
         for (LayerResult r : results) {
-            String png = r.png() == null ? null : PNG_DIR + "/" + r.pngName();
+            String png = r.png() == null ? null : pngPath(r);
             layerRows.add(ResultTables.layerRow(r, png));
             ReportedLayer layer = new ReportedLayer(summary(r), png);
             reported.add(r.thumbnail() == null ? layer : layer.withThumbnail(SweepReport.thumbnailPath(png)));
@@ -83,10 +83,10 @@ public final class ResultsWriter implements AutoCloseable {
             }
             for (LayerResult r : results) {
                 if (r.png() != null) {
-                    Files.write(dir.resolve(PNG_DIR).resolve(r.pngName()), r.png());
+                    Files.write(dir.resolve(pngPath(r)), r.png());
                 }
                 if (r.thumbnail() != null) {
-                    Path thumbnail = dir.resolve(SweepReport.thumbnailPath(PNG_DIR + "/" + r.pngName()));
+                    Path thumbnail = dir.resolve(SweepReport.thumbnailPath(pngPath(r)));
                     Files.createDirectories(thumbnail.getParent());
                     Files.write(thumbnail, r.thumbnail());
                 }
@@ -156,6 +156,11 @@ public final class ResultsWriter implements AutoCloseable {
         t.setDaemon(true);
         t.start();
         return done;
+    }
+
+    /** Where a layer's picture goes, relative to the results directory (as the layers table and the report name it). */
+    private static String pngPath(LayerResult r) {
+        return PNG_DIR + "/" + r.pngName();
     }
 
     /** The numbers of a layer the report shows: the same values as its row in the layers table. */

@@ -8,13 +8,16 @@ import org.apache.spark.sql.SparkSession;
  * spark-submit; run any other way (tests, the IDE) the session falls back to {@code local[*]}.
  */
 public final class SparkSessions {
+    /** The master of a run that names none (tests, the IDE). */
+    static final String DEFAULT_MASTER = "local[*]";
+
     private SparkSessions() {
     }
 
     public static SparkSession getOrCreate(String appName) {
         SparkConf conf = new SparkConf();
         if (!conf.contains("spark.master")) {
-            conf.setMaster("local[*]");
+            conf.setMaster(DEFAULT_MASTER);
         }
         if (!conf.contains("spark.app.name")) {
             conf.setAppName(appName);

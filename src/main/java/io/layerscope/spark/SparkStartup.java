@@ -46,12 +46,8 @@ final class SparkStartup {
         if (runsTasksInThisJvm(conf)) {
             // local mode: the executor is this JVM, so the model can load before Spark is even up
             Thread preload = new Thread(() -> {
-                try {
-                    ExecutorResources.configureThreads(conf.getInt("spark.task.cpus", 1));
-                    ExecutorResources.warmModel(spec, Device.cpu(), seqlen);
-                } catch (RuntimeException e) {
-                    // stage one loads the model again and reports the failure with its own message
-                }
+                ExecutorResources.configureThreads(conf.getInt("spark.task.cpus", 1));
+                warmBestEffort(spec, Device.cpu(), seqlen);
             }, "layerscope-model-preload");
             preload.setDaemon(true);
             preload.start();
@@ -69,7 +65,8 @@ final class SparkStartup {
      */
     static boolean runsTasksInThisJvm(SparkConf conf) {
         Option<SparkSession> running = SparkSession.getDefaultSession();
-        String master = running.isDefined() ? running.get().sparkContext().master() : conf.get("spark.master", "local[*]");
+        String master = running.isDefined() ? running.get().sparkContext().master()
+                : conf.get("spark.master", SparkSessions.DEFAULT_MASTER);
         return (master.equals("local") || master.startsWith("local["))
                 && !conf.contains("spark.task.resource.gpu.amount");
     }
@@ -141,12 +138,16 @@ final class SparkStartup {
 
         @Override
         public void call(Iterator<Integer> ignored) {
-            try {
-                Device device = ExecutorResources.taskDevice();
-                ExecutorResources.warmModel(spec, device, seqlen);
-            } catch (RuntimeException e) {
-                // stage one loads the model again and reports the failure with its own message
-            }
+            warmBestEffort(spec, ExecutorResources.taskDevice(), seqlen);
+        }
+    }
+
+    /** {@link ExecutorResources#warmModel}, whose failure stage one meets again and reports with its own message. */
+    private static void warmBestEffort(ModelSpec spec, Device device, int seqlen) {
+        try {
+            ExecutorResources.warmModel(spec, device, seqlen);
+        } catch (RuntimeException e) {
+            // left for stage one
         }
     }
 }
