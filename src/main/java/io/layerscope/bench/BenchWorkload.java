@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.layerscope.FileTrees;
 import io.layerscope.LayerscopeException;
 import io.layerscope.calibration.CalibrationSample;
 import io.layerscope.calibration.Documents;
@@ -20,9 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * The benchmark's workload in one directory: a mid-size synthetic LLaMA with Llama 3's vocabulary
@@ -105,7 +104,7 @@ public record BenchWorkload(Path dir) {
             }
             Files.move(tmp, modelDir(), StandardCopyOption.ATOMIC_MOVE);
         } finally {
-            deleteTree(tmp);
+            FileTrees.deleteRecursively(tmp);
         }
     }
 
@@ -149,17 +148,6 @@ public record BenchWorkload(Path dir) {
         } catch (IOException e) {
             throw new LayerscopeException("cannot read the benchmark windows " + windowsFile() + ": " + e.getMessage()
                     + "; run `bench prepare` first", e);
-        }
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(p)) {
-            for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(f);
-            }
         }
     }
 }

@@ -3,6 +3,7 @@ package io.layerscope.model;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.layerscope.FileTrees;
 import io.layerscope.LayerscopeException;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
@@ -10,9 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * The embedded demo model ({@code --model demo}): a tiny LLaMA checkpoint in Hugging Face format,
@@ -85,7 +84,7 @@ public final class DemoModel {
                 // not made by us (we only ever rename complete directories into place): clear it
                 Path stale = Files.createTempDirectory(target.getParent(), ".stale-" + VERSION + "-");
                 Files.move(target, stale.resolve("old"), StandardCopyOption.ATOMIC_MOVE);
-                deleteRecursively(stale);
+                FileTrees.deleteRecursively(stale);
             }
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -146,20 +145,9 @@ public final class DemoModel {
 
     private static void deleteQuietly(Path dir) {
         try {
-            deleteRecursively(dir);
+            FileTrees.deleteRecursively(dir);
         } catch (IOException ignored) {
             // a leftover temporary directory is harmless; the next generation uses a new one
-        }
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
         }
     }
 }
