@@ -71,7 +71,12 @@ class ClusterSweepTest {
                 // the heap committed and touched up front: RSS growth across tasks is then native memory
                 "spark.executor.extraJavaOptions", "-Dai.djl.offline=true -Djava.awt.headless=true -Xms1g -XX:+AlwaysPreTouch",
                 "spark.executor.heartbeatInterval", "2s",
-                "spark.task.maxFailures", "4"));
+                "spark.task.maxFailures", "4",
+                // as README advises for standalone: the session waits until both executors registered,
+                // or a slow machine runs every task on the first one (seen in CI)
+                "spark.cores.max", "2",
+                "spark.scheduler.minRegisteredResourcesRatio", "1.0",
+                "spark.scheduler.maxRegisteredResourcesWaitingTime", "180s"));
     }
 
     @AfterAll
