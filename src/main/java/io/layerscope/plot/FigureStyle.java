@@ -147,4 +147,15 @@ final class FigureStyle {
         t.setPadding(new RectangleInsets(px(2), 0, px(10), 0));
         return chart;
     }
+
+    /**
+     * A panel chart whose shapes are all axis-aligned (plot frame, ticks, bars, images): drawn without
+     * shape antialiasing, which only blurs their edges here, while the text stays antialiased. Java2D's
+     * antialiasing rasteriser and its warm-up were about a fifth of a picture's cost.
+     */
+    JFreeChart axisAlignedChart(String title, XYPlot plot) {
+        JFreeChart chart = chart(title, plot);
+        chart.setAntiAlias(false);
+        return chart;
+    }
 }

@@ -32,7 +32,7 @@ final class HeatmapPanel {
         y.setInverted(true);
         XYPlot plot = new XYPlot(null, x, y, null);
         plot.addAnnotation(new HeatmapAnnotation(m, out, in, colors), false);
-        JFreeChart chart = style.chart(colors.isLogarithmic() ? title + " (log colour scale)" : title, plot);
+        JFreeChart chart = style.axisAlignedChart(colors.isLogarithmic() ? title + " (log colour scale)" : title, plot);
         chart.addSubtitle(legend(quantity, colors, plot, style));
         return chart;
     }

@@ -11,8 +11,6 @@ import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.axis.TickUnits;
 import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.plot.XYPlot;
-import org.jfree.chart.renderer.xy.StandardXYBarPainter;
-import org.jfree.chart.renderer.xy.XYBarRenderer;
 import org.jfree.data.xy.XYIntervalSeries;
 import org.jfree.data.xy.XYIntervalSeriesCollection;
 
@@ -54,13 +52,8 @@ final class HistogramPanel {
         XYIntervalSeriesCollection data = new XYIntervalSeriesCollection();
         data.addSeries(bars);
 
-        XYBarRenderer renderer = new XYBarRenderer(0);
-        renderer.setUseYInterval(true);
-        renderer.setBarPainter(new StandardXYBarPainter());
-        renderer.setShadowVisible(false);
-        renderer.setDrawBarOutline(false);
+        UnionBarRenderer renderer = new UnionBarRenderer();
         renderer.setSeriesPaint(0, color);
-        renderer.setDefaultToolTipGenerator(null);
 
         ValueAxis x;
         if (logX) {
@@ -77,7 +70,7 @@ final class HistogramPanel {
         // Headroom of a factor 3 above the tallest bar, at least one decade shown.
         y.setRange(COUNT_FLOOR, Math.max(10, maxCount * 3.0));
         XYPlot plot = new XYPlot(data, x, y, renderer);
-        return style.chart(title, plot);
+        return style.axisAlignedChart(title, plot);
     }
 
     /** A base-10 axis labelled at whole powers of ten ("10³") with minor ticks at 2..9 times them. */
