@@ -16,7 +16,8 @@ import org.apache.spark.SparkEnv;
  *
  * <p>The executor's cores: in local mode the N of {@code local[N]} ({@code local[*]}: all
  * available processors), {@code local} 1, {@code local-cluster[W,C,M]} C; otherwise
- * {@code spark.executor.cores} when set, else {@link Runtime#availableProcessors()}.
+ * {@code spark.executor.cores} when set, else Spark's default for the master: 1 on YARN and
+ * Kubernetes, {@link Runtime#availableProcessors()} elsewhere.
  *
  * <pre>{@code
  * if (StatisticsThreads.worthAPool(out, in)) {
@@ -80,7 +81,12 @@ final class StatisticsThreads {
         if (cluster.matches()) {
             return positive(cluster.group(1), "spark.master", master);
         }
-        return executorCores == null ? available : positive(executorCores.trim(), "spark.executor.cores", executorCores);
+        if (executorCores != null) {
+            return positive(executorCores.trim(), "spark.executor.cores", executorCores);
+        }
+        // Spark's own default: one core per executor on YARN and Kubernetes, whose containers may see every
+        // processor of the node; a standalone executor takes all of its worker's cores.
+        return m.equals("yarn") || m.startsWith("k8s://") ? 1 : available;
     }
 
     /** A pool of {@code threads} daemon threads named layerscope-stats-N. */

@@ -26,10 +26,14 @@ class StatisticsThreadsTest {
     }
 
     @Test
-    void clusterMastersGiveTheExecutorCoresOrAllProcessors() {
+    void clusterMastersGiveTheExecutorCoresOrSparksDefaultForThem() {
         assertEquals(4, StatisticsThreads.executorCores("spark://head:7077", "4", AVAILABLE));
         assertEquals(8, StatisticsThreads.executorCores("yarn", " 8 ", AVAILABLE));
-        assertEquals(AVAILABLE, StatisticsThreads.executorCores("k8s://https://api:6443", null, AVAILABLE));
+        assertEquals(6, StatisticsThreads.executorCores("k8s://https://api:6443", "6", AVAILABLE));
+        // unset: a standalone executor has all its worker's cores, YARN and Kubernetes give executors one
+        assertEquals(AVAILABLE, StatisticsThreads.executorCores("spark://head:7077", null, AVAILABLE));
+        assertEquals(1, StatisticsThreads.executorCores("yarn", null, AVAILABLE));
+        assertEquals(1, StatisticsThreads.executorCores("k8s://https://api:6443", null, AVAILABLE));
     }
 
     @Test
