@@ -50,7 +50,6 @@ public final class SweepJob {
         checkCalibrationOptions(ckpt.config());
         ModelSpec spec = modelSpec(ckpt, layers);
         ResultsDirectory out = o.out() == null ? null : ResultsDirectory.create(o.out(), o.overwrite());
-        ResultsWriter writer = null;
         try (WeightHashes hashes = out == null ? null : WeightHashes.start(ckpt)) {
             timings.put("resolve", seconds(t0));
             // Spark starts and the executors load the model while the driver samples the windows.
@@ -61,15 +60,6 @@ public final class SweepJob {
             timings.put("spark_start", round(startup.sessionSeconds()));
             timings.put("startup", seconds(ts));
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            if (out != null) {
-                writer = new ResultsWriter(spark, out.staging());
-                // With executors of their own the driver idles through the stages: Spark SQL's set-up for
-                // the first table fits in there. In local mode it would take the stages' cores (measured:
-                // slower end to end), so the tables are all written at the end.
-                if (!SparkStartup.runsTasksInThisJvm(spark.sparkContext().getConf())) {
-                    writer.startCalibrationTable(samples);
-                }
-            }
             CalibrationStage.Result stage1 = calibrate(jsc, spec, samples);
             startup.warmUpSeconds().ifPresent(s -> timings.put("executor_warmup", round(s)));
             if (FaultInjection.enabled(jsc.sc(), "after-calibration")) {
@@ -80,7 +70,7 @@ public final class SweepJob {
             Path written;
             try {
                 if (out != null) {
-                    writer.write(results, samples, () -> {
+                    new ResultsWriter(spark, out.staging()).write(results, samples, () -> {
                         Map<Path, String> sha256 = hashes.get();
                         timings.put("write", seconds(tw));
                         timings.put("total", seconds(t0));
@@ -98,9 +88,6 @@ public final class SweepJob {
             timings.put("total", seconds(t0));
             return new Outcome(results, samples, stage1, timings, written);
         } finally {
-            if (writer != null) {
-                writer.close();
-            }
             if (out != null) {
                 out.close();
             }

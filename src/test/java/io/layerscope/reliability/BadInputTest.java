@@ -430,7 +430,7 @@ class BadInputTest {
     }
 
     @Test
-    void aDiskThatFillsUpUnderSparksParquetWriter() throws Exception {
+    void aDiskThatFillsUpUnderTheParquetWriter() throws Exception {
         SparkSession spark = TestSessions.start("local[2]", Map.of());
         spark.conf().set("fs.file.impl", FullDiskFileSystem.class.getName());
         spark.conf().set("fs.file.impl.disable.cache", "true");

@@ -12,7 +12,7 @@ import org.apache.hadoop.fs.permission.FsPermission;
  * A local Hadoop file system whose disk fills up: once {@link #FREE_BYTES} have been written through
  * it (in all files together), every write fails with "No space left on device", as a full disk does.
  * Installed for {@code file:} paths with {@code fs.file.impl} (and the FileSystem cache off); this is
- * how Spark's Parquet writer meets a full disk where no small file system can be mounted.
+ * how the Parquet writer meets a full disk where no small file system can be mounted.
  */
 public final class FullDiskFileSystem extends RawLocalFileSystem {
     static final long FREE_BYTES = 16 * 1024;

@@ -75,34 +75,19 @@ class SweepJobTest {
     }
 
     @Test
-    void aCalibrationTableStartedEarlyIsAwaitedAndWrittenOnce() throws Exception {
-        Path early = Files.createDirectories(tmp.resolve("early-table"));
-        try (ResultsWriter writer = new ResultsWriter(spark, early)) {
-            writer.startCalibrationTable(sweep.samples());
-            IllegalStateException twice = assertThrows(IllegalStateException.class,
-                    () -> writer.startCalibrationTable(sweep.samples()));
-            assertEquals("the calibration table is already being written", twice.getMessage());
-            writer.write(sweep.layers(), sweep.samples(), RunRecord.read(sweepDir));
-        }
-        for (String table : List.of("layers", "activation_norms", "calibration")) {
-            List<Row> expected = spark.read().parquet(sweepDir.resolve(table + ".parquet").toString()).collectAsList();
-            List<Row> actual = spark.read().parquet(early.resolve(table + ".parquet").toString()).collectAsList();
-            assertEquals(expected.size(), actual.size(), table);
-            assertEquals(new java.util.HashSet<>(expected.stream().map(Row::toString).toList()),
-                    new java.util.HashSet<>(actual.stream().map(Row::toString).toList()), table);
-        }
-    }
-
-    @Test
-    void closingAWriterWaitsForItsEarlyTable() throws Exception {
-        Path early = Files.createDirectories(tmp.resolve("closed-early"));
-        ResultsWriter writer = new ResultsWriter(spark, early);
-        writer.startCalibrationTable(sweep.samples());
-        writer.close();
-        // once close returns the job is over: its committed table is complete and nothing is left writing
-        assertEquals(sweep.samples().size(), spark.read().parquet(early.resolve("calibration.parquet").toString()).count());
-        try (Stream<Path> files = Files.walk(early)) {
-            assertEquals(List.of(), files.filter(f -> f.toString().contains("_temporary")).toList());
+    void theDriverWritesEachTableAsSparksOwnParquetWriterWould() throws Exception {
+        Map<String, List<Row>> rows = new HashMap<>();
+        rows.put(ResultTables.LAYERS, sweep.layers().stream().map(r -> ResultTables.layerRow(r, null)).toList());
+        rows.put(ResultTables.ACTIVATION_NORMS, sweep.layers().stream()
+                .flatMap(r -> ResultTables.activationNormRows(r).stream()).toList());
+        rows.put(ResultTables.CALIBRATION, sweep.samples().stream().map(ResultTables::calibrationRow).toList());
+        Map<String, org.apache.spark.sql.types.StructType> schemas = Map.of(
+                ResultTables.LAYERS, ResultTables.layersSchema(),
+                ResultTables.ACTIVATION_NORMS, ResultTables.activationNormsSchema(),
+                ResultTables.CALIBRATION, ResultTables.calibrationSchema());
+        for (String table : schemas.keySet()) {
+            ParquetTableTest.assertSameAsSparksWriter(spark, tmp.resolve("by-spark-and-driver").resolve(table),
+                    schemas.get(table), rows.get(table));
         }
     }
 

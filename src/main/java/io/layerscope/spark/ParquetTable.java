@@ -1,0 +1,76 @@
+package io.layerscope.spark;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.hadoop.ParquetFileWriter;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.api.WriteSupport;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.hadoop.util.HadoopOutputFile;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Writes rows held by the driver as a Parquet table directory in the shape Spark's writer leaves:
+ * {@code NAME.parquet/part-00000-<uuid>-c000.snappy.parquet} and an empty {@code _SUCCESS}, through
+ * the Hadoop file system the session configures for the path (checksums as Spark's writer leaves
+ * them; tests install a file system whose disk fills up there). The result tables are a few MB at
+ * most and already on the driver: a Spark job would only add its set-up.
+ */
+final class ParquetTable {
+    private ParquetTable() {
+    }
+
+    /**
+     * Writes {@code rows} (values as Spark's {@code Row} holds them for {@code schema}) to the new
+     * directory {@code table}; fails if it exists.
+     */
+    static void write(Configuration conf, java.nio.file.Path table, StructType schema, List<Row> rows, String sparkVersion)
+            throws IOException {
+        Path dir = new Path(table.toAbsolutePath().toUri());
+        FileSystem fs = dir.getFileSystem(conf);
+        if (fs.exists(dir)) {
+            throw new FileAlreadyExistsException(dir + " already exists");
+        }
+        if (!fs.mkdirs(dir)) {
+            throw new IOException("cannot create " + dir);
+        }
+        Path file = new Path(dir, "part-00000-" + UUID.randomUUID() + "-c000.snappy.parquet");
+        try (ParquetWriter<Row> writer = new Builder(HadoopOutputFile.fromPath(file, conf), schema, sparkVersion)
+                .withConf(conf)
+                .withWriteMode(ParquetFileWriter.Mode.CREATE)
+                .withCompressionCodec(CompressionCodecName.SNAPPY)
+                .build()) {
+            for (Row row : rows) {
+                writer.write(row);
+            }
+        }
+        fs.create(new Path(dir, "_SUCCESS"), false).close();
+    }
+
+    private static final class Builder extends ParquetWriter.Builder<Row, Builder> {
+        private final StructType schema;
+        private final String sparkVersion;
+
+        Builder(HadoopOutputFile file, StructType schema, String sparkVersion) {
+            super(file);
+            this.schema = schema;
+            this.sparkVersion = sparkVersion;
+        }
+
+        @Override
+        protected Builder self() {
+            return this;
+        }
+
+        @Override
+        protected WriteSupport<Row> getWriteSupport(Configuration conf) {
+            return new RowWriteSupport(schema, sparkVersion);
+        }
+    }
+}
