@@ -33,9 +33,10 @@ public final class ResultsWriter {
     private final String sparkVersion;
     private final Path dir;
 
-    /** Writes into {@code dir} through the Hadoop file systems {@code spark}'s session is configured with. */
+    /** Writes into {@code dir} through the Hadoop file systems {@code spark}'s context is configured with. */
     public ResultsWriter(SparkSession spark, Path dir) {
-        this.hadoopConf = spark.sessionState().newHadoopConf();
+        // the context's configuration (spark.hadoop.* settings), not the SQL session's: its set-up is not needed
+        this.hadoopConf = new Configuration(spark.sparkContext().hadoopConfiguration());
         this.sparkVersion = spark.version();
         this.dir = dir;
     }

@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.stream.Stream;
-import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -431,17 +430,16 @@ class BadInputTest {
 
     @Test
     void aDiskThatFillsUpUnderTheParquetWriter() throws Exception {
-        SparkSession spark = TestSessions.start("local[2]", Map.of());
-        spark.conf().set("fs.file.impl", FullDiskFileSystem.class.getName());
-        spark.conf().set("fs.file.impl.disable.cache", "true");
+        TestSessions.start("local[2]", Map.of(
+                "spark.hadoop.fs.file.impl", FullDiskFileSystem.class.getName(),
+                "spark.hadoop.fs.file.impl.disable.cache", "true"));
         FullDiskFileSystem.reset();
         try {
             Path out = out();
             refused(out, "error: cannot write the results to " + out + " (No space left on device); nothing was kept;"
                     + " free space there or choose another --out\n", demoSweep(out, "--nsamples", "8", "--seqlen", "64"));
         } finally {
-            spark.conf().unset("fs.file.impl");
-            spark.conf().unset("fs.file.impl.disable.cache");
+            TestSessions.stop();   // later tests get a session with the ordinary file system
         }
     }
 

@@ -94,7 +94,7 @@ class ParquetTableTest {
         Path bySpark = dir.resolve("spark.parquet");
         Path byDriver = dir.resolve("driver.parquet");
         spark.createDataFrame(rows, schema).coalesce(1).write().mode(SaveMode.ErrorIfExists).parquet(bySpark.toString());
-        ParquetTable.write(spark.sessionState().newHadoopConf(), byDriver, schema, rows, spark.version());
+        ParquetTable.write(spark.sparkContext().hadoopConfiguration(), byDriver, schema, rows, spark.version());
 
         FileMetaData expected = footer(bySpark);
         FileMetaData actual = footer(byDriver);
