@@ -256,18 +256,53 @@ def loaded_blas():
     return sorted(found)
 
 
+def matrix_products(cfg, tokens, repeat):
+    """One block's four linear products on `tokens` tokens, float32: best-of-`repeat` GFLOP/s each
+    and for the four in a row (the same shapes as layerscope's `bench matmul`)."""
+    q = cfg["num_attention_heads"] * cfg.get("head_dim", cfg["hidden_size"] // cfg["num_attention_heads"])
+    kv = cfg["num_key_value_heads"] * (q // cfg["num_attention_heads"])
+    hidden, inter = cfg["hidden_size"], cfg["intermediate_size"]
+    rows, block_seconds, block_flops = [], 0.0, 0.0
+    for name, n_in, n_out in (("qkv", hidden, q + 2 * kv), ("o", q, hidden), ("gate_up", hidden, 2 * inter),
+                              ("down", inter, hidden)):
+        x, w = torch.randn(tokens, n_in), torch.randn(n_out, n_in)
+        calls = 40
+        for _ in range(calls):
+            nn.functional.linear(x, w)
+        best = float("inf")
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                nn.functional.linear(x, w)
+            best = min(best, (time.perf_counter() - t0) / calls)
+        flops = 2.0 * tokens * n_in * n_out
+        log("matmul %s %d x %d x %d: %.1f GFLOP/s" % (name, tokens, n_in, n_out, flops / best / 1e9))
+        rows.append({"name": name, "in": n_in, "out": n_out, "gflops": flops / best / 1e9})
+        block_seconds += best
+        block_flops += flops
+    return {"threads": torch.get_num_threads(), "tokens": tokens, "blas": loaded_blas(), "products": rows,
+            "block_gflops": block_flops / block_seconds / 1e9}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", required=True)
     ap.add_argument("--windows", required=True, help="JSON list of token-id lists")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3, help="timed forward passes over all windows (best is kept)")
+    ap.add_argument("--matmul", action="store_true",
+                    help="measure only one block's matrix products on a window's tokens, then exit")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     torch.set_grad_enabled(False)
     with open(os.path.join(args.model, "config.json")) as f:
         cfg = json.load(f)
+    if args.matmul:
+        with open(args.windows) as f:
+            seqlen = len(json.load(f)["windows"][0])
+        json.dump(matrix_products(cfg, seqlen, args.repeat), sys.stdout)
+        return
     with open(args.windows) as f:
         windows = json.load(f)["windows"]
     tokens = sum(len(w) for w in windows)

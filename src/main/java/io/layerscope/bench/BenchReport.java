@@ -129,6 +129,12 @@ public final class BenchReport {
         row(b, "(4) peak RSS of the forward-only JVM (1), MiB", num(forwardRss), "-", "-");
         b.append('\n');
 
+        List<JsonNode> matmuls = numbered("matmul-", ".json").stream().map(this::read).toList();
+        List<JsonNode> peerMatmuls = numbered("peer-matmul-", ".json").stream().map(this::read).toList();
+        if (!matmuls.isEmpty() && !peerMatmuls.isEmpty()) {
+            b.append(matrixProductsTable(matmuls, peerMatmuls));
+        }
+
         b.append("Sweep through Spark local[2] (`./submit.sh sweep`), best of ").append(png.size()).append(" runs each, seconds:\n\n");
         b.append("| phase | PNGs on | PNGs off |\n|---|---:|---:|\n");
         row(b, "JVM start and exit, launcher, model resolution, run.json", sec(jvm(bestPng)), sec(jvm(bestNoPng)));
@@ -166,6 +172,40 @@ public final class BenchReport {
             b.append(scalingTable(read(scaling)));
         }
         return b.toString();
+    }
+
+    /** The forward's matrix products alone, best GFLOP/s over the rounds on each side. */
+    static String matrixProductsTable(List<JsonNode> ours, List<JsonNode> peer) {
+        StringBuilder b = new StringBuilder();
+        JsonNode first = ours.get(0);
+        b.append(String.format(Locale.ROOT, "The forward's matrix products alone (one block's, %d tokens, float32, %d threads;"
+                + " libtorch's BLAS vs the peer's), best of %d / %d rounds, GFLOP/s:%n%n",
+                first.get("tokens").asInt(), first.get("threads").asInt(), ours.size(), peer.size()));
+        b.append("| product (tokens x in x out) | layerscope (libtorch) | peer (torch + OpenBLAS) | ratio |\n|---|---:|---:|---:|\n");
+        for (JsonNode p : first.get("products")) {
+            String name = p.get("name").asText();
+            double a = bestProduct(ours, name);
+            double c = bestProduct(peer, name);
+            row(b, String.format(Locale.ROOT, "%s (%d x %d x %d)", name, first.get("tokens").asInt(), p.get("in").asInt(),
+                    p.get("out").asInt()), String.format(Locale.ROOT, "%.1f", a), String.format(Locale.ROOT, "%.1f", c),
+                    ratio(a / c));
+        }
+        double a = ours.stream().mapToDouble(r -> r.get("block_gflops").asDouble()).max().getAsDouble();
+        double c = peer.stream().mapToDouble(r -> r.get("block_gflops").asDouble()).max().getAsDouble();
+        row(b, "the four in a row", String.format(Locale.ROOT, "%.1f", a), String.format(Locale.ROOT, "%.1f", c), ratio(a / c));
+        return b.append('\n').toString();
+    }
+
+    private static double bestProduct(List<JsonNode> runs, String name) {
+        double best = 0;
+        for (JsonNode r : runs) {
+            for (JsonNode p : r.get("products")) {
+                if (p.get("name").asText().equals(name)) {
+                    best = Math.max(best, p.get("gflops").asDouble());
+                }
+            }
+        }
+        return best;
     }
 
     private String scalingTable(JsonNode s) {

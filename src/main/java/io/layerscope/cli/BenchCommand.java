@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerscope.bench.BenchReport;
 import io.layerscope.bench.BenchWorkload;
 import io.layerscope.bench.ForwardThroughput;
+import io.layerscope.bench.MatrixProducts;
 import io.layerscope.bench.StageOneScaling;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,14 +24,14 @@ import picocli.CommandLine.Option;
  * forward, measure stage-one scaling, print the report). Hidden from the help: users run the script.
  */
 @Command(name = "bench", hidden = true, mixinStandardHelpOptions = true,
-        description = "Benchmark steps used by jobs/bench (prepare, forward, scaling, report).",
-        subcommands = {BenchCommand.Prepare.class, BenchCommand.Forward.class, BenchCommand.Scaling.class,
-            BenchCommand.Report.class})
+        description = "Benchmark steps used by jobs/bench (prepare, forward, matmul, scaling, report).",
+        subcommands = {BenchCommand.Prepare.class, BenchCommand.Forward.class, BenchCommand.Matmul.class,
+            BenchCommand.Scaling.class, BenchCommand.Report.class})
 public final class BenchCommand implements Runnable {
     @Override
     public void run() {
         throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                "Missing step: prepare, forward, scaling or report");
+                "Missing step: prepare, forward, matmul, scaling or report");
     }
 
     static void writeJson(Path file, ObjectNode node) {
@@ -68,6 +69,20 @@ public final class BenchCommand implements Runnable {
         public Integer call() {
             writeJson(out, ForwardThroughput.measure(new BenchWorkload(work), threads, workers, repeat, batchSize,
                     System.err));
+            return 0;
+        }
+    }
+
+    @Command(name = "matmul", description = "The forward's matrix products alone (one block's, float32), in libtorch.")
+    static final class Matmul implements Callable<Integer> {
+        @Option(names = "--work", required = true) Path work;
+        @Option(names = "--out", required = true) Path out;
+        @Option(names = "--threads", defaultValue = "2", description = "Cores to use.") int threads;
+        @Option(names = "--repeat", defaultValue = "3") int repeat;
+
+        @Override
+        public Integer call() {
+            writeJson(out, MatrixProducts.measure(new BenchWorkload(work), threads, repeat, System.err));
             return 0;
         }
     }

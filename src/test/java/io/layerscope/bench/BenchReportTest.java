@@ -36,6 +36,10 @@ class BenchReportTest {
                 + "{\"master\": \"local[2]\", \"shards\": 1, \"tokens_per_second\": 490},"
                 + "{\"master\": \"local[2]\", \"shards\": 2, \"tokens_per_second\": 969}]}");
         Files.writeString(dir.resolve("loadavg.txt"), "start 3.25 2 1\nforward-1 6.5 3 1\n");
+        // matrix products: best per product over the rounds on each side
+        write("matmul-1.json", matmul(100.0, 90.0, 80.0));
+        write("matmul-2.json", matmul(110.0, 85.0, 82.0));
+        write("peer-matmul-1.json", matmul(125.0, 100.0, 100.0));
 
         String text = new BenchReport(dir).render("2026-11-27", "test CPU, 2 cores");
 
@@ -54,6 +58,10 @@ class BenchReportTest {
                 text);
         assertTrue(text.contains("per-layer stage share of the sweep: 50% with PNGs, 24% without"), text);
         assertTrue(text.contains("largest difference 1.0e-03"), text);
+        assertTrue(text.contains("best of 2 / 1 rounds, GFLOP/s"), text);
+        assertTrue(text.contains("| qkv (256 x 512 x 768) | 110.0 | 125.0 | 0.88x |"), text);
+        assertTrue(text.contains("| down (256 x 1408 x 512) | 90.0 | 100.0 | 0.90x |"), text);
+        assertTrue(text.contains("| the four in a row | 82.0 | 100.0 | 0.82x |"), text);
         assertTrue(text.contains("| local[2] | 490 | 969 |"), text);
         assertTrue(text.contains("Speed-up of local[2] over local[1] (best shard count each): 1.90x"), text);
     }
@@ -89,6 +97,14 @@ class BenchReportTest {
                 + ", \"forward_cpu_seconds\": " + cpu + ", \"forward_tokens_per_second\": " + 4096 / firstOf(seconds)
                 + ", \"layers\": 57, \"layer_stage_seconds\": " + layers + ", \"run_seconds\": " + run
                 + ", \"peak_rss_mib\": 3000, \"scaler_rows\": {\"model.layers.0.self_attn.q_proj\": " + row + "}}";
+    }
+
+    /** qkv's and down's GFLOP/s and the block's, as the matmul step and bench_peer.py --matmul write them. */
+    private static String matmul(double qkv, double down, double block) {
+        return "{\"threads\": 2, \"tokens\": 256, \"products\": ["
+                + "{\"name\": \"qkv\", \"in\": 512, \"out\": 768, \"gflops\": " + qkv + "},"
+                + "{\"name\": \"down\", \"in\": 1408, \"out\": 512, \"gflops\": " + down + "}],"
+                + " \"block_gflops\": " + block + "}";
     }
 
     private static double firstOf(String array) {
