@@ -2,6 +2,7 @@ package io.layerscope.spark;
 
 import io.layerscope.LayerscopeException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -35,13 +36,14 @@ public final class ResultsDirectory implements AutoCloseable {
     private final boolean overwrite;
     private final Thread cleanupHook;
     private boolean committed;
+    private volatile boolean interrupted;
 
     private ResultsDirectory(Path target, Path staging, Path lock, boolean overwrite) {
         this.target = target;
         this.staging = staging;
         this.lock = lock;
         this.overwrite = overwrite;
-        this.cleanupHook = new Thread(this::discard, "layerscope-results-cleanup");
+        this.cleanupHook = new Thread(this::interrupted, "layerscope-results-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanupHook);
     }
 
@@ -157,8 +159,29 @@ public final class ResultsDirectory implements AutoCloseable {
         return target;
     }
 
+    /** One step of writing into the staging directory (a table, the pictures, the report...). */
+    @FunctionalInterface
+    public interface Step {
+        void write(Path staging) throws IOException;
+    }
+
+    /**
+     * Runs {@code step}, never at the same time as the interrupt's clean-up: once the JVM is shutting
+     * down (SIGINT) no step starts, the one under way finishes before the staging directory goes, and
+     * nothing recreates it afterwards.
+     */
+    public synchronized void write(Step step) throws IOException {
+        if (interrupted) {
+            throw new InterruptedIOException("interrupted: the results are not kept");
+        }
+        step.write(staging);
+    }
+
     /** Renames the staging directory into place (replacing an old DIR only with --overwrite). */
     public synchronized void commit() {
+        if (interrupted) {
+            throw new LayerscopeException("interrupted: the results in " + staging + " are not kept");
+        }
         try {
             Path old = null;
             if (Files.exists(target)) {
@@ -197,6 +220,12 @@ public final class ResultsDirectory implements AutoCloseable {
         } catch (IllegalStateException shuttingDown) {
             // the hook is running or has run; nothing to remove
         }
+    }
+
+    /** The shutdown hook: stops further steps, waits for the one under way, then deletes everything written. */
+    void interrupted() {
+        interrupted = true;
+        discard();
     }
 
     private synchronized void discard() {

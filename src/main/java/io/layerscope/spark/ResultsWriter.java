@@ -31,14 +31,18 @@ public final class ResultsWriter {
 
     private final Configuration hadoopConf;
     private final String sparkVersion;
-    private final Path dir;
+    private final ResultsDirectory out;
 
-    /** Writes into {@code dir} through the Hadoop file systems {@code spark}'s context is configured with. */
-    public ResultsWriter(SparkSession spark, Path dir) {
+    /**
+     * Writes into {@code out}'s staging directory, one guarded step at a time (see
+     * {@link ResultsDirectory#write}), through the Hadoop file systems {@code spark}'s context is
+     * configured with.
+     */
+    public ResultsWriter(SparkSession spark, ResultsDirectory out) {
         // the context's configuration (spark.hadoop.* settings), not the SQL session's: its set-up is not needed
         this.hadoopConf = new Configuration(spark.sparkContext().hadoopConfiguration());
         this.sparkVersion = spark.version();
-        this.dir = dir;
+        this.out = out;
     }
 
     /** Makes the run record once the tables and pictures are on disk, so it can report how long writing them took. */
@@ -67,22 +71,24 @@ public final class ResultsWriter {
         table(ResultTables.ACTIVATION_NORMS, normRows, ResultTables.activationNormsSchema());
         table(ResultTables.CALIBRATION, samples.stream().map(ResultTables::calibrationRow).toList(),
                 ResultTables.calibrationSchema());
-        if (results.stream().anyMatch(r -> r.png() != null)) {
-            Files.createDirectories(dir.resolve(PNG_DIR));
-        }
         for (LayerResult r : results) {
-            if (r.png() != null) {
-                Files.write(dir.resolve(pngPath(r)), r.png());
-            }
-            if (r.thumbnail() != null) {
-                Path thumbnail = dir.resolve(SweepReport.thumbnailPath(pngPath(r)));
-                Files.createDirectories(thumbnail.getParent());
-                Files.write(thumbnail, r.thumbnail());
-            }
+            out.write(dir -> writePictures(dir, r));
         }
         RunRecord record = run.get();
-        SweepReport.write(dir, header(record), reported);
-        record.write(dir);
+        out.write(dir -> SweepReport.write(dir, header(record), reported));
+        out.write(record::write);
+    }
+
+    private static void writePictures(Path dir, LayerResult r) throws IOException {
+        if (r.png() != null) {
+            Files.createDirectories(dir.resolve(PNG_DIR));
+            Files.write(dir.resolve(pngPath(r)), r.png());
+        }
+        if (r.thumbnail() != null) {
+            Path thumbnail = dir.resolve(SweepReport.thumbnailPath(pngPath(r)));
+            Files.createDirectories(thumbnail.getParent());
+            Files.write(thumbnail, r.thumbnail());
+        }
     }
 
     /** Where a layer's picture goes, relative to the results directory (as the layers table and the report name it). */
@@ -119,7 +125,7 @@ public final class ResultsWriter {
 
     /** One Parquet file per table, written by the driver, which holds the rows (see {@link ParquetTable}). */
     private void table(String name, List<Row> rows, StructType schema) throws IOException {
-        ParquetTable.write(hadoopConf, dir.resolve(name + ".parquet"), schema, rows, sparkVersion);
+        out.write(dir -> ParquetTable.write(hadoopConf, dir.resolve(name + ".parquet"), schema, rows, sparkVersion));
     }
 
     /** Single-layer job without a results directory: each PNG into {@code dir}, written whole or not at all. */

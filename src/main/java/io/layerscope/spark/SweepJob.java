@@ -70,7 +70,7 @@ public final class SweepJob {
             Path written;
             try {
                 if (out != null) {
-                    new ResultsWriter(spark, out.staging()).write(results, samples, () -> {
+                    new ResultsWriter(spark, out).write(results, samples, () -> {
                         Map<Path, String> sha256 = hashes.get();
                         timings.put("write", seconds(tw));
                         timings.put("total", seconds(t0));
@@ -111,6 +111,9 @@ public final class SweepJob {
         }
         if (root == null && e instanceof RuntimeException r) {
             return r;
+        }
+        if (root instanceof java.io.InterruptedIOException) {
+            return new LayerscopeException("interrupted while writing the results to " + where + "; nothing was kept", e);
         }
         String why = root != null ? ResultsDirectory.describe(root) : e.getMessage();
         return new LayerscopeException("cannot write the results to " + where + " (" + why + "); nothing was kept;"

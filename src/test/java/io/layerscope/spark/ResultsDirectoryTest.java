@@ -3,6 +3,7 @@ package io.layerscope.spark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerscope.LayerscopeException;
 import java.io.ByteArrayOutputStream;
@@ -62,6 +63,52 @@ class ResultsDirectoryTest {
             assertEquals("another layerscope job is writing " + out + " (lock file " + lock + " exists); wait for it,"
                     + " or delete the lock file if that job is no longer running", e.getMessage());
             assertEquals(content, Files.readString(lock), "the lock is left as it was");
+        }
+    }
+
+    @Test
+    void anInterruptWaitsForTheStepUnderWayThenDeletesAllAndNoStepRunsAfter(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("results");
+        try (ResultsDirectory dir = ResultsDirectory.create(out, false)) {
+            java.util.concurrent.CountDownLatch inStep = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch finish = new java.util.concurrent.CountDownLatch(1);
+            Thread writer = new Thread(() -> {
+                try {
+                    dir.write(staging -> {
+                        Files.writeString(staging.resolve("first.parquet"), "x");
+                        inStep.countDown();
+                        try {
+                            finish.await();
+                        } catch (InterruptedException e) {
+                            throw new java.io.InterruptedIOException();
+                        }
+                        Files.writeString(staging.resolve("second.parquet"), "y");
+                    });
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            writer.start();
+            inStep.await();
+            Thread hook = new Thread(dir::interrupted);
+            hook.start();
+            hook.join(300);
+            assertTrue(hook.isAlive(), "the clean-up waits for the step under way");
+            assertTrue(Files.exists(dir.staging().resolve("first.parquet")));
+            finish.countDown();
+            hook.join(10_000);
+            writer.join(10_000);
+            assertFalse(Files.exists(dir.staging()), "the staging directory is deleted after the step");
+            java.io.InterruptedIOException e = assertThrows(java.io.InterruptedIOException.class,
+                    () -> dir.write(staging -> Files.createDirectories(staging.resolve("png"))));
+            assertEquals("interrupted: the results are not kept", e.getMessage());
+            assertFalse(Files.exists(dir.staging()), "no later step recreates it");
+            LayerscopeException c = assertThrows(LayerscopeException.class, dir::commit);
+            assertEquals("interrupted: the results in " + dir.staging() + " are not kept", c.getMessage());
+            assertFalse(Files.exists(out));
+        }
+        try (java.util.stream.Stream<Path> left = Files.list(tmp)) {
+            assertEquals(List.of(), left.toList());
         }
     }
 }
