@@ -1,7 +1,6 @@
 package io.layerscope.spark;
 
 import java.io.IOException;
-import java.util.List;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
@@ -28,9 +27,10 @@ final class ParquetTable {
 
     /**
      * Writes {@code rows} (values as Spark's {@code Row} holds them for {@code schema}) to the new
-     * directory {@code table}; fails if it exists.
+     * directory {@code table}; fails if it exists. The rows are read once, in order, so they may be
+     * made on the fly.
      */
-    static void write(Configuration conf, java.nio.file.Path table, StructType schema, List<Row> rows, String sparkVersion)
+    static void write(Configuration conf, java.nio.file.Path table, StructType schema, Iterable<Row> rows, String sparkVersion)
             throws IOException {
         Path dir = new Path(table.toAbsolutePath().toUri());
         FileSystem fs = dir.getFileSystem(conf);

@@ -58,16 +58,16 @@ public final class ResultsWriter {
     /** The tables, then the pictures and the report; run.json comes last, once everything else is on disk. */
     public void write(List<LayerResult> results, List<CalibrationSample> samples, RunRecordSource run) throws IOException {
         List<Row> layerRows = new ArrayList<>();
-        List<Row> normRows = new ArrayList<>();
         List<ReportedLayer> reported = new ArrayList<>();
         for (LayerResult r : results) {
             String png = r.png() == null ? null : pngPath(r);
             layerRows.add(ResultTables.layerRow(r, png));
             ReportedLayer layer = new ReportedLayer(summary(r), png);
             reported.add(r.thumbnail() == null ? layer : layer.withThumbnail(SweepReport.thumbnailPath(png)));
-            normRows.addAll(ResultTables.activationNormRows(r));
         }
         table(ResultTables.LAYERS, layerRows, ResultTables.layersSchema());
+        // one layer's rows at a time: a 70B model has millions of (layer, feature) rows
+        Iterable<Row> normRows = () -> results.stream().flatMap(r -> ResultTables.activationNormRows(r).stream()).iterator();
         table(ResultTables.ACTIVATION_NORMS, normRows, ResultTables.activationNormsSchema());
         table(ResultTables.CALIBRATION, samples.stream().map(ResultTables::calibrationRow).toList(),
                 ResultTables.calibrationSchema());
@@ -124,7 +124,7 @@ public final class ResultsWriter {
     }
 
     /** One Parquet file per table, written by the driver, which holds the rows (see {@link ParquetTable}). */
-    private void table(String name, List<Row> rows, StructType schema) throws IOException {
+    private void table(String name, Iterable<Row> rows, StructType schema) throws IOException {
         out.write(dir -> ParquetTable.write(hadoopConf, dir.resolve(name + ".parquet"), schema, rows, sparkVersion));
     }
 
