@@ -51,10 +51,6 @@ public final class ResultsWriter {
         RunRecord get() throws IOException;
     }
 
-    public void write(List<LayerResult> results, List<CalibrationSample> samples, RunRecord run) throws IOException {
-        write(results, samples, () -> run);
-    }
-
     /** The tables, then the pictures and the report; run.json comes last, once everything else is on disk. */
     public void write(List<LayerResult> results, List<CalibrationSample> samples, RunRecordSource run) throws IOException {
         List<Row> layerRows = new ArrayList<>();
