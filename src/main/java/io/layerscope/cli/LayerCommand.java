@@ -31,6 +31,10 @@ public final class LayerCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Results directory for the Parquet tables, run.json and the PNG.")
     Path out;
 
+    @Option(names = "--png-size", paramLabel = "WxH", defaultValue = "2400x2000",
+            description = "Pixel size of the layer's picture (default ${DEFAULT-VALUE}; at least 600x500).")
+    String pngSize;
+
     @Option(names = "--overwrite", description = "Replace an existing --out directory.")
     boolean overwrite;
 
@@ -43,7 +47,7 @@ public final class LayerCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         var options = JobOptions.build("layer", model, calibration, out, out == null ? Path.of(".") : null,
-                overwrite, layer, true, true);
+                overwrite, layer, true, true, pngSize);
         SweepJob.Outcome outcome = new SweepJob(options, System.err).run();
         printTable(outcome.layers().get(0), spec.commandLine().getOut());
         spec.commandLine().getOut().flush();

@@ -29,6 +29,11 @@ public final class SweepCommand implements Callable<Integer> {
     @Option(names = "--no-png", description = "Skip the per-layer pictures.")
     boolean noPng;
 
+    @Option(names = "--png-size", paramLabel = "WxH", defaultValue = "2400x2000",
+            description = "Pixel size of each layer's picture (default ${DEFAULT-VALUE}; at least 600x500). Smaller"
+                    + " pictures render faster; text scales with the width.")
+    String pngSize;
+
     @Option(names = "--overwrite", description = "Replace an existing results directory (only once the new one is complete).")
     boolean overwrite;
 
@@ -37,7 +42,7 @@ public final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        var options = JobOptions.build("sweep", model, calibration, out, null, overwrite, layers, false, !noPng);
+        var options = JobOptions.build("sweep", model, calibration, out, null, overwrite, layers, false, !noPng, pngSize);
         SweepJob.Outcome outcome = new SweepJob(options, System.err).run();
         System.err.printf("sweep: %d layers analysed in %.1f s; results in %s%n", outcome.layers().size(),
                 outcome.timings().get("total"), outcome.written());

@@ -19,8 +19,8 @@ public final class FigureLayout {
     /** Columns of panels: heatmap (or per-feature line), histogram, statistics. */
     public static final int COLUMNS = 3;
     private static final double[] COLUMN_SHARE = {0.40, 0.34, 0.26};
-    private static final int MIN_WIDTH = 600;
-    private static final int MIN_HEIGHT = 500;
+    static final int MIN_WIDTH = 600;
+    static final int MIN_HEIGHT = 500;
 
     private final int width;
     private final int height;

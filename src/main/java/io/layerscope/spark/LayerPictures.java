@@ -5,6 +5,7 @@ import io.layerscope.plot.BlockMaxReduction;
 import io.layerscope.plot.CalibrationSummary;
 import io.layerscope.plot.LayerAnalysisChart;
 import io.layerscope.plot.LayerPlotData;
+import io.layerscope.plot.PictureSize;
 import io.layerscope.report.SweepReport;
 import io.layerscope.stats.Distribution;
 import io.layerscope.stats.LayerStats;
@@ -18,7 +19,7 @@ final class LayerPictures {
     }
 
     static LayerAnalysisChart.Pngs render(String model, PrunableLayer layer, float[] weight, LayerStats s, CalibrationSummary calibration,
-                         long nsamples) {
+                         long nsamples, PictureSize size) {
         float[] actNorm = s.activationNorms();
         LayerPlotData data = LayerPlotData.builder()
                 .model(model)
@@ -31,7 +32,7 @@ final class LayerPictures {
                 .activation(s.actNorm().histogram(), panel(s.actNorm(), layer, nsamples))
                 .wanda(s.wanda().histogram(), wandaPanel(s, layer, nsamples))
                 .build();
-        return new LayerAnalysisChart().renderPngs(data, SweepReport.THUMBNAIL_WIDTH);
+        return new LayerAnalysisChart(size.width(), size.height()).renderPngs(data, SweepReport.THUMBNAIL_WIDTH);
     }
 
     static Map<String, String> panel(Distribution d, PrunableLayer layer, long nsamples) {

@@ -4,6 +4,7 @@ import io.layerscope.model.Checkpoint;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.plot.CalibrationSummary;
 import io.layerscope.plot.LayerAnalysisChart;
+import io.layerscope.plot.PictureSize;
 import io.layerscope.stats.LayerStatistics;
 import io.layerscope.stats.LayerStats;
 import java.io.PrintStream;
@@ -28,7 +29,7 @@ import org.apache.spark.util.LongAccumulator;
 public final class LayerStage {
     /** Per-layer settings every task needs. */
     public record Settings(String modelDir, String modelName, String calibration, int seqlen, long seed,
-                           long nsamples, long ntokens, boolean png) implements Serializable {
+                           long nsamples, long ntokens, boolean png, PictureSize pngSize) implements Serializable {
         private static final long serialVersionUID = 1L;
     }
 
@@ -78,7 +79,8 @@ public final class LayerStage {
         float[] w = ckpt.readFloats(layer.weightTensor());
         LayerStats stats = statistics(layer, w, scalerRow);
         LayerAnalysisChart.Pngs png = s.png() ? LayerPictures.render(s.modelName(), layer, w, stats,
-                new CalibrationSummary(s.calibration(), (int) s.nsamples(), s.seqlen(), s.seed()), s.nsamples()) : null;
+                new CalibrationSummary(s.calibration(), (int) s.nsamples(), s.seqlen(), s.seed()), s.nsamples(), s.pngSize())
+                : null;
         return new LayerResult(layer, stats, scalerRow, s.nsamples(), s.ntokens(), png == null ? null : png.picture(),
                 png == null ? null : png.thumbnail(), (System.nanoTime() - start) / 1e9);
     }

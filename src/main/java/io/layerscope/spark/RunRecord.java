@@ -46,7 +46,8 @@ public record RunRecord(
     }
 
     public record Options(int nsamples, int seqlen, long seed, String calibration, String dtype,
-                          String layers, boolean png, int shards, int batchSize, String master) {
+                          String layers, boolean png, String pngSize, int shards, int batchSize,
+                          String master) {
     }
 
     /** The calibration set: source files and, per sample, its document index and window start. */

@@ -42,7 +42,7 @@ final class RunRecords {
         RunRecord.Model model = new RunRecord.Model(o.model(), o.repoId(), o.revision(), o.commit(),
                 ckpt.dir().toAbsolutePath().toString(), files, config);
         RunRecord.Options options = new RunRecord.Options(o.nsamples(), o.seqlen(), o.seed(), o.calibration(),
-                o.dtype().name().toLowerCase(java.util.Locale.ROOT), o.layers(), o.png(), o.shards(), o.batchSize(),
+                o.dtype().name().toLowerCase(java.util.Locale.ROOT), o.layers(), o.png(), o.png() ? o.pngSize().toString() : null, o.shards(), o.batchSize(),
                 spark.sparkContext().master());
         List<RunRecord.Window> windows = samples.stream()
                 .map(s -> new RunRecord.Window(s.sample(), s.doc(), s.start())).toList();

@@ -192,7 +192,7 @@ public final class SweepJob {
         Map<String, float[]> scalerRows = new LinkedHashMap<>();
         layers.forEach(l -> scalerRows.computeIfAbsent(l.tapKey(), sums::scalerRow));
         LayerStage.Settings settings = new LayerStage.Settings(ckpt.dir().toAbsolutePath().toString(), modelName(),
-                o.calibration(), o.seqlen(), o.seed(), sums.nsamples(), sums.ntokens(), o.png());
+                o.calibration(), o.seqlen(), o.seed(), sums.nsamples(), sums.ntokens(), o.png(), o.pngSize());
         err.printf("stage 2: %d layers%n", layers.size());
         long t = System.nanoTime();
         List<LayerResult> results = LayerStage.run(jsc, settings, layers, scalerRows, err);

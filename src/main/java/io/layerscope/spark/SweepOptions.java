@@ -1,6 +1,7 @@
 package io.layerscope.spark;
 
 import io.layerscope.llama.ComputeDtype;
+import io.layerscope.plot.PictureSize;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -13,6 +14,7 @@ import java.util.Map;
  * @param pngDir     where PNGs go when there is no results directory (single-layer job), else null
  * @param layers     --layers regex (sweep) or the exact layer name (single-layer job, see {@code exactLayer})
  * @param cacheDir   --cache-dir as given, or null (then HF_HUB_CACHE, HF_HOME/hub, llm_weights)
+ * @param pngSize    the pixel size of each layer's picture
  * @param shards     calibration partitions; 0 = Spark's default parallelism
  * @param env        the environment Hugging Face settings are read from (HF_TOKEN, HF_HUB_OFFLINE, ...)
  */
@@ -34,6 +36,7 @@ public record SweepOptions(
         String layers,
         boolean exactLayer,
         boolean png,
+        PictureSize pngSize,
         int shards,
         int batchSize,
         String command,

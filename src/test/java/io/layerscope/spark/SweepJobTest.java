@@ -11,6 +11,7 @@ import io.layerscope.llama.TapSums;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.DemoModel;
 import io.layerscope.model.PrunableLayer;
+import io.layerscope.plot.PictureSize;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -56,9 +57,14 @@ class SweepJobTest {
     }
 
     static SweepOptions options(String command, Path out, String layers, boolean exact, int shards) {
+        return options(command, out, layers, exact, shards, null);
+    }
+
+    /** With pictures of {@code pngSize}, or none when it is null. */
+    static SweepOptions options(String command, Path out, String layers, boolean exact, int shards, PictureSize pngSize) {
         return new SweepOptions("demo", null, null, null, modelDir, out, out == null ? tmp.resolve("png") : null, false,
-                NSAMPLES, SEQLEN, 0, "demo", cache, ComputeDtype.FLOAT32, layers, exact, false, shards, 1, command,
-                Map.of("HF_HUB_OFFLINE", "1"));
+                NSAMPLES, SEQLEN, 0, "demo", cache, ComputeDtype.FLOAT32, layers, exact, pngSize != null,
+                pngSize != null ? pngSize : PictureSize.DEFAULT, shards, 1, command, Map.of("HF_HUB_OFFLINE", "1"));
     }
 
     static PrintStream quiet() {
@@ -254,6 +260,18 @@ class SweepJobTest {
             assertClose(theirs.getDouble(theirs.fieldIndex(c)), mine.getDouble(mine.fieldIndex(c)), 1e-6);
         }
         assertEquals(theirs.getList(theirs.fieldIndex("top_act_features")), mine.getList(mine.fieldIndex("top_act_features")));
+    }
+
+    @Test
+    void theSingleLayerPictureHasTheSizeAsked() throws Exception {
+        String name = "model.layers.1.mlp.up_proj";
+        Path out = tmp.resolve("results").resolve("small-picture");
+        new SweepJob(options("layer", out, name, true, 2, new PictureSize(800, 600)), quiet()).run();
+        java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(out.resolve("png").resolve(
+                io.layerscope.plot.LayerAnalysisChart.fileName(name)).toFile());
+        assertEquals(800, png.getWidth());
+        assertEquals(600, png.getHeight());
+        assertEquals("800x600", RunRecord.read(out).options().pngSize());
     }
 
     @Test
