@@ -94,10 +94,7 @@ final class HeatmapAnnotation extends AbstractXYAnnotation {
         int rows = matrix.rows();
         int cols = matrix.cols();
         float[] values = matrix.values();
-        int[] cellIndex = new int[values.length];
-        for (int k = 0; k < values.length; k++) {
-            cellIndex[k] = colors.indexOf(values[k]);
-        }
+        int[] cellIndex = colors.indicesOf(values);
         int[] byColumn = new int[rows * width];
         for (int r = 0; r < rows; r++) {
             for (int px = 0; px < width; px++) {

@@ -115,6 +115,67 @@ public final class HeatmapColorScale implements PaintScale {
         return indexOfScaleValue(value);
     }
 
+    /**
+     * {@link #indexOf(double)} of every value, with the same results. On a logarithmic scale it takes
+     * no logarithm per value (a log10 per cell was most of a heatmap's drawing time). The index is a
+     * non-decreasing function of the value (Math.log10 is semi-monotonic; the scaling and the table
+     * lookup keep order), so the smallest float reaching each index is found once, by bisection over
+     * float bit patterns (positive floats order as their bits). A table over the top 16 bits of a
+     * float (sign, exponent and 7 mantissa bits: buckets under 1% wide) then gives the index at the
+     * start of the value's bucket, and a step or two over the thresholds finishes it.
+     */
+    int[] indicesOf(float[] values) {
+        int[] indices = new int[values.length];
+        if (!log) {
+            for (int k = 0; k < values.length; k++) {
+                indices[k] = indexOf(values[k]);
+            }
+            return indices;
+        }
+        float[] reaches = new float[ColorMap.SIZE];   // reaches[i]: the smallest positive float whose index >= i
+        for (int i = 1; i < ColorMap.SIZE; i++) {
+            reaches[i] = smallestReaching(i);
+        }
+        int[] atBucketStart = new int[1 << 15];       // buckets of positive floats, by their top bits
+        for (int b = 0, index = 0; b < atBucketStart.length; b++) {
+            float start = Float.intBitsToFloat(b << 16);
+            while (index < ColorMap.SIZE - 1 && reaches[index + 1] <= start) {
+                index++;
+            }
+            atBucketStart[b] = index;
+        }
+        for (int k = 0; k < values.length; k++) {
+            float v = values[k];
+            if (Float.isNaN(v)) {
+                indices[k] = NAN_INDEX;
+            } else if (!(v > 0)) {
+                indices[k] = 0;
+            } else {
+                int index = atBucketStart[Float.floatToRawIntBits(v) >>> 16];
+                while (index < ColorMap.SIZE - 1 && reaches[index + 1] <= v) {
+                    index++;
+                }
+                indices[k] = index;
+            }
+        }
+        return indices;
+    }
+
+    /** The smallest positive float whose index is at least {@code index} (+infinity reaches the top index). */
+    private float smallestReaching(int index) {
+        int lo = 1;                                            // Float.MIN_VALUE
+        int hi = Float.floatToRawIntBits(Float.POSITIVE_INFINITY);
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (indexOf(Float.intBitsToFloat(mid)) >= index) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        return Float.intBitsToFloat(lo);
+    }
+
     /** The colour of a table index from {@link #indexOf(double)}. */
     int rgbOfIndex(int index) {
         return index == NAN_INDEX ? NAN_RGB : colors.entry(index);

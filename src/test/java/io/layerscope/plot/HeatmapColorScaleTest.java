@@ -82,4 +82,36 @@ class HeatmapColorScaleTest {
         assertEquals(1, nan.getUpperBound());
         assertEquals(0xBFBFBF, nan.rgbOf(Double.NaN));
     }
+
+    @Test
+    void indicesOfManyValuesEqualIndexOfEachOnLogAndLinearScales() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        for (HeatmapColorScale scale : new HeatmapColorScale[] {
+            HeatmapColorScale.logarithmic(ColorMap.VIRIDIS, 3.7e-6, 41.5),
+            HeatmapColorScale.logarithmic(ColorMap.VIRIDIS, 1e-30, 1e30),
+            HeatmapColorScale.logarithmic(ColorMap.VIRIDIS, 0.999, 1.001),
+            HeatmapColorScale.linear(ColorMap.VIRIDIS, -2, 5)}) {
+            java.util.List<Float> v = new java.util.ArrayList<>(java.util.List.of(Float.NaN, 0f, -0f, -1f,
+                    Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, Float.MIN_VALUE, Float.MAX_VALUE, 1f));
+            for (int i = 0; i < 200_000; i++) {
+                v.add((float) Math.pow(10, random.nextDouble(-40, 40)));
+                v.add((float) random.nextDouble(-3, 6));
+            }
+            // the floats on both sides of each colour boundary, found by the per-value formula
+            for (int i = 0; i < ColorMap.SIZE; i++) {
+                float b = (float) Math.pow(10, Math.log10(3.7e-6) + i * (Math.log10(41.5) - Math.log10(3.7e-6)) / ColorMap.SIZE);
+                for (float f : new float[] {b, Math.nextUp(b), Math.nextDown(b), Math.nextUp(Math.nextUp(b))}) {
+                    v.add(f);
+                }
+            }
+            float[] values = new float[v.size()];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = v.get(i);
+            }
+            int[] fast = scale.indicesOf(values);
+            for (int i = 0; i < values.length; i++) {
+                assertEquals(scale.indexOf(values[i]), fast[i], "value " + values[i]);
+            }
+        }
+    }
 }
