@@ -55,4 +55,44 @@ class ActivationNormPanelTest {
         assertEquals(List.of("10", "60", "90", "0"), labels);   // 0: first of the ties at 1
         assertEquals(5, chart.getXYPlot().getDataset().getItemCount(1));
     }
+
+    @Test
+    void aLongLineKeepsEachBucketsEndsAndExtremesAndAShortOneEveryPoint() {
+        float[] small = new float[1408];
+        java.util.Arrays.fill(small, 1);
+        assertEquals(1408, ActivationNormPanel.linePoints(withNorms(small), 960).length);
+
+        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        float[] norm = new float[14336];
+        for (int j = 0; j < norm.length; j++) {
+            norm[j] = (float) random.nextDouble(0.5, 2);
+        }
+        norm[4097] = 300;   // an outlier feature
+        norm[9000] = 0.01f;
+        int buckets = 960;
+        int[] kept = ActivationNormPanel.linePoints(withNorms(norm), buckets);
+        assertTrue(kept.length <= 4 * buckets && kept.length < norm.length, "points: " + kept.length);
+        java.util.Set<Integer> set = java.util.Arrays.stream(kept).boxed().collect(Collectors.toSet());
+        for (int i = 1; i < kept.length; i++) {
+            assertTrue(kept[i - 1] < kept[i], "in index order");
+        }
+        // every bucket (computed here independently) keeps its first, last, smallest and largest feature
+        for (int b = 0; b < buckets; b++) {
+            int from = (int) ((long) b * norm.length / buckets);
+            int to = (int) ((long) (b + 1) * norm.length / buckets);
+            int lo = from;
+            int hi = from;
+            for (int j = from; j < to; j++) {
+                lo = norm[j] < norm[lo] ? j : lo;
+                hi = norm[j] > norm[hi] ? j : hi;
+            }
+            for (int j : new int[] {from, to - 1, lo, hi}) {
+                assertTrue(set.contains(j), "bucket " + b + " lacks feature " + j);
+            }
+        }
+        assertTrue(set.contains(4097) && set.contains(9000) && set.contains(0) && set.contains(norm.length - 1));
+        JFreeChart chart = ActivationNormPanel.chart("t", withNorms(norm), new FigureStyle(2400));
+        assertEquals(kept.length, chart.getXYPlot().getDataset().getItemCount(0));
+        assertEquals(300, chart.getXYPlot().getDataset().getYValue(1, 0), 1e-9, "the largest feature is still marked");
+    }
 }
