@@ -1,5 +1,6 @@
 package io.layerscope.cli;
 
+import io.layerscope.plot.PictureSize;
 import io.layerscope.spark.LayerResult;
 import io.layerscope.spark.SweepJob;
 import io.layerscope.stats.Distribution;
@@ -31,7 +32,7 @@ public final class LayerCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Results directory for the Parquet tables, run.json and the PNG.")
     Path out;
 
-    @Option(names = "--png-size", paramLabel = "WxH", defaultValue = "2400x2000",
+    @Option(names = "--png-size", paramLabel = "WxH", defaultValue = PictureSize.DEFAULT_TEXT,
             description = "Pixel size of the layer's picture (default ${DEFAULT-VALUE}; at least 600x500).")
     String pngSize;
 

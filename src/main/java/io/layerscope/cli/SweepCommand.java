@@ -1,5 +1,6 @@
 package io.layerscope.cli;
 
+import io.layerscope.plot.PictureSize;
 import io.layerscope.spark.SweepJob;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -29,7 +30,7 @@ public final class SweepCommand implements Callable<Integer> {
     @Option(names = "--no-png", description = "Skip the per-layer pictures.")
     boolean noPng;
 
-    @Option(names = "--png-size", paramLabel = "WxH", defaultValue = "2400x2000",
+    @Option(names = "--png-size", paramLabel = "WxH", defaultValue = PictureSize.DEFAULT_TEXT,
             description = "Pixel size of each layer's picture (default ${DEFAULT-VALUE}; at least 600x500). Smaller"
                     + " pictures render faster; text scales with the width.")
     String pngSize;

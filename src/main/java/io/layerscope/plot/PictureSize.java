@@ -13,6 +13,8 @@ import java.util.regex.Pattern;
  */
 public record PictureSize(int width, int height) implements Serializable {
     public static final PictureSize DEFAULT = new PictureSize(LayerAnalysisChart.DEFAULT_WIDTH, LayerAnalysisChart.DEFAULT_HEIGHT);
+    /** The default as --png-size takes it (a constant, for the options' declarations). */
+    public static final String DEFAULT_TEXT = LayerAnalysisChart.DEFAULT_WIDTH + "x" + LayerAnalysisChart.DEFAULT_HEIGHT;
     static final int MAX_SIDE = 8000;
     private static final Pattern FORM = Pattern.compile("\\s*(\\d{1,9})\\s*[xX]\\s*(\\d{1,9})\\s*");
 

@@ -63,7 +63,7 @@ final class SparkStartup {
      * Local mode on the CPU: tasks run in this JVM, on the device a preload here would use. The
      * master is the running session's, else the one spark-submit set.
      */
-    static boolean runsTasksInThisJvm(SparkConf conf) {
+    private static boolean runsTasksInThisJvm(SparkConf conf) {
         Option<SparkSession> running = SparkSession.getDefaultSession();
         String master = running.isDefined() ? running.get().sparkContext().master()
                 : conf.get("spark.master", SparkSessions.DEFAULT_MASTER);

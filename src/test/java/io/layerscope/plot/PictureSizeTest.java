@@ -13,6 +13,7 @@ class PictureSizeTest {
         assertEquals(new PictureSize(600, 500), PictureSize.parse(" 600 X 500 "));
         assertEquals(new PictureSize(8000, 8000), PictureSize.parse("8000x8000"));
         assertEquals("2400x2000", PictureSize.DEFAULT.toString());
+        assertEquals(PictureSize.DEFAULT, PictureSize.parse(PictureSize.DEFAULT_TEXT));
     }
 
     @Test
