@@ -70,6 +70,15 @@ case "$command" in
     exec java "${app_props[@]}" -cp "$jar" "$main_class" "${app_args[@]}" ;;
 esac
 
+# libtorch's oneMKL takes generic kernels for some matrix products on AMD CPUs; on AMD x86-64 this
+# preloads a one-function shim that lets it choose by instruction set (src/main/c/mkl_intel_cpu_true.c).
+# It reaches the executors that run in this JVM (local mode); CPU executors elsewhere: README
+# "Running on a cluster". LAYERSCOPE_MKL_SHIM=off disables it.
+mkl_shim="$("$here/scripts/build-mkl-shim.sh")"
+if [ -n "$mkl_shim" ]; then
+  export LD_PRELOAD="$mkl_shim${LD_PRELOAD:+:$LD_PRELOAD}"
+fi
+
 spark_submit=""
 if command -v spark-submit >/dev/null 2>&1; then
   spark_submit="$(command -v spark-submit)"

@@ -24,6 +24,8 @@ final class ExecutorResources {
     private static final Map<String, LlamaModel> MODELS = new ConcurrentHashMap<>();
     private static final Map<String, Checkpoint> CHECKPOINTS = new ConcurrentHashMap<>();
     private static final Set<String> WARMED = ConcurrentHashMap.newKeySet();
+    /** The library scripts/build-mkl-shim.sh builds. */
+    static final String MKL_SHIM = "libmkl_intel_cpu_true.so";
 
     private ExecutorResources() {
     }
@@ -38,6 +40,16 @@ final class ExecutorResources {
             }
         }
         return Device.cpu();
+    }
+
+    /**
+     * What run.json's devices add for a CPU executor that preloads submit.sh's MKL shim
+     * ({@code src/main/c/mkl_intel_cpu_true.c}): its matrix products run other kernels, whose sums
+     * may differ in the last bits.
+     */
+    static String blasNote(Device device, String ldPreload) {
+        boolean shim = ldPreload != null && ldPreload.contains(MKL_SHIM);
+        return shim && !device.isGpu() ? " (MKL CPU check bypassed by " + MKL_SHIM + ")" : "";
     }
 
     /**
