@@ -63,6 +63,7 @@ final class ExecutorResources {
 
     /** {@link #configureThreads()} with the cores of one task given (outside a task: local mode's driver). */
     static void configureThreads(int cpus) {
+        CompilerDirectives.addOnce();
         if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(cpus));
         }

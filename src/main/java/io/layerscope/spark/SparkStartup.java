@@ -42,6 +42,7 @@ final class SparkStartup {
      * The thread inherits the caller's Spark local properties, as a job submitted by the caller would.
      */
     static SparkStartup begin(String appName, ModelSpec spec, int seqlen) {
+        CompilerDirectives.addOnce();
         SparkConf conf = new SparkConf();
         if (runsTasksInThisJvm(conf)) {
             // local mode: the executor is this JVM, so the model can load before Spark is even up

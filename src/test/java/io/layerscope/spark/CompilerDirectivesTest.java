@@ -1,0 +1,51 @@
+package io.layerscope.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerscope.LayerscopeException;
+import java.lang.management.ManagementFactory;
+import javax.management.ObjectName;
+import org.junit.jupiter.api.Test;
+
+class CompilerDirectivesTest {
+    @Test
+    void settingChoosesBetweenKernelsAndAll() {
+        assertTrue(CompilerDirectives.wanted(null));
+        assertTrue(CompilerDirectives.wanted(""));
+        assertTrue(CompilerDirectives.wanted("kernels"));
+        assertFalse(CompilerDirectives.wanted("all"));
+        LayerscopeException e = assertThrows(LayerscopeException.class, () -> CompilerDirectives.wanted("c1"));
+        assertEquals("LAYERSCOPE_JIT (or -Dlayerscope.jit) is 'c1'; use 'kernels' (C2 only for the statistics and"
+                + " weight reading, the default) or 'all' (the JVM's JIT unchanged)", e.getMessage());
+    }
+
+    /** HotSpot parses the shipped file: its directives are in force, first the kernels, then the rest. */
+    @Test
+    void hotSpotHoldsTheDirectivesInOrder() throws Exception {
+        CompilerDirectives.addOnce();   // once per JVM: a sweep test may have added them already
+        String printed = String.valueOf(ManagementFactory.getPlatformMBeanServer().invoke(
+                new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerDirectivesPrint",
+                new Object[] {new String[0]}, new String[] {String[].class.getName()}));
+        int kernels = printed.indexOf("matching: ");
+        assertTrue(kernels >= 0, printed);
+        String first = printed.substring(kernels, printed.indexOf('\n', kernels));
+        for (String pattern : new String[] {"io/layerscope/stats/*.*", "io/layerscope/model/*.*",
+                "io/layerscope/llama/*.*", "sun/security/provider/*.*", "java/util/DualPivotQuicksort.*"}) {
+            assertTrue(first.contains(pattern), first);
+        }
+        int rest = printed.indexOf("matching: *.*", kernels);
+        assertTrue(rest > kernels, printed);
+        assertTrue(c2Exclude(printed.substring(kernels, rest)).equals("false"), printed);
+        assertTrue(c2Exclude(printed.substring(rest)).equals("true"), printed);
+    }
+
+    /** The Exclude flag of the first "c2 directives" block in a printed directive. */
+    private static String c2Exclude(String directive) {
+        String c2 = directive.substring(directive.indexOf("c2 directives"));
+        int at = c2.indexOf("Exclude:") + "Exclude:".length();
+        return c2.substring(at, c2.indexOf(' ', at));
+    }
+}
