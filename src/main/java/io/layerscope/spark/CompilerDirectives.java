@@ -11,11 +11,12 @@ import javax.management.JMException;
 import javax.management.ObjectName;
 
 /**
- * Keeps HotSpot's optimising compiler (C2) for the code whose cost grows with the model: the
- * statistics, weight reading and hashing ({@code compiler-directives.json} beside this class). The
- * rest of a job (Spark, Java2D and JFreeChart, Parquet) runs the same code per layer at any model
- * size; C1 compiles it at a fraction of C2's cost and its code is about as fast there. A sweep with
- * pictures on 2 cores spent 9 of its 31 CPU-seconds of stage two in C2 before this.
+ * Keeps HotSpot's optimising compiler (C2) for layerscope's own hot loops: the statistics, weight
+ * reading and hashing, whose cost grows with the model, and the loops over a picture's pixels
+ * ({@code compiler-directives.json} beside this class). The rest of a job (Spark, Java2D and
+ * JFreeChart, Parquet) runs a large body of code a fixed number of times per layer; C1 compiles it at
+ * a fraction of C2's cost and its code is nearly as fast there. A sweep with pictures on 2 cores
+ * spent 9 of its 31 CPU-seconds of stage two in C2 before this.
  *
  * <p>The directives are added at run time through the JVM's diagnostic command MBean (what
  * {@code jcmd PID Compiler.directives_add} does), so every JVM that runs a job, driver or executor,
