@@ -87,7 +87,11 @@ public final class ModelResolver {
             }
         }
         if (source != null) {
-            return source.fetch(model, revision, cacheDir);
+            try {
+                return source.fetch(model, revision, cacheDir);
+            } catch (LayerscopeException e) {
+                throw withOtherCachesSearched(e, model, cacheDir);
+            }
         }
         String where = cachesSearched(cacheDir).stream().map(c -> c.resolve(HfCache.repoFolder(model)).toString())
                 .collect(Collectors.joining(", "));
@@ -96,6 +100,20 @@ public final class ModelResolver {
                 + " (for example: huggingface-cli download " + model + " --revision " + revision + " --cache-dir "
                 + cacheDir + "), point --cache-dir at the cache that holds it, pass a local model directory, or try"
                 + " --model demo.");
+    }
+
+    /**
+     * The source knows only {@code cacheDir}: when it fails (offline, unreachable), its message names
+     * that cache alone, so the other caches already searched without success are added to it.
+     */
+    private LayerscopeException withOtherCachesSearched(LayerscopeException e, String model, Path cacheDir) {
+        List<Path> others = cachesSearched(cacheDir).subList(1, cachesSearched(cacheDir).size());
+        if (others.isEmpty()) {
+            return e;
+        }
+        String where = others.stream().map(c -> c.resolve(HfCache.repoFolder(model)).toString())
+                .collect(Collectors.joining(", "));
+        return new LayerscopeException(e.getMessage() + " It is not in " + where + " either.", e);
     }
 
     /** The caches searched for a repo id, in order: {@code cacheDir}, then the Hugging Face default cache. */

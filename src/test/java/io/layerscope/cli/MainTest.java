@@ -154,7 +154,8 @@ class MainTest {
         assertEquals("error: HF_HUB_OFFLINE=1 is set, and the cache at " + empty + " has no snapshot of model"
                 + " meta-llama/Llama-3.2-1B for revision main (no " + empty + "/models--meta-llama--Llama-3.2-1B/refs/main)."
                 + " Run once where the Hub is reachable (without HF_HUB_OFFLINE), or point --cache-dir (or HF_HUB_CACHE)"
-                + " at a cache that has it.\n", r.err());
+                + " at a cache that has it. It is not in " + Path.of(System.getProperty("user.home"), ".cache",
+                "huggingface", "hub", "models--meta-llama--Llama-3.2-1B") + " either.\n", r.err());
     }
 
     @Test
