@@ -37,7 +37,8 @@ public final class BenchReport {
     private final ObjectMapper json = new ObjectMapper();
 
     /** One sweep run: its run.json timings, the wall time and peak RSS of its JVM. */
-    record SweepRun(Map<String, Double> timings, double wall, double rssMiB, Map<String, String> versions) {
+    record SweepRun(Map<String, Double> timings, double wall, double rssMiB, Map<String, String> versions,
+                    List<String> devices) {
         double t(String key) {
             Double v = timings.get(key);
             return v == null ? 0 : v;
@@ -101,9 +102,10 @@ public final class BenchReport {
                 peer.get("layers").asInt(), forward.get("windows").asInt(), (int) (tokens / forward.get("windows").asInt())));
         Map<String, String> v = bestPng.versions();
         b.append(String.format(Locale.ROOT, "layerscope: DJL %s, libtorch %s, Spark %s, Java %s; %d libtorch threads for (1),"
-                        + " local[2] (2 tasks x 1 thread) for (2).%n",
+                        + " local[2] (2 tasks x 1 thread) for (2); devices: %s.%n",
                 v.getOrDefault("djl", "?"), v.getOrDefault("pytorch", "?"), v.getOrDefault("spark", "?"),
-                v.getOrDefault("java", "?"), forward.get("threads").asInt()));
+                v.getOrDefault("java", "?"), forward.get("threads").asInt(),
+                bestPng.devices() == null ? "not recorded" : String.join("; ", bestPng.devices())));
         b.append(String.format(Locale.ROOT, "Peer: PyTorch %s eager (Python %s), BLAS %s, %d threads, %s, OMP_WAIT_POLICY=%s"
                         + " (both sides).%n%n",
                 peer.get("torch").asText(), peer.get("python").asText(), blas(peer), peer.get("threads").asInt(),
@@ -321,7 +323,7 @@ public final class BenchReport {
                 throw new LayerscopeException(time + ": cannot read (" + e.getMessage() + ")", e);
             }
             runs.add(new SweepRun(run.timingsSeconds(), Double.parseDouble(t[0]), Double.parseDouble(t[1]) / 1024.0,
-                    run.versions()));
+                    run.versions(), run.devices()));
         }
         return runs;
     }

@@ -44,6 +44,8 @@ class BenchReportTest {
         String text = new BenchReport(dir).render("2026-11-27", "test CPU, 2 cores");
 
         assertTrue(text.contains("Measured 2026-11-27 on test CPU, 2 cores; 1-minute load average 3.3 to 6.5"), text);
+        assertTrue(text.contains("local[2] (2 tasks x 1 thread) for (2); devices: executor driver: cpu() float32 (MKL CPU"
+                + " check bypassed by libmkl_intel_cpu_true.so).\n"), text);
         assertTrue(text.contains("| (1)/(3) forward with taps, tokens/s (best of 3 / 3 passes) | 1,000 | 800 | 1.25x |"), text);
         assertTrue(text.contains("| (1)/(3) forward with taps, tokens per CPU-second | 500 | 400 | 1.25x |"), text);
         assertTrue(text.contains("| (2)/(3) end to end, every layer, no PNGs, s (ratio: peer s / ours) | 25.00 | 50.00 | 2.00x |"), text);
@@ -115,7 +117,8 @@ class BenchReportTest {
                        double stage2, double write, double total) throws IOException {
         Files.createDirectories(dir.resolve(name));
         Files.writeString(dir.resolve(name).resolve("run.json"), "{\"tool\": \"layerscope\", \"versions\": {\"djl\": \"0.33.0\","
-                + " \"pytorch\": \"2.5.1\", \"spark\": \"4.0.4\", \"java\": \"17\"}, \"timingsSeconds\": {\"resolve\": "
+                + " \"pytorch\": \"2.5.1\", \"spark\": \"4.0.4\", \"java\": \"17\"}, \"devices\": [\"executor driver: cpu()"
+                + " float32 (MKL CPU check bypassed by libmkl_intel_cpu_true.so)\"], \"timingsSeconds\": {\"resolve\": "
                 + resolve + ", \"sampling\": " + sampling + ", \"spark_start\": 3.0, \"stage1_calibration\": " + stage1
                 + ", \"stage1_model_load\": " + load + ", \"stage2_layers\": " + stage2 + ", \"write\": " + write
                 + ", \"total\": " + total + "}}");
