@@ -48,7 +48,7 @@ final class CompilerDirectives {
             return false;
         }
         throw new LayerscopeException("LAYERSCOPE_JIT (or -Dlayerscope.jit) is '" + setting
-                + "'; use 'kernels' (C2 only for the statistics and weight reading, the default) or 'all' (the JVM's JIT"
+                + "'; use 'kernels' (C2 only for layerscope's own hot loops, the default) or 'all' (the JVM's JIT"
                 + " unchanged)");
     }
 

@@ -18,8 +18,8 @@ class CompilerDirectivesTest {
         assertTrue(CompilerDirectives.wanted("kernels"));
         assertFalse(CompilerDirectives.wanted("all"));
         LayerscopeException e = assertThrows(LayerscopeException.class, () -> CompilerDirectives.wanted("c1"));
-        assertEquals("LAYERSCOPE_JIT (or -Dlayerscope.jit) is 'c1'; use 'kernels' (C2 only for the statistics and"
-                + " weight reading, the default) or 'all' (the JVM's JIT unchanged)", e.getMessage());
+        assertEquals("LAYERSCOPE_JIT (or -Dlayerscope.jit) is 'c1'; use 'kernels' (C2 only for layerscope's own hot"
+                + " loops, the default) or 'all' (the JVM's JIT unchanged)", e.getMessage());
     }
 
     /** HotSpot parses the shipped file: its directives are in force, first the kernels, then the rest. */
