@@ -100,7 +100,7 @@ public final class CalibrationStage {
             String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
             String where = "executor " + executor + ": " + device + " "
                     + model.computeType().name().toLowerCase(java.util.Locale.ROOT)
-                    + ExecutorResources.blasNote(device, System.getenv("LD_PRELOAD"));
+                    + ExecutorResources.blasNote(device);
             return List.of(new ShardResult(sums, where, model.lastBlock() + 1, modelWait)).iterator();
         }
     }

@@ -31,12 +31,28 @@ final class CompilerDirectives {
     private CompilerDirectives() {
     }
 
+    /**
+     * {@link #addOnce()} on a background thread: the JVM's MBean server takes 0.15-0.2 s to start, which
+     * should not hold up the job. A bad setting is reported here, on the caller's thread.
+     */
+    static void addOnceInBackground() {
+        if (wanted(setting()) && !ADDED.get()) {
+            Thread t = new Thread(CompilerDirectives::addOnce, "layerscope-compiler-directives");
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
     /** Adds the directives once per JVM, unless the setting says all; true if they were added now. */
     static boolean addOnce() {
-        if (!wanted(System.getProperty("layerscope.jit", System.getenv("LAYERSCOPE_JIT")))) {
+        if (!wanted(setting())) {
             return false;
         }
         return ADDED.compareAndSet(false, true) && add();
+    }
+
+    private static String setting() {
+        return System.getProperty("layerscope.jit", System.getenv("LAYERSCOPE_JIT"));
     }
 
     /** The setting: unset or "kernels" adds the directives, "all" does not. */

@@ -4,6 +4,8 @@ import ai.djl.Device;
 import io.layerscope.LayerscopeException;
 import io.layerscope.llama.LlamaModel;
 import io.layerscope.model.Checkpoint;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -43,13 +45,31 @@ final class ExecutorResources {
     }
 
     /**
-     * What run.json's devices add for a CPU executor that preloads submit.sh's MKL shim
-     * ({@code src/main/c/mkl_intel_cpu_true.c}): its matrix products run other kernels, whose sums
-     * may differ in the last bits.
+     * What run.json's devices add for a CPU executor whose process has submit.sh's MKL shim loaded
+     * ({@code src/main/c/mkl_intel_cpu_true.c}; {@code mappedFiles} as in /proc/self/maps): its
+     * matrix products run other kernels, whose sums may differ in the last bits.
      */
-    static String blasNote(Device device, String ldPreload) {
-        boolean shim = ldPreload != null && ldPreload.contains(MKL_SHIM);
+    static String blasNote(Device device, String mappedFiles) {
+        boolean shim = mappedFiles.contains("/" + MKL_SHIM);
         return shim && !device.isGpu() ? " (MKL CPU check bypassed by " + MKL_SHIM + ")" : "";
+    }
+
+    /** {@link #blasNote(Device, String)} for this process: a preloaded library is there from its start. */
+    static String blasNote(Device device) {
+        return blasNote(device, ProcessMaps.AT_FIRST_USE);
+    }
+
+    /** The files mapped into this process (Linux's /proc/self/maps), read once, or "" where there is none. */
+    private static final class ProcessMaps {
+        static final String AT_FIRST_USE = read();
+
+        private static String read() {
+            try {
+                return Files.readString(Path.of("/proc/self/maps"));
+            } catch (IOException | RuntimeException e) {
+                return "";
+            }
+        }
     }
 
     /**
@@ -63,7 +83,7 @@ final class ExecutorResources {
 
     /** {@link #configureThreads()} with the cores of one task given (outside a task: local mode's driver). */
     static void configureThreads(int cpus) {
-        CompilerDirectives.addOnce();
+        CompilerDirectives.addOnceInBackground();
         if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(cpus));
         }

@@ -42,21 +42,23 @@ final class SparkStartup {
      * The thread inherits the caller's Spark local properties, as a job submitted by the caller would.
      */
     static SparkStartup begin(String appName, ModelSpec spec, int seqlen) {
-        CompilerDirectives.addOnce();
-        SparkConf conf = new SparkConf();
-        if (runsTasksInThisJvm(conf)) {
-            // local mode: the executor is this JVM, so the model can load before Spark is even up
-            Thread preload = new Thread(() -> {
-                ExecutorResources.configureThreads(conf.getInt("spark.task.cpus", 1));
-                warmBestEffort(spec, Device.cpu(), seqlen);
-            }, "layerscope-model-preload");
-            preload.setDaemon(true);
-            preload.start();
-        }
+        // Only threads start here: the caller samples at once. Spark's first classes alone (SparkConf)
+        // took about a second in a fresh JVM, which the caller used to wait for.
         SparkStartup s = new SparkStartup();
         Thread t = new Thread(() -> s.run(appName, spec, seqlen), "layerscope-spark-startup");
         t.setDaemon(true);
         t.start();
+        Thread preload = new Thread(() -> {
+            SparkConf conf = new SparkConf();
+            if (runsTasksInThisJvm(conf)) {
+                // local mode: the executor is this JVM, so the model can load before Spark is even up
+                ExecutorResources.configureThreads(conf.getInt("spark.task.cpus", 1));
+                warmBestEffort(spec, Device.cpu(), seqlen);
+            }
+        }, "layerscope-model-preload");
+        preload.setDaemon(true);
+        preload.start();
+        CompilerDirectives.addOnceInBackground();
         return s;
     }
 
