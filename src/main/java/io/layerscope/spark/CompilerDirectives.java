@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.management.JMException;
 import javax.management.ObjectName;
@@ -26,7 +27,8 @@ import javax.management.ObjectName;
  */
 final class CompilerDirectives {
     static final String RESOURCE = "compiler-directives.json";
-    private static final AtomicBoolean ADDED = new AtomicBoolean();
+    private static final AtomicBoolean STARTED = new AtomicBoolean();
+    private static final CompletableFuture<Boolean> IN_FORCE = new CompletableFuture<>();
 
     private CompilerDirectives() {
     }
@@ -36,19 +38,30 @@ final class CompilerDirectives {
      * should not hold up the job. A bad setting is reported here, on the caller's thread.
      */
     static void addOnceInBackground() {
-        if (wanted(setting()) && !ADDED.get()) {
+        if (wanted(setting()) && !STARTED.get()) {
             Thread t = new Thread(CompilerDirectives::addOnce, "layerscope-compiler-directives");
             t.setDaemon(true);
             t.start();
         }
     }
 
-    /** Adds the directives once per JVM, unless the setting says all; true if they were added now. */
+    /**
+     * Adds the directives once per JVM, unless the setting says all (a caller that comes while another
+     * adds them waits for it); true if they are in force.
+     */
     static boolean addOnce() {
         if (!wanted(setting())) {
             return false;
         }
-        return ADDED.compareAndSet(false, true) && add();
+        if (STARTED.compareAndSet(false, true)) {
+            boolean added = false;
+            try {
+                added = add();
+            } finally {
+                IN_FORCE.complete(added);
+            }
+        }
+        return IN_FORCE.join();
     }
 
     private static String setting() {
