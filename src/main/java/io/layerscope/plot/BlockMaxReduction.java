@@ -109,12 +109,48 @@ public final class BlockMaxReduction {
         }
     }
 
-    /** {@link #layerHeatmaps(NDArray, float[])} for a row-major {@code out x in} weight, on the CPU. */
+    /**
+     * {@link #layerHeatmaps(NDArray, float[])} for a row-major {@code out x in} weight already in Java
+     * memory (stage two's case), by plain loops in one pass: copying it into libtorch first cost more
+     * than the reduction (lm_head of a 128256 x 512 layer: 0.6 s through DJL). Same cells, NaN included.
+     */
     public LayerHeatmaps layerHeatmaps(float[] weight, int out, int in, float[] actNorm) {
         checkValues(weight, out, in, "weight");
-        try (NDManager nd = NDManager.newBaseManager(Device.cpu(), ENGINE)) {
-            return layerHeatmaps(nd.create(weight, new Shape(out, in)), actNorm);
+        checkActNorm(actNorm, in);
+        int rb = blockSize(out, maxRows);
+        int cb = blockSize(in, maxCols);
+        int rows = (out + rb - 1) / rb;
+        int cols = (in + cb - 1) / cb;
+        float[] abs = new float[rows * cols];
+        float[] wanda = new float[rows * cols];
+        float[] hi = new float[in];
+        float[] lo = new float[in];
+        for (int r = 0; r < rows; r++) {
+            int first = r * rb;
+            int end = Math.min(out, first + rb);
+            System.arraycopy(weight, first * in, hi, 0, in);
+            System.arraycopy(weight, first * in, lo, 0, in);
+            for (int i = first + 1; i < end; i++) {
+                int base = i * in;
+                for (int j = 0; j < in; j++) {
+                    float v = weight[base + j];
+                    hi[j] = Math.max(hi[j], v);   // Math.max and min keep NaN, as libtorch's reductions do
+                    lo[j] = Math.min(lo[j], v);
+                }
+            }
+            for (int c = 0; c < cols; c++) {
+                float a = Float.NEGATIVE_INFINITY;
+                float w = Float.NEGATIVE_INFINITY;
+                for (int j = c * cb, stop = Math.min(in, j + cb); j < stop; j++) {
+                    float m = Math.max(hi[j], -lo[j]);   // max |W| down the row block
+                    a = Math.max(a, m);
+                    w = Math.max(w, m * actNorm[j]);
+                }
+                abs[r * cols + c] = a;
+                wanda[r * cols + c] = w;
+            }
         }
+        return new LayerHeatmaps(new ReducedMatrix(abs, rows, cols, rb, cb), new ReducedMatrix(wanda, rows, cols, rb, cb));
     }
 
     /**

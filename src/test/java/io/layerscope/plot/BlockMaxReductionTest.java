@@ -186,6 +186,50 @@ class BlockMaxReductionTest {
         }
     }
 
+    /** Stage two's float[] path (plain loops) gives libtorch's cells bit for bit, NaN and signed zeros included. */
+    @Test
+    void javaArraysAndLibtorchArraysGiveTheSameCells() {
+        int out = 1003;
+        int in = 517;
+        float[] w = gaussian(out * in, 10);
+        float[] a = uniformNorms(in, 11);
+        w[5 * in + 7] = Float.NaN;                           // one NaN: its cell shows NaN
+        for (int i = 64; i < 96; i++) {
+            for (int j = 40; j < 60; j++) {
+                w[i * in + j] = (i + j) % 2 == 0 ? -0.0f : -(i * j) * 1e-6f;   // blocks of negatives and -0
+            }
+        }
+        a[3] = 0f;
+        BlockMaxReduction reduction = new BlockMaxReduction(100, 70);
+        LayerHeatmaps java = reduction.layerHeatmaps(w, out, in, a);
+        try (NDManager scope = nd.newSubManager()) {
+            LayerHeatmaps torch = reduction.layerHeatmaps(scope.create(w, new Shape(out, in)), a);
+            for (ReducedMatrix[] pair : new ReducedMatrix[][] {{java.weightAbs(), torch.weightAbs()},
+                    {java.wanda(), torch.wanda()}}) {
+                assertEquals(pair[1].rows(), pair[0].rows());
+                assertEquals(pair[1].cols(), pair[0].cols());
+                assertEquals(pair[1].rowBlock(), pair[0].rowBlock());
+                assertEquals(pair[1].colBlock(), pair[0].colBlock());
+                assertArrayEquals(pair[1].values(), pair[0].values());
+            }
+        }
+        assertTrue(Float.isNaN(java.weightAbs().value(0, 0)));
+        assertTrue(Float.isNaN(java.wanda().value(0, 0)));
+    }
+
+    @Test
+    void largeLayerFromJavaArrayMatchesLoop() {
+        int out = 8192;
+        int in = 2048;
+        float[] w = gaussian(out * in, 12);
+        float[] a = uniformNorms(in, 13);
+        LayerHeatmaps maps = new BlockMaxReduction().layerHeatmaps(w, out, in, a);
+        assertEquals(512, maps.wanda().rows());
+        assertEquals(4, maps.wanda().colBlock());
+        assertArrayEquals(loopBlockMax(w, out, in, 16, 4, null, true), maps.weightAbs().values());
+        assertArrayEquals(loopBlockMax(w, out, in, 16, 4, a, true), maps.wanda().values());
+    }
+
     @Test
     void plantedOutlierFeaturesAreTheBrightestWandaColumns() {
         int out = 1000;
