@@ -80,7 +80,8 @@ public final class ModelResolver {
         if (!HfCache.isRevision(revision)) {
             throw new LayerscopeException("--revision " + revision + ": not a branch, tag or commit name");
         }
-        for (Path cache : cachesSearched(cacheDir)) {
+        List<Path> caches = cachesSearched(cacheDir);
+        for (Path cache : caches) {
             Optional<ResolvedModel> found = HfCache.find(cache, model, revision);
             if (found.isPresent()) {
                 return found.get();
@@ -90,30 +91,23 @@ public final class ModelResolver {
             try {
                 return source.fetch(model, revision, cacheDir);
             } catch (LayerscopeException e) {
-                throw withOtherCachesSearched(e, model, cacheDir);
+                // the source knows only cacheDir, so its message names that cache alone: add the others searched
+                List<Path> others = caches.subList(1, caches.size());
+                throw others.isEmpty() ? e
+                        : new LayerscopeException(e.getMessage() + " It is not in " + repoFolders(others, model) + " either.", e);
             }
         }
-        String where = cachesSearched(cacheDir).stream().map(c -> c.resolve(HfCache.repoFolder(model)).toString())
-                .collect(Collectors.joining(", "));
         throw new LayerscopeException("--model " + model + ": not a local directory, and revision \"" + revision
-                + "\" of " + model + " is not in the Hugging Face caches searched (" + where + "). Download it first"
+                + "\" of " + model + " is not in the Hugging Face caches searched (" + repoFolders(caches, model)
+                + "). Download it first"
                 + " (for example: huggingface-cli download " + model + " --revision " + revision + " --cache-dir "
                 + cacheDir + "), point --cache-dir at the cache that holds it, pass a local model directory, or try"
                 + " --model demo.");
     }
 
-    /**
-     * The source knows only {@code cacheDir}: when it fails (offline, unreachable), its message names
-     * that cache alone, so the other caches already searched without success are added to it.
-     */
-    private LayerscopeException withOtherCachesSearched(LayerscopeException e, String model, Path cacheDir) {
-        List<Path> others = cachesSearched(cacheDir).subList(1, cachesSearched(cacheDir).size());
-        if (others.isEmpty()) {
-            return e;
-        }
-        String where = others.stream().map(c -> c.resolve(HfCache.repoFolder(model)).toString())
-                .collect(Collectors.joining(", "));
-        return new LayerscopeException(e.getMessage() + " It is not in " + where + " either.", e);
+    /** The model's folder in each cache, as the messages list them. */
+    private static String repoFolders(List<Path> caches, String model) {
+        return caches.stream().map(c -> c.resolve(HfCache.repoFolder(model)).toString()).collect(Collectors.joining(", "));
     }
 
     /** The caches searched for a repo id, in order: {@code cacheDir}, then the Hugging Face default cache. */
