@@ -12,10 +12,11 @@ final class MaskComparison {
 
     private final RowPruner pruner;
     private final float layerThreshold;
-    private final boolean[] wandaRow;
-    private final boolean[] magnitudeRow;
-    private final boolean[] wandaNofM;
-    private final boolean[] magnitudeNofM;
+    private final int layerThresholdBits;
+    private final byte[] wandaRow;
+    private final byte[] magnitudeRow;
+    private final byte[] wandaNofM;
+    private final byte[] magnitudeNofM;
     private long entries;
     private long agreeRow;
     private long agreeLayer;
@@ -28,25 +29,39 @@ final class MaskComparison {
     MaskComparison(int in, double sparsity, float layerThreshold) {
         this.pruner = new RowPruner(in, sparsity);
         this.layerThreshold = layerThreshold;
-        this.wandaRow = new boolean[in];
-        this.magnitudeRow = new boolean[in];
-        this.wandaNofM = new boolean[in];
-        this.magnitudeNofM = new boolean[in];
+        this.layerThresholdBits = Float.floatToRawIntBits(layerThreshold + 0f);
+        this.wandaRow = new byte[in];
+        this.magnitudeRow = new byte[in];
+        this.wandaNofM = new byte[in];
+        this.magnitudeNofM = new byte[in];
     }
 
-    /** One output row: its |W| and its Wanda metric, both of length in. */
+    /**
+     * One output row: its |W| and its Wanda metric, both of length in (non-negative, not NaN, as
+     * {@link RowPruner} checks). The masks are 0/1 bytes and counted by arithmetic: with about half
+     * of the entries pruned, a branch per comparison would be mispredicted half the time.
+     */
     void addRow(float[] abs, float[] wanda) {
         pruner.unstructured(wanda, wandaRow);
         pruner.unstructured(abs, magnitudeRow);
         RowPruner.nOfM(wanda, N, M, wandaNofM);
         RowPruner.nOfM(abs, N, M, magnitudeNofM);
+        int sameRow = 0;
+        int sameLayer = 0;
+        int sameNofM = 0;
+        int underLayerThreshold = 0;
         for (int j = 0; j < abs.length; j++) {
-            boolean layerMask = abs[j] <= layerThreshold;
-            agreeRow += wandaRow[j] == magnitudeRow[j] ? 1 : 0;
-            agreeLayer += wandaRow[j] == layerMask ? 1 : 0;
-            agreeNofM += wandaNofM[j] == magnitudeNofM[j] ? 1 : 0;
-            layerPruned += layerMask ? 1 : 0;
+            // 1 where |W| <= the layer threshold: non-negative float bits order like the floats
+            int layerMask = (layerThresholdBits - Float.floatToRawIntBits(abs[j] + 0f)) >>> 31 ^ 1;
+            sameRow += 1 ^ wandaRow[j] ^ magnitudeRow[j];
+            sameLayer += 1 ^ wandaRow[j] ^ layerMask;
+            sameNofM += 1 ^ wandaNofM[j] ^ magnitudeNofM[j];
+            underLayerThreshold += layerMask;
         }
+        agreeRow += sameRow;
+        agreeLayer += sameLayer;
+        agreeNofM += sameNofM;
+        layerPruned += underLayerThreshold;
         entries += abs.length;
     }
 
