@@ -22,7 +22,10 @@ class CompilerDirectivesTest {
                 + " loops, the default) or 'all' (the JVM's JIT unchanged)", e.getMessage());
     }
 
-    /** HotSpot parses the shipped file: its directives are in force, first the kernels, then the rest. */
+    /**
+     * HotSpot parses the shipped file: its directives are in force, first the chart code kept at C1,
+     * then the kernels, then the rest.
+     */
     @Test
     void hotSpotHoldsTheDirectivesInOrder() throws Exception {
         // once per JVM: a sweep test may have added them already, or be adding them on its thread
@@ -30,17 +33,25 @@ class CompilerDirectivesTest {
         String printed = String.valueOf(ManagementFactory.getPlatformMBeanServer().invoke(
                 new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerDirectivesPrint",
                 new Object[] {new String[0]}, new String[] {String[].class.getName()}));
-        int kernels = printed.indexOf("matching: ");
-        assertTrue(kernels >= 0, printed);
-        String first = printed.substring(kernels, printed.indexOf('\n', kernels));
+        int charts = printed.indexOf("matching: ");
+        assertTrue(charts >= 0, printed);
+        assertTrue(line(printed, charts).contains("io/layerscope/plot/UnionBarRenderer.*"), printed);
+        int kernels = printed.indexOf("matching: ", charts + 1);
+        assertTrue(kernels > charts, printed);
+        assertEquals("true", c2Exclude(printed.substring(charts, kernels)), printed);
+        String kernelPatterns = line(printed, kernels);
         for (String pattern : new String[] {"io/layerscope/stats/*.*", "io/layerscope/model/*.*",
                 "io/layerscope/llama/*.*", "io/layerscope/plot/*.*", "sun/security/provider/*.*", "java/util/DualPivotQuicksort.*"}) {
-            assertTrue(first.contains(pattern), first);
+            assertTrue(kernelPatterns.contains(pattern), kernelPatterns);
         }
         int rest = printed.indexOf("matching: *.*", kernels);
         assertTrue(rest > kernels, printed);
         assertTrue(c2Exclude(printed.substring(kernels, rest)).equals("false"), printed);
         assertTrue(c2Exclude(printed.substring(rest)).equals("true"), printed);
+    }
+
+    private static String line(String text, int from) {
+        return text.substring(from, text.indexOf('\n', from));
     }
 
     /** The Exclude flag of the first "c2 directives" block in a printed directive. */
