@@ -54,6 +54,7 @@ final class FakeHub implements AutoCloseable {
     private final Map<String, Repo> repos = new ConcurrentHashMap<>();
     private final Map<String, byte[]> blobsBySha = new ConcurrentHashMap<>();
     private final List<Request> requests = new CopyOnWriteArrayList<>();
+    private static final long CUT_GRACE_MILLIS = 200;
     private final Set<String> cutOnce = ConcurrentHashMap.newKeySet();
     private final Set<String> corrupt = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> stallMillis = new ConcurrentHashMap<>();
@@ -347,9 +348,10 @@ final class FakeHub implements AutoCloseable {
             if (cutOnce.remove(sha) || stall != null) {
                 body.write(content, start, length / 2);
                 body.flush();
-                if (stall != null) {
-                    Thread.sleep(stall);
-                }
+                // A stall keeps the connection silent; a cut first gives the client a moment to take in
+                // what was sent, since bytes still in flight when the connection drops can be lost at
+                // the client's end (its resume offset would then vary from run to run).
+                Thread.sleep(stall != null ? stall : CUT_GRACE_MILLIS);
                 return; // closing the exchange short of the announced length drops the connection
             }
             body.write(content, start, length);
