@@ -10,6 +10,7 @@ import io.layerscope.model.Checkpoint;
 import io.layerscope.model.LlamaConfig;
 import io.layerscope.model.PrunableLayer;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -112,7 +113,7 @@ public final class SweepJob {
         if (root == null && e instanceof RuntimeException r) {
             return r;
         }
-        if (root instanceof java.io.InterruptedIOException) {
+        if (root instanceof InterruptedIOException) {
             return new LayerscopeException("interrupted while writing the results to " + where + "; nothing was kept", e);
         }
         String why = root != null ? ResultsDirectory.describe(root) : e.getMessage();
