@@ -115,7 +115,8 @@ public final class RowPruner {
      * marks the {@code n} smallest scores (stable). A trailing group shorter than {@code m} (when
      * the row length is not a multiple of m) is left unpruned: Wanda's loop would prune
      * {@code n} of a short group or fail on it, and a partial group is no N:M pattern hardware
-     * can use.
+     * can use. Scores as for {@link #unstructured} (non-negative, not NaN), which checks them; this
+     * does not.
      */
     public static void nOfM(float[] scores, int n, int m, byte[] pruned) {
         if (n < 0 || n > m || scores.length > pruned.length) {
