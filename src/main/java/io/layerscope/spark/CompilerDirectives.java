@@ -38,8 +38,9 @@ final class CompilerDirectives {
      * should not hold up the job. A bad setting is reported here, on the caller's thread.
      */
     static void addOnceInBackground() {
-        if (wanted(setting()) && !STARTED.get()) {
-            Thread t = new Thread(CompilerDirectives::addOnce, "layerscope-compiler-directives");
+        // once started, nothing to check or start: this runs for every task
+        if (!STARTED.get() && wanted(setting()) && STARTED.compareAndSet(false, true)) {
+            Thread t = new Thread(CompilerDirectives::addAndRecord, "layerscope-compiler-directives");
             t.setDaemon(true);
             t.start();
         }
@@ -50,18 +51,23 @@ final class CompilerDirectives {
      * adds them waits for it); true if they are in force.
      */
     static boolean addOnce() {
-        if (!wanted(setting())) {
+        if (!STARTED.get() && !wanted(setting())) {
             return false;
         }
         if (STARTED.compareAndSet(false, true)) {
-            boolean added = false;
-            try {
-                added = add();
-            } finally {
-                IN_FORCE.complete(added);
-            }
+            addAndRecord();
         }
         return IN_FORCE.join();
+    }
+
+    /** Adds them (by the one caller that set STARTED) and tells waiting callers whether they are in force. */
+    private static void addAndRecord() {
+        boolean added = false;
+        try {
+            added = add();
+        } finally {
+            IN_FORCE.complete(added);
+        }
     }
 
     private static String setting() {
