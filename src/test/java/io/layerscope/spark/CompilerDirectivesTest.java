@@ -46,8 +46,8 @@ class CompilerDirectivesTest {
         }
         int rest = printed.indexOf("matching: *.*", kernels);
         assertTrue(rest > kernels, printed);
-        assertTrue(c2Exclude(printed.substring(kernels, rest)).equals("false"), printed);
-        assertTrue(c2Exclude(printed.substring(rest)).equals("true"), printed);
+        assertEquals("false", c2Exclude(printed.substring(kernels, rest)), printed);
+        assertEquals("true", c2Exclude(printed.substring(rest)), printed);
     }
 
     private static String line(String text, int from) {
