@@ -67,7 +67,6 @@ public final class RowPruner {
             int bits = bits(scores[j]);
             if (bits < 0 || bits > INFINITY_BITS) {
                 clear(lowest, highest);
-                prefixCounts[0] = 0;
                 throw new IllegalArgumentException("score " + scores[j] + " at column " + j
                         + " is negative or NaN");
             }
@@ -97,14 +96,15 @@ public final class RowPruner {
             }
         }
         clear(lowest, highest);
-        prefixCounts[0] = 0;
         long last = LongSelection.select(candidates, found, rank - before);
         for (int j = 0; j < columns; j++) {
             pruned[j] = (byte) ((key(scores[j], j) - last - 1) >>> 63);   // 1 where key <= last
         }
     }
 
+    /** Zeroes the buckets a call used: bucket 0 (zeros) and those from lowest to highest. */
     private void clear(int lowest, int highest) {
+        prefixCounts[0] = 0;
         if (lowest <= highest) {
             Arrays.fill(prefixCounts, lowest, highest + 1, 0);
         }
