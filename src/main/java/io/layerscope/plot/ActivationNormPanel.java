@@ -54,7 +54,10 @@ final class ActivationNormPanel {
         if (n <= 4 * buckets) {
             return IntStream.range(0, n).toArray();
         }
-        java.util.TreeSet<Integer> kept = new java.util.TreeSet<>();
+        // Buckets are in index order and each one's kept indices lie inside it, so appending them in
+        // order and skipping repeats of the last one gives them sorted and distinct.
+        int[] kept = new int[4 * buckets];
+        int size = 0;
         for (int b = 0; b < buckets; b++) {
             int from = (int) ((long) b * n / buckets);
             int to = (int) ((long) (b + 1) * n / buckets);
@@ -68,12 +71,13 @@ final class ActivationNormPanel {
                     hi = j;
                 }
             }
-            kept.add(from);
-            kept.add(lo);
-            kept.add(hi);
-            kept.add(to - 1);
+            for (int j : new int[] {from, Math.min(lo, hi), Math.max(lo, hi), to - 1}) {
+                if (size == 0 || j > kept[size - 1]) {
+                    kept[size++] = j;
+                }
+            }
         }
-        return kept.stream().mapToInt(Integer::intValue).toArray();
+        return java.util.Arrays.copyOf(kept, size);
     }
 
     /** Indices of the {@code count} largest norms, largest first (lower index first among ties). */

@@ -77,6 +77,7 @@ class ActivationNormPanelTest {
             assertTrue(kept[i - 1] < kept[i], "in index order");
         }
         // every bucket (computed here independently) keeps its first, last, smallest and largest feature
+        java.util.TreeSet<Integer> expected = new java.util.TreeSet<>();
         for (int b = 0; b < buckets; b++) {
             int from = (int) ((long) b * norm.length / buckets);
             int to = (int) ((long) (b + 1) * norm.length / buckets);
@@ -88,8 +89,10 @@ class ActivationNormPanelTest {
             }
             for (int j : new int[] {from, to - 1, lo, hi}) {
                 assertTrue(set.contains(j), "bucket " + b + " lacks feature " + j);
+                expected.add(j);
             }
         }
+        assertEquals(List.copyOf(expected), java.util.Arrays.stream(kept).boxed().toList(), "those and nothing else");
         assertTrue(set.contains(4097) && set.contains(9000) && set.contains(0) && set.contains(norm.length - 1));
         JFreeChart chart = ActivationNormPanel.chart("t", withNorms(norm), new FigureStyle(2400));
         assertEquals(kept.length, chart.getXYPlot().getDataset().getItemCount(0));
