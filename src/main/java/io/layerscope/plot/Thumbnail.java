@@ -14,9 +14,9 @@ import java.nio.file.Path;
 import javax.imageio.ImageIO;
 
 /**
- * A small copy of a picture, for galleries: a 2400 x 2000 layer picture is 4.8 megapixels, about
- * 19 MB once a browser decodes it, so a page of a hundred full pictures scaled down by CSS would ask
- * for about 2 GB; a 360 px wide thumbnail holds 0.4 MB decoded.
+ * A small copy of a picture, for galleries: an 1800 x 1500 layer picture is 2.7 megapixels, about
+ * 11 MB once a browser decodes it, so a page of a hundred full pictures scaled down by CSS would ask
+ * for about 1 GB; a 360 px wide thumbnail holds 0.4 MB decoded.
  *
  * <p>The picture is first shrunk by the largest whole factor that keeps it at least as wide as the
  * thumbnail, averaging every block of pixels ({@link BoxReduction}: no aliasing of thin lines and text),

@@ -31,7 +31,7 @@ public final class SweepReport {
         try {
             Files.write(dir.resolve(HtmlReport.OVERVIEW), new OverviewChart().renderPng(header.model(), header.calibration(),
                     layers.stream().map(ReportedLayer::stats).toList()));
-            // Thumbnails are independent; decoding a 2400 x 2000 picture dominates, so use every core.
+            // Thumbnails are independent; decoding a full-size picture dominates, so use every core.
             List<ReportedLayer> withThumbnails = layers.parallelStream().map(l -> withThumbnail(dir, l)).toList();
             Files.writeString(page, HtmlReport.render(header, withThumbnails));
         } catch (IOException e) {

@@ -36,8 +36,8 @@ class LayerAnalysisChartTest {
     @Test
     void pngHasTheDefaultSize() throws IOException {
         BufferedImage image = decode(new LayerAnalysisChart().renderPng(data));
-        assertEquals(2400, image.getWidth());
-        assertEquals(2000, image.getHeight());
+        assertEquals(1800, image.getWidth());
+        assertEquals(1500, image.getHeight());
     }
 
     @Test
@@ -122,7 +122,7 @@ class LayerAnalysisChartTest {
         Path file = dir.resolve("png").resolve(LayerAnalysisChart.fileName(data.layer()));
         new LayerAnalysisChart().writePng(data, file);
         BufferedImage image = ImageIO.read(file.toFile());
-        assertEquals(2400, image.getWidth());
+        assertEquals(1800, image.getWidth());
         try (Stream<Path> files = Files.list(file.getParent())) {
             assertEquals(List.of(file.getFileName().toString()),
                     files.map(p -> p.getFileName().toString()).collect(Collectors.toList()));
