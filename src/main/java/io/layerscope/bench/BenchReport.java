@@ -166,6 +166,10 @@ public final class BenchReport {
                 100 * Math.max(0, 1 - stageOneRate / stageOneBase)));
         b.append(String.format(Locale.ROOT, "- per-layer stage share of the sweep: %.0f%% with PNGs, %.0f%% without%n",
                 100 * bestPng.t("stage2_layers") / bestPng.wall(), 100 * bestNoPng.t("stage2_layers") / bestNoPng.wall()));
+        b.append(String.format(Locale.ROOT, "- round by round (a round's runs ran back to back, so these pair like with like):"
+                + " forward %s in tokens/s, %s per CPU-second; per-layer stage share %s with PNGs, %s without%n",
+                forwardRatiosByRound("forward_tokens_per_second"), forwardRatiosByRound("forward_cpu_seconds"),
+                sharesByRound("sweep-png-"), sharesByRound("sweep-nopng-")));
         b.append(String.format(Locale.ROOT, "- scaler_row agreement with the peer: largest difference %.1e of the layer's largest value%n%n",
                 scalerRowDifference(forward, peer)));
 
@@ -174,6 +178,33 @@ public final class BenchReport {
             b.append(scalingTable(read(scaling)));
         }
         return b.toString();
+    }
+
+    /**
+     * (1) over (3) for each round with both measurements, from each side's best pass in that round:
+     * {@code field} is "forward_tokens_per_second" (higher is better) or "forward_cpu_seconds" (the
+     * passes' CPU time for the same tokens, lower is better).
+     */
+    private String forwardRatiosByRound(String field) {
+        Map<Integer, Path> peers = byRound("peer-", ".json");
+        List<String> ratios = new ArrayList<>();
+        byRound("forward-", ".json").forEach((round, file) -> {
+            if (peers.containsKey(round)) {
+                JsonNode ours = read(file);
+                JsonNode theirs = read(peers.get(round));
+                ratios.add(ratio(field.equals("forward_cpu_seconds")
+                        ? minOf(List.of(theirs), field) / minOf(List.of(ours), field)
+                        : ours.get(field).asDouble() / theirs.get(field).asDouble()));
+            }
+        });
+        return ratios.isEmpty() ? "-" : String.join(", ", ratios);
+    }
+
+    /** Stage two's share of the wall time for each sweep run named {@code prefix}N, in round order. */
+    private String sharesByRound(String prefix) {
+        List<String> shares = sweeps(prefix).stream()
+                .map(r -> String.format(Locale.ROOT, "%.0f%%", 100 * r.t("stage2_layers") / r.wall())).toList();
+        return shares.isEmpty() ? "-" : String.join(", ", shares);
     }
 
     /** The forward's matrix products alone, best GFLOP/s over the rounds on each side. */
@@ -328,16 +359,27 @@ public final class BenchReport {
         return runs;
     }
 
+    /** The files {@code prefix}N{@code suffix} in round order (N as a number: round 10 after round 9). */
     private List<Path> numbered(String prefix, String suffix) {
+        return List.copyOf(byRound(prefix, suffix).values());
+    }
+
+    /** The files {@code prefix}N{@code suffix} by round N. */
+    private Map<Integer, Path> byRound(String prefix, String suffix) {
+        Map<Integer, Path> rounds = new TreeMap<>();
         try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(p -> {
+            files.forEach(p -> {
                 String n = p.getFileName().toString();
-                return n.startsWith(prefix) && n.endsWith(suffix)
-                        && n.substring(prefix.length(), n.length() - suffix.length()).matches("\\d+");
-            }).sorted().toList();
+                String round = n.startsWith(prefix) && n.endsWith(suffix) && n.length() > prefix.length() + suffix.length()
+                        ? n.substring(prefix.length(), n.length() - suffix.length()) : "";
+                if (round.matches("\\d{1,9}")) {
+                    rounds.put(Integer.parseInt(round), p);
+                }
+            });
         } catch (IOException e) {
             throw new LayerscopeException(dir + ": cannot list the benchmark results (" + e.getMessage() + ")", e);
         }
+        return rounds;
     }
 
     private JsonNode read(Path f) {

@@ -30,6 +30,8 @@ class BenchReportTest {
         sweep("sweep-nopng-1", 25.0, 1536000, 0.5, 2.0, 5.0, 1.0, 6.0, 3.0, 22.0);
         sweep("sweep-nopng-2", 30.0, 1600000, 0.5, 2.0, 6.0, 1.0, 7.0, 3.0, 27.0);
         sweep("sweep-png-1", 40.0, 2048000, 0.5, 2.0, 5.5, 1.0, 20.0, 4.0, 36.0);
+        // a tenth round (slowest, so no best figure moves): rounds are listed 1, 2, 10, not 1, 10, 2
+        sweep("sweep-nopng-10", 50.0, 1600000, 0.5, 2.0, 6.0, 1.0, 25.0, 3.0, 47.0);
         Files.writeString(dir.resolve("scaling.json"), "{\"tokens\": 4096, \"runs\": ["
                 + "{\"master\": \"local[1]\", \"shards\": 1, \"tokens_per_second\": 500},"
                 + "{\"master\": \"local[1]\", \"shards\": 2, \"tokens_per_second\": 510},"
@@ -59,6 +61,10 @@ class BenchReportTest {
         assertTrue(text.contains("| (4) peak RSS, MiB: sweep JVM (driver = executor in local mode) / peer | 2,000 [no PNG 1,500] | 3,000 | - |"),
                 text);
         assertTrue(text.contains("per-layer stage share of the sweep: 50% with PNGs, 24% without"), text);
+        // per round: tokens/s 1000/800 and 682.7/585.1; CPU 10.24/8.192 and 12/10; shares 20/40, 6/25, 7/30, 25/50
+        assertTrue(text.contains("- round by round (a round's runs ran back to back, so these pair like with like): forward"
+                + " 1.25x, 1.17x in tokens/s, 1.25x, 1.20x per CPU-second; per-layer stage share 50% with PNGs, 24%, 23%, 50%"
+                + " without\n"), text);
         assertTrue(text.contains("largest difference 1.0e-03"), text);
         assertTrue(text.contains("best of 2 / 1 rounds, GFLOP/s"), text);
         assertTrue(text.contains("| qkv (256 x 512 x 768) | 110.0 | 125.0 | 0.88x |"), text);
