@@ -87,6 +87,15 @@ class LayerStatisticsTest {
     }
 
     @Test
+    void twoOfFourCountsATrailingPartialGroupAsAgreeing() {
+        // in = 6: one whole group and two columns that neither 2:4 mask prunes. act [4, 1, 1, 1, 1, 1]:
+        // magnitude prunes {0, 1} of the group, Wanda (metric .4 .2 .3 .4) {1, 2}: cols 0 and 2 disagree
+        float[] w = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f};
+        LayerStats s = LayerStatistics.compute(w, 1, 6, new float[] {16f, 1f, 1f, 1f, 1f, 1f});
+        assertEquals(4 / 6.0, s.masks().twoOfFour());
+    }
+
+    @Test
     void twoOfFourComparesGroupByGroup() {
         // one row, two groups; act [1, 1, 1, 1, 4, 4, 1, 1] moves Wanda's choice in the second group only
         float[] w = {0.1f, 0.2f, 0.3f, 0.4f, 0.1f, 0.2f, 0.3f, 0.4f};
