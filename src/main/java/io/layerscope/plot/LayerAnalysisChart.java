@@ -37,9 +37,10 @@ import org.jfree.chart.JFreeChart;
 public final class LayerAnalysisChart {
     /**
      * The default size: matplotlib's figsize (18, 15) at its 100 dpi, the look of the Python scripts
-     * this replaces. Larger sizes hold no more information (a heatmap is at most 512 cells a side and
-     * its panel is already about 525 px wide here) but cost about 1.4x the CPU and file size at
-     * 2400 x 2000, which matters when pictures are most of a sweep (small models, many layers).
+     * this replaces. Larger sizes add little: a heatmap is at most 512 cells a side, its panel here is
+     * about 525 px wide (a pixel or more per cell across) and rows are pooled by maximum at either
+     * size; but 2400 x 2000 costs about 1.6x the CPU and file size, which matters when pictures are
+     * most of a sweep (small models, many layers).
      */
     public static final int DEFAULT_WIDTH = 1800;
     public static final int DEFAULT_HEIGHT = 1500;
