@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -59,9 +61,11 @@ public final class BenchReport {
     }
 
     public String render(String date, String machine) {
-        List<JsonNode> forwards = numbered("forward-", ".json").stream().map(this::read).toList();
+        Map<Integer, JsonNode> forwardRounds = readRounds("forward-");
+        Map<Integer, JsonNode> peerRounds = readRounds("peer-");
+        List<JsonNode> forwards = List.copyOf(forwardRounds.values());
         List<JsonNode> sharded = numbered("forward2-", ".json").stream().map(this::read).toList();
-        List<JsonNode> peers = numbered("peer-", ".json").stream().map(this::read).toList();
+        List<JsonNode> peers = List.copyOf(peerRounds.values());
         List<SweepRun> png = sweeps("sweep-png-");
         List<SweepRun> noPng = sweeps("sweep-nopng-");
         if (forwards.isEmpty() || peers.isEmpty() || png.isEmpty() || noPng.isEmpty()) {
@@ -168,8 +172,9 @@ public final class BenchReport {
                 100 * bestPng.t("stage2_layers") / bestPng.wall(), 100 * bestNoPng.t("stage2_layers") / bestNoPng.wall()));
         b.append(String.format(Locale.ROOT, "- round by round (a round's runs ran back to back, so these pair like with like):"
                 + " forward %s in tokens/s, %s per CPU-second; per-layer stage share %s with PNGs, %s without%n",
-                forwardRatiosByRound("forward_tokens_per_second"), forwardRatiosByRound("forward_cpu_seconds"),
-                sharesByRound("sweep-png-"), sharesByRound("sweep-nopng-")));
+                ratiosByRound(forwardRounds, peerRounds, f -> f.get("forward_tokens_per_second").asDouble()),
+                ratiosByRound(forwardRounds, peerRounds, f -> f.get("tokens").asDouble() / minOf(List.of(f), "forward_cpu_seconds")),
+                shares(png), shares(noPng)));
         b.append(String.format(Locale.ROOT, "- scaler_row agreement with the peer: largest difference %.1e of the layer's largest value%n%n",
                 scalerRowDifference(forward, peer)));
 
@@ -181,30 +186,25 @@ public final class BenchReport {
     }
 
     /**
-     * (1) over (3) for each round with both measurements, from each side's best pass in that round:
-     * {@code field} is "forward_tokens_per_second" (higher is better) or "forward_cpu_seconds" (the
-     * passes' CPU time for the same tokens, lower is better).
+     * (1) over (3) for each round with both measurements: {@code rate} of each side's measurement of
+     * that round (tokens/s of its best pass, or tokens per CPU-second of its cheapest).
      */
-    private String forwardRatiosByRound(String field) {
-        Map<Integer, Path> peers = byRound("peer-", ".json");
+    private static String ratiosByRound(Map<Integer, JsonNode> ours, Map<Integer, JsonNode> peers,
+                                        ToDoubleFunction<JsonNode> rate) {
         List<String> ratios = new ArrayList<>();
-        byRound("forward-", ".json").forEach((round, file) -> {
-            if (peers.containsKey(round)) {
-                JsonNode ours = read(file);
-                JsonNode theirs = read(peers.get(round));
-                ratios.add(ratio(field.equals("forward_cpu_seconds")
-                        ? minOf(List.of(theirs), field) / minOf(List.of(ours), field)
-                        : ours.get(field).asDouble() / theirs.get(field).asDouble()));
+        ours.forEach((round, f) -> {
+            JsonNode p = peers.get(round);
+            if (p != null) {
+                ratios.add(ratio(rate.applyAsDouble(f) / rate.applyAsDouble(p)));
             }
         });
         return ratios.isEmpty() ? "-" : String.join(", ", ratios);
     }
 
-    /** Stage two's share of the wall time for each sweep run named {@code prefix}N, in round order. */
-    private String sharesByRound(String prefix) {
-        List<String> shares = sweeps(prefix).stream()
-                .map(r -> String.format(Locale.ROOT, "%.0f%%", 100 * r.t("stage2_layers") / r.wall())).toList();
-        return shares.isEmpty() ? "-" : String.join(", ", shares);
+    /** Stage two's share of the wall time of each sweep run, in round order. */
+    private static String shares(List<SweepRun> runs) {
+        return runs.stream().map(r -> String.format(Locale.ROOT, "%.0f%%", 100 * r.t("stage2_layers") / r.wall()))
+                .collect(Collectors.joining(", "));
     }
 
     /** The forward's matrix products alone, best GFLOP/s over the rounds on each side. */
@@ -357,6 +357,13 @@ public final class BenchReport {
                     run.versions(), run.devices()));
         }
         return runs;
+    }
+
+    /** The JSON files {@code prefix}N.json, read, by round N. */
+    private Map<Integer, JsonNode> readRounds(String prefix) {
+        Map<Integer, JsonNode> rounds = new TreeMap<>();
+        byRound(prefix, ".json").forEach((round, file) -> rounds.put(round, read(file)));
+        return rounds;
     }
 
     /** The files {@code prefix}N{@code suffix} in round order (N as a number: round 10 after round 9). */
