@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
+import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
 
@@ -23,7 +24,7 @@ import java.util.stream.Stream;
  * left by a process of this host that is gone (kill -9) is taken over.
  *
  * <pre>{@code
- * try (ResultsDirectory out = ResultsDirectory.create(Path.of("results/demo"), false)) {
+ * try (ResultsDirectory out = ResultsDirectory.create(Path.of("results/demo"))) {
  *     write(out.staging());
  *     out.commit();
  * }
@@ -34,28 +35,50 @@ public final class ResultsDirectory implements AutoCloseable {
     private final Path staging;
     private final Path lock;
     private final boolean overwrite;
+    private final Map<String, Path> kept;
     private final Thread cleanupHook;
     private boolean committed;
     private volatile boolean interrupted;
 
-    private ResultsDirectory(Path target, Path staging, Path lock, boolean overwrite) {
+    private ResultsDirectory(Path target, Path staging, Path lock, boolean overwrite, Map<String, Path> kept) {
         this.target = target;
         this.staging = staging;
         this.lock = lock;
         this.overwrite = overwrite;
+        this.kept = Map.copyOf(kept);
         this.cleanupHook = new Thread(this::interrupted, "layerscope-results-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanupHook);
     }
 
-    public static ResultsDirectory create(Path dir, boolean overwrite) {
+    /** A results directory that must not exist yet. */
+    public static ResultsDirectory create(Path dir) {
+        return create(dir, false, Map.of());
+    }
+
+    /**
+     * A results directory; with {@code overwrite} an existing one is replaced on commit, but only if
+     * it is a layerscope results directory and none of {@code kept} (by what they are, see
+     * {@link ReplaceableResults#check}) is it or lies inside it.
+     */
+    public static ResultsDirectory create(Path dir, boolean overwrite, Map<String, Path> kept) {
+        if (dir.toString().isBlank()) {
+            throw new LayerscopeException("--out is empty; name the results directory, e.g. --out results/run1");
+        }
         Path target = dir.toAbsolutePath().normalize();
         Path parent = target.getParent();
+        if (parent == null) {
+            throw new LayerscopeException("--out " + dir + " is the root of the file system; name a new directory"
+                    + " for the results, e.g. --out results/run1");
+        }
         String name = target.getFileName().toString();
         if (Files.exists(target) && !overwrite) {
             throw new LayerscopeException("results directory " + dir + " already exists; choose another --out or pass --overwrite to replace it");
         }
         if (Files.exists(target) && !Files.isDirectory(target)) {
             throw new LayerscopeException("--out " + dir + " exists and is not a directory");
+        }
+        if (Files.exists(target)) {
+            ReplaceableResults.check(dir, "--out", kept);
         }
         try {
             Files.createDirectories(parent);
@@ -75,7 +98,7 @@ public final class ResultsDirectory implements AutoCloseable {
             deleteQuietly(lock);
             throw new LayerscopeException("cannot write results to " + dir + " (" + describe(e) + ")", e);
         }
-        return new ResultsDirectory(target, staging, lock, overwrite);
+        return new ResultsDirectory(target, staging, lock, overwrite, kept);
     }
 
     /**
@@ -188,6 +211,8 @@ public final class ResultsDirectory implements AutoCloseable {
                 if (!overwrite) {
                     throw new LayerscopeException("results directory " + target + " appeared while the job ran; results left in " + staging);
                 }
+                // checked again: the directory may have changed while the job ran
+                ReplaceableResults.check(target, "--out", kept);
                 old = target.resolveSibling("." + target.getFileName() + ".replaced-" + UUID.randomUUID().toString().substring(0, 8));
                 move(target, old);
             }

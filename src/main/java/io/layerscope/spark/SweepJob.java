@@ -6,7 +6,9 @@ import io.layerscope.calibration.Documents;
 import io.layerscope.calibration.HuggingFaceTokenEncoder;
 import io.layerscope.calibration.WandaSampler;
 import io.layerscope.llama.TapSums;
+import io.layerscope.hub.HubSettings;
 import io.layerscope.model.Checkpoint;
+import io.layerscope.model.HfCache;
 import io.layerscope.model.LlamaConfig;
 import io.layerscope.model.PrunableLayer;
 import java.io.IOException;
@@ -50,7 +52,7 @@ public final class SweepJob {
         List<PrunableLayer> layers = selectLayers(ckpt);
         checkCalibrationOptions(ckpt.config());
         ModelSpec spec = modelSpec(ckpt, layers);
-        ResultsDirectory out = o.out() == null ? null : ResultsDirectory.create(o.out(), o.overwrite());
+        ResultsDirectory out = o.out() == null ? null : ResultsDirectory.create(o.out(), o.overwrite(), keptPaths());
         try (WeightHashes hashes = out == null ? null : WeightHashes.start(ckpt)) {
             timings.put("resolve", seconds(t0));
             // Spark starts and the executors load the model while the driver samples the windows.
@@ -119,6 +121,17 @@ public final class SweepJob {
         String why = root != null ? ResultsDirectory.describe(root) : e.getMessage();
         return new LayerscopeException("cannot write the results to " + where + " (" + why + "); nothing was kept;"
                 + " free space there or choose another --out", e);
+    }
+
+    /** What --overwrite must never replace, by what it is: the model and the caches (see {@link ReplaceableResults}). */
+    private Map<String, Path> keptPaths() {
+        Map<String, Path> kept = new LinkedHashMap<>();
+        kept.put("the model directory " + o.modelDir(), o.modelDir());
+        Path cache = HubSettings.fromEnvironment(o.env(), o.cacheDir()).cacheDir();
+        kept.put("the model cache " + cache, cache);
+        Path hfCache = HfCache.defaultHubCache(o.env(), Path.of(System.getProperty("user.home")));
+        kept.put("the Hugging Face cache " + hfCache, hfCache);
+        return kept;
     }
 
     private List<PrunableLayer> selectLayers(Checkpoint ckpt) {

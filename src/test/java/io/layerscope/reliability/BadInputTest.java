@@ -181,6 +181,81 @@ class BadInputTest {
         assertEquals(List.of("a-file", "done"), list(out.getParent()));
     }
 
+    @Test
+    void anOverwriteOfWhatLayerscopeDidNotWriteIsRefusedAndNothingIsDeleted() throws IOException {
+        Path out = out();
+        Path theirs = Files.createDirectories(out.resolveSibling("theirs"));
+        Files.writeString(theirs.resolve("notes.txt"), "keep me");
+        Cli.Run r = Cli.run(demoSweep(theirs, "--overwrite", "--nsamples", "4", "--seqlen", "64"));
+        assertEquals("error: --overwrite refuses to replace --out " + theirs + ": it is not a layerscope results directory"
+                + " (no run.json), and --overwrite only replaces results that layerscope wrote; choose another --out or"
+                + " remove it yourself\n", r.err());
+        assertEquals(2, r.status());
+        assertEquals(List.of("notes.txt"), list(theirs));
+        assertEquals(List.of("theirs"), list(out.getParent()), "nothing beside it (lock, staging)");
+
+        Path model = demoCopy("overwritten");
+        TreeSet<String> before = tree(model);
+        r = Cli.run(overwriting(modelSweep(model, model)));
+        assertEquals("error: --overwrite refuses to replace --out " + model + ": it is the model directory " + model
+                + "; choose another --out\n", r.err());
+        assertEquals(2, r.status());
+        r = Cli.run(overwriting(modelSweep(model, model.getParent())));
+        assertEquals("error: --overwrite refuses to replace --out " + model.getParent() + ": it contains the model directory "
+                + model + "; choose another --out\n", r.err());
+        assertEquals(before, tree(model), "the model directory changed");
+
+        Path ours = Files.createDirectories(out.resolveSibling("ours"));
+        r = Cli.run(demoSweep(ours, "--overwrite", "--nsamples", "4", "--seqlen", "64"));
+        assertEquals(0, r.status(), r.err());
+        Files.writeString(ours.resolve("my-notes.md"), "keep me");
+        TreeSet<String> results = tree(ours);
+        r = Cli.run(demoSweep(ours, "--overwrite", "--nsamples", "4", "--seqlen", "64"));
+        assertEquals("error: --overwrite refuses to replace --out " + ours + ": it is not a layerscope results directory"
+                + " (it also holds my-notes.md, which layerscope did not write), and --overwrite only replaces results"
+                + " that layerscope wrote; choose another --out or remove it yourself\n", r.err());
+        assertEquals(results, tree(ours));
+        Files.delete(ours.resolve("my-notes.md"));
+        r = Cli.run(demoSweep(ours, "--overwrite", "--nsamples", "4", "--seqlen", "64"));
+        assertEquals(0, r.status(), "a results directory layerscope wrote is replaced: " + r.err());
+    }
+
+    private static String[] overwriting(String[] args) {
+        String[] more = Arrays.copyOf(args, args.length + 1);
+        more[args.length] = "--overwrite";
+        return more;
+    }
+
+    @Test
+    void anEmptyOutOrTheRootOfTheFileSystem() throws IOException {
+        Path out = out();
+        refused(out, "error: --out is empty; name the results directory, e.g. --out results/run1\n", demoSweep(Path.of("")));
+        Cli.Run r = Cli.run(demoSweep(Path.of("/"), "--overwrite"));
+        assertEquals("error: --out / is the root of the file system; name a new directory for the results, e.g."
+                + " --out results/run1\n", r.err());
+        assertEquals(2, r.status());
+    }
+
+    /**
+     * The working directory, given as "" or "." with --overwrite, in a JVM of its own started in a
+     * scratch directory: were the guard ever lost, it would empty that directory, not the checkout.
+     */
+    @Test
+    void anOverwriteOfTheWorkingDirectoryIsRefused() throws Exception {
+        Path cwd = Files.createDirectories(tmp.resolve("working-directory"));
+        Files.writeString(cwd.resolve("notes.txt"), "keep me");
+        for (String given : List.of("", ".")) {
+            Path log = tmp.resolve("working-directory.log");
+            ProcessBuilder pb = ChildJvm.builder(List.of(), "io.layerscope.cli.Main", List.of(demoSweep(Path.of(given),
+                    "--overwrite")), Map.of(), log).directory(cwd.toFile());
+            assertEquals(2, pb.start().waitFor());
+            assertEquals(given.isEmpty() ? "error: --out is empty; name the results directory, e.g. --out results/run1\n"
+                    : "error: --overwrite refuses to replace --out .: it is the working directory; choose another --out\n",
+                    Files.readString(log).replaceAll("(?m)^(?!error: ).*\n", ""));
+            assertEquals(List.of("notes.txt"), list(cwd));
+        }
+    }
+
     // ---- model directories
 
     /** A copy of the demo model's files, to break one thing in. */

@@ -25,7 +25,7 @@ class ResultsDirectoryTest {
     @Test
     void theLockNamesThisProcessAndGoesWithTheDirectory(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("results");
-        try (ResultsDirectory dir = ResultsDirectory.create(out, false)) {
+        try (ResultsDirectory dir = ResultsDirectory.create(out)) {
             assertEquals(ProcessHandle.current().pid() + "@" + host() + "\n", Files.readString(tmp.resolve(".results.lock")));
         }
         assertFalse(Files.exists(tmp.resolve(".results.lock")));
@@ -43,7 +43,7 @@ class ResultsDirectoryTest {
         PrintStream stderr = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try (ResultsDirectory dir = ResultsDirectory.create(out, false)) {
+        try (ResultsDirectory dir = ResultsDirectory.create(out)) {
             assertEquals(ResultsDirectory.owner() + "\n", Files.readString(lock));
             assertFalse(Files.exists(tmp.resolve(".results.staging-deadbeef")), "the dead job's staging directory stays");
         } finally {
@@ -59,7 +59,7 @@ class ResultsDirectoryTest {
         Path lock = tmp.resolve(".results.lock");
         for (String content : List.of(ProcessHandle.current().pid() + "@" + host() + "\n", "1@another-host\n", "")) {
             Files.writeString(lock, content);
-            LayerscopeException e = assertThrows(LayerscopeException.class, () -> ResultsDirectory.create(out, false));
+            LayerscopeException e = assertThrows(LayerscopeException.class, () -> ResultsDirectory.create(out));
             assertEquals("another layerscope job is writing " + out + " (lock file " + lock + " exists); wait for it,"
                     + " or delete the lock file if that job is no longer running", e.getMessage());
             assertEquals(content, Files.readString(lock), "the lock is left as it was");
@@ -69,7 +69,7 @@ class ResultsDirectoryTest {
     @Test
     void anInterruptWaitsForTheStepUnderWayThenDeletesAllAndNoStepRunsAfter(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("results");
-        try (ResultsDirectory dir = ResultsDirectory.create(out, false)) {
+        try (ResultsDirectory dir = ResultsDirectory.create(out)) {
             java.util.concurrent.CountDownLatch inStep = new java.util.concurrent.CountDownLatch(1);
             java.util.concurrent.CountDownLatch finish = new java.util.concurrent.CountDownLatch(1);
             Thread writer = new Thread(() -> {
