@@ -41,9 +41,13 @@ public final class SweepCommand implements Callable<Integer> {
     @Mixin
     CalibrationOptions calibration;
 
+    @Mixin
+    AnalysisOptions analysis;
+
     @Override
     public Integer call() {
-        var options = JobOptions.build("sweep", model, calibration, out, null, overwrite, layers, false, !noPng, pngSize);
+        var options = JobArguments.build("sweep", model, calibration, analysis, out, null, overwrite, layers, false,
+                !noPng, pngSize);
         SweepJob.Outcome outcome = new SweepJob(options, System.err).run();
         System.err.printf("sweep: %d layers analysed in %.1f s; results in %s%n", outcome.layers().size(),
                 outcome.timings().get("total"), outcome.written());

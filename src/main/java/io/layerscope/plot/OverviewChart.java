@@ -65,16 +65,16 @@ public final class OverviewChart {
     /** What each panel shows, in reading order. */
     enum Metric {
         WANDA_MEAN("Mean Wanda metric |W|\u00b7\u2016X\u2016", "mean |W\u1d62\u2c7c|\u00b7\u2016X\u2c7c\u2016",
-                "mean over all out \u00d7 in entries of the layer", LayerSummary::wandaMean, Scale.MEAN),
+                "mean over all out \u00d7 in entries of the layer", l -> l.value("wanda_mean"), Scale.MEAN),
         OUTLIER_M5("Outlier ratio (OWL, M = 5)", "share of entries",
-                "share of Wanda metric entries above 5 \u00d7 the layer's mean", LayerSummary::outlierM5,
+                "share of Wanda metric entries above 5 \u00d7 the layer's mean", l -> l.value("outlier_ratio_m5"),
                 Scale.SHARE_FROM_ZERO),
         AGREE_ROW("Wanda vs magnitude mask agreement", "share of equal mask entries",
                 "per-row masks at 50% sparsity; 1 = Wanda prunes exactly what magnitude prunes",
-                LayerSummary::agreeRow, Scale.SHARE_FITTED),
+                l -> l.value("agree_wanda_magnitude_row"), Scale.SHARE_FITTED),
         ACT_NORM_MEAN("Mean activation norm \u2016X\u2016", "mean \u2016X\u2c7c\u2016\u2082",
                 "q, k, v read the same input, as do gate and up: their lines coincide",
-                LayerSummary::actNormMean, Scale.MEAN);
+                l -> l.value("act_norm_mean"), Scale.MEAN);
 
         final String title;
         final String axisLabel;

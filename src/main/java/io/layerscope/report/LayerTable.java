@@ -2,41 +2,23 @@ package io.layerscope.report;
 
 import io.layerscope.plot.KindStyle;
 import io.layerscope.plot.LayerSummary;
+import io.layerscope.results.Column;
+import io.layerscope.results.LayersTable;
+import io.layerscope.results.ResultTables;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.ToDoubleFunction;
 
 /**
  * The table of the report: one row per layer in the given order, one column per number a pruning
- * decision looks at first. Each sortable heading carries {@code data-key} (the {@code layers} column
+ * decision looks at first (the {@code layers} columns defined with a report display, their
+ * descriptions as tooltips). Each sortable heading carries {@code data-key} (the {@code layers} column
  * name) and {@code data-type}; numeric cells carry their exact value in {@code data-sort} for the
  * page's script, and magnitudes a bar (share of the column's largest value) in {@code --bar}.
  */
 final class LayerTable {
-    /** A numeric column: its key, heading, tooltip, value, display format and whether it gets a bar. */
-    private record Column(String key, String label, String title, ToDoubleFunction<LayerSummary> value, String format,
-                          boolean bar) {
-    }
-
-    private static final List<Column> NUMBERS = List.of(
-            new Column("act_norm_mean", "act norm mean", "act_norm_mean: mean activation norm \u2016X\u2c7c\u2016\u2082 over input features",
-                    LayerSummary::actNormMean, "%.4g", true),
-            new Column("wanda_mean", "Wanda mean", "wanda_mean: mean Wanda metric |W\u1d62\u2c7c|\u00b7\u2016X\u2c7c\u2016",
-                    LayerSummary::wandaMean, "%.4g", true),
-            new Column("agree_wanda_magnitude_row", "agree row",
-                    "agree_wanda_magnitude_row: share of entries where Wanda's per-row 50% mask equals the per-row magnitude mask",
-                    LayerSummary::agreeRow, "%.4f", false),
-            new Column("agree_wanda_magnitude_layer", "agree layer",
-                    "agree_wanda_magnitude_layer: the same against magnitude pruning with one threshold per layer",
-                    LayerSummary::agreeLayer, "%.4f", false),
-            new Column("agree_wanda_magnitude_2of4", "agree 2:4",
-                    "agree_wanda_magnitude_2of4: the same for 2:4 masks", LayerSummary::agree2of4, "%.4f", false),
-            new Column("outlier_ratio_m3", "outliers M3", "outlier_ratio_m3: share of Wanda entries above 3 \u00d7 the layer mean",
-                    LayerSummary::outlierM3, "%.5f", true),
-            new Column("outlier_ratio_m5", "outliers M5", "outlier_ratio_m5: share of Wanda entries above 5 \u00d7 the layer mean (OWL)",
-                    LayerSummary::outlierM5, "%.5f", true),
-            new Column("outlier_ratio_m7", "outliers M7", "outlier_ratio_m7: share of Wanda entries above 7 \u00d7 the layer mean",
-                    LayerSummary::outlierM7, "%.5f", true));
+    /** The {@code layers} columns the table shows, after the layer's identity: those with a report display. */
+    private static final List<Column<LayersTable.Source>> NUMBERS = ResultTables.LAYERS.columns().stream()
+            .filter(c -> c.display() != null).toList();
 
     private LayerTable() {
     }
@@ -50,8 +32,8 @@ final class LayerTable {
         int headBlock = 1 + layers.stream().mapToInt(l -> l.stats().block()).max().orElse(-1);
         double[] columnMax = new double[NUMBERS.size()];
         for (int c = 0; c < NUMBERS.size(); c++) {
-            ToDoubleFunction<LayerSummary> f = NUMBERS.get(c).value();
-            columnMax[c] = layers.stream().mapToDouble(l -> f.applyAsDouble(l.stats()))
+            String name = NUMBERS.get(c).name();
+            columnMax[c] = layers.stream().mapToDouble(l -> l.stats().value(name))
                     .filter(Double::isFinite).max().orElse(0);
         }
         StringBuilder b = new StringBuilder();
@@ -60,8 +42,8 @@ final class LayerTable {
         heading(b, "block", "block", "number", "block: decoder block index (lm_head after the last)");
         heading(b, "kind", "kind", "text", "kind: q_proj \u2026 down_proj, lm_head");
         heading(b, "weights", "shape", "number", "weight shape, out_features \u00d7 in_features (sorts by the number of weights)");
-        for (Column c : NUMBERS) {
-            heading(b, c.key(), c.label(), "number", c.title());
+        for (Column<?> c : NUMBERS) {
+            heading(b, c.name(), c.display().label(), "number", c.name() + ": " + c.description());
         }
         if (pictures) {
             b.append("<th scope=\"col\" class=\"link\">picture</th>");
@@ -99,8 +81,8 @@ final class LayerTable {
         b.append("<td class=\"num\" data-sort=\"").append((long) s.outFeatures() * s.inFeatures()).append("\">")
                 .append(s.outFeatures()).append(" \u00d7 ").append(s.inFeatures()).append("</td>");
         for (int c = 0; c < NUMBERS.size(); c++) {
-            Column col = NUMBERS.get(c);
-            double v = col.value().applyAsDouble(s);
+            Column.Display col = NUMBERS.get(c).display();
+            double v = s.value(NUMBERS.get(c).name());
             b.append("<td class=\"num");
             if (!Double.isFinite(v)) {
                 b.append("\" data-sort=\"\">\u2014</td>");

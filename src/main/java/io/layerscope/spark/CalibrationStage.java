@@ -22,16 +22,19 @@ import org.apache.spark.util.LongAccumulator;
  */
 public final class CalibrationStage {
     /**
-     * The merged sums, the devices that ran shards, the seconds the stage took, the most decoder
+     * The merged sums, the devices that ran shards, the types they computed in (--dtype resolved),
+     * the seconds the stage took, the most decoder
      * blocks any executor's model held (the forward never runs past them), and the longest any task
      * waited for its executor's model (queued behind the warm-up job that loads it, plus the load
      * where a task loaded it; near 0 where it was ready).
      */
-    public record Result(TapSums sums, List<String> devices, double seconds, int blocksLoaded, double modelLoadSeconds) {
+    public record Result(TapSums sums, List<String> devices, List<String> computeTypes, double seconds, int blocksLoaded,
+                         double modelLoadSeconds) {
     }
 
     /** One shard's partial result. */
-    record ShardResult(TapSums sums, String device, int blocksLoaded, double modelWaitSeconds) implements Serializable {
+    record ShardResult(TapSums sums, String device, String computeType, int blocksLoaded, double modelWaitSeconds)
+            implements Serializable {
         private static final long serialVersionUID = 1L;
     }
 
@@ -50,17 +53,19 @@ public final class CalibrationStage {
                     .collect();
             TapSums sums = TapSums.empty();
             TreeSet<String> devices = new TreeSet<>();
+            TreeSet<String> types = new TreeSet<>();
             int blocks = 0;
             double load = 0;
             for (ShardResult p : parts) {
                 sums = sums.merge(p.sums());
                 devices.add(p.device());
+                types.add(p.computeType());
                 blocks = Math.max(blocks, p.blocksLoaded());
                 load = Math.max(load, p.modelWaitSeconds());
             }
             // Waiting for the model: queued behind the warm-up job that loads it, or loading it in the task.
             double waited = progress.secondsBeforeFirstTask() + load;
-            return new Result(sums, new ArrayList<>(devices), progress.finish(), blocks, waited);
+            return new Result(sums, new ArrayList<>(devices), new ArrayList<>(types), progress.finish(), blocks, waited);
         } finally {
             jsc.sc().removeSparkListener(progress);
         }
@@ -98,10 +103,9 @@ public final class CalibrationStage {
                 }
             }
             String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
-            String where = "executor " + executor + ": " + device + " "
-                    + model.computeType().name().toLowerCase(java.util.Locale.ROOT)
-                    + ExecutorResources.blasNote(device);
-            return List.of(new ShardResult(sums, where, model.lastBlock() + 1, modelWait)).iterator();
+            String type = model.computeType().name().toLowerCase(java.util.Locale.ROOT);
+            String where = "executor " + executor + ": " + device + " " + type + ExecutorResources.blasNote(device);
+            return List.of(new ShardResult(sums, where, type, model.lastBlock() + 1, modelWait)).iterator();
         }
     }
 }

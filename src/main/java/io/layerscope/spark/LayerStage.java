@@ -1,5 +1,6 @@
 package io.layerscope.spark;
 
+import io.layerscope.results.LayerResult;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.plot.CalibrationSummary;
@@ -27,9 +28,13 @@ import org.apache.spark.util.LongAccumulator;
  * layer's PNG; the driver gets back statistics rows and PNG bytes.
  */
 public final class LayerStage {
-    /** Per-layer settings every task needs. */
-    public record Settings(String modelDir, String modelName, String calibration, int seqlen, long seed,
-                           long nsamples, long ntokens, boolean png, PictureSize pngSize) implements Serializable {
+    /**
+     * Per-layer settings every task needs: the job's calibration and analysis options, the sample and
+     * token counts stage one summed, and the picture size (null: no pictures).
+     */
+    public record Settings(String modelDir, String modelName, JobOptions.Calibration calibration,
+                           JobOptions.Analysis analysis, long nsamples, long ntokens, PictureSize pngSize)
+            implements Serializable {
         private static final long serialVersionUID = 1L;
     }
 
@@ -77,9 +82,10 @@ public final class LayerStage {
     static LayerResult analyse(Checkpoint ckpt, Settings s, PrunableLayer layer, float[] scalerRow) {
         long start = System.nanoTime();
         float[] w = ckpt.readFloats(layer.weightTensor());
-        LayerStats stats = statistics(layer, w, scalerRow);
-        LayerAnalysisChart.Pngs png = s.png() ? LayerPictures.render(s.modelName(), layer, w, stats,
-                new CalibrationSummary(s.calibration(), (int) s.nsamples(), s.seqlen(), s.seed()), s.nsamples(), s.pngSize())
+        LayerStats stats = statistics(layer, w, scalerRow, s.analysis().sparsity());
+        JobOptions.Calibration c = s.calibration();
+        LayerAnalysisChart.Pngs png = s.pngSize() != null ? LayerPictures.render(s.modelName(), layer, w, stats,
+                new CalibrationSummary(c.source(), (int) s.nsamples(), c.seqlen(), c.seed()), s.nsamples(), s.pngSize())
                 : null;
         return new LayerResult(layer, stats, scalerRow, s.nsamples(), s.ntokens(), png == null ? null : png.picture(),
                 png == null ? null : png.thumbnail(), (System.nanoTime() - start) / 1e9);
@@ -95,12 +101,12 @@ public final class LayerStage {
      * result is bit for bit the one-thread result (LayerStatistics merges chunks in a fixed order).
      * Small layers stay on the task thread: they are many, and already parallel as tasks.
      */
-    static LayerStats statistics(PrunableLayer layer, float[] w, float[] scalerRow) {
+    static LayerStats statistics(PrunableLayer layer, float[] w, float[] scalerRow, double sparsity) {
         int out = layer.outFeatures();
         int in = layer.inFeatures();
         return StatisticsThreads.worthAPool(out, in)
-                ? LayerStatistics.compute(layer.name(), w, out, in, scalerRow, StatisticsThreads.pool())
-                : LayerStatistics.compute(layer.name(), w, out, in, scalerRow);
+                ? LayerStatistics.compute(layer.name(), w, out, in, scalerRow, sparsity, StatisticsThreads.pool())
+                : LayerStatistics.compute(layer.name(), w, out, in, scalerRow, sparsity);
     }
 
     static final class LayerTask implements FlatMapFunction<Iterator<PrunableLayer>, LayerResult> {

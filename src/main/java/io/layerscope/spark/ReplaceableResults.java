@@ -2,6 +2,7 @@ package io.layerscope.spark;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerscope.results.ResultTables;
 import io.layerscope.LayerscopeException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -81,8 +82,8 @@ final class ReplaceableResults {
         } catch (IOException e) {
             return RunRecord.FILE + " is not valid JSON";
         }
-        if (!Files.isDirectory(dir.resolve(ResultTables.LAYERS + ".parquet"), LinkOption.NOFOLLOW_LINKS)) {
-            return "no " + ResultTables.LAYERS + ".parquet";
+        if (!Files.isDirectory(dir.resolve(ResultTables.LAYERS.name() + ".parquet"), LinkOption.NOFOLLOW_LINKS)) {
+            return "no " + ResultTables.LAYERS.name() + ".parquet";
         }
         List<String> foreign = new ArrayList<>();
         try (Stream<Path> entries = Files.list(dir)) {

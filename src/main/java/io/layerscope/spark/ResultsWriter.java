@@ -2,24 +2,30 @@ package io.layerscope.spark;
 
 import io.layerscope.calibration.CalibrationSample;
 import io.layerscope.plot.CalibrationSummary;
-import io.layerscope.plot.LayerSummary;
+import io.layerscope.results.LayerResult;
+import io.layerscope.results.LayersTable;
+import io.layerscope.results.ParquetTable;
+import io.layerscope.results.ResultTables;
+import io.layerscope.results.Table;
 import io.layerscope.report.ReportHeader;
 import io.layerscope.report.ReportedLayer;
 import io.layerscope.report.SweepReport;
-import io.layerscope.stats.LayerStats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.StructType;
 
 /**
  * Writes a results directory's contents (DESIGN.md, results contract) into a staging directory:
@@ -53,26 +59,29 @@ public final class ResultsWriter {
 
     /** The tables, then the pictures and the report; run.json comes last, once everything else is on disk. */
     public void write(List<LayerResult> results, List<CalibrationSample> samples, RunRecordSource run) throws IOException {
-        List<Row> layerRows = new ArrayList<>();
+        List<LayersTable.Source> layers = new ArrayList<>();
         List<ReportedLayer> reported = new ArrayList<>();
         for (LayerResult r : results) {
             String png = r.png() == null ? null : pngPath(r);
-            layerRows.add(ResultTables.layerRow(r, png));
-            ReportedLayer layer = new ReportedLayer(summary(r), png);
+            LayersTable.Source source = new LayersTable.Source(r, png);
+            layers.add(source);
+            ReportedLayer layer = new ReportedLayer(LayersTable.summary(source), png);
             reported.add(r.thumbnail() == null ? layer : layer.withThumbnail(SweepReport.thumbnailPath(png)));
         }
-        table(ResultTables.LAYERS, layerRows, ResultTables.layersSchema());
+        table(ResultTables.LAYERS, layers.iterator());
         // one layer's rows at a time: a 70B model has millions of (layer, feature) rows
-        Iterable<Row> normRows = () -> results.stream().flatMap(r -> ResultTables.activationNormRows(r).stream()).iterator();
-        table(ResultTables.ACTIVATION_NORMS, normRows, ResultTables.activationNormsSchema());
-        table(ResultTables.CALIBRATION, samples.stream().map(ResultTables::calibrationRow).toList(),
-                ResultTables.calibrationSchema());
+        table(ResultTables.ACTIVATION_NORMS, results.stream().flatMap(r -> stream(ResultTables.features(r))).iterator());
+        table(ResultTables.CALIBRATION, samples.iterator());
         for (LayerResult r : results) {
             out.write(dir -> writePictures(dir, r));
         }
         RunRecord record = run.get();
         out.write(dir -> SweepReport.write(dir, header(record), reported));
         out.write(record::write);
+    }
+
+    private static <T> Stream<T> stream(Iterator<T> it) {
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED), false);
     }
 
     private static void writePictures(Path dir, LayerResult r) throws IOException {
@@ -92,17 +101,8 @@ public final class ResultsWriter {
         return PNG_DIR + "/" + r.pngName();
     }
 
-    /** The numbers of a layer the report shows: the same values as its row in the layers table. */
-    private static LayerSummary summary(LayerResult r) {
-        LayerStats s = r.stats();
-        return new LayerSummary(r.layer().name(), r.layer().block(), r.layer().kind().shortName(),
-                r.layer().outFeatures(), r.layer().inFeatures(), s.actNorm().summary().mean(), s.wanda().summary().mean(),
-                s.masks().row(), s.masks().layer(), s.masks().twoOfFour(),
-                s.outliers().m3(), s.outliers().m5(), s.outliers().m7());
-    }
-
     private static ReportHeader header(RunRecord run) {
-        RunRecord.Options o = run.options();
+        JobOptions.Recorded o = run.options();
         Map<String, String> details = new LinkedHashMap<>();
         if (run.model().commit() != null) {
             details.put("revision", run.model().revision() + " (" + run.model().commit() + ")");
@@ -115,13 +115,14 @@ public final class ResultsWriter {
         details.put("layerscope", run.toolVersion());
         details.values().removeIf(Objects::isNull);
         return new ReportHeader(run.model().repoId() != null ? run.model().repoId() : run.model().spec(),
-                new CalibrationSummary(o.calibration(), o.nsamples(), o.seqlen(), o.seed()), details,
+                new CalibrationSummary(o.calibration().source(),
+                o.calibration().nsamples(), o.calibration().seqlen(), o.calibration().seed()), details,
                 Map.of(RunRecord.FILE, RunRecord.FILE));
     }
 
     /** One Parquet file per table, written by the driver, which holds the rows (see {@link ParquetTable}). */
-    private void table(String name, Iterable<Row> rows, StructType schema) throws IOException {
-        out.write(dir -> ParquetTable.write(hadoopConf, dir.resolve(name + ".parquet"), schema, rows, sparkVersion));
+    private <T> void table(Table<T> table, Iterator<T> sources) throws IOException {
+        out.write(dir -> ParquetTable.write(hadoopConf, dir, table, sources, sparkVersion));
     }
 
     /** Single-layer job without a results directory: each PNG into {@code dir}, written whole or not at all. */

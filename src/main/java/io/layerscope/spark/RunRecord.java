@@ -24,7 +24,7 @@ public record RunRecord(
         String command,
         String createdAt,
         Model model,
-        Options options,
+        JobOptions.Recorded options,
         Calibration calibration,
         String computeDtype,
         List<String> devices,
@@ -35,6 +35,8 @@ public record RunRecord(
 
     public static final String FILE = "run.json";
 
+    // options: the job's options as the command line built them (JobOptions.recorded).
+    // computeDtype: the type the forward computed in, as the executors resolved --dtype (auto).
     // forwardBlocks: decoder blocks the calibration forward ran (a single-layer job stops early).
 
     /** The model: what the user typed, where it was found, and a hash of every weight file. */
@@ -43,11 +45,6 @@ public record RunRecord(
     }
 
     public record WeightFile(String name, long bytes, String sha256) {
-    }
-
-    public record Options(int nsamples, int seqlen, long seed, String calibration, String dtype,
-                          String layers, boolean png, String pngSize, int shards, int batchSize,
-                          String master) {
     }
 
     /** The calibration set: source files and, per sample, its document index and window start. */

@@ -20,7 +20,7 @@ final class RunRecords {
     private RunRecords() {
     }
 
-    static RunRecord of(SweepOptions o, CalibrationSource source, int documents, Checkpoint ckpt, List<PrunableLayer> layers, List<CalibrationSample> samples,
+    static RunRecord of(JobOptions o, CalibrationSource source, int documents, Checkpoint ckpt, List<PrunableLayer> layers, List<CalibrationSample> samples,
                         CalibrationStage.Result stage1, Map<String, Double> timings, SparkSession spark,
                         Map<Path, String> sha256) {
         List<RunRecord.WeightFile> files = new ArrayList<>();
@@ -39,19 +39,17 @@ final class RunRecords {
         config.put("tie_word_embeddings", c.tieWordEmbeddings());
         config.put("torch_dtype", c.torchDtype());
         config.put("stored_dtype", ckpt.storedDtype().name());
-        RunRecord.Model model = new RunRecord.Model(o.model(), o.repoId(), o.revision(), o.commit(),
+        JobOptions.Model m = o.model();
+        RunRecord.Model model = new RunRecord.Model(m.spec(), m.repoId(), m.revision(), m.commit(),
                 ckpt.dir().toAbsolutePath().toString(), files, config);
-        RunRecord.Options options = new RunRecord.Options(o.nsamples(), o.seqlen(), o.seed(), o.calibration(),
-                o.dtype().name().toLowerCase(java.util.Locale.ROOT), o.layers(), o.png(), o.png() ? o.pngSize().toString() : null, o.shards(), o.batchSize(),
-                spark.sparkContext().master());
         List<RunRecord.Window> windows = samples.stream()
                 .map(s -> new RunRecord.Window(s.sample(), s.doc(), s.start())).toList();
         RunRecord.Calibration calibration = new RunRecord.Calibration(source.name(),
                 source.files().stream().map(Path::toString).toList(), documents, windows);
         Map<String, Double> t = new LinkedHashMap<>(timings);
         return new RunRecord("layerscope", versions().getProperty("layerscope", "dev"), o.command(),
-                Instant.now().toString(), model, options, calibration, o.dtype().name().toLowerCase(java.util.Locale.ROOT),
-                stage1.devices(), stage1.blocksLoaded(), versionMap(spark), t, layers.stream().map(PrunableLayer::name).toList());
+                Instant.now().toString(), model, o.recorded(spark.sparkContext().master()), calibration,
+                String.join(", ", stage1.computeTypes()), stage1.devices(), stage1.blocksLoaded(), versionMap(spark), t, layers.stream().map(PrunableLayer::name).toList());
     }
 
     private static Map<String, String> versionMap(SparkSession spark) {

@@ -1,5 +1,6 @@
 package io.layerscope.spark;
 
+import io.layerscope.results.LayerResult;
 import io.layerscope.LayerscopeException;
 import io.layerscope.calibration.CalibrationSample;
 import io.layerscope.calibration.Documents;
@@ -35,29 +36,29 @@ public final class SweepJob {
                           Map<String, Double> timings, Path written) {
     }
 
-    private final SweepOptions o;
+    private final JobOptions o;
     private final PrintStream err;
     private final Map<String, Double> timings = new LinkedHashMap<>();
     private CalibrationSource source;
     private int documents;
 
-    public SweepJob(SweepOptions options, PrintStream err) {
+    public SweepJob(JobOptions options, PrintStream err) {
         this.o = options;
         this.err = err;
     }
 
     public Outcome run() {
         long t0 = System.nanoTime();
-        Checkpoint ckpt = Checkpoint.open(o.modelDir());
+        Checkpoint ckpt = Checkpoint.open(o.model().dir());
         List<PrunableLayer> layers = selectLayers(ckpt);
         checkCalibrationOptions(ckpt.config());
         ModelSpec spec = modelSpec(ckpt, layers);
-        ResultsDirectory out = o.out() == null ? null : ResultsDirectory.create(o.out(), o.overwrite(), keptPaths());
+        ResultsDirectory out = o.output().out() == null ? null : ResultsDirectory.create(o.output().out(), o.output().overwrite(), keptPaths());
         try (WeightHashes hashes = out == null ? null : WeightHashes.start(ckpt)) {
             timings.put("resolve", seconds(t0));
             // Spark starts and the executors load the model while the driver samples the windows.
             long ts = System.nanoTime();
-            SparkStartup startup = SparkStartup.begin("layerscope " + o.command(), spec, o.seqlen());
+            SparkStartup startup = SparkStartup.begin("layerscope " + o.command(), spec, o.calibration().seqlen());
             List<CalibrationSample> samples = sample(ckpt);
             SparkSession spark = startup.session();
             timings.put("spark_start", round(startup.sessionSeconds()));
@@ -82,10 +83,10 @@ public final class SweepJob {
                     out.commit();
                     written = out.target();
                 } else {
-                    written = ResultsWriter.writePngs(results, o.pngDir());
+                    written = ResultsWriter.writePngs(results, o.output().pngDir());
                 }
             } catch (Exception | org.apache.hadoop.fs.FSError e) {
-                throw writeFailure(out == null ? o.pngDir() : out.target(), e);
+                throw writeFailure(out == null ? o.output().pngDir() : out.target(), e);
             }
             timings.put("write", seconds(tw));
             timings.put("total", seconds(t0));
@@ -126,55 +127,55 @@ public final class SweepJob {
     /** What --overwrite must never replace, by what it is: the model and the caches (see {@link ReplaceableResults}). */
     private Map<String, Path> keptPaths() {
         Map<String, Path> kept = new LinkedHashMap<>();
-        kept.put("the model directory " + o.modelDir(), o.modelDir());
-        Path cache = HubSettings.fromEnvironment(o.env(), o.cacheDir()).cacheDir();
+        kept.put("the model directory " + o.model().dir(), o.model().dir());
+        Path cache = HubSettings.fromEnvironment(o.model().env(), o.model().cacheDir()).cacheDir();
         kept.put("the model cache " + cache, cache);
-        Path hfCache = HfCache.defaultHubCache(o.env(), Path.of(System.getProperty("user.home")));
+        Path hfCache = HfCache.defaultHubCache(o.model().env(), Path.of(System.getProperty("user.home")));
         kept.put("the Hugging Face cache " + hfCache, hfCache);
         return kept;
     }
 
     private List<PrunableLayer> selectLayers(Checkpoint ckpt) {
-        if (o.exactLayer()) {
-            return List.of(ckpt.layer(o.layers()));
+        if (o.analysis().exactLayer()) {
+            return List.of(ckpt.layer(o.analysis().layers()));
         }
-        return LayerSelection.select(ckpt.prunableLayers(), o.layers());
+        return LayerSelection.select(ckpt.prunableLayers(), o.analysis().layers());
     }
 
     private void checkCalibrationOptions(LlamaConfig c) {
-        if (o.nsamples() < 1) {
-            throw new LayerscopeException("--nsamples " + o.nsamples() + " must be at least 1");
+        if (o.calibration().nsamples() < 1) {
+            throw new LayerscopeException("--nsamples " + o.calibration().nsamples() + " must be at least 1");
         }
-        if (o.seqlen() < 2) {
-            throw new LayerscopeException("--seqlen " + o.seqlen() + " must be at least 2");
+        if (o.calibration().seqlen() < 2) {
+            throw new LayerscopeException("--seqlen " + o.calibration().seqlen() + " must be at least 2");
         }
-        if (o.seqlen() > c.maxPositionEmbeddings()) {
-            throw new LayerscopeException("--seqlen " + o.seqlen() + " exceeds the model's max_position_embeddings "
+        if (o.calibration().seqlen() > c.maxPositionEmbeddings()) {
+            throw new LayerscopeException("--seqlen " + o.calibration().seqlen() + " exceeds the model's max_position_embeddings "
                     + c.maxPositionEmbeddings() + "; use --seqlen " + c.maxPositionEmbeddings() + " or less");
         }
-        if (o.batchSize() < 1) {
-            throw new LayerscopeException("--batch-size " + o.batchSize() + " must be at least 1");
+        if (o.calibration().batchSize() < 1) {
+            throw new LayerscopeException("--batch-size " + o.calibration().batchSize() + " must be at least 1");
         }
-        if (o.shards() < 0) {
-            throw new LayerscopeException("--shards " + o.shards() + " must be 1 or more (0: one per executor core)");
+        if (o.calibration().shards() < 0) {
+            throw new LayerscopeException("--shards " + o.calibration().shards() + " must be 1 or more (0: one per executor core)");
         }
     }
 
     /** Wanda's get_c4 windows, on the driver (tokenizing a few thousand documents). */
     private List<CalibrationSample> sample(Checkpoint ckpt) {
         long t = System.nanoTime();
-        err.printf("calibration: %d samples x %d tokens, seed %d, from %s%n", o.nsamples(), o.seqlen(), o.seed(), o.calibration());
-        source = CalibrationSources.resolve(o.calibration(), o.cacheDir(), o.env());
+        err.printf("calibration: %d samples x %d tokens, seed %d, from %s%n", o.calibration().nsamples(), o.calibration().seqlen(), o.calibration().seed(), o.calibration().source());
+        source = CalibrationSources.resolve(o.calibration().source(), o.model().cacheDir(), o.model().env());
         List<CalibrationSample> samples;
         try (Documents docs = Documents.open(source.files())) {
             documents = docs.size();
             err.printf("calibration: %d documents read in %.1f s; sampling windows%n", documents, seconds(t));
             long[] lastPrint = {System.nanoTime()};
             samples = new WandaSampler(docs, HuggingFaceTokenEncoder.forPath(ckpt.dir()))
-                    .sample(o.nsamples(), o.seqlen(), o.seed(), done -> {
+                    .sample(o.calibration().nsamples(), o.calibration().seqlen(), o.calibration().seed(), done -> {
                         if (System.nanoTime() - lastPrint[0] > 2_000_000_000L) {
                             lastPrint[0] = System.nanoTime();
-                            err.printf("calibration sampling: %d/%d samples%n", done, o.nsamples());
+                            err.printf("calibration sampling: %d/%d samples%n", done, o.calibration().nsamples());
                         }
                     });
         }
@@ -187,16 +188,21 @@ public final class SweepJob {
         LinkedHashSet<String> taps = new LinkedHashSet<>();
         layers.forEach(l -> taps.add(l.tapKey()));
         int lastBlock = LayerSelection.lastBlockNeeded(layers, ckpt.config().numHiddenLayers());
-        return new ModelSpec(ckpt.dir().toAbsolutePath().toString(), o.dtype(), lastBlock, new ArrayList<>(taps),
-                o.batchSize());
+        return new ModelSpec(ckpt.dir().toAbsolutePath().toString(), o.calibration().dtype(), lastBlock, new ArrayList<>(taps),
+                o.calibration().batchSize());
     }
 
     private CalibrationStage.Result calibrate(JavaSparkContext jsc, ModelSpec spec, List<CalibrationSample> samples) {
         List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
-        int shards = o.shards() > 0 ? o.shards() : jsc.defaultParallelism();
+        int shards = o.calibration().shards() > 0 ? o.calibration().shards() : jsc.defaultParallelism();
         err.printf("stage 1: %d samples in %d shards, blocks 0..%d, %d taps%n", windows.size(), shards, spec.lastBlock(),
                 spec.tapKeys().size());
         CalibrationStage.Result r = CalibrationStage.run(jsc, spec, windows, shards, err);
+        if (r.sums().nsamples() != windows.size()) {
+            // the layers table's nsamples is this count; run.json's is the windows': they must agree
+            throw new IllegalStateException("stage one summed " + r.sums().nsamples() + " calibration samples of "
+                    + windows.size());
+        }
         timings.put("stage1_calibration", r.seconds());
         timings.put("stage1_model_load", round(r.modelLoadSeconds()));
         return r;
@@ -206,7 +212,7 @@ public final class SweepJob {
         Map<String, float[]> scalerRows = new LinkedHashMap<>();
         layers.forEach(l -> scalerRows.computeIfAbsent(l.tapKey(), sums::scalerRow));
         LayerStage.Settings settings = new LayerStage.Settings(ckpt.dir().toAbsolutePath().toString(), modelName(),
-                o.calibration(), o.seqlen(), o.seed(), sums.nsamples(), sums.ntokens(), o.png(), o.pngSize());
+                o.calibration(), o.analysis(), sums.nsamples(), sums.ntokens(), o.output().pngSize());
         err.printf("stage 2: %d layers%n", layers.size());
         long t = System.nanoTime();
         List<LayerResult> results = LayerStage.run(jsc, settings, layers, scalerRows, err);
@@ -215,7 +221,7 @@ public final class SweepJob {
     }
 
     private String modelName() {
-        return o.repoId() != null ? o.repoId() : o.model();
+        return o.model().repoId() != null ? o.model().repoId() : o.model().spec();
     }
 
     private static double seconds(long since) {

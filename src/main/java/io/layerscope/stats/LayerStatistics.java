@@ -32,8 +32,8 @@ import java.util.concurrent.ForkJoinPool;
  * pass); without one they run on the calling thread. Either way the result is the same bits.
  */
 public final class LayerStatistics {
-    /** Sparsity of the masks compared in the {@code layers} table. */
-    public static final double SPARSITY = 0.5;
+    /** Sparsity of the masks compared unless the job asks for another ({@code --sparsity}). */
+    public static final double DEFAULT_SPARSITY = 0.5;
     /** Number of input features listed in {@code top_act_features}. */
     public static final int TOP_FEATURES = 16;
 
@@ -54,7 +54,12 @@ public final class LayerStatistics {
      * @throws LayerscopeException if shapes disagree or a weight or scaler_row value is not finite
      */
     public static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow) {
-        return compute(layer, w, out, in, scalerRow, null, RowChunks.rowsPerChunk(in));
+        return compute(layer, w, out, in, scalerRow, DEFAULT_SPARSITY);
+    }
+
+    /** As {@link #compute(String, float[], int, int, float[])}, with masks at {@code sparsity} (0 < sparsity < 1). */
+    public static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, double sparsity) {
+        return compute(layer, w, out, in, scalerRow, sparsity, null, RowChunks.rowsPerChunk(in));
     }
 
     /**
@@ -65,13 +70,27 @@ public final class LayerStatistics {
      * @throws LayerscopeException as the sequential call, for the same first bad entry
      */
     public static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, ForkJoinPool pool) {
+        return compute(layer, w, out, in, scalerRow, DEFAULT_SPARSITY, pool);
+    }
+
+    /** As {@link #compute(String, float[], int, int, float[], ForkJoinPool)}, with masks at {@code sparsity}. */
+    public static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, double sparsity,
+                                     ForkJoinPool pool) {
         Objects.requireNonNull(pool, "pool");
-        return compute(layer, w, out, in, scalerRow, pool, RowChunks.rowsPerChunk(in));
+        return compute(layer, w, out, in, scalerRow, sparsity, pool, RowChunks.rowsPerChunk(in));
     }
 
     /** With an explicit chunk size (tests use small ones); {@code pool} null runs on the calling thread. */
     static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, ForkJoinPool pool,
                               int rowsPerChunk) {
+        return compute(layer, w, out, in, scalerRow, DEFAULT_SPARSITY, pool, rowsPerChunk);
+    }
+
+    private static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, double sparsity,
+                                      ForkJoinPool pool, int rowsPerChunk) {
+        if (!(sparsity > 0 && sparsity < 1)) {
+            throw new IllegalArgumentException("sparsity " + sparsity + " must be between 0 and 1 (exclusive)");
+        }
         checkShapes(layer, w, out, in, scalerRow);
         float[] actNorm = activationNorms(layer, scalerRow);
         RowChunks chunks = new RowChunks(out, rowsPerChunk, pool);
@@ -91,7 +110,7 @@ public final class LayerStatistics {
         }, parts -> parts.mergeInto(weightAbs, wanda));
 
         // Wanda's prune_magnitude: t = sort(|W|.flatten())[int(numel * sparsity)]
-        long layerRank = (long) ((double) w.length * SPARSITY);
+        long layerRank = (long) ((double) w.length * sparsity);
         weightAbs.startSecondPass(new long[] {layerRank}, new double[0]);
         activation.startSecondPass(new long[0], new double[0]);
         double[] outlierThresholds = new double[OutlierRatios.MULTIPLIERS.length];
@@ -110,9 +129,9 @@ public final class LayerStatistics {
         }, parts -> parts.mergeInto(weightAbs, wanda));
 
         float layerThreshold = weightAbs.valueAtRank(layerRank);
-        MaskComparison masks = new MaskComparison(in, SPARSITY, layerThreshold);
+        MaskComparison masks = new MaskComparison(in, sparsity, layerThreshold);
         chunks.run((from, to) -> {
-            MaskComparison part = new MaskComparison(in, SPARSITY, layerThreshold);
+            MaskComparison part = new MaskComparison(in, sparsity, layerThreshold);
             rows.forEach(from, to, part::addRow);
             return part;
         }, masks::merge);
@@ -121,7 +140,7 @@ public final class LayerStatistics {
         OutlierRatios outliers = new OutlierRatios(wanda.countAbove(0) / numel, wanda.countAbove(1) / numel,
                 wanda.countAbove(2) / numel);
         return new LayerStats(out, in, weightAbs.distribution(), activation.distribution(), wanda.distribution(),
-                masks.agreement(SPARSITY), outliers, TopFeatures.largest(actNorm, TOP_FEATURES), actNorm);
+                masks.agreement(sparsity), outliers, TopFeatures.largest(actNorm, TOP_FEATURES), actNorm);
     }
 
     /** One chunk's counts of |W| and of the Wanda metric. */

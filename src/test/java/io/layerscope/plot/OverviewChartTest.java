@@ -112,8 +112,7 @@ class OverviewChartTest {
     void meansSpanningDecadesUseALogAxis() {
         List<LayerSummary> layers = new ArrayList<>(SweepSummaries.sweep(4, false));
         LayerSummary d = layers.get(6);   // block 0 down_proj: a massive activation
-        layers.set(6, new LayerSummary(d.layer(), d.block(), d.kind(), 64, 64, 500.0, d.wandaMean(), d.agreeRow(),
-                d.agreeLayer(), d.agree2of4(), d.outlierM3(), d.outlierM5(), d.outlierM7()));
+        layers.set(6, TestSummaries.with(d, "act_norm_mean", 500.0));
         OverviewChart.Depth depth = OverviewChart.Depth.of(layers);
         List<String> kinds = SweepSummaries.KINDS;
         OverviewChart chart = new OverviewChart();
@@ -131,7 +130,7 @@ class OverviewChartTest {
 
     @Test
     void missingValuesAreLeftOut() {
-        LayerSummary nan = new LayerSummary("model.layers.1.self_attn.q_proj", 1, "q_proj", 8, 8, Double.NaN, 0.1, 0.8,
+        LayerSummary nan = TestSummaries.of("model.layers.1.self_attn.q_proj", 1, "q_proj", 8, 8, Double.NaN, 0.1, 0.8,
                 0.8, 0.8, 0.1, 0.01, 0.0);
         List<LayerSummary> layers = List.of(SweepSummaries.layer(0, 0), nan);
         JFreeChart chart = new OverviewChart().chart(OverviewChart.Metric.ACT_NORM_MEAN, layers, List.of("q_proj"),

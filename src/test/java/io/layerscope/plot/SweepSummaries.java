@@ -17,12 +17,12 @@ final class SweepSummaries {
         String k = KINDS.get(kind);
         String name = "model.layers." + block + (kind < 4 ? ".self_attn." : ".mlp.") + k;
         double act = 1 + 0.25 * block + 0.1 * kind;
-        return new LayerSummary(name, block, k, 64, 64, act, 0.01 * act, 0.7 + 0.02 * kind + 0.001 * block, 0.65, 0.6,
+        return TestSummaries.of(name, block, k, 64, 64, act, 0.01 * act, 0.7 + 0.02 * kind + 0.001 * block, 0.65, 0.6,
                 0.04, 0.001 * (kind + 1) + 0.0005 * block, 0.0002);
     }
 
     static LayerSummary head() {
-        return new LayerSummary("lm_head", -1, "lm_head", 512, 64, 3.0, 0.05, 0.9, 0.8, 0.8, 0.03, 0.004, 0.001);
+        return TestSummaries.of("lm_head", -1, "lm_head", 512, 64, 3.0, 0.05, 0.9, 0.8, 0.8, 0.03, 0.004, 0.001);
     }
 
     /** {@code blocks} blocks of 7 layers, then lm_head when {@code head}. */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.layerscope.plot.LayerSummary;
+import io.layerscope.plot.TestSummaries;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;
@@ -43,7 +44,7 @@ class HtmlReportBrowserTest {
         Path dir = tmp.resolve("results");
         List<LayerSummary> layers = new ArrayList<>(SyntheticReport.sweep(3));
         // A name that needs escaping in text and percent-encoding in links.
-        layers.add(1, new LayerSummary("model.layers.0.extra proj #1 <&>", 0, "extra", 16, 16, 2.0, 0.0125, 0.8, 0.8,
+        layers.add(1, TestSummaries.of("model.layers.0.extra proj #1 <&>", 0, "extra", 16, 16, 2.0, 0.0125, 0.8, 0.8,
                 0.8, 0.01, 0.001, 0.0));
         String model = "demo <&> \"model\"";
         Files.createDirectories(dir);
@@ -67,7 +68,7 @@ class HtmlReportBrowserTest {
         }
         assertEquals(layers.size(), rows.size(), "one table row per layer");
         List<String> expected = IntStream.range(0, layers.size()).boxed()
-                .sorted(Comparator.comparingDouble((Integer i) -> -layers.get(i).wandaMean()).thenComparingInt(i -> i))
+                .sorted(Comparator.comparingDouble((Integer i) -> -layers.get(i).value("wanda_mean")).thenComparingInt(i -> i))
                 .map(i -> layers.get(i).layer()).toList();
         assertEquals(expected, rows, "rows by Wanda mean, largest first, ties in model order");
 

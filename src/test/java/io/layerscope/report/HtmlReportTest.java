@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerscope.LayerscopeException;
 import io.layerscope.plot.LayerSummary;
+import io.layerscope.plot.TestSummaries;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -63,7 +64,7 @@ class HtmlReportTest {
 
     @Test
     void missingValuesShowADashAndSortLast() throws Exception {
-        LayerSummary nan = new LayerSummary("model.layers.0.mlp.up_proj", 0, "up_proj", 8, 8, Double.NaN, 0.1, 0.8, 0.8,
+        LayerSummary nan = TestSummaries.of("model.layers.0.mlp.up_proj", 0, "up_proj", 8, 8, Double.NaN, 0.1, 0.8, 0.8,
                 0.8, 0.1, 0.01, 0.0);
         XmlPage page = new XmlPage(HtmlReport.render(SyntheticReport.header("demo"),
                 SyntheticReport.withoutPictures(List.of(nan))));
@@ -75,7 +76,7 @@ class HtmlReportTest {
     @Test
     void textIsEscapedEverywhere() throws Exception {
         String model = "<script>alert(1)</script> & \"quoted\" 'model'";
-        LayerSummary odd = new LayerSummary("model.layers.0.mlp.<b>x</b> & 'y'", 0, "down_proj", 4, 4, 1, 1, 1, 1, 1, 0, 0, 0);
+        LayerSummary odd = TestSummaries.of("model.layers.0.mlp.<b>x</b> & 'y'", 0, "down_proj", 4, 4, 1, 1, 1, 1, 1, 0, 0, 0);
         String html = HtmlReport.render(SyntheticReport.header(model), pictured(List.of(odd)));
         assertFalse(html.contains("<script>alert"));
         assertFalse(html.contains("<b>x"));
@@ -141,9 +142,9 @@ class HtmlReportTest {
 
     @Test
     void fragmentNamesAreUnique() {
-        LayerSummary a = new LayerSummary("a/b", 0, "q_proj", 1, 1, 1, 1, 1, 1, 1, 0, 0, 0);
-        LayerSummary b = new LayerSummary("a_b", 0, "k_proj", 1, 1, 1, 1, 1, 1, 1, 0, 0, 0);
-        LayerSummary c = new LayerSummary("a b", 0, "v_proj", 1, 1, 1, 1, 1, 1, 1, 0, 0, 0);
+        LayerSummary a = TestSummaries.of("a/b", 0, "q_proj", 1, 1, 1, 1, 1, 1, 1, 0, 0, 0);
+        LayerSummary b = TestSummaries.of("a_b", 0, "k_proj", 1, 1, 1, 1, 1, 1, 1, 0, 0, 0);
+        LayerSummary c = TestSummaries.of("a b", 0, "v_proj", 1, 1, 1, 1, 1, 1, 1, 0, 0, 0);
         assertEquals(List.of("a_b", "a_b-2", "a_b-3"),
                 HtmlReport.slugs(SyntheticReport.withoutPictures(List.of(a, b, c))));
     }

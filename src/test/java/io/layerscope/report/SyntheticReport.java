@@ -2,6 +2,7 @@ package io.layerscope.report;
 
 import io.layerscope.plot.CalibrationSummary;
 import io.layerscope.plot.LayerSummary;
+import io.layerscope.plot.TestSummaries;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -32,12 +33,12 @@ final class SyntheticReport {
         double act = 1 + 0.5 * block + 0.125 * kind;
         // Wanda means fall with the kind and rise with the block, so sorting by them reorders the table.
         double wanda = 0.01 * (block + 1) / (kind + 1.0);
-        return new LayerSummary(name, block, k, 128, kind == 6 ? 344 : 128, act, wanda, 0.75 + 0.01 * kind,
+        return TestSummaries.of(name, block, k, 128, kind == 6 ? 344 : 128, act, wanda, 0.75 + 0.01 * kind,
                 0.7 + 0.001 * block, 0.72, 0.05, 0.001 * (kind + 1) * (block + 1), 0.0001 * block);
     }
 
     static LayerSummary head() {
-        return new LayerSummary("lm_head", -1, "lm_head", 512, 128, 12.5, 0.0625, 0.9, 0.85, 0.8, 0.03, 0.004, 0.0);
+        return TestSummaries.of("lm_head", -1, "lm_head", 512, 128, 12.5, 0.0625, 0.9, 0.85, 0.8, 0.03, 0.004, 0.0);
     }
 
     /** {@code blocks} blocks of 7 layers, then lm_head. */

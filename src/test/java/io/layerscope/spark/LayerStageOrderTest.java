@@ -1,5 +1,6 @@
 package io.layerscope.spark;
 
+import io.layerscope.results.LayerResult;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.layerscope.model.LayerKind;

@@ -27,7 +27,8 @@ class LayerStageStatisticsTest {
         for (int j = 0; j < in; j++) {
             scalerRow[j] = (float) Math.exp(3 * random.nextGaussian());
         }
-        assertEquals(LayerStatistics.compute("lm_head", w, out, in, scalerRow), LayerStage.statistics(layer, w, scalerRow));
+        assertEquals(LayerStatistics.compute("lm_head", w, out, in, scalerRow, 0.3),
+                LayerStage.statistics(layer, w, scalerRow, 0.3));
         assertTrue(StatisticsThreads.pool().getPoolSize() > 0, "the pool's threads ran the chunks");
     }
 }

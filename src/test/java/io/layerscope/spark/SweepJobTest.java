@@ -1,5 +1,10 @@
 package io.layerscope.spark;
 
+import io.layerscope.results.LayerResult;
+import io.layerscope.results.LayersTable;
+import io.layerscope.results.ParquetTableTest;
+import io.layerscope.results.ResultTables;
+import io.layerscope.results.Table;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -56,15 +61,17 @@ class SweepJobTest {
         spark = SparkSessions.getOrCreate("test");
     }
 
-    static SweepOptions options(String command, Path out, String layers, boolean exact, int shards) {
+    static JobOptions options(String command, Path out, String layers, boolean exact, int shards) {
         return options(command, out, layers, exact, shards, null);
     }
 
     /** With pictures of {@code pngSize}, or none when it is null. */
-    static SweepOptions options(String command, Path out, String layers, boolean exact, int shards, PictureSize pngSize) {
-        return new SweepOptions("demo", null, null, null, modelDir, out, out == null ? tmp.resolve("png") : null, false,
-                NSAMPLES, SEQLEN, 0, "demo", cache, ComputeDtype.FLOAT32, layers, exact, pngSize != null,
-                pngSize != null ? pngSize : PictureSize.DEFAULT, shards, 1, command, Map.of("HF_HUB_OFFLINE", "1"));
+    static JobOptions options(String command, Path out, String layers, boolean exact, int shards, PictureSize pngSize) {
+        return new JobOptions(command,
+                new JobOptions.Model("demo", null, null, null, modelDir, cache, Map.of("HF_HUB_OFFLINE", "1")),
+                new JobOptions.Calibration("demo", NSAMPLES, SEQLEN, 0, ComputeDtype.FLOAT32, shards, 1),
+                new JobOptions.Analysis(layers, exact, 0.5),
+                new JobOptions.Output(out, out == null ? tmp.resolve("png") : null, false, pngSize));
     }
 
     static PrintStream quiet() {
@@ -82,19 +89,16 @@ class SweepJobTest {
 
     @Test
     void theDriverWritesEachTableAsSparksOwnParquetWriterWould() throws Exception {
-        Map<String, List<Row>> rows = new HashMap<>();
-        rows.put(ResultTables.LAYERS, sweep.layers().stream().map(r -> ResultTables.layerRow(r, null)).toList());
-        rows.put(ResultTables.ACTIVATION_NORMS, sweep.layers().stream()
-                .flatMap(r -> ResultTables.activationNormRows(r).stream()).toList());
-        rows.put(ResultTables.CALIBRATION, sweep.samples().stream().map(ResultTables::calibrationRow).toList());
-        Map<String, org.apache.spark.sql.types.StructType> schemas = Map.of(
-                ResultTables.LAYERS, ResultTables.layersSchema(),
-                ResultTables.ACTIVATION_NORMS, ResultTables.activationNormsSchema(),
-                ResultTables.CALIBRATION, ResultTables.calibrationSchema());
-        for (String table : schemas.keySet()) {
-            ParquetTableTest.assertSameAsSparksWriter(spark, tmp.resolve("by-spark-and-driver").resolve(table),
-                    schemas.get(table), rows.get(table));
-        }
+        sameAsSparksWriter(ResultTables.LAYERS, sweep.layers().stream().map(r -> new LayersTable.Source(r, null)).toList());
+        List<ResultTables.Feature> features = new ArrayList<>();
+        sweep.layers().forEach(r -> ResultTables.features(r).forEachRemaining(features::add));
+        sameAsSparksWriter(ResultTables.ACTIVATION_NORMS, features);
+        sameAsSparksWriter(ResultTables.CALIBRATION, sweep.samples());
+    }
+
+    private static <T> void sameAsSparksWriter(Table<T> table, List<T> sources) throws Exception {
+        ParquetTableTest.assertSameAsSparksWriter(spark, tmp.resolve("by-spark-and-driver").resolve(table.name()),
+                table.schema(), sources.stream().map(table::row).toList());
     }
 
     @Test
@@ -170,20 +174,7 @@ class SweepJobTest {
         assertClose(maxWanda, row.getDouble(row.fieldIndex("wanda_max")), 1e-6);
 
         // masks at 50%: per-row stable ascending sort, lower column first among ties
-        int k = in / 2;
-        long agreeRow = 0;
-        for (int i = 0; i < out; i++) {
-            boolean[] byWanda = rowMask(wanda, i, in, k);
-            double[] abs = new double[w.length];
-            for (int j = 0; j < in; j++) {
-                abs[i * in + j] = Math.abs(w[i * in + j]);
-            }
-            boolean[] byMagnitude = rowMask(abs, i, in, k);
-            for (int j = 0; j < in; j++) {
-                agreeRow += byWanda[j] == byMagnitude[j] ? 1 : 0;
-            }
-        }
-        assertClose((double) agreeRow / w.length, row.getDouble(row.fieldIndex("agree_wanda_magnitude_row")), 1e-12);
+        assertClose(agreeRow(w, scaler, out, in, in / 2), row.getDouble(row.fieldIndex("agree_wanda_magnitude_row")), 1e-12);
 
         double mean = sumWanda / w.length;
         long above5 = Arrays.stream(wanda).filter(v -> v > 5 * mean).count();
@@ -197,6 +188,45 @@ class SweepJobTest {
         assertEquals(order[0], ints(row.getList(row.fieldIndex("top_act_features")))[0]);
         assertEquals(NSAMPLES, row.getLong(row.fieldIndex("nsamples")));
         assertEquals((long) NSAMPLES * SEQLEN, row.getLong(row.fieldIndex("ntokens")));
+    }
+
+    /** Share of entries where the per-row Wanda and magnitude masks pruning k of each row agree, by sorting. */
+    private static double agreeRow(float[] w, float[] scaler, int out, int in, int k) {
+        double[] wanda = new double[w.length];
+        double[] abs = new double[w.length];
+        for (int i = 0; i < w.length; i++) {
+            abs[i] = Math.abs(w[i]);
+            wanda[i] = (float) (Math.abs(w[i]) * (float) Math.sqrt(scaler[i % in]));
+        }
+        long agree = 0;
+        for (int i = 0; i < out; i++) {
+            boolean[] byWanda = rowMask(wanda, i, in, k);
+            boolean[] byMagnitude = rowMask(abs, i, in, k);
+            for (int j = 0; j < in; j++) {
+                agree += byWanda[j] == byMagnitude[j] ? 1 : 0;
+            }
+        }
+        return (double) agree / w.length;
+    }
+
+    @Test
+    void anotherSparsityReachesEveryMaskAndRunJson() {
+        Path dir = tmp.resolve("results").resolve("sparsity-0.3");
+        JobOptions base = options("layer", dir, LAYER, true, 2);
+        new SweepJob(new JobOptions(base.command(), base.model(), base.calibration(),
+                new JobOptions.Analysis(LAYER, true, 0.3), base.output()), quiet()).run();
+        Checkpoint ckpt = Checkpoint.open(modelDir);
+        PrunableLayer layer = ckpt.layer(LAYER);
+        int in = layer.inFeatures();
+        float[] scaler = new float[in];
+        for (Row r : spark.read().parquet(dir.resolve("activation_norms.parquet").toString()).collectAsList()) {
+            scaler[r.getInt(1)] = r.getFloat(2);
+        }
+        Row row = spark.read().parquet(dir.resolve("layers.parquet").toString()).first();
+        assertEquals(0.3, row.getDouble(row.fieldIndex("sparsity")));
+        assertClose(agreeRow(ckpt.readFloats(layer.weightTensor()), scaler, layer.outFeatures(), in, (int) (in * 0.3)),
+                row.getDouble(row.fieldIndex("agree_wanda_magnitude_row")), 1e-12);
+        assertEquals(0.3, RunRecord.read(dir).options().analysis().sparsity());
     }
 
     private static boolean[] rowMask(double[] values, int row, int in, int k) {
@@ -271,7 +301,7 @@ class SweepJobTest {
                 io.layerscope.plot.LayerAnalysisChart.fileName(name)).toFile());
         assertEquals(800, png.getWidth());
         assertEquals(600, png.getHeight());
-        assertEquals("800x600", RunRecord.read(out).options().pngSize());
+        assertEquals(new PictureSize(800, 600), RunRecord.read(out).options().output().pngSize());
     }
 
     @Test

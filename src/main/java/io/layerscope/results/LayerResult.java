@@ -1,4 +1,4 @@
-package io.layerscope.spark;
+package io.layerscope.results;
 
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.stats.LayerStats;

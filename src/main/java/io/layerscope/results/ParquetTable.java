@@ -1,6 +1,7 @@
-package io.layerscope.spark;
+package io.layerscope.results;
 
 import java.io.IOException;
+import java.util.Iterator;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
@@ -21,8 +22,27 @@ import org.apache.spark.sql.types.StructType;
  * them; tests install a file system whose disk fills up there). The result tables are a few MB at
  * most and already on the driver: a Spark job would only add its set-up.
  */
-final class ParquetTable {
+public final class ParquetTable {
     private ParquetTable() {
+    }
+
+    /**
+     * Writes {@code table} as {@code dir/NAME.parquet}, one row per source, made as they are written.
+     */
+    public static <T> void write(Configuration conf, java.nio.file.Path dir, Table<T> table, Iterator<T> sources,
+                                 String sparkVersion) throws IOException {
+        Iterable<Row> rows = () -> new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return sources.hasNext();
+            }
+
+            @Override
+            public Row next() {
+                return table.row(sources.next());
+            }
+        };
+        write(conf, dir.resolve(table.name() + ".parquet"), table.schema(), rows, sparkVersion);
     }
 
     /**

@@ -1,4 +1,4 @@
-package io.layerscope.spark;
+package io.layerscope.results;
 
 import java.util.Arrays;
 import java.util.HashMap;

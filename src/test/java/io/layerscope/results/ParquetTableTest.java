@@ -1,10 +1,11 @@
-package io.layerscope.spark;
+package io.layerscope.results;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerscope.spark.SparkSessions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * rows written both ways must give the same Parquet schema, the same Spark schema in the footer and
  * the same rows when Spark reads them back.
  */
-class ParquetTableTest {
+public class ParquetTableTest {
     @TempDir
     static Path tmp;
     static SparkSession spark;
@@ -90,7 +91,7 @@ class ParquetTableTest {
      * Writes {@code rows} with Spark's DataFrame writer and with {@link ParquetTable} under {@code dir},
      * and asserts the two tables are the same to a reader.
      */
-    static void assertSameAsSparksWriter(SparkSession spark, Path dir, StructType schema, List<Row> rows) throws IOException {
+    public static void assertSameAsSparksWriter(SparkSession spark, Path dir, StructType schema, List<Row> rows) throws IOException {
         Path bySpark = dir.resolve("spark.parquet");
         Path byDriver = dir.resolve("driver.parquet");
         spark.createDataFrame(rows, schema).coalesce(1).write().mode(SaveMode.ErrorIfExists).parquet(bySpark.toString());

@@ -1,0 +1,78 @@
+package io.layerscope.spark;
+
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
+import io.layerscope.llama.ComputeDtype;
+import io.layerscope.plot.PictureSize;
+import java.io.Serializable;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The options of one sweep or single-layer job, built once by the command line and passed down
+ * unchanged, in four groups. run.json records the calibration, analysis and output groups as they
+ * are ({@link #recorded}), so a new option in one of them is recorded with no further code.
+ *
+ * @param command     {@code sweep} or {@code layer}
+ * @param model       what the user asked for and where it resolved (run.json's model section)
+ * @param calibration the calibration windows and the forward that runs them
+ * @param analysis    which layers and how they are analysed
+ * @param output      where results go
+ */
+public record JobOptions(String command, Model model, Calibration calibration, Analysis analysis, Output output) {
+
+    /**
+     * @param spec     what the user typed for --model (directory, repo id or "demo")
+     * @param dir      the resolved local model directory
+     * @param cacheDir --cache-dir as given, or null (then the Hugging Face variables, else llm_weights)
+     * @param env      the environment Hugging Face settings are read from (HF_TOKEN, HF_HUB_OFFLINE, ...);
+     *                 never recorded or shipped to executors
+     */
+    public record Model(String spec, String repoId, String revision, String commit, Path dir, Path cacheDir,
+                        Map<String, String> env) {
+        public Model {
+            env = Map.copyOf(env);
+        }
+    }
+
+    /**
+     * @param source    --calibration: c4, c4:N, demo or a path
+     * @param shards    calibration partitions; 0 = Spark's default parallelism
+     * @param batchSize sequences per forward batch on an executor
+     */
+    public record Calibration(String source, int nsamples, int seqlen, long seed, ComputeDtype dtype, int shards,
+                              int batchSize) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /**
+     * @param layers     --layers regex (sweep; null: every layer) or the exact layer name (single-layer job)
+     * @param exactLayer whether {@code layers} is one exact name
+     * @param sparsity   the share of weights every mask prunes
+     */
+    public record Analysis(String layers, boolean exactLayer, double sparsity) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /**
+     * @param out       the results directory, or null (single-layer job without --out)
+     * @param pngDir    where PNGs go when there is no results directory (single-layer job), else null
+     * @param overwrite whether an existing results directory layerscope wrote may be replaced
+     * @param pngSize   the pixel size of each layer's picture, or null for no pictures
+     */
+    public record Output(@JsonSerialize(using = ToStringSerializer.class) Path out,
+                         @JsonSerialize(using = ToStringSerializer.class) Path pngDir,
+                         boolean overwrite, PictureSize pngSize) {
+        public boolean png() {
+            return pngSize != null;
+        }
+    }
+
+    /** What run.json records as the job's options: three of the groups as they are, and the Spark master. */
+    public record Recorded(Calibration calibration, Analysis analysis, Output output, String master) {
+    }
+
+    public Recorded recorded(String master) {
+        return new Recorded(calibration, analysis, output, master);
+    }
+}
