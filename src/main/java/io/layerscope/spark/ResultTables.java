@@ -14,7 +14,7 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * The Parquet tables of a results directory (DESIGN.md, results contract): their schemas and how a
+ * The Parquet tables of a results directory (docs/METRICS.md, column reference): their schemas and how a
  * {@link LayerResult} or a calibration sample becomes rows. Column names are part of the contract.
  */
 public final class ResultTables {
