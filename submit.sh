@@ -72,7 +72,7 @@ esac
 
 # libtorch's oneMKL takes generic kernels for some matrix products on AMD CPUs; on AMD x86-64 this
 # preloads a one-function shim that lets it choose by instruction set (src/main/c/mkl_intel_cpu_true.c).
-# It reaches the executors that run in this JVM (local mode); CPU executors elsewhere: README
+# It reaches the executors that run in this JVM (local mode); CPU executors elsewhere: docs/CLUSTER.md
 # "Running on a cluster". LAYERSCOPE_MKL_SHIM=off disables it.
 mkl_shim="$("$here/scripts/build-mkl-shim.sh")"
 if [ -n "$mkl_shim" ]; then

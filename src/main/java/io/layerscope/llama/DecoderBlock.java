@@ -10,7 +10,7 @@ import io.layerscope.model.Tap;
 
 /**
  * One LLaMA decoder layer as Hugging Face's eager {@code LlamaDecoderLayer} computes it
- * (REFERENCE.md section 2), reporting the inputs of its seven Linear layers as four taps.
+ * (docs/METRICS.md, forward pass), reporting the inputs of its seven Linear layers as four taps.
  *
  * <p>Every result is derived from the hidden state first, so it lands in the hidden state's
  * NDManager (the caller's per-block scope) and never in the model's long-lived one.

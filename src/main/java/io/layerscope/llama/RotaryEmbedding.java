@@ -5,7 +5,7 @@ import io.layerscope.model.RopeScaling;
 
 /**
  * Rotary position embedding frequencies as Hugging Face's {@code LlamaRotaryEmbedding} computes them,
- * including the llama3 rope scaling (REFERENCE.md section 2). Computed in double on the host; the
+ * including the llama3 rope scaling (docs/METRICS.md, forward pass). Computed in double on the host; the
  * forward pass rounds them to float32 once.
  *
  * <pre>{@code

@@ -10,7 +10,7 @@ import java.util.Set;
 /**
  * Partial Wanda statistics of some calibration sequences: per tap key, the float32 sum over every
  * token of x^2 per input feature, with the number of sequences and tokens. Partial sums of disjoint
- * shards merge exactly (REFERENCE.md section 3): add the sums, add the counts, divide once.
+ * shards merge exactly (docs/METRICS.md, scaler_row): add the sums, add the counts, divide once.
  *
  * <pre>{@code
  * TapSums all = shardA.merge(shardB);

@@ -18,7 +18,7 @@ import org.apache.spark.util.LongAccumulator;
  * Stage one: the calibration windows, split into shards (Spark partitions), run through the model
  * on the executors; each shard returns its per-tap partial sums of squares, which the driver adds
  * up. The merge is exact up to float addition order: sums add, sample counts add, scaler_row is
- * divided once at the end (REFERENCE.md section 3).
+ * divided once at the end (docs/METRICS.md, scaler_row).
  */
 public final class CalibrationStage {
     /**

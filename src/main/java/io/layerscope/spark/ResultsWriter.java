@@ -28,7 +28,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Writes a results directory's contents (DESIGN.md, results contract) into a staging directory:
+ * Writes a results directory's contents (docs/ARCHITECTURE.md, spark) into a staging directory:
  * the Parquet tables, one PNG per layer under png/, the report (overview.png, png/thumbs/, index.html)
  * and run.json last.
  */

@@ -6,7 +6,7 @@ import java.util.concurrent.ForkJoinPool;
 
 /**
  * Computes a Linear layer's {@link LayerStats} from its weight and its calibration scaler_row,
- * with the semantics of REFERENCE.md section 3 (Wanda's code, PyTorch's statistics defaults).
+ * with the semantics of docs/METRICS.md (Wanda's code, PyTorch's statistics defaults).
  *
  * <pre>{@code
  * float[] w = checkpoint.readFloats(layer.weightTensor());         // [out, in] row-major

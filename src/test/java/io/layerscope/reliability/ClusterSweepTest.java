@@ -72,7 +72,7 @@ class ClusterSweepTest {
                 "spark.executor.extraJavaOptions", "-Dai.djl.offline=true -Djava.awt.headless=true -Xms1g -XX:+AlwaysPreTouch",
                 "spark.executor.heartbeatInterval", "2s",
                 "spark.task.maxFailures", "4",
-                // as README advises for standalone: the session waits until both executors registered,
+                // as docs/CLUSTER.md advises for standalone: the session waits until both executors registered,
                 // or a slow machine runs every task on the first one (seen in CI)
                 "spark.cores.max", "2",
                 "spark.scheduler.minRegisteredResourcesRatio", "1.0",
