@@ -48,7 +48,7 @@ public final class LayersTable {
             new Stat("p01", "0.01 quantile (linear interpolation) of ", Summary::p01),
             new Stat("p99", "0.99 quantile (linear interpolation) of ", Summary::p99));
 
-    public static final Table<Source> TABLE = new Table<>("layers", "one analysed layer", columns());
+    public static final Table<Source> TABLE = new Table<>("layers", "analysed layer", columns());
 
     private LayersTable() {
     }

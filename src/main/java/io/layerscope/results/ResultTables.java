@@ -18,7 +18,7 @@ public final class ResultTables {
     public static final Table<LayersTable.Source> LAYERS = LayersTable.TABLE;
 
     public static final Table<Feature> ACTIVATION_NORMS = new Table<>("activation_norms",
-            "one input feature of one analysed layer", List.of(
+            "input feature of an analysed layer", List.of(
                     Column.string("layer", Section.IDENTITY, "the layer, as in layers.layer", Feature::layer),
                     Column.int32("feature", Section.IDENTITY, "input feature index j, 0 .. in_features-1", Feature::feature),
                     Column.float32("scaler_row", Section.METRIC, "Wanda's scaler_row[j]: the sum over every"
@@ -26,7 +26,7 @@ public final class ResultTables {
                     Column.float32("act_norm", Section.METRIC, "sqrt(scaler_row[j]) in float32: the activation norm the"
                             + " Wanda metric multiplies |W| by", Feature::actNorm)));
 
-    public static final Table<CalibrationSample> CALIBRATION = new Table<>("calibration", "one calibration sample",
+    public static final Table<CalibrationSample> CALIBRATION = new Table<>("calibration", "calibration sample",
             List.of(
                     Column.int32("sample", Section.IDENTITY, "sample index, 0 .. nsamples-1", CalibrationSample::sample),
                     Column.int32("doc", Section.IDENTITY, "index of the document it was cut from, in the calibration"
