@@ -6,7 +6,6 @@ import io.layerscope.calibration.Documents;
 import io.layerscope.calibration.HuggingFaceTokenEncoder;
 import io.layerscope.calibration.WandaSampler;
 import io.layerscope.llama.TapSums;
-import io.layerscope.hub.HubSettings;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.HfCache;
 import io.layerscope.model.LlamaConfig;
@@ -127,9 +126,10 @@ public final class SweepJob {
     private Map<String, Path> keptPaths() {
         Map<String, Path> kept = new LinkedHashMap<>();
         kept.put("the model directory " + o.modelDir(), o.modelDir());
-        Path cache = HubSettings.fromEnvironment(o.env(), o.cacheDir()).cacheDir();
+        Path home = HfCache.home(o.env());
+        Path cache = HfCache.cacheDir(o.env(), home, o.cacheDir()).path();
         kept.put("the model cache " + cache, cache);
-        Path hfCache = HfCache.defaultHubCache(o.env(), Path.of(System.getProperty("user.home")));
+        Path hfCache = HfCache.defaultHubCache(o.env(), home);
         kept.put("the Hugging Face cache " + hfCache, hfCache);
         return kept;
     }
