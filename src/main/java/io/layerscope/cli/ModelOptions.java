@@ -5,6 +5,7 @@ import io.layerscope.hub.HubClient;
 import io.layerscope.hub.HubSettings;
 import io.layerscope.hub.ResolvedSnapshot;
 import io.layerscope.model.Checkpoint;
+import io.layerscope.model.HfCache;
 import io.layerscope.model.ModelResolver;
 import io.layerscope.model.ModelSource;
 import io.layerscope.model.ResolvedModel;
@@ -31,7 +32,7 @@ public final class ModelOptions {
     @Option(names = {"--cache-dir", "--cache_dir"}, paramLabel = "DIR",
             description = "Hugging Face-layout cache for models and C4 (a cache the Python tools filled is used as it"
                     + " is; downloads go here); the demo model is generated here. Default: $HF_HUB_CACHE, else"
-                    + " $HF_HOME/hub, else llm_weights (as the Python tools used).")
+                    + " $HUGGINGFACE_HUB_CACHE, else $HF_HOME/hub, else llm_weights (as the Python tools used).")
     private Path cacheDirOption;
 
     @Option(names = "--revision", paramLabel = "REV", defaultValue = ModelResolver.DEFAULT_REVISION,
@@ -57,7 +58,7 @@ public final class ModelOptions {
         return model;
     }
 
-    /** The cache in effect: --cache-dir, else HF_HUB_CACHE, else HF_HOME/hub, else llm_weights. */
+    /** The cache in effect ({@link HfCache#cacheDir}): --cache-dir, else HF_HUB_CACHE, else HF_HOME/hub, else llm_weights. */
     public Path cacheDir() {
         return HubSettings.fromEnvironment(env, cacheDirOption).cacheDir();
     }
@@ -114,6 +115,6 @@ public final class ModelOptions {
             ResolvedSnapshot s = hub.model(repoId, revision);
             return new ResolvedModel(s.dir(), ResolvedModel.Origin.DOWNLOADED, repoId, revision, s.commitSha());
         };
-        return new ModelResolver(hubDownload, env, Path.of(System.getProperty("user.home")));
+        return new ModelResolver(hubDownload, env, HfCache.home(env));
     }
 }

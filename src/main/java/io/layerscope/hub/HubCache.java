@@ -1,6 +1,7 @@
 package io.layerscope.hub;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.model.HfCache;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +30,9 @@ import java.util.stream.Stream;
  * &lt;root&gt;/.locks/models--org--name/&lt;etag&gt;.lock
  * </pre>
  *
- * Lookups here never touch the network.
+ * Lookups here never touch the network. Where caches are, how repo folders are named and how a
+ * revision leads to its snapshot is {@link HfCache}'s, which model resolution uses too; this class
+ * adds the typed repos, the blobs, locks and the writing.
  *
  * <pre>{@code
  * HubCache cache = new HubCache(settings.cacheDir());
@@ -38,7 +41,6 @@ import java.util.stream.Stream;
  */
 public final class HubCache {
 
-    private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
     // An etag becomes a file name: accept what the Hub sends (hex) and what mirrors plausibly send.
     private static final Pattern ETAG = Pattern.compile("[A-Za-z0-9_.\\-]{1,200}");
 
@@ -52,11 +54,6 @@ public final class HubCache {
         return root;
     }
 
-    /** True for a full 40-digit commit sha, which names a snapshot without a ref. */
-    public static boolean isCommitHash(String revision) {
-        return revision != null && COMMIT.matcher(revision).matches();
-    }
-
     public Path repoDir(HubRepo repo) {
         return root.resolve(repo.folderName());
     }
@@ -67,7 +64,7 @@ public final class HubCache {
 
     /** The ref file that records which commit {@code revision} (a branch or tag) pointed to. */
     public Path refFile(HubRepo repo, String revision) {
-        return within(repoDir(repo).resolve("refs"), revision, "revision");
+        return HfCache.refFile(repoDir(repo), revision);
     }
 
     /**
@@ -75,32 +72,23 @@ public final class HubCache {
      * sha, otherwise the content of {@code refs/<revision>} if the cache has it.
      */
     public Optional<String> commitOf(HubRepo repo, String revision) {
-        if (isCommitHash(revision)) {
-            return Optional.of(revision);
-        }
-        Path ref = refFile(repo, revision);
-        try {
-            String commit = Files.readString(ref, StandardCharsets.UTF_8).strip();
-            return isCommitHash(commit) ? Optional.of(commit) : Optional.empty();
-        } catch (IOException e) {
-            return Optional.empty();
-        }
+        return HfCache.commitOf(repoDir(repo), revision);
     }
 
     /** The snapshot folder of {@code revision}, if the cache has one. */
     public Optional<Path> snapshot(HubRepo repo, String revision) {
-        return commitOf(repo, revision).map(c -> snapshotDir(repo, c)).filter(Files::isDirectory);
+        return HfCache.snapshot(repoDir(repo), revision);
     }
 
     /** huggingface_hub's try_to_load_from_cache: the cached file of {@code revision}, if there. */
     public Optional<Path> cachedFile(HubRepo repo, String revision, String file) {
-        return snapshot(repo, revision).map(dir -> within(dir, file, "file name")).filter(Files::isRegularFile);
+        return snapshot(repo, revision).map(dir -> HfCache.inside(dir, file, "file name")).filter(Files::isRegularFile);
     }
 
     /** True when an earlier download recorded that {@code file} does not exist at that revision. */
     public boolean isKnownMissing(HubRepo repo, String revision, String file) {
         return commitOf(repo, revision)
-                .map(c -> Files.isRegularFile(within(repoDir(repo).resolve(".no_exist").resolve(c), file, "file name")))
+                .map(c -> Files.isRegularFile(HfCache.inside(repoDir(repo).resolve(".no_exist").resolve(c), file, "file name")))
                 .orElse(false);
     }
 
@@ -150,7 +138,7 @@ public final class HubCache {
     }
 
     Path snapshotFile(HubRepo repo, String commit, String file) {
-        return within(snapshotDir(repo, commit), file, "file name");
+        return HfCache.inside(snapshotDir(repo, commit), file, "file name");
     }
 
     /** Records that {@code revision} points to {@code commit}; a commit sha needs no ref. */
@@ -197,7 +185,7 @@ public final class HubCache {
 
     /** Records that {@code file} does not exist at {@code commit}, as huggingface_hub does after a 404. */
     void markMissing(HubRepo repo, String commit, String file) {
-        Path marker = within(repoDir(repo).resolve(".no_exist").resolve(checkedCommit(commit)), file, "file name");
+        Path marker = HfCache.inside(repoDir(repo).resolve(".no_exist").resolve(checkedCommit(commit)), file, "file name");
         try {
             Files.createDirectories(marker.getParent());
             if (!Files.exists(marker, LinkOption.NOFOLLOW_LINKS)) {
@@ -220,7 +208,7 @@ public final class HubCache {
     }
 
     private static String checkedCommit(String commit) {
-        if (!isCommitHash(commit)) {
+        if (!HfCache.isCommit(commit)) {
             throw new LayerscopeException("\"" + commit + "\" is not a commit sha (40 lower-case hex digits)");
         }
         return commit;
@@ -232,16 +220,5 @@ public final class HubCache {
                     + " check HF_ENDPOINT points at the Hugging Face Hub or a faithful mirror");
         }
         return etag;
-    }
-
-    /** {@code dir/relative}, refusing absolute names and ".." that would leave {@code dir}. */
-    private static Path within(Path dir, String relative, String what) {
-        Path resolved = dir.resolve(relative).normalize();
-        if (relative.isEmpty() || relative.startsWith("/") || relative.contains("\\") || !resolved.startsWith(dir)
-                || resolved.equals(dir)) {
-            throw new LayerscopeException("\"" + relative + "\" is not a usable " + what
-                    + " in the Hugging Face cache: it must be a relative path inside the repository");
-        }
-        return resolved;
     }
 }

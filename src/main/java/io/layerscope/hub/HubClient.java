@@ -1,6 +1,7 @@
 package io.layerscope.hub;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.model.HfCache;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
@@ -199,7 +200,7 @@ public final class HubClient {
 
     /** Brings {@code files} of {@code revision} into the cache; returns the commit they belong to. */
     private String fetch(HubRepo repo, String revision, List<String> files) throws IOException {
-        String commit = HubCache.isCommitHash(revision) ? revision : null;
+        String commit = HfCache.isCommit(revision) ? revision : null;
         List<String> unknown = commit == null ? files : notInSnapshot(repo, commit, files);
         if (unknown.isEmpty()) {
             return commit;
@@ -230,7 +231,7 @@ public final class HubClient {
         try {
             return http.head(repo, revision, file);
         } catch (HubResponseException e) {
-            if (e.errorCode().equals("EntryNotFound") && e.commit() != null && HubCache.isCommitHash(e.commit())) {
+            if (e.errorCode().equals("EntryNotFound") && e.commit() != null && HfCache.isCommit(e.commit())) {
                 cache.markMissing(repo, e.commit(), file);
             }
             throw e;

@@ -1,5 +1,6 @@
 package io.layerscope.hub;
 
+import io.layerscope.model.HfCache;
 import java.net.URI;
 import java.net.http.HttpHeaders;
 
@@ -62,7 +63,7 @@ final class HubErrors {
                     + (settings.hasToken() ? " (the token from " + settings.tokenSource() + " was sent)" : "") + ".";
         }
         if (code.equals("EntryNotFound") || status == 404) {
-            String at = HubCache.isCommitHash(revision) ? "commit " + revision : "revision " + revision;
+            String at = HfCache.isCommit(revision) ? "commit " + revision : "revision " + revision;
             return "file " + file + " does not exist in " + repo.describe() + " at " + at
                     + " (HTTP " + status + "); see " + page + "/tree/" + HubRepo.quote(revision, "") + " for its files.";
         }

@@ -3,6 +3,7 @@ package io.layerscope.hub;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerscope.LayerscopeException;
+import io.layerscope.model.HfCache;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ProxySelector;
@@ -62,7 +63,7 @@ final class HubHttp {
             throw notTheHub(repo, "its answer to " + HubErrors.withoutQuery(uri) + " is not JSON");
         }
         String commit = root.path("sha").asText("");
-        if (!HubCache.isCommitHash(commit) || !root.path("siblings").isArray()) {
+        if (!HfCache.isCommit(commit) || !root.path("siblings").isArray()) {
             throw notTheHub(repo, "its answer to " + HubErrors.withoutQuery(uri) + " has no commit sha and file list");
         }
         List<String> files = new ArrayList<>();
@@ -96,7 +97,7 @@ final class HubHttp {
         String commit = h.firstValue("X-Repo-Commit").orElse(null);
         String etag = FileMetadata.normalizeEtag(h.firstValue("X-Linked-Etag").or(() -> h.firstValue("ETag")).orElse(null));
         Optional<String> size = h.firstValue("X-Linked-Size").or(() -> h.firstValue("Content-Length"));
-        if (commit == null || !HubCache.isCommitHash(commit)) {
+        if (commit == null || !HfCache.isCommit(commit)) {
             throw notTheHub(repo, "it sent no commit sha (X-Repo-Commit) for " + file);
         }
         if (etag == null || etag.isEmpty()) {

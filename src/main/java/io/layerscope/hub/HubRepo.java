@@ -1,6 +1,7 @@
 package io.layerscope.hub;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.model.HfCache;
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
 
@@ -35,7 +36,7 @@ public record HubRepo(RepoType type, String id) {
 
     /** The repo's folder in the cache, e.g. {@code models--meta-llama--Llama-3.2-1B}. */
     public String folderName() {
-        return type.plural() + "--" + id.replace("/", "--");
+        return HfCache.repoFolder(type.plural(), id);
     }
 
     /** Path (from the endpoint) of one file at one revision, percent-encoded as hf_hub_url does. */

@@ -1,6 +1,7 @@
 package io.layerscope.hub;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.model.HfCache;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +17,7 @@ import java.util.Set;
  * Where the Hub is, where the cache is, which token to send and whether the network may be used:
  * read once from the environment variables the Python client reads, so both tools agree.
  *
- * <p>Cache root, first that applies:
+ * <p>Cache root ({@link HfCache#cacheDir}), first that applies:
  * <ol>
  *   <li>the {@code --cache-dir} option, if the user gave one (pass {@code null} when not);</li>
  *   <li>{@code HF_HUB_CACHE} (or its older name {@code HUGGINGFACE_HUB_CACHE});</li>
@@ -24,7 +25,7 @@ import java.util.Set;
  *   <li>{@code llm_weights} in the current directory, the default of the Python pruning tools.</li>
  * </ol>
  * Relative paths are made absolute against the current directory; a leading {@code ~} is the home
- * directory.
+ * directory ({@code $HOME}), as everywhere in {@link HfCache}.
  *
  * <p>Other variables: {@code HF_ENDPOINT} (default {@code https://huggingface.co});
  * {@code HF_TOKEN} (or {@code HUGGING_FACE_HUB_TOKEN}), else the token file {@code HF_TOKEN_PATH},
@@ -42,7 +43,6 @@ import java.util.Set;
 public final class HubSettings {
 
     public static final URI DEFAULT_ENDPOINT = URI.create("https://huggingface.co");
-    public static final String DEFAULT_CACHE_DIR = "llm_weights";
     public static final int DEFAULT_PARALLEL_DOWNLOADS = 4;
     private static final Set<String> TRUE_VALUES = Set.of("1", "ON", "YES", "TRUE");
 
@@ -75,27 +75,8 @@ public final class HubSettings {
      * @param cacheDirOption the {@code --cache-dir} the user gave, or null when the option was not given
      */
     public static HubSettings fromEnvironment(Map<String, String> env, Path cacheDirOption) {
-        Path home = Path.of(value(env, "HOME").orElse(System.getProperty("user.home")));
-        Optional<Path> hfHomeSet = value(env, "HF_HOME").map(p -> expand(p, home));
-        Path hfHome = hfHomeSet.orElseGet(() -> value(env, "XDG_CACHE_HOME").map(p -> expand(p, home))
-                .orElse(home.resolve(".cache")).resolve("huggingface"));
-
-        Path cacheDir;
-        String cacheSource;
-        Optional<String> hubCache = value(env, "HF_HUB_CACHE").or(() -> value(env, "HUGGINGFACE_HUB_CACHE"));
-        if (cacheDirOption != null) {
-            cacheDir = expand(cacheDirOption.toString(), home);
-            cacheSource = "--cache-dir";
-        } else if (hubCache.isPresent()) {
-            cacheDir = expand(hubCache.get(), home);
-            cacheSource = value(env, "HF_HUB_CACHE").isPresent() ? "HF_HUB_CACHE" : "HUGGINGFACE_HUB_CACHE";
-        } else if (hfHomeSet.isPresent()) {
-            cacheDir = hfHomeSet.get().resolve("hub");
-            cacheSource = "HF_HOME";
-        } else {
-            cacheDir = Path.of(DEFAULT_CACHE_DIR);
-            cacheSource = "default";
-        }
+        Path home = HfCache.home(env);
+        HfCache.CacheDir cacheDir = HfCache.cacheDir(env, home, cacheDirOption);
 
         String token = null;
         String tokenSource = "none";
@@ -108,16 +89,17 @@ public final class HubSettings {
             }
         }
         if (token == null) {
-            Path tokenFile = value(env, "HF_TOKEN_PATH").map(p -> expand(p, home)).orElse(hfHome.resolve("token"));
+            Path tokenFile = value(env, "HF_TOKEN_PATH").map(p -> HfCache.expand(p, home))
+                    .orElseGet(() -> HfCache.hfHome(env, home).resolve("token"));
             Optional<String> fromFile = readToken(tokenFile);
             if (fromFile.isPresent()) {
                 token = fromFile.get();
-                tokenSource = "token file " + tokenFile.toAbsolutePath();
+                tokenSource = "token file " + tokenFile;
             }
         }
 
         boolean offline = isTrue(value(env, "HF_HUB_OFFLINE").or(() -> value(env, "TRANSFORMERS_OFFLINE")));
-        return new HubSettings(endpoint(env), cacheDir.toAbsolutePath().normalize(), cacheSource, token, tokenSource,
+        return new HubSettings(endpoint(env), cacheDir.path(), cacheDir.source(), token, tokenSource,
                 offline, seconds(env, "HF_HUB_ETAG_TIMEOUT"), seconds(env, "HF_HUB_DOWNLOAD_TIMEOUT"),
                 DEFAULT_PARALLEL_DOWNLOADS);
     }
@@ -246,15 +228,5 @@ public final class HubSettings {
     private static Optional<String> value(Map<String, String> env, String name) {
         String v = env.get(name);
         return v == null || v.isEmpty() ? Optional.empty() : Optional.of(v);
-    }
-
-    private static Path expand(String path, Path home) {
-        if (path.equals("~")) {
-            return home;
-        }
-        if (path.startsWith("~/")) {
-            return home.resolve(path.substring(2));
-        }
-        return Path.of(path);
     }
 }

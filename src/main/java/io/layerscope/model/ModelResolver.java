@@ -4,7 +4,6 @@ import io.layerscope.LayerscopeException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,8 +17,9 @@ import java.util.stream.Collectors;
  *       repo id and commit are recorded);</li>
  *   <li>a repo id ({@code org/name}): the snapshot of {@code revision} in {@code --cache-dir}
  *       (default {@code llm_weights}, where the Python tools' {@code cache_dir} put it), then in the
- *       Hugging Face default cache ({@code $HF_HUB_CACHE}, {@code $HF_HOME/hub} or
- *       {@code ~/.cache/huggingface/hub});</li>
+ *       Hugging Face default cache ({@code $HF_HUB_CACHE}, {@code $HUGGINGFACE_HUB_CACHE},
+ *       {@code $HF_HOME/hub}, {@code $XDG_CACHE_HOME/huggingface/hub} or
+ *       {@code ~/.cache/huggingface/hub}): see {@link HfCache};</li>
  *   <li>the {@link ModelSource} given, if any (a Hub download into {@code --cache-dir}).</li>
  * </ol>
  * Otherwise it fails with a message that says where it looked.
@@ -32,7 +32,7 @@ import java.util.stream.Collectors;
 public final class ModelResolver {
     public static final String DEMO = "demo";
     public static final String DEFAULT_MODEL = "meta-llama/Llama-3.2-1B";
-    public static final Path DEFAULT_CACHE_DIR = Path.of("llm_weights");
+    public static final Path DEFAULT_CACHE_DIR = HfCache.DEFAULT_CACHE_DIR;
     public static final String DEFAULT_REVISION = "main";
 
     private final ModelSource source;
@@ -46,10 +46,10 @@ public final class ModelResolver {
 
     /** As {@link #ModelResolver()}, then {@code source} (may be null) for models no cache holds. */
     public ModelResolver(ModelSource source) {
-        this(source, System.getenv(), Path.of(System.getProperty("user.home")));
+        this(source, System.getenv(), HfCache.home(System.getenv()));
     }
 
-    /** With the environment and home directory given explicitly (for tests). */
+    /** With the environment and the home directory {@code ~} stands for ({@link HfCache#home}) given explicitly. */
     public ModelResolver(ModelSource source, Map<String, String> env, Path home) {
         this.source = source;
         this.env = Map.copyOf(env);
@@ -112,13 +112,7 @@ public final class ModelResolver {
 
     /** The caches searched for a repo id, in order: {@code cacheDir}, then the Hugging Face default cache. */
     public List<Path> cachesSearched(Path cacheDir) {
-        List<Path> out = new ArrayList<>();
-        out.add(cacheDir);
-        Path hub = HfCache.defaultHubCache(env, home);
-        if (!hub.toAbsolutePath().normalize().equals(cacheDir.toAbsolutePath().normalize())) {
-            out.add(hub);
-        }
-        return out;
+        return HfCache.searched(cacheDir, env, home);
     }
 
     private static Optional<Path> asPath(String model) {

@@ -7,7 +7,6 @@ import io.layerscope.calibration.Documents;
 import io.layerscope.calibration.HuggingFaceTokenEncoder;
 import io.layerscope.calibration.WandaSampler;
 import io.layerscope.llama.TapSums;
-import io.layerscope.hub.HubSettings;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.HfCache;
 import io.layerscope.model.LlamaConfig;
@@ -128,9 +127,10 @@ public final class SweepJob {
     private Map<String, Path> keptPaths() {
         Map<String, Path> kept = new LinkedHashMap<>();
         kept.put("the model directory " + o.model().dir(), o.model().dir());
-        Path cache = HubSettings.fromEnvironment(o.model().env(), o.model().cacheDir()).cacheDir();
+        Path home = HfCache.home(o.model().env());
+        Path cache = HfCache.cacheDir(o.model().env(), home, o.model().cacheDir()).path();
         kept.put("the model cache " + cache, cache);
-        Path hfCache = HfCache.defaultHubCache(o.model().env(), Path.of(System.getProperty("user.home")));
+        Path hfCache = HfCache.defaultHubCache(o.model().env(), home);
         kept.put("the Hugging Face cache " + hfCache, hfCache);
         return kept;
     }

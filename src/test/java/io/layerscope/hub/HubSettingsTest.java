@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.model.HfCache;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -54,6 +56,33 @@ class HubSettingsTest {
         HubSettings legacy = HubSettings.fromEnvironment(env("HUGGINGFACE_HUB_CACHE", "~/old"), null);
         assertEquals(tmp.resolve("home/old"), legacy.cacheDir());
         assertEquals(Path.of("rel").toAbsolutePath(), HubSettings.fromEnvironment(env(), Path.of("rel")).cacheDir());
+    }
+
+    @Test
+    void theCacheDirIsWhereModelResolutionLooksWithTheSameTildeExpansion() {
+        Path home = tmp.resolve("home");
+        for (String[] kv : new String[][] {{"HF_HUB_CACHE", "~/hub-cache"}, {"HUGGINGFACE_HUB_CACHE", "~/old"},
+                {"HF_HOME", "~/hf"}}) {
+            Map<String, String> e = env(kv);
+            HubSettings s = HubSettings.fromEnvironment(e, null);
+            assertEquals(kv[0], s.cacheDirSource());
+            assertEquals(HfCache.defaultHubCache(e, home), s.cacheDir(), kv[0]);
+            assertEquals(List.of(s.cacheDir()), HfCache.searched(s.cacheDir(), e, home), kv[0]);
+        }
+        assertEquals(home.resolve("hub-cache"), HubSettings.fromEnvironment(env("HF_HUB_CACHE", "~/hub-cache"), null).cacheDir());
+        assertEquals(home.resolve("hf/hub"), HubSettings.fromEnvironment(env("HF_HOME", "~/hf"), null).cacheDir());
+        assertEquals(home.resolve("w"), HubSettings.fromEnvironment(env(), Path.of("~/w")).cacheDir());
+    }
+
+    @Test
+    void theTokenFileFollowsXdgCacheHomeAndTilde() throws IOException {
+        Path xdgToken = tmp.resolve("home/xdg/huggingface/token");
+        Files.createDirectories(xdgToken.getParent());
+        Files.writeString(xdgToken, "hf_xdg");
+        HubSettings s = HubSettings.fromEnvironment(env("XDG_CACHE_HOME", "~/xdg"), null);
+        assertEquals(Optional.of("hf_xdg"), s.token());
+        assertEquals("token file " + xdgToken, s.tokenSource());
+        assertEquals("default", s.cacheDirSource());
     }
 
     @Test

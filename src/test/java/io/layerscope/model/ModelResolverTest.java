@@ -82,6 +82,25 @@ class ModelResolverTest {
     }
 
     @Test
+    void theOlderHubCacheNameAndTildeAreHonouredAsTheHubClientHonoursThem() throws Exception {
+        Path cacheDir = tmp.resolve("llm_weights");
+        Path old = snapshot(tmp.resolve("old-cache"), REPO, "main", MAIN);
+        assertEquals(old, resolver(Map.of("HUGGINGFACE_HUB_CACHE", tmp.resolve("old-cache").toString()))
+                .resolve(REPO, cacheDir, "main").dir());
+
+        Path home = tmp.resolve("home");
+        assertEquals(List.of(cacheDir, home.resolve("old")), resolver(Map.of("HUGGINGFACE_HUB_CACHE", "~/old"))
+                .cachesSearched(cacheDir));
+        assertEquals(List.of(cacheDir, home.resolve("hf/hub")), resolver(Map.of("HF_HOME", "~/hf")).cachesSearched(cacheDir));
+        assertEquals(List.of(cacheDir, home.resolve("hub-cache")), resolver(Map.of("HF_HUB_CACHE", "~/hub-cache"))
+                .cachesSearched(cacheDir));
+        assertEquals(List.of(cacheDir, home.resolve("xdg/huggingface/hub")), resolver(Map.of("XDG_CACHE_HOME", "~/xdg"))
+                .cachesSearched(cacheDir));
+        Path viaTilde = snapshot(home.resolve("hf/hub"), REPO, "main", OTHER);
+        assertEquals(viaTilde, resolver(Map.of("HF_HOME", "~/hf")).resolve(REPO, cacheDir, "main").dir());
+    }
+
+    @Test
     void aRepoIdNowhereToBeFoundSaysWhereItLooked() {
         Path cacheDir = tmp.resolve("llm_weights");
         Path hub = tmp.resolve("hub");

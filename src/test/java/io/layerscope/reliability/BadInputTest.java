@@ -110,6 +110,9 @@ class BadInputTest {
         refused(out, "error: Invalid value for option '--nsamples': 'many' is not an int\n"
                 + "Try 'layerscope sweep --help' for more information.\n", demoSweep(out, "--nsamples", "many"));
         refused(out, "error: --batch-size 0 must be at least 1\n", demoSweep(out, "--batch-size", "0"));
+        refused(out, "error: --sparsity 1.0 must be between 0 and 1, e.g. --sparsity 0.5\n", demoSweep(out, "--sparsity", "1"));
+        refused(out, "error: --sparsity 0.0 must be between 0 and 1, e.g. --sparsity 0.5\n", demoSweep(out, "--sparsity", "0"));
+        refused(out, "error: --sparsity NaN must be between 0 and 1, e.g. --sparsity 0.5\n", demoSweep(out, "--sparsity", "NaN"));
     }
 
     @Test
