@@ -465,13 +465,13 @@ public final class HubClient {
 
     private LayerscopeException unreachable(HubRepo repo, String revision, IOException e) {
         if (e instanceof HubHttp.DeadlineExceeded late) {
-            return new LayerscopeException("the Hugging Face Hub at " + settings.endpoint() + " did not finish its answer"
+            return new LayerscopeException("the Hugging Face Hub at " + settings.endpointForMessages() + " did not finish its answer"
                     + " to " + late.url() + " within " + late.deadline() + " (" + HubSettings.API_DEADLINE + ") while fetching "
                     + repo.describe() + " at revision " + revision + ", and the cache at " + cache.root()
                     + " does not have it complete. Check the network and any proxy between here and the Hub, or raise "
                     + HubSettings.API_DEADLINE + " (seconds) for a slow link.", e);
         }
-        return new LayerscopeException("cannot reach the Hugging Face Hub at " + settings.endpoint() + " ("
+        return new LayerscopeException("cannot reach the Hugging Face Hub at " + settings.endpointForMessages() + " ("
                 + networkReason(e) + ") to fetch " + repo.describe() + " at revision " + revision
                 + ", and the cache at " + cache.root() + " does not have it complete. Check the network and any proxy"
                 + " (java -Dhttps.proxyHost=... -Dhttps.proxyPort=...); on a machine without network, fill the cache"

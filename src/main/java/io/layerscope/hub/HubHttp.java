@@ -168,7 +168,7 @@ final class HubHttp {
             uri = uri.resolve(location.get());
         }
         throw new LayerscopeException("more than " + MAX_REDIRECTS + " redirects from " + HubErrors.withoutQuery(start)
-                + "; check HF_ENDPOINT (" + settings.endpoint() + ") and any proxy between here and it");
+                + "; check HF_ENDPOINT (" + settings.endpointForMessages() + ") and any proxy between here and it");
     }
 
     private <T> HttpResponse<T> send(URI uri, String method, long offset, Duration timeout,
@@ -183,6 +183,12 @@ final class HubHttp {
         }
         Optional<String> token = settings.token();
         if (token.isPresent() && sameOrigin(uri, settings.endpoint())) {
+            if (!token.get().chars().allMatch(c -> c > ' ' && c < 0x7f)) {
+                // HttpRequest would refuse it with a message that quotes the header, token and all
+                throw new LayerscopeException("the token from " + settings.tokenSource() + " cannot be sent to the Hub:"
+                        + " it holds a space, a control character or a non-ASCII character. Set it again from"
+                        + " " + settings.endpointForMessages() + "/settings/tokens (a token is hf_ and letters only).");
+            }
             request.header("Authorization", "Bearer " + token.get());
         }
         try {
@@ -191,7 +197,9 @@ final class HubHttp {
             Thread.currentThread().interrupt();
             throw new LayerscopeException("interrupted while talking to " + HubErrors.withoutQuery(uri), e);
         } catch (IllegalArgumentException e) {
-            throw new LayerscopeException("cannot request " + HubErrors.withoutQuery(uri) + ": " + e.getMessage(), e);
+            String why = token.map(t -> String.valueOf(e.getMessage()).replace(t, "<token>")).orElse(e.getMessage());
+            throw new LayerscopeException("cannot request " + HubErrors.withoutQuery(uri) + ": "
+                    + Redaction.userInfo(why));
         }
     }
 
@@ -325,7 +333,7 @@ final class HubHttp {
     }
 
     private LayerscopeException notTheHub(HubRepo repo, String what) {
-        return new LayerscopeException("the server at " + settings.endpoint() + " does not answer like the Hugging Face"
+        return new LayerscopeException("the server at " + settings.endpointForMessages() + " does not answer like the Hugging Face"
                 + " Hub for " + repo.describe() + ": " + what + ". Check HF_ENDPOINT and any proxy or firewall between"
                 + " here and the Hub.");
     }

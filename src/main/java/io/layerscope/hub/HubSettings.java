@@ -157,6 +157,11 @@ public final class HubSettings {
         return endpoint;
     }
 
+    /** The endpoint as messages show it: any user name and password in it as {@code ***}. */
+    public String endpointForMessages() {
+        return Redaction.url(endpoint);
+    }
+
     /** The absolute cache root. */
     public Path cacheDir() {
         return cacheDir;
@@ -210,7 +215,7 @@ public final class HubSettings {
 
     @Override
     public String toString() {
-        return "HubSettings[endpoint=" + endpoint + ", cacheDir=" + cacheDir + " (" + cacheDirSource + "), token="
+        return "HubSettings[endpoint=" + endpointForMessages() + ", cacheDir=" + cacheDir + " (" + cacheDirSource + "), token="
                 + (token == null ? "none" : "set, from " + tokenSource) + ", offline=" + offline + "]";
     }
 
@@ -231,7 +236,7 @@ public final class HubSettings {
         }
         if (uri == null || uri.getHost() == null
                 || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
-            throw new LayerscopeException("HF_ENDPOINT=" + raw.get()
+            throw new LayerscopeException("HF_ENDPOINT=" + Redaction.userInfo(raw.get())
                     + " is not an http(s) URL; set it to the Hub or a mirror, e.g. https://huggingface.co, or unset it");
         }
         return uri;
