@@ -1,7 +1,9 @@
 package io.layerscope.cli;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.hub.Redaction;
 import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -116,7 +118,9 @@ public final class Main implements Runnable {
             status = EXIT_FAILURE;
         }
         if (verbose) {
-            e.printStackTrace(err);
+            StringWriter trace = new StringWriter();
+            e.printStackTrace(new PrintWriter(trace));
+            err.print(Redaction.userInfo(trace.toString())); // causes from java.net may quote a URL
         }
         err.flush();
         return status;
@@ -178,8 +182,9 @@ public final class Main implements Runnable {
         return kept.toString();
     }
 
+    /** One line, with any password in a URL (HF_ENDPOINT=http://user:pass@host) as ***. */
     private static String oneParagraph(String message) {
-        return message == null ? "" : message.replaceAll("\\s*\\R\\s*", " ").trim();
+        return message == null ? "" : Redaction.userInfo(message.replaceAll("\\s*\\R\\s*", " ").trim());
     }
 
     /** The version from the jar manifest, or "development" when run from classes. */

@@ -15,7 +15,6 @@ import java.security.MessageDigest;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -175,22 +174,39 @@ final class BlobDownload {
             restart(part, digest, progress, offset); // the server ignored the Range header: start over
             start = 0;
         }
-        AtomicLong lastData = new AtomicLong(System.nanoTime());
-        AtomicBoolean stalled = new AtomicBoolean();
+        long announced = response.headers().firstValueAsLong("Content-Length").orElse(-1);
+        if (announced > meta.size() - start) {
+            response.body().close();
+            throw new TooLong(); // said before a byte is read: nothing to take in
+        }
+        // Stalled: less than STALL_MIN_BYTES (or the rest of the file) came in the download timeout.
+        // A silent server and one that trickles a byte a second are both dropped, then resumed.
+        AtomicLong position = new AtomicLong(start);
+        AtomicLong stalledWith = new AtomicLong(-1); // bytes that came in the last window, once stalled
         long timeoutNanos = settings.downloadTimeout().toNanos();
+        long[] mark = {System.nanoTime(), start}; // the watchdog's own: when and where enough last came
+        long wanted = Math.min(HubSettings.STALL_MIN_BYTES, meta.size() - start);
         try (InputStream in = response.body();
                 FileChannel out = openPart(part, start)) {
             long period = Math.max(1, timeoutNanos / 4);
             ScheduledFuture<?> check = watchdog.scheduleAtFixedRate(() -> {
-                if (System.nanoTime() - lastData.get() > timeoutNanos && stalled.compareAndSet(false, true)) {
+                long now = System.nanoTime();
+                long at = position.get();
+                if (at - mark[1] >= Math.min(wanted, meta.size() - mark[1])) {
+                    mark[0] = now;
+                    mark[1] = at;
+                } else if (now - mark[0] > timeoutNanos && stalledWith.compareAndSet(-1, at - mark[1])) {
                     closeQuietly(in); // unblocks the read below with an IOException
                 }
             }, period, period, TimeUnit.NANOSECONDS);
             try {
-                return copy(in, out, part, start, meta, digest, progress, lastData);
+                return copy(in, out, part, start, meta, digest, progress, position);
             } catch (IOException e) {
-                if (stalled.get()) {
-                    throw new IOException("no data for " + settings.downloadTimeout().toMillis() / 1000.0 + " s", e);
+                long came = stalledWith.get();
+                if (came >= 0) {
+                    String seconds = settings.downloadTimeout().toMillis() / 1000.0 + " s";
+                    throw new IOException(came == 0 ? "no data for " + seconds
+                            : "less than " + ConsoleProgress.bytes(wanted) + " in " + seconds, e);
                 }
                 throw e;
             } finally {
@@ -200,11 +216,10 @@ final class BlobDownload {
     }
 
     private long copy(InputStream in, FileChannel out, Path part, long start, FileMetadata meta, MessageDigest digest,
-            ProgressListener progress, AtomicLong lastData) throws IOException {
+            ProgressListener progress, AtomicLong done) throws IOException {
         byte[] buffer = new byte[1 << 16];
         long position = start;
         for (int n; (n = in.read(buffer)) > 0; ) {
-            lastData.set(System.nanoTime());
             if (position + n > meta.size()) {
                 throw new TooLong();
             }
@@ -219,6 +234,7 @@ final class BlobDownload {
             digest.update(buffer, 0, n);
             progress.advance(n);
             position += n;
+            done.set(position);
         }
         return position;
     }

@@ -56,7 +56,7 @@ public final class ConsoleProgress implements ProgressListener {
 
     @Override
     public synchronized void begin(String label, long totalBytes, long resumedBytes) {
-        this.label = label;
+        this.label = Redaction.userInfo(label);
         this.total = Math.max(0, totalBytes);
         this.resumed = Math.max(0, resumedBytes);
         this.done = this.resumed;
@@ -118,7 +118,8 @@ public final class ConsoleProgress implements ProgressListener {
     }
 
     @Override
-    public synchronized void notice(String message) {
+    public synchronized void notice(String text) {
+        String message = Redaction.userInfo(text); // a URL in a reason must not show its password
         if (interactive && active) {
             print("\r" + pad(""));
             out.print("\r");

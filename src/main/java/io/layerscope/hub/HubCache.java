@@ -153,8 +153,12 @@ public final class HubCache {
             }
             Files.createDirectories(ref.getParent());
             Path tmp = Files.createTempFile(ref.getParent(), ".ref", ".tmp");
-            Files.writeString(tmp, commit, StandardCharsets.UTF_8); // no newline, as huggingface_hub writes it
-            Files.move(tmp, ref, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            try {
+                Files.writeString(tmp, commit, StandardCharsets.UTF_8); // no newline, as huggingface_hub writes it
+                Files.move(tmp, ref, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp); // a full disk must not leave .ref*.tmp files in the cache
+            }
         } catch (IOException e) {
             throw writeFailure(ref, e);
         }

@@ -69,7 +69,7 @@ public final class HubClient {
     HubClient(HubSettings settings, ProgressListener progress, ToLongFunction<Path> freeSpace) {
         this.settings = settings;
         this.cache = new HubCache(settings.cacheDir());
-        this.http = new HubHttp(settings);
+        this.http = new HubHttp(settings, WATCHDOG);
         this.blobs = new BlobDownload(http, cache, settings, WATCHDOG);
         this.progress = progress;
         this.freeSpace = freeSpace;
@@ -465,7 +465,14 @@ public final class HubClient {
     }
 
     private LayerscopeException unreachable(HubRepo repo, String revision, IOException e) {
-        return new LayerscopeException("cannot reach the Hugging Face Hub at " + settings.endpoint() + " ("
+        if (e instanceof HubHttp.DeadlineExceeded late) {
+            return new LayerscopeException("the Hugging Face Hub at " + settings.endpointForMessages() + " did not finish its answer"
+                    + " to " + late.url() + " within " + late.deadline() + " (" + HubSettings.API_DEADLINE + ") while fetching "
+                    + repo.describe() + " at revision " + revision + ", and the cache at " + cache.root()
+                    + " does not have it complete. Check the network and any proxy between here and the Hub, or raise "
+                    + HubSettings.API_DEADLINE + " (seconds) for a slow link.", e);
+        }
+        return new LayerscopeException("cannot reach the Hugging Face Hub at " + settings.endpointForMessages() + " ("
                 + networkReason(e) + ") to fetch " + repo.describe() + " at revision " + revision
                 + ", and the cache at " + cache.root() + " does not have it complete. Check the network and any proxy"
                 + " (java -Dhttps.proxyHost=... -Dhttps.proxyPort=...); on a machine without network, fill the cache"

@@ -32,7 +32,7 @@ final class HubErrors {
     private String message(int status, String code, HttpHeaders headers, URI uri, HubRepo repo, String revision,
             String file) {
         String what = file == null ? "revision " + revision : file;
-        String page = settings.endpoint() + repo.pagePath();
+        String page = settings.endpointForMessages() + repo.pagePath();
         if (!HubHttp.sameOrigin(uri, settings.endpoint())) {
             // the CDN behind a redirect: its signed link is short-lived, and it knows nothing of repos
             return "the download server " + withoutQuery(uri) + " answered HTTP " + status + " for " + what + " of "
@@ -47,7 +47,7 @@ final class HubErrors {
             if (!settings.hasToken()) {
                 return repo.describe() + " is gated: the Hub refused " + what + " (HTTP " + status
                         + ") because no token was sent. Accept the licence at " + page
-                        + " while logged in, create a read token at " + settings.endpoint()
+                        + " while logged in, create a read token at " + settings.endpointForMessages()
                         + "/settings/tokens and set HF_TOKEN to it (or run `hf auth login`, which writes the token"
                         + " file $HF_HOME/token).";
             }
@@ -57,7 +57,7 @@ final class HubErrors {
                     + " while), or set HF_TOKEN to a token of an account that has access.";
         }
         if (code.equals("RepoNotFound") || (file == null && (status == 401 || status == 403 || status == 404))) {
-            return repo.describe() + " was not found at " + settings.endpoint() + " (HTTP " + status
+            return repo.describe() + " was not found at " + settings.endpointForMessages() + " (HTTP " + status
                     + "): check the repo id" + (repo.type() == RepoType.MODEL ? " (e.g. meta-llama/Llama-3.2-1B)" : "")
                     + ", or, if it is private, set HF_TOKEN to a token with access to it"
                     + (settings.hasToken() ? " (the token from " + settings.tokenSource() + " was sent)" : "") + ".";
@@ -78,12 +78,11 @@ final class HubErrors {
         }
         String said = headers.firstValue("X-Error-Message").map(m -> " (" + m + ")").orElse("");
         return "unexpected HTTP " + status + said + " from " + withoutQuery(uri) + " while fetching " + what + " of "
-                + repo.describe() + "; check HF_ENDPOINT (" + settings.endpoint() + ") and any proxy between here and it.";
+                + repo.describe() + "; check HF_ENDPOINT (" + settings.endpointForMessages() + ") and any proxy between here and it.";
     }
 
     /** Signed CDN URLs carry credentials in the query (and a URL may carry user:password): never show those. */
     static String withoutQuery(URI uri) {
-        String port = uri.getPort() < 0 ? "" : ":" + uri.getPort();
-        return uri.getScheme() + "://" + uri.getHost() + port + (uri.getRawPath() == null ? "" : uri.getRawPath());
+        return Redaction.url(uri);
     }
 }

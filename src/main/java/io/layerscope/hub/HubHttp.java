@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerscope.LayerscopeException;
 import io.layerscope.model.HfCache;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ProxySelector;
@@ -17,6 +18,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The HTTP side of the Hub: the revision API, HEAD on resolve URLs and ranged GETs of file bytes.
@@ -26,19 +31,27 @@ import java.util.Optional;
  * from a CDN host through a signed redirect, and the token must not travel there. HEAD follows
  * only relative redirects (a renamed repo), as huggingface_hub does, and reads the CDN location
  * from the first redirect.
+ *
+ * <p>No answer can hold a run forever or fill the heap: a metadata request is complete within
+ * {@link HubSettings#apiDeadline()} (headers within {@link HubSettings#metadataTimeout()}), and the
+ * revision API's answer is read up to {@link HubSettings#MAX_API_BYTES}; a download's body is
+ * bounded and watched by {@link BlobDownload}.
  */
 final class HubHttp {
 
     private static final int MAX_REDIRECTS = 10;
     private static final String USER_AGENT = "layerscope/0.1; java/" + Runtime.version().feature();
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long NO_DEADLINE = Long.MIN_VALUE;
 
     private final HubSettings settings;
     private final HubErrors errors;
     private final HttpClient client;
+    private final ScheduledExecutorService watchdog;
 
-    HubHttp(HubSettings settings) {
+    HubHttp(HubSettings settings, ScheduledExecutorService watchdog) {
         this.settings = settings;
+        this.watchdog = watchdog;
         this.errors = new HubErrors(settings);
         this.client = HttpClient.newBuilder()
                 .followRedirects(HttpClient.Redirect.NEVER)
@@ -51,14 +64,16 @@ final class HubHttp {
     /** The commit sha and file list of {@code revision}. */
     RepoListing listing(HubRepo repo, String revision) throws IOException {
         URI uri = endpointUri(repo.revisionApiPath(revision));
-        HttpResponse<byte[]> response = followAll(uri, "GET", 0, settings.metadataTimeout(),
-                HttpResponse.BodyHandlers.ofByteArray());
+        long deadline = System.nanoTime() + settings.apiDeadline().toNanos();
+        HttpResponse<InputStream> response = followAll(uri, "GET", 0, deadline, HttpResponse.BodyHandlers.ofInputStream());
         if (response.statusCode() != 200) {
+            response.body().close(); // the headers say what went wrong; the body may be anything
             throw errors.forStatus(response.statusCode(), response.headers(), response.uri(), repo, revision, null);
         }
+        byte[] body = readBounded(response, repo, deadline);
         JsonNode root;
         try {
-            root = JSON.readTree(response.body());
+            root = JSON.readTree(body);
         } catch (IOException e) {
             throw notTheHub(repo, "its answer to " + HubErrors.withoutQuery(uri) + " is not JSON");
         }
@@ -79,9 +94,10 @@ final class HubHttp {
     /** HEAD on the resolve URL of {@code file} at {@code revision}. */
     FileMetadata head(HubRepo repo, String revision, String file) throws IOException {
         URI uri = endpointUri(repo.resolvePath(revision, file));
+        long deadline = System.nanoTime() + settings.apiDeadline().toNanos();
         HttpResponse<Void> response = null;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-            response = send(uri, "HEAD", 0, settings.metadataTimeout(), HttpResponse.BodyHandlers.discarding());
+            response = send(uri, "HEAD", 0, metadataTimeout(uri, deadline), HttpResponse.BodyHandlers.discarding());
             Optional<String> location = response.headers().firstValue("Location");
             if (isRedirect(response.statusCode()) && location.isPresent() && isRelative(location.get())) {
                 uri = uri.resolve(location.get()); // a renamed repo: same site, keep the token
@@ -122,7 +138,7 @@ final class HubHttp {
      */
     HttpResponse<InputStream> download(URI location, long offset, HubRepo repo, String revision, String file)
             throws IOException {
-        HttpResponse<InputStream> response = followAll(location, "GET", offset, settings.downloadTimeout(),
+        HttpResponse<InputStream> response = followAll(location, "GET", offset, NO_DEADLINE,
                 HttpResponse.BodyHandlers.ofInputStream());
         int status = response.statusCode();
         if (status == 200 || status == 206 || status == 416) {
@@ -132,10 +148,16 @@ final class HubHttp {
         throw errors.forStatus(status, response.headers(), response.uri(), repo, revision, file);
     }
 
-    private <T> HttpResponse<T> followAll(URI start, String method, long offset, Duration timeout,
+    /**
+     * The request and its redirects. With a {@code deadline} (System.nanoTime), each request waits for
+     * its headers at most the metadata timeout and never past the deadline; without one
+     * ({@link #NO_DEADLINE}: a download) at most the download timeout.
+     */
+    private <T> HttpResponse<T> followAll(URI start, String method, long offset, long deadline,
             HttpResponse.BodyHandler<T> body) throws IOException {
         URI uri = start;
         for (int hop = 0; hop < MAX_REDIRECTS; hop++) {
+            Duration timeout = deadline == NO_DEADLINE ? settings.downloadTimeout() : metadataTimeout(uri, deadline);
             HttpResponse<T> response = send(uri, method, offset, timeout, body);
             Optional<String> location = response.headers().firstValue("Location");
             if (!isRedirect(response.statusCode()) || location.isEmpty()) {
@@ -147,7 +169,7 @@ final class HubHttp {
             uri = uri.resolve(location.get());
         }
         throw new LayerscopeException("more than " + MAX_REDIRECTS + " redirects from " + HubErrors.withoutQuery(start)
-                + "; check HF_ENDPOINT (" + settings.endpoint() + ") and any proxy between here and it");
+                + "; check HF_ENDPOINT (" + settings.endpointForMessages() + ") and any proxy between here and it");
     }
 
     private <T> HttpResponse<T> send(URI uri, String method, long offset, Duration timeout,
@@ -162,6 +184,12 @@ final class HubHttp {
         }
         Optional<String> token = settings.token();
         if (token.isPresent() && sameOrigin(uri, settings.endpoint())) {
+            if (!token.get().chars().allMatch(c -> c > ' ' && c < 0x7f)) {
+                // HttpRequest would refuse it with a message that quotes the header, token and all
+                throw new LayerscopeException("the token from " + settings.tokenSource() + " cannot be sent to the Hub:"
+                        + " it holds a space, a control character or a non-ASCII character. Set it again from"
+                        + " " + settings.endpointForMessages() + "/settings/tokens (a token is hf_ and letters only).");
+            }
             request.header("Authorization", "Bearer " + token.get());
         }
         try {
@@ -170,7 +198,104 @@ final class HubHttp {
             Thread.currentThread().interrupt();
             throw new LayerscopeException("interrupted while talking to " + HubErrors.withoutQuery(uri), e);
         } catch (IllegalArgumentException e) {
-            throw new LayerscopeException("cannot request " + HubErrors.withoutQuery(uri) + ": " + e.getMessage(), e);
+            String why = token.map(t -> String.valueOf(e.getMessage()).replace(t, "<token>")).orElse(e.getMessage());
+            throw new LayerscopeException("cannot request " + HubErrors.withoutQuery(uri) + ": "
+                    + Redaction.userInfo(why));
+        }
+    }
+
+    /** The header timeout of a metadata request: the metadata timeout, but never past {@code deadline}. */
+    private Duration metadataTimeout(URI uri, long deadline) throws DeadlineExceeded {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            throw new DeadlineExceeded(uri, settings.apiDeadline(), 0);
+        }
+        return Duration.ofNanos(Math.min(left, settings.metadataTimeout().toNanos()));
+    }
+
+    /**
+     * The body of a metadata answer: at most {@link HubSettings#MAX_API_BYTES}, complete by
+     * {@code deadline}. The stream is closed at the deadline by the watchdog, which ends a read that
+     * waits for a trickle.
+     */
+    private byte[] readBounded(HttpResponse<InputStream> response, HubRepo repo, long deadline) throws IOException {
+        URI uri = response.uri();
+        InputStream in = response.body();
+        long announced = response.headers().firstValueAsLong("Content-Length").orElse(-1);
+        if (announced > HubSettings.MAX_API_BYTES) {
+            in.close();
+            throw tooLong(repo, uri);
+        }
+        AtomicBoolean late = new AtomicBoolean();
+        ScheduledFuture<?> alarm = watchdog.schedule(() -> {
+            late.set(true);
+            closeQuietly(in);
+        }, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        try (in) {
+            byte[] buffer = new byte[8192];
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                body.write(buffer, 0, n);
+                if (body.size() > HubSettings.MAX_API_BYTES) {
+                    throw tooLong(repo, uri);
+                }
+                if (late.get()) {
+                    throw new DeadlineExceeded(uri, settings.apiDeadline(), body.size());
+                }
+            }
+        } catch (IOException e) {
+            if (late.get()) {
+                throw new DeadlineExceeded(uri, settings.apiDeadline(), body.size());
+            }
+            throw e;
+        } finally {
+            alarm.cancel(false);
+        }
+        return body.toByteArray();
+    }
+
+    private LayerscopeException tooLong(HubRepo repo, URI uri) {
+        return notTheHub(repo, "its answer to " + HubErrors.withoutQuery(uri) + " is longer than "
+                + ConsoleProgress.bytes(HubSettings.MAX_API_BYTES) + ", far more than any file list");
+    }
+
+    private static void closeQuietly(InputStream in) {
+        try {
+            in.close();
+        } catch (IOException e) {
+            // the reader sees the closed stream either way
+        }
+    }
+
+    /** A metadata answer was not complete by its deadline: the server trickles, or the network is that slow. */
+    static final class DeadlineExceeded extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final String url;
+        private final Duration deadline;
+        private final long received;
+
+        DeadlineExceeded(URI uri, Duration deadline, long received) {
+            super("no complete answer within " + seconds(deadline));
+            this.url = HubErrors.withoutQuery(uri);
+            this.deadline = deadline;
+            this.received = received;
+        }
+
+        /** The request's URL without query or user info. */
+        String url() {
+            return url;
+        }
+
+        String deadline() {
+            return seconds(deadline);
+        }
+
+        long received() {
+            return received;
+        }
+
+        static String seconds(Duration d) {
+            return d.toMillis() / 1000.0 + " s";
         }
     }
 
@@ -209,7 +334,7 @@ final class HubHttp {
     }
 
     private LayerscopeException notTheHub(HubRepo repo, String what) {
-        return new LayerscopeException("the server at " + settings.endpoint() + " does not answer like the Hugging Face"
+        return new LayerscopeException("the server at " + settings.endpointForMessages() + " does not answer like the Hugging Face"
                 + " Hub for " + repo.describe() + ": " + what + ". Check HF_ENDPOINT and any proxy or firewall between"
                 + " here and the Hub.");
     }

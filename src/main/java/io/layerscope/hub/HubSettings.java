@@ -34,6 +34,13 @@ import java.util.Set;
  * writes it); {@code HF_HUB_OFFLINE} (or {@code TRANSFORMERS_OFFLINE}) = 1/true/yes/on: never touch
  * the network; {@code HF_HUB_ETAG_TIMEOUT} and {@code HF_HUB_DOWNLOAD_TIMEOUT} in seconds (default 10).
  *
+ * <p>Deadlines, so that no server can hold a run forever: a metadata request (the revision API, a
+ * HEAD) must have its headers within {@code HF_HUB_ETAG_TIMEOUT} and be complete, body and
+ * redirects included, within {@code LAYERSCOPE_HUB_API_DEADLINE} seconds (default 60); a download
+ * whose connection brings less than {@link #STALL_MIN_BYTES} (or the rest of the file) in
+ * {@code HF_HUB_DOWNLOAD_TIMEOUT} is stalled: dropped and resumed. Sizes are bounded too: an API
+ * answer by {@link #MAX_API_BYTES}, a file by the size the Hub announced for it.
+ *
  * <p>The token is never part of {@link #toString()} or of any message; only where it came from is.
  *
  * <pre>{@code
@@ -44,6 +51,11 @@ public final class HubSettings {
 
     public static final URI DEFAULT_ENDPOINT = URI.create("https://huggingface.co");
     public static final int DEFAULT_PARALLEL_DOWNLOADS = 4;
+    /** The longest answer accepted from the revision API: a file list of tens of thousands of files fits. */
+    public static final int MAX_API_BYTES = 8 << 20;
+    /** A download that brings less than this (or the rest of its file) in the download timeout is stalled. */
+    public static final long STALL_MIN_BYTES = 64 << 10;
+    static final String API_DEADLINE = "LAYERSCOPE_HUB_API_DEADLINE";
     private static final Set<String> TRUE_VALUES = Set.of("1", "ON", "YES", "TRUE");
 
     private final URI endpoint;
@@ -54,10 +66,12 @@ public final class HubSettings {
     private final boolean offline;
     private final Duration metadataTimeout;
     private final Duration downloadTimeout;
+    private final Duration apiDeadline;
     private final int parallelDownloads;
 
     private HubSettings(URI endpoint, Path cacheDir, String cacheDirSource, String token, String tokenSource,
-            boolean offline, Duration metadataTimeout, Duration downloadTimeout, int parallelDownloads) {
+            boolean offline, Duration metadataTimeout, Duration downloadTimeout, Duration apiDeadline,
+            int parallelDownloads) {
         this.endpoint = endpoint;
         this.cacheDir = cacheDir;
         this.cacheDirSource = cacheDirSource;
@@ -66,6 +80,7 @@ public final class HubSettings {
         this.offline = offline;
         this.metadataTimeout = metadataTimeout;
         this.downloadTimeout = downloadTimeout;
+        this.apiDeadline = apiDeadline;
         this.parallelDownloads = parallelDownloads;
     }
 
@@ -100,8 +115,8 @@ public final class HubSettings {
 
         boolean offline = isTrue(value(env, "HF_HUB_OFFLINE").or(() -> value(env, "TRANSFORMERS_OFFLINE")));
         return new HubSettings(endpoint(env), cacheDir.path(), cacheDir.source(), token, tokenSource,
-                offline, seconds(env, "HF_HUB_ETAG_TIMEOUT"), seconds(env, "HF_HUB_DOWNLOAD_TIMEOUT"),
-                DEFAULT_PARALLEL_DOWNLOADS);
+                offline, seconds(env, "HF_HUB_ETAG_TIMEOUT", 10), seconds(env, "HF_HUB_DOWNLOAD_TIMEOUT", 10),
+                seconds(env, API_DEADLINE, 60), DEFAULT_PARALLEL_DOWNLOADS);
     }
 
     /** The same settings with at most {@code n} files downloaded at once. */
@@ -110,18 +125,23 @@ public final class HubSettings {
             throw new LayerscopeException("parallel downloads must be at least 1, got " + n);
         }
         return new HubSettings(endpoint, cacheDir, cacheDirSource, token, tokenSource, offline, metadataTimeout,
-                downloadTimeout, n);
+                downloadTimeout, apiDeadline, n);
     }
 
     /** The same settings with another timeout for a stalled download (no byte received for that long). */
     public HubSettings withDownloadTimeout(Duration timeout) {
         return new HubSettings(endpoint, cacheDir, cacheDirSource, token, tokenSource, offline, metadataTimeout,
-                timeout, parallelDownloads);
+                timeout, apiDeadline, parallelDownloads);
     }
 
     /** The Hub's base URL, without a trailing slash. */
     public URI endpoint() {
         return endpoint;
+    }
+
+    /** The endpoint as messages show it: any user name and password in it as {@code ***}. */
+    public String endpointForMessages() {
+        return Redaction.url(endpoint);
     }
 
     /** The absolute cache root. */
@@ -153,9 +173,17 @@ public final class HubSettings {
         return metadataTimeout;
     }
 
-    /** How long a download may receive nothing before the connection is dropped and resumed. */
+    /**
+     * How long a download may receive less than {@link #STALL_MIN_BYTES} (nothing, or a trickle) before
+     * the connection is dropped and resumed.
+     */
     public Duration downloadTimeout() {
         return downloadTimeout;
+    }
+
+    /** How long one metadata request may take in all, from sending it to the last byte of its answer. */
+    public Duration apiDeadline() {
+        return apiDeadline;
     }
 
     public int parallelDownloads() {
@@ -169,7 +197,7 @@ public final class HubSettings {
 
     @Override
     public String toString() {
-        return "HubSettings[endpoint=" + endpoint + ", cacheDir=" + cacheDir + " (" + cacheDirSource + "), token="
+        return "HubSettings[endpoint=" + endpointForMessages() + ", cacheDir=" + cacheDir + " (" + cacheDirSource + "), token="
                 + (token == null ? "none" : "set, from " + tokenSource) + ", offline=" + offline + "]";
     }
 
@@ -190,16 +218,16 @@ public final class HubSettings {
         }
         if (uri == null || uri.getHost() == null
                 || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
-            throw new LayerscopeException("HF_ENDPOINT=" + raw.get()
+            throw new LayerscopeException("HF_ENDPOINT=" + Redaction.userInfo(raw.get())
                     + " is not an http(s) URL; set it to the Hub or a mirror, e.g. https://huggingface.co, or unset it");
         }
         return uri;
     }
 
-    private static Duration seconds(Map<String, String> env, String name) {
+    private static Duration seconds(Map<String, String> env, String name, int defaultSeconds) {
         Optional<String> raw = value(env, name);
         if (raw.isEmpty()) {
-            return Duration.ofSeconds(10);
+            return Duration.ofSeconds(defaultSeconds);
         }
         try {
             double s = Double.parseDouble(raw.get().strip());
@@ -209,7 +237,8 @@ public final class HubSettings {
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new LayerscopeException(name + "=" + raw.get() + " is not a number of seconds > 0; unset it for the default 10");
+        throw new LayerscopeException(name + "=" + raw.get() + " is not a number of seconds > 0; unset it for the default "
+                + defaultSeconds);
     }
 
     private static Optional<String> readToken(Path file) {

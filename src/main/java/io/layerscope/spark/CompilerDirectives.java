@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.management.JMException;
+import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
 /**
@@ -29,6 +30,10 @@ final class CompilerDirectives {
     static final String RESOURCE = "compiler-directives.json";
     private static final AtomicBoolean STARTED = new AtomicBoolean();
     private static final CompletableFuture<Boolean> IN_FORCE = new CompletableFuture<>();
+    /** Held while the temporary copy of the directives exists; guards the two flags below. */
+    private static final Object FILE = new Object();
+    private static boolean exitHookInstalled;
+    private static boolean exiting;
 
     private CompilerDirectives() {
     }
@@ -88,28 +93,61 @@ final class CompilerDirectives {
     }
 
     private static boolean add() {
-        Path file = null;
+        byte[] directives;
+        MBeanServer server;
+        ObjectName command;
         try (InputStream in = CompilerDirectives.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {
                 throw new IllegalStateException(RESOURCE + " is missing from the class path");
             }
-            // The diagnostic command reads a file: a private temporary copy, deleted at once.
-            file = Files.createTempFile("layerscope-compiler-directives", ".json");
-            Files.write(file, in.readAllBytes());
-            Object reply = ManagementFactory.getPlatformMBeanServer().invoke(
-                    new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerDirectivesAdd",
-                    new Object[] {new String[] {file.toString()}}, new String[] {String[].class.getName()});
-            return String.valueOf(reply).contains("compiler directives added");
+            directives = in.readAllBytes();
+            // The slow part (0.15-0.2 s): before any file exists, so that an exit meanwhile leaves none.
+            server = ManagementFactory.getPlatformMBeanServer();
+            command = new ObjectName("com.sun.management:type=DiagnosticCommand");
         } catch (JMException | IOException e) {
-            return false;   // not HotSpot, or no temporary file: the JVM's own JIT stays, only slower
-        } finally {
-            if (file != null) {
+            return false;   // not HotSpot: the JVM's own JIT stays, only slower
+        }
+        // The diagnostic command reads a file: a private temporary copy that exists only while FILE is
+        // held. The exit hook takes FILE too, so an early failure (System.exit while this daemon thread
+        // runs) either finds the copy deleted or keeps it from ever being created.
+        synchronized (FILE) {
+            if (!exitHookInstalled) {
                 try {
-                    Files.deleteIfExists(file);
-                } catch (IOException ignored) {
-                    // a 1 KB file in the temporary directory
+                    Runtime.getRuntime().addShutdownHook(new Thread(CompilerDirectives::exiting,
+                            "layerscope-compiler-directives-exit"));
+                    exitHookInstalled = true;
+                } catch (IllegalStateException shutdownInProgress) {
+                    return false;
                 }
             }
+            if (exiting) {
+                return false;
+            }
+            Path file = null;
+            try {
+                file = Files.createTempFile("layerscope-compiler-directives", ".json");
+                Files.write(file, directives);
+                Object reply = server.invoke(command, "compilerDirectivesAdd",
+                        new Object[] {new String[] {file.toString()}}, new String[] {String[].class.getName()});
+                return String.valueOf(reply).contains("compiler directives added");
+            } catch (JMException | IOException e) {
+                return false;   // no temporary file (full or read-only): the JVM's own JIT stays, only slower
+            } finally {
+                if (file != null) {
+                    try {
+                        Files.deleteIfExists(file);
+                    } catch (IOException ignored) {
+                        // a 1 KB file in the temporary directory
+                    }
+                }
+            }
+        }
+    }
+
+    /** The exit hook: waits for a copy being read to be deleted, and stops any from being created. */
+    private static void exiting() {
+        synchronized (FILE) {
+            exiting = true;
         }
     }
 }

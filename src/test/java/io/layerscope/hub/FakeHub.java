@@ -26,9 +26,24 @@ import java.util.regex.Pattern;
  * A Hugging Face Hub on 127.0.0.1 for tests: the revision API, resolve URLs with the Hub's headers
  * (X-Repo-Commit, ETag, X-Linked-Etag, X-Linked-Size, X-Error-Code), LFS files redirected to a
  * second server on another port standing in for the CDN, gated repos, renamed repos, and faults
- * (a connection cut halfway, a stall, a corrupted body, a server that ignores Range).
+ * (a connection cut halfway, a stall, a corrupted body, a server that ignores Range), and hostile
+ * bodies ({@link Hostile}) from the revision API or the CDN.
  */
 final class FakeHub implements AutoCloseable {
+
+    /** Bodies no honest server sends; each answers status 200 (206 for a range) with the real headers. */
+    enum Hostile {
+        /** Chunked, the real body and then filler without end, until the client hangs up. */
+        ENDLESS,
+        /** The real body with its Content-Length, one byte a second. */
+        TRICKLE,
+        /** The real body and 1000 bytes more, with a Content-Length that says so. */
+        LONGER,
+        /** The real body and 1000 bytes more, chunked (no Content-Length to warn the client). */
+        LONGER_CHUNKED,
+        /** The first half of the real body, with a Content-Length that says so; the answer ends cleanly. */
+        SHORTER
+    }
 
     /** One request as a server saw it. */
     record Request(String server, String method, String path, String authorization, String range) {
@@ -59,6 +74,8 @@ final class FakeHub implements AutoCloseable {
     private final Set<String> corrupt = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> stallMillis = new ConcurrentHashMap<>();
     private final Map<String, int[]> cdnStatus = new ConcurrentHashMap<>();
+    private final Map<String, Hostile> hostileCdn = new ConcurrentHashMap<>();
+    private volatile Hostile hostileApi;
     private volatile boolean ignoreRange;
     private volatile long cdnDelayMillis;
     private final AtomicInteger cdnInFlight = new AtomicInteger();
@@ -128,6 +145,16 @@ final class FakeHub implements AutoCloseable {
     /** The CDN answers {@code status} to the next {@code times} requests for this content. */
     void cdnStatus(byte[] content, int status, int times) {
         cdnStatus.put(sha256(content), new int[] {status, times});
+    }
+
+    /** Every answer of the revision API gets this body. */
+    void hostileApi(Hostile body) {
+        hostileApi = body;
+    }
+
+    /** Every CDN answer with this content gets this body. */
+    void hostileCdn(byte[] content, Hostile body) {
+        hostileCdn.put(sha256(content), body);
     }
 
     void ignoreRange() {
@@ -228,6 +255,10 @@ final class FakeHub implements AutoCloseable {
         }
         json.append("]}");
         ex.getResponseHeaders().set("Content-Type", "application/json");
+        if (hostileApi != null) {
+            hostile(ex, 200, json.toString().getBytes(StandardCharsets.UTF_8), hostileApi);
+            return;
+        }
         send(ex, 200, json.toString().getBytes(StandardCharsets.UTF_8));
     }
 
@@ -342,6 +373,11 @@ final class FakeHub implements AutoCloseable {
                 send(ex, start > 0 ? 206 : 200, new byte[0]);
                 return;
             }
+            Hostile hostile = hostileCdn.get(sha);
+            if (hostile != null) {
+                hostile(ex, start > 0 ? 206 : 200, java.util.Arrays.copyOfRange(content, start, content.length), hostile);
+                return;
+            }
             ex.sendResponseHeaders(start > 0 ? 206 : 200, length);
             OutputStream body = ex.getResponseBody();
             Long stall = stallMillis.remove(sha);
@@ -359,6 +395,52 @@ final class FakeHub implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             cdnInFlight.decrementAndGet();
+        }
+    }
+
+    // --- hostile bodies -----------------------------------------------------------------------------
+
+    private static void hostile(HttpExchange ex, int status, byte[] body, Hostile how) throws IOException {
+        OutputStream out = ex.getResponseBody();
+        try {
+            switch (how) {
+                case ENDLESS -> {
+                    ex.sendResponseHeaders(status, 0);
+                    out.write(body, 0, body.length - 1); // a JSON array or object still open
+                    byte[] filler = ",{\"rfilename\":\"again-and-again.json\"}".repeat(1000)
+                            .getBytes(StandardCharsets.US_ASCII);
+                    while (!Thread.currentThread().isInterrupted()) {
+                        out.write(filler);
+                    }
+                }
+                case TRICKLE -> {
+                    ex.sendResponseHeaders(status, body.length);
+                    for (byte b : body) {
+                        out.write(b);
+                        out.flush();
+                        Thread.sleep(1000);
+                    }
+                }
+                case LONGER -> {
+                    ex.sendResponseHeaders(status, body.length + 1000);
+                    out.write(body);
+                    out.write(new byte[1000]);
+                }
+                case LONGER_CHUNKED -> {
+                    ex.sendResponseHeaders(status, 0);
+                    out.write(body);
+                    out.write(new byte[1000]);
+                }
+                case SHORTER -> {
+                    ex.sendResponseHeaders(status, body.length / 2);
+                    out.write(body, 0, body.length / 2);
+                }
+                default -> throw new IllegalStateException(how.toString());
+            }
+        } catch (IOException hungUp) {
+            // the client closed the connection: what a client that protects itself does
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

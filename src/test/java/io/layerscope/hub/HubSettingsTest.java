@@ -148,6 +148,13 @@ class HubSettingsTest {
                 () -> HubSettings.fromEnvironment(env("HF_HUB_DOWNLOAD_TIMEOUT", "soon"), null));
         assertEquals("HF_HUB_DOWNLOAD_TIMEOUT=soon is not a number of seconds > 0; unset it for the default 10",
                 timeout.getMessage());
+        assertEquals(Duration.ofSeconds(60), s.apiDeadline());
+        assertEquals(Duration.ofSeconds(2),
+                HubSettings.fromEnvironment(env("LAYERSCOPE_HUB_API_DEADLINE", "2"), null).apiDeadline());
+        LayerscopeException deadline = assertThrows(LayerscopeException.class,
+                () -> HubSettings.fromEnvironment(env("LAYERSCOPE_HUB_API_DEADLINE", "0"), null));
+        assertEquals("LAYERSCOPE_HUB_API_DEADLINE=0 is not a number of seconds > 0; unset it for the default 60",
+                deadline.getMessage());
         assertEquals(4, s.parallelDownloads());
         assertEquals(2, s.withParallelDownloads(2).parallelDownloads());
     }

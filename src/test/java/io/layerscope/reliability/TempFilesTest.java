@@ -1,0 +1,67 @@
+package io.layerscope.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Nothing is left in the temporary directory after an early failure. The command runs in its own
+ * JVM with java.io.tmpdir (and Spark's scratch directory) in a fresh directory, fails, and exits:
+ * the directory must be empty. The second case fails just after Spark and the JIT directives were
+ * started on background threads, which is when a {@code layerscope-compiler-directives*.json} used
+ * to be left behind.
+ */
+class TempFilesTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aBadNsamplesLeavesNothingInTheTemporaryDirectory() throws Exception {
+        assertFailsLeavingNoTemporaryFile("error: --nsamples 0 must be at least 1", "--nsamples", "0");
+    }
+
+    @Test
+    void aFailureAfterSparkStartedLeavesNothingInTheTemporaryDirectory() throws Exception {
+        Path blank = Files.writeString(tmp.resolve("blank.jsonl"), "\n\n", StandardCharsets.UTF_8);
+        assertFailsLeavingNoTemporaryFile("error: no calibration documents in " + blank + ": the input holds only"
+                + " blank lines; use a C4 shard or another non-empty JSON-lines file", "--calibration", blank.toString());
+    }
+
+    private void assertFailsLeavingNoTemporaryFile(String expectedError, String... options) throws Exception {
+        Path javaTmp = Files.createDirectories(tmp.resolve("java-tmp"));
+        Path log = tmp.resolve("run.log");
+        List<String> args = new ArrayList<>(List.of("sweep", "--model", "demo", "--cache-dir", DemoCache.dir().toString(),
+                "--no-png", "--out", tmp.resolve("results").toString()));
+        args.addAll(List.of(options));
+        Process p = ChildJvm.start(List.of(ChildJvm.layerscopeLogging(), "-Xmx1g", "-Dspark.master=local[1]",
+                "-Djava.io.tmpdir=" + javaTmp, "-Dspark.local.dir=" + javaTmp), "io.layerscope.cli.Main", args, Map.of(), log);
+        try {
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the command did not exit within 120 s");
+        } finally {
+            ChildJvm.stop(p.toHandle(), 5_000);
+        }
+        String output = Files.readString(log, StandardCharsets.UTF_8);
+        assertEquals(2, p.exitValue(), output);
+        assertTrue(output.strip().endsWith(expectedError), output);
+        assertEquals(new TreeSet<>(), tree(javaTmp), "left in java.io.tmpdir; the command printed:\n" + output);
+    }
+
+    private static TreeSet<String> tree(Path root) throws IOException {
+        try (Stream<Path> s = Files.walk(root)) {
+            return s.filter(p -> !p.equals(root)).map(p -> root.relativize(p).toString())
+                    .collect(java.util.stream.Collectors.toCollection(TreeSet::new));
+        }
+    }
+}
