@@ -277,12 +277,14 @@ class SweepJobTest {
     @Test
     void aRunThatFailsAfterStageOneLeavesNoResultsDirectory() throws Exception {
         Path out = tmp.resolve("failing").resolve("demo");
+        spark.sparkContext().setLocalProperty(SweepHook.CONF, FaultInjection.class.getName());
         spark.sparkContext().setLocalProperty(FaultInjection.CONF, "after-calibration");
         try {
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> new SweepJob(options("sweep", out, "mlp", false, 2), quiet()).run());
             assertEquals("injected fault: after-calibration (test only)", e.getMessage());
         } finally {
+            spark.sparkContext().setLocalProperty(SweepHook.CONF, null);
             spark.sparkContext().setLocalProperty(FaultInjection.CONF, null);
         }
         assertFalse(Files.exists(out));
