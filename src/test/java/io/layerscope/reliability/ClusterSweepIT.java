@@ -46,7 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
  * one application, so executors start (and load the model) once. The sweep compared is {@link ReferenceSweep}'s.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class ClusterSweepTest {
+class ClusterSweepIT {
     private static final double REL_TOL = 1e-6;
 
     @TempDir

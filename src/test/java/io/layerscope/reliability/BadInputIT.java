@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * change to the model directory. Cases found after the results directory was reserved (the
  * tokenizer, the calibration data, a full disk) check that the reservation was rolled back.
  */
-class BadInputTest {
+class BadInputIT {
     @TempDir
     static Path tmp;
 

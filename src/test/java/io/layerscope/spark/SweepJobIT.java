@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The sweep and the single-layer job on the demo model, in Spark local mode, checked against plain
  * Java computations over the same weights and scaler_row.
  */
-class SweepJobTest {
+class SweepJobIT {
     static final int NSAMPLES = 8;
     static final int SEQLEN = 64;
     static final String LAYER = "model.layers.1.mlp.down_proj";

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * page must point at a file that exists (or an element of the page). Chromium is required: CI installs
  * it in .ci/run; without it this test fails and says how to install it.
  */
-class HtmlReportBrowserTest {
+class HtmlReportBrowserIT {
     private static final long TIMEOUT_SECONDS = 120;
     private static final Pattern ROW = Pattern.compile("<tr id=\"row-[^\"]*\"[^>]*>\\s*<td class=\"name\">(?:<a [^>]*>)?(.*?)(?:</a>)?</td>");
     private static final Pattern LINK = Pattern.compile("<(?:a|img|link|script)\\b[^>]*?\\s(?:href|src)=\"([^\"]*)\"");

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * task are recomputed and the results equal a clean run; without retries, or when the driver fails
  * after stage one, the job fails with a short message and leaves no results directory.
  */
-class TaskRetryTest {
+class TaskRetryIT {
     @TempDir
     Path tmp;
 
