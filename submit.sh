@@ -12,6 +12,11 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 jar="$here/target/layerscope.jar"
 main_class=io.layerscope.cli.Main
+# jobs/bench runs its steps (test code, not in the jar) through here, so they get the JVM and Spark
+# settings a sweep gets: LAYERSCOPE_MAIN_CLASS names another main class, LAYERSCOPE_CLASSPATH adds to
+# the driver's class path.
+main_class="${LAYERSCOPE_MAIN_CLASS:-$main_class}"
+class_path="$jar${LAYERSCOPE_CLASSPATH:+:$LAYERSCOPE_CLASSPATH}"
 
 # The Java 17 module flags Spark needs (Spark's JavaModuleOptions), for the launcher-less path.
 module_flags=(-XX:+IgnoreUnrecognizedVMOptions
@@ -67,7 +72,7 @@ command="${app_args[0]:-}"
 case "$command" in
   ""|-h|--help|-V|--version|help|layer-types|list-layers)
     # Listings read headers only: no Spark needed, so they answer at once.
-    exec java "${app_props[@]}" -cp "$jar" "$main_class" "${app_args[@]}" ;;
+    exec java "${app_props[@]}" -cp "$class_path" "$main_class" "${app_args[@]}" ;;
 esac
 
 # libtorch's oneMKL takes generic kernels for some matrix products on AMD CPUs; on AMD x86-64 this
@@ -90,6 +95,7 @@ driver_memory="$(awk '$1 == "spark.driver.memory" {print $2}' "$props_file" 2>/d
 if [ -n "$spark_submit" ]; then
   exec "$spark_submit" --master "$master" --properties-file "$props_file" \
     --driver-java-options "${app_props[*]} ${gc_flags[*]}" --class "$main_class" \
+    ${LAYERSCOPE_CLASSPATH:+--driver-class-path "$LAYERSCOPE_CLASSPATH"} \
     ${spark_args[@]+"${spark_args[@]}"} "$jar" "${app_args[@]}"
 fi
 
@@ -119,7 +125,7 @@ if [ "${LAYERSCOPE_CDS:-on}" != off ]; then
 fi
 launch=(java "${module_flags[@]}" "${app_props[@]}" "${gc_flags[@]}" ${cds_flags[@]+"${cds_flags[@]}"}
   "-Xmx${LAYERSCOPE_DRIVER_MEMORY:-${driver_memory:-4g}}"
-  -cp "$jar" org.apache.spark.deploy.SparkSubmit --master "$master" --properties-file "$props_file"
+  -cp "$class_path" org.apache.spark.deploy.SparkSubmit --master "$master" --properties-file "$props_file"
   --class "$main_class" ${spark_args[@]+"${spark_args[@]}"} "$primary" "${app_args[@]}")
 if [ -z "$cds_record" ]; then
   exec "${launch[@]}"

@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "layerscope", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Per-layer pruning statistics (weight magnitude, activation norms, Wanda) for LLaMA checkpoints.",
         subcommands = {SweepCommand.class, LayerCommand.class, QueryCommand.class, LayerTypesCommand.class,
-            ListLayersCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+            ListLayersCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_BAD_INPUT = 2;
     public static final int EXIT_FAILURE = 1;
@@ -70,7 +70,7 @@ public final class Main implements Runnable {
         throw new ParameterException(spec.commandLine(), "Missing command: one of " + visibleCommands(spec.commandLine()));
     }
 
-    /** The commands help lists (the benchmark command is hidden), comma-separated. */
+    /** The commands help lists (not hidden ones), comma-separated. */
     private static String visibleCommands(CommandLine root) {
         return String.join(", ", root.getSubcommands().entrySet().stream()
                 .filter(e -> !e.getValue().getCommandSpec().usageMessage().hidden())

@@ -48,13 +48,4 @@ public enum LayerKind {
     public String heading() {
         return heading;
     }
-
-    public static LayerKind fromShortName(String s) {
-        for (LayerKind k : values()) {
-            if (k.shortName.equals(s)) {
-                return k;
-            }
-        }
-        throw new IllegalArgumentException("unknown layer kind " + s);
-    }
 }

@@ -6,12 +6,6 @@ import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferInt;
 import java.awt.image.SinglePixelPackedSampleModel;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import javax.imageio.ImageIO;
 
 /**
  * A small copy of a picture, for galleries: an 1800 x 1500 layer picture is 2.7 megapixels, about
@@ -20,12 +14,11 @@ import javax.imageio.ImageIO;
  *
  * <p>The picture is first shrunk by the largest whole factor that keeps it at least as wide as the
  * thumbnail, averaging every block of pixels ({@link BoxReduction}: no aliasing of thin lines and text),
- * then scaled bilinearly the rest of the way (by less than 2). PNGs are decoded row by row
- * ({@link PngRows}) straight into that reduction, never whole: about 5 times faster than ImageIO's
- * decoder plus Java2D scaling (which is the fallback for PNG forms the row reader does not handle).
+ * then scaled bilinearly the rest of the way (by less than 2). The per-layer stage makes it from
+ * the picture still in memory, so the picture's PNG is never decoded.
  *
  * <pre>{@code
- * Thumbnail.write(dir.resolve("png/layer_analysis_x.png"), dir.resolve("png/thumbs/layer_analysis_x.png"), 360);
+ * byte[] thumbnail = PngEncoder.encode(Thumbnail.scale(picture, 360));
  * }</pre>
  */
 public final class Thumbnail {
@@ -55,47 +48,6 @@ public final class Thumbnail {
             }
         }
         return finish(box.result(), image.getWidth(), image.getHeight(), width);
-    }
-
-    /** The thumbnail of a picture given as PNG bytes (any format ImageIO reads also works). */
-    public static BufferedImage fromPng(byte[] png, int width) throws IOException {
-        checkWidth(width);
-        PngRows rows = PngRows.open(png);
-        if (rows == null) {
-            BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
-            if (image == null) {
-                throw new IOException("not a picture ImageIO can read");
-            }
-            return scale(image, width);
-        }
-        BoxReduction box = new BoxReduction(rows.width(), rows.height(), factor(rows.width(), width));
-        int[] row = new int[rows.width()];
-        for (int y = 0; y < rows.height(); y++) {
-            rows.next(row);
-            box.add(row);
-        }
-        return finish(box.result(), rows.width(), rows.height(), width);
-    }
-
-    /** Reads the picture {@code source} and writes its thumbnail as PNG to {@code target}. */
-    public static void write(Path source, Path target, int width) {
-        BufferedImage thumbnail;
-        try {
-            thumbnail = fromPng(Files.readAllBytes(source), width);
-        } catch (NoSuchFileException e) {
-            throw new LayerscopeException("cannot make a thumbnail: the picture " + source
-                    + " does not exist; run the sweep again to render it", e);
-        } catch (IOException e) {
-            throw new LayerscopeException("cannot make a thumbnail of the picture " + source + " (" + e.getMessage()
-                    + "); the file may be damaged: run the sweep again to re-render it", e);
-        }
-        try {
-            Files.createDirectories(target.toAbsolutePath().getParent());
-            Files.write(target, PngEncoder.encode(thumbnail));
-        } catch (IOException e) {
-            throw new LayerscopeException("cannot write the thumbnail " + target + " (" + e.getMessage()
-                    + "); check that the results directory is writable", e);
-        }
     }
 
     private static void checkWidth(int width) {

@@ -2,19 +2,19 @@ package io.layerscope.report;
 
 import io.layerscope.LayerscopeException;
 import io.layerscope.plot.OverviewChart;
-import io.layerscope.plot.Thumbnail;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Writes the report of a sweep into a results directory: {@value HtmlReport#OVERVIEW}, a thumbnail of
- * every layer picture under {@code <picture dir>/thumbs/} and {@value HtmlReport#FILE}. Layer pictures
- * must already be in the directory at the paths the layers name.
+ * Writes the report of a sweep into a results directory: {@value HtmlReport#OVERVIEW} and
+ * {@value HtmlReport#FILE}. Layer pictures and their thumbnails (under {@code <picture dir>/thumbs/},
+ * {@link #thumbnailPath}) must already be in the directory at the paths the layers name: the
+ * per-layer stage renders each thumbnail with its picture.
  *
  * <pre>{@code
- * SweepReport.write(stagingDir, header, layers);   // overview.png, png/thumbs/*.png, index.html
+ * SweepReport.write(stagingDir, header, layers);   // overview.png, index.html
  * }</pre>
  */
 public final class SweepReport {
@@ -25,15 +25,13 @@ public final class SweepReport {
     private SweepReport() {
     }
 
-    /** Writes the three parts into {@code dir}; returns the page's path. */
+    /** Writes the two parts into {@code dir}; returns the page's path. */
     public static Path write(Path dir, ReportHeader header, List<ReportedLayer> layers) {
         Path page = dir.resolve(HtmlReport.FILE);
         try {
             Files.write(dir.resolve(HtmlReport.OVERVIEW), new OverviewChart().renderPng(header.model(), header.calibration(),
                     layers.stream().map(ReportedLayer::stats).toList()));
-            // Thumbnails are independent; decoding a full-size picture dominates, so use every core.
-            List<ReportedLayer> withThumbnails = layers.parallelStream().map(l -> withThumbnail(dir, l)).toList();
-            Files.writeString(page, HtmlReport.render(header, withThumbnails));
+            Files.writeString(page, HtmlReport.render(header, layers));
         } catch (IOException e) {
             throw new LayerscopeException("cannot write the report into " + dir + " (" + e.getMessage()
                     + "); check that the results directory is writable", e);
@@ -45,15 +43,5 @@ public final class SweepReport {
     public static String thumbnailPath(String picture) {
         int slash = picture.lastIndexOf('/');
         return picture.substring(0, slash + 1) + THUMBNAIL_DIR + "/" + picture.substring(slash + 1);
-    }
-
-    /** The layer with a thumbnail: the one already written (sweeps render it with the picture), else made from the picture. */
-    private static ReportedLayer withThumbnail(Path dir, ReportedLayer layer) {
-        if (layer.picture() == null || (layer.thumbnail() != null && Files.isRegularFile(dir.resolve(layer.thumbnail())))) {
-            return layer;
-        }
-        String thumbnail = thumbnailPath(layer.picture());
-        Thumbnail.write(dir.resolve(layer.picture()), dir.resolve(thumbnail), THUMBNAIL_WIDTH);
-        return layer.withThumbnail(thumbnail);
     }
 }

@@ -86,7 +86,7 @@ public final class CalibrationStage {
 
         @Override
         public Iterator<ShardResult> call(Iterator<int[]> windows) {
-            FaultInjection.maybeFailTask("calibration-task");
+            SweepHooks.inTask().taskStarts("calibration");
             Device device = ExecutorResources.taskDevice();
             long waitStart = System.nanoTime();
             LlamaModel model = ExecutorResources.model(spec, device);

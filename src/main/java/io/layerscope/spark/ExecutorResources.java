@@ -145,9 +145,4 @@ final class ExecutorResources {
     private static String key(ModelSpec spec, Device device) {
         return spec.modelDir() + "|" + spec.dtype() + "|" + device + "|" + spec.lastBlock();
     }
-
-    /** Models loaded in this JVM so far (tests check the once-per-JVM cache through it). */
-    static int loadedModels() {
-        return MODELS.size();
-    }
 }

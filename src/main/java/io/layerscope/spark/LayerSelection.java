@@ -38,8 +38,4 @@ public final class LayerSelection {
         }
         return last;
     }
-
-    public static boolean needsFinalNorm(List<PrunableLayer> layers) {
-        return layers.stream().anyMatch(l -> l.block() < 0);
-    }
 }

@@ -123,7 +123,7 @@ public final class LayerStage {
 
         @Override
         public Iterator<LayerResult> call(Iterator<PrunableLayer> layers) {
-            FaultInjection.maybeFailTask("layer-task");
+            SweepHooks.inTask().taskStarts("layer");
             ExecutorResources.configureThreads();
             Checkpoint ckpt = ExecutorResources.checkpoint(settings.modelDir());
             java.util.ArrayList<LayerResult> out = new java.util.ArrayList<>();

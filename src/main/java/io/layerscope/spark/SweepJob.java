@@ -65,9 +65,7 @@ public final class SweepJob {
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             CalibrationStage.Result stage1 = calibrate(jsc, spec, samples);
             startup.warmUpSeconds().ifPresent(s -> timings.put("executor_warmup", round(s)));
-            if (FaultInjection.enabled(jsc.sc(), "after-calibration")) {
-                throw new IllegalStateException("injected fault: after-calibration (test only)");
-            }
+            SweepHooks.onDriver(jsc.sc()).calibrationDone(jsc.sc());
             List<LayerResult> results = analyse(jsc, ckpt, layers, stage1.sums());
             long tw = System.nanoTime();
             Path written;

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.layerscope.LayerscopeException;
 import io.layerscope.fixtures.C4Fixtures;
 import io.layerscope.fixtures.Llama3Tokenizer;
+import io.layerscope.fixtures.TestRequirements;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +47,7 @@ class HuggingFaceTokenEncoderTest {
 
     @Test
     void llama3IdsEqualAnIndependentImplementation() {
-        HuggingFaceTokenEncoder llama = HuggingFaceTokenEncoder.forPath(Llama3Tokenizer.file());
+        HuggingFaceTokenEncoder llama = HuggingFaceTokenEncoder.forPath(TestRequirements.llama3Tokenizer());
         for (Object[] known : KNOWN) {
             String text = (String) known[0];
             assertArrayEquals((int[]) known[1], llama.encode(text), text);
@@ -55,7 +56,7 @@ class HuggingFaceTokenEncoderTest {
 
     @Test
     void idsDecodeBackToTheText() {
-        HuggingFaceTokenEncoder llama = HuggingFaceTokenEncoder.forPath(Llama3Tokenizer.file());
+        HuggingFaceTokenEncoder llama = HuggingFaceTokenEncoder.forPath(TestRequirements.llama3Tokenizer());
         for (Object[] known : KNOWN) {
             String text = (String) known[0];
             assertEquals("<|begin_of_text|>" + text, llama.decode(llama.encode(text)), text);
@@ -64,7 +65,7 @@ class HuggingFaceTokenEncoderTest {
 
     @Test
     void longDocumentsAreNotTruncated() {
-        HuggingFaceTokenEncoder llama = HuggingFaceTokenEncoder.forPath(Llama3Tokenizer.file());
+        HuggingFaceTokenEncoder llama = HuggingFaceTokenEncoder.forPath(TestRequirements.llama3Tokenizer());
         // "Hello world" then " Hello world" 1499 times: BOS, 9906, 1917, then (22691 " Hello", 1917) x 1499
         int[] expected = new int[3001];
         expected[0] = BOS;
@@ -84,15 +85,15 @@ class HuggingFaceTokenEncoderTest {
 
     @Test
     void oneInstancePerTokenizerFileWhetherNamedByFileOrDirectory() {
-        HuggingFaceTokenEncoder byFile = HuggingFaceTokenEncoder.forPath(Llama3Tokenizer.file());
+        HuggingFaceTokenEncoder byFile = HuggingFaceTokenEncoder.forPath(TestRequirements.llama3Tokenizer());
         HuggingFaceTokenEncoder byDirectory = HuggingFaceTokenEncoder.forPath(Llama3Tokenizer.directory());
         assertSame(byFile, byDirectory);
-        assertEquals(Llama3Tokenizer.file().toAbsolutePath().normalize(), byFile.file());
+        assertEquals(TestRequirements.llama3Tokenizer().toAbsolutePath().normalize(), byFile.file());
     }
 
     @Test
     void encodingFromSeveralThreadsGivesTheSameIds() throws InterruptedException {
-        HuggingFaceTokenEncoder llama = HuggingFaceTokenEncoder.forPath(Llama3Tokenizer.file());
+        HuggingFaceTokenEncoder llama = HuggingFaceTokenEncoder.forPath(TestRequirements.llama3Tokenizer());
         String text = C4Fixtures.text(500, 3);
         int[] expected = llama.encode(text);
         int[][] results = new int[4][];

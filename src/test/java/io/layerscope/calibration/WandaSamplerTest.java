@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerscope.LayerscopeException;
 import io.layerscope.fixtures.C4Fixtures;
-import io.layerscope.fixtures.Llama3Tokenizer;
 import io.layerscope.fixtures.ReferencePython;
+import io.layerscope.fixtures.TestRequirements;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -94,7 +94,7 @@ class WandaSamplerTest {
 
     @Test
     void windowsFromTheRealLlama3TokenizerEqualPythonsSampling() throws IOException {
-        HuggingFaceTokenEncoder llama = HuggingFaceTokenEncoder.forPath(Llama3Tokenizer.file());
+        HuggingFaceTokenEncoder llama = HuggingFaceTokenEncoder.forPath(TestRequirements.llama3Tokenizer());
         List<String> texts = C4Fixtures.texts(40, 5, 20, 300);
         StringBuilder idsFile = new StringBuilder();
         for (String text : texts) {

@@ -3,6 +3,7 @@ package io.layerscope.llama;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerscope.fixtures.TestRequirements;
 import io.layerscope.model.LlamaConfig;
 import io.layerscope.model.RopeScaling;
 import java.io.IOException;
@@ -58,7 +59,7 @@ class RotaryEmbeddingTest {
     }
 
     private static List<double[]> runPython() throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("python3", "-c", PYTHON).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(TestRequirements.python3(), "-c", PYTHON).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, "python3 failed: " + out);
         return out.lines().map(l -> Arrays.stream(l.trim().split(" ")).mapToDouble(Double::parseDouble).toArray()).toList();

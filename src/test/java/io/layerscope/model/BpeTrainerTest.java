@@ -3,6 +3,7 @@ package io.layerscope.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerscope.fixtures.TestRequirements;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -111,7 +112,7 @@ class BpeTrainerTest {
                 print(json.dumps(merges))
                 """;
         Path py = Files.writeString(tmp.resolve("bpe.py"), script);
-        Process p = new ProcessBuilder("python3", py.toString(), input.toString(), "120").redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(TestRequirements.python3(), py.toString(), input.toString(), "120").redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), output);
         List<String> expected = List.of(new ObjectMapper().readValue(output, String[].class));

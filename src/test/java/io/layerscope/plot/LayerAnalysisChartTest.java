@@ -43,7 +43,7 @@ class LayerAnalysisChartTest {
     @Test
     void thumbnailRenderedWithThePictureEqualsOneMadeFromItsPng() throws IOException {
         LayerAnalysisChart.Pngs pngs = new LayerAnalysisChart().renderPngs(data, 360);
-        BufferedImage fromPng = Thumbnail.fromPng(pngs.picture(), 360);
+        BufferedImage fromPng = Thumbnail.scale(decode(pngs.picture()), 360);
         BufferedImage thumbnail = decode(pngs.thumbnail());
         assertEquals(360, thumbnail.getWidth());
         assertEquals(300, thumbnail.getHeight());

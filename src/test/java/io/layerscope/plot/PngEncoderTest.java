@@ -3,6 +3,7 @@ package io.layerscope.plot;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.layerscope.fixtures.TestRequirements;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -80,7 +81,7 @@ class PngEncoderTest {
                 "    if t == b'IDAT': idat += d",
                 "    i += 12 + n",
                 "print(','.join(kinds), zlib.decompress(idat).hex())");
-        Process p = new ProcessBuilder("python3", "-c", script, file.toString()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(TestRequirements.python3(), "-c", script, file.toString()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertEquals(0, p.waitFor(), out);
         // Each row: filter byte 0, then R G B per pixel.

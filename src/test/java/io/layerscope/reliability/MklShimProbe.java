@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Child-JVM side of {@link MklShimTest}: one linear product in libtorch with the forward's gate/up
+ * Child-JVM side of {@link MklShimIT}: one linear product in libtorch with the forward's gate/up
  * shape (256 tokens x 512 in x 2816 out, the shape oneMKL sends to generic kernels on AMD), checked
  * against plain-Java double loops. Prints whether the shim is mapped into this process and the
  * largest difference relative to the largest product.

@@ -8,8 +8,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Small tmpfs mounts for file-system failures that root ignores in permissions: a full disk (a
- * tmpfs of a few kB) and a read-only directory. Needs CAP_SYS_ADMIN (root here and in CI); callers
- * skip when {@link #tmpfs} returns false. Unmounted lazily, so a file a failed writer still holds
+ * tmpfs of a few kB) and a read-only directory. Needs CAP_SYS_ADMIN (root here and in CI): callers
+ * ask {@link io.layerscope.fixtures.TestRequirements#root} first, and skip when {@link #tmpfs} still
+ * returns false (a container without that capability). Unmounted lazily, so a file a failed writer still holds
  * open cannot keep the mount busy.
  */
 final class Mounts {
@@ -23,12 +24,6 @@ final class Mounts {
 
     static void unmount(Path dir) throws IOException, InterruptedException {
         run("umount", "-l", dir.toString());
-    }
-
-    static boolean isRoot() throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("id", "-u").redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes()).strip();
-        return p.waitFor(10, TimeUnit.SECONDS) && out.equals("0");
     }
 
     private static boolean run(String... command) throws IOException, InterruptedException {

@@ -3,6 +3,7 @@ package io.layerscope.report;
 import io.layerscope.plot.CalibrationSummary;
 import io.layerscope.plot.LayerSummary;
 import io.layerscope.plot.TestSummaries;
+import io.layerscope.plot.Thumbnail;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -58,7 +59,10 @@ final class SyntheticReport {
         return layers.stream().map(s -> new ReportedLayer(s, null)).toList();
     }
 
-    /** Writes a 600 x 500 picture per layer to {@code dir/png/layer_analysis_<layer>.png}. */
+    /**
+     * Writes a 600 x 500 picture per layer to {@code dir/png/layer_analysis_<layer>.png} and its
+     * thumbnail beside it, as the per-layer stage does.
+     */
     static List<ReportedLayer> withPictures(Path dir, List<LayerSummary> layers) throws IOException {
         Files.createDirectories(dir.resolve("png"));
         List<ReportedLayer> reported = new ArrayList<>();
@@ -75,7 +79,10 @@ final class SyntheticReport {
             g2.drawString(s.layer(), 60, 80);
             g2.dispose();
             ImageIO.write(image, "png", dir.resolve(path).toFile());
-            reported.add(new ReportedLayer(s, path));
+            String thumbnail = SweepReport.thumbnailPath(path);
+            Files.createDirectories(dir.resolve(thumbnail).getParent());
+            ImageIO.write(Thumbnail.scale(image, SweepReport.THUMBNAIL_WIDTH), "png", dir.resolve(thumbnail).toFile());
+            reported.add(new ReportedLayer(s, path).withThumbnail(thumbnail));
         }
         return reported;
     }

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * a sweep run alone; a third aimed at a directory being written is refused at once, and the first
  * is not disturbed.
  */
-class ConcurrentSweepsTest {
+class ConcurrentSweepsIT {
     @TempDir
     Path tmp;
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerscope.fixtures.C4Fixtures;
+import io.layerscope.fixtures.TestRequirements;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -32,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * change to the model directory. Cases found after the results directory was reserved (the
  * tokenizer, the calibration data, a full disk) check that the reservation was rolled back.
  */
-class BadInputTest {
+class BadInputIT {
     @TempDir
     static Path tmp;
 
@@ -483,7 +484,7 @@ class BadInputTest {
     @Test
     void anOutputDirectoryThatIsNotWritable() throws Exception {
         Path parent = Files.createDirectories(tmp.resolve("read-only"));
-        boolean root = Mounts.isRoot();
+        boolean root = TestRequirements.isRoot();
         if (root) {
             // root writes through permission bits: a read-only file system stops it
             assumeTrue(Mounts.tmpfs(parent, "ro,size=64k"), "cannot mount a read-only tmpfs here");
@@ -507,7 +508,8 @@ class BadInputTest {
     void aDiskThatFillsUpWhileTheResultsAreWritten() throws Exception {
         Path disk = Files.createDirectories(tmp.resolve("small-disk"));
         // 64 kB: the staging directory and the first Parquet files fit, the tables (about 120 kB) do not
-        assumeTrue(Mounts.tmpfs(disk, "size=64k"), "cannot mount a tmpfs here (not root?); the Hadoop-level test remains");
+        TestRequirements.root("mount a 64 kB tmpfs as a disk that fills up (the Hadoop-level test remains)");
+        assumeTrue(Mounts.tmpfs(disk, "size=64k"), "cannot mount a tmpfs here; the Hadoop-level test remains");
         try {
             Path out = disk.resolve("results");
             refused(out, "error: cannot write the results to " + out + " (No space left on device); nothing was kept;"

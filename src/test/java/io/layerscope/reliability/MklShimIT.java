@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * products correct. Elsewhere (not AMD x86-64, no C compiler) the script builds nothing and this
  * test is skipped.
  */
-class MklShimTest {
+class MklShimIT {
     @TempDir
     Path tmp;
 

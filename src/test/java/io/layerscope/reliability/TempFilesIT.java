@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * started on background threads, which is when a {@code layerscope-compiler-directives*.json} used
  * to be left behind.
  */
-class TempFilesTest {
+class TempFilesIT {
     @TempDir
     Path tmp;
 

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The sweep and the single-layer job on the demo model, in Spark local mode, checked against plain
  * Java computations over the same weights and scaler_row.
  */
-class SweepJobTest {
+class SweepJobIT {
     static final int NSAMPLES = 8;
     static final int SEQLEN = 64;
     static final String LAYER = "model.layers.1.mlp.down_proj";
@@ -307,12 +307,14 @@ class SweepJobTest {
     @Test
     void aRunThatFailsAfterStageOneLeavesNoResultsDirectory() throws Exception {
         Path out = tmp.resolve("failing").resolve("demo");
+        spark.sparkContext().setLocalProperty(SweepHook.CONF, FaultInjection.class.getName());
         spark.sparkContext().setLocalProperty(FaultInjection.CONF, "after-calibration");
         try {
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> new SweepJob(options("sweep", out, "mlp", false, 2), quiet()).run());
             assertEquals("injected fault: after-calibration (test only)", e.getMessage());
         } finally {
+            spark.sparkContext().setLocalProperty(SweepHook.CONF, null);
             spark.sparkContext().setLocalProperty(FaultInjection.CONF, null);
         }
         assertFalse(Files.exists(out));

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * downloaded from a Hub (a fake one on 127.0.0.1) into the cache, then the sweep, with the repo,
  * commit and weight hashes in run.json.
  */
-class HubSweepTest {
+class HubSweepIT {
     static final String COMMIT = "0123456789abcdef0123456789abcdef01234567";
     static final String C4_COMMIT = "89abcdef0123456789abcdef0123456789abcdef";
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.layerscope.fixtures.TestRequirements;
 import io.layerscope.plot.LayerSummary;
 import io.layerscope.plot.TestSummaries;
 import java.io.File;
@@ -33,14 +34,14 @@ import org.junit.jupiter.api.io.TempDir;
  * page must point at a file that exists (or an element of the page). Chromium is required: CI installs
  * it in .ci/run; without it this test fails and says how to install it.
  */
-class HtmlReportBrowserTest {
+class HtmlReportBrowserIT {
     private static final long TIMEOUT_SECONDS = 120;
     private static final Pattern ROW = Pattern.compile("<tr id=\"row-[^\"]*\"[^>]*>\\s*<td class=\"name\">(?:<a [^>]*>)?(.*?)(?:</a>)?</td>");
     private static final Pattern LINK = Pattern.compile("<(?:a|img|link|script)\\b[^>]*?\\s(?:href|src)=\"([^\"]*)\"");
 
     @Test
     void sortedTableAndResolvableLinksInChromium(@TempDir Path tmp) throws Exception {
-        Path chromium = chromium();
+        Path chromium = TestRequirements.chromium();
         Path dir = tmp.resolve("results");
         List<LayerSummary> layers = new ArrayList<>(SyntheticReport.sweep(3));
         // A name that needs escaping in text and percent-encoding in links.
@@ -94,20 +95,6 @@ class HtmlReportBrowserTest {
         }
         // overview (link and image), per layer: picture link in the table, figure link and thumbnail; run.json
         assertEquals(2 + 3 * layers.size() + 1, files);
-    }
-
-    /** Chromium from the PATH, or a failure that says how to install it. */
-    static Path chromium() {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            for (String name : new String[] {"chromium", "chromium-browser"}) {
-                Path p = Path.of(dir.isEmpty() ? "." : dir, name);
-                if (Files.isExecutable(p)) {
-                    return p;
-                }
-            }
-        }
-        return fail("chromium is not installed, and this test opens the HTML report in a real headless browser. "
-                + "Install it with: apt-get update && apt-get install -y chromium (CI does this in .ci/run).");
     }
 
     /** The DOM after load, as Chromium serialises it; the browser is killed if it takes longer than the bound. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.layerscope.fixtures.TestRequirements;
 import io.layerscope.spark.RunRecord;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -45,7 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
  * one application, so executors start (and load the model) once. The sweep compared is {@link ReferenceSweep}'s.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class ClusterSweepTest {
+class ClusterSweepIT {
     private static final double REL_TOL = 1e-6;
 
     @TempDir
@@ -233,6 +234,7 @@ class ClusterSweepTest {
     @Test
     @Order(4)
     void aModelDirectoryTheExecutorsCannotSeeIsReportedAsSuch() throws Exception {
+        TestRequirements.root("hide a directory from the executors with a tmpfs in a private mount namespace");
         Path hidden = cluster.driverOnly().orElse(null);
         assumeTrue(hidden != null, "no private mount namespaces here: every path is shared");
         Path model = Files.createDirectories(hidden.resolve("model"));
@@ -256,6 +258,7 @@ class ClusterSweepTest {
     @Test
     @Order(5)
     void anOutOnlyTheDriverSeesGetsTheWholeResults() throws Exception {
+        TestRequirements.root("hide a directory from the executors with a tmpfs in a private mount namespace");
         Path hidden = cluster.driverOnly().orElse(null);
         assumeTrue(hidden != null, "no private mount namespaces here: every path is shared");
         // the executors return rows and pictures; the driver alone writes the results directory

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * results directory, no staging directory or lock beside it, nothing new in the model cache, no
  * calibration spill file in java.io.tmpdir and no Spark scratch directories.
  */
-class InterruptTest {
+class InterruptIT {
     @TempDir
     Path tmp;
 

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The command line end to end: a small sweep of the demo model, then SQL over its results in each format. */
-class QueryCommandTest {
+class QueryCommandIT {
     @TempDir
     static Path tmp;
     static Path results;

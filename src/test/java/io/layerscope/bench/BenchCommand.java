@@ -1,13 +1,8 @@
-package io.layerscope.cli;
+package io.layerscope.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.layerscope.bench.BenchReport;
-import io.layerscope.bench.BenchWorkload;
-import io.layerscope.bench.ForwardThroughput;
-import io.layerscope.bench.MatrixProducts;
-import io.layerscope.bench.StageOneScaling;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -20,14 +15,20 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code bench}: the steps of {@code jobs/bench} that run in a JVM (prepare the workload, measure the
- * forward, measure stage-one scaling, print the report). Hidden from the help: users run the script.
+ * The steps of {@code jobs/bench} that run in a JVM (prepare the workload, measure the forward,
+ * measure stage-one scaling, print the report). Test code, not in the application jar: the script
+ * runs it through {@code submit.sh} with the test classes on the class path, so it gets the JVM and
+ * Spark settings a sweep gets.
  */
-@Command(name = "bench", hidden = true, mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmark steps used by jobs/bench (prepare, forward, matmul, scaling, report).",
         subcommands = {BenchCommand.Prepare.class, BenchCommand.Forward.class, BenchCommand.Matmul.class,
             BenchCommand.Scaling.class, BenchCommand.Report.class})
 public final class BenchCommand implements Runnable {
+    public static void main(String[] args) {
+        System.exit(new picocli.CommandLine(new BenchCommand()).execute(args));
+    }
+
     @Override
     public void run() {
         throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),

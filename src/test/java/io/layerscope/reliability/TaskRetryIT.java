@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerscope.spark.FaultInjection;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.spark.ExceptionFailure;
 import org.apache.spark.scheduler.SparkListener;
@@ -18,12 +18,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Failing tasks, injected through {@code spark.layerscope.test.fault} (FaultInjection): with retries
+ * Failing tasks, injected by the tests' {@link FaultInjection} hook: with retries
  * ({@code local[2,4]}: 2 threads, 4 attempts per task) a failed calibration task and a failed layer
  * task are recomputed and the results equal a clean run; without retries, or when the driver fails
  * after stage one, the job fails with a short message and leaves no results directory.
  */
-class TaskRetryTest {
+class TaskRetryIT {
     @TempDir
     Path tmp;
 
@@ -54,8 +54,7 @@ class TaskRetryTest {
     @Test
     void aFailedCalibrationTaskAndAFailedLayerTaskAreRetriedAndTheResultsDoNotChange() throws Exception {
         SweepResults clean = ReferenceSweep.results();
-        SparkSession spark = TestSessions.start("local[2,4]", Map.of(
-                "spark.layerscope.test.fault", "calibration-task,layer-task"));
+        SparkSession spark = TestSessions.start("local[2,4]", FaultInjection.conf("calibration-task,layer-task"));
         Failures failures = listen(spark);
         Path out = tmp.resolve("retried");
         Cli.Run r = Cli.run(ReferenceSweep.args(out));
@@ -73,7 +72,7 @@ class TaskRetryTest {
 
     @Test
     void withoutRetriesAFailedTaskFailsTheJobWithOneLineAndNoResultsDirectory() throws Exception {
-        TestSessions.start("local[2]", Map.of("spark.layerscope.test.fault", "layer-task"));
+        TestSessions.start("local[2]", FaultInjection.conf("layer-task"));
         Path out = tmp.resolve("failed");
         Cli.Run r = Cli.run(ReferenceSweep.args(out));
         assertEquals(1, r.status(), r.err());
@@ -89,7 +88,7 @@ class TaskRetryTest {
 
     @Test
     void aDriverFailureAfterStageOneLeavesNoResultsDirectory() throws Exception {
-        TestSessions.start("local[2]", Map.of("spark.layerscope.test.fault", "after-calibration"));
+        TestSessions.start("local[2]", FaultInjection.conf("after-calibration"));
         Path out = tmp.resolve("driver-failed");
         Cli.Run r = Cli.run(ReferenceSweep.args(out));
         assertEquals(1, r.status(), r.err());

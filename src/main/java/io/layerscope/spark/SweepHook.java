@@ -1,0 +1,27 @@
+package io.layerscope.spark;
+
+import org.apache.spark.SparkContext;
+
+/**
+ * Something outside layerscope that a sweep calls at fixed points, for instance to watch it or to
+ * make it fail on purpose (the tests inject failing tasks this way). It is the class named by
+ * {@value #CONF}, in the Spark conf or as a local property of the submitting thread
+ * ({@code sc.setLocalProperty}, which tasks inherit), with a public no-argument constructor and on
+ * the driver's and executors' class path. Without that setting nothing is called.
+ *
+ * <pre>{@code
+ * ./submit.sh sweep ... --conf spark.layerscope.hook=com.example.MyHook --jars my-hook.jar
+ * }</pre>
+ */
+public interface SweepHook {
+    /** The Spark setting that names the hook's class. */
+    String CONF = "spark.layerscope.hook";
+
+    /** In a task of {@code stage} ({@code "calibration"} or {@code "layer"}), before its work. */
+    default void taskStarts(String stage) {
+    }
+
+    /** On the driver, once stage one (the calibration forward) has finished. */
+    default void calibrationDone(SparkContext sc) {
+    }
+}

@@ -1,0 +1,60 @@
+package io.layerscope.spark;
+
+import java.util.Map;
+import org.apache.spark.SparkContext;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+
+/**
+ * The tests' {@link SweepHook}: faults switched on through {@value #CONF}, a comma-separated list of
+ * {@code calibration-task} (the first attempt of calibration partition 0 fails), {@code layer-task}
+ * (the first attempt of layer partition 0 fails) and {@code after-calibration} (the driver fails
+ * after stage one). Set both settings ({@link #conf}) in the Spark conf, or as local properties of
+ * the submitting thread ({@code sc.setLocalProperty}), which tasks inherit; Spark retries failed
+ * tasks, and the results must not change.
+ */
+public final class FaultInjection implements SweepHook {
+    public static final String CONF = "spark.layerscope.test.fault";
+
+    /** The Spark settings that install this hook with {@code faults} switched on. */
+    public static Map<String, String> conf(String faults) {
+        return Map.of(SweepHook.CONF, FaultInjection.class.getName(), CONF, faults);
+    }
+
+    @Override
+    public void taskStarts(String stage) {
+        maybeFailTask(stage + "-task");
+    }
+
+    @Override
+    public void calibrationDone(SparkContext sc) {
+        if (listed(sc.getLocalProperty(CONF), "after-calibration") || listed(sc.getConf().get(CONF, ""), "after-calibration")) {
+            throw new IllegalStateException("injected fault: after-calibration (test only)");
+        }
+    }
+
+    /** In a task: throws in the first attempt of partition 0 when {@code fault} is switched on. */
+    private static void maybeFailTask(String fault) {
+        TaskContext tc = TaskContext.get();
+        if (tc == null || tc.partitionId() != 0 || tc.attemptNumber() != 0) {
+            return;
+        }
+        SparkEnv env = SparkEnv.get();
+        boolean on = listed(tc.getLocalProperty(CONF), fault) || (env != null && listed(env.conf().get(CONF, ""), fault));
+        if (on) {
+            throw new IllegalStateException("injected fault: " + fault + " (test only)");
+        }
+    }
+
+    private static boolean listed(String list, String fault) {
+        if (list == null) {
+            return false;
+        }
+        for (String f : list.split(",")) {
+            if (f.trim().equals(fault)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
