@@ -1,6 +1,7 @@
 package io.layerscope.spark;
 
 import ai.djl.Device;
+import io.layerscope.LayerscopeException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -44,6 +45,7 @@ final class SparkStartup {
     static SparkStartup begin(String appName, ModelSpec spec, int seqlen) {
         // Only threads start here: the caller samples at once. Spark's first classes alone (SparkConf)
         // took about a second in a fresh JVM, which the caller used to wait for.
+        UserErrorLogFilter.install();
         SparkStartup s = new SparkStartup();
         Thread t = new Thread(() -> s.run(appName, spec, seqlen), "layerscope-spark-startup");
         t.setDaemon(true);
@@ -79,7 +81,9 @@ final class SparkStartup {
         SparkSession spark;
         try {
             spark = SparkSessions.getOrCreate(appName);
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) {
+            // Scala throws checked exceptions too (SparkException for --master local[0]): whatever it
+            // is, the caller must learn of it, or it would wait for the session forever
             session.completeExceptionally(e);
             warmUp.completeExceptionally(e);
             return;
@@ -102,7 +106,14 @@ final class SparkStartup {
         }
     }
 
-    /** Waits for the session; a failure to start Spark is thrown here, as a direct start would throw it. */
+    /** Throws the failure to start Spark if it has already failed, so the caller can stop its own work at once. */
+    void throwIfFailed() {
+        if (session.isCompletedExceptionally()) {
+            session();
+        }
+    }
+
+    /** Waits for the session; a failure to start Spark is thrown here, as a user error naming Spark's reason. */
     SparkSession session() {
         try {
             return session.get();
@@ -110,10 +121,13 @@ final class SparkStartup {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while Spark was starting", e);
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
+            Throwable cause = e.getCause();
+            if (cause instanceof Error err) {
+                throw err;
             }
-            throw (Error) e.getCause();
+            // a bad --master or --conf, mostly (Spark's own message says which)
+            throw new LayerscopeException("Spark did not start: " + cause.getMessage()
+                    + "; check --master and the --conf settings", cause);
         }
     }
 

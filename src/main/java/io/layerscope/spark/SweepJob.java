@@ -58,7 +58,7 @@ public final class SweepJob {
             // Spark starts and the executors load the model while the driver samples the windows.
             long ts = System.nanoTime();
             SparkStartup startup = SparkStartup.begin("layerscope " + o.command(), spec, o.calibration().seqlen());
-            List<CalibrationSample> samples = sample(ckpt);
+            List<CalibrationSample> samples = sample(ckpt, startup);
             SparkSession spark = startup.session();
             timings.put("spark_start", round(startup.sessionSeconds()));
             timings.put("startup", seconds(ts));
@@ -160,17 +160,19 @@ public final class SweepJob {
     }
 
     /** Wanda's get_c4 windows, on the driver (tokenizing a few thousand documents). */
-    private List<CalibrationSample> sample(Checkpoint ckpt) {
+    private List<CalibrationSample> sample(Checkpoint ckpt, SparkStartup startup) {
         long t = System.nanoTime();
         err.printf("calibration: %d samples x %d tokens, seed %d, from %s%n", o.calibration().nsamples(), o.calibration().seqlen(), o.calibration().seed(), o.calibration().source());
         source = CalibrationSources.resolve(o.calibration().source(), o.model().cacheDir(), o.model().env());
         List<CalibrationSample> samples;
         try (Documents docs = Documents.open(source.files())) {
             documents = docs.size();
+            startup.throwIfFailed();
             err.printf("calibration: %d documents read in %.1f s; sampling windows%n", documents, seconds(t));
             long[] lastPrint = {System.nanoTime()};
             samples = new WandaSampler(docs, HuggingFaceTokenEncoder.forPath(ckpt.dir()))
                     .sample(o.calibration().nsamples(), o.calibration().seqlen(), o.calibration().seed(), done -> {
+                        startup.throwIfFailed();   // a failed start ends the job now, not after sampling
                         if (System.nanoTime() - lastPrint[0] > 2_000_000_000L) {
                             lastPrint[0] = System.nanoTime();
                             err.printf("calibration sampling: %d/%d samples%n", done, o.calibration().nsamples());
