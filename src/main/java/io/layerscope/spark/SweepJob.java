@@ -11,6 +11,7 @@ import io.layerscope.model.Checkpoint;
 import io.layerscope.model.HfCache;
 import io.layerscope.model.LlamaConfig;
 import io.layerscope.model.PrunableLayer;
+import io.layerscope.model.TokenizerVocabulary;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.PrintStream;
@@ -51,6 +52,8 @@ public final class SweepJob {
         Checkpoint ckpt = Checkpoint.open(o.model().dir());
         List<PrunableLayer> layers = selectLayers(ckpt);
         checkCalibrationOptions(ckpt.config());
+        // the calibration stage would find a foreign tokenizer only inside Spark, after the model loaded
+        TokenizerVocabulary.check(ckpt.dir().resolve("tokenizer.json"), ckpt.config().vocabSize(), "config.json");
         ModelSpec spec = modelSpec(ckpt, layers);
         ResultsDirectory out = o.output().out() == null ? null : ResultsDirectory.create(o.output().out(), o.output().overwrite(), keptPaths());
         try (WeightHashes hashes = out == null ? null : WeightHashes.start(ckpt)) {

@@ -188,6 +188,22 @@ class CheckpointTest {
     }
 
     @Test
+    void theLargestTokenIdIsFoundInVocabOrAddedTokens() throws Exception {
+        Path bpe = Files.writeString(tmp.resolve("bpe.json"), "{\"version\":\"1.0\",\"added_tokens\":[{\"id\":7,"
+                + "\"content\":\"<s>\",\"special\":true},{\"id\":9,\"content\":\"</s>\"}],\"normalizer\":null,"
+                + "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":8},\"merges\":[\"a b\"]}}");
+        assertEquals(new TokenizerVocabulary.LargestId("</s>", 9, "added_tokens"), TokenizerVocabulary.largestId(bpe));
+        TokenizerVocabulary.check(bpe, 10, "config.json");
+        LayerscopeException e = assertThrows(LayerscopeException.class, () -> TokenizerVocabulary.check(bpe, 9, "config.json"));
+        assertEquals(bpe + ": token \"</s>\" has id 9 (in added_tokens), but the model's vocab_size is 9 (config.json), so"
+                + " its ids run 0..8; this tokenizer does not belong to the model: use the model's own tokenizer.json",
+                e.getMessage());
+        Path unigram = Files.writeString(tmp.resolve("unigram.json"), "{\"added_tokens\":[],\"model\":{\"type\":"
+                + "\"Unigram\",\"unk_id\":0,\"vocab\":[[\"<unk>\",0.0],[\"x\",-1.5],[\"yz\",-2.0,[1]]]}}");
+        assertEquals(new TokenizerVocabulary.LargestId("yz", 2, "model.vocab"), TokenizerVocabulary.largestId(unigram));
+    }
+
+    @Test
     void aDirectoryWithoutWeightsIsNamed() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("empty"));
         Files.writeString(dir.resolve("config.json"), Llama1bShapedCheckpoint.CONFIG_JSON);
