@@ -71,7 +71,7 @@ public final class SweepJob {
             if (FaultInjection.enabled(jsc.sc(), "after-calibration")) {
                 throw new IllegalStateException("injected fault: after-calibration (test only)");
             }
-            List<LayerResult> results = analyse(jsc, ckpt, layers, stage1.sums());
+            List<LayerResult> results = analyse(jsc, ckpt, layers, stage1);
             long tw = System.nanoTime();
             Path written;
             try {
@@ -211,9 +211,12 @@ public final class SweepJob {
         return r;
     }
 
-    private List<LayerResult> analyse(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, TapSums sums) {
+    private List<LayerResult> analyse(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers,
+                                      CalibrationStage.Result stage1) {
+        TapSums sums = stage1.sums();
         Map<String, float[]> scalerRows = new LinkedHashMap<>();
         layers.forEach(l -> scalerRows.computeIfAbsent(l.tapKey(), sums::scalerRow));
+        ActivationCheck.check(ckpt, layers, scalerRows, stage1.computeTypes());
         LayerStage.Settings settings = new LayerStage.Settings(ckpt.dir().toAbsolutePath().toString(), modelName(),
                 o.calibration(), o.analysis(), sums.nsamples(), sums.ntokens(), o.output().pngSize());
         err.printf("stage 2: %d layers%n", layers.size());
