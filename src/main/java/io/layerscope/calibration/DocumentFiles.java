@@ -28,6 +28,10 @@ final class DocumentFiles {
                 files.addAll(listDirectory(path));
             } else if (Files.isRegularFile(path)) {
                 files.add(path);
+            } else if (Files.exists(path)) {
+                // /dev/zero, a FIFO, a socket: reading one never ends or yields no JSON lines
+                throw new LayerscopeException(path + ": not a regular file (a device, pipe or socket), so not C4 JSON"
+                        + " lines; --calibration takes .json.gz/.jsonl files in C4 format or a directory of them");
             } else {
                 throw new LayerscopeException(path + ": no such calibration file or directory");
             }

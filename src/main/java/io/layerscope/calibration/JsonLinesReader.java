@@ -1,6 +1,9 @@
 package io.layerscope.calibration;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,7 +23,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.function.Consumer;
-import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
 /**
@@ -28,7 +30,12 @@ import java.util.zip.ZipException;
  * by line: a shard is never held whole. Errors name the file and the line.
  */
 final class JsonLinesReader {
-    private static final ObjectMapper JSON = new ObjectMapper()
+    /** The longest JSON string a line may hold (Jackson's default limit, made explicit to be named). */
+    static final int MAX_STRING = 20_000_000;
+    /** The longest line read: MAX_STRING characters, each written as a six-byte escape, and then some. */
+    static final int MAX_LINE_BYTES = 128 << 20;
+    private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(MAX_STRING).build()).build())
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final int BUFFER = 1 << 16;
     private static final String EXPECTED = "every line must be one JSON object with a \"text\" string, as in C4";
@@ -73,6 +80,10 @@ final class JsonLinesReader {
                 n = in.read(chunk);
             } catch (EOFException e) {
                 throw truncated(file, lineNumber);
+            } catch (GzipMembers.TrailingData e) {
+                throw new LayerscopeException(file + ": bytes that are not gzip (" + e.firstBytes() + " ...) follow the end of"
+                        + " the gzip data, after line " + lineNumber + "; the file is corrupt or something was appended to it"
+                        + " (Python's gzip refuses it too): delete it and download it again", e);
             } catch (ZipException e) {
                 throw new LayerscopeException(file + ": corrupt gzip data " + after(lineNumber) + " (" + e.getMessage()
                         + "); delete the file and download it again", e);
@@ -93,6 +104,10 @@ final class JsonLinesReader {
             }
             line = append(line, lineLength, chunk, from, n - from);
             lineLength += n - from;
+            if (lineLength > MAX_LINE_BYTES) {
+                throw new LayerscopeException(file + ", line " + (lineNumber + 1) + ": longer than " + (MAX_LINE_BYTES >> 20)
+                        + " MiB, the longest line layerscope reads (a C4 document is a few kB); " + EXPECTED);
+            }
         }
         if (lineLength > 0) { // a last line without a newline
             lineNumber++;
@@ -155,7 +170,7 @@ final class JsonLinesReader {
             return raw;
         }
         try {
-            return new GZIPInputStream(raw, BUFFER);
+            return new GzipMembers(raw, BUFFER);
         } catch (EOFException e) {
             throw truncated(file, 0);
         } catch (ZipException e) {
@@ -168,6 +183,12 @@ final class JsonLinesReader {
         JsonNode node;
         try {
             node = JSON.readTree(content);
+        } catch (StreamConstraintsException e) {
+            String what = e.getOriginalMessage().startsWith("String value length")
+                    ? "holds a JSON string longer than " + MAX_STRING + " characters, the longest layerscope reads (a C4"
+                            + " document is a few kB); split the text over several lines"
+                    : "exceeds a limit of the JSON reader (" + e.getOriginalMessage() + "); " + EXPECTED;
+            throw new LayerscopeException(file + ", line " + line + ": " + what);
         } catch (JsonProcessingException e) {
             throw new LayerscopeException(file + ", line " + line + ": not valid JSON (" + e.getOriginalMessage()
                     + "); " + EXPECTED);

@@ -62,9 +62,9 @@ public final class Checkpoint {
             throw new LayerscopeException(dir + ": no weights found; expected " + SINGLE_FILE + " or " + INDEX_FILE
                     + " with its shards (.bin and .pth checkpoints are not read: convert them to safetensors)");
         }
-        Checkpoint ckpt = new Checkpoint(dir, config, fileOf, files);
-        ckpt.validate();
-        return ckpt;
+        // before anything is sized from config.json: its sizes must be those of the tensors on disk
+        validate(dir, config, fileOf);
+        return new Checkpoint(dir, config, fileOf, files);
     }
 
     private static void readIndex(Path dir, Path index, Map<String, SafetensorsFile> fileOf, List<SafetensorsFile> files) {
@@ -104,23 +104,55 @@ public final class Checkpoint {
         }
     }
 
-    /** Every tensor the config requires must be present with the shape the config implies. */
-    private void validate() {
-        LlamaConfig c = config;
+    /**
+     * Every tensor the config requires must be present with the shape the config implies and a dtype
+     * the forward pass loads. Only the headers are consulted, and nothing is allocated from the
+     * config's sizes: a num_hidden_layers of 2^31 - 1 fails at the first block the weights lack.
+     */
+    private static void validate(Path dir, LlamaConfig c, Map<String, SafetensorsFile> fileOf) {
         int h = c.hiddenSize();
-        expect("model.embed_tokens.weight", c.vocabSize(), h);
-        expect("model.norm.weight", h);
+        String hidden = "hidden_size " + h;
+        String inter = "intermediate_size " + c.intermediateSize();
+        String q = "num_attention_heads " + c.numAttentionHeads() + " x head_dim " + c.headDim();
+        String kv = "num_key_value_heads " + c.numKeyValueHeads() + " x head_dim " + c.headDim();
+        String vocab = "vocab_size " + c.vocabSize();
+        expect(dir, fileOf, "model.embed_tokens.weight", new long[] {c.vocabSize(), h}, vocab, hidden);
+        expect(dir, fileOf, "model.norm.weight", new long[] {h}, hidden);
         for (int i = 0; i < c.numHiddenLayers(); i++) {
             String p = "model.layers." + i + ".";
-            expect(p + "input_layernorm.weight", h);
-            expect(p + "post_attention_layernorm.weight", h);
+            if (!hasBlock(fileOf, p)) {
+                throw new LayerscopeException(dir + ": config.json gives num_hidden_layers " + c.numHiddenLayers()
+                        + " but the weights hold " + (i == 0 ? "no decoder block" : "blocks 0.." + (i - 1) + " only")
+                        + " (no tensor named " + p + "*); the config does not belong to these weights");
+            }
+            expect(dir, fileOf, p + "input_layernorm.weight", new long[] {h}, hidden);
+            expect(dir, fileOf, p + "post_attention_layernorm.weight", new long[] {h}, hidden);
+            expect(dir, fileOf, p + "self_attn.q_proj.weight", new long[] {c.qDim(), h}, q, hidden);
+            expect(dir, fileOf, p + "self_attn.k_proj.weight", new long[] {c.kvDim(), h}, kv, hidden);
+            expect(dir, fileOf, p + "self_attn.v_proj.weight", new long[] {c.kvDim(), h}, kv, hidden);
+            expect(dir, fileOf, p + "self_attn.o_proj.weight", new long[] {h, c.qDim()}, hidden, q);
+            expect(dir, fileOf, p + "mlp.gate_proj.weight", new long[] {c.intermediateSize(), h}, inter, hidden);
+            expect(dir, fileOf, p + "mlp.up_proj.weight", new long[] {c.intermediateSize(), h}, inter, hidden);
+            expect(dir, fileOf, p + "mlp.down_proj.weight", new long[] {h, c.intermediateSize()}, hidden, inter);
         }
-        for (PrunableLayer l : layers) {
-            expect(l.weightTensor(), l.outFeatures(), l.inFeatures());
+        if (!c.tieWordEmbeddings()) {
+            expect(dir, fileOf, "lm_head.weight", new long[] {c.vocabSize(), h}, vocab, hidden);
         }
     }
 
-    private void expect(String tensor, long... shape) {
+    private static boolean hasBlock(Map<String, SafetensorsFile> fileOf, String prefix) {
+        if (fileOf.containsKey(prefix + "input_layernorm.weight")) {
+            return true;
+        }
+        for (String name : fileOf.keySet()) {
+            if (name.startsWith(prefix)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void expect(Path dir, Map<String, SafetensorsFile> fileOf, String tensor, long[] shape, String... from) {
         SafetensorsFile f = fileOf.get(tensor);
         if (f == null) {
             throw new LayerscopeException(dir + ": tensor " + tensor + " is required by config.json but absent from the weights");
@@ -128,10 +160,14 @@ public final class Checkpoint {
         TensorInfo t = f.tensor(tensor);
         if (!Arrays.equals(t.shape(), shape)) {
             throw new LayerscopeException(f.path() + ": tensor " + tensor + " has shape " + t.shapeString()
-                    + " but config.json implies " + Arrays.toString(shape));
+                    + " but config.json implies " + Arrays.toString(shape) + " (" + String.join(", ", from) + ")");
         }
         if (!t.dtype().isFloating()) {
             throw new LayerscopeException(f.path() + ": tensor " + tensor + " has dtype " + t.dtype() + ", not a floating type");
+        }
+        if (!t.dtype().isLoadable()) {
+            throw new LayerscopeException(f.path() + ": tensor " + tensor + " has dtype " + t.dtype()
+                    + "; layerscope loads BF16, F16 and F32 weights (convert the checkpoint with torch first)");
         }
     }
 

@@ -21,6 +21,11 @@ public enum DType {
         return this == BF16 || this == F16 || this == F32 || this == F64;
     }
 
+    /** True for the types the forward pass loads as weights (F64 is floating but not loaded). */
+    public boolean isLoadable() {
+        return this == BF16 || this == F16 || this == F32;
+    }
+
     /** Parses the header spelling; {@code where} names the file and tensor for the error message. */
     public static DType parse(String name, String where) {
         for (DType t : values()) {

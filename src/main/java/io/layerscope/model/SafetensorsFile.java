@@ -106,21 +106,32 @@ public final class SafetensorsFile {
             DType dtype = DType.parse(v.get("dtype").asText(), where);
             long[] shape = new long[v.get("shape").size()];
             long numel = 1;
+            boolean overflow = false;
             for (int i = 0; i < shape.length; i++) {
                 JsonNode d = v.get("shape").get(i);
-                if (!d.canConvertToLong() || d.asLong() < 0) {
+                if (!d.isIntegralNumber() || !d.canConvertToLong() || d.asLong() < 0) {
                     throw new LayerscopeException(where + ": shape " + v.get("shape") + " is not a list of non-negative integers");
                 }
                 shape[i] = d.asLong();
-                numel = Math.multiplyExact(numel, shape[i]);
+                long[] product = {numel};
+                overflow |= !multiply(product, shape[i]);
+                numel = product[0];
             }
-            long begin = v.get("data_offsets").get(0).asLong(-1);
-            long end = v.get("data_offsets").get(1).asLong(-1);
+            long[] bytes = {numel};
+            if (overflow || !multiply(bytes, dtype.bytes())) {
+                throw new LayerscopeException(where + ": shape " + v.get("shape") + " of dtype " + dtype + " has more bytes than"
+                        + " any file can hold (the product overflows 64 bits); the header is corrupt or not a safetensors"
+                        + " header, download the file again");
+            }
+            JsonNode b = v.get("data_offsets").get(0);
+            JsonNode e2 = v.get("data_offsets").get(1);
+            long begin = b.isIntegralNumber() && b.canConvertToLong() ? b.asLong() : -1;
+            long end = e2.isIntegralNumber() && e2.canConvertToLong() ? e2.asLong() : -1;
             if (begin < 0 || end < begin || end > dataLen) {
-                throw new LayerscopeException(where + ": data_offsets [" + begin + ", " + end
+                throw new LayerscopeException(where + ": data_offsets [" + b + ", " + e2
                         + "] lie outside the data section of " + dataLen + " bytes (file truncated or header corrupt)");
             }
-            long expected = numel * dtype.bytes();
+            long expected = bytes[0];
             if (end - begin != expected) {
                 throw new LayerscopeException(where + ": holds " + (end - begin) + " bytes but dtype " + dtype
                         + " x shape " + java.util.Arrays.toString(shape) + " needs " + expected);
@@ -144,6 +155,16 @@ public final class SafetensorsFile {
             if (furthest == null || t.end() > furthest.end()) {
                 furthest = t;
             }
+        }
+    }
+
+    /** {@code acc[0] *= factor}; false (acc unchanged) when the product overflows a long. */
+    private static boolean multiply(long[] acc, long factor) {
+        try {
+            acc[0] = Math.multiplyExact(acc[0], factor);
+            return true;
+        } catch (ArithmeticException e) {
+            return false;
         }
     }
 

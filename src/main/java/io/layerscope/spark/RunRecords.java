@@ -27,17 +27,8 @@ final class RunRecords {
         for (SafetensorsFile f : ckpt.files()) {
             files.add(new RunRecord.WeightFile(ckpt.dir().relativize(f.path()).toString(), f.fileSize(), sha256.get(f.path())));
         }
-        Map<String, Object> config = new LinkedHashMap<>();
-        var c = ckpt.config();
-        config.put("hidden_size", c.hiddenSize());
-        config.put("intermediate_size", c.intermediateSize());
-        config.put("num_hidden_layers", c.numHiddenLayers());
-        config.put("num_attention_heads", c.numAttentionHeads());
-        config.put("num_key_value_heads", c.numKeyValueHeads());
-        config.put("head_dim", c.headDim());
-        config.put("vocab_size", c.vocabSize());
-        config.put("tie_word_embeddings", c.tieWordEmbeddings());
-        config.put("torch_dtype", c.torchDtype());
+        // every config.json field the forward pass uses, as it was read (defaults filled in)
+        Map<String, Object> config = new LinkedHashMap<>(ckpt.config().recorded());
         config.put("stored_dtype", ckpt.storedDtype().name());
         JobOptions.Model m = o.model();
         RunRecord.Model model = new RunRecord.Model(m.spec(), m.repoId(), m.revision(), m.commit(),

@@ -11,6 +11,7 @@ import io.layerscope.model.Checkpoint;
 import io.layerscope.model.HfCache;
 import io.layerscope.model.LlamaConfig;
 import io.layerscope.model.PrunableLayer;
+import io.layerscope.model.TokenizerVocabulary;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.PrintStream;
@@ -51,6 +52,8 @@ public final class SweepJob {
         Checkpoint ckpt = Checkpoint.open(o.model().dir());
         List<PrunableLayer> layers = selectLayers(ckpt);
         checkCalibrationOptions(ckpt.config());
+        // the calibration stage would find a foreign tokenizer only inside Spark, after the model loaded
+        TokenizerVocabulary.check(ckpt.dir().resolve("tokenizer.json"), ckpt.config().vocabSize(), "config.json");
         ModelSpec spec = modelSpec(ckpt, layers);
         ResultsDirectory out = o.output().out() == null ? null : ResultsDirectory.create(o.output().out(), o.output().overwrite(), keptPaths());
         try (WeightHashes hashes = out == null ? null : WeightHashes.start(ckpt)) {
@@ -66,7 +69,7 @@ public final class SweepJob {
             CalibrationStage.Result stage1 = calibrate(jsc, spec, samples);
             startup.warmUpSeconds().ifPresent(s -> timings.put("executor_warmup", round(s)));
             SweepHooks.onDriver(jsc.sc()).calibrationDone(jsc.sc());
-            List<LayerResult> results = analyse(jsc, ckpt, layers, stage1.sums());
+            List<LayerResult> results = analyse(jsc, ckpt, layers, stage1);
             long tw = System.nanoTime();
             Path written;
             try {
@@ -208,9 +211,12 @@ public final class SweepJob {
         return r;
     }
 
-    private List<LayerResult> analyse(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, TapSums sums) {
+    private List<LayerResult> analyse(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers,
+                                      CalibrationStage.Result stage1) {
+        TapSums sums = stage1.sums();
         Map<String, float[]> scalerRows = new LinkedHashMap<>();
         layers.forEach(l -> scalerRows.computeIfAbsent(l.tapKey(), sums::scalerRow));
+        ActivationCheck.check(ckpt, layers, scalerRows, stage1.computeTypes());
         LayerStage.Settings settings = new LayerStage.Settings(ckpt.dir().toAbsolutePath().toString(), modelName(),
                 o.calibration(), o.analysis(), sums.nsamples(), sums.ntokens(), o.output().pngSize());
         err.printf("stage 2: %d layers%n", layers.size());

@@ -189,7 +189,7 @@ public final class LayerStatistics {
             if (!(s >= 0 && s <= Float.MAX_VALUE)) {
                 throw new LayerscopeException("Layer " + layer + ": scaler_row[" + j + "] is " + s
                         + ", but a mean of squared activations must be finite and non-negative. The calibration"
-                        + " forward pass overflowed or produced NaN; rerun it with --dtype float32.");
+                        + " forward pass overflowed or produced NaN (from a non-finite weight, or an overflow).");
             }
             norms[j] = (float) Math.sqrt(s);
         }

@@ -155,7 +155,52 @@ class CheckpointTest {
         Files.writeString(config, Files.readString(config).replace("\"intermediate_size\" : 48", "\"intermediate_size\" : 64"));
         String shard = shardOf(dir, "model.layers.0.mlp.gate_proj.weight");
         assertMessage(dir.resolve(shard) + ": tensor model.layers.0.mlp.gate_proj.weight has shape [48, 32] but"
-                + " config.json implies [64, 32]", dir);
+                + " config.json implies [64, 32] (intermediate_size 64, hidden_size 32)", dir);
+    }
+
+    @Test
+    void moreBlocksInTheConfigThanInTheWeightsAreRefusedBeforeAnythingIsSized() throws Exception {
+        Path dir = SyntheticLlama.builder().hidden(32).intermediate(48).layers(2).heads(4).kvHeads(2).vocab(64)
+                .write(tmp.resolve("m"));
+        Path config = dir.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("\"num_hidden_layers\" : 2",
+                "\"num_hidden_layers\" : 2147483647"));
+        long start = System.nanoTime();
+        assertMessage(dir + ": config.json gives num_hidden_layers 2147483647 but the weights hold blocks 0..1 only (no"
+                + " tensor named model.layers.2.*); the config does not belong to these weights", dir);
+        assertTrue(System.nanoTime() - start < 5_000_000_000L, "the check took more than 5 s");
+        Files.writeString(config, Files.readString(config).replace("\"vocab_size\" : 64", "\"vocab_size\" : 2147483647"));
+        assertMessage(dir.resolve("model.safetensors") + ": tensor model.embed_tokens.weight has shape [64, 32] but"
+                + " config.json implies [2147483647, 32] (vocab_size 2147483647, hidden_size 32)", dir);
+    }
+
+    @Test
+    void f64WeightsAreRefusedWhenOpened() throws Exception {
+        Path dir = tmp.resolve("f64");
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("config.json"), "{\"model_type\":\"llama\",\"hidden_size\":4,\"intermediate_size\":6,"
+                + "\"num_hidden_layers\":1,\"num_attention_heads\":2,\"vocab_size\":8,\"tie_word_embeddings\":true}");
+        SafetensorsWriter w = new SafetensorsWriter();
+        w.add("model.embed_tokens.weight", DType.F64, new long[] {8, 4}, new byte[32 * 8]);
+        w.write(dir.resolve("model.safetensors"));
+        assertMessage(dir.resolve("model.safetensors") + ": tensor model.embed_tokens.weight has dtype F64; layerscope loads"
+                + " BF16, F16 and F32 weights (convert the checkpoint with torch first)", dir);
+    }
+
+    @Test
+    void theLargestTokenIdIsFoundInVocabOrAddedTokens() throws Exception {
+        Path bpe = Files.writeString(tmp.resolve("bpe.json"), "{\"version\":\"1.0\",\"added_tokens\":[{\"id\":7,"
+                + "\"content\":\"<s>\",\"special\":true},{\"id\":9,\"content\":\"</s>\"}],\"normalizer\":null,"
+                + "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":8},\"merges\":[\"a b\"]}}");
+        assertEquals(new TokenizerVocabulary.LargestId("</s>", 9, "added_tokens"), TokenizerVocabulary.largestId(bpe));
+        TokenizerVocabulary.check(bpe, 10, "config.json");
+        LayerscopeException e = assertThrows(LayerscopeException.class, () -> TokenizerVocabulary.check(bpe, 9, "config.json"));
+        assertEquals(bpe + ": token \"</s>\" has id 9 (in added_tokens), but the model's vocab_size is 9 (config.json), so"
+                + " its ids run 0..8; this tokenizer does not belong to the model: use the model's own tokenizer.json",
+                e.getMessage());
+        Path unigram = Files.writeString(tmp.resolve("unigram.json"), "{\"added_tokens\":[],\"model\":{\"type\":"
+                + "\"Unigram\",\"unk_id\":0,\"vocab\":[[\"<unk>\",0.0],[\"x\",-1.5],[\"yz\",-2.0,[1]]]}}");
+        assertEquals(new TokenizerVocabulary.LargestId("yz", 2, "model.vocab"), TokenizerVocabulary.largestId(unigram));
     }
 
     @Test

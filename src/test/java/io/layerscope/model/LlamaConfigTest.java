@@ -100,14 +100,14 @@ class LlamaConfigTest {
     void incompleteLlama3ScalingIsRefused() throws Exception {
         ObjectNode n = oneB();
         ((ObjectNode) n.get("rope_scaling")).remove("factor");
-        assertMessage("x/config.json: rope_scaling.factor is missing or not a positive number", n);
+        assertMessage("x/config.json: field rope_scaling.factor is missing; it must be a positive finite number", n);
     }
 
     @Test
     void missingRequiredFieldsAndBadHeadsAreNamed() throws Exception {
         ObjectNode n = oneB();
         n.remove("hidden_size");
-        assertMessage("x/config.json: field hidden_size is missing or not a positive integer", n);
+        assertMessage("x/config.json: field hidden_size is missing; it must be a positive integer", n);
         n = oneB();
         n.put("num_key_value_heads", 5);
         assertMessage("x/config.json: num_attention_heads 32 is not a multiple of num_key_value_heads 5", n);
@@ -124,6 +124,79 @@ class LlamaConfigTest {
         Files.writeString(missing, "{\"model_type\": ");
         e = assertThrows(LayerscopeException.class, () -> LlamaConfig.read(missing));
         assertTrue(e.getMessage().startsWith(missing + ": not valid JSON ("), e.getMessage());
+    }
+
+    /** Every field the forward pass uses is checked for its JSON type and range, with its name and value. */
+    @Test
+    void everyMalformedNumberIsNamedWithItsValue() throws Exception {
+        String[][] cases = {
+            {"rms_norm_eps", "\"abc\"", "rms_norm_eps is \"abc\", but it must be a positive finite number"},
+            {"rms_norm_eps", "-1e-5", "rms_norm_eps is -1.0E-5, but it must be a positive finite number"},
+            {"rms_norm_eps", "0", "rms_norm_eps is 0, but it must be a positive finite number"},
+            {"rms_norm_eps", "1e400", "rms_norm_eps is Infinity, but it must be a positive finite number"},
+            {"rms_norm_eps", "null", "rms_norm_eps is null, but it must be a positive finite number"},
+            {"rope_theta", "0", "rope_theta is 0, but it must be a positive finite number"},
+            {"rope_theta", "-500000.0", "rope_theta is -500000.0, but it must be a positive finite number"},
+            {"rope_theta", "\"500000\"", "rope_theta is \"500000\", but it must be a positive finite number"},
+            {"hidden_size", "2048.5", "hidden_size is 2048.5, but it must be a positive integer"},
+            {"hidden_size", "2048.0", "hidden_size is 2048.0, but it must be a positive integer"},
+            {"hidden_size", "\"2048\"", "hidden_size is \"2048\", but it must be a positive integer"},
+            {"intermediate_size", "0", "intermediate_size is 0, but it must be a positive integer"},
+            {"num_hidden_layers", "-16", "num_hidden_layers is -16, but it must be a positive integer"},
+            {"num_hidden_layers", "4294967296", "num_hidden_layers is 4294967296, but it must be a positive integer of at"
+                + " most 2147483647"},
+            {"num_attention_heads", "true", "num_attention_heads is true, but it must be a positive integer"},
+            {"num_key_value_heads", "0", "num_key_value_heads is 0, but it must be a positive integer"},
+            {"head_dim", "[64]", "head_dim is [64], but it must be a positive integer"},
+            {"vocab_size", "1.28256e5", "vocab_size is 128256.0, but it must be a positive integer"},
+            {"max_position_embeddings", "-5", "max_position_embeddings is -5, but it must be a positive integer"},
+            {"max_position_embeddings", "null", "max_position_embeddings is null, but it must be a positive integer"},
+            {"tie_word_embeddings", "\"false\"", "tie_word_embeddings is \"false\", but it must be true or false"},
+            {"torch_dtype", "16", "torch_dtype is 16, but it must be a string"},
+            {"hidden_act", "null", null},
+            {"model_type", "1", "model_type is 1, but it must be a string"},
+            {"rope_scaling", "\"llama3\"", "rope_scaling is \"llama3\", but it must be an object such as {\"rope_type\":"
+                + " \"llama3\", \"factor\": 32.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0,"
+                + " \"original_max_position_embeddings\": 8192}, or null"},
+        };
+        for (String[] c : cases) {
+            ObjectNode n = oneB();
+            n.set(c[0], JSON.readTree(c[1]));
+            if (c[2] == null) {
+                LlamaConfig.parse(n, "x/config.json");
+            } else {
+                assertMessage("x/config.json: " + c[2], n);
+            }
+        }
+        String[][] rope = {
+            {"factor", "\"32\"", "rope_scaling.factor is \"32\", but it must be a positive finite number"},
+            {"factor", "-2", "rope_scaling.factor is -2, but it must be a positive finite number"},
+            {"low_freq_factor", "0", "rope_scaling.low_freq_factor is 0, but it must be a positive finite number"},
+            {"original_max_position_embeddings", "8192.5", "rope_scaling.original_max_position_embeddings is 8192.5, but it"
+                + " must be a positive integer"},
+            {"rope_type", "3", "rope_scaling.rope_type is 3, but it must be a string such as \"llama3\""},
+        };
+        for (String[] c : rope) {
+            ObjectNode n = oneB();
+            ((ObjectNode) n.get("rope_scaling")).set(c[0], JSON.readTree(c[1]));
+            assertMessage("x/config.json: " + c[2], n);
+        }
+        ObjectNode n = oneB();
+        n.remove("head_dim");
+        n.put("num_attention_heads", 4096);
+        n.put("num_key_value_heads", 4096);
+        assertMessage("x/config.json: num_attention_heads 4096 is larger than hidden_size 2048, so head_dim (hidden_size /"
+                + " num_attention_heads, as head_dim is not given) would be 0", n);
+    }
+
+    @Test
+    void recordedFieldsAreThoseTheForwardUses() throws Exception {
+        var m = LlamaConfig.parse(oneB(), "cfg").recorded();
+        assertEquals(1e-5, m.get("rms_norm_eps"));
+        assertEquals(500000.0, m.get("rope_theta"));
+        assertEquals(131072, m.get("max_position_embeddings"));
+        assertEquals(java.util.Map.of("rope_type", "llama3", "factor", 32.0, "low_freq_factor", 1.0, "high_freq_factor", 4.0,
+                "original_max_position_embeddings", 8192), m.get("rope_scaling"));
     }
 
     private static ObjectNode oneB() throws Exception {

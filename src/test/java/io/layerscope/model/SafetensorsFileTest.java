@@ -117,6 +117,32 @@ class SafetensorsFileTest {
     }
 
     @Test
+    void aShapeWhoseProductOverflowsNamesTheFileAndTensor() throws IOException {
+        Path p = writeRaw(tmp.resolve("huge.safetensors"),
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,8]}}", new byte[8]);
+        assertMessage(p + ": tensor w: shape [4294967296,4294967296] of dtype F32 has more bytes than any file can hold"
+                + " (the product overflows 64 bits); the header is corrupt or not a safetensors header, download the file"
+                + " again", p);
+        // elements fit in 64 bits, bytes do not
+        Path q = writeRaw(tmp.resolve("huge-bytes.safetensors"),
+                "{\"w\":{\"dtype\":\"F64\",\"shape\":[2305843009213693952],\"data_offsets\":[0,8]}}", new byte[8]);
+        assertMessage(q + ": tensor w: shape [2305843009213693952] of dtype F64 has more bytes than any file can hold"
+                + " (the product overflows 64 bits); the header is corrupt or not a safetensors header, download the file"
+                + " again", q);
+    }
+
+    @Test
+    void fractionalShapesAndOffsetsAreRefusedNotTruncated() throws IOException {
+        Path p = writeRaw(tmp.resolve("frac.safetensors"),
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":[2.5],\"data_offsets\":[0,8]}}", new byte[8]);
+        assertMessage(p + ": tensor w: shape [2.5] is not a list of non-negative integers", p);
+        Path q = writeRaw(tmp.resolve("frac-offsets.safetensors"),
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0.5,8]}}", new byte[8]);
+        assertMessage(q + ": tensor w: data_offsets [0.5, 8] lie outside the data section of 8 bytes"
+                + " (file truncated or header corrupt)", q);
+    }
+
+    @Test
     void aTruncatedWriterFileIsRefusedNamingTheLastTensor() throws IOException {
         Path p = tmp.resolve("cut.safetensors");
         new SafetensorsWriter()

@@ -2,6 +2,7 @@ package io.layerscope.reliability;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -378,6 +379,141 @@ class BadInputIT {
                 + " outside the model directory; refusing to read it\n");
     }
 
+    /** The demo model with one config.json field replaced by {@code json} (written as given). */
+    private static Path demoWithConfig(String name, String field, String json) throws IOException {
+        Path model = demoCopy(name);
+        ObjectMapper mapper = new ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode config =
+                (com.fasterxml.jackson.databind.node.ObjectNode) mapper.readTree(model.resolve("config.json").toFile());
+        config.set(field, mapper.readTree(json));
+        Files.writeString(model.resolve("config.json"), config.toPrettyString());
+        return model;
+    }
+
+    @Test
+    void aConfigWithAMalformedOrOutOfRangeNumberNamesTheFieldAndValue() throws IOException {
+        String[][] cases = {
+            {"rms_norm_eps", "\"abc\"", "rms_norm_eps is \"abc\", but it must be a positive finite number"},
+            {"rms_norm_eps", "-1e-5", "rms_norm_eps is -1.0E-5, but it must be a positive finite number"},
+            {"rope_theta", "0", "rope_theta is 0, but it must be a positive finite number"},
+            {"hidden_size", "128.5", "hidden_size is 128.5, but it must be a positive integer"},
+            {"max_position_embeddings", "-5", "max_position_embeddings is -5, but it must be a positive integer"},
+            {"tie_word_embeddings", "\"true\"", "tie_word_embeddings is \"true\", but it must be true or false"},
+            {"rope_scaling", "\"llama3\"", "rope_scaling is \"llama3\", but it must be an object such as {\"rope_type\":"
+                + " \"llama3\", \"factor\": 32.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0,"
+                + " \"original_max_position_embeddings\": 8192}, or null"},
+        };
+        int i = 0;
+        for (String[] c : cases) {
+            Path model = demoWithConfig("config-" + i++, c[0], c[1]);
+            refusedModel(model, "error: " + model.resolve("config.json") + ": " + c[2] + "\n");
+        }
+    }
+
+    @Test
+    void configSizesTheWeightsDoNotHaveAreRefusedBeforeAnythingIsAllocated() throws IOException {
+        Path layers = demoWithConfig("layers-max", "num_hidden_layers", "2147483647");
+        long start = System.nanoTime();
+        refusedModel(layers, "error: " + layers + ": config.json gives num_hidden_layers 2147483647 but the weights hold"
+                + " blocks 0..3 only (no tensor named model.layers.4.*); the config does not belong to these weights\n");
+        assertTrue(System.nanoTime() - start < 30_000_000_000L, "the refusal took more than 30 s");
+        Path vocab = demoWithConfig("vocab-large", "vocab_size", "1000");
+        refusedModel(vocab, "error: " + vocab.resolve("model.safetensors") + ": tensor model.embed_tokens.weight has shape"
+                + " [512, 128] but config.json implies [1000, 128] (vocab_size 1000, hidden_size 128)\n");
+    }
+
+    /** The demo model's safetensors with its header replaced by {@code edit} of it (data unchanged). */
+    private static void editHeader(Path file, java.util.function.Consumer<com.fasterxml.jackson.databind.node.ObjectNode> edit)
+            throws IOException {
+        byte[] whole = Files.readAllBytes(file);
+        int headerLength = (int) ByteBuffer.wrap(whole, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        com.fasterxml.jackson.databind.node.ObjectNode header = (com.fasterxml.jackson.databind.node.ObjectNode)
+                new ObjectMapper().readTree(new String(whole, 8, headerLength, java.nio.charset.StandardCharsets.UTF_8));
+        edit.accept(header);
+        byte[] h = header.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ByteBuffer out = ByteBuffer.allocate(8 + h.length + whole.length - 8 - headerLength).order(ByteOrder.LITTLE_ENDIAN);
+        out.putLong(h.length).put(h).put(whole, 8 + headerLength, whole.length - 8 - headerLength);
+        Files.write(file, out.array());
+    }
+
+    @Test
+    void aTensorWhoseShapeProductOverflowsNamesTheFileAndTensor() throws IOException {
+        Path model = demoCopy("shape-overflow");
+        Path file = model.resolve("model.safetensors");
+        String[] dtype = new String[1];
+        editHeader(file, h -> {
+            var t = (com.fasterxml.jackson.databind.node.ObjectNode) h.get("model.norm.weight");
+            dtype[0] = t.get("dtype").asText();
+            t.putArray("shape").add(4294967296L).add(4294967296L);
+        });
+        refusedModel(model, "error: " + file + ": tensor model.norm.weight: shape [4294967296,4294967296] of dtype " + dtype[0]
+                + " has more bytes than any file can hold (the product overflows 64 bits); the header is corrupt or not a"
+                + " safetensors header, download the file again\n");
+    }
+
+    @Test
+    void f64WeightsAreRefusedByListLayersAndBeforeTheSweepStarts() throws IOException {
+        Path model = demoCopy("f64");
+        Path file = model.resolve("model.safetensors");
+        io.layerscope.model.SafetensorsFile stored = io.layerscope.model.SafetensorsFile.open(file);
+        io.layerscope.model.SafetensorsWriter w = new io.layerscope.model.SafetensorsWriter();
+        for (var t : stored.tensors().values()) {
+            float[] v = stored.readFloats(t.name());
+            ByteBuffer b = ByteBuffer.allocate(v.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+            for (float f : v) {
+                b.putDouble(f);
+            }
+            w.add(t.name(), io.layerscope.model.DType.F64, t.shape(), b.array());
+        }
+        w.write(file);
+        String expected = "error: " + file + ": tensor model.embed_tokens.weight has dtype F64; layerscope loads BF16, F16"
+                + " and F32 weights (convert the checkpoint with torch first)\n";
+        refusedModel(model, expected);
+        Cli.Run r = Cli.run("list-layers", "--model", model.toString());
+        assertEquals(expected, r.err());
+        assertEquals(2, r.status());
+    }
+
+    @Test
+    void aTokenizerWithIdsBeyondTheVocabularyIsRefusedBeforeTheSweepStarts() throws IOException {
+        Path model = demoCopy("tokenizer-beyond-vocab");
+        Path tokenizer = model.resolve("tokenizer.json");
+        ObjectMapper mapper = new ObjectMapper();
+        var root = (com.fasterxml.jackson.databind.node.ObjectNode) mapper.readTree(tokenizer.toFile());
+        ((com.fasterxml.jackson.databind.node.ArrayNode) root.get("added_tokens")).addObject().put("id", 512)
+                .put("content", "<|extra|>").put("single_word", false).put("lstrip", false).put("rstrip", false)
+                .put("normalized", false).put("special", true);
+        Files.writeString(tokenizer, root.toString());
+        refusedModel(model, "error: " + tokenizer + ": token \"<|extra|>\" has id 512 (in added_tokens), but the model's"
+                + " vocab_size is 512 (config.json), so its ids run 0..511; this tokenizer does not belong to the model:"
+                + " use the model's own tokenizer.json\n");
+    }
+
+    /**
+     * A NaN in block 1's input_layernorm poisons the activations; the message names the tensor and
+     * gives no --dtype advice, as the run computed in float32 already.
+     */
+    @Test
+    void aNaNWeightIsNamedAndFloat32IsNotAdvisedToAFloat32Run() throws IOException {
+        Path model = demoCopy("nan-weight");
+        Path file = model.resolve("model.safetensors");
+        var t = io.layerscope.model.SafetensorsFile.open(file).tensor("model.layers.1.input_layernorm.weight");
+        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            ByteBuffer nan = ByteBuffer.allocate(t.dtype().bytes()).order(ByteOrder.LITTLE_ENDIAN);
+            switch (t.dtype()) {
+                case F32 -> nan.putFloat(Float.NaN);
+                case BF16 -> nan.putShort((short) 0x7fc0);
+                case F16 -> nan.putShort((short) 0x7e00);
+                default -> throw new AssertionError(t.dtype());
+            }
+            ch.write(nan.flip(), t.begin() + 5L * t.dtype().bytes());
+        }
+        refusedModel(model, "error: " + file + ": tensor model.layers.1.input_layernorm.weight holds NaN at [5], the first"
+                + " non-finite weight the calibration forward pass used, so scaler_row[5] of the input of"
+                + " model.layers.1.self_attn.q_proj is NaN. The checkpoint file is damaged or was saved from a diverged"
+                + " model: download it again or check its source.\n");
+    }
+
     // ---- calibration data
 
     private static void refusedCalibration(Path file, String expectedMessage, String... more) throws IOException {
@@ -416,6 +552,35 @@ class BadInputIT {
         refusedCalibration(truncated, truncated + ": unexpected end of gzip stream after line " + wholeLines
                 + ", the last complete line (the file is truncated, e.g. by an interrupted download); delete it and"
                 + " download it again");
+    }
+
+    @Test
+    void calibrationThatIsNotARegularFileOrHasGarbageAfterTheGzipDataOrAnOverlongString() throws IOException {
+        refusedCalibration(Path.of("/dev/zero"), "/dev/zero: not a regular file (a device, pipe or socket), so not C4 JSON"
+                + " lines; --calibration takes .json.gz/.jsonl files in C4 format or a directory of them");
+
+        Path dir = Files.createDirectories(tmp.resolve("calibration-trailing"));
+        List<String> texts = C4Fixtures.texts(40, 7, 100, 200);
+        byte[] shard = C4Fixtures.shardBytes(texts);
+        byte[] appended = Arrays.copyOf(shard, shard.length + 8);
+        System.arraycopy("garbage\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, appended, shard.length, 8);
+        Path garbage = Files.write(dir.resolve("appended.json.gz"), appended);
+        refusedCalibration(garbage, garbage + ": bytes that are not gzip (67 61 72 62 ...) follow the end of the gzip data,"
+                + " after line 40; the file is corrupt or something was appended to it (Python's gzip refuses it too):"
+                + " delete it and download it again");
+
+        Path longLine = dir.resolve("long.jsonl");
+        try (var w = Files.newBufferedWriter(longLine)) {
+            w.write("{\"text\": \"");
+            char[] block = new char[1 << 20];
+            Arrays.fill(block, 'a');
+            for (int i = 0; i < 20; i++) {
+                w.write(block);
+            }
+            w.write("\"}\n");
+        }
+        refusedCalibration(longLine, longLine + ", line 1: holds a JSON string longer than 20000000 characters, the longest"
+                + " layerscope reads (a C4 document is a few kB); split the text over several lines");
     }
 
     /** Lines a gzip reader gets whole from the first {@code cut} bytes of {@code gz}, counted here with java.util.zip. */

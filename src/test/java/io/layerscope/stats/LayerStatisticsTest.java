@@ -299,8 +299,8 @@ class LayerStatisticsTest {
         LayerscopeException e = assertThrows(LayerscopeException.class,
                 () -> LayerStatistics.compute(new float[2], 1, 2, new float[] {1f, Float.POSITIVE_INFINITY}));
         assertEquals("Layer (unnamed): scaler_row[1] is Infinity, but a mean of squared activations must be finite"
-                + " and non-negative. The calibration forward pass overflowed or produced NaN; rerun it with"
-                + " --dtype float32.", e.getMessage());
+                + " and non-negative. The calibration forward pass overflowed or produced NaN (from a non-finite"
+                + " weight, or an overflow).", e.getMessage());
         assertThrows(LayerscopeException.class,
                 () -> LayerStatistics.compute(new float[2], 1, 2, new float[] {-1f, 1f}));
     }
