@@ -55,6 +55,11 @@ public final class SparkSessions {
         }
     }
 
+    /** The warehouse directory every session made here uses unless told otherwise (for sessions made elsewhere: tests). */
+    public static String temporaryWarehouse() {
+        return TemporaryWarehouse.uri();
+    }
+
     public static SparkSession getOrCreate(String appName) {
         SparkConf conf = new SparkConf();
         if (!conf.contains("spark.master")) {
