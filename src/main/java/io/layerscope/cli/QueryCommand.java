@@ -1,5 +1,7 @@
 package io.layerscope.cli;
 
+import io.layerscope.LayerscopeException;
+import io.layerscope.spark.ReadOnlySql;
 import io.layerscope.spark.ResultsQuery;
 import io.layerscope.spark.SparkSessions;
 import java.nio.file.Path;
@@ -17,7 +19,9 @@ import picocli.CommandLine.Parameters;
         description = {"Run Spark SQL over the Parquet results of one or more runs.",
             "Each table of a results directory is a view under its own name (layers, activation_norms, calibration);",
             "with several --results the views are unions with a `run` column naming each directory.",
-            "Only the result goes to standard output."},
+            "Only the result goes to standard output.",
+            "The query only reads: a statement that writes or changes state (INSERT, CREATE, DROP, ALTER, CACHE, SET,"
+                + " ADD JAR, ...) is refused unless --allow-writes is given."},
         footer = {"", "Example:", "  ./submit.sh query --results results/demo \"SELECT layer, wanda_mean FROM layers ORDER BY wanda_mean DESC LIMIT 5\""})
 public final class QueryCommand implements Callable<Integer> {
     @Option(names = "--results", required = true, paramLabel = "DIR", description = "A results directory (repeatable).")
@@ -27,6 +31,14 @@ public final class QueryCommand implements Callable<Integer> {
             description = "table (for people), csv (header row first) or json (JSON Lines). Default: ${DEFAULT-VALUE}.")
     String format;
 
+    @Option(names = "--allow-writes",
+            description = {"Run statements that write files or change Spark's state (INSERT, INSERT OVERWRITE DIRECTORY,"
+                + " CREATE TABLE ... LOCATION, DROP, CACHE, ADD JAR, SET, TRANSFORM ... USING, reflect(), ...) as Spark"
+                + " would. They can change the results directories and any path they name. Tables created without a"
+                + " LOCATION go to a temporary warehouse deleted at exit. Without it, such statements are refused and"
+                + " nothing is run."})
+    boolean allowWrites;
+
     @Parameters(index = "0", paramLabel = "SQL", description = "The query.")
     String sql;
 
@@ -34,12 +46,24 @@ public final class QueryCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         QueryOutput output = parseFormat(format);
         ResultsQuery.checkDirectories(results);
         SparkSession spark = SparkSessions.getOrCreate("layerscope query");
-        List<String> views = ResultsQuery.register(spark, results);
-        output.print(ResultsQuery.sql(spark, sql, views), spec.commandLine().getOut());
+        if (!allowWrites) {
+            ReadOnlySql.whatItChanges(spark.sessionState().sqlParser(), sql).ifPresent(what -> {
+                throw new LayerscopeException("query only reads, and this statement " + what + "; nothing was run. Use"
+                        + " SELECT (or WITH, VALUES, TABLE, DESCRIBE, SHOW, EXPLAIN) over the results, or pass"
+                        + " --allow-writes to run it as Spark would");
+            });
+        }
+        try {
+            List<String> views = ResultsQuery.register(spark, results);
+            output.print(ResultsQuery.sql(spark, sql, views), spec.commandLine().getOut(), spec.commandLine().getErr());
+        } catch (Exception e) {
+            // Spark throws SparkException (checked) undeclared from Scala
+            throw ResultsQuery.userError(e).map(Exception.class::cast).orElse(e);
+        }
         return 0;
     }
 
@@ -47,7 +71,7 @@ public final class QueryCommand implements Callable<Integer> {
         try {
             return QueryOutput.parse(f);
         } catch (IllegalArgumentException e) {
-            throw new io.layerscope.LayerscopeException("--format " + f + " is not one of table, csv, json");
+            throw new LayerscopeException("--format " + f + " is not one of table, csv, json");
         }
     }
 }

@@ -7,8 +7,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeSet;
 import java.util.stream.Stream;
+import org.apache.spark.SparkThrowable;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -26,6 +28,7 @@ public final class ResultsQuery {
 
     /** Refuses a missing directory or one that is not a layerscope results directory (cheap: before Spark starts). */
     public static void checkDirectories(List<Path> dirs) {
+        Map<Path, Path> seen = new LinkedHashMap<>();
         for (Path dir : dirs) {
             if (!Files.isDirectory(dir)) {
                 throw new LayerscopeException("results directory " + dir + " does not exist; give the --out directory"
@@ -35,6 +38,21 @@ public final class ResultsQuery {
                 throw new LayerscopeException(dir + " is not a layerscope results directory (expected "
                         + RunRecord.FILE + " and layers.parquet; give the --out directory of a sweep or layer job)");
             }
+            Path real = realPath(dir);
+            Path first = seen.putIfAbsent(real, dir);
+            if (first != null) {
+                throw new LayerscopeException("--results " + dir + (first.toString().equals(dir.toString()) ? " is given twice"
+                        : " is the same directory as --results " + first + " (" + real + ")") + "; give each results"
+                        + " directory once (its rows would be counted twice)");
+            }
+        }
+    }
+
+    private static Path realPath(Path dir) {
+        try {
+            return dir.toRealPath();
+        } catch (java.io.IOException e) {
+            throw new LayerscopeException("cannot read results directory " + dir + " (" + e.getMessage() + ")", e);
         }
     }
 
@@ -86,6 +104,76 @@ public final class ResultsQuery {
                     + (at.find() ? " (line " + at.group(1) + ", position " + at.group(2) + ")" : "") + ".";
         }
         return simple.endsWith(".") ? simple : simple + ".";
+    }
+
+    /**
+     * A failure while the tables are read or the result is computed, as a user error, or empty when
+     * it is not one: a damaged Parquet file (Spark's FAILED_READ_FILE, naming the file) and SQL
+     * errors of the data (SQLSTATE classes 21, 22: division by zero under ANSI mode, a bad CAST, an
+     * overflow; P0: raise_error). Spark wraps them in a job failure whose message holds stack traces;
+     * this takes the original error's message, without the SQL excerpt Spark draws under it.
+     */
+    public static Optional<LayerscopeException> userError(Throwable e) {
+        SparkThrowable sqlError = null;
+        SparkThrowable readError = null;
+        Throwable deepest = e;
+        for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+            deepest = t;
+            if (t instanceof SparkThrowable st && st.getCondition() != null) {
+                String state = st.getSqlState() == null ? "" : st.getSqlState();
+                if (st.getCondition().startsWith("FAILED_READ_FILE") && readError == null) {
+                    readError = st;
+                } else if (state.startsWith("21") || state.startsWith("22") || state.startsWith("P0")) {
+                    sqlError = st;
+                }
+            }
+        }
+        if (sqlError != null) {
+            return Optional.of(new LayerscopeException(describeRuntime((Throwable) sqlError), e));
+        }
+        if (readError != null) {
+            String url = readError.getMessageParameters().getOrDefault("path", "?");
+            String file = localPath(url);
+            String reason = deepest instanceof org.apache.hadoop.fs.ChecksumException
+                    ? "its checksum does not match its .crc file"
+                    : deepest == readError ? "not a readable Parquet file"
+                    : firstLine(deepest.getMessage()).replace(url, "it").replace(file, "it")
+                            .replace(url.replace("file:///", "file:/"), "it");
+            return Optional.of(new LayerscopeException("cannot read " + file + " (" + reason + "): the results are damaged"
+                    + " (a file truncated or changed after it was written); run the job again into a new --out, or leave"
+                    + " that directory out of --results", e));
+        }
+        return Optional.empty();
+    }
+
+    /** "query failed at line 1, position 8: [DIVIDE_BY_ZERO] Division by zero. ..." */
+    private static String describeRuntime(Throwable t) {
+        String m = t.getMessage() == null ? "" : t.getMessage();
+        String where = "";
+        java.util.regex.Matcher at = java.util.regex.Pattern.compile("\\R== SQL \\(line (\\d+), position (\\d+)\\) ==").matcher(m);
+        if (at.find()) {
+            where = " at line " + at.group(1) + ", position " + at.group(2);
+            m = m.substring(0, at.start());
+        } else {
+            int sql = m.indexOf("== SQL");
+            m = sql < 0 ? m : m.substring(0, sql);
+        }
+        m = m.replaceAll("\\s*SQLSTATE: \\w+\\s*$", "").strip();
+        return "query failed" + where + ": " + (m.endsWith(".") ? m : m + ".");
+    }
+
+    private static String firstLine(String s) {
+        return s == null ? "" : s.lines().findFirst().orElse("").strip();
+    }
+
+    /** file:///tmp/r/x.parquet as /tmp/r/x.parquet; anything else as given. */
+    private static String localPath(String url) {
+        try {
+            java.net.URI uri = java.net.URI.create(url);
+            return "file".equals(uri.getScheme()) ? Path.of(uri).toString() : url;
+        } catch (RuntimeException e) {
+            return url;
+        }
     }
 
     /** Runs the SQL; Spark's analysis errors (unknown table or column, syntax) become user errors. */

@@ -1,5 +1,11 @@
 package io.layerscope.spark;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.UUID;
+import java.util.stream.Stream;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
@@ -12,6 +18,46 @@ public final class SparkSessions {
     static final String DEFAULT_MASTER = "local[*]";
 
     private SparkSessions() {
+    }
+
+    /**
+     * A directory under java.io.tmpdir named for this JVM, not created here: Spark creates it if
+     * its catalog is used, and it is deleted (if it exists) when the JVM exits.
+     */
+    static final class TemporaryWarehouse {
+        private static final Path DIR = Path.of(System.getProperty("java.io.tmpdir"),
+                "layerscope-warehouse-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID());
+
+        static {
+            Runtime.getRuntime().addShutdownHook(new Thread(TemporaryWarehouse::delete, "layerscope-warehouse-cleanup"));
+        }
+
+        private TemporaryWarehouse() {
+        }
+
+        static String uri() {
+            return DIR.toUri().toString();
+        }
+
+        static Path dir() {
+            return DIR;
+        }
+
+        private static void delete() {
+            if (!Files.exists(DIR)) {
+                return;
+            }
+            try (Stream<Path> s = Files.walk(DIR)) {
+                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException | RuntimeException e) {
+                // best effort at exit
+            }
+        }
+    }
+
+    /** The warehouse directory every session made here uses unless told otherwise (for sessions made elsewhere: tests). */
+    public static String temporaryWarehouse() {
+        return TemporaryWarehouse.uri();
     }
 
     public static SparkSession getOrCreate(String appName) {
@@ -28,6 +74,9 @@ public final class SparkSessions {
         conf.setIfMissing("spark.executorEnv.DJL_OFFLINE", "true");
         // the layers table has ~60 columns; Spark warns when printing plans wider than 25
         conf.setIfMissing("spark.sql.debug.maxToStringFields", "200");
+        // Spark's catalog makes spark-warehouse/ in the working directory at its first use (SHOW
+        // TABLES, CREATE TABLE); layerscope keeps no tables, so it goes to a temporary directory.
+        conf.setIfMissing("spark.sql.warehouse.dir", TemporaryWarehouse.uri());
         return SparkSession.builder().config(conf).getOrCreate();
     }
 }

@@ -64,11 +64,59 @@ class QueryCommandIT {
     }
 
     @Test
-    void twoResultDirectoriesAreTaggedByRun() {
-        MainTest.Run r = run("query", "--results", results.toString(), "--results", results.toString(), "--format", "csv",
-                "SELECT run, count(*) AS n FROM layers GROUP BY run");
+    void twoResultDirectoriesAreTaggedByRun() throws Exception {
+        Path copy = tmp.resolve("r2");
+        try (var files = Files.walk(results)) {
+            for (Path p : files.toList()) {
+                Path target = copy.resolve(results.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+        MainTest.Run r = run("query", "--results", results.toString(), "--results", copy.toString(), "--format", "csv",
+                "SELECT run, count(*) AS n FROM layers GROUP BY run ORDER BY run");
         assertEquals(0, r.status(), r.err());
-        assertEquals(List.of("run,n", "r,6"), r.out().lines().toList());
+        assertEquals(List.of("run,n", "r,3", "r2,3"), r.out().lines().toList());
+    }
+
+    private static final String NESTED = "SELECT CAST('ab' AS BINARY) AS b, map('k', 1, 'n', NULL) AS m,"
+            + " named_struct('a', 1, 'b', 'x,y') AS s, array(1, NULL) AS a, CAST(NULL AS STRING) AS z";
+
+    @Test
+    void binaryMapsStructsAndArraysAsSparkPrintsThem() throws Exception {
+        MainTest.Run table = run("query", "--results", results.toString(), NESTED);
+        assertEquals(0, table.status(), table.err());
+        assertEquals(List.of("b       | m                   | s        | a         | z", "--------+---------------------+----------+-----------+--",
+                "[61 62] | {k -> 1, n -> NULL} | {1, x,y} | [1, NULL] |", "(1 row)"), table.out().lines().toList());
+        MainTest.Run csv = run("query", "--results", results.toString(), "--format", "csv", NESTED);
+        assertEquals(0, csv.status(), csv.err());
+        assertEquals(List.of("b,m,s,a,z", "[61 62],\"{k -> 1, n -> NULL}\",\"{1, x,y}\",\"[1, NULL]\","),
+                csv.out().lines().toList());
+        MainTest.Run json = run("query", "--results", results.toString(), "--format", "json", NESTED);
+        assertEquals(0, json.status(), json.err());
+        JsonNode row = new ObjectMapper().readTree(json.out());
+        assertEquals("{\"b\":\"YWI=\",\"m\":{\"k\":1,\"n\":null},\"s\":{\"a\":1,\"b\":\"x,y\"},\"a\":[1,null]}", row.toString());
+    }
+
+    @Test
+    void theTableShowsItsFirstThousandRowsAndSaysSoCsvAndJsonStreamThemAll() {
+        MainTest.Run table = run("query", "--results", results.toString(), "SELECT id FROM range(2500)");
+        assertEquals(0, table.status(), table.err());
+        List<String> lines = table.out().lines().toList();
+        assertEquals(1003, lines.size());
+        assertEquals("999", lines.get(1001));
+        assertEquals("(first 1000 of 2500 rows)", lines.get(1002));
+        assertEquals("note: the table shows the first 1000 of 2500 rows; use --format csv or --format json for all of them\n",
+                table.err());
+        MainTest.Run csv = run("query", "--results", results.toString(), "--format", "csv",
+                "SELECT id, repeat('x', 1000) AS pad FROM range(2500)");   // 2.5 MB: past the held-back first MiB
+        assertEquals(0, csv.status(), csv.err());
+        lines = csv.out().lines().toList();
+        assertEquals(2501, lines.size());
+        assertTrue(lines.get(2500).startsWith("2499,xxx"), lines.get(2500));
     }
 
     @Test

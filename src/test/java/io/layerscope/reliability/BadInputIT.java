@@ -644,6 +644,129 @@ class BadInputIT {
         assertEquals(before, tree(results));
     }
 
+    /** A query refused: status 2, exactly {@code expectedErr}, nothing on standard output, the results unchanged. */
+    private static void queryRefused(Path results, String expectedErr, String... args) throws IOException {
+        TreeSet<String> before = tree(results);
+        Cli.Run r = Cli.run(args);
+        assertEquals(expectedErr, r.err());
+        assertEquals(2, r.status());
+        assertEquals("", r.out());
+        assertEquals(before, tree(results), "the results changed");
+    }
+
+    private static String readOnly(String what) {
+        return "error: query only reads, and this statement " + what + "; nothing was run. Use SELECT (or WITH, VALUES,"
+                + " TABLE, DESCRIBE, SHOW, EXPLAIN) over the results, or pass --allow-writes to run it as Spark would\n";
+    }
+
+    @Test
+    void aQueryThatWouldWriteOrChangeStateIsRefused() throws IOException {
+        Path results = ReferenceSweep.dir();
+        String r = results.toString();
+        queryRefused(results, readOnly("writes or changes state (Spark plans it as InsertIntoStatement)"),
+                "query", "--results", r, "INSERT INTO layers SELECT * FROM layers");
+        Path victim = Files.createDirectories(tmp.resolve("query-victim"));
+        Files.writeString(victim.resolve("notes.txt"), "keep me");
+        queryRefused(results, readOnly("writes or changes state (Spark plans it as InsertIntoDir)"),
+                "query", "--results", r, "INSERT OVERWRITE DIRECTORY '" + victim + "' USING parquet SELECT * FROM layers");
+        assertEquals(List.of("notes.txt"), list(victim));
+        Path table = tmp.resolve("query-table");
+        queryRefused(results, readOnly("writes or changes state (Spark plans it as CreateTableAsSelect)"),
+                "query", "--results", r, "CREATE TABLE t USING parquet LOCATION '" + table + "' AS SELECT 1 AS x");
+        assertFalse(Files.exists(table));
+        queryRefused(results, readOnly("writes or changes state (Spark plans it as DropView)"),
+                "query", "--results", r, "DROP VIEW layers");
+        queryRefused(results, readOnly("writes or changes state (Spark plans it as CacheTable)"),
+                "query", "--results", r, "CACHE TABLE layers");
+        queryRefused(results, readOnly("writes or changes state (Spark plans it as AddJarsCommand)"),
+                "query", "--results", r, "ADD JAR /tmp/x.jar");
+        queryRefused(results, readOnly("writes or changes state (Spark plans it as SetCommand)"),
+                "query", "--results", r, "SET spark.sql.ansi.enabled=false");
+        Path ran = tmp.resolve("query-transform-ran");
+        queryRefused(results, readOnly("runs a program (TRANSFORM ... USING)"),
+                "query", "--results", r, "SELECT TRANSFORM(layer) USING 'touch " + ran + "' FROM layers");
+        assertFalse(Files.exists(ran));
+        queryRefused(results, readOnly("calls Java methods (reflect)"),
+                "query", "--results", r, "SELECT reflect('java.lang.System', 'getenv', 'HOME') FROM layers");
+    }
+
+    /**
+     * In a JVM of its own, started in an empty directory with its own java.io.tmpdir: SHOW TABLES
+     * makes Spark create its catalog's warehouse, which goes to a temporary directory deleted at
+     * exit, not to spark-warehouse/ in the working directory.
+     */
+    @Test
+    void aQueryLeavesNoWarehouseInTheWorkingOrTemporaryDirectory() throws Exception {
+        Path cwd = Files.createDirectories(tmp.resolve("query-cwd"));
+        Path javaTmp = Files.createDirectories(tmp.resolve("query-java-tmp"));
+        Path log = tmp.resolve("query-cwd.log");
+        ProcessBuilder pb = ChildJvm.builder(List.of("-Djava.io.tmpdir=" + javaTmp, "-Dspark.local.dir=" + javaTmp),
+                "io.layerscope.cli.Main", List.of("query", "--results", ReferenceSweep.dir().toString(), "--format", "csv",
+                "SHOW TABLES"), Map.of(), log).directory(cwd.toFile());
+        assertEquals(0, pb.start().waitFor(), Files.readString(log));
+        assertEquals(true, Files.readString(log).contains(",layers,true"), Files.readString(log));
+        assertEquals(List.of(), list(cwd));
+        assertEquals(List.of(), list(javaTmp));
+    }
+
+    @Test
+    void sqlErrorsOfTheDataAreOneParagraphWithNothingOnStandardOutput() throws IOException {
+        Path results = ReferenceSweep.dir();
+        String r = results.toString();
+        queryRefused(results, "error: query failed at line 1, position 15: [DIVIDE_BY_ZERO] Division by zero. Use"
+                + " `try_divide` to tolerate divisor being 0 and return NULL instead. If necessary set"
+                + " \"spark.sql.ansi.enabled\" to \"false\" to bypass this error.\n",
+                "query", "--results", r, "--format", "csv", "SELECT layer, in_features / (block - block) AS x FROM layers");
+        queryRefused(results, "error: query failed at line 1, position 8: [CAST_INVALID_INPUT] The value"
+                + " 'model.layers.0.self_attn.q_proj' of the type \"STRING\" cannot be cast to \"INT\" because it is"
+                + " malformed. Correct the value as per the syntax, or change its target type. Use `try_cast` to tolerate"
+                + " malformed input and return NULL instead.\n",
+                "query", "--results", r, "--format", "json", "SELECT CAST(layer AS INT) AS n FROM layers ORDER BY layer DESC");
+    }
+
+    @Test
+    void aDamagedParquetFileIsNamed() throws IOException {
+        Path results = tmp.resolve("query-damaged");
+        copyTree(ReferenceSweep.dir(), results);
+        Path part;
+        try (Stream<Path> s = Files.list(results.resolve("activation_norms.parquet"))) {
+            part = s.filter(p -> p.getFileName().toString().endsWith(".parquet")).sorted().findFirst().orElseThrow();
+        }
+        byte[] bytes = Files.readAllBytes(part);
+        byte[] half = Arrays.copyOf(bytes, bytes.length / 2);
+        Files.write(part, half);
+        Files.deleteIfExists(part.resolveSibling("." + part.getFileName() + ".crc"));
+        queryRefused(results, "error: cannot read " + part + " (it is not a Parquet file. Expected magic number at tail,"
+                + " but found " + Arrays.toString(Arrays.copyOfRange(half, half.length - 4, half.length)) + "): the results are damaged (a file truncated or changed after it was written); run"
+                + " the job again into a new --out, or leave that directory out of --results\n",
+                "query", "--results", results.toString(), "--format", "csv", "SELECT count(*) FROM activation_norms");
+    }
+
+    @Test
+    void theSameResultsDirectoryTwice() throws IOException {
+        Path results = ReferenceSweep.dir();
+        queryRefused(results, "error: --results " + results + " is given twice; give each results directory once (its rows"
+                + " would be counted twice)\n", "query", "--results", results.toString(), "--results", results.toString(),
+                "SELECT count(*) FROM layers");
+        Path link = Files.createSymbolicLink(tmp.resolve("query-link"), results);
+        queryRefused(results, "error: --results " + link + " is the same directory as --results " + results + " ("
+                + results.toRealPath() + "); give each results directory once (its rows would be counted twice)\n",
+                "query", "--results", results.toString(), "--results", link.toString(), "SELECT count(*) FROM layers");
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+
     // ---- where the results go
 
     @Test

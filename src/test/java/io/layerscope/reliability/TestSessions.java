@@ -27,7 +27,8 @@ final class TestSessions {
                 .set("spark.driver.host", "127.0.0.1")
                 .set("spark.driver.bindAddress", "127.0.0.1")
                 .set("spark.executorEnv.DJL_OFFLINE", "true")
-                .set("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE");
+                .set("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE")
+                .set("spark.sql.warehouse.dir", io.layerscope.spark.SparkSessions.temporaryWarehouse());
         conf.forEach(c::set);
         return SparkSession.builder().config(c).getOrCreate();
     }
