@@ -14,6 +14,11 @@ public record LayerResult(PrunableLayer layer, LayerStats stats, float[] scalerR
 
     /** The PNG's file name, as the Python tool named it. */
     public String pngName() {
-        return "layer_analysis_" + layer.name() + ".png";
+        return pngName(layer.name());
+    }
+
+    /** The PNG file name of the layer named {@code layer}. */
+    public static String pngName(String layer) {
+        return "layer_analysis_" + layer + ".png";
     }
 }

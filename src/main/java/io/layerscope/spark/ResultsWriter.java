@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.UUID;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.apache.hadoop.conf.Configuration;
@@ -134,7 +135,8 @@ public final class ResultsWriter {
                 continue;
             }
             Path target = dir.resolve(r.pngName());
-            Path tmp = Files.createTempFile(dir, "." + r.pngName(), ".tmp");
+            // not createTempFile: its owner-only permissions would stay with the picture
+            Path tmp = dir.resolve("." + r.pngName() + "." + UUID.randomUUID() + ".tmp");
             try {
                 Files.write(tmp, r.png());
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

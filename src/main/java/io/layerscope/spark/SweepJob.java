@@ -15,6 +15,8 @@ import io.layerscope.model.TokenizerVocabulary;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -56,6 +58,9 @@ public final class SweepJob {
         TokenizerVocabulary.check(ckpt.dir().resolve("tokenizer.json"), ckpt.config().vocabSize(), "config.json");
         ModelSpec spec = modelSpec(ckpt, layers);
         ResultsDirectory out = o.output().out() == null ? null : ResultsDirectory.create(o.output().out(), o.output().overwrite(), keptPaths());
+        if (out == null) {
+            refuseExistingPictures(layers);
+        }
         try (WeightHashes hashes = out == null ? null : WeightHashes.start(ckpt)) {
             timings.put("resolve", seconds(t0));
             // Spark starts and the executors load the model while the driver samples the windows.
@@ -124,6 +129,17 @@ public final class SweepJob {
                 + " free space there or choose another --out", e);
     }
 
+    /** A single-layer job without --out writes its picture into the working directory: never over a file silently. */
+    private void refuseExistingPictures(List<PrunableLayer> layers) {
+        for (PrunableLayer l : layers) {
+            Path png = o.output().pngDir().resolve(LayerResult.pngName(l.name()));
+            if (Files.exists(png, LinkOption.NOFOLLOW_LINKS) && !(o.output().overwrite() && Files.isRegularFile(png, LinkOption.NOFOLLOW_LINKS))) {
+                throw new LayerscopeException(png + " already exists; pass --overwrite to replace it, or --out DIR to"
+                        + " write a results directory instead");
+            }
+        }
+    }
+
     /** What --overwrite must never replace, by what it is: the model and the caches (see {@link ReplaceableResults}). */
     private Map<String, Path> keptPaths() {
         Map<String, Path> kept = new LinkedHashMap<>();
@@ -146,6 +162,15 @@ public final class SweepJob {
     private void checkCalibrationOptions(LlamaConfig c) {
         if (o.calibration().nsamples() < 1) {
             throw new LayerscopeException("--nsamples " + o.calibration().nsamples() + " must be at least 1");
+        }
+        long tokens = (long) o.calibration().nsamples() * Math.max(1, o.calibration().seqlen());
+        long room = Runtime.getRuntime().maxMemory() / 2 / Integer.BYTES;
+        if (tokens > room) {
+            // the driver holds every window's token ids (and the calibration table) at once
+            throw new LayerscopeException("--nsamples " + o.calibration().nsamples() + " x --seqlen "
+                    + o.calibration().seqlen() + " is " + tokens + " calibration tokens, more than the driver's heap can"
+                    + " hold (at most " + room + " with this heap); use fewer samples, or a larger driver heap"
+                    + " (--driver-memory, or LAYERSCOPE_DRIVER_MEMORY)");
         }
         if (o.calibration().seqlen() < 2) {
             throw new LayerscopeException("--seqlen " + o.calibration().seqlen() + " must be at least 2");
@@ -197,7 +222,9 @@ public final class SweepJob {
 
     private CalibrationStage.Result calibrate(JavaSparkContext jsc, ModelSpec spec, List<CalibrationSample> samples) {
         List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
-        int shards = o.calibration().shards() > 0 ? o.calibration().shards() : jsc.defaultParallelism();
+        // never more shards than samples: an empty shard would only load the model for nothing
+        int shards = Math.max(1, Math.min(windows.size(),
+                o.calibration().shards() > 0 ? o.calibration().shards() : jsc.defaultParallelism()));
         err.printf("stage 1: %d samples in %d shards, blocks 0..%d, %d taps%n", windows.size(), shards, spec.lastBlock(),
                 spec.tapKeys().size());
         CalibrationStage.Result r = CalibrationStage.run(jsc, spec, windows, shards, err);

@@ -108,6 +108,10 @@ class BadInputIT {
     void nsamplesZeroOrNegativeOrNotANumber() throws IOException {
         Path out = out();
         refused(out, "error: --nsamples 0 must be at least 1\n", demoSweep(out, "--nsamples", "0"));
+        long room = Runtime.getRuntime().maxMemory() / 2 / Integer.BYTES;   // this JVM is the driver
+        refused(out, "error: --nsamples 2147483647 x --seqlen 256 is 549755813632 calibration tokens, more than the"
+                + " driver's heap can hold (at most " + room + " with this heap); use fewer samples, or a larger driver"
+                + " heap (--driver-memory, or LAYERSCOPE_DRIVER_MEMORY)\n", demoSweep(out, "--nsamples", "2147483647"));
         refused(out, "error: --nsamples -3 must be at least 1\n", demoSweep(out, "--nsamples", "-3"));
         refused(out, "error: Invalid value for option '--nsamples': 'many' is not an int\n"
                 + "Try 'layerscope sweep --help' for more information.\n", demoSweep(out, "--nsamples", "many"));

@@ -293,6 +293,30 @@ class SweepJobIT {
     }
 
     @Test
+    void aSingleLayerPictureWithoutOutNeverReplacesAFileSilently() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("png-here"));
+        String name = "model.layers.0.mlp.gate_proj";
+        Path png = dir.resolve(LayerResult.pngName(name));
+        Files.writeString(png, "someone's file");
+        JobOptions base = options("layer", null, name, true, 2, new PictureSize(800, 600));
+        JobOptions here = new JobOptions(base.command(), base.model(), base.calibration(), base.analysis(),
+                new JobOptions.Output(null, dir, false, base.output().pngSize()));
+        var e = assertThrows(io.layerscope.LayerscopeException.class, () -> new SweepJob(here, quiet()).run());
+        assertEquals(png + " already exists; pass --overwrite to replace it, or --out DIR to write a results directory"
+                + " instead", e.getMessage());
+        assertEquals("someone's file", Files.readString(png));
+        new SweepJob(new JobOptions(base.command(), base.model(), base.calibration(), base.analysis(),
+                new JobOptions.Output(null, dir, true, base.output().pngSize())), quiet()).run();
+        assertEquals(800, javax.imageio.ImageIO.read(png.toFile()).getWidth());
+        // the picture gets a new file's permissions, not a temporary file's owner-only ones
+        Path fresh = Files.writeString(dir.resolve("fresh"), "x");
+        assertEquals(Files.getPosixFilePermissions(fresh), Files.getPosixFilePermissions(png));
+        try (Stream<Path> left = Files.list(dir)) {
+            assertEquals(List.of("fresh", png.getFileName().toString()), left.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+    }
+
+    @Test
     void theSingleLayerPictureHasTheSizeAsked() throws Exception {
         String name = "model.layers.1.mlp.up_proj";
         Path out = tmp.resolve("results").resolve("small-picture");
