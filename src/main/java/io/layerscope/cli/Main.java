@@ -2,8 +2,10 @@ package io.layerscope.cli;
 
 import io.layerscope.LayerscopeException;
 import io.layerscope.hub.Redaction;
+import io.layerscope.llama.NativeLibrary;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Duration;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -41,8 +43,31 @@ public final class Main implements Runnable {
     @Spec
     private CommandSpec spec;
 
+    /** Set once the command has returned: a shutdown after that is the normal exit, not a signal. */
+    private static volatile boolean finished;
+    private static final java.util.concurrent.atomic.AtomicBoolean STOP_REPORTED = new java.util.concurrent.atomic.AtomicBoolean();
+
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        // SIGTERM or SIGINT while sampling or writing may end the JVM before the command's own thread
+        // fails: say so then, once (the results directory's hook removes what was written)
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (!finished) {
+                reportStop(new PrintWriter(System.err, true));
+            }
+        }, "layerscope-signal-report"));
+        int status = commandLine().execute(args);
+        finished = true;
+        // an early failure may come while the model preload is still inside libtorch's initialisers
+        NativeLibrary.awaitLoad(Duration.ofSeconds(60));
+        System.exit(status);
+    }
+
+    /** The one line that says a signal stopped the command, printed by whoever sees it first. */
+    private static void reportStop(PrintWriter err) {
+        if (STOP_REPORTED.compareAndSet(false, true)) {
+            err.println("error: interrupted; incomplete results are not kept");
+            err.flush();
+        }
     }
 
     /** The root command with its subcommands and error handling, ready to {@code execute(args)}. */
@@ -103,8 +128,7 @@ public final class Main implements Runnable {
         boolean verbose = isVerbose(parsed);
         if (shuttingDown() && !verbose) {
             // Ctrl-C: Spark's shutdown hook stopped the context under the running job
-            err.println("error: interrupted; incomplete results are not kept");
-            err.flush();
+            reportStop(err);
             return EXIT_FAILURE;
         }
         int status;

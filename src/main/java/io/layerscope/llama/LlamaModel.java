@@ -46,7 +46,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Thread-safe: concurrent forward calls on one model share the weights and the tables.
  */
 public final class LlamaModel implements AutoCloseable {
-    private static final String ENGINE = "PyTorch";
 
     private final NDManager manager;
     private final LlamaConfig config;
@@ -81,7 +80,7 @@ public final class LlamaModel implements AutoCloseable {
                     + ", which has blocks 0.." + (c.numHiddenLayers() - 1));
         }
         DataType type = dtype.resolve(device);
-        NDManager manager = NDManager.newBaseManager(device, ENGINE);
+        NDManager manager = NativeLibrary.engine().newBaseManager(device);
         try {
             NDArray embed = DeviceArrays.weight(manager, ckpt, "model.embed_tokens.weight", type);
             List<DecoderBlock> blocks = new ArrayList<>();

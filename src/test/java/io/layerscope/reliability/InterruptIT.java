@@ -37,8 +37,23 @@ class InterruptIT {
         interruptAfter("layer statistics: 29/29 layers", 0, "8");
     }
 
-    /** Starts a sweep of {@code nsamples} windows, sends SIGINT {@code delayMillis} after a line starting with {@code line}. */
+    @Test
+    void sigtermWhileTheResultsAreWrittenSaysSoAndLeavesNothingBehind() throws Exception {
+        String output = interruptAfter("layer statistics: 29/29 layers", 0, "8", "TERM", 143);
+        assertTrue(output.contains("error: interrupted; incomplete results are not kept"), output);
+        assertFalse(output.contains("RejectedExecutionException"), output);
+    }
+
     private void interruptAfter(String line, long delayMillis, String nsamples) throws Exception {
+        interruptAfter(line, delayMillis, nsamples, "INT", 130);
+    }
+
+    /**
+     * Starts a sweep of {@code nsamples} windows, sends {@code signal} {@code delayMillis} after a line
+     * starting with {@code line}; returns the sweep's output.
+     */
+    private String interruptAfter(String line, long delayMillis, String nsamples, String signal, int status)
+            throws Exception {
         Path cache = DemoCache.dir();
         TreeSet<String> cacheBefore = tree(cache);
         Path out = tmp.resolve("runs").resolve("interrupted");
@@ -55,14 +70,14 @@ class InterruptIT {
         try {
             awaitLine(p, log, line, 180);
             Thread.sleep(delayMillis);
-            ChildJvm.signal(p.pid(), "INT");
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the sweep did not stop within 60 s of SIGINT");
+            ChildJvm.signal(p.pid(), signal);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the sweep did not stop within 60 s of SIG" + signal);
         } finally {
             ChildJvm.stop(p.toHandle(), 5_000);
         }
         String output = Files.readString(log);
         System.err.println("interrupted sweep's last lines: " + output.lines().skip(Math.max(0, output.lines().count() - 3)).toList());
-        assertEquals(130, p.exitValue(), output);
+        assertEquals(status, p.exitValue(), output);
         assertFalse(output.contains("sweep: "), "the sweep finished before the interrupt:\n" + output);
         assertFalse(output.contains("error: unexpected"), output);
         assertFalse(Files.exists(out), output);
@@ -70,6 +85,7 @@ class InterruptIT {
         assertEquals(cacheBefore, tree(cache), "the model cache changed");
         assertEquals(List.of(), list(javaTmp), "java.io.tmpdir (calibration spill files)");
         assertEquals(List.of(), list(sparkLocal), "spark.local.dir");
+        return output;
     }
 
     private static void awaitLine(Process p, Path log, String prefix, int seconds) throws Exception {

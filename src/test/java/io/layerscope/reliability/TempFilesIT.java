@@ -1,6 +1,7 @@
 package io.layerscope.reliability;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -39,6 +40,20 @@ class TempFilesIT {
                 + " blank lines; use a C4 shard or another non-empty JSON-lines file", "--calibration", blank.toString());
     }
 
+    /**
+     * An early failure can land while the model preload is still loading libtorch; the JVM used to
+     * abort then in libtorch's initialisers (exit 134, "terminate called after throwing ...") in
+     * about 1 run of 25. Repeated, each run must exit with its own status and message.
+     */
+    @Test
+    void anEarlyFailureDuringTheModelPreloadExitsCleanlyEveryTime() throws Exception {
+        Path blank = Files.writeString(tmp.resolve("blank.jsonl"), "\n\n", StandardCharsets.UTF_8);
+        for (int run = 0; run < 6; run++) {
+            assertFailsLeavingNoTemporaryFile("error: no calibration documents in " + blank + ": the input holds only"
+                    + " blank lines; use a C4 shard or another non-empty JSON-lines file", "--calibration", blank.toString());
+        }
+    }
+
     private void assertFailsLeavingNoTemporaryFile(String expectedError, String... options) throws Exception {
         Path javaTmp = Files.createDirectories(tmp.resolve("java-tmp"));
         Path log = tmp.resolve("run.log");
@@ -54,6 +69,7 @@ class TempFilesIT {
         }
         String output = Files.readString(log, StandardCharsets.UTF_8);
         assertEquals(2, p.exitValue(), output);
+        assertFalse(output.contains("terminate called"), output);
         assertTrue(output.strip().endsWith(expectedError), output);
         assertEquals(new TreeSet<>(), tree(javaTmp), "left in java.io.tmpdir; the command printed:\n" + output);
     }
