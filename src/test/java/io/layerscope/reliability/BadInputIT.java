@@ -245,6 +245,27 @@ class BadInputIT {
         assertEquals(2, r.status());
     }
 
+    /** A master Spark cannot start with: its failure on the start-up thread reaches the driver at once. */
+    @Test
+    void aMasterSparkCannotStartWith() throws Exception {
+        Path out = out();
+        Path log = tmp.resolve("local-0.log");
+        Process p = ChildJvm.start(List.of(ChildJvm.layerscopeLogging(), "-Dspark.master=local[0]"), "io.layerscope.cli.Main",
+                List.of(demoSweep(out, "--nsamples", "4", "--seqlen", "64")), Map.of(), log);
+        try {
+            assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the command did not exit within 120 s");
+        } finally {
+            ChildJvm.stop(p.toHandle(), 5_000);
+        }
+        String output = Files.readString(log);
+        assertEquals(2, p.exitValue(), output);
+        assertTrue(output.endsWith("error: Spark did not start: Asked to run locally with 0 threads; check --master and"
+                + " the --conf settings\n"), output);
+        assertFalse(output.contains("Error initializing SparkContext"), output);
+        assertFalse(Files.exists(out));
+        assertEquals(List.of(), list(out.getParent()), "left beside " + out);
+    }
+
     /**
      * The working directory, given as "" or "." with --overwrite, in a JVM of its own started in a
      * scratch directory: were the guard ever lost, it would empty that directory, not the checkout.
