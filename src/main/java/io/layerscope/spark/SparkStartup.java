@@ -125,9 +125,11 @@ final class SparkStartup {
             if (cause instanceof Error err) {
                 throw err;
             }
-            // a bad --master or --conf, mostly (Spark's own message says which)
-            throw new LayerscopeException("Spark did not start: " + cause.getMessage()
-                    + "; check --master and the --conf settings", cause);
+            // a bad --master or --conf, or a master that does not answer (Spark's own message says which)
+            String master = new SparkConf().get("spark.master", SparkSessions.DEFAULT_MASTER);
+            throw new LayerscopeException("Spark did not start with --master " + master + " (" + cause.getMessage()
+                    + "); check --master and the --conf settings" + (master.startsWith("spark://")
+                    ? ", and that the master runs and this machine reaches it" : ""), cause);
         }
     }
 

@@ -259,8 +259,8 @@ class BadInputIT {
         }
         String output = Files.readString(log);
         assertEquals(2, p.exitValue(), output);
-        assertTrue(output.endsWith("error: Spark did not start: Asked to run locally with 0 threads; check --master and"
-                + " the --conf settings\n"), output);
+        assertTrue(output.endsWith("error: Spark did not start with --master local[0] (Asked to run locally with 0"
+                + " threads); check --master and the --conf settings\n"), output);
         assertFalse(output.contains("Error initializing SparkContext"), output);
         assertFalse(Files.exists(out));
         assertEquals(List.of(), list(out.getParent()), "left beside " + out);
