@@ -9,13 +9,16 @@ import org.apache.logging.log4j.core.config.LoggerConfig;
 import org.apache.logging.log4j.core.filter.AbstractFilter;
 
 /**
- * Drops log events about a task that failed with a {@link LayerscopeException}: bad input met on
- * an executor (Spark's "Exception in task", "Lost task" and the cancelled tasks after it). The
- * command line reports that error once, as one paragraph; Spark's lines would only repeat it.
- * Every other failure is still logged.
+ * Drops log events that only repeat what the command line reports once, as one paragraph: those
+ * about a task that failed with a {@link LayerscopeException} (bad input met on an executor:
+ * Spark's "Exception in task", "Lost task" and the cancelled tasks after it), and Spark's "Task N in
+ * stage M failed K times; aborting job", whose job failure the command prints with its cause. Every
+ * other task failure (a retried one, say) is still logged.
  */
 final class UserErrorLogFilter extends AbstractFilter {
     private static final String NAME = LayerscopeException.class.getName();
+    private static final java.util.regex.Pattern ABORTING = java.util.regex.Pattern.compile(
+            "Task \\S+ in stage \\S+ failed \\d+ times?; aborting job");
 
     private UserErrorLogFilter() {
     }
@@ -48,6 +51,9 @@ final class UserErrorLogFilter extends AbstractFilter {
             }
         }
         String message = event.getMessage() == null ? null : event.getMessage().getFormattedMessage();
-        return message != null && message.contains(NAME) ? Result.DENY : Result.NEUTRAL;
+        if (message == null) {
+            return Result.NEUTRAL;
+        }
+        return message.contains(NAME) || ABORTING.matcher(message).matches() ? Result.DENY : Result.NEUTRAL;
     }
 }

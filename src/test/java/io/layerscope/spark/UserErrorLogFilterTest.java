@@ -1,0 +1,37 @@
+package io.layerscope.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.layerscope.LayerscopeException;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.Filter.Result;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.impl.Log4jLogEvent;
+import org.apache.logging.log4j.message.SimpleMessage;
+import org.junit.jupiter.api.Test;
+
+/** Which of Spark's log events the command line's own one-paragraph error makes redundant. */
+class UserErrorLogFilterTest {
+    private static LogEvent event(String logger, String message, Throwable thrown) {
+        return Log4jLogEvent.newBuilder().setLoggerName(logger).setLevel(Level.WARN)
+                .setMessage(new SimpleMessage(message)).setThrown(thrown).build();
+    }
+
+    @Test
+    void dropsWhatTheCommandReportsAndKeepsTheRest() throws Exception {
+        var f = UserErrorLogFilter.class.getDeclaredConstructor();
+        f.setAccessible(true);
+        UserErrorLogFilter filter = f.newInstance();
+        String tsm = "org.apache.spark.scheduler.TaskSetManager";
+        assertEquals(Result.DENY, filter.filter(event("org.apache.spark.executor.Executor", "Exception in task 0.0 in"
+                + " stage 2.0 (TID 4)", new RuntimeException("wrapped", new LayerscopeException("bad weight")))));
+        assertEquals(Result.DENY, filter.filter(event(tsm, "Lost task 0.0 in stage 2.0 (TID 4) (localhost executor"
+                + " driver): io.layerscope.LayerscopeException: bad weight\n\tat io.layerscope...", null)));
+        assertEquals(Result.DENY, filter.filter(event(tsm, "Task 0 in stage 2.0 failed 1 times; aborting job", null)));
+        assertEquals(Result.DENY, filter.filter(event(tsm, "Task 3 in stage 1.0 failed 4 times; aborting job", null)));
+        assertEquals(Result.NEUTRAL, filter.filter(event(tsm, "Lost task 0.0 in stage 2.0 (TID 4) (localhost executor"
+                + " driver): java.lang.OutOfMemoryError: Java heap space", null)));
+        assertEquals(Result.NEUTRAL, filter.filter(event("org.apache.spark.executor.Executor", "Exception in task 0.0",
+                new IllegalStateException("not a user error"))));
+    }
+}
