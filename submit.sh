@@ -99,7 +99,8 @@ if [ -n "$spark_submit" ]; then
     ${spark_args[@]+"${spark_args[@]}"} "$jar" "${app_args[@]}"
 fi
 
-# No Spark distribution: Spark's own launcher from the jar, in this JVM (client mode).
+# No Spark distribution: Spark's own launcher from the jar, in this JVM (client mode), through
+# SparkSubmitMain so that options Spark refuses end as one paragraph with status 2.
 # In local mode the jar is already on this JVM's class path: naming the application "spark-internal"
 # keeps Spark from registering it as a user jar, which its local executor would copy (400 MB) into
 # a temporary directory before the first task.
@@ -125,7 +126,7 @@ if [ "${LAYERSCOPE_CDS:-on}" != off ]; then
 fi
 launch=(java "${module_flags[@]}" "${app_props[@]}" "${gc_flags[@]}" ${cds_flags[@]+"${cds_flags[@]}"}
   "-Xmx${LAYERSCOPE_DRIVER_MEMORY:-${driver_memory:-4g}}"
-  -cp "$class_path" org.apache.spark.deploy.SparkSubmit --master "$master" --properties-file "$props_file"
+  -cp "$class_path" io.layerscope.cli.SparkSubmitMain --master "$master" --properties-file "$props_file"
   --class "$main_class" ${spark_args[@]+"${spark_args[@]}"} "$primary" "${app_args[@]}")
 if [ -z "$cds_record" ]; then
   exec "${launch[@]}"

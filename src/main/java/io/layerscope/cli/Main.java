@@ -207,7 +207,7 @@ public final class Main implements Runnable {
     }
 
     /** One line, with any password in a URL (HF_ENDPOINT=http://user:pass@host) as ***. */
-    private static String oneParagraph(String message) {
+    static String oneParagraph(String message) {
         return message == null ? "" : Redaction.userInfo(message.replaceAll("\\s*\\R\\s*", " ").trim());
     }
 

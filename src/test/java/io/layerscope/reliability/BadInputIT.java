@@ -266,6 +266,30 @@ class BadInputIT {
         assertEquals(List.of(), list(out.getParent()), "left beside " + out);
     }
 
+    /** An option Spark's own launcher refuses, before layerscope starts: one paragraph, as submit.sh runs it. */
+    @Test
+    void aSparkOptionTheLauncherRefuses() throws Exception {
+        Path out = out();
+        Path log = tmp.resolve("launcher.log");
+        List<String> args = new ArrayList<>(List.of("--master", "local[1]", "--executor-memory", "abc", "--class",
+                "io.layerscope.cli.Main", "spark-internal"));
+        args.addAll(List.of(demoSweep(out, "--nsamples", "4", "--seqlen", "64")));
+        Process p = ChildJvm.start(List.of(ChildJvm.layerscopeLogging()), "io.layerscope.cli.SparkSubmitMain", args,
+                Map.of(), log);
+        try {
+            assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the launcher did not exit within 120 s");
+        } finally {
+            ChildJvm.stop(p.toHandle(), 5_000);
+        }
+        String output = Files.readString(log);   // the JVM's own notice of incubator modules may come first
+        assertTrue(output.endsWith("\nerror: Spark refused the options: Executor memory must be a positive number; check"
+                + " the Spark options given to submit.sh (--master, --conf, --driver-memory, --executor-memory ...)\n"),
+                output);
+        assertFalse(output.contains("\tat "), "a stack trace: " + output);
+        assertEquals(2, p.exitValue());
+        assertEquals(List.of(), list(out.getParent()), "left beside " + out);
+    }
+
     /**
      * The working directory, given as "" or "." with --overwrite, in a JVM of its own started in a
      * scratch directory: were the guard ever lost, it would empty that directory, not the checkout.

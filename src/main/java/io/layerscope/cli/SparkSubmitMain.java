@@ -1,0 +1,24 @@
+package io.layerscope.cli;
+
+/**
+ * Spark's launcher as {@code submit.sh} runs it without a Spark distribution. Spark checks its own
+ * options (--executor-memory, --master, --conf ...) before layerscope starts and throws on a bad one,
+ * which the JVM printed as a stack trace with exit status 1; here it ends as layerscope's own bad
+ * input does: one paragraph and exit status 2. Everything else is SparkSubmit's, unchanged.
+ */
+public final class SparkSubmitMain {
+    private SparkSubmitMain() {
+    }
+
+    public static void main(String[] args) {
+        try {
+            org.apache.spark.deploy.SparkSubmit.main(args);
+        } catch (Throwable e) {   // Scala throws SparkException, a checked exception, undeclared
+            String reason = e.getMessage() == null ? e.getClass().getName() : e.getMessage();
+            System.err.println("error: Spark refused the options: " + Main.oneParagraph(reason)
+                    + "; check the Spark options given to submit.sh (--master, --conf, --driver-memory,"
+                    + " --executor-memory ...)");
+            System.exit(Main.EXIT_BAD_INPUT);
+        }
+    }
+}
