@@ -13,18 +13,21 @@ import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
 /**
- * Keeps HotSpot's optimising compiler (C2) for layerscope's own hot loops: the statistics, weight
- * reading and hashing, whose cost grows with the model, and the loops over a picture's pixels
- * ({@code compiler-directives.json} beside this class). The rest of a job (Spark, Java2D and
- * JFreeChart, Parquet) runs a large body of code a fixed number of times per layer; C1 compiles it at
- * a fraction of C2's cost and its code is nearly as fast there. A sweep with pictures on 2 cores
- * spent 9 of its 31 CPU-seconds of stage two in C2 before this.
+ * On request ({@code LAYERSCOPE_JIT=directives}), keeps HotSpot's optimising compiler (C2) for
+ * layerscope's own hot loops: the statistics, weight reading and hashing, whose cost grows with the
+ * model, and the loops over a picture's pixels ({@code compiler-directives.json} beside this class);
+ * everything else in the JVM (Spark, Java2D and JFreeChart, Parquet, Jackson, the calibration reader,
+ * and any other code on a shared executor) stays with C1. A sweep with pictures of a mid-size model
+ * on 2 cores spent 9 of its 31 CPU-seconds of stage two in C2 without them. But it is a JVM-wide side
+ * effect, and on a model of Llama-3.2-1B's shape it gained nothing end to end (paired sweeps were 4%
+ * slower with it, within the noise; docs/PERFORMANCE.md), so by default the JIT is left as the JVM
+ * has it.
  *
  * <p>The directives are added at run time through the JVM's diagnostic command MBean (what
  * {@code jcmd PID Compiler.directives_add} does), so every JVM that runs a job, driver or executor,
- * gets them without JVM flags. {@code LAYERSCOPE_JIT=all} (environment, or the system property
- * {@code layerscope.jit}) leaves the JIT as the JVM has it. A JVM without the MBean (not HotSpot)
- * keeps its own JIT.
+ * gets them without JVM flags. The setting is the environment's {@code LAYERSCOPE_JIT} or the system
+ * property {@code layerscope.jit}: {@code all} (or unset) leaves the JIT alone, {@code directives}
+ * adds them. A JVM without the MBean (not HotSpot) keeps its own JIT.
  */
 final class CompilerDirectives {
     static final String RESOURCE = "compiler-directives.json";
@@ -52,7 +55,7 @@ final class CompilerDirectives {
     }
 
     /**
-     * Adds the directives once per JVM, unless the setting says all (a caller that comes while another
+     * Adds the directives once per JVM if the setting asks for them (a caller that comes while another
      * adds them waits for it); true if they are in force.
      */
     static boolean addOnce() {
@@ -79,17 +82,20 @@ final class CompilerDirectives {
         return System.getProperty("layerscope.jit", System.getenv("LAYERSCOPE_JIT"));
     }
 
-    /** The setting: unset or "kernels" adds the directives, "all" does not. */
+    /**
+     * The setting: unset, blank or "all" leaves the JIT alone (the default); "directives" (or
+     * "kernels", its former name) adds the directives.
+     */
     static boolean wanted(String setting) {
-        if (setting == null || setting.isBlank() || setting.equals("kernels")) {
-            return true;
-        }
-        if (setting.equals("all")) {
+        if (setting == null || setting.isBlank() || setting.equals("all")) {
             return false;
         }
+        if (setting.equals("directives") || setting.equals("kernels")) {
+            return true;
+        }
         throw new LayerscopeException("LAYERSCOPE_JIT (or -Dlayerscope.jit) is '" + setting
-                + "'; use 'kernels' (C2 only for layerscope's own hot loops, the default) or 'all' (the JVM's JIT"
-                + " unchanged)");
+                + "'; use 'all' (the JVM's JIT unchanged, the default) or 'directives' (C2 only for layerscope's own"
+                + " hot loops)");
     }
 
     private static boolean add() {

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * JVM with java.io.tmpdir (and Spark's scratch directory) in a fresh directory, fails, and exits:
  * the directory must be empty. The second case fails just after Spark and the JIT directives were
  * started on background threads, which is when a {@code layerscope-compiler-directives*.json} used
- * to be left behind.
+ * to be left behind (the directives are opt-in, so the child JVM asks for them).
  */
 class TempFilesIT {
     @TempDir
@@ -61,7 +61,8 @@ class TempFilesIT {
                 "--no-png", "--out", tmp.resolve("results").toString()));
         args.addAll(List.of(options));
         Process p = ChildJvm.start(List.of(ChildJvm.layerscopeLogging(), "-Xmx1g", "-Dspark.master=local[1]",
-                "-Djava.io.tmpdir=" + javaTmp, "-Dspark.local.dir=" + javaTmp), "io.layerscope.cli.Main", args, Map.of(), log);
+                "-Djava.io.tmpdir=" + javaTmp, "-Dspark.local.dir=" + javaTmp, "-Dlayerscope.jit=directives"),
+                "io.layerscope.cli.Main", args, Map.of(), log);
         try {
             assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the command did not exit within 120 s");
         } finally {

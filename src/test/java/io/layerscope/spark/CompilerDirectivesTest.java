@@ -12,24 +12,35 @@ import org.junit.jupiter.api.Test;
 
 class CompilerDirectivesTest {
     @Test
-    void settingChoosesBetweenKernelsAndAll() {
-        assertTrue(CompilerDirectives.wanted(null));
-        assertTrue(CompilerDirectives.wanted(""));
-        assertTrue(CompilerDirectives.wanted("kernels"));
+    void theJitIsLeftAloneUnlessDirectivesAreAskedFor() {
+        assertFalse(CompilerDirectives.wanted(null));
+        assertFalse(CompilerDirectives.wanted(""));
         assertFalse(CompilerDirectives.wanted("all"));
+        assertTrue(CompilerDirectives.wanted("directives"));
+        assertTrue(CompilerDirectives.wanted("kernels"));   // the on setting's former name
         LayerscopeException e = assertThrows(LayerscopeException.class, () -> CompilerDirectives.wanted("c1"));
-        assertEquals("LAYERSCOPE_JIT (or -Dlayerscope.jit) is 'c1'; use 'kernels' (C2 only for layerscope's own hot"
-                + " loops, the default) or 'all' (the JVM's JIT unchanged)", e.getMessage());
+        assertEquals("LAYERSCOPE_JIT (or -Dlayerscope.jit) is 'c1'; use 'all' (the JVM's JIT unchanged, the default)"
+                + " or 'directives' (C2 only for layerscope's own hot loops)", e.getMessage());
     }
 
     /**
-     * HotSpot parses the shipped file: its directives are in force, first the chart code kept at C1,
+     * Asked for, HotSpot parses the shipped file: its directives are in force, first the chart code kept at C1,
      * then the kernels, then the rest.
      */
     @Test
     void hotSpotHoldsTheDirectivesInOrder() throws Exception {
-        // once per JVM: a sweep test may have added them already, or be adding them on its thread
-        assertTrue(CompilerDirectives.addOnce());
+        // once per JVM: another test that asked for them may have added them already
+        String before = System.getProperty("layerscope.jit");
+        System.setProperty("layerscope.jit", "directives");
+        try {
+            assertTrue(CompilerDirectives.addOnce());
+        } finally {
+            if (before == null) {
+                System.clearProperty("layerscope.jit");
+            } else {
+                System.setProperty("layerscope.jit", before);
+            }
+        }
         String printed = String.valueOf(ManagementFactory.getPlatformMBeanServer().invoke(
                 new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerDirectivesPrint",
                 new Object[] {new String[0]}, new String[] {String[].class.getName()}));
