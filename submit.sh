@@ -118,7 +118,8 @@ if [ "${LAYERSCOPE_CDS:-on}" != off ]; then
   cds_flags=(-Xlog:disable "-Xlog:all=warning,cds*=off:stderr")
   if [ -f "$cds_archive" ] && [ "$cds_archive" -nt "$jar" ]; then
     cds_flags+=("-XX:SharedArchiveFile=$cds_archive")
-  elif [ "$command" = sweep ] || [ "$command" = layer ]; then
+  elif { [ "$command" = sweep ] || [ "$command" = layer ]; } && ! printf '%s\n' "${app_args[@]}" | grep -qxE -- '-h|--help|-V|--version'; then
+    # a real job only: an archive of what --help loads would serve every later run poorly
     cds_record="$cds_archive.$$.tmp"
     cds_flags+=("-XX:ArchiveClassesAtExit=$cds_record")
     echo "layerscope: recording a class-data archive for faster starts (once per build)" >&2
