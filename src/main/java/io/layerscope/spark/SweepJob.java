@@ -71,7 +71,12 @@ public final class SweepJob {
             timings.put("spark_start", round(startup.sessionSeconds()));
             timings.put("startup", seconds(ts));
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            CalibrationStage.Result stage1 = calibrate(jsc, spec, samples);
+            CalibrationStage.Result stage1;
+            try {
+                stage1 = calibrate(jsc, spec, samples);
+            } catch (IllegalStateException e) {
+                throw spark.sparkContext().isStopped() ? stoppedUnderTheJob(spark, e) : e;
+            }
             startup.warmUpSeconds().ifPresent(s -> timings.put("executor_warmup", round(s)));
             SweepHooks.onDriver(jsc.sc()).calibrationDone(jsc.sc());
             List<LayerResult> results = analyse(jsc, ckpt, layers, stage1);
@@ -127,6 +132,17 @@ public final class SweepJob {
         String why = root != null ? ResultsDirectory.describe(root) : e.getMessage();
         return new LayerscopeException("cannot write the results to " + where + " (" + why + "); nothing was kept;"
                 + " free space there or choose another --out", e);
+    }
+
+    /**
+     * Spark stopped its context under the job: a standalone master that never answered gives up after
+     * the session started (Ctrl-C is reported before this by the command line, which checks first).
+     */
+    private static LayerscopeException stoppedUnderTheJob(SparkSession spark, IllegalStateException e) {
+        String master = spark.sparkContext().master();
+        return new LayerscopeException("Spark stopped before the job could run with --master " + master
+                + "; check --master and the --conf settings" + (master.startsWith("spark://")
+                ? ", and that the master runs and this machine reaches it" : ""), e);
     }
 
     /** A single-layer job without --out writes its picture into the working directory: never over a file silently. */
