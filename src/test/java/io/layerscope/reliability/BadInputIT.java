@@ -267,19 +267,27 @@ class BadInputIT {
                 + advice, "error: Spark stopped before the job could run with --master " + master + advice);
     }
 
-    /** Runs a sweep with {@code master}; its one error line must be one of the two (status 2, nothing written). */
-    private void refusedByMaster(String master, String expectedEnd, String orEnd) throws Exception {
-        Path out = out();
-        Path log = tmp.resolve("master.log");
-        Process p = ChildJvm.start(List.of(ChildJvm.layerscopeLogging(), "-Dspark.master=" + master), "io.layerscope.cli.Main",
-                List.of(demoSweep(out, "--nsamples", "4", "--seqlen", "64")), Map.of(), log);
+    /** Runs {@code mainClass} in a JVM of its own with layerscope's logging; its output (both streams) as err. */
+    private static Cli.Run inChildJvm(String mainClass, List<String> jvmFlags, List<String> args) throws Exception {
+        Path log = Files.createTempFile(tmp, "child-", ".log");
+        List<String> flags = new ArrayList<>(List.of(ChildJvm.layerscopeLogging()));
+        flags.addAll(jvmFlags);
+        Process p = ChildJvm.start(flags, mainClass, args, Map.of(), log);
         try {
-            assertTrue(p.waitFor(180, java.util.concurrent.TimeUnit.SECONDS), "the command did not exit within 180 s");
+            assertTrue(p.waitFor(180, java.util.concurrent.TimeUnit.SECONDS), mainClass + " did not exit within 180 s");
         } finally {
             ChildJvm.stop(p.toHandle(), 5_000);
         }
-        String output = Files.readString(log);
-        assertEquals(2, p.exitValue(), output);
+        return new Cli.Run(p.exitValue(), "", Files.readString(log));
+    }
+
+    /** Runs a sweep with {@code master}; its one error line must be one of the two (status 2, nothing written). */
+    private void refusedByMaster(String master, String expectedEnd, String orEnd) throws Exception {
+        Path out = out();
+        Cli.Run r = inChildJvm("io.layerscope.cli.Main", List.of("-Dspark.master=" + master),
+                List.of(demoSweep(out, "--nsamples", "4", "--seqlen", "64")));
+        String output = r.err();
+        assertEquals(2, r.status(), output);
         // Spark's shutdown may log a line after the error; the error itself is one paragraph
         List<String> errors = output.lines().filter(l -> l.startsWith("error: ")).map(l -> l + "\n").toList();
         assertTrue(errors.equals(List.of(expectedEnd)) || errors.equals(List.of(orEnd)), output);
@@ -292,23 +300,16 @@ class BadInputIT {
     @Test
     void aSparkOptionTheLauncherRefuses() throws Exception {
         Path out = out();
-        Path log = tmp.resolve("launcher.log");
         List<String> args = new ArrayList<>(List.of("--master", "local[1]", "--executor-memory", "abc", "--class",
                 "io.layerscope.cli.Main", "spark-internal"));
         args.addAll(List.of(demoSweep(out, "--nsamples", "4", "--seqlen", "64")));
-        Process p = ChildJvm.start(List.of(ChildJvm.layerscopeLogging()), "io.layerscope.cli.SparkSubmitMain", args,
-                Map.of(), log);
-        try {
-            assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the launcher did not exit within 120 s");
-        } finally {
-            ChildJvm.stop(p.toHandle(), 5_000);
-        }
-        String output = Files.readString(log);   // the JVM's own notice of incubator modules may come first
+        Cli.Run r = inChildJvm("io.layerscope.cli.SparkSubmitMain", List.of(), args);
+        String output = r.err();   // the JVM's own notice of incubator modules may come first
         assertTrue(output.endsWith("\nerror: Spark refused the options: Executor memory must be a positive number; check"
                 + " the Spark options given to submit.sh (--master, --conf, --driver-memory, --executor-memory ...)\n"),
                 output);
         assertFalse(output.contains("\tat "), "a stack trace: " + output);
-        assertEquals(2, p.exitValue());
+        assertEquals(2, r.status());
         assertEquals(List.of(), list(out.getParent()), "left beside " + out);
     }
 
