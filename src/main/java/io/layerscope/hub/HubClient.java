@@ -25,6 +25,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import java.util.function.ToLongFunction;
@@ -310,8 +311,7 @@ public final class HubClient {
                 try {
                     finished.get();
                 } catch (ExecutionException e) {
-                    pool.shutdownNow();
-                    throw rethrow(e.getCause());
+                    throw rethrow(e.getCause());   // the finally block stops the others
                 }
             }
             List<T> results = new ArrayList<>();
@@ -326,6 +326,17 @@ public final class HubClient {
             throw rethrow(e.getCause());
         } finally {
             pool.shutdownNow();
+            // the others stop at their next read (interrupt, or the stall deadline): wait for them, so
+            // that nothing is written into the cache after this call has returned or thrown
+            awaitStopped(pool);
+        }
+    }
+
+    private void awaitStopped(ExecutorService pool) {
+        try {
+            pool.awaitTermination(settings.downloadTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
