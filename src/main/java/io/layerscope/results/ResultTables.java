@@ -2,9 +2,9 @@ package io.layerscope.results;
 
 import io.layerscope.calibration.CalibrationSample;
 import io.layerscope.results.Column.Section;
-import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 /**
  * Every table of a results directory, each one definition ({@link Table}); the big {@code layers}
@@ -42,27 +42,10 @@ public final class ResultTables {
     }
 
     /** A layer's {@code activation_norms} rows, made one at a time (a 70B model has millions of them). */
-    public static Iterator<Feature> features(LayerResult r) {
+    public static Stream<Feature> features(LayerResult r) {
         String name = r.layer().name();
         float[] scaler = r.scalerRow();
         float[] norms = r.stats().activationNorms();
-        return new Iterator<>() {
-            private int j;
-
-            @Override
-            public boolean hasNext() {
-                return j < norms.length;
-            }
-
-            @Override
-            public Feature next() {
-                if (j >= norms.length) {
-                    throw new NoSuchElementException();
-                }
-                Feature f = new Feature(name, j, scaler[j], norms[j]);
-                j++;
-                return f;
-            }
-        };
+        return IntStream.range(0, norms.length).mapToObj(j -> new Feature(name, j, scaler[j], norms[j]));
     }
 }

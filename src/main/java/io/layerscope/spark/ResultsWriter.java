@@ -20,11 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Spliterator;
-import java.util.Spliterators;
 import java.util.UUID;
-import java.util.stream.Stream;
-import java.util.stream.StreamSupport;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 
@@ -71,7 +67,7 @@ public final class ResultsWriter {
         }
         table(ResultTables.LAYERS, layers.iterator());
         // one layer's rows at a time: a 70B model has millions of (layer, feature) rows
-        table(ResultTables.ACTIVATION_NORMS, results.stream().flatMap(r -> stream(ResultTables.features(r))).iterator());
+        table(ResultTables.ACTIVATION_NORMS, results.stream().flatMap(ResultTables::features).iterator());
         table(ResultTables.CALIBRATION, samples.iterator());
         for (LayerResult r : results) {
             out.write(dir -> writePictures(dir, r));
@@ -79,10 +75,6 @@ public final class ResultsWriter {
         RunRecord record = run.get();
         out.write(dir -> SweepReport.write(dir, header(record), reported));
         out.write(record::write);
-    }
-
-    private static <T> Stream<T> stream(Iterator<T> it) {
-        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED), false);
     }
 
     private static void writePictures(Path dir, LayerResult r) throws IOException {

@@ -91,7 +91,7 @@ class SweepJobIT {
     void theDriverWritesEachTableAsSparksOwnParquetWriterWould() throws Exception {
         sameAsSparksWriter(ResultTables.LAYERS, sweep.layers().stream().map(r -> new LayersTable.Source(r, null)).toList());
         List<ResultTables.Feature> features = new ArrayList<>();
-        sweep.layers().forEach(r -> ResultTables.features(r).forEachRemaining(features::add));
+        sweep.layers().forEach(r -> ResultTables.features(r).forEach(features::add));
         sameAsSparksWriter(ResultTables.ACTIVATION_NORMS, features);
         sameAsSparksWriter(ResultTables.CALIBRATION, sweep.samples());
     }
