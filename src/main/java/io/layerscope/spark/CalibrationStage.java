@@ -41,6 +41,11 @@ public final class CalibrationStage {
     private CalibrationStage() {
     }
 
+    /** The shards stage one makes of {@code samples} windows: never more than samples, since an empty one would only load the model. */
+    static int shards(int requested, int samples) {
+        return Math.max(1, Math.min(requested, samples));
+    }
+
     public static Result run(JavaSparkContext jsc, ModelSpec spec, List<int[]> windows, int shards, PrintStream err) {
         LongAccumulator samples = jsc.sc().longAccumulator("layerscope.samples");
         LongAccumulator tokens = jsc.sc().longAccumulator("layerscope.tokens");
@@ -48,7 +53,7 @@ public final class CalibrationStage {
         jsc.sc().addSparkListener(progress);
         try {
             progress.follow(jsc, "layerscope stage 1: calibration forward over " + windows.size() + " samples");
-            List<ShardResult> parts = jsc.parallelize(windows, Math.max(1, Math.min(shards, windows.size())))
+            List<ShardResult> parts = jsc.parallelize(windows, shards(shards, windows.size()))
                     .mapPartitions(new ShardTask(spec, samples, tokens))
                     .collect();
             TapSums sums = TapSums.empty();

@@ -238,9 +238,8 @@ public final class SweepJob {
 
     private CalibrationStage.Result calibrate(JavaSparkContext jsc, ModelSpec spec, List<CalibrationSample> samples) {
         List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
-        // never more shards than samples: an empty shard would only load the model for nothing
-        int shards = Math.max(1, Math.min(windows.size(),
-                o.calibration().shards() > 0 ? o.calibration().shards() : jsc.defaultParallelism()));
+        int shards = CalibrationStage.shards(o.calibration().shards() > 0 ? o.calibration().shards()
+                : jsc.defaultParallelism(), windows.size());
         err.printf("stage 1: %d samples in %d shards, blocks 0..%d, %d taps%n", windows.size(), shards, spec.lastBlock(),
                 spec.tapKeys().size());
         CalibrationStage.Result r = CalibrationStage.run(jsc, spec, windows, shards, err);
