@@ -1,20 +1,108 @@
 package io.layerscope.cli;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.prune.Allocation;
+import io.layerscope.prune.PruneMode;
+import io.layerscope.prune.SparsityPattern;
 import io.layerscope.stats.LayerStatistics;
+import java.nio.file.Path;
+import java.util.Locale;
 import picocli.CommandLine.Option;
 
-/** How layers are analysed, shared by {@code sweep} and {@code layer}: {@code @Mixin AnalysisOptions analysis;}. */
+/** How layers are analysed and pruned, shared by {@code sweep} and {@code layer}: {@code @Mixin AnalysisOptions analysis;}. */
 public final class AnalysisOptions {
+    @Option(names = "--mode", defaultValue = "dense", paramLabel = "MODE",
+            description = {"dense: every layer's statistics from one forward of the unpruned model (default).",
+                "sequential: Wanda's prune_wanda, block by block: each block's inputs come from the blocks before it"
+                    + " already pruned, so the statistics are what Wanda sees while it prunes; the dense view is kept"
+                    + " beside them (drift_* columns, activation_norms.scaler_row_dense)."})
+    String mode;
+
     @Option(names = "--sparsity", paramLabel = "S", defaultValue = "" + LayerStatistics.DEFAULT_SPARSITY,
-            description = "Share of each layer's weights every mask prunes, 0 < S < 1 (Wanda's --sparsity_ratio)."
-                    + " Default: ${DEFAULT-VALUE}.")
+            description = "Share of each layer's weights every mask prunes, 0 < S < 1 (Wanda's --sparsity_ratio);"
+                    + " with --allocation owl, the mean over the blocks. Default: ${DEFAULT-VALUE}.")
     double sparsity;
+
+    @Option(names = "--prune-n", paramLabel = "N",
+            description = "With --prune-m: N:M masks (in every group of M consecutive input columns the N smallest"
+                    + " Wanda scores are pruned) instead of unstructured ones, e.g. --prune-n 2 --prune-m 4.")
+    Integer pruneN;
+
+    @Option(names = "--prune-m", paramLabel = "M", description = "Group size of N:M masks; must divide every pruned"
+            + " layer's in_features.")
+    Integer pruneM;
+
+    @Option(names = "--allocation", defaultValue = "uniform", paramLabel = "KIND",
+            description = "Per-block sparsity: uniform (every block at --sparsity, default) or owl (OWL's outlier-weighted"
+                    + " allocation from a dense pass; every Linear of a block at its block's sparsity).")
+    String allocation;
+
+    @Option(names = "--owl-m", defaultValue = "" + Allocation.DEFAULT_OWL_M, paramLabel = "M",
+            description = "OWL's outlier threshold: entries above M x the block's mean Wanda score. Default: ${DEFAULT-VALUE}.")
+    double owlM;
+
+    @Option(names = "--owl-lambda", defaultValue = "" + Allocation.DEFAULT_LAMBDA, paramLabel = "L",
+            description = "OWL's lambda: block sparsities span --sparsity +- L. Default: ${DEFAULT-VALUE}.")
+    double owlLambda;
+
+    @Option(names = "--save-pruned", paramLabel = "DIR",
+            description = {"Write the pruned model to DIR as a Hugging Face checkpoint (config, tokenizer, safetensors;"
+                    + " masked weights zeroed, everything else byte for byte the source's). DIR must not exist unless"
+                    + " --overwrite; it appears only when complete.",
+                "With --mode dense this is one-shot pruning: every mask from the dense statistics. With --mode"
+                    + " sequential it is Wanda's prune_wanda."})
+    Path savePruned;
+
+    PruneMode mode() {
+        return switch (mode.toLowerCase(Locale.ROOT)) {
+            case "dense" -> PruneMode.DENSE;
+            case "sequential" -> PruneMode.SEQUENTIAL;
+            default -> throw new LayerscopeException("--mode " + mode + " is not a mode; use --mode dense or --mode sequential");
+        };
+    }
 
     double sparsity() {
         if (!(sparsity > 0 && sparsity < 1)) {
             throw new LayerscopeException("--sparsity " + sparsity + " must be between 0 and 1, e.g. --sparsity 0.5");
         }
         return sparsity;
+    }
+
+    SparsityPattern pattern() {
+        if (pruneN == null && pruneM == null) {
+            return SparsityPattern.UNSTRUCTURED;
+        }
+        if (pruneN == null || pruneM == null) {
+            throw new LayerscopeException((pruneN == null ? "--prune-m" : "--prune-n") + " needs "
+                    + (pruneN == null ? "--prune-n" : "--prune-m") + " too: N:M masks take both, e.g. --prune-n 2 --prune-m 4");
+        }
+        if (!(pruneN > 0 && pruneN < pruneM)) {
+            throw new LayerscopeException("--prune-n " + pruneN + " --prune-m " + pruneM + " is not an N:M pattern; it needs"
+                    + " 0 < N < M, e.g. --prune-n 2 --prune-m 4");
+        }
+        return new SparsityPattern(pruneN, pruneM);
+    }
+
+    Allocation allocation() {
+        Allocation.Kind kind = switch (allocation.toLowerCase(Locale.ROOT)) {
+            case "uniform" -> Allocation.Kind.UNIFORM;
+            case "owl" -> Allocation.Kind.OWL;
+            default -> throw new LayerscopeException("--allocation " + allocation + " is not an allocation; use"
+                    + " --allocation uniform or --allocation owl");
+        };
+        if (!(owlM > 0 && owlM <= Float.MAX_VALUE)) {
+            throw new LayerscopeException("--owl-m " + owlM + " must be a positive number, e.g. --owl-m 5");
+        }
+        if (!(owlLambda >= 0 && owlLambda < 0.5)) {
+            throw new LayerscopeException("--owl-lambda " + owlLambda + " must be at least 0 and below 0.5, e.g. --owl-lambda 0.08");
+        }
+        return new Allocation(kind, owlM, owlLambda);
+    }
+
+    Path savePruned() {
+        if (savePruned != null && savePruned.toString().isBlank()) {
+            throw new LayerscopeException("--save-pruned is empty; name the directory for the pruned model");
+        }
+        return savePruned;
     }
 }

@@ -38,6 +38,19 @@ final class DecoderBlock {
         this.eps = config.rmsNormEps();
     }
 
+    BlockWeights weights() {
+        return w;
+    }
+
+    int index() {
+        return index;
+    }
+
+    /** The same layer with other weights (the pruned ones). */
+    DecoderBlock with(BlockWeights weights, LlamaConfig config) {
+        return new DecoderBlock(index, weights, config);
+    }
+
     /** h [B, T, hidden] in the compute type -> the layer's output, same shape and manager. */
     NDArray forward(NDArray h, PositionTables.Tables pos, TapSink taps) {
         NDArray x = rmsNorm(h, w.inputNorm(), eps);

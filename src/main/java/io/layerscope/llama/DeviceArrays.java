@@ -62,6 +62,18 @@ final class DeviceArrays {
         return manager.create(values, shape);
     }
 
+    static NDArray booleans(NDManager manager, boolean[] values, Shape shape) {
+        return manager.create(values, shape);
+    }
+
+    /** A new CPU array holding a copy of {@code bytes} (native byte order, row-major) in {@code type}. */
+    static NDArray fromBytes(NDManager cpu, byte[] bytes, Shape shape, DataType type) {
+        NDArray out = empty(cpu, shape, type);
+        // a contiguous CPU tensor's toByteBuffer(true) is a direct view of its storage, as in widenBf16
+        out.toByteBuffer(true).put(bytes);
+        return out;
+    }
+
     static NDArray longs(NDManager manager, long[] values, Shape shape) {
         return manager.create(values, shape);
     }

@@ -11,6 +11,7 @@ import io.layerscope.LayerscopeException;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.LlamaConfig;
 import io.layerscope.model.Tap;
+import io.layerscope.prune.BlockMasks;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * A LLaMA checkpoint loaded onto one DJL PyTorch device, up to a given decoder block, whose forward
@@ -56,6 +58,7 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray finalNorm;
     private final PositionTables positions;
     private final AtomicLong blocksRun = new AtomicLong();
+    private final PrunedBlocks prunedBlocks;
 
     private LlamaModel(NDManager manager, LlamaConfig config, DataType type, int lastBlock, NDArray embed,
                        List<DecoderBlock> blocks, NDArray finalNorm) {
@@ -67,6 +70,7 @@ public final class LlamaModel implements AutoCloseable {
         this.blocks = blocks;
         this.finalNorm = finalNorm;
         this.positions = new PositionTables(manager, config, type);
+        this.prunedBlocks = new PrunedBlocks(manager, config);
     }
 
     /**
@@ -156,8 +160,91 @@ public final class LlamaModel implements AutoCloseable {
         return capture.values();
     }
 
-    /** Runs blocks 0..runTo (and the final norm when runTo is the last block) over equal-length windows. */
-    private void run(NDManager batch, List<int[]> windows, int runTo, TapSink taps) {
+    // ---- Wanda's sequential procedure: one block at a time over hidden states kept between calls ----
+
+    /** The embedding of equal-length {@code windows} (one batch), the input of block 0. */
+    public HiddenStates embed(List<int[]> windows, int firstSample) {
+        for (int s = 0; s < windows.size(); s++) {
+            checkWindow(windows.get(s), firstSample + s);
+            if (windows.get(s).length != windows.get(0).length) {
+                throw new LayerscopeException("a batch needs windows of one length");
+            }
+        }
+        try (NDManager batch = manager.newSubManager()) {
+            return toHost(embedding(batch, windows), firstSample);
+        }
+    }
+
+    /**
+     * Block {@code block} with its dense weights over {@code states}: the sum over every token of
+     * x^2 of each of its four taps (float32, as {@link #forward} sums them), for the masks of the
+     * round. The block's output is not kept: the pass of the pruned block makes the next input.
+     */
+    public Map<String, float[]> denseBlockTaps(HiddenStates states, int block) {
+        checkBlock(block);
+        try (NDManager batch = manager.newSubManager()) {
+            Set<String> keys = new LinkedHashSet<>(tapKeys().subList(4 * block, 4 * block + 4));
+            TapAccumulator acc = new TapAccumulator(batch, keys);
+            blocks.get(block).forward(toDevice(batch, states), positions.of(states.tokens()), acc);
+            blocksRun.incrementAndGet();
+            return acc.toHost();
+        }
+    }
+
+    /**
+     * Block {@code block} with masks applied to its seven Linears: the next block's input. The pruned
+     * weights are built once per {@code roundId} on this model ({@code masks} is called only then) and
+     * reused by every batch of the round.
+     */
+    public HiddenStates prunedBlock(HiddenStates states, int block, String roundId, Supplier<BlockMasks> masks) {
+        checkBlock(block);
+        DecoderBlock pruned = prunedBlocks.get(roundId, masks, blocks.get(block));
+        try (NDManager batch = manager.newSubManager()) {
+            NDArray out = pruned.forward(toDevice(batch, states), positions.of(states.tokens()), TapSink.NONE);
+            blocksRun.incrementAndGet();
+            return toHost(out, states.firstSample());
+        }
+    }
+
+    /** lm_head's tap over the output of the last block: the sum over every token of the final norm's x^2. */
+    public float[] finalNormTap(HiddenStates states) {
+        if (finalNorm == null) {
+            throw new LayerscopeException("the final norm is not loaded (blocks 0.." + lastBlock + " only)");
+        }
+        try (NDManager batch = manager.newSubManager()) {
+            String key = Tap.FINAL_NORM.key(-1);
+            TapAccumulator acc = new TapAccumulator(batch, Set.of(key));
+            acc.accept(key, DecoderBlock.rmsNorm(toDevice(batch, states), finalNorm, config.rmsNormEps()));
+            return acc.toHost().get(key);
+        }
+    }
+
+    private void checkBlock(int block) {
+        if (block < 0 || block > lastBlock) {
+            throw new IllegalArgumentException("block " + block + " is not loaded (blocks 0.." + lastBlock + ")");
+        }
+    }
+
+    private NDArray toDevice(NDManager batch, HiddenStates s) {
+        DataType stored = s.float16() ? DataType.FLOAT16 : DataType.FLOAT32;
+        if (stored != type) {
+            throw new IllegalArgumentException("hidden states in " + stored + " for a model computing in " + type);
+        }
+        Shape shape = new Shape(s.sequences(), s.tokens(), s.hidden());
+        NDArray cpu = DeviceArrays.fromBytes(batch.newSubManager(Device.cpu()), s.data(), shape, stored);
+        NDArray h = cpu.toDevice(batch.getDevice(), true);
+        h.attach(batch);
+        return h;
+    }
+
+    private HiddenStates toHost(NDArray h, int firstSample) {
+        Shape shape = h.getShape();
+        return new HiddenStates(firstSample, (int) shape.get(0), (int) shape.get(1), (int) shape.get(2),
+                h.getDataType() == DataType.FLOAT16, h.toByteArray());
+    }
+
+    /** The embedding rows of a batch of equal-length windows, [B, T, hidden], in {@code batch}. */
+    private NDArray embedding(NDManager batch, List<int[]> windows) {
         int t = windows.get(0).length;
         long[] ids = new long[windows.size() * t];
         for (int s = 0; s < windows.size(); s++) {
@@ -166,8 +253,13 @@ public final class LlamaModel implements AutoCloseable {
             }
         }
         NDArray idArray = DeviceArrays.longs(batch, ids, new Shape(windows.size(), t));
-        NDArray h = Embedding.embedding(idArray, embed, SparseFormat.DENSE).singletonOrThrow();
-        PositionTables.Tables pos = positions.of(t);
+        return Embedding.embedding(idArray, embed, SparseFormat.DENSE).singletonOrThrow();
+    }
+
+    /** Runs blocks 0..runTo (and the final norm when runTo is the last block) over equal-length windows. */
+    private void run(NDManager batch, List<int[]> windows, int runTo, TapSink taps) {
+        NDArray h = embedding(batch, windows);
+        PositionTables.Tables pos = positions.of(windows.get(0).length);
         for (int i = 0; i <= runTo; i++) {
             try (NDManager block = batch.newSubManager()) {
                 h.attach(block);

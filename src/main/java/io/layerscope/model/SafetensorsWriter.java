@@ -57,6 +57,23 @@ public final class SafetensorsWriter {
     }
 
     public byte[] headerBytes() {
+        List<Header> headers = new ArrayList<>();
+        for (Entry e : entries) {
+            headers.add(new Header(e.name(), e.dtype(), e.shape(), e.data().length));
+        }
+        return header(headers, metadata);
+    }
+
+    /** One tensor as the header describes it: its bytes follow the previous tensor's. */
+    public record Header(String name, DType dtype, long[] shape, long byteLength) {
+    }
+
+    /**
+     * The header of a file holding {@code tensors} in this order (the JSON, padded with spaces to a
+     * multiple of 8 bytes; the 8-byte length before it is not included), for writers that stream
+     * the tensor bytes themselves.
+     */
+    public static byte[] header(List<Header> tensors, Map<String, String> metadata) {
         ObjectMapper json = new ObjectMapper();
         ObjectNode root = json.createObjectNode();
         if (!metadata.isEmpty()) {
@@ -64,7 +81,7 @@ public final class SafetensorsWriter {
             metadata.forEach(m::put);
         }
         long offset = 0;
-        for (Entry e : entries) {
+        for (Header e : tensors) {
             ObjectNode t = root.putObject(e.name());
             t.put("dtype", e.dtype().name());
             ArrayNode shape = t.putArray("shape");
@@ -73,8 +90,8 @@ public final class SafetensorsWriter {
             }
             ArrayNode off = t.putArray("data_offsets");
             off.add(offset);
-            off.add(offset + e.data().length);
-            offset += e.data().length;
+            off.add(offset + e.byteLength());
+            offset += e.byteLength();
         }
         byte[] raw = root.toString().getBytes(StandardCharsets.UTF_8);
         int padded = (raw.length + 7) / 8 * 8;
@@ -86,11 +103,15 @@ public final class SafetensorsWriter {
         return header;
     }
 
+    /** The 8-byte little-endian length that starts a safetensors file. */
+    public static byte[] headerLength(byte[] header) {
+        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array();
+    }
+
     public void write(Path file) throws IOException {
         byte[] header = headerBytes();
         try (OutputStream out = Files.newOutputStream(file)) {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length);
-            out.write(len.array());
+            out.write(headerLength(header));
             out.write(header);
             for (Entry e : entries) {
                 out.write(e.data());

@@ -6,11 +6,21 @@ import java.io.Serializable;
 
 /**
  * What the per-layer stage returns to the driver for one layer: its statistics, the scaler_row it
- * used, the PNG bytes (null with --no-png) and the seconds spent.
+ * used, the PNG bytes (null with --no-png), the seconds spent, and in sequential mode how it drifted
+ * from the dense view (null in dense mode).
  */
 public record LayerResult(PrunableLayer layer, LayerStats stats, float[] scalerRow, long nsamples, long ntokens,
-                          byte[] png, byte[] thumbnail, double seconds) implements Serializable {
+                          byte[] png, byte[] thumbnail, double seconds, Drift drift) implements Serializable {
     private static final long serialVersionUID = 1L;
+
+    public LayerResult(PrunableLayer layer, LayerStats stats, float[] scalerRow, long nsamples, long ntokens,
+                       byte[] png, byte[] thumbnail, double seconds) {
+        this(layer, stats, scalerRow, nsamples, ntokens, png, thumbnail, seconds, null);
+    }
+
+    public LayerResult withDrift(Drift d) {
+        return new LayerResult(layer, stats, scalerRow, nsamples, ntokens, png, thumbnail, seconds, d);
+    }
 
     /** The PNG's file name, as the Python tool named it. */
     public String pngName() {

@@ -99,6 +99,18 @@ public final class LayersTable {
         c.add(outliers(3, "", OutlierRatios::m3));
         c.add(outliers(5, " (OWL's default M)", OutlierRatios::m5));
         c.add(outliers(7, "", OutlierRatios::m7));
+        c.add(drift("sparsity_target", "sequential mode: the sparsity the layer was pruned at (its block's under the"
+                + " allocation); null in dense mode and for lm_head, which is not pruned", Drift::sparsityTarget));
+        c.add(drift("sparsity_actual", "sequential mode: the share of the layer's entries its mask prunes; null in"
+                + " dense mode and for lm_head", Drift::sparsityActual));
+        c.add(drift("drift_act_norm_cos", "sequential mode: cosine similarity of the sequential and the dense act_norm"
+                + " vectors (1: the same direction); null in dense mode", Drift::actNormCos)
+                .reported("drift cos", "%.4f", false));
+        c.add(drift("drift_act_norm_ratio", "sequential mode: ||act_norm sequential||_2 / ||act_norm dense||_2; null"
+                + " in dense mode", Drift::actNormRatio));
+        c.add(drift("drift_mask_agreement", "sequential mode: share of entries where the Wanda mask from the sequential"
+                + " statistics equals the one from the dense statistics (same sparsity and pattern); null in dense mode",
+                Drift::maskAgreement).reported("drift masks", "%.4f", false));
         c.add(Column.int32s("top_act_features", Section.METRIC,
                 "up to 16 input features with the largest activation norm, largest first, ties by lower index",
                 s -> s.stats().topActFeatures()));
@@ -128,6 +140,11 @@ public final class LayersTable {
                 + " the first bin", s -> d.apply(s).histogram().underflow()));
         c.add(Column.int64(q.prefix() + "hist_overflow", Section.DISTRIBUTION, "values at or above the last edge,"
                 + " counted in the last bin", s -> d.apply(s).histogram().overflow()));
+    }
+
+    private static Column<Source> drift(String name, String description, Function<Drift, Double> of) {
+        return Column.<Source>float64(name, Section.METRIC, description,
+                s -> s.result().drift() == null ? null : of.apply(s.result().drift())).orNull();
     }
 
     private static Column<Source> outliers(int m, String note, Function<OutlierRatios, Double> of) {

@@ -12,7 +12,7 @@ import java.util.stream.Stream;
  */
 public final class ResultTables {
     /** One input feature of one layer: a row of {@code activation_norms}. */
-    public record Feature(String layer, int feature, float scalerRow, float actNorm) {
+    public record Feature(String layer, int feature, float scalerRow, float actNorm, Float scalerRowDense) {
     }
 
     public static final Table<LayersTable.Source> LAYERS = LayersTable.TABLE;
@@ -24,7 +24,24 @@ public final class ResultTables {
                     Column.float32("scaler_row", Section.METRIC, "Wanda's scaler_row[j]: the sum over every"
                             + " calibration token of x_j squared, divided by nsamples (float32)", Feature::scalerRow),
                     Column.float32("act_norm", Section.METRIC, "sqrt(scaler_row[j]) in float32: the activation norm the"
-                            + " Wanda metric multiplies |W| by", Feature::actNorm)));
+                            + " Wanda metric multiplies |W| by", Feature::actNorm),
+                    Column.<Feature>float32("scaler_row_dense", Section.METRIC, "sequential mode: the dense forward's"
+                            + " scaler_row[j] beside the sequential one (scaler_row); null in dense mode",
+                            Feature::scalerRowDense).orNull()));
+
+    public static final Table<BlockResult> BLOCKS = new Table<>("blocks", "decoder block", List.of(
+            Column.int32("block", Section.IDENTITY, "decoder block index", BlockResult::block),
+            Column.float64("owl_outlier_ratio", Section.METRIC, "OWL's outlier ratio D of the block at the run's"
+                    + " --owl-m, in percent: entries of the block's seven Wanda metrics, concatenated, above M x their"
+                    + " mean (from the dense statistics)", BlockResult::owlOutlierRatio),
+            Column.float64("owl_ratio_m3", Section.METRIC, "the same at M = 3", BlockResult::owlRatioM3),
+            Column.float64("owl_ratio_m5", Section.METRIC, "the same at M = 5 (OWL's default)", BlockResult::owlRatioM5),
+            Column.float64("owl_ratio_m7", Section.METRIC, "the same at M = 7", BlockResult::owlRatioM7),
+            Column.float64("sparsity_allocated", Section.METRIC, "the block's sparsity under the run's --allocation"
+                    + " (uniform: --sparsity; owl: OWL's allocation; N:M masks prune N/M whatever it says)",
+                    BlockResult::sparsityAllocated),
+            Column.<BlockResult>float64("sparsity_actual", Section.METRIC, "sequential mode: the share of the block's"
+                    + " Linear weights its masks prune; null in dense mode", BlockResult::sparsityActual).orNull()));
 
     public static final Table<CalibrationSample> CALIBRATION = new Table<>("calibration", "calibration sample",
             List.of(
@@ -36,7 +53,7 @@ public final class ResultTables {
                     Column.int32s("tokens", Section.IDENTITY, "the window's seqlen token ids", CalibrationSample::tokens)));
 
     /** Every table, in the order a job writes them. */
-    public static final List<Table<?>> ALL = List.of(LAYERS, ACTIVATION_NORMS, CALIBRATION);
+    public static final List<Table<?>> ALL = List.of(LAYERS, ACTIVATION_NORMS, BLOCKS, CALIBRATION);
 
     private ResultTables() {
     }
@@ -46,6 +63,8 @@ public final class ResultTables {
         String name = r.layer().name();
         float[] scaler = r.scalerRow();
         float[] norms = r.stats().activationNorms();
-        return IntStream.range(0, norms.length).mapToObj(j -> new Feature(name, j, scaler[j], norms[j]));
+        float[] dense = r.drift() == null ? null : r.drift().denseScalerRow();
+        return IntStream.range(0, norms.length).mapToObj(j -> new Feature(name, j, scaler[j], norms[j],
+                dense == null ? null : dense[j]));
     }
 }

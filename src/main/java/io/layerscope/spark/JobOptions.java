@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import io.layerscope.llama.ComputeDtype;
 import io.layerscope.plot.PictureSize;
+import io.layerscope.prune.Allocation;
+import io.layerscope.prune.PruneMode;
+import io.layerscope.prune.SparsityPattern;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.Map;
@@ -48,10 +51,24 @@ public record JobOptions(String command, Model model, Calibration calibration, A
     /**
      * @param layers     --layers regex (sweep; null: every layer) or the exact layer name (single-layer job)
      * @param exactLayer whether {@code layers} is one exact name
-     * @param sparsity   the share of weights every mask prunes
+     * @param sparsity   the share of weights every mask prunes (the mean over blocks with OWL)
+     * @param mode       dense or sequential (Wanda's prune_wanda)
+     * @param pattern    unstructured or N:M masks
+     * @param allocation how the sparsity is spread over the blocks
      */
-    public record Analysis(String layers, boolean exactLayer, double sparsity) implements Serializable {
+    public record Analysis(String layers, boolean exactLayer, double sparsity, PruneMode mode, SparsityPattern pattern,
+                           Allocation allocation) implements Serializable {
         private static final long serialVersionUID = 1L;
+
+        /** The statistics of the default, today's: dense, unstructured, uniform. */
+        public static Analysis dense(String layers, boolean exactLayer, double sparsity) {
+            return new Analysis(layers, exactLayer, sparsity, PruneMode.DENSE, SparsityPattern.UNSTRUCTURED,
+                    Allocation.uniform());
+        }
+
+        public boolean sequential() {
+            return mode == PruneMode.SEQUENTIAL;
+        }
     }
 
     /**
@@ -59,10 +76,12 @@ public record JobOptions(String command, Model model, Calibration calibration, A
      * @param pngDir    where PNGs go when there is no results directory (single-layer job), else null
      * @param overwrite whether an existing results directory layerscope wrote may be replaced
      * @param pngSize   the pixel size of each layer's picture, or null for no pictures
+     * @param savePruned where to write the pruned checkpoint, or null
      */
     public record Output(@JsonSerialize(using = ToStringSerializer.class) Path out,
                          @JsonSerialize(using = ToStringSerializer.class) Path pngDir,
-                         boolean overwrite, PictureSize pngSize) {
+                         boolean overwrite, PictureSize pngSize,
+                         @JsonSerialize(using = ToStringSerializer.class) Path savePruned) {
         public boolean png() {
             return pngSize != null;
         }

@@ -33,9 +33,15 @@ public final class LayerStage {
      * token counts stage one summed, and the picture size (null: no pictures).
      */
     public record Settings(String modelDir, String modelName, JobOptions.Calibration calibration,
-                           JobOptions.Analysis analysis, long nsamples, long ntokens, PictureSize pngSize)
-            implements Serializable {
+                           JobOptions.Analysis analysis, long nsamples, long ntokens, PictureSize pngSize,
+                           double[] blockSparsity) implements Serializable {
         private static final long serialVersionUID = 1L;
+
+        /** The sparsity of a layer's masks: its block's under the allocation; lm_head's is --sparsity. */
+        double sparsityOf(PrunableLayer layer) {
+            return layer.block() >= 0 && layer.block() < blockSparsity.length ? blockSparsity[layer.block()]
+                    : analysis.sparsity();
+        }
     }
 
     private LayerStage() {
@@ -81,8 +87,12 @@ public final class LayerStage {
     /** The statistics (and picture) of one layer, from its weight and scaler_row. */
     static LayerResult analyse(Checkpoint ckpt, Settings s, PrunableLayer layer, float[] scalerRow) {
         long start = System.nanoTime();
-        float[] w = ckpt.readFloats(layer.weightTensor());
-        LayerStats stats = statistics(layer, w, scalerRow, s.analysis().sparsity());
+        return analyse(s, layer, ckpt.readFloats(layer.weightTensor()), scalerRow, s.sparsityOf(layer), start);
+    }
+
+    /** {@link #analyse(Checkpoint, Settings, PrunableLayer, float[])} over a weight already read, masks at {@code sparsity}. */
+    static LayerResult analyse(Settings s, PrunableLayer layer, float[] w, float[] scalerRow, double sparsity, long start) {
+        LayerStats stats = statistics(layer, w, scalerRow, sparsity);
         JobOptions.Calibration c = s.calibration();
         LayerAnalysisChart.Pngs png = s.pngSize() != null ? LayerPictures.render(s.modelName(), layer, w, stats,
                 new CalibrationSummary(c.source(), (int) s.nsamples(), c.seqlen(), c.seed()), s.nsamples(), s.pngSize())

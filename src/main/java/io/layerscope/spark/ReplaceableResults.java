@@ -2,6 +2,8 @@ package io.layerscope.spark;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerscope.model.Checkpoint;
+import io.layerscope.prune.PrunedCheckpointWriter;
 import io.layerscope.results.ResultTables;
 import io.layerscope.LayerscopeException;
 import java.io.IOException;
@@ -13,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
@@ -37,7 +40,8 @@ final class ReplaceableResults {
      *               /m"): neither they nor a directory above them is replaced; the working and home
      *               directories are always kept
      */
-    static void check(Path target, String option, Map<String, Path> kept) {
+    static void check(Path target, ResultsDirectory.Kind kind, Map<String, Path> kept) {
+        String option = kind.option;
         Map<String, Path> all = new LinkedHashMap<>();
         all.put("the working directory", Path.of(""));
         all.put("your home directory", Path.of(System.getProperty("user.home")));
@@ -50,16 +54,32 @@ final class ReplaceableResults {
                         + (same ? "is " : "contains ") + e.getKey() + "; choose another " + option);
             }
         }
-        String why = notResults(target);
+        String why = kind == ResultsDirectory.Kind.RESULTS ? notResults(target) : notPrunedCheckpoint(target);
         if (why != null) {
             throw new LayerscopeException("--overwrite refuses to replace " + option + " " + target
-                    + ": it is not a layerscope results directory (" + why + "), and --overwrite only replaces"
-                    + " results that layerscope wrote; choose another " + option + " or remove it yourself");
+                    + ": it is not a layerscope " + kind.what + " (" + why + "), and --overwrite only replaces"
+                    + (kind == ResultsDirectory.Kind.RESULTS ? " results" : " pruned checkpoints") + " that layerscope wrote; choose another " + option + " or remove it yourself");
         }
     }
 
     /** Why {@code dir} is not recognisably a results directory, or null when it is one. */
     static String notResults(Path dir) {
+        return notWrittenByLayerscope(dir, RunRecord.FILE, ResultTables.LAYERS.name() + ".parquet",
+                n -> WRITTEN.contains(n) || n.endsWith(".parquet"));
+    }
+
+    /** Why {@code dir} is not recognisably a pruned checkpoint layerscope wrote, or null when it is one. */
+    static String notPrunedCheckpoint(Path dir) {
+        return notWrittenByLayerscope(dir, PrunedCheckpointWriter.MARKER, Checkpoint.INDEX_FILE,
+                n -> n.endsWith(".safetensors") || n.equals(Checkpoint.INDEX_FILE) || n.equals(PrunedCheckpointWriter.MARKER)
+                        || PrunedCheckpointWriter.isCopiedFile(n));
+    }
+
+    /**
+     * Null when {@code dir} is empty, or holds {@code record} (JSON whose tool is layerscope), the
+     * directory or file {@code required}, and only entries {@code written} accepts; else why not.
+     */
+    private static String notWrittenByLayerscope(Path dir, String record, String required, Predicate<String> written) {
         if (Files.isSymbolicLink(dir)) {
             return "it is a symbolic link";
         }
@@ -70,25 +90,25 @@ final class ReplaceableResults {
         } catch (IOException e) {
             return "cannot list it: " + ResultsDirectory.describe(e);
         }
-        Path run = dir.resolve(RunRecord.FILE);
+        Path run = dir.resolve(record);
         if (!Files.isRegularFile(run, LinkOption.NOFOLLOW_LINKS)) {
-            return "no " + RunRecord.FILE;
+            return "no " + record;
         }
         try {
             JsonNode tool = new ObjectMapper().readTree(run.toFile()).path("tool");
             if (!"layerscope".equals(tool.asText())) {
-                return RunRecord.FILE + " was not written by layerscope";
+                return record + " was not written by layerscope";
             }
         } catch (IOException e) {
-            return RunRecord.FILE + " is not valid JSON";
+            return record + " is not valid JSON";
         }
-        if (!Files.isDirectory(dir.resolve(ResultTables.LAYERS.name() + ".parquet"), LinkOption.NOFOLLOW_LINKS)) {
-            return "no " + ResultTables.LAYERS.name() + ".parquet";
+        if (!Files.exists(dir.resolve(required), LinkOption.NOFOLLOW_LINKS)) {
+            return "no " + required;
         }
         List<String> foreign = new ArrayList<>();
         try (Stream<Path> entries = Files.list(dir)) {
             entries.map(p -> p.getFileName().toString())
-                    .filter(n -> !WRITTEN.contains(n) && !n.endsWith(".parquet"))
+                    .filter(n -> !written.test(n))
                     .sorted()
                     .forEach(foreign::add);
         } catch (IOException e) {

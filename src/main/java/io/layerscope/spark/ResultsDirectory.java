@@ -31,6 +31,23 @@ import java.util.stream.Stream;
  * }</pre>
  */
 public final class ResultsDirectory implements AutoCloseable {
+    /** What the directory is for: the option that names it, and what --overwrite may replace. */
+    public enum Kind {
+        RESULTS("--out", "results directory", "results/run1"),
+        PRUNED_CHECKPOINT("--save-pruned", "pruned checkpoint", "results/model-pruned");
+
+        final String option;
+        final String what;
+        final String example;
+
+        Kind(String option, String what, String example) {
+            this.option = option;
+            this.what = what;
+            this.example = example;
+        }
+    }
+
+    private final Kind kind;
     private final Path target;
     private final Path staging;
     private final Path lock;
@@ -40,7 +57,8 @@ public final class ResultsDirectory implements AutoCloseable {
     private boolean committed;
     private volatile boolean interrupted;
 
-    private ResultsDirectory(Path target, Path staging, Path lock, boolean overwrite, Map<String, Path> kept) {
+    private ResultsDirectory(Kind kind, Path target, Path staging, Path lock, boolean overwrite, Map<String, Path> kept) {
+        this.kind = kind;
         this.target = target;
         this.staging = staging;
         this.lock = lock;
@@ -61,29 +79,36 @@ public final class ResultsDirectory implements AutoCloseable {
      * {@link ReplaceableResults#check}) is it or lies inside it.
      */
     public static ResultsDirectory create(Path dir, boolean overwrite, Map<String, Path> kept) {
+        return create(Kind.RESULTS, dir, overwrite, kept);
+    }
+
+    /** {@link #create(Path, boolean, Map)} for a directory of {@code kind}. */
+    public static ResultsDirectory create(Kind kind, Path dir, boolean overwrite, Map<String, Path> kept) {
+        String option = kind.option;
         if (dir.toString().isBlank()) {
-            throw new LayerscopeException("--out is empty; name the results directory, e.g. --out results/run1");
+            throw new LayerscopeException(option + " is empty; name the " + kind.what + ", e.g. " + option + " " + kind.example);
         }
         Path target = dir.toAbsolutePath().normalize();
         Path parent = target.getParent();
         if (parent == null) {
-            throw new LayerscopeException("--out " + dir + " is the root of the file system; name a new directory"
-                    + " for the results, e.g. --out results/run1");
+            throw new LayerscopeException(option + " " + dir + " is the root of the file system; name a new directory"
+                    + " for the " + kind.what + ", e.g. " + option + " " + kind.example);
         }
         String name = target.getFileName().toString();
         if (Files.exists(target) && !overwrite) {
-            throw new LayerscopeException("results directory " + dir + " already exists; choose another --out or pass --overwrite to replace it");
+            throw new LayerscopeException(kind.what + " " + dir + " already exists; choose another " + option
+                    + " or pass --overwrite to replace it");
         }
         if (Files.exists(target) && !Files.isDirectory(target)) {
-            throw new LayerscopeException("--out " + dir + " exists and is not a directory");
+            throw new LayerscopeException(option + " " + dir + " exists and is not a directory");
         }
         if (Files.exists(target)) {
-            ReplaceableResults.check(dir, "--out", kept);
+            ReplaceableResults.check(dir, kind, kept);
         }
         try {
             Files.createDirectories(parent);
         } catch (IOException e) {
-            throw new LayerscopeException("cannot create the parent directory of --out " + dir + " (" + describe(e) + ")", e);
+            throw new LayerscopeException("cannot create the parent directory of " + option + " " + dir + " (" + describe(e) + ")", e);
         }
         if (!Files.isWritable(parent)) {
             throw new LayerscopeException("cannot write results to " + dir + ": directory " + parent + " is not writable;"
@@ -98,7 +123,7 @@ public final class ResultsDirectory implements AutoCloseable {
             deleteQuietly(lock);
             throw new LayerscopeException("cannot write results to " + dir + " (" + describe(e) + ")", e);
         }
-        return new ResultsDirectory(target, staging, lock, overwrite, kept);
+        return new ResultsDirectory(kind, target, staging, lock, overwrite, kept);
     }
 
     /**
@@ -209,10 +234,10 @@ public final class ResultsDirectory implements AutoCloseable {
             Path old = null;
             if (Files.exists(target)) {
                 if (!overwrite) {
-                    throw new LayerscopeException("results directory " + target + " appeared while the job ran; results left in " + staging);
+                    throw new LayerscopeException(kind.what + " " + target + " appeared while the job ran; results left in " + staging);
                 }
                 // checked again: the directory may have changed while the job ran
-                ReplaceableResults.check(target, "--out", kept);
+                ReplaceableResults.check(target, kind, kept);
                 old = target.resolveSibling("." + target.getFileName() + ".replaced-" + UUID.randomUUID().toString().substring(0, 8));
                 move(target, old);
             }

@@ -2,6 +2,7 @@ package io.layerscope.spark;
 
 import io.layerscope.calibration.CalibrationSample;
 import io.layerscope.plot.CalibrationSummary;
+import io.layerscope.results.BlockResult;
 import io.layerscope.results.LayerResult;
 import io.layerscope.results.LayersTable;
 import io.layerscope.results.ParquetTable;
@@ -55,7 +56,8 @@ public final class ResultsWriter {
     }
 
     /** The tables, then the pictures and the report; run.json comes last, once everything else is on disk. */
-    public void write(List<LayerResult> results, List<CalibrationSample> samples, RunRecordSource run) throws IOException {
+    public void write(List<LayerResult> results, List<BlockResult> blocks, List<CalibrationSample> samples,
+                      RunRecordSource run) throws IOException {
         List<LayersTable.Source> layers = new ArrayList<>();
         List<ReportedLayer> reported = new ArrayList<>();
         for (LayerResult r : results) {
@@ -68,6 +70,7 @@ public final class ResultsWriter {
         table(ResultTables.LAYERS, layers.iterator());
         // one layer's rows at a time: a 70B model has millions of (layer, feature) rows
         table(ResultTables.ACTIVATION_NORMS, results.stream().flatMap(ResultTables::features).iterator());
+        table(ResultTables.BLOCKS, blocks.iterator());
         table(ResultTables.CALIBRATION, samples.iterator());
         for (LayerResult r : results) {
             out.write(dir -> writePictures(dir, r));

@@ -29,6 +29,7 @@ public record RunRecord(
         String computeDtype,
         List<String> devices,
         Integer forwardBlocks,
+        List<Double> blockSparsity,
         Map<String, String> versions,
         Map<String, Double> timingsSeconds,
         List<String> layers) {
@@ -38,6 +39,7 @@ public record RunRecord(
     // options: the job's options as the command line built them (JobOptions.recorded).
     // computeDtype: the type the forward computed in, as the executors resolved --dtype (auto).
     // forwardBlocks: decoder blocks the calibration forward ran (a single-layer job stops early).
+    // blockSparsity: per block the forward covered, its sparsity under options.analysis.allocation.
 
     /** The model: what the user typed, where it was found, and a hash of every weight file. */
     public record Model(String spec, String repoId, String revision, String commit, String directory,

@@ -4,6 +4,7 @@ import io.layerscope.calibration.CalibrationSample;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.model.SafetensorsFile;
+import io.layerscope.results.BlockResult;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -22,7 +23,7 @@ final class RunRecords {
 
     static RunRecord of(JobOptions o, CalibrationSource source, int documents, Checkpoint ckpt, List<PrunableLayer> layers, List<CalibrationSample> samples,
                         CalibrationStage.Result stage1, Map<String, Double> timings, SparkSession spark,
-                        Map<Path, String> sha256) {
+                        Map<Path, String> sha256, List<BlockResult> blocks) {
         List<RunRecord.WeightFile> files = new ArrayList<>();
         for (SafetensorsFile f : ckpt.files()) {
             files.add(new RunRecord.WeightFile(ckpt.dir().relativize(f.path()).toString(), f.fileSize(), sha256.get(f.path())));
@@ -40,7 +41,8 @@ final class RunRecords {
         Map<String, Double> t = new LinkedHashMap<>(timings);
         return new RunRecord("layerscope", versions().getProperty("layerscope", "dev"), o.command(),
                 Instant.now().toString(), model, o.recorded(spark.sparkContext().master()), calibration,
-                String.join(", ", stage1.computeTypes()), stage1.devices(), stage1.blocksLoaded(), versionMap(spark), t, layers.stream().map(PrunableLayer::name).toList());
+                String.join(", ", stage1.computeTypes()), stage1.devices(), stage1.blocksLoaded(), blocks.stream().map(BlockResult::sparsityAllocated).toList(), versionMap(spark), t,
+                layers.stream().map(PrunableLayer::name).toList());
     }
 
     private static Map<String, String> versionMap(SparkSession spark) {

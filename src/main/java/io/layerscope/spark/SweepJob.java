@@ -10,7 +10,12 @@ import io.layerscope.llama.TapSums;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.HfCache;
 import io.layerscope.model.LlamaConfig;
+import io.layerscope.model.LayerKind;
 import io.layerscope.model.PrunableLayer;
+import io.layerscope.model.Tap;
+import io.layerscope.prune.PrunedCheckpointWriter;
+import io.layerscope.prune.SparsityPattern;
+import io.layerscope.results.BlockResult;
 import io.layerscope.model.TokenizerVocabulary;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -34,8 +39,20 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class SweepJob {
     /** What a finished job produced, for the command line to print. */
-    public record Outcome(List<LayerResult> layers, List<CalibrationSample> samples, CalibrationStage.Result stage1,
-                          Map<String, Double> timings, Path written) {
+    public record Outcome(List<LayerResult> layers, List<BlockResult> blocks, List<CalibrationSample> samples,
+                          CalibrationStage.Result stage1, Map<String, Double> timings, Path written) {
+    }
+
+    /**
+     * Which decoder blocks a job runs: stage one's dense forward covers blocks 0..lastBlock (all of
+     * them when the whole model is pruned or OWL allocates over it); sequential mode prunes blocks
+     * 0..lastRound.
+     */
+    record Coverage(int lastBlock, int lastRound, boolean head) {
+    }
+
+    /** What the analysis produced, for the writer. */
+    private record Analysed(List<LayerResult> layers, List<BlockResult> blocks) {
     }
 
     private final JobOptions o;
@@ -54,14 +71,18 @@ public final class SweepJob {
         Checkpoint ckpt = Checkpoint.open(o.model().dir());
         List<PrunableLayer> layers = selectLayers(ckpt);
         checkCalibrationOptions(ckpt.config());
+        Coverage coverage = coverage(ckpt, layers);
+        checkPruningOptions(ckpt, coverage);
         // the calibration stage would find a foreign tokenizer only inside Spark, after the model loaded
         TokenizerVocabulary.check(ckpt.dir().resolve("tokenizer.json"), ckpt.config().vocabSize(), "config.json");
-        ModelSpec spec = modelSpec(ckpt, layers);
+        ModelSpec spec = modelSpec(ckpt, coverage);
         ResultsDirectory out = o.output().out() == null ? null : ResultsDirectory.create(o.output().out(), o.output().overwrite(), keptPaths());
         if (out == null) {
             refuseExistingPictures(layers);
         }
+        ResultsDirectory pruned = null;
         try (WeightHashes hashes = out == null ? null : WeightHashes.start(ckpt)) {
+            pruned = prunedCheckpointDirectory(out);
             timings.put("resolve", seconds(t0));
             // Spark starts and the executors load the model while the driver samples the windows.
             long ts = System.nanoTime();
@@ -79,29 +100,38 @@ public final class SweepJob {
             }
             startup.warmUpSeconds().ifPresent(s -> timings.put("executor_warmup", round(s)));
             SweepHooks.onDriver(jsc.sc()).calibrationDone(jsc.sc());
-            List<LayerResult> results = analyse(jsc, ckpt, layers, stage1);
+            Analysed analysed = analyse(jsc, ckpt, layers, coverage, samples, stage1, pruned);
+            List<LayerResult> results = analysed.layers();
             long tw = System.nanoTime();
             Path written;
             try {
                 if (out != null) {
-                    new ResultsWriter(spark, out).write(results, samples, () -> {
+                    new ResultsWriter(spark, out).write(results, analysed.blocks(), samples, () -> {
                         Map<Path, String> sha256 = hashes.get();
                         timings.put("write", seconds(tw));
                         timings.put("total", seconds(t0));
-                        return RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark, sha256);
+                        return RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark, sha256,
+                                analysed.blocks());
                     });
                     out.commit();
                     written = out.target();
                 } else {
                     written = ResultsWriter.writePngs(results, o.output().pngDir());
                 }
+                if (pruned != null) {
+                    pruned.commit();
+                    err.printf("pruned model written to %s%n", pruned.target());
+                }
             } catch (Exception | org.apache.hadoop.fs.FSError e) {
                 throw writeFailure(out == null ? o.output().pngDir() : out.target(), e);
             }
             timings.put("write", seconds(tw));
             timings.put("total", seconds(t0));
-            return new Outcome(results, samples, stage1, timings, written);
+            return new Outcome(results, analysed.blocks(), samples, stage1, timings, written);
         } finally {
+            if (pruned != null) {
+                pruned.close();
+            }
             if (out != null) {
                 out.close();
             }
@@ -227,19 +257,76 @@ public final class SweepJob {
         return samples;
     }
 
-    /** What every executor needs to load the model and run the windows: blocks and taps of the selected layers. */
-    private ModelSpec modelSpec(Checkpoint ckpt, List<PrunableLayer> layers) {
-        LinkedHashSet<String> taps = new LinkedHashSet<>();
-        layers.forEach(l -> taps.add(l.tapKey()));
-        int lastBlock = LayerSelection.lastBlockNeeded(layers, ckpt.config().numHiddenLayers());
-        return new ModelSpec(ckpt.dir().toAbsolutePath().toString(), o.calibration().dtype(), lastBlock, new ArrayList<>(taps),
+    /**
+     * What every executor needs to load the model and run the windows: blocks 0..lastBlock with all
+     * four taps of each (their sums are small, and the blocks table's OWL ratios need every Linear
+     * of a block), and the final norm's when lm_head is analysed.
+     */
+    private ModelSpec modelSpec(Checkpoint ckpt, Coverage c) {
+        List<String> taps = new ArrayList<>();
+        for (int b = 0; b <= c.lastBlock(); b++) {
+            for (Tap t : new Tap[] {Tap.ATTN_IN, Tap.ATTN_OUT, Tap.MLP_IN, Tap.MLP_ACT}) {
+                taps.add(t.key(b));
+            }
+        }
+        if (c.head()) {
+            taps.add(Tap.FINAL_NORM.key(-1));
+        }
+        return new ModelSpec(ckpt.dir().toAbsolutePath().toString(), o.calibration().dtype(), c.lastBlock(), taps,
                 o.calibration().batchSize());
+    }
+
+    private Coverage coverage(Checkpoint ckpt, List<PrunableLayer> layers) {
+        int blocks = ckpt.config().numHiddenLayers();
+        boolean head = layers.stream().anyMatch(l -> l.kind() == LayerKind.LM_HEAD);
+        int needed = LayerSelection.lastBlockNeeded(layers, blocks);
+        boolean whole = o.output().savePruned() != null || o.analysis().allocation().owl();
+        int lastBlock = whole ? blocks - 1 : needed;
+        return new Coverage(lastBlock, o.output().savePruned() != null ? blocks - 1 : needed, head);
+    }
+
+    /** Pruning options that depend on the model, checked before anything starts. */
+    private void checkPruningOptions(Checkpoint ckpt, Coverage c) {
+        JobOptions.Analysis a = o.analysis();
+        SparsityPattern p = a.pattern();
+        if (p.structured() && a.allocation().owl()) {
+            throw new LayerscopeException("--allocation owl spreads an unstructured sparsity over the blocks, but"
+                    + " --prune-n " + p.n() + " --prune-m " + p.m() + " prunes " + p.n() + " of every " + p.m()
+                    + " in every block; use one or the other");
+        }
+        if (p.structured()) {
+            for (PrunableLayer l : ckpt.prunableLayers()) {
+                if (l.block() >= 0 && l.block() <= c.lastBlock() && l.inFeatures() % p.m() != 0) {
+                    throw new LayerscopeException("--prune-m " + p.m() + " does not divide the in_features " + l.inFeatures()
+                            + " of " + l.name() + "; N:M masks need whole groups of M input columns (use an M that"
+                            + " divides " + l.inFeatures() + ")");
+                }
+            }
+        }
+        Path save = o.output().savePruned();
+        if (save != null && o.output().out() != null
+                && save.toAbsolutePath().normalize().equals(o.output().out().toAbsolutePath().normalize())) {
+            throw new LayerscopeException("--save-pruned " + save + " and --out " + o.output().out() + " are the same"
+                    + " directory; the pruned model and the results need one each");
+        }
+    }
+
+    /** The pruned checkpoint's staging directory, or null without --save-pruned; never the model, the caches or --out. */
+    private ResultsDirectory prunedCheckpointDirectory(ResultsDirectory out) {
+        Path save = o.output().savePruned();
+        if (save == null) {
+            return null;
+        }
+        Map<String, Path> kept = keptPaths();
+        if (out != null) {
+            kept.put("the results directory " + o.output().out(), out.target());
+        }
+        return ResultsDirectory.create(ResultsDirectory.Kind.PRUNED_CHECKPOINT, save, o.output().overwrite(), kept);
     }
 
     private CalibrationStage.Result calibrate(JavaSparkContext jsc, ModelSpec spec, List<CalibrationSample> samples) {
         List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
-        int shards = CalibrationStage.shards(o.calibration().shards() > 0 ? o.calibration().shards()
-                : jsc.defaultParallelism(), windows.size());
+        int shards = calibrationShards(jsc, windows.size());
         err.printf("stage 1: %d samples in %d shards, blocks 0..%d, %d taps%n", windows.size(), shards, spec.lastBlock(),
                 spec.tapKeys().size());
         CalibrationStage.Result r = CalibrationStage.run(jsc, spec, windows, shards, err);
@@ -253,19 +340,58 @@ public final class SweepJob {
         return r;
     }
 
-    private List<LayerResult> analyse(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers,
-                                      CalibrationStage.Result stage1) {
+    private Analysed analyse(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, Coverage coverage,
+                             List<CalibrationSample> samples, CalibrationStage.Result stage1, ResultsDirectory pruned) {
         TapSums sums = stage1.sums();
+        Map<String, float[]> denseRows = new LinkedHashMap<>();
+        sums.keys().forEach(k -> denseRows.put(k, sums.scalerRow(k)));
         Map<String, float[]> scalerRows = new LinkedHashMap<>();
-        layers.forEach(l -> scalerRows.computeIfAbsent(l.tapKey(), sums::scalerRow));
+        layers.forEach(l -> scalerRows.computeIfAbsent(l.tapKey(), denseRows::get));
         ActivationCheck.check(ckpt, layers, scalerRows, stage1.computeTypes());
+        JobOptions.Analysis a = o.analysis();
+        BlockPlan plan = BlockPlan.make(jsc, ckpt, coverage.lastBlock() + 1, denseRows, a);
+        plan.allocation().ifPresent(s -> err.printf("allocation: OWL at M %s, lambda %s: block sparsities %s%n",
+                a.allocation().owlM(), a.allocation().lambda(), s));
         LayerStage.Settings settings = new LayerStage.Settings(ckpt.dir().toAbsolutePath().toString(), modelName(),
-                o.calibration(), o.analysis(), sums.nsamples(), sums.ntokens(), o.output().pngSize());
-        err.printf("stage 2: %d layers%n", layers.size());
+                o.calibration(), a, sums.nsamples(), sums.ntokens(), o.output().pngSize(), plan.sparsity());
+        PrunedCheckpointWriter writer = pruned == null ? null : new PrunedCheckpointWriter(ckpt, pruned.staging());
         long t = System.nanoTime();
-        List<LayerResult> results = LayerStage.run(jsc, settings, layers, scalerRows, err);
-        timings.put("stage2_layers", seconds(t));
-        return results;
+        List<LayerResult> results;
+        double[] actual = null;
+        ModelSpec spec = modelSpec(ckpt, coverage);
+        SequentialStage sequential = new SequentialStage(jsc, spec, settings, ckpt, err);
+        if (a.sequential()) {
+            err.printf("stage 2 (sequential): blocks 0..%d pruned in order, %d layers analysed%n", coverage.lastRound(),
+                    layers.size());
+            List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
+            SequentialStage.Result r = sequential.run(windows, calibrationShards(jsc, windows.size()), coverage.lastRound(),
+                    layers, denseRows, writer);
+            results = r.layers();
+            actual = r.sparsityActual();
+            timings.put("stage2_sequential", seconds(t));
+        } else {
+            err.printf("stage 2: %d layers%n", layers.size());
+            results = LayerStage.run(jsc, settings, layers, scalerRows, err);
+            timings.put("stage2_layers", seconds(t));
+            if (writer != null) {
+                long tp = System.nanoTime();
+                sequential.oneShot(coverage.lastRound(), denseRows, writer);
+                timings.put("prune_one_shot", seconds(tp));
+            }
+        }
+        if (writer != null) {
+            try {
+                pruned.write(dir -> writer.finish(PrunedProvenance.of(o, ckpt, plan.sparsity())));
+            } catch (IOException e) {
+                throw writeFailure(pruned.target(), e);
+            }
+        }
+        return new Analysed(results, plan.rows(actual));
+    }
+
+    private int calibrationShards(JavaSparkContext jsc, int samples) {
+        return CalibrationStage.shards(o.calibration().shards() > 0 ? o.calibration().shards() : jsc.defaultParallelism(),
+                samples);
     }
 
     private String modelName() {

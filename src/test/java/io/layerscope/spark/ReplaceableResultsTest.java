@@ -29,7 +29,7 @@ class ReplaceableResultsTest {
     void aDirectoryLayerscopeWroteIsReplaceable(@TempDir Path tmp) throws Exception {
         Path r = results(tmp.resolve("r"));
         assertNull(ReplaceableResults.notResults(r));
-        ReplaceableResults.check(r, "--out", Map.of());
+        ReplaceableResults.check(r, ResultsDirectory.Kind.RESULTS, Map.of());
     }
 
     @Test
@@ -61,17 +61,17 @@ class ReplaceableResultsTest {
         Path r = results(tmp.resolve("r"));
         Path model = Files.createDirectories(r.resolve("png").resolve("model"));
         LayerscopeException e = assertThrows(LayerscopeException.class,
-                () -> ReplaceableResults.check(r, "--out", Map.of("the model directory " + model, model)));
+                () -> ReplaceableResults.check(r, ResultsDirectory.Kind.RESULTS, Map.of("the model directory " + model, model)));
         assertEquals("--overwrite refuses to replace --out " + r + ": it contains the model directory " + model
                 + "; choose another --out", e.getMessage());
         e = assertThrows(LayerscopeException.class,
-                () -> ReplaceableResults.check(model, "--out", Map.of("the model directory " + model, model)));
+                () -> ReplaceableResults.check(model, ResultsDirectory.Kind.RESULTS, Map.of("the model directory " + model, model)));
         assertEquals("--overwrite refuses to replace --out " + model + ": it is the model directory " + model
                 + "; choose another --out", e.getMessage());
         // another spelling of the same directory: through a symbolic link above it
         Path alias = Files.createSymbolicLink(tmp.resolve("alias"), r);
         e = assertThrows(LayerscopeException.class,
-                () -> ReplaceableResults.check(alias.resolve("png"), "--out", Map.of("the model directory " + model, model)));
+                () -> ReplaceableResults.check(alias.resolve("png"), ResultsDirectory.Kind.RESULTS, Map.of("the model directory " + model, model)));
         assertEquals("--overwrite refuses to replace --out " + alias.resolve("png") + ": it contains the model directory "
                 + model + "; choose another --out", e.getMessage());
     }
@@ -80,13 +80,13 @@ class ReplaceableResultsTest {
     void theWorkingAndHomeDirectoriesAndTheirParentsAreAlwaysKept() {
         Path cwd = Path.of("").toAbsolutePath();
         for (Path p : List.of(Path.of(""), Path.of("."), cwd.getParent())) {
-            LayerscopeException e = assertThrows(LayerscopeException.class, () -> ReplaceableResults.check(p, "--out", Map.of()));
+            LayerscopeException e = assertThrows(LayerscopeException.class, () -> ReplaceableResults.check(p, ResultsDirectory.Kind.RESULTS, Map.of()));
             assertEquals("--overwrite refuses to replace --out " + p + ": it " + (p.equals(cwd.getParent()) ? "contains" : "is")
                     + " the working directory; choose another --out", e.getMessage());
         }
         Path home = Path.of(System.getProperty("user.home"));
         if (!home.toAbsolutePath().normalize().startsWith(cwd) && !cwd.startsWith(home.toAbsolutePath().normalize())) {
-            LayerscopeException e = assertThrows(LayerscopeException.class, () -> ReplaceableResults.check(home, "--out", Map.of()));
+            LayerscopeException e = assertThrows(LayerscopeException.class, () -> ReplaceableResults.check(home, ResultsDirectory.Kind.RESULTS, Map.of()));
             assertEquals("--overwrite refuses to replace --out " + home + ": it is your home directory; choose another --out",
                     e.getMessage());
         }

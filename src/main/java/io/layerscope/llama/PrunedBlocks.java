@@ -1,0 +1,101 @@
+package io.layerscope.llama;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.layerscope.model.LayerKind;
+import io.layerscope.model.LlamaConfig;
+import io.layerscope.prune.BlockMasks;
+import io.layerscope.prune.LayerMask;
+import java.util.LinkedHashMap;
+import java.util.function.Supplier;
+
+/**
+ * The pruned copies of decoder blocks an executor builds from broadcast masks (W with its masked
+ * entries set to +0, as Wanda's {@code W[mask] = 0}), one per round's id, so every batch
+ * of a round reuses one copy. Keeps the two most recent: a round's tasks use one, and a task
+ * recomputing an earlier round after an executor loss may need another.
+ */
+final class PrunedBlocks {
+    private static final int KEPT = 2;
+    /** Mask entries sent to the device per step: bounds the host scratch for any layer size. */
+    private static final int SLICE_ENTRIES = 1 << 24;
+
+    private record Entry(DecoderBlock block, NDManager manager) {
+    }
+
+    private final NDManager model;
+    private final LlamaConfig config;
+    private final LinkedHashMap<String, Entry> byId = new LinkedHashMap<>();
+
+    PrunedBlocks(NDManager model, LlamaConfig config) {
+        this.model = model;
+        this.config = config;
+    }
+
+    /** The pruned copy of {@code dense} for the masks named {@code id}; {@code masks} is called only to build it. */
+    synchronized DecoderBlock get(String id, Supplier<BlockMasks> masks, DecoderBlock dense) {
+        Entry e = byId.get(id);
+        if (e == null) {
+            BlockMasks built = masks.get();
+            if (built.block() != dense.index()) {
+                throw new IllegalArgumentException("masks of block " + built.block() + " for block " + dense.index());
+            }
+            NDManager m = model.newSubManager();
+            try {
+                e = new Entry(dense.with(pruned(m, dense.weights(), built), config), m);
+            } catch (RuntimeException ex) {
+                m.close();
+                throw ex;
+            }
+            byId.put(id, e);
+            while (byId.size() > KEPT) {
+                String oldest = byId.keySet().iterator().next();
+                byId.remove(oldest).manager().close();
+            }
+        }
+        return e.block();
+    }
+
+    private static BlockWeights pruned(NDManager m, BlockWeights w, BlockMasks masks) {
+        return new BlockWeights(w.inputNorm(),
+                zeroed(m, w.qkv(), masks.mask(LayerKind.Q_PROJ), masks.mask(LayerKind.K_PROJ), masks.mask(LayerKind.V_PROJ)),
+                zeroed(m, w.o(), masks.mask(LayerKind.O_PROJ)),
+                w.postNorm(),
+                zeroed(m, w.gateUp(), masks.mask(LayerKind.GATE_PROJ), masks.mask(LayerKind.UP_PROJ)),
+                zeroed(m, w.down(), masks.mask(LayerKind.DOWN_PROJ)));
+    }
+
+    /** {@code fused} (the parts' rows stacked, as BlockWeights holds them) with every masked entry +0, in {@code m}. */
+    private static NDArray zeroed(NDManager m, NDArray fused, LayerMask... parts) {
+        try (NDManager scratch = m.newSubManager()) {
+            NDList slices = new NDList();
+            for (LayerMask part : parts) {
+                int rowsPerSlice = Math.max(1, SLICE_ENTRIES / part.in());
+                for (int first = 0; first < part.out(); first += rowsPerSlice) {
+                    int rows = Math.min(rowsPerSlice, part.out() - first);
+                    boolean[] pruned = new boolean[rows * part.in()];
+                    for (int r = 0; r < rows; r++) {
+                        for (int j = 0; j < part.in(); j++) {
+                            pruned[r * part.in() + j] = part.pruned(first + r, j);
+                        }
+                    }
+                    NDArray cpu = DeviceArrays.booleans(scratch.newSubManager(Device.cpu()), pruned, new Shape(rows, part.in()));
+                    NDArray slice = cpu.toDevice(m.getDevice(), true);
+                    slice.attach(scratch);
+                    slices.add(slice);
+                }
+            }
+            NDArray mask = slices.size() == 1 ? slices.get(0) : NDArrays.concat(slices, 0);
+            if (!mask.getShape().equals(fused.getShape())) {
+                throw new IllegalArgumentException("masks of shape " + mask.getShape() + " for weights of " + fused.getShape());
+            }
+            NDArray out = NDArrays.where(mask, DeviceArrays.zeros(scratch, fused.getShape(), fused.getDataType()), fused);
+            out.attach(m);
+            return out;
+        }
+    }
+}

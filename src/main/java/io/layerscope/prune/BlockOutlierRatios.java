@@ -1,0 +1,96 @@
+package io.layerscope.prune;
+
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.PrunableLayer;
+import io.layerscope.model.SafetensorsFile;
+import java.io.Serializable;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * OWL's layer outlier ratio, which OWL computes per decoder BLOCK: the Wanda metrics
+ * M = |W| * sqrt(scaler_row) of the block's seven Linears concatenated, and D = 100 x the share of
+ * entries with M > multiplier x mean(M) (strict), in percent as OWL prints it. Two passes over the
+ * weights read in slices of rows, so no layer is held whole.
+ *
+ * <p>The mean is summed in double in row order and rounded to float32, and the threshold is that
+ * float32 mean times the multiplier in float32, as torch computes {@code torch.mean(W) * M} on a
+ * float32 tensor (torch's own float32 sum may differ from the exact one in the last bit).
+ */
+public final class BlockOutlierRatios {
+    /** Rows read per slice: bounds the scratch to a few MB for any layer. */
+    private static final int SLICE_ENTRIES = 1 << 20;
+
+    /** A block's ratios in percent, one per multiplier, in the order asked. */
+    public record Result(int block, double[] percent) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    private BlockOutlierRatios() {
+    }
+
+    /**
+     * @param layers   the block's prunable layers (all seven)
+     * @param actNorms sqrt(scaler_row) per tap key, float32
+     */
+    public static Result compute(Checkpoint ckpt, int block, List<PrunableLayer> layers, Map<String, float[]> actNorms,
+                                 double[] multipliers) {
+        double sum = 0;
+        long numel = 0;
+        for (PrunableLayer l : layers) {
+            float[] norm = actNorms.get(l.tapKey());
+            sum += new Slices(ckpt, l, norm).sum();
+            numel += (long) l.outFeatures() * l.inFeatures();
+        }
+        float mean = (float) (sum / numel);
+        float[] thresholds = new float[multipliers.length];
+        for (int m = 0; m < multipliers.length; m++) {
+            thresholds[m] = mean * (float) multipliers[m];
+        }
+        long[] above = new long[multipliers.length];
+        for (PrunableLayer l : layers) {
+            new Slices(ckpt, l, actNorms.get(l.tapKey())).countAbove(thresholds, above);
+        }
+        double[] percent = new double[multipliers.length];
+        for (int m = 0; m < multipliers.length; m++) {
+            percent[m] = (double) above[m] / numel * 100;
+        }
+        return new Result(block, percent);
+    }
+
+    /** One layer's metric, visited slice by slice. */
+    private record Slices(Checkpoint ckpt, PrunableLayer layer, float[] actNorm) {
+        interface Visitor {
+            void visit(float metric);
+        }
+
+        double sum() {
+            double[] s = {0};
+            forEach(v -> s[0] += v);
+            return s[0];
+        }
+
+        void countAbove(float[] thresholds, long[] counts) {
+            forEach(v -> {
+                for (int m = 0; m < thresholds.length; m++) {
+                    if (v > thresholds[m]) {
+                        counts[m]++;
+                    }
+                }
+            });
+        }
+
+        void forEach(Visitor visitor) {
+            SafetensorsFile file = ckpt.fileOf(layer.weightTensor());
+            int in = layer.inFeatures();
+            int rows = Math.max(1, SLICE_ENTRIES / in);
+            for (int first = 0; first < layer.outFeatures(); first += rows) {
+                int n = Math.min(rows, layer.outFeatures() - first);
+                float[] w = file.readRows(layer.weightTensor(), first, n);
+                for (int k = 0; k < w.length; k++) {
+                    visitor.visit(Math.abs(w[k]) * actNorm[k % in]);
+                }
+            }
+        }
+    }
+}

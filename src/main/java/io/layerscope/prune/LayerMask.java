@@ -1,0 +1,110 @@
+package io.layerscope.prune;
+
+import java.io.Serializable;
+
+/**
+ * Which entries of one layer's weight [out, in] a mask prunes, as packed bits (row-major, bit set =
+ * pruned): an eighth of a byte mask, so a block's masks travel to the executors and the checkpoint
+ * writer cheaply. Immutable once built.
+ */
+public final class LayerMask implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final int out;
+    private final int in;
+    private final long[] bits;
+    private final long pruned;
+
+    private LayerMask(int out, int in, long[] bits) {
+        this.out = out;
+        this.in = in;
+        this.bits = bits;
+        long n = 0;
+        for (long w : bits) {
+            n += Long.bitCount(w);
+        }
+        this.pruned = n;
+    }
+
+    /** Collects a mask row by row: {@link #row} for rows 0..out-1 in any order, then {@link #build}. */
+    public static final class Builder {
+        private final int out;
+        private final int in;
+        private final long[] bits;
+
+        public Builder(int out, int in) {
+            if (out <= 0 || in <= 0) {
+                throw new IllegalArgumentException("mask shape " + out + " x " + in);
+            }
+            this.out = out;
+            this.in = in;
+            this.bits = new long[(int) (((long) out * in + 63) >>> 6)];
+        }
+
+        /** Row {@code i} from a 0/1 byte mask of length at least in. Rows may be set from several threads if disjoint in words. */
+        public Builder row(int i, byte[] pruned) {
+            long base = (long) i * in;
+            for (int j = 0; j < in; j++) {
+                if (pruned[j] != 0) {
+                    long k = base + j;
+                    bits[(int) (k >>> 6)] |= 1L << k;
+                }
+            }
+            return this;
+        }
+
+        public LayerMask build() {
+            return new LayerMask(out, in, bits);
+        }
+    }
+
+    public int out() {
+        return out;
+    }
+
+    public int in() {
+        return in;
+    }
+
+    public boolean pruned(int i, int j) {
+        long k = (long) i * in + j;
+        return (bits[(int) (k >>> 6)] >>> k & 1) != 0;
+    }
+
+    /** Entries pruned. */
+    public long prunedCount() {
+        return pruned;
+    }
+
+    /** The share of entries pruned. */
+    public double sparsity() {
+        return (double) pruned / ((long) out * in);
+    }
+
+    /** Row {@code i} as 1.0 where kept and 0.0 where pruned, into {@code keep} from {@code offset}. */
+    public void keepRow(int i, float[] keep, int offset) {
+        long base = (long) i * in;
+        for (int j = 0; j < in; j++) {
+            long k = base + j;
+            keep[offset + j] = (bits[(int) (k >>> 6)] >>> k & 1) != 0 ? 0f : 1f;
+        }
+    }
+
+    /** The share of entries where this mask and {@code other} (same shape) decide the same. */
+    public double agreement(LayerMask other) {
+        if (other.out != out || other.in != in) {
+            throw new IllegalArgumentException("masks of " + out + "x" + in + " and " + other.out + "x" + other.in);
+        }
+        long total = (long) out * in;
+        long differ = 0;
+        int full = (int) (total >>> 6);
+        for (int w = 0; w < full; w++) {
+            differ += Long.bitCount(bits[w] ^ other.bits[w]);
+        }
+        int rest = (int) (total & 63);
+        if (rest > 0) {
+            differ += Long.bitCount((bits[full] ^ other.bits[full]) & ((1L << rest) - 1));
+        }
+        return (double) (total - differ) / total;
+    }
+}

@@ -1,0 +1,374 @@
+package io.layerscope.spark;
+
+import ai.djl.Device;
+import io.layerscope.llama.HiddenStates;
+import io.layerscope.llama.LlamaModel;
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.LayerKind;
+import io.layerscope.model.PrunableLayer;
+import io.layerscope.prune.BlockMasks;
+import io.layerscope.prune.LayerMask;
+import io.layerscope.prune.LayerPruner;
+import io.layerscope.prune.PrunedCheckpointWriter;
+import io.layerscope.prune.SparsityPattern;
+import io.layerscope.results.Drift;
+import io.layerscope.results.LayerResult;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * Wanda's prune_wanda as Spark jobs (docs/PRUNING.md). The calibration batches' hidden states are an
+ * RDD persisted on the executors (memory, then disk), never collected. Per decoder block, in order:
+ * <ol>
+ * <li>the dense block over the current states, each batch returning its taps' sums of x^2; the
+ * driver adds them in sample order (so the result does not depend on the shard count) into the
+ * block's sequential scaler_rows;</li>
+ * <li>one task per Linear of the block: its Wanda mask at its block's sparsity, the agreement with
+ * the mask of the dense statistics, and for analysed layers the statistics and picture;</li>
+ * <li>the pruned block over the states gives the next block's states. Each executor rebuilds the
+ * block's masks itself from the scaler_rows carried by the task (the same code on the same inputs
+ * as step 2, so the same bits): only a few kilobytes travel, and a lost executor's states are
+ * recomputed from lineage with nothing kept on the driver.</li>
+ * </ol>
+ * lm_head is not pruned: its tap is the final norm of the pruned stream.
+ */
+final class SequentialStage {
+    /** The sequential results: per analysed layer (with its drift) and the sequential scaler_row of every tap seen. */
+    record Result(List<LayerResult> layers, Map<String, float[]> scalerRows, double[] sparsityActual) {
+    }
+
+    /** Consecutive calibration windows run together. */
+    record Batch(int firstSample, List<int[]> windows) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** One batch's sums of x^2 per tap. */
+    record BatchTaps(int firstSample, Map<String, float[]> sums) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** What a round's layer task returns: the mask only when the driver writes the pruned checkpoint. */
+    record RoundLayer(String layer, LayerResult result, LayerMask mask, double sparsityActual, double maskAgreement)
+            implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** What every task of a round needs besides its data. */
+    record Round(String id, int block, double sparsity, SparsityPattern pattern, Map<String, float[]> scalerRows,
+                 Map<String, float[]> denseScalerRows) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    private final JavaSparkContext jsc;
+    private final ModelSpec spec;
+    private final LayerStage.Settings settings;
+    private final Checkpoint ckpt;
+    private final PrintStream err;
+
+    SequentialStage(JavaSparkContext jsc, ModelSpec spec, LayerStage.Settings settings, Checkpoint ckpt, PrintStream err) {
+        this.jsc = jsc;
+        this.spec = spec;
+        this.settings = settings;
+        this.ckpt = ckpt;
+        this.err = err;
+    }
+
+    /**
+     * @param lastRound  the last block pruned (blocks after it are neither run nor pruned)
+     * @param analysed   the layers whose statistics are wanted (lm_head among them needs every block)
+     * @param denseRows  stage one's dense scaler_row per tap, for the drift
+     * @param writer     the pruned checkpoint's writer, or null
+     */
+    Result run(List<int[]> windows, int shards, int lastRound, List<PrunableLayer> analysed,
+               Map<String, float[]> denseRows, PrunedCheckpointWriter writer) {
+        List<Batch> batches = batches(windows, spec.batchSize());
+        Set<String> wanted = new java.util.HashSet<>();
+        analysed.forEach(l -> wanted.add(l.name()));
+        boolean head = analysed.stream().anyMatch(l -> l.kind() == LayerKind.LM_HEAD);
+        SparsityPattern pattern = settings.analysis().pattern();
+        Map<String, float[]> seqRows = new LinkedHashMap<>();
+        Map<String, LayerResult> results = new LinkedHashMap<>();
+        double[] actual = new double[lastRound + 1];
+        JavaRDD<HiddenStates> states = jsc.parallelize(batches, CalibrationStage.shards(shards, batches.size()))
+                .mapPartitions(new EmbedTask(spec)).persist(StorageLevel.MEMORY_AND_DISK());
+        JavaRDD<HiddenStates> previous = null;
+        try {
+            for (int b = 0; b <= lastRound; b++) {
+                long t = System.nanoTime();
+                jsc.setJobDescription("layerscope sequential: dense pass of block " + b + " of " + lastRound);
+                Map<String, float[]> rows = merge(states.mapPartitions(new DenseTapsTask(spec, b)).collect(), windows.size());
+                if (previous != null) {
+                    previous.unpersist(false);   // the states just computed from it are persisted now
+                }
+                seqRows.putAll(rows);
+                double sparsity = settings.blockSparsity()[b];
+                Round round = new Round(UUID.randomUUID().toString(), b, sparsity, pattern, rows, denseRows);
+                List<PrunableLayer> layers = ckpt.prunableLayers().stream().filter(l -> l.block() == round.block()).toList();
+                List<RoundLayer> done = layerJob(round, layers, wanted, writer != null);
+                long pruned = 0;
+                Map<String, LayerMask> masks = new LinkedHashMap<>();
+                for (RoundLayer r : done) {
+                    PrunableLayer l = ckpt.layer(r.layer());
+                    pruned += Math.round(r.sparsityActual() * l.outFeatures() * l.inFeatures());
+                    if (r.result() != null) {
+                        results.put(r.layer(), r.result());
+                    }
+                    if (r.mask() != null) {
+                        masks.put(l.weightTensor(), r.mask());
+                    }
+                }
+                actual[b] = pruned / (double) layers.stream().mapToLong(l -> (long) l.outFeatures() * l.inFeatures()).sum();
+                if (writer != null) {
+                    writer.writeBlock(b, masks);
+                }
+                masks.clear();
+                if (b < lastRound || head) {
+                    previous = states;
+                    states = states.mapPartitions(new PrunedPassTask(spec, round)).persist(StorageLevel.MEMORY_AND_DISK());
+                }
+                err.printf("sequential: block %d of %d pruned at %.4f (%.4f of its weights) in %.1f s%n", b, lastRound,
+                        sparsity, actual[b], (System.nanoTime() - t) / 1e9);
+            }
+            if (head) {
+                jsc.setJobDescription("layerscope sequential: lm_head's input from the pruned model");
+                Map<String, float[]> rows = merge(states.mapPartitions(new FinalNormTask(spec)).collect(), windows.size());
+                seqRows.putAll(rows);
+                PrunableLayer lmHead = analysed.stream().filter(l -> l.kind() == LayerKind.LM_HEAD).findFirst().orElseThrow();
+                Round round = new Round(UUID.randomUUID().toString(), -1, settings.analysis().sparsity(), pattern, rows,
+                        denseRows);
+                for (RoundLayer r : layerJob(round, List.of(lmHead), wanted, false)) {
+                    results.put(r.layer(), r.result());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            states.unpersist(false);
+            if (previous != null) {
+                previous.unpersist(false);
+            }
+        }
+        List<LayerResult> ordered = analysed.stream().map(l -> results.get(l.name())).toList();
+        return new Result(ordered, seqRows, actual);
+    }
+
+    /**
+     * One-shot pruning (dense mode with --save-pruned): every block's masks from the dense
+     * statistics, written block by block.
+     */
+    void oneShot(int lastBlock, Map<String, float[]> denseRows, PrunedCheckpointWriter writer) {
+        try {
+            for (int b = 0; b <= lastBlock; b++) {
+                Round round = new Round(UUID.randomUUID().toString(), b, settings.blockSparsity()[b],
+                        settings.analysis().pattern(), denseRows, denseRows);
+                int block = b;
+                List<PrunableLayer> layers = ckpt.prunableLayers().stream().filter(l -> l.block() == block).toList();
+                Map<String, LayerMask> masks = new LinkedHashMap<>();
+                for (RoundLayer r : layerJob(round, layers, Set.of(), true)) {
+                    masks.put(ckpt.layer(r.layer()).weightTensor(), r.mask());
+                }
+                writer.writeBlock(b, masks);
+                err.printf("one-shot pruning: block %d of %d written%n", b, lastBlock);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Consecutive windows in batches of {@code size}: the same batches whatever the shard count. */
+    static List<Batch> batches(List<int[]> windows, int size) {
+        List<Batch> out = new ArrayList<>();
+        for (int from = 0; from < windows.size(); from += size) {
+            out.add(new Batch(from, new ArrayList<>(windows.subList(from, Math.min(windows.size(), from + size)))));
+        }
+        return out;
+    }
+
+    /** Adds the batches' sums in sample order (float32, as stage one) and divides by the sequence count once. */
+    static Map<String, float[]> merge(List<BatchTaps> parts, int nsamples) {
+        List<BatchTaps> ordered = new ArrayList<>(parts);
+        ordered.sort(Comparator.comparingInt(BatchTaps::firstSample));
+        Map<String, float[]> sums = new LinkedHashMap<>();
+        for (BatchTaps p : ordered) {
+            p.sums().forEach((k, v) -> {
+                float[] s = sums.computeIfAbsent(k, x -> new float[v.length]);
+                for (int j = 0; j < v.length; j++) {
+                    s[j] += v[j];
+                }
+            });
+        }
+        float n = nsamples;
+        sums.values().forEach(s -> {
+            for (int j = 0; j < s.length; j++) {
+                s[j] /= n;
+            }
+        });
+        return sums;
+    }
+
+    private List<RoundLayer> layerJob(Round round, List<PrunableLayer> layers, Set<String> wanted, boolean keepMasks) {
+        jsc.setJobDescription("layerscope sequential: masks and statistics of block " + round.block());
+        return jsc.parallelize(LayerStage.largestFirst(layers), layers.size())
+                .mapPartitions(new RoundLayerTask(settings, round, wanted, keepMasks))
+                .collect();
+    }
+
+    /** The masks of a block's seven Linears from a round's sequential scaler_rows: on every executor the same bits. */
+    static BlockMasks blockMasks(Checkpoint ckpt, Round round) {
+        Map<LayerKind, LayerMask> masks = new EnumMap<>(LayerKind.class);
+        for (PrunableLayer l : ckpt.prunableLayers()) {
+            if (l.block() == round.block()) {
+                masks.put(l.kind(), mask(l, ckpt.readFloats(l.weightTensor()), round, round.scalerRows()));
+            }
+        }
+        return new BlockMasks(round.block(), masks);
+    }
+
+    private static LayerMask mask(PrunableLayer l, float[] w, Round round, Map<String, float[]> rows) {
+        return LayerPruner.wanda(l.name(), w, l.outFeatures(), l.inFeatures(),
+                LayerPruner.activationNorms(rows.get(l.tapKey())), round.sparsity(), round.pattern());
+    }
+
+    /** Runs on an executor: a batch of windows to block 0's input. */
+    static final class EmbedTask implements FlatMapFunction<Iterator<Batch>, HiddenStates> {
+        private static final long serialVersionUID = 1L;
+        private final ModelSpec spec;
+
+        EmbedTask(ModelSpec spec) {
+            this.spec = spec;
+        }
+
+        @Override
+        public Iterator<HiddenStates> call(Iterator<Batch> batches) {
+            SweepHooks.inTask().taskStarts("sequential");
+            LlamaModel model = ExecutorResources.model(spec, ExecutorResources.taskDevice());
+            List<HiddenStates> out = new ArrayList<>();
+            batches.forEachRemaining(b -> out.add(model.embed(b.windows(), b.firstSample())));
+            return out.iterator();
+        }
+    }
+
+    /** Runs on an executor: the dense block's tap sums of each batch. */
+    static final class DenseTapsTask implements FlatMapFunction<Iterator<HiddenStates>, BatchTaps> {
+        private static final long serialVersionUID = 1L;
+        private final ModelSpec spec;
+        private final int block;
+
+        DenseTapsTask(ModelSpec spec, int block) {
+            this.spec = spec;
+            this.block = block;
+        }
+
+        @Override
+        public Iterator<BatchTaps> call(Iterator<HiddenStates> states) {
+            SweepHooks.inTask().taskStarts("sequential");
+            LlamaModel model = ExecutorResources.model(spec, ExecutorResources.taskDevice());
+            List<BatchTaps> out = new ArrayList<>();
+            states.forEachRemaining(s -> out.add(new BatchTaps(s.firstSample(), model.denseBlockTaps(s, block))));
+            return out.iterator();
+        }
+    }
+
+    /** Runs on an executor: the pruned block over each batch, masks rebuilt once per executor and round. */
+    static final class PrunedPassTask implements FlatMapFunction<Iterator<HiddenStates>, HiddenStates> {
+        private static final long serialVersionUID = 1L;
+        private final ModelSpec spec;
+        private final Round round;
+
+        PrunedPassTask(ModelSpec spec, Round round) {
+            this.spec = spec;
+            this.round = round;
+        }
+
+        @Override
+        public Iterator<HiddenStates> call(Iterator<HiddenStates> states) {
+            SweepHooks.inTask().taskStarts("sequential");
+            Device device = ExecutorResources.taskDevice();
+            LlamaModel model = ExecutorResources.model(spec, device);
+            Checkpoint ckpt = ExecutorResources.checkpoint(spec.modelDir());
+            List<HiddenStates> out = new ArrayList<>();
+            states.forEachRemaining(s -> out.add(model.prunedBlock(s, round.block(), round.id(),
+                    () -> blockMasks(ckpt, round))));
+            return out.iterator();
+        }
+    }
+
+    /** Runs on an executor: lm_head's tap (the final norm) over the last block's pruned output. */
+    static final class FinalNormTask implements FlatMapFunction<Iterator<HiddenStates>, BatchTaps> {
+        private static final long serialVersionUID = 1L;
+        private final ModelSpec spec;
+
+        FinalNormTask(ModelSpec spec) {
+            this.spec = spec;
+        }
+
+        @Override
+        public Iterator<BatchTaps> call(Iterator<HiddenStates> states) {
+            SweepHooks.inTask().taskStarts("sequential");
+            LlamaModel model = ExecutorResources.model(spec, ExecutorResources.taskDevice());
+            List<BatchTaps> out = new ArrayList<>();
+            String key = io.layerscope.model.Tap.FINAL_NORM.key(-1);
+            states.forEachRemaining(s -> out.add(new BatchTaps(s.firstSample(), Map.of(key, model.finalNormTap(s)))));
+            return out.iterator();
+        }
+    }
+
+    /** Runs on an executor: one layer's mask, its agreement with the dense mask, and (if analysed) its statistics. */
+    static final class RoundLayerTask implements FlatMapFunction<Iterator<PrunableLayer>, RoundLayer> {
+        private static final long serialVersionUID = 1L;
+        private final LayerStage.Settings settings;
+        private final Round round;
+        private final Set<String> wanted;
+        private final boolean keepMasks;
+
+        RoundLayerTask(LayerStage.Settings settings, Round round, Set<String> wanted, boolean keepMasks) {
+            this.settings = settings;
+            this.round = round;
+            this.wanted = Set.copyOf(wanted);
+            this.keepMasks = keepMasks;
+        }
+
+        @Override
+        public Iterator<RoundLayer> call(Iterator<PrunableLayer> layers) {
+            SweepHooks.inTask().taskStarts("layer");
+            ExecutorResources.configureThreads();
+            Checkpoint ckpt = ExecutorResources.checkpoint(settings.modelDir());
+            List<RoundLayer> out = new ArrayList<>();
+            layers.forEachRemaining(l -> out.add(analyse(ckpt, l)));
+            return out.iterator();
+        }
+
+        private RoundLayer analyse(Checkpoint ckpt, PrunableLayer l) {
+            long start = System.nanoTime();
+            float[] w = ckpt.readFloats(l.weightTensor());
+            float[] seq = round.scalerRows().get(l.tapKey());
+            float[] dense = round.denseScalerRows().get(l.tapKey());
+            LayerMask mask = mask(l, w, round, round.scalerRows());
+            double agreement = dense == null ? Double.NaN : mask.agreement(mask(l, w, round, round.denseScalerRows()));
+            boolean head = l.kind() == LayerKind.LM_HEAD;
+            LayerResult result = null;
+            if (wanted.contains(l.name())) {
+                double[] drift = dense == null ? new double[] {Double.NaN, Double.NaN} : Drift.actNormDrift(seq, dense);
+                result = LayerStage.analyse(settings, l, w, seq, round.sparsity(), start)
+                        .withDrift(new Drift(dense, drift[0], drift[1], agreement, head ? null : round.sparsity(),
+                                head ? null : mask.sparsity()));
+            }
+            return new RoundLayer(l.name(), result, keepMasks && !head ? mask : null, head ? 0 : mask.sparsity(), agreement);
+        }
+    }
+}
