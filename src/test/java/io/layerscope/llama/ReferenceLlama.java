@@ -193,7 +193,16 @@ final class ReferenceLlama {
         }
     }
 
+    /** Weights used instead of the checkpoint's (the pruned ones of a sequential reference). */
+    private final Map<String, float[]> replaced = new java.util.HashMap<>();
+
+    /** From now on the forward reads {@code weight} for {@code tensor}. */
+    void replace(String tensor, float[] weight) {
+        replaced.put(tensor, weight.clone());
+    }
+
     private float[] w(String tensor) {
-        return ckpt.readFloats(tensor);
+        float[] r = replaced.get(tensor);
+        return r != null ? r : ckpt.readFloats(tensor);
     }
 }

@@ -1,0 +1,116 @@
+package io.layerscope.llama;
+
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.PrunableLayer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Wanda's prune_wanda written out plainly from REFERENCE section 6 over {@link ReferenceLlama}
+ * (loops over float[] weights, double arithmetic): per block, the dense block's taps over every
+ * sequence with the blocks before it pruned, per Linear the floor(in * s) smallest |W| * sqrt(scaler_row)
+ * of each row by a stable sort, W[mask] = 0, then the next block. Shares no code with the sweep.
+ */
+final class SequentialReference {
+    /** Per tap key its scaler_row (float32), per layer name its mask [out][in] (true = pruned). */
+    record Result(Map<String, float[]> scalerRows, Map<String, boolean[][]> masks) {
+    }
+
+    private SequentialReference() {
+    }
+
+    /** Unstructured masks at {@code sparsity} ({@code n} = 0), or N:M masks. */
+    static Result run(Checkpoint ckpt, List<int[]> windows, double sparsity, int n, int m) {
+        ReferenceLlama ref = new ReferenceLlama(ckpt);
+        int blocks = ckpt.config().numHiddenLayers();
+        Map<String, float[]> rows = new LinkedHashMap<>();
+        Map<String, boolean[][]> masks = new LinkedHashMap<>();
+        for (int b = 0; b < blocks; b++) {
+            for (String tap : new String[] {"ATTN_IN", "ATTN_OUT", "MLP_IN", "MLP_ACT"}) {
+                rows.put(b + "/" + tap, scalerRow(ref, windows, b, b + "/" + tap));
+            }
+            for (PrunableLayer l : ckpt.prunableLayers()) {
+                if (l.block() == b) {
+                    float[] w = ckpt.readFloats(l.weightTensor());
+                    boolean[][] mask = n == 0 ? mask(w, l.outFeatures(), l.inFeatures(), rows.get(l.tapKey()), sparsity)
+                            : nOfM(w, l.outFeatures(), l.inFeatures(), rows.get(l.tapKey()), n, m);
+                    masks.put(l.name(), mask);
+                    for (int i = 0; i < l.outFeatures(); i++) {
+                        for (int j = 0; j < l.inFeatures(); j++) {
+                            if (mask[i][j]) {
+                                w[i * l.inFeatures() + j] = 0f;
+                            }
+                        }
+                    }
+                    ref.replace(l.weightTensor(), w);
+                }
+            }
+        }
+        rows.put("final/FINAL_NORM", scalerRow(ref, windows, blocks - 1, "final/FINAL_NORM"));
+        return new Result(rows, masks);
+    }
+
+    /** sum over every token of x^2 / nsamples, in double, rounded to float32 once. */
+    private static float[] scalerRow(ReferenceLlama ref, List<int[]> windows, int block, String key) {
+        double[] sum = null;
+        for (int[] ids : windows) {
+            double[][] x = ref.taps(ids, block).get(key);
+            if (sum == null) {
+                sum = new double[x[0].length];
+            }
+            for (double[] token : x) {
+                for (int j = 0; j < token.length; j++) {
+                    double v = (float) token[j];
+                    sum[j] += v * v;
+                }
+            }
+        }
+        float[] out = new float[sum.length];
+        for (int j = 0; j < out.length; j++) {
+            out[j] = (float) (sum[j] / windows.size());
+        }
+        return out;
+    }
+
+    /** In every group of m consecutive columns of a row the n smallest metrics, ties to the lower column. */
+    static boolean[][] nOfM(float[] w, int out, int in, float[] scalerRow, int n, int m) {
+        boolean[][] mask = new boolean[out][in];
+        for (int i = 0; i < out; i++) {
+            for (int g = 0; g < in; g += m) {
+                List<Integer> cols = new ArrayList<>();
+                float[] metric = new float[in];
+                for (int j = g; j < g + m; j++) {
+                    metric[j] = Math.abs(w[i * in + j]) * (float) Math.sqrt(scalerRow[j]);
+                    cols.add(j);
+                }
+                cols.sort(Comparator.comparingDouble(j -> metric[j]));
+                for (int k = 0; k < n; k++) {
+                    mask[i][cols.get(k)] = true;
+                }
+            }
+        }
+        return mask;
+    }
+
+    /** Per row the floor(in * s) smallest float32 |W| * sqrt(scaler_row), ties to the lower column (stable sort). */
+    static boolean[][] mask(float[] w, int out, int in, float[] scalerRow, double sparsity) {
+        boolean[][] mask = new boolean[out][in];
+        int prune = (int) (in * sparsity);
+        for (int i = 0; i < out; i++) {
+            float[] metric = new float[in];
+            List<Integer> cols = new ArrayList<>();
+            for (int j = 0; j < in; j++) {
+                metric[j] = Math.abs(w[i * in + j]) * (float) Math.sqrt(scalerRow[j]);
+                cols.add(j);
+            }
+            cols.sort(Comparator.comparingDouble(j -> metric[j]));   // List.sort is stable
+            for (int k = 0; k < prune; k++) {
+                mask[i][cols.get(k)] = true;
+            }
+        }
+        return mask;
+    }
+}
