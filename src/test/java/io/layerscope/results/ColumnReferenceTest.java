@@ -28,7 +28,7 @@ class ColumnReferenceTest {
                 assertEquals(c.name(), t.schema().apply(c.name()).name());
             }
         }
-        assertEquals(Set.of("layers", "activation_norms", "calibration"), tables);
+        assertEquals(Set.of("layers", "activation_norms", "blocks", "calibration"), tables);
     }
 
     @Test

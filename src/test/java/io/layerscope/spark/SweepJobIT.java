@@ -117,7 +117,7 @@ class SweepJobIT {
 
         Checkpoint ckpt = Checkpoint.open(modelDir);
         long features = ckpt.prunableLayers().stream().mapToLong(PrunableLayer::inFeatures).sum();
-        assertEquals(List.of("layer", "feature", "scaler_row", "act_norm"),
+        assertEquals(List.of("layer", "feature", "scaler_row", "act_norm", "scaler_row_dense"),
                 Arrays.asList(spark.read().parquet(sweepDir.resolve("activation_norms.parquet").toString()).columns()));
         assertEquals(features, spark.read().parquet(sweepDir.resolve("activation_norms.parquet").toString()).count());
 

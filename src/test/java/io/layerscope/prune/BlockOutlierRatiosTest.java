@@ -1,0 +1,63 @@
+package io.layerscope.prune;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.DType;
+import io.layerscope.model.PrunableLayer;
+import io.layerscope.model.SyntheticLlama;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BlockOutlierRatiosTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void theBlocksSevenMetricsConcatenatedAgainstPlainLoops() {
+        Checkpoint ckpt = Checkpoint.open(SyntheticLlama.builder().hidden(32).intermediate(48).layers(2).heads(4).kvHeads(2)
+                .headDim(8).vocab(64).dtype(DType.BF16).outlierFeatures(3, 17).seed(5).write(tmp.resolve("m")));
+        SplittableRandom rnd = new SplittableRandom(3);
+        Map<String, float[]> norms = new LinkedHashMap<>();
+        for (PrunableLayer l : ckpt.prunableLayers()) {
+            norms.computeIfAbsent(l.tapKey(), k -> {
+                float[] n = new float[l.inFeatures()];
+                for (int j = 0; j < n.length; j++) {
+                    n[j] = (float) (j % 7 == 0 ? 20 * rnd.nextDouble() : rnd.nextDouble());
+                }
+                return n;
+            });
+        }
+        double[] multipliers = {3, 5, 7, 2.5};
+        for (int b = 0; b < 2; b++) {
+            int block = b;
+            List<PrunableLayer> layers = ckpt.prunableLayers().stream().filter(l -> l.block() == block).toList();
+            BlockOutlierRatios.Result r = BlockOutlierRatios.compute(ckpt, b, layers, norms, multipliers);
+            // independent: every metric into one list, its mean, then the strict counts
+            List<Float> all = new java.util.ArrayList<>();
+            for (PrunableLayer l : layers) {
+                float[] w = ckpt.readFloats(l.weightTensor());
+                float[] n = norms.get(l.tapKey());
+                for (int k = 0; k < w.length; k++) {
+                    all.add(Math.abs(w[k]) * n[k % l.inFeatures()]);
+                }
+            }
+            double sum = 0;
+            for (float v : all) {
+                sum += v;
+            }
+            float mean = (float) (sum / all.size());
+            for (int m = 0; m < multipliers.length; m++) {
+                float threshold = mean * (float) multipliers[m];
+                long above = all.stream().filter(v -> v > threshold).count();
+                assertEquals(100.0 * above / all.size(), r.percent()[m], 1e-12, "block " + b + " M " + multipliers[m]);
+            }
+            assertEquals(b, r.block());
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package io.layerscope.prune;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.layerscope.LayerscopeException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class LayerPrunerTest {
+    @Test
+    void unstructuredMasksAreTheStableSortsSmallestPerRow() {
+        SplittableRandom rnd = new SplittableRandom(7);
+        int out = 9;
+        int in = 37;
+        float[] w = new float[out * in];
+        for (int k = 0; k < w.length; k++) {
+            // a coarse grid makes ties common, as bf16 weights do
+            w[k] = (rnd.nextInt(9) - 4) / 4f;
+        }
+        float[] scaler = new float[in];
+        for (int j = 0; j < in; j++) {
+            scaler[j] = j % 3 == 0 ? 4f : 1f + rnd.nextInt(3);
+        }
+        for (double s : new double[] {0.3, 0.5, 0.77}) {
+            LayerMask mask = LayerPruner.wanda("l", w, out, in, LayerPruner.activationNorms(scaler), s, SparsityPattern.UNSTRUCTURED);
+            long pruned = 0;
+            for (int i = 0; i < out; i++) {
+                List<Integer> cols = new ArrayList<>();
+                float[] metric = new float[in];
+                for (int j = 0; j < in; j++) {
+                    metric[j] = Math.abs(w[i * in + j]) * (float) Math.sqrt(scaler[j]);
+                    cols.add(j);
+                }
+                cols.sort(Comparator.comparingDouble(j -> metric[j]));
+                boolean[] expected = new boolean[in];
+                for (int k = 0; k < (int) (in * s); k++) {
+                    expected[cols.get(k)] = true;
+                }
+                for (int j = 0; j < in; j++) {
+                    assertEquals(expected[j], mask.pruned(i, j), "s " + s + " row " + i + " col " + j);
+                }
+                pruned += (int) (in * s);
+            }
+            assertEquals(pruned, mask.prunedCount());
+            assertEquals((double) pruned / (out * in), mask.sparsity(), 0);
+        }
+    }
+
+    @Test
+    void nOfMPrunesTheSmallestOfEachGroupAndTiesGoToTheLowerColumn() {
+        float[] w = {
+            1, 1, 1, 1, 0.5f, 2, 0.5f, 3,
+            4, 3, 2, 1, 2, 2, 1, 2};
+        float[] norms = {1, 1, 1, 1, 1, 1, 1, 1};
+        LayerMask m = LayerPruner.wanda("l", w, 2, 8, norms, 0.9, new SparsityPattern(2, 4));
+        boolean[][] expected = {
+            {true, true, false, false, true, false, true, false},
+            {false, false, true, true, true, false, true, false}};
+        for (int i = 0; i < 2; i++) {
+            for (int j = 0; j < 8; j++) {
+                assertEquals(expected[i][j], m.pruned(i, j), "row " + i + " col " + j);
+            }
+        }
+        LayerMask oneOfThree = LayerPruner.wanda("l", new float[] {3, 3, 3, 2, 1, 2}, 1, 6, new float[] {1, 1, 1, 1, 1, 1}, 0.5,
+                new SparsityPattern(1, 3));
+        assertEquals("100010", bits(oneOfThree, 6));
+    }
+
+    @Test
+    void aGroupSizeThatDoesNotDivideTheRowIsRefused() {
+        LayerscopeException e = assertThrows(LayerscopeException.class, () -> LayerPruner.wanda("model.layers.0.mlp.down_proj",
+                new float[12], 2, 6, new float[6], 0.5, new SparsityPattern(2, 4)));
+        assertEquals("--prune-m 4 does not divide model.layers.0.mlp.down_proj's in_features 6; an N:M pattern needs"
+                + " whole groups of M columns", e.getMessage());
+    }
+
+    @Test
+    void masksCompareEntryByEntry() {
+        LayerMask.Builder a = new LayerMask.Builder(3, 25);
+        LayerMask.Builder b = new LayerMask.Builder(3, 25);
+        byte[] row = new byte[25];
+        row[3] = 1;
+        row[24] = 1;
+        a.row(0, row).row(2, row);
+        row[24] = 0;
+        b.row(0, row);
+        LayerMask ma = a.build();
+        LayerMask mb = b.build();
+        assertEquals(4, ma.prunedCount());
+        // differ at (0, 24), (2, 3), (2, 24): 72 of 75 agree
+        assertEquals(72 / 75.0, ma.agreement(mb), 0);
+        float[] keep = new float[25];
+        ma.keepRow(2, keep, 0);
+        assertEquals(0f, keep[3]);
+        assertEquals(1f, keep[4]);
+    }
+
+    private static String bits(LayerMask m, int in) {
+        StringBuilder s = new StringBuilder();
+        for (int j = 0; j < in; j++) {
+            s.append(m.pruned(0, j) ? '1' : '0');
+        }
+        return s.toString();
+    }
+}
