@@ -1,5 +1,6 @@
 package io.layerscope.prune;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.io.Serializable;
 import java.util.Locale;
@@ -23,6 +24,11 @@ public record Allocation(Kind kind, double owlM, double lambda) implements Seria
         @JsonValue
         public String label() {
             return name().toLowerCase(Locale.ROOT);
+        }
+
+        @JsonCreator
+        public static Kind parse(String label) {
+            return valueOf(label.toUpperCase(Locale.ROOT));
         }
     }
 

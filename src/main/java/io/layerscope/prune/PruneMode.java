@@ -1,5 +1,6 @@
 package io.layerscope.prune;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
@@ -15,5 +16,10 @@ public enum PruneMode {
     @JsonValue
     public String label() {
         return name().toLowerCase(Locale.ROOT);
+    }
+
+    @JsonCreator
+    public static PruneMode parse(String label) {
+        return valueOf(label.toUpperCase(Locale.ROOT));
     }
 }

@@ -1,5 +1,6 @@
 package io.layerscope.prune;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import io.layerscope.stats.RowPruner;
 import java.io.Serializable;
@@ -21,6 +22,19 @@ public record SparsityPattern(int n, int m) implements Serializable {
         if (!(n == 0 && m == 0) && !(n > 0 && n < m)) {
             throw new IllegalArgumentException("an N:M pattern needs 0 < N < M, got " + n + ":" + m);
         }
+    }
+
+    /** The inverse of {@link #label()}, as run.json is read back. */
+    @JsonCreator
+    public static SparsityPattern parse(String label) {
+        if (label.equals("unstructured")) {
+            return UNSTRUCTURED;
+        }
+        String[] nm = label.split(":");
+        if (nm.length != 2) {
+            throw new IllegalArgumentException("not a sparsity pattern: " + label);
+        }
+        return new SparsityPattern(Integer.parseInt(nm[0]), Integer.parseInt(nm[1]));
     }
 
     public boolean structured() {

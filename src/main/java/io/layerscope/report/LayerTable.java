@@ -28,11 +28,14 @@ final class LayerTable {
      * {@code layers}; rows link to {@code #picture-<slug>} when the layer has a picture.
      */
     static String render(List<ReportedLayer> layers, List<String> slugs) {
+        // columns no layer has a value in (the drift of a dense run) are left out
+        List<Column<LayersTable.Source>> numbers = NUMBERS.stream().filter(c -> layers.stream()
+                .anyMatch(l -> Double.isFinite(l.stats().value(c.name())))).toList();
         boolean pictures = layers.stream().anyMatch(l -> l.picture() != null);
         int headBlock = 1 + layers.stream().mapToInt(l -> l.stats().block()).max().orElse(-1);
-        double[] columnMax = new double[NUMBERS.size()];
-        for (int c = 0; c < NUMBERS.size(); c++) {
-            String name = NUMBERS.get(c).name();
+        double[] columnMax = new double[numbers.size()];
+        for (int c = 0; c < numbers.size(); c++) {
+            String name = numbers.get(c).name();
             columnMax[c] = layers.stream().mapToDouble(l -> l.stats().value(name))
                     .filter(Double::isFinite).max().orElse(0);
         }
@@ -42,7 +45,7 @@ final class LayerTable {
         heading(b, "block", "block", "number", "block: decoder block index (lm_head after the last)");
         heading(b, "kind", "kind", "text", "kind: q_proj \u2026 down_proj, lm_head");
         heading(b, "weights", "shape", "number", "weight shape, out_features \u00d7 in_features (sorts by the number of weights)");
-        for (Column<?> c : NUMBERS) {
+        for (Column<?> c : numbers) {
             heading(b, c.name(), c.display().label(), "number", c.name() + ": " + c.description());
         }
         if (pictures) {
@@ -50,7 +53,7 @@ final class LayerTable {
         }
         b.append("</tr></thead>\n<tbody>\n");
         for (int i = 0; i < layers.size(); i++) {
-            row(b, layers.get(i), slugs.get(i), headBlock, columnMax, pictures);
+            row(b, numbers, layers.get(i), slugs.get(i), headBlock, columnMax, pictures);
         }
         b.append("</tbody>\n</table>\n");
         return b.toString();
@@ -62,8 +65,8 @@ final class LayerTable {
                 .append(Html.escape(title)).append("\">").append(Html.escape(label)).append("</th>");
     }
 
-    private static void row(StringBuilder b, ReportedLayer layer, String slug, int headBlock, double[] columnMax,
-                            boolean pictures) {
+    private static void row(StringBuilder b, List<Column<LayersTable.Source>> numbers, ReportedLayer layer, String slug,
+                            int headBlock, double[] columnMax, boolean pictures) {
         LayerSummary s = layer.stats();
         b.append("<tr id=\"").append(Html.escape(Html.id("row-", slug))).append("\">");
         b.append("<td class=\"name\">");
@@ -80,9 +83,9 @@ final class LayerTable {
         b.append("<td>").append(kind(s.kind())).append("</td>");
         b.append("<td class=\"num\" data-sort=\"").append((long) s.outFeatures() * s.inFeatures()).append("\">")
                 .append(s.outFeatures()).append(" \u00d7 ").append(s.inFeatures()).append("</td>");
-        for (int c = 0; c < NUMBERS.size(); c++) {
-            Column.Display col = NUMBERS.get(c).display();
-            double v = s.value(NUMBERS.get(c).name());
+        for (int c = 0; c < numbers.size(); c++) {
+            Column.Display col = numbers.get(c).display();
+            double v = s.value(numbers.get(c).name());
             b.append("<td class=\"num");
             if (!Double.isFinite(v)) {
                 b.append("\" data-sort=\"\">\u2014</td>");

@@ -178,10 +178,32 @@ public final class BenchReport {
         b.append(String.format(Locale.ROOT, "- scaler_row agreement with the peer: largest difference %.1e of the layer's largest value%n%n",
                 scalerRowDifference(forward, peer)));
 
+        List<SweepRun> sequential = sweeps("sweep-seq-");
+        if (!sequential.isEmpty()) {
+            b.append(sequentialTable(sequential, noPng));
+        }
+
         Path scaling = dir.resolve("scaling.json");
         if (Files.isRegularFile(scaling)) {
             b.append(scalingTable(read(scaling)));
         }
+        return b.toString();
+    }
+
+    /** The sequential sweep (Wanda's prune_wanda) against the dense one, both without PNGs, round by round. */
+    private static String sequentialTable(List<SweepRun> sequential, List<SweepRun> dense) {
+        SweepRun bestSeq = sequential.stream().min(Comparator.comparingDouble(SweepRun::wall)).get();
+        SweepRun bestDense = dense.stream().min(Comparator.comparingDouble(SweepRun::wall)).get();
+        StringBuilder b = new StringBuilder();
+        b.append("Sequential mode (`--mode sequential`, no PNGs) against the dense sweep, best of ")
+                .append(sequential.size()).append(" runs, seconds:\n\n");
+        b.append("| phase | sequential | dense | ratio |\n|---|---:|---:|---:|\n");
+        row(b, "stage one: dense calibration forward", sec(bestSeq.stageOne()), sec(bestDense.stageOne()),
+                ratio(bestSeq.stageOne() / bestDense.stageOne()));
+        row(b, "stage two: block rounds (sequential) / per-layer statistics (dense)", sec(bestSeq.t("stage2_sequential")),
+                sec(bestDense.t("stage2_layers")), ratio(bestSeq.t("stage2_sequential") / bestDense.t("stage2_layers")));
+        row(b, "**wall**", sec(bestSeq.wall()), sec(bestDense.wall()), ratio(bestSeq.wall() / bestDense.wall()));
+        b.append('\n');
         return b.toString();
     }
 

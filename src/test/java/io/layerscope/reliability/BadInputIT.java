@@ -122,6 +122,61 @@ class BadInputIT {
     }
 
     @Test
+    void pruningOptionsThatMakeNoSenseAreRefusedBeforeAnythingIsWritten() throws IOException {
+        Path out = out();
+        Path pruned = out.resolveSibling("pruned");
+        refused(out, "error: --sparsity 1.5 must be between 0 and 1, e.g. --sparsity 0.5\n",
+                demoSweep(out, "--mode", "sequential", "--sparsity", "1.5", "--save-pruned", pruned.toString()));
+        refused(out, "error: --mode sideways is not a mode; use --mode dense or --mode sequential\n",
+                demoSweep(out, "--mode", "sideways"));
+        refused(out, "error: --prune-n 4 --prune-m 4 is not an N:M pattern; it needs 0 < N < M, e.g. --prune-n 2"
+                + " --prune-m 4\n", demoSweep(out, "--prune-n", "4", "--prune-m", "4"));
+        refused(out, "error: --prune-n 5 --prune-m 4 is not an N:M pattern; it needs 0 < N < M, e.g. --prune-n 2"
+                + " --prune-m 4\n", demoSweep(out, "--prune-n", "5", "--prune-m", "4"));
+        refused(out, "error: --prune-n needs --prune-m too: N:M masks take both, e.g. --prune-n 2 --prune-m 4\n",
+                demoSweep(out, "--prune-n", "2"));
+        refused(out, "error: --prune-m needs --prune-n too: N:M masks take both, e.g. --prune-n 2 --prune-m 4\n",
+                demoSweep(out, "--prune-m", "4"));
+        refused(out, "error: --prune-m 3 does not divide the in_features 128 of model.layers.0.self_attn.q_proj; N:M"
+                + " masks need whole groups of M input columns (use an M that divides 128)\n",
+                demoSweep(out, "--mode", "sequential", "--prune-n", "1", "--prune-m", "3", "--save-pruned", pruned.toString()));
+        refused(out, "error: --allocation greedy is not an allocation; use --allocation uniform or --allocation owl\n",
+                demoSweep(out, "--allocation", "greedy"));
+        refused(out, "error: --owl-lambda 0.6 must be at least 0 and below 0.5, e.g. --owl-lambda 0.08\n",
+                demoSweep(out, "--allocation", "owl", "--owl-lambda", "0.6"));
+        refused(out, "error: --allocation owl spreads an unstructured sparsity over the blocks, but --prune-n 2"
+                + " --prune-m 4 prunes 2 of every 4 in every block; use one or the other\n",
+                demoSweep(out, "--allocation", "owl", "--prune-n", "2", "--prune-m", "4"));
+        refused(out, "error: --save-pruned " + out + " and --out " + out + " are the same directory; the pruned model and"
+                + " the results need one each\n", demoSweep(out, "--save-pruned", out.toString()));
+    }
+
+    @Test
+    void anExistingSavePrunedDirectoryIsRefusedAndOnlyAPrunedCheckpointIsReplaced() throws IOException {
+        Path out = out();
+        Path pruned = Files.createDirectories(out.resolveSibling("pruned"));
+        Files.writeString(pruned.resolve("notes.txt"), "keep me");
+        Cli.Run r = Cli.run(demoSweep(out, "--save-pruned", pruned.toString(), "--nsamples", "4", "--seqlen", "64"));
+        assertEquals("error: pruned checkpoint " + pruned + " already exists; choose another --save-pruned or pass"
+                + " --overwrite to replace it\n", r.err());
+        assertEquals(2, r.status());
+        r = Cli.run(demoSweep(out, "--save-pruned", pruned.toString(), "--overwrite", "--nsamples", "4", "--seqlen", "64"));
+        assertEquals("error: --overwrite refuses to replace --save-pruned " + pruned + ": it is not a layerscope pruned"
+                + " checkpoint (no layerscope-pruned.json), and --overwrite only replaces pruned checkpoints that"
+                + " layerscope wrote; choose another --save-pruned or remove it yourself\n", r.err());
+        assertEquals(2, r.status());
+        assertEquals(List.of("notes.txt"), list(pruned));
+        assertEquals(List.of("pruned"), list(out.getParent()), "nothing beside them (results, lock, staging)");
+
+        Path ours = out.resolveSibling("ours");
+        r = Cli.run(demoSweep(out, "--save-pruned", ours.toString(), "--nsamples", "4", "--seqlen", "64"));
+        assertEquals(0, r.status(), r.err());
+        r = Cli.run(demoSweep(out, "--save-pruned", ours.toString(), "--overwrite", "--nsamples", "4", "--seqlen", "64"));
+        assertEquals(0, r.status(), "a pruned checkpoint layerscope wrote is replaced: " + r.err());
+        assertTrue(Files.isRegularFile(ours.resolve("layerscope-pruned.json")));
+    }
+
+    @Test
     void aPictureSizeThatIsNotWidthByHeightOrOutOfRange() throws IOException {
         Path out = out();
         refused(out, "error: --png-size '1800' is not WIDTHxHEIGHT in pixels; e.g. --png-size 2400x2000\n",

@@ -44,6 +44,8 @@ import org.junit.jupiter.api.io.TempDir;
  * model directory that only the driver sees (the executors run in a private mount namespace) is
  * refused with a message that says so, and an --out that only the driver sees is enough. All run in
  * one application, so executors start (and load the model) once. The sweep compared is {@link ReferenceSweep}'s.
+ * The sequential sweep (--mode sequential) equals local[2]'s as well, also when an executor is killed
+ * while the pruned hidden states live on it (Spark recomputes them from lineage).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterSweepIT {
@@ -54,6 +56,7 @@ class ClusterSweepIT {
 
     private static StandaloneCluster cluster;
     private static SweepResults local;
+    private static SweepResults localSequential;
     private static SparkSession spark;
 
     @BeforeAll
@@ -63,6 +66,7 @@ class ClusterSweepIT {
         try {
             Future<StandaloneCluster> starting = starter.submit(() -> StandaloneCluster.start(tmp.resolve("cluster"), 2));
             local = ReferenceSweep.results();
+            localSequential = ReferenceSweep.sequentialResults();
             cluster = starting.get(4, TimeUnit.MINUTES);
         } finally {
             starter.shutdownNow();
@@ -229,6 +233,64 @@ class ClusterSweepIT {
             assertTrue(r.err().startsWith("error: ") && r.err().strip().lines().count() == 1, r.err());
         }
         assertEquals(0, r.status(), "Spark retried the lost tasks elsewhere: " + r.err());
+    }
+
+    @Test
+    @Order(6)
+    void theSequentialSweepOnTheClusterEqualsLocal2() throws Exception {
+        Path out = tmp.resolve("cluster-sequential");
+        Cli.Run r = Cli.run(ReferenceSweep.args(out, "--mode", "sequential"));
+        assertEquals(0, r.status(), r.err());
+        double worst = SweepResults.assertSame(localSequential, SweepResults.read(out), REL_TOL);
+        System.err.printf("sequential, cluster vs local[2]: largest relative difference %.3g%n", worst);
+        SweepResults.assertNoLeftovers(out);
+    }
+
+    @Test
+    @Order(7)
+    void anExecutorKilledWhileTheHiddenStatesLiveOnItIsRecoveredFromLineage() throws Exception {
+        AtomicBoolean killed = new AtomicBoolean();
+        List<String> lost = new CopyOnWriteArrayList<>();
+        AtomicReference<Integer> stage = new AtomicReference<>();
+        SparkListener killer = new SparkListener() {
+            @Override
+            public void onJobStart(SparkListenerJobStart job) {
+                // the dense pass of block 2: blocks 0 and 1's pruned states live on the executors by now
+                String description = job.properties() == null ? null : job.properties().getProperty("spark.job.description");
+                if (description != null && description.startsWith("layerscope sequential: dense pass of block 2 ")) {
+                    stage.compareAndSet(null, (Integer) job.stageIds().last());
+                }
+            }
+
+            @Override
+            public void onTaskStart(SparkListenerTaskStart start) {
+                Integer target = stage.get();
+                if (target != null && start.stageId() == target && killed.compareAndSet(false, true)) {
+                    cluster.executor(start.taskInfo().executorId()).ifPresent(ProcessHandle::destroyForcibly);
+                }
+            }
+
+            @Override
+            public void onTaskEnd(SparkListenerTaskEnd end) {
+                if (end.reason() instanceof ExecutorLostFailure f) {
+                    lost.add("task " + end.taskInfo().index() + " on executor " + f.execId());
+                }
+            }
+        };
+        spark.sparkContext().addSparkListener(killer);
+        Path out = tmp.resolve("killed-sequential");
+        Cli.Run r;
+        try {
+            r = Cli.run(ReferenceSweep.args(out, "--mode", "sequential"));
+        } finally {
+            spark.sparkContext().listenerBus().waitUntilEmpty();
+            spark.sparkContext().removeSparkListener(killer);
+        }
+        assertTrue(killed.get(), "no executor was killed");
+        System.err.println("executor kill during the sequential rounds: " + lost + "; exit status " + r.status());
+        assertEquals(0, r.status(), "Spark recomputed the lost states from lineage: " + r.err());
+        SweepResults.assertSame(localSequential, SweepResults.read(out), REL_TOL);
+        SweepResults.assertNoLeftovers(out);
     }
 
     @Test

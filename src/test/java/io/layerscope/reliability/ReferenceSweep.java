@@ -18,6 +18,7 @@ import java.util.Map;
 final class ReferenceSweep {
     private static Path dir;
     private static SweepResults results;
+    private static SweepResults sequential;
 
     private ReferenceSweep() {
     }
@@ -53,5 +54,23 @@ final class ReferenceSweep {
             }
         }
         return results;
+    }
+
+    /** The clean local[2] results of the same sweep in --mode sequential (run once per test JVM). */
+    static synchronized SweepResults sequentialResults() {
+        if (sequential == null) {
+            try {
+                Path parent = Files.createTempDirectory("layerscope-reference-sequential-");
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> DemoCache.deleteTree(parent)));
+                Path out = parent.resolve("local-2");
+                TestSessions.start("local[2]", Map.of());
+                Cli.Run r = Cli.run(args(out, "--mode", "sequential"));
+                assertEquals(0, r.status(), r.err());
+                sequential = SweepResults.read(out);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return sequential;
     }
 }
