@@ -2,23 +2,24 @@
 # layerscope's front door:  ./submit.sh COMMAND [options] [spark options]
 #
 # Builds the application jar when it is missing or older than the sources, then runs COMMAND
-# through spark-submit (from PATH or $SPARK_HOME) or, without a Spark distribution, through
-# Spark's own launcher class inside the jar. Master local[*] unless --master is given.
-# Spark options (--master, --conf k=v, --properties-file, --driver-memory, --executor-memory,
-# --executor-cores, --num-executors, --total-executor-cores, --deploy-mode, --jars, --files)
-# pass through to Spark; everything else goes to layerscope. `./submit.sh --help` lists commands.
+# through spark-submit (from PATH or $SPARK_HOME; the jar without Spark inside, target/layerscope-cluster.jar,
+# and the distribution's spark-defaults.conf under layerscope's conf/spark-defaults.conf) or, without
+# a Spark distribution, through Spark's own launcher class inside target/layerscope.jar. Master
+# local[*] unless --master is given. Spark options (--master, --conf k=v, --properties-file,
+# --driver-memory, --executor-memory, --executor-cores, --num-executors, --total-executor-cores,
+# --deploy-mode, --jars, --files) pass through to Spark; everything else goes to layerscope.
+# `./submit.sh --help` lists commands.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-jar="$here/target/layerscope.jar"
 main_class=io.layerscope.cli.Main
 # jobs/bench runs its steps (test code, not in the jar) through here, so they get the JVM and Spark
 # settings a sweep gets: LAYERSCOPE_MAIN_CLASS names another main class, LAYERSCOPE_CLASSPATH adds to
 # the driver's class path.
 main_class="${LAYERSCOPE_MAIN_CLASS:-$main_class}"
-class_path="$jar${LAYERSCOPE_CLASSPATH:+:$LAYERSCOPE_CLASSPATH}"
 
-# The Java 17 module flags Spark needs (Spark's JavaModuleOptions), for the launcher-less path.
+# The Java 17 module flags Spark needs (Spark's JavaModuleOptions but the incubator vector module, as
+# pom.xml's java.module.flags), for the launcher-less path.
 module_flags=(-XX:+IgnoreUnrecognizedVMOptions
   --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
   --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
@@ -27,7 +28,10 @@ module_flags=(-XX:+IgnoreUnrecognizedVMOptions
   --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED
   --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/sun.nio.cs=ALL-UNNAMED
   --add-opens=java.base/sun.security.action=ALL-UNNAMED --add-opens=java.base/sun.util.calendar=ALL-UNNAMED
-  -Djdk.reflect.useDirectMethodHandle=false -Dio.netty.tryReflectionSetAccessible=true)
+  --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED
+  -Dio.netty.tryReflectionSetAccessible=true -Dio.netty.allocator.type=pooled
+  -Dio.netty.handler.ssl.defaultEndpointVerificationAlgorithm=NONE
+  --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED)
 # layerscope contacts no host the user did not ask for: DJL always offline, headless charts.
 app_props=(-Dai.djl.offline=true -Djava.awt.headless=true "-Dlog4j2.configurationFile=$here/conf/log4j2.properties")
 # A batch job wants throughput, not short pauses: the parallel collector made a sweep ~7% faster
@@ -43,12 +47,14 @@ build_if_stale() {
   if [ -f "$jar" ] && [ -z "$(find "$here/src/main" "$here/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then
     return 0
   fi
-  echo "layerscope: building the application jar (mvn package, about a minute)..." >&2
-  (cd "$here" && mvn -q -B -DskipTests package >&2) || { echo "layerscope: build failed" >&2; exit 1; }
+  echo "layerscope: building the application jar (mvn package ${build_profile[*]}, about a minute)..." >&2
+  (cd "$here" && mvn -q -B -DskipTests ${build_profile[@]+"${build_profile[@]}"} package >&2) \
+    || { echo "layerscope: build failed" >&2; exit 1; }
 }
 
 spark_args=()
 app_args=()
+files=""
 master=""
 props_file="$here/conf/spark-defaults.conf"
 while [ $# -gt 0 ]; do
@@ -56,15 +62,50 @@ while [ $# -gt 0 ]; do
     --master) master="$2"; shift 2 ;;
     --master=*) master="${1#*=}"; shift ;;
     --properties-file) props_file="$2"; shift 2 ;;
-    --conf|--driver-memory|--executor-memory|--executor-cores|--num-executors|--total-executor-cores|--deploy-mode|--jars|--files|--driver-cores|--queue|--name)
+    # spark-submit keeps only the last --files: collected here, with the discovery scripts added below
+    --files) files="${files:+$files,}$2"; shift 2 ;;
+    --files=*) files="${files:+$files,}${1#*=}"; shift ;;
+    --conf|--driver-memory|--executor-memory|--executor-cores|--num-executors|--total-executor-cores|--deploy-mode|--jars|--driver-cores|--queue|--name)
       spark_args+=("$1" "$2"); shift 2 ;;
-    --conf=*|--driver-memory=*|--executor-memory=*|--executor-cores=*|--num-executors=*|--total-executor-cores=*|--deploy-mode=*|--jars=*|--files=*)
+    --conf=*|--driver-memory=*|--executor-memory=*|--executor-cores=*|--num-executors=*|--total-executor-cores=*|--deploy-mode=*|--jars=*)
       spark_args+=("$1"); shift ;;
     *) app_args+=("$1"); shift ;;
   esac
 done
 master="${master:-local[*]}"
 case "$master" in local*) export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}" ;; esac
+
+spark_submit=""
+if command -v spark-submit >/dev/null 2>&1; then
+  spark_submit="$(command -v spark-submit)"
+elif [ -n "${SPARK_HOME:-}" ] && [ -x "$SPARK_HOME/bin/spark-submit" ]; then
+  spark_submit="$SPARK_HOME/bin/spark-submit"
+fi
+# A Spark distribution brings Spark, Scala, Hadoop and their libraries, which a second copy in the
+# application jar could only conflict with: it gets the jar built without them (-Pcluster).
+build_profile=()
+jar="$here/target/layerscope.jar"
+spark_jars=""
+if [ -n "$spark_submit" ]; then
+  build_profile=(-Pcluster)
+  jar="$here/target/layerscope-cluster.jar"
+  spark_jars="$(cd "$(dirname "$(readlink -f "$spark_submit")")/.." && pwd)/jars/*"
+fi
+class_path="$jar${spark_jars:+:$spark_jars}${LAYERSCOPE_CLASSPATH:+:$LAYERSCOPE_CLASSPATH}"
+
+# A resource discovery script runs on each executor as it starts, before any task, with a path taken
+# relative to the executor's working directory. A properties file may name its script by file name
+# alone (conf/gpu/spark-gpu.conf does); the script of that name beside the file is then shipped with
+# --files, which YARN places in every executor's working directory before the executor starts.
+props_dir="$(cd "$(dirname "$props_file")" 2>/dev/null && pwd || true)"
+while IFS= read -r script; do
+  if [ -n "$script" ] && [ "${script#*/}" = "$script" ] && [ -f "$props_dir/$script" ]; then
+    files="${files:+$files,}$props_dir/$script"
+  fi
+done < <(awk '$1 ~ /^spark\.executor\.resource\.[^.]+\.discoveryScript$/ {print $2}' "$props_file" 2>/dev/null)
+if [ -n "$files" ]; then
+  spark_args+=(--files "$files")
+fi
 
 build_if_stale
 
@@ -84,16 +125,11 @@ if [ -n "$mkl_shim" ]; then
   export LD_PRELOAD="$mkl_shim${LD_PRELOAD:+:$LD_PRELOAD}"
 fi
 
-spark_submit=""
-if command -v spark-submit >/dev/null 2>&1; then
-  spark_submit="$(command -v spark-submit)"
-elif [ -n "${SPARK_HOME:-}" ] && [ -x "$SPARK_HOME/bin/spark-submit" ]; then
-  spark_submit="$SPARK_HOME/bin/spark-submit"
-fi
-
 driver_memory="$(awk '$1 == "spark.driver.memory" {print $2}' "$props_file" 2>/dev/null | tail -n 1)"
+# --properties-file alone would replace the distribution's conf/spark-defaults.conf (event log, queues,
+# security): --load-spark-defaults reads it too, and layerscope's file takes precedence over it.
 if [ -n "$spark_submit" ]; then
-  exec "$spark_submit" --master "$master" --properties-file "$props_file" \
+  exec "$spark_submit" --master "$master" --properties-file "$props_file" --load-spark-defaults \
     --driver-java-options "${app_props[*]} ${gc_flags[*]}" --class "$main_class" \
     ${LAYERSCOPE_CLASSPATH:+--driver-class-path "$LAYERSCOPE_CLASSPATH"} \
     ${spark_args[@]+"${spark_args[@]}"} "$jar" "${app_args[@]}"

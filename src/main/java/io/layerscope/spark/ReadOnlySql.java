@@ -3,7 +3,7 @@ package io.layerscope.spark;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import org.apache.spark.sql.catalyst.analysis.ExecuteImmediateQuery;
+import org.apache.spark.sql.catalyst.analysis.UnresolvedExecuteImmediate;
 import org.apache.spark.sql.catalyst.analysis.UnresolvedFunction;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.parser.ParseException;
@@ -121,7 +121,7 @@ public final class ReadOnlySql {
         if (node instanceof ScriptTransformation) {
             return Optional.of("runs a program (TRANSFORM ... USING)");
         }
-        if (node instanceof ExecuteImmediateQuery) {
+        if (node instanceof UnresolvedExecuteImmediate) {
             return Optional.of("runs SQL made at run time (EXECUTE IMMEDIATE), which cannot be checked");
         }
         if (node instanceof Command || node instanceof ParsedStatement || node instanceof InsertIntoDir
