@@ -36,6 +36,7 @@ import org.jfree.data.xy.XYSeriesCollection;
  * <pre>
  *   mean Wanda metric                    OWL outlier ratio (M = 5)
  *   Wanda vs magnitude mask agreement    mean activation norm
+ *   sequential vs dense mask agreement   sparsity pruned at        (sequential mode only)
  * </pre>
  *
  * lm_head is not a point along the depth: it is drawn apart, as a grey diamond one step after the
@@ -74,7 +75,21 @@ public final class OverviewChart {
                 l -> l.value("agree_wanda_magnitude_row"), Scale.SHARE_FITTED),
         ACT_NORM_MEAN("Mean activation norm \u2016X\u2016", "mean \u2016X\u2c7c\u2016\u2082",
                 "q, k, v read the same input, as do gate and up: their lines coincide",
-                l -> l.value("act_norm_mean"), Scale.MEAN);
+                l -> l.value("act_norm_mean"), Scale.MEAN),
+        /** Sequential mode only: how far the masks Wanda makes while pruning are from the dense ones. */
+        DRIFT_MASKS("Sequential vs dense Wanda mask agreement", "share of equal mask entries",
+                "1 = pruning the blocks before changed nothing; block 0 sees the dense inputs",
+                l -> l.value("drift_mask_agreement"), Scale.SHARE_FITTED),
+        /** Sequential mode only: the share each layer's mask pruned (its block's allocated sparsity). */
+        SPARSITY_PRUNED("Sparsity each layer was pruned at", "share of weights pruned",
+                "the block's sparsity under the run's allocation (OWL: lower where outliers are many)",
+                l -> l.value("sparsity_actual"), Scale.SHARE_FITTED);
+
+        /** The panels of a run: the last two only where the layers have sequential-mode values. */
+        static List<Metric> of(List<LayerSummary> layers) {
+            boolean sequential = layers.stream().anyMatch(l -> Double.isFinite(l.value("drift_mask_agreement")));
+            return sequential ? List.of(values()) : List.of(WANDA_MEAN, OUTLIER_M5, AGREE_ROW, ACT_NORM_MEAN);
+        }
 
         final String title;
         final String axisLabel;
@@ -107,6 +122,8 @@ public final class OverviewChart {
     private final Rectangle title;
     private final Rectangle legend;
     private final Rectangle[][] panels = new Rectangle[ROWS][COLUMNS];
+    private final int panelHeight;
+    private final int margin;
 
     /** A 1600 x 1200 px picture. */
     public OverviewChart() {
@@ -123,7 +140,7 @@ public final class OverviewChart {
         this.height = height;
         // Text half as large again as on the layer pictures: the overview is looked at whole, at page width.
         this.style = new FigureStyle(width * 3 / 2);
-        int margin = (int) Math.round(width * 0.01);
+        margin = (int) Math.round(width * 0.01);
         int titleHeight = (int) Math.round(width * 0.065);
         int legendHeight = (int) Math.round(width * 0.035);
         title = new Rectangle(margin, margin, width - 2 * margin, titleHeight);
@@ -131,6 +148,7 @@ public final class OverviewChart {
         int top = legend.y + legendHeight;
         int innerHeight = height - top - margin;
         int innerWidth = width - 2 * margin;
+        panelHeight = innerHeight / ROWS;
         for (int r = 0; r < ROWS; r++) {
             for (int c = 0; c < COLUMNS; c++) {
                 int x = margin + c * innerWidth / COLUMNS;
@@ -159,9 +177,16 @@ public final class OverviewChart {
         return new Rectangle(legend);
     }
 
-    /** The area of panel {@code (row, column)}, counted from 0 at the top left. */
+    /**
+     * The area of panel {@code (row, column)}, counted from 0 at the top left; rows past the second
+     * (sequential mode's panels) continue below at the same height.
+     */
     public Rectangle panel(int row, int column) {
-        return new Rectangle(panels[row][column]);
+        if (row < ROWS) {
+            return new Rectangle(panels[row][column]);
+        }
+        Rectangle above = panels[ROWS - 1][column];
+        return new Rectangle(above.x, above.y + above.height + (row - ROWS) * panelHeight, above.width, panelHeight);
     }
 
     /** The overview of {@code layers} (any order; at least one) as a new RGB image. */
@@ -171,17 +196,20 @@ public final class OverviewChart {
         }
         Depth depth = Depth.of(layers);
         List<String> kinds = KindStyle.sorted(layers.stream().map(LayerSummary::kind).toList());
-        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        List<Metric> metrics = Metric.of(layers);
+        int rows = (metrics.size() + COLUMNS - 1) / COLUMNS;
+        // more panels (sequential mode) make the picture taller, not the panels smaller
+        int imageHeight = height + (rows - ROWS) * panelHeight;
+        BufferedImage image = new BufferedImage(width, imageHeight, BufferedImage.TYPE_INT_RGB);
         Graphics2D g2 = image.createGraphics();
         try {
             FigureStyle.applyHints(g2);
             g2.setColor(Color.WHITE);
-            g2.fillRect(0, 0, width, height);
+            g2.fillRect(0, 0, width, imageHeight);
             drawTitle(g2, model, calibration, layers.size(), depth);
             drawLegend(g2, kinds);
-            Metric[] metrics = Metric.values();
-            for (int i = 0; i < metrics.length; i++) {
-                chart(metrics[i], layers, kinds, depth).draw(g2, panels[i / COLUMNS][i % COLUMNS]);
+            for (int i = 0; i < metrics.size(); i++) {
+                chart(metrics.get(i), layers, kinds, depth).draw(g2, panel(i / COLUMNS, i % COLUMNS));
             }
         } finally {
             g2.dispose();

@@ -102,7 +102,7 @@ public final class LayersTable {
         c.add(drift("sparsity_target", "sequential mode: the sparsity the layer was pruned at (its block's under the"
                 + " allocation); null in dense mode and for lm_head, which is not pruned", Drift::sparsityTarget));
         c.add(drift("sparsity_actual", "sequential mode: the share of the layer's entries its mask prunes; null in"
-                + " dense mode and for lm_head", Drift::sparsityActual));
+                + " dense mode and for lm_head", Drift::sparsityActual).reported("pruned", "%.4f", false));
         c.add(drift("drift_act_norm_cos", "sequential mode: cosine similarity of the sequential and the dense act_norm"
                 + " vectors (1: the same direction); null in dense mode", Drift::actNormCos)
                 .reported("drift cos", "%.4f", false));

@@ -82,6 +82,25 @@ class OverviewChartTest {
     }
 
     @Test
+    void aSequentialRunAddsARowOfDriftAndSparsityBelow() throws IOException {
+        List<LayerSummary> layers = new java.util.ArrayList<>();
+        for (LayerSummary l : SweepSummaries.sweep(6, false)) {
+            int kind = SweepSummaries.KINDS.indexOf(l.kind());   // apart per kind, so no line hides another
+            LayerSummary drift = TestSummaries.with(l, "drift_mask_agreement", 1 - 0.01 * l.block() - 0.003 * kind);
+            layers.add(TestSummaries.with(drift, "sparsity_actual", 0.45 + 0.02 * l.block() + 0.004 * kind));
+        }
+        OverviewChart chart = new OverviewChart();
+        BufferedImage image = render(layers);
+        Rectangle below = chart.panel(2, 0);
+        assertEquals(chart.panel(1, 0).y + chart.panel(1, 0).height, below.y);
+        assertEquals(below.y + below.height + chart.title().y, image.getHeight(), "the picture grows by one row of panels");
+        for (int c = 0; c < OverviewChart.COLUMNS; c++) {
+            assertTrue(pixelsOf(image, chart.panel(2, c), KindStyle.rgb("down_proj")) > 50, "down_proj in panel 2, " + c);
+        }
+        assertEquals(1200, render(SweepSummaries.sweep(6, false)).getHeight(), "a dense run keeps four panels");
+    }
+
+    @Test
     void lmHeadIsNoDepthPoint() {
         List<LayerSummary> layers = SweepSummaries.sweep(16, true);
         OverviewChart.Depth depth = OverviewChart.Depth.of(layers);

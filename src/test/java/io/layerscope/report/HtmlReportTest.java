@@ -66,11 +66,24 @@ class HtmlReportTest {
     void missingValuesShowADashAndSortLast() throws Exception {
         LayerSummary nan = TestSummaries.of("model.layers.0.mlp.up_proj", 0, "up_proj", 8, 8, Double.NaN, 0.1, 0.8, 0.8,
                 0.8, 0.1, 0.01, 0.0);
+        LayerSummary known = TestSummaries.of("model.layers.0.mlp.down_proj", 0, "down_proj", 8, 8, 2.0, 0.1, 0.8, 0.8,
+                0.8, 0.1, 0.01, 0.0);
         XmlPage page = new XmlPage(HtmlReport.render(SyntheticReport.header("demo"),
-                SyntheticReport.withoutPictures(List.of(nan))));
-        Element cell = page.one("//tr/td[5]");
+                SyntheticReport.withoutPictures(List.of(nan, known))));
+        Element cell = page.one("(//tbody/tr)[1]/td[5]");
         assertEquals("\u2014", cell.getTextContent());
         assertEquals("", cell.getAttribute("data-sort"));
+    }
+
+    @Test
+    void aColumnNoLayerHasAValueInIsLeftOut() throws Exception {
+        LayerSummary dense = TestSummaries.of("model.layers.0.mlp.up_proj", 0, "up_proj", 8, 8, 1, 0.1, 0.8, 0.8,
+                0.8, 0.1, 0.01, 0.0);
+        String html = HtmlReport.render(SyntheticReport.header("demo"), SyntheticReport.withoutPictures(List.of(dense)));
+        assertFalse(html.contains("data-key=\"drift_mask_agreement\""), "a dense run has no drift column");
+        String sequential = HtmlReport.render(SyntheticReport.header("demo"), SyntheticReport.withoutPictures(
+                List.of(TestSummaries.with(dense, "drift_mask_agreement", 0.97))));
+        assertTrue(sequential.contains("data-key=\"drift_mask_agreement\""));
     }
 
     @Test
