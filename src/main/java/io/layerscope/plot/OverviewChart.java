@@ -71,7 +71,7 @@ public final class OverviewChart {
                 "share of Wanda metric entries above 5 \u00d7 the layer's mean", l -> l.value("outlier_ratio_m5"),
                 Scale.SHARE_FROM_ZERO),
         AGREE_ROW("Wanda vs magnitude mask agreement", "share of equal mask entries",
-                "per-row masks at 50% sparsity; 1 = Wanda prunes exactly what magnitude prunes",
+                "per-row masks at the layer's sparsity; 1 = Wanda prunes exactly what magnitude prunes",
                 l -> l.value("agree_wanda_magnitude_row"), Scale.SHARE_FITTED),
         ACT_NORM_MEAN("Mean activation norm \u2016X\u2016", "mean \u2016X\u2c7c\u2016\u2082",
                 "q, k, v read the same input, as do gate and up: their lines coincide",
