@@ -17,17 +17,25 @@ import picocli.CommandLine.Parameters;
 /** {@code query --results DIR [--results DIR2] [--format table|csv|json] "SQL"}. */
 @Command(name = "query", mixinStandardHelpOptions = true,
         description = {"Run Spark SQL over the Parquet results of one or more runs.",
-            "Each table of a results directory is a view under its own name (layers, activation_norms, calibration);",
-            "with several --results the views are unions with a `run` column naming each directory.",
+            "Each table of a results directory is a view under its own name (layers, activation_norms, calibration);"
+                + " with several --results the views are unions with a `run` column naming each directory.",
             "Only the result goes to standard output.",
             "The query only reads: a statement that writes or changes state (INSERT, CREATE, DROP, ALTER, CACHE, SET,"
                 + " ADD JAR, ...) is refused unless --allow-writes is given."},
-        footer = {"", "Example:", "  ./submit.sh query --results results/demo \"SELECT layer, wanda_mean FROM layers ORDER BY wanda_mean DESC LIMIT 5\""})
+        footer = {"", "Example:", "  ./submit.sh query --results results/demo \\",
+            "      \"SELECT layer, wanda_mean FROM layers ORDER BY wanda_mean DESC LIMIT 5\""})
 public final class QueryCommand implements Callable<Integer> {
     @Option(names = "--results", required = true, paramLabel = "DIR", description = "A results directory (repeatable).")
     List<Path> results;
 
-    @Option(names = "--format", defaultValue = "table", paramLabel = "FORMAT",
+    /** What bash completion offers for --format. */
+    static final class FormatNames extends java.util.ArrayList<String> {
+        FormatNames() {
+            super(java.util.Arrays.stream(QueryOutput.values()).map(f -> f.name().toLowerCase(java.util.Locale.ROOT)).toList());
+        }
+    }
+
+    @Option(names = "--format", defaultValue = "table", paramLabel = "FORMAT", completionCandidates = FormatNames.class,
             description = "table (for people), csv (header row first) or json (JSON Lines). Default: ${DEFAULT-VALUE}.")
     String format;
 

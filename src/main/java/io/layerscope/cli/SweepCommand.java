@@ -11,12 +11,13 @@ import picocli.CommandLine.Option;
 /** {@code sweep}: every prunable layer (or those matching --layers) in one Spark job. */
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Analyse every prunable layer of a model in one Spark job.",
-            "Calibration forward on the executors, then per-layer statistics, masks and pictures. Writes",
-            "DIR/{layers,activation_norms,calibration}.parquet, DIR/run.json and DIR/png/; DIR appears only",
-            "when the job succeeded."},
+            "Calibration forward on the executors, then per-layer statistics, masks and pictures. Writes"
+                + " DIR/{layers,activation_norms,calibration}.parquet, DIR/run.json and DIR/png/; DIR appears only"
+                + " when the job succeeded."},
         footer = {"", "Examples:",
             "  ./submit.sh sweep --model demo --out results/demo",
-            "  ./submit.sh sweep --model meta-llama/Llama-3.2-1B --calibration c4 --out results/llama-1b --master spark://head:7077"})
+            "  ./submit.sh sweep --model meta-llama/Llama-3.2-1B --calibration c4 \\",
+            "      --out results/llama-1b --master spark://head:7077"})
 public final class SweepCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
