@@ -1,6 +1,7 @@
 package io.layerscope.cli;
 
 import io.layerscope.plot.PictureSize;
+import io.layerscope.spark.JobOptions;
 import io.layerscope.spark.SweepJob;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -36,8 +37,15 @@ public final class SweepCommand implements Callable<Integer> {
                     + " pictures render faster; text scales with the width.")
     String pngSize;
 
-    @Option(names = "--overwrite", description = "Replace an existing results directory (only once the new one is complete).")
+    @Option(names = "--overwrite", description = "Replace an existing results directory (only once the new one is complete),"
+            + " and the --imatrix file.")
     boolean overwrite;
+
+    @Option(names = "--imatrix", paramLabel = "FILE.gguf",
+            description = "Also write the calibration's sums of squared inputs of every decoder-block layer as llama.cpp's"
+                    + " importance matrix (GGUF, for llama-quantize --imatrix). Written when the job succeeded; an"
+                    + " existing file is replaced only with --overwrite.")
+    Path imatrix;
 
     @Mixin
     CalibrationOptions calibration;
@@ -47,8 +55,11 @@ public final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        var options = JobArguments.build("sweep", model, calibration, analysis, out, null, overwrite, layers, false,
+        JobOptions options = JobArguments.build("sweep", model, calibration, analysis, out, null, overwrite, layers, false,
                 !noPng, pngSize);
+        if (imatrix != null) {
+            options = options.withOutput(options.output().withImatrix(imatrix));
+        }
         SweepJob.Outcome outcome = new SweepJob(options, System.err).run();
         System.err.printf("sweep: %d layers analysed in %.1f s; results in %s%n", outcome.layers().size(),
                 outcome.timings().get("total"), outcome.written());
