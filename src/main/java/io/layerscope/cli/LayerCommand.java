@@ -14,8 +14,8 @@ import picocli.CommandLine.Option;
 @Command(name = "layer", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Analyse one layer: its statistics and its 9-panel picture.",
             "Prints the statistics and writes layer_analysis_<NAME>.png (in --out, or the current directory).",
-            "With --out, also the same Parquet tables as a sweep, for that layer. The calibration forward",
-            "runs only up to the layer's block."},
+            "With --out, also the same Parquet tables as a sweep, for that layer. The calibration forward"
+                + " runs only up to the layer's block."},
         footer = {"", "Example:", "  ./submit.sh layer --model demo --layer model.layers.1.mlp.down_proj"})
 public final class LayerCommand implements Callable<Integer> {
     @Mixin

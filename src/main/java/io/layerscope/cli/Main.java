@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "layerscope", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Per-layer pruning statistics (weight magnitude, activation norms, Wanda) for LLaMA checkpoints.",
         subcommands = {SweepCommand.class, LayerCommand.class, QueryCommand.class, LayerTypesCommand.class,
-            ListLayersCommand.class, CommandLine.HelpCommand.class})
+            ListLayersCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_BAD_INPUT = 2;
     public static final int EXIT_FAILURE = 1;
@@ -85,6 +85,8 @@ public final class Main implements Runnable {
             }
         };
         CommandLine cl = new CommandLine(new Main(), factory);
+        // help fits the terminal (80 columns when there is none); long lines wrap at word boundaries
+        cl.setUsageHelpAutoWidth(true);
         cl.setParameterExceptionHandler(Main::badParameters);
         cl.setExecutionExceptionHandler(Main::failed);
         return cl;
@@ -211,7 +213,7 @@ public final class Main implements Runnable {
         return message == null ? "" : Redaction.userInfo(message.replaceAll("\\s*\\R\\s*", " ").trim());
     }
 
-    /** The version from the jar manifest, or "development" when run from classes. */
+    /** The version from the jar manifest (Implementation-Version, set by the build), or "(development build)" when run from classes. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {

@@ -1,6 +1,7 @@
 package io.layerscope.cli;
 
 import io.layerscope.plot.PictureSize;
+import io.layerscope.spark.JobOptions;
 import io.layerscope.spark.SweepJob;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -11,12 +12,13 @@ import picocli.CommandLine.Option;
 /** {@code sweep}: every prunable layer (or those matching --layers) in one Spark job. */
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Analyse every prunable layer of a model in one Spark job.",
-            "Calibration forward on the executors, then per-layer statistics, masks and pictures. Writes",
-            "DIR/{layers,activation_norms,blocks,calibration}.parquet, DIR/run.json and DIR/png/; DIR appears only",
-            "when the job succeeded."},
+            "Calibration forward on the executors, then per-layer statistics, masks and pictures. Writes"
+                + " DIR/{layers,activation_norms,blocks,calibration}.parquet, DIR/run.json and DIR/png/; DIR appears only"
+                + " when the job succeeded."},
         footer = {"", "Examples:",
             "  ./submit.sh sweep --model demo --out results/demo",
-            "  ./submit.sh sweep --model meta-llama/Llama-3.2-1B --calibration c4 --out results/llama-1b --master spark://head:7077"})
+            "  ./submit.sh sweep --model meta-llama/Llama-3.2-1B --calibration c4 \\",
+            "      --out results/llama-1b --master spark://head:7077"})
 public final class SweepCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
@@ -35,8 +37,15 @@ public final class SweepCommand implements Callable<Integer> {
                     + " pictures render faster; text scales with the width.")
     String pngSize;
 
-    @Option(names = "--overwrite", description = "Replace an existing results directory (only once the new one is complete).")
+    @Option(names = "--overwrite", description = "Replace an existing results directory (only once the new one is complete),"
+            + " and the --imatrix file.")
     boolean overwrite;
+
+    @Option(names = "--imatrix", paramLabel = "FILE.gguf",
+            description = "Also write the calibration's sums of squared inputs of every decoder-block layer as llama.cpp's"
+                    + " importance matrix (GGUF, for llama-quantize --imatrix). Written when the job succeeded; an"
+                    + " existing file is replaced only with --overwrite.")
+    Path imatrix;
 
     @Mixin
     CalibrationOptions calibration;
@@ -46,8 +55,11 @@ public final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        var options = JobArguments.build("sweep", model, calibration, analysis, out, null, overwrite, layers, false,
+        JobOptions options = JobArguments.build("sweep", model, calibration, analysis, out, null, overwrite, layers, false,
                 !noPng, pngSize);
+        if (imatrix != null) {
+            options = options.withOutput(options.output().withImatrix(imatrix));
+        }
         SweepJob.Outcome outcome = new SweepJob(options, System.err).run();
         System.err.printf("sweep: %d layers analysed in %.1f s; results in %s%n", outcome.layers().size(),
                 outcome.timings().get("total"), outcome.written());

@@ -77,11 +77,21 @@ public record JobOptions(String command, Model model, Calibration calibration, A
      * @param overwrite whether an existing results directory layerscope wrote may be replaced
      * @param pngSize   the pixel size of each layer's picture, or null for no pictures
      * @param savePruned where to write the pruned checkpoint, or null
+     * @param imatrix   where llama.cpp's importance matrix goes (sweep --imatrix), or null
      */
     public record Output(@JsonSerialize(using = ToStringSerializer.class) Path out,
                          @JsonSerialize(using = ToStringSerializer.class) Path pngDir,
                          boolean overwrite, PictureSize pngSize,
-                         @JsonSerialize(using = ToStringSerializer.class) Path savePruned) {
+                         @JsonSerialize(using = ToStringSerializer.class) Path savePruned,
+                         @JsonSerialize(using = ToStringSerializer.class) Path imatrix) {
+        public Output(Path out, Path pngDir, boolean overwrite, PictureSize pngSize) {
+            this(out, pngDir, overwrite, pngSize, null, null);
+        }
+
+        public Output withImatrix(Path file) {
+            return new Output(out, pngDir, overwrite, pngSize, savePruned, file);
+        }
+
         public boolean png() {
             return pngSize != null;
         }
@@ -89,6 +99,10 @@ public record JobOptions(String command, Model model, Calibration calibration, A
 
     /** What run.json records as the job's options: three of the groups as they are, and the Spark master. */
     public record Recorded(Calibration calibration, Analysis analysis, Output output, String master) {
+    }
+
+    public JobOptions withOutput(Output other) {
+        return new JobOptions(command, model, calibration, analysis, other);
     }
 
     public Recorded recorded(String master) {

@@ -56,28 +56,69 @@ public final class ResultsQuery {
         }
     }
 
-    /** Registers the views and returns their names. */
-    public static List<String> register(SparkSession spark, List<Path> dirs) {
+    /**
+     * The views over {@code dirs}, none registered yet: see {@link Views#registerFor}. Checks the
+     * directories and lists their tables (cheap: no Parquet file is opened).
+     */
+    public static Views views(SparkSession spark, List<Path> dirs) {
         checkDirectories(dirs);
-        Map<String, List<Dataset<Row>>> tables = new LinkedHashMap<>();
-        for (Path dir : dirs) {
-            String run = dir.toAbsolutePath().normalize().getFileName().toString();
-            for (String table : tableNames(dir)) {
-                Dataset<Row> df = spark.read().parquet(dir.resolve(table + ".parquet").toString());
-                if (dirs.size() > 1) {
-                    df = df.withColumn("run", functions.lit(run));
-                }
-                tables.computeIfAbsent(table, t -> new ArrayList<>()).add(df);
-            }
+        TreeSet<String> names = new TreeSet<>();
+        dirs.forEach(dir -> names.addAll(tableNames(dir)));
+        return new Views(spark, List.copyOf(dirs), List.copyOf(names));
+    }
+
+    /**
+     * The tables of the results directories as views, each registered the first time a statement names
+     * it: registering one lists its files and reads a Parquet footer for the schema, which on a busy
+     * machine takes seconds per table, so a query of {@code layers} does not pay for the others.
+     */
+    public static final class Views {
+        private final SparkSession spark;
+        private final List<Path> dirs;
+        private final List<String> names;
+        private final java.util.Set<String> registered = new java.util.HashSet<>();
+
+        private Views(SparkSession spark, List<Path> dirs, List<String> names) {
+            this.spark = spark;
+            this.dirs = dirs;
+            this.names = names;
         }
-        tables.forEach((name, parts) -> {
-            Dataset<Row> all = parts.get(0);
-            for (int i = 1; i < parts.size(); i++) {
-                all = all.unionByName(parts.get(i), true);
+
+        /** Every view's name, registered or not. */
+        public List<String> names() {
+            return names;
+        }
+
+        /**
+         * Registers the views whose names occur as words in {@code sql} (a word that is not a table
+         * reference only registers a view needlessly), or every view when it names none, for
+         * statements such as SHOW TABLES.
+         */
+        public void registerFor(String sql) {
+            List<String> named = names.stream().filter(n -> java.util.regex.Pattern.compile("(?i)(?<![A-Za-z0-9_])"
+                    + java.util.regex.Pattern.quote(n) + "(?![A-Za-z0-9_])").matcher(sql).find()).toList();
+            (named.isEmpty() ? names : named).forEach(this::register);
+        }
+
+        /** Registers one view: the table of every directory that has it, a union tagged by run when several. */
+        public void register(String name) {
+            if (registered.contains(name)) {
+                return;
+            }
+            Dataset<Row> all = null;
+            for (Path dir : dirs) {
+                if (!Files.isDirectory(dir.resolve(name + ".parquet"))) {
+                    continue;
+                }
+                Dataset<Row> df = spark.read().parquet(dir.resolve(name + ".parquet").toString());
+                if (dirs.size() > 1) {
+                    df = df.withColumn("run", functions.lit(dir.toAbsolutePath().normalize().getFileName().toString()));
+                }
+                all = all == null ? df : all.unionByName(df, true);
             }
             all.createOrReplaceTempView(name);
-        });
-        return new ArrayList<>(tables.keySet());
+            registered.add(name);
+        }
     }
 
     private static List<String> tableNames(Path dir) {

@@ -61,7 +61,23 @@ public final class SparkSessions {
     }
 
     public static SparkSession getOrCreate(String appName) {
+        return getOrCreate(appName, new SparkConf());
+    }
+
+    /**
+     * A session for SQL over results (the {@code query} command): small tables read by the driver's
+     * own executor, many short statements. What it leaves out costs start-up time and serves no query:
+     * the UI and its listeners, the console progress bar, and whole-stage code generation, whose Janino
+     * compilation of every new plan takes longer than running it interpreted over a few thousand rows.
+     * Settings given with --conf win.
+     */
+    public static SparkSession forQueries(String appName) {
         SparkConf conf = new SparkConf();
+        conf.setIfMissing("spark.sql.codegen.wholeStage", "false");
+        return getOrCreate(appName, conf);
+    }
+
+    private static SparkSession getOrCreate(String appName, SparkConf conf) {
         if (!conf.contains("spark.master")) {
             conf.setMaster(DEFAULT_MASTER);
         }

@@ -7,6 +7,7 @@ import io.layerscope.calibration.Documents;
 import io.layerscope.calibration.HuggingFaceTokenEncoder;
 import io.layerscope.calibration.WandaSampler;
 import io.layerscope.llama.TapSums;
+import io.layerscope.llamacpp.ImportanceMatrix;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.HfCache;
 import io.layerscope.model.LlamaConfig;
@@ -76,6 +77,8 @@ public final class SweepJob {
         // the calibration stage would find a foreign tokenizer only inside Spark, after the model loaded
         TokenizerVocabulary.check(ckpt.dir().resolve("tokenizer.json"), ckpt.config().vocabSize(), "config.json");
         ModelSpec spec = modelSpec(ckpt, coverage);
+        ImportanceMatrix imatrix = o.output().imatrix() == null ? null
+                : ImportanceMatrix.prepare(o.output().imatrix(), o.output().overwrite());
         ResultsDirectory out = o.output().out() == null ? null : ResultsDirectory.create(o.output().out(), o.output().overwrite(), keptPaths());
         if (out == null) {
             refuseExistingPictures(layers);
@@ -103,6 +106,10 @@ public final class SweepJob {
             Analysed analysed = analyse(jsc, ckpt, layers, coverage, samples, stage1, pruned);
             List<LayerResult> results = analysed.layers();
             long tw = System.nanoTime();
+            if (imatrix != null) {
+                imatrix.write(layers, stage1.sums(), o.calibration().seqlen(), source.name() + " (" + samples.size()
+                        + " windows of " + o.calibration().seqlen() + " tokens, seed " + o.calibration().seed() + ")");
+            }
             Path written;
             try {
                 if (out != null) {
@@ -115,6 +122,9 @@ public final class SweepJob {
                     });
                     out.commit();
                     written = out.target();
+                    if (imatrix != null) {
+                        imatrix.commit();
+                    }
                 } else {
                     written = ResultsWriter.writePngs(results, o.output().pngDir());
                 }
@@ -134,6 +144,9 @@ public final class SweepJob {
             }
             if (out != null) {
                 out.close();
+            }
+            if (imatrix != null) {
+                imatrix.close();
             }
         }
     }

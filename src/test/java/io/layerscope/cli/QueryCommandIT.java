@@ -135,4 +135,97 @@ class QueryCommandIT {
         assertEquals("error: " + tmp + " is not a layerscope results directory (expected run.json and layers.parquet;"
                 + " give the --out directory of a sweep or layer job)\n", r.err());
     }
+
+    /** query with standard input (not a terminal) in place of System.in, as a pipe gives it. */
+    static MainTest.Run withStdin(String stdin, String... args) {
+        java.io.InputStream before = System.in;
+        System.setIn(new java.io.ByteArrayInputStream(stdin.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        try {
+            return run(args);
+        } finally {
+            System.setIn(before);
+        }
+    }
+
+    @Test
+    void withoutSqlTheShellRunsStatementsFromStandardInputOverOneSession() {
+        MainTest.Run r = withStdin("""
+                .tables
+                SELECT count(*) AS n FROM layers;
+                SELECT layer FROM layers
+                  WHERE kind = 'k_proj'; SELECT ';' AS semi;
+                .format csv
+                SELECT nope FROM layers;
+                .schema calibration
+                .format yaml
+                .history
+                -- the end of the input ends a statement without a semicolon
+                SELECT 2 AS two
+                """, "query", "--results", results.toString());
+        assertEquals(List.of("activation_norms", "calibration", "layers",
+                "n", "-", "3", "(1 row)",
+                "layer", "-------------------------------", "model.layers.0.self_attn.k_proj", "(1 row)",
+                "semi", "----", ";", "(1 row)",
+                "sample INT", "doc INT", "start INT", "tokens ARRAY<INT>",
+                "1  SELECT count(*) AS n FROM layers", "2  SELECT layer FROM layers WHERE kind = 'k_proj'",
+                "3  SELECT ';' AS semi", "4  SELECT nope FROM layers",
+                "two", "2"), r.out().lines().toList());
+        List<String> errors = r.err().lines().toList();
+        assertEquals(2, errors.size(), r.err());
+        assertTrue(errors.get(0).startsWith("error: query failed: [UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable,"
+                + " or function parameter with name `nope` cannot be resolved."), errors.get(0));
+        assertEquals("error: .format takes one of table, csv, json (it stays csv)", errors.get(1));
+        // piped input with a failed statement: status 2, so a script sees it
+        assertEquals(2, r.status());
+    }
+
+    @Test
+    void theShellStopsAtQuitAndExitsZeroWhenAllRan() {
+        MainTest.Run r = withStdin(".help\n.quit\nSELECT 1;\n", "query", "--results", results.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().startsWith("SQL statements end with ; and may span lines."), r.out());
+        assertTrue(r.out().contains(".schema TABLE"), r.out());
+        assertTrue(r.out().strip().endsWith("leave (so does the end of the input, Ctrl-D)"), r.out());
+        assertEquals("", r.err());
+    }
+
+    @Test
+    void severalStatementsInOneArgumentOrFilePrintEachResult(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        MainTest.Run r = run("query", "--results", results.toString(), "--format", "csv",
+                "SELECT count(*) AS n FROM calibration; SELECT 'a;b' AS s;");
+        assertEquals(0, r.status(), r.err());
+        assertEquals(List.of("n", "4", "", "s", "a;b"), r.out().lines().toList());
+        Path file = Files.writeString(dir.resolve("q.sql"), "-- two statements\nSELECT 1 AS one;\n\nSELECT 2 AS two\n");
+        MainTest.Run f = run("query", "--results", results.toString(), "-f", file.toString());
+        assertEquals(0, f.status(), f.err());
+        assertEquals(List.of("one", "---", "1", "(1 row)", "", "two", "---", "2", "(1 row)"), f.out().lines().toList());
+    }
+
+    @Test
+    void theFirstFailingStatementEndsTheRun() {
+        MainTest.Run r = run("query", "--results", results.toString(), "--format", "csv",
+                "SELECT 1 AS one; SELECT * FROM nosuch; SELECT 3 AS three");
+        assertEquals(2, r.status());
+        assertEquals(List.of("one", "1", ""), r.out().lines().toList());
+        assertEquals("error: statement 2 of 3 (SELECT * FROM nosuch): query failed: no table or view named `nosuch`"
+                + " (line 1, position 14). The tables are: activation_norms, calibration, layers. The statements after"
+                + " it were not run.\n", r.err());
+    }
+
+    @Test
+    void badSqlSourcesAreRefusedBeforeSparkStarts(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("q.sql"), "SELECT 1");
+        MainTest.Run both = run("query", "--results", results.toString(), "-f", file.toString(), "SELECT 2");
+        assertEquals(2, both.status());
+        assertEquals("error: query takes its SQL either as an argument or from -f " + file + ", not both\n", both.err());
+        MainTest.Run missing = run("query", "--results", results.toString(), "-f", dir.resolve("none.sql").toString());
+        assertEquals("error: -f " + dir.resolve("none.sql") + ": no such file\n", missing.err());
+        MainTest.Run empty = run("query", "--results", results.toString(), " -- nothing;\n;");
+        assertEquals(2, empty.status());
+        assertEquals("error: the SQL argument is no statement; give a query such as \"SELECT * FROM layers\"\n", empty.err());
+        MainTest.Run write = run("query", "--results", results.toString(), "SELECT 1; DROP VIEW layers");
+        assertEquals(2, write.status());
+        assertTrue(write.err().startsWith("error: statement 2 of 2 (DROP VIEW layers): query only reads, and this"
+                + " statement writes or changes state"), write.err());
+    }
 }

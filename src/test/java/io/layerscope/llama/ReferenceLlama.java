@@ -11,7 +11,7 @@ import java.util.Map;
  * section 2 with loops over float[] weights and double arithmetic. It shares no code with the DJL
  * forward; tests compare the two.
  */
-final class ReferenceLlama {
+public final class ReferenceLlama {
     private final LlamaConfig c;
     private final Checkpoint ckpt;
     private final int hidden;
@@ -21,7 +21,7 @@ final class ReferenceLlama {
     private final int inter;
     private final boolean moduloKvHeads;
 
-    ReferenceLlama(Checkpoint ckpt) {
+    public ReferenceLlama(Checkpoint ckpt) {
         this(ckpt, false);
     }
 
@@ -46,7 +46,7 @@ final class ReferenceLlama {
     }
 
     /** Every tap of one sequence, [T][features], keyed like Tap.key; blocks 0..lastBlock (+ final norm if all). */
-    Map<String, double[][]> taps(int[] ids, int lastBlock) {
+    public Map<String, double[][]> taps(int[] ids, int lastBlock) {
         int t = ids.length;
         Map<String, double[][]> out = new LinkedHashMap<>();
         float[] embed = w("model.embed_tokens.weight");

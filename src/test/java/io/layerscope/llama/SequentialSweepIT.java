@@ -59,7 +59,7 @@ class SequentialSweepIT {
                 new JobOptions.Model("demo", null, null, null, modelDir, cache, Map.of("HF_HUB_OFFLINE", "1")),
                 new JobOptions.Calibration("demo", NSAMPLES, SEQLEN, 0, ComputeDtype.FLOAT32, shards, 1),
                 new JobOptions.Analysis(null, false, 0.5, PruneMode.SEQUENTIAL, pattern, Allocation.uniform()),
-                new JobOptions.Output(out, out == null ? tmp.resolve("png") : null, false, null, savePruned));
+                new JobOptions.Output(out, out == null ? tmp.resolve("png") : null, false, null, savePruned, null));
         return new SweepJob(o, new PrintStream(new ByteArrayOutputStream())).run();
     }
 
@@ -154,7 +154,7 @@ class SequentialSweepIT {
                 new JobOptions.Model(pruned.toString(), null, null, null, pruned, cache, Map.of("HF_HUB_OFFLINE", "1")),
                 new JobOptions.Calibration("demo", 2, SEQLEN, 0, ComputeDtype.FLOAT32, 1, 1),
                 JobOptions.Analysis.dense("down_proj", false, 0.5),
-                new JobOptions.Output(tmp.resolve("dense-of-pruned"), null, false, null, null));
+                new JobOptions.Output(tmp.resolve("dense-of-pruned"), null, false, null));
         SweepJob.Outcome dense = new SweepJob(o, new PrintStream(new ByteArrayOutputStream())).run();
         for (LayerResult r : dense.layers()) {
             // half of every row is zero now: the lower median of |W| is 0

@@ -88,7 +88,7 @@ class BadInputIT {
     void unknownCommand() throws IOException {
         Path out = out();
         refused(out, """
-                error: unknown command 'swep'; the commands are sweep, layer, query, layer-types, list-layers, help
+                error: unknown command 'swep'; the commands are sweep, layer, query, layer-types, list-layers, completion, help
                 Did you mean: layerscope sweep?
                 Try 'layerscope --help' for more information.
                 """, "swep", "--model", "demo", "--out", out.toString());

@@ -71,7 +71,7 @@ class SweepJobIT {
                 new JobOptions.Model("demo", null, null, null, modelDir, cache, Map.of("HF_HUB_OFFLINE", "1")),
                 new JobOptions.Calibration("demo", NSAMPLES, SEQLEN, 0, ComputeDtype.FLOAT32, shards, 1),
                 JobOptions.Analysis.dense(layers, exact, 0.5),
-                new JobOptions.Output(out, out == null ? tmp.resolve("png") : null, false, pngSize, null));
+                new JobOptions.Output(out, out == null ? tmp.resolve("png") : null, false, pngSize));
     }
 
     static PrintStream quiet() {
@@ -300,13 +300,13 @@ class SweepJobIT {
         Files.writeString(png, "someone's file");
         JobOptions base = options("layer", null, name, true, 2, new PictureSize(800, 600));
         JobOptions here = new JobOptions(base.command(), base.model(), base.calibration(), base.analysis(),
-                new JobOptions.Output(null, dir, false, base.output().pngSize(), null));
+                new JobOptions.Output(null, dir, false, base.output().pngSize()));
         var e = assertThrows(io.layerscope.LayerscopeException.class, () -> new SweepJob(here, quiet()).run());
         assertEquals(png + " already exists; pass --overwrite to replace it, or --out DIR to write a results directory"
                 + " instead", e.getMessage());
         assertEquals("someone's file", Files.readString(png));
         new SweepJob(new JobOptions(base.command(), base.model(), base.calibration(), base.analysis(),
-                new JobOptions.Output(null, dir, true, base.output().pngSize(), null)), quiet()).run();
+                new JobOptions.Output(null, dir, true, base.output().pngSize())), quiet()).run();
         assertEquals(800, javax.imageio.ImageIO.read(png.toFile()).getWidth());
         // the picture gets a new file's permissions, not a temporary file's owner-only ones
         Path fresh = Files.writeString(dir.resolve("fresh"), "x");

@@ -1,0 +1,148 @@
+package io.layerscope.llamacpp;
+
+import io.layerscope.LayerscopeException;
+import io.layerscope.llama.TapSums;
+import io.layerscope.model.LayerKind;
+import io.layerscope.model.PrunableLayer;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The calibration's per-input-channel sums of squares as llama.cpp's importance matrix
+ * ({@code llama-imatrix}'s GGUF output, which {@code llama-quantize --imatrix} reads), so a model can
+ * be quantized with the same calibration it was analysed with.
+ *
+ * <p>Layout, as tools/imatrix/imatrix.cpp saves it: {@code general.type = "imatrix"},
+ * {@code imatrix.datasets} (strings), {@code imatrix.chunk_count} and {@code imatrix.chunk_size}
+ * (uint32); per weight, in name order, {@code <name>.in_sum2} (F32, ggml shape [in_features, 1]: the
+ * sum over every token of x_j squared, not divided) and {@code <name>.counts} (F32 [1, 1]: the number
+ * of tokens summed). llama.cpp divides in_sum2 by counts when it quantizes. The names are llama.cpp's
+ * ({@code blk.N.attn_q.weight}, ...); lm_head is left out, as llama-imatrix leaves out
+ * {@code output.weight} unless told otherwise. A chunk is one calibration window: chunk_size is
+ * --seqlen and chunk_count is --nsamples, so counts / chunk_size = chunk_count as in llama.cpp.
+ *
+ * <p>The file is written beside its target under a temporary name and renamed into place by
+ * {@link #commit}, so it is complete or absent; {@link #close} removes an uncommitted one.
+ */
+public final class ImportanceMatrix implements AutoCloseable {
+    private static final Map<LayerKind, String> LLAMA_CPP_NAMES = new EnumMap<>(Map.of(
+            LayerKind.Q_PROJ, "attn_q", LayerKind.K_PROJ, "attn_k", LayerKind.V_PROJ, "attn_v",
+            LayerKind.O_PROJ, "attn_output", LayerKind.GATE_PROJ, "ffn_gate", LayerKind.UP_PROJ, "ffn_up",
+            LayerKind.DOWN_PROJ, "ffn_down"));
+
+    private final Path target;
+    private final Path staged;
+    private boolean committed;
+
+    private ImportanceMatrix(Path target) {
+        this.target = target;
+        Path name = target.getFileName();
+        this.staged = target.resolveSibling("." + name + "." + ProcessHandle.current().pid() + ".tmp");
+    }
+
+    /**
+     * Checks before the job runs that {@code target} can be written: its directory exists, and it does
+     * not exist unless {@code overwrite} (and then it is a file: a directory is never replaced).
+     */
+    public static ImportanceMatrix prepare(Path target, boolean overwrite) {
+        Path absolute = target.toAbsolutePath().normalize();
+        if (absolute.getFileName() == null) {
+            throw new LayerscopeException("--imatrix " + target + " names no file; give a path such as imatrix.gguf");
+        }
+        Path dir = absolute.getParent();
+        if (!Files.isDirectory(dir)) {
+            throw new LayerscopeException("--imatrix " + target + ": the directory " + dir + " does not exist");
+        }
+        if (Files.isDirectory(absolute, LinkOption.NOFOLLOW_LINKS)) {
+            throw new LayerscopeException("--imatrix " + target + " is a directory; give a file name such as "
+                    + absolute.resolve("imatrix.gguf"));
+        }
+        if (Files.exists(absolute, LinkOption.NOFOLLOW_LINKS) && !overwrite) {
+            throw new LayerscopeException("--imatrix " + target + " already exists; pass --overwrite to replace it"
+                    + " (only once the new one is complete), or choose another file");
+        }
+        if (!Files.isWritable(dir)) {
+            throw new LayerscopeException("--imatrix " + target + ": the directory " + dir + " is not writable");
+        }
+        return new ImportanceMatrix(absolute);
+    }
+
+    /** llama.cpp's name of a layer's weight, or empty for lm_head (not part of the matrix). */
+    public static Optional<String> llamaCppName(PrunableLayer layer) {
+        String kind = LLAMA_CPP_NAMES.get(layer.kind());
+        return kind == null ? Optional.empty() : Optional.of("blk." + layer.block() + "." + kind + ".weight");
+    }
+
+    /**
+     * Writes the matrix of {@code layers} (those of the decoder blocks) from the sums of x squared of
+     * their taps to the temporary file.
+     *
+     * @param seqlen  tokens per calibration window (chunk_size)
+     * @param dataset what the windows were cut from, for imatrix.datasets
+     */
+    public void write(List<PrunableLayer> layers, TapSums sums, int seqlen, String dataset) {
+        TreeMap<String, PrunableLayer> byName = new TreeMap<>();   // llama.cpp sorts its entries by name
+        layers.forEach(l -> llamaCppName(l).ifPresent(n -> byName.put(n, l)));
+        if (byName.isEmpty()) {
+            throw new LayerscopeException("--imatrix needs layers of the decoder blocks, and --layers selected only "
+                    + layers.stream().map(PrunableLayer::name).toList());
+        }
+        if (sums.ntokens() != (long) sums.nsamples() * seqlen) {
+            throw new IllegalStateException("stage one summed " + sums.ntokens() + " tokens, not " + sums.nsamples()
+                    + " windows of " + seqlen);
+        }
+        GgufWriter gguf = new GgufWriter();
+        gguf.string("general.type", "imatrix");
+        gguf.strings("imatrix.datasets", List.of(dataset));
+        gguf.uint32("imatrix.chunk_count", sums.nsamples());
+        gguf.uint32("imatrix.chunk_size", seqlen);
+        float[] counts = {(float) sums.ntokens()};
+        byName.forEach((name, layer) -> {
+            float[] sumSq = sums.sumSq().get(layer.tapKey());
+            if (sumSq == null || sumSq.length != layer.inFeatures()) {
+                throw new IllegalStateException("no sums of " + layer.inFeatures() + " features for " + layer.name());
+            }
+            gguf.tensor(name + ".in_sum2", new long[] {layer.inFeatures(), 1}, sumSq);
+            gguf.tensor(name + ".counts", new long[] {1, 1}, counts);
+        });
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(staged), 1 << 16)) {
+            gguf.writeTo(out);
+        } catch (IOException e) {
+            throw new LayerscopeException("cannot write the importance matrix " + staged + " (" + e.getMessage()
+                    + "); nothing was kept; free space there or choose another --imatrix", e);
+        }
+    }
+
+    /** Renames the written file into place (replacing the file --overwrite allowed). */
+    public Path commit() {
+        try {
+            Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            committed = true;
+            return target;
+        } catch (IOException e) {
+            throw new LayerscopeException("cannot move the importance matrix into place as " + target + " ("
+                    + e.getMessage() + ")", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!committed) {
+            try {
+                Files.deleteIfExists(staged);
+            } catch (IOException e) {
+                // best effort: the name starts with a dot and ends in .tmp
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package io.layerscope.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Help that fits its width with whole example commands, and a bash completion script that bash itself runs. */
+class HelpAndCompletionTest {
+    @TempDir
+    Path tmp;
+
+    /**
+     * The root and every subcommand, by qualified name, laid out at 80 columns: the width without a
+     * terminal, fixed here so that a test run from a terminal of another width checks the same.
+     */
+    private static Map<String, CommandLine> everyCommand() {
+        Map<String, CommandLine> all = new LinkedHashMap<>();
+        CommandLine root = Main.commandLine(MainTest.OFFLINE);
+        all.put("layerscope", root);
+        root.getSubcommands().forEach((name, c) -> all.put("layerscope " + name, c));
+        all.values().forEach(c -> {
+            assertTrue(c.getCommandSpec().usageMessage().autoWidth(), c.getCommandName() + " does not follow the terminal's width");
+            c.getCommandSpec().usageMessage().autoWidth(false).width(80);
+        });
+        return all;
+    }
+
+    @Test
+    void noHelpLineIsWiderThanTheHelpWidth() {
+        for (Map.Entry<String, CommandLine> e : everyCommand().entrySet()) {
+            CommandLine c = e.getValue();
+            int width = c.getCommandSpec().usageMessage().width();
+            for (String line : c.getUsageMessage().split("\\R")) {
+                assertTrue(line.length() <= width, e.getKey() + ": " + line.length() + " > " + width + ": " + line);
+            }
+        }
+    }
+
+    @Test
+    void exampleCommandsStayWhole() {
+        int examples = 0;
+        for (Map.Entry<String, CommandLine> e : everyCommand().entrySet()) {
+            CommandLine c = e.getValue();
+            List<String> help = Arrays.asList(c.getUsageMessage().split("\\R"));
+            for (String line : c.getCommandSpec().usageMessage().footer()) {
+                if (line.isBlank() || line.endsWith(":")) {
+                    continue;
+                }
+                examples++;
+                // each line of an example (a command, or a part of one ending in a backslash) is printed as written
+                assertTrue(help.contains(line), e.getKey() + ": the example line was wrapped: " + line + "\n" + help);
+                assertTrue(line.length() <= 80, line);
+            }
+            // a line that starts a command and does not end it goes on with a backslash: never cut mid-command
+            for (int i = 0; i < help.size(); i++) {
+                String line = help.get(i).strip();
+                if (line.startsWith("./submit.sh") || line.startsWith("source <(")) {
+                    String next = i + 1 < help.size() ? help.get(i + 1) : "";
+                    assertTrue(line.endsWith("\\") || next.isBlank() || next.startsWith("  ./submit.sh")
+                            || next.startsWith("  source") || !next.startsWith(" "), e.getKey() + ": " + line + " / " + next);
+                }
+            }
+        }
+        assertTrue(examples >= 5, examples + " example lines");
+    }
+
+    @Test
+    void bashCompletesCommandsAndOptions() throws Exception {
+        MainTest.Run r = MainTest.run("completion");
+        assertEquals(0, r.status(), r.err());
+        Path script = tmp.resolve("layerscope-completion.bash");
+        Files.writeString(script, r.out());
+        assertEquals(List.of("query"), complete(script, "./submit.sh", "qu"));
+        assertEquals(List.of("layer", "layer-types"), complete(script, "./submit.sh", "layer"));
+        assertEquals(List.of("--overwrite"), complete(script, "./submit.sh", "sweep", "--over"));
+        assertEquals(List.of("--results"), complete(script, "layerscope", "query", "--res"));
+        List<String> sweepOptions = complete(script, "submit.sh", "sweep", "--");
+        for (String option : List.of("--model", "--out", "--nsamples", "--seqlen", "--calibration", "--layers", "--no-png")) {
+            assertTrue(sweepOptions.contains(option), option + " not in " + sweepOptions);
+        }
+        assertEquals(List.of("json"), complete(script, "./submit.sh", "query", "--format", "js"));
+    }
+
+    /** What bash offers for the last word of {@code words}, as the completion function fills COMPREPLY. */
+    private List<String> complete(Path script, String... words) throws Exception {
+        StringBuilder array = new StringBuilder();
+        for (String w : words) {
+            array.append(" '").append(w).append('\'');
+        }
+        String line = String.join(" ", words);
+        String program = "source '" + script + "'\n"
+                + "COMP_WORDS=(" + array + ")\n"
+                + "COMP_CWORD=" + (words.length - 1) + "\n"
+                + "COMP_LINE='" + line + "'\nCOMP_POINT=" + line.length() + "\n"
+                + "spec=$(complete -p '" + words[0] + "')\n"
+                + "fn=$(sed -E 's/.*-F ([^ ]+).*/\\1/' <<< \"$spec\")\n"
+                + "$fn '" + words[0] + "' '" + words[words.length - 1] + "' '" + words[words.length - 2] + "'\n"
+                + "printf '%s\\n' \"${COMPREPLY[@]}\"\n";
+        // stderr apart: compopt complains when called outside a real completion, which is harmless here
+        Process p = new ProcessBuilder("bash", "-c", program).redirectError(tmp.resolve("bash.err").toFile()).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out + Files.readString(tmp.resolve("bash.err")));
+        List<String> offered = new ArrayList<>();
+        out.lines().map(String::strip).filter(s -> !s.isEmpty()).forEach(offered::add);
+        offered.sort(null);
+        return offered;
+    }
+}

@@ -1,0 +1,104 @@
+package io.layerscope.llamacpp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.layerscope.cli.Main;
+import io.layerscope.llama.ReferenceLlama;
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.DemoModel;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * sweep --imatrix end to end: llama.cpp's importance matrix of block 0 of the demo model, read by an
+ * independent GGUF parser, against sums of x squared from the plain-Java reference forward over the
+ * very windows the job ran (its calibration table).
+ */
+class ImportanceMatrixIT {
+    @TempDir
+    Path tmp;
+
+    private static int run(StringWriter err, String... args) {
+        CommandLine cl = Main.commandLine(Map.of("HF_HUB_OFFLINE", "1"));
+        cl.setOut(new PrintWriter(new StringWriter()));
+        cl.setErr(new PrintWriter(err));
+        return cl.execute(args);
+    }
+
+    @Test
+    void sumsOfSquaresOfBlockZeroMatchAPlainForward() throws Exception {
+        Path cache = tmp.resolve("cache");
+        Path out = tmp.resolve("r");
+        Path file = tmp.resolve("demo.imatrix.gguf");
+        StringWriter err = new StringWriter();
+        int status = run(err, "sweep", "--model", "demo", "--cache-dir", cache.toString(), "--out", out.toString(),
+                "--layers", "layers\\.0\\.", "--nsamples", "3", "--seqlen", "24", "--no-png", "--imatrix", file.toString());
+        assertEquals(0, status, err.toString());
+
+        JsonNode g = GgufReader.read(file);
+        JsonNode meta = g.get("metadata");
+        assertEquals("imatrix", meta.get("general.type").get("value").asText());
+        assertEquals(3, meta.get("imatrix.chunk_count").get("value").asInt());
+        assertEquals(24, meta.get("imatrix.chunk_size").get("value").asInt());
+        assertEquals("demo (3 windows of 24 tokens, seed 0)", meta.get("imatrix.datasets").get("value").get(0).asText());
+        assertEquals(14, g.get("tensors").size(), "7 weights of block 0, two tensors each");
+
+        // the reference: x^2 summed over every token of every window, in double, per tap of block 0
+        List<Row> windows = SparkSession.active().read().parquet(out.resolve("calibration.parquet").toString())
+                .orderBy("sample").collectAsList();
+        assertEquals(3, windows.size());
+        ReferenceLlama reference = new ReferenceLlama(Checkpoint.open(DemoModel.directory(cache)));
+        Map<String, double[]> expected = new HashMap<>();
+        for (Row w : windows) {
+            int[] ids = w.<Integer>getList(w.fieldIndex("tokens")).stream().mapToInt(Integer::intValue).toArray();
+            reference.taps(ids, 0).forEach((tap, x) -> {
+                double[] sum = expected.computeIfAbsent(tap, k -> new double[x[0].length]);
+                for (double[] token : x) {
+                    for (int j = 0; j < token.length; j++) {
+                        sum[j] += token[j] * token[j];
+                    }
+                }
+            });
+        }
+        Map<String, String> tapOf = Map.of("attn_q", "0/ATTN_IN", "attn_k", "0/ATTN_IN", "attn_v", "0/ATTN_IN",
+                "attn_output", "0/ATTN_OUT", "ffn_gate", "0/MLP_IN", "ffn_up", "0/MLP_IN", "ffn_down", "0/MLP_ACT");
+        for (JsonNode t : g.get("tensors")) {
+            String name = t.get("name").asText();
+            if (name.endsWith(".counts")) {
+                assertEquals(3 * 24.0, t.get("values").get(0).asDouble(), name);
+                continue;
+            }
+            double[] want = expected.get(tapOf.get(name.split("\\.")[2]));
+            assertEquals(want.length, t.get("values").size(), name);
+            assertEquals("[" + want.length + ",1]", t.get("shape").toString(), name);
+            for (int j = 0; j < want.length; j++) {
+                double got = t.get("values").get(j).asDouble();
+                assertTrue(Math.abs(got - want[j]) <= 1e-4 * Math.abs(want[j]) + 1e-6,
+                        name + "[" + j + "]: " + got + " vs reference " + want[j]);
+            }
+        }
+
+        // a second run refuses to replace it, before any work, and leaves it as it was
+        byte[] before = Files.readAllBytes(file);
+        StringWriter again = new StringWriter();
+        assertEquals(2, run(again, "sweep", "--model", "demo", "--cache-dir", cache.toString(), "--out",
+                tmp.resolve("r2").toString(), "--layers", "layers\\.0\\.", "--nsamples", "3", "--seqlen", "24", "--no-png",
+                "--imatrix", file.toString()));
+        assertEquals("error: --imatrix " + file + " already exists; pass --overwrite to replace it (only once the new one"
+                + " is complete), or choose another file\n", again.toString());
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(file)));
+        assertTrue(Files.notExists(tmp.resolve("r2")));
+    }
+}
