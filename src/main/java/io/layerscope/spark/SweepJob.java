@@ -12,6 +12,7 @@ import io.layerscope.model.HfCache;
 import io.layerscope.model.LlamaConfig;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.model.TokenizerVocabulary;
+import io.layerscope.results.Provenance;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.PrintStream;
@@ -68,6 +69,8 @@ public final class SweepJob {
             SparkStartup startup = SparkStartup.begin("layerscope " + o.command(), spec, o.calibration().seqlen());
             List<CalibrationSample> samples = sample(ckpt, startup);
             SparkSession spark = startup.session();
+            Provenance provenance = RunRecords.provenance(o);
+            ResultsWriter writer = out == null ? null : new ResultsWriter(spark, out, provenance);
             timings.put("spark_start", round(startup.sessionSeconds()));
             timings.put("startup", seconds(ts));
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -84,11 +87,11 @@ public final class SweepJob {
             Path written;
             try {
                 if (out != null) {
-                    new ResultsWriter(spark, out).write(results, samples, () -> {
+                    writer.write(results, samples, () -> {
                         Map<Path, String> sha256 = hashes.get();
                         timings.put("write", seconds(tw));
                         timings.put("total", seconds(t0));
-                        return RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark, sha256);
+                        return RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark, sha256, provenance);
                     });
                     out.commit();
                     written = out.target();

@@ -98,13 +98,13 @@ class SweepJobIT {
 
     private static <T> void sameAsSparksWriter(Table<T> table, List<T> sources) throws Exception {
         ParquetTableTest.assertSameAsSparksWriter(spark, tmp.resolve("by-spark-and-driver").resolve(table.name()),
-                table.schema(), sources.stream().map(table::row).toList());
+                table.schema(), sources.stream().map(s -> table.row(s, "run")).toList());
     }
 
     @Test
     void writesEveryTableWithTheContractColumns() {
         List<String> columns = Arrays.asList(spark.read().parquet(sweepDir.resolve("layers.parquet").toString()).columns());
-        List<String> contract = new ArrayList<>(List.of("layer", "block", "kind", "group", "out_features", "in_features",
+        List<String> contract = new ArrayList<>(List.of("layer", "block", "kind", "layer_group", "out_features", "in_features",
                 "nsamples", "ntokens", "agree_wanda_magnitude_row", "agree_wanda_magnitude_layer",
                 "agree_wanda_magnitude_2of4", "outlier_ratio_m3", "outlier_ratio_m5", "outlier_ratio_m7", "top_act_features"));
         for (String p : new String[] {"weight_abs_", "act_norm_", "wanda_"}) {
@@ -117,7 +117,7 @@ class SweepJobIT {
 
         Checkpoint ckpt = Checkpoint.open(modelDir);
         long features = ckpt.prunableLayers().stream().mapToLong(PrunableLayer::inFeatures).sum();
-        assertEquals(List.of("layer", "feature", "scaler_row", "act_norm"),
+        assertEquals(List.of("layer", "feature", "scaler_row", "act_norm", "run_id"),
                 Arrays.asList(spark.read().parquet(sweepDir.resolve("activation_norms.parquet").toString()).columns()));
         assertEquals(features, spark.read().parquet(sweepDir.resolve("activation_norms.parquet").toString()).count());
 
