@@ -5,7 +5,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
-import org.apache.spark.sql.RuntimeConfig;
+import org.apache.spark.SparkConf;
 
 /**
  * The compression of the result tables, chosen as Spark chooses it for its own Parquet writes: the
@@ -32,10 +32,13 @@ public final class ParquetCodec {
     private ParquetCodec() {
     }
 
-    /** The codec a Spark session's configuration names, or the default when it does not set one. */
-    public static CompressionCodecName of(RuntimeConfig session) {
-        // contains: set by spark-defaults.conf, --conf or the session, not Spark's own default (snappy)
-        return of(session.contains(SETTING) ? session.get(SETTING) : null);
+    /**
+     * The codec a Spark application's configuration (spark-defaults.conf, --conf) names, or the
+     * default when it sets none. The context's configuration, not the SQL session's: building the
+     * session state costs seconds at start-up, and Spark's own default (snappy) must not count as set.
+     */
+    public static CompressionCodecName of(SparkConf conf) {
+        return of(conf.contains(SETTING) ? conf.get(SETTING) : (String) null);
     }
 
     /** The codec {@code value} of {@value #SETTING} names (case as Spark ignores it); null means unset. */

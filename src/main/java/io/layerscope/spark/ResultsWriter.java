@@ -48,7 +48,7 @@ public final class ResultsWriter {
     public ResultsWriter(SparkSession spark, ResultsDirectory out, Provenance provenance) {
         // the context's configuration (spark.hadoop.* settings), not the SQL session's: its set-up is not needed
         this.hadoopConf = new Configuration(spark.sparkContext().hadoopConfiguration());
-        this.format = new ParquetTable.Format(spark.version(), ParquetCodec.of(spark.conf()));
+        this.format = new ParquetTable.Format(spark.version(), ParquetCodec.of(spark.sparkContext().getConf()));
         this.provenance = provenance;
         this.out = out;
     }

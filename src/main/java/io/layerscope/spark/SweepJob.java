@@ -69,10 +69,10 @@ public final class SweepJob {
             SparkStartup startup = SparkStartup.begin("layerscope " + o.command(), spec, o.calibration().seqlen());
             List<CalibrationSample> samples = sample(ckpt, startup);
             SparkSession spark = startup.session();
-            Provenance provenance = RunRecords.provenance(o);
-            ResultsWriter writer = out == null ? null : new ResultsWriter(spark, out, provenance);
             timings.put("spark_start", round(startup.sessionSeconds()));
             timings.put("startup", seconds(ts));
+            Provenance provenance = RunRecords.provenance(o);
+            ResultsWriter writer = out == null ? null : new ResultsWriter(spark, out, provenance);
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             CalibrationStage.Result stage1;
             try {

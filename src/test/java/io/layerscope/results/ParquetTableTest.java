@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
+import org.apache.spark.SparkConf;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.hadoop.metadata.FileMetaData;
@@ -74,7 +75,7 @@ public class ParquetTableTest {
         Files.writeString(table.resolve("keep"), "x");
         StructType schema = new StructType().add("i", DataTypes.IntegerType, false);
         assertThrows(FileAlreadyExistsException.class, () -> ParquetTable.write(new Configuration(), table, schema,
-                List.of(RowFactory.create(1)), zstd(), Map.of()));
+                List.of(RowFactory.create(1)), zstd(spark), Map.of()));
         assertEquals(List.of("keep"), list(table));
     }
 
@@ -83,7 +84,7 @@ public class ParquetTableTest {
         StructType required = new StructType().add("layer", DataTypes.StringType, false);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ParquetTable.write(
                 new Configuration(), tmp.resolve("null.parquet"), required, List.of(RowFactory.create((Object) null)),
-                zstd(), Map.of()));
+                zstd(spark), Map.of()));
         assertEquals("column layer is not nullable but is null", e.getMessage());
         StructType dates = new StructType().add("day", DataTypes.DateType, false);
         e = assertThrows(IllegalArgumentException.class, () -> RowWriteSupport.parquetSchema(dates));
@@ -98,7 +99,7 @@ public class ParquetTableTest {
         Path bySpark = dir.resolve("spark.parquet");
         Path byDriver = dir.resolve("driver.parquet");
         spark.createDataFrame(rows, schema).coalesce(1).write().mode(SaveMode.ErrorIfExists).parquet(bySpark.toString());
-        ParquetTable.write(spark.sparkContext().hadoopConfiguration(), byDriver, schema, rows, zstd(), Map.of());
+        ParquetTable.write(spark.sparkContext().hadoopConfiguration(), byDriver, schema, rows, zstd(spark), Map.of());
 
         FileMetaData expected = footer(bySpark);
         FileMetaData actual = footer(byDriver);
@@ -116,7 +117,7 @@ public class ParquetTableTest {
         assertEquals(rows.size(), read.count());
     }
 
-    private static ParquetTable.Format zstd() {
+    private static ParquetTable.Format zstd(SparkSession spark) {
         return new ParquetTable.Format(spark.version(), CompressionCodecName.ZSTD);
     }
 
@@ -169,14 +170,13 @@ public class ParquetTableTest {
     }
 
     @Test
-    void theCodecIsTheSessionsSettingElseZstd() {
-        SparkSession session = spark.newSession();
-        session.conf().unset(ParquetCodec.SETTING);
-        assertEquals(CompressionCodecName.ZSTD, ParquetCodec.of(session.conf()));
-        session.conf().set(ParquetCodec.SETTING, "gzip");
-        assertEquals(CompressionCodecName.GZIP, ParquetCodec.of(session.conf()));
-        session.conf().set(ParquetCodec.SETTING, "lzo");
-        assertThrows(LayerscopeException.class, () -> ParquetCodec.of(session.conf()));
+    void theCodecIsTheApplicationsSettingElseZstd() {
+        SparkConf conf = new SparkConf(false);
+        assertEquals(CompressionCodecName.ZSTD, ParquetCodec.of(conf));
+        conf.set(ParquetCodec.SETTING, "gzip");
+        assertEquals(CompressionCodecName.GZIP, ParquetCodec.of(conf));
+        conf.set(ParquetCodec.SETTING, "lzo");
+        assertThrows(LayerscopeException.class, () -> ParquetCodec.of(conf));
     }
 
     private static List<Path> parts(Path table) throws IOException {
