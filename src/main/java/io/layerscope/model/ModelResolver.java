@@ -100,7 +100,7 @@ public final class ModelResolver {
         throw new LayerscopeException("--model " + model + ": not a local directory, and revision \"" + revision
                 + "\" of " + model + " is not in the Hugging Face caches searched (" + repoFolders(caches, model)
                 + "). Download it first"
-                + " (for example: huggingface-cli download " + model + " --revision " + revision + " --cache-dir "
+                + " (for example: hf download " + model + " --revision " + revision + " --cache-dir "
                 + cacheDir + "), point --cache-dir at the cache that holds it, pass a local model directory, or try"
                 + " --model demo.");
     }

@@ -109,7 +109,7 @@ class ModelResolverTest {
         assertEquals("--model meta-llama/Llama-3.2-1B: not a local directory, and revision \"main\" of"
                 + " meta-llama/Llama-3.2-1B is not in the Hugging Face caches searched (" + cacheDir
                 + "/models--meta-llama--Llama-3.2-1B, " + hub + "/models--meta-llama--Llama-3.2-1B). Download it first"
-                + " (for example: huggingface-cli download meta-llama/Llama-3.2-1B --revision main --cache-dir " + cacheDir
+                + " (for example: hf download meta-llama/Llama-3.2-1B --revision main --cache-dir " + cacheDir
                 + "), point --cache-dir at the cache that holds it, pass a local model directory, or try --model demo.",
                 e.getMessage());
     }
