@@ -74,7 +74,11 @@ class ModelResolverTest {
         assertEquals(viaHome, resolver(Map.of("HF_HOME", hfHome.toString())).resolve(REPO, cacheDir, "main").dir());
 
         Path viaUserHome = snapshot(tmp.resolve("home/.cache/huggingface/hub"), REPO, "main", MAIN);
-        assertEquals(viaUserHome, resolver(Map.of()).resolve(REPO, cacheDir, "main").dir());
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        assertEquals(viaUserHome, new ModelResolver(null, Map.of(), tmp.resolve("home"), new java.io.PrintStream(err, true))
+                .resolve(REPO, cacheDir, "main").dir());
+        assertEquals("layerscope: " + REPO + "@main is not in " + cacheDir + "; using the copy in the Hugging Face cache "
+                + tmp.resolve("home/.cache/huggingface/hub") + " (" + viaUserHome + ")\n", err.toString());
 
         // the cache dir wins when both hold it
         Path own = snapshot(cacheDir, REPO, "main", OTHER);
