@@ -1,11 +1,14 @@
 package io.layerscope.hub;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.model.HfCache;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -77,6 +80,19 @@ public final class C4Shards {
             files.add(shardFile(s));
         }
         return hub.snapshotOf(REPO_ID, REVISION, RepoType.DATASET, files);
+    }
+
+    /**
+     * The files of {@code shards} at revision main in the cache {@code root}, when every one is there
+     * (as huggingface_hub or an earlier layerscope run left them); no network.
+     */
+    public static Optional<List<Path>> cached(Path root, List<Integer> shards) {
+        Optional<Path> snapshot = HfCache.snapshot(root.resolve(HfCache.repoFolder("datasets", REPO_ID)), REVISION);
+        if (snapshot.isEmpty()) {
+            return Optional.empty();
+        }
+        List<Path> files = shards.stream().map(s -> snapshot.get().resolve(shardFile(s))).toList();
+        return files.stream().allMatch(Files::isRegularFile) ? Optional.of(files) : Optional.empty();
     }
 
     /** The local .json.gz files of a {@code --calibration} value, in its order. */

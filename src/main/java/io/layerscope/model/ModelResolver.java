@@ -1,6 +1,7 @@
 package io.layerscope.model;
 
 import io.layerscope.LayerscopeException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -38,6 +39,7 @@ public final class ModelResolver {
     private final ModelSource source;
     private final Map<String, String> env;
     private final Path home;
+    private final PrintStream err;
 
     /** Local directories, caches and the demo only: nothing is downloaded. */
     public ModelResolver() {
@@ -51,9 +53,15 @@ public final class ModelResolver {
 
     /** With the environment and the home directory {@code ~} stands for ({@link HfCache#home}) given explicitly. */
     public ModelResolver(ModelSource source, Map<String, String> env, Path home) {
+        this(source, env, home, System.err);
+    }
+
+    /** As above; a model found outside the chosen cache is reported on {@code err}. */
+    public ModelResolver(ModelSource source, Map<String, String> env, Path home, PrintStream err) {
         this.source = source;
         this.env = Map.copyOf(env);
         this.home = home;
+        this.err = err;
     }
 
     public ResolvedModel resolve(String model, Path cacheDir, String revision) {
@@ -84,6 +92,11 @@ public final class ModelResolver {
         for (Path cache : caches) {
             Optional<ResolvedModel> found = HfCache.find(cache, model, revision);
             if (found.isPresent()) {
+                if (!cache.equals(caches.get(0))) {
+                    // the user chose another cache: say why nothing is downloaded into it
+                    err.println("layerscope: " + model + "@" + revision + " is not in " + cacheDir + "; using the copy in the"
+                            + " Hugging Face cache " + cache + " (" + found.get().dir() + ")");
+                }
                 return found.get();
             }
         }
@@ -100,7 +113,7 @@ public final class ModelResolver {
         throw new LayerscopeException("--model " + model + ": not a local directory, and revision \"" + revision
                 + "\" of " + model + " is not in the Hugging Face caches searched (" + repoFolders(caches, model)
                 + "). Download it first"
-                + " (for example: huggingface-cli download " + model + " --revision " + revision + " --cache-dir "
+                + " (for example: hf download " + model + " --revision " + revision + " --cache-dir "
                 + cacheDir + "), point --cache-dir at the cache that holds it, pass a local model directory, or try"
                 + " --model demo.");
     }

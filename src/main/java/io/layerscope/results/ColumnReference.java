@@ -36,6 +36,7 @@ public final class ColumnReference {
                         .append(c.description().replace("|", "\\|")).append(" |\n");
             }
         }
+        b.append("\nLast: `").append(Table.RUN_ID).append("` (string): ").append(Table.RUN_ID_DESCRIPTION).append(".\n");
     }
 
     /** {@code document} with the text between the markers replaced by the generated reference. */

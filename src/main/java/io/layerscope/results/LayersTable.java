@@ -74,7 +74,7 @@ public final class LayersTable {
                 s -> s.result().layer().block()));
         c.add(Column.string("kind", Section.IDENTITY, "q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj or lm_head",
                 s -> s.result().layer().kind().shortName()));
-        c.add(Column.string("group", Section.IDENTITY, "attention, mlp or head", s -> s.result().layer().group()));
+        c.add(Column.string("layer_group", Section.IDENTITY, "attention, mlp or head", s -> s.result().layer().group()));
         c.add(Column.int32("out_features", Section.IDENTITY, "rows of the weight W",
                 s -> s.result().layer().outFeatures()));
         c.add(Column.int32("in_features", Section.IDENTITY, "columns of W: the input features",

@@ -24,7 +24,8 @@ import org.apache.spark.sql.types.StructType;
  * Writes Spark {@link Row}s with parquet-hadoop, laid out as Spark's own Parquet writer lays out the
  * same {@link StructType} (its default, non-legacy format): int, long, float, double, boolean and
  * string columns, and arrays of those as three-level LIST groups. The Spark schema goes into the
- * footer under Spark's key, so Spark reads the columns back with exactly the types written.
+ * footer under Spark's key, so Spark reads the columns back with exactly the types written; other
+ * key-value metadata (layerscope's provenance) goes beside it.
  *
  * <p>It exists so the driver can write the small result tables itself: through Spark SQL, a fresh
  * JVM's first writes cost seconds of planning, code generation and task serialisation.
@@ -37,12 +38,14 @@ final class RowWriteSupport extends WriteSupport<Row> {
     private final StructType schema;
     private final MessageType parquetSchema;
     private final String sparkVersion;
+    private final Map<String, String> extraFooter;
     private RecordConsumer out;
 
-    RowWriteSupport(StructType schema, String sparkVersion) {
+    RowWriteSupport(StructType schema, String sparkVersion, Map<String, String> extraFooter) {
         this.schema = schema;
         this.parquetSchema = parquetSchema(schema);
         this.sparkVersion = sparkVersion;
+        this.extraFooter = Map.copyOf(extraFooter);
     }
 
     /** The Parquet schema Spark writes for {@code schema}. */
@@ -87,7 +90,7 @@ final class RowWriteSupport extends WriteSupport<Row> {
 
     @Override
     public WriteContext init(Configuration configuration) {
-        Map<String, String> footer = new HashMap<>();
+        Map<String, String> footer = new HashMap<>(extraFooter);
         footer.put(SPARK_SCHEMA_KEY, schema.json());
         footer.put(SPARK_VERSION_KEY, sparkVersion);
         return new WriteContext(parquetSchema, footer);

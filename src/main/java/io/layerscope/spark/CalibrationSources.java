@@ -6,11 +6,14 @@ import io.layerscope.hub.ConsoleProgress;
 import io.layerscope.hub.HubClient;
 import io.layerscope.hub.HubSettings;
 import io.layerscope.model.DemoModel;
+import io.layerscope.model.HfCache;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Turns {@code --calibration} into local files: {@code demo} (the shard shipped in the jar),
@@ -22,12 +25,31 @@ public final class CalibrationSources {
     }
 
     public static CalibrationSource resolve(String spec, Path cacheDirOption, Map<String, String> env) {
+        return resolve(spec, cacheDirOption, env, System.err);
+    }
+
+    /** As above; C4 shards found outside the chosen cache are reported on {@code err}. */
+    static CalibrationSource resolve(String spec, Path cacheDirOption, Map<String, String> env, PrintStream err) {
         if (spec.equals("demo")) {
             Path cache = HubSettings.fromEnvironment(env, cacheDirOption).cacheDir();
             return new CalibrationSource("demo", List.of(DemoModel.calibrationShard(cache)));
         }
         if (C4Shards.isC4(spec)) {
-            HubClient hub = new HubClient(HubSettings.fromEnvironment(env, cacheDirOption), ConsoleProgress.toStandardError());
+            HubSettings settings = HubSettings.fromEnvironment(env, cacheDirOption);
+            List<Integer> shards = C4Shards.parse(spec);
+            Path chosen = settings.cacheDir();
+            if (C4Shards.cached(chosen, shards).isEmpty()) {
+                List<Path> caches = HfCache.searched(chosen, env, HfCache.home(env));
+                for (Path other : caches.subList(1, caches.size())) {
+                    Optional<List<Path>> found = C4Shards.cached(other, shards);
+                    if (found.isPresent()) {
+                        err.println("layerscope: C4 " + spec + " is not in " + chosen + "; using the copy in the Hugging Face"
+                                + " cache " + other);
+                        return new CalibrationSource(spec, found.get());
+                    }
+                }
+            }
+            HubClient hub = new HubClient(settings, ConsoleProgress.toStandardError());
             return new CalibrationSource(spec, new C4Shards(hub).paths(spec));
         }
         List<Path> files = new ArrayList<>();

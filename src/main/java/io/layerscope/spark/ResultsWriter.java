@@ -5,7 +5,9 @@ import io.layerscope.plot.CalibrationSummary;
 import io.layerscope.results.BlockResult;
 import io.layerscope.results.LayerResult;
 import io.layerscope.results.LayersTable;
+import io.layerscope.results.ParquetCodec;
 import io.layerscope.results.ParquetTable;
+import io.layerscope.results.Provenance;
 import io.layerscope.results.ResultTables;
 import io.layerscope.results.Table;
 import io.layerscope.report.ReportHeader;
@@ -34,18 +36,21 @@ public final class ResultsWriter {
     public static final String PNG_DIR = "png";
 
     private final Configuration hadoopConf;
-    private final String sparkVersion;
+    private final ParquetTable.Format format;
+    private final Provenance provenance;
     private final ResultsDirectory out;
 
     /**
      * Writes into {@code out}'s staging directory, one guarded step at a time (see
      * {@link ResultsDirectory#write}), through the Hadoop file systems {@code spark}'s context is
-     * configured with.
+     * configured with, in the session's Parquet codec. Made before the job's stages run, so a codec
+     * it cannot write fails the job at once, not after the analysis.
      */
-    public ResultsWriter(SparkSession spark, ResultsDirectory out) {
+    public ResultsWriter(SparkSession spark, ResultsDirectory out, Provenance provenance) {
         // the context's configuration (spark.hadoop.* settings), not the SQL session's: its set-up is not needed
         this.hadoopConf = new Configuration(spark.sparkContext().hadoopConfiguration());
-        this.sparkVersion = spark.version();
+        this.format = new ParquetTable.Format(spark.version(), ParquetCodec.of(spark.sparkContext().getConf()));
+        this.provenance = provenance;
         this.out = out;
     }
 
@@ -118,7 +123,7 @@ public final class ResultsWriter {
 
     /** One Parquet file per table, written by the driver, which holds the rows (see {@link ParquetTable}). */
     private <T> void table(Table<T> table, Iterator<T> sources) throws IOException {
-        out.write(dir -> ParquetTable.write(hadoopConf, dir, table, sources, sparkVersion));
+        out.write(dir -> ParquetTable.write(hadoopConf, dir, table, sources, format, provenance));
     }
 
     /** Single-layer job without a results directory: each PNG into {@code dir}, written whole or not at all. */

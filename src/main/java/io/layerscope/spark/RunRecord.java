@@ -19,8 +19,10 @@ import java.util.Map;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RunRecord(
+        int schemaVersion,
         String tool,
         String toolVersion,
+        String runId,
         String command,
         String createdAt,
         Model model,
@@ -35,7 +37,13 @@ public record RunRecord(
         List<String> layers) {
 
     public static final String FILE = "run.json";
+    /**
+     * The version of run.json's layout (docs/run.schema.json): raised when a field changes meaning
+     * or is removed, so readers can refuse a layout they do not know. New fields keep the version.
+     */
+    public static final int SCHEMA_VERSION = 1;
 
+    // runId: the run's id, also each table's run_id column and its Parquet footers' layerscope.run_id.
     // options: the job's options as the command line built them (JobOptions.recorded).
     // computeDtype: the type the forward computed in, as the executors resolved --dtype (auto).
     // forwardBlocks: decoder blocks the calibration forward ran (a single-layer job stops early).

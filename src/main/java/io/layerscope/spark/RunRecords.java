@@ -5,6 +5,7 @@ import io.layerscope.model.Checkpoint;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.model.SafetensorsFile;
 import io.layerscope.results.BlockResult;
+import io.layerscope.results.Provenance;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -14,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.UUID;
 import org.apache.spark.sql.SparkSession;
 
 /** Builds the {@link RunRecord} of a finished job: provenance a result can always show. */
@@ -23,7 +25,7 @@ final class RunRecords {
 
     static RunRecord of(JobOptions o, CalibrationSource source, int documents, Checkpoint ckpt, List<PrunableLayer> layers, List<CalibrationSample> samples,
                         CalibrationStage.Result stage1, Map<String, Double> timings, SparkSession spark,
-                        Map<Path, String> sha256, List<BlockResult> blocks) {
+                        Map<Path, String> sha256, Provenance provenance, List<BlockResult> blocks) {
         List<RunRecord.WeightFile> files = new ArrayList<>();
         for (SafetensorsFile f : ckpt.files()) {
             files.add(new RunRecord.WeightFile(ckpt.dir().relativize(f.path()).toString(), f.fileSize(), sha256.get(f.path())));
@@ -39,9 +41,10 @@ final class RunRecords {
         RunRecord.Calibration calibration = new RunRecord.Calibration(source.name(),
                 source.files().stream().map(Path::toString).toList(), documents, windows);
         Map<String, Double> t = new LinkedHashMap<>(timings);
-        return new RunRecord("layerscope", versions().getProperty("layerscope", "dev"), o.command(),
+        return new RunRecord(RunRecord.SCHEMA_VERSION, Provenance.TOOL, provenance.toolVersion(), provenance.runId(), o.command(),
                 Instant.now().toString(), model, o.recorded(spark.sparkContext().master()), calibration,
-                String.join(", ", stage1.computeTypes()), stage1.devices(), stage1.blocksLoaded(), blocks.stream().map(BlockResult::sparsityAllocated).toList(), versionMap(spark), t,
+                String.join(", ", stage1.computeTypes()), stage1.devices(), stage1.blocksLoaded(),
+                blocks.stream().map(BlockResult::sparsityAllocated).toList(), versionMap(spark), t,
                 layers.stream().map(PrunableLayer::name).toList());
     }
 
@@ -58,6 +61,17 @@ final class RunRecords {
         v.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
         v.put("arch", System.getProperty("os.arch"));
         return v;
+    }
+
+    /** The provenance of a new run: a fresh run id, the tool's version, the model, the mode. */
+    static Provenance provenance(JobOptions o) {
+        return new Provenance(UUID.randomUUID().toString(), versions().getProperty("layerscope", "dev"), o.model().spec(),
+                o.model().repoId(), o.model().commit(), mode(o));
+    }
+
+    /** How the activations were gathered (the footers' layerscope.mode): dense or sequential. */
+    static String mode(JobOptions o) {
+        return o.analysis().mode().label();
     }
 
     /** Build versions, filtered into the jar by Maven (src/main/resources/layerscope-version.properties). */

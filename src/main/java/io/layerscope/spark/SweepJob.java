@@ -18,6 +18,7 @@ import io.layerscope.prune.PrunedCheckpointWriter;
 import io.layerscope.prune.SparsityPattern;
 import io.layerscope.results.BlockResult;
 import io.layerscope.model.TokenizerVocabulary;
+import io.layerscope.results.Provenance;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.PrintStream;
@@ -94,6 +95,8 @@ public final class SweepJob {
             SparkSession spark = startup.session();
             timings.put("spark_start", round(startup.sessionSeconds()));
             timings.put("startup", seconds(ts));
+            Provenance provenance = RunRecords.provenance(o);
+            ResultsWriter writer = out == null ? null : new ResultsWriter(spark, out, provenance);
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             CalibrationStage.Result stage1;
             try {
@@ -113,12 +116,12 @@ public final class SweepJob {
             Path written;
             try {
                 if (out != null) {
-                    new ResultsWriter(spark, out).write(results, analysed.blocks(), samples, () -> {
+                    writer.write(results, analysed.blocks(), samples, () -> {
                         Map<Path, String> sha256 = hashes.get();
                         timings.put("write", seconds(tw));
                         timings.put("total", seconds(t0));
                         return RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark, sha256,
-                                analysed.blocks());
+                                provenance, analysed.blocks());
                     });
                     out.commit();
                     written = out.target();

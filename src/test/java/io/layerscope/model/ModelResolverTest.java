@@ -74,7 +74,11 @@ class ModelResolverTest {
         assertEquals(viaHome, resolver(Map.of("HF_HOME", hfHome.toString())).resolve(REPO, cacheDir, "main").dir());
 
         Path viaUserHome = snapshot(tmp.resolve("home/.cache/huggingface/hub"), REPO, "main", MAIN);
-        assertEquals(viaUserHome, resolver(Map.of()).resolve(REPO, cacheDir, "main").dir());
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        assertEquals(viaUserHome, new ModelResolver(null, Map.of(), tmp.resolve("home"), new java.io.PrintStream(err, true))
+                .resolve(REPO, cacheDir, "main").dir());
+        assertEquals("layerscope: " + REPO + "@main is not in " + cacheDir + "; using the copy in the Hugging Face cache "
+                + tmp.resolve("home/.cache/huggingface/hub") + " (" + viaUserHome + ")\n", err.toString());
 
         // the cache dir wins when both hold it
         Path own = snapshot(cacheDir, REPO, "main", OTHER);
@@ -109,7 +113,7 @@ class ModelResolverTest {
         assertEquals("--model meta-llama/Llama-3.2-1B: not a local directory, and revision \"main\" of"
                 + " meta-llama/Llama-3.2-1B is not in the Hugging Face caches searched (" + cacheDir
                 + "/models--meta-llama--Llama-3.2-1B, " + hub + "/models--meta-llama--Llama-3.2-1B). Download it first"
-                + " (for example: huggingface-cli download meta-llama/Llama-3.2-1B --revision main --cache-dir " + cacheDir
+                + " (for example: hf download meta-llama/Llama-3.2-1B --revision main --cache-dir " + cacheDir
                 + "), point --cache-dir at the cache that holds it, pass a local model directory, or try --model demo.",
                 e.getMessage());
     }

@@ -21,7 +21,7 @@ import java.util.stream.Stream;
  */
 record SweepResults(Map<Integer, String> calibration, Map<String, double[]> norms, Map<String, Map<String, Object>> layers) {
     /** Columns that legitimately differ between runs. */
-    private static final Set<String> UNSTABLE = Set.of("seconds");
+    private static final Set<String> UNSTABLE = Set.of("seconds", "run_id");
 
     static SweepResults read(Path dir) throws IOException {
         Map<Integer, String> calibration = new TreeMap<>();

@@ -5,16 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerscope.LayerscopeException;
 import io.layerscope.spark.SparkSessions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
+import org.apache.spark.SparkConf;
 import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.hadoop.metadata.FileMetaData;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.sql.Dataset;
@@ -71,7 +75,7 @@ public class ParquetTableTest {
         Files.writeString(table.resolve("keep"), "x");
         StructType schema = new StructType().add("i", DataTypes.IntegerType, false);
         assertThrows(FileAlreadyExistsException.class, () -> ParquetTable.write(new Configuration(), table, schema,
-                List.of(RowFactory.create(1)), spark.version()));
+                List.of(RowFactory.create(1)), zstd(spark), Map.of()));
         assertEquals(List.of("keep"), list(table));
     }
 
@@ -80,7 +84,7 @@ public class ParquetTableTest {
         StructType required = new StructType().add("layer", DataTypes.StringType, false);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ParquetTable.write(
                 new Configuration(), tmp.resolve("null.parquet"), required, List.of(RowFactory.create((Object) null)),
-                spark.version()));
+                zstd(spark), Map.of()));
         assertEquals("column layer is not nullable but is null", e.getMessage());
         StructType dates = new StructType().add("day", DataTypes.DateType, false);
         e = assertThrows(IllegalArgumentException.class, () -> RowWriteSupport.parquetSchema(dates));
@@ -95,7 +99,7 @@ public class ParquetTableTest {
         Path bySpark = dir.resolve("spark.parquet");
         Path byDriver = dir.resolve("driver.parquet");
         spark.createDataFrame(rows, schema).coalesce(1).write().mode(SaveMode.ErrorIfExists).parquet(bySpark.toString());
-        ParquetTable.write(spark.sparkContext().hadoopConfiguration(), byDriver, schema, rows, spark.version());
+        ParquetTable.write(spark.sparkContext().hadoopConfiguration(), byDriver, schema, rows, zstd(spark), Map.of());
 
         FileMetaData expected = footer(bySpark);
         FileMetaData actual = footer(byDriver);
@@ -113,8 +117,74 @@ public class ParquetTableTest {
         assertEquals(rows.size(), read.count());
     }
 
+    private static ParquetTable.Format zstd(SparkSession spark) {
+        return new ParquetTable.Format(spark.version(), CompressionCodecName.ZSTD);
+    }
+
+    /**
+     * Each codec name Spark's setting takes gives files in that codec (as the footer's column chunks
+     * say), named with its extension as Spark names them, that Spark reads back; the footer carries
+     * the extra key-value pairs.
+     */
+    @Test
+    void everyCodecSparksSettingNamesWritesFilesSparkReads() throws Exception {
+        StructType schema = new StructType().add("x", DataTypes.LongType, false).add("s", DataTypes.StringType, false);
+        List<Row> rows = new ArrayList<>();
+        for (long i = 0; i < 1000; i++) {
+            rows.add(RowFactory.create(i * i, "row " + i % 7));
+        }
+        Map<String, String> names = Map.of("none", "UNCOMPRESSED:", "uncompressed", "UNCOMPRESSED:", "snappy", "SNAPPY:.snappy",
+                "gzip", "GZIP:.gz", "lz4", "LZ4:.lz4hadoop", "lz4_raw", "LZ4_RAW:.lz4raw", "ZSTD", "ZSTD:.zstd");
+        for (var e : names.entrySet()) {
+            Path table = tmp.resolve("codec-" + e.getKey() + ".parquet");
+            ParquetTable.write(new Configuration(), table, schema, rows,
+                    new ParquetTable.Format(spark.version(), ParquetCodec.of(e.getKey())), Map.of("layerscope.run_id", "r1"));
+            String[] expected = e.getValue().split(":", -1);
+            Path part = parts(table).get(0);
+            assertTrue(part.getFileName().toString().matches("part-00000-[0-9a-f-]{36}-c000" + expected[1].replace(".", "\\.")
+                    + "\\.parquet"), part.toString());
+            try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(
+                    new org.apache.hadoop.fs.Path(part.toUri()), new Configuration()))) {
+                for (var block : reader.getFooter().getBlocks()) {
+                    for (var column : block.getColumns()) {
+                        assertEquals(expected[0], column.getCodec().name(), e.getKey());
+                    }
+                }
+                assertEquals("r1", reader.getFooter().getFileMetaData().getKeyValueMetaData().get("layerscope.run_id"));
+            }
+            // 0^2 + 1^2 + ... + 999^2 = 999 * 1000 * 1999 / 6, and 143 of the i below 1000 are 3 modulo 7
+            assertEquals(332833500L, spark.read().parquet(table.toString()).selectExpr("sum(x)").first().getLong(0), e.getKey());
+            assertEquals(143, spark.read().parquet(table.toString()).where("s = 'row 3'").count(), e.getKey());
+        }
+        assertEquals(CompressionCodecName.ZSTD, ParquetCodec.of((String) null));
+    }
+
+    @Test
+    void aCodecLayerscopeCannotWriteIsRefusedNamingTheSetting() {
+        for (String bad : new String[] {"lzo", "brotli", "zip", ""}) {
+            LayerscopeException e = assertThrows(LayerscopeException.class, () -> ParquetCodec.of(bad));
+            assertEquals("spark.sql.parquet.compression.codec is \"" + bad + "\", which layerscope cannot write its Parquet"
+                    + " tables with; set it (in conf/spark-defaults.conf or with --conf) to one of gzip, lz4, lz4_raw, none,"
+                    + " snappy, uncompressed, zstd, or leave it unset for zstd.", e.getMessage());
+        }
+    }
+
+    @Test
+    void theCodecIsTheApplicationsSettingElseZstd() {
+        SparkConf conf = new SparkConf(false);
+        assertEquals(CompressionCodecName.ZSTD, ParquetCodec.of(conf));
+        conf.set(ParquetCodec.SETTING, "gzip");
+        assertEquals(CompressionCodecName.GZIP, ParquetCodec.of(conf));
+        conf.set(ParquetCodec.SETTING, "lzo");
+        assertThrows(LayerscopeException.class, () -> ParquetCodec.of(conf));
+    }
+
+    private static List<Path> parts(Path table) throws IOException {
+        return list(table).stream().filter(n -> n.endsWith(".parquet")).map(table::resolve).toList();
+    }
+
     private static FileMetaData footer(Path table) throws IOException {
-        List<Path> parts = list(table).stream().filter(n -> n.endsWith(".parquet")).map(table::resolve).toList();
+        List<Path> parts = parts(table);
         assertEquals(1, parts.size(), table + ": " + list(table));
         try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(
                 new org.apache.hadoop.fs.Path(parts.get(0).toUri()), new Configuration()))) {

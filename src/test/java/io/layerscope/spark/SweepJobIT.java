@@ -1,5 +1,6 @@
 package io.layerscope.spark;
 
+import io.layerscope.fixtures.DuckDb;
 import io.layerscope.results.LayerResult;
 import io.layerscope.results.LayersTable;
 import io.layerscope.results.ParquetTableTest;
@@ -98,13 +99,13 @@ class SweepJobIT {
 
     private static <T> void sameAsSparksWriter(Table<T> table, List<T> sources) throws Exception {
         ParquetTableTest.assertSameAsSparksWriter(spark, tmp.resolve("by-spark-and-driver").resolve(table.name()),
-                table.schema(), sources.stream().map(table::row).toList());
+                table.schema(), sources.stream().map(s -> table.row(s, "run")).toList());
     }
 
     @Test
     void writesEveryTableWithTheContractColumns() {
         List<String> columns = Arrays.asList(spark.read().parquet(sweepDir.resolve("layers.parquet").toString()).columns());
-        List<String> contract = new ArrayList<>(List.of("layer", "block", "kind", "group", "out_features", "in_features",
+        List<String> contract = new ArrayList<>(List.of("layer", "block", "kind", "layer_group", "out_features", "in_features",
                 "nsamples", "ntokens", "agree_wanda_magnitude_row", "agree_wanda_magnitude_layer",
                 "agree_wanda_magnitude_2of4", "outlier_ratio_m3", "outlier_ratio_m5", "outlier_ratio_m7", "top_act_features"));
         for (String p : new String[] {"weight_abs_", "act_norm_", "wanda_"}) {
@@ -117,7 +118,7 @@ class SweepJobIT {
 
         Checkpoint ckpt = Checkpoint.open(modelDir);
         long features = ckpt.prunableLayers().stream().mapToLong(PrunableLayer::inFeatures).sum();
-        assertEquals(List.of("layer", "feature", "scaler_row", "act_norm", "scaler_row_dense"),
+        assertEquals(List.of("layer", "feature", "scaler_row", "act_norm", "scaler_row_dense", "run_id"),
                 Arrays.asList(spark.read().parquet(sweepDir.resolve("activation_norms.parquet").toString()).columns()));
         assertEquals(features, spark.read().parquet(sweepDir.resolve("activation_norms.parquet").toString()).count());
 
@@ -133,6 +134,66 @@ class SweepJobIT {
         assertEquals(sweep.samples().get(3).doc(), run.calibration().windows().get(3).doc());
         assertEquals(4, run.forwardBlocks());
         assertEquals(64, run.model().files().get(0).sha256().length());
+    }
+
+    @Test
+    void runJsonFollowsTheSchemaInDocs() throws Exception {
+        assertEquals(List.of(), RunSchema.errors(sweepDir.resolve(RunRecord.FILE)));
+        RunRecord run = RunRecord.read(sweepDir);
+        assertEquals(1, run.schemaVersion());
+        assertEquals(run.runId(), java.util.UUID.fromString(run.runId()).toString());
+    }
+
+    /**
+     * DuckDB reads every table: each column, unquoted, with the type a hand-written mapping of the
+     * Spark type gives; the codec is zstd (the setting's default); the footer holds the provenance;
+     * every row has the run's id; and a layer's numbers are the sweep's.
+     */
+    @Test
+    void duckDbReadsEveryTableWithItsTypesCodecAndProvenance() {
+        String runId = RunRecord.read(sweepDir).runId();
+        for (Table<?> table : ResultTables.ALL) {
+            String files = "'" + sweepDir.resolve(table.name() + ".parquet") + "/*.parquet'";
+            List<String> names = new ArrayList<>();
+            List<String> types = new ArrayList<>();
+            for (org.apache.spark.sql.types.StructField f : table.schema().fields()) {
+                names.add(f.name());
+                types.add(f.name() + " " + duckDbType(f.dataType()));
+            }
+            List<com.fasterxml.jackson.databind.JsonNode> r = DuckDb.query(
+                    "DESCRIBE SELECT * FROM read_parquet(" + files + ")",
+                    "SELECT DISTINCT compression FROM parquet_metadata(" + files + ")",
+                    "SELECT decode(key) AS k, decode(value) AS v FROM parquet_kv_metadata(" + files + ")"
+                            + " WHERE decode(key) LIKE 'layerscope.%' ORDER BY k",
+                    "SELECT " + String.join(", ", names) + " FROM read_parquet(" + files + ") LIMIT 1",
+                    "SELECT count(*) AS n, count(DISTINCT run_id) AS runs, min(run_id) AS run FROM read_parquet(" + files + ")");
+            List<String> described = new ArrayList<>();
+            r.get(0).forEach(c -> described.add(c.get("column_name").asText() + " " + c.get("column_type").asText()));
+            assertEquals(types, described, table.name());
+            assertEquals("[{\"compression\":\"ZSTD\"}]", r.get(1).toString(), table.name());
+            Map<String, String> footer = new HashMap<>();
+            r.get(2).forEach(kv -> footer.put(kv.get("k").asText(), kv.get("v").asText()));
+            assertEquals(Map.of("layerscope.tool", "layerscope", "layerscope.version", RunRecord.read(sweepDir).toolVersion(),
+                    "layerscope.run_id", runId, "layerscope.model", "demo", "layerscope.mode", "dense"), footer, table.name());
+            assertEquals(names.size(), r.get(3).get(0).size(), table.name());
+            assertEquals(1, r.get(4).get(0).get("runs").asInt(), table.name());
+            assertEquals(runId, r.get(4).get(0).get("run").asText(), table.name());
+        }
+        LayerResult down = sweep.layers().stream().filter(l -> l.layer().name().equals(LAYER)).findFirst().orElseThrow();
+        com.fasterxml.jackson.databind.JsonNode row = DuckDb.query("SELECT layer_group, in_features, wanda_mean FROM read_parquet('"
+                + sweepDir.resolve("layers.parquet") + "/*.parquet') WHERE layer = '" + LAYER + "'").get(0).get(0);
+        assertEquals("mlp", row.get("layer_group").asText());
+        assertEquals(down.layer().inFeatures(), row.get("in_features").asInt());
+        assertEquals(down.stats().wanda().summary().mean(), row.get("wanda_mean").asDouble());
+    }
+
+    /** DuckDB's name for a Spark type, as DuckDB's documentation maps Parquet types. */
+    private static String duckDbType(org.apache.spark.sql.types.DataType t) {
+        if (t instanceof org.apache.spark.sql.types.ArrayType a) {
+            return duckDbType(a.elementType()) + "[]";
+        }
+        return Map.of("int", "INTEGER", "bigint", "BIGINT", "float", "FLOAT", "double", "DOUBLE", "string", "VARCHAR")
+                .get(t.simpleString());
     }
 
     @Test
