@@ -20,13 +20,15 @@ final class JobArguments {
                             Path pngDir, boolean overwrite, String layers, boolean exactLayer, boolean png, String pngSize) {
         PictureSize size = PictureSize.parse(pngSize);   // before the model resolves: a typo fails at once
         double sparsity = a.sparsity();
+        double blockShare = a.outlierBlockShare();
+        double positionShare = a.outlierPositionShare();
         ResolvedModel r = m.resolve();
         boolean demo = m.model().equals(ModelResolver.DEMO);
         return new JobOptions(command,
                 new JobOptions.Model(m.model(), r.repoId(), r.revision(), r.commit(), r.dir(), m.cacheDirOption(), m.env()),
                 new JobOptions.Calibration(c.calibration(demo), c.nsamples(demo), c.seqlen(demo), c.seed,
                         ComputeDtype.parse(c.dtype), c.shards, c.batchSize),
-                new JobOptions.Analysis(layers, exactLayer, sparsity),
+                new JobOptions.Analysis(layers, exactLayer, sparsity, blockShare, positionShare),
                 new JobOptions.Output(out, pngDir, overwrite, png ? size : null));
     }
 }

@@ -36,7 +36,8 @@ public final class ResultTables {
                     Column.int32s("tokens", Section.IDENTITY, "the window's seqlen token ids", CalibrationSample::tokens)));
 
     /** Every table, in the order a job writes them. */
-    public static final List<Table<?>> ALL = List.of(LAYERS, ACTIVATION_NORMS, CALIBRATION);
+    public static final List<Table<?>> ALL = List.of(LAYERS, ACTIVATION_NORMS, CALIBRATION, BlocksTable.TABLE,
+            DepthTables.BLOCK_DISTANCES, DepthTables.SUPER_WEIGHTS, DepthTables.OUTLIER_FEATURES);
 
     private ResultTables() {
     }

@@ -49,9 +49,21 @@ public record JobOptions(String command, Model model, Calibration calibration, A
      * @param layers     --layers regex (sweep; null: every layer) or the exact layer name (single-layer job)
      * @param exactLayer whether {@code layers} is one exact name
      * @param sparsity   the share of weights every mask prunes
+     * @param outlierBlockShare    least share of blocks where a channel reaches |x| >= 6 to be a systematic outlier feature
+     * @param outlierPositionShare least share of token positions where it does
      */
-    public record Analysis(String layers, boolean exactLayer, double sparsity) implements Serializable {
+    public record Analysis(String layers, boolean exactLayer, double sparsity, double outlierBlockShare,
+                           double outlierPositionShare) implements Serializable {
         private static final long serialVersionUID = 1L;
+
+        /** LLM.int8's systematic outlier features: in at least 25% of the blocks and 6% of the positions. */
+        public static final double DEFAULT_OUTLIER_BLOCK_SHARE = 0.25;
+        public static final double DEFAULT_OUTLIER_POSITION_SHARE = 0.06;
+
+        /** With the default outlier feature thresholds. */
+        public Analysis(String layers, boolean exactLayer, double sparsity) {
+            this(layers, exactLayer, sparsity, DEFAULT_OUTLIER_BLOCK_SHARE, DEFAULT_OUTLIER_POSITION_SHARE);
+        }
     }
 
     /**

@@ -80,11 +80,12 @@ public final class SweepJob {
             startup.warmUpSeconds().ifPresent(s -> timings.put("executor_warmup", round(s)));
             SweepHooks.onDriver(jsc.sc()).calibrationDone(jsc.sc());
             List<LayerResult> results = analyse(jsc, ckpt, layers, stage1);
+            DepthResults depth = out == null ? null : depth(jsc, ckpt, layers, stage1);
             long tw = System.nanoTime();
             Path written;
             try {
                 if (out != null) {
-                    new ResultsWriter(spark, out).write(results, samples, () -> {
+                    new ResultsWriter(spark, out).write(results, samples, depth, () -> {
                         Map<Path, String> sha256 = hashes.get();
                         timings.put("write", seconds(tw));
                         timings.put("total", seconds(t0));
@@ -266,6 +267,14 @@ public final class SweepJob {
         List<LayerResult> results = LayerStage.run(jsc, settings, layers, scalerRows, err);
         timings.put("stage2_layers", seconds(t));
         return results;
+    }
+
+    /** The depth tables (docs/METRICS.md, blocks) from stage one's depth statistics. */
+    private DepthResults depth(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, CalibrationStage.Result stage1) {
+        long t = System.nanoTime();
+        DepthResults d = DepthResults.compute(jsc, ckpt, layers, stage1.depth(), stage1.sums(), o.analysis());
+        timings.put("depth", seconds(t));
+        return d;
     }
 
     private String modelName() {
