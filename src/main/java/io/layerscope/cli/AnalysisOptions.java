@@ -17,8 +17,8 @@ public final class AnalysisOptions {
     double outlierBlockShare;
 
     @Option(names = "--outlier-position-share", paramLabel = "F", defaultValue = "0.06",
-            description = "... and at at least this share of the calibration token positions, 0 <= F <= 1."
-                    + " Default: ${DEFAULT-VALUE}.")
+            description = "... and at at least this share of the calibration token positions (in any block),"
+                    + " 0 <= F <= 1 (outlier_features table). Default: ${DEFAULT-VALUE}.")
     double outlierPositionShare;
 
     double outlierBlockShare() {

@@ -22,7 +22,7 @@ final class DepthAccumulator implements TapSink {
     private int tokens;
     private NDArray lastOut;
     private float[] lastOutHost;
-    /** Per tap kind, over the blocks run so far: where |x| >= 6 [batch, tokens, features]. */
+    /** Per tap kind, over the blocks run so far: the largest |x| [batch, tokens, features]. */
     private final Map<Tap, NDArray> anyBlock = new EnumMap<>(Tap.class);
 
     DepthAccumulator(DepthSums sums) {
@@ -57,17 +57,26 @@ final class DepthAccumulator implements TapSink {
         int slash = tapKey.indexOf('/');
         int block = Integer.parseInt(tapKey.substring(0, slash));
         Tap tap = Tap.valueOf(tapKey.substring(slash + 1));
-        NDArray outlier = x.abs().gte(DepthSums.OUTLIER_ABS);
-        sums.outlierCounts(tap, block, counts(outlier));
-        NDArray any = anyBlock.get(tap);
-        NDArray merged = any == null ? outlier : any.logicalOr(outlier);
+        // Few device operations per tap (each costs a fixed overhead): the block's largest |x| per
+        // channel says which channels reach 6 in this block; a running maximum over the blocks gives
+        // the positions where a channel reaches 6 in any block, counted once at the end of the batch.
+        NDArray abs = DeviceArrays.cast(x, DataType.FLOAT32).abs();
+        long features = x.getShape().get(2);
+        float[] channelMax = abs.reshape(-1, features).max(new int[] {0}).toFloatArray();
+        long[] reached = new long[channelMax.length];
+        for (int c = 0; c < reached.length; c++) {
+            reached[c] = channelMax[c] >= DepthSums.OUTLIER_ABS ? 1 : 0;
+        }
+        sums.outlierBlocks(tap, block, reached);
+        NDArray max = anyBlock.get(tap);
+        NDArray merged = max == null ? abs : max.maximum(abs);
         merged.attach(batch);
         anyBlock.put(tap, merged);
     }
 
-    /** Per feature, the true entries of a boolean [batch, tokens, features]. */
-    private static long[] counts(NDArray mask) {
-        return mask.toType(DataType.INT64, false).sum(new int[] {0, 1}).toLongArray();
+    /** Per feature, the positions of [batch, tokens, features] where |x| >= 6. */
+    private static long[] counts(NDArray maxAbs) {
+        return maxAbs.gte(DepthSums.OUTLIER_ABS).toType(DataType.INT64, false).sum(new int[] {0, 1}).toLongArray();
     }
 
     @Override
@@ -88,15 +97,33 @@ final class DepthAccumulator implements TapSink {
 
     @Override
     public void downProj(int block, NDArray in, NDArray out) {
-        sums.downProj(block, peak(in), peak(out));
+        sums.downProj(block, devicePeak(in), hostPeak(out));
     }
 
     /** The largest |x| of [batch, tokens, features] and where it is; torch's argmax takes the first of equal maxima. */
-    private Peak peak(NDArray x) {
-        NDArray abs = DeviceArrays.cast(x, DataType.FLOAT32).abs().reshape(-1);
-        long index = abs.argMax().getLong();
-        float value = abs.getFloat(index);
-        long features = x.getShape().get(2);
+    private Peak devicePeak(NDArray x) {
+        NDArray abs = DeviceArrays.cast(x, DataType.FLOAT32).abs();
+        long index = abs.reshape(-1).argMax().getLong();
+        float value = abs.max().getFloat();
+        return peakAt(index, value, x.getShape().get(2));
+    }
+
+    /** As {@link #devicePeak}, over a host copy: cheaper than three device reductions for a hidden-size stream. */
+    private Peak hostPeak(NDArray x) {
+        float[] v = host(x);
+        int best = 0;
+        float max = -1f;
+        for (int k = 0; k < v.length; k++) {
+            float a = Math.abs(v[k]);
+            if (a > max) {
+                max = a;
+                best = k;
+            }
+        }
+        return peakAt(best, max, x.getShape().get(2));
+    }
+
+    private Peak peakAt(long index, float value, long features) {
         int channel = (int) (index % features);
         long row = index / features;
         return new Peak(value, samples[(int) (row / tokens)], (int) (row % tokens), channel);

@@ -5,6 +5,7 @@ import io.layerscope.model.Checkpoint;
 import io.layerscope.model.LayerKind;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.model.Tap;
+import io.layerscope.report.DepthSummary;
 import io.layerscope.results.BlocksTable;
 import io.layerscope.results.DepthTables.OutlierFeatureRow;
 import io.layerscope.stats.DepthStatistics;
@@ -88,8 +89,9 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
                 .collect(Collectors.joining(","));
     }
 
-    /** The candidates a mask would prune: the report's warnings. */
-    public List<SuperWeight> prunedSuperWeights() {
-        return superWeights.stream().filter(SuperWeight::pruned).toList();
+    /** What the report shows. */
+    public DepthSummary summary() {
+        return new DepthSummary(blocks.stream().map(BlocksTable.Source::depth).toList(), distances, superWeights,
+                outlierFeatures);
     }
 }

@@ -85,7 +85,7 @@ public final class ResultsWriter {
             out.write(dir -> writePictures(dir, r));
         }
         RunRecord record = run.get();
-        out.write(dir -> SweepReport.write(dir, header(record), reported));
+        out.write(dir -> SweepReport.write(dir, header(record), reported, depth == null ? null : depth.summary()));
         out.write(record::write);
     }
 

@@ -44,7 +44,7 @@ public final class DepthSums implements Serializable {
     private final TreeMap<Integer, long[]> histogram = new TreeMap<>();
     private final TreeMap<Integer, Peak> downIn = new TreeMap<>();
     private final TreeMap<Integer, Peak> downOut = new TreeMap<>();
-    /** Per tap kind and block: positions with |x| >= 6, per channel. */
+    /** Per tap kind and block, per channel: batches of sequences where it reaches |x| >= 6 (only > 0 matters). */
     private final EnumMap<Tap, TreeMap<Integer, long[]>> outlierCounts = new EnumMap<>(Tap.class);
     /** Per tap kind: positions with |x| >= 6 in at least one block, per channel. */
     private final EnumMap<Tap, long[]> outlierAnyBlock = new EnumMap<>(Tap.class);
@@ -159,8 +159,11 @@ public final class DepthSums implements Serializable {
         downOut.merge(block, out, Peak::first);
     }
 
-    /** Per channel, the positions of some sequences where |x| >= 6 in tap {@code tap} of block {@code block}. */
-    public void outlierCounts(Tap tap, int block, long[] counts) {
+    /**
+     * Per channel, how many of some sequences reach |x| >= 6 in tap {@code tap} of block {@code block}
+     * (any positive count means the channel reaches it in that block).
+     */
+    public void outlierBlocks(Tap tap, int block, long[] counts) {
         add(outlierCounts.computeIfAbsent(tap, t -> new TreeMap<>()).computeIfAbsent(block, b -> new long[counts.length]), counts);
     }
 
@@ -210,7 +213,7 @@ public final class DepthSums implements Serializable {
         o.histogram.forEach((b, h) -> add(histogram.computeIfAbsent(b, k -> new long[BINS]), h));
         o.downIn.forEach((b, p) -> downIn.merge(b, p, Peak::first));
         o.downOut.forEach((b, p) -> downOut.merge(b, p, Peak::first));
-        o.outlierCounts.forEach((tap, byBlock) -> byBlock.forEach((b, c) -> outlierCounts(tap, b, c)));
+        o.outlierCounts.forEach((tap, byBlock) -> byBlock.forEach((b, c) -> outlierBlocks(tap, b, c)));
         o.outlierAnyBlock.forEach(this::outlierAnyBlock);
         outlierTokens += o.outlierTokens;
     }
