@@ -22,16 +22,17 @@ public final class AnalysisOptions {
     double outlierPositionShare;
 
     double outlierBlockShare() {
-        return share("--outlier-block-share", outlierBlockShare);
+        return share("--outlier-block-share", outlierBlockShare, "0.25");
     }
 
     double outlierPositionShare() {
-        return share("--outlier-position-share", outlierPositionShare);
+        return share("--outlier-position-share", outlierPositionShare, "0.06");
     }
 
-    private static double share(String option, double value) {
+    private static double share(String option, double value, String example) {
         if (!(value >= 0 && value <= 1)) {
-            throw new LayerscopeException(option + " " + value + " must be a share between 0 and 1, e.g. " + option + " 0.25");
+            throw new LayerscopeException(option + " " + value + " must be a share between 0 and 1, e.g. " + option + " "
+                    + example);
         }
         return value;
     }
