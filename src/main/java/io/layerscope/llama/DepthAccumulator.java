@@ -76,7 +76,7 @@ final class DepthAccumulator implements TapSink {
 
     /** Per feature, the positions of [batch, tokens, features] where |x| >= 6. */
     private static long[] counts(NDArray maxAbs) {
-        return maxAbs.gte(DepthSums.OUTLIER_ABS).toType(DataType.INT64, false).sum(new int[] {0, 1}).toLongArray();
+        return DeviceArrays.cast(maxAbs.gte(DepthSums.OUTLIER_ABS), DataType.INT64).sum(new int[] {0, 1}).toLongArray();
     }
 
     @Override
