@@ -723,7 +723,7 @@ class BadInputIT {
         r = Cli.run("query", "--results", results.toString(), "SELECT * FROM nosuch");
         assertEquals(2, r.status());
         assertEquals("error: query failed: no table or view named `nosuch` (line 1, position 14). The tables are:"
-                + " activation_norms, calibration, layers.\n", r.err());
+                + " activation_norms, block_distances, blocks, calibration, layers, outlier_features, super_weights.\n", r.err());
         assertEquals(before, tree(results));
     }
 
