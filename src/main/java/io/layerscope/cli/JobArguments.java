@@ -24,13 +24,15 @@ final class JobArguments {
         var pattern = a.pattern();
         var allocation = a.allocation();
         var savePruned = a.savePruned();
+        double blockShare = a.outlierBlockShare();
+        double positionShare = a.outlierPositionShare();
         ResolvedModel r = m.resolve();
         boolean demo = m.model().equals(ModelResolver.DEMO);
         return new JobOptions(command,
                 new JobOptions.Model(m.model(), r.repoId(), r.revision(), r.commit(), r.dir(), m.cacheDirOption(), m.env()),
                 new JobOptions.Calibration(c.calibration(demo), c.nsamples(demo), c.seqlen(demo), c.seed,
                         ComputeDtype.parse(c.dtype), c.shards, c.batchSize),
-                new JobOptions.Analysis(layers, exactLayer, sparsity, mode, pattern, allocation),
+                new JobOptions.Analysis(layers, exactLayer, sparsity, mode, pattern, allocation, blockShare, positionShare),
                 new JobOptions.Output(out, pngDir, overwrite, png ? size : null, savePruned, null));
     }
 }

@@ -65,7 +65,9 @@ final class DecoderBlock {
         NDArray gate = gateUp.get(0);
         NDArray act = Activation.sigmoid(gate).muli(gate).muli(gateUp.get(1));
         tap(taps, Tap.MLP_ACT, act);
-        return linear(act, w.down()).addi(h);
+        NDArray down = linear(act, w.down());
+        taps.downProj(index, act, down);
+        return down.addi(h);
     }
 
     private void tap(TapSink taps, Tap tap, NDArray x) {

@@ -12,7 +12,9 @@ import io.layerscope.model.Checkpoint;
 import io.layerscope.model.LlamaConfig;
 import io.layerscope.model.Tap;
 import io.layerscope.prune.BlockMasks;
+import io.layerscope.stats.DepthSums;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashSet;
@@ -120,11 +122,34 @@ public final class LlamaModel implements AutoCloseable {
      * tap needs are not run. The sums stay on the device until the end, then are copied once.
      */
     public TapSums forward(List<int[]> windows, int batchSize, Collection<String> tapKeys) {
+        return forward(windows, batchSize, tapKeys, null, null);
+    }
+
+    /** The sums of {@link #forward(List, int, Collection)} and the depth statistics of the same pass. */
+    public record DepthForward(TapSums sums, DepthSums depth) {
+    }
+
+    /**
+     * As {@link #forward(List, int, Collection)}, and also the depth and outlier statistics
+     * ({@link DepthSums}) of every loaded block; {@code samples[s]} is window s's global calibration
+     * sample index, under which its values are kept so shards merge independently of their split.
+     */
+    public DepthForward forwardWithDepth(List<int[]> windows, int[] samples, int batchSize, Collection<String> tapKeys) {
+        if (samples.length != windows.size()) {
+            throw new IllegalArgumentException(samples.length + " sample indices for " + windows.size() + " windows");
+        }
+        DepthSums depth = new DepthSums();
+        TapSums sums = forward(windows, batchSize, tapKeys, depth, samples);
+        return new DepthForward(sums, depth);
+    }
+
+    private TapSums forward(List<int[]> windows, int batchSize, Collection<String> tapKeys, DepthSums depth, int[] samples) {
         if (batchSize < 1) {
             throw new LayerscopeException("batch size " + batchSize + " must be at least 1");
         }
         Set<String> wanted = checkTapKeys(tapKeys);
-        int runTo = lastBlockNeeded(wanted);
+        // depth statistics cover every loaded block (a job loads only the blocks its layers need)
+        int runTo = depth == null ? lastBlockNeeded(wanted) : lastBlock;
         long tokens = 0;
         for (int s = 0; s < windows.size(); s++) {
             tokens += checkWindow(windows.get(s), s);
@@ -139,7 +164,14 @@ public final class LlamaModel implements AutoCloseable {
                     to++;
                 }
                 try (NDManager batch = call.newSubManager()) {
-                    run(batch, windows.subList(from, to), runTo, acc);
+                    if (depth == null) {
+                        run(batch, windows.subList(from, to), runTo, acc);
+                    } else {
+                        DepthAccumulator d = new DepthAccumulator(depth);
+                        d.beginBatch(batch, Arrays.copyOfRange(samples, from, to), length);
+                        run(batch, windows.subList(from, to), runTo, new TapSinks(acc, d));
+                        d.endBatch();
+                    }
                 }
                 from = to;
             }
@@ -158,6 +190,20 @@ public final class LlamaModel implements AutoCloseable {
             run(batch, List.of(window), lastBlock, capture);
         }
         return capture.values();
+    }
+
+    /**
+     * Test hook: the residual stream and down_proj's input and output of one sequence, float32
+     * row-major [tokens * features], under "residual/K" (K = 0 the embedding output, K = i + 1 block
+     * i's output), "down_in/i" and "down_out/i".
+     */
+    public Map<String, float[]> positionStreams(int[] window) {
+        checkWindow(window, 0);
+        PositionCapture capture = new PositionCapture();
+        try (NDManager batch = manager.newSubManager()) {
+            run(batch, List.of(window), lastBlock, capture);
+        }
+        return capture.streams();
     }
 
     // ---- Wanda's sequential procedure: one block at a time over hidden states kept between calls ----
@@ -260,10 +306,13 @@ public final class LlamaModel implements AutoCloseable {
     private void run(NDManager batch, List<int[]> windows, int runTo, TapSink taps) {
         NDArray h = embedding(batch, windows);
         PositionTables.Tables pos = positions.of(windows.get(0).length);
+        taps.embedded(h);
         for (int i = 0; i <= runTo; i++) {
             try (NDManager block = batch.newSubManager()) {
                 h.attach(block);
+                NDArray in = h;
                 h = blocks.get(i).forward(h, pos, taps);
+                taps.residual(i, in, h);
                 h.attach(batch);
             }
             blocksRun.incrementAndGet();

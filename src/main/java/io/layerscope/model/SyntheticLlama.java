@@ -49,6 +49,11 @@ public final class SyntheticLlama {
     private double normSpread = 0;
     private int bosTokenId = 0;
     private int eosTokenId = 1;
+    /** Edits applied after the random draws: a tensor's entries from..to-1 multiplied by factor, or set. */
+    private final List<Edit> edits = new ArrayList<>();
+
+    private record Edit(String tensor, int from, int to, float factor, Float value) {
+    }
 
     private SyntheticLlama() {
     }
@@ -83,6 +88,18 @@ public final class SyntheticLlama {
     public SyntheticLlama normSpread(double sigma) { normSpread = sigma; return this; }
     /** Token ids written to config.json as bos_token_id / eos_token_id (default 0 and 1). */
     public SyntheticLlama specialTokenIds(int bos, int eos) { bosTokenId = bos; eosTokenId = eos; return this; }
+
+    /** Multiplies row {@code row} of a 2-D weight tensor of {@code columns} columns by {@code factor} (a planted spike). */
+    public SyntheticLlama scaleRow(String tensor, int row, int columns, float factor) {
+        edits.add(new Edit(tensor, row * columns, (row + 1) * columns, factor, null));
+        return this;
+    }
+
+    /** Sets entry [row, column] of a 2-D weight tensor of {@code columns} columns (a planted super weight). */
+    public SyntheticLlama plant(String tensor, int row, int column, int columns, float value) {
+        edits.add(new Edit(tensor, row * columns + column, row * columns + column + 1, 1f, value));
+        return this;
+    }
 
     public int hidden() { return hidden; }
     public int vocab() { return vocab; }
@@ -222,6 +239,13 @@ public final class SyntheticLlama {
         }
         for (int i = 0; i < numel; i++) {
             v[i] = (float) (weightStd * rnd.nextGaussian());
+        }
+        for (Edit e : edits) {
+            if (e.tensor().equals(name)) {
+                for (int i = e.from(); i < e.to(); i++) {
+                    v[i] = e.value() != null ? e.value() : v[i] * e.factor();
+                }
+            }
         }
         if (name.equals("model.embed_tokens.weight")) {
             int cols = (int) shape[1];

@@ -40,6 +40,11 @@ public final class HtmlReport {
 
     /** The page for {@code layers} (table order as given; at least one layer). */
     public static String render(ReportHeader header, List<ReportedLayer> layers) {
+        return render(header, layers, null);
+    }
+
+    /** As {@link #render(ReportHeader, List)}, with the depth section when {@code depth} is not null. */
+    public static String render(ReportHeader header, List<ReportedLayer> layers, DepthSummary depth) {
         if (layers.isEmpty()) {
             throw new LayerscopeException("report of " + header.model() + ": no layers to report; the sweep analysed none");
         }
@@ -64,6 +69,9 @@ public final class HtmlReport {
             b.append("</dl>\n");
         }
         b.append("<nav><a href=\"#overview\">Overview</a><a href=\"#layers\">Layers</a>");
+        if (depth != null) {
+            b.append("<a href=\"#depth\">Depth</a>");
+        }
         if (pictures) {
             b.append("<a href=\"#pictures\">Pictures</a>");
         }
@@ -79,6 +87,9 @@ public final class HtmlReport {
                 .append("reverse; sort by block to return to model order. Hover a heading for the column's meaning ")
                 .append("(headings name the columns of <code>layers.parquet</code>).</p>\n<div class=\"table-wrap\">\n")
                 .append(LayerTable.render(layers, slugs)).append("</div>\n</section>\n");
+        if (depth != null) {
+            b.append(DepthSection.render(depth));
+        }
 
         b.append("<section id=\"pictures\">\n<h2>Layer pictures</h2>\n");
         if (pictures) {

@@ -27,11 +27,16 @@ public final class SweepReport {
 
     /** Writes the two parts into {@code dir}; returns the page's path. */
     public static Path write(Path dir, ReportHeader header, List<ReportedLayer> layers) {
+        return write(dir, header, layers, null);
+    }
+
+    /** As {@link #write(Path, ReportHeader, List)}, with the depth section when {@code depth} is not null. */
+    public static Path write(Path dir, ReportHeader header, List<ReportedLayer> layers, DepthSummary depth) {
         Path page = dir.resolve(HtmlReport.FILE);
         try {
             Files.write(dir.resolve(HtmlReport.OVERVIEW), new OverviewChart().renderPng(header.model(), header.calibration(),
                     layers.stream().map(ReportedLayer::stats).toList()));
-            Files.writeString(page, HtmlReport.render(header, layers));
+            Files.writeString(page, HtmlReport.render(header, layers, depth));
         } catch (IOException e) {
             throw new LayerscopeException("cannot write the report into " + dir + " (" + e.getMessage()
                     + "); check that the results directory is writable", e);

@@ -29,20 +29,6 @@ public final class ResultTables {
                             + " scaler_row[j] beside the sequential one (scaler_row); null in dense mode",
                             Feature::scalerRowDense).orNull()));
 
-    public static final Table<BlockResult> BLOCKS = new Table<>("blocks", "decoder block", List.of(
-            Column.int32("block", Section.IDENTITY, "decoder block index", BlockResult::block),
-            Column.float64("owl_outlier_ratio", Section.METRIC, "OWL's outlier ratio D of the block at the run's"
-                    + " --owl-m, in percent: entries of the block's seven Wanda metrics, concatenated, above M x their"
-                    + " mean (from the dense statistics)", BlockResult::owlOutlierRatio),
-            Column.float64("owl_ratio_m3", Section.METRIC, "the same at M = 3", BlockResult::owlRatioM3),
-            Column.float64("owl_ratio_m5", Section.METRIC, "the same at M = 5 (OWL's default)", BlockResult::owlRatioM5),
-            Column.float64("owl_ratio_m7", Section.METRIC, "the same at M = 7", BlockResult::owlRatioM7),
-            Column.float64("sparsity_allocated", Section.METRIC, "the block's sparsity under the run's --allocation"
-                    + " (uniform: --sparsity; owl: OWL's allocation; N:M masks prune N/M whatever it says)",
-                    BlockResult::sparsityAllocated),
-            Column.<BlockResult>float64("sparsity_actual", Section.METRIC, "sequential mode: the share of the block's"
-                    + " Linear weights its masks prune; null in dense mode", BlockResult::sparsityActual).orNull()));
-
     public static final Table<CalibrationSample> CALIBRATION = new Table<>("calibration", "calibration sample",
             List.of(
                     Column.int32("sample", Section.IDENTITY, "sample index, 0 .. nsamples-1", CalibrationSample::sample),
@@ -53,7 +39,8 @@ public final class ResultTables {
                     Column.int32s("tokens", Section.IDENTITY, "the window's seqlen token ids", CalibrationSample::tokens)));
 
     /** Every table, in the order a job writes them. */
-    public static final List<Table<?>> ALL = List.of(LAYERS, ACTIVATION_NORMS, BLOCKS, CALIBRATION);
+    public static final List<Table<?>> ALL = List.of(LAYERS, ACTIVATION_NORMS, CALIBRATION, BlocksTable.TABLE,
+            DepthTables.BLOCK_DISTANCES, DepthTables.SUPER_WEIGHTS, DepthTables.OUTLIER_FEATURES);
 
     private ResultTables() {
     }

@@ -3,6 +3,7 @@ package io.layerscope.spark;
 import ai.djl.Device;
 import io.layerscope.llama.LlamaModel;
 import io.layerscope.llama.TapSums;
+import io.layerscope.stats.DepthSums;
 import java.io.PrintStream;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -18,7 +19,8 @@ import org.apache.spark.util.LongAccumulator;
  * Stage one: the calibration windows, split into shards (Spark partitions), run through the model
  * on the executors; each shard returns its per-tap partial sums of squares, which the driver adds
  * up. The merge is exact up to float addition order: sums add, sample counts add, scaler_row is
- * divided once at the end (docs/METRICS.md, scaler_row).
+ * divided once at the end (docs/METRICS.md, scaler_row). The depth statistics of the same forward
+ * ({@link DepthSums}) are kept under each window's global sample index and merge to the bit.
  */
 public final class CalibrationStage {
     /**
@@ -29,11 +31,17 @@ public final class CalibrationStage {
      * where a task loaded it; near 0 where it was ready).
      */
     public record Result(TapSums sums, List<String> devices, List<String> computeTypes, double seconds, int blocksLoaded,
-                         double modelLoadSeconds) {
+                         double modelLoadSeconds, DepthSums depth) {
+    }
+
+    /** A calibration window with its global sample index, which the depth statistics are kept under. */
+    record Window(int sample, int[] tokens) implements Serializable {
+        private static final long serialVersionUID = 1L;
     }
 
     /** One shard's partial result. */
-    record ShardResult(TapSums sums, String device, String computeType, int blocksLoaded, double modelWaitSeconds)
+    record ShardResult(TapSums sums, String device, String computeType, int blocksLoaded, double modelWaitSeconds,
+                       DepthSums depth)
             implements Serializable {
         private static final long serialVersionUID = 1L;
     }
@@ -53,16 +61,22 @@ public final class CalibrationStage {
         jsc.sc().addSparkListener(progress);
         try {
             progress.follow(jsc, "layerscope stage 1: calibration forward over " + windows.size() + " samples");
-            List<ShardResult> parts = jsc.parallelize(windows, shards(shards, windows.size()))
+            List<Window> indexed = new ArrayList<>();
+            for (int s = 0; s < windows.size(); s++) {
+                indexed.add(new Window(s, windows.get(s)));
+            }
+            List<ShardResult> parts = jsc.parallelize(indexed, shards(shards, windows.size()))
                     .mapPartitions(new ShardTask(spec, samples, tokens))
                     .collect();
             TapSums sums = TapSums.empty();
+            DepthSums depth = new DepthSums();
             TreeSet<String> devices = new TreeSet<>();
             TreeSet<String> types = new TreeSet<>();
             int blocks = 0;
             double load = 0;
             for (ShardResult p : parts) {
                 sums = sums.merge(p.sums());
+                depth = depth.merge(p.depth());
                 devices.add(p.device());
                 types.add(p.computeType());
                 blocks = Math.max(blocks, p.blocksLoaded());
@@ -70,14 +84,14 @@ public final class CalibrationStage {
             }
             // Waiting for the model: queued behind the warm-up job that loads it, or loading it in the task.
             double waited = progress.secondsBeforeFirstTask() + load;
-            return new Result(sums, new ArrayList<>(devices), new ArrayList<>(types), progress.finish(), blocks, waited);
+            return new Result(sums, new ArrayList<>(devices), new ArrayList<>(types), progress.finish(), blocks, waited, depth);
         } finally {
             jsc.sc().removeSparkListener(progress);
         }
     }
 
     /** Runs on an executor: one shard of windows through the (cached) model. */
-    static final class ShardTask implements FlatMapFunction<Iterator<int[]>, ShardResult> {
+    static final class ShardTask implements FlatMapFunction<Iterator<Window>, ShardResult> {
         private static final long serialVersionUID = 1L;
         private final ModelSpec spec;
         private final LongAccumulator samples;
@@ -90,18 +104,26 @@ public final class CalibrationStage {
         }
 
         @Override
-        public Iterator<ShardResult> call(Iterator<int[]> windows) {
+        public Iterator<ShardResult> call(Iterator<Window> windows) {
             SweepHooks.inTask().taskStarts("calibration");
             Device device = ExecutorResources.taskDevice();
             long waitStart = System.nanoTime();
             LlamaModel model = ExecutorResources.model(spec, device);
             double modelWait = (System.nanoTime() - waitStart) / 1e9;
             TapSums sums = TapSums.empty();
+            DepthSums depth = new DepthSums();
             List<int[]> batch = new ArrayList<>(spec.batchSize());
+            List<Integer> indices = new ArrayList<>(spec.batchSize());
             while (windows.hasNext()) {
-                batch.add(windows.next());
+                Window next = windows.next();
+                batch.add(next.tokens());
+                indices.add(next.sample());
                 if (batch.size() == spec.batchSize() || !windows.hasNext()) {
-                    sums = sums.merge(model.forward(batch, spec.batchSize(), spec.tapKeys()));
+                    LlamaModel.DepthForward f = model.forwardWithDepth(batch,
+                            indices.stream().mapToInt(Integer::intValue).toArray(), spec.batchSize(), spec.tapKeys());
+                    sums = sums.merge(f.sums());
+                    depth = depth.merge(f.depth());
+                    indices.clear();
                     samples.add(batch.size());
                     tokens.add(batch.stream().mapToLong(w -> w.length).sum());
                     batch.clear();
@@ -110,7 +132,7 @@ public final class CalibrationStage {
             String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
             String type = model.computeType().name().toLowerCase(java.util.Locale.ROOT);
             String where = "executor " + executor + ": " + device + " " + type + ExecutorResources.blasNote(device);
-            return List.of(new ShardResult(sums, where, type, model.lastBlock() + 1, modelWait)).iterator();
+            return List.of(new ShardResult(sums, where, type, model.lastBlock() + 1, modelWait, depth)).iterator();
         }
     }
 }

@@ -55,15 +55,33 @@ public record JobOptions(String command, Model model, Calibration calibration, A
      * @param mode       dense or sequential (Wanda's prune_wanda)
      * @param pattern    unstructured or N:M masks
      * @param allocation how the sparsity is spread over the blocks
+     * @param outlierBlockShare    least share of blocks where a channel reaches |x| >= 6 to be a systematic outlier feature
+     * @param outlierPositionShare least share of token positions where it does
      */
     public record Analysis(String layers, boolean exactLayer, double sparsity, PruneMode mode, SparsityPattern pattern,
-                           Allocation allocation) implements Serializable {
+                           Allocation allocation, double outlierBlockShare, double outlierPositionShare)
+            implements Serializable {
         private static final long serialVersionUID = 1L;
 
-        /** The statistics of the default, today's: dense, unstructured, uniform. */
+        /** LLM.int8's systematic outlier features: in at least 25% of the blocks and 6% of the positions. */
+        public static final double DEFAULT_OUTLIER_BLOCK_SHARE = 0.25;
+        public static final double DEFAULT_OUTLIER_POSITION_SHARE = 0.06;
+
+        /** With the default outlier feature thresholds. */
+        public Analysis(String layers, boolean exactLayer, double sparsity, PruneMode mode, SparsityPattern pattern,
+                        Allocation allocation) {
+            this(layers, exactLayer, sparsity, mode, pattern, allocation, DEFAULT_OUTLIER_BLOCK_SHARE,
+                    DEFAULT_OUTLIER_POSITION_SHARE);
+        }
+
+        /** The statistics of the default, today's: dense, unstructured, uniform, default outlier thresholds. */
+        public Analysis(String layers, boolean exactLayer, double sparsity) {
+            this(layers, exactLayer, sparsity, PruneMode.DENSE, SparsityPattern.UNSTRUCTURED, Allocation.uniform());
+        }
+
+        /** The same as {@link #Analysis(String, boolean, double)}. */
         public static Analysis dense(String layers, boolean exactLayer, double sparsity) {
-            return new Analysis(layers, exactLayer, sparsity, PruneMode.DENSE, SparsityPattern.UNSTRUCTURED,
-                    Allocation.uniform());
+            return new Analysis(layers, exactLayer, sparsity);
         }
 
         public boolean sequential() {

@@ -2,7 +2,8 @@ package io.layerscope.spark;
 
 import io.layerscope.calibration.CalibrationSample;
 import io.layerscope.plot.CalibrationSummary;
-import io.layerscope.results.BlockResult;
+import io.layerscope.results.BlocksTable;
+import io.layerscope.results.DepthTables;
 import io.layerscope.results.LayerResult;
 import io.layerscope.results.LayersTable;
 import io.layerscope.results.ParquetCodec;
@@ -60,9 +61,12 @@ public final class ResultsWriter {
         RunRecord get() throws IOException;
     }
 
-    /** The tables, then the pictures and the report; run.json comes last, once everything else is on disk. */
-    public void write(List<LayerResult> results, List<BlockResult> blocks, List<CalibrationSample> samples,
-                      RunRecordSource run) throws IOException {
+    /**
+     * The tables, then the pictures and the report; run.json comes last, once everything else is on disk.
+     * {@code depth} (null: none) adds the depth tables.
+     */
+    public void write(List<LayerResult> results, List<CalibrationSample> samples, DepthResults depth, RunRecordSource run)
+            throws IOException {
         List<LayersTable.Source> layers = new ArrayList<>();
         List<ReportedLayer> reported = new ArrayList<>();
         for (LayerResult r : results) {
@@ -75,13 +79,18 @@ public final class ResultsWriter {
         table(ResultTables.LAYERS, layers.iterator());
         // one layer's rows at a time: a 70B model has millions of (layer, feature) rows
         table(ResultTables.ACTIVATION_NORMS, results.stream().flatMap(ResultTables::features).iterator());
-        table(ResultTables.BLOCKS, blocks.iterator());
         table(ResultTables.CALIBRATION, samples.iterator());
+        if (depth != null) {
+            table(BlocksTable.TABLE, depth.blocks().iterator());
+            table(DepthTables.BLOCK_DISTANCES, depth.distances().iterator());
+            table(DepthTables.SUPER_WEIGHTS, depth.superWeights().iterator());
+            table(DepthTables.OUTLIER_FEATURES, depth.outlierFeatures().iterator());
+        }
         for (LayerResult r : results) {
             out.write(dir -> writePictures(dir, r));
         }
         RunRecord record = run.get();
-        out.write(dir -> SweepReport.write(dir, header(record), reported));
+        out.write(dir -> SweepReport.write(dir, header(record), reported, depth == null ? null : depth.summary()));
         out.write(record::write);
     }
 

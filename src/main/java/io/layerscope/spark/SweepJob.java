@@ -108,6 +108,7 @@ public final class SweepJob {
             SweepHooks.onDriver(jsc.sc()).calibrationDone(jsc.sc());
             Analysed analysed = analyse(jsc, ckpt, layers, coverage, samples, stage1, pruned);
             List<LayerResult> results = analysed.layers();
+            DepthResults depth = out == null ? null : depth(jsc, ckpt, layers, stage1).withPruning(analysed.blocks());
             long tw = System.nanoTime();
             if (imatrix != null) {
                 imatrix.write(layers, stage1.sums(), o.calibration().seqlen(), source.name() + " (" + samples.size()
@@ -116,7 +117,7 @@ public final class SweepJob {
             Path written;
             try {
                 if (out != null) {
-                    writer.write(results, analysed.blocks(), samples, () -> {
+                    writer.write(results, samples, depth, () -> {
                         Map<Path, String> sha256 = hashes.get();
                         timings.put("write", seconds(tw));
                         timings.put("total", seconds(t0));
@@ -408,6 +409,14 @@ public final class SweepJob {
     private int calibrationShards(JavaSparkContext jsc, int samples) {
         return CalibrationStage.shards(o.calibration().shards() > 0 ? o.calibration().shards() : jsc.defaultParallelism(),
                 samples);
+    }
+
+    /** The depth tables (docs/METRICS.md, blocks) from stage one's depth statistics. */
+    private DepthResults depth(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, CalibrationStage.Result stage1) {
+        long t = System.nanoTime();
+        DepthResults d = DepthResults.compute(jsc, ckpt, layers, stage1.depth(), stage1.sums(), o.analysis());
+        timings.put("depth", seconds(t));
+        return d;
     }
 
     private String modelName() {

@@ -125,7 +125,8 @@ class QueryCommandIT {
         assertEquals(2, r.status());
         assertEquals("", r.out());
         assertEquals("error: query failed: no table or view named `nosuch` (line 1, position 14)."
-                + " The tables are: activation_norms, calibration, layers.\n", r.err());
+                + " The tables are: activation_norms, block_distances, blocks, calibration, layers, outlier_features,"
+                + " super_weights.\n", r.err());
     }
 
     @Test

@@ -177,6 +177,17 @@ class BadInputIT {
     }
 
     @Test
+    void outlierFeatureSharesOutsideZeroToOne() throws IOException {
+        Path out = out();
+        refused(out, "error: --outlier-block-share 1.5 must be a share between 0 and 1, e.g. --outlier-block-share 0.25\n",
+                demoSweep(out, "--outlier-block-share", "1.5"));
+        refused(out, "error: --outlier-position-share -0.1 must be a share between 0 and 1, e.g."
+                + " --outlier-position-share 0.06\n", demoSweep(out, "--outlier-position-share", "-0.1"));
+        refused(out, "error: --outlier-position-share NaN must be a share between 0 and 1, e.g."
+                + " --outlier-position-share 0.06\n", demoSweep(out, "--outlier-position-share", "NaN"));
+    }
+
+    @Test
     void aPictureSizeThatIsNotWidthByHeightOrOutOfRange() throws IOException {
         Path out = out();
         refused(out, "error: --png-size '1800' is not WIDTHxHEIGHT in pixels; e.g. --png-size 2400x2000\n",
@@ -767,7 +778,7 @@ class BadInputIT {
         r = Cli.run("query", "--results", results.toString(), "SELECT * FROM nosuch");
         assertEquals(2, r.status());
         assertEquals("error: query failed: no table or view named `nosuch` (line 1, position 14). The tables are:"
-                + " activation_norms, calibration, layers.\n", r.err());
+                + " activation_norms, block_distances, blocks, calibration, layers, outlier_features, super_weights.\n", r.err());
         assertEquals(before, tree(results));
     }
 

@@ -28,7 +28,8 @@ class ColumnReferenceTest {
                 assertEquals(c.name(), t.schema().apply(c.name()).name());
             }
         }
-        assertEquals(Set.of("layers", "activation_norms", "blocks", "calibration"), tables);
+        assertEquals(Set.of("layers", "activation_norms", "calibration", "blocks", "block_distances", "super_weights",
+                "outlier_features"), tables);
     }
 
     @Test

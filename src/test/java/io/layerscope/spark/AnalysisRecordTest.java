@@ -17,7 +17,8 @@ class AnalysisRecordTest {
                 new Allocation(Allocation.Kind.OWL, 7, 0.1));
         String text = json.writeValueAsString(a);
         assertEquals("{\"layers\":\"mlp\",\"exactLayer\":false,\"sparsity\":0.6,\"mode\":\"sequential\",\"pattern\":\"2:4\","
-                + "\"allocation\":{\"kind\":\"owl\",\"owlM\":7.0,\"lambda\":0.1}}", text);
+                + "\"allocation\":{\"kind\":\"owl\",\"owlM\":7.0,\"lambda\":0.1},\"outlierBlockShare\":0.25,"
+                + "\"outlierPositionShare\":0.06}", text);
         assertEquals(a, json.readValue(text, JobOptions.Analysis.class));
         JobOptions.Analysis dense = JobOptions.Analysis.dense(null, false, 0.5);
         assertEquals(dense, json.readValue(json.writeValueAsString(dense), JobOptions.Analysis.class));

@@ -1,0 +1,76 @@
+package io.layerscope.spark;
+
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.PrunableLayer;
+import io.layerscope.stats.ChannelPruning;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
+
+/**
+ * A small Spark job after stage one: for the analysed layers that read systematic outlier features,
+ * which of those channels their Wanda per-row mask prunes weights in. One task per layer reads its
+ * weight (memory-mapped) and builds the mask row by row; only layers with outlier channels are read.
+ */
+final class ChannelPruningStage {
+    /** One layer's question: its channels of interest and its scaler_row. */
+    record Job(PrunableLayer layer, int[] channels, float[] scalerRow) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** The channels of {@code job.channels} the layer's mask prunes. */
+    record Answer(String layer, int[] pruned) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    private ChannelPruningStage() {
+    }
+
+    /** Layer name -> the channels its Wanda per-row mask prunes weights in, for every job (in job order). */
+    static Map<String, int[]> run(JavaSparkContext jsc, String modelDir, List<Job> jobs, double sparsity) {
+        Map<String, int[]> out = new LinkedHashMap<>();
+        if (jobs.isEmpty()) {
+            return out;
+        }
+        jsc.setJobDescription("layerscope: Wanda masks on outlier channels of " + jobs.size() + " layers");
+        List<Answer> answers = jsc.parallelize(jobs, jobs.size()).mapPartitions(new Task(modelDir, sparsity)).collect();
+        answers.forEach(a -> out.put(a.layer(), a.pruned()));
+        return out;
+    }
+
+    static final class Task implements FlatMapFunction<Iterator<Job>, Answer> {
+        private static final long serialVersionUID = 1L;
+        private final String modelDir;
+        private final double sparsity;
+
+        Task(String modelDir, double sparsity) {
+            this.modelDir = modelDir;
+            this.sparsity = sparsity;
+        }
+
+        @Override
+        public Iterator<Answer> call(Iterator<Job> jobs) {
+            Checkpoint ckpt = ExecutorResources.checkpoint(modelDir);
+            List<Answer> out = new ArrayList<>();
+            while (jobs.hasNext()) {
+                Job j = jobs.next();
+                PrunableLayer l = j.layer();
+                boolean[] hit = ChannelPruning.wandaRow(ckpt.readFloats(l.weightTensor()), l.outFeatures(), l.inFeatures(),
+                        j.scalerRow(), sparsity, j.channels());
+                List<Integer> pruned = new ArrayList<>();
+                for (int k = 0; k < hit.length; k++) {
+                    if (hit[k]) {
+                        pruned.add(j.channels()[k]);
+                    }
+                }
+                out.add(new Answer(l.name(), pruned.stream().mapToInt(Integer::intValue).toArray()));
+            }
+            return out.iterator();
+        }
+    }
+}

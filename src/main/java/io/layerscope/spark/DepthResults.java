@@ -1,0 +1,107 @@
+package io.layerscope.spark;
+
+import io.layerscope.llama.TapSums;
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.LayerKind;
+import io.layerscope.model.PrunableLayer;
+import io.layerscope.model.Tap;
+import io.layerscope.report.DepthSummary;
+import io.layerscope.results.BlockResult;
+import io.layerscope.results.BlocksTable;
+import io.layerscope.results.DepthTables.OutlierFeatureRow;
+import io.layerscope.stats.DepthStatistics;
+import io.layerscope.stats.DepthStatistics.BlockDepth;
+import io.layerscope.stats.DepthStatistics.BlockDistance;
+import io.layerscope.stats.DepthStatistics.OutlierFeature;
+import io.layerscope.stats.DepthSums;
+import io.layerscope.stats.SuperWeight;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.spark.api.java.JavaSparkContext;
+
+/**
+ * The depth tables of a run (docs/METRICS.md): made on the driver from stage one's merged
+ * {@link DepthSums}, plus one row of down_proj.weight per super-weight candidate and, for the
+ * systematic outlier features, the Wanda masks of the analysed layers reading them
+ * ({@link ChannelPruningStage}).
+ */
+public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> distances, List<SuperWeight> superWeights,
+                           List<OutlierFeatureRow> outlierFeatures) {
+
+    public static DepthResults compute(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, DepthSums depth,
+                                       TapSums sums, JobOptions.Analysis analysis) {
+        List<BlockDepth> blocks = DepthStatistics.blocks(depth);
+        List<SuperWeight> superWeights = new ArrayList<>();
+        for (BlockDepth b : blocks) {
+            if (b.downIn() != null && b.downIn().sameToken(b.downOut())) {
+                String tensor = "model.layers." + b.block() + ".mlp.down_proj.weight";
+                float[] row = ckpt.fileOf(tensor).readRows(tensor, b.downOut().channel(), 1);
+                String key = Tap.MLP_ACT.key(b.block());
+                float[] scalerRow = sums.keys().contains(key) ? sums.scalerRow(key) : null;
+                superWeights.add(SuperWeight.check(b.block(), b.downIn(), b.downOut(), row, scalerRow, analysis.sparsity()));
+            }
+        }
+        List<OutlierFeature> features = DepthStatistics.outlierFeatures(depth, analysis.outlierBlockShare(),
+                analysis.outlierPositionShare());
+        Map<String, int[]> pruned = ChannelPruningStage.run(jsc, ckpt.dir().toAbsolutePath().toString(),
+                channelJobs(layers, features, sums), analysis.sparsity());
+        List<OutlierFeatureRow> rows = new ArrayList<>();
+        for (OutlierFeature f : features) {
+            List<String> hit = new ArrayList<>();
+            pruned.forEach((layer, channels) -> {
+                if (readsTap(layers, layer, f.tap()) && Arrays.stream(channels).anyMatch(c -> c == f.channel())) {
+                    hit.add(layer);
+                }
+            });
+            rows.add(new OutlierFeatureRow(f.tap(), kinds(f.tap()), f.channel(), f.blockShare(), f.positionShare(),
+                    f.blocks(), hit));
+        }
+        return new DepthResults(blocks.stream().map(BlocksTable.Source::new).toList(), DepthStatistics.distances(depth),
+                superWeights, rows);
+    }
+
+    /** The same tables with each block's pruning side (OWL's ratios, sparsities) on its blocks row. */
+    public DepthResults withPruning(List<BlockResult> pruning) {
+        Map<Integer, BlockResult> byBlock = new LinkedHashMap<>();
+        pruning.forEach(p -> byBlock.put(p.block(), p));
+        List<BlocksTable.Source> rows = blocks.stream()
+                .map(b -> byBlock.containsKey(b.block()) ? b.withPruning(byBlock.get(b.block())) : b).toList();
+        return new DepthResults(rows, distances, superWeights, outlierFeatures);
+    }
+
+    /** The analysed layers reading a tap kind with outlier features, each with those channels. */
+    private static List<ChannelPruningStage.Job> channelJobs(List<PrunableLayer> layers, List<OutlierFeature> features,
+                                                            TapSums sums) {
+        Map<String, List<Integer>> byTap = new LinkedHashMap<>();
+        features.forEach(f -> byTap.computeIfAbsent(f.tap(), t -> new ArrayList<>()).add(f.channel()));
+        List<ChannelPruningStage.Job> jobs = new ArrayList<>();
+        for (PrunableLayer l : layers) {
+            List<Integer> channels = byTap.get(l.tap().name());
+            if (channels != null && sums.keys().contains(l.tapKey())) {
+                jobs.add(new ChannelPruningStage.Job(l, channels.stream().mapToInt(Integer::intValue).toArray(),
+                        sums.scalerRow(l.tapKey())));
+            }
+        }
+        return jobs;
+    }
+
+    private static boolean readsTap(List<PrunableLayer> layers, String layer, String tap) {
+        return layers.stream().anyMatch(l -> l.name().equals(layer) && l.tap().name().equals(tap));
+    }
+
+    /** The layer kinds reading a tap, e.g. "q_proj,k_proj,v_proj". */
+    static String kinds(String tap) {
+        return Arrays.stream(LayerKind.values()).filter(k -> k.tap().name().equals(tap)).map(LayerKind::shortName)
+                .collect(Collectors.joining(","));
+    }
+
+    /** What the report shows. */
+    public DepthSummary summary() {
+        return new DepthSummary(blocks.stream().map(BlocksTable.Source::depth).toList(), distances, superWeights,
+                outlierFeatures);
+    }
+}

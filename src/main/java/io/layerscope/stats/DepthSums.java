@@ -1,0 +1,263 @@
+package io.layerscope.stats;
+
+import io.layerscope.LayerscopeException;
+import io.layerscope.model.Tap;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Partial depth and outlier statistics of some calibration sequences (docs/METRICS.md, blocks):
+ * fed host copies of the residual stream around each block, down_proj's extreme entries and the
+ * LLM.int8 outlier counts of each tap; merged exactly across shards. Whatever the shards, the merged
+ * result is the same to the bit: per-sequence values are kept under the sequence's global sample
+ * index and summed in sample order at the end; counts are integers; maxima break ties on (sample,
+ * position, channel) ({@link Peak#ORDER}).
+ *
+ * <p>The median |h| of a block output is kept as an exact histogram of the float bits of |h| with
+ * the low 16 bits dropped (bfloat16 truncation, 32768 bins): its lower median is the truncation of
+ * the exact lower median. An exact float32 median would need every value or a second forward.
+ *
+ * <pre>{@code
+ * DepthSums d = new DepthSums();
+ * d.blockStreams(0, new int[] {7}, hIn, hOut, tokens, hidden);   // sample 7's stream around block 0
+ * d.finishSequences();                                             // last-token distances of sample 7
+ * DepthSums all = d.merge(otherShard);
+ * }</pre>
+ *
+ * Not thread-safe; plain Java so Spark can ship it.
+ */
+public final class DepthSums implements Serializable {
+    private static final long serialVersionUID = 1L;
+    /** LLM.int8's outlier magnitude. */
+    public static final float OUTLIER_ABS = 6f;
+    static final int TOP = 3;
+    static final int BINS = 1 << 15;
+    static final int BIN_SHIFT = 16;
+
+    /** Per sample: sum over its tokens of 1 - cos(h_in, h_out), per block; its tokens; last-token distances. */
+    private final TreeMap<Integer, SampleDepth> samples = new TreeMap<>();
+    private final TreeMap<Integer, List<Peak>> top = new TreeMap<>();
+    private final TreeMap<Integer, long[]> histogram = new TreeMap<>();
+    private final TreeMap<Integer, Peak> downIn = new TreeMap<>();
+    private final TreeMap<Integer, Peak> downOut = new TreeMap<>();
+    /** Per tap kind and block, per channel: batches of sequences where it reaches |x| >= 6 (only > 0 matters). */
+    private final EnumMap<Tap, TreeMap<Integer, long[]>> outlierCounts = new EnumMap<>(Tap.class);
+    /** Per tap kind: positions with |x| >= 6 in at least one block, per channel. */
+    private final EnumMap<Tap, long[]> outlierAnyBlock = new EnumMap<>(Tap.class);
+    private long outlierTokens;
+    /** Last-token states of the sequences under way, per sample and boundary (0 = embedding output). */
+    private transient TreeMap<Integer, TreeMap<Integer, float[]>> pending = new TreeMap<>();
+
+    static final class SampleDepth implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final TreeMap<Integer, Double> influence = new TreeMap<>();
+        int tokens;
+        /** Boundaries b0 < b1 -> arccos(cos) / pi, keyed b0 * 100000 + b1. */
+        final TreeMap<Long, Double> distances = new TreeMap<>();
+
+        SampleDepth copy() {
+            SampleDepth c = new SampleDepth();
+            c.influence.putAll(influence);
+            c.tokens = tokens;
+            c.distances.putAll(distances);
+            return c;
+        }
+    }
+
+    /**
+     * The residual stream entering ({@code in}) and leaving ({@code out}) block {@code block} for the
+     * sequences {@code samples} (global sample indices, in batch order), each [samples, tokens, hidden]
+     * row-major float32: adds block influence and the output's peaks and |h| histogram, and keeps the
+     * last token of both as boundaries {@code block} and {@code block + 1}.
+     */
+    public void blockStreams(int block, int[] samples, float[] in, float[] out, int tokens, int hidden) {
+        long[] hist = histogram.computeIfAbsent(block, b -> new long[BINS]);
+        List<Peak> peaks = new ArrayList<>(top.getOrDefault(block, List.of()));
+        for (int s = 0; s < samples.length; s++) {
+            SampleDepth d = this.samples.computeIfAbsent(samples[s], k -> new SampleDepth());
+            double influence = 0;
+            float third = peaks.size() < TOP ? -1f : peaks.get(TOP - 1).abs();
+            for (int t = 0; t < tokens; t++) {
+                int row = (s * tokens + t) * hidden;
+                double dot = 0;
+                double nin = 0;
+                double nout = 0;
+                for (int c = 0; c < hidden; c++) {
+                    double a = in[row + c];
+                    float bf = out[row + c];
+                    double b = bf;
+                    dot += a * b;
+                    nin += a * a;
+                    nout += b * b;
+                    float abs = Math.abs(bf);
+                    hist[Float.floatToRawIntBits(abs) >>> BIN_SHIFT]++;
+                    if (abs >= third) {
+                        peaks.add(new Peak(abs, samples[s], t, c));
+                        peaks.sort(Peak.ORDER);
+                        if (peaks.size() > TOP) {
+                            peaks.remove(TOP);
+                        }
+                        third = peaks.size() < TOP ? -1f : peaks.get(TOP - 1).abs();
+                    }
+                }
+                influence += 1 - cosine(dot, nin, nout);
+            }
+            d.influence.merge(block, influence, Double::sum);
+            d.tokens = tokens;
+            TreeMap<Integer, float[]> states = pending.computeIfAbsent(samples[s], k -> new TreeMap<>());
+            int last = (s * tokens + tokens - 1) * hidden;
+            states.putIfAbsent(block, java.util.Arrays.copyOfRange(in, last, last + hidden));
+            states.put(block + 1, java.util.Arrays.copyOfRange(out, last, last + hidden));
+        }
+        top.put(block, List.copyOf(peaks));
+    }
+
+    /** PyTorch's cosine_similarity: dot / max(|a| |b|, 1e-8). */
+    static double cosine(double dot, double normSqA, double normSqB) {
+        return dot / Math.max(Math.sqrt(normSqA) * Math.sqrt(normSqB), 1e-8);
+    }
+
+    /** Turns the last-token states of the sequences under way into their angular distances, and forgets the states. */
+    public void finishSequences() {
+        for (Map.Entry<Integer, TreeMap<Integer, float[]>> e : pending.entrySet()) {
+            SampleDepth d = samples.computeIfAbsent(e.getKey(), k -> new SampleDepth());
+            List<Map.Entry<Integer, float[]>> states = new ArrayList<>(e.getValue().entrySet());
+            for (int i = 0; i < states.size(); i++) {
+                for (int j = i + 1; j < states.size(); j++) {
+                    d.distances.put(key(states.get(i).getKey(), states.get(j).getKey()),
+                            angularDistance(states.get(i).getValue(), states.get(j).getValue()));
+                }
+            }
+        }
+        pending.clear();
+    }
+
+    /** arccos(cos(a, b)) / pi, in double, the cosine clamped to [-1, 1]. */
+    static double angularDistance(float[] a, float[] b) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int c = 0; c < a.length; c++) {
+            dot += (double) a[c] * b[c];
+            na += (double) a[c] * a[c];
+            nb += (double) b[c] * b[c];
+        }
+        return Math.acos(Math.max(-1, Math.min(1, cosine(dot, na, nb)))) / Math.PI;
+    }
+
+    private static long key(int from, int to) {
+        return (long) from * 100_000 + to;
+    }
+
+    /** down_proj's largest |input| and largest |output| in block {@code block} among some sequences. */
+    public void downProj(int block, Peak in, Peak out) {
+        downIn.merge(block, in, Peak::first);
+        downOut.merge(block, out, Peak::first);
+    }
+
+    /**
+     * Per channel, how many of some sequences reach |x| >= 6 in tap {@code tap} of block {@code block}
+     * (any positive count means the channel reaches it in that block).
+     */
+    public void outlierBlocks(Tap tap, int block, long[] counts) {
+        add(outlierCounts.computeIfAbsent(tap, t -> new TreeMap<>()).computeIfAbsent(block, b -> new long[counts.length]), counts);
+    }
+
+    /** Per channel, the positions of some sequences where |x| >= 6 in tap kind {@code tap} of at least one block. */
+    public void outlierAnyBlock(Tap tap, long[] counts) {
+        add(outlierAnyBlock.computeIfAbsent(tap, t -> new long[counts.length]), counts);
+    }
+
+    /** Tokens the outlier counts were taken over. */
+    public void outlierTokens(long tokens) {
+        outlierTokens += tokens;
+    }
+
+    private static void add(long[] into, long[] counts) {
+        if (into.length != counts.length) {
+            throw new LayerscopeException("cannot add outlier counts of " + counts.length + " channels to " + into.length
+                    + "; every shard must run the same model");
+        }
+        for (int c = 0; c < counts.length; c++) {
+            into[c] += counts[c];
+        }
+    }
+
+    /** This and {@code other} (disjoint sequences) together; neither is changed. */
+    public DepthSums merge(DepthSums other) {
+        DepthSums m = new DepthSums();
+        m.addAll(this);
+        m.addAll(other);
+        return m;
+    }
+
+    private void addAll(DepthSums o) {
+        if (!o.pending.isEmpty()) {
+            throw new IllegalStateException("merge before finishSequences()");
+        }
+        o.samples.forEach((s, d) -> {
+            if (samples.putIfAbsent(s, d.copy()) != null) {
+                throw new LayerscopeException("calibration sample " + s + " was run by two shards; shards must be disjoint");
+            }
+        });
+        o.top.forEach((b, peaks) -> {
+            List<Peak> all = new ArrayList<>(top.getOrDefault(b, List.of()));
+            all.addAll(peaks);
+            all.sort(Peak.ORDER);
+            top.put(b, List.copyOf(all.subList(0, Math.min(TOP, all.size()))));
+        });
+        o.histogram.forEach((b, h) -> add(histogram.computeIfAbsent(b, k -> new long[BINS]), h));
+        o.downIn.forEach((b, p) -> downIn.merge(b, p, Peak::first));
+        o.downOut.forEach((b, p) -> downOut.merge(b, p, Peak::first));
+        o.outlierCounts.forEach((tap, byBlock) -> byBlock.forEach((b, c) -> outlierBlocks(tap, b, c)));
+        o.outlierAnyBlock.forEach(this::outlierAnyBlock);
+        outlierTokens += o.outlierTokens;
+    }
+
+    private void readObject(java.io.ObjectInputStream in) throws java.io.IOException, ClassNotFoundException {
+        in.defaultReadObject();
+        pending = new TreeMap<>();
+    }
+
+    // read access for DepthStatistics
+
+    TreeMap<Integer, SampleDepth> samples() {
+        return samples;
+    }
+
+    TreeMap<Integer, List<Peak>> top() {
+        return top;
+    }
+
+    TreeMap<Integer, long[]> histogram() {
+        return histogram;
+    }
+
+    TreeMap<Integer, Peak> downIn() {
+        return downIn;
+    }
+
+    TreeMap<Integer, Peak> downOut() {
+        return downOut;
+    }
+
+    EnumMap<Tap, TreeMap<Integer, long[]>> outlierCounts() {
+        return outlierCounts;
+    }
+
+    EnumMap<Tap, long[]> outlierAnyBlock() {
+        return outlierAnyBlock;
+    }
+
+    long outlierTokens() {
+        return outlierTokens;
+    }
+
+    static long distanceKey(int from, int to) {
+        return key(from, to);
+    }
+}

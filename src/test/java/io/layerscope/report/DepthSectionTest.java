@@ -1,0 +1,47 @@
+package io.layerscope.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerscope.results.DepthTables.OutlierFeatureRow;
+import io.layerscope.stats.DepthStatistics.BlockDepth;
+import io.layerscope.stats.DepthStatistics.BlockDistance;
+import io.layerscope.stats.Peak;
+import io.layerscope.stats.SuperWeight;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class DepthSectionTest {
+    static final Peak IN = new Peak(90f, 3, 0, 200);
+    static final Peak OUT = new Peak(1500f, 3, 0, 11);
+
+    static DepthSummary summary(boolean prunedByWanda) {
+        BlockDepth b0 = new BlockDepth(0, 0.25, 0.3, OUT, new double[] {1500, 2, 1}, 0.5, true, IN, OUT);
+        BlockDepth b1 = new BlockDepth(1, 0.05, 0.1, new Peak(1400f, 3, 0, 11), new double[] {1400, 2, 1}, 0.5, true, IN, OUT);
+        SuperWeight w = new SuperWeight(0, IN, OUT, -40f, 1, prunedByWanda, false, false, 0.5);
+        return new DepthSummary(List.of(b0, b1), List.of(new BlockDistance(0, 1, 0.3, 1), new BlockDistance(1, 1, 0.1, 1),
+                new BlockDistance(0, 2, 0.35, 0)), List.of(w),
+                List.of(new OutlierFeatureRow("ATTN_IN", "q_proj,k_proj,v_proj", 7, 1.0, 0.5, new int[] {0, 1},
+                        List.of("model.layers.1.self_attn.q_proj"))));
+    }
+
+    @Test
+    void aSuperWeightAMaskPrunesIsAWarningAndTheTablesAreListed() throws Exception {
+        String html = HtmlReport.render(SyntheticReport.header("demo"), SyntheticReport.withoutPictures(SyntheticReport.sweep(2)),
+                summary(true));
+        XmlPage page = new XmlPage(html);   // well-formed
+        assertTrue(html.contains("Warning: super-weight candidate model.layers.0.mlp.down_proj.weight[11, 200] = -40.00"
+                + " (rank 1 by |W| in its row) would be pruned by Wanda per-row at sparsity 0.5000."), html);
+        assertEquals(2, page.all("//table[@id='blocks']/tbody/tr").size());
+        assertEquals(2, page.all("//table[@id='block-ranges']/tbody/tr").size());   // the best start of each span
+        assertTrue(html.contains("model.layers.1.self_attn.q_proj"));
+    }
+
+    @Test
+    void noWarningWhenNoMaskPrunesTheCandidate() {
+        String html = HtmlReport.render(SyntheticReport.header("demo"), SyntheticReport.withoutPictures(SyntheticReport.sweep(2)),
+                summary(false));
+        assertTrue(!html.contains("Warning:"));
+        assertTrue(html.contains("<td>none</td>"));
+    }
+}

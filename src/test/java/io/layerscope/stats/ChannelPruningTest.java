@@ -1,0 +1,45 @@
+package io.layerscope.stats;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class ChannelPruningTest {
+    @Test
+    void aChannelIsPrunedWhenAnyRowsMaskPrunesItsColumn() {
+        int out = 6;
+        int in = 10;
+        SplittableRandom rnd = new SplittableRandom(4);
+        float[] w = new float[out * in];
+        for (int k = 0; k < w.length; k++) {
+            w[k] = (float) rnd.nextGaussian();
+        }
+        float[] scaler = new float[in];
+        for (int j = 0; j < in; j++) {
+            scaler[j] = (float) (rnd.nextDouble() * 4);
+        }
+        scaler[2] = 1e6f;   // an outlier feature: never the smallest metric
+        int[] channels = {0, 2, 5, 9};
+        boolean[] expected = new boolean[channels.length];
+        for (int i = 0; i < out; i++) {
+            int row = i;
+            Integer[] order = new Integer[in];
+            for (int j = 0; j < in; j++) {
+                order[j] = j;
+            }
+            // stable ascending sort of |W| * sqrt(scaler_row); the floor(in * 0.5) first are pruned
+            Arrays.sort(order, Comparator.comparingDouble(j -> Math.abs(w[row * in + j]) * (float) Math.sqrt(scaler[j])));
+            for (int r = 0; r < in / 2; r++) {
+                for (int k = 0; k < channels.length; k++) {
+                    expected[k] |= order[r] == channels[k];
+                }
+            }
+        }
+        boolean[] got = ChannelPruning.wandaRow(w, out, in, scaler, 0.5, channels);
+        assertArrayEquals(expected, got);
+        assertArrayEquals(new boolean[] {true, false, true, true}, got);
+    }
+}
