@@ -49,9 +49,16 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--work", required = true) Path work;
         @Option(names = "--tokenizer", required = true, description = "Directory with Llama 3's tokenizer.json.") Path tokenizer;
 
+        @Option(names = "--llama-1b", description = "Also the Llama-3.2-1B-shaped model (2.47 GB of random bf16 weights).")
+        boolean llama1b;
+
         @Override
         public Integer call() {
-            new BenchWorkload(work).prepare(tokenizer, System.err);
+            BenchWorkload w = new BenchWorkload(work);
+            w.prepare(tokenizer, System.err);
+            if (llama1b) {
+                w.prepareLlama1b(tokenizer, System.err);
+            }
             return 0;
         }
     }

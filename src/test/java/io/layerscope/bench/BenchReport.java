@@ -180,7 +180,13 @@ public final class BenchReport {
 
         List<SweepRun> sequential = sweeps("sweep-seq-");
         if (!sequential.isEmpty()) {
-            b.append(sequentialTable(sequential, noPng));
+            b.append(sequentialTable("the mid-size workload", sequential, noPng));
+        }
+        List<SweepRun> sequential1b = sweeps("sweep1b-sequential-");
+        List<SweepRun> dense1b = sweeps("sweep1b-dense-");
+        if (!sequential1b.isEmpty() && !dense1b.isEmpty()) {
+            b.append(sequentialTable("the Llama-3.2-1B-shaped model (random bf16 weights, 8 x 256 tokens)", sequential1b,
+                    dense1b));
         }
 
         Path scaling = dir.resolve("scaling.json");
@@ -191,12 +197,12 @@ public final class BenchReport {
     }
 
     /** The sequential sweep (Wanda's prune_wanda) against the dense one, both without PNGs, round by round. */
-    private static String sequentialTable(List<SweepRun> sequential, List<SweepRun> dense) {
+    private static String sequentialTable(String workload, List<SweepRun> sequential, List<SweepRun> dense) {
         SweepRun bestSeq = sequential.stream().min(Comparator.comparingDouble(SweepRun::wall)).get();
         SweepRun bestDense = dense.stream().min(Comparator.comparingDouble(SweepRun::wall)).get();
         StringBuilder b = new StringBuilder();
-        b.append("Sequential mode (`--mode sequential`, no PNGs) against the dense sweep, best of ")
-                .append(sequential.size()).append(" runs, seconds:\n\n");
+        b.append("Sequential mode (`--mode sequential`, no PNGs) against the dense sweep on ").append(workload)
+                .append(", best of ").append(sequential.size()).append(" runs, seconds:\n\n");
         b.append("| phase | sequential | dense | ratio |\n|---|---:|---:|---:|\n");
         row(b, "stage one: dense calibration forward", sec(bestSeq.stageOne()), sec(bestDense.stageOne()),
                 ratio(bestSeq.stageOne() / bestDense.stageOne()));

@@ -49,6 +49,44 @@ public record BenchWorkload(Path dir) {
                 .dtype(DType.BF16).specialTokenIds(128000, 128001).normSpread(0.5).outlierFeatures(7, 300);
     }
 
+    /**
+     * Llama-3.2-1B's exact shape (hidden 2048, 16 blocks, 32 heads over 8 KV heads of 64, intermediate
+     * 8192, Llama 3 vocabulary, tied embeddings, llama3 rope scaling) with random bf16 weights: 2.47 GB
+     * in 8 shards. Never committed; jobs/bench writes it with BENCH_1B=1.
+     */
+    public static SyntheticLlama llama1bShapedModel() {
+        return SyntheticLlama.builder().hidden(2048).intermediate(8192).layers(16).heads(32).kvHeads(8).headDim(64)
+                .vocab(VOCAB).maxPositions(131072).llama3Scaling(true).tied(true).dtype(DType.BF16)
+                .specialTokenIds(128000, 128001).normSpread(0.5).outlierFeatures(7, 300).shards(8);
+    }
+
+    public Path llama1bDir() {
+        return dir.resolve("model-1b");
+    }
+
+    /** Writes the Llama-3.2-1B-shaped model (with the tokenizer files) unless it is there. */
+    public void prepareLlama1b(Path tokenizerDir, PrintStream err) {
+        try {
+            Files.createDirectories(dir);
+            if (Files.isRegularFile(llama1bDir().resolve("config.json"))) {
+                return;
+            }
+            err.println("bench: writing the Llama-3.2-1B-shaped model (random bf16 weights) into " + llama1bDir());
+            Path tmp = Files.createTempDirectory(dir, ".model-1b");
+            try {
+                llama1bShapedModel().write(tmp);
+                for (String f : TOKENIZER_FILES) {
+                    Files.copy(tokenizerDir.resolve(f), tmp.resolve(f));
+                }
+                Files.move(tmp, llama1bDir(), StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                FileTrees.deleteRecursively(tmp);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public Path modelDir() {
         return dir.resolve("model");
     }
