@@ -55,7 +55,7 @@ final class BlockOutlierStage {
 
         @Override
         public Iterator<BlockOutlierRatios.Result> call(Iterator<Integer> blocks) {
-            SweepHooks.inTask().taskStarts("layer");
+            SweepHooks.inTask().taskStarts("blocks");
             Checkpoint ckpt = ExecutorResources.checkpoint(modelDir);
             List<BlockOutlierRatios.Result> out = new ArrayList<>();
             blocks.forEachRemaining(b -> {

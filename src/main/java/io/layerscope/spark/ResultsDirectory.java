@@ -33,16 +33,18 @@ import java.util.stream.Stream;
 public final class ResultsDirectory implements AutoCloseable {
     /** What the directory is for: the option that names it, and what --overwrite may replace. */
     public enum Kind {
-        RESULTS("--out", "results directory", "results/run1"),
-        PRUNED_CHECKPOINT("--save-pruned", "pruned checkpoint", "results/model-pruned");
+        RESULTS("--out", "results directory", "the results", "results/run1"),
+        PRUNED_CHECKPOINT("--save-pruned", "pruned checkpoint", "the pruned model", "results/model-pruned");
 
         final String option;
         final String what;
+        final String holds;
         final String example;
 
-        Kind(String option, String what, String example) {
+        Kind(String option, String what, String holds, String example) {
             this.option = option;
             this.what = what;
+            this.holds = holds;
             this.example = example;
         }
     }
@@ -92,7 +94,7 @@ public final class ResultsDirectory implements AutoCloseable {
         Path parent = target.getParent();
         if (parent == null) {
             throw new LayerscopeException(option + " " + dir + " is the root of the file system; name a new directory"
-                    + " for the " + kind.what + ", e.g. " + option + " " + kind.example);
+                    + " for " + kind.holds + ", e.g. " + option + " " + kind.example);
         }
         String name = target.getFileName().toString();
         if (Files.exists(target) && !overwrite) {

@@ -127,7 +127,13 @@ final class SparkStartup {
             }
             // a bad --master or --conf, or a master that does not answer (Spark's own message says which)
             String master = new SparkConf().get("spark.master", SparkSessions.DEFAULT_MASTER);
-            throw new LayerscopeException("Spark did not start with --master " + master + " (" + cause.getMessage()
+            String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+            if (why.startsWith("Cannot call methods on a stopped SparkContext")) {
+                // Spark gave up (a master that never answered) and stopped the context while it started;
+                // its message goes on with the stack where the context was made
+                why = "Spark stopped its context while starting";
+            }
+            throw new LayerscopeException("Spark did not start with --master " + master + " (" + why
                     + "); check --master and the --conf settings" + (master.startsWith("spark://")
                     ? ", and that the master runs and this machine reaches it" : ""), cause);
         }

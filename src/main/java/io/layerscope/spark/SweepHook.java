@@ -17,7 +17,11 @@ public interface SweepHook {
     /** The Spark setting that names the hook's class. */
     String CONF = "spark.layerscope.hook";
 
-    /** In a task of {@code stage} ({@code "calibration"} or {@code "layer"}), before its work. */
+    /**
+     * In a task of {@code stage} before its work: {@code "calibration"}, {@code "layer"} (per-layer
+     * statistics and masks), {@code "blocks"} (OWL's per-block ratios) or {@code "sequential"} (the
+     * block passes of --mode sequential).
+     */
     default void taskStarts(String stage) {
     }
 

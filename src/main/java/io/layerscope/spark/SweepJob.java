@@ -54,7 +54,7 @@ public final class SweepJob {
     }
 
     /** What the analysis produced, for the writer. */
-    private record Analysed(List<LayerResult> layers, List<BlockResult> blocks) {
+    private record Analysed(List<LayerResult> layers, List<BlockResult> blocks, DepthResults depth) {
     }
 
     private final JobOptions o;
@@ -106,9 +106,9 @@ public final class SweepJob {
             }
             startup.warmUpSeconds().ifPresent(s -> timings.put("executor_warmup", round(s)));
             SweepHooks.onDriver(jsc.sc()).calibrationDone(jsc.sc());
-            Analysed analysed = analyse(jsc, ckpt, layers, coverage, samples, stage1, pruned);
+            Analysed analysed = analyse(jsc, ckpt, layers, coverage, samples, stage1, pruned, out != null);
             List<LayerResult> results = analysed.layers();
-            DepthResults depth = out == null ? null : depth(jsc, ckpt, layers, stage1).withPruning(analysed.blocks());
+            DepthResults depth = analysed.depth() == null ? null : analysed.depth().withPruning(analysed.blocks());
             long tw = System.nanoTime();
             if (imatrix != null) {
                 imatrix.write(layers, stage1.sums(), o.calibration().seqlen(), source.name() + " (" + samples.size()
@@ -358,13 +358,17 @@ public final class SweepJob {
     }
 
     private Analysed analyse(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, Coverage coverage,
-                             List<CalibrationSample> samples, CalibrationStage.Result stage1, ResultsDirectory pruned) {
+                             List<CalibrationSample> samples, CalibrationStage.Result stage1, ResultsDirectory pruned,
+                             boolean depthTables) {
         TapSums sums = stage1.sums();
         Map<String, float[]> denseRows = new LinkedHashMap<>();
         sums.keys().forEach(k -> denseRows.put(k, sums.scalerRow(k)));
         Map<String, float[]> scalerRows = new LinkedHashMap<>();
         layers.forEach(l -> scalerRows.computeIfAbsent(l.tapKey(), denseRows::get));
         ActivationCheck.check(ckpt, layers, scalerRows, stage1.computeTypes());
+        // the depth tables' Spark job runs before the per-layer stage, so that once the last layer is done
+        // only writing is left (what an interrupt then stops)
+        DepthResults depth = depthTables ? depth(jsc, ckpt, layers, stage1) : null;
         JobOptions.Analysis a = o.analysis();
         BlockPlan plan = BlockPlan.make(jsc, ckpt, coverage.lastBlock() + 1, denseRows, a);
         plan.allocation().ifPresent(s -> err.printf("allocation: OWL at M %s, lambda %s: block sparsities %s%n",
@@ -403,7 +407,7 @@ public final class SweepJob {
                 throw writeFailure(pruned.target(), e);
             }
         }
-        return new Analysed(results, plan.rows(actual));
+        return new Analysed(results, plan.rows(actual), depth);
     }
 
     private int calibrationShards(JavaSparkContext jsc, int samples) {

@@ -163,11 +163,11 @@ class QueryCommandIT {
                 -- the end of the input ends a statement without a semicolon
                 SELECT 2 AS two
                 """, "query", "--results", results.toString());
-        assertEquals(List.of("activation_norms", "calibration", "layers",
-                "n", "-", "3", "(1 row)",
+        assertEquals(List.of("activation_norms", "block_distances", "blocks", "calibration", "layers", "outlier_features",
+                "super_weights", "n", "-", "3", "(1 row)",
                 "layer", "-------------------------------", "model.layers.0.self_attn.k_proj", "(1 row)",
                 "semi", "----", ";", "(1 row)",
-                "sample INT", "doc INT", "start INT", "tokens ARRAY<INT>",
+                "sample INT", "doc INT", "start INT", "tokens ARRAY<INT>", "run_id STRING",
                 "1  SELECT count(*) AS n FROM layers", "2  SELECT layer FROM layers WHERE kind = 'k_proj'",
                 "3  SELECT ';' AS semi", "4  SELECT nope FROM layers",
                 "two", "2"), r.out().lines().toList());
@@ -209,8 +209,8 @@ class QueryCommandIT {
         assertEquals(2, r.status());
         assertEquals(List.of("one", "1", ""), r.out().lines().toList());
         assertEquals("error: statement 2 of 3 (SELECT * FROM nosuch): query failed: no table or view named `nosuch`"
-                + " (line 1, position 14). The tables are: activation_norms, calibration, layers. The statements after"
-                + " it were not run.\n", r.err());
+                + " (line 1, position 14). The tables are: activation_norms, block_distances, blocks, calibration, layers,"
+                + " outlier_features, super_weights. The statements after it were not run.\n", r.err());
     }
 
     @Test

@@ -316,7 +316,7 @@ class BadInputIT {
     void aMasterSparkCannotStartWith() throws Exception {
         String expected = "error: Spark did not start with --master local[0] (Asked to run locally with 0 threads);"
                 + " check --master and the --conf settings\n";
-        refusedByMaster("local[0]", expected, expected);
+        refusedByMaster("local[0]", List.of(expected));
     }
 
     /** A standalone master nobody answers at: Spark gives up after 3 tries 20 s apart, and the job says so. */
@@ -329,8 +329,9 @@ class BadInputIT {
         String master = "spark://127.0.0.1:" + port;
         // Spark gives up either while the session starts or just after: both end with one paragraph naming the master
         String advice = "; check --master and the --conf settings, and that the master runs and this machine reaches it\n";
-        refusedByMaster(master, "error: Spark did not start with --master " + master + " (LiveListenerBus is stopped.)"
-                + advice, "error: Spark stopped before the job could run with --master " + master + advice);
+        refusedByMaster(master, List.of("error: Spark did not start with --master " + master + " (LiveListenerBus is stopped.)"
+                + advice, "error: Spark did not start with --master " + master + " (Spark stopped its context while starting)"
+                + advice, "error: Spark stopped before the job could run with --master " + master + advice));
     }
 
     /** Runs {@code mainClass} in a JVM of its own with layerscope's logging; its output (both streams) as err. */
@@ -347,8 +348,8 @@ class BadInputIT {
         return new Cli.Run(p.exitValue(), "", Files.readString(log));
     }
 
-    /** Runs a sweep with {@code master}; its one error line must be one of the two (status 2, nothing written). */
-    private void refusedByMaster(String master, String expectedEnd, String orEnd) throws Exception {
+    /** Runs a sweep with {@code master}; its one error line must be one of {@code expected} (status 2, nothing written). */
+    private void refusedByMaster(String master, List<String> expected) throws Exception {
         Path out = out();
         Cli.Run r = inChildJvm("io.layerscope.cli.Main", List.of("-Dspark.master=" + master),
                 List.of(demoSweep(out, "--nsamples", "4", "--seqlen", "64")));
@@ -356,7 +357,7 @@ class BadInputIT {
         assertEquals(2, r.status(), output);
         // Spark's shutdown may log a line after the error; the error itself is one paragraph
         List<String> errors = output.lines().filter(l -> l.startsWith("error: ")).map(l -> l + "\n").toList();
-        assertTrue(errors.equals(List.of(expectedEnd)) || errors.equals(List.of(orEnd)), output);
+        assertTrue(errors.size() == 1 && expected.contains(errors.get(0)), output);
         assertFalse(output.contains("Error initializing SparkContext"), output);
         assertFalse(Files.exists(out));
         assertEquals(List.of(), list(out.getParent()), "left beside " + out);
@@ -871,7 +872,10 @@ class BadInputIT {
             part = s.filter(p -> p.getFileName().toString().endsWith(".parquet")).sorted().findFirst().orElseThrow();
         }
         byte[] bytes = Files.readAllBytes(part);
-        byte[] half = Arrays.copyOf(bytes, bytes.length / 2);
+        // the first half, then eight zero bytes where a footer's length and magic number would be: a damage
+        // every Parquet version names the same way (halved data alone may read as an absurd footer length)
+        byte[] half = Arrays.copyOf(bytes, bytes.length / 2 + 8);
+        Arrays.fill(half, bytes.length / 2, half.length, (byte) 0);
         Files.write(part, half);
         Files.deleteIfExists(part.resolveSibling("." + part.getFileName() + ".crc"));
         queryRefused(results, "error: cannot read " + part + " (it is not a Parquet file. Expected magic number at tail,"

@@ -170,14 +170,18 @@ class SweepJobIT {
             List<String> described = new ArrayList<>();
             r.get(0).forEach(c -> described.add(c.get("column_name").asText() + " " + c.get("column_type").asText()));
             assertEquals(types, described, table.name());
-            assertEquals("[{\"compression\":\"ZSTD\"}]", r.get(1).toString(), table.name());
+            // a table with no rows (super_weights when no block spikes) has no row group to name a codec
+            boolean empty = r.get(4).get(0).get("n").asLong() == 0;
+            assertEquals(empty ? "[]" : "[{\"compression\":\"ZSTD\"}]", r.get(1).toString(), table.name());
             Map<String, String> footer = new HashMap<>();
             r.get(2).forEach(kv -> footer.put(kv.get("k").asText(), kv.get("v").asText()));
             assertEquals(Map.of("layerscope.tool", "layerscope", "layerscope.version", RunRecord.read(sweepDir).toolVersion(),
                     "layerscope.run_id", runId, "layerscope.model", "demo", "layerscope.mode", "dense"), footer, table.name());
-            assertEquals(names.size(), r.get(3).get(0).size(), table.name());
-            assertEquals(1, r.get(4).get(0).get("runs").asInt(), table.name());
-            assertEquals(runId, r.get(4).get(0).get("run").asText(), table.name());
+            if (!empty) {
+                assertEquals(names.size(), r.get(3).get(0).size(), table.name());
+                assertEquals(1, r.get(4).get(0).get("runs").asInt(), table.name());
+                assertEquals(runId, r.get(4).get(0).get("run").asText(), table.name());
+            }
         }
         LayerResult down = sweep.layers().stream().filter(l -> l.layer().name().equals(LAYER)).findFirst().orElseThrow();
         com.fasterxml.jackson.databind.JsonNode row = DuckDb.query("SELECT layer_group, in_features, wanda_mean FROM read_parquet('"
@@ -192,7 +196,8 @@ class SweepJobIT {
         if (t instanceof org.apache.spark.sql.types.ArrayType a) {
             return duckDbType(a.elementType()) + "[]";
         }
-        return Map.of("int", "INTEGER", "bigint", "BIGINT", "float", "FLOAT", "double", "DOUBLE", "string", "VARCHAR")
+        return Map.of("int", "INTEGER", "bigint", "BIGINT", "float", "FLOAT", "double", "DOUBLE", "string", "VARCHAR",
+                "boolean", "BOOLEAN")
                 .get(t.simpleString());
     }
 
