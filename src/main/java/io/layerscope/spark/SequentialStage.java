@@ -117,7 +117,7 @@ final class SequentialStage {
                 }
                 seqRows.putAll(rows);
                 double sparsity = settings.blockSparsity()[b];
-                Round round = new Round(UUID.randomUUID().toString(), b, sparsity, pattern, rows, denseRows);
+                Round round = new Round(UUID.randomUUID().toString(), b, sparsity, pattern, rows, subset(denseRows, rows));
                 List<PrunableLayer> layers = ckpt.prunableLayers().stream().filter(l -> l.block() == round.block()).toList();
                 List<RoundLayer> done = layerJob(round, layers, wanted, writer != null);
                 long pruned = 0;
@@ -150,7 +150,7 @@ final class SequentialStage {
                 seqRows.putAll(rows);
                 PrunableLayer lmHead = analysed.stream().filter(l -> l.kind() == LayerKind.LM_HEAD).findFirst().orElseThrow();
                 Round round = new Round(UUID.randomUUID().toString(), -1, settings.analysis().sparsity(), pattern, rows,
-                        denseRows);
+                        subset(denseRows, rows));
                 for (RoundLayer r : layerJob(round, List.of(lmHead), wanted, false)) {
                     results.put(r.layer(), r.result());
                 }
@@ -174,8 +174,9 @@ final class SequentialStage {
     void oneShot(int lastBlock, Map<String, float[]> denseRows, PrunedCheckpointWriter writer) {
         try {
             for (int b = 0; b <= lastBlock; b++) {
+                Map<String, float[]> rows = blockRows(denseRows, b);
                 Round round = new Round(UUID.randomUUID().toString(), b, settings.blockSparsity()[b],
-                        settings.analysis().pattern(), denseRows, denseRows);
+                        settings.analysis().pattern(), rows, rows);
                 int block = b;
                 List<PrunableLayer> layers = ckpt.prunableLayers().stream().filter(l -> l.block() == block).toList();
                 Map<String, LayerMask> masks = new LinkedHashMap<>();
@@ -188,6 +189,31 @@ final class SequentialStage {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The entries of {@code all} under the keys of {@code like}: a round's tasks carry only their
+     * block's rows, not every tap of the model (which would ship with every task).
+     */
+    static Map<String, float[]> subset(Map<String, float[]> all, Map<String, float[]> like) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        like.keySet().forEach(k -> {
+            if (all.containsKey(k)) {
+                out.put(k, all.get(k));
+            }
+        });
+        return out;
+    }
+
+    /** The four taps of block {@code b} in {@code all}. */
+    static Map<String, float[]> blockRows(Map<String, float[]> all, int b) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        all.forEach((k, v) -> {
+            if (k.startsWith(b + "/")) {
+                out.put(k, v);
+            }
+        });
+        return out;
     }
 
     /** Consecutive windows in batches of {@code size}: the same batches whatever the shard count. */
