@@ -27,8 +27,11 @@ final class RunRecords {
                         CalibrationStage.Result stage1, Map<String, Double> timings, SparkSession spark,
                         Map<Path, String> sha256, Provenance provenance, List<BlockResult> blocks) {
         List<RunRecord.WeightFile> files = new ArrayList<>();
+        // a sharded checkpoint's files are absolute paths (read from its index) even when --model was relative
+        Path dir = ckpt.dir().toAbsolutePath().normalize();
         for (SafetensorsFile f : ckpt.files()) {
-            files.add(new RunRecord.WeightFile(ckpt.dir().relativize(f.path()).toString(), f.fileSize(), sha256.get(f.path())));
+            String name = dir.relativize(f.path().toAbsolutePath().normalize()).toString();
+            files.add(new RunRecord.WeightFile(name, f.fileSize(), sha256.get(f.path())));
         }
         // every config.json field the forward pass uses, as it was read (defaults filled in)
         Map<String, Object> config = new LinkedHashMap<>(ckpt.config().recorded());

@@ -147,7 +147,8 @@ class SequentialSweepIT {
 
     @Test
     void aDenseSweepReadsThePrunedCheckpoint() {
-        Path pruned = tmp.resolve("pruned");
+        // named relative to the working directory, as a user types it: the index's shards are absolute paths
+        Path pruned = Path.of("").toAbsolutePath().relativize(tmp.resolve("pruned").toAbsolutePath());
         Checkpoint p = Checkpoint.open(pruned);
         assertEquals(Checkpoint.open(modelDir).prunableLayers(), p.prunableLayers());
         JobOptions o = new JobOptions("sweep",
@@ -156,6 +157,7 @@ class SequentialSweepIT {
                 JobOptions.Analysis.dense("down_proj", false, 0.5),
                 new JobOptions.Output(tmp.resolve("dense-of-pruned"), null, false, null));
         SweepJob.Outcome dense = new SweepJob(o, new PrintStream(new ByteArrayOutputStream())).run();
+        assertEquals(5, io.layerscope.spark.RunRecord.read(tmp.resolve("dense-of-pruned")).model().files().size());
         for (LayerResult r : dense.layers()) {
             // half of every row is zero now: the lower median of |W| is 0
             assertEquals(0.0, r.stats().weightAbs().summary().median(), r.layer().name());
