@@ -113,6 +113,55 @@ class ClusterSweepIT {
      * Anonymous resident memory (RssAnon: Java heap, native allocations; not mapped files) of each
      * executor after each of its stage-one tasks, and resident memory of this (driver) JVM.
      */
+    /**
+     * Kills (kill -9) the executor running the first task of the first stage {@code target} picks from
+     * a starting job (null: not this job), and records the tasks lost with it.
+     */
+    static final class ExecutorKiller extends SparkListener {
+        final AtomicBoolean killed = new AtomicBoolean();
+        final List<String> lost = new CopyOnWriteArrayList<>();
+        private final java.util.function.Function<SparkListenerJobStart, Integer> target;
+        private final AtomicReference<Integer> stage = new AtomicReference<>();
+
+        ExecutorKiller(java.util.function.Function<SparkListenerJobStart, Integer> target) {
+            this.target = target;
+        }
+
+        /** Runs {@code sweep} with this listener on the session. */
+        Cli.Run during(java.util.concurrent.Callable<Cli.Run> sweep) throws Exception {
+            spark.sparkContext().addSparkListener(this);
+            try {
+                return sweep.call();
+            } finally {
+                spark.sparkContext().listenerBus().waitUntilEmpty();
+                spark.sparkContext().removeSparkListener(this);
+            }
+        }
+
+        @Override
+        public void onJobStart(SparkListenerJobStart job) {
+            Integer picked = target.apply(job);
+            if (picked != null) {
+                stage.compareAndSet(null, picked);
+            }
+        }
+
+        @Override
+        public void onTaskStart(SparkListenerTaskStart start) {
+            Integer s = stage.get();
+            if (s != null && start.stageId() == s && killed.compareAndSet(false, true)) {
+                cluster.executor(start.taskInfo().executorId()).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+
+        @Override
+        public void onTaskEnd(SparkListenerTaskEnd end) {
+            if (end.reason() instanceof ExecutorLostFailure f) {
+                lost.add("task " + end.taskInfo().index() + " on executor " + f.execId());
+            }
+        }
+    }
+
     /** Stage one's stage, told by its job description: a warm-up job that loads the model runs before it. */
     static void recordStageOne(SparkListenerJobStart job, AtomicReference<Integer> stage) {
         String description = job.properties() == null ? null : job.properties().getProperty("spark.job.description");
@@ -188,40 +237,16 @@ class ClusterSweepIT {
     @Test
     @Order(3)
     void anExecutorKilledDuringStageOneCostsARetryNotTheResults() throws Exception {
-        AtomicBoolean killed = new AtomicBoolean();
-        List<String> lost = new CopyOnWriteArrayList<>();
-        AtomicReference<Integer> stage = new AtomicReference<>();
-        SparkListener killer = new SparkListener() {
-            @Override
-            public void onJobStart(SparkListenerJobStart job) {
-                recordStageOne(job, stage);
-            }
-
-            @Override
-            public void onTaskStart(SparkListenerTaskStart start) {
-                // the first task of stage one (calibration): kill -9 its executor while it runs
-                Integer calibration = stage.get();
-                if (calibration != null && start.stageId() == calibration && killed.compareAndSet(false, true)) {
-                    cluster.executor(start.taskInfo().executorId()).ifPresent(ProcessHandle::destroyForcibly);
-                }
-            }
-
-            @Override
-            public void onTaskEnd(SparkListenerTaskEnd end) {
-                if (end.reason() instanceof ExecutorLostFailure f) {
-                    lost.add("task " + end.taskInfo().index() + " on executor " + f.execId());
-                }
-            }
-        };
-        spark.sparkContext().addSparkListener(killer);
+        // the first task of stage one (calibration): kill -9 its executor while it runs
+        ExecutorKiller killer = new ExecutorKiller(job -> {
+            AtomicReference<Integer> stage = new AtomicReference<>();
+            recordStageOne(job, stage);
+            return stage.get();
+        });
         Path out = tmp.resolve("killed-executor");
-        Cli.Run r;
-        try {
-            r = Cli.run(ReferenceSweep.args(out));
-        } finally {
-            spark.sparkContext().listenerBus().waitUntilEmpty();
-            spark.sparkContext().removeSparkListener(killer);
-        }
+        Cli.Run r = killer.during(() -> Cli.run(ReferenceSweep.args(out)));
+        AtomicBoolean killed = killer.killed;
+        List<String> lost = killer.lost;
         assertTrue(killed.get(), "no executor was killed");
         System.err.println("executor kill during stage one: " + lost + "; exit status " + r.status() + " " + r.err().strip());
         assertFalse(lost.isEmpty(), "the kill landed after the task had finished");
@@ -249,43 +274,16 @@ class ClusterSweepIT {
     @Test
     @Order(7)
     void anExecutorKilledWhileTheHiddenStatesLiveOnItIsRecoveredFromLineage() throws Exception {
-        AtomicBoolean killed = new AtomicBoolean();
-        List<String> lost = new CopyOnWriteArrayList<>();
-        AtomicReference<Integer> stage = new AtomicReference<>();
-        SparkListener killer = new SparkListener() {
-            @Override
-            public void onJobStart(SparkListenerJobStart job) {
-                // the dense pass of block 2: blocks 0 and 1's pruned states live on the executors by now
-                String description = job.properties() == null ? null : job.properties().getProperty("spark.job.description");
-                if (description != null && description.startsWith("layerscope sequential: dense pass of block 2 ")) {
-                    stage.compareAndSet(null, (Integer) job.stageIds().last());
-                }
-            }
-
-            @Override
-            public void onTaskStart(SparkListenerTaskStart start) {
-                Integer target = stage.get();
-                if (target != null && start.stageId() == target && killed.compareAndSet(false, true)) {
-                    cluster.executor(start.taskInfo().executorId()).ifPresent(ProcessHandle::destroyForcibly);
-                }
-            }
-
-            @Override
-            public void onTaskEnd(SparkListenerTaskEnd end) {
-                if (end.reason() instanceof ExecutorLostFailure f) {
-                    lost.add("task " + end.taskInfo().index() + " on executor " + f.execId());
-                }
-            }
-        };
-        spark.sparkContext().addSparkListener(killer);
+        // the dense pass of block 2: blocks 0 and 1's pruned states live on the executors by now
+        ExecutorKiller killer = new ExecutorKiller(job -> {
+            String description = job.properties() == null ? null : job.properties().getProperty("spark.job.description");
+            return description != null && description.startsWith("layerscope sequential: dense pass of block 2 ")
+                    ? (Integer) job.stageIds().last() : null;
+        });
         Path out = tmp.resolve("killed-sequential");
-        Cli.Run r;
-        try {
-            r = Cli.run(ReferenceSweep.args(out, "--mode", "sequential"));
-        } finally {
-            spark.sparkContext().listenerBus().waitUntilEmpty();
-            spark.sparkContext().removeSparkListener(killer);
-        }
+        Cli.Run r = killer.during(() -> Cli.run(ReferenceSweep.args(out, "--mode", "sequential")));
+        AtomicBoolean killed = killer.killed;
+        List<String> lost = killer.lost;
         assertTrue(killed.get(), "no executor was killed");
         System.err.println("executor kill during the sequential rounds: " + lost + "; exit status " + r.status());
         assertEquals(0, r.status(), "Spark recomputed the lost states from lineage: " + r.err());
