@@ -47,11 +47,6 @@ public record SparsityPattern(int n, int m) implements Serializable {
         return structured() ? n + ":" + m : "unstructured";
     }
 
-    /** The share of a row this pattern prunes at {@code sparsity} (N:M ignores it). */
-    public double rowSparsity(int in, double sparsity) {
-        return structured() ? (double) n / m : (double) (int) (in * sparsity) / in;
-    }
-
     /**
      * One row's mask from its scores (non-negative, not NaN): 1 where pruned. {@code pruner} is the
      * row's unstructured pruner at the layer's sparsity (unused for N:M).
