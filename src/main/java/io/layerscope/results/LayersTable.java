@@ -33,7 +33,9 @@ public final class LayersTable {
     private static final List<Quantity> QUANTITIES = List.of(
             new Quantity("weight_abs_", "|W| over all out x in entries", LayerStats::weightAbs),
             new Quantity("act_norm_", "the activation norm sqrt(scaler_row) over the in input features", LayerStats::actNorm),
-            new Quantity("wanda_", "the Wanda metric |W| * sqrt(scaler_row) over all out x in entries", LayerStats::wanda));
+            new Quantity("wanda_", "the Wanda metric |W| * sqrt(scaler_row) over all out x in entries", LayerStats::wanda),
+            new Quantity("ria_", "the RIA metric (|W_ij| / sum_k |W_kj| + |W_ij| / sum_k |W_ik|) * scaler_row_j^0.25 over"
+                    + " all out x in entries", LayerStats::ria));
 
     /** A summary statistic: its column suffix, description and where it is in the {@link Summary}. */
     private record Stat(String name, String description, Function<Summary, Double> of) {
@@ -96,6 +98,10 @@ public final class LayersTable {
         c.add(Column.<Source>float64("agree_wanda_magnitude_2of4", Section.METRIC,
                 "share of entries where Wanda's 2:4 mask equals the magnitude 2:4 mask",
                 s -> s.stats().masks().twoOfFour()).reported("agree 2:4", "%.4f", false));
+        c.add(Column.<Source>float64("agree_ria_wanda", Section.METRIC,
+                "share of entries where RIA's layer-wise mask (RIA <= its value at rank floor(numel x sparsity), RIA's"
+                        + " default) equals Wanda's per-row unstructured mask",
+                s -> s.stats().masks().riaWanda()).reported("agree RIA", "%.4f", false));
         c.add(outliers(3, "", OutlierRatios::m3));
         c.add(outliers(5, " (OWL's default M)", OutlierRatios::m5));
         c.add(outliers(7, "", OutlierRatios::m7));

@@ -94,90 +94,154 @@ public final class LayerStatistics {
         checkShapes(layer, w, out, in, scalerRow);
         float[] actNorm = activationNorms(layer, scalerRow);
         RowChunks chunks = new RowChunks(out, rowsPerChunk, pool);
-        Rows rows = new Rows(layer, w, actNorm);
+        Rows rows = new Rows(layer, w, actNorm, columnAbsSums(w, in, chunks), riaActivationFactors(actNorm));
 
         TwoPassDistribution activation = new TwoPassDistribution(LogBins.STANDARD);
-        TwoPassDistribution weightAbs = new TwoPassDistribution(LogBins.STANDARD);
-        TwoPassDistribution wanda = new TwoPassDistribution(LogBins.STANDARD);
+        Parts all = Parts.create();
         activation.add(actNorm, 0, in);
         chunks.run((from, to) -> {
-            Parts parts = new Parts(new TwoPassDistribution(LogBins.STANDARD), new TwoPassDistribution(LogBins.STANDARD));
-            rows.forEach(from, to, (absRow, wandaRow) -> {
+            Parts parts = Parts.create();
+            rows.forEach(from, to, (i, absRow, wandaRow, riaRow) -> {
                 parts.weightAbs.add(absRow, 0, in);
                 parts.wanda.add(wandaRow, 0, in);
+                parts.ria.add(riaRow, 0, in);
             });
             return parts;
-        }, parts -> parts.mergeInto(weightAbs, wanda));
+        }, all::merge);
 
-        // Wanda's prune_magnitude: t = sort(|W|.flatten())[int(numel * sparsity)]
+        // Wanda's prune_magnitude: t = sort(|W|.flatten())[int(numel * sparsity)]; RIA's layer mask alike
         long layerRank = (long) ((double) w.length * sparsity);
-        weightAbs.startSecondPass(new long[] {layerRank}, new double[0]);
+        all.weightAbs.startSecondPass(new long[] {layerRank}, new double[0]);
+        all.ria.startSecondPass(new long[] {layerRank}, new double[0]);
         activation.startSecondPass(new long[0], new double[0]);
         double[] outlierThresholds = new double[OutlierRatios.MULTIPLIERS.length];
         for (int m = 0; m < outlierThresholds.length; m++) {
-            outlierThresholds[m] = OutlierRatios.MULTIPLIERS[m] * wanda.mean();
+            outlierThresholds[m] = OutlierRatios.MULTIPLIERS[m] * all.wanda.mean();
         }
-        wanda.startSecondPass(new long[0], outlierThresholds);
+        all.wanda.startSecondPass(new long[0], outlierThresholds);
         activation.revisit(actNorm, 0, in);
         chunks.run((from, to) -> {
-            Parts parts = new Parts(weightAbs.secondPassPart(), wanda.secondPassPart());
-            rows.forEach(from, to, (absRow, wandaRow) -> {
+            Parts parts = all.secondPassParts();
+            rows.forEach(from, to, (i, absRow, wandaRow, riaRow) -> {
                 parts.weightAbs.revisit(absRow, 0, in);
                 parts.wanda.revisit(wandaRow, 0, in);
+                parts.ria.revisit(riaRow, 0, in);
             });
             return parts;
-        }, parts -> parts.mergeInto(weightAbs, wanda));
+        }, all::merge);
 
-        float layerThreshold = weightAbs.valueAtRank(layerRank);
-        MaskComparison masks = new MaskComparison(in, sparsity, layerThreshold);
+        float layerThreshold = all.weightAbs.valueAtRank(layerRank);
+        float riaThreshold = all.ria.valueAtRank(layerRank);
+        MaskComparison masks = new MaskComparison(in, sparsity, layerThreshold, riaThreshold);
         chunks.run((from, to) -> {
-            MaskComparison part = new MaskComparison(in, sparsity, layerThreshold);
-            rows.forEach(from, to, part::addRow);
+            MaskComparison part = new MaskComparison(in, sparsity, layerThreshold, riaThreshold);
+            rows.forEach(from, to, (i, absRow, wandaRow, riaRow) -> part.addRow(absRow, wandaRow, riaRow));
             return part;
         }, masks::merge);
 
         double numel = w.length;
-        OutlierRatios outliers = new OutlierRatios(wanda.countAbove(0) / numel, wanda.countAbove(1) / numel,
-                wanda.countAbove(2) / numel);
-        return new LayerStats(out, in, weightAbs.distribution(), activation.distribution(), wanda.distribution(),
-                masks.agreement(sparsity), outliers, TopFeatures.largest(actNorm, TOP_FEATURES), actNorm);
+        OutlierRatios outliers = new OutlierRatios(all.wanda.countAbove(0) / numel, all.wanda.countAbove(1) / numel,
+                all.wanda.countAbove(2) / numel);
+        return new LayerStats(out, in, all.weightAbs.distribution(), activation.distribution(), all.wanda.distribution(),
+                all.ria.distribution(), masks.agreement(sparsity), outliers, TopFeatures.largest(actNorm, TOP_FEATURES),
+                actNorm);
     }
 
-    /** One chunk's counts of |W| and of the Wanda metric. */
-    private record Parts(TwoPassDistribution weightAbs, TwoPassDistribution wanda) {
-        void mergeInto(TwoPassDistribution allWeightAbs, TwoPassDistribution allWanda) {
-            allWeightAbs.merge(weightAbs);
-            allWanda.merge(wanda);
+    /** Per input column j, sum over rows of |W_ij| (RIA's column normaliser): summed in double, rounded to float32. */
+    private static float[] columnAbsSums(float[] w, int in, RowChunks chunks) {
+        double[] sums = new double[in];
+        chunks.run((from, to) -> {
+            double[] part = new double[in];
+            for (int i = from; i < to; i++) {
+                int base = i * in;
+                for (int j = 0; j < in; j++) {
+                    part[j] += Math.abs(w[base + j]);
+                }
+            }
+            return part;
+        }, part -> {
+            for (int j = 0; j < in; j++) {
+                sums[j] += part[j];
+            }
+        });
+        float[] out = new float[in];
+        for (int j = 0; j < in; j++) {
+            out[j] = (float) sums[j];
+        }
+        return out;
+    }
+
+    /** RIA's activation factor sqrt(scaler_row)^0.5 = sqrt(act_norm), in float32 as torch's pow(0.5) (a sqrt). */
+    private static float[] riaActivationFactors(float[] actNorm) {
+        float[] f = new float[actNorm.length];
+        for (int j = 0; j < f.length; j++) {
+            f[j] = (float) Math.sqrt(actNorm[j]);
+        }
+        return f;
+    }
+
+    /** One chunk's counts of |W|, of the Wanda metric and of RIA (or, merged, the layer's). */
+    private record Parts(TwoPassDistribution weightAbs, TwoPassDistribution wanda, TwoPassDistribution ria) {
+        static Parts create() {
+            return new Parts(new TwoPassDistribution(LogBins.STANDARD), new TwoPassDistribution(LogBins.STANDARD),
+                    new TwoPassDistribution(LogBins.STANDARD));
+        }
+
+        Parts secondPassParts() {
+            return new Parts(weightAbs.secondPassPart(), wanda.secondPassPart(), ria.secondPassPart());
+        }
+
+        void merge(Parts part) {
+            weightAbs.merge(part.weightAbs);
+            wanda.merge(part.wanda);
+            ria.merge(part.ria);
         }
     }
 
-    /** The rows of |W| and of the Wanda metric, made one at a time into scratch of one row each. */
-    private record Rows(String layer, float[] w, float[] actNorm) {
+    /**
+     * The rows of |W|, of the Wanda metric and of the RIA metric, made one at a time into scratch of
+     * one row each.
+     */
+    private record Rows(String layer, float[] w, float[] actNorm, float[] columnAbsSums, float[] riaFactors) {
         interface Visitor {
-            void visit(float[] absRow, float[] wandaRow);
+            void visit(int row, float[] absRow, float[] wandaRow, float[] riaRow);
         }
 
         void forEach(int from, int to, Visitor visitor) {
             float[] absRow = new float[actNorm.length];
             float[] wandaRow = new float[actNorm.length];
+            float[] riaRow = new float[actNorm.length];
             for (int i = from; i < to; i++) {
-                fillRow(layer, w, i, actNorm, absRow, wandaRow);
-                visitor.visit(absRow, wandaRow);
+                fillRow(i, absRow, wandaRow, riaRow);
+                visitor.visit(i, absRow, wandaRow, riaRow);
             }
         }
-    }
 
-    /** Row i of |W| and of the Wanda metric |W| * actNorm, in float32 as torch computes them. */
-    private static void fillRow(String layer, float[] w, int i, float[] actNorm, float[] absRow, float[] wandaRow) {
-        int in = actNorm.length;
-        int base = i * in;
-        for (int j = 0; j < in; j++) {
-            float abs = Math.abs(w[base + j]);
-            if (!(abs <= Float.MAX_VALUE)) {
-                throw nonFiniteWeight(layer, i, j, w[base + j]);
+        /**
+         * Row i of |W|, of Wanda's |W| * act_norm and of RIA's (|W|/column sum + |W|/row sum) *
+         * sqrt(act_norm), in float32 as torch computes them. A zero row or column sum (all its
+         * weights zero) makes its term 0 where torch would divide 0 by 0.
+         */
+        private void fillRow(int i, float[] absRow, float[] wandaRow, float[] riaRow) {
+            int in = actNorm.length;
+            int base = i * in;
+            double rowSum = 0;
+            for (int j = 0; j < in; j++) {
+                float abs = Math.abs(w[base + j]);
+                if (!(abs <= Float.MAX_VALUE)) {
+                    throw nonFiniteWeight(layer, i, j, w[base + j]);
+                }
+                absRow[j] = abs;
+                wandaRow[j] = abs * actNorm[j];
+                rowSum += abs;
             }
-            absRow[j] = abs;
-            wandaRow[j] = abs * actNorm[j];
+            float rowSumF = (float) rowSum;
+            for (int j = 0; j < in; j++) {
+                float abs = absRow[j];
+                float byColumn = columnAbsSums[j] > 0 ? abs / columnAbsSums[j] : 0f;
+                float byRow = rowSumF > 0 ? abs / rowSumF : 0f;
+                riaRow[j] = (byColumn + byRow) * riaFactors[j];
+            }
         }
     }
 

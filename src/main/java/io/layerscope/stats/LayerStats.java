@@ -13,6 +13,8 @@ import java.util.Arrays;
  * @param weightAbs        |W| over out*in entries ({@code weight_abs_*})
  * @param actNorm          activation norm sqrt(scaler_row) over in features ({@code act_norm_*})
  * @param wanda            Wanda metric |W| * sqrt(scaler_row) over out*in entries ({@code wanda_*})
+ * @param ria              RIA metric (|W|/column sum + |W|/row sum) * sqrt(act_norm) over out*in entries
+ *                         ({@code ria_*})
  * @param masks            mask agreements at 50% sparsity ({@code agree_wanda_magnitude_*})
  * @param outliers         outlier ratios of the Wanda metric ({@code outlier_ratio_m3/m5/m7})
  * @param topActFeatures   up to 16 input features with the largest activation norm, largest first,
@@ -21,8 +23,8 @@ import java.util.Arrays;
  *                         computes it (the {@code activation_norms} table)
  */
 public record LayerStats(int outFeatures, int inFeatures, Distribution weightAbs, Distribution actNorm,
-                         Distribution wanda, MaskAgreement masks, OutlierRatios outliers, int[] topActFeatures,
-                         float[] activationNorms) implements Serializable {
+                         Distribution wanda, Distribution ria, MaskAgreement masks, OutlierRatios outliers,
+                         int[] topActFeatures, float[] activationNorms) implements Serializable {
     private static final long serialVersionUID = 1L;
 
     public LayerStats {
@@ -43,7 +45,7 @@ public record LayerStats(int outFeatures, int inFeatures, Distribution weightAbs
     @Override
     public boolean equals(Object o) {
         return o instanceof LayerStats s && outFeatures == s.outFeatures && inFeatures == s.inFeatures
-                && weightAbs.equals(s.weightAbs) && actNorm.equals(s.actNorm) && wanda.equals(s.wanda)
+                && weightAbs.equals(s.weightAbs) && actNorm.equals(s.actNorm) && wanda.equals(s.wanda) && ria.equals(s.ria)
                 && masks.equals(s.masks) && outliers.equals(s.outliers)
                 && Arrays.equals(topActFeatures, s.topActFeatures) && Arrays.equals(activationNorms, s.activationNorms);
     }
@@ -56,7 +58,7 @@ public record LayerStats(int outFeatures, int inFeatures, Distribution weightAbs
     @Override
     public String toString() {
         return "LayerStats[" + outFeatures + "x" + inFeatures + ", weightAbs=" + weightAbs.summary()
-                + ", actNorm=" + actNorm.summary() + ", wanda=" + wanda.summary() + ", masks=" + masks
+                + ", actNorm=" + actNorm.summary() + ", wanda=" + wanda.summary() + ", ria=" + ria.summary() + ", masks=" + masks
                 + ", outliers=" + outliers + ", topActFeatures=" + Arrays.toString(topActFeatures) + "]";
     }
 }

@@ -18,8 +18,11 @@ import java.io.Serializable;
  *                          prunes {@code |W| <= t}
  * @param layerMaskSparsity the share the layer mask actually prunes: above {@code sparsity} when
  *                          several weights tie at {@code t}, as bf16 weights often do
+ * @param riaWanda          RIA's layer-wise mask (RIA <= its value at rank floor(numel * sparsity)) vs
+ *                          Wanda per-row unstructured ({@code agree_ria_wanda})
+ * @param riaThreshold      that RIA value
  */
 public record MaskAgreement(double sparsity, double row, double layer, double twoOfFour, float layerThreshold,
-                            double layerMaskSparsity) implements Serializable {
+                            double layerMaskSparsity, double riaWanda, float riaThreshold) implements Serializable {
     private static final long serialVersionUID = 1L;
 }

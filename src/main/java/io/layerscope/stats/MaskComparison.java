@@ -13,6 +13,8 @@ final class MaskComparison {
     private final RowPruner pruner;
     private final float layerThreshold;
     private final int layerThresholdBits;
+    private final float riaThreshold;
+    private final int riaThresholdBits;
     private final byte[] wandaRow;
     private final byte[] magnitudeRow;
     private final byte[] wandaNofM;
@@ -22,14 +24,18 @@ final class MaskComparison {
     private long agreeLayer;
     private long agreeNofM;
     private long layerPruned;
+    private long agreeRiaWanda;
 
     /**
      * @param layerThreshold the |W| value at rank floor(numel * sparsity), from the |W| distribution
+     * @param riaThreshold   the RIA value at the same rank: RIA's layer-wise mask prunes RIA <= it
      */
-    MaskComparison(int in, double sparsity, float layerThreshold) {
+    MaskComparison(int in, double sparsity, float layerThreshold, float riaThreshold) {
         this.pruner = new RowPruner(in, sparsity);
         this.layerThreshold = layerThreshold;
         this.layerThresholdBits = Float.floatToRawIntBits(layerThreshold + 0f);
+        this.riaThreshold = riaThreshold;
+        this.riaThresholdBits = Float.floatToRawIntBits(riaThreshold + 0f);
         this.wandaRow = new byte[in];
         this.magnitudeRow = new byte[in];
         this.wandaNofM = new byte[in];
@@ -37,11 +43,11 @@ final class MaskComparison {
     }
 
     /**
-     * One output row: its |W| and its Wanda metric, both of length in (non-negative, not NaN, as
-     * {@link RowPruner} checks). The masks are 0/1 bytes and counted by arithmetic: with about half
+     * One output row: its |W|, its Wanda metric and its RIA metric, all of length in (non-negative,
+     * not NaN, as {@link RowPruner} checks). The masks are 0/1 bytes and counted by arithmetic: with about half
      * of the entries pruned, a branch per comparison would be mispredicted half the time.
      */
-    void addRow(float[] abs, float[] wanda) {
+    void addRow(float[] abs, float[] wanda, float[] ria) {
         pruner.unstructured(wanda, wandaRow);
         pruner.unstructured(abs, magnitudeRow);
         RowPruner.nOfM(wanda, N, M, wandaNofM);
@@ -50,9 +56,12 @@ final class MaskComparison {
         int sameLayer = 0;
         int sameNofM = 0;
         int underLayerThreshold = 0;
+        int sameRiaWanda = 0;
         for (int j = 0; j < abs.length; j++) {
             // 1 where |W| <= the layer threshold: non-negative float bits order like the floats
             int layerMask = (layerThresholdBits - Float.floatToRawIntBits(abs[j] + 0f)) >>> 31 ^ 1;
+            int riaMask = (riaThresholdBits - Float.floatToRawIntBits(ria[j] + 0f)) >>> 31 ^ 1;
+            sameRiaWanda += 1 ^ wandaRow[j] ^ riaMask;
             sameRow += 1 ^ wandaRow[j] ^ magnitudeRow[j];
             sameLayer += 1 ^ wandaRow[j] ^ layerMask;
             sameNofM += 1 ^ wandaNofM[j] ^ magnitudeNofM[j];
@@ -62,13 +71,15 @@ final class MaskComparison {
         agreeLayer += sameLayer;
         agreeNofM += sameNofM;
         layerPruned += underLayerThreshold;
+        agreeRiaWanda += sameRiaWanda;
         entries += abs.length;
     }
 
     /** Adds the rows {@code part} compared (same row length and layer threshold) to this instance's. */
     void merge(MaskComparison part) {
         if (part == this || part.wandaRow.length != wandaRow.length || part.pruner.pruneCount() != pruner.pruneCount()
-                || Float.floatToRawIntBits(part.layerThreshold) != Float.floatToRawIntBits(layerThreshold)) {
+                || Float.floatToRawIntBits(part.layerThreshold) != Float.floatToRawIntBits(layerThreshold)
+                || Float.floatToRawIntBits(part.riaThreshold) != Float.floatToRawIntBits(riaThreshold)) {
             throw new IllegalArgumentException("merge a different comparison of the same row length and layer threshold");
         }
         entries += part.entries;
@@ -76,11 +87,12 @@ final class MaskComparison {
         agreeLayer += part.agreeLayer;
         agreeNofM += part.agreeNofM;
         layerPruned += part.layerPruned;
+        agreeRiaWanda += part.agreeRiaWanda;
     }
 
     MaskAgreement agreement(double sparsity) {
         double n = entries;
         return new MaskAgreement(sparsity, agreeRow / n, agreeLayer / n, agreeNofM / n, layerThreshold,
-                layerPruned / n);
+                layerPruned / n, agreeRiaWanda / n, riaThreshold);
     }
 }

@@ -67,9 +67,47 @@ class LayerStatisticsTest {
         // magnitude rows prune {2, 1} and {3, 0} (tie .25 at cols 0 and 1: col 0 first): 6 of 8 agree.
         // Layer: t = sorted|W|[4] = .25, pruned |W| <= .25 = {1, 2} and {0, 1, 3}: 7 of 8 agree.
         // One group of 4 per row, so 2:4 equals the per-row masks here.
-        assertEquals(new MaskAgreement(0.5, 0.75, 0.875, 0.75, 0.25f, 0.625), s.masks());
+        MaskAgreement m = s.masks();
+        assertEquals(new MaskAgreement(0.5, 0.75, 0.875, 0.75, 0.25f, 0.625, m.riaWanda(), m.riaThreshold()), m);
         // mean .625: only 2 > 1.875; nothing > 3.125 or 4.375
         assertEquals(new OutlierRatios(0.125, 0, 0), s.outliers());
+    }
+
+    /**
+     * RIA (REFERENCE.md section 8) by hand: W = [[1, -2, 0, 1], [2, 2, -1, 0], [1, 0, 1, 2]],
+     * scaler_row = [16, 1, 256, 81]. Column sums of |W| 4, 4, 2, 3; row sums 4, 5, 4; act_norm
+     * 4, 1, 16, 9, so the factor sqrt(act_norm) is 2, 1, 4, 3.
+     * RIA = [[(1/4+1/4)2, (2/4+2/4)1, 0, (1/3+1/4)3], [(2/4+2/5)2, (2/4+2/5)1, (1/2+1/5)4, 0],
+     * [(1/4+1/4)2, 0, (1/2+1/4)4, (2/3+2/4)3]] = [[1, 1, 0, 1.75], [1.8, .9, 2.8, 0], [1, 0, 3, 3.5]].
+     */
+    @Test
+    void riaByHandOnAThreeByFourLayer() {
+        float[] w = {1f, -2f, 0f, 1f, 2f, 2f, -1f, 0f, 1f, 0f, 1f, 2f};
+        LayerStats s = LayerStatistics.compute(w, 3, 4, new float[] {16f, 1f, 256f, 81f});
+
+        // sorted: 0, 0, 0, .9, 1, 1, 1, 1.75, 1.8, 2.8, 3, 3.5; sum 16.75
+        Summary ria = s.ria().summary();
+        assertEquals(12, ria.count());
+        assertEquals(16.75 / 12, ria.mean(), 1e-6);
+        assertEquals(0, ria.min());
+        assertEquals(3.5, ria.max(), 1e-6);
+        assertEquals(1.0, ria.median(), 1e-6);
+        // the layer-wise mask: threshold sorted[floor(12 * .5)] = 1, prunes RIA <= 1:
+        // row 0 {0, 1, 2}, row 1 {1, 3}, row 2 {0, 1}
+        assertEquals(1.0f, s.masks().riaThreshold());
+        // Wanda |W| * act_norm = [[4, 2, 0, 9], [8, 2, 16, 0], [4, 0, 16, 18]] prunes 2 per row:
+        // {1, 2}, {1, 3}, {0, 1}; the masks differ only at [0, 0]
+        assertEquals(11.0 / 12, s.masks().riaWanda(), 1e-15);
+    }
+
+    @Test
+    void riaOfAnAllZeroColumnIsZeroNotNaN() {
+        float[] w = {0f, 1f, 0f, -3f};
+        LayerStats s = LayerStatistics.compute(w, 2, 2, new float[] {1f, 1f});
+        // column 0 is all zero: its terms are 0; column 1: (1/4 + 1/1) and (3/4 + 3/3)
+        assertEquals(0, s.ria().summary().min());
+        assertEquals(1.75, s.ria().summary().max(), 1e-6);
+        assertEquals((1.25 + 1.75) / 4, s.ria().summary().mean(), 1e-6);
     }
 
     @Test
@@ -330,6 +368,7 @@ class LayerStatisticsTest {
         assertDistributionClose(expected.weightAbs(), actual.weightAbs(), at + " |W|");
         assertDistributionClose(expected.actNorm(), actual.actNorm(), at + " act");
         assertDistributionClose(expected.wanda(), actual.wanda(), at + " wanda");
+        assertDistributionClose(expected.ria(), actual.ria(), at + " ria");
         assertEquals(expected.masks(), actual.masks(), at);
         assertEquals(expected.outliers(), actual.outliers(), at);
         assertArrayEquals(expected.topActFeatures(), actual.topActFeatures(), at);
@@ -348,6 +387,7 @@ class LayerStatisticsTest {
         assertEquals(expected.weightAbs().histogram(), actual.weightAbs().histogram(), at + " |W| histogram");
         assertEquals(expected.actNorm().histogram(), actual.actNorm().histogram(), at + " act histogram");
         assertEquals(expected.wanda().histogram(), actual.wanda().histogram(), at + " wanda histogram");
+        assertEquals(expected.ria().histogram(), actual.ria().histogram(), at + " ria histogram");
         assertEquals(expected.masks(), actual.masks(), at + " masks");
         assertEquals(expected.outliers(), actual.outliers(), at + " outliers");
         assertArrayEquals(expected.topActFeatures(), actual.topActFeatures(), at + " top features");

@@ -25,6 +25,29 @@ final class NaiveLayerStatistics {
             }
         }
 
+        // RIA (REFERENCE.md section 8): column and row sums of |W| straight from their definition
+        float[] ria = new float[out * in];
+        for (int i = 0; i < out; i++) {
+            for (int j = 0; j < in; j++) {
+                double column = 0;
+                for (int r = 0; r < out; r++) {
+                    column += abs[r * in + j];
+                }
+                double row = 0;
+                for (int c = 0; c < in; c++) {
+                    row += abs[i * in + c];
+                }
+                float a = abs[i * in + j];
+                float byColumn = column == 0 ? 0f : a / (float) column;
+                float byRow = row == 0 ? 0f : a / (float) row;
+                ria[i * in + j] = (byColumn + byRow) * (float) Math.sqrt(act[j]);
+            }
+        }
+        float[] sortedRia = ria.clone();
+        Arrays.sort(sortedRia);
+        float riaThreshold = sortedRia[(int) (ria.length * 0.5)];
+        long agreeRia = 0;
+
         int k = (int) (in * 0.5);
         float[] sortedAbs = abs.clone();
         Arrays.sort(sortedAbs);
@@ -52,11 +75,12 @@ final class NaiveLayerStatistics {
                 agreeLayer += wanda[j] == layer ? 1 : 0;
                 agree24 += wanda24[j] == magnitude24[j] ? 1 : 0;
                 layerPruned += layer ? 1 : 0;
+                agreeRia += wanda[j] == (ria[i * in + j] <= riaThreshold) ? 1 : 0;
             }
         }
         double numel = out * in;
         MaskAgreement masks = new MaskAgreement(0.5, agreeRow / numel, agreeLayer / numel, agree24 / numel, t,
-                layerPruned / numel);
+                layerPruned / numel, agreeRia / numel, riaThreshold);
 
         double mean = 0;
         for (float m : metric) {
@@ -81,7 +105,7 @@ final class NaiveLayerStatistics {
         for (int r = 0; r < top.length; r++) {
             top[r] = order[r];
         }
-        return new LayerStats(out, in, distribution(abs), distribution(act), distribution(metric), masks,
+        return new LayerStats(out, in, distribution(abs), distribution(act), distribution(metric), distribution(ria), masks,
                 new OutlierRatios(ratios[0], ratios[1], ratios[2]), top, act);
     }
 
