@@ -59,7 +59,7 @@ public final class LayerStatistics {
 
     /** As {@link #compute(String, float[], int, int, float[])}, with masks at {@code sparsity} (0 < sparsity < 1). */
     public static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, double sparsity) {
-        return compute(layer, w, out, in, scalerRow, sparsity, null, RowChunks.rowsPerChunk(in));
+        return compute(layer, w, out, in, scalerRow, sparsity, null, RowChunks.rowsPerChunk(in), null);
     }
 
     /**
@@ -77,17 +77,27 @@ public final class LayerStatistics {
     public static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, double sparsity,
                                      ForkJoinPool pool) {
         Objects.requireNonNull(pool, "pool");
-        return compute(layer, w, out, in, scalerRow, sparsity, pool, RowChunks.rowsPerChunk(in));
+        return compute(layer, w, out, in, scalerRow, sparsity, pool, RowChunks.rowsPerChunk(in), null);
     }
 
     /** With an explicit chunk size (tests use small ones); {@code pool} null runs on the calling thread. */
     static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, ForkJoinPool pool,
                               int rowsPerChunk) {
-        return compute(layer, w, out, in, scalerRow, DEFAULT_SPARSITY, pool, rowsPerChunk);
+        return compute(layer, w, out, in, scalerRow, DEFAULT_SPARSITY, pool, rowsPerChunk, null);
     }
 
-    private static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, double sparsity,
-                                      ForkJoinPool pool, int rowsPerChunk) {
+    /**
+     * As {@link #compute(String, float[], int, int, float[], double, ForkJoinPool)} ({@code pool} may
+     * be null), and the output error of every mask ({@link LayerStats#errors()}) from the Gram matrix
+     * of the layer's input, {@code gram} (null: no errors).
+     */
+    public static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, double sparsity,
+                                     ForkJoinPool pool, GramProducts gram) {
+        return compute(layer, w, out, in, scalerRow, sparsity, pool, RowChunks.rowsPerChunk(in), gram);
+    }
+
+    static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, double sparsity,
+                              ForkJoinPool pool, int rowsPerChunk, GramProducts gram) {
         if (!(sparsity > 0 && sparsity < 1)) {
             throw new IllegalArgumentException("sparsity " + sparsity + " must be between 0 and 1 (exclusive)");
         }
@@ -132,10 +142,11 @@ public final class LayerStatistics {
 
         float layerThreshold = all.weightAbs.valueAtRank(layerRank);
         float riaThreshold = all.ria.valueAtRank(layerRank);
-        MaskComparison masks = new MaskComparison(in, sparsity, layerThreshold, riaThreshold);
+        MaskComparison masks = new MaskComparison(in, sparsity, layerThreshold, riaThreshold,
+                gram == null ? null : new MaskErrors(gram, w, in));
         chunks.run((from, to) -> {
-            MaskComparison part = new MaskComparison(in, sparsity, layerThreshold, riaThreshold);
-            rows.forEach(from, to, (i, absRow, wandaRow, riaRow) -> part.addRow(absRow, wandaRow, riaRow));
+            MaskComparison part = masks.emptyPart();
+            rows.forEach(from, to, (i, absRow, wandaRow, riaRow) -> part.addRow(i, absRow, wandaRow, riaRow));
             return part;
         }, masks::merge);
 
@@ -144,7 +155,7 @@ public final class LayerStatistics {
                 all.wanda.countAbove(2) / numel);
         return new LayerStats(out, in, all.weightAbs.distribution(), activation.distribution(), all.wanda.distribution(),
                 all.ria.distribution(), masks.agreement(sparsity), outliers, TopFeatures.largest(actNorm, TOP_FEATURES),
-                actNorm);
+                actNorm, masks.errors());
     }
 
     /** Per input column j, sum over rows of |W_ij| (RIA's column normaliser): summed in double, rounded to float32. */

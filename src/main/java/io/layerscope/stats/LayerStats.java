@@ -21,10 +21,12 @@ import java.util.Arrays;
  *                         ties by lower index ({@code top_act_features})
  * @param activationNorms  sqrt(scaler_row[j]) for every input feature j, in float32 as torch
  *                         computes it (the {@code activation_norms} table)
+ * @param errors           the output error of each mask ({@code recon_err_*}), or null without the
+ *                         Gram matrix (--gram)
  */
 public record LayerStats(int outFeatures, int inFeatures, Distribution weightAbs, Distribution actNorm,
                          Distribution wanda, Distribution ria, MaskAgreement masks, OutlierRatios outliers,
-                         int[] topActFeatures, float[] activationNorms) implements Serializable {
+                         int[] topActFeatures, float[] activationNorms, ReconstructionErrors errors) implements Serializable {
     private static final long serialVersionUID = 1L;
 
     public LayerStats {
@@ -47,7 +49,8 @@ public record LayerStats(int outFeatures, int inFeatures, Distribution weightAbs
         return o instanceof LayerStats s && outFeatures == s.outFeatures && inFeatures == s.inFeatures
                 && weightAbs.equals(s.weightAbs) && actNorm.equals(s.actNorm) && wanda.equals(s.wanda) && ria.equals(s.ria)
                 && masks.equals(s.masks) && outliers.equals(s.outliers)
-                && Arrays.equals(topActFeatures, s.topActFeatures) && Arrays.equals(activationNorms, s.activationNorms);
+                && Arrays.equals(topActFeatures, s.topActFeatures) && Arrays.equals(activationNorms, s.activationNorms)
+                && java.util.Objects.equals(errors, s.errors);
     }
 
     @Override

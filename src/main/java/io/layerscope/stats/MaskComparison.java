@@ -11,6 +11,7 @@ final class MaskComparison {
     private static final int M = 4;
 
     private final RowPruner pruner;
+    private final double sparsity;
     private final float layerThreshold;
     private final int layerThresholdBits;
     private final float riaThreshold;
@@ -25,13 +26,22 @@ final class MaskComparison {
     private long agreeNofM;
     private long layerPruned;
     private long agreeRiaWanda;
+    private final MaskErrors errors;
+    private final byte[] layerRow;
+    private final byte[] riaRow;
 
     /**
      * @param layerThreshold the |W| value at rank floor(numel * sparsity), from the |W| distribution
      * @param riaThreshold   the RIA value at the same rank: RIA's layer-wise mask prunes RIA <= it
      */
     MaskComparison(int in, double sparsity, float layerThreshold, float riaThreshold) {
+        this(in, sparsity, layerThreshold, riaThreshold, null);
+    }
+
+    /** As above, also summing the output error of every mask into {@code errors} (null: not). */
+    MaskComparison(int in, double sparsity, float layerThreshold, float riaThreshold, MaskErrors errors) {
         this.pruner = new RowPruner(in, sparsity);
+        this.sparsity = sparsity;
         this.layerThreshold = layerThreshold;
         this.layerThresholdBits = Float.floatToRawIntBits(layerThreshold + 0f);
         this.riaThreshold = riaThreshold;
@@ -40,6 +50,15 @@ final class MaskComparison {
         this.magnitudeRow = new byte[in];
         this.wandaNofM = new byte[in];
         this.magnitudeNofM = new byte[in];
+        this.errors = errors;
+        this.layerRow = errors == null ? null : new byte[in];
+        this.riaRow = errors == null ? null : new byte[in];
+    }
+
+    /** An empty comparison of the same layer for another chunk of rows (with its own error sums). */
+    MaskComparison emptyPart() {
+        return new MaskComparison(wandaRow.length, sparsity, layerThreshold, riaThreshold,
+                errors == null ? null : errors.emptyPart());
     }
 
     /**
@@ -47,7 +66,7 @@ final class MaskComparison {
      * not NaN, as {@link RowPruner} checks). The masks are 0/1 bytes and counted by arithmetic: with about half
      * of the entries pruned, a branch per comparison would be mispredicted half the time.
      */
-    void addRow(float[] abs, float[] wanda, float[] ria) {
+    void addRow(int i, float[] abs, float[] wanda, float[] ria) {
         pruner.unstructured(wanda, wandaRow);
         pruner.unstructured(abs, magnitudeRow);
         RowPruner.nOfM(wanda, N, M, wandaNofM);
@@ -62,6 +81,10 @@ final class MaskComparison {
             int layerMask = (layerThresholdBits - Float.floatToRawIntBits(abs[j] + 0f)) >>> 31 ^ 1;
             int riaMask = (riaThresholdBits - Float.floatToRawIntBits(ria[j] + 0f)) >>> 31 ^ 1;
             sameRiaWanda += 1 ^ wandaRow[j] ^ riaMask;
+            if (errors != null) {
+                layerRow[j] = (byte) layerMask;
+                riaRow[j] = (byte) riaMask;
+            }
             sameRow += 1 ^ wandaRow[j] ^ magnitudeRow[j];
             sameLayer += 1 ^ wandaRow[j] ^ layerMask;
             sameNofM += 1 ^ wandaNofM[j] ^ magnitudeNofM[j];
@@ -73,6 +96,9 @@ final class MaskComparison {
         layerPruned += underLayerThreshold;
         agreeRiaWanda += sameRiaWanda;
         entries += abs.length;
+        if (errors != null) {
+            errors.addRow(i, wandaRow, magnitudeRow, layerRow, wandaNofM, riaRow);
+        }
     }
 
     /** Adds the rows {@code part} compared (same row length and layer threshold) to this instance's. */
@@ -88,6 +114,14 @@ final class MaskComparison {
         agreeNofM += part.agreeNofM;
         layerPruned += part.layerPruned;
         agreeRiaWanda += part.agreeRiaWanda;
+        if (errors != null) {
+            errors.merge(part.errors);
+        }
+    }
+
+    /** The output errors of the masks, or null when not asked for. */
+    ReconstructionErrors errors() {
+        return errors == null ? null : errors.errors();
     }
 
     MaskAgreement agreement(double sparsity) {

@@ -106,7 +106,7 @@ final class NaiveLayerStatistics {
             top[r] = order[r];
         }
         return new LayerStats(out, in, distribution(abs), distribution(act), distribution(metric), distribution(ria), masks,
-                new OutlierRatios(ratios[0], ratios[1], ratios[2]), top, act);
+                new OutlierRatios(ratios[0], ratios[1], ratios[2]), top, act, null);
     }
 
     /** Mask of the k smallest of values[from..to) by a stable sort, indexed like values. */

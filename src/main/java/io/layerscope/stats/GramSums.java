@@ -1,0 +1,85 @@
+package io.layerscope.stats;
+
+import java.io.Serializable;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The Gram matrix G = sum over calibration tokens of x x^T of some taps (SparseGPT's Hessian is
+ * 2G / nsamples), each a full symmetric in x in matrix, row-major in double, and the number of
+ * calibration sequences summed. Partial sums of disjoint shards merge by addition, so the merge
+ * depends on the split only through the order of double additions.
+ */
+public final class GramSums implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final Map<String, double[]> matrices;
+    private final long nsamples;
+
+    public GramSums(Map<String, double[]> matrices, long nsamples) {
+        Map<String, double[]> copy = new LinkedHashMap<>();
+        matrices.forEach((k, g) -> {
+            dimension(k, g);
+            copy.put(k, g);
+        });
+        this.matrices = Collections.unmodifiableMap(copy);
+        this.nsamples = nsamples;
+    }
+
+    public static GramSums empty() {
+        return new GramSums(Map.of(), 0);
+    }
+
+    public Set<String> keys() {
+        return matrices.keySet();
+    }
+
+    /** G of tap {@code key}, row-major [in * in]; the array itself (callers must not change it). */
+    public double[] matrix(String key) {
+        double[] g = matrices.get(key);
+        if (g == null) {
+            throw new IllegalArgumentException("no Gram matrix for tap " + key + "; have " + matrices.keySet());
+        }
+        return g;
+    }
+
+    public long nsamples() {
+        return nsamples;
+    }
+
+    /** The sums of both (taps of either; a tap in both adds entry by entry). Neither operand changes. */
+    public GramSums merge(GramSums other) {
+        Map<String, double[]> sum = new LinkedHashMap<>();
+        matrices.forEach((k, g) -> sum.put(k, g.clone()));
+        other.matrices.forEach((k, g) -> {
+            double[] mine = sum.get(k);
+            if (mine == null) {
+                sum.put(k, g.clone());
+            } else if (mine.length != g.length) {
+                throw new IllegalArgumentException("tap " + k + ": Gram matrices of " + mine.length + " and " + g.length
+                        + " entries");
+            } else {
+                for (int i = 0; i < g.length; i++) {
+                    mine[i] += g[i];
+                }
+            }
+        });
+        return new GramSums(sum, nsamples + other.nsamples);
+    }
+
+    /** The side of a square matrix of {@code entries} entries. */
+    static int dimension(String key, double[] g) {
+        int in = (int) Math.round(Math.sqrt(g.length));
+        if ((long) in * in != g.length) {
+            throw new IllegalArgumentException("tap " + key + ": a Gram matrix of " + g.length + " entries is not square");
+        }
+        return in;
+    }
+
+    /** Bytes one in x in Gram matrix takes in double. */
+    public static long bytes(int in) {
+        return (long) in * in * Double.BYTES;
+    }
+}

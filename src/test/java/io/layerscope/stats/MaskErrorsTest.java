@@ -1,0 +1,219 @@
+package io.layerscope.stats;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.SplittableRandom;
+import java.util.concurrent.ForkJoinPool;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The output error of each mask, E(P) = ||dW X||_F^2 / ||W X||_F^2, against a direct computation
+ * from the calibration inputs X themselves (no Gram matrix, masks from full stable sorts).
+ */
+class MaskErrorsTest {
+    private static final int OUT = 7;
+    private static final int IN = 12;
+    private static final int TOKENS = 40;
+
+    @Test
+    void errorsEqualTheDirectOutputErrorOfEveryMask() {
+        for (long seed = 1; seed <= 5; seed++) {
+            Layer l = new Layer(seed);
+            LayerStats s = LayerStatistics.compute("t", l.w, OUT, IN, l.scalerRow, 0.5, null, GramProducts.of(l.gram()));
+            boolean[][] masks = l.masks(0.5);
+            ReconstructionErrors e = s.errors();
+            String at = "seed " + seed;
+            assertEquals(l.error(masks[0]), e.wanda(), 1e-12, at);
+            assertEquals(l.error(masks[1]), e.magnitudeRow(), 1e-12, at);
+            assertEquals(l.error(masks[2]), e.magnitudeLayer(), 1e-12, at);
+            assertEquals(l.error(masks[3]), e.wanda2of4(), 1e-12, at);
+            assertEquals(l.error(masks[4]), e.ria(), 1e-12, at);
+            assertEquals(l.diagonalError(masks[0]), e.diagWanda(), 1e-12, at);
+        }
+    }
+
+    @Test
+    void threadsGiveTheSameBits() {
+        Layer l = new Layer(9);
+        GramProducts g = GramProducts.of(l.gram());
+        LayerStats one = LayerStatistics.compute("t", l.w, OUT, IN, l.scalerRow, 0.3, null, g);
+        ForkJoinPool pool = new ForkJoinPool(3);
+        try {
+            LayerStats chunked = LayerStatistics.compute("t", l.w, OUT, IN, l.scalerRow, 0.3, pool, 2, g);
+            // other chunks add the rows in another order: the same to rounding
+            assertEquals(one.errors().wanda(), chunked.errors().wanda(), 1e-15);
+            assertEquals(LayerStatistics.compute("t", l.w, OUT, IN, l.scalerRow, 0.3, null, 2, g), chunked);
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    void noGramMeansNoErrors() {
+        Layer l = new Layer(3);
+        assertNull(LayerStatistics.compute("t", l.w, OUT, IN, l.scalerRow, 0.5).errors());
+    }
+
+    @Test
+    void aGramMatrixOfAnotherTapIsRefused() {
+        Layer l = new Layer(3);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LayerStatistics.compute("t",
+                l.w, OUT, IN, l.scalerRow, 0.5, null, GramProducts.of(new double[25])));
+        assertEquals("a Gram matrix of side 5 for a layer of in_features 12; the Gram matrix belongs to another tap",
+                e.getMessage());
+    }
+
+    @Test
+    void participationRatioAndDeadFeaturesByHand() {
+        // G = diag(4, 0, 1) plus G[0,2] = G[2,0] = 2: tr 5, ||G||_F^2 = 16 + 1 + 8 = 25
+        double[] g = {4, 0, 2, 0, 0, 0, 2, 0, 1};
+        TapGram t = TapGram.of(g);
+        assertEquals(1.0, t.participationRatio(), 1e-15);
+        assertEquals(1, t.deadFeatures());
+        // diag / 2 samples = 2, 0, .5 against scaler_row 2, 0, .4: the worst relative difference is .25
+        assertEquals(0.25, TapGram.diagonalDifference(g, 2, new float[] {2f, 0f, 0.4f}), 1e-7);
+    }
+
+    /** A random layer and random inputs, with its Gram matrix and scaler_row made from them. */
+    private static final class Layer {
+        final float[] w = new float[OUT * IN];
+        final float[][] x = new float[TOKENS][IN];
+        final float[] scalerRow = new float[IN];
+
+        Layer(long seed) {
+            SplittableRandom r = new SplittableRandom(seed);
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) r.nextGaussian();
+            }
+            w[5] = 0f;
+            for (int t = 0; t < TOKENS; t++) {
+                for (int j = 0; j < IN; j++) {
+                    // correlated features: every feature leans on feature 0
+                    x[t][j] = (float) (r.nextGaussian() * (1 + j % 3) + (j > 0 ? 0.7 * x[t][0] : 0));
+                }
+            }
+            for (int j = 0; j < IN; j++) {
+                double sum = 0;
+                for (int t = 0; t < TOKENS; t++) {
+                    sum += (double) x[t][j] * x[t][j];
+                }
+                scalerRow[j] = (float) (sum / 4);   // 4 "samples" of 10 tokens
+            }
+        }
+
+        double[] gram() {
+            double[] g = new double[IN * IN];
+            for (float[] row : x) {
+                for (int j = 0; j < IN; j++) {
+                    for (int k = 0; k < IN; k++) {
+                        g[j * IN + k] += (double) row[j] * row[k];
+                    }
+                }
+            }
+            return g;
+        }
+
+        /** ||dW X^T||^2 / ||W X^T||^2, token by token. */
+        double error(boolean[] pruned) {
+            double removed = 0;
+            double whole = 0;
+            for (float[] row : x) {
+                for (int i = 0; i < OUT; i++) {
+                    double y = 0;
+                    double dy = 0;
+                    for (int j = 0; j < IN; j++) {
+                        y += (double) w[i * IN + j] * row[j];
+                        dy += pruned[i * IN + j] ? (double) w[i * IN + j] * row[j] : 0;
+                    }
+                    whole += y * y;
+                    removed += dy * dy;
+                }
+            }
+            return removed / whole;
+        }
+
+        double diagonalError(boolean[] pruned) {
+            double removed = 0;
+            double whole = 0;
+            for (float[] row : x) {
+                double[] y = new double[OUT];
+                for (int i = 0; i < OUT; i++) {
+                    for (int j = 0; j < IN; j++) {
+                        double v = (double) w[i * IN + j] * row[j];
+                        y[i] += v;
+                        removed += pruned[i * IN + j] ? v * v : 0;
+                    }
+                    whole += y[i] * y[i];
+                }
+            }
+            return removed / whole;
+        }
+
+        /** Wanda row, magnitude row, magnitude layer, Wanda 2:4, RIA layer; from full stable sorts. */
+        boolean[][] masks(double p) {
+            float[] act = new float[IN];
+            for (int j = 0; j < IN; j++) {
+                act[j] = (float) Math.sqrt(scalerRow[j]);
+            }
+            float[] abs = new float[w.length];
+            float[] wanda = new float[w.length];
+            float[] ria = new float[w.length];
+            for (int i = 0; i < OUT; i++) {
+                for (int j = 0; j < IN; j++) {
+                    abs[i * IN + j] = Math.abs(w[i * IN + j]);
+                    wanda[i * IN + j] = abs[i * IN + j] * act[j];
+                }
+            }
+            for (int i = 0; i < OUT; i++) {
+                for (int j = 0; j < IN; j++) {
+                    double col = 0;
+                    double row = 0;
+                    for (int k = 0; k < OUT; k++) {
+                        col += abs[k * IN + j];
+                    }
+                    for (int k = 0; k < IN; k++) {
+                        row += abs[i * IN + k];
+                    }
+                    float a = abs[i * IN + j];
+                    ria[i * IN + j] = (a / (float) col + a / (float) row) * (float) Math.sqrt(act[j]);
+                }
+            }
+            boolean[][] m = new boolean[5][w.length];
+            int k = (int) (IN * p);
+            for (int i = 0; i < OUT; i++) {
+                smallest(wanda, i * IN, i * IN + IN, k, m[0]);
+                smallest(abs, i * IN, i * IN + IN, k, m[1]);
+                for (int g = 0; g + 4 <= IN; g += 4) {
+                    smallest(wanda, i * IN + g, i * IN + g + 4, 2, m[3]);
+                }
+            }
+            layer(abs, p, m[2]);
+            layer(ria, p, m[4]);
+            return m;
+        }
+
+        private static void layer(float[] values, double p, boolean[] mask) {
+            float[] sorted = values.clone();
+            Arrays.sort(sorted);
+            float t = sorted[(int) (values.length * p)];
+            for (int e = 0; e < values.length; e++) {
+                mask[e] = values[e] <= t;
+            }
+        }
+
+        private static void smallest(float[] values, int from, int to, int k, boolean[] mask) {
+            Integer[] order = new Integer[to - from];
+            for (int j = from; j < to; j++) {
+                order[j - from] = j;
+            }
+            Arrays.sort(order, Comparator.comparingDouble(j -> values[j]));
+            for (int r = 0; r < k; r++) {
+                mask[order[r]] = true;
+            }
+        }
+    }
+}
