@@ -13,6 +13,7 @@ import io.layerscope.model.LlamaConfig;
 import io.layerscope.model.Tap;
 import io.layerscope.prune.BlockMasks;
 import io.layerscope.stats.DepthSums;
+import io.layerscope.stats.GramSums;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -122,11 +123,14 @@ public final class LlamaModel implements AutoCloseable {
      * tap needs are not run. The sums stay on the device until the end, then are copied once.
      */
     public TapSums forward(List<int[]> windows, int batchSize, Collection<String> tapKeys) {
-        return forward(windows, batchSize, tapKeys, null, null);
+        return forward(windows, null, batchSize, tapKeys, false, List.of()).sums();
     }
 
-    /** The sums of {@link #forward(List, int, Collection)} and the depth statistics of the same pass. */
-    public record DepthForward(TapSums sums, DepthSums depth) {
+    /**
+     * What one pass over calibration windows summed: the taps' sums of squares, the depth statistics
+     * (null unless asked for) and the taps' Gram matrices (none unless asked for).
+     */
+    public record Pass(TapSums sums, DepthSums depth, GramSums grams) {
     }
 
     /**
@@ -134,28 +138,47 @@ public final class LlamaModel implements AutoCloseable {
      * ({@link DepthSums}) of every loaded block; {@code samples[s]} is window s's global calibration
      * sample index, under which its values are kept so shards merge independently of their split.
      */
-    public DepthForward forwardWithDepth(List<int[]> windows, int[] samples, int batchSize, Collection<String> tapKeys) {
-        if (samples.length != windows.size()) {
-            throw new IllegalArgumentException(samples.length + " sample indices for " + windows.size() + " windows");
-        }
-        DepthSums depth = new DepthSums();
-        TapSums sums = forward(windows, batchSize, tapKeys, depth, samples);
-        return new DepthForward(sums, depth);
+    public Pass forwardWithDepth(List<int[]> windows, int[] samples, int batchSize, Collection<String> tapKeys) {
+        return forward(windows, samples, batchSize, tapKeys, true, List.of());
     }
 
-    private TapSums forward(List<int[]> windows, int batchSize, Collection<String> tapKeys, DepthSums depth, int[] samples) {
+    /**
+     * The Gram matrix G = sum x x^T over every token of each tap in {@code gramKeys} (a subset of
+     * {@link #tapKeys()}), and nothing else; blocks after the last one those taps need are not run.
+     */
+    public GramSums forwardGrams(List<int[]> windows, int batchSize, Collection<String> gramKeys) {
+        return forward(windows, null, batchSize, List.of(), false, gramKeys).grams();
+    }
+
+    /**
+     * One pass over {@code windows}, {@code batchSize} sequences of equal length per forward: the sums
+     * of {@code tapKeys}, with {@code depth} the depth statistics ({@code samples[s]} is window s's
+     * global calibration sample index, under which its values are kept so shards merge independently
+     * of their split), and the Gram matrices of {@code gramKeys}.
+     */
+    public Pass forward(List<int[]> windows, int[] samples, int batchSize, Collection<String> tapKeys, boolean depth,
+                        Collection<String> gramKeys) {
+        if (depth && samples.length != windows.size()) {
+            throw new IllegalArgumentException(samples.length + " sample indices for " + windows.size() + " windows");
+        }
         if (batchSize < 1) {
             throw new LayerscopeException("batch size " + batchSize + " must be at least 1");
         }
         Set<String> wanted = checkTapKeys(tapKeys);
+        Set<String> grams = checkTapKeys(gramKeys);
+        Set<String> needed = new LinkedHashSet<>(wanted);
+        needed.addAll(grams);
+        DepthSums depthSums = depth ? new DepthSums() : null;
         // depth statistics cover every loaded block (a job loads only the blocks its layers need)
-        int runTo = depth == null ? lastBlockNeeded(wanted) : lastBlock;
+        int runTo = depth ? lastBlock : lastBlockNeeded(needed);
         long tokens = 0;
         for (int s = 0; s < windows.size(); s++) {
             tokens += checkWindow(windows.get(s), s);
         }
         try (NDManager call = manager.newSubManager()) {
             TapAccumulator acc = new TapAccumulator(call, wanted);
+            GramAccumulator gram = new GramAccumulator(call, grams);
+            TapSink sums = grams.isEmpty() ? acc : new TapSinks(acc, gram);
             int from = 0;
             while (from < windows.size()) {
                 int to = from + 1;
@@ -164,18 +187,19 @@ public final class LlamaModel implements AutoCloseable {
                     to++;
                 }
                 try (NDManager batch = call.newSubManager()) {
-                    if (depth == null) {
-                        run(batch, windows.subList(from, to), runTo, acc);
+                    if (depthSums == null) {
+                        run(batch, windows.subList(from, to), runTo, sums);
                     } else {
-                        DepthAccumulator d = new DepthAccumulator(depth);
+                        DepthAccumulator d = new DepthAccumulator(depthSums);
                         d.beginBatch(batch, Arrays.copyOfRange(samples, from, to), length);
-                        run(batch, windows.subList(from, to), runTo, new TapSinks(acc, d));
+                        run(batch, windows.subList(from, to), runTo, new TapSinks(sums, d));
                         d.endBatch();
                     }
                 }
                 from = to;
             }
-            return new TapSums(acc.toHost(), windows.size(), tokens);
+            return new Pass(new TapSums(acc.toHost(), windows.size(), tokens), depthSums,
+                    new GramSums(gram.toHost(), windows.size()));
         }
     }
 

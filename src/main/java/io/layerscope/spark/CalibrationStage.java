@@ -119,7 +119,7 @@ public final class CalibrationStage {
                 batch.add(next.tokens());
                 indices.add(next.sample());
                 if (batch.size() == spec.batchSize() || !windows.hasNext()) {
-                    LlamaModel.DepthForward f = model.forwardWithDepth(batch,
+                    LlamaModel.Pass f = model.forwardWithDepth(batch,
                             indices.stream().mapToInt(Integer::intValue).toArray(), spec.batchSize(), spec.tapKeys());
                     sums = sums.merge(f.sums());
                     depth = depth.merge(f.depth());
