@@ -4,6 +4,7 @@ import io.layerscope.LayerscopeException;
 import io.layerscope.prune.Allocation;
 import io.layerscope.prune.PruneMode;
 import io.layerscope.prune.SparsityPattern;
+import io.layerscope.spark.JobOptions;
 import io.layerscope.stats.LayerStatistics;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -52,6 +53,32 @@ public final class AnalysisOptions {
                 "With --mode dense this is one-shot pruning: every mask from the dense statistics. With --mode"
                     + " sequential it is Wanda's prune_wanda."})
     Path savePruned;
+
+    @Option(names = "--gram", description = {"Also accumulate the Gram matrix G = sum x x^T of every analysed layer's"
+            + " input (SparseGPT's Hessian) and report the output error of each mask, ||dW X||^2 / ||W X||^2"
+            + " (recon_err_* columns), and each input's participation ratio and dead features. Costs one more forward"
+            + " over the calibration data per pass (see --gram-memory) and in x in multiply-adds per weight and mask."})
+    boolean gram;
+
+    @Option(names = "--gram-memory", paramLabel = "SIZE", defaultValue = JobOptions.Analysis.DEFAULT_GRAM_MEMORY,
+            description = "With --gram: memory an executor may give Gram matrices at once (in x in doubles per input,"
+                    + " for each of its concurrent tasks), as 512m, 4g ...; the inputs are split into passes over the"
+                    + " calibration data that fit. Default: ${DEFAULT-VALUE}.")
+    String gramMemory;
+
+    long gramMemory() {
+        long bytes;
+        try {
+            bytes = org.apache.spark.network.util.JavaUtils.byteStringAsBytes(gramMemory.trim());
+        } catch (RuntimeException e) {
+            throw new LayerscopeException("--gram-memory " + gramMemory + " is not a size; use e.g. --gram-memory 4g or"
+                    + " --gram-memory 512m");
+        }
+        if (bytes <= 0) {
+            throw new LayerscopeException("--gram-memory " + gramMemory + " must be more than 0, e.g. --gram-memory 4g");
+        }
+        return bytes;
+    }
 
     PruneMode mode() {
         return switch (mode.toLowerCase(Locale.ROOT)) {

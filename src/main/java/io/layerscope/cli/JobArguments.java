@@ -26,13 +26,15 @@ final class JobArguments {
         var savePruned = a.savePruned();
         double blockShare = a.outlierBlockShare();
         double positionShare = a.outlierPositionShare();
+        long gramMemory = a.gramMemory();
         ResolvedModel r = m.resolve();
         boolean demo = m.model().equals(ModelResolver.DEMO);
         return new JobOptions(command,
                 new JobOptions.Model(m.model(), r.repoId(), r.revision(), r.commit(), r.dir(), m.cacheDirOption(), m.env()),
                 new JobOptions.Calibration(c.calibration(demo), c.nsamples(demo), c.seqlen(demo), c.seed,
                         ComputeDtype.parse(c.dtype), c.shards, c.batchSize),
-                new JobOptions.Analysis(layers, exactLayer, sparsity, mode, pattern, allocation, blockShare, positionShare),
+                new JobOptions.Analysis(layers, exactLayer, sparsity, mode, pattern, allocation, blockShare, positionShare,
+                        a.gram, gramMemory),
                 new JobOptions.Output(out, pngDir, overwrite, png ? size : null, savePruned, null));
     }
 }

@@ -1,25 +1,31 @@
 package io.layerscope.results;
 
+import io.layerscope.stats.TapGram;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.stats.LayerStats;
 import java.io.Serializable;
 
 /**
  * What the per-layer stage returns to the driver for one layer: its statistics, the scaler_row it
- * used, the PNG bytes (null with --no-png), the seconds spent, and in sequential mode how it drifted
- * from the dense view (null in dense mode).
+ * used, the PNG bytes (null with --no-png), the seconds spent, in sequential mode how it drifted
+ * from the dense view (null in dense mode), and with --gram what its input's Gram matrix says (else null).
  */
 public record LayerResult(PrunableLayer layer, LayerStats stats, float[] scalerRow, long nsamples, long ntokens,
-                          byte[] png, byte[] thumbnail, double seconds, Drift drift) implements Serializable {
+                          byte[] png, byte[] thumbnail, double seconds, Drift drift, TapGram tapGram)
+        implements Serializable {
     private static final long serialVersionUID = 1L;
 
     public LayerResult(PrunableLayer layer, LayerStats stats, float[] scalerRow, long nsamples, long ntokens,
                        byte[] png, byte[] thumbnail, double seconds) {
-        this(layer, stats, scalerRow, nsamples, ntokens, png, thumbnail, seconds, null);
+        this(layer, stats, scalerRow, nsamples, ntokens, png, thumbnail, seconds, null, null);
     }
 
     public LayerResult withDrift(Drift d) {
-        return new LayerResult(layer, stats, scalerRow, nsamples, ntokens, png, thumbnail, seconds, d);
+        return new LayerResult(layer, stats, scalerRow, nsamples, ntokens, png, thumbnail, seconds, d, tapGram);
+    }
+
+    public LayerResult withTapGram(TapGram t) {
+        return new LayerResult(layer, stats, scalerRow, nsamples, ntokens, png, thumbnail, seconds, drift, t);
     }
 
     /** The PNG's file name, as the Python tool named it. */

@@ -6,6 +6,7 @@ import io.layerscope.results.Column.Section;
 import io.layerscope.stats.Distribution;
 import io.layerscope.stats.LayerStats;
 import io.layerscope.stats.OutlierRatios;
+import io.layerscope.stats.ReconstructionErrors;
 import io.layerscope.stats.Summary;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -117,6 +118,28 @@ public final class LayersTable {
         c.add(drift("drift_mask_agreement", "sequential mode: share of entries where the Wanda mask from the sequential"
                 + " statistics equals the one from the dense statistics (same sparsity and pattern); null in dense mode",
                 Drift::maskAgreement).reported("drift masks", "%.4f", false));
+        c.add(error("recon_err_wanda", "Wanda's per-row mask", ReconstructionErrors::wanda).reported("err Wanda", "%.4g", false));
+        c.add(error("recon_err_magnitude_row", "the per-row magnitude mask", ReconstructionErrors::magnitudeRow)
+                .reported("err mag row", "%.4g", false));
+        c.add(error("recon_err_magnitude_layer", "the per-layer magnitude mask (Wanda's prune_magnitude)",
+                ReconstructionErrors::magnitudeLayer).reported("err mag layer", "%.4g", false));
+        c.add(error("recon_err_wanda_2of4", "Wanda's 2:4 mask", ReconstructionErrors::wanda2of4)
+                .reported("err 2:4", "%.4g", false));
+        c.add(error("recon_err_ria", "RIA's layer-wise mask", ReconstructionErrors::ria).reported("err RIA", "%.4g", false));
+        c.add(Column.<Source>float64("recon_err_diag_wanda", Section.METRIC, "--gram: E_diag of Wanda's mask, sum over"
+                + " pruned entries of W_ij^2 G_jj / tr(W G W^T): the part of recon_err_wanda that ignores correlations"
+                + " between input features (what Wanda's metric minimises row by row); null without --gram",
+                s -> finite(s, ReconstructionErrors::diagWanda)).orNull());
+        c.add(Column.<Source>float64("recon_err_offdiag_factor", Section.METRIC, "--gram: recon_err_wanda /"
+                + " recon_err_diag_wanda: how much the correlations Wanda ignores change its mask's error; null without"
+                + " --gram", s -> finite(s, ReconstructionErrors::offDiagonalFactor)).orNull());
+        c.add(Column.<Source>float64("participation_ratio", Section.METRIC, "--gram: (tr G)^2 / ||G||_F^2 of the layer's"
+                + " input: the effective number of input directions the calibration data uses, 1 to in_features; null"
+                + " without --gram", s -> s.result().tapGram() == null ? null
+                        : finiteOrNull(s.result().tapGram().participationRatio())).orNull());
+        c.add(Column.<Source>int32("dead_features", Section.METRIC, "--gram: input features with G_jj = 0, zero on every"
+                + " calibration token; null without --gram",
+                s -> s.result().tapGram() == null ? null : s.result().tapGram().deadFeatures()).orNull());
         c.add(Column.int32s("top_act_features", Section.METRIC,
                 "up to 16 input features with the largest activation norm, largest first, ties by lower index",
                 s -> s.stats().topActFeatures()));
@@ -151,6 +174,21 @@ public final class LayersTable {
     private static Column<Source> drift(String name, String description, Function<Drift, Double> of) {
         return Column.<Source>float64(name, Section.METRIC, description,
                 s -> s.result().drift() == null ? null : of.apply(s.result().drift())).orNull();
+    }
+
+    private static Column<Source> error(String name, String mask, Function<ReconstructionErrors, Double> of) {
+        return Column.<Source>float64(name, Section.METRIC, "--gram: the output error of " + mask + " at the row's"
+                + " sparsity (2:4: half), ||dW X||_F^2 / ||W X||_F^2 = tr(dW G dW^T) / tr(W G W^T) over the calibration"
+                + " tokens; null without --gram", s -> finite(s, of)).orNull();
+    }
+
+    private static Double finite(Source s, Function<ReconstructionErrors, Double> of) {
+        ReconstructionErrors e = s.stats().errors();
+        return e == null ? null : finiteOrNull(of.apply(e));
+    }
+
+    private static Double finiteOrNull(double v) {
+        return Double.isFinite(v) ? v : null;
     }
 
     private static Column<Source> outliers(int m, String note, Function<OutlierRatios, Double> of) {

@@ -57,11 +57,18 @@ public record JobOptions(String command, Model model, Calibration calibration, A
      * @param allocation how the sparsity is spread over the blocks
      * @param outlierBlockShare    least share of blocks where a channel reaches |x| >= 6 to be a systematic outlier feature
      * @param outlierPositionShare least share of token positions where it does
+     * @param gram       whether to accumulate every tap's Gram matrix for the output error of each mask (--gram)
+     * @param gramMemory bytes of Gram matrices an executor may hold at once (--gram-memory): decides the passes
      */
     public record Analysis(String layers, boolean exactLayer, double sparsity, PruneMode mode, SparsityPattern pattern,
-                           Allocation allocation, double outlierBlockShare, double outlierPositionShare)
+                           Allocation allocation, double outlierBlockShare, double outlierPositionShare, boolean gram,
+                           long gramMemory)
             implements Serializable {
         private static final long serialVersionUID = 1L;
+
+        /** --gram-memory's default: room for a Llama-3.2-1B block group on an 8-16 GB executor. */
+        public static final String DEFAULT_GRAM_MEMORY = "4g";
+        public static final long DEFAULT_GRAM_MEMORY_BYTES = 4L << 30;
 
         /** LLM.int8's systematic outlier features: in at least 25% of the blocks and 6% of the positions. */
         public static final double DEFAULT_OUTLIER_BLOCK_SHARE = 0.25;
@@ -71,7 +78,13 @@ public record JobOptions(String command, Model model, Calibration calibration, A
         public Analysis(String layers, boolean exactLayer, double sparsity, PruneMode mode, SparsityPattern pattern,
                         Allocation allocation) {
             this(layers, exactLayer, sparsity, mode, pattern, allocation, DEFAULT_OUTLIER_BLOCK_SHARE,
-                    DEFAULT_OUTLIER_POSITION_SHARE);
+                    DEFAULT_OUTLIER_POSITION_SHARE, false, DEFAULT_GRAM_MEMORY_BYTES);
+        }
+
+        /** The same analysis with or without the Gram matrices, within {@code memory} bytes per executor. */
+        public Analysis withGram(boolean on, long memory) {
+            return new Analysis(layers, exactLayer, sparsity, mode, pattern, allocation, outlierBlockShare,
+                    outlierPositionShare, on, memory);
         }
 
         /** The statistics of the default, today's: dense, unstructured, uniform, default outlier thresholds. */

@@ -6,7 +6,11 @@ import io.layerscope.model.PrunableLayer;
 import io.layerscope.plot.CalibrationSummary;
 import io.layerscope.plot.LayerAnalysisChart;
 import io.layerscope.plot.PictureSize;
+import io.layerscope.llama.DeviceGramProducts;
+import io.layerscope.stats.GramProducts;
+import io.layerscope.stats.GramSums;
 import io.layerscope.stats.LayerStatistics;
+import io.layerscope.stats.TapGram;
 import io.layerscope.stats.LayerStats;
 import java.io.PrintStream;
 import java.io.Serializable;
@@ -49,20 +53,33 @@ public final class LayerStage {
 
     public static List<LayerResult> run(JavaSparkContext jsc, Settings settings, List<PrunableLayer> layers,
                                         Map<String, float[]> scalerRows, PrintStream err) {
+        return run(jsc, settings, layers, scalerRows, null, err);
+    }
+
+    /**
+     * As above, with the output errors of the masks from {@code grams} (Gram matrices of the layers'
+     * taps, broadcast once to each executor; null: none).
+     */
+    public static List<LayerResult> run(JavaSparkContext jsc, Settings settings, List<PrunableLayer> layers,
+                                        Map<String, float[]> scalerRows, GramSums grams, PrintStream err) {
         Broadcast<Map<String, float[]>> rows = jsc.broadcast(scalerRows);
+        Broadcast<GramSums> gramBroadcast = grams == null ? null : jsc.broadcast(grams);
         LongAccumulator done = jsc.sc().longAccumulator("layerscope.layers");
         StageProgress progress = new StageProgress("layer statistics", "layers", layers.size(), done, null, err);
         jsc.sc().addSparkListener(progress);
         try {
             jsc.setJobDescription("layerscope stage 2: statistics of " + layers.size() + " layers");
             List<LayerResult> results = jsc.parallelize(largestFirst(layers), layers.size())
-                    .mapPartitions(new LayerTask(settings, rows, done))
+                    .mapPartitions(new LayerTask(settings, rows, gramBroadcast, done))
                     .collect();
             progress.finish();
             return inOrderOf(layers, results);
         } finally {
             jsc.sc().removeSparkListener(progress);
             rows.destroy();
+            if (gramBroadcast != null) {
+                gramBroadcast.destroy();
+            }
         }
     }
 
@@ -85,20 +102,33 @@ public final class LayerStage {
     }
 
     /** The statistics (and picture) of one layer, from its weight and scaler_row. */
-    static LayerResult analyse(Checkpoint ckpt, Settings s, PrunableLayer layer, float[] scalerRow) {
+    static LayerResult analyse(Checkpoint ckpt, Settings s, PrunableLayer layer, float[] scalerRow, double[] gram) {
         long start = System.nanoTime();
-        return analyse(s, layer, ckpt.readFloats(layer.weightTensor()), scalerRow, s.sparsityOf(layer), start);
+        return analyse(s, layer, ckpt.readFloats(layer.weightTensor()), scalerRow, s.sparsityOf(layer), start, gram);
     }
 
-    /** {@link #analyse(Checkpoint, Settings, PrunableLayer, float[])} over a weight already read, masks at {@code sparsity}. */
+    /** {@link #analyse(Checkpoint, Settings, PrunableLayer, float[], double[])} over a weight already read, masks at {@code sparsity}. */
     static LayerResult analyse(Settings s, PrunableLayer layer, float[] w, float[] scalerRow, double sparsity, long start) {
-        LayerStats stats = statistics(layer, w, scalerRow, sparsity);
+        return analyse(s, layer, w, scalerRow, sparsity, start, null);
+    }
+
+    private static LayerResult analyse(Settings s, PrunableLayer layer, float[] w, float[] scalerRow, double sparsity,
+                                       long start, double[] gram) {
+        LayerStats stats;
+        if (gram == null) {
+            stats = statistics(layer, w, scalerRow, sparsity, null);
+        } else {
+            try (DeviceGramProducts products = DeviceGramProducts.on(ExecutorResources.taskDevice(), gram)) {
+                stats = statistics(layer, w, scalerRow, sparsity, products);
+            }
+        }
         JobOptions.Calibration c = s.calibration();
         LayerAnalysisChart.Pngs png = s.pngSize() != null ? LayerPictures.render(s.modelName(), layer, w, stats,
                 new CalibrationSummary(c.source(), (int) s.nsamples(), c.seqlen(), c.seed()), s.nsamples(), s.pngSize())
                 : null;
-        return new LayerResult(layer, stats, scalerRow, s.nsamples(), s.ntokens(), png == null ? null : png.picture(),
-                png == null ? null : png.thumbnail(), (System.nanoTime() - start) / 1e9);
+        LayerResult r = new LayerResult(layer, stats, scalerRow, s.nsamples(), s.ntokens(),
+                png == null ? null : png.picture(), png == null ? null : png.thumbnail(), (System.nanoTime() - start) / 1e9);
+        return gram == null ? r : r.withTapGram(TapGram.of(gram));
     }
 
     /**
@@ -111,23 +141,25 @@ public final class LayerStage {
      * result is bit for bit the one-thread result (LayerStatistics merges chunks in a fixed order).
      * Small layers stay on the task thread: they are many, and already parallel as tasks.
      */
-    static LayerStats statistics(PrunableLayer layer, float[] w, float[] scalerRow, double sparsity) {
+    static LayerStats statistics(PrunableLayer layer, float[] w, float[] scalerRow, double sparsity, GramProducts gram) {
         int out = layer.outFeatures();
         int in = layer.inFeatures();
-        return StatisticsThreads.worthAPool(out, in)
-                ? LayerStatistics.compute(layer.name(), w, out, in, scalerRow, sparsity, StatisticsThreads.pool())
-                : LayerStatistics.compute(layer.name(), w, out, in, scalerRow, sparsity);
+        return LayerStatistics.compute(layer.name(), w, out, in, scalerRow, sparsity,
+                StatisticsThreads.worthAPool(out, in) ? StatisticsThreads.pool() : null, gram);
     }
 
     static final class LayerTask implements FlatMapFunction<Iterator<PrunableLayer>, LayerResult> {
         private static final long serialVersionUID = 1L;
         private final Settings settings;
         private final Broadcast<Map<String, float[]>> scalerRows;
+        private final Broadcast<GramSums> grams;
         private final LongAccumulator done;
 
-        LayerTask(Settings settings, Broadcast<Map<String, float[]>> scalerRows, LongAccumulator done) {
+        LayerTask(Settings settings, Broadcast<Map<String, float[]>> scalerRows, Broadcast<GramSums> grams,
+                  LongAccumulator done) {
             this.settings = settings;
             this.scalerRows = scalerRows;
+            this.grams = grams;
             this.done = done;
         }
 
@@ -143,7 +175,7 @@ public final class LayerStage {
                 if (row == null) {
                     throw new IllegalStateException("no scaler_row for tap " + layer.tapKey() + " of " + layer.name());
                 }
-                out.add(analyse(ckpt, settings, layer, row));
+                out.add(analyse(ckpt, settings, layer, row, grams == null ? null : grams.value().matrix(layer.tapKey())));
                 done.add(1);
             }
             return out.iterator();

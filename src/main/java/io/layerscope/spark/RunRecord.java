@@ -34,9 +34,25 @@ public record RunRecord(
         List<Double> blockSparsity,
         Map<String, String> versions,
         Map<String, Double> timingsSeconds,
-        List<String> layers) {
+        List<String> layers,
+        Gram gram) {
 
     public static final String FILE = "run.json";
+
+    /**
+     * How --gram ran (null without it): the passes over the calibration data and the taps of each,
+     * the memory budget and the concurrent tasks per executor it was split for, and the built-in
+     * check: the largest relative difference between diag(G) / nsamples and scaler_row over every tap.
+     */
+    public record Gram(int passes, List<List<String>> taps, long memoryBytes, int tasksPerExecutor,
+                       double diagonalMaxRelativeDifference) {
+    }
+
+    /** This record with {@code g} as its gram section. */
+    public RunRecord withGram(Gram g) {
+        return new RunRecord(schemaVersion, tool, toolVersion, runId, command, createdAt, model, options, calibration,
+                computeDtype, devices, forwardBlocks, blockSparsity, versions, timingsSeconds, layers, g);
+    }
     /**
      * The version of run.json's layout (docs/run.schema.json): raised when a field changes meaning
      * or is removed, so readers can refuse a layout they do not know. New fields keep the version.

@@ -48,7 +48,7 @@ final class RunRecords {
                 Instant.now().toString(), model, o.recorded(spark.sparkContext().master()), calibration,
                 String.join(", ", stage1.computeTypes()), stage1.devices(), stage1.blocksLoaded(),
                 blocks.stream().map(BlockResult::sparsityAllocated).toList(), versionMap(spark), t,
-                layers.stream().map(PrunableLayer::name).toList());
+                layers.stream().map(PrunableLayer::name).toList(), null);
     }
 
     private static Map<String, String> versionMap(SparkSession spark) {

@@ -88,6 +88,9 @@ public final class SparkSessions {
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
         conf.setIfMissing("spark.sql.shuffle.partitions", "4");
         conf.setIfMissing("spark.executorEnv.DJL_OFFLINE", "true");
+        // --gram's passes return in x in doubles per tap from every shard, bounded by --gram-memory
+        // rather than by Spark's 1 GiB default on all of a job's results
+        conf.setIfMissing("spark.driver.maxResultSize", "0");
         // the layers table has ~60 columns; Spark warns when printing plans wider than 25
         conf.setIfMissing("spark.sql.debug.maxToStringFields", "200");
         // Spark's catalog makes spark-warehouse/ in the working directory at its first use (SHOW

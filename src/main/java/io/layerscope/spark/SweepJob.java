@@ -19,6 +19,8 @@ import io.layerscope.prune.SparsityPattern;
 import io.layerscope.results.BlockResult;
 import io.layerscope.model.TokenizerVocabulary;
 import io.layerscope.results.Provenance;
+import io.layerscope.stats.GramSums;
+import io.layerscope.stats.TapGram;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.PrintStream;
@@ -62,6 +64,7 @@ public final class SweepJob {
     private final Map<String, Double> timings = new LinkedHashMap<>();
     private CalibrationSource source;
     private int documents;
+    private RunRecord.Gram gramRecord;
 
     public SweepJob(JobOptions options, PrintStream err) {
         this.o = options;
@@ -122,7 +125,7 @@ public final class SweepJob {
                         timings.put("write", seconds(tw));
                         timings.put("total", seconds(t0));
                         return RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark, sha256,
-                                provenance, analysed.blocks());
+                                provenance, analysed.blocks()).withGram(gramRecord);
                     });
                     out.commit();
                     written = out.target();
@@ -320,6 +323,11 @@ public final class SweepJob {
                 }
             }
         }
+        if (a.gram() && a.sequential()) {
+            throw new LayerscopeException("--gram measures the masks on the dense model's inputs (--mode dense); with"
+                    + " --mode sequential each block's inputs come from the pruned blocks before it, and their Gram"
+                    + " matrices are not accumulated: drop --gram or use --mode dense");
+        }
         Path save = o.output().savePruned();
         if (save != null && o.output().out() != null
                 && save.toAbsolutePath().normalize().equals(o.output().out().toAbsolutePath().normalize())) {
@@ -390,6 +398,8 @@ public final class SweepJob {
             results = r.layers();
             actual = r.sparsityActual();
             timings.put("stage2_sequential", seconds(t));
+        } else if (a.gram()) {
+            results = analyseWithGrams(jsc, spec, settings, layers, scalerRows, samples);
         } else {
             err.printf("stage 2: %d layers%n", layers.size());
             results = LayerStage.run(jsc, settings, layers, scalerRows, err);
@@ -408,6 +418,45 @@ public final class SweepJob {
             }
         }
         return new Analysed(results, plan.rows(actual), depth);
+    }
+
+    /**
+     * --gram: per pass of the {@link GramPlan}, the Gram matrices of its taps over the calibration
+     * windows, then the per-layer stage of the layers reading those taps with them; each group is
+     * dropped before the next pass.
+     */
+    private List<LayerResult> analyseWithGrams(JavaSparkContext jsc, ModelSpec spec, LayerStage.Settings settings,
+                                               List<PrunableLayer> layers, Map<String, float[]> scalerRows,
+                                               List<CalibrationSample> samples) {
+        JobOptions.Analysis a = o.analysis();
+        int tasks = GramPlan.tasksPerExecutor(jsc.getConf(), jsc.defaultParallelism());
+        GramPlan plan = GramPlan.make(layers, a.gramMemory(), tasks);
+        List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
+        int shards = calibrationShards(jsc, windows.size());
+        err.printf("stage 2 (--gram): %d layers, Gram matrices of %d taps in %d pass%s (--gram-memory %d MiB, %d task%s"
+                + " per executor)%n", layers.size(), plan.groups().stream().mapToInt(List::size).sum(), plan.passes(),
+                plan.passes() == 1 ? "" : "es", a.gramMemory() >> 20, tasks, tasks == 1 ? "" : "s");
+        List<LayerResult> results = new ArrayList<>();
+        double passSeconds = 0;
+        double layerSeconds = 0;
+        double worstDiagonal = 0;
+        for (int g = 0; g < plan.passes(); g++) {
+            long tp = System.nanoTime();
+            String label = "gram pass " + (g + 1) + "/" + plan.passes();
+            GramSums grams = GramStage.run(jsc, spec, windows, shards, plan.groups().get(g), label, err);
+            for (String key : grams.keys()) {
+                worstDiagonal = Math.max(worstDiagonal,
+                        TapGram.diagonalDifference(grams.matrix(key), grams.nsamples(), scalerRows.get(key)));
+            }
+            passSeconds += (System.nanoTime() - tp) / 1e9;
+            long tl = System.nanoTime();
+            results.addAll(LayerStage.run(jsc, settings, plan.layersOf(g, layers), scalerRows, grams, err));
+            layerSeconds += (System.nanoTime() - tl) / 1e9;
+        }
+        timings.put("gram_passes", round(passSeconds));
+        timings.put("stage2_layers", round(layerSeconds));
+        gramRecord = new RunRecord.Gram(plan.passes(), plan.groups(), a.gramMemory(), tasks, worstDiagonal);
+        return LayerStage.inOrderOf(layers, results);
     }
 
     private int calibrationShards(JavaSparkContext jsc, int samples) {
