@@ -31,12 +31,15 @@ import org.jfree.data.xy.XYSeriesCollection;
 
 /**
  * The overview of a sweep (PNG): four line charts across depth, x = decoder block, one line per layer
- * kind in the colour and marker of {@link KindStyle}, under a title and one legend for all panels:
+ * kind in the colour and marker of {@link KindStyle}, under a title and one legend for all panels,
+ * and below them a row of depth panels from the {@code blocks} table ({@link DepthPanels}, their own
+ * legends) when the run has one:
  *
  * <pre>
  *   mean Wanda metric                    OWL outlier ratio (M = 5)
  *   Wanda vs magnitude mask agreement    mean activation norm
  *   sequential vs dense mask agreement   sparsity pruned at        (sequential mode only)
+ *   block influence, angular distance    largest |h| (log axis)    (with the blocks table)
  * </pre>
  *
  * lm_head is not a point along the depth: it is drawn apart, as a grey diamond one step after the
@@ -46,7 +49,7 @@ import org.jfree.data.xy.XYSeriesCollection;
  *
  * <pre>{@code
  * byte[] png = new OverviewChart().renderPng("meta-llama/Llama-3.2-1B",
- *         new CalibrationSummary("c4", 128, 2048, 0), summaries);
+ *         new CalibrationSummary("c4", 128, 2048, 0), summaries, blockSummaries);
  * }</pre>
  */
 public final class OverviewChart {
@@ -179,7 +182,7 @@ public final class OverviewChart {
 
     /**
      * The area of panel {@code (row, column)}, counted from 0 at the top left; rows past the second
-     * (sequential mode's panels) continue below at the same height.
+     * (sequential mode's panels, the depth panels) continue below at the same height.
      */
     public Rectangle panel(int row, int column) {
         if (row < ROWS) {
@@ -189,27 +192,41 @@ public final class OverviewChart {
         return new Rectangle(above.x, above.y + above.height + (row - ROWS) * panelHeight, above.width, panelHeight);
     }
 
-    /** The overview of {@code layers} (any order; at least one) as a new RGB image. */
+    /** The overview of {@code layers} (any order; at least one) as a new RGB image, without depth panels. */
     public BufferedImage render(String model, CalibrationSummary calibration, List<LayerSummary> layers) {
+        return render(model, calibration, layers, List.of());
+    }
+
+    /**
+     * The overview of {@code layers} (any order; at least one) as a new RGB image, with a row of depth
+     * panels below the others when {@code blocks} (the {@code blocks} table's rows, any order) is not empty.
+     */
+    public BufferedImage render(String model, CalibrationSummary calibration, List<LayerSummary> layers,
+                                List<BlockSummary> blocks) {
         if (layers.isEmpty()) {
             throw new LayerscopeException("overview of " + model + ": no layers to draw; the sweep analysed none");
         }
-        Depth depth = Depth.of(layers);
+        Depth analysed = Depth.of(layers);
+        Depth depth = analysed.spanning(blocks);
         List<String> kinds = KindStyle.sorted(layers.stream().map(LayerSummary::kind).toList());
         List<Metric> metrics = Metric.of(layers);
-        int rows = (metrics.size() + COLUMNS - 1) / COLUMNS;
-        // more panels (sequential mode) make the picture taller, not the panels smaller
-        int imageHeight = height + (rows - ROWS) * panelHeight;
+        int imageHeight = imageHeight(layers, blocks);
         BufferedImage image = new BufferedImage(width, imageHeight, BufferedImage.TYPE_INT_RGB);
         Graphics2D g2 = image.createGraphics();
         try {
             FigureStyle.applyHints(g2);
             g2.setColor(Color.WHITE);
             g2.fillRect(0, 0, width, imageHeight);
-            drawTitle(g2, model, calibration, layers.size(), depth);
+            drawTitle(g2, model, calibration, layers.size(), analysed);
             drawLegend(g2, kinds);
             for (int i = 0; i < metrics.size(); i++) {
                 chart(metrics.get(i), layers, kinds, depth).draw(g2, panel(i / COLUMNS, i % COLUMNS));
+            }
+            if (!blocks.isEmpty()) {
+                DepthPanels panels = new DepthPanels(style);
+                int row = metricRows(metrics);
+                panels.influence(blocks, depth).draw(g2, panel(row, 0));
+                panels.topAbs(blocks, depth).draw(g2, panel(row, 1));
             }
         } finally {
             g2.dispose();
@@ -217,9 +234,28 @@ public final class OverviewChart {
         return image;
     }
 
-    /** The overview as PNG bytes. */
+    /**
+     * Height of the picture {@link #render(String, CalibrationSummary, List, List)} draws: more panels
+     * (sequential mode, depth) make it taller, not the panels smaller.
+     */
+    public int imageHeight(List<LayerSummary> layers, List<BlockSummary> blocks) {
+        int rows = metricRows(Metric.of(layers)) + (blocks.isEmpty() ? 0 : 1);
+        return height + (rows - ROWS) * panelHeight;
+    }
+
+    private static int metricRows(List<Metric> metrics) {
+        return (metrics.size() + COLUMNS - 1) / COLUMNS;
+    }
+
+    /** The overview as PNG bytes, without depth panels. */
     public byte[] renderPng(String model, CalibrationSummary calibration, List<LayerSummary> layers) {
-        return PngEncoder.encode(render(model, calibration, layers));
+        return renderPng(model, calibration, layers, List.of());
+    }
+
+    /** The overview as PNG bytes, with the depth panels when {@code blocks} is not empty. */
+    public byte[] renderPng(String model, CalibrationSummary calibration, List<LayerSummary> layers,
+                            List<BlockSummary> blocks) {
+        return PngEncoder.encode(render(model, calibration, layers, blocks));
     }
 
     /** The blocks drawn along x, and where lm_head goes (one step after the last block). */
@@ -249,6 +285,35 @@ public final class OverviewChart {
 
         int blocks() {
             return lastBlock - firstBlock + 1;
+        }
+
+        /** The same x range widened to every block of {@code more}, so the depth panels line up with the others. */
+        Depth spanning(List<BlockSummary> more) {
+            if (more.isEmpty()) {
+                return this;
+            }
+            int first = more.stream().mapToInt(BlockSummary::block).min().getAsInt();
+            int last = more.stream().mapToInt(BlockSummary::block).max().getAsInt();
+            return blocks() > 0 ? new Depth(Math.min(firstBlock, first), Math.max(lastBlock, last), hasHead)
+                    : new Depth(first, last, hasHead);
+        }
+
+        /** The x axis: blocks, and "head" for lm_head's place. */
+        NumberAxis axis() {
+            NumberAxis x = new NumberAxis("decoder block");
+            x.setAutoRangeIncludesZero(false);
+            x.setRange(lower(), upper());
+            TickSpacing.apply(x, true, new BlockFormat(hasHead ? headX() : Double.NaN));
+            return x;
+        }
+
+        /** A dotted line between the last block and lm_head, when both are drawn. */
+        void markHead(XYPlot plot, FigureStyle style) {
+            if (hasHead && blocks() > 0) {
+                plot.addDomainMarker(new ValueMarker(headX() - 0.5, FigureStyle.LIGHT_FRAME,
+                        new BasicStroke(style.px(1.5f), BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10,
+                                new float[] {style.px(5f), style.px(5f)}, 0)));
+            }
         }
     }
 
@@ -284,18 +349,9 @@ public final class OverviewChart {
             renderer.setSeriesShape(i, KindStyle.marker(kind, style.px(7.5)));
             renderer.setSeriesShapesFilled(i, false);
         }
-        NumberAxis x = new NumberAxis("decoder block");
-        x.setAutoRangeIncludesZero(false);
-        x.setRange(depth.lower(), depth.upper());
-        TickSpacing.apply(x, true, new BlockFormat(depth.hasHead() ? depth.headX() : Double.NaN));
         ValueAxis y = yAxis(metric, min, minPositive, max);
-        XYPlot plot = new XYPlot(data, x, y, renderer);
-        if (depth.hasHead() && depth.blocks() > 0) {
-            ValueMarker separator = new ValueMarker(depth.headX() - 0.5, FigureStyle.LIGHT_FRAME,
-                    new BasicStroke(style.px(1.5f), BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10,
-                            new float[] {style.px(5f), style.px(5f)}, 0));
-            plot.addDomainMarker(separator);
-        }
+        XYPlot plot = new XYPlot(data, depth.axis(), y, renderer);
+        depth.markHead(plot, style);
         JFreeChart chart = style.chart(metric.title, plot);
         // Every panel has a note line, so the four plot areas line up.
         TextTitle note = new TextTitle(metric.note, style.annotationFont());

@@ -1,5 +1,6 @@
 package io.layerscope.report;
 
+import io.layerscope.plot.BlockSummary;
 import io.layerscope.results.DepthTables.OutlierFeatureRow;
 import io.layerscope.stats.DepthStatistics.BlockDepth;
 import io.layerscope.stats.DepthStatistics.BlockDistance;
@@ -9,4 +10,15 @@ import java.util.List;
 /** The rows of the depth tables the report shows (see {@link DepthSection}). */
 public record DepthSummary(List<BlockDepth> blocks, List<BlockDistance> distances, List<SuperWeight> superWeights,
                            List<OutlierFeatureRow> outlierFeatures) {
+
+    /** What the overview's depth panels draw of each block. */
+    public List<BlockSummary> overview() {
+        return blocks.stream().map(b -> new BlockSummary(b.block(), b.blockInfluence(), b.angularDistanceNext(),
+                b.top() == null ? Double.NaN : b.top().abs(), b.massive())).toList();
+    }
+
+    /** The overview's depth panels of {@code depth}; none without depth tables. */
+    static List<BlockSummary> overview(DepthSummary depth) {
+        return depth == null ? List.of() : depth.overview();
+    }
 }

@@ -1,6 +1,7 @@
 package io.layerscope.report;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.plot.BlockSummary;
 import io.layerscope.plot.OverviewChart;
 import java.io.IOException;
 import java.io.InputStream;
@@ -49,6 +50,7 @@ public final class HtmlReport {
             throw new LayerscopeException("report of " + header.model() + ": no layers to report; the sweep analysed none");
         }
         List<String> slugs = slugs(layers);
+        List<BlockSummary> blocks = DepthSummary.overview(depth);   // the overview's depth panels
         boolean pictures = layers.stream().anyMatch(l -> l.picture() != null);
         String model = Html.escape(header.model());
         String summary = layers.size() + (layers.size() == 1 ? " layer" : " layers") + " \u00b7 calibration: "
@@ -79,8 +81,11 @@ public final class HtmlReport {
 
         b.append("<section id=\"overview\">\n<h2>Overview across depth</h2>\n")
                 .append("<a class=\"overview\" href=\"").append(OVERVIEW).append("\"><img src=\"").append(OVERVIEW)
-                .append("\" width=\"").append(OverviewChart.DEFAULT_WIDTH).append("\" height=\"").append(OverviewChart.DEFAULT_HEIGHT)
-                .append("\" alt=\"Mean Wanda metric, outlier ratio, mask agreement and mean activation norm of every layer kind across the decoder blocks\" /></a>\n")
+                .append("\" width=\"").append(OverviewChart.DEFAULT_WIDTH).append("\" height=\"")
+                .append(new OverviewChart().imageHeight(layers.stream().map(ReportedLayer::stats).toList(), blocks))
+                .append("\" alt=\"Mean Wanda metric, outlier ratio, mask agreement and mean activation norm of every layer kind across the decoder blocks")
+                .append(blocks.isEmpty() ? "" : "; block influence, angular distance to the next block and largest |h| of each block")
+                .append("\" /></a>\n")
                 .append("</section>\n");
 
         b.append("<section id=\"layers\">\n<h2>Layers</h2>\n<p class=\"hint\">Click a heading to sort by it, again to ")

@@ -30,12 +30,15 @@ public final class SweepReport {
         return write(dir, header, layers, null);
     }
 
-    /** As {@link #write(Path, ReportHeader, List)}, with the depth section when {@code depth} is not null. */
+    /**
+     * As {@link #write(Path, ReportHeader, List)}, with the depth section and the overview's depth panels
+     * when {@code depth} is not null.
+     */
     public static Path write(Path dir, ReportHeader header, List<ReportedLayer> layers, DepthSummary depth) {
         Path page = dir.resolve(HtmlReport.FILE);
         try {
             Files.write(dir.resolve(HtmlReport.OVERVIEW), new OverviewChart().renderPng(header.model(), header.calibration(),
-                    layers.stream().map(ReportedLayer::stats).toList()));
+                    layers.stream().map(ReportedLayer::stats).toList(), DepthSummary.overview(depth)));
             Files.writeString(page, HtmlReport.render(header, layers, depth));
         } catch (IOException e) {
             throw new LayerscopeException("cannot write the report into " + dir + " (" + e.getMessage()

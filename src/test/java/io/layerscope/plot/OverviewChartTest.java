@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerscope.LayerscopeException;
+import java.awt.Graphics2D;
 import java.awt.Rectangle;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
@@ -14,6 +15,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import javax.imageio.ImageIO;
+import org.jfree.chart.ChartRenderingInfo;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
@@ -98,6 +100,161 @@ class OverviewChartTest {
             assertTrue(pixelsOf(image, chart.panel(2, c), KindStyle.rgb("down_proj")) > 50, "down_proj in panel 2, " + c);
         }
         assertEquals(1200, render(SweepSummaries.sweep(6, false)).getHeight(), "a dense run keeps four panels");
+    }
+
+    private static BufferedImage render(List<LayerSummary> layers, List<BlockSummary> blocks) throws IOException {
+        return ImageIO.read(new ByteArrayInputStream(new OverviewChart().renderPng("meta-llama/Llama-3.2-1B", C4, layers,
+                blocks)));
+    }
+
+    /** The data area of a depth panel drawn into {@code panel}, so a count leaves out its legend's markers. */
+    private static Rectangle dataArea(boolean influence, List<LayerSummary> layers, List<BlockSummary> blocks,
+                                      Rectangle panel) {
+        DepthPanels panels = new DepthPanels(new FigureStyle(OverviewChart.DEFAULT_WIDTH * 3 / 2));
+        OverviewChart.Depth depth = OverviewChart.Depth.of(layers).spanning(blocks);
+        JFreeChart chart = influence ? panels.influence(blocks, depth) : panels.topAbs(blocks, depth);
+        BufferedImage scratch = new BufferedImage(panel.x + panel.width, panel.y + panel.height, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g2 = scratch.createGraphics();
+        ChartRenderingInfo info = new ChartRenderingInfo();
+        try {
+            FigureStyle.applyHints(g2);
+            chart.draw(g2, panel, info);
+        } finally {
+            g2.dispose();
+        }
+        return info.getPlotInfo().getDataArea().getBounds();
+    }
+
+    /** Pixels within a small distance of {@code rgb} in the column of block {@code block} (x from b - 0.5 to b + 0.5). */
+    private static int pixelsAtBlock(BufferedImage image, Rectangle area, int rgb, int block, OverviewChart.Depth depth) {
+        double perBlock = area.width / (depth.upper() - depth.lower());
+        int x0 = (int) Math.ceil(area.x + (block - 0.5 - depth.lower()) * perBlock);
+        int x1 = (int) Math.floor(area.x + (block + 0.5 - depth.lower()) * perBlock);
+        return pixelsOf(image, new Rectangle(x0, area.y, x1 - x0, area.height), rgb);
+    }
+
+    @Test
+    void depthResultsAddARowOfDepthPanelsAndLeaveTheOthersAsTheyWere() throws IOException {
+        OverviewChart chart = new OverviewChart();
+        List<LayerSummary> layers = SweepSummaries.sweep(6, true);
+        List<BlockSummary> blocks = SweepSummaries.blocks(6);
+        BufferedImage without = render(layers);
+        BufferedImage with = render(layers, blocks);
+        Rectangle influence = chart.panel(2, 0);
+        Rectangle top = chart.panel(2, 1);
+        assertEquals(chart.panel(1, 0).y + chart.panel(1, 0).height, influence.y);
+        assertEquals(1200 + influence.height, with.getHeight(), "the picture grows by one row of panels");
+        assertEquals(with.getHeight(), chart.imageHeight(layers, blocks));
+        assertEquals(1200, chart.imageHeight(layers, List.of()));
+        for (int y = 0; y < without.getHeight(); y++) {
+            for (int x = 0; x < without.getWidth(); x++) {
+                if (with.getRGB(x, y) != without.getRGB(x, y)) {
+                    throw new AssertionError("pixel (" + x + ", " + y + ") of the panels above changed");
+                }
+            }
+        }
+        Rectangle influenceData = dataArea(true, layers, blocks, influence);
+        assertTrue(influence.contains(influenceData));
+        assertTrue(pixelsOf(with, influenceData, DepthPanels.INFLUENCE.getRGB()) > 200, "block influence in panel 2, 0");
+        assertTrue(pixelsOf(with, influenceData, DepthPanels.DISTANCE.getRGB()) > 200, "angular distance in panel 2, 0");
+        assertEquals(0, pixelsOf(with, influenceData, DepthPanels.MASSIVE_BAND.getRGB()), "the bands are beside top |h| only");
+        Rectangle topData = dataArea(false, layers, blocks, top);
+        assertTrue(pixelsOf(with, topData, DepthPanels.TOP_ABS.getRGB()) > 200, "top |h| in panel 2, 1");
+        assertEquals(0, pixelsOf(with, topData, DepthPanels.INFLUENCE.getRGB()));
+        // blocks 3, 4 and 5 are massive (SweepSummaries.blocks): a band behind each, none behind 0 to 2
+        OverviewChart.Depth depth = OverviewChart.Depth.of(layers);
+        for (int b = 0; b < 6; b++) {
+            int band = pixelsAtBlock(with, topData, DepthPanels.MASSIVE_BAND.getRGB(), b, depth);
+            assertTrue(b >= 3 ? band > topData.height * 10 : band == 0, "band behind block " + b + ": " + band + " px");
+        }
+        for (int c = 0; c < OverviewChart.COLUMNS; c++) {
+            for (String kind : SweepSummaries.KINDS) {
+                assertEquals(0, pixelsOf(with, chart.panel(2, c), KindStyle.rgb(kind)), kind + "'s colour in panel 2, " + c);
+            }
+        }
+    }
+
+    @Test
+    void theTopAbsLineRisesAsTheValues() throws IOException {
+        // top |h| = 5 * 3^b: on a log axis the points step up by the same height per block
+        List<LayerSummary> layers = SweepSummaries.sweep(6, true);
+        BufferedImage image = render(layers, SweepSummaries.blocks(6));
+        Rectangle area = dataArea(false, layers, SweepSummaries.blocks(6), new OverviewChart().panel(2, 1));
+        OverviewChart.Depth depth = OverviewChart.Depth.of(layers);
+        double[] centre = new double[6];
+        for (int b = 0; b < 6; b++) {
+            double perBlock = area.width / (depth.upper() - depth.lower());
+            int x = (int) Math.round(area.x + (b - depth.lower()) * perBlock);
+            long sum = 0;
+            int n = 0;
+            for (int y = area.y; y < area.y + area.height; y++) {
+                if (pixelsOf(image, new Rectangle(x, y, 1, 1), DepthPanels.TOP_ABS.getRGB()) == 1) {
+                    sum += y;
+                    n++;
+                }
+            }
+            assertTrue(n > 0, "a marker at block " + b);
+            centre[b] = (double) sum / n;
+        }
+        // the axis runs over 10^0 .. 10^4: log10(3) / 4 of the height per block
+        double step = area.height * Math.log10(3) / 4;
+        for (int b = 1; b < 6; b++) {
+            assertEquals(step, centre[b - 1] - centre[b], 4, "rise from block " + (b - 1) + " to " + b);
+        }
+    }
+
+    @Test
+    void noBandWithoutAMassiveBlock() throws IOException {
+        List<BlockSummary> none = SweepSummaries.blocks(6).stream()
+                .map(b -> new BlockSummary(b.block(), b.blockInfluence(), b.angularDistanceNext(), b.topAbs(), false)).toList();
+        BufferedImage image = render(SweepSummaries.sweep(6, true), none);
+        assertEquals(0, pixelsOf(image, new OverviewChart().panel(2, 1), DepthPanels.MASSIVE_BAND.getRGB()));
+    }
+
+    @Test
+    void inSequentialModeTheDepthPanelsComeLast() throws IOException {
+        List<LayerSummary> layers = new ArrayList<>();
+        for (LayerSummary l : SweepSummaries.sweep(6, false)) {
+            layers.add(TestSummaries.with(TestSummaries.with(l, "drift_mask_agreement", 0.9), "sparsity_actual", 0.5));
+        }
+        OverviewChart chart = new OverviewChart();
+        BufferedImage image = render(layers, SweepSummaries.blocks(6));
+        Rectangle influence = chart.panel(3, 0);
+        assertEquals(influence.y + influence.height + chart.title().y, image.getHeight(), "four rows of panels");
+        assertEquals(image.getHeight(), chart.imageHeight(layers, SweepSummaries.blocks(6)));
+        assertTrue(pixelsOf(image, influence, DepthPanels.INFLUENCE.getRGB()) > 200);
+        assertTrue(pixelsOf(image, chart.panel(3, 1), DepthPanels.MASSIVE_BAND.getRGB()) > 1000);
+        assertEquals(0, pixelsOf(image, chart.panel(2, 0), DepthPanels.INFLUENCE.getRGB()));
+        assertTrue(pixelsOf(image, chart.panel(2, 0), KindStyle.rgb("q_proj")) > 50, "the drift panel, where it was");
+    }
+
+    @Test
+    void blocksWithoutValuesAreDrawnAsEmptyPanels() throws IOException {
+        List<LayerSummary> layers = SweepSummaries.sweep(2, true);
+        List<BlockSummary> blocks = List.of(new BlockSummary(0, Double.NaN, Double.NaN, Double.NaN, true),
+                new BlockSummary(1, Double.NaN, Double.NaN, 0.0, false));
+        OverviewChart chart = new OverviewChart();
+        BufferedImage image = render(layers, blocks);
+        assertEquals(chart.imageHeight(layers, blocks), image.getHeight());
+        for (int c = 0; c < OverviewChart.COLUMNS; c++) {
+            assertTrue(PixelStatistics.luminanceStd(image, chart.panel(2, c)) > NOT_BLANK, "frame and axes of panel 2, " + c);
+        }
+        Rectangle influence = dataArea(true, layers, blocks, chart.panel(2, 0));
+        assertEquals(0, pixelsOf(image, influence, DepthPanels.INFLUENCE.getRGB()) + pixelsOf(image, influence,
+                DepthPanels.DISTANCE.getRGB()), "no value to draw");
+        Rectangle top = dataArea(false, layers, blocks, chart.panel(2, 1));
+        assertEquals(0, pixelsOf(image, top, DepthPanels.TOP_ABS.getRGB()), "nothing to draw on the log axis");
+        assertTrue(pixelsOf(image, top, DepthPanels.MASSIVE_BAND.getRGB()) > 0, "block 0 is flagged: its band is drawn");
+    }
+
+    @Test
+    void theXRangeCoversTheBlocksOfBothTables() {
+        OverviewChart.Depth block3 = OverviewChart.Depth.of(List.of(SweepSummaries.layer(3, 0)));
+        assertEquals(new OverviewChart.Depth(0, 3, false), block3.spanning(SweepSummaries.blocks(4)));
+        assertEquals(block3, block3.spanning(List.of()));
+        OverviewChart.Depth headOnly = OverviewChart.Depth.of(List.of(SweepSummaries.head()));
+        assertEquals(new OverviewChart.Depth(0, 1, true), headOnly.spanning(SweepSummaries.blocks(2)));
+        assertEquals(2.0, headOnly.spanning(SweepSummaries.blocks(2)).headX(), "lm_head after the last block run");
     }
 
     @Test

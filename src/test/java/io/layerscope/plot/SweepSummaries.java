@@ -38,4 +38,17 @@ final class SweepSummaries {
         }
         return l;
     }
+
+    /**
+     * The {@code blocks} rows of {@code blocks} blocks: influence 0.05 + 0.01 b, distance 0.2 + 0.02 b,
+     * top |h| 5 * 3^b (spanning decades), massive from block 3 on (top |h| 135 and more).
+     */
+    static List<BlockSummary> blocks(int blocks) {
+        List<BlockSummary> rows = new ArrayList<>();
+        for (int b = 0; b < blocks; b++) {
+            double top = 5 * Math.pow(3, b);
+            rows.add(new BlockSummary(b, 0.05 + 0.01 * b, 0.2 + 0.02 * b, top, b >= 3));
+        }
+        return rows;
+    }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerscope.plot.OverviewChart;
 import java.awt.image.BufferedImage;
 import java.net.URI;
 import java.nio.file.Files;
@@ -38,6 +39,27 @@ class SweepReportTest {
                 assertTrue(Files.isRegularFile(Path.of(base.resolve(link))), "link " + link + " has no file");
             }
         }
+    }
+
+    @Test
+    void depthResultsAddTheDepthPanelsAndThePageSaysHowTallTheOverviewIs(@TempDir Path dir) throws Exception {
+        List<ReportedLayer> layers = SyntheticReport.withoutPictures(SyntheticReport.sweep(2));
+        SweepReport.write(dir, SyntheticReport.header("demo"), layers, DepthSectionTest.summary(false));
+        BufferedImage overview = ImageIO.read(dir.resolve("overview.png").toFile());
+        assertEquals(1600, overview.getWidth());
+        assertEquals(1200 + new OverviewChart().panel(2, 0).height, overview.getHeight(), "one row of depth panels more");
+        org.w3c.dom.Element img = new XmlPage(Files.readString(dir.resolve("index.html"))).one("//section[@id='overview']//img");
+        assertEquals("1600", img.getAttribute("width"));
+        assertEquals(String.valueOf(overview.getHeight()), img.getAttribute("height"));
+        assertTrue(img.getAttribute("alt").endsWith("; block influence, angular distance to the next block and largest |h|"
+                + " of each block"), img.getAttribute("alt"));
+
+        Path plain = Files.createDirectory(dir.resolve("without-depth"));
+        SweepReport.write(plain, SyntheticReport.header("demo"), layers);
+        assertEquals(1200, ImageIO.read(plain.resolve("overview.png").toFile()).getHeight());
+        img = new XmlPage(Files.readString(plain.resolve("index.html"))).one("//section[@id='overview']//img");
+        assertEquals("1200", img.getAttribute("height"));
+        assertTrue(img.getAttribute("alt").endsWith("across the decoder blocks"), img.getAttribute("alt"));
     }
 
     @Test
