@@ -1,0 +1,75 @@
+package io.layerscope.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.layerscope.LayerscopeException;
+import io.layerscope.model.LayerKind;
+import io.layerscope.model.PrunableLayer;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.SparkConf;
+import org.junit.jupiter.api.Test;
+
+/** How --gram-memory splits the taps into passes, worked out by hand for Llama-3.2-1B's shapes. */
+class GramPlanTest {
+    /** Llama-3.2-1B: hidden 2048, intermediate 8192, 16 blocks, lm_head on the final norm. */
+    static List<PrunableLayer> llama1b() {
+        List<PrunableLayer> layers = new ArrayList<>();
+        for (int b = 0; b < 16; b++) {
+            for (LayerKind k : new LayerKind[] {LayerKind.Q_PROJ, LayerKind.K_PROJ, LayerKind.V_PROJ, LayerKind.O_PROJ,
+                LayerKind.GATE_PROJ, LayerKind.UP_PROJ, LayerKind.DOWN_PROJ}) {
+                int in = k == LayerKind.DOWN_PROJ ? 8192 : 2048;
+                layers.add(new PrunableLayer("model.layers." + b + "." + k.shortName(), b, k, 1, in, "w"));
+            }
+        }
+        layers.add(new PrunableLayer("lm_head", -1, LayerKind.LM_HEAD, 128256, 2048, "w"));
+        return layers;
+    }
+
+    @Test
+    void llama1bIn4GiBWithOneTaskNeedsThreePasses() {
+        // a block: 3 x 2048^2 x 8 B = 96 MiB + 8192^2 x 8 B = 512 MiB = 608 MiB. In 4096 MiB: blocks 0-5
+        // (3648) and block 6's three 32 MiB taps (3744); then 6/MLP_ACT, blocks 7-11 and 12's small taps
+        // (512 + 3040 + 96); then 12/MLP_ACT, blocks 13-15 and the final norm (512 + 1824 + 32)
+        GramPlan plan = GramPlan.make(llama1b(), 4L << 30, 1);
+        assertEquals(3, plan.passes());
+        assertEquals(27, plan.groups().get(0).size());
+        assertEquals("0/ATTN_IN", plan.groups().get(0).get(0));
+        assertEquals("6/MLP_IN", plan.groups().get(0).get(26));
+        assertEquals("6/MLP_ACT", plan.groups().get(1).get(0));
+        assertEquals(24, plan.groups().get(1).size());
+        assertEquals(14, plan.groups().get(2).size());
+        assertEquals("final/FINAL_NORM", plan.groups().get(2).get(13));
+        // blocks 0-5 and block 6 but down_proj
+        assertEquals(7 * 6 + 6, plan.layersOf(0, llama1b()).size());
+    }
+
+    @Test
+    void twoTasksHalveEachPass() {
+        // 2048 MiB a task: blocks 0-2 and 3's small taps (1920), then passes of 1824 MiB (a down_proj
+        // input, two blocks, three small taps), and last 15/MLP_ACT with the final norm (544)
+        GramPlan plan = GramPlan.make(llama1b(), 4L << 30, 2);
+        assertEquals(6, plan.passes());
+        assertEquals(15, plan.groups().get(0).size());
+        assertEquals(12, plan.groups().get(1).size());
+        assertEquals(List.of("15/MLP_ACT", "final/FINAL_NORM"), plan.groups().get(5));
+    }
+
+    @Test
+    void aBudgetBelowTheLargestTapIsRefusedWithTheSizeNeeded() {
+        LayerscopeException e = assertThrows(LayerscopeException.class,
+                () -> GramPlan.make(llama1b(), 256L << 20, 2));
+        assertEquals("--gram-memory 268435456 bytes over 2 concurrent tasks per executor leaves 134217728 bytes a task,"
+                + " but the Gram matrix of tap 0/MLP_ACT (8192 x 8192 doubles) alone needs 536870912; give --gram-memory"
+                + " at least 1024m", e.getMessage());
+    }
+
+    @Test
+    void tasksPerExecutorFromTheConf() {
+        assertEquals(2, GramPlan.tasksPerExecutor(new SparkConf().set("spark.master", "local[2]"), 2));
+        assertEquals(4, GramPlan.tasksPerExecutor(new SparkConf().set("spark.master", "spark://h:7077")
+                .set("spark.executor.cores", "8").set("spark.task.cpus", "2"), 16));
+        assertEquals(1, GramPlan.tasksPerExecutor(new SparkConf().set("spark.master", "yarn"), 16));
+    }
+}

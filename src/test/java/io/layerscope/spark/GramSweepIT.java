@@ -1,0 +1,254 @@
+package io.layerscope.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerscope.LayerscopeException;
+import io.layerscope.llama.ComputeDtype;
+import io.layerscope.llama.LlamaModel;
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.DemoModel;
+import io.layerscope.prune.Allocation;
+import io.layerscope.prune.PruneMode;
+import io.layerscope.prune.SparsityPattern;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * --gram on the demo model: the output error of each mask equals ||dW X||^2 / ||W X||^2 computed
+ * from the layer's captured inputs; 1, 2 and 3 shards and 1 or 4 passes give the same columns.
+ */
+class GramSweepIT {
+    static final String LAYERS = "model\\.layers\\.[01]\\..*|lm_head";
+    static final String[] COLUMNS = {"recon_err_wanda", "recon_err_magnitude_row", "recon_err_magnitude_layer",
+        "recon_err_wanda_2of4", "recon_err_ria", "recon_err_diag_wanda", "participation_ratio"};
+
+    @TempDir
+    static Path tmp;
+    static Path cache;
+    static Path model;
+    static SparkSession spark;
+
+    @BeforeAll
+    static void demo() {
+        cache = tmp.resolve("cache");
+        model = DemoModel.ensure(cache);
+        spark = SparkSessions.getOrCreate("test");
+    }
+
+    static JobOptions options(Path out, int shards, boolean gram, long memory, PruneMode mode) {
+        return new JobOptions("sweep",
+                new JobOptions.Model(model.toString(), null, null, null, model, cache, Map.of("HF_HUB_OFFLINE", "1")),
+                new JobOptions.Calibration("demo", 6, 32, 0, ComputeDtype.FLOAT32, shards, 1),
+                new JobOptions.Analysis(LAYERS, false, 0.5, mode, SparsityPattern.UNSTRUCTURED, Allocation.uniform())
+                        .withGram(gram, memory),
+                new JobOptions.Output(out, null, false, null));
+    }
+
+    static Path sweep(String name, int shards, long memory) {
+        Path out = tmp.resolve(name);
+        new SweepJob(options(out, shards, true, memory, PruneMode.DENSE), quiet()).run();
+        return out;
+    }
+
+    @Test
+    void errorsEqualTheDirectComputationAndDoNotDependOnShardsOrPasses() throws IOException {
+        Path one = sweep("one", 1, JobOptions.Analysis.DEFAULT_GRAM_MEMORY_BYTES);
+        Map<String, double[]> expected = columns(one);
+        assertEquals(15, expected.size());
+        for (int shards : new int[] {2, 3}) {
+            assertClose(expected, columns(sweep("shards-" + shards, shards, JobOptions.Analysis.DEFAULT_GRAM_MEMORY_BYTES)),
+                    shards + " shards");
+        }
+        // 1.2 MB a task: taps of 128^2 and 344^2 doubles (0.13 and 0.95 MB) fall into 4 passes
+        int tasks = Runtime.getRuntime().availableProcessors();
+        Path split = sweep("split", 2, tasks * 1_200_000L);
+        assertClose(expected, columns(split), "4 passes");
+        JsonNode gram = new ObjectMapper().readTree(split.resolve("run.json").toFile()).get("gram");
+        assertEquals(tasks, gram.get("tasksPerExecutor").asInt());
+        assertEquals(4, gram.get("passes").asInt());
+        assertEquals("[[\"0/ATTN_IN\",\"0/ATTN_OUT\",\"0/MLP_IN\"],[\"0/MLP_ACT\",\"1/ATTN_IN\"],"
+                + "[\"1/ATTN_OUT\",\"1/MLP_IN\"],[\"1/MLP_ACT\",\"final/FINAL_NORM\"]]", gram.get("taps").toString());
+        assertTrue(gram.get("diagonalMaxRelativeDifference").asDouble() < 1e-5, gram.toString());
+        assertEquals(List.of(), RunSchema.errors(Files.readString(split.resolve("run.json"))));
+        JsonNode whole = new ObjectMapper().readTree(one.resolve("run.json").toFile()).get("gram");
+        assertEquals(1, whole.get("passes").asInt());
+
+        for (String layer : List.of("model.layers.1.mlp.down_proj", "model.layers.0.self_attn.o_proj", "lm_head")) {
+            assertDirect(one, layer, expected.get(layer));
+        }
+    }
+
+    @Test
+    void gramWithSequentialModeIsRefusedBeforeAnythingIsWritten() {
+        Path out = tmp.resolve("sequential");
+        LayerscopeException e = assertThrows(LayerscopeException.class, () -> new SweepJob(
+                options(out, 1, true, JobOptions.Analysis.DEFAULT_GRAM_MEMORY_BYTES, PruneMode.SEQUENTIAL), quiet()).run());
+        assertEquals("--gram measures the masks on the dense model's inputs (--mode dense); with --mode sequential each"
+                + " block's inputs come from the pruned blocks before it, and their Gram matrices are not accumulated:"
+                + " drop --gram or use --mode dense", e.getMessage());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void withoutGramTheColumnsAreNull() {
+        Path out = tmp.resolve("plain");
+        new SweepJob(options(out, 1, false, JobOptions.Analysis.DEFAULT_GRAM_MEMORY_BYTES, PruneMode.DENSE), quiet()).run();
+        Row r = spark.read().parquet(out.resolve("layers.parquet").toString())
+                .selectExpr("recon_err_wanda", "participation_ratio", "dead_features", "agree_ria_wanda").first();
+        assertNull(r.get(0));
+        assertNull(r.get(1));
+        assertNull(r.get(2));
+        assertTrue(r.getDouble(3) > 0.5, r.toString());
+    }
+
+    /**
+     * One layer's errors from its inputs X captured position by position (the same windows, from
+     * the calibration table) and masks from full sorts of its weight: no Gram matrix involved.
+     */
+    private static void assertDirect(Path results, String layer, double[] actual) {
+        Checkpoint ckpt = Checkpoint.open(model);
+        var l = ckpt.prunableLayers().stream().filter(p -> p.name().equals(layer)).findFirst().orElseThrow();
+        int out = l.outFeatures();
+        int in = l.inFeatures();
+        float[] w = ckpt.readFloats(l.weightTensor());
+        float[] act = new float[in];
+        spark.read().parquet(results.resolve("activation_norms.parquet").toString())
+                .where("layer = '" + layer + "'").collectAsList()
+                .forEach(r -> act[r.getInt(r.fieldIndex("feature"))] = r.getFloat(r.fieldIndex("act_norm")));
+        List<Row> windows = spark.read().parquet(results.resolve("calibration.parquet").toString()).orderBy("sample")
+                .collectAsList();
+        boolean[][] masks = masks(w, out, in, act);
+        double[] removed = new double[masks.length];
+        double diagonal = 0;
+        double whole = 0;
+        try (LlamaModel m = LlamaModel.load(ckpt, Device.cpu(), ComputeDtype.FLOAT32)) {
+            for (Row r : windows) {
+                List<Integer> ids = r.getList(r.fieldIndex("tokens"));
+                int[] tokens = ids.stream().mapToInt(Integer::intValue).toArray();
+                float[] x = m.positionTaps(tokens).get(l.tapKey());
+                for (int t = 0; t < tokens.length; t++) {
+                    for (int i = 0; i < out; i++) {
+                        double y = 0;
+                        double[] dy = new double[masks.length];
+                        for (int j = 0; j < in; j++) {
+                            double v = (double) w[i * in + j] * x[t * in + j];
+                            y += v;
+                            for (int k = 0; k < masks.length; k++) {
+                                dy[k] += masks[k][i * in + j] ? v : 0;
+                            }
+                            diagonal += masks[0][i * in + j] ? v * v : 0;
+                        }
+                        whole += y * y;
+                        for (int k = 0; k < masks.length; k++) {
+                            removed[k] += dy[k] * dy[k];
+                        }
+                    }
+                }
+            }
+        }
+        for (int k = 0; k < masks.length; k++) {
+            assertEquals(removed[k] / whole, actual[k], 1e-4 * removed[k] / whole, layer + " " + COLUMNS[k]);
+        }
+        assertEquals(diagonal / whole, actual[5], 1e-4 * diagonal / whole, layer + " recon_err_diag_wanda");
+    }
+
+    /** Wanda row, magnitude row, magnitude layer, Wanda 2:4 and RIA layer masks at 50%, by full stable sorts. */
+    private static boolean[][] masks(float[] w, int out, int in, float[] act) {
+        float[] abs = new float[w.length];
+        float[] wanda = new float[w.length];
+        double[] column = new double[in];
+        double[] row = new double[out];
+        for (int i = 0; i < out; i++) {
+            for (int j = 0; j < in; j++) {
+                abs[i * in + j] = Math.abs(w[i * in + j]);
+                wanda[i * in + j] = abs[i * in + j] * act[j];
+                column[j] += abs[i * in + j];
+                row[i] += abs[i * in + j];
+            }
+        }
+        float[] ria = new float[w.length];
+        for (int e = 0; e < w.length; e++) {
+            int i = e / in;
+            int j = e % in;
+            ria[e] = (abs[e] / (float) column[j] + abs[e] / (float) row[i]) * (float) Math.sqrt(act[j]);
+        }
+        boolean[][] m = new boolean[5][w.length];
+        for (int i = 0; i < out; i++) {
+            smallest(wanda, i * in, i * in + in, in / 2, m[0]);
+            smallest(abs, i * in, i * in + in, in / 2, m[1]);
+            for (int g = 0; g + 4 <= in; g += 4) {
+                smallest(wanda, i * in + g, i * in + g + 4, 2, m[3]);
+            }
+        }
+        layerMask(abs, m[2]);
+        layerMask(ria, m[4]);
+        return m;
+    }
+
+    private static void layerMask(float[] values, boolean[] mask) {
+        float[] sorted = values.clone();
+        Arrays.sort(sorted);
+        float t = sorted[values.length / 2];
+        for (int e = 0; e < values.length; e++) {
+            mask[e] = values[e] <= t;
+        }
+    }
+
+    private static void smallest(float[] values, int from, int to, int k, boolean[] mask) {
+        Integer[] order = new Integer[to - from];
+        for (int j = from; j < to; j++) {
+            order[j - from] = j;
+        }
+        Arrays.sort(order, Comparator.comparingDouble(j -> values[j]));
+        for (int r = 0; r < k; r++) {
+            mask[order[r]] = true;
+        }
+    }
+
+    /** Per layer, the Gram columns. */
+    private static Map<String, double[]> columns(Path dir) {
+        Map<String, double[]> out = new LinkedHashMap<>();
+        for (Row r : spark.read().parquet(dir.resolve("layers.parquet").toString()).collectAsList()) {
+            double[] v = new double[COLUMNS.length];
+            for (int c = 0; c < COLUMNS.length; c++) {
+                v[c] = r.getDouble(r.fieldIndex(COLUMNS[c]));
+            }
+            out.put(r.getString(r.fieldIndex("layer")), v);
+        }
+        return out;
+    }
+
+    private static void assertClose(Map<String, double[]> expected, Map<String, double[]> actual, String what) {
+        assertEquals(expected.keySet(), actual.keySet(), what);
+        expected.forEach((layer, e) -> {
+            double[] a = actual.get(layer);
+            for (int c = 0; c < e.length; c++) {
+                assertEquals(e[c], a[c], 1e-12 * Math.abs(e[c]), what + ": " + layer + " " + COLUMNS[c]);
+            }
+        });
+    }
+
+    private static PrintStream quiet() {
+        return new PrintStream(new ByteArrayOutputStream());
+    }
+}
