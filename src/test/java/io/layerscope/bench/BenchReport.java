@@ -189,6 +189,15 @@ public final class BenchReport {
                     dense1b));
         }
 
+        List<SweepRun> gram = sweeps("sweep-gram-");
+        if (!gram.isEmpty()) {
+            b.append(gramTable("the mid-size workload", gram, noPng));
+        }
+        List<SweepRun> gram1b = sweeps("sweep1b-gram-");
+        if (!gram1b.isEmpty() && !dense1b.isEmpty()) {
+            b.append(gramTable("the Llama-3.2-1B-shaped model (random bf16 weights, 8 x 256 tokens)", gram1b, dense1b));
+        }
+
         Path scaling = dir.resolve("scaling.json");
         if (Files.isRegularFile(scaling)) {
             b.append(scalingTable(read(scaling)));
@@ -209,6 +218,26 @@ public final class BenchReport {
         row(b, "stage two: block rounds (sequential) / per-layer statistics (dense)", sec(bestSeq.t("stage2_sequential")),
                 sec(bestDense.t("stage2_layers")), ratio(bestSeq.t("stage2_sequential") / bestDense.t("stage2_layers")));
         row(b, "**wall**", sec(bestSeq.wall()), sec(bestDense.wall()), ratio(bestSeq.wall() / bestDense.wall()));
+        b.append('\n');
+        return b.toString();
+    }
+
+    /** The sweep with --gram against the plain one, both without PNGs: the passes and what they cost. */
+    private static String gramTable(String workload, List<SweepRun> gram, List<SweepRun> plain) {
+        SweepRun bestGram = gram.stream().min(Comparator.comparingDouble(SweepRun::wall)).get();
+        SweepRun bestPlain = plain.stream().min(Comparator.comparingDouble(SweepRun::wall)).get();
+        StringBuilder b = new StringBuilder();
+        b.append("`--gram` (no PNGs, default --gram-memory: one pass here) against the plain sweep on ").append(workload).append(", best of ").append(gram.size())
+                .append(" runs, seconds:\n\n");
+        b.append("| phase | --gram | plain | ratio |\n|---|---:|---:|---:|\n");
+        row(b, "stage one: calibration forward", sec(bestGram.stageOne()), sec(bestPlain.stageOne()),
+                ratio(bestGram.stageOne() / bestPlain.stageOne()));
+        row(b, "Gram passes (forward + x^T x per tap)", sec(bestGram.t("gram_passes")), "-", "-");
+        row(b, "stage two: per-layer statistics (+ output errors)", sec(bestGram.t("stage2_layers")),
+                sec(bestPlain.t("stage2_layers")), ratio(bestGram.t("stage2_layers") / bestPlain.t("stage2_layers")));
+        row(b, "**wall**", sec(bestGram.wall()), sec(bestPlain.wall()), ratio(bestGram.wall() / bestPlain.wall()));
+        row(b, "peak RSS (MiB)", String.format(Locale.ROOT, "%.0f", bestGram.rssMiB()),
+                String.format(Locale.ROOT, "%.0f", bestPlain.rssMiB()), ratio(bestGram.rssMiB() / bestPlain.rssMiB()));
         b.append('\n');
         return b.toString();
     }
