@@ -6,6 +6,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.layerscope.stats.GramProducts;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 
 /**
@@ -55,11 +57,25 @@ public final class DeviceGramProducts implements GramProducts, AutoCloseable {
     @Override
     public double[] quadraticForms(double[] rows, int count) {
         int in = diagonal.length;
+        int values = count * in;
+        // a heap buffer would be copied into a new direct buffer on every call, freed only by a GC:
+        // gigabytes of native memory over a large layer's blocks; one per thread is reused instead
+        ByteBuffer staging = STAGING.get();
+        if (staging.capacity() < values * Double.BYTES) {
+            staging = ByteBuffer.allocateDirect(values * Double.BYTES).order(ByteOrder.nativeOrder());
+            STAGING.set(staging);
+        }
+        staging.clear();
+        staging.asDoubleBuffer().put(rows, 0, values);
+        staging.limit(values * Double.BYTES);
         try (NDManager block = manager.newSubManager()) {
-            NDArray v = block.create(DoubleBuffer.wrap(rows, 0, count * in), new Shape(count, in), DataType.FLOAT64);
+            NDArray v = block.create(staging, new Shape(count, in), DataType.FLOAT64);
             return v.matMul(g).mul(v).sum(new int[] {1}).toDoubleArray();
         }
     }
+
+    private static final ThreadLocal<ByteBuffer> STAGING =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(0).order(ByteOrder.nativeOrder()));
 
     @Override
     public void close() {
