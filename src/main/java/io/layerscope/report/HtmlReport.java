@@ -15,8 +15,10 @@ import java.util.Set;
  * The report page, {@code index.html}: self-contained (CSS and the sorting script inline, no fonts,
  * scripts or images from the network), so it opens from disk and can be mailed or archived with the
  * results directory. Sections: the run (model, calibration, details), the overview picture
- * ({@value #OVERVIEW}, linked relatively), the sortable layer table ({@link LayerTable}) and the
- * picture gallery ({@link Gallery}), or a note when the sweep made no pictures.
+ * ({@value #OVERVIEW}, linked relatively), the sortable layer table ({@link LayerTable}), the output
+ * error of each mask by kind and depth when the sweep computed it ({@link MaskErrorSection}, --gram),
+ * the depth tables when given ({@link DepthSection}) and the picture gallery ({@link Gallery}), or a
+ * note when the sweep made no pictures.
  *
  * <p>Sorting: clicking a heading sorts by it (numbers numerically, largest first on the first click;
  * text in natural order, so block 10 follows block 9); the state is kept in the address,
@@ -51,6 +53,7 @@ public final class HtmlReport {
         }
         List<String> slugs = slugs(layers);
         List<BlockSummary> blocks = DepthSummary.overview(depth);   // the overview's depth panels
+        MaskErrorMeans errors = MaskErrorMeans.of(layers.stream().map(ReportedLayer::stats).toList());   // --gram only
         boolean pictures = layers.stream().anyMatch(l -> l.picture() != null);
         String model = Html.escape(header.model());
         String summary = layers.size() + (layers.size() == 1 ? " layer" : " layers") + " \u00b7 calibration: "
@@ -71,6 +74,9 @@ public final class HtmlReport {
             b.append("</dl>\n");
         }
         b.append("<nav><a href=\"#overview\">Overview</a><a href=\"#layers\">Layers</a>");
+        if (errors != null) {
+            b.append("<a href=\"#").append(MaskErrorSection.ID).append("\">Mask errors</a>");
+        }
         if (depth != null) {
             b.append("<a href=\"#depth\">Depth</a>");
         }
@@ -92,6 +98,9 @@ public final class HtmlReport {
                 .append("reverse; sort by block to return to model order. Hover a heading for the column's meaning ")
                 .append("(headings name the columns of <code>layers.parquet</code>).</p>\n<div class=\"table-wrap\">\n")
                 .append(LayerTable.render(layers, slugs)).append("</div>\n</section>\n");
+        if (errors != null) {
+            b.append(MaskErrorSection.render(errors));
+        }
         if (depth != null) {
             b.append(DepthSection.render(depth));
         }

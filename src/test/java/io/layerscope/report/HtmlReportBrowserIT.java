@@ -31,20 +31,22 @@ import org.junit.jupiter.api.io.TempDir;
  * Opens a report in a real headless Chromium, from disk, and checks the DOM after the page's script
  * ran: the address asks for a sort by Wanda mean, largest first, so the rows must come out in that
  * order (ties in model order), the headings must have become buttons, and every image and link in the
- * page must point at a file that exists (or an element of the page). Chromium is required: CI installs
+ * page must point at a file that exists (or an element of the page). The sweep is a --gram one, so
+ * the page also has the two tables of the masks' output errors, which the sorting must leave alone. Chromium is required: CI installs
  * it in .ci/run; without it this test fails and says how to install it.
  */
 class HtmlReportBrowserIT {
     private static final long TIMEOUT_SECONDS = 120;
     private static final Pattern ROW = Pattern.compile("<tr id=\"row-[^\"]*\"[^>]*>\\s*<td class=\"name\">(?:<a [^>]*>)?(.*?)(?:</a>)?</td>");
+    private static final Pattern CELL = Pattern.compile("<td(?: class=\"([^\"]*)\")?[^>]*>(.*?)</td>");
     private static final Pattern LINK = Pattern.compile("<(?:a|img|link|script)\\b[^>]*?\\s(?:href|src)=\"([^\"]*)\"");
 
     @Test
     void sortedTableAndResolvableLinksInChromium(@TempDir Path tmp) throws Exception {
         Path chromium = TestRequirements.chromium();
         Path dir = tmp.resolve("results");
-        List<LayerSummary> layers = new ArrayList<>(SyntheticReport.sweep(3));
-        // A name that needs escaping in text and percent-encoding in links.
+        List<LayerSummary> layers = new ArrayList<>(SyntheticReport.gramSweep(3));
+        // A name that needs escaping in text and percent-encoding in links; no output errors (a zero output).
         layers.add(1, TestSummaries.of("model.layers.0.extra proj #1 <&>", 0, "extra", 16, 16, 2.0, 0.0125, 0.8, 0.8,
                 0.8, 0.01, 0.001, 0.0));
         String model = "demo <&> \"model\"";
@@ -59,7 +61,8 @@ class HtmlReportBrowserIT {
         assertTrue(table.find(), "no table in the DOM");
         assertTrue(table.group(1).contains("class=\"sortable\""), "the script did not run: " + table.group(1));
         assertTrue(table.group(1).contains("data-sorted-by=\"wanda_mean:desc\""), "not sorted from the address: " + table.group(1));
-        assertEquals(12, count(dom, "<th [^>]*data-key=\"[^\"]+\"[^>]*><button type=\"button\">"), "sortable headings");
+        assertEquals(17, count(dom, "<th [^>]*data-key=\"[^\"]+\"[^>]*><button type=\"button\">"),
+                "sortable headings: 12 and the five output errors");
         assertTrue(dom.contains("aria-sort=\"descending\""));
 
         String body = dom.substring(dom.indexOf("<tbody>"), dom.indexOf("</tbody>"));
@@ -72,6 +75,17 @@ class HtmlReportBrowserIT {
                 .sorted(Comparator.comparingDouble((Integer i) -> -layers.get(i).value("wanda_mean")).thenComparingInt(i -> i))
                 .map(i -> layers.get(i).layer()).toList();
         assertEquals(expected, rows, "rows by Wanda mean, largest first, ties in model order");
+
+        // the mask-error tables: not sortable, kinds in model order, the extra layer in no mean
+        String byKind = table(dom, "mask-errors-by-kind");
+        assertFalse(byKind.contains("<button"), "only the layer table sorts");
+        assertEquals(List.of("q_proj", "extra", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "lm_head"),
+                cells(byKind, 0));
+        assertEquals(List.of("Wanda", "\u2014", "Wanda", "Wanda", "Wanda", "RIA", "RIA", "RIA", "RIA"), cells(byKind, 7));
+        String byDepth = table(dom, "mask-errors-by-depth");
+        assertEquals(List.of("0", "1", "2", "head"), cells(byDepth, 0));
+        assertEquals(List.of("7 of 8", "7", "7", "1"), cells(byDepth, 1));
+        assertEquals(List.of("0.02429", "0.03643", "0.04857", "0.01250"), cells(byDepth, "least"));
 
         Set<String> ids = new HashSet<>();
         for (Matcher m = Pattern.compile("\\sid=\"([^\"]*)\"").matcher(dom); m.find(); ) {
@@ -95,6 +109,37 @@ class HtmlReportBrowserIT {
         }
         // overview (link and image), per layer: picture link in the table, figure link and thumbnail; run.json
         assertEquals(2 + 3 * layers.size() + 1, files);
+    }
+
+    /** The element {@code <table id="id">...</table>} of the DOM. */
+    private static String table(String dom, String id) {
+        int start = dom.indexOf("<table id=\"" + id + "\"");
+        assertTrue(start >= 0, "no table " + id + " in the DOM");
+        return dom.substring(start, dom.indexOf("</table>", start));
+    }
+
+    /** The text of the {@code column}th cell (0-based) of every body row. */
+    private static List<String> cells(String table, int column) {
+        List<String> out = new ArrayList<>();
+        for (Matcher row = Pattern.compile("<tr>(.*?)</tr>").matcher(table.substring(table.indexOf("<tbody>"))); row.find(); ) {
+            List<String> texts = new ArrayList<>();
+            for (Matcher td = CELL.matcher(row.group(1)); td.find(); ) {
+                texts.add(td.group(2).replaceAll("<[^>]*>", ""));
+            }
+            out.add(unescape(texts.get(column)));
+        }
+        return out;
+    }
+
+    /** The text of the cells with {@code cssClass} among their classes, in document order. */
+    private static List<String> cells(String table, String cssClass) {
+        List<String> out = new ArrayList<>();
+        for (Matcher td = CELL.matcher(table); td.find(); ) {
+            if (td.group(1) != null && List.of(td.group(1).split(" ")).contains(cssClass)) {
+                out.add(td.group(2));
+            }
+        }
+        return out;
     }
 
     /** The DOM after load, as Chromium serialises it; the browser is killed if it takes longer than the bound. */

@@ -63,6 +63,29 @@ class SweepReportTest {
     }
 
     @Test
+    void aGramSweepsPageComparesTheMasksByKindAndDepth(@TempDir Path dir) throws Exception {
+        List<ReportedLayer> layers = SyntheticReport.withPictures(dir, SyntheticReport.gramSweep(2));
+        Files.writeString(dir.resolve("run.json"), "{}\n");
+        XmlPage xml = new XmlPage(Files.readString(SweepReport.write(dir, SyntheticReport.header("demo"), layers)));
+        // gramSweep: attention Wanda 0.01 (block + 2), MLP and lm_head 1.5 times that; RIA 1.25 times, 2:4 four times
+        assertEquals(List.of("Wanda", "Wanda", "Wanda", "Wanda", "RIA", "RIA", "RIA", "RIA"),
+                xml.texts("//table[@id='mask-errors-by-kind']/tbody/tr/td[last()]"));
+        // block 0: Wanda (4 x 0.02 + 3 x 0.03) / 7, RIA 0.025; block 1: (4 x 0.03 + 3 x 0.045) / 7, RIA 0.0375
+        assertEquals(List.of("0", "7", "0.02429", "0.04000", "0.06000", "0.08000", "0.02500", "Wanda"),
+                xml.texts("//table[@id='mask-errors-by-depth']/tbody/tr[1]/td"));
+        assertEquals(List.of("1", "7", "0.03643", "0.06000", "0.09000", "0.1200", "0.03750", "Wanda"),
+                xml.texts("//table[@id='mask-errors-by-depth']/tbody/tr[2]/td"));
+        assertEquals(List.of("head", "1", "0.01500", "0.02000", "0.03000", "0.04000", "0.01250", "RIA"),
+                xml.texts("//table[@id='mask-errors-by-depth']/tbody/tr[3]/td"));
+        URI base = dir.toUri();
+        for (String link : xml.attributes("//a", "href")) {
+            if (!link.startsWith("#")) {
+                assertTrue(Files.isRegularFile(Path.of(base.resolve(link))), "link " + link + " has no file");
+            }
+        }
+    }
+
+    @Test
     void withoutPicturesStillWritesOverviewAndPage(@TempDir Path dir) throws Exception {
         SweepReport.write(dir, SyntheticReport.header("demo"), SyntheticReport.withoutPictures(SyntheticReport.sweep(1)));
         assertTrue(Files.isRegularFile(dir.resolve("overview.png")));

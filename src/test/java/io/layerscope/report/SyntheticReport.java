@@ -54,6 +54,28 @@ final class SyntheticReport {
         return l;
     }
 
+    /** {@code s} with the five {@code recon_err_*} values of a --gram sweep, in column order (NaN: absent). */
+    static LayerSummary withErrors(LayerSummary s, double... errors) {
+        List<String> columns = List.of("recon_err_wanda", "recon_err_magnitude_row", "recon_err_magnitude_layer",
+                "recon_err_wanda_2of4", "recon_err_ria");
+        for (int m = 0; m < errors.length; m++) {
+            s = TestSummaries.with(s, columns.get(m), errors[m]);
+        }
+        return s;
+    }
+
+    /**
+     * As {@link #sweep}, for a --gram sweep: every layer has the five output errors, Wanda's the least
+     * in the attention layers, RIA's in the MLP and lm_head, the 2:4 mask's always the largest.
+     */
+    static List<LayerSummary> gramSweep(int blocks) {
+        return sweep(blocks).stream().map(s -> {
+            double base = 0.01 * (s.block() + 2);
+            double wanda = s.layer().contains(".self_attn.") ? base : 1.5 * base;
+            return withErrors(s, wanda, 2 * base, 3 * base, 4 * base, 1.25 * base);
+        }).toList();
+    }
+
     /** The layers without pictures (a --no-png sweep). */
     static List<ReportedLayer> withoutPictures(List<LayerSummary> layers) {
         return layers.stream().map(s -> new ReportedLayer(s, null)).toList();
