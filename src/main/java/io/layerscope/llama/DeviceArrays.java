@@ -16,9 +16,9 @@ import java.nio.ShortBuffer;
 
 /**
  * The one place where the llama package creates or casts NDArrays. Every path goes through
- * {@link #checked(DataType)}, which refuses {@link DataType#BFLOAT16} with an exception: DJL's
- * PyTorch engine aborts the whole JVM (no Java exception) on a bfloat16 array, so a bf16 weight is
- * widened here to float32 (exact: bf16 is the top half of a float32) before DJL sees it.
+ * {@link #checked(DataType)}, which refuses {@link DataType#BFLOAT16} (and the 16-bit integers and
+ * wider unsigned ones) with an exception: DJL's PyTorch engine aborts the whole JVM (no Java
+ * exception) on such an array, so a bf16 weight is widened here to float32 (exact: bf16 is the top half of a float32) before DJL sees it.
  *
  * <p>Weights reach the device without passing through Java float arrays: F32 and F16 tensors wrap
  * the memory-mapped safetensors bytes directly; BF16 tensors are widened straight into the native
@@ -31,12 +31,16 @@ final class DeviceArrays {
     private DeviceArrays() {
     }
 
-    /** Passes any type DJL can hold; refuses bfloat16 before it reaches DJL. */
+    /** Passes any type DJL can hold; refuses bfloat16 and the integer types libtorch's JNI lacks before they reach DJL. */
     static DataType checked(DataType type) {
         if (type == DataType.BFLOAT16) {
             throw new LayerscopeException("refusing to create a bfloat16 NDArray: DJL's PyTorch engine aborts the JVM on"
                     + " bfloat16, so bf16 data must be widened to float32 (or cast to float16) first; this is a bug in"
                     + " layerscope, please report it");
+        }
+        if (type == DataType.INT16 || type == DataType.UINT16 || type == DataType.UINT32 || type == DataType.UINT64) {
+            throw new LayerscopeException("refusing to create a " + type + " NDArray: DJL's PyTorch engine aborts the JVM on"
+                    + " it; this is a bug in layerscope, please report it");
         }
         return type;
     }

@@ -56,6 +56,20 @@ class DeviceArraysTest {
         }
     }
 
+    /** libtorch's JNI has no 16-bit integers (nor wider unsigned ones): they would abort the JVM too. */
+    @ParameterizedTest
+    @EnumSource(value = DataType.class, names = {"INT16", "UINT16", "UINT32", "UINT64"})
+    void theGuardRefusesTheIntegerTypesLibtorchsJniLacks(DataType type) {
+        assertEquals("refusing to create a " + type + " NDArray: DJL's PyTorch engine aborts the JVM on it; this is a bug"
+                + " in layerscope, please report it", assertThrows(LayerscopeException.class,
+                () -> DeviceArrays.checked(type)).getMessage());
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            assertThrows(LayerscopeException.class, () -> DeviceArrays.wrap(m, ByteBuffer.allocateDirect(8), new Shape(4), type));
+        }
+        assertEquals(DataType.UINT8, DeviceArrays.checked(DataType.UINT8));
+        assertEquals(DataType.INT32, DeviceArrays.checked(DataType.INT32));
+    }
+
     @Test
     void bf16BitsWidenToTheFloatsWithTheSameTopHalf() {
         short[] bf16 = {(short) 0x3F80, (short) 0xC040, (short) 0x3E20, (short) 0x7F80, (short) 0x0001, (short) 0x8000};
