@@ -77,7 +77,9 @@ public final class LlamaModel implements AutoCloseable {
 
     /**
      * Loads the embedding and blocks {@code 0..lastBlock} (and the final norm when {@code lastBlock}
-     * is the last block) onto {@code device} in the {@code dtype} it resolves to.
+     * is the last block) onto {@code device} in the {@code dtype} it resolves to. Each weight is read
+     * once through its memory map straight into its final array, as {@link WeightReader} describes,
+     * on as many threads as libtorch's intra-op pool has.
      */
     public static LlamaModel load(Checkpoint ckpt, Device device, ComputeDtype dtype, int lastBlock) {
         LlamaConfig c = ckpt.config();
@@ -87,14 +89,14 @@ public final class LlamaModel implements AutoCloseable {
         }
         DataType type = dtype.resolve(device);
         NDManager manager = NativeLibrary.engine().newBaseManager(device);
-        try {
-            NDArray embed = DeviceArrays.weight(manager, ckpt, "model.embed_tokens.weight", type);
+        try (WeightReader weights = new WeightReader(manager, ckpt, type, WeightReader.optionsFor(device, type))) {
+            NDArray embed = weights.weight("model.embed_tokens.weight");
             List<DecoderBlock> blocks = new ArrayList<>();
             for (int i = 0; i <= lastBlock; i++) {
-                blocks.add(new DecoderBlock(i, BlockWeights.load(manager, ckpt, i, type), c));
+                blocks.add(new DecoderBlock(i, BlockWeights.load(weights, i), c));
             }
             boolean all = lastBlock == c.numHiddenLayers() - 1;
-            NDArray norm = all ? DeviceArrays.weight(manager, ckpt, "model.norm.weight", type) : null;
+            NDArray norm = all ? weights.weight("model.norm.weight") : null;
             return new LlamaModel(manager, c, type, lastBlock, embed, Collections.unmodifiableList(blocks), norm);
         } catch (RuntimeException e) {
             manager.close();
