@@ -20,8 +20,8 @@ import java.util.Arrays;
  * rounding), and a weight is allocated once in its final layout, parts of a stacked weight
  * included. Two routes:
  * <ul>
- * <li>CPU, float32: the weight's memory is filled from the mapped bytes by {@link HostWidening}
- *     on the load's threads. A lone F32 tensor wraps
+ * <li>CPU, float32: the weight's memory is advised for huge pages ({@link HugePages}) and filled
+ *     from the mapped bytes by {@link HostWidening} on the load's threads. A lone F32 tensor wraps
  *     the mapped bytes without any copy.</li>
  * <li>otherwise (a GPU, or float16 compute): the stored bytes go to the device as they are and are
  *     widened there, so no float32 copy of a weight ever exists on the host. DJL's PyTorch engine
@@ -38,11 +38,11 @@ import java.util.Arrays;
  */
 final class WeightReader implements AutoCloseable {
     /**
-     * How the load runs: the host route's threads; {@code onDevice} takes the
+     * How the load runs: the host route's threads and huge-page hint; {@code onDevice} takes the
      * device route even on the CPU; at most {@code blockElements} elements per step (a host fill's
      * buffer must stay under 2 GiB, a device step's index arrays small).
      */
-    record Options(int threads, boolean onDevice, long blockElements) {
+    record Options(int threads, boolean hugePages, boolean onDevice, long blockElements) {
         Options {
             if (threads < 1 || blockElements < 1) {
                 throw new IllegalArgumentException("threads " + threads + " and block elements " + blockElements
@@ -51,7 +51,11 @@ final class WeightReader implements AutoCloseable {
         }
 
         Options withThreads(int n) {
-            return new Options(n, onDevice, blockElements);
+            return new Options(n, hugePages, onDevice, blockElements);
+        }
+
+        Options withHugePages(boolean on) {
+            return new Options(threads, on, onDevice, blockElements);
         }
     }
 
@@ -59,6 +63,7 @@ final class WeightReader implements AutoCloseable {
     private final Checkpoint ckpt;
     private final DataType compute;
     private final boolean onHost;
+    private final boolean hugePages;
     private final long blockElements;
     private final HostWidening widening;
     /** The device route's bf16 table and byte place values, made on first use. */
@@ -75,19 +80,20 @@ final class WeightReader implements AutoCloseable {
             throw new IllegalArgumentException("the host route fills float32 CPU memory, not " + compute + " on "
                     + manager.getDevice());
         }
+        this.hugePages = options.hugePages();
         this.blockElements = options.blockElements();
         this.widening = onHost ? new HostWidening(options.threads()) : null;
     }
 
     /**
      * What {@link LlamaModel#load} uses: as many threads as libtorch's intra-op pool (the task's
-     * cores under Spark), the host route where it applies; 1 GiB of float32 per
+     * cores under Spark), the huge-page hint, the host route where it applies; 1 GiB of float32 per
      * host fill, 16M elements per device step.
      */
     static Options optionsFor(Device device, DataType compute) {
         int threads = Integer.getInteger("ai.djl.pytorch.num_threads", 0);
         boolean onDevice = device.isGpu() || compute != DataType.FLOAT32;
-        return new Options(threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), onDevice,
+        return new Options(threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), true, onDevice,
                 onDevice ? 1L << 24 : 1L << 28);
     }
 
@@ -148,6 +154,9 @@ final class WeightReader implements AutoCloseable {
             NDArray rows = out.get(views, new NDIndex("{}:{}", at, at + n));
             // a contiguous CPU tensor's direct buffer is a view of its storage, not a copy
             ByteBuffer dst = rows.toByteBuffer(true);
+            if (hugePages) {
+                HugePages.advise(dst);
+            }
             widening.fill(ckpt.fileOf(part.name()).mapRows(part.name(), first, n), part.dtype(), dst);
         }
     }

@@ -39,16 +39,16 @@ class WeightReaderTest {
     @TempDir
     Path tmp;
 
-    /** Host route on 1 and 3 threads, whole or in small blocks; the device route on the CPU. */
+    /** Host route on 1 and 3 threads, with and without huge pages, whole or in small blocks; the device route on the CPU. */
     static Stream<Arguments> routes() {
         List<Arguments> out = new ArrayList<>();
         for (DType dtype : new DType[] {DType.BF16, DType.F16, DType.F32}) {
-            out.add(Arguments.of(dtype, new WeightReader.Options(1, false, 1L << 28)));
-            out.add(Arguments.of(dtype, new WeightReader.Options(3, false, 1L << 28)));
+            out.add(Arguments.of(dtype, new WeightReader.Options(1, false, false, 1L << 28)));
+            out.add(Arguments.of(dtype, new WeightReader.Options(3, true, false, 1L << 28)));
             // blocks of a few rows: rows of a part land in several fills, and fills straddle no part
-            out.add(Arguments.of(dtype, new WeightReader.Options(2, false, 100)));
-            out.add(Arguments.of(dtype, new WeightReader.Options(1, true, 1L << 24)));
-            out.add(Arguments.of(dtype, new WeightReader.Options(1, true, 100)));
+            out.add(Arguments.of(dtype, new WeightReader.Options(2, true, false, 100)));
+            out.add(Arguments.of(dtype, new WeightReader.Options(1, false, true, 1L << 24)));
+            out.add(Arguments.of(dtype, new WeightReader.Options(1, false, true, 100)));
         }
         return out.stream();
     }
@@ -108,8 +108,8 @@ class WeightReaderTest {
             patterns[i] = (short) i;
         }
         writeBf16(ckpt, name, patterns);
-        for (WeightReader.Options options : List.of(new WeightReader.Options(1, true, 1000),
-                new WeightReader.Options(2, false, 1000))) {
+        for (WeightReader.Options options : List.of(new WeightReader.Options(1, false, true, 1000),
+                new WeightReader.Options(2, true, false, 1000))) {
             try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
                  WeightReader reader = new WeightReader(m, ckpt, DataType.FLOAT32, options)) {
                 float[] got = reader.weight(name).toFloatArray();
@@ -125,7 +125,7 @@ class WeightReaderTest {
         Checkpoint ckpt = Checkpoint.open(TinyModels.gqa(DType.BF16).write(tmp.resolve("m")));
         try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> new WeightReader(m, ckpt, DataType.FLOAT16, new WeightReader.Options(1, false, 100)));
+                    () -> new WeightReader(m, ckpt, DataType.FLOAT16, new WeightReader.Options(1, true, false, 100)));
             assertEquals("the host route fills float32 CPU memory, not float16 on cpu()", e.getMessage());
         }
         assertEquals(false, WeightReader.optionsFor(Device.cpu(), DataType.FLOAT32).onDevice());
