@@ -5,8 +5,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
-import ai.djl.nn.core.Embedding;
 import io.layerscope.LayerscopeException;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.LlamaConfig;
@@ -55,14 +53,14 @@ public final class LlamaModel implements AutoCloseable {
     private final LlamaConfig config;
     private final DataType type;
     private final int lastBlock;
-    private final NDArray embed;
+    private final TokenEmbedding embed;
     private final List<DecoderBlock> blocks;
     private final NDArray finalNorm;
     private final PositionTables positions;
     private final AtomicLong blocksRun = new AtomicLong();
     private final PrunedBlocks prunedBlocks;
 
-    private LlamaModel(NDManager manager, LlamaConfig config, DataType type, int lastBlock, NDArray embed,
+    private LlamaModel(NDManager manager, LlamaConfig config, DataType type, int lastBlock, TokenEmbedding embed,
                        List<DecoderBlock> blocks, NDArray finalNorm) {
         this.manager = manager;
         this.config = config;
@@ -90,7 +88,7 @@ public final class LlamaModel implements AutoCloseable {
         DataType type = dtype.resolve(device);
         NDManager manager = NativeLibrary.engine().newBaseManager(device);
         try (WeightReader weights = new WeightReader(manager, ckpt, type, WeightReader.optionsFor(device, type))) {
-            NDArray embed = weights.weight("model.embed_tokens.weight");
+            TokenEmbedding embed = TokenEmbedding.load(weights, ckpt, "model.embed_tokens.weight");
             List<DecoderBlock> blocks = new ArrayList<>();
             for (int i = 0; i <= lastBlock; i++) {
                 blocks.add(new DecoderBlock(i, BlockWeights.load(weights, i), c));
@@ -300,8 +298,7 @@ public final class LlamaModel implements AutoCloseable {
                 ids[s * t + i] = windows.get(s)[i];
             }
         }
-        NDArray idArray = DeviceArrays.longs(batch, ids, new Shape(windows.size(), t));
-        return Embedding.embedding(idArray, embed, SparseFormat.DENSE).singletonOrThrow();
+        return embed.rows(batch, ids, new Shape(windows.size(), t, config.hiddenSize()));
     }
 
     /** Runs blocks 0..runTo (and the final norm when runTo is the last block) over equal-length windows. */

@@ -97,6 +97,11 @@ final class WeightReader implements AutoCloseable {
                 onDevice ? 1L << 24 : 1L << 28);
     }
 
+    /** Whether this reader fills float32 CPU memory itself (the host route). */
+    boolean widensOnHost() {
+        return onHost;
+    }
+
     /** One tensor, in {@code manager}. */
     NDArray weight(String name) {
         return stacked(name);
