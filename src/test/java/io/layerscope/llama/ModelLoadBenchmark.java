@@ -28,21 +28,42 @@ import java.util.function.Function;
  * Seconds to load every weight of a checkpoint as float32 on the CPU, the way before issue 20 (Java
  * widening into a fresh tensor per part, then q/k/v and gate/up concatenated) and the ways of
  * {@link WeightReader}, side by side: each round runs every variant once, starting at a different
- * one, so the variants share the machine's load. Every variant's weights are summed (64-bit words,
- * weighted by position) after its timing, and the sums must agree. The page cache is warmed before each
- * load, so all variants read the files from memory. Not a unit test; run it as
- * {@link LlamaForwardBenchmark}'s header says, with this class name, optionally a model directory
- * (default {@code /tmp/layerscope-llama-1b}, where the Llama-3.2-1B-shaped model of
- * {@link BenchWorkload#llama1bShapedModel()} is written when absent: 2.47 GB, never commit it) and
- * the number of rounds (default 3).
+ * one, so the variants share the machine's load. Every loading variant's weights are summed
+ * (64-bit words, weighted by position) after its timing, and the sums must agree. The page cache
+ * is warmed before each load, so all variants read the files from memory.
+ *
+ * <p>Fresh memory is most of a load's cost, and on a virtual machine whose host takes back freed
+ * guest memory after a few seconds (free page reporting) its price depends on what ran just
+ * before. So the memory each load meets is set: {@code cold} idles after each load until the host
+ * has taken the memory back (what an executor's first load meets: memory the host must supply
+ * again), {@code warm} touches and frees as much memory as the weights take right before each
+ * load (memory already backed, as on a machine without that reporting).
+ *
+ * <p>Not a unit test; run it as {@link LlamaForwardBenchmark}'s header says, with this class name
+ * and optionally: a model directory (default {@code /tmp/layerscope-llama-1b}, where the
+ * Llama-3.2-1B-shaped model of {@link BenchWorkload#llama1bShapedModel()} is written when absent:
+ * 2.47 GB, never commit it), the number of rounds (default 3), {@code cold} (default) or
+ * {@code warm}, and the variants, comma-separated (default {@code before,r1,rN,r1h,load}):
+ * {@code before}, {@code r1}/{@code rN} (reader on 1 / N threads), {@code r1h}/{@code rNh} (with
+ * huge pages), {@code load} ({@link LlamaModel#load}), {@code touch1h}/{@code touchNh} (no reading:
+ * the weights' memory allocated, advised and touched once per 4 KiB, the floor of any load). N is
+ * libtorch's intra-op thread count.
  */
 final class ModelLoadBenchmark {
+    /** Seconds to idle in {@code cold} mode: the host takes memory back a few seconds after its release. */
+    private static final int SETTLE_SECONDS = 20;
+
     private ModelLoadBenchmark() {
+    }
+
+    private record Variant(String label, Function<NDManager, List<NDArray>> load) {
     }
 
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args.length > 0 ? args[0] : "/tmp/layerscope-llama-1b");
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        boolean warm = args.length > 2 && args[2].equals("warm");
+        List<String> keys = List.of((args.length > 3 ? args[3] : "before,r1,rN,r1h,load").split(","));
         if (!Files.isRegularFile(dir.resolve("config.json"))) {
             long t = System.nanoTime();
             BenchWorkload.llama1bShapedModel().write(dir);
@@ -50,63 +71,126 @@ final class ModelLoadBenchmark {
         }
         Checkpoint ckpt = Checkpoint.open(dir);
         int threads = WeightReader.optionsFor(Device.cpu(), DataType.FLOAT32).threads();
-        WeightReader.Options base = new WeightReader.Options(1, false, false, 1L << 28);
-        Map<String, Function<NDManager, List<NDArray>>> variants = new LinkedHashMap<>();
-        variants.put("before: Java widening + concat", m -> JavaWideningBaseline.loadAll(m, ckpt));
-        variants.put("reader, 1 thread", m -> loadAll(m, ckpt, base));
-        variants.put("reader, " + threads + " threads", m -> loadAll(m, ckpt, base.withThreads(threads)));
-        variants.put("reader, 1 thread, huge pages", m -> loadAll(m, ckpt, base.withHugePages(true)));
-        variants.put("LlamaModel.load (" + threads + " threads, huge pages)", null);
-        List<String> names = new ArrayList<>(variants.keySet());
+        List<Variant> variants = new ArrayList<>();
+        for (String key : keys) {
+            variants.add(variant(key, ckpt, threads));
+        }
         Map<String, List<Double>> seconds = new LinkedHashMap<>();
-        System.out.printf("%s: %s, %d weights; %d threads; huge pages %s%n", dir, ckpt.storedDtype(),
+        System.out.printf("%s: %s, %d weights; %d threads; huge pages %s; %s memory%n", dir, ckpt.storedDtype(),
                 ckpt.files().stream().mapToInt(f -> f.tensors().size()).sum(), threads,
-                HugePages.available() ? "can be advised" : "unavailable");
+                HugePages.available() ? "can be advised" : "unavailable", warm ? "warm" : "cold");
         Long expectedSum = null;
         for (int r = 0; r < rounds; r++) {
-            for (int k = 0; k < names.size(); k++) {
-                String name = names.get((r + k) % names.size());
+            for (int k = 0; k < variants.size(); k++) {
+                Variant v = variants.get((r + k) % variants.size());
                 warmPageCache(ckpt);
+                if (warm) {
+                    touchAndFree(ckpt, threads);
+                } else {
+                    Thread.sleep(SETTLE_SECONDS * 1000L);
+                }
                 String load = loadAverage();
                 long cpu0 = processCpuNanos();
                 long t0 = System.nanoTime();
-                long sum;
+                Long sum = null;
                 double secs;
-                if (variants.get(name) == null) {
+                if (v.load() == null) {
                     try (LlamaModel model = LlamaModel.load(ckpt, Device.cpu(), ComputeDtype.FLOAT32)) {
                         secs = (System.nanoTime() - t0) / 1e9;
                         // right after the load the model's manager holds its weights and nothing else
-                        sum = sum(new ArrayList<>(model.manager().getManagedArrays()));
+                        sum = sum(new ArrayList<>(model.manager().getManagedArrays()), ckpt);
                     }
                 } else {
                     try (NDManager m = NativeLibrary.engine().newBaseManager(Device.cpu())) {
-                        List<NDArray> weights = variants.get(name).apply(m);
+                        List<NDArray> weights = v.load().apply(m);
                         secs = (System.nanoTime() - t0) / 1e9;
-                        sum = sum(weights);
+                        if (!v.label().startsWith("touch")) {
+                            sum = sum(weights, ckpt);
+                        }
                     }
                 }
                 double cpu = (processCpuNanos() - cpu0) / 1e9;
-                seconds.computeIfAbsent(name, x -> new ArrayList<>()).add(secs);
-                System.out.printf("round %d  %-45s %6.2f s  (process CPU incl. checksum %6.2f s)  load avg %s%n", r + 1, name,
-                        secs, cpu, load);
-                if (expectedSum == null && name.startsWith("before")) {
-                    expectedSum = sum;
-                }
-                if (expectedSum != null && sum != expectedSum) {
-                    throw new IllegalStateException(name + " loaded other weights: sum " + sum + ", before " + expectedSum);
+                seconds.computeIfAbsent(v.label(), x -> new ArrayList<>()).add(secs);
+                System.out.printf("round %d  %-48s %6.2f s  (process CPU incl. checksum %6.2f s)  load avg %s%n", r + 1,
+                        v.label(), secs, cpu, load);
+                if (sum != null) {
+                    if (expectedSum == null) {
+                        expectedSum = sum;
+                    } else if (!sum.equals(expectedSum)) {
+                        throw new IllegalStateException(v.label() + " loaded other weights: sum " + sum + ", first " + expectedSum);
+                    }
                 }
             }
         }
         System.out.println();
-        List<Double> before = seconds.get(names.get(0));
-        for (String name : names) {
-            List<Double> s = seconds.get(name);
+        List<Double> first = seconds.get(variants.get(0).label());
+        for (Variant v : variants) {
+            List<Double> s = seconds.get(v.label());
             StringBuilder ratios = new StringBuilder();
             for (int r = 0; r < s.size(); r++) {
-                ratios.append(String.format(" %.2fx", before.get(r) / s.get(r)));
+                ratios.append(String.format(" %.2fx", first.get(r) / s.get(r)));
             }
-            System.out.printf("%-45s best %6.2f s  median %6.2f s  speed-up over before, round by round:%s%n", name,
+            System.out.printf("%-48s best %6.2f s  median %6.2f s  speed-up over the first, round by round:%s%n", v.label(),
                     s.stream().mapToDouble(Double::doubleValue).min().orElse(0), median(s), ratios);
+        }
+    }
+
+    private static Variant variant(String key, Checkpoint ckpt, int threads) {
+        WeightReader.Options one = new WeightReader.Options(1, false, false, 1L << 28);
+        return switch (key) {
+            case "before" -> new Variant("before: Java widening + concat", m -> JavaWideningBaseline.loadAll(m, ckpt));
+            case "r1" -> new Variant("reader, 1 thread", m -> loadAll(m, ckpt, one));
+            case "rN" -> new Variant("reader, " + threads + " threads", m -> loadAll(m, ckpt, one.withThreads(threads)));
+            case "r1h" -> new Variant("reader, 1 thread, huge pages", m -> loadAll(m, ckpt, one.withHugePages(true)));
+            case "rNh" -> new Variant("reader, " + threads + " threads, huge pages",
+                    m -> loadAll(m, ckpt, one.withThreads(threads).withHugePages(true)));
+            case "load" -> new Variant("LlamaModel.load (" + threads + " threads, huge pages)", null);
+            case "touch1h" -> new Variant("touch only, 1 thread, huge pages", m -> touchOnly(m, ckpt, 1));
+            case "touchNh" -> new Variant("touch only, " + threads + " threads, huge pages", m -> touchOnly(m, ckpt, threads));
+            default -> throw new IllegalArgumentException("unknown variant " + key);
+        };
+    }
+
+    /** Float32 arrays the size of every tensor, advised for huge pages, one byte per 4 KiB written on {@code threads}. */
+    static List<NDArray> touchOnly(NDManager m, Checkpoint ckpt, int threads) {
+        List<NDArray> out = new ArrayList<>();
+        List<ByteBuffer> buffers = new ArrayList<>();
+        for (SafetensorsFile f : ckpt.files()) {
+            for (TensorInfo t : f.tensors().values()) {
+                NDArray a = DeviceArrays.empty(m, new Shape(t.shape()), DataType.FLOAT32);
+                ByteBuffer b = a.toByteBuffer(true);
+                HugePages.advise(b);
+                out.add(a);
+                buffers.add(b);
+            }
+        }
+        List<Thread> workers = new ArrayList<>();
+        for (int w = 0; w < threads; w++) {
+            int part = w;
+            workers.add(new Thread(() -> {
+                for (ByteBuffer b : buffers) {
+                    int pages = (b.capacity() + 4095) / 4096;
+                    for (int p = pages * part / threads; p < pages * (part + 1) / threads; p++) {
+                        b.put(p * 4096, (byte) 1);
+                    }
+                }
+            }));
+        }
+        workers.forEach(Thread::start);
+        for (Thread t : workers) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return out;
+    }
+
+    /** As much memory as the weights take, touched and freed, so the next load finds it backed. */
+    static void touchAndFree(Checkpoint ckpt, int threads) {
+        try (NDManager m = NativeLibrary.engine().newBaseManager(Device.cpu())) {
+            touchOnly(m, ckpt, threads);
         }
     }
 
@@ -135,11 +219,16 @@ final class ModelLoadBenchmark {
 
     /**
      * Every 64-bit word of the arrays times its index within its array, summed (each array a whole
-     * number of words here): independent of the arrays' order, which a manager does not keep.
+     * number of words here): independent of the arrays' order, which a manager does not keep. The
+     * embedding is left out: {@link LlamaModel#load} keeps a bf16 one as stored ({@link TokenEmbedding}).
      */
-    static long sum(List<NDArray> arrays) {
+    static long sum(List<NDArray> arrays, Checkpoint ckpt) {
+        Shape embedding = new Shape(ckpt.tensor("model.embed_tokens.weight").shape());
         long s = 0;
         for (NDArray a : arrays) {
+            if (a.getShape().equals(embedding)) {
+                continue;
+            }
             ByteBuffer b = a.toByteBuffer(true).order(ByteOrder.LITTLE_ENDIAN);
             int words = b.capacity() / 8;
             for (int i = 0; i < words; i++) {
