@@ -31,7 +31,8 @@ import java.util.Arrays;
  * </ul>
  *
  * <pre>{@code
- * try (WeightReader weights = new WeightReader(manager, ckpt, DataType.FLOAT32, WeightReader.optionsFor(Device.cpu(), DataType.FLOAT32))) {
+ * WeightReader.Options options = WeightReader.optionsFor(Device.cpu(), DataType.FLOAT32);
+ * try (WeightReader weights = new WeightReader(manager, ckpt, DataType.FLOAT32, options)) {
  *     NDArray qkv = weights.stacked("...q_proj.weight", "...k_proj.weight", "...v_proj.weight");
  * }
  * }</pre>
