@@ -5,8 +5,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
-import ai.djl.nn.core.Embedding;
 import io.layerscope.LayerscopeException;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.LlamaConfig;
@@ -56,14 +54,14 @@ public final class LlamaModel implements AutoCloseable {
     private final LlamaConfig config;
     private final DataType type;
     private final int lastBlock;
-    private final NDArray embed;
+    private final TokenEmbedding embed;
     private final List<DecoderBlock> blocks;
     private final NDArray finalNorm;
     private final PositionTables positions;
     private final AtomicLong blocksRun = new AtomicLong();
     private final PrunedBlocks prunedBlocks;
 
-    private LlamaModel(NDManager manager, LlamaConfig config, DataType type, int lastBlock, NDArray embed,
+    private LlamaModel(NDManager manager, LlamaConfig config, DataType type, int lastBlock, TokenEmbedding embed,
                        List<DecoderBlock> blocks, NDArray finalNorm) {
         this.manager = manager;
         this.config = config;
@@ -78,7 +76,9 @@ public final class LlamaModel implements AutoCloseable {
 
     /**
      * Loads the embedding and blocks {@code 0..lastBlock} (and the final norm when {@code lastBlock}
-     * is the last block) onto {@code device} in the {@code dtype} it resolves to.
+     * is the last block) onto {@code device} in the {@code dtype} it resolves to. Each weight is read
+     * once through its memory map straight into its final array, as {@link WeightReader} describes,
+     * on as many threads as libtorch's intra-op pool has.
      */
     public static LlamaModel load(Checkpoint ckpt, Device device, ComputeDtype dtype, int lastBlock) {
         LlamaConfig c = ckpt.config();
@@ -88,14 +88,14 @@ public final class LlamaModel implements AutoCloseable {
         }
         DataType type = dtype.resolve(device);
         NDManager manager = NativeLibrary.engine().newBaseManager(device);
-        try {
-            NDArray embed = DeviceArrays.weight(manager, ckpt, "model.embed_tokens.weight", type);
+        try (WeightReader weights = new WeightReader(manager, ckpt, type, WeightReader.optionsFor(device, type))) {
+            TokenEmbedding embed = TokenEmbedding.load(weights, ckpt, "model.embed_tokens.weight");
             List<DecoderBlock> blocks = new ArrayList<>();
             for (int i = 0; i <= lastBlock; i++) {
-                blocks.add(new DecoderBlock(i, BlockWeights.load(manager, ckpt, i, type), c));
+                blocks.add(new DecoderBlock(i, BlockWeights.load(weights, i), c));
             }
             boolean all = lastBlock == c.numHiddenLayers() - 1;
-            NDArray norm = all ? DeviceArrays.weight(manager, ckpt, "model.norm.weight", type) : null;
+            NDArray norm = all ? weights.weight("model.norm.weight") : null;
             return new LlamaModel(manager, c, type, lastBlock, embed, Collections.unmodifiableList(blocks), norm);
         } catch (RuntimeException e) {
             manager.close();
@@ -322,8 +322,7 @@ public final class LlamaModel implements AutoCloseable {
                 ids[s * t + i] = windows.get(s)[i];
             }
         }
-        NDArray idArray = DeviceArrays.longs(batch, ids, new Shape(windows.size(), t));
-        return Embedding.embedding(idArray, embed, SparseFormat.DENSE).singletonOrThrow();
+        return embed.rows(batch, ids, new Shape(windows.size(), t, config.hiddenSize()));
     }
 
     /** Runs blocks 0..runTo (and the final norm when runTo is the last block) over equal-length windows. */

@@ -1,6 +1,5 @@
 package io.layerscope.llama;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,11 +11,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.layerscope.LayerscopeException;
-import io.layerscope.model.Checkpoint;
-import io.layerscope.model.DType;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,18 +21,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** The bf16 guard, bf16 widening and weight loading of {@link DeviceArrays}. */
+/** The type guard of {@link DeviceArrays}, and that every NDArray the llama package makes passes it. */
 class DeviceArraysTest {
     private static final String GUARD_MESSAGE = "refusing to create a bfloat16 NDArray: DJL's PyTorch engine aborts the JVM"
             + " on bfloat16, so bf16 data must be widened to float32 (or cast to float16) first; this is a bug in"
             + " layerscope, please report it";
-
-    @TempDir
-    Path tmp;
 
     @Test
     void theGuardRefusesBfloat16BeforeDjlSeesIt() {
@@ -56,39 +48,18 @@ class DeviceArraysTest {
         }
     }
 
-    @Test
-    void bf16BitsWidenToTheFloatsWithTheSameTopHalf() {
-        short[] bf16 = {(short) 0x3F80, (short) 0xC040, (short) 0x3E20, (short) 0x7F80, (short) 0x0001, (short) 0x8000};
-        float[] expected = {1.0f, -3.0f, 0.15625f, Float.POSITIVE_INFINITY, Float.intBitsToFloat(0x00010000), -0.0f};
-        ByteBuffer le = ByteBuffer.allocate(bf16.length * 2).order(ByteOrder.LITTLE_ENDIAN);
-        for (short s : bf16) {
-            le.putShort(s);
-        }
-        le.flip();
-        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-            NDArray widened = DeviceArrays.widenBf16(m, le, new Shape(2, 3));
-            assertEquals(DataType.FLOAT32, widened.getDataType());
-            assertEquals(new Shape(2, 3), widened.getShape());
-            assertArrayEquals(expected, widened.toFloatArray());
-        }
-    }
-
-    /** Weights on the device equal the model package's own float decoding, for every stored dtype. */
+    /** libtorch's JNI has no 16-bit integers (nor wider unsigned ones): they would abort the JVM too. */
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"F32", "BF16", "F16"})
-    void weightsLoadExactlyFromEveryStoredType(DType dtype) {
-        Checkpoint ckpt = Checkpoint.open(TinyModels.gqa(dtype).write(tmp.resolve("m")));
+    @EnumSource(value = DataType.class, names = {"INT16", "UINT16", "UINT32", "UINT64"})
+    void theGuardRefusesTheIntegerTypesLibtorchsJniLacks(DataType type) {
+        assertEquals("refusing to create a " + type + " NDArray: DJL's PyTorch engine aborts the JVM on it; this is a bug"
+                + " in layerscope, please report it", assertThrows(LayerscopeException.class,
+                () -> DeviceArrays.checked(type)).getMessage());
         try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-            for (String name : List.of("model.embed_tokens.weight", "model.layers.1.mlp.down_proj.weight", "model.norm.weight")) {
-                NDArray w = DeviceArrays.weight(m, ckpt, name, DataType.FLOAT32);
-                assertEquals(DataType.FLOAT32, w.getDataType());
-                assertEquals(new Shape(ckpt.tensor(name).shape()), w.getShape());
-                assertArrayEquals(ckpt.readFloats(name), w.toFloatArray(), name);
-            }
-            int before = m.getManagedArrays().size();
-            DeviceArrays.weight(m, ckpt, "model.norm.weight", DataType.FLOAT16);
-            assertEquals(before + 1, m.getManagedArrays().size(), "staging arrays are freed, only the weight stays");
+            assertThrows(LayerscopeException.class, () -> DeviceArrays.wrap(m, ByteBuffer.allocateDirect(8), new Shape(4), type));
         }
+        assertEquals(DataType.UINT8, DeviceArrays.checked(DataType.UINT8));
+        assertEquals(DataType.INT32, DeviceArrays.checked(DataType.INT32));
     }
 
     /**

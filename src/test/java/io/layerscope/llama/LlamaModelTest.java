@@ -19,6 +19,8 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** Batching, sharding, causality, partial loading, errors and native memory of {@link LlamaModel}. */
 class LlamaModelTest {
@@ -183,6 +185,23 @@ class LlamaModelTest {
         LayerscopeException e = assertThrows(LayerscopeException.class,
                 () -> LlamaModel.load(f32, Device.cpu(), ComputeDtype.FLOAT32, 2));
         assertEquals("last block 2 is outside the model in " + f32.dir() + ", which has blocks 0..1", e.getMessage());
+    }
+
+    /**
+     * Right after loading, the model's manager holds its weights and nothing a load staged: 2 blocks
+     * x (2 norms, qkv, o, gate/up, down), the final norm, and the embedding unless it stays as stored
+     * (bf16 and f16 in float32 on the CPU).
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"BF16", "F16", "F32"})
+    void loadingLeavesOnlyTheWeights(DType dtype) {
+        Checkpoint ckpt = Checkpoint.open(TinyModels.gqa(dtype).write(tmp.resolve("only-weights-" + dtype)));
+        for (ComputeDtype compute : ComputeDtype.values()) {
+            try (LlamaModel model = LlamaModel.load(ckpt, Device.cpu(), compute)) {
+                boolean embeddingStored = dtype != DType.F32 && compute != ComputeDtype.FLOAT16;
+                assertEquals(embeddingStored ? 13 : 14, model.manager().getManagedArrays().size(), dtype + " as " + compute);
+            }
+        }
     }
 
     /** Many batches leave no NDArray behind and the process does not grow. */

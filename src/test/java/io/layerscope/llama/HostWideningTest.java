@@ -1,0 +1,138 @@
+package io.layerscope.llama;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.layerscope.model.DType;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** {@link HostWidening} against hand-computed floats and plain per-element loops over the bit patterns. */
+class HostWideningTest {
+
+    @Test
+    void bf16BitsWidenToTheFloatsWithTheSameTopHalf() {
+        short[] bf16 = {(short) 0x3F80, (short) 0xC040, (short) 0x3E20, (short) 0x7F80, (short) 0x0001, (short) 0x8000,
+            (short) 0x7FC1};
+        int[] expected = {0x3F800000, 0xC0400000, 0x3E200000, 0x7F800000, 0x00010000, 0x80000000, 0x7FC10000};
+        // 1.0, -3.0, 0.15625, +infinity, the smallest subnormal's top half, -0.0, a NaN with its payload
+        assertArrayEquals(expected, bits(widen(shorts(bf16), DType.BF16, 1)));
+    }
+
+    @Test
+    void f16WidensToTheSameValue() {
+        short[] f16 = {(short) 0x3C00, (short) 0xC200, (short) 0x0001, (short) 0x7BFF, (short) 0xFC00, (short) 0x8000};
+        float[] expected = {1.0f, -3.0f, 0x1p-24f, 65504f, Float.NEGATIVE_INFINITY, -0.0f};
+        assertArrayEquals(bits(expected), bits(widen(shorts(f16), DType.F16, 1)));
+    }
+
+    @Test
+    void f32IsCopied() {
+        float[] values = {1.5f, -0.0f, Float.MIN_VALUE, Float.intBitsToFloat(0x7FC12345)};
+        ByteBuffer src = direct(values.length * 4);
+        for (float v : values) {
+            src.putFloat(v);
+        }
+        assertArrayEquals(bits(values), bits(widen(src, DType.F32, 1)));
+    }
+
+    /**
+     * Every bf16 and f16 bit pattern, in a buffer long enough for several chunks and not a multiple of
+     * the four-at-a-time step, on 1 and 3 threads: each float is the top half shifted (bf16) or the
+     * value IEEE 754 gives sign, exponent and fraction (f16), computed here by a plain loop.
+     */
+    @Test
+    void everyBitPatternOnAnyThreadCount() {
+        int count = 3 * HostWidening.CHUNK + 7;
+        short[] patterns = new short[count];
+        for (int i = 0; i < count; i++) {
+            patterns[i] = (short) (i * 40503);   // odd multiplier: visits every 16-bit pattern
+        }
+        int[] bf16 = new int[count];
+        float[] f16 = new float[count];
+        for (int i = 0; i < count; i++) {
+            bf16[i] = (patterns[i] & 0xffff) << 16;
+            int h = patterns[i] & 0xffff;
+            int exp = (h >> 10) & 0x1f;
+            int frac = h & 0x3ff;
+            double sign = (h & 0x8000) != 0 ? -1 : 1;
+            f16[i] = exp == 0x1f ? (frac == 0 ? (float) (sign * Double.POSITIVE_INFINITY) : Float.NaN)
+                    : (float) (sign * (exp == 0 ? frac * Math.pow(2, -24) : (1024 + frac) * Math.pow(2, exp - 25)));
+        }
+        for (int threads : new int[] {1, 3}) {
+            assertArrayEquals(bf16, bits(widen(shorts(patterns), DType.BF16, threads)), threads + " threads");
+            float[] got = widen(shorts(patterns), DType.F16, threads);
+            for (int i = 0; i < count; i++) {
+                if (Float.isNaN(f16[i])) {
+                    // payload kept: the f16 fraction in the float's top fraction bits, quiet bit included
+                    assertEquals(((patterns[i] & 0x8000) << 16) | 0x7F800000 | ((patterns[i] & 0x3ff) << 13),
+                            Float.floatToRawIntBits(got[i]), "f16 pattern " + Integer.toHexString(patterns[i] & 0xffff));
+                } else {
+                    assertEquals(Float.floatToRawIntBits(f16[i]), Float.floatToRawIntBits(got[i]),
+                            "f16 pattern " + Integer.toHexString(patterns[i] & 0xffff));
+                }
+            }
+        }
+    }
+
+    @Test
+    void randomF32OnThreeThreadsIsAnExactCopy() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        int count = 2 * HostWidening.CHUNK + 3;
+        ByteBuffer src = direct(count * 4);
+        int[] expected = new int[count];
+        for (int i = 0; i < count; i++) {
+            expected[i] = rnd.nextInt();
+            src.putInt(expected[i]);
+        }
+        assertArrayEquals(expected, bits(widen(src, DType.F32, 3)));
+    }
+
+    @Test
+    void mismatchedSizesAreRefused() {
+        try (HostWidening w = new HostWidening(1)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> w.fill(direct(6), DType.BF16, direct(8)));
+            assertEquals("source holds 6 bytes of BF16, target 8 bytes of float32", e.getMessage());
+            IllegalArgumentException f = assertThrows(IllegalArgumentException.class,
+                    () -> w.fill(direct(8), DType.F64, direct(4)));
+            assertEquals("not a stored weight type: F64", f.getMessage());
+        }
+        assertEquals("threads 0 must be at least 1",
+                assertThrows(IllegalArgumentException.class, () -> new HostWidening(0)).getMessage());
+    }
+
+    private static float[] widen(ByteBuffer src, DType dtype, int threads) {
+        int count = src.capacity() / dtype.bytes();
+        ByteBuffer dst = direct(count * 4);
+        try (HostWidening w = new HostWidening(threads)) {
+            w.fill(src, dtype, dst);
+        }
+        float[] out = new float[count];
+        dst.asFloatBuffer().get(out);
+        return out;
+    }
+
+    private static ByteBuffer shorts(short[] values) {
+        ByteBuffer b = direct(values.length * 2);
+        for (short s : values) {
+            b.putShort(s);
+        }
+        return b;
+    }
+
+    private static ByteBuffer direct(int bytes) {
+        return ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private static int[] bits(float[] values) {
+        int[] out = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = Float.floatToRawIntBits(values[i]);
+        }
+        return out;
+    }
+}
