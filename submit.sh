@@ -43,6 +43,12 @@ gc_flags=(-XX:+UseParallelGC)
 # C1 alone compiles in a fraction of the CPU time C2 spends on Spark's start (which on 2 cores
 # competes with the query itself), and even a GROUP BY over millions of rows ran faster with it.
 query_flags=(-XX:TieredStopAtLevel=1)
+# Where the kernel gives transparent huge pages on request, the heap takes them: half the page faults
+# of a query's start, each dearer than the memory it maps on a virtual machine. Only there: elsewhere
+# the JVM would print a warning (on standard output when class-data sharing is off).
+if grep -qs '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled; then
+  query_flags+=(-XX:+UseTransparentHugePages)
+fi
 export DJL_OFFLINE=true
 # libtorch's OpenMP spin-waits by default, 8-14x slower when threads outnumber cores.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
