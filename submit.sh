@@ -42,6 +42,7 @@ gc_flags=(-XX:+UseParallelGC)
 # query is a short JVM that reads small tables and exits: it wants a quick start, not peak speed.
 # C1 alone compiles in a fraction of the CPU time C2 spends on Spark's start (which on 2 cores
 # competes with the query itself), and even a GROUP BY over millions of rows ran faster with it.
+# LAYERSCOPE_QUERY_TUNING=off starts query with the flags of the other commands.
 query_flags=(-XX:TieredStopAtLevel=1)
 # Where the kernel gives transparent huge pages on request, the heap takes them: half the page faults
 # of a query's start, each dearer than the memory it maps on a virtual machine. Only there: elsewhere
@@ -128,7 +129,9 @@ esac
 
 jvm_flags=("${gc_flags[@]}")
 if [ "$command" = query ]; then
-  jvm_flags+=("${query_flags[@]}")
+  if [ "${LAYERSCOPE_QUERY_TUNING:-on}" != off ]; then
+    jvm_flags+=("${query_flags[@]}")
+  fi
 else
   # libtorch's oneMKL takes generic kernels for some matrix products on AMD CPUs; on AMD x86-64 this
   # preloads a one-function shim that lets it choose by instruction set (src/main/c/mkl_intel_cpu_true.c).

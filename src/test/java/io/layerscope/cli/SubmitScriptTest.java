@@ -86,6 +86,11 @@ class SubmitScriptTest {
      * returns the arguments.
      */
     List<String> submitWithoutDistribution(String stdin, String... args) throws IOException, InterruptedException {
+        return submitWithoutDistribution(Map.of(), stdin, args);
+    }
+
+    List<String> submitWithoutDistribution(Map<String, String> env, String stdin, String... args)
+            throws IOException, InterruptedException {
         if (!Files.exists(repo.resolve("target/layerscope.jar"))) {
             Files.writeString(repo.resolve("target/layerscope.jar"), "");   // an archive newer than it stays valid
         }
@@ -107,6 +112,8 @@ class SubmitScriptTest {
         pb.environment().put("PATH", bin + ":/usr/bin:/bin");
         pb.environment().put("LAYERSCOPE_MKL_SHIM", "off");
         pb.environment().remove("LAYERSCOPE_CDS");
+        pb.environment().remove("LAYERSCOPE_QUERY_TUNING");
+        pb.environment().putAll(env);
         Process p = pb.start();
         try (var in = p.getOutputStream()) {
             in.write(stdin.getBytes(StandardCharsets.UTF_8));
@@ -139,6 +146,13 @@ class SubmitScriptTest {
         assertFalse(sweep.contains("-XX:TieredStopAtLevel=1") || sweep.contains("-XX:+UseTransparentHugePages"), sweep.toString());
         assertEquals(1, sweep.stream().filter(a -> a.startsWith("-XX:ArchiveClassesAtExit=" + repo
                 + "/target/layerscope.jsa.")).count(), sweep.toString());
+
+        // the switch: query with the other commands' flags, still with its own archive
+        List<String> untuned = submitWithoutDistribution(Map.of("LAYERSCOPE_QUERY_TUNING", "off"), "", query);
+        assertTrue(untuned.containsAll(List.of("-XX:+UseParallelGC", "-XX:SharedArchiveFile=" + repo
+                + "/target/layerscope-query.jsa")), untuned.toString());
+        assertFalse(untuned.contains("-XX:TieredStopAtLevel=1") || untuned.contains("-XX:+UseTransparentHugePages"),
+                untuned.toString());
     }
 
     @Test
