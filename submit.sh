@@ -39,6 +39,17 @@ app_props=(-Dai.djl.offline=true -Djava.awt.headless=true "-Dlog4j2.configuratio
 # (lm_head of Llama 3) is an ordinary array to it, not a G1 humongous object. Executors: see
 # conf/spark-defaults.conf.
 gc_flags=(-XX:+UseParallelGC)
+# query is a short JVM that reads small tables and exits: it wants a quick start, not peak speed.
+# C1 alone compiles in a fraction of the CPU time C2 spends on Spark's start (which on 2 cores
+# competes with the query itself), and even a GROUP BY over millions of rows ran faster with it.
+# LAYERSCOPE_QUERY_TUNING=off starts query with the flags of the other commands.
+query_flags=(-XX:TieredStopAtLevel=1)
+# Where the kernel gives transparent huge pages on request, the heap takes them: half the page faults
+# of a query's start, each dearer than the memory it maps on a virtual machine. Only there: elsewhere
+# the JVM would print a warning (on standard output when class-data sharing is off).
+if grep -qs '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled; then
+  query_flags+=(-XX:+UseTransparentHugePages)
+fi
 export DJL_OFFLINE=true
 # libtorch's OpenMP spin-waits by default, 8-14x slower when threads outnumber cores.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
@@ -116,13 +127,20 @@ case "$command" in
     exec java "${app_props[@]}" -cp "$class_path" "$main_class" "${app_args[@]}" ;;
 esac
 
-# libtorch's oneMKL takes generic kernels for some matrix products on AMD CPUs; on AMD x86-64 this
-# preloads a one-function shim that lets it choose by instruction set (src/main/c/mkl_intel_cpu_true.c).
-# It reaches the executors that run in this JVM (local mode); CPU executors elsewhere: docs/CLUSTER.md
-# "Running on a cluster". LAYERSCOPE_MKL_SHIM=off disables it.
-mkl_shim="$("$here/scripts/build-mkl-shim.sh")"
-if [ -n "$mkl_shim" ]; then
-  export LD_PRELOAD="$mkl_shim${LD_PRELOAD:+:$LD_PRELOAD}"
+jvm_flags=("${gc_flags[@]}")
+if [ "$command" = query ]; then
+  if [ "${LAYERSCOPE_QUERY_TUNING:-on}" != off ]; then
+    jvm_flags+=("${query_flags[@]}")
+  fi
+else
+  # libtorch's oneMKL takes generic kernels for some matrix products on AMD CPUs; on AMD x86-64 this
+  # preloads a one-function shim that lets it choose by instruction set (src/main/c/mkl_intel_cpu_true.c).
+  # It reaches the executors that run in this JVM (local mode); CPU executors elsewhere: docs/CLUSTER.md
+  # "Running on a cluster". LAYERSCOPE_MKL_SHIM=off disables it. query runs no model: it goes without.
+  mkl_shim="$("$here/scripts/build-mkl-shim.sh")"
+  if [ -n "$mkl_shim" ]; then
+    export LD_PRELOAD="$mkl_shim${LD_PRELOAD:+:$LD_PRELOAD}"
+  fi
 fi
 
 driver_memory="$(awk '$1 == "spark.driver.memory" {print $2}' "$props_file" 2>/dev/null | tail -n 1)"
@@ -130,7 +148,7 @@ driver_memory="$(awk '$1 == "spark.driver.memory" {print $2}' "$props_file" 2>/d
 # security): --load-spark-defaults reads it too, and layerscope's file takes precedence over it.
 if [ -n "$spark_submit" ]; then
   exec "$spark_submit" --master "$master" --properties-file "$props_file" --load-spark-defaults \
-    --driver-java-options "${app_props[*]} ${gc_flags[*]}" --class "$main_class" \
+    --driver-java-options "${app_props[*]} ${jvm_flags[*]}" --class "$main_class" \
     ${LAYERSCOPE_CLASSPATH:+--driver-class-path "$LAYERSCOPE_CLASSPATH"} \
     ${spark_args[@]+"${spark_args[@]}"} "$jar" "${app_args[@]}"
 fi
@@ -146,22 +164,28 @@ case "$master" in local*) primary=spark-internal ;; esac
 # (Spark, Hadoop, Parquet, DJL: tens of thousands) into target/layerscope.jsa when it exits, which
 # takes a while once; later runs of any command map them instead of loading and verifying them
 # again, which roughly halves Spark's start and the first Parquet write on a busy 2-core machine.
-# LAYERSCOPE_CDS=off disables it.
+# query loads other classes (Spark SQL's parser, analyser and optimiser, few of which a sweep
+# touches): the first query after a build records its own, target/layerscope-query.jsa.
+# LAYERSCOPE_CDS=off disables both.
 cds_flags=()
 cds_record=""
 cds_archive="$here/target/layerscope.jsa"
+if [ "$command" = query ]; then
+  cds_archive="$here/target/layerscope-query.jsa"
+fi
 if [ "${LAYERSCOPE_CDS:-on}" != off ]; then
   cds_flags=(-Xlog:disable "-Xlog:all=warning,cds*=off:stderr")
   if [ -f "$cds_archive" ] && [ "$cds_archive" -nt "$jar" ]; then
     cds_flags+=("-XX:SharedArchiveFile=$cds_archive")
-  elif { [ "$command" = sweep ] || [ "$command" = layer ]; } && ! printf '%s\n' "${app_args[@]}" | grep -qxE -- '-h|--help|-V|--version'; then
+  elif { [ "$command" = sweep ] || [ "$command" = layer ] || [ "$command" = query ]; } \
+      && ! printf '%s\n' "${app_args[@]}" | grep -qxE -- '-h|--help|-V|--version'; then
     # a real job only: an archive of what --help loads would serve every later run poorly
     cds_record="$cds_archive.$$.tmp"
     cds_flags+=("-XX:ArchiveClassesAtExit=$cds_record")
     echo "layerscope: recording a class-data archive for faster starts (once per build)" >&2
   fi
 fi
-launch=(java "${module_flags[@]}" "${app_props[@]}" "${gc_flags[@]}" ${cds_flags[@]+"${cds_flags[@]}"}
+launch=(java "${module_flags[@]}" "${app_props[@]}" "${jvm_flags[@]}" ${cds_flags[@]+"${cds_flags[@]}"}
   "-Xmx${LAYERSCOPE_DRIVER_MEMORY:-${driver_memory:-4g}}"
   -cp "$class_path" io.layerscope.cli.SparkSubmitMain --master "$master" --properties-file "$props_file"
   --class "$main_class" ${spark_args[@]+"${spark_args[@]}"} "$primary" "${app_args[@]}")
@@ -170,8 +194,9 @@ if [ -z "$cds_record" ]; then
 fi
 # The JVM runs as a child here (the archive is moved afterwards), so a SIGINT or TERM sent to this
 # script must be passed on: a background child of a script ignores SIGINT, so forward it as TERM,
-# which runs the JVM's shutdown hooks (no results directory, no staging left).
-"${launch[@]}" & child=$!
+# which runs the JVM's shutdown hooks (no results directory, no staging left). A background child
+# would read standard input from /dev/null: it keeps the script's (query's shell reads statements there).
+"${launch[@]}" <&0 & child=$!
 trap 'kill -TERM "$child" 2>/dev/null || true' INT TERM
 while true; do
   wait "$child" && status=0 || status=$?

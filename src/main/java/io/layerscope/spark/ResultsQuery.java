@@ -1,6 +1,7 @@
 package io.layerscope.spark;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.results.ParquetFooterSchema;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -70,7 +71,9 @@ public final class ResultsQuery {
     /**
      * The tables of the results directories as views, each registered the first time a statement names
      * it: registering one lists its files and reads a Parquet footer for the schema, which on a busy
-     * machine takes seconds per table, so a query of {@code layers} does not pay for the others.
+     * machine takes seconds per table, so a query of {@code layers} does not pay for the others. The
+     * footer is read here on the driver ({@link ParquetFooterSchema}) rather than by Spark's schema
+     * inference, which runs a Spark job for it.
      */
     public static final class Views {
         private final SparkSession spark;
@@ -110,7 +113,10 @@ public final class ResultsQuery {
                 if (!Files.isDirectory(dir.resolve(name + ".parquet"))) {
                     continue;
                 }
-                Dataset<Row> df = spark.read().parquet(dir.resolve(name + ".parquet").toString());
+                Path table = dir.resolve(name + ".parquet");
+                var reader = spark.read();
+                ParquetFooterSchema.of(table, spark.sessionState().newHadoopConf()).ifPresent(reader::schema);
+                Dataset<Row> df = reader.parquet(table.toString());
                 if (dirs.size() > 1) {
                     df = df.withColumn("run", functions.lit(dir.toAbsolutePath().normalize().getFileName().toString()));
                 }

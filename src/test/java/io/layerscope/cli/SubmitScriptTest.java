@@ -1,6 +1,8 @@
 package io.layerscope.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +28,7 @@ import scala.jdk.javaapi.CollectionConverters;
  * of the repository's launch files (with an up-to-date jar stand-in, so it builds nothing) against a
  * SPARK_HOME whose bin/spark-submit only records its arguments; then Spark's own argument parser
  * reads such a command line, to show what --load-spark-defaults makes of the cluster's defaults.
+ * Without a distribution, a stand-in {@code java} records the JVM's command line instead.
  */
 class SubmitScriptTest {
     @TempDir
@@ -77,12 +80,110 @@ class SubmitScriptTest {
                 + "/conf/log4j2.properties -XX:+UseParallelGC";
     }
 
+    /**
+     * Runs submit.sh in the copy without a Spark distribution, with a {@code java} on the PATH that
+     * records its arguments and standard input and, asked to record a class-data archive, writes one;
+     * returns the arguments.
+     */
+    List<String> submitWithoutDistribution(String stdin, String... args) throws IOException, InterruptedException {
+        return submitWithoutDistribution(Map.of(), stdin, args);
+    }
+
+    List<String> submitWithoutDistribution(Map<String, String> env, String stdin, String... args)
+            throws IOException, InterruptedException {
+        if (!Files.exists(repo.resolve("target/layerscope.jar"))) {
+            Files.writeString(repo.resolve("target/layerscope.jar"), "");   // an archive newer than it stays valid
+        }
+        Path bin = Files.createDirectories(tmp.resolve("bin"));
+        Path java = bin.resolve("java");
+        Files.writeString(java, """
+                #!/bin/sh
+                printf '%s\\n' "$@" > "$(dirname "$0")/arguments"
+                cat > "$(dirname "$0")/stdin"
+                for a in "$@"; do
+                  case "$a" in -XX:ArchiveClassesAtExit=*) echo archive > "${a#*=}" ;; esac
+                done
+                """);
+        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+        List<String> cmd = new ArrayList<>(List.of("bash", repo.resolve("submit.sh").toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(repo.toFile()).redirectErrorStream(true);
+        pb.environment().remove("SPARK_HOME");
+        pb.environment().put("PATH", bin + ":/usr/bin:/bin");
+        pb.environment().put("LAYERSCOPE_MKL_SHIM", "off");
+        pb.environment().remove("LAYERSCOPE_CDS");
+        pb.environment().remove("LAYERSCOPE_QUERY_TUNING");
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        try (var in = p.getOutputStream()) {
+            in.write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(60, TimeUnit.SECONDS);
+        assertEquals(0, p.exitValue(), out);
+        return Files.readAllLines(bin.resolve("arguments"));
+    }
+
+    @Test
+    void queryStartsAJvmTunedForStartingAndMapsItsOwnClassArchive() throws Exception {
+        String[] query = {"query", "--results", "/results/demo", "SELECT 1"};
+        List<String> first = submitWithoutDistribution("", query);
+        assertTrue(String.join(" ", first).contains("-XX:+UseParallelGC " + queryFlags() + " "), first.toString());
+        // the first query after a build records the archive, kept under the query's own name
+        assertEquals(1, first.stream().filter(a -> a.startsWith("-XX:ArchiveClassesAtExit=" + repo
+                + "/target/layerscope-query.jsa.")).count(), first.toString());
+        assertEquals(List.of("archive"), Files.readAllLines(repo.resolve("target/layerscope-query.jsa")));
+
+        List<String> later = submitWithoutDistribution("", query);
+        assertTrue(later.containsAll(List.of("-XX:TieredStopAtLevel=1", "-XX:SharedArchiveFile=" + repo
+                + "/target/layerscope-query.jsa")), later.toString());
+        assertEquals(List.of("spark-internal", "query", "--results", "/results/demo", "SELECT 1"),
+                later.subList(later.size() - 5, later.size()));
+
+        // a sweep keeps the JIT as it is, and records its own archive
+        List<String> sweep = submitWithoutDistribution("", "sweep", "--model", "demo", "--out", "/results/demo");
+        assertTrue(sweep.contains("-XX:+UseParallelGC"), sweep.toString());
+        assertFalse(sweep.contains("-XX:TieredStopAtLevel=1") || sweep.contains("-XX:+UseTransparentHugePages"), sweep.toString());
+        assertEquals(1, sweep.stream().filter(a -> a.startsWith("-XX:ArchiveClassesAtExit=" + repo
+                + "/target/layerscope.jsa.")).count(), sweep.toString());
+
+        // the switch: query with the other commands' flags, still with its own archive
+        List<String> untuned = submitWithoutDistribution(Map.of("LAYERSCOPE_QUERY_TUNING", "off"), "", query);
+        assertTrue(untuned.containsAll(List.of("-XX:+UseParallelGC", "-XX:SharedArchiveFile=" + repo
+                + "/target/layerscope-query.jsa")), untuned.toString());
+        assertFalse(untuned.contains("-XX:TieredStopAtLevel=1") || untuned.contains("-XX:+UseTransparentHugePages"),
+                untuned.toString());
+    }
+
+    @Test
+    void theQueryShellReadsStandardInputAlsoWhileTheArchiveIsRecorded() throws Exception {
+        submitWithoutDistribution("SELECT 1;\n.quit\n", "query", "--results", "/results/demo");
+        assertEquals("SELECT 1;\n.quit\n", Files.readString(tmp.resolve("bin/stdin")));
+        assertTrue(Files.exists(repo.resolve("target/layerscope-query.jsa")));
+    }
+
     @Test
     void aDistributionGetsTheJarWithoutSparkAndKeepsItsOwnDefaults() throws Exception {
         List<String> received = submit("sweep", "--model", "demo", "--out", "/results/demo");
         assertEquals(List.of("--master", "local[*]", "--properties-file", repo + "/conf/spark-defaults.conf",
                 "--load-spark-defaults", "--driver-java-options", driverOptions(), "--class", "io.layerscope.cli.Main",
                 repo + "/target/layerscope-cluster.jar", "sweep", "--model", "demo", "--out", "/results/demo"), received);
+    }
+
+    /** The query's flags: C1 only, and huge pages for the heap where the kernel gives them on request. */
+    static String queryFlags() throws IOException {
+        Path thp = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
+        boolean onRequest = Files.isReadable(thp) && Files.readString(thp).contains("[madvise]");
+        return "-XX:TieredStopAtLevel=1" + (onRequest ? " -XX:+UseTransparentHugePages" : "");
+    }
+
+    @Test
+    void aDistributionStartsQueryWithTheQueryFlags() throws Exception {
+        List<String> received = submit("query", "--results", "/results/demo", "SELECT 1");
+        assertEquals(List.of("--master", "local[*]", "--properties-file", repo + "/conf/spark-defaults.conf",
+                "--load-spark-defaults", "--driver-java-options", driverOptions() + " " + queryFlags(),
+                "--class", "io.layerscope.cli.Main", repo + "/target/layerscope-cluster.jar",
+                "query", "--results", "/results/demo", "SELECT 1"), received);
     }
 
     @Test
