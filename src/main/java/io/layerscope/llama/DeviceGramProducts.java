@@ -8,7 +8,6 @@ import ai.djl.ndarray.types.Shape;
 import io.layerscope.stats.GramProducts;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.DoubleBuffer;
 
 /**
  * {@link GramProducts} on a libtorch device: G is copied there once per layer, and each block of
@@ -36,7 +35,9 @@ public final class DeviceGramProducts implements GramProducts, AutoCloseable {
         }
         NDManager manager = NativeLibrary.engine().newBaseManager(device);
         try {
-            NDArray g = manager.create(DoubleBuffer.wrap(gram), new Shape(in, in), DataType.FLOAT64);
+            ByteBuffer bytes = ByteBuffer.allocateDirect(gram.length * Double.BYTES).order(ByteOrder.nativeOrder());
+            bytes.asDoubleBuffer().put(gram);
+            NDArray g = DeviceArrays.wrap(manager, bytes, new Shape(in, in), DataType.FLOAT64);
             return new DeviceGramProducts(manager, g, diagonal);
         } catch (RuntimeException e) {
             manager.close();
@@ -69,7 +70,7 @@ public final class DeviceGramProducts implements GramProducts, AutoCloseable {
         staging.asDoubleBuffer().put(rows, 0, values);
         staging.limit(values * Double.BYTES);
         try (NDManager block = manager.newSubManager()) {
-            NDArray v = block.create(staging, new Shape(count, in), DataType.FLOAT64);
+            NDArray v = DeviceArrays.wrap(block, staging, new Shape(count, in), DataType.FLOAT64);
             return v.matMul(g).mul(v).sum(new int[] {1}).toDoubleArray();
         }
     }

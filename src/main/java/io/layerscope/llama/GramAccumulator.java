@@ -40,7 +40,7 @@ final class GramAccumulator implements TapSink {
         }
         for (long b = 0; b < x32.getShape().get(0); b++) {
             NDArray xb = x32.get(b);
-            sum.addi(xb.transpose().matMul(xb).toType(DataType.FLOAT64, false));
+            sum.addi(DeviceArrays.cast(xb.transpose().matMul(xb), DataType.FLOAT64));
         }
     }
 
