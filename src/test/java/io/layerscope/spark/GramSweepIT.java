@@ -17,13 +17,12 @@ import io.layerscope.model.DemoModel;
 import io.layerscope.prune.Allocation;
 import io.layerscope.prune.PruneMode;
 import io.layerscope.prune.SparsityPattern;
+import io.layerscope.stats.ReferenceMasks;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -137,7 +136,7 @@ class GramSweepIT {
                 .forEach(r -> act[r.getInt(r.fieldIndex("feature"))] = r.getFloat(r.fieldIndex("act_norm")));
         List<Row> windows = spark.read().parquet(results.resolve("calibration.parquet").toString()).orderBy("sample")
                 .collectAsList();
-        boolean[][] masks = masks(w, out, in, act);
+        boolean[][] masks = ReferenceMasks.of(w, out, in, act, 0.5);
         double[] removed = new double[masks.length];
         double diagonal = 0;
         double whole = 0;
@@ -170,59 +169,6 @@ class GramSweepIT {
             assertEquals(removed[k] / whole, actual[k], 1e-4 * removed[k] / whole, layer + " " + COLUMNS[k]);
         }
         assertEquals(diagonal / whole, actual[5], 1e-4 * diagonal / whole, layer + " recon_err_diag_wanda");
-    }
-
-    /** Wanda row, magnitude row, magnitude layer, Wanda 2:4 and RIA layer masks at 50%, by full stable sorts. */
-    private static boolean[][] masks(float[] w, int out, int in, float[] act) {
-        float[] abs = new float[w.length];
-        float[] wanda = new float[w.length];
-        double[] column = new double[in];
-        double[] row = new double[out];
-        for (int i = 0; i < out; i++) {
-            for (int j = 0; j < in; j++) {
-                abs[i * in + j] = Math.abs(w[i * in + j]);
-                wanda[i * in + j] = abs[i * in + j] * act[j];
-                column[j] += abs[i * in + j];
-                row[i] += abs[i * in + j];
-            }
-        }
-        float[] ria = new float[w.length];
-        for (int e = 0; e < w.length; e++) {
-            int i = e / in;
-            int j = e % in;
-            ria[e] = (abs[e] / (float) column[j] + abs[e] / (float) row[i]) * (float) Math.sqrt(act[j]);
-        }
-        boolean[][] m = new boolean[5][w.length];
-        for (int i = 0; i < out; i++) {
-            smallest(wanda, i * in, i * in + in, in / 2, m[0]);
-            smallest(abs, i * in, i * in + in, in / 2, m[1]);
-            for (int g = 0; g + 4 <= in; g += 4) {
-                smallest(wanda, i * in + g, i * in + g + 4, 2, m[3]);
-            }
-        }
-        layerMask(abs, m[2]);
-        layerMask(ria, m[4]);
-        return m;
-    }
-
-    private static void layerMask(float[] values, boolean[] mask) {
-        float[] sorted = values.clone();
-        Arrays.sort(sorted);
-        float t = sorted[values.length / 2];
-        for (int e = 0; e < values.length; e++) {
-            mask[e] = values[e] <= t;
-        }
-    }
-
-    private static void smallest(float[] values, int from, int to, int k, boolean[] mask) {
-        Integer[] order = new Integer[to - from];
-        for (int j = from; j < to; j++) {
-            order[j - from] = j;
-        }
-        Arrays.sort(order, Comparator.comparingDouble(j -> values[j]));
-        for (int r = 0; r < k; r++) {
-            mask[order[r]] = true;
-        }
     }
 
     /** Per layer, the Gram columns. */

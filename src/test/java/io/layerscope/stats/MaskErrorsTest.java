@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.SplittableRandom;
 import java.util.concurrent.ForkJoinPool;
 import org.junit.jupiter.api.Test;
@@ -159,61 +157,7 @@ class MaskErrorsTest {
             for (int j = 0; j < IN; j++) {
                 act[j] = (float) Math.sqrt(scalerRow[j]);
             }
-            float[] abs = new float[w.length];
-            float[] wanda = new float[w.length];
-            float[] ria = new float[w.length];
-            for (int i = 0; i < OUT; i++) {
-                for (int j = 0; j < IN; j++) {
-                    abs[i * IN + j] = Math.abs(w[i * IN + j]);
-                    wanda[i * IN + j] = abs[i * IN + j] * act[j];
-                }
-            }
-            for (int i = 0; i < OUT; i++) {
-                for (int j = 0; j < IN; j++) {
-                    double col = 0;
-                    double row = 0;
-                    for (int k = 0; k < OUT; k++) {
-                        col += abs[k * IN + j];
-                    }
-                    for (int k = 0; k < IN; k++) {
-                        row += abs[i * IN + k];
-                    }
-                    float a = abs[i * IN + j];
-                    ria[i * IN + j] = (a / (float) col + a / (float) row) * (float) Math.sqrt(act[j]);
-                }
-            }
-            boolean[][] m = new boolean[5][w.length];
-            int k = (int) (IN * p);
-            for (int i = 0; i < OUT; i++) {
-                smallest(wanda, i * IN, i * IN + IN, k, m[0]);
-                smallest(abs, i * IN, i * IN + IN, k, m[1]);
-                for (int g = 0; g + 4 <= IN; g += 4) {
-                    smallest(wanda, i * IN + g, i * IN + g + 4, 2, m[3]);
-                }
-            }
-            layer(abs, p, m[2]);
-            layer(ria, p, m[4]);
-            return m;
-        }
-
-        private static void layer(float[] values, double p, boolean[] mask) {
-            float[] sorted = values.clone();
-            Arrays.sort(sorted);
-            float t = sorted[(int) (values.length * p)];
-            for (int e = 0; e < values.length; e++) {
-                mask[e] = values[e] <= t;
-            }
-        }
-
-        private static void smallest(float[] values, int from, int to, int k, boolean[] mask) {
-            Integer[] order = new Integer[to - from];
-            for (int j = from; j < to; j++) {
-                order[j - from] = j;
-            }
-            Arrays.sort(order, Comparator.comparingDouble(j -> values[j]));
-            for (int r = 0; r < k; r++) {
-                mask[order[r]] = true;
-            }
+            return ReferenceMasks.of(w, OUT, IN, act, p);
         }
     }
 }
