@@ -104,20 +104,16 @@ public final class LayerStatistics {
         checkShapes(layer, w, out, in, scalerRow);
         float[] actNorm = activationNorms(layer, scalerRow);
         RowChunks chunks = new RowChunks(out, rowsPerChunk, pool);
-        Rows rows = new Rows(layer, w, actNorm, columnAbsSums(w, in, chunks), riaActivationFactors(actNorm));
+        Rows rows = new Rows(layer, w, actNorm, divisors(columnAbsSums(w, in, chunks)), riaActivationFactors(actNorm),
+                new float[out]);
 
         TwoPassDistribution activation = new TwoPassDistribution(LogBins.STANDARD);
         Parts all = Parts.create();
         activation.add(actNorm, 0, in);
-        chunks.run((from, to) -> {
-            Parts parts = Parts.create();
-            rows.forEach(from, to, (i, absRow, wandaRow, riaRow) -> {
-                parts.weightAbs.add(absRow, 0, in);
-                parts.wanda.add(wandaRow, 0, in);
-                parts.ria.add(riaRow, 0, in);
-            });
-            return parts;
-        }, all::merge);
+        // counts per thread (whole numbers: any order), double sums per chunk, added in chunk order
+        PerThreadParts<Parts> firstCounts = new PerThreadParts<>(Parts::create);
+        chunks.run((from, to) -> rows.countFirstPass(from, to, firstCounts.get()), sums -> sums.addSums(all));
+        firstCounts.forEach(all::merge);
 
         // Wanda's prune_magnitude: t = sort(|W|.flatten())[int(numel * sparsity)]; RIA's layer mask alike
         long layerRank = (long) ((double) w.length * sparsity);
@@ -130,15 +126,9 @@ public final class LayerStatistics {
         }
         all.wanda.startSecondPass(new long[0], outlierThresholds);
         activation.revisit(actNorm, 0, in);
-        chunks.run((from, to) -> {
-            Parts parts = all.secondPassParts();
-            rows.forEach(from, to, (i, absRow, wandaRow, riaRow) -> {
-                parts.weightAbs.revisit(absRow, 0, in);
-                parts.wanda.revisit(wandaRow, 0, in);
-                parts.ria.revisit(riaRow, 0, in);
-            });
-            return parts;
-        }, all::merge);
+        PerThreadParts<Parts> secondCounts = new PerThreadParts<>(all::secondPassParts);
+        chunks.run((from, to) -> rows.countSecondPass(from, to, secondCounts.get()), sums -> sums.addSquaredDeviations(all));
+        secondCounts.forEach(all::merge);
 
         float layerThreshold = all.weightAbs.valueAtRank(layerRank);
         float riaThreshold = all.ria.valueAtRank(layerRank);
@@ -209,50 +199,178 @@ public final class LayerStatistics {
         }
     }
 
+    /** Per column sum of |W| as RIA's divisor: a zero sum (a column of zeros) becomes 1, so its terms are 0/1 = 0. */
+    private static float[] divisors(float[] sums) {
+        float[] d = new float[sums.length];
+        for (int j = 0; j < d.length; j++) {
+            d[j] = sums[j] > 0 ? sums[j] : 1f;
+        }
+        return d;
+    }
+
     /**
-     * The rows of |W|, of the Wanda metric and of the RIA metric, made one at a time into scratch of
-     * one row each.
+     * A chunk's double sums of |W|, the Wanda metric and RIA (first pass: the values; second pass:
+     * their squared deviations from the mean, with Wanda's counts above the outlier thresholds), each
+     * summed row by row in row order, as a chunk's part of the distribution would sum them.
      */
-    private record Rows(String layer, float[] w, float[] actNorm, float[] columnAbsSums, float[] riaFactors) {
+    private record ChunkSums(double abs, double wanda, double ria, long entries, long[] wandaAbove) {
+        void addSums(Parts all) {
+            all.weightAbs.addSum(abs, entries);
+            all.wanda.addSum(wanda, entries);
+            all.ria.addSum(ria, entries);
+        }
+
+        void addSquaredDeviations(Parts all) {
+            all.weightAbs.addSquaredDeviations(abs, entries, new long[0]);
+            all.wanda.addSquaredDeviations(wanda, entries, wandaAbove);
+            all.ria.addSquaredDeviations(ria, entries, new long[0]);
+        }
+    }
+
+    /**
+     * The rows of |W|, of the Wanda metric and of the RIA metric, in float32 as torch computes them:
+     * |W|, |W| * act_norm and (|W|/column sum + |W|/row sum) * sqrt(act_norm). A zero row or column
+     * sum (all its weights zero) makes its term 0 where torch would divide 0 by 0: the divisors are
+     * then 1 (see {@link #divisors}), which keeps the loops free of branches. Each pass computes the
+     * three quantities of an entry together, so their double sums (separate chains, each in column
+     * order as the distributions define them) overlap in time instead of running one after another.
+     * {@code rowDivisors} are filled by the first pass, row by row, and read by the later ones.
+     */
+    private record Rows(String layer, float[] w, float[] actNorm, float[] columnDivisors, float[] riaFactors,
+                        float[] rowDivisors) {
         interface Visitor {
             void visit(int row, float[] absRow, float[] wandaRow, float[] riaRow);
         }
 
-        void forEach(int from, int to, Visitor visitor) {
-            float[] absRow = new float[actNorm.length];
-            float[] wandaRow = new float[actNorm.length];
-            float[] riaRow = new float[actNorm.length];
+        /**
+         * First pass over rows [from, to): counts the three quantities into {@code parts}, checks
+         * every weight, and returns their sums.
+         */
+        ChunkSums countFirstPass(int from, int to, Parts parts) {
+            int in = actNorm.length;
+            float[] absRow = new float[in];
+            float[] wandaRow = new float[in];
+            TwoPassDistribution absCounts = parts.weightAbs;
+            TwoPassDistribution wandaCounts = parts.wanda;
+            TwoPassDistribution riaCounts = parts.ria;
+            double chunkAbs = 0;
+            double chunkWanda = 0;
+            double chunkRia = 0;
             for (int i = from; i < to; i++) {
-                fillRow(i, absRow, wandaRow, riaRow);
+                int base = i * in;
+                double absSum = 0;
+                double wandaSum = 0;
+                for (int j = 0; j < in; j++) {
+                    float abs = Math.abs(w[base + j]);
+                    float wanda = abs * actNorm[j] + 0f;
+                    absRow[j] = abs;
+                    wandaRow[j] = wanda;
+                    absSum += abs;
+                    wandaSum += wanda;
+                }
+                if (!(absSum <= Double.MAX_VALUE)) {
+                    throw firstNonFinite(i);
+                }
+                float rowSum = (float) absSum;
+                float rowDivisor = rowSum > 0 ? rowSum : 1f;
+                rowDivisors[i] = rowDivisor;
+                double riaSum = 0;
+                for (int j = 0; j < in; j++) {
+                    float abs = absRow[j];
+                    float ria = (abs / columnDivisors[j] + abs / rowDivisor) * riaFactors[j] + 0f;
+                    riaSum += ria;
+                    absCounts.count(Float.floatToRawIntBits(abs));
+                    wandaCounts.count(Float.floatToRawIntBits(wandaRow[j]));
+                    riaCounts.count(Float.floatToRawIntBits(ria));
+                }
+                chunkAbs += absSum;
+                chunkWanda += wandaSum;
+                chunkRia += riaSum;
+            }
+            return new ChunkSums(chunkAbs, chunkWanda, chunkRia, (long) (to - from) * in, null);
+        }
+
+        /**
+         * Second pass over rows [from, to): counts the low bits of the ranks' buckets into
+         * {@code parts}, returns the squared deviations and Wanda's outlier counts.
+         */
+        ChunkSums countSecondPass(int from, int to, Parts parts) {
+            int in = actNorm.length;
+            TwoPassDistribution absCounts = parts.weightAbs;
+            TwoPassDistribution wandaCounts = parts.wanda;
+            TwoPassDistribution riaCounts = parts.ria;
+            double absMean = absCounts.mean();
+            double wandaMean = wandaCounts.mean();
+            double riaMean = riaCounts.mean();
+            double t0 = wandaCounts.threshold(0);
+            double t1 = wandaCounts.threshold(1);
+            double t2 = wandaCounts.threshold(2);
+            double chunkAbs = 0;
+            double chunkWanda = 0;
+            double chunkRia = 0;
+            long[] above = new long[3];
+            for (int i = from; i < to; i++) {
+                int base = i * in;
+                float rowDivisor = rowDivisors[i];
+                double absSquares = 0;
+                double wandaSquares = 0;
+                double riaSquares = 0;
+                long above0 = 0;
+                long above1 = 0;
+                long above2 = 0;
+                for (int j = 0; j < in; j++) {
+                    float abs = Math.abs(w[base + j]);
+                    float wanda = abs * actNorm[j] + 0f;
+                    float ria = (abs / columnDivisors[j] + abs / rowDivisor) * riaFactors[j] + 0f;
+                    double absDeviation = abs - absMean;
+                    double wandaDeviation = wanda - wandaMean;
+                    double riaDeviation = ria - riaMean;
+                    absSquares += absDeviation * absDeviation;
+                    wandaSquares += wandaDeviation * wandaDeviation;
+                    riaSquares += riaDeviation * riaDeviation;
+                    above0 += wanda > t0 ? 1 : 0;
+                    above1 += wanda > t1 ? 1 : 0;
+                    above2 += wanda > t2 ? 1 : 0;
+                    absCounts.revisitBits(Float.floatToRawIntBits(abs));
+                    wandaCounts.revisitBits(Float.floatToRawIntBits(wanda));
+                    riaCounts.revisitBits(Float.floatToRawIntBits(ria));
+                }
+                above[0] += above0;
+                above[1] += above1;
+                above[2] += above2;
+                chunkAbs += absSquares;
+                chunkWanda += wandaSquares;
+                chunkRia += riaSquares;
+            }
+            return new ChunkSums(chunkAbs, chunkWanda, chunkRia, (long) (to - from) * in, above);
+        }
+
+        /** Rows [from, to) of the three quantities, one at a time into scratch of one row each (after the first pass). */
+        void forEach(int from, int to, Visitor visitor) {
+            int in = actNorm.length;
+            float[] absRow = new float[in];
+            float[] wandaRow = new float[in];
+            float[] riaRow = new float[in];
+            for (int i = from; i < to; i++) {
+                int base = i * in;
+                float rowDivisor = rowDivisors[i];
+                for (int j = 0; j < in; j++) {
+                    float abs = Math.abs(w[base + j]);
+                    absRow[j] = abs;
+                    wandaRow[j] = abs * actNorm[j] + 0f;
+                    riaRow[j] = (abs / columnDivisors[j] + abs / rowDivisor) * riaFactors[j] + 0f;
+                }
                 visitor.visit(i, absRow, wandaRow, riaRow);
             }
         }
 
-        /**
-         * Row i of |W|, of Wanda's |W| * act_norm and of RIA's (|W|/column sum + |W|/row sum) *
-         * sqrt(act_norm), in float32 as torch computes them. A zero row or column sum (all its
-         * weights zero) makes its term 0 where torch would divide 0 by 0.
-         */
-        private void fillRow(int i, float[] absRow, float[] wandaRow, float[] riaRow) {
+        private LayerscopeException firstNonFinite(int i) {
             int in = actNorm.length;
-            int base = i * in;
-            double rowSum = 0;
-            for (int j = 0; j < in; j++) {
-                float abs = Math.abs(w[base + j]);
-                if (!(abs <= Float.MAX_VALUE)) {
-                    throw nonFiniteWeight(layer, i, j, w[base + j]);
-                }
-                absRow[j] = abs;
-                wandaRow[j] = abs * actNorm[j];
-                rowSum += abs;
+            int j = 0;
+            while (Math.abs(w[i * in + j]) <= Float.MAX_VALUE) {
+                j++;
             }
-            float rowSumF = (float) rowSum;
-            for (int j = 0; j < in; j++) {
-                float abs = absRow[j];
-                float byColumn = columnAbsSums[j] > 0 ? abs / columnAbsSums[j] : 0f;
-                float byRow = rowSumF > 0 ? abs / rowSumF : 0f;
-                riaRow[j] = (byColumn + byRow) * riaFactors[j];
-            }
+            return nonFiniteWeight(layer, i, j, w[i * in + j]);
         }
     }
 

@@ -30,10 +30,17 @@ public final class LogBins {
     static final int SPANS_EDGE = Integer.MIN_VALUE;
 
     private static final int BUCKETS = 1 << 16;
+    private static final int BUCKET_VALUES = 1 << 16;
 
     private final double[] edges;
     /** For each top-16-bit pattern of a float: {@link #locate} of all its values, or SPANS_EDGE. */
     private final int[] bucketLocation;
+    /**
+     * For each bucket that one edge splits: {@link #locate} of its lowest value, and the lowest 16
+     * bits from which its values lie in the next bin; unsplit buckets: -1 and 0x10000 (never).
+     */
+    private final int[] splitFirst;
+    private final int[] splitLowBits;
 
     private LogBins(int firstDecade, int lastDecade, int binsPerDecade) {
         int bins = (lastDecade - firstDecade) * binsPerDecade;
@@ -51,6 +58,34 @@ public final class LogBins {
             int first = nonNegativeFinite ? locate(low) : SPANS_EDGE;
             bucketLocation[bucket] = nonNegativeFinite && first == locate(high) ? first : SPANS_EDGE;
         }
+        splitFirst = new int[BUCKETS];
+        splitLowBits = new int[BUCKETS];
+        Arrays.fill(splitFirst, -1);
+        Arrays.fill(splitLowBits, BUCKET_VALUES);
+        for (int bucket = 0; bucket < BUCKETS; bucket++) {
+            float low = Float.intBitsToFloat(bucket << 16);
+            float high = Float.intBitsToFloat(bucket << 16 | 0xffff);
+            if (bucketLocation[bucket] == SPANS_EDGE && low >= 0 && !Float.isInfinite(high) && !Float.isNaN(high)
+                    && locate(high) == locate(low) + 1) {
+                splitFirst[bucket] = locate(low);
+                splitLowBits[bucket] = firstInNextBin(bucket, locate(low));
+            }
+        }
+    }
+
+    /** The lowest 16 bits of bucket's values from which locate gives more than {@code first} (locate is monotone). */
+    private int firstInNextBin(int bucket, int first) {
+        int lo = 0;
+        int hi = BUCKET_VALUES - 1;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (locate(Float.intBitsToFloat(bucket << 16 | mid)) > first) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        return lo;
     }
 
     /** 10^e as the double nearest to it: 10^|e| is exact up to 1e22, and one division rounds once. */
@@ -102,5 +137,19 @@ public final class LogBins {
      */
     int locateBucket(int bucket) {
         return bucketLocation[bucket];
+    }
+
+    /**
+     * {@link #locate} of the float with raw bits {@code bits}, by table lookup where one edge splits
+     * its bucket (every non-negative finite float: no search per value), by search otherwise.
+     */
+    int locateBits(int bits) {
+        int bucket = bits >>> 16;
+        int first = splitFirst[bucket];
+        if (first >= 0) {
+            return first + ((bits & 0xffff) >= splitLowBits[bucket] ? 1 : 0);
+        }
+        int location = bucketLocation[bucket];
+        return location != SPANS_EDGE ? location : locate(Float.intBitsToFloat(bits));
     }
 }

@@ -100,15 +100,66 @@ final class TwoPassDistribution {
         double partialSum = 0;
         for (int k = from; k < to; k++) {
             float v = values[k] + 0f; // -0 to +0: raw bits order like values only from +0 up
-            int bucket = Float.floatToRawIntBits(v) >>> 16;
+            int bits = Float.floatToRawIntBits(v);
+            int bucket = bits >>> 16;
             counts[bucket]++;
             if (bins.locateBucket(bucket) == LogBins.SPANS_EDGE) {
-                countInBin(bins.locate(v), 1);
+                countInBin(bins.locateBits(bits), 1);
             }
             partialSum += v;
         }
         sum += partialSum;
         count += to - from;
+    }
+
+    /**
+     * First pass, one value at a time, for callers that compute several quantities in one loop:
+     * counts the value with raw bits {@code bits} (of a non-negative float, not -0 or NaN) without
+     * its sum, which the caller adds with {@link #addSum} once per slice.
+     */
+    void count(int bits) {
+        int bucket = bits >>> 16;
+        bucketCounts[bucket]++;
+        if (bins.locateBucket(bucket) == LogBins.SPANS_EDGE) {
+            countInBin(bins.locateBits(bits), 1);
+        }
+    }
+
+    /**
+     * First pass: ends a slice of {@code n} values {@link #count counted} one by one, whose sum the
+     * caller took in a double from zero in slice order, as {@link #add} does.
+     */
+    void addSum(double sliceSum, long n) {
+        checkPass(false);
+        sum += sliceSum;
+        count += n;
+    }
+
+    /** Second pass, one value at a time (as {@link #count}): counts its low bits if its bucket holds a rank. */
+    void revisitBits(int bits) {
+        int slot = slotOfBucket[bits >>> 16];
+        if (slot >= 0) {
+            lowCounts[slot][bits & LOW_BITS]++;
+        }
+    }
+
+    /**
+     * Second pass: ends a slice of {@code n} values {@link #revisitBits revisited} one by one, whose
+     * squared deviations from {@link #mean} the caller summed in a double from zero in slice order,
+     * and of which {@code above[t]} were strictly above threshold t, as {@link #revisit} does.
+     */
+    void addSquaredDeviations(double sliceSum, long n, long[] above) {
+        checkPass(true);
+        sumSquaredDeviations += sliceSum;
+        for (int t = 0; t < thresholds.length; t++) {
+            aboveCounts[t] += above[t];
+        }
+        revisited += n;
+    }
+
+    /** The thresholds of the second pass, as given to {@link #startSecondPass}. */
+    double threshold(int index) {
+        return thresholds[index];
     }
 
     long count() {

@@ -70,4 +70,27 @@ class LogBinsTest {
         assertEquals(LogBins.SPANS_EDGE, bins.locateBucket(Float.floatToRawIntBits(-1f) >>> 16));
         assertEquals(LogBins.SPANS_EDGE, bins.locateBucket(Float.floatToRawIntBits(Float.NaN) >>> 16));
     }
+
+    @Test
+    void locatingByBitsAgreesWithSearchingForEveryValueOfEverySpanningBucket() {
+        int checked = 0;
+        for (int bucket = 0; bucket < 0x7f80; bucket++) {
+            if (bins.locateBucket(bucket) == LogBins.SPANS_EDGE) {
+                for (int low = 0; low <= 0xffff; low++) {
+                    int bits = bucket << 16 | low;
+                    assertEquals(bins.locate(Float.intBitsToFloat(bits)), bins.locateBits(bits), "bits " + bits);
+                    checked++;
+                }
+            }
+        }
+        assertEquals(125 * 65536, checked);
+        SplittableRandom random = new SplittableRandom(5);
+        for (int i = 0; i < 50_000; i++) {
+            int bits = random.nextInt(0x7f800001);
+            assertEquals(bins.locate(Float.intBitsToFloat(bits)), bins.locateBits(bits), "bits " + bits);
+        }
+        assertEquals(128, bins.locateBits(Float.floatToRawIntBits(Float.POSITIVE_INFINITY)));
+        assertEquals(-1, bins.locateBits(0));
+        assertThrows(IllegalArgumentException.class, () -> bins.locateBits(Float.floatToRawIntBits(Float.NaN)));
+    }
 }
