@@ -238,6 +238,11 @@ public final class Checkpoint {
         return fileOf(tensor).readFloats(tensor);
     }
 
+    /** {@link SafetensorsFile#readFloats(String, float[])}: into {@code reuse} if it has the tensor's size. */
+    public float[] readFloats(String tensor, float[] reuse) {
+        return fileOf(tensor).readFloats(tensor, reuse);
+    }
+
     public List<SafetensorsFile> files() {
         return files;
     }

@@ -266,11 +266,21 @@ public final class SafetensorsFile {
 
     /** The tensor widened to float32, row-major. For BF16, F16, F32 and F64 tensors. */
     public float[] readFloats(String name) {
+        return readFloats(name, null);
+    }
+
+    /**
+     * As {@link #readFloats(String)}, into {@code reuse} when it has exactly the tensor's number of
+     * values (every value is overwritten), else into a new array: a caller reading many tensors of
+     * equal size saves allocating and zeroing fresh memory for each.
+     */
+    public float[] readFloats(String name, float[] reuse) {
         TensorInfo t = tensor(name);
         if (!t.dtype().isFloating()) {
             throw bad(path, "tensor " + name + " has dtype " + t.dtype() + ", not a floating type");
         }
-        float[] out = new float[Math.toIntExact(t.numel())];
+        int numel = Math.toIntExact(t.numel());
+        float[] out = reuse != null && reuse.length == numel ? reuse : new float[numel];
         HalfFloats.decode(map(name), t.dtype(), out, 0, out.length);
         return out;
     }

@@ -101,10 +101,30 @@ public final class LayerStage {
         return layers.stream().map(l -> byName.get(l.name())).toList();
     }
 
+    /**
+     * Each task thread's last weight array, read into again when the next layer has the same size:
+     * layers run largest first, so a thread allocates an array only when the size steps down (four
+     * times for a Llama model) instead of fresh, zeroed memory for every layer. Nothing keeps a
+     * weight beyond {@link #analyse}. What stays behind is the smallest layer's array per thread.
+     */
+    private static final ThreadLocal<float[]> WEIGHT = new ThreadLocal<>();
+
     /** The statistics (and picture) of one layer, from its weight and scaler_row. */
     static LayerResult analyse(Checkpoint ckpt, Settings s, PrunableLayer layer, float[] scalerRow, double[] gram) {
         long start = System.nanoTime();
-        return analyse(s, layer, ckpt.readFloats(layer.weightTensor()), scalerRow, s.sparsityOf(layer), start, gram);
+        return analyse(s, layer, readWeight(ckpt, layer), scalerRow, s.sparsityOf(layer), start, gram);
+    }
+
+    /** The layer's weight as float32, in the calling thread's last weight array if that has the same size. */
+    static float[] readWeight(Checkpoint ckpt, PrunableLayer layer) {
+        float[] last = WEIGHT.get();
+        if (last == null || last.length != (long) layer.outFeatures() * layer.inFeatures()) {
+            WEIGHT.remove();   // a new array is needed: let the old one go before it is allocated
+            last = null;
+        }
+        float[] w = ckpt.readFloats(layer.weightTensor(), last);
+        WEIGHT.set(w);
+        return w;
     }
 
     /** {@link #analyse(Checkpoint, Settings, PrunableLayer, float[], double[])} over a weight already read, masks at {@code sparsity}. */

@@ -2,6 +2,8 @@ package io.layerscope.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.layerscope.LayerscopeException;
@@ -67,6 +69,14 @@ class SafetensorsFileTest {
         assertArrayEquals(new float[] {1.0f, -3.0f, 0.5f, 3.140625f}, f.readFloats("a"));
         assertArrayEquals(new float[] {1.0f, -2.0f, (float) Math.pow(2, -24)}, f.readFloats("b"));
         assertArrayEquals(new float[] {1.5f, -0.25f}, f.readFloats("c"));
+        // an array of the tensor's size is read into (every value overwritten), another size is not
+        float[] reuse = {9f, 9f, 9f, 9f};
+        assertSame(reuse, f.readFloats("a", reuse));
+        assertArrayEquals(new float[] {1.0f, -3.0f, 0.5f, 3.140625f}, reuse);
+        float[] other = f.readFloats("c", reuse);
+        assertNotSame(reuse, other);
+        assertArrayEquals(new float[] {1.5f, -0.25f}, other);
+        assertArrayEquals(new float[] {1.0f, -3.0f, 0.5f, 3.140625f}, reuse);
         // the mapping is the tensor's own bytes, no copy of the rest of the file
         assertEquals(6, f.map("b").capacity());
         assertEquals((short) 0xC000, f.map("b").getShort(2));

@@ -58,6 +58,10 @@ final class StageTwoBenchmark {
         LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, double sparsity, ForkJoinPool pool);
     }
 
+    /** The old code, which read every weight into a fresh array. */
+    interface FreshArrays extends Statistics {
+    }
+
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args.length > 0 ? args[0] : "/tmp/layerscope-llama-1b");
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
@@ -135,7 +139,8 @@ final class StageTwoBenchmark {
     private static LayerStats analyse(Checkpoint ckpt, PrunableLayer layer, float[] scalerRow, Statistics statistics,
                                       ForkJoinPool pool, boolean png) {
         long t0 = System.nanoTime();
-        float[] w = ckpt.readFloats(layer.weightTensor());
+        // before: a fresh array per layer; now: LayerStage's reuse of the thread's last array
+        float[] w = statistics instanceof FreshArrays ? ckpt.readFloats(layer.weightTensor()) : LayerStage.readWeight(ckpt, layer);
         long t1 = System.nanoTime();
         int out = layer.outFeatures();
         int in = layer.inFeatures();
@@ -173,7 +178,7 @@ final class StageTwoBenchmark {
 
     private static Statistics variant(String key) {
         return switch (key) {
-            case "before" -> (layer, w, out, in, scalerRow, sparsity, pool) -> pool == null
+            case "before" -> (FreshArrays) (layer, w, out, in, scalerRow, sparsity, pool) -> pool == null
                     ? StageTwoBefore.compute(layer, w, out, in, scalerRow, sparsity)
                     : StageTwoBefore.compute(layer, w, out, in, scalerRow, sparsity, pool);
             case "now" -> (layer, w, out, in, scalerRow, sparsity, pool) -> pool == null
