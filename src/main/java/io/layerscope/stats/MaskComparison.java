@@ -67,10 +67,6 @@ final class MaskComparison {
      * of the entries pruned, a branch per comparison would be mispredicted half the time.
      */
     void addRow(int i, float[] abs, float[] wanda, float[] ria) {
-        if (errors == null) {
-            countRow(abs, wanda, ria);
-            return;
-        }
         pruner.unstructured(wanda, wandaRow);
         pruner.unstructured(abs, magnitudeRow);
         RowPruner.nOfM(wanda, N, M, wandaNofM);
@@ -103,35 +99,6 @@ final class MaskComparison {
         if (errors != null) {
             errors.addRow(i, wandaRow, magnitudeRow, layerRow, wandaNofM, riaRow);
         }
-    }
-
-    /**
-     * {@link #addRow} when only the counts are needed: each entry's masks are decided as the loop
-     * reaches it (from the cut of each row mask and the layer thresholds), none is written out.
-     */
-    private void countRow(float[] abs, float[] wanda, float[] ria) {
-        long lastWanda = pruner.lastPrunedKey(wanda);
-        long lastMagnitude = pruner.lastPrunedKey(abs);
-        int sameRow = 0;
-        int sameLayer = 0;
-        int underLayerThreshold = 0;
-        int sameRiaWanda = 0;
-        for (int j = 0; j < abs.length; j++) {
-            int wandaMask = RowPruner.prunedBit(wanda[j], j, lastWanda);
-            int magnitudeMask = RowPruner.prunedBit(abs[j], j, lastMagnitude);
-            int layerMask = (layerThresholdBits - Float.floatToRawIntBits(abs[j] + 0f)) >>> 31 ^ 1;
-            int riaMask = (riaThresholdBits - Float.floatToRawIntBits(ria[j] + 0f)) >>> 31 ^ 1;
-            sameRow += 1 ^ wandaMask ^ magnitudeMask;
-            sameLayer += 1 ^ wandaMask ^ layerMask;
-            sameRiaWanda += 1 ^ wandaMask ^ riaMask;
-            underLayerThreshold += layerMask;
-        }
-        agreeRow += sameRow;
-        agreeLayer += sameLayer;
-        agreeNofM += RowPruner.sameTwoOfFour(wanda, abs, abs.length);
-        layerPruned += underLayerThreshold;
-        agreeRiaWanda += sameRiaWanda;
-        entries += abs.length;
     }
 
     /** Adds the rows {@code part} compared (same row length and layer threshold) to this instance's. */

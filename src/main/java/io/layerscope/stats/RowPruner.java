@@ -55,21 +55,9 @@ public final class RowPruner {
     /** Sets {@code pruned[j]} to 1 for the {@code pruneCount()} smallest scores of the row (stable), else 0. */
     public void unstructured(float[] scores, byte[] pruned) {
         checkLength(scores, pruned);
-        long last = lastPrunedKey(scores);
-        for (int j = 0; j < columns; j++) {
-            pruned[j] = (byte) prunedBit(scores[j], j, last);
-        }
-    }
-
-    /**
-     * The packed (score, column) key of the last entry {@link #unstructured} prunes in this row,
-     * or -1 when it prunes none: entry j is pruned exactly when {@link #prunedBit} is 1, so a caller
-     * that only counts can test entries as it goes instead of reading a mask back.
-     */
-    long lastPrunedKey(float[] scores) {
-        checkLength(scores);
         if (pruneCount == 0) {
-            return -1;
+            Arrays.fill(pruned, 0, columns, (byte) 0);
+            return;
         }
         // Zeros (bucket 0) aside, scores of a row span a few powers of two: the scan for the cut
         // starts at the lowest bucket used, and only the buckets used are cleared afterwards.
@@ -108,12 +96,10 @@ public final class RowPruner {
             }
         }
         clear(lowest, highest);
-        return LongSelection.select(candidates, found, rank - before);
-    }
-
-    /** 1 if the entry of {@code score} at {@code column} is pruned under {@link #lastPrunedKey} {@code last}, else 0. */
-    static int prunedBit(float score, int column, long last) {
-        return (int) ((key(score, column) - last - 1) >>> 63);   // 1 where key <= last
+        long last = LongSelection.select(candidates, found, rank - before);
+        for (int j = 0; j < columns; j++) {
+            pruned[j] = (byte) ((key(scores[j], j) - last - 1) >>> 63);   // 1 where key <= last
+        }
     }
 
     /** Zeroes the buckets a call used: bucket 0 (zeros) and those from lowest to highest. */
@@ -181,34 +167,6 @@ public final class RowPruner {
         }
     }
 
-    /**
-     * How many entries of the first {@code length} columns have the same 2:4 mask under scores
-     * {@code x} as under scores {@code y} ({@link #nOfM} with n = 2, m = 4, a short trailing group
-     * unpruned under both), counted without writing either mask.
-     */
-    static int sameTwoOfFour(float[] x, float[] y, int length) {
-        int whole = length - length % 4;
-        int same = length - whole;
-        for (int g = 0; g < whole; g += 4) {
-            same += sameInGroup(bits(x[g]), bits(x[g + 1]), bits(x[g + 2]), bits(x[g + 3]),
-                    bits(y[g]), bits(y[g + 1]), bits(y[g + 2]), bits(y[g + 3]));
-        }
-        return same;
-    }
-
-    private static int sameInGroup(int a, int b, int c, int d, int e, int f, int g, int h) {
-        return 4 - Integer.bitCount(twoOfFourMask(a, b, c, d) ^ twoOfFourMask(e, f, g, h));
-    }
-
-    /** The 2:4 mask of one group as four bits (bit t: entry t pruned), ranked as {@link #twoOfFour} does. */
-    private static int twoOfFourMask(int a, int b, int c, int d) {
-        int rankA = below(b, a) + below(c, a) + below(d, a);
-        int rankB = atMost(a, b) + below(c, b) + below(d, b);
-        int rankC = atMost(a, c) + atMost(b, c) + below(d, c);
-        int rankD = atMost(a, d) + atMost(b, d) + atMost(c, d);
-        return below(rankA, 2) | below(rankB, 2) << 1 | below(rankC, 2) << 2 | below(rankD, 2) << 3;
-    }
-
     /** 1 if x < y, else 0, for x and y of at most 31 bits (non-negative score bits, ranks). */
     private static int below(int x, int y) {
         return (x - y) >>> 31;
@@ -223,12 +181,6 @@ public final class RowPruner {
         if (scores.length < columns || pruned.length < columns) {
             throw new IllegalArgumentException("row of " + columns + " columns, got scores of "
                     + scores.length + " and a mask of " + pruned.length);
-        }
-    }
-
-    private void checkLength(float[] scores) {
-        if (scores.length < columns) {
-            throw new IllegalArgumentException("row of " + columns + " columns, got scores of " + scores.length);
         }
     }
 

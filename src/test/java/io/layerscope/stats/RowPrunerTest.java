@@ -117,25 +117,6 @@ class RowPrunerTest {
     }
 
     @Test
-    void sameTwoOfFourCountsWhereTwoRowsStableSortMasksAgree() {
-        SplittableRandom random = new SplittableRandom(8);
-        for (int trial = 0; trial < 240; trial++) {
-            int length = 1 + random.nextInt(40);
-            float[] x = randomScores(random, trial % 4, length);
-            float[] y = trial % 5 == 0 ? x.clone() : randomScores(random, (trial + 1) % 4, length);
-            int expected = length % 4;   // the short trailing group: unpruned under both
-            for (int g = 0; g + 4 <= length; g += 4) {
-                byte[] maskX = stableSortMask(Arrays.copyOfRange(x, g, g + 4), 2);
-                byte[] maskY = stableSortMask(Arrays.copyOfRange(y, g, g + 4), 2);
-                for (int t = 0; t < 4; t++) {
-                    expected += maskX[t] == maskY[t] ? 1 : 0;
-                }
-            }
-            assertEquals(expected, RowPruner.sameTwoOfFour(x, y, length), "trial " + trial);
-        }
-    }
-
-    @Test
     void twoOfFourPrunesTheTwoSmallestOfEachGroup() {
         byte[] pruned = new byte[8];
         RowPruner.nOfM(new float[] {0.4f, 0.1f, 0.3f, 0.2f, 5f, 6f, 7f, 8f}, 2, 4, pruned);
