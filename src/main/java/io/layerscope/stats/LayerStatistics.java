@@ -22,14 +22,16 @@ import java.util.concurrent.ForkJoinPool;
  * <p>Memory: besides the caller's weight array (4 bytes per entry) only O(in) floats and a few
  * MB of counters; nothing full-size is copied or sorted (order statistics come from radix
  * counting, row masks from per-row selection). lm_head of Llama 3 (128256 x 2048, 1 GiB as
- * float32) therefore fits in a 2 GiB heap. Time is linear in out*in: three passes over the
- * weights (two for the distributions, one for the masks once the layer threshold is known).
+ * float32) therefore fits in a 2 GiB heap. Time is linear in out*in: four passes over the
+ * weights (RIA's column sums, two for the distributions, one for the masks once the layer
+ * thresholds are known); each pass makes |W|, Wanda and RIA of an entry together.
  *
  * <p>Threads: every pass cuts the rows into chunks of about a million entries (the chunk size
- * depends only on the layer's shape), counts each chunk into a part of its own and merges the
- * parts in chunk order. With a pool the chunks run on its threads, at most its parallelism at a
- * time, each holding one row of scratch and about 0.5 MB of counters (a few MB in the second
- * pass); without one they run on the calling thread. Either way the result is the same bits.
+ * depends only on the layer's shape). Double sums are taken per chunk and added in chunk order;
+ * whole-number counters are kept per thread (they add up the same in any order). With a pool the
+ * chunks run on its threads, at most its parallelism at a time, each thread holding one row of
+ * scratch and about 0.8 MB of counters (a few MB in the second pass); without one they run on the
+ * calling thread. Either way the result is the same bits.
  */
 public final class LayerStatistics {
     /** Sparsity of the masks compared unless the job asks for another ({@code --sparsity}). */
