@@ -26,13 +26,14 @@ import java.nio.ByteOrder;
  *
  * <p>The weight goes to the device in blocks of whole rows, four times (column sums; first pass
  * of the three distributions; their second pass; the masks), so the device never holds more than
- * one block and its temporaries ({@link #peakBytesPerEntry} bytes per entry of a block) besides
- * O(in) vectors and the radix counters of {@link CountedDistribution}. Each block's results come
- * back as a few counts: the top-16-bit pattern of every value's float32 bits and its histogram
- * location (first pass), the low 16 bits of the values in the buckets holding a requested rank
- * (second pass), the masks' agreement counts (last pass). libtorch has no bit reinterpretation
- * in DJL's API, so the bits are computed in float64 arithmetic, exactly (exponent by log2,
- * corrected against a table of powers of two; the mantissa by an exact division).
+ * one block and its temporaries (at most about 530 bytes per entry of a block, see
+ * {@link #GPU_BLOCK_ENTRIES}) besides O(in) vectors; the host holds the radix counters of
+ * {@link CountedDistribution}. Each block's results come back as a few counts: per top-16-bit
+ * pattern of the values' float32 bits and per histogram location (first pass), per distinct value
+ * in the buckets holding a requested rank (second pass), the masks' agreement counts (last pass).
+ * libtorch has no bit reinterpretation in DJL's API, so the first pass computes the bits in
+ * float64 arithmetic, exactly (exponent by log2, corrected against a table of powers of two; the
+ * mantissa by an exact division).
  *
  * <p>What stays on the host, and why: sqrt(scaler_row), its distribution and the top features are
  * O(in) (a few thousand values: a device round trip costs more than the work); locating each
@@ -42,8 +43,18 @@ import java.nio.ByteOrder;
  * plain-Java path for a layer with a Gram matrix.
  */
 public final class DeviceLayerStatistics {
-    /** Entries per block unless told otherwise: 4 Mi, so a block and its temporaries stay below a GB. */
-    public static final long DEFAULT_BLOCK_ENTRIES = 1L << 22;
+    /**
+     * Entries per block on a GPU: 4 Mi, so that a kernel launch (a few microseconds) is small beside
+     * the work it launches. A block and its temporaries hold about 530 bytes per entry at most
+     * (counted by {@link OpTally}), 2.2 GB.
+     */
+    public static final long GPU_BLOCK_ENTRIES = 1L << 22;
+    /**
+     * Entries per block on the CPU: 64 Ki. libtorch's CPU allocator hands arrays of tens of MB
+     * straight to and from the kernel, so every operation on a big block pays fresh page faults
+     * (measured: several times the arithmetic); at this size the arrays come from the reused heap.
+     */
+    public static final long CPU_BLOCK_ENTRIES = 1L << 16;
     private static final int N = 2;
     private static final int M = 4;
     /** OWL's multipliers, in the order of {@link OutlierRatios}' fields. */
@@ -99,7 +110,12 @@ public final class DeviceLayerStatistics {
      */
     public static LayerStats compute(Device device, String layer, float[] w, int out, int in, float[] scalerRow,
                                      double sparsity) {
-        return compute(device, layer, w, out, in, scalerRow, sparsity, DEFAULT_BLOCK_ENTRIES).stats();
+        return compute(device, layer, w, out, in, scalerRow, sparsity, blockEntries(device)).stats();
+    }
+
+    /** The block size for {@code device}: {@link #GPU_BLOCK_ENTRIES} or {@link #CPU_BLOCK_ENTRIES}. */
+    public static long blockEntries(Device device) {
+        return device.isGpu() ? GPU_BLOCK_ENTRIES : CPU_BLOCK_ENTRIES;
     }
 
     /** As above, in blocks of about {@code blockEntries} entries (whole rows, at least one), with the op counts. */
@@ -139,13 +155,9 @@ public final class DeviceLayerStatistics {
         long layerRank = (long) ((double) numel * sparsity);
         int[][] slots = {dists[0].startSecondPass(layerRank), dists[1].startSecondPass(),
                 dists[2].startSecondPass(layerRank)};
-        NDArray[] slotTables = new NDArray[3];
+        int[][] rankBuckets = new int[3][];
         for (int k = 0; k < 3; k++) {
-            long[] table = new long[slots[k].length];
-            for (int b = 0; b < table.length; b++) {
-                table[b] = slots[k][b];
-            }
-            slotTables[k] = DeviceArrays.longs(layer, table, new Shape(table.length));
+            rankBuckets[k] = bucketsBySlot(slots[k]);
         }
         double[] outlierThresholds = new double[OUTLIER_MULTIPLIERS.length];
         for (int m = 0; m < outlierThresholds.length; m++) {
@@ -155,7 +167,7 @@ public final class DeviceLayerStatistics {
         forEachBlock((scope, r0, r1) -> {
             NDArray[] q = metrics.of(upload(scope, r0, r1));
             for (int k = 0; k < 3; k++) {
-                long[] counts = secondPass(scope, q[k].reshape(-1), dists[k], slotTables[k],
+                long[] counts = secondPass(scope, q[k].reshape(-1), dists[k], rankBuckets[k],
                         k == 1 ? outlierThresholds : new double[0]);
                 for (int m = 0; m < counts.length; m++) {
                     above[m] += counts[m];
@@ -247,25 +259,51 @@ public final class DeviceLayerStatistics {
         }
     }
 
+    /** The buckets holding a requested rank, indexed by their slot. */
+    private static int[] bucketsBySlot(int[] slotOfBucket) {
+        int slots = 0;
+        for (int slot : slotOfBucket) {
+            slots = Math.max(slots, slot + 1);
+        }
+        int[] buckets = new int[slots];
+        for (int b = 0; b < slotOfBucket.length; b++) {
+            if (slotOfBucket[b] >= 0) {
+                buckets[slotOfBucket[b]] = b;
+            }
+        }
+        return buckets;
+    }
+
     /**
-     * Squared deviations, the low 16 bits of the values in a rank's bucket, and the counts above
-     * {@code thresholds}, of one quantity's block (flat).
+     * Squared deviations, the counts of the distinct values in each bucket holding a requested rank
+     * (a bucket is a range of float32 values: those whose bits start with its 16 bits; the host
+     * reads the low 16 bits off the distinct values), and the counts above {@code thresholds}, of
+     * one quantity's block (flat).
      */
-    private long[] secondPass(NDManager parent, NDArray values, CountedDistribution dist, NDArray slotTable,
+    private long[] secondPass(NDManager parent, NDArray values, CountedDistribution dist, int[] rankBuckets,
                               double[] thresholds) {
         try (NDManager scope = tally.open(parent)) {
             NDArray x = DeviceArrays.cast(values, DataType.FLOAT64);
             x.attach(scope);
             NDArray deviation = x.sub(dist.mean());
             dist.addSquaredDeviations(deviation.mul(deviation).sum().getDouble());
-            NDArray bits = exactBits(x);
-            NDArray bucketsF = bits.div(LOW).floor();
-            NDArray slots = slotTable.take(scope, DeviceArrays.cast(bucketsF, DataType.INT64));
-            NDArray keys = DeviceArrays.cast(bits.sub(bucketsF.mul(LOW)), DataType.INT64).add(slots.mul((long) LOW));
-            NDArray selected = keys.booleanMask(slots.gte(0L));
-            if (selected.size() > 0) {
-                NDList k = selected.unique(null, true, false, true);
-                dist.addLowBits(k.get(0).toLongArray(), k.get(k.size() - 1).toLongArray());
+            NDArray flat = values.duplicate();
+            flat.attach(scope);
+            for (int slot = 0; slot < rankBuckets.length; slot++) {
+                float low = Float.intBitsToFloat(rankBuckets[slot] << 16);
+                float high = Float.intBitsToFloat(rankBuckets[slot] << 16 | 0xffff);
+                // the bucket of +inf has NaN patterns above it: its range is open upwards
+                NDArray in = Float.isNaN(high) ? flat.gte(low) : flat.gte(low).logicalAnd(flat.lte(high));
+                NDArray selected = flat.booleanMask(in);
+                if (selected.size() > 0) {
+                    NDList u = selected.unique(null, true, false, true);
+                    float[] distinct = u.get(0).toFloatArray();
+                    long[] keys = new long[distinct.length];
+                    for (int i = 0; i < distinct.length; i++) {
+                        keys[i] = (long) slot << 16 | (Float.floatToRawIntBits(distinct[i] + 0f) & 0xffff);
+                    }
+                    dist.addLowBits(keys, u.get(u.size() - 1).toLongArray());
+                }
             }
             long[] above = new long[thresholds.length];
             if (thresholds.length > 0) {
