@@ -5,6 +5,7 @@ import io.layerscope.prune.Allocation;
 import io.layerscope.prune.PruneMode;
 import io.layerscope.prune.SparsityPattern;
 import io.layerscope.spark.JobOptions;
+import io.layerscope.spark.StatsDevice;
 import io.layerscope.stats.LayerStatistics;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -65,6 +66,23 @@ public final class AnalysisOptions {
                     + " for each of its concurrent tasks), as 512m, 4g ...; the inputs are split into passes over the"
                     + " calibration data that fit. Default: ${DEFAULT-VALUE}.")
     String gramMemory;
+
+    @Option(names = "--stats-device", paramLabel = "WHERE", defaultValue = "auto",
+            description = {"Where stage two computes each layer's statistics and masks: device (libtorch operations on"
+                    + " the task's device, in blocks of rows), java (plain Java on the executor's CPU cores) or auto"
+                    + " (default: device on a GPU executor, java on a CPU one). Both give the same masks, order statistics"
+                    + " and histograms; means and standard deviations agree within 1e-6 relative. --gram's output errors"
+                    + " are computed in Java only: with --gram, auto means java and device is refused."})
+    String statsDevice;
+
+    StatsDevice statsDevice() {
+        StatsDevice where = StatsDevice.parse(statsDevice);
+        if (gram && where == StatsDevice.DEVICE) {
+            throw new LayerscopeException("--stats-device device does not compute --gram's output errors (recon_err_*),"
+                    + " which need the Java path's masks row by row: drop --gram, or use --stats-device auto or java");
+        }
+        return gram ? StatsDevice.JAVA : where;
+    }
 
     long gramMemory() {
         long bytes;

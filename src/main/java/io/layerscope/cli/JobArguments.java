@@ -27,6 +27,7 @@ final class JobArguments {
         double blockShare = a.outlierBlockShare();
         double positionShare = a.outlierPositionShare();
         long gramMemory = a.gramMemory();
+        var statsDevice = a.statsDevice();
         ResolvedModel r = m.resolve();
         boolean demo = m.model().equals(ModelResolver.DEMO);
         return new JobOptions(command,
@@ -34,7 +35,7 @@ final class JobArguments {
                 new JobOptions.Calibration(c.calibration(demo), c.nsamples(demo), c.seqlen(demo), c.seed,
                         ComputeDtype.parse(c.dtype), c.shards, c.batchSize),
                 new JobOptions.Analysis(layers, exactLayer, sparsity, mode, pattern, allocation, blockShare, positionShare,
-                        a.gram, gramMemory),
+                        a.gram, gramMemory, statsDevice),
                 new JobOptions.Output(out, pngDir, overwrite, png ? size : null, savePruned, null));
     }
 }

@@ -53,6 +53,10 @@ final class DeviceArrays {
         return manager.create(values, shape);
     }
 
+    static NDArray doubles(NDManager manager, double[] values, Shape shape) {
+        return manager.create(values, shape);
+    }
+
     static NDArray booleans(NDManager manager, boolean[] values, Shape shape) {
         return manager.create(values, shape);
     }

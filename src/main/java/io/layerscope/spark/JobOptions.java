@@ -59,12 +59,32 @@ public record JobOptions(String command, Model model, Calibration calibration, A
      * @param outlierPositionShare least share of token positions where it does
      * @param gram       whether to accumulate every tap's Gram matrix for the output error of each mask (--gram)
      * @param gramMemory bytes of Gram matrices an executor may hold at once (--gram-memory): decides the passes
+     * @param statsDevice where stage two computes each layer's statistics (--stats-device)
      */
     public record Analysis(String layers, boolean exactLayer, double sparsity, PruneMode mode, SparsityPattern pattern,
                            Allocation allocation, double outlierBlockShare, double outlierPositionShare, boolean gram,
-                           long gramMemory)
+                           long gramMemory, StatsDevice statsDevice)
             implements Serializable {
         private static final long serialVersionUID = 1L;
+
+        public Analysis {
+            // run.json written before --stats-device existed reads back as the default
+            statsDevice = statsDevice == null ? StatsDevice.AUTO : statsDevice;
+        }
+
+        /** With --stats-device auto. */
+        public Analysis(String layers, boolean exactLayer, double sparsity, PruneMode mode, SparsityPattern pattern,
+                        Allocation allocation, double outlierBlockShare, double outlierPositionShare, boolean gram,
+                        long gramMemory) {
+            this(layers, exactLayer, sparsity, mode, pattern, allocation, outlierBlockShare, outlierPositionShare, gram,
+                    gramMemory, StatsDevice.AUTO);
+        }
+
+        /** The same analysis with its statistics computed where {@code where} says. */
+        public Analysis withStatsDevice(StatsDevice where) {
+            return new Analysis(layers, exactLayer, sparsity, mode, pattern, allocation, outlierBlockShare,
+                    outlierPositionShare, gram, gramMemory, where);
+        }
 
         /** --gram-memory's default: room for a Llama-3.2-1B block group on an 8-16 GB executor. */
         public static final String DEFAULT_GRAM_MEMORY = "4g";
@@ -84,7 +104,7 @@ public record JobOptions(String command, Model model, Calibration calibration, A
         /** The same analysis with or without the Gram matrices, within {@code memory} bytes per executor. */
         public Analysis withGram(boolean on, long memory) {
             return new Analysis(layers, exactLayer, sparsity, mode, pattern, allocation, outlierBlockShare,
-                    outlierPositionShare, on, memory);
+                    outlierPositionShare, on, memory, statsDevice);
         }
 
         /** The statistics of the default, today's: dense, unstructured, uniform, default outlier thresholds. */

@@ -6,7 +6,9 @@ import io.layerscope.model.PrunableLayer;
 import io.layerscope.plot.CalibrationSummary;
 import io.layerscope.plot.LayerAnalysisChart;
 import io.layerscope.plot.PictureSize;
+import ai.djl.Device;
 import io.layerscope.llama.DeviceGramProducts;
+import io.layerscope.llama.DeviceLayerStatistics;
 import io.layerscope.stats.GramProducts;
 import io.layerscope.stats.GramSums;
 import io.layerscope.stats.LayerStatistics;
@@ -28,7 +30,8 @@ import org.apache.spark.util.LongAccumulator;
 /**
  * Stage two: one task per layer. Each reads only its layer's weight (memory-mapped from the
  * safetensors file), takes the layer's scaler_row from a broadcast, computes the statistics and
- * masks (big layers on all of the executor's cores, see {@link #statistics}), and renders the
+ * masks (big layers on all of the executor's cores, see {@link #statistics}; or as libtorch operations on
+ * the task's device, as --stats-device says), and renders the
  * layer's PNG; the driver gets back statistics rows and PNG bytes.
  */
 public final class LayerStage {
@@ -135,10 +138,14 @@ public final class LayerStage {
     private static LayerResult analyse(Settings s, PrunableLayer layer, float[] w, float[] scalerRow, double sparsity,
                                        long start, double[] gram) {
         LayerStats stats;
-        if (gram == null) {
+        Device device = ExecutorResources.taskDevice();
+        if (gram == null && s.analysis().statsDevice().onDevice(device)) {
+            stats = DeviceLayerStatistics.compute(device, layer.name(), w, layer.outFeatures(), layer.inFeatures(),
+                    scalerRow, sparsity);
+        } else if (gram == null) {
             stats = statistics(layer, w, scalerRow, sparsity, null);
         } else {
-            try (DeviceGramProducts products = DeviceGramProducts.on(ExecutorResources.taskDevice(), gram)) {
+            try (DeviceGramProducts products = DeviceGramProducts.on(device, gram)) {
                 stats = statistics(layer, w, scalerRow, sparsity, products);
             }
         }

@@ -150,6 +150,21 @@ public final class LayerStatistics {
                 actNorm, masks.errors());
     }
 
+    /**
+     * The checks {@link #compute} makes before reading a weight (shapes, scaler_row finite and
+     * non-negative), then sqrt(scaler_row) in float32: for another implementation of the same
+     * statistics (the libtorch one), so that both refuse bad input with the same message.
+     */
+    public static float[] checkedActivationNorms(String layer, float[] w, int out, int in, float[] scalerRow) {
+        checkShapes(layer, w, out, in, scalerRow);
+        return activationNorms(layer, scalerRow);
+    }
+
+    /** The exception {@link #compute} throws for a non-finite weight entry [i, j]. */
+    public static LayerscopeException nonFiniteWeightError(String layer, int i, int j, float value) {
+        return nonFiniteWeight(layer, i, j, value);
+    }
+
     /** Per input column j, sum over rows of |W_ij| (RIA's column normaliser): summed in double, rounded to float32. */
     private static float[] columnAbsSums(float[] w, int in, RowChunks chunks) {
         double[] sums = new double[in];

@@ -1,6 +1,7 @@
 package io.layerscope.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerscope.LayerscopeException;
@@ -144,6 +145,23 @@ class MainTest {
         assertEquals("", r.out());
         assertEquals("error: --model ./no/such/model: no such directory, and not a Hugging Face repo id (org/name);"
                 + " pass a model directory, a repo id such as meta-llama/Llama-3.2-1B, or demo\n", r.err());
+    }
+
+    @Test
+    void aBadStatsDeviceAndDeviceWithGramAreRefusedBeforeTheModelResolves() {
+        Path out = tmp.resolve("stats-device");
+        Run bad = run("sweep", "--model", "./no/such/model", "--out", out.toString(), "--stats-device", "gpu");
+        assertEquals(2, bad.status());
+        assertEquals("", bad.out());
+        assertEquals("error: --stats-device gpu is not a choice; use --stats-device auto, --stats-device java or"
+                + " --stats-device device\n", bad.err());
+        Run gram = run("sweep", "--model", "./no/such/model", "--out", out.toString(), "--stats-device", "device", "--gram");
+        assertEquals(2, gram.status());
+        assertEquals("error: --stats-device device does not compute --gram's output errors (recon_err_*), which need the"
+                + " Java path's masks row by row: drop --gram, or use --stats-device auto or java\n", gram.err());
+        assertFalse(Files.exists(out));
+        Run help = run("sweep", "--help");
+        assertTrue(help.out().contains("--stats-device=WHERE"), help.out());
     }
 
     @Test

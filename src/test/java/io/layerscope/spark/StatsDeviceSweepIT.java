@@ -1,0 +1,101 @@
+package io.layerscope.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerscope.llama.ComputeDtype;
+import io.layerscope.model.DemoModel;
+import io.layerscope.prune.Allocation;
+import io.layerscope.prune.PruneMode;
+import io.layerscope.prune.SparsityPattern;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructField;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import scala.collection.Seq;
+import scala.jdk.javaapi.CollectionConverters;
+
+/**
+ * A demo sweep with --stats-device device (libtorch on the CPU) writes the layers table of
+ * --stats-device java: every column equal, the double sums (means, stds and what derives from
+ * them) within 1e-6 relative; the per-layer time and the run's id aside.
+ */
+class StatsDeviceSweepIT {
+    private static final double RELATIVE = 1e-6;
+
+    @TempDir
+    static Path tmp;
+
+    @Test
+    void theDevicePathWritesThePlainPathsLayersTable() throws Exception {
+        Path cache = tmp.resolve("cache");
+        Path model = DemoModel.ensure(cache);
+        SparkSession spark = SparkSessions.getOrCreate("test");
+        Path java = sweep(model, cache, "java", StatsDevice.JAVA);
+        Path device = sweep(model, cache, "device", StatsDevice.DEVICE);
+        assertEquals("device", new ObjectMapper().readTree(device.resolve("run.json").toFile())
+                .at("/options/analysis/statsDevice").asText());
+
+        List<Row> expected = spark.read().parquet(java.resolve("layers.parquet").toString()).orderBy("layer").collectAsList();
+        List<Row> actual = spark.read().parquet(device.resolve("layers.parquet").toString()).orderBy("layer").collectAsList();
+        assertTrue(expected.size() >= 15, expected.size() + " layers");
+        assertEquals(expected.size(), actual.size());
+        StructField[] fields = expected.get(0).schema().fields();
+        int compared = 0;
+        for (int r = 0; r < expected.size(); r++) {
+            for (int c = 0; c < fields.length; c++) {
+                String where = expected.get(r).getString(expected.get(r).fieldIndex("layer")) + " " + fields[c].name();
+                if (!Set.of("seconds", "run_id").contains(fields[c].name())) {
+                    assertSame(where, expected.get(r).get(c), actual.get(r).get(c));
+                    compared++;
+                }
+            }
+        }
+        assertTrue(compared > expected.size() * 50, "compared " + compared + " values");
+    }
+
+    private static void assertSame(String where, Object expected, Object actual) {
+        if (expected instanceof Double || expected instanceof Float) {
+            double e = ((Number) expected).doubleValue();
+            double a = ((Number) actual).doubleValue();
+            if (Double.isNaN(e)) {
+                assertTrue(Double.isNaN(a), where + ": " + a);
+            } else {
+                assertEquals(e, a, RELATIVE * Math.abs(e), where);
+            }
+        } else if (expected instanceof Seq<?> seq) {
+            List<?> e = CollectionConverters.asJava(seq);
+            List<?> a = CollectionConverters.asJava((Seq<?>) actual);
+            assertEquals(e.size(), a.size(), where);
+            for (int i = 0; i < e.size(); i++) {
+                assertSame(where + "[" + i + "]", e.get(i), a.get(i));
+            }
+        } else if (expected instanceof Row row) {
+            for (int i = 0; i < row.size(); i++) {
+                assertSame(where + "." + i, row.get(i), ((Row) actual).get(i));
+            }
+        } else if (expected instanceof byte[] bytes) {
+            assertTrue(Arrays.equals(bytes, (byte[]) actual), where);
+        } else {
+            assertEquals(expected, actual, where);
+        }
+    }
+
+    private static Path sweep(Path model, Path cache, String name, StatsDevice where) {
+        Path out = tmp.resolve(name);
+        new SweepJob(new JobOptions("sweep",
+                new JobOptions.Model(model.toString(), null, null, null, model, cache, Map.of("HF_HUB_OFFLINE", "1")),
+                new JobOptions.Calibration("demo", 8, 64, 0, ComputeDtype.FLOAT32, 1, 1),
+                new JobOptions.Analysis(null, false, 0.5, PruneMode.DENSE, SparsityPattern.UNSTRUCTURED, Allocation.uniform())
+                        .withStatsDevice(where),
+                new JobOptions.Output(out, null, false, null)), SweepJobIT.quiet()).run();
+        return out;
+    }
+}
