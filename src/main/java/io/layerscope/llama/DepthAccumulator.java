@@ -1,50 +1,61 @@
 package io.layerscope.llama;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
+import io.layerscope.LayerscopeException;
 import io.layerscope.model.Tap;
 import io.layerscope.stats.DepthSums;
 import io.layerscope.stats.Peak;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Feeds a {@link DepthSums} from a forward pass: the residual stream around each block is copied to
- * the host once per block (each block's output serves as the next block's input) for block influence,
- * last-token distances and massive activations; down_proj's extremes and the taps' |x| >= 6 counts
- * are reduced on the device, so only their small results are copied.
+ * Feeds a {@link DepthSums} from a forward pass. Each tensor it needs is copied to the host once
+ * (the residual stream around each block, each block's output serving as the next block's input;
+ * the four taps; down_proj's output) and scanned by one Java loop: block influence, last-token
+ * distances and massive activations from the stream, the |x| >= 6 counts from the taps, down_proj's
+ * largest input from the MLP_ACT tap's scan and its largest output from its own.
+ *
+ * <p>Why the host: on the CPU a copy out of the tensor's storage costs a memcpy, while every device
+ * reduction costs a fixed JNI and dispatch overhead, and libtorch's per-channel maximum (which also
+ * computes the argmax) and flat argmax are several times slower than one pass in Java.
  */
 final class DepthAccumulator implements TapSink {
     private final DepthSums sums;
-    private NDManager batch;
     private int[] samples;
     private int tokens;
     private NDArray lastOut;
     private float[] lastOutHost;
-    /** Per tap kind, over the blocks run so far: the largest |x| [batch, tokens, features]. */
-    private final Map<Tap, NDArray> anyBlock = new EnumMap<>(Tap.class);
+    /** The residual-stream buffer not holding {@code lastOutHost}: reused block after block. */
+    private float[] spareStream;
+    /** Host buffers of the taps and down_proj's output by length (hidden or intermediate size), reused. */
+    private final Map<Integer, float[]> buffers = new HashMap<>();
+    /** Per tap kind, over the blocks run so far in this batch: the entries with |x| >= 6. */
+    private final Map<Tap, OutlierPositions> anyBlock = new EnumMap<>(Tap.class);
+    /** The MLP_ACT tap last scanned (down_proj's input) and its largest |x|, as a row-major index and value. */
+    private NDArray actArray;
+    private int actBest;
+    private float actMax;
 
     DepthAccumulator(DepthSums sums) {
         this.sums = sums;
     }
 
-    /** The next batch's global sample indices, in batch order; its arrays live in {@code batch}. */
-    void beginBatch(NDManager batch, int[] samples, int tokens) {
-        this.batch = batch;
+    /** The next batch's global sample indices, in batch order, each window {@code tokens} long. */
+    void beginBatch(int[] samples, int tokens) {
         this.samples = samples.clone();
         this.tokens = tokens;
     }
 
-    /** Adds what is kept across blocks and forgets the batch (call while its manager is open). */
+    /** Adds what is kept across blocks and forgets the batch. */
     void endBatch() {
-        anyBlock.forEach((tap, any) -> sums.outlierAnyBlock(tap, counts(any)));
+        anyBlock.forEach((tap, any) -> sums.outlierAnyBlock(tap, any.counts()));
         anyBlock.clear();
         sums.outlierTokens((long) samples.length * tokens);
         sums.finishSequences();
         lastOut = null;
         lastOutHost = null;
-        batch = null;
+        actArray = null;
     }
 
     @Override
@@ -57,60 +68,87 @@ final class DepthAccumulator implements TapSink {
         int slash = tapKey.indexOf('/');
         int block = Integer.parseInt(tapKey.substring(0, slash));
         Tap tap = Tap.valueOf(tapKey.substring(slash + 1));
-        // Few device operations per tap (each costs a fixed overhead): the block's largest |x| per
-        // channel says which channels reach 6 in this block; a running maximum over the blocks gives
-        // the positions where a channel reaches 6 in any block, counted once at the end of the batch.
-        NDArray abs = DeviceArrays.cast(x, DataType.FLOAT32).abs();
-        long features = x.getShape().get(2);
-        float[] channelMax = abs.reshape(-1, features).max(new int[] {0}).toFloatArray();
-        long[] reached = new long[channelMax.length];
-        for (int c = 0; c < reached.length; c++) {
-            reached[c] = channelMax[c] >= DepthSums.OUTLIER_ABS ? 1 : 0;
+        int features = (int) x.getShape().get(2);
+        float[] v = host(x);
+        OutlierPositions any = anyBlock.computeIfAbsent(tap, t -> new OutlierPositions(v.length / features, features));
+        if (any.features() != features) {
+            throw new LayerscopeException("tap " + tapKey + " has " + features + " features, earlier blocks " + any.features());
+        }
+        long[] reached = new long[features];
+        if (tap == Tap.MLP_ACT) {
+            scanWithPeak(v, features, reached, any);
+            actArray = x;
+        } else {
+            scan(v, features, reached, any);
         }
         sums.outlierBlocks(tap, block, reached);
-        NDArray max = anyBlock.get(tap);
-        NDArray merged = max == null ? abs : max.maximum(abs);
-        merged.attach(batch);
-        anyBlock.put(tap, merged);
     }
 
-    /** Per feature, the positions of [batch, tokens, features] where |x| >= 6. */
-    private static long[] counts(NDArray maxAbs) {
-        return DeviceArrays.cast(maxAbs.gte(DepthSums.OUTLIER_ABS), DataType.INT64).sum(new int[] {0, 1}).toLongArray();
+    /** Marks every entry with |x| >= 6, and its feature as reached in this block. */
+    private static void scan(float[] v, int features, long[] reached, OutlierPositions any) {
+        for (int k = 0; k < v.length; k++) {
+            if (Math.abs(v[k]) >= DepthSums.OUTLIER_ABS) {
+                reached[k % features] = 1;
+                any.set(k);
+            }
+        }
+    }
+
+    /** As {@link #scan}, and keeps the largest |x| and its first row-major index (down_proj's input spike). */
+    private void scanWithPeak(float[] v, int features, long[] reached, OutlierPositions any) {
+        int best = 0;
+        float max = -1f;
+        for (int k = 0; k < v.length; k++) {
+            float a = Math.abs(v[k]);
+            if (a > max) {
+                max = a;
+                best = k;
+            }
+            if (a >= DepthSums.OUTLIER_ABS) {
+                reached[k % features] = 1;
+                any.set(k);
+            }
+        }
+        actBest = best;
+        actMax = max;
     }
 
     @Override
     public void embedded(NDArray h) {
         lastOut = h;
-        lastOutHost = host(h);
+        lastOutHost = DeviceArrays.toHost(h, lastOutHost);
     }
 
     @Override
     public void residual(int block, NDArray in, NDArray out) {
-        float[] inHost = in == lastOut ? lastOutHost : host(in);
-        float[] outHost = host(out);
+        float[] inHost = in == lastOut ? lastOutHost : DeviceArrays.toHost(in, null);
+        float[] outHost = DeviceArrays.toHost(out, spareStream);
         int hidden = (int) out.getShape().get(2);
         sums.blockStreams(block, samples, inHost, outHost, tokens, hidden);
+        spareStream = inHost;   // blockStreams keeps copies, not the arrays
         lastOut = out;
         lastOutHost = outHost;
     }
 
     @Override
     public void downProj(int block, NDArray in, NDArray out) {
-        sums.downProj(block, devicePeak(in), hostPeak(out));
+        Peak input;
+        if (in == actArray) {
+            input = peakAt(actBest, actMax, in.getShape().get(2));
+        } else {
+            input = hostPeak(host(in), in.getShape().get(2));
+        }
+        sums.downProj(block, input, hostPeak(host(out), out.getShape().get(2)));
     }
 
-    /** The largest |x| of [batch, tokens, features] and where it is; torch's argmax takes the first of equal maxima. */
-    private Peak devicePeak(NDArray x) {
-        NDArray abs = DeviceArrays.cast(x, DataType.FLOAT32).abs();
-        long index = abs.reshape(-1).argMax().getLong();
-        float value = abs.max().getFloat();
-        return peakAt(index, value, x.getShape().get(2));
+    private float[] host(NDArray x) {
+        float[] v = DeviceArrays.toHost(x, buffers.get(Math.toIntExact(x.size())));
+        buffers.put(v.length, v);
+        return v;
     }
 
-    /** As {@link #devicePeak}, over a host copy: cheaper than three device reductions for a hidden-size stream. */
-    private Peak hostPeak(NDArray x) {
-        float[] v = host(x);
+    /** The largest |x| of a row-major [batch, tokens, features] host copy and where it first is. */
+    private Peak hostPeak(float[] v, long features) {
         int best = 0;
         float max = -1f;
         for (int k = 0; k < v.length; k++) {
@@ -120,16 +158,12 @@ final class DepthAccumulator implements TapSink {
                 best = k;
             }
         }
-        return peakAt(best, max, x.getShape().get(2));
+        return peakAt(best, max, features);
     }
 
     private Peak peakAt(long index, float value, long features) {
         int channel = (int) (index % features);
         long row = index / features;
         return new Peak(value, samples[(int) (row / tokens)], (int) (row % tokens), channel);
-    }
-
-    private static float[] host(NDArray x) {
-        return DeviceArrays.cast(x, DataType.FLOAT32).toFloatArray();
     }
 }

@@ -191,7 +191,7 @@ public final class LlamaModel implements AutoCloseable {
                         run(batch, windows.subList(from, to), runTo, sums);
                     } else {
                         DepthAccumulator d = new DepthAccumulator(depthSums);
-                        d.beginBatch(batch, Arrays.copyOfRange(samples, from, to), length);
+                        d.beginBatch(Arrays.copyOfRange(samples, from, to), length);
                         run(batch, windows.subList(from, to), runTo, new TapSinks(sums, d));
                         d.endBatch();
                     }
