@@ -1,7 +1,6 @@
 package io.layerscope.llama;
 
 import ai.djl.ndarray.NDArray;
-import io.layerscope.LayerscopeException;
 import io.layerscope.model.Tap;
 import io.layerscope.stats.DepthSums;
 import io.layerscope.stats.Peak;
@@ -10,27 +9,30 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Feeds a {@link DepthSums} from a forward pass. Each tensor it needs is copied to the host once
- * (the residual stream around each block, each block's output serving as the next block's input;
- * the four taps; down_proj's output) and scanned by one Java loop: block influence, last-token
- * distances and massive activations from the stream, the |x| >= 6 counts from the taps, down_proj's
- * largest input from the MLP_ACT tap's scan and its largest output from its own.
+ * Feeds a {@link DepthSums} from a forward pass. Each tensor it needs is copied to the host once,
+ * into buffers reused from block to block and batch to batch, and scanned in Java: block influence,
+ * last-token distances and massive activations from the residual stream around each block (each
+ * block's output serving as the next block's input); the |x| >= 6 counts from the four taps
+ * ({@link OutlierPositions}); down_proj's largest input from the MLP_ACT tap's bits and its largest
+ * output from its own. Use one accumulator for every batch of a pass.
  *
  * <p>Why the host: on the CPU a copy out of the tensor's storage costs a memcpy, while every device
  * reduction costs a fixed JNI and dispatch overhead, and libtorch's per-channel maximum (which also
- * computes the argmax) and flat argmax are several times slower than one pass in Java.
+ * computes the argmax) and flat argmax are several times slower than a vectorized pass in Java. On a
+ * GPU the copies are transfers instead (not measured).
  */
 final class DepthAccumulator implements TapSink {
     private final DepthSums sums;
     private int[] samples;
     private int tokens;
+    /** The last residual stream seen (the next block's input); its host copy is streams[last]. */
     private NDArray lastOut;
-    private float[] lastOutHost;
-    /** The residual-stream buffer not holding {@code lastOutHost}: reused block after block. */
-    private float[] spareStream;
+    private int last;
+    /** Two host buffers of the residual stream, used in turn and reused across blocks and batches. */
+    private final float[][] streams = new float[2][];
     /** Host buffers of the taps and down_proj's output by length (hidden or intermediate size), reused. */
-    private final Map<Integer, float[]> buffers = new HashMap<>();
-    /** Per tap kind, over the blocks run so far in this batch: the entries with |x| >= 6. */
+    private final Map<Integer, int[]> buffers = new HashMap<>();
+    /** Per tap kind, over the blocks run so far in this batch: the entries with |x| >= 6 (kept, cleared, across batches). */
     private final Map<Tap, OutlierPositions> anyBlock = new EnumMap<>(Tap.class);
     /** The MLP_ACT tap last scanned (down_proj's input) and its largest |x|, as a row-major index and value. */
     private NDArray actArray;
@@ -49,12 +51,13 @@ final class DepthAccumulator implements TapSink {
 
     /** Adds what is kept across blocks and forgets the batch. */
     void endBatch() {
-        anyBlock.forEach((tap, any) -> sums.outlierAnyBlock(tap, any.counts()));
-        anyBlock.clear();
+        anyBlock.forEach((tap, any) -> {
+            sums.outlierAnyBlock(tap, any.counts());
+            any.clear();
+        });
         sums.outlierTokens((long) samples.length * tokens);
         sums.finishSequences();
         lastOut = null;
-        lastOutHost = null;
         actArray = null;
     }
 
@@ -69,96 +72,58 @@ final class DepthAccumulator implements TapSink {
         int block = Integer.parseInt(tapKey.substring(0, slash));
         Tap tap = Tap.valueOf(tapKey.substring(slash + 1));
         int features = (int) x.getShape().get(2);
-        float[] v = host(x);
-        OutlierPositions any = anyBlock.computeIfAbsent(tap, t -> new OutlierPositions(v.length / features, features));
-        if (any.features() != features) {
-            throw new LayerscopeException("tap " + tapKey + " has " + features + " features, earlier blocks " + any.features());
+        int[] bits = host(x);
+        OutlierPositions any = anyBlock.get(tap);
+        if (any == null || any.size() != bits.length || any.features() != features) {
+            // first batch, or one of another shape (endBatch has counted and cleared the last one)
+            any = new OutlierPositions(bits.length / features, features);
+            anyBlock.put(tap, any);
         }
-        long[] reached = new long[features];
+        sums.outlierBlocks(tap, block, any.mark(bits));
         if (tap == Tap.MLP_ACT) {
-            scanWithPeak(v, features, reached, any);
             actArray = x;
-        } else {
-            scan(v, features, reached, any);
+            actBest = LargestAbs.firstIndex(bits, features);
+            actMax = Float.intBitsToFloat(LargestAbs.absBits(bits[actBest]));
         }
-        sums.outlierBlocks(tap, block, reached);
-    }
-
-    /** Marks every entry with |x| >= 6, and its feature as reached in this block. */
-    private static void scan(float[] v, int features, long[] reached, OutlierPositions any) {
-        for (int k = 0; k < v.length; k++) {
-            if (Math.abs(v[k]) >= DepthSums.OUTLIER_ABS) {
-                reached[k % features] = 1;
-                any.set(k);
-            }
-        }
-    }
-
-    /** As {@link #scan}, and keeps the largest |x| and its first row-major index (down_proj's input spike). */
-    private void scanWithPeak(float[] v, int features, long[] reached, OutlierPositions any) {
-        int best = 0;
-        float max = -1f;
-        for (int k = 0; k < v.length; k++) {
-            float a = Math.abs(v[k]);
-            if (a > max) {
-                max = a;
-                best = k;
-            }
-            if (a >= DepthSums.OUTLIER_ABS) {
-                reached[k % features] = 1;
-                any.set(k);
-            }
-        }
-        actBest = best;
-        actMax = max;
     }
 
     @Override
     public void embedded(NDArray h) {
         lastOut = h;
-        lastOutHost = DeviceArrays.toHost(h, lastOutHost);
+        streams[last] = DeviceArrays.toHost(h, streams[last]);
     }
 
     @Override
     public void residual(int block, NDArray in, NDArray out) {
-        float[] inHost = in == lastOut ? lastOutHost : DeviceArrays.toHost(in, null);
-        float[] outHost = DeviceArrays.toHost(out, spareStream);
+        float[] inHost = in == lastOut ? streams[last] : DeviceArrays.toHost(in, null);
+        float[] outHost = DeviceArrays.toHost(out, streams[1 - last]);
         int hidden = (int) out.getShape().get(2);
         sums.blockStreams(block, samples, inHost, outHost, tokens, hidden);
-        spareStream = inHost;   // blockStreams keeps copies, not the arrays
+        // blockStreams keeps copies, not the arrays
+        last = 1 - last;
+        streams[last] = outHost;
         lastOut = out;
-        lastOutHost = outHost;
     }
 
     @Override
     public void downProj(int block, NDArray in, NDArray out) {
-        Peak input;
-        if (in == actArray) {
-            input = peakAt(actBest, actMax, in.getShape().get(2));
-        } else {
-            input = hostPeak(host(in), in.getShape().get(2));
-        }
-        sums.downProj(block, input, hostPeak(host(out), out.getShape().get(2)));
+        Peak input = in == actArray ? peakAt(actBest, actMax, in.getShape().get(2)) : hostPeak(in);
+        sums.downProj(block, input, hostPeak(out));
     }
 
-    private float[] host(NDArray x) {
-        float[] v = DeviceArrays.toHost(x, buffers.get(Math.toIntExact(x.size())));
+    /** The largest |x| of [batch, tokens, features] and where it first is (row-major), NaNs left out. */
+    private Peak hostPeak(NDArray x) {
+        int[] bits = host(x);
+        int features = (int) x.getShape().get(2);
+        int index = LargestAbs.firstIndex(bits, features);
+        return peakAt(index, Float.intBitsToFloat(LargestAbs.absBits(bits[index])), features);
+    }
+
+    /** x's float32 bit patterns in a buffer of its length, reused across calls. */
+    private int[] host(NDArray x) {
+        int[] v = DeviceArrays.toHostBits(x, buffers.get(Math.toIntExact(x.size())));
         buffers.put(v.length, v);
         return v;
-    }
-
-    /** The largest |x| of a row-major [batch, tokens, features] host copy and where it first is. */
-    private Peak hostPeak(float[] v, long features) {
-        int best = 0;
-        float max = -1f;
-        for (int k = 0; k < v.length; k++) {
-            float a = Math.abs(v[k]);
-            if (a > max) {
-                max = a;
-                best = k;
-            }
-        }
-        return peakAt(best, max, features);
     }
 
     private Peak peakAt(long index, float value, long features) {

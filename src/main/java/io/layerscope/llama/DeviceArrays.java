@@ -89,6 +89,15 @@ final class DeviceArrays {
         return out;
     }
 
+    /** As {@link #toHost}, the float32 values' bit patterns ({@link Float#floatToRawIntBits}). */
+    static int[] toHostBits(NDArray array, int[] reuse) {
+        NDArray f = cast(array, DataType.FLOAT32);
+        int n = Math.toIntExact(f.size());
+        int[] out = reuse != null && reuse.length == n ? reuse : new int[n];
+        f.toByteBuffer(true).asIntBuffer().get(out);
+        return out;
+    }
+
     /** {@code array} in {@code type}; the array itself when it already has that type. */
     static NDArray cast(NDArray array, DataType type) {
         return array.toType(checked(type), false);

@@ -179,6 +179,8 @@ public final class LlamaModel implements AutoCloseable {
             TapAccumulator acc = new TapAccumulator(call, wanted);
             GramAccumulator gram = new GramAccumulator(call, grams);
             TapSink sums = grams.isEmpty() ? acc : new TapSinks(acc, gram);
+            // one accumulator for every batch: its host buffers are reused, not reallocated per batch
+            DepthAccumulator d = depthSums == null ? null : new DepthAccumulator(depthSums);
             int from = 0;
             while (from < windows.size()) {
                 int to = from + 1;
@@ -190,7 +192,6 @@ public final class LlamaModel implements AutoCloseable {
                     if (depthSums == null) {
                         run(batch, windows.subList(from, to), runTo, sums);
                     } else {
-                        DepthAccumulator d = new DepthAccumulator(depthSums);
                         d.beginBatch(Arrays.copyOfRange(samples, from, to), length);
                         run(batch, windows.subList(from, to), runTo, new TapSinks(sums, d));
                         d.endBatch();
