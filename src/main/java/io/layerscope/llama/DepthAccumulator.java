@@ -38,6 +38,8 @@ final class DepthAccumulator implements TapSink {
     private NDArray actArray;
     private int actBest;
     private float actMax;
+    /** Time spent in this accumulator's calls. */
+    private long nanos;
 
     DepthAccumulator(DepthSums sums) {
         this.sums = sums;
@@ -51,14 +53,24 @@ final class DepthAccumulator implements TapSink {
 
     /** Adds what is kept across blocks and forgets the batch. */
     void endBatch() {
-        anyBlock.forEach((tap, any) -> {
-            sums.outlierAnyBlock(tap, any.counts());
-            any.clear();
-        });
-        sums.outlierTokens((long) samples.length * tokens);
-        sums.finishSequences();
-        lastOut = null;
-        actArray = null;
+        long start = System.nanoTime();
+        try {
+            anyBlock.forEach((tap, any) -> {
+                sums.outlierAnyBlock(tap, any.counts());
+                any.clear();
+            });
+            sums.outlierTokens((long) samples.length * tokens);
+            sums.finishSequences();
+            lastOut = null;
+            actArray = null;
+        } finally {
+            nanos += System.nanoTime() - start;
+        }
+    }
+
+    /** Nanoseconds spent in this accumulator's calls so far (copies and scans), for benchmarks. */
+    long nanos() {
+        return nanos;
     }
 
     @Override
@@ -68,47 +80,67 @@ final class DepthAccumulator implements TapSink {
 
     @Override
     public void accept(String tapKey, NDArray x) {
-        int slash = tapKey.indexOf('/');
-        int block = Integer.parseInt(tapKey.substring(0, slash));
-        Tap tap = Tap.valueOf(tapKey.substring(slash + 1));
-        int features = (int) x.getShape().get(2);
-        int[] bits = host(x);
-        OutlierPositions any = anyBlock.get(tap);
-        if (any == null || any.size() != bits.length || any.features() != features) {
-            // first batch, or one of another shape (endBatch has counted and cleared the last one)
-            any = new OutlierPositions(bits.length / features, features);
-            anyBlock.put(tap, any);
-        }
-        sums.outlierBlocks(tap, block, any.mark(bits));
-        if (tap == Tap.MLP_ACT) {
-            actArray = x;
-            actBest = LargestAbs.firstIndex(bits, features);
-            actMax = Float.intBitsToFloat(LargestAbs.absBits(bits[actBest]));
+        long start = System.nanoTime();
+        try {
+            int slash = tapKey.indexOf('/');
+            int block = Integer.parseInt(tapKey.substring(0, slash));
+            Tap tap = Tap.valueOf(tapKey.substring(slash + 1));
+            int features = (int) x.getShape().get(2);
+            int[] bits = host(x);
+            OutlierPositions any = anyBlock.get(tap);
+            if (any == null || any.size() != bits.length || any.features() != features) {
+                // first batch, or one of another shape (endBatch has counted and cleared the last one)
+                any = new OutlierPositions(bits.length / features, features);
+                anyBlock.put(tap, any);
+            }
+            sums.outlierBlocks(tap, block, any.mark(bits));
+            if (tap == Tap.MLP_ACT) {
+                actArray = x;
+                actBest = LargestAbs.firstIndex(bits, features);
+                actMax = Float.intBitsToFloat(LargestAbs.absBits(bits[actBest]));
+            }
+        } finally {
+            nanos += System.nanoTime() - start;
         }
     }
 
     @Override
     public void embedded(NDArray h) {
-        lastOut = h;
-        streams[last] = DeviceArrays.toHost(h, streams[last]);
+        long start = System.nanoTime();
+        try {
+            lastOut = h;
+            streams[last] = DeviceArrays.toHost(h, streams[last]);
+        } finally {
+            nanos += System.nanoTime() - start;
+        }
     }
 
     @Override
     public void residual(int block, NDArray in, NDArray out) {
-        float[] inHost = in == lastOut ? streams[last] : DeviceArrays.toHost(in, null);
-        float[] outHost = DeviceArrays.toHost(out, streams[1 - last]);
-        int hidden = (int) out.getShape().get(2);
-        sums.blockStreams(block, samples, inHost, outHost, tokens, hidden);
-        // blockStreams keeps copies, not the arrays
-        last = 1 - last;
-        streams[last] = outHost;
-        lastOut = out;
+        long start = System.nanoTime();
+        try {
+            float[] inHost = in == lastOut ? streams[last] : DeviceArrays.toHost(in, null);
+            float[] outHost = DeviceArrays.toHost(out, streams[1 - last]);
+            int hidden = (int) out.getShape().get(2);
+            sums.blockStreams(block, samples, inHost, outHost, tokens, hidden);
+            // blockStreams keeps copies, not the arrays
+            last = 1 - last;
+            streams[last] = outHost;
+            lastOut = out;
+        } finally {
+            nanos += System.nanoTime() - start;
+        }
     }
 
     @Override
     public void downProj(int block, NDArray in, NDArray out) {
-        Peak input = in == actArray ? peakAt(actBest, actMax, in.getShape().get(2)) : hostPeak(in);
-        sums.downProj(block, input, hostPeak(out));
+        long start = System.nanoTime();
+        try {
+            Peak input = in == actArray ? peakAt(actBest, actMax, in.getShape().get(2)) : hostPeak(in);
+            sums.downProj(block, input, hostPeak(out));
+        } finally {
+            nanos += System.nanoTime() - start;
+        }
     }
 
     /** The largest |x| of [batch, tokens, features] and where it first is (row-major), NaNs left out. */
