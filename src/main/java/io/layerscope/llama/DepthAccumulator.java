@@ -1,50 +1,76 @@
 package io.layerscope.llama;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import io.layerscope.model.Tap;
 import io.layerscope.stats.DepthSums;
 import io.layerscope.stats.Peak;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Feeds a {@link DepthSums} from a forward pass: the residual stream around each block is copied to
- * the host once per block (each block's output serves as the next block's input) for block influence,
- * last-token distances and massive activations; down_proj's extremes and the taps' |x| >= 6 counts
- * are reduced on the device, so only their small results are copied.
+ * Feeds a {@link DepthSums} from a forward pass. Each tensor it needs is copied to the host once,
+ * into buffers reused from block to block and batch to batch, and scanned in Java: block influence,
+ * last-token distances and massive activations from the residual stream around each block (each
+ * block's output serving as the next block's input); the |x| >= 6 counts from the four taps
+ * ({@link OutlierPositions}); down_proj's largest input from the MLP_ACT tap's bits and its largest
+ * output from its own. Use one accumulator for every batch of a pass.
+ *
+ * <p>Why the host: on the CPU a copy out of the tensor's storage costs a memcpy, while every device
+ * reduction costs a fixed JNI and dispatch overhead, and libtorch's per-channel maximum (which also
+ * computes the argmax) and flat argmax are several times slower than a vectorized pass in Java. On a
+ * GPU the copies are transfers instead (not measured).
  */
 final class DepthAccumulator implements TapSink {
     private final DepthSums sums;
-    private NDManager batch;
     private int[] samples;
     private int tokens;
+    /** The last residual stream seen (the next block's input); its host copy is streams[last]. */
     private NDArray lastOut;
-    private float[] lastOutHost;
-    /** Per tap kind, over the blocks run so far: the largest |x| [batch, tokens, features]. */
-    private final Map<Tap, NDArray> anyBlock = new EnumMap<>(Tap.class);
+    private int last;
+    /** Two host buffers of the residual stream, used in turn and reused across blocks and batches. */
+    private final float[][] streams = new float[2][];
+    /** Host buffers of the taps and down_proj's output by length (hidden or intermediate size), reused. */
+    private final Map<Integer, int[]> buffers = new HashMap<>();
+    /** Per tap kind, over the blocks run so far in this batch: the entries with |x| >= 6 (kept, cleared, across batches). */
+    private final Map<Tap, OutlierPositions> anyBlock = new EnumMap<>(Tap.class);
+    /** The MLP_ACT tap last scanned (down_proj's input) and its largest |x|, as a row-major index and value. */
+    private NDArray actArray;
+    private int actBest;
+    private float actMax;
+    /** Time spent in this accumulator's calls. */
+    private long nanos;
 
     DepthAccumulator(DepthSums sums) {
         this.sums = sums;
     }
 
-    /** The next batch's global sample indices, in batch order; its arrays live in {@code batch}. */
-    void beginBatch(NDManager batch, int[] samples, int tokens) {
-        this.batch = batch;
+    /** The next batch's global sample indices, in batch order, each window {@code tokens} long. */
+    void beginBatch(int[] samples, int tokens) {
         this.samples = samples.clone();
         this.tokens = tokens;
     }
 
-    /** Adds what is kept across blocks and forgets the batch (call while its manager is open). */
+    /** Adds what is kept across blocks and forgets the batch. */
     void endBatch() {
-        anyBlock.forEach((tap, any) -> sums.outlierAnyBlock(tap, counts(any)));
-        anyBlock.clear();
-        sums.outlierTokens((long) samples.length * tokens);
-        sums.finishSequences();
-        lastOut = null;
-        lastOutHost = null;
-        batch = null;
+        long start = System.nanoTime();
+        try {
+            anyBlock.forEach((tap, any) -> {
+                sums.outlierAnyBlock(tap, any.counts());
+                any.clear();
+            });
+            sums.outlierTokens((long) samples.length * tokens);
+            sums.finishSequences();
+            lastOut = null;
+            actArray = null;
+        } finally {
+            nanos += System.nanoTime() - start;
+        }
+    }
+
+    /** Nanoseconds spent in this accumulator's calls so far (copies and scans), for benchmarks. */
+    long nanos() {
+        return nanos;
     }
 
     @Override
@@ -54,82 +80,87 @@ final class DepthAccumulator implements TapSink {
 
     @Override
     public void accept(String tapKey, NDArray x) {
-        int slash = tapKey.indexOf('/');
-        int block = Integer.parseInt(tapKey.substring(0, slash));
-        Tap tap = Tap.valueOf(tapKey.substring(slash + 1));
-        // Few device operations per tap (each costs a fixed overhead): the block's largest |x| per
-        // channel says which channels reach 6 in this block; a running maximum over the blocks gives
-        // the positions where a channel reaches 6 in any block, counted once at the end of the batch.
-        NDArray abs = DeviceArrays.cast(x, DataType.FLOAT32).abs();
-        long features = x.getShape().get(2);
-        float[] channelMax = abs.reshape(-1, features).max(new int[] {0}).toFloatArray();
-        long[] reached = new long[channelMax.length];
-        for (int c = 0; c < reached.length; c++) {
-            reached[c] = channelMax[c] >= DepthSums.OUTLIER_ABS ? 1 : 0;
+        long start = System.nanoTime();
+        try {
+            int slash = tapKey.indexOf('/');
+            int block = Integer.parseInt(tapKey.substring(0, slash));
+            Tap tap = Tap.valueOf(tapKey.substring(slash + 1));
+            int features = (int) x.getShape().get(2);
+            int[] bits = host(x);
+            OutlierPositions any = anyBlock.get(tap);
+            if (any == null || any.size() != bits.length || any.features() != features) {
+                // first batch, or one of another shape (endBatch has counted and cleared the last one)
+                any = new OutlierPositions(bits.length / features, features);
+                anyBlock.put(tap, any);
+            }
+            sums.outlierBlocks(tap, block, any.mark(bits));
+            if (tap == Tap.MLP_ACT) {
+                actArray = x;
+                actBest = LargestAbs.firstIndex(bits, features);
+                actMax = Float.intBitsToFloat(LargestAbs.absBits(bits[actBest]));
+            }
+        } finally {
+            nanos += System.nanoTime() - start;
         }
-        sums.outlierBlocks(tap, block, reached);
-        NDArray max = anyBlock.get(tap);
-        NDArray merged = max == null ? abs : max.maximum(abs);
-        merged.attach(batch);
-        anyBlock.put(tap, merged);
-    }
-
-    /** Per feature, the positions of [batch, tokens, features] where |x| >= 6. */
-    private static long[] counts(NDArray maxAbs) {
-        return DeviceArrays.cast(maxAbs.gte(DepthSums.OUTLIER_ABS), DataType.INT64).sum(new int[] {0, 1}).toLongArray();
     }
 
     @Override
     public void embedded(NDArray h) {
-        lastOut = h;
-        lastOutHost = host(h);
+        long start = System.nanoTime();
+        try {
+            lastOut = h;
+            streams[last] = DeviceArrays.toHost(h, streams[last]);
+        } finally {
+            nanos += System.nanoTime() - start;
+        }
     }
 
     @Override
     public void residual(int block, NDArray in, NDArray out) {
-        float[] inHost = in == lastOut ? lastOutHost : host(in);
-        float[] outHost = host(out);
-        int hidden = (int) out.getShape().get(2);
-        sums.blockStreams(block, samples, inHost, outHost, tokens, hidden);
-        lastOut = out;
-        lastOutHost = outHost;
+        long start = System.nanoTime();
+        try {
+            float[] inHost = in == lastOut ? streams[last] : DeviceArrays.toHost(in, null);
+            float[] outHost = DeviceArrays.toHost(out, streams[1 - last]);
+            int hidden = (int) out.getShape().get(2);
+            sums.blockStreams(block, samples, inHost, outHost, tokens, hidden);
+            // blockStreams keeps copies, not the arrays
+            last = 1 - last;
+            streams[last] = outHost;
+            lastOut = out;
+        } finally {
+            nanos += System.nanoTime() - start;
+        }
     }
 
     @Override
     public void downProj(int block, NDArray in, NDArray out) {
-        sums.downProj(block, devicePeak(in), hostPeak(out));
-    }
-
-    /** The largest |x| of [batch, tokens, features] and where it is; torch's argmax takes the first of equal maxima. */
-    private Peak devicePeak(NDArray x) {
-        NDArray abs = DeviceArrays.cast(x, DataType.FLOAT32).abs();
-        long index = abs.reshape(-1).argMax().getLong();
-        float value = abs.max().getFloat();
-        return peakAt(index, value, x.getShape().get(2));
-    }
-
-    /** As {@link #devicePeak}, over a host copy: cheaper than three device reductions for a hidden-size stream. */
-    private Peak hostPeak(NDArray x) {
-        float[] v = host(x);
-        int best = 0;
-        float max = -1f;
-        for (int k = 0; k < v.length; k++) {
-            float a = Math.abs(v[k]);
-            if (a > max) {
-                max = a;
-                best = k;
-            }
+        long start = System.nanoTime();
+        try {
+            Peak input = in == actArray ? peakAt(actBest, actMax, in.getShape().get(2)) : hostPeak(in);
+            sums.downProj(block, input, hostPeak(out));
+        } finally {
+            nanos += System.nanoTime() - start;
         }
-        return peakAt(best, max, x.getShape().get(2));
+    }
+
+    /** The largest |x| of [batch, tokens, features] and where it first is (row-major), NaNs left out. */
+    private Peak hostPeak(NDArray x) {
+        int[] bits = host(x);
+        int features = (int) x.getShape().get(2);
+        int index = LargestAbs.firstIndex(bits, features);
+        return peakAt(index, Float.intBitsToFloat(LargestAbs.absBits(bits[index])), features);
+    }
+
+    /** x's float32 bit patterns in a buffer of its length, reused across calls. */
+    private int[] host(NDArray x) {
+        int[] v = DeviceArrays.toHostBits(x, buffers.get(Math.toIntExact(x.size())));
+        buffers.put(v.length, v);
+        return v;
     }
 
     private Peak peakAt(long index, float value, long features) {
         int channel = (int) (index % features);
         long row = index / features;
         return new Peak(value, samples[(int) (row / tokens)], (int) (row % tokens), channel);
-    }
-
-    private static float[] host(NDArray x) {
-        return DeviceArrays.cast(x, DataType.FLOAT32).toFloatArray();
     }
 }

@@ -77,6 +77,31 @@ final class DeviceArrays {
         return manager.create(values, shape);
     }
 
+    /**
+     * {@code array}'s values as float32 on the host, row-major, written into {@code reuse} when it has
+     * the length (else into a new array). One copy out of a view of the tensor's storage, where
+     * {@link NDArray#toFloatArray()} copies twice through a new byte[] (a garbage-collected half
+     * megabyte per hidden state of one sequence).
+     */
+    static float[] toHost(NDArray array, float[] reuse) {
+        NDArray f = cast(array, DataType.FLOAT32);
+        int n = Math.toIntExact(f.size());
+        float[] out = reuse != null && reuse.length == n ? reuse : new float[n];
+        // a CPU tensor's toByteBuffer(true) is a direct view of its storage (made contiguous first
+        // if it is not; on a GPU, a copy to the host)
+        f.toByteBuffer(true).asFloatBuffer().get(out);
+        return out;
+    }
+
+    /** As {@link #toHost}, the float32 values' bit patterns ({@link Float#floatToRawIntBits}). */
+    static int[] toHostBits(NDArray array, int[] reuse) {
+        NDArray f = cast(array, DataType.FLOAT32);
+        int n = Math.toIntExact(f.size());
+        int[] out = reuse != null && reuse.length == n ? reuse : new int[n];
+        f.toByteBuffer(true).asIntBuffer().get(out);
+        return out;
+    }
+
     /** {@code array} in {@code type}; the array itself when it already has that type. */
     static NDArray cast(NDArray array, DataType type) {
         return array.toType(checked(type), false);

@@ -59,6 +59,7 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray finalNorm;
     private final PositionTables positions;
     private final AtomicLong blocksRun = new AtomicLong();
+    private final AtomicLong depthNanos = new AtomicLong();
     private final PrunedBlocks prunedBlocks;
 
     private LlamaModel(NDManager manager, LlamaConfig config, DataType type, int lastBlock, TokenEmbedding embed,
@@ -179,6 +180,8 @@ public final class LlamaModel implements AutoCloseable {
             TapAccumulator acc = new TapAccumulator(call, wanted);
             GramAccumulator gram = new GramAccumulator(call, grams);
             TapSink sums = grams.isEmpty() ? acc : new TapSinks(acc, gram);
+            // one accumulator for every batch: its host buffers are reused, not reallocated per batch
+            DepthAccumulator d = depthSums == null ? null : new DepthAccumulator(depthSums);
             int from = 0;
             while (from < windows.size()) {
                 int to = from + 1;
@@ -190,13 +193,15 @@ public final class LlamaModel implements AutoCloseable {
                     if (depthSums == null) {
                         run(batch, windows.subList(from, to), runTo, sums);
                     } else {
-                        DepthAccumulator d = new DepthAccumulator(depthSums);
-                        d.beginBatch(batch, Arrays.copyOfRange(samples, from, to), length);
+                        d.beginBatch(Arrays.copyOfRange(samples, from, to), length);
                         run(batch, windows.subList(from, to), runTo, new TapSinks(sums, d));
                         d.endBatch();
                     }
                 }
                 from = to;
+            }
+            if (d != null) {
+                depthNanos.addAndGet(d.nanos());
             }
             return new Pass(new TapSums(acc.toHost(), windows.size(), tokens), depthSums,
                     new GramSums(gram.toHost(), windows.size()));
@@ -403,6 +408,14 @@ public final class LlamaModel implements AutoCloseable {
     /** Sequences per forward when not given: 1 on the CPU (matmuls are already large), 4 on a GPU. */
     public int defaultBatchSize() {
         return manager.getDevice().isGpu() ? 4 : 1;
+    }
+
+    /**
+     * Seconds the depth statistics' accumulators of this model's passes took so far (host copies
+     * and Java scans, not the forward they ride on); benchmarks read it before and after a pass.
+     */
+    public double depthStatisticsSeconds() {
+        return depthNanos.get() / 1e9;
     }
 
     /** Decoder block forwards run since loading, summed over batches (a batch of 3 through 2 blocks counts 2). */

@@ -21,9 +21,9 @@ import picocli.CommandLine.Option;
  * Spark settings a sweep gets.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmark steps used by jobs/bench (prepare, forward, matmul, scaling, report).",
+        description = "Benchmark steps used by jobs/bench (prepare, forward, matmul, depth, scaling, report).",
         subcommands = {BenchCommand.Prepare.class, BenchCommand.Forward.class, BenchCommand.Matmul.class,
-            BenchCommand.Scaling.class, BenchCommand.Report.class})
+            BenchCommand.Depth.class, BenchCommand.Scaling.class, BenchCommand.Report.class})
 public final class BenchCommand implements Runnable {
     public static void main(String[] args) {
         System.exit(new picocli.CommandLine(new BenchCommand()).execute(args));
@@ -32,7 +32,7 @@ public final class BenchCommand implements Runnable {
     @Override
     public void run() {
         throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                "Missing step: prepare, forward, matmul, scaling or report");
+                "Missing step: prepare, forward, matmul, depth, scaling or report");
     }
 
     static void writeJson(Path file, ObjectNode node) {
@@ -91,6 +91,30 @@ public final class BenchCommand implements Runnable {
         @Override
         public Integer call() {
             writeJson(out, MatrixProducts.measure(new BenchWorkload(work), threads, repeat, System.err));
+            return 0;
+        }
+    }
+
+    @Command(name = "depth", description = "Stage one's forward without and with the depth statistics, alternating rounds.")
+    static final class Depth implements Callable<Integer> {
+        @Option(names = "--work", required = true) Path work;
+        @Option(names = "--out", required = true) Path out;
+        @Option(names = "--threads", defaultValue = "2", description = "libtorch threads.") int threads;
+        @Option(names = "--rounds", defaultValue = "5") int rounds;
+        @Option(names = "--llama-1b", description = "The Llama-3.2-1B-shaped model (bench prepare --llama-1b) instead of the mid-size one.")
+        boolean llama1b;
+        @Option(names = "--samples", description = "The first this many calibration windows (default: all).") Integer samples;
+
+        @Override
+        public Integer call() {
+            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+            System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+            BenchWorkload w = new BenchWorkload(work);
+            List<int[]> windows = w.windows();
+            if (samples != null) {
+                windows = windows.subList(0, Math.min(samples, windows.size()));
+            }
+            writeJson(out, DepthOverhead.measure(llama1b ? w.llama1bDir() : w.modelDir(), windows, rounds, System.err));
             return 0;
         }
     }

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
@@ -29,6 +30,8 @@ import java.util.stream.Stream;
  * <li>{@code sweep-png-N/run.json}, {@code sweep-nopng-N/run.json} with {@code sweep-*-N.time}
  *     ("wall-seconds peak-rss-KiB", from /usr/bin/time): measurement (2), one per run;</li>
  * <li>{@code scaling.json}: stage one over local masters and shard counts ({@link StageOneScaling});</li>
+ * <li>{@code depth.json}, {@code depth1b.json}: stage one's forward without and with the depth statistics
+ *     ({@link DepthOverhead});</li>
  * <li>{@code loadavg.txt}: "label load1 load5 load15" lines the script appended as it went.</li>
  * </ul>
  * Of repeated runs the best (fastest) counts: the machine is shared, and slower runs measure the
@@ -198,6 +201,11 @@ public final class BenchReport {
             b.append(gramTable("the Llama-3.2-1B-shaped model (random bf16 weights, 8 x 256 tokens)", gram1b, dense1b));
         }
 
+        String depth = depthTable();
+        if (!depth.isEmpty()) {
+            b.append(depth);
+        }
+
         Path scaling = dir.resolve("scaling.json");
         if (Files.isRegularFile(scaling)) {
             b.append(scalingTable(read(scaling)));
@@ -220,6 +228,62 @@ public final class BenchReport {
         row(b, "**wall**", sec(bestSeq.wall()), sec(bestDense.wall()), ratio(bestSeq.wall() / bestDense.wall()));
         b.append('\n');
         return b.toString();
+    }
+
+    /**
+     * Stage one's forward without and with the depth statistics ({@link DepthOverhead}: depth.json,
+     * and depth1b.json for the Llama-3.2-1B-shaped model); empty when neither was measured.
+     */
+    private String depthTable() {
+        StringBuilder b = new StringBuilder();
+        for (String[] w : new String[][] {{"depth.json", "the mid-size workload"}, {"depth1b.json", "the Llama-3.2-1B-shaped model"}}) {
+            Path f = dir.resolve(w[0]);
+            if (!Files.isRegularFile(f)) {
+                continue;
+            }
+            JsonNode d = read(f);
+            double[] without = doubles(d.get("without_seconds"));
+            double[] with = doubles(d.get("with_seconds"));
+            double[] inside = doubles(d.get("accumulator_seconds"));
+            double[] cpuWithout = doubles(d.get("without_cpu_seconds"));
+            double[] cpuWith = doubles(d.get("with_cpu_seconds"));
+            double[] ratios = new double[without.length];
+            double[] shares = new double[without.length];
+            double[] cpuRatios = new double[without.length];
+            for (int r = 0; r < ratios.length; r++) {
+                ratios[r] = with[r] / without[r];
+                shares[r] = inside[r] / without[r];
+                cpuRatios[r] = cpuWith[r] / cpuWithout[r];
+            }
+            if (b.length() == 0) {
+                b.append("Depth and outlier statistics (issue 17) in stage one's forward (every tap, one sequence per forward),"
+                        + " without and with them in one JVM, alternating rounds:\n\n");
+                b.append("| workload | rounds | without, best s | with, best s | overhead: median of the rounds | best over best"
+                        + " | CPU seconds: median of the rounds | time in the accumulator over without: median |\n"
+                        + "|---|---:|---:|---:|---:|---:|---:|---:|\n");
+            }
+            double bestWithout = Arrays.stream(without).min().orElseThrow();
+            double bestWith = Arrays.stream(with).min().orElseThrow();
+            row(b, w[1] + " (" + d.get("sequences").asInt() + " x " + d.get("tokens").asInt() + " tokens)",
+                    Integer.toString(ratios.length), sec(bestWithout), sec(bestWith), percent(DepthOverhead.median(ratios) - 1),
+                    percent(bestWith / bestWithout - 1), percent(DepthOverhead.median(cpuRatios) - 1), String.format(Locale.ROOT, "%.1f%%", 100 * DepthOverhead.median(shares)));
+        }
+        if (b.length() > 0) {
+            b.append('\n');
+        }
+        return b.toString();
+    }
+
+    private static double[] doubles(JsonNode array) {
+        double[] v = new double[array.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = array.get(i).asDouble();
+        }
+        return v;
+    }
+
+    static String percent(double v) {
+        return String.format(Locale.ROOT, "%+.1f%%", 100 * v);
     }
 
     /** The sweep with --gram against the plain one, both without PNGs: the passes and what they cost. */

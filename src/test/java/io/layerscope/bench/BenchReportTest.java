@@ -43,6 +43,15 @@ class BenchReportTest {
         write("matmul-2.json", matmul(110.0, 85.0, 82.0));
         write("peer-matmul-1.json", matmul(125.0, 100.0, 100.0));
 
+        // depth overhead: ratios 1.05, 1.00, 1.10 -> median +5.0%; best 2.1 over best 2.0 -> +5.0%;
+        // accumulator 0.04/2.0, 0.11/2.2, 0.075/2.5 -> 2%, 5%, 3% -> median 3.0%; CPU 4.2/4, 4/4, 4.4/4 -> median +5.0%
+        write("depth.json", "{\"sequences\": 16, \"tokens\": 256, \"without_seconds\": [2.0, 2.2, 2.5],"
+                + " \"with_seconds\": [2.1, 2.2, 2.75], \"accumulator_seconds\": [0.04, 0.11, 0.075],"
+                + " \"without_cpu_seconds\": [4.0, 4.0, 4.0], \"with_cpu_seconds\": [4.2, 4.0, 4.4]}");
+        // one round: 52 over 50 -> +4.0%; 0.5 / 50 -> 1.0%; CPU 101 / 100 -> +1.0%
+        write("depth1b.json", "{\"sequences\": 4, \"tokens\": 256, \"without_seconds\": [50.0], \"with_seconds\": [52.0],"
+                + " \"accumulator_seconds\": [0.5], \"without_cpu_seconds\": [100.0], \"with_cpu_seconds\": [101.0]}");
+
         String text = new BenchReport(dir).render("2026-11-27", "test CPU, 2 cores");
 
         assertTrue(text.contains("Measured 2026-11-27 on test CPU, 2 cores; 1-minute load average 3.3 to 6.5"), text);
@@ -72,6 +81,8 @@ class BenchReportTest {
         assertTrue(text.contains("| the four in a row | 82.0 | 100.0 | 0.82x |"), text);
         assertTrue(text.contains("| local[2] | 490 | 969 |"), text);
         assertTrue(text.contains("Speed-up of local[2] over local[1] (best shard count each): 1.90x"), text);
+        assertTrue(text.contains("| the mid-size workload (16 x 256 tokens) | 3 | 2.00 | 2.10 | +5.0% | +5.0% | +5.0% | 3.0% |"), text);
+        assertTrue(text.contains("| the Llama-3.2-1B-shaped model (4 x 256 tokens) | 1 | 50.00 | 52.00 | +4.0% | +4.0% | +1.0% | 1.0% |"), text);
     }
 
     @Test

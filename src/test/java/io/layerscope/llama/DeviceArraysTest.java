@@ -1,5 +1,6 @@
 package io.layerscope.llama;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -45,6 +46,21 @@ class DeviceArraysTest {
             NDArray a = DeviceArrays.zeros(m, new Shape(4), DataType.FLOAT32);
             assertThrows(LayerscopeException.class, () -> DeviceArrays.cast(a, DataType.BFLOAT16));
             assertSame(a, DeviceArrays.cast(a, DataType.FLOAT32));
+        }
+    }
+
+    /** toHost copies the row-major values, also of a transposed (non-contiguous) view and of float16, into a buffer of the right length. */
+    @Test
+    void toHostCopiesRowMajorValuesIntoTheBufferWhenItFits() {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            NDArray a = DeviceArrays.floats(m, new float[] {1, 2, 3, -4.5f, 5, 6}, new Shape(2, 3));
+            float[] reuse = new float[6];
+            assertSame(reuse, DeviceArrays.toHost(a, reuse));
+            assertArrayEquals(new float[] {1, 2, 3, -4.5f, 5, 6}, reuse);
+            // the transpose is [[1, -4.5], [2, 5], [3, 6]]: a view with other strides
+            float[] t = DeviceArrays.toHost(a.transpose(), new float[5]);
+            assertArrayEquals(new float[] {1, -4.5f, 2, 5, 3, 6}, t);
+            assertArrayEquals(new float[] {1, 2, 3, -4.5f, 5, 6}, DeviceArrays.toHost(DeviceArrays.cast(a, DataType.FLOAT16), null));
         }
     }
 

@@ -1,0 +1,65 @@
+package io.layerscope.llama;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+/** |x| >= 6 on float bit patterns, the per-block reach and the positions over blocks, against counts worked out by hand. */
+class OutlierPositionsTest {
+    static int[] bits(float... v) {
+        int[] b = new int[v.length];
+        for (int i = 0; i < v.length; i++) {
+            b[i] = Float.floatToRawIntBits(v[i]);
+        }
+        return b;
+    }
+
+    @Test
+    void theFlagIsAbsAtLeastSixWithInfinityInAndNanOut() {
+        float[] in = {6f, -6f, Math.nextUp(6f), 1e30f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        float[] out = {Math.nextDown(6f), -Math.nextDown(6f), 0f, -0f, 1f, Float.NaN, -Float.NaN, Float.MIN_VALUE};
+        for (float v : in) {
+            assertEquals(-1, OutlierPositions.flag(Float.floatToRawIntBits(v)), "flag of " + v);
+        }
+        for (float v : out) {
+            assertEquals(0, OutlierPositions.flag(Float.floatToRawIntBits(v)), "flag of " + v);
+        }
+        assertEquals(0, OutlierPositions.flag(0x7fc00001), "a NaN with another payload");
+    }
+
+    @Test
+    void eachBlockReportsItsFeaturesAndThePositionsCountOncePerFeature() {
+        // 3 positions x 4 features
+        OutlierPositions p = new OutlierPositions(3, 4);
+        long[] block0 = p.mark(bits(
+                7, 0, 0, -6,
+                0, 1, 0, 0,
+                0, 0, 0, 9));
+        assertArrayEquals(new long[] {1, 0, 0, 1}, block0);
+        long[] block1 = p.mark(bits(
+                8, 0, 0, 0,           // position 0, feature 0 again: still one position
+                -6.5f, 5.99f, 0, 0,
+                0, Float.NaN, 0, 0));
+        assertArrayEquals(new long[] {1, 0, 0, 0}, block1);
+        assertArrayEquals(new long[] {2, 0, 0, 2}, p.counts());
+        p.clear();
+        assertArrayEquals(new long[4], p.counts());
+    }
+
+    @Test
+    void theLargestAbsIsTheFirstInRowMajorOrderWithNansLeftOut() {
+        // 3 positions x 3 features; |-9| ties with 9 later in the row-major order
+        int[] x = bits(
+                1, Float.NaN, 2,
+                3, 4, -9,
+                9, 0, Float.NaN);
+        assertEquals(5, LargestAbs.firstIndex(x, 3));
+        assertEquals(9f, Float.intBitsToFloat(LargestAbs.absBits(x[5])));
+        // ties in one column: the earlier row
+        assertEquals(1, LargestAbs.firstIndex(bits(0, 5, 5, 0, 0, -5), 2));
+        assertEquals(0, LargestAbs.firstIndex(bits(-0f, 0f), 1));
+        assertEquals(Float.floatToRawIntBits(0f), LargestAbs.absBits(Float.floatToRawIntBits(-0f)));
+        assertEquals(0, LargestAbs.absBits(Float.floatToRawIntBits(Float.NaN)));
+    }
+}
