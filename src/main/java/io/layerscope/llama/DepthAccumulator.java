@@ -36,6 +36,30 @@ final class DepthAccumulator implements TapSink {
         this.tokens = tokens;
     }
 
+    /**
+     * A sink passing on down_proj's input and output only, for a batch begun with
+     * {@link #beginBatch}: sequential mode's dense pass of a round, whose down_proj spikes are the
+     * ones the round's masks see (the residual stream comes from the pruned pass instead).
+     */
+    TapSink downProjOnly() {
+        return new TapSink() {
+            @Override
+            public boolean wants(String tapKey) {
+                return false;
+            }
+
+            @Override
+            public void accept(String tapKey, NDArray x) {
+                throw new IllegalStateException("no tap was asked for");
+            }
+
+            @Override
+            public void downProj(int block, NDArray in, NDArray out) {
+                DepthAccumulator.this.downProj(block, in, out);
+            }
+        };
+    }
+
     /** Adds what is kept across blocks and forgets the batch (call while its manager is open). */
     void endBatch() {
         anyBlock.forEach((tap, any) -> sums.outlierAnyBlock(tap, counts(any)));

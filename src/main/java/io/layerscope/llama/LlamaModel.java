@@ -251,11 +251,26 @@ public final class LlamaModel implements AutoCloseable {
      * round. The block's output is not kept: the pass of the pruned block makes the next input.
      */
     public Map<String, float[]> denseBlockTaps(HiddenStates states, int block) {
+        return denseBlockTaps(states, block, null);
+    }
+
+    /**
+     * As {@link #denseBlockTaps(HiddenStates, int)}, and adds to {@code depth} (unless null) the dense
+     * block's down_proj spikes ({@link DepthSums#downProj}): in sequential mode, those the round's
+     * masks see.
+     */
+    public Map<String, float[]> denseBlockTaps(HiddenStates states, int block, DepthSums depth) {
         checkBlock(block);
         try (NDManager batch = manager.newSubManager()) {
             Set<String> keys = new LinkedHashSet<>(tapKeys().subList(4 * block, 4 * block + 4));
             TapAccumulator acc = new TapAccumulator(batch, keys);
-            blocks.get(block).forward(toDevice(batch, states), positions.of(states.tokens()), acc);
+            TapSink sink = acc;
+            if (depth != null) {
+                DepthAccumulator d = new DepthAccumulator(depth);
+                d.beginBatch(batch, states.samples(), states.tokens());
+                sink = new TapSinks(acc, d.downProjOnly());
+            }
+            blocks.get(block).forward(toDevice(batch, states), positions.of(states.tokens()), sink);
             blocksRun.incrementAndGet();
             return acc.toHost();
         }

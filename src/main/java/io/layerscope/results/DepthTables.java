@@ -48,14 +48,17 @@ public final class DepthTables {
                     Column.float64("input_abs", Section.METRIC, "down_proj's largest |input|", w -> (double) w.input().abs()),
                     Column.float64("output_abs", Section.METRIC, "down_proj's largest |output|",
                             w -> (double) w.output().abs()),
-                    Column.float64("sparsity", Section.METRIC, "the sparsity of the masks below (--sparsity)",
+                    Column.float64("sparsity", Section.METRIC, "the sparsity of the masks below (--sparsity;"
+                            + " sequential mode: the block's, at which its round pruned it)",
                             SuperWeight::sparsity),
                     BlocksTable.<SuperWeight>bool("pruned_wanda_row", Section.METRIC, "whether Wanda's per-row mask prunes"
-                            + " it; null when the down_proj layer was not analysed", SuperWeight::prunedWandaRow).orNull(),
+                            + " it (sequential mode: the mask of the block's round); null when the down_proj layer was not"
+                            + " analysed (dense mode)", SuperWeight::prunedWandaRow).orNull(),
                     BlocksTable.bool("pruned_magnitude_row", Section.METRIC, "whether the per-row magnitude mask prunes it",
                             SuperWeight::prunedMagnitudeRow),
-                    BlocksTable.<SuperWeight>bool("pruned_wanda_2of4", Section.METRIC, "whether Wanda's 2:4 mask prunes it;"
-                            + " null when the down_proj layer was not analysed", SuperWeight::prunedWanda2of4).orNull()));
+                    BlocksTable.<SuperWeight>bool("pruned_wanda_2of4", Section.METRIC, "whether Wanda's 2:4 mask prunes it"
+                            + " (sequential mode: from the round's scaler_row); null when the down_proj layer was not"
+                            + " analysed (dense mode)", SuperWeight::prunedWanda2of4).orNull()));
 
     public static final Table<OutlierFeatureRow> OUTLIER_FEATURES = new Table<>("outlier_features",
             "systematic outlier feature (tap kind, channel)", List.of(

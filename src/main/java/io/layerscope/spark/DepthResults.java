@@ -24,28 +24,82 @@ import java.util.stream.Collectors;
 import org.apache.spark.api.java.JavaSparkContext;
 
 /**
- * The depth tables of a run (docs/METRICS.md): made on the driver from stage one's merged
- * {@link DepthSums}, plus one row of down_proj.weight per super-weight candidate and, for the
- * systematic outlier features, the Wanda masks of the analysed layers reading them
- * ({@link ChannelPruningStage}).
+ * The depth tables of a run (docs/METRICS.md): made on the driver from merged {@link DepthSums},
+ * plus one row of down_proj.weight per super-weight candidate and, for the systematic outlier
+ * features, the Wanda masks of the analysed layers reading them ({@link ChannelPruningStage}).
+ * In dense mode everything comes from stage one's forward; in sequential mode the blocks, distances
+ * and super weights come from the pruned stream with each round's masks, the outlier features
+ * still from stage one (docs/METRICS.md, sequential mode).
  */
 public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> distances, List<SuperWeight> superWeights,
                            List<OutlierFeatureRow> outlierFeatures) {
 
+    /**
+     * What decides whether a block's down_proj mask prunes its super-weight candidate: the scaler_row
+     * of its input (null when not known) and the sparsity.
+     */
+    public interface SuperWeightMasks {
+        float[] scalerRow(int block);
+
+        double sparsity(int block);
+    }
+
+    /** Dense mode: stage one's scaler_rows (where summed) at the run's --sparsity. */
+    static SuperWeightMasks dense(TapSums sums, double sparsity) {
+        return new SuperWeightMasks() {
+            @Override
+            public float[] scalerRow(int block) {
+                String key = Tap.MLP_ACT.key(block);
+                return sums.keys().contains(key) ? sums.scalerRow(key) : null;
+            }
+
+            @Override
+            public double sparsity(int block) {
+                return sparsity;
+            }
+        };
+    }
+
+    /** Sequential mode: the mask of each block's round, from its sequential scaler_row at its block's sparsity. */
+    static SuperWeightMasks sequential(Map<String, float[]> scalerRows, double[] blockSparsity) {
+        return new SuperWeightMasks() {
+            @Override
+            public float[] scalerRow(int block) {
+                return scalerRows.get(Tap.MLP_ACT.key(block));
+            }
+
+            @Override
+            public double sparsity(int block) {
+                return blockSparsity[block];
+            }
+        };
+    }
+
+    /** Dense mode: every table from stage one's depth statistics and sums. */
     public static DepthResults compute(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, DepthSums depth,
                                        TapSums sums, JobOptions.Analysis analysis) {
-        List<BlockDepth> blocks = DepthStatistics.blocks(depth);
+        return compute(jsc, ckpt, layers, depth, dense(sums, analysis.sparsity()), depth, sums, analysis);
+    }
+
+    /**
+     * @param streams   the residual stream and down_proj's spikes: blocks, block_distances, super_weights
+     * @param masks     the masks the super-weight candidates are checked against
+     * @param outliers  the outlier counts, with {@code sums} the scaler_rows of the masks they are joined to
+     */
+    public static DepthResults compute(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, DepthSums streams,
+                                       SuperWeightMasks masks, DepthSums outliers, TapSums sums,
+                                       JobOptions.Analysis analysis) {
+        List<BlockDepth> blocks = DepthStatistics.blocks(streams);
         List<SuperWeight> superWeights = new ArrayList<>();
         for (BlockDepth b : blocks) {
             if (b.downIn() != null && b.downIn().sameToken(b.downOut())) {
                 String tensor = "model.layers." + b.block() + ".mlp.down_proj.weight";
                 float[] row = ckpt.fileOf(tensor).readRows(tensor, b.downOut().channel(), 1);
-                String key = Tap.MLP_ACT.key(b.block());
-                float[] scalerRow = sums.keys().contains(key) ? sums.scalerRow(key) : null;
-                superWeights.add(SuperWeight.check(b.block(), b.downIn(), b.downOut(), row, scalerRow, analysis.sparsity()));
+                superWeights.add(SuperWeight.check(b.block(), b.downIn(), b.downOut(), row, masks.scalerRow(b.block()),
+                        masks.sparsity(b.block())));
             }
         }
-        List<OutlierFeature> features = DepthStatistics.outlierFeatures(depth, analysis.outlierBlockShare(),
+        List<OutlierFeature> features = DepthStatistics.outlierFeatures(outliers, analysis.outlierBlockShare(),
                 analysis.outlierPositionShare());
         Map<String, int[]> pruned = ChannelPruningStage.run(jsc, ckpt.dir().toAbsolutePath().toString(),
                 channelJobs(layers, features, sums), analysis.sparsity());
@@ -60,7 +114,7 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
             rows.add(new OutlierFeatureRow(f.tap(), kinds(f.tap()), f.channel(), f.blockShare(), f.positionShare(),
                     f.blocks(), hit));
         }
-        return new DepthResults(blocks.stream().map(BlocksTable.Source::new).toList(), DepthStatistics.distances(depth),
+        return new DepthResults(blocks.stream().map(BlocksTable.Source::new).toList(), DepthStatistics.distances(streams),
                 superWeights, rows);
     }
 

@@ -18,14 +18,19 @@ import io.layerscope.prune.PrunedCheckpointWriter;
 import io.layerscope.prune.SparsityPattern;
 import io.layerscope.results.LayerResult;
 import io.layerscope.spark.JobOptions;
+import io.layerscope.spark.SparkSessions;
 import io.layerscope.spark.SweepJob;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The sequential sweep (Wanda's prune_wanda on Spark) on the demo model against
  * {@link SequentialReference}, a plain-Java prune_wanda: the same scaler_rows, the same masks in the
- * pruned checkpoint, every other byte of it the source's, and the same results for 1, 2 and 3 shards.
+ * pruned checkpoint, every other byte of it the source's, the depth tables of its pruned stream, and
+ * the same results for 1, 2 and 3 shards.
  */
 class SequentialSweepIT {
     static final int NSAMPLES = 8;
@@ -129,6 +135,164 @@ class SequentialSweepIT {
             }
             assertEquals(twoShards.blocks(), other.blocks());
         }
+        Map<String, List<String>> two = depthRows(tmp.resolve("results"));
+        assertEquals(two, depthRows(tmp.resolve("one")));
+        assertEquals(two, depthRows(tmp.resolve("three")));
+    }
+
+    @Test
+    void depthTablesAreThoseOfThePrunedStreamThatPruneWandaFeedsEachBlock() {
+        SequentialReference.Result ref = SequentialReference.run(Checkpoint.open(modelDir), windows, 0.5, 0, 0);
+        List<Map<String, double[][]>> st = ref.streams();
+        int blocks = Checkpoint.open(modelDir).config().numHiddenLayers();
+        List<Row> rows = table(tmp.resolve("results"), "blocks", "block");
+        assertEquals(blocks, rows.size());
+        for (int b = 0; b < blocks; b++) {
+            Row r = rows.get(b);
+            double influence = 0;
+            for (Map<String, double[][]> w : st) {
+                for (int t = 0; t < SEQLEN; t++) {
+                    influence += 1 - cos(w.get("residual/" + b)[t], w.get("residual/" + (b + 1))[t]);
+                }
+            }
+            assertEquals(influence / (NSAMPLES * SEQLEN), r.getAs("block_influence"), 1e-5, "block " + b);
+            assertEquals(distance(st, b, b + 1), r.getAs("angular_distance_next"), 1e-5, "block " + b);
+            assertPeak(maxAbs(st, "residual/" + (b + 1)), r, "massive_top_", "massive_top_abs", "block " + b);
+            assertPeak(maxAbs(st, "down_in/" + b), r, "down_proj_in_", "down_proj_in_max_abs", "block " + b);
+            assertPeak(maxAbs(st, "down_out/" + b), r, "down_proj_out_", "down_proj_out_max_abs", "block " + b);
+            List<Double> abs = new ArrayList<>();
+            for (Map<String, double[][]> w : st) {
+                for (double[] tok : w.get("residual/" + (b + 1))) {
+                    for (double v : tok) {
+                        abs.add(Math.abs((double) (float) v));
+                    }
+                }
+            }
+            abs.sort(null);
+            double median = abs.get((abs.size() - 1) / 2);
+            // the table keeps the bfloat16 truncation: within 2^-7 below the median
+            double got = r.getAs("massive_median_abs");
+            assertTrue(got <= median * (1 + 1e-5) && got >= median * (1 - 0x1p-7) - 1e-6, "block " + b + ": " + got + " " + median);
+        }
+        List<Row> distances = table(tmp.resolve("results"), "block_distances", "span, start");
+        assertEquals(blocks * (blocks + 1) / 2, distances.size());
+        for (Row r : distances) {
+            int start = r.getAs("start");
+            int span = r.getAs("span");
+            assertEquals(distance(st, start, start + span), r.getAs("angular_distance"), 1e-5, start + "+" + span);
+            double best = Double.MAX_VALUE;
+            for (int l = 0; l + span <= blocks; l++) {
+                best = Math.min(best, distance(st, l, l + span));
+            }
+            assertEquals(best, distance(st, r.getAs("best_start"), (int) r.getAs("best_start") + span), 1e-5);
+        }
+        // a candidate wherever down_proj's two spikes share a token, checked against the mask of its round
+        List<Row> candidates = table(tmp.resolve("results"), "super_weights", "block");
+        int expected = 0;
+        for (int b = 0; b < blocks; b++) {
+            double[] in = maxAbs(st, "down_in/" + b);
+            double[] out = maxAbs(st, "down_out/" + b);
+            if (in[1] == out[1] && in[2] == out[2]) {
+                int block = b;
+                Row c = candidates.stream().filter(x -> (int) x.getAs("block") == block).findFirst().orElseThrow();
+                int i = (int) out[3];
+                int j = (int) in[3];
+                assertEquals(i, (int) c.getAs("weight_row"));
+                assertEquals(j, (int) c.getAs("weight_column"));
+                assertEquals(ref.masks().get("model.layers." + b + ".mlp.down_proj")[i][j], c.getAs("pruned_wanda_row"));
+                expected++;
+            }
+        }
+        assertEquals(expected, candidates.size());
+    }
+
+    @Test
+    void theDenseRunsDepthTablesDifferBeyondWhatTheDenseBlockZeroSees() {
+        Path dense = tmp.resolve("dense-depth");
+        JobOptions o = new JobOptions("sweep",
+                new JobOptions.Model("demo", null, null, null, modelDir, cache, Map.of("HF_HUB_OFFLINE", "1")),
+                new JobOptions.Calibration("demo", NSAMPLES, SEQLEN, 0, ComputeDtype.FLOAT32, 2, 1),
+                new JobOptions.Analysis(null, false, 0.5, PruneMode.DENSE, SparsityPattern.UNSTRUCTURED, Allocation.uniform()),
+                new JobOptions.Output(dense, null, false, null));
+        new SweepJob(o, new PrintStream(new ByteArrayOutputStream())).run();
+        List<Row> d = table(dense, "blocks", "block");
+        List<Row> s = table(tmp.resolve("results"), "blocks", "block");
+        for (int b = 0; b < s.size(); b++) {
+            // every block's output is a pruned block's on the pruned stream
+            assertTrue(Math.abs((double) d.get(b).getAs("block_influence") - (double) s.get(b).getAs("block_influence")) > 1e-4,
+                    "block " + b);
+        }
+        // block 0's dense pass reads the embedding in both modes: the same down_proj spike
+        assertEquals((double) d.get(0).getAs("down_proj_in_max_abs"), s.get(0).getAs("down_proj_in_max_abs"), 1e-5);
+        assertTrue(Math.abs((double) d.get(1).getAs("down_proj_in_max_abs") - (double) s.get(1).getAs("down_proj_in_max_abs"))
+                > 1e-4);
+        List<Row> dd = table(dense, "block_distances", "span, start");
+        List<Row> sd = table(tmp.resolve("results"), "block_distances", "span, start");
+        assertTrue(Math.abs((double) dd.get(0).getAs("angular_distance") - (double) sd.get(0).getAs("angular_distance")) > 1e-4);
+    }
+
+    /** Asserts a peak column group: the value within float32 rounding, the coordinates exactly. */
+    private static void assertPeak(double[] expected, Row r, String prefix, String valueColumn, String what) {
+        assertEquals(expected[0], r.getAs(valueColumn), 1e-5 * expected[0], what + " " + valueColumn);
+        assertEquals((int) expected[1], (int) r.getAs(prefix + "sample"), what + " " + prefix + "sample");
+        assertEquals((int) expected[2], (int) r.getAs(prefix + "position"), what + " " + prefix + "position");
+        assertEquals((int) expected[3], (int) r.getAs(prefix + "channel"), what + " " + prefix + "channel");
+    }
+
+    /** The largest |x| of a stream over every window: {abs, sample, position, channel}, the first on equal values. */
+    private static double[] maxAbs(List<Map<String, double[][]>> streams, String key) {
+        double[] best = {-1, 0, 0, 0};
+        for (int s = 0; s < streams.size(); s++) {
+            double[][] x = streams.get(s).get(key);
+            for (int t = 0; t < x.length; t++) {
+                for (int c = 0; c < x[t].length; c++) {
+                    if (Math.abs(x[t][c]) > best[0]) {
+                        best = new double[] {Math.abs(x[t][c]), s, t, c};
+                    }
+                }
+            }
+        }
+        return best;
+    }
+
+    /** Mean over windows of arccos(cos) / pi between the last tokens of two boundaries. */
+    private static double distance(List<Map<String, double[][]>> streams, int from, int to) {
+        double sum = 0;
+        for (Map<String, double[][]> w : streams) {
+            double c = cos(w.get("residual/" + from)[SEQLEN - 1], w.get("residual/" + to)[SEQLEN - 1]);
+            sum += Math.acos(Math.max(-1, Math.min(1, c))) / Math.PI;
+        }
+        return sum / streams.size();
+    }
+
+    private static double cos(double[] a, double[] b) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+        return dot / (Math.sqrt(na) * Math.sqrt(nb));
+    }
+
+    private static List<Row> table(Path dir, String name, String order) {
+        SparkSession spark = SparkSessions.getOrCreate("test");
+        spark.read().parquet(dir.resolve(name + ".parquet").toString()).createOrReplaceTempView("t");
+        return spark.sql("SELECT * FROM t ORDER BY " + order).collectAsList();
+    }
+
+    /** The depth tables' rows as text, every column but run_id (which names the run). */
+    private static Map<String, List<String>> depthRows(Path dir) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        for (String t : List.of("blocks", "block_distances", "super_weights", "outlier_features")) {
+            List<String> rows = new ArrayList<>();
+            SparkSessions.getOrCreate("test").read().parquet(dir.resolve(t + ".parquet").toString()).drop("run_id")
+                    .collectAsList().forEach(r -> rows.add(r.toString()));
+            out.put(t, rows);
+        }
+        return out;
     }
 
     @Test
