@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.layerscope.model.Tap;
 import io.layerscope.stats.DepthSums;
+import io.layerscope.stats.OutlierPositions;
 import io.layerscope.stats.Peak;
 import java.util.EnumMap;
 import java.util.Map;
@@ -37,20 +38,34 @@ final class DepthAccumulator implements TapSink {
     }
 
     /**
-     * A sink passing on down_proj's input and output only, for a batch begun with
-     * {@link #beginBatch}: sequential mode's dense pass of a round, whose down_proj spikes are the
-     * ones the round's masks see (the residual stream comes from the pruned pass instead).
+     * A sink for sequential mode's dense pass of a round over a batch begun with {@link #beginBatch}:
+     * down_proj's spikes and the taps' |x| >= 6 counts of the block, as the round's masks see them,
+     * the positions reached marked in {@code marks} (carried to the next round; the residual stream
+     * comes from the pruned pass instead).
      */
-    TapSink downProjOnly() {
+    TapSink denseRound(OutlierPositions marks) {
         return new TapSink() {
             @Override
             public boolean wants(String tapKey) {
-                return false;
+                return DepthAccumulator.this.wants(tapKey);
             }
 
             @Override
             public void accept(String tapKey, NDArray x) {
-                throw new IllegalStateException("no tap was asked for");
+                int slash = tapKey.indexOf('/');
+                int block = Integer.parseInt(tapKey.substring(0, slash));
+                Tap tap = Tap.valueOf(tapKey.substring(slash + 1));
+                int features = (int) x.getShape().get(2);
+                byte[] reached = DeviceArrays.cast(DeviceArrays.cast(x, DataType.FLOAT32).abs()
+                        .gte(DepthSums.OUTLIER_ABS), DataType.INT8).toByteArray();
+                long[] inBlock = new long[features];
+                for (int i = 0; i < reached.length; i++) {
+                    if (reached[i] != 0) {
+                        inBlock[i % features] = 1;
+                    }
+                }
+                sums.outlierBlocks(tap, block, inBlock);
+                marks.mark(tap, reached, features);
             }
 
             @Override

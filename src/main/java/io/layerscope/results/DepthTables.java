@@ -78,7 +78,7 @@ public final class DepthTables {
                     new Column<OutlierFeatureRow>("wanda_pruned_layers", org.apache.spark.sql.types.DataTypes
                             .createArrayType(org.apache.spark.sql.types.DataTypes.StringType, false), false, Section.METRIC,
                             "analysed layers reading this channel whose Wanda per-row mask prunes at least one weight"
-                            + " of its column", r -> r.prunedLayers().toArray(new String[0]), null)));
+                            + " of its column (sequential mode: the mask from the sequential scaler_row)", r -> r.prunedLayers().toArray(new String[0]), null)));
 
     private DepthTables() {
     }

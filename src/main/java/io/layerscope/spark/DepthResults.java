@@ -27,9 +27,8 @@ import org.apache.spark.api.java.JavaSparkContext;
  * The depth tables of a run (docs/METRICS.md): made on the driver from merged {@link DepthSums},
  * plus one row of down_proj.weight per super-weight candidate and, for the systematic outlier
  * features, the Wanda masks of the analysed layers reading them ({@link ChannelPruningStage}).
- * In dense mode everything comes from stage one's forward; in sequential mode the blocks, distances
- * and super weights come from the pruned stream with each round's masks, the outlier features
- * still from stage one (docs/METRICS.md, sequential mode).
+ * In dense mode everything comes from stage one's forward; in sequential mode from the pruned stream,
+ * with each round's masks (docs/METRICS.md, which stream in sequential mode).
  */
 public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> distances, List<SuperWeight> superWeights,
                            List<OutlierFeatureRow> outlierFeatures) {
@@ -78,18 +77,20 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
     /** Dense mode: every table from stage one's depth statistics and sums. */
     public static DepthResults compute(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, DepthSums depth,
                                        TapSums sums, JobOptions.Analysis analysis) {
-        return compute(jsc, ckpt, layers, depth, dense(sums, analysis.sparsity()), depth, sums, analysis);
+        Map<String, float[]> rows = new LinkedHashMap<>();
+        sums.keys().forEach(k -> rows.put(k, sums.scalerRow(k)));
+        return compute(jsc, ckpt, layers, depth, dense(sums, analysis.sparsity()), rows, analysis);
     }
 
     /**
-     * @param streams   the residual stream and down_proj's spikes: blocks, block_distances, super_weights
-     * @param masks     the masks the super-weight candidates are checked against
-     * @param outliers  the outlier counts, with {@code sums} the scaler_rows of the masks they are joined to
+     * @param depth      the merged depth statistics
+     * @param masks      the masks the super-weight candidates are checked against
+     * @param scalerRows per tap key, the scaler_row of the Wanda masks the outlier features are joined to
      */
-    public static DepthResults compute(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, DepthSums streams,
-                                       SuperWeightMasks masks, DepthSums outliers, TapSums sums,
+    public static DepthResults compute(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, DepthSums depth,
+                                       SuperWeightMasks masks, Map<String, float[]> scalerRows,
                                        JobOptions.Analysis analysis) {
-        List<BlockDepth> blocks = DepthStatistics.blocks(streams);
+        List<BlockDepth> blocks = DepthStatistics.blocks(depth);
         List<SuperWeight> superWeights = new ArrayList<>();
         for (BlockDepth b : blocks) {
             if (b.downIn() != null && b.downIn().sameToken(b.downOut())) {
@@ -99,10 +100,10 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
                         masks.sparsity(b.block())));
             }
         }
-        List<OutlierFeature> features = DepthStatistics.outlierFeatures(outliers, analysis.outlierBlockShare(),
+        List<OutlierFeature> features = DepthStatistics.outlierFeatures(depth, analysis.outlierBlockShare(),
                 analysis.outlierPositionShare());
         Map<String, int[]> pruned = ChannelPruningStage.run(jsc, ckpt.dir().toAbsolutePath().toString(),
-                channelJobs(layers, features, sums), analysis.sparsity());
+                channelJobs(layers, features, scalerRows), analysis.sparsity());
         List<OutlierFeatureRow> rows = new ArrayList<>();
         for (OutlierFeature f : features) {
             List<String> hit = new ArrayList<>();
@@ -114,7 +115,7 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
             rows.add(new OutlierFeatureRow(f.tap(), kinds(f.tap()), f.channel(), f.blockShare(), f.positionShare(),
                     f.blocks(), hit));
         }
-        return new DepthResults(blocks.stream().map(BlocksTable.Source::new).toList(), DepthStatistics.distances(streams),
+        return new DepthResults(blocks.stream().map(BlocksTable.Source::new).toList(), DepthStatistics.distances(depth),
                 superWeights, rows);
     }
 
@@ -129,15 +130,15 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
 
     /** The analysed layers reading a tap kind with outlier features, each with those channels. */
     private static List<ChannelPruningStage.Job> channelJobs(List<PrunableLayer> layers, List<OutlierFeature> features,
-                                                            TapSums sums) {
+                                                            Map<String, float[]> scalerRows) {
         Map<String, List<Integer>> byTap = new LinkedHashMap<>();
         features.forEach(f -> byTap.computeIfAbsent(f.tap(), t -> new ArrayList<>()).add(f.channel()));
         List<ChannelPruningStage.Job> jobs = new ArrayList<>();
         for (PrunableLayer l : layers) {
             List<Integer> channels = byTap.get(l.tap().name());
-            if (channels != null && sums.keys().contains(l.tapKey())) {
+            if (channels != null && scalerRows.containsKey(l.tapKey())) {
                 jobs.add(new ChannelPruningStage.Job(l, channels.stream().mapToInt(Integer::intValue).toArray(),
-                        sums.scalerRow(l.tapKey())));
+                        scalerRows.get(l.tapKey())));
             }
         }
         return jobs;

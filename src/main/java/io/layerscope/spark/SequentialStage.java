@@ -14,6 +14,7 @@ import io.layerscope.prune.SparsityPattern;
 import io.layerscope.results.Drift;
 import io.layerscope.results.LayerResult;
 import io.layerscope.stats.DepthSums;
+import io.layerscope.stats.OutlierPositions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Serializable;
@@ -50,9 +51,12 @@ import org.apache.spark.storage.StorageLevel;
  *
  * <p>With the depth tables asked for, the same passes feed a {@link DepthSums} (docs/METRICS.md,
  * sequential mode): the pruned pass the residual stream around each pruned block, the dense pass
- * down_proj's spikes as the round's masks see them. Each part leaves its task as a result of the
- * task (a batch's taps, or one element per partition beside the persisted states), never through an
- * accumulator, so a partition recomputed after an executor loss is not counted twice.
+ * down_proj's spikes and the taps' |x| >= 6 counts as the round's masks see them. Each part leaves
+ * its task as a result of the task (a batch's taps, or one element per partition beside the
+ * persisted states), never through an accumulator, so a partition recomputed after an executor loss
+ * is not counted twice. The positions where a tap reached |x| >= 6 in some block so far
+ * ({@link OutlierPositions}) travel with each batch's states: the dense pass's output is persisted and
+ * the pruned pass reads the marks from it.
  */
 final class SequentialStage {
     /**
@@ -76,11 +80,21 @@ final class SequentialStage {
         }
     }
 
+    /** A batch's states and (with depth) its outlier positions so far, or null marks. */
+    record Carried(HiddenStates states, OutlierPositions marks) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
     /**
      * An element of the persisted pass output: a batch's states, or (one per partition, with depth
      * asked for) the depth statistics of the partition's batches around the block just run.
      */
-    record PassOutput(HiddenStates states, DepthSums depth) implements Serializable {
+    record PassOutput(Carried carried, DepthSums depth) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** What the dense pass gives per batch: its taps, and with depth the batch carried on with its new marks. */
+    record DenseOutput(BatchTaps taps, Carried carried) implements Serializable {
         private static final long serialVersionUID = 1L;
     }
 
@@ -135,7 +149,11 @@ final class SequentialStage {
             for (int b = 0; b <= lastRound; b++) {
                 long t = System.nanoTime();
                 jsc.setJobDescription("layerscope sequential: dense pass of block " + b + " of " + lastRound);
-                List<BatchTaps> dense = states(pass).mapPartitions(new DenseTapsTask(spec, b, depth)).collect();
+                JavaRDD<DenseOutput> denseOut = carried(pass).mapPartitions(new DenseTapsTask(spec, b, depth));
+                if (depth) {
+                    denseOut.persist(StorageLevel.MEMORY_AND_DISK());   // the pruned pass reads the new marks from it
+                }
+                List<BatchTaps> dense = denseOut.map(DenseOutput::taps).collect();
                 Map<String, float[]> rows = merge(dense, windows.size());
                 if (depth) {
                     dense.forEach(d -> streams.add(d.depth()));
@@ -167,16 +185,21 @@ final class SequentialStage {
                 masks.clear();
                 if (b < lastRound || head || depth) {
                     previous = pass;
-                    pass = states(pass).mapPartitions(new PrunedPassTask(spec, round, depth))
-                            .persist(StorageLevel.MEMORY_AND_DISK());
+                    JavaRDD<Carried> input = depth ? denseOut.map(DenseOutput::carried) : carried(pass);
+                    pass = input.mapPartitions(new PrunedPassTask(spec, round, depth)).persist(StorageLevel.MEMORY_AND_DISK());
                     if (depth) {
                         jsc.setJobDescription("layerscope sequential: pruned pass of block " + b + " of " + lastRound);
                         // materialises the persisted states too: the next dense pass reads them from the cache
                         pass.filter(o -> o.depth() != null).map(PassOutput::depth).collect().forEach(streams::add);
+                        denseOut.unpersist(false);
                     }
                 }
                 err.printf("sequential: block %d of %d pruned at %.4f (%.4f of its weights) in %.1f s%n", b, lastRound,
                         sparsity, actual[b], (System.nanoTime() - t) / 1e9);
+            }
+            if (depth) {
+                jsc.setJobDescription("layerscope sequential: outlier positions over every block");
+                carried(pass).mapPartitions(SequentialStage::outlierPositions).collect().forEach(streams::add);
             }
             if (head) {
                 jsc.setJobDescription("layerscope sequential: lm_head's input from the pruned model");
@@ -204,9 +227,24 @@ final class SequentialStage {
         return new Result(ordered, seqRows, actual, streams);
     }
 
+    /** The batches of a pass output, in their order. */
+    private static JavaRDD<Carried> carried(JavaRDD<PassOutput> pass) {
+        return pass.filter(o -> o.carried() != null).map(PassOutput::carried);
+    }
+
     /** The batches' states of a pass output, in their order. */
     private static JavaRDD<HiddenStates> states(JavaRDD<PassOutput> pass) {
-        return pass.filter(o -> o.states() != null).map(PassOutput::states);
+        return carried(pass).map(Carried::states);
+    }
+
+    /** Runs on an executor: a partition's positions with |x| >= 6 in some block, and the tokens they were taken over. */
+    private static Iterator<DepthSums> outlierPositions(Iterator<Carried> batches) {
+        DepthSums d = new DepthSums();
+        batches.forEachRemaining(c -> {
+            c.marks().addTo(d);
+            d.outlierTokens((long) c.states().sequences() * c.states().tokens());
+        });
+        return List.of(d).iterator();
     }
 
     /**
@@ -326,13 +364,14 @@ final class SequentialStage {
             SweepHooks.inTask().taskStarts("sequential");
             LlamaModel model = ExecutorResources.model(spec, ExecutorResources.taskDevice());
             List<PassOutput> out = new ArrayList<>();
-            batches.forEachRemaining(b -> out.add(new PassOutput(model.embed(b.windows(), b.firstSample()), null)));
+            batches.forEachRemaining(b -> out.add(new PassOutput(new Carried(model.embed(b.windows(), b.firstSample()), null),
+                    null)));
             return out.iterator();
         }
     }
 
     /** Runs on an executor: the dense block's tap sums of each batch, and with depth its down_proj spikes. */
-    static final class DenseTapsTask implements FlatMapFunction<Iterator<HiddenStates>, BatchTaps> {
+    static final class DenseTapsTask implements FlatMapFunction<Iterator<Carried>, DenseOutput> {
         private static final long serialVersionUID = 1L;
         private final ModelSpec spec;
         private final int block;
@@ -345,13 +384,21 @@ final class SequentialStage {
         }
 
         @Override
-        public Iterator<BatchTaps> call(Iterator<HiddenStates> states) {
+        public Iterator<DenseOutput> call(Iterator<Carried> batches) {
             SweepHooks.inTask().taskStarts("sequential");
             LlamaModel model = ExecutorResources.model(spec, ExecutorResources.taskDevice());
-            List<BatchTaps> out = new ArrayList<>();
-            states.forEachRemaining(s -> {
-                DepthSums d = depth ? new DepthSums() : null;
-                out.add(new BatchTaps(s.firstSample(), model.denseBlockTaps(s, block, d), d));
+            List<DenseOutput> out = new ArrayList<>();
+            batches.forEachRemaining(c -> {
+                HiddenStates s = c.states();
+                if (depth) {
+                    // a copy: the persisted element of the previous round stays as it was
+                    OutlierPositions marks = c.marks() == null ? new OutlierPositions() : c.marks().copy();
+                    DepthSums d = new DepthSums();
+                    BatchTaps taps = new BatchTaps(s.firstSample(), model.denseBlockTaps(s, block, d, marks), d);
+                    out.add(new DenseOutput(taps, new Carried(s, marks)));
+                } else {
+                    out.add(new DenseOutput(new BatchTaps(s.firstSample(), model.denseBlockTaps(s, block)), null));
+                }
             });
             return out.iterator();
         }
@@ -362,7 +409,7 @@ final class SequentialStage {
      * round; with depth, one more element: the residual stream around the pruned block
      * ({@link DepthSums#blockStreams}) of the partition's batches.
      */
-    static final class PrunedPassTask implements FlatMapFunction<Iterator<HiddenStates>, PassOutput> {
+    static final class PrunedPassTask implements FlatMapFunction<Iterator<Carried>, PassOutput> {
         private static final long serialVersionUID = 1L;
         private final ModelSpec spec;
         private final Round round;
@@ -375,19 +422,20 @@ final class SequentialStage {
         }
 
         @Override
-        public Iterator<PassOutput> call(Iterator<HiddenStates> states) {
+        public Iterator<PassOutput> call(Iterator<Carried> batches) {
             SweepHooks.inTask().taskStarts("sequential");
             Device device = ExecutorResources.taskDevice();
             LlamaModel model = ExecutorResources.model(spec, device);
             Checkpoint ckpt = ExecutorResources.checkpoint(spec.modelDir());
             List<PassOutput> out = new ArrayList<>();
             DepthSums streams = depth ? new DepthSums() : null;
-            states.forEachRemaining(s -> {
+            batches.forEachRemaining(c -> {
+                HiddenStates s = c.states();
                 HiddenStates next = model.prunedBlock(s, round.block(), round.id(), () -> blockMasks(ckpt, round));
                 if (depth) {
                     streams.blockStreams(round.block(), s.samples(), s.floats(), next.floats(), s.tokens(), s.hidden());
                 }
-                out.add(new PassOutput(next, null));
+                out.add(new PassOutput(new Carried(next, c.marks()), null));
             });
             if (depth) {
                 out.add(new PassOutput(null, streams));

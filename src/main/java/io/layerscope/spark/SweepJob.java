@@ -403,7 +403,7 @@ public final class SweepJob {
             if (depthTables) {
                 long td = System.nanoTime();
                 depth = DepthResults.compute(jsc, ckpt, layers, r.depth(),
-                        DepthResults.sequential(r.scalerRows(), plan.sparsity()), stage1.depth(), sums, a);
+                        DepthResults.sequential(r.scalerRows(), plan.sparsity()), r.scalerRows(), a);
                 timings.put("depth", seconds(td));
             }
         } else if (a.gram()) {

@@ -18,7 +18,8 @@ final class SequentialReference {
     /**
      * Per tap key its scaler_row (float32), per layer name its mask [out][in] (true = pruned), and per
      * window its streams: "residual/K" of the pruned model (what prune_wanda feeds block K), and
-     * "down_in/i", "down_out/i" of the dense block i over the pruned stream (what block i's masks see).
+     * "down_in/i", "down_out/i" and the taps "i/ATTN_IN" .. "i/MLP_ACT" of the dense block i over the
+     * pruned stream (what block i's masks see).
      */
     record Result(Map<String, float[]> scalerRows, Map<String, boolean[][]> masks, List<Map<String, double[][]>> streams) {
     }
@@ -37,7 +38,11 @@ final class SequentialReference {
         for (int b = 0; b < blocks; b++) {
             for (int s = 0; s < windows.size(); s++) {
                 Map<String, double[][]> dense = ref.streams(windows.get(s), b);
-                streams.get(s).put("down_in/" + b, ref.taps(windows.get(s), b).get(b + "/MLP_ACT"));
+                Map<String, double[][]> taps = ref.taps(windows.get(s), b);
+                for (String tap : new String[] {"ATTN_IN", "ATTN_OUT", "MLP_IN", "MLP_ACT"}) {
+                    streams.get(s).put(b + "/" + tap, taps.get(b + "/" + tap));
+                }
+                streams.get(s).put("down_in/" + b, taps.get(b + "/MLP_ACT"));
                 streams.get(s).put("down_out/" + b, dense.get("down_out/" + b));
             }
             for (String tap : new String[] {"ATTN_IN", "ATTN_OUT", "MLP_IN", "MLP_ACT"}) {

@@ -207,6 +207,90 @@ class SequentialSweepIT {
     }
 
     @Test
+    void outlierFeaturesAreThoseOfTheTapsTheRoundsMasksSee() {
+        SequentialReference.Result ref = SequentialReference.run(Checkpoint.open(modelDir), windows, 0.5, 0, 0);
+        List<Map<String, double[][]>> st = ref.streams();
+        Checkpoint ckpt = Checkpoint.open(modelDir);
+        int blocks = ckpt.config().numHiddenLayers();
+        List<Row> rows = table(tmp.resolve("results"), "outlier_features", "tap, channel");
+        // float32 against double: a value within 1e-4 of 6 may fall on either side, so count both ways
+        Map<String, double[]> low = outlierShares(st, blocks, 6 + 1e-4);
+        Map<String, double[]> high = outlierShares(st, blocks, 6 - 1e-4);
+        int listed = 0;
+        for (String key : high.keySet()) {
+            double[] lo = low.getOrDefault(key, new double[] {0, 0});
+            double[] hi = high.get(key);
+            Row r = rows.stream().filter(x -> key.equals(x.getAs("tap") + "#" + x.getAs("channel"))).findFirst().orElse(null);
+            boolean surely = lo[0] >= 0.25 && lo[1] >= 0.06;
+            boolean maybe = hi[0] >= 0.25 && hi[1] >= 0.06;
+            assertTrue(r == null ? !surely : maybe, key + " listed: " + (r != null));
+            if (r != null) {
+                listed++;
+                double blockShare = r.getAs("block_share");
+                double positionShare = r.getAs("position_share");
+                assertTrue(blockShare >= lo[0] && blockShare <= hi[0], key + " block_share " + blockShare);
+                assertTrue(positionShare >= lo[1] && positionShare <= hi[1], key + " position_share " + positionShare);
+                // the layers reading the channel whose mask (of their round) prunes a weight of its column
+                String tap = key.substring(0, key.indexOf('#'));
+                int c = Integer.parseInt(key.substring(key.indexOf('#') + 1));
+                List<String> expected = new ArrayList<>();
+                for (PrunableLayer l : ckpt.prunableLayers()) {
+                    if (l.kind() != LayerKind.LM_HEAD && l.tap().name().equals(tap)) {
+                        boolean[][] mask = ref.masks().get(l.name());
+                        boolean any = false;
+                        for (boolean[] row : mask) {
+                            any |= row[c];
+                        }
+                        if (any) {
+                            expected.add(l.name());
+                        }
+                    }
+                }
+                List<String> got = new ArrayList<>(r.getList(r.fieldIndex("wanda_pruned_layers")));
+                expected.sort(null);
+                got.sort(null);
+                assertEquals(expected, got, key);
+            }
+        }
+        assertEquals(rows.size(), listed);
+        assertTrue(listed > 0, "the demo model's planted outlier features");
+    }
+
+    /** Per "TAP#channel" reaching |x| >= threshold somewhere: {share of blocks, share of positions in any block}. */
+    private static Map<String, double[]> outlierShares(List<Map<String, double[][]>> st, int blocks, double threshold) {
+        Map<String, double[]> out = new LinkedHashMap<>();
+        for (String tap : List.of("ATTN_IN", "ATTN_OUT", "MLP_IN", "MLP_ACT")) {
+            int width = st.get(0).get("0/" + tap)[0].length;
+            for (int c = 0; c < width; c++) {
+                int inBlocks = 0;
+                for (int b = 0; b < blocks; b++) {
+                    boolean seen = false;
+                    for (Map<String, double[][]> w : st) {
+                        for (double[] token : w.get(b + "/" + tap)) {
+                            seen |= Math.abs(token[c]) >= threshold;
+                        }
+                    }
+                    inBlocks += seen ? 1 : 0;
+                }
+                long positions = 0;
+                for (Map<String, double[][]> w : st) {
+                    for (int t = 0; t < SEQLEN; t++) {
+                        boolean any = false;
+                        for (int b = 0; b < blocks; b++) {
+                            any |= Math.abs(w.get(b + "/" + tap)[t][c]) >= threshold;
+                        }
+                        positions += any ? 1 : 0;
+                    }
+                }
+                if (positions > 0) {
+                    out.put(tap + "#" + c, new double[] {inBlocks / (double) blocks, positions / (double) (NSAMPLES * SEQLEN)});
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
     void theDenseRunsDepthTablesDifferBeyondWhatTheDenseBlockZeroSees() {
         Path dense = tmp.resolve("dense-depth");
         JobOptions o = new JobOptions("sweep",
