@@ -59,9 +59,9 @@ final class DepthAccumulator implements TapSink {
                 byte[] reached = DeviceArrays.cast(DeviceArrays.cast(x, DataType.FLOAT32).abs()
                         .gte(DepthSums.OUTLIER_ABS), DataType.INT8).toByteArray();
                 long[] inBlock = new long[features];
-                for (int i = 0; i < reached.length; i++) {
-                    if (reached[i] != 0) {
-                        inBlock[i % features] = 1;
+                for (int row = 0; row < reached.length; row += features) {
+                    for (int c = 0; c < features; c++) {
+                        inBlock[c] |= reached[row + c];
                     }
                 }
                 sums.outlierBlocks(tap, block, inBlock);

@@ -43,9 +43,7 @@ public final class OutlierPositions implements Serializable {
             throw new IllegalArgumentException("the " + tap + " positions of one batch changed shape");
         }
         for (int i = 0; i < reached.length; i++) {
-            if (reached[i] != 0) {
-                b[i >>> 6] |= 1L << i;
-            }
+            b[i >>> 6] |= (long) (reached[i] & 1) << i;
         }
     }
 
