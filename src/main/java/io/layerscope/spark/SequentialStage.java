@@ -145,11 +145,12 @@ final class SequentialStage {
         JavaRDD<PassOutput> pass = jsc.parallelize(batches, CalibrationStage.shards(shards, batches.size()))
                 .mapPartitions(new EmbedTask(spec)).persist(StorageLevel.MEMORY_AND_DISK());
         JavaRDD<PassOutput> previous = null;
+        JavaRDD<DenseOutput> denseOut = null;
         try {
             for (int b = 0; b <= lastRound; b++) {
                 long t = System.nanoTime();
                 jsc.setJobDescription("layerscope sequential: dense pass of block " + b + " of " + lastRound);
-                JavaRDD<DenseOutput> denseOut = carried(pass).mapPartitions(new DenseTapsTask(spec, b, depth));
+                denseOut = carried(pass).mapPartitions(new DenseTapsTask(spec, b, depth));
                 if (depth) {
                     denseOut.persist(StorageLevel.MEMORY_AND_DISK());   // the pruned pass reads the new marks from it
                 }
@@ -160,6 +161,9 @@ final class SequentialStage {
                 }
                 if (previous != null) {
                     previous.unpersist(false);   // the states just computed from it are persisted now
+                }
+                if (depth) {
+                    pass.unpersist(false);   // its batches live on in denseOut, which the pruned pass reads
                 }
                 seqRows.putAll(rows);
                 double sparsity = settings.blockSparsity()[b];
@@ -185,7 +189,7 @@ final class SequentialStage {
                 masks.clear();
                 if (b < lastRound || head || depth) {
                     previous = pass;
-                    JavaRDD<Carried> input = depth ? denseOut.map(DenseOutput::carried) : carried(pass);
+                    JavaRDD<Carried> input = depth ? denseOut.map(DenseOutput::carried) : carried(previous);
                     pass = input.mapPartitions(new PrunedPassTask(spec, round, depth)).persist(StorageLevel.MEMORY_AND_DISK());
                     if (depth) {
                         jsc.setJobDescription("layerscope sequential: pruned pass of block " + b + " of " + lastRound);
@@ -218,6 +222,9 @@ final class SequentialStage {
             pass.unpersist(false);
             if (previous != null) {
                 previous.unpersist(false);
+            }
+            if (denseOut != null) {
+                denseOut.unpersist(false);
             }
         }
         if (depth) {
