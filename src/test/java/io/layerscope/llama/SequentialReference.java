@@ -29,6 +29,13 @@ final class SequentialReference {
 
     /** Unstructured masks at {@code sparsity} ({@code n} = 0), or N:M masks. */
     static Result run(Checkpoint ckpt, List<int[]> windows, double sparsity, int n, int m) {
+        double[] each = new double[ckpt.config().numHiddenLayers()];
+        java.util.Arrays.fill(each, sparsity);
+        return run(ckpt, windows, each, n, m);
+    }
+
+    /** Unstructured masks at each block's own sparsity ({@code n} = 0), or N:M masks. */
+    static Result run(Checkpoint ckpt, List<int[]> windows, double[] blockSparsity, int n, int m) {
         ReferenceLlama ref = new ReferenceLlama(ckpt);
         int blocks = ckpt.config().numHiddenLayers();
         Map<String, float[]> rows = new LinkedHashMap<>();
@@ -51,7 +58,7 @@ final class SequentialReference {
             for (PrunableLayer l : ckpt.prunableLayers()) {
                 if (l.block() == b) {
                     float[] w = ckpt.readFloats(l.weightTensor());
-                    boolean[][] mask = n == 0 ? mask(w, l.outFeatures(), l.inFeatures(), rows.get(l.tapKey()), sparsity)
+                    boolean[][] mask = n == 0 ? mask(w, l.outFeatures(), l.inFeatures(), rows.get(l.tapKey()), blockSparsity[b])
                             : nOfM(w, l.outFeatures(), l.inFeatures(), rows.get(l.tapKey()), n, m);
                     masks.put(l.name(), mask);
                     for (int i = 0; i < l.outFeatures(); i++) {

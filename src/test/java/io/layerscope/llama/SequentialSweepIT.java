@@ -26,6 +26,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -313,6 +314,45 @@ class SequentialSweepIT {
         List<Row> dd = table(dense, "block_distances", "span, start");
         List<Row> sd = table(tmp.resolve("results"), "block_distances", "span, start");
         assertTrue(Math.abs((double) dd.get(0).getAs("angular_distance") - (double) sd.get(0).getAs("angular_distance")) > 1e-4);
+    }
+
+    @Test
+    void underOwlWithOneBlockAnalysedTheDepthTablesStillCoverEveryBlockOnThePrunedStream() {
+        Path out = tmp.resolve("owl-block0");
+        Allocation owl = new Allocation(Allocation.Kind.OWL, Allocation.DEFAULT_OWL_M, Allocation.DEFAULT_LAMBDA);
+        JobOptions o = new JobOptions("sweep",
+                new JobOptions.Model("demo", null, null, null, modelDir, cache, Map.of("HF_HUB_OFFLINE", "1")),
+                new JobOptions.Calibration("demo", NSAMPLES, SEQLEN, 0, ComputeDtype.FLOAT32, 2, 1),
+                new JobOptions.Analysis("layers\\.0\\.", false, 0.5, PruneMode.SEQUENTIAL, SparsityPattern.UNSTRUCTURED, owl),
+                new JobOptions.Output(out, null, false, null));
+        SweepJob.Outcome r = new SweepJob(o, new PrintStream(new ByteArrayOutputStream())).run();
+        assertTrue(r.layers().stream().allMatch(l -> l.layer().block() == 0));
+        int blocks = Checkpoint.open(modelDir).config().numHiddenLayers();
+        List<Row> rows = table(out, "blocks", "block");
+        assertEquals(blocks, rows.size());
+        double[] allocated = new double[blocks];
+        for (int b = 0; b < blocks; b++) {
+            // every block was pruned (at its own OWL sparsity) to carry the stream to the last boundary
+            assertTrue(rows.get(b).getAs("sparsity_actual") != null, "block " + b);
+            allocated[b] = rows.get(b).getAs("sparsity_allocated");
+        }
+        assertTrue(Arrays.stream(allocated).distinct().count() > 1, "OWL gives the blocks different sparsities");
+        // every block's influence and the whole range's distance as prune_wanda at OWL's sparsities leaves them
+        List<Map<String, double[][]>> st = SequentialReference.run(Checkpoint.open(modelDir), windows, allocated, 0, 0).streams();
+        for (int b = 0; b < blocks; b++) {
+            double influence = 0;
+            for (Map<String, double[][]> w : st) {
+                for (int t = 0; t < SEQLEN; t++) {
+                    influence += 1 - cos(w.get("residual/" + b)[t], w.get("residual/" + (b + 1))[t]);
+                }
+            }
+            assertEquals(influence / (NSAMPLES * SEQLEN), rows.get(b).getAs("block_influence"), 1e-5, "block " + b);
+        }
+        List<Row> distances = table(out, "block_distances", "span, start");
+        assertEquals(blocks * (blocks + 1) / 2, distances.size());
+        Row whole = distances.get(distances.size() - 1);
+        assertEquals(blocks, (int) whole.getAs("span"));
+        assertEquals(distance(st, 0, blocks), whole.getAs("angular_distance"), 1e-5);
     }
 
     /** Asserts a peak column group: the value within float32 rounding, the coordinates exactly. */
