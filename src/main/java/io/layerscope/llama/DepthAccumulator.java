@@ -1,8 +1,10 @@
 package io.layerscope.llama;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import io.layerscope.model.Tap;
 import io.layerscope.stats.DepthSums;
+import io.layerscope.stats.OutlierPositions;
 import io.layerscope.stats.Peak;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -13,7 +15,7 @@ import java.util.Map;
  * into buffers reused from block to block and batch to batch, and scanned in Java: block influence,
  * last-token distances and massive activations from the residual stream around each block (each
  * block's output serving as the next block's input); the |x| >= 6 counts from the four taps
- * ({@link OutlierPositions}); down_proj's largest input from the MLP_ACT tap's bits and its largest
+ * ({@link OutlierMarks}); down_proj's largest input from the MLP_ACT tap's bits and its largest
  * output from its own. Use one accumulator for every batch of a pass.
  *
  * <p>Why the host: on the CPU a copy out of the tensor's storage costs a memcpy, while every device
@@ -33,7 +35,7 @@ final class DepthAccumulator implements TapSink {
     /** Host buffers of the taps and down_proj's output by length (hidden or intermediate size), reused. */
     private final Map<Integer, int[]> buffers = new HashMap<>();
     /** Per tap kind, over the blocks run so far in this batch: the entries with |x| >= 6 (kept, cleared, across batches). */
-    private final Map<Tap, OutlierPositions> anyBlock = new EnumMap<>(Tap.class);
+    private final Map<Tap, OutlierMarks> anyBlock = new EnumMap<>(Tap.class);
     /** The MLP_ACT tap last scanned (down_proj's input) and its largest |x|, as a row-major index and value. */
     private NDArray actArray;
     private int actBest;
@@ -49,6 +51,44 @@ final class DepthAccumulator implements TapSink {
     void beginBatch(int[] samples, int tokens) {
         this.samples = samples.clone();
         this.tokens = tokens;
+    }
+
+    /**
+     * A sink for sequential mode's dense pass of a round over a batch begun with {@link #beginBatch}:
+     * down_proj's spikes and the taps' |x| >= 6 counts of the block, as the round's masks see them,
+     * the positions reached marked in {@code marks} (carried to the next round; the residual stream
+     * comes from the pruned pass instead).
+     */
+    TapSink denseRound(OutlierPositions marks) {
+        return new TapSink() {
+            @Override
+            public boolean wants(String tapKey) {
+                return DepthAccumulator.this.wants(tapKey);
+            }
+
+            @Override
+            public void accept(String tapKey, NDArray x) {
+                int slash = tapKey.indexOf('/');
+                int block = Integer.parseInt(tapKey.substring(0, slash));
+                Tap tap = Tap.valueOf(tapKey.substring(slash + 1));
+                int features = (int) x.getShape().get(2);
+                byte[] reached = DeviceArrays.cast(DeviceArrays.cast(x, DataType.FLOAT32).abs()
+                        .gte(DepthSums.OUTLIER_ABS), DataType.INT8).toByteArray();
+                long[] inBlock = new long[features];
+                for (int row = 0; row < reached.length; row += features) {
+                    for (int c = 0; c < features; c++) {
+                        inBlock[c] |= reached[row + c];
+                    }
+                }
+                sums.outlierBlocks(tap, block, inBlock);
+                marks.mark(tap, reached, features);
+            }
+
+            @Override
+            public void downProj(int block, NDArray in, NDArray out) {
+                DepthAccumulator.this.downProj(block, in, out);
+            }
+        };
     }
 
     /** Adds what is kept across blocks and forgets the batch. */
@@ -87,10 +127,10 @@ final class DepthAccumulator implements TapSink {
             Tap tap = Tap.valueOf(tapKey.substring(slash + 1));
             int features = (int) x.getShape().get(2);
             int[] bits = host(x);
-            OutlierPositions any = anyBlock.get(tap);
+            OutlierMarks any = anyBlock.get(tap);
             if (any == null || any.size() != bits.length || any.features() != features) {
                 // first batch, or one of another shape (endBatch has counted and cleared the last one)
-                any = new OutlierPositions(bits.length / features, features);
+                any = new OutlierMarks(bits.length / features, features);
                 anyBlock.put(tap, any);
             }
             sums.outlierBlocks(tap, block, any.mark(bits));

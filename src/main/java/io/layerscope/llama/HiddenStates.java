@@ -1,6 +1,9 @@
 package io.layerscope.llama;
 
+import io.layerscope.model.HalfFloats;
 import java.io.Serializable;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * The residual stream of a batch of calibration sequences between two decoder blocks, on the host:
@@ -24,5 +27,28 @@ public record HiddenStates(int firstSample, int sequences, int tokens, int hidde
             throw new IllegalArgumentException("hidden states of " + sequences + "x" + tokens + "x" + hidden + " need "
                     + expected + " bytes, got " + data.length);
         }
+    }
+
+    /** The global calibration sample index of each sequence, in batch order. */
+    public int[] samples() {
+        int[] out = new int[sequences];
+        for (int s = 0; s < sequences; s++) {
+            out[s] = firstSample + s;
+        }
+        return out;
+    }
+
+    /** The states as float32, [sequences, tokens, hidden] row-major (float16 widens exactly). */
+    public float[] floats() {
+        ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.nativeOrder());
+        float[] out = new float[sequences * tokens * hidden];
+        if (float16) {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = HalfFloats.f16ToFloat(b.getShort());
+            }
+        } else {
+            b.asFloatBuffer().get(out);
+        }
+        return out;
     }
 }

@@ -23,7 +23,7 @@ final class LargestAbs {
         int[] columnMax = new int[features];
         int[] row = new int[features];
         for (int start = 0; start < bits.length; start += features) {
-            // as in OutlierPositions: a copy of the row and a branch-free maximum (x - a < 0 when
+            // as in OutlierMarks: a copy of the row and a branch-free maximum (x - a < 0 when
             // x < a, both non-negative), so that the JIT vectorizes the loop
             System.arraycopy(bits, start, row, 0, features);
             for (int c = 0; c < features; c++) {

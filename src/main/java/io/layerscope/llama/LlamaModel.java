@@ -12,6 +12,7 @@ import io.layerscope.model.Tap;
 import io.layerscope.prune.BlockMasks;
 import io.layerscope.stats.DepthSums;
 import io.layerscope.stats.GramSums;
+import io.layerscope.stats.OutlierPositions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -256,11 +257,27 @@ public final class LlamaModel implements AutoCloseable {
      * round. The block's output is not kept: the pass of the pruned block makes the next input.
      */
     public Map<String, float[]> denseBlockTaps(HiddenStates states, int block) {
+        return denseBlockTaps(states, block, null, null);
+    }
+
+    /**
+     * As {@link #denseBlockTaps(HiddenStates, int)}, and adds to {@code depth} (unless null) the dense
+     * block's down_proj spikes ({@link DepthSums#downProj}) and its taps' |x| >= 6 counts
+     * ({@link DepthSums#outlierBlocks}), marking the positions reached in {@code marks}: in sequential
+     * mode, what the round's masks see.
+     */
+    public Map<String, float[]> denseBlockTaps(HiddenStates states, int block, DepthSums depth, OutlierPositions marks) {
         checkBlock(block);
         try (NDManager batch = manager.newSubManager()) {
             Set<String> keys = new LinkedHashSet<>(tapKeys().subList(4 * block, 4 * block + 4));
             TapAccumulator acc = new TapAccumulator(batch, keys);
-            blocks.get(block).forward(toDevice(batch, states), positions.of(states.tokens()), acc);
+            TapSink sink = acc;
+            if (depth != null) {
+                DepthAccumulator d = new DepthAccumulator(depth);
+                d.beginBatch(states.samples(), states.tokens());
+                sink = new TapSinks(acc, d.denseRound(marks));
+            }
+            blocks.get(block).forward(toDevice(batch, states), positions.of(states.tokens()), sink);
             blocksRun.incrementAndGet();
             return acc.toHost();
         }

@@ -54,7 +54,7 @@ public final class BlocksTable {
         c.add(Column.int32("block", Section.IDENTITY, "decoder block index, 0 .. num_hidden_layers-1", Source::block));
         c.add(Column.float64("block_influence", Section.METRIC, "ShortGPT's Block Influence: the mean over every"
                 + " calibration token of 1 - cos(h_in, h_out), h_in and h_out the residual stream entering and leaving"
-                + " the block", s -> s.depth().blockInfluence()));
+                + " the block (sequential mode: the pruned stream, leaving the pruned block)", s -> s.depth().blockInfluence()));
         c.add(Column.float64("angular_distance_next", Section.METRIC, "d(block, block + 1) = arccos(cos(h_in, h_out)) / pi"
                 + " on the last token of each sequence, averaged over sequences (block_distances with span 1)",
                 s -> s.depth().angularDistanceNext()));
@@ -69,11 +69,12 @@ public final class BlocksTable {
         c.add(bool("massive", Section.METRIC, "Sun et al.'s massive activation: massive_top_abs > 100 and"
                 + " > 1000 x massive_median_abs", s -> s.depth().massive()));
         c.add(Column.<Source>float64("down_proj_in_max_abs", Section.METRIC, "down_proj's largest |input|"
-                + " (silu(gate) * up) over every calibration token", s -> abs(s.depth().downIn())).orNull());
+                + " (silu(gate) * up) over every calibration token (sequential mode: of the dense block over the pruned"
+                + " stream, as the block's masks see it)", s -> abs(s.depth().downIn())).orNull());
         peakPlace(c, "down_proj_in_", "down_proj's largest |input|; its channel is a column j of down_proj.weight",
                 BlockDepth::downIn);
         c.add(Column.<Source>float64("down_proj_out_max_abs", Section.METRIC, "down_proj's largest |output| (before the"
-                + " residual addition) over every calibration token", s -> abs(s.depth().downOut())).orNull());
+                + " residual addition) over every calibration token (sequential mode: as down_proj_in_max_abs)", s -> abs(s.depth().downOut())).orNull());
         peakPlace(c, "down_proj_out_", "down_proj's largest |output|; its channel is a row i of down_proj.weight",
                 BlockDepth::downOut);
         pruning(c, "owl_outlier_ratio", "OWL's outlier ratio D of the block at the run's --owl-m, in percent: entries"

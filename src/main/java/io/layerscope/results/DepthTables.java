@@ -48,14 +48,17 @@ public final class DepthTables {
                     Column.float64("input_abs", Section.METRIC, "down_proj's largest |input|", w -> (double) w.input().abs()),
                     Column.float64("output_abs", Section.METRIC, "down_proj's largest |output|",
                             w -> (double) w.output().abs()),
-                    Column.float64("sparsity", Section.METRIC, "the sparsity of the masks below (--sparsity)",
+                    Column.float64("sparsity", Section.METRIC, "the sparsity of the masks below (--sparsity;"
+                            + " sequential mode: the block's, at which its round pruned it)",
                             SuperWeight::sparsity),
                     BlocksTable.<SuperWeight>bool("pruned_wanda_row", Section.METRIC, "whether Wanda's per-row mask prunes"
-                            + " it; null when the down_proj layer was not analysed", SuperWeight::prunedWandaRow).orNull(),
+                            + " it (sequential mode: the mask of the block's round); null when the down_proj layer was not"
+                            + " analysed (dense mode)", SuperWeight::prunedWandaRow).orNull(),
                     BlocksTable.bool("pruned_magnitude_row", Section.METRIC, "whether the per-row magnitude mask prunes it",
                             SuperWeight::prunedMagnitudeRow),
-                    BlocksTable.<SuperWeight>bool("pruned_wanda_2of4", Section.METRIC, "whether Wanda's 2:4 mask prunes it;"
-                            + " null when the down_proj layer was not analysed", SuperWeight::prunedWanda2of4).orNull()));
+                    BlocksTable.<SuperWeight>bool("pruned_wanda_2of4", Section.METRIC, "whether Wanda's 2:4 mask prunes it"
+                            + " (sequential mode: from the round's scaler_row); null when the down_proj layer was not"
+                            + " analysed (dense mode)", SuperWeight::prunedWanda2of4).orNull()));
 
     public static final Table<OutlierFeatureRow> OUTLIER_FEATURES = new Table<>("outlier_features",
             "systematic outlier feature (tap kind, channel)", List.of(
@@ -75,7 +78,7 @@ public final class DepthTables {
                     new Column<OutlierFeatureRow>("wanda_pruned_layers", org.apache.spark.sql.types.DataTypes
                             .createArrayType(org.apache.spark.sql.types.DataTypes.StringType, false), false, Section.METRIC,
                             "analysed layers reading this channel whose Wanda per-row mask prunes at least one weight"
-                            + " of its column", r -> r.prunedLayers().toArray(new String[0]), null)));
+                            + " of its column (sequential mode: the mask from the sequential scaler_row)", r -> r.prunedLayers().toArray(new String[0]), null)));
 
     private DepthTables() {
     }

@@ -24,31 +24,86 @@ import java.util.stream.Collectors;
 import org.apache.spark.api.java.JavaSparkContext;
 
 /**
- * The depth tables of a run (docs/METRICS.md): made on the driver from stage one's merged
- * {@link DepthSums}, plus one row of down_proj.weight per super-weight candidate and, for the
- * systematic outlier features, the Wanda masks of the analysed layers reading them
- * ({@link ChannelPruningStage}).
+ * The depth tables of a run (docs/METRICS.md): made on the driver from merged {@link DepthSums},
+ * plus one row of down_proj.weight per super-weight candidate and, for the systematic outlier
+ * features, the Wanda masks of the analysed layers reading them ({@link ChannelPruningStage}).
+ * In dense mode everything comes from stage one's forward; in sequential mode from the pruned stream,
+ * with each round's masks (docs/METRICS.md, which stream in sequential mode).
  */
 public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> distances, List<SuperWeight> superWeights,
                            List<OutlierFeatureRow> outlierFeatures) {
 
+    /**
+     * What decides whether a block's down_proj mask prunes its super-weight candidate: the scaler_row
+     * of its input (null when not known) and the sparsity.
+     */
+    public interface SuperWeightMasks {
+        float[] scalerRow(int block);
+
+        double sparsity(int block);
+    }
+
+    /** Dense mode: stage one's scaler_rows (where summed) at the run's --sparsity. */
+    static SuperWeightMasks dense(TapSums sums, double sparsity) {
+        return new SuperWeightMasks() {
+            @Override
+            public float[] scalerRow(int block) {
+                String key = Tap.MLP_ACT.key(block);
+                return sums.keys().contains(key) ? sums.scalerRow(key) : null;
+            }
+
+            @Override
+            public double sparsity(int block) {
+                return sparsity;
+            }
+        };
+    }
+
+    /** Sequential mode: the mask of each block's round, from its sequential scaler_row at its block's sparsity. */
+    static SuperWeightMasks sequential(Map<String, float[]> scalerRows, double[] blockSparsity) {
+        return new SuperWeightMasks() {
+            @Override
+            public float[] scalerRow(int block) {
+                return scalerRows.get(Tap.MLP_ACT.key(block));
+            }
+
+            @Override
+            public double sparsity(int block) {
+                return blockSparsity[block];
+            }
+        };
+    }
+
+    /** Dense mode: every table from stage one's depth statistics and sums. */
     public static DepthResults compute(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, DepthSums depth,
                                        TapSums sums, JobOptions.Analysis analysis) {
+        Map<String, float[]> rows = new LinkedHashMap<>();
+        sums.keys().forEach(k -> rows.put(k, sums.scalerRow(k)));
+        return compute(jsc, ckpt, layers, depth, dense(sums, analysis.sparsity()), rows, analysis);
+    }
+
+    /**
+     * @param depth      the merged depth statistics
+     * @param masks      the masks the super-weight candidates are checked against
+     * @param scalerRows per tap key, the scaler_row of the Wanda masks the outlier features are joined to
+     */
+    public static DepthResults compute(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, DepthSums depth,
+                                       SuperWeightMasks masks, Map<String, float[]> scalerRows,
+                                       JobOptions.Analysis analysis) {
         List<BlockDepth> blocks = DepthStatistics.blocks(depth);
         List<SuperWeight> superWeights = new ArrayList<>();
         for (BlockDepth b : blocks) {
             if (b.downIn() != null && b.downIn().sameToken(b.downOut())) {
                 String tensor = "model.layers." + b.block() + ".mlp.down_proj.weight";
                 float[] row = ckpt.fileOf(tensor).readRows(tensor, b.downOut().channel(), 1);
-                String key = Tap.MLP_ACT.key(b.block());
-                float[] scalerRow = sums.keys().contains(key) ? sums.scalerRow(key) : null;
-                superWeights.add(SuperWeight.check(b.block(), b.downIn(), b.downOut(), row, scalerRow, analysis.sparsity()));
+                superWeights.add(SuperWeight.check(b.block(), b.downIn(), b.downOut(), row, masks.scalerRow(b.block()),
+                        masks.sparsity(b.block())));
             }
         }
         List<OutlierFeature> features = DepthStatistics.outlierFeatures(depth, analysis.outlierBlockShare(),
                 analysis.outlierPositionShare());
         Map<String, int[]> pruned = ChannelPruningStage.run(jsc, ckpt.dir().toAbsolutePath().toString(),
-                channelJobs(layers, features, sums), analysis.sparsity());
+                channelJobs(layers, features, scalerRows), analysis.sparsity());
         List<OutlierFeatureRow> rows = new ArrayList<>();
         for (OutlierFeature f : features) {
             List<String> hit = new ArrayList<>();
@@ -75,15 +130,15 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
 
     /** The analysed layers reading a tap kind with outlier features, each with those channels. */
     private static List<ChannelPruningStage.Job> channelJobs(List<PrunableLayer> layers, List<OutlierFeature> features,
-                                                            TapSums sums) {
+                                                            Map<String, float[]> scalerRows) {
         Map<String, List<Integer>> byTap = new LinkedHashMap<>();
         features.forEach(f -> byTap.computeIfAbsent(f.tap(), t -> new ArrayList<>()).add(f.channel()));
         List<ChannelPruningStage.Job> jobs = new ArrayList<>();
         for (PrunableLayer l : layers) {
             List<Integer> channels = byTap.get(l.tap().name());
-            if (channels != null && sums.keys().contains(l.tapKey())) {
+            if (channels != null && scalerRows.containsKey(l.tapKey())) {
                 jobs.add(new ChannelPruningStage.Job(l, channels.stream().mapToInt(Integer::intValue).toArray(),
-                        sums.scalerRow(l.tapKey())));
+                        scalerRows.get(l.tapKey())));
             }
         }
         return jobs;

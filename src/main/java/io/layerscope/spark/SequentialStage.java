@@ -13,6 +13,8 @@ import io.layerscope.prune.PrunedCheckpointWriter;
 import io.layerscope.prune.SparsityPattern;
 import io.layerscope.results.Drift;
 import io.layerscope.results.LayerResult;
+import io.layerscope.stats.DepthSums;
+import io.layerscope.stats.OutlierPositions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Serializable;
@@ -46,10 +48,22 @@ import org.apache.spark.storage.StorageLevel;
  * recomputed from lineage with nothing kept on the driver.</li>
  * </ol>
  * lm_head is not pruned: its tap is the final norm of the pruned stream.
+ *
+ * <p>With the depth tables asked for, the same passes feed a {@link DepthSums} (docs/METRICS.md,
+ * sequential mode): the pruned pass the residual stream around each pruned block, the dense pass
+ * down_proj's spikes and the taps' |x| >= 6 counts as the round's masks see them. Each part leaves
+ * its task as a result of the task (a batch's taps, or one element per partition beside the
+ * persisted states), never through an accumulator, so a partition recomputed after an executor loss
+ * is not counted twice. The positions where a tap reached |x| >= 6 in some block so far
+ * ({@link OutlierPositions}) travel with each batch's states: the dense pass's output is persisted and
+ * the pruned pass reads the marks from it.
  */
 final class SequentialStage {
-    /** The sequential results: per analysed layer (with its drift) and the sequential scaler_row of every tap seen. */
-    record Result(List<LayerResult> layers, Map<String, float[]> scalerRows, double[] sparsityActual) {
+    /**
+     * The sequential results: per analysed layer (with its drift), the sequential scaler_row of every
+     * tap seen, and the depth statistics of the pruned stream (null unless asked for).
+     */
+    record Result(List<LayerResult> layers, Map<String, float[]> scalerRows, double[] sparsityActual, DepthSums depth) {
     }
 
     /** Consecutive calibration windows run together. */
@@ -57,8 +71,30 @@ final class SequentialStage {
         private static final long serialVersionUID = 1L;
     }
 
-    /** One batch's sums of x^2 per tap. */
-    record BatchTaps(int firstSample, Map<String, float[]> sums) implements Serializable {
+    /** One batch's sums of x^2 per tap, and its dense block's down_proj spikes (null when not asked for). */
+    record BatchTaps(int firstSample, Map<String, float[]> sums, DepthSums depth) implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        BatchTaps(int firstSample, Map<String, float[]> sums) {
+            this(firstSample, sums, null);
+        }
+    }
+
+    /** A batch's states and (with depth) its outlier positions so far, or null marks. */
+    record Carried(HiddenStates states, OutlierPositions marks) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /**
+     * An element of the persisted pass output: a batch's states, or (one per partition, with depth
+     * asked for) the depth statistics of the partition's batches around the block just run.
+     */
+    record PassOutput(Carried carried, DepthSums depth) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** What the dense pass gives per batch: its taps, and with depth the batch carried on with its new marks. */
+    record DenseOutput(BatchTaps taps, Carried carried) implements Serializable {
         private static final long serialVersionUID = 1L;
     }
 
@@ -93,9 +129,10 @@ final class SequentialStage {
      * @param analysed   the layers whose statistics are wanted (lm_head among them needs every block)
      * @param denseRows  stage one's dense scaler_row per tap, for the drift
      * @param writer     the pruned checkpoint's writer, or null
+     * @param depth      whether to gather the depth statistics of the pruned stream (blocks 0..lastRound)
      */
     Result run(List<int[]> windows, int shards, int lastRound, List<PrunableLayer> analysed,
-               Map<String, float[]> denseRows, PrunedCheckpointWriter writer) {
+               Map<String, float[]> denseRows, PrunedCheckpointWriter writer, boolean depth) {
         List<Batch> batches = batches(windows, spec.batchSize());
         Set<String> wanted = new java.util.HashSet<>();
         analysed.forEach(l -> wanted.add(l.name()));
@@ -104,16 +141,29 @@ final class SequentialStage {
         Map<String, float[]> seqRows = new LinkedHashMap<>();
         Map<String, LayerResult> results = new LinkedHashMap<>();
         double[] actual = new double[lastRound + 1];
-        JavaRDD<HiddenStates> states = jsc.parallelize(batches, CalibrationStage.shards(shards, batches.size()))
+        DepthSums streams = depth ? new DepthSums() : null;
+        JavaRDD<PassOutput> pass = jsc.parallelize(batches, CalibrationStage.shards(shards, batches.size()))
                 .mapPartitions(new EmbedTask(spec)).persist(StorageLevel.MEMORY_AND_DISK());
-        JavaRDD<HiddenStates> previous = null;
+        JavaRDD<PassOutput> previous = null;
+        JavaRDD<DenseOutput> denseOut = null;
         try {
             for (int b = 0; b <= lastRound; b++) {
                 long t = System.nanoTime();
                 jsc.setJobDescription("layerscope sequential: dense pass of block " + b + " of " + lastRound);
-                Map<String, float[]> rows = merge(states.mapPartitions(new DenseTapsTask(spec, b)).collect(), windows.size());
+                denseOut = carried(pass).mapPartitions(new DenseTapsTask(spec, b, depth));
+                if (depth) {
+                    denseOut.persist(StorageLevel.MEMORY_AND_DISK());   // the pruned pass reads the new marks from it
+                }
+                List<BatchTaps> dense = denseOut.map(DenseOutput::taps).collect();
+                Map<String, float[]> rows = merge(dense, windows.size());
+                if (depth) {
+                    dense.forEach(d -> streams.add(d.depth()));
+                }
                 if (previous != null) {
                     previous.unpersist(false);   // the states just computed from it are persisted now
+                }
+                if (depth) {
+                    pass.unpersist(false);   // its batches live on in denseOut, which the pruned pass reads
                 }
                 seqRows.putAll(rows);
                 double sparsity = settings.blockSparsity()[b];
@@ -137,16 +187,27 @@ final class SequentialStage {
                     writer.writeBlock(b, masks);
                 }
                 masks.clear();
-                if (b < lastRound || head) {
-                    previous = states;
-                    states = states.mapPartitions(new PrunedPassTask(spec, round)).persist(StorageLevel.MEMORY_AND_DISK());
+                if (b < lastRound || head || depth) {
+                    previous = pass;
+                    JavaRDD<Carried> input = depth ? denseOut.map(DenseOutput::carried) : carried(previous);
+                    pass = input.mapPartitions(new PrunedPassTask(spec, round, depth)).persist(StorageLevel.MEMORY_AND_DISK());
+                    if (depth) {
+                        jsc.setJobDescription("layerscope sequential: pruned pass of block " + b + " of " + lastRound);
+                        // materialises the persisted states too: the next dense pass reads them from the cache
+                        pass.filter(o -> o.depth() != null).map(PassOutput::depth).collect().forEach(streams::add);
+                        denseOut.unpersist(false);
+                    }
                 }
                 err.printf("sequential: block %d of %d pruned at %.4f (%.4f of its weights) in %.1f s%n", b, lastRound,
                         sparsity, actual[b], (System.nanoTime() - t) / 1e9);
             }
+            if (depth) {
+                jsc.setJobDescription("layerscope sequential: outlier positions over every block");
+                carried(pass).mapPartitions(SequentialStage::outlierPositions).collect().forEach(streams::add);
+            }
             if (head) {
                 jsc.setJobDescription("layerscope sequential: lm_head's input from the pruned model");
-                Map<String, float[]> rows = merge(states.mapPartitions(new FinalNormTask(spec)).collect(), windows.size());
+                Map<String, float[]> rows = merge(states(pass).mapPartitions(new FinalNormTask(spec)).collect(), windows.size());
                 seqRows.putAll(rows);
                 PrunableLayer lmHead = analysed.stream().filter(l -> l.kind() == LayerKind.LM_HEAD).findFirst().orElseThrow();
                 Round round = new Round(UUID.randomUUID().toString(), -1, settings.analysis().sparsity(), pattern, rows,
@@ -158,13 +219,39 @@ final class SequentialStage {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
-            states.unpersist(false);
+            pass.unpersist(false);
             if (previous != null) {
                 previous.unpersist(false);
             }
+            if (denseOut != null) {
+                denseOut.unpersist(false);
+            }
+        }
+        if (depth) {
+            streams.finishSequences();
         }
         List<LayerResult> ordered = analysed.stream().map(l -> results.get(l.name())).toList();
-        return new Result(ordered, seqRows, actual);
+        return new Result(ordered, seqRows, actual, streams);
+    }
+
+    /** The batches of a pass output, in their order. */
+    private static JavaRDD<Carried> carried(JavaRDD<PassOutput> pass) {
+        return pass.filter(o -> o.carried() != null).map(PassOutput::carried);
+    }
+
+    /** The batches' states of a pass output, in their order. */
+    private static JavaRDD<HiddenStates> states(JavaRDD<PassOutput> pass) {
+        return carried(pass).map(Carried::states);
+    }
+
+    /** Runs on an executor: a partition's positions with |x| >= 6 in some block, and the tokens they were taken over. */
+    private static Iterator<DepthSums> outlierPositions(Iterator<Carried> batches) {
+        DepthSums d = new DepthSums();
+        batches.forEachRemaining(c -> {
+            c.marks().addTo(d);
+            d.outlierTokens((long) c.states().sequences() * c.states().tokens());
+        });
+        return List.of(d).iterator();
     }
 
     /**
@@ -271,7 +358,7 @@ final class SequentialStage {
     }
 
     /** Runs on an executor: a batch of windows to block 0's input. */
-    static final class EmbedTask implements FlatMapFunction<Iterator<Batch>, HiddenStates> {
+    static final class EmbedTask implements FlatMapFunction<Iterator<Batch>, PassOutput> {
         private static final long serialVersionUID = 1L;
         private final ModelSpec spec;
 
@@ -280,56 +367,86 @@ final class SequentialStage {
         }
 
         @Override
-        public Iterator<HiddenStates> call(Iterator<Batch> batches) {
+        public Iterator<PassOutput> call(Iterator<Batch> batches) {
             SweepHooks.inTask().taskStarts("sequential");
             LlamaModel model = ExecutorResources.model(spec, ExecutorResources.taskDevice());
-            List<HiddenStates> out = new ArrayList<>();
-            batches.forEachRemaining(b -> out.add(model.embed(b.windows(), b.firstSample())));
+            List<PassOutput> out = new ArrayList<>();
+            batches.forEachRemaining(b -> out.add(new PassOutput(new Carried(model.embed(b.windows(), b.firstSample()), null),
+                    null)));
             return out.iterator();
         }
     }
 
-    /** Runs on an executor: the dense block's tap sums of each batch. */
-    static final class DenseTapsTask implements FlatMapFunction<Iterator<HiddenStates>, BatchTaps> {
+    /** Runs on an executor: the dense block's tap sums of each batch, and with depth its down_proj spikes. */
+    static final class DenseTapsTask implements FlatMapFunction<Iterator<Carried>, DenseOutput> {
         private static final long serialVersionUID = 1L;
         private final ModelSpec spec;
         private final int block;
+        private final boolean depth;
 
-        DenseTapsTask(ModelSpec spec, int block) {
+        DenseTapsTask(ModelSpec spec, int block, boolean depth) {
             this.spec = spec;
             this.block = block;
+            this.depth = depth;
         }
 
         @Override
-        public Iterator<BatchTaps> call(Iterator<HiddenStates> states) {
+        public Iterator<DenseOutput> call(Iterator<Carried> batches) {
             SweepHooks.inTask().taskStarts("sequential");
             LlamaModel model = ExecutorResources.model(spec, ExecutorResources.taskDevice());
-            List<BatchTaps> out = new ArrayList<>();
-            states.forEachRemaining(s -> out.add(new BatchTaps(s.firstSample(), model.denseBlockTaps(s, block))));
+            List<DenseOutput> out = new ArrayList<>();
+            batches.forEachRemaining(c -> {
+                HiddenStates s = c.states();
+                if (depth) {
+                    // a copy: the persisted element of the previous round stays as it was
+                    OutlierPositions marks = c.marks() == null ? new OutlierPositions() : c.marks().copy();
+                    DepthSums d = new DepthSums();
+                    BatchTaps taps = new BatchTaps(s.firstSample(), model.denseBlockTaps(s, block, d, marks), d);
+                    out.add(new DenseOutput(taps, new Carried(s, marks)));
+                } else {
+                    out.add(new DenseOutput(new BatchTaps(s.firstSample(), model.denseBlockTaps(s, block)), null));
+                }
+            });
             return out.iterator();
         }
     }
 
-    /** Runs on an executor: the pruned block over each batch, masks rebuilt once per executor and round. */
-    static final class PrunedPassTask implements FlatMapFunction<Iterator<HiddenStates>, HiddenStates> {
+    /**
+     * Runs on an executor: the pruned block over each batch, masks rebuilt once per executor and
+     * round; with depth, one more element: the residual stream around the pruned block
+     * ({@link DepthSums#blockStreams}) of the partition's batches.
+     */
+    static final class PrunedPassTask implements FlatMapFunction<Iterator<Carried>, PassOutput> {
         private static final long serialVersionUID = 1L;
         private final ModelSpec spec;
         private final Round round;
+        private final boolean depth;
 
-        PrunedPassTask(ModelSpec spec, Round round) {
+        PrunedPassTask(ModelSpec spec, Round round, boolean depth) {
             this.spec = spec;
             this.round = round;
+            this.depth = depth;
         }
 
         @Override
-        public Iterator<HiddenStates> call(Iterator<HiddenStates> states) {
+        public Iterator<PassOutput> call(Iterator<Carried> batches) {
             SweepHooks.inTask().taskStarts("sequential");
             Device device = ExecutorResources.taskDevice();
             LlamaModel model = ExecutorResources.model(spec, device);
             Checkpoint ckpt = ExecutorResources.checkpoint(spec.modelDir());
-            List<HiddenStates> out = new ArrayList<>();
-            states.forEachRemaining(s -> out.add(model.prunedBlock(s, round.block(), round.id(),
-                    () -> blockMasks(ckpt, round))));
+            List<PassOutput> out = new ArrayList<>();
+            DepthSums streams = depth ? new DepthSums() : null;
+            batches.forEachRemaining(c -> {
+                HiddenStates s = c.states();
+                HiddenStates next = model.prunedBlock(s, round.block(), round.id(), () -> blockMasks(ckpt, round));
+                if (depth) {
+                    streams.blockStreams(round.block(), s.samples(), s.floats(), next.floats(), s.tokens(), s.hidden());
+                }
+                out.add(new PassOutput(new Carried(next, c.marks()), null));
+            });
+            if (depth) {
+                out.add(new PassOutput(null, streams));
+            }
             return out.iterator();
         }
     }

@@ -50,7 +50,8 @@ public final class SweepJob {
     /**
      * Which decoder blocks a job runs: stage one's dense forward covers blocks 0..lastBlock (all of
      * them when the whole model is pruned or OWL allocates over it); sequential mode prunes blocks
-     * 0..lastRound.
+     * 0..lastRound (0..lastBlock when it writes the depth tables, which then cover the same blocks
+     * on the pruned stream as the dense ones do).
      */
     record Coverage(int lastBlock, int lastRound, boolean head) {
     }
@@ -302,7 +303,8 @@ public final class SweepJob {
         int needed = LayerSelection.lastBlockNeeded(layers, blocks);
         boolean whole = o.output().savePruned() != null || o.analysis().allocation().owl();
         int lastBlock = whole ? blocks - 1 : needed;
-        return new Coverage(lastBlock, o.output().savePruned() != null ? blocks - 1 : needed, head);
+        boolean seqDepth = o.analysis().sequential() && o.output().out() != null;
+        return new Coverage(lastBlock, o.output().savePruned() != null || seqDepth ? lastBlock : needed, head);
     }
 
     /** Pruning options that depend on the model, checked before anything starts. */
@@ -375,8 +377,8 @@ public final class SweepJob {
         layers.forEach(l -> scalerRows.computeIfAbsent(l.tapKey(), denseRows::get));
         ActivationCheck.check(ckpt, layers, scalerRows, stage1.computeTypes());
         // the depth tables' Spark job runs before the per-layer stage, so that once the last layer is done
-        // only writing is left (what an interrupt then stops)
-        DepthResults depth = depthTables ? depth(jsc, ckpt, layers, stage1) : null;
+        // only writing is left (what an interrupt then stops); in sequential mode they need the pruned stream
+        DepthResults depth = depthTables && !o.analysis().sequential() ? depth(jsc, ckpt, layers, stage1) : null;
         JobOptions.Analysis a = o.analysis();
         BlockPlan plan = BlockPlan.make(jsc, ckpt, coverage.lastBlock() + 1, denseRows, a);
         plan.allocation().ifPresent(s -> err.printf("allocation: OWL at M %s, lambda %s: block sparsities %s%n",
@@ -394,10 +396,16 @@ public final class SweepJob {
                     layers.size());
             List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
             SequentialStage.Result r = sequential.run(windows, calibrationShards(jsc, windows.size()), coverage.lastRound(),
-                    layers, denseRows, writer);
+                    layers, denseRows, writer, depthTables);
             results = r.layers();
             actual = r.sparsityActual();
             timings.put("stage2_sequential", seconds(t));
+            if (depthTables) {
+                long td = System.nanoTime();
+                depth = DepthResults.compute(jsc, ckpt, layers, r.depth(),
+                        DepthResults.sequential(r.scalerRows(), plan.sparsity()), r.scalerRows(), a);
+                timings.put("depth", seconds(td));
+            }
         } else if (a.gram()) {
             results = analyseWithGrams(jsc, spec, settings, layers, scalerRows, samples);
         } else {

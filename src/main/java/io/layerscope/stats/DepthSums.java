@@ -28,6 +28,11 @@ import java.util.TreeMap;
  * DepthSums all = d.merge(otherShard);
  * }</pre>
  *
+ * <p>Sequential mode (docs/PRUNING.md) feeds one block at a time: a part may hold some blocks of a
+ * sequence and another part other blocks of the same sequence, and the last-token states of the
+ * boundaries travel with the parts until {@link #finishSequences()} is called on their union. A
+ * (sample, block) pair held by two parts is refused rather than counted twice.
+ *
  * Not thread-safe; plain Java so Spark can ship it.
  */
 public final class DepthSums implements Serializable {
@@ -50,7 +55,7 @@ public final class DepthSums implements Serializable {
     private final EnumMap<Tap, long[]> outlierAnyBlock = new EnumMap<>(Tap.class);
     private long outlierTokens;
     /** Last-token states of the sequences under way, per sample and boundary (0 = embedding output). */
-    private transient TreeMap<Integer, TreeMap<Integer, float[]>> pending = new TreeMap<>();
+    private final TreeMap<Integer, TreeMap<Integer, float[]>> pending = new TreeMap<>();
 
     static final class SampleDepth implements Serializable {
         private static final long serialVersionUID = 1L;
@@ -187,22 +192,51 @@ public final class DepthSums implements Serializable {
         }
     }
 
-    /** This and {@code other} (disjoint sequences) together; neither is changed. */
+    /**
+     * This and {@code other} together (disjoint sequences, or disjoint blocks of the same sequences);
+     * neither is changed.
+     */
     public DepthSums merge(DepthSums other) {
         DepthSums m = new DepthSums();
-        m.addAll(this);
-        m.addAll(other);
+        m.add(this);
+        m.add(other);
         return m;
     }
 
-    private void addAll(DepthSums o) {
-        if (!o.pending.isEmpty()) {
-            throw new IllegalStateException("merge before finishSequences()");
-        }
+    /**
+     * Adds {@code other} (disjoint sequences, or disjoint blocks of the same sequences) to this one,
+     * which is cheaper than {@link #merge} when many parts are gathered into one.
+     */
+    public void add(DepthSums o) {
         o.samples.forEach((s, d) -> {
-            if (samples.putIfAbsent(s, d.copy()) != null) {
-                throw new LayerscopeException("calibration sample " + s + " was run by two shards; shards must be disjoint");
+            SampleDepth mine = samples.get(s);
+            if (mine == null) {
+                samples.put(s, d.copy());
+                return;
             }
+            d.influence.forEach((b, v) -> {
+                if (mine.influence.putIfAbsent(b, v) != null) {
+                    throw new LayerscopeException("block " + b + " of calibration sample " + s + " was run twice;"
+                            + " shards must be disjoint");
+                }
+            });
+            d.distances.forEach((k, v) -> {
+                if (mine.distances.putIfAbsent(k, v) != null) {
+                    throw new LayerscopeException("the distance " + k / 100_000 + " .. " + k % 100_000
+                            + " of calibration sample " + s + " was computed twice; shards must be disjoint");
+                }
+            });
+            mine.tokens = Math.max(mine.tokens, d.tokens);
+        });
+        o.pending.forEach((s, states) -> {
+            TreeMap<Integer, float[]> mine = pending.computeIfAbsent(s, k -> new TreeMap<>());
+            states.forEach((boundary, h) -> {
+                float[] had = mine.putIfAbsent(boundary, h);
+                if (had != null && !java.util.Arrays.equals(had, h)) {
+                    // a block's output is the next block's input: both parts must have seen the same state
+                    throw new IllegalStateException("two different states of boundary " + boundary + " of sample " + s);
+                }
+            });
         });
         o.top.forEach((b, peaks) -> {
             List<Peak> all = new ArrayList<>(top.getOrDefault(b, List.of()));
@@ -216,11 +250,6 @@ public final class DepthSums implements Serializable {
         o.outlierCounts.forEach((tap, byBlock) -> byBlock.forEach((b, c) -> outlierBlocks(tap, b, c)));
         o.outlierAnyBlock.forEach(this::outlierAnyBlock);
         outlierTokens += o.outlierTokens;
-    }
-
-    private void readObject(java.io.ObjectInputStream in) throws java.io.IOException, ClassNotFoundException {
-        in.defaultReadObject();
-        pending = new TreeMap<>();
     }
 
     // read access for DepthStatistics

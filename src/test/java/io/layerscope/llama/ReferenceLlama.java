@@ -47,6 +47,21 @@ public final class ReferenceLlama {
 
     /** Every tap of one sequence, [T][features], keyed like Tap.key; blocks 0..lastBlock (+ final norm if all). */
     public Map<String, double[][]> taps(int[] ids, int lastBlock) {
+        return forward(ids, lastBlock, null);
+    }
+
+    /**
+     * The residual stream and down_proj's output of one sequence, [T][features]: "residual/K" (K = 0
+     * the embedding output, K = i + 1 block i's output) and "down_out/i" (before the residual
+     * addition), blocks 0..lastBlock.
+     */
+    public Map<String, double[][]> streams(int[] ids, int lastBlock) {
+        Map<String, double[][]> streams = new LinkedHashMap<>();
+        forward(ids, lastBlock, streams);
+        return streams;
+    }
+
+    private Map<String, double[][]> forward(int[] ids, int lastBlock, Map<String, double[][]> streams) {
         int t = ids.length;
         Map<String, double[][]> out = new LinkedHashMap<>();
         float[] embed = w("model.embed_tokens.weight");
@@ -57,6 +72,9 @@ public final class ReferenceLlama {
             }
         }
         double[] inv = invFreq();
+        if (streams != null) {
+            streams.put("residual/0", copy(h));
+        }
         for (int b = 0; b <= lastBlock; b++) {
             String pre = "model.layers." + b + ".";
             double[][] x = rmsNorm(h, w(pre + "input_layernorm.weight"));
@@ -106,7 +124,12 @@ public final class ReferenceLlama {
                 }
             }
             out.put(b + "/MLP_ACT", act);
-            add(h, linear(act, w(pre + "mlp.down_proj.weight"), hidden));
+            double[][] down = linear(act, w(pre + "mlp.down_proj.weight"), hidden);
+            add(h, down);
+            if (streams != null) {
+                streams.put("down_out/" + b, down);
+                streams.put("residual/" + (b + 1), copy(h));
+            }
         }
         if (lastBlock == c.numHiddenLayers() - 1) {
             out.put("final/FINAL_NORM", rmsNorm(h, w("model.norm.weight")));
@@ -183,6 +206,14 @@ public final class ReferenceLlama {
             }
         }
         return y;
+    }
+
+    private static double[][] copy(double[][] h) {
+        double[][] c = new double[h.length][];
+        for (int p = 0; p < h.length; p++) {
+            c[p] = h[p].clone();
+        }
+        return c;
     }
 
     private static void add(double[][] h, double[][] delta) {

@@ -15,8 +15,13 @@ import java.util.Map;
  * of each row by a stable sort, W[mask] = 0, then the next block. Shares no code with the sweep.
  */
 final class SequentialReference {
-    /** Per tap key its scaler_row (float32), per layer name its mask [out][in] (true = pruned). */
-    record Result(Map<String, float[]> scalerRows, Map<String, boolean[][]> masks) {
+    /**
+     * Per tap key its scaler_row (float32), per layer name its mask [out][in] (true = pruned), and per
+     * window its streams: "residual/K" of the pruned model (what prune_wanda feeds block K), and
+     * "down_in/i", "down_out/i" and the taps "i/ATTN_IN" .. "i/MLP_ACT" of the dense block i over the
+     * pruned stream (what block i's masks see).
+     */
+    record Result(Map<String, float[]> scalerRows, Map<String, boolean[][]> masks, List<Map<String, double[][]>> streams) {
     }
 
     private SequentialReference() {
@@ -24,18 +29,36 @@ final class SequentialReference {
 
     /** Unstructured masks at {@code sparsity} ({@code n} = 0), or N:M masks. */
     static Result run(Checkpoint ckpt, List<int[]> windows, double sparsity, int n, int m) {
+        double[] each = new double[ckpt.config().numHiddenLayers()];
+        java.util.Arrays.fill(each, sparsity);
+        return run(ckpt, windows, each, n, m);
+    }
+
+    /** Unstructured masks at each block's own sparsity ({@code n} = 0), or N:M masks. */
+    static Result run(Checkpoint ckpt, List<int[]> windows, double[] blockSparsity, int n, int m) {
         ReferenceLlama ref = new ReferenceLlama(ckpt);
         int blocks = ckpt.config().numHiddenLayers();
         Map<String, float[]> rows = new LinkedHashMap<>();
         Map<String, boolean[][]> masks = new LinkedHashMap<>();
+        List<Map<String, double[][]>> streams = new ArrayList<>();
+        windows.forEach(w -> streams.add(new LinkedHashMap<>()));
         for (int b = 0; b < blocks; b++) {
+            for (int s = 0; s < windows.size(); s++) {
+                Map<String, double[][]> dense = ref.streams(windows.get(s), b);
+                Map<String, double[][]> taps = ref.taps(windows.get(s), b);
+                for (String tap : new String[] {"ATTN_IN", "ATTN_OUT", "MLP_IN", "MLP_ACT"}) {
+                    streams.get(s).put(b + "/" + tap, taps.get(b + "/" + tap));
+                }
+                streams.get(s).put("down_in/" + b, taps.get(b + "/MLP_ACT"));
+                streams.get(s).put("down_out/" + b, dense.get("down_out/" + b));
+            }
             for (String tap : new String[] {"ATTN_IN", "ATTN_OUT", "MLP_IN", "MLP_ACT"}) {
                 rows.put(b + "/" + tap, scalerRow(ref, windows, b, b + "/" + tap));
             }
             for (PrunableLayer l : ckpt.prunableLayers()) {
                 if (l.block() == b) {
                     float[] w = ckpt.readFloats(l.weightTensor());
-                    boolean[][] mask = n == 0 ? mask(w, l.outFeatures(), l.inFeatures(), rows.get(l.tapKey()), sparsity)
+                    boolean[][] mask = n == 0 ? mask(w, l.outFeatures(), l.inFeatures(), rows.get(l.tapKey()), blockSparsity[b])
                             : nOfM(w, l.outFeatures(), l.inFeatures(), rows.get(l.tapKey()), n, m);
                     masks.put(l.name(), mask);
                     for (int i = 0; i < l.outFeatures(); i++) {
@@ -50,7 +73,13 @@ final class SequentialReference {
             }
         }
         rows.put("final/FINAL_NORM", scalerRow(ref, windows, blocks - 1, "final/FINAL_NORM"));
-        return new Result(rows, masks);
+        for (int s = 0; s < windows.size(); s++) {
+            Map<String, double[][]> pruned = ref.streams(windows.get(s), blocks - 1);
+            for (int k = 0; k <= blocks; k++) {
+                streams.get(s).put("residual/" + k, pruned.get("residual/" + k));
+            }
+        }
+        return new Result(rows, masks, streams);
     }
 
     /** sum over every token of x^2 / nsamples, in double, rounded to float32 once. */

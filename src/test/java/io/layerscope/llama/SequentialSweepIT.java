@@ -18,14 +18,20 @@ import io.layerscope.prune.PrunedCheckpointWriter;
 import io.layerscope.prune.SparsityPattern;
 import io.layerscope.results.LayerResult;
 import io.layerscope.spark.JobOptions;
+import io.layerscope.spark.SparkSessions;
 import io.layerscope.spark.SweepJob;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,7 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The sequential sweep (Wanda's prune_wanda on Spark) on the demo model against
  * {@link SequentialReference}, a plain-Java prune_wanda: the same scaler_rows, the same masks in the
- * pruned checkpoint, every other byte of it the source's, and the same results for 1, 2 and 3 shards.
+ * pruned checkpoint, every other byte of it the source's, the depth tables of its pruned stream, and
+ * the same results for 1, 2 and 3 shards.
  */
 class SequentialSweepIT {
     static final int NSAMPLES = 8;
@@ -129,6 +136,287 @@ class SequentialSweepIT {
             }
             assertEquals(twoShards.blocks(), other.blocks());
         }
+        Map<String, List<String>> two = depthRows(tmp.resolve("results"));
+        assertEquals(two, depthRows(tmp.resolve("one")));
+        assertEquals(two, depthRows(tmp.resolve("three")));
+    }
+
+    @Test
+    void depthTablesAreThoseOfThePrunedStreamThatPruneWandaFeedsEachBlock() {
+        SequentialReference.Result ref = SequentialReference.run(Checkpoint.open(modelDir), windows, 0.5, 0, 0);
+        List<Map<String, double[][]>> st = ref.streams();
+        int blocks = Checkpoint.open(modelDir).config().numHiddenLayers();
+        List<Row> rows = table(tmp.resolve("results"), "blocks", "block");
+        assertEquals(blocks, rows.size());
+        for (int b = 0; b < blocks; b++) {
+            Row r = rows.get(b);
+            double influence = 0;
+            for (Map<String, double[][]> w : st) {
+                for (int t = 0; t < SEQLEN; t++) {
+                    influence += 1 - cos(w.get("residual/" + b)[t], w.get("residual/" + (b + 1))[t]);
+                }
+            }
+            assertEquals(influence / (NSAMPLES * SEQLEN), r.getAs("block_influence"), 1e-5, "block " + b);
+            assertEquals(distance(st, b, b + 1), r.getAs("angular_distance_next"), 1e-5, "block " + b);
+            assertPeak(maxAbs(st, "residual/" + (b + 1)), r, "massive_top_", "massive_top_abs", "block " + b);
+            assertPeak(maxAbs(st, "down_in/" + b), r, "down_proj_in_", "down_proj_in_max_abs", "block " + b);
+            assertPeak(maxAbs(st, "down_out/" + b), r, "down_proj_out_", "down_proj_out_max_abs", "block " + b);
+            List<Double> abs = new ArrayList<>();
+            for (Map<String, double[][]> w : st) {
+                for (double[] tok : w.get("residual/" + (b + 1))) {
+                    for (double v : tok) {
+                        abs.add(Math.abs((double) (float) v));
+                    }
+                }
+            }
+            abs.sort(null);
+            double median = abs.get((abs.size() - 1) / 2);
+            // the table keeps the bfloat16 truncation: within 2^-7 below the median
+            double got = r.getAs("massive_median_abs");
+            assertTrue(got <= median * (1 + 1e-5) && got >= median * (1 - 0x1p-7) - 1e-6, "block " + b + ": " + got + " " + median);
+        }
+        List<Row> distances = table(tmp.resolve("results"), "block_distances", "span, start");
+        assertEquals(blocks * (blocks + 1) / 2, distances.size());
+        for (Row r : distances) {
+            int start = r.getAs("start");
+            int span = r.getAs("span");
+            assertEquals(distance(st, start, start + span), r.getAs("angular_distance"), 1e-5, start + "+" + span);
+            double best = Double.MAX_VALUE;
+            for (int l = 0; l + span <= blocks; l++) {
+                best = Math.min(best, distance(st, l, l + span));
+            }
+            assertEquals(best, distance(st, r.getAs("best_start"), (int) r.getAs("best_start") + span), 1e-5);
+        }
+        // a candidate wherever down_proj's two spikes share a token, checked against the mask of its round
+        List<Row> candidates = table(tmp.resolve("results"), "super_weights", "block");
+        int expected = 0;
+        for (int b = 0; b < blocks; b++) {
+            double[] in = maxAbs(st, "down_in/" + b);
+            double[] out = maxAbs(st, "down_out/" + b);
+            if (in[1] == out[1] && in[2] == out[2]) {
+                int block = b;
+                Row c = candidates.stream().filter(x -> (int) x.getAs("block") == block).findFirst().orElseThrow();
+                int i = (int) out[3];
+                int j = (int) in[3];
+                assertEquals(i, (int) c.getAs("weight_row"));
+                assertEquals(j, (int) c.getAs("weight_column"));
+                assertEquals(ref.masks().get("model.layers." + b + ".mlp.down_proj")[i][j], c.getAs("pruned_wanda_row"));
+                expected++;
+            }
+        }
+        assertEquals(expected, candidates.size());
+    }
+
+    @Test
+    void outlierFeaturesAreThoseOfTheTapsTheRoundsMasksSee() {
+        SequentialReference.Result ref = SequentialReference.run(Checkpoint.open(modelDir), windows, 0.5, 0, 0);
+        List<Map<String, double[][]>> st = ref.streams();
+        Checkpoint ckpt = Checkpoint.open(modelDir);
+        int blocks = ckpt.config().numHiddenLayers();
+        List<Row> rows = table(tmp.resolve("results"), "outlier_features", "tap, channel");
+        // float32 against double: a value within 1e-4 of 6 may fall on either side, so count both ways
+        Map<String, double[]> low = outlierShares(st, blocks, 6 + 1e-4);
+        Map<String, double[]> high = outlierShares(st, blocks, 6 - 1e-4);
+        int listed = 0;
+        for (String key : high.keySet()) {
+            double[] lo = low.getOrDefault(key, new double[] {0, 0});
+            double[] hi = high.get(key);
+            Row r = rows.stream().filter(x -> key.equals(x.getAs("tap") + "#" + x.getAs("channel"))).findFirst().orElse(null);
+            boolean surely = lo[0] >= 0.25 && lo[1] >= 0.06;
+            boolean maybe = hi[0] >= 0.25 && hi[1] >= 0.06;
+            assertTrue(r == null ? !surely : maybe, key + " listed: " + (r != null));
+            if (r != null) {
+                listed++;
+                double blockShare = r.getAs("block_share");
+                double positionShare = r.getAs("position_share");
+                assertTrue(blockShare >= lo[0] && blockShare <= hi[0], key + " block_share " + blockShare);
+                assertTrue(positionShare >= lo[1] && positionShare <= hi[1], key + " position_share " + positionShare);
+                // the layers reading the channel whose mask (of their round) prunes a weight of its column
+                String tap = key.substring(0, key.indexOf('#'));
+                int c = Integer.parseInt(key.substring(key.indexOf('#') + 1));
+                List<String> expected = new ArrayList<>();
+                for (PrunableLayer l : ckpt.prunableLayers()) {
+                    if (l.kind() != LayerKind.LM_HEAD && l.tap().name().equals(tap)) {
+                        boolean[][] mask = ref.masks().get(l.name());
+                        boolean any = false;
+                        for (boolean[] row : mask) {
+                            any |= row[c];
+                        }
+                        if (any) {
+                            expected.add(l.name());
+                        }
+                    }
+                }
+                List<String> got = new ArrayList<>(r.getList(r.fieldIndex("wanda_pruned_layers")));
+                expected.sort(null);
+                got.sort(null);
+                assertEquals(expected, got, key);
+            }
+        }
+        assertEquals(rows.size(), listed);
+        assertTrue(listed > 0, "the demo model's planted outlier features");
+    }
+
+    /** Per "TAP#channel" reaching |x| >= threshold somewhere: {share of blocks, share of positions in any block}. */
+    private static Map<String, double[]> outlierShares(List<Map<String, double[][]>> st, int blocks, double threshold) {
+        Map<String, double[]> out = new LinkedHashMap<>();
+        for (String tap : List.of("ATTN_IN", "ATTN_OUT", "MLP_IN", "MLP_ACT")) {
+            int width = st.get(0).get("0/" + tap)[0].length;
+            for (int c = 0; c < width; c++) {
+                int inBlocks = 0;
+                for (int b = 0; b < blocks; b++) {
+                    boolean seen = false;
+                    for (Map<String, double[][]> w : st) {
+                        for (double[] token : w.get(b + "/" + tap)) {
+                            seen |= Math.abs(token[c]) >= threshold;
+                        }
+                    }
+                    inBlocks += seen ? 1 : 0;
+                }
+                long positions = 0;
+                for (Map<String, double[][]> w : st) {
+                    for (int t = 0; t < SEQLEN; t++) {
+                        boolean any = false;
+                        for (int b = 0; b < blocks; b++) {
+                            any |= Math.abs(w.get(b + "/" + tap)[t][c]) >= threshold;
+                        }
+                        positions += any ? 1 : 0;
+                    }
+                }
+                if (positions > 0) {
+                    out.put(tap + "#" + c, new double[] {inBlocks / (double) blocks, positions / (double) (NSAMPLES * SEQLEN)});
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void theDenseRunsDepthTablesDifferBeyondWhatTheDenseBlockZeroSees() {
+        Path dense = tmp.resolve("dense-depth");
+        JobOptions o = new JobOptions("sweep",
+                new JobOptions.Model("demo", null, null, null, modelDir, cache, Map.of("HF_HUB_OFFLINE", "1")),
+                new JobOptions.Calibration("demo", NSAMPLES, SEQLEN, 0, ComputeDtype.FLOAT32, 2, 1),
+                new JobOptions.Analysis(null, false, 0.5, PruneMode.DENSE, SparsityPattern.UNSTRUCTURED, Allocation.uniform()),
+                new JobOptions.Output(dense, null, false, null));
+        new SweepJob(o, new PrintStream(new ByteArrayOutputStream())).run();
+        List<Row> d = table(dense, "blocks", "block");
+        List<Row> s = table(tmp.resolve("results"), "blocks", "block");
+        for (int b = 0; b < s.size(); b++) {
+            // every block's output is a pruned block's on the pruned stream
+            assertTrue(Math.abs((double) d.get(b).getAs("block_influence") - (double) s.get(b).getAs("block_influence")) > 1e-4,
+                    "block " + b);
+        }
+        // block 0's dense pass reads the embedding in both modes: the same down_proj spike
+        assertEquals((double) d.get(0).getAs("down_proj_in_max_abs"), s.get(0).getAs("down_proj_in_max_abs"), 1e-5);
+        assertTrue(Math.abs((double) d.get(1).getAs("down_proj_in_max_abs") - (double) s.get(1).getAs("down_proj_in_max_abs"))
+                > 1e-4);
+        List<Row> dd = table(dense, "block_distances", "span, start");
+        List<Row> sd = table(tmp.resolve("results"), "block_distances", "span, start");
+        assertTrue(Math.abs((double) dd.get(0).getAs("angular_distance") - (double) sd.get(0).getAs("angular_distance")) > 1e-4);
+    }
+
+    @Test
+    void underOwlWithOneBlockAnalysedTheDepthTablesStillCoverEveryBlockOnThePrunedStream() {
+        Path out = tmp.resolve("owl-block0");
+        Allocation owl = new Allocation(Allocation.Kind.OWL, Allocation.DEFAULT_OWL_M, Allocation.DEFAULT_LAMBDA);
+        JobOptions o = new JobOptions("sweep",
+                new JobOptions.Model("demo", null, null, null, modelDir, cache, Map.of("HF_HUB_OFFLINE", "1")),
+                new JobOptions.Calibration("demo", NSAMPLES, SEQLEN, 0, ComputeDtype.FLOAT32, 2, 1),
+                new JobOptions.Analysis("layers\\.0\\.", false, 0.5, PruneMode.SEQUENTIAL, SparsityPattern.UNSTRUCTURED, owl),
+                new JobOptions.Output(out, null, false, null));
+        SweepJob.Outcome r = new SweepJob(o, new PrintStream(new ByteArrayOutputStream())).run();
+        assertTrue(r.layers().stream().allMatch(l -> l.layer().block() == 0));
+        int blocks = Checkpoint.open(modelDir).config().numHiddenLayers();
+        List<Row> rows = table(out, "blocks", "block");
+        assertEquals(blocks, rows.size());
+        double[] allocated = new double[blocks];
+        for (int b = 0; b < blocks; b++) {
+            // every block was pruned (at its own OWL sparsity) to carry the stream to the last boundary
+            assertTrue(rows.get(b).getAs("sparsity_actual") != null, "block " + b);
+            allocated[b] = rows.get(b).getAs("sparsity_allocated");
+        }
+        assertTrue(Arrays.stream(allocated).distinct().count() > 1, "OWL gives the blocks different sparsities");
+        // every block's influence and the whole range's distance as prune_wanda at OWL's sparsities leaves them
+        List<Map<String, double[][]>> st = SequentialReference.run(Checkpoint.open(modelDir), windows, allocated, 0, 0).streams();
+        for (int b = 0; b < blocks; b++) {
+            double influence = 0;
+            for (Map<String, double[][]> w : st) {
+                for (int t = 0; t < SEQLEN; t++) {
+                    influence += 1 - cos(w.get("residual/" + b)[t], w.get("residual/" + (b + 1))[t]);
+                }
+            }
+            assertEquals(influence / (NSAMPLES * SEQLEN), rows.get(b).getAs("block_influence"), 1e-5, "block " + b);
+        }
+        List<Row> distances = table(out, "block_distances", "span, start");
+        assertEquals(blocks * (blocks + 1) / 2, distances.size());
+        Row whole = distances.get(distances.size() - 1);
+        assertEquals(blocks, (int) whole.getAs("span"));
+        assertEquals(distance(st, 0, blocks), whole.getAs("angular_distance"), 1e-5);
+    }
+
+    /** Asserts a peak column group: the value within float32 rounding, the coordinates exactly. */
+    private static void assertPeak(double[] expected, Row r, String prefix, String valueColumn, String what) {
+        assertEquals(expected[0], r.getAs(valueColumn), 1e-5 * expected[0], what + " " + valueColumn);
+        assertEquals((int) expected[1], (int) r.getAs(prefix + "sample"), what + " " + prefix + "sample");
+        assertEquals((int) expected[2], (int) r.getAs(prefix + "position"), what + " " + prefix + "position");
+        assertEquals((int) expected[3], (int) r.getAs(prefix + "channel"), what + " " + prefix + "channel");
+    }
+
+    /** The largest |x| of a stream over every window: {abs, sample, position, channel}, the first on equal values. */
+    private static double[] maxAbs(List<Map<String, double[][]>> streams, String key) {
+        double[] best = {-1, 0, 0, 0};
+        for (int s = 0; s < streams.size(); s++) {
+            double[][] x = streams.get(s).get(key);
+            for (int t = 0; t < x.length; t++) {
+                for (int c = 0; c < x[t].length; c++) {
+                    if (Math.abs(x[t][c]) > best[0]) {
+                        best = new double[] {Math.abs(x[t][c]), s, t, c};
+                    }
+                }
+            }
+        }
+        return best;
+    }
+
+    /** Mean over windows of arccos(cos) / pi between the last tokens of two boundaries. */
+    private static double distance(List<Map<String, double[][]>> streams, int from, int to) {
+        double sum = 0;
+        for (Map<String, double[][]> w : streams) {
+            double c = cos(w.get("residual/" + from)[SEQLEN - 1], w.get("residual/" + to)[SEQLEN - 1]);
+            sum += Math.acos(Math.max(-1, Math.min(1, c))) / Math.PI;
+        }
+        return sum / streams.size();
+    }
+
+    private static double cos(double[] a, double[] b) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+        return dot / (Math.sqrt(na) * Math.sqrt(nb));
+    }
+
+    private static List<Row> table(Path dir, String name, String order) {
+        SparkSession spark = SparkSessions.getOrCreate("test");
+        spark.read().parquet(dir.resolve(name + ".parquet").toString()).createOrReplaceTempView("t");
+        return spark.sql("SELECT * FROM t ORDER BY " + order).collectAsList();
+    }
+
+    /** The depth tables' rows as text, every column but run_id (which names the run). */
+    private static Map<String, List<String>> depthRows(Path dir) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        for (String t : List.of("blocks", "block_distances", "super_weights", "outlier_features")) {
+            List<String> rows = new ArrayList<>();
+            SparkSessions.getOrCreate("test").read().parquet(dir.resolve(t + ".parquet").toString()).drop("run_id")
+                    .collectAsList().forEach(r -> rows.add(r.toString()));
+            out.put(t, rows);
+        }
+        return out;
     }
 
     @Test

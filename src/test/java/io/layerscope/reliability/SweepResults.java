@@ -16,10 +16,16 @@ import java.util.stream.Stream;
 
 /**
  * The tables of a results directory read back (with parquet-hadoop, no Spark job), keyed for comparison: calibration rows
- * by sample, activation norms by (layer, feature), layer rows by name. Two runs of the same options
- * must agree: the calibration table exactly, every number within a relative tolerance.
+ * by sample, activation norms by (layer, feature), layer rows by name, the depth tables' rows by block (and span).
+ * Two runs of the same options must agree: the calibration table exactly, every number within a relative tolerance.
  */
-record SweepResults(Map<Integer, String> calibration, Map<String, double[]> norms, Map<String, Map<String, Object>> layers) {
+record SweepResults(Map<Integer, String> calibration, Map<String, double[]> norms, Map<String, Map<String, Object>> layers,
+                    Map<String, Map<String, Object>> depth) {
+    /** The depth tables and the columns that name a row of each. */
+    private static final Map<String, List<String>> DEPTH_KEYS = Map.of("blocks", List.of("block"),
+            "block_distances", List.of("start", "span"), "super_weights", List.of("block"),
+            "outlier_features", List.of("tap", "channel"));
+
     /** Columns that legitimately differ between runs. */
     private static final Set<String> UNSTABLE = Set.of("seconds", "run_id");
 
@@ -37,8 +43,16 @@ record SweepResults(Map<Integer, String> calibration, Map<String, double[]> norm
         for (Map<String, Object> r : ParquetTable.read(dir.resolve("layers.parquet"))) {
             layers.put((String) r.get("layer"), r);
         }
+        Map<String, Map<String, Object>> depth = new TreeMap<>();
+        for (var t : DEPTH_KEYS.entrySet()) {
+            if (Files.exists(dir.resolve(t.getKey() + ".parquet"))) {
+                for (Map<String, Object> r : ParquetTable.read(dir.resolve(t.getKey() + ".parquet"))) {
+                    depth.put(t.getKey() + "#" + t.getValue().stream().map(k -> String.valueOf(r.get(k))).toList(), r);
+                }
+            }
+        }
         assertEquals(RunRecord.read(dir).calibration().windows().size(), calibration.size(), "run.json windows");
-        return new SweepResults(calibration, norms, layers);
+        return new SweepResults(calibration, norms, layers, depth);
     }
 
     /**
@@ -57,10 +71,19 @@ record SweepResults(Map<Integer, String> calibration, Map<String, double[]> norm
                 worst = Math.max(worst, check(e.getKey() + (i == 0 ? " scaler_row" : " act_norm"), a[i], b[i], relTol));
             }
         }
-        for (var e : expected.layers().entrySet()) {
+        assertEquals(expected.depth().keySet(), actual.depth().keySet(), "depth tables' rows");
+        worst = Math.max(worst, compareRows(expected.layers(), actual.layers(), relTol));
+        return Math.max(worst, compareRows(expected.depth(), actual.depth(), relTol));
+    }
+
+    /** Every stable column of rows with the same keys; the largest relative difference. */
+    private static double compareRows(Map<String, Map<String, Object>> expected, Map<String, Map<String, Object>> actual,
+                                      double relTol) {
+        double worst = 0;
+        for (var e : expected.entrySet()) {
             Map<String, Object> a = e.getValue();
-            Map<String, Object> b = actual.layers().get(e.getKey());
-            assertEquals(a.keySet(), b.keySet(), "layers columns");
+            Map<String, Object> b = actual.get(e.getKey());
+            assertEquals(a.keySet(), b.keySet(), e.getKey() + " columns");
             for (String column : a.keySet()) {
                 if (!UNSTABLE.contains(column)) {
                     worst = Math.max(worst, compare(e.getKey() + "." + column, a.get(column), b.get(column), relTol));

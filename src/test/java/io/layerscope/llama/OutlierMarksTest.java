@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import org.junit.jupiter.api.Test;
 
 /** |x| >= 6 on float bit patterns, the per-block reach and the positions over blocks, against counts worked out by hand. */
-class OutlierPositionsTest {
+class OutlierMarksTest {
     static int[] bits(float... v) {
         int[] b = new int[v.length];
         for (int i = 0; i < v.length; i++) {
@@ -20,18 +20,18 @@ class OutlierPositionsTest {
         float[] in = {6f, -6f, Math.nextUp(6f), 1e30f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
         float[] out = {Math.nextDown(6f), -Math.nextDown(6f), 0f, -0f, 1f, Float.NaN, -Float.NaN, Float.MIN_VALUE};
         for (float v : in) {
-            assertEquals(-1, OutlierPositions.flag(Float.floatToRawIntBits(v)), "flag of " + v);
+            assertEquals(-1, OutlierMarks.flag(Float.floatToRawIntBits(v)), "flag of " + v);
         }
         for (float v : out) {
-            assertEquals(0, OutlierPositions.flag(Float.floatToRawIntBits(v)), "flag of " + v);
+            assertEquals(0, OutlierMarks.flag(Float.floatToRawIntBits(v)), "flag of " + v);
         }
-        assertEquals(0, OutlierPositions.flag(0x7fc00001), "a NaN with another payload");
+        assertEquals(0, OutlierMarks.flag(0x7fc00001), "a NaN with another payload");
     }
 
     @Test
     void eachBlockReportsItsFeaturesAndThePositionsCountOncePerFeature() {
         // 3 positions x 4 features
-        OutlierPositions p = new OutlierPositions(3, 4);
+        OutlierMarks p = new OutlierMarks(3, 4);
         long[] block0 = p.mark(bits(
                 7, 0, 0, -6,
                 0, 1, 0, 0,

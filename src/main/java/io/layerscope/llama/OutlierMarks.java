@@ -10,13 +10,13 @@ import java.util.Arrays;
  * and the JIT vectorizes it (a branch per entry, or a loop it does not vectorize, costs several
  * times more).
  */
-final class OutlierPositions {
+final class OutlierMarks {
     private static final int THRESHOLD_BITS = Float.floatToRawIntBits(DepthSums.OUTLIER_ABS);
     private final int features;
     /** -1 where marked, else 0, row-major [positions, features]. */
     private final int[] marks;
 
-    OutlierPositions(int positions, int features) {
+    OutlierMarks(int positions, int features) {
         this.features = features;
         this.marks = new int[Math.multiplyExact(positions, features)];
     }

@@ -1,0 +1,72 @@
+package io.layerscope.stats;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.layerscope.LayerscopeException;
+import io.layerscope.stats.DepthStatistics.BlockDepth;
+import io.layerscope.stats.DepthStatistics.BlockDistance;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Merging parts of {@link DepthSums} the way sequential mode gathers them: one part per block of
+ * the same sequences, the last-token states travelling with the parts until the union is finished.
+ */
+class DepthSumsTest {
+    // one sequence (sample 7) of 2 tokens, hidden size 2: boundaries h0 (embedding), h1, h2
+    static final float[] H0 = {1, 0, 0, 1};
+    static final float[] H1 = {1, 1, 0, 2};
+    static final float[] H2 = {0, 3, -1, 2};
+
+    @Test
+    void blocksOfOneSequenceFromTwoPartsGiveWhatOnePartGives() {
+        DepthSums round0 = new DepthSums();
+        round0.blockStreams(0, new int[] {7}, H0, H1, 2, 2);
+        DepthSums round1 = new DepthSums();
+        round1.blockStreams(1, new int[] {7}, H1, H2, 2, 2);
+        DepthSums merged = round0.merge(round1);
+        merged.finishSequences();
+
+        List<BlockDepth> blocks = DepthStatistics.blocks(merged);
+        // block 0: tokens (1,0)->(1,1) and (0,1)->(0,2): 1 - 1/sqrt(2) and 0
+        assertEquals((1 - 1 / Math.sqrt(2)) / 2, blocks.get(0).blockInfluence(), 1e-15);
+        // block 1: (1,1)->(0,3): 1 - 3/(sqrt(2)*3); (0,2)->(-1,2): 1 - 4/(2*sqrt(5))
+        assertEquals((1 - 1 / Math.sqrt(2) + 1 - 2 / Math.sqrt(5)) / 2, blocks.get(1).blockInfluence(), 1e-15);
+        // last tokens (0,1), (0,2), (-1,2): d(0,1) = 0, d(1,2) = d(0,2) = arccos(2/sqrt(5)) / pi
+        double d = Math.acos(2 / Math.sqrt(5)) / Math.PI;
+        List<BlockDistance> distances = DepthStatistics.distances(merged);
+        assertEquals(3, distances.size());
+        assertEquals(new BlockDistance(0, 1, 0.0, 0), distances.get(0));
+        assertEquals(d, distances.get(1).angularDistance(), 1e-15);
+        assertEquals(d, distances.get(2).angularDistance(), 1e-15);
+        assertEquals(2, distances.get(2).span());
+
+        DepthSums whole = new DepthSums();
+        whole.blockStreams(0, new int[] {7}, H0, H1, 2, 2);
+        whole.blockStreams(1, new int[] {7}, H1, H2, 2, 2);
+        whole.finishSequences();
+        assertEquals(DepthStatistics.distances(whole), distances);
+        assertEquals(DepthStatistics.blocks(whole).get(1).blockInfluence(), blocks.get(1).blockInfluence());
+    }
+
+    @Test
+    void aBlockOfASampleInTwoPartsIsRefusedNotCountedTwice() {
+        DepthSums a = new DepthSums();
+        a.blockStreams(0, new int[] {7}, H0, H1, 2, 2);
+        DepthSums b = new DepthSums();
+        b.blockStreams(0, new int[] {7}, H0, H1, 2, 2);
+        LayerscopeException e = assertThrows(LayerscopeException.class, () -> a.merge(b));
+        assertEquals("block 0 of calibration sample 7 was run twice; shards must be disjoint", e.getMessage());
+    }
+
+    @Test
+    void twoDifferentStatesOfOneBoundaryAreRefused() {
+        DepthSums a = new DepthSums();
+        a.blockStreams(0, new int[] {7}, H0, H1, 2, 2);
+        DepthSums b = new DepthSums();
+        b.blockStreams(1, new int[] {7}, H2, H2, 2, 2);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> a.merge(b));
+        assertEquals("two different states of boundary 1 of sample 7", e.getMessage());
+    }
+}
