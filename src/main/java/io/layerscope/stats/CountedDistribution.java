@@ -25,8 +25,8 @@ import java.util.Arrays;
 public final class CountedDistribution {
     /** Top-16-bit patterns of a float32. */
     public static final int BUCKETS = 1 << 16;
-    private static final double Q_LOW = 0.01;
-    private static final double Q_HIGH = 0.99;
+    private static final double Q_LOW = RankBuckets.Q_LOW;
+    private static final double Q_HIGH = RankBuckets.Q_HIGH;
 
     private final LogBins bins = LogBins.STANDARD;
     private final long[] bucketCounts = new long[BUCKETS];
@@ -113,33 +113,12 @@ public final class CountedDistribution {
         }
         secondPass = true;
         mean = sum / count;
-        double low = Q_LOW * (count - 1);
-        double high = Q_HIGH * (count - 1);
-        long[] summary = {0, count - 1, (count - 1) / 2, (long) Math.floor(low), (long) Math.ceil(low),
-                (long) Math.floor(high), (long) Math.ceil(high)};
-        ranks = Arrays.copyOf(summary, summary.length + extraRanks.length);
-        System.arraycopy(extraRanks, 0, ranks, summary.length, extraRanks.length);
-        rankBuckets = new int[ranks.length];
-        rankOffsets = new long[ranks.length];
-        slotOfBucket = new int[BUCKETS];
-        Arrays.fill(slotOfBucket, -1);
-        int slots = 0;
-        for (int i = 0; i < ranks.length; i++) {
-            if (ranks[i] < 0 || ranks[i] >= count) {
-                throw new IllegalArgumentException("rank " + ranks[i] + " outside 0.." + (count - 1));
-            }
-            long before = 0;
-            int bucket = 0;
-            while (before + bucketCounts[bucket] <= ranks[i]) {
-                before += bucketCounts[bucket++];
-            }
-            rankBuckets[i] = bucket;
-            rankOffsets[i] = ranks[i] - before;
-            if (slotOfBucket[bucket] < 0) {
-                slotOfBucket[bucket] = slots++;
-            }
-        }
-        lowCounts = new long[slots][BUCKETS];
+        RankBuckets located = RankBuckets.locate(bucket -> bucketCounts[bucket], count, extraRanks);
+        ranks = located.ranks();
+        rankBuckets = located.rankBuckets();
+        rankOffsets = located.rankOffsets();
+        slotOfBucket = located.slotOfBucket();
+        lowCounts = new long[located.slots()][BUCKETS];
         return slotOfBucket.clone();
     }
 

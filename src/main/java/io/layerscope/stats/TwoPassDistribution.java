@@ -41,8 +41,8 @@ import java.util.Arrays;
 final class TwoPassDistribution {
     private static final int BUCKETS = 1 << 16;
     private static final int LOW_BITS = 0xffff;
-    private static final double Q_LOW = 0.01;
-    private static final double Q_HIGH = 0.99;
+    private static final double Q_LOW = RankBuckets.Q_LOW;
+    private static final double Q_HIGH = RankBuckets.Q_HIGH;
 
     private final LogBins bins;
     /** First-pass counters; a second-pass part shares its parent's (read only). */
@@ -187,30 +187,12 @@ final class TwoPassDistribution {
         thresholds = aboveThresholds.clone();
         aboveCounts = new long[thresholds.length];
 
-        long[] summaryRanks = summaryRanks(count);
-        ranks = Arrays.copyOf(summaryRanks, summaryRanks.length + extraRanks.length);
-        System.arraycopy(extraRanks, 0, ranks, summaryRanks.length, extraRanks.length);
-        rankBuckets = new int[ranks.length];
-        rankOffsets = new long[ranks.length];
-        slotOfBucket = new int[BUCKETS];
-        Arrays.fill(slotOfBucket, -1);
-        int slots = 0;
-        for (int i = 0; i < ranks.length; i++) {
-            if (ranks[i] < 0 || ranks[i] >= count) {
-                throw new IllegalArgumentException("rank " + ranks[i] + " outside 0.." + (count - 1));
-            }
-            long before = 0;
-            int bucket = 0;
-            while (before + bucketCounts[bucket] <= ranks[i]) {
-                before += bucketCounts[bucket++];
-            }
-            rankBuckets[i] = bucket;
-            rankOffsets[i] = ranks[i] - before;
-            if (slotOfBucket[bucket] < 0) {
-                slotOfBucket[bucket] = slots++;
-            }
-        }
-        lowCounts = new int[slots][BUCKETS];
+        RankBuckets located = RankBuckets.locate(bucket -> bucketCounts[bucket], count, extraRanks);
+        ranks = located.ranks();
+        rankBuckets = located.rankBuckets();
+        rankOffsets = located.rankOffsets();
+        slotOfBucket = located.slotOfBucket();
+        lowCounts = new int[located.slots()][BUCKETS];
     }
 
     /** Second pass: the same values as the first pass, in any order and slicing. */
@@ -335,13 +317,6 @@ final class TwoPassDistribution {
         double weight = pos - below;
         // torch's lerp: exact at both ends, symmetric rounding in between
         return weight < 0.5 ? start + weight * (end - start) : end - (end - start) * (1 - weight);
-    }
-
-    private static long[] summaryRanks(long n) {
-        double low = Q_LOW * (n - 1);
-        double high = Q_HIGH * (n - 1);
-        return new long[] {0, n - 1, (n - 1) / 2, (long) Math.floor(low), (long) Math.ceil(low),
-                (long) Math.floor(high), (long) Math.ceil(high)};
     }
 
     private void foldBucketsIntoBins() {

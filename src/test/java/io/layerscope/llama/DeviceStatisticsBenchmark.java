@@ -19,8 +19,8 @@ import java.util.concurrent.ForkJoinPool;
  * op counts (arrays made, bytes they hold, peak bound); checks that both paths agree each round.
  * The Java path runs as stage two runs it: layers of at least 4 Mi weights on a pool of all cores.
  *
- * <p>Run under the benchmark lock (lm_head holds 1 GiB of weights; -Xmx4g is enough):
- * {@code mvn -o -q -B test-compile && OMP_WAIT_POLICY=PASSIVE flock /work/wt/bench.lock java -Xmx4g -Dai.djl.offline=true
+ * <p>Run on a quiet machine (lm_head holds 1 GiB of weights; -Xmx4g is enough):
+ * {@code mvn -o -q -B test-compile && OMP_WAIT_POLICY=PASSIVE java -Xmx4g -Dai.djl.offline=true
  * -cp target/classes:target/test-classes:$(cat cp.txt) io.layerscope.llama.DeviceStatisticsBenchmark [rounds] [lm_head]}.
  */
 public final class DeviceStatisticsBenchmark {
