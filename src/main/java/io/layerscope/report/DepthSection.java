@@ -21,6 +21,12 @@ final class DepthSection {
     static String render(DepthSummary depth) {
         StringBuilder b = new StringBuilder();
         b.append("<section id=\"depth\">\n<h2>Depth and outliers</h2>\n");
+        b.append("<p class=\"hint\" id=\"depth-stream\">").append(depth.prunedStream()
+                ? "Sequential run: the residual stream here is the pruned model's (each block pruned with its round's"
+                        + " masks, fed the pruned outputs of the blocks before it); down_proj's spikes, the super-weight"
+                        + " candidates and the outlier features come from the dense block over that stream, as its"
+                        + " round's masks see it."
+                : "From the dense model's calibration forward.").append("</p>\n");
         for (SuperWeight w : depth.superWeights()) {
             if (w.pruned()) {
                 b.append("<p class=\"note warning\">Warning: super-weight candidate ").append(Html.escape(weightName(w)))

@@ -7,9 +7,18 @@ import io.layerscope.stats.DepthStatistics.BlockDistance;
 import io.layerscope.stats.SuperWeight;
 import java.util.List;
 
-/** The rows of the depth tables the report shows (see {@link DepthSection}). */
+/**
+ * The rows of the depth tables the report shows (see {@link DepthSection}); {@code prunedStream}
+ * when they come from a sequential run's pruned stream rather than the dense model's forward.
+ */
 public record DepthSummary(List<BlockDepth> blocks, List<BlockDistance> distances, List<SuperWeight> superWeights,
-                           List<OutlierFeatureRow> outlierFeatures) {
+                           List<OutlierFeatureRow> outlierFeatures, boolean prunedStream) {
+
+    /** The tables of a dense run. */
+    public DepthSummary(List<BlockDepth> blocks, List<BlockDistance> distances, List<SuperWeight> superWeights,
+                        List<OutlierFeatureRow> outlierFeatures) {
+        this(blocks, distances, superWeights, outlierFeatures, false);
+    }
 
     /** What the overview's depth panels draw of each block. */
     public List<BlockSummary> overview() {

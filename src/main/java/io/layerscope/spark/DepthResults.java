@@ -154,9 +154,9 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
                 .collect(Collectors.joining(","));
     }
 
-    /** What the report shows. */
-    public DepthSummary summary() {
+    /** What the report shows; {@code prunedStream} for a sequential run's tables. */
+    public DepthSummary summary(boolean prunedStream) {
         return new DepthSummary(blocks.stream().map(BlocksTable.Source::depth).toList(), distances, superWeights,
-                outlierFeatures);
+                outlierFeatures, prunedStream);
     }
 }

@@ -90,7 +90,8 @@ public final class ResultsWriter {
             out.write(dir -> writePictures(dir, r));
         }
         RunRecord record = run.get();
-        out.write(dir -> SweepReport.write(dir, header(record), reported, depth == null ? null : depth.summary()));
+        out.write(dir -> SweepReport.write(dir, header(record), reported, depth == null ? null
+                : depth.summary(record.options().analysis().sequential())));
         out.write(record::write);
     }
 

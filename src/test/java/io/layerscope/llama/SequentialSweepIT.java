@@ -16,6 +16,7 @@ import io.layerscope.prune.Allocation;
 import io.layerscope.prune.PruneMode;
 import io.layerscope.prune.PrunedCheckpointWriter;
 import io.layerscope.prune.SparsityPattern;
+import io.layerscope.report.HtmlReport;
 import io.layerscope.results.LayerResult;
 import io.layerscope.spark.JobOptions;
 import io.layerscope.spark.SparkSessions;
@@ -292,7 +293,7 @@ class SequentialSweepIT {
     }
 
     @Test
-    void theDenseRunsDepthTablesDifferBeyondWhatTheDenseBlockZeroSees() {
+    void theDenseRunsDepthTablesDifferBeyondWhatTheDenseBlockZeroSees() throws Exception {
         Path dense = tmp.resolve("dense-depth");
         JobOptions o = new JobOptions("sweep",
                 new JobOptions.Model("demo", null, null, null, modelDir, cache, Map.of("HF_HUB_OFFLINE", "1")),
@@ -314,6 +315,11 @@ class SequentialSweepIT {
         List<Row> dd = table(dense, "block_distances", "span, start");
         List<Row> sd = table(tmp.resolve("results"), "block_distances", "span, start");
         assertTrue(Math.abs((double) dd.get(0).getAs("angular_distance") - (double) sd.get(0).getAs("angular_distance")) > 1e-4);
+        // and each report says which stream its depth section describes
+        assertTrue(Files.readString(dense.resolve(HtmlReport.FILE)).contains(
+                "<p class=\"hint\" id=\"depth-stream\">From the dense model's calibration forward.</p>"));
+        assertTrue(Files.readString(tmp.resolve("results").resolve(HtmlReport.FILE)).contains(
+                "<p class=\"hint\" id=\"depth-stream\">Sequential run: the residual stream here is the pruned model's"));
     }
 
     @Test

@@ -35,6 +35,19 @@ class DepthSectionTest {
         assertEquals(2, page.all("//table[@id='blocks']/tbody/tr").size());
         assertEquals(2, page.all("//table[@id='block-ranges']/tbody/tr").size());   // the best start of each span
         assertTrue(html.contains("model.layers.1.self_attn.q_proj"));
+        assertEquals("From the dense model's calibration forward.",
+                page.one("//p[@id='depth-stream']").getTextContent());
+    }
+
+    @Test
+    void aSequentialRunSaysItsTablesComeFromThePrunedStream() throws Exception {
+        DepthSummary dense = summary(false);
+        DepthSummary pruned = new DepthSummary(dense.blocks(), dense.distances(), dense.superWeights(),
+                dense.outlierFeatures(), true);
+        XmlPage page = new XmlPage(HtmlReport.render(SyntheticReport.header("demo"),
+                SyntheticReport.withoutPictures(SyntheticReport.sweep(2)), pruned));
+        String stream = page.one("//p[@id='depth-stream']").getTextContent();
+        assertTrue(stream.startsWith("Sequential run: the residual stream here is the pruned model's"), stream);
     }
 
     @Test
