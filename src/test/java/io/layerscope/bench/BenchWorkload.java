@@ -22,6 +22,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 /**
  * The benchmark's workload in one directory: a mid-size synthetic LLaMA with Llama 3's vocabulary
@@ -58,6 +60,12 @@ public record BenchWorkload(Path dir) {
         return SyntheticLlama.builder().hidden(2048).intermediate(8192).layers(16).heads(32).kvHeads(8).headDim(64)
                 .vocab(VOCAB).maxPositions(131072).llama3Scaling(true).tied(true).dtype(DType.BF16)
                 .specialTokenIds(128000, 128001).normSpread(0.5).outlierFeatures(7, 300).shards(8);
+    }
+
+    /** {@code count} windows of {@code tokens} ids drawn uniformly from Llama 3's vocabulary (seed 1): the benchmarks' forward input. */
+    public static List<int[]> randomWindows(int count, int tokens) {
+        SplittableRandom rnd = new SplittableRandom(1);
+        return IntStream.range(0, count).mapToObj(i -> rnd.ints(tokens, 0, VOCAB).toArray()).toList();
     }
 
     public Path llama1bDir() {

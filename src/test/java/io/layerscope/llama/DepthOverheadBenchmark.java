@@ -7,8 +7,6 @@ import io.layerscope.model.SyntheticLlama;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.SplittableRandom;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -46,9 +44,7 @@ class DepthOverheadBenchmark {
                 System.err.println("writing the " + (big ? "Llama-3.2-1B-shaped" : "mid-size") + " model into " + dir);
                 model.write(dir);
             }
-            SplittableRandom rnd = new SplittableRandom(1);
-            List<int[]> windows = IntStream.range(0, count).mapToObj(i -> rnd.ints(256, 0, BenchWorkload.VOCAB).toArray())
-                    .toList();
+            List<int[]> windows = BenchWorkload.randomWindows(count, 256);
             System.out.println(DepthOverhead.measure(dir, windows, rounds, System.err).toPrettyString());
         } finally {
             if (args.length <= 3) {

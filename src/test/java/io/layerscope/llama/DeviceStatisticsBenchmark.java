@@ -2,13 +2,11 @@ package io.layerscope.llama;
 
 import ai.djl.Device;
 import io.layerscope.fixtures.Llama1bShapedCheckpoint;
-import io.layerscope.model.HalfFloats;
+import io.layerscope.stats.BenchLayerInputs;
 import io.layerscope.stats.LayerStatistics;
 import io.layerscope.stats.LayerStats;
-import java.lang.management.ManagementFactory;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.ForkJoinPool;
 
 /**
@@ -44,10 +42,10 @@ public final class DeviceStatisticsBenchmark {
         int cores = Runtime.getRuntime().availableProcessors();
         ForkJoinPool pool = new ForkJoinPool(cores);
         // warm both paths up (JIT, libtorch's first calls) on a small layer
-        float[] small = bf16Gaussian(256, 512);
+        float[] small = BenchLayerInputs.bf16Gaussian(256, 512);
         for (int i = 0; i < 3; i++) {
-            LayerStatistics.compute("warm", small, 256, 512, scalerRow(512), 0.5);
-            DeviceLayerStatistics.compute(Device.cpu(), "warm", small, 256, 512, scalerRow(512), 0.5);
+            LayerStatistics.compute("warm", small, 256, 512, BenchLayerInputs.scalerRow(512), 0.5);
+            DeviceLayerStatistics.compute(Device.cpu(), "warm", small, 256, 512, BenchLayerInputs.scalerRow(512), 0.5);
         }
         double javaTotal = 0;
         double deviceTotal = 0;
@@ -56,8 +54,8 @@ public final class DeviceStatisticsBenchmark {
         for (Map.Entry<String, int[]> e : layers.entrySet()) {
             int out = e.getValue()[0];
             int in = e.getValue()[1];
-            float[] w = bf16Gaussian(out, in);
-            float[] scaler = scalerRow(in);
+            float[] w = BenchLayerInputs.bf16Gaussian(out, in);
+            float[] scaler = BenchLayerInputs.scalerRow(in);
             boolean usePool = (long) out * in >= 4L << 20;
             double[] javaWall = new double[rounds];
             double[] deviceWall = new double[rounds];
@@ -66,17 +64,17 @@ public final class DeviceStatisticsBenchmark {
             OpTally.Counts ops = null;
             for (int r = 0; r < rounds; r++) {
                 long t = System.nanoTime();
-                long c = processCpuNanos();
+                long c = BenchLayerInputs.processCpuNanos();
                 LayerStats plain = usePool ? LayerStatistics.compute(e.getKey(), w, out, in, scaler, 0.5, pool)
                         : LayerStatistics.compute(e.getKey(), w, out, in, scaler, 0.5);
                 javaWall[r] = (System.nanoTime() - t) / 1e9;
-                javaCpu[r] = (processCpuNanos() - c) / 1e9;
+                javaCpu[r] = (BenchLayerInputs.processCpuNanos() - c) / 1e9;
                 t = System.nanoTime();
-                c = processCpuNanos();
+                c = BenchLayerInputs.processCpuNanos();
                 DeviceLayerStatistics.Result device = DeviceLayerStatistics.compute(Device.cpu(), e.getKey(), w, out, in,
                         scaler, 0.5, DeviceLayerStatistics.CPU_BLOCK_ENTRIES);
                 deviceWall[r] = (System.nanoTime() - t) / 1e9;
-                deviceCpu[r] = (processCpuNanos() - c) / 1e9;
+                deviceCpu[r] = (BenchLayerInputs.processCpuNanos() - c) / 1e9;
                 ops = device.ops();
                 LayerStats d = device.stats();
                 if (!plain.masks().equals(d.masks()) || !plain.outliers().equals(d.outliers())
@@ -114,27 +112,5 @@ public final class DeviceStatisticsBenchmark {
         double[] s = v.clone();
         java.util.Arrays.sort(s);
         return s[s.length / 2];
-    }
-
-    private static float[] bf16Gaussian(int out, int in) {
-        SplittableRandom random = new SplittableRandom(7);
-        float[] w = new float[out * in];
-        for (int k = 0; k < w.length; k++) {
-            w[k] = HalfFloats.bf16ToFloat(HalfFloats.floatToBf16((float) (0.02 * random.nextGaussian())));
-        }
-        return w;
-    }
-
-    private static float[] scalerRow(int in) {
-        SplittableRandom random = new SplittableRandom(8);
-        float[] s = new float[in];
-        for (int j = 0; j < in; j++) {
-            s[j] = (float) Math.exp(4 * random.nextGaussian());
-        }
-        return s;
-    }
-
-    private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 }

@@ -2,6 +2,7 @@ package io.layerscope.llama;
 
 import ai.djl.Device;
 import io.layerscope.FileTrees;
+import io.layerscope.bench.BenchWorkload;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.DType;
 import io.layerscope.model.SyntheticLlama;
@@ -9,8 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -37,8 +36,7 @@ class GramForwardBenchmark {
         try {
             Checkpoint ckpt = Checkpoint.open(SyntheticLlama.builder().hidden(512).intermediate(1408).layers(8).heads(8)
                     .kvHeads(2).vocab(128256).dtype(DType.BF16).write(dir));
-            SplittableRandom rnd = new SplittableRandom(1);
-            List<int[]> windows = IntStream.range(0, SAMPLES).mapToObj(i -> rnd.ints(TOKENS, 0, 128256).toArray()).toList();
+            List<int[]> windows = BenchWorkload.randomWindows(SAMPLES, TOKENS);
             double[] plain = new double[rounds];
             double[] depth = new double[rounds];
             try (LlamaModel model = LlamaModel.load(ckpt, Device.cpu(), ComputeDtype.FLOAT32)) {

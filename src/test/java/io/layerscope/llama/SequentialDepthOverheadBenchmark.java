@@ -2,6 +2,7 @@ package io.layerscope.llama;
 
 import ai.djl.Device;
 import io.layerscope.FileTrees;
+import io.layerscope.bench.BenchWorkload;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.DType;
 import io.layerscope.model.LayerKind;
@@ -20,15 +21,14 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * Sequential mode's executor work per round (the dense pass of a block over every batch, then the
  * pruned pass) without and with the depth statistics of the pruned stream (docs/PERFORMANCE.md), on
- * {@link DepthOverheadBenchmark}'s mid-size model and windows, every block in turn. Spark's part
+ * the mid-size shape (without jobs/bench's planted outlier features) and the random windows of
+ * {@link DepthOverheadBenchmark}, every block in turn. Spark's part
  * (persisting the states and the outlier marks) is not in it. Rounds alternate the two. Run as
  * {@link LlamaForwardBenchmark} says, with this class's name (optional argument: rounds, default 3).
  */
@@ -47,8 +47,7 @@ class SequentialDepthOverheadBenchmark {
         try {
             Checkpoint ckpt = Checkpoint.open(SyntheticLlama.builder().hidden(512).intermediate(1408).layers(8).heads(8)
                     .kvHeads(2).vocab(128256).dtype(DType.BF16).write(dir));
-            SplittableRandom rnd = new SplittableRandom(1);
-            List<int[]> windows = IntStream.range(0, SAMPLES).mapToObj(i -> rnd.ints(TOKENS, 0, 128256).toArray()).toList();
+            List<int[]> windows = BenchWorkload.randomWindows(SAMPLES, TOKENS);
             double[] plain = new double[rounds];
             double[] depth = new double[rounds];
             try (LlamaModel model = LlamaModel.load(ckpt, Device.cpu(), ComputeDtype.FLOAT32)) {

@@ -2,10 +2,8 @@ package io.layerscope.stats;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.util.SplittableRandom;
 import java.util.concurrent.ForkJoinPool;
 
-import io.layerscope.model.HalfFloats;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -39,8 +37,8 @@ class LayerStatisticsBenchmark {
     void smallLmHeadOnOneAndTwoThreads() {
         int out = 128256;
         int in = 512;
-        float[] w = bf16Gaussian(out, in);
-        float[] scalerRow = scalerRow(in);
+        float[] w = BenchLayerInputs.bf16Gaussian(out, in);
+        float[] scalerRow = BenchLayerInputs.scalerRow(in);
         ForkJoinPool one = new ForkJoinPool(1);
         ForkJoinPool two = new ForkJoinPool(2);
         try {
@@ -51,11 +49,11 @@ class LayerStatisticsBenchmark {
                 for (int k = 0; k < 3; k++) {
                     ForkJoinPool pool = k == 0 ? null : k == 1 ? one : two;
                     long wall = System.nanoTime();
-                    long cpu = processCpuNanos();
+                    long cpu = BenchLayerInputs.processCpuNanos();
                     LayerStats stats = pool == null ? LayerStatistics.compute("lm_head", w, out, in, scalerRow)
                             : LayerStatistics.compute("lm_head", w, out, in, scalerRow, pool);
                     double seconds = (System.nanoTime() - wall) / 1e9;
-                    double cpuSeconds = (processCpuNanos() - cpu) / 1e9;
+                    double cpuSeconds = (BenchLayerInputs.processCpuNanos() - cpu) / 1e9;
                     // on a shared machine CPU / wall says how many cores the run actually got
                     System.out.printf("LayerStatistics.compute %dx%d on %s: %.3f s wall, %.3f s process CPU"
                             + " (%.2f cores busy)%n", out, in, names[k], seconds, cpuSeconds, cpuSeconds / seconds);
@@ -85,8 +83,8 @@ class LayerStatisticsBenchmark {
     }
 
     private static void time(int out, int in, int repeats) {
-        float[] w = bf16Gaussian(out, in);
-        float[] scalerRow = scalerRow(in);
+        float[] w = BenchLayerInputs.bf16Gaussian(out, in);
+        float[] scalerRow = BenchLayerInputs.scalerRow(in);
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         for (int r = 0; r < repeats; r++) {
             long wall = System.nanoTime();
@@ -96,28 +94,5 @@ class LayerStatisticsBenchmark {
                     (System.nanoTime() - wall) / 1e9, (threads.getCurrentThreadCpuTime() - cpu) / 1e9,
                     stats.masks().row());
         }
-    }
-
-    private static float[] bf16Gaussian(int out, int in) {
-        SplittableRandom random = new SplittableRandom(7);
-        float[] w = new float[out * in];
-        for (int k = 0; k < w.length; k++) {
-            w[k] = HalfFloats.bf16ToFloat(HalfFloats.floatToBf16((float) (0.02 * random.nextGaussian())));
-        }
-        return w;
-    }
-
-    private static float[] scalerRow(int in) {
-        SplittableRandom random = new SplittableRandom(8);
-        float[] scalerRow = new float[in];
-        for (int j = 0; j < in; j++) {
-            scalerRow[j] = (float) Math.exp(4 * random.nextGaussian());
-        }
-        return scalerRow;
-    }
-
-    /** CPU time of the whole JVM (pool threads included). */
-    private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 }
