@@ -1,7 +1,6 @@
 package io.layerscope.llama;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
 import io.layerscope.model.Tap;
 import io.layerscope.stats.DepthSums;
 import io.layerscope.stats.OutlierPositions;
@@ -72,8 +71,12 @@ final class DepthAccumulator implements TapSink {
                 int block = Integer.parseInt(tapKey.substring(0, slash));
                 Tap tap = Tap.valueOf(tapKey.substring(slash + 1));
                 int features = (int) x.getShape().get(2);
-                byte[] reached = DeviceArrays.cast(DeviceArrays.cast(x, DataType.FLOAT32).abs()
-                        .gte(DepthSums.OUTLIER_ABS), DataType.INT8).toByteArray();
+                // the same host copy and |x| >= 6 test as the dense sweep's taps (OutlierMarks.flag)
+                int[] bits = host(x);
+                byte[] reached = new byte[bits.length];
+                for (int k = 0; k < bits.length; k++) {
+                    reached[k] = (byte) -OutlierMarks.flag(bits[k]);
+                }
                 long[] inBlock = new long[features];
                 for (int row = 0; row < reached.length; row += features) {
                     for (int c = 0; c < features; c++) {
