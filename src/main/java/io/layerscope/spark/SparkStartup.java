@@ -128,15 +128,25 @@ final class SparkStartup {
             // a bad --master or --conf, or a master that does not answer (Spark's own message says which)
             String master = new SparkConf().get("spark.master", SparkSessions.DEFAULT_MASTER);
             String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-            if (why.startsWith("Cannot call methods on a stopped SparkContext")) {
-                // Spark gave up (a master that never answered) and stopped the context while it started;
-                // its message goes on with the stack where the context was made
+            if (stoppedWhileStarting(cause, why)) {
+                // Spark gave up (a master that never answered) and stopped the context while it started; what
+                // surfaces depends on how far the start had got, and none of it means anything to a user
                 why = "Spark stopped its context while starting";
             }
             throw new LayerscopeException("Spark did not start with --master " + master + " (" + why
                     + "); check --master and the --conf settings" + (master.startsWith("spark://")
                     ? ", and that the master runs and this machine reaches it" : ""), cause);
         }
+    }
+
+    /**
+     * Whether a start-up failure is Spark's own context being stopped under it: the stopped-context check, the
+     * stopped listener bus, or a null scheduler (all seen when a standalone master gives up during the start).
+     */
+    static boolean stoppedWhileStarting(Throwable cause, String why) {
+        return why.startsWith("Cannot call methods on a stopped SparkContext")
+                || why.startsWith("LiveListenerBus is stopped")
+                || cause instanceof NullPointerException && why.contains("SparkContext");
     }
 
     /** Seconds the session took to start (on the background thread). */

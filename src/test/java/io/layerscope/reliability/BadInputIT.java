@@ -329,9 +329,9 @@ class BadInputIT {
         String master = "spark://127.0.0.1:" + port;
         // Spark gives up either while the session starts or just after: both end with one paragraph naming the master
         String advice = "; check --master and the --conf settings, and that the master runs and this machine reaches it\n";
-        refusedByMaster(master, List.of("error: Spark did not start with --master " + master + " (LiveListenerBus is stopped.)"
-                + advice, "error: Spark did not start with --master " + master + " (Spark stopped its context while starting)"
-                + advice, "error: Spark stopped before the job could run with --master " + master + advice));
+        refusedByMaster(master, List.of("error: Spark did not start with --master " + master
+                + " (Spark stopped its context while starting)" + advice,
+                "error: Spark stopped before the job could run with --master " + master + advice));
     }
 
     /** Runs {@code mainClass} in a JVM of its own with layerscope's logging; its output (both streams) as err. */
