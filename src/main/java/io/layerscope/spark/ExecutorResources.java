@@ -126,6 +126,29 @@ final class ExecutorResources {
     }
 
     /**
+     * Closes every model this JVM keeps, once a job needs no further forward: its weights (the largest
+     * memory an executor holds) are freed for stage two. A later job loads the model again. Only between
+     * stages: no task of a stage that uses the model may run meanwhile.
+     */
+    static synchronized int releaseModels() {
+        int closed = 0;
+        for (String key : List.copyOf(MODELS.keySet())) {
+            LlamaModel model = MODELS.remove(key);
+            WARMED.remove(key);
+            if (model != null) {
+                model.close();
+                closed++;
+            }
+        }
+        return closed;
+    }
+
+    /** Whether this JVM keeps a model now (for tests). */
+    static boolean holdsModels() {
+        return !MODELS.isEmpty();
+    }
+
+    /**
      * The model (loaded if needed), and once per model and JVM one window of {@code seqlen} tokens
      * through it: the first forward pays libtorch's lazy set-up (allocator pools, kernels, the causal
      * mask and rotary tables of that length) and the JIT's, which would otherwise land in stage one.

@@ -54,9 +54,14 @@ public final class LayerStage {
     private LayerStage() {
     }
 
+    /**
+     * The statistics (and pictures) of {@code layers}. {@code lastUseOfModel}: no forward follows in this
+     * job, so each executor closes its cached model as its first task here starts, and the weights' memory
+     * (off the heap; on the device on a GPU executor) is free for this stage's own arrays.
+     */
     public static List<LayerResult> run(JavaSparkContext jsc, Settings settings, List<PrunableLayer> layers,
-                                        Map<String, float[]> scalerRows, PrintStream err) {
-        return run(jsc, settings, layers, scalerRows, null, err);
+                                        Map<String, float[]> scalerRows, boolean lastUseOfModel, PrintStream err) {
+        return run(jsc, settings, layers, scalerRows, null, lastUseOfModel, err);
     }
 
     /**
@@ -64,7 +69,8 @@ public final class LayerStage {
      * taps, broadcast once to each executor; null: none).
      */
     public static List<LayerResult> run(JavaSparkContext jsc, Settings settings, List<PrunableLayer> layers,
-                                        Map<String, float[]> scalerRows, GramSums grams, PrintStream err) {
+                                        Map<String, float[]> scalerRows, GramSums grams, boolean lastUseOfModel,
+                                        PrintStream err) {
         Broadcast<Map<String, float[]>> rows = jsc.broadcast(scalerRows);
         Broadcast<GramSums> gramBroadcast = grams == null ? null : jsc.broadcast(grams);
         LongAccumulator done = jsc.sc().longAccumulator("layerscope.layers");
@@ -73,7 +79,7 @@ public final class LayerStage {
         try {
             jsc.setJobDescription("layerscope stage 2: statistics of " + layers.size() + " layers");
             List<LayerResult> results = jsc.parallelize(largestFirst(layers), layers.size())
-                    .mapPartitions(new LayerTask(settings, rows, gramBroadcast, done))
+                    .mapPartitions(new LayerTask(settings, rows, gramBroadcast, done, lastUseOfModel))
                     .collect();
             progress.finish();
             return inOrderOf(layers, results);
@@ -181,19 +187,24 @@ public final class LayerStage {
         private final Broadcast<Map<String, float[]>> scalerRows;
         private final Broadcast<GramSums> grams;
         private final LongAccumulator done;
+        private final boolean lastUseOfModel;
 
         LayerTask(Settings settings, Broadcast<Map<String, float[]>> scalerRows, Broadcast<GramSums> grams,
-                  LongAccumulator done) {
+                  LongAccumulator done, boolean lastUseOfModel) {
             this.settings = settings;
             this.scalerRows = scalerRows;
             this.grams = grams;
             this.done = done;
+            this.lastUseOfModel = lastUseOfModel;
         }
 
         @Override
         public Iterator<LayerResult> call(Iterator<PrunableLayer> layers) {
             SweepHooks.inTask().taskStarts("layer");
             ExecutorResources.configureThreads();
+            if (lastUseOfModel) {
+                ExecutorResources.releaseModels();
+            }
             Checkpoint ckpt = ExecutorResources.checkpoint(settings.modelDir());
             java.util.ArrayList<LayerResult> out = new java.util.ArrayList<>();
             while (layers.hasNext()) {

@@ -410,7 +410,7 @@ public final class SweepJob {
             results = analyseWithGrams(jsc, spec, settings, layers, scalerRows, samples);
         } else {
             err.printf("stage 2: %d layers%n", layers.size());
-            results = LayerStage.run(jsc, settings, layers, scalerRows, err);
+            results = LayerStage.run(jsc, settings, layers, scalerRows, true, err);
             timings.put("stage2_layers", seconds(t));
             if (writer != null) {
                 long tp = System.nanoTime();
@@ -458,7 +458,8 @@ public final class SweepJob {
             }
             passSeconds += (System.nanoTime() - tp) / 1e9;
             long tl = System.nanoTime();
-            results.addAll(LayerStage.run(jsc, settings, plan.layersOf(g, layers), scalerRows, grams, err));
+            results.addAll(LayerStage.run(jsc, settings, plan.layersOf(g, layers), scalerRows, grams,
+                    g == plan.passes() - 1, err));
             layerSeconds += (System.nanoTime() - tl) / 1e9;
         }
         timings.put("gram_passes", round(passSeconds));

@@ -2,8 +2,19 @@ package io.layerscope.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.Device;
+import io.layerscope.llama.ComputeDtype;
+import io.layerscope.llama.LlamaModel;
+import io.layerscope.model.DemoModel;
+import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ExecutorResourcesTest {
     @Test
@@ -15,5 +26,22 @@ class ExecutorResourcesTest {
         assertEquals("", ExecutorResources.blasNote(Device.gpu(0), maps));
         assertEquals("", ExecutorResources.blasNote(Device.cpu(), ""));
         assertEquals("", ExecutorResources.blasNote(Device.cpu(), "7f3c5a1e2000-7f3c5a1e3000 r-xp 00001000 08:01 1234  /opt/other.so\n"));
+    }
+
+    /** Released models are closed (their weights freed), and the next task that needs one loads it again. */
+    @Test
+    void releasingClosesTheCachedModelAndALaterTaskLoadsItAgain(@TempDir Path tmp) {
+        ExecutorResources.releaseModels();
+        ModelSpec spec = new ModelSpec(DemoModel.ensure(tmp).toString(), ComputeDtype.FLOAT32, 0, List.of(), 1);
+        LlamaModel first = ExecutorResources.model(spec, Device.cpu());
+        assertTrue(ExecutorResources.holdsModels());
+        assertEquals(1, ExecutorResources.releaseModels());
+        assertFalse(ExecutorResources.holdsModels());
+        assertThrows(RuntimeException.class, () -> first.forward(List.of(new int[] {1, 2, 3})));
+        assertEquals(0, ExecutorResources.releaseModels());
+        LlamaModel again = ExecutorResources.model(spec, Device.cpu());
+        assertNotSame(first, again);
+        assertEquals(3, again.forward(List.of(new int[] {1, 2, 3})).ntokens());
+        assertEquals(1, ExecutorResources.releaseModels());
     }
 }

@@ -52,6 +52,7 @@ class SweepJobIT {
     static Path sweepDir;
     static SweepJob.Outcome sweep;
     static SparkSession spark;
+    static boolean modelHeldAfterTheSweep;
 
     @BeforeAll
     static void sweepTheDemoModel() {
@@ -59,6 +60,7 @@ class SweepJobIT {
         modelDir = DemoModel.ensure(cache);
         sweepDir = tmp.resolve("results").resolve("demo");
         sweep = new SweepJob(options("sweep", sweepDir, null, false, 2), quiet()).run();
+        modelHeldAfterTheSweep = ExecutorResources.holdsModels();
         spark = SparkSessions.getOrCreate("test");
     }
 
@@ -77,6 +79,12 @@ class SweepJobIT {
 
     static PrintStream quiet() {
         return new PrintStream(new ByteArrayOutputStream());
+    }
+
+    /** Stage two needs no forward: the executor (this JVM in local mode) closed its model for the memory. */
+    @Test
+    void theExecutorClosedItsModelForStageTwo() {
+        assertFalse(modelHeldAfterTheSweep);
     }
 
     @Test
