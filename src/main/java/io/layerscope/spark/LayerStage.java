@@ -22,6 +22,8 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
@@ -78,7 +80,13 @@ public final class LayerStage {
         jsc.sc().addSparkListener(progress);
         try {
             jsc.setJobDescription("layerscope stage 2: statistics of " + layers.size() + " layers");
-            List<LayerResult> results = jsc.parallelize(largestFirst(layers), layers.size())
+            JavaRDD<PrunableLayer> tasks = jsc.parallelize(largestFirst(layers), layers.size());
+            Optional<StageTwoSlots> slots = StageTwoSlots.of(jsc.getConf(), settings.analysis().statsDevice(), grams != null);
+            if (slots.isPresent()) {
+                err.printf("stage 2 tasks: %s, as many at once as the executors' cores allow%n", slots.get().describe());
+                tasks = tasks.withResources(slots.get().profile());
+            }
+            List<LayerResult> results = tasks
                     .mapPartitions(new LayerTask(settings, rows, gramBroadcast, done, lastUseOfModel))
                     .collect();
             progress.finish();

@@ -50,6 +50,11 @@ final class StandaloneCluster implements AutoCloseable {
      * does not see, as on nodes without shared storage.
      */
     static StandaloneCluster start(Path dir, int workers) throws IOException, InterruptedException {
+        return start(dir, workers, 1);
+    }
+
+    /** As {@link #start(Path, int)}, with {@code cores} cores per Worker. */
+    static StandaloneCluster start(Path dir, int workers, int cores) throws IOException, InterruptedException {
         Path home = Files.createDirectories(dir.resolve("spark-home"));
         Files.createDirectories(home.resolve("jars"));
         Files.createDirectories(home.resolve("conf"));
@@ -72,7 +77,7 @@ final class StandaloneCluster implements AutoCloseable {
             for (int i = 0; i < workers; i++) {
                 Path work = Files.createDirectories(dir.resolve("work-" + i));
                 ProcessBuilder pb = ChildJvm.builder(List.of("-Xmx256m", SPARK_LOGGING), "org.apache.spark.deploy.worker.Worker",
-                        List.of(url, "--host", "127.0.0.1", "--cores", "1", "--memory", "2g", "--webui-port", "0",
+                        List.of(url, "--host", "127.0.0.1", "--cores", Integer.toString(cores), "--memory", "2g", "--webui-port", "0",
                                 "--work-dir", work.toString()), env, dir.resolve("worker-" + i + ".log"));
                 if (hide) {
                     List<String> cmd = new ArrayList<>(List.of("unshare", "-m", "--propagation", "private", "sh", "-c",

@@ -1,0 +1,72 @@
+package io.layerscope.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.layerscope.spark.SweepHook;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A cluster whose forward tasks take two cores each (spark.task.cpus 2 on a 2-core executor, as the
+ * GPU profile's tasks take a whole GPU): stage one runs one task at a time per executor, and stage two,
+ * asking one core per task through Spark's stage-level scheduling, runs two at once, with the same results.
+ */
+class StageTwoSlotsIT {
+    @TempDir
+    static Path tmp;
+
+    private static StandaloneCluster cluster;
+
+    @AfterAll
+    static void stopEverything() {
+        TestSessions.stop();
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void stageTwoRunsALayerPerCoreWhereAForwardTaskTakesTwo() throws Exception {
+        ExecutorService starter = Executors.newSingleThreadExecutor();
+        SweepResults local;
+        try {
+            Future<StandaloneCluster> starting = starter.submit(() -> StandaloneCluster.start(tmp.resolve("cluster"), 1, 2));
+            local = ReferenceSweep.results();
+            cluster = starting.get(4, TimeUnit.MINUTES);
+        } finally {
+            starter.shutdownNow();
+        }
+        Path spans = tmp.resolve("spans.txt");
+        SparkSession spark = TestSessions.start(cluster.masterUrl(), Map.of(
+                TaskSpans.CONF, spans.toString(),
+                "spark.executor.memory", "1g",
+                "spark.executor.extraJavaOptions", "-Dai.djl.offline=true -Djava.awt.headless=true",
+                "spark.executor.cores", "2",
+                "spark.task.cpus", "2",
+                "spark.cores.max", "2",
+                "spark.scheduler.minRegisteredResourcesRatio", "1.0",
+                "spark.scheduler.maxRegisteredResourcesWaitingTime", "180s"));
+        spark.sparkContext().setLocalProperty(SweepHook.CONF, TaskSpans.class.getName());
+        Path out = tmp.resolve("run");
+        Cli.Run r;
+        try {
+            r = Cli.run(ReferenceSweep.args(out));
+        } finally {
+            spark.sparkContext().setLocalProperty(SweepHook.CONF, null);
+        }
+        assertEquals(0, r.status(), r.err());
+        assertEquals(1, TaskSpans.most(spans, "calibration"), Files.readString(spans));
+        assertEquals(2, TaskSpans.most(spans, "layer"), Files.readString(spans));
+        SweepResults.assertSame(local, SweepResults.read(out), 1e-6);
+        SweepResults.assertNoLeftovers(out);
+    }
+}
