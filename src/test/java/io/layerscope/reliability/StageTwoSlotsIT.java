@@ -11,7 +11,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,27 +23,22 @@ class StageTwoSlotsIT {
     @TempDir
     static Path tmp;
 
-    private static StandaloneCluster cluster;
-
-    @AfterAll
-    static void stopEverything() {
-        TestSessions.stop();
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
     @Test
     void stageTwoRunsALayerPerCoreWhereAForwardTaskTakesTwo() throws Exception {
         ExecutorService starter = Executors.newSingleThreadExecutor();
-        SweepResults local;
-        try {
-            Future<StandaloneCluster> starting = starter.submit(() -> StandaloneCluster.start(tmp.resolve("cluster"), 1, 2));
-            local = ReferenceSweep.results();
-            cluster = starting.get(4, TimeUnit.MINUTES);
-        } finally {
-            starter.shutdownNow();
+        Future<StandaloneCluster> starting = starter.submit(() -> StandaloneCluster.start(tmp.resolve("cluster"), 1, 2));
+        starter.shutdown();
+        SweepResults local = ReferenceSweep.results();
+        try (StandaloneCluster cluster = starting.get(4, TimeUnit.MINUTES)) {
+            try {
+                sweepOn(cluster, local);
+            } finally {
+                TestSessions.stop();
+            }
         }
+    }
+
+    private static void sweepOn(StandaloneCluster cluster, SweepResults local) throws Exception {
         Path spans = tmp.resolve("spans.txt");
         SparkSession spark = TestSessions.start(cluster.masterUrl(), Map.of(
                 TaskSpans.CONF, spans.toString(),
@@ -57,12 +51,7 @@ class StageTwoSlotsIT {
                 "spark.scheduler.maxRegisteredResourcesWaitingTime", "180s"));
         spark.sparkContext().setLocalProperty(SweepHook.CONF, TaskSpans.class.getName());
         Path out = tmp.resolve("run");
-        Cli.Run r;
-        try {
-            r = Cli.run(ReferenceSweep.args(out));
-        } finally {
-            spark.sparkContext().setLocalProperty(SweepHook.CONF, null);
-        }
+        Cli.Run r = Cli.run(ReferenceSweep.args(out));
         assertEquals(0, r.status(), r.err());
         assertEquals(1, TaskSpans.most(spans, "calibration"), Files.readString(spans));
         assertEquals(2, TaskSpans.most(spans, "layer"), Files.readString(spans));
