@@ -60,8 +60,9 @@ final class ChannelPruningStage {
             while (jobs.hasNext()) {
                 Job j = jobs.next();
                 PrunableLayer l = j.layer();
-                boolean[] hit = ChannelPruning.wandaRow(ckpt.readFloats(l.weightTensor()), l.outFeatures(), l.inFeatures(),
-                        j.scalerRow(), sparsity, j.channels());
+                String tensor = l.weightTensor();
+                boolean[] hit = ChannelPruning.wandaRow((first, count) -> ckpt.fileOf(tensor).readRows(tensor, first, count),
+                        l.outFeatures(), l.inFeatures(), j.scalerRow(), sparsity, j.channels());
                 List<Integer> pruned = new ArrayList<>();
                 for (int k = 0; k < hit.length; k++) {
                     if (hit[k]) {

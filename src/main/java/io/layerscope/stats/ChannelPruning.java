@@ -1,5 +1,7 @@
 package io.layerscope.stats;
 
+import java.util.Arrays;
+
 /**
  * Which of some input channels (columns of W) Wanda's per-row mask touches: a channel is pruned in
  * a layer when the mask prunes W[i, c] in at least one row i. Used to tell which layers' masks cut
@@ -10,11 +12,30 @@ package io.layerscope.stats;
  * }</pre>
  */
 public final class ChannelPruning {
+    /** Values per block of rows read at a time. */
+    private static final int BLOCK_VALUES = 1 << 20;
+
+    /** Rows {@code [first, first + count)} of a weight, row-major. */
+    @FunctionalInterface
+    public interface Rows {
+        float[] read(int first, int count);
+    }
+
     private ChannelPruning() {
     }
 
     /** For each of {@code channels}, whether Wanda's per-row mask at {@code sparsity} prunes a weight in its column. */
     public static boolean[] wandaRow(float[] w, int out, int in, float[] scalerRow, double sparsity, int[] channels) {
+        return wandaRow((first, count) -> Arrays.copyOfRange(w, first * in, (first + count) * in), out, in, scalerRow,
+                sparsity, channels);
+    }
+
+    /**
+     * As above, reading the weight a block of rows at a time, and only as far as needed: once every
+     * channel is hit no further row can change the answer. Where many channels are asked about (every
+     * channel of a tap can be an outlier feature) a few rows settle it.
+     */
+    public static boolean[] wandaRow(Rows w, int out, int in, float[] scalerRow, double sparsity, int[] channels) {
         float[] actNorm = new float[in];
         for (int j = 0; j < in; j++) {
             actNorm[j] = (float) Math.sqrt(scalerRow[j]);
@@ -23,13 +44,22 @@ public final class ChannelPruning {
         float[] metric = new float[in];
         byte[] mask = new byte[in];
         boolean[] hit = new boolean[channels.length];
-        for (int i = 0; i < out; i++) {
-            for (int j = 0; j < in; j++) {
-                metric[j] = Math.abs(w[i * in + j]) * actNorm[j];
-            }
-            pruner.unstructured(metric, mask);
-            for (int k = 0; k < channels.length; k++) {
-                hit[k] |= mask[channels[k]] == 1;
+        int left = channels.length;
+        int blockRows = Math.max(1, BLOCK_VALUES / Math.max(1, in));
+        for (int first = 0; first < out && left > 0; first += blockRows) {
+            int count = Math.min(blockRows, out - first);
+            float[] block = w.read(first, count);
+            for (int r = 0; r < count && left > 0; r++) {
+                for (int j = 0; j < in; j++) {
+                    metric[j] = Math.abs(block[r * in + j]) * actNorm[j];
+                }
+                pruner.unstructured(metric, mask);
+                for (int k = 0; k < channels.length; k++) {
+                    if (!hit[k] && mask[channels[k]] == 1) {
+                        hit[k] = true;
+                        left--;
+                    }
+                }
             }
         }
         return hit;

@@ -1,6 +1,7 @@
 package io.layerscope.stats;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Arrays;
 import java.util.Comparator;
@@ -41,5 +42,42 @@ class ChannelPruningTest {
         boolean[] got = ChannelPruning.wandaRow(w, out, in, scaler, 0.5, channels);
         assertArrayEquals(expected, got);
         assertArrayEquals(new boolean[] {true, false, true, true}, got);
+    }
+
+    /** Read by blocks of rows, the answer is the whole array's, and reading stops once every channel is hit. */
+    @Test
+    void readingStopsOnceEveryChannelIsHit() {
+        int out = 3000;
+        int in = 1024;   // 1024 rows per block of reading
+        SplittableRandom rnd = new SplittableRandom(9);
+        float[] w = new float[out * in];
+        for (int k = 0; k < w.length; k++) {
+            w[k] = (float) rnd.nextGaussian();
+        }
+        float[] scaler = new float[in];
+        Arrays.fill(scaler, 1f);
+        int[] all = new int[in];
+        for (int j = 0; j < in; j++) {
+            all[j] = j;
+        }
+        java.util.List<Integer> firstRows = new java.util.ArrayList<>();
+        ChannelPruning.Rows rows = (first, count) -> {
+            firstRows.add(first);
+            return Arrays.copyOfRange(w, first * in, (first + count) * in);
+        };
+        boolean[] everyChannel = ChannelPruning.wandaRow(rows, out, in, scaler, 0.5, all);
+        for (boolean hit : everyChannel) {
+            assertEquals(true, hit);
+        }
+        // half of each row is pruned: every channel is hit within the first block's rows
+        assertEquals(java.util.List.of(0), firstRows);
+
+        // a channel no row prunes (its activation norm dwarfs every other): all blocks are read, the last one short
+        scaler[7] = 1e12f;
+        firstRows.clear();
+        assertArrayEquals(new boolean[] {true, false}, ChannelPruning.wandaRow(rows, out, in, scaler, 0.5, new int[] {3, 7}));
+        assertEquals(java.util.List.of(0, 1024, 2048), firstRows);
+        assertArrayEquals(ChannelPruning.wandaRow(w, out, in, scaler, 0.5, new int[] {3, 7}),
+                ChannelPruning.wandaRow(rows, out, in, scaler, 0.5, new int[] {3, 7}));
     }
 }
