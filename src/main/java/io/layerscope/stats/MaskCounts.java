@@ -1,0 +1,205 @@
+package io.layerscope.stats;
+
+/**
+ * The counts of {@link MaskComparison}, taken in a pass that runs before the layer thresholds are
+ * known (the second pass over the weights), so that no pass of its own is needed.
+ *
+ * <p>The per-row masks (Wanda's and magnitude's, unstructured and 2:4) need only the row. The
+ * layer-wide masks ({@code |W| <= t}, {@code RIA <= t_ria}) need thresholds that the second pass
+ * itself pins down; but the first pass already says in which bucket (top 16 bits) each threshold
+ * lies. An entry outside that bucket is decided by its bucket alone; an entry inside it is counted
+ * by its low 16 bits, split by its Wanda row mask, and settled once the threshold is known
+ * ({@link #agreement}). The result is {@link MaskComparison}'s, count for count.
+ *
+ * <p>Use: per thread an instance; per row, fill {@link #absBits()}, {@link #wandaBits()} and
+ * {@link #riaBits()} (raw bits of non-negative, non-NaN floats, -0 made +0) and call
+ * {@link #countRow()}; {@link #merge} the instances (whole numbers: any order). Memory per
+ * instance: three rows of ints, the selections' scratch, and 1 MB of low-bit counters.
+ */
+final class MaskCounts {
+    private static final int LOW_BITS = 0xffff;
+
+    private final int in;
+    private final int layerBucket;
+    private final int riaBucket;
+    private final RowSelection wandaCut;
+    private final RowSelection magnitudeCut;
+    private final int[] absBits;
+    private final int[] wandaBits;
+    private final int[] riaBits;
+    private long entries;
+    private long agreeRow;
+    private long agreeNofM;
+    /** Over the entries outside the threshold's bucket: agreement with Wanda's row mask, and how many lie below. */
+    private long agreeLayerOutside;
+    private long layerBelow;
+    private long agreeRiaOutside;
+    /** Per low 16 bits, entries in the threshold's bucket, and how many of those Wanda's row mask prunes. */
+    private final int[] layerInBucket = new int[LOW_BITS + 1];
+    private final int[] layerInBucketWandaPruned = new int[LOW_BITS + 1];
+    private final int[] riaInBucket = new int[LOW_BITS + 1];
+    private final int[] riaInBucketWandaPruned = new int[LOW_BITS + 1];
+
+    /**
+     * @param in          row length
+     * @param sparsity    as {@link RowPruner}'s: each row prunes floor(in * sparsity)
+     * @param layerBucket the top 16 bits of the |W| layer threshold (its bucket, known after the first pass)
+     * @param riaBucket   the same for the RIA threshold
+     */
+    MaskCounts(int in, double sparsity, int layerBucket, int riaBucket) {
+        this(in, layerBucket, riaBucket, new RowSelection(in, new RowPruner(in, sparsity).pruneCount()));
+    }
+
+    private MaskCounts(int in, int layerBucket, int riaBucket, RowSelection wandaCut) {
+        this.in = in;
+        this.layerBucket = layerBucket;
+        this.riaBucket = riaBucket;
+        this.wandaCut = wandaCut;
+        this.magnitudeCut = new RowSelection(in, wandaCut.pruneCount());
+        this.absBits = new int[in];
+        this.wandaBits = new int[in];
+        this.riaBits = new int[in];
+    }
+
+    /** An empty instance for the same layer (another thread's). */
+    MaskCounts emptyPart() {
+        return new MaskCounts(in, layerBucket, riaBucket, new RowSelection(in, wandaCut.pruneCount()));
+    }
+
+    /** The row of |W| to fill before {@link #countRow}. */
+    int[] absBits() {
+        return absBits;
+    }
+
+    /** The row of the Wanda metric to fill before {@link #countRow}. */
+    int[] wandaBits() {
+        return wandaBits;
+    }
+
+    /** The row of the RIA metric to fill before {@link #countRow}. */
+    int[] riaBits() {
+        return riaBits;
+    }
+
+    /**
+     * Counts the row now in the three rows of bits. Masks are decided by arithmetic, not branches:
+     * with about half of the entries pruned, a branch per decision would be mispredicted half the time.
+     */
+    void countRow() {
+        long lastWanda = wandaCut.lastPrunedKey(wandaBits);
+        long lastMagnitude = magnitudeCut.lastPrunedKey(absBits);
+        int sameRow = 0;
+        int sameLayer = 0;
+        int below = 0;
+        int sameRia = 0;
+        for (int j = 0; j < in; j++) {
+            int abs = absBits[j];
+            int ria = riaBits[j];
+            int wandaMask = RowSelection.pruned(wandaBits[j], j, lastWanda);
+            sameRow += 1 ^ wandaMask ^ RowSelection.pruned(abs, j, lastMagnitude);
+            int absBucket = abs >>> 16;
+            int riaTop = ria >>> 16;
+            // outside the bucket: mask 1 below it, 0 above; inside, counted by low bits instead
+            int layerMask = (absBucket - layerBucket) >>> 31;
+            int layerOutside = absBucket != layerBucket ? 1 : 0;
+            sameLayer += (1 ^ wandaMask ^ layerMask) & layerOutside;
+            below += layerMask;
+            int riaMask = (riaTop - riaBucket) >>> 31;
+            int riaOutside = riaTop != riaBucket ? 1 : 0;
+            sameRia += (1 ^ wandaMask ^ riaMask) & riaOutside;
+            if (layerOutside == 0) {
+                layerInBucket[abs & LOW_BITS]++;
+                layerInBucketWandaPruned[abs & LOW_BITS] += wandaMask;
+            }
+            if (riaOutside == 0) {
+                riaInBucket[ria & LOW_BITS]++;
+                riaInBucketWandaPruned[ria & LOW_BITS] += wandaMask;
+            }
+        }
+        agreeRow += sameRow;
+        agreeLayerOutside += sameLayer;
+        layerBelow += below;
+        agreeRiaOutside += sameRia;
+        agreeNofM += sameTwoOfFour(wandaBits, absBits, in);
+        entries += in;
+    }
+
+    /** Adds another instance's counts (same layer) to this one's. */
+    void merge(MaskCounts part) {
+        if (part == this || part.in != in || part.layerBucket != layerBucket || part.riaBucket != riaBucket
+                || part.wandaCut.pruneCount() != wandaCut.pruneCount()) {
+            throw new IllegalArgumentException("merge a different instance of the same layer");
+        }
+        entries += part.entries;
+        agreeRow += part.agreeRow;
+        agreeNofM += part.agreeNofM;
+        agreeLayerOutside += part.agreeLayerOutside;
+        layerBelow += part.layerBelow;
+        agreeRiaOutside += part.agreeRiaOutside;
+        for (int low = 0; low <= LOW_BITS; low++) {
+            layerInBucket[low] += part.layerInBucket[low];
+            layerInBucketWandaPruned[low] += part.layerInBucketWandaPruned[low];
+            riaInBucket[low] += part.riaInBucket[low];
+            riaInBucketWandaPruned[low] += part.riaInBucketWandaPruned[low];
+        }
+    }
+
+    /**
+     * The shares, once the thresholds are known: they must lie in the buckets given to the
+     * constructor. Entries of the bucket at or below a threshold's low bits are in its mask.
+     */
+    MaskAgreement agreement(double sparsity, float layerThreshold, float riaThreshold) {
+        int layerBits = Float.floatToRawIntBits(layerThreshold + 0f);
+        int riaBits = Float.floatToRawIntBits(riaThreshold + 0f);
+        if (layerBits >>> 16 != layerBucket || riaBits >>> 16 != riaBucket) {
+            throw new IllegalArgumentException("thresholds " + layerThreshold + ", " + riaThreshold
+                    + " outside the buckets counted");
+        }
+        long agreeLayer = agreeLayerOutside;
+        long pruned = layerBelow;
+        long agreeRia = agreeRiaOutside;
+        for (int low = 0; low <= LOW_BITS; low++) {
+            boolean layerMask = low <= (layerBits & LOW_BITS);
+            agreeLayer += layerMask ? layerInBucketWandaPruned[low] : layerInBucket[low] - layerInBucketWandaPruned[low];
+            pruned += layerMask ? layerInBucket[low] : 0;
+            boolean riaMask = low <= (riaBits & LOW_BITS);
+            agreeRia += riaMask ? riaInBucketWandaPruned[low] : riaInBucket[low] - riaInBucketWandaPruned[low];
+        }
+        double n = entries;
+        return new MaskAgreement(sparsity, agreeRow / n, agreeLayer / n, agreeNofM / n, layerThreshold, pruned / n,
+                agreeRia / n, riaThreshold);
+    }
+
+    /**
+     * Entries of the row on which the 2:4 masks of the two scores agree ({@link RowPruner#nOfM}
+     * with n = 2, m = 4): a short trailing group is unpruned under both, so it agrees.
+     */
+    static int sameTwoOfFour(int[] x, int[] y, int length) {
+        int whole = length - length % 4;
+        int same = length - whole;
+        for (int g = 0; g < whole; g += 4) {
+            int differ = twoOfFourMask(x[g], x[g + 1], x[g + 2], x[g + 3]) ^ twoOfFourMask(y[g], y[g + 1], y[g + 2], y[g + 3]);
+            same += 4 - Integer.bitCount(differ);
+        }
+        return same;
+    }
+
+    /** One group's 2:4 mask as four bits (bit t: entry t pruned), each entry ranked as {@link RowPruner} ranks it. */
+    private static int twoOfFourMask(int a, int b, int c, int d) {
+        int rankA = below(b, a) + below(c, a) + below(d, a);
+        int rankB = atMost(a, b) + below(c, b) + below(d, b);
+        int rankC = atMost(a, c) + atMost(b, c) + below(d, c);
+        int rankD = atMost(a, d) + atMost(b, d) + atMost(c, d);
+        return below(rankA, 2) | below(rankB, 2) << 1 | below(rankC, 2) << 2 | below(rankD, 2) << 3;
+    }
+
+    /** 1 if x < y, else 0, for x and y of at most 31 bits. */
+    private static int below(int x, int y) {
+        return (x - y) >>> 31;
+    }
+
+    /** 1 if x <= y, else 0, as {@link #below}. */
+    private static int atMost(int x, int y) {
+        return (x - y - 1) >>> 31;
+    }
+}
