@@ -171,35 +171,58 @@ final class MaskCounts {
     }
 
     /**
+     * Per pair of group orders ({@link #order}, six bits each): on how many of the four entries the
+     * 2:4 masks of the two orders agree.
+     */
+    private static final byte[] SAME_TWO_OF_FOUR = new byte[1 << 12];
+
+    static {
+        for (int x = 0; x < 64; x++) {
+            for (int y = 0; y < 64; y++) {
+                SAME_TWO_OF_FOUR[x << 6 | y] = (byte) (4 - Integer.bitCount(twoOfFourMask(x) ^ twoOfFourMask(y)));
+            }
+        }
+    }
+
+    /**
      * Entries of the row on which the 2:4 masks of the two scores agree ({@link RowPruner#nOfM}
      * with n = 2, m = 4): a short trailing group is unpruned under both, so it agrees.
      */
     static int sameTwoOfFour(int[] x, int[] y, int length) {
         int whole = length - length % 4;
         int same = length - whole;
+        byte[] table = SAME_TWO_OF_FOUR;
         for (int g = 0; g < whole; g += 4) {
-            int differ = twoOfFourMask(x[g], x[g + 1], x[g + 2], x[g + 3]) ^ twoOfFourMask(y[g], y[g + 1], y[g + 2], y[g + 3]);
-            same += 4 - Integer.bitCount(differ);
+            same += table[order(x[g], x[g + 1], x[g + 2], x[g + 3]) << 6 | order(y[g], y[g + 1], y[g + 2], y[g + 3])];
         }
         return same;
     }
 
-    /** One group's 2:4 mask as four bits (bit t: entry t pruned), each entry ranked as {@link RowPruner} ranks it. */
-    private static int twoOfFourMask(int a, int b, int c, int d) {
-        int rankA = below(b, a) + below(c, a) + below(d, a);
-        int rankB = atMost(a, b) + below(c, b) + below(d, b);
-        int rankC = atMost(a, c) + atMost(b, c) + below(d, c);
-        int rankD = atMost(a, d) + atMost(b, d) + atMost(c, d);
+    /**
+     * The order of a group of four as six comparison bits: b < a, c < a, d < a, c < b, d < b, d < c.
+     * Ties order by column, as a stable sort does, so these six decide every entry's rank.
+     */
+    private static int order(int a, int b, int c, int d) {
+        return below(b, a) | below(c, a) << 1 | below(d, a) << 2 | below(c, b) << 3 | below(d, b) << 4 | below(d, c) << 5;
+    }
+
+    /** The 2:4 mask of a group of the given {@link #order} as four bits (bit t: entry t, one of the two smallest, pruned). */
+    private static int twoOfFourMask(int order) {
+        int ba = order & 1;
+        int ca = order >> 1 & 1;
+        int da = order >> 2 & 1;
+        int cb = order >> 3 & 1;
+        int db = order >> 4 & 1;
+        int dc = order >> 5 & 1;
+        int rankA = ba + ca + da;
+        int rankB = 1 - ba + cb + db;
+        int rankC = 2 - ca - cb + dc;
+        int rankD = 3 - da - db - dc;
         return below(rankA, 2) | below(rankB, 2) << 1 | below(rankC, 2) << 2 | below(rankD, 2) << 3;
     }
 
     /** 1 if x < y, else 0, for x and y of at most 31 bits. */
     private static int below(int x, int y) {
         return (x - y) >>> 31;
-    }
-
-    /** 1 if x <= y, else 0, as {@link #below}. */
-    private static int atMost(int x, int y) {
-        return (x - y - 1) >>> 31;
     }
 }

@@ -79,6 +79,39 @@ class MaskCountsTest {
         }
     }
 
+    /** Every group of four values from {0, 1, 2, 3} (all orders, all ties) against every other: agreement of stable-sort 2:4 masks. */
+    @Test
+    void twoOfFourAgreementOfEveryPairOfGroups() {
+        for (int gx = 0; gx < 256; gx++) {
+            float[] x = group(gx);
+            boolean[] maskX = smallest(x, 2);
+            for (int gy = 0; gy < 256; gy++) {
+                float[] y = group(gy);
+                boolean[] maskY = smallest(y, 2);
+                int expected = 0;
+                for (int t = 0; t < 4; t++) {
+                    expected += maskX[t] == maskY[t] ? 1 : 0;
+                }
+                // a fifth entry: the short trailing group, unpruned under both
+                assertEquals(expected + 1, MaskCounts.sameTwoOfFour(bits(x, 1f), bits(y, 2f), 5),
+                        Arrays.toString(x) + " vs " + Arrays.toString(y));
+            }
+        }
+    }
+
+    private static float[] group(int digits) {
+        return new float[] {digits & 3, digits >> 2 & 3, digits >> 4 & 3, digits >> 6 & 3};
+    }
+
+    private static int[] bits(float[] group, float fifth) {
+        int[] bits = new int[5];
+        for (int t = 0; t < 4; t++) {
+            bits[t] = Float.floatToRawIntBits(group[t]);
+        }
+        bits[4] = Float.floatToRawIntBits(fifth);
+        return bits;
+    }
+
     @Test
     void refusesThresholdsOutsideTheBucketsCounted() {
         MaskCounts counts = new MaskCounts(2, 0.5, Float.floatToRawIntBits(1f) >>> 16, Float.floatToRawIntBits(2f) >>> 16);
