@@ -1,6 +1,7 @@
 package io.layerscope.stats;
 
 import io.layerscope.LayerscopeException;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.ForkJoinPool;
 
@@ -334,6 +335,9 @@ public final class LayerStatistics {
             int[] absBits = masks != null ? masks.absBits() : new int[in];
             int[] wandaBits = masks != null ? masks.wandaBits() : new int[in];
             int[] riaBits = masks != null ? masks.riaBits() : new int[in];
+            // the row selections' counting, done here as the rows are made (a scan of each saved)
+            int[] wandaPrefixCounts = masks != null ? masks.wandaPrefixCounts() : new int[RowSelection.bucketOf(-1) + 1];
+            int[] absPrefixCounts = masks != null ? masks.absPrefixCounts() : new int[RowSelection.bucketOf(-1) + 1];
             TwoPassDistribution absCounts = parts.weightAbs;
             TwoPassDistribution wandaCounts = parts.wanda;
             TwoPassDistribution riaCounts = parts.ria;
@@ -356,6 +360,10 @@ public final class LayerStatistics {
                 long above0 = 0;
                 long above1 = 0;
                 long above2 = 0;
+                int wandaLowestMinusOne = Integer.MAX_VALUE;
+                int wandaHighest = 0;
+                int absLowestMinusOne = Integer.MAX_VALUE;
+                int absHighest = 0;
                 for (int j = 0; j < in; j++) {
                     float abs = Math.abs(w[base + j]);
                     float wanda = abs * actNorm[j] + 0f;
@@ -375,12 +383,23 @@ public final class LayerStatistics {
                     absBits[j] = absBitsJ;
                     wandaBits[j] = wandaBitsJ;
                     riaBits[j] = riaBitsJ;
+                    int wandaBucket = RowSelection.bucketOf(wandaBitsJ);
+                    int absBucket = RowSelection.bucketOf(absBitsJ);
+                    wandaPrefixCounts[wandaBucket]++;
+                    absPrefixCounts[absBucket]++;
+                    wandaLowestMinusOne = Math.min(wandaLowestMinusOne, RowSelection.lowestMinusOne(wandaBucket));
+                    wandaHighest = Math.max(wandaHighest, wandaBucket);
+                    absLowestMinusOne = Math.min(absLowestMinusOne, RowSelection.lowestMinusOne(absBucket));
+                    absHighest = Math.max(absHighest, absBucket);
                     absCounts.revisitBits(absBitsJ);
                     wandaCounts.revisitBits(wandaBitsJ);
                     riaCounts.revisitBits(riaBitsJ);
                 }
                 if (masks != null) {
-                    masks.countRow();
+                    masks.countCountedRow(wandaLowestMinusOne, wandaHighest, absLowestMinusOne, absHighest);
+                } else {
+                    Arrays.fill(wandaPrefixCounts, 0);
+                    Arrays.fill(absPrefixCounts, 0);
                 }
                 above[0] += above0;
                 above[1] += above1;

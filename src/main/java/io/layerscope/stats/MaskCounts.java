@@ -86,8 +86,30 @@ final class MaskCounts {
      * with about half of the entries pruned, a branch per decision would be mispredicted half the time.
      */
     void countRow() {
-        long lastWanda = wandaCut.lastPrunedKey(wandaBits);
-        long lastMagnitude = magnitudeCut.lastPrunedKey(absBits);
+        countRow(wandaCut.lastPrunedKey(wandaBits), magnitudeCut.lastPrunedKey(absBits));
+    }
+
+    /**
+     * {@link #countRow()} for a caller that, filling the rows, also counted each entry of the Wanda
+     * and |W| rows into {@link #wandaPrefixCounts} and {@link #absPrefixCounts} as
+     * {@link RowSelection#lastPrunedKeyCounted} says, with the minima and maxima it needs.
+     */
+    void countCountedRow(int wandaLowestMinusOne, int wandaHighest, int absLowestMinusOne, int absHighest) {
+        countRow(wandaCut.lastPrunedKeyCounted(wandaBits, wandaLowestMinusOne, wandaHighest),
+                magnitudeCut.lastPrunedKeyCounted(absBits, absLowestMinusOne, absHighest));
+    }
+
+    /** The Wanda row's selection counters, for {@link #countCountedRow}. */
+    int[] wandaPrefixCounts() {
+        return wandaCut.prefixCounts();
+    }
+
+    /** The |W| row's selection counters, for {@link #countCountedRow}. */
+    int[] absPrefixCounts() {
+        return magnitudeCut.prefixCounts();
+    }
+
+    private void countRow(long lastWanda, long lastMagnitude) {
         int sameRow = 0;
         int sameLayer = 0;
         int below = 0;

@@ -56,26 +56,50 @@ final class RowSelection {
      * {@code bits[0..columns)}, or -1 when it prunes none (then {@link #pruned} is 0 for every entry).
      */
     long lastPrunedKey(int[] bits) {
-        if (pruneCount == 0) {
-            return -1;
-        }
-        // Zeros (bucket 0) aside, scores of a row span a few powers of two: the scan for the cut
-        // starts at the lowest bucket used, and only the buckets used are cleared afterwards.
         int[] counts = prefixCounts;
-        int lowest = counts.length;
+        int lowestMinusOne = Integer.MAX_VALUE;
         int highest = 0;
         for (int j = 0; j < columns; j++) {
-            int bucket = bits[j] >>> PREFIX_SHIFT;
+            int bucket = bucketOf(bits[j]);
             counts[bucket]++;
-            if (bucket != 0) {
-                lowest = Math.min(lowest, bucket);
-                highest = Math.max(highest, bucket);
-            }
+            lowestMinusOne = Math.min(lowestMinusOne, lowestMinusOne(bucket));
+            highest = Math.max(highest, bucket);
         }
+        return lastPrunedKeyCounted(bits, lowestMinusOne, highest);
+    }
+
+    /** The counters of {@link #lastPrunedKeyCounted}: a caller that makes the row adds 1 at {@link #bucketOf} of each entry. */
+    int[] prefixCounts() {
+        return prefixCounts;
+    }
+
+    /** The counter an entry of score bits {@code bits} adds to: its exponent and top four mantissa bits. */
+    static int bucketOf(int bits) {
+        return bits >>> PREFIX_SHIFT;
+    }
+
+    /**
+     * What a caller keeps the minimum of over the row's buckets: bucket - 1, but the largest int for
+     * bucket 0 (zeros and the tiniest values), which the search for the cut skips separately.
+     */
+    static int lowestMinusOne(int bucket) {
+        return bucket - 1 & Integer.MAX_VALUE;
+    }
+
+    /**
+     * {@link #lastPrunedKey} of a row whose entries the caller has already counted into
+     * {@link #prefixCounts}, with the minimum of {@link #lowestMinusOne} and the maximum of
+     * {@link #bucketOf} over them; clears the counters for the next row.
+     */
+    long lastPrunedKeyCounted(int[] bits, int lowestMinusOne, int highest) {
+        int[] counts = prefixCounts;
+        // Zeros (bucket 0) aside, scores of a row span a few powers of two: the scan for the cut
+        // starts at the lowest bucket used, and only the buckets used are cleared afterwards.
+        int lowest = lowestMinusOne == Integer.MAX_VALUE ? counts.length : lowestMinusOne + 1;
         int rank = pruneCount - 1;
         int prefix = 0;
         int before = counts[0];
-        if (before <= rank) {
+        if (pruneCount > 0 && before <= rank) {
             prefix = lowest;
             while (before + counts[prefix] <= rank) {
                 before += counts[prefix++];
@@ -86,6 +110,9 @@ final class RowSelection {
         counts[0] = 0;
         if (lowest <= highest) {
             Arrays.fill(counts, lowest, highest + 1, 0);
+        }
+        if (pruneCount == 0) {
+            return -1;
         }
         int found = 0;
         for (int j = 0; j < columns; j++) {
