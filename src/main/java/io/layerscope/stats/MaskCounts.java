@@ -30,10 +30,13 @@ final class MaskCounts {
     private long entries;
     private long agreeRow;
     private long agreeNofM;
-    /** Over the entries outside the threshold's bucket: agreement with Wanda's row mask, and how many lie below. */
-    private long agreeLayerOutside;
-    private long layerBelow;
-    private long agreeRiaOutside;
+    /**
+     * Agreement with Wanda's row mask and the count of the layer masks as if every entry of a
+     * threshold's bucket were in its mask; {@link #agreement} corrects them.
+     */
+    private long agreeLayerAssumed;
+    private long layerAtOrBelow;
+    private long agreeRiaAssumed;
     /** Per low 16 bits, entries in the threshold's bucket, and how many of those Wanda's row mask prunes. */
     private final int[] layerInBucket = new int[LOW_BITS + 1];
     private final int[] layerInBucketWandaPruned = new int[LOW_BITS + 1];
@@ -121,27 +124,26 @@ final class MaskCounts {
             sameRow += 1 ^ wandaMask ^ RowSelection.pruned(abs, j, lastMagnitude);
             int absBucket = abs >>> 16;
             int riaTop = ria >>> 16;
-            // outside the bucket: mask 1 below it, 0 above; inside, counted by low bits instead
-            int layerMask = (absBucket - layerBucket) >>> 31;
-            int layerOutside = absBucket != layerBucket ? 1 : 0;
-            sameLayer += (1 ^ wandaMask ^ layerMask) & layerOutside;
+            // 1 at or below the threshold's bucket: right for every entry but those of the bucket
+            // above the threshold's low bits, which agreement() corrects from their counts
+            int layerMask = (absBucket - layerBucket - 1) >>> 31;
+            sameLayer += 1 ^ wandaMask ^ layerMask;
             below += layerMask;
-            int riaMask = (riaTop - riaBucket) >>> 31;
-            int riaOutside = riaTop != riaBucket ? 1 : 0;
-            sameRia += (1 ^ wandaMask ^ riaMask) & riaOutside;
-            if (layerOutside == 0) {
+            int riaMask = (riaTop - riaBucket - 1) >>> 31;
+            sameRia += 1 ^ wandaMask ^ riaMask;
+            if (absBucket == layerBucket) {
                 layerInBucket[abs & LOW_BITS]++;
                 layerInBucketWandaPruned[abs & LOW_BITS] += wandaMask;
             }
-            if (riaOutside == 0) {
+            if (riaTop == riaBucket) {
                 riaInBucket[ria & LOW_BITS]++;
                 riaInBucketWandaPruned[ria & LOW_BITS] += wandaMask;
             }
         }
         agreeRow += sameRow;
-        agreeLayerOutside += sameLayer;
-        layerBelow += below;
-        agreeRiaOutside += sameRia;
+        agreeLayerAssumed += sameLayer;
+        layerAtOrBelow += below;
+        agreeRiaAssumed += sameRia;
         agreeNofM += sameTwoOfFour(wandaBits, absBits, in);
         entries += in;
     }
@@ -155,9 +157,9 @@ final class MaskCounts {
         entries += part.entries;
         agreeRow += part.agreeRow;
         agreeNofM += part.agreeNofM;
-        agreeLayerOutside += part.agreeLayerOutside;
-        layerBelow += part.layerBelow;
-        agreeRiaOutside += part.agreeRiaOutside;
+        agreeLayerAssumed += part.agreeLayerAssumed;
+        layerAtOrBelow += part.layerAtOrBelow;
+        agreeRiaAssumed += part.agreeRiaAssumed;
         for (int low = 0; low <= LOW_BITS; low++) {
             layerInBucket[low] += part.layerInBucket[low];
             layerInBucketWandaPruned[low] += part.layerInBucketWandaPruned[low];
@@ -177,15 +179,16 @@ final class MaskCounts {
             throw new IllegalArgumentException("thresholds " + layerThreshold + ", " + riaThreshold
                     + " outside the buckets counted");
         }
-        long agreeLayer = agreeLayerOutside;
-        long pruned = layerBelow;
-        long agreeRia = agreeRiaOutside;
-        for (int low = 0; low <= LOW_BITS; low++) {
-            boolean layerMask = low <= (layerBits & LOW_BITS);
-            agreeLayer += layerMask ? layerInBucketWandaPruned[low] : layerInBucket[low] - layerInBucketWandaPruned[low];
-            pruned += layerMask ? layerInBucket[low] : 0;
-            boolean riaMask = low <= (riaBits & LOW_BITS);
-            agreeRia += riaMask ? riaInBucketWandaPruned[low] : riaInBucket[low] - riaInBucketWandaPruned[low];
+        long agreeLayer = agreeLayerAssumed;
+        long pruned = layerAtOrBelow;
+        long agreeRia = agreeRiaAssumed;
+        // entries of a threshold's bucket above its low bits were counted as in its mask: they are not
+        for (int low = (layerBits & LOW_BITS) + 1; low <= LOW_BITS; low++) {
+            agreeLayer += layerInBucket[low] - 2L * layerInBucketWandaPruned[low];
+            pruned -= layerInBucket[low];
+        }
+        for (int low = (riaBits & LOW_BITS) + 1; low <= LOW_BITS; low++) {
+            agreeRia += riaInBucket[low] - 2L * riaInBucketWandaPruned[low];
         }
         double n = entries;
         return new MaskAgreement(sparsity, agreeRow / n, agreeLayer / n, agreeNofM / n, layerThreshold, pruned / n,

@@ -119,13 +119,21 @@ class MaskCountsTest {
         assertEquals("thresholds 1.0, 3.0 outside the buckets counted", e.getMessage());
     }
 
-    /** Kind 0: quarters from 0 to 1.5 and a few values just above 1 in its bucket (ties); 1: spread over six powers of ten. */
+    /**
+     * Kind 0: quarters from 0 to 1.5 (ties), some moved up by one or two floats (the same bucket,
+     * just above a threshold at a quarter); 1: spread over six powers of ten.
+     */
     private static float[] values(SplittableRandom random, int kind, int n) {
         float[] v = new float[n];
         for (int e = 0; e < n; e++) {
-            v[e] = kind == 0
-                    ? (random.nextInt(8) == 0 ? Math.nextUp(1f) * (1 + random.nextInt(3) * 1e-7f) : random.nextInt(7) * 0.25f)
-                    : (float) Math.exp(14 * random.nextDouble() - 7);
+            if (kind == 0) {
+                v[e] = random.nextInt(7) * 0.25f;
+                for (int up = random.nextInt(6) - 3; up > 0; up--) {
+                    v[e] = Math.nextUp(v[e]);
+                }
+            } else {
+                v[e] = (float) Math.exp(14 * random.nextDouble() - 7);
+            }
         }
         return v;
     }
