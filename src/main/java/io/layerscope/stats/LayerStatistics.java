@@ -1,7 +1,6 @@
 package io.layerscope.stats;
 
 import io.layerscope.LayerscopeException;
-import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.ForkJoinPool;
 
@@ -398,8 +397,8 @@ public final class LayerStatistics {
                 if (masks != null) {
                     masks.countCountedRow(wandaLowestMinusOne, wandaHighest, absLowestMinusOne, absHighest);
                 } else {
-                    Arrays.fill(wandaPrefixCounts, 0);
-                    Arrays.fill(absPrefixCounts, 0);
+                    RowSelection.clear(wandaPrefixCounts, wandaLowestMinusOne, wandaHighest);
+                    RowSelection.clear(absPrefixCounts, absLowestMinusOne, absHighest);
                 }
                 above[0] += above0;
                 above[1] += above1;

@@ -107,10 +107,7 @@ final class RowSelection {
         } else {
             before = 0;
         }
-        counts[0] = 0;
-        if (lowest <= highest) {
-            Arrays.fill(counts, lowest, highest + 1, 0);
-        }
+        clear(counts, lowestMinusOne, highest);
         if (pruneCount == 0) {
             return -1;
         }
@@ -122,6 +119,17 @@ final class RowSelection {
             }
         }
         return LongSelection.select(candidates, found, rank - before);
+    }
+
+    /**
+     * Zeroes the counters a row used, given the minimum of {@link #lowestMinusOne} and the maximum
+     * of {@link #bucketOf} over its entries: bucket 0 and those from the lowest to the highest.
+     */
+    static void clear(int[] counts, int lowestMinusOne, int highest) {
+        counts[0] = 0;
+        if (lowestMinusOne != Integer.MAX_VALUE) {
+            Arrays.fill(counts, lowestMinusOne + 1, highest + 1, 0);
+        }
     }
 
     /** 1 if the entry of score bits {@code bits} at {@code column} is pruned under the row's {@code lastPrunedKey}, else 0. */
