@@ -123,26 +123,25 @@ public final class BlockMaxReduction {
         int cols = (in + cb - 1) / cb;
         float[] abs = new float[rows * cols];
         float[] wanda = new float[rows * cols];
-        float[] hi = new float[in];
-        float[] lo = new float[in];
+        // max |W| down the row block: the tensor version's max(max W, -min W), taken as the largest
+        // raw bits of |W| (non-negative floats order like their bits; a NaN's bits exceed every
+        // other's, so a NaN still wins, as in libtorch's reductions), in integer operations
+        int[] absMaxBits = new int[in];
         for (int r = 0; r < rows; r++) {
             int first = r * rb;
             int end = Math.min(out, first + rb);
-            System.arraycopy(weight, first * in, hi, 0, in);
-            System.arraycopy(weight, first * in, lo, 0, in);
-            for (int i = first + 1; i < end; i++) {
+            java.util.Arrays.fill(absMaxBits, 0);
+            for (int i = first; i < end; i++) {
                 int base = i * in;
                 for (int j = 0; j < in; j++) {
-                    float v = weight[base + j];
-                    hi[j] = Math.max(hi[j], v);   // Math.max and min keep NaN, as libtorch's reductions do
-                    lo[j] = Math.min(lo[j], v);
+                    absMaxBits[j] = Math.max(absMaxBits[j], Float.floatToRawIntBits(weight[base + j]) & 0x7fffffff);
                 }
             }
             for (int c = 0; c < cols; c++) {
                 float a = Float.NEGATIVE_INFINITY;
                 float w = Float.NEGATIVE_INFINITY;
                 for (int j = c * cb, stop = Math.min(in, j + cb); j < stop; j++) {
-                    float m = Math.max(hi[j], -lo[j]);   // max |W| down the row block
+                    float m = Float.intBitsToFloat(absMaxBits[j]);
                     a = Math.max(a, m);
                     w = Math.max(w, m * actNorm[j]);
                 }

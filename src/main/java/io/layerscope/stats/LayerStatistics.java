@@ -22,9 +22,10 @@ import java.util.concurrent.ForkJoinPool;
  * <p>Memory: besides the caller's weight array (4 bytes per entry) only O(in) floats and a few
  * MB of counters; nothing full-size is copied or sorted (order statistics come from radix
  * counting, row masks from per-row selection). lm_head of Llama 3 (128256 x 2048, 1 GiB as
- * float32) therefore fits in a 2 GiB heap. Time is linear in out*in: four passes over the
- * weights (RIA's column sums, two for the distributions, one for the masks once the layer
- * thresholds are known); each pass makes |W|, Wanda and RIA of an entry together.
+ * float32) therefore fits in a 2 GiB heap. Time is linear in out*in: three passes over the
+ * weights (RIA's column sums, two for the distributions, the second also counting where the masks
+ * agree, see {@link MaskCounts}); each pass makes |W|, Wanda and RIA of an entry together. With
+ * output errors ({@code gram}) the masks are written out in a fourth pass instead.
  *
  * <p>Threads: every pass cuts the rows into chunks of about a million entries (the chunk size
  * depends only on the layer's shape). Double sums are taken per chunk and added in chunk order;
@@ -128,26 +129,42 @@ public final class LayerStatistics {
         }
         all.wanda.startSecondPass(new long[0], outlierThresholds);
         activation.revisit(actNorm, 0, in);
+        // Without output errors the mask agreements are counted in the second pass: the layer
+        // thresholds' buckets are known now, their exact values only after it (see MaskCounts).
+        MaskCounts maskCounts = gram != null ? null : new MaskCounts(in, sparsity, all.weightAbs.bucketOfRank(layerRank),
+                all.ria.bucketOfRank(layerRank));
         PerThreadParts<Parts> secondCounts = new PerThreadParts<>(all::secondPassParts);
-        chunks.run((from, to) -> rows.countSecondPass(from, to, secondCounts.get()), sums -> sums.addSquaredDeviations(all));
+        PerThreadParts<MaskCounts> maskParts = new PerThreadParts<>(() -> maskCounts.emptyPart());
+        chunks.run((from, to) -> rows.countSecondPass(from, to, secondCounts.get(), maskCounts == null ? null : maskParts.get()),
+                sums -> sums.addSquaredDeviations(all));
         secondCounts.forEach(all::merge);
 
         float layerThreshold = all.weightAbs.valueAtRank(layerRank);
         float riaThreshold = all.ria.valueAtRank(layerRank);
-        MaskComparison masks = new MaskComparison(in, sparsity, layerThreshold, riaThreshold,
-                gram == null ? null : new MaskErrors(gram, w, in));
-        chunks.run((from, to) -> {
-            MaskComparison part = masks.emptyPart();
-            rows.forEach(from, to, (i, absRow, wandaRow, riaRow) -> part.addRow(i, absRow, wandaRow, riaRow));
-            return part;
-        }, masks::merge);
+        MaskAgreement agreement;
+        ReconstructionErrors errors;
+        if (maskCounts != null) {
+            maskParts.forEach(maskCounts::merge);
+            agreement = maskCounts.agreement(sparsity, layerThreshold, riaThreshold);
+            errors = null;
+        } else {
+            // the output errors need every mask written out, row by row: a pass of its own
+            MaskComparison masks = new MaskComparison(in, sparsity, layerThreshold, riaThreshold,
+                    new MaskErrors(gram, w, in));
+            chunks.run((from, to) -> {
+                MaskComparison part = masks.emptyPart();
+                rows.forEach(from, to, (i, absRow, wandaRow, riaRow) -> part.addRow(i, absRow, wandaRow, riaRow));
+                return part;
+            }, masks::merge);
+            agreement = masks.agreement(sparsity);
+            errors = masks.errors();
+        }
 
         double numel = w.length;
         OutlierRatios outliers = new OutlierRatios(all.wanda.countAbove(0) / numel, all.wanda.countAbove(1) / numel,
                 all.wanda.countAbove(2) / numel);
         return new LayerStats(out, in, all.weightAbs.distribution(), activation.distribution(), all.wanda.distribution(),
-                all.ria.distribution(), masks.agreement(sparsity), outliers, TopFeatures.largest(actNorm, TOP_FEATURES),
-                actNorm, masks.errors());
+                all.ria.distribution(), agreement, outliers, TopFeatures.largest(actNorm, TOP_FEATURES), actNorm, errors);
     }
 
     /**
@@ -309,10 +326,17 @@ public final class LayerStatistics {
 
         /**
          * Second pass over rows [from, to): counts the low bits of the ranks' buckets into
-         * {@code parts}, returns the squared deviations and Wanda's outlier counts.
+         * {@code parts} and, unless {@code masks} is null, each row's mask agreements into
+         * {@code masks}; returns the squared deviations and Wanda's outlier counts.
          */
-        ChunkSums countSecondPass(int from, int to, Parts parts) {
+        ChunkSums countSecondPass(int from, int to, Parts parts, MaskCounts masks) {
             int in = actNorm.length;
+            int[] absBits = masks != null ? masks.absBits() : new int[in];
+            int[] wandaBits = masks != null ? masks.wandaBits() : new int[in];
+            int[] riaBits = masks != null ? masks.riaBits() : new int[in];
+            // the row selections' counting, done here as the rows are made (a scan of each saved)
+            int[] wandaPrefixCounts = masks != null ? masks.wandaPrefixCounts() : new int[RowSelection.bucketOf(-1) + 1];
+            int[] absPrefixCounts = masks != null ? masks.absPrefixCounts() : new int[RowSelection.bucketOf(-1) + 1];
             TwoPassDistribution absCounts = parts.weightAbs;
             TwoPassDistribution wandaCounts = parts.wanda;
             TwoPassDistribution riaCounts = parts.ria;
@@ -335,6 +359,10 @@ public final class LayerStatistics {
                 long above0 = 0;
                 long above1 = 0;
                 long above2 = 0;
+                int wandaLowestMinusOne = Integer.MAX_VALUE;
+                int wandaHighest = 0;
+                int absLowestMinusOne = Integer.MAX_VALUE;
+                int absHighest = 0;
                 for (int j = 0; j < in; j++) {
                     float abs = Math.abs(w[base + j]);
                     float wanda = abs * actNorm[j] + 0f;
@@ -348,9 +376,29 @@ public final class LayerStatistics {
                     above0 += wanda > t0 ? 1 : 0;
                     above1 += wanda > t1 ? 1 : 0;
                     above2 += wanda > t2 ? 1 : 0;
-                    absCounts.revisitBits(Float.floatToRawIntBits(abs));
-                    wandaCounts.revisitBits(Float.floatToRawIntBits(wanda));
-                    riaCounts.revisitBits(Float.floatToRawIntBits(ria));
+                    int absBitsJ = Float.floatToRawIntBits(abs);
+                    int wandaBitsJ = Float.floatToRawIntBits(wanda);
+                    int riaBitsJ = Float.floatToRawIntBits(ria);
+                    absBits[j] = absBitsJ;
+                    wandaBits[j] = wandaBitsJ;
+                    riaBits[j] = riaBitsJ;
+                    int wandaBucket = RowSelection.bucketOf(wandaBitsJ);
+                    int absBucket = RowSelection.bucketOf(absBitsJ);
+                    wandaPrefixCounts[wandaBucket]++;
+                    absPrefixCounts[absBucket]++;
+                    wandaLowestMinusOne = Math.min(wandaLowestMinusOne, RowSelection.lowestMinusOne(wandaBucket));
+                    wandaHighest = Math.max(wandaHighest, wandaBucket);
+                    absLowestMinusOne = Math.min(absLowestMinusOne, RowSelection.lowestMinusOne(absBucket));
+                    absHighest = Math.max(absHighest, absBucket);
+                    absCounts.revisitBits(absBitsJ);
+                    wandaCounts.revisitBits(wandaBitsJ);
+                    riaCounts.revisitBits(riaBitsJ);
+                }
+                if (masks != null) {
+                    masks.countCountedRow(wandaLowestMinusOne, wandaHighest, absLowestMinusOne, absHighest);
+                } else {
+                    RowSelection.clear(wandaPrefixCounts, wandaLowestMinusOne, wandaHighest);
+                    RowSelection.clear(absPrefixCounts, absLowestMinusOne, absHighest);
                 }
                 above[0] += above0;
                 above[1] += above1;

@@ -276,6 +276,20 @@ final class TwoPassDistribution {
         }
     }
 
+    /**
+     * The bucket (top 16 bits of the value) that holds rank {@code rank}, known once the second
+     * pass has started; the rank must have been requested.
+     */
+    int bucketOfRank(long rank) {
+        checkPass(true);
+        for (int i = 0; i < ranks.length; i++) {
+            if (ranks[i] == rank) {
+                return rankBuckets[i];
+            }
+        }
+        throw new IllegalArgumentException("rank " + rank + " was not requested before the second pass");
+    }
+
     /** The value of 0-based rank {@code rank} in ascending order; the rank must have been requested. */
     float valueAtRank(long rank) {
         checkComplete();

@@ -9,6 +9,7 @@ import io.layerscope.plot.PictureSize;
 import io.layerscope.stats.LayerStatistics;
 import io.layerscope.stats.LayerStats;
 import io.layerscope.stats.StageTwoBefore;
+import io.layerscope.stats.StageTwoMain;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +35,8 @@ import java.util.concurrent.Future;
  *
  * <p>Variants, side by side in rounds (each round starts at another variant, so they share the
  * machine's load): {@code before} (the statistics as of commit 481f041, kept in
- * {@link StageTwoBefore}) and {@code now} ({@link LayerStatistics}). Every variant's statistics of
+ * {@link StageTwoBefore}), {@code main} (as of commit 832c133, in {@link StageTwoMain}) and {@code now}
+ * ({@link LayerStatistics}). Every variant's statistics of
  * every layer must equal the first variant's (checked in the first round).
  *
  * <p>Not a unit test; run it as {@code io.layerscope.llama.LlamaForwardBenchmark}'s header says,
@@ -181,10 +183,13 @@ final class StageTwoBenchmark {
             case "before" -> (FreshArrays) (layer, w, out, in, scalerRow, sparsity, pool) -> pool == null
                     ? StageTwoBefore.compute(layer, w, out, in, scalerRow, sparsity)
                     : StageTwoBefore.compute(layer, w, out, in, scalerRow, sparsity, pool);
+            case "main" -> (layer, w, out, in, scalerRow, sparsity, pool) -> pool == null
+                    ? StageTwoMain.compute(layer, w, out, in, scalerRow, sparsity)
+                    : StageTwoMain.compute(layer, w, out, in, scalerRow, sparsity, pool);
             case "now" -> (layer, w, out, in, scalerRow, sparsity, pool) -> pool == null
                     ? LayerStatistics.compute(layer, w, out, in, scalerRow, sparsity)
                     : LayerStatistics.compute(layer, w, out, in, scalerRow, sparsity, pool);
-            default -> throw new IllegalArgumentException("unknown variant " + key + " (before, now)");
+            default -> throw new IllegalArgumentException("unknown variant " + key + " (before, main, now)");
         };
     }
 
