@@ -1,7 +1,6 @@
 package io.layerscope.report;
 
 import io.layerscope.LayerscopeException;
-import io.layerscope.plot.CalibrationSummary;
 import io.layerscope.plot.OverviewChart;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -36,25 +35,10 @@ public final class SweepReport {
      * when {@code depth} is not null.
      */
     public static Path write(Path dir, ReportHeader header, List<ReportedLayer> layers, DepthSummary depth) {
-        return write(dir, header, layers, depth, overview(header.model(), header.calibration(), layers, depth));
-    }
-
-    /**
-     * {@value HtmlReport#OVERVIEW}'s bytes, which depend on the model's name and the calibration only
-     * of the header: a caller can render them while it writes other files, before the header is complete.
-     */
-    public static byte[] overview(String model, CalibrationSummary calibration, List<ReportedLayer> layers,
-                                  DepthSummary depth) {
-        return new OverviewChart().renderPng(model, calibration, layers.stream().map(ReportedLayer::stats).toList(),
-                DepthSummary.overview(depth));
-    }
-
-    /** As {@link #write(Path, ReportHeader, List, DepthSummary)}, with the overview rendered by {@link #overview}. */
-    public static Path write(Path dir, ReportHeader header, List<ReportedLayer> layers, DepthSummary depth,
-                             byte[] overviewPng) {
         Path page = dir.resolve(HtmlReport.FILE);
         try {
-            Files.write(dir.resolve(HtmlReport.OVERVIEW), overviewPng);
+            Files.write(dir.resolve(HtmlReport.OVERVIEW), new OverviewChart().renderPng(header.model(), header.calibration(),
+                    layers.stream().map(ReportedLayer::stats).toList(), DepthSummary.overview(depth)));
             Files.writeString(page, HtmlReport.render(header, layers, depth));
         } catch (IOException e) {
             throw new LayerscopeException("cannot write the report into " + dir + " (" + e.getMessage()

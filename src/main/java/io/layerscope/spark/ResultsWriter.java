@@ -12,12 +12,10 @@ import io.layerscope.results.ParquetTable;
 import io.layerscope.results.Provenance;
 import io.layerscope.results.ResultTables;
 import io.layerscope.results.Table;
-import io.layerscope.report.DepthSummary;
 import io.layerscope.report.ReportHeader;
 import io.layerscope.report.ReportedLayer;
 import io.layerscope.report.SweepReport;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -28,8 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 
@@ -67,20 +63,11 @@ public final class ResultsWriter {
     }
 
     /**
-     * What the report's overview picture names besides the layers: the model (its repo id, else the
-     * --model given) and the calibration, as the report's header gives them, and whether the depth
-     * statistics come from the pruned stream (sequential mode).
-     */
-    public record Overview(String model, CalibrationSummary calibration, boolean prunedStream) {
-    }
-
-    /**
      * The tables, then the pictures and the report; run.json comes last, once everything else is on disk.
-     * {@code depth} (null: none) adds the depth tables. The report's overview picture is drawn on
-     * another thread while the driver writes the tables (a core is otherwise idle then).
+     * {@code depth} (null: none) adds the depth tables.
      */
-    public void write(List<LayerResult> results, List<CalibrationSample> samples, DepthResults depth, Overview overview,
-                      RunRecordSource run) throws IOException {
+    public void write(List<LayerResult> results, List<CalibrationSample> samples, DepthResults depth, RunRecordSource run)
+            throws IOException {
         List<LayersTable.Source> layers = new ArrayList<>();
         List<ReportedLayer> reported = new ArrayList<>();
         for (LayerResult r : results) {
@@ -90,17 +77,6 @@ public final class ResultsWriter {
             ReportedLayer layer = new ReportedLayer(LayersTable.summary(source), png);
             reported.add(r.thumbnail() == null ? layer : layer.withThumbnail(SweepReport.thumbnailPath(png)));
         }
-        DepthSummary depthSummary = depth == null ? null : depth.summary(overview.prunedStream());
-        CompletableFuture<byte[]> overviewPng = new CompletableFuture<>();
-        Thread drawing = new Thread(() -> {
-            try {
-                overviewPng.complete(SweepReport.overview(overview.model(), overview.calibration(), reported, depthSummary));
-            } catch (Throwable e) {
-                overviewPng.completeExceptionally(e);
-            }
-        }, "layerscope-overview");
-        drawing.setDaemon(true);
-        drawing.start();
         table(ResultTables.LAYERS, layers.iterator());
         // one layer's rows at a time: a 70B model has millions of (layer, feature) rows
         table(ResultTables.ACTIVATION_NORMS, results.stream().flatMap(ResultTables::features).iterator());
@@ -115,27 +91,9 @@ public final class ResultsWriter {
             out.write(dir -> writePictures(dir, r));
         }
         RunRecord record = run.get();
-        byte[] png = drawn(overviewPng);
-        out.write(dir -> SweepReport.write(dir, header(record), reported, depthSummary, png));
+        out.write(dir -> SweepReport.write(dir, header(record), reported, depth == null ? null
+                : depth.summary(record.options().analysis().sequential())));
         out.write(record::write);
-    }
-
-    /** The overview picture once drawn; a failure to draw it is thrown as it was thrown. */
-    private static byte[] drawn(CompletableFuture<byte[]> png) throws IOException {
-        try {
-            return png.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while drawing the report's overview");
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw new IOException(e.getCause());
-        }
     }
 
     private static void writePictures(Path dir, LayerResult r) throws IOException {

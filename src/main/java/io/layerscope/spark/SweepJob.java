@@ -14,7 +14,6 @@ import io.layerscope.model.LlamaConfig;
 import io.layerscope.model.LayerKind;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.model.Tap;
-import io.layerscope.plot.CalibrationSummary;
 import io.layerscope.prune.PrunedCheckpointWriter;
 import io.layerscope.prune.SparsityPattern;
 import io.layerscope.results.BlockResult;
@@ -122,10 +121,7 @@ public final class SweepJob {
             Path written;
             try {
                 if (out != null) {
-                    JobOptions.Calibration c = o.calibration();
-                    ResultsWriter.Overview overview = new ResultsWriter.Overview(modelName(),
-                            new CalibrationSummary(c.source(), c.nsamples(), c.seqlen(), c.seed()), o.analysis().sequential());
-                    writer.write(results, samples, depth, overview, () -> {
+                    writer.write(results, samples, depth, () -> {
                         Map<Path, String> sha256 = hashes.get();
                         timings.put("write", seconds(tw));
                         timings.put("total", seconds(t0));
