@@ -21,8 +21,12 @@ import java.nio.file.Path;
  * }</pre>
  */
 public final class TokenizerVocabulary {
+    // Field names here are the vocabulary's tokens, each met once: Jackson's default canonicalizing
+    // (and interning) of names, which pays off for the few keys ordinary JSON repeats, cost more than
+    // the parse itself on the driver's critical path.
     private static final JsonFactory JSON = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
+            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
             .build();
 
     /** The token with the largest id, and where it was found. */

@@ -6,6 +6,7 @@ import io.layerscope.results.BlocksTable;
 import io.layerscope.results.DepthTables;
 import io.layerscope.results.LayerResult;
 import io.layerscope.results.LayersTable;
+import io.layerscope.results.LocalFileModes;
 import io.layerscope.results.ParquetCodec;
 import io.layerscope.results.ParquetTable;
 import io.layerscope.results.Provenance;
@@ -49,7 +50,7 @@ public final class ResultsWriter {
      */
     public ResultsWriter(SparkSession spark, ResultsDirectory out, Provenance provenance) {
         // the context's configuration (spark.hadoop.* settings), not the SQL session's: its set-up is not needed
-        this.hadoopConf = new Configuration(spark.sparkContext().hadoopConfiguration());
+        this.hadoopConf = LocalFileModes.install(new Configuration(spark.sparkContext().hadoopConfiguration()));
         this.format = new ParquetTable.Format(spark.version(), ParquetCodec.of(spark.sparkContext().getConf()));
         this.provenance = provenance;
         this.out = out;
