@@ -58,37 +58,58 @@ public final class BlockOutlierRatios {
         return new Result(block, percent);
     }
 
-    /** One layer's metric, visited slice by slice. */
+    /**
+     * One layer's metric, visited slice by slice and row by row: the column index is the loop's own
+     * (a remainder per entry cost more than the rest of the work), and the sum keeps row-major order.
+     */
     private record Slices(Checkpoint ckpt, PrunableLayer layer, float[] actNorm) {
-        interface Visitor {
-            void visit(float metric);
+        interface Rows {
+            /** Row {@code w[from, from + in)} of the weight. */
+            void visit(float[] w, int from);
         }
 
         double sum() {
+            int in = layer.inFeatures();
             double[] s = {0};
-            forEach(v -> s[0] += v);
+            forEachRow((w, from) -> {
+                double sum = s[0];
+                for (int j = 0; j < in; j++) {
+                    sum += Math.abs(w[from + j]) * actNorm[j];
+                }
+                s[0] = sum;
+            });
             return s[0];
         }
 
         void countAbove(float[] thresholds, long[] counts) {
-            forEach(v -> {
+            int in = layer.inFeatures();
+            float[] metric = new float[in];
+            forEachRow((w, from) -> {
+                for (int j = 0; j < in; j++) {
+                    metric[j] = Math.abs(w[from + j]) * actNorm[j];
+                }
                 for (int m = 0; m < thresholds.length; m++) {
-                    if (v > thresholds[m]) {
-                        counts[m]++;
+                    float t = thresholds[m];
+                    long n = 0;
+                    for (int j = 0; j < in; j++) {
+                        if (metric[j] > t) {
+                            n++;
+                        }
                     }
+                    counts[m] += n;
                 }
             });
         }
 
-        void forEach(Visitor visitor) {
+        void forEachRow(Rows visitor) {
             SafetensorsFile file = ckpt.fileOf(layer.weightTensor());
             int in = layer.inFeatures();
             int rows = Math.max(1, SLICE_ENTRIES / in);
             for (int first = 0; first < layer.outFeatures(); first += rows) {
                 int n = Math.min(rows, layer.outFeatures() - first);
                 float[] w = file.readRows(layer.weightTensor(), first, n);
-                for (int k = 0; k < w.length; k++) {
-                    visitor.visit(Math.abs(w[k]) * actNorm[k % in]);
+                for (int r = 0; r < n; r++) {
+                    visitor.visit(w, r * in);
                 }
             }
         }

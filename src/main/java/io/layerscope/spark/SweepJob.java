@@ -380,7 +380,9 @@ public final class SweepJob {
         // only writing is left (what an interrupt then stops); in sequential mode they need the pruned stream
         DepthResults depth = depthTables && !o.analysis().sequential() ? depth(jsc, ckpt, layers, stage1) : null;
         JobOptions.Analysis a = o.analysis();
+        long tb = System.nanoTime();
         BlockPlan plan = BlockPlan.make(jsc, ckpt, coverage.lastBlock() + 1, denseRows, a);
+        timings.put("block_ratios", seconds(tb));
         plan.allocation().ifPresent(s -> err.printf("allocation: OWL at M %s, lambda %s: block sparsities %s%n",
                 a.allocation().owlM(), a.allocation().lambda(), s));
         LayerStage.Settings settings = new LayerStage.Settings(ckpt.dir().toAbsolutePath().toString(), modelName(),
