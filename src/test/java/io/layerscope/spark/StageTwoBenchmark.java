@@ -8,7 +8,6 @@ import io.layerscope.plot.CalibrationSummary;
 import io.layerscope.plot.PictureSize;
 import io.layerscope.stats.LayerStatistics;
 import io.layerscope.stats.LayerStats;
-import io.layerscope.stats.StageTwoBefore;
 import io.layerscope.stats.StageTwoMain;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -34,9 +33,10 @@ import java.util.concurrent.Future;
  * synthetic (log-normal, with a few outlier features), fixed by a seed, so every run sees the same.
  *
  * <p>Variants, side by side in rounds (each round starts at another variant, so they share the
- * machine's load): {@code before} (the statistics as of commit 481f041, kept in
- * {@link StageTwoBefore}), {@code main} (as of commit 832c133, in {@link StageTwoMain}) and {@code now}
- * ({@link LayerStatistics}). Every variant's statistics of
+ * machine's load): {@code main} (the statistics as of commit 832c133, in {@link StageTwoMain}) and
+ * {@code now} ({@link LayerStatistics}). The {@code before} variant of earlier
+ * figures (481f041's statistics) is in git history: src/test/java/io/layerscope/stats/StageTwoBefore.java
+ * at commit eff057f. Every variant's statistics of
  * every layer must equal the first variant's (checked in the first round).
  *
  * <p>Not a unit test; run it as {@code io.layerscope.llama.LlamaForwardBenchmark}'s header says,
@@ -44,7 +44,7 @@ import java.util.concurrent.Future;
  * optionally: a model directory (default {@code /tmp/layerscope-llama-1b}, where the
  * Llama-3.2-1B-shaped model of {@link BenchWorkload#llama1bShapedModel()} is written when absent:
  * 2.47 GB, never commit it), the number of rounds (default 3), {@code png} or {@code nopng}
- * (default png), the variants (default {@code before,now}) and the number of task threads (default
+ * (default png), the variants (default {@code main,now}) and the number of task threads (default
  * 2).
  */
 final class StageTwoBenchmark {
@@ -60,15 +60,11 @@ final class StageTwoBenchmark {
         LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, double sparsity, ForkJoinPool pool);
     }
 
-    /** The old code, which read every weight into a fresh array. */
-    interface FreshArrays extends Statistics {
-    }
-
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args.length > 0 ? args[0] : "/tmp/layerscope-llama-1b");
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         boolean png = args.length <= 2 || !args[2].equals("nopng");
-        List<String> keys = List.of((args.length > 3 ? args[3] : "before,now").split(","));
+        List<String> keys = List.of((args.length > 3 ? args[3] : "main,now").split(","));
         int threads = args.length > 4 ? Integer.parseInt(args[4]) : 2;
         if (!Files.isRegularFile(dir.resolve("config.json"))) {
             long t = System.nanoTime();
@@ -141,8 +137,7 @@ final class StageTwoBenchmark {
     private static LayerStats analyse(Checkpoint ckpt, PrunableLayer layer, float[] scalerRow, Statistics statistics,
                                       ForkJoinPool pool, boolean png) {
         long t0 = System.nanoTime();
-        // before: a fresh array per layer; now: LayerStage's reuse of the thread's last array
-        float[] w = statistics instanceof FreshArrays ? ckpt.readFloats(layer.weightTensor()) : LayerStage.readWeight(ckpt, layer);
+        float[] w = LayerStage.readWeight(ckpt, layer);
         long t1 = System.nanoTime();
         int out = layer.outFeatures();
         int in = layer.inFeatures();
@@ -180,16 +175,13 @@ final class StageTwoBenchmark {
 
     private static Statistics variant(String key) {
         return switch (key) {
-            case "before" -> (FreshArrays) (layer, w, out, in, scalerRow, sparsity, pool) -> pool == null
-                    ? StageTwoBefore.compute(layer, w, out, in, scalerRow, sparsity)
-                    : StageTwoBefore.compute(layer, w, out, in, scalerRow, sparsity, pool);
             case "main" -> (layer, w, out, in, scalerRow, sparsity, pool) -> pool == null
                     ? StageTwoMain.compute(layer, w, out, in, scalerRow, sparsity)
                     : StageTwoMain.compute(layer, w, out, in, scalerRow, sparsity, pool);
             case "now" -> (layer, w, out, in, scalerRow, sparsity, pool) -> pool == null
                     ? LayerStatistics.compute(layer, w, out, in, scalerRow, sparsity)
                     : LayerStatistics.compute(layer, w, out, in, scalerRow, sparsity, pool);
-            default -> throw new IllegalArgumentException("unknown variant " + key + " (before, main, now)");
+            default -> throw new IllegalArgumentException("unknown variant " + key + " (main, now)");
         };
     }
 
