@@ -24,14 +24,13 @@ import java.util.Arrays;
  * <p>An instance keeps scratch arrays: use one per thread.
  */
 public final class RowPruner {
-    private static final int PREFIX_SHIFT = 19;
     private static final int INFINITY_BITS = 0x7f800000;
 
     private final int columns;
     private final int pruneCount;
-    /** Zero between calls: each call clears the buckets it used. */
-    private final int[] prefixCounts = new int[(INFINITY_BITS >>> PREFIX_SHIFT) + 1];
-    private final long[] candidates;
+    private final RowSelection selection;
+    /** The row's score bits, -0 as +0. */
+    private final int[] rowBits;
 
     /**
      * @param columns  row length (in_features)
@@ -44,7 +43,8 @@ public final class RowPruner {
         }
         this.columns = columns;
         this.pruneCount = (int) (columns * sparsity);
-        this.candidates = new long[columns];
+        this.selection = new RowSelection(columns, pruneCount);
+        this.rowBits = new int[columns];
     }
 
     /** How many entries {@link #unstructured} prunes per row. */
@@ -59,54 +59,16 @@ public final class RowPruner {
             Arrays.fill(pruned, 0, columns, (byte) 0);
             return;
         }
-        // Zeros (bucket 0) aside, scores of a row span a few powers of two: the scan for the cut
-        // starts at the lowest bucket used, and only the buckets used are cleared afterwards.
-        int lowest = prefixCounts.length;
-        int highest = 0;
         for (int j = 0; j < columns; j++) {
             int bits = bits(scores[j]);
             if (bits < 0 || bits > INFINITY_BITS) {
-                clear(lowest, highest);
-                throw new IllegalArgumentException("score " + scores[j] + " at column " + j
-                        + " is negative or NaN");
+                throw new IllegalArgumentException("score " + scores[j] + " at column " + j + " is negative or NaN");
             }
-            int bucket = bits >>> PREFIX_SHIFT;
-            prefixCounts[bucket]++;
-            if (bucket != 0) {
-                lowest = Math.min(lowest, bucket);
-                highest = Math.max(highest, bucket);
-            }
+            rowBits[j] = bits;
         }
-        int rank = pruneCount - 1;
-        int prefix = 0;
-        int before = prefixCounts[0];
-        if (before <= rank) {
-            prefix = lowest;
-            while (before + prefixCounts[prefix] <= rank) {
-                before += prefixCounts[prefix++];
-            }
-        } else {
-            before = 0;
-        }
-        int found = 0;
+        long last = selection.lastPrunedKey(rowBits);
         for (int j = 0; j < columns; j++) {
-            int bits = bits(scores[j]);
-            if (bits >>> PREFIX_SHIFT == prefix) {
-                candidates[found++] = (long) bits << 32 | j;
-            }
-        }
-        clear(lowest, highest);
-        long last = LongSelection.select(candidates, found, rank - before);
-        for (int j = 0; j < columns; j++) {
-            pruned[j] = (byte) ((key(scores[j], j) - last - 1) >>> 63);   // 1 where key <= last
-        }
-    }
-
-    /** Zeroes the buckets a call used: bucket 0 (zeros) and those from lowest to highest. */
-    private void clear(int lowest, int highest) {
-        prefixCounts[0] = 0;
-        if (lowest <= highest) {
-            Arrays.fill(prefixCounts, lowest, highest + 1, 0);
+            pruned[j] = (byte) RowSelection.pruned(rowBits[j], j, last);
         }
     }
 
@@ -182,11 +144,6 @@ public final class RowPruner {
             throw new IllegalArgumentException("row of " + columns + " columns, got scores of "
                     + scores.length + " and a mask of " + pruned.length);
         }
-    }
-
-    /** (score, column) packed so that long order is score order, then column order. */
-    private static long key(float score, int column) {
-        return (long) bits(score) << 32 | column;
     }
 
     /** + 0f turns -0 into +0, whose bits order with the other non-negative floats. */
