@@ -20,6 +20,7 @@ import java.util.Map;
 public final class BlockOutlierRatios {
     /** Rows read per slice: bounds the scratch to a few MB for any layer. */
     private static final int SLICE_ENTRIES = 1 << 20;
+    private static final int INFINITY_BITS = 0x7f800000;
 
     /** A block's ratios in percent, one per multiplier, in the order asked. */
     public record Result(int block, double[] percent) implements Serializable {
@@ -59,6 +60,31 @@ public final class BlockOutlierRatios {
     }
 
     /**
+     * How many of the metric bits {@code bits[0..n)} (non-negative floats or NaN) are of floats
+     * {@code > t}. For t >= 0 that is an integer comparison of the bits, NaN excluded, branch-free
+     * so the JIT vectorizes it; any other t compares the floats.
+     */
+    static long countAbove(int[] bits, int n, float t) {
+        int tb = Float.floatToRawIntBits(t);
+        long count = 0;
+        if (tb >= 0 && tb <= INFINITY_BITS) {
+            int c = 0;
+            for (int j = 0; j < n; j++) {
+                // sign bits of (t < x) and (x <= infinity), both as bit patterns
+                c += ((tb - bits[j]) & (bits[j] - INFINITY_BITS - 1)) >>> 31;
+            }
+            count = c;
+        } else {
+            for (int j = 0; j < n; j++) {
+                if (Float.intBitsToFloat(bits[j]) > t) {
+                    count++;
+                }
+            }
+        }
+        return count;
+    }
+
+    /**
      * One layer's metric, visited slice by slice and row by row: the column index is the loop's own
      * (a remainder per entry cost more than the rest of the work), and the sum keeps row-major order.
      */
@@ -83,23 +109,17 @@ public final class BlockOutlierRatios {
 
         void countAbove(float[] thresholds, long[] counts) {
             int in = layer.inFeatures();
-            float[] metric = new float[in];
+            int[] metric = new int[in];
             forEachRow((w, from) -> {
                 for (int j = 0; j < in; j++) {
-                    metric[j] = Math.abs(w[from + j]) * actNorm[j];
+                    metric[j] = Float.floatToRawIntBits(Math.abs(w[from + j]) * actNorm[j]);
                 }
                 for (int m = 0; m < thresholds.length; m++) {
-                    float t = thresholds[m];
-                    long n = 0;
-                    for (int j = 0; j < in; j++) {
-                        if (metric[j] > t) {
-                            n++;
-                        }
-                    }
-                    counts[m] += n;
+                    counts[m] += BlockOutlierRatios.countAbove(metric, in, thresholds[m]);
                 }
             });
         }
+
 
         void forEachRow(Rows visitor) {
             SafetensorsFile file = ckpt.fileOf(layer.weightTensor());

@@ -60,4 +60,29 @@ class BlockOutlierRatiosTest {
             assertEquals(b, r.block());
         }
     }
+
+    /** The bit-pattern count equals the float comparison for every kind of value and threshold. */
+    @Test
+    void countingAboveByBitsEqualsComparingFloats() {
+        float[] special = {0f, -0f, Float.MIN_VALUE, 1f, 5f, Math.nextUp(5f), Math.nextDown(5f), Float.MAX_VALUE,
+            Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, Float.intBitsToFloat(0xffc00000),
+            Float.intBitsToFloat(0x7f800001), -1f, -Float.MIN_VALUE};
+        SplittableRandom rnd = new SplittableRandom(3);
+        int[] bits = new int[4096];
+        for (int k = 0; k < bits.length; k++) {
+            bits[k] = k < special.length ? Float.floatToRawIntBits(special[k]) : rnd.nextInt();
+        }
+        for (float t : new float[] {0f, -0f, Float.MIN_VALUE, 5f, Float.MAX_VALUE, Float.POSITIVE_INFINITY, Float.NaN,
+            -1f, Float.NEGATIVE_INFINITY}) {
+            for (int n : new int[] {0, 1, special.length, bits.length}) {
+                long expected = 0;
+                for (int k = 0; k < n; k++) {
+                    if (Float.intBitsToFloat(bits[k]) > t) {
+                        expected++;
+                    }
+                }
+                assertEquals(expected, BlockOutlierRatios.countAbove(bits, n, t), "t=" + t + " n=" + n);
+            }
+        }
+    }
 }
