@@ -65,9 +65,12 @@ class ClusterSweepIT {
         ExecutorService starter = Executors.newSingleThreadExecutor();
         try {
             Future<StandaloneCluster> starting = starter.submit(() -> StandaloneCluster.start(tmp.resolve("cluster"), 2));
-            local = ReferenceSweep.results();
-            localSequential = ReferenceSweep.sequentialResults();
-            cluster = starting.get(4, TimeUnit.MINUTES);
+            try {
+                local = ReferenceSweep.results();
+                localSequential = ReferenceSweep.sequentialResults();
+            } finally {
+                cluster = starting.get(4, TimeUnit.MINUTES);   // stopped after all: its processes would outlive this JVM
+            }
         } finally {
             starter.shutdownNow();
         }

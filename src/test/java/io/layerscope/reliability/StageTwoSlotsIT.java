@@ -28,7 +28,13 @@ class StageTwoSlotsIT {
         ExecutorService starter = Executors.newSingleThreadExecutor();
         Future<StandaloneCluster> starting = starter.submit(() -> StandaloneCluster.start(tmp.resolve("cluster"), 1, 2));
         starter.shutdown();
-        SweepResults local = ReferenceSweep.results();
+        SweepResults local;
+        try {
+            local = ReferenceSweep.results();
+        } catch (RuntimeException | Error e) {
+            starting.get(4, TimeUnit.MINUTES).close();   // its processes would outlive this JVM
+            throw e;
+        }
         try (StandaloneCluster cluster = starting.get(4, TimeUnit.MINUTES)) {
             try {
                 sweepOn(cluster, local);
