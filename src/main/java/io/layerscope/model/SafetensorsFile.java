@@ -264,6 +264,53 @@ public final class SafetensorsFile {
         return out;
     }
 
+    /**
+     * Reads a floating tensor's rows a block at a time through one mapping of the tensor, into one
+     * array reused from block to block: for a caller that walks a weight's rows in blocks, where a
+     * mapping and a fresh array per block cost more in page faults than the widening itself.
+     */
+    public RowBlocks rowBlocks(String name) {
+        TensorInfo t = tensor(name);
+        if (!t.dtype().isFloating() || t.shape().length == 0) {
+            throw bad(path, "tensor " + name + " has dtype " + t.dtype() + " and shape " + t.shapeString()
+                    + ", not a floating matrix");
+        }
+        return new RowBlocks(map(name), t.dtype(), t.shape()[0], Math.toIntExact(t.numel() / Math.max(1, t.shape()[0])));
+    }
+
+    /** See {@link #rowBlocks}; one per thread. */
+    public static final class RowBlocks {
+        private final MappedByteBuffer map;
+        private final DType dtype;
+        private final long rows;
+        private final int columns;
+        private float[] block = new float[0];
+
+        private RowBlocks(MappedByteBuffer map, DType dtype, long rows, int columns) {
+            this.map = map;
+            this.dtype = dtype;
+            this.rows = rows;
+            this.columns = columns;
+        }
+
+        /**
+         * Rows {@code [first, first + count)} widened to float32, row-major, at the start of the
+         * returned array, which the next call overwrites (and which may be longer).
+         */
+        public float[] read(int first, int count) {
+            if (first < 0 || count < 0 || first + (long) count > rows) {
+                throw new IllegalArgumentException("no rows [" + first + ", " + (first + (long) count) + ") of " + rows);
+            }
+            int n = Math.multiplyExact(count, columns);
+            if (block.length < n) {
+                block = new float[n];
+            }
+            HalfFloats.decode(map.duplicate().position(Math.toIntExact((long) first * columns * dtype.bytes())), dtype,
+                    block, 0, n);
+            return block;
+        }
+    }
+
     /** The tensor widened to float32, row-major. For BF16, F16, F32 and F64 tensors. */
     public float[] readFloats(String name) {
         return readFloats(name, null);

@@ -1,12 +1,9 @@
 package io.layerscope.prune;
 
 import io.layerscope.model.Checkpoint;
-import io.layerscope.model.DType;
-import io.layerscope.model.HalfFloats;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.model.SafetensorsFile;
 import java.io.Serializable;
-import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 
@@ -125,17 +122,12 @@ public final class BlockOutlierRatios {
 
 
         void forEachRow(Rows visitor) {
-            // one mapping of the tensor and one slice array for all its rows: a mapping and a fresh
-            // array per slice cost more in page faults than the widening itself
-            SafetensorsFile file = ckpt.fileOf(layer.weightTensor());
-            ByteBuffer map = file.map(layer.weightTensor());
-            DType dtype = file.tensor(layer.weightTensor()).dtype();
+            SafetensorsFile.RowBlocks blocks = ckpt.fileOf(layer.weightTensor()).rowBlocks(layer.weightTensor());
             int in = layer.inFeatures();
             int rows = Math.max(1, SLICE_ENTRIES / in);
-            float[] w = new float[Math.min(rows, layer.outFeatures()) * in];
             for (int first = 0; first < layer.outFeatures(); first += rows) {
                 int n = Math.min(rows, layer.outFeatures() - first);
-                HalfFloats.decode(map.position((int) ((long) first * in * dtype.bytes())), dtype, w, 0, n * in);
+                float[] w = blocks.read(first, n);
                 for (int r = 0; r < n; r++) {
                     visitor.visit(w, r * in);
                 }

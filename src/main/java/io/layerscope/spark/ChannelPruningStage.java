@@ -60,8 +60,7 @@ final class ChannelPruningStage {
             while (jobs.hasNext()) {
                 Job j = jobs.next();
                 PrunableLayer l = j.layer();
-                String tensor = l.weightTensor();
-                boolean[] hit = ChannelPruning.wandaRow((first, count) -> ckpt.fileOf(tensor).readRows(tensor, first, count),
+                boolean[] hit = ChannelPruning.wandaRow(ckpt.fileOf(l.weightTensor()).rowBlocks(l.weightTensor())::read,
                         l.outFeatures(), l.inFeatures(), j.scalerRow(), sparsity, j.channels());
                 List<Integer> pruned = new ArrayList<>();
                 for (int k = 0; k < hit.length; k++) {

@@ -15,7 +15,7 @@ public final class ChannelPruning {
     /** Values per block of rows read at a time. */
     private static final int BLOCK_VALUES = 1 << 20;
 
-    /** Rows {@code [first, first + count)} of a weight, row-major. */
+    /** Rows {@code [first, first + count)} of a weight, row-major, at the start of the array returned (which may be longer). */
     @FunctionalInterface
     public interface Rows {
         float[] read(int first, int count);

@@ -14,6 +14,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -86,6 +87,15 @@ class SafetensorsFileTest {
         assertArrayEquals(new float[] {-2.0f}, f.readRows("b", 1, 1));
         LayerscopeException e = assertThrows(LayerscopeException.class, () -> f.mapRows("a", 1, 2));
         assertEquals(p + ": tensor a of shape [2, 2] has no rows [1, 3)", e.getMessage());
+        // blocks of rows through one mapping into one array: a smaller block reuses the larger's array
+        SafetensorsFile.RowBlocks blocks = f.rowBlocks("a");
+        float[] both = blocks.read(0, 2);
+        assertArrayEquals(new float[] {1.0f, -3.0f, 0.5f, 3.140625f}, both);
+        assertSame(both, blocks.read(1, 1));
+        assertArrayEquals(new float[] {0.5f, 3.140625f, 0.5f, 3.140625f}, both);
+        assertArrayEquals(new float[] {1.0f, -3.0f}, Arrays.copyOf(blocks.read(0, 1), 2));
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> blocks.read(1, 2));
+        assertEquals("no rows [1, 3) of 2", bad.getMessage());
     }
 
     @Test
