@@ -36,27 +36,75 @@ public final class BlockOutlierRatios {
      */
     public static Result compute(Checkpoint ckpt, int block, List<PrunableLayer> layers, Map<String, float[]> actNorms,
                                  double[] multipliers) {
-        double sum = 0;
-        long numel = 0;
-        for (PrunableLayer l : layers) {
-            float[] norm = actNorms.get(l.tapKey());
-            sum += new Slices(ckpt, l, norm).sum();
-            numel += (long) l.outFeatures() * l.inFeatures();
-        }
-        float mean = (float) (sum / numel);
-        float[] thresholds = new float[multipliers.length];
-        for (int m = 0; m < multipliers.length; m++) {
-            thresholds[m] = mean * (float) multipliers[m];
-        }
+        float[] thresholds = thresholds(mean(ckpt, layers, actNorms), multipliers);
         long[] above = new long[multipliers.length];
         for (PrunableLayer l : layers) {
             new Slices(ckpt, l, actNorms.get(l.tapKey())).countAbove(thresholds, above);
         }
-        double[] percent = new double[multipliers.length];
+        return result(block, above, entries(layers));
+    }
+
+    /**
+     * The mean of the block's metric, the first of {@link #compute}'s two passes: summed in double in
+     * row order, each layer's sum from 0 and the layers' sums added in the order given, rounded to float32.
+     */
+    public static float mean(Checkpoint ckpt, List<PrunableLayer> layers, Map<String, float[]> actNorms) {
+        double sum = 0;
+        for (PrunableLayer l : layers) {
+            sum += new Slices(ckpt, l, actNorms.get(l.tapKey())).sum();
+        }
+        return (float) (sum / entries(layers));
+    }
+
+    /** The thresholds of the mean: the float32 mean times each multiplier in float32, as torch computes them. */
+    public static float[] thresholds(float mean, double[] multipliers) {
+        float[] thresholds = new float[multipliers.length];
         for (int m = 0; m < multipliers.length; m++) {
-            percent[m] = (double) above[m] / numel * 100;
+            thresholds[m] = mean * (float) multipliers[m];
+        }
+        return thresholds;
+    }
+
+    /** A block's ratios from its counts above the thresholds and its number of entries. */
+    public static Result result(int block, long[] above, long entries) {
+        double[] percent = new double[above.length];
+        for (int m = 0; m < above.length; m++) {
+            percent[m] = (double) above[m] / entries * 100;
         }
         return new Result(block, percent);
+    }
+
+    /** The entries of the layers' weights together. */
+    public static long entries(List<PrunableLayer> layers) {
+        long numel = 0;
+        for (PrunableLayer l : layers) {
+            numel += (long) l.outFeatures() * l.inFeatures();
+        }
+        return numel;
+    }
+
+    /**
+     * The second pass over one layer already read whole: adds to {@code counts[m]} its entries whose
+     * metric |W| x actNorm (float32) is above {@code thresholds[m]}, as {@link #compute} counts them.
+     *
+     * @param w       the weight, float32 row-major [out, in]
+     * @param actNorm sqrt(scaler_row) of the layer's input, float32
+     */
+    public static void countAbove(float[] w, int out, int in, float[] actNorm, float[] thresholds, long[] counts) {
+        int[] metric = new int[in];
+        for (int i = 0; i < out; i++) {
+            countRow(w, i * in, in, actNorm, metric, thresholds, counts);
+        }
+    }
+
+    private static void countRow(float[] w, int from, int in, float[] actNorm, int[] metric, float[] thresholds,
+                                 long[] counts) {
+        for (int j = 0; j < in; j++) {
+            metric[j] = Float.floatToRawIntBits(Math.abs(w[from + j]) * actNorm[j]);
+        }
+        for (int m = 0; m < thresholds.length; m++) {
+            counts[m] += countAbove(metric, in, thresholds[m]);
+        }
     }
 
     /**
@@ -108,18 +156,9 @@ public final class BlockOutlierRatios {
         }
 
         void countAbove(float[] thresholds, long[] counts) {
-            int in = layer.inFeatures();
-            int[] metric = new int[in];
-            forEachRow((w, from) -> {
-                for (int j = 0; j < in; j++) {
-                    metric[j] = Float.floatToRawIntBits(Math.abs(w[from + j]) * actNorm[j]);
-                }
-                for (int m = 0; m < thresholds.length; m++) {
-                    counts[m] += BlockOutlierRatios.countAbove(metric, in, thresholds[m]);
-                }
-            });
+            int[] metric = new int[layer.inFeatures()];
+            forEachRow((w, from) -> countRow(w, from, layer.inFeatures(), actNorm, metric, thresholds, counts));
         }
-
 
         void forEachRow(Rows visitor) {
             SafetensorsFile.RowBlocks blocks = ckpt.fileOf(layer.weightTensor()).rowBlocks(layer.weightTensor());

@@ -1,5 +1,7 @@
 package io.layerscope.spark;
 
+import io.layerscope.prune.BlockOutlierRatios;
+import io.layerscope.prune.LayerPruner;
 import io.layerscope.results.LayerResult;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.PrunableLayer;
@@ -39,12 +41,19 @@ import org.apache.spark.util.LongAccumulator;
 public final class LayerStage {
     /**
      * Per-layer settings every task needs: the job's calibration and analysis options, the sample and
-     * token counts stage one summed, and the picture size (null: no pictures).
+     * token counts stage one summed, the picture size (null: no pictures), and per block the OWL
+     * thresholds whose entries above this stage counts (null: the blocks' ratios come from elsewhere).
      */
     public record Settings(String modelDir, String modelName, JobOptions.Calibration calibration,
                            JobOptions.Analysis analysis, long nsamples, long ntokens, PictureSize pngSize,
-                           double[] blockSparsity) implements Serializable {
+                           double[] blockSparsity, float[][] blockThresholds) implements Serializable {
         private static final long serialVersionUID = 1L;
+
+        /** The OWL thresholds of a layer's block, or null (lm_head, or not counted here). */
+        float[] thresholdsOf(PrunableLayer layer) {
+            return blockThresholds != null && layer.block() >= 0 && layer.block() < blockThresholds.length
+                    ? blockThresholds[layer.block()] : null;
+        }
 
         /** The sparsity of a layer's masks: its block's under the allocation; lm_head's is --sparsity. */
         double sparsityOf(PrunableLayer layer) {
@@ -167,8 +176,16 @@ public final class LayerStage {
         LayerAnalysisChart.Pngs png = s.pngSize() != null ? LayerPictures.render(s.modelName(), layer, w, stats,
                 new CalibrationSummary(c.source(), (int) s.nsamples(), c.seqlen(), c.seed()), s.nsamples(), s.pngSize())
                 : null;
+        float[] thresholds = s.thresholdsOf(layer);
+        long[] above = null;
+        if (thresholds != null) {
+            above = new long[thresholds.length];
+            BlockOutlierRatios.countAbove(w, layer.outFeatures(), layer.inFeatures(),
+                    LayerPruner.activationNorms(scalerRow), thresholds, above);
+        }
         LayerResult r = new LayerResult(layer, stats, scalerRow, s.nsamples(), s.ntokens(),
-                png == null ? null : png.picture(), png == null ? null : png.thumbnail(), (System.nanoTime() - start) / 1e9);
+                png == null ? null : png.picture(), png == null ? null : png.thumbnail(), (System.nanoTime() - start) / 1e9)
+                .withAboveBlockThresholds(above);
         return gram == null ? r : r.withTapGram(TapGram.of(gram));
     }
 

@@ -381,12 +381,14 @@ public final class SweepJob {
         DepthResults depth = depthTables && !o.analysis().sequential() ? depth(jsc, ckpt, layers, stage1) : null;
         JobOptions.Analysis a = o.analysis();
         long tb = System.nanoTime();
-        BlockPlan plan = BlockPlan.make(jsc, ckpt, coverage.lastBlock() + 1, denseRows, a);
+        int blocks = coverage.lastBlock() + 1;
+        BlockPlan plan = BlockPlan.make(jsc, ckpt, blocks, denseRows, a,
+                !a.sequential() && BlockPlan.coversBlocks(ckpt, blocks, layers));
         timings.put("block_ratios", seconds(tb));
         plan.allocation().ifPresent(s -> err.printf("allocation: OWL at M %s, lambda %s: block sparsities %s%n",
                 a.allocation().owlM(), a.allocation().lambda(), s));
         LayerStage.Settings settings = new LayerStage.Settings(ckpt.dir().toAbsolutePath().toString(), modelName(),
-                o.calibration(), a, sums.nsamples(), sums.ntokens(), o.output().pngSize(), plan.sparsity());
+                o.calibration(), a, sums.nsamples(), sums.ntokens(), o.output().pngSize(), plan.sparsity(), plan.thresholds());
         PrunedCheckpointWriter writer = pruned == null ? null : new PrunedCheckpointWriter(ckpt, pruned.staging());
         long t = System.nanoTime();
         List<LayerResult> results;
@@ -427,7 +429,7 @@ public final class SweepJob {
                 throw writeFailure(pruned.target(), e);
             }
         }
-        return new Analysed(results, plan.rows(actual), depth);
+        return new Analysed(results, plan.counted(ckpt, results).rows(actual), depth);
     }
 
     /**

@@ -304,6 +304,11 @@ class SequentialSweepIT {
         List<Row> d = table(dense, "blocks", "block");
         List<Row> s = table(tmp.resolve("results"), "blocks", "block");
         for (int b = 0; b < s.size(); b++) {
+            // OWL's ratios come from the dense statistics in both modes: counted by the per-layer stage in
+            // the dense run, by a second pass of their own in the sequential one, to the same entries
+            for (String c : List.of("owl_ratio_m3", "owl_ratio_m5", "owl_ratio_m7", "owl_outlier_ratio")) {
+                assertEquals((double) s.get(b).getAs(c), (double) d.get(b).getAs(c), "block " + b + " " + c);
+            }
             // every block's output is a pruned block's on the pruned stream
             assertTrue(Math.abs((double) d.get(b).getAs("block_influence") - (double) s.get(b).getAs("block_influence")) > 1e-4,
                     "block " + b);

@@ -38,6 +38,14 @@ class BlockOutlierRatiosTest {
             int block = b;
             List<PrunableLayer> layers = ckpt.prunableLayers().stream().filter(l -> l.block() == block).toList();
             BlockOutlierRatios.Result r = BlockOutlierRatios.compute(ckpt, b, layers, norms, multipliers);
+            // the split the per-layer stage uses: the mean's pass, then each layer's weight read whole
+            float[] thresholds = BlockOutlierRatios.thresholds(BlockOutlierRatios.mean(ckpt, layers, norms), multipliers);
+            long[] counts = new long[multipliers.length];
+            for (PrunableLayer l : layers) {
+                BlockOutlierRatios.countAbove(ckpt.readFloats(l.weightTensor()), l.outFeatures(), l.inFeatures(),
+                        norms.get(l.tapKey()), thresholds, counts);
+            }
+            BlockOutlierRatios.Result split = BlockOutlierRatios.result(b, counts, BlockOutlierRatios.entries(layers));
             // independent: every metric into one list, its mean, then the strict counts
             List<Float> all = new java.util.ArrayList<>();
             for (PrunableLayer l : layers) {
@@ -56,8 +64,11 @@ class BlockOutlierRatiosTest {
                 float threshold = mean * (float) multipliers[m];
                 long above = all.stream().filter(v -> v > threshold).count();
                 assertEquals(100.0 * above / all.size(), r.percent()[m], 1e-12, "block " + b + " M " + multipliers[m]);
+                assertEquals(threshold, thresholds[m], "block " + b + " M " + multipliers[m]);
+                assertEquals(r.percent()[m], split.percent()[m], "block " + b + " M " + multipliers[m]);
             }
             assertEquals(b, r.block());
+            assertEquals(b, split.block());
         }
     }
 
