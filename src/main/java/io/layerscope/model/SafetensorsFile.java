@@ -265,9 +265,10 @@ public final class SafetensorsFile {
     }
 
     /**
-     * Reads a floating tensor's rows a block at a time through one mapping of the tensor, into one
-     * array reused from block to block: for a caller that walks a weight's rows in blocks, where a
-     * mapping and a fresh array per block cost more in page faults than the widening itself.
+     * Reads a floating tensor's rows a block at a time by positional reads into one reused buffer,
+     * widened into one reused float array: for passes over a weight that never need it whole. No
+     * mapping: pages of a mapped tensor count as the process's resident memory until the mapping is
+     * collected, which for a whole model's weights read this way is gigabytes. Close it when done.
      */
     public RowBlocks rowBlocks(String name) {
         TensorInfo t = tensor(name);
@@ -275,19 +276,31 @@ public final class SafetensorsFile {
             throw bad(path, "tensor " + name + " has dtype " + t.dtype() + " and shape " + t.shapeString()
                     + ", not a floating matrix");
         }
-        return new RowBlocks(map(name), t.dtype(), t.shape()[0], Math.toIntExact(t.numel() / Math.max(1, t.shape()[0])));
+        try {
+            return new RowBlocks(path, FileChannel.open(path, StandardOpenOption.READ), name, t.begin(), t.dtype(),
+                    t.shape()[0], Math.toIntExact(t.numel() / Math.max(1, t.shape()[0])));
+        } catch (IOException e) {
+            throw new LayerscopeException(path + ": cannot read tensor " + name + " (" + e.getMessage() + ")", e);
+        }
     }
 
     /** See {@link #rowBlocks}; one per thread. */
-    public static final class RowBlocks {
-        private final MappedByteBuffer map;
+    public static final class RowBlocks implements AutoCloseable {
+        private final Path path;
+        private final FileChannel channel;
+        private final String name;
+        private final long begin;
         private final DType dtype;
         private final long rows;
         private final int columns;
+        private ByteBuffer bytes = ByteBuffer.allocate(0);
         private float[] block = new float[0];
 
-        private RowBlocks(MappedByteBuffer map, DType dtype, long rows, int columns) {
-            this.map = map;
+        private RowBlocks(Path path, FileChannel channel, String name, long begin, DType dtype, long rows, int columns) {
+            this.path = path;
+            this.channel = channel;
+            this.name = name;
+            this.begin = begin;
             this.dtype = dtype;
             this.rows = rows;
             this.columns = columns;
@@ -302,12 +315,30 @@ public final class SafetensorsFile {
                 throw new IllegalArgumentException("no rows [" + first + ", " + (first + (long) count) + ") of " + rows);
             }
             int n = Math.multiplyExact(count, columns);
+            int length = Math.multiplyExact(n, dtype.bytes());
             if (block.length < n) {
                 block = new float[n];
             }
-            HalfFloats.decode(map.duplicate().position(Math.toIntExact((long) first * columns * dtype.bytes())), dtype,
-                    block, 0, n);
+            if (bytes.capacity() < length) {
+                bytes = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+            }
+            bytes.clear().limit(length);
+            try {
+                readFully(channel, bytes, begin + (long) first * columns * dtype.bytes());
+            } catch (IOException e) {
+                throw new LayerscopeException(path + ": cannot read tensor " + name + " (" + e.getMessage() + ")", e);
+            }
+            HalfFloats.decode(bytes.flip(), dtype, block, 0, n);
             return block;
+        }
+
+        @Override
+        public void close() {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                throw new LayerscopeException(path + ": cannot close (" + e.getMessage() + ")", e);
+            }
         }
     }
 

@@ -161,14 +161,15 @@ public final class BlockOutlierRatios {
         }
 
         void forEachRow(Rows visitor) {
-            SafetensorsFile.RowBlocks blocks = ckpt.fileOf(layer.weightTensor()).rowBlocks(layer.weightTensor());
             int in = layer.inFeatures();
             int rows = Math.max(1, SLICE_ENTRIES / in);
-            for (int first = 0; first < layer.outFeatures(); first += rows) {
-                int n = Math.min(rows, layer.outFeatures() - first);
-                float[] w = blocks.read(first, n);
-                for (int r = 0; r < n; r++) {
-                    visitor.visit(w, r * in);
+            try (SafetensorsFile.RowBlocks blocks = ckpt.fileOf(layer.weightTensor()).rowBlocks(layer.weightTensor())) {
+                for (int first = 0; first < layer.outFeatures(); first += rows) {
+                    int n = Math.min(rows, layer.outFeatures() - first);
+                    float[] w = blocks.read(first, n);
+                    for (int r = 0; r < n; r++) {
+                        visitor.visit(w, r * in);
+                    }
                 }
             }
         }

@@ -2,6 +2,7 @@ package io.layerscope.spark;
 
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.PrunableLayer;
+import io.layerscope.model.SafetensorsFile;
 import io.layerscope.stats.ChannelPruning;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -60,8 +61,11 @@ final class ChannelPruningStage {
             while (jobs.hasNext()) {
                 Job j = jobs.next();
                 PrunableLayer l = j.layer();
-                boolean[] hit = ChannelPruning.wandaRow(ckpt.fileOf(l.weightTensor()).rowBlocks(l.weightTensor())::read,
-                        l.outFeatures(), l.inFeatures(), j.scalerRow(), sparsity, j.channels());
+                boolean[] hit;
+                try (SafetensorsFile.RowBlocks rows = ckpt.fileOf(l.weightTensor()).rowBlocks(l.weightTensor())) {
+                    hit = ChannelPruning.wandaRow(rows::read, l.outFeatures(), l.inFeatures(), j.scalerRow(), sparsity,
+                            j.channels());
+                }
                 List<Integer> pruned = new ArrayList<>();
                 for (int k = 0; k < hit.length; k++) {
                     if (hit[k]) {

@@ -87,15 +87,20 @@ class SafetensorsFileTest {
         assertArrayEquals(new float[] {-2.0f}, f.readRows("b", 1, 1));
         LayerscopeException e = assertThrows(LayerscopeException.class, () -> f.mapRows("a", 1, 2));
         assertEquals(p + ": tensor a of shape [2, 2] has no rows [1, 3)", e.getMessage());
-        // blocks of rows through one mapping into one array: a smaller block reuses the larger's array
-        SafetensorsFile.RowBlocks blocks = f.rowBlocks("a");
-        float[] both = blocks.read(0, 2);
-        assertArrayEquals(new float[] {1.0f, -3.0f, 0.5f, 3.140625f}, both);
-        assertSame(both, blocks.read(1, 1));
-        assertArrayEquals(new float[] {0.5f, 3.140625f, 0.5f, 3.140625f}, both);
-        assertArrayEquals(new float[] {1.0f, -3.0f}, Arrays.copyOf(blocks.read(0, 1), 2));
-        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> blocks.read(1, 2));
-        assertEquals("no rows [1, 3) of 2", bad.getMessage());
+        // blocks of rows read into one array: a smaller block reuses the larger's array
+        try (SafetensorsFile.RowBlocks blocks = f.rowBlocks("a")) {
+            float[] both = blocks.read(0, 2);
+            assertArrayEquals(new float[] {1.0f, -3.0f, 0.5f, 3.140625f}, both);
+            assertSame(both, blocks.read(1, 1));
+            assertArrayEquals(new float[] {0.5f, 3.140625f, 0.5f, 3.140625f}, both);
+            assertArrayEquals(new float[] {1.0f, -3.0f}, Arrays.copyOf(blocks.read(0, 1), 2));
+            IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> blocks.read(1, 2));
+            assertEquals("no rows [1, 3) of 2", bad.getMessage());
+        }
+        // f16, one column per row
+        try (SafetensorsFile.RowBlocks blocks = f.rowBlocks("b")) {
+            assertArrayEquals(new float[] {-2.0f, (float) Math.pow(2, -24)}, Arrays.copyOf(blocks.read(1, 2), 2));
+        }
     }
 
     @Test
