@@ -34,6 +34,11 @@ public final class ChannelPruning {
      * As above, reading the weight a block of rows at a time, and only as far as needed: once every
      * channel is hit no further row can change the answer. Where many channels are asked about (every
      * channel of a tap can be an outlier feature) a few rows settle it.
+     *
+     * <p>A row whose entries below the smallest metric of the channels still open number at least the
+     * count the mask prunes cannot prune any of them (those entries come first in any order of ties),
+     * so it is settled by that count alone, without building its mask. Outlier features, whose large
+     * activation norms make their metrics large, are rarely pruned: most rows are settled that way.
      */
     public static boolean[] wandaRow(Rows w, int out, int in, float[] scalerRow, double sparsity, int[] channels) {
         float[] actNorm = new float[in];
@@ -53,6 +58,9 @@ public final class ChannelPruning {
                 for (int j = 0; j < in; j++) {
                     metric[j] = Math.abs(block[r * in + j]) * actNorm[j];
                 }
+                if (countBelow(metric, smallestOpen(metric, channels, hit)) >= pruner.pruneCount()) {
+                    continue;
+                }
                 pruner.unstructured(metric, mask);
                 for (int k = 0; k < channels.length; k++) {
                     if (!hit[k] && mask[channels[k]] == 1) {
@@ -63,5 +71,26 @@ public final class ChannelPruning {
             }
         }
         return hit;
+    }
+
+    /** The smallest metric of the channels not yet hit (NaN never; +infinity if none is smaller). */
+    private static float smallestOpen(float[] metric, int[] channels, boolean[] hit) {
+        float min = Float.POSITIVE_INFINITY;
+        for (int k = 0; k < channels.length; k++) {
+            float v = metric[channels[k]];
+            if (!hit[k] && v < min) {
+                min = v;
+            }
+        }
+        return min;
+    }
+
+    /** How many entries are below {@code t} (NaN never). */
+    private static int countBelow(float[] metric, float t) {
+        int c = 0;
+        for (float v : metric) {
+            c += v < t ? 1 : 0;
+        }
+        return c;
     }
 }

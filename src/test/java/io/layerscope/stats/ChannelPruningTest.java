@@ -80,4 +80,45 @@ class ChannelPruningTest {
         assertArrayEquals(ChannelPruning.wandaRow(w, out, in, scaler, 0.5, new int[] {3, 7}),
                 ChannelPruning.wandaRow(rows, out, in, scaler, 0.5, new int[] {3, 7}));
     }
+    /**
+     * Outlier channels (large activation norms, rarely pruned), ordinary ones, and weights on a coarse
+     * grid so that metrics tie: the answer is the stable sort's, at several sparsities, whether a row
+     * is settled by its count below the open channels' smallest metric or by its mask.
+     */
+    @Test
+    void rowsSettledByTheirCountAgreeWithTheStableSort() {
+        SplittableRandom rnd = new SplittableRandom(21);
+        for (int trial = 0; trial < 400; trial++) {
+            // few rows, so that each row's answer shows (the answer is an OR over the rows)
+            int out = 1 + rnd.nextInt(trial % 3 == 0 ? 40 : 2);
+            int in = 2 + rnd.nextInt(60);
+            double sparsity = new double[] {0.5, 0.3, 0.7, 0.01}[trial % 4];
+            float[] w = new float[out * in];
+            for (int k = 0; k < w.length; k++) {
+                w[k] = trial % 2 == 0 ? (float) rnd.nextGaussian() : (rnd.nextInt(7) - 3) / 4f;
+            }
+            float[] scaler = new float[in];
+            for (int j = 0; j < in; j++) {
+                scaler[j] = rnd.nextInt(5) == 0 ? (float) (1e4 * (1 + rnd.nextDouble())) : rnd.nextInt(3) + 1;
+            }
+            int[] channels = rnd.ints(1 + rnd.nextInt(Math.min(in, 8)), 0, in).distinct().toArray();
+            boolean[] expected = new boolean[channels.length];
+            int pruned = (int) (in * sparsity);
+            for (int i = 0; i < out; i++) {
+                int row = i;
+                Integer[] order = new Integer[in];
+                for (int j = 0; j < in; j++) {
+                    order[j] = j;
+                }
+                Arrays.sort(order, Comparator.comparingDouble(j -> Math.abs(w[row * in + j]) * (float) Math.sqrt(scaler[j])));
+                for (int r = 0; r < pruned; r++) {
+                    for (int k = 0; k < channels.length; k++) {
+                        expected[k] |= order[r] == channels[k];
+                    }
+                }
+            }
+            assertArrayEquals(expected, ChannelPruning.wandaRow(w, out, in, scaler, sparsity, channels),
+                    "trial " + trial + ": " + out + " x " + in + " at " + sparsity + ", channels " + Arrays.toString(channels));
+        }
+    }
 }
