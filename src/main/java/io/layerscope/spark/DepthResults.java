@@ -17,6 +17,8 @@ import io.layerscope.stats.DepthSums;
 import io.layerscope.stats.SuperWeight;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -104,11 +106,20 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
                 analysis.outlierPositionShare());
         Map<String, int[]> pruned = ChannelPruningStage.run(jsc, ckpt.dir().toAbsolutePath().toString(),
                 channelJobs(layers, features, scalerRows), analysis.sparsity());
+        // a feature per channel of a tap is possible (thousands), each asked of every layer: sets, not scans
+        Map<String, String> tapOf = new HashMap<>();
+        layers.forEach(l -> tapOf.put(l.name(), l.tap().name()));
+        Map<String, BitSet> prunedChannels = new LinkedHashMap<>();
+        pruned.forEach((layer, channels) -> {
+            BitSet set = new BitSet();
+            Arrays.stream(channels).forEach(set::set);
+            prunedChannels.put(layer, set);
+        });
         List<OutlierFeatureRow> rows = new ArrayList<>();
         for (OutlierFeature f : features) {
             List<String> hit = new ArrayList<>();
-            pruned.forEach((layer, channels) -> {
-                if (readsTap(layers, layer, f.tap()) && Arrays.stream(channels).anyMatch(c -> c == f.channel())) {
+            prunedChannels.forEach((layer, channels) -> {
+                if (f.tap().equals(tapOf.get(layer)) && channels.get(f.channel())) {
                     hit.add(layer);
                 }
             });
@@ -142,10 +153,6 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
             }
         }
         return jobs;
-    }
-
-    private static boolean readsTap(List<PrunableLayer> layers, String layer, String tap) {
-        return layers.stream().anyMatch(l -> l.name().equals(layer) && l.tap().name().equals(tap));
     }
 
     /** The layer kinds reading a tap, e.g. "q_proj,k_proj,v_proj". */
