@@ -23,6 +23,8 @@ import scala.Option;
  * resources the task runs on the CPU with libtorch threads set to the task's cores.
  */
 final class ExecutorResources {
+    /** Tokens of the warm-up window: enough to run every kernel of the forward once. */
+    static final int WARM_TOKENS = 16;
     private static final Map<String, LlamaModel> MODELS = new ConcurrentHashMap<>();
     private static final Map<String, Checkpoint> CHECKPOINTS = new ConcurrentHashMap<>();
     private static final Set<String> WARMED = ConcurrentHashMap.newKeySet();
@@ -149,16 +151,18 @@ final class ExecutorResources {
     }
 
     /**
-     * The model (loaded if needed), and once per model and JVM one window of {@code seqlen} tokens
-     * through it: the first forward pays libtorch's lazy set-up (allocator pools, kernels, the causal
-     * mask and rotary tables of that length) and the JIT's, which would otherwise land in stage one.
+     * The model (loaded if needed), and once per model and JVM one short window (at most
+     * {@link #WARM_TOKENS} of {@code seqlen}) through it: the first forward pays libtorch's lazy
+     * set-up (thread pools, kernels) and the JIT's, which would otherwise land in stage one. Short,
+     * because the window's own compute delays the task slot it runs on: a whole window of a 1B model is
+     * seconds of one core, longer than everything it warms.
      */
     static void warmModel(ModelSpec spec, Device device, int seqlen) {
         LlamaModel model = model(spec, device);
         if (WARMED.add(key(spec, device))) {
             int vocab = model.config().vocabSize();
-            int[] window = new int[seqlen];
-            for (int i = 0; i < seqlen; i++) {
+            int[] window = new int[Math.min(seqlen, WARM_TOKENS)];
+            for (int i = 0; i < window.length; i++) {
                 window[i] = i % vocab;
             }
             model.forward(List.of(window), 1, spec.tapKeys());
