@@ -32,7 +32,8 @@ import java.util.concurrent.ForkJoinPool;
  * whole-number counters are kept per thread (they add up the same in any order). With a pool the
  * chunks run on its threads, at most its parallelism at a time, each thread holding one row of
  * scratch and about 0.8 MB of counters (a few MB in the second pass); without one they run on the
- * calling thread. Either way the result is the same bits.
+ * calling thread. Either way the result is the same bits. The counter arrays are reused from layer
+ * to layer ({@link CounterArrays}).
  */
 public final class LayerStatistics {
     /** Sparsity of the masks compared unless the job asks for another ({@code --sparsity}). */
@@ -146,6 +147,7 @@ public final class LayerStatistics {
         if (maskCounts != null) {
             maskParts.forEach(maskCounts::merge);
             agreement = maskCounts.agreement(sparsity, layerThreshold, riaThreshold);
+            maskCounts.release();
             errors = null;
         } else {
             // the output errors need every mask written out, row by row: a pass of its own
@@ -163,8 +165,13 @@ public final class LayerStatistics {
         double numel = w.length;
         OutlierRatios outliers = new OutlierRatios(all.wanda.countAbove(0) / numel, all.wanda.countAbove(1) / numel,
                 all.wanda.countAbove(2) / numel);
-        return new LayerStats(out, in, all.weightAbs.distribution(), activation.distribution(), all.wanda.distribution(),
-                all.ria.distribution(), agreement, outliers, TopFeatures.largest(actNorm, TOP_FEATURES), actNorm, errors);
+        LayerStats stats = new LayerStats(out, in, all.weightAbs.distribution(), activation.distribution(),
+                all.wanda.distribution(), all.ria.distribution(), agreement, outliers,
+                TopFeatures.largest(actNorm, TOP_FEATURES), actNorm, errors);
+        // the counters' arrays go to the next layer (merging gave back the parts')
+        all.release();
+        activation.release();
+        return stats;
     }
 
     /**
@@ -230,6 +237,12 @@ public final class LayerStatistics {
             weightAbs.merge(part.weightAbs);
             wanda.merge(part.wanda);
             ria.merge(part.ria);
+        }
+
+        void release() {
+            weightAbs.release();
+            wanda.release();
+            ria.release();
         }
     }
 

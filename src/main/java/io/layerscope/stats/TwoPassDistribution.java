@@ -48,8 +48,8 @@ final class TwoPassDistribution {
     private static final double Q_HIGH = RankBuckets.Q_HIGH;
 
     private final LogBins bins;
-    /** First-pass counters; a second-pass part shares its parent's (read only). */
-    private final int[] bucketCounts;
+    /** First-pass counters; a second-pass part shares its parent's (read only). Null once released. */
+    private int[] bucketCounts;
     /** Bin counts: of unsplit buckets after the first pass, of split buckets' values in the second (a part: its own). */
     private final long[] binCounts;
     private long underflow;
@@ -76,15 +76,20 @@ final class TwoPassDistribution {
     private int[] secondPassWork;
     private int[][] lowCounts;
 
+    /** A second-pass part: shares its parent's first-pass counters and tables, owns only its second-pass counters. */
+    private final boolean sharesParent;
+
     TwoPassDistribution(LogBins bins) {
         this.bins = bins;
-        this.bucketCounts = new int[BUCKETS];
+        this.sharesParent = false;
+        this.bucketCounts = CounterArrays.take();
         this.binCounts = new long[bins.bins()];
     }
 
     /** A second-pass part of {@code parent}: its first-pass results and ranks, its own second-pass counters. */
     private TwoPassDistribution(TwoPassDistribution parent) {
         this.bins = parent.bins;
+        this.sharesParent = true;
         this.bucketCounts = parent.bucketCounts;
         this.binCounts = new long[parent.binCounts.length];
         this.count = parent.count;
@@ -98,7 +103,15 @@ final class TwoPassDistribution {
         this.rankOffsets = parent.rankOffsets;
         this.slotOfBucket = parent.slotOfBucket;
         this.secondPassWork = parent.secondPassWork;
-        this.lowCounts = new int[parent.lowCounts.length][BUCKETS];
+        this.lowCounts = takeCounters(parent.lowCounts.length);
+    }
+
+    private static int[][] takeCounters(int n) {
+        int[][] counters = new int[n][];
+        for (int i = 0; i < n; i++) {
+            counters[i] = CounterArrays.take();
+        }
+        return counters;
     }
 
     /** First pass: {@code values[from..to)}, non-negative and not NaN (the caller validates its input). */
@@ -200,13 +213,13 @@ final class TwoPassDistribution {
         thresholds = aboveThresholds.clone();
         aboveCounts = new long[thresholds.length];
 
-        RankBuckets located = RankBuckets.locate(bucket -> bucketCounts[bucket], count, extraRanks);
+        RankBuckets located = RankBuckets.locate(bucket -> bucketCounts[bucket], count, extraRanks, CounterArrays.take());
         ranks = located.ranks();
         rankBuckets = located.rankBuckets();
         rankOffsets = located.rankOffsets();
         slotOfBucket = located.slotOfBucket();
-        lowCounts = new int[located.slots()][BUCKETS];
-        secondPassWork = new int[BUCKETS];
+        lowCounts = takeCounters(located.slots());
+        secondPassWork = CounterArrays.take();
         for (int bucket = 0; bucket < BUCKETS; bucket++) {
             boolean split = bucketCounts[bucket] != 0 && bins.locateBucket(bucket) == LogBins.SPANS_EDGE;
             secondPassWork[bucket] = (slotOfBucket[bucket] + 1) << 1 | (split ? 1 : 0);
@@ -255,11 +268,15 @@ final class TwoPassDistribution {
      * Adds what {@code part} counted to this instance, as if its values had been added (first pass)
      * or revisited (second pass) here after the values counted so far. In the first pass the part
      * is an instance with the same bins, still in its first pass; in the second pass it is one of
-     * this instance's {@link #secondPassPart}s. The part must not be used afterwards.
+     * this instance's {@link #secondPassPart}s. The part must not be used afterwards: its counter
+     * arrays are given back for reuse ({@link CounterArrays}).
      */
     void merge(TwoPassDistribution part) {
         if (part == this) {
             throw new IllegalArgumentException("cannot merge a distribution into itself");
+        }
+        if (part.bucketCounts == null || bucketCounts == null) {
+            throw new IllegalStateException("a distribution already merged or released takes no part in a merge");
         }
         if (!secondPass) {
             if (part.secondPass || part.bins != bins) {
@@ -297,6 +314,35 @@ final class TwoPassDistribution {
             }
             sumSquaredDeviations += part.sumSquaredDeviations;
             revisited += part.revisited;
+        }
+        part.release();
+    }
+
+    /**
+     * Gives this instance's counter arrays back for reuse ({@link CounterArrays}) once its results
+     * have been read; it must not be used afterwards. Parts need not be released: {@link #merge}
+     * does it. A released instance releases nothing twice.
+     */
+    void release() {
+        if (!sharesParent) {
+            giveBack(bucketCounts);
+            giveBack(slotOfBucket);
+            giveBack(secondPassWork);
+        }
+        if (lowCounts != null) {
+            for (int[] low : lowCounts) {
+                giveBack(low);
+            }
+        }
+        bucketCounts = null;
+        slotOfBucket = null;
+        secondPassWork = null;
+        lowCounts = null;
+    }
+
+    private static void giveBack(int[] counters) {
+        if (counters != null) {
+            CounterArrays.giveBack(counters);
         }
     }
 
