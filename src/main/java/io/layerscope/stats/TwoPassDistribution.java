@@ -17,7 +17,9 @@ import java.util.Arrays;
  * nothing, counts a value with one increment.
  *
  * <p>Use: {@link #add} every value (in slices); {@link #startSecondPass}; {@link #revisit} the
- * same values (any order and slicing); then {@link #distribution}, {@link #valueAtRank}, {@link #countAbove}.
+ * same values (any order and slicing); then {@link #distribution}, {@link #valueAtRank}, {@link #countAbove};
+ * then {@link #release}, which gives the counter arrays to the next distribution (without it they
+ * are left to the garbage collector).
  *
  * <p>Slices may be counted on several threads, each into its own part, and {@link #merge merged}
  * into one instance: in the first pass the parts are fresh instances with the same bins, in the
@@ -39,6 +41,7 @@ import java.util.Arrays;
  *     d.merge(part);
  * }
  * Summary s = d.distribution().summary();
+ * d.release();                                       // merging released the parts
  * }</pre>
  */
 final class TwoPassDistribution {
