@@ -13,8 +13,9 @@ package io.layerscope.stats;
  *
  * <p>Use: per thread an instance; per row, fill {@link #absBits()}, {@link #wandaBits()} and
  * {@link #riaBits()} (raw bits of non-negative, non-NaN floats, -0 made +0) and call
- * {@link #countRow()}; {@link #merge} the instances (whole numbers: any order). Memory per
- * instance: three rows of ints, the selections' scratch, and 1 MB of low-bit counters.
+ * {@link #countRow()}; {@link #merge} the instances (whole numbers: any order); {@link #release}
+ * the merged one once read. Memory per instance: three rows of ints, the selections' scratch, and
+ * 1 MB of low-bit counters (reused across layers, see {@link CounterArrays}).
  */
 final class MaskCounts {
     private static final int LOW_BITS = 0xffff;
@@ -37,11 +38,14 @@ final class MaskCounts {
     private long agreeLayerAssumed;
     private long layerAtOrBelow;
     private long agreeRiaAssumed;
-    /** Per low 16 bits, entries in the threshold's bucket, and how many of those Wanda's row mask prunes. */
-    private final int[] layerInBucket = new int[LOW_BITS + 1];
-    private final int[] layerInBucketWandaPruned = new int[LOW_BITS + 1];
-    private final int[] riaInBucket = new int[LOW_BITS + 1];
-    private final int[] riaInBucketWandaPruned = new int[LOW_BITS + 1];
+    /**
+     * Per low 16 bits, entries in the threshold's bucket, and how many of those Wanda's row mask
+     * prunes; reused arrays ({@link CounterArrays}), null once given back.
+     */
+    private int[] layerInBucket = CounterArrays.take();
+    private int[] layerInBucketWandaPruned = CounterArrays.take();
+    private int[] riaInBucket = CounterArrays.take();
+    private int[] riaInBucketWandaPruned = CounterArrays.take();
 
     /**
      * @param in          row length
@@ -148,11 +152,17 @@ final class MaskCounts {
         entries += in;
     }
 
-    /** Adds another instance's counts (same layer) to this one's. */
+    /**
+     * Adds another instance's counts (same layer) to this one's. The part must not be used
+     * afterwards: its counter arrays are given back for reuse.
+     */
     void merge(MaskCounts part) {
         if (part == this || part.in != in || part.layerBucket != layerBucket || part.riaBucket != riaBucket
                 || part.wandaCut.pruneCount() != wandaCut.pruneCount()) {
             throw new IllegalArgumentException("merge a different instance of the same layer");
+        }
+        if (part.layerInBucket == null || layerInBucket == null) {
+            throw new IllegalStateException("counts already merged or released take no part in a merge");
         }
         entries += part.entries;
         agreeRow += part.agreeRow;
@@ -166,6 +176,24 @@ final class MaskCounts {
             riaInBucket[low] += part.riaInBucket[low];
             riaInBucketWandaPruned[low] += part.riaInBucketWandaPruned[low];
         }
+        part.release();
+    }
+
+    /**
+     * Gives the low-bit counters back for reuse ({@link CounterArrays}) once {@link #agreement}
+     * has been read; the instance must not be used afterwards. Releasing twice does nothing.
+     */
+    void release() {
+        if (layerInBucket != null) {
+            CounterArrays.giveBack(layerInBucket);
+            CounterArrays.giveBack(layerInBucketWandaPruned);
+            CounterArrays.giveBack(riaInBucket);
+            CounterArrays.giveBack(riaInBucketWandaPruned);
+        }
+        layerInBucket = null;
+        layerInBucketWandaPruned = null;
+        riaInBucket = null;
+        riaInBucketWandaPruned = null;
     }
 
     /**

@@ -23,6 +23,11 @@ record RankBuckets(long[] ranks, int[] rankBuckets, long[] rankOffsets, int[] sl
 
     /** Locates the summary's ranks and {@code extraRanks} among {@code count} values, {@code bucketCount} of them in each bucket. */
     static RankBuckets locate(IntToLongFunction bucketCount, long count, long[] extraRanks) {
+        return locate(bucketCount, count, extraRanks, new int[BUCKETS]);
+    }
+
+    /** As {@link #locate(IntToLongFunction, long, long[])}, filling {@code slotOfBucket} (of {@link #BUCKETS} ints) as the result's. */
+    static RankBuckets locate(IntToLongFunction bucketCount, long count, long[] extraRanks, int[] slotOfBucket) {
         double low = Q_LOW * (count - 1);
         double high = Q_HIGH * (count - 1);
         long[] summary = {0, count - 1, (count - 1) / 2, (long) Math.floor(low), (long) Math.ceil(low),
@@ -31,7 +36,6 @@ record RankBuckets(long[] ranks, int[] rankBuckets, long[] rankOffsets, int[] sl
         System.arraycopy(extraRanks, 0, ranks, summary.length, extraRanks.length);
         int[] rankBuckets = new int[ranks.length];
         long[] rankOffsets = new long[ranks.length];
-        int[] slotOfBucket = new int[BUCKETS];
         Arrays.fill(slotOfBucket, -1);
         int slots = 0;
         for (int i = 0; i < ranks.length; i++) {

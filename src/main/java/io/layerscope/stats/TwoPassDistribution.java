@@ -7,14 +7,19 @@ import java.util.Arrays;
  * does not grow with the number of values (a layer's weights are never copied or sorted).
  *
  * <p>For non-negative floats the raw bits order like the values, so order statistics come from
- * radix counting: the first pass counts values per top-16-bit pattern (and their sum and
- * histogram); that locates the bucket of every rank needed. The second pass sums squared deviations
- * from the mean (a two-pass variance, stable where sum-of-squares is not), counts values above the
- * caller's thresholds, and counts the low 16 bits of the values in the located buckets, which
- * pins every requested rank to its exact value.
+ * radix counting: the first pass counts values per top-16-bit pattern (a bucket) and their sum;
+ * that locates the bucket of every rank needed, and the histogram bin of every value in a bucket
+ * that no bin edge splits. The second pass sums squared deviations from the mean (a two-pass
+ * variance, stable where sum-of-squares is not), counts values above the caller's thresholds,
+ * counts the low 16 bits of the values in the located buckets, which pins every requested rank to
+ * its exact value, and puts the values of edge-split buckets into their bins. Both kinds of bucket
+ * are looked up in one table per value in the second pass, so the first pass, which has to look up
+ * nothing, counts a value with one increment.
  *
  * <p>Use: {@link #add} every value (in slices); {@link #startSecondPass}; {@link #revisit} the
- * same values (any order and slicing); then {@link #distribution}, {@link #valueAtRank}, {@link #countAbove}.
+ * same values (any order and slicing); then {@link #distribution}, {@link #valueAtRank}, {@link #countAbove};
+ * then {@link #release}, which gives the counter arrays to the next distribution (without it they
+ * are left to the garbage collector).
  *
  * <p>Slices may be counted on several threads, each into its own part, and {@link #merge merged}
  * into one instance: in the first pass the parts are fresh instances with the same bins, in the
@@ -36,6 +41,7 @@ import java.util.Arrays;
  *     d.merge(part);
  * }
  * Summary s = d.distribution().summary();
+ * d.release();                                       // merging released the parts
  * }</pre>
  */
 final class TwoPassDistribution {
@@ -45,8 +51,9 @@ final class TwoPassDistribution {
     private static final double Q_HIGH = RankBuckets.Q_HIGH;
 
     private final LogBins bins;
-    /** First-pass counters; a second-pass part shares its parent's (read only). */
-    private final int[] bucketCounts;
+    /** First-pass counters; a second-pass part shares its parent's (read only). Null once released. */
+    private int[] bucketCounts;
+    /** Bin counts: of unsplit buckets after the first pass, of split buckets' values in the second (a part: its own). */
     private final long[] binCounts;
     private long underflow;
     private long overflow;
@@ -65,21 +72,29 @@ final class TwoPassDistribution {
     private long[] rankOffsets;
     /** Per bucket: index into lowCounts, or -1 if none of the ranks falls into it. */
     private int[] slotOfBucket;
+    /**
+     * Per bucket, what the second pass does with its values: 0 nothing; else bit 0 set when an edge
+     * splits the bucket (locate each value) and (slot + 1) in the bits above when a rank falls into it.
+     */
+    private int[] secondPassWork;
     private int[][] lowCounts;
+
+    /** A second-pass part: shares its parent's first-pass counters and tables, owns only its second-pass counters. */
+    private final boolean sharesParent;
 
     TwoPassDistribution(LogBins bins) {
         this.bins = bins;
-        this.bucketCounts = new int[BUCKETS];
+        this.sharesParent = false;
+        this.bucketCounts = CounterArrays.take();
         this.binCounts = new long[bins.bins()];
     }
 
     /** A second-pass part of {@code parent}: its first-pass results and ranks, its own second-pass counters. */
     private TwoPassDistribution(TwoPassDistribution parent) {
         this.bins = parent.bins;
+        this.sharesParent = true;
         this.bucketCounts = parent.bucketCounts;
-        this.binCounts = parent.binCounts;
-        this.underflow = parent.underflow;
-        this.overflow = parent.overflow;
+        this.binCounts = new long[parent.binCounts.length];
         this.count = parent.count;
         this.sum = parent.sum;
         this.secondPass = true;
@@ -90,7 +105,16 @@ final class TwoPassDistribution {
         this.rankBuckets = parent.rankBuckets;
         this.rankOffsets = parent.rankOffsets;
         this.slotOfBucket = parent.slotOfBucket;
-        this.lowCounts = new int[parent.lowCounts.length][BUCKETS];
+        this.secondPassWork = parent.secondPassWork;
+        this.lowCounts = takeCounters(parent.lowCounts.length);
+    }
+
+    private static int[][] takeCounters(int n) {
+        int[][] counters = new int[n][];
+        for (int i = 0; i < n; i++) {
+            counters[i] = CounterArrays.take();
+        }
+        return counters;
     }
 
     /** First pass: {@code values[from..to)}, non-negative and not NaN (the caller validates its input). */
@@ -100,12 +124,7 @@ final class TwoPassDistribution {
         double partialSum = 0;
         for (int k = from; k < to; k++) {
             float v = values[k] + 0f; // -0 to +0: raw bits order like values only from +0 up
-            int bits = Float.floatToRawIntBits(v);
-            int bucket = bits >>> 16;
-            counts[bucket]++;
-            if (bins.locateBucket(bucket) == LogBins.SPANS_EDGE) {
-                countInBin(bins.locateBits(bits), 1);
-            }
+            counts[Float.floatToRawIntBits(v) >>> 16]++;
             partialSum += v;
         }
         sum += partialSum;
@@ -118,11 +137,7 @@ final class TwoPassDistribution {
      * its sum, which the caller adds with {@link #addSum} once per slice.
      */
     void count(int bits) {
-        int bucket = bits >>> 16;
-        bucketCounts[bucket]++;
-        if (bins.locateBucket(bucket) == LogBins.SPANS_EDGE) {
-            countInBin(bins.locateBits(bits), 1);
-        }
+        bucketCounts[bits >>> 16]++;
     }
 
     /**
@@ -135,9 +150,23 @@ final class TwoPassDistribution {
         count += n;
     }
 
-    /** Second pass, one value at a time (as {@link #count}): counts its low bits if its bucket holds a rank. */
+    /**
+     * Second pass, one value at a time (as {@link #count}): counts its low bits if its bucket holds
+     * a rank, and its bin if an edge splits its bucket.
+     */
     void revisitBits(int bits) {
-        int slot = slotOfBucket[bits >>> 16];
+        int work = secondPassWork[bits >>> 16];
+        if (work != 0) {
+            revisitInBucket(bits, work);
+        }
+    }
+
+    /** The second pass's work on a value of a bucket that has some (see {@link #secondPassWork}). */
+    private void revisitInBucket(int bits, int work) {
+        if ((work & 1) != 0) {
+            countInBin(bins.locateBits(bits), 1);
+        }
+        int slot = (work >>> 1) - 1;
         if (slot >= 0) {
             lowCounts[slot][bits & LOW_BITS]++;
         }
@@ -187,27 +216,32 @@ final class TwoPassDistribution {
         thresholds = aboveThresholds.clone();
         aboveCounts = new long[thresholds.length];
 
-        RankBuckets located = RankBuckets.locate(bucket -> bucketCounts[bucket], count, extraRanks);
+        RankBuckets located = RankBuckets.locate(bucket -> bucketCounts[bucket], count, extraRanks, CounterArrays.take());
         ranks = located.ranks();
         rankBuckets = located.rankBuckets();
         rankOffsets = located.rankOffsets();
         slotOfBucket = located.slotOfBucket();
-        lowCounts = new int[located.slots()][BUCKETS];
+        lowCounts = takeCounters(located.slots());
+        secondPassWork = CounterArrays.take();
+        for (int bucket = 0; bucket < BUCKETS; bucket++) {
+            boolean split = bucketCounts[bucket] != 0 && bins.locateBucket(bucket) == LogBins.SPANS_EDGE;
+            secondPassWork[bucket] = (slotOfBucket[bucket] + 1) << 1 | (split ? 1 : 0);
+        }
     }
 
     /** Second pass: the same values as the first pass, in any order and slicing. */
     void revisit(float[] values, int from, int to) {
         checkPass(true);
-        int[] slots = slotOfBucket;
+        int[] work = secondPassWork;
         double partialSum = 0;
         for (int k = from; k < to; k++) {
             float v = values[k] + 0f;
             double deviation = v - mean;
             partialSum += deviation * deviation;
             int bits = Float.floatToRawIntBits(v);
-            int slot = slots[bits >>> 16];
-            if (slot >= 0) {
-                lowCounts[slot][bits & LOW_BITS]++;
+            int bucketWork = work[bits >>> 16];
+            if (bucketWork != 0) {
+                revisitInBucket(bits, bucketWork);
             }
         }
         sumSquaredDeviations += partialSum;
@@ -225,7 +259,8 @@ final class TwoPassDistribution {
     /**
      * An empty part for second-pass slices counted apart (e.g. on another thread), to be
      * {@link #merge merged} back into this instance. Its memory is this one's second-pass
-     * counters: one 64K-int array per bucket holding a requested rank (at most 7 plus the extra ranks).
+     * counters: one 64K-int array per bucket holding a requested rank (at most 7 plus the extra
+     * ranks) and the bin counts of edge-split buckets' values.
      */
     TwoPassDistribution secondPassPart() {
         checkPass(true);
@@ -236,11 +271,15 @@ final class TwoPassDistribution {
      * Adds what {@code part} counted to this instance, as if its values had been added (first pass)
      * or revisited (second pass) here after the values counted so far. In the first pass the part
      * is an instance with the same bins, still in its first pass; in the second pass it is one of
-     * this instance's {@link #secondPassPart}s. The part must not be used afterwards.
+     * this instance's {@link #secondPassPart}s. The part must not be used afterwards: its counter
+     * arrays are given back for reuse ({@link CounterArrays}).
      */
     void merge(TwoPassDistribution part) {
         if (part == this) {
             throw new IllegalArgumentException("cannot merge a distribution into itself");
+        }
+        if (part.bucketCounts == null || bucketCounts == null) {
+            throw new IllegalStateException("a distribution already merged or released takes no part in a merge");
         }
         if (!secondPass) {
             if (part.secondPass || part.bins != bins) {
@@ -268,11 +307,45 @@ final class TwoPassDistribution {
                     low[bits] += partLow[bits];
                 }
             }
+            for (int bin = 0; bin < binCounts.length; bin++) {
+                binCounts[bin] += part.binCounts[bin];
+            }
+            underflow += part.underflow;
+            overflow += part.overflow;
             for (int t = 0; t < aboveCounts.length; t++) {
                 aboveCounts[t] += part.aboveCounts[t];
             }
             sumSquaredDeviations += part.sumSquaredDeviations;
             revisited += part.revisited;
+        }
+        part.release();
+    }
+
+    /**
+     * Gives this instance's counter arrays back for reuse ({@link CounterArrays}) once its results
+     * have been read; it must not be used afterwards. Parts need not be released: {@link #merge}
+     * does it. A released instance releases nothing twice.
+     */
+    void release() {
+        if (!sharesParent) {
+            giveBack(bucketCounts);
+            giveBack(slotOfBucket);
+            giveBack(secondPassWork);
+        }
+        if (lowCounts != null) {
+            for (int[] low : lowCounts) {
+                giveBack(low);
+            }
+        }
+        bucketCounts = null;
+        slotOfBucket = null;
+        secondPassWork = null;
+        lowCounts = null;
+    }
+
+    private static void giveBack(int[] counters) {
+        if (counters != null) {
+            CounterArrays.giveBack(counters);
         }
     }
 

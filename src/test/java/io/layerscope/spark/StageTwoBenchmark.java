@@ -8,6 +8,7 @@ import io.layerscope.plot.CalibrationSummary;
 import io.layerscope.plot.PictureSize;
 import io.layerscope.stats.LayerStatistics;
 import io.layerscope.stats.LayerStats;
+import io.layerscope.stats.StageTwoBase;
 import io.layerscope.stats.StageTwoMain;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -33,8 +34,10 @@ import java.util.concurrent.Future;
  * synthetic (log-normal, with a few outlier features), fixed by a seed, so every run sees the same.
  *
  * <p>Variants, side by side in rounds (each round starts at another variant, so they share the
- * machine's load): {@code main} (the statistics as of commit 832c133, in {@link StageTwoMain}) and
- * {@code now} ({@link LayerStatistics}). The {@code before} variant of earlier
+ * machine's load): {@code main} (the statistics as of commit 832c133, in {@link StageTwoMain}; it
+ * shares the distributions' counting with the current code), {@code base} (the statistics and the
+ * distributions' counting as of commit 52c4d48, in {@link StageTwoBase}) and {@code now}
+ * ({@link LayerStatistics}). The {@code before} variant of earlier
  * figures (481f041's statistics) is in git history: src/test/java/io/layerscope/stats/StageTwoBefore.java
  * at commit eff057f. Every variant's statistics of
  * every layer must equal the first variant's (checked in the first round).
@@ -178,10 +181,13 @@ final class StageTwoBenchmark {
             case "main" -> (layer, w, out, in, scalerRow, sparsity, pool) -> pool == null
                     ? StageTwoMain.compute(layer, w, out, in, scalerRow, sparsity)
                     : StageTwoMain.compute(layer, w, out, in, scalerRow, sparsity, pool);
+            case "base" -> (layer, w, out, in, scalerRow, sparsity, pool) -> pool == null
+                    ? StageTwoBase.compute(layer, w, out, in, scalerRow, sparsity)
+                    : StageTwoBase.compute(layer, w, out, in, scalerRow, sparsity, pool);
             case "now" -> (layer, w, out, in, scalerRow, sparsity, pool) -> pool == null
                     ? LayerStatistics.compute(layer, w, out, in, scalerRow, sparsity)
                     : LayerStatistics.compute(layer, w, out, in, scalerRow, sparsity, pool);
-            default -> throw new IllegalArgumentException("unknown variant " + key + " (main, now)");
+            default -> throw new IllegalArgumentException("unknown variant " + key + " (main, base, now)");
         };
     }
 

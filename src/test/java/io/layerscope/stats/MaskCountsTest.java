@@ -119,6 +119,17 @@ class MaskCountsTest {
         assertEquals("thresholds 1.0, 3.0 outside the buckets counted", e.getMessage());
     }
 
+    @Test
+    void aMergedPartTakesNoPartInAnotherMerge() {
+        MaskCounts counts = new MaskCounts(2, 0.5, Float.floatToRawIntBits(1f) >>> 16, Float.floatToRawIntBits(2f) >>> 16);
+        MaskCounts part = counts.emptyPart();
+        counts.merge(part);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> counts.merge(part));
+        assertEquals("counts already merged or released take no part in a merge", e.getMessage());
+        counts.release();
+        counts.release(); // a second release gives nothing back twice
+    }
+
     /**
      * Kind 0: quarters from 0 to 1.5 (ties), some moved up by one or two floats (the same bucket,
      * just above a threshold at a quarter); 1: spread over six powers of ten.

@@ -305,6 +305,27 @@ class TwoPassDistributionTest {
         assertEquals(1f, d.valueAtRank(0));
     }
 
+    @Test
+    void aMergedPartTakesNoPartInAnotherMerge() {
+        float[] values = {1f, 2f, 3f};
+        TwoPassDistribution d = new TwoPassDistribution(LogBins.STANDARD);
+        TwoPassDistribution first = new TwoPassDistribution(LogBins.STANDARD);
+        first.add(values, 0, 3);
+        d.merge(first);
+        IllegalStateException again = assertThrows(IllegalStateException.class, () -> d.merge(first));
+        assertEquals("a distribution already merged or released takes no part in a merge", again.getMessage());
+
+        d.startSecondPass(new long[0], new double[0]);
+        TwoPassDistribution part = d.secondPassPart();
+        part.revisit(values, 0, 3);
+        d.merge(part);
+        assertThrows(IllegalStateException.class, () -> d.merge(part));
+        assertEquals(2f, d.distribution().summary().median());
+        d.release();
+        d.release(); // a second release gives nothing back twice
+        assertThrows(IllegalStateException.class, () -> new TwoPassDistribution(LogBins.STANDARD).merge(d));
+    }
+
     private static Distribution distribution(float... values) {
         TwoPassDistribution d = new TwoPassDistribution(LogBins.STANDARD);
         d.add(values, 0, values.length);
