@@ -9,7 +9,6 @@ import io.layerscope.plot.PictureSize;
 import io.layerscope.stats.LayerStatistics;
 import io.layerscope.stats.LayerStats;
 import io.layerscope.stats.StageTwoBase;
-import io.layerscope.stats.StageTwoMain;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,12 +33,11 @@ import java.util.concurrent.Future;
  * synthetic (log-normal, with a few outlier features), fixed by a seed, so every run sees the same.
  *
  * <p>Variants, side by side in rounds (each round starts at another variant, so they share the
- * machine's load): {@code main} (the statistics as of commit 832c133, in {@link StageTwoMain}; it
- * shares the distributions' counting with the current code), {@code base} (the statistics and the
- * distributions' counting as of commit 52c4d48, in {@link StageTwoBase}) and {@code now}
- * ({@link LayerStatistics}). The {@code before} variant of earlier
- * figures (481f041's statistics) is in git history: src/test/java/io/layerscope/stats/StageTwoBefore.java
- * at commit eff057f. Every variant's statistics of
+ * machine's load): {@code base} (the statistics and the distributions' counting as of commit
+ * 52c4d48, in {@link StageTwoBase}) and {@code now} ({@link LayerStatistics}). The variants of
+ * earlier figures are in git history: {@code before} (481f041's statistics) in
+ * src/test/java/io/layerscope/stats/StageTwoBefore.java at commit eff057f, {@code main} (832c133's)
+ * in StageTwoMain.java at commit ceed000. Every variant's statistics of
  * every layer must equal the first variant's (checked in the first round).
  *
  * <p>Not a unit test; run it as {@code io.layerscope.llama.LlamaForwardBenchmark}'s header says,
@@ -47,7 +45,7 @@ import java.util.concurrent.Future;
  * optionally: a model directory (default {@code /tmp/layerscope-llama-1b}, where the
  * Llama-3.2-1B-shaped model of {@link BenchWorkload#llama1bShapedModel()} is written when absent:
  * 2.47 GB, never commit it), the number of rounds (default 3), {@code png} or {@code nopng}
- * (default png), the variants (default {@code main,now}) and the number of task threads (default
+ * (default png), the variants (default {@code base,now}) and the number of task threads (default
  * 2).
  */
 final class StageTwoBenchmark {
@@ -67,7 +65,7 @@ final class StageTwoBenchmark {
         Path dir = Path.of(args.length > 0 ? args[0] : "/tmp/layerscope-llama-1b");
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         boolean png = args.length <= 2 || !args[2].equals("nopng");
-        List<String> keys = List.of((args.length > 3 ? args[3] : "main,now").split(","));
+        List<String> keys = List.of((args.length > 3 ? args[3] : "base,now").split(","));
         int threads = args.length > 4 ? Integer.parseInt(args[4]) : 2;
         if (!Files.isRegularFile(dir.resolve("config.json"))) {
             long t = System.nanoTime();
@@ -178,16 +176,13 @@ final class StageTwoBenchmark {
 
     private static Statistics variant(String key) {
         return switch (key) {
-            case "main" -> (layer, w, out, in, scalerRow, sparsity, pool) -> pool == null
-                    ? StageTwoMain.compute(layer, w, out, in, scalerRow, sparsity)
-                    : StageTwoMain.compute(layer, w, out, in, scalerRow, sparsity, pool);
             case "base" -> (layer, w, out, in, scalerRow, sparsity, pool) -> pool == null
                     ? StageTwoBase.compute(layer, w, out, in, scalerRow, sparsity)
                     : StageTwoBase.compute(layer, w, out, in, scalerRow, sparsity, pool);
             case "now" -> (layer, w, out, in, scalerRow, sparsity, pool) -> pool == null
                     ? LayerStatistics.compute(layer, w, out, in, scalerRow, sparsity)
                     : LayerStatistics.compute(layer, w, out, in, scalerRow, sparsity, pool);
-            default -> throw new IllegalArgumentException("unknown variant " + key + " (main, base, now)");
+            default -> throw new IllegalArgumentException("unknown variant " + key + " (base, now)");
         };
     }
 
