@@ -24,21 +24,7 @@ class ChannelPruningTest {
         }
         scaler[2] = 1e6f;   // an outlier feature: never the smallest metric
         int[] channels = {0, 2, 5, 9};
-        boolean[] expected = new boolean[channels.length];
-        for (int i = 0; i < out; i++) {
-            int row = i;
-            Integer[] order = new Integer[in];
-            for (int j = 0; j < in; j++) {
-                order[j] = j;
-            }
-            // stable ascending sort of |W| * sqrt(scaler_row); the floor(in * 0.5) first are pruned
-            Arrays.sort(order, Comparator.comparingDouble(j -> Math.abs(w[row * in + j]) * (float) Math.sqrt(scaler[j])));
-            for (int r = 0; r < in / 2; r++) {
-                for (int k = 0; k < channels.length; k++) {
-                    expected[k] |= order[r] == channels[k];
-                }
-            }
-        }
+        boolean[] expected = byStableSort(w, out, in, scaler, 0.5, channels);
         boolean[] got = ChannelPruning.wandaRow(w, out, in, scaler, 0.5, channels);
         assertArrayEquals(expected, got);
         assertArrayEquals(new boolean[] {true, false, true, true}, got);
@@ -102,23 +88,27 @@ class ChannelPruningTest {
                 scaler[j] = rnd.nextInt(5) == 0 ? (float) (1e4 * (1 + rnd.nextDouble())) : rnd.nextInt(3) + 1;
             }
             int[] channels = rnd.ints(1 + rnd.nextInt(Math.min(in, 8)), 0, in).distinct().toArray();
-            boolean[] expected = new boolean[channels.length];
-            int pruned = (int) (in * sparsity);
-            for (int i = 0; i < out; i++) {
-                int row = i;
-                Integer[] order = new Integer[in];
-                for (int j = 0; j < in; j++) {
-                    order[j] = j;
-                }
-                Arrays.sort(order, Comparator.comparingDouble(j -> Math.abs(w[row * in + j]) * (float) Math.sqrt(scaler[j])));
-                for (int r = 0; r < pruned; r++) {
-                    for (int k = 0; k < channels.length; k++) {
-                        expected[k] |= order[r] == channels[k];
-                    }
-                }
-            }
-            assertArrayEquals(expected, ChannelPruning.wandaRow(w, out, in, scaler, sparsity, channels),
+            assertArrayEquals(byStableSort(w, out, in, scaler, sparsity, channels), ChannelPruning.wandaRow(w, out, in, scaler, sparsity, channels),
                     "trial " + trial + ": " + out + " x " + in + " at " + sparsity + ", channels " + Arrays.toString(channels));
         }
+    }
+
+    /** Independently: per row a stable ascending sort of |W| * sqrt(scaler_row), whose floor(in * sparsity) first are pruned. */
+    private static boolean[] byStableSort(float[] w, int out, int in, float[] scaler, double sparsity, int[] channels) {
+        boolean[] expected = new boolean[channels.length];
+        for (int i = 0; i < out; i++) {
+            int row = i;
+            Integer[] order = new Integer[in];
+            for (int j = 0; j < in; j++) {
+                order[j] = j;
+            }
+            Arrays.sort(order, Comparator.comparingDouble(j -> Math.abs(w[row * in + j]) * (float) Math.sqrt(scaler[j])));
+            for (int r = 0; r < (int) (in * sparsity); r++) {
+                for (int k = 0; k < channels.length; k++) {
+                    expected[k] |= order[r] == channels[k];
+                }
+            }
+        }
+        return expected;
     }
 }
