@@ -32,7 +32,7 @@ final class DepthAccumulator implements TapSink {
     /** Two host buffers of the residual stream, used in turn and reused across blocks and batches. */
     private final float[][] streams = new float[2][];
     /** Host buffers of the taps and down_proj's output by length (hidden or intermediate size), reused. */
-    private final Map<Integer, int[]> buffers = new HashMap<>();
+    private final Map<Integer, int[]> buffers;
     /** Per tap kind, over the blocks run so far in this batch: the entries with |x| >= 6 (kept, cleared, across batches). */
     private final Map<Tap, OutlierMarks> anyBlock = new EnumMap<>(Tap.class);
     /** The MLP_ACT tap last scanned (down_proj's input) and its largest |x|, as a row-major index and value. */
@@ -43,7 +43,16 @@ final class DepthAccumulator implements TapSink {
     private long nanos;
 
     DepthAccumulator(DepthSums sums) {
+        this(sums, new HashMap<>());
+    }
+
+    /**
+     * Taking the tap and down_proj buffers from {@code scratch}, which accumulators of one thread may
+     * share: each buffer is used only within one call, while the residual streams are this batch's.
+     */
+    DepthAccumulator(DepthSums sums, Map<Integer, int[]> scratch) {
         this.sums = sums;
+        this.buffers = scratch;
     }
 
     /** The next batch's global sample indices, in batch order, each window {@code tokens} long. */

@@ -16,12 +16,13 @@ import io.layerscope.stats.OutlierPositions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -56,7 +57,7 @@ public final class LlamaModel implements AutoCloseable {
     private final DataType type;
     private final int lastBlock;
     private final TokenEmbedding embed;
-    private final List<DecoderBlock> blocks;
+    private final BlockSource blocks;
     private final NDArray finalNorm;
     private final PositionTables positions;
     private final AtomicLong blocksRun = new AtomicLong();
@@ -64,7 +65,7 @@ public final class LlamaModel implements AutoCloseable {
     private final PrunedBlocks prunedBlocks;
 
     private LlamaModel(NDManager manager, LlamaConfig config, DataType type, int lastBlock, TokenEmbedding embed,
-                       List<DecoderBlock> blocks, NDArray finalNorm) {
+                       BlockSource blocks, NDArray finalNorm) {
         this.manager = manager;
         this.config = config;
         this.type = type;
@@ -77,12 +78,30 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
+     * How a model holds its decoder blocks' Linear weights. {@code RESIDENT}: read once at load and
+     * held. {@code STREAMED}: widened from the checkpoint's memory map into reused arrays each time a
+     * pass reaches the block ({@link BlockSource}), where the weights are widened on the host (float32
+     * on the CPU); elsewhere (a GPU, float16) they are resident whatever is asked. Both compute the
+     * same floats. Streamed suits a few long passes over every block (a dense sweep's stage one): it
+     * loads at once and holds a block's float32 at a time; resident suits many short passes over one
+     * block (sequential mode), which would widen the block each time.
+     */
+    public enum Residency {
+        RESIDENT, STREAMED
+    }
+
+    /** {@link #load(Checkpoint, Device, ComputeDtype, int, Residency)} with every block resident. */
+    public static LlamaModel load(Checkpoint ckpt, Device device, ComputeDtype dtype, int lastBlock) {
+        return load(ckpt, device, dtype, lastBlock, Residency.RESIDENT);
+    }
+
+    /**
      * Loads the embedding and blocks {@code 0..lastBlock} (and the final norm when {@code lastBlock}
      * is the last block) onto {@code device} in the {@code dtype} it resolves to. Each weight is read
-     * once through its memory map straight into its final array, as {@link WeightReader} describes,
-     * on as many threads as libtorch's intra-op pool has.
+     * through its memory map straight into its final array, as {@link WeightReader} describes, on as
+     * many threads as libtorch's intra-op pool has: once at load, or per pass ({@code residency}).
      */
-    public static LlamaModel load(Checkpoint ckpt, Device device, ComputeDtype dtype, int lastBlock) {
+    public static LlamaModel load(Checkpoint ckpt, Device device, ComputeDtype dtype, int lastBlock, Residency residency) {
         LlamaConfig c = ckpt.config();
         if (lastBlock < 0 || lastBlock >= c.numHiddenLayers()) {
             throw new LayerscopeException("last block " + lastBlock + " is outside the model in " + ckpt.dir()
@@ -90,18 +109,28 @@ public final class LlamaModel implements AutoCloseable {
         }
         DataType type = dtype.resolve(device);
         NDManager manager = NativeLibrary.engine().newBaseManager(device);
-        try (WeightReader weights = new WeightReader(manager, ckpt, type, WeightReader.optionsFor(device, type))) {
+        WeightReader weights = new WeightReader(manager, ckpt, type, WeightReader.optionsFor(device, type));
+        boolean streamed = residency == Residency.STREAMED && weights.widensOnHost();
+        BlockSource blocks = null;
+        try {
             TokenEmbedding embed = TokenEmbedding.load(weights, ckpt, "model.embed_tokens.weight");
-            List<DecoderBlock> blocks = new ArrayList<>();
-            for (int i = 0; i <= lastBlock; i++) {
-                blocks.add(new DecoderBlock(i, BlockWeights.load(weights, i), c));
-            }
+            // a streamed source keeps the reader (and closes it); a resident one is done with it here
+            blocks = streamed ? BlockSource.streamed(weights, manager, lastBlock, c) : BlockSource.resident(weights, lastBlock, c);
             boolean all = lastBlock == c.numHiddenLayers() - 1;
             NDArray norm = all ? weights.weight("model.norm.weight") : null;
-            return new LlamaModel(manager, c, type, lastBlock, embed, Collections.unmodifiableList(blocks), norm);
+            return new LlamaModel(manager, c, type, lastBlock, embed, blocks, norm);
         } catch (RuntimeException e) {
+            if (blocks != null) {
+                blocks.close();
+            } else if (streamed) {
+                weights.close();
+            }
             manager.close();
             throw e;
+        } finally {
+            if (!streamed) {
+                weights.close();
+            }
         }
     }
 
@@ -160,6 +189,22 @@ public final class LlamaModel implements AutoCloseable {
      */
     public Pass forward(List<int[]> windows, int[] samples, int batchSize, Collection<String> tapKeys, boolean depth,
                         Collection<String> gramKeys) {
+        return forward(windows, samples, batchSize, tapKeys, depth, gramKeys, null);
+    }
+
+    /**
+     * As {@link #forward(List, int[], int, Collection, boolean, Collection)}, telling
+     * {@code windowsDone} (unless null) how many of the windows, from the first, are through, after
+     * each group of batches (for progress on long passes).
+     *
+     * <p>Batches go through the blocks in groups of at most {@link #GROUP_BYTES} of hidden state: every
+     * batch of a group through block i, then through block i + 1, so a block's weights are fetched
+     * once per group ({@link Residency#STREAMED} widens them then). Each tap's sums still add the
+     * batches in window order, and each batch's depth statistics are its own until they are added
+     * in window order, so the results are those of one batch at a time.
+     */
+    public Pass forward(List<int[]> windows, int[] samples, int batchSize, Collection<String> tapKeys, boolean depth,
+                        Collection<String> gramKeys, IntConsumer windowsDone) {
         if (depth && samples.length != windows.size()) {
             throw new IllegalArgumentException(samples.length + " sample indices for " + windows.size() + " windows");
         }
@@ -181,31 +226,133 @@ public final class LlamaModel implements AutoCloseable {
             TapAccumulator acc = new TapAccumulator(call, wanted);
             GramAccumulator gram = new GramAccumulator(call, grams);
             TapSink sums = grams.isEmpty() ? acc : new TapSinks(acc, gram);
-            // one accumulator for every batch: its host buffers are reused, not reallocated per batch
-            DepthAccumulator d = depthSums == null ? null : new DepthAccumulator(depthSums);
+            // the depth accumulators' scratch buffers, shared by the call's batches
+            Map<Integer, int[]> scratch = new HashMap<>();
+            List<Member> group = new ArrayList<>();
+            long inGroup = 0;
             int from = 0;
-            while (from < windows.size()) {
-                int to = from + 1;
-                int length = windows.get(from).length;
-                while (to < windows.size() && to - from < batchSize && windows.get(to).length == length) {
-                    to++;
-                }
-                try (NDManager batch = call.newSubManager()) {
-                    if (depthSums == null) {
-                        run(batch, windows.subList(from, to), runTo, sums);
-                    } else {
-                        d.beginBatch(Arrays.copyOfRange(samples, from, to), length);
-                        run(batch, windows.subList(from, to), runTo, new TapSinks(sums, d));
-                        d.endBatch();
+            try {
+                while (from < windows.size()) {
+                    int to = from + 1;
+                    int length = windows.get(from).length;
+                    while (to < windows.size() && to - from < batchSize && windows.get(to).length == length) {
+                        to++;
                     }
+                    long bytes = (long) (to - from) * length * config.hiddenSize() * Float.BYTES;
+                    if (!group.isEmpty() && inGroup + bytes > groupBytes) {
+                        finishGroup(group, runTo, depthSums, windowsDone);
+                        inGroup = 0;
+                    }
+                    NDManager batch = call.newSubManager();
+                    DepthAccumulator d = null;
+                    DepthSums own = null;
+                    TapSink sink = sums;
+                    if (depthSums != null) {
+                        own = new DepthSums();
+                        d = new DepthAccumulator(own, scratch);
+                        d.beginBatch(Arrays.copyOfRange(samples, from, to), length);
+                        sink = new TapSinks(sums, d);
+                    }
+                    group.add(new Member(batch, windows.subList(from, to), sink, d, own, to));
+                    inGroup += bytes;
+                    from = to;
                 }
-                from = to;
-            }
-            if (d != null) {
-                depthNanos.addAndGet(d.nanos());
+                if (!group.isEmpty()) {
+                    finishGroup(group, runTo, depthSums, windowsDone);
+                }
+            } finally {
+                group.forEach(Member::close);
             }
             return new Pass(new TapSums(acc.toHost(), windows.size(), tokens), depthSums,
                     new GramSums(gram.toHost(), windows.size()));
+        }
+    }
+
+    /**
+     * Hidden-state bytes (float32) of the batches that go through the blocks together in one forward
+     * call: large enough that a real-size shard fetches each block a few times, small enough that the
+     * group's residual streams (and their depth statistics' host copies) stay a fraction of the weights.
+     */
+    static final long GROUP_BYTES = 128L << 20;
+    private volatile long groupBytes = GROUP_BYTES;
+
+    /** Test hook: another group size, so that a few tiny windows make several groups. */
+    void groupBytes(long bytes) {
+        groupBytes = bytes;
+    }
+
+    /** One batch of a group on its way through the blocks: its scope, residual stream and sinks. */
+    private final class Member implements AutoCloseable {
+        final NDManager scope;
+        final PositionTables.Tables pos;
+        final TapSink sink;
+        final DepthAccumulator depth;
+        final DepthSums depthSums;
+        /** One past the batch's last window in the call. */
+        final int end;
+        NDArray h;
+
+        Member(NDManager scope, List<int[]> windows, TapSink sink, DepthAccumulator depth, DepthSums depthSums, int end) {
+            this.scope = scope;
+            this.sink = sink;
+            this.depth = depth;
+            this.depthSums = depthSums;
+            this.end = end;
+            this.pos = positions.of(windows.get(0).length);
+            this.h = embedding(scope, windows);
+            sink.embedded(h);
+        }
+
+        @Override
+        public void close() {
+            scope.close();
+        }
+    }
+
+    /** Runs the group through blocks 0..runTo, adds its depth statistics in batch order, and empties it. */
+    private void finishGroup(List<Member> group, int runTo, DepthSums depthSums, IntConsumer windowsDone) {
+        runGroup(group, runTo);
+        for (Member m : group) {
+            if (m.depth != null) {
+                m.depth.endBatch();
+                depthNanos.addAndGet(m.depth.nanos());
+                depthSums.add(m.depthSums);
+            }
+            m.close();
+        }
+        int done = group.get(group.size() - 1).end;
+        group.clear();
+        if (windowsDone != null) {
+            windowsDone.accept(done);
+        }
+    }
+
+    /**
+     * Every member through blocks 0..runTo, block by block (and the final norm when runTo is the last
+     * block); a block's weights are acquired once for the whole group.
+     */
+    private void runGroup(List<Member> group, int runTo) {
+        for (int i = 0; i <= runTo; i++) {
+            try (BlockSource.Lease lease = blocks.acquire(i)) {
+                for (Member m : group) {
+                    try (NDManager block = m.scope.newSubManager()) {
+                        m.h.attach(block);
+                        NDArray in = m.h;
+                        m.h = lease.block().forward(in, m.pos, m.sink);
+                        m.sink.residual(i, in, m.h);
+                        m.h.attach(m.scope);
+                    }
+                    blocksRun.incrementAndGet();
+                }
+            }
+        }
+        String finalKey = Tap.FINAL_NORM.key(-1);
+        if (runTo == config.numHiddenLayers() - 1) {
+            for (Member m : group) {
+                if (m.sink.wants(finalKey)) {
+                    m.sink.accept(finalKey, DecoderBlock.rmsNorm(m.h, finalNorm, config.rmsNormEps()));
+                }
+            }
         }
     }
 
@@ -277,7 +424,9 @@ public final class LlamaModel implements AutoCloseable {
                 d.beginBatch(states.samples(), states.tokens());
                 sink = new TapSinks(acc, d.denseRound(marks));
             }
-            blocks.get(block).forward(toDevice(batch, states), positions.of(states.tokens()), sink);
+            try (BlockSource.Lease lease = blocks.acquire(block)) {
+                lease.block().forward(toDevice(batch, states), positions.of(states.tokens()), sink);
+            }
             blocksRun.incrementAndGet();
             return acc.toHost();
         }
@@ -290,7 +439,11 @@ public final class LlamaModel implements AutoCloseable {
      */
     public HiddenStates prunedBlock(HiddenStates states, int block, String roundId, Supplier<BlockMasks> masks) {
         checkBlock(block);
-        DecoderBlock pruned = prunedBlocks.get(roundId, masks, blocks.get(block));
+        DecoderBlock pruned;
+        try (BlockSource.Lease lease = blocks.acquire(block)) {
+            // the pruned copy is built from the dense weights once per round and shares only the norms
+            pruned = prunedBlocks.get(roundId, masks, lease.block());
+        }
         try (NDManager batch = manager.newSubManager()) {
             NDArray out = pruned.forward(toDevice(batch, states), positions.of(states.tokens()), TapSink.NONE);
             blocksRun.incrementAndGet();
@@ -349,23 +502,7 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Runs blocks 0..runTo (and the final norm when runTo is the last block) over equal-length windows. */
     private void run(NDManager batch, List<int[]> windows, int runTo, TapSink taps) {
-        NDArray h = embedding(batch, windows);
-        PositionTables.Tables pos = positions.of(windows.get(0).length);
-        taps.embedded(h);
-        for (int i = 0; i <= runTo; i++) {
-            try (NDManager block = batch.newSubManager()) {
-                h.attach(block);
-                NDArray in = h;
-                h = blocks.get(i).forward(h, pos, taps);
-                taps.residual(i, in, h);
-                h.attach(batch);
-            }
-            blocksRun.incrementAndGet();
-        }
-        String finalKey = Tap.FINAL_NORM.key(-1);
-        if (runTo == config.numHiddenLayers() - 1 && taps.wants(finalKey)) {
-            taps.accept(finalKey, DecoderBlock.rmsNorm(h, finalNorm, config.rmsNormEps()));
-        }
+        runGroup(List.of(new Member(batch, windows, taps, null, null, windows.size())), runTo);
     }
 
     private Set<String> checkTapKeys(Collection<String> keys) {
@@ -464,6 +601,7 @@ public final class LlamaModel implements AutoCloseable {
 
     @Override
     public void close() {
+        blocks.close();
         manager.close();
     }
 }

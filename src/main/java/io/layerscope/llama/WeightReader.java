@@ -12,7 +12,10 @@ import io.layerscope.model.DType;
 import io.layerscope.model.HalfFloats;
 import io.layerscope.model.TensorInfo;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Reads a checkpoint's tensors onto one device in the compute type, for one model load. Every
@@ -71,6 +74,8 @@ final class WeightReader implements AutoCloseable {
     private NDManager tables;
     private NDArray bf16Floats;
     private NDArray bytePlaces;
+    /** Whole-tensor mappings kept by {@link #keepingMappings()}, by tensor name; null otherwise. */
+    private Map<String, ByteBuffer> kept;
 
     WeightReader(NDManager manager, Checkpoint ckpt, DataType compute, Options options) {
         this.manager = manager;
@@ -110,8 +115,44 @@ final class WeightReader implements AutoCloseable {
 
     /** The tensors stacked along axis 0 (their rows), in {@code manager}; their other dimensions must agree. */
     NDArray stacked(String... names) {
+        TensorInfo[] parts = parts(names);
+        Shape shape = stackedShape(parts);
+        if (onHost && parts.length == 1 && parts[0].dtype() == DType.F32 && parts[0].byteLength() <= Integer.MAX_VALUE) {
+            // the mapped bytes are the float32 weight already
+            return DeviceArrays.wrap(manager, ckpt.fileOf(names[0]).map(names[0]), shape, DataType.FLOAT32);
+        }
+        NDArray out = DeviceArrays.empty(manager, shape, onHost ? DataType.FLOAT32 : compute);
+        try {
+            fill(out, parts);
+            return out;
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    /** The shape of {@link #stacked} of {@code names}: for arrays that {@link #refill} fills again and again. */
+    Shape stackedShape(String... names) {
+        return stackedShape(parts(names));
+    }
+
+    /**
+     * Writes the tensors stacked along axis 0 into {@code out}, a float32 CPU array of their
+     * {@link #stackedShape} (host route only): a weight read again into memory already in use, for
+     * blocks widened each time a pass reaches them ({@link BlockSource}).
+     */
+    void refill(NDArray out, String... names) {
+        TensorInfo[] parts = parts(names);
+        Shape shape = stackedShape(parts);
+        if (!onHost || !out.getShape().equals(shape) || out.getDataType() != DataType.FLOAT32) {
+            throw new IllegalArgumentException("cannot refill " + out.getDataType() + " " + out.getShape() + " with "
+                    + Arrays.toString(names) + " (" + shape + ")" + (onHost ? "" : " off the host route"));
+        }
+        fill(out, parts);
+    }
+
+    private TensorInfo[] parts(String... names) {
         TensorInfo[] parts = new TensorInfo[names.length];
-        long rows = 0;
         for (int i = 0; i < names.length; i++) {
             parts[i] = ckpt.tensor(names[i]);
             checkLoadable(parts[i]);
@@ -120,38 +161,57 @@ final class WeightReader implements AutoCloseable {
                 throw new IllegalArgumentException("cannot stack " + Arrays.toString(names) + ": shapes "
                         + parts[0].shapeString() + " and " + parts[i].shapeString());
             }
-            rows += s[0];
         }
+        return parts;
+    }
+
+    private static Shape stackedShape(TensorInfo[] parts) {
         long[] shape = parts[0].shape().clone();
-        shape[0] = rows;
-        if (onHost && parts.length == 1 && parts[0].dtype() == DType.F32 && parts[0].byteLength() <= Integer.MAX_VALUE) {
-            // the mapped bytes are the float32 weight already
-            return DeviceArrays.wrap(manager, ckpt.fileOf(names[0]).map(names[0]), new Shape(shape), DataType.FLOAT32);
+        shape[0] = 0;
+        for (TensorInfo part : parts) {
+            shape[0] += part.shape()[0];
         }
-        NDArray out = DeviceArrays.empty(manager, new Shape(shape), onHost ? DataType.FLOAT32 : compute);
-        try {
-            long row = 0;
-            for (TensorInfo part : parts) {
-                if (part.shape()[0] == 0) {
-                    continue;
-                }
-                long rowElements = part.numel() / part.shape()[0];
-                int blockRows = (int) Math.max(1, Math.min(part.shape()[0], blockElements / Math.max(1, rowElements)));
-                for (long first = 0; first < part.shape()[0]; first += blockRows) {
-                    int n = (int) Math.min(blockRows, part.shape()[0] - first);
-                    if (onHost) {
-                        fillOnHost(out, row + first, part, first, n);
-                    } else {
-                        fillOnDevice(out, row + first, part, first, n);
-                    }
-                }
-                row += part.shape()[0];
+        return new Shape(shape);
+    }
+
+    private void fill(NDArray out, TensorInfo[] parts) {
+        long row = 0;
+        for (TensorInfo part : parts) {
+            if (part.shape()[0] == 0) {
+                continue;
             }
-            return out;
-        } catch (RuntimeException e) {
-            out.close();
-            throw e;
+            long rowElements = part.numel() / part.shape()[0];
+            int blockRows = (int) Math.max(1, Math.min(part.shape()[0], blockElements / Math.max(1, rowElements)));
+            for (long first = 0; first < part.shape()[0]; first += blockRows) {
+                int n = (int) Math.min(blockRows, part.shape()[0] - first);
+                if (onHost) {
+                    fillOnHost(out, row + first, part, first, n);
+                } else {
+                    fillOnDevice(out, row + first, part, first, n);
+                }
+            }
+            row += part.shape()[0];
         }
+    }
+
+    /**
+     * Keeps each tensor's memory map for the reader's life (tensors under 2 GiB), for a reader that
+     * fills the same weights again and again: mapping anew for every fill would fault every page in
+     * again, and the mappings left for the collector would hold their pages resident meanwhile.
+     */
+    WeightReader keepingMappings() {
+        kept = new ConcurrentHashMap<>();
+        return this;
+    }
+
+    /** Rows {@code [first, first + n)} of {@code part}, stored bytes, little-endian. */
+    private ByteBuffer storedRows(TensorInfo part, long first, int n) {
+        if (kept == null || part.byteLength() > Integer.MAX_VALUE) {
+            return ckpt.fileOf(part.name()).mapRows(part.name(), first, n);
+        }
+        ByteBuffer whole = kept.computeIfAbsent(part.name(), name -> ckpt.fileOf(name).map(name));
+        int rowBytes = (int) (part.byteLength() / part.shape()[0]);
+        return whole.slice((int) first * rowBytes, n * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /** Rows {@code [first, first + n)} of {@code part} into rows from {@code at} of {@code out}, through a view. */
@@ -163,7 +223,7 @@ final class WeightReader implements AutoCloseable {
             if (hugePages) {
                 HugePages.advise(dst);
             }
-            widening.fill(ckpt.fileOf(part.name()).mapRows(part.name(), first, n), part.dtype(), dst);
+            widening.fill(storedRows(part, first, n), part.dtype(), dst);
         }
     }
 

@@ -110,25 +110,22 @@ public final class CalibrationStage {
             long waitStart = System.nanoTime();
             LlamaModel model = ExecutorResources.model(spec, device);
             double modelWait = (System.nanoTime() - waitStart) / 1e9;
-            TapSums sums = TapSums.empty();
-            DepthSums depth = new DepthSums();
-            List<int[]> batch = new ArrayList<>(spec.batchSize());
-            List<Integer> indices = new ArrayList<>(spec.batchSize());
-            while (windows.hasNext()) {
-                Window next = windows.next();
-                batch.add(next.tokens());
-                indices.add(next.sample());
-                if (batch.size() == spec.batchSize() || !windows.hasNext()) {
-                    LlamaModel.Pass f = model.forwardWithDepth(batch,
-                            indices.stream().mapToInt(Integer::intValue).toArray(), spec.batchSize(), spec.tapKeys());
-                    sums = sums.merge(f.sums());
-                    depth = depth.merge(f.depth());
-                    indices.clear();
-                    samples.add(batch.size());
-                    tokens.add(batch.stream().mapToLong(w -> w.length).sum());
-                    batch.clear();
-                }
-            }
+            List<int[]> shard = new ArrayList<>();
+            List<Integer> indices = new ArrayList<>();
+            windows.forEachRemaining(w -> {
+                shard.add(w.tokens());
+                indices.add(w.sample());
+            });
+            // one call for the whole shard: the model takes each block once per group of batches
+            int[] reported = {0};
+            LlamaModel.Pass f = model.forward(shard, indices.stream().mapToInt(Integer::intValue).toArray(),
+                    spec.batchSize(), spec.tapKeys(), true, List.of(), done -> {
+                        samples.add(done - reported[0]);
+                        tokens.add(shard.subList(reported[0], done).stream().mapToLong(w -> w.length).sum());
+                        reported[0] = done;
+                    });
+            TapSums sums = f.sums();
+            DepthSums depth = f.depth();
             String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
             String type = model.computeType().name().toLowerCase(java.util.Locale.ROOT);
             String where = "executor " + executor + ": " + device + " " + type + ExecutorResources.blasNote(device);

@@ -120,10 +120,24 @@ final class ExecutorResources {
                 + " executor (shared storage, or the same Hugging Face cache on each node)", e);
     }
 
+    /**
+     * The model for passes over every block (stage one, the warm-up, Gram passes): its blocks streamed
+     * where the weights are widened on the host, so it loads at once and holds one block's float32 per
+     * running pass ({@link LlamaModel.Residency}).
+     */
     static LlamaModel model(ModelSpec spec, Device device) {
-        return MODELS.computeIfAbsent(key(spec, device), k -> {
+        return model(spec, device, LlamaModel.Residency.STREAMED);
+    }
+
+    /** The model for sequential mode's many passes over one block at a time: every block held. */
+    static LlamaModel residentModel(ModelSpec spec, Device device) {
+        return model(spec, device, LlamaModel.Residency.RESIDENT);
+    }
+
+    private static LlamaModel model(ModelSpec spec, Device device, LlamaModel.Residency residency) {
+        return MODELS.computeIfAbsent(key(spec, device, residency), k -> {
             configureThreads();
-            return LlamaModel.load(checkpoint(spec.modelDir()), device, spec.dtype(), spec.lastBlock());
+            return LlamaModel.load(checkpoint(spec.modelDir()), device, spec.dtype(), spec.lastBlock(), residency);
         });
     }
 
@@ -159,7 +173,7 @@ final class ExecutorResources {
      */
     static void warmModel(ModelSpec spec, Device device, int seqlen) {
         LlamaModel model = model(spec, device);
-        if (WARMED.add(key(spec, device))) {
+        if (WARMED.add(key(spec, device, LlamaModel.Residency.STREAMED))) {
             int vocab = model.config().vocabSize();
             int[] window = new int[Math.min(seqlen, WARM_TOKENS)];
             for (int i = 0; i < window.length; i++) {
@@ -169,7 +183,7 @@ final class ExecutorResources {
         }
     }
 
-    private static String key(ModelSpec spec, Device device) {
-        return spec.modelDir() + "|" + spec.dtype() + "|" + device + "|" + spec.lastBlock();
+    private static String key(ModelSpec spec, Device device, LlamaModel.Residency residency) {
+        return spec.modelDir() + "|" + spec.dtype() + "|" + device + "|" + spec.lastBlock() + "|" + residency;
     }
 }

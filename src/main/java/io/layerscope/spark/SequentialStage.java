@@ -369,7 +369,7 @@ final class SequentialStage {
         @Override
         public Iterator<PassOutput> call(Iterator<Batch> batches) {
             SweepHooks.inTask().taskStarts("sequential");
-            LlamaModel model = ExecutorResources.model(spec, ExecutorResources.taskDevice());
+            LlamaModel model = ExecutorResources.residentModel(spec, ExecutorResources.taskDevice());
             List<PassOutput> out = new ArrayList<>();
             batches.forEachRemaining(b -> out.add(new PassOutput(new Carried(model.embed(b.windows(), b.firstSample()), null),
                     null)));
@@ -393,7 +393,7 @@ final class SequentialStage {
         @Override
         public Iterator<DenseOutput> call(Iterator<Carried> batches) {
             SweepHooks.inTask().taskStarts("sequential");
-            LlamaModel model = ExecutorResources.model(spec, ExecutorResources.taskDevice());
+            LlamaModel model = ExecutorResources.residentModel(spec, ExecutorResources.taskDevice());
             List<DenseOutput> out = new ArrayList<>();
             batches.forEachRemaining(c -> {
                 HiddenStates s = c.states();
@@ -432,7 +432,7 @@ final class SequentialStage {
         public Iterator<PassOutput> call(Iterator<Carried> batches) {
             SweepHooks.inTask().taskStarts("sequential");
             Device device = ExecutorResources.taskDevice();
-            LlamaModel model = ExecutorResources.model(spec, device);
+            LlamaModel model = ExecutorResources.residentModel(spec, device);
             Checkpoint ckpt = ExecutorResources.checkpoint(spec.modelDir());
             List<PassOutput> out = new ArrayList<>();
             DepthSums streams = depth ? new DepthSums() : null;
@@ -463,7 +463,7 @@ final class SequentialStage {
         @Override
         public Iterator<BatchTaps> call(Iterator<HiddenStates> states) {
             SweepHooks.inTask().taskStarts("sequential");
-            LlamaModel model = ExecutorResources.model(spec, ExecutorResources.taskDevice());
+            LlamaModel model = ExecutorResources.residentModel(spec, ExecutorResources.taskDevice());
             List<BatchTaps> out = new ArrayList<>();
             String key = io.layerscope.model.Tap.FINAL_NORM.key(-1);
             states.forEachRemaining(s -> out.add(new BatchTaps(s.firstSample(), Map.of(key, model.finalNormTap(s)))));

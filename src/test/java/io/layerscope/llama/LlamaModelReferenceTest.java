@@ -38,11 +38,13 @@ class LlamaModelReferenceTest {
         Checkpoint ckpt = Checkpoint.open(builder.write(tmp.resolve("m")));
         int[] window = TinyModels.windows(1, 13, 5).get(0);
         Map<String, double[][]> ref = new ReferenceLlama(ckpt).taps(window, 1);
-        try (LlamaModel model = LlamaModel.load(ckpt, Device.cpu(), ComputeDtype.FLOAT32)) {
-            Map<String, float[]> got = model.positionTaps(window);
-            assertEquals(List.copyOf(ref.keySet()), List.copyOf(got.keySet()));
-            for (String key : ref.keySet()) {
-                assertClose(key, ref.get(key), got.get(key), 1e-4);
+        for (LlamaModel.Residency residency : LlamaModel.Residency.values()) {
+            try (LlamaModel model = LlamaModel.load(ckpt, Device.cpu(), ComputeDtype.FLOAT32, 1, residency)) {
+                Map<String, float[]> got = model.positionTaps(window);
+                assertEquals(List.copyOf(ref.keySet()), List.copyOf(got.keySet()));
+                for (String key : ref.keySet()) {
+                    assertClose(residency + " " + key, ref.get(key), got.get(key), 1e-4);
+                }
             }
         }
     }
@@ -54,14 +56,16 @@ class LlamaModelReferenceTest {
         List<int[]> windows = TinyModels.windows(4, 11, 9);
         windows.add(TinyModels.windows(1, 6, 10).get(0));
         ReferenceLlama reference = new ReferenceLlama(ckpt);
-        try (LlamaModel model = LlamaModel.load(ckpt, Device.cpu(), ComputeDtype.FLOAT32)) {
-            TapSums sums = model.forward(windows, 2);
-            assertEquals(5, sums.nsamples());
-            assertEquals(4 * 11 + 6, sums.ntokens());
-            Map<String, double[]> expected = referenceSums(reference, windows);
-            assertEquals(expected.keySet(), sums.keys());
-            for (String key : expected.keySet()) {
-                assertRelative(key, expected.get(key), sums.sumSq().get(key), 1e-4);
+        Map<String, double[]> expected = referenceSums(reference, windows);
+        for (LlamaModel.Residency residency : LlamaModel.Residency.values()) {
+            try (LlamaModel model = LlamaModel.load(ckpt, Device.cpu(), ComputeDtype.FLOAT32, 1, residency)) {
+                TapSums sums = model.forward(windows, 2);
+                assertEquals(5, sums.nsamples());
+                assertEquals(4 * 11 + 6, sums.ntokens());
+                assertEquals(expected.keySet(), sums.keys());
+                for (String key : expected.keySet()) {
+                    assertRelative(residency + " " + key, expected.get(key), sums.sumSq().get(key), 1e-4);
+                }
             }
         }
     }
