@@ -289,7 +289,9 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--windows", required=True, help="JSON list of token-id lists")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeat", type=int, default=3, help="timed forward passes over all windows (best is kept)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="timed forward passes over all windows after the run (best is kept; 0: none)")
+    ap.add_argument("--limit", type=int, default=0, help="use only the first N windows (0: all)")
     ap.add_argument("--matmul", action="store_true",
                     help="measure only one block's matrix products on a window's tokens, then exit")
     args = ap.parse_args()
@@ -305,6 +307,8 @@ def main():
         return
     with open(args.windows) as f:
         windows = json.load(f)["windows"]
+    if args.limit > 0:
+        windows = windows[:args.limit]
     tokens = sum(len(w) for w in windows)
 
     t0 = time.perf_counter()
@@ -339,8 +343,9 @@ def main():
         cpu_times.append(time.process_time() - c0)
         for h in handles:
             h.remove()
-    best = min(times)
-    log("forward with hooks: %.0f tokens/s (best of %s s)" % (tokens / best, ", ".join("%.2f" % t for t in times)))
+    # without repeats, the run's own forward is the only one timed
+    best = min(times) if times else t_forward_first
+    log("forward with hooks: %.0f tokens/s (best of %s s)" % (tokens / best, ", ".join("%.2f" % t for t in times or [best])))
 
     json.dump({
         "torch": torch.__version__,

@@ -196,6 +196,11 @@ public final class BenchReport {
         if (!gram.isEmpty()) {
             b.append(gramTable("the mid-size workload", gram, noPng));
         }
+        List<SweepRun> png1b = sweeps("sweep1b-png-");
+        List<JsonNode> peers1b = List.copyOf(readRounds("peer1b-").values());
+        if (!png1b.isEmpty() && !peers1b.isEmpty()) {
+            b.append(endToEnd1bTable(png1b, dense1b, peers1b));
+        }
         List<SweepRun> gram1b = sweeps("sweep1b-gram-");
         if (!gram1b.isEmpty() && !dense1b.isEmpty()) {
             b.append(gramTable("the Llama-3.2-1B-shaped model (random bf16 weights, 8 x 256 tokens)", gram1b, dense1b));
@@ -210,6 +215,42 @@ public final class BenchReport {
         if (Files.isRegularFile(scaling)) {
             b.append(scalingTable(read(scaling)));
         }
+        return b.toString();
+    }
+
+    /**
+     * Issue 20's goal 4 at real size: the sweep with pictures (and without, when measured) against the
+     * PyTorch peer on the Llama-3.2-1B-shaped model, 8 x 256 tokens, best of each; the peer's run is
+     * its import, load, hooked forward and per-layer metric and sort (no repeated passes).
+     */
+    private static String endToEnd1bTable(List<SweepRun> png, List<SweepRun> noPng, List<JsonNode> peers) {
+        SweepRun best = png.stream().min(Comparator.comparingDouble(SweepRun::wall)).get();
+        JsonNode peer = peers.stream().min(Comparator.comparingDouble(p -> p.get("run_seconds").asDouble())).get();
+        double peerRun = peer.get("run_seconds").asDouble();
+        StringBuilder b = new StringBuilder();
+        b.append("End to end on the Llama-3.2-1B-shaped model (random bf16 weights, 8 x 256 tokens, local[2]) against the"
+                + " PyTorch peer (import, load, forward with hooks, metric and sort of every layer), best of ")
+                .append(png.size()).append(" / ").append(peers.size()).append(" runs, seconds:
+
+");
+        b.append("| phase | layerscope, with PNGs | peer | ratio (ours / peer) |
+|---|---:|---:|---:|
+");
+        double peerLoad = peer.get("import_seconds").asDouble() + peer.get("load_seconds").asDouble();
+        row(b, "model load (ours: what stage one still waited for) / import + load", sec(best.t("stage1_model_load")),
+                sec(peerLoad), ratio(best.t("stage1_model_load") / peerLoad));
+        double peerForward = peer.get("first_forward_seconds").asDouble();
+        row(b, "calibration forward", sec(best.stageOne()), sec(peerForward), ratio(best.stageOne() / peerForward));
+        double peerLayers = peer.get("layer_stage_seconds").asDouble();
+        row(b, "per-layer stage (ours: statistics, masks, PNGs)", sec(best.t("stage2_layers")), sec(peerLayers),
+                ratio(best.t("stage2_layers") / peerLayers));
+        row(b, "**end to end** (ours: the JVM's wall time)", sec(best.wall()), sec(peerRun), ratio(best.wall() / peerRun));
+        if (!noPng.isEmpty()) {
+            SweepRun bestNoPng = noPng.stream().min(Comparator.comparingDouble(SweepRun::wall)).get();
+            row(b, "end to end without PNGs", sec(bestNoPng.wall()), sec(peerRun), ratio(bestNoPng.wall() / peerRun));
+        }
+        row(b, "peak RSS, MiB", num(best.rssMiB()), num(peer.get("peak_rss_mib").asDouble()), "-");
+        b.append('\n');
         return b.toString();
     }
 

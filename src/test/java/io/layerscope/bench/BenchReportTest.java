@@ -52,6 +52,16 @@ class BenchReportTest {
         write("depth1b.json", "{\"sequences\": 4, \"tokens\": 256, \"without_seconds\": [50.0], \"with_seconds\": [52.0],"
                 + " \"accumulator_seconds\": [0.5], \"without_cpu_seconds\": [100.0], \"with_cpu_seconds\": [101.0]}");
 
+        // the 1B-shaped model against the peer: best sweep with PNGs 56 s (stage one 18.5, of which 0.5 load wait;
+        // stage two 28), best peer run 280 s (import 2 + load 30, first forward 33, layers 210)
+        sweep("sweep1b-png-1", 56.0, 6291456, 0.3, 3.0, 18.5, 0.5, 28.0, 1.0, 53.0);
+        sweep("sweep1b-png-2", 60.0, 6291456, 0.3, 3.0, 19.0, 0.6, 30.0, 1.0, 57.0);
+        sweep("sweep1b-dense-1", 49.0, 6000000, 0.3, 3.0, 18.0, 0.5, 22.0, 1.0, 46.0);
+        write("peer1b-1.json", "{\"import_seconds\": 2.0, \"load_seconds\": 30.0, \"first_forward_seconds\": 33.0,"
+                + " \"layer_stage_seconds\": 210.0, \"run_seconds\": 280.0, \"peak_rss_mib\": 12000}");
+        write("peer1b-2.json", "{\"import_seconds\": 2.0, \"load_seconds\": 31.0, \"first_forward_seconds\": 35.0,"
+                + " \"layer_stage_seconds\": 220.0, \"run_seconds\": 290.0, \"peak_rss_mib\": 12000}");
+
         String text = new BenchReport(dir).render("2026-11-27", "test CPU, 2 cores");
 
         assertTrue(text.contains("Measured 2026-11-27 on test CPU, 2 cores; 1-minute load average 3.3 to 6.5"), text);
@@ -81,6 +91,14 @@ class BenchReportTest {
         assertTrue(text.contains("| the four in a row | 82.0 | 100.0 | 0.82x |"), text);
         assertTrue(text.contains("| local[2] | 490 | 969 |"), text);
         assertTrue(text.contains("Speed-up of local[2] over local[1] (best shard count each): 1.90x"), text);
+        assertTrue(text.contains("PyTorch peer (import, load, forward with hooks, metric and sort of every layer), best of 2 / 2"
+                + " runs, seconds:"), text);
+        assertTrue(text.contains("| model load (ours: what stage one still waited for) / import + load | 0.50 | 32.00 | 0.02x |"), text);
+        assertTrue(text.contains("| calibration forward | 18.00 | 33.00 | 0.55x |"), text);
+        assertTrue(text.contains("| per-layer stage (ours: statistics, masks, PNGs) | 28.00 | 210.00 | 0.13x |"), text);
+        assertTrue(text.contains("| **end to end** (ours: the JVM's wall time) | 56.00 | 280.00 | 0.20x |"), text);
+        assertTrue(text.contains("| end to end without PNGs | 49.00 | 280.00 | 0.17x |"), text);
+        assertTrue(text.contains("| peak RSS, MiB | 6,144 | 12,000 | - |"), text);
         assertTrue(text.contains("| the mid-size workload (16 x 256 tokens) | 3 | 2.00 | 2.10 | +5.0% | +5.0% | +5.0% | 3.0% |"), text);
         assertTrue(text.contains("| the Llama-3.2-1B-shaped model (4 x 256 tokens) | 1 | 50.00 | 52.00 | +4.0% | +4.0% | +1.0% | 1.0% |"), text);
     }
