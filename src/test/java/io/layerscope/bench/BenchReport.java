@@ -230,12 +230,8 @@ public final class BenchReport {
         StringBuilder b = new StringBuilder();
         b.append("End to end on the Llama-3.2-1B-shaped model (random bf16 weights, 8 x 256 tokens, local[2]) against the"
                 + " PyTorch peer (import, load, forward with hooks, metric and sort of every layer), best of ")
-                .append(png.size()).append(" / ").append(peers.size()).append(" runs, seconds:
-
-");
-        b.append("| phase | layerscope, with PNGs | peer | ratio (ours / peer) |
-|---|---:|---:|---:|
-");
+                .append(png.size()).append(" / ").append(peers.size()).append(" runs, seconds:\n\n");
+        b.append("| phase | layerscope, with PNGs | peer | ratio (ours / peer) |\n|---|---:|---:|---:|\n");
         double peerLoad = peer.get("import_seconds").asDouble() + peer.get("load_seconds").asDouble();
         row(b, "model load (ours: what stage one still waited for) / import + load", sec(best.t("stage1_model_load")),
                 sec(peerLoad), ratio(best.t("stage1_model_load") / peerLoad));
