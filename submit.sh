@@ -39,17 +39,18 @@ app_props=(-Dai.djl.offline=true -Djava.awt.headless=true "-Dlog4j2.configuratio
 # (lm_head of Llama 3) is an ordinary array to it, not a G1 humongous object. Executors: see
 # conf/spark-defaults.conf.
 gc_flags=(-XX:+UseParallelGC)
+# Where the kernel gives transparent huge pages on request, the heap takes them: half the page faults
+# of a query's start, and a sweep's stage two touches a fresh heap array per weight size (lm_head's
+# is a gigabyte), each fault dearer than the memory it maps on a virtual machine. Only there:
+# elsewhere the JVM would print a warning (on standard output when class-data sharing is off).
+if grep -qs '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled; then
+  gc_flags+=(-XX:+UseTransparentHugePages)
+fi
 # query is a short JVM that reads small tables and exits: it wants a quick start, not peak speed.
 # C1 alone compiles in a fraction of the CPU time C2 spends on Spark's start (which on 2 cores
 # competes with the query itself), and even a GROUP BY over millions of rows ran faster with it.
 # LAYERSCOPE_QUERY_TUNING=off starts query with the flags of the other commands.
 query_flags=(-XX:TieredStopAtLevel=1)
-# Where the kernel gives transparent huge pages on request, the heap takes them: half the page faults
-# of a query's start, each dearer than the memory it maps on a virtual machine. Only there: elsewhere
-# the JVM would print a warning (on standard output when class-data sharing is off).
-if grep -qs '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled; then
-  query_flags+=(-XX:+UseTransparentHugePages)
-fi
 export DJL_OFFLINE=true
 # libtorch's OpenMP spin-waits by default, 8-14x slower when threads outnumber cores.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
