@@ -38,10 +38,11 @@ import java.util.function.Supplier;
  * }
  * }</pre>
  *
- * <p>Native memory: weights live in the model's NDManager until {@link #close()}; every forward call
- * has its own sub-manager, every batch and every block inside it a further one, so nothing a
- * forward creates outlives it except the cached rotary tables and causal mask of each sequence
- * length seen. libtorch's intra-op threads come from the system property
+ * <p>Native memory: weights live in the model's NDManager until {@link #close()} (with
+ * {@link Residency#STREAMED}, the norms and one reused set of block weights per concurrent pass);
+ * every forward call has its own sub-manager, every batch and every block inside it a further one,
+ * so nothing a forward creates outlives it except the cached rotary tables and causal mask of each
+ * sequence length seen. libtorch's intra-op threads come from the system property
  * {@code ai.djl.pytorch.num_threads} (and {@code ai.djl.pytorch.num_interop_threads}), read when the
  * engine starts: set them to the task's cores under Spark. libtorch's OpenMP (libgomp) spin-waits
  * by default; where runnable threads outnumber cores, {@code OMP_WAIT_POLICY=PASSIVE} in the

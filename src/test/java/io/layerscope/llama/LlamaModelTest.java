@@ -65,13 +65,20 @@ class LlamaModelTest {
     /** Spark runs several tasks against one cached model per executor JVM. */
     @Test
     void concurrentForwardCallsOnOneModelAgreeWithSequentialOnes() throws Exception {
+        try (LlamaModel model = LlamaModel.load(f32, Device.cpu(), ComputeDtype.FLOAT32)) {
+            assertConcurrentPassesAgree(model, 1);
+        }
+    }
+
+    /** {@code rounds} times two forward calls at once, each equal to the same call made alone. */
+    static void assertConcurrentPassesAgree(LlamaModel model, int rounds) throws Exception {
         List<int[]> a = TinyModels.windows(3, 12, 101);
         List<int[]> b = TinyModels.windows(3, 7, 102);
-        try (LlamaModel model = LlamaModel.load(f32, Device.cpu(), ComputeDtype.FLOAT32)) {
-            TapSums seqA = model.forward(a);
-            TapSums seqB = model.forward(b);
-            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
-            try {
+        TapSums seqA = model.forward(a);
+        TapSums seqB = model.forward(b);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < rounds; round++) {
                 var fa = pool.submit(() -> model.forward(a));
                 var fb = pool.submit(() -> model.forward(b));
                 TapSums parA = fa.get();
@@ -80,9 +87,9 @@ class LlamaModelTest {
                     assertArrayEquals(seqA.sumSq().get(key), parA.sumSq().get(key), key);
                     assertArrayEquals(seqB.sumSq().get(key), parB.sumSq().get(key), key);
                 }
-            } finally {
-                pool.shutdown();
             }
+        } finally {
+            pool.shutdown();
         }
     }
 

@@ -24,9 +24,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -145,27 +142,8 @@ class StreamedBlocksTest {
     /** Two passes at once take two sets of buffers and each gets the floats it gets alone. */
     @Test
     void concurrentStreamedPassesAgreeWithSequentialOnes() throws Exception {
-        Checkpoint ckpt = model(DType.BF16);
-        List<int[]> a = TinyModels.windows(3, 12, 101);
-        List<int[]> b = TinyModels.windows(3, 7, 102);
-        try (LlamaModel model = load(ckpt, LlamaModel.Residency.STREAMED)) {
-            TapSums seqA = model.forward(a);
-            TapSums seqB = model.forward(b);
-            ExecutorService pool = Executors.newFixedThreadPool(2);
-            try {
-                for (int round = 0; round < 5; round++) {
-                    Future<TapSums> fa = pool.submit(() -> model.forward(a));
-                    Future<TapSums> fb = pool.submit(() -> model.forward(b));
-                    TapSums parA = fa.get();
-                    TapSums parB = fb.get();
-                    for (String key : seqA.keys()) {
-                        assertArrayEquals(seqA.sumSq().get(key), parA.sumSq().get(key), key);
-                        assertArrayEquals(seqB.sumSq().get(key), parB.sumSq().get(key), key);
-                    }
-                }
-            } finally {
-                pool.shutdown();
-            }
+        try (LlamaModel model = load(model(DType.BF16), LlamaModel.Residency.STREAMED)) {
+            LlamaModelTest.assertConcurrentPassesAgree(model, 5);
         }
     }
 
