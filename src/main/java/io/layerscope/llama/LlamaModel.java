@@ -195,8 +195,10 @@ public final class LlamaModel implements AutoCloseable {
 
     /**
      * As {@link #forward(List, int[], int, Collection, boolean, Collection)}, telling
-     * {@code windowsDone} (unless null) how many of the windows, from the first, are through, after
-     * each group of batches (for progress on long passes).
+     * {@code windowsDone} (unless null), after each block a group of batches goes through, how many of
+     * the windows, from the first, are through: those of the groups before, and the group's windows in
+     * proportion to the blocks it has been through (for progress on long passes; the count is exact at
+     * a group's end).
      *
      * <p>Batches go through the blocks in groups of at most {@link #GROUP_BYTES} of hidden state: every
      * batch of a group through block i, then through block i + 1, so a block's weights are fetched
@@ -254,7 +256,7 @@ public final class LlamaModel implements AutoCloseable {
                         d.beginBatch(Arrays.copyOfRange(samples, from, to), length);
                         sink = new TapSinks(sums, d);
                     }
-                    group.add(new Member(batch, windows.subList(from, to), sink, d, own, to));
+                    group.add(new Member(batch, windows.subList(from, to), sink, d, own, from, to));
                     inGroup += bytes;
                     from = to;
                 }
@@ -289,12 +291,15 @@ public final class LlamaModel implements AutoCloseable {
         final TapSink sink;
         final DepthAccumulator depth;
         final DepthSums depthSums;
-        /** One past the batch's last window in the call. */
+        /** The batch's first window in the call, and one past its last. */
+        final int start;
         final int end;
         NDArray h;
 
-        Member(NDManager scope, List<int[]> windows, TapSink sink, DepthAccumulator depth, DepthSums depthSums, int end) {
+        Member(NDManager scope, List<int[]> windows, TapSink sink, DepthAccumulator depth, DepthSums depthSums, int start,
+               int end) {
             this.scope = scope;
+            this.start = start;
             this.sink = sink;
             this.depth = depth;
             this.depthSums = depthSums;
@@ -312,7 +317,10 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Runs the group through blocks 0..runTo, adds its depth statistics in batch order, and empties it. */
     private void finishGroup(List<Member> group, int runTo, DepthSums depthSums, IntConsumer windowsDone) {
-        runGroup(group, runTo);
+        int first = group.get(0).start;
+        int windows = group.get(group.size() - 1).end - first;
+        runGroup(group, runTo, windowsDone == null ? null
+                : block -> windowsDone.accept(first + (int) ((long) windows * (block + 1) / (runTo + 1))));
         for (Member m : group) {
             if (m.depth != null) {
                 m.depth.endBatch();
@@ -330,9 +338,10 @@ public final class LlamaModel implements AutoCloseable {
 
     /**
      * Every member through blocks 0..runTo, block by block (and the final norm when runTo is the last
-     * block); a block's weights are acquired once for the whole group.
+     * block); a block's weights are acquired once for the whole group. {@code blockDone} (unless null)
+     * hears each block's index once the group is through it.
      */
-    private void runGroup(List<Member> group, int runTo) {
+    private void runGroup(List<Member> group, int runTo, IntConsumer blockDone) {
         for (int i = 0; i <= runTo; i++) {
             try (BlockSource.Lease lease = blocks.acquire(i)) {
                 for (Member m : group) {
@@ -345,6 +354,9 @@ public final class LlamaModel implements AutoCloseable {
                     }
                     blocksRun.incrementAndGet();
                 }
+            }
+            if (blockDone != null) {
+                blockDone.accept(i);
             }
         }
         String finalKey = Tap.FINAL_NORM.key(-1);
@@ -503,7 +515,7 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Runs blocks 0..runTo (and the final norm when runTo is the last block) over equal-length windows. */
     private void run(NDManager batch, List<int[]> windows, int runTo, TapSink taps) {
-        runGroup(List.of(new Member(batch, windows, taps, null, null, windows.size())), runTo);
+        runGroup(List.of(new Member(batch, windows, taps, null, null, 0, windows.size())), runTo, null);
     }
 
     private Set<String> checkTapKeys(Collection<String> keys) {

@@ -105,7 +105,7 @@ class StreamedBlocksTest {
     /**
      * A group size of two windows' hidden state makes three groups of six windows (batches of 1):
      * the sums, depth statistics and Gram matrices equal those of one batch per call merged in
-     * order, which is what stage one did before groups; progress is told after each group.
+     * order, which is what stage one did before groups; progress is told after each block.
      */
     @Test
     void groupsOfBatchesEqualOneBatchPerCallMerged() throws IOException {
@@ -118,7 +118,8 @@ class StreamedBlocksTest {
             List<Integer> told = new ArrayList<>();
             long blocksBefore = model.blocksRun();
             LlamaModel.Pass grouped = model.forward(windows, samples, 1, model.tapKeys(), true, grams, told::add);
-            assertEquals(List.of(2, 4, 6), told);
+            // after each of the 2 blocks, in proportion, and the count of whole groups at each group's end
+            assertEquals(List.of(1, 2, 2, 3, 4, 4, 5, 6, 6), told);
             assertEquals(6L * 2, model.blocksRun() - blocksBefore);
             TapSums sums = TapSums.empty();
             DepthSums depth = new DepthSums();
