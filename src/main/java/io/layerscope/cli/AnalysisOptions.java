@@ -64,7 +64,7 @@ public final class AnalysisOptions {
     @Option(names = "--gram-memory", paramLabel = "SIZE", defaultValue = JobOptions.Analysis.DEFAULT_GRAM_MEMORY,
             description = "With --gram: memory an executor may give Gram matrices at once (in x in doubles per input,"
                     + " for each of its concurrent tasks), as 512m, 4g ...; the inputs are split into passes over the"
-                    + " calibration data that fit. Default: ${DEFAULT-VALUE}.")
+                    + " calibration data that fit; at most a quarter of an executor's heap. Default: ${DEFAULT-VALUE}.")
     String gramMemory;
 
     @Option(names = "--stats-device", paramLabel = "WHERE", defaultValue = "auto",

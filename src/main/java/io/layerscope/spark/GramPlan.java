@@ -21,6 +21,55 @@ import java.util.Map;
  */
 record GramPlan(List<List<String>> groups, long budget, int tasks) {
 
+    /**
+     * As {@link #make(List, long, int)}, with the budget capped at a quarter of {@code executorHeap}: a
+     * pass's matrices are on the heap about three times over (the tasks' sums, their serialized
+     * results, the driver's merged copies; in local mode all in one JVM), beside stage two's weights.
+     * Where a tap does not fit the capped budget, the message asks for more heap.
+     */
+    static GramPlan make(List<PrunableLayer> layers, long requested, int tasks, long executorHeap) {
+        long budget = Math.min(requested, executorHeap / 4);
+        if (budget < requested) {
+            long largest = largestTap(layers);
+            if (largest > budget / Math.max(1, tasks)) {
+                // a JVM's usable heap is somewhat under its -Xmx: ask for 15% more than four times the matrices
+                long needed = (long) (4.6 * largest * Math.max(1, tasks));
+                throw new LayerscopeException("--gram: the Gram matrix of one input of " + largestTapName(layers) + " is "
+                        + mebibytesUp(largest) + " MiB of doubles, for each of the executor's " + tasks + " concurrent task"
+                        + (tasks == 1 ? "" : "s") + ", but a pass may use at most a quarter of the executor's heap of "
+                        + mebibytesUp(executorHeap) + " MiB; give the executors at least " + gibibytesUp(needed)
+                        + "g of heap (local mode: --driver-memory " + gibibytesUp(needed) + "g, or LAYERSCOPE_DRIVER_MEMORY="
+                        + gibibytesUp(needed) + "g without a Spark distribution; a cluster: --executor-memory), or run"
+                        + " fewer tasks per executor");
+            }
+        }
+        return make(layers, budget, tasks);
+    }
+
+    /**
+     * The heap of one executor: local mode's own JVM (the driver is the executor), else
+     * spark.executor.memory (1g unless set).
+     */
+    static long executorHeap(org.apache.spark.SparkConf conf) {
+        if (conf.get("spark.master", "local").startsWith("local")) {
+            return Runtime.getRuntime().maxMemory();
+        }
+        return conf.getSizeAsBytes("spark.executor.memory", "1g");
+    }
+
+    private static long largestTap(List<PrunableLayer> layers) {
+        return layers.stream().mapToLong(l -> GramSums.bytes(l.inFeatures())).max().orElse(0);
+    }
+
+    private static String largestTapName(List<PrunableLayer> layers) {
+        return layers.stream().max(java.util.Comparator.comparingLong(l -> GramSums.bytes(l.inFeatures())))
+                .map(l -> l.name() + " (" + l.inFeatures() + " x " + l.inFeatures() + ")").orElse("?");
+    }
+
+    private static long gibibytesUp(long bytes) {
+        return (bytes + (1L << 30) - 1) >> 30;
+    }
+
     /** The taps the {@code layers} read, each once, in forward order, split into passes. */
     static GramPlan make(List<PrunableLayer> layers, long budget, int tasks) {
         Map<String, Integer> features = new LinkedHashMap<>();

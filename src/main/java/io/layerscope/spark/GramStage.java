@@ -6,9 +6,7 @@ import io.layerscope.stats.GramSums;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.util.LongAccumulator;
@@ -65,30 +63,17 @@ final class GramStage {
             SweepHooks.inTask().taskStarts("gram");
             Device device = ExecutorResources.taskDevice();
             LlamaModel model = ExecutorResources.model(spec, device);
-            // added in place: a pass's matrices may take most of the task's memory, so no copies per batch
-            Map<String, double[]> sums = new LinkedHashMap<>();
-            long count = 0;
-            List<int[]> batch = new ArrayList<>(spec.batchSize());
-            while (windows.hasNext()) {
-                batch.add(windows.next());
-                if (batch.size() == spec.batchSize() || !windows.hasNext()) {
-                    GramSums part = model.forwardGrams(batch, spec.batchSize(), taps);
-                    for (String key : part.keys()) {
-                        double[] g = part.matrix(key);
-                        double[] total = sums.putIfAbsent(key, g);
-                        if (total != null) {
-                            for (int e = 0; e < g.length; e++) {
-                                total[e] += g[e];
-                            }
-                        }
-                    }
-                    count += part.nsamples();
-                    samples.add(batch.size());
-                    tokens.add(batch.stream().mapToLong(w -> w.length).sum());
-                    batch.clear();
-                }
-            }
-            return List.of(new GramSums(sums, count)).iterator();
+            // one call for the shard: the sums are added on the device and copied to the heap once,
+            // not once per batch (a pass's matrices may take most of the task's memory)
+            List<int[]> shard = new ArrayList<>();
+            windows.forEachRemaining(shard::add);
+            int[] reported = {0};
+            GramSums sums = model.forward(shard, null, spec.batchSize(), List.of(), false, taps, done -> {
+                samples.add(done - reported[0]);
+                tokens.add(shard.subList(reported[0], done).stream().mapToLong(w -> w.length).sum());
+                reported[0] = done;
+            }).grams();
+            return List.of(sums).iterator();
         }
     }
 }

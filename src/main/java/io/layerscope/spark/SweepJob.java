@@ -66,6 +66,8 @@ public final class SweepJob {
     private CalibrationSource source;
     private int documents;
     private RunRecord.Gram gramRecord;
+    /** --gram's passes, planned as soon as Spark is up (null without --gram). */
+    private GramPlan gramPlan;
 
     public SweepJob(JobOptions options, PrintStream err) {
         this.o = options;
@@ -102,6 +104,11 @@ public final class SweepJob {
             Provenance provenance = RunRecords.provenance(o);
             ResultsWriter writer = out == null ? null : new ResultsWriter(spark, out, provenance);
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            if (o.analysis().gram() && !o.analysis().sequential()) {
+                // before stage one: a plan the executors' heap cannot hold fails now, not a minute later
+                gramPlan = GramPlan.make(layers, o.analysis().gramMemory(),
+                        GramPlan.tasksPerExecutor(jsc.getConf(), jsc.defaultParallelism()), GramPlan.executorHeap(jsc.getConf()));
+            }
             CalibrationStage.Result stage1;
             try {
                 stage1 = calibrate(jsc, spec, samples);
@@ -440,14 +447,13 @@ public final class SweepJob {
     private List<LayerResult> analyseWithGrams(JavaSparkContext jsc, ModelSpec spec, LayerStage.Settings settings,
                                                List<PrunableLayer> layers, Map<String, float[]> scalerRows,
                                                List<CalibrationSample> samples) {
-        JobOptions.Analysis a = o.analysis();
-        int tasks = GramPlan.tasksPerExecutor(jsc.getConf(), jsc.defaultParallelism());
-        GramPlan plan = GramPlan.make(layers, a.gramMemory(), tasks);
+        GramPlan plan = gramPlan;
+        int tasks = plan.tasks();
         List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
         int shards = calibrationShards(jsc, windows.size());
         err.printf("stage 2 (--gram): %d layers, Gram matrices of %d taps in %d pass%s (--gram-memory %d MiB, %d task%s"
                 + " per executor)%n", layers.size(), plan.groups().stream().mapToInt(List::size).sum(), plan.passes(),
-                plan.passes() == 1 ? "" : "es", a.gramMemory() >> 20, tasks, tasks == 1 ? "" : "s");
+                plan.passes() == 1 ? "" : "es", plan.budget() >> 20, tasks, tasks == 1 ? "" : "s");
         List<LayerResult> results = new ArrayList<>();
         double passSeconds = 0;
         double layerSeconds = 0;
@@ -468,7 +474,7 @@ public final class SweepJob {
         }
         timings.put("gram_passes", round(passSeconds));
         timings.put("stage2_layers", round(layerSeconds));
-        gramRecord = new RunRecord.Gram(plan.passes(), plan.groups(), a.gramMemory(), tasks, worstDiagonal);
+        gramRecord = new RunRecord.Gram(plan.passes(), plan.groups(), plan.budget(), tasks, worstDiagonal);
         return LayerStage.inOrderOf(layers, results);
     }
 

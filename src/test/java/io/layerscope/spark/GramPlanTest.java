@@ -65,6 +65,39 @@ class GramPlanTest {
                 + " at least 1024m", e.getMessage());
     }
 
+    /** The default budget fits a 16 GiB executor as it is; a smaller heap caps it at a quarter. */
+    @Test
+    void theBudgetIsCappedAtAQuarterOfTheExecutorsHeap() {
+        GramPlan roomy = GramPlan.make(llama1b(), 4L << 30, 2, 16L << 30);
+        assertEquals(4L << 30, roomy.budget());
+        assertEquals(6, roomy.passes());
+        // 12 GiB: 3 GiB, 1.5 GiB a task: one 512 MiB down_proj input and up to 1 GiB of the rest per pass
+        GramPlan capped = GramPlan.make(llama1b(), 4L << 30, 2, 12L << 30);
+        assertEquals(3L << 30, capped.budget());
+        assertEquals(GramPlan.make(llama1b(), 3L << 30, 2).groups(), capped.groups());
+    }
+
+    /** A 4g local-mode JVM cannot hold the 1B model's 8192 x 8192 matrices on two tasks: refused with the heap needed. */
+    @Test
+    void aHeapTooSmallForOneTapIsRefusedWithTheHeapNeeded() {
+        LayerscopeException e = assertThrows(LayerscopeException.class,
+                () -> GramPlan.make(llama1b(), 4L << 30, 2, 3_817_865_216L));
+        assertEquals("--gram: the Gram matrix of one input of model.layers.0.down_proj (8192 x 8192) is 512 MiB of"
+                + " doubles, for each of the executor's 2 concurrent tasks, but a pass may use at most a quarter of the"
+                + " executor's heap of 3641 MiB; give the executors at least 5g of heap (local mode: --driver-memory 5g, or"
+                + " LAYERSCOPE_DRIVER_MEMORY=5g without a Spark distribution; a cluster: --executor-memory), or run"
+                + " fewer tasks per executor",
+                e.getMessage());
+    }
+
+    @Test
+    void theExecutorsHeapIsLocalModesOwnOrSparkExecutorMemory() {
+        assertEquals(Runtime.getRuntime().maxMemory(), GramPlan.executorHeap(new SparkConf().set("spark.master", "local[2]")));
+        assertEquals(6L << 30, GramPlan.executorHeap(new SparkConf().set("spark.master", "yarn")
+                .set("spark.executor.memory", "6g")));
+        assertEquals(1L << 30, GramPlan.executorHeap(new SparkConf().set("spark.master", "spark://h:7077")));
+    }
+
     @Test
     void tasksPerExecutorFromTheConf() {
         assertEquals(2, GramPlan.tasksPerExecutor(new SparkConf().set("spark.master", "local[2]"), 2));
