@@ -26,11 +26,11 @@ final class DepthAccumulator implements TapSink {
     private final DepthSums sums;
     private int[] samples;
     private int tokens;
-    /** The last residual stream seen (the next block's input); its host copy is streams[last]. */
-    private NDArray lastOut;
-    private int last;
-    /** Two host buffers of the residual stream, used in turn and reused across blocks and batches. */
-    private final float[][] streams = new float[2][];
+    /**
+     * Host buffers of a block's input and output residual stream, reused across blocks and batches,
+     * and shared by the accumulators of one call: each is filled and read within one call.
+     */
+    private final float[][] streams;
     /** Host buffers of the taps and down_proj's output by length (hidden or intermediate size), reused. */
     private final Map<Integer, int[]> buffers;
     /** Per tap kind, over the blocks run so far in this batch: the entries with |x| >= 6 (kept, cleared, across batches). */
@@ -43,16 +43,18 @@ final class DepthAccumulator implements TapSink {
     private long nanos;
 
     DepthAccumulator(DepthSums sums) {
-        this(sums, new HashMap<>());
+        this(sums, new HashMap<>(), new float[2][]);
     }
 
     /**
-     * Taking the tap and down_proj buffers from {@code scratch}, which accumulators of one thread may
-     * share: each buffer is used only within one call, while the residual streams are this batch's.
+     * Taking the tap and down_proj buffers from {@code scratch} and the residual streams' from
+     * {@code streams} (two), which the accumulators of one thread's batches may share: each buffer is
+     * filled and read within one call. What a batch keeps across blocks is its outlier marks.
      */
-    DepthAccumulator(DepthSums sums, Map<Integer, int[]> scratch) {
+    DepthAccumulator(DepthSums sums, Map<Integer, int[]> scratch, float[][] streams) {
         this.sums = sums;
         this.buffers = scratch;
+        this.streams = streams;
     }
 
     /** The next batch's global sample indices, in batch order, each window {@code tokens} long. */
@@ -113,7 +115,6 @@ final class DepthAccumulator implements TapSink {
             });
             sums.outlierTokens((long) samples.length * tokens);
             sums.finishSequences();
-            lastOut = null;
             actArray = null;
         } finally {
             nanos += System.nanoTime() - start;
@@ -157,28 +158,16 @@ final class DepthAccumulator implements TapSink {
     }
 
     @Override
-    public void embedded(NDArray h) {
-        long start = System.nanoTime();
-        try {
-            lastOut = h;
-            streams[last] = DeviceArrays.toHost(h, streams[last]);
-        } finally {
-            nanos += System.nanoTime() - start;
-        }
-    }
-
-    @Override
     public void residual(int block, NDArray in, NDArray out) {
         long start = System.nanoTime();
         try {
-            float[] inHost = in == lastOut ? streams[last] : DeviceArrays.toHost(in, null);
-            float[] outHost = DeviceArrays.toHost(out, streams[1 - last]);
+            // the input is copied again rather than kept from the block before: batches going through
+            // the blocks together would each keep a stream on the host
+            streams[0] = DeviceArrays.toHost(in, streams[0]);
+            streams[1] = DeviceArrays.toHost(out, streams[1]);
             int hidden = (int) out.getShape().get(2);
-            sums.blockStreams(block, samples, inHost, outHost, tokens, hidden);
             // blockStreams keeps copies, not the arrays
-            last = 1 - last;
-            streams[last] = outHost;
-            lastOut = out;
+            sums.blockStreams(block, samples, streams[0], streams[1], tokens, hidden);
         } finally {
             nanos += System.nanoTime() - start;
         }

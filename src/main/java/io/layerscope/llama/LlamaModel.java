@@ -231,6 +231,7 @@ public final class LlamaModel implements AutoCloseable {
             TapSink sums = grams.isEmpty() ? acc : new TapSinks(acc, gram);
             // the depth accumulators' scratch buffers, shared by the call's batches
             Map<Integer, int[]> scratch = new HashMap<>();
+            float[][] streams = new float[2][];
             List<Member> group = new ArrayList<>();
             long inGroup = 0;
             int from = 0;
@@ -252,7 +253,7 @@ public final class LlamaModel implements AutoCloseable {
                     TapSink sink = sums;
                     if (depthSums != null) {
                         own = new DepthSums();
-                        d = new DepthAccumulator(own, scratch);
+                        d = new DepthAccumulator(own, scratch, streams);
                         d.beginBatch(Arrays.copyOfRange(samples, from, to), length);
                         sink = new TapSinks(sums, d);
                     }
