@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.layerscope.LayerscopeException;
 import io.layerscope.model.LlamaConfig;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
@@ -42,9 +41,6 @@ abstract class BlockSource implements AutoCloseable {
     /** Block {@code index}'s weights until the lease is closed. */
     abstract Lease acquire(int index);
 
-    /** Whether the Linear weights are widened per use ({@link #streamed}) rather than held. */
-    abstract boolean streams();
-
     @Override
     public void close() {
     }
@@ -69,11 +65,6 @@ abstract class BlockSource implements AutoCloseable {
                     public void close() {
                     }
                 };
-            }
-
-            @Override
-            boolean streams() {
-                return false;
             }
         };
     }
@@ -100,36 +91,32 @@ abstract class BlockSource implements AutoCloseable {
             this.weights = weights;
             this.manager = manager;
             this.config = config;
+            String[][] first = BlockWeights.linearNames(0);
             for (int i = 0; i <= lastBlock; i++) {
-                String p = "model.layers." + i + ".";
-                norms.add(new NDArray[] {weights.weight(p + "input_layernorm.weight"),
-                    weights.weight(p + "post_attention_layernorm.weight")});
+                String[] n = BlockWeights.normNames(i);
+                norms.add(new NDArray[] {weights.weight(n[0]), weights.weight(n[1])});
                 // every block must have block 0's shapes (the buffers'), or a refill would fail mid-pass
-                for (int k = 0; k < 4; k++) {
-                    Shape shape = weights.stackedShape(names(i)[k]);
-                    Shape first = weights.stackedShape(names(0)[k]);
-                    if (!shape.equals(first)) {
-                        throw new LayerscopeException("block " + i + "'s " + names(i)[k][0] + " and the blocks before it"
-                                + " have shapes " + shape + " and " + first + "; every LLaMA block has the same shapes");
+                String[][] linear = BlockWeights.linearNames(i);
+                for (int k = 0; k < linear.length; k++) {
+                    Shape shape = weights.stackedShape(linear[k]);
+                    Shape expected = weights.stackedShape(first[k]);
+                    if (!shape.equals(expected)) {
+                        throw new LayerscopeException("block " + i + "'s " + linear[k][0] + " and the blocks before it"
+                                + " have shapes " + shape + " and " + expected + "; every LLaMA block has the same shapes");
                     }
                 }
             }
         }
 
         @Override
-        boolean streams() {
-            return true;
-        }
-
-        @Override
         Lease acquire(int index) {
             Buffers buffers = free.pollFirst();
             if (buffers == null) {
-                buffers = new Buffers(manager.newSubManager(), names(0));
+                buffers = new Buffers(manager.newSubManager(), weights, BlockWeights.linearNames(0));
             }
             Buffers taken = buffers;
             try {
-                String[][] names = names(index);
+                String[][] names = BlockWeights.linearNames(index);
                 for (int k = 0; k < names.length; k++) {
                     weights.refill(taken.arrays[k], names[k]);
                 }
@@ -158,26 +145,14 @@ abstract class BlockSource implements AutoCloseable {
             };
         }
 
-        /** The stacked Linear weights of block {@code i}, in {@link BlockWeights}' order. */
-        private static String[][] names(int i) {
-            String p = "model.layers." + i + ".";
-            return new String[][] {
-                {p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight"},
-                {p + "self_attn.o_proj.weight"},
-                {p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"},
-                {p + "mlp.down_proj.weight"}};
-        }
-
-        /** One pass's float32 arrays for q/k/v, o, gate/up and down, advised for huge pages once. */
-        private final class Buffers {
+        /** One pass's float32 arrays for q/k/v, o, gate/up and down (each refill advises them for huge pages). */
+        private static final class Buffers {
             final NDArray[] arrays;
 
-            Buffers(NDManager owner, String[][] names) {
+            Buffers(NDManager owner, WeightReader weights, String[][] names) {
                 arrays = new NDArray[names.length];
                 for (int k = 0; k < names.length; k++) {
                     arrays[k] = DeviceArrays.empty(owner, weights.stackedShape(names[k]), DataType.FLOAT32);
-                    ByteBuffer storage = arrays[k].toByteBuffer(true);
-                    HugePages.advise(storage);
                 }
             }
         }
