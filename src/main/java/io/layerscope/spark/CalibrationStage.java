@@ -117,13 +117,8 @@ public final class CalibrationStage {
                 indices.add(w.sample());
             });
             // one call for the whole shard: the model takes each block once per group of batches
-            int[] reported = {0};
             LlamaModel.Pass f = model.forward(shard, indices.stream().mapToInt(Integer::intValue).toArray(),
-                    spec.batchSize(), spec.tapKeys(), true, List.of(), done -> {
-                        samples.add(done - reported[0]);
-                        tokens.add(shard.subList(reported[0], done).stream().mapToLong(w -> w.length).sum());
-                        reported[0] = done;
-                    });
+                    spec.batchSize(), spec.tapKeys(), true, List.of(), StageProgress.windowsDone(shard, samples, tokens));
             TapSums sums = f.sums();
             DepthSums depth = f.depth();
             String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();

@@ -29,12 +29,14 @@ record GramPlan(List<List<String>> groups, long budget, int tasks) {
      */
     static GramPlan make(List<PrunableLayer> layers, long requested, int tasks, long executorHeap) {
         long budget = Math.min(requested, executorHeap / 4);
-        if (budget < requested) {
-            long largest = largestTap(layers);
+        PrunableLayer widest = layers.stream().max(java.util.Comparator.comparingInt(PrunableLayer::inFeatures)).orElse(null);
+        if (budget < requested && widest != null) {
+            long largest = GramSums.bytes(widest.inFeatures());
             if (largest > budget / Math.max(1, tasks)) {
                 // a JVM's usable heap is somewhat under its -Xmx: ask for 15% more than four times the matrices
                 long needed = (long) (4.6 * largest * Math.max(1, tasks));
-                throw new LayerscopeException("--gram: the Gram matrix of one input of " + largestTapName(layers) + " is "
+                throw new LayerscopeException("--gram: the Gram matrix of one input of " + widest.name() + " ("
+                        + widest.inFeatures() + " x " + widest.inFeatures() + ") is "
                         + mebibytesUp(largest) + " MiB of doubles, for each of the executor's " + tasks + " concurrent task"
                         + (tasks == 1 ? "" : "s") + ", but a pass may use at most a quarter of the executor's heap of "
                         + mebibytesUp(executorHeap) + " MiB; give the executors at least " + gibibytesUp(needed)
@@ -55,15 +57,6 @@ record GramPlan(List<List<String>> groups, long budget, int tasks) {
             return Runtime.getRuntime().maxMemory();
         }
         return conf.getSizeAsBytes("spark.executor.memory", "1g");
-    }
-
-    private static long largestTap(List<PrunableLayer> layers) {
-        return layers.stream().mapToLong(l -> GramSums.bytes(l.inFeatures())).max().orElse(0);
-    }
-
-    private static String largestTapName(List<PrunableLayer> layers) {
-        return layers.stream().max(java.util.Comparator.comparingLong(l -> GramSums.bytes(l.inFeatures())))
-                .map(l -> l.name() + " (" + l.inFeatures() + " x " + l.inFeatures() + ")").orElse("?");
     }
 
     private static long gibibytesUp(long bytes) {

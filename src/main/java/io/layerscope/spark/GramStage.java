@@ -67,12 +67,8 @@ final class GramStage {
             // not once per batch (a pass's matrices may take most of the task's memory)
             List<int[]> shard = new ArrayList<>();
             windows.forEachRemaining(shard::add);
-            int[] reported = {0};
-            GramSums sums = model.forward(shard, null, spec.batchSize(), List.of(), false, taps, done -> {
-                samples.add(done - reported[0]);
-                tokens.add(shard.subList(reported[0], done).stream().mapToLong(w -> w.length).sum());
-                reported[0] = done;
-            }).grams();
+            GramSums sums = model.forward(shard, null, spec.batchSize(), List.of(), false, taps,
+                    StageProgress.windowsDone(shard, samples, tokens)).grams();
             return List.of(sums).iterator();
         }
     }

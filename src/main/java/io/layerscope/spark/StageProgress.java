@@ -38,6 +38,20 @@ public final class StageProgress extends SparkListener {
     private long doneTokens;
     private long lastPrint;
 
+    /**
+     * For a task that runs {@code shard} in one forward call: adds to {@code samples} and {@code tokens}
+     * what each report of the windows done so far (from the first) adds to the one before.
+     */
+    static java.util.function.IntConsumer windowsDone(java.util.List<int[]> shard, LongAccumulator samples,
+                                                      LongAccumulator tokens) {
+        int[] reported = {0};
+        return done -> {
+            samples.add(done - reported[0]);
+            tokens.add(shard.subList(reported[0], done).stream().mapToLong(w -> w.length).sum());
+            reported[0] = done;
+        };
+    }
+
     public StageProgress(String label, String unit, long total, LongAccumulator units, LongAccumulator tokens, PrintStream err) {
         this.label = label;
         this.unit = unit;
