@@ -230,11 +230,15 @@ class ClusterSweepIT {
         }
         System.err.print(report);
         assertEquals(2, probe.executorAnon.size(), report.toString());
-        // a leak of one task's logits (8 x 128 x 512 floats, 2 MiB) would add 24 MiB over 12 tasks
-        assertTrue(worstGrowth < 16L << 20, "executor RSS grew by " + mib(worstGrowth) + " MiB across tasks\n" + report);
+        // A leak of one task's logits (8 x 128 x 512 floats, 2 MiB) would add 24 MiB over 12 tasks.
+        // Without one, the executors grew 0-18 MiB over those tasks (the JVM's and the allocator's own
+        // growth, in steps; native memory tracking moves the steps rather than removing them).
+        assertTrue(worstGrowth < 20L << 20, "executor RSS grew by " + mib(worstGrowth) + " MiB across tasks\n" + report);
         assertTrue(heapAfter - heapBefore < 16L << 20, "driver heap grew\n" + report);
+        // The driver runs no forward here, and its heap is checked above; its RSS (heap pages touched
+        // for the first time included) once grew 38 MiB without a leak. This catches gross native leaks.
         List<Long> d = probe.driverRss;
-        assertTrue(d.get(d.size() - 1) - d.get(d.size() / 4) < 32L << 20, "driver RSS grew\n" + report);
+        assertTrue(d.get(d.size() - 1) - d.get(d.size() / 4) < 64L << 20, "driver RSS grew\n" + report);
     }
 
     @Test
