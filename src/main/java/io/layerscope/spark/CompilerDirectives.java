@@ -13,21 +13,20 @@ import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
 /**
- * On request ({@code LAYERSCOPE_JIT=directives}), keeps HotSpot's optimising compiler (C2) for
- * layerscope's own hot loops: the statistics, weight reading and hashing, whose cost grows with the
- * model, and the loops over a picture's pixels ({@code compiler-directives.json} beside this class);
- * everything else in the JVM (Spark, Java2D and JFreeChart, Parquet, Jackson, the calibration reader,
- * and any other code on a shared executor) stays with C1. A sweep with pictures of a mid-size model
- * on 2 cores spent 9 of its 31 CPU-seconds of stage two in C2 without them. But it is a JVM-wide side
- * effect, and on a model of Llama-3.2-1B's shape it gained nothing end to end (paired sweeps were 4%
- * slower with it, within the noise; docs/PERFORMANCE.md), so by default the JIT is left as the JVM
- * has it.
+ * Keeps HotSpot's optimising compiler (C2) for layerscope's own hot loops: the statistics, weight
+ * reading and hashing, pruning masks and block ratios, whose cost grows with the model, and the loops
+ * over a picture's pixels ({@code compiler-directives.json} beside this class); everything else in
+ * the JVM (Spark, Java2D and JFreeChart, Parquet, Jackson, the calibration reader, and any other code
+ * on a shared executor) stays with C1. C2 compiling all of that took about 13 CPU-seconds of a
+ * Llama-3.2-1B-shaped sweep on 2 cores; with the directives, paired sweeps of that model took 0.94
+ * times as long (docs/PERFORMANCE.md). It is a JVM-wide side effect, so {@code LAYERSCOPE_JIT=all}
+ * leaves the JIT as the JVM has it.
  *
  * <p>The directives are added at run time through the JVM's diagnostic command MBean (what
  * {@code jcmd PID Compiler.directives_add} does), so every JVM that runs a job, driver or executor,
  * gets them without JVM flags. The setting is the environment's {@code LAYERSCOPE_JIT} or the system
- * property {@code layerscope.jit}: {@code all} (or unset) leaves the JIT alone, {@code directives}
- * adds them. A JVM without the MBean (not HotSpot) keeps its own JIT.
+ * property {@code layerscope.jit}: {@code directives} (or unset) adds them, {@code all} leaves the
+ * JIT alone. A JVM without the MBean (not HotSpot) keeps its own JIT.
  */
 final class CompilerDirectives {
     static final String RESOURCE = "compiler-directives.json";
@@ -83,19 +82,19 @@ final class CompilerDirectives {
     }
 
     /**
-     * The setting: unset, blank or "all" leaves the JIT alone (the default); "directives" (or
-     * "kernels", its former name) adds the directives.
+     * The setting: unset, blank or "directives" (or "kernels", its former name) adds the directives
+     * (the default); "all" leaves the JIT alone.
      */
     static boolean wanted(String setting) {
-        if (setting == null || setting.isBlank() || setting.equals("all")) {
-            return false;
-        }
-        if (setting.equals("directives") || setting.equals("kernels")) {
+        if (setting == null || setting.isBlank() || setting.equals("directives") || setting.equals("kernels")) {
             return true;
         }
+        if (setting.equals("all")) {
+            return false;
+        }
         throw new LayerscopeException("LAYERSCOPE_JIT (or -Dlayerscope.jit) is '" + setting
-                + "'; use 'all' (the JVM's JIT unchanged, the default) or 'directives' (C2 only for layerscope's own"
-                + " hot loops)");
+                + "'; use 'directives' (C2 only for layerscope's own hot loops, the default) or 'all' (the JVM's JIT"
+                + " unchanged)");
     }
 
     private static boolean add() {

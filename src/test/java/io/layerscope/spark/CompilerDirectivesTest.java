@@ -12,15 +12,15 @@ import org.junit.jupiter.api.Test;
 
 class CompilerDirectivesTest {
     @Test
-    void theJitIsLeftAloneUnlessDirectivesAreAskedFor() {
-        assertFalse(CompilerDirectives.wanted(null));
-        assertFalse(CompilerDirectives.wanted(""));
-        assertFalse(CompilerDirectives.wanted("all"));
+    void theDirectivesAreAddedUnlessTheJitIsToBeLeftAlone() {
+        assertTrue(CompilerDirectives.wanted(null));
+        assertTrue(CompilerDirectives.wanted(""));
         assertTrue(CompilerDirectives.wanted("directives"));
         assertTrue(CompilerDirectives.wanted("kernels"));   // the on setting's former name
+        assertFalse(CompilerDirectives.wanted("all"));
         LayerscopeException e = assertThrows(LayerscopeException.class, () -> CompilerDirectives.wanted("c1"));
-        assertEquals("LAYERSCOPE_JIT (or -Dlayerscope.jit) is 'c1'; use 'all' (the JVM's JIT unchanged, the default)"
-                + " or 'directives' (C2 only for layerscope's own hot loops)", e.getMessage());
+        assertEquals("LAYERSCOPE_JIT (or -Dlayerscope.jit) is 'c1'; use 'directives' (C2 only for layerscope's own"
+                + " hot loops, the default) or 'all' (the JVM's JIT unchanged)", e.getMessage());
     }
 
     /**
@@ -52,7 +52,7 @@ class CompilerDirectivesTest {
         assertEquals("true", c2Exclude(printed.substring(charts, kernels)), printed);
         String kernelPatterns = line(printed, kernels);
         for (String pattern : new String[] {"io/layerscope/stats/*.*", "io/layerscope/model/*.*",
-                "io/layerscope/llama/*.*", "io/layerscope/plot/*.*", "sun/security/provider/*.*", "java/util/DualPivotQuicksort.*"}) {
+                "io/layerscope/llama/*.*", "io/layerscope/prune/*.*", "io/layerscope/plot/*.*", "sun/security/provider/*.*", "java/util/DualPivotQuicksort.*"}) {
             assertTrue(kernelPatterns.contains(pattern), kernelPatterns);
         }
         int rest = printed.indexOf("matching: *.*", kernels);
