@@ -108,23 +108,25 @@ public final class CalibrationStage {
             SweepHooks.inTask().taskStarts("calibration");
             Device device = ExecutorResources.taskDevice();
             long waitStart = System.nanoTime();
-            LlamaModel model = ExecutorResources.model(spec, device);
-            double modelWait = (System.nanoTime() - waitStart) / 1e9;
-            List<int[]> shard = new ArrayList<>();
-            List<Integer> indices = new ArrayList<>();
-            windows.forEachRemaining(w -> {
-                shard.add(w.tokens());
-                indices.add(w.sample());
-            });
-            // one call for the whole shard: the model takes each block once per group of batches
-            LlamaModel.Pass f = model.forward(shard, indices.stream().mapToInt(Integer::intValue).toArray(),
-                    spec.batchSize(), spec.tapKeys(), true, List.of(), StageProgress.windowsDone(shard, samples, tokens));
-            TapSums sums = f.sums();
-            DepthSums depth = f.depth();
-            String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
-            String type = model.computeType().name().toLowerCase(java.util.Locale.ROOT);
-            String where = "executor " + executor + ": " + device + " " + type + ExecutorResources.blasNote(device);
-            return List.of(new ShardResult(sums, where, type, model.lastBlock() + 1, modelWait, depth)).iterator();
+            try (ExecutorResources.ModelLease lease = ExecutorResources.model(spec, device)) {
+                LlamaModel model = lease.model();
+                double modelWait = (System.nanoTime() - waitStart) / 1e9;
+                List<int[]> shard = new ArrayList<>();
+                List<Integer> indices = new ArrayList<>();
+                windows.forEachRemaining(w -> {
+                    shard.add(w.tokens());
+                    indices.add(w.sample());
+                });
+                // one call for the whole shard: the model takes each block once per group of batches
+                LlamaModel.Pass f = model.forward(shard, indices.stream().mapToInt(Integer::intValue).toArray(),
+                        spec.batchSize(), spec.tapKeys(), true, List.of(), StageProgress.windowsDone(shard, samples, tokens));
+                TapSums sums = f.sums();
+                DepthSums depth = f.depth();
+                String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
+                String type = model.computeType().name().toLowerCase(java.util.Locale.ROOT);
+                String where = "executor " + executor + ": " + device + " " + type + ExecutorResources.blasNote(device);
+                return List.of(new ShardResult(sums, where, type, model.lastBlock() + 1, modelWait, depth)).iterator();
+            }
         }
     }
 }

@@ -25,7 +25,7 @@ import scala.Option;
 final class ExecutorResources {
     /** Tokens of the warm-up window: enough to run every kernel of the forward once. */
     static final int WARM_TOKENS = 16;
-    private static final Map<String, LlamaModel> MODELS = new ConcurrentHashMap<>();
+    private static final Map<String, CachedModel> MODELS = new ConcurrentHashMap<>();
     private static final Map<String, Checkpoint> CHECKPOINTS = new ConcurrentHashMap<>();
     private static final Set<String> WARMED = ConcurrentHashMap.newKeySet();
     /** The library scripts/build-mkl-shim.sh builds. */
@@ -123,40 +123,94 @@ final class ExecutorResources {
     /**
      * The model for passes over every block (stage one, the warm-up, Gram passes): its blocks streamed
      * where the weights are widened on the host, so it loads at once and holds one block's float32 per
-     * running pass ({@link LlamaModel.Residency}).
+     * running pass ({@link LlamaModel.Residency}). The task holds the lease while it uses the model.
      */
-    static LlamaModel model(ModelSpec spec, Device device) {
-        return model(spec, device, LlamaModel.Residency.STREAMED);
+    static ModelLease model(ModelSpec spec, Device device) {
+        return lease(spec, device, LlamaModel.Residency.STREAMED);
     }
 
     /** The model for sequential mode's many passes over one block at a time: every block held. */
-    static LlamaModel residentModel(ModelSpec spec, Device device) {
-        return model(spec, device, LlamaModel.Residency.RESIDENT);
+    static ModelLease residentModel(ModelSpec spec, Device device) {
+        return lease(spec, device, LlamaModel.Residency.RESIDENT);
     }
 
-    private static LlamaModel model(ModelSpec spec, Device device, LlamaModel.Residency residency) {
-        return MODELS.computeIfAbsent(key(spec, device, residency), k -> {
-            configureThreads();
-            return LlamaModel.load(checkpoint(spec.modelDir()), device, spec.dtype(), spec.lastBlock(), residency);
-        });
+    private static ModelLease lease(ModelSpec spec, Device device, LlamaModel.Residency residency) {
+        String key = key(spec, device, residency);
+        while (true) {
+            CachedModel cached = MODELS.computeIfAbsent(key, k -> {
+                configureThreads();
+                return new CachedModel(LlamaModel.load(checkpoint(spec.modelDir()), device, spec.dtype(), spec.lastBlock(),
+                        residency));
+            });
+            synchronized (ExecutorResources.class) {
+                if (!cached.released) {
+                    cached.users++;
+                    return new ModelLease(cached);
+                }
+            }
+            // released between the look-up and the lease: the next look-up loads it again
+        }
     }
 
     /**
-     * Closes every model this JVM keeps, once a job needs no further forward: its weights (the largest
-     * memory an executor holds) are freed for stage two. A later job loads the model again. Only between
-     * stages: no task of a stage that uses the model may run meanwhile.
+     * Releases every model this JVM keeps, once a job needs no further forward: its weights (the largest
+     * memory an executor holds) are freed for stage two, at once or, for a model a task still uses (another
+     * job's, in a JVM that runs two), when that task's lease ends. A later task loads the model again.
+     * Returns how many were released.
      */
     static synchronized int releaseModels() {
-        int closed = 0;
+        int released = 0;
         for (String key : List.copyOf(MODELS.keySet())) {
-            LlamaModel model = MODELS.remove(key);
+            CachedModel cached = MODELS.remove(key);
             WARMED.remove(key);
-            if (model != null) {
-                model.close();
-                closed++;
+            if (cached != null) {
+                cached.released = true;
+                if (cached.users == 0) {
+                    cached.model.close();
+                }
+                released++;
             }
         }
-        return closed;
+        return released;
+    }
+
+    /** A cached model and the tasks using it; the fields are guarded by ExecutorResources.class. */
+    private static final class CachedModel {
+        final LlamaModel model;
+        int users;
+        boolean released;
+
+        CachedModel(LlamaModel model) {
+            this.model = model;
+        }
+    }
+
+    /** A task's use of a cached model: while any lease is open, {@link #releaseModels} does not close it. */
+    static final class ModelLease implements AutoCloseable {
+        private final CachedModel cached;
+        private boolean closed;
+
+        private ModelLease(CachedModel cached) {
+            this.cached = cached;
+        }
+
+        LlamaModel model() {
+            return cached.model;
+        }
+
+        /** Ends the lease; the last lease of a released model closes it. Closing twice does nothing. */
+        @Override
+        public void close() {
+            synchronized (ExecutorResources.class) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                if (--cached.users == 0 && cached.released) {
+                    cached.model.close();
+                }
+            }
+        }
     }
 
     /** Whether this JVM keeps a model now (for tests). */
@@ -172,14 +226,15 @@ final class ExecutorResources {
      * seconds of one core, longer than everything it warms.
      */
     static void warmModel(ModelSpec spec, Device device, int seqlen) {
-        LlamaModel model = model(spec, device);
-        if (WARMED.add(key(spec, device, LlamaModel.Residency.STREAMED))) {
-            int vocab = model.config().vocabSize();
-            int[] window = new int[Math.min(seqlen, WARM_TOKENS)];
-            for (int i = 0; i < window.length; i++) {
-                window[i] = i % vocab;
+        try (ModelLease lease = model(spec, device)) {
+            if (WARMED.add(key(spec, device, LlamaModel.Residency.STREAMED))) {
+                int vocab = lease.model().config().vocabSize();
+                int[] window = new int[Math.min(seqlen, WARM_TOKENS)];
+                for (int i = 0; i < window.length; i++) {
+                    window[i] = i % vocab;
+                }
+                lease.model().forward(List.of(window), 1, spec.tapKeys());
             }
-            model.forward(List.of(window), 1, spec.tapKeys());
         }
     }
 

@@ -62,14 +62,16 @@ final class GramStage {
         public Iterator<GramSums> call(Iterator<int[]> windows) {
             SweepHooks.inTask().taskStarts("gram");
             Device device = ExecutorResources.taskDevice();
-            LlamaModel model = ExecutorResources.model(spec, device);
-            // one call for the shard: the sums are added on the device and copied to the heap once,
-            // not once per batch (a pass's matrices may take most of the task's memory)
-            List<int[]> shard = new ArrayList<>();
-            windows.forEachRemaining(shard::add);
-            GramSums sums = model.forward(shard, null, spec.batchSize(), List.of(), false, taps,
-                    StageProgress.windowsDone(shard, samples, tokens)).grams();
-            return List.of(sums).iterator();
+            try (ExecutorResources.ModelLease lease = ExecutorResources.model(spec, device)) {
+                LlamaModel model = lease.model();
+                // one call for the shard: the sums are added on the device and copied to the heap once,
+                // not once per batch (a pass's matrices may take most of the task's memory)
+                List<int[]> shard = new ArrayList<>();
+                windows.forEachRemaining(shard::add);
+                GramSums sums = model.forward(shard, null, spec.batchSize(), List.of(), false, taps,
+                        StageProgress.windowsDone(shard, samples, tokens)).grams();
+                return List.of(sums).iterator();
+            }
         }
     }
 }

@@ -369,11 +369,13 @@ final class SequentialStage {
         @Override
         public Iterator<PassOutput> call(Iterator<Batch> batches) {
             SweepHooks.inTask().taskStarts("sequential");
-            LlamaModel model = ExecutorResources.residentModel(spec, ExecutorResources.taskDevice());
-            List<PassOutput> out = new ArrayList<>();
-            batches.forEachRemaining(b -> out.add(new PassOutput(new Carried(model.embed(b.windows(), b.firstSample()), null),
-                    null)));
-            return out.iterator();
+            try (ExecutorResources.ModelLease lease = ExecutorResources.residentModel(spec, ExecutorResources.taskDevice())) {
+                LlamaModel model = lease.model();
+                List<PassOutput> out = new ArrayList<>();
+                batches.forEachRemaining(b -> out.add(new PassOutput(new Carried(model.embed(b.windows(), b.firstSample()), null),
+                        null)));
+                return out.iterator();
+            }
         }
     }
 
@@ -393,21 +395,23 @@ final class SequentialStage {
         @Override
         public Iterator<DenseOutput> call(Iterator<Carried> batches) {
             SweepHooks.inTask().taskStarts("sequential");
-            LlamaModel model = ExecutorResources.residentModel(spec, ExecutorResources.taskDevice());
-            List<DenseOutput> out = new ArrayList<>();
-            batches.forEachRemaining(c -> {
-                HiddenStates s = c.states();
-                if (depth) {
-                    // a copy: the persisted element of the previous round stays as it was
-                    OutlierPositions marks = c.marks() == null ? new OutlierPositions() : c.marks().copy();
-                    DepthSums d = new DepthSums();
-                    BatchTaps taps = new BatchTaps(s.firstSample(), model.denseBlockTaps(s, block, d, marks), d);
-                    out.add(new DenseOutput(taps, new Carried(s, marks)));
-                } else {
-                    out.add(new DenseOutput(new BatchTaps(s.firstSample(), model.denseBlockTaps(s, block)), null));
-                }
-            });
-            return out.iterator();
+            try (ExecutorResources.ModelLease lease = ExecutorResources.residentModel(spec, ExecutorResources.taskDevice())) {
+                LlamaModel model = lease.model();
+                List<DenseOutput> out = new ArrayList<>();
+                batches.forEachRemaining(c -> {
+                    HiddenStates s = c.states();
+                    if (depth) {
+                        // a copy: the persisted element of the previous round stays as it was
+                        OutlierPositions marks = c.marks() == null ? new OutlierPositions() : c.marks().copy();
+                        DepthSums d = new DepthSums();
+                        BatchTaps taps = new BatchTaps(s.firstSample(), model.denseBlockTaps(s, block, d, marks), d);
+                        out.add(new DenseOutput(taps, new Carried(s, marks)));
+                    } else {
+                        out.add(new DenseOutput(new BatchTaps(s.firstSample(), model.denseBlockTaps(s, block)), null));
+                    }
+                });
+                return out.iterator();
+            }
         }
     }
 
@@ -432,22 +436,24 @@ final class SequentialStage {
         public Iterator<PassOutput> call(Iterator<Carried> batches) {
             SweepHooks.inTask().taskStarts("sequential");
             Device device = ExecutorResources.taskDevice();
-            LlamaModel model = ExecutorResources.residentModel(spec, device);
-            Checkpoint ckpt = ExecutorResources.checkpoint(spec.modelDir());
-            List<PassOutput> out = new ArrayList<>();
-            DepthSums streams = depth ? new DepthSums() : null;
-            batches.forEachRemaining(c -> {
-                HiddenStates s = c.states();
-                HiddenStates next = model.prunedBlock(s, round.block(), round.id(), () -> blockMasks(ckpt, round));
+            try (ExecutorResources.ModelLease lease = ExecutorResources.residentModel(spec, device)) {
+                LlamaModel model = lease.model();
+                Checkpoint ckpt = ExecutorResources.checkpoint(spec.modelDir());
+                List<PassOutput> out = new ArrayList<>();
+                DepthSums streams = depth ? new DepthSums() : null;
+                batches.forEachRemaining(c -> {
+                    HiddenStates s = c.states();
+                    HiddenStates next = model.prunedBlock(s, round.block(), round.id(), () -> blockMasks(ckpt, round));
+                    if (depth) {
+                        streams.blockStreams(round.block(), s.samples(), s.floats(), next.floats(), s.tokens(), s.hidden());
+                    }
+                    out.add(new PassOutput(new Carried(next, c.marks()), null));
+                });
                 if (depth) {
-                    streams.blockStreams(round.block(), s.samples(), s.floats(), next.floats(), s.tokens(), s.hidden());
+                    out.add(new PassOutput(null, streams));
                 }
-                out.add(new PassOutput(new Carried(next, c.marks()), null));
-            });
-            if (depth) {
-                out.add(new PassOutput(null, streams));
+                return out.iterator();
             }
-            return out.iterator();
         }
     }
 
@@ -463,11 +469,13 @@ final class SequentialStage {
         @Override
         public Iterator<BatchTaps> call(Iterator<HiddenStates> states) {
             SweepHooks.inTask().taskStarts("sequential");
-            LlamaModel model = ExecutorResources.residentModel(spec, ExecutorResources.taskDevice());
-            List<BatchTaps> out = new ArrayList<>();
-            String key = io.layerscope.model.Tap.FINAL_NORM.key(-1);
-            states.forEachRemaining(s -> out.add(new BatchTaps(s.firstSample(), Map.of(key, model.finalNormTap(s)))));
-            return out.iterator();
+            try (ExecutorResources.ModelLease lease = ExecutorResources.residentModel(spec, ExecutorResources.taskDevice())) {
+                LlamaModel model = lease.model();
+                List<BatchTaps> out = new ArrayList<>();
+                String key = io.layerscope.model.Tap.FINAL_NORM.key(-1);
+                states.forEachRemaining(s -> out.add(new BatchTaps(s.firstSample(), Map.of(key, model.finalNormTap(s)))));
+                return out.iterator();
+            }
         }
     }
 

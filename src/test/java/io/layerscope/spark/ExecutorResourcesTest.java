@@ -33,15 +33,44 @@ class ExecutorResourcesTest {
     void releasingClosesTheCachedModelAndALaterTaskLoadsItAgain(@TempDir Path tmp) {
         ExecutorResources.releaseModels();
         ModelSpec spec = new ModelSpec(DemoModel.ensure(tmp).toString(), ComputeDtype.FLOAT32, 0, List.of(), 1);
-        LlamaModel first = ExecutorResources.model(spec, Device.cpu());
+        LlamaModel first;
+        try (ExecutorResources.ModelLease lease = ExecutorResources.model(spec, Device.cpu())) {
+            first = lease.model();
+        }
         assertTrue(ExecutorResources.holdsModels());
         assertEquals(1, ExecutorResources.releaseModels());
         assertFalse(ExecutorResources.holdsModels());
         assertThrows(RuntimeException.class, () -> first.forward(List.of(new int[] {1, 2, 3})));
         assertEquals(0, ExecutorResources.releaseModels());
-        LlamaModel again = ExecutorResources.model(spec, Device.cpu());
-        assertNotSame(first, again);
-        assertEquals(3, again.forward(List.of(new int[] {1, 2, 3})).ntokens());
+        try (ExecutorResources.ModelLease again = ExecutorResources.model(spec, Device.cpu())) {
+            assertNotSame(first, again.model());
+            assertEquals(3, again.model().forward(List.of(new int[] {1, 2, 3})).ntokens());
+        }
         assertEquals(1, ExecutorResources.releaseModels());
+    }
+
+    /**
+     * A JVM that runs two jobs (two sweeps in one Spark application) releases the models when one job's
+     * stage two starts, while the other's stage one may still be in a forward: the model that task holds
+     * stays usable until its lease ends, and only then is closed; a task starting meanwhile loads its own.
+     */
+    @Test
+    void aModelInUseIsClosedWhenItsLastLeaseEndsNotWhenReleased(@TempDir Path tmp) {
+        ExecutorResources.releaseModels();
+        ModelSpec spec = new ModelSpec(DemoModel.ensure(tmp).toString(), ComputeDtype.FLOAT32, 0, List.of(), 1);
+        ExecutorResources.ModelLease running = ExecutorResources.model(spec, Device.cpu());
+        LlamaModel held = running.model();
+        assertEquals(1, ExecutorResources.releaseModels());
+        assertFalse(ExecutorResources.holdsModels());
+        assertEquals(3, held.forward(List.of(new int[] {1, 2, 3})).ntokens());
+        try (ExecutorResources.ModelLease other = ExecutorResources.model(spec, Device.cpu())) {
+            assertNotSame(held, other.model());
+            assertEquals(3, held.forward(List.of(new int[] {1, 2, 3})).ntokens());
+        }
+        running.close();
+        assertThrows(RuntimeException.class, () -> held.forward(List.of(new int[] {1, 2, 3})));
+        running.close();   // a second close does nothing
+        assertEquals(1, ExecutorResources.releaseModels());   // the one the other task loaded
+        assertEquals(0, ExecutorResources.releaseModels());
     }
 }
