@@ -2,6 +2,7 @@ package io.layerscope.model;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.ShortBuffer;
 
 /**
  * Decodes little-endian BF16, F16 and F32 bytes to float32. bf16 is the top half of a float32,
@@ -62,27 +63,43 @@ public final class HalfFloats {
         return (short) ((bits + rounding) >>> 16);
     }
 
-    /** Decodes {@code count} elements of {@code dtype} from {@code src} (read from its position). */
+    /** Halves per bulk read of {@link #decode}: small enough for the L1 cache, large enough to amortise the call. */
+    private static final int HALVES_PER_READ = 4096;
+
+    /**
+     * Decodes {@code count} elements of {@code dtype} from {@code src} (read from its position).
+     * Halves are copied out in bulk first: read one by one through the buffer, each value costs a
+     * bounds check and an index update, about twice the time of the whole decode.
+     */
     public static void decode(ByteBuffer src, DType dtype, float[] dst, int dstOffset, int count) {
         ByteBuffer b = src.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         switch (dtype) {
             case F32 -> b.asFloatBuffer().get(dst, dstOffset, count);
-            case BF16 -> {
-                for (int i = 0; i < count; i++) {
-                    dst[dstOffset + i] = bf16ToFloat(b.getShort());
-                }
-            }
-            case F16 -> {
-                for (int i = 0; i < count; i++) {
-                    dst[dstOffset + i] = f16ToFloat(b.getShort());
-                }
-            }
+            case BF16, F16 -> decodeHalves(b.asShortBuffer(), dtype == DType.BF16, dst, dstOffset, count);
             case F64 -> {
                 for (int i = 0; i < count; i++) {
                     dst[dstOffset + i] = (float) b.getDouble();
                 }
             }
             default -> throw new IllegalArgumentException("not a floating dtype: " + dtype);
+        }
+    }
+
+    private static void decodeHalves(ShortBuffer src, boolean bf16, float[] dst, int dstOffset, int count) {
+        short[] halves = new short[Math.min(count, HALVES_PER_READ)];
+        for (int done = 0; done < count; done += halves.length) {
+            int n = Math.min(halves.length, count - done);
+            src.get(halves, 0, n);
+            int at = dstOffset + done;
+            if (bf16) {
+                for (int k = 0; k < n; k++) {
+                    dst[at + k] = Float.intBitsToFloat(halves[k] << 16);   // the sign extension shifts out
+                }
+            } else {
+                for (int k = 0; k < n; k++) {
+                    dst[at + k] = f16ToFloat(halves[k]);
+                }
+            }
         }
     }
 }

@@ -37,6 +37,16 @@ public final class SafetensorsFile {
     /** The Rust reference implementation refuses headers over 100 MB; so do we. */
     private static final long MAX_HEADER = 100L * 1024 * 1024;
 
+    /** Bytes per positional read of {@link #readFloats(String, float[])}: a multiple of every dtype's size. */
+    private static final int READ_BYTES = 1 << 20;
+    /**
+     * Per thread, the direct buffer {@link #readFloats(String, float[])} reads through. Positional
+     * reads copy from the page cache; a fresh mapping per tensor would fault every page in again
+     * (dear on virtual machines) and keep the pages resident until the mapping is collected.
+     */
+    private static final ThreadLocal<ByteBuffer> READ_BUFFER = ThreadLocal.withInitial(
+            () -> ByteBuffer.allocateDirect(READ_BYTES).order(ByteOrder.LITTLE_ENDIAN));
+
     private final Path path;
     private final long fileSize;
     private final Map<String, TensorInfo> tensors;
@@ -320,7 +330,8 @@ public final class SafetensorsFile {
                 block = new float[n];
             }
             if (bytes.capacity() < length) {
-                bytes = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+                // direct: a read into a heap buffer goes through a temporary direct one of its size
+                bytes = ByteBuffer.allocateDirect(length).order(ByteOrder.LITTLE_ENDIAN);
             }
             bytes.clear().limit(length);
             try {
@@ -359,7 +370,18 @@ public final class SafetensorsFile {
         }
         int numel = Math.toIntExact(t.numel());
         float[] out = reuse != null && reuse.length == numel ? reuse : new float[numel];
-        HalfFloats.decode(map(name), t.dtype(), out, 0, out.length);
+        int perRead = READ_BYTES / t.dtype().bytes();
+        ByteBuffer bytes = READ_BUFFER.get();
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            for (int done = 0; done < numel; done += perRead) {
+                int n = Math.min(perRead, numel - done);
+                bytes.clear().limit(n * t.dtype().bytes());
+                readFully(ch, bytes, t.begin() + (long) done * t.dtype().bytes());
+                HalfFloats.decode(bytes.flip(), t.dtype(), out, done, n);
+            }
+        } catch (IOException e) {
+            throw new LayerscopeException(path + ": cannot read tensor " + name + " (" + e.getMessage() + ")", e);
+        }
         return out;
     }
 

@@ -103,6 +103,80 @@ class SafetensorsFileTest {
         }
     }
 
+    /**
+     * Tensors longer than one positional read (1 MiB) and than one bulk copy of halves, at an odd
+     * offset in the file: every value as decoded from its own bytes (bf16: the top half of a
+     * float32; f16 by {@link HalfFloats#f16ToFloat}, tested against hand-computed bytes above).
+     */
+    @Test
+    void tensorsSpanningSeveralReadsDecodeEveryValue() throws IOException {
+        int halves = (1 << 20) / 2 * 3 + 4097;   // three reads and a bit, a bulk copy and one more value
+        int floats = (1 << 20) / 4 + 3;
+        int doubles = (1 << 20) / 8 * 2 + 1;
+        java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+        ByteBuffer data = ByteBuffer.allocate(2 + 2 * halves * 2 + 4 * floats + 8 * doubles).order(ByteOrder.LITTLE_ENDIAN);
+        data.putShort((short) 0x1234);   // the tensors start 2 bytes into the data: no alignment assumed
+        short[] bf16 = new short[halves];
+        short[] f16 = new short[halves];
+        float[] f32 = new float[floats];
+        double[] f64 = new double[doubles];
+        for (int k = 0; k < halves; k++) {
+            bf16[k] = (short) random.nextInt(1 << 16);
+            data.putShort(bf16[k]);
+        }
+        for (int k = 0; k < halves; k++) {
+            f16[k] = (short) random.nextInt(1 << 16);
+            data.putShort(f16[k]);
+        }
+        for (int k = 0; k < floats; k++) {
+            f32[k] = Float.intBitsToFloat(random.nextInt());
+            data.putFloat(f32[k]);
+        }
+        for (int k = 0; k < doubles; k++) {
+            f64[k] = random.nextGaussian() * 1e3;
+            data.putDouble(f64[k]);
+        }
+        long b = 2;
+        long f = b + 2L * halves;
+        long s = f + 2L * halves;
+        long d = s + 4L * floats;
+        String header = "{\"bf\":{\"dtype\":\"BF16\",\"shape\":[" + halves + "],\"data_offsets\":[" + b + "," + f + "]},"
+                + "\"h\":{\"dtype\":\"F16\",\"shape\":[" + halves + "],\"data_offsets\":[" + f + "," + s + "]},"
+                + "\"s\":{\"dtype\":\"F32\",\"shape\":[" + floats + "],\"data_offsets\":[" + s + "," + d + "]},"
+                + "\"d\":{\"dtype\":\"F64\",\"shape\":[" + doubles + "],\"data_offsets\":[" + d + "," + data.capacity() + "]},"
+                + "\"pad\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]}}";
+        SafetensorsFile file = SafetensorsFile.open(writeRaw(tmp.resolve("long.safetensors"), header, data.array()));
+
+        float[] expectedBf16 = new float[halves];
+        float[] expectedF16 = new float[halves];
+        for (int k = 0; k < halves; k++) {
+            expectedBf16[k] = Float.intBitsToFloat((bf16[k] & 0xffff) << 16);
+            expectedF16[k] = HalfFloats.f16ToFloat(f16[k]);
+        }
+        float[] expectedF64 = new float[doubles];
+        for (int k = 0; k < doubles; k++) {
+            expectedF64[k] = (float) f64[k];
+        }
+        // NaN payloads included: compare bits, not values
+        assertBitsEqual(expectedBf16, file.readFloats("bf"));
+        assertBitsEqual(expectedF16, file.readFloats("h"));
+        assertBitsEqual(f32, file.readFloats("s"));
+        assertBitsEqual(expectedF64, file.readFloats("d"));
+        float[] reuse = new float[halves];
+        assertSame(reuse, file.readFloats("h", reuse));
+        assertBitsEqual(expectedF16, reuse);
+    }
+
+    private static void assertBitsEqual(float[] expected, float[] actual) {
+        assertEquals(expected.length, actual.length);
+        for (int k = 0; k < expected.length; k++) {
+            if (Float.floatToRawIntBits(expected[k]) != Float.floatToRawIntBits(actual[k])) {
+                assertEquals(Integer.toHexString(Float.floatToRawIntBits(expected[k])),
+                        Integer.toHexString(Float.floatToRawIntBits(actual[k])), "value " + k);
+            }
+        }
+    }
+
     @Test
     void writerOutputReadsBackAndHasAPaddedHeader() throws IOException {
         Path p = tmp.resolve("w.safetensors");
