@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -14,30 +13,16 @@ import java.util.Set;
  * other sequences share its batch or shard, so shards merge to the same G up to the order of double
  * additions. Sums stay on the device until {@link #toHost}.
  */
-final class GramAccumulator implements TapSink {
-    private final NDManager manager;
-    private final Set<String> wanted;
-    private final Map<String, NDArray> sums = new LinkedHashMap<>();
-
+final class GramAccumulator extends DeviceSums {
     GramAccumulator(NDManager manager, Set<String> wanted) {
-        this.manager = manager;
-        this.wanted = wanted;
-    }
-
-    @Override
-    public boolean wants(String tapKey) {
-        return wanted.contains(tapKey);
+        super(manager, wanted);
     }
 
     @Override
     public void accept(String tapKey, NDArray x) {
         NDArray x32 = DeviceArrays.cast(x, DataType.FLOAT32);
         long features = x32.getShape().get(2);
-        NDArray sum = sums.get(tapKey);
-        if (sum == null) {
-            sum = DeviceArrays.zeros(manager, new Shape(features, features), DataType.FLOAT64);
-            sums.put(tapKey, sum);
-        }
+        NDArray sum = sumOf(tapKey, new Shape(features, features), DataType.FLOAT64);
         for (long b = 0; b < x32.getShape().get(0); b++) {
             NDArray xb = x32.get(b);
             sum.addi(DeviceArrays.cast(xb.transpose().matMul(xb), DataType.FLOAT64));
@@ -46,8 +31,6 @@ final class GramAccumulator implements TapSink {
 
     /** The sums as host arrays, row-major, in the order the taps were first seen. */
     Map<String, double[]> toHost() {
-        Map<String, double[]> out = new LinkedHashMap<>();
-        sums.forEach((k, v) -> out.put(k, v.toDoubleArray()));
-        return out;
+        return toHost(NDArray::toDoubleArray);
     }
 }
