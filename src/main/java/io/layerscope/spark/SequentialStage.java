@@ -1,8 +1,6 @@
 package io.layerscope.spark;
 
-import ai.djl.Device;
 import io.layerscope.llama.HiddenStates;
-import io.layerscope.llama.LlamaModel;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.LayerKind;
 import io.layerscope.model.PrunableLayer;
@@ -11,7 +9,6 @@ import io.layerscope.prune.LayerMask;
 import io.layerscope.prune.LayerPruner;
 import io.layerscope.prune.PrunedCheckpointWriter;
 import io.layerscope.prune.SparsityPattern;
-import io.layerscope.results.Drift;
 import io.layerscope.results.LayerResult;
 import io.layerscope.stats.DepthSums;
 import io.layerscope.stats.OutlierPositions;
@@ -30,7 +27,6 @@ import java.util.Set;
 import java.util.UUID;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.storage.StorageLevel;
 
 /**
@@ -143,14 +139,14 @@ final class SequentialStage {
         double[] actual = new double[lastRound + 1];
         DepthSums streams = depth ? new DepthSums() : null;
         JavaRDD<PassOutput> pass = jsc.parallelize(batches, CalibrationStage.shards(shards, batches.size()))
-                .mapPartitions(new EmbedTask(spec)).persist(StorageLevel.MEMORY_AND_DISK());
+                .mapPartitions(new SequentialTasks.EmbedTask(spec)).persist(StorageLevel.MEMORY_AND_DISK());
         JavaRDD<PassOutput> previous = null;
         JavaRDD<DenseOutput> denseOut = null;
         try {
             for (int b = 0; b <= lastRound; b++) {
                 long t = System.nanoTime();
                 jsc.setJobDescription("layerscope sequential: dense pass of block " + b + " of " + lastRound);
-                denseOut = carried(pass).mapPartitions(new DenseTapsTask(spec, b, depth));
+                denseOut = carried(pass).mapPartitions(new SequentialTasks.DenseTapsTask(spec, b, depth));
                 if (depth) {
                     denseOut.persist(StorageLevel.MEMORY_AND_DISK());   // the pruned pass reads the new marks from it
                 }
@@ -190,7 +186,8 @@ final class SequentialStage {
                 if (b < lastRound || head || depth) {
                     previous = pass;
                     JavaRDD<Carried> input = depth ? denseOut.map(DenseOutput::carried) : carried(previous);
-                    pass = input.mapPartitions(new PrunedPassTask(spec, round, depth)).persist(StorageLevel.MEMORY_AND_DISK());
+                    pass = input.mapPartitions(new SequentialTasks.PrunedPassTask(spec, round, depth))
+                            .persist(StorageLevel.MEMORY_AND_DISK());
                     if (depth) {
                         jsc.setJobDescription("layerscope sequential: pruned pass of block " + b + " of " + lastRound);
                         // materialises the persisted states too: the next dense pass reads them from the cache
@@ -207,7 +204,8 @@ final class SequentialStage {
             }
             if (head) {
                 jsc.setJobDescription("layerscope sequential: lm_head's input from the pruned model");
-                Map<String, float[]> rows = merge(states(pass).mapPartitions(new FinalNormTask(spec)).collect(), windows.size());
+                Map<String, float[]> rows = merge(states(pass).mapPartitions(new SequentialTasks.FinalNormTask(spec)).collect(),
+                        windows.size());
                 seqRows.putAll(rows);
                 PrunableLayer lmHead = analysed.stream().filter(l -> l.kind() == LayerKind.LM_HEAD).findFirst().orElseThrow();
                 Round round = new Round(UUID.randomUUID().toString(), -1, settings.analysis().sparsity(), pattern, rows,
@@ -337,7 +335,7 @@ final class SequentialStage {
     private List<RoundLayer> layerJob(Round round, List<PrunableLayer> layers, Set<String> wanted, boolean keepMasks) {
         jsc.setJobDescription("layerscope sequential: masks and statistics of block " + round.block());
         return jsc.parallelize(LayerStage.largestFirst(layers), layers.size())
-                .mapPartitions(new RoundLayerTask(settings, round, wanted, keepMasks))
+                .mapPartitions(new SequentialTasks.RoundLayerTask(settings, round, wanted, keepMasks))
                 .collect();
     }
 
@@ -352,174 +350,8 @@ final class SequentialStage {
         return new BlockMasks(round.block(), masks);
     }
 
-    private static LayerMask mask(PrunableLayer l, float[] w, Round round, Map<String, float[]> rows) {
+    static LayerMask mask(PrunableLayer l, float[] w, Round round, Map<String, float[]> rows) {
         return LayerPruner.wanda(l.name(), w, l.outFeatures(), l.inFeatures(),
                 LayerPruner.activationNorms(rows.get(l.tapKey())), round.sparsity(), round.pattern());
-    }
-
-    /** Runs on an executor: a batch of windows to block 0's input. */
-    static final class EmbedTask implements FlatMapFunction<Iterator<Batch>, PassOutput> {
-        private static final long serialVersionUID = 1L;
-        private final ModelSpec spec;
-
-        EmbedTask(ModelSpec spec) {
-            this.spec = spec;
-        }
-
-        @Override
-        public Iterator<PassOutput> call(Iterator<Batch> batches) {
-            SweepHooks.inTask().taskStarts("sequential");
-            try (ExecutorResources.ModelLease lease = ExecutorResources.residentModel(spec, ExecutorResources.taskDevice())) {
-                LlamaModel model = lease.model();
-                List<PassOutput> out = new ArrayList<>();
-                batches.forEachRemaining(b -> out.add(new PassOutput(new Carried(model.embed(b.windows(), b.firstSample()), null),
-                        null)));
-                return out.iterator();
-            }
-        }
-    }
-
-    /** Runs on an executor: the dense block's tap sums of each batch, and with depth its down_proj spikes. */
-    static final class DenseTapsTask implements FlatMapFunction<Iterator<Carried>, DenseOutput> {
-        private static final long serialVersionUID = 1L;
-        private final ModelSpec spec;
-        private final int block;
-        private final boolean depth;
-
-        DenseTapsTask(ModelSpec spec, int block, boolean depth) {
-            this.spec = spec;
-            this.block = block;
-            this.depth = depth;
-        }
-
-        @Override
-        public Iterator<DenseOutput> call(Iterator<Carried> batches) {
-            SweepHooks.inTask().taskStarts("sequential");
-            try (ExecutorResources.ModelLease lease = ExecutorResources.residentModel(spec, ExecutorResources.taskDevice())) {
-                LlamaModel model = lease.model();
-                List<DenseOutput> out = new ArrayList<>();
-                batches.forEachRemaining(c -> {
-                    HiddenStates s = c.states();
-                    if (depth) {
-                        // a copy: the persisted element of the previous round stays as it was
-                        OutlierPositions marks = c.marks() == null ? new OutlierPositions() : c.marks().copy();
-                        DepthSums d = new DepthSums();
-                        BatchTaps taps = new BatchTaps(s.firstSample(), model.denseBlockTaps(s, block, d, marks), d);
-                        out.add(new DenseOutput(taps, new Carried(s, marks)));
-                    } else {
-                        out.add(new DenseOutput(new BatchTaps(s.firstSample(), model.denseBlockTaps(s, block)), null));
-                    }
-                });
-                return out.iterator();
-            }
-        }
-    }
-
-    /**
-     * Runs on an executor: the pruned block over each batch, masks rebuilt once per executor and
-     * round; with depth, one more element: the residual stream around the pruned block
-     * ({@link DepthSums#blockStreams}) of the partition's batches.
-     */
-    static final class PrunedPassTask implements FlatMapFunction<Iterator<Carried>, PassOutput> {
-        private static final long serialVersionUID = 1L;
-        private final ModelSpec spec;
-        private final Round round;
-        private final boolean depth;
-
-        PrunedPassTask(ModelSpec spec, Round round, boolean depth) {
-            this.spec = spec;
-            this.round = round;
-            this.depth = depth;
-        }
-
-        @Override
-        public Iterator<PassOutput> call(Iterator<Carried> batches) {
-            SweepHooks.inTask().taskStarts("sequential");
-            Device device = ExecutorResources.taskDevice();
-            try (ExecutorResources.ModelLease lease = ExecutorResources.residentModel(spec, device)) {
-                LlamaModel model = lease.model();
-                Checkpoint ckpt = ExecutorResources.checkpoint(spec.modelDir());
-                List<PassOutput> out = new ArrayList<>();
-                DepthSums streams = depth ? new DepthSums() : null;
-                batches.forEachRemaining(c -> {
-                    HiddenStates s = c.states();
-                    HiddenStates next = model.prunedBlock(s, round.block(), round.id(), () -> blockMasks(ckpt, round));
-                    if (depth) {
-                        streams.blockStreams(round.block(), s.samples(), s.floats(), next.floats(), s.tokens(), s.hidden());
-                    }
-                    out.add(new PassOutput(new Carried(next, c.marks()), null));
-                });
-                if (depth) {
-                    out.add(new PassOutput(null, streams));
-                }
-                return out.iterator();
-            }
-        }
-    }
-
-    /** Runs on an executor: lm_head's tap (the final norm) over the last block's pruned output. */
-    static final class FinalNormTask implements FlatMapFunction<Iterator<HiddenStates>, BatchTaps> {
-        private static final long serialVersionUID = 1L;
-        private final ModelSpec spec;
-
-        FinalNormTask(ModelSpec spec) {
-            this.spec = spec;
-        }
-
-        @Override
-        public Iterator<BatchTaps> call(Iterator<HiddenStates> states) {
-            SweepHooks.inTask().taskStarts("sequential");
-            try (ExecutorResources.ModelLease lease = ExecutorResources.residentModel(spec, ExecutorResources.taskDevice())) {
-                LlamaModel model = lease.model();
-                List<BatchTaps> out = new ArrayList<>();
-                String key = io.layerscope.model.Tap.FINAL_NORM.key(-1);
-                states.forEachRemaining(s -> out.add(new BatchTaps(s.firstSample(), Map.of(key, model.finalNormTap(s)))));
-                return out.iterator();
-            }
-        }
-    }
-
-    /** Runs on an executor: one layer's mask, its agreement with the dense mask, and (if analysed) its statistics. */
-    static final class RoundLayerTask implements FlatMapFunction<Iterator<PrunableLayer>, RoundLayer> {
-        private static final long serialVersionUID = 1L;
-        private final LayerStage.Settings settings;
-        private final Round round;
-        private final Set<String> wanted;
-        private final boolean keepMasks;
-
-        RoundLayerTask(LayerStage.Settings settings, Round round, Set<String> wanted, boolean keepMasks) {
-            this.settings = settings;
-            this.round = round;
-            this.wanted = Set.copyOf(wanted);
-            this.keepMasks = keepMasks;
-        }
-
-        @Override
-        public Iterator<RoundLayer> call(Iterator<PrunableLayer> layers) {
-            SweepHooks.inTask().taskStarts("layer");
-            ExecutorResources.configureThreads();
-            Checkpoint ckpt = ExecutorResources.checkpoint(settings.modelDir());
-            List<RoundLayer> out = new ArrayList<>();
-            layers.forEachRemaining(l -> out.add(analyse(ckpt, l)));
-            return out.iterator();
-        }
-
-        private RoundLayer analyse(Checkpoint ckpt, PrunableLayer l) {
-            long start = System.nanoTime();
-            float[] w = ckpt.readFloats(l.weightTensor());
-            float[] seq = round.scalerRows().get(l.tapKey());
-            float[] dense = round.denseScalerRows().get(l.tapKey());
-            LayerMask mask = mask(l, w, round, round.scalerRows());
-            double agreement = dense == null ? Double.NaN : mask.agreement(mask(l, w, round, round.denseScalerRows()));
-            boolean head = l.kind() == LayerKind.LM_HEAD;
-            LayerResult result = null;
-            if (wanted.contains(l.name())) {
-                double[] drift = dense == null ? new double[] {Double.NaN, Double.NaN} : Drift.actNormDrift(seq, dense);
-                result = LayerStage.analyse(settings, l, w, seq, round.sparsity(), start)
-                        .withDrift(new Drift(dense, drift[0], drift[1], agreement, head ? null : round.sparsity(),
-                                head ? null : mask.sparsity()));
-            }
-            return new RoundLayer(l.name(), result, keepMasks && !head ? mask : null, head ? 0 : mask.sparsity(), agreement);
-        }
     }
 }

@@ -1,0 +1,195 @@
+package io.layerscope.spark;
+
+import io.layerscope.llama.HiddenStates;
+import io.layerscope.llama.LlamaModel;
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.LayerKind;
+import io.layerscope.model.PrunableLayer;
+import io.layerscope.model.Tap;
+import io.layerscope.prune.LayerMask;
+import io.layerscope.results.Drift;
+import io.layerscope.results.LayerResult;
+import io.layerscope.spark.SequentialStage.Batch;
+import io.layerscope.spark.SequentialStage.BatchTaps;
+import io.layerscope.spark.SequentialStage.Carried;
+import io.layerscope.spark.SequentialStage.DenseOutput;
+import io.layerscope.spark.SequentialStage.PassOutput;
+import io.layerscope.spark.SequentialStage.Round;
+import io.layerscope.spark.SequentialStage.RoundLayer;
+import io.layerscope.stats.DepthSums;
+import io.layerscope.stats.OutlierPositions;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.api.java.function.FlatMapFunction;
+
+/** The executor side of {@link SequentialStage}: one Spark function per kind of pass. */
+final class SequentialTasks {
+    private SequentialTasks() {
+    }
+
+    /**
+     * A pass over a partition with the executor's resident model, leased for the pass's length
+     * ({@link ExecutorResources.ModelLease}): subclasses add each input element's output.
+     */
+    abstract static class ModelTask<I, O> implements FlatMapFunction<Iterator<I>, O> {
+        private static final long serialVersionUID = 1L;
+        final ModelSpec spec;
+
+        ModelTask(ModelSpec spec) {
+            this.spec = spec;
+        }
+
+        @Override
+        public final Iterator<O> call(Iterator<I> in) {
+            SweepHooks.inTask().taskStarts("sequential");
+            try (ExecutorResources.ModelLease lease = ExecutorResources.residentModel(spec, ExecutorResources.taskDevice())) {
+                List<O> out = new ArrayList<>();
+                run(lease.model(), in, out);
+                return out.iterator();
+            }
+        }
+
+        abstract void run(LlamaModel model, Iterator<I> in, List<O> out);
+    }
+
+    /** A batch of windows to block 0's input. */
+    static final class EmbedTask extends ModelTask<Batch, PassOutput> {
+        private static final long serialVersionUID = 1L;
+
+        EmbedTask(ModelSpec spec) {
+            super(spec);
+        }
+
+        @Override
+        void run(LlamaModel model, Iterator<Batch> batches, List<PassOutput> out) {
+            batches.forEachRemaining(b -> out.add(new PassOutput(new Carried(model.embed(b.windows(), b.firstSample()), null),
+                    null)));
+        }
+    }
+
+    /** The dense block's tap sums of each batch, and with depth its down_proj spikes. */
+    static final class DenseTapsTask extends ModelTask<Carried, DenseOutput> {
+        private static final long serialVersionUID = 1L;
+        private final int block;
+        private final boolean depth;
+
+        DenseTapsTask(ModelSpec spec, int block, boolean depth) {
+            super(spec);
+            this.block = block;
+            this.depth = depth;
+        }
+
+        @Override
+        void run(LlamaModel model, Iterator<Carried> batches, List<DenseOutput> out) {
+            batches.forEachRemaining(c -> {
+                HiddenStates s = c.states();
+                if (depth) {
+                    // a copy: the persisted element of the previous round stays as it was
+                    OutlierPositions marks = c.marks() == null ? new OutlierPositions() : c.marks().copy();
+                    DepthSums d = new DepthSums();
+                    BatchTaps taps = new BatchTaps(s.firstSample(), model.denseBlockTaps(s, block, d, marks), d);
+                    out.add(new DenseOutput(taps, new Carried(s, marks)));
+                } else {
+                    out.add(new DenseOutput(new BatchTaps(s.firstSample(), model.denseBlockTaps(s, block)), null));
+                }
+            });
+        }
+    }
+
+    /**
+     * The pruned block over each batch, masks rebuilt once per executor and round; with depth, one
+     * more element: the residual stream around the pruned block ({@link DepthSums#blockStreams}) of
+     * the partition's batches.
+     */
+    static final class PrunedPassTask extends ModelTask<Carried, PassOutput> {
+        private static final long serialVersionUID = 1L;
+        private final Round round;
+        private final boolean depth;
+
+        PrunedPassTask(ModelSpec spec, Round round, boolean depth) {
+            super(spec);
+            this.round = round;
+            this.depth = depth;
+        }
+
+        @Override
+        void run(LlamaModel model, Iterator<Carried> batches, List<PassOutput> out) {
+            Checkpoint ckpt = ExecutorResources.checkpoint(spec.modelDir());
+            DepthSums streams = depth ? new DepthSums() : null;
+            batches.forEachRemaining(c -> {
+                HiddenStates s = c.states();
+                HiddenStates next = model.prunedBlock(s, round.block(), round.id(),
+                        () -> SequentialStage.blockMasks(ckpt, round));
+                if (depth) {
+                    streams.blockStreams(round.block(), s.samples(), s.floats(), next.floats(), s.tokens(), s.hidden());
+                }
+                out.add(new PassOutput(new Carried(next, c.marks()), null));
+            });
+            if (depth) {
+                out.add(new PassOutput(null, streams));
+            }
+        }
+    }
+
+    /** lm_head's tap (the final norm) over the last block's pruned output. */
+    static final class FinalNormTask extends ModelTask<HiddenStates, BatchTaps> {
+        private static final long serialVersionUID = 1L;
+
+        FinalNormTask(ModelSpec spec) {
+            super(spec);
+        }
+
+        @Override
+        void run(LlamaModel model, Iterator<HiddenStates> states, List<BatchTaps> out) {
+            String key = Tap.FINAL_NORM.key(-1);
+            states.forEachRemaining(s -> out.add(new BatchTaps(s.firstSample(), Map.of(key, model.finalNormTap(s)))));
+        }
+    }
+
+    /** One layer's mask, its agreement with the dense mask, and (if analysed) its statistics. */
+    static final class RoundLayerTask implements FlatMapFunction<Iterator<PrunableLayer>, RoundLayer> {
+        private static final long serialVersionUID = 1L;
+        private final LayerStage.Settings settings;
+        private final Round round;
+        private final Set<String> wanted;
+        private final boolean keepMasks;
+
+        RoundLayerTask(LayerStage.Settings settings, Round round, Set<String> wanted, boolean keepMasks) {
+            this.settings = settings;
+            this.round = round;
+            this.wanted = Set.copyOf(wanted);
+            this.keepMasks = keepMasks;
+        }
+
+        @Override
+        public Iterator<RoundLayer> call(Iterator<PrunableLayer> layers) {
+            SweepHooks.inTask().taskStarts("layer");
+            ExecutorResources.configureThreads();
+            Checkpoint ckpt = ExecutorResources.checkpoint(settings.modelDir());
+            List<RoundLayer> out = new ArrayList<>();
+            layers.forEachRemaining(l -> out.add(analyse(ckpt, l)));
+            return out.iterator();
+        }
+
+        private RoundLayer analyse(Checkpoint ckpt, PrunableLayer l) {
+            long start = System.nanoTime();
+            float[] w = ckpt.readFloats(l.weightTensor());
+            float[] seq = round.scalerRows().get(l.tapKey());
+            float[] dense = round.denseScalerRows().get(l.tapKey());
+            LayerMask mask = SequentialStage.mask(l, w, round, round.scalerRows());
+            double agreement = dense == null ? Double.NaN : mask.agreement(SequentialStage.mask(l, w, round, round.denseScalerRows()));
+            boolean head = l.kind() == LayerKind.LM_HEAD;
+            LayerResult result = null;
+            if (wanted.contains(l.name())) {
+                double[] drift = dense == null ? new double[] {Double.NaN, Double.NaN} : Drift.actNormDrift(seq, dense);
+                result = LayerStage.analyse(settings, l, w, seq, round.sparsity(), start)
+                        .withDrift(new Drift(dense, drift[0], drift[1], agreement, head ? null : round.sparsity(),
+                                head ? null : mask.sparsity()));
+            }
+            return new RoundLayer(l.name(), result, keepMasks && !head ? mask : null, head ? 0 : mask.sparsity(), agreement);
+        }
+    }
+}
