@@ -83,9 +83,10 @@ public final class LlamaModel implements AutoCloseable {
      * held. {@code STREAMED}: widened from the checkpoint's memory map into reused arrays each time a
      * pass reaches the block ({@link BlockSource}), where the weights are widened on the host (float32
      * on the CPU); elsewhere (a GPU, float16) they are resident whatever is asked. Both compute the
-     * same floats. Streamed suits a few long passes over every block (a dense sweep's stage one): it
-     * loads at once and holds a block's float32 at a time; resident suits many short passes over one
-     * block (sequential mode), which would widen the block each time.
+     * same floats. Streamed loads at once and holds a block's float32 at a time; each pass widens the
+     * block again, which costs sequential mode's many short passes over one block a little time (the
+     * executors stream anyway: memory decides whether a model fits at all). Resident reads every
+     * block once: for callers that run many passes and have the memory (tests, benchmarks).
      */
     public enum Residency {
         RESIDENT, STREAMED

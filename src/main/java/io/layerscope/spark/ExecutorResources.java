@@ -121,26 +121,19 @@ final class ExecutorResources {
     }
 
     /**
-     * The model for passes over every block (stage one, the warm-up, Gram passes): its blocks streamed
-     * where the weights are widened on the host, so it loads at once and holds one block's float32 per
-     * running pass ({@link LlamaModel.Residency}). The task holds the lease while it uses the model.
+     * The model for every pass (stage one, the warm-up, Gram passes, sequential mode's rounds): its
+     * blocks streamed where the weights are widened on the host, so it loads at once and holds one
+     * block's float32 per running pass ({@link LlamaModel.Residency}); sequential mode's rounds, many
+     * short passes over one block, widen it again each pass: a little more work than keeping every block,
+     * for far less memory (docs/PERFORMANCE.md). The task holds the lease while it uses the model.
      */
     static ModelLease model(ModelSpec spec, Device device) {
-        return lease(spec, device, LlamaModel.Residency.STREAMED);
-    }
-
-    /** The model for sequential mode's many passes over one block at a time: every block held. */
-    static ModelLease residentModel(ModelSpec spec, Device device) {
-        return lease(spec, device, LlamaModel.Residency.RESIDENT);
-    }
-
-    private static ModelLease lease(ModelSpec spec, Device device, LlamaModel.Residency residency) {
-        String key = key(spec, device, residency);
+        String key = key(spec, device);
         while (true) {
             CachedModel cached = MODELS.computeIfAbsent(key, k -> {
                 configureThreads();
                 return new CachedModel(LlamaModel.load(checkpoint(spec.modelDir()), device, spec.dtype(), spec.lastBlock(),
-                        residency));
+                        LlamaModel.Residency.STREAMED));
             });
             synchronized (ExecutorResources.class) {
                 if (!cached.released) {
@@ -227,7 +220,7 @@ final class ExecutorResources {
      */
     static void warmModel(ModelSpec spec, Device device, int seqlen) {
         try (ModelLease lease = model(spec, device)) {
-            if (WARMED.add(key(spec, device, LlamaModel.Residency.STREAMED))) {
+            if (WARMED.add(key(spec, device))) {
                 int vocab = lease.model().config().vocabSize();
                 int[] window = new int[Math.min(seqlen, WARM_TOKENS)];
                 for (int i = 0; i < window.length; i++) {
@@ -238,7 +231,7 @@ final class ExecutorResources {
         }
     }
 
-    private static String key(ModelSpec spec, Device device, LlamaModel.Residency residency) {
-        return spec.modelDir() + "|" + spec.dtype() + "|" + device + "|" + spec.lastBlock() + "|" + residency;
+    private static String key(ModelSpec spec, Device device) {
+        return spec.modelDir() + "|" + spec.dtype() + "|" + device + "|" + spec.lastBlock();
     }
 }

@@ -31,7 +31,7 @@ final class SequentialTasks {
     }
 
     /**
-     * A pass over a partition with the executor's resident model, leased for the pass's length
+     * A pass over a partition with the executor's model, leased for the pass's length
      * ({@link ExecutorResources.ModelLease}): subclasses add each input element's output.
      */
     abstract static class ModelTask<I, O> implements FlatMapFunction<Iterator<I>, O> {
@@ -45,7 +45,7 @@ final class SequentialTasks {
         @Override
         public final Iterator<O> call(Iterator<I> in) {
             SweepHooks.inTask().taskStarts("sequential");
-            try (ExecutorResources.ModelLease lease = ExecutorResources.residentModel(spec, ExecutorResources.taskDevice())) {
+            try (ExecutorResources.ModelLease lease = ExecutorResources.model(spec, ExecutorResources.taskDevice())) {
                 List<O> out = new ArrayList<>();
                 run(lease.model(), in, out);
                 return out.iterator();
