@@ -60,7 +60,7 @@ public final class BlockMaxReduction {
     }
 
     /** Rows of source per cell for a source of {@code size} rows (or columns) and at most {@code maxCells} cells. */
-    static int blockSize(long size, int maxCells) {
+    public static int blockSize(long size, int maxCells) {
         return (int) ((size + maxCells - 1) / maxCells);
     }
 

@@ -4,10 +4,13 @@ import io.layerscope.model.PrunableLayer;
 import io.layerscope.plot.BlockMaxReduction;
 import io.layerscope.plot.CalibrationSummary;
 import io.layerscope.plot.LayerAnalysisChart;
+import io.layerscope.plot.LayerHeatmaps;
 import io.layerscope.plot.LayerPlotData;
 import io.layerscope.plot.PictureSize;
+import io.layerscope.plot.ReducedMatrix;
 import io.layerscope.report.SweepReport;
 import io.layerscope.stats.Distribution;
+import io.layerscope.stats.LayerByProducts;
 import io.layerscope.stats.LayerStats;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -18,21 +21,53 @@ final class LayerPictures {
     private LayerPictures() {
     }
 
-    static LayerAnalysisChart.Pngs render(String model, PrunableLayer layer, float[] weight, LayerStats s, CalibrationSummary calibration,
-                         long nsamples, PictureSize size) {
+    /**
+     * The picture and thumbnail; {@code heatmaps} as {@link #heatmaps(LayerByProducts)} made them
+     * with the statistics, or null to reduce {@code weight} here.
+     */
+    static LayerAnalysisChart.Pngs render(String model, PrunableLayer layer, float[] weight, LayerStats s,
+                                          LayerHeatmaps heatmaps, CalibrationSummary calibration, long nsamples,
+                                          PictureSize size) {
         float[] actNorm = s.activationNorms();
         LayerPlotData data = LayerPlotData.builder()
                 .model(model)
                 .layer(layer.name())
                 .shape(layer.outFeatures(), layer.inFeatures())
                 .calibration(calibration)
-                .heatmaps(new BlockMaxReduction().layerHeatmaps(weight, layer.outFeatures(), layer.inFeatures(), actNorm))
+                .heatmaps(heatmaps != null ? heatmaps
+                        : new BlockMaxReduction().layerHeatmaps(weight, layer.outFeatures(), layer.inFeatures(), actNorm))
                 .activationNorm(actNorm)
                 .weight(s.weightAbs().histogram(), panel(s.weightAbs(), layer, nsamples))
                 .activation(s.actNorm().histogram(), panel(s.actNorm(), layer, nsamples))
                 .wanda(s.wanda().histogram(), wandaPanel(s, layer, nsamples))
                 .build();
         return new LayerAnalysisChart(size.width(), size.height()).renderPngs(data, SweepReport.THUMBNAIL_WIDTH);
+    }
+
+    /**
+     * What the statistics' passes compute for the stage besides: counts above the block thresholds
+     * (null: none) and, for a picture, the heatmaps' block maxima, in {@link BlockMaxReduction}'s cells.
+     */
+    static LayerByProducts byProducts(PrunableLayer layer, float[] thresholds, boolean picture) {
+        LayerByProducts byProducts = new LayerByProducts();
+        if (thresholds != null) {
+            byProducts.wandaAbove(thresholds);
+        }
+        if (picture) {
+            byProducts.blockMaxima(BlockMaxReduction.blockSize(layer.outFeatures(), BlockMaxReduction.DEFAULT_MAX_CELLS),
+                    BlockMaxReduction.blockSize(layer.inFeatures(), BlockMaxReduction.DEFAULT_MAX_CELLS));
+        }
+        return byProducts;
+    }
+
+    /** The heatmaps from the block maxima the statistics took ({@link #byProducts}), or null when they took none. */
+    static LayerHeatmaps heatmaps(LayerByProducts b) {
+        if (!b.hasBlockMaxima()) {
+            return null;
+        }
+        return new LayerHeatmaps(
+                new ReducedMatrix(b.absMaxima(), b.cellRows(), b.cellColumns(), b.rowBlock(), b.colBlock()),
+                new ReducedMatrix(b.wandaMaxima(), b.cellRows(), b.cellColumns(), b.rowBlock(), b.colBlock()));
     }
 
     static Map<String, String> panel(Distribution d, PrunableLayer layer, long nsamples) {

@@ -13,6 +13,7 @@ import io.layerscope.llama.DeviceGramProducts;
 import io.layerscope.llama.DeviceLayerStatistics;
 import io.layerscope.stats.GramProducts;
 import io.layerscope.stats.GramSums;
+import io.layerscope.stats.LayerByProducts;
 import io.layerscope.stats.LayerStatistics;
 import io.layerscope.stats.TapGram;
 import io.layerscope.stats.LayerStats;
@@ -162,23 +163,32 @@ public final class LayerStage {
                                        long start, double[] gram) {
         LayerStats stats;
         Device device = ExecutorResources.taskDevice();
+        float[] thresholds = s.thresholdsOf(layer);
+        boolean pictures = s.pngSize() != null;
+        // the Java statistics' passes also count above the block thresholds and take the heatmaps' maxima
+        LayerByProducts byProducts = null;
         if (gram == null && s.analysis().statsDevice().onDevice(device)) {
             stats = DeviceLayerStatistics.compute(device, layer.name(), w, layer.outFeatures(), layer.inFeatures(),
                     scalerRow, sparsity);
-        } else if (gram == null) {
-            stats = statistics(layer, w, scalerRow, sparsity, null);
         } else {
-            try (DeviceGramProducts products = DeviceGramProducts.on(device, gram)) {
-                stats = statistics(layer, w, scalerRow, sparsity, products);
+            byProducts = LayerPictures.byProducts(layer, thresholds, pictures);
+            if (gram == null) {
+                stats = statistics(layer, w, scalerRow, sparsity, null, byProducts);
+            } else {
+                try (DeviceGramProducts products = DeviceGramProducts.on(device, gram)) {
+                    stats = statistics(layer, w, scalerRow, sparsity, products, byProducts);
+                }
             }
         }
         JobOptions.Calibration c = s.calibration();
-        LayerAnalysisChart.Pngs png = s.pngSize() != null ? LayerPictures.render(s.modelName(), layer, w, stats,
+        LayerAnalysisChart.Pngs png = pictures ? LayerPictures.render(s.modelName(), layer, w, stats,
+                byProducts == null ? null : LayerPictures.heatmaps(byProducts),
                 new CalibrationSummary(c.source(), (int) s.nsamples(), c.seqlen(), c.seed()), s.nsamples(), s.pngSize())
                 : null;
-        float[] thresholds = s.thresholdsOf(layer);
         long[] above = null;
-        if (thresholds != null) {
+        if (thresholds != null && byProducts != null) {
+            above = byProducts.wandaAboveCounts();
+        } else if (thresholds != null) {
             above = new long[thresholds.length];
             BlockOutlierRatios.countAbove(w, layer.outFeatures(), layer.inFeatures(),
                     LayerPruner.activationNorms(scalerRow), thresholds, above);
@@ -200,10 +210,16 @@ public final class LayerStage {
      * Small layers stay on the task thread: they are many, and already parallel as tasks.
      */
     static LayerStats statistics(PrunableLayer layer, float[] w, float[] scalerRow, double sparsity, GramProducts gram) {
+        return statistics(layer, w, scalerRow, sparsity, gram, null);
+    }
+
+    /** As {@link #statistics(PrunableLayer, float[], float[], double, GramProducts)}, with {@code byProducts} (may be null) filled. */
+    static LayerStats statistics(PrunableLayer layer, float[] w, float[] scalerRow, double sparsity, GramProducts gram,
+                                 LayerByProducts byProducts) {
         int out = layer.outFeatures();
         int in = layer.inFeatures();
         return LayerStatistics.compute(layer.name(), w, out, in, scalerRow, sparsity,
-                StatisticsThreads.worthAPool(out, in) ? StatisticsThreads.pool() : null, gram);
+                StatisticsThreads.worthAPool(out, in) ? StatisticsThreads.pool() : null, gram, byProducts);
     }
 
     static final class LayerTask implements FlatMapFunction<Iterator<PrunableLayer>, LayerResult> {

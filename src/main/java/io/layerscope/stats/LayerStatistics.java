@@ -1,6 +1,7 @@
 package io.layerscope.stats;
 
 import io.layerscope.LayerscopeException;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.ForkJoinPool;
 
@@ -97,19 +98,34 @@ public final class LayerStatistics {
      */
     public static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, double sparsity,
                                      ForkJoinPool pool, GramProducts gram) {
-        return compute(layer, w, out, in, scalerRow, sparsity, pool, RowChunks.rowsPerChunk(in), gram);
+        return compute(layer, w, out, in, scalerRow, sparsity, pool, RowChunks.rowsPerChunk(in), gram, null);
+    }
+
+    /**
+     * As {@link #compute(String, float[], int, int, float[], double, ForkJoinPool, GramProducts)},
+     * and what {@code byProducts} asks for besides (null: nothing), filled in it on return.
+     */
+    public static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, double sparsity,
+                                     ForkJoinPool pool, GramProducts gram, LayerByProducts byProducts) {
+        return compute(layer, w, out, in, scalerRow, sparsity, pool, RowChunks.rowsPerChunk(in), gram, byProducts);
     }
 
     static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, double sparsity,
                               ForkJoinPool pool, int rowsPerChunk, GramProducts gram) {
+        return compute(layer, w, out, in, scalerRow, sparsity, pool, rowsPerChunk, gram, null);
+    }
+
+    static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, double sparsity,
+                              ForkJoinPool pool, int rowsPerChunk, GramProducts gram, LayerByProducts byProducts) {
         if (!(sparsity > 0 && sparsity < 1)) {
             throw new IllegalArgumentException("sparsity " + sparsity + " must be between 0 and 1 (exclusive)");
         }
         checkShapes(layer, w, out, in, scalerRow);
         float[] actNorm = activationNorms(layer, scalerRow);
         RowChunks chunks = new RowChunks(out, rowsPerChunk, pool);
-        Rows rows = new Rows(layer, w, actNorm, divisors(columnAbsSums(w, in, chunks)), riaActivationFactors(actNorm),
-                new float[out]);
+        LayerByProducts.BlockMaxima maxima = byProducts == null ? null : byProducts.startBlockMaxima(out, in);
+        Rows rows = new Rows(layer, w, actNorm, divisors(columnAbsSums(w, in, chunks, maxima, actNorm)),
+                riaActivationFactors(actNorm), new float[out]);
 
         TwoPassDistribution activation = new TwoPassDistribution(LogBins.STANDARD);
         Parts all = Parts.create();
@@ -124,11 +140,17 @@ public final class LayerStatistics {
         all.weightAbs.startSecondPass(new long[] {layerRank}, new double[0]);
         all.ria.startSecondPass(new long[] {layerRank}, new double[0]);
         activation.startSecondPass(new long[0], new double[0]);
-        double[] outlierThresholds = new double[OutlierRatios.MULTIPLIERS.length];
-        for (int m = 0; m < outlierThresholds.length; m++) {
-            outlierThresholds[m] = OutlierRatios.MULTIPLIERS[m] * all.wanda.mean();
+        // the outlier ratios' thresholds, then the caller's (exact in double, compared as floats are)
+        float[] extraThresholds = byProducts == null ? new float[0] : byProducts.wandaThresholds();
+        int multipliers = OutlierRatios.MULTIPLIERS.length;
+        double[] wandaThresholds = new double[multipliers + extraThresholds.length];
+        for (int m = 0; m < multipliers; m++) {
+            wandaThresholds[m] = OutlierRatios.MULTIPLIERS[m] * all.wanda.mean();
         }
-        all.wanda.startSecondPass(new long[0], outlierThresholds);
+        for (int t = 0; t < extraThresholds.length; t++) {
+            wandaThresholds[multipliers + t] = extraThresholds[t];
+        }
+        all.wanda.startSecondPass(new long[0], wandaThresholds);
         activation.revisit(actNorm, 0, in);
         // Without output errors the mask agreements are counted in the second pass: the layer
         // thresholds' buckets are known now, their exact values only after it (see MaskCounts).
@@ -165,6 +187,16 @@ public final class LayerStatistics {
         double numel = w.length;
         OutlierRatios outliers = new OutlierRatios(all.wanda.countAbove(0) / numel, all.wanda.countAbove(1) / numel,
                 all.wanda.countAbove(2) / numel);
+        if (byProducts != null) {
+            long[] above = new long[extraThresholds.length];
+            for (int t = 0; t < above.length; t++) {
+                above[t] = all.wanda.countAbove(multipliers + t);
+            }
+            byProducts.setWandaAboveCounts(above);
+            if (maxima != null) {
+                byProducts.setBlockMaxima(maxima);
+            }
+        }
         LayerStats stats = new LayerStats(out, in, all.weightAbs.distribution(), activation.distribution(),
                 all.wanda.distribution(), all.ria.distribution(), agreement, outliers,
                 TopFeatures.largest(actNorm, TOP_FEATURES), actNorm, errors);
@@ -189,21 +221,47 @@ public final class LayerStatistics {
         return nonFiniteWeight(layer, i, j, value);
     }
 
-    /** Per input column j, sum over rows of |W_ij| (RIA's column normaliser): summed in double, rounded to float32. */
-    private static float[] columnAbsSums(float[] w, int in, RowChunks chunks) {
+    /**
+     * Per input column j, sum over rows of |W_ij| (RIA's column normaliser): summed in double, rounded
+     * to float32; and the block maxima when {@code maxima} is not null (the same pass over the rows).
+     */
+    private static float[] columnAbsSums(float[] w, int in, RowChunks chunks, LayerByProducts.BlockMaxima maxima,
+                                         float[] actNorm) {
         double[] sums = new double[in];
         chunks.run((from, to) -> {
             double[] part = new double[in];
-            for (int i = from; i < to; i++) {
-                int base = i * in;
-                for (int j = 0; j < in; j++) {
-                    part[j] += Math.abs(w[base + j]);
+            if (maxima == null) {
+                for (int i = from; i < to; i++) {
+                    int base = i * in;
+                    for (int j = 0; j < in; j++) {
+                        part[j] += Math.abs(w[base + j]);
+                    }
                 }
+                return new ColumnPart(part, null);
             }
-            return part;
+            LayerByProducts.BlockMaxima.Part cells = maxima.part(from, to);
+            int rowBlock = maxima.rowBlock();
+            int[] absMaxBits = new int[in];
+            for (int i = from; i < to; ) {
+                int end = Math.min(to, (i / rowBlock + 1) * rowBlock);
+                Arrays.fill(absMaxBits, 0);
+                for (; i < end; i++) {
+                    int base = i * in;
+                    for (int j = 0; j < in; j++) {
+                        int bits = Float.floatToRawIntBits(w[base + j]) & 0x7fffffff;
+                        part[j] += Float.intBitsToFloat(bits);
+                        absMaxBits[j] = Math.max(absMaxBits[j], bits);
+                    }
+                }
+                cells.fold((end - 1) / rowBlock, absMaxBits, actNorm);
+            }
+            return new ColumnPart(part, cells);
         }, part -> {
             for (int j = 0; j < in; j++) {
-                sums[j] += part[j];
+                sums[j] += part.sums()[j];
+            }
+            if (part.cells() != null) {
+                maxima.merge(part.cells());
             }
         });
         float[] out = new float[in];
@@ -211,6 +269,10 @@ public final class LayerStatistics {
             out[j] = (float) sums[j];
         }
         return out;
+    }
+
+    /** A chunk's column sums of |W| and, if asked for, its block maxima. */
+    private record ColumnPart(double[] sums, LayerByProducts.BlockMaxima.Part cells) {
     }
 
     /** RIA's activation factor sqrt(scaler_row)^0.5 = sqrt(act_norm), in float32 as torch's pow(0.5) (a sqrt). */
@@ -257,10 +319,10 @@ public final class LayerStatistics {
 
     /**
      * A chunk's double sums of |W|, the Wanda metric and RIA (first pass: the values; second pass:
-     * their squared deviations from the mean, with Wanda's counts above the outlier thresholds), each
+     * their squared deviations from the mean), each
      * summed row by row in row order, as a chunk's part of the distribution would sum them.
      */
-    private record ChunkSums(double abs, double wanda, double ria, long entries, long[] wandaAbove) {
+    private record ChunkSums(double abs, double wanda, double ria, long entries) {
         void addSums(Parts all) {
             all.weightAbs.addSum(abs, entries);
             all.wanda.addSum(wanda, entries);
@@ -268,9 +330,9 @@ public final class LayerStatistics {
         }
 
         void addSquaredDeviations(Parts all) {
-            all.weightAbs.addSquaredDeviations(abs, entries, new long[0]);
-            all.wanda.addSquaredDeviations(wanda, entries, wandaAbove);
-            all.ria.addSquaredDeviations(ria, entries, new long[0]);
+            all.weightAbs.addSquaredDeviations(abs, entries);
+            all.wanda.addSquaredDeviations(wanda, entries);
+            all.ria.addSquaredDeviations(ria, entries);
         }
     }
 
@@ -336,13 +398,13 @@ public final class LayerStatistics {
                 chunkWanda += wandaSum;
                 chunkRia += riaSum;
             }
-            return new ChunkSums(chunkAbs, chunkWanda, chunkRia, (long) (to - from) * in, null);
+            return new ChunkSums(chunkAbs, chunkWanda, chunkRia, (long) (to - from) * in);
         }
 
         /**
          * Second pass over rows [from, to): counts the low bits of the ranks' buckets into
          * {@code parts} and, unless {@code masks} is null, each row's mask agreements into
-         * {@code masks}; returns the squared deviations and Wanda's outlier counts.
+         * {@code masks}; returns the squared deviations.
          */
         ChunkSums countSecondPass(int from, int to, Parts parts, MaskCounts masks) {
             int in = actNorm.length;
@@ -358,13 +420,9 @@ public final class LayerStatistics {
             double absMean = absCounts.mean();
             double wandaMean = wandaCounts.mean();
             double riaMean = riaCounts.mean();
-            double t0 = wandaCounts.threshold(0);
-            double t1 = wandaCounts.threshold(1);
-            double t2 = wandaCounts.threshold(2);
             double chunkAbs = 0;
             double chunkWanda = 0;
             double chunkRia = 0;
-            long[] above = new long[3];
             float[] absRow = new float[in];
             float[] riaRow = new float[in];
             for (int i = from; i < to; i++) {
@@ -377,9 +435,6 @@ public final class LayerStatistics {
                 double absSquares = 0;
                 double wandaSquares = 0;
                 double riaSquares = 0;
-                long above0 = 0;
-                long above1 = 0;
-                long above2 = 0;
                 int wandaLowestMinusOne = Integer.MAX_VALUE;
                 int wandaHighest = 0;
                 int absLowestMinusOne = Integer.MAX_VALUE;
@@ -394,9 +449,6 @@ public final class LayerStatistics {
                     absSquares += absDeviation * absDeviation;
                     wandaSquares += wandaDeviation * wandaDeviation;
                     riaSquares += riaDeviation * riaDeviation;
-                    above0 += wanda > t0 ? 1 : 0;
-                    above1 += wanda > t1 ? 1 : 0;
-                    above2 += wanda > t2 ? 1 : 0;
                     int absBitsJ = Float.floatToRawIntBits(abs);
                     int wandaBitsJ = Float.floatToRawIntBits(wanda);
                     int riaBitsJ = Float.floatToRawIntBits(ria);
@@ -421,14 +473,11 @@ public final class LayerStatistics {
                     RowSelection.clear(wandaPrefixCounts, wandaLowestMinusOne, wandaHighest);
                     RowSelection.clear(absPrefixCounts, absLowestMinusOne, absHighest);
                 }
-                above[0] += above0;
-                above[1] += above1;
-                above[2] += above2;
                 chunkAbs += absSquares;
                 chunkWanda += wandaSquares;
                 chunkRia += riaSquares;
             }
-            return new ChunkSums(chunkAbs, chunkWanda, chunkRia, (long) (to - from) * in, above);
+            return new ChunkSums(chunkAbs, chunkWanda, chunkRia, (long) (to - from) * in);
         }
 
         /**

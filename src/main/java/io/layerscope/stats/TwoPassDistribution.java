@@ -10,11 +10,12 @@ import java.util.Arrays;
  * radix counting: the first pass counts values per top-16-bit pattern (a bucket) and their sum;
  * that locates the bucket of every rank needed, and the histogram bin of every value in a bucket
  * that no bin edge splits. The second pass sums squared deviations from the mean (a two-pass
- * variance, stable where sum-of-squares is not), counts values above the caller's thresholds,
- * counts the low 16 bits of the values in the located buckets, which pins every requested rank to
- * its exact value, and puts the values of edge-split buckets into their bins. Both kinds of bucket
- * are looked up in one table per value in the second pass, so the first pass, which has to look up
- * nothing, counts a value with one increment.
+ * variance, stable where sum-of-squares is not), counts the low 16 bits of the values in the
+ * located buckets, which pins every requested rank to its exact value, and puts the values of
+ * edge-split buckets into their bins. Counts above the caller's thresholds come the same way: the
+ * buckets above a threshold's count whole, and only its own bucket's values are counted by their
+ * low bits. Every kind of bucket is looked up in one table per value in the second pass, so the
+ * first pass, which has to look up nothing, counts a value with one increment.
  *
  * <p>Use: {@link #add} every value (in slices); {@link #startSecondPass}; {@link #revisit} the
  * same values (any order and slicing); then {@link #distribution}, {@link #valueAtRank}, {@link #countAbove};
@@ -49,6 +50,8 @@ final class TwoPassDistribution {
     private static final int LOW_BITS = 0xffff;
     private static final double Q_LOW = RankBuckets.Q_LOW;
     private static final double Q_HIGH = RankBuckets.Q_HIGH;
+    /** A {@link #thresholdCuts} entry: no float is above the threshold (it is NaN or +infinity or more). */
+    private static final int NOTHING_ABOVE = Integer.MAX_VALUE;
 
     private final LogBins bins;
     /** First-pass counters; a second-pass part shares its parent's (read only). Null once released. */
@@ -65,7 +68,11 @@ final class TwoPassDistribution {
     private long revisited;
     private double sumSquaredDeviations;
     private double[] thresholds;
-    private long[] aboveCounts;
+    /**
+     * Per threshold t: the raw bits of the largest float at or below it (a float is above t exactly
+     * when its bits are above these), or -1 when every value is above t, or {@link #NOTHING_ABOVE}.
+     */
+    private int[] thresholdCuts;
     private long[] ranks;
     /** Per rank: its bucket and its offset among the values of that bucket. */
     private int[] rankBuckets;
@@ -74,7 +81,8 @@ final class TwoPassDistribution {
     private int[] slotOfBucket;
     /**
      * Per bucket, what the second pass does with its values: 0 nothing; else bit 0 set when an edge
-     * splits the bucket (locate each value) and (slot + 1) in the bits above when a rank falls into it.
+     * splits the bucket (locate each value) and (slot + 1) in the bits above when a rank or a
+     * threshold falls into it.
      */
     private int[] secondPassWork;
     private int[][] lowCounts;
@@ -100,7 +108,7 @@ final class TwoPassDistribution {
         this.secondPass = true;
         this.mean = parent.mean;
         this.thresholds = parent.thresholds;
-        this.aboveCounts = new long[thresholds.length];
+        this.thresholdCuts = parent.thresholdCuts;
         this.ranks = parent.ranks;
         this.rankBuckets = parent.rankBuckets;
         this.rankOffsets = parent.rankOffsets;
@@ -175,14 +183,11 @@ final class TwoPassDistribution {
     /**
      * Second pass: ends a slice of {@code n} values {@link #revisitBits revisited} one by one, whose
      * squared deviations from {@link #mean} the caller summed in a double from zero in slice order,
-     * and of which {@code above[t]} were strictly above threshold t, as {@link #revisit} does.
+     * as {@link #revisit} does.
      */
-    void addSquaredDeviations(double sliceSum, long n, long[] above) {
+    void addSquaredDeviations(double sliceSum, long n) {
         checkPass(true);
         sumSquaredDeviations += sliceSum;
-        for (int t = 0; t < thresholds.length; t++) {
-            aboveCounts[t] += above[t];
-        }
         revisited += n;
     }
 
@@ -203,7 +208,8 @@ final class TwoPassDistribution {
     /**
      * Ends the first pass. {@code extraRanks} are 0-based ranks in ascending order of value whose
      * exact values {@link #valueAtRank} will give besides the summary's; {@code aboveThresholds}
-     * are values for which {@link #countAbove} will count the values strictly above.
+     * are values for which {@link #countAbove} will count the values strictly above (compared as
+     * {@code value > threshold}, the float widened to double).
      */
     void startSecondPass(long[] extraRanks, double[] aboveThresholds) {
         checkPass(false);
@@ -214,14 +220,22 @@ final class TwoPassDistribution {
         mean = sum / count;
         foldBucketsIntoBins();
         thresholds = aboveThresholds.clone();
-        aboveCounts = new long[thresholds.length];
 
         RankBuckets located = RankBuckets.locate(bucket -> bucketCounts[bucket], count, extraRanks, CounterArrays.take());
         ranks = located.ranks();
         rankBuckets = located.rankBuckets();
         rankOffsets = located.rankOffsets();
         slotOfBucket = located.slotOfBucket();
-        lowCounts = takeCounters(located.slots());
+        int slots = located.slots();
+        thresholdCuts = new int[thresholds.length];
+        for (int t = 0; t < thresholds.length; t++) {
+            int cut = cutBits(thresholds[t]);
+            thresholdCuts[t] = cut;
+            if (cut >= 0 && cut != NOTHING_ABOVE && slotOfBucket[cut >>> 16] < 0) {
+                slotOfBucket[cut >>> 16] = slots++;
+            }
+        }
+        lowCounts = takeCounters(slots);
         secondPassWork = CounterArrays.take();
         for (int bucket = 0; bucket < BUCKETS; bucket++) {
             boolean split = bucketCounts[bucket] != 0 && bins.locateBucket(bucket) == LogBins.SPANS_EDGE;
@@ -245,22 +259,14 @@ final class TwoPassDistribution {
             }
         }
         sumSquaredDeviations += partialSum;
-        for (int t = 0; t < thresholds.length; t++) {
-            double threshold = thresholds[t];
-            long above = 0;
-            for (int k = from; k < to; k++) {
-                above += values[k] > threshold ? 1 : 0;
-            }
-            aboveCounts[t] += above;
-        }
         revisited += to - from;
     }
 
     /**
      * An empty part for second-pass slices counted apart (e.g. on another thread), to be
      * {@link #merge merged} back into this instance. Its memory is this one's second-pass
-     * counters: one 64K-int array per bucket holding a requested rank (at most 7 plus the extra
-     * ranks) and the bin counts of edge-split buckets' values.
+     * counters: one 64K-int array per bucket holding a requested rank or a threshold (at most 7
+     * plus the extra ranks and the thresholds) and the bin counts of edge-split buckets' values.
      */
     TwoPassDistribution secondPassPart() {
         checkPass(true);
@@ -312,9 +318,6 @@ final class TwoPassDistribution {
             }
             underflow += part.underflow;
             overflow += part.overflow;
-            for (int t = 0; t < aboveCounts.length; t++) {
-                aboveCounts[t] += part.aboveCounts[t];
-            }
             sumSquaredDeviations += part.sumSquaredDeviations;
             revisited += part.revisited;
         }
@@ -383,7 +386,41 @@ final class TwoPassDistribution {
     /** The number of values strictly above {@code aboveThresholds[index]} of the second pass. */
     long countAbove(int index) {
         checkComplete();
-        return aboveCounts[index];
+        int cut = thresholdCuts[index];
+        if (cut < 0) {
+            return count;
+        }
+        if (cut == NOTHING_ABOVE) {
+            return 0;
+        }
+        long above = 0;
+        for (int bucket = (cut >>> 16) + 1; bucket < BUCKETS; bucket++) {
+            above += bucketCounts[bucket];
+        }
+        int[] low = lowCounts[slotOfBucket[cut >>> 16]];
+        for (int bits = (cut & LOW_BITS) + 1; bits <= LOW_BITS; bits++) {
+            above += low[bits];
+        }
+        return above;
+    }
+
+    /**
+     * The raw bits of the largest float at or below {@code threshold} (then a non-negative float is
+     * above the threshold exactly when its bits are above these), -1 for a threshold below zero
+     * (every value is above), or {@link #NOTHING_ABOVE} for NaN and thresholds of +infinity or more.
+     */
+    static int cutBits(double threshold) {
+        if (threshold < 0) {
+            return -1;
+        }
+        if (!(threshold < Double.POSITIVE_INFINITY)) {
+            return NOTHING_ABOVE;
+        }
+        float cut = (float) threshold + 0f;   // -0 (a threshold of -0.0) as +0: no value is above either
+        if (cut > threshold) {
+            cut = Math.nextDown(cut);
+        }
+        return cut == Float.POSITIVE_INFINITY ? NOTHING_ABOVE : Float.floatToRawIntBits(cut);
     }
 
     Distribution distribution() {

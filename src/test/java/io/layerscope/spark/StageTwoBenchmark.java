@@ -6,6 +6,7 @@ import io.layerscope.model.Checkpoint;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.plot.CalibrationSummary;
 import io.layerscope.plot.PictureSize;
+import io.layerscope.stats.LayerByProducts;
 import io.layerscope.stats.LayerStatistics;
 import io.layerscope.stats.LayerStats;
 import io.layerscope.stats.StageTwoBase;
@@ -56,9 +57,10 @@ final class StageTwoBenchmark {
     private StageTwoBenchmark() {
     }
 
-    /** A way to compute one layer's statistics; pool null: on the calling thread. */
+    /** A way to compute one layer's statistics; pool null: on the calling thread; by-products filled if it can. */
     interface Statistics {
-        LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, double sparsity, ForkJoinPool pool);
+        LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, double sparsity, ForkJoinPool pool,
+                           LayerByProducts byProducts);
     }
 
     public static void main(String[] args) throws Exception {
@@ -142,11 +144,13 @@ final class StageTwoBenchmark {
         long t1 = System.nanoTime();
         int out = layer.outFeatures();
         int in = layer.inFeatures();
+        LayerByProducts byProducts = LayerPictures.byProducts(layer, null, png);
         LayerStats s = statistics.compute(layer.name(), w, out, in, scalerRow, LayerStatistics.DEFAULT_SPARSITY,
-                StatisticsThreads.worthAPool(out, in) ? pool : null);
+                StatisticsThreads.worthAPool(out, in) ? pool : null, byProducts);
         long t2 = System.nanoTime();
         if (png) {
-            LayerPictures.render("bench", layer, w, s, new CalibrationSummary("demo", 8, 256, 0), 8, PictureSize.DEFAULT);
+            LayerPictures.render("bench", layer, w, s, LayerPictures.heatmaps(byProducts),
+                    new CalibrationSummary("demo", 8, 256, 0), 8, PictureSize.DEFAULT);
         }
         long t3 = System.nanoTime();
         PHASES[0].add(t1 - t0);
@@ -176,12 +180,12 @@ final class StageTwoBenchmark {
 
     private static Statistics variant(String key) {
         return switch (key) {
-            case "base" -> (layer, w, out, in, scalerRow, sparsity, pool) -> pool == null
+            // base takes no by-products: its pictures reduce the weight themselves, as they did
+            case "base" -> (layer, w, out, in, scalerRow, sparsity, pool, byProducts) -> pool == null
                     ? StageTwoBase.compute(layer, w, out, in, scalerRow, sparsity)
                     : StageTwoBase.compute(layer, w, out, in, scalerRow, sparsity, pool);
-            case "now" -> (layer, w, out, in, scalerRow, sparsity, pool) -> pool == null
-                    ? LayerStatistics.compute(layer, w, out, in, scalerRow, sparsity)
-                    : LayerStatistics.compute(layer, w, out, in, scalerRow, sparsity, pool);
+            case "now" -> (layer, w, out, in, scalerRow, sparsity, pool, byProducts) ->
+                    LayerStatistics.compute(layer, w, out, in, scalerRow, sparsity, pool, null, byProducts);
             default -> throw new IllegalArgumentException("unknown variant " + key + " (base, now)");
         };
     }

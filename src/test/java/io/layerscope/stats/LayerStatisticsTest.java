@@ -2,6 +2,7 @@ package io.layerscope.stats;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.layerscope.fixtures.ReferencePython;
@@ -273,6 +274,80 @@ class LayerStatisticsTest {
             assertIdentical(sequential, LayerStatistics.compute("big", w, out, in, scaler, pool),
                     pool.getParallelism() + " threads");
         }
+    }
+
+    /**
+     * The by-products against plain loops over the entries: counts of |W| * act_norm above
+     * thresholds (some equal to entries' metrics, one between two floats, one negative) and block
+     * maxima of |W| and of the metric, for row blocks that chunks of rows cut in two (chunks of 5
+     * and 7 rows against blocks of 3 and 4) and blocks at the edges that are short; the statistics
+     * themselves are those of a call without by-products.
+     */
+    @Test
+    void byProductsMatchPlainLoopsWhateverTheChunks() {
+        int[][] shapes = {{103, 37, 5, 3, 4}, {64, 48, 7, 4, 5}, {9, 10, 4, 9, 10}, {1, 10, 3, 1, 3}, {50, 3, 1, 7, 1}};
+        for (int[] shape : shapes) {
+            int out = shape[0];
+            int in = shape[1];
+            int rowsPerChunk = shape[2];
+            int rowBlock = shape[3];
+            int colBlock = shape[4];
+            SplittableRandom random = new SplittableRandom(out * 31L + in);
+            float[] w = randomWeights(out, in, random);
+            float[] scaler = randomScalerRow(in, random);
+            float[] actNorm = new float[in];
+            for (int j = 0; j < in; j++) {
+                actNorm[j] = (float) Math.sqrt(scaler[j]);
+            }
+            float entry = Math.abs(w[out * in / 2]) * actNorm[(out * in / 2) % in];
+            float[] thresholds = {0f, entry, Math.nextUp(entry), 1e-3f, -1f, Float.MAX_VALUE};
+            String at = out + "x" + in + " in chunks of " + rowsPerChunk + ", blocks " + rowBlock + "x" + colBlock;
+            LayerStats plain = LayerStatistics.compute("x", w, out, in, scaler, null, rowsPerChunk);
+            for (ForkJoinPool pool : new ForkJoinPool[] {null, pools[2]}) {
+                LayerByProducts extra = new LayerByProducts().wandaAbove(thresholds).blockMaxima(rowBlock, colBlock);
+                LayerStats s = LayerStatistics.compute("x", w, out, in, scaler, LayerStatistics.DEFAULT_SPARSITY, pool,
+                        rowsPerChunk, null, extra);
+                assertIdentical(plain, s, at);
+                long[] above = new long[thresholds.length];
+                for (int k = 0; k < w.length; k++) {
+                    float metric = Math.abs(w[k]) * actNorm[k % in];
+                    for (int t = 0; t < thresholds.length; t++) {
+                        above[t] += metric > thresholds[t] ? 1 : 0;
+                    }
+                }
+                assertArrayEquals(above, extra.wandaAboveCounts(), at);
+                int rows = (out + rowBlock - 1) / rowBlock;
+                int cols = (in + colBlock - 1) / colBlock;
+                assertEquals(rows, extra.cellRows(), at);
+                assertEquals(cols, extra.cellColumns(), at);
+                float[] absCells = new float[rows * cols];
+                float[] wandaCells = new float[rows * cols];
+                Arrays.fill(absCells, Float.NEGATIVE_INFINITY);
+                Arrays.fill(wandaCells, Float.NEGATIVE_INFINITY);
+                for (int i = 0; i < out; i++) {
+                    for (int j = 0; j < in; j++) {
+                        int cell = i / rowBlock * cols + j / colBlock;
+                        absCells[cell] = Math.max(absCells[cell], Math.abs(w[i * in + j]));
+                        wandaCells[cell] = Math.max(wandaCells[cell], Math.abs(w[i * in + j]) * actNorm[j]);
+                    }
+                }
+                assertArrayEquals(absCells, extra.absMaxima(), at);
+                assertArrayEquals(wandaCells, extra.wandaMaxima(), at);
+            }
+        }
+    }
+
+    /** Asking for nothing fills nothing: reading what was not asked for is an error, not zeros. */
+    @Test
+    void byProductsNotAskedForAreRefused() {
+        LayerByProducts none = new LayerByProducts();
+        LayerStatistics.compute("x", new float[] {1f, -2f}, 1, 2, ones(2), 0.5, null, null, none);
+        assertEquals(0, none.wandaAboveCounts().length);
+        assertFalse(none.hasBlockMaxima());
+        IllegalStateException e = assertThrows(IllegalStateException.class, none::absMaxima);
+        assertEquals("no block maxima: not asked for, or the statistics not computed yet", e.getMessage());
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> none.blockMaxima(0, 4));
+        assertEquals("blocks must be at least 1 x 1, got 0 x 4", bad.getMessage());
     }
 
     @Test

@@ -124,6 +124,42 @@ class TwoPassDistributionTest {
         assertEquals(sorted[(n - 1) / 2], d.distribution().summary().median());
     }
 
+    /**
+     * Counts above thresholds come from the buckets above each threshold's and the low bits of its
+     * own: checked against {@code v > t} (the float widened) for thresholds on, between and around
+     * the values, in buckets with and without values, and at the ends of the range.
+     */
+    @Test
+    void countsAboveThresholdsEqualPlainComparisons() {
+        SplittableRandom random = new SplittableRandom(11);
+        int n = 50_000;
+        float[] values = new float[n];
+        for (int k = 0; k < n; k++) {
+            // bf16-like values (many ties, whole buckets of one value), exact zeros and the largest float
+            float g = (float) Math.abs(random.nextGaussian() * 0.02);
+            values[k] = k % 97 == 0 ? 0f : k % 1009 == 0 ? Float.MAX_VALUE
+                    : k % 2 == 0 ? Float.intBitsToFloat(Float.floatToRawIntBits(g) & 0xffff0000) : g;
+        }
+        float tie = values[2];   // a value many entries share
+        double[] thresholds = {-1, -0.0, 0, Double.MIN_VALUE, Float.MIN_VALUE, tie, Math.nextUp((double) tie),
+                Math.nextDown((double) tie), Math.nextUp(tie), 0.01, 0.0123456789, 1e-30, 3 * 0.02 * 0.8,
+                Float.MAX_VALUE, Math.nextUp((double) Float.MAX_VALUE), 1e300, Double.POSITIVE_INFINITY, Double.NaN};
+        TwoPassDistribution d = new TwoPassDistribution(LogBins.STANDARD);
+        d.add(values, 0, n);
+        d.startSecondPass(new long[0], thresholds);
+        for (int k = 0; k < n; k++) {
+            d.revisitBits(Float.floatToRawIntBits(values[k]));
+        }
+        d.addSquaredDeviations(0, n);
+        for (int t = 0; t < thresholds.length; t++) {
+            long above = 0;
+            for (float v : values) {
+                above += v > thresholds[t] ? 1 : 0;
+            }
+            assertEquals(above, d.countAbove(t), "above " + thresholds[t]);
+        }
+    }
+
     @Test
     void histogramPlacesValuesOnEdgesIntoTheBinTheyOpen() {
         double edge81 = LogBins.STANDARD.edges()[81]; // 10^(1/8), inside a 16-bit bucket of floats

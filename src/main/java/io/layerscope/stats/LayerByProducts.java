@@ -1,0 +1,206 @@
+package io.layerscope.stats;
+
+import java.util.Arrays;
+
+/**
+ * What a caller may ask {@link LayerStatistics} to compute besides {@link LayerStats}, in the
+ * passes it makes over the weight anyway, instead of passes of the caller's own:
+ * <ul>
+ * <li>{@link #wandaAbove(float[]) counts of the Wanda metric above thresholds} (OWL's block
+ *     thresholds), exactly {@code |W[i, j]| * act_norm[j] > t} over all entries, as
+ *     {@code BlockOutlierRatios.countAbove} counts them;</li>
+ * <li>{@link #blockMaxima(int, int) block maxima} of |W| and of the Wanda metric over blocks of
+ *     {@code rowBlock x colBlock} entries (the layer's heatmaps), the cells of
+ *     {@code BlockMaxReduction.layerHeatmaps}: per cell the largest |W| and the largest
+ *     {@code act_norm[j] * max_i |W[i, j]|}, which is the largest Wanda metric (a non-negative factor
+ *     keeps the order).</li>
+ * </ul>
+ *
+ * <pre>{@code
+ * LayerByProducts extra = new LayerByProducts().wandaAbove(thresholds).blockMaxima(16, 4);
+ * LayerStats s = LayerStatistics.compute(name, w, out, in, scalerRow, 0.5, pool, null, extra);
+ * long[] above = extra.wandaAboveCounts();
+ * float[] absCells = extra.absMaxima();   // extra.cellRows() x extra.cellColumns(), row-major
+ * }</pre>
+ *
+ * <p>An instance serves one call; its results are filled when the call returns.
+ */
+public final class LayerByProducts {
+    private float[] wandaThresholds = new float[0];
+    private long[] wandaAboveCounts;
+    private int rowBlock;
+    private int colBlock;
+    private float[] absMaxima;
+    private float[] wandaMaxima;
+    private int cellRows;
+    private int cellColumns;
+
+    /** Count the entries whose Wanda metric is strictly above each threshold (compared as floats). */
+    public LayerByProducts wandaAbove(float[] thresholds) {
+        this.wandaThresholds = thresholds.clone();
+        return this;
+    }
+
+    /** Take the block maxima of |W| and of the Wanda metric over blocks of {@code rowBlock x colBlock} entries. */
+    public LayerByProducts blockMaxima(int rowBlock, int colBlock) {
+        if (rowBlock < 1 || colBlock < 1) {
+            throw new IllegalArgumentException("blocks must be at least 1 x 1, got " + rowBlock + " x " + colBlock);
+        }
+        this.rowBlock = rowBlock;
+        this.colBlock = colBlock;
+        return this;
+    }
+
+    /** The counts above the thresholds of {@link #wandaAbove}, in their order. */
+    public long[] wandaAboveCounts() {
+        if (wandaAboveCounts == null) {
+            throw new IllegalStateException("no counts: not asked for, or the statistics not computed yet");
+        }
+        return wandaAboveCounts.clone();
+    }
+
+    /** True when {@link #blockMaxima} was asked for and the statistics have been computed. */
+    public boolean hasBlockMaxima() {
+        return absMaxima != null;
+    }
+
+    /** Per cell (row-major, {@link #cellRows()} x {@link #cellColumns()}) the largest |W|. */
+    public float[] absMaxima() {
+        checkMaxima();
+        return absMaxima;
+    }
+
+    /** Per cell the largest Wanda metric. */
+    public float[] wandaMaxima() {
+        checkMaxima();
+        return wandaMaxima;
+    }
+
+    public int cellRows() {
+        checkMaxima();
+        return cellRows;
+    }
+
+    public int cellColumns() {
+        checkMaxima();
+        return cellColumns;
+    }
+
+    public int rowBlock() {
+        return rowBlock;
+    }
+
+    public int colBlock() {
+        return colBlock;
+    }
+
+    private void checkMaxima() {
+        if (absMaxima == null) {
+            throw new IllegalStateException("no block maxima: not asked for, or the statistics not computed yet");
+        }
+    }
+
+    float[] wandaThresholds() {
+        return wandaThresholds;
+    }
+
+    void setWandaAboveCounts(long[] counts) {
+        this.wandaAboveCounts = counts.clone();
+    }
+
+    /** The cells' accumulator for a layer of {@code out x in}, or null when no maxima were asked for. */
+    BlockMaxima startBlockMaxima(int out, int in) {
+        if (rowBlock == 0) {
+            return null;
+        }
+        cellRows = (int) (((long) out + rowBlock - 1) / rowBlock);
+        cellColumns = (int) (((long) in + colBlock - 1) / colBlock);
+        absMaxima = null;
+        wandaMaxima = null;
+        return new BlockMaxima(cellRows, cellColumns, rowBlock, colBlock);
+    }
+
+    void setBlockMaxima(BlockMaxima maxima) {
+        absMaxima = maxima.abs;
+        wandaMaxima = maxima.wanda;
+    }
+
+    /**
+     * The cells of one layer. Each chunk of rows fills a {@link Part} of its own, a row block (or
+     * the part of one inside the chunk) at a time from the column maxima of |W| over its rows; the
+     * parts merge by maximum, so a row block split between two chunks gets the maximum of both.
+     */
+    static final class BlockMaxima {
+        private final int cols;
+        private final int rowBlock;
+        private final int colBlock;
+        final float[] abs;
+        final float[] wanda;
+
+        BlockMaxima(int rows, int cols, int rowBlock, int colBlock) {
+            this.cols = cols;
+            this.rowBlock = rowBlock;
+            this.colBlock = colBlock;
+            this.abs = new float[rows * cols];
+            this.wanda = new float[rows * cols];
+            Arrays.fill(abs, Float.NEGATIVE_INFINITY);
+            Arrays.fill(wanda, Float.NEGATIVE_INFINITY);
+        }
+
+        int rowBlock() {
+            return rowBlock;
+        }
+
+        /** An empty part for the weight rows [from, to). */
+        Part part(int from, int to) {
+            int first = from / rowBlock;
+            int last = (to - 1) / rowBlock;
+            return new Part(first, new float[(last - first + 1) * cols], new float[(last - first + 1) * cols]);
+        }
+
+        /** Takes a part's cells: the maximum of each cell's and the part's. */
+        void merge(Part part) {
+            int base = part.firstCellRow * cols;
+            for (int k = 0; k < part.abs.length; k++) {
+                abs[base + k] = Math.max(abs[base + k], part.abs[k]);
+                wanda[base + k] = Math.max(wanda[base + k], part.wanda[k]);
+            }
+        }
+
+        /** The cells of the cell rows some chunk of weight rows touches. */
+        final class Part {
+            private final int firstCellRow;
+            private final float[] abs;
+            private final float[] wanda;
+
+            private Part(int firstCellRow, float[] abs, float[] wanda) {
+                this.firstCellRow = firstCellRow;
+                this.abs = abs;
+                this.wanda = wanda;
+                Arrays.fill(abs, Float.NEGATIVE_INFINITY);
+                Arrays.fill(wanda, Float.NEGATIVE_INFINITY);
+            }
+
+            /**
+             * Folds the column maxima of some rows of cell row {@code cellRow} into its cells:
+             * {@code absMaxBits} holds the raw bits of the largest |W| per column (non-negative floats
+             * order like their bits).
+             */
+            void fold(int cellRow, int[] absMaxBits, float[] actNorm) {
+                int in = absMaxBits.length;
+                int base = (cellRow - firstCellRow) * cols;
+                for (int c = 0; c < cols; c++) {
+                    float a = abs[base + c];
+                    float w = wanda[base + c];
+                    for (int j = c * colBlock, stop = Math.min(in, j + colBlock); j < stop; j++) {
+                        float m = Float.intBitsToFloat(absMaxBits[j]);
+                        a = Math.max(a, m);
+                        w = Math.max(w, m * actNorm[j]);
+                    }
+                    abs[base + c] = a;
+                    wanda[base + c] = w;
+                }
+            }
+        }
+    }
+}
