@@ -26,13 +26,15 @@ import java.util.concurrent.ForkJoinPool;
  * float32) therefore fits in a 2 GiB heap. Time is linear in out*in: three passes over the
  * weights (RIA's column sums, two for the distributions, the second also counting where the masks
  * agree, see {@link MaskCounts}); each pass makes |W|, Wanda and RIA of an entry together. With
- * output errors ({@code gram}) the masks are written out in a fourth pass instead.
+ * output errors ({@code gram}) the masks are written out in a fourth pass instead. What else a
+ * caller needs from the same passes ({@link LayerByProducts}) costs it no pass of its own.
  *
  * <p>Threads: every pass cuts the rows into chunks of about a million entries (the chunk size
  * depends only on the layer's shape). Double sums are taken per chunk and added in chunk order;
  * whole-number counters are kept per thread (they add up the same in any order). With a pool the
  * chunks run on its threads, at most its parallelism at a time, each thread holding one row of
- * scratch and about 0.8 MB of counters (a few MB in the second pass); without one they run on the
+ * scratch and about 0.8 MB of counters (up to about 8 MB in the second pass: 256 KB per bucket
+ * holding a rank or a threshold); without one they run on the
  * calling thread. Either way the result is the same bits. The counter arrays are reused from layer
  * to layer ({@link CounterArrays}).
  */
