@@ -44,23 +44,7 @@ final class LayerPictures {
         return new LayerAnalysisChart(size.width(), size.height()).renderPngs(data, SweepReport.THUMBNAIL_WIDTH);
     }
 
-    /**
-     * What the statistics' passes compute for the stage besides: counts above the block thresholds
-     * (null: none) and, for a picture, the heatmaps' block maxima, in {@link BlockMaxReduction}'s cells.
-     */
-    static LayerByProducts byProducts(PrunableLayer layer, float[] thresholds, boolean picture) {
-        LayerByProducts byProducts = new LayerByProducts();
-        if (thresholds != null) {
-            byProducts.wandaAbove(thresholds);
-        }
-        if (picture) {
-            byProducts.blockMaxima(BlockMaxReduction.blockSize(layer.outFeatures(), BlockMaxReduction.DEFAULT_MAX_CELLS),
-                    BlockMaxReduction.blockSize(layer.inFeatures(), BlockMaxReduction.DEFAULT_MAX_CELLS));
-        }
-        return byProducts;
-    }
-
-    /** The heatmaps from the block maxima the statistics took ({@link #byProducts}), or null when they took none. */
+    /** The heatmaps from the block maxima the statistics took ({@link LayerStage#byProducts}), or null when they took none. */
     static LayerHeatmaps heatmaps(LayerByProducts b) {
         if (!b.hasBlockMaxima()) {
             return null;

@@ -5,6 +5,7 @@ import io.layerscope.prune.LayerPruner;
 import io.layerscope.results.LayerResult;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.PrunableLayer;
+import io.layerscope.plot.BlockMaxReduction;
 import io.layerscope.plot.CalibrationSummary;
 import io.layerscope.plot.LayerAnalysisChart;
 import io.layerscope.plot.PictureSize;
@@ -171,7 +172,7 @@ public final class LayerStage {
             stats = DeviceLayerStatistics.compute(device, layer.name(), w, layer.outFeatures(), layer.inFeatures(),
                     scalerRow, sparsity);
         } else {
-            byProducts = LayerPictures.byProducts(layer, thresholds, pictures);
+            byProducts = byProducts(layer, thresholds, pictures);
             if (gram == null) {
                 stats = statistics(layer, w, scalerRow, sparsity, null, byProducts);
             } else {
@@ -220,6 +221,22 @@ public final class LayerStage {
         int in = layer.inFeatures();
         return LayerStatistics.compute(layer.name(), w, out, in, scalerRow, sparsity,
                 StatisticsThreads.worthAPool(out, in) ? StatisticsThreads.pool() : null, gram, byProducts);
+    }
+
+    /**
+     * What the statistics' passes compute for the stage besides: counts above the block thresholds
+     * (null: none) and, for a picture, the heatmaps' block maxima, in {@link BlockMaxReduction}'s cells.
+     */
+    static LayerByProducts byProducts(PrunableLayer layer, float[] thresholds, boolean picture) {
+        LayerByProducts byProducts = new LayerByProducts();
+        if (thresholds != null) {
+            byProducts.wandaAbove(thresholds);
+        }
+        if (picture) {
+            byProducts.blockMaxima(BlockMaxReduction.blockSize(layer.outFeatures(), BlockMaxReduction.DEFAULT_MAX_CELLS),
+                    BlockMaxReduction.blockSize(layer.inFeatures(), BlockMaxReduction.DEFAULT_MAX_CELLS));
+        }
+        return byProducts;
     }
 
     static final class LayerTask implements FlatMapFunction<Iterator<PrunableLayer>, LayerResult> {

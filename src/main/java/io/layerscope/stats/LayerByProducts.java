@@ -51,10 +51,10 @@ public final class LayerByProducts {
         return this;
     }
 
-    /** The counts above the thresholds of {@link #wandaAbove}, in their order. */
+    /** The counts above the thresholds of {@link #wandaAbove}, in their order (none asked for: an empty array). */
     public long[] wandaAboveCounts() {
         if (wandaAboveCounts == null) {
-            throw new IllegalStateException("no counts: not asked for, or the statistics not computed yet");
+            throw new IllegalStateException("no counts yet: the statistics have not been computed with these by-products");
         }
         return wandaAboveCounts.clone();
     }

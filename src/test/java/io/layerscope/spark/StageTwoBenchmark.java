@@ -144,7 +144,7 @@ final class StageTwoBenchmark {
         long t1 = System.nanoTime();
         int out = layer.outFeatures();
         int in = layer.inFeatures();
-        LayerByProducts byProducts = LayerPictures.byProducts(layer, null, png);
+        LayerByProducts byProducts = LayerStage.byProducts(layer, null, png);
         LayerStats s = statistics.compute(layer.name(), w, out, in, scalerRow, LayerStatistics.DEFAULT_SPARSITY,
                 StatisticsThreads.worthAPool(out, in) ? pool : null, byProducts);
         long t2 = System.nanoTime();

@@ -337,10 +337,12 @@ class LayerStatisticsTest {
         }
     }
 
-    /** Asking for nothing fills nothing: reading what was not asked for is an error, not zeros. */
+    /** Reading before the statistics ran, or maxima not asked for, is an error, not zeros; no thresholds give no counts. */
     @Test
     void byProductsNotAskedForAreRefused() {
         LayerByProducts none = new LayerByProducts();
+        IllegalStateException early = assertThrows(IllegalStateException.class, none::wandaAboveCounts);
+        assertEquals("no counts yet: the statistics have not been computed with these by-products", early.getMessage());
         LayerStatistics.compute("x", new float[] {1f, -2f}, 1, 2, ones(2), 0.5, null, null, none);
         assertEquals(0, none.wandaAboveCounts().length);
         assertFalse(none.hasBlockMaxima());
