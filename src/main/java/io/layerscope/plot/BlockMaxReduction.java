@@ -7,6 +7,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.layerscope.LayerscopeException;
+import io.layerscope.stats.LayerByProducts;
 
 /**
  * Reduces an {@code [out, in]} matrix to at most {@code maxRows x maxCols} cells (512 x 512 by
@@ -111,45 +112,22 @@ public final class BlockMaxReduction {
 
     /**
      * {@link #layerHeatmaps(NDArray, float[])} for a row-major {@code out x in} weight already in Java
-     * memory (stage two's case), by plain loops in one pass: copying it into libtorch first cost more
-     * than the reduction (lm_head of a 128256 x 512 layer: 0.6 s through DJL). Same cells, NaN included.
+     * memory, by plain loops in one pass (the loops the Java statistics take the same cells with, see
+     * {@link LayerByProducts}; stage two takes them there): copying the weight into libtorch first cost
+     * more than the reduction (lm_head of a 128256 x 512 layer: 0.6 s through DJL). Same cells, NaN
+     * included.
      */
     public LayerHeatmaps layerHeatmaps(float[] weight, int out, int in, float[] actNorm) {
         checkValues(weight, out, in, "weight");
         checkActNorm(actNorm, in);
-        int rb = blockSize(out, maxRows);
-        int cb = blockSize(in, maxCols);
-        int rows = (out + rb - 1) / rb;
-        int cols = (in + cb - 1) / cb;
-        float[] abs = new float[rows * cols];
-        float[] wanda = new float[rows * cols];
-        // max |W| down the row block: the tensor version's max(max W, -min W), taken as the largest
-        // raw bits of |W| (non-negative floats order like their bits; a NaN's bits exceed every
-        // other's, so a NaN still wins, as in libtorch's reductions), in integer operations
-        int[] absMaxBits = new int[in];
-        for (int r = 0; r < rows; r++) {
-            int first = r * rb;
-            int end = Math.min(out, first + rb);
-            java.util.Arrays.fill(absMaxBits, 0);
-            for (int i = first; i < end; i++) {
-                int base = i * in;
-                for (int j = 0; j < in; j++) {
-                    absMaxBits[j] = Math.max(absMaxBits[j], Float.floatToRawIntBits(weight[base + j]) & 0x7fffffff);
-                }
-            }
-            for (int c = 0; c < cols; c++) {
-                float a = Float.NEGATIVE_INFINITY;
-                float w = Float.NEGATIVE_INFINITY;
-                for (int j = c * cb, stop = Math.min(in, j + cb); j < stop; j++) {
-                    float m = Float.intBitsToFloat(absMaxBits[j]);
-                    a = Math.max(a, m);
-                    w = Math.max(w, m * actNorm[j]);
-                }
-                abs[r * cols + c] = a;
-                wanda[r * cols + c] = w;
-            }
-        }
-        return new LayerHeatmaps(new ReducedMatrix(abs, rows, cols, rb, cb), new ReducedMatrix(wanda, rows, cols, rb, cb));
+        return heatmaps(LayerByProducts.blockMaximaOf(weight, out, in, actNorm, blockSize(out, maxRows), blockSize(in, maxCols)));
+    }
+
+    /** The |W| and Wanda heatmaps of block maxima the statistics took ({@link LayerByProducts#blockMaxima}). */
+    public static LayerHeatmaps heatmaps(LayerByProducts cells) {
+        return new LayerHeatmaps(
+                new ReducedMatrix(cells.absMaxima(), cells.cellRows(), cells.cellColumns(), cells.rowBlock(), cells.colBlock()),
+                new ReducedMatrix(cells.wandaMaxima(), cells.cellRows(), cells.cellColumns(), cells.rowBlock(), cells.colBlock()));
     }
 
     /**

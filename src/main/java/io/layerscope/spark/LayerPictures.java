@@ -7,7 +7,6 @@ import io.layerscope.plot.LayerAnalysisChart;
 import io.layerscope.plot.LayerHeatmaps;
 import io.layerscope.plot.LayerPlotData;
 import io.layerscope.plot.PictureSize;
-import io.layerscope.plot.ReducedMatrix;
 import io.layerscope.report.SweepReport;
 import io.layerscope.stats.Distribution;
 import io.layerscope.stats.LayerByProducts;
@@ -49,9 +48,7 @@ final class LayerPictures {
         if (!b.hasBlockMaxima()) {
             return null;
         }
-        return new LayerHeatmaps(
-                new ReducedMatrix(b.absMaxima(), b.cellRows(), b.cellColumns(), b.rowBlock(), b.colBlock()),
-                new ReducedMatrix(b.wandaMaxima(), b.cellRows(), b.cellColumns(), b.rowBlock(), b.colBlock()));
+        return BlockMaxReduction.heatmaps(b);
     }
 
     static Map<String, String> panel(Distribution d, PrunableLayer layer, long nsamples) {

@@ -100,6 +100,21 @@ public final class LayerByProducts {
         }
     }
 
+    /**
+     * The block maxima alone, for a weight whose statistics are computed elsewhere (the device path):
+     * the cells {@link LayerStatistics} takes in its column pass, by the same loops, on the calling
+     * thread. {@code actNorm}: per input feature, finite and non-negative.
+     */
+    public static LayerByProducts blockMaximaOf(float[] w, int out, int in, float[] actNorm, int rowBlock, int colBlock) {
+        LayerByProducts b = new LayerByProducts().blockMaxima(rowBlock, colBlock);
+        BlockMaxima maxima = b.startBlockMaxima(out, in);
+        BlockMaxima.Part part = maxima.part(0, out);
+        part.addRows(w, 0, out, new double[in], actNorm);
+        maxima.merge(part);
+        b.setBlockMaxima(maxima);
+        return b;
+    }
+
     float[] wandaThresholds() {
         return wandaThresholds;
     }
@@ -147,10 +162,6 @@ public final class LayerByProducts {
             Arrays.fill(wanda, Float.NEGATIVE_INFINITY);
         }
 
-        int rowBlock() {
-            return rowBlock;
-        }
-
         /** An empty part for the weight rows [from, to). */
         Part part(int from, int to) {
             int first = from / rowBlock;
@@ -182,11 +193,32 @@ public final class LayerByProducts {
             }
 
             /**
-             * Folds the column maxima of some rows of cell row {@code cellRow} into its cells:
-             * {@code absMaxBits} holds the raw bits of the largest |W| per column (non-negative floats
-             * order like their bits).
+             * Takes the weight rows [from, to) (inside this part's rows) into the cells, one row block
+             * (or the part of one in these rows) at a time, and adds each |W| into
+             * {@code columnSums} by column, in row order: the statistics' column pass, which needs the
+             * sums anyway, reads every entry once for both.
              */
-            void fold(int cellRow, int[] absMaxBits, float[] actNorm) {
+            void addRows(float[] w, int from, int to, double[] columnSums, float[] actNorm) {
+                int in = columnSums.length;
+                int[] absMaxBits = new int[in];
+                for (int i = from; i < to; ) {
+                    int end = Math.min(to, (i / rowBlock + 1) * rowBlock);
+                    Arrays.fill(absMaxBits, 0);
+                    for (; i < end; i++) {
+                        int base = i * in;
+                        for (int j = 0; j < in; j++) {
+                            // |W| as its raw bits without the sign: non-negative floats order like their bits
+                            int bits = Float.floatToRawIntBits(w[base + j]) & 0x7fffffff;
+                            columnSums[j] += Float.intBitsToFloat(bits);
+                            absMaxBits[j] = Math.max(absMaxBits[j], bits);
+                        }
+                    }
+                    fold((end - 1) / rowBlock, absMaxBits, actNorm);
+                }
+            }
+
+            /** Folds the column maxima (raw bits of the largest |W| per column) of some rows of cell row {@code cellRow} into its cells. */
+            private void fold(int cellRow, int[] absMaxBits, float[] actNorm) {
                 int in = absMaxBits.length;
                 int base = (cellRow - firstCellRow) * cols;
                 for (int c = 0; c < cols; c++) {

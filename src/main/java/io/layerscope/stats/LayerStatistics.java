@@ -1,7 +1,6 @@
 package io.layerscope.stats;
 
 import io.layerscope.LayerscopeException;
-import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.ForkJoinPool;
 
@@ -242,21 +241,7 @@ public final class LayerStatistics {
                 return new ColumnPart(part, null);
             }
             LayerByProducts.BlockMaxima.Part cells = maxima.part(from, to);
-            int rowBlock = maxima.rowBlock();
-            int[] absMaxBits = new int[in];
-            for (int i = from; i < to; ) {
-                int end = Math.min(to, (i / rowBlock + 1) * rowBlock);
-                Arrays.fill(absMaxBits, 0);
-                for (; i < end; i++) {
-                    int base = i * in;
-                    for (int j = 0; j < in; j++) {
-                        int bits = Float.floatToRawIntBits(w[base + j]) & 0x7fffffff;
-                        part[j] += Float.intBitsToFloat(bits);
-                        absMaxBits[j] = Math.max(absMaxBits[j], bits);
-                    }
-                }
-                cells.fold((end - 1) / rowBlock, absMaxBits, actNorm);
-            }
+            cells.addRows(w, from, to, part, actNorm);
             return new ColumnPart(part, cells);
         }, part -> {
             for (int j = 0; j < in; j++) {
