@@ -209,12 +209,8 @@ public final class LayerStage {
      * while small-layer tasks still run, the pool's threads merely share the cores with them. The
      * result is bit for bit the one-thread result (LayerStatistics merges chunks in a fixed order).
      * Small layers stay on the task thread: they are many, and already parallel as tasks.
+     * {@code gram} and {@code byProducts} may be null.
      */
-    static LayerStats statistics(PrunableLayer layer, float[] w, float[] scalerRow, double sparsity, GramProducts gram) {
-        return statistics(layer, w, scalerRow, sparsity, gram, null);
-    }
-
-    /** As {@link #statistics(PrunableLayer, float[], float[], double, GramProducts)}, with {@code byProducts} (may be null) filled. */
     static LayerStats statistics(PrunableLayer layer, float[] w, float[] scalerRow, double sparsity, GramProducts gram,
                                  LayerByProducts byProducts) {
         int out = layer.outFeatures();

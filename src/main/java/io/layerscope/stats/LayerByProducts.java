@@ -165,8 +165,7 @@ public final class LayerByProducts {
         /** An empty part for the weight rows [from, to). */
         Part part(int from, int to) {
             int first = from / rowBlock;
-            int last = (to - 1) / rowBlock;
-            return new Part(first, new float[(last - first + 1) * cols], new float[(last - first + 1) * cols]);
+            return new Part(first, (to - 1) / rowBlock - first + 1);
         }
 
         /** Takes a part's cells: the maximum of each cell's and the part's. */
@@ -184,10 +183,10 @@ public final class LayerByProducts {
             private final float[] abs;
             private final float[] wanda;
 
-            private Part(int firstCellRow, float[] abs, float[] wanda) {
+            private Part(int firstCellRow, int cellRows) {
                 this.firstCellRow = firstCellRow;
-                this.abs = abs;
-                this.wanda = wanda;
+                this.abs = new float[cellRows * cols];
+                this.wanda = new float[cellRows * cols];
                 Arrays.fill(abs, Float.NEGATIVE_INFINITY);
                 Arrays.fill(wanda, Float.NEGATIVE_INFINITY);
             }

@@ -306,8 +306,8 @@ public final class LayerStatistics {
 
     /**
      * A chunk's double sums of |W|, the Wanda metric and RIA (first pass: the values; second pass:
-     * their squared deviations from the mean), each
-     * summed row by row in row order, as a chunk's part of the distribution would sum them.
+     * their squared deviations from the mean), each summed row by row in row order, as a chunk's
+     * part of the distribution would sum them.
      */
     private record ChunkSums(double abs, double wanda, double ria, long entries) {
         void addSums(Parts all) {

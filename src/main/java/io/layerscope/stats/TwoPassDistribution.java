@@ -67,7 +67,6 @@ final class TwoPassDistribution {
     private double mean;
     private long revisited;
     private double sumSquaredDeviations;
-    private double[] thresholds;
     /**
      * Per threshold t: the raw bits of the largest float at or below it (a float is above t exactly
      * when its bits are above these), or -1 when every value is above t, or {@link #NOTHING_ABOVE}.
@@ -107,7 +106,6 @@ final class TwoPassDistribution {
         this.sum = parent.sum;
         this.secondPass = true;
         this.mean = parent.mean;
-        this.thresholds = parent.thresholds;
         this.thresholdCuts = parent.thresholdCuts;
         this.ranks = parent.ranks;
         this.rankBuckets = parent.rankBuckets;
@@ -191,11 +189,6 @@ final class TwoPassDistribution {
         revisited += n;
     }
 
-    /** The thresholds of the second pass, as given to {@link #startSecondPass}. */
-    double threshold(int index) {
-        return thresholds[index];
-    }
-
     long count() {
         return count;
     }
@@ -219,7 +212,6 @@ final class TwoPassDistribution {
         secondPass = true;
         mean = sum / count;
         foldBucketsIntoBins();
-        thresholds = aboveThresholds.clone();
 
         RankBuckets located = RankBuckets.locate(bucket -> bucketCounts[bucket], count, extraRanks, CounterArrays.take());
         ranks = located.ranks();
@@ -227,9 +219,9 @@ final class TwoPassDistribution {
         rankOffsets = located.rankOffsets();
         slotOfBucket = located.slotOfBucket();
         int slots = located.slots();
-        thresholdCuts = new int[thresholds.length];
-        for (int t = 0; t < thresholds.length; t++) {
-            int cut = cutBits(thresholds[t]);
+        thresholdCuts = new int[aboveThresholds.length];
+        for (int t = 0; t < aboveThresholds.length; t++) {
+            int cut = cutBits(aboveThresholds[t]);
             thresholdCuts[t] = cut;
             if (cut >= 0 && cut != NOTHING_ABOVE && slotOfBucket[cut >>> 16] < 0) {
                 slotOfBucket[cut >>> 16] = slots++;

@@ -28,7 +28,7 @@ class LayerStageStatisticsTest {
             scalerRow[j] = (float) Math.exp(3 * random.nextGaussian());
         }
         assertEquals(LayerStatistics.compute("lm_head", w, out, in, scalerRow, 0.3),
-                LayerStage.statistics(layer, w, scalerRow, 0.3, null));
+                LayerStage.statistics(layer, w, scalerRow, 0.3, null, null));
         assertTrue(StatisticsThreads.pool().getPoolSize() > 0, "the pool's threads ran the chunks");
     }
 }
