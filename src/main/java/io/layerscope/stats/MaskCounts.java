@@ -88,10 +88,7 @@ final class MaskCounts {
         return riaBits;
     }
 
-    /**
-     * Counts the row now in the three rows of bits. Masks are decided by arithmetic, not branches:
-     * with about half of the entries pruned, a branch per decision would be mispredicted half the time.
-     */
+    /** Counts the row now in the three rows of bits. */
     void countRow() {
         countRow(wandaCut.lastPrunedKey(wandaBits), magnitudeCut.lastPrunedKey(absBits));
     }
@@ -116,40 +113,73 @@ final class MaskCounts {
         return magnitudeCut.prefixCounts();
     }
 
+    /**
+     * The row's counts given where its two row masks cut. The agreements are counted in loops of
+     * pure integer arithmetic, which the JIT compiles to vector instructions; the few entries of a
+     * threshold's bucket are counted in a scan of their own, since their scattered increments would
+     * keep the whole loop scalar.
+     */
     private void countRow(long lastWanda, long lastMagnitude) {
+        // a key (bits, column) is at or below the cut's key where bits < t, with t = the cut's bits + 1
+        // up to the cut's column and its bits after it: so three column ranges, each with fixed t's
+        int wandaBitsCut = lastWanda < 0 ? 0 : (int) (lastWanda >>> 32);
+        int wandaColumn = lastWanda < 0 ? -1 : (int) lastWanda;
+        int absBitsCut = lastMagnitude < 0 ? 0 : (int) (lastMagnitude >>> 32);
+        int absColumn = lastMagnitude < 0 ? -1 : (int) lastMagnitude;
+        int first = Math.min(wandaColumn, absColumn);
+        int second = Math.max(wandaColumn, absColumn);
+        countAgreements(0, first + 1, wandaBitsCut + 1, absBitsCut + 1);
+        countAgreements(first + 1, second + 1, wandaColumn > first ? wandaBitsCut + 1 : wandaBitsCut,
+                absColumn > first ? absBitsCut + 1 : absBitsCut);
+        countAgreements(second + 1, in, wandaBitsCut, absBitsCut);
+        for (int j = 0; j < in; j++) {
+            int abs = absBits[j];
+            int ria = riaBits[j];
+            if (abs >>> 16 == layerBucket) {
+                int wandaMask = RowSelection.pruned(wandaBits[j], j, lastWanda);
+                layerInBucket[abs & LOW_BITS]++;
+                layerInBucketWandaPruned[abs & LOW_BITS] += wandaMask;
+            }
+            if (ria >>> 16 == riaBucket) {
+                int wandaMask = RowSelection.pruned(wandaBits[j], j, lastWanda);
+                riaInBucket[ria & LOW_BITS]++;
+                riaInBucketWandaPruned[ria & LOW_BITS] += wandaMask;
+            }
+        }
+        agreeNofM += sameTwoOfFour(wandaBits, absBits, in);
+        entries += in;
+    }
+
+    /**
+     * Agreements over columns [from, to), where an entry is in a row mask when its bits are below
+     * that mask's bound. Masks are decided by arithmetic, not branches: with about half of the
+     * entries pruned, a branch per decision would be mispredicted half the time.
+     */
+    private void countAgreements(int from, int to, int wandaBound, int absBound) {
+        int[] abs = absBits;
+        int[] wanda = wandaBits;
+        int[] ria = riaBits;
+        // 1 at or below the threshold's bucket: right for every entry but those of the bucket
+        // above the threshold's low bits, which agreement() corrects from their counts
+        int layerBound = layerBucket + 1;
+        int riaBound = riaBucket + 1;
         int sameRow = 0;
         int sameLayer = 0;
         int below = 0;
         int sameRia = 0;
-        for (int j = 0; j < in; j++) {
-            int abs = absBits[j];
-            int ria = riaBits[j];
-            int wandaMask = RowSelection.pruned(wandaBits[j], j, lastWanda);
-            sameRow += 1 ^ wandaMask ^ RowSelection.pruned(abs, j, lastMagnitude);
-            int absBucket = abs >>> 16;
-            int riaTop = ria >>> 16;
-            // 1 at or below the threshold's bucket: right for every entry but those of the bucket
-            // above the threshold's low bits, which agreement() corrects from their counts
-            int layerMask = (absBucket - layerBucket - 1) >>> 31;
+        for (int j = from; j < to; j++) {
+            int a = abs[j];
+            int wandaMask = (wanda[j] - wandaBound) >>> 31;
+            sameRow += 1 ^ wandaMask ^ (a - absBound) >>> 31;
+            int layerMask = ((a >>> 16) - layerBound) >>> 31;
             sameLayer += 1 ^ wandaMask ^ layerMask;
             below += layerMask;
-            int riaMask = (riaTop - riaBucket - 1) >>> 31;
-            sameRia += 1 ^ wandaMask ^ riaMask;
-            if (absBucket == layerBucket) {
-                layerInBucket[abs & LOW_BITS]++;
-                layerInBucketWandaPruned[abs & LOW_BITS] += wandaMask;
-            }
-            if (riaTop == riaBucket) {
-                riaInBucket[ria & LOW_BITS]++;
-                riaInBucketWandaPruned[ria & LOW_BITS] += wandaMask;
-            }
+            sameRia += 1 ^ wandaMask ^ ((ria[j] >>> 16) - riaBound) >>> 31;
         }
         agreeRow += sameRow;
         agreeLayerAssumed += sameLayer;
         layerAtOrBelow += below;
         agreeRiaAssumed += sameRia;
-        agreeNofM += sameTwoOfFour(wandaBits, absBits, in);
-        entries += in;
     }
 
     /**

@@ -12,7 +12,7 @@ class MaskCountsTest {
 
     /**
      * Random rows (few distinct values, so many ties at both thresholds; or spread values; row
-     * lengths not all multiples of four), counted by two instances and merged, against masks from
+     * lengths not all multiples of four; sparsities from none to all), counted by two instances and merged, against masks from
      * stable sorts of each row, of each group of four and of the whole layer.
      */
     @Test
@@ -20,15 +20,17 @@ class MaskCountsTest {
         SplittableRandom random = new SplittableRandom(5);
         int[][] shapes = {{13, 8}, {9, 10}, {20, 7}, {1, 1}, {6, 64}, {30, 3}};
         for (int[] shape : shapes) {
-            for (int kind = 0; kind < 2; kind++) {
+            // sparsities 0 and 1: rows that prune none or all (a cut at no column or at the last)
+            for (int config = 0; config < 4; config++) {
+                int kind = config % 2;
                 int out = shape[0];
                 int in = shape[1];
-                double sparsity = kind == 0 ? 0.5 : 0.3;
+                double sparsity = new double[] {0.5, 0.3, 0, 1}[config];
                 float[] abs = values(random, kind, out * in);
                 float[] wanda = values(random, kind, out * in);
                 float[] ria = values(random, 1 - kind, out * in);
-                float layerThreshold = sorted(abs)[(int) (abs.length * sparsity)];
-                float riaThreshold = sorted(ria)[(int) (ria.length * sparsity)];
+                float layerThreshold = sorted(abs)[Math.min((int) (abs.length * sparsity), abs.length - 1)];
+                float riaThreshold = sorted(ria)[Math.min((int) (ria.length * sparsity), ria.length - 1)];
 
                 MaskCounts counts = new MaskCounts(in, sparsity, Float.floatToRawIntBits(layerThreshold) >>> 16,
                         Float.floatToRawIntBits(riaThreshold) >>> 16);
@@ -74,7 +76,7 @@ class MaskCountsTest {
                 double n = out * in;
                 assertEquals(new MaskAgreement(sparsity, row / n, layer / n, twoOfFour / n, layerThreshold, layerPruned / n,
                                 riaWanda / n, riaThreshold), counts.agreement(sparsity, layerThreshold, riaThreshold),
-                        out + "x" + in + ", kind " + kind);
+                        out + "x" + in + ", kind " + kind + ", sparsity " + sparsity);
             }
         }
     }
