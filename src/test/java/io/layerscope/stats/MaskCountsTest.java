@@ -81,9 +81,14 @@ class MaskCountsTest {
         }
     }
 
-    /** Every group of four values from {0, 1, 2, 3} (all orders, all ties) against every other: agreement of stable-sort 2:4 masks. */
+    /**
+     * Every group of four values from {0, 1, 2, 3} (all orders, all ties) against every other:
+     * agreement of stable-sort 2:4 masks, a pair at a time and as rows of all 256 groups (long
+     * enough for the JIT's vector loop).
+     */
     @Test
     void twoOfFourAgreementOfEveryPairOfGroups() {
+        int[] expectedInRow = new int[256];
         for (int gx = 0; gx < 256; gx++) {
             float[] x = group(gx);
             boolean[] maskX = smallest(x, 2);
@@ -95,9 +100,19 @@ class MaskCountsTest {
                     expected += maskX[t] == maskY[t] ? 1 : 0;
                 }
                 // a fifth entry: the short trailing group, unpruned under both
-                assertEquals(expected + 1, MaskCounts.sameTwoOfFour(bits(x, 1f), bits(y, 2f), 5),
+                assertEquals(expected + 1, MaskCounts.sameTwoOfFour(bits(x, 1f), bits(y, 2f), 5, new int[8][1]),
                         Arrays.toString(x) + " vs " + Arrays.toString(y));
+                expectedInRow[gy] += expected;
             }
+        }
+        for (int gy = 0; gy < 256; gy++) {
+            int[] x = new int[4 * 256 + 3];
+            int[] y = new int[x.length];
+            for (int g = 0; g < 256; g++) {
+                System.arraycopy(bits(group(g), 0f), 0, x, 4 * g, 4);
+                System.arraycopy(bits(group(gy), 0f), 0, y, 4 * g, 4);
+            }
+            assertEquals(expectedInRow[gy] + 3, MaskCounts.sameTwoOfFour(x, y, x.length, new int[8][256]), "row against " + gy);
         }
     }
 
