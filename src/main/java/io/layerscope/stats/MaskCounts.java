@@ -19,6 +19,8 @@ package io.layerscope.stats;
  */
 final class MaskCounts {
     private static final int LOW_BITS = 0xffff;
+    /** Columns per pass of {@link #countRow}'s loops: a multiple of four, its rows of ints a few KB each. */
+    static final int TILE = 2048;
 
     private final int in;
     private final int layerBucket;
@@ -68,7 +70,7 @@ final class MaskCounts {
         this.absBits = new int[in];
         this.wandaBits = new int[in];
         this.riaBits = new int[in];
-        this.groupPlanes = new int[8][in / 4];
+        this.groupPlanes = new int[8][Math.min(in, TILE) / 4];
     }
 
     /** An empty instance for the same layer (another thread's). */
@@ -120,7 +122,8 @@ final class MaskCounts {
      * The row's counts given where its two row masks cut. The agreements are counted in loops of
      * pure integer arithmetic, which the JIT compiles to vector instructions; the few entries of a
      * threshold's bucket are counted in a scan of their own, since their scattered increments would
-     * keep the whole loop scalar.
+     * keep the whole loop scalar. A long row goes through those loops a tile of columns at a time,
+     * so that each loop finds the tile's entries still in the L1 cache.
      */
     private void countRow(long lastWanda, long lastMagnitude) {
         // a key (bits, column) is at or below the cut's key where bits < t, with t = the cut's bits + 1
@@ -129,13 +132,24 @@ final class MaskCounts {
         int wandaColumn = lastWanda < 0 ? -1 : (int) lastWanda;
         int absBitsCut = lastMagnitude < 0 ? 0 : (int) (lastMagnitude >>> 32);
         int absColumn = lastMagnitude < 0 ? -1 : (int) lastMagnitude;
-        int first = Math.min(wandaColumn, absColumn);
-        int second = Math.max(wandaColumn, absColumn);
-        countAgreements(0, first + 1, wandaBitsCut + 1, absBitsCut + 1);
-        countAgreements(first + 1, second + 1, wandaColumn > first ? wandaBitsCut + 1 : wandaBitsCut,
-                absColumn > first ? absBitsCut + 1 : absBitsCut);
-        countAgreements(second + 1, in, wandaBitsCut, absBitsCut);
-        for (int j = 0; j < in; j++) {
+        int first = Math.min(wandaColumn, absColumn) + 1;
+        int second = Math.max(wandaColumn, absColumn) + 1;
+        int middleWanda = wandaColumn >= first ? wandaBitsCut + 1 : wandaBitsCut;
+        int middleAbs = absColumn >= first ? absBitsCut + 1 : absBitsCut;
+        for (int from = 0; from < in; from += TILE) {
+            int to = Math.min(in, from + TILE);
+            countAgreements(from, Math.min(to, first), wandaBitsCut + 1, absBitsCut + 1);
+            countAgreements(Math.max(from, first), Math.min(to, second), middleWanda, middleAbs);
+            countAgreements(Math.max(from, second), to, wandaBitsCut, absBitsCut);
+            countInBuckets(from, to, lastWanda);
+            agreeNofM += sameTwoOfFour(wandaBits, absBits, from, to, groupPlanes);
+        }
+        entries += in;
+    }
+
+    /** The entries of columns [from, to) in a threshold's bucket, by low bits and Wanda row mask. */
+    private void countInBuckets(int from, int to, long lastWanda) {
+        for (int j = from; j < to; j++) {
             int abs = absBits[j];
             int ria = riaBits[j];
             if (abs >>> 16 == layerBucket) {
@@ -149,8 +163,6 @@ final class MaskCounts {
                 riaInBucketWandaPruned[ria & LOW_BITS] += wandaMask;
             }
         }
-        agreeNofM += sameTwoOfFour(wandaBits, absBits, in, groupPlanes);
-        entries += in;
     }
 
     /**
@@ -257,14 +269,15 @@ final class MaskCounts {
     }
 
     /**
-     * Entries of the row on which the 2:4 masks of the two scores agree ({@link RowPruner#nOfM}
-     * with n = 2, m = 4): a short trailing group is unpruned under both, so it agrees. The rows are
-     * first laid out by position in their group ({@code planes}: eight arrays of at least
-     * {@code length / 4}), so that the loop over groups reads each position at unit stride and the
-     * JIT compiles it to vector instructions.
+     * Entries of columns [from, to) on which the 2:4 masks of the two scores agree
+     * ({@link RowPruner#nOfM} with n = 2, m = 4); {@code from} is a multiple of four, and a short
+     * trailing group (the row's last) is unpruned under both, so it agrees. The entries are first
+     * laid out by position in their group ({@code planes}: eight arrays of at least
+     * {@code (to - from) / 4}), so that the loop over groups reads each position at unit stride
+     * and the JIT compiles it to vector instructions.
      */
-    static int sameTwoOfFour(int[] x, int[] y, int length, int[][] planes) {
-        int groups = length / 4;
+    static int sameTwoOfFour(int[] x, int[] y, int from, int to, int[][] planes) {
+        int groups = (to - from) / 4;
         int[] x0 = planes[0];
         int[] x1 = planes[1];
         int[] x2 = planes[2];
@@ -274,7 +287,7 @@ final class MaskCounts {
         int[] y2 = planes[6];
         int[] y3 = planes[7];
         for (int g = 0; g < groups; g++) {
-            int j = 4 * g;
+            int j = from + 4 * g;
             x0[g] = x[j];
             x1[g] = x[j + 1];
             x2[g] = x[j + 2];
@@ -284,7 +297,7 @@ final class MaskCounts {
             y2[g] = y[j + 2];
             y3[g] = y[j + 3];
         }
-        int same = length - 4 * groups;
+        int same = to - from - 4 * groups;
         for (int g = 0; g < groups; g++) {
             // an entry's rank in its group: the entries below it, ties ordered by column (a stable
             // sort), from six comparisons (ba = 1 where b < a, ...): a: ba+ca+da, b: 1-ba+cb+db,

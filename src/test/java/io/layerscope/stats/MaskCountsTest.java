@@ -12,13 +12,15 @@ class MaskCountsTest {
 
     /**
      * Random rows (few distinct values, so many ties at both thresholds; or spread values; row
-     * lengths not all multiples of four; sparsities from none to all), counted by two instances and merged, against masks from
-     * stable sorts of each row, of each group of four and of the whole layer.
+     * lengths not all multiples of four, some longer than a tile; sparsities from none to all),
+     * counted by two instances and merged, against masks from stable sorts of each row, of each
+     * group of four and of the whole layer.
      */
     @Test
     void matchesMasksFromPlainSorts() {
         SplittableRandom random = new SplittableRandom(5);
-        int[][] shapes = {{13, 8}, {9, 10}, {20, 7}, {1, 1}, {6, 64}, {30, 3}};
+        // the last: rows longer than two of countRow's tiles, ending in a short group
+        int[][] shapes = {{13, 8}, {9, 10}, {20, 7}, {1, 1}, {6, 64}, {30, 3}, {4, 2 * MaskCounts.TILE + 6}};
         for (int[] shape : shapes) {
             // sparsities 0 and 1: rows that prune none or all (a cut at no column or at the last)
             for (int config = 0; config < 4; config++) {
@@ -100,7 +102,7 @@ class MaskCountsTest {
                     expected += maskX[t] == maskY[t] ? 1 : 0;
                 }
                 // a fifth entry: the short trailing group, unpruned under both
-                assertEquals(expected + 1, MaskCounts.sameTwoOfFour(bits(x, 1f), bits(y, 2f), 5, new int[8][1]),
+                assertEquals(expected + 1, MaskCounts.sameTwoOfFour(bits(x, 1f), bits(y, 2f), 0, 5, new int[8][1]),
                         Arrays.toString(x) + " vs " + Arrays.toString(y));
                 expectedInRow[gy] += expected;
             }
@@ -112,7 +114,7 @@ class MaskCountsTest {
                 System.arraycopy(bits(group(g), 0f), 0, x, 4 * g, 4);
                 System.arraycopy(bits(group(gy), 0f), 0, y, 4 * g, 4);
             }
-            assertEquals(expectedInRow[gy] + 3, MaskCounts.sameTwoOfFour(x, y, x.length, new int[8][256]), "row against " + gy);
+            assertEquals(expectedInRow[gy] + 3, MaskCounts.sameTwoOfFour(x, y, 0, x.length, new int[8][256]), "row against " + gy);
         }
     }
 
