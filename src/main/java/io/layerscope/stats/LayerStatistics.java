@@ -309,11 +309,12 @@ public final class LayerStatistics {
      * their squared deviations from the mean), each summed row by row in row order, as a chunk's
      * part of the distribution would sum them.
      */
-    private record ChunkSums(double abs, double wanda, double ria, long entries) {
+    /** A chunk's sums; {@code absBitsSeen}: the OR of its |W| bits in the first pass (-1 in the second). */
+    private record ChunkSums(double abs, double wanda, double ria, long entries, int absBitsSeen) {
         void addSums(Parts all) {
-            all.weightAbs.addSum(abs, entries);
-            all.wanda.addSum(wanda, entries);
-            all.ria.addSum(ria, entries);
+            all.weightAbs.addSum(abs, entries, absBitsSeen);
+            all.wanda.addSum(wanda, entries, -1);
+            all.ria.addSum(ria, entries, -1);
         }
 
         void addSquaredDeviations(Parts all) {
@@ -353,6 +354,8 @@ public final class LayerStatistics {
             double chunkAbs = 0;
             double chunkWanda = 0;
             double chunkRia = 0;
+            // a bf16 weight has no low bits: then |W|'s second pass has nothing to look up
+            int absBitsSeen = 0;
             for (int i = from; i < to; i++) {
                 int base = i * in;
                 double absSum = 0;
@@ -364,6 +367,7 @@ public final class LayerStatistics {
                     wandaRow[j] = wanda;
                     absSum += abs;
                     wandaSum += wanda;
+                    absBitsSeen |= Float.floatToRawIntBits(abs);
                 }
                 if (!(absSum <= Double.MAX_VALUE)) {
                     throw firstNonFinite(i);
@@ -385,7 +389,7 @@ public final class LayerStatistics {
                 chunkWanda += wandaSum;
                 chunkRia += riaSum;
             }
-            return new ChunkSums(chunkAbs, chunkWanda, chunkRia, (long) (to - from) * in);
+            return new ChunkSums(chunkAbs, chunkWanda, chunkRia, (long) (to - from) * in, absBitsSeen);
         }
 
         /**
@@ -464,7 +468,7 @@ public final class LayerStatistics {
                 chunkWanda += wandaSquares;
                 chunkRia += riaSquares;
             }
-            return new ChunkSums(chunkAbs, chunkWanda, chunkRia, (long) (to - from) * in);
+            return new ChunkSums(chunkAbs, chunkWanda, chunkRia, (long) (to - from) * in, -1);
         }
 
         /**

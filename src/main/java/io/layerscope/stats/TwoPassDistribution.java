@@ -62,6 +62,8 @@ final class TwoPassDistribution {
     private long overflow;
     private long count;
     private double sum;
+    /** First pass: the OR of the counted values' low 16 bits (all ones where a caller did not track them). */
+    private int lowBitsSeen;
 
     private boolean secondPass;
     private double mean;
@@ -128,13 +130,17 @@ final class TwoPassDistribution {
         checkPass(false);
         int[] counts = bucketCounts;
         double partialSum = 0;
+        int seen = 0;
         for (int k = from; k < to; k++) {
             float v = values[k] + 0f; // -0 to +0: raw bits order like values only from +0 up
-            counts[Float.floatToRawIntBits(v) >>> 16]++;
+            int bits = Float.floatToRawIntBits(v);
+            counts[bits >>> 16]++;
+            seen |= bits;
             partialSum += v;
         }
         sum += partialSum;
         count += to - from;
+        lowBitsSeen |= seen & LOW_BITS;
     }
 
     /**
@@ -148,12 +154,16 @@ final class TwoPassDistribution {
 
     /**
      * First pass: ends a slice of {@code n} values {@link #count counted} one by one, whose sum the
-     * caller took in a double from zero in slice order, as {@link #add} does.
+     * caller took in a double from zero in slice order, as {@link #add} does; {@code bitsSeen} is
+     * the OR of their bits, or -1 when the caller did not take it (only its low 16 bits matter:
+     * where every value has them zero, as bf16 values widened do, the second pass has nothing to
+     * look up, see {@link #startSecondPass}).
      */
-    void addSum(double sliceSum, long n) {
+    void addSum(double sliceSum, long n, int bitsSeen) {
         checkPass(false);
         sum += sliceSum;
         count += n;
+        lowBitsSeen |= bitsSeen & LOW_BITS;
     }
 
     /**
@@ -229,9 +239,22 @@ final class TwoPassDistribution {
         }
         lowCounts = takeCounters(slots);
         secondPassWork = CounterArrays.take();
+        // Where no value had low bits, each is its bucket's lowest value: its low bits and its bin
+        // are known now, and the second pass looks up nothing (its work table stays zero).
+        boolean lowBitsKnown = lowBitsSeen == 0;
         for (int bucket = 0; bucket < BUCKETS; bucket++) {
-            boolean split = bucketCounts[bucket] != 0 && bins.locateBucket(bucket) == LogBins.SPANS_EDGE;
-            secondPassWork[bucket] = (slotOfBucket[bucket] + 1) << 1 | (split ? 1 : 0);
+            int n = bucketCounts[bucket];
+            boolean split = n != 0 && bins.locateBucket(bucket) == LogBins.SPANS_EDGE;
+            if (!lowBitsKnown) {
+                secondPassWork[bucket] = (slotOfBucket[bucket] + 1) << 1 | (split ? 1 : 0);
+            } else if (n != 0) {
+                if (split) {
+                    countInBin(bins.locateBits(bucket << 16), n);
+                }
+                if (slotOfBucket[bucket] >= 0) {
+                    lowCounts[slotOfBucket[bucket]][0] = n;
+                }
+            }
         }
     }
 
@@ -294,6 +317,7 @@ final class TwoPassDistribution {
             overflow += part.overflow;
             count += part.count;
             sum += part.sum;
+            lowBitsSeen |= part.lowBitsSeen;
         } else {
             if (part.slotOfBucket != slotOfBucket) {
                 throw new IllegalArgumentException("second pass: merge a part made by this distribution's secondPassPart()");

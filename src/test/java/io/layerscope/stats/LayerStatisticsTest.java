@@ -178,6 +178,22 @@ class LayerStatisticsTest {
         assertMatchesNaive(64, 48, 21);
     }
 
+    /**
+     * Weights with low bits (float32 checkpoints): |W|'s second pass then revisits its rank buckets,
+     * which bf16 weights (every other test) spare it.
+     */
+    @Test
+    void float32WeightsMatchTheNaiveImplementation() {
+        SplittableRandom random = new SplittableRandom(24);
+        float[] w = new float[64 * 48];
+        for (int k = 0; k < w.length; k++) {
+            w[k] = k % 11 == 0 ? 0f : (float) (0.05 * random.nextGaussian());
+        }
+        float[] scaler = randomScalerRow(48, random);
+        assertCloseToNaive(NaiveLayerStatistics.compute(w, 64, 48, scaler), LayerStatistics.compute(w, 64, 48, scaler),
+                "float32 64x48");
+    }
+
     @Test
     void rowsNotAMultipleOfFourMatchTheNaiveImplementation() {
         assertMatchesNaive(7, 10, 22);

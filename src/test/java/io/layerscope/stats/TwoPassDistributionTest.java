@@ -211,13 +211,28 @@ class TwoPassDistributionTest {
      */
     @Test
     void mergedPartsMatchASortedCopyAndPlainCounts() {
+        mergedPartsMatchASortedCopyAndPlainCounts(false);
+    }
+
+    /**
+     * The same with every value's low 16 bits zero (bf16 values widened): then the first pass
+     * already pins the ranks, the thresholds' counts and the split buckets' bins, and the second
+     * pass looks nothing up.
+     */
+    @Test
+    void valuesWithoutLowBitsNeedNoSecondPassLookUps() {
+        mergedPartsMatchASortedCopyAndPlainCounts(true);
+    }
+
+    private static void mergedPartsMatchASortedCopyAndPlainCounts(boolean bf16Only) {
         SplittableRandom random = new SplittableRandom(8);
         int n = 50_001;
         float[] values = new float[n];
         for (int k = 0; k < n; k++) {
             float v = (float) Math.exp(40 * random.nextDouble() - 26); // 5e-12 .. 1.2e6
             // exact zeros, bf16-like ties, values beyond the last edge (1e6)
-            values[k] = k % 13 == 0 ? 0f : k % 3 == 0 ? Float.intBitsToFloat(Float.floatToRawIntBits(v) & 0xffff0000) : v;
+            values[k] = k % 13 == 0 ? 0f : bf16Only || k % 3 == 0
+                    ? Float.intBitsToFloat(Float.floatToRawIntBits(v) & 0xffff0000) : v;
         }
         int[] cuts = {0, 1, 777, 20_000, 20_001, 49_000, n};
         long[] ranks = {0, 5, 12_345, n / 2, 40_000, n - 1};
