@@ -307,9 +307,9 @@ public final class LayerStatistics {
     /**
      * A chunk's double sums of |W|, the Wanda metric and RIA (first pass: the values; second pass:
      * their squared deviations from the mean), each summed row by row in row order, as a chunk's
-     * part of the distribution would sum them.
+     * part of the distribution would sum them; {@code absBitsSeen}: the OR of the chunk's |W| bits
+     * in the first pass (-1 in the second, which does not take it).
      */
-    /** A chunk's sums; {@code absBitsSeen}: the OR of its |W| bits in the first pass (-1 in the second). */
     private record ChunkSums(double abs, double wanda, double ria, long entries, int absBitsSeen) {
         void addSums(Parts all) {
             all.weightAbs.addSum(abs, entries, absBitsSeen);
