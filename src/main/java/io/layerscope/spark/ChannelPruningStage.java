@@ -15,8 +15,9 @@ import org.apache.spark.api.java.function.FlatMapFunction;
 
 /**
  * A small Spark job after stage one: for the analysed layers that read systematic outlier features,
- * which of those channels their Wanda per-row mask prunes weights in. One task per layer reads its
- * weight (memory-mapped) and builds the mask row by row; only layers with outlier channels are read.
+ * which of those channels their Wanda per-row mask prunes weights in. Each task takes a run of
+ * consecutive layers, reads each weight a block of rows at a time and builds the mask row by row;
+ * only layers with outlier channels are read.
  */
 final class ChannelPruningStage {
     /** One layer's question: its channels of interest and its scaler_row. */
@@ -29,7 +30,19 @@ final class ChannelPruningStage {
         private static final long serialVersionUID = 1L;
     }
 
+    /**
+     * Tasks per task slot. A layer's question often takes less time than Spark spends launching and
+     * finishing a task on a busy machine, so one task per layer (a hundred or more) mostly waited on
+     * the scheduler; a few runs of layers per slot still even out layers of different sizes.
+     */
+    static final int TASKS_PER_SLOT = 4;
+
     private ChannelPruningStage() {
+    }
+
+    /** How many tasks ask {@code jobs} questions on {@code slots} task slots: a few per slot, at most one per job. */
+    static int tasks(int jobs, int slots) {
+        return Math.max(1, Math.min(jobs, TASKS_PER_SLOT * Math.max(1, slots)));
     }
 
     /** Layer name -> the channels its Wanda per-row mask prunes weights in, for every job (in job order). */
@@ -39,7 +52,9 @@ final class ChannelPruningStage {
             return out;
         }
         jsc.setJobDescription("layerscope: Wanda masks on outlier channels of " + jobs.size() + " layers");
-        List<Answer> answers = jsc.parallelize(jobs, jobs.size()).mapPartitions(new Task(modelDir, sparsity)).collect();
+        // parallelize slices the list into runs of consecutive jobs, and collect keeps their order
+        List<Answer> answers = jsc.parallelize(jobs, tasks(jobs.size(), jsc.defaultParallelism()))
+                .mapPartitions(new Task(modelDir, sparsity)).collect();
         answers.forEach(a -> out.put(a.layer(), a.pruned()));
         return out;
     }
