@@ -13,6 +13,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
 
 /**
@@ -57,6 +58,8 @@ public final class ResultsDirectory implements AutoCloseable {
     private final Map<String, Path> kept;
     private final Thread cleanupHook;
     private boolean committed;
+    /** Held shared by each {@link #write} step, alone by {@link #commit} and the clean-up. */
+    private final ReentrantReadWriteLock guard = new ReentrantReadWriteLock();
     private volatile boolean interrupted;
 
     private ResultsDirectory(Kind kind, Path target, Path staging, Path lock, boolean overwrite, Map<String, Path> kept) {
@@ -216,22 +219,38 @@ public final class ResultsDirectory implements AutoCloseable {
     }
 
     /**
-     * Runs {@code step}, never at the same time as the interrupt's clean-up: once the JVM is shutting
+     * Runs {@code step} (steps may run on several threads at once), never at the same time as the
+     * interrupt's clean-up or the commit: once the JVM is shutting
      * down (SIGINT) no step starts, the one under way finishes before the staging directory goes, and
      * nothing recreates it afterwards.
      */
-    public synchronized void write(Step step) throws IOException {
-        if (interrupted) {
-            throw new InterruptedIOException("interrupted: the results are not kept");
+    public void write(Step step) throws IOException {
+        // steps share the lock (they may run on several threads); commit and the clean-up take it alone
+        guard.readLock().lock();
+        try {
+            if (interrupted) {
+                throw new InterruptedIOException("interrupted: the results are not kept");
+            }
+            step.write(staging);
+        } finally {
+            guard.readLock().unlock();
         }
-        step.write(staging);
     }
 
     /** Renames the staging directory into place (replacing an old DIR only with --overwrite). */
-    public synchronized void commit() {
-        if (interrupted) {
-            throw new LayerscopeException("interrupted: the results in " + staging + " are not kept");
+    public void commit() {
+        guard.writeLock().lock();
+        try {
+            if (interrupted) {
+                throw new LayerscopeException("interrupted: the results in " + staging + " are not kept");
+            }
+            moveIntoPlace();
+        } finally {
+            guard.writeLock().unlock();
         }
+    }
+
+    private void moveIntoPlace() {
         try {
             Path old = null;
             if (Files.exists(target)) {
@@ -280,11 +299,16 @@ public final class ResultsDirectory implements AutoCloseable {
         discard();
     }
 
-    private synchronized void discard() {
-        if (!committed) {
-            deleteRecursively(staging);
+    private void discard() {
+        guard.writeLock().lock();
+        try {
+            if (!committed) {
+                deleteRecursively(staging);
+            }
+            deleteQuietly(lock);
+        } finally {
+            guard.writeLock().unlock();
         }
-        deleteQuietly(lock);
     }
 
     static void deleteRecursively(Path p) {

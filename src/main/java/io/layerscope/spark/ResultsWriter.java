@@ -77,19 +77,27 @@ public final class ResultsWriter {
             ReportedLayer layer = new ReportedLayer(LayersTable.summary(source), png);
             reported.add(r.thumbnail() == null ? layer : layer.withThumbnail(SweepReport.thumbnailPath(png)));
         }
-        table(ResultTables.LAYERS, layers.iterator());
-        // one layer's rows at a time: a 70B model has millions of (layer, feature) rows
-        table(ResultTables.ACTIVATION_NORMS, results.stream().flatMap(ResultTables::features).iterator());
-        table(ResultTables.CALIBRATION, samples.iterator());
-        if (depth != null) {
-            table(BlocksTable.TABLE, depth.blocks().iterator());
-            table(DepthTables.BLOCK_DISTANCES, depth.distances().iterator());
-            table(DepthTables.SUPER_WEIGHTS, depth.superWeights().iterator());
-            table(DepthTables.OUTLIER_FEATURES, depth.outlierFeatures().iterator());
+        // the largest table beside the others: the driver's other core idles once the stages are done.
+        // One layer's rows at a time: a 70B model has millions of (layer, feature) rows.
+        Beside norms = new Beside("layerscope-write-activation-norms", () -> table(new Configuration(hadoopConf),
+                ResultTables.ACTIVATION_NORMS, results.stream().flatMap(ResultTables::features).iterator()));
+        try {
+            table(ResultTables.LAYERS, layers.iterator());
+            table(ResultTables.CALIBRATION, samples.iterator());
+            if (depth != null) {
+                table(BlocksTable.TABLE, depth.blocks().iterator());
+                table(DepthTables.BLOCK_DISTANCES, depth.distances().iterator());
+                table(DepthTables.SUPER_WEIGHTS, depth.superWeights().iterator());
+                table(DepthTables.OUTLIER_FEATURES, depth.outlierFeatures().iterator());
+            }
+            for (LayerResult r : results) {
+                out.write(dir -> writePictures(dir, r));
+            }
+        } finally {
+            // even after a failure here: no table is still being written once this returns
+            norms.join();
         }
-        for (LayerResult r : results) {
-            out.write(dir -> writePictures(dir, r));
-        }
+        norms.rethrow();
         RunRecord record = run.get();
         out.write(dir -> SweepReport.write(dir, header(record), reported, depth == null ? null
                 : depth.summary(record.options().analysis().sequential())));
@@ -134,7 +142,60 @@ public final class ResultsWriter {
 
     /** One Parquet file per table, written by the driver, which holds the rows (see {@link ParquetTable}). */
     private <T> void table(Table<T> table, Iterator<T> sources) throws IOException {
-        out.write(dir -> ParquetTable.write(hadoopConf, dir, table, sources, format, provenance));
+        table(hadoopConf, table, sources);
+    }
+
+    private <T> void table(Configuration conf, Table<T> table, Iterator<T> sources) throws IOException {
+        out.write(dir -> ParquetTable.write(conf, dir, table, sources, format, provenance));
+    }
+
+    /** A step of writing on a thread of its own, started at once; {@link #join} waits, {@link #rethrow} reports its failure. */
+    private static final class Beside {
+        private final Thread thread;
+        private volatile Throwable failure;
+
+        interface Work {
+            void run() throws IOException;
+        }
+
+        Beside(String name, Work work) {
+            thread = new Thread(() -> {
+                try {
+                    work.run();
+                } catch (Throwable e) {
+                    failure = e;
+                }
+            }, name);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        void join() {
+            boolean interrupted = false;
+            while (thread.isAlive()) {
+                try {
+                    thread.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        void rethrow() throws IOException {
+            Throwable e = failure;
+            if (e instanceof IOException io) {
+                throw io;
+            }
+            if (e instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e instanceof Error err) {
+                throw err;
+            }
+        }
     }
 
     /** Single-layer job without a results directory: each PNG into {@code dir}, written whole or not at all. */

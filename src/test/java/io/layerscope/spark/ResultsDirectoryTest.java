@@ -111,4 +111,49 @@ class ResultsDirectoryTest {
             assertEquals(List.of(), left.toList());
         }
     }
+
+    @Test
+    void stepsRunAtOnceAndTheCommitWaitsForThemAll(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("results");
+        try (ResultsDirectory dir = ResultsDirectory.create(out)) {
+            java.util.concurrent.CountDownLatch inFirst = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch secondRan = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            boolean[] sawSecond = {false};
+            Thread first = new Thread(() -> {
+                try {
+                    dir.write(staging -> {
+                        inFirst.countDown();
+                        try {
+                            sawSecond[0] = secondRan.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                            release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            throw new java.io.InterruptedIOException();
+                        }
+                        Files.writeString(staging.resolve("activation_norms.parquet"), "x");
+                    });
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            first.start();
+            inFirst.await();
+            // a second step while the first is under way
+            dir.write(staging -> {
+                Files.writeString(staging.resolve("layers.parquet"), "y");
+                secondRan.countDown();
+            });
+            Thread committer = new Thread(dir::commit);
+            committer.start();
+            committer.join(300);
+            assertTrue(committer.isAlive(), "the commit waits for the step under way");
+            assertFalse(Files.exists(out));
+            release.countDown();
+            committer.join(10_000);
+            first.join(10_000);
+            assertTrue(sawSecond[0], "the second step ran while the first was under way");
+            assertEquals("x", Files.readString(out.resolve("activation_norms.parquet")));
+            assertEquals("y", Files.readString(out.resolve("layers.parquet")));
+        }
+    }
 }
