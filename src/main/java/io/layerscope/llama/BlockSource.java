@@ -17,7 +17,7 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * <ul>
  * <li>{@link #resident}: every block read once at load and held for the model's life.</li>
  * <li>{@link #streamed}: only the norms are held; the four Linear weights of a block (q/k/v,
- *     o, gate/up, down) are widened from the checkpoint's memory map into a reused set of float32
+ *     o, gate/up, down) are read from the checkpoint and widened into a reused set of float32
  *     arrays each time a pass reaches the block. A 16-bit checkpoint then never becomes float32
  *     all at once: the load reads nothing but the norms, and the float32 a pass writes lands in the
  *     same pages block after block, instead of gigabytes of fresh memory (the load's cost on a
@@ -70,14 +70,14 @@ abstract class BlockSource implements AutoCloseable {
     }
 
     /**
-     * Blocks {@code 0..lastBlock} widened per use by {@code weights} (host route, kept mappings;
+     * Blocks {@code 0..lastBlock} widened per use by {@code weights} (host route;
      * this source closes it), their arrays in sub-managers of {@code manager}.
      */
     static BlockSource streamed(WeightReader weights, NDManager manager, int lastBlock, LlamaConfig config) {
         if (!weights.widensOnHost()) {
             throw new IllegalArgumentException("streamed blocks are widened on the host; this reader fills the device");
         }
-        return new Streamed(weights.keepingMappings(), manager, lastBlock, config);
+        return new Streamed(weights, manager, lastBlock, config);
     }
 
     private static final class Streamed extends BlockSource {

@@ -3,8 +3,10 @@ package io.layerscope.llama;
 import io.layerscope.LayerscopeException;
 import io.layerscope.model.DType;
 import io.layerscope.model.HalfFloats;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -16,15 +18,15 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Widens stored tensor bytes (little-endian BF16, F16 or F32, e.g. a memory-mapped safetensors
- * region) into float32 memory (a direct view of a CPU tensor's storage), in chunks spread over a
- * few threads. Each element is widened exactly and independently, so the floats are the ones
- * {@link HalfFloats} decodes whatever the thread count. The source is read once, and nothing passes
- * through Java arrays.
+ * Widens stored tensor bytes (little-endian BF16, F16 or F32: a buffer, or a region of a
+ * safetensors file read by positional reads) into float32 memory (a direct view of a CPU tensor's
+ * storage), in chunks spread over a few threads. Each element is widened exactly and independently,
+ * so the floats are the ones {@link HalfFloats} decodes whatever the thread count. The source is read
+ * once, and nothing passes through Java arrays.
  *
  * <pre>{@code
  * try (HostWidening w = new HostWidening(2)) {
- *     w.fill(mappedBf16, DType.BF16, tensor.toByteBuffer(true));
+ *     w.fill(channel, tensor.begin(), DType.BF16, weight.toByteBuffer(true), "model.safetensors: q_proj");
  * }
  * }</pre>
  */
@@ -52,9 +54,7 @@ final class HostWidening implements AutoCloseable {
      * (stored as {@code dtype}, little-endian, from its index 0); returns when all are written.
      */
     void fill(ByteBuffer src, DType dtype, ByteBuffer dst) {
-        if (!dtype.isLoadable()) {
-            throw new IllegalArgumentException("not a stored weight type: " + dtype);
-        }
+        checkLoadable(dtype);
         int count = src.capacity() / dtype.bytes();
         if ((long) count * Float.BYTES != dst.capacity() || count * dtype.bytes() != src.capacity()) {
             throw new IllegalStateException("source holds " + src.capacity() + " bytes of " + dtype + ", target "
@@ -62,8 +62,75 @@ final class HostWidening implements AutoCloseable {
         }
         ByteBuffer in = src.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer out = dst.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        inChunks(count, (lo, hi) -> widen(in, dtype, out, lo, hi));
+    }
+
+    /**
+     * Fills {@code dst} (float32, little-endian, from its index 0) with as many elements as it holds,
+     * stored as {@code dtype} from byte {@code position} of {@code file}, by positional reads: a chunk
+     * at a time into a buffer of the thread's own, widened from there (float32 is read straight into
+     * {@code dst}). Unlike a memory map, the reads leave no page of the file in the process, and a
+     * first pass costs no page faults.
+     *
+     * @param what names the bytes in an error (e.g. the file and the tensor)
+     * @throws LayerscopeException when the file cannot be read or ends before the elements do
+     */
+    void fill(FileChannel file, long position, DType dtype, ByteBuffer dst, String what) {
+        checkLoadable(dtype);
+        int count = dst.capacity() / Float.BYTES;
+        if ((long) count * Float.BYTES != dst.capacity()) {
+            throw new IllegalStateException("target holds " + dst.capacity() + " bytes, not whole float32 values");
+        }
+        ByteBuffer out = dst.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        inChunks(count, (lo, hi) -> {
+            int n = hi - lo;
+            ByteBuffer to = out.slice(Float.BYTES * lo, Float.BYTES * n).order(ByteOrder.LITTLE_ENDIAN);
+            if (dtype == DType.F32) {
+                read(file, position + (long) Float.BYTES * lo, to, what);
+                return;
+            }
+            ByteBuffer stage = STAGING.get();
+            stage.clear().limit(n * dtype.bytes());
+            read(file, position + (long) dtype.bytes() * lo, stage, what);
+            widen(stage, dtype, to, 0, n);
+        });
+    }
+
+    /** Each thread's buffer for a chunk of stored 16-bit values. */
+    private static final ThreadLocal<ByteBuffer> STAGING =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(2 * CHUNK).order(ByteOrder.LITTLE_ENDIAN));
+
+    private static void read(FileChannel file, long position, ByteBuffer into, String what) {
+        try {
+            for (long at = position; into.hasRemaining(); ) {
+                int n = file.read(into, at);
+                if (n < 0) {
+                    throw new LayerscopeException(what + " ends before its data does (the file was cut short)");
+                }
+                at += n;
+            }
+        } catch (IOException e) {
+            throw new LayerscopeException("cannot read " + what + " (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static void checkLoadable(DType dtype) {
+        if (!dtype.isLoadable()) {
+            throw new IllegalArgumentException("not a stored weight type: " + dtype);
+        }
+    }
+
+    /** A range of elements {@code [lo, hi)} to widen. */
+    private interface Chunk {
+        void run(int lo, int hi);
+    }
+
+    /** {@code [0, count)} in chunks over the pool, or here when there is one thread or one chunk; returns when all are done. */
+    private void inChunks(int count, Chunk chunk) {
         if (pool == null || count <= CHUNK) {
-            widen(in, dtype, out, 0, count);
+            for (int from = 0; from < count; from += CHUNK) {
+                chunk.run(from, Math.min(count, from + CHUNK));
+            }
             return;
         }
         List<Callable<Void>> tasks = new ArrayList<>();
@@ -71,7 +138,7 @@ final class HostWidening implements AutoCloseable {
             int lo = from;
             int hi = Math.min(count, from + CHUNK);
             tasks.add(() -> {
-                widen(in, dtype, out, lo, hi);
+                chunk.run(lo, hi);
                 return null;
             });
         }

@@ -11,21 +11,24 @@ import io.layerscope.model.Checkpoint;
 import io.layerscope.model.DType;
 import io.layerscope.model.HalfFloats;
 import io.layerscope.model.TensorInfo;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Reads a checkpoint's tensors onto one device in the compute type, for one model load. Every
- * tensor is read once through its memory map, exactly (bf16 and f16 widen to float32 without
- * rounding), and a weight is allocated once in its final layout, parts of a stacked weight
- * included. Two routes:
+ * tensor is read once, exactly (bf16 and f16 widen to float32 without rounding), and a weight is
+ * allocated once in its final layout, parts of a stacked weight included. Two routes:
  * <ul>
  * <li>CPU, float32: the weight's memory is advised for huge pages ({@link HugePages}) and filled
- *     from the mapped bytes by {@link HostWidening} on the load's threads. A lone F32 tensor wraps
- *     the mapped bytes without any copy.</li>
+ *     by {@link HostWidening} on the load's threads from positional reads of the file. A lone F32
+ *     tensor wraps its memory-mapped bytes without any copy.</li>
  * <li>otherwise (a GPU, or float16 compute): the stored bytes go to the device as they are and are
  *     widened there, so no float32 copy of a weight ever exists on the host. DJL's PyTorch engine
  *     holds no bfloat16 (nor 16-bit integers), so bf16 travels as raw bytes and becomes float32
@@ -74,8 +77,8 @@ final class WeightReader implements AutoCloseable {
     private NDManager tables;
     private NDArray bf16Floats;
     private NDArray bytePlaces;
-    /** Whole-tensor mappings kept by {@link #keepingMappings()}, by tensor name; null otherwise. */
-    private Map<String, ByteBuffer> kept;
+    /** The host route's open weight files, by path, for positional reads; closed with the reader. */
+    private final Map<Path, FileChannel> files = new ConcurrentHashMap<>();
 
     WeightReader(NDManager manager, Checkpoint ckpt, DataType compute, Options options) {
         this.manager = manager;
@@ -194,26 +197,6 @@ final class WeightReader implements AutoCloseable {
         }
     }
 
-    /**
-     * Keeps each tensor's memory map for the reader's life (tensors under 2 GiB), for a reader that
-     * fills the same weights again and again: mapping anew for every fill would fault every page in
-     * again, and the mappings left for the collector would hold their pages resident meanwhile.
-     */
-    WeightReader keepingMappings() {
-        kept = new ConcurrentHashMap<>();
-        return this;
-    }
-
-    /** Rows {@code [first, first + n)} of {@code part}, stored bytes, little-endian. */
-    private ByteBuffer storedRows(TensorInfo part, long first, int n) {
-        if (kept == null || part.byteLength() > Integer.MAX_VALUE) {
-            return ckpt.fileOf(part.name()).mapRows(part.name(), first, n);
-        }
-        ByteBuffer whole = kept.computeIfAbsent(part.name(), name -> ckpt.fileOf(name).map(name));
-        int rowBytes = (int) (part.byteLength() / part.shape()[0]);
-        return whole.slice((int) first * rowBytes, n * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
-    }
-
     /** Rows {@code [first, first + n)} of {@code part} into rows from {@code at} of {@code out}, through a view. */
     private void fillOnHost(NDArray out, long at, TensorInfo part, long first, int n) {
         try (NDManager views = manager.newSubManager()) {
@@ -223,8 +206,25 @@ final class WeightReader implements AutoCloseable {
             if (hugePages) {
                 HugePages.advise(dst);
             }
-            widening.fill(storedRows(part, first, n), part.dtype(), dst);
+            Path file = ckpt.fileOf(part.name()).path();
+            long rowBytes = part.byteLength() / part.shape()[0];
+            widening.fill(channel(file), part.begin() + first * rowBytes, part.dtype(), dst,
+                    file + ": tensor " + part.name());
         }
+    }
+
+    /**
+     * The file opened once for the reader's life: positional reads leave none of its pages in the
+     * process (a kept memory map held every page a pass touched resident), and cost no page faults.
+     */
+    private FileChannel channel(Path file) {
+        return files.computeIfAbsent(file, f -> {
+            try {
+                return FileChannel.open(f, StandardOpenOption.READ);
+            } catch (IOException e) {
+                throw new LayerscopeException("cannot open " + f + " (" + e.getMessage() + ")", e);
+            }
+        });
     }
 
     private void fillOnDevice(NDArray out, long at, TensorInfo part, long first, int n) {
@@ -273,6 +273,13 @@ final class WeightReader implements AutoCloseable {
 
     @Override
     public void close() {
+        for (FileChannel f : files.values()) {
+            try {
+                f.close();
+            } catch (IOException e) {
+                // read-only: nothing is lost
+            }
+        }
         if (widening != null) {
             widening.close();
         }

@@ -4,9 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.layerscope.LayerscopeException;
 import io.layerscope.model.DType;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -89,6 +96,41 @@ class HostWideningTest {
             src.putInt(expected[i]);
         }
         assertArrayEquals(expected, bits(widen(src, DType.F32, 3)));
+        assertArrayEquals(expected, bits(widenFromFile(src, DType.F32, 3)));
+        assertArrayEquals(expected, bits(widenFromFile(src, DType.F32, 1)));
+    }
+
+    /** Random bit patterns (the test above repeats every 65,536 elements, which would hide a chunk read from the wrong place). */
+    @Test
+    void randomHalvesFromAFileOnAnyThreadCount() {
+        SplittableRandom rnd = new SplittableRandom(9);
+        int count = 3 * HostWidening.CHUNK + 7;
+        short[] patterns = new short[count];
+        int[] bf16 = new int[count];
+        for (int i = 0; i < count; i++) {
+            patterns[i] = (short) rnd.nextInt();
+            bf16[i] = (patterns[i] & 0xffff) << 16;
+        }
+        for (int threads : new int[] {1, 3}) {
+            assertArrayEquals(bf16, bits(widenFromFile(shorts(patterns), DType.BF16, threads)), threads + " threads");
+            assertArrayEquals(bits(widen(shorts(patterns), DType.F16, threads)),
+                    bits(widenFromFile(shorts(patterns), DType.F16, threads)), threads + " threads, f16");
+        }
+    }
+
+    @Test
+    void aFileCutShortIsReportedByName() throws IOException {
+        Path file = Files.createTempFile("widening", ".safetensors");
+        try {
+            Files.write(file, new byte[10]);
+            try (HostWidening w = new HostWidening(1); FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                LayerscopeException e = assertThrows(LayerscopeException.class,
+                        () -> w.fill(ch, 4, DType.BF16, direct(16), "m.safetensors: tensor w"));
+                assertEquals("m.safetensors: tensor w ends before its data does (the file was cut short)", e.getMessage());
+            }
+        } finally {
+            Files.delete(file);
+        }
     }
 
     @Test
@@ -110,6 +152,30 @@ class HostWideningTest {
         ByteBuffer dst = direct(count * 4);
         try (HostWidening w = new HostWidening(threads)) {
             w.fill(src, dtype, dst);
+        }
+        float[] out = new float[count];
+        dst.asFloatBuffer().get(out);
+        return out;
+    }
+
+    /** The same bytes read from a file, after a prefix (a tensor's data starts past the header). */
+    private static float[] widenFromFile(ByteBuffer src, DType dtype, int threads) {
+        int count = src.capacity() / dtype.bytes();
+        ByteBuffer dst = direct(count * 4);
+        try {
+            Path file = Files.createTempFile("widening", ".safetensors");
+            try {
+                byte[] bytes = new byte[13 + src.capacity()];
+                src.duplicate().clear().get(bytes, 13, src.capacity());
+                Files.write(file, bytes);
+                try (HostWidening w = new HostWidening(threads); FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                    w.fill(ch, 13, dtype, dst, file.toString());
+                }
+            } finally {
+                Files.delete(file);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         float[] out = new float[count];
         dst.asFloatBuffer().get(out);
