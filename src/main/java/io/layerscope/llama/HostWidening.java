@@ -50,22 +50,6 @@ final class HostWidening implements AutoCloseable {
     }
 
     /**
-     * Fills {@code dst} (float32, little-endian, from its index 0) with every element of {@code src}
-     * (stored as {@code dtype}, little-endian, from its index 0); returns when all are written.
-     */
-    void fill(ByteBuffer src, DType dtype, ByteBuffer dst) {
-        checkLoadable(dtype);
-        int count = src.capacity() / dtype.bytes();
-        if ((long) count * Float.BYTES != dst.capacity() || count * dtype.bytes() != src.capacity()) {
-            throw new IllegalStateException("source holds " + src.capacity() + " bytes of " + dtype + ", target "
-                    + dst.capacity() + " bytes of float32");
-        }
-        ByteBuffer in = src.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        ByteBuffer out = dst.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        inChunks(count, (lo, hi) -> widen(in, dtype, out, lo, hi));
-    }
-
-    /**
      * Fills {@code dst} (float32, little-endian, from its index 0) with as many elements as it holds,
      * stored as {@code dtype} from byte {@code position} of {@code file}, by positional reads: a chunk
      * at a time into a buffer of the thread's own, widened from there (float32 is read straight into

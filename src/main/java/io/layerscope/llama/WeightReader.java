@@ -13,7 +13,6 @@ import io.layerscope.model.HalfFloats;
 import io.layerscope.model.TensorInfo;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;

@@ -220,9 +220,8 @@ public final class ResultsDirectory implements AutoCloseable {
 
     /**
      * Runs {@code step} (steps may run on several threads at once), never at the same time as the
-     * interrupt's clean-up or the commit: once the JVM is shutting
-     * down (SIGINT) no step starts, the one under way finishes before the staging directory goes, and
-     * nothing recreates it afterwards.
+     * interrupt's clean-up or the commit: once the JVM is shutting down (SIGINT) no step starts, the
+     * ones under way finish before the staging directory goes, and nothing recreates it afterwards.
      */
     public void write(Step step) throws IOException {
         // steps share the lock (they may run on several threads); commit and the clean-up take it alone

@@ -59,28 +59,31 @@ class HostWideningTest {
             patterns[i] = (short) (i * 40503);   // odd multiplier: visits every 16-bit pattern
         }
         int[] bf16 = new int[count];
-        float[] f16 = new float[count];
         for (int i = 0; i < count; i++) {
             bf16[i] = (patterns[i] & 0xffff) << 16;
+        }
+        for (int threads : new int[] {1, 3}) {
+            assertArrayEquals(bf16, bits(widen(shorts(patterns), DType.BF16, threads)), threads + " threads");
+            assertF16(patterns, widen(shorts(patterns), DType.F16, threads));
+        }
+    }
+
+    /** Each float against the value IEEE 754 gives the f16 pattern's sign, exponent and fraction (NaN: its payload). */
+    private static void assertF16(short[] patterns, float[] got) {
+        for (int i = 0; i < patterns.length; i++) {
             int h = patterns[i] & 0xffff;
             int exp = (h >> 10) & 0x1f;
             int frac = h & 0x3ff;
             double sign = (h & 0x8000) != 0 ? -1 : 1;
-            f16[i] = exp == 0x1f ? (frac == 0 ? (float) (sign * Double.POSITIVE_INFINITY) : Float.NaN)
-                    : (float) (sign * (exp == 0 ? frac * Math.pow(2, -24) : (1024 + frac) * Math.pow(2, exp - 25)));
-        }
-        for (int threads : new int[] {1, 3}) {
-            assertArrayEquals(bf16, bits(widen(shorts(patterns), DType.BF16, threads)), threads + " threads");
-            float[] got = widen(shorts(patterns), DType.F16, threads);
-            for (int i = 0; i < count; i++) {
-                if (Float.isNaN(f16[i])) {
-                    // payload kept: the f16 fraction in the float's top fraction bits, quiet bit included
-                    assertEquals(((patterns[i] & 0x8000) << 16) | 0x7F800000 | ((patterns[i] & 0x3ff) << 13),
-                            Float.floatToRawIntBits(got[i]), "f16 pattern " + Integer.toHexString(patterns[i] & 0xffff));
-                } else {
-                    assertEquals(Float.floatToRawIntBits(f16[i]), Float.floatToRawIntBits(got[i]),
-                            "f16 pattern " + Integer.toHexString(patterns[i] & 0xffff));
-                }
+            if (exp == 0x1f && frac != 0) {
+                // payload kept: the f16 fraction in the float's top fraction bits, quiet bit included
+                assertEquals(((h & 0x8000) << 16) | 0x7F800000 | (frac << 13), Float.floatToRawIntBits(got[i]),
+                        "f16 pattern " + Integer.toHexString(h));
+            } else {
+                float expected = exp == 0x1f ? (float) (sign * Double.POSITIVE_INFINITY)
+                        : (float) (sign * (exp == 0 ? frac * Math.pow(2, -24) : (1024 + frac) * Math.pow(2, exp - 25)));
+                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(got[i]),
+                        "f16 pattern " + Integer.toHexString(h));
             }
         }
     }
@@ -96,8 +99,7 @@ class HostWideningTest {
             src.putInt(expected[i]);
         }
         assertArrayEquals(expected, bits(widen(src, DType.F32, 3)));
-        assertArrayEquals(expected, bits(widenFromFile(src, DType.F32, 3)));
-        assertArrayEquals(expected, bits(widenFromFile(src, DType.F32, 1)));
+        assertArrayEquals(expected, bits(widen(src, DType.F32, 1)));
     }
 
     /** Random bit patterns (the test above repeats every 65,536 elements, which would hide a chunk read from the wrong place). */
@@ -112,9 +114,8 @@ class HostWideningTest {
             bf16[i] = (patterns[i] & 0xffff) << 16;
         }
         for (int threads : new int[] {1, 3}) {
-            assertArrayEquals(bf16, bits(widenFromFile(shorts(patterns), DType.BF16, threads)), threads + " threads");
-            assertArrayEquals(bits(widen(shorts(patterns), DType.F16, threads)),
-                    bits(widenFromFile(shorts(patterns), DType.F16, threads)), threads + " threads, f16");
+            assertArrayEquals(bf16, bits(widen(shorts(patterns), DType.BF16, threads)), threads + " threads");
+            assertF16(patterns, widen(shorts(patterns), DType.F16, threads));
         }
     }
 
@@ -134,32 +135,24 @@ class HostWideningTest {
     }
 
     @Test
-    void mismatchedSizesAreRefused() {
-        try (HostWidening w = new HostWidening(1)) {
+    void mismatchedSizesAreRefused() throws IOException {
+        Path file = Files.createTempFile("widening", ".safetensors");
+        try (HostWidening w = new HostWidening(1); FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             IllegalStateException e = assertThrows(IllegalStateException.class,
-                    () -> w.fill(direct(6), DType.BF16, direct(8)));
-            assertEquals("source holds 6 bytes of BF16, target 8 bytes of float32", e.getMessage());
+                    () -> w.fill(ch, 0, DType.BF16, direct(6), "w"));
+            assertEquals("target holds 6 bytes, not whole float32 values", e.getMessage());
             IllegalArgumentException f = assertThrows(IllegalArgumentException.class,
-                    () -> w.fill(direct(8), DType.F64, direct(4)));
+                    () -> w.fill(ch, 0, DType.F64, direct(4), "w"));
             assertEquals("not a stored weight type: F64", f.getMessage());
+        } finally {
+            Files.delete(file);
         }
         assertEquals("threads 0 must be at least 1",
                 assertThrows(IllegalArgumentException.class, () -> new HostWidening(0)).getMessage());
     }
 
+    /** {@code src}'s bytes written to a file after a prefix (a tensor's data starts past the header), then widened from there. */
     private static float[] widen(ByteBuffer src, DType dtype, int threads) {
-        int count = src.capacity() / dtype.bytes();
-        ByteBuffer dst = direct(count * 4);
-        try (HostWidening w = new HostWidening(threads)) {
-            w.fill(src, dtype, dst);
-        }
-        float[] out = new float[count];
-        dst.asFloatBuffer().get(out);
-        return out;
-    }
-
-    /** The same bytes read from a file, after a prefix (a tensor's data starts past the header). */
-    private static float[] widenFromFile(ByteBuffer src, DType dtype, int threads) {
         int count = src.capacity() / dtype.bytes();
         ByteBuffer dst = direct(count * 4);
         try {
