@@ -58,6 +58,13 @@ public final class Sha256 {
         return hex(digest);
     }
 
+    /** The digest of {@code bytes}. */
+    static String of(byte[] bytes) {
+        MessageDigest digest = newDigest();
+        digest.update(bytes);
+        return hex(digest);
+    }
+
     /** Feeds the first {@code length} bytes of {@code file} into {@code digest} (to resume a download). */
     static void update(MessageDigest digest, Path file, long length) throws IOException {
         byte[] buffer = new byte[1 << 20];

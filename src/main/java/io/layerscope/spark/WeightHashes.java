@@ -1,6 +1,6 @@
 package io.layerscope.spark;
 
-import io.layerscope.hub.Sha256;
+import io.layerscope.hub.Sha256Cache;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.SafetensorsFile;
 import java.io.IOException;
@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutionException;
  * the job: hashing a multi-GB checkpoint takes seconds, which would otherwise sit on the driver's
  * critical path after the stages. It reads the files while the driver samples the calibration
  * windows and waits for Spark (both leave cores idle), and is joined only when run.json is written.
+ * A file unchanged since an earlier run is not read again ({@link Sha256Cache}).
  *
  * <pre>{@code
  * WeightHashes hashes = WeightHashes.start(checkpoint);
@@ -31,8 +32,9 @@ final class WeightHashes implements AutoCloseable {
         thread = new Thread(() -> {
             try {
                 Map<Path, String> sums = new LinkedHashMap<>();
+                Sha256Cache cache = Sha256Cache.standard();
                 for (SafetensorsFile f : ckpt.files()) {
-                    sums.put(f.path(), Sha256.of(f.path()));
+                    sums.put(f.path(), cache.of(f.path()));
                 }
                 result.complete(sums);
             } catch (IOException | RuntimeException e) {
