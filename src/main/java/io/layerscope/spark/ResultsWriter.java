@@ -63,11 +63,12 @@ public final class ResultsWriter {
     }
 
     /**
-     * The tables, then the pictures and the report; run.json comes last, once everything else is on disk.
-     * {@code depth} (null: none) adds the depth tables.
+     * The tables, the pictures and the report; run.json comes last, once everything else is on disk.
+     * {@code depth} (null: none) adds the depth tables. The report's header comes from {@code draft}
+     * (run.json without its weight hashes and final timings), so the report need not wait for them.
      */
-    public void write(List<LayerResult> results, List<CalibrationSample> samples, DepthResults depth, RunRecordSource run)
-            throws IOException {
+    public void write(List<LayerResult> results, List<CalibrationSample> samples, DepthResults depth, RunRecord draft,
+                      RunRecordSource run) throws IOException {
         List<LayersTable.Source> layers = new ArrayList<>();
         List<ReportedLayer> reported = new ArrayList<>();
         for (LayerResult r : results) {
@@ -77,10 +78,12 @@ public final class ResultsWriter {
             ReportedLayer layer = new ReportedLayer(LayersTable.summary(source), png);
             reported.add(r.thumbnail() == null ? layer : layer.withThumbnail(SweepReport.thumbnailPath(png)));
         }
-        // the largest table beside the others: the driver's other core idles once the stages are done.
-        // One layer's rows at a time: a 70B model has millions of (layer, feature) rows.
+        // the largest table and the report beside the others: the driver's other core idles once the
+        // stages are done. One layer's rows at a time: a 70B model has millions of (layer, feature) rows.
         Beside norms = new Beside("layerscope-write-activation-norms", () -> table(new Configuration(hadoopConf),
                 ResultTables.ACTIVATION_NORMS, results.stream().flatMap(ResultTables::features).iterator()));
+        Beside report = new Beside("layerscope-write-report", () -> out.write(dir -> SweepReport.write(dir,
+                header(draft), reported, depth == null ? null : depth.summary(draft.options().analysis().sequential()))));
         try {
             table(ResultTables.LAYERS, layers.iterator());
             table(ResultTables.CALIBRATION, samples.iterator());
@@ -94,14 +97,13 @@ public final class ResultsWriter {
                 out.write(dir -> writePictures(dir, r));
             }
         } finally {
-            // even after a failure here: no table is still being written once this returns
+            // even after a failure here: nothing is still being written once this returns
             norms.join();
+            report.join();
         }
         norms.rethrow();
-        RunRecord record = run.get();
-        out.write(dir -> SweepReport.write(dir, header(record), reported, depth == null ? null
-                : depth.summary(record.options().analysis().sequential())));
-        out.write(record::write);
+        report.rethrow();
+        out.write(run.get()::write);
     }
 
     private static void writePictures(Path dir, LayerResult r) throws IOException {

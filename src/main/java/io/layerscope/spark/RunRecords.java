@@ -23,9 +23,13 @@ final class RunRecords {
     private RunRecords() {
     }
 
+    /**
+     * @param sha256  weight file to its sha256; a file missing here gets none (the report's draft)
+     * @param created when the results began to be written: run.json's createdAt, and the report's
+     */
     static RunRecord of(JobOptions o, CalibrationSource source, int documents, Checkpoint ckpt, List<PrunableLayer> layers, List<CalibrationSample> samples,
                         CalibrationStage.Result stage1, Map<String, Double> timings, SparkSession spark,
-                        Map<Path, String> sha256, Provenance provenance, List<BlockResult> blocks) {
+                        Map<Path, String> sha256, Provenance provenance, List<BlockResult> blocks, Instant created) {
         List<RunRecord.WeightFile> files = new ArrayList<>();
         // a sharded checkpoint's files are absolute paths (read from its index) even when --model was relative
         Path dir = ckpt.dir().toAbsolutePath().normalize();
@@ -45,7 +49,7 @@ final class RunRecords {
                 source.files().stream().map(Path::toString).toList(), documents, windows);
         Map<String, Double> t = new LinkedHashMap<>(timings);
         return new RunRecord(RunRecord.SCHEMA_VERSION, Provenance.TOOL, provenance.toolVersion(), provenance.runId(), o.command(),
-                Instant.now().toString(), model, o.recorded(spark.sparkContext().master()), calibration,
+                created.toString(), model, o.recorded(spark.sparkContext().master()), calibration,
                 String.join(", ", stage1.computeTypes()), stage1.devices(), stage1.blocksLoaded(),
                 blocks.stream().map(BlockResult::sparsityAllocated).toList(), versionMap(spark), t,
                 layers.stream().map(PrunableLayer::name).toList(), null);

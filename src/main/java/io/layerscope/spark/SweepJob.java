@@ -27,6 +27,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -128,12 +129,15 @@ public final class SweepJob {
             Path written;
             try {
                 if (out != null) {
-                    writer.write(results, samples, depth, () -> {
+                    Instant created = Instant.now();
+                    RunRecord draft = RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark,
+                            Map.of(), provenance, analysed.blocks(), created);
+                    writer.write(results, samples, depth, draft, () -> {
                         Map<Path, String> sha256 = hashes.get();
                         timings.put("write", seconds(tw));
                         timings.put("total", seconds(t0));
                         return RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark, sha256,
-                                provenance, analysed.blocks()).withGram(gramRecord);
+                                provenance, analysed.blocks(), created).withGram(gramRecord);
                     });
                     out.commit();
                     written = out.target();
