@@ -72,18 +72,21 @@ final class BlobDownload {
             } catch (IOException e) {
                 throw cache.writeFailure(blob.getParent(), e);
             }
-            download(repo, revision, meta, part, progress, true);
+            String sha = download(repo, revision, meta, part, progress, true);
             try {
                 Files.move(part, blob, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(part, blob, StandardCopyOption.REPLACE_EXISTING);
             }
+            // the bytes were hashed as they arrived: a sweep of this model need not read them again
+            settings.sha256Cache().remember(blob, sha);
         } finally {
             lock.close();
         }
     }
 
-    private void download(HubRepo repo, String revision, FileMetadata meta, Path part, ProgressListener progress,
+    /** Completes {@code part} with the file's bytes and checks them; returns their sha256 (lowercase hex). */
+    private String download(HubRepo repo, String revision, FileMetadata meta, Path part, ProgressListener progress,
             boolean mayRestart) throws IOException {
         long have = Files.isRegularFile(part) ? Files.size(part) : 0;
         if (have > meta.size()) {
@@ -127,24 +130,21 @@ final class BlobDownload {
         }
         String problem = null;
         long size = Files.size(part);
+        String actual = Sha256.hex(digest);
         if (size != meta.size()) {
             problem = "it has " + size + " bytes where the Hub announced " + meta.size();
-        } else if (Sha256.isSha256(meta.etag())) {
-            String actual = Sha256.hex(digest);
-            if (!actual.equals(meta.etag())) {
-                problem = "its sha256 is " + actual + " where the Hub announced " + meta.etag();
-            }
+        } else if (Sha256.isSha256(meta.etag()) && !actual.equals(meta.etag())) {
+            problem = "its sha256 is " + actual + " where the Hub announced " + meta.etag();
         }
         if (problem == null) {
-            return;
+            return actual;
         }
         Files.deleteIfExists(part);
         progress.advance(-size);
         if (resumed && mayRestart) {
             progress.notice("download of " + meta.file() + " was corrupt after resuming (" + problem
                     + "); downloading it again from the start");
-            download(repo, revision, meta, part, progress, false);
-            return;
+            return download(repo, revision, meta, part, progress, false);
         }
         throw new LayerscopeException("the download of " + meta.file() + " of " + repo.describe() + " (from "
                 + HubErrors.withoutQuery(meta.location()) + ") is corrupt: " + problem

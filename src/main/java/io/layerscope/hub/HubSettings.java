@@ -68,10 +68,11 @@ public final class HubSettings {
     private final Duration downloadTimeout;
     private final Duration apiDeadline;
     private final int parallelDownloads;
+    private final Sha256Cache sha256Cache;
 
     private HubSettings(URI endpoint, Path cacheDir, String cacheDirSource, String token, String tokenSource,
             boolean offline, Duration metadataTimeout, Duration downloadTimeout, Duration apiDeadline,
-            int parallelDownloads) {
+            int parallelDownloads, Sha256Cache sha256Cache) {
         this.endpoint = endpoint;
         this.cacheDir = cacheDir;
         this.cacheDirSource = cacheDirSource;
@@ -82,6 +83,7 @@ public final class HubSettings {
         this.downloadTimeout = downloadTimeout;
         this.apiDeadline = apiDeadline;
         this.parallelDownloads = parallelDownloads;
+        this.sha256Cache = sha256Cache;
     }
 
     /**
@@ -116,7 +118,7 @@ public final class HubSettings {
         boolean offline = isTrue(value(env, "HF_HUB_OFFLINE").or(() -> value(env, "TRANSFORMERS_OFFLINE")));
         return new HubSettings(endpoint(env), cacheDir.path(), cacheDir.source(), token, tokenSource,
                 offline, seconds(env, "HF_HUB_ETAG_TIMEOUT", 10), seconds(env, "HF_HUB_DOWNLOAD_TIMEOUT", 10),
-                seconds(env, API_DEADLINE, 60), DEFAULT_PARALLEL_DOWNLOADS);
+                seconds(env, API_DEADLINE, 60), DEFAULT_PARALLEL_DOWNLOADS, Sha256Cache.forEnvironment(env));
     }
 
     /** The same settings with at most {@code n} files downloaded at once. */
@@ -125,13 +127,13 @@ public final class HubSettings {
             throw new LayerscopeException("parallel downloads must be at least 1, got " + n);
         }
         return new HubSettings(endpoint, cacheDir, cacheDirSource, token, tokenSource, offline, metadataTimeout,
-                downloadTimeout, apiDeadline, n);
+                downloadTimeout, apiDeadline, n, sha256Cache);
     }
 
     /** The same settings with another timeout for a stalled download (no byte received for that long). */
     public HubSettings withDownloadTimeout(Duration timeout) {
         return new HubSettings(endpoint, cacheDir, cacheDirSource, token, tokenSource, offline, metadataTimeout,
-                timeout, apiDeadline, parallelDownloads);
+                timeout, apiDeadline, parallelDownloads, sha256Cache);
     }
 
     /** The Hub's base URL, without a trailing slash. */
@@ -188,6 +190,11 @@ public final class HubSettings {
 
     public int parallelDownloads() {
         return parallelDownloads;
+    }
+
+    /** Where a download records the sha256 it verified, so that a sweep does not hash the file again. */
+    public Sha256Cache sha256Cache() {
+        return sha256Cache;
     }
 
     /** The token, for the Authorization header only: package-private so that it cannot reach logs by accident. */

@@ -44,7 +44,12 @@ public final class Sha256Cache {
 
     /** The cache of this user: {@code $XDG_CACHE_HOME/layerscope/sha256}, else {@code ~/.cache/layerscope/sha256}. */
     public static Sha256Cache standard() {
-        return new Sha256Cache(standardDir(System.getenv()), SETTLED);
+        return forEnvironment(System.getenv());
+    }
+
+    /** The cache {@link #standard} finds, for the environment {@code env}. */
+    public static Sha256Cache forEnvironment(Map<String, String> env) {
+        return new Sha256Cache(standardDir(env), SETTLED);
     }
 
     static Path standardDir(Map<String, String> env) {
@@ -78,6 +83,24 @@ public final class Sha256Cache {
             write(entry, real, before.get(), sha);
         }
         return sha;
+    }
+
+    /**
+     * Records {@code sha} as the file's SHA-256, computed by the caller from the bytes it wrote (a
+     * download verified as it arrived), so that {@link #of} does not read the file again. The caller
+     * vouches that nothing writes to the file any more: there is no settling time here. Never fails
+     * for the cache; a file that cannot be resolved is simply not remembered.
+     */
+    public void remember(Path file, String sha) {
+        if (!Sha256.isSha256(sha)) {
+            throw new IllegalArgumentException("not a lowercase hex sha256: " + sha);
+        }
+        try {
+            Path real = file.toRealPath();
+            Identity.of(real).ifPresent(identity -> write(entryFor(real), real, identity, sha));
+        } catch (IOException e) {
+            // not remembered: hashed when next asked
+        }
     }
 
     /** One entry per real path; its name is the path's own sha256, so any path makes a valid file name. */

@@ -332,6 +332,50 @@ class HubClientTest {
     }
 
     @Test
+    void aDownloadRemembersTheSha256ItVerified() throws IOException {
+        hub.cutOnce(WEIGHTS); // resumed: the digest spans both requests and the bytes already on disk
+        ResolvedSnapshot snapshot = client().model(REPO, "main");
+        Path blob = snapshot.file("model.safetensors").toRealPath();
+        assertEquals(FakeHub.sha256(WEIGHTS), remembered().get(blob.toString()));
+        assertEquals(FakeHub.sha256(CONFIG), remembered().get(snapshot.file("config.json").toRealPath().toString()));
+
+        // what a sweep's run.json gets without reading the file: the entry is believed while the blob is unchanged
+        Path entry = rememberedEntry(blob);
+        List<String> lines = Files.readAllLines(entry);
+        Files.write(entry, List.of(lines.get(0), lines.get(1), "e".repeat(64)));
+        assertEquals("e".repeat(64), new Sha256Cache(sha256Dir(), Duration.ofHours(1)).of(snapshot.file("model.safetensors")));
+    }
+
+    private Path sha256Dir() {
+        return tmp.resolve("home/.cache/layerscope/sha256"); // settings() has HOME there and no XDG_CACHE_HOME
+    }
+
+    /** The Sha256Cache's entries: real path to sha256. */
+    private Map<String, String> remembered() throws IOException {
+        Map<String, String> out = new HashMap<>();
+        if (Files.isDirectory(sha256Dir())) {
+            try (Stream<Path> s = Files.list(sha256Dir())) {
+                for (Path entry : s.toList()) {
+                    List<String> lines = Files.readAllLines(entry);
+                    out.put(lines.get(0), lines.get(2));
+                }
+            }
+        }
+        return out;
+    }
+
+    private Path rememberedEntry(Path real) throws IOException {
+        try (Stream<Path> s = Files.list(sha256Dir())) {
+            for (Path entry : s.toList()) {
+                if (Files.readAllLines(entry).get(0).equals(real.toString())) {
+                    return entry;
+                }
+            }
+        }
+        throw new AssertionError("no entry for " + real);
+    }
+
+    @Test
     void aCorruptedBodyIsRejectedAndNothingIsKept() throws IOException {
         hub.corrupt(WEIGHTS);
         LayerscopeException e = assertThrows(LayerscopeException.class, () -> client().model(REPO, "main"));
@@ -348,6 +392,7 @@ class HubClientTest {
         assertFalse(Files.exists(repoDir().resolve("snapshots/" + COMMIT + "/model.safetensors"),
                 java.nio.file.LinkOption.NOFOLLOW_LINKS));
         assertFalse(Files.exists(repoDir().resolve("refs/main")));
+        assertTrue(remembered().keySet().stream().noneMatch(p -> p.contains(FakeHub.sha256(WEIGHTS))), remembered().toString());
     }
 
     @Test

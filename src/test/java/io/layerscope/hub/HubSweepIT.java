@@ -41,7 +41,8 @@ class HubSweepIT {
             hub.commit(RepoType.DATASET, "allenai/c4", C4_COMMIT, Map.of(C4Shards.shardFile(0), shard));
             Path cache = tmp.resolve("cache");
             Path out = tmp.resolve("results");
-            Map<String, String> env = Map.of("HF_ENDPOINT", hub.endpoint());
+            // HOME: the download's remembered hashes go under it (the sweep's own under the build's XDG_CACHE_HOME)
+            Map<String, String> env = Map.of("HF_ENDPOINT", hub.endpoint(), "HOME", tmp.resolve("home").toString());
 
             StringWriter err = new StringWriter();
             var cl = Main.commandLine(env);
@@ -55,6 +56,12 @@ class HubSweepIT {
             assertEquals("layerscope/tiny-llama", run.model().repoId());
             assertEquals(COMMIT, run.model().commit());
             assertEquals(FakeHub.sha256(files.get("model.safetensors")), run.model().files().get(0).sha256());
+            // the download remembered the sha256 it verified, under the blob's real path
+            Path blob = cache.resolve("models--layerscope--tiny-llama/snapshots/" + COMMIT + "/model.safetensors").toRealPath();
+            try (var entries = Files.list(tmp.resolve("home/.cache/layerscope/sha256"))) {
+                assertTrue(entries.map(HubSweepIT::lines).anyMatch(l -> l.get(0).equals(blob.toString())
+                        && l.get(2).equals(FakeHub.sha256(files.get("model.safetensors")))));
+            }
             assertEquals("c4", run.calibration().source());
             assertEquals(407, run.calibration().documents());
             assertTrue(Files.isSymbolicLink(cache.resolve("models--layerscope--tiny-llama/snapshots/" + COMMIT
@@ -64,10 +71,19 @@ class HubSweepIT {
 
             // a second run is served from the cache: no file is fetched again
             int before = hub.requests("cdn").size();
-            var again = Main.commandLine(Map.of("HF_ENDPOINT", hub.endpoint(), "HF_HUB_OFFLINE", "1"));
+            var again = Main.commandLine(Map.of("HF_ENDPOINT", hub.endpoint(), "HF_HUB_OFFLINE", "1",
+                    "HOME", tmp.resolve("home").toString()));
             again.setErr(new PrintWriter(new StringWriter(), true));
             assertEquals(0, again.execute("list-layers", "--model", "layerscope/tiny-llama", "--cache-dir", cache.toString()));
             assertEquals(before, hub.requests("cdn").size());
+        }
+    }
+
+    private static List<String> lines(Path p) {
+        try {
+            return Files.readAllLines(p);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 }

@@ -2,6 +2,7 @@ package io.layerscope.hub;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -102,6 +103,28 @@ class Sha256CacheTest {
         try (Stream<Path> s = Files.list(tmp)) {
             assertFalse(s.anyMatch(p -> p.getFileName().toString().endsWith(".tmp")));
         }
+    }
+
+    @Test
+    void aRememberedHashIsBelievedUntilTheFileChanges() throws Exception {
+        Path f = Files.writeString(tmp.resolve("model.safetensors"), "abc");
+        // a fresh file is remembered at once: the caller hashed the bytes it wrote (no settling time)
+        new Sha256Cache(cacheDir(), Duration.ofHours(1)).remember(f, PLANTED);
+        assertEquals(PLANTED, settledAtOnce().of(f));
+        Thread.sleep(50);
+        Files.writeString(f, "abd");
+        assertEquals(ABD, settledAtOnce().of(f));
+        assertEquals(1, entries().size());
+    }
+
+    @Test
+    void rememberTakesOnlyALowercaseHexDigestAndNeverFailsForTheFile() throws IOException {
+        Path f = Files.writeString(tmp.resolve("model.safetensors"), "abc");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> settledAtOnce().remember(f, ABC.toUpperCase(java.util.Locale.ROOT)));
+        assertEquals("not a lowercase hex sha256: " + ABC.toUpperCase(java.util.Locale.ROOT), e.getMessage());
+        settledAtOnce().remember(tmp.resolve("missing.safetensors"), ABC);
+        assertEquals(List.of(), entries());
     }
 
     @Test
