@@ -2,6 +2,7 @@ package io.layerscope.spark;
 
 import ai.djl.Device;
 import io.layerscope.LayerscopeException;
+import io.layerscope.plot.PictureSize;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -24,7 +25,7 @@ import scala.Option;
  * to meet and report with its usual message.
  *
  * <pre>{@code
- * SparkStartup startup = SparkStartup.begin("layerscope sweep", spec, seqlen);
+ * SparkStartup startup = SparkStartup.begin("layerscope sweep", spec, seqlen, PictureSize.DEFAULT);
  * List<CalibrationSample> samples = sample();      // meanwhile Spark starts and executors load the model
  * SparkSession spark = startup.session();          // waits for the session only, not the warm-up
  * }</pre>
@@ -42,16 +43,18 @@ final class SparkStartup {
 
     /**
      * Starts the session and then the warm-up job (one task per task slot Spark reports; each
-     * executor JVM loads the model once and runs one window of {@code seqlen} tokens through it).
-     * The thread inherits the caller's Spark local properties, as a job submitted by the caller would.
+     * executor JVM loads the model once and runs one window of {@code seqlen} tokens through it,
+     * then starts drawing {@link PictureWarmUp}'s throwaway pictures of {@code pictures} size unless
+     * that is null). The thread inherits the caller's Spark local properties, as a job submitted by
+     * the caller would.
      */
-    static SparkStartup begin(String appName, ModelSpec spec, int seqlen) {
+    static SparkStartup begin(String appName, ModelSpec spec, int seqlen, PictureSize pictures) {
         // Only threads start here: the caller samples at once. Spark's first classes alone (SparkConf)
         // took about a second in a fresh JVM, which the caller used to wait for.
         long begun = System.nanoTime();
         UserErrorLogFilter.install();
         SparkStartup s = new SparkStartup(begun);
-        Thread t = new Thread(() -> s.run(appName, spec, seqlen), "layerscope-spark-startup");
+        Thread t = new Thread(() -> s.run(appName, spec, seqlen, pictures), "layerscope-spark-startup");
         t.setDaemon(true);
         t.start();
         Thread preload = new Thread(() -> {
@@ -59,7 +62,7 @@ final class SparkStartup {
             if (runsTasksInThisJvm(conf)) {
                 // local mode: the executor is this JVM, so the model can load before Spark is even up
                 ExecutorResources.configureThreads(conf.getInt("spark.task.cpus", 1));
-                warmBestEffort(spec, Device.cpu(), seqlen);
+                warmBestEffort(spec, Device.cpu(), seqlen, pictures);
             }
         }, "layerscope-model-preload");
         preload.setDaemon(true);
@@ -80,7 +83,7 @@ final class SparkStartup {
                 && !conf.contains("spark.task.resource.gpu.amount");
     }
 
-    private void run(String appName, ModelSpec spec, int seqlen) {
+    private void run(String appName, ModelSpec spec, int seqlen, PictureSize pictures) {
         SparkSession spark;
         try {
             spark = SparkSessions.getOrCreate(appName);
@@ -102,7 +105,7 @@ final class SparkStartup {
             }
             jsc.setJobDescription("layerscope: load and warm the model on the executors");
             long t1 = System.nanoTime();
-            jsc.parallelize(tasks, slots).foreachPartition(new WarmUpTask(spec, seqlen));
+            jsc.parallelize(tasks, slots).foreachPartition(new WarmUpTask(spec, seqlen, pictures));
             warmUp.complete((System.nanoTime() - t1) / 1e9);
         } catch (RuntimeException e) {
             warmUp.completeExceptionally(e);
@@ -163,29 +166,38 @@ final class SparkStartup {
         return s == null ? OptionalDouble.empty() : OptionalDouble.of(s);
     }
 
-    /** Runs on an executor: the model into the per-JVM cache, then one window through it, once per JVM. */
+    /**
+     * Runs on an executor: the model into the per-JVM cache, then one window through it, once per JVM;
+     * then the picture warm-up starts beside (the task does not wait for it, so stage one's tasks do not).
+     */
     static final class WarmUpTask implements VoidFunction<Iterator<Integer>> {
         private static final long serialVersionUID = 1L;
         private final ModelSpec spec;
         private final int seqlen;
+        private final PictureSize pictures;
 
-        WarmUpTask(ModelSpec spec, int seqlen) {
+        WarmUpTask(ModelSpec spec, int seqlen, PictureSize pictures) {
             this.spec = spec;
             this.seqlen = seqlen;
+            this.pictures = pictures;
         }
 
         @Override
         public void call(Iterator<Integer> ignored) {
-            warmBestEffort(spec, ExecutorResources.taskDevice(), seqlen);
+            warmBestEffort(spec, ExecutorResources.taskDevice(), seqlen, pictures);
         }
     }
 
-    /** {@link ExecutorResources#warmModel}, whose failure stage one meets again and reports with its own message. */
-    private static void warmBestEffort(ModelSpec spec, Device device, int seqlen) {
+    /**
+     * {@link ExecutorResources#warmModel}, whose failure stage one meets again and reports with its own
+     * message, then {@link PictureWarmUp#startOnce} (after the model: the forward's warm-up comes first).
+     */
+    private static void warmBestEffort(ModelSpec spec, Device device, int seqlen, PictureSize pictures) {
         try {
             ExecutorResources.warmModel(spec, device, seqlen);
         } catch (RuntimeException e) {
             // left for stage one
         }
+        PictureWarmUp.startOnce(pictures);
     }
 }

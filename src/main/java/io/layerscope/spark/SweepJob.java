@@ -11,6 +11,7 @@ import io.layerscope.llamacpp.ImportanceMatrix;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.HfCache;
 import io.layerscope.model.LlamaConfig;
+import io.layerscope.plot.PictureSize;
 import io.layerscope.model.LayerKind;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.model.Tap;
@@ -97,7 +98,10 @@ public final class SweepJob {
             timings.put("resolve", seconds(t0));
             // Spark starts and the executors load the model while the driver samples the windows.
             long ts = System.nanoTime();
-            SparkStartup startup = SparkStartup.begin("layerscope " + o.command(), spec, o.calibration().seqlen());
+            // the throwaway pictures pay off only where the job draws more of its own
+            PictureSize warmPictures = layers.size() > PictureWarmUp.PICTURES ? o.output().pngSize() : null;
+            SparkStartup startup = SparkStartup.begin("layerscope " + o.command(), spec, o.calibration().seqlen(),
+                    warmPictures);
             List<CalibrationSample> samples = sample(ckpt, startup);
             SparkSession spark = startup.session();
             timings.put("spark_start", round(startup.sessionSeconds()));
