@@ -1,7 +1,9 @@
 package io.layerscope.hub;
 
 import io.layerscope.model.HfCache;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +14,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * SHA-256 of files, remembered by the file's identity so that a sweep of an unchanged checkpoint
@@ -24,30 +27,35 @@ import java.util.Optional;
  *
  * <p>Entries are small text files under {@code $XDG_CACHE_HOME/layerscope/sha256} (else
  * {@code ~/.cache/layerscope/sha256}), one per file path, replaced atomically. A cache that cannot
- * be read or written only costs the hashing: {@link #of} never fails for it.
+ * be read or written only costs the hashing: {@link #of} never fails for it. The first time an
+ * instance writes an entry (a file was hashed, which costs far more), it also removes the entries of
+ * files that no longer exist, so checkpoints swept once and deleted leave nothing behind; an entry
+ * removed for a file that comes back (a remounted disk) costs one more hashing.
  *
  * <pre>{@code
- * String hex = Sha256Cache.standard().of(Path.of("model.safetensors"));
+ * String hex = Sha256Cache.forEnvironment(System.getenv()).of(Path.of("model.safetensors"));
  * }</pre>
  */
 public final class Sha256Cache {
     /** How old a file's last change must be before its hash is remembered. */
     public static final Duration SETTLED = Duration.ofSeconds(2);
+    /** How old a temporary entry must be to count as left behind by a process that died writing it. */
+    static final Duration ABANDONED = Duration.ofHours(1);
+    private static final String TMP_PREFIX = ".entry-";
 
     private final Path dir;
     private final Duration settled;
+    private final AtomicBoolean pruned = new AtomicBoolean();
 
     public Sha256Cache(Path dir, Duration settled) {
         this.dir = dir;
         this.settled = settled;
     }
 
-    /** The cache of this user: {@code $XDG_CACHE_HOME/layerscope/sha256}, else {@code ~/.cache/layerscope/sha256}. */
-    public static Sha256Cache standard() {
-        return forEnvironment(System.getenv());
-    }
-
-    /** The cache {@link #standard} finds, for the environment {@code env}. */
+    /**
+     * The cache of the user the environment {@code env} names: {@code $XDG_CACHE_HOME/layerscope/sha256},
+     * else {@code ~/.cache/layerscope/sha256}.
+     */
     public static Sha256Cache forEnvironment(Map<String, String> env) {
         return new Sha256Cache(standardDir(env), SETTLED);
     }
@@ -125,10 +133,13 @@ public final class Sha256Cache {
         Path tmp = null;
         try {
             Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, ".entry-", ".tmp");
+            tmp = Files.createTempFile(dir, TMP_PREFIX, ".tmp");
             Files.writeString(tmp, real + "\n" + identity + "\n" + sha + "\n", StandardCharsets.UTF_8);
             Files.move(tmp, entry, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             tmp = null;
+            if (pruned.compareAndSet(false, true)) {
+                prune();
+            }
         } catch (IOException | RuntimeException e) {
             // a cache that cannot be written (read-only home, full disk) only means hashing next time
         } finally {
@@ -139,6 +150,49 @@ public final class Sha256Cache {
                     // left as a hidden .tmp file in the cache
                 }
             }
+        }
+    }
+
+    /**
+     * Removes the entries whose file is gone and temporary entries older than {@link #ABANDONED};
+     * whatever cannot be read or removed is left as it is.
+     */
+    void prune() {
+        Instant abandoned = Instant.now().minus(ABANDONED);
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path e : entries) {
+                try {
+                    String name = e.getFileName().toString();
+                    if (name.startsWith(TMP_PREFIX)) {
+                        if (Files.getLastModifiedTime(e).toInstant().isBefore(abandoned)) {
+                            Files.deleteIfExists(e);
+                        }
+                    } else if (Sha256.isSha256(name) && !fileExists(firstLine(e))) {
+                        Files.deleteIfExists(e);
+                    }
+                } catch (IOException | RuntimeException ignored) {
+                    // kept: a later prune may manage
+                }
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // no directory to prune
+        }
+    }
+
+    /** The entry's file path, or null for an entry this version cannot read (then nothing finds it). */
+    private static String firstLine(Path entry) throws IOException {
+        try (BufferedReader r = Files.newBufferedReader(entry, StandardCharsets.UTF_8)) {
+            return r.readLine();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return null;
+        }
+    }
+
+    private static boolean fileExists(String path) {
+        try {
+            return path != null && !path.isEmpty() && Path.of(path).isAbsolute() && Files.exists(Path.of(path));
+        } catch (java.nio.file.InvalidPathException e) {
+            return false;
         }
     }
 

@@ -6,6 +6,7 @@ import io.layerscope.calibration.CalibrationSample;
 import io.layerscope.calibration.Documents;
 import io.layerscope.calibration.HuggingFaceTokenEncoder;
 import io.layerscope.calibration.WandaSampler;
+import io.layerscope.hub.Sha256Cache;
 import io.layerscope.llama.TapSums;
 import io.layerscope.llamacpp.ImportanceMatrix;
 import io.layerscope.model.Checkpoint;
@@ -93,7 +94,8 @@ public final class SweepJob {
             refuseExistingPictures(layers);
         }
         ResultsDirectory pruned = null;
-        try (WeightHashes hashes = out == null ? null : WeightHashes.start(ckpt)) {
+        try (WeightHashes hashes = out == null ? null : WeightHashes.start(ckpt,
+                Sha256Cache.forEnvironment(o.model().env()))) {
             pruned = prunedCheckpointDirectory(out);
             timings.put("resolve", seconds(t0));
             // Spark starts and the executors load the model while the driver samples the windows.

@@ -19,7 +19,7 @@ import java.util.concurrent.ExecutionException;
  * A file unchanged since an earlier run is not read again ({@link Sha256Cache}).
  *
  * <pre>{@code
- * WeightHashes hashes = WeightHashes.start(checkpoint);
+ * WeightHashes hashes = WeightHashes.start(checkpoint, Sha256Cache.forEnvironment(env));
  * ... // the job
  * Map<Path, String> sha = hashes.get();   // file -> lowercase hex sha256
  * }</pre>
@@ -28,11 +28,10 @@ final class WeightHashes implements AutoCloseable {
     private final CompletableFuture<Map<Path, String>> result = new CompletableFuture<>();
     private final Thread thread;
 
-    private WeightHashes(Checkpoint ckpt) {
+    private WeightHashes(Checkpoint ckpt, Sha256Cache cache) {
         thread = new Thread(() -> {
             try {
                 Map<Path, String> sums = new LinkedHashMap<>();
-                Sha256Cache cache = Sha256Cache.standard();
                 for (SafetensorsFile f : ckpt.files()) {
                     sums.put(f.path(), cache.of(f.path()));
                 }
@@ -44,9 +43,12 @@ final class WeightHashes implements AutoCloseable {
         thread.setDaemon(true);
     }
 
-    /** Starts hashing the checkpoint's safetensors files in the background. */
-    static WeightHashes start(Checkpoint ckpt) {
-        WeightHashes h = new WeightHashes(ckpt);
+    /**
+     * Starts hashing the checkpoint's safetensors files in the background, through {@code cache}
+     * (the one the command's environment names, where a download by layerscope recorded its hashes).
+     */
+    static WeightHashes start(Checkpoint ckpt, Sha256Cache cache) {
+        WeightHashes h = new WeightHashes(ckpt, cache);
         h.thread.start();
         return h;
     }

@@ -1,5 +1,6 @@
 package io.layerscope.cli;
 
+import io.layerscope.fixtures.TestEnvironment;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -45,7 +46,7 @@ class MainTest {
     }
 
     /** Tests never touch the network: the Hugging Face settings say offline. */
-    static final Map<String, String> OFFLINE = Map.of("HF_HUB_OFFLINE", "1");
+    static final Map<String, String> OFFLINE = TestEnvironment.offline();
 
     static Run run(String... args) {
         return run(Main.commandLine(OFFLINE), args);
@@ -164,6 +165,12 @@ class MainTest {
         assertTrue(help.out().contains("--stats-device=WHERE"), help.out());
     }
 
+    /** Where OFFLINE's commands put their per-user caches: the build's XDG_CACHE_HOME, else ~/.cache. */
+    private static Path cacheHome() {
+        String xdg = OFFLINE.get("XDG_CACHE_HOME");
+        return xdg != null ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+    }
+
     @Test
     void aRepoIdMissingFromTheCachesSaysWhereItLooked() {
         Path empty = tmp.resolve("empty");
@@ -172,8 +179,8 @@ class MainTest {
         assertEquals("error: HF_HUB_OFFLINE=1 is set, and the cache at " + empty + " has no snapshot of model"
                 + " meta-llama/Llama-3.2-1B for revision main (no " + empty + "/models--meta-llama--Llama-3.2-1B/refs/main)."
                 + " Run once where the Hub is reachable (without HF_HUB_OFFLINE), or point --cache-dir (or HF_HUB_CACHE)"
-                + " at a cache that has it. It is not in " + Path.of(System.getProperty("user.home"), ".cache",
-                "huggingface", "hub", "models--meta-llama--Llama-3.2-1B") + " either.\n", r.err());
+                + " at a cache that has it. It is not in " + cacheHome().resolve("huggingface/hub/models--meta-llama--Llama-3.2-1B")
+                + " either.\n", r.err());
     }
 
     @Test

@@ -41,7 +41,7 @@ class HubSweepIT {
             hub.commit(RepoType.DATASET, "allenai/c4", C4_COMMIT, Map.of(C4Shards.shardFile(0), shard));
             Path cache = tmp.resolve("cache");
             Path out = tmp.resolve("results");
-            // HOME: the download's remembered hashes go under it (the sweep's own under the build's XDG_CACHE_HOME)
+            // HOME: the hashes the download remembers and the sweep looks up go under it
             Map<String, String> env = Map.of("HF_ENDPOINT", hub.endpoint(), "HOME", tmp.resolve("home").toString());
 
             StringWriter err = new StringWriter();
@@ -71,11 +71,32 @@ class HubSweepIT {
 
             // a second run is served from the cache: no file is fetched again
             int before = hub.requests("cdn").size();
-            var again = Main.commandLine(Map.of("HF_ENDPOINT", hub.endpoint(), "HF_HUB_OFFLINE", "1",
-                    "HOME", tmp.resolve("home").toString()));
+            Map<String, String> offline = Map.of("HF_ENDPOINT", hub.endpoint(), "HF_HUB_OFFLINE", "1",
+                    "HOME", tmp.resolve("home").toString());
+            var again = Main.commandLine(offline);
             again.setErr(new PrintWriter(new StringWriter(), true));
             assertEquals(0, again.execute("list-layers", "--model", "layerscope/tiny-llama", "--cache-dir", cache.toString()));
             assertEquals(before, hub.requests("cdn").size());
+
+            // the sweep takes the weights' sha256 from the entry the download wrote (a planted digest
+            // shows it was not read again), in the cache the command's environment names
+            String planted = "f".repeat(64);
+            try (var entries = Files.list(tmp.resolve("home/.cache/layerscope/sha256"))) {
+                for (Path e : entries.toList()) {
+                    List<String> l = lines(e);
+                    if (l.size() == 3 && l.get(0).equals(blob.toString())) {
+                        Files.write(e, List.of(l.get(0), l.get(1), planted));
+                    }
+                }
+            }
+            Path out2 = tmp.resolve("results-2");
+            var sweep2 = Main.commandLine(offline);
+            StringWriter err2 = new StringWriter();
+            sweep2.setErr(new PrintWriter(err2, true));
+            assertEquals(0, sweep2.execute("sweep", "--model", "layerscope/tiny-llama", "--calibration", "c4",
+                    "--cache-dir", cache.toString(), "--out", out2.toString(), "--nsamples", "2", "--seqlen", "32",
+                    "--layers", "layers\\.0\\.mlp\\.up_proj", "--no-png"), err2.toString());
+            assertEquals(planted, RunRecord.read(out2).model().files().get(0).sha256());
         }
     }
 

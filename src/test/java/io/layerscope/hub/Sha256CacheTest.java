@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -125,6 +126,46 @@ class Sha256CacheTest {
         assertEquals("not a lowercase hex sha256: " + ABC.toUpperCase(java.util.Locale.ROOT), e.getMessage());
         settledAtOnce().remember(tmp.resolve("missing.safetensors"), ABC);
         assertEquals(List.of(), entries());
+    }
+
+    @Test
+    void hashingAFileRemovesTheEntriesOfFilesThatAreGone() throws IOException {
+        Path kept = Files.writeString(tmp.resolve("kept.safetensors"), "abc");
+        Path gone = Files.writeString(tmp.resolve("gone.safetensors"), "abd");
+        settledAtOnce().of(kept);
+        settledAtOnce().of(gone);
+        Path keptEntry = entryOf(kept);
+        Path goneEntry = entryOf(gone);
+        Files.delete(gone);
+        Path corrupt = Files.writeString(cacheDir().resolve("0".repeat(64)), "\n", StandardCharsets.UTF_8);
+        Path abandoned = Files.writeString(cacheDir().resolve(".entry-1.tmp"), "half");
+        Files.setLastModifiedTime(abandoned, FileTime.from(Instant.now().minus(Sha256Cache.ABANDONED).minusSeconds(60)));
+        Path inFlight = Files.writeString(cacheDir().resolve(".entry-2.tmp"), "half");
+        Path foreign = Files.writeString(cacheDir().resolve("README"), "not an entry");
+
+        Sha256Cache cache = settledAtOnce();
+        // a hit writes nothing, so it prunes nothing
+        assertEquals(ABC, cache.of(kept));
+        assertTrue(Files.exists(goneEntry));
+
+        Path added = Files.writeString(tmp.resolve("added.safetensors"), "abd");
+        assertEquals(ABD, cache.of(added));
+        assertEquals(List.of(foreign, inFlight, entryOf(added), keptEntry).stream().sorted().toList(),
+                entries().stream().sorted().toList());
+        assertFalse(Files.exists(corrupt));
+        assertFalse(Files.exists(abandoned));
+        assertEquals(ABC, cache.of(kept));
+    }
+
+    /** The entry that names {@code file}. */
+    private Path entryOf(Path file) throws IOException {
+        String real = file.toRealPath().toString();
+        for (Path e : entries()) {
+            if (!e.getFileName().toString().startsWith(".") && Files.readAllLines(e).get(0).equals(real)) {
+                return e;
+            }
+        }
+        throw new AssertionError("no entry for " + file);
     }
 
     @Test

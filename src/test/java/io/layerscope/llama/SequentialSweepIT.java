@@ -1,5 +1,6 @@
 package io.layerscope.llama;
 
+import io.layerscope.fixtures.TestEnvironment;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -64,7 +65,7 @@ class SequentialSweepIT {
 
     static SweepJob.Outcome run(int shards, SparsityPattern pattern, Path savePruned, Path out) {
         JobOptions o = new JobOptions("sweep",
-                new JobOptions.Model("demo", null, null, null, modelDir, cache, Map.of("HF_HUB_OFFLINE", "1")),
+                new JobOptions.Model("demo", null, null, null, modelDir, cache, TestEnvironment.offline()),
                 new JobOptions.Calibration("demo", NSAMPLES, SEQLEN, 0, ComputeDtype.FLOAT32, shards, 1),
                 new JobOptions.Analysis(null, false, 0.5, PruneMode.SEQUENTIAL, pattern, Allocation.uniform()),
                 new JobOptions.Output(out, out == null ? tmp.resolve("png") : null, false, null, savePruned, null));
@@ -296,7 +297,7 @@ class SequentialSweepIT {
     void theDenseRunsDepthTablesDifferBeyondWhatTheDenseBlockZeroSees() throws Exception {
         Path dense = tmp.resolve("dense-depth");
         JobOptions o = new JobOptions("sweep",
-                new JobOptions.Model("demo", null, null, null, modelDir, cache, Map.of("HF_HUB_OFFLINE", "1")),
+                new JobOptions.Model("demo", null, null, null, modelDir, cache, TestEnvironment.offline()),
                 new JobOptions.Calibration("demo", NSAMPLES, SEQLEN, 0, ComputeDtype.FLOAT32, 2, 1),
                 new JobOptions.Analysis(null, false, 0.5, PruneMode.DENSE, SparsityPattern.UNSTRUCTURED, Allocation.uniform()),
                 new JobOptions.Output(dense, null, false, null));
@@ -332,7 +333,7 @@ class SequentialSweepIT {
         Path out = tmp.resolve("owl-block0");
         Allocation owl = new Allocation(Allocation.Kind.OWL, Allocation.DEFAULT_OWL_M, Allocation.DEFAULT_LAMBDA);
         JobOptions o = new JobOptions("sweep",
-                new JobOptions.Model("demo", null, null, null, modelDir, cache, Map.of("HF_HUB_OFFLINE", "1")),
+                new JobOptions.Model("demo", null, null, null, modelDir, cache, TestEnvironment.offline()),
                 new JobOptions.Calibration("demo", NSAMPLES, SEQLEN, 0, ComputeDtype.FLOAT32, 2, 1),
                 new JobOptions.Analysis("layers\\.0\\.", false, 0.5, PruneMode.SEQUENTIAL, SparsityPattern.UNSTRUCTURED, owl),
                 new JobOptions.Output(out, null, false, null));
@@ -451,7 +452,7 @@ class SequentialSweepIT {
         Checkpoint p = Checkpoint.open(pruned);
         assertEquals(Checkpoint.open(modelDir).prunableLayers(), p.prunableLayers());
         JobOptions o = new JobOptions("sweep",
-                new JobOptions.Model(pruned.toString(), null, null, null, pruned, cache, Map.of("HF_HUB_OFFLINE", "1")),
+                new JobOptions.Model(pruned.toString(), null, null, null, pruned, cache, TestEnvironment.offline()),
                 new JobOptions.Calibration("demo", 2, SEQLEN, 0, ComputeDtype.FLOAT32, 1, 1),
                 JobOptions.Analysis.dense("down_proj", false, 0.5),
                 new JobOptions.Output(tmp.resolve("dense-of-pruned"), null, false, null));

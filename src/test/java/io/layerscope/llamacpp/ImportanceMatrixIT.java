@@ -1,5 +1,6 @@
 package io.layerscope.llamacpp;
 
+import io.layerscope.fixtures.TestEnvironment;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -31,7 +32,7 @@ class ImportanceMatrixIT {
     Path tmp;
 
     private static int run(StringWriter err, String... args) {
-        CommandLine cl = Main.commandLine(Map.of("HF_HUB_OFFLINE", "1"));
+        CommandLine cl = Main.commandLine(TestEnvironment.offline());
         cl.setOut(new PrintWriter(new StringWriter()));
         cl.setErr(new PrintWriter(err));
         return cl.execute(args);

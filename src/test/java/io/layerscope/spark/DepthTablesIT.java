@@ -1,5 +1,6 @@
 package io.layerscope.spark;
 
+import io.layerscope.fixtures.TestEnvironment;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -62,7 +63,7 @@ class DepthTablesIT {
     static Path sweep(int shards) {
         Path out = tmp.resolve("results-" + shards);
         new SweepJob(new JobOptions("sweep",
-                new JobOptions.Model(model.toString(), null, null, null, model, cache, Map.of("HF_HUB_OFFLINE", "1")),
+                new JobOptions.Model(model.toString(), null, null, null, model, cache, TestEnvironment.offline()),
                 new JobOptions.Calibration("demo", 6, 32, 0, ComputeDtype.FLOAT32, shards, 1),
                 new JobOptions.Analysis(null, false, 0.5),
                 new JobOptions.Output(out, null, false, null)), new PrintStream(new ByteArrayOutputStream())).run();

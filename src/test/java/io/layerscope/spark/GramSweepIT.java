@@ -1,5 +1,6 @@
 package io.layerscope.spark;
 
+import io.layerscope.fixtures.TestEnvironment;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -56,7 +57,7 @@ class GramSweepIT {
 
     static JobOptions options(Path out, int shards, boolean gram, long memory, PruneMode mode) {
         return new JobOptions("sweep",
-                new JobOptions.Model(model.toString(), null, null, null, model, cache, Map.of("HF_HUB_OFFLINE", "1")),
+                new JobOptions.Model(model.toString(), null, null, null, model, cache, TestEnvironment.offline()),
                 new JobOptions.Calibration("demo", 6, 32, 0, ComputeDtype.FLOAT32, shards, 1),
                 new JobOptions.Analysis(LAYERS, false, 0.5, mode, SparsityPattern.UNSTRUCTURED, Allocation.uniform())
                         .withGram(gram, memory),

@@ -1,5 +1,6 @@
 package io.layerscope.spark;
 
+import io.layerscope.fixtures.TestEnvironment;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -91,7 +92,7 @@ class StatsDeviceSweepIT {
     private static Path sweep(Path model, Path cache, String name, StatsDevice where) {
         Path out = tmp.resolve(name);
         new SweepJob(new JobOptions("sweep",
-                new JobOptions.Model(model.toString(), null, null, null, model, cache, Map.of("HF_HUB_OFFLINE", "1")),
+                new JobOptions.Model(model.toString(), null, null, null, model, cache, TestEnvironment.offline()),
                 new JobOptions.Calibration("demo", 8, 64, 0, ComputeDtype.FLOAT32, 1, 1),
                 new JobOptions.Analysis(null, false, 0.5, PruneMode.DENSE, SparsityPattern.UNSTRUCTURED, Allocation.uniform())
                         .withStatsDevice(where),

@@ -1,5 +1,6 @@
 package io.layerscope.spark;
 
+import io.layerscope.fixtures.TestEnvironment;
 import io.layerscope.fixtures.DuckDb;
 import io.layerscope.results.LayerResult;
 import io.layerscope.results.LayersTable;
@@ -71,7 +72,7 @@ class SweepJobIT {
     /** With pictures of {@code pngSize}, or none when it is null. */
     static JobOptions options(String command, Path out, String layers, boolean exact, int shards, PictureSize pngSize) {
         return new JobOptions(command,
-                new JobOptions.Model("demo", null, null, null, modelDir, cache, Map.of("HF_HUB_OFFLINE", "1")),
+                new JobOptions.Model("demo", null, null, null, modelDir, cache, TestEnvironment.offline()),
                 new JobOptions.Calibration("demo", NSAMPLES, SEQLEN, 0, ComputeDtype.FLOAT32, shards, 1),
                 JobOptions.Analysis.dense(layers, exact, 0.5),
                 new JobOptions.Output(out, out == null ? tmp.resolve("png") : null, false, pngSize));

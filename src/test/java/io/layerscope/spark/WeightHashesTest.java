@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
+import io.layerscope.hub.Sha256Cache;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,7 +25,7 @@ class WeightHashesTest {
                 .shards(3).write(tmp.resolve("m"));
         Checkpoint ckpt = Checkpoint.open(dir);
         Map<Path, String> sums;
-        try (WeightHashes hashes = WeightHashes.start(ckpt)) {
+        try (WeightHashes hashes = WeightHashes.start(ckpt, new Sha256Cache(tmp.resolve("sha256"), Duration.ZERO))) {
             sums = hashes.get();
         }
         assertEquals(3, sums.size());
@@ -40,7 +42,7 @@ class WeightHashesTest {
                 .write(tmp.resolve("m"));
         Checkpoint ckpt = Checkpoint.open(dir);
         Files.delete(ckpt.files().get(0).path());
-        try (WeightHashes hashes = WeightHashes.start(ckpt)) {
+        try (WeightHashes hashes = WeightHashes.start(ckpt, new Sha256Cache(tmp.resolve("sha256"), Duration.ZERO))) {
             NoSuchFileException e = assertThrows(NoSuchFileException.class, hashes::get);
             assertEquals(ckpt.files().get(0).path().toString(), e.getMessage());
         }
