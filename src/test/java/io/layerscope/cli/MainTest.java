@@ -1,12 +1,12 @@
 package io.layerscope.cli;
 
-import io.layerscope.fixtures.TestEnvironment;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerscope.LayerscopeException;
 import io.layerscope.fixtures.Llama1bShapedCheckpoint;
+import io.layerscope.fixtures.TestEnvironment;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

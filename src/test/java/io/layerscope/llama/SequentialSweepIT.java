@@ -1,12 +1,12 @@
 package io.layerscope.llama;
 
-import io.layerscope.fixtures.TestEnvironment;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerscope.calibration.CalibrationSample;
+import io.layerscope.fixtures.TestEnvironment;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.DemoModel;
 import io.layerscope.model.LayerKind;

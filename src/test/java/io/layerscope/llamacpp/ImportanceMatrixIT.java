@@ -1,11 +1,11 @@
 package io.layerscope.llamacpp;
 
-import io.layerscope.fixtures.TestEnvironment;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.layerscope.cli.Main;
+import io.layerscope.fixtures.TestEnvironment;
 import io.layerscope.llama.ReferenceLlama;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.DemoModel;

@@ -1,6 +1,5 @@
 package io.layerscope.spark;
 
-import io.layerscope.fixtures.TestEnvironment;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -11,6 +10,7 @@ import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerscope.LayerscopeException;
+import io.layerscope.fixtures.TestEnvironment;
 import io.layerscope.llama.ComputeDtype;
 import io.layerscope.llama.LlamaModel;
 import io.layerscope.model.Checkpoint;

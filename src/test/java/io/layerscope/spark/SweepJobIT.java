@@ -1,7 +1,7 @@
 package io.layerscope.spark;
 
-import io.layerscope.fixtures.TestEnvironment;
 import io.layerscope.fixtures.DuckDb;
+import io.layerscope.fixtures.TestEnvironment;
 import io.layerscope.results.LayerResult;
 import io.layerscope.results.LayersTable;
 import io.layerscope.results.ParquetTableTest;
