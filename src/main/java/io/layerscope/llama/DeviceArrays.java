@@ -57,10 +57,6 @@ final class DeviceArrays {
         return manager.create(values, shape);
     }
 
-    static NDArray booleans(NDManager manager, boolean[] values, Shape shape) {
-        return manager.create(values, shape);
-    }
-
     /** A new CPU array holding a copy of {@code bytes} (native byte order, row-major) in {@code type}. */
     static NDArray fromBytes(NDManager cpu, byte[] bytes, Shape shape, DataType type) {
         NDArray out = empty(cpu, shape, type);

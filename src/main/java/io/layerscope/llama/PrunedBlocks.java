@@ -3,13 +3,14 @@ package io.layerscope.llama;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.layerscope.model.LayerKind;
 import io.layerscope.model.LlamaConfig;
 import io.layerscope.prune.BlockMasks;
 import io.layerscope.prune.LayerMask;
+import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.function.Supplier;
 
@@ -69,31 +70,41 @@ final class PrunedBlocks {
                 zeroed(m, w.down(), masks.mask(LayerKind.DOWN_PROJ)));
     }
 
-    /** {@code fused} (the parts' rows stacked, as BlockWeights holds them) with every masked entry +0, in {@code m}. */
+    /**
+     * {@code fused} (the parts' rows stacked, as BlockWeights holds them) with every masked entry +0,
+     * in {@code m}. The condition is written straight into a CPU tensor's storage, a slice of rows at a
+     * time from the packed bits (one host scratch of {@link #SLICE_ENTRIES} bytes whatever the layer),
+     * and sent to the device whole; the zero is one scalar broadcast to the weight's shape.
+     */
     private static NDArray zeroed(NDManager m, NDArray fused, LayerMask... parts) {
+        long rows = 0;
+        for (LayerMask part : parts) {
+            rows += part.out();
+            if (part.in() != fused.getShape().get(1)) {
+                throw new IllegalArgumentException("masks of " + part.in() + " columns for weights of " + fused.getShape());
+            }
+        }
+        if (fused.getShape().dimension() != 2 || rows != fused.getShape().get(0)) {
+            throw new IllegalArgumentException("masks of " + rows + " rows for weights of " + fused.getShape());
+        }
         try (NDManager scratch = m.newSubManager()) {
-            NDList slices = new NDList();
+            NDArray cpu = DeviceArrays.empty(scratch.newSubManager(Device.cpu()), fused.getShape(), DataType.BOOLEAN);
+            // a contiguous CPU tensor's toByteBuffer(true) is a direct view of its storage
+            ByteBuffer storage = cpu.toByteBuffer(true);
+            byte[] slice = new byte[(int) Math.min(SLICE_ENTRIES, fused.size())];
             for (LayerMask part : parts) {
-                int rowsPerSlice = Math.max(1, SLICE_ENTRIES / part.in());
+                int rowsPerSlice = Math.max(1, slice.length / part.in());
                 for (int first = 0; first < part.out(); first += rowsPerSlice) {
-                    int rows = Math.min(rowsPerSlice, part.out() - first);
-                    boolean[] pruned = new boolean[rows * part.in()];
-                    for (int r = 0; r < rows; r++) {
-                        for (int j = 0; j < part.in(); j++) {
-                            pruned[r * part.in() + j] = part.pruned(first + r, j);
-                        }
-                    }
-                    NDArray cpu = DeviceArrays.booleans(scratch.newSubManager(Device.cpu()), pruned, new Shape(rows, part.in()));
-                    NDArray slice = cpu.toDevice(m.getDevice(), true);
-                    slice.attach(scratch);
-                    slices.add(slice);
+                    int n = Math.min(rowsPerSlice, part.out() - first);
+                    part.prunedRows(first, n, slice);
+                    storage.put(slice, 0, n * part.in());
                 }
             }
-            NDArray mask = slices.size() == 1 ? slices.get(0) : NDArrays.concat(slices, 0);
-            if (!mask.getShape().equals(fused.getShape())) {
-                throw new IllegalArgumentException("masks of shape " + mask.getShape() + " for weights of " + fused.getShape());
-            }
-            NDArray out = NDArrays.where(mask, DeviceArrays.zeros(scratch, fused.getShape(), fused.getDataType()), fused);
+            NDArray mask = cpu.toDevice(m.getDevice(), true);
+            mask.attach(scratch);
+            // one zero seen at every position (a view, nothing allocated): DJL's where wants equal shapes
+            NDArray zero = DeviceArrays.zeros(scratch, new Shape(), fused.getDataType()).broadcast(fused.getShape());
+            NDArray out = NDArrays.where(mask, zero, fused);
             out.attach(m);
             return out;
         }

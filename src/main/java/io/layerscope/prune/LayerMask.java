@@ -82,6 +82,16 @@ public final class LayerMask implements Serializable {
     }
 
     /** Row {@code i} as 1.0 where kept and 0.0 where pruned, into {@code keep} from {@code offset}. */
+    /** Rows {@code first..first+rows-1} as bytes, 1 where pruned, row-major from {@code out[0]}. */
+    public void prunedRows(int first, int rows, byte[] out) {
+        long from = (long) first * in;
+        int n = Math.multiplyExact(rows, in);
+        for (int t = 0; t < n; t++) {
+            long k = from + t;
+            out[t] = (byte) (bits[(int) (k >>> 6)] >>> k & 1);
+        }
+    }
+
     public void keepRow(int i, float[] keep, int offset) {
         long base = (long) i * in;
         for (int j = 0; j < in; j++) {

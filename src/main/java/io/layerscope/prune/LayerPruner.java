@@ -1,7 +1,9 @@
 package io.layerscope.prune;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.stats.RowChunks;
 import io.layerscope.stats.RowPruner;
+import java.util.concurrent.ForkJoinPool;
 
 /**
  * Wanda's mask of one layer: the metric |W| * sqrt(scaler_row) in float32, row by row, pruned by the
@@ -19,6 +21,17 @@ public final class LayerPruner {
      */
     public static LayerMask wanda(String layer, float[] w, int out, int in, float[] actNorm, double sparsity,
                                   SparsityPattern pattern) {
+        return wanda(layer, w, out, in, actNorm, sparsity, pattern, null);
+    }
+
+    /**
+     * As {@link #wanda(String, float[], int, int, float[], double, SparsityPattern)}, the rows in
+     * chunks on {@code pool} (null: the calling thread): rows are independent, so the mask is the
+     * same bits, and a damaged entry is reported as the sequential loop reports it (the first in
+     * row-major order). Each chunk starts on a word of the packed mask, so chunks never share one.
+     */
+    public static LayerMask wanda(String layer, float[] w, int out, int in, float[] actNorm, double sparsity,
+                                  SparsityPattern pattern, ForkJoinPool pool) {
         if ((long) out * in != w.length || actNorm.length != in) {
             throw new IllegalArgumentException(layer + ": weight of " + w.length + " values, shape " + out + "x" + in
                     + ", " + actNorm.length + " activation norms");
@@ -27,11 +40,28 @@ public final class LayerPruner {
             throw new LayerscopeException("--prune-m " + pattern.m() + " does not divide " + layer + "'s in_features "
                     + in + "; an N:M pattern needs whole groups of M columns");
         }
+        LayerMask.Builder mask = new LayerMask.Builder(out, in);
+        new RowChunks(out, rowsPerChunk(in), pool).run(
+                (from, to) -> maskRows(layer, w, in, actNorm, sparsity, pattern, mask, from, to), done -> { });
+        return mask.build();
+    }
+
+    /** About {@link RowChunks#ENTRIES_PER_CHUNK} entries a chunk, in whole words of the packed mask. */
+    static int rowsPerChunk(int in) {
+        int step = Long.SIZE / gcd(in, Long.SIZE);
+        return Math.max(step, RowChunks.rowsPerChunk(in) / step * step);
+    }
+
+    private static int gcd(int a, int b) {
+        return b == 0 ? a : gcd(b, a % b);
+    }
+
+    private static Void maskRows(String layer, float[] w, int in, float[] actNorm, double sparsity,
+                                 SparsityPattern pattern, LayerMask.Builder mask, int from, int to) {
         RowPruner pruner = new RowPruner(in, sparsity);
         float[] scores = new float[in];
         byte[] pruned = new byte[in];
-        LayerMask.Builder mask = new LayerMask.Builder(out, in);
-        for (int i = 0; i < out; i++) {
+        for (int i = from; i < to; i++) {
             int base = i * in;
             for (int j = 0; j < in; j++) {
                 float v = w[base + j];
@@ -44,7 +74,7 @@ public final class LayerPruner {
             pattern.mask(scores, pruner, pruned);
             mask.row(i, pruned);
         }
-        return mask.build();
+        return null;
     }
 
     /** sqrt(scaler_row) in float32, as torch.sqrt on the float32 scaler_row. */

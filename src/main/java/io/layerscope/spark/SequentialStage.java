@@ -40,7 +40,8 @@ import org.apache.spark.storage.StorageLevel;
  * the mask of the dense statistics, and for analysed layers the statistics and picture;</li>
  * <li>the pruned block over the states gives the next block's states. Each executor rebuilds the
  * block's masks itself from the scaler_rows carried by the task (the same code on the same inputs
- * as step 2, so the same bits): only a few kilobytes travel, and a lost executor's states are
+ * as step 2, so the same bits; a big layer's rows on the executor's statistics pool, since the
+ * executor's tasks wait for them): only a few kilobytes travel, and a lost executor's states are
  * recomputed from lineage with nothing kept on the driver.</li>
  * </ol>
  * lm_head is not pruned: its tap is the final norm of the pruned stream.
@@ -350,8 +351,13 @@ final class SequentialStage {
         return new BlockMasks(round.block(), masks);
     }
 
+    /**
+     * The layer's Wanda mask for the round; a big layer's rows on the executor's statistics pool, so
+     * that the pruned pass's tasks, which wait for the block's masks, are not kept waiting by one core.
+     */
     static LayerMask mask(PrunableLayer l, float[] w, Round round, Map<String, float[]> rows) {
         return LayerPruner.wanda(l.name(), w, l.outFeatures(), l.inFeatures(),
-                LayerPruner.activationNorms(rows.get(l.tapKey())), round.sparsity(), round.pattern());
+                LayerPruner.activationNorms(rows.get(l.tapKey())), round.sparsity(), round.pattern(),
+                StatisticsThreads.worthAPool(l.outFeatures(), l.inFeatures()) ? StatisticsThreads.pool() : null);
     }
 }

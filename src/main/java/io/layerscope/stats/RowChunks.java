@@ -16,12 +16,12 @@ import java.util.function.Consumer;
  * <p>Memory: at most as many parts as the pool has threads are in flight (submitted and not yet
  * merged); the next chunk is submitted when the oldest part has been merged.
  */
-final class RowChunks {
+public final class RowChunks {
     /** About this many weight entries per chunk: large enough that merging a part costs little beside computing it. */
-    static final int ENTRIES_PER_CHUNK = 1 << 20;
+    public static final int ENTRIES_PER_CHUNK = 1 << 20;
 
     /** Computes the part of rows {@code [from, to)}. */
-    interface Pass<P> {
+    public interface Pass<P> {
         P compute(int from, int to);
     }
 
@@ -32,7 +32,7 @@ final class RowChunks {
     /**
      * @param pool where chunks run, or null for the calling thread
      */
-    RowChunks(int rows, int rowsPerChunk, ForkJoinPool pool) {
+    public RowChunks(int rows, int rowsPerChunk, ForkJoinPool pool) {
         if (rows <= 0 || rowsPerChunk <= 0) {
             throw new IllegalArgumentException("need rows > 0 and rowsPerChunk > 0, got " + rows + ", " + rowsPerChunk);
         }
@@ -42,7 +42,7 @@ final class RowChunks {
     }
 
     /** Rows per chunk for rows of {@code columns} entries: about {@link #ENTRIES_PER_CHUNK} entries, at least one row. */
-    static int rowsPerChunk(int columns) {
+    public static int rowsPerChunk(int columns) {
         return Math.max(1, ENTRIES_PER_CHUNK / Math.max(1, columns));
     }
 
@@ -55,7 +55,7 @@ final class RowChunks {
      * order, on the calling thread. If chunks fail, the failure of the first failing chunk in order
      * is thrown (as a sequential loop would), after the chunks before it were merged.
      */
-    <P> void run(Pass<P> pass, Consumer<P> merge) {
+    public <P> void run(Pass<P> pass, Consumer<P> merge) {
         int chunks = chunks();
         if (pool == null) {
             for (int c = 0; c < chunks; c++) {

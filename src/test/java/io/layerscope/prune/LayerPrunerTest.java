@@ -2,12 +2,14 @@ package io.layerscope.prune;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerscope.LayerscopeException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.ForkJoinPool;
 import org.junit.jupiter.api.Test;
 
 class LayerPrunerTest {
@@ -97,6 +99,80 @@ class LayerPrunerTest {
         ma.keepRow(2, keep, 0);
         assertEquals(0f, keep[3]);
         assertEquals(1f, keep[4]);
+    }
+
+    @Test
+    void rowsOnAPoolGiveTheStableSortsMaskWhateverTheShape() {
+        ForkJoinPool pool = new ForkJoinPool(3);
+        try {
+            // three chunks each of the first two (in not a multiple of 64 in the first), one of the third
+            for (int[] shape : new int[][] {{70_000, 37}, {1_500, 2048}, {3, 100}}) {
+                int out = shape[0];
+                int in = shape[1];
+                SplittableRandom rnd = new SplittableRandom(out);
+                float[] w = new float[out * in];
+                for (int k = 0; k < w.length; k++) {
+                    w[k] = (rnd.nextInt(17) - 8) / 8f;
+                }
+                float[] scaler = new float[in];
+                for (int j = 0; j < in; j++) {
+                    scaler[j] = 1f + rnd.nextInt(4);
+                }
+                float[] norms = LayerPruner.activationNorms(scaler);
+                LayerMask mask = LayerPruner.wanda("l", w, out, in, norms, 0.5, SparsityPattern.UNSTRUCTURED, pool);
+                long pruned = 0;
+                Integer[] cols = new Integer[in];
+                float[] metric = new float[in];
+                for (int i = 0; i < out; i++) {
+                    for (int j = 0; j < in; j++) {
+                        metric[j] = Math.abs(w[i * in + j]) * (float) Math.sqrt(scaler[j]);
+                        cols[j] = j;
+                    }
+                    java.util.Arrays.sort(cols, Comparator.comparingDouble(j -> metric[j]));
+                    boolean[] expected = new boolean[in];
+                    for (int k = 0; k < in / 2; k++) {
+                        expected[cols[k]] = true;
+                    }
+                    for (int j = 0; j < in; j++) {
+                        if (expected[j] != mask.pruned(i, j)) {
+                            throw new AssertionError(out + " x " + in + ": row " + i + " col " + j);
+                        }
+                    }
+                    pruned += in / 2;
+                }
+                assertEquals(pruned, mask.prunedCount(), out + " x " + in);
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    void chunksOfRowsStartOnAWordOfThePackedMask() {
+        for (int in : new int[] {1, 37, 48, 64, 100, 2048, 8192, 14336, 1 << 21}) {
+            int rows = LayerPruner.rowsPerChunk(in);
+            assertEquals(0, (long) rows * in % 64, "in " + in);
+            assertTrue(rows >= 1 && (long) rows * in <= (1 << 20) + 64L * in, "in " + in + ": " + rows + " rows");
+        }
+    }
+
+    @Test
+    void onAPoolTheFirstDamagedEntryInRowOrderIsReported() {
+        int out = 3_000;
+        int in = 2048;
+        float[] w = new float[out * in];
+        java.util.Arrays.fill(w, 0.25f);
+        w[2_900 * in + 5] = Float.POSITIVE_INFINITY;   // in the last chunk, which may finish first
+        w[700 * in + 11] = Float.NaN;                  // in the second
+        ForkJoinPool pool = new ForkJoinPool(3);
+        try {
+            LayerscopeException e = assertThrows(LayerscopeException.class, () -> LayerPruner.wanda("model.layers.3.mlp.up_proj",
+                    w, out, in, new float[in], 0.5, SparsityPattern.UNSTRUCTURED, pool));
+            assertEquals("Layer model.layers.3.mlp.up_proj: weight entry [700, 11] is NaN; a mask over a non-finite weight"
+                    + " is meaningless (damaged checkpoint?)", e.getMessage());
+        } finally {
+            pool.shutdown();
+        }
     }
 
     private static String bits(LayerMask m, int in) {
