@@ -11,6 +11,7 @@ import io.layerscope.model.LlamaConfig;
 import io.layerscope.prune.BlockMasks;
 import io.layerscope.prune.LayerMask;
 import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.function.Supplier;
 
@@ -72,9 +73,10 @@ final class PrunedBlocks {
 
     /**
      * {@code fused} (the parts' rows stacked, as BlockWeights holds them) with every masked entry +0,
-     * in {@code m}. The condition is written straight into a CPU tensor's storage, a slice of rows at a
-     * time from the packed bits (one host scratch of {@link #SLICE_ENTRIES} bytes whatever the layer),
-     * and sent to the device whole; the zero is one scalar broadcast to the weight's shape.
+     * in {@code m}. float32 on the CPU: a copy, zeroed in place. Otherwise (a GPU, float16):
+     * torch.where, its condition written straight into a CPU tensor's storage a slice of rows at a
+     * time from the packed bits (one host scratch of {@link #SLICE_ENTRIES} bytes whatever the
+     * layer) and sent to the device whole, its zero one scalar broadcast to the weight's shape.
      */
     private static NDArray zeroed(NDManager m, NDArray fused, LayerMask... parts) {
         long rows = 0;
@@ -86,6 +88,22 @@ final class PrunedBlocks {
         }
         if (fused.getShape().dimension() != 2 || rows != fused.getShape().get(0)) {
             throw new IllegalArgumentException("masks of " + rows + " rows for weights of " + fused.getShape());
+        }
+        if (fused.getDevice().getDeviceType().equals(Device.Type.CPU) && fused.getDataType() == DataType.FLOAT32) {
+            // on the host, zeroing the copy's masked entries in place writes a few bytes per pruned
+            // entry, where torch.where writes a new array after reading a condition as large
+            NDArray out = DeviceArrays.empty(m, fused.getShape(), DataType.FLOAT32);
+            // a contiguous CPU tensor's toByteBuffer(true) is a direct view of its storage (a new
+            // array is contiguous; the dense weight is read through a contiguous copy if it is not)
+            ByteBuffer storage = out.toByteBuffer(true);
+            storage.put(fused.toByteBuffer(true));
+            FloatBuffer values = storage.rewind().asFloatBuffer();
+            int offset = 0;
+            for (LayerMask part : parts) {
+                part.zeroPruned(values, offset);
+                offset += part.out() * part.in();
+            }
+            return out;
         }
         try (NDManager scratch = m.newSubManager()) {
             NDArray cpu = DeviceArrays.empty(scratch.newSubManager(Device.cpu()), fused.getShape(), DataType.BOOLEAN);

@@ -1,6 +1,7 @@
 package io.layerscope.prune;
 
 import java.io.Serializable;
+import java.nio.FloatBuffer;
 
 /**
  * Which entries of one layer's weight [out, in] a mask prunes, as packed bits (row-major, bit set =
@@ -82,6 +83,17 @@ public final class LayerMask implements Serializable {
     }
 
     /** Row {@code i} as 1.0 where kept and 0.0 where pruned, into {@code keep} from {@code offset}. */
+    /** Puts +0 at {@code offset + k} of {@code values} for every pruned entry k (row-major index). */
+    public void zeroPruned(FloatBuffer values, int offset) {
+        for (int word = 0; word < bits.length; word++) {
+            long w = bits[word];
+            while (w != 0) {
+                values.put(offset + (word << 6) + Long.numberOfTrailingZeros(w), 0f);
+                w &= w - 1;
+            }
+        }
+    }
+
     /** Rows {@code first..first+rows-1} as bytes, 1 where pruned, row-major from {@code out[0]}. */
     public void prunedRows(int first, int rows, byte[] out) {
         long from = (long) first * in;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.DType;
@@ -18,7 +19,8 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The pruned copy of a block against a plain loop over its dense weights and packed masks. */
@@ -26,8 +28,11 @@ class PrunedBlocksTest {
     /** Values whose zeroing shows: negatives (a product by 0 would leave -0), -0 itself, NaN kept where not masked. */
     private static final float[] VALUES = {-1.5f, -0f, 0f, 2f, -3e-8f, Float.NaN, 0.25f};
 
-    @Test
-    void theCopyHasPositiveZeroWhereMaskedAndTheDenseBitsElsewhere(@TempDir Path tmp) {
+    /** float32 on the CPU zeroes a copy in place; float16 takes the device path (torch.where), here on CPU libtorch. */
+    @ParameterizedTest
+    @ValueSource(strings = {"FLOAT32", "FLOAT16"})
+    void theCopyHasPositiveZeroWhereMaskedAndTheDenseBitsElsewhere(String type, @TempDir Path tmp) {
+        DataType dtype = DataType.valueOf(type);
         LlamaConfig c = Checkpoint.open(TinyModels.gqa(DType.F32).write(tmp.resolve("m"))).config();
         int hidden = c.hiddenSize();
         int q = c.numAttentionHeads() * c.headDim();
@@ -51,11 +56,11 @@ class PrunedBlocksTest {
             masks.put(kind, b.build());
         });
         try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
-            NDArray norm = m.ones(new Shape(hidden));
-            NDArray qkv = random(m, rnd, q + 2 * kv, hidden);
-            NDArray o = random(m, rnd, hidden, q);
-            NDArray gateUp = random(m, rnd, 2 * inter, hidden);
-            NDArray down = random(m, rnd, hidden, inter);
+            NDArray norm = m.ones(new Shape(hidden), dtype);
+            NDArray qkv = random(m, rnd, q + 2 * kv, hidden, dtype);
+            NDArray o = random(m, rnd, hidden, q, dtype);
+            NDArray gateUp = random(m, rnd, 2 * inter, hidden, dtype);
+            NDArray down = random(m, rnd, hidden, inter, dtype);
             DecoderBlock dense = new DecoderBlock(0, new BlockWeights(norm, qkv, o, norm, gateUp, down), c);
 
             PrunedBlocks blocks = new PrunedBlocks(m, c);
@@ -74,19 +79,21 @@ class PrunedBlocksTest {
         }
     }
 
-    private static NDArray random(NDManager m, SplittableRandom rnd, int rows, int cols) {
+    private static NDArray random(NDManager m, SplittableRandom rnd, int rows, int cols, DataType dtype) {
         float[] v = new float[rows * cols];
         for (int k = 0; k < v.length; k++) {
             v[k] = rnd.nextInt(4) == 0 ? VALUES[rnd.nextInt(VALUES.length)] : (float) rnd.nextGaussian();
         }
-        return m.create(v, new Shape(rows, cols));
+        return m.create(v, new Shape(rows, cols)).toType(dtype, false);
     }
 
     /** {@code copy} against {@code dense} with the parts' rows stacked: +0 (all bits clear) where masked, else the same bits. */
     private static void check(NDArray dense, NDArray copy, List<LayerMask> parts) {
         assertEquals(dense.getShape(), copy.getShape());
-        float[] d = dense.toFloatArray();
-        float[] p = copy.toFloatArray();
+        assertEquals(dense.getDataType(), copy.getDataType());
+        // float16 widens to float32 exactly, +0 to +0
+        float[] d = dense.toType(DataType.FLOAT32, true).toFloatArray();
+        float[] p = copy.toType(DataType.FLOAT32, true).toFloatArray();
         int cols = (int) dense.getShape().get(1);
         int row = 0;
         for (LayerMask part : parts) {
