@@ -41,7 +41,8 @@ import org.apache.spark.storage.StorageLevel;
  * <li>the pruned block over the states gives the next block's states. Each executor rebuilds the
  * block's masks itself from the scaler_rows carried by the task (the same code on the same inputs
  * as step 2, so the same bits; a big layer's rows on the executor's statistics pool, since the
- * executor's tasks wait for them): only a few kilobytes travel, and a lost executor's states are
+ * executor's tasks wait for them; those its own layer tasks made in step 2 are taken as they are,
+ * {@link RoundMasks}): only a few kilobytes travel, and a lost executor's states are
  * recomputed from lineage with nothing kept on the driver.</li>
  * </ol>
  * lm_head is not pruned: its tap is the final norm of the pruned stream.
@@ -341,11 +342,13 @@ final class SequentialStage {
     }
 
     /** The masks of a block's seven Linears from a round's sequential scaler_rows: on every executor the same bits. */
+    /** The round's masks of its block: those this JVM's layer tasks made ({@link RoundMasks}), the rest made here. */
     static BlockMasks blockMasks(Checkpoint ckpt, Round round) {
         Map<LayerKind, LayerMask> masks = new EnumMap<>(LayerKind.class);
         for (PrunableLayer l : ckpt.prunableLayers()) {
             if (l.block() == round.block()) {
-                masks.put(l.kind(), mask(l, ckpt.readFloats(l.weightTensor()), round, round.scalerRows()));
+                LayerMask made = RoundMasks.get(round.id(), l.kind());
+                masks.put(l.kind(), made != null ? made : mask(l, ckpt.readFloats(l.weightTensor()), round, round.scalerRows()));
             }
         }
         return new BlockMasks(round.block(), masks);

@@ -180,6 +180,9 @@ final class SequentialTasks {
             float[] seq = round.scalerRows().get(l.tapKey());
             float[] dense = round.denseScalerRows().get(l.tapKey());
             LayerMask mask = SequentialStage.mask(l, w, round, round.scalerRows());
+            if (l.kind() != LayerKind.LM_HEAD) {
+                RoundMasks.put(round.id(), l.kind(), mask);   // for this JVM's pruned pass of the round
+            }
             double agreement = dense == null ? Double.NaN : mask.agreement(SequentialStage.mask(l, w, round, round.denseScalerRows()));
             boolean head = l.kind() == LayerKind.LM_HEAD;
             LayerResult result = null;
