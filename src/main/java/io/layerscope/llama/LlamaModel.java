@@ -62,6 +62,7 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray finalNorm;
     private final PositionTables positions;
     private final AtomicLong blocksRun = new AtomicLong();
+    private final AtomicLong blockLeases = new AtomicLong();
     private final AtomicLong depthNanos = new AtomicLong();
     private final PrunedBlocks prunedBlocks;
 
@@ -345,7 +346,7 @@ public final class LlamaModel implements AutoCloseable {
      */
     private void runGroup(List<Member> group, int runTo, IntConsumer blockDone) {
         for (int i = 0; i <= runTo; i++) {
-            try (BlockSource.Lease lease = blocks.acquire(i)) {
+            try (BlockSource.Lease lease = leaseBlock(i)) {
                 for (Member m : group) {
                     try (NDManager block = m.scope.newSubManager()) {
                         m.h.attach(block);
@@ -429,21 +430,50 @@ public final class LlamaModel implements AutoCloseable {
      * mode, what the round's masks see.
      */
     public Map<String, float[]> denseBlockTaps(HiddenStates states, int block, DepthSums depth, OutlierPositions marks) {
+        try (DenseBlockRun run = denseBlock(block)) {
+            return run.taps(states, depth, marks);
+        }
+    }
+
+    /**
+     * Block {@code block}'s dense weights leased for several batches of sequential mode's dense pass:
+     * a streamed block is widened once for them all instead of once per batch. Close it after the
+     * last batch.
+     */
+    public DenseBlockRun denseBlock(int block) {
         checkBlock(block);
-        try (NDManager batch = manager.newSubManager()) {
-            Set<String> keys = new LinkedHashSet<>(tapKeys().subList(4 * block, 4 * block + 4));
-            TapAccumulator acc = new TapAccumulator(batch, keys);
-            TapSink sink = acc;
-            if (depth != null) {
-                DepthAccumulator d = new DepthAccumulator(depth);
-                d.beginBatch(states.samples(), states.tokens());
-                sink = new TapSinks(acc, d.denseRound(marks));
-            }
-            try (BlockSource.Lease lease = blocks.acquire(block)) {
+        return new DenseBlockRun(leaseBlock(block));
+    }
+
+    /** A dense block held for a task's batches ({@link #denseBlock}). */
+    public final class DenseBlockRun implements AutoCloseable {
+        private final BlockSource.Lease lease;
+
+        private DenseBlockRun(BlockSource.Lease lease) {
+            this.lease = lease;
+        }
+
+        /** {@link #denseBlockTaps(HiddenStates, int, DepthSums, OutlierPositions)} of one batch on the held block. */
+        public Map<String, float[]> taps(HiddenStates states, DepthSums depth, OutlierPositions marks) {
+            int block = lease.block().index();
+            try (NDManager batch = manager.newSubManager()) {
+                Set<String> keys = new LinkedHashSet<>(tapKeys().subList(4 * block, 4 * block + 4));
+                TapAccumulator acc = new TapAccumulator(batch, keys);
+                TapSink sink = acc;
+                if (depth != null) {
+                    DepthAccumulator d = new DepthAccumulator(depth);
+                    d.beginBatch(states.samples(), states.tokens());
+                    sink = new TapSinks(acc, d.denseRound(marks));
+                }
                 lease.block().forward(toDevice(batch, states), positions.of(states.tokens()), sink);
+                blocksRun.incrementAndGet();
+                return acc.toHost();
             }
-            blocksRun.incrementAndGet();
-            return acc.toHost();
+        }
+
+        @Override
+        public void close() {
+            lease.close();
         }
     }
 
@@ -454,16 +484,25 @@ public final class LlamaModel implements AutoCloseable {
      */
     public HiddenStates prunedBlock(HiddenStates states, int block, String roundId, Supplier<BlockMasks> masks) {
         checkBlock(block);
-        DecoderBlock pruned;
-        try (BlockSource.Lease lease = blocks.acquire(block)) {
-            // the pruned copy is built from the dense weights once per round and shares only the norms
-            pruned = prunedBlocks.get(roundId, masks, lease.block());
-        }
-        try (NDManager batch = manager.newSubManager()) {
-            NDArray out = pruned.forward(toDevice(batch, states), positions.of(states.tokens()), TapSink.NONE);
+        // the pruned copy is built from the dense weights once per round (the only time they are
+        // leased: a streamed block is widened for nothing else) and shares only the norms
+        try (PrunedBlocks.Lease pruned = prunedBlocks.get(roundId, masks, block, this::leaseBlock);
+             NDManager batch = manager.newSubManager()) {
+            NDArray out = pruned.block().forward(toDevice(batch, states), positions.of(states.tokens()), TapSink.NONE);
             blocksRun.incrementAndGet();
             return toHost(out, states.firstSample());
         }
+    }
+
+    /** Block {@code index}'s dense weights for one use, counted: a streamed model widens them each time. */
+    private BlockSource.Lease leaseBlock(int index) {
+        blockLeases.incrementAndGet();
+        return blocks.acquire(index);
+    }
+
+    /** How many times passes have leased a block's dense weights (a streamed model widened them). */
+    long blockLeases() {
+        return blockLeases.get();
     }
 
     /** lm_head's tap over the output of the last block: the sum over every token of the final norm's x^2. */

@@ -84,18 +84,26 @@ final class SequentialTasks {
 
         @Override
         void run(LlamaModel model, Iterator<Carried> batches, List<DenseOutput> out) {
-            batches.forEachRemaining(c -> {
-                HiddenStates s = c.states();
-                if (depth) {
-                    // a copy: the persisted element of the previous round stays as it was
-                    OutlierPositions marks = c.marks() == null ? new OutlierPositions() : c.marks().copy();
-                    DepthSums d = new DepthSums();
-                    BatchTaps taps = new BatchTaps(s.firstSample(), model.denseBlockTaps(s, block, d, marks), d);
-                    out.add(new DenseOutput(taps, new Carried(s, marks)));
-                } else {
-                    out.add(new DenseOutput(new BatchTaps(s.firstSample(), model.denseBlockTaps(s, block)), null));
-                }
-            });
+            // hasNext computes the input first (the previous round's pruned pass, unless persisted):
+            // the block is leased after, so the two passes never hold a block's weights at once
+            if (!batches.hasNext()) {
+                return;
+            }
+            // one lease for the partition's batches: a streamed block is widened once, not per batch
+            try (LlamaModel.DenseBlockRun run = model.denseBlock(block)) {
+                batches.forEachRemaining(c -> {
+                    HiddenStates s = c.states();
+                    if (depth) {
+                        // a copy: the persisted element of the previous round stays as it was
+                        OutlierPositions marks = c.marks() == null ? new OutlierPositions() : c.marks().copy();
+                        DepthSums d = new DepthSums();
+                        BatchTaps taps = new BatchTaps(s.firstSample(), run.taps(s, d, marks), d);
+                        out.add(new DenseOutput(taps, new Carried(s, marks)));
+                    } else {
+                        out.add(new DenseOutput(new BatchTaps(s.firstSample(), run.taps(s, null, null)), null));
+                    }
+                });
+            }
         }
     }
 

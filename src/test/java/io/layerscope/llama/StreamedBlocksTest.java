@@ -103,6 +103,38 @@ class StreamedBlocksTest {
     }
 
     /**
+     * Sequential mode's dense pass leases its block once for all of a task's batches and the pruned
+     * pass once per round (to build the copy); each batch gets the taps a lease of its own gives.
+     */
+    @Test
+    void sequentialPassesLeaseTheDenseBlockOncePerTaskAndRound() {
+        Checkpoint ckpt = model(DType.BF16);
+        try (LlamaModel model = load(ckpt, LlamaModel.Residency.STREAMED)) {
+            List<HiddenStates> batches = new ArrayList<>();
+            List<Map<String, float[]>> alone = new ArrayList<>();
+            for (int k = 0; k < 3; k++) {
+                batches.add(model.embed(TinyModels.windows(1, 8, 40 + k), k));
+                alone.add(model.denseBlockTaps(batches.get(k), 1));
+            }
+            long before = model.blockLeases();
+            try (LlamaModel.DenseBlockRun run = model.denseBlock(1)) {
+                for (int k = 0; k < 3; k++) {
+                    Map<String, float[]> taps = run.taps(batches.get(k), null, null);
+                    assertEquals(alone.get(k).keySet(), taps.keySet());
+                    Map<String, float[]> expected = alone.get(k);
+                    taps.forEach((key, v) -> assertArrayEquals(expected.get(key), v, key));
+                }
+            }
+            assertEquals(1, model.blockLeases() - before);
+            before = model.blockLeases();
+            for (HiddenStates h : batches) {
+                model.prunedBlock(h, 0, "round-0", () -> everyOtherEntry(ckpt, 0));
+            }
+            assertEquals(1, model.blockLeases() - before);
+        }
+    }
+
+    /**
      * A group size of two windows' hidden state makes three groups of six windows (batches of 1):
      * the sums, depth statistics and Gram matrices equal those of one batch per call merged in
      * order, which is what stage one did before groups; progress is told after each block.
