@@ -44,14 +44,29 @@ public final class LayerMask implements Serializable {
 
         /** Row {@code i} from a 0/1 byte mask of length at least in. Rows may be set from several threads if disjoint in words. */
         public Builder row(int i, byte[] pruned) {
-            long base = (long) i * in;
-            for (int j = 0; j < in; j++) {
-                if (pruned[j] != 0) {
-                    long k = base + j;
-                    bits[(int) (k >>> 6)] |= 1L << k;
+            long k = (long) i * in;
+            int j = 0;
+            // a mask's bits are as unpredictable as coin flips: a branch per entry would be
+            // mispredicted half the time, so each bit is computed, and whole words built in a register
+            for (; j < in && (k & 63) != 0; j++, k++) {
+                bits[(int) (k >>> 6)] |= bit(pruned[j]) << k;
+            }
+            for (; j + 64 <= in; j += 64, k += 64) {
+                long word = 0;
+                for (int t = 0; t < 64; t++) {
+                    word |= bit(pruned[j + t]) << t;
                 }
+                bits[(int) (k >>> 6)] |= word;
+            }
+            for (; j < in; j++, k++) {
+                bits[(int) (k >>> 6)] |= bit(pruned[j]) << k;
             }
             return this;
+        }
+
+        /** 1 for any non-zero byte, else 0, without a branch: b or -b is negative unless b is 0. */
+        private static long bit(byte b) {
+            return (b | -b) >>> 31;
         }
 
         public LayerMask build() {
