@@ -97,7 +97,6 @@ public final class LayerMask implements Serializable {
         return (double) pruned / ((long) out * in);
     }
 
-    /** Row {@code i} as 1.0 where kept and 0.0 where pruned, into {@code keep} from {@code offset}. */
     /** Puts +0 at {@code offset + k} of {@code values} for every pruned entry k (row-major index). */
     public void zeroPruned(FloatBuffer values, int offset) {
         for (int word = 0; word < bits.length; word++) {
@@ -119,6 +118,7 @@ public final class LayerMask implements Serializable {
         }
     }
 
+    /** Row {@code i} as 1.0 where kept and 0.0 where pruned, into {@code keep} from {@code offset}. */
     public void keepRow(int i, float[] keep, int offset) {
         long base = (long) i * in;
         for (int j = 0; j < in; j++) {
