@@ -341,8 +341,10 @@ final class SequentialStage {
                 .collect();
     }
 
-    /** The masks of a block's seven Linears from a round's sequential scaler_rows: on every executor the same bits. */
-    /** The round's masks of its block: those this JVM's layer tasks made ({@link RoundMasks}), the rest made here. */
+    /**
+     * The masks of a block's seven Linears from a round's sequential scaler_rows, on every executor the
+     * same bits: those this JVM's layer tasks made ({@link RoundMasks}), the rest made here.
+     */
     static BlockMasks blockMasks(Checkpoint ckpt, Round round) {
         Map<LayerKind, LayerMask> masks = new EnumMap<>(LayerKind.class);
         for (PrunableLayer l : ckpt.prunableLayers()) {

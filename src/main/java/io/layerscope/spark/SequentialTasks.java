@@ -188,11 +188,11 @@ final class SequentialTasks {
             float[] seq = round.scalerRows().get(l.tapKey());
             float[] dense = round.denseScalerRows().get(l.tapKey());
             LayerMask mask = SequentialStage.mask(l, w, round, round.scalerRows());
-            if (l.kind() != LayerKind.LM_HEAD) {
+            boolean head = l.kind() == LayerKind.LM_HEAD;
+            if (!head) {
                 RoundMasks.put(round.id(), l.kind(), mask);   // for this JVM's pruned pass of the round
             }
             double agreement = dense == null ? Double.NaN : mask.agreement(SequentialStage.mask(l, w, round, round.denseScalerRows()));
-            boolean head = l.kind() == LayerKind.LM_HEAD;
             LayerResult result = null;
             if (wanted.contains(l.name())) {
                 double[] drift = dense == null ? new double[] {Double.NaN, Double.NaN} : Drift.actNormDrift(seq, dense);
