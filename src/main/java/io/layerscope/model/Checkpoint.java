@@ -243,6 +243,11 @@ public final class Checkpoint {
         return fileOf(tensor).readFloats(tensor, reuse);
     }
 
+    /** {@link SafetensorsFile#readFloats(String, long, int, float[])}: entries [first, first + count) into {@code into}. */
+    public void readFloats(String tensor, long first, int count, float[] into) {
+        fileOf(tensor).readFloats(tensor, first, count, into);
+    }
+
     public List<SafetensorsFile> files() {
         return files;
     }

@@ -364,25 +364,38 @@ public final class SafetensorsFile {
      * equal size saves allocating and zeroing fresh memory for each.
      */
     public float[] readFloats(String name, float[] reuse) {
+        int numel = Math.toIntExact(tensor(name).numel());
+        float[] out = reuse != null && reuse.length == numel ? reuse : new float[numel];
+        readFloats(name, 0, numel, out);
+        return out;
+    }
+
+    /**
+     * Entries {@code [first, first + count)} of the flattened tensor, widened to float32 into
+     * {@code into[0, count)}: a stretch of rows without reading the rest of the tensor.
+     */
+    public void readFloats(String name, long first, int count, float[] into) {
         TensorInfo t = tensor(name);
         if (!t.dtype().isFloating()) {
             throw bad(path, "tensor " + name + " has dtype " + t.dtype() + ", not a floating type");
         }
-        int numel = Math.toIntExact(t.numel());
-        float[] out = reuse != null && reuse.length == numel ? reuse : new float[numel];
-        int perRead = READ_BYTES / t.dtype().bytes();
+        if (first < 0 || count < 0 || first + count > t.numel() || count > into.length) {
+            throw new IllegalArgumentException("entries [" + first + ", " + (first + count) + ") of tensor " + name
+                    + " (" + t.numel() + " entries) into an array of " + into.length);
+        }
+        int bytesEach = t.dtype().bytes();
+        int perRead = READ_BYTES / bytesEach;
         ByteBuffer bytes = READ_BUFFER.get();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            for (int done = 0; done < numel; done += perRead) {
-                int n = Math.min(perRead, numel - done);
-                bytes.clear().limit(n * t.dtype().bytes());
-                readFully(ch, bytes, t.begin() + (long) done * t.dtype().bytes());
-                HalfFloats.decode(bytes.flip(), t.dtype(), out, done, n);
+            for (int done = 0; done < count; done += perRead) {
+                int n = Math.min(perRead, count - done);
+                bytes.clear().limit(n * bytesEach);
+                readFully(ch, bytes, t.begin() + (first + done) * bytesEach);
+                HalfFloats.decode(bytes.flip(), t.dtype(), into, done, n);
             }
         } catch (IOException e) {
             throw new LayerscopeException(path + ": cannot read tensor " + name + " (" + e.getMessage() + ")", e);
         }
-        return out;
     }
 
     static boolean exists(Path p) {

@@ -12,11 +12,13 @@ import io.layerscope.plot.PictureSize;
 import ai.djl.Device;
 import io.layerscope.llama.DeviceGramProducts;
 import io.layerscope.llama.DeviceLayerStatistics;
+import io.layerscope.stats.CheckpointWeightRows;
 import io.layerscope.stats.GramProducts;
 import io.layerscope.stats.GramSums;
 import io.layerscope.stats.LayerByProducts;
 import io.layerscope.stats.LayerStatistics;
 import io.layerscope.stats.TapGram;
+import io.layerscope.stats.WeightRows;
 import io.layerscope.stats.LayerStats;
 import java.io.PrintStream;
 import java.io.Serializable;
@@ -130,17 +132,60 @@ public final class LayerStage {
     }
 
     /**
-     * Each task thread's last weight array, read into again when the next layer has the same size:
-     * layers run largest first, so a thread allocates an array only when the size steps down (four
-     * times for a Llama model) instead of fresh, zeroed memory for every layer. Nothing keeps a
-     * weight beyond {@link #analyse}. What stays behind is the smallest layer's array per thread.
+     * Layers of at most this many weight entries (256 MiB as float32) are read whole for the Java
+     * statistics, into the task thread's reused array; larger ones (lm_head) a chunk of rows at a
+     * time as each pass reaches it. A whole read widens each entry once, a chunked one three times,
+     * but needs no array of the layer's size: lm_head's would be fresh memory (1 GiB at
+     * Llama-3.2-1B, 2 GiB at 8B) that the kernel zeroes and the collector may copy.
+     */
+    static final long WHOLE_READ_MAX_ENTRIES = 64L << 20;
+
+    /**
+     * Each task thread's weight array, read into again for the next layer. Layers run largest first,
+     * so for the Java statistics (which take the first out x in entries of a longer array) a thread
+     * allocates it once, at the largest layer read whole; the statistics on the device need an array
+     * of the layer's size and replace it when the size steps down (four times for a Llama model).
+     * Nothing keeps a weight beyond {@link #analyse}.
      */
     private static final ThreadLocal<float[]> WEIGHT = new ThreadLocal<>();
 
     /** The statistics (and picture) of one layer, from its weight and scaler_row. */
     static LayerResult analyse(Checkpoint ckpt, Settings s, PrunableLayer layer, float[] scalerRow, double[] gram) {
         long start = System.nanoTime();
-        return analyse(s, layer, readWeight(ckpt, layer), scalerRow, s.sparsityOf(layer), start, gram);
+        if (statsOnDevice(s, gram)) {
+            float[] w = readWeight(ckpt, layer);
+            return analyse(s, layer, w, WeightRows.of(w, layer.outFeatures(), layer.inFeatures()), scalerRow,
+                    s.sparsityOf(layer), start, gram);
+        }
+        return analyse(s, layer, null, weightRows(ckpt, layer), scalerRow, s.sparsityOf(layer), start, gram);
+    }
+
+    /** The layer's weight for the Java statistics: read whole into the thread's array, or a chunk at a time. */
+    static WeightRows weightRows(Checkpoint ckpt, PrunableLayer layer) {
+        return weightRows(ckpt, layer, WHOLE_READ_MAX_ENTRIES);
+    }
+
+    /** As {@link #weightRows(Checkpoint, PrunableLayer)}, reading layers of at most {@code wholeReadMax} entries whole. */
+    static WeightRows weightRows(Checkpoint ckpt, PrunableLayer layer, long wholeReadMax) {
+        int out = layer.outFeatures();
+        int in = layer.inFeatures();
+        long entries = (long) out * in;
+        if (entries > wholeReadMax) {
+            return new CheckpointWeightRows(ckpt, layer.weightTensor(), out, in);
+        }
+        float[] w = WEIGHT.get();
+        if (w == null || w.length < entries) {
+            WEIGHT.remove();   // let the smaller one go before the larger is allocated
+            w = new float[(int) entries];
+            WEIGHT.set(w);
+        }
+        ckpt.readFloats(layer.weightTensor(), 0, (int) entries, w);
+        return WeightRows.of(w, out, in);
+    }
+
+    /** Whether this task's statistics run as libtorch operations (--stats-device; not with output errors). */
+    private static boolean statsOnDevice(Settings s, double[] gram) {
+        return gram == null && s.analysis().statsDevice().onDevice(ExecutorResources.taskDevice());
     }
 
     /** The layer's weight as float32, in the calling thread's last weight array if that has the same size. */
@@ -157,27 +202,29 @@ public final class LayerStage {
 
     /** {@link #analyse(Checkpoint, Settings, PrunableLayer, float[], double[])} over a weight already read, masks at {@code sparsity}. */
     static LayerResult analyse(Settings s, PrunableLayer layer, float[] w, float[] scalerRow, double sparsity, long start) {
-        return analyse(s, layer, w, scalerRow, sparsity, start, null);
+        return analyse(s, layer, w, WeightRows.of(w, layer.outFeatures(), layer.inFeatures()), scalerRow, sparsity,
+                start, null);
     }
 
-    private static LayerResult analyse(Settings s, PrunableLayer layer, float[] w, float[] scalerRow, double sparsity,
-                                       long start, double[] gram) {
+    /** {@code w}: the whole weight, or null when the statistics run in Java (which read {@code rows}). */
+    private static LayerResult analyse(Settings s, PrunableLayer layer, float[] w, WeightRows rows, float[] scalerRow,
+                                       double sparsity, long start, double[] gram) {
         LayerStats stats;
         Device device = ExecutorResources.taskDevice();
         float[] thresholds = s.thresholdsOf(layer);
         boolean pictures = s.pngSize() != null;
         // the Java statistics' passes also count above the block thresholds and take the heatmaps' maxima
         LayerByProducts byProducts = null;
-        if (gram == null && s.analysis().statsDevice().onDevice(device)) {
+        if (statsOnDevice(s, gram)) {
             stats = DeviceLayerStatistics.compute(device, layer.name(), w, layer.outFeatures(), layer.inFeatures(),
                     scalerRow, sparsity);
         } else {
             byProducts = byProducts(layer, thresholds, pictures);
             if (gram == null) {
-                stats = statistics(layer, w, scalerRow, sparsity, null, byProducts);
+                stats = statistics(layer, rows, scalerRow, sparsity, null, byProducts);
             } else {
                 try (DeviceGramProducts products = DeviceGramProducts.on(device, gram)) {
-                    stats = statistics(layer, w, scalerRow, sparsity, products, byProducts);
+                    stats = statistics(layer, rows, scalerRow, sparsity, products, byProducts);
                 }
             }
         }
@@ -211,12 +258,10 @@ public final class LayerStage {
      * Small layers stay on the task thread: they are many, and already parallel as tasks.
      * {@code gram} and {@code byProducts} may be null.
      */
-    static LayerStats statistics(PrunableLayer layer, float[] w, float[] scalerRow, double sparsity, GramProducts gram,
+    static LayerStats statistics(PrunableLayer layer, WeightRows w, float[] scalerRow, double sparsity, GramProducts gram,
                                  LayerByProducts byProducts) {
-        int out = layer.outFeatures();
-        int in = layer.inFeatures();
-        return LayerStatistics.compute(layer.name(), w, out, in, scalerRow, sparsity,
-                StatisticsThreads.worthAPool(out, in) ? StatisticsThreads.pool() : null, gram, byProducts);
+        return LayerStatistics.compute(layer.name(), w, scalerRow, sparsity,
+                StatisticsThreads.worthAPool(w.out(), w.in()) ? StatisticsThreads.pool() : null, gram, byProducts);
     }
 
     /**

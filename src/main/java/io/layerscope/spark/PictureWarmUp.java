@@ -7,6 +7,7 @@ import io.layerscope.plot.LayerAnalysisChart;
 import io.layerscope.plot.PictureSize;
 import io.layerscope.stats.LayerByProducts;
 import io.layerscope.stats.LayerStats;
+import io.layerscope.stats.WeightRows;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -69,7 +70,7 @@ final class PictureWarmUp {
         LayerAnalysisChart.Pngs last = null;
         for (int p = 0; p < pictures; p++) {
             LayerByProducts byProducts = LayerStage.byProducts(layer, null, true);
-            LayerStats stats = LayerStage.statistics(layer, weight, scalerRow, 0.5, null, byProducts);
+            LayerStats stats = LayerStage.statistics(layer, WeightRows.of(weight, SIDE, SIDE), scalerRow, 0.5, null, byProducts);
             last = LayerPictures.render("warm-up", layer, weight, stats, LayerPictures.heatmaps(byProducts),
                     new CalibrationSummary("c4", 1, SIDE, 0), 1, size);
         }

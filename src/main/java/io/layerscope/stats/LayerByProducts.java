@@ -109,7 +109,7 @@ public final class LayerByProducts {
         LayerByProducts b = new LayerByProducts().blockMaxima(rowBlock, colBlock);
         BlockMaxima maxima = b.startBlockMaxima(out, in);
         BlockMaxima.Part part = maxima.part(0, out);
-        part.addRows(w, 0, out, new double[in], actNorm);
+        part.addRows(w, 0, 0, out, new double[in], actNorm);
         maxima.merge(part);
         b.setBlockMaxima(maxima);
         return b;
@@ -192,19 +192,20 @@ public final class LayerByProducts {
             }
 
             /**
-             * Takes the weight rows [from, to) (inside this part's rows) into the cells, one row block
+             * Takes the weight rows [from, to) (inside this part's rows; row i from
+             * {@code w[offset + (i - from) * in]} on) into the cells, one row block
              * (or the part of one in these rows) at a time, and adds each |W| into
              * {@code columnSums} by column, in row order: the statistics' column pass, which needs the
              * sums anyway, reads every entry once for both.
              */
-            void addRows(float[] w, int from, int to, double[] columnSums, float[] actNorm) {
+            void addRows(float[] w, int offset, int from, int to, double[] columnSums, float[] actNorm) {
                 int in = columnSums.length;
                 int[] absMaxBits = new int[in];
                 for (int i = from; i < to; ) {
                     int end = Math.min(to, (i / rowBlock + 1) * rowBlock);
                     Arrays.fill(absMaxBits, 0);
                     for (; i < end; i++) {
-                        int base = i * in;
+                        int base = offset + (i - from) * in;
                         for (int j = 0; j < in; j++) {
                             // |W| as its raw bits without the sign: non-negative floats order like their bits
                             int bits = Float.floatToRawIntBits(w[base + j]) & 0x7fffffff;

@@ -19,12 +19,13 @@ import java.util.concurrent.ForkJoinPool;
  * LayerStats same = LayerStatistics.compute(layer.name(), w, layer.outFeatures(), layer.inFeatures(), scalerRow, pool);
  * }</pre>
  *
- * <p>Memory: besides the caller's weight array (4 bytes per entry) only O(in) floats and a few
- * MB of counters; nothing full-size is copied or sorted (order statistics come from radix
- * counting, row masks from per-row selection). lm_head of Llama 3 (128256 x 2048, 1 GiB as
- * float32) therefore fits in a 2 GiB heap. Time is linear in out*in: three passes over the
- * weights (RIA's column sums, two for the distributions, the second also counting where the masks
- * agree, see {@link MaskCounts}); each pass makes |W|, Wanda and RIA of an entry together. With
+ * <p>Memory: besides the weight only O(in) floats and a few MB of counters; nothing full-size is
+ * copied or sorted (order statistics come from radix counting, row masks from per-row selection).
+ * The weight may be an array (4 bytes per entry: lm_head of Llama 3, 128256 x 2048, is 1 GiB) or
+ * {@link WeightRows} that read each chunk of rows as a pass reaches it ({@link CheckpointWeightRows}:
+ * one chunk of scratch per thread, whatever the layer's size). Time is linear in out*in: three
+ * passes over the weights (RIA's column sums, two for the distributions, the second also counting
+ * where the masks agree, see {@link MaskCounts}); each pass makes |W|, Wanda and RIA of an entry together. With
  * output errors ({@code gram}) the masks are written out in a fourth pass instead. What else a
  * caller needs from the same passes ({@link LayerByProducts}) costs it no pass of its own.
  *
@@ -118,15 +119,34 @@ public final class LayerStatistics {
 
     static LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, double sparsity,
                               ForkJoinPool pool, int rowsPerChunk, GramProducts gram, LayerByProducts byProducts) {
+        checkShapes(layer, w, out, in, scalerRow);
+        return compute(layer, WeightRows.of(w, out, in), scalerRow, sparsity, pool, rowsPerChunk, gram, byProducts);
+    }
+
+    /**
+     * As {@link #compute(String, float[], int, int, float[], double, ForkJoinPool, GramProducts, LayerByProducts)}
+     * over a weight handed out a run of rows at a time (each pass asks for every row once, a chunk of
+     * rows at a time): the same bits as over the same weight in one array.
+     */
+    public static LayerStats compute(String layer, WeightRows weight, float[] scalerRow, double sparsity,
+                                     ForkJoinPool pool, GramProducts gram, LayerByProducts byProducts) {
+        return compute(layer, weight, scalerRow, sparsity, pool, RowChunks.rowsPerChunk(weight.in()), gram, byProducts);
+    }
+
+    static LayerStats compute(String layer, WeightRows weight, float[] scalerRow, double sparsity, ForkJoinPool pool,
+                              int rowsPerChunk, GramProducts gram, LayerByProducts byProducts) {
         if (!(sparsity > 0 && sparsity < 1)) {
             throw new IllegalArgumentException("sparsity " + sparsity + " must be between 0 and 1 (exclusive)");
         }
-        checkShapes(layer, w, out, in, scalerRow);
+        int out = weight.out();
+        int in = weight.in();
+        checkScalerRow(layer, in, scalerRow);
         float[] actNorm = activationNorms(layer, scalerRow);
         RowChunks chunks = new RowChunks(out, rowsPerChunk, pool);
         LayerByProducts.BlockMaxima maxima = byProducts == null ? null : byProducts.startBlockMaxima(out, in);
-        Rows rows = new Rows(layer, w, actNorm, divisors(columnAbsSums(w, in, chunks, maxima, actNorm)),
+        Rows rows = new Rows(layer, weight, actNorm, divisors(columnAbsSums(weight, chunks, maxima, actNorm)),
                 riaActivationFactors(actNorm), new float[out]);
+        long numel = (long) out * in;
 
         TwoPassDistribution activation = new TwoPassDistribution(LogBins.STANDARD);
         Parts all = Parts.create();
@@ -137,7 +157,7 @@ public final class LayerStatistics {
         firstCounts.forEach(all::merge);
 
         // Wanda's prune_magnitude: t = sort(|W|.flatten())[int(numel * sparsity)]; RIA's layer mask alike
-        long layerRank = (long) ((double) w.length * sparsity);
+        long layerRank = (long) ((double) numel * sparsity);
         all.weightAbs.startSecondPass(new long[] {layerRank}, new double[0]);
         all.ria.startSecondPass(new long[] {layerRank}, new double[0]);
         activation.startSecondPass(new long[0], new double[0]);
@@ -175,19 +195,19 @@ public final class LayerStatistics {
         } else {
             // the output errors need every mask written out, row by row: a pass of its own
             MaskComparison masks = new MaskComparison(in, sparsity, layerThreshold, riaThreshold,
-                    new MaskErrors(gram, w, in));
+                    new MaskErrors(gram, in));
             chunks.run((from, to) -> {
                 MaskComparison part = masks.emptyPart();
-                rows.forEach(from, to, (i, absRow, wandaRow, riaRow) -> part.addRow(i, absRow, wandaRow, riaRow));
+                rows.forEach(from, to, part::addRow);
                 return part;
             }, masks::merge);
             agreement = masks.agreement(sparsity);
             errors = masks.errors();
         }
 
-        double numel = w.length;
-        OutlierRatios outliers = new OutlierRatios(all.wanda.countAbove(0) / numel, all.wanda.countAbove(1) / numel,
-                all.wanda.countAbove(2) / numel);
+        double entries = numel;
+        OutlierRatios outliers = new OutlierRatios(all.wanda.countAbove(0) / entries, all.wanda.countAbove(1) / entries,
+                all.wanda.countAbove(2) / entries);
         if (byProducts != null) {
             long[] above = new long[extraThresholds.length];
             for (int t = 0; t < above.length; t++) {
@@ -226,14 +246,17 @@ public final class LayerStatistics {
      * Per input column j, sum over rows of |W_ij| (RIA's column normaliser): summed in double, rounded
      * to float32; and the block maxima when {@code maxima} is not null (the same pass over the rows).
      */
-    private static float[] columnAbsSums(float[] w, int in, RowChunks chunks, LayerByProducts.BlockMaxima maxima,
+    private static float[] columnAbsSums(WeightRows weight, RowChunks chunks, LayerByProducts.BlockMaxima maxima,
                                          float[] actNorm) {
+        int in = weight.in();
         double[] sums = new double[in];
         chunks.run((from, to) -> {
             double[] part = new double[in];
+            WeightRows.Run run = weight.rows(from, to);
+            float[] w = run.values();
             if (maxima == null) {
                 for (int i = from; i < to; i++) {
-                    int base = i * in;
+                    int base = run.offset() + (i - from) * in;
                     for (int j = 0; j < in; j++) {
                         part[j] += Math.abs(w[base + j]);
                     }
@@ -241,7 +264,7 @@ public final class LayerStatistics {
                 return new ColumnPart(part, null);
             }
             LayerByProducts.BlockMaxima.Part cells = maxima.part(from, to);
-            cells.addRows(w, from, to, part, actNorm);
+            cells.addRows(w, run.offset(), from, to, part, actNorm);
             return new ColumnPart(part, cells);
         }, part -> {
             for (int j = 0; j < in; j++) {
@@ -333,10 +356,11 @@ public final class LayerStatistics {
      * order as the distributions define them) overlap in time instead of running one after another.
      * {@code rowDivisors} are filled by the first pass, row by row, and read by the later ones.
      */
-    private record Rows(String layer, float[] w, float[] actNorm, float[] columnDivisors, float[] riaFactors,
+    private record Rows(String layer, WeightRows weight, float[] actNorm, float[] columnDivisors, float[] riaFactors,
                         float[] rowDivisors) {
         interface Visitor {
-            void visit(int row, float[] absRow, float[] wandaRow, float[] riaRow);
+            /** A row: its weights {@code w[base, base + in)}, its |W|, Wanda and RIA. */
+            void visit(float[] w, int base, float[] absRow, float[] wandaRow, float[] riaRow);
         }
 
         /**
@@ -345,6 +369,8 @@ public final class LayerStatistics {
          */
         ChunkSums countFirstPass(int from, int to, Parts parts) {
             int in = actNorm.length;
+            WeightRows.Run run = weight.rows(from, to);
+            float[] w = run.values();
             float[] absRow = new float[in];
             float[] wandaRow = new float[in];
             float[] riaRow = new float[in];
@@ -357,7 +383,7 @@ public final class LayerStatistics {
             // a bf16 weight has no low bits: then |W|'s second pass has nothing to look up
             int absBitsSeen = 0;
             for (int i = from; i < to; i++) {
-                int base = i * in;
+                int base = run.offset() + (i - from) * in;
                 double absSum = 0;
                 double wandaSum = 0;
                 for (int j = 0; j < in; j++) {
@@ -370,7 +396,7 @@ public final class LayerStatistics {
                     absBitsSeen |= Float.floatToRawIntBits(abs);
                 }
                 if (!(absSum <= Double.MAX_VALUE)) {
-                    throw firstNonFinite(i);
+                    throw firstNonFinite(w, base, i);
                 }
                 float rowSum = (float) absSum;
                 float rowDivisor = rowSum > 0 ? rowSum : 1f;
@@ -399,6 +425,8 @@ public final class LayerStatistics {
          */
         ChunkSums countSecondPass(int from, int to, Parts parts, MaskCounts masks) {
             int in = actNorm.length;
+            WeightRows.Run run = weight.rows(from, to);
+            float[] w = run.values();
             int[] absBits = masks != null ? masks.absBits() : new int[in];
             int[] wandaBits = masks != null ? masks.wandaBits() : new int[in];
             int[] riaBits = masks != null ? masks.riaBits() : new int[in];
@@ -417,7 +445,7 @@ public final class LayerStatistics {
             float[] absRow = new float[in];
             float[] riaRow = new float[in];
             for (int i = from; i < to; i++) {
-                int base = i * in;
+                int base = run.offset() + (i - from) * in;
                 float rowDivisor = rowDivisors[i];
                 for (int j = 0; j < in; j++) {
                     absRow[j] = Math.abs(w[base + j]);
@@ -486,11 +514,13 @@ public final class LayerStatistics {
         /** Rows [from, to) of the three quantities, one at a time into scratch of one row each (after the first pass). */
         void forEach(int from, int to, Visitor visitor) {
             int in = actNorm.length;
+            WeightRows.Run run = weight.rows(from, to);
+            float[] w = run.values();
             float[] absRow = new float[in];
             float[] wandaRow = new float[in];
             float[] riaRow = new float[in];
             for (int i = from; i < to; i++) {
-                int base = i * in;
+                int base = run.offset() + (i - from) * in;
                 float rowDivisor = rowDivisors[i];
                 for (int j = 0; j < in; j++) {
                     float abs = Math.abs(w[base + j]);
@@ -498,17 +528,17 @@ public final class LayerStatistics {
                     wandaRow[j] = abs * actNorm[j] + 0f;
                     riaRow[j] = (abs / columnDivisors[j] + abs / rowDivisor) * riaFactors[j] + 0f;
                 }
-                visitor.visit(i, absRow, wandaRow, riaRow);
+                visitor.visit(w, base, absRow, wandaRow, riaRow);
             }
         }
 
-        private LayerscopeException firstNonFinite(int i) {
-            int in = actNorm.length;
+        /** The error for row {@code i}, {@code w[base, base + in)}, whose sum of |W| is not finite. */
+        private LayerscopeException firstNonFinite(float[] w, int base, int i) {
             int j = 0;
-            while (Math.abs(w[i * in + j]) <= Float.MAX_VALUE) {
+            while (Math.abs(w[base + j]) <= Float.MAX_VALUE) {
                 j++;
             }
-            return nonFiniteWeight(layer, i, j, w[i * in + j]);
+            return nonFiniteWeight(layer, i, j, w[base + j]);
         }
     }
 
@@ -534,6 +564,10 @@ public final class LayerStatistics {
                     + " (and both must be positive). Check that the tensor read matches the layer's shape in"
                     + " the checkpoint.");
         }
+        checkScalerRow(layer, in, scalerRow);
+    }
+
+    private static void checkScalerRow(String layer, int in, float[] scalerRow) {
         if (scalerRow.length != in) {
             throw new LayerscopeException("Layer " + layer + ": scaler_row has " + scalerRow.length
                     + " values but the layer has in_features = " + in + ". The activation sums belong to a"

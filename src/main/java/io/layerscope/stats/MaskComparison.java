@@ -62,11 +62,12 @@ final class MaskComparison {
     }
 
     /**
-     * One output row: its |W|, its Wanda metric and its RIA metric, all of length in (non-negative,
-     * not NaN, as {@link RowPruner} checks). The masks are 0/1 bytes and counted by arithmetic: with about half
+     * One output row: its weights {@code w[base, base + in)} (read only for the output errors), its
+     * |W|, its Wanda metric and its RIA metric, all of length in (non-negative, not NaN, as
+     * {@link RowPruner} checks). The masks are 0/1 bytes and counted by arithmetic: with about half
      * of the entries pruned, a branch per comparison would be mispredicted half the time.
      */
-    void addRow(int i, float[] abs, float[] wanda, float[] ria) {
+    void addRow(float[] w, int base, float[] abs, float[] wanda, float[] ria) {
         pruner.unstructured(wanda, wandaRow);
         pruner.unstructured(abs, magnitudeRow);
         RowPruner.nOfM(wanda, N, M, wandaNofM);
@@ -97,7 +98,7 @@ final class MaskComparison {
         agreeRiaWanda += sameRiaWanda;
         entries += abs.length;
         if (errors != null) {
-            errors.addRow(i, wandaRow, magnitudeRow, layerRow, wandaNofM, riaRow);
+            errors.addRow(w, base, wandaRow, magnitudeRow, layerRow, wandaNofM, riaRow);
         }
     }
 

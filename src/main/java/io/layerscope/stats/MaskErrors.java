@@ -15,7 +15,6 @@ final class MaskErrors {
     private static final int BLOCK_VALUES = 1 << 20;
 
     private final GramProducts gram;
-    private final float[] w;
     private final int in;
     private final int rowsPerFlush;
     private final double[] block;
@@ -23,13 +22,12 @@ final class MaskErrors {
     private final double[] sums = new double[VECTORS];
     private double diagWanda;
 
-    MaskErrors(GramProducts gram, float[] w, int in) {
+    MaskErrors(GramProducts gram, int in) {
         if (gram.features() != in) {
             throw new IllegalArgumentException("a Gram matrix of side " + gram.features() + " for a layer of in_features "
                     + in + "; the Gram matrix belongs to another tap");
         }
         this.gram = gram;
-        this.w = w;
         this.in = in;
         this.rowsPerFlush = Math.max(1, BLOCK_VALUES / (VECTORS * in));
         this.block = new double[rowsPerFlush * VECTORS * in];
@@ -37,12 +35,12 @@ final class MaskErrors {
 
     /** A new, empty instance for another chunk of the same layer. */
     MaskErrors emptyPart() {
-        return new MaskErrors(gram, w, in);
+        return new MaskErrors(gram, in);
     }
 
-    /** Row {@code i}'s masks, 1 = pruned. */
-    void addRow(int i, byte[] wandaRow, byte[] magnitudeRow, byte[] magnitudeLayer, byte[] wanda2of4, byte[] ria) {
-        int base = i * in;
+    /** A row's masks, 1 = pruned; its weights are {@code w[base, base + in)}. */
+    void addRow(float[] w, int base, byte[] wandaRow, byte[] magnitudeRow, byte[] magnitudeLayer, byte[] wanda2of4,
+                byte[] ria) {
         int at = rowsInBlock * VECTORS * in;
         for (int j = 0; j < in; j++) {
             double v = w[base + j];

@@ -165,6 +165,21 @@ class SafetensorsFileTest {
         float[] reuse = new float[halves];
         assertSame(reuse, file.readFloats("h", reuse));
         assertBitsEqual(expectedF16, reuse);
+        // stretches across a read's end, into the start of a longer array
+        int first = (1 << 20) / 2 - 3;
+        float[] stretch = new float[halves];
+        file.readFloats("bf", first, (1 << 20) + 5, stretch);
+        assertBitsEqual(Arrays.copyOfRange(expectedBf16, first, first + (1 << 20) + 5),
+                Arrays.copyOf(stretch, (1 << 20) + 5));
+        file.readFloats("d", doubles - 2, 2, stretch);
+        assertBitsEqual(Arrays.copyOfRange(expectedF64, doubles - 2, doubles), Arrays.copyOf(stretch, 2));
+        IllegalArgumentException beyond = assertThrows(IllegalArgumentException.class,
+                () -> file.readFloats("s", floats - 2, 3, stretch));
+        assertEquals("entries [" + (floats - 2) + ", " + (floats + 1) + ") of tensor s (" + floats
+                + " entries) into an array of " + halves, beyond.getMessage());
+        LayerscopeException notFloating = assertThrows(LayerscopeException.class,
+                () -> file.readFloats("pad", 0, 1, stretch));
+        assertEquals(file.path() + ": tensor pad has dtype U8, not a floating type", notFloating.getMessage());
     }
 
     private static void assertBitsEqual(float[] expected, float[] actual) {

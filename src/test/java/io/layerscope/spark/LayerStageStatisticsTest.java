@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.layerscope.model.LayerKind;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.stats.LayerStatistics;
+import io.layerscope.stats.WeightRows;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +29,7 @@ class LayerStageStatisticsTest {
             scalerRow[j] = (float) Math.exp(3 * random.nextGaussian());
         }
         assertEquals(LayerStatistics.compute("lm_head", w, out, in, scalerRow, 0.3),
-                LayerStage.statistics(layer, w, scalerRow, 0.3, null, null));
+                LayerStage.statistics(layer, WeightRows.of(w, out, in), scalerRow, 0.3, null, null));
         assertTrue(StatisticsThreads.pool().getPoolSize() > 0, "the pool's threads ran the chunks");
     }
 }

@@ -172,10 +172,10 @@ public final class StageTwoBase {
             } else {
                 // the output errors need every mask written out, row by row: a pass of its own
                 MaskComparison masks = new MaskComparison(in, sparsity, layerThreshold, riaThreshold,
-                        new MaskErrors(gram, w, in));
+                        new MaskErrors(gram, in));
                 chunks.run((from, to) -> {
                     MaskComparison part = masks.emptyPart();
-                    rows.forEach(from, to, (i, absRow, wandaRow, riaRow) -> part.addRow(i, absRow, wandaRow, riaRow));
+                    rows.forEach(from, to, (i, absRow, wandaRow, riaRow) -> part.addRow(w, i * in, absRow, wandaRow, riaRow));
                     return part;
                 }, masks::merge);
                 agreement = masks.agreement(sparsity);
