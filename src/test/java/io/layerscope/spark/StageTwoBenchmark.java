@@ -6,10 +6,12 @@ import io.layerscope.model.Checkpoint;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.plot.CalibrationSummary;
 import io.layerscope.plot.PictureSize;
+import io.layerscope.stats.CheckpointWeightRows;
 import io.layerscope.stats.LayerByProducts;
 import io.layerscope.stats.LayerStatistics;
 import io.layerscope.stats.LayerStats;
 import io.layerscope.stats.StageTwoBase;
+import io.layerscope.stats.WeightRows;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +37,10 @@ import java.util.concurrent.Future;
  *
  * <p>Variants, side by side in rounds (each round starts at another variant, so they share the
  * machine's load): {@code base} (the statistics and the distributions' counting as of commit
- * 52c4d48, in {@link StageTwoBase}) and {@code now} ({@link LayerStatistics}). The variants of
+ * 52c4d48, in {@link StageTwoBase}), {@code now} ({@link LayerStatistics} over each weight read
+ * whole into an array of its size), {@code rows} (over the weight as stage two reads it,
+ * {@link LayerStage#weightRows}) and {@code chunks} (every layer read a chunk at a time). One JVM
+ * touches fresh memory only in its first round: a sweep's is always its first. The variants of
  * earlier figures are in git history: {@code before} (481f041's statistics) in
  * src/test/java/io/layerscope/stats/StageTwoBefore.java at commit eff057f, {@code main} (832c133's)
  * in StageTwoMain.java at commit ceed000. Every variant's statistics of
@@ -61,6 +66,17 @@ final class StageTwoBenchmark {
     interface Statistics {
         LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, double sparsity, ForkJoinPool pool,
                            LayerByProducts byProducts);
+    }
+
+    /** The current statistics over the weight as {@code weight} hands it out, instead of one whole array. */
+    interface RowStatistics extends Statistics {
+        WeightRows weight(Checkpoint ckpt, PrunableLayer layer);
+
+        @Override
+        default LayerStats compute(String layer, float[] w, int out, int in, float[] scalerRow, double sparsity,
+                                   ForkJoinPool pool, LayerByProducts byProducts) {
+            throw new UnsupportedOperationException("reads its own weight");
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -140,13 +156,18 @@ final class StageTwoBenchmark {
     private static LayerStats analyse(Checkpoint ckpt, PrunableLayer layer, float[] scalerRow, Statistics statistics,
                                       ForkJoinPool pool, boolean png) {
         long t0 = System.nanoTime();
-        float[] w = LayerStage.readWeight(ckpt, layer);
-        long t1 = System.nanoTime();
         int out = layer.outFeatures();
         int in = layer.inFeatures();
+        // the rows variants read as their passes go: their reading counts as statistics
+        float[] w = statistics instanceof RowStatistics ? null : LayerStage.readWeight(ckpt, layer);
+        long t1 = System.nanoTime();
         LayerByProducts byProducts = LayerStage.byProducts(layer, null, png);
-        LayerStats s = statistics.compute(layer.name(), w, out, in, scalerRow, LayerStatistics.DEFAULT_SPARSITY,
-                StatisticsThreads.worthAPool(out, in) ? pool : null, byProducts);
+        ForkJoinPool layerPool = StatisticsThreads.worthAPool(out, in) ? pool : null;
+        LayerStats s = statistics instanceof RowStatistics rows
+                ? LayerStatistics.compute(layer.name(), rows.weight(ckpt, layer), scalerRow,
+                        LayerStatistics.DEFAULT_SPARSITY, layerPool, null, byProducts)
+                : statistics.compute(layer.name(), w, out, in, scalerRow, LayerStatistics.DEFAULT_SPARSITY, layerPool,
+                        byProducts);
         long t2 = System.nanoTime();
         if (png) {
             LayerPictures.render("bench", layer, w, s, LayerPictures.heatmaps(byProducts),
@@ -184,9 +205,15 @@ final class StageTwoBenchmark {
             case "base" -> (layer, w, out, in, scalerRow, sparsity, pool, byProducts) -> pool == null
                     ? StageTwoBase.compute(layer, w, out, in, scalerRow, sparsity)
                     : StageTwoBase.compute(layer, w, out, in, scalerRow, sparsity, pool);
+            // whole weights in arrays of their own size (stage two before 474df6d)
             case "now" -> (layer, w, out, in, scalerRow, sparsity, pool, byProducts) ->
                     LayerStatistics.compute(layer, w, out, in, scalerRow, sparsity, pool, null, byProducts);
-            default -> throw new IllegalArgumentException("unknown variant " + key + " (base, now)");
+            // as stage two reads since 474df6d: whole up to its limit (one array per thread), larger layers by chunks
+            case "rows" -> (RowStatistics) LayerStage::weightRows;
+            // every layer by chunks
+            case "chunks" -> (RowStatistics) (ckpt, layer) -> new CheckpointWeightRows(ckpt, layer.weightTensor(),
+                    layer.outFeatures(), layer.inFeatures());
+            default -> throw new IllegalArgumentException("unknown variant " + key + " (base, now, rows, chunks)");
         };
     }
 
