@@ -3,6 +3,7 @@ package io.layerscope.prune;
 import io.layerscope.LayerscopeException;
 import io.layerscope.stats.RowChunks;
 import io.layerscope.stats.RowPruner;
+import io.layerscope.stats.WeightRows;
 import java.util.concurrent.ForkJoinPool;
 
 /**
@@ -36,6 +37,21 @@ public final class LayerPruner {
             throw new IllegalArgumentException(layer + ": weight of " + w.length + " values, shape " + out + "x" + in
                     + ", " + actNorm.length + " activation norms");
         }
+        return wanda(layer, WeightRows.of(w, out, in), actNorm, sparsity, pattern, pool);
+    }
+
+    /**
+     * As {@link #wanda(String, float[], int, int, float[], double, SparsityPattern, ForkJoinPool)}
+     * over a weight handed out a chunk of rows at a time (each row asked for once).
+     */
+    public static LayerMask wanda(String layer, WeightRows w, float[] actNorm, double sparsity, SparsityPattern pattern,
+                                  ForkJoinPool pool) {
+        int out = w.out();
+        int in = w.in();
+        if (actNorm.length != in) {
+            throw new IllegalArgumentException(layer + ": shape " + out + "x" + in + ", " + actNorm.length
+                    + " activation norms");
+        }
         if (pattern.structured() && in % pattern.m() != 0) {
             throw new LayerscopeException("--prune-m " + pattern.m() + " does not divide " + layer + "'s in_features "
                     + in + "; an N:M pattern needs whole groups of M columns");
@@ -56,13 +72,15 @@ public final class LayerPruner {
         return b == 0 ? a : gcd(b, a % b);
     }
 
-    private static Void maskRows(String layer, float[] w, int in, float[] actNorm, double sparsity,
+    private static Void maskRows(String layer, WeightRows weight, int in, float[] actNorm, double sparsity,
                                  SparsityPattern pattern, LayerMask.Builder mask, int from, int to) {
         RowPruner pruner = new RowPruner(in, sparsity);
         float[] scores = new float[in];
         byte[] pruned = new byte[in];
+        WeightRows.Run run = weight.rows(from, to);
+        float[] w = run.values();
         for (int i = from; i < to; i++) {
-            int base = i * in;
+            int base = run.offset() + (i - from) * in;
             for (int j = 0; j < in; j++) {
                 float v = w[base + j];
                 if (!(Math.abs(v) <= Float.MAX_VALUE)) {

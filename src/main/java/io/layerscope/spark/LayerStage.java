@@ -184,7 +184,7 @@ public final class LayerStage {
     }
 
     /** Whether this task's statistics run as libtorch operations (--stats-device; not with output errors). */
-    private static boolean statsOnDevice(Settings s, double[] gram) {
+    static boolean statsOnDevice(Settings s, double[] gram) {
         return gram == null && s.analysis().statsDevice().onDevice(ExecutorResources.taskDevice());
     }
 
@@ -204,6 +204,21 @@ public final class LayerStage {
     static LayerResult analyse(Settings s, PrunableLayer layer, float[] w, float[] scalerRow, double sparsity, long start) {
         return analyse(s, layer, w, WeightRows.of(w, layer.outFeatures(), layer.inFeatures()), scalerRow, sparsity,
                 start, null);
+    }
+
+    /**
+     * As {@link #analyse(Settings, PrunableLayer, float[], float[], double, long)} over a weight handed
+     * out a chunk at a time; the statistics on the device need the whole weight as an array instead.
+     */
+    static LayerResult analyse(Settings s, PrunableLayer layer, WeightRows w, float[] scalerRow, double sparsity,
+                               long start) {
+        if (w instanceof WeightRows.ArrayRows a) {
+            return analyse(s, layer, a.values(), w, scalerRow, sparsity, start, null);
+        }
+        if (statsOnDevice(s, null)) {
+            throw new IllegalArgumentException("the statistics on the device need " + layer.name() + " as one array");
+        }
+        return analyse(s, layer, null, w, scalerRow, sparsity, start, null);
     }
 
     /** {@code w}: the whole weight, or null when the statistics run in Java (which read {@code rows}). */

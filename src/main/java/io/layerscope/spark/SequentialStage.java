@@ -7,6 +7,7 @@ import io.layerscope.model.PrunableLayer;
 import io.layerscope.prune.BlockMasks;
 import io.layerscope.prune.LayerMask;
 import io.layerscope.prune.LayerPruner;
+import io.layerscope.stats.WeightRows;
 import io.layerscope.prune.PrunedCheckpointWriter;
 import io.layerscope.prune.SparsityPattern;
 import io.layerscope.results.LayerResult;
@@ -363,6 +364,13 @@ final class SequentialStage {
     static LayerMask mask(PrunableLayer l, float[] w, Round round, Map<String, float[]> rows) {
         return LayerPruner.wanda(l.name(), w, l.outFeatures(), l.inFeatures(),
                 LayerPruner.activationNorms(rows.get(l.tapKey())), round.sparsity(), round.pattern(),
+                StatisticsThreads.worthAPool(l.outFeatures(), l.inFeatures()) ? StatisticsThreads.pool() : null);
+    }
+
+    /** As {@link #mask(PrunableLayer, float[], Round, Map)}, over a weight handed out a chunk of rows at a time. */
+    static LayerMask mask(PrunableLayer l, WeightRows w, Round round, Map<String, float[]> rows) {
+        return LayerPruner.wanda(l.name(), w, LayerPruner.activationNorms(rows.get(l.tapKey())), round.sparsity(),
+                round.pattern(),
                 StatisticsThreads.worthAPool(l.outFeatures(), l.inFeatures()) ? StatisticsThreads.pool() : null);
     }
 }

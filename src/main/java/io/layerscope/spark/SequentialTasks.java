@@ -16,6 +16,8 @@ import io.layerscope.spark.SequentialStage.DenseOutput;
 import io.layerscope.spark.SequentialStage.PassOutput;
 import io.layerscope.spark.SequentialStage.Round;
 import io.layerscope.spark.SequentialStage.RoundLayer;
+import io.layerscope.stats.CheckpointWeightRows;
+import io.layerscope.stats.WeightRows;
 import io.layerscope.stats.DepthSums;
 import io.layerscope.stats.OutlierPositions;
 import java.util.ArrayList;
@@ -184,7 +186,7 @@ final class SequentialTasks {
 
         private RoundLayer analyse(Checkpoint ckpt, PrunableLayer l) {
             long start = System.nanoTime();
-            float[] w = ckpt.readFloats(l.weightTensor());
+            WeightRows w = read(ckpt, l);
             float[] seq = round.scalerRows().get(l.tapKey());
             float[] dense = round.denseScalerRows().get(l.tapKey());
             LayerMask mask = SequentialStage.mask(l, w, round, round.scalerRows());
@@ -201,6 +203,19 @@ final class SequentialTasks {
                                 head ? null : mask.sparsity()));
             }
             return new RoundLayer(l.name(), result, keepMasks && !head ? mask : null, head ? 0 : mask.sparsity(), agreement);
+        }
+
+        /**
+         * The layer's weight: a layer above stage two's limit for whole reads (lm_head) a chunk at a
+         * time as each of its passes (two masks, the statistics) reaches it, not as a fresh
+         * layer-sized array; a smaller one whole. The statistics on the device take it whole.
+         */
+        private WeightRows read(Checkpoint ckpt, PrunableLayer l) {
+            if ((long) l.outFeatures() * l.inFeatures() > LayerStage.WHOLE_READ_MAX_ENTRIES
+                    && !LayerStage.statsOnDevice(settings, null)) {
+                return new CheckpointWeightRows(ckpt, l.weightTensor(), l.outFeatures(), l.inFeatures());
+            }
+            return WeightRows.of(ckpt.readFloats(l.weightTensor()), l.outFeatures(), l.inFeatures());
         }
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.stats.WeightRows;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -120,6 +121,9 @@ class LayerPrunerTest {
                 }
                 float[] norms = LayerPruner.activationNorms(scaler);
                 LayerMask mask = LayerPruner.wanda("l", w, out, in, norms, 0.5, SparsityPattern.UNSTRUCTURED, pool);
+                // the same weight handed out a chunk at a time, each run a copy after five other values
+                LayerMask fromRuns = LayerPruner.wanda("l", copiedRuns(w, out, in), norms, 0.5,
+                        SparsityPattern.UNSTRUCTURED, pool);
                 long pruned = 0;
                 Integer[] cols = new Integer[in];
                 float[] metric = new float[in];
@@ -134,16 +138,32 @@ class LayerPrunerTest {
                         expected[cols[k]] = true;
                     }
                     for (int j = 0; j < in; j++) {
-                        if (expected[j] != mask.pruned(i, j)) {
+                        if (expected[j] != mask.pruned(i, j) || expected[j] != fromRuns.pruned(i, j)) {
                             throw new AssertionError(out + " x " + in + ": row " + i + " col " + j);
                         }
                     }
                     pruned += in / 2;
                 }
                 assertEquals(pruned, mask.prunedCount(), out + " x " + in);
+                assertEquals(pruned, fromRuns.prunedCount(), out + " x " + in);
             }
         } finally {
             pool.shutdown();
+        }
+    }
+
+    /** {@code w} as runs of rows, each a fresh copy that starts five values into its array. */
+    private static WeightRows copiedRuns(float[] w, int out, int in) {
+        return new CopiedRuns(w, out, in);
+    }
+
+    private record CopiedRuns(float[] w, int out, int in) implements WeightRows {
+        @Override
+        public Run rows(int from, int to) {
+            float[] run = new float[5 + (to - from) * in];
+            java.util.Arrays.fill(run, 0, 5, Float.NaN);
+            System.arraycopy(w, from * in, run, 5, (to - from) * in);
+            return new Run(run, 5);
         }
     }
 
