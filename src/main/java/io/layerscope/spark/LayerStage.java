@@ -140,6 +140,11 @@ public final class LayerStage {
      */
     static final long WHOLE_READ_MAX_ENTRIES = 64L << 20;
 
+    /** Whether {@code layer} is above {@link #WHOLE_READ_MAX_ENTRIES}, to be read a chunk at a time. */
+    static boolean readInChunks(PrunableLayer layer) {
+        return (long) layer.outFeatures() * layer.inFeatures() > WHOLE_READ_MAX_ENTRIES;
+    }
+
     /**
      * Each task thread's weight array, read into again for the next layer. Layers run largest first,
      * so for the Java statistics (which take the first out x in entries of a longer array) a thread

@@ -211,8 +211,7 @@ final class SequentialTasks {
          * layer-sized array; a smaller one whole. The statistics on the device take it whole.
          */
         private WeightRows read(Checkpoint ckpt, PrunableLayer l) {
-            if ((long) l.outFeatures() * l.inFeatures() > LayerStage.WHOLE_READ_MAX_ENTRIES
-                    && !LayerStage.statsOnDevice(settings, null)) {
+            if (LayerStage.readInChunks(l) && !LayerStage.statsOnDevice(settings, null)) {
                 return new CheckpointWeightRows(ckpt, l.weightTensor(), l.outFeatures(), l.inFeatures());
             }
             return WeightRows.of(ckpt.readFloats(l.weightTensor()), l.outFeatures(), l.inFeatures());
