@@ -66,6 +66,7 @@ build_if_stale() {
 
 spark_args=()
 app_args=()
+unset heap_arg heap_conf   # set (even to "") only by the options
 files=""
 master=""
 props_file="$here/conf/spark-defaults.conf"
@@ -77,9 +78,16 @@ while [ $# -gt 0 ]; do
     # spark-submit keeps only the last --files: collected here, with the discovery scripts added below
     --files) files="${files:+$files,}$2"; shift 2 ;;
     --files=*) files="${files:+$files,}${1#*=}"; shift ;;
-    --conf|--driver-memory|--executor-memory|--executor-cores|--num-executors|--total-executor-cores|--deploy-mode|--jars|--driver-cores|--queue|--name)
+    # the driver's heap, remembered for the path without a distribution (the JVM's -Xmx below)
+    --driver-memory) heap_arg="$2"; spark_args+=("$1" "$2"); shift 2 ;;
+    --driver-memory=*) heap_arg="${1#*=}"; spark_args+=("$1"); shift ;;
+    --conf)
+      case "$2" in spark.driver.memory=*) heap_conf="${2#*=}" ;; esac
       spark_args+=("$1" "$2"); shift 2 ;;
-    --conf=*|--driver-memory=*|--executor-memory=*|--executor-cores=*|--num-executors=*|--total-executor-cores=*|--deploy-mode=*|--jars=*)
+    --conf=spark.driver.memory=*) heap_conf="${1#--conf=spark.driver.memory=}"; spark_args+=("$1"); shift ;;
+    --executor-memory|--executor-cores|--num-executors|--total-executor-cores|--deploy-mode|--jars|--driver-cores|--queue|--name)
+      spark_args+=("$1" "$2"); shift 2 ;;
+    --conf=*|--executor-memory=*|--executor-cores=*|--num-executors=*|--total-executor-cores=*|--deploy-mode=*|--jars=*)
       spark_args+=("$1"); shift ;;
     *) app_args+=("$1"); shift ;;
   esac
@@ -144,7 +152,6 @@ else
   fi
 fi
 
-driver_memory="$(awk '$1 == "spark.driver.memory" {print $2}' "$props_file" 2>/dev/null | tail -n 1)"
 # --properties-file alone would replace the distribution's conf/spark-defaults.conf (event log, queues,
 # security): --load-spark-defaults reads it too, and layerscope's file takes precedence over it.
 if [ -n "$spark_submit" ]; then
@@ -153,6 +160,23 @@ if [ -n "$spark_submit" ]; then
     ${LAYERSCOPE_CLASSPATH:+--driver-class-path "$LAYERSCOPE_CLASSPATH"} \
     ${spark_args[@]+"${spark_args[@]}"} "$jar" "${app_args[@]}"
 fi
+
+# The driver's heap as Spark reads a size (512m, 4g, 4gb; a bare number is MiB) turned into the
+# JVM's -Xmx form. Without a distribution this JVM is the driver, already started when Spark would
+# read --driver-memory, so the script sets it: --driver-memory first (as spark-submit has it), then
+# --conf spark.driver.memory=, LAYERSCOPE_DRIVER_MEMORY, the properties file's spark.driver.memory.
+java_heap() {
+  local size
+  size="$(printf '%s' "$1" | tr 'A-Z' 'a-z')"
+  if [[ "$size" =~ ^([1-9][0-9]*)([kmgt]?)b?$ ]] && { [ -n "${BASH_REMATCH[2]}" ] || [ "${size%b}" = "$size" ]; }; then
+    printf '%s%s' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]:-m}"
+    return 0
+  fi
+  echo "layerscope: the driver's memory '$1' is not a size such as 4g, 512m or 4096 (MiB)" >&2
+  exit 2
+}
+driver_memory="$(awk '$1 == "spark.driver.memory" {print $2}' "$props_file" 2>/dev/null | tail -n 1)"
+driver_heap="$(java_heap "${heap_arg-${heap_conf-${LAYERSCOPE_DRIVER_MEMORY:-${driver_memory:-4g}}}}")"
 
 # No Spark distribution: Spark's own launcher from the jar, in this JVM (client mode), through
 # SparkSubmitMain so that options Spark refuses end as one paragraph with status 2.
@@ -187,7 +211,7 @@ if [ "${LAYERSCOPE_CDS:-on}" != off ]; then
   fi
 fi
 launch=(java "${module_flags[@]}" "${app_props[@]}" "${jvm_flags[@]}" ${cds_flags[@]+"${cds_flags[@]}"}
-  "-Xmx${LAYERSCOPE_DRIVER_MEMORY:-${driver_memory:-4g}}"
+  "-Xmx$driver_heap"
   -cp "$class_path" io.layerscope.cli.SparkSubmitMain --master "$master" --properties-file "$props_file"
   --class "$main_class" ${spark_args[@]+"${spark_args[@]}"} "$primary" "${app_args[@]}")
 if [ -z "$cds_record" ]; then

@@ -91,6 +91,17 @@ class SubmitScriptTest {
 
     List<String> submitWithoutDistribution(Map<String, String> env, String stdin, String... args)
             throws IOException, InterruptedException {
+        Finished f = runWithoutDistribution(env, stdin, args);
+        assertEquals(0, f.status(), f.output());
+        return Files.readAllLines(tmp.resolve("bin/arguments"));
+    }
+
+    /** How submit.sh ended: its exit status and its standard output and error together. */
+    record Finished(int status, String output) {
+    }
+
+    Finished runWithoutDistribution(Map<String, String> env, String stdin, String... args)
+            throws IOException, InterruptedException {
         if (!Files.exists(repo.resolve("target/layerscope.jar"))) {
             Files.writeString(repo.resolve("target/layerscope.jar"), "");   // an archive newer than it stays valid
         }
@@ -120,8 +131,7 @@ class SubmitScriptTest {
         }
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor(60, TimeUnit.SECONDS);
-        assertEquals(0, p.exitValue(), out);
-        return Files.readAllLines(bin.resolve("arguments"));
+        return new Finished(p.exitValue(), out);
     }
 
     @Test
@@ -162,6 +172,45 @@ class SubmitScriptTest {
         submitWithoutDistribution("SELECT 1;\n.quit\n", "query", "--results", "/results/demo");
         assertEquals("SELECT 1;\n.quit\n", Files.readString(tmp.resolve("bin/stdin")));
         assertTrue(Files.exists(repo.resolve("target/layerscope-query.jsa")));
+    }
+
+    /** The -Xmx options among a JVM's arguments. */
+    static List<String> heaps(List<String> jvmArguments) {
+        return jvmArguments.stream().filter(a -> a.startsWith("-Xmx")).toList();
+    }
+
+    List<String> sweepHeaps(Map<String, String> env, String... sparkOptions) throws Exception {
+        List<String> args = new ArrayList<>(List.of("sweep", "--model", "demo", "--out", "/results/demo"));
+        args.addAll(List.of(sparkOptions));
+        return heaps(submitWithoutDistribution(env, "", args.toArray(new String[0])));
+    }
+
+    @Test
+    void withoutADistributionTheDriverMemoryOptionsSizeThisJvmsHeap() throws Exception {
+        assertEquals(List.of("-Xmx4g"), sweepHeaps(Map.of()));   // conf/spark-defaults.conf
+        assertEquals(List.of("-Xmx6g"), sweepHeaps(Map.of(), "--driver-memory", "6g"));
+        assertEquals(List.of("-Xmx3072m"), sweepHeaps(Map.of(), "--driver-memory=3072"));   // MiB, as Spark reads it
+        assertEquals(List.of("-Xmx5g"), sweepHeaps(Map.of(), "--conf", "spark.driver.memory=5G"));
+        assertEquals(List.of("-Xmx2g"), sweepHeaps(Map.of(), "--conf=spark.driver.memory=2gb"));
+        // as in spark-submit, --driver-memory wins over the setting
+        assertEquals(List.of("-Xmx6g"), sweepHeaps(Map.of(), "--conf", "spark.driver.memory=5g", "--driver-memory", "6g"));
+        assertEquals(List.of("-Xmx2g"), sweepHeaps(Map.of("LAYERSCOPE_DRIVER_MEMORY", "2g")));
+        assertEquals(List.of("-Xmx6g"), sweepHeaps(Map.of("LAYERSCOPE_DRIVER_MEMORY", "2g"), "--driver-memory", "6g"));
+        // Spark still reads the option
+        List<String> args = submitWithoutDistribution("", "sweep", "--model", "demo", "--driver-memory", "6g");
+        assertEquals(List.of("--driver-memory", "6g", "spark-internal", "sweep", "--model", "demo"),
+                args.subList(args.size() - 6, args.size()));
+    }
+
+    @Test
+    void aDriverMemoryThatIsNoSizeStopsBeforeAJvmStarts() throws Exception {
+        for (String bad : List.of("4x", "1.5g", "0", "")) {
+            Finished f = runWithoutDistribution(Map.of(), "", "sweep", "--model", "demo", "--driver-memory", bad);
+            assertEquals(2, f.status(), f.output());
+            assertEquals("layerscope: the driver's memory '" + bad + "' is not a size such as 4g, 512m or 4096 (MiB)\n",
+                    f.output());
+            assertFalse(Files.exists(tmp.resolve("bin/arguments")), bad);
+        }
     }
 
     @Test
