@@ -87,6 +87,10 @@ final class BlockOutlierStage {
 
         @Override
         public Iterator<T> call(Iterator<Integer> blocks) {
+            return HeapExhaustion.guard(() -> "OWL's per-block statistics", () -> perBlock(blocks));
+        }
+
+        private Iterator<T> perBlock(Iterator<Integer> blocks) {
             SweepHooks.inTask().taskStarts("blocks");
             Checkpoint ckpt = ExecutorResources.checkpoint(modelDir);
             List<T> out = new ArrayList<>();

@@ -105,6 +105,10 @@ public final class CalibrationStage {
 
         @Override
         public Iterator<ShardResult> call(Iterator<Window> windows) {
+            return HeapExhaustion.guard(() -> "stage one (the calibration forward)", () -> forward(windows));
+        }
+
+        private Iterator<ShardResult> forward(Iterator<Window> windows) {
             SweepHooks.inTask().taskStarts("calibration");
             Device device = ExecutorResources.taskDevice();
             long waitStart = System.nanoTime();

@@ -71,6 +71,10 @@ final class ChannelPruningStage {
 
         @Override
         public Iterator<Answer> call(Iterator<Job> jobs) {
+            return HeapExhaustion.guard(() -> "the masks on outlier channels (the depth tables)", () -> answer(jobs));
+        }
+
+        private Iterator<Answer> answer(Iterator<Job> jobs) {
             Checkpoint ckpt = ExecutorResources.checkpoint(modelDir);
             List<Answer> out = new ArrayList<>();
             while (jobs.hasNext()) {

@@ -60,6 +60,10 @@ final class GramStage {
 
         @Override
         public Iterator<GramSums> call(Iterator<int[]> windows) {
+            return HeapExhaustion.guard(() -> "a pass of --gram (the Gram matrices)", () -> pass(windows));
+        }
+
+        private Iterator<GramSums> pass(Iterator<int[]> windows) {
             SweepHooks.inTask().taskStarts("gram");
             Device device = ExecutorResources.taskDevice();
             try (ExecutorResources.ModelLease lease = ExecutorResources.model(spec, device)) {

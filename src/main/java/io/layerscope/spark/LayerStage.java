@@ -319,23 +319,27 @@ public final class LayerStage {
 
         @Override
         public Iterator<LayerResult> call(Iterator<PrunableLayer> layers) {
-            SweepHooks.inTask().taskStarts("layer");
-            ExecutorResources.configureThreads();
-            if (lastUseOfModel) {
-                ExecutorResources.releaseModels();
-            }
-            Checkpoint ckpt = ExecutorResources.checkpoint(settings.modelDir());
-            java.util.ArrayList<LayerResult> out = new java.util.ArrayList<>();
-            while (layers.hasNext()) {
-                PrunableLayer layer = layers.next();
-                float[] row = scalerRows.value().get(layer.tapKey());
-                if (row == null) {
-                    throw new IllegalStateException("no scaler_row for tap " + layer.tapKey() + " of " + layer.name());
+            String[] current = {null};
+            return HeapExhaustion.guard(() -> "stage two" + (current[0] == null ? "" : ", layer " + current[0]), () -> {
+                SweepHooks.inTask().taskStarts("layer");
+                ExecutorResources.configureThreads();
+                if (lastUseOfModel) {
+                    ExecutorResources.releaseModels();
                 }
-                out.add(analyse(ckpt, settings, layer, row, grams == null ? null : grams.value().matrix(layer.tapKey())));
-                done.add(1);
-            }
-            return out.iterator();
+                Checkpoint ckpt = ExecutorResources.checkpoint(settings.modelDir());
+                java.util.ArrayList<LayerResult> out = new java.util.ArrayList<>();
+                while (layers.hasNext()) {
+                    PrunableLayer layer = layers.next();
+                    current[0] = layer.name();
+                    float[] row = scalerRows.value().get(layer.tapKey());
+                    if (row == null) {
+                        throw new IllegalStateException("no scaler_row for tap " + layer.tapKey() + " of " + layer.name());
+                    }
+                    out.add(analyse(ckpt, settings, layer, row, grams == null ? null : grams.value().matrix(layer.tapKey())));
+                    done.add(1);
+                }
+                return out.iterator();
+            });
         }
     }
 }

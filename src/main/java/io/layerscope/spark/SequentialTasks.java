@@ -46,12 +46,14 @@ final class SequentialTasks {
 
         @Override
         public final Iterator<O> call(Iterator<I> in) {
-            SweepHooks.inTask().taskStarts("sequential");
-            try (ExecutorResources.ModelLease lease = ExecutorResources.model(spec, ExecutorResources.taskDevice())) {
-                List<O> out = new ArrayList<>();
-                run(lease.model(), in, out);
-                return out.iterator();
-            }
+            return HeapExhaustion.guard(() -> "a block pass of --mode sequential", () -> {
+                SweepHooks.inTask().taskStarts("sequential");
+                try (ExecutorResources.ModelLease lease = ExecutorResources.model(spec, ExecutorResources.taskDevice())) {
+                    List<O> out = new ArrayList<>();
+                    run(lease.model(), in, out);
+                    return out.iterator();
+                }
+            });
         }
 
         abstract void run(LlamaModel model, Iterator<I> in, List<O> out);
@@ -176,12 +178,19 @@ final class SequentialTasks {
 
         @Override
         public Iterator<RoundLayer> call(Iterator<PrunableLayer> layers) {
-            SweepHooks.inTask().taskStarts("layer");
-            ExecutorResources.configureThreads();
-            Checkpoint ckpt = ExecutorResources.checkpoint(settings.modelDir());
-            List<RoundLayer> out = new ArrayList<>();
-            layers.forEachRemaining(l -> out.add(analyse(ckpt, l)));
-            return out.iterator();
+            String[] current = {null};
+            return HeapExhaustion.guard(() -> "round " + round.id() + " of --mode sequential"
+                    + (current[0] == null ? "" : ", layer " + current[0]), () -> {
+                SweepHooks.inTask().taskStarts("layer");
+                ExecutorResources.configureThreads();
+                Checkpoint ckpt = ExecutorResources.checkpoint(settings.modelDir());
+                List<RoundLayer> out = new ArrayList<>();
+                layers.forEachRemaining(l -> {
+                    current[0] = l.name();
+                    out.add(analyse(ckpt, l));
+                });
+                return out.iterator();
+            });
         }
 
         private RoundLayer analyse(Checkpoint ckpt, PrunableLayer l) {

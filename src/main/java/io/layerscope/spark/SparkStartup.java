@@ -184,7 +184,10 @@ final class SparkStartup {
 
         @Override
         public void call(Iterator<Integer> ignored) {
-            warmBestEffort(spec, ExecutorResources.taskDevice(), seqlen, pictures);
+            HeapExhaustion.guard(() -> "the executor's warm-up (the model's first window)", () -> {
+                warmBestEffort(spec, ExecutorResources.taskDevice(), seqlen, pictures);
+                return null;
+            });
         }
     }
 

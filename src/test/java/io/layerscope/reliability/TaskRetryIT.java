@@ -87,6 +87,35 @@ class TaskRetryIT {
     }
 
     @Test
+    void aTaskOutOfHeapFailsTheJobWithTheRemedyAndNoResultsDirectory() throws Exception {
+        TestSessions.start("local[2]", FaultInjection.conf("layer-heap"));
+        Path out = tmp.resolve("out-of-heap");
+        Cli.Run r = Cli.run(ReferenceSweep.args(out));
+        assertEquals(2, r.status(), r.err());
+        assertEquals("", r.out());
+        // the JVM goes on (Spark's handler would have ended it); the message says what to change
+        long mib = Runtime.getRuntime().maxMemory() >> 20;
+        assertEquals("error: the Java heap (" + mib + " MiB) ran out in stage two; give the driver more heap (local mode"
+                + " runs the tasks in the driver's JVM): --driver-memory, e.g. --driver-memory " + ((2 * mib + 1023) / 1024)
+                + "g, or run fewer tasks at once (--master local[N]); docs/CLUSTER.md (executor memory) says what a model"
+                + " needs\n", r.err());
+        assertFalse(Files.exists(out));
+        SweepResults.assertNoLeftovers(out);
+    }
+
+    @Test
+    void aSequentialPassOutOfHeapNamesThePass() throws Exception {
+        TestSessions.start("local[2]", FaultInjection.conf("sequential-heap"));
+        Path out = tmp.resolve("sequential-out-of-heap");
+        Cli.Run r = Cli.run(ReferenceSweep.args(out, "--mode", "sequential"));
+        assertEquals(2, r.status(), r.err());
+        assertTrue(r.err().startsWith("error: the Java heap (" + (Runtime.getRuntime().maxMemory() >> 20)
+                + " MiB) ran out in a block pass of --mode sequential; give the driver more heap"), r.err());
+        assertFalse(Files.exists(out));
+        SweepResults.assertNoLeftovers(out);
+    }
+
+    @Test
     void aDriverFailureAfterStageOneLeavesNoResultsDirectory() throws Exception {
         TestSessions.start("local[2]", FaultInjection.conf("after-calibration"));
         Path out = tmp.resolve("driver-failed");

@@ -8,8 +8,9 @@ import org.apache.spark.TaskContext;
 /**
  * The tests' {@link SweepHook}: faults switched on through {@value #CONF}, a comma-separated list of
  * {@code calibration-task} (the first attempt of calibration partition 0 fails), {@code layer-task}
- * (the first attempt of layer partition 0 fails) and {@code after-calibration} (the driver fails
- * after stage one). Set both settings ({@link #conf}) in the Spark conf, or as local properties of
+ * (the first attempt of layer partition 0 fails), {@code layer-heap} and {@code sequential-heap} (the
+ * first attempt of that partition 0 runs out of Java heap) and {@code after-calibration} (the driver
+ * fails after stage one). Set both settings ({@link #conf}) in the Spark conf, or as local properties of
  * the submitting thread ({@code sc.setLocalProperty}), which tasks inherit; Spark retries failed
  * tasks, and the results must not change.
  */
@@ -23,7 +24,13 @@ public final class FaultInjection implements SweepHook {
 
     @Override
     public void taskStarts(String stage) {
-        maybeFailTask(stage + "-task");
+        if (switchedOnInThisTask(stage + "-task")) {
+            throw new IllegalStateException("injected fault: " + stage + "-task (test only)");
+        }
+        if (switchedOnInThisTask(stage + "-heap")) {
+            // what the JVM throws when an allocation does not fit the heap
+            throw new OutOfMemoryError("Java heap space");
+        }
     }
 
     @Override
@@ -33,17 +40,14 @@ public final class FaultInjection implements SweepHook {
         }
     }
 
-    /** In a task: throws in the first attempt of partition 0 when {@code fault} is switched on. */
-    private static void maybeFailTask(String fault) {
+    /** In a task: whether {@code fault} is switched on and this is the first attempt of partition 0. */
+    private static boolean switchedOnInThisTask(String fault) {
         TaskContext tc = TaskContext.get();
         if (tc == null || tc.partitionId() != 0 || tc.attemptNumber() != 0) {
-            return;
+            return false;
         }
         SparkEnv env = SparkEnv.get();
-        boolean on = listed(tc.getLocalProperty(CONF), fault) || (env != null && listed(env.conf().get(CONF, ""), fault));
-        if (on) {
-            throw new IllegalStateException("injected fault: " + fault + " (test only)");
-        }
+        return listed(tc.getLocalProperty(CONF), fault) || (env != null && listed(env.conf().get(CONF, ""), fault));
     }
 
     private static boolean listed(String list, String fault) {

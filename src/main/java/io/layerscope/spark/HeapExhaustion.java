@@ -1,0 +1,68 @@
+package io.layerscope.spark;
+
+import io.layerscope.LayerscopeException;
+import java.util.function.Supplier;
+import org.apache.spark.SparkEnv;
+
+/**
+ * A task whose executor ran out of Java heap, told as what to change. Left alone, the error reaches
+ * Spark's handler for fatal errors, which ends the executor's JVM (status 52; also when the error is
+ * only a cause of what the task threw, hence no cause of that type here): in local mode that is
+ * the whole job, reported as an interruption, and on a cluster a lost executor whose reason names an
+ * exit code. Caught in the task it fails the task like any error, and the driver prints the message.
+ * The heap recovers once the task's stack is gone, since what filled it was the task's own arrays.
+ *
+ * <pre>{@code
+ * return HeapExhaustion.guard(() -> "stage two, layer " + name, () -> analyse(layer));
+ * }</pre>
+ */
+final class HeapExhaustion {
+    private HeapExhaustion() {
+    }
+
+    /** {@code work}'s result; the heap running out in it as a {@link LayerscopeException} naming {@code doing}. */
+    static <T> T guard(Supplier<String> doing, Supplier<T> work) {
+        try {
+            return work.get();
+        } catch (OutOfMemoryError e) {
+            throw explain(e, doing.get());
+        }
+    }
+
+    /**
+     * The user error for {@code e}, when it is the heap that ran out; any other kind (metaspace,
+     * direct buffers, native threads, an array past the VM's limit) is rethrown as it is, since more
+     * heap would not help.
+     */
+    static LayerscopeException explain(OutOfMemoryError e, String doing) {
+        String message = String.valueOf(e.getMessage());
+        if (!message.startsWith("Java heap space") && !message.startsWith("GC overhead limit exceeded")) {
+            throw e;
+        }
+        long mib = Runtime.getRuntime().maxMemory() >> 20;
+        SparkEnv env = SparkEnv.get();
+        boolean local = env == null || "driver".equals(env.executorId());
+        String remedy = local
+                ? "give the driver more heap (local mode runs the tasks in the driver's JVM): --driver-memory, e.g."
+                        + " --driver-memory " + suggested(mib) + ", or run fewer tasks at once (--master local[N])"
+                : "give the executors more heap (--executor-memory, e.g. --executor-memory " + suggested(mib)
+                        + "), or run fewer tasks at once on each (--executor-cores)";
+        return new LayerscopeException("the Java heap (" + mib + " MiB) ran out in " + doing + "; " + remedy
+                + "; docs/CLUSTER.md (executor memory) says what a model needs", where(e));
+    }
+
+    /**
+     * The error's stack trace (for --verbose) on an exception that is not an Error: Spark looks for
+     * fatal errors down a failed task's chain of causes, and would end the JVM for the original.
+     */
+    private static RuntimeException where(OutOfMemoryError e) {
+        RuntimeException trace = new RuntimeException(e.toString());
+        trace.setStackTrace(e.getStackTrace());
+        return trace;
+    }
+
+    /** Twice the heap, in whole GiB: a starting point, not a measurement. */
+    private static String suggested(long mib) {
+        return Math.max(1, (2 * mib + 1023) / 1024) + "g";
+    }
+}
