@@ -179,7 +179,7 @@ final class SequentialTasks {
         @Override
         public Iterator<RoundLayer> call(Iterator<PrunableLayer> layers) {
             String[] current = {null};
-            return HeapExhaustion.guard(() -> "round " + round.id() + " of --mode sequential"
+            return HeapExhaustion.guard(() -> "the pruning round of " + (round.block() < 0 ? "lm_head" : "block " + round.block())
                     + (current[0] == null ? "" : ", layer " + current[0]), () -> {
                 SweepHooks.inTask().taskStarts("layer");
                 ExecutorResources.configureThreads();

@@ -104,13 +104,22 @@ class TaskRetryIT {
     }
 
     @Test
-    void aSequentialPassOutOfHeapNamesThePass() throws Exception {
+    void aSequentialPassOrRoundOutOfHeapNamesIt() throws Exception {
         TestSessions.start("local[2]", FaultInjection.conf("sequential-heap"));
         Path out = tmp.resolve("sequential-out-of-heap");
         Cli.Run r = Cli.run(ReferenceSweep.args(out, "--mode", "sequential"));
         assertEquals(2, r.status(), r.err());
         assertTrue(r.err().startsWith("error: the Java heap (" + (Runtime.getRuntime().maxMemory() >> 20)
                 + " MiB) ran out in a block pass of --mode sequential; give the driver more heap"), r.err());
+        assertFalse(Files.exists(out));
+        SweepResults.assertNoLeftovers(out);
+
+        // a layer task of the first round: the masks of block 0
+        TestSessions.start("local[2]", FaultInjection.conf("layer-heap"));
+        r = Cli.run(ReferenceSweep.args(out, "--mode", "sequential"));
+        assertEquals(2, r.status(), r.err());
+        assertTrue(r.err().startsWith("error: the Java heap (" + (Runtime.getRuntime().maxMemory() >> 20)
+                + " MiB) ran out in the pruning round of block 0; give the driver more heap"), r.err());
         assertFalse(Files.exists(out));
         SweepResults.assertNoLeftovers(out);
     }
