@@ -7,6 +7,7 @@ import io.layerscope.model.PrunableLayer;
 import io.layerscope.prune.BlockMasks;
 import io.layerscope.prune.LayerMask;
 import io.layerscope.prune.LayerPruner;
+import io.layerscope.stats.CheckpointWeightRows;
 import io.layerscope.stats.WeightRows;
 import io.layerscope.prune.PrunedCheckpointWriter;
 import io.layerscope.prune.SparsityPattern;
@@ -351,23 +352,19 @@ final class SequentialStage {
         for (PrunableLayer l : ckpt.prunableLayers()) {
             if (l.block() == round.block()) {
                 LayerMask made = RoundMasks.get(round.id(), l.kind());
-                masks.put(l.kind(), made != null ? made : mask(l, ckpt.readFloats(l.weightTensor()), round, round.scalerRows()));
+                // one pass over the rows: read a chunk at a time, no layer-sized array (235 MB at 8B)
+                masks.put(l.kind(), made != null ? made : mask(l, new CheckpointWeightRows(ckpt, l.weightTensor(),
+                        l.outFeatures(), l.inFeatures()), round, round.scalerRows()));
             }
         }
         return new BlockMasks(round.block(), masks);
     }
 
     /**
-     * The layer's Wanda mask for the round; a big layer's rows on the executor's statistics pool, so
-     * that the pruned pass's tasks, which wait for the block's masks, are not kept waiting by one core.
+     * The layer's Wanda mask for the round, over a weight handed out a chunk of rows at a time; a big
+     * layer's rows on the executor's statistics pool, so that the pruned pass's tasks, which wait for
+     * the block's masks, are not kept waiting by one core.
      */
-    static LayerMask mask(PrunableLayer l, float[] w, Round round, Map<String, float[]> rows) {
-        return LayerPruner.wanda(l.name(), w, l.outFeatures(), l.inFeatures(),
-                LayerPruner.activationNorms(rows.get(l.tapKey())), round.sparsity(), round.pattern(),
-                StatisticsThreads.worthAPool(l.outFeatures(), l.inFeatures()) ? StatisticsThreads.pool() : null);
-    }
-
-    /** As {@link #mask(PrunableLayer, float[], Round, Map)}, over a weight handed out a chunk of rows at a time. */
     static LayerMask mask(PrunableLayer l, WeightRows w, Round round, Map<String, float[]> rows) {
         return LayerPruner.wanda(l.name(), w, LayerPruner.activationNorms(rows.get(l.tapKey())), round.sparsity(),
                 round.pattern(),
