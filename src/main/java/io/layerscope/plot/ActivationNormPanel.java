@@ -89,10 +89,7 @@ final class ActivationNormPanel {
 
     static JFreeChart chart(String title, LayerPlotData d, FigureStyle style) {
         XYSeries line = new XYSeries("activation norm", false, true);
-        double max = 0;
-        for (int j = 0; j < d.inFeatures(); j++) {
-            max = Math.max(max, d.activationNorm(j));
-        }
+        double max = largestNorm(d);
         for (int j : linePoints(d, style.px(PANEL_WIDTH))) {
             line.add(j, d.activationNorm(j), false);
         }
@@ -140,6 +137,18 @@ final class ActivationNormPanel {
             plot.addAnnotation(label, false);
         }
         return style.chart(title, plot);
+    }
+
+    /**
+     * The largest activation norm. A method of its own so that its loop, not the chart's long body with
+     * JFreeChart inlined, is what the JIT compiles on the stack once it has run long enough.
+     */
+    private static double largestNorm(LayerPlotData d) {
+        double max = 0;
+        for (int j = 0; j < d.inFeatures(); j++) {
+            max = Math.max(max, d.activationNorm(j));
+        }
+        return max;
     }
 
     /** Feature numbers beside the marked points, skipping any that would crowd an earlier label. */
