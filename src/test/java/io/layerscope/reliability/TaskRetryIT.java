@@ -86,42 +86,35 @@ class TaskRetryIT {
         SweepResults.assertNoLeftovers(out);
     }
 
-    @Test
-    void aTaskOutOfHeapFailsTheJobWithTheRemedyAndNoResultsDirectory() throws Exception {
-        TestSessions.start("local[2]", FaultInjection.conf("layer-heap"));
-        Path out = tmp.resolve("out-of-heap");
-        Cli.Run r = Cli.run(ReferenceSweep.args(out));
+    /** A sweep with {@code faults} switched on, which must fail with status 2 and leave nothing; its standard error. */
+    private String outOfHeap(String faults, Path out, String... more) throws Exception {
+        TestSessions.start("local[2]", FaultInjection.conf(faults));
+        Cli.Run r = Cli.run(ReferenceSweep.args(out, more));
         assertEquals(2, r.status(), r.err());
         assertEquals("", r.out());
+        assertFalse(Files.exists(out));
+        SweepResults.assertNoLeftovers(out);
+        return r.err();
+    }
+
+    @Test
+    void aTaskOutOfHeapFailsTheJobWithTheRemedyAndNoResultsDirectory() throws Exception {
         // the JVM goes on (Spark's handler would have ended it); the message says what to change
         long mib = Runtime.getRuntime().maxMemory() >> 20;
         assertEquals("error: the Java heap (" + mib + " MiB) ran out in stage two; give the driver more heap (local mode"
                 + " runs the tasks in the driver's JVM): --driver-memory, e.g. --driver-memory " + ((2 * mib + 1023) / 1024)
                 + "g, or run fewer tasks at once (--master local[N]); docs/CLUSTER.md (executor memory) says what a model"
-                + " needs\n", r.err());
-        assertFalse(Files.exists(out));
-        SweepResults.assertNoLeftovers(out);
+                + " needs\n", outOfHeap("layer-heap", tmp.resolve("out-of-heap")));
     }
 
     @Test
     void aSequentialPassOrRoundOutOfHeapNamesIt() throws Exception {
-        TestSessions.start("local[2]", FaultInjection.conf("sequential-heap"));
-        Path out = tmp.resolve("sequential-out-of-heap");
-        Cli.Run r = Cli.run(ReferenceSweep.args(out, "--mode", "sequential"));
-        assertEquals(2, r.status(), r.err());
-        assertTrue(r.err().startsWith("error: the Java heap (" + (Runtime.getRuntime().maxMemory() >> 20)
-                + " MiB) ran out in a block pass of --mode sequential; give the driver more heap"), r.err());
-        assertFalse(Files.exists(out));
-        SweepResults.assertNoLeftovers(out);
-
+        String heap = "error: the Java heap (" + (Runtime.getRuntime().maxMemory() >> 20) + " MiB) ran out in ";
+        String err = outOfHeap("sequential-heap", tmp.resolve("pass"), "--mode", "sequential");
+        assertTrue(err.startsWith(heap + "a block pass of --mode sequential; give the driver more heap"), err);
         // a layer task of the first round: the masks of block 0
-        TestSessions.start("local[2]", FaultInjection.conf("layer-heap"));
-        r = Cli.run(ReferenceSweep.args(out, "--mode", "sequential"));
-        assertEquals(2, r.status(), r.err());
-        assertTrue(r.err().startsWith("error: the Java heap (" + (Runtime.getRuntime().maxMemory() >> 20)
-                + " MiB) ran out in the pruning round of block 0; give the driver more heap"), r.err());
-        assertFalse(Files.exists(out));
-        SweepResults.assertNoLeftovers(out);
+        err = outOfHeap("layer-heap", tmp.resolve("round"), "--mode", "sequential");
+        assertTrue(err.startsWith(heap + "the pruning round of block 0; give the driver more heap"), err);
     }
 
     @Test
