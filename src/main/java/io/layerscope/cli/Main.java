@@ -3,6 +3,7 @@ package io.layerscope.cli;
 import io.layerscope.LayerscopeException;
 import io.layerscope.hub.Redaction;
 import io.layerscope.llama.NativeLibrary;
+import io.layerscope.spark.HeapExhaustion;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
@@ -89,7 +90,26 @@ public final class Main implements Runnable {
         cl.setUsageHelpAutoWidth(true);
         cl.setParameterExceptionHandler(Main::badParameters);
         cl.setExecutionExceptionHandler(Main::failed);
+        // An OutOfMemoryError is no Exception: picocli would let it end the command's thread with a
+        // stack trace. The driver's heap running out becomes a user error that says what to raise.
+        cl.setExecutionStrategy(parsed -> {
+            try {
+                return new CommandLine.RunLast().execute(parsed);
+            } catch (OutOfMemoryError e) {
+                throw new CommandLine.ExecutionException(cl, e.toString(), HeapExhaustion.onDriver(e,
+                        "the " + lastCommand(parsed) + " command"));
+            }
+        });
         return cl;
+    }
+
+    /** The subcommand the user ran (the deepest one matched). */
+    private static String lastCommand(ParseResult parsed) {
+        ParseResult p = parsed;
+        while (p.subcommand() != null) {
+            p = p.subcommand();
+        }
+        return p.commandSpec().name();
     }
 
     @Override

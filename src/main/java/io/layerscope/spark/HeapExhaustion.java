@@ -16,7 +16,7 @@ import org.apache.spark.SparkEnv;
  * return HeapExhaustion.guard(() -> "stage two, layer " + name, () -> analyse(layer));
  * }</pre>
  */
-final class HeapExhaustion {
+public final class HeapExhaustion {
     private HeapExhaustion() {
     }
 
@@ -35,11 +35,7 @@ final class HeapExhaustion {
      * heap would not help.
      */
     static LayerscopeException explain(OutOfMemoryError e, String doing) {
-        String message = String.valueOf(e.getMessage());
-        if (!message.startsWith("Java heap space") && !message.startsWith("GC overhead limit exceeded")) {
-            throw e;
-        }
-        long mib = Runtime.getRuntime().maxMemory() >> 20;
+        long mib = heapMiB(e);
         SparkEnv env = SparkEnv.get();
         boolean local = env == null || "driver".equals(env.executorId());
         String remedy = local
@@ -49,6 +45,25 @@ final class HeapExhaustion {
                         + "), or run fewer tasks at once on each (--executor-cores)";
         return new LayerscopeException("the Java heap (" + mib + " MiB) ran out in " + doing + "; " + remedy
                 + "; docs/CLUSTER.md (executor memory) says what a model needs", where(e));
+    }
+
+    /**
+     * As {@link #explain} for the driver's own work (collecting and writing results, the command's
+     * thread), which an error of this kind would otherwise end with a stack trace.
+     */
+    public static LayerscopeException onDriver(OutOfMemoryError e, String command) {
+        long mib = heapMiB(e);
+        return new LayerscopeException("the driver's Java heap (" + mib + " MiB) ran out in " + command
+                + "; give the driver more heap: --driver-memory, e.g. --driver-memory " + suggested(mib), where(e));
+    }
+
+    /** The heap's size, when {@code e} says the heap ran out; otherwise {@code e} itself is thrown. */
+    private static long heapMiB(OutOfMemoryError e) {
+        String message = String.valueOf(e.getMessage());
+        if (!message.startsWith("Java heap space") && !message.startsWith("GC overhead limit exceeded")) {
+            throw e;
+        }
+        return Runtime.getRuntime().maxMemory() >> 20;
     }
 
     /**

@@ -118,6 +118,14 @@ class TaskRetryIT {
     }
 
     @Test
+    void theDriverOutOfHeapSaysSoAndLeavesNoResultsDirectory() throws Exception {
+        long mib = Runtime.getRuntime().maxMemory() >> 20;
+        assertEquals("error: the driver's Java heap (" + mib + " MiB) ran out in the sweep command; give the driver more"
+                + " heap: --driver-memory, e.g. --driver-memory " + ((2 * mib + 1023) / 1024) + "g\n",
+                outOfHeap("driver-heap", tmp.resolve("driver-out-of-heap")));
+    }
+
+    @Test
     void aDriverFailureAfterStageOneLeavesNoResultsDirectory() throws Exception {
         TestSessions.start("local[2]", FaultInjection.conf("after-calibration"));
         Path out = tmp.resolve("driver-failed");

@@ -9,10 +9,11 @@ import org.apache.spark.TaskContext;
  * The tests' {@link SweepHook}: faults switched on through {@value #CONF}, a comma-separated list of
  * {@code calibration-task} (the first attempt of calibration partition 0 fails), {@code layer-task}
  * (the first attempt of layer partition 0 fails), {@code layer-heap} and {@code sequential-heap} (the
- * first attempt of that partition 0 runs out of Java heap) and {@code after-calibration} (the driver
- * fails after stage one). Set both settings ({@link #conf}) in the Spark conf, or as local properties of
- * the submitting thread ({@code sc.setLocalProperty}), which tasks inherit; Spark retries failed
- * tasks, and the results must not change.
+ * first attempt of that partition 0 runs out of Java heap), {@code after-calibration} (the driver
+ * fails after stage one) and {@code driver-heap} (the driver runs out of Java heap after stage one).
+ * Set both settings ({@link #conf}) in the Spark conf, or as local properties of the submitting
+ * thread ({@code sc.setLocalProperty}), which tasks inherit; Spark retries failed tasks, and the
+ * results must not change.
  */
 public final class FaultInjection implements SweepHook {
     public static final String CONF = "spark.layerscope.test.fault";
@@ -37,6 +38,9 @@ public final class FaultInjection implements SweepHook {
     public void calibrationDone(SparkContext sc) {
         if (listed(sc.getLocalProperty(CONF), "after-calibration") || listed(sc.getConf().get(CONF, ""), "after-calibration")) {
             throw new IllegalStateException("injected fault: after-calibration (test only)");
+        }
+        if (listed(sc.getLocalProperty(CONF), "driver-heap") || listed(sc.getConf().get(CONF, ""), "driver-heap")) {
+            throw new OutOfMemoryError("Java heap space");
         }
     }
 

@@ -64,6 +64,8 @@ class HeapExhaustionTest {
         }
         OutOfMemoryError bare = new OutOfMemoryError();
         assertSame(bare, assertThrows(OutOfMemoryError.class, () -> HeapExhaustion.explain(bare, "x")));
+        OutOfMemoryError metaspace = new OutOfMemoryError("Metaspace");
+        assertSame(metaspace, assertThrows(OutOfMemoryError.class, () -> HeapExhaustion.onDriver(metaspace, "x")));
     }
 
     @Test
