@@ -155,6 +155,9 @@ public final class Main implements Runnable {
         }
         int status;
         LayerscopeException userError = userError(e);
+        if (userError == null) {
+            userError = driverHeap(e, parsed);
+        }
         if (userError != null) {
             err.println("error: " + oneParagraph(userError.getMessage()));
             status = EXIT_BAD_INPUT;
@@ -199,6 +202,19 @@ public final class Main implements Runnable {
         for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
             if (t instanceof LayerscopeException l) {
                 return l;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The driver's heap running out in a thread of the command's (a results writer), which reaches
+     * here as the cause of that thread's failure, as the user error that names --driver-memory.
+     */
+    private static LayerscopeException driverHeap(Throwable e, ParseResult parsed) {
+        for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+            if (t instanceof OutOfMemoryError oom && HeapExhaustion.isHeap(oom)) {
+                return HeapExhaustion.onDriver(oom, "the " + lastCommand(parsed) + " command");
             }
         }
         return null;

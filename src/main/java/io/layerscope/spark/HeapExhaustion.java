@@ -57,10 +57,15 @@ public final class HeapExhaustion {
                 + "; give the driver more heap: --driver-memory, e.g. --driver-memory " + suggested(mib), where(e));
     }
 
+    /** Whether {@code e} says the heap ran out (not metaspace, direct buffers, threads or an oversized array). */
+    public static boolean isHeap(OutOfMemoryError e) {
+        String message = String.valueOf(e.getMessage());
+        return message.startsWith("Java heap space") || message.startsWith("GC overhead limit exceeded");
+    }
+
     /** The heap's size, when {@code e} says the heap ran out; otherwise {@code e} itself is thrown. */
     private static long heapMiB(OutOfMemoryError e) {
-        String message = String.valueOf(e.getMessage());
-        if (!message.startsWith("Java heap space") && !message.startsWith("GC overhead limit exceeded")) {
+        if (!isHeap(e)) {
             throw e;
         }
         return Runtime.getRuntime().maxMemory() >> 20;

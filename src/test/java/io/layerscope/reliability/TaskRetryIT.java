@@ -120,9 +120,11 @@ class TaskRetryIT {
     @Test
     void theDriverOutOfHeapSaysSoAndLeavesNoResultsDirectory() throws Exception {
         long mib = Runtime.getRuntime().maxMemory() >> 20;
-        assertEquals("error: the driver's Java heap (" + mib + " MiB) ran out in the sweep command; give the driver more"
-                + " heap: --driver-memory, e.g. --driver-memory " + ((2 * mib + 1023) / 1024) + "g\n",
-                outOfHeap("driver-heap", tmp.resolve("driver-out-of-heap")));
+        String expected = "error: the driver's Java heap (" + mib + " MiB) ran out in the sweep command; give the driver"
+                + " more heap: --driver-memory, e.g. --driver-memory " + ((2 * mib + 1023) / 1024) + "g\n";
+        assertEquals(expected, outOfHeap("driver-heap", tmp.resolve("driver-out-of-heap")));
+        // the same when another thread of the driver's ran out and the command's thread sees it as a cause
+        assertEquals(expected, outOfHeap("driver-heap-elsewhere", tmp.resolve("driver-out-of-heap-elsewhere")));
     }
 
     @Test

@@ -10,7 +10,8 @@ import org.apache.spark.TaskContext;
  * {@code calibration-task} (the first attempt of calibration partition 0 fails), {@code layer-task}
  * (the first attempt of layer partition 0 fails), {@code layer-heap} and {@code sequential-heap} (the
  * first attempt of that partition 0 runs out of Java heap), {@code after-calibration} (the driver
- * fails after stage one) and {@code driver-heap} (the driver runs out of Java heap after stage one).
+ * fails after stage one), {@code driver-heap} (the driver runs out of Java heap after stage one) and
+ * {@code driver-heap-elsewhere} (as that, in another of the driver's threads).
  * Set both settings ({@link #conf}) in the Spark conf, or as local properties of the submitting
  * thread ({@code sc.setLocalProperty}), which tasks inherit; Spark retries failed tasks, and the
  * results must not change.
@@ -41,6 +42,11 @@ public final class FaultInjection implements SweepHook {
         }
         if (listed(sc.getLocalProperty(CONF), "driver-heap") || listed(sc.getConf().get(CONF, ""), "driver-heap")) {
             throw new OutOfMemoryError("Java heap space");
+        }
+        if (listed(sc.getLocalProperty(CONF), "driver-heap-elsewhere") || listed(sc.getConf().get(CONF, ""),
+                "driver-heap-elsewhere")) {
+            // as another thread of the driver's (a results writer) hands its failure back
+            throw new java.util.concurrent.CompletionException(new OutOfMemoryError("Java heap space"));
         }
     }
 
