@@ -333,13 +333,11 @@ public final class SafetensorsFile {
                 // direct: a read into a heap buffer goes through a temporary direct one of its size
                 bytes = ByteBuffer.allocateDirect(length).order(ByteOrder.LITTLE_ENDIAN);
             }
-            bytes.clear().limit(length);
             try {
-                readFully(channel, bytes, begin + (long) first * columns * dtype.bytes());
+                readWidened(channel, begin + (long) first * columns * dtype.bytes(), dtype, bytes, block, n);
             } catch (IOException e) {
                 throw new LayerscopeException(path + ": cannot read tensor " + name + " (" + e.getMessage() + ")", e);
             }
-            HalfFloats.decode(bytes.flip(), dtype, block, 0, n);
             return block;
         }
 
@@ -383,18 +381,25 @@ public final class SafetensorsFile {
             throw new IllegalArgumentException("entries [" + first + ", " + (first + count) + ") of tensor " + name
                     + " (" + t.numel() + " entries) into an array of " + into.length);
         }
-        int bytesEach = t.dtype().bytes();
-        int perRead = READ_BYTES / bytesEach;
-        ByteBuffer bytes = READ_BUFFER.get();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            for (int done = 0; done < count; done += perRead) {
-                int n = Math.min(perRead, count - done);
-                bytes.clear().limit(n * bytesEach);
-                readFully(ch, bytes, t.begin() + (first + done) * bytesEach);
-                HalfFloats.decode(bytes.flip(), t.dtype(), into, done, n);
-            }
+            readWidened(ch, t.begin() + first * t.dtype().bytes(), t.dtype(), READ_BUFFER.get(), into, count);
         } catch (IOException e) {
             throw new LayerscopeException(path + ": cannot read tensor " + name + " (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /**
+     * {@code count} values of {@code dtype} from byte {@code offset} of {@code ch}, widened into
+     * {@code into[0, count)}, read through {@code bytes} a buffer's capacity at a time.
+     */
+    private static void readWidened(FileChannel ch, long offset, DType dtype, ByteBuffer bytes, float[] into, int count)
+            throws IOException {
+        int perRead = bytes.capacity() / dtype.bytes();
+        for (int done = 0; done < count; done += perRead) {
+            int n = Math.min(perRead, count - done);
+            bytes.clear().limit(n * dtype.bytes());
+            readFully(ch, bytes, offset + (long) done * dtype.bytes());
+            HalfFloats.decode(bytes.flip(), dtype, into, done, n);
         }
     }
 
