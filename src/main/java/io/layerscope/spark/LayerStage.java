@@ -140,11 +140,6 @@ public final class LayerStage {
      */
     static final long WHOLE_READ_MAX_ENTRIES = 64L << 20;
 
-    /** Whether {@code layer} is above {@link #WHOLE_READ_MAX_ENTRIES}, to be read a chunk at a time. */
-    static boolean readInChunks(PrunableLayer layer) {
-        return (long) layer.outFeatures() * layer.inFeatures() > WHOLE_READ_MAX_ENTRIES;
-    }
-
     /**
      * Each task thread's weight array, read into again for the next layer. Layers run largest first,
      * so for the Java statistics (which take the first out x in entries of a longer array) a thread
@@ -176,6 +171,8 @@ public final class LayerStage {
         int in = layer.inFeatures();
         long entries = (long) out * in;
         if (entries > wholeReadMax) {
+            // the layer whole arrays were for is done with (sequential mode's lm_head comes last)
+            WEIGHT.remove();
             return new CheckpointWeightRows(ckpt, layer.weightTensor(), out, in);
         }
         float[] w = WEIGHT.get();
@@ -217,13 +214,13 @@ public final class LayerStage {
      */
     static LayerResult analyse(Settings s, PrunableLayer layer, WeightRows w, float[] scalerRow, double sparsity,
                                long start) {
-        if (w instanceof WeightRows.ArrayRows a) {
+        if (!statsOnDevice(s, null)) {
+            return analyse(s, layer, null, w, scalerRow, sparsity, start, null);
+        }
+        if (w instanceof WeightRows.ArrayRows a && a.values().length == (long) layer.outFeatures() * layer.inFeatures()) {
             return analyse(s, layer, a.values(), w, scalerRow, sparsity, start, null);
         }
-        if (statsOnDevice(s, null)) {
-            throw new IllegalArgumentException("the statistics on the device need " + layer.name() + " as one array");
-        }
-        return analyse(s, layer, null, w, scalerRow, sparsity, start, null);
+        throw new IllegalArgumentException("the statistics on the device need " + layer.name() + " as one array of its size");
     }
 
     /** {@code w}: the whole weight, or null when the statistics run in Java (which read {@code rows}). */

@@ -16,7 +16,6 @@ import io.layerscope.spark.SequentialStage.DenseOutput;
 import io.layerscope.spark.SequentialStage.PassOutput;
 import io.layerscope.spark.SequentialStage.Round;
 import io.layerscope.spark.SequentialStage.RoundLayer;
-import io.layerscope.stats.CheckpointWeightRows;
 import io.layerscope.stats.WeightRows;
 import io.layerscope.stats.DepthSums;
 import io.layerscope.stats.OutlierPositions;
@@ -215,15 +214,16 @@ final class SequentialTasks {
         }
 
         /**
-         * The layer's weight: a layer above stage two's limit for whole reads (lm_head) a chunk at a
-         * time as each of its passes (two masks, the statistics) reaches it, not as a fresh
-         * layer-sized array; a smaller one whole. The statistics on the device take it whole.
+         * The layer's weight as stage two reads it: a layer above its limit for whole reads (lm_head)
+         * a chunk at a time as each of its passes (two masks, the statistics) reaches it, a smaller
+         * one whole into the task thread's reused array, not a fresh layer-sized one per layer and
+         * round. The statistics on the device take it whole, in an array of its size.
          */
         private WeightRows read(Checkpoint ckpt, PrunableLayer l) {
-            if (LayerStage.readInChunks(l) && !LayerStage.statsOnDevice(settings, null)) {
-                return new CheckpointWeightRows(ckpt, l.weightTensor(), l.outFeatures(), l.inFeatures());
+            if (LayerStage.statsOnDevice(settings, null)) {
+                return WeightRows.of(LayerStage.readWeight(ckpt, l), l.outFeatures(), l.inFeatures());
             }
-            return WeightRows.of(ckpt.readFloats(l.weightTensor()), l.outFeatures(), l.inFeatures());
+            return LayerStage.weightRows(ckpt, l);
         }
     }
 }
