@@ -171,7 +171,8 @@ public final class LayerStage {
         int in = layer.inFeatures();
         long entries = (long) out * in;
         if (entries > wholeReadMax) {
-            // the layer whole arrays were for is done with (sequential mode's lm_head comes last)
+            // no whole read follows in this task (stage two takes lm_head first, sequential mode's
+            // last round takes it alone): the thread's array can go
             WEIGHT.remove();
             return new CheckpointWeightRows(ckpt, layer.weightTensor(), out, in);
         }
