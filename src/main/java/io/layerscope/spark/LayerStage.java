@@ -18,6 +18,7 @@ import io.layerscope.stats.GramSums;
 import io.layerscope.stats.LayerByProducts;
 import io.layerscope.stats.LayerStatistics;
 import io.layerscope.stats.TapGram;
+import io.layerscope.stats.ThreadFloats;
 import io.layerscope.stats.WeightRows;
 import io.layerscope.stats.LayerStats;
 import java.io.PrintStream;
@@ -147,7 +148,7 @@ public final class LayerStage {
      * of the layer's size and replace it when the size steps down (four times for a Llama model).
      * Nothing keeps a weight beyond {@link #analyse}.
      */
-    private static final ThreadLocal<float[]> WEIGHT = new ThreadLocal<>();
+    private static final ThreadFloats WEIGHT = new ThreadFloats();
 
     /** The statistics (and picture) of one layer, from its weight and scaler_row. */
     static LayerResult analyse(Checkpoint ckpt, Settings s, PrunableLayer layer, float[] scalerRow, double[] gram) {
@@ -173,15 +174,10 @@ public final class LayerStage {
         if (entries > wholeReadMax) {
             // no whole read follows in this task (stage two takes lm_head first, sequential mode's
             // last round takes it alone): the thread's array can go
-            WEIGHT.remove();
+            WEIGHT.release();
             return new CheckpointWeightRows(ckpt, layer.weightTensor(), out, in);
         }
-        float[] w = WEIGHT.get();
-        if (w == null || w.length < entries) {
-            WEIGHT.remove();   // let the smaller one go before the larger is allocated
-            w = new float[(int) entries];
-            WEIGHT.set(w);
-        }
+        float[] w = WEIGHT.atLeast((int) entries);
         ckpt.readFloats(layer.weightTensor(), 0, (int) entries, w);
         return WeightRows.of(w, out, in);
     }
@@ -193,13 +189,9 @@ public final class LayerStage {
 
     /** The layer's weight as float32, in the calling thread's last weight array if that has the same size. */
     static float[] readWeight(Checkpoint ckpt, PrunableLayer layer) {
-        float[] last = WEIGHT.get();
-        if (last == null || last.length != (long) layer.outFeatures() * layer.inFeatures()) {
-            WEIGHT.remove();   // a new array is needed: let the old one go before it is allocated
-            last = null;
-        }
-        float[] w = ckpt.readFloats(layer.weightTensor(), last);
-        WEIGHT.set(w);
+        int entries = Math.multiplyExact(layer.outFeatures(), layer.inFeatures());
+        float[] w = WEIGHT.exactly(entries);
+        ckpt.readFloats(layer.weightTensor(), 0, entries, w);
         return w;
     }
 

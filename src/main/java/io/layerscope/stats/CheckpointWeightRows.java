@@ -14,7 +14,7 @@ import java.util.Arrays;
  * layer to layer.
  */
 public record CheckpointWeightRows(Checkpoint checkpoint, String tensor, int out, int in) implements WeightRows {
-    private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>();
+    private static final ThreadFloats SCRATCH = new ThreadFloats();
 
     /**
      * @throws LayerscopeException if the tensor is not a floating [out, in] matrix
@@ -35,12 +35,7 @@ public record CheckpointWeightRows(Checkpoint checkpoint, String tensor, int out
             throw new IndexOutOfBoundsException("rows [" + from + ", " + to + ") of " + out);
         }
         int count = (to - from) * in;
-        float[] scratch = SCRATCH.get();
-        if (scratch == null || scratch.length < count) {
-            SCRATCH.remove();   // let the smaller one go before the larger is allocated
-            scratch = new float[count];
-            SCRATCH.set(scratch);
-        }
+        float[] scratch = SCRATCH.atLeast(count);
         checkpoint.readFloats(tensor, (long) from * in, count, scratch);
         return new Run(scratch, 0);
     }
