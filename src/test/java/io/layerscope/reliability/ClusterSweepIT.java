@@ -103,12 +103,15 @@ class ClusterSweepIT {
         assertEquals(0, r.status(), r.err());
         double worst = SweepResults.assertSame(local, SweepResults.read(out), REL_TOL);
         System.err.printf("cluster vs local[2]: largest relative difference %.3g over every number of the three tables%n", worst);
-        // the windows really ran in two executor processes, not in this JVM
+        // the windows really ran in executor processes, not in this JVM. Not necessarily in both: stage
+        // one's four tiny shards queue behind the warm-up job, and an executor still loading the model
+        // leaves them all to the other (seen in CI). That both run windows is asserted by the 256-sample
+        // run below, once both have the model.
         List<String> devices = RunRecord.read(out).devices();
         TreeSet<String> executors = new TreeSet<>();
         devices.forEach(d -> executors.add(d.replaceAll("^executor (\\S+):.*$", "$1")));
-        assertEquals(2, executors.size(), devices.toString());
-        assertFalse(executors.contains("driver"), devices.toString());
+        assertFalse(executors.isEmpty(), devices.toString());
+        assertTrue(executors.stream().allMatch(id -> id.matches("\\d+")), devices.toString());
         SweepResults.assertNoLeftovers(out);
     }
 
