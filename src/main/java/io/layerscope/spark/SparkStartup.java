@@ -31,6 +31,8 @@ import scala.Option;
  * }</pre>
  */
 final class SparkStartup {
+    /** The thread that starts the session and then runs the warm-up job. */
+    static final String THREAD = "layerscope-spark-startup";
     private final CompletableFuture<SparkSession> session = new CompletableFuture<>();
     private final CompletableFuture<Double> warmUp = new CompletableFuture<>();
     private volatile double sessionSeconds = Double.NaN;
@@ -54,7 +56,7 @@ final class SparkStartup {
         long begun = System.nanoTime();
         UserErrorLogFilter.install();
         SparkStartup s = new SparkStartup(begun);
-        Thread t = new Thread(() -> s.run(appName, spec, seqlen, pictures), "layerscope-spark-startup");
+        Thread t = new Thread(() -> s.run(appName, spec, seqlen, pictures), THREAD);
         t.setDaemon(true);
         t.start();
         Thread preload = new Thread(() -> {
@@ -110,6 +112,16 @@ final class SparkStartup {
         } catch (RuntimeException e) {
             warmUp.completeExceptionally(e);
         }
+    }
+
+    /**
+     * The job failed before it took the session (bad calibration data, say) and the JVM is about to
+     * exit under a context still being built. Spark then fails in its constructor and logs an error
+     * from stopping the half-built context (a null endpoint), after the command's own message: that
+     * thread's log is dropped from here on.
+     */
+    void abandon() {
+        UserErrorLogFilter.silence(THREAD);
     }
 
     /** Throws the failure to start Spark if it has already failed, so the caller can stop its own work at once. */

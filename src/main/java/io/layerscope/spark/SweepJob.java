@@ -104,7 +104,13 @@ public final class SweepJob {
             PictureSize warmPictures = layers.size() > PictureWarmUp.PICTURES ? o.output().pngSize() : null;
             SparkStartup startup = SparkStartup.begin("layerscope " + o.command(), spec, o.calibration().seqlen(),
                     warmPictures);
-            List<CalibrationSample> samples = sample(ckpt, startup);
+            List<CalibrationSample> samples;
+            try {
+                samples = sample(ckpt, startup);
+            } catch (RuntimeException | Error e) {
+                startup.abandon();
+                throw e;
+            }
             SparkSession spark = startup.session();
             timings.put("spark_start", round(startup.sessionSeconds()));
             timings.put("startup", seconds(ts));

@@ -13,14 +13,23 @@ import org.apache.logging.log4j.core.filter.AbstractFilter;
  * about a task that failed with a {@link LayerscopeException} (bad input met on an executor:
  * Spark's "Exception in task", "Lost task" and the cancelled tasks after it), and Spark's "Task N in
  * stage M failed K times; aborting job", whose job failure the command prints with its cause. Every
- * other task failure (a retried one, say) is still logged.
+ * other task failure (a retried one, say) is still logged. Also everything a thread logs after the
+ * job gave up on it ({@link #silence}): the JVM is exiting under it, and what Spark says then is noise
+ * beside the error the command has printed.
  */
 final class UserErrorLogFilter extends AbstractFilter {
     private static final String NAME = LayerscopeException.class.getName();
     private static final java.util.regex.Pattern ABORTING = java.util.regex.Pattern.compile(
             "Task \\S+ in stage \\S+ failed \\d+ times?; aborting job");
 
+    private static final java.util.Set<String> SILENCED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private UserErrorLogFilter() {
+    }
+
+    /** Drops whatever the thread of this name logs from now on. */
+    static void silence(String threadName) {
+        SILENCED.add(threadName);
     }
 
     /** Adds the filter to every logger configuration of this JVM's log4j2 context, once. */
@@ -45,6 +54,9 @@ final class UserErrorLogFilter extends AbstractFilter {
 
     @Override
     public Result filter(LogEvent event) {
+        if (!SILENCED.isEmpty() && SILENCED.contains(event.getThreadName())) {
+            return Result.DENY;
+        }
         for (Throwable t = event.getThrown(); t != null && t != t.getCause(); t = t.getCause()) {
             if (t instanceof LayerscopeException) {
                 return Result.DENY;

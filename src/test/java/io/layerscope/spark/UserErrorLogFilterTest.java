@@ -34,4 +34,21 @@ class UserErrorLogFilterTest {
         assertEquals(Result.NEUTRAL, filter.filter(event("org.apache.spark.executor.Executor", "Exception in task 0.0",
                 new IllegalStateException("not a user error"))));
     }
+
+    @Test
+    void dropsWhateverASilencedThreadLogs() throws Exception {
+        var f = UserErrorLogFilter.class.getDeclaredConstructor();
+        f.setAccessible(true);
+        UserErrorLogFilter filter = f.newInstance();
+        // what the startup thread logged when the JVM exited under a half-built context
+        LogEvent npe = Log4jLogEvent.newBuilder().setLoggerName("org.apache.spark.util.Utils").setLevel(Level.ERROR)
+                .setThreadName("filter-test-startup").setMessage(new SimpleMessage("Uncaught exception in thread"
+                        + " filter-test-startup")).setThrown(new NullPointerException("localEndpoint() is null")).build();
+        LogEvent elsewhere = Log4jLogEvent.newBuilder().setLoggerName("org.apache.spark.util.Utils").setLevel(Level.ERROR)
+                .setThreadName("main").setMessage(new SimpleMessage("Uncaught exception in thread main")).build();
+        assertEquals(Result.NEUTRAL, filter.filter(npe));
+        UserErrorLogFilter.silence("filter-test-startup");
+        assertEquals(Result.DENY, filter.filter(npe));
+        assertEquals(Result.NEUTRAL, filter.filter(elsewhere));
+    }
 }
