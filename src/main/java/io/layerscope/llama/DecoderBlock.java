@@ -1,7 +1,9 @@
 package io.layerscope.llama;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
@@ -77,7 +79,15 @@ final class DecoderBlock {
         }
     }
 
-    /** Causal grouped-query attention over x [B, T, hidden]; returns [B, T, heads * headDim] before o_proj. */
+    /**
+     * Causal grouped-query attention over x [B, T, hidden]; returns [B, T, heads * headDim] before o_proj.
+     *
+     * <p>One KV group of one sequence at a time, each group's scores and probabilities freed before
+     * the next: all at once they are B x heads x T x T floats, twice (scores and softmax), which at
+     * Wanda's 2048-token windows is 1 GiB per sequence for 32 heads, where a group's are 128 MiB. The
+     * products are those of the batched matmul, item by item (libtorch multiplies a batch one item
+     * at a time on the CPU), and softmax is per row, so the results are the same bits.
+     */
     private NDArray attention(NDArray x, PositionTables.Tables pos) {
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
@@ -87,18 +97,27 @@ final class DecoderBlock {
         NDList qkv = linear(x, w.qkv()).split(new long[] {qWidth, qWidth + kvWidth}, 2);
         NDArray q = rotate(qkv.get(0).reshape(b, t, heads, headDim).transpose(0, 2, 1, 3), pos.queryCos(), pos.querySin());
         NDArray k = rotate(qkv.get(1).reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3), pos.cos(), pos.sin());
-        NDArray v = qkv.get(2).reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3);
         // GQA without copying K/V: query head j = g * rep + r reads KV head g = j / rep (HF's
         // repeat_kv), so the rep query heads of group g are stacked along the row axis of one matmul.
         // The queries are already scaled by 1/sqrt(head_dim) (PositionTables).
-        NDArray scores = q.reshape(b, kvHeads, rep * t, headDim)
-                .matMul(k.transpose(0, 1, 3, 2))
-                .reshape(b, kvHeads, rep, t, t)
-                .addi(pos.mask());
+        NDArray groupedQ = q.reshape(b * kvHeads, (long) rep * t, headDim);
+        NDArray keysT = k.reshape(b * kvHeads, t, headDim).transpose(0, 2, 1);
+        NDArray values = qkv.get(2).reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3).reshape(b * kvHeads, t, headDim);
         DataType type = x.getDataType();
-        NDArray probs = DeviceArrays.cast(DeviceArrays.cast(scores, DataType.FLOAT32).softmax(4), type);
-        return probs.reshape(b, kvHeads, rep * t, t)
-                .matMul(v)
+        NDManager scope = x.getManager();
+        NDList groups = new NDList((int) (b * kvHeads));
+        for (long n = 0; n < b * kvHeads; n++) {
+            try (NDManager group = scope.newSubManager()) {
+                NDArray qg = groupedQ.get(n);
+                qg.attach(group);   // the products below land in qg's manager, freed at the group's end
+                NDArray scores = qg.matMul(keysT.get(n)).reshape(rep, t, t).addi(pos.mask());
+                NDArray probs = DeviceArrays.cast(DeviceArrays.cast(scores, DataType.FLOAT32).softmax(2), type);
+                NDArray out = probs.reshape((long) rep * t, t).matMul(values.get(n));
+                out.attach(scope);
+                groups.add(out);
+            }
+        }
+        return NDArrays.stack(groups)
                 .reshape(b, heads, t, headDim)
                 .transpose(0, 2, 1, 3)
                 .reshape(b, t, (long) heads * headDim);
