@@ -2,6 +2,7 @@ package io.layerscope.llama;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -45,6 +46,40 @@ class OutlierMarksTest {
         assertArrayEquals(new long[] {2, 0, 0, 2}, p.counts());
         p.clear();
         assertArrayEquals(new long[4], p.counts());
+    }
+
+    /**
+     * Entries past one run of the test (2048) and a last word only partly used (70 x 33 entries),
+     * three blocks of random values with some |x| >= 6: per block and in the counts, what plain loops
+     * over a boolean per entry give.
+     */
+    @Test
+    void runsAndAPartWordGiveWhatABooleanPerEntryGives() {
+        int positions = 70;
+        int features = 33;
+        java.util.Random random = new java.util.Random(7);
+        boolean[] any = new boolean[positions * features];
+        OutlierMarks marks = new OutlierMarks(positions, features);
+        for (int block = 0; block < 3; block++) {
+            float[] x = new float[positions * features];
+            long[] reachedHere = new long[features];
+            for (int k = 0; k < x.length; k++) {
+                x[k] = (float) (random.nextGaussian() * 3);
+                if (Math.abs(x[k]) >= 6) {
+                    any[k] = true;
+                    reachedHere[k % features] = 1;
+                }
+            }
+            assertArrayEquals(reachedHere, marks.mark(bits(x)), "block " + block);
+        }
+        long[] expected = new long[features];
+        for (int k = 0; k < any.length; k++) {
+            expected[k % features] += any[k] ? 1 : 0;
+        }
+        assertArrayEquals(expected, marks.counts());
+        assertTrue(java.util.Arrays.stream(expected).sum() > 100, "enough marks to mean something");
+        marks.clear();
+        assertArrayEquals(new long[features], marks.counts());
     }
 
     @Test
