@@ -53,23 +53,45 @@ final class DecoderBlock {
         return new DecoderBlock(index, weights, config);
     }
 
-    /** h [B, T, hidden] in the compute type -> the layer's output, same shape and manager. */
+    /**
+     * h [B, T, hidden] in the compute type -> the layer's output, same shape and manager. Each half
+     * (attention, MLP) runs in a scope of its own, so the attention's intermediates (a few hundred MiB
+     * at 2048-token windows and 8B's shape) are freed before the MLP's are made; the sinks consume
+     * what they are given before it returns.
+     */
     NDArray forward(NDArray h, PositionTables.Tables pos, TapSink taps) {
-        NDArray x = rmsNorm(h, w.inputNorm(), eps);
-        tap(taps, Tap.ATTN_IN, x);
-        NDArray attn = attention(x, pos);
-        tap(taps, Tap.ATTN_OUT, attn);
-        h = linear(attn, w.o()).addi(h);
+        NDArray mid = scoped(h, in -> {
+            NDArray x = rmsNorm(in, w.inputNorm(), eps);
+            tap(taps, Tap.ATTN_IN, x);
+            NDArray attn = attention(x, pos);
+            tap(taps, Tap.ATTN_OUT, attn);
+            return linear(attn, w.o()).addi(in);
+        });
+        return scoped(mid, in -> {
+            NDArray x = rmsNorm(in, w.postNorm(), eps);
+            tap(taps, Tap.MLP_IN, x);
+            NDList gateUp = linear(x, w.gateUp()).split(2, 2);
+            NDArray gate = gateUp.get(0);
+            NDArray act = Activation.sigmoid(gate).muli(gate).muli(gateUp.get(1));
+            tap(taps, Tap.MLP_ACT, act);
+            NDArray down = linear(act, w.down());
+            taps.downProj(index, act, down);
+            return down.addi(in);
+        });
+    }
 
-        x = rmsNorm(h, w.postNorm(), eps);
-        tap(taps, Tap.MLP_IN, x);
-        NDList gateUp = linear(x, w.gateUp()).split(2, 2);
-        NDArray gate = gateUp.get(0);
-        NDArray act = Activation.sigmoid(gate).muli(gate).muli(gateUp.get(1));
-        tap(taps, Tap.MLP_ACT, act);
-        NDArray down = linear(act, w.down());
-        taps.downProj(index, act, down);
-        return down.addi(h);
+    /**
+     * {@code half} of in, in a scope closed after it: results derived from {@code in} land in the
+     * scope, and only the one returned (a new array) is moved to in's manager.
+     */
+    private static NDArray scoped(NDArray in, java.util.function.UnaryOperator<NDArray> half) {
+        NDManager outer = in.getManager();
+        try (NDManager scope = outer.newSubManager()) {
+            in.tempAttach(scope);
+            NDArray out = half.apply(in);
+            out.attach(outer);
+            return out;
+        }
     }
 
     private void tap(TapSink taps, Tap tap, NDArray x) {
