@@ -9,6 +9,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import io.layerscope.model.LlamaConfig;
 import io.layerscope.model.Tap;
+import java.util.function.UnaryOperator;
 
 /**
  * One LLaMA decoder layer as Hugging Face's eager {@code LlamaDecoderLayer} computes it
@@ -84,7 +85,7 @@ final class DecoderBlock {
      * {@code half} of in, in a scope closed after it: results derived from {@code in} land in the
      * scope, and only the one returned (a new array) is moved to in's manager.
      */
-    private static NDArray scoped(NDArray in, java.util.function.UnaryOperator<NDArray> half) {
+    private static NDArray scoped(NDArray in, UnaryOperator<NDArray> half) {
         NDManager outer = in.getManager();
         try (NDManager scope = outer.newSubManager()) {
             in.tempAttach(scope);
