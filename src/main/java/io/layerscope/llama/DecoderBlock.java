@@ -82,14 +82,14 @@ final class DecoderBlock {
     }
 
     /**
-     * {@code half} of in, in a scope closed after it: results derived from {@code in} land in the
+     * {@code part} of in, in a scope closed after it: results derived from {@code in} land in the
      * scope, and only the one returned (a new array) is moved to in's manager.
      */
-    private static NDArray scoped(NDArray in, UnaryOperator<NDArray> half) {
+    private static NDArray scoped(NDArray in, UnaryOperator<NDArray> part) {
         NDManager outer = in.getManager();
         try (NDManager scope = outer.newSubManager()) {
             in.tempAttach(scope);
-            NDArray out = half.apply(in);
+            NDArray out = part.apply(in);
             out.attach(outer);
             return out;
         }
@@ -127,18 +127,15 @@ final class DecoderBlock {
         NDArray keysT = k.reshape(b * kvHeads, t, headDim).transpose(0, 2, 1);
         NDArray values = qkv.get(2).reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3).reshape(b * kvHeads, t, headDim);
         DataType type = x.getDataType();
-        NDManager scope = x.getManager();
         NDList groups = new NDList((int) (b * kvHeads));
         for (long n = 0; n < b * kvHeads; n++) {
-            try (NDManager group = scope.newSubManager()) {
-                NDArray qg = groupedQ.get(n);
-                qg.attach(group);   // the products below land in qg's manager, freed at the group's end
-                NDArray scores = qg.matMul(keysT.get(n)).reshape(rep, t, t).addi(pos.mask());
+            NDArray keys = keysT.get(n);
+            NDArray vals = values.get(n);
+            groups.add(scoped(groupedQ.get(n), qg -> {
+                NDArray scores = qg.matMul(keys).reshape(rep, t, t).addi(pos.mask());
                 NDArray probs = DeviceArrays.cast(DeviceArrays.cast(scores, DataType.FLOAT32).softmax(2), type);
-                NDArray out = probs.reshape((long) rep * t, t).matMul(values.get(n));
-                out.attach(scope);
-                groups.add(out);
-            }
+                return probs.reshape((long) rep * t, t).matMul(vals);
+            }));
         }
         return NDArrays.stack(groups)
                 .reshape(b, heads, t, headDim)
