@@ -54,6 +54,10 @@ query_flags=(-XX:TieredStopAtLevel=1)
 export DJL_OFFLINE=true
 # libtorch's OpenMP spin-waits by default, 8-14x slower when threads outnumber cores.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+# libtorch advises huge pages for its arrays of 2 MB or more: a 2048-token window's activations are
+# tens of MB each, freshly mapped by every operation, and their 4 KB page faults cost more than the
+# forward's arithmetic on a virtual machine (docs/PERFORMANCE.md). Read once, when libtorch starts.
+export THP_MEM_ALLOC_ENABLE="${THP_MEM_ALLOC_ENABLE:-1}"
 
 build_if_stale() {
   if [ -f "$jar" ] && [ -z "$(find "$here/src/main" "$here/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then

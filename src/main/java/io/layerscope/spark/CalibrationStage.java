@@ -128,7 +128,8 @@ public final class CalibrationStage {
                 DepthSums depth = f.depth();
                 String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
                 String type = model.computeType().name().toLowerCase(java.util.Locale.ROOT);
-                String where = "executor " + executor + ": " + device + " " + type + ExecutorResources.blasNote(device);
+                String where = "executor " + executor + ": " + device + " " + type + ExecutorResources.blasNote(device)
+                        + ExecutorResources.allocationNote(device);
                 return List.of(new ShardResult(sums, where, type, model.lastBlock() + 1, modelWait, depth)).iterator();
             }
         }

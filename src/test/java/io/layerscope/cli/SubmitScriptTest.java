@@ -110,6 +110,7 @@ class SubmitScriptTest {
         Files.writeString(java, """
                 #!/bin/sh
                 printf '%s\\n' "$@" > "$(dirname "$0")/arguments"
+                printf '%s\\n' "${THP_MEM_ALLOC_ENABLE-unset}" > "$(dirname "$0")/thp"
                 cat > "$(dirname "$0")/stdin"
                 for a in "$@"; do
                   case "$a" in -XX:ArchiveClassesAtExit=*) echo archive > "${a#*=}" ;; esac
@@ -124,6 +125,7 @@ class SubmitScriptTest {
         pb.environment().put("LAYERSCOPE_MKL_SHIM", "off");
         pb.environment().remove("LAYERSCOPE_CDS");
         pb.environment().remove("LAYERSCOPE_QUERY_TUNING");
+        pb.environment().remove("THP_MEM_ALLOC_ENABLE");
         pb.environment().putAll(env);
         Process p = pb.start();
         try (var in = p.getOutputStream()) {
@@ -200,6 +202,16 @@ class SubmitScriptTest {
         List<String> args = submitWithoutDistribution("", "sweep", "--model", "demo", "--driver-memory", "6g");
         assertEquals(List.of("--driver-memory", "6g", "spark-internal", "sweep", "--model", "demo"),
                 args.subList(args.size() - 6, args.size()));
+    }
+
+    /** libtorch reads THP_MEM_ALLOC_ENABLE when it starts: the JVM submit.sh starts has it, unless the user set it. */
+    @Test
+    void theJvmStartsWithLibtorchsHugePageAllocationUnlessTheUserSaysOtherwise() throws Exception {
+        submitWithoutDistribution(Map.of(), "", "sweep", "--model", "demo", "--out", "/results/demo");
+        assertEquals(List.of("1"), Files.readAllLines(tmp.resolve("bin/thp")));
+        submitWithoutDistribution(Map.of("THP_MEM_ALLOC_ENABLE", "0"), "", "sweep", "--model", "demo", "--out",
+                "/results/demo");
+        assertEquals(List.of("0"), Files.readAllLines(tmp.resolve("bin/thp")));
     }
 
     @Test

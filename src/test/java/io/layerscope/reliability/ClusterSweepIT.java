@@ -112,13 +112,11 @@ class ClusterSweepIT {
         devices.forEach(d -> executors.add(d.replaceAll("^executor (\\S+):.*$", "$1")));
         assertFalse(executors.isEmpty(), devices.toString());
         assertTrue(executors.stream().allMatch(id -> id.matches("\\d+")), devices.toString());
+        // libtorch's huge-page allocation reached the executors the job started (SparkSessions' default)
+        assertTrue(devices.stream().allMatch(d -> d.contains("huge pages")), devices.toString());
         SweepResults.assertNoLeftovers(out);
     }
 
-    /**
-     * Anonymous resident memory (RssAnon: Java heap, native allocations; not mapped files) of each
-     * executor after each of its stage-one tasks, and resident memory of this (driver) JVM.
-     */
     /**
      * Kills (kill -9) the executor running the first task of the first stage {@code target} picks from
      * a starting job (null: not this job), and records the tasks lost with it.
@@ -176,6 +174,10 @@ class ClusterSweepIT {
         }
     }
 
+    /**
+     * Anonymous resident memory (RssAnon: Java heap, native allocations; not mapped files) of each
+     * executor after each of its stage-one tasks, and resident memory of this (driver) JVM.
+     */
     static final class MemoryProbe extends SparkListener {
         final Map<String, List<Long>> executorAnon = new ConcurrentHashMap<>();
         final List<Long> driverRss = new CopyOnWriteArrayList<>();
