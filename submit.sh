@@ -54,10 +54,6 @@ query_flags=(-XX:TieredStopAtLevel=1)
 export DJL_OFFLINE=true
 # libtorch's OpenMP spin-waits by default, 8-14x slower when threads outnumber cores.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
-# libtorch advises huge pages for its arrays of 2 MB or more: a 2048-token window's activations are
-# tens of MB each, freshly mapped by every operation, and their 4 KB page faults cost more than the
-# forward's arithmetic on a virtual machine (docs/PERFORMANCE.md). Read once, when libtorch starts.
-export THP_MEM_ALLOC_ENABLE="${THP_MEM_ALLOC_ENABLE:-1}"
 
 build_if_stale() {
   if [ -f "$jar" ] && [ -z "$(find "$here/src/main" "$here/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then
@@ -97,6 +93,26 @@ while [ $# -gt 0 ]; do
   esac
 done
 master="${master:-local[*]}"
+# libtorch's arrays of 2 MB or more in transparent huge pages, for forwards of at least 1024 tokens
+# (--seqlen times --batch-size; 2048 when not given): their activations are tens of MB each, mapped
+# afresh by every operation, and 4 KB page faults cost as much as the arithmetic; shorter ones lose a
+# little by it. libtorch reads it once, at its start: this decides for the JVM started here, the
+# driver for the executors a job starts (spark.HugePageAllocation, the same rule).
+tokens_seqlen=2048
+tokens_batch=1
+for ((i = 0; i < ${#app_args[@]}; i++)); do
+  case "${app_args[i]}" in
+    --seqlen) tokens_seqlen="${app_args[i+1]:-}" ;;
+    --seqlen=*) tokens_seqlen="${app_args[i]#*=}" ;;
+    --batch-size|--batch_size) tokens_batch="${app_args[i+1]:-}" ;;
+    --batch-size=*|--batch_size=*) tokens_batch="${app_args[i]#*=}" ;;
+  esac
+done
+thp_default=1
+if [[ "$tokens_seqlen" =~ ^[0-9]{1,6}$ && "$tokens_batch" =~ ^[0-9]{1,6}$ ]] && ((tokens_seqlen * tokens_batch < 1024)); then
+  thp_default=0
+fi
+export THP_MEM_ALLOC_ENABLE="${THP_MEM_ALLOC_ENABLE:-$thp_default}"
 case "$master" in local*) export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}" ;; esac
 
 spark_submit=""

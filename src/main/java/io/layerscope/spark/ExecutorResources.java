@@ -61,42 +61,6 @@ final class ExecutorResources {
         return blasNote(device, ProcessMaps.AT_FIRST_USE);
     }
 
-    /** The environment variable with which libtorch puts its CPU arrays of 2 MB or more in transparent huge pages. */
-    static final String THP_ALLOCATION = "THP_MEM_ALLOC_ENABLE";
-
-    /**
-     * What run.json's devices add for a CPU executor whose libtorch allocates in huge pages:
-     * {@code allocation} is the process's {@link #THP_ALLOCATION} (null when unset), {@code kernelSetting}
-     * the kernel's /sys/kernel/mm/transparent_hugepage/enabled ("" where there is none). libtorch reads
-     * "1" as on; a kernel set to never ignores the advice, so the note says so instead.
-     */
-    static String allocationNote(Device device, String allocation, String kernelSetting) {
-        if (device.isGpu() || !"1".equals(allocation == null ? null : allocation.strip())) {
-            return "";
-        }
-        return kernelSetting.contains("[never]") || kernelSetting.isBlank()
-                ? " (" + THP_ALLOCATION + "=1, but the kernel gives no transparent huge pages)"
-                : " (libtorch's large arrays in transparent huge pages)";
-    }
-
-    /** {@link #allocationNote(Device, String, String)} for this process. */
-    static String allocationNote(Device device) {
-        return allocationNote(device, System.getenv(THP_ALLOCATION), KernelHugePages.SETTING);
-    }
-
-    /** The kernel's transparent huge page setting, read once, or "" where there is none. */
-    private static final class KernelHugePages {
-        static final String SETTING = read();
-
-        private static String read() {
-            try {
-                return Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/enabled"));
-            } catch (IOException | RuntimeException e) {
-                return "";
-            }
-        }
-    }
-
     /** The files mapped into this process (Linux's /proc/self/maps), read once, or "" where there is none. */
     private static final class ProcessMaps {
         static final String AT_FIRST_USE = read();

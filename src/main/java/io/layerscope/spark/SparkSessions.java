@@ -77,18 +77,8 @@ public final class SparkSessions {
         return getOrCreate(appName, conf);
     }
 
-    /**
-     * The environment every executor the job starts gets unless the job's configuration sets it:
-     * DJL offline, and libtorch's arrays of 2 MB or more in transparent huge pages, whatever the
-     * properties file ({@code --conf spark.executorEnv.THP_MEM_ALLOC_ENABLE=0} turns it off; a
-     * local-mode JVM takes it from submit.sh, since libtorch reads it when it starts).
-     */
-    public static void setExecutorDefaults(SparkConf conf) {
-        conf.setIfMissing("spark.executorEnv.DJL_OFFLINE", "true");
-        conf.setIfMissing("spark.executorEnv.THP_MEM_ALLOC_ENABLE", "1");
-    }
-
-    private static SparkSession getOrCreate(String appName, SparkConf conf) {
+    /** A session with {@code conf} (spark.* system properties and the job's own settings) under the defaults below. */
+    static SparkSession getOrCreate(String appName, SparkConf conf) {
         if (!conf.contains("spark.master")) {
             conf.setMaster(DEFAULT_MASTER);
         }
@@ -98,7 +88,7 @@ public final class SparkSessions {
         conf.setIfMissing("spark.ui.enabled", "false");
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
         conf.setIfMissing("spark.sql.shuffle.partitions", "4");
-        setExecutorDefaults(conf);
+        conf.setIfMissing("spark.executorEnv.DJL_OFFLINE", "true");
         // --gram's passes return in x in doubles per tap from every shard, bounded by --gram-memory
         // rather than by Spark's 1 GiB default on all of a job's results
         conf.setIfMissing("spark.driver.maxResultSize", "0");

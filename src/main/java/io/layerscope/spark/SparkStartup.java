@@ -88,7 +88,9 @@ final class SparkStartup {
     private void run(String appName, ModelSpec spec, int seqlen, PictureSize pictures) {
         SparkSession spark;
         try {
-            spark = SparkSessions.getOrCreate(appName);
+            SparkConf conf = new SparkConf();
+            HugePageAllocation.setExecutorEnv(conf, seqlen, spec.batchSize());
+            spark = SparkSessions.getOrCreate(appName, conf);
         } catch (Throwable e) {
             // Scala throws checked exceptions too (SparkException for --master local[0]): whatever it
             // is, the caller must learn of it, or it would wait for the session forever

@@ -204,14 +204,28 @@ class SubmitScriptTest {
                 args.subList(args.size() - 6, args.size()));
     }
 
-    /** libtorch reads THP_MEM_ALLOC_ENABLE when it starts: the JVM submit.sh starts has it, unless the user set it. */
+    /**
+     * libtorch reads THP_MEM_ALLOC_ENABLE when it starts: the JVM submit.sh starts has it on for forwards
+     * of 1024 tokens or more (spark.HugePageAllocation's rule), off below, and as the user set it.
+     */
     @Test
-    void theJvmStartsWithLibtorchsHugePageAllocationUnlessTheUserSaysOtherwise() throws Exception {
-        submitWithoutDistribution(Map.of(), "", "sweep", "--model", "demo", "--out", "/results/demo");
-        assertEquals(List.of("1"), Files.readAllLines(tmp.resolve("bin/thp")));
-        submitWithoutDistribution(Map.of("THP_MEM_ALLOC_ENABLE", "0"), "", "sweep", "--model", "demo", "--out",
-                "/results/demo");
-        assertEquals(List.of("0"), Files.readAllLines(tmp.resolve("bin/thp")));
+    void theJvmGetsLibtorchsHugePagesForLongWindowsUnlessTheUserSaysOtherwise() throws Exception {
+        assertEquals("1", thp(Map.of()));   // --seqlen's default for a real model: 2048
+        assertEquals("1", thp(Map.of(), "--seqlen", "1024"));
+        assertEquals("0", thp(Map.of(), "--seqlen", "1023"));
+        assertEquals("0", thp(Map.of(), "--seqlen=256"));
+        assertEquals("1", thp(Map.of(), "--seqlen", "256", "--batch-size", "4"));
+        assertEquals("1", thp(Map.of(), "--seqlen=512", "--batch_size=2"));
+        assertEquals("1", thp(Map.of(), "--seqlen", "x"));   // the job itself refuses it
+        assertEquals("0", thp(Map.of("THP_MEM_ALLOC_ENABLE", "0")));
+        assertEquals("1", thp(Map.of("THP_MEM_ALLOC_ENABLE", "1"), "--seqlen", "256"));
+    }
+
+    private String thp(Map<String, String> env, String... options) throws Exception {
+        List<String> args = new ArrayList<>(List.of("sweep", "--model", "demo", "--out", "/results/demo"));
+        args.addAll(List.of(options));
+        submitWithoutDistribution(env, "", args.toArray(new String[0]));
+        return Files.readString(tmp.resolve("bin/thp")).strip();
     }
 
     @Test

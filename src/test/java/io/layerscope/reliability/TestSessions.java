@@ -26,10 +26,11 @@ final class TestSessions {
                 .set("spark.sql.shuffle.partitions", "4")
                 .set("spark.driver.host", "127.0.0.1")
                 .set("spark.driver.bindAddress", "127.0.0.1")
+                .set("spark.executorEnv.DJL_OFFLINE", "true")
                 .set("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE")
+                .set("spark.executorEnv.THP_MEM_ALLOC_ENABLE", "1")
                 .set("spark.sql.warehouse.dir", io.layerscope.spark.SparkSessions.temporaryWarehouse());
         conf.forEach(c::set);
-        io.layerscope.spark.SparkSessions.setExecutorDefaults(c);
         return SparkSession.builder().config(c).getOrCreate();
     }
 

@@ -28,22 +28,6 @@ class ExecutorResourcesTest {
         assertEquals("", ExecutorResources.blasNote(Device.cpu(), "7f3c5a1e2000-7f3c5a1e3000 r-xp 00001000 08:01 1234  /opt/other.so\n"));
     }
 
-    @Test
-    void devicesSayWhenLibtorchAllocatesInHugePages() {
-        String madvise = "always [madvise] never\n";
-        assertEquals(" (libtorch's large arrays in transparent huge pages)",
-                ExecutorResources.allocationNote(Device.cpu(), "1", madvise));
-        assertEquals(" (libtorch's large arrays in transparent huge pages)",
-                ExecutorResources.allocationNote(Device.cpu(), "1", "[always] madvise never\n"));
-        assertEquals(" (THP_MEM_ALLOC_ENABLE=1, but the kernel gives no transparent huge pages)",
-                ExecutorResources.allocationNote(Device.cpu(), "1", "always madvise [never]\n"));
-        assertEquals(" (THP_MEM_ALLOC_ENABLE=1, but the kernel gives no transparent huge pages)",
-                ExecutorResources.allocationNote(Device.cpu(), "1", ""));
-        assertEquals("", ExecutorResources.allocationNote(Device.cpu(), "0", madvise));
-        assertEquals("", ExecutorResources.allocationNote(Device.cpu(), null, madvise));
-        assertEquals("", ExecutorResources.allocationNote(Device.gpu(0), "1", madvise));
-    }
-
     /** Released models are closed (their weights freed), and the next task that needs one loads it again. */
     @Test
     void releasingClosesTheCachedModelAndALaterTaskLoadsItAgain(@TempDir Path tmp) {

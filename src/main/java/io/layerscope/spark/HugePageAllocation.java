@@ -1,0 +1,69 @@
+package io.layerscope.spark;
+
+import ai.djl.Device;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.spark.SparkConf;
+
+/**
+ * libtorch's transparent huge pages for its CPU arrays of 2 MB or more, which it reads from the
+ * environment ({@value #ENV}=1) once, when it starts. With long windows the forward's activations are
+ * tens of MB each, mapped afresh by every operation, and faulting them in 4 KB pages took as long as
+ * the arithmetic on a virtual machine; with short ones glibc reuses its memory, and the advice (and
+ * the kernel's compaction for huge pages, the streamed weights' included) cost a little instead
+ * (docs/PERFORMANCE.md). So it is on where a forward takes at least {@link #MIN_TOKENS} tokens:
+ * submit.sh decides for the JVM it starts (local mode), by the same rule, and the driver for the
+ * executors a job starts; the user's own setting wins in both.
+ */
+final class HugePageAllocation {
+    static final String ENV = "THP_MEM_ALLOC_ENABLE";
+    /** Tokens per forward (window length times batch) from which the advice pays; submit.sh holds the same figure. */
+    static final int MIN_TOKENS = 1024;
+
+    private HugePageAllocation() {
+    }
+
+    /** The value for {@value #ENV} on the executors of a job whose forwards take {@code seqlen * batchSize} tokens. */
+    static String setting(int seqlen, int batchSize) {
+        return (long) seqlen * batchSize >= MIN_TOKENS ? "1" : "0";
+    }
+
+    /** Sets {@value #ENV} for the executors a job starts, by {@link #setting}, unless {@code conf} has it. */
+    static void setExecutorEnv(SparkConf conf, int seqlen, int batchSize) {
+        conf.setIfMissing("spark.executorEnv." + ENV, setting(seqlen, batchSize));
+    }
+
+    /**
+     * What run.json's devices add for a CPU executor whose libtorch allocates in huge pages:
+     * {@code allocation} is the process's {@value #ENV} (null when unset), {@code kernelSetting} the
+     * kernel's /sys/kernel/mm/transparent_hugepage/enabled ("" where there is none). libtorch reads "1"
+     * as on; a kernel set to never ignores the advice, so the note says so instead.
+     */
+    static String note(Device device, String allocation, String kernelSetting) {
+        if (device.isGpu() || !"1".equals(allocation == null ? null : allocation.strip())) {
+            return "";
+        }
+        return kernelSetting.contains("[never]") || kernelSetting.isBlank()
+                ? " (" + ENV + "=1, but the kernel gives no transparent huge pages)"
+                : " (libtorch's large arrays in transparent huge pages)";
+    }
+
+    /** {@link #note(Device, String, String)} for this process. */
+    static String note(Device device) {
+        return note(device, System.getenv(ENV), KernelSetting.VALUE);
+    }
+
+    /** The kernel's transparent huge page setting, read once, or "" where there is none. */
+    private static final class KernelSetting {
+        static final String VALUE = read();
+
+        private static String read() {
+            try {
+                return Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/enabled"));
+            } catch (IOException | RuntimeException e) {
+                return "";
+            }
+        }
+    }
+}

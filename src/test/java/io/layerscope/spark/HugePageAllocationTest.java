@@ -1,0 +1,47 @@
+package io.layerscope.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.Device;
+import org.apache.spark.SparkConf;
+import org.junit.jupiter.api.Test;
+
+class HugePageAllocationTest {
+    @Test
+    void onFromAThousandAndTwentyFourTokensPerForward() {
+        assertEquals("0", HugePageAllocation.setting(256, 1));
+        assertEquals("0", HugePageAllocation.setting(1023, 1));
+        assertEquals("1", HugePageAllocation.setting(1024, 1));
+        assertEquals("1", HugePageAllocation.setting(2048, 1));
+        assertEquals("1", HugePageAllocation.setting(256, 4));
+        assertEquals("1", HugePageAllocation.setting(65536, 65536));   // no int overflow
+    }
+
+    @Test
+    void executorsGetTheRuleUnlessTheJobSetsIt() {
+        SparkConf longWindows = new SparkConf(false);
+        HugePageAllocation.setExecutorEnv(longWindows, 2048, 1);
+        assertEquals("1", longWindows.get("spark.executorEnv.THP_MEM_ALLOC_ENABLE"));
+        SparkConf shortWindows = new SparkConf(false);
+        HugePageAllocation.setExecutorEnv(shortWindows, 256, 1);
+        assertEquals("0", shortWindows.get("spark.executorEnv.THP_MEM_ALLOC_ENABLE"));
+        SparkConf user = new SparkConf(false).set("spark.executorEnv.THP_MEM_ALLOC_ENABLE", "1");
+        HugePageAllocation.setExecutorEnv(user, 256, 1);
+        assertEquals("1", user.get("spark.executorEnv.THP_MEM_ALLOC_ENABLE"));
+    }
+
+    @Test
+    void devicesSayWhenLibtorchAllocatesInHugePages() {
+        String madvise = "always [madvise] never\n";
+        assertEquals(" (libtorch's large arrays in transparent huge pages)", HugePageAllocation.note(Device.cpu(), "1", madvise));
+        assertEquals(" (libtorch's large arrays in transparent huge pages)",
+                HugePageAllocation.note(Device.cpu(), "1", "[always] madvise never\n"));
+        assertEquals(" (THP_MEM_ALLOC_ENABLE=1, but the kernel gives no transparent huge pages)",
+                HugePageAllocation.note(Device.cpu(), "1", "always madvise [never]\n"));
+        assertEquals(" (THP_MEM_ALLOC_ENABLE=1, but the kernel gives no transparent huge pages)",
+                HugePageAllocation.note(Device.cpu(), "1", ""));
+        assertEquals("", HugePageAllocation.note(Device.cpu(), "0", madvise));
+        assertEquals("", HugePageAllocation.note(Device.cpu(), null, madvise));
+        assertEquals("", HugePageAllocation.note(Device.gpu(0), "1", madvise));
+    }
+}
