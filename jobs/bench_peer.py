@@ -292,6 +292,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3,
                     help="timed forward passes over all windows after the run (best is kept; 0: none)")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N windows (0: all)")
+    ap.add_argument("--forward-only", action="store_true",
+                    help="skip the per-layer metric and sort after the forward (layer_stage_seconds is then null)")
     ap.add_argument("--matmul", action="store_true",
                     help="measure only one block's matrix products on a window's tokens, then exit")
     args = ap.parse_args()
@@ -323,8 +325,8 @@ def main():
         model(torch.tensor([w], dtype=torch.int64))
     t_forward_first = time.perf_counter() - t0
     t0 = time.perf_counter()
-    pruned = wanda_masks(wrapped)
-    t_layers = time.perf_counter() - t0
+    pruned = None if args.forward_only else wanda_masks(wrapped)
+    t_layers = None if args.forward_only else time.perf_counter() - t0
     t_run = time.perf_counter() - T_START
     scaler_rows = {name: w.scaler_row.tolist() for name, w in wrapped.items()}
     for h in handles:

@@ -32,6 +32,8 @@ import java.util.stream.Stream;
  * <li>{@code scaling.json}: stage one over local masters and shard counts ({@link StageOneScaling});</li>
  * <li>{@code depth.json}, {@code depth1b.json}: stage one's forward without and with the depth statistics
  *     ({@link DepthOverhead});</li>
+ * <li>{@code long-thp0.json}, {@code long-thp1.json}, {@code peer-long.json}: the forward over Wanda's window
+ *     length with libtorch's huge pages off and on, and the peer's (BENCH_LONG);</li>
  * <li>{@code loadavg.txt}: "label load1 load5 load15" lines the script appended as it went.</li>
  * </ul>
  * Of repeated runs the best (fastest) counts: the machine is shared, and slower runs measure the
@@ -206,6 +208,11 @@ public final class BenchReport {
             b.append(gramTable("the Llama-3.2-1B-shaped model (random bf16 weights, 8 x 256 tokens)", gram1b, dense1b));
         }
 
+        String longWindows = longWindowsTable();
+        if (!longWindows.isEmpty()) {
+            b.append(longWindows);
+        }
+
         String depth = depthTable();
         if (!depth.isEmpty()) {
             b.append(depth);
@@ -247,6 +254,45 @@ public final class BenchReport {
         }
         row(b, "peak RSS, MiB", num(best.rssMiB()), num(peer.get("peak_rss_mib").asDouble()), "-");
         b.append('\n');
+        return b.toString();
+    }
+
+    /**
+     * The forward over Wanda's window length (BENCH_LONG): long-thp0.json and long-thp1.json from
+     * {@link ForwardThroughput} (libtorch's huge pages off and on), peer-long.json from the peer's
+     * forward; empty unless both of ours were measured.
+     */
+    private String longWindowsTable() {
+        Path off = dir.resolve("long-thp0.json");
+        Path on = dir.resolve("long-thp1.json");
+        if (!Files.isRegularFile(off) || !Files.isRegularFile(on)) {
+            return "";
+        }
+        JsonNode without = read(off);
+        JsonNode with = read(on);
+        Path peerFile = dir.resolve("peer-long.json");
+        JsonNode peer = Files.isRegularFile(peerFile) ? read(peerFile) : null;
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "The forward with taps over Wanda's window length on the Llama-3.2-1B-shaped model"
+                + " (%d x %d tokens, %d sequences at once x 1 thread), libtorch's huge pages (THP_MEM_ALLOC_ENABLE) off and on,"
+                + " one pass each after a warm-up window; the peer one sequence at a time on %d threads:%n%n",
+                without.get("windows").asInt(), without.get("tokens").asInt() / without.get("windows").asInt(),
+                without.get("workers").asInt(), peer == null ? 0 : peer.get("threads").asInt()));
+        b.append("| | huge pages off | on | on / off | peer |\n|---|---:|---:|---:|---:|\n");
+        double tpsOff = without.get("forward_tokens_per_second").asDouble();
+        double tpsOn = with.get("forward_tokens_per_second").asDouble();
+        row(b, "tokens/s", num(tpsOff), num(tpsOn), ratio(tpsOn / tpsOff),
+                peer == null ? "-" : num(peer.get("forward_tokens_per_second").asDouble()));
+        double cpuOff = minOf(List.of(without), "forward_cpu_seconds");
+        double cpuOn = minOf(List.of(with), "forward_cpu_seconds");
+        row(b, "forward CPU-seconds", sec(cpuOff), sec(cpuOn), ratio(cpuOn / cpuOff), "-");
+        row(b, "peak RSS, MiB", num(without.get("peak_rss_mib").asDouble()), num(with.get("peak_rss_mib").asDouble()), "-",
+                peer == null ? "-" : num(peer.get("peak_rss_mib").asDouble()));
+        b.append('\n');
+        if (peer != null) {
+            b.append(String.format(Locale.ROOT, "Forward speed over the peer's, huge pages on: %s.%n%n",
+                    ratio(tpsOn / peer.get("forward_tokens_per_second").asDouble())));
+        }
         return b.toString();
     }
 

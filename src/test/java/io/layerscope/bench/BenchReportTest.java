@@ -62,6 +62,15 @@ class BenchReportTest {
         write("peer1b-2.json", "{\"import_seconds\": 2.0, \"load_seconds\": 31.0, \"first_forward_seconds\": 35.0,"
                 + " \"layer_stage_seconds\": 220.0, \"run_seconds\": 290.0, \"peak_rss_mib\": 12000}");
 
+        // Wanda's window length: 4096 tokens in 102.4 s (off) and 40.96 s (on) -> 40 and 100 tokens/s; peer 20
+        write("long-thp0.json", "{\"threads\": 2, \"workers\": 2, \"windows\": 2, \"tokens\": 4096, \"forward_seconds\": [102.4],"
+                + " \"forward_cpu_seconds\": [204.8], \"forward_tokens_per_second\": 40.0, \"peak_rss_mib\": 6200}");
+        write("long-thp1.json", "{\"threads\": 2, \"workers\": 2, \"windows\": 2, \"tokens\": 4096, \"forward_seconds\": [40.96],"
+                + " \"forward_cpu_seconds\": [81.92], \"forward_tokens_per_second\": 100.0, \"peak_rss_mib\": 6100}");
+        write("peer-long.json", "{\"threads\": 2, \"windows\": 2, \"tokens\": 4096, \"first_forward_seconds\": 204.8,"
+                + " \"forward_seconds\": [], \"forward_tokens_per_second\": 20.0, \"layer_stage_seconds\": null,"
+                + " \"peak_rss_mib\": 11000}");
+
         String text = new BenchReport(dir).render("2026-11-27", "test CPU, 2 cores");
 
         assertTrue(text.contains("Measured 2026-11-27 on test CPU, 2 cores; 1-minute load average 3.3 to 6.5"), text);
@@ -99,6 +108,13 @@ class BenchReportTest {
         assertTrue(text.contains("| **end to end** (ours: the JVM's wall time) | 56.00 | 280.00 | 0.20x |"), text);
         assertTrue(text.contains("| end to end without PNGs | 47.60 | 280.00 | 0.17x |"), text);
         assertTrue(text.contains("| peak RSS, MiB | 6,144 | 12,000 | - |"), text);
+        assertTrue(text.contains("Llama-3.2-1B-shaped model (2 x 2048 tokens, 2 sequences at once x 1 thread), libtorch's huge"
+                + " pages (THP_MEM_ALLOC_ENABLE) off and on, one pass each after a warm-up window; the peer one sequence at a time"
+                + " on 2 threads:"), text);
+        assertTrue(text.contains("| tokens/s | 40 | 100 | 2.50x | 20 |"), text);
+        assertTrue(text.contains("| forward CPU-seconds | 204.80 | 81.92 | 0.40x | - |"), text);
+        assertTrue(text.contains("| peak RSS, MiB | 6,200 | 6,100 | - | 11,000 |"), text);
+        assertTrue(text.contains("Forward speed over the peer's, huge pages on: 5.00x."), text);
         assertTrue(text.contains("| the mid-size workload (16 x 256 tokens) | 3 | 2.00 | 2.10 | +5.0% | +5.0% | +5.0% | 3.0% |"), text);
         assertTrue(text.contains("| the Llama-3.2-1B-shaped model (4 x 256 tokens) | 1 | 50.00 | 52.00 | +4.0% | +4.0% | +1.0% | 1.0% |"), text);
     }
