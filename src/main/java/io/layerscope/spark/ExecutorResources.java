@@ -4,8 +4,6 @@ import ai.djl.Device;
 import io.layerscope.LayerscopeException;
 import io.layerscope.llama.LlamaModel;
 import io.layerscope.model.Checkpoint;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -63,15 +61,7 @@ final class ExecutorResources {
 
     /** The files mapped into this process (Linux's /proc/self/maps), read once, or "" where there is none. */
     private static final class ProcessMaps {
-        static final String AT_FIRST_USE = read();
-
-        private static String read() {
-            try {
-                return Files.readString(Path.of("/proc/self/maps"));
-            } catch (IOException | RuntimeException e) {
-                return "";
-            }
-        }
+        static final String AT_FIRST_USE = LinuxFiles.readOrEmpty("/proc/self/maps");
     }
 
     /**

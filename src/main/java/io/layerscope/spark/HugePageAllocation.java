@@ -1,9 +1,6 @@
 package io.layerscope.spark;
 
 import ai.djl.Device;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import org.apache.spark.SparkConf;
 
 /**
@@ -56,14 +53,6 @@ final class HugePageAllocation {
 
     /** The kernel's transparent huge page setting, read once, or "" where there is none. */
     private static final class KernelSetting {
-        static final String VALUE = read();
-
-        private static String read() {
-            try {
-                return Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/enabled"));
-            } catch (IOException | RuntimeException e) {
-                return "";
-            }
-        }
+        static final String VALUE = LinuxFiles.readOrEmpty("/sys/kernel/mm/transparent_hugepage/enabled");
     }
 }
