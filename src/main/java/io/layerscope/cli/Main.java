@@ -4,6 +4,8 @@ import io.layerscope.LayerscopeException;
 import io.layerscope.hub.Redaction;
 import io.layerscope.llama.NativeLibrary;
 import io.layerscope.spark.HeapExhaustion;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
@@ -58,9 +60,23 @@ public final class Main implements Runnable {
         }, "layerscope-signal-report"));
         int status = commandLine().execute(args);
         finished = true;
+        if (status != 0) {
+            quietAfterFailure();
+        }
         // an early failure may come while the model preload is still inside libtorch's initialisers
         NativeLibrary.awaitLoad(Duration.ofSeconds(60));
         System.exit(status);
+    }
+
+    /**
+     * The failure's paragraph is said: it stays the last thing on standard error. A job stopped
+     * mid-flight (a task out of heap, say) leaves Spark's threads finishing work while the JVM exits,
+     * and Scala's futures print the stack trace of every callback a stopped pool refuses straight to
+     * System.err, past any log filter.
+     */
+    static void quietAfterFailure() {
+        System.err.flush();
+        System.setErr(new PrintStream(OutputStream.nullOutputStream()));
     }
 
     /** The one line that says a signal stopped the command, printed by whoever sees it first. */

@@ -1,0 +1,19 @@
+package io.layerscope.reliability;
+
+import io.layerscope.cli.Main;
+
+/**
+ * Child-JVM side of {@link QuietExitIT}: runs the command line's {@code main} on the given
+ * arguments, with a shutdown hook that prints a stack trace to System.err as the JVM exits, as
+ * Scala's futures do for every callback a stopped Spark pool refuses.
+ */
+public final class LateStderrProbe {
+    private LateStderrProbe() {
+    }
+
+    public static void main(String[] args) {
+        Runtime.getRuntime().addShutdownHook(new Thread(
+                () -> new IllegalStateException("late teardown noise").printStackTrace(), "late-noise"));
+        Main.main(args);
+    }
+}
