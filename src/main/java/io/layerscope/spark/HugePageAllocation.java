@@ -7,9 +7,8 @@ import org.apache.spark.SparkConf;
  * libtorch's transparent huge pages for its CPU arrays of 2 MB or more, which it reads from the
  * environment ({@value #ENV}=1) once, when it starts. With long windows the forward's activations are
  * tens of MB each, mapped afresh by every operation, and faulting them in 4 KB pages took as long as
- * the arithmetic on a virtual machine; with short ones glibc reuses its memory, and the advice (and
- * the kernel's compaction for huge pages, the streamed weights' included) cost a little instead
- * (docs/PERFORMANCE.md). So it is on where a forward takes at least {@link #MIN_TOKENS} tokens:
+ * the arithmetic on a virtual machine; with short ones glibc reuses its memory, and the advice cost
+ * a little instead (docs/PERFORMANCE.md). So it is on where a forward takes at least {@link #MIN_TOKENS} tokens:
  * submit.sh decides for the JVM it starts (local mode), by the same rule, and the driver for the
  * executors a job starts; the user's own setting wins in both.
  */
