@@ -94,20 +94,24 @@ while [ $# -gt 0 ]; do
 done
 master="${master:-local[*]}"
 # libtorch's arrays of 2 MB or more in transparent huge pages, for forwards of at least 1024 tokens
-# (--seqlen times --batch-size; 2048 when not given): their activations are tens of MB each, mapped
-# afresh by every operation, and 4 KB page faults cost as much as the arithmetic; shorter ones lose a
-# little by it. libtorch reads it once, at its start: this decides for the JVM started here, the
+# (--seqlen times --batch-size; --seqlen's default is 2048, 256 for the demo model): their
+# activations are tens of MB each, mapped afresh by every operation, and 4 KB page faults cost as
+# much as the arithmetic; shorter ones lose a little by it. libtorch reads it once, at its start: this decides for the JVM started here, the
 # driver for the executors a job starts (spark.HugePageAllocation, the same rule).
-tokens_seqlen=2048
+tokens_seqlen=""
 tokens_batch=1
+tokens_default=2048
 for ((i = 0; i < ${#app_args[@]}; i++)); do
   case "${app_args[i]}" in
+    --model|--model=demo)
+      if [ "${app_args[i]}" = --model=demo ] || [ "${app_args[i+1]:-}" = demo ]; then tokens_default=256; fi ;;
     --seqlen) tokens_seqlen="${app_args[i+1]:-}" ;;
     --seqlen=*) tokens_seqlen="${app_args[i]#*=}" ;;
     --batch-size|--batch_size) tokens_batch="${app_args[i+1]:-}" ;;
     --batch-size=*|--batch_size=*) tokens_batch="${app_args[i]#*=}" ;;
   esac
 done
+tokens_seqlen="${tokens_seqlen:-$tokens_default}"
 thp_default=1
 if [[ "$tokens_seqlen" =~ ^[0-9]{1,6}$ && "$tokens_batch" =~ ^[0-9]{1,6}$ ]] && ((tokens_seqlen * tokens_batch < 1024)); then
   thp_default=0

@@ -211,6 +211,9 @@ class SubmitScriptTest {
     @Test
     void theJvmGetsLibtorchsHugePagesForLongWindowsUnlessTheUserSaysOtherwise() throws Exception {
         assertEquals("1", thp(Map.of()));   // --seqlen's default for a real model: 2048
+        assertEquals("0", thp(Map.of(), "--model", "demo"));   // the demo model's: 256
+        assertEquals("0", thp(Map.of(), "--model=demo"));
+        assertEquals("1", thp(Map.of(), "--model", "demo", "--seqlen", "1024"));
         assertEquals("1", thp(Map.of(), "--seqlen", "1024"));
         assertEquals("0", thp(Map.of(), "--seqlen", "1023"));
         assertEquals("0", thp(Map.of(), "--seqlen=256"));
@@ -222,8 +225,11 @@ class SubmitScriptTest {
     }
 
     private String thp(Map<String, String> env, String... options) throws Exception {
-        List<String> args = new ArrayList<>(List.of("sweep", "--model", "demo", "--out", "/results/demo"));
+        List<String> args = new ArrayList<>(List.of("sweep", "--out", "/results/demo"));
         args.addAll(List.of(options));
+        if (!String.join(" ", options).contains("--model")) {
+            args.addAll(List.of("--model", "/models/llama"));
+        }
         submitWithoutDistribution(env, "", args.toArray(new String[0]));
         return Files.readString(tmp.resolve("bin/thp")).strip();
     }
