@@ -29,6 +29,7 @@ import java.util.Set;
 import java.util.UUID;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.storage.StorageLevel;
 
 /**
@@ -108,6 +109,11 @@ final class SequentialStage {
     record Round(String id, int block, double sparsity, SparsityPattern pattern, Map<String, float[]> scalerRows,
                  Map<String, float[]> denseScalerRows) implements Serializable {
         private static final long serialVersionUID = 1L;
+
+        /** What the pruned pass needs: the round without the dense rows (those serve the drift only). */
+        Round forPrunedPass() {
+            return new Round(id, block, sparsity, pattern, scalerRows, Map.of());
+        }
     }
 
     private final JavaSparkContext jsc;
@@ -146,6 +152,10 @@ final class SequentialStage {
                 .mapPartitions(new SequentialTasks.EmbedTask(spec)).persist(StorageLevel.MEMORY_AND_DISK());
         JavaRDD<PassOutput> previous = null;
         JavaRDD<DenseOutput> denseOut = null;
+        // Each pass's input is the previous pass's output, so a late pass's lineage holds every round
+        // before it, and Spark ships that lineage with each of its tasks. The rounds' rows travel as
+        // broadcasts, held until the end: a recomputation after an executor loss may need any of them.
+        List<Broadcast<Round>> roundsShipped = new ArrayList<>();
         try {
             for (int b = 0; b <= lastRound; b++) {
                 long t = System.nanoTime();
@@ -190,8 +200,9 @@ final class SequentialStage {
                 if (b < lastRound || head || depth) {
                     previous = pass;
                     JavaRDD<Carried> input = depth ? denseOut.map(DenseOutput::carried) : carried(previous);
-                    pass = input.mapPartitions(new SequentialTasks.PrunedPassTask(spec, round, depth))
-                            .persist(StorageLevel.MEMORY_AND_DISK());
+                    Broadcast<Round> shipped = jsc.broadcast(round.forPrunedPass());
+                    roundsShipped.add(shipped);
+                    pass = prunedPass(input, spec, shipped, depth);
                     if (depth) {
                         jsc.setJobDescription("layerscope sequential: pruned pass of block " + b + " of " + lastRound);
                         // materialises the persisted states too: the next dense pass reads them from the cache
@@ -228,6 +239,7 @@ final class SequentialStage {
             if (denseOut != null) {
                 denseOut.unpersist(false);
             }
+            roundsShipped.forEach(r -> r.destroy(false));
         }
         if (depth) {
             streams.finishSequences();
@@ -236,8 +248,13 @@ final class SequentialStage {
         return new Result(ordered, seqRows, actual, streams);
     }
 
+    /** The pruned block over {@code input}, persisted: the next dense pass and the next pruned pass read it. */
+    static JavaRDD<PassOutput> prunedPass(JavaRDD<Carried> input, ModelSpec spec, Broadcast<Round> round, boolean depth) {
+        return input.mapPartitions(new SequentialTasks.PrunedPassTask(spec, round, depth)).persist(StorageLevel.MEMORY_AND_DISK());
+    }
+
     /** The batches of a pass output, in their order. */
-    private static JavaRDD<Carried> carried(JavaRDD<PassOutput> pass) {
+    static JavaRDD<Carried> carried(JavaRDD<PassOutput> pass) {
         return pass.filter(o -> o.carried() != null).map(PassOutput::carried);
     }
 

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
 
 /** The executor side of {@link SequentialStage}: one Spark function per kind of pass. */
 final class SequentialTasks {
@@ -117,17 +118,19 @@ final class SequentialTasks {
      */
     static final class PrunedPassTask extends ModelTask<Carried, PassOutput> {
         private static final long serialVersionUID = 1L;
-        private final Round round;
+        private final Broadcast<Round> shipped;
         private final boolean depth;
 
-        PrunedPassTask(ModelSpec spec, Round round, boolean depth) {
+        /** The round as a broadcast: this task stays in the lineage of every later pass (SequentialStage). */
+        PrunedPassTask(ModelSpec spec, Broadcast<Round> round, boolean depth) {
             super(spec);
-            this.round = round;
+            this.shipped = round;
             this.depth = depth;
         }
 
         @Override
         void run(LlamaModel model, Iterator<Carried> batches, List<PassOutput> out) {
+            Round round = shipped.value();
             Checkpoint ckpt = ExecutorResources.checkpoint(spec.modelDir());
             DepthSums streams = depth ? new DepthSums() : null;
             batches.forEachRemaining(c -> {
