@@ -205,8 +205,8 @@ public final class LlamaModel implements AutoCloseable {
      * <p>Batches go through the blocks in groups of at most {@link #GROUP_BYTES} of hidden state: every
      * batch of a group through block i, then through block i + 1, so a block's weights are fetched
      * once per group ({@link Residency#STREAMED} widens them then). Each tap's sums still add the
-     * batches in window order, and each batch's depth statistics are its own until they are added
-     * in window order, so the results are those of one batch at a time.
+     * batches in window order, and the depth statistics do not depend on the order batches add to
+     * them ({@link DepthSums}), so the results are those of one batch at a time.
      */
     public Pass forward(List<int[]> windows, int[] samples, int batchSize, Collection<String> tapKeys, boolean depth,
                         Collection<String> gramKeys, IntConsumer windowsDone) {
@@ -246,25 +246,26 @@ public final class LlamaModel implements AutoCloseable {
                     }
                     long bytes = (long) (to - from) * length * config.hiddenSize() * Float.BYTES;
                     if (!group.isEmpty() && inGroup + bytes > groupBytes) {
-                        finishGroup(group, runTo, depthSums, windowsDone);
+                        finishGroup(group, runTo, windowsDone);
                         inGroup = 0;
                     }
                     NDManager batch = call.newSubManager();
                     DepthAccumulator d = null;
-                    DepthSums own = null;
                     TapSink sink = sums;
                     if (depthSums != null) {
-                        own = new DepthSums();
-                        d = new DepthAccumulator(own, scratch, streams);
+                        // the call's one DepthSums: its parts do not depend on the order batches add
+                        // them, and a DepthSums per batch of a group (histograms and counts per block,
+                        // megabytes) would grow the heap with the group's batch count
+                        d = new DepthAccumulator(depthSums, scratch, streams);
                         d.beginBatch(Arrays.copyOfRange(samples, from, to), length);
                         sink = new TapSinks(sums, d);
                     }
-                    group.add(new Member(batch, windows.subList(from, to), sink, d, own, from, to));
+                    group.add(new Member(batch, windows.subList(from, to), sink, d, from, to));
                     inGroup += bytes;
                     from = to;
                 }
                 if (!group.isEmpty()) {
-                    finishGroup(group, runTo, depthSums, windowsDone);
+                    finishGroup(group, runTo, windowsDone);
                 }
             } finally {
                 group.forEach(Member::close);
@@ -293,19 +294,16 @@ public final class LlamaModel implements AutoCloseable {
         final PositionTables.Tables pos;
         final TapSink sink;
         final DepthAccumulator depth;
-        final DepthSums depthSums;
         /** The batch's first window in the call, and one past its last. */
         final int start;
         final int end;
         NDArray h;
 
-        Member(NDManager scope, List<int[]> windows, TapSink sink, DepthAccumulator depth, DepthSums depthSums, int start,
-               int end) {
+        Member(NDManager scope, List<int[]> windows, TapSink sink, DepthAccumulator depth, int start, int end) {
             this.scope = scope;
             this.start = start;
             this.sink = sink;
             this.depth = depth;
-            this.depthSums = depthSums;
             this.end = end;
             this.pos = positions.of(windows.get(0).length);
             this.h = embedding(scope, windows);
@@ -318,8 +316,8 @@ public final class LlamaModel implements AutoCloseable {
         }
     }
 
-    /** Runs the group through blocks 0..runTo, adds its depth statistics in batch order, and empties it. */
-    private void finishGroup(List<Member> group, int runTo, DepthSums depthSums, IntConsumer windowsDone) {
+    /** Runs the group through blocks 0..runTo, ends each batch's depth statistics, and empties it. */
+    private void finishGroup(List<Member> group, int runTo, IntConsumer windowsDone) {
         int first = group.get(0).start;
         int windows = group.get(group.size() - 1).end - first;
         runGroup(group, runTo, windowsDone == null ? null
@@ -328,7 +326,6 @@ public final class LlamaModel implements AutoCloseable {
             if (m.depth != null) {
                 m.depth.endBatch();
                 depthNanos.addAndGet(m.depth.nanos());
-                depthSums.add(m.depthSums);
             }
             m.close();
         }
@@ -556,7 +553,7 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Runs blocks 0..runTo (and the final norm when runTo is the last block) over equal-length windows. */
     private void run(NDManager batch, List<int[]> windows, int runTo, TapSink taps) {
-        runGroup(List.of(new Member(batch, windows, taps, null, null, 0, windows.size())), runTo, null);
+        runGroup(List.of(new Member(batch, windows, taps, null, 0, windows.size())), runTo, null);
     }
 
     private Set<String> checkTapKeys(Collection<String> keys) {

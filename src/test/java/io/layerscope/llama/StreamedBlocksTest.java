@@ -172,6 +172,45 @@ class StreamedBlocksTest {
         }
     }
 
+    /**
+     * The batches of a group feed one set of depth statistics: a set per batch (a 32768-bin |h|
+     * histogram, 256 KiB, per block and batch, and counts per block) made the heap of a real-size
+     * shard of short windows grow with its window count (at 1B, 6 MB per 256-token window).
+     */
+    @Test
+    void aGroupsDepthStatisticsDoNotGrowTheHeapPerBatch() {
+        Checkpoint ckpt = model(DType.BF16);
+        int n = 48;
+        List<int[]> windows = TinyModels.windows(n, 5, 41);
+        int[] samples = java.util.stream.IntStream.range(0, n).toArray();
+        try (LlamaModel model = load(ckpt, LlamaModel.Residency.STREAMED)) {
+            for (int warm = 0; warm < 2; warm++) {
+                model.forward(windows, samples, 1, model.tapKeys(), warm == 0, List.of());
+            }
+            // what depth adds per batch: the forward itself allocates Java objects per batch too
+            long perBatch = perBatch(model, windows, samples, true) - perBatch(model, windows, samples, false);
+            int blocks = ckpt.config().numHiddenLayers();
+            assertTrue(perBatch < blocks * (256 << 10) / 4, "the depth statistics allocate " + perBatch + " bytes per batch");
+        }
+    }
+
+    /** Heap bytes a forward pass over the windows allocates per window beyond the first, depth statistics on or off. */
+    private static long perBatch(LlamaModel model, List<int[]> windows, int[] samples, boolean depth) {
+        long one = allocated(() -> model.forward(windows.subList(0, 1), new int[] {samples[0]}, 1, model.tapKeys(), depth,
+                List.of()));
+        long all = allocated(() -> model.forward(windows, samples, 1, model.tapKeys(), depth, List.of()));
+        return (all - one) / (windows.size() - 1);
+    }
+
+    /** Bytes this thread allocated on the heap while {@code work} ran. */
+    private static long allocated(Runnable work) {
+        com.sun.management.ThreadMXBean bean = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long id = Thread.currentThread().getId();
+        long before = bean.getThreadAllocatedBytes(id);
+        work.run();
+        return bean.getThreadAllocatedBytes(id) - before;
+    }
+
     /** Two passes at once take two sets of buffers and each gets the floats it gets alone. */
     @Test
     void concurrentStreamedPassesAgreeWithSequentialOnes() throws Exception {
