@@ -79,11 +79,16 @@ public final class SparkSessions {
 
     /** A session with {@code conf} (spark.* system properties and the job's own settings) under the defaults below. */
     static SparkSession getOrCreate(String appName, SparkConf conf) {
-        if (!conf.contains("spark.master")) {
-            conf.setMaster(DEFAULT_MASTER);
-        }
         if (!conf.contains("spark.app.name")) {
             conf.setAppName(appName);
+        }
+        return SparkSession.builder().config(withDefaults(conf)).getOrCreate();
+    }
+
+    /** {@code conf}, given layerscope's defaults for what it does not set. */
+    static SparkConf withDefaults(SparkConf conf) {
+        if (!conf.contains("spark.master")) {
+            conf.setMaster(DEFAULT_MASTER);
         }
         conf.setIfMissing("spark.ui.enabled", "false");
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
@@ -94,9 +99,13 @@ public final class SparkSessions {
         conf.setIfMissing("spark.driver.maxResultSize", "0");
         // the layers table has ~60 columns; Spark warns when printing plans wider than 25
         conf.setIfMissing("spark.sql.debug.maxToStringFields", "200");
+        // Java serialisation keeps every object a stream has written or read (for back-references)
+        // until the stream is reset, by default every 100 objects: 100 batches of hidden states that
+        // sequential mode stores or spills, each up to tens of MB, held on the heap at once
+        conf.setIfMissing("spark.serializer.objectStreamReset", "1");
         // Spark's catalog makes spark-warehouse/ in the working directory at its first use (SHOW
         // TABLES, CREATE TABLE); layerscope keeps no tables, so it goes to a temporary directory.
         conf.setIfMissing("spark.sql.warehouse.dir", TemporaryWarehouse.uri());
-        return SparkSession.builder().config(conf).getOrCreate();
+        return conf;
     }
 }
