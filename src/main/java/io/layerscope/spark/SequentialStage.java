@@ -1,5 +1,6 @@
 package io.layerscope.spark;
 
+import io.layerscope.LayerscopeException;
 import io.layerscope.llama.HiddenStates;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.LayerKind;
@@ -24,9 +25,11 @@ import java.util.EnumMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -34,7 +37,8 @@ import org.apache.spark.storage.StorageLevel;
 
 /**
  * Wanda's prune_wanda as Spark jobs (docs/PRUNING.md). The calibration batches' hidden states are an
- * RDD persisted on the executors (memory, then disk), never collected. Per decoder block, in order:
+ * RDD persisted on the executors (on their local disks unless {@link #statesStorage} says otherwise),
+ * never collected. Per decoder block, in order:
  * <ol>
  * <li>the dense block over the current states, each batch returning its taps' sums of x^2; the
  * driver adds them in sample order (so the result does not depend on the shard count) into the
@@ -116,7 +120,11 @@ final class SequentialStage {
         }
     }
 
+    /** The Spark setting for where the batches' hidden states wait between passes ({@link #statesStorage}). */
+    static final String STATES_STORAGE = "spark.layerscope.sequential.statesStorage";
+
     private final JavaSparkContext jsc;
+    private final StorageLevel states;
     private final ModelSpec spec;
     private final LayerStage.Settings settings;
     private final Checkpoint ckpt;
@@ -124,10 +132,33 @@ final class SequentialStage {
 
     SequentialStage(JavaSparkContext jsc, ModelSpec spec, LayerStage.Settings settings, Checkpoint ckpt, PrintStream err) {
         this.jsc = jsc;
+        this.states = statesStorage(jsc.getConf());
         this.spec = spec;
         this.settings = settings;
         this.ckpt = ckpt;
         this.err = err;
+    }
+
+    /**
+     * Where the batches' hidden states wait between passes (docs/CLUSTER.md): by default on the
+     * executors' local disks (and so in the page cache), not in Spark's storage memory on the heap,
+     * whose share Spark fills without seeing the tasks' own arrays (a block's weights, the masks).
+     * Any storage level Spark names that keeps them somewhere.
+     */
+    static StorageLevel statesStorage(SparkConf conf) {
+        String name = conf.get(STATES_STORAGE, "DISK_ONLY").trim();
+        StorageLevel level;
+        try {
+            level = StorageLevel.fromString(name.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            level = StorageLevel.NONE();
+        }
+        if (!level.isValid()) {
+            throw new LayerscopeException(STATES_STORAGE + "=" + name + " is not a storage level that keeps the hidden"
+                    + " states; use DISK_ONLY (the default), MEMORY_AND_DISK, MEMORY_AND_DISK_SER or another of Spark's"
+                    + " StorageLevel names except NONE");
+        }
+        return level;
     }
 
     /**
@@ -149,7 +180,7 @@ final class SequentialStage {
         double[] actual = new double[lastRound + 1];
         DepthSums streams = depth ? new DepthSums() : null;
         JavaRDD<PassOutput> pass = jsc.parallelize(batches, CalibrationStage.shards(shards, batches.size()))
-                .mapPartitions(new SequentialTasks.EmbedTask(spec)).persist(StorageLevel.MEMORY_AND_DISK());
+                .mapPartitions(new SequentialTasks.EmbedTask(spec)).persist(states);
         JavaRDD<PassOutput> previous = null;
         JavaRDD<DenseOutput> denseOut = null;
         // Each pass's input is the previous pass's output, so a late pass's lineage holds every round
@@ -162,7 +193,7 @@ final class SequentialStage {
                 jsc.setJobDescription("layerscope sequential: dense pass of block " + b + " of " + lastRound);
                 denseOut = carried(pass).mapPartitions(new SequentialTasks.DenseTapsTask(spec, b, depth));
                 if (depth) {
-                    denseOut.persist(StorageLevel.MEMORY_AND_DISK());   // the pruned pass reads the new marks from it
+                    denseOut.persist(states);   // the pruned pass reads the new marks from it
                 }
                 List<BatchTaps> dense = denseOut.map(DenseOutput::taps).collect();
                 Map<String, float[]> rows = merge(dense, windows.size());
@@ -202,7 +233,7 @@ final class SequentialStage {
                     JavaRDD<Carried> input = depth ? denseOut.map(DenseOutput::carried) : carried(previous);
                     Broadcast<Round> shipped = jsc.broadcast(round.forPrunedPass());
                     roundsShipped.add(shipped);
-                    pass = prunedPass(input, spec, shipped, depth);
+                    pass = prunedPass(input, spec, shipped, depth, states);
                     if (depth) {
                         jsc.setJobDescription("layerscope sequential: pruned pass of block " + b + " of " + lastRound);
                         // materialises the persisted states too: the next dense pass reads them from the cache
@@ -249,8 +280,9 @@ final class SequentialStage {
     }
 
     /** The pruned block over {@code input}, persisted: the next dense pass and the next pruned pass read it. */
-    static JavaRDD<PassOutput> prunedPass(JavaRDD<Carried> input, ModelSpec spec, Broadcast<Round> round, boolean depth) {
-        return input.mapPartitions(new SequentialTasks.PrunedPassTask(spec, round, depth)).persist(StorageLevel.MEMORY_AND_DISK());
+    static JavaRDD<PassOutput> prunedPass(JavaRDD<Carried> input, ModelSpec spec, Broadcast<Round> round, boolean depth,
+                                          StorageLevel storage) {
+        return input.mapPartitions(new SequentialTasks.PrunedPassTask(spec, round, depth)).persist(storage);
     }
 
     /** The batches of a pass output, in their order. */

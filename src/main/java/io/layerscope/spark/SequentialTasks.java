@@ -19,13 +19,17 @@ import io.layerscope.spark.SequentialStage.RoundLayer;
 import io.layerscope.stats.WeightRows;
 import io.layerscope.stats.DepthSums;
 import io.layerscope.stats.OutlierPositions;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Set;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.TaskCompletionListener;
 
 /** The executor side of {@link SequentialStage}: one Spark function per kind of pass. */
 final class SequentialTasks {
@@ -34,10 +38,14 @@ final class SequentialTasks {
 
     /**
      * A pass over a partition with the executor's model, leased for the pass's length
-     * ({@link ExecutorResources.ModelLease}): subclasses add each input element's output.
+     * ({@link ExecutorResources.ModelLease}). Its outputs are made one input at a time as Spark
+     * consumes them ({@link Pass}): a partition's hidden states (nsamples / shards x seqlen x hidden x
+     * 4 bytes) never sit on the heap together, and Spark streams them to the states' storage as they
+     * come.
      */
     abstract static class ModelTask<I, O> implements FlatMapFunction<Iterator<I>, O> {
         private static final long serialVersionUID = 1L;
+        private static final String DOING = "a block pass of --mode sequential";
         final ModelSpec spec;
 
         ModelTask(ModelSpec spec) {
@@ -46,17 +54,101 @@ final class SequentialTasks {
 
         @Override
         public final Iterator<O> call(Iterator<I> in) {
-            return HeapExhaustion.guard(() -> "a block pass of --mode sequential", () -> {
+            return HeapExhaustion.guard(() -> DOING, () -> {
                 SweepHooks.inTask().taskStarts("sequential");
-                try (ExecutorResources.ModelLease lease = ExecutorResources.model(spec, ExecutorResources.taskDevice())) {
-                    List<O> out = new ArrayList<>();
-                    run(lease.model(), in, out);
-                    return out.iterator();
+                ExecutorResources.ModelLease lease = ExecutorResources.model(spec, ExecutorResources.taskDevice());
+                Pass<I, O> pass;
+                try {
+                    pass = pass(lease.model(), in);
+                } catch (RuntimeException | Error e) {
+                    lease.close();
+                    throw e;
                 }
+                Runnable release = () -> {
+                    try {
+                        pass.close();
+                    } finally {
+                        lease.close();
+                    }
+                };
+                TaskContext task = TaskContext.get();
+                if (task != null) {
+                    // a task that fails or is killed before its outputs are all consumed
+                    task.addTaskCompletionListener((TaskCompletionListener) t -> release.run());
+                }
+                return new Iterator<O>() {
+                    @Override
+                    public boolean hasNext() {
+                        return HeapExhaustion.guard(() -> DOING, () -> {
+                            boolean more = pass.hasNext();
+                            if (!more) {
+                                release.run();
+                            }
+                            return more;
+                        });
+                    }
+
+                    @Override
+                    public O next() {
+                        return HeapExhaustion.guard(() -> DOING, pass::next);
+                    }
+                };
             });
         }
 
-        abstract void run(LlamaModel model, Iterator<I> in, List<O> out);
+        /** The pass over {@code in}, made lazily. */
+        abstract Pass<I, O> pass(LlamaModel model, Iterator<I> in);
+    }
+
+    /**
+     * Outputs made from one input element at a time, when asked for; subclasses say what an element
+     * gives, what follows the last one, and what to let go of at the end (closing twice does nothing).
+     */
+    abstract static class Pass<I, O> implements Iterator<O>, AutoCloseable {
+        private final Iterator<I> in;
+        private final ArrayDeque<O> ready = new ArrayDeque<>();
+        private boolean ended;
+
+        Pass(Iterator<I> in) {
+            this.in = in;
+        }
+
+        /** The outputs of one input element. */
+        abstract void add(I element, List<O> out);
+
+        /** Outputs after the last element. */
+        void finish(List<O> out) {
+        }
+
+        @Override
+        public void close() {
+        }
+
+        @Override
+        public final boolean hasNext() {
+            List<O> made = new ArrayList<>(2);
+            while (ready.isEmpty() && !ended) {
+                // hasNext computes the input first where it is not stored yet (the previous pass):
+                // subclasses lease a block only after, so two passes never hold a block's weights at once
+                if (in.hasNext()) {
+                    add(in.next(), made);
+                } else {
+                    ended = true;
+                    finish(made);
+                }
+                ready.addAll(made);
+                made.clear();
+            }
+            return !ready.isEmpty();
+        }
+
+        @Override
+        public final O next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            return ready.poll();
+        }
     }
 
     /** A batch of windows to block 0's input. */
@@ -68,9 +160,13 @@ final class SequentialTasks {
         }
 
         @Override
-        void run(LlamaModel model, Iterator<Batch> batches, List<PassOutput> out) {
-            batches.forEachRemaining(b -> out.add(new PassOutput(new Carried(model.embed(b.windows(), b.firstSample()), null),
-                    null)));
+        Pass<Batch, PassOutput> pass(LlamaModel model, Iterator<Batch> batches) {
+            return new Pass<>(batches) {
+                @Override
+                void add(Batch b, List<PassOutput> out) {
+                    out.add(new PassOutput(new Carried(model.embed(b.windows(), b.firstSample()), null), null));
+                }
+            };
         }
     }
 
@@ -87,18 +183,19 @@ final class SequentialTasks {
         }
 
         @Override
-        void run(LlamaModel model, Iterator<Carried> batches, List<DenseOutput> out) {
-            // hasNext computes the input first (the previous round's pruned pass, unless persisted):
-            // the block is leased after, so the two passes never hold a block's weights at once
-            if (!batches.hasNext()) {
-                return;
-            }
-            // one lease for the partition's batches: a streamed block is widened once, not per batch
-            try (LlamaModel.DenseBlockRun run = model.denseBlock(block)) {
-                batches.forEachRemaining(c -> {
+        Pass<Carried, DenseOutput> pass(LlamaModel model, Iterator<Carried> batches) {
+            return new Pass<>(batches) {
+                /** One lease for the partition's batches: a streamed block is widened once, not per batch. */
+                private LlamaModel.DenseBlockRun run;
+
+                @Override
+                void add(Carried c, List<DenseOutput> out) {
+                    if (run == null) {
+                        run = model.denseBlock(block);
+                    }
                     HiddenStates s = c.states();
                     if (depth) {
-                        // a copy: the persisted element of the previous round stays as it was
+                        // a copy: the stored element of the previous round stays as it was
                         OutlierPositions marks = c.marks() == null ? new OutlierPositions() : c.marks().copy();
                         DepthSums d = new DepthSums();
                         BatchTaps taps = new BatchTaps(s.firstSample(), run.taps(s, d, marks), d);
@@ -106,8 +203,21 @@ final class SequentialTasks {
                     } else {
                         out.add(new DenseOutput(new BatchTaps(s.firstSample(), run.taps(s, null, null)), null));
                     }
-                });
-            }
+                }
+
+                @Override
+                void finish(List<DenseOutput> out) {
+                    close();
+                }
+
+                @Override
+                public void close() {
+                    if (run != null) {
+                        run.close();
+                        run = null;
+                    }
+                }
+            };
         }
     }
 
@@ -129,22 +239,29 @@ final class SequentialTasks {
         }
 
         @Override
-        void run(LlamaModel model, Iterator<Carried> batches, List<PassOutput> out) {
+        Pass<Carried, PassOutput> pass(LlamaModel model, Iterator<Carried> batches) {
             Round round = shipped.value();
             Checkpoint ckpt = ExecutorResources.checkpoint(spec.modelDir());
             DepthSums streams = depth ? new DepthSums() : null;
-            batches.forEachRemaining(c -> {
-                HiddenStates s = c.states();
-                HiddenStates next = model.prunedBlock(s, round.block(), round.id(),
-                        () -> SequentialStage.blockMasks(ckpt, round));
-                if (depth) {
-                    streams.blockStreams(round.block(), s.samples(), s.floats(), next.floats(), s.tokens(), s.hidden());
+            return new Pass<>(batches) {
+                @Override
+                void add(Carried c, List<PassOutput> out) {
+                    HiddenStates s = c.states();
+                    HiddenStates next = model.prunedBlock(s, round.block(), round.id(),
+                            () -> SequentialStage.blockMasks(ckpt, round));
+                    if (depth) {
+                        streams.blockStreams(round.block(), s.samples(), s.floats(), next.floats(), s.tokens(), s.hidden());
+                    }
+                    out.add(new PassOutput(new Carried(next, c.marks()), null));
                 }
-                out.add(new PassOutput(new Carried(next, c.marks()), null));
-            });
-            if (depth) {
-                out.add(new PassOutput(null, streams));
-            }
+
+                @Override
+                void finish(List<PassOutput> out) {
+                    if (depth) {
+                        out.add(new PassOutput(null, streams));
+                    }
+                }
+            };
         }
     }
 
@@ -157,9 +274,14 @@ final class SequentialTasks {
         }
 
         @Override
-        void run(LlamaModel model, Iterator<HiddenStates> states, List<BatchTaps> out) {
+        Pass<HiddenStates, BatchTaps> pass(LlamaModel model, Iterator<HiddenStates> states) {
             String key = Tap.FINAL_NORM.key(-1);
-            states.forEachRemaining(s -> out.add(new BatchTaps(s.firstSample(), Map.of(key, model.finalNormTap(s)))));
+            return new Pass<>(states) {
+                @Override
+                void add(HiddenStates s, List<BatchTaps> out) {
+                    out.add(new BatchTaps(s.firstSample(), Map.of(key, model.finalNormTap(s))));
+                }
+            };
         }
     }
 

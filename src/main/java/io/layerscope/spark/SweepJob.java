@@ -117,6 +117,9 @@ public final class SweepJob {
             Provenance provenance = RunRecords.provenance(o);
             ResultsWriter writer = out == null ? null : new ResultsWriter(spark, out, provenance);
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            if (o.analysis().sequential()) {
+                SequentialStage.statesStorage(jsc.getConf());   // a bad setting fails before stage one
+            }
             if (o.analysis().gram() && !o.analysis().sequential()) {
                 // before stage one: a plan the executors' heap cannot hold fails now, not a minute later
                 gramPlan = GramPlan.make(layers, o.analysis().gramMemory(),

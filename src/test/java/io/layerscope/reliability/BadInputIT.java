@@ -334,6 +334,24 @@ class BadInputIT {
                 "error: Spark stopped before the job could run with --master " + master + advice));
     }
 
+    /** Sequential mode's storage for the hidden states, named wrong or as nowhere: refused before stage one. */
+    @Test
+    void aStatesStorageLevelThatIsNoneOrNotSparks() throws Exception {
+        for (String level : List.of("MEMORY_SOMETIMES", "none")) {
+            Path out = out();
+            Cli.Run r = inChildJvm("io.layerscope.cli.Main", List.of("-Dspark.layerscope.sequential.statesStorage=" + level),
+                    List.of(demoSweep(out, "--mode", "sequential", "--nsamples", "4", "--seqlen", "64")));
+            String output = r.err();
+            assertEquals(2, r.status(), output);
+            List<String> errors = output.lines().filter(l -> l.startsWith("error: ")).toList();
+            assertEquals(List.of("error: spark.layerscope.sequential.statesStorage=" + level + " is not a storage level"
+                    + " that keeps the hidden states; use DISK_ONLY (the default), MEMORY_AND_DISK, MEMORY_AND_DISK_SER or"
+                    + " another of Spark's StorageLevel names except NONE"), errors, output);
+            assertFalse(output.contains("calibration forward"), "stage one ran: " + output);
+            assertFalse(Files.exists(out), out + " was created");
+        }
+    }
+
     /** Runs {@code mainClass} in a JVM of its own with layerscope's logging; its output (both streams) as err. */
     private static Cli.Run inChildJvm(String mainClass, List<String> jvmFlags, List<String> args) throws Exception {
         Path log = Files.createTempFile(tmp, "child-", ".log");

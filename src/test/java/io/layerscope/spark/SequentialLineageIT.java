@@ -46,7 +46,7 @@ class SequentialLineageIT {
                 Broadcast<Round> r = jsc.broadcast(round.forPrunedPass());
                 shipped.add(r);
                 JavaRDD<Carried> input = SequentialStage.carried(pass);
-                pass = SequentialStage.prunedPass(input, spec, r, false);
+                pass = SequentialStage.prunedPass(input, spec, r, false, org.apache.spark.storage.StorageLevel.DISK_ONLY());
                 bytes[b + 1] = serialisedSize(pass.rdd());
             }
             long perRound = (bytes[ROUNDS] - bytes[1]) / (ROUNDS - 1);
