@@ -44,16 +44,22 @@ class InterruptIT {
         assertFalse(output.contains("RejectedExecutionException"), output);
     }
 
+    /** Sequential mode's states wait in spark.local.dir between rounds: none may stay there. */
+    @Test
+    void sigintDuringTheSequentialRoundsLeavesNothingBehind() throws Exception {
+        interruptAfter("sequential: block 0 of ", 0, "32", "INT", 130, "--mode", "sequential");
+    }
+
     private void interruptAfter(String line, long delayMillis, String nsamples) throws Exception {
         interruptAfter(line, delayMillis, nsamples, "INT", 130);
     }
 
     /**
-     * Starts a sweep of {@code nsamples} windows, sends {@code signal} {@code delayMillis} after a line
-     * starting with {@code line}; returns the sweep's output.
+     * Starts a sweep of {@code nsamples} windows (with {@code options} besides), sends {@code signal}
+     * {@code delayMillis} after a line starting with {@code line}; returns the sweep's output.
      */
-    private String interruptAfter(String line, long delayMillis, String nsamples, String signal, int status)
-            throws Exception {
+    private String interruptAfter(String line, long delayMillis, String nsamples, String signal, int status,
+                                  String... options) throws Exception {
         Path cache = DemoCache.dir();
         TreeSet<String> cacheBefore = tree(cache);
         Path out = tmp.resolve("runs").resolve("interrupted");
@@ -61,12 +67,12 @@ class InterruptIT {
         Path javaTmp = Files.createDirectories(tmp.resolve("java-tmp"));
         Path sparkLocal = Files.createDirectories(tmp.resolve("spark-local"));
         Path log = tmp.resolve("sweep.log");
+        List<String> args = new java.util.ArrayList<>(List.of("sweep", "--model", "demo", "--cache-dir", cache.toString(),
+                "--nsamples", nsamples, "--seqlen", "128", "--shards", "8", "--no-png", "--out", out.toString()));
+        args.addAll(List.of(options));
         Process p = ChildJvm.start(List.of(ChildJvm.layerscopeLogging(), "-Xmx2g", "-Dspark.master=local[2]",
                         "-Dai.djl.pytorch.num_threads=1", "-Djava.io.tmpdir=" + javaTmp, "-Dspark.local.dir=" + sparkLocal),
-                "io.layerscope.cli.Main",
-                List.of("sweep", "--model", "demo", "--cache-dir", cache.toString(), "--nsamples", nsamples, "--seqlen", "128",
-                        "--shards", "8", "--no-png", "--out", out.toString()),
-                Map.of(), log);
+                "io.layerscope.cli.Main", args, Map.of(), log);
         try {
             awaitLine(p, log, line, 180);
             Thread.sleep(delayMillis);
