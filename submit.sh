@@ -97,7 +97,8 @@ master="${master:-local[*]}"
 # (--seqlen times --batch-size; --seqlen's default is 2048, 256 for the demo model): their
 # activations are tens of MB each, mapped afresh by every operation, and 4 KB page faults cost as
 # much as the arithmetic; shorter ones lose a little by it. libtorch reads it once, at its start: this decides for the JVM started here, the
-# driver for the executors a job starts (spark.HugePageAllocation, the same rule).
+# driver for the executors a job starts (spark.HugePageAllocation, the same rule and figures, which
+# SubmitScriptTest checks against the Java code).
 tokens_seqlen=""
 tokens_batch=1
 tokens_default=2048

@@ -9,6 +9,7 @@ import picocli.CommandLine.Option;
  */
 public final class CalibrationOptions {
     static final int DEFAULT_NSAMPLES = 128;
+    /** submit.sh repeats both --seqlen defaults for its huge-page rule (SubmitScriptTest checks they agree). */
     static final int DEFAULT_SEQLEN = 2048;
     static final int DEMO_NSAMPLES = 64;
     static final int DEMO_SEQLEN = 256;

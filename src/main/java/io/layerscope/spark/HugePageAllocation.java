@@ -12,16 +12,19 @@ import org.apache.spark.SparkConf;
  * submit.sh decides for the JVM it starts (local mode), by the same rule, and the driver for the
  * executors a job starts; the user's own setting wins in both.
  */
-final class HugePageAllocation {
+public final class HugePageAllocation {
     static final String ENV = "THP_MEM_ALLOC_ENABLE";
-    /** Tokens per forward (window length times batch) from which the advice pays; submit.sh holds the same figure. */
-    static final int MIN_TOKENS = 1024;
+    /**
+     * Tokens per forward (window length times batch) from which the advice pays; submit.sh holds the
+     * same figure (SubmitScriptTest checks the two rules agree).
+     */
+    public static final int MIN_TOKENS = 1024;
 
     private HugePageAllocation() {
     }
 
     /** The value for {@value #ENV} on the executors of a job whose forwards take {@code seqlen * batchSize} tokens. */
-    static String setting(int seqlen, int batchSize) {
+    public static String setting(int seqlen, int batchSize) {
         return (long) seqlen * batchSize >= MIN_TOKENS ? "1" : "0";
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerscope.spark.HugePageAllocation;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -222,6 +223,25 @@ class SubmitScriptTest {
         assertEquals("1", thp(Map.of(), "--seqlen", "x"));   // the job itself refuses it
         assertEquals("0", thp(Map.of("THP_MEM_ALLOC_ENABLE", "0")));
         assertEquals("1", thp(Map.of("THP_MEM_ALLOC_ENABLE", "1"), "--seqlen", "256"));
+    }
+
+    /**
+     * submit.sh repeats the driver's figures, since libtorch must see the variable before the JVM
+     * starts: its decision must be the driver's ({@code HugePageAllocation.setting}) at the --seqlen
+     * defaults (CalibrationOptions) and on both sides of the threshold.
+     */
+    @Test
+    void submitShDecidesAsTheDriverAtTheDefaultsAndTheThreshold() throws Exception {
+        int min = HugePageAllocation.MIN_TOKENS;
+        assertEquals(HugePageAllocation.setting(CalibrationOptions.DEFAULT_SEQLEN, 1), thp(Map.of()));
+        assertEquals(HugePageAllocation.setting(CalibrationOptions.DEMO_SEQLEN, 1), thp(Map.of(), "--model", "demo"));
+        for (int seqlen : new int[] {min - 1, min}) {
+            assertEquals(HugePageAllocation.setting(seqlen, 1), thp(Map.of(), "--seqlen", Integer.toString(seqlen)), "" + seqlen);
+        }
+        assertEquals(HugePageAllocation.setting(min / 2 - 1, 2),
+                thp(Map.of(), "--seqlen", Integer.toString(min / 2 - 1), "--batch-size", "2"));
+        assertEquals(HugePageAllocation.setting(min / 2, 2),
+                thp(Map.of(), "--seqlen", Integer.toString(min / 2), "--batch-size", "2"));
     }
 
     private String thp(Map<String, String> env, String... options) throws Exception {
