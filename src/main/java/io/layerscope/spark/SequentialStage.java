@@ -34,6 +34,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.LongAccumulator;
 
 /**
  * Wanda's prune_wanda as Spark jobs (docs/PRUNING.md). The calibration batches' hidden states are an
@@ -187,11 +188,18 @@ final class SequentialStage {
         // before it, and Spark ships that lineage with each of its tasks. The rounds' rows travel as
         // broadcasts, held until the end: a recomputation after an executor loss may need any of them.
         List<Broadcast<Round>> roundsShipped = new ArrayList<>();
+        // a round at real size is minutes of block passes: progress moves with every batch through one
+        long passes = 2L * lastRound + 1 + (head || depth ? 1 : 0);
+        PassProgress counts = new PassProgress(jsc.sc().longAccumulator("layerscope.sequential.samples"),
+                jsc.sc().longAccumulator("layerscope.sequential.tokens"));
+        StageProgress progress = new StageProgress("sequential rounds", "sample passes", passes * windows.size(),
+                counts.samples(), counts.tokens(), err);
+        jsc.sc().addSparkListener(progress);
         try {
             for (int b = 0; b <= lastRound; b++) {
                 long t = System.nanoTime();
                 jsc.setJobDescription("layerscope sequential: dense pass of block " + b + " of " + lastRound);
-                denseOut = carried(pass).mapPartitions(new SequentialTasks.DenseTapsTask(spec, b, depth));
+                denseOut = carried(pass).mapPartitions(new SequentialTasks.DenseTapsTask(spec, b, depth, counts));
                 if (depth) {
                     denseOut.persist(states);   // the pruned pass reads the new marks from it
                 }
@@ -233,7 +241,7 @@ final class SequentialStage {
                     JavaRDD<Carried> input = depth ? denseOut.map(DenseOutput::carried) : carried(previous);
                     Broadcast<Round> shipped = jsc.broadcast(round.forPrunedPass());
                     roundsShipped.add(shipped);
-                    pass = prunedPass(input, spec, shipped, depth, states);
+                    pass = prunedPass(input, spec, shipped, depth, states, counts);
                     if (depth) {
                         jsc.setJobDescription("layerscope sequential: pruned pass of block " + b + " of " + lastRound);
                         // materialises the persisted states too: the next dense pass reads them from the cache
@@ -248,10 +256,15 @@ final class SequentialStage {
                 jsc.setJobDescription("layerscope sequential: outlier positions over every block");
                 carried(pass).mapPartitions(SequentialStage::outlierPositions).collect().forEach(streams::add);
             }
+            Map<String, float[]> headRows = null;
             if (head) {
+                // without depth the last pruned pass runs in this job, the first to read its states
                 jsc.setJobDescription("layerscope sequential: lm_head's input from the pruned model");
-                Map<String, float[]> rows = merge(states(pass).mapPartitions(new SequentialTasks.FinalNormTask(spec)).collect(),
-                        windows.size());
+                headRows = merge(states(pass).mapPartitions(new SequentialTasks.FinalNormTask(spec)).collect(), windows.size());
+            }
+            progress.finish();
+            if (head) {
+                Map<String, float[]> rows = headRows;
                 seqRows.putAll(rows);
                 PrunableLayer lmHead = analysed.stream().filter(l -> l.kind() == LayerKind.LM_HEAD).findFirst().orElseThrow();
                 Round round = new Round(UUID.randomUUID().toString(), -1, settings.analysis().sparsity(), pattern, rows,
@@ -271,6 +284,7 @@ final class SequentialStage {
                 denseOut.unpersist(false);
             }
             roundsShipped.forEach(r -> r.destroy(false));
+            jsc.sc().removeSparkListener(progress);
         }
         if (depth) {
             streams.finishSequences();
@@ -281,8 +295,18 @@ final class SequentialStage {
 
     /** The pruned block over {@code input}, persisted: the next dense pass and the next pruned pass read it. */
     static JavaRDD<PassOutput> prunedPass(JavaRDD<Carried> input, ModelSpec spec, Broadcast<Round> round, boolean depth,
-                                          StorageLevel storage) {
-        return input.mapPartitions(new SequentialTasks.PrunedPassTask(spec, round, depth)).persist(storage);
+                                          StorageLevel storage, PassProgress counts) {
+        return input.mapPartitions(new SequentialTasks.PrunedPassTask(spec, round, depth, counts)).persist(storage);
+    }
+
+    /** Sequences and tokens through the block passes so far, which the tasks add to batch by batch ({@link StageProgress}). */
+    record PassProgress(LongAccumulator samples, LongAccumulator tokens) implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        void add(HiddenStates batch) {
+            samples.add(batch.sequences());
+            tokens.add((long) batch.sequences() * batch.tokens());
+        }
     }
 
     /** The batches of a pass output, in their order. */

@@ -175,11 +175,13 @@ final class SequentialTasks {
         private static final long serialVersionUID = 1L;
         private final int block;
         private final boolean depth;
+        private final SequentialStage.PassProgress counts;
 
-        DenseTapsTask(ModelSpec spec, int block, boolean depth) {
+        DenseTapsTask(ModelSpec spec, int block, boolean depth, SequentialStage.PassProgress counts) {
             super(spec);
             this.block = block;
             this.depth = depth;
+            this.counts = counts;
         }
 
         @Override
@@ -203,6 +205,7 @@ final class SequentialTasks {
                     } else {
                         out.add(new DenseOutput(new BatchTaps(s.firstSample(), run.taps(s, null, null)), null));
                     }
+                    counts.add(s);
                 }
 
                 @Override
@@ -230,12 +233,14 @@ final class SequentialTasks {
         private static final long serialVersionUID = 1L;
         private final Broadcast<Round> shipped;
         private final boolean depth;
+        private final SequentialStage.PassProgress counts;
 
         /** The round as a broadcast: this task stays in the lineage of every later pass (SequentialStage). */
-        PrunedPassTask(ModelSpec spec, Broadcast<Round> round, boolean depth) {
+        PrunedPassTask(ModelSpec spec, Broadcast<Round> round, boolean depth, SequentialStage.PassProgress counts) {
             super(spec);
             this.shipped = round;
             this.depth = depth;
+            this.counts = counts;
         }
 
         @Override
@@ -253,6 +258,7 @@ final class SequentialTasks {
                         streams.blockStreams(round.block(), s.samples(), s.floats(), next.floats(), s.tokens(), s.hidden());
                     }
                     out.add(new PassOutput(new Carried(next, c.marks()), null));
+                    counts.add(s);
                 }
 
                 @Override

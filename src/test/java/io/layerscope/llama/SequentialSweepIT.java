@@ -53,23 +53,50 @@ class SequentialSweepIT {
     static Path cache;
     static Path modelDir;
     static SweepJob.Outcome twoShards;
+    static String twoShardsErr;
     static List<int[]> windows;
 
     @BeforeAll
     static void sweepSequentially() {
         cache = tmp.resolve("cache");
         modelDir = DemoModel.ensure(cache);
-        twoShards = run(2, SparsityPattern.UNSTRUCTURED, tmp.resolve("pruned"), tmp.resolve("results"));
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        twoShards = run(2, SparsityPattern.UNSTRUCTURED, tmp.resolve("pruned"), tmp.resolve("results"), new PrintStream(err));
+        twoShardsErr = err.toString(java.nio.charset.StandardCharsets.UTF_8);
         windows = twoShards.samples().stream().map(CalibrationSample::tokens).toList();
     }
 
     static SweepJob.Outcome run(int shards, SparsityPattern pattern, Path savePruned, Path out) {
+        return run(shards, pattern, savePruned, out, new PrintStream(new ByteArrayOutputStream()));
+    }
+
+    static SweepJob.Outcome run(int shards, SparsityPattern pattern, Path savePruned, Path out, PrintStream err) {
         JobOptions o = new JobOptions("sweep",
                 new JobOptions.Model("demo", null, null, null, modelDir, cache, TestEnvironment.offline()),
                 new JobOptions.Calibration("demo", NSAMPLES, SEQLEN, 0, ComputeDtype.FLOAT32, shards, 1),
                 new JobOptions.Analysis(null, false, 0.5, PruneMode.SEQUENTIAL, pattern, Allocation.uniform()),
                 new JobOptions.Output(out, out == null ? tmp.resolve("png") : null, false, null, savePruned, null));
-        return new SweepJob(o, new PrintStream(new ByteArrayOutputStream())).run();
+        return new SweepJob(o, err).run();
+    }
+
+    /**
+     * The rounds' progress counts sequences through block passes: the demo model's 4 dense and 4
+     * pruned passes (the depth tables need the last) of 8 windows, never falling back, then done.
+     */
+    @Test
+    void theRoundsProgressCountsEveryBlockPassOfEveryWindow() {
+        List<String> lines = twoShardsErr.lines().filter(l -> l.startsWith("sequential rounds: ")).toList();
+        assertTrue(lines.size() >= 1, twoShardsErr);
+        long before = 0;
+        for (String l : lines) {
+            String[] done = l.substring("sequential rounds: ".length(), l.indexOf(' ', "sequential rounds: ".length())).split("/");
+            assertEquals("64", done[1], l);
+            long now = Long.parseLong(done[0]);
+            assertTrue(now >= before && now <= 64, l);
+            before = now;
+        }
+        String last = lines.get(lines.size() - 1);
+        assertTrue(last.startsWith("sequential rounds: 64/64 sample passes, ") && last.endsWith(" s (done)"), last);
     }
 
     @Test

@@ -36,6 +36,8 @@ class SequentialLineageIT {
         ModelSpec spec = new ModelSpec("/nowhere", ComputeDtype.FLOAT32, 31, List.of("0/q"), 1);
         JavaRDD<PassOutput> pass = jsc.parallelize(List.<PassOutput>of(), 2);
         List<Broadcast<Round>> shipped = new ArrayList<>();
+        SequentialStage.PassProgress counts = new SequentialStage.PassProgress(jsc.sc().longAccumulator("samples"),
+                jsc.sc().longAccumulator("tokens"));
         long[] bytes = new long[ROUNDS + 1];
         bytes[0] = serialisedSize(pass.rdd());
         try {
@@ -46,7 +48,8 @@ class SequentialLineageIT {
                 Broadcast<Round> r = jsc.broadcast(round.forPrunedPass());
                 shipped.add(r);
                 JavaRDD<Carried> input = SequentialStage.carried(pass);
-                pass = SequentialStage.prunedPass(input, spec, r, false, org.apache.spark.storage.StorageLevel.DISK_ONLY());
+                pass = SequentialStage.prunedPass(input, spec, r, false, org.apache.spark.storage.StorageLevel.DISK_ONLY(),
+                        counts);
                 bytes[b + 1] = serialisedSize(pass.rdd());
             }
             long perRound = (bytes[ROUNDS] - bytes[1]) / (ROUNDS - 1);
