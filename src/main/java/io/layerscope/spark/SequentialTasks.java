@@ -209,11 +209,6 @@ final class SequentialTasks {
                 }
 
                 @Override
-                void finish(List<DenseOutput> out) {
-                    close();
-                }
-
-                @Override
                 public void close() {
                     if (run != null) {
                         run.close();
