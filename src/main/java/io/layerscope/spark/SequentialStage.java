@@ -125,7 +125,6 @@ final class SequentialStage {
     static final String STATES_STORAGE = "spark.layerscope.sequential.statesStorage";
 
     private final JavaSparkContext jsc;
-    private final StorageLevel states;
     private final ModelSpec spec;
     private final LayerStage.Settings settings;
     private final Checkpoint ckpt;
@@ -133,7 +132,6 @@ final class SequentialStage {
 
     SequentialStage(JavaSparkContext jsc, ModelSpec spec, LayerStage.Settings settings, Checkpoint ckpt, PrintStream err) {
         this.jsc = jsc;
-        this.states = statesStorage(jsc.getConf());
         this.spec = spec;
         this.settings = settings;
         this.ckpt = ckpt;
@@ -172,6 +170,8 @@ final class SequentialStage {
     Result run(List<int[]> windows, int shards, int lastRound, List<PrunableLayer> analysed,
                Map<String, float[]> denseRows, PrunedCheckpointWriter writer, boolean depth) {
         List<Batch> batches = batches(windows, spec.batchSize());
+        // read here, not when made: a dense sweep makes this stage too (one-shot pruning) and keeps no states
+        StorageLevel states = statesStorage(jsc.getConf());
         Set<String> wanted = new java.util.HashSet<>();
         analysed.forEach(l -> wanted.add(l.name()));
         boolean head = analysed.stream().anyMatch(l -> l.kind() == LayerKind.LM_HEAD);
@@ -264,11 +264,10 @@ final class SequentialStage {
             }
             progress.finish();
             if (head) {
-                Map<String, float[]> rows = headRows;
-                seqRows.putAll(rows);
+                seqRows.putAll(headRows);
                 PrunableLayer lmHead = analysed.stream().filter(l -> l.kind() == LayerKind.LM_HEAD).findFirst().orElseThrow();
-                Round round = new Round(UUID.randomUUID().toString(), -1, settings.analysis().sparsity(), pattern, rows,
-                        subset(denseRows, rows));
+                Round round = new Round(UUID.randomUUID().toString(), -1, settings.analysis().sparsity(), pattern, headRows,
+                        subset(denseRows, headRows));
                 for (RoundLayer r : layerJob(round, List.of(lmHead), wanted, false)) {
                     results.put(r.layer(), r.result());
                 }
