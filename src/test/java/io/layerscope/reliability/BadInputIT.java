@@ -352,6 +352,24 @@ class BadInputIT {
         }
     }
 
+    /**
+     * A dense sweep keeps no states, so it ignores that setting, even where it prunes through the
+     * sequential stage's code (one-shot pruning with --save-pruned).
+     */
+    @Test
+    void aDenseSweepIgnoresTheStatesStorage() throws Exception {
+        Path out = out();
+        Path pruned = out.resolveSibling("pruned");
+        Cli.Run r = inChildJvm("io.layerscope.cli.Main", List.of("-Dspark.layerscope.sequential.statesStorage=none"),
+                List.of(demoSweep(out, "--nsamples", "4", "--seqlen", "64", "--save-pruned", pruned.toString())));
+        String output = r.err();
+        assertEquals(0, r.status(), output);
+        assertTrue(output.lines().noneMatch(l -> l.startsWith("error: ")), output);
+        assertTrue(output.contains("one-shot pruning: block 3 of 3 written"), output);
+        assertTrue(Files.isRegularFile(out.resolve("run.json")), out + " has no run.json");
+        assertTrue(Files.isRegularFile(pruned.resolve("config.json")), pruned + " has no config.json");
+    }
+
     /** Runs {@code mainClass} in a JVM of its own with layerscope's logging; its output (both streams) as err. */
     private static Cli.Run inChildJvm(String mainClass, List<String> jvmFlags, List<String> args) throws Exception {
         Path log = Files.createTempFile(tmp, "child-", ".log");
