@@ -37,6 +37,7 @@ public final class StageProgress extends SparkListener {
     private long doneUnits;
     private long doneTokens;
     private long lastPrint;
+    private boolean finished;
 
     /**
      * For a task that runs {@code shard} in one forward call: adds to {@code samples} and {@code tokens}
@@ -142,7 +143,8 @@ public final class StageProgress extends SparkListener {
 
     private synchronized void maybePrint(boolean force) {
         long now = System.nanoTime();
-        if (!force && now - lastPrint < 2_000_000_000L) {
+        // the listener bus delivers events after the job's end too: nothing may follow the summary
+        if (finished || (!force && now - lastPrint < 2_000_000_000L)) {
             return;
         }
         lastPrint = now;
@@ -165,6 +167,7 @@ public final class StageProgress extends SparkListener {
 
     /** Prints the stage summary line and returns the elapsed seconds. */
     public synchronized double finish() {
+        finished = true;
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         err.println(line(total, tokens == null ? 0 : tokens.value(), seconds) + " (done)");
         return seconds;

@@ -1,0 +1,50 @@
+package io.layerscope.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
+import org.apache.spark.util.LongAccumulator;
+import org.junit.jupiter.api.Test;
+
+class StageProgressTest {
+
+    /** A heartbeat with no task values: enough to make the listener consider a progress line. */
+    private static SparkListenerExecutorMetricsUpdate heartbeat() {
+        return new SparkListenerExecutorMetricsUpdate("1", scala.collection.immutable.List$.MODULE$.empty(),
+                scala.collection.immutable.Map$.MODULE$.empty());
+    }
+
+    /**
+     * Spark's listener bus delivers events late, after the job has ended and the summary is out:
+     * a progress line must never follow "(done)".
+     */
+    @Test
+    void nothingIsPrintedAfterTheSummary() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream err = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        StageProgress p = new StageProgress("sequential rounds", "sample passes", 8, new LongAccumulator(), null, err);
+        p.finish();
+        // a first heartbeat prints at once (no line for two seconds before it): this one must not
+        p.onExecutorMetricsUpdate(heartbeat());
+        List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
+        assertEquals(1, lines.size(), lines.toString());
+        assertTrue(lines.get(0).matches("sequential rounds: 8/8 sample passes, \\d+\\.\\d s \\(done\\)"), lines.get(0));
+    }
+
+    @Test
+    void aFirstHeartbeatPrintsAtOnce() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream err = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        StageProgress p = new StageProgress("calibration forward", "samples", 8, new LongAccumulator(), null, err);
+        p.onExecutorMetricsUpdate(heartbeat());
+        p.onExecutorMetricsUpdate(heartbeat());   // within two seconds of the first: held back
+        List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
+        assertEquals(1, lines.size(), lines.toString());
+        assertTrue(lines.get(0).matches("calibration forward: 0/8 samples, \\d+\\.\\d s"), lines.get(0));
+    }
+}
