@@ -61,8 +61,9 @@ import org.apache.spark.util.LongAccumulator;
  * its task as a result of the task (a batch's taps, or one element per partition beside the
  * persisted states), never through an accumulator, so a partition recomputed after an executor loss
  * is not counted twice. The positions where a tap reached |x| >= 6 in some block so far
- * ({@link OutlierPositions}) travel with each batch's states: the dense pass's output is persisted and
- * the pruned pass reads the marks from it.
+ * ({@link OutlierPositions}) travel with each batch's states: the dense pass's output (taps and marks,
+ * not the states again) is persisted, and the pruned pass pairs its marks with the stored states
+ * ({@link #withMarks}).
  */
 final class SequentialStage {
     /**
@@ -99,8 +100,11 @@ final class SequentialStage {
         private static final long serialVersionUID = 1L;
     }
 
-    /** What the dense pass gives per batch: its taps, and with depth the batch carried on with its new marks. */
-    record DenseOutput(BatchTaps taps, Carried carried) implements Serializable {
+    /**
+     * What the dense pass gives per batch: its taps, and with depth the batch's marks with this block's
+     * added (the pruned pass pairs them with the stored states, which are not written again).
+     */
+    record DenseOutput(BatchTaps taps, OutlierPositions marks) implements Serializable {
         private static final long serialVersionUID = 1L;
     }
 
@@ -201,7 +205,7 @@ final class SequentialStage {
                 jsc.setJobDescription("layerscope sequential: dense pass of block " + b + " of " + lastRound);
                 denseOut = carried(pass).mapPartitions(new SequentialTasks.DenseTapsTask(spec, b, depth, counts));
                 if (depth) {
-                    denseOut.persist(states);   // the pruned pass reads the new marks from it
+                    denseOut.persist(states);   // the pruned pass reads the new marks from it, beside pass's states
                 }
                 List<BatchTaps> dense = denseOut.map(DenseOutput::taps).collect();
                 Map<String, float[]> rows = merge(dense, windows.size());
@@ -210,9 +214,7 @@ final class SequentialStage {
                 }
                 if (previous != null) {
                     previous.unpersist(false);   // the states just computed from it are persisted now
-                }
-                if (depth) {
-                    pass.unpersist(false);   // its batches live on in denseOut, which the pruned pass reads
+                    previous = null;
                 }
                 seqRows.putAll(rows);
                 double sparsity = settings.blockSparsity()[b];
@@ -238,7 +240,7 @@ final class SequentialStage {
                 masks.clear();
                 if (b < lastRound || head || depth) {
                     previous = pass;
-                    JavaRDD<Carried> input = depth ? denseOut.map(DenseOutput::carried) : carried(previous);
+                    JavaRDD<Carried> input = depth ? withMarks(carried(previous), denseOut) : carried(previous);
                     Broadcast<Round> shipped = jsc.broadcast(round.forPrunedPass());
                     roundsShipped.add(shipped);
                     pass = prunedPass(input, spec, shipped, depth, states, counts);
@@ -247,6 +249,8 @@ final class SequentialStage {
                         // materialises the persisted states too: the next dense pass reads them from the cache
                         pass.filter(o -> o.depth() != null).map(PassOutput::depth).collect().forEach(streams::add);
                         denseOut.unpersist(false);
+                        previous.unpersist(false);   // read by the pruned pass alone, whose output is stored now
+                        previous = null;
                     }
                 }
                 err.printf("sequential: block %d of %d pruned at %.4f (%.4f of its weights) in %.1f s%n", b, lastRound,
@@ -306,6 +310,36 @@ final class SequentialStage {
             samples.add(batch.sequences());
             tokens.add((long) batch.sequences() * batch.tokens());
         }
+    }
+
+    /**
+     * Each batch of {@code batches} with the marks the dense pass made for it: the dense pass maps
+     * the same partitions one batch to one output, so the two line up partition by partition.
+     */
+    static JavaRDD<Carried> withMarks(JavaRDD<Carried> batches, JavaRDD<DenseOutput> dense) {
+        return batches.zipPartitions(dense.map(DenseOutput::marks), SequentialStage::paired);
+    }
+
+    /** The two partitions' elements in pairs, made as they are asked for. */
+    static Iterator<Carried> paired(Iterator<Carried> batches, Iterator<OutlierPositions> marks) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                boolean more = batches.hasNext();
+                if (more != marks.hasNext()) {
+                    throw new IllegalStateException("a partition's batches and its dense pass's marks differ in number");
+                }
+                return more;
+            }
+
+            @Override
+            public Carried next() {
+                if (!hasNext()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                return new Carried(batches.next().states(), marks.next());
+            }
+        };
     }
 
     /** The batches of a pass output, in their order. */

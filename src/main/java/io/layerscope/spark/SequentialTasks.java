@@ -201,7 +201,7 @@ final class SequentialTasks {
                         OutlierPositions marks = c.marks() == null ? new OutlierPositions() : c.marks().copy();
                         DepthSums d = new DepthSums();
                         BatchTaps taps = new BatchTaps(s.firstSample(), run.taps(s, d, marks), d);
-                        out.add(new DenseOutput(taps, new Carried(s, marks)));
+                        out.add(new DenseOutput(taps, marks));
                     } else {
                         out.add(new DenseOutput(new BatchTaps(s.firstSample(), run.taps(s, null, null)), null));
                     }

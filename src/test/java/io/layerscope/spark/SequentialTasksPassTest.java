@@ -65,6 +65,33 @@ class SequentialTasksPassTest {
         assertThrows(NoSuchElementException.class, pass::next);
     }
 
+    /** The pruned pass takes each stored batch with the marks the dense pass made for it, in order, lazily. */
+    @Test
+    void batchesArePairedWithTheirMarksInOrderAsAskedFor() {
+        List<SequentialStage.Carried> batches = new ArrayList<>();
+        List<io.layerscope.stats.OutlierPositions> marks = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            batches.add(new SequentialStage.Carried(new io.layerscope.llama.HiddenStates(2 * i, 2, 1, 1, false, new byte[8]), null));
+            marks.add(new io.layerscope.stats.OutlierPositions());
+        }
+        List<String> read = new ArrayList<>();
+        Iterator<SequentialStage.Carried> in = batches.stream().peek(c -> read.add("batch " + c.states().firstSample())).iterator();
+        Iterator<SequentialStage.Carried> paired = SequentialStage.paired(in, marks.iterator());
+        assertTrue(read.isEmpty(), "nothing read before it is asked for");
+        for (int i = 0; i < 3; i++) {
+            SequentialStage.Carried c = paired.next();
+            assertEquals(2 * i, c.states().firstSample());
+            assertTrue(c.marks() == marks.get(i), "batch " + i + " has another batch's marks");
+            assertEquals(i + 1, read.size());
+        }
+        assertFalse(paired.hasNext());
+        assertThrows(NoSuchElementException.class, paired::next);
+
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> SequentialStage.paired(batches.iterator(), marks.subList(0, 2).iterator()).forEachRemaining(c -> { }));
+        assertEquals("a partition's batches and its dense pass's marks differ in number", e.getMessage());
+    }
+
     @Test
     void theStatesWaitOnDiskUnlessTheSettingSaysOtherwise() {
         SparkConf conf = new SparkConf(false);
