@@ -13,13 +13,10 @@ import java.util.Arrays;
  * <p>The marks are kept as bits, 32 entries to an int. A batch keeps them across every block, and
  * the batches of a group go through the blocks together, so an int per entry came to 112 MiB of heap
  * per 2048-token window at Llama-3.2-1B's shape, eight windows to a group. Packing is a scalar loop
- * after the vectorized test, about a nanosecond per entry more on this project's machine
- * (docs/PERFORMANCE.md), under 1% of the forward it rides on.
+ * after the vectorized test of each row (docs/PERFORMANCE.md).
  */
 final class OutlierMarks {
     private static final int THRESHOLD_BITS = Float.floatToRawIntBits(DepthSums.OUTLIER_ABS);
-    /** Entries tested at a time: a multiple of 32, so each run starts on a word. */
-    private static final int RUN = 2048;
     private final int features;
     private final int size;
     /** Bit k % 32 of word k / 32: entry k (row-major [positions, features]) marked. */
@@ -30,7 +27,13 @@ final class OutlierMarks {
         this.features = features;
         this.size = Math.multiplyExact(positions, features);
         this.words = new int[(size + 31) >>> 5];
-        this.flags = new int[Math.min(RUN, size)];
+        // the fewest whole rows that make a multiple of 32 entries: one row at a real model's widths
+        int rows = 32 / gcd(features, 32);
+        this.flags = new int[Math.min(rows * features, size)];
+    }
+
+    private static int gcd(int a, int b) {
+        return b == 0 ? a : gcd(b, a % b);
     }
 
     int features() {
@@ -50,16 +53,27 @@ final class OutlierMarks {
     /**
      * Marks the entries of one block's tap with |x| >= 6 ({@code bits}: float32 bit patterns,
      * row-major [positions, features]); returns, per feature, 1 if any position reached it in this
-     * block, else 0.
+     * block, else 0. One pass over the rows: each row's flags feed both the per-feature result and
+     * the packed marks while they are in the cache (a tap is megabytes; reading it twice cost twice).
      */
     long[] mark(int[] bits) {
         if (bits.length != size) {
             throw new IllegalArgumentException(bits.length + " entries for " + size);
         }
-        for (int start = 0; start < size; start += RUN) {
-            int len = Math.min(RUN, size - start);
-            for (int k = 0; k < len; k++) {
-                flags[k] = flag(bits[start + k]);
+        int[] reached = new int[features];
+        int[] row = new int[features];
+        int chunk = flags.length;   // whole rows, a multiple of 32 entries: each chunk starts on a word
+        for (int start = 0; start < size; start += chunk) {
+            int len = Math.min(chunk, size - start);
+            for (int r = 0; r < len; r += features) {
+                // a copy of the row, so the arrays are read at the same index: with an offset between
+                // them the JIT cannot rule out overlap and does not vectorize
+                System.arraycopy(bits, start + r, row, 0, features);
+                for (int c = 0; c < features; c++) {
+                    int f = flag(row[c]);
+                    flags[r + c] = f;
+                    reached[c] |= f;
+                }
             }
             int first = start >>> 5;
             for (int w = 0; w << 5 < len; w++) {
@@ -70,16 +84,6 @@ final class OutlierMarks {
                     word |= (flags[base + j] & 1) << j;
                 }
                 words[first + w] |= word;
-            }
-        }
-        int[] reached = new int[features];
-        int[] row = new int[features];
-        for (int start = 0; start < bits.length; start += features) {
-            // a copy of the row, so both arrays are read at the same index: with an offset between
-            // them the JIT cannot rule out overlap and does not vectorize
-            System.arraycopy(bits, start, row, 0, features);
-            for (int c = 0; c < features; c++) {
-                reached[c] |= flag(row[c]);
             }
         }
         long[] out = new long[features];
@@ -98,6 +102,11 @@ final class OutlierMarks {
             }
         }
         return n;
+    }
+
+    /** The marks: bit k % 32 of word k / 32 is entry k (row-major); the array itself, not a copy. */
+    int[] words() {
+        return words;
     }
 
     /** Forgets every mark, for the next batch. */

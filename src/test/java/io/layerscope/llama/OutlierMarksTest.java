@@ -55,8 +55,13 @@ class OutlierMarksTest {
      */
     @Test
     void runsAndAPartWordGiveWhatABooleanPerEntryGives() {
-        int positions = 70;
-        int features = 33;
+        // rows straddling words (33), a word to a row (32), rows of several words (2048), a part word at the end
+        for (int[] shape : new int[][] {{70, 33}, {9, 32}, {5, 2048}, {3, 7}}) {
+            marksOfThreeBlocks(shape[0], shape[1]);
+        }
+    }
+
+    private static void marksOfThreeBlocks(int positions, int features) {
         java.util.Random random = new java.util.Random(7);
         boolean[] any = new boolean[positions * features];
         OutlierMarks marks = new OutlierMarks(positions, features);
@@ -70,14 +75,14 @@ class OutlierMarksTest {
                     reachedHere[k % features] = 1;
                 }
             }
-            assertArrayEquals(reachedHere, marks.mark(bits(x)), "block " + block);
+            assertArrayEquals(reachedHere, marks.mark(bits(x)), positions + " x " + features + ", block " + block);
         }
         long[] expected = new long[features];
         for (int k = 0; k < any.length; k++) {
             expected[k % features] += any[k] ? 1 : 0;
         }
-        assertArrayEquals(expected, marks.counts());
-        assertTrue(java.util.Arrays.stream(expected).sum() > 100, "enough marks to mean something");
+        assertArrayEquals(expected, marks.counts(), positions + " x " + features);
+        assertTrue(java.util.Arrays.stream(expected).sum() > positions * features / 100, "enough marks to mean something");
         marks.clear();
         assertArrayEquals(new long[features], marks.counts());
     }
