@@ -71,6 +71,9 @@ final class DepthAccumulator implements TapSink {
      */
     TapSink denseRound(OutlierPositions marks) {
         return new TapSink() {
+            /** Per tap kind, this block's marks of the batch (reused from block to block). */
+            private final Map<Tap, OutlierMarks> inBlock = new EnumMap<>(Tap.class);
+
             @Override
             public boolean wants(String tapKey) {
                 return DepthAccumulator.this.wants(tapKey);
@@ -82,20 +85,16 @@ final class DepthAccumulator implements TapSink {
                 int block = Integer.parseInt(tapKey.substring(0, slash));
                 Tap tap = Tap.valueOf(tapKey.substring(slash + 1));
                 int features = (int) x.getShape().get(2);
-                // the same host copy and |x| >= 6 test as the dense sweep's taps (OutlierMarks.flag)
+                // the same host copy and |x| >= 6 test as the dense sweep's taps
                 int[] bits = host(x);
-                byte[] reached = new byte[bits.length];
-                for (int k = 0; k < bits.length; k++) {
-                    reached[k] = (byte) -OutlierMarks.flag(bits[k]);
+                OutlierMarks m = inBlock.get(tap);
+                if (m == null || m.size() != bits.length || m.features() != features) {
+                    m = new OutlierMarks(bits.length / features, features);
+                    inBlock.put(tap, m);
                 }
-                long[] inBlock = new long[features];
-                for (int row = 0; row < reached.length; row += features) {
-                    for (int c = 0; c < features; c++) {
-                        inBlock[c] |= reached[row + c];
-                    }
-                }
-                sums.outlierBlocks(tap, block, inBlock);
-                marks.mark(tap, reached, features);
+                m.clear();
+                sums.outlierBlocks(tap, block, m.mark(bits));
+                marks.mark(tap, m.words(), bits.length, features);
             }
 
             @Override

@@ -445,6 +445,9 @@ public final class LlamaModel implements AutoCloseable {
     /** A dense block held for a task's batches ({@link #denseBlock}). */
     public final class DenseBlockRun implements AutoCloseable {
         private final BlockSource.Lease lease;
+        /** The depth statistics' host buffers, shared by the batches: a tap's copy is megabytes per batch. */
+        private final Map<Integer, int[]> scratch = new HashMap<>();
+        private final float[][] streams = new float[2][];
 
         private DenseBlockRun(BlockSource.Lease lease) {
             this.lease = lease;
@@ -458,7 +461,7 @@ public final class LlamaModel implements AutoCloseable {
                 TapAccumulator acc = new TapAccumulator(batch, keys);
                 TapSink sink = acc;
                 if (depth != null) {
-                    DepthAccumulator d = new DepthAccumulator(depth);
+                    DepthAccumulator d = new DepthAccumulator(depth, scratch, streams);
                     d.beginBatch(states.samples(), states.tokens());
                     sink = new TapSinks(acc, d.denseRound(marks));
                 }

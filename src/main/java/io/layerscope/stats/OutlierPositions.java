@@ -13,7 +13,7 @@ import java.util.Map;
  *
  * <pre>{@code
  * OutlierPositions marks = new OutlierPositions();
- * marks.mark(Tap.MLP_ACT, reached, features);   // reached[(s * tokens + t) * features + c] != 0: |x| >= 6
+ * marks.mark(Tap.MLP_ACT, words, entries, features);   // entry (s * tokens + t) * features + c: bit k % 32 of words[k / 32]
  * long[] positions = marks.positions(Tap.MLP_ACT);  // per channel, positions marked in any block
  * }</pre>
  *
@@ -32,18 +32,25 @@ public final class OutlierPositions implements Serializable {
         return c;
     }
 
-    /** Marks the positions where {@code reached} (row-major [positions, features]) is non-zero. */
-    public void mark(Tap tap, byte[] reached, int features) {
-        if (reached.length % features != 0) {
-            throw new IllegalArgumentException(reached.length + " flags are not whole rows of " + features);
+    /**
+     * Marks the entries set in {@code words}: {@code entries} entries, row-major [positions,
+     * features], entry k as bit k % 32 of word k / 32 (as a tap's per-block marks are packed).
+     */
+    public void mark(Tap tap, int[] words, int entries, int features) {
+        if (entries % features != 0) {
+            throw new IllegalArgumentException(entries + " entries are not whole rows of " + features);
         }
-        long[] b = bits.computeIfAbsent(tap, t -> new long[(reached.length + 63) >>> 6]);
+        if (words.length != (entries + 31) >>> 5) {
+            throw new IllegalArgumentException(entries + " entries take " + ((entries + 31) >>> 5) + " words of 32, not "
+                    + words.length);
+        }
+        long[] b = bits.computeIfAbsent(tap, t -> new long[(entries + 63) >>> 6]);
         Integer had = widths.putIfAbsent(tap, features);
-        if ((had != null && had != features) || b.length != (reached.length + 63) >>> 6) {
+        if ((had != null && had != features) || b.length != (entries + 63) >>> 6) {
             throw new IllegalArgumentException("the " + tap + " positions of one batch changed shape");
         }
-        for (int i = 0; i < reached.length; i++) {
-            b[i >>> 6] |= (long) (reached[i] & 1) << i;
+        for (int w = 0; w < words.length; w++) {
+            b[w >>> 1] |= (words[w] & 0xffffffffL) << ((w & 1) << 5);
         }
     }
 

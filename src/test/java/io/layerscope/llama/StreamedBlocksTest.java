@@ -194,6 +194,36 @@ class StreamedBlocksTest {
         }
     }
 
+    /**
+     * Sequential mode's dense pass with the depth statistics: the taps' host copies are reused from
+     * batch to batch of a task, and the |x| >= 6 test packs its marks directly, with no flag per entry.
+     */
+    @Test
+    void aDenseRoundsDepthStatisticsReuseTheirBuffersFromBatchToBatch() {
+        Checkpoint ckpt = model(DType.BF16);
+        int tokens = 1024;   // enough entries that a byte per entry would stand out above the fixed costs
+        io.layerscope.model.LlamaConfig c = ckpt.config();
+        long entries = (long) tokens * (3L * c.hiddenSize() + c.intermediateSize());   // the four taps of a block
+        try (LlamaModel model = load(ckpt, LlamaModel.Residency.STREAMED);
+             LlamaModel.DenseBlockRun run = model.denseBlock(1)) {
+            HiddenStates states = model.embed(TinyModels.windows(1, tokens, 43), 0);
+            OutlierPositions marks = new OutlierPositions();
+            for (int warm = 0; warm < 3; warm++) {
+                run.taps(states, new DepthSums(), marks.copy());
+                run.taps(states, null, null);
+            }
+            long with = Long.MAX_VALUE;
+            long without = Long.MAX_VALUE;
+            for (int k = 0; k < 3; k++) {   // the least of three: a JIT compilation may allocate on the thread
+                with = Math.min(with, allocated(() -> run.taps(states, new DepthSums(), marks.copy())));
+                without = Math.min(without, allocated(() -> run.taps(states, null, null)));
+            }
+            long depth = with - without;
+            assertTrue(depth < entries / 2, "a batch's depth statistics allocate " + depth + " bytes for " + entries
+                    + " tap entries");
+        }
+    }
+
     /** Heap bytes a forward pass over the windows allocates per window beyond the first, depth statistics on or off. */
     private static long perBatch(LlamaModel model, List<int[]> windows, int[] samples, boolean depth) {
         long one = allocated(() -> model.forward(windows.subList(0, 1), new int[] {samples[0]}, 1, model.tapKeys(), depth,
