@@ -71,7 +71,7 @@ final class DepthAccumulator implements TapSink {
      */
     TapSink denseRound(OutlierPositions marks) {
         return new TapSink() {
-            /** Per tap kind, this block's marks of the batch (reused from block to block). */
+            /** Per tap kind, the block's marks of the batch: a bit per entry, where a tap's host copy takes 32. */
             private final Map<Tap, OutlierMarks> inBlock = new EnumMap<>(Tap.class);
 
             @Override
