@@ -75,6 +75,13 @@ public final class AnalysisOptions {
                     + " are computed in Java only: with --gram, auto means java and device is refused."})
     String statsDevice;
 
+    @Option(names = "--no-depth",
+            description = {"Leave out the depth and outlier statistics: no block_distances, super_weights or"
+                    + " outlier_features table, and the blocks table keeps only its pruning columns (OWL's ratios, the"
+                    + " sparsities; the others null). The forward then copies nothing to the host for them: on a GPU"
+                    + " executor those copies and scans take far longer than the forward itself."})
+    boolean noDepth;
+
     StatsDevice statsDevice() {
         StatsDevice where = StatsDevice.parse(statsDevice);
         if (gram && where == StatsDevice.DEVICE) {

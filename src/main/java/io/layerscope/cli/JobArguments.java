@@ -35,7 +35,7 @@ final class JobArguments {
                 new JobOptions.Calibration(c.calibration(demo), c.nsamples(demo), c.seqlen(demo), c.seed,
                         ComputeDtype.parse(c.dtype), c.shards, c.batchSize),
                 new JobOptions.Analysis(layers, exactLayer, sparsity, mode, pattern, allocation, blockShare, positionShare,
-                        a.gram, gramMemory, statsDevice),
+                        a.gram, gramMemory, statsDevice, !a.noDepth),
                 new JobOptions.Output(out, pngDir, overwrite, png ? size : null, savePruned, null));
     }
 }

@@ -18,12 +18,23 @@ public final class BlocksTable {
      * outlier ratios, the allocated and the actual sparsity), which may be null before it is known.
      */
     public record Source(BlockDepth depth, BlockResult pruning) {
+        public Source {
+            if (depth == null && pruning == null) {
+                throw new IllegalArgumentException("a blocks row needs its depth statistics or its pruning side");
+            }
+        }
+
         public Source(BlockDepth depth) {
             this(depth, null);
         }
 
+        /** A row without the depth statistics (--no-depth): their columns are null. */
+        public static Source pruningOnly(BlockResult pruning) {
+            return new Source(null, pruning);
+        }
+
         public int block() {
-            return depth.block();
+            return depth != null ? depth.block() : pruning.block();
         }
 
         public Source withPruning(BlockResult p) {
@@ -34,6 +45,9 @@ public final class BlocksTable {
         }
     }
 
+    /** What the depth columns that are otherwise never null say about --no-depth. */
+    private static final String NO_DEPTH = "; null with --no-depth";
+
     public static final Table<Source> TABLE = new Table<>("blocks", "decoder block", columns());
 
     private BlocksTable() {
@@ -42,6 +56,11 @@ public final class BlocksTable {
     private static void pruning(List<Column<Source>> c, String name, String description, Function<BlockResult, Double> of) {
         c.add(Column.<Source>float64(name, Section.METRIC, description,
                 s -> s.pruning() == null ? null : of.apply(s.pruning())).orNull());
+    }
+
+    /** A depth statistic of the row: null without them (--no-depth). */
+    private static <V> Function<Source, V> depth(Function<BlockDepth, V> of) {
+        return s -> s.depth() == null ? null : of.apply(s.depth());
     }
 
     /** A boolean column (the Column factories have none yet). */
@@ -54,27 +73,29 @@ public final class BlocksTable {
         c.add(Column.int32("block", Section.IDENTITY, "decoder block index, 0 .. num_hidden_layers-1", Source::block));
         c.add(Column.float64("block_influence", Section.METRIC, "ShortGPT's Block Influence: the mean over every"
                 + " calibration token of 1 - cos(h_in, h_out), h_in and h_out the residual stream entering and leaving"
-                + " the block (sequential mode: the pruned stream, leaving the pruned block)", s -> s.depth().blockInfluence()));
+                + " the block (sequential mode: the pruned stream, leaving the pruned block)" + NO_DEPTH,
+                depth(BlockDepth::blockInfluence)).orNull());
         c.add(Column.float64("angular_distance_next", Section.METRIC, "d(block, block + 1) = arccos(cos(h_in, h_out)) / pi"
-                + " on the last token of each sequence, averaged over sequences (block_distances with span 1)",
-                s -> s.depth().angularDistanceNext()));
+                + " on the last token of each sequence, averaged over sequences (block_distances with span 1)" + NO_DEPTH,
+                depth(BlockDepth::angularDistanceNext)).orNull());
         c.add(Column.float64("massive_top_abs", Section.METRIC, "the largest |h| of the block's output (residual stream)"
-                + " over every calibration token and channel", s -> (double) s.depth().top().abs()));
+                + " over every calibration token and channel" + NO_DEPTH, depth(d -> (double) d.top().abs())).orNull());
         peakPlace(c, "massive_top_", "the largest |h|", BlockDepth::top);
         c.add(Column.float64s("massive_top3_abs", Section.METRIC, "the three largest |h| of the block output, largest"
-                + " first (ties by lowest sample, position, channel)", s -> s.depth().top3()));
+                + " first (ties by lowest sample, position, channel)" + NO_DEPTH, depth(BlockDepth::top3)).orNull());
         c.add(Column.float64("massive_median_abs", Section.METRIC, "lower median (torch.median) of |h| over every token"
-                + " and channel of the block output, truncated to bfloat16 (the float with its low 16 bits cleared)",
-                s -> s.depth().medianAbs()));
+                + " and channel of the block output, truncated to bfloat16 (the float with its low 16 bits cleared)"
+                + NO_DEPTH, depth(BlockDepth::medianAbs)).orNull());
         c.add(bool("massive", Section.METRIC, "Sun et al.'s massive activation: massive_top_abs > 100 and"
-                + " > 1000 x massive_median_abs", s -> s.depth().massive()));
+                + " > 1000 x massive_median_abs" + NO_DEPTH, depth(BlockDepth::massive)).orNull());
         c.add(Column.<Source>float64("down_proj_in_max_abs", Section.METRIC, "down_proj's largest |input|"
                 + " (silu(gate) * up) over every calibration token (sequential mode: of the dense block over the pruned"
-                + " stream, as the block's masks see it)", s -> abs(s.depth().downIn())).orNull());
+                + " stream, as the block's masks see it)", depth(d -> abs(d.downIn()))).orNull());
         peakPlace(c, "down_proj_in_", "down_proj's largest |input|; its channel is a column j of down_proj.weight",
                 BlockDepth::downIn);
         c.add(Column.<Source>float64("down_proj_out_max_abs", Section.METRIC, "down_proj's largest |output| (before the"
-                + " residual addition) over every calibration token (sequential mode: as down_proj_in_max_abs)", s -> abs(s.depth().downOut())).orNull());
+                + " residual addition) over every calibration token (sequential mode: as down_proj_in_max_abs)",
+                depth(d -> abs(d.downOut()))).orNull());
         peakPlace(c, "down_proj_out_", "down_proj's largest |output|; its channel is a row i of down_proj.weight",
                 BlockDepth::downOut);
         pruning(c, "owl_outlier_ratio", "OWL's outlier ratio D of the block at the run's --owl-m, in percent: entries"
@@ -97,11 +118,11 @@ public final class BlocksTable {
     /** sample, position and channel columns of a peak (ties by the lowest sample, position, channel). */
     private static void peakPlace(List<Column<Source>> c, String prefix, String what, Function<BlockDepth, Peak> peak) {
         c.add(Column.<Source>int32(prefix + "sample", Section.METRIC, "calibration sample of " + what,
-                s -> place(peak.apply(s.depth()), Peak::sample)).orNull());
+                depth(d -> place(peak.apply(d), Peak::sample))).orNull());
         c.add(Column.<Source>int32(prefix + "position", Section.METRIC, "token position of " + what,
-                s -> place(peak.apply(s.depth()), Peak::position)).orNull());
+                depth(d -> place(peak.apply(d), Peak::position))).orNull());
         c.add(Column.<Source>int32(prefix + "channel", Section.METRIC, "channel of " + what,
-                s -> place(peak.apply(s.depth()), Peak::channel)).orNull());
+                depth(d -> place(peak.apply(d), Peak::channel))).orNull());
     }
 
     private static Integer place(Peak p, Function<Peak, Integer> of) {

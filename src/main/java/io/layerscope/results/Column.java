@@ -63,7 +63,10 @@ public record Column<T>(String name, DataType type, boolean nullable, Section se
 
     public static <T> Column<T> float64s(String name, Section section, String description, Function<? super T, double[]> f) {
         return new Column<>(name, DataTypes.createArrayType(DataTypes.DoubleType, false), false, section, description,
-                t -> boxed(f.apply(t)), null);
+                t -> {
+                    double[] a = f.apply(t);
+                    return a == null ? null : boxed(a);   // null only in a column made orNull()
+                }, null);
     }
 
     public static <T> Column<T> int64s(String name, Section section, String description, Function<? super T, long[]> f) {

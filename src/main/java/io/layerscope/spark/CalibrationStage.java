@@ -28,7 +28,8 @@ public final class CalibrationStage {
      * the seconds the stage took, the most decoder
      * blocks any executor's model held (the forward never runs past them), and the longest any task
      * waited for its executor's model (queued behind the warm-up job that loads it, plus the load
-     * where a task loaded it; near 0 where it was ready).
+     * where a task loaded it; near 0 where it was ready), and the depth statistics (null when the spec
+     * leaves them out).
      */
     public record Result(TapSums sums, List<String> devices, List<String> computeTypes, double seconds, int blocksLoaded,
                          double modelLoadSeconds, DepthSums depth) {
@@ -69,14 +70,16 @@ public final class CalibrationStage {
                     .mapPartitions(new ShardTask(spec, samples, tokens))
                     .collect();
             TapSums sums = TapSums.empty();
-            DepthSums depth = new DepthSums();
+            DepthSums depth = spec.depth() ? new DepthSums() : null;
             TreeSet<String> devices = new TreeSet<>();
             TreeSet<String> types = new TreeSet<>();
             int blocks = 0;
             double load = 0;
             for (ShardResult p : parts) {
                 sums = sums.merge(p.sums());
-                depth = depth.merge(p.depth());
+                if (depth != null) {
+                    depth = depth.merge(p.depth());
+                }
                 devices.add(p.device());
                 types.add(p.computeType());
                 blocks = Math.max(blocks, p.blocksLoaded());
@@ -123,7 +126,7 @@ public final class CalibrationStage {
                 });
                 // one call for the whole shard: the model takes each block once per group of batches
                 LlamaModel.Pass f = model.forward(shard, indices.stream().mapToInt(Integer::intValue).toArray(),
-                        spec.batchSize(), spec.tapKeys(), true, List.of(), StageProgress.windowsDone(shard, samples, tokens));
+                        spec.batchSize(), spec.tapKeys(), spec.depth(), List.of(), StageProgress.windowsDone(shard, samples, tokens));
                 TapSums sums = f.sums();
                 DepthSums depth = f.depth();
                 String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();

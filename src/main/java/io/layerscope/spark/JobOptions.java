@@ -60,16 +60,27 @@ public record JobOptions(String command, Model model, Calibration calibration, A
      * @param gram       whether to accumulate every tap's Gram matrix for the output error of each mask (--gram)
      * @param gramMemory bytes of Gram matrices an executor may hold at once (--gram-memory): decides the passes
      * @param statsDevice where stage two computes each layer's statistics (--stats-device)
+     * @param depth      whether a run with a results directory computes and writes the depth tables (false:
+     *                   --no-depth); null reads as true
      */
     public record Analysis(String layers, boolean exactLayer, double sparsity, PruneMode mode, SparsityPattern pattern,
                            Allocation allocation, double outlierBlockShare, double outlierPositionShare, boolean gram,
-                           long gramMemory, StatsDevice statsDevice)
+                           long gramMemory, StatsDevice statsDevice, Boolean depth)
             implements Serializable {
         private static final long serialVersionUID = 1L;
 
         public Analysis {
-            // run.json written before --stats-device existed reads back as the default
+            // run.json written before --stats-device and --no-depth existed reads back as their defaults
             statsDevice = statsDevice == null ? StatsDevice.AUTO : statsDevice;
+            depth = depth == null || depth;
+        }
+
+        /** With the depth tables. */
+        public Analysis(String layers, boolean exactLayer, double sparsity, PruneMode mode, SparsityPattern pattern,
+                        Allocation allocation, double outlierBlockShare, double outlierPositionShare, boolean gram,
+                        long gramMemory, StatsDevice statsDevice) {
+            this(layers, exactLayer, sparsity, mode, pattern, allocation, outlierBlockShare, outlierPositionShare, gram,
+                    gramMemory, statsDevice, true);
         }
 
         /** With --stats-device auto. */
@@ -83,7 +94,13 @@ public record JobOptions(String command, Model model, Calibration calibration, A
         /** The same analysis with its statistics computed where {@code where} says. */
         public Analysis withStatsDevice(StatsDevice where) {
             return new Analysis(layers, exactLayer, sparsity, mode, pattern, allocation, outlierBlockShare,
-                    outlierPositionShare, gram, gramMemory, where);
+                    outlierPositionShare, gram, gramMemory, where, depth);
+        }
+
+        /** The same analysis with or without the depth tables. */
+        public Analysis withDepth(boolean on) {
+            return new Analysis(layers, exactLayer, sparsity, mode, pattern, allocation, outlierBlockShare,
+                    outlierPositionShare, gram, gramMemory, statsDevice, on);
         }
 
         /** --gram-memory's default: room for a Llama-3.2-1B block group on an 8-16 GB executor. */
@@ -104,7 +121,7 @@ public record JobOptions(String command, Model model, Calibration calibration, A
         /** The same analysis with or without the Gram matrices, within {@code memory} bytes per executor. */
         public Analysis withGram(boolean on, long memory) {
             return new Analysis(layers, exactLayer, sparsity, mode, pattern, allocation, outlierBlockShare,
-                    outlierPositionShare, on, memory, statsDevice);
+                    outlierPositionShare, on, memory, statsDevice, depth);
         }
 
         /** The statistics of the default, today's: dense, unstructured, uniform, default outlier thresholds. */

@@ -1,6 +1,7 @@
 package io.layerscope.spark;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.results.DepthTables;
 import io.layerscope.results.ParquetFooterSchema;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -143,12 +144,19 @@ public final class ResultsQuery {
      * Spark's message without the logical plan it appends (a user cannot act on it); an unknown
      * table in one sentence instead of Spark's paragraph about catalogs and DROP TABLE.
      */
+    /** The tables a run with --no-depth does not write (its blocks table holds the pruning columns only). */
+    private static final java.util.Set<String> DEPTH_ONLY = java.util.Set.of(DepthTables.BLOCK_DISTANCES.name(),
+            DepthTables.SUPER_WEIGHTS.name(), DepthTables.OUTLIER_FEATURES.name());
+
     private static String describe(AnalysisException a) {
         String simple = a.getSimpleMessage().strip();
         if ("TABLE_OR_VIEW_NOT_FOUND".equals(a.getCondition())) {
             java.util.regex.Matcher at = java.util.regex.Pattern.compile("; line (\\d+) pos (\\d+)$").matcher(simple);
-            return "no table or view named " + a.getMessageParameters().getOrDefault("relationName", "?")
-                    + (at.find() ? " (line " + at.group(1) + ", position " + at.group(2) + ")" : "") + ".";
+            String name = a.getMessageParameters().getOrDefault("relationName", "?");
+            return "no table or view named " + name
+                    + (at.find() ? " (line " + at.group(1) + ", position " + at.group(2) + ")" : "") + "."
+                    + (DEPTH_ONLY.contains(name.replace("`", "")) ? " It is a depth table, which a run with --no-depth"
+                    + " leaves out." : "");
         }
         return simple.endsWith(".") ? simple : simple + ".";
     }

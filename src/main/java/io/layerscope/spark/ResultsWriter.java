@@ -2,6 +2,7 @@ package io.layerscope.spark;
 
 import io.layerscope.calibration.CalibrationSample;
 import io.layerscope.plot.CalibrationSummary;
+import io.layerscope.results.BlockResult;
 import io.layerscope.results.BlocksTable;
 import io.layerscope.results.DepthTables;
 import io.layerscope.results.LayerResult;
@@ -64,11 +65,14 @@ public final class ResultsWriter {
 
     /**
      * The tables, the pictures and the report; run.json comes last, once everything else is on disk.
-     * {@code depth} (null: none) adds the depth tables. The report's header comes from {@code draft}
-     * (run.json without its weight hashes and final timings), so the report need not wait for them.
+     * {@code depth} (null: none, --no-depth) adds the depth tables; without them the blocks table still
+     * holds {@code blocks}' pruning side (OWL's ratios, the sparsities). The report's header comes from
+     * {@code draft} (run.json without its weight hashes and final timings), so the report need not wait
+     * for them.
      */
-    public void write(List<LayerResult> results, List<CalibrationSample> samples, DepthResults depth, RunRecord draft,
-                      RunRecordSource run) throws IOException {
+    public void write(List<LayerResult> results, List<CalibrationSample> samples, DepthResults depthTables,
+                      List<BlockResult> blocks, RunRecord draft, RunRecordSource run) throws IOException {
+        DepthResults depth = depthTables == null ? null : depthTables.withPruning(blocks);
         List<LayersTable.Source> layers = new ArrayList<>();
         List<ReportedLayer> reported = new ArrayList<>();
         for (LayerResult r : results) {
@@ -87,7 +91,9 @@ public final class ResultsWriter {
         try {
             table(ResultTables.LAYERS, layers.iterator());
             table(ResultTables.CALIBRATION, samples.iterator());
-            if (depth != null) {
+            if (depth == null) {
+                table(BlocksTable.TABLE, blocks.stream().map(BlocksTable.Source::pruningOnly).iterator());
+            } else {
                 table(BlocksTable.TABLE, depth.blocks().iterator());
                 table(DepthTables.BLOCK_DISTANCES, depth.distances().iterator());
                 table(DepthTables.SUPER_WEIGHTS, depth.superWeights().iterator());

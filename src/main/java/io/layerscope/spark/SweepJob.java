@@ -133,9 +133,9 @@ public final class SweepJob {
             }
             startup.warmUpSeconds().ifPresent(s -> timings.put("executor_warmup", round(s)));
             SweepHooks.onDriver(jsc.sc()).calibrationDone(jsc.sc());
-            Analysed analysed = analyse(jsc, ckpt, layers, coverage, samples, stage1, pruned, out != null);
+            Analysed analysed = analyse(jsc, ckpt, layers, coverage, samples, stage1, pruned, depthTables());
             List<LayerResult> results = analysed.layers();
-            DepthResults depth = analysed.depth() == null ? null : analysed.depth().withPruning(analysed.blocks());
+            DepthResults depth = analysed.depth();
             long tw = System.nanoTime();
             if (imatrix != null) {
                 imatrix.write(layers, stage1.sums(), o.calibration().seqlen(), source.name() + " (" + samples.size()
@@ -147,7 +147,7 @@ public final class SweepJob {
                     Instant created = Instant.now();
                     RunRecord draft = RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark,
                             Map.of(), provenance, analysed.blocks(), created);
-                    writer.write(results, samples, depth, draft, () -> {
+                    writer.write(results, samples, depth, analysed.blocks(), draft, () -> {
                         Map<Path, String> sha256 = hashes.get();
                         timings.put("write", seconds(tw));
                         timings.put("total", seconds(t0));
@@ -319,8 +319,14 @@ public final class SweepJob {
         if (c.head()) {
             taps.add(Tap.FINAL_NORM.key(-1));
         }
+        // sequential mode's depth statistics come from its own passes over the pruned stream
         return new ModelSpec(ckpt.dir().toAbsolutePath().toString(), o.calibration().dtype(), c.lastBlock(), taps,
-                o.calibration().batchSize());
+                o.calibration().batchSize(), depthTables() && !o.analysis().sequential());
+    }
+
+    /** Whether the run writes the depth tables: it writes results, and --no-depth is not given. */
+    private boolean depthTables() {
+        return o.output().out() != null && o.analysis().depth();
     }
 
     private Coverage coverage(Checkpoint ckpt, List<PrunableLayer> layers) {
@@ -329,7 +335,7 @@ public final class SweepJob {
         int needed = LayerSelection.lastBlockNeeded(layers, blocks);
         boolean whole = o.output().savePruned() != null || o.analysis().allocation().owl();
         int lastBlock = whole ? blocks - 1 : needed;
-        boolean seqDepth = o.analysis().sequential() && o.output().out() != null;
+        boolean seqDepth = o.analysis().sequential() && depthTables();
         return new Coverage(lastBlock, o.output().savePruned() != null || seqDepth ? lastBlock : needed, head);
     }
 

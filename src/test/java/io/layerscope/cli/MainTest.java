@@ -163,6 +163,7 @@ class MainTest {
         assertFalse(Files.exists(out));
         Run help = run("sweep", "--help");
         assertTrue(help.out().contains("--stats-device=WHERE"), help.out());
+        assertTrue(help.out().contains("--no-depth"), help.out());
     }
 
     /** Where OFFLINE's commands put their per-user caches: the build's XDG_CACHE_HOME, else ~/.cache. */

@@ -26,7 +26,8 @@ class QueryCommandIT {
     static void sweep() {
         results = tmp.resolve("r");
         MainTest.Run r = run("sweep", "--model", "demo", "--cache-dir", tmp.resolve("cache").toString(), "--out", results.toString(),
-                "--layers", "layers\\.0\\.self_attn\\.[qk]_proj|lm_head", "--nsamples", "4", "--seqlen", "32", "--no-png");
+                "--layers", "layers\\.0\\.self_attn\\.[qk]_proj|lm_head", "--nsamples", "4", "--seqlen", "32", "--no-png",
+                "--no-depth");
         assertEquals(0, r.status(), r.err());
         assertTrue(Files.isDirectory(results.resolve("layers.parquet")));
     }
@@ -125,8 +126,23 @@ class QueryCommandIT {
         assertEquals(2, r.status());
         assertEquals("", r.out());
         assertEquals("error: query failed: no table or view named `nosuch` (line 1, position 14)."
-                + " The tables are: activation_norms, block_distances, blocks, calibration, layers, outlier_features,"
-                + " super_weights.\n", r.err());
+                + " The tables are: activation_norms, blocks, calibration, layers.\n", r.err());
+    }
+
+    @Test
+    void aDepthTableOfARunWithoutThemSaysWhy() {
+        MainTest.Run r = run("query", "--results", results.toString(), "SELECT * FROM outlier_features");
+        assertEquals(2, r.status());
+        assertEquals("", r.out());
+        assertEquals("error: query failed: no table or view named `outlier_features` (line 1, position 14). It is a depth"
+                + " table, which a run with --no-depth leaves out. The tables are: activation_norms, blocks, calibration,"
+                + " layers.\n", r.err());
+        MainTest.Run blocks = run("query", "--results", results.toString(), "--format", "csv",
+                "SELECT block, block_influence, massive, sparsity_allocated FROM blocks");
+        assertEquals(0, blocks.status(), blocks.err());
+        // lm_head needs every block's output, so stage one ran all four
+        assertEquals(List.of("block,block_influence,massive,sparsity_allocated", "0,,,0.5", "1,,,0.5", "2,,,0.5", "3,,,0.5"),
+                blocks.out().lines().toList());
     }
 
     @Test
@@ -163,8 +179,7 @@ class QueryCommandIT {
                 -- the end of the input ends a statement without a semicolon
                 SELECT 2 AS two
                 """, "query", "--results", results.toString());
-        assertEquals(List.of("activation_norms", "block_distances", "blocks", "calibration", "layers", "outlier_features",
-                "super_weights", "n", "-", "3", "(1 row)",
+        assertEquals(List.of("activation_norms", "blocks", "calibration", "layers", "n", "-", "3", "(1 row)",
                 "layer", "-------------------------------", "model.layers.0.self_attn.k_proj", "(1 row)",
                 "semi", "----", ";", "(1 row)",
                 "sample INT", "doc INT", "start INT", "tokens ARRAY<INT>", "run_id STRING",
@@ -209,8 +224,8 @@ class QueryCommandIT {
         assertEquals(2, r.status());
         assertEquals(List.of("one", "1", ""), r.out().lines().toList());
         assertEquals("error: statement 2 of 3 (SELECT * FROM nosuch): query failed: no table or view named `nosuch`"
-                + " (line 1, position 14). The tables are: activation_norms, block_distances, blocks, calibration, layers,"
-                + " outlier_features, super_weights. The statements after it were not run.\n", r.err());
+                + " (line 1, position 14). The tables are: activation_norms, blocks, calibration, layers. The statements"
+                + " after it were not run.\n", r.err());
     }
 
     @Test

@@ -1,11 +1,17 @@
 package io.layerscope.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerscope.LayerscopeException;
 import io.layerscope.fixtures.TestEnvironment;
 import io.layerscope.llama.ComputeDtype;
 import io.layerscope.model.DemoModel;
+import io.layerscope.prune.Allocation;
+import io.layerscope.prune.PruneMode;
+import io.layerscope.prune.SparsityPattern;
 import io.layerscope.results.ResultTables;
 import io.layerscope.results.Table;
 import java.io.ByteArrayOutputStream;
@@ -60,13 +66,28 @@ class DepthTablesIT {
         spark = SparkSessions.getOrCreate("test");
     }
 
+    /** Sweeps already run, by their results directory's name: each test may ask for one another has run. */
+    private static final Map<String, SweepJob.Outcome> SWEPT = new java.util.HashMap<>();
+
     static Path sweep(int shards) {
-        Path out = tmp.resolve("results-" + shards);
-        new SweepJob(new JobOptions("sweep",
+        return sweep("results-" + shards, shards, new JobOptions.Analysis(null, false, 0.5), new StringBuilder());
+    }
+
+    /** A sweep of the planted model into tmp/name (once per name), its standard error appended to {@code err}. */
+    static synchronized Path sweep(String name, int shards, JobOptions.Analysis analysis, StringBuilder err) {
+        SweepJob.Outcome done = SWEPT.get(name);
+        if (done != null) {
+            return done.written();
+        }
+        Path out = tmp.resolve(name);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        SweepJob.Outcome outcome = new SweepJob(new JobOptions("sweep",
                 new JobOptions.Model(model.toString(), null, null, null, model, cache, TestEnvironment.offline()),
                 new JobOptions.Calibration("demo", 6, 32, 0, ComputeDtype.FLOAT32, shards, 1),
-                new JobOptions.Analysis(null, false, 0.5),
-                new JobOptions.Output(out, null, false, null)), new PrintStream(new ByteArrayOutputStream())).run();
+                analysis,
+                new JobOptions.Output(out, null, false, null)), new PrintStream(bytes, true)).run();
+        err.append(bytes.toString(java.nio.charset.StandardCharsets.UTF_8));
+        SWEPT.put(name, outcome);
         return out;
     }
 
@@ -95,6 +116,89 @@ class DepthTablesIT {
         assertEquals(I, b0.getInt(1));
         // the demo model's planted outlier features feed the layers of every block
         assertTrue(one.get("outlier_features").size() > 0, one.toString());
+    }
+
+    @Test
+    void withoutDepthTheLayersAreTheSameAndTheBlocksTableKeepsOnlyItsPruningColumns() throws IOException {
+        Path with = sweep(1);
+        Path without = sweep("no-depth", 1, new JobOptions.Analysis(null, false, 0.5).withDepth(false), new StringBuilder());
+
+        // stage one fed no depth statistics
+        assertTrue(SWEPT.get("results-1").stage1().depth() != null);
+        assertEquals(null, SWEPT.get("no-depth").stage1().depth());
+        for (String table : List.of("layers", "activation_norms", "calibration", "blocks")) {
+            assertTrue(Files.isDirectory(without.resolve(table + ".parquet")), table);
+        }
+        for (String table : DEPTH_TABLES.subList(1, DEPTH_TABLES.size())) {
+            assertFalse(Files.exists(without.resolve(table + ".parquet")), table);
+        }
+        assertEquals(rowsOf(with, "layers", "seconds"), rowsOf(without, "layers", "seconds"));
+        assertEquals(rowsOf(with, "activation_norms"), rowsOf(without, "activation_norms"));
+
+        List<String> pruning = List.of("block", "owl_outlier_ratio", "owl_ratio_m3", "owl_ratio_m5", "owl_ratio_m7",
+                "sparsity_allocated", "sparsity_actual");
+        List<Row> full = spark.read().parquet(with.resolve("blocks.parquet").toString()).orderBy("block").collectAsList();
+        List<Row> bare = spark.read().parquet(without.resolve("blocks.parquet").toString()).orderBy("block").collectAsList();
+        assertEquals(4, bare.size());
+        for (int b = 0; b < 4; b++) {
+            Row f = full.get(b);
+            Row r = bare.get(b);
+            assertEquals(List.of(f.schema().fieldNames()), List.of(r.schema().fieldNames()));
+            for (String column : r.schema().fieldNames()) {
+                if (pruning.contains(column)) {
+                    assertEquals((Object) f.getAs(column), r.getAs(column), column + " of block " + b);
+                } else if (!column.equals("run_id")) {
+                    assertTrue(r.isNullAt(r.fieldIndex(column)), column + " of block " + b + ": " + r);
+                }
+            }
+            assertEquals(0.5, (double) r.getAs("sparsity_allocated"));
+            assertTrue((double) r.getAs("owl_ratio_m5") > 0, r.toString());
+            assertTrue(f.getAs("block_influence") != null, f.toString());
+        }
+
+        String run = Files.readString(without.resolve("run.json"));
+        assertTrue(run.contains("\"depth\":false") || run.contains("\"depth\" : false"), run);
+        String report = Files.readString(without.resolve("index.html"));
+        assertFalse(report.contains("block_influence") || report.contains("Block influence"), "a depth section");
+        assertTrue(Files.readString(with.resolve("index.html")).contains("lock influence"), "the depth section");
+
+        LayerscopeException missing = assertThrows(LayerscopeException.class,
+                () -> ResultsQuery.sql(spark, "SELECT * FROM super_weights", views(without)));
+        assertEquals("query failed: no table or view named `super_weights` (line 1, position 14). It is a depth table,"
+                + " which a run with --no-depth leaves out.\nThe tables are: activation_norms, blocks, calibration, layers.",
+                missing.getMessage());
+    }
+
+    @Test
+    void withoutDepthSequentialModeStopsAtTheLastBlockItAnalyses() {
+        // OWL allocates over every block, so stage one runs them all; the depth tables would have the
+        // rounds go on to the last one
+        JobOptions.Analysis block0 = new JobOptions.Analysis("layers\\.0\\.", false, 0.5, PruneMode.SEQUENTIAL,
+                SparsityPattern.UNSTRUCTURED,
+                new Allocation(Allocation.Kind.OWL, Allocation.DEFAULT_OWL_M, Allocation.DEFAULT_LAMBDA));
+        StringBuilder withErr = new StringBuilder();
+        StringBuilder withoutErr = new StringBuilder();
+        Path with = sweep("sequential", 1, block0, withErr);
+        Path without = sweep("sequential-no-depth", 1, block0.withDepth(false), withoutErr);
+
+        // sequential mode's depth statistics come from its rounds, never from stage one
+        assertEquals(null, SWEPT.get("sequential").stage1().depth());
+        assertTrue(withErr.toString().contains("stage 2 (sequential): blocks 0..3 pruned in order, 7 layers analysed"),
+                withErr.toString());
+        assertTrue(withoutErr.toString().contains("stage 2 (sequential): blocks 0..0 pruned in order, 7 layers analysed"),
+                withoutErr.toString());
+        assertEquals(7, rowsOf(with, "layers", "seconds").size());
+        assertEquals(rowsOf(with, "layers", "seconds"), rowsOf(without, "layers", "seconds"));
+        assertTrue(Files.exists(with.resolve("super_weights.parquet")));
+        assertFalse(Files.exists(without.resolve("super_weights.parquet")));
+    }
+
+    /** A table's rows as text in file order, without run_id and the {@code ignored} columns. */
+    private static List<String> rowsOf(Path dir, String table, String... ignored) {
+        List<String> rows = new ArrayList<>();
+        spark.read().parquet(dir.resolve(table + ".parquet").toString()).drop("run_id").drop(ignored).collectAsList()
+                .forEach(r -> rows.add(r.toString()));
+        return rows;
     }
 
     private static List<String> views(Path dir) {
