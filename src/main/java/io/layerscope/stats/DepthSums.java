@@ -99,7 +99,9 @@ public final class DepthSums implements Serializable {
                     nin += a * a;
                     nout += b * b;
                     float abs = Math.abs(bf);
-                    hist[Float.floatToRawIntBits(abs) >>> BIN_SHIFT]++;
+                    // the sign cleared from the bits: Math.abs returns a NaN as it is, and the NaN that
+                    // x86 makes of inf - inf (a float16 overflow) has the sign bit set
+                    hist[(Float.floatToRawIntBits(bf) & 0x7fffffff) >>> BIN_SHIFT]++;
                     if (abs >= third) {
                         peaks.add(new Peak(abs, samples[s], t, c));
                         peaks.sort(Peak.ORDER);

@@ -69,4 +69,18 @@ class DepthSumsTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> a.merge(b));
         assertEquals("two different states of boundary 1 of sample 7", e.getMessage());
     }
+
+    @Test
+    void aNegativeNaNInTheStreamLandsInTheNaNBinsAndTheMedianIsOfTheRest() {
+        // x86's inf - inf: a NaN with the sign bit set, which Math.abs returns unchanged
+        float negativeNaN = Float.intBitsToFloat(0xffc00000);
+        DepthSums d = new DepthSums();
+        d.blockStreams(0, new int[] {0}, new float[] {1, 1, 1, 1, 1, 1}, new float[] {-2, negativeNaN, 3, -0.5f, 1, 4}, 2, 3);
+        long[] hist = d.histogram().get(0);
+        assertEquals(1, hist[0x7fc0]);
+        assertEquals(6, java.util.Arrays.stream(hist).sum());
+        // the lower median of |h| over 6 values, the NaN largest: 0.5 1 2 3 4 NaN -> 2
+        assertEquals(2.0, DepthStatistics.blocks(d).get(0).medianAbs());
+        assertEquals(4.0, DepthStatistics.blocks(d).get(0).top().abs());
+    }
 }
