@@ -22,7 +22,7 @@ import java.util.Map;
  * computes the argmax) and flat argmax are several times slower than a vectorized pass in Java. On a
  * GPU the copies are transfers instead (not measured).
  */
-final class DepthAccumulator implements TapSink {
+final class DepthAccumulator implements BatchDepth {
     private final DepthSums sums;
     private int[] samples;
     private int tokens;
@@ -57,8 +57,8 @@ final class DepthAccumulator implements TapSink {
         this.streams = streams;
     }
 
-    /** The next batch's global sample indices, in batch order, each window {@code tokens} long. */
-    void beginBatch(int[] samples, int tokens) {
+    @Override
+    public void beginBatch(int[] samples, int tokens) {
         this.samples = samples.clone();
         this.tokens = tokens;
     }
@@ -104,8 +104,8 @@ final class DepthAccumulator implements TapSink {
         };
     }
 
-    /** Adds what is kept across blocks and forgets the batch. */
-    void endBatch() {
+    @Override
+    public void endBatch() {
         long start = System.nanoTime();
         try {
             anyBlock.forEach((tap, any) -> {
@@ -121,7 +121,8 @@ final class DepthAccumulator implements TapSink {
     }
 
     /** Nanoseconds spent in this accumulator's calls so far (copies and scans), for benchmarks. */
-    long nanos() {
+    @Override
+    public long nanos() {
         return nanos;
     }
 

@@ -98,6 +98,11 @@ final class DeviceArrays {
         return out;
     }
 
+    /** A new array holding {@code array}'s values in {@code type}, even when it has that type already. */
+    static NDArray copy(NDArray array, DataType type) {
+        return array.toType(checked(type), true);
+    }
+
     /** {@code array} in {@code type}; the array itself when it already has that type. */
     static NDArray cast(NDArray array, DataType type) {
         return array.toType(checked(type), false);

@@ -59,7 +59,6 @@ public final class DeviceLayerStatistics {
     private static final int M = 4;
     /** OWL's multipliers, in the order of {@link OutlierRatios}' fields. */
     private static final double[] OUTLIER_MULTIPLIERS = {3, 5, 7};
-    private static final double TWO_POW_23 = 1 << 23;
     private static final double LOW = 1 << 16;
 
     private final NDManager layer;
@@ -70,8 +69,8 @@ public final class DeviceLayerStatistics {
     private final int rowsPerBlock;
     private final ByteBuffer staging;
     private final OpTally tally = new OpTally();
-    /** 2^(i - 126) for i = 0..254: powers of two of every float32 exponent, and one above. */
-    private final NDArray powersOfTwo;
+    /** The float32 bits of the values, computed exactly in float64. */
+    private final ExactFloatBits exactBits;
     /** -inf, the 129 edges of LogBins.STANDARD, +inf: the bounds of every histogram location -1..128. */
     private final NDArray locationBounds;
 
@@ -83,11 +82,7 @@ public final class DeviceLayerStatistics {
         this.in = in;
         this.rowsPerBlock = (int) Math.max(1, Math.min(out, blockEntries / in));
         this.staging = ByteBuffer.allocateDirect(rowsPerBlock * in * Float.BYTES).order(ByteOrder.nativeOrder());
-        double[] powers = new double[255];
-        for (int i = 0; i < powers.length; i++) {
-            powers[i] = Math.scalb(1.0, i - 126);
-        }
-        this.powersOfTwo = DeviceArrays.doubles(layer, powers, new Shape(powers.length));
+        this.exactBits = new ExactFloatBits(layer);
         double[] edges = LogBins.STANDARD.edges();
         double[] bounds = new double[edges.length + 2];
         bounds[0] = Double.NEGATIVE_INFINITY;
@@ -248,7 +243,7 @@ public final class DeviceLayerStatistics {
             NDArray x = DeviceArrays.cast(values, DataType.FLOAT64);
             x.attach(scope);
             double sum = x.sum().getDouble();
-            NDArray bits = exactBits(x);
+            NDArray bits = exactBits.of(x);
             NDArray buckets = DeviceArrays.cast(bits.div(LOW).floor(), DataType.INT64);
             NDList b = buckets.unique(null, true, false, true);
             dist.addBuckets(b.get(0).toLongArray(), b.get(b.size() - 1).toLongArray());
@@ -316,25 +311,6 @@ public final class DeviceLayerStatistics {
             tally.close(scope);
             return above;
         }
-    }
-
-    /**
-     * The float32 bits of non-negative values (given in float64), as float64 integers: for a
-     * normal value v = 2^e * (1 + f), (e + 127) * 2^23 + f * 2^23; below 2^-126, v * 2^149. Every
-     * step is exact: log2 only guesses e (off by at most one near a power of two), the comparisons
-     * with the table of powers of two settle it, and dividing by a power of two is exact.
-     */
-    private NDArray exactBits(NDArray x) {
-        NDArray e = x.log2().floor().clip(-126, 127);
-        NDArray index = DeviceArrays.cast(e.add(126), DataType.INT64);
-        NDArray below = DeviceArrays.cast(x.lt(powersOfTwo.take(x.getManager(), index)), DataType.FLOAT64);
-        NDArray atOrAbove = DeviceArrays.cast(x.gte(powersOfTwo.take(x.getManager(), index.add(1L))), DataType.FLOAT64);
-        e = e.sub(below).add(atOrAbove).clip(-126, 127);
-        NDArray power = powersOfTwo.take(x.getManager(), DeviceArrays.cast(e.add(126), DataType.INT64));
-        NDArray normal = e.add(127).mul(TWO_POW_23).add(x.div(power).sub(1).mul(TWO_POW_23));
-        NDArray subnormal = x.mul(Math.scalb(1.0, 149));
-        // +inf's bits 0x7f800000 are the clip's upper end: every finite float's bits lie below
-        return NDArrays.where(x.lt(Math.scalb(1.0, -126)), subnormal, normal).clip(0, 0x7f800000);
     }
 
     /** {@link LogBins#STANDARD}'s location of each value: log10 guesses it, the exact edges settle it. */

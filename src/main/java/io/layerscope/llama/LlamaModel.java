@@ -234,6 +234,7 @@ public final class LlamaModel implements AutoCloseable {
             // the depth accumulators' scratch buffers, shared by the call's batches
             Map<Integer, int[]> scratch = new HashMap<>();
             float[][] streams = new float[2][];
+            ExactFloatBits deviceBits = depth && depthOnDevice() ? new ExactFloatBits(call) : null;
             List<Member> group = new ArrayList<>();
             long inGroup = 0;
             int from = 0;
@@ -250,13 +251,14 @@ public final class LlamaModel implements AutoCloseable {
                         inGroup = 0;
                     }
                     NDManager batch = call.newSubManager();
-                    DepthAccumulator d = null;
+                    BatchDepth d = null;
                     TapSink sink = sums;
                     if (depthSums != null) {
                         // the call's one DepthSums: its parts do not depend on the order batches add
                         // them, and a DepthSums per batch of a group (histograms and counts per block,
                         // megabytes) would grow the heap with the group's batch count
-                        d = new DepthAccumulator(depthSums, scratch, streams);
+                        d = deviceBits != null ? new DeviceDepthAccumulator(depthSums, batch, deviceBits)
+                                : new DepthAccumulator(depthSums, scratch, streams);
                         d.beginBatch(Arrays.copyOfRange(samples, from, to), length);
                         sink = new TapSinks(sums, d);
                     }
@@ -283,6 +285,21 @@ public final class LlamaModel implements AutoCloseable {
     static final long GROUP_BYTES = 128L << 20;
     private volatile long groupBytes = GROUP_BYTES;
 
+    /**
+     * Whether the dense forward's depth statistics are device reductions ({@link DeviceDepthAccumulator})
+     * rather than host scans: on a GPU, where every host copy is a transfer.
+     */
+    private boolean depthOnDevice() {
+        return depthOnDevice || manager.getDevice().isGpu();
+    }
+
+    private volatile boolean depthOnDevice;
+
+    /** Test hook: the device reductions on the CPU too, to compare them with the host scans. */
+    void depthOnDevice(boolean on) {
+        depthOnDevice = on;
+    }
+
     /** Test hook: another group size, so that a few tiny windows make several groups. */
     void groupBytes(long bytes) {
         groupBytes = bytes;
@@ -293,13 +310,13 @@ public final class LlamaModel implements AutoCloseable {
         final NDManager scope;
         final PositionTables.Tables pos;
         final TapSink sink;
-        final DepthAccumulator depth;
+        final BatchDepth depth;
         /** The batch's first window in the call, and one past its last. */
         final int start;
         final int end;
         NDArray h;
 
-        Member(NDManager scope, List<int[]> windows, TapSink sink, DepthAccumulator depth, int start, int end) {
+        Member(NDManager scope, List<int[]> windows, TapSink sink, BatchDepth depth, int start, int end) {
             this.scope = scope;
             this.start = start;
             this.sink = sink;

@@ -4,6 +4,7 @@ import io.layerscope.LayerscopeException;
 import io.layerscope.model.Tap;
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -39,9 +40,11 @@ public final class DepthSums implements Serializable {
     private static final long serialVersionUID = 1L;
     /** LLM.int8's outlier magnitude. */
     public static final float OUTLIER_ABS = 6f;
-    static final int TOP = 3;
+    /** Peaks kept per block: the three largest |h| of its output. */
+    public static final int TOP = 3;
     static final int BINS = 1 << 15;
-    static final int BIN_SHIFT = 16;
+    /** A histogram bin is the float bits of |h| shifted right by this (bfloat16 truncation). */
+    public static final int BIN_SHIFT = 16;
 
     /** Per sample: sum over its tokens of 1 - cos(h_in, h_out), per block; its tokens; last-token distances. */
     private final TreeMap<Integer, SampleDepth> samples = new TreeMap<>();
@@ -83,7 +86,6 @@ public final class DepthSums implements Serializable {
         long[] hist = histogram.computeIfAbsent(block, b -> new long[BINS]);
         List<Peak> peaks = new ArrayList<>(top.getOrDefault(block, List.of()));
         for (int s = 0; s < samples.length; s++) {
-            SampleDepth d = this.samples.computeIfAbsent(samples[s], k -> new SampleDepth());
             double influence = 0;
             float third = peaks.size() < TOP ? -1f : peaks.get(TOP - 1).abs();
             for (int t = 0; t < tokens; t++) {
@@ -113,14 +115,49 @@ public final class DepthSums implements Serializable {
                 }
                 influence += 1 - cosine(dot, nin, nout);
             }
-            d.influence.merge(block, influence, Double::sum);
-            d.tokens = tokens;
-            TreeMap<Integer, float[]> states = pending.computeIfAbsent(samples[s], k -> new TreeMap<>());
             int last = (s * tokens + tokens - 1) * hidden;
-            states.putIfAbsent(block, java.util.Arrays.copyOfRange(in, last, last + hidden));
-            states.put(block + 1, java.util.Arrays.copyOfRange(out, last, last + hidden));
+            sequence(block, samples[s], influence, tokens, Arrays.copyOfRange(in, last, last + hidden),
+                    Arrays.copyOfRange(out, last, last + hidden));
         }
         top.put(block, List.copyOf(peaks));
+    }
+
+    /**
+     * As {@link #blockStreams}, from reductions of the streams made elsewhere (on a GPU): per token, in
+     * batch order, the dot product h_in . h_out and both squared norms, in double; the |h_out| histogram
+     * as bins and their counts; candidates for the largest |h_out| (at least the batch's three largest
+     * by {@link Peak#ORDER}, no NaN); and the last token's states, [samples, hidden] each.
+     */
+    public void blockReductions(int block, int[] samples, int tokens, double[] dot, double[] normSqIn, double[] normSqOut,
+                                long[] bins, long[] counts, List<Peak> candidates, float[] lastIn, float[] lastOut) {
+        long[] hist = histogram.computeIfAbsent(block, b -> new long[BINS]);
+        for (int i = 0; i < bins.length; i++) {
+            hist[Math.toIntExact(bins[i])] += counts[i];
+        }
+        List<Peak> peaks = new ArrayList<>(top.getOrDefault(block, List.of()));
+        peaks.addAll(candidates);
+        peaks.sort(Peak.ORDER);
+        top.put(block, List.copyOf(peaks.subList(0, Math.min(TOP, peaks.size()))));
+        int hidden = lastIn.length / samples.length;
+        for (int s = 0; s < samples.length; s++) {
+            double influence = 0;
+            for (int t = 0; t < tokens; t++) {
+                int i = s * tokens + t;
+                influence += 1 - cosine(dot[i], normSqIn[i], normSqOut[i]);
+            }
+            sequence(block, samples[s], influence, tokens, Arrays.copyOfRange(lastIn, s * hidden, (s + 1) * hidden),
+                    Arrays.copyOfRange(lastOut, s * hidden, (s + 1) * hidden));
+        }
+    }
+
+    /** One sequence's block influence summed over its tokens, and its last token around the block. */
+    private void sequence(int block, int sample, double influence, int tokens, float[] lastIn, float[] lastOut) {
+        SampleDepth d = this.samples.computeIfAbsent(sample, k -> new SampleDepth());
+        d.influence.merge(block, influence, Double::sum);
+        d.tokens = tokens;
+        TreeMap<Integer, float[]> states = pending.computeIfAbsent(sample, k -> new TreeMap<>());
+        states.putIfAbsent(block, lastIn);
+        states.put(block + 1, lastOut);
     }
 
     /** PyTorch's cosine_similarity: dot / max(|a| |b|, 1e-8). */
@@ -266,6 +303,12 @@ public final class DepthSums implements Serializable {
 
     TreeMap<Integer, long[]> histogram() {
         return histogram;
+    }
+
+    /** A copy of block {@code block}'s |h| histogram (bin: the float bits of |h| >>> {@link #BIN_SHIFT}), or null. */
+    public long[] histogramOf(int block) {
+        long[] h = histogram.get(block);
+        return h == null ? null : h.clone();
     }
 
     TreeMap<Integer, Peak> downIn() {

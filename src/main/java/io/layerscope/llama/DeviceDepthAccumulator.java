@@ -1,0 +1,216 @@
+package io.layerscope.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import io.layerscope.model.Tap;
+import io.layerscope.stats.DepthSums;
+import io.layerscope.stats.Peak;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Feeds a {@link DepthSums} as {@link DepthAccumulator} does, with the scans as device reductions, so
+ * that a GPU executor copies a few numbers per block to the host instead of every tap and residual
+ * stream: the |x| >= 6 marks are boolean arrays OR-ed across the batch's blocks on the device and
+ * counted per feature at its end; block influence comes back as three float64 sums per token; the
+ * |h| histogram as its occupied bins, from the float32 bits computed exactly ({@link ExactFloatBits});
+ * the largest entries as a few candidates per sequence (the entries above its third largest |h|,
+ * then the first of those equal to it); down_proj's spikes by a flat argmax (the first largest). The results are those of the host path: integers and peaks the same, sums of
+ * doubles added in another order (DeviceDepthAccumulatorTest).
+ *
+ * <p>On the CPU the host path is faster (a copy there is a memcpy, and each reduction pays a fixed
+ * dispatch cost), so the model uses this one on GPUs only.
+ */
+final class DeviceDepthAccumulator implements BatchDepth {
+    /** The bin of a NaN in the host path's histogram: the canonical NaN's top 16 bits. */
+    private static final long NAN_BIN = Float.floatToRawIntBits(Float.NaN) >>> 16;
+    private final DepthSums sums;
+    /** Holds the batch's marks across its blocks; closed by the caller with the batch. */
+    private final NDManager batch;
+    private final ExactFloatBits bits;
+    private int[] samples;
+    private int tokens;
+    /** Per tap kind, over the blocks run so far in this batch: the entries with |x| >= 6 (boolean, on the device). */
+    private final Map<Tap, NDArray> anyBlock = new EnumMap<>(Tap.class);
+    private long nanos;
+
+    /** Arrays it keeps live on {@code batch}, which must stay open until {@link #endBatch()}. */
+    DeviceDepthAccumulator(DepthSums sums, NDManager batch, ExactFloatBits bits) {
+        this.sums = sums;
+        this.batch = batch;
+        this.bits = bits;
+    }
+
+    @Override
+    public void beginBatch(int[] samples, int tokens) {
+        this.samples = samples.clone();
+        this.tokens = tokens;
+    }
+
+    @Override
+    public void endBatch() {
+        long start = System.nanoTime();
+        try {
+            anyBlock.forEach((tap, any) -> {
+                sums.outlierAnyBlock(tap, perFeature(any));
+                any.close();
+            });
+            anyBlock.clear();
+            sums.outlierTokens((long) samples.length * tokens);
+            sums.finishSequences();
+        } finally {
+            nanos += System.nanoTime() - start;
+        }
+    }
+
+    @Override
+    public long nanos() {
+        return nanos;
+    }
+
+    @Override
+    public boolean wants(String tapKey) {
+        return !tapKey.equals(Tap.FINAL_NORM.key(-1));
+    }
+
+    @Override
+    public void accept(String tapKey, NDArray x) {
+        long start = System.nanoTime();
+        int slash = tapKey.indexOf('/');
+        int block = Integer.parseInt(tapKey.substring(0, slash));
+        Tap tap = Tap.valueOf(tapKey.substring(slash + 1));
+        try (NDManager scope = batch.newSubManager()) {
+            // NaN >= 6 is false and inf >= 6 true, as the host's test of the bits
+            NDArray marks = fresh(x, DataType.FLOAT32, scope).abs().gte(DepthSums.OUTLIER_ABS);
+            long[] inBlock = perFeature(marks);
+            for (int c = 0; c < inBlock.length; c++) {
+                inBlock[c] = inBlock[c] > 0 ? 1 : 0;
+            }
+            sums.outlierBlocks(tap, block, inBlock);
+            NDArray any = anyBlock.get(tap);
+            if (any != null && !any.getShape().equals(marks.getShape())) {
+                throw new IllegalStateException(tap + " of block " + block + " is " + marks.getShape() + ", not "
+                        + any.getShape() + " as in the blocks before");
+            }
+            NDArray next = any == null ? marks : any.logicalOr(marks);
+            next.attach(batch);
+            if (any != null) {
+                any.close();
+            }
+            anyBlock.put(tap, next);
+        } finally {
+            nanos += System.nanoTime() - start;
+        }
+    }
+
+    @Override
+    public void residual(int block, NDArray in, NDArray out) {
+        long start = System.nanoTime();
+        try {
+            // a sequence at a time: the float64 temporaries of the exact bits then stay a few times one
+            // sequence's stream, whatever the batch size
+            for (int s = 0; s < samples.length; s++) {
+                try (NDManager scope = batch.newSubManager()) {
+                    sequence(block, s, fresh(in.get(s), DataType.FLOAT64, scope), fresh(out.get(s), DataType.FLOAT64, scope));
+                }
+            }
+        } finally {
+            nanos += System.nanoTime() - start;
+        }
+    }
+
+    /** Sequence {@code s} of the batch around block {@code block}: a and b its [tokens, hidden] streams in float64. */
+    private void sequence(int block, int s, NDArray a, NDArray b) {
+        int hidden = (int) b.getShape().get(1);
+        double[] dot = a.mul(b).sum(new int[] {1}).toDoubleArray();
+        double[] normSqIn = a.mul(a).sum(new int[] {1}).toDoubleArray();
+        double[] normSqOut = b.mul(b).sum(new int[] {1}).toDoubleArray();
+        NDArray abs = b.abs();
+        NDArray nan = abs.isNaN();
+        NDArray bins = bits.of(where(nan, 0, abs)).div(1 << DepthSums.BIN_SHIFT).floor();
+        NDList counted = DeviceArrays.cast(where(nan, NAN_BIN, bins), DataType.INT64).flatten()
+                .unique(null, true, false, true);
+        List<Peak> candidates = candidates(where(nan, -1, abs).flatten(), s, hidden);
+        float[] lastIn = DeviceArrays.toHost(a.get(tokens - 1), null);
+        float[] lastOut = DeviceArrays.toHost(b.get(tokens - 1), null);
+        sums.blockReductions(block, new int[] {samples[s]}, tokens, dot, normSqIn, normSqOut, counted.get(0).toLongArray(),
+                counted.get(counted.size() - 1).toLongArray(), candidates, lastIn, lastOut);
+    }
+
+    @Override
+    public void downProj(int block, NDArray in, NDArray out) {
+        long start = System.nanoTime();
+        try (NDManager scope = batch.newSubManager()) {
+            sums.downProj(block, largest(fresh(in, DataType.FLOAT32, scope)), largest(fresh(out, DataType.FLOAT32, scope)));
+        } finally {
+            nanos += System.nanoTime() - start;
+        }
+    }
+
+    /**
+     * Candidates for the three largest entries of {@code flat} (|h| of sequence {@code s}, row-major
+     * [tokens, hidden], a NaN as -1) by {@link Peak#ORDER}: those above its third largest value, then
+     * the first of those equal to it (row-major is the order of positions and channels); no NaN.
+     */
+    private List<Peak> candidates(NDArray flat, int s, int hidden) {
+        int k = (int) Math.min(DepthSums.TOP, flat.size());
+        double third = flat.topK(k, 0, true, true).get(0).getDouble(k - 1);
+        List<Long> at = new ArrayList<>();
+        for (long i : flat.gt(third).nonzero().toLongArray()) {
+            at.add(i);
+        }
+        if (third >= 0) {
+            NDArray equal = flat.eq(third);
+            NDArray rank = DeviceArrays.cast(equal, DataType.INT64).cumSum(0);
+            for (long i : equal.logicalAnd(rank.lte(k - at.size())).nonzero().toLongArray()) {
+                at.add(i);
+            }
+        }
+        List<Peak> peaks = new ArrayList<>();
+        for (long i : at) {
+            float value = (float) flat.getDouble(i);
+            if (value >= 0) {
+                peaks.add(new Peak(value, samples[s], (int) (i / hidden), (int) (i % hidden)));
+            }
+        }
+        return peaks;
+    }
+
+    /** The largest |x| of [batch, tokens, features] float32 and where it first is, a NaN read as 0 (as {@link LargestAbs}). */
+    private Peak largest(NDArray x) {
+        NDArray abs = x.abs();
+        NDArray flat = where(abs.isNaN(), 0, abs).flatten();
+        long index = flat.argMax().getLong();
+        return peakAt(index, flat.getFloat(index), x.getShape().get(2));
+    }
+
+    private Peak peakAt(long index, float value, long features) {
+        int channel = (int) (index % features);
+        long row = index / features;
+        return new Peak(value, samples[(int) (row / tokens)], (int) (row % tokens), channel);
+    }
+
+    /** {@code value} where {@code condition} holds, else {@code x}'s entry (DJL's where does not broadcast). */
+    private static NDArray where(NDArray condition, double value, NDArray x) {
+        return NDArrays.where(condition, x.zerosLike().add(value), x);
+    }
+
+    /** Per feature, the true entries of a boolean [batch, tokens, features] array. */
+    private static long[] perFeature(NDArray marks) {
+        // libtorch sums booleans into int64 without an int64 copy of the marks
+        return marks.sum(new int[] {0, 1}).toLongArray();
+    }
+
+    /** {@code x} in {@code type} as a new array on {@code scope}, so that what derives from it is freed with the scope. */
+    private static NDArray fresh(NDArray x, DataType type, NDManager scope) {
+        NDArray c = DeviceArrays.copy(x, type);
+        c.attach(scope);
+        return c;
+    }
+}

@@ -1,0 +1,46 @@
+package io.layerscope.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * The float32 bit patterns of non-negative values as device operations. DJL offers no bit
+ * reinterpretation, so the bits are computed in float64 arithmetic, exactly: for a normal value
+ * v = 2^e * (1 + f), (e + 127) * 2^23 + f * 2^23; below 2^-126, v * 2^149. log2 only guesses e (off
+ * by at most one near a power of two), the comparisons with a table of powers of two settle it, and
+ * dividing by a power of two is exact.
+ */
+final class ExactFloatBits {
+    private static final double TWO_POW_23 = 1 << 23;
+    /** 2^(i - 126) for i = 0..254: powers of two of every float32 exponent, and one above. */
+    private final NDArray powersOfTwo;
+
+    /** With its table of powers of two on {@code manager}'s device, kept as long as the manager. */
+    ExactFloatBits(NDManager manager) {
+        double[] powers = new double[255];
+        for (int i = 0; i < powers.length; i++) {
+            powers[i] = Math.scalb(1.0, i - 126);
+        }
+        this.powersOfTwo = DeviceArrays.doubles(manager, powers, new Shape(powers.length));
+    }
+
+    /**
+     * The float32 bits of {@code x}'s values (float64 holding float32 values, none negative, no NaN), as
+     * float64 integers, on x's manager.
+     */
+    NDArray of(NDArray x) {
+        NDArray e = x.log2().floor().clip(-126, 127);
+        NDArray index = DeviceArrays.cast(e.add(126), DataType.INT64);
+        NDArray below = DeviceArrays.cast(x.lt(powersOfTwo.take(x.getManager(), index)), DataType.FLOAT64);
+        NDArray atOrAbove = DeviceArrays.cast(x.gte(powersOfTwo.take(x.getManager(), index.add(1L))), DataType.FLOAT64);
+        e = e.sub(below).add(atOrAbove).clip(-126, 127);
+        NDArray power = powersOfTwo.take(x.getManager(), DeviceArrays.cast(e.add(126), DataType.INT64));
+        NDArray normal = e.add(127).mul(TWO_POW_23).add(x.div(power).sub(1).mul(TWO_POW_23));
+        NDArray subnormal = x.mul(Math.scalb(1.0, 149));
+        // +inf's bits 0x7f800000 are the clip's upper end: every finite float's bits lie below
+        return NDArrays.where(x.lt(Math.scalb(1.0, -126)), subnormal, normal).clip(0, 0x7f800000);
+    }
+}
