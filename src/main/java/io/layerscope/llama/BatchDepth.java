@@ -1,5 +1,7 @@
 package io.layerscope.llama;
 
+import io.layerscope.model.Tap;
+
 /**
  * What feeds the depth statistics from the forward pass of one batch after another: on the host
  * ({@link DepthAccumulator}) or on the device ({@link DeviceDepthAccumulator}).
@@ -13,4 +15,20 @@ interface BatchDepth extends TapSink {
 
     /** Nanoseconds spent in this accumulator's calls so far, for benchmarks. */
     long nanos();
+
+    /** Every block's taps; the final norm's is no block's. */
+    @Override
+    default boolean wants(String tapKey) {
+        return !tapKey.equals(Tap.FINAL_NORM.key(-1));
+    }
+
+    /** The block of a tap key "block/TAP". */
+    static int blockOf(String tapKey) {
+        return Integer.parseInt(tapKey.substring(0, tapKey.indexOf('/')));
+    }
+
+    /** The tap kind of a tap key "block/TAP". */
+    static Tap tapOf(String tapKey) {
+        return Tap.valueOf(tapKey.substring(tapKey.indexOf('/') + 1));
+    }
 }

@@ -81,9 +81,8 @@ final class DepthAccumulator implements BatchDepth {
 
             @Override
             public void accept(String tapKey, NDArray x) {
-                int slash = tapKey.indexOf('/');
-                int block = Integer.parseInt(tapKey.substring(0, slash));
-                Tap tap = Tap.valueOf(tapKey.substring(slash + 1));
+                int block = BatchDepth.blockOf(tapKey);
+                Tap tap = BatchDepth.tapOf(tapKey);
                 int features = (int) x.getShape().get(2);
                 // the same host copy and |x| >= 6 test as the dense sweep's taps
                 int[] bits = host(x);
@@ -127,17 +126,11 @@ final class DepthAccumulator implements BatchDepth {
     }
 
     @Override
-    public boolean wants(String tapKey) {
-        return !tapKey.equals(Tap.FINAL_NORM.key(-1));
-    }
-
-    @Override
     public void accept(String tapKey, NDArray x) {
         long start = System.nanoTime();
         try {
-            int slash = tapKey.indexOf('/');
-            int block = Integer.parseInt(tapKey.substring(0, slash));
-            Tap tap = Tap.valueOf(tapKey.substring(slash + 1));
+            int block = BatchDepth.blockOf(tapKey);
+            Tap tap = BatchDepth.tapOf(tapKey);
             int features = (int) x.getShape().get(2);
             int[] bits = host(x);
             OutlierMarks any = anyBlock.get(tap);

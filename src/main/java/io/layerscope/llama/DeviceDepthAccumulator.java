@@ -75,16 +75,10 @@ final class DeviceDepthAccumulator implements BatchDepth {
     }
 
     @Override
-    public boolean wants(String tapKey) {
-        return !tapKey.equals(Tap.FINAL_NORM.key(-1));
-    }
-
-    @Override
     public void accept(String tapKey, NDArray x) {
         long start = System.nanoTime();
-        int slash = tapKey.indexOf('/');
-        int block = Integer.parseInt(tapKey.substring(0, slash));
-        Tap tap = Tap.valueOf(tapKey.substring(slash + 1));
+        int block = BatchDepth.blockOf(tapKey);
+        Tap tap = BatchDepth.tapOf(tapKey);
         try (NDManager scope = batch.newSubManager()) {
             // NaN >= 6 is false and inf >= 6 true, as the host's test of the bits
             NDArray marks = fresh(x, DataType.FLOAT32, scope).abs().gte(DepthSums.OUTLIER_ABS);

@@ -122,21 +122,23 @@ class QueryCommandIT {
 
     @Test
     void unknownTableGivesSparksMessageAndExitTwo() {
-        MainTest.Run r = run("query", "--results", results.toString(), "SELECT * FROM nosuch");
+        refused("SELECT * FROM nosuch", "error: query failed: no table or view named `nosuch` (line 1, position 14)."
+                + " The tables are: activation_norms, blocks, calibration, layers.\n");
+    }
+
+    /** The query exits 2 with this message on standard error and nothing on standard output. */
+    private static void refused(String sql, String expectedErr) {
+        MainTest.Run r = run("query", "--results", results.toString(), sql);
         assertEquals(2, r.status());
         assertEquals("", r.out());
-        assertEquals("error: query failed: no table or view named `nosuch` (line 1, position 14)."
-                + " The tables are: activation_norms, blocks, calibration, layers.\n", r.err());
+        assertEquals(expectedErr, r.err());
     }
 
     @Test
     void aDepthTableOfARunWithoutThemSaysWhy() {
-        MainTest.Run r = run("query", "--results", results.toString(), "SELECT * FROM outlier_features");
-        assertEquals(2, r.status());
-        assertEquals("", r.out());
-        assertEquals("error: query failed: no table or view named `outlier_features` (line 1, position 14). It is a depth"
-                + " table, which a run with --no-depth leaves out. The tables are: activation_norms, blocks, calibration,"
-                + " layers.\n", r.err());
+        refused("SELECT * FROM outlier_features", "error: query failed: no table or view named `outlier_features` (line 1,"
+                + " position 14). It is a depth table, which a run with --no-depth leaves out. The tables are:"
+                + " activation_norms, blocks, calibration, layers.\n");
         MainTest.Run blocks = run("query", "--results", results.toString(), "--format", "csv",
                 "SELECT block, block_influence, massive, sparsity_allocated FROM blocks");
         assertEquals(0, blocks.status(), blocks.err());
