@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The depth statistics as device reductions ({@link DeviceDepthAccumulator}, what a GPU executor
@@ -84,15 +86,20 @@ class DeviceDepthAccumulatorTest {
         assertTrue(host.histogramOf(0)[0x7fc0] > 0, "no NaN");
     }
 
-    /** The demo model's forward (its planted outlier features), batches of 2 in a group, both ways. */
-    @Test
-    void theDemoModelsForwardGivesWhatTheHostScansGive() throws Exception {
+    /**
+     * The demo model's forward (its planted outlier features), batches of 2 in a group, both ways; in
+     * float16 too, as a GPU executor computes.
+     */
+    @ParameterizedTest
+    @EnumSource(value = ComputeDtype.class, names = {"FLOAT32", "FLOAT16"})
+    void theDemoModelsForwardGivesWhatTheHostScansGive(ComputeDtype dtype) throws Exception {
         Checkpoint ckpt = Checkpoint.open(DemoModel.ensure(tmp));
         List<int[]> windows = TinyModels.windows(5, 16, 31);
         int[] samples = {3, 4, 0, 1, 2};
         LlamaModel.Pass hostPass;
         LlamaModel.Pass devicePass;
-        try (LlamaModel model = LlamaModel.load(ckpt, Device.cpu(), ComputeDtype.FLOAT32)) {
+        try (LlamaModel model = LlamaModel.load(ckpt, Device.cpu(), dtype)) {
+            assertEquals(dtype.name(), model.computeType().name());
             hostPass = model.forward(windows, samples, 2, model.tapKeys(), true, List.of());
             model.depthOnDevice(true);
             devicePass = model.forward(windows, samples, 2, model.tapKeys(), true, List.of());
