@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import io.layerscope.model.Tap;
 import io.layerscope.stats.DepthSums;
@@ -19,7 +18,8 @@ import java.util.Map;
  * that a GPU executor copies a few numbers per block to the host instead of every tap and residual
  * stream: the |x| >= 6 marks are boolean arrays OR-ed across the batch's blocks on the device and
  * counted per feature at its end; block influence comes back as three float64 sums per token; the
- * |h| histogram as its occupied bins, from the float32 bits computed exactly ({@link ExactFloatBits});
+ * |h| histogram as its occupied bins, from the top half of the float32 bits computed exactly
+ * ({@link ExactFloatBits#top16});
  * the largest entries as a few candidates per sequence (the entries above its third largest |h|,
  * then the first of those equal to it); down_proj's spikes by a flat argmax (the first largest). The results are those of the host path: integers and peaks the same, sums of
  * doubles added in another order (DeviceDepthAccumulatorTest).
@@ -125,9 +125,10 @@ final class DeviceDepthAccumulator implements BatchDepth {
         double[] dot = a.mul(b).sum(new int[] {1}).toDoubleArray();
         double[] normSqIn = a.mul(a).sum(new int[] {1}).toDoubleArray();
         double[] normSqOut = b.mul(b).sum(new int[] {1}).toDoubleArray();
-        NDArray abs = b.abs();
+        // |h| in float32, the stream's own values (float32 or float16 computed)
+        NDArray abs = DeviceArrays.cast(b, DataType.FLOAT32).abs();
         NDArray nan = abs.isNaN();
-        NDArray bins = bits.of(where(nan, 0, abs)).div(1 << DepthSums.BIN_SHIFT).floor();
+        NDArray bins = bits.top16(where(nan, 0, abs));
         NDList counted = DeviceArrays.cast(where(nan, NAN_BIN, bins), DataType.INT64).flatten()
                 .unique(null, true, false, true);
         List<Peak> candidates = candidates(where(nan, -1, abs).flatten(), s, hidden);
@@ -154,7 +155,7 @@ final class DeviceDepthAccumulator implements BatchDepth {
      */
     private List<Peak> candidates(NDArray flat, int s, int hidden) {
         int k = (int) Math.min(DepthSums.TOP, flat.size());
-        double third = flat.topK(k, 0, true, true).get(0).getDouble(k - 1);
+        float third = flat.topK(k, 0, true, true).get(0).getFloat(k - 1);
         List<Long> at = new ArrayList<>();
         for (long i : flat.gt(third).nonzero().toLongArray()) {
             at.add(i);
@@ -168,7 +169,7 @@ final class DeviceDepthAccumulator implements BatchDepth {
         }
         List<Peak> peaks = new ArrayList<>();
         for (long i : at) {
-            float value = (float) flat.getDouble(i);
+            float value = flat.getFloat(i);
             if (value >= 0) {
                 peaks.add(new Peak(value, samples[s], (int) (i / hidden), (int) (i % hidden)));
             }

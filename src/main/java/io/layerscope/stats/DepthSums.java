@@ -44,7 +44,7 @@ public final class DepthSums implements Serializable {
     public static final int TOP = 3;
     static final int BINS = 1 << 15;
     /** A histogram bin is the float bits of |h| shifted right by this (bfloat16 truncation). */
-    public static final int BIN_SHIFT = 16;
+    static final int BIN_SHIFT = 16;
 
     /** Per sample: sum over its tokens of 1 - cos(h_in, h_out), per block; its tokens; last-token distances. */
     private final TreeMap<Integer, SampleDepth> samples = new TreeMap<>();
