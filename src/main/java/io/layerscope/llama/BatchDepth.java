@@ -16,6 +16,14 @@ interface BatchDepth extends TapSink {
     /** Nanoseconds spent in this accumulator's calls so far, for benchmarks. */
     long nanos();
 
+    /**
+     * A sink for sequential mode's dense pass of a round over a batch begun with {@link #beginBatch}:
+     * down_proj's spikes and the taps' |x| >= 6 counts of the block, as the round's masks see them,
+     * the positions reached marked in {@code marks} (carried to the next round; the residual stream
+     * comes from the pruned pass instead).
+     */
+    TapSink denseRound(io.layerscope.stats.OutlierPositions marks);
+
     /** Every block's taps; the final norm's is no block's. */
     @Override
     default boolean wants(String tapKey) {

@@ -63,13 +63,8 @@ final class DepthAccumulator implements BatchDepth {
         this.tokens = tokens;
     }
 
-    /**
-     * A sink for sequential mode's dense pass of a round over a batch begun with {@link #beginBatch}:
-     * down_proj's spikes and the taps' |x| >= 6 counts of the block, as the round's masks see them,
-     * the positions reached marked in {@code marks} (carried to the next round; the residual stream
-     * comes from the pruned pass instead).
-     */
-    TapSink denseRound(OutlierPositions marks) {
+    @Override
+    public TapSink denseRound(OutlierPositions marks) {
         return new TapSink() {
             /** Per tap kind, the block's marks of the batch: a bit per entry, where a tap's host copy takes 32. */
             private final Map<Tap, OutlierMarks> inBlock = new EnumMap<>(Tap.class);

@@ -5,8 +5,10 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import io.layerscope.model.Tap;
 import io.layerscope.stats.DepthSums;
+import io.layerscope.stats.OutlierPositions;
 import io.layerscope.stats.Peak;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -33,14 +35,18 @@ final class DeviceDepthAccumulator implements BatchDepth {
     private final DepthSums sums;
     /** Holds the batch's marks across its blocks; closed by the caller with the batch. */
     private final NDManager batch;
-    private final ExactFloatBits bits;
+    /** The exact float bits' tables, made on the batch's manager at the first residual stream when not given. */
+    private ExactFloatBits bits;
     private int[] samples;
     private int tokens;
     /** Per tap kind, over the blocks run so far in this batch: the entries with |x| >= 6 (boolean, on the device). */
     private final Map<Tap, NDArray> anyBlock = new EnumMap<>(Tap.class);
     private long nanos;
 
-    /** Arrays it keeps live on {@code batch}, which must stay open until {@link #endBatch()}. */
+    /**
+     * Arrays it keeps live on {@code batch}, which must stay open until {@link #endBatch()}; {@code bits}
+     * may be shared by a call's accumulators, or null.
+     */
     DeviceDepthAccumulator(DepthSums sums, NDManager batch, ExactFloatBits bits) {
         this.sums = sums;
         this.batch = batch;
@@ -81,12 +87,8 @@ final class DeviceDepthAccumulator implements BatchDepth {
         Tap tap = BatchDepth.tapOf(tapKey);
         try (NDManager scope = batch.newSubManager()) {
             // NaN >= 6 is false and inf >= 6 true, as the host's test of the bits
-            NDArray marks = fresh(x, DataType.FLOAT32, scope).abs().gte(DepthSums.OUTLIER_ABS);
-            long[] inBlock = perFeature(marks);
-            for (int c = 0; c < inBlock.length; c++) {
-                inBlock[c] = inBlock[c] > 0 ? 1 : 0;
-            }
-            sums.outlierBlocks(tap, block, inBlock);
+            NDArray marks = marks(x, scope);
+            sums.outlierBlocks(tap, block, reached(marks));
             NDArray any = anyBlock.get(tap);
             if (any != null && !any.getShape().equals(marks.getShape())) {
                 throw new IllegalStateException(tap + " of block " + block + " is " + marks.getShape() + ", not "
@@ -101,6 +103,69 @@ final class DeviceDepthAccumulator implements BatchDepth {
         } finally {
             nanos += System.nanoTime() - start;
         }
+    }
+
+    /** As the host's, the marks packed 32 to a word on the device: a word per 32 entries comes to the host, not 32 floats. */
+    @Override
+    public TapSink denseRound(OutlierPositions marks) {
+        return new TapSink() {
+            @Override
+            public boolean wants(String tapKey) {
+                return DeviceDepthAccumulator.this.wants(tapKey);
+            }
+
+            @Override
+            public void accept(String tapKey, NDArray x) {
+                long start = System.nanoTime();
+                try (NDManager scope = batch.newSubManager()) {
+                    Tap tap = BatchDepth.tapOf(tapKey);
+                    NDArray m = marks(x, scope);
+                    sums.outlierBlocks(tap, BatchDepth.blockOf(tapKey), reached(m));
+                    marks.mark(tap, packed(m, scope), Math.toIntExact(m.size()), (int) x.getShape().get(2));
+                } finally {
+                    nanos += System.nanoTime() - start;
+                }
+            }
+
+            @Override
+            public void downProj(int block, NDArray in, NDArray out) {
+                DeviceDepthAccumulator.this.downProj(block, in, out);
+            }
+        };
+    }
+
+    /** |x| >= 6 of a tap, on {@code scope}: NaN >= 6 is false and inf >= 6 true, as the host's test of the bits. */
+    private static NDArray marks(NDArray x, NDManager scope) {
+        return fresh(x, DataType.FLOAT32, scope).abs().gte(DepthSums.OUTLIER_ABS);
+    }
+
+    /** Per feature, 1 if any entry of the marks is set, else 0. */
+    private static long[] reached(NDArray marks) {
+        long[] n = perFeature(marks);
+        for (int c = 0; c < n.length; c++) {
+            n[c] = n[c] > 0 ? 1 : 0;
+        }
+        return n;
+    }
+
+    /** The marks as words: entry k (row-major) is bit k % 32 of word k / 32, as {@link OutlierMarks} packs them. */
+    private static int[] packed(NDArray marks, NDManager scope) {
+        long n = marks.size();
+        NDArray entries = DeviceArrays.cast(marks.flatten(), DataType.INT64);
+        if (n % 32 != 0) {
+            entries = entries.concat(DeviceArrays.zeros(scope, new Shape(32 - n % 32), DataType.INT64));
+        }
+        long[] weights = new long[32];
+        for (int j = 0; j < 32; j++) {
+            weights[j] = 1L << j;
+        }
+        long[] words = entries.reshape(-1, 32).mul(DeviceArrays.longs(scope, weights, new Shape(32))).sum(new int[] {1})
+                .toLongArray();
+        int[] out = new int[words.length];
+        for (int w = 0; w < words.length; w++) {
+            out[w] = (int) words[w];
+        }
+        return out;
     }
 
     @Override
@@ -121,6 +186,9 @@ final class DeviceDepthAccumulator implements BatchDepth {
 
     /** Sequence {@code s} of the batch around block {@code block}: a and b its [tokens, hidden] streams in float64. */
     private void sequence(int block, int s, NDArray a, NDArray b) {
+        if (bits == null) {
+            bits = new ExactFloatBits(batch);
+        }
         int hidden = (int) b.getShape().get(1);
         double[] dot = a.mul(b).sum(new int[] {1}).toDoubleArray();
         double[] normSqIn = a.mul(a).sum(new int[] {1}).toDoubleArray();

@@ -478,7 +478,8 @@ public final class LlamaModel implements AutoCloseable {
                 TapAccumulator acc = new TapAccumulator(batch, keys);
                 TapSink sink = acc;
                 if (depth != null) {
-                    DepthAccumulator d = new DepthAccumulator(depth, scratch, streams);
+                    BatchDepth d = depthOnDevice() ? new DeviceDepthAccumulator(depth, batch, null)
+                            : new DepthAccumulator(depth, scratch, streams);
                     d.beginBatch(states.samples(), states.tokens());
                     sink = new TapSinks(acc, d.denseRound(marks));
                 }

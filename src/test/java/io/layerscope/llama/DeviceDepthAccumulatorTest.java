@@ -15,6 +15,7 @@ import io.layerscope.stats.DepthStatistics;
 import io.layerscope.stats.DepthStatistics.BlockDepth;
 import io.layerscope.stats.DepthStatistics.OutlierFeature;
 import io.layerscope.stats.DepthSums;
+import io.layerscope.stats.OutlierPositions;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -109,6 +110,70 @@ class DeviceDepthAccumulatorTest {
         for (String key : hostPass.sums().keys()) {
             assertArrayEquals(hostPass.sums().sumSq().get(key), devicePass.sums().sumSq().get(key), key);
         }
+    }
+
+    /**
+     * Sequential mode's dense pass: the marks packed on the device are the host's bit for bit (entry
+     * counts not a multiple of 32 included), and so are the counts and down_proj's spikes; then
+     * through the model's dense block run, float32 and float16.
+     */
+    @Test
+    void theDenseRoundsMarksAndCountsAreTheHostsBitForBit() throws Exception {
+        DepthSums host = new DepthSums();
+        DepthSums device = new DepthSums();
+        OutlierPositions hostMarks = new OutlierPositions();
+        OutlierPositions deviceMarks = new OutlierPositions();
+        SplittableRandom random = new SplittableRandom(5);
+        int[] samples = {3, 1};
+        int tokens = 7;   // 2 x 7 x 12 = 168 entries, 2 x 7 x 20 = 280: neither a multiple of 32
+        try (NDManager batch = NativeLibrary.engine().newBaseManager(Device.cpu())) {
+            BatchDepth h = new DepthAccumulator(host, new HashMap<>(), new float[2][]);
+            BatchDepth d = new DeviceDepthAccumulator(device, batch, null);
+            h.beginBatch(samples, tokens);
+            d.beginBatch(samples, tokens);
+            TapSink hs = h.denseRound(hostMarks);
+            TapSink ds = d.denseRound(deviceMarks);
+            for (int block = 0; block < 3; block++) {
+                for (Tap tap : new Tap[] {Tap.ATTN_IN, Tap.ATTN_OUT, Tap.MLP_IN, Tap.MLP_ACT}) {
+                    NDArray x = array(batch, random, samples.length, tokens, tap == Tap.MLP_ACT ? INTERMEDIATE : HIDDEN);
+                    hs.accept(tap.key(block), x);
+                    ds.accept(tap.key(block), x);
+                    if (tap == Tap.MLP_ACT) {
+                        NDArray out = array(batch, random, samples.length, tokens, HIDDEN);
+                        hs.downProj(block, x, out);
+                        ds.downProj(block, x, out);
+                    }
+                }
+            }
+        }
+        assertArrayEquals(bytes(hostMarks), bytes(deviceMarks), "marks");
+        assertArrayEquals(bytes(host), bytes(device), "counts and spikes");
+        assertTrue(hostMarks.positions(Tap.MLP_ACT).length == INTERMEDIATE);
+
+        Checkpoint ckpt = Checkpoint.open(DemoModel.ensure(tmp));
+        for (ComputeDtype dtype : new ComputeDtype[] {ComputeDtype.FLOAT32, ComputeDtype.FLOAT16}) {
+            try (LlamaModel model = LlamaModel.load(ckpt, Device.cpu(), dtype)) {
+                HiddenStates states = model.embed(TinyModels.windows(2, 9, 43), 4);
+                DepthSums[] sums = {new DepthSums(), new DepthSums()};
+                OutlierPositions[] marks = {new OutlierPositions(), new OutlierPositions()};
+                for (int way = 0; way < 2; way++) {
+                    model.depthOnDevice(way == 1);
+                    for (int block = 0; block < 2; block++) {
+                        model.denseBlockTaps(states, block, sums[way], marks[way]);
+                    }
+                }
+                assertArrayEquals(bytes(marks[0]), bytes(marks[1]), dtype + " marks");
+                assertArrayEquals(bytes(sums[0]), bytes(sums[1]), dtype + " counts and spikes");
+            }
+        }
+    }
+
+    private static byte[] bytes(java.io.Serializable o) throws java.io.IOException {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(b)) {
+            out.writeObject(o);
+        }
+        return b.toByteArray();
     }
 
     /** Everything the depth tables read, equal; block influence within 1e-12 relative. */
