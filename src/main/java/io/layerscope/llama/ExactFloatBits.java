@@ -42,12 +42,9 @@ final class ExactFloatBits {
      * for what needs only bfloat16's bits (a histogram's bins).
      */
     NDArray top16(NDArray x) {
-        NDArray e = x.log2().floor().clip(-126, 127);
-        NDArray index = DeviceArrays.cast(e.add(126), DataType.INT64);
-        NDArray below = DeviceArrays.cast(x.lt(powersOfTwo32.take(x.getManager(), index)), DataType.FLOAT32);
-        NDArray atOrAbove = DeviceArrays.cast(x.gte(powersOfTwo32.take(x.getManager(), index.add(1L))), DataType.FLOAT32);
-        e = e.sub(below).add(atOrAbove).clip(-126, 127);
-        NDArray power = powersOfTwo32.take(x.getManager(), DeviceArrays.cast(e.add(126), DataType.INT64));
+        NDArray[] exponent = exponent(x, powersOfTwo32, DataType.FLOAT32);
+        NDArray e = exponent[0];
+        NDArray power = exponent[1];
         NDArray normal = e.add(127).mul(128).add(x.div(power).sub(1).mul(128).floor());
         NDArray subnormal = x.mul(Math.scalb(1f, 126)).mul(128).floor();
         // +inf's normal branch is +inf: the clip gives its bits' top half
@@ -59,15 +56,26 @@ final class ExactFloatBits {
      * float64 integers, on x's manager.
      */
     NDArray of(NDArray x) {
-        NDArray e = x.log2().floor().clip(-126, 127);
-        NDArray index = DeviceArrays.cast(e.add(126), DataType.INT64);
-        NDArray below = DeviceArrays.cast(x.lt(powersOfTwo.take(x.getManager(), index)), DataType.FLOAT64);
-        NDArray atOrAbove = DeviceArrays.cast(x.gte(powersOfTwo.take(x.getManager(), index.add(1L))), DataType.FLOAT64);
-        e = e.sub(below).add(atOrAbove).clip(-126, 127);
-        NDArray power = powersOfTwo.take(x.getManager(), DeviceArrays.cast(e.add(126), DataType.INT64));
+        NDArray[] exponent = exponent(x, powersOfTwo, DataType.FLOAT64);
+        NDArray e = exponent[0];
+        NDArray power = exponent[1];
         NDArray normal = e.add(127).mul(TWO_POW_23).add(x.div(power).sub(1).mul(TWO_POW_23));
         NDArray subnormal = x.mul(Math.scalb(1.0, 149));
         // +inf's bits 0x7f800000 are the clip's upper end: every finite float's bits lie below
         return NDArrays.where(x.lt(Math.scalb(1.0, -126)), subnormal, normal).clip(0, 0x7f800000);
+    }
+
+    /**
+     * The exponent e of each value, -126..127 (floor(log2 v) for a normal value), and 2^e, both in
+     * {@code type}: log2 only guesses e (off by at most one near a power of two, where a GPU's log2
+     * may round either way), and the comparisons with {@code powers} (2^(i - 126), i = 0..254) settle it.
+     */
+    private static NDArray[] exponent(NDArray x, NDArray powers, DataType type) {
+        NDArray e = x.log2().floor().clip(-126, 127);
+        NDArray index = DeviceArrays.cast(e.add(126), DataType.INT64);
+        NDArray below = DeviceArrays.cast(x.lt(powers.take(x.getManager(), index)), type);
+        NDArray atOrAbove = DeviceArrays.cast(x.gte(powers.take(x.getManager(), index.add(1L))), type);
+        e = e.sub(below).add(atOrAbove).clip(-126, 127);
+        return new NDArray[] {e, powers.take(x.getManager(), DeviceArrays.cast(e.add(126), DataType.INT64))};
     }
 }
