@@ -141,6 +141,9 @@ public final class ResultsWriter {
         details.put("created", run.createdAt() == null ? null
                 : run.createdAt().replaceFirst("^(\\d{4}-\\d\\d-\\d\\d)T(\\d\\d:\\d\\d:\\d\\d)(\\.\\d+)?Z$", "$1 $2 UTC"));
         details.put("layerscope", run.toolVersion());
+        if (!o.analysis().depth()) {
+            details.put("depth tables", "left out (--no-depth)");
+        }
         details.values().removeIf(Objects::isNull);
         return new ReportHeader(run.model().repoId() != null ? run.model().repoId() : run.model().spec(),
                 new CalibrationSummary(o.calibration().source(),

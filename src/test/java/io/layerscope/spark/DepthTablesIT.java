@@ -160,6 +160,7 @@ class DepthTablesIT {
         assertTrue(run.contains("\"depth\":false") || run.contains("\"depth\" : false"), run);
         String report = Files.readString(without.resolve("index.html"));
         assertFalse(report.contains("block_influence") || report.contains("Block influence"), "a depth section");
+        assertTrue(report.contains("left out (--no-depth)"), "the header does not say why");
         assertTrue(Files.readString(with.resolve("index.html")).contains("lock influence"), "the depth section");
 
         LayerscopeException missing = assertThrows(LayerscopeException.class,
