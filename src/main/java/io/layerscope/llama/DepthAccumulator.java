@@ -20,7 +20,7 @@ import java.util.Map;
  * <p>Why the host: on the CPU a copy out of the tensor's storage costs a memcpy, while every device
  * reduction costs a fixed JNI and dispatch overhead, and libtorch's per-channel maximum (which also
  * computes the argmax) and flat argmax are several times slower than a vectorized pass in Java. On a
- * GPU the copies are transfers instead (not measured).
+ * GPU, where every copy is a transfer, {@link DeviceDepthAccumulator} runs instead.
  */
 final class DepthAccumulator implements BatchDepth {
     private final DepthSums sums;

@@ -21,10 +21,10 @@ import java.util.Map;
  * stream: the |x| >= 6 marks are boolean arrays OR-ed across the batch's blocks on the device and
  * counted per feature at its end; block influence comes back as three float64 sums per token; the
  * |h| histogram as its occupied bins, from the top half of the float32 bits computed exactly
- * ({@link ExactFloatBits#top16});
- * the largest entries as a few candidates per sequence (the entries above its third largest |h|,
- * then the first of those equal to it); down_proj's spikes by a flat argmax (the first largest). The results are those of the host path: integers and peaks the same, sums of
- * doubles added in another order (DeviceDepthAccumulatorTest).
+ * ({@link ExactFloatBits#top16}); the largest entries as a few candidates per sequence (the entries
+ * above its third largest |h|, then the first of those equal to it); down_proj's spikes by a flat
+ * argmax (the first largest). The results are those of the host path: integers and peaks the same,
+ * sums of doubles added in another order (DeviceDepthAccumulatorTest).
  *
  * <p>On the CPU the host path is faster (a copy there is a memcpy, and each reduction pays a fixed
  * dispatch cost), so the model uses this one on GPUs only.
