@@ -31,9 +31,9 @@ import java.nio.ByteOrder;
  * {@link CountedDistribution}. Each block's results come back as a few counts: per top-16-bit
  * pattern of the values' float32 bits and per histogram location (first pass), per distinct value
  * in the buckets holding a requested rank (second pass), the masks' agreement counts (last pass).
- * libtorch has no bit reinterpretation in DJL's API, so the first pass computes the bits in
- * float64 arithmetic, exactly (exponent by log2, corrected against a table of powers of two; the
- * mantissa by an exact division).
+ * libtorch has no bit reinterpretation in DJL's API, so the first pass computes the buckets (the top
+ * 16 bits) in float32 arithmetic, exactly (exponent by log2, corrected against a table of powers of
+ * two; the top of the mantissa by an exact division).
  *
  * <p>What stays on the host, and why: sqrt(scaler_row), its distribution and the top features are
  * O(in) (a few thousand values: a device round trip costs more than the work); locating each
@@ -59,7 +59,6 @@ public final class DeviceLayerStatistics {
     private static final int M = 4;
     /** OWL's multipliers, in the order of {@link OutlierRatios}' fields. */
     private static final double[] OUTLIER_MULTIPLIERS = {3, 5, 7};
-    private static final double LOW = 1 << 16;
 
     private final NDManager layer;
     private final String name;
@@ -69,7 +68,7 @@ public final class DeviceLayerStatistics {
     private final int rowsPerBlock;
     private final ByteBuffer staging;
     private final OpTally tally = new OpTally();
-    /** The float32 bits of the values, computed exactly in float64. */
+    /** The top 16 bits of the values' float32 bits, computed exactly in float32 arithmetic. */
     private final ExactFloatBits exactBits;
     /** -inf, the 129 edges of LogBins.STANDARD, +inf: the bounds of every histogram location -1..128. */
     private final NDArray locationBounds;
@@ -243,8 +242,10 @@ public final class DeviceLayerStatistics {
             NDArray x = DeviceArrays.cast(values, DataType.FLOAT64);
             x.attach(scope);
             double sum = x.sum().getDouble();
-            NDArray bits = exactBits.of(x);
-            NDArray buckets = DeviceArrays.cast(bits.div(LOW).floor(), DataType.INT64);
+            // a bucket is the top 16 bits of the float32 bits, which float32 arithmetic gives exactly
+            NDArray v = DeviceArrays.copy(values, DataType.FLOAT32);
+            v.attach(scope);
+            NDArray buckets = DeviceArrays.cast(exactBits.top16(v), DataType.INT64);
             NDList b = buckets.unique(null, true, false, true);
             dist.addBuckets(b.get(0).toLongArray(), b.get(b.size() - 1).toLongArray());
             NDList l = DeviceArrays.cast(locations(x), DataType.INT64).unique(null, true, false, true);

@@ -12,23 +12,21 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The float32 bits computed in device arithmetic against Java's own {@link Float#floatToRawIntBits},
- * on every power of two and its neighbours, the subnormal and normal limits, zero, the largest float,
- * infinity and random bit patterns of every exponent.
+ * The top half of the float32 bits computed in device arithmetic against Java's own
+ * {@link Float#floatToRawIntBits}, on every power of two and its neighbours, the subnormal and normal
+ * limits, zero, the largest float, infinity and random bit patterns of every exponent.
  */
 class ExactFloatBitsTest {
     @Test
-    void theBitsAndTheirTopHalfAreJavasOwn() {
+    void theTopHalfOfTheBitsIsJavasOwn() {
         float[] values = values();
         try (NDManager manager = NativeLibrary.engine().newBaseManager(Device.cpu())) {
             ExactFloatBits bits = new ExactFloatBits(manager);
             NDArray x = DeviceArrays.floats(manager, values, new Shape(values.length));
-            double[] full = bits.of(DeviceArrays.cast(x, ai.djl.ndarray.types.DataType.FLOAT64)).toDoubleArray();
             float[] top = bits.top16(x).toFloatArray();
             for (int i = 0; i < values.length; i++) {
                 int expected = Float.floatToRawIntBits(values[i]);
                 String what = values[i] + " (" + Integer.toHexString(expected) + ")";
-                assertEquals(expected, (long) full[i], what);
                 assertEquals(expected >>> 16, (int) top[i], what);
             }
         }
