@@ -386,8 +386,8 @@ public final class SweepJob {
     private CalibrationStage.Result calibrate(JavaSparkContext jsc, ModelSpec spec, List<CalibrationSample> samples) {
         List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
         int shards = calibrationShards(jsc, windows.size());
-        err.printf("stage 1: %d samples in %d shards, blocks 0..%d, %d taps%n", windows.size(), shards, spec.lastBlock(),
-                spec.tapKeys().size());
+        err.printf("stage 1: %d samples in %d shards, blocks 0..%d, %d taps%s%n", windows.size(), shards, spec.lastBlock(),
+                spec.tapKeys().size(), o.analysis().depth() ? "" : ", no depth statistics (--no-depth)");
         CalibrationStage.Result r = CalibrationStage.run(jsc, spec, windows, shards, err);
         if (r.sums().nsamples() != windows.size()) {
             // the layers table's nsamples is this count; run.json's is the windows': they must agree

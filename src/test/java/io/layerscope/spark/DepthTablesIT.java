@@ -121,7 +121,10 @@ class DepthTablesIT {
     @Test
     void withoutDepthTheLayersAreTheSameAndTheBlocksTableKeepsOnlyItsPruningColumns() throws IOException {
         Path with = sweep(1);
-        Path without = sweep("no-depth", 1, new JobOptions.Analysis(null, false, 0.5).withDepth(false), new StringBuilder());
+        StringBuilder err = new StringBuilder();
+        Path without = sweep("no-depth", 1, new JobOptions.Analysis(null, false, 0.5).withDepth(false), err);
+        assertTrue(err.toString().matches("(?s).*stage 1: 6 samples in 1 shards, blocks 0\\.\\.3, \\d+ taps, no depth"
+                + " statistics \\(--no-depth\\)\n.*"), err.toString());
 
         // stage one fed no depth statistics
         assertTrue(SWEPT.get("results-1").stage1().depth() != null);
