@@ -58,17 +58,7 @@ class DeviceDepthAccumulatorTest {
                     d.beginBatch(samples, tokens);
                     NDArray stream = array(batch, random, samples.length, tokens, HIDDEN);
                     for (int block = 0; block < 2; block++) {
-                        for (Tap tap : new Tap[] {Tap.ATTN_IN, Tap.ATTN_OUT, Tap.MLP_IN, Tap.MLP_ACT}) {
-                            int features = tap == Tap.MLP_ACT ? INTERMEDIATE : HIDDEN;
-                            NDArray x = array(batch, random, samples.length, tokens, features);
-                            h.accept(tap.key(block), x);
-                            d.accept(tap.key(block), x);
-                            if (tap == Tap.MLP_ACT) {
-                                NDArray out = array(batch, random, samples.length, tokens, HIDDEN);
-                                h.downProj(block, x, out);
-                                d.downProj(block, x, out);
-                            }
-                        }
+                        taps(h, d, block, batch, random, samples.length, tokens);
                         NDArray next = array(batch, random, samples.length, tokens, HIDDEN);
                         h.residual(block, stream, next);
                         d.residual(block, stream, next);
@@ -134,16 +124,7 @@ class DeviceDepthAccumulatorTest {
             TapSink hs = h.denseRound(hostMarks);
             TapSink ds = d.denseRound(deviceMarks);
             for (int block = 0; block < 3; block++) {
-                for (Tap tap : new Tap[] {Tap.ATTN_IN, Tap.ATTN_OUT, Tap.MLP_IN, Tap.MLP_ACT}) {
-                    NDArray x = array(batch, random, samples.length, tokens, tap == Tap.MLP_ACT ? INTERMEDIATE : HIDDEN);
-                    hs.accept(tap.key(block), x);
-                    ds.accept(tap.key(block), x);
-                    if (tap == Tap.MLP_ACT) {
-                        NDArray out = array(batch, random, samples.length, tokens, HIDDEN);
-                        hs.downProj(block, x, out);
-                        ds.downProj(block, x, out);
-                    }
-                }
+                taps(hs, ds, block, batch, random, samples.length, tokens);
             }
         }
         assertArrayEquals(bytes(hostMarks), bytes(deviceMarks), "marks");
@@ -164,6 +145,21 @@ class DeviceDepthAccumulatorTest {
                 }
                 assertArrayEquals(bytes(marks[0]), bytes(marks[1]), dtype + " marks");
                 assertArrayEquals(bytes(sums[0]), bytes(sums[1]), dtype + " counts and spikes");
+            }
+        }
+    }
+
+    /** The same four random taps of a block, and down_proj's output, to both sinks. */
+    private static void taps(TapSink a, TapSink b, int block, NDManager manager, SplittableRandom random, int batch,
+                             int tokens) {
+        for (Tap tap : new Tap[] {Tap.ATTN_IN, Tap.ATTN_OUT, Tap.MLP_IN, Tap.MLP_ACT}) {
+            NDArray x = array(manager, random, batch, tokens, tap == Tap.MLP_ACT ? INTERMEDIATE : HIDDEN);
+            a.accept(tap.key(block), x);
+            b.accept(tap.key(block), x);
+            if (tap == Tap.MLP_ACT) {
+                NDArray out = array(manager, random, batch, tokens, HIDDEN);
+                a.downProj(block, x, out);
+                b.downProj(block, x, out);
             }
         }
     }
