@@ -68,11 +68,13 @@ public final class AnalysisOptions {
     String gramMemory;
 
     @Option(names = "--stats-device", paramLabel = "WHERE", defaultValue = "auto",
-            description = {"Where stage two computes each layer's statistics and masks: device (libtorch operations on"
-                    + " the task's device, in blocks of rows), java (plain Java on the executor's CPU cores) or auto"
-                    + " (default: device on a GPU executor, java on a CPU one). Both give the same masks, order statistics"
-                    + " and histograms; means and standard deviations agree within 1e-6 relative. --gram's output errors"
-                    + " are computed in Java only: with --gram, auto means java and device is refused."})
+            description = {"Where each layer's statistics and masks (stage two) and the depth statistics (the forward's)"
+                    + " are computed: device (libtorch operations on the task's device, in blocks of rows), java (plain"
+                    + " Java on the executor's CPU cores, from host copies) or auto (default: device on a GPU executor,"
+                    + " java on a CPU one). Both give the same masks, order statistics, histograms and counts; means,"
+                    + " standard deviations and block influence agree within 1e-6 relative. --gram's output errors are"
+                    + " computed in Java only: with --gram, stage two runs in Java whatever this says, and device is"
+                    + " refused."})
     String statsDevice;
 
     @Option(names = "--no-depth",
@@ -88,7 +90,9 @@ public final class AnalysisOptions {
             throw new LayerscopeException("--stats-device device does not compute --gram's output errors (recon_err_*),"
                     + " which need the Java path's masks row by row: drop --gram, or use --stats-device auto or java");
         }
-        return gram ? StatsDevice.JAVA : where;
+        // with --gram, stage two takes the Java path itself (LayerStage); auto still puts the depth
+        // statistics on a GPU executor's device
+        return where;
     }
 
     long gramMemory() {

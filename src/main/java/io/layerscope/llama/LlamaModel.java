@@ -160,6 +160,11 @@ public final class LlamaModel implements AutoCloseable {
         return forward(windows, null, batchSize, tapKeys, false, List.of()).sums();
     }
 
+    /** Whether a forward feeds the depth statistics, and where: host scans or device reductions. */
+    public enum Depth {
+        NONE, HOST, DEVICE
+    }
+
     /**
      * What one pass over calibration windows summed: the taps' sums of squares, the depth statistics
      * (null unless asked for) and the taps' Gram matrices (none unless asked for).
@@ -210,6 +215,13 @@ public final class LlamaModel implements AutoCloseable {
      */
     public Pass forward(List<int[]> windows, int[] samples, int batchSize, Collection<String> tapKeys, boolean depth,
                         Collection<String> gramKeys, IntConsumer windowsDone) {
+        return forward(windows, samples, batchSize, tapKeys, depth ? defaultDepth() : Depth.NONE, gramKeys, windowsDone);
+    }
+
+    /** As above, the depth statistics fed as {@code where} says (on a CPU executor DEVICE runs libtorch on the CPU). */
+    public Pass forward(List<int[]> windows, int[] samples, int batchSize, Collection<String> tapKeys, Depth where,
+                        Collection<String> gramKeys, IntConsumer windowsDone) {
+        boolean depth = where != Depth.NONE;
         if (depth && samples.length != windows.size()) {
             throw new IllegalArgumentException(samples.length + " sample indices for " + windows.size() + " windows");
         }
@@ -234,7 +246,7 @@ public final class LlamaModel implements AutoCloseable {
             // the depth accumulators' scratch buffers, shared by the call's batches
             Map<Integer, int[]> scratch = new HashMap<>();
             float[][] streams = new float[2][];
-            ExactFloatBits deviceBits = depth && depthOnDevice() ? new ExactFloatBits(call) : null;
+            ExactFloatBits deviceBits = where == Depth.DEVICE ? new ExactFloatBits(call) : null;
             List<Member> group = new ArrayList<>();
             long inGroup = 0;
             int from = 0;
@@ -291,6 +303,11 @@ public final class LlamaModel implements AutoCloseable {
      */
     private boolean depthOnDevice() {
         return depthOnDevice || manager.getDevice().isGpu();
+    }
+
+    /** Where the depth statistics go when the caller does not say: on the device on a GPU (or with the test hook). */
+    private Depth defaultDepth() {
+        return depthOnDevice() ? Depth.DEVICE : Depth.HOST;
     }
 
     private volatile boolean depthOnDevice;
@@ -472,13 +489,18 @@ public final class LlamaModel implements AutoCloseable {
 
         /** {@link #denseBlockTaps(HiddenStates, int, DepthSums, OutlierPositions)} of one batch on the held block. */
         public Map<String, float[]> taps(HiddenStates states, DepthSums depth, OutlierPositions marks) {
+            return taps(states, depth, marks, defaultDepth());
+        }
+
+        /** As above, the depth statistics (unless {@code depth} is null) fed as {@code where} says. */
+        public Map<String, float[]> taps(HiddenStates states, DepthSums depth, OutlierPositions marks, Depth where) {
             int block = lease.block().index();
             try (NDManager batch = manager.newSubManager()) {
                 Set<String> keys = new LinkedHashSet<>(tapKeys().subList(4 * block, 4 * block + 4));
                 TapAccumulator acc = new TapAccumulator(batch, keys);
                 TapSink sink = acc;
                 if (depth != null) {
-                    BatchDepth d = depthOnDevice() ? new DeviceDepthAccumulator(depth, batch, null)
+                    BatchDepth d = where == Depth.DEVICE ? new DeviceDepthAccumulator(depth, batch, null)
                             : new DepthAccumulator(depth, scratch, streams);
                     d.beginBatch(states.samples(), states.tokens());
                     sink = new TapSinks(acc, d.denseRound(marks));

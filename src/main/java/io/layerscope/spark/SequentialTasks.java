@@ -200,7 +200,8 @@ final class SequentialTasks {
                         // a copy: the stored element of the previous round stays as it was
                         OutlierPositions marks = c.marks() == null ? new OutlierPositions() : c.marks().copy();
                         DepthSums d = new DepthSums();
-                        BatchTaps taps = new BatchTaps(s.firstSample(), run.taps(s, d, marks), d);
+                        BatchTaps taps = new BatchTaps(s.firstSample(),
+                                run.taps(s, d, marks, spec.depthOn(model.device())), d);
                         out.add(new DenseOutput(taps, marks));
                     } else {
                         out.add(new DenseOutput(new BatchTaps(s.firstSample(), run.taps(s, null, null)), null));

@@ -7,10 +7,11 @@ import io.layerscope.LayerscopeException;
 import java.util.Locale;
 
 /**
- * Where stage two computes a layer's statistics (--stats-device): on the executor's CPU in plain
- * Java ({@link io.layerscope.stats.LayerStatistics}), or as libtorch operations on the task's device
- * ({@link io.layerscope.llama.DeviceLayerStatistics}). Both give the same masks and order
- * statistics; the double sums (mean, std) agree within 1e-6 relative.
+ * Where stage two computes a layer's statistics and the forward its depth statistics
+ * (--stats-device): on the executor's CPU in plain Java ({@link io.layerscope.stats.LayerStatistics},
+ * and scans of host copies for the depth), or as libtorch operations on the task's device
+ * ({@link io.layerscope.llama.DeviceLayerStatistics}, and device reductions). Both give the same masks,
+ * order statistics and counts; the double sums (mean, std, block influence) agree within 1e-6 relative.
  */
 public enum StatsDevice {
     /** The device path on a GPU executor, plain Java on a CPU one. */
@@ -20,7 +21,7 @@ public enum StatsDevice {
     /** libtorch on the task's device (the CPU on a CPU executor). */
     DEVICE;
 
-    /** Whether a layer's statistics run on {@code device} through libtorch. */
+    /** Whether statistics computed on {@code device} run there through libtorch. */
     public boolean onDevice(Device device) {
         return this == DEVICE || this == AUTO && device.isGpu();
     }

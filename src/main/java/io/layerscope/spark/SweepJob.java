@@ -321,7 +321,7 @@ public final class SweepJob {
         }
         // sequential mode's depth statistics come from its own passes over the pruned stream
         return new ModelSpec(ckpt.dir().toAbsolutePath().toString(), o.calibration().dtype(), c.lastBlock(), taps,
-                o.calibration().batchSize(), depthTables() && !o.analysis().sequential());
+                o.calibration().batchSize(), depthTables() && !o.analysis().sequential(), o.analysis().statsDevice());
     }
 
     /** Whether the run writes the depth tables: it writes results, and --no-depth is not given. */

@@ -24,9 +24,9 @@ import scala.collection.Seq;
 import scala.jdk.javaapi.CollectionConverters;
 
 /**
- * A demo sweep with --stats-device device (libtorch on the CPU) writes the layers table of
- * --stats-device java: every column equal, the double sums (means, stds and what derives from
- * them) within 1e-6 relative; the per-layer time and the run's id aside.
+ * A demo sweep with --stats-device device (libtorch on the CPU) writes the layers and depth tables
+ * of --stats-device java: every column equal, the double sums (means, stds, block influence and what
+ * derives from them) within 1e-6 relative; the per-layer time and the run's id aside.
  */
 class StatsDeviceSweepIT {
     private static final double RELATIVE = 1e-6;
@@ -44,22 +44,44 @@ class StatsDeviceSweepIT {
         assertEquals("device", new ObjectMapper().readTree(device.resolve("run.json").toFile())
                 .at("/options/analysis/statsDevice").asText());
 
-        List<Row> expected = spark.read().parquet(java.resolve("layers.parquet").toString()).orderBy("layer").collectAsList();
-        List<Row> actual = spark.read().parquet(device.resolve("layers.parquet").toString()).orderBy("layer").collectAsList();
+        List<Row> expected = rows(spark, java, "layers", "layer");
+        List<Row> actual = rows(spark, device, "layers", "layer");
         assertTrue(expected.size() >= 15, expected.size() + " layers");
-        assertEquals(expected.size(), actual.size());
-        StructField[] fields = expected.get(0).schema().fields();
+        int compared = compare("layers", expected, actual);
+        assertTrue(compared > expected.size() * 50, "compared " + compared + " values");
+
+        // the depth statistics: device reductions in the forward against host scans
+        List<Row> blocks = rows(spark, java, "blocks", "block");
+        assertEquals(4, blocks.size());
+        compare("blocks", blocks, rows(spark, device, "blocks", "block"));
+        compare("block_distances", rows(spark, java, "block_distances", "start, span"),
+                rows(spark, device, "block_distances", "start, span"));
+        compare("super_weights", rows(spark, java, "super_weights", "block"), rows(spark, device, "super_weights", "block"));
+        List<Row> features = rows(spark, java, "outlier_features", "tap, channel");
+        assertTrue(features.size() > 0, "no outlier feature to compare");
+        compare("outlier_features", features, rows(spark, device, "outlier_features", "tap, channel"));
+    }
+
+    private static List<Row> rows(SparkSession spark, Path dir, String table, String order) {
+        return spark.read().parquet(dir.resolve(table + ".parquet").toString()).drop("run_id")
+                .orderBy(Arrays.stream(order.split(", ")).map(org.apache.spark.sql.functions::col)
+                        .toArray(org.apache.spark.sql.Column[]::new)).collectAsList();
+    }
+
+    /** Every value of two tables' rows but the per-layer time, as {@link #assertSame}; the values compared. */
+    private static int compare(String table, List<Row> expected, List<Row> actual) {
+        assertEquals(expected.size(), actual.size(), table);
         int compared = 0;
         for (int r = 0; r < expected.size(); r++) {
+            StructField[] fields = expected.get(r).schema().fields();
             for (int c = 0; c < fields.length; c++) {
-                String where = expected.get(r).getString(expected.get(r).fieldIndex("layer")) + " " + fields[c].name();
-                if (!Set.of("seconds", "run_id").contains(fields[c].name())) {
-                    assertSame(where, expected.get(r).get(c), actual.get(r).get(c));
+                if (!Set.of("seconds").contains(fields[c].name())) {
+                    assertSame(table + " row " + r + " " + fields[c].name(), expected.get(r).get(c), actual.get(r).get(c));
                     compared++;
                 }
             }
         }
-        assertTrue(compared > expected.size() * 50, "compared " + compared + " values");
+        return compared;
     }
 
     private static void assertSame(String where, Object expected, Object actual) {
