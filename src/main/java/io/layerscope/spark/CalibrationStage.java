@@ -126,7 +126,8 @@ public final class CalibrationStage {
                 });
                 // one call for the whole shard: the model takes each block once per group of batches
                 LlamaModel.Pass f = model.forward(shard, indices.stream().mapToInt(Integer::intValue).toArray(),
-                        spec.batchSize(), spec.tapKeys(), spec.stageOneDepth(model.device()), List.of(), StageProgress.windowsDone(shard, samples, tokens));
+                        spec.batchSize(), spec.tapKeys(), spec.stageOneDepth(model.device()), List.of(),
+                        StageProgress.windowsDone(shard, samples, tokens));
                 TapSums sums = f.sums();
                 DepthSums depth = f.depth();
                 String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
