@@ -35,6 +35,16 @@ interface BatchDepth extends TapSink {
         return Integer.parseInt(tapKey.substring(0, tapKey.indexOf('/')));
     }
 
+    /**
+     * The peak at row-major {@code index} of a batch's [sequences, tokens, features] array, the
+     * sequences being calibration samples {@code samples}.
+     */
+    static io.layerscope.stats.Peak peakAt(int[] samples, int tokens, long index, float value, long features) {
+        int channel = (int) (index % features);
+        long row = index / features;
+        return new io.layerscope.stats.Peak(value, samples[(int) (row / tokens)], (int) (row % tokens), channel);
+    }
+
     /** The tap kind of a tap key "block/TAP". */
     static Tap tapOf(String tapKey) {
         return Tap.valueOf(tapKey.substring(tapKey.indexOf('/') + 1));

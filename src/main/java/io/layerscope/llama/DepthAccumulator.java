@@ -188,8 +188,6 @@ final class DepthAccumulator implements BatchDepth {
     }
 
     private Peak peakAt(long index, float value, long features) {
-        int channel = (int) (index % features);
-        long row = index / features;
-        return new Peak(value, samples[(int) (row / tokens)], (int) (row % tokens), channel);
+        return BatchDepth.peakAt(samples, tokens, index, value, features);
     }
 }

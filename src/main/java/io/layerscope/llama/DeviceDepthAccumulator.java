@@ -172,8 +172,8 @@ final class DeviceDepthAccumulator implements BatchDepth {
     public void residual(int block, NDArray in, NDArray out) {
         long start = System.nanoTime();
         try {
-            // a sequence at a time: the float64 temporaries of the exact bits then stay a few times one
-            // sequence's stream, whatever the batch size
+            // a sequence at a time: the float64 copies and products for block influence then stay a few
+            // times one sequence's stream, whatever the batch size
             for (int s = 0; s < samples.length; s++) {
                 try (NDManager scope = batch.newSubManager()) {
                     sequence(block, s, fresh(in.get(s), DataType.FLOAT64, scope), fresh(out.get(s), DataType.FLOAT64, scope));
@@ -254,9 +254,7 @@ final class DeviceDepthAccumulator implements BatchDepth {
     }
 
     private Peak peakAt(long index, float value, long features) {
-        int channel = (int) (index % features);
-        long row = index / features;
-        return new Peak(value, samples[(int) (row / tokens)], (int) (row % tokens), channel);
+        return BatchDepth.peakAt(samples, tokens, index, value, features);
     }
 
     /** {@code value} where {@code condition} holds, else {@code x}'s entry (DJL's where does not broadcast). */

@@ -298,16 +298,12 @@ public final class LlamaModel implements AutoCloseable {
     private volatile long groupBytes = GROUP_BYTES;
 
     /**
-     * Whether the dense forward's depth statistics are device reductions ({@link DeviceDepthAccumulator})
-     * rather than host scans: on a GPU, where every host copy is a transfer.
+     * Where the depth statistics go when the caller does not say: device reductions
+     * ({@link DeviceDepthAccumulator}) on a GPU, where every host copy is a transfer (or with the test
+     * hook), else host scans.
      */
-    private boolean depthOnDevice() {
-        return depthOnDevice || manager.getDevice().isGpu();
-    }
-
-    /** Where the depth statistics go when the caller does not say: on the device on a GPU (or with the test hook). */
     private Depth defaultDepth() {
-        return depthOnDevice() ? Depth.DEVICE : Depth.HOST;
+        return depthOnDevice || manager.getDevice().isGpu() ? Depth.DEVICE : Depth.HOST;
     }
 
     private volatile boolean depthOnDevice;
