@@ -185,7 +185,7 @@ final class SequentialStage {
         double[] actual = new double[lastRound + 1];
         DepthSums streams = depth ? new DepthSums() : null;
         JavaRDD<PassOutput> pass = jsc.parallelize(batches, CalibrationStage.shards(shards, batches.size()))
-                .mapPartitions(new SequentialTasks.EmbedTask(spec)).persist(states);
+                .mapPartitions(new SequentialTasks.EmbedTask(spec)).persist(states).setName("layerscope embeddings");
         JavaRDD<PassOutput> previous = null;
         JavaRDD<DenseOutput> denseOut = null;
         // Each pass's input is the previous pass's output, so a late pass's lineage holds every round
@@ -199,6 +199,7 @@ final class SequentialStage {
         StageProgress progress = new StageProgress("sequential rounds", "sample passes", passes * windows.size(),
                 counts.samples(), counts.tokens(), err);
         jsc.sc().addSparkListener(progress);
+        StatesCheckpoints checkpoints = StatesCheckpoints.of(jsc, err);
         try {
             for (int b = 0; b <= lastRound; b++) {
                 long t = System.nanoTime();
@@ -244,6 +245,9 @@ final class SequentialStage {
                     Broadcast<Round> shipped = jsc.broadcast(round.forPrunedPass());
                     roundsShipped.add(shipped);
                     pass = prunedPass(input, spec, shipped, depth, states, counts);
+                    if (b < lastRound) {
+                        checkpoints.offer(pass, b);
+                    }
                     if (depth) {
                         jsc.setJobDescription("layerscope sequential: pruned pass of block " + b + " of " + lastRound);
                         // materialises the persisted states too: the next dense pass reads them from the cache
@@ -255,6 +259,7 @@ final class SequentialStage {
                 }
                 err.printf("sequential: block %d of %d pruned at %.4f (%.4f of its weights) in %.1f s%n", b, lastRound,
                         sparsity, actual[b], (System.nanoTime() - t) / 1e9);
+                checkpoints.settle();   // without depth, the states of the block before are written by now
             }
             if (depth) {
                 jsc.setJobDescription("layerscope sequential: outlier positions over every block");
@@ -287,6 +292,7 @@ final class SequentialStage {
                 denseOut.unpersist(false);
             }
             roundsShipped.forEach(r -> r.destroy(false));
+            checkpoints.close();
             jsc.sc().removeSparkListener(progress);
         }
         if (depth) {

@@ -118,7 +118,8 @@ public final class SweepJob {
             ResultsWriter writer = out == null ? null : new ResultsWriter(spark, out, provenance);
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             if (o.analysis().sequential()) {
-                SequentialStage.statesStorage(jsc.getConf());   // a bad setting fails before stage one
+                SequentialStage.statesStorage(jsc.getConf());   // bad settings fail before stage one
+                StatesCheckpoints.every(jsc.getConf());
             }
             if (o.analysis().gram() && !o.analysis().sequential()) {
                 // before stage one: a plan the executors' heap cannot hold fails now, not a minute later

@@ -354,6 +354,21 @@ class BadInputIT {
         }
     }
 
+    /** Sequential mode's blocks between checkpoints of the states, not a whole number: refused before stage one. */
+    @Test
+    void aCheckpointIntervalThatIsNoNumber() throws Exception {
+        Path out = out();
+        Cli.Run r = inChildJvm("io.layerscope.cli.Main", List.of("-Dspark.layerscope.sequential.checkpointEvery=four"),
+                List.of(demoSweep(out, "--mode", "sequential", "--nsamples", "4", "--seqlen", "64")));
+        String output = r.err();
+        assertEquals(2, r.status(), output);
+        List<String> errors = output.lines().filter(l -> l.startsWith("error: ")).toList();
+        assertEquals(List.of("error: spark.layerscope.sequential.checkpointEvery=four is not a number of blocks; use a"
+                + " whole number (0 for no checkpoints; 4 by default when spark.checkpoint.dir is set)"), errors, output);
+        assertFalse(output.contains("calibration forward"), "stage one ran: " + output);
+        assertFalse(Files.exists(out), out + " was created");
+    }
+
     /**
      * A dense sweep keeps no states, so it ignores that setting, even where it prunes through the
      * sequential stage's code (one-shot pruning with --save-pruned).

@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.spark.ExecutorLostFailure;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.apache.spark.scheduler.SparkListenerStageSubmitted;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.scheduler.SparkListenerTaskStart;
 import org.apache.spark.sql.SparkSession;
@@ -45,7 +46,8 @@ import org.junit.jupiter.api.io.TempDir;
  * refused with a message that says so, and an --out that only the driver sees is enough. All run in
  * one application, so executors start (and load the model) once. The sweep compared is {@link ReferenceSweep}'s.
  * The sequential sweep (--mode sequential) equals local[2]'s as well, also when an executor is killed
- * while the pruned hidden states live on it (Spark recomputes them from lineage).
+ * while the pruned hidden states live on it (Spark recomputes them from lineage), or after they were
+ * checkpointed (Spark reads them back from the checkpoint).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterSweepIT {
@@ -80,6 +82,8 @@ class ClusterSweepIT {
                 "spark.executor.extraJavaOptions", "-Dai.djl.offline=true -Djava.awt.headless=true -Xms1g -XX:+AlwaysPreTouch",
                 "spark.executor.heartbeatInterval", "2s",
                 "spark.task.maxFailures", "4",
+                // checkpoints (only once a test sets the directory) after blocks 1, 3, ...
+                "spark.layerscope.sequential.checkpointEvery", "2",
                 // as docs/CLUSTER.md advises for standalone: the session waits until both executors registered,
                 // or a slow machine runs every task on the first one (seen in CI)
                 "spark.cores.max", "2",
@@ -301,6 +305,69 @@ class ClusterSweepIT {
         assertEquals(0, r.status(), "Spark recomputed the lost states from lineage: " + r.err());
         SweepResults.assertSame(localSequential, SweepResults.read(out), REL_TOL);
         SweepResults.assertNoLeftovers(out);
+    }
+
+    /**
+     * With a checkpoint directory, the states after block 1 are written there and the later rounds'
+     * lineage starts from them, not from the embeddings: an executor killed in the dense pass of block 3
+     * costs the pruned pass of block 2 again, not every round. The results are the same, and no
+     * checkpoint is left behind.
+     */
+    @Test
+    @Order(8)
+    void anExecutorKilledAfterACheckpointIsRecoveredFromTheCheckpoint() throws Exception {
+        Path checkpoints = Files.createDirectories(tmp.resolve("checkpoints"));
+        spark.sparkContext().setCheckpointDir(checkpoints.toString());
+        ExecutorKiller killer = new ExecutorKiller(job -> {
+            String description = job.properties() == null ? null : job.properties().getProperty("spark.job.description");
+            return description != null && description.startsWith("layerscope sequential: dense pass of block 3 ")
+                    ? (Integer) job.stageIds().last() : null;
+        });
+        Map<String, List<String>> lineage = new ConcurrentHashMap<>();
+        SparkListener stages = new SparkListener() {
+            @Override
+            public void onStageSubmitted(SparkListenerStageSubmitted submitted) {
+                String description = submitted.properties() == null ? null
+                        : submitted.properties().getProperty("spark.job.description");
+                if (description != null) {
+                    List<String> names = lineage.computeIfAbsent(description, d -> new CopyOnWriteArrayList<>());
+                    scala.jdk.javaapi.CollectionConverters.asJava(submitted.stageInfo().rddInfos())
+                            .forEach(info -> names.add(info.name()));
+                }
+            }
+        };
+        spark.sparkContext().addSparkListener(stages);
+        Path out = tmp.resolve("killed-after-checkpoint");
+        Cli.Run r;
+        // progress goes to System.err, which Cli.run leaves alone: copied here, still shown
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream progress = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(new org.apache.commons.io.output.TeeOutputStream(stderr, progress), true));
+        try {
+            r = killer.during(() -> Cli.run(ReferenceSweep.args(out, "--mode", "sequential")));
+        } finally {
+            System.setErr(stderr);
+            spark.sparkContext().listenerBus().waitUntilEmpty();
+            spark.sparkContext().removeSparkListener(stages);
+        }
+        String shown = progress.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(killer.killed.get(), "no executor was killed");
+        System.err.println("executor kill after a checkpoint: " + killer.lost + "; exit status " + r.status());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(shown.contains("sequential: hidden states after block 1 checkpointed\n"), shown);
+        assertTrue(shown.contains("sequential: the hidden states are checkpointed every 2 blocks to file:" + checkpoints),
+                shown);
+        // the executors share this machine's disk, but layerscope cannot know that
+        assertTrue(shown.contains("sequential: spark.checkpoint.dir is on a local file system (file:" + checkpoints), shown);
+        List<String> before = lineage.get("layerscope sequential: dense pass of block 1 of 3");
+        List<String> after = lineage.get("layerscope sequential: dense pass of block 3 of 3");
+        assertTrue(before != null && before.contains("layerscope embeddings"), "before the checkpoint: " + before);
+        assertTrue(after != null && !after.isEmpty() && !after.contains("layerscope embeddings"), "after it: " + after);
+        SweepResults.assertSame(localSequential, SweepResults.read(out), REL_TOL);
+        SweepResults.assertNoLeftovers(out);
+        try (java.util.stream.Stream<Path> left = Files.walk(checkpoints)) {
+            assertEquals(List.of(), left.filter(p -> p.getFileName().toString().startsWith("rdd-")).toList());
+        }
     }
 
     @Test
