@@ -190,8 +190,10 @@ final class SequentialStage {
         JavaRDD<DenseOutput> denseOut = null;
         // Each pass's input is the previous pass's output, so a late pass's lineage holds every round
         // before it, and Spark ships that lineage with each of its tasks. The rounds' rows travel as
-        // broadcasts, held until the end: a recomputation after an executor loss may need any of them.
-        List<Broadcast<Round>> roundsShipped = new ArrayList<>();
+        // broadcasts, held until the end (on the executors, until a checkpoint of the states after their
+        // block): a recomputation after an executor loss may need any of them back to there.
+        List<Broadcast<Round>> roundsShipped = new ArrayList<>();   // by block
+        int released = 0;
         // a round at real size is minutes of block passes: progress moves with every batch through one
         long passes = 2L * lastRound + 1 + (head || depth ? 1 : 0);
         PassProgress counts = new PassProgress(jsc.sc().longAccumulator("layerscope.sequential.samples"),
@@ -260,6 +262,11 @@ final class SequentialStage {
                 err.printf("sequential: block %d of %d pruned at %.4f (%.4f of its weights) in %.1f s%n", b, lastRound,
                         sparsity, actual[b], (System.nanoTime() - t) / 1e9);
                 checkpoints.settle();   // without depth, the states of the block before are written by now
+                for (; released <= checkpoints.writtenBlock(); released++) {
+                    // no recomputation reaches behind a checkpoint, but the checkpointed pass still names its
+                    // round in its closure, which later tasks serialise: the executors' copies go, not the driver's
+                    roundsShipped.get(released).unpersist(false);
+                }
             }
             if (depth) {
                 jsc.setJobDescription("layerscope sequential: outlier positions over every block");

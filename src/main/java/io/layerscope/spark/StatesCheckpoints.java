@@ -35,6 +35,7 @@ final class StatesCheckpoints implements AutoCloseable {
     private JavaRDD<?> pending;
     private int pendingBlock;
     private Path written;
+    private int writtenBlock = -1;
 
     private StatesCheckpoints(JavaSparkContext jsc, String dir, int every, PrintStream err) {
         this.jsc = jsc;
@@ -99,8 +100,14 @@ final class StatesCheckpoints implements AutoCloseable {
             delete(written);
         }
         written = files.get(files.size() - 1);
+        writtenBlock = pendingBlock;
         pending = null;
         err.printf("sequential: hidden states after block %d checkpointed%n", pendingBlock);
+    }
+
+    /** The block after which the states were last written, -1 before the first: no recomputation goes further back. */
+    int writtenBlock() {
+        return writtenBlock;
     }
 
     /** Deletes every checkpoint this run asked for. */
