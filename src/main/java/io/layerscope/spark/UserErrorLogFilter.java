@@ -15,13 +15,16 @@ import org.apache.logging.log4j.core.filter.AbstractFilter;
  * stage M failed K times; aborting job", whose job failure the command prints with its cause. Every
  * other task failure (a retried one, say) is still logged. Also everything a thread logs after the
  * job gave up on it ({@link #silence}): the JVM is exiting under it, and what Spark says then is noise
- * beside the error the command has printed.
+ * beside the error the command has printed. And the error a context that failed in its constructor
+ * (a checkpoint directory it cannot create, say) logs while stopping itself on the start-up thread:
+ * the command reports why it did not start.
  */
 final class UserErrorLogFilter extends AbstractFilter {
     private static final String NAME = LayerscopeException.class.getName();
     private static final java.util.regex.Pattern ABORTING = java.util.regex.Pattern.compile(
             "Task \\S+ in stage \\S+ failed \\d+ times?; aborting job");
 
+    private static final String UNCAUGHT = "Uncaught exception in thread ";
     private static final java.util.Set<String> SILENCED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private UserErrorLogFilter() {
@@ -65,6 +68,10 @@ final class UserErrorLogFilter extends AbstractFilter {
         String message = event.getMessage() == null ? null : event.getMessage().getFormattedMessage();
         if (message == null) {
             return Result.NEUTRAL;
+        }
+        if (message.startsWith(UNCAUGHT + SparkStartup.THREAD) && SparkStartup.THREAD.equals(event.getThreadName())
+                && "org.apache.spark.util.Utils".equals(event.getLoggerName())) {
+            return Result.DENY;
         }
         return message.contains(NAME) || ABORTING.matcher(message).matches() ? Result.DENY : Result.NEUTRAL;
     }

@@ -354,6 +354,27 @@ class BadInputIT {
         }
     }
 
+    /**
+     * A checkpoint directory Spark cannot create (under a regular file): Spark does not start, and the
+     * command says so in one paragraph, without the error Spark logs while stopping the half-built context.
+     */
+    @Test
+    void aCheckpointDirectorySparkCannotCreate() throws Exception {
+        Path out = out();
+        Path file = Files.writeString(Files.createTempFile(tmp, "not-a-directory-", ""), "x");
+        Cli.Run r = inChildJvm("io.layerscope.cli.Main", List.of("-Dspark.master=local[2]",
+                "-Dspark.checkpoint.dir=" + file.resolve("checkpoints")),
+                List.of(demoSweep(out, "--mode", "sequential", "--nsamples", "4", "--seqlen", "64")));
+        String output = r.err();
+        assertEquals(2, r.status(), output);
+        List<String> errors = output.lines().filter(l -> l.startsWith("error: ")).toList();
+        assertEquals(List.of("error: Spark did not start with --master local[2] (Parent path is not a directory: " + file
+                + "); check --master and the --conf settings"), errors, output);
+        assertFalse(output.contains(" ERROR "), output);
+        assertFalse(output.contains("calibration forward"), "stage one ran: " + output);
+        assertFalse(Files.exists(out), out + " was created");
+    }
+
     /** Sequential mode's blocks between checkpoints of the states, not a whole number: refused before stage one. */
     @Test
     void aCheckpointIntervalThatIsNoNumber() throws Exception {

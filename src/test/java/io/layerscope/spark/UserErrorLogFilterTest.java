@@ -47,6 +47,11 @@ class UserErrorLogFilterTest {
         LogEvent elsewhere = Log4jLogEvent.newBuilder().setLoggerName("org.apache.spark.util.Utils").setLevel(Level.ERROR)
                 .setThreadName("main").setMessage(new SimpleMessage("Uncaught exception in thread main")).build();
         assertEquals(Result.NEUTRAL, filter.filter(npe));
+        // a context that failed while starting, stopping itself on the start-up thread: dropped at once
+        LogEvent failedStart = Log4jLogEvent.newBuilder().setLoggerName("org.apache.spark.util.Utils").setLevel(Level.ERROR)
+                .setThreadName(SparkStartup.THREAD).setMessage(new SimpleMessage("Uncaught exception in thread "
+                        + SparkStartup.THREAD)).setThrown(new NullPointerException("localEndpoint() is null")).build();
+        assertEquals(Result.DENY, filter.filter(failedStart));
         UserErrorLogFilter.silence("filter-test-startup");
         assertEquals(Result.DENY, filter.filter(npe));
         assertEquals(Result.NEUTRAL, filter.filter(elsewhere));
