@@ -53,6 +53,18 @@ final class DeviceDepthAccumulator implements BatchDepth {
         this.bits = bits;
     }
 
+    /**
+     * {@link DepthSums#blockStreams} on the device: the residual stream around one block of a batch
+     * (sequential mode's pruned pass), nothing else; no batch to end, since the pass counts its
+     * tokens and finishes its sequences elsewhere.
+     */
+    static void blockStreams(DepthSums sums, NDManager batch, int block, int[] samples, int tokens, NDArray in,
+                             NDArray out) {
+        DeviceDepthAccumulator d = new DeviceDepthAccumulator(sums, batch, null);
+        d.beginBatch(samples, tokens);
+        d.residual(block, in, out);
+    }
+
     @Override
     public void beginBatch(int[] samples, int tokens) {
         this.samples = samples.clone();

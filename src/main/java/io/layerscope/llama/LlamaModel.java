@@ -519,14 +519,33 @@ public final class LlamaModel implements AutoCloseable {
      * reused by every batch of the round.
      */
     public HiddenStates prunedBlock(HiddenStates states, int block, String roundId, Supplier<BlockMasks> masks) {
+        return prunedBlock(states, block, roundId, masks, null, Depth.NONE);
+    }
+
+    /**
+     * As above, adding the residual stream around the pruned block to {@code depth} (the pruned
+     * stream's depth statistics) as {@code where} says: reduced on the device, where the block ran
+     * (a GPU's stream would otherwise be scanned on the host every round), or scanned on the host
+     * copy the next round reads anyway.
+     */
+    public HiddenStates prunedBlock(HiddenStates states, int block, String roundId, Supplier<BlockMasks> masks,
+                                    DepthSums depth, Depth where) {
         checkBlock(block);
         // the pruned copy is built from the dense weights once per round (the only time they are
         // leased: a streamed block is widened for nothing else) and shares only the norms
         try (PrunedBlocks.Lease pruned = prunedBlocks.get(roundId, masks, block, this::leaseBlock);
              NDManager batch = manager.newSubManager()) {
-            NDArray out = pruned.block().forward(toDevice(batch, states), positions.of(states.tokens()), TapSink.NONE);
+            NDArray in = toDevice(batch, states);
+            NDArray out = pruned.block().forward(in, positions.of(states.tokens()), TapSink.NONE);
             blocksRun.incrementAndGet();
-            return toHost(out, states.firstSample());
+            if (depth != null && where == Depth.DEVICE) {
+                DeviceDepthAccumulator.blockStreams(depth, batch, block, states.samples(), states.tokens(), in, out);
+            }
+            HiddenStates next = toHost(out, states.firstSample());
+            if (depth != null && where == Depth.HOST) {
+                depth.blockStreams(block, states.samples(), states.floats(), next.floats(), states.tokens(), states.hidden());
+            }
+            return next;
         }
     }
 

@@ -249,10 +249,7 @@ final class SequentialTasks {
                 void add(Carried c, List<PassOutput> out) {
                     HiddenStates s = c.states();
                     HiddenStates next = model.prunedBlock(s, round.block(), round.id(),
-                            () -> SequentialStage.blockMasks(ckpt, round));
-                    if (depth) {
-                        streams.blockStreams(round.block(), s.samples(), s.floats(), next.floats(), s.tokens(), s.hidden());
-                    }
+                            () -> SequentialStage.blockMasks(ckpt, round), streams, spec.depthOn(model.device()));
                     out.add(new PassOutput(new Carried(next, c.marks()), null));
                     counts.add(s);
                 }

@@ -78,6 +78,36 @@ class DeviceDepthAccumulatorTest {
     }
 
     /**
+     * Sequential mode's pruned pass: the residual stream around one block per round, batch by batch
+     * (samples out of order, specials planted), reduced on the device and scanned on the host.
+     */
+    @Test
+    void thePrunedPassesStreamsGiveWhatTheHostScansGive() {
+        DepthSums host = new DepthSums();
+        DepthSums device = new DepthSums();
+        SplittableRandom random = new SplittableRandom(23);
+        try (NDManager manager = NativeLibrary.engine().newBaseManager(Device.cpu())) {
+            int[][] batches = {{5, 2}, {0, 9, 4}};
+            int tokens = 6;
+            for (int block = 0; block < 3; block++) {
+                for (int[] samples : batches) {
+                    try (NDManager batch = manager.newSubManager()) {
+                        NDArray in = array(batch, random, samples.length, tokens, HIDDEN);
+                        NDArray out = array(batch, random, samples.length, tokens, HIDDEN);
+                        host.blockStreams(block, samples, in.toFloatArray(), out.toFloatArray(), tokens, HIDDEN);
+                        DeviceDepthAccumulator.blockStreams(device, batch, block, samples, tokens, in, out);
+                    }
+                }
+            }
+        }
+        host.finishSequences();
+        device.finishSequences();
+        assertSame(host, device);
+        assertEquals(3, DepthStatistics.blocks(host).size());
+        assertTrue(host.histogramOf(2)[0x7fc0] > 0, "no NaN");
+    }
+
+    /**
      * The demo model's forward (its planted outlier features), batches of 2 in a group, both ways; in
      * float16 too, as a GPU executor computes.
      */

@@ -25,7 +25,7 @@ import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * A demo sweep with --stats-device device (libtorch on the CPU) writes the layers and depth tables
- * of --stats-device java: every column equal, the double sums (means, stds, block influence and what
+ * of --stats-device java, dense and sequential: every column equal, the double sums (means, stds, block influence and what
  * derives from them) within 1e-6 relative; the per-layer time and the run's id aside.
  */
 class StatsDeviceSweepIT {
@@ -39,8 +39,24 @@ class StatsDeviceSweepIT {
         Path cache = tmp.resolve("cache");
         Path model = DemoModel.ensure(cache);
         SparkSession spark = SparkSessions.getOrCreate("test");
-        Path java = sweep(model, cache, "java", StatsDevice.JAVA);
-        Path device = sweep(model, cache, "device", StatsDevice.DEVICE);
+        assertSameTables(spark, sweep(model, cache, "java", StatsDevice.JAVA, PruneMode.DENSE),
+                sweep(model, cache, "device", StatsDevice.DEVICE, PruneMode.DENSE));
+    }
+
+    /**
+     * Sequential mode: the rounds' layer statistics, the dense passes' marks and the pruned passes'
+     * residual streams on the device, against the host scans.
+     */
+    @Test
+    void theDevicePathWritesThePlainPathsTablesInSequentialMode() throws Exception {
+        Path cache = tmp.resolve("cache");
+        Path model = DemoModel.ensure(cache);
+        SparkSession spark = SparkSessions.getOrCreate("test");
+        assertSameTables(spark, sweep(model, cache, "java-sequential", StatsDevice.JAVA, PruneMode.SEQUENTIAL),
+                sweep(model, cache, "device-sequential", StatsDevice.DEVICE, PruneMode.SEQUENTIAL));
+    }
+
+    private static void assertSameTables(SparkSession spark, Path java, Path device) throws Exception {
         assertEquals("device", new ObjectMapper().readTree(device.resolve("run.json").toFile())
                 .at("/options/analysis/statsDevice").asText());
 
@@ -111,12 +127,12 @@ class StatsDeviceSweepIT {
         }
     }
 
-    private static Path sweep(Path model, Path cache, String name, StatsDevice where) {
+    private static Path sweep(Path model, Path cache, String name, StatsDevice where, PruneMode mode) {
         Path out = tmp.resolve(name);
         new SweepJob(new JobOptions("sweep",
                 new JobOptions.Model(model.toString(), null, null, null, model, cache, TestEnvironment.offline()),
                 new JobOptions.Calibration("demo", 8, 64, 0, ComputeDtype.FLOAT32, 1, 1),
-                new JobOptions.Analysis(null, false, 0.5, PruneMode.DENSE, SparsityPattern.UNSTRUCTURED, Allocation.uniform())
+                new JobOptions.Analysis(null, false, 0.5, mode, SparsityPattern.UNSTRUCTURED, Allocation.uniform())
                         .withStatsDevice(where),
                 new JobOptions.Output(out, null, false, null)), SweepJobIT.quiet()).run();
         return out;
