@@ -1,7 +1,9 @@
 package io.layerscope.stats;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerscope.LayerscopeException;
 import io.layerscope.stats.DepthStatistics.BlockDepth;
@@ -48,6 +50,58 @@ class DepthSumsTest {
         whole.finishSequences();
         assertEquals(DepthStatistics.distances(whole), distances);
         assertEquals(DepthStatistics.blocks(whole).get(1).blockInfluence(), blocks.get(1).blockInfluence());
+    }
+
+    /**
+     * A part as Spark ships it (Java serialisation, the counter arrays packed): the same statistics and
+     * the same bytes again, in a small fraction of the histograms' 32768 bins a block.
+     */
+    @Test
+    void aPartSurvivesSerialisationInAFractionOfItsBins() throws Exception {
+        DepthSums part = new DepthSums();
+        part.blockStreams(0, new int[] {7}, H0, H1, 2, 2);
+        part.blockStreams(1, new int[] {7}, H1, H2, 2, 2);
+        long[] counts = new long[4096];
+        counts[17] = 3;
+        counts[4095] = 1;
+        part.outlierBlocks(io.layerscope.model.Tap.MLP_ACT, 1, counts);
+        part.outlierAnyBlock(io.layerscope.model.Tap.MLP_ACT, counts);
+        part.outlierTokens(2);
+        byte[] bytes = bytes(part);
+        DepthSums back = (DepthSums) new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes)).readObject();
+        assertEquals(java.util.Arrays.toString(bytes), java.util.Arrays.toString(bytes(back)));
+        assertArrayEquals(part.histogramOf(1), back.histogramOf(1));
+        assertEquals(1L, back.histogramOf(1)[Float.floatToRawIntBits(3f) >>> 16]);
+        part.finishSequences();
+        back.finishSequences();
+        assertEquals(DepthStatistics.distances(part), DepthStatistics.distances(back));
+        List<BlockDepth> blocks = DepthStatistics.blocks(part);
+        List<BlockDepth> again = DepthStatistics.blocks(back);
+        assertEquals(2, again.size());
+        for (int b = 0; b < 2; b++) {
+            assertEquals(blocks.get(b).blockInfluence(), again.get(b).blockInfluence());
+            assertEquals(blocks.get(b).top(), again.get(b).top());
+            assertArrayEquals(blocks.get(b).top3(), again.get(b).top3());
+            assertEquals(blocks.get(b).medianAbs(), again.get(b).medianAbs());
+        }
+        assertEquals(List.of("MLP_ACT/17 1.0 1.5 [1]", "MLP_ACT/4095 1.0 0.5 [1]"), features(part));
+        assertEquals(features(part), features(back));
+        // two histograms of 32768 longs and 4096 counts would be over half a megabyte
+        assertTrue(bytes.length < 16_000, bytes.length + " bytes");
+    }
+
+    /** The channels that reached |x| >= 6 in some block, with their shares and blocks, as text. */
+    private static List<String> features(DepthSums d) {
+        return DepthStatistics.outlierFeatures(d, 0.5, 0).stream().map(f -> f.tap() + "/" + f.channel() + " "
+                + f.blockShare() + " " + f.positionShare() + " " + java.util.Arrays.toString(f.blocks())).toList();
+    }
+
+    private static byte[] bytes(java.io.Serializable o) throws java.io.IOException {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(b)) {
+            out.writeObject(o);
+        }
+        return b.toByteArray();
     }
 
     @Test
