@@ -18,7 +18,8 @@ import java.util.Set;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructField;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 import scala.collection.Seq;
 import scala.jdk.javaapi.CollectionConverters;
@@ -34,26 +35,19 @@ class StatsDeviceSweepIT {
     @TempDir
     static Path tmp;
 
-    @Test
-    void theDevicePathWritesThePlainPathsLayersTable() throws Exception {
-        Path cache = tmp.resolve("cache");
-        Path model = DemoModel.ensure(cache);
-        SparkSession spark = SparkSessions.getOrCreate("test");
-        assertSameTables(spark, sweep(model, cache, "java", StatsDevice.JAVA, PruneMode.DENSE),
-                sweep(model, cache, "device", StatsDevice.DEVICE, PruneMode.DENSE));
-    }
-
     /**
-     * Sequential mode: the rounds' layer statistics, the dense passes' marks and the pruned passes'
-     * residual streams on the device, against the host scans.
+     * Dense, and sequential: there the rounds' layer statistics, the dense passes' marks and the pruned
+     * passes' residual streams on the device.
      */
-    @Test
-    void theDevicePathWritesThePlainPathsTablesInSequentialMode() throws Exception {
+    @ParameterizedTest
+    @EnumSource(value = PruneMode.class, names = {"DENSE", "SEQUENTIAL"})
+    void theDevicePathWritesThePlainPathsTables(PruneMode mode) throws Exception {
         Path cache = tmp.resolve("cache");
         Path model = DemoModel.ensure(cache);
         SparkSession spark = SparkSessions.getOrCreate("test");
-        assertSameTables(spark, sweep(model, cache, "java-sequential", StatsDevice.JAVA, PruneMode.SEQUENTIAL),
-                sweep(model, cache, "device-sequential", StatsDevice.DEVICE, PruneMode.SEQUENTIAL));
+        String name = mode.name().toLowerCase(java.util.Locale.ROOT);
+        assertSameTables(spark, sweep(model, cache, "java-" + name, StatsDevice.JAVA, mode),
+                sweep(model, cache, "device-" + name, StatsDevice.DEVICE, mode));
     }
 
     private static void assertSameTables(SparkSession spark, Path java, Path device) throws Exception {
