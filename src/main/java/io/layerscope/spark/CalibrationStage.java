@@ -66,30 +66,49 @@ public final class CalibrationStage {
             for (int s = 0; s < windows.size(); s++) {
                 indexed.add(new Window(s, windows.get(s)));
             }
-            List<ShardResult> parts = jsc.parallelize(indexed, shards(shards, windows.size()))
-                    .mapPartitions(new ShardTask(spec, samples, tokens))
-                    .collect();
-            TapSums sums = TapSums.empty();
-            DepthSums depth = spec.depth() ? new DepthSums() : null;
-            TreeSet<String> devices = new TreeSet<>();
-            TreeSet<String> types = new TreeSet<>();
-            int blocks = 0;
-            double load = 0;
-            for (ShardResult p : parts) {
-                sums = sums.merge(p.sums());
-                if (depth != null) {
-                    depth = depth.merge(p.depth());
-                }
-                devices.add(p.device());
-                types.add(p.computeType());
-                blocks = Math.max(blocks, p.blocksLoaded());
-                load = Math.max(load, p.modelWaitSeconds());
-            }
+            Merged m = new Merged(spec.depth() ? new DepthSums() : null);
+            PartitionsInOrder.forEach(jsc.parallelize(indexed, shards(shards, windows.size()))
+                    .mapPartitions(new ShardTask(spec, samples, tokens)), m::arrived, m::addInOrder);
             // Waiting for the model: queued behind the warm-up job that loads it, or loading it in the task.
-            double waited = progress.secondsBeforeFirstTask() + load;
-            return new Result(sums, new ArrayList<>(devices), new ArrayList<>(types), progress.finish(), blocks, waited, depth);
+            double waited = progress.secondsBeforeFirstTask() + m.load;
+            return new Result(m.sums, new ArrayList<>(m.devices), new ArrayList<>(m.types), progress.finish(), m.blocks,
+                    waited, m.depth);
         } finally {
             jsc.sc().removeSparkListener(progress);
+        }
+    }
+
+    /**
+     * The shards' results merged as they arrive ({@link PartitionsInOrder}): the driver never holds
+     * every shard's sums at once. The depth statistics merge to the same bits in any order; the float
+     * sums wait for the shards in front of them.
+     */
+    private static final class Merged {
+        TapSums sums = TapSums.empty();
+        final DepthSums depth;
+        final TreeSet<String> devices = new TreeSet<>();
+        final TreeSet<String> types = new TreeSet<>();
+        int blocks;
+        double load;
+
+        Merged(DepthSums depth) {
+            this.depth = depth;
+        }
+
+        /** Takes what merges in any order; returns the sums, which wait for the shards before this one. */
+        TapSums arrived(ShardResult p) {
+            if (depth != null) {
+                depth.add(p.depth());
+            }
+            devices.add(p.device());
+            types.add(p.computeType());
+            blocks = Math.max(blocks, p.blocksLoaded());
+            load = Math.max(load, p.modelWaitSeconds());
+            return p.sums();
+        }
+
+        void addInOrder(TapSums shard) {
+            sums = sums.merge(shard);
         }
     }
 

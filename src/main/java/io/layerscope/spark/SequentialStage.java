@@ -20,7 +20,6 @@ import java.io.PrintStream;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -210,11 +209,7 @@ final class SequentialStage {
                 if (depth) {
                     denseOut.persist(states);   // the pruned pass reads the new marks from it, beside pass's states
                 }
-                List<BatchTaps> dense = denseOut.map(DenseOutput::taps).collect();
-                Map<String, float[]> rows = merge(dense, windows.size());
-                if (depth) {
-                    dense.forEach(d -> streams.add(d.depth()));
-                }
+                Map<String, float[]> rows = scalerRows(denseOut.map(DenseOutput::taps), windows.size(), streams);
                 if (previous != null) {
                     previous.unpersist(false);   // the states just computed from it are persisted now
                     previous = null;
@@ -253,7 +248,7 @@ final class SequentialStage {
                     if (depth) {
                         jsc.setJobDescription("layerscope sequential: pruned pass of block " + b + " of " + lastRound);
                         // materialises the persisted states too: the next dense pass reads them from the cache
-                        pass.filter(o -> o.depth() != null).map(PassOutput::depth).collect().forEach(streams::add);
+                        PartitionsInOrder.forEach(pass.filter(o -> o.depth() != null).map(PassOutput::depth), streams::add);
                         denseOut.unpersist(false);
                         previous.unpersist(false);   // read by the pruned pass alone, whose output is stored now
                         previous = null;
@@ -270,13 +265,13 @@ final class SequentialStage {
             }
             if (depth) {
                 jsc.setJobDescription("layerscope sequential: outlier positions over every block");
-                carried(pass).mapPartitions(SequentialStage::outlierPositions).collect().forEach(streams::add);
+                PartitionsInOrder.forEach(carried(pass).mapPartitions(SequentialStage::outlierPositions), streams::add);
             }
             Map<String, float[]> headRows = null;
             if (head) {
                 // without depth the last pruned pass runs in this job, the first to read its states
                 jsc.setJobDescription("layerscope sequential: lm_head's input from the pruned model");
-                headRows = merge(states(pass).mapPartitions(new SequentialTasks.FinalNormTask(spec)).collect(), windows.size());
+                headRows = scalerRows(states(pass).mapPartitions(new SequentialTasks.FinalNormTask(spec)), windows.size(), null);
             }
             progress.finish();
             if (head) {
@@ -433,12 +428,34 @@ final class SequentialStage {
         return out;
     }
 
-    /** Adds the batches' sums in sample order (float32, as stage one) and divides by the sequence count once. */
-    static Map<String, float[]> merge(List<BatchTaps> parts, int nsamples) {
-        List<BatchTaps> ordered = new ArrayList<>(parts);
-        ordered.sort(Comparator.comparingInt(BatchTaps::firstSample));
-        Map<String, float[]> sums = new LinkedHashMap<>();
-        for (BatchTaps p : ordered) {
+    /**
+     * The batches' scaler_rows, summed as the batches arrive ({@link PartitionsInOrder}: partition
+     * order is sample order); their depth statistics go into {@code depth} unless it is null.
+     */
+    static Map<String, float[]> scalerRows(JavaRDD<BatchTaps> batches, int nsamples, DepthSums depth) {
+        TapsInOrder taps = new TapsInOrder();
+        PartitionsInOrder.forEach(batches, b -> {
+            if (depth != null) {
+                depth.add(b.depth());   // the same bits in any order
+            }
+            return new BatchTaps(b.firstSample(), b.sums());
+        }, taps::add);
+        return taps.scalerRows(nsamples);
+    }
+
+    /**
+     * The batches' sums of x^2 added as they come, in sample order (float32, as stage one: so the
+     * sums do not depend on the shard count), divided by the sequence count once at the end.
+     */
+    static final class TapsInOrder {
+        private final Map<String, float[]> sums = new LinkedHashMap<>();
+        private int lastSample = -1;
+
+        void add(BatchTaps p) {
+            if (p.firstSample() <= lastSample) {
+                throw new IllegalStateException("batch of sample " + p.firstSample() + " came after sample " + lastSample);
+            }
+            lastSample = p.firstSample();
             p.sums().forEach((k, v) -> {
                 float[] s = sums.computeIfAbsent(k, x -> new float[v.length]);
                 for (int j = 0; j < v.length; j++) {
@@ -446,13 +463,16 @@ final class SequentialStage {
                 }
             });
         }
-        float n = nsamples;
-        sums.values().forEach(s -> {
-            for (int j = 0; j < s.length; j++) {
-                s[j] /= n;
-            }
-        });
-        return sums;
+
+        Map<String, float[]> scalerRows(int nsamples) {
+            float n = nsamples;
+            sums.values().forEach(s -> {
+                for (int j = 0; j < s.length; j++) {
+                    s[j] /= n;
+                }
+            });
+            return sums;
+        }
     }
 
     private List<RoundLayer> layerJob(Round round, List<PrunableLayer> layers, Set<String> wanted, boolean keepMasks) {

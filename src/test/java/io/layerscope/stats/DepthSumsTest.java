@@ -90,6 +90,46 @@ class DepthSumsTest {
         assertTrue(bytes.length < 16_000, bytes.length + " bytes");
     }
 
+    /**
+     * Stage one's driver adds each shard's part the moment it arrives, in whatever order the shards
+     * end: every order must give the same bytes, peaks, histograms and counts included.
+     */
+    @Test
+    void partsAddedInAnyOrderGiveTheSameBytes() throws Exception {
+        List<DepthSums> parts = new java.util.ArrayList<>();
+        int[][] samples = {{7}, {3, 4}, {9}};
+        java.util.Random random = new java.util.Random(11);
+        for (int[] s : samples) {
+            DepthSums part = new DepthSums();
+            float[][] h = new float[3][s.length * 2 * 2];
+            for (float[] state : h) {
+                for (int i = 0; i < state.length; i++) {
+                    state[i] = random.nextInt(17) - 8;   // small integers: ties between the parts' peaks
+                }
+            }
+            part.blockStreams(0, s, h[0], h[1], 2, 2);
+            part.blockStreams(1, s, h[1], h[2], 2, 2);
+            long[] counts = new long[8];
+            counts[random.nextInt(8)] = 1 + random.nextInt(3);
+            part.outlierBlocks(io.layerscope.model.Tap.MLP_ACT, 1, counts);
+            part.outlierAnyBlock(io.layerscope.model.Tap.MLP_ACT, counts);
+            part.outlierTokens(2L * s.length);
+            parts.add(part);
+        }
+        byte[] first = null;
+        for (int[] order : new int[][] {{0, 1, 2}, {2, 0, 1}, {1, 2, 0}, {2, 1, 0}}) {
+            DepthSums all = new DepthSums();
+            for (int i : order) {
+                all.add(parts.get(i));
+            }
+            byte[] bytes = bytes(all);
+            if (first == null) {
+                first = bytes;
+            }
+            assertArrayEquals(first, bytes, "order " + java.util.Arrays.toString(order));
+        }
+    }
+
     /** The channels that reached |x| >= 6 in some block, with their shares and blocks, as text. */
     private static List<String> features(DepthSums d) {
         return DepthStatistics.outlierFeatures(d, 0.5, 0).stream().map(f -> f.tap() + "/" + f.channel() + " "

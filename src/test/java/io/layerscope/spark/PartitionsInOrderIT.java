@@ -1,0 +1,65 @@
+package io.layerscope.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerscope.LayerscopeException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** {@link PartitionsInOrder} on a real local Spark context: collect's order, whatever order tasks end in. */
+class PartitionsInOrderIT {
+    static JavaSparkContext jsc;
+
+    @BeforeAll
+    static void spark() {
+        jsc = JavaSparkContext.fromSparkContext(SparkSessions.getOrCreate("test").sparkContext());
+    }
+
+    @Test
+    void theElementsComeInCollectsOrderWhenTheFirstPartitionEndsLast() {
+        List<Integer> values = IntStream.range(0, 40).boxed().toList();
+        // the first partition's task ends well after the others: they finish first and wait for it
+        JavaRDD<Integer> rdd = jsc.parallelize(values, 8).mapPartitionsWithIndex((p, it) -> {
+            if (p == 0) {
+                Thread.sleep(1500);
+            }
+            return it;
+        }, true);
+        List<Integer> seen = new ArrayList<>();
+        int mostWaiting = PartitionsInOrder.forEach(rdd, v -> seen.add(v));
+        assertTrue(mostWaiting >= 1, "partitions that finished before the first waited: " + mostWaiting);
+        assertEquals(rdd.collect(), seen);
+        assertEquals(values, seen);
+    }
+
+    @Test
+    void whatTheConsumerThrowsIsThrownAsItWas() {
+        JavaRDD<Integer> rdd = jsc.parallelize(List.of(1, 2, 3, 4), 2);
+        LayerscopeException e = assertThrows(LayerscopeException.class, () -> PartitionsInOrder.forEach(rdd, v -> {
+            if (v == 3) {
+                throw new LayerscopeException("no 3s here");
+            }
+        }));
+        assertEquals("no 3s here", e.getMessage());
+    }
+
+    @Test
+    void aFailedTaskFailsTheJobAsCollectWould() {
+        JavaRDD<Integer> rdd = jsc.parallelize(List.of(1, 2, 3, 4), 2).map(v -> {
+            if (v == 4) {
+                throw new IllegalArgumentException("four");
+            }
+            return v;
+        });
+        Exception e = assertThrows(Exception.class, () -> PartitionsInOrder.forEach(rdd, v -> { }));
+        assertEquals("org.apache.spark.SparkException", e.getClass().getName());
+        assertTrue(e.getMessage().contains("java.lang.IllegalArgumentException: four"), e.getMessage());
+    }
+}
