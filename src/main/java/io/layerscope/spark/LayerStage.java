@@ -30,6 +30,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
@@ -76,17 +77,19 @@ public final class LayerStage {
      * (off the heap; on the device on a GPU executor) is free for this stage's own arrays.
      */
     public static List<LayerResult> run(JavaSparkContext jsc, Settings settings, List<PrunableLayer> layers,
-                                        Map<String, float[]> scalerRows, boolean lastUseOfModel, PrintStream err) {
-        return run(jsc, settings, layers, scalerRows, null, lastUseOfModel, err);
+                                        Map<String, float[]> scalerRows, boolean lastUseOfModel,
+                                        UnaryOperator<LayerResult> arrived, PrintStream err) {
+        return run(jsc, settings, layers, scalerRows, null, lastUseOfModel, arrived, err);
     }
 
     /**
      * As above, with the output errors of the masks from {@code grams} (Gram matrices of the layers'
-     * taps, broadcast once to each executor; null: none).
+     * taps, broadcast once to each executor; null: none). Each result goes through {@code arrived} as
+     * it reaches the driver (which writes its picture out), and what that returns is kept.
      */
     public static List<LayerResult> run(JavaSparkContext jsc, Settings settings, List<PrunableLayer> layers,
                                         Map<String, float[]> scalerRows, GramSums grams, boolean lastUseOfModel,
-                                        PrintStream err) {
+                                        UnaryOperator<LayerResult> arrived, PrintStream err) {
         Broadcast<Map<String, float[]>> rows = jsc.broadcast(scalerRows);
         Broadcast<GramSums> gramBroadcast = grams == null ? null : jsc.broadcast(grams);
         LongAccumulator done = jsc.sc().longAccumulator("layerscope.layers");
@@ -100,9 +103,9 @@ public final class LayerStage {
                 err.printf("stage 2 tasks: %s, as many at once as the executors' cores allow%n", slots.get().describe());
                 tasks = tasks.withResources(slots.get().profile());
             }
-            List<LayerResult> results = tasks
-                    .mapPartitions(new LayerTask(settings, rows, gramBroadcast, done, lastUseOfModel))
-                    .collect();
+            List<LayerResult> results = new ArrayList<>();
+            PartitionsInOrder.forEach(tasks.mapPartitions(new LayerTask(settings, rows, gramBroadcast, done, lastUseOfModel)),
+                    arrived, results::add);
             progress.finish();
             return inOrderOf(layers, results);
         } finally {

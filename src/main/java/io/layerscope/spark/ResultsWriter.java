@@ -76,11 +76,11 @@ public final class ResultsWriter {
         List<LayersTable.Source> layers = new ArrayList<>();
         List<ReportedLayer> reported = new ArrayList<>();
         for (LayerResult r : results) {
-            String png = r.png() == null ? null : pngPath(r);
+            String png = r.picture() == null ? null : pngPath(r);
             LayersTable.Source source = new LayersTable.Source(r, png);
             layers.add(source);
             ReportedLayer layer = new ReportedLayer(LayersTable.summary(source), png);
-            reported.add(r.thumbnail() == null ? layer : layer.withThumbnail(SweepReport.thumbnailPath(png)));
+            reported.add(png == null ? layer : layer.withThumbnail(SweepReport.thumbnailPath(png)));
         }
         // the largest table and the report beside the others: the driver's other core idles once the
         // stages are done. One layer's rows at a time: a 70B model has millions of (layer, feature) rows.
@@ -112,15 +112,25 @@ public final class ResultsWriter {
         out.write(run.get()::write);
     }
 
-    private static void writePictures(Path dir, LayerResult r) throws IOException {
-        if (r.png() != null) {
-            Files.createDirectories(dir.resolve(PNG_DIR));
-            Files.write(dir.resolve(pngPath(r)), r.png());
+    /**
+     * Writes {@code r}'s picture and thumbnail into the results being made, as its result reaches the
+     * driver in the per-layer stage; returns the result without the bytes ({@link LayerResult#withPictureWritten}).
+     */
+    public LayerResult writePicture(LayerResult r) throws IOException {
+        if (r.picture() == null || r.picture().written()) {
+            return r;
         }
-        if (r.thumbnail() != null) {
+        out.write(dir -> writePictures(dir, r));
+        return r.withPictureWritten();
+    }
+
+    private static void writePictures(Path dir, LayerResult r) throws IOException {
+        if (r.picture() != null && !r.picture().written()) {
+            Files.createDirectories(dir.resolve(PNG_DIR));
+            Files.write(dir.resolve(pngPath(r)), r.picture().png());
             Path thumbnail = dir.resolve(SweepReport.thumbnailPath(pngPath(r)));
             Files.createDirectories(thumbnail.getParent());
-            Files.write(thumbnail, r.thumbnail());
+            Files.write(thumbnail, r.picture().thumbnail());
         }
     }
 
@@ -214,14 +224,14 @@ public final class ResultsWriter {
         Files.createDirectories(dir);
         Path last = dir;
         for (LayerResult r : results) {
-            if (r.png() == null) {
+            if (r.picture() == null) {
                 continue;
             }
             Path target = dir.resolve(r.pngName());
             // not createTempFile: its owner-only permissions would stay with the picture
             Path tmp = dir.resolve("." + r.pngName() + "." + UUID.randomUUID() + ".tmp");
             try {
-                Files.write(tmp, r.png());
+                Files.write(tmp, r.picture().png());
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } finally {
                 Files.deleteIfExists(tmp);

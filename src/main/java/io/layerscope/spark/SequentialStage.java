@@ -28,6 +28,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -111,6 +112,10 @@ final class SequentialStage {
     record RoundLayer(String layer, LayerResult result, LayerMask mask, double sparsityActual, double maskAgreement)
             implements Serializable {
         private static final long serialVersionUID = 1L;
+
+        RoundLayer withResult(LayerResult r) {
+            return new RoundLayer(layer, r, mask, sparsityActual, maskAgreement);
+        }
     }
 
     /** What every task of a round needs besides its data. */
@@ -131,13 +136,17 @@ final class SequentialStage {
     private final ModelSpec spec;
     private final LayerStage.Settings settings;
     private final Checkpoint ckpt;
+    private final UnaryOperator<LayerResult> arrived;
     private final PrintStream err;
 
-    SequentialStage(JavaSparkContext jsc, ModelSpec spec, LayerStage.Settings settings, Checkpoint ckpt, PrintStream err) {
+    /** {@code arrived}: what each analysed layer's result goes through as it reaches the driver (its picture written out). */
+    SequentialStage(JavaSparkContext jsc, ModelSpec spec, LayerStage.Settings settings, Checkpoint ckpt,
+                    UnaryOperator<LayerResult> arrived, PrintStream err) {
         this.jsc = jsc;
         this.spec = spec;
         this.settings = settings;
         this.ckpt = ckpt;
+        this.arrived = arrived;
         this.err = err;
     }
 
@@ -477,9 +486,11 @@ final class SequentialStage {
 
     private List<RoundLayer> layerJob(Round round, List<PrunableLayer> layers, Set<String> wanted, boolean keepMasks) {
         jsc.setJobDescription("layerscope sequential: masks and statistics of block " + round.block());
-        return jsc.parallelize(LayerStage.largestFirst(layers), layers.size())
-                .mapPartitions(new SequentialTasks.RoundLayerTask(settings, round, wanted, keepMasks))
-                .collect();
+        List<RoundLayer> done = new ArrayList<>();
+        PartitionsInOrder.forEach(jsc.parallelize(LayerStage.largestFirst(layers), layers.size())
+                .mapPartitions(new SequentialTasks.RoundLayerTask(settings, round, wanted, keepMasks)),
+                r -> r.result() == null ? r : r.withResult(arrived.apply(r.result())), done::add);
+        return done;
     }
 
     /**

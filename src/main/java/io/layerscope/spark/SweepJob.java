@@ -35,6 +35,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 
@@ -71,6 +72,8 @@ public final class SweepJob {
     private RunRecord.Gram gramRecord;
     /** --gram's passes, planned as soon as Spark is up (null without --gram). */
     private GramPlan gramPlan;
+    /** What each layer's result goes through as it reaches the driver: with --out, its picture is written out. */
+    private UnaryOperator<LayerResult> pictures = UnaryOperator.identity();
 
     public SweepJob(JobOptions options, PrintStream err) {
         this.o = options;
@@ -116,6 +119,16 @@ public final class SweepJob {
             timings.put("startup", seconds(ts));
             Provenance provenance = RunRecords.provenance(o);
             ResultsWriter writer = out == null ? null : new ResultsWriter(spark, out, provenance);
+            if (writer != null) {
+                // each picture into the results as its layer's result arrives, not all on the heap until the end
+                pictures = r -> {
+                    try {
+                        return writer.writePicture(r);
+                    } catch (IOException e) {
+                        throw writeFailure(out.target(), e);
+                    }
+                };
+            }
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             if (o.analysis().sequential()) {
                 SequentialStage.statesStorage(jsc.getConf());   // bad settings fail before stage one
@@ -427,7 +440,7 @@ public final class SweepJob {
         List<LayerResult> results;
         double[] actual = null;
         ModelSpec spec = modelSpec(ckpt, coverage);
-        SequentialStage sequential = new SequentialStage(jsc, spec, settings, ckpt, err);
+        SequentialStage sequential = new SequentialStage(jsc, spec, settings, ckpt, pictures, err);
         if (a.sequential()) {
             err.printf("stage 2 (sequential): blocks 0..%d pruned in order, %d layers analysed%n", coverage.lastRound(),
                     layers.size());
@@ -447,7 +460,7 @@ public final class SweepJob {
             results = analyseWithGrams(jsc, spec, settings, layers, scalerRows, samples);
         } else {
             err.printf("stage 2: %d layers%n", layers.size());
-            results = LayerStage.run(jsc, settings, layers, scalerRows, true, err);
+            results = LayerStage.run(jsc, settings, layers, scalerRows, true, pictures, err);
             timings.put("stage2_layers", seconds(t));
             if (writer != null) {
                 long tp = System.nanoTime();
@@ -495,7 +508,7 @@ public final class SweepJob {
             passSeconds += (System.nanoTime() - tp) / 1e9;
             long tl = System.nanoTime();
             results.addAll(LayerStage.run(jsc, settings, plan.layersOf(g, layers), scalerRows, grams,
-                    g == plan.passes() - 1, err));
+                    g == plan.passes() - 1, pictures, err));
             layerSeconds += (System.nanoTime() - tl) / 1e9;
         }
         timings.put("gram_passes", round(passSeconds));

@@ -403,6 +403,26 @@ class SweepJobIT {
         assertEquals(new PictureSize(800, 600), RunRecord.read(out).options().output().pngSize());
     }
 
+    /**
+     * Each picture goes into the results as its layer's result reaches the driver, which keeps none
+     * of the bytes until the end (a large model's pictures are hundreds of MB).
+     */
+    @Test
+    void eachPictureIsWrittenOutAsItsResultArrives() throws Exception {
+        Path out = tmp.resolve("results").resolve("pictures");
+        SweepJob.Outcome run = new SweepJob(options("sweep", out, "mlp", false, 2, new PictureSize(800, 600)), quiet()).run();
+        assertEquals(12, run.layers().size());
+        for (LayerResult r : run.layers()) {
+            assertTrue(r.picture() != null && r.picture().written(), r.layer().name() + " kept its picture's bytes");
+            String png = ResultsWriter.PNG_DIR + "/" + r.pngName();
+            assertEquals(800, javax.imageio.ImageIO.read(out.resolve(png).toFile()).getWidth());
+            assertEquals(io.layerscope.report.SweepReport.THUMBNAIL_WIDTH,
+                    javax.imageio.ImageIO.read(out.resolve(io.layerscope.report.SweepReport.thumbnailPath(png)).toFile()).getWidth());
+        }
+        Row row = spark.read().parquet(out.resolve("layers.parquet").toString()).where("layer = 'model.layers.1.mlp.down_proj'").first();
+        assertEquals("png/layer_analysis_model.layers.1.mlp.down_proj.png", row.getString(row.fieldIndex("png")));
+    }
+
     @Test
     void aRunThatFailsAfterStageOneLeavesNoResultsDirectory() throws Exception {
         Path out = tmp.resolve("failing").resolve("demo");
