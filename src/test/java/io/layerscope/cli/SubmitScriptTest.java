@@ -126,6 +126,7 @@ class SubmitScriptTest {
         pb.environment().put("LAYERSCOPE_MKL_SHIM", "off");
         pb.environment().remove("LAYERSCOPE_CDS");
         pb.environment().remove("LAYERSCOPE_QUERY_TUNING");
+        pb.environment().remove("LAYERSCOPE_VECTOR_TUNING");
         pb.environment().remove("THP_MEM_ALLOC_ENABLE");
         pb.environment().putAll(env);
         Process p = pb.start();
@@ -161,6 +162,12 @@ class SubmitScriptTest {
         assertEquals(!hugePages().isEmpty(), sweep.contains("-XX:+UseTransparentHugePages"), sweep.toString());
         assertEquals(1, sweep.stream().filter(a -> a.startsWith("-XX:ArchiveClassesAtExit=" + repo
                 + "/target/layerscope.jsa.")).count(), sweep.toString());
+        // 256-bit vectors where the CPU has 512-bit ones, unless switched off; never for query
+        assertEquals(avx512(), sweep.contains("-XX:MaxVectorSize=32"), sweep.toString());
+        assertFalse(first.contains("-XX:MaxVectorSize=32"), first.toString());
+        List<String> wide = submitWithoutDistribution(Map.of("LAYERSCOPE_VECTOR_TUNING", "off"), "", "sweep", "--model",
+                "demo", "--out", "/results/demo");
+        assertFalse(wide.contains("-XX:MaxVectorSize=32"), wide.toString());
 
         // the switch: query with the other commands' flags, still with its own archive
         List<String> untuned = submitWithoutDistribution(Map.of("LAYERSCOPE_QUERY_TUNING", "off"), "", query);
@@ -269,7 +276,7 @@ class SubmitScriptTest {
     void aDistributionGetsTheJarWithoutSparkAndKeepsItsOwnDefaults() throws Exception {
         List<String> received = submit("sweep", "--model", "demo", "--out", "/results/demo");
         assertEquals(List.of("--master", "local[*]", "--properties-file", repo + "/conf/spark-defaults.conf",
-                "--load-spark-defaults", "--driver-java-options", driverOptions(), "--class", "io.layerscope.cli.Main",
+                "--load-spark-defaults", "--driver-java-options", driverOptions() + vectors(), "--class", "io.layerscope.cli.Main",
                 repo + "/target/layerscope-cluster.jar", "sweep", "--model", "demo", "--out", "/results/demo"), received);
     }
 
@@ -279,6 +286,22 @@ class SubmitScriptTest {
     }
 
     /** Every command's heap in huge pages where the kernel gives them on request (" -XX:+UseTransparentHugePages"), else "". */
+    /** The flag a job's JVM gets on this machine: 256-bit vectors where the CPU has 512-bit ones. */
+    static String vectors() {
+        return avx512() ? " -XX:MaxVectorSize=32" : "";
+    }
+
+    /** Whether this machine's CPU has AVX-512 (its flags in /proc/cpuinfo name avx512f). */
+    static boolean avx512() {
+        try {
+            Path cpuinfo = Path.of("/proc/cpuinfo");
+            return Files.isReadable(cpuinfo) && Files.readAllLines(cpuinfo).stream()
+                    .anyMatch(l -> l.startsWith("flags") && List.of(l.split("\\s+")).contains("avx512f"));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     static String hugePages() {
         try {
             Path thp = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
@@ -304,7 +327,7 @@ class SubmitScriptTest {
                 "--properties-file", "conf/gpu/spark-gpu.conf", "--files", "/data/a.txt", "--conf", "spark.x=1",
                 "--files=/data/b.txt");
         assertEquals(List.of("--master", "yarn", "--properties-file", "conf/gpu/spark-gpu.conf", "--load-spark-defaults",
-                "--driver-java-options", driverOptions(), "--class", "io.layerscope.cli.Main", "--conf", "spark.x=1",
+                "--driver-java-options", driverOptions() + vectors(), "--class", "io.layerscope.cli.Main", "--conf", "spark.x=1",
                 "--files", "/data/a.txt,/data/b.txt," + repo + "/conf/gpu/discover-gpus.sh",
                 repo + "/target/layerscope-cluster.jar", "sweep", "--model", "demo", "--out", "/results/demo"), received);
         // the executor runs it by the name it has in its working directory, where YARN puts --files
