@@ -4,6 +4,7 @@ import io.layerscope.LayerscopeException;
 import io.layerscope.hub.Redaction;
 import io.layerscope.llama.NativeLibrary;
 import io.layerscope.spark.HeapExhaustion;
+import io.layerscope.spark.ResultSizeLimit;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -173,6 +174,9 @@ public final class Main implements Runnable {
         LayerscopeException userError = userError(e);
         if (userError == null) {
             userError = driverHeap(e, parsed);
+        }
+        if (userError == null) {
+            userError = ResultSizeLimit.explain(e);
         }
         if (userError != null) {
             err.println("error: " + oneParagraph(userError.getMessage()));

@@ -1026,6 +1026,27 @@ class BadInputIT {
         }
     }
 
+    /** A result size limit too small for stage two's pictures: Spark's job failure, told as the setting to raise. */
+    @Test
+    void aResultSizeLimitTheResultsOutgrow() throws Exception {
+        TestSessions.start("local[2]", Map.of("spark.driver.maxResultSize", "1m"));
+        try {
+            Path out = out();
+            Cli.Run r = Cli.run("sweep", "--model", "demo", "--cache-dir", cache.toString(), "--nsamples", "4", "--seqlen",
+                    "64", "--out", out.toString());
+            assertTrue(r.err().matches("error: the results the executors sent the driver in one Spark job \\(\\d+\\.\\d"
+                    + " [KM]iB from \\d+ tasks? so far\\) exceed spark\\.driver\\.maxResultSize \\(1024\\.0 KiB\\); raise it, e\\.g\\."
+                    + " --conf spark\\.driver\\.maxResultSize=4g \\(0: no limit\\), and give the driver the memory to hold"
+                    + " them \\(--driver-memory; docs/CLUSTER\\.md lists what a sweep sends per shard and per layer\\)\n"), r.err());
+            assertEquals(2, r.status());
+            assertEquals("", r.out());
+            assertFalse(Files.exists(out), out + " was created");
+            assertEquals(List.of(), list(out.getParent()), "left beside " + out);
+        } finally {
+            TestSessions.stop();   // later tests get a session without the limit
+        }
+    }
+
     @Test
     void aDiskThatFillsUpUnderTheParquetWriter() throws Exception {
         TestSessions.start("local[2]", Map.of(
