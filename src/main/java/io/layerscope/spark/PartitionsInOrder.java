@@ -97,13 +97,19 @@ final class PartitionsInOrder {
 
         @Override
         public synchronized BoxedUnit apply(Object partition, ArrayList<T> elements) {
-            List<U> left = new ArrayList<>(elements.size());
-            elements.forEach(e -> left.add(onArrival.apply(e)));
-            waiting.put((Integer) partition, left);
-            mostWaiting = Math.max(mostWaiting, waiting.size() - (waiting.firstKey() == next ? 1 : 0));
-            while (!waiting.isEmpty() && waiting.firstKey() == next) {
-                waiting.pollFirstEntry().getValue().forEach(inOrder);
-                next++;
+            try {
+                List<U> left = new ArrayList<>(elements.size());
+                elements.forEach(e -> left.add(onArrival.apply(e)));
+                waiting.put((Integer) partition, left);
+                mostWaiting = Math.max(mostWaiting, waiting.size() - (waiting.firstKey() == next ? 1 : 0));
+                while (!waiting.isEmpty() && waiting.firstKey() == next) {
+                    waiting.pollFirstEntry().getValue().forEach(inOrder);
+                    next++;
+                }
+            } catch (OutOfMemoryError e) {
+                // On Spark's scheduler thread a fatal error would shut the context down; as the job's
+                // failure it reaches the command, which names the driver's heap (its cause).
+                throw new IllegalStateException("the driver ran out of memory merging the tasks' results", e);
             }
             return BoxedUnit.UNIT;
         }

@@ -50,6 +50,18 @@ class PartitionsInOrderIT {
         assertEquals("no 3s here", e.getMessage());
     }
 
+    /** The driver's heap running out in the merge fails the job, not Spark: the context goes on. */
+    @Test
+    void theHeapRunningOutInTheMergeFailsTheJobAndSparkGoesOn() {
+        JavaRDD<Integer> rdd = jsc.parallelize(List.of(1, 2, 3, 4), 2);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> PartitionsInOrder.forEach(rdd, v -> {
+            throw new OutOfMemoryError("Java heap space");
+        }));
+        assertEquals("the driver ran out of memory merging the tasks' results", e.getMessage());
+        assertEquals("Java heap space", e.getCause().getMessage());
+        assertEquals(4L, jsc.parallelize(List.of(1, 2, 3, 4), 2).count());
+    }
+
     @Test
     void aFailedTaskFailsTheJobAsCollectWould() {
         JavaRDD<Integer> rdd = jsc.parallelize(List.of(1, 2, 3, 4), 2).map(v -> {
