@@ -100,7 +100,7 @@ public final class ResultsWriter {
                 table(DepthTables.OUTLIER_FEATURES, depth.outlierFeatures().iterator());
             }
             for (LayerResult r : results) {
-                out.write(dir -> writePictures(dir, r));
+                writePicture(r);   // those not written as their results arrived
             }
         } finally {
             // even after a failure here: nothing is still being written once this returns
@@ -125,13 +125,11 @@ public final class ResultsWriter {
     }
 
     private static void writePictures(Path dir, LayerResult r) throws IOException {
-        if (r.picture() != null && !r.picture().written()) {
-            Files.createDirectories(dir.resolve(PNG_DIR));
-            Files.write(dir.resolve(pngPath(r)), r.picture().png());
-            Path thumbnail = dir.resolve(SweepReport.thumbnailPath(pngPath(r)));
-            Files.createDirectories(thumbnail.getParent());
-            Files.write(thumbnail, r.picture().thumbnail());
-        }
+        Files.createDirectories(dir.resolve(PNG_DIR));
+        Files.write(dir.resolve(pngPath(r)), r.picture().png());
+        Path thumbnail = dir.resolve(SweepReport.thumbnailPath(pngPath(r)));
+        Files.createDirectories(thumbnail.getParent());
+        Files.write(thumbnail, r.picture().thumbnail());
     }
 
     /** Where a layer's picture goes, relative to the results directory (as the layers table and the report name it). */
