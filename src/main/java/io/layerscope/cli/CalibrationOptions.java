@@ -1,5 +1,6 @@
 package io.layerscope.cli;
 
+import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /**
@@ -43,6 +44,13 @@ public final class CalibrationOptions {
     @Option(names = {"--batch-size", "--batch_size"}, defaultValue = "1", paramLabel = "N",
             description = "Sequences per forward batch on an executor. Default: ${DEFAULT-VALUE}.")
     int batchSize;
+
+    @Option(names = "--calibration-cache", paramLabel = "DIR",
+            description = {"Keep stage one's result (the calibration forward's activation sums and depth statistics) in"
+                    + " DIR, and reuse it instead of running the forward again when the model files, the windows and"
+                    + " the forward's settings are the same: another --sparsity, --gram or pictures cost only stage two."
+                    + " Created if absent. Default: no cache."})
+    Path calibrationCache;
 
     int nsamples(boolean demo) {
         return nsamples != null ? nsamples : demo ? DEMO_NSAMPLES : DEFAULT_NSAMPLES;

@@ -33,7 +33,7 @@ final class JobArguments {
         return new JobOptions(command,
                 new JobOptions.Model(m.model(), r.repoId(), r.revision(), r.commit(), r.dir(), m.cacheDirOption(), m.env()),
                 new JobOptions.Calibration(c.calibration(demo), c.nsamples(demo), c.seqlen(demo), c.seed,
-                        ComputeDtype.parse(c.dtype), c.shards, c.batchSize),
+                        ComputeDtype.parse(c.dtype), c.shards, c.batchSize).withCache(c.calibrationCache),
                 new JobOptions.Analysis(layers, exactLayer, sparsity, mode, pattern, allocation, blockShare, positionShare,
                         a.gram, gramMemory, statsDevice, !a.noDepth),
                 new JobOptions.Output(out, pngDir, overwrite, png ? size : null, savePruned, null));

@@ -32,7 +32,8 @@ public final class CalibrationStage {
      * leaves them out).
      */
     public record Result(TapSums sums, List<String> devices, List<String> computeTypes, double seconds, int blocksLoaded,
-                         double modelLoadSeconds, DepthSums depth) {
+                         double modelLoadSeconds, DepthSums depth) implements Serializable {
+        private static final long serialVersionUID = 1L;
     }
 
     /** A calibration window with its global sample index, which the depth statistics are kept under. */

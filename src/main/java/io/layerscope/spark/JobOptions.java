@@ -42,10 +42,23 @@ public record JobOptions(String command, Model model, Calibration calibration, A
      * @param source    --calibration: c4, c4:N, demo or a path
      * @param shards    calibration partitions; 0 = Spark's default parallelism
      * @param batchSize sequences per forward batch on an executor
+     * @param cache     --calibration-cache: the directory stage one's results are kept in and reused from, or null
      */
     public record Calibration(String source, int nsamples, int seqlen, long seed, ComputeDtype dtype, int shards,
-                              int batchSize) implements Serializable {
+                              int batchSize, String cache) implements Serializable {
         private static final long serialVersionUID = 1L;
+
+        /** Without a calibration cache. */
+        public Calibration(String source, int nsamples, int seqlen, long seed, ComputeDtype dtype, int shards,
+                           int batchSize) {
+            this(source, nsamples, seqlen, seed, dtype, shards, batchSize, null);
+        }
+
+        /** The same calibration with stage one's results kept in and reused from {@code dir} (null: none). */
+        public Calibration withCache(Path dir) {
+            return new Calibration(source, nsamples, seqlen, seed, dtype, shards, batchSize,
+                    dir == null ? null : dir.toAbsolutePath().normalize().toString());
+        }
     }
 
     /**

@@ -35,7 +35,8 @@ public record RunRecord(
         Map<String, String> versions,
         Map<String, Double> timingsSeconds,
         List<String> layers,
-        Gram gram) {
+        Gram gram,
+        StageOneReused stageOneReused) {
 
     public static final String FILE = "run.json";
 
@@ -48,10 +49,23 @@ public record RunRecord(
                        double diagonalMaxRelativeDifference) {
     }
 
+    /**
+     * Stage one read from --calibration-cache instead of run (null when it ran): the entry's file, when
+     * and by which run it was computed, and the seconds the forward took then.
+     */
+    public record StageOneReused(String file, String createdAt, String runId, double seconds) {
+    }
+
     /** This record with {@code g} as its gram section. */
     public RunRecord withGram(Gram g) {
         return new RunRecord(schemaVersion, tool, toolVersion, runId, command, createdAt, model, options, calibration,
-                computeDtype, devices, forwardBlocks, blockSparsity, versions, timingsSeconds, layers, g);
+                computeDtype, devices, forwardBlocks, blockSparsity, versions, timingsSeconds, layers, g, stageOneReused);
+    }
+
+    /** This record with {@code r} as its stage-one reuse section. */
+    public RunRecord withStageOneReused(StageOneReused r) {
+        return new RunRecord(schemaVersion, tool, toolVersion, runId, command, createdAt, model, options, calibration,
+                computeDtype, devices, forwardBlocks, blockSparsity, versions, timingsSeconds, layers, gram, r);
     }
     /**
      * The version of run.json's layout (docs/run.schema.json): raised when a field changes meaning

@@ -49,14 +49,20 @@ final class SparkStartup {
      * then starts drawing {@link PictureWarmUp}'s throwaway pictures of {@code pictures} size unless
      * that is null). The thread inherits the caller's Spark local properties, as a job submitted by
      * the caller would.
+     *
+     * @param executorsWarmModel whether the warm-up job loads the model; false where stage one's result may
+     *                           come from --calibration-cache, which is known only after sampling, when stage
+     *                           one would start at once anyway (and on a hit, stage two's tasks must not queue
+     *                           behind model loads). In local mode the model still preloads in this JVM.
      */
-    static SparkStartup begin(String appName, ModelSpec spec, int seqlen, PictureSize pictures) {
+    static SparkStartup begin(String appName, ModelSpec spec, int seqlen, PictureSize pictures,
+                              boolean executorsWarmModel) {
         // Only threads start here: the caller samples at once. Spark's first classes alone (SparkConf)
         // took about a second in a fresh JVM, which the caller used to wait for.
         long begun = System.nanoTime();
         UserErrorLogFilter.install();
         SparkStartup s = new SparkStartup(begun);
-        Thread t = new Thread(() -> s.run(appName, spec, seqlen, pictures), THREAD);
+        Thread t = new Thread(() -> s.run(appName, spec, seqlen, pictures, executorsWarmModel), THREAD);
         t.setDaemon(true);
         t.start();
         Thread preload = new Thread(() -> {
@@ -64,7 +70,7 @@ final class SparkStartup {
             if (runsTasksInThisJvm(conf)) {
                 // local mode: the executor is this JVM, so the model can load before Spark is even up
                 ExecutorResources.configureThreads(conf.getInt("spark.task.cpus", 1));
-                warmBestEffort(spec, Device.cpu(), seqlen, pictures);
+                warmBestEffort(spec, Device.cpu(), seqlen, pictures, true);
             }
         }, "layerscope-model-preload");
         preload.setDaemon(true);
@@ -85,7 +91,7 @@ final class SparkStartup {
                 && !conf.contains("spark.task.resource.gpu.amount");
     }
 
-    private void run(String appName, ModelSpec spec, int seqlen, PictureSize pictures) {
+    private void run(String appName, ModelSpec spec, int seqlen, PictureSize pictures, boolean model) {
         SparkSession spark;
         try {
             SparkConf conf = new SparkConf();
@@ -107,9 +113,10 @@ final class SparkStartup {
             for (int i = 0; i < slots; i++) {
                 tasks.add(i);
             }
-            jsc.setJobDescription("layerscope: load and warm the model on the executors");
+            jsc.setJobDescription(model ? "layerscope: load and warm the model on the executors"
+                    : "layerscope: warm the pictures on the executors");
             long t1 = System.nanoTime();
-            jsc.parallelize(tasks, slots).foreachPartition(new WarmUpTask(spec, seqlen, pictures));
+            jsc.parallelize(tasks, slots).foreachPartition(new WarmUpTask(spec, seqlen, pictures, model));
             warmUp.complete((System.nanoTime() - t1) / 1e9);
         } catch (RuntimeException e) {
             warmUp.completeExceptionally(e);
@@ -189,29 +196,34 @@ final class SparkStartup {
         private final ModelSpec spec;
         private final int seqlen;
         private final PictureSize pictures;
+        private final boolean model;
 
-        WarmUpTask(ModelSpec spec, int seqlen, PictureSize pictures) {
+        WarmUpTask(ModelSpec spec, int seqlen, PictureSize pictures, boolean model) {
             this.spec = spec;
             this.seqlen = seqlen;
             this.pictures = pictures;
+            this.model = model;
         }
 
         @Override
         public void call(Iterator<Integer> ignored) {
             HeapExhaustion.guard(() -> "the executor's warm-up (the model's first window)", () -> {
-                warmBestEffort(spec, ExecutorResources.taskDevice(), seqlen, pictures);
+                warmBestEffort(spec, ExecutorResources.taskDevice(), seqlen, pictures, model);
                 return null;
             });
         }
     }
 
     /**
-     * {@link ExecutorResources#warmModel}, whose failure stage one meets again and reports with its own
-     * message, then {@link PictureWarmUp#startOnce} (after the model: the forward's warm-up comes first).
+     * {@link ExecutorResources#warmModel} when {@code model}, whose failure stage one meets again and
+     * reports with its own message, then {@link PictureWarmUp#startOnce} (after the model: the forward's
+     * warm-up comes first).
      */
-    private static void warmBestEffort(ModelSpec spec, Device device, int seqlen, PictureSize pictures) {
+    private static void warmBestEffort(ModelSpec spec, Device device, int seqlen, PictureSize pictures, boolean model) {
         try {
-            ExecutorResources.warmModel(spec, device, seqlen);
+            if (model) {
+                ExecutorResources.warmModel(spec, device, seqlen);
+            }
         } catch (RuntimeException e) {
             // left for stage one
         }

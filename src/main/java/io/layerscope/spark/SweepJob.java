@@ -74,6 +74,9 @@ public final class SweepJob {
     private GramPlan gramPlan;
     /** What each layer's result goes through as it reaches the driver: with --out, its picture is written out. */
     private UnaryOperator<LayerResult> pictures = UnaryOperator.identity();
+    /** --calibration-cache (null without it), and its entry when stage one was read from it instead of run. */
+    private CalibrationCache calibrationCache;
+    private RunRecord.StageOneReused stageOneReused;
 
     public SweepJob(JobOptions options, PrintStream err) {
         this.o = options;
@@ -87,6 +90,7 @@ public final class SweepJob {
         checkCalibrationOptions(ckpt.config());
         Coverage coverage = coverage(ckpt, layers);
         checkPruningOptions(ckpt, coverage);
+        calibrationCache = openCalibrationCache();
         // the calibration stage would find a foreign tokenizer only inside Spark, after the model loaded
         TokenizerVocabulary.check(ckpt.dir().resolve("tokenizer.json"), ckpt.config().vocabSize(), "config.json");
         ModelSpec spec = modelSpec(ckpt, coverage);
@@ -106,7 +110,7 @@ public final class SweepJob {
             // the throwaway pictures pay off only where the job draws more of its own
             PictureSize warmPictures = layers.size() > PictureWarmUp.PICTURES ? o.output().pngSize() : null;
             SparkStartup startup = SparkStartup.begin("layerscope " + o.command(), spec, o.calibration().seqlen(),
-                    warmPictures);
+                    warmPictures, calibrationCache == null);
             List<CalibrationSample> samples;
             try {
                 samples = sample(ckpt, startup);
@@ -141,7 +145,7 @@ public final class SweepJob {
             }
             CalibrationStage.Result stage1;
             try {
-                stage1 = calibrate(jsc, spec, samples);
+                stage1 = calibrate(jsc, ckpt, spec, samples, provenance.runId());
             } catch (IllegalStateException e) {
                 throw spark.sparkContext().isStopped() ? stoppedUnderTheJob(spark, e) : e;
             }
@@ -160,13 +164,13 @@ public final class SweepJob {
                 if (out != null) {
                     Instant created = Instant.now();
                     RunRecord draft = RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark,
-                            Map.of(), provenance, analysed.blocks(), created);
+                            Map.of(), provenance, analysed.blocks(), created).withStageOneReused(stageOneReused);
                     writer.write(results, samples, depth, analysed.blocks(), draft, () -> {
                         Map<Path, String> sha256 = hashes.get();
                         timings.put("write", seconds(tw));
                         timings.put("total", seconds(t0));
                         return RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark, sha256,
-                                provenance, analysed.blocks(), created).withGram(gramRecord);
+                                provenance, analysed.blocks(), created).withGram(gramRecord).withStageOneReused(stageOneReused);
                     });
                     out.commit();
                     written = out.target();
@@ -384,6 +388,24 @@ public final class SweepJob {
         }
     }
 
+    /** --calibration-cache, opened before anything starts; never inside a directory the run replaces whole. */
+    private CalibrationCache openCalibrationCache() {
+        if (o.calibration().cache() == null) {
+            return null;
+        }
+        Path dir = Path.of(o.calibration().cache());
+        Map<String, Path> replaced = new LinkedHashMap<>();
+        replaced.put("--out", o.output().out());
+        replaced.put("--save-pruned", o.output().savePruned());
+        replaced.forEach((option, p) -> {
+            if (p != null && dir.startsWith(p.toAbsolutePath().normalize())) {
+                throw new LayerscopeException("--calibration-cache " + dir + " is inside " + option + " " + p + ", which"
+                        + " the run writes as a whole; keep the cache in a directory of its own");
+            }
+        });
+        return CalibrationCache.open(dir);
+    }
+
     /** The pruned checkpoint's staging directory, or null without --save-pruned; never the model, the caches or --out. */
     private ResultsDirectory prunedCheckpointDirectory(ResultsDirectory out) {
         Path save = o.output().savePruned();
@@ -397,19 +419,49 @@ public final class SweepJob {
         return ResultsDirectory.create(ResultsDirectory.Kind.PRUNED_CHECKPOINT, save, o.output().overwrite(), kept);
     }
 
-    private CalibrationStage.Result calibrate(JavaSparkContext jsc, ModelSpec spec, List<CalibrationSample> samples) {
+    /** Stage one, or its result from --calibration-cache. */
+    private CalibrationStage.Result calibrate(JavaSparkContext jsc, Checkpoint ckpt, ModelSpec spec,
+                                              List<CalibrationSample> samples, String runId) {
         List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
         int shards = calibrationShards(jsc, windows.size());
+        long tc = System.nanoTime();
+        String key = null;
+        if (calibrationCache != null) {
+            var v = RunRecords.versions();
+            key = CalibrationCache.key(ckpt, spec, shards, windows, v.getProperty("layerscope", "dev"),
+                    v.getProperty("pytorch", "?") + " " + v.getProperty("pytorch.native", "?"));
+            var hit = calibrationCache.find(key, err);
+            if (hit.isPresent()) {
+                CalibrationStage.Result r = checkedCount(hit.get().result(), windows.size());
+                Path file = calibrationCache.file(key);
+                stageOneReused = new RunRecord.StageOneReused(file.toString(), hit.get().createdAt(), hit.get().runId(),
+                        round(r.seconds()));
+                timings.put("stage1_cache", seconds(tc));
+                err.printf("stage 1: reused from %s (%d samples, computed by run %s at %s in %.1f s)%n", file,
+                        r.sums().nsamples(), hit.get().runId(), hit.get().createdAt(), r.seconds());
+                return r;
+            }
+            err.printf("stage 1: not in the calibration cache %s yet; it will be kept there%n", calibrationCache.dir());
+        }
         err.printf("stage 1: %d samples in %d shards, blocks 0..%d, %d taps%s%n", windows.size(), shards, spec.lastBlock(),
                 spec.tapKeys().size(), o.analysis().depth() ? "" : ", no depth statistics (--no-depth)");
-        CalibrationStage.Result r = CalibrationStage.run(jsc, spec, windows, shards, err);
-        if (r.sums().nsamples() != windows.size()) {
-            // the layers table's nsamples is this count; run.json's is the windows': they must agree
-            throw new IllegalStateException("stage one summed " + r.sums().nsamples() + " calibration samples of "
-                    + windows.size());
-        }
-        timings.put("stage1_calibration", r.seconds());
+        double looked = (System.nanoTime() - tc) / 1e9;
+        CalibrationStage.Result r = checkedCount(CalibrationStage.run(jsc, spec, windows, shards, err), windows.size());
+        timings.put("stage1_calibration", round(r.seconds()));
         timings.put("stage1_model_load", round(r.modelLoadSeconds()));
+        if (calibrationCache != null) {
+            long ts = System.nanoTime();
+            calibrationCache.store(key, runId, r, err).ifPresent(f -> err.printf("stage 1: kept in %s%n", f));
+            timings.put("stage1_cache", round(looked + (System.nanoTime() - ts) / 1e9));
+        }
+        return r;
+    }
+
+    /** The layers table's nsamples is the sums' count; run.json's is the windows': they must agree. */
+    private static CalibrationStage.Result checkedCount(CalibrationStage.Result r, int windows) {
+        if (r.sums().nsamples() != windows) {
+            throw new IllegalStateException("stage one summed " + r.sums().nsamples() + " calibration samples of " + windows);
+        }
         return r;
     }
 

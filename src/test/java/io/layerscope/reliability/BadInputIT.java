@@ -259,6 +259,18 @@ class BadInputIT {
     }
 
     @Test
+    void aCalibrationCacheThatIsAFileOrInsideTheResults() throws IOException {
+        Path out = out();
+        Path file = Files.writeString(Files.createDirectories(tmp.resolve("caches")).resolve("a-file"), "x");
+        refused(out, "error: --calibration-cache " + file + " is not a directory; give a directory the cached stage-one"
+                + " results can be kept in\n", demoSweep(out, "--calibration-cache", file.toString()));
+        assertEquals("x", Files.readString(file));
+        Path inside = out.resolve("stage-one");
+        refused(out, "error: --calibration-cache " + inside + " is inside --out " + out + ", which the run writes as a"
+                + " whole; keep the cache in a directory of its own\n", demoSweep(out, "--calibration-cache", inside.toString()));
+    }
+
+    @Test
     void anOverwriteOfWhatLayerscopeDidNotWriteIsRefusedAndNothingIsDeleted() throws IOException {
         Path out = out();
         Path theirs = Files.createDirectories(out.resolveSibling("theirs"));

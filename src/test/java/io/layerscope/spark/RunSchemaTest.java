@@ -66,11 +66,13 @@ class RunSchemaTest {
         assertEquals(RunRecord.SCHEMA_VERSION, schema.at("/properties/schemaVersion/const").asInt());
         assertEquals(names(RunRecord.class), properties(schema));
         assertTrue(schema.get("additionalProperties").isBoolean() && !schema.get("additionalProperties").asBoolean());
-        // gram is written only by --gram runs
+        // gram is written only by --gram runs, stageOneReused only by runs that read stage one from a cache
         Set<String> required = names(RunRecord.class);
         required.remove("gram");
+        required.remove("stageOneReused");
         assertEquals(required, new TreeSet<>(strings(schema.get("required"))));
         assertDescribed(schema, "/properties/gram", RunRecord.Gram.class);
+        assertDescribed(schema, "/properties/stageOneReused", RunRecord.StageOneReused.class);
         assertDescribed(schema, "/properties/model", RunRecord.Model.class);
         assertDescribed(schema, "/properties/model/properties/files/items", RunRecord.WeightFile.class);
         assertDescribed(schema, "/properties/calibration", RunRecord.Calibration.class);

@@ -1,0 +1,236 @@
+package io.layerscope.spark;
+
+import io.layerscope.LayerscopeException;
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.SafetensorsFile;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InvalidClassException;
+import java.io.ObjectInputFilter;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code --calibration-cache DIR}: stage one's merged result (the activation sums and depth
+ * statistics) kept on disk under a key of everything that decides its bits, so that a later run over
+ * the same model and the same windows skips the calibration forward: another --sparsity, --gram,
+ * pictures, or a run again after a failure in stage two. The forward is most of a CPU sweep at
+ * Wanda's 128 x 2048 tokens; what follows it is cheap to redo.
+ *
+ * <p>The key hashes the tool's and libtorch's versions, config.json's bytes, each weight file's real
+ * path, size and modification time (what {@code Sha256Cache} trusts a remembered hash by), the forward's
+ * settings ({@link ModelSpec} but the directory's spelling), the shard count (the shards' float sums
+ * are added in shard order) and every window's token ids (so the calibration source, --nsamples,
+ * --seqlen, --seed and the tokenizer are all in it). The devices are not: a result computed on CPUs
+ * serves a run on GPUs, and run.json then names the devices that computed it.
+ *
+ * <p>Entries are written whole or not at all (a temporary file renamed into place) and read through
+ * a deserialization filter that admits only the classes an entry holds. An entry that cannot be read
+ * is reported and computed again; failing to store one is reported and does not fail the run.
+ */
+final class CalibrationCache {
+    private static final String FORMAT = "layerscope stage-one cache 1";
+    private static final byte[] MAGIC = (FORMAT + "\n").getBytes(StandardCharsets.US_ASCII);
+    /** The classes an entry holds: ours, java.util's collections, boxed numbers and strings, arrays of them (Object[] in collections' serial forms) and of primitives. */
+    static final ObjectInputFilter CLASSES = ObjectInputFilter.Config.createFilter(
+            "maxdepth=64;io.layerscope.**;java.util.*;java.lang.Object;java.lang.Number;java.lang.Integer;java.lang.Long;java.lang.Double;"
+                    + "java.lang.Float;java.lang.String;java.lang.Enum;java.lang.Record;!*");
+
+    /**
+     * A stored stage one: its key (checked against the file's name), when and by which run it was
+     * computed, and the result as that run's driver merged it.
+     */
+    record Entry(String key, String createdAt, String runId, CalibrationStage.Result result) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    private final Path dir;
+
+    private CalibrationCache(Path dir) {
+        this.dir = dir;
+    }
+
+    /** The cache in {@code dir}, created if absent: a path that is not a usable directory fails here, before any work. */
+    static CalibrationCache open(Path dir) {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new LayerscopeException("--calibration-cache " + dir + " is not a directory; give a directory the cached"
+                    + " stage-one results can be kept in");
+        }
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new LayerscopeException("--calibration-cache " + dir + " cannot be created ("
+                    + ResultsDirectory.describe(e) + ")", e);
+        }
+        if (!Files.isWritable(dir)) {
+            throw new LayerscopeException("--calibration-cache " + dir + " is not writable; give a directory the cached"
+                    + " stage-one results can be kept in");
+        }
+        return new CalibrationCache(dir);
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    /** Where the entry of {@code key} lives. */
+    Path file(String key) {
+        return dir.resolve("stage1-" + key + ".bin");
+    }
+
+    /**
+     * The key of stage one over {@code windows} in {@code shards} shards with {@code spec}'s forward,
+     * on {@code ckpt}'s weights, by the given tool and libtorch versions: a SHA-256 in hex.
+     */
+    static String key(Checkpoint ckpt, ModelSpec spec, int shards, List<int[]> windows, String toolVersion,
+                      String torchVersion) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        try (DataOutputStream d = new DataOutputStream(new DigestOutputStream(OutputStream.nullOutputStream(), sha))) {
+            d.writeUTF(FORMAT);
+            d.writeUTF(toolVersion);
+            d.writeUTF(torchVersion);
+            d.write(Files.readAllBytes(ckpt.dir().resolve("config.json")));
+            d.writeInt(ckpt.files().size());
+            for (SafetensorsFile f : ckpt.files()) {
+                Path real = f.path().toRealPath();
+                d.writeUTF(real.toString());
+                d.writeLong(Files.size(real));
+                d.writeLong(Files.getLastModifiedTime(real).to(TimeUnit.NANOSECONDS));
+            }
+            d.writeUTF(spec.dtype().name());
+            d.writeInt(spec.lastBlock());
+            d.writeUTF(String.join(",", spec.tapKeys()));
+            d.writeInt(spec.batchSize());
+            d.writeBoolean(spec.depth());
+            d.writeUTF(spec.statsDevice().name());
+            d.writeInt(shards);
+            d.writeInt(windows.size());
+            for (int[] w : windows) {
+                d.writeInt(w.length);
+                for (int t : w) {
+                    d.writeInt(t);
+                }
+            }
+        } catch (IOException e) {
+            throw new LayerscopeException(ckpt.dir() + ": cannot read the model's files for the calibration cache's key ("
+                    + ResultsDirectory.describe(e) + ")", e);
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /**
+     * The entry of {@code key}, or empty when there is none or it cannot be used (then {@code err} says
+     * why, and the caller computes stage one and stores it again).
+     */
+    Optional<Entry> find(String key, PrintStream err) {
+        Path f = file(key);
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(f), 1 << 16)) {
+            byte[] magic = in.readNBytes(MAGIC.length);
+            if (!Arrays.equals(magic, MAGIC)) {
+                return unusable(f, "not a layerscope stage-one cache entry of this version", err);
+            }
+            ObjectInputStream objects = new ObjectInputStream(in);
+            objects.setObjectInputFilter(CLASSES);
+            if (!(objects.readObject() instanceof Entry e)) {
+                return unusable(f, "it holds something else", err);
+            }
+            if (!key.equals(e.key())) {
+                return unusable(f, "it was stored under another key", err);
+            }
+            return Optional.of(e);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (InvalidClassException e) {
+            return unusable(f, "it holds a class an entry does not (" + e.getMessage() + ")", err);
+        } catch (IOException | ClassNotFoundException | ClassCastException | IllegalArgumentException e) {
+            return unusable(f, "unreadable: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), err);
+        }
+    }
+
+    private static Optional<Entry> unusable(Path f, String why, PrintStream err) {
+        err.printf("calibration cache: %s cannot be used (%s); stage one runs again and replaces it%n", f, why);
+        return Optional.empty();
+    }
+
+    /**
+     * Stores {@code r} under {@code key}: written to a temporary file, forced to disk, then renamed
+     * over any older entry. A failure is reported on {@code err} and leaves no file behind; the run
+     * goes on without the cache.
+     *
+     * @return the entry's file, or empty when it could not be stored
+     */
+    Optional<Path> store(String key, String runId, CalibrationStage.Result r, PrintStream err) {
+        Path f = file(key);
+        Path tmp = null;
+        try {
+            // not createTempFile: its owner-only mode would keep a shared cache from the rest of a team (umask decides)
+            tmp = Files.createFile(dir.resolve(".stage1-" + UUID.randomUUID() + ".tmp"));
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
+                out.write(MAGIC);
+                ObjectOutputStream objects = new ObjectOutputStream(out);
+                objects.writeObject(new Entry(key, Instant.now().toString(), runId, r));
+                objects.flush();
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
+            }
+            return Optional.of(f);
+        } catch (IOException | UncheckedIOException e) {
+            IOException io = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
+            err.printf("calibration cache: cannot store stage one's result in %s (%s); the run goes on without it%n", dir,
+                    ResultsDirectory.describe(io));
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // nothing more to do: the temporary name never reads as an entry
+                }
+            }
+            return Optional.empty();
+        }
+    }
+
+    /** How big an entry is, for the log line. */
+    static String size(Path f) {
+        try {
+            return String.format("%.1f MB", Files.size(f) / 1e6);
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+}

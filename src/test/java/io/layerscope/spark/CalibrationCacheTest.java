@@ -1,0 +1,275 @@
+package io.layerscope.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerscope.LayerscopeException;
+import io.layerscope.llama.ComputeDtype;
+import io.layerscope.llama.TapSums;
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.SyntheticLlama;
+import io.layerscope.model.Tap;
+import io.layerscope.stats.DepthSums;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** --calibration-cache: what the key covers, entries read back to the bit, and damaged or foreign files refused. */
+class CalibrationCacheTest {
+    /** The entry format's first line, written out here rather than taken from the class. */
+    private static final byte[] MAGIC = "layerscope stage-one cache 1\n".getBytes(StandardCharsets.US_ASCII);
+
+    @TempDir
+    static Path shared;
+    static Path modelDir;
+    static Checkpoint ckpt;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void tinyModel() {
+        modelDir = SyntheticLlama.builder().hidden(32).intermediate(48).layers(2).heads(4).kvHeads(2).vocab(64)
+                .shards(2).write(shared.resolve("m"));
+        ckpt = Checkpoint.open(modelDir);
+    }
+
+    private static ModelSpec spec(ComputeDtype dtype, int lastBlock, List<String> taps, int batch, boolean depth,
+                                  StatsDevice where) {
+        return new ModelSpec(modelDir.toString(), dtype, lastBlock, taps, batch, depth, where);
+    }
+
+    private static ModelSpec spec() {
+        return spec(ComputeDtype.FLOAT32, 1, List.of("0/attn_in", "1/attn_in"), 1, true, StatsDevice.AUTO);
+    }
+
+    private static List<int[]> windows() {
+        return List.of(new int[] {1, 2, 3, 4}, new int[] {5, 6, 7, 8});
+    }
+
+    private static String key(Checkpoint c, ModelSpec spec, int shards, List<int[]> windows) {
+        return CalibrationCache.key(c, spec, shards, windows, "1.0", "2.5.1 cpu");
+    }
+
+    @Test
+    void theKeyChangesWithEachThingThatDecidesStageOnesBits() throws IOException {
+        String base = key(ckpt, spec(), 2, windows());
+        assertEquals(64, base.length());
+        assertEquals(base, key(ckpt, spec(), 2, windows()), "the same inputs, the same key");
+        // the directory's spelling is not the weights: a symlink to it keys alike
+        Path link = Files.createSymbolicLink(shared.resolve("link"), modelDir);
+        assertEquals(base, key(Checkpoint.open(link), new ModelSpec(link.toString(), ComputeDtype.FLOAT32, 1,
+                List.of("0/attn_in", "1/attn_in"), 1, true, StatsDevice.AUTO), 2, windows()));
+
+        List<String> keys = new ArrayList<>();
+        keys.add(base);
+        keys.add(key(ckpt, spec(), 3, windows()));
+        keys.add(key(ckpt, spec(), 2, List.of(new int[] {1, 2, 3, 4}, new int[] {5, 6, 7, 9})));
+        keys.add(key(ckpt, spec(), 2, List.of(new int[] {5, 6, 7, 8}, new int[] {1, 2, 3, 4})));
+        keys.add(key(ckpt, spec(), 2, List.of(new int[] {1, 2, 3, 4})));
+        keys.add(key(ckpt, spec(), 2, List.of(new int[] {1, 2, 3}, new int[] {4, 5, 6, 7, 8})));
+        keys.add(key(ckpt, spec(ComputeDtype.FLOAT16, 1, List.of("0/attn_in", "1/attn_in"), 1, true, StatsDevice.AUTO), 2, windows()));
+        keys.add(key(ckpt, spec(ComputeDtype.FLOAT32, 0, List.of("0/attn_in", "1/attn_in"), 1, true, StatsDevice.AUTO), 2, windows()));
+        keys.add(key(ckpt, spec(ComputeDtype.FLOAT32, 1, List.of("0/attn_in"), 1, true, StatsDevice.AUTO), 2, windows()));
+        keys.add(key(ckpt, spec(ComputeDtype.FLOAT32, 1, List.of("0/attn_in", "1/attn_in"), 2, true, StatsDevice.AUTO), 2, windows()));
+        keys.add(key(ckpt, spec(ComputeDtype.FLOAT32, 1, List.of("0/attn_in", "1/attn_in"), 1, false, StatsDevice.AUTO), 2, windows()));
+        keys.add(key(ckpt, spec(ComputeDtype.FLOAT32, 1, List.of("0/attn_in", "1/attn_in"), 1, true, StatsDevice.JAVA), 2, windows()));
+        keys.add(CalibrationCache.key(ckpt, spec(), 2, windows(), "1.1", "2.5.1 cpu"));
+        keys.add(CalibrationCache.key(ckpt, spec(), 2, windows(), "1.0", "2.5.1 cu124"));
+
+        // a weight file rewritten (here: only its time), then config.json changed
+        Path weights = ckpt.files().get(1).path();
+        FileTime was = Files.getLastModifiedTime(weights);
+        Files.setLastModifiedTime(weights, FileTime.fromMillis(was.toMillis() + 1000));
+        keys.add(key(Checkpoint.open(modelDir), spec(), 2, windows()));
+        Files.setLastModifiedTime(weights, was);
+        assertEquals(base, key(Checkpoint.open(modelDir), spec(), 2, windows()));
+        Path config = modelDir.resolve("config.json");
+        String json = Files.readString(config);
+        Files.writeString(config, json + " ");
+        keys.add(key(Checkpoint.open(modelDir), spec(), 2, windows()));
+        Files.writeString(config, json);
+
+        Set<String> distinct = new HashSet<>(keys);
+        assertEquals(keys.size(), distinct.size(), "every change gives a key of its own: " + keys);
+    }
+
+    private static CalibrationStage.Result result() {
+        Map<String, float[]> sums = new LinkedHashMap<>();
+        sums.put("0/attn_in", new float[] {0f, -0f, Float.MIN_VALUE, 1.5f, 3.4e38f, 0.1f});
+        sums.put("-1/final_norm", new float[] {7f, Float.intBitsToFloat(0x3f800001)});
+        DepthSums depth = new DepthSums();
+        depth.outlierBlocks(Tap.ATTN_IN, 0, new long[] {3, 0, 9});
+        depth.outlierAnyBlock(Tap.MLP_ACT, new long[] {1, 2});
+        depth.outlierTokens(512);
+        return new CalibrationStage.Result(new TapSums(sums, 2, 8), new ArrayList<>(List.of("executor 1: cpu() float32")),
+                new ArrayList<>(List.of("float32")), 12.5, 2, 0.25, depth);
+    }
+
+    private static byte[] serialized(Object o) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(b)) {
+            out.writeObject(o);
+        }
+        return b.toByteArray();
+    }
+
+    @Test
+    void anEntryReadsBackBitForBitAndLeavesNoOtherFile() throws IOException {
+        CalibrationCache cache = CalibrationCache.open(tmp.resolve("cache"));
+        String key = key(ckpt, spec(), 2, windows());
+        assertEquals(Optional.empty(), cache.find(key, silent()), "nothing stored yet");
+        CalibrationStage.Result r = result();
+        Optional<Path> file = cache.store(key, "run-1", r, silent());
+        assertEquals(Optional.of(tmp.resolve("cache").resolve("stage1-" + key + ".bin")), file);
+        try (Stream<Path> files = Files.list(tmp.resolve("cache"))) {
+            assertEquals(List.of(file.get()), files.toList(), "no temporary file left");
+        }
+
+        CalibrationCache.Entry e = cache.find(key, silent()).orElseThrow();
+        assertEquals(key, e.key());
+        assertEquals("run-1", e.runId());
+        assertTrue(e.createdAt().endsWith("Z"), e.createdAt());
+        CalibrationStage.Result back = e.result();
+        assertEquals(r.sums().keys(), back.sums().keys());
+        for (String k : r.sums().keys()) {
+            float[] want = r.sums().sumSq().get(k);
+            float[] got = back.sums().sumSq().get(k);
+            assertEquals(want.length, got.length);
+            for (int i = 0; i < want.length; i++) {
+                assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), k + "[" + i + "]");
+            }
+        }
+        assertEquals(2, back.sums().nsamples());
+        assertEquals(8, back.sums().ntokens());
+        assertEquals(List.of("executor 1: cpu() float32"), back.devices());
+        assertEquals(List.of("float32"), back.computeTypes());
+        assertEquals(12.5, back.seconds());
+        assertEquals(2, back.blocksLoaded());
+        assertEquals(0.25, back.modelLoadSeconds());
+        assertArrayEquals(serialized(r.depth()), serialized(back.depth()), "the depth statistics, as Spark would ship them");
+
+        // stored again (a recomputation): replaced in place
+        cache.store(key, "run-2", r, silent());
+        assertEquals("run-2", cache.find(key, silent()).orElseThrow().runId());
+    }
+
+    @Test
+    void aDamagedOrMisplacedEntryIsReportedAndLeftForStageOneToReplace() throws IOException {
+        CalibrationCache cache = CalibrationCache.open(tmp);
+        String key = key(ckpt, spec(), 2, windows());
+        Path f = cache.store(key, "run-1", result(), silent()).orElseThrow();
+        byte[] whole = Files.readAllBytes(f);
+
+        Files.write(f, java.util.Arrays.copyOf(whole, whole.length / 2));
+        Said said = new Said();
+        assertEquals(Optional.empty(), cache.find(key, said.out));
+        assertTrue(said.text().startsWith("calibration cache: " + f + " cannot be used (unreadable: "), said.text());
+        assertTrue(said.text().endsWith("); stage one runs again and replaces it\n"), said.text());
+
+        Files.writeString(f, "PAR1 not an entry");
+        said = new Said();
+        assertEquals(Optional.empty(), cache.find(key, said.out));
+        assertEquals("calibration cache: " + f + " cannot be used (not a layerscope stage-one cache entry of this"
+                + " version); stage one runs again and replaces it\n", said.text());
+
+        // an entry renamed to another key's file
+        String other = key(ckpt, spec(), 3, windows());
+        Files.write(cache.file(other), whole);
+        said = new Said();
+        assertEquals(Optional.empty(), cache.find(other, said.out));
+        assertEquals("calibration cache: " + cache.file(other) + " cannot be used (it was stored under another key);"
+                + " stage one runs again and replaces it\n", said.text());
+    }
+
+    @Test
+    void aFileOfOtherClassesIsRefusedWithoutBuildingThem() throws IOException {
+        CalibrationCache cache = CalibrationCache.open(tmp);
+        String key = key(ckpt, spec(), 2, windows());
+        Path f = cache.file(key);
+        // java.net classes are not what an entry holds; nor is a collection of them
+        HashSet<URI> foreign = new HashSet<>(List.of(URI.create("http://127.0.0.1/x")));
+        for (Object o : List.of(URI.create("http://127.0.0.1/x"), foreign)) {
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
+            b.write(MAGIC);
+            b.write(serialized(o));
+            Files.write(f, b.toByteArray());
+            Said said = new Said();
+            assertEquals(Optional.empty(), cache.find(key, said.out));
+            assertEquals("calibration cache: " + f + " cannot be used (it holds a class an entry does not (filter status:"
+                    + " REJECTED)); stage one runs again and replaces it\n", said.text());
+        }
+        // an allowed class that is not an entry
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.write(MAGIC);
+        b.write(serialized(new ArrayList<>(List.of("a"))));
+        Files.write(f, b.toByteArray());
+        Said said = new Said();
+        assertEquals(Optional.empty(), cache.find(key, said.out));
+        assertEquals("calibration cache: " + f + " cannot be used (it holds something else); stage one runs again and"
+                + " replaces it\n", said.text());
+    }
+
+    @Test
+    void aStoreThatFailsIsReportedAndLeavesNothing() throws IOException {
+        Path dir = tmp.resolve("cache");
+        CalibrationCache cache = CalibrationCache.open(dir);
+        // the directory gone and a file in its place: nothing can be created in it
+        Files.delete(dir);
+        Files.writeString(dir, "x");
+        Said said = new Said();
+        assertEquals(Optional.empty(), cache.store(key(ckpt, spec(), 2, windows()), "run-1", result(), said.out));
+        assertTrue(said.text().startsWith("calibration cache: cannot store stage one's result in " + dir + " ("),
+                said.text());
+        assertTrue(said.text().endsWith("); the run goes on without it\n"), said.text());
+        assertEquals("x", Files.readString(dir));
+    }
+
+    @Test
+    void openCreatesTheDirectoryAndRefusesAFile() throws IOException {
+        Path dir = tmp.resolve("a").resolve("b");
+        assertEquals(dir, CalibrationCache.open(dir).dir());
+        assertTrue(Files.isDirectory(dir));
+        Path file = Files.writeString(tmp.resolve("file"), "x");
+        LayerscopeException e = assertThrows(LayerscopeException.class, () -> CalibrationCache.open(file));
+        assertEquals("--calibration-cache " + file + " is not a directory; give a directory the cached stage-one"
+                + " results can be kept in", e.getMessage());
+        e = assertThrows(LayerscopeException.class, () -> CalibrationCache.open(file.resolve("below")));
+        assertTrue(e.getMessage().startsWith("--calibration-cache " + file.resolve("below") + " cannot be created ("),
+                e.getMessage());
+    }
+
+    private static PrintStream silent() {
+        return new PrintStream(new ByteArrayOutputStream());
+    }
+
+    /** What was printed to a stream. */
+    private static final class Said {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        final PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+
+        String text() {
+            return bytes.toString(StandardCharsets.UTF_8);
+        }
+    }
+}
