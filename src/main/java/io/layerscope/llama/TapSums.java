@@ -4,6 +4,7 @@ import io.layerscope.LayerscopeException;
 import java.io.Serializable;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -92,6 +93,19 @@ public final class TapSums implements Serializable {
             out.put(e.getKey(), s);
         }
         return new TapSums(out, nsamples + other.nsamples, ntokens + other.ntokens);
+    }
+
+    /** The sums of {@code keys} alone (each must be held), with the same counts. */
+    public TapSums only(List<String> keys) {
+        Map<String, float[]> kept = new LinkedHashMap<>();
+        for (String k : keys) {
+            float[] s = sumSq.get(k);
+            if (s == null) {
+                throw new IllegalArgumentException("no sums of tap " + k + " among " + sumSq.keySet());
+            }
+            kept.put(k, s);
+        }
+        return new TapSums(kept, nsamples, ntokens);
     }
 
     /** Wanda's scaler_row of the layers fed by this tap: sum of x^2 / nsamples, in float32. */

@@ -34,6 +34,15 @@ public final class CalibrationStage {
     public record Result(TapSums sums, List<String> devices, List<String> computeTypes, double seconds, int blocksLoaded,
                          double modelLoadSeconds, DepthSums depth) implements Serializable {
         private static final long serialVersionUID = 1L;
+
+        /**
+         * The sums of {@code taps} alone, without the depth statistics: what a job that gathers none
+         * takes from a forward that covered more blocks (the sums of a block do not depend on how far
+         * the forward goes).
+         */
+        Result tapsOnly(List<String> taps) {
+            return new Result(sums.only(taps), devices, computeTypes, seconds, blocksLoaded, modelLoadSeconds, null);
+        }
     }
 
     /** A calibration window with its global sample index, which the depth statistics are kept under. */

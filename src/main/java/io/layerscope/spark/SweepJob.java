@@ -36,6 +36,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 
@@ -328,18 +329,22 @@ public final class SweepJob {
      * of a block), and the final norm's when lm_head is analysed.
      */
     private ModelSpec modelSpec(Checkpoint ckpt, Coverage c) {
+        // sequential mode's depth statistics come from its own passes over the pruned stream
+        return modelSpec(ckpt, c.lastBlock(), c.head(), depthTables() && !o.analysis().sequential());
+    }
+
+    private ModelSpec modelSpec(Checkpoint ckpt, int lastBlock, boolean head, boolean depth) {
         List<String> taps = new ArrayList<>();
-        for (int b = 0; b <= c.lastBlock(); b++) {
+        for (int b = 0; b <= lastBlock; b++) {
             for (Tap t : new Tap[] {Tap.ATTN_IN, Tap.ATTN_OUT, Tap.MLP_IN, Tap.MLP_ACT}) {
                 taps.add(t.key(b));
             }
         }
-        if (c.head()) {
+        if (head) {
             taps.add(Tap.FINAL_NORM.key(-1));
         }
-        // sequential mode's depth statistics come from its own passes over the pruned stream
-        return new ModelSpec(ckpt.dir().toAbsolutePath().toString(), o.calibration().dtype(), c.lastBlock(), taps,
-                o.calibration().batchSize(), depthTables() && !o.analysis().sequential(), o.analysis().statsDevice());
+        return new ModelSpec(ckpt.dir().toAbsolutePath().toString(), o.calibration().dtype(), lastBlock, taps,
+                o.calibration().batchSize(), depth, o.analysis().statsDevice());
     }
 
     /** Whether the run writes the depth tables: it writes results, and --no-depth is not given. */
@@ -428,17 +433,33 @@ public final class SweepJob {
         String key = null;
         if (calibrationCache != null) {
             var v = RunRecords.versions();
-            key = CalibrationCache.key(ckpt, spec, shards, windows, v.getProperty("layerscope", "dev"),
-                    v.getProperty("pytorch", "?") + " " + v.getProperty("pytorch.native", "?"));
+            String tool = v.getProperty("layerscope", "dev");
+            String torch = v.getProperty("pytorch", "?") + " " + v.getProperty("pytorch.native", "?");
+            key = CalibrationCache.key(ckpt, spec, shards, windows, tool, torch);
+            String found = key;
             var hit = calibrationCache.find(key, err);
+            if (hit.isEmpty() && !spec.depth()) {
+                // without depth statistics, the taps of a whole-model forward (what a sweep of every layer keeps) serve
+                for (ModelSpec whole : wholeModelSpecs(ckpt, spec)) {
+                    found = CalibrationCache.key(ckpt, whole, shards, windows, tool, torch);
+                    hit = calibrationCache.find(found, err)
+                            .filter(e -> e.result().sums().keys().containsAll(spec.tapKeys()));
+                    if (hit.isPresent()) {
+                        break;
+                    }
+                }
+            }
             if (hit.isPresent()) {
-                CalibrationStage.Result r = checkedCount(hit.get().result(), windows.size());
-                Path file = calibrationCache.file(key);
+                CalibrationStage.Result stored = hit.get().result();
+                CalibrationStage.Result r = checkedCount(found.equals(key) ? stored : stored.tapsOnly(spec.tapKeys()),
+                        windows.size());
+                Path file = calibrationCache.file(found);
                 stageOneReused = new RunRecord.StageOneReused(file.toString(), hit.get().createdAt(), hit.get().runId(),
                         round(r.seconds()));
                 timings.put("stage1_cache", seconds(tc));
-                err.printf("stage 1: reused from %s (%d samples, computed by run %s at %s in %.1f s)%n", file,
-                        r.sums().nsamples(), hit.get().runId(), hit.get().createdAt(), r.seconds());
+                err.printf("stage 1: reused from %s (%d samples%s, computed by run %s at %s in %.1f s)%n", file,
+                        r.sums().nsamples(), found.equals(key) ? "" : ", the taps of blocks 0.." + spec.lastBlock()
+                                + " of a whole-model forward", hit.get().runId(), hit.get().createdAt(), r.seconds());
                 return r;
             }
             err.printf("stage 1: not in the calibration cache %s yet; it will be kept there%n", calibrationCache.dir());
@@ -455,6 +476,16 @@ public final class SweepJob {
             timings.put("stage1_cache", round(looked + (System.nanoTime() - ts) / 1e9));
         }
         return r;
+    }
+
+    /**
+     * The forwards over every block, with the final norm's tap, that a sweep of every layer runs (with
+     * and without the depth statistics), other than {@code spec} itself.
+     */
+    private List<ModelSpec> wholeModelSpecs(Checkpoint ckpt, ModelSpec spec) {
+        int last = ckpt.config().numHiddenLayers() - 1;
+        return Stream.of(true, false).map(d -> modelSpec(ckpt, last, true, d))
+                .filter(w -> !w.equals(spec)).toList();
     }
 
     /** The layers table's nsamples is the sums' count; run.json's is the windows': they must agree. */

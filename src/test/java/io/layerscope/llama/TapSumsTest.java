@@ -11,6 +11,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -21,6 +22,21 @@ class TapSumsTest {
             m.put((String) keysAndValues[i], (float[]) keysAndValues[i + 1]);
         }
         return new TapSums(m, n, t);
+    }
+
+    @Test
+    void onlyKeepsTheTapsAskedForInTheirOrderWithTheCounts() {
+        TapSums all = sums(3, 12, "0/ATTN_IN", new float[] {1f, 2f}, "0/MLP_ACT", new float[] {4f}, "1/ATTN_IN",
+                new float[] {8f, -0f});
+        TapSums some = all.only(List.of("1/ATTN_IN", "0/ATTN_IN"));
+        assertEquals(List.of("1/ATTN_IN", "0/ATTN_IN"), List.copyOf(some.keys()));
+        assertArrayEquals(new float[] {8f, -0f}, some.sumSq().get("1/ATTN_IN"));
+        assertArrayEquals(new float[] {1f, 2f}, some.sumSq().get("0/ATTN_IN"));
+        assertEquals(3, some.nsamples());
+        assertEquals(12, some.ntokens());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> all.only(List.of("2/ATTN_IN")));
+        assertEquals("no sums of tap 2/ATTN_IN among [0/ATTN_IN, 0/MLP_ACT, 1/ATTN_IN]", e.getMessage());
     }
 
     @Test

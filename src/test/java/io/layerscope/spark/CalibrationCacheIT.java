@@ -1,5 +1,6 @@
 package io.layerscope.spark;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -8,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.layerscope.fixtures.TestEnvironment;
 import io.layerscope.llama.ComputeDtype;
 import io.layerscope.model.DemoModel;
+import io.layerscope.plot.PictureSize;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -89,12 +91,60 @@ class CalibrationCacheIT {
         assertNull(RunRecord.read(tmp.resolve("d")).stageOneReused());
     }
 
+    /**
+     * A single-layer job without --out gathers no depth statistics, so a sweep's entry serves it: the
+     * sums of its block's taps are those of a fresh job to the bit, and so is its picture. With --out
+     * it writes the depth tables of its blocks, which a whole-model entry cannot give.
+     */
+    @Test
+    void aSingleLayerPictureTakesItsTapsFromASweepsEntry() throws IOException {
+        Path modelCache = tmp.resolve("models");
+        Path model = DemoModel.ensure(modelCache);
+        Path cache = tmp.resolve("from-a-sweep");
+        new SweepJob(options(model, modelCache, cache, "sweep", 0, 0.5), new Said().out).run();
+        Path entry = only(cache);
+
+        String layer = "model.layers.1.mlp.down_proj";
+        Said reused = new Said();
+        SweepJob.Outcome a = new SweepJob(layerOptions(model, modelCache, cache, layer, null, "png-reused"), reused.out).run();
+        assertTrue(reused.text().contains("stage 1: reused from " + entry + " (8 samples, the taps of blocks 0..1 of a"
+                + " whole-model forward, computed by run "), reused.text());
+        assertEquals(List.of(entry), files(cache), "nothing stored: the sweep's entry served");
+        SweepJob.Outcome b = new SweepJob(layerOptions(model, modelCache, null, layer, null, "png-fresh"), new Said().out).run();
+        assertTrue(b.timings().containsKey("stage1_calibration"), "computed: " + b.timings());
+        assertEquals(b.stage1().sums().keys(), a.stage1().sums().keys(), "the taps of blocks 0..1 alone");
+        for (String k : b.stage1().sums().keys()) {
+            float[] want = b.stage1().sums().sumSq().get(k);
+            float[] got = a.stage1().sums().sumSq().get(k);
+            for (int i = 0; i < want.length; i++) {
+                assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), k + "[" + i + "]");
+            }
+        }
+        String png = "layer_analysis_" + layer + ".png";
+        assertArrayEquals(Files.readAllBytes(tmp.resolve("png-fresh").resolve(png)),
+                Files.readAllBytes(tmp.resolve("png-reused").resolve(png)));
+
+        Said withOut = new Said();
+        new SweepJob(layerOptions(model, modelCache, cache, layer, tmp.resolve("layer-out"), null), withOut.out).run();
+        assertTrue(withOut.text().contains("stage 1: not in the calibration cache"), withOut.text());
+        assertEquals(2, files(cache).size());
+    }
+
     private static JobOptions options(Path model, Path modelCache, Path cache, String out, long seed, double sparsity) {
         return new JobOptions("sweep",
                 new JobOptions.Model("demo", null, null, null, model, modelCache, TestEnvironment.offline()),
                 new JobOptions.Calibration("demo", 8, 64, seed, ComputeDtype.FLOAT32, 2, 1).withCache(cache),
                 JobOptions.Analysis.dense(null, false, sparsity),
                 new JobOptions.Output(tmp.resolve(out), null, false, null));
+    }
+
+    /** The layer command's options: results into {@code out}, or only the picture into {@code pngDir}. */
+    private static JobOptions layerOptions(Path model, Path modelCache, Path cache, String layer, Path out, String pngDir) {
+        return new JobOptions("layer",
+                new JobOptions.Model("demo", null, null, null, model, modelCache, TestEnvironment.offline()),
+                new JobOptions.Calibration("demo", 8, 64, 0, ComputeDtype.FLOAT32, 2, 1).withCache(cache),
+                JobOptions.Analysis.dense(layer, true, 0.5),
+                new JobOptions.Output(out, out == null ? tmp.resolve(pngDir) : null, false, PictureSize.DEFAULT));
     }
 
     private static Dataset<Row> table(SparkSession spark, String run, String table) {
