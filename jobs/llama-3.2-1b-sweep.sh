@@ -4,6 +4,8 @@
 # Needs: the CUDA jar (mvn -Pcuda -DskipTests package), HF_TOKEN with the Llama licence accepted
 # (or the model already in the cache), and a cache directory every executor can read.
 #   MASTER=spark://head:7077 OUT=/shared/results/llama-3.2-1b CACHE=/shared/llm_weights jobs/llama-3.2-1b-sweep.sh
+# Stage one (the forward) is kept in STAGE_ONE_CACHE (default results/stage-one-cache), so
+# a rerun with other options (--sparsity 0.6, --gram, ...) on the same cluster skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 exec ./submit.sh sweep \
@@ -12,6 +14,7 @@ exec ./submit.sh sweep \
   --calibration c4 --nsamples 128 --seqlen 2048 --seed 0 \
   --dtype auto \
   --out "${OUT:-results/llama-3.2-1b}" \
+  --calibration-cache "${STAGE_ONE_CACHE:-results/stage-one-cache}" \
   --master "${MASTER:-local[*]}" \
   --properties-file conf/gpu/spark-gpu.conf \
   "$@"
