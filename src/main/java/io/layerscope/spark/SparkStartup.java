@@ -50,10 +50,11 @@ final class SparkStartup {
      * that is null). The thread inherits the caller's Spark local properties, as a job submitted by
      * the caller would.
      *
-     * @param executorsWarmModel whether the warm-up job loads the model; false where stage one's result may
-     *                           come from --calibration-cache, which is known only after sampling, when stage
-     *                           one would start at once anyway (and on a hit, stage two's tasks must not queue
-     *                           behind model loads). In local mode the model still preloads in this JVM.
+     * @param executorsWarmModel whether the model is loaded and warmed (the warm-up job, and in local mode
+     *                           the preload in this JVM); false where stage one's result may come from
+     *                           --calibration-cache, which is known only after sampling, when stage one would
+     *                           start at once anyway; on a hit the warm-up's forward would only compete with
+     *                           stage two
      */
     static SparkStartup begin(String appName, ModelSpec spec, int seqlen, PictureSize pictures,
                               boolean executorsWarmModel) {
@@ -70,7 +71,7 @@ final class SparkStartup {
             if (runsTasksInThisJvm(conf)) {
                 // local mode: the executor is this JVM, so the model can load before Spark is even up
                 ExecutorResources.configureThreads(conf.getInt("spark.task.cpus", 1));
-                warmBestEffort(spec, Device.cpu(), seqlen, pictures, true);
+                warmBestEffort(spec, Device.cpu(), seqlen, pictures, executorsWarmModel);
             }
         }, "layerscope-model-preload");
         preload.setDaemon(true);

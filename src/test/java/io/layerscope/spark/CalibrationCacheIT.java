@@ -130,6 +130,28 @@ class CalibrationCacheIT {
         assertEquals(2, files(cache).size());
     }
 
+    /**
+     * With the cache, whether stage one runs is known only after sampling: the start-up's warm-up
+     * (the job, and in local mode the preload) leaves the model out, which it loads without the cache.
+     */
+    @Test
+    void withTheCacheTheWarmUpLeavesTheModelOut() throws InterruptedException {
+        Path model = DemoModel.ensure(tmp.resolve("models"));
+        ModelSpec spec = new ModelSpec(model.toString(), ComputeDtype.FLOAT32, 3, List.of(), 1);
+        for (boolean warmModel : new boolean[] {false, true}) {
+            ExecutorResources.releaseModels();
+            SparkStartup startup = SparkStartup.begin("test", spec, 64, null, warmModel);
+            startup.session();
+            long deadline = System.nanoTime() + 120_000_000_000L;
+            while (startup.warmUpSeconds().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertTrue(startup.warmUpSeconds().isPresent(), "the warm-up job ended");
+            assertEquals(warmModel, ExecutorResources.holdsModels(), "model warmed: " + warmModel);
+        }
+        ExecutorResources.releaseModels();
+    }
+
     private static JobOptions options(Path model, Path modelCache, Path cache, String out, long seed, double sparsity) {
         return new JobOptions("sweep",
                 new JobOptions.Model("demo", null, null, null, model, modelCache, TestEnvironment.offline()),
