@@ -152,6 +152,10 @@ public final class ResultsWriter {
         if (!o.analysis().depth()) {
             details.put("depth tables", "left out (--no-depth)");
         }
+        if (run.stageOneReused() != null) {
+            // the devices and dtype above are that run's
+            details.put("stage one", "reused from run " + run.stageOneReused().runId() + " (--calibration-cache)");
+        }
         details.values().removeIf(Objects::isNull);
         return new ReportHeader(run.model().repoId() != null ? run.model().repoId() : run.model().spec(),
                 new CalibrationSummary(o.calibration().source(),

@@ -66,6 +66,9 @@ class CalibrationCacheIT {
         assertEquals(ra.devices(), rb.devices(), "the devices that computed stage one");
         assertEquals(List.of(), RunSchema.errors(tmp.resolve("b").resolve(RunRecord.FILE)));
         assertEquals(List.of(entry), files(cache));
+        assertTrue(Files.readString(tmp.resolve("b").resolve("index.html")).contains("reused from run " + ra.runId()
+                + " (--calibration-cache)"), "the report says where stage one came from");
+        assertFalse(Files.readString(tmp.resolve("a").resolve("index.html")).contains("reused from run"));
 
         SparkSession spark = SparkSessions.getOrCreate("test");
         for (String table : TABLES) {
