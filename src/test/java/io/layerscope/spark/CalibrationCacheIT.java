@@ -10,6 +10,9 @@ import io.layerscope.fixtures.TestEnvironment;
 import io.layerscope.llama.ComputeDtype;
 import io.layerscope.model.DemoModel;
 import io.layerscope.plot.PictureSize;
+import io.layerscope.prune.Allocation;
+import io.layerscope.prune.PruneMode;
+import io.layerscope.prune.SparsityPattern;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -96,8 +99,9 @@ class CalibrationCacheIT {
 
     /**
      * A single-layer job without --out gathers no depth statistics, so a sweep's entry serves it: the
-     * sums of its block's taps are those of a fresh job to the bit, and so is its picture. With --out
-     * it writes the depth tables of its blocks, which a whole-model entry cannot give.
+     * sums of its block's taps are those of a fresh job to the bit, and so is its picture. So does
+     * sequential mode, with the tables of a fresh run. With --out a single-layer job writes the depth
+     * tables of its blocks, which a whole-model entry cannot give.
      */
     @Test
     void aSingleLayerPictureTakesItsTapsFromASweepsEntry() throws IOException {
@@ -126,6 +130,25 @@ class CalibrationCacheIT {
         String png = "layer_analysis_" + layer + ".png";
         assertArrayEquals(Files.readAllBytes(tmp.resolve("png-fresh").resolve(png)),
                 Files.readAllBytes(tmp.resolve("png-reused").resolve(png)));
+
+        // sequential mode's depth statistics come from its own passes: its dense forward is the sweep's
+        Said sequential = new Said();
+        new SweepJob(sequentialOptions(model, modelCache, cache, "seq-reused"), sequential.out).run();
+        assertTrue(sequential.text().contains("stage 1: reused from " + entry), sequential.text());
+        new SweepJob(sequentialOptions(model, modelCache, null, "seq-fresh"), new Said().out).run();
+        SparkSession spark = SparkSessions.getOrCreate("test");
+        for (String table : TABLES) {
+            Dataset<Row> x = spark.read().parquet(tmp.resolve("seq-fresh").resolve(table + ".parquet").toString())
+                    .drop("run_id");
+            Dataset<Row> y = spark.read().parquet(tmp.resolve("seq-reused").resolve(table + ".parquet").toString())
+                    .drop("run_id");
+            if (table.equals("layers")) {
+                x = x.drop("seconds");
+                y = y.drop("seconds");
+            }
+            assertEquals(x.count(), y.count(), table);
+            assertEquals(0, x.exceptAll(y).count() + y.exceptAll(x).count(), "sequential mode's " + table);
+        }
 
         Said withOut = new Said();
         new SweepJob(layerOptions(model, modelCache, cache, layer, tmp.resolve("layer-out"), null), withOut.out).run();
@@ -161,6 +184,13 @@ class CalibrationCacheIT {
                 new JobOptions.Calibration("demo", 8, 64, seed, ComputeDtype.FLOAT32, 2, 1).withCache(cache),
                 JobOptions.Analysis.dense(null, false, sparsity),
                 new JobOptions.Output(tmp.resolve(out), null, false, null));
+    }
+
+    private static JobOptions sequentialOptions(Path model, Path modelCache, Path cache, String out) {
+        JobOptions o = options(model, modelCache, cache, out, 0, 0.5);
+        return new JobOptions("sweep", o.model(), o.calibration().withCache(cache),
+                new JobOptions.Analysis(null, false, 0.5, PruneMode.SEQUENTIAL, SparsityPattern.UNSTRUCTURED,
+                        Allocation.uniform()), o.output());
     }
 
     /** The layer command's options: results into {@code out}, or only the picture into {@code pngDir}. */
