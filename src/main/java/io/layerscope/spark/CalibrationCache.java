@@ -43,7 +43,7 @@ import java.util.concurrent.TimeUnit;
  * pictures, or a run again after a failure in stage two. The forward is most of a CPU sweep at
  * Wanda's 128 x 2048 tokens; what follows it is cheap to redo.
  *
- * <p>The key hashes the tool's and libtorch's versions, config.json's bytes, each weight file's real
+ * <p>The key hashes the tool's build and libtorch's version, config.json's bytes, each weight file's real
  * path, size and modification time (what {@code Sha256Cache} trusts a remembered hash by), the forward's
  * settings ({@link ModelSpec} but the directory's spelling), the shard count (the shards' float sums
  * are added in shard order) and every window's token ids (so the calibration source, --nsamples,

@@ -433,7 +433,8 @@ public final class SweepJob {
         String key = null;
         if (calibrationCache != null) {
             var v = RunRecords.versions();
-            String tool = v.getProperty("layerscope", "dev");
+            // the build, not only the version: a SNAPSHOT keeps its version while stage one's code changes
+            String tool = v.getProperty("layerscope", "dev") + " built " + v.getProperty("build", "?");
             String torch = v.getProperty("pytorch", "?") + " " + v.getProperty("pytorch.native", "?");
             key = CalibrationCache.key(ckpt, spec, shards, windows, tool, torch);
             String found = key;
