@@ -59,7 +59,7 @@ final class CalibrationCache {
     private static final byte[] MAGIC = (FORMAT + "\n").getBytes(StandardCharsets.US_ASCII);
     /** The classes an entry holds: ours, java.util's collections, boxed numbers and strings, arrays of them (Object[] in collections' serial forms) and of primitives. */
     static final ObjectInputFilter CLASSES = ObjectInputFilter.Config.createFilter(
-            "maxdepth=64;io.layerscope.**;java.util.*;java.lang.Object;java.lang.Number;java.lang.Integer;java.lang.Long;java.lang.Double;"
+            "maxdepth=64;maxarray=67108864;io.layerscope.**;java.util.*;java.lang.Object;java.lang.Number;java.lang.Integer;java.lang.Long;java.lang.Double;"
                     + "java.lang.Float;java.lang.String;java.lang.Enum;java.lang.Record;!*");
 
     /**
@@ -68,6 +68,14 @@ final class CalibrationCache {
      */
     record Entry(String key, String createdAt, String runId, CalibrationStage.Result result) implements Serializable {
         private static final long serialVersionUID = 1L;
+
+        /** Runs on deserialization too: an entry without its parts is refused there, not met later as a null. */
+        Entry {
+            if (key == null || result == null || result.sums() == null || result.devices() == null
+                    || result.computeTypes() == null || result.sums().sumSq().containsValue(null)) {
+                throw new IllegalArgumentException("an entry without its key, sums or devices");
+            }
+        }
     }
 
     private final Path dir;
@@ -173,7 +181,8 @@ final class CalibrationCache {
             return Optional.empty();
         } catch (InvalidClassException e) {
             return unusable(f, "it holds a class an entry does not (" + e.getMessage() + ")", err);
-        } catch (IOException | ClassNotFoundException | ClassCastException | IllegalArgumentException e) {
+        } catch (IOException | ClassNotFoundException | RuntimeException e) {
+            // whatever a damaged or crafted stream makes the allowed classes throw: never the run's failure
             return unusable(f, "unreadable: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), err);
         }
     }

@@ -17,6 +17,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.ObjectOutputStream;
 import java.io.PrintStream;
+import java.io.Serializable;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -228,6 +229,56 @@ class CalibrationCacheTest {
         assertEquals(Optional.empty(), cache.find(key, said.out));
         assertEquals("calibration cache: " + f + " cannot be used (it holds something else); stage one runs again and"
                 + " replaces it\n", said.text());
+    }
+
+    /** {@link CalibrationCache.Entry}'s shape under another name, so that a test can write one without a result. */
+    record ForgedEntry(String key, String createdAt, String runId, CalibrationStage.Result result) implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** The stream of {@code o} with one class name replaced (a modified-UTF-8 string with its length before it). */
+    private static byte[] renamed(Object o, String from, String to) throws IOException {
+        byte[] bytes = serialized(o);
+        byte[] a = ascii(from);
+        byte[] b = ascii(to);
+        for (int i = 0; i + a.length <= bytes.length; i++) {
+            if (java.util.Arrays.equals(bytes, i, i + a.length, a, 0, a.length)) {
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                out.write(bytes, 0, i - 2);
+                out.write(b.length >> 8);
+                out.write(b.length & 0xff);
+                out.write(b);
+                out.write(bytes, i + a.length, bytes.length - i - a.length);
+                return out.toByteArray();
+            }
+        }
+        throw new AssertionError(from + " is not in the stream");
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    @Test
+    void anEntryWithoutItsResultIsReportedNotMetLaterAsANull() throws IOException {
+        CalibrationCache cache = CalibrationCache.open(tmp);
+        String key = key(ckpt, spec(), 2, windows());
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.write(MAGIC);
+        b.write(renamed(new ForgedEntry(key, "2026-12-05T00:00:00Z", "run-1", null),
+                ForgedEntry.class.getName(), CalibrationCache.Entry.class.getName()));
+        Files.write(cache.file(key), b.toByteArray());
+        Said said = new Said();
+        assertEquals(Optional.empty(), cache.find(key, said.out));
+        assertEquals("calibration cache: " + cache.file(key) + " cannot be used (unreadable: an entry without its key,"
+                + " sums or devices); stage one runs again and replaces it\n", said.text());
+        // the same bytes with a result are read: the forgery is only the missing part
+        b = new ByteArrayOutputStream();
+        b.write(MAGIC);
+        b.write(renamed(new ForgedEntry(key, "2026-12-05T00:00:00Z", "run-1", result()),
+                ForgedEntry.class.getName(), CalibrationCache.Entry.class.getName()));
+        Files.write(cache.file(key), b.toByteArray());
+        assertEquals("run-1", cache.find(key, silent()).orElseThrow().runId());
     }
 
     @Test
