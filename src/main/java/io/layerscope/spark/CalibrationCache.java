@@ -1,5 +1,6 @@
 package io.layerscope.spark;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerscope.LayerscopeException;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.SafetensorsFile;
@@ -15,7 +16,6 @@ import java.io.ObjectOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +31,9 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -193,53 +195,71 @@ final class CalibrationCache {
     }
 
     /**
-     * Stores {@code r} under {@code key}: written to a temporary file, forced to disk, then renamed
-     * over any older entry. A failure is reported on {@code err} and leaves no file behind; the run
-     * goes on without the cache.
+     * Stores {@code r} under {@code key}, and beside it {@code about} as JSON
+     * ({@code stage1-<key>.json}: what the entry was computed from, for a person choosing which
+     * entries to delete; never read back). Each file is written to a temporary name, forced to disk,
+     * then renamed over any older one. A failure is reported on {@code err} and leaves no temporary
+     * file; the run goes on without the cache.
      *
      * @return the entry's file, or empty when it could not be stored
      */
-    Optional<Path> store(String key, String runId, CalibrationStage.Result r, PrintStream err) {
+    Optional<Path> store(String key, String runId, CalibrationStage.Result r, Map<String, Object> about, PrintStream err) {
         Path f = file(key);
-        Path tmp = null;
         try {
-            // not createTempFile: its owner-only mode would keep a shared cache from the rest of a team (umask decides)
-            tmp = Files.createFile(dir.resolve(".stage1-" + UUID.randomUUID() + ".tmp"));
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
+            String created = Instant.now().toString();
+            replaceWhole(f, out -> {
                 out.write(MAGIC);
                 ObjectOutputStream objects = new ObjectOutputStream(out);
-                objects.writeObject(new Entry(key, Instant.now().toString(), runId, r));
+                objects.writeObject(new Entry(key, created, runId, r));
                 objects.flush();
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
-            }
+            });
+            Map<String, Object> described = new LinkedHashMap<>();
+            described.put("entry", f.getFileName().toString());
+            described.put("runId", runId);
+            described.put("createdAt", created);
+            described.putAll(about);
+            replaceWhole(description(key), out -> out.write(new ObjectMapper().writerWithDefaultPrettyPrinter()
+                    .writeValueAsBytes(described)));
             return Optional.of(f);
-        } catch (IOException | UncheckedIOException e) {
-            IOException io = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
+        } catch (IOException e) {
             err.printf("calibration cache: cannot store stage one's result in %s (%s); the run goes on without it%n", dir,
-                    ResultsDirectory.describe(io));
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // nothing more to do: the temporary name never reads as an entry
-                }
-            }
+                    ResultsDirectory.describe(e));
             return Optional.empty();
         }
     }
 
-    /** How big an entry is, for the log line. */
-    static String size(Path f) {
+    /** The JSON beside the entry of {@code key} that says what it was computed from. */
+    Path description(String key) {
+        return dir.resolve("stage1-" + key + ".json");
+    }
+
+    /** What {@link #replaceWhole} writes. */
+    private interface Body {
+        void write(OutputStream out) throws IOException;
+    }
+
+    private void replaceWhole(Path target, Body body) throws IOException {
+        // not createTempFile: its owner-only mode would keep a shared cache from the rest of a team (umask decides)
+        Path tmp = Files.createFile(dir.resolve(".stage1-" + UUID.randomUUID() + ".tmp"));
         try {
-            return String.format("%.1f MB", Files.size(f) / 1e6);
-        } catch (IOException e) {
-            return "?";
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
+                body.write(out);
+                out.flush();
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException | RuntimeException e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
         }
     }
 }

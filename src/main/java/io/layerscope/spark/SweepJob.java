@@ -473,10 +473,30 @@ public final class SweepJob {
         timings.put("stage1_model_load", round(r.modelLoadSeconds()));
         if (calibrationCache != null) {
             long ts = System.nanoTime();
-            calibrationCache.store(key, runId, r, err).ifPresent(f -> err.printf("stage 1: kept in %s%n", f));
+            calibrationCache.store(key, runId, r, entryDescription(ckpt, spec, shards), err)
+                    .ifPresent(f -> err.printf("stage 1: kept in %s%n", f));
             timings.put("stage1_cache", round(looked + (System.nanoTime() - ts) / 1e9));
         }
         return r;
+    }
+
+    /** What a calibration cache entry was computed from, in words, for whoever tidies the cache. */
+    private Map<String, Object> entryDescription(Checkpoint ckpt, ModelSpec spec, int shards) {
+        Map<String, Object> about = new LinkedHashMap<>();
+        about.put("model", o.model().spec());
+        about.put("modelDirectory", ckpt.dir().toAbsolutePath().normalize().toString());
+        about.put("calibration", source.name());
+        about.put("nsamples", o.calibration().nsamples());
+        about.put("seqlen", o.calibration().seqlen());
+        about.put("seed", o.calibration().seed());
+        about.put("dtype", o.calibration().dtype().name().toLowerCase(java.util.Locale.ROOT));
+        about.put("batchSize", spec.batchSize());
+        about.put("shards", shards);
+        about.put("blocks", spec.lastBlock() + 1);
+        about.put("depthStatistics", spec.depth());
+        about.put("layerscope", RunRecords.versions().getProperty("layerscope", "dev") + " built "
+                + RunRecords.versions().getProperty("build", "?"));
+        return about;
     }
 
     /**

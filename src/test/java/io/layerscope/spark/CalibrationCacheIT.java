@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerscope.fixtures.TestEnvironment;
 import io.layerscope.llama.ComputeDtype;
 import io.layerscope.model.DemoModel;
@@ -53,6 +55,14 @@ class CalibrationCacheIT {
                 first.text());
         Path entry = only(cache);
         assertTrue(first.text().contains("stage 1: kept in " + entry + "\n"), first.text());
+        JsonNode about = new ObjectMapper().readTree(entry.resolveSibling(entry.getFileName().toString()
+                .replace(".bin", ".json")).toFile());
+        assertEquals("demo", about.get("model").asText());
+        assertEquals(model.toAbsolutePath().normalize().toString(), about.get("modelDirectory").asText());
+        assertEquals("demo", about.get("calibration").asText());
+        assertEquals(List.of(8, 64, 0, 2, 4), List.of(about.get("nsamples").asInt(), about.get("seqlen").asInt(),
+                about.get("seed").asInt(), about.get("shards").asInt(), about.get("blocks").asInt()));
+        assertTrue(about.get("depthStatistics").asBoolean());
         RunRecord ra = RunRecord.read(tmp.resolve("a"));
         assertNull(ra.stageOneReused());
         assertEquals(cache.toString(), ra.options().calibration().cache());
@@ -207,9 +217,13 @@ class CalibrationCacheIT {
         return table.equals("layers") ? d.drop("seconds") : d;
     }
 
+    /** The entries in a cache directory (each has its description beside it, checked where it matters). */
     private static List<Path> files(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.sorted().toList();
+            List<Path> all = s.sorted().toList();
+            List<Path> entries = all.stream().filter(p -> p.getFileName().toString().endsWith(".bin")).toList();
+            assertEquals(entries.size() * 2, all.size(), "an entry and its description each, nothing else: " + all);
+            return entries;
         }
     }
 

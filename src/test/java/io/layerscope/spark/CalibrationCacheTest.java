@@ -39,6 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
 class CalibrationCacheTest {
     /** The entry format's first line, written out here rather than taken from the class. */
     private static final byte[] MAGIC = "layerscope stage-one cache 1\n".getBytes(StandardCharsets.US_ASCII);
+    /** What the caller says about an entry, for its JSON. */
+    private static final Map<String, Object> ABOUT = Map.of("model", "tiny", "nsamples", 2);
 
     @TempDir
     static Path shared;
@@ -141,11 +143,17 @@ class CalibrationCacheTest {
         String key = key(ckpt, spec(), 2, windows());
         assertEquals(Optional.empty(), cache.find(key, silent()), "nothing stored yet");
         CalibrationStage.Result r = result();
-        Optional<Path> file = cache.store(key, "run-1", r, silent());
+        Optional<Path> file = cache.store(key, "run-1", r, ABOUT, silent());
         assertEquals(Optional.of(tmp.resolve("cache").resolve("stage1-" + key + ".bin")), file);
+        Path json = tmp.resolve("cache").resolve("stage1-" + key + ".json");
         try (Stream<Path> files = Files.list(tmp.resolve("cache"))) {
-            assertEquals(List.of(file.get()), files.toList(), "no temporary file left");
+            assertEquals(List.of(file.get(), json), files.sorted().toList(), "no temporary file left");
         }
+        com.fasterxml.jackson.databind.JsonNode about = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
+        assertEquals("stage1-" + key + ".bin", about.get("entry").asText());
+        assertEquals("run-1", about.get("runId").asText());
+        assertEquals("tiny", about.get("model").asText());
+        assertEquals(2, about.get("nsamples").asInt());
 
         CalibrationCache.Entry e = cache.find(key, silent()).orElseThrow();
         assertEquals(key, e.key());
@@ -171,7 +179,7 @@ class CalibrationCacheTest {
         assertArrayEquals(serialized(r.depth()), serialized(back.depth()), "the depth statistics, as Spark would ship them");
 
         // stored again (a recomputation): replaced in place
-        cache.store(key, "run-2", r, silent());
+        cache.store(key, "run-2", r, ABOUT, silent());
         assertEquals("run-2", cache.find(key, silent()).orElseThrow().runId());
     }
 
@@ -179,7 +187,7 @@ class CalibrationCacheTest {
     void aDamagedOrMisplacedEntryIsReportedAndLeftForStageOneToReplace() throws IOException {
         CalibrationCache cache = CalibrationCache.open(tmp);
         String key = key(ckpt, spec(), 2, windows());
-        Path f = cache.store(key, "run-1", result(), silent()).orElseThrow();
+        Path f = cache.store(key, "run-1", result(), ABOUT, silent()).orElseThrow();
         byte[] whole = Files.readAllBytes(f);
 
         Files.write(f, java.util.Arrays.copyOf(whole, whole.length / 2));
@@ -289,7 +297,7 @@ class CalibrationCacheTest {
         Files.delete(dir);
         Files.writeString(dir, "x");
         Said said = new Said();
-        assertEquals(Optional.empty(), cache.store(key(ckpt, spec(), 2, windows()), "run-1", result(), said.out));
+        assertEquals(Optional.empty(), cache.store(key(ckpt, spec(), 2, windows()), "run-1", result(), ABOUT, said.out));
         assertTrue(said.text().startsWith("calibration cache: cannot store stage one's result in " + dir + " ("),
                 said.text());
         assertTrue(said.text().endsWith("); the run goes on without it\n"), said.text());
