@@ -81,6 +81,15 @@ final class RunRecords {
         return o.analysis().mode().label();
     }
 
+    /**
+     * This build of layerscope: its version and when it was built. A SNAPSHOT keeps its version from
+     * commit to commit, so what must not outlive the code (the calibration cache's entries) keys on this.
+     */
+    static String build() {
+        Properties p = versions();
+        return p.getProperty("layerscope", "dev") + " built " + p.getProperty("build", "?");
+    }
+
     /** Build versions, filtered into the jar by Maven (src/main/resources/layerscope-version.properties). */
     static Properties versions() {
         Properties p = new Properties();

@@ -34,7 +34,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -432,36 +434,11 @@ public final class SweepJob {
         long tc = System.nanoTime();
         String key = null;
         if (calibrationCache != null) {
-            var v = RunRecords.versions();
-            // the build, not only the version: a SNAPSHOT keeps its version while stage one's code changes
-            String tool = v.getProperty("layerscope", "dev") + " built " + v.getProperty("build", "?");
-            String torch = v.getProperty("pytorch", "?") + " " + v.getProperty("pytorch.native", "?");
-            key = CalibrationCache.key(ckpt, spec, shards, windows, tool, torch);
-            String found = key;
-            var hit = calibrationCache.find(key, err);
-            if (hit.isEmpty() && !spec.depth()) {
-                // without depth statistics, the taps of a whole-model forward (what a sweep of every layer keeps) serve
-                for (ModelSpec whole : wholeModelSpecs(ckpt, spec)) {
-                    found = CalibrationCache.key(ckpt, whole, shards, windows, tool, torch);
-                    hit = calibrationCache.find(found, err)
-                            .filter(e -> e.result().sums().keys().containsAll(spec.tapKeys()));
-                    if (hit.isPresent()) {
-                        break;
-                    }
-                }
-            }
-            if (hit.isPresent()) {
-                CalibrationStage.Result stored = hit.get().result();
-                CalibrationStage.Result r = checkedCount(found.equals(key) ? stored : stored.tapsOnly(spec.tapKeys()),
-                        windows.size());
-                Path file = calibrationCache.file(found);
-                stageOneReused = new RunRecord.StageOneReused(file.toString(), hit.get().createdAt(), hit.get().runId(),
-                        round(r.seconds()));
+            key = stageOneKey(ckpt, spec, shards, windows);
+            Optional<CalibrationStage.Result> reused = reusedStageOne(ckpt, spec, shards, windows, key);
+            if (reused.isPresent()) {
                 timings.put("stage1_cache", seconds(tc));
-                err.printf("stage 1: reused from %s (%d samples%s, computed by run %s at %s in %.1f s)%n", file,
-                        r.sums().nsamples(), found.equals(key) ? "" : ", the taps of blocks 0.." + spec.lastBlock()
-                                + " of a whole-model forward", hit.get().runId(), hit.get().createdAt(), r.seconds());
-                return r;
+                return reused.get();
             }
             err.printf("stage 1: not in the calibration cache %s yet; it will be kept there%n", calibrationCache.dir());
         }
@@ -480,6 +457,46 @@ public final class SweepJob {
         return r;
     }
 
+    /** The calibration cache's key of stage one with {@code spec}'s forward, by this build and libtorch. */
+    private static String stageOneKey(Checkpoint ckpt, ModelSpec spec, int shards, List<int[]> windows) {
+        var v = RunRecords.versions();
+        return CalibrationCache.key(ckpt, spec, shards, windows, RunRecords.build(),
+                v.getProperty("pytorch", "?") + " " + v.getProperty("pytorch.native", "?"));
+    }
+
+    /**
+     * Stage one's result from the cache: the entry of {@code key}, or for a job without depth
+     * statistics the taps it needs from a whole-model entry; recorded for run.json and named on
+     * standard error. Empty when neither is there.
+     */
+    private Optional<CalibrationStage.Result> reusedStageOne(Checkpoint ckpt, ModelSpec spec, int shards,
+                                                             List<int[]> windows, String key) {
+        String found = key;
+        var hit = calibrationCache.find(key, err);
+        if (hit.isEmpty() && !spec.depth()) {
+            // the sums of a block do not depend on how far the forward goes
+            for (ModelSpec whole : wholeModelSpecs(ckpt, spec)) {
+                found = stageOneKey(ckpt, whole, shards, windows);
+                hit = calibrationCache.find(found, err).filter(e -> e.result().sums().keys().containsAll(spec.tapKeys()));
+                if (hit.isPresent()) {
+                    break;
+                }
+            }
+        }
+        if (hit.isEmpty()) {
+            return Optional.empty();
+        }
+        CalibrationCache.Entry e = hit.get();
+        boolean wider = !found.equals(key);
+        CalibrationStage.Result r = checkedCount(wider ? e.result().tapsOnly(spec.tapKeys()) : e.result(), windows.size());
+        Path file = calibrationCache.file(found);
+        stageOneReused = new RunRecord.StageOneReused(file.toString(), e.createdAt(), e.runId(), round(r.seconds()));
+        err.printf("stage 1: reused from %s (%d samples%s, computed by run %s at %s in %.1f s)%n", file,
+                r.sums().nsamples(), wider ? ", the taps of blocks 0.." + spec.lastBlock() + " of a whole-model forward" : "",
+                e.runId(), e.createdAt(), r.seconds());
+        return Optional.of(r);
+    }
+
     /** What a calibration cache entry was computed from, in words, for whoever tidies the cache. */
     private Map<String, Object> entryDescription(Checkpoint ckpt, ModelSpec spec, int shards) {
         Map<String, Object> about = new LinkedHashMap<>();
@@ -489,13 +506,12 @@ public final class SweepJob {
         about.put("nsamples", o.calibration().nsamples());
         about.put("seqlen", o.calibration().seqlen());
         about.put("seed", o.calibration().seed());
-        about.put("dtype", o.calibration().dtype().name().toLowerCase(java.util.Locale.ROOT));
+        about.put("dtype", o.calibration().dtype().name().toLowerCase(Locale.ROOT));
         about.put("batchSize", spec.batchSize());
         about.put("shards", shards);
         about.put("blocks", spec.lastBlock() + 1);
         about.put("depthStatistics", spec.depth());
-        about.put("layerscope", RunRecords.versions().getProperty("layerscope", "dev") + " built "
-                + RunRecords.versions().getProperty("build", "?"));
+        about.put("layerscope", RunRecords.build());
         return about;
     }
 
