@@ -161,7 +161,7 @@ final class CalibrationCache {
 
     /**
      * The entry of {@code key}, or empty when there is none or it cannot be used (then {@code err} says
-     * why, and the caller computes stage one and stores it again).
+     * why; the caller computes stage one, and storing it under this key replaces the file).
      */
     Optional<Entry> find(String key, PrintStream err) {
         Path f = file(key);
@@ -190,7 +190,7 @@ final class CalibrationCache {
     }
 
     private static Optional<Entry> unusable(Path f, String why, PrintStream err) {
-        err.printf("calibration cache: %s cannot be used (%s); stage one runs again and replaces it%n", f, why);
+        err.printf("calibration cache: %s cannot be used (%s); stage one runs instead%n", f, why);
         return Optional.empty();
     }
 

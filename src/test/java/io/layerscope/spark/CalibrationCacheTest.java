@@ -194,13 +194,13 @@ class CalibrationCacheTest {
         Said said = new Said();
         assertEquals(Optional.empty(), cache.find(key, said.out));
         assertTrue(said.text().startsWith("calibration cache: " + f + " cannot be used (unreadable: "), said.text());
-        assertTrue(said.text().endsWith("); stage one runs again and replaces it\n"), said.text());
+        assertTrue(said.text().endsWith("); stage one runs instead\n"), said.text());
 
         Files.writeString(f, "PAR1 not an entry");
         said = new Said();
         assertEquals(Optional.empty(), cache.find(key, said.out));
         assertEquals("calibration cache: " + f + " cannot be used (not a layerscope stage-one cache entry of this"
-                + " version); stage one runs again and replaces it\n", said.text());
+                + " version); stage one runs instead\n", said.text());
 
         // an entry renamed to another key's file
         String other = key(ckpt, spec(), 3, windows());
@@ -208,7 +208,7 @@ class CalibrationCacheTest {
         said = new Said();
         assertEquals(Optional.empty(), cache.find(other, said.out));
         assertEquals("calibration cache: " + cache.file(other) + " cannot be used (it was stored under another key);"
-                + " stage one runs again and replaces it\n", said.text());
+                + " stage one runs instead\n", said.text());
     }
 
     @Test
@@ -226,7 +226,7 @@ class CalibrationCacheTest {
             Said said = new Said();
             assertEquals(Optional.empty(), cache.find(key, said.out));
             assertEquals("calibration cache: " + f + " cannot be used (it holds a class an entry does not (filter status:"
-                    + " REJECTED)); stage one runs again and replaces it\n", said.text());
+                    + " REJECTED)); stage one runs instead\n", said.text());
         }
         // an allowed class that is not an entry
         ByteArrayOutputStream b = new ByteArrayOutputStream();
@@ -235,8 +235,8 @@ class CalibrationCacheTest {
         Files.write(f, b.toByteArray());
         Said said = new Said();
         assertEquals(Optional.empty(), cache.find(key, said.out));
-        assertEquals("calibration cache: " + f + " cannot be used (it holds something else); stage one runs again and"
-                + " replaces it\n", said.text());
+        assertEquals("calibration cache: " + f + " cannot be used (it holds something else); stage one runs instead\n",
+                said.text());
     }
 
     /** {@link CalibrationCache.Entry}'s shape under another name, so that a test can write one without a result. */
@@ -279,7 +279,7 @@ class CalibrationCacheTest {
         Said said = new Said();
         assertEquals(Optional.empty(), cache.find(key, said.out));
         assertEquals("calibration cache: " + cache.file(key) + " cannot be used (unreadable: an entry without its key,"
-                + " sums or devices); stage one runs again and replaces it\n", said.text());
+                + " sums or devices); stage one runs instead\n", said.text());
         // the same bytes with a result are read: the forgery is only the missing part
         b = new ByteArrayOutputStream();
         b.write(MAGIC);
