@@ -45,24 +45,28 @@ import java.util.concurrent.TimeUnit;
  * pictures, or a run again after a failure in stage two. The forward is most of a CPU sweep at
  * Wanda's 128 x 2048 tokens; what follows it is cheap to redo.
  *
- * <p>The key hashes the tool's build and libtorch's version, config.json's bytes, each weight file's real
- * path, size and modification time (what {@code Sha256Cache} trusts a remembered hash by), the forward's
- * settings ({@link ModelSpec} but the directory's spelling), the shard count (the shards' float sums
- * are added in shard order) and every window's token ids (so the calibration source, --nsamples,
- * --seqlen, --seed and the tokenizer are all in it). The devices are not: a result computed on CPUs
- * serves a run on GPUs, and run.json then names the devices that computed it.
+ * <p>The key hashes the tool's build and libtorch's version, config.json's bytes, each weight file's
+ * real path, size and modification time (what {@code Sha256Cache} trusts a remembered hash by), the
+ * forward's settings ({@link ModelSpec} but the directory's spelling), the shard count (the shards'
+ * float sums are added in shard order) and every window's token ids (so the calibration source,
+ * --nsamples, --seqlen, --seed and the tokenizer are all in it). The devices are not: a result
+ * computed on CPUs serves a run on GPUs, and run.json then names the devices that computed it.
  *
  * <p>Entries are written whole or not at all (a temporary file renamed into place) and read through
  * a deserialization filter that admits only the classes an entry holds. An entry that cannot be read
- * is reported and computed again; failing to store one is reported and does not fail the run.
+ * is reported and stage one runs instead; failing to store one is reported and does not fail the run.
  */
 final class CalibrationCache {
     private static final String FORMAT = "layerscope stage-one cache 1";
     private static final byte[] MAGIC = (FORMAT + "\n").getBytes(StandardCharsets.US_ASCII);
-    /** The classes an entry holds: ours, java.util's collections, boxed numbers and strings, arrays of them (Object[] in collections' serial forms) and of primitives. */
-    static final ObjectInputFilter CLASSES = ObjectInputFilter.Config.createFilter(
-            "maxdepth=64;maxarray=67108864;io.layerscope.**;java.util.*;java.lang.Object;java.lang.Number;java.lang.Integer;java.lang.Long;java.lang.Double;"
-                    + "java.lang.Float;java.lang.String;java.lang.Enum;java.lang.Record;!*");
+    /**
+     * The classes an entry holds: ours, java.util's collections, boxed numbers and strings, and arrays
+     * of them (Object[] in the collections' serial forms) and of primitives; arrays of at most 64 Mi
+     * elements, so a crafted length cannot claim the heap.
+     */
+    static final ObjectInputFilter CLASSES = ObjectInputFilter.Config.createFilter("maxdepth=64;maxarray=67108864;"
+            + "io.layerscope.**;java.util.*;java.lang.Object;java.lang.Number;java.lang.Integer;java.lang.Long;"
+            + "java.lang.Double;java.lang.Float;java.lang.String;java.lang.Enum;java.lang.Record;!*");
 
     /**
      * A stored stage one: its key (checked against the file's name), when and by which run it was
