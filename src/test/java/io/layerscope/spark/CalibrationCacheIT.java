@@ -15,10 +15,8 @@ import io.layerscope.plot.PictureSize;
 import io.layerscope.prune.Allocation;
 import io.layerscope.prune.PruneMode;
 import io.layerscope.prune.SparsityPattern;
-import java.io.ByteArrayOutputStream;
+import io.layerscope.spark.CalibrationCacheTest.Said;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -231,15 +229,5 @@ class CalibrationCacheIT {
         List<Path> f = files(dir);
         assertEquals(1, f.size(), f.toString());
         return f.get(0);
-    }
-
-    /** What a job printed. */
-    private static final class Said {
-        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        final PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-
-        String text() {
-            return bytes.toString(StandardCharsets.UTF_8);
-        }
     }
 }

@@ -322,8 +322,8 @@ class CalibrationCacheTest {
         return new PrintStream(new ByteArrayOutputStream());
     }
 
-    /** What was printed to a stream. */
-    private static final class Said {
+    /** What was printed to a stream (also {@link CalibrationCacheIT}'s). */
+    static final class Said {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         final PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
 
