@@ -50,20 +50,18 @@ final class SparkStartup {
      * that is null). The thread inherits the caller's Spark local properties, as a job submitted by
      * the caller would.
      *
-     * @param executorsWarmModel whether the model is loaded and warmed (the warm-up job, and in local mode
-     *                           the preload in this JVM); false where stage one's result may come from
-     *                           --calibration-cache, which is known only after sampling, when stage one would
-     *                           start at once anyway; on a hit the warm-up's forward would only compete with
-     *                           stage two
+     * @param warmModel whether the model is loaded and warmed (the warm-up job, and in local mode the
+     *                  preload in this JVM); false where stage one's result may come from
+     *                  --calibration-cache, which is known only after sampling, when stage one would start
+     *                  at once anyway; on a hit the warm-up's forward would only compete with stage two
      */
-    static SparkStartup begin(String appName, ModelSpec spec, int seqlen, PictureSize pictures,
-                              boolean executorsWarmModel) {
+    static SparkStartup begin(String appName, ModelSpec spec, int seqlen, PictureSize pictures, boolean warmModel) {
         // Only threads start here: the caller samples at once. Spark's first classes alone (SparkConf)
         // took about a second in a fresh JVM, which the caller used to wait for.
         long begun = System.nanoTime();
         UserErrorLogFilter.install();
         SparkStartup s = new SparkStartup(begun);
-        Thread t = new Thread(() -> s.run(appName, spec, seqlen, pictures, executorsWarmModel), THREAD);
+        Thread t = new Thread(() -> s.run(appName, spec, seqlen, pictures, warmModel), THREAD);
         t.setDaemon(true);
         t.start();
         Thread preload = new Thread(() -> {
@@ -71,7 +69,7 @@ final class SparkStartup {
             if (runsTasksInThisJvm(conf)) {
                 // local mode: the executor is this JVM, so the model can load before Spark is even up
                 ExecutorResources.configureThreads(conf.getInt("spark.task.cpus", 1));
-                warmBestEffort(spec, Device.cpu(), seqlen, pictures, executorsWarmModel);
+                warmBestEffort(spec, Device.cpu(), seqlen, pictures, warmModel);
             }
         }, "layerscope-model-preload");
         preload.setDaemon(true);
