@@ -1,6 +1,7 @@
 package io.layerscope.hub;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.WholeFiles;
 import io.layerscope.model.HfCache;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -152,13 +153,8 @@ public final class HubCache {
                 return;
             }
             Files.createDirectories(ref.getParent());
-            Path tmp = Files.createTempFile(ref.getParent(), ".ref", ".tmp");
-            try {
-                Files.writeString(tmp, commit, StandardCharsets.UTF_8); // no newline, as huggingface_hub writes it
-                Files.move(tmp, ref, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp); // a full disk must not leave .ref*.tmp files in the cache
-            }
+            // no newline, as huggingface_hub writes it
+            WholeFiles.write(ref, commit.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw writeFailure(ref, e);
         }

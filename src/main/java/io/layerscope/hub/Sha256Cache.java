@@ -1,5 +1,6 @@
 package io.layerscope.hub;
 
+import io.layerscope.WholeFiles;
 import io.layerscope.model.HfCache;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -7,7 +8,6 @@ import java.nio.file.DirectoryStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,7 +41,6 @@ public final class Sha256Cache {
     public static final Duration SETTLED = Duration.ofSeconds(2);
     /** How old a temporary entry must be to count as left behind by a process that died writing it. */
     static final Duration ABANDONED = Duration.ofHours(1);
-    private static final String TMP_PREFIX = ".entry-";
 
     private final Path dir;
     private final Duration settled;
@@ -130,26 +129,15 @@ public final class Sha256Cache {
     }
 
     private void write(Path entry, Path real, Identity identity, String sha) {
-        Path tmp = null;
         try {
             Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, TMP_PREFIX, ".tmp");
-            Files.writeString(tmp, real + "\n" + identity + "\n" + sha + "\n", StandardCharsets.UTF_8);
-            Files.move(tmp, entry, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            tmp = null;
+            WholeFiles.write(entry, (real + "\n" + identity + "\n" + sha + "\n").getBytes(StandardCharsets.UTF_8));
             if (pruned.compareAndSet(false, true)) {
                 prune();
             }
         } catch (IOException | RuntimeException e) {
-            // a cache that cannot be written (read-only home, full disk) only means hashing next time
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // left as a hidden .tmp file in the cache
-                }
-            }
+            // a cache that cannot be written (read-only home, full disk) only means hashing next time; a
+            // temporary file that could not be deleted either is pruned once abandoned
         }
     }
 
@@ -163,7 +151,7 @@ public final class Sha256Cache {
             for (Path e : entries) {
                 try {
                     String name = e.getFileName().toString();
-                    if (name.startsWith(TMP_PREFIX)) {
+                    if (WholeFiles.isTemporary(e)) {
                         if (Files.getLastModifiedTime(e).toInstant().isBefore(abandoned)) {
                             Files.deleteIfExists(e);
                         }

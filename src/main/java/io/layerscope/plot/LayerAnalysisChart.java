@@ -1,16 +1,13 @@
 package io.layerscope.plot;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.WholeFiles;
 import java.awt.Color;
-import java.awt.Font;
-import java.awt.FontMetrics;
 import java.awt.Graphics2D;
-import java.awt.Rectangle;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import org.jfree.chart.JFreeChart;
@@ -132,13 +129,7 @@ public final class LayerAnalysisChart {
         Path dir = file.toAbsolutePath().getParent();
         try {
             Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, ".png-", ".tmp");
-            try {
-                Files.write(tmp, png);
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            WholeFiles.write(file, png);
         } catch (IOException e) {
             throw new LayerscopeException("cannot write the picture of " + d.layer() + " to " + file + " ("
                     + e.getMessage() + "); check that the output directory is writable", e);

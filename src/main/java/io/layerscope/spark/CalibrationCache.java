@@ -2,10 +2,10 @@ package io.layerscope.spark;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerscope.LayerscopeException;
+import io.layerscope.WholeFiles;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.SafetensorsFile;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,15 +16,10 @@ import java.io.ObjectOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.Serializable;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -35,7 +30,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -211,19 +205,19 @@ final class CalibrationCache {
         Path f = file(key);
         try {
             String created = Instant.now().toString();
-            replaceWhole(f, out -> {
+            WholeFiles.write(f, out -> {
                 out.write(MAGIC);
                 ObjectOutputStream objects = new ObjectOutputStream(out);
                 objects.writeObject(new Entry(key, created, runId, r));
                 objects.flush();
-            });
+            }, WholeFiles.Durability.FORCED);
             Map<String, Object> described = new LinkedHashMap<>();
             described.put("entry", f.getFileName().toString());
             described.put("runId", runId);
             described.put("createdAt", created);
             described.putAll(about);
-            replaceWhole(description(key), out -> out.write(new ObjectMapper().writerWithDefaultPrettyPrinter()
-                    .writeValueAsBytes(described)));
+            WholeFiles.write(description(key), out -> out.write(new ObjectMapper().writerWithDefaultPrettyPrinter()
+                    .writeValueAsBytes(described)), WholeFiles.Durability.FORCED);
             return Optional.of(f);
         } catch (IOException e) {
             err.printf("calibration cache: cannot store stage one's result in %s (%s); the run goes on without it%n", dir,
@@ -235,35 +229,5 @@ final class CalibrationCache {
     /** The JSON beside the entry of {@code key} that says what it was computed from. */
     Path description(String key) {
         return dir.resolve("stage1-" + key + ".json");
-    }
-
-    /** What {@link #replaceWhole} writes. */
-    private interface Body {
-        void write(OutputStream out) throws IOException;
-    }
-
-    private void replaceWhole(Path target, Body body) throws IOException {
-        // not createTempFile: its owner-only mode would keep a shared cache from the rest of a team (umask decides)
-        Path tmp = Files.createFile(dir.resolve(".stage1-" + UUID.randomUUID() + ".tmp"));
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
-                body.write(out);
-                out.flush();
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException | RuntimeException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw e;
-        }
     }
 }

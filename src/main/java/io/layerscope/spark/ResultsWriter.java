@@ -1,7 +1,11 @@
 package io.layerscope.spark;
 
+import io.layerscope.WholeFiles;
 import io.layerscope.calibration.CalibrationSample;
 import io.layerscope.plot.CalibrationSummary;
+import io.layerscope.report.ReportHeader;
+import io.layerscope.report.ReportedLayer;
+import io.layerscope.report.SweepReport;
 import io.layerscope.results.BlockResult;
 import io.layerscope.results.BlocksTable;
 import io.layerscope.results.DepthTables;
@@ -13,20 +17,15 @@ import io.layerscope.results.ParquetTable;
 import io.layerscope.results.Provenance;
 import io.layerscope.results.ResultTables;
 import io.layerscope.results.Table;
-import io.layerscope.report.ReportHeader;
-import io.layerscope.report.ReportedLayer;
-import io.layerscope.report.SweepReport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 
@@ -230,14 +229,7 @@ public final class ResultsWriter {
                 continue;
             }
             Path target = dir.resolve(r.pngName());
-            // not createTempFile: its owner-only permissions would stay with the picture
-            Path tmp = dir.resolve("." + r.pngName() + "." + UUID.randomUUID() + ".tmp");
-            try {
-                Files.write(tmp, r.picture().png());
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            WholeFiles.write(target, r.picture().png());
             last = target;
         }
         return last;

@@ -1,0 +1,102 @@
+package io.layerscope;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.UUID;
+
+/**
+ * Writing a file whole or not at all: into a temporary file beside it, then renamed over it, so a
+ * reader (another job, a crash, a full disk) sees the old file or the new one and never half of one.
+ * {@code java.nio.file} has no single call for it.
+ *
+ * <p>The temporary file is created with the process's default mode (the umask decides, as for any
+ * file the tool writes), not {@link Files#createTempFile}'s owner-only one, which the rename would
+ * keep: a picture, a Hub ref or a shared cache entry would become unreadable to the rest of a team.
+ * Its name is {@code .<target name>.<random>.tmp} ({@link #isTemporary}), so a cache that finds one
+ * left by a killed process can tell it from its entries.
+ *
+ * <pre>{@code
+ * WholeFiles.write(dir.resolve("layer.png"), png);                                // bytes
+ * WholeFiles.write(entry, out -> result.writeTo(out), WholeFiles.Durability.FORCED); // on disk before the rename
+ * }</pre>
+ */
+public final class WholeFiles {
+    /** Whether the content reaches the disk before the rename makes it visible. */
+    public enum Durability {
+        /** The page cache suffices: after a power loss the file may be empty (pictures, small caches). */
+        CACHED,
+        /** Forced to the disk first: what survives a power loss is whole (entries that save long work). */
+        FORCED
+    }
+
+    /** Writes the file's content. */
+    public interface Body {
+        void write(OutputStream out) throws IOException;
+    }
+
+    private static final String SUFFIX = ".tmp";
+    /** Keeps the temporary name within a file system's 255-byte limit for long target names. */
+    private static final int NAME_KEPT = 120;
+
+    private WholeFiles() {
+    }
+
+    /** {@code bytes} as the whole content of {@code target} (its directory must exist). */
+    public static void write(Path target, byte[] bytes) throws IOException {
+        write(target, out -> out.write(bytes), Durability.CACHED);
+    }
+
+    /**
+     * What {@code body} writes as the whole content of {@code target}, which it replaces if it exists;
+     * on failure {@code target} is as it was and the temporary file is gone (what deleting it failed
+     * on is added to the exception as suppressed).
+     */
+    public static void write(Path target, Body body, Durability durability) throws IOException {
+        Path tmp = Files.createFile(temporaryFor(target));
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
+                body.write(out);
+                out.flush();
+                if (durability == Durability.FORCED) {
+                    ch.force(true);
+                }
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                // a file system without atomic renames in one directory (some FUSE mounts): the best it offers
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /** Whether {@code file}'s name is that of a temporary file {@link #write} makes (one a killed process left, say). */
+    public static boolean isTemporary(Path file) {
+        String name = file.getFileName().toString();
+        return name.startsWith(".") && name.endsWith(SUFFIX);
+    }
+
+    private static Path temporaryFor(Path target) {
+        String name = target.getFileName().toString();
+        if (name.length() > NAME_KEPT) {
+            name = name.substring(0, NAME_KEPT);
+        }
+        return target.resolveSibling("." + name + "." + UUID.randomUUID() + SUFFIX);
+    }
+}

@@ -1,0 +1,100 @@
+package io.layerscope;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WholeFilesTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void writesANewFileAndReplacesAnOldOneLeavingNothingElse() throws IOException {
+        Path target = dir.resolve("layer.png");
+        WholeFiles.write(target, new byte[] {1, 2, 3});
+        assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(target));
+
+        WholeFiles.write(target, out -> {
+            out.write("second".getBytes(StandardCharsets.UTF_8));
+            out.write(new byte[100_000]);   // past the buffer: written through it, not only at the end
+        }, WholeFiles.Durability.FORCED);
+        byte[] read = Files.readAllBytes(target);
+        assertEquals(6 + 100_000, read.length);
+        assertEquals("second", new String(read, 0, 6, StandardCharsets.UTF_8));
+        assertEquals(List.of(target), list(dir));
+    }
+
+    @Test
+    void aFailedWriteLeavesTheOldFileAsItWasAndNoTemporaryFile() throws IOException {
+        Path target = Files.writeString(dir.resolve("entry"), "old");
+        IOException full = new IOException("No space left on device");
+        IOException thrown = assertThrows(IOException.class, () -> WholeFiles.write(target, out -> {
+            out.write(new byte[200_000]);
+            throw full;
+        }, WholeFiles.Durability.CACHED));
+        assertSame(full, thrown);
+        assertEquals("old", Files.readString(target));
+        assertEquals(List.of(target), list(dir));
+
+        // a runtime failure of the body too
+        assertThrows(IllegalStateException.class, () -> WholeFiles.write(target, out -> {
+            throw new IllegalStateException("broken");
+        }, WholeFiles.Durability.CACHED));
+        assertEquals(List.of(target), list(dir));
+    }
+
+    @Test
+    void theFileGetsTheDefaultModeNotCreateTempFilesOwnerOnlyOne() throws IOException {
+        // what the umask gives a file created the plain way, in the same directory
+        Path plain = Files.createFile(dir.resolve("plain"));
+        Path target = dir.resolve("ref");
+        WholeFiles.write(target, "abc".getBytes(StandardCharsets.UTF_8));
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(target));
+    }
+
+    @Test
+    void aMissingDirectoryIsAnErrorAndCreatesNothing() {
+        Path target = dir.resolve("missing").resolve("file");
+        assertThrows(NoSuchFileException.class, () -> WholeFiles.write(target, new byte[1]));
+        assertFalse(Files.exists(dir.resolve("missing")));
+    }
+
+    @Test
+    void temporaryNamesAreHiddenAndEndInTmpAndStayShortForLongTargets() throws IOException {
+        assertTrue(WholeFiles.isTemporary(Path.of("/c/.entry-1.tmp")));
+        assertTrue(WholeFiles.isTemporary(Path.of(".abc.9f.tmp")));
+        assertFalse(WholeFiles.isTemporary(Path.of("/c/entry.tmp")));
+        assertFalse(WholeFiles.isTemporary(Path.of("/c/.hidden")));
+
+        // a 250-character name (the limit is 255 bytes): its temporary name must still be creatable
+        Path target = dir.resolve("x".repeat(250));
+        Path[] seen = new Path[1];
+        WholeFiles.write(target, out -> {
+            try (Stream<Path> s = Files.list(dir)) {
+                seen[0] = s.filter(p -> !p.equals(target)).findFirst().orElseThrow();
+            }
+        }, WholeFiles.Durability.CACHED);
+        assertTrue(WholeFiles.isTemporary(seen[0]), seen[0].toString());
+        assertTrue(seen[0].getFileName().toString().length() <= 255);
+        assertEquals(List.of(target), list(dir));
+    }
+
+    private static List<Path> list(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.sorted().toList();
+        }
+    }
+}
