@@ -256,6 +256,23 @@ def loaded_blas():
     return sorted(found)
 
 
+def openblas_core():
+    """The kernels OpenBLAS chose (its core name; OPENBLAS_CORETYPE overrides it), or None without OpenBLAS.
+
+    OpenBLAS falls back to its oldest x86-64 kernels (Prescott, SSE3) on a CPU newer than it knows:
+    0.3.21 does so on Intel's Emerald Rapids, and the peer's matrix products run several times slower.
+    """
+    import ctypes
+    for path in loaded_blas():
+        try:
+            lib = ctypes.CDLL(path)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return lib.openblas_get_corename().decode()
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
 def matrix_products(cfg, tokens, repeat):
     """One block's four linear products on `tokens` tokens, float32: best-of-`repeat` GFLOP/s each
     and for the four in a row (the same shapes as layerscope's `bench matmul`)."""
@@ -280,7 +297,8 @@ def matrix_products(cfg, tokens, repeat):
         rows.append({"name": name, "in": n_in, "out": n_out, "gflops": flops / best / 1e9})
         block_seconds += best
         block_flops += flops
-    return {"threads": torch.get_num_threads(), "tokens": tokens, "blas": loaded_blas(), "products": rows,
+    return {"threads": torch.get_num_threads(), "tokens": tokens, "blas": loaded_blas(), "blas_core": openblas_core(),
+            "products": rows,
             "block_gflops": block_flops / block_seconds / 1e9}
 
 
@@ -300,6 +318,9 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.set_grad_enabled(False)
+    if openblas_core() == "Prescott":
+        log("warning: OpenBLAS runs its Prescott (SSE3) kernels, its fallback for a CPU it does not know; set"
+            " OPENBLAS_CORETYPE (e.g. SkylakeX or Haswell) or the products run several times slower")
     with open(os.path.join(args.model, "config.json")) as f:
         cfg = json.load(f)
     if args.matmul:
@@ -353,6 +374,7 @@ def main():
         "torch": torch.__version__,
         "python": sys.version.split()[0],
         "blas": loaded_blas(),
+        "blas_core": openblas_core(),
         "threads": torch.get_num_threads(),
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
         "dtype": "float32",

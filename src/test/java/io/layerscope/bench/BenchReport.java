@@ -542,7 +542,10 @@ public final class BenchReport {
     private static String blas(JsonNode peer) {
         List<String> libs = new ArrayList<>();
         peer.get("blas").forEach(n -> libs.add(n.asText()));
-        return libs.isEmpty() ? "(none mapped)" : String.join(", ", libs);
+        String mapped = libs.isEmpty() ? "(none mapped)" : String.join(", ", libs);
+        // which kernels OpenBLAS ran: its fallback on a CPU it does not know is several times slower
+        JsonNode core = peer.get("blas_core");
+        return core == null || core.isNull() ? mapped : mapped + " (OpenBLAS kernels: " + core.asText() + ")";
     }
 
     private List<SweepRun> sweeps(String prefix) {
