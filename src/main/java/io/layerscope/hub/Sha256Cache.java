@@ -1,5 +1,6 @@
 package io.layerscope.hub;
 
+import io.layerscope.FileIdentity;
 import io.layerscope.WholeFiles;
 import io.layerscope.model.HfCache;
 import java.io.BufferedReader;
@@ -74,7 +75,7 @@ public final class Sha256Cache {
      */
     public String of(Path file) throws IOException {
         Path real = file.toRealPath();
-        Optional<Identity> before = Identity.of(real);
+        Optional<FileIdentity> before = FileIdentity.of(real);
         if (before.isEmpty()) {
             return Sha256.of(real);
         }
@@ -85,7 +86,7 @@ public final class Sha256Cache {
         }
         Instant started = Instant.now();
         String sha = Sha256.of(real);
-        Optional<Identity> after = Identity.of(real);
+        Optional<FileIdentity> after = FileIdentity.of(real);
         if (after.equals(before) && before.get().lastChange().plus(settled).isBefore(started)) {
             write(entry, real, before.get(), sha);
         }
@@ -104,7 +105,7 @@ public final class Sha256Cache {
         }
         try {
             Path real = file.toRealPath();
-            Identity.of(real).ifPresent(identity -> write(entryFor(real), real, identity, sha));
+            FileIdentity.of(real).ifPresent(identity -> write(entryFor(real), real, identity, sha));
         } catch (IOException e) {
             // not remembered: hashed when next asked
         }
@@ -115,7 +116,7 @@ public final class Sha256Cache {
         return dir.resolve(Sha256.of(real.toString().getBytes(StandardCharsets.UTF_8)));
     }
 
-    private static Optional<String> read(Path entry, Path real, Identity now) {
+    private static Optional<String> read(Path entry, Path real, FileIdentity now) {
         try {
             List<String> lines = Files.readAllLines(entry, StandardCharsets.UTF_8);
             if (lines.size() == 3 && lines.get(0).equals(real.toString()) && lines.get(1).equals(now.toString())
@@ -128,7 +129,7 @@ public final class Sha256Cache {
         return Optional.empty();
     }
 
-    private void write(Path entry, Path real, Identity identity, String sha) {
+    private void write(Path entry, Path real, FileIdentity identity, String sha) {
         try {
             Files.createDirectories(dir);
             WholeFiles.write(entry, (real + "\n" + identity + "\n" + sha + "\n").getBytes(StandardCharsets.UTF_8));
@@ -181,34 +182,6 @@ public final class Sha256Cache {
             return path != null && !path.isEmpty() && Path.of(path).isAbsolute() && Files.exists(Path.of(path));
         } catch (java.nio.file.InvalidPathException e) {
             return false;
-        }
-    }
-
-    /** What the file system says changes with a file's content; empty where it does not tell (not a Unix file system). */
-    private record Identity(long device, long inode, long size, long mtimeNanos, long ctimeNanos) {
-        static Optional<Identity> of(Path real) {
-            try {
-                Map<String, Object> a = Files.readAttributes(real, "unix:dev,ino,size,lastModifiedTime,ctime");
-                return Optional.of(new Identity((Long) a.get("dev"), (Long) a.get("ino"), (Long) a.get("size"),
-                        nanos((FileTime) a.get("lastModifiedTime")), nanos((FileTime) a.get("ctime"))));
-            } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException
-                     | NullPointerException e) {
-                return Optional.empty();
-            }
-        }
-
-        private static long nanos(FileTime t) {
-            Instant i = t.toInstant();
-            return i.getEpochSecond() * 1_000_000_000L + i.getNano();
-        }
-
-        Instant lastChange() {
-            return Instant.ofEpochSecond(0, Math.max(mtimeNanos, ctimeNanos));
-        }
-
-        @Override
-        public String toString() {
-            return "dev=" + device + " ino=" + inode + " size=" + size + " mtime=" + mtimeNanos + " ctime=" + ctimeNanos;
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.layerscope.spark;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerscope.FileIdentity;
 import io.layerscope.LayerscopeException;
 import io.layerscope.WholeFiles;
 import io.layerscope.model.Checkpoint;
@@ -40,7 +41,8 @@ import java.util.concurrent.TimeUnit;
  * Wanda's 128 x 2048 tokens; what follows it is cheap to redo.
  *
  * <p>The key hashes the tool's build and libtorch's version, config.json's bytes, each weight file's
- * real path, size and modification time (what {@code Sha256Cache} trusts a remembered hash by), the
+ * real path and {@link FileIdentity} (device, inode, size, modification and status-change times: what
+ * {@code Sha256Cache} trusts a remembered hash by; a rewrite that keeps size and mtime still misses), the
  * forward's settings ({@link ModelSpec} but the directory's spelling), the shard count (the shards'
  * float sums are added in shard order) and every window's token ids (so the calibration source,
  * --nsamples, --seqlen, --seed and the tokenizer are all in it). The devices are not: a result
@@ -133,8 +135,10 @@ final class CalibrationCache {
             for (SafetensorsFile f : ckpt.files()) {
                 Path real = f.path().toRealPath();
                 d.writeUTF(real.toString());
-                d.writeLong(Files.size(real));
-                d.writeLong(Files.getLastModifiedTime(real).to(TimeUnit.NANOSECONDS));
+                // with the ctime a rewrite that keeps size and mtime (cp -p, tar x) misses; off Unix, size and mtime
+                Optional<FileIdentity> identity = FileIdentity.of(real);
+                d.writeUTF(identity.isPresent() ? identity.get().toString()
+                        : "size=" + Files.size(real) + " mtime=" + Files.getLastModifiedTime(real).to(TimeUnit.NANOSECONDS));
             }
             d.writeUTF(spec.dtype().name());
             d.writeInt(spec.lastBlock());

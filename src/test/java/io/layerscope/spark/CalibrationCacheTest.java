@@ -100,13 +100,20 @@ class CalibrationCacheTest {
         keys.add(CalibrationCache.key(ckpt, spec(), 2, windows(), "1.1", "2.5.1 cpu"));
         keys.add(CalibrationCache.key(ckpt, spec(), 2, windows(), "1.0", "2.5.1 cu124"));
 
-        // a weight file rewritten (here: only its time), then config.json changed
+        // a weight file touched, then rewritten in place with its size and mtime kept (as cp -p or tar x
+        // leave it: here with the same bytes), then config.json changed
         Path weights = ckpt.files().get(1).path();
         FileTime was = Files.getLastModifiedTime(weights);
+        long size = Files.size(weights);
+        awaitANewStatusChangeTime(weights);
         Files.setLastModifiedTime(weights, FileTime.fromMillis(was.toMillis() + 1000));
         keys.add(key(Checkpoint.open(modelDir), spec(), 2, windows()));
+        awaitANewStatusChangeTime(weights);
+        Files.write(weights, Files.readAllBytes(weights));
         Files.setLastModifiedTime(weights, was);
-        assertEquals(base, key(Checkpoint.open(modelDir), spec(), 2, windows()));
+        assertEquals(List.of(was, size), List.of(Files.getLastModifiedTime(weights), Files.size(weights)),
+                "size and mtime as they were");
+        keys.add(key(Checkpoint.open(modelDir), spec(), 2, windows()));
         Path config = modelDir.resolve("config.json");
         String json = Files.readString(config);
         Files.writeString(config, json + " ");
@@ -115,6 +122,31 @@ class CalibrationCacheTest {
 
         Set<String> distinct = new HashSet<>(keys);
         assertEquals(keys.size(), distinct.size(), "every change gives a key of its own: " + keys);
+    }
+
+    /**
+     * Waits until the clock the kernel stamps files with has moved past {@code file}'s status-change
+     * time (a coarse clock: a change within the same tick would keep it), so that changing the file
+     * now gives it a new one.
+     */
+    private static void awaitANewStatusChangeTime(Path file) throws IOException {
+        FileTime ctime = (FileTime) Files.getAttribute(file, "unix:ctime");
+        Path probe = file.resolveSibling(".ctime-probe");
+        try {
+            for (int i = 0; i < 200; i++) {
+                Files.write(probe, new byte[] {1});
+                if (((FileTime) Files.getAttribute(probe, "unix:ctime")).compareTo(ctime) > 0) {
+                    return;
+                }
+                Thread.sleep(5);
+            }
+            throw new AssertionError("the file system's clock did not move past " + ctime);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        } finally {
+            Files.deleteIfExists(probe);
+        }
     }
 
     private static CalibrationStage.Result result() {
