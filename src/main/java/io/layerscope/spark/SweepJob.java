@@ -149,8 +149,14 @@ public final class SweepJob {
             CalibrationStage.Result stage1;
             try {
                 stage1 = calibrate(jsc, ckpt, spec, samples, provenance.runId());
-            } catch (IllegalStateException e) {
-                throw spark.sparkContext().isStopped() ? stoppedUnderTheJob(spark, e) : e;
+            } catch (Exception e) {
+                // A context Spark stops under the first job (a master that never answered) fails it with an
+                // IllegalStateException, or with a SparkException (checked, thrown undeclared) when the stop
+                // lands while the job's first tasks are serialised.
+                if (spark.sparkContext().isStopped()) {
+                    throw stoppedUnderTheJob(spark, e);
+                }
+                throw e;
             }
             startup.warmUpSeconds().ifPresent(s -> timings.put("executor_warmup", round(s)));
             SweepHooks.onDriver(jsc.sc()).calibrationDone(jsc.sc());
@@ -236,7 +242,7 @@ public final class SweepJob {
      * Spark stopped its context under the job: a standalone master that never answered gives up after
      * the session started (Ctrl-C is reported before this by the command line, which checks first).
      */
-    private static LayerscopeException stoppedUnderTheJob(SparkSession spark, IllegalStateException e) {
+    private static LayerscopeException stoppedUnderTheJob(SparkSession spark, Exception e) {
         String master = spark.sparkContext().master();
         return new LayerscopeException("Spark stopped before the job could run with --master " + master
                 + "; check --master and the --conf settings" + (master.startsWith("spark://")
