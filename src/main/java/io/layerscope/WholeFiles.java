@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +44,7 @@ public final class WholeFiles {
     }
 
     private static final String SUFFIX = ".tmp";
-    /** Keeps the temporary name within a file system's 255-byte limit for long target names. */
+    /** Bytes of the target's name kept in the temporary name: within a file system's 255-byte limit. */
     private static final int NAME_KEPT = 120;
 
     private WholeFiles() {
@@ -94,8 +95,9 @@ public final class WholeFiles {
 
     private static Path temporaryFor(Path target) {
         String name = target.getFileName().toString();
-        if (name.length() > NAME_KEPT) {
-            name = name.substring(0, NAME_KEPT);
+        // the limit counts the name's bytes (UTF-8 on Linux), not its characters
+        while (name.getBytes(StandardCharsets.UTF_8).length > NAME_KEPT) {
+            name = name.substring(0, name.offsetByCodePoints(name.length(), -1));
         }
         return target.resolveSibling("." + name + "." + UUID.randomUUID() + SUFFIX);
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -90,6 +91,17 @@ class WholeFilesTest {
         assertTrue(WholeFiles.isTemporary(seen[0]), seen[0].toString());
         assertTrue(seen[0].getFileName().toString().length() <= 255);
         assertEquals(List.of(target), list(dir));
+    }
+
+    @Test
+    void aNameOfManyBytesButFewCharactersGetsATemporaryNameThatFits() throws IOException {
+        // file names are bytes in the JVM's file-name encoding; only UTF-8 makes this name two bytes a character
+        assumeTrue("UTF-8".equalsIgnoreCase(System.getProperty("sun.jnu.encoding")), "file names not in UTF-8");
+        // 127 two-byte characters: 254 bytes, which a name may have
+        Path wide = dir.resolve("\u00e9".repeat(127));
+        WholeFiles.write(wide, new byte[] {7});
+        assertArrayEquals(new byte[] {7}, Files.readAllBytes(wide));
+        assertEquals(List.of(wide), list(dir));
     }
 
     private static List<Path> list(Path dir) throws IOException {
