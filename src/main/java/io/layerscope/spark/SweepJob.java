@@ -149,6 +149,8 @@ public final class SweepJob {
             CalibrationStage.Result stage1;
             try {
                 stage1 = calibrate(jsc, ckpt, spec, samples, provenance.runId());
+            } catch (LayerscopeException e) {
+                throw e;   // the job's own errors say what went wrong, whatever Spark did meanwhile
             } catch (Exception e) {
                 // A context Spark stops under the first job (a master that never answered) fails it with an
                 // IllegalStateException, or with a SparkException (checked, thrown undeclared) when the stop
