@@ -318,7 +318,8 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.set_grad_enabled(False)
-    if openblas_core() == "Prescott":
+    blas_core = openblas_core()
+    if blas_core == "Prescott":
         log("warning: OpenBLAS runs its Prescott (SSE3) kernels, its fallback for a CPU it does not know; set"
             " OPENBLAS_CORETYPE (e.g. SkylakeX or Haswell) or the products run several times slower")
     with open(os.path.join(args.model, "config.json")) as f:
@@ -374,7 +375,7 @@ def main():
         "torch": torch.__version__,
         "python": sys.version.split()[0],
         "blas": loaded_blas(),
-        "blas_core": openblas_core(),
+        "blas_core": blas_core,
         "threads": torch.get_num_threads(),
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
         "dtype": "float32",
