@@ -34,7 +34,10 @@ final class SparkStartup {
     /** The thread that starts the session and then runs the warm-up job. */
     static final String THREAD = "layerscope-spark-startup";
     private final CompletableFuture<SparkSession> session = new CompletableFuture<>();
+    /** Seconds the warm-up took: the warm-up job's, or in local mode on the CPU the preload's from the start. */
     private final CompletableFuture<Double> warmUp = new CompletableFuture<>();
+    /** Whether the preload in this JVM is the warm-up (local mode on the CPU), once it has decided. */
+    private final CompletableFuture<Boolean> preloading = new CompletableFuture<>();
     private volatile double sessionSeconds = Double.NaN;
     /** When the caller asked for the session: its seconds include the set-up before the thread runs. */
     private final long begun;
@@ -47,8 +50,8 @@ final class SparkStartup {
      * Starts the session and then the warm-up job (one task per task slot Spark reports; each
      * executor JVM loads the model once and runs one window of {@code seqlen} tokens through it,
      * then starts drawing {@link PictureWarmUp}'s throwaway pictures of {@code pictures} size unless
-     * that is null). The thread inherits the caller's Spark local properties, as a job submitted by
-     * the caller would.
+     * that is null); in local mode on the CPU this JVM starts the same warm-up at once ({@link #preload}).
+     * The thread inherits the caller's Spark local properties, as a job submitted by the caller would.
      *
      * @param warmModel whether the model is loaded and warmed (the warm-up job, and in local mode the
      *                  preload in this JVM); false where stage one's result may come from
@@ -64,18 +67,33 @@ final class SparkStartup {
         Thread t = new Thread(() -> s.run(appName, spec, seqlen, pictures, warmModel), THREAD);
         t.setDaemon(true);
         t.start();
-        Thread preload = new Thread(() -> {
-            SparkConf conf = new SparkConf();
-            if (runsTasksInThisJvm(conf)) {
-                // local mode: the executor is this JVM, so the model can load before Spark is even up
-                ExecutorResources.configureThreads(conf.getInt("spark.task.cpus", 1));
-                warmBestEffort(spec, Device.cpu(), seqlen, pictures, warmModel);
-            }
-        }, "layerscope-model-preload");
+        Thread preload = new Thread(() -> s.preload(spec, seqlen, pictures, warmModel), "layerscope-model-preload");
         preload.setDaemon(true);
         preload.start();
         CompilerDirectives.addOnceInBackground();
         return s;
+    }
+
+    /**
+     * In local mode on the CPU the executor is this JVM, so the model can load before Spark is even
+     * up: this preload is then the warm-up, and its time, from the start, is the warm-up's. The
+     * warm-up job still runs there: its tasks find the model warm, but stage one ran slower without it
+     * in paired sweeps (docs/PERFORMANCE.md; Spark's own first-task costs, presumably).
+     */
+    private void preload(ModelSpec spec, int seqlen, PictureSize pictures, boolean warmModel) {
+        try {
+            SparkConf conf = new SparkConf();
+            boolean local = runsTasksInThisJvm(conf);
+            preloading.complete(local);
+            if (local) {
+                ExecutorResources.configureThreads(conf.getInt("spark.task.cpus", 1));
+                warmBestEffort(spec, Device.cpu(), seqlen, pictures, warmModel);
+                warmUp.complete((System.nanoTime() - begun) / 1e9);
+            }
+        } finally {
+            // whatever went wrong here, the startup thread must not wait for the decision forever
+            preloading.complete(false);
+        }
     }
 
     /**
@@ -105,6 +123,7 @@ final class SparkStartup {
         }
         sessionSeconds = (System.nanoTime() - begun) / 1e9;
         session.complete(spark);
+        boolean preloaded = preloading.join();
         try {
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             int slots = Math.max(1, jsc.defaultParallelism());
@@ -116,9 +135,13 @@ final class SparkStartup {
                     : "layerscope: warm the pictures on the executors");
             long t1 = System.nanoTime();
             jsc.parallelize(tasks, slots).foreachPartition(new WarmUpTask(spec, seqlen, pictures, model));
-            warmUp.complete((System.nanoTime() - t1) / 1e9);
+            if (!preloaded) {
+                warmUp.complete((System.nanoTime() - t1) / 1e9);
+            }
         } catch (RuntimeException e) {
-            warmUp.completeExceptionally(e);
+            if (!preloaded) {
+                warmUp.completeExceptionally(e);
+            }
         }
     }
 
@@ -180,7 +203,10 @@ final class SparkStartup {
         return sessionSeconds;
     }
 
-    /** Seconds the warm-up job took, if it has finished successfully by now. */
+    /**
+     * Seconds the warm-up took, if it has finished successfully by now: the warm-up job's, or in local
+     * mode on the CPU the preload's, counted from {@link #begin}.
+     */
     OptionalDouble warmUpSeconds() {
         Double s = warmUp.isDone() && !warmUp.isCompletedExceptionally() ? warmUp.join() : null;
         return s == null ? OptionalDouble.empty() : OptionalDouble.of(s);

@@ -180,7 +180,7 @@ class CalibrationCacheIT {
             while (startup.warmUpSeconds().isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(50);
             }
-            assertTrue(startup.warmUpSeconds().isPresent(), "the warm-up job ended");
+            assertTrue(startup.warmUpSeconds().isPresent(), "the warm-up ended");
             assertEquals(warmModel, ExecutorResources.holdsModels(), "model warmed: " + warmModel);
         }
         ExecutorResources.releaseModels();

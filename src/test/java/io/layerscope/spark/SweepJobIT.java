@@ -94,7 +94,8 @@ class SweepJobIT {
         assertTrue(t.containsKey("startup") && t.containsKey("spark_start") && t.containsKey("sampling"), t.toString());
         // the start-up's three parts ran side by side: its wall time is less than sampling and Spark start in a row
         assertTrue(t.get("startup") < t.get("sampling") + t.get("spark_start") + 0.05, t.toString());
-        assertTrue(t.containsKey("executor_warmup"), "the warm-up job ran ahead of stage one: " + t);
+        // local mode: the preload in this JVM is the warm-up, timed from the start
+        assertTrue(t.containsKey("executor_warmup"), "the warm-up ended before stage one did: " + t);
     }
 
     @Test
