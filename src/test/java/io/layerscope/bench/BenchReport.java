@@ -133,8 +133,12 @@ public final class BenchReport {
         row(b, "(2) end to end with the 9-panel PNG of every layer, s", sec(bestPng.wall()), "-", "-");
         row(b, "stage one through Spark, tokens/s (vs " + (sharded.isEmpty() ? "(1)" : "(1')") + ")", num(stageOneRate), "-",
                 ratio(stageOneRate / stageOneBase));
-        row(b, "per-layer stage (stats + masks [+ PNG]) / peer's metric + sort, s",
-                sec(bestNoPng.t("stage2_layers")) + " [" + sec(bestPng.t("stage2_layers")) + "]", sec(peerLayers), "-");
+        // like with like, phase by phase: the sweep's two stages against the peer's two steps
+        row(b, "stage one's calibration forward / peer's forward with hooks, s (ratio: peer s / ours)",
+                sec(bestNoPng.stageOne()), sec(tokens / f3), ratio(tokens / f3 / bestNoPng.stageOne()));
+        row(b, "per-layer stage (stats + masks [+ PNG]) / peer's metric + sort, s (ratio: peer s / ours, no PNGs)",
+                sec(bestNoPng.t("stage2_layers")) + " [" + sec(bestPng.t("stage2_layers")) + "]", sec(peerLayers),
+                ratio(peerLayers / bestNoPng.t("stage2_layers")));
         row(b, "(4) peak RSS, MiB: sweep JVM (driver = executor in local mode) / peer",
                 num(bestPng.rssMiB()) + " [no PNG " + num(bestNoPng.rssMiB()) + "]", num(peerRss), "-");
         row(b, "(4) peak RSS of the forward-only JVM (1), MiB", num(forwardRss), "-", "-");

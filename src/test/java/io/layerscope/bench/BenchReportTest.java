@@ -84,6 +84,12 @@ class BenchReportTest {
         // without the 2 s of sampling: 50 / 23
         assertTrue(text.contains("2.17x without PNGs and without the sweep's calibration sampling"), text);
         assertTrue(text.contains("| stage one through Spark, tokens/s (vs (1')) | 1,024 | - | 0.80x |"), text);
+        // phase by phase: the peer's forward 4096 / 800 = 5.12 s against stage one's 4.0 s; its metric and sort
+        // 12 s (the best) against stage two's 6 s without PNGs (20 s with)
+        assertTrue(text.contains("| stage one's calibration forward / peer's forward with hooks, s (ratio: peer s / ours)"
+                + " | 4.00 | 5.12 | 1.28x |"), text);
+        assertTrue(text.contains("| per-layer stage (stats + masks [+ PNG]) / peer's metric + sort, s (ratio: peer s / ours,"
+                + " no PNGs) | 6.00 [20.00] | 12.00 | 2.00x |"), text);
         assertTrue(text.contains("Spark's overhead on stage one: 20%"), text);
         // JVM and exit: wall 25 - total 22 + resolve 0.5
         assertTrue(text.contains("| JVM start and exit, launcher, model resolution, run.json | 4.50 | 3.50 |"), text);
