@@ -89,8 +89,45 @@ public final class DepthSums implements Serializable {
         List<Peak> peaks = new ArrayList<>(top.getOrDefault(block, List.of()));
         for (int s = 0; s < samples.length; s++) {
             double influence = 0;
-            float third = peaks.size() < TOP ? -1f : peaks.get(TOP - 1).abs();
-            for (int t = 0; t < tokens; t++) {
+            float third = third(peaks);
+            int t = 0;
+            // two tokens at a time: each token's three sums still run over its channels in order (the same
+            // bits), but the two tokens' six sums are independent chains, so the loop no longer waits on
+            // one chain's additions
+            for (; t + 1 < tokens; t += 2) {
+                int row = (s * tokens + t) * hidden;
+                double dot0 = 0;
+                double nin0 = 0;
+                double nout0 = 0;
+                double dot1 = 0;
+                double nin1 = 0;
+                double nout1 = 0;
+                for (int c = 0; c < hidden; c++) {
+                    double a0 = in[row + c];
+                    float bf0 = out[row + c];
+                    double b0 = bf0;
+                    double a1 = in[row + hidden + c];
+                    float bf1 = out[row + hidden + c];
+                    double b1 = bf1;
+                    dot0 += a0 * b0;
+                    nin0 += a0 * a0;
+                    nout0 += b0 * b0;
+                    dot1 += a1 * b1;
+                    nin1 += a1 * a1;
+                    nout1 += b1 * b1;
+                    countAbs(hist, bf0);
+                    countAbs(hist, bf1);
+                    if (Math.abs(bf0) >= third || Math.abs(bf1) >= third) {
+                        // the top three are the largest by Peak.ORDER, whatever the order they were met in
+                        offer(peaks, Math.abs(bf0), samples[s], t, c);
+                        offer(peaks, Math.abs(bf1), samples[s], t + 1, c);
+                        third = third(peaks);
+                    }
+                }
+                influence += 1 - cosine(dot0, nin0, nout0);
+                influence += 1 - cosine(dot1, nin1, nout1);
+            }
+            for (; t < tokens; t++) {
                 int row = (s * tokens + t) * hidden;
                 double dot = 0;
                 double nin = 0;
@@ -102,17 +139,10 @@ public final class DepthSums implements Serializable {
                     dot += a * b;
                     nin += a * a;
                     nout += b * b;
-                    float abs = Math.abs(bf);
-                    // the sign cleared from the bits: Math.abs returns a NaN as it is, and the NaN that
-                    // x86 makes of inf - inf (a float16 overflow) has the sign bit set
-                    hist[(Float.floatToRawIntBits(bf) & 0x7fffffff) >>> BIN_SHIFT]++;
-                    if (abs >= third) {
-                        peaks.add(new Peak(abs, samples[s], t, c));
-                        peaks.sort(Peak.ORDER);
-                        if (peaks.size() > TOP) {
-                            peaks.remove(TOP);
-                        }
-                        third = peaks.size() < TOP ? -1f : peaks.get(TOP - 1).abs();
+                    countAbs(hist, bf);
+                    if (Math.abs(bf) >= third) {
+                        offer(peaks, Math.abs(bf), samples[s], t, c);
+                        third = third(peaks);
                     }
                 }
                 influence += 1 - cosine(dot, nin, nout);
@@ -122,6 +152,29 @@ public final class DepthSums implements Serializable {
                     Arrays.copyOfRange(out, last, last + hidden));
         }
         top.put(block, List.copyOf(peaks));
+    }
+
+    /** Counts |x| in the |h| histogram: its bin is the float bits without the sign, the low 16 dropped. */
+    private static void countAbs(long[] hist, float x) {
+        // the sign cleared from the bits: Math.abs returns a NaN as it is, and the NaN that
+        // x86 makes of inf - inf (a float16 overflow) has the sign bit set
+        hist[(Float.floatToRawIntBits(x) & 0x7fffffff) >>> BIN_SHIFT]++;
+    }
+
+    /** The smallest |h| among the top peaks, or -1 while there are fewer than {@link #TOP}. */
+    private static float third(List<Peak> peaks) {
+        return peaks.size() < TOP ? -1f : peaks.get(TOP - 1).abs();
+    }
+
+    /** Keeps (|h|, sample, position, channel) among the top peaks if it ranks there by {@link Peak#ORDER}. */
+    private static void offer(List<Peak> peaks, float abs, int sample, int position, int channel) {
+        if (abs >= third(peaks)) {
+            peaks.add(new Peak(abs, sample, position, channel));
+            peaks.sort(Peak.ORDER);
+            if (peaks.size() > TOP) {
+                peaks.remove(TOP);
+            }
+        }
     }
 
     /**

@@ -177,4 +177,64 @@ class DepthSumsTest {
         assertEquals(2.0, DepthStatistics.blocks(d).get(0).medianAbs());
         assertEquals(4.0, DepthStatistics.blocks(d).get(0).top().abs());
     }
+
+    /**
+     * Block influence, the |h| histogram and the top three peaks of a stream of two sequences of 5
+     * tokens (the loop takes tokens two at a time, the fifth alone), against plain loops written
+     * here: each token's sums in channel order, the tokens' terms in token order, and the peaks as a
+     * sort of every entry by |h| (larger first), then sample, position, channel. The values are few,
+     * so |h| ties across the two tokens of a pair and across the sequences.
+     */
+    @Test
+    void aStreamOfOddLengthGivesWhatPlainLoopsGive() {
+        int tokens = 5;
+        int hidden = 3;
+        int[] samples = {3, 1};
+        float[] values = {-2f, -1.5f, -0.5f, 0.5f, 1f, 1.5f, 2f};
+        java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+        float[] in = new float[samples.length * tokens * hidden];
+        float[] out = new float[in.length];
+        for (int i = 0; i < in.length; i++) {
+            in[i] = values[random.nextInt(values.length)];
+            out[i] = values[random.nextInt(values.length)];
+        }
+        DepthSums d = new DepthSums();
+        d.blockStreams(4, samples, in, out, tokens, hidden);
+        d.finishSequences();
+
+        double influence = 0;
+        long[] hist = new long[1 << 15];
+        List<float[]> entries = new java.util.ArrayList<>();   // |h|, sample, position, channel
+        for (int s = 0; s < samples.length; s++) {
+            double sequence = 0;
+            for (int t = 0; t < tokens; t++) {
+                double dot = 0;
+                double nin = 0;
+                double nout = 0;
+                for (int c = 0; c < hidden; c++) {
+                    int i = (s * tokens + t) * hidden + c;
+                    dot += (double) in[i] * out[i];
+                    nin += (double) in[i] * in[i];
+                    nout += (double) out[i] * out[i];
+                    hist[Float.floatToRawIntBits(Math.abs(out[i])) >>> 16]++;
+                    entries.add(new float[] {Math.abs(out[i]), samples[s], t, c});
+                }
+                sequence += 1 - dot / Math.max(Math.sqrt(nin) * Math.sqrt(nout), 1e-8);
+            }
+            influence += sequence;
+        }
+        entries.sort((a, b) -> a[0] != b[0] ? Float.compare(b[0], a[0])
+                : a[1] != b[1] ? Float.compare(a[1], b[1]) : a[2] != b[2] ? Float.compare(a[2], b[2]) : Float.compare(a[3], b[3]));
+
+        BlockDepth block = DepthStatistics.blocks(d).get(0);
+        assertEquals(influence / (samples.length * tokens), block.blockInfluence(), 0.0);
+        assertArrayEquals(hist, d.histogram().get(4));
+        List<Peak> top = d.top().get(4);
+        assertEquals(3, top.size());
+        for (int k = 0; k < 3; k++) {
+            float[] e = entries.get(k);
+            assertEquals(new Peak(e[0], (int) e[1], (int) e[2], (int) e[3]), top.get(k), "peak " + k);
+        }
+        assertEquals(2f, top.get(2).abs(), "the values tie at the top");
+    }
 }
