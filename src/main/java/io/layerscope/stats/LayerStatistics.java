@@ -347,63 +347,6 @@ public final class LayerStatistics {
         }
     }
 
-    /** A chunk's scratch rows and running sums in the first pass (one per chunk, on its thread). */
-    private static final class FirstPassRows {
-        final float[] absRow;
-        final float[] wandaRow;
-        final float[] riaRow;
-        final Parts parts;
-        double abs;
-        double wanda;
-        double ria;
-        int absBitsSeen;
-
-        FirstPassRows(int in, Parts parts) {
-            absRow = new float[in];
-            wandaRow = new float[in];
-            riaRow = new float[in];
-            this.parts = parts;
-        }
-    }
-
-    /**
-     * A chunk's scratch rows, the row selections' counters (the mask counts' own, or throwaway ones
-     * when {@code masks} is null) and its running sums of squared deviations in the second pass.
-     */
-    private static final class SecondPassRows {
-        final float[] absRow;
-        final float[] riaRow;
-        final int[] absBits;
-        final int[] wandaBits;
-        final int[] riaBits;
-        final int[] wandaPrefixCounts;
-        final int[] absPrefixCounts;
-        final Parts parts;
-        final MaskCounts masks;
-        final double absMean;
-        final double wandaMean;
-        final double riaMean;
-        double abs;
-        double wanda;
-        double ria;
-
-        SecondPassRows(int in, Parts parts, MaskCounts masks) {
-            absRow = new float[in];
-            riaRow = new float[in];
-            absBits = masks != null ? masks.absBits() : new int[in];
-            wandaBits = masks != null ? masks.wandaBits() : new int[in];
-            riaBits = masks != null ? masks.riaBits() : new int[in];
-            // the row selections' counting, done as the rows are made (a scan of each saved)
-            wandaPrefixCounts = masks != null ? masks.wandaPrefixCounts() : new int[RowSelection.bucketOf(-1) + 1];
-            absPrefixCounts = masks != null ? masks.absPrefixCounts() : new int[RowSelection.bucketOf(-1) + 1];
-            this.parts = parts;
-            this.masks = masks;
-            absMean = parts.weightAbs.mean();
-            wandaMean = parts.wanda.mean();
-            riaMean = parts.ria.mean();
-        }
-    }
-
     /**
      * The rows of |W|, of the Wanda metric and of the RIA metric, in float32 as torch computes them:
      * |W|, |W| * act_norm and (|W|/column sum + |W|/row sum) * sqrt(act_norm). A zero row or column
@@ -425,62 +368,54 @@ public final class LayerStatistics {
          * every weight, and returns their sums.
          */
         ChunkSums countFirstPass(int from, int to, Parts parts) {
-            WeightRows.Run run = weight.rows(from, to);
-            FirstPassRows rows = new FirstPassRows(actNorm.length, parts);
-            for (int i = from; i < to; i++) {
-                firstPassRow(run.values(), run.offset() + (i - from) * actNorm.length, i, rows);
-            }
-            return new ChunkSums(rows.abs, rows.wanda, rows.ria, (long) (to - from) * actNorm.length, rows.absBitsSeen);
-        }
-
-        /**
-         * Row {@code i} of the first pass, its weights {@code w[base, base + in)}. A method of its own,
-         * called once per row, for the JIT: its compiles (on-stack, then of the whole method after a
-         * few hundred rows) are of one row's loops. Inside the loop over a chunk's rows, each compile
-         * was of the whole loop nest, larger and later, and the first layer of a JVM (stage two's
-         * largest) ran unoptimised meanwhile.
-         */
-        private void firstPassRow(float[] w, int base, int i, FirstPassRows rows) {
             int in = actNorm.length;
-            float[] absRow = rows.absRow;
-            float[] wandaRow = rows.wandaRow;
-            float[] riaRow = rows.riaRow;
-            double absSum = 0;
-            double wandaSum = 0;
+            WeightRows.Run run = weight.rows(from, to);
+            float[] w = run.values();
+            float[] absRow = new float[in];
+            float[] wandaRow = new float[in];
+            float[] riaRow = new float[in];
+            TwoPassDistribution absCounts = parts.weightAbs;
+            TwoPassDistribution wandaCounts = parts.wanda;
+            TwoPassDistribution riaCounts = parts.ria;
+            double chunkAbs = 0;
+            double chunkWanda = 0;
+            double chunkRia = 0;
             // a bf16 weight has no low bits: then |W|'s second pass has nothing to look up
             int absBitsSeen = 0;
-            for (int j = 0; j < in; j++) {
-                float abs = Math.abs(w[base + j]);
-                float wanda = abs * actNorm[j] + 0f;
-                absRow[j] = abs;
-                wandaRow[j] = wanda;
-                absSum += abs;
-                wandaSum += wanda;
-                absBitsSeen |= Float.floatToRawIntBits(abs);
+            for (int i = from; i < to; i++) {
+                int base = run.offset() + (i - from) * in;
+                double absSum = 0;
+                double wandaSum = 0;
+                for (int j = 0; j < in; j++) {
+                    float abs = Math.abs(w[base + j]);
+                    float wanda = abs * actNorm[j] + 0f;
+                    absRow[j] = abs;
+                    wandaRow[j] = wanda;
+                    absSum += abs;
+                    wandaSum += wanda;
+                    absBitsSeen |= Float.floatToRawIntBits(abs);
+                }
+                if (!(absSum <= Double.MAX_VALUE)) {
+                    throw firstNonFinite(w, base, i);
+                }
+                float rowSum = (float) absSum;
+                float rowDivisor = rowSum > 0 ? rowSum : 1f;
+                rowDivisors[i] = rowDivisor;
+                riaRow(absRow, rowDivisor, riaRow);
+                double riaSum = 0;
+                for (int j = 0; j < in; j++) {
+                    float abs = absRow[j];
+                    float ria = riaRow[j];
+                    riaSum += ria;
+                    absCounts.count(Float.floatToRawIntBits(abs));
+                    wandaCounts.count(Float.floatToRawIntBits(wandaRow[j]));
+                    riaCounts.count(Float.floatToRawIntBits(ria));
+                }
+                chunkAbs += absSum;
+                chunkWanda += wandaSum;
+                chunkRia += riaSum;
             }
-            if (!(absSum <= Double.MAX_VALUE)) {
-                throw firstNonFinite(w, base, i);
-            }
-            float rowSum = (float) absSum;
-            float rowDivisor = rowSum > 0 ? rowSum : 1f;
-            rowDivisors[i] = rowDivisor;
-            riaRow(absRow, rowDivisor, riaRow);
-            TwoPassDistribution absCounts = rows.parts.weightAbs;
-            TwoPassDistribution wandaCounts = rows.parts.wanda;
-            TwoPassDistribution riaCounts = rows.parts.ria;
-            double riaSum = 0;
-            for (int j = 0; j < in; j++) {
-                float abs = absRow[j];
-                float ria = riaRow[j];
-                riaSum += ria;
-                absCounts.count(Float.floatToRawIntBits(abs));
-                wandaCounts.count(Float.floatToRawIntBits(wandaRow[j]));
-                riaCounts.count(Float.floatToRawIntBits(ria));
-            }
-            rows.abs += absSum;
-            rows.wanda += wandaSum;
-            rows.ria += riaSum;
-            rows.absBitsSeen |= absBitsSeen;
+            return new ChunkSums(chunkAbs, chunkWanda, chunkRia, (long) (to - from) * in, absBitsSeen);
         }
 
         /**
@@ -489,78 +424,79 @@ public final class LayerStatistics {
          * {@code masks}; returns the squared deviations.
          */
         ChunkSums countSecondPass(int from, int to, Parts parts, MaskCounts masks) {
-            WeightRows.Run run = weight.rows(from, to);
-            SecondPassRows rows = new SecondPassRows(actNorm.length, parts, masks);
-            for (int i = from; i < to; i++) {
-                secondPassRow(run.values(), run.offset() + (i - from) * actNorm.length, rowDivisors[i], rows);
-            }
-            return new ChunkSums(rows.abs, rows.wanda, rows.ria, (long) (to - from) * actNorm.length, -1);
-        }
-
-        /** A row of the second pass, its weights {@code w[base, base + in)}: a method of its own as {@link #firstPassRow} is. */
-        private void secondPassRow(float[] w, int base, float rowDivisor, SecondPassRows rows) {
             int in = actNorm.length;
-            float[] absRow = rows.absRow;
-            float[] riaRow = rows.riaRow;
-            int[] absBits = rows.absBits;
-            int[] wandaBits = rows.wandaBits;
-            int[] riaBits = rows.riaBits;
-            int[] wandaPrefixCounts = rows.wandaPrefixCounts;
-            int[] absPrefixCounts = rows.absPrefixCounts;
-            TwoPassDistribution absCounts = rows.parts.weightAbs;
-            TwoPassDistribution wandaCounts = rows.parts.wanda;
-            TwoPassDistribution riaCounts = rows.parts.ria;
-            double absMean = rows.absMean;
-            double wandaMean = rows.wandaMean;
-            double riaMean = rows.riaMean;
-            for (int j = 0; j < in; j++) {
-                absRow[j] = Math.abs(w[base + j]);
+            WeightRows.Run run = weight.rows(from, to);
+            float[] w = run.values();
+            int[] absBits = masks != null ? masks.absBits() : new int[in];
+            int[] wandaBits = masks != null ? masks.wandaBits() : new int[in];
+            int[] riaBits = masks != null ? masks.riaBits() : new int[in];
+            // the row selections' counting, done here as the rows are made (a scan of each saved)
+            int[] wandaPrefixCounts = masks != null ? masks.wandaPrefixCounts() : new int[RowSelection.bucketOf(-1) + 1];
+            int[] absPrefixCounts = masks != null ? masks.absPrefixCounts() : new int[RowSelection.bucketOf(-1) + 1];
+            TwoPassDistribution absCounts = parts.weightAbs;
+            TwoPassDistribution wandaCounts = parts.wanda;
+            TwoPassDistribution riaCounts = parts.ria;
+            double absMean = absCounts.mean();
+            double wandaMean = wandaCounts.mean();
+            double riaMean = riaCounts.mean();
+            double chunkAbs = 0;
+            double chunkWanda = 0;
+            double chunkRia = 0;
+            float[] absRow = new float[in];
+            float[] riaRow = new float[in];
+            for (int i = from; i < to; i++) {
+                int base = run.offset() + (i - from) * in;
+                float rowDivisor = rowDivisors[i];
+                for (int j = 0; j < in; j++) {
+                    absRow[j] = Math.abs(w[base + j]);
+                }
+                riaRow(absRow, rowDivisor, riaRow);
+                double absSquares = 0;
+                double wandaSquares = 0;
+                double riaSquares = 0;
+                int wandaLowestMinusOne = Integer.MAX_VALUE;
+                int wandaHighest = 0;
+                int absLowestMinusOne = Integer.MAX_VALUE;
+                int absHighest = 0;
+                for (int j = 0; j < in; j++) {
+                    float abs = absRow[j];
+                    float wanda = abs * actNorm[j] + 0f;
+                    float ria = riaRow[j];
+                    double absDeviation = abs - absMean;
+                    double wandaDeviation = wanda - wandaMean;
+                    double riaDeviation = ria - riaMean;
+                    absSquares += absDeviation * absDeviation;
+                    wandaSquares += wandaDeviation * wandaDeviation;
+                    riaSquares += riaDeviation * riaDeviation;
+                    int absBitsJ = Float.floatToRawIntBits(abs);
+                    int wandaBitsJ = Float.floatToRawIntBits(wanda);
+                    int riaBitsJ = Float.floatToRawIntBits(ria);
+                    absBits[j] = absBitsJ;
+                    wandaBits[j] = wandaBitsJ;
+                    riaBits[j] = riaBitsJ;
+                    int wandaBucket = RowSelection.bucketOf(wandaBitsJ);
+                    int absBucket = RowSelection.bucketOf(absBitsJ);
+                    wandaPrefixCounts[wandaBucket]++;
+                    absPrefixCounts[absBucket]++;
+                    wandaLowestMinusOne = Math.min(wandaLowestMinusOne, RowSelection.lowestMinusOne(wandaBucket));
+                    wandaHighest = Math.max(wandaHighest, wandaBucket);
+                    absLowestMinusOne = Math.min(absLowestMinusOne, RowSelection.lowestMinusOne(absBucket));
+                    absHighest = Math.max(absHighest, absBucket);
+                    absCounts.revisitBits(absBitsJ);
+                    wandaCounts.revisitBits(wandaBitsJ);
+                    riaCounts.revisitBits(riaBitsJ);
+                }
+                if (masks != null) {
+                    masks.countCountedRow(wandaLowestMinusOne, wandaHighest, absLowestMinusOne, absHighest);
+                } else {
+                    RowSelection.clear(wandaPrefixCounts, wandaLowestMinusOne, wandaHighest);
+                    RowSelection.clear(absPrefixCounts, absLowestMinusOne, absHighest);
+                }
+                chunkAbs += absSquares;
+                chunkWanda += wandaSquares;
+                chunkRia += riaSquares;
             }
-            riaRow(absRow, rowDivisor, riaRow);
-            double absSquares = 0;
-            double wandaSquares = 0;
-            double riaSquares = 0;
-            int wandaLowestMinusOne = Integer.MAX_VALUE;
-            int wandaHighest = 0;
-            int absLowestMinusOne = Integer.MAX_VALUE;
-            int absHighest = 0;
-            for (int j = 0; j < in; j++) {
-                float abs = absRow[j];
-                float wanda = abs * actNorm[j] + 0f;
-                float ria = riaRow[j];
-                double absDeviation = abs - absMean;
-                double wandaDeviation = wanda - wandaMean;
-                double riaDeviation = ria - riaMean;
-                absSquares += absDeviation * absDeviation;
-                wandaSquares += wandaDeviation * wandaDeviation;
-                riaSquares += riaDeviation * riaDeviation;
-                int absBitsJ = Float.floatToRawIntBits(abs);
-                int wandaBitsJ = Float.floatToRawIntBits(wanda);
-                int riaBitsJ = Float.floatToRawIntBits(ria);
-                absBits[j] = absBitsJ;
-                wandaBits[j] = wandaBitsJ;
-                riaBits[j] = riaBitsJ;
-                int wandaBucket = RowSelection.bucketOf(wandaBitsJ);
-                int absBucket = RowSelection.bucketOf(absBitsJ);
-                wandaPrefixCounts[wandaBucket]++;
-                absPrefixCounts[absBucket]++;
-                wandaLowestMinusOne = Math.min(wandaLowestMinusOne, RowSelection.lowestMinusOne(wandaBucket));
-                wandaHighest = Math.max(wandaHighest, wandaBucket);
-                absLowestMinusOne = Math.min(absLowestMinusOne, RowSelection.lowestMinusOne(absBucket));
-                absHighest = Math.max(absHighest, absBucket);
-                absCounts.revisitBits(absBitsJ);
-                wandaCounts.revisitBits(wandaBitsJ);
-                riaCounts.revisitBits(riaBitsJ);
-            }
-            if (rows.masks != null) {
-                rows.masks.countCountedRow(wandaLowestMinusOne, wandaHighest, absLowestMinusOne, absHighest);
-            } else {
-                RowSelection.clear(wandaPrefixCounts, wandaLowestMinusOne, wandaHighest);
-                RowSelection.clear(absPrefixCounts, absLowestMinusOne, absHighest);
-            }
-            rows.abs += absSquares;
-            rows.wanda += wandaSquares;
-            rows.ria += riaSquares;
+            return new ChunkSums(chunkAbs, chunkWanda, chunkRia, (long) (to - from) * in, -1);
         }
 
         /**
