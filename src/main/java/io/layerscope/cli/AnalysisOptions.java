@@ -97,17 +97,7 @@ public final class AnalysisOptions {
     }
 
     long gramMemory() {
-        long bytes;
-        try {
-            bytes = org.apache.spark.network.util.JavaUtils.byteStringAsBytes(gramMemory.trim());
-        } catch (RuntimeException e) {
-            throw new LayerscopeException("--gram-memory " + gramMemory + " is not a size; use e.g. --gram-memory 4g or"
-                    + " --gram-memory 512m");
-        }
-        if (bytes <= 0) {
-            throw new LayerscopeException("--gram-memory " + gramMemory + " must be more than 0, e.g. --gram-memory 4g");
-        }
-        return bytes;
+        return SizeOption.bytes("--gram-memory", gramMemory, "4g", "512m");
     }
 
     PruneMode mode() {

@@ -1,5 +1,7 @@
 package io.layerscope.cli;
 
+import io.layerscope.LayerscopeException;
+import io.layerscope.spark.JobOptions;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -51,6 +53,24 @@ public final class CalibrationOptions {
                     + " the forward's settings are the same: another --sparsity, --gram or pictures cost only stage two."
                     + " Created if absent. Default: no cache."})
     Path calibrationCache;
+
+    @Option(names = "--calibration-cache-size", paramLabel = "SIZE",
+            description = {"With --calibration-cache: the most its entries may take, as 500m, 10g ...; after each run"
+                    + " the least recently used entries beyond it are removed (the run's own is always kept).",
+                "Default: " + JobOptions.Calibration.DEFAULT_CACHE_SIZE + "."})
+    String calibrationCacheSize;
+
+    /** --calibration-cache-size in bytes (its default without it); refused without --calibration-cache. */
+    long calibrationCacheBytes() {
+        if (calibrationCacheSize == null) {
+            return SizeOption.bytes("--calibration-cache-size", JobOptions.Calibration.DEFAULT_CACHE_SIZE, "10g", "500m");
+        }
+        if (calibrationCache == null) {
+            throw new LayerscopeException("--calibration-cache-size " + calibrationCacheSize + " needs --calibration-cache"
+                    + " DIR: it bounds that directory");
+        }
+        return SizeOption.bytes("--calibration-cache-size", calibrationCacheSize, "10g", "500m");
+    }
 
     int nsamples(boolean demo) {
         return nsamples != null ? nsamples : demo ? DEMO_NSAMPLES : DEFAULT_NSAMPLES;

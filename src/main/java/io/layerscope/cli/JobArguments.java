@@ -28,12 +28,13 @@ final class JobArguments {
         double positionShare = a.outlierPositionShare();
         long gramMemory = a.gramMemory();
         var statsDevice = a.statsDevice();
+        long cacheBytes = c.calibrationCacheBytes();
         ResolvedModel r = m.resolve();
         boolean demo = m.model().equals(ModelResolver.DEMO);
         return new JobOptions(command,
                 new JobOptions.Model(m.model(), r.repoId(), r.revision(), r.commit(), r.dir(), m.cacheDirOption(), m.env()),
                 new JobOptions.Calibration(c.calibration(demo), c.nsamples(demo), c.seqlen(demo), c.seed,
-                        ComputeDtype.parse(c.dtype), c.shards, c.batchSize).withCache(c.calibrationCache),
+                        ComputeDtype.parse(c.dtype), c.shards, c.batchSize).withCache(c.calibrationCache, cacheBytes),
                 new JobOptions.Analysis(layers, exactLayer, sparsity, mode, pattern, allocation, blockShare, positionShare,
                         a.gram, gramMemory, statsDevice, !a.noDepth),
                 new JobOptions.Output(out, pngDir, overwrite, png ? size : null, savePruned, null));

@@ -179,7 +179,7 @@ public final class ConsoleProgress implements ProgressListener {
     }
 
     /** 1023 B, 1.50 KiB, 52.3 MiB, 2.47 GiB: three significant digits, binary units. */
-    static String bytes(long n) {
+    public static String bytes(long n) {
         if (n < 1024) {
             return n + " B";
         }

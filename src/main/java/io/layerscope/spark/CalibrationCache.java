@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerscope.FileIdentity;
 import io.layerscope.LayerscopeException;
 import io.layerscope.WholeFiles;
+import io.layerscope.hub.ConsoleProgress;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.SafetensorsFile;
 import java.io.BufferedInputStream;
@@ -18,20 +19,27 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * {@code --calibration-cache DIR}: stage one's merged result (the activation sums and depth
@@ -51,6 +59,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Entries are written whole or not at all (a temporary file renamed into place) and read through
  * a deserialization filter that admits only the classes an entry holds. An entry that cannot be read
  * is reported and stage one runs instead; failing to store one is reported and does not fail the run.
+ * An entry's modification time is its last use, and each run ends its look at the cache by removing
+ * the least recently used entries beyond {@code --calibration-cache-size} ({@link #trim}).
  */
 final class CalibrationCache {
     private static final String FORMAT = "layerscope stage-one cache 1";
@@ -80,14 +90,27 @@ final class CalibrationCache {
         }
     }
 
-    private final Path dir;
+    /** An entry's file name: the key is a SHA-256 in hex. */
+    private static final Pattern ENTRY = Pattern.compile("stage1-([0-9a-f]{64})\\.bin");
+    /** A temporary file older than this was left by a killed run (an entry is written in seconds). */
+    static final Duration ABANDONED = Duration.ofDays(1);
 
-    private CalibrationCache(Path dir) {
+    private final Path dir;
+    private final long maxBytes;
+
+    private CalibrationCache(Path dir, long maxBytes) {
         this.dir = dir;
+        this.maxBytes = maxBytes;
     }
 
-    /** The cache in {@code dir}, created if absent: a path that is not a usable directory fails here, before any work. */
-    static CalibrationCache open(Path dir) {
+    /**
+     * The cache in {@code dir}, created if absent, whose entries may take {@code maxBytes} (see
+     * {@link #trim}): a path that is not a usable directory fails here, before any work.
+     */
+    static CalibrationCache open(Path dir, long maxBytes) {
+        if (maxBytes <= 0) {
+            throw new IllegalArgumentException("a calibration cache needs room for its entries, got " + maxBytes + " bytes");
+        }
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new LayerscopeException("--calibration-cache " + dir + " is not a directory; give a directory the cached"
                     + " stage-one results can be kept in");
@@ -102,7 +125,7 @@ final class CalibrationCache {
             throw new LayerscopeException("--calibration-cache " + dir + " is not writable; give a directory the cached"
                     + " stage-one results can be kept in");
         }
-        return new CalibrationCache(dir);
+        return new CalibrationCache(dir, maxBytes);
     }
 
     Path dir() {
@@ -180,6 +203,7 @@ final class CalibrationCache {
             if (!key.equals(e.key())) {
                 return unusable(f, "it was stored under another key", err);
             }
+            markUsed(f);
             return Optional.of(e);
         } catch (NoSuchFileException e) {
             return Optional.empty();
@@ -233,5 +257,86 @@ final class CalibrationCache {
     /** The JSON beside the entry of {@code key} that says what it was computed from. */
     Path description(String key) {
         return dir.resolve("stage1-" + key + ".json");
+    }
+
+    /**
+     * An entry's modification time is when a run last used it (stored it or read it), which
+     * {@link #trim} goes by; where it cannot be set (another user's entry) the entry only ages sooner.
+     */
+    private static void markUsed(Path entry) {
+        try {
+            Files.setLastModifiedTime(entry, FileTime.from(Instant.now()));
+        } catch (IOException | RuntimeException ignored) {
+            // the entry was read all the same
+        }
+    }
+
+    /** What {@link #trim} removed: entries (with their descriptions) and the bytes they took. */
+    record Trimmed(int entries, long bytes) {
+    }
+
+    /**
+     * Keeps the cache within its size: removes the least recently used entries, each with its JSON,
+     * until the rest take at most the cache's bytes, but never the entry of {@code keep} (the run's
+     * own, which may alone exceed them); also descriptions whose entry is gone and temporary files
+     * older than {@link #ABANDONED}. Files it does not recognise are left alone and not counted. What
+     * was removed is said on {@code err}; what cannot be read or removed is left for a later run.
+     */
+    Trimmed trim(String keep, PrintStream err) {
+        record Found(Path file, String key, long bytes, FileTime used) {
+        }
+        List<Found> entries = new ArrayList<>();
+        Instant abandoned = Instant.now().minus(ABANDONED);
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+            for (Path f : files) {
+                try {
+                    String name = f.getFileName().toString();
+                    Matcher m = ENTRY.matcher(name);
+                    if (m.matches()) {
+                        long described = Files.exists(description(m.group(1))) ? Files.size(description(m.group(1))) : 0;
+                        entries.add(new Found(f, m.group(1), Files.size(f) + described, Files.getLastModifiedTime(f)));
+                    } else if (WholeFiles.isTemporary(f) && Files.getLastModifiedTime(f).toInstant().isBefore(abandoned)) {
+                        Files.deleteIfExists(f);
+                    } else if (name.startsWith("stage1-") && name.endsWith(".json")
+                            && !Files.exists(file(name.substring("stage1-".length(), name.length() - ".json".length())))) {
+                        Files.deleteIfExists(f);
+                    }
+                } catch (IOException | RuntimeException gone) {
+                    // removed by another run meanwhile, or unreadable: left for a later trim
+                }
+            }
+        } catch (IOException e) {
+            err.printf("calibration cache: cannot list %s to keep it within %s (%s)%n", dir, ConsoleProgress.bytes(maxBytes),
+                    ResultsDirectory.describe(e));
+            return new Trimmed(0, 0);
+        }
+        // most recently used first; ties by key, so that two runs trimming at once remove the same entries
+        entries.sort(Comparator.comparing(Found::used).reversed().thenComparing(Found::key));
+        long kept = entries.stream().filter(e -> e.key().equals(keep)).mapToLong(Found::bytes).sum();
+        int removed = 0;
+        long removedBytes = 0;
+        for (Found e : entries) {
+            if (e.key().equals(keep)) {
+                continue;
+            }
+            if (kept + e.bytes() <= maxBytes) {
+                kept += e.bytes();
+                continue;
+            }
+            try {
+                Files.deleteIfExists(e.file());
+                Files.deleteIfExists(description(e.key()));
+                removed++;
+                removedBytes += e.bytes();
+            } catch (IOException | RuntimeException ignored) {
+                // another user's entry in a shared cache: it stays, and so does the size it takes
+            }
+        }
+        if (removed > 0) {
+            err.printf("calibration cache: removed %d least recently used %s (%s) to keep %s within %s"
+                    + " (--calibration-cache-size)%n", removed, removed == 1 ? "entry" : "entries", ConsoleProgress.bytes(removedBytes),
+                    dir, ConsoleProgress.bytes(maxBytes));
+        }
+        return new Trimmed(removed, removedBytes);
     }
 }

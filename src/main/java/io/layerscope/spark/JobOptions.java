@@ -43,21 +43,27 @@ public record JobOptions(String command, Model model, Calibration calibration, A
      * @param shards    calibration partitions; 0 = Spark's default parallelism
      * @param batchSize sequences per forward batch on an executor
      * @param cache     --calibration-cache: the directory stage one's results are kept in and reused from, or null
+     * @param cacheSize --calibration-cache-size: the bytes the cache's entries may take (0 without a cache)
      */
     public record Calibration(String source, int nsamples, int seqlen, long seed, ComputeDtype dtype, int shards,
-                              int batchSize, String cache) implements Serializable {
+                              int batchSize, String cache, long cacheSize) implements Serializable {
         private static final long serialVersionUID = 1L;
+        /** --calibration-cache-size's default: room for many entries, small beside the checkpoints they come from. */
+        public static final String DEFAULT_CACHE_SIZE = "10g";
 
         /** Without a calibration cache. */
         public Calibration(String source, int nsamples, int seqlen, long seed, ComputeDtype dtype, int shards,
                            int batchSize) {
-            this(source, nsamples, seqlen, seed, dtype, shards, batchSize, null);
+            this(source, nsamples, seqlen, seed, dtype, shards, batchSize, null, 0);
         }
 
-        /** The same calibration with stage one's results kept in and reused from {@code dir} (null: none). */
-        public Calibration withCache(Path dir) {
+        /**
+         * The same calibration with stage one's results kept in and reused from {@code dir} (null: none),
+         * whose entries may take {@code maxBytes}.
+         */
+        public Calibration withCache(Path dir, long maxBytes) {
             return new Calibration(source, nsamples, seqlen, seed, dtype, shards, batchSize,
-                    dir == null ? null : dir.toAbsolutePath().normalize().toString());
+                    dir == null ? null : dir.toAbsolutePath().normalize().toString(), dir == null ? 0 : maxBytes);
         }
     }
 

@@ -418,7 +418,7 @@ public final class SweepJob {
                         + " the run writes as a whole; keep the cache in a directory of its own");
             }
         });
-        return CalibrationCache.open(dir);
+        return CalibrationCache.open(dir, o.calibration().cacheSize());
     }
 
     /** The pruned checkpoint's staging directory, or null without --save-pruned; never the model, the caches or --out. */
@@ -460,6 +460,7 @@ public final class SweepJob {
             long ts = System.nanoTime();
             calibrationCache.store(key, runId, r, entryDescription(ckpt, spec, shards), err)
                     .ifPresent(f -> err.printf("stage 1: kept in %s%n", f));
+            calibrationCache.trim(key, err);
             timings.put("stage1_cache", round(looked + (System.nanoTime() - ts) / 1e9));
         }
         return r;
@@ -502,6 +503,7 @@ public final class SweepJob {
         err.printf("stage 1: reused from %s (%d samples%s, computed by run %s at %s in %.1f s)%n", file,
                 r.sums().nsamples(), wider ? ", the taps of blocks 0.." + spec.lastBlock() + " of a whole-model forward" : "",
                 e.runId(), e.createdAt(), r.seconds());
+        calibrationCache.trim(found, err);
         return Optional.of(r);
     }
 

@@ -166,6 +166,29 @@ class MainTest {
         assertTrue(help.out().contains("--no-depth"), help.out());
     }
 
+    @Test
+    void aBadCalibrationCacheSizeIsRefusedBeforeTheModelResolves() {
+        Path out = tmp.resolve("cache-size");
+        Path dir = tmp.resolve("stage-one");
+        for (String[] c : new String[][] {
+                {"10x", "error: --calibration-cache-size 10x is not a size; use e.g. --calibration-cache-size 10g or"
+                        + " --calibration-cache-size 500m\n"},
+                {"0", "error: --calibration-cache-size 0 must be more than 0, e.g. --calibration-cache-size 10g\n"}}) {
+            Run r = run("sweep", "--model", "./no/such/model", "--out", out.toString(), "--calibration-cache", dir.toString(),
+                    "--calibration-cache-size", c[0]);
+            assertEquals(2, r.status(), r.err());
+            assertEquals("", r.out());
+            assertEquals(c[1], r.err());
+        }
+        Run alone = run("layer", "--model", "./no/such/model", "--layer", "lm_head", "--calibration-cache-size", "1g");
+        assertEquals(2, alone.status());
+        assertEquals("error: --calibration-cache-size 1g needs --calibration-cache DIR: it bounds that directory\n",
+                alone.err());
+        assertFalse(Files.exists(out));
+        assertFalse(Files.exists(dir));
+        assertTrue(run("sweep", "--help").out().contains("--calibration-cache-size=SIZE"));
+    }
+
     /** Where OFFLINE's commands put their per-user caches: the build's XDG_CACHE_HOME, else ~/.cache. */
     private static Path cacheHome() {
         String xdg = OFFLINE.get("XDG_CACHE_HOME");

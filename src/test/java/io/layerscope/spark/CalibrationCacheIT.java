@@ -36,6 +36,9 @@ class CalibrationCacheIT {
     private static final List<String> TABLES = List.of("layers", "activation_norms", "calibration", "blocks",
             "block_distances", "super_weights", "outlier_features");
 
+    /** A cache size no test's entries reach. */
+    private static final long ROOM = 1L << 30;
+
     @TempDir
     static Path tmp;
 
@@ -103,6 +106,24 @@ class CalibrationCacheIT {
         assertTrue(fourth.text().contains("stage 1: not in the calibration cache"), fourth.text());
         assertEquals(2, files(cache).size());
         assertNull(RunRecord.read(tmp.resolve("d")).stageOneReused());
+
+        // a cache with room for one entry: reading a's entry makes it the most recently used, so d's goes
+        Path seedOne = files(cache).stream().filter(f -> !f.equals(entry)).findFirst().orElseThrow();
+        long oneEntry = Files.size(entry) + Files.size(description(entry));
+        long removed = Files.size(seedOne) + Files.size(description(seedOne));
+        JobOptions o = options(model, modelCache, cache, "e", 0, 0.5);
+        Said fifth = new Said();
+        new SweepJob(new JobOptions(o.command(), o.model(), o.calibration().withCache(cache, oneEntry), o.analysis(),
+                o.output()), fifth.out).run();
+        assertTrue(fifth.text().contains("stage 1: reused from " + entry), fifth.text());
+        assertTrue(fifth.text().contains("calibration cache: removed 1 least recently used entry ("
+                + io.layerscope.hub.ConsoleProgress.bytes(removed) + ") to keep " + cache + " within "
+                + io.layerscope.hub.ConsoleProgress.bytes(oneEntry) + " (--calibration-cache-size)\n"), fifth.text());
+        assertEquals(List.of(entry), files(cache));
+    }
+
+    private static Path description(Path entry) {
+        return entry.resolveSibling(entry.getFileName().toString().replace(".bin", ".json"));
     }
 
     /**
@@ -189,14 +210,14 @@ class CalibrationCacheIT {
     private static JobOptions options(Path model, Path modelCache, Path cache, String out, long seed, double sparsity) {
         return new JobOptions("sweep",
                 new JobOptions.Model("demo", null, null, null, model, modelCache, TestEnvironment.offline()),
-                new JobOptions.Calibration("demo", 8, 64, seed, ComputeDtype.FLOAT32, 2, 1).withCache(cache),
+                new JobOptions.Calibration("demo", 8, 64, seed, ComputeDtype.FLOAT32, 2, 1).withCache(cache, ROOM),
                 JobOptions.Analysis.dense(null, false, sparsity),
                 new JobOptions.Output(tmp.resolve(out), null, false, null));
     }
 
     private static JobOptions sequentialOptions(Path model, Path modelCache, Path cache, String out) {
         JobOptions o = options(model, modelCache, cache, out, 0, 0.5);
-        return new JobOptions("sweep", o.model(), o.calibration().withCache(cache),
+        return new JobOptions("sweep", o.model(), o.calibration().withCache(cache, ROOM),
                 new JobOptions.Analysis(null, false, 0.5, PruneMode.SEQUENTIAL, SparsityPattern.UNSTRUCTURED,
                         Allocation.uniform()), o.output());
     }
@@ -205,7 +226,7 @@ class CalibrationCacheIT {
     private static JobOptions layerOptions(Path model, Path modelCache, Path cache, String layer, Path out, String pngDir) {
         return new JobOptions("layer",
                 new JobOptions.Model("demo", null, null, null, model, modelCache, TestEnvironment.offline()),
-                new JobOptions.Calibration("demo", 8, 64, 0, ComputeDtype.FLOAT32, 2, 1).withCache(cache),
+                new JobOptions.Calibration("demo", 8, 64, 0, ComputeDtype.FLOAT32, 2, 1).withCache(cache, ROOM),
                 JobOptions.Analysis.dense(layer, true, 0.5),
                 new JobOptions.Output(out, out == null ? tmp.resolve(pngDir) : null, false, PictureSize.DEFAULT));
     }

@@ -171,7 +171,7 @@ class CalibrationCacheTest {
 
     @Test
     void anEntryReadsBackBitForBitAndLeavesNoOtherFile() throws IOException {
-        CalibrationCache cache = CalibrationCache.open(tmp.resolve("cache"));
+        CalibrationCache cache = CalibrationCache.open(tmp.resolve("cache"), 1L << 30);
         String key = key(ckpt, spec(), 2, windows());
         assertEquals(Optional.empty(), cache.find(key, silent()), "nothing stored yet");
         CalibrationStage.Result r = result();
@@ -217,7 +217,7 @@ class CalibrationCacheTest {
 
     @Test
     void aDamagedOrMisplacedEntryIsReportedAndLeftForStageOneToReplace() throws IOException {
-        CalibrationCache cache = CalibrationCache.open(tmp);
+        CalibrationCache cache = CalibrationCache.open(tmp, 1L << 30);
         String key = key(ckpt, spec(), 2, windows());
         Path f = cache.store(key, "run-1", result(), ABOUT, silent()).orElseThrow();
         byte[] whole = Files.readAllBytes(f);
@@ -245,7 +245,7 @@ class CalibrationCacheTest {
 
     @Test
     void aFileOfOtherClassesIsRefusedWithoutBuildingThem() throws IOException {
-        CalibrationCache cache = CalibrationCache.open(tmp);
+        CalibrationCache cache = CalibrationCache.open(tmp, 1L << 30);
         String key = key(ckpt, spec(), 2, windows());
         Path f = cache.file(key);
         // java.net classes are not what an entry holds; nor is a collection of them
@@ -301,7 +301,7 @@ class CalibrationCacheTest {
 
     @Test
     void anEntryWithoutItsResultIsReportedNotMetLaterAsANull() throws IOException {
-        CalibrationCache cache = CalibrationCache.open(tmp);
+        CalibrationCache cache = CalibrationCache.open(tmp, 1L << 30);
         String key = key(ckpt, spec(), 2, windows());
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         b.write(MAGIC);
@@ -324,7 +324,7 @@ class CalibrationCacheTest {
     @Test
     void aStoreThatFailsIsReportedAndLeavesNothing() throws IOException {
         Path dir = tmp.resolve("cache");
-        CalibrationCache cache = CalibrationCache.open(dir);
+        CalibrationCache cache = CalibrationCache.open(dir, 1L << 30);
         // the directory gone and a file in its place: nothing can be created in it
         Files.delete(dir);
         Files.writeString(dir, "x");
@@ -339,15 +339,93 @@ class CalibrationCacheTest {
     @Test
     void openCreatesTheDirectoryAndRefusesAFile() throws IOException {
         Path dir = tmp.resolve("a").resolve("b");
-        assertEquals(dir, CalibrationCache.open(dir).dir());
+        assertEquals(dir, CalibrationCache.open(dir, 1L << 30).dir());
         assertTrue(Files.isDirectory(dir));
         Path file = Files.writeString(tmp.resolve("file"), "x");
-        LayerscopeException e = assertThrows(LayerscopeException.class, () -> CalibrationCache.open(file));
+        LayerscopeException e = assertThrows(LayerscopeException.class, () -> CalibrationCache.open(file, 1L << 30));
         assertEquals("--calibration-cache " + file + " is not a directory; give a directory the cached stage-one"
                 + " results can be kept in", e.getMessage());
-        e = assertThrows(LayerscopeException.class, () -> CalibrationCache.open(file.resolve("below")));
+        e = assertThrows(LayerscopeException.class, () -> CalibrationCache.open(file.resolve("below"), 1L << 30));
         assertTrue(e.getMessage().startsWith("--calibration-cache " + file.resolve("below") + " cannot be created ("),
                 e.getMessage());
+    }
+
+    /** A key as the cache names entries (64 hex digits), made from one digit. */
+    private static String fakeKey(char c) {
+        return String.valueOf(c).repeat(64);
+    }
+
+    /** An entry of {@code entry} bytes and a description of {@code described}, last used {@code hoursAgo} hours ago. */
+    private static void fakeEntry(Path dir, String key, int entry, int described, int hoursAgo) throws IOException {
+        Path bin = Files.write(dir.resolve("stage1-" + key + ".bin"), new byte[entry]);
+        Files.write(dir.resolve("stage1-" + key + ".json"), new byte[described]);
+        Files.setLastModifiedTime(bin, FileTime.from(java.time.Instant.now().minus(java.time.Duration.ofHours(hoursAgo))));
+    }
+
+    private static List<String> names(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void trimRemovesTheLeastRecentlyUsedEntriesBeyondTheSizeButNeverTheRunsOwn() throws IOException {
+        Path dir = tmp.resolve("cache");
+        CalibrationCache cache = CalibrationCache.open(dir, 250);
+        String a = fakeKey('a');
+        String b = fakeKey('b');
+        String c = fakeKey('c');
+        String d = fakeKey('d');
+        fakeEntry(dir, a, 100, 20, 4);   // the run's own, the least recently used of all
+        fakeEntry(dir, b, 100, 20, 3);
+        fakeEntry(dir, c, 100, 20, 2);
+        fakeEntry(dir, d, 100, 20, 1);
+        Files.write(dir.resolve("notes.txt"), new byte[1000]);             // not the cache's: kept, not counted
+        Files.write(dir.resolve("stage1-abc.bin"), new byte[1000]);        // not an entry's name either
+        Path fresh = Files.write(dir.resolve(".stage1-" + d + ".bin.123.tmp"), new byte[10]);   // another run writing
+        Path left = Files.write(dir.resolve(".stage1-" + c + ".bin.456.tmp"), new byte[10]);    // a killed run's
+        Files.setLastModifiedTime(left, FileTime.from(java.time.Instant.now().minus(java.time.Duration.ofHours(25))));
+        Files.write(dir.resolve("stage1-" + fakeKey('e') + ".json"), new byte[5]);                // its entry gone
+
+        Said said = new Said();
+        assertEquals(new CalibrationCache.Trimmed(2, 240), cache.trim(a, said.out));
+        // a (120) is kept whatever its age, d (240 in all) fits, c and b do not
+        assertEquals("calibration cache: removed 2 least recently used entries (240 B) to keep " + dir + " within 250 B"
+                + " (--calibration-cache-size)\n", said.text());
+        assertEquals(List.of(fresh.getFileName().toString(), "notes.txt", "stage1-" + a + ".bin", "stage1-" + a + ".json",
+                "stage1-abc.bin", "stage1-" + d + ".bin", "stage1-" + d + ".json"), names(dir));
+
+        said = new Said();
+        assertEquals(new CalibrationCache.Trimmed(0, 0), cache.trim(a, said.out));
+        assertEquals("", said.text(), "nothing to remove, nothing said");
+
+        // the run's own entry alone larger than the cache: it stays, every other goes
+        CalibrationCache small = CalibrationCache.open(dir, 50);
+        said = new Said();
+        assertEquals(new CalibrationCache.Trimmed(1, 120), small.trim(a, said.out));
+        assertEquals("calibration cache: removed 1 least recently used entry (120 B) to keep " + dir + " within 50 B"
+                + " (--calibration-cache-size)\n", said.text());
+        assertTrue(Files.exists(dir.resolve("stage1-" + a + ".bin")));
+        assertEquals(List.of(fresh.getFileName().toString(), "notes.txt", "stage1-" + a + ".bin", "stage1-" + a + ".json",
+                "stage1-abc.bin"), names(dir));
+    }
+
+    @Test
+    void readingAnEntryMakesItTheMostRecentlyUsed() throws IOException {
+        Path dir = tmp.resolve("cache");
+        CalibrationCache cache = CalibrationCache.open(dir, 1L << 30);
+        String key = key(ckpt, spec(), 2, windows());
+        Path f = cache.store(key, "run-1", result(), ABOUT, silent()).orElseThrow();
+        FileTime old = FileTime.from(java.time.Instant.now().minus(java.time.Duration.ofDays(30)));
+        Files.setLastModifiedTime(f, old);
+        java.time.Instant before = java.time.Instant.now().minusSeconds(1);
+        assertEquals("run-1", cache.find(key, silent()).orElseThrow().runId());
+        assertTrue(Files.getLastModifiedTime(f).toInstant().isAfter(before), Files.getLastModifiedTime(f).toString());
+        // a damaged entry is not marked
+        Files.write(f, MAGIC);
+        Files.setLastModifiedTime(f, old);
+        assertEquals(Optional.empty(), cache.find(key, silent()));
+        assertEquals(old, Files.getLastModifiedTime(f));
     }
 
     private static PrintStream silent() {
