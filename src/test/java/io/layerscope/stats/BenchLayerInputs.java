@@ -33,6 +33,24 @@ public final class BenchLayerInputs {
         return scalerRow;
     }
 
+    /**
+     * The residual stream of {@code sequences} sequences of {@code tokens} tokens around one block,
+     * [sequences, tokens, hidden] row-major: the input N(0, 1) with channel 3 at 8 times that (an
+     * outlier feature, as LLaMAs have), the output the input plus N(0, 0.1).
+     *
+     * @return the input and the output
+     */
+    public static float[][] residualStreams(int sequences, int tokens, int hidden) {
+        SplittableRandom random = new SplittableRandom(9);
+        float[] in = new float[sequences * tokens * hidden];
+        float[] out = new float[in.length];
+        for (int k = 0; k < in.length; k++) {
+            in[k] = (float) ((k % hidden == 3 ? 8 : 1) * random.nextGaussian());
+            out[k] = in[k] + (float) (0.1 * random.nextGaussian());
+        }
+        return new float[][] {in, out};
+    }
+
     /** CPU time of the whole JVM (pool threads included). */
     public static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();

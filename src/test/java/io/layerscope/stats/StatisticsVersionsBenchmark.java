@@ -33,6 +33,14 @@ import java.util.List;
  * directories. The weights are bf16-rounded Gaussians, as {@link BenchLayerInputs} makes them. It
  * prints each build's best and median nanoseconds per weight, whether its results equal the first
  * build's, and the second build's time over the first's, call by call.
+ *
+ * <p>{@code depth} times the depth statistics' scan of the residual stream instead
+ * ({@link DepthSums#blockStreams}, stage one's host work per block): rows are then tokens and
+ * columns the hidden size, over two sequences of {@link BenchLayerInputs#residualStreams}, and the
+ * figures are nanoseconds per stream entry:
+ * <pre>
+ * java ... io.layerscope.stats.StatisticsVersionsBenchmark 256 2048 40 depth /tmp/old/target/classes target/classes
+ * </pre>
  */
 public final class StatisticsVersionsBenchmark {
     private StatisticsVersionsBenchmark() {
@@ -67,6 +75,20 @@ public final class StatisticsVersionsBenchmark {
         private Layer() {
         }
 
+        /**
+         * The depth statistics of block 0's stream ({@code in} and {@code out}, two sequences of
+         * {@code tokens} x {@code hidden}) as a hash of their serialized form, for comparing builds.
+         */
+        public static String depth(float[] in, float[] out, int tokens, int hidden) throws java.io.IOException {
+            DepthSums sums = new DepthSums();
+            sums.blockStreams(0, new int[] {0, 1}, in, out, tokens, hidden);
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            try (java.io.ObjectOutputStream o = new java.io.ObjectOutputStream(bytes)) {
+                o.writeObject(sums);
+            }
+            return Integer.toHexString(Arrays.hashCode(bytes.toByteArray()));
+        }
+
         /** The statistics (and by-products) as text, for comparing builds. */
         public static String compute(float[] w, int out, int in, float[] scalerRow, boolean stage) {
             if (!stage) {
@@ -83,14 +105,16 @@ public final class StatisticsVersionsBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 5 || !(args[3].equals("plain") || args[3].equals("stage"))) {
-            System.err.println("usage: StatisticsVersionsBenchmark ROWS COLUMNS CALLS plain|stage BUILD_DIR...");
+        if (args.length < 5 || !List.of("plain", "stage", "depth").contains(args[3])) {
+            System.err.println("usage: StatisticsVersionsBenchmark ROWS COLUMNS CALLS plain|stage|depth BUILD_DIR...");
             System.exit(2);
         }
         int out = Integer.parseInt(args[0]);
         int in = Integer.parseInt(args[1]);
         int calls = Math.max(3, Integer.parseInt(args[2]));
-        boolean stage = args[3].equals("stage");
+        String mode = args[3];
+        boolean stage = mode.equals("stage");
+        boolean depth = mode.equals("depth");
         List<String> builds = List.of(args).subList(4, args.length);
         // this class's own directory (the test classes) serves Layer and BenchLayerInputs to every build
         URL tests = StatisticsVersionsBenchmark.class.getProtectionDomain().getCodeSource().getLocation();
@@ -101,11 +125,14 @@ public final class StatisticsVersionsBenchmark {
             }
             ClassLoader loader = new ChildFirst(new URL[] {Path.of(build).toUri().toURL(), tests},
                     StatisticsVersionsBenchmark.class.getClassLoader());
-            layers.add(loader.loadClass(Layer.class.getName())
-                    .getMethod("compute", float[].class, int.class, int.class, float[].class, boolean.class));
+            Class<?> layer = loader.loadClass(Layer.class.getName());
+            layers.add(depth ? layer.getMethod("depth", float[].class, float[].class, int.class, int.class)
+                    : layer.getMethod("compute", float[].class, int.class, int.class, float[].class, boolean.class));
         }
-        float[] w = BenchLayerInputs.bf16Gaussian(out, in);
-        float[] scalerRow = BenchLayerInputs.scalerRow(in);
+        float[] w = depth ? null : BenchLayerInputs.bf16Gaussian(out, in);
+        float[] scalerRow = depth ? null : BenchLayerInputs.scalerRow(in);
+        float[][] streams = depth ? BenchLayerInputs.residualStreams(2, out, in) : null;
+        double entries = depth ? 2.0 * out * in : (double) out * in;
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         double[][] nanos = new double[builds.size()][calls];
         String[] results = new String[builds.size()];
@@ -113,17 +140,20 @@ public final class StatisticsVersionsBenchmark {
             for (int k = 0; k < builds.size(); k++) {
                 int b = (call + k) % builds.size();   // each round starts at another build
                 long cpu = threads.getCurrentThreadCpuTime();
-                Object result = layers.get(b).invoke(null, w, out, in, scalerRow, stage);
-                nanos[b][call] = (threads.getCurrentThreadCpuTime() - cpu) / ((double) out * in);
+                Object result = depth ? layers.get(b).invoke(null, streams[0], streams[1], out, in)
+                        : layers.get(b).invoke(null, w, out, in, scalerRow, stage);
+                nanos[b][call] = (threads.getCurrentThreadCpuTime() - cpu) / entries;
                 results[b] = (String) result;
             }
         }
-        System.out.printf("%d x %d, %s, %d calls per build (2 of warm-up)%n", out, in, stage ? "stage" : "plain", calls);
+        System.out.printf("%d x %d%s, %s, %d calls per build (2 of warm-up)%n", out, in, depth ? " x 2 sequences" : "", mode,
+                calls);
         for (int b = 0; b < builds.size(); b++) {
             double[] counted = Arrays.copyOfRange(nanos[b], 2, calls);
             Arrays.sort(counted);
-            System.out.printf("%-40s ns per weight: best %.2f, median %.2f; results equal the first build's: %s%n",
-                    builds.get(b), counted[0], counted[counted.length / 2], results[b].equals(results[0]));
+            System.out.printf("%-40s ns per %s: best %.2f, median %.2f; results equal the first build's: %s%n",
+                    builds.get(b), depth ? "entry" : "weight", counted[0], counted[counted.length / 2],
+                    results[b].equals(results[0]));
         }
         if (builds.size() > 1) {
             StringBuilder ratios = new StringBuilder("second build / first, call by call:");
