@@ -134,7 +134,9 @@ final class DepthAccumulator implements BatchDepth {
                 any = new OutlierMarks(bits.length / features, features);
                 anyBlock.put(tap, any);
             }
-            sums.outlierBlocks(tap, block, any.mark(bits));
+            long[] firstMarked = new long[features];
+            sums.outlierBlocks(tap, block, any.mark(bits, firstMarked));
+            sums.outlierFirstBlock(tap, block, firstMarked);
             if (tap == Tap.MLP_ACT) {
                 actArray = x;
                 actBest = LargestAbs.firstIndex(bits, features);

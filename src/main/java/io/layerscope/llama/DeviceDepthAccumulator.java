@@ -100,12 +100,21 @@ final class DeviceDepthAccumulator implements BatchDepth {
         try (NDManager scope = batch.newSubManager()) {
             // NaN >= 6 is false and inf >= 6 true, as the host's test of the bits
             NDArray marks = marks(x, scope);
-            sums.outlierBlocks(tap, block, reached(marks));
             NDArray any = anyBlock.get(tap);
             if (any != null && !any.getShape().equals(marks.getShape())) {
                 throw new IllegalStateException(tap + " of block " + block + " is " + marks.getShape() + ", not "
                         + any.getShape() + " as in the blocks before");
             }
+            // per feature, the entries marked in this block and those no earlier block marked, in one transfer
+            NDArray fresh = any == null ? marks : marks.logicalAnd(any.logicalNot());
+            long[] both = NDArrays.stack(new NDList(marks.sum(new int[] {0, 1}), fresh.sum(new int[] {0, 1}))).toLongArray();
+            int features = both.length / 2;
+            long[] reached = new long[features];
+            for (int c = 0; c < features; c++) {
+                reached[c] = both[c] > 0 ? 1 : 0;
+            }
+            sums.outlierBlocks(tap, block, reached);
+            sums.outlierFirstBlock(tap, block, java.util.Arrays.copyOfRange(both, features, 2 * features));
             NDArray next = any == null ? marks : any.logicalOr(marks);
             next.attach(batch);
             if (any != null) {

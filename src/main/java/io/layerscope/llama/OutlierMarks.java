@@ -57,6 +57,15 @@ final class OutlierMarks {
      * the packed marks while they are in the cache (a tap is megabytes; reading it twice cost twice).
      */
     long[] mark(int[] bits) {
+        return mark(bits, null);
+    }
+
+    /**
+     * {@link #mark(int[])}, adding per feature to {@code firstMarked} (unless null) the entries marked
+     * now that no earlier block had marked: over the blocks in order, the positions whose first block
+     * with |x| >= 6 is this one, so that the blocks up to any b give the union over blocks 0..b.
+     */
+    long[] mark(int[] bits, long[] firstMarked) {
         if (bits.length != size) {
             throw new IllegalArgumentException(bits.length + " entries for " + size);
         }
@@ -83,7 +92,14 @@ final class OutlierMarks {
                 for (int j = 0; j < end; j++) {
                     word |= (flags[base + j] & 1) << j;
                 }
+                int fresh = word & ~words[first + w];
                 words[first + w] |= word;
+                // outliers are rare: the per-entry loop runs only over a word's newly set bits
+                if (firstMarked != null) {
+                    for (; fresh != 0; fresh &= fresh - 1) {
+                        firstMarked[(int) ((((long) (first + w)) << 5 | Integer.numberOfTrailingZeros(fresh)) % features)]++;
+                    }
+                }
             }
         }
         long[] out = new long[features];

@@ -43,6 +43,19 @@ public final class CalibrationStage {
         Result tapsOnly(List<String> taps) {
             return new Result(sums.only(taps), devices, computeTypes, seconds, blocksLoaded, modelLoadSeconds, null);
         }
+
+        /**
+         * The sums of {@code taps} and the depth statistics of blocks 0..{@code lastBlock}, as a forward
+         * that stopped there gives them (both depend only on the blocks before); empty when this
+         * result's depth statistics cannot be cut there ({@link DepthSums#upTo}).
+         */
+        java.util.Optional<Result> upTo(List<String> taps, int lastBlock) {
+            if (depth == null) {
+                return java.util.Optional.empty();
+            }
+            return depth.upTo(lastBlock).map(d -> new Result(sums.only(taps), devices, computeTypes, seconds,
+                    Math.min(blocksLoaded, lastBlock + 1), modelLoadSeconds, d));
+        }
     }
 
     /** A calibration window with its global sample index, which the depth statistics are kept under. */

@@ -474,20 +474,29 @@ public final class SweepJob {
     }
 
     /**
-     * Stage one's result from the cache: the entry of {@code key}, or for a job without depth
-     * statistics the taps it needs from a whole-model entry; recorded for run.json and named on
-     * standard error. Empty when neither is there.
+     * Stage one's result from the cache: the entry of {@code key}, or else what the job needs from a
+     * whole-model entry (its taps, and for a job with depth statistics those of its blocks);
+     * recorded for run.json and named on standard error. Empty when neither is there.
      */
     private Optional<CalibrationStage.Result> reusedStageOne(Checkpoint ckpt, ModelSpec spec, int shards,
                                                              List<int[]> windows, String key) {
         String found = key;
         var hit = calibrationCache.find(key, err);
-        if (hit.isEmpty() && !spec.depth()) {
-            // the sums of a block do not depend on how far the forward goes
+        CalibrationStage.Result reused = hit.map(CalibrationCache.Entry::result).orElse(null);
+        if (hit.isEmpty()) {
+            // the sums and the depth statistics of a block do not depend on how far the forward goes
             for (ModelSpec whole : wholeModelSpecs(ckpt, spec)) {
-                found = stageOneKey(ckpt, whole, shards, windows);
-                hit = calibrationCache.find(found, err).filter(e -> e.result().sums().keys().containsAll(spec.tapKeys()));
-                if (hit.isPresent()) {
+                if (spec.depth() && !whole.depth()) {
+                    continue;
+                }
+                String wholeKey = stageOneKey(ckpt, whole, shards, windows);
+                var entry = calibrationCache.find(wholeKey, err).filter(e -> e.result().sums().keys().containsAll(spec.tapKeys()));
+                Optional<CalibrationStage.Result> cut = entry.flatMap(e -> spec.depth()
+                        ? e.result().upTo(spec.tapKeys(), spec.lastBlock()) : Optional.of(e.result().tapsOnly(spec.tapKeys())));
+                if (cut.isPresent()) {
+                    found = wholeKey;
+                    hit = entry;
+                    reused = cut.get();
                     break;
                 }
             }
@@ -497,11 +506,12 @@ public final class SweepJob {
         }
         CalibrationCache.Entry e = hit.get();
         boolean wider = !found.equals(key);
-        CalibrationStage.Result r = checkedCount(wider ? e.result().tapsOnly(spec.tapKeys()) : e.result(), windows.size());
+        CalibrationStage.Result r = checkedCount(reused, windows.size());
         Path file = calibrationCache.file(found);
         stageOneReused = new RunRecord.StageOneReused(file.toString(), e.createdAt(), e.runId(), round(r.seconds()));
+        String part = spec.depth() ? "the taps and depth statistics" : "the taps";
         err.printf("stage 1: reused from %s (%d samples%s, computed by run %s at %s in %.1f s)%n", file,
-                r.sums().nsamples(), wider ? ", the taps of blocks 0.." + spec.lastBlock() + " of a whole-model forward" : "",
+                r.sums().nsamples(), wider ? ", " + part + " of blocks 0.." + spec.lastBlock() + " of a whole-model forward" : "",
                 e.runId(), e.createdAt(), r.seconds());
         calibrationCache.trim(found, err);
         return Optional.of(r);

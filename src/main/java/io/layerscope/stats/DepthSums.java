@@ -58,6 +58,12 @@ public final class DepthSums implements Serializable {
     private final EnumMap<Tap, TreeMap<Integer, long[]>> outlierCounts = new EnumMap<>(Tap.class);
     /** Per tap kind: positions with |x| >= 6 in at least one block, per channel. */
     private final EnumMap<Tap, long[]> outlierAnyBlock = new EnumMap<>(Tap.class);
+    /**
+     * Per tap kind and block, per channel: positions whose first block with |x| >= 6 is that one, from
+     * a forward over the blocks in order (the dense passes; sequential mode's rounds give none). The
+     * blocks up to b add up to the any-block counts of blocks 0..b, which {@link #upTo} needs.
+     */
+    private final EnumMap<Tap, TreeMap<Integer, long[]>> outlierFirstBlock = new EnumMap<>(Tap.class);
     private long outlierTokens;
     /** Last-token states of the sequences under way, per sample and boundary (0 = embedding output). */
     private final TreeMap<Integer, TreeMap<Integer, float[]>> pending = new TreeMap<>();
@@ -271,6 +277,15 @@ public final class DepthSums implements Serializable {
         add(outlierAnyBlock.computeIfAbsent(tap, t -> new long[counts.length]), counts);
     }
 
+    /**
+     * Per channel, the positions of some sequences whose first block with |x| >= 6 in tap kind
+     * {@code tap} is {@code block} (fed block by block, in order, beside {@link #outlierAnyBlock}).
+     */
+    public void outlierFirstBlock(Tap tap, int block, long[] counts) {
+        add(outlierFirstBlock.computeIfAbsent(tap, t -> new TreeMap<>()).computeIfAbsent(block, b -> new long[counts.length]),
+                counts);
+    }
+
     /** Tokens the outlier counts were taken over. */
     public void outlierTokens(long tokens) {
         outlierTokens += tokens;
@@ -343,7 +358,56 @@ public final class DepthSums implements Serializable {
         o.downOut.forEach((b, p) -> downOut.merge(b, p, Peak::first));
         o.outlierCounts.forEach((tap, byBlock) -> byBlock.forEach((b, c) -> outlierBlocks(tap, b, c)));
         o.outlierAnyBlock.forEach(this::outlierAnyBlock);
+        o.outlierFirstBlock.forEach((tap, byBlock) -> byBlock.forEach((b, c) -> outlierFirstBlock(tap, b, c)));
         outlierTokens += o.outlierTokens;
+    }
+
+    /**
+     * These statistics as a forward over blocks 0..{@code lastBlock} alone would have given them: every
+     * per-block part of those blocks, the distances between their boundaries (0..lastBlock + 1), and
+     * the any-block outlier positions summed from the first-block counts of those blocks. Empty when
+     * that cannot be told: sequences still under way, or any-block counts without first-block counts
+     * (sequential mode's, or a build's that kept none) or not equal to their sum.
+     */
+    public java.util.Optional<DepthSums> upTo(int lastBlock) {
+        if (!pending.isEmpty() || !outlierFirstBlock.keySet().equals(outlierAnyBlock.keySet())) {
+            return java.util.Optional.empty();
+        }
+        DepthSums d = new DepthSums();
+        for (Map.Entry<Tap, long[]> e : outlierAnyBlock.entrySet()) {
+            long[] all = new long[e.getValue().length];
+            long[] upTo = new long[all.length];
+            for (Map.Entry<Integer, long[]> b : outlierFirstBlock.get(e.getKey()).entrySet()) {
+                add(all, b.getValue());
+                if (b.getKey() <= lastBlock) {
+                    add(upTo, b.getValue());
+                    d.outlierFirstBlock(e.getKey(), b.getKey(), b.getValue().clone());
+                }
+            }
+            if (!Arrays.equals(all, e.getValue())) {
+                return java.util.Optional.empty();
+            }
+            d.outlierAnyBlock.put(e.getKey(), upTo);
+        }
+        samples.forEach((s, sd) -> {
+            SampleDepth c = new SampleDepth();
+            c.tokens = sd.tokens;
+            c.influence.putAll(sd.influence.headMap(lastBlock, true));
+            // boundary b1 of a key b0 * 100000 + b1 at most lastBlock + 1: the forward's last output
+            sd.distances.forEach((k, v) -> {
+                if (k % 100_000 <= lastBlock + 1) {
+                    c.distances.put(k, v);
+                }
+            });
+            d.samples.put(s, c);
+        });
+        top.headMap(lastBlock, true).forEach((b, p) -> d.top.put(b, p));
+        histogram.headMap(lastBlock, true).forEach((b, h) -> d.histogram.put(b, h.clone()));
+        d.downIn.putAll(downIn.headMap(lastBlock, true));
+        d.downOut.putAll(downOut.headMap(lastBlock, true));
+        outlierCounts.forEach((tap, byBlock) -> byBlock.headMap(lastBlock, true).forEach((b, c) -> d.outlierBlocks(tap, b, c)));
+        d.outlierTokens = outlierTokens;
+        return java.util.Optional.of(d);
     }
 
     private Object writeReplace() {
@@ -368,6 +432,7 @@ public final class DepthSums implements Serializable {
         private final TreeMap<Integer, Peak> downOut;
         private final EnumMap<Tap, TreeMap<Integer, PackedCounts>> outlierCounts = new EnumMap<>(Tap.class);
         private final EnumMap<Tap, PackedCounts> outlierAnyBlock = new EnumMap<>(Tap.class);
+        private final EnumMap<Tap, TreeMap<Integer, PackedCounts>> outlierFirstBlock = new EnumMap<>(Tap.class);
         private final long outlierTokens;
         private final TreeMap<Integer, TreeMap<Integer, float[]>> pending;
 
@@ -383,6 +448,11 @@ public final class DepthSums implements Serializable {
                 outlierCounts.put(tap, packed);
             });
             d.outlierAnyBlock.forEach((tap, c) -> outlierAnyBlock.put(tap, PackedCounts.of(c)));
+            d.outlierFirstBlock.forEach((tap, byBlock) -> {
+                TreeMap<Integer, PackedCounts> packed = new TreeMap<>();
+                byBlock.forEach((b, c) -> packed.put(b, PackedCounts.of(c)));
+                outlierFirstBlock.put(tap, packed);
+            });
             outlierTokens = d.outlierTokens;
             pending = d.pending;
         }
@@ -400,6 +470,11 @@ public final class DepthSums implements Serializable {
                 d.outlierCounts.put(tap, counts);
             });
             outlierAnyBlock.forEach((tap, c) -> d.outlierAnyBlock.put(tap, c.unpack()));
+            outlierFirstBlock.forEach((tap, byBlock) -> {
+                TreeMap<Integer, long[]> counts = new TreeMap<>();
+                byBlock.forEach((b, c) -> counts.put(b, c.unpack()));
+                d.outlierFirstBlock.put(tap, counts);
+            });
             d.outlierTokens = outlierTokens;
             d.pending.putAll(pending);
             return d;

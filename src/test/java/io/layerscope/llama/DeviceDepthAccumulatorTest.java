@@ -227,6 +227,11 @@ class DeviceDepthAccumulatorTest {
         }
         assertEquals(DepthStatistics.distances(host), DepthStatistics.distances(device));
         assertEquals(features(host), features(device));
+        // the first-block counts: cut at each block both ways alike, and whole they add up to the any-block counts
+        for (int b = 0; b < h.size(); b++) {
+            assertEquals(features(host.upTo(b).orElseThrow()), features(device.upTo(b).orElseThrow()), "up to block " + b);
+        }
+        assertEquals(features(host), features(host.upTo(h.size() - 1).orElseThrow()));
     }
 
     /** Every channel that reached |x| >= 6 anywhere, with its shares and blocks, as text. */

@@ -68,14 +68,18 @@ class OutlierMarksTest {
         for (int block = 0; block < 3; block++) {
             float[] x = new float[positions * features];
             long[] reachedHere = new long[features];
+            long[] firstHere = new long[features];
             for (int k = 0; k < x.length; k++) {
                 x[k] = (float) (random.nextGaussian() * 3);
                 if (Math.abs(x[k]) >= 6) {
+                    firstHere[k % features] += any[k] ? 0 : 1;
                     any[k] = true;
                     reachedHere[k % features] = 1;
                 }
             }
-            assertArrayEquals(reachedHere, marks.mark(bits(x)), positions + " x " + features + ", block " + block);
+            long[] first = new long[features];
+            assertArrayEquals(reachedHere, marks.mark(bits(x), first), positions + " x " + features + ", block " + block);
+            assertArrayEquals(firstHere, first, positions + " x " + features + ", first marked in block " + block);
         }
         long[] expected = new long[features];
         for (int k = 0; k < any.length; k++) {

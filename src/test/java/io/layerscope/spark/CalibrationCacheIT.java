@@ -166,23 +166,29 @@ class CalibrationCacheIT {
         assertTrue(sequential.text().contains("stage 1: reused from " + entry), sequential.text());
         new SweepJob(sequentialOptions(model, modelCache, null, "seq-fresh"), new Said().out).run();
         SparkSession spark = SparkSessions.getOrCreate("test");
-        for (String table : TABLES) {
-            Dataset<Row> x = spark.read().parquet(tmp.resolve("seq-fresh").resolve(table + ".parquet").toString())
-                    .drop("run_id");
-            Dataset<Row> y = spark.read().parquet(tmp.resolve("seq-reused").resolve(table + ".parquet").toString())
-                    .drop("run_id");
-            if (table.equals("layers")) {
-                x = x.drop("seconds");
-                y = y.drop("seconds");
-            }
-            assertEquals(x.count(), y.count(), table);
-            assertEquals(0, x.exceptAll(y).count() + y.exceptAll(x).count(), "sequential mode's " + table);
-        }
+        assertSameTables(spark, "seq-fresh", "seq-reused", "sequential mode's");
 
+        // with --out it also writes the depth tables of blocks 0..1: cut from the sweep's entry, they are
+        // a fresh job's to the bit (the any-block outlier positions from each position's first block)
         Said withOut = new Said();
         new SweepJob(layerOptions(model, modelCache, cache, layer, tmp.resolve("layer-out"), null), withOut.out).run();
-        assertTrue(withOut.text().contains("stage 1: not in the calibration cache"), withOut.text());
-        assertEquals(2, files(cache).size());
+        assertTrue(withOut.text().contains("stage 1: reused from " + entry + " (8 samples, the taps and depth statistics"
+                + " of blocks 0..1 of a whole-model forward, computed by run "), withOut.text());
+        assertEquals(List.of(entry), files(cache), "nothing stored: the sweep's entry served");
+        new SweepJob(layerOptions(model, modelCache, null, layer, tmp.resolve("layer-out-fresh"), null), new Said().out).run();
+        assertSameTables(spark, "layer-out-fresh", "layer-out", "a single layer's");
+        assertEquals(2, table(spark, "layer-out", "blocks").count());
+        assertTrue(table(spark, "layer-out", "outlier_features").count() > 0, "the demo model's planted outlier features");
+    }
+
+    /** Every table of two results directories under tmp, row for row, but for run ids and seconds. */
+    private static void assertSameTables(SparkSession spark, String a, String b, String what) {
+        for (String table : TABLES) {
+            Dataset<Row> x = table(spark, a, table);
+            Dataset<Row> y = table(spark, b, table);
+            assertEquals(x.count(), y.count(), what + " " + table);
+            assertEquals(0, x.exceptAll(y).count() + y.exceptAll(x).count(), what + " " + table);
+        }
     }
 
     /**

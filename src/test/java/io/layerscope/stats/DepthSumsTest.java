@@ -52,6 +52,62 @@ class DepthSumsTest {
         assertEquals(DepthStatistics.blocks(whole).get(1).blockInfluence(), blocks.get(1).blockInfluence());
     }
 
+    /** Block {@code block} of a forward over sample 7's two tokens as the dense pass feeds it, outliers included. */
+    private static void feedBlock(DepthSums d, int block, float[] in, float[] out) {
+        d.blockStreams(block, new int[] {7}, in, out, 2, 2);
+        d.downProj(block, new Peak(block + 1, 7, 0, 1), new Peak(2 * block + 1, 7, 1, 0));
+        // channel 1 of MLP_ACT: positions 0 (blocks 0 and 2) and 1 (block 1); channel 0 never
+        long[] first = switch (block) {
+            case 0 -> new long[] {0, 1};
+            case 1 -> new long[] {0, 1};
+            default -> new long[] {0, 0};
+        };
+        d.outlierBlocks(io.layerscope.model.Tap.MLP_ACT, block, new long[] {0, 1});
+        d.outlierFirstBlock(io.layerscope.model.Tap.MLP_ACT, block, first);
+    }
+
+    /**
+     * Cut at a block, the statistics of a forward over more blocks are those of a forward that
+     * stopped there: the same bytes as Spark would ship them, the any-block outlier positions those
+     * of the blocks kept.
+     */
+    @Test
+    void cutAtABlockTheStatisticsAreThoseOfAForwardThatStoppedThere() throws Exception {
+        float[] h3 = {2, -1, 1, 1};
+        float[][] boundaries = {H0, H1, H2, h3};
+        DepthSums whole = new DepthSums();
+        for (int b = 0; b < 3; b++) {
+            feedBlock(whole, b, boundaries[b], boundaries[b + 1]);
+        }
+        whole.outlierAnyBlock(io.layerscope.model.Tap.MLP_ACT, new long[] {0, 2});
+        whole.outlierTokens(2);
+        whole.finishSequences();
+        for (int last = 0; last < 3; last++) {
+            DepthSums stopped = new DepthSums();
+            for (int b = 0; b <= last; b++) {
+                feedBlock(stopped, b, boundaries[b], boundaries[b + 1]);
+            }
+            stopped.outlierAnyBlock(io.layerscope.model.Tap.MLP_ACT, new long[] {0, last == 0 ? 1 : 2});
+            stopped.outlierTokens(2);
+            stopped.finishSequences();
+            assertArrayEquals(bytes(stopped), bytes(whole.upTo(last).orElseThrow()), "blocks 0.." + last);
+        }
+        assertEquals(List.of(0, 1, 2), DepthStatistics.blocks(whole.upTo(5).orElseThrow()).stream()
+                .map(BlockDepth::block).toList(), "past the last block: all of them");
+
+        // what cannot be cut: sequential mode's any-block counts without first blocks, counts that
+        // disagree with them, sequences under way
+        DepthSums rounds = new DepthSums();
+        rounds.outlierAnyBlock(io.layerscope.model.Tap.MLP_ACT, new long[] {0, 2});
+        assertEquals(java.util.Optional.empty(), rounds.upTo(0));
+        DepthSums disagreeing = whole.merge(new DepthSums());
+        disagreeing.outlierAnyBlock(io.layerscope.model.Tap.MLP_ACT, new long[] {0, 1});
+        assertEquals(java.util.Optional.empty(), disagreeing.upTo(0));
+        DepthSums underWay = new DepthSums();
+        feedBlock(underWay, 0, H0, H1);
+        assertEquals(java.util.Optional.empty(), underWay.upTo(0));
+    }
+
     /**
      * A part as Spark ships it (Java serialisation, the counter arrays packed): the same statistics and
      * the same bytes again, in a small fraction of the histograms' 32768 bins a block.
