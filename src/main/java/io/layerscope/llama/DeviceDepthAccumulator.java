@@ -11,6 +11,7 @@ import io.layerscope.stats.DepthSums;
 import io.layerscope.stats.OutlierPositions;
 import io.layerscope.stats.Peak;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -114,7 +115,7 @@ final class DeviceDepthAccumulator implements BatchDepth {
                 reached[c] = both[c] > 0 ? 1 : 0;
             }
             sums.outlierBlocks(tap, block, reached);
-            sums.outlierFirstBlock(tap, block, java.util.Arrays.copyOfRange(both, features, 2 * features));
+            sums.outlierFirstBlock(tap, block, Arrays.copyOfRange(both, features, 2 * features));
             NDArray next = any == null ? marks : any.logicalOr(marks);
             next.attach(batch);
             if (any != null) {

@@ -9,6 +9,7 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.TreeSet;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -49,9 +50,9 @@ public final class CalibrationStage {
          * that stopped there gives them (both depend only on the blocks before); empty when this
          * result's depth statistics cannot be cut there ({@link DepthSums#upTo}).
          */
-        java.util.Optional<Result> upTo(List<String> taps, int lastBlock) {
+        Optional<Result> upTo(List<String> taps, int lastBlock) {
             if (depth == null) {
-                return java.util.Optional.empty();
+                return Optional.empty();
             }
             return depth.upTo(lastBlock).map(d -> new Result(sums.only(taps), devices, computeTypes, seconds,
                     Math.min(blocksLoaded, lastBlock + 1), modelLoadSeconds, d));

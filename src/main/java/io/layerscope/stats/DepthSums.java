@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -369,9 +370,9 @@ public final class DepthSums implements Serializable {
      * that cannot be told: sequences still under way, or any-block counts without first-block counts
      * (sequential mode's, or a build's that kept none) or not equal to their sum.
      */
-    public java.util.Optional<DepthSums> upTo(int lastBlock) {
+    public Optional<DepthSums> upTo(int lastBlock) {
         if (!pending.isEmpty() || !outlierFirstBlock.keySet().equals(outlierAnyBlock.keySet())) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         DepthSums d = new DepthSums();
         for (Map.Entry<Tap, long[]> e : outlierAnyBlock.entrySet()) {
@@ -385,7 +386,7 @@ public final class DepthSums implements Serializable {
                 }
             }
             if (!Arrays.equals(all, e.getValue())) {
-                return java.util.Optional.empty();
+                return Optional.empty();
             }
             d.outlierAnyBlock.put(e.getKey(), upTo);
         }
@@ -407,7 +408,7 @@ public final class DepthSums implements Serializable {
         d.downOut.putAll(downOut.headMap(lastBlock, true));
         outlierCounts.forEach((tap, byBlock) -> byBlock.headMap(lastBlock, true).forEach((b, c) -> d.outlierBlocks(tap, b, c)));
         d.outlierTokens = outlierTokens;
-        return java.util.Optional.of(d);
+        return Optional.of(d);
     }
 
     private Object writeReplace() {

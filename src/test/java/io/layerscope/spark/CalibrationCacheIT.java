@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerscope.fixtures.TestEnvironment;
+import io.layerscope.hub.ConsoleProgress;
 import io.layerscope.llama.ComputeDtype;
 import io.layerscope.model.DemoModel;
 import io.layerscope.plot.PictureSize;
@@ -117,8 +118,8 @@ class CalibrationCacheIT {
                 o.output()), fifth.out).run();
         assertTrue(fifth.text().contains("stage 1: reused from " + entry), fifth.text());
         assertTrue(fifth.text().contains("calibration cache: removed 1 least recently used entry ("
-                + io.layerscope.hub.ConsoleProgress.bytes(removed) + ") to keep " + cache + " within "
-                + io.layerscope.hub.ConsoleProgress.bytes(oneEntry) + " (--calibration-cache-size)\n"), fifth.text());
+                + ConsoleProgress.bytes(removed) + ") to keep " + cache + " within "
+                + ConsoleProgress.bytes(oneEntry) + " (--calibration-cache-size)\n"), fifth.text());
         assertEquals(List.of(entry), files(cache));
     }
 

@@ -23,6 +23,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -359,7 +361,7 @@ class CalibrationCacheTest {
     private static void fakeEntry(Path dir, String key, int entry, int described, int hoursAgo) throws IOException {
         Path bin = Files.write(dir.resolve("stage1-" + key + ".bin"), new byte[entry]);
         Files.write(dir.resolve("stage1-" + key + ".json"), new byte[described]);
-        Files.setLastModifiedTime(bin, FileTime.from(java.time.Instant.now().minus(java.time.Duration.ofHours(hoursAgo))));
+        Files.setLastModifiedTime(bin, FileTime.from(Instant.now().minus(Duration.ofHours(hoursAgo))));
     }
 
     private static List<String> names(Path dir) throws IOException {
@@ -384,7 +386,7 @@ class CalibrationCacheTest {
         Files.write(dir.resolve("stage1-abc.bin"), new byte[1000]);        // not an entry's name either
         Path fresh = Files.write(dir.resolve(".stage1-" + d + ".bin.123.tmp"), new byte[10]);   // another run writing
         Path left = Files.write(dir.resolve(".stage1-" + c + ".bin.456.tmp"), new byte[10]);    // a killed run's
-        Files.setLastModifiedTime(left, FileTime.from(java.time.Instant.now().minus(java.time.Duration.ofHours(25))));
+        Files.setLastModifiedTime(left, FileTime.from(Instant.now().minus(Duration.ofHours(25))));
         Files.write(dir.resolve("stage1-" + fakeKey('e') + ".json"), new byte[5]);                // its entry gone
 
         Said said = new Said();
@@ -416,9 +418,9 @@ class CalibrationCacheTest {
         CalibrationCache cache = CalibrationCache.open(dir, 1L << 30);
         String key = key(ckpt, spec(), 2, windows());
         Path f = cache.store(key, "run-1", result(), ABOUT, silent()).orElseThrow();
-        FileTime old = FileTime.from(java.time.Instant.now().minus(java.time.Duration.ofDays(30)));
+        FileTime old = FileTime.from(Instant.now().minus(Duration.ofDays(30)));
         Files.setLastModifiedTime(f, old);
-        java.time.Instant before = java.time.Instant.now().minusSeconds(1);
+        Instant before = Instant.now().minusSeconds(1);
         assertEquals("run-1", cache.find(key, silent()).orElseThrow().runId());
         assertTrue(Files.getLastModifiedTime(f).toInstant().isAfter(before), Files.getLastModifiedTime(f).toString());
         // a damaged entry is not marked

@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.model.Tap;
 import io.layerscope.stats.DepthStatistics.BlockDepth;
 import io.layerscope.stats.DepthStatistics.BlockDistance;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -62,8 +64,8 @@ class DepthSumsTest {
             case 1 -> new long[] {0, 1};
             default -> new long[] {0, 0};
         };
-        d.outlierBlocks(io.layerscope.model.Tap.MLP_ACT, block, new long[] {0, 1});
-        d.outlierFirstBlock(io.layerscope.model.Tap.MLP_ACT, block, first);
+        d.outlierBlocks(Tap.MLP_ACT, block, new long[] {0, 1});
+        d.outlierFirstBlock(Tap.MLP_ACT, block, first);
     }
 
     /**
@@ -79,7 +81,7 @@ class DepthSumsTest {
         for (int b = 0; b < 3; b++) {
             feedBlock(whole, b, boundaries[b], boundaries[b + 1]);
         }
-        whole.outlierAnyBlock(io.layerscope.model.Tap.MLP_ACT, new long[] {0, 2});
+        whole.outlierAnyBlock(Tap.MLP_ACT, new long[] {0, 2});
         whole.outlierTokens(2);
         whole.finishSequences();
         for (int last = 0; last < 3; last++) {
@@ -87,7 +89,7 @@ class DepthSumsTest {
             for (int b = 0; b <= last; b++) {
                 feedBlock(stopped, b, boundaries[b], boundaries[b + 1]);
             }
-            stopped.outlierAnyBlock(io.layerscope.model.Tap.MLP_ACT, new long[] {0, last == 0 ? 1 : 2});
+            stopped.outlierAnyBlock(Tap.MLP_ACT, new long[] {0, last == 0 ? 1 : 2});
             stopped.outlierTokens(2);
             stopped.finishSequences();
             assertArrayEquals(bytes(stopped), bytes(whole.upTo(last).orElseThrow()), "blocks 0.." + last);
@@ -98,14 +100,14 @@ class DepthSumsTest {
         // what cannot be cut: sequential mode's any-block counts without first blocks, counts that
         // disagree with them, sequences under way
         DepthSums rounds = new DepthSums();
-        rounds.outlierAnyBlock(io.layerscope.model.Tap.MLP_ACT, new long[] {0, 2});
-        assertEquals(java.util.Optional.empty(), rounds.upTo(0));
+        rounds.outlierAnyBlock(Tap.MLP_ACT, new long[] {0, 2});
+        assertEquals(Optional.empty(), rounds.upTo(0));
         DepthSums disagreeing = whole.merge(new DepthSums());
-        disagreeing.outlierAnyBlock(io.layerscope.model.Tap.MLP_ACT, new long[] {0, 1});
-        assertEquals(java.util.Optional.empty(), disagreeing.upTo(0));
+        disagreeing.outlierAnyBlock(Tap.MLP_ACT, new long[] {0, 1});
+        assertEquals(Optional.empty(), disagreeing.upTo(0));
         DepthSums underWay = new DepthSums();
         feedBlock(underWay, 0, H0, H1);
-        assertEquals(java.util.Optional.empty(), underWay.upTo(0));
+        assertEquals(Optional.empty(), underWay.upTo(0));
     }
 
     /**
@@ -120,8 +122,8 @@ class DepthSumsTest {
         long[] counts = new long[4096];
         counts[17] = 3;
         counts[4095] = 1;
-        part.outlierBlocks(io.layerscope.model.Tap.MLP_ACT, 1, counts);
-        part.outlierAnyBlock(io.layerscope.model.Tap.MLP_ACT, counts);
+        part.outlierBlocks(Tap.MLP_ACT, 1, counts);
+        part.outlierAnyBlock(Tap.MLP_ACT, counts);
         part.outlierTokens(2);
         byte[] bytes = bytes(part);
         DepthSums back = (DepthSums) new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes)).readObject();
@@ -167,8 +169,8 @@ class DepthSumsTest {
             part.blockStreams(1, s, h[1], h[2], 2, 2);
             long[] counts = new long[8];
             counts[random.nextInt(8)] = 1 + random.nextInt(3);
-            part.outlierBlocks(io.layerscope.model.Tap.MLP_ACT, 1, counts);
-            part.outlierAnyBlock(io.layerscope.model.Tap.MLP_ACT, counts);
+            part.outlierBlocks(Tap.MLP_ACT, 1, counts);
+            part.outlierAnyBlock(Tap.MLP_ACT, counts);
             part.outlierTokens(2L * s.length);
             parts.add(part);
         }
