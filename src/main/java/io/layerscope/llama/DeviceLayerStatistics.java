@@ -70,7 +70,11 @@ public final class DeviceLayerStatistics {
     private final OpTally tally = new OpTally();
     /** The top 16 bits of the values' float32 bits, computed exactly in float32 arithmetic. */
     private final ExactFloatBits exactBits;
-    /** -inf, the 129 edges of LogBins.STANDARD, +inf: the bounds of every histogram location -1..128. */
+    /**
+     * -inf, the 129 edges of LogBins.STANDARD, +inf: the bounds of every histogram location -1..128,
+     * each edge as the smallest float32 at or above it, so that float32 values compare with them in
+     * float32 as they would with the double edges: v < e exactly when v < ceil32(e).
+     */
     private final NDArray locationBounds;
 
     private DeviceLayerStatistics(NDManager layer, String name, float[] w, int out, int in, long blockEntries) {
@@ -83,11 +87,13 @@ public final class DeviceLayerStatistics {
         this.staging = ByteBuffer.allocateDirect(rowsPerBlock * in * Float.BYTES).order(ByteOrder.nativeOrder());
         this.exactBits = new ExactFloatBits(layer);
         double[] edges = LogBins.STANDARD.edges();
-        double[] bounds = new double[edges.length + 2];
-        bounds[0] = Double.NEGATIVE_INFINITY;
-        System.arraycopy(edges, 0, bounds, 1, edges.length);
-        bounds[bounds.length - 1] = Double.POSITIVE_INFINITY;
-        this.locationBounds = DeviceArrays.doubles(layer, bounds, new Shape(bounds.length));
+        float[] bounds = new float[edges.length + 2];
+        bounds[0] = Float.NEGATIVE_INFINITY;
+        for (int k = 0; k < edges.length; k++) {
+            bounds[k + 1] = ceil32(edges[k]);
+        }
+        bounds[bounds.length - 1] = Float.POSITIVE_INFINITY;
+        this.locationBounds = DeviceArrays.floats(layer, bounds, new Shape(bounds.length));
     }
 
     /** A layer's statistics and what computing them cost on the device. */
@@ -248,7 +254,7 @@ public final class DeviceLayerStatistics {
             NDArray buckets = DeviceArrays.cast(exactBits.top16(v), DataType.INT64);
             NDList b = buckets.unique(null, true, false, true);
             dist.addBuckets(b.get(0).toLongArray(), b.get(b.size() - 1).toLongArray());
-            NDList l = DeviceArrays.cast(locations(x), DataType.INT64).unique(null, true, false, true);
+            NDList l = DeviceArrays.cast(locations(v), DataType.INT64).unique(null, true, false, true);
             dist.addLocations(l.get(0).toLongArray(), l.get(l.size() - 1).toLongArray());
             dist.addSum(values.size(), sum);
             tally.close(scope);
@@ -314,13 +320,22 @@ public final class DeviceLayerStatistics {
         }
     }
 
-    /** {@link LogBins#STANDARD}'s location of each value: log10 guesses it, the exact edges settle it. */
-    private NDArray locations(NDArray x) {
-        NDArray guess = x.log10().add(10).mul(8).floor().clip(-1, 128);
+    /**
+     * {@link LogBins#STANDARD}'s location of each float32 value, in float32 (half the bytes of float64):
+     * log10 guesses it, within one location of the right one, and the edges settle it exactly.
+     */
+    private NDArray locations(NDArray v) {
+        NDArray guess = v.log10().add(10).mul(8).floor().clip(-1, 128);
         NDArray index = DeviceArrays.cast(guess.add(1), DataType.INT64);
-        NDArray below = DeviceArrays.cast(x.lt(locationBounds.take(x.getManager(), index)), DataType.FLOAT64);
-        NDArray atOrAbove = DeviceArrays.cast(x.gte(locationBounds.take(x.getManager(), index.add(1L))), DataType.FLOAT64);
+        NDArray below = DeviceArrays.cast(v.lt(locationBounds.take(v.getManager(), index)), DataType.FLOAT32);
+        NDArray atOrAbove = DeviceArrays.cast(v.gte(locationBounds.take(v.getManager(), index.add(1L))), DataType.FLOAT32);
         return guess.sub(below).add(atOrAbove).clip(-1, 128);
+    }
+
+    /** The smallest float32 at or above {@code e} (a histogram edge, finite and positive). */
+    static float ceil32(double e) {
+        float f = (float) e;
+        return f < e ? Math.nextUp(f) : f;
     }
 
     /**
