@@ -1,13 +1,6 @@
 package io.layerscope.llama;
 
-import ai.djl.Device;
-import io.layerscope.FileTrees;
 import io.layerscope.bench.BenchWorkload;
-import io.layerscope.model.Checkpoint;
-import io.layerscope.model.DType;
-import io.layerscope.model.SyntheticLlama;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
@@ -32,14 +25,11 @@ class GramForwardBenchmark {
     }
 
     static void run(int rounds) throws Exception {
-        Path dir = Files.createTempDirectory("layerscope-bench");
-        try {
-            Checkpoint ckpt = Checkpoint.open(SyntheticLlama.builder().hidden(512).intermediate(1408).layers(8).heads(8)
-                    .kvHeads(2).vocab(128256).dtype(DType.BF16).write(dir));
+        try (MidSizeBenchModel m = MidSizeBenchModel.write()) {
             List<int[]> windows = BenchWorkload.randomWindows(SAMPLES, TOKENS);
             double[] plain = new double[rounds];
             double[] depth = new double[rounds];
-            try (LlamaModel model = LlamaModel.load(ckpt, Device.cpu(), ComputeDtype.FLOAT32)) {
+            try (LlamaModel model = m.load()) {
                 List<String> taps = model.tapKeys();
                 for (int w = 1; w <= 4; w *= 2) {    // warm-up, both paths
                     long s = System.nanoTime();
@@ -63,8 +53,6 @@ class GramForwardBenchmark {
             System.out.printf("median of %d rounds: tap sums %.3f s, Gram matrices %.3f s (x%.2f); best: %.3f vs %.3f s"
                     + " (x%.2f); threads %s%n", rounds, plain[rounds / 2], depth[rounds / 2], depth[rounds / 2] / plain[rounds / 2],
                     plain[0], depth[0], depth[0] / plain[0], System.getProperty("ai.djl.pytorch.num_threads", "default"));
-        } finally {
-            FileTrees.deleteRecursively(dir);
         }
     }
 

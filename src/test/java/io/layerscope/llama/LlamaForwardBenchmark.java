@@ -2,7 +2,6 @@ package io.layerscope.llama;
 
 import ai.djl.Device;
 import io.layerscope.model.Checkpoint;
-import io.layerscope.model.DType;
 import io.layerscope.model.LlamaConfig;
 import io.layerscope.model.SyntheticLlama;
 import java.nio.file.Files;
@@ -38,8 +37,7 @@ class LlamaForwardBenchmark {
     @Test
     void midSizedModel() throws Exception {
         run("mid-size (hidden 512, 8 layers, 8/2 heads, intermediate 1408, vocab 128256, bf16)",
-                SyntheticLlama.builder().hidden(512).intermediate(1408).layers(8).heads(8).kvHeads(2).vocab(128256)
-                        .dtype(DType.BF16));
+                MidSizeBenchModel.shape());
     }
 
     static void run(String label, SyntheticLlama builder) throws Exception {

@@ -1,21 +1,15 @@
 package io.layerscope.llama;
 
-import ai.djl.Device;
-import io.layerscope.FileTrees;
 import io.layerscope.bench.BenchWorkload;
 import io.layerscope.model.Checkpoint;
-import io.layerscope.model.DType;
 import io.layerscope.model.LayerKind;
 import io.layerscope.model.PrunableLayer;
-import io.layerscope.model.SyntheticLlama;
 import io.layerscope.prune.BlockMasks;
 import io.layerscope.prune.LayerMask;
 import io.layerscope.prune.LayerPruner;
 import io.layerscope.prune.SparsityPattern;
 import io.layerscope.stats.DepthSums;
 import io.layerscope.stats.OutlierPositions;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -43,14 +37,12 @@ class SequentialDepthOverheadBenchmark {
     }
 
     static void run(int rounds) throws Exception {
-        Path dir = Files.createTempDirectory("layerscope-bench");
-        try {
-            Checkpoint ckpt = Checkpoint.open(SyntheticLlama.builder().hidden(512).intermediate(1408).layers(8).heads(8)
-                    .kvHeads(2).vocab(128256).dtype(DType.BF16).write(dir));
+        try (MidSizeBenchModel m = MidSizeBenchModel.write()) {
+            Checkpoint ckpt = m.checkpoint();
             List<int[]> windows = BenchWorkload.randomWindows(SAMPLES, TOKENS);
             double[] plain = new double[rounds];
             double[] depth = new double[rounds];
-            try (LlamaModel model = LlamaModel.load(ckpt, Device.cpu(), ComputeDtype.FLOAT32)) {
+            try (LlamaModel model = m.load()) {
                 sweep(model, ckpt, windows.subList(0, 2), true, "warm-up");
                 for (int r = 0; r < rounds; r++) {
                     long s = System.nanoTime();
@@ -68,8 +60,6 @@ class SequentialDepthOverheadBenchmark {
             System.out.printf("median of %d rounds: without %.3f s, with %.3f s (%+.1f%%); best: %.3f vs %.3f s (%+.1f%%);"
                     + " threads %s%n", rounds, plain[rounds / 2], depth[rounds / 2], 100 * (depth[rounds / 2] / plain[rounds / 2] - 1),
                     plain[0], depth[0], 100 * (depth[0] / plain[0] - 1), System.getProperty("ai.djl.pytorch.num_threads", "default"));
-        } finally {
-            FileTrees.deleteRecursively(dir);
         }
     }
 
