@@ -251,14 +251,22 @@ public final class DeviceLayerStatistics {
             // a bucket is the top 16 bits of the float32 bits, which float32 arithmetic gives exactly
             NDArray v = DeviceArrays.copy(values, DataType.FLOAT32);
             v.attach(scope);
-            NDArray buckets = DeviceArrays.cast(exactBits.top16(v), DataType.INT64);
-            NDList b = buckets.unique(null, true, false, true);
-            dist.addBuckets(b.get(0).toLongArray(), b.get(b.size() - 1).toLongArray());
-            NDList l = DeviceArrays.cast(locations(v), DataType.INT64).unique(null, true, false, true);
-            dist.addLocations(l.get(0).toLongArray(), l.get(l.size() - 1).toLongArray());
+            // both keys fit in int32 (0..0x7f80 and -1..128): unique sorts them, in half the bytes of int64
+            NDList b = DeviceArrays.cast(exactBits.top16(v), DataType.INT32).unique(null, true, false, true);
+            dist.addBuckets(widened(b.get(0).toIntArray()), b.get(b.size() - 1).toLongArray());
+            NDList l = DeviceArrays.cast(locations(v), DataType.INT32).unique(null, true, false, true);
+            dist.addLocations(widened(l.get(0).toIntArray()), l.get(l.size() - 1).toLongArray());
             dist.addSum(values.size(), sum);
             tally.close(scope);
         }
+    }
+
+    private static long[] widened(int[] keys) {
+        long[] w = new long[keys.length];
+        for (int i = 0; i < keys.length; i++) {
+            w[i] = keys[i];
+        }
+        return w;
     }
 
     /** The buckets holding a requested rank, indexed by their slot. */
