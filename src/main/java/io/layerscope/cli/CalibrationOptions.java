@@ -62,14 +62,12 @@ public final class CalibrationOptions {
 
     /** --calibration-cache-size in bytes (its default without it); refused without --calibration-cache. */
     long calibrationCacheBytes() {
-        if (calibrationCacheSize == null) {
-            return SizeOption.bytes("--calibration-cache-size", JobOptions.Calibration.DEFAULT_CACHE_SIZE, "10g", "500m");
-        }
-        if (calibrationCache == null) {
+        if (calibrationCacheSize != null && calibrationCache == null) {
             throw new LayerscopeException("--calibration-cache-size " + calibrationCacheSize + " needs --calibration-cache"
                     + " DIR: it bounds that directory");
         }
-        return SizeOption.bytes("--calibration-cache-size", calibrationCacheSize, "10g", "500m");
+        return SizeOption.bytes("--calibration-cache-size",
+                calibrationCacheSize != null ? calibrationCacheSize : JobOptions.Calibration.DEFAULT_CACHE_SIZE, "10g", "500m");
     }
 
     int nsamples(boolean demo) {

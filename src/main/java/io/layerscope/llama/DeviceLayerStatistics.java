@@ -17,6 +17,7 @@ import io.layerscope.stats.OutlierRatios;
 import io.layerscope.stats.TopFeatures;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * A layer's {@link LayerStats} computed with libtorch operations on a device (a GPU executor's, or
@@ -253,20 +254,17 @@ public final class DeviceLayerStatistics {
             v.attach(scope);
             // both keys fit in int32 (0..0x7f80 and -1..128): unique sorts them, in half the bytes of int64
             NDList b = DeviceArrays.cast(exactBits.top16(v), DataType.INT32).unique(null, true, false, true);
-            dist.addBuckets(widened(b.get(0).toIntArray()), b.get(b.size() - 1).toLongArray());
+            dist.addBuckets(widened(b.get(0)), b.get(b.size() - 1).toLongArray());
             NDList l = DeviceArrays.cast(locations(v), DataType.INT32).unique(null, true, false, true);
-            dist.addLocations(widened(l.get(0).toIntArray()), l.get(l.size() - 1).toLongArray());
+            dist.addLocations(widened(l.get(0)), l.get(l.size() - 1).toLongArray());
             dist.addSum(values.size(), sum);
             tally.close(scope);
         }
     }
 
-    private static long[] widened(int[] keys) {
-        long[] w = new long[keys.length];
-        for (int i = 0; i < keys.length; i++) {
-            w[i] = keys[i];
-        }
-        return w;
+    /** An int32 array's values on the host, as the distribution takes them. */
+    private static long[] widened(NDArray int32Keys) {
+        return Arrays.stream(int32Keys.toIntArray()).asLongStream().toArray();
     }
 
     /** The buckets holding a requested rank, indexed by their slot. */

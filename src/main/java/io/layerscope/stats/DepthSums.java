@@ -428,7 +428,7 @@ public final class DepthSums implements Serializable {
         private static final long serialVersionUID = 1L;
         private final TreeMap<Integer, SampleDepth> samples;
         private final TreeMap<Integer, List<Peak>> top;
-        private final TreeMap<Integer, PackedCounts> histogram = new TreeMap<>();
+        private final TreeMap<Integer, PackedCounts> histogram;
         private final TreeMap<Integer, Peak> downIn;
         private final TreeMap<Integer, Peak> downOut;
         private final EnumMap<Tap, TreeMap<Integer, PackedCounts>> outlierCounts = new EnumMap<>(Tap.class);
@@ -440,20 +440,12 @@ public final class DepthSums implements Serializable {
         Stored(DepthSums d) {
             samples = d.samples;
             top = d.top;
-            d.histogram.forEach((b, h) -> histogram.put(b, PackedCounts.of(h)));
+            histogram = packed(d.histogram);
             downIn = d.downIn;
             downOut = d.downOut;
-            d.outlierCounts.forEach((tap, byBlock) -> {
-                TreeMap<Integer, PackedCounts> packed = new TreeMap<>();
-                byBlock.forEach((b, c) -> packed.put(b, PackedCounts.of(c)));
-                outlierCounts.put(tap, packed);
-            });
+            d.outlierCounts.forEach((tap, byBlock) -> outlierCounts.put(tap, packed(byBlock)));
             d.outlierAnyBlock.forEach((tap, c) -> outlierAnyBlock.put(tap, PackedCounts.of(c)));
-            d.outlierFirstBlock.forEach((tap, byBlock) -> {
-                TreeMap<Integer, PackedCounts> packed = new TreeMap<>();
-                byBlock.forEach((b, c) -> packed.put(b, PackedCounts.of(c)));
-                outlierFirstBlock.put(tap, packed);
-            });
+            d.outlierFirstBlock.forEach((tap, byBlock) -> outlierFirstBlock.put(tap, packed(byBlock)));
             outlierTokens = d.outlierTokens;
             pending = d.pending;
         }
@@ -462,23 +454,29 @@ public final class DepthSums implements Serializable {
             DepthSums d = new DepthSums();
             d.samples.putAll(samples);
             d.top.putAll(top);
-            histogram.forEach((b, h) -> d.histogram.put(b, h.unpack()));
+            d.histogram.putAll(unpacked(histogram));
             d.downIn.putAll(downIn);
             d.downOut.putAll(downOut);
-            outlierCounts.forEach((tap, byBlock) -> {
-                TreeMap<Integer, long[]> counts = new TreeMap<>();
-                byBlock.forEach((b, c) -> counts.put(b, c.unpack()));
-                d.outlierCounts.put(tap, counts);
-            });
+            outlierCounts.forEach((tap, byBlock) -> d.outlierCounts.put(tap, unpacked(byBlock)));
             outlierAnyBlock.forEach((tap, c) -> d.outlierAnyBlock.put(tap, c.unpack()));
-            outlierFirstBlock.forEach((tap, byBlock) -> {
-                TreeMap<Integer, long[]> counts = new TreeMap<>();
-                byBlock.forEach((b, c) -> counts.put(b, c.unpack()));
-                d.outlierFirstBlock.put(tap, counts);
-            });
+            outlierFirstBlock.forEach((tap, byBlock) -> d.outlierFirstBlock.put(tap, unpacked(byBlock)));
             d.outlierTokens = outlierTokens;
             d.pending.putAll(pending);
             return d;
+        }
+
+        /** Per block, the counts packed. */
+        private static TreeMap<Integer, PackedCounts> packed(TreeMap<Integer, long[]> byBlock) {
+            TreeMap<Integer, PackedCounts> packed = new TreeMap<>();
+            byBlock.forEach((b, c) -> packed.put(b, PackedCounts.of(c)));
+            return packed;
+        }
+
+        /** Per block, the counts unpacked. */
+        private static TreeMap<Integer, long[]> unpacked(TreeMap<Integer, PackedCounts> byBlock) {
+            TreeMap<Integer, long[]> counts = new TreeMap<>();
+            byBlock.forEach((b, c) -> counts.put(b, c.unpack()));
+            return counts;
         }
     }
 
