@@ -1,6 +1,7 @@
 package io.layerscope.spark;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.hub.ConsoleProgress;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.stats.GramSums;
 import java.util.ArrayList;
@@ -11,15 +12,17 @@ import java.util.Map;
 /**
  * Which taps' Gram matrices each pass over the calibration data accumulates. A tap's G is in x in
  * doubles; every concurrent calibration task on an executor holds its own copy of a pass's
- * matrices, so a pass's taps take at most {@code budget / tasksPerExecutor} bytes. Taps are taken in
+ * matrices, so a pass's taps take at most {@code budget / tasks} bytes. Taps are taken in
  * forward order, so a pass's forward stops at the last block its taps need, and each group is
  * used by the per-layer stage and dropped before the next pass.
  *
  * @param groups the tap keys of each pass, in forward order
  * @param budget the executor's budget in bytes (--gram-memory)
- * @param tasks  concurrent calibration tasks per executor
+ * @param tasks  concurrent calibration tasks per executor in the Gram passes
+ * @param fewer  null, or why the passes run fewer tasks at a time than the executor has (local mode,
+ *               where the passes' partitions are the only tasks the JVM runs; see {@link #make(List, long, int, long, boolean)})
  */
-record GramPlan(List<List<String>> groups, long budget, int tasks) {
+record GramPlan(List<List<String>> groups, long budget, int tasks, String fewer) {
 
     /**
      * As {@link #make(List, long, int)}, with the budget capped at a quarter of {@code executorHeap}: a
@@ -28,24 +31,49 @@ record GramPlan(List<List<String>> groups, long budget, int tasks) {
      * Where a tap does not fit the capped budget, the message asks for more heap.
      */
     static GramPlan make(List<PrunableLayer> layers, long requested, int tasks, long executorHeap) {
+        return make(layers, requested, tasks, executorHeap, false);
+    }
+
+    /**
+     * As {@link #make(List, long, int, long)}; in local mode ({@code local}) a budget that holds the
+     * widest input's matrix once but not once per task runs the passes with as many tasks as it holds
+     * (the caller gives the passes at most {@link #tasks} partitions), instead of refusing: the passes
+     * then take longer, but the sweep runs with the heap it has, and {@link #fewer} says so.
+     */
+    static GramPlan make(List<PrunableLayer> layers, long requested, int tasks, long executorHeap, boolean local) {
         long budget = Math.min(requested, executorHeap / 4);
         PrunableLayer widest = layers.stream().max(java.util.Comparator.comparingInt(PrunableLayer::inFeatures)).orElse(null);
-        if (budget < requested && widest != null) {
-            long largest = GramSums.bytes(widest.inFeatures());
-            if (largest > budget / Math.max(1, tasks)) {
-                // a JVM's usable heap is somewhat under its -Xmx: ask for 15% more than four times the matrices
-                long needed = (long) (4.6 * largest * Math.max(1, tasks));
-                throw new LayerscopeException("--gram: the Gram matrix of one input of " + widest.name() + " ("
-                        + widest.inFeatures() + " x " + widest.inFeatures() + ") is "
-                        + mebibytesUp(largest) + " MiB of doubles, for each of the executor's " + tasks + " concurrent task"
-                        + (tasks == 1 ? "" : "s") + ", but a pass may use at most a quarter of the executor's heap of "
-                        + mebibytesUp(executorHeap) + " MiB; give the executors at least " + gibibytesUp(needed)
-                        + "g of heap (local mode: --driver-memory " + gibibytesUp(needed) + "g, or LAYERSCOPE_DRIVER_MEMORY="
-                        + gibibytesUp(needed) + "g without a Spark distribution; a cluster: --executor-memory), or run"
-                        + " fewer tasks per executor");
-            }
+        int wanted = Math.max(1, tasks);
+        int concurrent = wanted;
+        long largest = widest == null ? 0 : GramSums.bytes(widest.inFeatures());
+        if (local && largest > 0) {
+            concurrent = (int) Math.max(1, Math.min(wanted, budget / largest));
         }
-        return make(layers, budget, tasks);
+        if (budget < requested && largest > budget / concurrent) {
+            // a JVM's usable heap is somewhat under its -Xmx: ask for 15% more than four times the matrices
+            long needed = (long) (4.6 * largest * concurrent);
+            throw new LayerscopeException("--gram: the Gram matrix of one input of " + widest.name() + " ("
+                    + widest.inFeatures() + " x " + widest.inFeatures() + ") is "
+                    + mebibytesUp(largest) + " MiB of doubles, " + (local ? "even with one task at a time"
+                    : "for each of the executor's " + concurrent + " concurrent task" + (concurrent == 1 ? "" : "s"))
+                    + ", but a pass may use at most a quarter of the executor's heap of "
+                    + mebibytesUp(executorHeap) + " MiB; give the executors at least " + gibibytesUp(needed)
+                    + "g of heap (local mode: --driver-memory " + gibibytesUp(needed) + "g, or LAYERSCOPE_DRIVER_MEMORY="
+                    + gibibytesUp(needed) + "g without a Spark distribution; a cluster: --executor-memory)"
+                    + (local ? "" : ", or run fewer tasks per executor"));
+        }
+        GramPlan plan = make(layers, budget, concurrent);
+        if (concurrent == wanted) {
+            return plan;
+        }
+        String more = budget < requested
+                ? gibibytesUp((long) (4.6 * largest * wanted)) + "g of heap (--driver-memory, or LAYERSCOPE_DRIVER_MEMORY)"
+                : "--gram-memory " + mebibytesUp(largest * wanted) + "m";
+        return new GramPlan(plan.groups(), plan.budget(), concurrent, "--gram: the Gram passes run " + concurrent
+                + " task" + (concurrent == 1 ? "" : "s") + " at a time, not " + wanted + ": one input of " + widest.name()
+                + " needs a Gram matrix of " + ConsoleProgress.bytes(largest) + " per task, and a pass may use "
+                + ConsoleProgress.bytes(budget) + " (" + (budget < requested ? "a quarter of the heap" : "--gram-memory")
+                + "); " + more + " runs " + wanted + " at a time");
     }
 
     /**
@@ -53,10 +81,15 @@ record GramPlan(List<List<String>> groups, long budget, int tasks) {
      * spark.executor.memory (1g unless set).
      */
     static long executorHeap(org.apache.spark.SparkConf conf) {
-        if (conf.get("spark.master", "local").startsWith("local")) {
+        if (local(conf)) {
             return Runtime.getRuntime().maxMemory();
         }
         return conf.getSizeAsBytes("spark.executor.memory", "1g");
+    }
+
+    /** Local mode: the driver's JVM is the one executor, and runs as many tasks at once as a stage has partitions, up to its cores. */
+    static boolean local(org.apache.spark.SparkConf conf) {
+        return conf.get("spark.master", "local").startsWith("local");
     }
 
     private static long gibibytesUp(long bytes) {
@@ -91,7 +124,7 @@ record GramPlan(List<List<String>> groups, long budget, int tasks) {
         if (!group.isEmpty()) {
             groups.add(List.copyOf(group));
         }
-        return new GramPlan(List.copyOf(groups), budget, tasks);
+        return new GramPlan(List.copyOf(groups), budget, tasks, null);
     }
 
     /** The layers whose tap is in pass {@code g}, in the order given. */
@@ -104,7 +137,7 @@ record GramPlan(List<List<String>> groups, long budget, int tasks) {
      * (local[N]: N); on a cluster spark.executor.cores / spark.task.cpus (1 / 1 unless set).
      */
     static int tasksPerExecutor(org.apache.spark.SparkConf conf, int defaultParallelism) {
-        if (conf.get("spark.master", "local").startsWith("local")) {
+        if (local(conf)) {
             return Math.max(1, defaultParallelism);
         }
         int cores = conf.getInt("spark.executor.cores", 1);

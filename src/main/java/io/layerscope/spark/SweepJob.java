@@ -144,7 +144,11 @@ public final class SweepJob {
             if (o.analysis().gram() && !o.analysis().sequential()) {
                 // before stage one: a plan the executors' heap cannot hold fails now, not a minute later
                 gramPlan = GramPlan.make(layers, o.analysis().gramMemory(),
-                        GramPlan.tasksPerExecutor(jsc.getConf(), jsc.defaultParallelism()), GramPlan.executorHeap(jsc.getConf()));
+                        GramPlan.tasksPerExecutor(jsc.getConf(), jsc.defaultParallelism()), GramPlan.executorHeap(jsc.getConf()),
+                        GramPlan.local(jsc.getConf()));
+                if (gramPlan.fewer() != null) {
+                    err.println(gramPlan.fewer());
+                }
             }
             CalibrationStage.Result stage1;
             try {
@@ -630,6 +634,9 @@ public final class SweepJob {
         int tasks = plan.tasks();
         List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
         int shards = calibrationShards(jsc, windows.size());
+        if (plan.fewer() != null) {
+            shards = Math.min(shards, plan.tasks());   // local mode: no more tasks at once than partitions
+        }
         err.printf("stage 2 (--gram): %d layers, Gram matrices of %d taps in %d pass%s (--gram-memory %d MiB, %d task%s"
                 + " per executor)%n", layers.size(), plan.groups().stream().mapToInt(List::size).sum(), plan.passes(),
                 plan.passes() == 1 ? "" : "es", plan.budget() >> 20, tasks, tasks == 1 ? "" : "s");

@@ -90,6 +90,66 @@ class GramPlanTest {
                 e.getMessage());
     }
 
+    /**
+     * Local mode with the default 4g heap: a quarter (910.25 MiB) holds one 512 MiB down_proj input,
+     * not two, so the passes run one task at a time. Each pass then holds one block's MLP_ACT (512 MiB)
+     * and the next block's three small taps (96 MiB), the first also block 0's small taps: 16 passes.
+     */
+    @Test
+    void inLocalModeAHeapForOneMatrixRunsOneTaskAtATime() {
+        long heap = 3_817_865_216L;
+        GramPlan plan = GramPlan.make(llama1b(), 4L << 30, 2, heap, true);
+        assertEquals(1, plan.tasks());
+        assertEquals(heap / 4, plan.budget());
+        assertEquals(16, plan.passes());
+        assertEquals(List.of("0/ATTN_IN", "0/ATTN_OUT", "0/MLP_IN", "0/MLP_ACT", "1/ATTN_IN", "1/ATTN_OUT", "1/MLP_IN"),
+                plan.groups().get(0));
+        assertEquals(List.of("1/MLP_ACT", "2/ATTN_IN", "2/ATTN_OUT", "2/MLP_IN"), plan.groups().get(1));
+        assertEquals(List.of("15/MLP_ACT", "final/FINAL_NORM"), plan.groups().get(15));
+        assertEquals("--gram: the Gram passes run 1 task at a time, not 2: one input of model.layers.0.down_proj needs a"
+                + " Gram matrix of 512 MiB per task, and a pass may use 910 MiB (a quarter of the heap); 5g of heap"
+                + " (--driver-memory, or LAYERSCOPE_DRIVER_MEMORY) runs 2 at a time", plan.fewer());
+        // on a cluster the partitions do not bound an executor's tasks: refused as before
+        assertThrows(LayerscopeException.class, () -> GramPlan.make(llama1b(), 4L << 30, 2, heap, false));
+    }
+
+    /** Three task slots, room for two matrices: two at a time. */
+    @Test
+    void inLocalModeAsManyTasksRunAsTheBudgetHolds() {
+        GramPlan plan = GramPlan.make(llama1b(), 1100L << 20, 3, 16L << 30, true);
+        assertEquals(2, plan.tasks());
+        assertEquals(GramPlan.make(llama1b(), 1100L << 20, 2).groups(), plan.groups());
+        assertEquals("--gram: the Gram passes run 2 tasks at a time, not 3: one input of model.layers.0.down_proj needs"
+                + " a Gram matrix of 512 MiB per task, and a pass may use 1.07 GiB (--gram-memory); --gram-memory 1536m"
+                + " runs 3 at a time", plan.fewer());
+    }
+
+    /** Where one matrix does not fit even alone, local mode asks for the heap of one task. */
+    @Test
+    void inLocalModeAHeapTooSmallForOneMatrixIsRefusedWithTheHeapForOne() {
+        LayerscopeException e = assertThrows(LayerscopeException.class,
+                () -> GramPlan.make(llama1b(), 4L << 30, 2, 1536L << 20, true));
+        assertEquals("--gram: the Gram matrix of one input of model.layers.0.down_proj (8192 x 8192) is 512 MiB of"
+                + " doubles, even with one task at a time, but a pass may use at most a quarter of the executor's heap of"
+                + " 1536 MiB; give the executors at least 3g of heap (local mode: --driver-memory 3g, or"
+                + " LAYERSCOPE_DRIVER_MEMORY=3g without a Spark distribution; a cluster: --executor-memory)",
+                e.getMessage());
+        LayerscopeException small = assertThrows(LayerscopeException.class,
+                () -> GramPlan.make(llama1b(), 256L << 20, 2, 16L << 30, true));
+        assertEquals("--gram-memory 268435456 bytes over 1 concurrent task per executor leaves 268435456 bytes a task,"
+                + " but the Gram matrix of tap 0/MLP_ACT (8192 x 8192 doubles) alone needs 536870912; give --gram-memory"
+                + " at least 512m", small.getMessage());
+    }
+
+    /** Room for every task: nothing changes in local mode. */
+    @Test
+    void inLocalModeARoomyHeapKeepsEveryTask() {
+        GramPlan plan = GramPlan.make(llama1b(), 4L << 30, 2, 16L << 30, true);
+        assertEquals(2, plan.tasks());
+        assertEquals(null, plan.fewer());
+        assertEquals(GramPlan.make(llama1b(), 4L << 30, 2).groups(), plan.groups());
+    }
+
     @Test
     void theExecutorsHeapIsLocalModesOwnOrSparkExecutorMemory() {
         assertEquals(Runtime.getRuntime().maxMemory(), GramPlan.executorHeap(new SparkConf().set("spark.master", "local[2]")));

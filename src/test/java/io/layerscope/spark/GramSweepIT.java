@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,11 +23,19 @@ import io.layerscope.stats.ReferenceMasks;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.apache.spark.SparkJobInfo;
+import org.apache.spark.SparkStageInfo;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.JavaSparkStatusTracker;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
@@ -96,6 +105,40 @@ class GramSweepIT {
         for (String layer : List.of("model.layers.1.mlp.down_proj", "model.layers.0.self_attn.o_proj", "lm_head")) {
             assertDirect(one, layer, expected.get(layer));
         }
+    }
+
+    /**
+     * Local mode with room for one 344 x 344 matrix (946,688 bytes) but not one per task slot: the
+     * passes run one task at a time (one partition), say so, and give the errors a direct
+     * computation gives.
+     */
+    @Test
+    void inLocalModeABudgetForOneMatrixRunsOneTaskAtATime() throws IOException {
+        int slots = spark.sparkContext().defaultParallelism();
+        assumeTrue(slots >= 2, "needs two task slots");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Path out = tmp.resolve("fewer");
+        JavaSparkStatusTracker status = JavaSparkContext.fromSparkContext(spark.sparkContext()).statusTracker();
+        Set<Integer> before = jobs(status);
+        new SweepJob(options(out, slots, true, 1_200_000L, PruneMode.DENSE),
+                new PrintStream(err, true, StandardCharsets.UTF_8)).run();
+        String said = err.toString(StandardCharsets.UTF_8);
+        // every Gram pass's stage ran as one task (the status store follows the listener bus: wait for it)
+        List<Integer> gramTasks = List.of();
+        for (long until = System.nanoTime() + 10_000_000_000L; gramTasks.size() < 4 && System.nanoTime() < until; ) {
+            gramTasks = gramStageTasks(status, before);
+            Thread.onSpinWait();
+        }
+        assertEquals(List.of(1, 1, 1, 1), gramTasks);
+        assertTrue(said.contains("--gram: the Gram passes run 1 task at a time, not " + slots + ": one input of"
+                + " model.layers.0.mlp.down_proj needs a Gram matrix of 925 KiB per task, and a pass may use 1.14 MiB"
+                + " (--gram-memory); --gram-memory " + (946_688L * slots + (1 << 20) - 1 >> 20) + "m runs " + slots
+                + " at a time\n"), said);
+        JsonNode gram = new ObjectMapper().readTree(out.resolve("run.json").toFile()).get("gram");
+        assertEquals(1, gram.get("tasksPerExecutor").asInt());
+        assertEquals(4, gram.get("passes").asInt());
+        Map<String, double[]> columns = columns(out);
+        assertDirect(out, "model.layers.1.mlp.down_proj", columns.get("model.layers.1.mlp.down_proj"));
     }
 
     @Test
@@ -170,6 +213,32 @@ class GramSweepIT {
             assertEquals(removed[k] / whole, actual[k], 1e-4 * removed[k] / whole, layer + " " + COLUMNS[k]);
         }
         assertEquals(diagonal / whole, actual[5], 1e-4 * diagonal / whole, layer + " recon_err_diag_wanda");
+    }
+
+    private static Set<Integer> jobs(JavaSparkStatusTracker status) {
+        Set<Integer> ids = new HashSet<>();
+        for (int id : status.getJobIdsForGroup(null)) {
+            ids.add(id);
+        }
+        return ids;
+    }
+
+    /** The task count of each Gram pass's stage (named after GramStage's call site) of the jobs not in {@code before}. */
+    private static List<Integer> gramStageTasks(JavaSparkStatusTracker status, Set<Integer> before) {
+        List<Integer> tasks = new ArrayList<>();
+        for (int id : jobs(status).stream().sorted().toList()) {
+            SparkJobInfo job = status.getJobInfo(id);
+            if (before.contains(id) || job == null) {
+                continue;
+            }
+            for (int stage : job.stageIds()) {
+                SparkStageInfo info = status.getStageInfo(stage);
+                if (info != null && info.name().contains("GramStage")) {
+                    tasks.add(info.numTasks());
+                }
+            }
+        }
+        return tasks;
     }
 
     /** Per layer, the Gram columns. */
