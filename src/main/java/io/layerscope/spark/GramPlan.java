@@ -50,30 +50,42 @@ record GramPlan(List<List<String>> groups, long budget, int tasks, String fewer)
             concurrent = (int) Math.max(1, Math.min(wanted, budget / largest));
         }
         if (budget < requested && largest > budget / concurrent) {
-            // a JVM's usable heap is somewhat under its -Xmx: ask for 15% more than four times the matrices
-            long needed = (long) (4.6 * largest * concurrent);
-            throw new LayerscopeException("--gram: the Gram matrix of one input of " + widest.name() + " ("
-                    + widest.inFeatures() + " x " + widest.inFeatures() + ") is "
-                    + mebibytesUp(largest) + " MiB of doubles, " + (local ? "even with one task at a time"
-                    : "for each of the executor's " + concurrent + " concurrent task" + (concurrent == 1 ? "" : "s"))
-                    + ", but a pass may use at most a quarter of the executor's heap of "
-                    + mebibytesUp(executorHeap) + " MiB; give the executors at least " + gibibytesUp(needed)
-                    + "g of heap (local mode: --driver-memory " + gibibytesUp(needed) + "g, or LAYERSCOPE_DRIVER_MEMORY="
-                    + gibibytesUp(needed) + "g without a Spark distribution; a cluster: --executor-memory)"
-                    + (local ? "" : ", or run fewer tasks per executor"));
+            throw heapTooSmall(widest, largest, concurrent, executorHeap, local);
         }
         GramPlan plan = make(layers, budget, concurrent);
         if (concurrent == wanted) {
             return plan;
         }
-        String more = budget < requested
+        return new GramPlan(plan.groups(), plan.budget(), concurrent,
+                fewerTasks(widest, largest, concurrent, wanted, budget, budget < requested));
+    }
+
+    /** The refusal when the heap's quarter cannot hold one matrix per concurrent task. */
+    private static LayerscopeException heapTooSmall(PrunableLayer widest, long largest, int concurrent, long executorHeap,
+                                                    boolean local) {
+        // a JVM's usable heap is somewhat under its -Xmx: ask for 15% more than four times the matrices
+        long needed = (long) (4.6 * largest * concurrent);
+        return new LayerscopeException("--gram: the Gram matrix of one input of " + widest.name() + " ("
+                + widest.inFeatures() + " x " + widest.inFeatures() + ") is "
+                + mebibytesUp(largest) + " MiB of doubles, " + (local ? "even with one task at a time"
+                : "for each of the executor's " + concurrent + " concurrent task" + (concurrent == 1 ? "" : "s"))
+                + ", but a pass may use at most a quarter of the executor's heap of "
+                + mebibytesUp(executorHeap) + " MiB; give the executors at least " + gibibytesUp(needed)
+                + "g of heap (local mode: --driver-memory " + gibibytesUp(needed) + "g, or LAYERSCOPE_DRIVER_MEMORY="
+                + gibibytesUp(needed) + "g without a Spark distribution; a cluster: --executor-memory)"
+                + (local ? "" : ", or run fewer tasks per executor"));
+    }
+
+    /** What the sweep says when local mode runs fewer Gram tasks than it has cores, and what would run them all. */
+    private static String fewerTasks(PrunableLayer widest, long largest, int concurrent, int wanted, long budget,
+                                     boolean heapBound) {
+        String more = heapBound
                 ? gibibytesUp((long) (4.6 * largest * wanted)) + "g of heap (--driver-memory, or LAYERSCOPE_DRIVER_MEMORY)"
                 : "--gram-memory " + mebibytesUp(largest * wanted) + "m";
-        return new GramPlan(plan.groups(), plan.budget(), concurrent, "--gram: the Gram passes run " + concurrent
-                + " task" + (concurrent == 1 ? "" : "s") + " at a time, not " + wanted + ": one input of " + widest.name()
-                + " needs a Gram matrix of " + ConsoleProgress.bytes(largest) + " per task, and a pass may use "
-                + ConsoleProgress.bytes(budget) + " (" + (budget < requested ? "a quarter of the heap" : "--gram-memory")
-                + "); " + more + " runs " + wanted + " at a time");
+        return "--gram: the Gram passes run " + concurrent + " task" + (concurrent == 1 ? "" : "s") + " at a time, not "
+                + wanted + ": one input of " + widest.name() + " needs a Gram matrix of " + ConsoleProgress.bytes(largest)
+                + " per task, and a pass may use " + ConsoleProgress.bytes(budget) + " ("
+                + (heapBound ? "a quarter of the heap" : "--gram-memory") + "); " + more + " runs " + wanted + " at a time";
     }
 
     /**
