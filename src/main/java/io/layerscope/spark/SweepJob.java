@@ -6,6 +6,7 @@ import io.layerscope.calibration.CalibrationSample;
 import io.layerscope.calibration.Documents;
 import io.layerscope.calibration.HuggingFaceTokenEncoder;
 import io.layerscope.calibration.WandaSampler;
+import io.layerscope.hub.ConsoleProgress;
 import io.layerscope.hub.Sha256Cache;
 import io.layerscope.llama.TapSums;
 import io.layerscope.llamacpp.ImportanceMatrix;
@@ -637,9 +638,9 @@ public final class SweepJob {
         if (plan.fewer() != null) {
             shards = Math.min(shards, plan.tasks());   // local mode: no more tasks at once than partitions
         }
-        err.printf("stage 2 (--gram): %d layers, Gram matrices of %d taps in %d pass%s (--gram-memory %d MiB, %d task%s"
+        err.printf("stage 2 (--gram): %d layers, Gram matrices of %d taps in %d pass%s (%s a pass, %d task%s"
                 + " per executor)%n", layers.size(), plan.groups().stream().mapToInt(List::size).sum(), plan.passes(),
-                plan.passes() == 1 ? "" : "es", plan.budget() >> 20, tasks, tasks == 1 ? "" : "s");
+                plan.passes() == 1 ? "" : "es", ConsoleProgress.bytes(plan.budget()), tasks, tasks == 1 ? "" : "s");
         List<LayerResult> results = new ArrayList<>();
         double passSeconds = 0;
         double layerSeconds = 0;
