@@ -63,24 +63,31 @@ record GramPlan(List<List<String>> groups, long budget, int tasks, String fewer)
     /** The refusal when the heap's quarter cannot hold one matrix per concurrent task. */
     private static LayerscopeException heapTooSmall(PrunableLayer widest, long largest, int concurrent, long executorHeap,
                                                     boolean local) {
-        // a JVM's usable heap is somewhat under its -Xmx: ask for 15% more than four times the matrices
-        long needed = (long) (4.6 * largest * concurrent);
+        long needed = heapGibibytes(largest, concurrent);
         return new LayerscopeException("--gram: the Gram matrix of one input of " + widest.name() + " ("
                 + widest.inFeatures() + " x " + widest.inFeatures() + ") is "
                 + mebibytesUp(largest) + " MiB of doubles, " + (local ? "even with one task at a time"
                 : "for each of the executor's " + concurrent + " concurrent task" + (concurrent == 1 ? "" : "s"))
                 + ", but a pass may use at most a quarter of the executor's heap of "
-                + mebibytesUp(executorHeap) + " MiB; give the executors at least " + gibibytesUp(needed)
-                + "g of heap (local mode: --driver-memory " + gibibytesUp(needed) + "g, or LAYERSCOPE_DRIVER_MEMORY="
-                + gibibytesUp(needed) + "g without a Spark distribution; a cluster: --executor-memory)"
+                + mebibytesUp(executorHeap) + " MiB; give the executors at least " + needed
+                + "g of heap (local mode: --driver-memory " + needed + "g, or LAYERSCOPE_DRIVER_MEMORY="
+                + needed + "g without a Spark distribution; a cluster: --executor-memory)"
                 + (local ? "" : ", or run fewer tasks per executor"));
+    }
+
+    /**
+     * The heap, in whole GiB, whose quarter holds {@code tasks} matrices of {@code largest} bytes: a
+     * JVM's usable heap is somewhat under its -Xmx, so 15% more than four times the matrices.
+     */
+    private static long heapGibibytes(long largest, int tasks) {
+        return gibibytesUp((long) (4.6 * largest * tasks));
     }
 
     /** What the sweep says when local mode runs fewer Gram tasks than it has cores, and what would run them all. */
     private static String fewerTasks(PrunableLayer widest, long largest, int concurrent, int wanted, long budget,
                                      boolean heapBound) {
         String more = heapBound
-                ? gibibytesUp((long) (4.6 * largest * wanted)) + "g of heap (--driver-memory, or LAYERSCOPE_DRIVER_MEMORY)"
+                ? heapGibibytes(largest, wanted) + "g of heap (--driver-memory, or LAYERSCOPE_DRIVER_MEMORY)"
                 : "--gram-memory " + mebibytesUp(largest * wanted) + "m";
         return "--gram: the Gram passes run " + concurrent + " task" + (concurrent == 1 ? "" : "s") + " at a time, not "
                 + wanted + ": one input of " + widest.name() + " needs a Gram matrix of " + ConsoleProgress.bytes(largest)
