@@ -146,6 +146,15 @@ record GramPlan(List<List<String>> groups, long budget, int tasks, String fewer)
         return new GramPlan(List.copyOf(groups), budget, tasks, null);
     }
 
+    /**
+     * The partitions of a Gram pass, given the calibration's {@code shards}: where local mode runs fewer
+     * tasks than it has cores ({@link #fewer}), no more than {@link #tasks}, since there a stage's
+     * partitions bound the tasks that run at once; otherwise the shards as they are.
+     */
+    int passShards(int shards) {
+        return fewer == null ? shards : Math.min(shards, tasks);
+    }
+
     /** The layers whose tap is in pass {@code g}, in the order given. */
     List<PrunableLayer> layersOf(int g, List<PrunableLayer> layers) {
         return layers.stream().filter(l -> groups.get(g).contains(l.tapKey())).toList();

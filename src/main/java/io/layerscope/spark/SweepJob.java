@@ -634,10 +634,7 @@ public final class SweepJob {
         GramPlan plan = gramPlan;
         int tasks = plan.tasks();
         List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
-        int shards = calibrationShards(jsc, windows.size());
-        if (plan.fewer() != null) {
-            shards = Math.min(shards, plan.tasks());   // local mode: no more tasks at once than partitions
-        }
+        int shards = plan.passShards(calibrationShards(jsc, windows.size()));
         err.printf("stage 2 (--gram): %d layers, Gram matrices of %d taps in %d pass%s (%s a pass, %d task%s"
                 + " per executor)%n", layers.size(), plan.groups().stream().mapToInt(List::size).sum(), plan.passes(),
                 plan.passes() == 1 ? "" : "es", ConsoleProgress.bytes(plan.budget()), tasks, tasks == 1 ? "" : "s");

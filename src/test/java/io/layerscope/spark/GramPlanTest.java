@@ -109,6 +109,7 @@ class GramPlanTest {
         assertEquals("--gram: the Gram passes run 1 task at a time, not 2: one input of model.layers.0.down_proj needs a"
                 + " Gram matrix of 512 MiB per task, and a pass may use 910 MiB (a quarter of the heap); 5g of heap"
                 + " (--driver-memory, or LAYERSCOPE_DRIVER_MEMORY) runs 2 at a time", plan.fewer());
+        assertEquals(1, plan.passShards(2));
         // on a cluster the partitions do not bound an executor's tasks: refused as before
         assertThrows(LayerscopeException.class, () -> GramPlan.make(llama1b(), 4L << 30, 2, heap, false));
     }
@@ -147,6 +148,7 @@ class GramPlanTest {
         GramPlan plan = GramPlan.make(llama1b(), 4L << 30, 2, 16L << 30, true);
         assertEquals(2, plan.tasks());
         assertEquals(null, plan.fewer());
+        assertEquals(4, plan.passShards(4));
         assertEquals(GramPlan.make(llama1b(), 4L << 30, 2).groups(), plan.groups());
     }
 
