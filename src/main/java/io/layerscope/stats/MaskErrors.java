@@ -11,13 +11,20 @@ package io.layerscope.stats;
 final class MaskErrors {
     /** The vectors of one row: W_i, then dW_i under Wanda row, magnitude row, magnitude layer, Wanda 2:4, RIA. */
     private static final int VECTORS = 6;
-    /** About this many doubles per block sent to the device. */
+    /** About this many doubles per block sent to the device... */
     private static final int BLOCK_VALUES = 1 << 20;
+    /**
+     * ...but at least this many vectors: a float64 product with a wide G runs on a CPU at a fraction
+     * of its speed when the block has only a hundred-odd rows (docs/PERFORMANCE.md, "--gram's
+     * products in blocks of 516 vectors"), which is what BLOCK_VALUES alone gives at 8192 inputs.
+     */
+    static final int MIN_VECTORS = 512;
 
     private final GramProducts gram;
     private final int in;
     private final int rowsPerFlush;
-    private final double[] block;
+    /** Allocated with the first row: the instance that only merges the parts never needs one. */
+    private double[] block;
     private int rowsInBlock;
     private final double[] sums = new double[VECTORS];
     private double diagWanda;
@@ -29,8 +36,12 @@ final class MaskErrors {
         }
         this.gram = gram;
         this.in = in;
-        this.rowsPerFlush = Math.max(1, BLOCK_VALUES / (VECTORS * in));
-        this.block = new double[rowsPerFlush * VECTORS * in];
+        this.rowsPerFlush = rowsPerFlush(in);
+    }
+
+    /** Rows a block holds for rows of {@code in} weights; depends only on {@code in}, so the sums keep their bits. */
+    static int rowsPerFlush(int in) {
+        return Math.max(BLOCK_VALUES / (VECTORS * in), (MIN_VECTORS + VECTORS - 1) / VECTORS);
     }
 
     /** A new, empty instance for another chunk of the same layer. */
@@ -41,6 +52,9 @@ final class MaskErrors {
     /** A row's masks, 1 = pruned; its weights are {@code w[base, base + in)}. */
     void addRow(float[] w, int base, byte[] wandaRow, byte[] magnitudeRow, byte[] magnitudeLayer, byte[] wanda2of4,
                 byte[] ria) {
+        if (block == null) {
+            block = new double[rowsPerFlush * VECTORS * in];
+        }
         int at = rowsInBlock * VECTORS * in;
         for (int j = 0; j < in; j++) {
             double v = w[base + j];

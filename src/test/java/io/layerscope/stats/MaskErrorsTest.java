@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.ForkJoinPool;
 import org.junit.jupiter.api.Test;
@@ -50,6 +52,58 @@ class MaskErrorsTest {
         }
     }
 
+    /**
+     * Rows of 2,560 inputs: BLOCK_VALUES alone would send blocks of 68 rows (408 vectors), the floor
+     * makes them 86 rows (516 vectors), so 100 rows go as 86 and 14. G is never formed: the test's
+     * products are ||X v||^2 over the inputs, an independent way to the same quadratic forms.
+     */
+    @Test
+    void wideRowsGoInBlocksOfAtLeast512VectorsAndGiveTheDirectErrors() {
+        Layer l = new Layer(11, 100, 2560, 6);
+        List<Integer> blocks = new ArrayList<>();
+        GramProducts viaInputs = new GramProducts() {
+            @Override
+            public int features() {
+                return l.in;
+            }
+
+            @Override
+            public double diagonal(int j) {
+                double d = 0;
+                for (float[] row : l.x) {
+                    d += (double) row[j] * row[j];
+                }
+                return d;
+            }
+
+            @Override
+            public double[] quadraticForms(double[] rows, int count) {
+                blocks.add(count);
+                double[] forms = new double[count];
+                for (int r = 0; r < count; r++) {
+                    for (float[] token : l.x) {
+                        double y = 0;
+                        for (int j = 0; j < l.in; j++) {
+                            y += token[j] * rows[r * l.in + j];
+                        }
+                        forms[r] += y * y;
+                    }
+                }
+                return forms;
+            }
+        };
+        LayerStats s = LayerStatistics.compute("t", l.w, l.out, l.in, l.scalerRow, 0.5, null, viaInputs);
+        ReconstructionErrors e = s.errors();
+        boolean[][] masks = l.masks(0.5);
+        assertEquals(List.of(516, 84), blocks);
+        assertEquals(l.error(masks[0]), e.wanda(), 1e-12);
+        assertEquals(l.error(masks[1]), e.magnitudeRow(), 1e-12);
+        assertEquals(l.error(masks[2]), e.magnitudeLayer(), 1e-12);
+        assertEquals(l.error(masks[3]), e.wanda2of4(), 1e-12);
+        assertEquals(l.error(masks[4]), e.ria(), 1e-12);
+        assertEquals(l.diagonalError(masks[0]), e.diagWanda(), 1e-12);
+    }
+
     @Test
     void noGramMeansNoErrors() {
         Layer l = new Layer(3);
@@ -78,25 +132,36 @@ class MaskErrorsTest {
 
     /** A random layer and random inputs, with its Gram matrix and scaler_row made from them. */
     private static final class Layer {
-        final float[] w = new float[OUT * IN];
-        final float[][] x = new float[TOKENS][IN];
-        final float[] scalerRow = new float[IN];
+        final int out;
+        final int in;
+        final float[] w;
+        final float[][] x;
+        final float[] scalerRow;
 
         Layer(long seed) {
+            this(seed, OUT, IN, TOKENS);
+        }
+
+        Layer(long seed, int out, int in, int tokens) {
+            this.out = out;
+            this.in = in;
+            w = new float[out * in];
+            x = new float[tokens][in];
+            scalerRow = new float[in];
             SplittableRandom r = new SplittableRandom(seed);
             for (int i = 0; i < w.length; i++) {
                 w[i] = (float) r.nextGaussian();
             }
             w[5] = 0f;
-            for (int t = 0; t < TOKENS; t++) {
-                for (int j = 0; j < IN; j++) {
+            for (int t = 0; t < x.length; t++) {
+                for (int j = 0; j < in; j++) {
                     // correlated features: every feature leans on feature 0
                     x[t][j] = (float) (r.nextGaussian() * (1 + j % 3) + (j > 0 ? 0.7 * x[t][0] : 0));
                 }
             }
-            for (int j = 0; j < IN; j++) {
+            for (int j = 0; j < in; j++) {
                 double sum = 0;
-                for (int t = 0; t < TOKENS; t++) {
+                for (int t = 0; t < x.length; t++) {
                     sum += (double) x[t][j] * x[t][j];
                 }
                 scalerRow[j] = (float) (sum / 4);   // 4 "samples" of 10 tokens
@@ -104,11 +169,11 @@ class MaskErrorsTest {
         }
 
         double[] gram() {
-            double[] g = new double[IN * IN];
+            double[] g = new double[in * in];
             for (float[] row : x) {
-                for (int j = 0; j < IN; j++) {
-                    for (int k = 0; k < IN; k++) {
-                        g[j * IN + k] += (double) row[j] * row[k];
+                for (int j = 0; j < in; j++) {
+                    for (int k = 0; k < in; k++) {
+                        g[j * in + k] += (double) row[j] * row[k];
                     }
                 }
             }
@@ -120,12 +185,12 @@ class MaskErrorsTest {
             double removed = 0;
             double whole = 0;
             for (float[] row : x) {
-                for (int i = 0; i < OUT; i++) {
+                for (int i = 0; i < out; i++) {
                     double y = 0;
                     double dy = 0;
-                    for (int j = 0; j < IN; j++) {
-                        y += (double) w[i * IN + j] * row[j];
-                        dy += pruned[i * IN + j] ? (double) w[i * IN + j] * row[j] : 0;
+                    for (int j = 0; j < in; j++) {
+                        y += (double) w[i * in + j] * row[j];
+                        dy += pruned[i * in + j] ? (double) w[i * in + j] * row[j] : 0;
                     }
                     whole += y * y;
                     removed += dy * dy;
@@ -138,12 +203,12 @@ class MaskErrorsTest {
             double removed = 0;
             double whole = 0;
             for (float[] row : x) {
-                double[] y = new double[OUT];
-                for (int i = 0; i < OUT; i++) {
-                    for (int j = 0; j < IN; j++) {
-                        double v = (double) w[i * IN + j] * row[j];
+                double[] y = new double[out];
+                for (int i = 0; i < out; i++) {
+                    for (int j = 0; j < in; j++) {
+                        double v = (double) w[i * in + j] * row[j];
                         y[i] += v;
-                        removed += pruned[i * IN + j] ? v * v : 0;
+                        removed += pruned[i * in + j] ? v * v : 0;
                     }
                     whole += y[i] * y[i];
                 }
@@ -153,11 +218,11 @@ class MaskErrorsTest {
 
         /** Wanda row, magnitude row, magnitude layer, Wanda 2:4, RIA layer; from full stable sorts. */
         boolean[][] masks(double p) {
-            float[] act = new float[IN];
-            for (int j = 0; j < IN; j++) {
+            float[] act = new float[in];
+            for (int j = 0; j < in; j++) {
                 act[j] = (float) Math.sqrt(scalerRow[j]);
             }
-            return ReferenceMasks.of(w, OUT, IN, act, p);
+            return ReferenceMasks.of(w, out, in, act, p);
         }
     }
 }
