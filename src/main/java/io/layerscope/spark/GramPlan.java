@@ -155,6 +155,16 @@ record GramPlan(List<List<String>> groups, long budget, int tasks, String fewer)
         return fewer == null ? shards : Math.min(shards, tasks);
     }
 
+    /**
+     * libtorch threads for each task of a Gram pass, where a task otherwise has {@code taskThreads}:
+     * where local mode runs fewer tasks than its {@code cores} ({@link #fewer}), the idle cores are
+     * shared among the tasks that run (libtorch's counts are fixed per task slot when the engine
+     * starts); otherwise {@code taskThreads}.
+     */
+    int passThreads(int cores, int taskThreads) {
+        return fewer == null ? taskThreads : Math.max(taskThreads, cores / tasks);
+    }
+
     /** The layers whose tap is in pass {@code g}, in the order given. */
     List<PrunableLayer> layersOf(int g, List<PrunableLayer> layers) {
         return layers.stream().filter(l -> groups.get(g).contains(l.tapKey())).toList();

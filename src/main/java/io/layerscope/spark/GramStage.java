@@ -1,6 +1,7 @@
 package io.layerscope.spark;
 
 import ai.djl.Device;
+import io.layerscope.llama.IntraOpThreads;
 import io.layerscope.llama.LlamaModel;
 import io.layerscope.stats.GramSums;
 import java.io.PrintStream;
@@ -20,8 +21,9 @@ final class GramStage {
     private GramStage() {
     }
 
+    /** {@code threads}: libtorch's intra-op threads for each task, at least the executor's own setting. */
     static GramSums run(JavaSparkContext jsc, ModelSpec spec, List<int[]> windows, int shards, List<String> taps,
-                        String label, PrintStream err) {
+                        int threads, String label, PrintStream err) {
         LongAccumulator samples = jsc.sc().longAccumulator("layerscope.gram.samples");
         LongAccumulator tokens = jsc.sc().longAccumulator("layerscope.gram.tokens");
         StageProgress progress = new StageProgress(label, "samples", windows.size(), samples, tokens, err);
@@ -30,7 +32,7 @@ final class GramStage {
             progress.follow(jsc, "layerscope " + label + ": Gram matrices of " + taps.size() + " taps over "
                     + windows.size() + " samples");
             GramSums sums = jsc.parallelize(windows, CalibrationStage.shards(shards, windows.size()))
-                    .mapPartitions(new PassTask(spec, taps, samples, tokens))
+                    .mapPartitions(new PassTask(spec, taps, threads, samples, tokens))
                     .reduce(GramSums::merge);
             progress.finish();
             if (sums.nsamples() != windows.size()) {
@@ -48,12 +50,14 @@ final class GramStage {
         private static final long serialVersionUID = 1L;
         private final ModelSpec spec;
         private final List<String> taps;
+        private final int threads;
         private final LongAccumulator samples;
         private final LongAccumulator tokens;
 
-        PassTask(ModelSpec spec, List<String> taps, LongAccumulator samples, LongAccumulator tokens) {
+        PassTask(ModelSpec spec, List<String> taps, int threads, LongAccumulator samples, LongAccumulator tokens) {
             this.spec = spec;
             this.taps = taps;
+            this.threads = threads;
             this.samples = samples;
             this.tokens = tokens;
         }
@@ -64,9 +68,10 @@ final class GramStage {
         }
 
         private Iterator<GramSums> pass(Iterator<int[]> windows) {
-            SweepHooks.inTask().taskStarts("gram");
             Device device = ExecutorResources.taskDevice();
-            try (ExecutorResources.ModelLease lease = ExecutorResources.model(spec, device)) {
+            try (ExecutorResources.ModelLease lease = ExecutorResources.model(spec, device);
+                 IntraOpThreads widened = IntraOpThreads.atLeast(threads)) {
+                SweepHooks.inTask().taskStarts("gram");
                 LlamaModel model = lease.model();
                 // one call for the shard: the sums are added on the device and copied to the heap once,
                 // not once per batch (a pass's matrices may take most of the task's memory)

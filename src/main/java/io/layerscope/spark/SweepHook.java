@@ -19,8 +19,9 @@ public interface SweepHook {
 
     /**
      * In a task of {@code stage} before its work: {@code "calibration"}, {@code "layer"} (per-layer
-     * statistics and masks), {@code "blocks"} (OWL's per-block ratios) or {@code "sequential"} (the
-     * block passes of --mode sequential).
+     * statistics and masks), {@code "blocks"} (OWL's per-block ratios), {@code "sequential"} (the
+     * block passes of --mode sequential) or {@code "gram"} (a pass of --gram; called once the task's
+     * model is loaded and its libtorch threads set).
      */
     default void taskStarts(String stage) {
     }

@@ -635,9 +635,12 @@ public final class SweepJob {
         int tasks = plan.tasks();
         List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
         int shards = plan.passShards(calibrationShards(jsc, windows.size()));
+        int taskThreads = Math.max(1, jsc.getConf().getInt("spark.task.cpus", 1));
+        int threads = plan.passThreads(jsc.defaultParallelism(), taskThreads);
         err.printf("stage 2 (--gram): %d layers, Gram matrices of %d taps in %d pass%s (%s a pass, %d task%s"
-                + " per executor)%n", layers.size(), plan.groups().stream().mapToInt(List::size).sum(), plan.passes(),
-                plan.passes() == 1 ? "" : "es", ConsoleProgress.bytes(plan.budget()), tasks, tasks == 1 ? "" : "s");
+                + " per executor%s)%n", layers.size(), plan.groups().stream().mapToInt(List::size).sum(), plan.passes(),
+                plan.passes() == 1 ? "" : "es", ConsoleProgress.bytes(plan.budget()), tasks, tasks == 1 ? "" : "s",
+                threads == taskThreads ? "" : ", " + threads + " libtorch threads each");
         List<LayerResult> results = new ArrayList<>();
         double passSeconds = 0;
         double layerSeconds = 0;
@@ -645,7 +648,7 @@ public final class SweepJob {
         for (int g = 0; g < plan.passes(); g++) {
             long tp = System.nanoTime();
             String label = "gram pass " + (g + 1) + "/" + plan.passes();
-            GramSums grams = GramStage.run(jsc, spec, windows, shards, plan.groups().get(g), label, err);
+            GramSums grams = GramStage.run(jsc, spec, windows, shards, plan.groups().get(g), threads, label, err);
             for (String key : grams.keys()) {
                 worstDiagonal = Math.max(worstDiagonal,
                         TapGram.diagonalDifference(grams.matrix(key), grams.nsamples(), scalerRows.get(key)));

@@ -110,6 +110,8 @@ class GramPlanTest {
                 + " Gram matrix of 512 MiB per task, and a pass may use 910 MiB (a quarter of the heap); 5g of heap"
                 + " (--driver-memory, or LAYERSCOPE_DRIVER_MEMORY) runs 2 at a time", plan.fewer());
         assertEquals(1, plan.passShards(2));
+        // the lone task takes the idle core's libtorch thread too
+        assertEquals(2, plan.passThreads(2, 1));
         // on a cluster the partitions do not bound an executor's tasks: refused as before
         assertThrows(LayerscopeException.class, () -> GramPlan.make(llama1b(), 4L << 30, 2, heap, false));
     }
@@ -123,6 +125,9 @@ class GramPlanTest {
         assertEquals("--gram: the Gram passes run 2 tasks at a time, not 3: one input of model.layers.0.down_proj needs"
                 + " a Gram matrix of 512 MiB per task, and a pass may use 1.07 GiB (--gram-memory); --gram-memory 1536m"
                 + " runs 3 at a time", plan.fewer());
+        // 3 cores over 2 tasks: one thread each (no core is split); 4 cores: two each
+        assertEquals(1, plan.passThreads(3, 1));
+        assertEquals(2, plan.passThreads(4, 1));
     }
 
     /** Where one matrix does not fit even alone, local mode asks for the heap of one task. */
@@ -149,6 +154,8 @@ class GramPlanTest {
         assertEquals(2, plan.tasks());
         assertEquals(null, plan.fewer());
         assertEquals(4, plan.passShards(4));
+        assertEquals(1, plan.passThreads(2, 1));
+        assertEquals(2, plan.passThreads(4, 2));
         assertEquals(GramPlan.make(llama1b(), 4L << 30, 2).groups(), plan.groups());
     }
 
