@@ -426,11 +426,7 @@ class BadInputIT {
         List<String> flags = new ArrayList<>(List.of(ChildJvm.layerscopeLogging()));
         flags.addAll(jvmFlags);
         Process p = ChildJvm.start(flags, mainClass, args, Map.of(), log);
-        try {
-            assertTrue(p.waitFor(180, java.util.concurrent.TimeUnit.SECONDS), mainClass + " did not exit within 180 s");
-        } finally {
-            ChildJvm.stop(p.toHandle(), 5_000);
-        }
+        ChildJvm.awaitExit(p, 180, mainClass);
         return new Cli.Run(p.exitValue(), "", Files.readString(log));
     }
 

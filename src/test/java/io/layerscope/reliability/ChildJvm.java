@@ -1,11 +1,14 @@
 package io.layerscope.reliability;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.apache.spark.launcher.JavaModuleOptions;
 
 /**
@@ -79,6 +82,19 @@ final class ChildJvm {
         Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
         if (kill.waitFor() != 0) {
             throw new IOException("kill -" + signal + " " + pid + " failed");
+        }
+    }
+
+    /**
+     * Waits for {@code p} to exit, failing the test after {@code seconds}; either way ends it and its
+     * descendants, so none outlives the test.
+     */
+    static void awaitExit(Process p, int seconds, String what) throws InterruptedException {
+        try {
+            assertTrue(p.waitFor(seconds, TimeUnit.SECONDS),
+                    what + " did not exit within " + seconds + " s");
+        } finally {
+            stop(p.toHandle(), 5_000);
         }
     }
 

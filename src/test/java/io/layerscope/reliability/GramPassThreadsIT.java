@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,11 +36,7 @@ class GramPassThreadsIT {
                         "-Dspark.layerscope.hook=" + LibtorchThreadCounts.class.getName(),
                         "-D" + LibtorchThreadCounts.CONF + "=" + counts),
                 "io.layerscope.cli.Main", args, Map.of(), log);
-        try {
-            assertTrue(p.waitFor(300, TimeUnit.SECONDS), "the sweep did not finish within 300 s");
-        } finally {
-            ChildJvm.stop(p.toHandle(), 5_000);
-        }
+        ChildJvm.awaitExit(p, 300, "the sweep");
         String output = Files.readString(log, StandardCharsets.UTF_8);
         assertEquals(0, p.exitValue(), output);
         assertTrue(output.contains("--gram: the Gram passes run 1 task at a time, not 2: "), output);

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,11 +64,7 @@ class TempFilesIT {
         Process p = ChildJvm.start(List.of(ChildJvm.layerscopeLogging(), "-Xmx1g", "-Dspark.master=local[1]",
                 "-Djava.io.tmpdir=" + javaTmp, "-Dspark.local.dir=" + javaTmp, "-Dlayerscope.jit=directives"),
                 "io.layerscope.cli.Main", args, Map.of(), log);
-        try {
-            assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the command did not exit within 120 s");
-        } finally {
-            ChildJvm.stop(p.toHandle(), 5_000);
-        }
+        ChildJvm.awaitExit(p, 120, "the command");
         String output = Files.readString(log, StandardCharsets.UTF_8);
         assertEquals(2, p.exitValue(), output);
         assertFalse(output.contains("terminate called"), output);
