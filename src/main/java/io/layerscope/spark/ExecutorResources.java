@@ -73,6 +73,11 @@ final class ExecutorResources {
         configureThreads(tc == null ? Runtime.getRuntime().availableProcessors() : Math.max(1, tc.cpus()));
     }
 
+    /** The libtorch intra-op threads this JVM's tasks start with ({@link #configureThreads}; 1 before it ran). */
+    static int libtorchThreads() {
+        return Math.max(1, Integer.getInteger("ai.djl.pytorch.num_threads", 1));
+    }
+
     /** {@link #configureThreads()} with the cores of one task given (outside a task: local mode's driver). */
     static void configureThreads(int cpus) {
         CompilerDirectives.addOnceInBackground();

@@ -661,7 +661,8 @@ public final class SweepJob {
         }
         timings.put("gram_passes", round(passSeconds));
         timings.put("stage2_layers", round(layerSeconds));
-        gramRecord = new RunRecord.Gram(plan.passes(), plan.groups(), plan.budget(), tasks, worstDiagonal);
+        gramRecord = new RunRecord.Gram(plan.passes(), plan.groups(), plan.budget(), tasks,
+                GramPlan.local(jsc.getConf()) ? Math.max(threads, ExecutorResources.libtorchThreads()) : threads, worstDiagonal);
         return LayerStage.inOrderOf(layers, results);
     }
 

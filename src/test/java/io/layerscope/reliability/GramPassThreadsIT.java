@@ -3,6 +3,8 @@ package io.layerscope.reliability;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,5 +52,8 @@ class GramPassThreadsIT {
         assertEquals(Map.of("gram", new TreeSet<>(List.of("2")), "layer", new TreeSet<>(List.of("1"))), seen,
                 String.join("\n", lines));
         assertTrue(Files.isDirectory(out.resolve("layers.parquet")), output);
+        JsonNode gram = new ObjectMapper().readTree(out.resolve("run.json").toFile()).get("gram");
+        assertEquals(1, gram.get("tasksPerExecutor").asInt());
+        assertEquals(2, gram.get("libtorchThreadsPerTask").asInt());
     }
 }

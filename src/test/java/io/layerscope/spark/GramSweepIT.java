@@ -94,6 +94,7 @@ class GramSweepIT {
         assertClose(expected, columns(split), "4 passes");
         JsonNode gram = new ObjectMapper().readTree(split.resolve("run.json").toFile()).get("gram");
         assertEquals(tasks, gram.get("tasksPerExecutor").asInt());
+        assertEquals(Integer.getInteger("ai.djl.pytorch.num_threads", 1), gram.get("libtorchThreadsPerTask").asInt());
         assertEquals(4, gram.get("passes").asInt());
         assertEquals("[[\"0/ATTN_IN\",\"0/ATTN_OUT\",\"0/MLP_IN\"],[\"0/MLP_ACT\",\"1/ATTN_IN\"],"
                 + "[\"1/ATTN_OUT\",\"1/MLP_IN\"],[\"1/MLP_ACT\",\"final/FINAL_NORM\"]]", gram.get("taps").toString());
@@ -136,6 +137,9 @@ class GramSweepIT {
                 + " at a time\n"), said);
         JsonNode gram = new ObjectMapper().readTree(out.resolve("run.json").toFile()).get("gram");
         assertEquals(1, gram.get("tasksPerExecutor").asInt());
+        // the lone task's threads: every slot's core, or the test JVM's own count where that is more
+        assertEquals(Math.max(slots, Integer.getInteger("ai.djl.pytorch.num_threads", 1)),
+                gram.get("libtorchThreadsPerTask").asInt());
         assertEquals(4, gram.get("passes").asInt());
         Map<String, double[]> columns = columns(out);
         assertDirect(out, "model.layers.1.mlp.down_proj", columns.get("model.layers.1.mlp.down_proj"));
