@@ -635,7 +635,9 @@ public final class SweepJob {
         int tasks = plan.tasks();
         List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
         int shards = plan.passShards(calibrationShards(jsc, windows.size()));
-        int taskThreads = Math.max(1, jsc.getConf().getInt("spark.task.cpus", 1));
+        // a task's own libtorch threads: local mode's JVM-wide setting, a cluster task's cores
+        int taskThreads = GramPlan.local(jsc.getConf()) ? ExecutorResources.libtorchThreads()
+                : Math.max(1, jsc.getConf().getInt("spark.task.cpus", 1));
         int threads = plan.passThreads(jsc.defaultParallelism(), taskThreads);
         err.printf("stage 2 (--gram): %d layers, Gram matrices of %d taps in %d pass%s (%s a pass, %d task%s"
                 + " per executor%s)%n", layers.size(), plan.groups().stream().mapToInt(List::size).sum(), plan.passes(),
@@ -661,8 +663,7 @@ public final class SweepJob {
         }
         timings.put("gram_passes", round(passSeconds));
         timings.put("stage2_layers", round(layerSeconds));
-        gramRecord = new RunRecord.Gram(plan.passes(), plan.groups(), plan.budget(), tasks,
-                GramPlan.local(jsc.getConf()) ? Math.max(threads, ExecutorResources.libtorchThreads()) : threads, worstDiagonal);
+        gramRecord = new RunRecord.Gram(plan.passes(), plan.groups(), plan.budget(), tasks, threads, worstDiagonal);
         return LayerStage.inOrderOf(layers, results);
     }
 

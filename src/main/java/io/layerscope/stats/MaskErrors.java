@@ -15,10 +15,10 @@ final class MaskErrors {
     private static final int BLOCK_VALUES = 1 << 20;
     /**
      * ...but at least this many vectors: a float64 product with a wide G runs on a CPU at a fraction
-     * of its speed when the block has only a hundred-odd rows (docs/PERFORMANCE.md, "--gram's
-     * products in blocks of 516 vectors"), which is what BLOCK_VALUES alone gives at 8192 inputs.
+     * of its speed when the block has only a hundred-odd rows, which is what BLOCK_VALUES alone
+     * gives at 8192 inputs (docs/PERFORMANCE.md, "--gram at the 1B shape: wider product blocks").
      */
-    static final int MIN_VECTORS = 512;
+    private static final int MIN_VECTORS = 512;
 
     private final GramProducts gram;
     private final int in;
@@ -40,7 +40,7 @@ final class MaskErrors {
     }
 
     /** Rows a block holds for rows of {@code in} weights; depends only on {@code in}, so the sums keep their bits. */
-    static int rowsPerFlush(int in) {
+    private static int rowsPerFlush(int in) {
         return Math.max(BLOCK_VALUES / (VECTORS * in), (MIN_VECTORS + VECTORS - 1) / VECTORS);
     }
 
