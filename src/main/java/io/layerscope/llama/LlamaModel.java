@@ -17,11 +17,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
@@ -190,6 +192,34 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
+     * Where a pass over the windows starts: the input of block {@code block}, one {@link HiddenStates}
+     * per batch in window order, as an earlier pass over the same windows and batch size kept them
+     * ({@link Keep}). The pass's taps must all be in that block or after it.
+     */
+    public record Resume(int block, Iterator<HiddenStates> states) {
+    }
+
+    /**
+     * What a pass hands on: the input of block {@code block} (the number of blocks: the last block's
+     * output), each batch's to {@code sink} in window order as the batch reaches it; firstSample
+     * counts from the call's first window.
+     */
+    public record Keep(int block, Consumer<HiddenStates> sink) {
+    }
+
+    /**
+     * As {@link #forwardGrams(List, int, Collection)}, starting from kept states unless {@code from} is
+     * null, and keeping the input of a later block unless {@code keep} is null (the pass then runs at
+     * least up to it). Successive passes of --gram run each block once instead of once per pass
+     * before it; the sums are those of a pass from the embedding, bit for bit, since every batch meets
+     * the same operations on the same values.
+     */
+    public GramSums forwardGrams(List<int[]> windows, int batchSize, Collection<String> gramKeys, Resume from, Keep keep,
+                                 IntConsumer windowsDone) {
+        return pass(windows, null, batchSize, List.of(), Depth.NONE, gramKeys, windowsDone, from, keep).grams();
+    }
+
+    /**
      * One pass over {@code windows}, {@code batchSize} sequences of equal length per forward: the sums
      * of {@code tapKeys}, with {@code depth} the depth statistics ({@code samples[s]} is window s's
      * global calibration sample index, under which its values are kept so shards merge independently
@@ -221,6 +251,11 @@ public final class LlamaModel implements AutoCloseable {
     /** As above, the depth statistics fed as {@code where} says (on a CPU executor DEVICE runs libtorch on the CPU). */
     public Pass forward(List<int[]> windows, int[] samples, int batchSize, Collection<String> tapKeys, Depth where,
                         Collection<String> gramKeys, IntConsumer windowsDone) {
+        return pass(windows, samples, batchSize, tapKeys, where, gramKeys, windowsDone, null, null);
+    }
+
+    private Pass pass(List<int[]> windows, int[] samples, int batchSize, Collection<String> tapKeys, Depth where,
+                      Collection<String> gramKeys, IntConsumer windowsDone, Resume resume, Keep keep) {
         boolean depth = where != Depth.NONE;
         if (depth && samples.length != windows.size()) {
             throw new IllegalArgumentException(samples.length + " sample indices for " + windows.size() + " windows");
@@ -235,6 +270,13 @@ public final class LlamaModel implements AutoCloseable {
         DepthSums depthSums = depth ? new DepthSums() : null;
         // depth statistics cover every loaded block (a job loads only the blocks its layers need)
         int runTo = depth ? lastBlock : lastBlockNeeded(needed);
+        int fromBlock = resume == null ? 0 : resume.block();
+        if (resume != null || keep != null) {
+            checkPassStates(needed, depth, fromBlock, keep);
+            if (keep != null) {
+                runTo = Math.max(runTo, keep.block() - 1);
+            }
+        }
         long tokens = 0;
         for (int s = 0; s < windows.size(); s++) {
             tokens += checkWindow(windows.get(s), s);
@@ -259,7 +301,7 @@ public final class LlamaModel implements AutoCloseable {
                     }
                     long bytes = (long) (to - from) * length * config.hiddenSize() * Float.BYTES;
                     if (!group.isEmpty() && inGroup + bytes > groupBytes) {
-                        finishGroup(group, runTo, windowsDone);
+                        finishGroup(group, fromBlock, runTo, keep, windowsDone);
                         inGroup = 0;
                     }
                     NDManager batch = call.newSubManager();
@@ -274,12 +316,16 @@ public final class LlamaModel implements AutoCloseable {
                         d.beginBatch(Arrays.copyOfRange(samples, from, to), length);
                         sink = new TapSinks(sums, d);
                     }
-                    group.add(new Member(batch, windows.subList(from, to), sink, d, from, to));
+                    group.add(resume == null ? new Member(batch, windows.subList(from, to), sink, d, from, to)
+                            : new Member(batch, resumed(resume, from, to, length), sink, from, to));
                     inGroup += bytes;
                     from = to;
                 }
                 if (!group.isEmpty()) {
-                    finishGroup(group, runTo, windowsDone);
+                    finishGroup(group, fromBlock, runTo, keep, windowsDone);
+                }
+                if (resume != null && resume.states().hasNext()) {
+                    throw new IllegalStateException("kept states beyond the last of " + windows.size() + " windows");
                 }
             } finally {
                 group.forEach(Member::close);
@@ -340,18 +386,30 @@ public final class LlamaModel implements AutoCloseable {
             sink.embedded(h);
         }
 
+        /** A batch resumed from kept states (no depth statistics: those start at the embedding). */
+        Member(NDManager scope, HiddenStates states, TapSink sink, int start, int end) {
+            this.scope = scope;
+            this.start = start;
+            this.sink = sink;
+            this.depth = null;
+            this.end = end;
+            this.pos = positions.of(states.tokens());
+            this.h = toDevice(scope, states);
+        }
+
         @Override
         public void close() {
             scope.close();
         }
     }
 
-    /** Runs the group through blocks 0..runTo, ends each batch's depth statistics, and empties it. */
-    private void finishGroup(List<Member> group, int runTo, IntConsumer windowsDone) {
+    /** Runs the group through blocks fromBlock..runTo, ends each batch's depth statistics, and empties it. */
+    private void finishGroup(List<Member> group, int fromBlock, int runTo, Keep keep, IntConsumer windowsDone) {
         int first = group.get(0).start;
         int windows = group.get(group.size() - 1).end - first;
-        runGroup(group, runTo, windowsDone == null ? null
-                : block -> windowsDone.accept(first + (int) ((long) windows * (block + 1) / (runTo + 1))));
+        int blocks = Math.max(1, runTo - fromBlock + 1);
+        runGroup(group, fromBlock, runTo, keep, windowsDone == null ? null
+                : block -> windowsDone.accept(first + (int) ((long) windows * (block - fromBlock + 1) / blocks)));
         for (Member m : group) {
             if (m.depth != null) {
                 m.depth.endBatch();
@@ -367,12 +425,16 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * Every member through blocks 0..runTo, block by block (and the final norm when runTo is the last
-     * block); a block's weights are acquired once for the whole group. {@code blockDone} (unless null)
-     * hears each block's index once the group is through it.
+     * Every member through blocks fromBlock..runTo, block by block (and the final norm when runTo is
+     * the last block); a block's weights are acquired once for the whole group. {@code keep} (unless
+     * null) gets each member's input of its block. {@code blockDone} (unless null) hears each block's
+     * index once the group is through it.
      */
-    private void runGroup(List<Member> group, int runTo, IntConsumer blockDone) {
-        for (int i = 0; i <= runTo; i++) {
+    private void runGroup(List<Member> group, int fromBlock, int runTo, Keep keep, IntConsumer blockDone) {
+        for (int i = fromBlock; i <= runTo; i++) {
+            if (keep != null && keep.block() == i) {
+                keepStates(group, keep);
+            }
             try (BlockSource.Lease lease = leaseBlock(i)) {
                 for (Member m : group) {
                     try (NDManager block = m.scope.newSubManager()) {
@@ -388,6 +450,9 @@ public final class LlamaModel implements AutoCloseable {
             if (blockDone != null) {
                 blockDone.accept(i);
             }
+        }
+        if (keep != null && keep.block() == runTo + 1) {
+            keepStates(group, keep);
         }
         String finalKey = Tap.FINAL_NORM.key(-1);
         if (runTo == config.numHiddenLayers() - 1) {
@@ -611,7 +676,47 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Runs blocks 0..runTo (and the final norm when runTo is the last block) over equal-length windows. */
     private void run(NDManager batch, List<int[]> windows, int runTo, TapSink taps) {
-        runGroup(List.of(new Member(batch, windows, taps, null, 0, windows.size())), runTo, null);
+        runGroup(List.of(new Member(batch, windows, taps, null, 0, windows.size())), 0, runTo, null, null);
+    }
+
+    private void keepStates(List<Member> group, Keep keep) {
+        for (Member m : group) {
+            keep.sink().accept(toHost(m.h, m.start));
+        }
+    }
+
+    /** The kept states of the batch of windows start..end (of {@code tokens} each), checked against it. */
+    private static HiddenStates resumed(Resume resume, int start, int end, int tokens) {
+        if (!resume.states().hasNext()) {
+            throw new IllegalStateException("no kept states for windows " + start + ".." + (end - 1));
+        }
+        HiddenStates s = resume.states().next();
+        if (s.firstSample() != start || s.sequences() != end - start || s.tokens() != tokens) {
+            throw new IllegalStateException("kept states of windows " + s.firstSample() + ".."
+                    + (s.firstSample() + s.sequences() - 1) + " (" + s.tokens() + " tokens) where the batch is windows "
+                    + start + ".." + (end - 1) + " (" + tokens + " tokens)");
+        }
+        return s;
+    }
+
+    /** A pass from kept states, or keeping them: no depth statistics, and no tap before its first block. */
+    private void checkPassStates(Set<String> needed, boolean depth, int fromBlock, Keep keep) {
+        int blocks = config.numHiddenLayers();
+        if (depth) {
+            throw new IllegalArgumentException("depth statistics start at the embedding: no kept states with them");
+        }
+        if (fromBlock < 0 || fromBlock > Math.min(blocks, lastBlock + 1)) {
+            throw new IllegalArgumentException("no block " + fromBlock + " to resume at (blocks 0.." + lastBlock + ")");
+        }
+        for (String k : needed) {
+            if (Tap.block(k, blocks) < fromBlock) {
+                throw new IllegalArgumentException("tap " + k + " comes before block " + fromBlock + ", where the pass resumes");
+            }
+        }
+        if (keep != null && (keep.block() < fromBlock || keep.block() > Math.min(blocks, lastBlock + 1))) {
+            throw new IllegalArgumentException("cannot keep the input of block " + keep.block() + " in a pass from block "
+                    + fromBlock + " (blocks 0.." + lastBlock + " loaded)");
+        }
     }
 
     private Set<String> checkTapKeys(Collection<String> keys) {
@@ -634,7 +739,7 @@ public final class LlamaModel implements AutoCloseable {
         }
         int last = -1;
         for (String k : wanted) {
-            last = Math.max(last, Integer.parseInt(k.substring(0, k.indexOf('/'))));
+            last = Math.max(last, Tap.block(k, config.numHiddenLayers()));
         }
         return last;
     }

@@ -20,4 +20,9 @@ public enum Tap {
     public String key(int block) {
         return this == FINAL_NORM ? "final/FINAL_NORM" : block + "/" + name();
     }
+
+    /** The block a tap key is in, counting the final norm as block {@code blocks} (after the last). */
+    public static int block(String key, int blocks) {
+        return key.equals(FINAL_NORM.key(-1)) ? blocks : Integer.parseInt(key.substring(0, key.indexOf('/')));
+    }
 }

@@ -3,6 +3,7 @@ package io.layerscope.spark;
 import io.layerscope.LayerscopeException;
 import io.layerscope.hub.ConsoleProgress;
 import io.layerscope.model.PrunableLayer;
+import io.layerscope.model.Tap;
 import io.layerscope.stats.GramSums;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -163,6 +164,22 @@ record GramPlan(List<List<String>> groups, long budget, int tasks, String fewer)
      */
     int passThreads(int cores, int taskThreads) {
         return fewer == null ? taskThreads : Math.max(taskThreads, cores / tasks);
+    }
+
+    /**
+     * Pass {@code g}'s place in the chain of run {@code run} over a model of {@code blocks} blocks:
+     * it starts at its first tap's block and keeps the input of the next pass's first block, except
+     * where there is nothing to gain: a start at block 0 (the embedding is cheaper to recompute than
+     * to read) and the last pass.
+     */
+    GramStage.Chain chain(String run, int g, int blocks) {
+        int from = firstBlock(g, blocks);
+        int keep = g + 1 < groups.size() ? firstBlock(g + 1, blocks) : 0;
+        return new GramStage.Chain(run, from, keep > 0 ? keep : -1);
+    }
+
+    private int firstBlock(int g, int blocks) {
+        return groups.get(g).stream().mapToInt(k -> Tap.block(k, blocks)).min().orElseThrow();
     }
 
     /** The layers whose tap is in pass {@code g}, in the order given. */

@@ -43,11 +43,12 @@ public record RunRecord(
     /**
      * How --gram ran (null without it): the passes over the calibration data and the taps of each,
      * the memory budget and the concurrent tasks per executor it was split for, the libtorch threads
-     * each Gram task ran on (its products round by them), and the built-in check: the largest
-     * relative difference between diag(G) / nsamples and scaler_row over every tap.
+     * each Gram task ran on (its products round by them), the passes' tasks and those that started
+     * from the residual stream the previous pass kept, and the built-in check: the largest relative
+     * difference between diag(G) / nsamples and scaler_row over every tap.
      */
     public record Gram(int passes, List<List<String>> taps, long memoryBytes, int tasksPerExecutor,
-                       int libtorchThreadsPerTask, double diagonalMaxRelativeDifference) {
+                       int libtorchThreadsPerTask, int passTasks, int resumedTasks, double diagonalMaxRelativeDifference) {
     }
 
     /**

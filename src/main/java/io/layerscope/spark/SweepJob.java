@@ -37,6 +37,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.UUID;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
@@ -602,7 +603,7 @@ public final class SweepJob {
                 timings.put("depth", seconds(td));
             }
         } else if (a.gram()) {
-            results = analyseWithGrams(jsc, spec, settings, layers, scalerRows, samples);
+            results = analyseWithGrams(jsc, spec, ckpt.config().numHiddenLayers(), settings, layers, scalerRows, samples);
         } else {
             err.printf("stage 2: %d layers%n", layers.size());
             results = LayerStage.run(jsc, settings, layers, scalerRows, true, pictures, err);
@@ -628,7 +629,7 @@ public final class SweepJob {
      * windows, then the per-layer stage of the layers reading those taps with them; each group is
      * dropped before the next pass.
      */
-    private List<LayerResult> analyseWithGrams(JavaSparkContext jsc, ModelSpec spec, LayerStage.Settings settings,
+    private List<LayerResult> analyseWithGrams(JavaSparkContext jsc, ModelSpec spec, int blocks, LayerStage.Settings settings,
                                                List<PrunableLayer> layers, Map<String, float[]> scalerRows,
                                                List<CalibrationSample> samples) {
         GramPlan plan = gramPlan;
@@ -647,23 +648,40 @@ public final class SweepJob {
         double passSeconds = 0;
         double layerSeconds = 0;
         double worstDiagonal = 0;
-        for (int g = 0; g < plan.passes(); g++) {
-            long tp = System.nanoTime();
-            String label = "gram pass " + (g + 1) + "/" + plan.passes();
-            GramSums grams = GramStage.run(jsc, spec, windows, shards, plan.groups().get(g), threads, label, err);
-            for (String key : grams.keys()) {
-                worstDiagonal = Math.max(worstDiagonal,
-                        TapGram.diagonalDifference(grams.matrix(key), grams.nsamples(), scalerRows.get(key)));
+        int passTasks = 0;
+        int resumed = 0;
+        String chainId = UUID.randomUUID().toString();
+        try {
+            for (int g = 0; g < plan.passes(); g++) {
+                long tp = System.nanoTime();
+                String label = "gram pass " + (g + 1) + "/" + plan.passes();
+                GramStage.Result pass = GramStage.run(jsc, spec, windows, shards, plan.groups().get(g),
+                        plan.chain(chainId, g, blocks), threads, label, err);
+                if (pass.keepFailure() != null) {
+                    err.println(label + ": could not keep the residual stream for the next pass (" + pass.keepFailure()
+                            + "); its tasks there start from the embedding");
+                }
+                passTasks += pass.tasks();
+                resumed += pass.resumed();
+                GramSums grams = pass.sums();
+                for (String key : grams.keys()) {
+                    worstDiagonal = Math.max(worstDiagonal,
+                            TapGram.diagonalDifference(grams.matrix(key), grams.nsamples(), scalerRows.get(key)));
+                }
+                passSeconds += (System.nanoTime() - tp) / 1e9;
+                long tl = System.nanoTime();
+                results.addAll(LayerStage.run(jsc, settings, plan.layersOf(g, layers), scalerRows, grams,
+                        g == plan.passes() - 1, pictures, err));
+                layerSeconds += (System.nanoTime() - tl) / 1e9;
             }
-            passSeconds += (System.nanoTime() - tp) / 1e9;
-            long tl = System.nanoTime();
-            results.addAll(LayerStage.run(jsc, settings, plan.layersOf(g, layers), scalerRows, grams,
-                    g == plan.passes() - 1, pictures, err));
-            layerSeconds += (System.nanoTime() - tl) / 1e9;
+        } finally {
+            // local mode's executor is this JVM: nothing kept outlives the passes, even when one fails
+            KeptStates.forget(chainId);
         }
         timings.put("gram_passes", round(passSeconds));
         timings.put("stage2_layers", round(layerSeconds));
-        gramRecord = new RunRecord.Gram(plan.passes(), plan.groups(), plan.budget(), tasks, threads, worstDiagonal);
+        gramRecord = new RunRecord.Gram(plan.passes(), plan.groups(), plan.budget(), tasks, threads, passTasks, resumed,
+                worstDiagonal);
         return LayerStage.inOrderOf(layers, results);
     }
 

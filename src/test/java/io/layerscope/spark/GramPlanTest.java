@@ -57,6 +57,30 @@ class GramPlanTest {
     }
 
     @Test
+    void eachPassKeepsTheInputOfTheNextPasssFirstBlock() {
+        // the three passes of 4 GiB: from block 0 (keep block 6's input), from block 6 (keep 12's), from 12
+        GramPlan plan = GramPlan.make(llama1b(), 4L << 30, 1);
+        assertEquals(new GramStage.Chain("r", 0, 6), plan.chain("r", 0, 16));
+        assertEquals(new GramStage.Chain("r", 6, 12), plan.chain("r", 1, 16));
+        assertEquals(new GramStage.Chain("r", 12, -1), plan.chain("r", 2, 16));
+        // down_proj's 512 MiB alone in each pass: the last pass (lm_head's tap) starts after block 15
+        List<PrunableLayer> down = llama1b().stream()
+                .filter(l -> l.kind() == LayerKind.DOWN_PROJ || l.kind() == LayerKind.LM_HEAD).toList();
+        GramPlan single = GramPlan.make(down, 512L << 20, 1);
+        assertEquals(17, single.passes());
+        assertEquals(new GramStage.Chain("r", 0, 1), single.chain("r", 0, 16));
+        assertEquals(new GramStage.Chain("r", 14, 15), single.chain("r", 14, 16));
+        assertEquals(new GramStage.Chain("r", 15, 16), single.chain("r", 15, 16));
+        assertEquals(List.of("final/FINAL_NORM"), single.groups().get(16));
+        assertEquals(new GramStage.Chain("r", 16, -1), single.chain("r", 16, 16));
+        // the second pass starts in block 0 as the first did: nothing worth keeping
+        GramPlan split = GramPlan.make(llama1b().subList(0, 14), 600L << 20, 1);
+        assertEquals(List.of("0/MLP_ACT", "1/ATTN_IN", "1/ATTN_OUT"), split.groups().get(1));
+        assertEquals(new GramStage.Chain("r", 0, -1), split.chain("r", 0, 16));
+        assertEquals(new GramStage.Chain("r", 0, 1), split.chain("r", 1, 16));
+    }
+
+    @Test
     void aBudgetBelowTheLargestTapIsRefusedWithTheSizeNeeded() {
         LayerscopeException e = assertThrows(LayerscopeException.class,
                 () -> GramPlan.make(llama1b(), 256L << 20, 2));

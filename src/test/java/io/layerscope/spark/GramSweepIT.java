@@ -96,6 +96,10 @@ class GramSweepIT {
         assertEquals(tasks, gram.get("tasksPerExecutor").asInt());
         assertEquals(Integer.getInteger("ai.djl.pytorch.num_threads", 1), gram.get("libtorchThreadsPerTask").asInt());
         assertEquals(4, gram.get("passes").asInt());
+        // passes 3 and 4 start at block 1 from what pass 2 and 3 kept (passes 1 and 2 start at block 0)
+        assertEquals(8, gram.get("passTasks").asInt());
+        assertEquals(4, gram.get("resumedTasks").asInt());
+        assertEquals(0, KeptStates.kept(), "nothing kept after the passes");
         assertEquals("[[\"0/ATTN_IN\",\"0/ATTN_OUT\",\"0/MLP_IN\"],[\"0/MLP_ACT\",\"1/ATTN_IN\"],"
                 + "[\"1/ATTN_OUT\",\"1/MLP_IN\"],[\"1/MLP_ACT\",\"final/FINAL_NORM\"]]", gram.get("taps").toString());
         assertTrue(gram.get("diagonalMaxRelativeDifference").asDouble() < 1e-5, gram.toString());
@@ -141,6 +145,8 @@ class GramSweepIT {
         assertEquals(Math.max(slots, Integer.getInteger("ai.djl.pytorch.num_threads", 1)),
                 gram.get("libtorchThreadsPerTask").asInt());
         assertEquals(4, gram.get("passes").asInt());
+        assertEquals(4, gram.get("passTasks").asInt());
+        assertEquals(2, gram.get("resumedTasks").asInt());
         Map<String, double[]> columns = columns(out);
         assertDirect(out, "model.layers.1.mlp.down_proj", columns.get("model.layers.1.mlp.down_proj"));
     }
