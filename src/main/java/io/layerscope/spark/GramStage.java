@@ -10,11 +10,18 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.util.LongAccumulator;
+import scala.Tuple2;
+import scala.jdk.javaapi.CollectionConverters;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
 
 /**
  * One pass of --gram over the calibration windows: the executors run the (cached) model up to the
@@ -38,21 +45,50 @@ final class GramStage {
     }
 
     /**
-     * A pass's merged result: the matrices, the tasks that ran, those that started from kept
-     * states and those that kept states for the next pass, and why keeping failed (null if it did not).
+     * A pass's merged result: the matrices, the tasks that ran, those that started from kept states,
+     * where each partition's states for the next pass were kept (Spark's location of its executor),
+     * and why keeping failed somewhere (null if it did not).
      */
-    record Result(GramSums sums, int tasks, int resumed, int kept, String keepFailure) implements Serializable {
+    record Result(GramSums sums, int tasks, int resumed, Map<Integer, String> keptAt, String keepFailure)
+            implements Serializable {
         private static final long serialVersionUID = 1L;
 
         Result merge(Result o) {
-            return new Result(sums.merge(o.sums), tasks + o.tasks, resumed + o.resumed, kept + o.kept,
+            Map<Integer, String> kept = new TreeMap<>(keptAt);
+            kept.putAll(o.keptAt);
+            return new Result(sums.merge(o.sums), tasks + o.tasks, resumed + o.resumed, kept,
                     keepFailure != null ? keepFailure : o.keepFailure);
         }
     }
 
+    /**
+     * The windows cut into {@code shards} consecutive shards as {@code parallelize} cuts them, each a
+     * partition; on a cluster, a partition whose states the previous pass kept ({@code keptAt}: its
+     * executor's location) prefers that executor, so that its task finds them there.
+     */
+    static JavaRDD<List<int[]>> partitions(JavaSparkContext jsc, List<int[]> windows, int shards,
+                                           Map<Integer, String> keptAt) {
+        List<List<int[]>> cut = new ArrayList<>();
+        for (int i = 0; i < shards; i++) {
+            cut.add(new ArrayList<>(windows.subList((int) ((long) i * windows.size() / shards),
+                    (int) ((long) (i + 1) * windows.size() / shards))));
+        }
+        if (keptAt.isEmpty() || GramPlan.local(jsc.getConf())) {
+            return jsc.parallelize(cut, shards);
+        }
+        List<Tuple2<List<int[]>, scala.collection.immutable.Seq<String>>> placed = new ArrayList<>();
+        for (int i = 0; i < shards; i++) {
+            List<String> at = keptAt.containsKey(i) ? List.of(keptAt.get(i)) : List.of();
+            placed.add(new Tuple2<>(cut.get(i), CollectionConverters.asScala(at).toList()));
+        }
+        @SuppressWarnings("unchecked")
+        ClassTag<List<int[]>> tag = ClassTag$.MODULE$.apply((Class<List<int[]>>) (Class<?>) List.class);
+        return JavaRDD.fromRDD(jsc.sc().makeRDD(CollectionConverters.asScala(placed).toList(), tag), tag);
+    }
+
     /** {@code threads}: libtorch's intra-op threads for each task, at least the executor's own setting. */
     static Result run(JavaSparkContext jsc, ModelSpec spec, List<int[]> windows, int shards, List<String> taps,
-                      Chain chain, int threads, String label, PrintStream err) {
+                      Chain chain, Map<Integer, String> keptAt, int threads, String label, PrintStream err) {
         LongAccumulator samples = jsc.sc().longAccumulator("layerscope.gram.samples");
         LongAccumulator tokens = jsc.sc().longAccumulator("layerscope.gram.tokens");
         StageProgress progress = new StageProgress(label, "samples", windows.size(), samples, tokens, err);
@@ -60,7 +96,7 @@ final class GramStage {
         try {
             progress.follow(jsc, "layerscope " + label + ": Gram matrices of " + taps.size() + " taps over "
                     + windows.size() + " samples");
-            Result result = jsc.parallelize(windows, CalibrationStage.shards(shards, windows.size()))
+            Result result = partitions(jsc, windows, CalibrationStage.shards(shards, windows.size()), keptAt)
                     .mapPartitions(new PassTask(spec, taps, chain, threads, samples, tokens))
                     .reduce(Result::merge);
             progress.finish();
@@ -75,7 +111,7 @@ final class GramStage {
     }
 
     /** Runs on an executor: one shard's windows, {@code spec.batchSize()} at a time. */
-    static final class PassTask implements FlatMapFunction<Iterator<int[]>, Result> {
+    static final class PassTask implements FlatMapFunction<Iterator<List<int[]>>, Result> {
         private static final long serialVersionUID = 1L;
         private final ModelSpec spec;
         private final List<String> taps;
@@ -95,11 +131,11 @@ final class GramStage {
         }
 
         @Override
-        public Iterator<Result> call(Iterator<int[]> windows) {
+        public Iterator<Result> call(Iterator<List<int[]>> windows) {
             return HeapExhaustion.guard(() -> "a pass of --gram (the Gram matrices)", () -> pass(windows));
         }
 
-        private Iterator<Result> pass(Iterator<int[]> windows) {
+        private Iterator<Result> pass(Iterator<List<int[]>> windows) {
             Device device = ExecutorResources.taskDevice();
             int partition = TaskContext.getPartitionId();
             try (ExecutorResources.ModelLease lease = ExecutorResources.model(spec, device);
@@ -112,19 +148,25 @@ final class GramStage {
                 // one call for the shard: the sums are added on the device and copied to the heap once,
                 // not once per batch (a pass's matrices may take most of the task's memory)
                 List<int[]> shard = new ArrayList<>();
-                windows.forEachRemaining(shard::add);
+                windows.forEachRemaining(shard::addAll);
                 GramSums sums = model.forwardGrams(shard, spec.batchSize(), taps,
                         claim == null ? null : new LlamaModel.Resume(chain.from(), claim.states()),
                         writer == null ? null : new LlamaModel.Keep(chain.keep(), writer),
                         StageProgress.windowsDone(shard, samples, tokens));
                 String failure = null;
+                Map<Integer, String> kept = Map.of();
                 if (writer != null) {
                     writer.commit();
-                    failure = writer.failure() == null ? null
-                            : "executor " + SparkEnv.get().executorId() + ": " + writer.failure();
+                    SparkEnv env = SparkEnv.get();
+                    if (writer.failure() != null) {
+                        failure = "executor " + env.executorId() + ": " + writer.failure();
+                    } else {
+                        // Spark's name for a place of cached data: this executor, on its host
+                        kept = Map.of(partition, "executor_" + env.blockManager().blockManagerId().host() + "_"
+                                + env.executorId());
+                    }
                 }
-                return List.of(new Result(sums, 1, claim == null ? 0 : 1,
-                        writer != null && failure == null ? 1 : 0, failure)).iterator();
+                return List.of(new Result(sums, 1, claim == null ? 0 : 1, kept, failure)).iterator();
             }
         }
 

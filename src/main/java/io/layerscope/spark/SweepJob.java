@@ -651,12 +651,14 @@ public final class SweepJob {
         int passTasks = 0;
         int resumed = 0;
         String chainId = UUID.randomUUID().toString();
+        Map<Integer, String> keptAt = Map.of();
         try {
             for (int g = 0; g < plan.passes(); g++) {
                 long tp = System.nanoTime();
                 String label = "gram pass " + (g + 1) + "/" + plan.passes();
                 GramStage.Result pass = GramStage.run(jsc, spec, windows, shards, plan.groups().get(g),
-                        plan.chain(chainId, g, blocks), threads, label, err);
+                        plan.chain(chainId, g, blocks), keptAt, threads, label, err);
+                keptAt = pass.keptAt();
                 if (pass.keepFailure() != null) {
                     err.println(label + ": could not keep the residual stream for the next pass (" + pass.keepFailure()
                             + "); its tasks there start from the embedding");

@@ -276,6 +276,28 @@ class ClusterSweepIT {
         assertEquals(0, r.status(), "Spark retried the lost tasks elsewhere: " + r.err());
     }
 
+    /**
+     * --gram with each down_proj's 344 x 344 matrix (946,688 bytes) in a pass of its own: the four
+     * shards of passes 2-4 run where the shard's task of the previous pass kept its residual stream,
+     * and start there (a shard placed on the other executor would start from the embedding). The
+     * matrices' diagonals match stage one's scaler_rows, which come from the forward from the
+     * embedding.
+     */
+    @Test
+    @Order(5)
+    void theGramPassesOnTheClusterStartWhereThePreviousPassLeftTheResidualStream() throws Exception {
+        Path out = tmp.resolve("cluster-gram");
+        Cli.Run r = Cli.run(ReferenceSweep.args(out, "--gram", "--gram-memory", "1200000",
+                "--layers", "model\\.layers\\.\\d+\\.mlp\\.down_proj"));
+        assertEquals(0, r.status(), r.err());
+        RunRecord.Gram gram = RunRecord.read(out).gram();
+        assertEquals(4, gram.passes());
+        assertEquals(16, gram.passTasks());
+        assertEquals(12, gram.resumedTasks(), r.err());
+        assertTrue(gram.diagonalMaxRelativeDifference() < 1e-5, gram.toString());
+        SweepResults.assertNoLeftovers(out);
+    }
+
     @Test
     @Order(6)
     void theSequentialSweepOnTheClusterEqualsLocal2() throws Exception {
