@@ -1,6 +1,13 @@
 package io.layerscope.stats;
 
+import java.io.IOException;
+import java.io.InvalidObjectException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.io.Serializable;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -76,6 +83,71 @@ public final class GramSums implements Serializable {
             throw new IllegalArgumentException("tap " + key + ": a Gram matrix of " + g.length + " entries is not square");
         }
         return in;
+    }
+
+    private Object writeReplace() {
+        return new Stored(this);
+    }
+
+    private void readObject(ObjectInputStream in) throws InvalidObjectException {
+        throw new InvalidObjectException("GramSums is stored through GramSums.Stored");
+    }
+
+    /**
+     * As serialised (a Gram pass's task result: hundreds of MiB at real size): each matrix's doubles
+     * as little-endian bytes, a chunk at a time. Java serialisation writes a double[] element by
+     * element through a small block buffer, several times slower.
+     */
+    private static final class Stored implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private static final int CHUNK = 1 << 17;
+        private transient GramSums sums;
+
+        Stored(GramSums sums) {
+            this.sums = sums;
+        }
+
+        private void writeObject(ObjectOutputStream out) throws IOException {
+            out.writeLong(sums.nsamples);
+            out.writeInt(sums.matrices.size());
+            byte[] bytes = new byte[CHUNK * Double.BYTES];
+            DoubleBuffer chunk = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer();
+            for (Map.Entry<String, double[]> e : sums.matrices.entrySet()) {
+                double[] g = e.getValue();
+                out.writeUTF(e.getKey());
+                out.writeInt(g.length);
+                for (int off = 0; off < g.length; off += CHUNK) {
+                    int n = Math.min(CHUNK, g.length - off);
+                    chunk.clear();
+                    chunk.put(g, off, n);
+                    out.write(bytes, 0, n * Double.BYTES);
+                }
+            }
+        }
+
+        private void readObject(ObjectInputStream in) throws IOException {
+            long nsamples = in.readLong();
+            int count = in.readInt();
+            byte[] bytes = new byte[CHUNK * Double.BYTES];
+            DoubleBuffer chunk = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer();
+            Map<String, double[]> matrices = new LinkedHashMap<>();
+            for (int m = 0; m < count; m++) {
+                String key = in.readUTF();
+                double[] g = new double[in.readInt()];
+                for (int off = 0; off < g.length; off += CHUNK) {
+                    int n = Math.min(CHUNK, g.length - off);
+                    in.readFully(bytes, 0, n * Double.BYTES);
+                    chunk.clear();
+                    chunk.get(g, off, n);
+                }
+                matrices.put(key, g);
+            }
+            sums = new GramSums(matrices, nsamples);
+        }
+
+        private Object readResolve() {
+            return sums;
+        }
     }
 
     /** Bytes one in x in Gram matrix takes in double. */
