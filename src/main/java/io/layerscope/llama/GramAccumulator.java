@@ -16,10 +16,11 @@ import java.util.Set;
  * share its batch or shard, so shards merge to the same G up to the order of double additions.
  *
  * <p>On a GPU the sums stay on the device until {@link #toHost}. On a CPU they are Java arrays from
- * the start, each product added in from a view of its storage: libtorch's float32-to-float64
- * conversion runs far slower than the product's own memory traffic on some CPUs (docs/PERFORMANCE.md),
- * and the sums would be copied to the heap at the end anyway. Both add the exactly widened product
- * into the same double sum, so they give the same bits.
+ * the start, each product added in from a view of its storage: widening in libtorch maps a fresh
+ * float64 array per product (the in-place mixed add converts through one too), and on a machine
+ * with slow page faults that costs more than the product itself (docs/PERFORMANCE.md); the sums
+ * would be copied to the heap at the end anyway. Both add the exactly widened product into the
+ * same double sum, so they give the same bits.
  */
 final class GramAccumulator extends DeviceSums {
     /** Floats of a product copied out of its storage at a time, for a loop the JIT vectorises. */
