@@ -96,12 +96,14 @@ master="${master:-local[*]}"
 # libtorch's arrays of 2 MB or more in transparent huge pages, for forwards of at least 1024 tokens
 # (--seqlen times --batch-size; --seqlen's default is 2048, 256 for the demo model): their
 # activations are tens of MB each, mapped afresh by every operation, and 4 KB page faults cost as
-# much as the arithmetic; shorter ones lose a little by it. libtorch reads it once, at its start: this decides for the JVM started here, the
+# much as the arithmetic; shorter ones lose a little by it. With --gram on whatever the windows: each
+# sequence's Gram product is an in x in array mapped afresh. libtorch reads it once, at its start: this decides for the JVM started here, the
 # driver for the executors a job starts (spark.HugePageAllocation, the same rule and figures, which
 # SubmitScriptTest checks against the Java code).
 tokens_seqlen=""
 tokens_batch=1
 tokens_default=2048
+gram=0
 for ((i = 0; i < ${#app_args[@]}; i++)); do
   case "${app_args[i]}" in
     --model|--model=demo)
@@ -110,11 +112,13 @@ for ((i = 0; i < ${#app_args[@]}; i++)); do
     --seqlen=*) tokens_seqlen="${app_args[i]#*=}" ;;
     --batch-size|--batch_size) tokens_batch="${app_args[i+1]:-}" ;;
     --batch-size=*|--batch_size=*) tokens_batch="${app_args[i]#*=}" ;;
+    --gram) gram=1 ;;
   esac
 done
 tokens_seqlen="${tokens_seqlen:-$tokens_default}"
 thp_default=1
-if [[ "$tokens_seqlen" =~ ^[0-9]{1,6}$ && "$tokens_batch" =~ ^[0-9]{1,6}$ ]] && ((tokens_seqlen * tokens_batch < 1024)); then
+if ((gram == 0)) && [[ "$tokens_seqlen" =~ ^[0-9]{1,6}$ && "$tokens_batch" =~ ^[0-9]{1,6}$ ]] \
+    && ((tokens_seqlen * tokens_batch < 1024)); then
   thp_default=0
 fi
 export THP_MEM_ALLOC_ENABLE="${THP_MEM_ALLOC_ENABLE:-$thp_default}"

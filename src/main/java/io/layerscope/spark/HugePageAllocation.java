@@ -8,7 +8,8 @@ import org.apache.spark.SparkConf;
  * environment ({@value #ENV}=1) once, when it starts. With long windows the forward's activations are
  * tens of MB each, mapped afresh by every operation, and faulting them in 4 KB pages took as long as
  * the arithmetic on a virtual machine; with short ones glibc reuses its memory, and the advice cost
- * a little instead (docs/PERFORMANCE.md). So it is on where a forward takes at least {@link #MIN_TOKENS} tokens:
+ * a little instead (docs/PERFORMANCE.md). So it is on where a forward takes at least {@link #MIN_TOKENS} tokens,
+ * and with --gram:
  * submit.sh decides for the JVM it starts (local mode), by the same rule, and the driver for the
  * executors a job starts; the user's own setting wins in both.
  */
@@ -25,12 +26,21 @@ public final class HugePageAllocation {
 
     /** The value for {@value #ENV} on the executors of a job whose forwards take {@code seqlen * batchSize} tokens. */
     public static String setting(int seqlen, int batchSize) {
-        return (long) seqlen * batchSize >= MIN_TOKENS ? "1" : "0";
+        return setting(seqlen, batchSize, false);
     }
 
-    /** Sets {@value #ENV} for the executors a job starts, by {@link #setting}, unless {@code conf} has it. */
-    static void setExecutorEnv(SparkConf conf, int seqlen, int batchSize) {
-        conf.setIfMissing("spark.executorEnv." + ENV, setting(seqlen, batchSize));
+    /**
+     * As {@link #setting(int, int)}, and on with {@code gram} whatever the windows: each sequence's
+     * Gram product is an in x in array mapped afresh (256 MiB at 8192 inputs), whose 4 KB page faults
+     * took longer than the product itself on a virtual machine (docs/PERFORMANCE.md).
+     */
+    public static String setting(int seqlen, int batchSize, boolean gram) {
+        return gram || (long) seqlen * batchSize >= MIN_TOKENS ? "1" : "0";
+    }
+
+    /** Sets {@value #ENV} for the executors a job starts to {@code setting}, unless {@code conf} has it. */
+    static void setExecutorEnv(SparkConf conf, String setting) {
+        conf.setIfMissing("spark.executorEnv." + ENV, setting);
     }
 
     /**

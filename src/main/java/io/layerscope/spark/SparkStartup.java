@@ -25,7 +25,7 @@ import scala.Option;
  * to meet and report with its usual message.
  *
  * <pre>{@code
- * SparkStartup startup = SparkStartup.begin("layerscope sweep", spec, seqlen, PictureSize.DEFAULT);
+ * SparkStartup startup = SparkStartup.begin("layerscope sweep", spec, seqlen, "1", PictureSize.DEFAULT, true);
  * List<CalibrationSample> samples = sample();      // meanwhile Spark starts and executors load the model
  * SparkSession spark = startup.session();          // waits for the session only, not the warm-up
  * }</pre>
@@ -53,18 +53,20 @@ final class SparkStartup {
      * that is null); in local mode on the CPU this JVM starts the same warm-up at once ({@link #preload}).
      * The thread inherits the caller's Spark local properties, as a job submitted by the caller would.
      *
+     * @param hugePages {@link HugePageAllocation#setting(int, int, boolean)} for the executors the job starts
      * @param warmModel whether the model is loaded and warmed (the warm-up job, and in local mode the
      *                  preload in this JVM); false where stage one's result may come from
      *                  --calibration-cache, which is known only after sampling, when stage one would start
      *                  at once anyway; on a hit the warm-up's forward would only compete with stage two
      */
-    static SparkStartup begin(String appName, ModelSpec spec, int seqlen, PictureSize pictures, boolean warmModel) {
+    static SparkStartup begin(String appName, ModelSpec spec, int seqlen, String hugePages, PictureSize pictures,
+                              boolean warmModel) {
         // Only threads start here: the caller samples at once. Spark's first classes alone (SparkConf)
         // took about a second in a fresh JVM, which the caller used to wait for.
         long begun = System.nanoTime();
         UserErrorLogFilter.install();
         SparkStartup s = new SparkStartup(begun);
-        Thread t = new Thread(() -> s.run(appName, spec, seqlen, pictures, warmModel), THREAD);
+        Thread t = new Thread(() -> s.run(appName, spec, seqlen, hugePages, pictures, warmModel), THREAD);
         t.setDaemon(true);
         t.start();
         Thread preload = new Thread(() -> s.preload(spec, seqlen, pictures, warmModel), "layerscope-model-preload");
@@ -108,11 +110,11 @@ final class SparkStartup {
                 && !conf.contains("spark.task.resource.gpu.amount");
     }
 
-    private void run(String appName, ModelSpec spec, int seqlen, PictureSize pictures, boolean model) {
+    private void run(String appName, ModelSpec spec, int seqlen, String hugePages, PictureSize pictures, boolean model) {
         SparkSession spark;
         try {
             SparkConf conf = new SparkConf();
-            HugePageAllocation.setExecutorEnv(conf, seqlen, spec.batchSize());
+            HugePageAllocation.setExecutorEnv(conf, hugePages);
             spark = SparkSessions.getOrCreate(appName, conf);
         } catch (Throwable e) {
             // Scala throws checked exceptions too (SparkException for --master local[0]): whatever it

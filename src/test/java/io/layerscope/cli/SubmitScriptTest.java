@@ -228,6 +228,10 @@ class SubmitScriptTest {
         assertEquals("1", thp(Map.of(), "--seqlen", "256", "--batch-size", "4"));
         assertEquals("1", thp(Map.of(), "--seqlen=512", "--batch_size=2"));
         assertEquals("1", thp(Map.of(), "--seqlen", "x"));   // the job itself refuses it
+        assertEquals("1", thp(Map.of(), "--model", "demo", "--gram"));
+        assertEquals("1", thp(Map.of(), "--seqlen", "256", "--gram", "--gram-memory", "1g"));
+        assertEquals("0", thp(Map.of(), "--seqlen", "256", "--gram-memory", "1g"));
+        assertEquals("0", thp(Map.of("THP_MEM_ALLOC_ENABLE", "0"), "--gram"));
         assertEquals("0", thp(Map.of("THP_MEM_ALLOC_ENABLE", "0")));
         assertEquals("1", thp(Map.of("THP_MEM_ALLOC_ENABLE", "1"), "--seqlen", "256"));
     }
@@ -249,6 +253,8 @@ class SubmitScriptTest {
                 thp(Map.of(), "--seqlen", Integer.toString(min / 2 - 1), "--batch-size", "2"));
         assertEquals(HugePageAllocation.setting(min / 2, 2),
                 thp(Map.of(), "--seqlen", Integer.toString(min / 2), "--batch-size", "2"));
+        assertEquals(HugePageAllocation.setting(CalibrationOptions.DEMO_SEQLEN, 1, true),
+                thp(Map.of(), "--model", "demo", "--gram"));
     }
 
     private String thp(Map<String, String> env, String... options) throws Exception {

@@ -202,7 +202,7 @@ class CalibrationCacheIT {
         ModelSpec spec = new ModelSpec(model.toString(), ComputeDtype.FLOAT32, 3, List.of(), 1);
         for (boolean warmModel : new boolean[] {false, true}) {
             ExecutorResources.releaseModels();
-            SparkStartup startup = SparkStartup.begin("test", spec, 64, null, warmModel);
+            SparkStartup startup = SparkStartup.begin("test", spec, 64, "0", null, warmModel);
             startup.session();
             long deadline = System.nanoTime() + 120_000_000_000L;
             while (startup.warmUpSeconds().isEmpty() && System.nanoTime() < deadline) {

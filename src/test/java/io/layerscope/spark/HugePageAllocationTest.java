@@ -13,20 +13,24 @@ class HugePageAllocationTest {
         assertEquals("0", HugePageAllocation.setting(1023, 1));
         assertEquals("1", HugePageAllocation.setting(1024, 1));
         assertEquals("1", HugePageAllocation.setting(2048, 1));
+        // --gram: on whatever the windows (each sequence's Gram product is mapped afresh)
+        assertEquals("1", HugePageAllocation.setting(256, 1, true));
+        assertEquals("0", HugePageAllocation.setting(256, 1, false));
+        assertEquals("1", HugePageAllocation.setting(2048, 1, false));
         assertEquals("1", HugePageAllocation.setting(256, 4));
         assertEquals("1", HugePageAllocation.setting(65536, 65536));   // no int overflow
     }
 
     @Test
-    void executorsGetTheRuleUnlessTheJobSetsIt() {
+    void executorsGetTheSettingUnlessTheJobSetsIt() {
         SparkConf longWindows = new SparkConf(false);
-        HugePageAllocation.setExecutorEnv(longWindows, 2048, 1);
+        HugePageAllocation.setExecutorEnv(longWindows, "1");
         assertEquals("1", longWindows.get("spark.executorEnv.THP_MEM_ALLOC_ENABLE"));
         SparkConf shortWindows = new SparkConf(false);
-        HugePageAllocation.setExecutorEnv(shortWindows, 256, 1);
+        HugePageAllocation.setExecutorEnv(shortWindows, "0");
         assertEquals("0", shortWindows.get("spark.executorEnv.THP_MEM_ALLOC_ENABLE"));
         SparkConf user = new SparkConf(false).set("spark.executorEnv.THP_MEM_ALLOC_ENABLE", "1");
-        HugePageAllocation.setExecutorEnv(user, 256, 1);
+        HugePageAllocation.setExecutorEnv(user, "0");
         assertEquals("1", user.get("spark.executorEnv.THP_MEM_ALLOC_ENABLE"));
     }
 
