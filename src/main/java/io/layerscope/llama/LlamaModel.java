@@ -375,26 +375,26 @@ public final class LlamaModel implements AutoCloseable {
         final int end;
         NDArray h;
 
+        /** A batch from its windows' embedding. */
         Member(NDManager scope, List<int[]> windows, TapSink sink, BatchDepth depth, int start, int end) {
-            this.scope = scope;
-            this.start = start;
-            this.sink = sink;
-            this.depth = depth;
-            this.end = end;
-            this.pos = positions.of(windows.get(0).length);
-            this.h = embedding(scope, windows);
+            this(scope, positions.of(windows.get(0).length), embedding(scope, windows), sink, depth, start, end);
             sink.embedded(h);
         }
 
         /** A batch resumed from kept states (no depth statistics: those start at the embedding). */
         Member(NDManager scope, HiddenStates states, TapSink sink, int start, int end) {
+            this(scope, positions.of(states.tokens()), toDevice(scope, states), sink, null, start, end);
+        }
+
+        private Member(NDManager scope, PositionTables.Tables pos, NDArray h, TapSink sink, BatchDepth depth, int start,
+                       int end) {
             this.scope = scope;
-            this.start = start;
+            this.pos = pos;
+            this.h = h;
             this.sink = sink;
-            this.depth = null;
+            this.depth = depth;
+            this.start = start;
             this.end = end;
-            this.pos = positions.of(states.tokens());
-            this.h = toDevice(scope, states);
         }
 
         @Override
