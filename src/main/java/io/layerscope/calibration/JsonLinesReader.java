@@ -122,11 +122,15 @@ final class JsonLinesReader {
         if (isBlank(line, length)) {
             return 0;
         }
-        String content;
-        try {
-            content = utf8.reset().decode(ByteBuffer.wrap(line, 0, length)).toString();
-        } catch (CharacterCodingException e) {
-            throw new LayerscopeException(file + ", line " + lineNumber + ": not valid UTF-8 text");
+        // the String constructor's fast path; it replaces malformed input, so only a line that comes out with a
+        // replacement character (rare in real text) is decoded again strictly to tell which it was
+        String content = new String(line, 0, length, StandardCharsets.UTF_8);
+        if (content.indexOf('\uFFFD') >= 0) {
+            try {
+                utf8.reset().decode(ByteBuffer.wrap(line, 0, length));
+            } catch (CharacterCodingException e) {
+                throw new LayerscopeException(file + ", line " + lineNumber + ": not valid UTF-8 text");
+            }
         }
         sink.accept(text(file, lineNumber, content));
         return 1;

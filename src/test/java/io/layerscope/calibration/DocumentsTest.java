@@ -264,6 +264,40 @@ class DocumentsTest {
         assertEquals(file + ", line 2: not valid UTF-8 text", failure(file));
     }
 
+    /** Forms the lenient String constructor would turn into U+FFFD: an overlong '/', an encoded surrogate, past U+10FFFF. */
+    @Test
+    void invalidUtf8ThatDecodesToReplacementCharacters() throws IOException {
+        byte[][] bad = {{(byte) 0xc0, (byte) 0xaf}, {(byte) 0xed, (byte) 0xa0, (byte) 0x80},
+            {(byte) 0xf4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, {(byte) 0xff}};
+        for (int i = 0; i < bad.length; i++) {
+            byte[] head = "{\"text\":\"a".getBytes(StandardCharsets.US_ASCII);
+            byte[] tail = "b\"}\n".getBytes(StandardCharsets.US_ASCII);
+            byte[] line = new byte[head.length + bad[i].length + tail.length];
+            System.arraycopy(head, 0, line, 0, head.length);
+            System.arraycopy(bad[i], 0, line, head.length, bad[i].length);
+            System.arraycopy(tail, 0, line, head.length + bad[i].length, tail.length);
+            Path file = Files.write(dir.resolve("bad" + i + ".jsonl"), line);
+            assertEquals(file + ", line 1: not valid UTF-8 text", failure(file));
+        }
+    }
+
+    /** A text that really holds U+FFFD (as UTF-8 bytes ef bf bd, or escaped) is read as it is. */
+    @Test
+    void replacementCharacterInValidText() throws IOException {
+        byte[] raw = {'{', '"', 't', 'e', 'x', 't', '"', ':', '"', 'a', (byte) 0xef, (byte) 0xbf, (byte) 0xbd, 'b', '"',
+            '}', '\n'};
+        byte[] escaped = "{\"text\":\"c\\ufffdd\"}\n".getBytes(StandardCharsets.US_ASCII);
+        byte[] all = new byte[raw.length + escaped.length];
+        System.arraycopy(raw, 0, all, 0, raw.length);
+        System.arraycopy(escaped, 0, all, raw.length, escaped.length);
+        Path file = Files.write(dir.resolve("replacement.jsonl"), all);
+        try (Documents docs = Documents.open(file)) {
+            assertEquals(2, docs.size());
+            assertEquals("a\uFFFDb", docs.text(0));
+            assertEquals("c\uFFFDd", docs.text(1));
+        }
+    }
+
     @Test
     void emptyInput() throws IOException {
         Path blank = writeLines(dir.resolve("blank.jsonl"), List.of("", "   ", ""));
