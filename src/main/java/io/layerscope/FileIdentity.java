@@ -7,6 +7,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What a Unix file system says changes with a file's content: device, inode, size, modification and
@@ -30,6 +31,16 @@ public record FileIdentity(long device, long inode, long size, long mtimeNanos, 
                  | NullPointerException e) {
             return Optional.empty();
         }
+    }
+
+    /**
+     * What a cache's key holds of {@code real}: its identity, or off Unix file systems its size and
+     * modification time.
+     */
+    public static String describe(Path real) throws IOException {
+        Optional<FileIdentity> identity = of(real);
+        return identity.isPresent() ? identity.get().toString()
+                : "size=" + Files.size(real) + " mtime=" + Files.getLastModifiedTime(real).to(TimeUnit.NANOSECONDS);
     }
 
     private static long nanos(FileTime t) {

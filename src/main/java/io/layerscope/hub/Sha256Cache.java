@@ -60,10 +60,7 @@ public final class Sha256Cache {
     }
 
     static Path standardDir(Map<String, String> env) {
-        Path home = HfCache.home(env);
-        String xdg = env.get("XDG_CACHE_HOME");
-        Path root = xdg == null || xdg.isBlank() ? home.resolve(".cache") : HfCache.expand(xdg, home);
-        return root.resolve("layerscope").resolve("sha256");
+        return HfCache.layerscopeCache(env, "sha256");
     }
 
     /**

@@ -77,8 +77,21 @@ public final class HfCache {
 
     /** {@code $HF_HOME}, else {@code $XDG_CACHE_HOME/huggingface}, else {@code ~/.cache/huggingface}. */
     public static Path hfHome(Map<String, String> env, Path home) {
-        return value(env, "HF_HOME").map(p -> expand(p, home)).orElseGet(() -> value(env, "XDG_CACHE_HOME")
-                .map(p -> expand(p, home)).orElse(home.resolve(".cache")).resolve("huggingface").normalize());
+        return value(env, "HF_HOME").map(p -> expand(p, home))
+                .orElseGet(() -> userCache(env, home).resolve("huggingface").normalize());
+    }
+
+    /**
+     * The user's cache directory, {@code $XDG_CACHE_HOME}, else {@code ~/.cache}; layerscope's own
+     * remembered results live in its {@code layerscope} directory.
+     */
+    public static Path userCache(Map<String, String> env, Path home) {
+        return value(env, "XDG_CACHE_HOME").map(p -> expand(p, home)).orElse(home.resolve(".cache"));
+    }
+
+    /** layerscope's own directory {@code name} in the {@link #userCache}: remembered hashes, windows. */
+    public static Path layerscopeCache(Map<String, String> env, String name) {
+        return userCache(env, home(env)).resolve("layerscope").resolve(name);
     }
 
     /** The cache the Hugging Face libraries use: {@code $HF_HUB_CACHE}, else {@code $HUGGINGFACE_HUB_CACHE}, else {@link #hfHome}/hub. */

@@ -37,7 +37,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -159,9 +158,7 @@ final class CalibrationCache {
                 Path real = f.path().toRealPath();
                 d.writeUTF(real.toString());
                 // with the ctime a rewrite that keeps size and mtime (cp -p, tar x) misses; off Unix, size and mtime
-                Optional<FileIdentity> identity = FileIdentity.of(real);
-                d.writeUTF(identity.isPresent() ? identity.get().toString()
-                        : "size=" + Files.size(real) + " mtime=" + Files.getLastModifiedTime(real).to(TimeUnit.NANOSECONDS));
+                d.writeUTF(FileIdentity.describe(real));
             }
             d.writeUTF(spec.dtype().name());
             d.writeInt(spec.lastBlock());

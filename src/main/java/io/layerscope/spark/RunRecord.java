@@ -64,6 +64,14 @@ public record RunRecord(
                 computeDtype, devices, forwardBlocks, blockSparsity, versions, timingsSeconds, layers, g, stageOneReused);
     }
 
+    /** This record with {@code w} as its calibration's remembered windows. */
+    public RunRecord withWindowsRemembered(WindowsRemembered w) {
+        Calibration c = new Calibration(calibration.source(), calibration.files(), calibration.documents(),
+                calibration.windows(), w);
+        return new RunRecord(schemaVersion, tool, toolVersion, runId, command, createdAt, model, options, c,
+                computeDtype, devices, forwardBlocks, blockSparsity, versions, timingsSeconds, layers, gram, stageOneReused);
+    }
+
     /** This record with {@code r} as its stage-one reuse section. */
     public RunRecord withStageOneReused(StageOneReused r) {
         return new RunRecord(schemaVersion, tool, toolVersion, runId, command, createdAt, model, options, calibration,
@@ -90,7 +98,17 @@ public record RunRecord(
     }
 
     /** The calibration set: source files and, per sample, its document index and window start. */
-    public record Calibration(String source, List<String> files, int documents, List<Window> windows) {
+    /** The calibration set; {@code remembered} is null when this run sampled the windows itself. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Calibration(String source, List<String> files, int documents, List<Window> windows,
+                              WindowsRemembered remembered) {
+    }
+
+    /**
+     * Windows read from the cache of sampled windows instead of sampled: the entry's file, when and by
+     * which run they were sampled, and the seconds sampling took then.
+     */
+    public record WindowsRemembered(String file, String sampledAt, String runId, double seconds) {
     }
 
     public record Window(int sample, int doc, int start) {

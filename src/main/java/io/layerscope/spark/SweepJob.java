@@ -5,6 +5,7 @@ import io.layerscope.LayerscopeException;
 import io.layerscope.calibration.CalibrationSample;
 import io.layerscope.calibration.Documents;
 import io.layerscope.calibration.HuggingFaceTokenEncoder;
+import io.layerscope.calibration.RememberedWindows;
 import io.layerscope.calibration.WandaSampler;
 import io.layerscope.hub.ConsoleProgress;
 import io.layerscope.hub.Sha256Cache;
@@ -82,6 +83,8 @@ public final class SweepJob {
     /** --calibration-cache (null without it), and its entry when stage one was read from it instead of run. */
     private CalibrationCache calibrationCache;
     private RunRecord.StageOneReused stageOneReused;
+    /** Where the windows were read from when a run before this one remembered them (null when sampled). */
+    private RunRecord.WindowsRemembered windowsRemembered;
 
     public SweepJob(JobOptions options, PrintStream err) {
         this.o = options;
@@ -110,6 +113,7 @@ public final class SweepJob {
                 Sha256Cache.forEnvironment(o.model().env()))) {
             pruned = prunedCheckpointDirectory(out);
             timings.put("resolve", seconds(t0));
+            Provenance provenance = RunRecords.provenance(o);
             // Spark starts and the executors load the model while the driver samples the windows.
             long ts = System.nanoTime();
             // the throwaway pictures pay off only where the job draws more of its own
@@ -119,7 +123,7 @@ public final class SweepJob {
                     warmPictures, calibrationCache == null);
             List<CalibrationSample> samples;
             try {
-                samples = sample(ckpt, startup);
+                samples = sample(ckpt, startup, provenance.runId());
             } catch (RuntimeException | Error e) {
                 startup.abandon();
                 throw e;
@@ -127,7 +131,6 @@ public final class SweepJob {
             SparkSession spark = startup.session();
             timings.put("spark_start", round(startup.sessionSeconds()));
             timings.put("startup", seconds(ts));
-            Provenance provenance = RunRecords.provenance(o);
             ResultsWriter writer = out == null ? null : new ResultsWriter(spark, out, provenance);
             if (writer != null) {
                 // each picture into the results as its layer's result arrives, not all on the heap until the end
@@ -182,13 +185,15 @@ public final class SweepJob {
                 if (out != null) {
                     Instant created = Instant.now();
                     RunRecord draft = RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark,
-                            Map.of(), provenance, analysed.blocks(), created).withStageOneReused(stageOneReused);
+                            Map.of(), provenance, analysed.blocks(), created).withStageOneReused(stageOneReused)
+                            .withWindowsRemembered(windowsRemembered);
                     writer.write(results, samples, depth, analysed.blocks(), draft, () -> {
                         Map<Path, String> sha256 = hashes.get();
                         timings.put("write", seconds(tw));
                         timings.put("total", seconds(t0));
                         return RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark, sha256,
-                                provenance, analysed.blocks(), created).withGram(gramRecord).withStageOneReused(stageOneReused);
+                                provenance, analysed.blocks(), created).withGram(gramRecord).withStageOneReused(stageOneReused)
+                                .withWindowsRemembered(windowsRemembered);
                     });
                     out.commit();
                     written = out.target();
@@ -316,11 +321,51 @@ public final class SweepJob {
         }
     }
 
-    /** Wanda's get_c4 windows, on the driver (tokenizing a few thousand documents). */
-    private List<CalibrationSample> sample(Checkpoint ckpt, SparkStartup startup) {
+    /**
+     * Wanda's get_c4 windows, on the driver (reading the whole source and tokenizing a few thousand
+     * documents), or as a run with the same source, tokenizer and settings remembered them.
+     */
+    private List<CalibrationSample> sample(Checkpoint ckpt, SparkStartup startup, String runId) {
         long t = System.nanoTime();
-        err.printf("calibration: %d samples x %d tokens, seed %d, from %s%n", o.calibration().nsamples(), o.calibration().seqlen(), o.calibration().seed(), o.calibration().source());
-        source = CalibrationSources.resolve(o.calibration().source(), o.model().cacheDir(), o.model().env());
+        JobOptions.Calibration c = o.calibration();
+        err.printf("calibration: %d samples x %d tokens, seed %d, from %s%n", c.nsamples(), c.seqlen(), c.seed(), c.source());
+        source = CalibrationSources.resolve(c.source(), o.model().cacheDir(), o.model().env());
+        RememberedWindows remembered = RememberedWindows.in(HfCache.layerscopeCache(o.model().env(), "windows"));
+        Optional<String> key = windowsKey(ckpt);
+        Optional<RememberedWindows.Entry> found = key.flatMap(k -> remembered.find(k, c.nsamples(), c.seqlen(), err));
+        if (found.isPresent()) {
+            RememberedWindows.Entry e = found.get();
+            documents = e.documents();
+            windowsRemembered = new RunRecord.WindowsRemembered(e.file().toString(), e.createdAt(), e.runId(), e.seconds());
+            err.printf("calibration: windows remembered in %s (sampled by run %s at %s in %.1f s from %d documents);"
+                    + " not sampled again%n", e.file(), e.runId(), e.createdAt(), e.seconds(), e.documents());
+            timings.put("sampling", seconds(t));
+            return e.samples();
+        }
+        List<CalibrationSample> samples = sampleFromDocuments(ckpt, startup);
+        timings.put("sampling", seconds(t));
+        key.ifPresent(k -> {
+            remembered.store(k, runId, timings.get("sampling"), documents, samples, err);
+            remembered.trim(k);
+        });
+        return samples;
+    }
+
+    /** The key of this run's windows, or empty (said on err) when a file it covers cannot be read. */
+    private Optional<String> windowsKey(Checkpoint ckpt) {
+        JobOptions.Calibration c = o.calibration();
+        try {
+            String tokenizer = Sha256Cache.forEnvironment(o.model().env()).of(ckpt.dir().resolve("tokenizer.json"));
+            return Optional.of(RememberedWindows.key(source.files(), tokenizer, c.nsamples(), c.seqlen(), c.seed(),
+                    RunRecords.build()));
+        } catch (IOException e) {
+            err.printf("calibration: the windows cannot be remembered (%s); sampling them%n", e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private List<CalibrationSample> sampleFromDocuments(Checkpoint ckpt, SparkStartup startup) {
+        long t = System.nanoTime();
         List<CalibrationSample> samples;
         try (Documents docs = Documents.open(source.files())) {
             documents = docs.size();
@@ -336,7 +381,6 @@ public final class SweepJob {
                         }
                     });
         }
-        timings.put("sampling", seconds(t));
         return samples;
     }
 

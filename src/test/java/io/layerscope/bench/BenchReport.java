@@ -154,7 +154,8 @@ public final class BenchReport {
         b.append("| phase | PNGs on | PNGs off |\n|---|---:|---:|\n");
         row(b, "JVM start and exit, launcher, model resolution, run.json", sec(jvm(bestPng)), sec(jvm(bestNoPng)));
         row(b, "start-up: the three below, overlapped (wall)", sec(bestPng.startup()), sec(bestNoPng.startup()));
-        row(b, "&nbsp;&nbsp;calibration sampling on the driver (tokenizer, Wanda's get_c4)", sec(bestPng.t("sampling")),
+        row(b, "&nbsp;&nbsp;calibration windows on the driver (Wanda's get_c4, or remembered from the warm-up sweep)",
+                sec(bestPng.t("sampling")),
                 sec(bestNoPng.t("sampling")));
         row(b, "&nbsp;&nbsp;Spark session start (background)", sec(bestPng.t("spark_start")), sec(bestNoPng.t("spark_start")));
         row(b, "&nbsp;&nbsp;model load + one warm-up window on the executors (background)", sec(bestPng.t("executor_warmup")),
@@ -171,8 +172,8 @@ public final class BenchReport {
         b.append(String.format(Locale.ROOT, "- forward, (1) over (3): %s in tokens/s, %s in tokens per CPU-second"
                 + " (>= 1: layerscope at least as fast on the same cores)%n", ratio(f1 / f3), ratio(f1Cpu / f3Cpu)));
         b.append(String.format(Locale.ROOT, "- end to end, (2) over (3) as speed (peer seconds / sweep seconds): %s without PNGs,"
-                + " %s with them; %s without PNGs and without the sweep's calibration sampling, which the peer skips"
-                + " (it reads the sampled windows from JSON)%n", ratio(peerRun / bestNoPng.wall()), ratio(peerRun / bestPng.wall()),
+                + " %s with them; %s without PNGs and without the sweep's calibration windows, which the peer reads from"
+                + " JSON (the sweeps read them as the warm-up sweep remembered them)%n", ratio(peerRun / bestNoPng.wall()), ratio(peerRun / bestPng.wall()),
                 ratio(peerRun / (bestNoPng.wall() - bestNoPng.t("sampling")))));
         b.append(String.format(Locale.ROOT, "- stage one tokens/s over %s: %s (Spark's overhead on stage one: %.0f%%)%n",
                 sharded.isEmpty() ? "(1)" : "(1') (same layout: 2 task slots x 1 thread)", ratio(stageOneRate / stageOneBase),

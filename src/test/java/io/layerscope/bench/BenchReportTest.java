@@ -82,7 +82,7 @@ class BenchReportTest {
         assertTrue(text.contains("| (1)/(3) forward with taps, tokens per CPU-second | 500 | 400 | 1.25x |"), text);
         assertTrue(text.contains("| (2)/(3) end to end, every layer, no PNGs, s (ratio: peer s / ours) | 25.00 | 50.00 | 2.00x |"), text);
         // without the 2 s of sampling: 50 / 23
-        assertTrue(text.contains("2.17x without PNGs and without the sweep's calibration sampling"), text);
+        assertTrue(text.contains("2.17x without PNGs and without the sweep's calibration windows"), text);
         assertTrue(text.contains("| stage one through Spark, tokens/s (vs (1')) | 1,024 | - | 0.80x |"), text);
         // phase by phase: the peer's forward 4096 / 800 = 5.12 s against stage one's 4.0 s; its metric and sort
         // 12 s (the best) against stage two's 6 s without PNGs (20 s with)

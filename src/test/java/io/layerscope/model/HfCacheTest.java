@@ -56,6 +56,17 @@ class HfCacheTest {
     }
 
     @Test
+    void layerscopesOwnCachesLiveInTheUsersCacheDirectory() {
+        assertEquals(Path.of("/home/u/.cache/layerscope/windows"), HfCache.layerscopeCache(Map.of("HOME", "/home/u"), "windows"));
+        assertEquals(Path.of("/home/u/.cache/layerscope/windows"),
+                HfCache.layerscopeCache(Map.of("HOME", "/home/u", "XDG_CACHE_HOME", " "), "windows"), "blank: the default");
+        assertEquals(Path.of("/x/cache/layerscope/windows"),
+                HfCache.layerscopeCache(Map.of("HOME", "/home/u", "XDG_CACHE_HOME", "/x/cache"), "windows"));
+        assertEquals(Path.of("/home/u/c/layerscope/sha256"),
+                HfCache.layerscopeCache(Map.of("HOME", "/home/u", "XDG_CACHE_HOME", "~/c"), "sha256"));
+    }
+
+    @Test
     void theHomeIsHomeElseUserHome() {
         assertEquals(tmp.resolve("h"), HfCache.home(Map.of("HOME", tmp.resolve("h") + "/./")));
         assertEquals(Path.of(System.getProperty("user.home")).toAbsolutePath().normalize(), HfCache.home(Map.of()));
