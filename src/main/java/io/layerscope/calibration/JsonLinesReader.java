@@ -38,6 +38,9 @@ final class JsonLinesReader {
             .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(MAX_STRING).build()).build())
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final int BUFFER = 1 << 16;
+    /** Decompressed bytes handed from the inflating thread at a time, and how many of those may wait. */
+    private static final int INFLATED_CHUNK = 1 << 18;
+    private static final int CHUNKS_AHEAD = 4;
     private static final String EXPECTED = "every line must be one JSON object with a \"text\" string, as in C4";
 
     private JsonLinesReader() {
@@ -174,7 +177,8 @@ final class JsonLinesReader {
             return raw;
         }
         try {
-            return new GzipMembers(raw, BUFFER);
+            // inflating is half of reading a shard: on a thread of its own it runs beside the lines' parsing
+            return new ReadAhead(new GzipMembers(raw, BUFFER), INFLATED_CHUNK, CHUNKS_AHEAD, "layerscope-inflate");
         } catch (EOFException e) {
             throw truncated(file, 0);
         } catch (ZipException e) {
