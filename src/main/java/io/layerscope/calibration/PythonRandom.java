@@ -33,6 +33,16 @@ public final class PythonRandom {
         seed(seed);
     }
 
+    private PythonRandom(PythonRandom other) {
+        System.arraycopy(other.mt, 0, mt, 0, N);
+        mti = other.mti;
+    }
+
+    /** A generator in this one's state: its draws are the ones this one makes next ({@code random.getstate()}). */
+    public PythonRandom copy() {
+        return new PythonRandom(this);
+    }
+
     /** {@code random.seed(a)} for an int: like CPython, a negative seed means its absolute value. */
     public void seed(long a) {
         seed(BigInteger.valueOf(a));

@@ -46,6 +46,23 @@ class PythonRandomTest {
         assertArrayEquals(new long[] {65, 69, 82, 57, 41}, draws);
     }
 
+    /** A copy draws what the original draws next (CPython: 201979, 220500, 21225 ...), and neither moves the other. */
+    @Test
+    void aCopyDrawsWhatTheOriginalDrawsNext() {
+        PythonRandom random = new PythonRandom(0);
+        assertEquals(201979, random.randint(0, 356316));
+        PythonRandom copy = random.copy();
+        assertEquals(220500, copy.randint(0, 356316));
+        assertEquals(21225, copy.randint(0, 356316));
+        assertEquals(220500, random.randint(0, 356316), "the original is where it was");
+        PythonRandom other = new PythonRandom(7);
+        other.getrandbits(32);
+        PythonRandom twin = other.copy();
+        for (int i = 0; i < 2000; i++) {   // past the 624-word state's refill
+            assertEquals(other.getrandbits(32), twin.getrandbits(32), "draw " + i);
+        }
+    }
+
     @Test
     void randintEqualsCPythonForSeveralSeedsAndRanges() {
         StringBuilder script = new StringBuilder("import random, sys\n")

@@ -1,5 +1,6 @@
 package io.layerscope.calibration;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -77,6 +79,34 @@ class WandaSamplerTest {
         }
     }
 
+    /**
+     * An encoder that tokenizes in batches gets, with each document a draw meets, those the next draws
+     * pick if they are rejected: the windows stay Python's, whether most draws are rejected (120
+     * tokens) or most accepted (16), and no document is tokenized twice.
+     */
+    @Test
+    void tokenizingTheNextDrawsAheadInBatchesKeepsPythonsWindows() {
+        List<String> texts = new ArrayList<>(C4Fixtures.texts(80, 21, 1, 40));
+        for (int i = 0; i < texts.size(); i++) {
+            texts.set(i, texts.get(i) + " " + i);   // each text its own, so a second tokenization shows
+        }
+        Path shard = C4Fixtures.writeShard(dir.resolve("c4.json.gz"), texts);
+        try (Documents docs = Documents.open(shard)) {
+            for (int seqlen : new int[] {120, 16}) {
+                for (long seed : new long[] {0, 42}) {
+                    BatchingEncoder encoder = new BatchingEncoder(new ByteEncoder(), 5);
+                    List<CalibrationSample> samples = new WandaSampler(docs, encoder).sample(60, seqlen, seed);
+                    Reference python = Reference.run(FROM_SHARD, shard, seed, 60, seqlen);
+                    assertEquals(python.lines, describe(samples), "seqlen " + seqlen + ", seed " + seed);
+                    assertEquals(encoder.texts.size(), new HashSet<>(encoder.texts).size(), "no document twice");
+                    assertTrue(encoder.texts.size() >= python.drawn, "every drawn document, and some ahead");
+                    assertTrue(encoder.batches.stream().allMatch(b -> b >= 1 && b <= 5), encoder.batches.toString());
+                    assertTrue(encoder.batches.stream().anyMatch(b -> b > 1), "batches were made");
+                }
+            }
+        }
+    }
+
     @Test
     void aSingleLongDocumentAmongManyShortOnes() {
         List<String> texts = new ArrayList<>(C4Fixtures.texts(200, 4, 1, 3));
@@ -104,6 +134,10 @@ class WandaSamplerTest {
         Path ids = Files.writeString(dir.resolve("ids.txt"), idsFile.toString());
         try (Documents docs = Documents.of(texts)) {
             List<CalibrationSample> samples = new WandaSampler(docs, llama).sample(10, 128, 0);
+            List<int[]> all = llama.encodeAll(texts);   // in parallel: each text's ids as one at a time
+            for (int i = 0; i < texts.size(); i++) {
+                assertArrayEquals(llama.encode(texts.get(i)), all.get(i), "text " + i);
+            }
             Reference python = Reference.run(FROM_IDS, ids, 0, 10, 128);
             assertEquals(python.lines, describe(samples));
             assertTrue(samples.stream().allMatch(s -> s.length() == 128));
@@ -193,6 +227,36 @@ class WandaSamplerTest {
                 ids[i + 1] = bytes[i] & 0xff;
             }
             return ids;
+        }
+    }
+
+    /** Encodes with {@code inner}, {@code batch} texts at a time, recording every text and batch size. */
+    static final class BatchingEncoder implements TokenEncoder {
+        private final TokenEncoder inner;
+        private final int batch;
+        final List<String> texts = new ArrayList<>();
+        final List<Integer> batches = new ArrayList<>();
+
+        BatchingEncoder(TokenEncoder inner, int batch) {
+            this.inner = inner;
+            this.batch = batch;
+        }
+
+        @Override
+        public int[] encode(String text) {
+            throw new AssertionError("the sampler tokenizes in batches through encodeAll");
+        }
+
+        @Override
+        public List<int[]> encodeAll(List<String> batchTexts) {
+            texts.addAll(batchTexts);
+            batches.add(batchTexts.size());
+            return batchTexts.stream().map(inner::encode).toList();
+        }
+
+        @Override
+        public int batchSize() {
+            return batch;
         }
     }
 
