@@ -121,10 +121,17 @@ public final class RememberedWindows {
         Path f = file(key);
         byte[] bytes;
         try {
+            // what nsamples windows of seqlen tokens take, with room for the key, times and run id
+            long most = (long) nsamples * (12L + 4L * seqlen) + 4096;
+            long size = Files.size(f);
+            if (size > most) {
+                return unusable(f, "it takes " + size + " bytes, more than " + nsamples + " windows of " + seqlen
+                        + " tokens can", err);
+            }
             bytes = Files.readAllBytes(f);
         } catch (NoSuchFileException e) {
             return Optional.empty();
-        } catch (IOException | OutOfMemoryError e) {
+        } catch (IOException e) {
             return unusable(f, "unreadable: " + e.getMessage(), err);
         }
         try {

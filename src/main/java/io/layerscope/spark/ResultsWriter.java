@@ -155,6 +155,9 @@ public final class ResultsWriter {
             // the devices and dtype above are that run's
             details.put("stage one", "reused from run " + run.stageOneReused().runId() + " (--calibration-cache)");
         }
+        if (run.calibration() != null && run.calibration().remembered() != null) {
+            details.put("windows", "remembered from run " + run.calibration().remembered().runId() + ", which sampled them");
+        }
         details.values().removeIf(Objects::isNull);
         return new ReportHeader(run.model().repoId() != null ? run.model().repoId() : run.model().spec(),
                 new CalibrationSummary(o.calibration().source(),

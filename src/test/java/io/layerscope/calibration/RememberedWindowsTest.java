@@ -167,6 +167,10 @@ class RememberedWindowsTest {
         assertUnusable(cache, key, 3, 4, "window 1 holds the negative token id -2");
         cache.store(key, "run-a", 1.0, 20, WINDOWS.subList(0, 2), err);
         assertUnusable(cache, key, 3, 4, "it holds 2 windows of 4 tokens, not 3 of 4");
+
+        // a file no entry of these windows could be: refused before it is read
+        Files.write(f, new byte[3 * (12 + 4 * 4) + 4097]);
+        assertUnusable(cache, key, 3, 4, "it takes 4181 bytes, more than 3 windows of 4 tokens can");
     }
 
     private void assertUnusable(RememberedWindows cache, String key, int nsamples, int seqlen, String why) {

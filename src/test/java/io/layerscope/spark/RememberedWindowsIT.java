@@ -59,6 +59,9 @@ class RememberedWindowsIT {
         assertEquals(ra.calibration().documents(), rb.calibration().documents());
         assertEquals(ra.calibration().windows(), rb.calibration().windows());
         assertEquals(List.of(), RunSchema.errors(tmp.resolve("b").resolve(RunRecord.FILE)));
+        assertTrue(Files.readString(tmp.resolve("b").resolve("index.html")).contains("remembered from run " + ra.runId()
+                + ", which sampled them"), "the report says where the windows came from");
+        assertFalse(Files.readString(tmp.resolve("a").resolve("index.html")).contains("remembered from run"));
         SparkSession spark = SparkSessions.getOrCreate("test");
         for (String table : List.of("calibration", "layers", "activation_norms")) {
             Dataset<Row> x = table(spark, "a", table);
