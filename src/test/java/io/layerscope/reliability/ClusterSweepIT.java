@@ -116,7 +116,7 @@ class ClusterSweepIT {
         devices.forEach(d -> executors.add(d.replaceAll("^executor (\\S+):.*$", "$1")));
         assertFalse(executors.isEmpty(), devices.toString());
         assertTrue(executors.stream().allMatch(id -> id.matches("\\d+")), devices.toString());
-        // libtorch's huge-page allocation reached the executors the job started (SparkSessions' default)
+        // libtorch's huge-page allocation reached the executors (the shared test session sets it for them)
         assertTrue(devices.stream().allMatch(d -> d.contains("huge pages")), devices.toString());
         SweepResults.assertNoLeftovers(out);
     }
@@ -428,6 +428,46 @@ class ClusterSweepIT {
         assertEquals(0, r.status(), r.err());
         SweepResults.assertSame(local, SweepResults.read(out), REL_TOL);
         SweepResults.assertNoLeftovers(out);
+    }
+
+    /**
+     * A job that starts its own session (as spark-submit's driver does) gives the executors it starts
+     * libtorch's huge pages for --gram and leaves them off for a sweep of 128-token windows
+     * ({@code HugePageAllocation.setting}, through {@code SparkStartup}); run.json's devices are what
+     * each executor process found in its environment. Last: it stops the shared session.
+     */
+    @Test
+    @Order(9)
+    void aJobStartingItsOwnSessionGivesTheExecutorsHugePagesForGramOnly() throws Exception {
+        TestSessions.stop();
+        Map<String, String> props = Map.of(
+                "spark.master", cluster.masterUrl(),
+                "spark.driver.host", "127.0.0.1",
+                "spark.driver.bindAddress", "127.0.0.1",
+                "spark.executor.memory", "1g",
+                "spark.executor.extraJavaOptions", "-Dai.djl.offline=true -Djava.awt.headless=true",
+                "spark.cores.max", "2",
+                "spark.scheduler.minRegisteredResourcesRatio", "1.0",
+                "spark.scheduler.maxRegisteredResourcesWaitingTime", "180s");
+        props.forEach(System::setProperty);
+        try {
+            Path gram = tmp.resolve("own-session-gram");
+            Cli.Run r = Cli.run(ReferenceSweep.args(gram, "--gram", "--layers", "model\\.layers\\.0\\.mlp\\.down_proj"));
+            assertEquals(0, r.status(), r.err());
+            List<String> withGram = RunRecord.read(gram).devices();
+            assertTrue(withGram.stream().allMatch(d -> d.startsWith("executor ") && d.contains("huge pages")), withGram.toString());
+            TestSessions.stop();
+
+            Path plain = tmp.resolve("own-session-plain");
+            r = Cli.run(ReferenceSweep.args(plain, "--layers", "model\\.layers\\.0\\.mlp\\.down_proj"));
+            assertEquals(0, r.status(), r.err());
+            List<String> without = RunRecord.read(plain).devices();
+            assertTrue(without.stream().allMatch(d -> d.startsWith("executor ") && !d.contains("huge pages")),
+                    without.toString());
+        } finally {
+            props.keySet().forEach(System::clearProperty);
+            TestSessions.stop();
+        }
     }
 
     private static long heapAfterGc() {
