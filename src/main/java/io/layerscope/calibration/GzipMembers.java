@@ -54,8 +54,13 @@ final class GzipMembers extends InputStream {
 
     @Override
     public int read() throws IOException {
+        return readOne(this);
+    }
+
+    /** {@link InputStream#read()} through {@code in}'s array read, for streams that read only in arrays. */
+    static int readOne(InputStream in) throws IOException {
         byte[] one = new byte[1];
-        int n = read(one, 0, 1);
+        int n = in.read(one, 0, 1);
         return n < 0 ? -1 : one[0] & 0xff;
     }
 

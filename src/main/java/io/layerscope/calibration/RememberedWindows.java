@@ -1,5 +1,6 @@
 package io.layerscope.calibration;
 
+import io.layerscope.CacheEntries;
 import io.layerscope.FileIdentity;
 import io.layerscope.WholeFiles;
 import java.io.ByteArrayInputStream;
@@ -14,7 +15,6 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -22,7 +22,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -136,7 +135,7 @@ public final class RememberedWindows {
         }
         try {
             Entry e = parse(f, bytes, key, nsamples, seqlen);
-            markUsed(f);
+            CacheEntries.markUsed(f);
             return Optional.of(e);
         } catch (IOException | IllegalArgumentException e) {
             return unusable(f, e instanceof EOFException ? "it ends early" : e.getMessage(), err);
@@ -238,22 +237,21 @@ public final class RememberedWindows {
     }
 
     /**
-     * Keeps the directory within its bytes: removes the least recently used entries, never that of
-     * {@code keep}, and temporary files older than {@link #ABANDONED}; other files are left alone.
+     * Keeps the directory within its bytes ({@link CacheEntries#trim}): removes the least recently used
+     * entries, never that of {@code keep}, and temporary files older than {@link #ABANDONED}; other
+     * files are left alone.
      *
      * @return the number of entries removed
      */
     public int trim(String keep) {
-        record Found(Path file, String key, long bytes, FileTime used) {
-        }
-        List<Found> entries = new ArrayList<>();
+        List<CacheEntries.Entry> entries = new ArrayList<>();
         Instant abandoned = Instant.now().minus(ABANDONED);
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
             for (Path f : files) {
                 try {
                     Matcher m = ENTRY.matcher(f.getFileName().toString());
                     if (m.matches()) {
-                        entries.add(new Found(f, m.group(1), Files.size(f), Files.getLastModifiedTime(f)));
+                        entries.add(new CacheEntries.Entry(m.group(1), List.of(f), Files.size(f), Files.getLastModifiedTime(f)));
                     } else if (WholeFiles.isTemporary(f) && Files.getLastModifiedTime(f).toInstant().isBefore(abandoned)) {
                         Files.deleteIfExists(f);
                     }
@@ -264,35 +262,7 @@ public final class RememberedWindows {
         } catch (IOException e) {
             return 0; // no directory yet, or unreadable: nothing this run can trim
         }
-        // most recently used first; ties by key, so that two runs trimming at once remove the same entries
-        entries.sort(Comparator.comparing(Found::used).reversed().thenComparing(Found::key));
-        long kept = entries.stream().filter(e -> e.key().equals(keep)).mapToLong(Found::bytes).sum();
-        int removed = 0;
-        for (Found e : entries) {
-            if (e.key().equals(keep)) {
-                continue;
-            }
-            if (kept + e.bytes() <= maxBytes) {
-                kept += e.bytes();
-                continue;
-            }
-            try {
-                Files.deleteIfExists(e.file());
-                removed++;
-            } catch (IOException | RuntimeException ignored) {
-                // another user's entry in a shared cache: it stays
-            }
-        }
-        return removed;
-    }
-
-    /** An entry's modification time is when a run last used it, which {@link #trim} goes by. */
-    private static void markUsed(Path entry) {
-        try {
-            Files.setLastModifiedTime(entry, FileTime.from(Instant.now()));
-        } catch (IOException | RuntimeException ignored) {
-            // the entry was read all the same
-        }
+        return CacheEntries.trim(entries, keep, maxBytes).entries();
     }
 
     private static MessageDigest sha256() {

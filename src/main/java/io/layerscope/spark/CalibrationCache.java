@@ -1,6 +1,7 @@
 package io.layerscope.spark;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerscope.CacheEntries;
 import io.layerscope.FileIdentity;
 import io.layerscope.LayerscopeException;
 import io.layerscope.WholeFiles;
@@ -23,7 +24,6 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -31,7 +31,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -200,7 +199,7 @@ final class CalibrationCache {
             if (!key.equals(e.key())) {
                 return unusable(f, "it was stored under another key", err);
             }
-            markUsed(f);
+            CacheEntries.markUsed(f);   // its modification time is its last use, which trim goes by
             return Optional.of(e);
         } catch (NoSuchFileException e) {
             return Optional.empty();
@@ -256,18 +255,6 @@ final class CalibrationCache {
         return dir.resolve("stage1-" + key + ".json");
     }
 
-    /**
-     * An entry's modification time is when a run last used it (stored it or read it), which
-     * {@link #trim} goes by; where it cannot be set (another user's entry) the entry only ages sooner.
-     */
-    private static void markUsed(Path entry) {
-        try {
-            Files.setLastModifiedTime(entry, FileTime.from(Instant.now()));
-        } catch (IOException | RuntimeException ignored) {
-            // the entry was read all the same
-        }
-    }
-
     /** What {@link #trim} removed: entries (with their descriptions) and the bytes they took. */
     record Trimmed(int entries, long bytes) {
     }
@@ -280,9 +267,7 @@ final class CalibrationCache {
      * was removed is said on {@code err}; what cannot be read or removed is left for a later run.
      */
     Trimmed trim(String keep, PrintStream err) {
-        record Found(Path file, String key, long bytes, FileTime used) {
-        }
-        List<Found> entries = new ArrayList<>();
+        List<CacheEntries.Entry> entries = new ArrayList<>();
         Instant abandoned = Instant.now().minus(ABANDONED);
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
             for (Path f : files) {
@@ -290,8 +275,10 @@ final class CalibrationCache {
                     String name = f.getFileName().toString();
                     Matcher m = ENTRY.matcher(name);
                     if (m.matches()) {
-                        long described = Files.exists(description(m.group(1))) ? Files.size(description(m.group(1))) : 0;
-                        entries.add(new Found(f, m.group(1), Files.size(f) + described, Files.getLastModifiedTime(f)));
+                        Path description = description(m.group(1));
+                        long described = Files.exists(description) ? Files.size(description) : 0;
+                        entries.add(new CacheEntries.Entry(m.group(1), List.of(f, description), Files.size(f) + described,
+                                Files.getLastModifiedTime(f)));
                     } else if (WholeFiles.isTemporary(f) && Files.getLastModifiedTime(f).toInstant().isBefore(abandoned)) {
                         Files.deleteIfExists(f);
                     } else if (name.startsWith("stage1-") && name.endsWith(".json")
@@ -307,28 +294,9 @@ final class CalibrationCache {
                     ResultsDirectory.describe(e));
             return new Trimmed(0, 0);
         }
-        // most recently used first; ties by key, so that two runs trimming at once remove the same entries
-        entries.sort(Comparator.comparing(Found::used).reversed().thenComparing(Found::key));
-        long kept = entries.stream().filter(e -> e.key().equals(keep)).mapToLong(Found::bytes).sum();
-        int removed = 0;
-        long removedBytes = 0;
-        for (Found e : entries) {
-            if (e.key().equals(keep)) {
-                continue;
-            }
-            if (kept + e.bytes() <= maxBytes) {
-                kept += e.bytes();
-                continue;
-            }
-            try {
-                Files.deleteIfExists(e.file());
-                Files.deleteIfExists(description(e.key()));
-                removed++;
-                removedBytes += e.bytes();
-            } catch (IOException | RuntimeException ignored) {
-                // another user's entry in a shared cache: it stays, and so does the size it takes
-            }
-        }
+        CacheEntries.Removed gone = CacheEntries.trim(entries, keep, maxBytes);
+        int removed = gone.entries();
+        long removedBytes = gone.bytes();
         if (removed > 0) {
             err.printf("calibration cache: removed %d least recently used %s (%s) to keep %s within %s"
                     + " (--calibration-cache-size)%n", removed, removed == 1 ? "entry" : "entries", ConsoleProgress.bytes(removedBytes),
