@@ -25,6 +25,8 @@ final class ReadAhead extends InputStream {
 
     private final InputStream source;
     private final BlockingQueue<Chunk> chunks;
+    /** Arrays the reader is done with, for the thread to fill again instead of allocating afresh. */
+    private final BlockingQueue<byte[]> free;
     private final Thread reader;
     private volatile boolean closed;
     private Chunk current;
@@ -34,6 +36,7 @@ final class ReadAhead extends InputStream {
     ReadAhead(InputStream source, int chunkSize, int chunksAhead, String threadName) {
         this.source = source;
         this.chunks = new ArrayBlockingQueue<>(chunksAhead);
+        this.free = new ArrayBlockingQueue<>(chunksAhead + 2);
         this.reader = new Thread(() -> readAll(chunkSize), threadName);
         reader.setDaemon(true);
         reader.start();
@@ -42,7 +45,8 @@ final class ReadAhead extends InputStream {
     private void readAll(int chunkSize) {
         try {
             while (!closed) {
-                byte[] bytes = new byte[chunkSize];
+                byte[] recycled = free.poll();
+                byte[] bytes = recycled != null ? recycled : new byte[chunkSize];
                 int n = source.read(bytes, 0, chunkSize);
                 if (n < 0) {
                     chunks.put(END);
@@ -77,6 +81,10 @@ final class ReadAhead extends InputStream {
             return 0;
         }
         if (current == null || (current.failure() == null && current.length() >= 0 && position == current.length())) {
+            if (current != null && current.length() > 0) {
+                free.offer(current.bytes());   // fully read: the thread may fill it again
+                current = null;                // and never offered twice, even if take() is interrupted
+            }
             try {
                 current = chunks.take();
             } catch (InterruptedException e) {

@@ -75,7 +75,7 @@ class ReadAheadTest {
 
     @Test
     void everyByteInOrderWhateverTheReadSizes() throws IOException {
-        byte[] data = randomBytes(3 * 4096 + 123, 7);
+        byte[] data = randomBytes(50 * 4096 + 123, 7);   // arrays recycled many times over
         for (int piece : new int[] {1, 100, 4096, 65536}) {
             Source s = new Source(data, null);
             try (ReadAhead in = new ReadAhead(s, 4096, 2, "read-ahead-test")) {
