@@ -52,12 +52,18 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--llama-1b", description = "Also the Llama-3.2-1B-shaped model (2.47 GB of random bf16 weights).")
         boolean llama1b;
 
+        @Option(names = "--c4-sized", description = "Also a synthetic calibration shard of C4 shard 0's size (285 MB gzip).")
+        boolean c4Sized;
+
         @Override
         public Integer call() {
             BenchWorkload w = new BenchWorkload(work);
             w.prepare(tokenizer, System.err);
             if (llama1b) {
                 w.prepareLlama1b(tokenizer, System.err);
+            }
+            if (c4Sized) {
+                w.prepareC4Sized(System.err);
             }
             return 0;
         }

@@ -27,7 +27,8 @@ import java.util.stream.Stream;
  *     time with every thread, as the peer); {@code forward2-N.json} optionally the same with one sequence per core
  *     (stage one's layout), the base of Spark's overhead;</li>
  * <li>{@code peer-N.json}: measurement (3), from {@code jobs/bench_peer.py}, one per run;</li>
- * <li>{@code sweep-png-N/run.json}, {@code sweep-nopng-N/run.json} with {@code sweep-*-N.time}
+ * <li>{@code sweep-png-N/run.json}, {@code sweep-nopng-N/run.json} with {@code sweep-*-N.time} (and, with
+ *     BENCH_C4, {@code sweep-c4first-N} and {@code sweep-c4remembered-N})
  *     ("wall-seconds peak-rss-KiB", from /usr/bin/time): measurement (2), one per run;</li>
  * <li>{@code scaling.json}: stage one over local masters and shard counts ({@link StageOneScaling});</li>
  * <li>{@code depth.json}, {@code depth1b.json}: stage one's forward without and with the depth statistics
@@ -197,6 +198,12 @@ public final class BenchReport {
         if (!sequential1b.isEmpty() && !dense1b.isEmpty()) {
             b.append(sequentialTable("the Llama-3.2-1B-shaped model (random bf16 weights, 8 x 256 tokens)", sequential1b,
                     dense1b));
+        }
+
+        List<SweepRun> c4First = sweeps("sweep-c4first-");
+        List<SweepRun> c4Remembered = sweeps("sweep-c4remembered-");
+        if (!c4First.isEmpty() && !c4Remembered.isEmpty()) {
+            b.append(c4SizedTable(c4First, c4Remembered));
         }
 
         List<SweepRun> gram = sweeps("sweep-gram-");
@@ -375,6 +382,26 @@ public final class BenchReport {
     }
 
     /** The sweep with --gram against the plain one, both without PNGs: the passes and what they cost. */
+    /**
+     * The mid-size sweep over a shard of C4 shard 0's size: its first run reads the shard and samples,
+     * the next reads the windows the first remembered; best of each.
+     */
+    private static String c4SizedTable(List<SweepRun> first, List<SweepRun> remembered) {
+        SweepRun f = first.stream().min(Comparator.comparingDouble(SweepRun::wall)).get();
+        SweepRun r = remembered.stream().min(Comparator.comparingDouble(SweepRun::wall)).get();
+        StringBuilder b = new StringBuilder();
+        b.append("The mid-size sweep (no PNGs) over a synthetic shard of C4 shard 0's size (356,317 documents, 0.9 GB of"
+                + " JSON), best of ").append(first.size()).append(" runs, seconds:\n\n");
+        b.append("| | first run (reads the shard, samples) | windows remembered | ratio |\n|---|---:|---:|---:|\n");
+        row(b, "calibration windows on the driver", sec(f.t("sampling")), sec(r.t("sampling")), "-");
+        row(b, "start-up (the windows beside Spark's start)", sec(f.startup()), sec(r.startup()), "-");
+        row(b, "**wall**", sec(f.wall()), sec(r.wall()), ratio(r.wall() / f.wall()));
+        row(b, "peak RSS (MiB)", String.format(Locale.ROOT, "%.0f", f.rssMiB()), String.format(Locale.ROOT, "%.0f", r.rssMiB()),
+                ratio(r.rssMiB() / f.rssMiB()));
+        b.append('\n');
+        return b.toString();
+    }
+
     private static String gramTable(String workload, List<SweepRun> gram, List<SweepRun> plain) {
         SweepRun bestGram = gram.stream().min(Comparator.comparingDouble(SweepRun::wall)).get();
         SweepRun bestPlain = plain.stream().min(Comparator.comparingDouble(SweepRun::wall)).get();

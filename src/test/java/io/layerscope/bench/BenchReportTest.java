@@ -32,6 +32,11 @@ class BenchReportTest {
         sweep("sweep-png-1", 40.0, 2048000, 0.5, 2.0, 5.5, 1.0, 20.0, 4.0, 36.0);
         // a tenth round (slowest, so no best figure moves): rounds are listed 1, 2, 10, not 1, 10, 2
         sweep("sweep-nopng-10", 50.0, 1600000, 0.5, 2.0, 6.0, 1.0, 25.0, 3.0, 47.0);
+        // the C4-sized shard: best first run 16 s (sampling 10, start-up 10 + 3), best remembered 7 s (0.02, 3.02)
+        sweep("sweep-c4first-1", 16.0, 2048000, 0.2, 10.0, 1.6, 0.1, 2.0, 0.5, 15.0);
+        sweep("sweep-c4first-2", 17.0, 2048000, 0.2, 11.0, 1.6, 0.1, 2.0, 0.5, 16.0);
+        sweep("sweep-c4remembered-1", 7.0, 1024000, 0.2, 0.02, 1.6, 0.1, 2.0, 0.5, 6.0);
+        sweep("sweep-c4remembered-2", 7.5, 1024000, 0.2, 0.02, 1.6, 0.1, 2.0, 0.5, 6.5);
         Files.writeString(dir.resolve("scaling.json"), "{\"tokens\": 4096, \"runs\": ["
                 + "{\"master\": \"local[1]\", \"shards\": 1, \"tokens_per_second\": 500},"
                 + "{\"master\": \"local[1]\", \"shards\": 2, \"tokens_per_second\": 510},"
@@ -122,6 +127,10 @@ class BenchReportTest {
         assertContainsAll(text, "| tokens/s | 40 | 100 | 2.50x | 20 |", "| forward CPU-seconds | 204.80 | 81.92 | 0.40x | - |",
                 "| peak RSS, MiB | 6,200 | 6,100 | - | 11,000 |", "Forward speed over the peer's, huge pages on: 5.00x.");
         assertTrue(text.contains("| the mid-size workload (16 x 256 tokens) | 3 | 2.00 | 2.10 | +5.0% | +5.0% | +5.0% | 3.0% |"), text);
+        assertContainsAll(text, "over a synthetic shard of C4 shard 0's size (356,317 documents, 0.9 GB of JSON), best of 2 runs",
+                "| calibration windows on the driver | 10.00 | 0.02 | - |",
+                "| start-up (the windows beside Spark's start) | 13.00 | 3.02 | - |",
+                "| **wall** | 16.00 | 7.00 | 0.44x |", "| peak RSS (MiB) | 2000 | 1000 | 0.50x |");
         assertTrue(text.contains("| the Llama-3.2-1B-shaped model (4 x 256 tokens) | 1 | 50.00 | 52.00 | +4.0% | +4.0% | +1.0% | 1.0% |"), text);
     }
 

@@ -1,5 +1,8 @@
 package io.layerscope.bench;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -15,6 +18,7 @@ import io.layerscope.model.DemoCorpus;
 import io.layerscope.model.SyntheticLlama;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -22,8 +26,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
+import java.util.zip.GZIPOutputStream;
 
 /**
  * The benchmark's workload in one directory: a mid-size synthetic LLaMA with Llama 3's vocabulary
@@ -101,6 +107,63 @@ public record BenchWorkload(Path dir) {
 
     public Path calibrationShard() {
         return dir.resolve("c4").resolve(DemoCorpus.FILE_NAME);
+    }
+
+    /** A synthetic shard of C4 shard 0's size (bench prepare --c4-sized). */
+    public Path c4SizedShard() {
+        return dir.resolve("c4-sized").resolve("c4-train.00000-of-01024.json.gz");
+    }
+
+    /** C4 shard 0's document count. */
+    static final int C4_DOCUMENTS = 356_317;
+
+    /**
+     * Writes {@link #c4SizedShard} unless present: {@link #C4_DOCUMENTS} documents of the demo corpus's
+     * words in a seeded order, lognormal lengths (median about 270 words, a long tail as C4's), about
+     * 0.9 GB of JSON lines, gzip at its default level. What reading a real shard costs the driver,
+     * without a download; the words make no sense, so tokens per character are only roughly C4's.
+     */
+    public void prepareC4Sized(PrintStream err) {
+        Path shard = c4SizedShard();
+        if (Files.isRegularFile(shard)) {
+            return;
+        }
+        err.println("bench: writing a synthetic shard of C4's size (" + C4_DOCUMENTS + " documents) into " + shard);
+        List<String> words = new ArrayList<>();
+        for (String text : DemoCorpus.texts()) {
+            words.addAll(List.of(text.split("\\s+")));
+        }
+        Random random = new Random(1);
+        try {
+            Files.createDirectories(shard.getParent());
+            Path tmp = Files.createTempFile(shard.getParent(), ".shard", ".tmp");
+            JsonFactory json = new JsonFactory();
+            try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(tmp), 1 << 16);
+                    JsonGenerator g = json.createGenerator(out)) {
+                g.setRootValueSeparator(new SerializedString("\n"));
+                StringBuilder text = new StringBuilder();
+                for (int i = 0; i < C4_DOCUMENTS; i++) {
+                    int n = (int) Math.max(10, Math.exp(5.6 + 0.9 * random.nextGaussian()));
+                    int start = random.nextInt(words.size());
+                    text.setLength(0);
+                    for (int k = 0; k < n; k++) {
+                        if (k > 0) {
+                            text.append(' ');
+                        }
+                        text.append(words.get((start + k) % words.size()));
+                    }
+                    g.writeStartObject();
+                    g.writeStringField("text", text.toString());
+                    g.writeStringField("timestamp", "2019-04-25T12:57:54Z");
+                    g.writeStringField("url", "https://example.com/" + i);
+                    g.writeEndObject();
+                }
+                g.writeRaw('\n');
+            }
+            Files.move(tmp, shard, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     public Path windowsFile() {
