@@ -42,8 +42,9 @@ gc_flags=(-XX:+UseParallelGC)
 # Where the kernel gives transparent huge pages on request, the heap takes them: half the page faults
 # of a query's start, and a sweep's stage two touches a fresh heap array per weight size (lm_head's
 # is a gigabyte), each fault dearer than the memory it maps on a virtual machine. Only there:
-# elsewhere the JVM would print a warning (on standard output when class-data sharing is off).
-if grep -qs '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled; then
+# elsewhere the JVM would print a warning (on standard output when class-data sharing is off). Which
+# way is faster depends on the machine (docs/PERFORMANCE.md): LAYERSCOPE_HEAP_HUGE_PAGES=off leaves it out.
+if [ "${LAYERSCOPE_HEAP_HUGE_PAGES:-on}" != off ] && grep -qs '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled; then
   gc_flags+=(-XX:+UseTransparentHugePages)
 fi
 # query is a short JVM that reads small tables and exits: it wants a quick start, not peak speed.

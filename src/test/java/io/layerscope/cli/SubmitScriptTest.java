@@ -127,6 +127,7 @@ class SubmitScriptTest {
         pb.environment().remove("LAYERSCOPE_CDS");
         pb.environment().remove("LAYERSCOPE_QUERY_TUNING");
         pb.environment().remove("LAYERSCOPE_VECTOR_TUNING");
+        pb.environment().remove("LAYERSCOPE_HEAP_HUGE_PAGES");
         pb.environment().remove("THP_MEM_ALLOC_ENABLE");
         pb.environment().putAll(env);
         Process p = pb.start();
@@ -168,6 +169,12 @@ class SubmitScriptTest {
         List<String> wide = submitWithoutDistribution(Map.of("LAYERSCOPE_VECTOR_TUNING", "off"), "", "sweep", "--model",
                 "demo", "--out", "/results/demo");
         assertFalse(wide.contains("-XX:MaxVectorSize=32"), wide.toString());
+        // the heap's huge pages, switched off for every command
+        for (String[] command : List.of(query, new String[] {"sweep", "--model", "demo", "--out", "/results/demo"})) {
+            List<String> small = submitWithoutDistribution(Map.of("LAYERSCOPE_HEAP_HUGE_PAGES", "off"), "", command);
+            assertFalse(small.contains("-XX:+UseTransparentHugePages"), small.toString());
+            assertTrue(small.contains("-XX:+UseParallelGC"), small.toString());
+        }
 
         // the switch: query with the other commands' flags, still with its own archive
         List<String> untuned = submitWithoutDistribution(Map.of("LAYERSCOPE_QUERY_TUNING", "off"), "", query);
