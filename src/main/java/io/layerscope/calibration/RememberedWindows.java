@@ -3,6 +3,7 @@ package io.layerscope.calibration;
 import io.layerscope.CacheEntries;
 import io.layerscope.FileIdentity;
 import io.layerscope.WholeFiles;
+import io.layerscope.hub.Sha256;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -17,12 +18,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -93,7 +92,7 @@ public final class RememberedWindows {
      */
     public static String key(List<Path> files, String tokenizerSha256, int nsamples, int seqlen, long seed, String build)
             throws IOException {
-        MessageDigest sha = sha256();
+        MessageDigest sha = Sha256.newDigest();
         try (DataOutputStream d = new DataOutputStream(new DigestOutputStream(OutputStream.nullOutputStream(), sha))) {
             d.writeUTF(FORMAT);
             d.writeUTF(build);
@@ -109,7 +108,7 @@ public final class RememberedWindows {
             d.writeInt(seqlen);
             d.writeLong(seed);
         }
-        return HexFormat.of().formatHex(sha.digest());
+        return Sha256.hex(sha);
     }
 
     /**
@@ -121,7 +120,7 @@ public final class RememberedWindows {
         byte[] bytes;
         try {
             // what nsamples windows of seqlen tokens take, with room for the key, times and run id
-            long most = (long) nsamples * (12L + 4L * seqlen) + 4096;
+            long most = nsamples * windowBytes(seqlen) + 4096;
             long size = Files.size(f);
             if (size > most) {
                 return unusable(f, "it takes " + size + " bytes, more than " + nsamples + " windows of " + seqlen
@@ -148,7 +147,7 @@ public final class RememberedWindows {
             throw new IOException("not a layerscope windows entry of this version");
         }
         int body = bytes.length - DIGEST_BYTES;
-        MessageDigest sha = sha256();
+        MessageDigest sha = Sha256.newDigest();
         sha.update(bytes, 0, body);
         if (!Arrays.equals(sha.digest(), Arrays.copyOfRange(bytes, body, bytes.length))) {
             throw new IOException("its checksum does not match its content");
@@ -166,7 +165,7 @@ public final class RememberedWindows {
         if (count != nsamples || length != seqlen) {
             throw new IOException("it holds " + count + " windows of " + length + " tokens, not " + nsamples + " of " + seqlen);
         }
-        if ((long) count * (12L + 4L * length) != in.available()) {
+        if (count * windowBytes(length) != in.available()) {
             throw new IOException("its size does not fit " + count + " windows of " + length + " tokens");
         }
         List<CalibrationSample> samples = new ArrayList<>(count);
@@ -190,6 +189,11 @@ public final class RememberedWindows {
         return new Entry(f, createdAt, runId, seconds, documents, List.copyOf(samples));
     }
 
+    /** A stored window's bytes: its sample, document and start, then its tokens, each a 4-byte int. */
+    private static long windowBytes(int seqlen) {
+        return 4L * (3 + seqlen);
+    }
+
     private static Optional<Entry> unusable(Path f, String why, PrintStream err) {
         err.printf("calibration: the remembered windows %s cannot be used (%s); sampling them again%n", f, why);
         return Optional.empty();
@@ -207,7 +211,7 @@ public final class RememberedWindows {
         try {
             Files.createDirectories(dir);
             WholeFiles.write(f, out -> {
-                MessageDigest sha = sha256();
+                MessageDigest sha = Sha256.newDigest();
                 DataOutputStream d = new DataOutputStream(new DigestOutputStream(out, sha));
                 d.write(MAGIC);
                 d.writeUTF(key);
@@ -263,13 +267,5 @@ public final class RememberedWindows {
             return 0; // no directory yet, or unreadable: nothing this run can trim
         }
         return CacheEntries.trim(entries, keep, maxBytes).entries();
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

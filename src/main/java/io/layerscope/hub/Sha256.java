@@ -21,7 +21,8 @@ public final class Sha256 {
     private Sha256() {
     }
 
-    static MessageDigest newDigest() {
+    /** A new SHA-256 digest (every Java runtime has one). */
+    public static MessageDigest newDigest() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
@@ -34,7 +35,8 @@ public final class Sha256 {
         return etag != null && HEX64.matcher(etag).matches();
     }
 
-    static String hex(MessageDigest digest) {
+    /** The digest's value as 64 lower-case hex digits (it is reset). */
+    public static String hex(MessageDigest digest) {
         return HexFormat.of().formatHex(digest.digest());
     }
 

@@ -6,6 +6,7 @@ import io.layerscope.FileIdentity;
 import io.layerscope.LayerscopeException;
 import io.layerscope.WholeFiles;
 import io.layerscope.hub.ConsoleProgress;
+import io.layerscope.hub.Sha256;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.SafetensorsFile;
 import java.io.BufferedInputStream;
@@ -26,12 +27,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -141,12 +140,7 @@ final class CalibrationCache {
      */
     static String key(Checkpoint ckpt, ModelSpec spec, int shards, List<int[]> windows, String toolVersion,
                       String torchVersion) {
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        MessageDigest sha = Sha256.newDigest();
         try (DataOutputStream d = new DataOutputStream(new DigestOutputStream(OutputStream.nullOutputStream(), sha))) {
             d.writeUTF(FORMAT);
             d.writeUTF(toolVersion);
@@ -177,7 +171,7 @@ final class CalibrationCache {
             throw new LayerscopeException(ckpt.dir() + ": cannot read the model's files for the calibration cache's key ("
                     + ResultsDirectory.describe(e) + ")", e);
         }
-        return HexFormat.of().formatHex(sha.digest());
+        return Sha256.hex(sha);
     }
 
     /**
