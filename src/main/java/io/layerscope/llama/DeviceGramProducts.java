@@ -3,6 +3,7 @@ package io.layerscope.llama;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.layerscope.stats.GramProducts;
@@ -11,22 +12,50 @@ import java.nio.ByteOrder;
 
 /**
  * {@link GramProducts} on a libtorch device: G is copied there once per layer, and each block of
- * rows costs one float64 matrix product. Thread-safe: the statistics' row chunks call it from
- * several threads, each block in a sub-manager of its own.
+ * rows costs float64 matrix products with G's lower triangle (see {@link #forms}). Thread-safe: the
+ * statistics' row chunks call it from several threads, each block in a sub-manager of its own.
  */
 public final class DeviceGramProducts implements GramProducts, AutoCloseable {
-    private final NDManager manager;
-    private final NDArray g;
-    private final double[] diagonal;
+    /**
+     * Columns of G per panel of {@link #forms}: narrower panels skip more of the upper triangle but
+     * make smaller products, which a CPU's BLAS runs further from its peak (docs/PERFORMANCE.md,
+     * "--gram: the output errors from G's lower triangle").
+     */
+    static final int PANEL = 512;
 
-    private DeviceGramProducts(NDManager manager, NDArray g, double[] diagonal) {
+    private final NDManager manager;
+    private final double[] diagonal;
+    private final int panel;
+    /** Per panel P: the views G_PP and G_below,P (null for the last panel), made once per layer. */
+    private final NDArray[] diagonalBlocks;
+    private final NDArray[] belowBlocks;
+
+    private DeviceGramProducts(NDManager manager, NDArray g, double[] diagonal, int panel) {
         this.manager = manager;
-        this.g = g;
         this.diagonal = diagonal;
+        this.panel = panel;
+        int in = diagonal.length;
+        int panels = (in + panel - 1) / panel;
+        diagonalBlocks = new NDArray[panels];
+        belowBlocks = new NDArray[panels];
+        for (int p = 0; p < panels; p++) {
+            int from = p * panel;
+            int to = Math.min(in, from + panel);
+            diagonalBlocks[p] = g.get(new NDIndex("{}:{}, {}:{}", from, to, from, to));
+            belowBlocks[p] = to < in ? g.get(new NDIndex("{}:, {}:{}", to, from, to)) : null;
+        }
     }
 
     /** G (row-major, in x in) on {@code device}. */
     public static DeviceGramProducts on(Device device, double[] gram) {
+        return on(device, gram, PANEL);
+    }
+
+    /** As {@link #on(Device, double[])} with panels of {@code panel} columns: for tests of the panels' edges. */
+    static DeviceGramProducts on(Device device, double[] gram, int panel) {
+        if (panel < 1) {
+            throw new IllegalArgumentException("a panel of " + panel + " columns");
+        }
         GramProducts plain = GramProducts.of(gram);
         int in = plain.features();
         double[] diagonal = new double[in];
@@ -38,7 +67,7 @@ public final class DeviceGramProducts implements GramProducts, AutoCloseable {
             ByteBuffer bytes = ByteBuffer.allocateDirect(gram.length * Double.BYTES).order(ByteOrder.nativeOrder());
             bytes.asDoubleBuffer().put(gram);
             NDArray g = DeviceArrays.wrap(manager, bytes, new Shape(in, in), DataType.FLOAT64);
-            return new DeviceGramProducts(manager, g, diagonal);
+            return new DeviceGramProducts(manager, g, diagonal, panel);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -71,8 +100,32 @@ public final class DeviceGramProducts implements GramProducts, AutoCloseable {
         staging.limit(values * Double.BYTES);
         try (NDManager block = manager.newSubManager()) {
             NDArray v = DeviceArrays.wrap(block, staging, new Shape(count, in), DataType.FLOAT64);
-            return v.matMul(g).mul(v).sum(new int[] {1}).toDoubleArray();
+            return forms(v, in).toDoubleArray();
         }
+    }
+
+    /**
+     * Row r of the result is v_r G v_r^T. G is symmetric, so with v split into panels P of columns,
+     * v G v^T = sum over P of (v_P G_PP + 2 v_below G_below,P) . v_P, where "below" are the
+     * columns after P: only the diagonal blocks and the lower triangle are multiplied, about half
+     * the multiply-adds of v G. The slices are views (row stride {@code in}), which the products
+     * read in place. The sum's order differs from v G's, so the forms differ from it in the last
+     * bits of a double.
+     */
+    private NDArray forms(NDArray v, int in) {
+        NDArray total = null;
+        for (int p = 0; p < diagonalBlocks.length; p++) {
+            int from = p * panel;
+            int to = Math.min(in, from + panel);
+            NDArray vp = v.get(new NDIndex(":, {}:{}", from, to));
+            NDArray weighted = vp.matMul(diagonalBlocks[p]);
+            if (belowBlocks[p] != null) {
+                weighted = weighted.addi(v.get(new NDIndex(":, {}:", to)).matMul(belowBlocks[p]).muli(2));
+            }
+            NDArray part = weighted.muli(vp).sum(new int[] {1});
+            total = total == null ? part : total.addi(part);
+        }
+        return total;
     }
 
     private static final ThreadLocal<ByteBuffer> STAGING =

@@ -1,6 +1,7 @@
 package io.layerscope.llama;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
@@ -111,15 +112,7 @@ class GramMatrixTest {
     void deviceQuadraticFormsEqualPlainLoops() {
         SplittableRandom r = new SplittableRandom(3);
         int in = 20;
-        double[] x = r.doubles(50L * in, -1, 1).toArray();
-        double[] g = new double[in * in];
-        for (int t = 0; t < 50; t++) {
-            for (int j = 0; j < in; j++) {
-                for (int k = 0; k < in; k++) {
-                    g[j * in + k] += x[t * in + j] * x[t * in + k];
-                }
-            }
-        }
+        double[] g = gramOf(r, 50, in);
         double[] rows = r.doubles(9L * in, -2, 2).toArray();
         double[] expected = GramProducts.of(g).quadraticForms(rows, 7);
         try (DeviceGramProducts device = DeviceGramProducts.on(Device.cpu(), g)) {
@@ -127,9 +120,58 @@ class GramMatrixTest {
             assertEquals(g[3 * in + 3], device.diagonal(3));
             double[] actual = device.quadraticForms(rows, 7);
             assertEquals(7, actual.length);
-            for (int i = 0; i < 7; i++) {
-                assertEquals(expected[i], actual[i], 1e-12 * Math.abs(expected[i]), "row " + i);
+            assertClose(expected, actual, 1e-12);
+        }
+    }
+
+    @Test
+    void deviceQuadraticFormsOfPanelsEqualPlainLoopsAtEveryPanelEdge() {
+        // the products read only G's diagonal blocks and lower triangle: panels of one column,
+        // uneven last panels and one panel as wide as G must all give the plain loops' forms,
+        // rows with zeros (a mask's pruned part) included
+        SplittableRandom r = new SplittableRandom(5);
+        int in = 20;
+        double[] g = gramOf(r, 50, in);
+        double[] rows = r.doubles(6L * in, -2, 2).map(v -> v < -1 ? 0 : v).toArray();
+        double[] expected = GramProducts.of(g).quadraticForms(rows, 6);
+        for (int panel : new int[] {1, 3, 6, 7, 19, 20, 64}) {
+            try (DeviceGramProducts device = DeviceGramProducts.on(Device.cpu(), g, panel)) {
+                assertClose(expected, device.quadraticForms(rows, 6), 1e-12);
             }
+        }
+        assertThrows(IllegalArgumentException.class, () -> DeviceGramProducts.on(Device.cpu(), g, 0));
+    }
+
+    @Test
+    void deviceQuadraticFormsWiderThanOnePanelEqualPlainLoops() {
+        SplittableRandom r = new SplittableRandom(7);
+        int in = 2 * DeviceGramProducts.PANEL + 76;
+        double[] g = gramOf(r, 40, in);
+        double[] rows = r.doubles(5L * in, -2, 2).toArray();
+        double[] expected = GramProducts.of(g).quadraticForms(rows, 5);
+        try (DeviceGramProducts device = DeviceGramProducts.on(Device.cpu(), g)) {
+            assertClose(expected, device.quadraticForms(rows, 5), 1e-11);
+        }
+    }
+
+    /** sum_t x_t^T x_t over {@code tokens} random rows of {@code in} features, by plain loops. */
+    private static double[] gramOf(SplittableRandom r, int tokens, int in) {
+        double[] x = r.doubles((long) tokens * in, -1, 1).toArray();
+        double[] g = new double[in * in];
+        for (int t = 0; t < tokens; t++) {
+            for (int j = 0; j < in; j++) {
+                for (int k = 0; k < in; k++) {
+                    g[j * in + k] += x[t * in + j] * x[t * in + k];
+                }
+            }
+        }
+        return g;
+    }
+
+    private static void assertClose(double[] expected, double[] actual, double relative) {
+        assertEquals(expected.length, actual.length);
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], relative * Math.abs(expected[i]), "row " + i);
         }
     }
 }
