@@ -141,7 +141,8 @@ final class GramStage {
             try (ExecutorResources.ModelLease lease = ExecutorResources.model(spec, device);
                  IntraOpThreads widened = IntraOpThreads.atLeast(threads);
                  KeptStates.Claim claim = chain.from() > 0 ? KeptStates.claim(chain.run(), partition, chain.from()) : null;
-                 KeptStates.Writer writer = chain.keep() < 0 ? null
+                 // a pass that starts where the next one does hands the claimed states on as they are
+                 KeptStates.Writer writer = chain.keep() < 0 || claim != null && chain.keep() == chain.from() ? null
                          : KeptStates.writer(chain.run(), partition, chain.keep(), localFile())) {
                 SweepHooks.inTask().taskStarts("gram");
                 LlamaModel model = lease.model();
@@ -155,16 +156,19 @@ final class GramStage {
                         StageProgress.windowsDone(shard, samples, tokens));
                 String failure = null;
                 Map<Integer, String> kept = Map.of();
+                SparkEnv env = SparkEnv.get();
+                // Spark's name for a place of cached data: this executor, on its host
+                String here = "executor_" + env.blockManager().blockManagerId().host() + "_" + env.executorId();
                 if (writer != null) {
                     writer.commit();
-                    SparkEnv env = SparkEnv.get();
                     if (writer.failure() != null) {
                         failure = "executor " + env.executorId() + ": " + writer.failure();
                     } else {
-                        // Spark's name for a place of cached data: this executor, on its host
-                        kept = Map.of(partition, "executor_" + env.blockManager().blockManagerId().host() + "_"
-                                + env.executorId());
+                        kept = Map.of(partition, here);
                     }
+                } else if (claim != null && chain.keep() == chain.from()) {
+                    claim.keepAgain();
+                    kept = Map.of(partition, here);
                 }
                 return List.of(new Result(sums, 1, claim == null ? 0 : 1, kept, failure)).iterator();
             }

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -53,7 +54,7 @@ final class KeptStates {
             return null;
         }
         try {
-            return new Claim(e.file());
+            return new Claim(new Key(run, partition), e);
         } catch (IOException ex) {
             delete(e.file());
             return null;
@@ -85,6 +86,24 @@ final class KeptStates {
         }
     }
 
+    /** The files this JVM's writers have committed, over every run (tests). */
+    static int committed() {
+        return COMMITTED.get();
+    }
+
+    private static final AtomicInteger COMMITTED = new AtomicInteger();
+
+    /** Offers {@code entry} to the next pass of {@code key}'s partition, in place of what it had. */
+    private static void offer(Key key, Entry entry) {
+        Entry previous;
+        synchronized (KEPT) {
+            previous = KEPT.put(key, entry);
+        }
+        if (previous != null) {
+            delete(previous.file());
+        }
+    }
+
     private static void delete(Path file) {
         try {
             Files.deleteIfExists(file);
@@ -93,14 +112,30 @@ final class KeptStates {
         }
     }
 
-    /** Claimed states, read a batch at a time in the order they were kept. */
+    /**
+     * Claimed states, read a batch at a time in the order they were kept; deleted when closed, unless
+     * {@link #keepAgain} offered them to the next pass.
+     */
     static final class Claim implements AutoCloseable {
+        private final Key key;
+        private final Entry entry;
         private final Path file;
         private final ObjectInputStream in;
+        private boolean again;
 
-        private Claim(Path file) throws IOException {
-            this.file = file;
+        private Claim(Key key, Entry entry) throws IOException {
+            this.key = key;
+            this.entry = entry;
+            this.file = entry.file();
             this.in = new ObjectInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 20));
+        }
+
+        /**
+         * Offers these states, unchanged, to the next pass when this claim closes: for a pass that
+         * starts and keeps at the same block, whose writer would copy the file it reads.
+         */
+        void keepAgain() {
+            again = true;
         }
 
         Iterator<HiddenStates> states() {
@@ -139,9 +174,13 @@ final class KeptStates {
             try {
                 in.close();
             } catch (IOException e) {
-                // read to the end or abandoned: the file goes either way
+                // read to the end or abandoned: the file is whole either way
             }
-            delete(file);
+            if (again) {
+                offer(key, entry);
+            } else {
+                delete(file);
+            }
         }
     }
 
@@ -196,13 +235,8 @@ final class KeptStates {
             }
             out = null;
             committed = true;
-            Entry previous;
-            synchronized (KEPT) {
-                previous = KEPT.put(key, new Entry(block, file));
-            }
-            if (previous != null) {
-                delete(previous.file());
-            }
+            COMMITTED.incrementAndGet();
+            offer(key, new Entry(block, file));
         }
 
         /** Why keeping stopped, or null. */

@@ -90,6 +90,7 @@ class GramSweepIT {
         }
         // 1.2 MB a task: taps of 128^2 and 344^2 doubles (0.13 and 0.95 MB) fall into 4 passes
         int tasks = Runtime.getRuntime().availableProcessors();
+        int committed = KeptStates.committed();
         Path split = sweep("split", 2, tasks * 1_200_000L);
         assertClose(expected, columns(split), "4 passes");
         JsonNode gram = new ObjectMapper().readTree(split.resolve("run.json").toFile()).get("gram");
@@ -99,6 +100,8 @@ class GramSweepIT {
         // passes 3 and 4 start at block 1 from what pass 2 and 3 kept (passes 1 and 2 start at block 0)
         assertEquals(8, gram.get("passTasks").asInt());
         assertEquals(4, gram.get("resumedTasks").asInt());
+        // pass 2's two tasks wrote the input of block 1; pass 3, which starts there too, handed it on as it was
+        assertEquals(committed + 2, KeptStates.committed(), "states written");
         assertEquals(0, KeptStates.kept(), "nothing kept after the passes");
         assertEquals("[[\"0/ATTN_IN\",\"0/ATTN_OUT\",\"0/MLP_IN\"],[\"0/MLP_ACT\",\"1/ATTN_IN\"],"
                 + "[\"1/ATTN_OUT\",\"1/MLP_IN\"],[\"1/MLP_ACT\",\"final/FINAL_NORM\"]]", gram.get("taps").toString());

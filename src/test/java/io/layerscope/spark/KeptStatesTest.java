@@ -54,6 +54,35 @@ class KeptStatesTest {
     }
 
     @Test
+    void claimedStatesKeptAgainAreOfferedUnchangedToTheNextPass() {
+        Path file = tmp.resolve("again");
+        List<HiddenStates> written = List.of(states(0, 2, 3), states(2, 1, 5));
+        int committed = KeptStates.committed();
+        try (KeptStates.Writer w = KeptStates.writer("run-e", 2, 3, file)) {
+            written.forEach(w);
+            w.commit();
+        }
+        assertEquals(committed + 1, KeptStates.committed());
+        try (KeptStates.Claim c = KeptStates.claim("run-e", 2, 3)) {
+            c.states().forEachRemaining(s -> { });
+            c.keepAgain();
+        }
+        assertTrue(Files.exists(file), "kept again, not deleted");
+        assertEquals(committed + 1, KeptStates.committed(), "nothing written again");
+        try (KeptStates.Claim c = KeptStates.claim("run-e", 2, 3)) {
+            List<HiddenStates> read = new ArrayList<>();
+            c.states().forEachRemaining(read::add);
+            assertEquals(2, read.size());
+            for (int i = 0; i < 2; i++) {
+                assertEquals(written.get(i).firstSample(), read.get(i).firstSample());
+                assertArrayEquals(written.get(i).data(), read.get(i).data());
+            }
+        }
+        assertFalse(Files.exists(file), "deleted by the claim that did not keep it again");
+        assertNull(KeptStates.claim("run-e", 2, 3));
+    }
+
+    @Test
     void statesAtAnotherBlockAreNotResumedFromAndAreDeleted() {
         Path file = tmp.resolve("b");
         try (KeptStates.Writer w = KeptStates.writer("run-c", 0, 2, file)) {
