@@ -35,6 +35,8 @@ final class GramAccumulator extends DeviceSums {
      * of the lower triangle").
      */
     static final int PANEL = 512;
+    /** Side of the tiles in which {@link #mirror} copies, so that its column-wise reads stay in the cache. */
+    private static final int MIRROR_TILE = 64;
     private final boolean onHost;
     private final int panel;
     private final Map<String, double[]> hostSums = new LinkedHashMap<>();
@@ -110,10 +112,9 @@ final class GramAccumulator extends DeviceSums {
         }
     }
 
-    /** Copies each sum's lower triangle onto its upper one: the products above leave the upper one partly unset. */
+    /** Copies a sum's lower triangle onto its upper one, which the panels' products leave partly unset. */
     private static void mirror(double[] g) {
         int n = (int) Math.round(Math.sqrt(g.length));
-        // in tiles, so that the column-wise reads stay in the cache
         for (int i0 = 0; i0 < n; i0 += MIRROR_TILE) {
             for (int j0 = i0; j0 < n; j0 += MIRROR_TILE) {
                 for (int i = i0; i < Math.min(n, i0 + MIRROR_TILE); i++) {
@@ -124,8 +125,6 @@ final class GramAccumulator extends DeviceSums {
             }
         }
     }
-
-    private static final int MIRROR_TILE = 64;
 
     /** The sums as host arrays, row-major, in the order the taps were first seen. */
     Map<String, double[]> toHost() {
