@@ -199,6 +199,7 @@ public final class LayerStatistics {
             chunks.run((from, to) -> {
                 MaskComparison part = masks.emptyPart();
                 rows.forEach(from, to, part::addRow);
+                part.endRows();
                 return part;
             }, masks::merge);
             agreement = masks.agreement(sparsity);

@@ -120,6 +120,13 @@ final class MaskComparison {
         }
     }
 
+    /** Ends a chunk's rows: their output errors' last products run now, on the calling thread. */
+    void endRows() {
+        if (errors != null) {
+            errors.flush();
+        }
+    }
+
     /** The output errors of the masks, or null when not asked for. */
     ReconstructionErrors errors() {
         return errors == null ? null : errors.errors();

@@ -71,7 +71,12 @@ final class MaskErrors {
         }
     }
 
-    private void flush() {
+    /**
+     * Sends the rows still gathered to the products: at the end of a chunk, on the thread that ran
+     * it, so that the thread merging the parts does not run products beside the pool's threads.
+     * The blocks, and so the sums, are the same either way.
+     */
+    void flush() {
         if (rowsInBlock == 0) {
             return;
         }
