@@ -1,12 +1,15 @@
 package io.layerscope.stats;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinPool;
 import org.junit.jupiter.api.Test;
 
@@ -47,6 +50,43 @@ class MaskErrorsTest {
             // other chunks add the rows in another order: the same to rounding
             assertEquals(one.errors().wanda(), chunked.errors().wanda(), 1e-15);
             assertEquals(LayerStatistics.compute("t", l.w, OUT, IN, l.scalerRow, 0.3, null, 2, g), chunked);
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /**
+     * With a pool, every chunk's products run on the pool's threads, the last partial block
+     * included: the calling thread only merges, so it does not run products beside the pool.
+     */
+    @Test
+    void productsRunOnThePoolsThreadsNotTheMergingOne() {
+        Layer l = new Layer(9);
+        GramProducts plain = GramProducts.of(l.gram());
+        Set<Thread> callers = ConcurrentHashMap.newKeySet();
+        GramProducts recording = new GramProducts() {
+            @Override
+            public int features() {
+                return plain.features();
+            }
+
+            @Override
+            public double diagonal(int j) {
+                return plain.diagonal(j);
+            }
+
+            @Override
+            public double[] quadraticForms(double[] rows, int count) {
+                callers.add(Thread.currentThread());
+                return plain.quadraticForms(rows, count);
+            }
+        };
+        ForkJoinPool pool = new ForkJoinPool(2);
+        try {
+            LayerStats s = LayerStatistics.compute("t", l.w, OUT, IN, l.scalerRow, 0.3, pool, 2, recording);
+            assertEquals(LayerStatistics.compute("t", l.w, OUT, IN, l.scalerRow, 0.3, null, 2, plain), s);
+            assertFalse(callers.isEmpty());
+            assertFalse(callers.contains(Thread.currentThread()), "products on the merging thread");
         } finally {
             pool.shutdown();
         }
