@@ -97,8 +97,10 @@ public record RunRecord(
     public record WeightFile(String name, long bytes, String sha256) {
     }
 
-    /** The calibration set: source files and, per sample, its document index and window start. */
-    /** The calibration set; {@code remembered} is null when this run sampled the windows itself. */
+    /**
+     * The calibration set: source files and, per sample, its document index and window start;
+     * {@code remembered} is null when this run sampled the windows itself.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Calibration(String source, List<String> files, int documents, List<Window> windows,
                               WindowsRemembered remembered) {
