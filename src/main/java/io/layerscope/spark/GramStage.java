@@ -42,6 +42,11 @@ final class GramStage {
      */
     record Chain(String run, int from, int keep) implements Serializable {
         private static final long serialVersionUID = 1L;
+
+        /** Whether the next pass starts where this one does: the states this one resumes from are the ones to keep. */
+        boolean keepsWhereItStarts() {
+            return keep == from;
+        }
     }
 
     /**
@@ -142,7 +147,7 @@ final class GramStage {
                  IntraOpThreads widened = IntraOpThreads.atLeast(threads);
                  KeptStates.Claim claim = chain.from() > 0 ? KeptStates.claim(chain.run(), partition, chain.from()) : null;
                  // a pass that starts where the next one does hands the claimed states on as they are
-                 KeptStates.Writer writer = chain.keep() < 0 || claim != null && chain.keep() == chain.from() ? null
+                 KeptStates.Writer writer = chain.keep() < 0 || claim != null && chain.keepsWhereItStarts() ? null
                          : KeptStates.writer(chain.run(), partition, chain.keep(), localFile())) {
                 SweepHooks.inTask().taskStarts("gram");
                 LlamaModel model = lease.model();
@@ -166,7 +171,7 @@ final class GramStage {
                     } else {
                         kept = Map.of(partition, here);
                     }
-                } else if (claim != null && chain.keep() == chain.from()) {
+                } else if (claim != null && chain.keepsWhereItStarts()) {
                     claim.keepAgain();
                     kept = Map.of(partition, here);
                 }

@@ -119,15 +119,13 @@ final class KeptStates {
     static final class Claim implements AutoCloseable {
         private final Key key;
         private final Entry entry;
-        private final Path file;
         private final ObjectInputStream in;
         private boolean again;
 
         private Claim(Key key, Entry entry) throws IOException {
             this.key = key;
             this.entry = entry;
-            this.file = entry.file();
-            this.in = new ObjectInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 20));
+            this.in = new ObjectInputStream(new BufferedInputStream(Files.newInputStream(entry.file()), 1 << 20));
         }
 
         /**
@@ -163,7 +161,7 @@ final class KeptStates {
             try {
                 return (HiddenStates) in.readObject();
             } catch (IOException e) {
-                throw new UncheckedIOException("reading the kept residual stream " + file, e);
+                throw new UncheckedIOException("reading the kept residual stream " + entry.file(), e);
             } catch (ClassNotFoundException e) {
                 throw new IllegalStateException(e);
             }
@@ -179,7 +177,7 @@ final class KeptStates {
             if (again) {
                 offer(key, entry);
             } else {
-                delete(file);
+                delete(entry.file());
             }
         }
     }
