@@ -50,19 +50,24 @@ final class GramStage {
     }
 
     /**
-     * A pass's merged result: the matrices, the tasks that ran, those that started from kept states,
-     * where each partition's states for the next pass were kept (Spark's location of its executor),
-     * and why keeping failed somewhere (null if it did not).
+     * A pass's merged result: the matrices (handed over by reference from a task in the driver's JVM),
+     * the tasks that ran, those that started from kept states, where each partition's states for the
+     * next pass were kept (Spark's location of its executor), and why keeping failed somewhere (null
+     * if it did not).
      */
-    record Result(GramSums sums, int tasks, int resumed, Map<Integer, String> keptAt, String keepFailure)
-            implements Serializable {
+    record Result(HeldValues.Handed<GramSums> handed, int tasks, int resumed, Map<Integer, String> keptAt,
+                  String keepFailure) implements Serializable {
         private static final long serialVersionUID = 1L;
+
+        GramSums sums() {
+            return handed.get();
+        }
 
         Result merge(Result o) {
             Map<Integer, String> kept = new TreeMap<>(keptAt);
             kept.putAll(o.keptAt);
-            return new Result(sums.merge(o.sums), tasks + o.tasks, resumed + o.resumed, kept,
-                    keepFailure != null ? keepFailure : o.keepFailure);
+            return new Result(HeldValues.Handed.here(sums().merge(o.sums())), tasks + o.tasks, resumed + o.resumed,
+                    kept, keepFailure != null ? keepFailure : o.keepFailure);
         }
     }
 
@@ -98,11 +103,12 @@ final class GramStage {
         LongAccumulator tokens = jsc.sc().longAccumulator("layerscope.gram.tokens");
         StageProgress progress = new StageProgress(label, "samples", windows.size(), samples, tokens, err);
         jsc.sc().addSparkListener(progress);
+        String hold = "gram/" + chain.run() + "/" + label + "/";
         try {
             progress.follow(jsc, "layerscope " + label + ": Gram matrices of " + taps.size() + " taps over "
                     + windows.size() + " samples");
             Result result = partitions(jsc, windows, CalibrationStage.shards(shards, windows.size()), keptAt)
-                    .mapPartitions(new PassTask(spec, taps, chain, threads, samples, tokens))
+                    .mapPartitions(new PassTask(spec, taps, chain, threads, hold, samples, tokens))
                     .reduce(Result::merge);
             progress.finish();
             if (result.sums().nsamples() != windows.size()) {
@@ -112,6 +118,8 @@ final class GramStage {
             return result;
         } finally {
             jsc.sc().removeSparkListener(progress);
+            // results of tasks whose job failed, or of attempts Spark dropped
+            HeldValues.release(hold);
         }
     }
 
@@ -122,15 +130,18 @@ final class GramStage {
         private final List<String> taps;
         private final Chain chain;
         private final int threads;
+        private final String hold;
         private final LongAccumulator samples;
         private final LongAccumulator tokens;
 
-        PassTask(ModelSpec spec, List<String> taps, Chain chain, int threads, LongAccumulator samples,
+        /** {@code hold}: the key prefix of the matrices a task in the driver's JVM hands over by reference. */
+        PassTask(ModelSpec spec, List<String> taps, Chain chain, int threads, String hold, LongAccumulator samples,
                  LongAccumulator tokens) {
             this.spec = spec;
             this.taps = taps;
             this.chain = chain;
             this.threads = threads;
+            this.hold = hold;
             this.samples = samples;
             this.tokens = tokens;
         }
@@ -175,7 +186,7 @@ final class GramStage {
                     claim.keepAgain();
                     kept = Map.of(partition, here);
                 }
-                return List.of(new Result(sums, 1, claim == null ? 0 : 1, kept, failure)).iterator();
+                return List.of(new Result(HeldValues.Handed.of(hold, sums), 1, claim == null ? 0 : 1, kept, failure)).iterator();
             }
         }
 

@@ -84,14 +84,15 @@ public final class LayerStage {
 
     /**
      * As above, with the output errors of the masks from {@code grams} (Gram matrices of the layers'
-     * taps, broadcast once to each executor; null: none). Each result goes through {@code arrived} as
-     * it reaches the driver (which writes its picture out), and what that returns is kept.
+     * taps, broadcast once to each executor, or read in place in local mode; null: none). Each result
+     * goes through {@code arrived} as it reaches the driver (which writes its picture out), and what
+     * that returns is kept.
      */
     public static List<LayerResult> run(JavaSparkContext jsc, Settings settings, List<PrunableLayer> layers,
                                         Map<String, float[]> scalerRows, GramSums grams, boolean lastUseOfModel,
                                         UnaryOperator<LayerResult> arrived, PrintStream err) {
         Broadcast<Map<String, float[]>> rows = jsc.broadcast(scalerRows);
-        Broadcast<GramSums> gramBroadcast = grams == null ? null : jsc.broadcast(grams);
+        HeldValues.Shared<GramSums> sharedGrams = grams == null ? null : HeldValues.Shared.of(jsc, grams);
         LongAccumulator done = jsc.sc().longAccumulator("layerscope.layers");
         StageProgress progress = new StageProgress("layer statistics", "layers", layers.size(), done, null, err);
         jsc.sc().addSparkListener(progress);
@@ -104,15 +105,15 @@ public final class LayerStage {
                 tasks = tasks.withResources(slots.get().profile());
             }
             List<LayerResult> results = new ArrayList<>();
-            PartitionsInOrder.forEach(tasks.mapPartitions(new LayerTask(settings, rows, gramBroadcast, done, lastUseOfModel)),
+            PartitionsInOrder.forEach(tasks.mapPartitions(new LayerTask(settings, rows, sharedGrams, done, lastUseOfModel)),
                     arrived, results::add);
             progress.finish();
             return inOrderOf(layers, results);
         } finally {
             jsc.sc().removeSparkListener(progress);
             rows.destroy();
-            if (gramBroadcast != null) {
-                gramBroadcast.destroy();
+            if (sharedGrams != null) {
+                sharedGrams.close();
             }
         }
     }
@@ -297,11 +298,11 @@ public final class LayerStage {
         private static final long serialVersionUID = 1L;
         private final Settings settings;
         private final Broadcast<Map<String, float[]>> scalerRows;
-        private final Broadcast<GramSums> grams;
+        private final HeldValues.Shared<GramSums> grams;
         private final LongAccumulator done;
         private final boolean lastUseOfModel;
 
-        LayerTask(Settings settings, Broadcast<Map<String, float[]>> scalerRows, Broadcast<GramSums> grams,
+        LayerTask(Settings settings, Broadcast<Map<String, float[]>> scalerRows, HeldValues.Shared<GramSums> grams,
                   LongAccumulator done, boolean lastUseOfModel) {
             this.settings = settings;
             this.scalerRows = scalerRows;
