@@ -7,6 +7,7 @@ import java.io.Serializable;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -21,6 +22,7 @@ import org.apache.spark.broadcast.Broadcast;
  */
 final class HeldValues {
     private static final Map<String, Object> HELD = new ConcurrentHashMap<>();
+    private static final AtomicLong HOLDS = new AtomicLong();
 
     private HeldValues() {
     }
@@ -35,6 +37,18 @@ final class HeldValues {
     /** Values held in this JVM whose keys start with {@code prefix}: those no one took. */
     static int held(String prefix) {
         return (int) HELD.keySet().stream().filter(k -> k.startsWith(prefix)).count();
+    }
+
+    /** How many values this JVM has held so far (tests: whether local mode took the path by reference). */
+    static long holds() {
+        return HOLDS.get();
+    }
+
+    private static String hold(String prefix, Object value) {
+        String key = prefix + UUID.randomUUID();
+        HELD.put(key, value);
+        HOLDS.incrementAndGet();
+        return key;
     }
 
     /** Drops the values held under keys starting with {@code prefix} (a failed job's results no one took). */
@@ -74,9 +88,7 @@ final class HeldValues {
             if (!hold) {
                 return new Handed<>(null, value);
             }
-            String key = prefix + UUID.randomUUID();
-            HELD.put(key, value);
-            return new Handed<>(key, null);
+            return new Handed<>(hold(prefix, value), null);
         }
 
         /** A value already where it is used (the driver's merge of two results). */
@@ -129,9 +141,7 @@ final class HeldValues {
         }
 
         static <T> Shared<T> held(T value) {
-            String key = "shared/" + UUID.randomUUID();
-            HELD.put(key, value);
-            return new Shared<>(key, null);
+            return new Shared<>(hold("shared/", value), null);
         }
 
         @SuppressWarnings("unchecked")

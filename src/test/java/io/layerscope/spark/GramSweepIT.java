@@ -91,6 +91,7 @@ class GramSweepIT {
         // 1.2 MB a task: taps of 128^2 and 344^2 doubles (0.13 and 0.95 MB) fall into 4 passes
         int tasks = Runtime.getRuntime().availableProcessors();
         int committed = KeptStates.committed();
+        long holds = HeldValues.holds();
         Path split = sweep("split", 2, tasks * 1_200_000L);
         assertClose(expected, columns(split), "4 passes");
         JsonNode gram = new ObjectMapper().readTree(split.resolve("run.json").toFile()).get("gram");
@@ -103,6 +104,9 @@ class GramSweepIT {
         // pass 2's two tasks wrote the input of block 1; pass 3, which starts there too, handed it on as it was
         assertEquals(committed + 2, KeptStates.committed(), "states written");
         assertEquals(0, KeptStates.kept(), "nothing kept after the passes");
+        // local mode: each task's matrices reach the driver, and each pass's the layer tasks, by reference
+        assertEquals(holds + 8 + 4, HeldValues.holds(), "values held");
+        assertEquals(0, HeldValues.held(""), "nothing held after the sweep");
         assertEquals("[[\"0/ATTN_IN\",\"0/ATTN_OUT\",\"0/MLP_IN\"],[\"0/MLP_ACT\",\"1/ATTN_IN\"],"
                 + "[\"1/ATTN_OUT\",\"1/MLP_IN\"],[\"1/MLP_ACT\",\"final/FINAL_NORM\"]]", gram.get("taps").toString());
         assertTrue(gram.get("diagonalMaxRelativeDifference").asDouble() < 1e-5, gram.toString());
