@@ -24,7 +24,8 @@ import java.util.Set;
  * float64 array per product (the in-place mixed add converts through one too), and on a machine
  * with slow page faults that costs more than the product itself (docs/PERFORMANCE.md); the sums
  * would be copied to the heap at the end anyway. Both add the exactly widened product into the
- * same double sum, so they give the same bits.
+ * same double sum, so they give the same bits. The Java arrays are reused from earlier passes where
+ * they come back ({@link GramArrays}).
  */
 final class GramAccumulator extends DeviceSums {
     /** Floats of a product copied out of its storage at a time, for a loop the JIT vectorises. */
@@ -73,7 +74,7 @@ final class GramAccumulator extends DeviceSums {
                 NDArray rows = xb.get(new NDIndex(":, {}:", from));
                 NDArray block = rows.transpose().matMul(xb.get(new NDIndex(":, {}:{}", from, to)));
                 if (onHost) {
-                    addInto(hostSums.computeIfAbsent(tapKey, k -> new double[Math.multiplyExact(features, features)]),
+                    addInto(hostSums.computeIfAbsent(tapKey, k -> GramArrays.zeroed(Math.multiplyExact(features, features))),
                             features, from, to, block);
                 } else {
                     NDArray sum = sumOf(tapKey, new Shape(features, features), DataType.FLOAT64);

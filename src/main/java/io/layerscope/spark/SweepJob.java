@@ -9,6 +9,7 @@ import io.layerscope.calibration.RememberedWindows;
 import io.layerscope.calibration.WandaSampler;
 import io.layerscope.hub.ConsoleProgress;
 import io.layerscope.hub.Sha256Cache;
+import io.layerscope.llama.GramArrays;
 import io.layerscope.llama.TapSums;
 import io.layerscope.llamacpp.ImportanceMatrix;
 import io.layerscope.model.Checkpoint;
@@ -719,11 +720,16 @@ public final class SweepJob {
                 long tl = System.nanoTime();
                 results.addAll(LayerStage.run(jsc, settings, plan.layersOf(g, layers), scalerRows, grams,
                         g == plan.passes() - 1, pictures, err));
+                if (jsc.sc().isLocal()) {
+                    // the pass's tasks and the layers' ran in this JVM, and the layers are done with them
+                    GramArrays.recycle(grams);
+                }
                 layerSeconds += (System.nanoTime() - tl) / 1e9;
             }
         } finally {
             // local mode's executor is this JVM: nothing kept outlives the passes, even when one fails
             KeptStates.forget(chainId);
+            GramArrays.clear();
         }
         timings.put("gram_passes", round(passSeconds));
         timings.put("stage2_layers", round(layerSeconds));

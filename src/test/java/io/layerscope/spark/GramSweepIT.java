@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerscope.LayerscopeException;
 import io.layerscope.fixtures.TestEnvironment;
 import io.layerscope.llama.ComputeDtype;
+import io.layerscope.llama.GramArrays;
 import io.layerscope.llama.LlamaModel;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.DemoModel;
@@ -92,6 +93,7 @@ class GramSweepIT {
         int tasks = Runtime.getRuntime().availableProcessors();
         int committed = KeptStates.committed();
         long holds = HeldValues.holds();
+        long reused = GramArrays.reused();
         Path split = sweep("split", 2, tasks * 1_200_000L);
         assertClose(expected, columns(split), "4 passes");
         JsonNode gram = new ObjectMapper().readTree(split.resolve("run.json").toFile()).get("gram");
@@ -107,6 +109,9 @@ class GramSweepIT {
         // local mode: each task's matrices reach the driver, and each pass's the layer tasks, by reference
         assertEquals(holds + 8 + 4, HeldValues.holds(), "values held");
         assertEquals(0, HeldValues.held(""), "nothing held after the sweep");
+        // and each pass's sums reuse the arrays of the pass before where lengths match (same errors)
+        assertTrue(GramArrays.reused() > reused, "arrays reused");
+        assertEquals(0, GramArrays.waiting(), "none kept after the passes");
         assertEquals("[[\"0/ATTN_IN\",\"0/ATTN_OUT\",\"0/MLP_IN\"],[\"0/MLP_ACT\",\"1/ATTN_IN\"],"
                 + "[\"1/ATTN_OUT\",\"1/MLP_IN\"],[\"1/MLP_ACT\",\"final/FINAL_NORM\"]]", gram.get("taps").toString());
         assertTrue(gram.get("diagonalMaxRelativeDifference").asDouble() < 1e-5, gram.toString());
