@@ -18,11 +18,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Arrays come back through {@link #recycle} once nothing reads them. In local mode the driver
  * does that when a pass's layers are done (the passes and the layers' tasks run in its JVM); a
  * cluster's executors never get their arrays back, as they leave as task results, and allocate as
- * before. {@link #clear} drops what is left when the passes end.
+ * before. At most one pass's arrays wait, and {@link #clear} drops them when the passes end.
  */
 public final class GramArrays {
     private static final Map<Integer, Deque<double[]>> FREE = new HashMap<>();
     private static final AtomicLong REUSED = new AtomicLong();
+    /** Whether a pass took host arrays since the last {@link #recycle} (a GPU's passes sum on the device). */
+    private static boolean taken;
 
     private GramArrays() {
     }
@@ -31,6 +33,7 @@ public final class GramArrays {
     static double[] zeroed(int length) {
         double[] reused;
         synchronized (FREE) {
+            taken = true;
             Deque<double[]> free = FREE.get(length);
             reused = free == null ? null : free.poll();
         }
@@ -42,9 +45,18 @@ public final class GramArrays {
         return reused;
     }
 
-    /** Hands the arrays of {@code sums} back for later passes; the caller must not read them again. */
+    /**
+     * Hands the arrays of {@code sums} back for the next pass; the caller must not read them again.
+     * They replace what the pass just run left untaken, so at most one pass's arrays wait; and none
+     * do if that pass took no host arrays (its sums were on a GPU and will be again).
+     */
     public static void recycle(GramSums sums) {
         synchronized (FREE) {
+            FREE.clear();
+            if (!taken) {
+                return;
+            }
+            taken = false;
             for (String key : sums.keys()) {
                 double[] g = sums.matrix(key);
                 FREE.computeIfAbsent(g.length, n -> new ArrayDeque<>()).push(g);
@@ -56,6 +68,7 @@ public final class GramArrays {
     public static void clear() {
         synchronized (FREE) {
             FREE.clear();
+            taken = false;
         }
     }
 

@@ -32,6 +32,7 @@ class GramArraysTest {
         m.put("0/MLP_ACT", big);
         m.put("1/ATTN_IN", small);
         long reused = GramArrays.reused();
+        GramArrays.zeroed(16);
         GramArrays.recycle(new GramSums(m, 4));
         assertEquals(2, GramArrays.waiting());
 
@@ -47,6 +48,18 @@ class GramArraysTest {
         GramArrays.clear();
         assertEquals(0, GramArrays.waiting());
         assertNotSame(small, GramArrays.zeroed(9));
+    }
+
+    @Test
+    void atMostOnePassWaitsAndNoneAfterAPassThatTookNoHostArrays() {
+        GramArrays.zeroed(4);
+        GramArrays.recycle(new GramSums(Map.of("a", new double[4], "b", new double[9]), 1));
+        GramArrays.zeroed(4);
+        GramArrays.recycle(new GramSums(Map.of("c", new double[16]), 1));
+        assertEquals(1, GramArrays.waiting(), "the untaken 3 x 3 array of the pass before is dropped");
+        // a pass on a GPU: its sums were device arrays, so nothing it recycles will be taken
+        GramArrays.recycle(new GramSums(Map.of("d", new double[16]), 1));
+        assertEquals(0, GramArrays.waiting());
     }
 
     @Test
