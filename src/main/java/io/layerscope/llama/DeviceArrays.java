@@ -6,6 +6,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.layerscope.LayerscopeException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
 
 /**
  * The one place where the llama package creates or casts NDArrays. Every path goes through
@@ -15,6 +17,9 @@ import java.nio.ByteBuffer;
  * of a float32) before DJL sees it, or travels as raw bytes ({@link WeightReader}).
  */
 final class DeviceArrays {
+    /** Doubles per call when a large heap array is copied into native memory (1 MiB). */
+    static final int COPY_CHUNK = 1 << 17;
+
     private DeviceArrays() {
     }
 
@@ -55,6 +60,32 @@ final class DeviceArrays {
 
     static NDArray doubles(NDManager manager, double[] values, Shape shape) {
         return manager.create(values, shape);
+    }
+
+    /**
+     * As {@link #doubles}, for arrays of hundreds of MiB: copied {@link #COPY_CHUNK} doubles at a
+     * time. One copy of a heap array into native memory is one call in which the JVM cannot stop at a
+     * safepoint, so every Java thread that reaches one waits for the whole copy (a JFR showed all
+     * threads stalled 4.8 s while a 512 MiB Gram matrix went into fresh memory); between chunks it
+     * can stop. On the CPU the chunks go straight into libtorch's uninitialised storage, not through
+     * a direct buffer the JDK zeroes first (in one such call).
+     */
+    static NDArray doublesInChunks(NDManager manager, double[] values, Shape shape) {
+        if (manager.getDevice().isGpu()) {
+            ByteBuffer bytes = ByteBuffer.allocateDirect(values.length * Double.BYTES).order(ByteOrder.nativeOrder());
+            putInChunks(bytes.asDoubleBuffer(), values);
+            return wrap(manager, bytes, shape, DataType.FLOAT64);
+        }
+        NDArray out = empty(manager, shape, DataType.FLOAT64);
+        // a contiguous CPU tensor's toByteBuffer(true) is a direct view of its storage
+        putInChunks(out.toByteBuffer(true).order(ByteOrder.nativeOrder()).asDoubleBuffer(), values);
+        return out;
+    }
+
+    private static void putInChunks(DoubleBuffer into, double[] values) {
+        for (int off = 0; off < values.length; off += COPY_CHUNK) {
+            into.put(values, off, Math.min(COPY_CHUNK, values.length - off));
+        }
     }
 
     /** A new CPU array holding a copy of {@code bytes} (native byte order, row-major) in {@code type}. */

@@ -64,9 +64,7 @@ public final class DeviceGramProducts implements GramProducts, AutoCloseable {
         }
         NDManager manager = NativeLibrary.engine().newBaseManager(device);
         try {
-            ByteBuffer bytes = ByteBuffer.allocateDirect(gram.length * Double.BYTES).order(ByteOrder.nativeOrder());
-            bytes.asDoubleBuffer().put(gram);
-            NDArray g = DeviceArrays.wrap(manager, bytes, new Shape(in, in), DataType.FLOAT64);
+            NDArray g = DeviceArrays.doublesInChunks(manager, gram, new Shape(in, in));
             return new DeviceGramProducts(manager, g, diagonal, panel);
         } catch (RuntimeException e) {
             manager.close();
