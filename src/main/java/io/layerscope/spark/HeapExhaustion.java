@@ -36,8 +36,8 @@ public final class HeapExhaustion {
      */
     static LayerscopeException explain(OutOfMemoryError e, String doing) {
         long mib = heapMiB(e);
-        SparkEnv env = SparkEnv.get();
-        boolean local = env == null || "driver".equals(env.executorId());
+        // no SparkEnv: no Spark job started, so this is the driver's JVM too
+        boolean local = SparkEnv.get() == null || HeldValues.inDriverJvm();
         String remedy = local
                 ? "give the driver more heap (local mode runs the tasks in the driver's JVM): --driver-memory, e.g."
                         + " --driver-memory " + suggested(mib) + ", or run fewer tasks at once (--master local[N])"

@@ -85,10 +85,7 @@ final class HeldValues {
         }
 
         static <T> Handed<T> of(String prefix, T value, boolean hold) {
-            if (!hold) {
-                return new Handed<>(null, value);
-            }
-            return new Handed<>(hold(prefix, value), null);
+            return hold ? new Handed<>(hold(prefix, value), null) : here(value);
         }
 
         /** A value already where it is used (the driver's merge of two results). */
