@@ -128,6 +128,7 @@ class SubmitScriptTest {
         pb.environment().remove("LAYERSCOPE_QUERY_TUNING");
         pb.environment().remove("LAYERSCOPE_VECTOR_TUNING");
         pb.environment().remove("LAYERSCOPE_HEAP_HUGE_PAGES");
+        pb.environment().remove("LAYERSCOPE_YOUNG_CAP");
         pb.environment().remove("THP_MEM_ALLOC_ENABLE");
         pb.environment().putAll(env);
         Process p = pb.start();
@@ -217,6 +218,38 @@ class SubmitScriptTest {
         List<String> args = submitWithoutDistribution("", "sweep", "--model", "demo", "--driver-memory", "6g");
         assertEquals(List.of("--driver-memory", "6g", "spark-internal", "sweep", "--model", "demo"),
                 args.subList(args.size() - 6, args.size()));
+    }
+
+    /** The young-generation options among a JVM's arguments. */
+    static List<String> youngCaps(List<String> jvmArguments) {
+        return jvmArguments.stream().filter(a -> a.startsWith("-XX:MaxNewSize") || a.startsWith("-Xmn")).toList();
+    }
+
+    List<String> sweepYoungCaps(Map<String, String> env, String... sparkOptions) throws Exception {
+        List<String> args = new ArrayList<>(List.of("sweep", "--model", "demo", "--out", "/results/demo"));
+        args.addAll(List.of(sparkOptions));
+        return youngCaps(submitWithoutDistribution(env, "", args.toArray(new String[0])));
+    }
+
+    /**
+     * The young generation at most 256 MiB where the heap's default third would be more (heaps of
+     * 768 MiB and up, in any of the size forms), the default below that, and none when switched off.
+     */
+    @Test
+    void theJvmsYoungGenerationIsCappedWhereItsDefaultWouldBeLarger() throws Exception {
+        assertEquals(List.of("-XX:MaxNewSize=256m"), sweepYoungCaps(Map.of()));   // 4g, conf/spark-defaults.conf
+        assertEquals(List.of("-XX:MaxNewSize=256m"), sweepYoungCaps(Map.of(), "--driver-memory", "768"));
+        assertEquals(List.of("-XX:MaxNewSize=256m"), sweepYoungCaps(Map.of(), "--driver-memory", "1g"));
+        assertEquals(List.of("-XX:MaxNewSize=256m"), sweepYoungCaps(Map.of(), "--driver-memory", "1t"));
+        assertEquals(List.of(), sweepYoungCaps(Map.of(), "--driver-memory", "767m"));
+        assertEquals(List.of(), sweepYoungCaps(Map.of("LAYERSCOPE_DRIVER_MEMORY", "520m")));
+        assertEquals(List.of(), sweepYoungCaps(Map.of("LAYERSCOPE_YOUNG_CAP", "off")));
+        List<String> query = submitWithoutDistribution("", "query", "--results", "/results/demo", "SELECT 1");
+        assertEquals(List.of("-XX:MaxNewSize=256m"), youngCaps(query), query.toString());
+        // the executors a job starts elsewhere take it from the defaults
+        String defaults = Files.readString(repo.resolve("conf/spark-defaults.conf"));
+        assertTrue(defaults.lines().anyMatch(l -> l.startsWith("spark.executor.extraJavaOptions")
+                && List.of(l.split("\\s+")).contains("-XX:MaxNewSize=256m")), defaults);
     }
 
     /**
