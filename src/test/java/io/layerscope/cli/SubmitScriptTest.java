@@ -197,10 +197,15 @@ class SubmitScriptTest {
         return jvmArguments.stream().filter(a -> a.startsWith("-Xmx")).toList();
     }
 
-    List<String> sweepHeaps(Map<String, String> env, String... sparkOptions) throws Exception {
+    /** The JVM's arguments for a demo sweep with {@code sparkOptions}. */
+    List<String> sweepArguments(Map<String, String> env, String... sparkOptions) throws Exception {
         List<String> args = new ArrayList<>(List.of("sweep", "--model", "demo", "--out", "/results/demo"));
         args.addAll(List.of(sparkOptions));
-        return heaps(submitWithoutDistribution(env, "", args.toArray(new String[0])));
+        return submitWithoutDistribution(env, "", args.toArray(new String[0]));
+    }
+
+    List<String> sweepHeaps(Map<String, String> env, String... sparkOptions) throws Exception {
+        return heaps(sweepArguments(env, sparkOptions));
     }
 
     @Test
@@ -226,9 +231,7 @@ class SubmitScriptTest {
     }
 
     List<String> sweepYoungCaps(Map<String, String> env, String... sparkOptions) throws Exception {
-        List<String> args = new ArrayList<>(List.of("sweep", "--model", "demo", "--out", "/results/demo"));
-        args.addAll(List.of(sparkOptions));
-        return youngCaps(submitWithoutDistribution(env, "", args.toArray(new String[0])));
+        return youngCaps(sweepArguments(env, sparkOptions));
     }
 
     /**
