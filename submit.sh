@@ -188,11 +188,38 @@ else
   fi
 fi
 
+# The young generation capped at 256 MiB in a JVM that runs tasks (heaps of 768 MiB or more, whose
+# default is a third of the heap): the parallel collector grows it to that third, and every page of
+# it is touched before it is reused. Where a first touch costs the most (a virtual machine whose host
+# takes freed memory back), a sweep of the 1B shape spent more time faulting a 1.1 GB eden in than
+# the collections it saved. LAYERSCOPE_YOUNG_CAP=off leaves the JVM's default; executors elsewhere:
+# docs/CLUSTER.md. young_cap SIZE (as Spark reads a size) prints the option, or nothing.
+young_cap() {
+  local size mib
+  size="$(printf '%s' "$1" | tr 'A-Z' 'a-z')"
+  [[ "$size" =~ ^([1-9][0-9]*)([kmgt]?)b?$ ]] || return 0
+  if [ -z "${BASH_REMATCH[2]}" ] && [ "${size%b}" != "$size" ]; then
+    return 0   # bytes
+  fi
+  case "${BASH_REMATCH[2]}" in
+    t) mib=$((BASH_REMATCH[1] * 1024 * 1024)) ;;
+    g) mib=$((BASH_REMATCH[1] * 1024)) ;;
+    k) mib=$((BASH_REMATCH[1] / 1024)) ;;
+    *) mib=${BASH_REMATCH[1]} ;;
+  esac
+  if [ "${LAYERSCOPE_YOUNG_CAP:-on}" != off ] && ((mib >= 768)); then
+    printf '%s' -XX:MaxNewSize=256m
+  fi
+}
+driver_memory="$(awk '$1 == "spark.driver.memory" {print $2}' "$props_file" 2>/dev/null | tail -n 1)"
+
 # --properties-file alone would replace the distribution's conf/spark-defaults.conf (event log, queues,
 # security): --load-spark-defaults reads it too, and layerscope's file takes precedence over it.
 if [ -n "$spark_submit" ]; then
+  # in local mode the driver runs the tasks: the heap as far as the options and the file say
+  case "$master" in local*) young_flag="$(young_cap "${heap_arg-${heap_conf-$driver_memory}}")" ;; *) young_flag="" ;; esac
   exec "$spark_submit" --master "$master" --properties-file "$props_file" --load-spark-defaults \
-    --driver-java-options "${app_props[*]} ${jvm_flags[*]}" --class "$main_class" \
+    --driver-java-options "${app_props[*]} ${jvm_flags[*]}${young_flag:+ $young_flag}" --class "$main_class" \
     ${LAYERSCOPE_CLASSPATH:+--driver-class-path "$LAYERSCOPE_CLASSPATH"} \
     ${spark_args[@]+"${spark_args[@]}"} "$jar" "${app_args[@]}"
 fi
@@ -211,17 +238,6 @@ java_heap() {
   echo "layerscope: the driver's memory '$1' is not a size such as 4g, 512m or 4096 (MiB)" >&2
   exit 2
 }
-# MiB in a size of java_heap's form (4g, 3072m).
-mib() {
-  case "$1" in
-    *t) echo $(( ${1%t} * 1024 * 1024 )) ;;
-    *g) echo $(( ${1%g} * 1024 )) ;;
-    *m) echo "${1%m}" ;;
-    *k) echo $(( ${1%k} / 1024 )) ;;
-    *) return 1 ;;
-  esac
-}
-driver_memory="$(awk '$1 == "spark.driver.memory" {print $2}' "$props_file" 2>/dev/null | tail -n 1)"
 driver_heap="$(java_heap "${heap_arg-${heap_conf-${LAYERSCOPE_DRIVER_MEMORY:-${driver_memory:-4g}}}}")"
 
 # No Spark distribution: Spark's own launcher from the jar, in this JVM (client mode), through
@@ -256,17 +272,9 @@ if [ "${LAYERSCOPE_CDS:-on}" != off ]; then
     echo "layerscope: recording a class-data archive for faster starts (once per build)" >&2
   fi
 fi
-# The young generation capped at 256 MiB (heaps of 768 MiB or more, whose default is a third of the
-# heap): the parallel collector grows it to that third, and every page of it is touched before it is
-# reused. Where a first touch costs the most (a virtual machine whose host takes freed memory back),
-# a sweep of the 1B shape spent more time faulting a 1.1 GB eden in than the collections it saved.
-# LAYERSCOPE_YOUNG_CAP=off leaves the JVM's default; executors elsewhere: docs/CLUSTER.md.
-young_flags=()
-if [ "${LAYERSCOPE_YOUNG_CAP:-on}" != off ] && heap_mib="$(mib "$driver_heap")" && ((heap_mib >= 768)); then
-  young_flags=(-XX:MaxNewSize=256m)
-fi
+young_flag="$(young_cap "$driver_heap")"
 launch=(java "${module_flags[@]}" "${app_props[@]}" "${jvm_flags[@]}" ${cds_flags[@]+"${cds_flags[@]}"}
-  "-Xmx$driver_heap" ${young_flags[@]+"${young_flags[@]}"}
+  "-Xmx$driver_heap" ${young_flag:+"$young_flag"}
   -cp "$class_path" io.layerscope.cli.SparkSubmitMain --master "$master" --properties-file "$props_file"
   --class "$main_class" ${spark_args[@]+"${spark_args[@]}"} "$primary" "${app_args[@]}")
 if [ -z "$cds_record" ]; then

@@ -225,6 +225,12 @@ class SubmitScriptTest {
                 args.subList(args.size() - 6, args.size()));
     }
 
+    /** The options spark-submit received for the driver's JVM, one per element. */
+    static List<String> driverJavaOptions(List<String> sparkSubmitArguments) {
+        int at = sparkSubmitArguments.indexOf("--driver-java-options");
+        return List.of(sparkSubmitArguments.get(at + 1).split(" "));
+    }
+
     /** The young-generation options among a JVM's arguments. */
     static List<String> youngCaps(List<String> jvmArguments) {
         return jvmArguments.stream().filter(a -> a.startsWith("-XX:MaxNewSize") || a.startsWith("-Xmn")).toList();
@@ -249,6 +255,12 @@ class SubmitScriptTest {
         assertEquals(List.of(), sweepYoungCaps(Map.of("LAYERSCOPE_YOUNG_CAP", "off")));
         List<String> query = submitWithoutDistribution("", "query", "--results", "/results/demo", "SELECT 1");
         assertEquals(List.of("-XX:MaxNewSize=256m"), youngCaps(query), query.toString());
+        // with a distribution, local mode's driver (4g from the defaults, or as the options say); not a cluster's
+        assertEquals(List.of("-XX:MaxNewSize=256m"), youngCaps(driverJavaOptions(submit("sweep", "--model", "demo"))));
+        assertEquals(List.of(), youngCaps(driverJavaOptions(submit("sweep", "--model", "demo", "--driver-memory", "512m"))));
+        assertEquals(List.of(), youngCaps(driverJavaOptions(submit("sweep", "--model", "demo", "--conf",
+                "spark.driver.memory=4096b"))));
+        assertEquals(List.of(), youngCaps(driverJavaOptions(submit("sweep", "--model", "demo", "--master", "yarn"))));
         // the executors a job starts elsewhere take it from the defaults
         String defaults = Files.readString(repo.resolve("conf/spark-defaults.conf"));
         assertTrue(defaults.lines().anyMatch(l -> l.startsWith("spark.executor.extraJavaOptions")
@@ -325,7 +337,8 @@ class SubmitScriptTest {
     void aDistributionGetsTheJarWithoutSparkAndKeepsItsOwnDefaults() throws Exception {
         List<String> received = submit("sweep", "--model", "demo", "--out", "/results/demo");
         assertEquals(List.of("--master", "local[*]", "--properties-file", repo + "/conf/spark-defaults.conf",
-                "--load-spark-defaults", "--driver-java-options", driverOptions() + vectors(), "--class", "io.layerscope.cli.Main",
+                "--load-spark-defaults", "--driver-java-options", driverOptions() + vectors() + " -XX:MaxNewSize=256m",
+                "--class", "io.layerscope.cli.Main",
                 repo + "/target/layerscope-cluster.jar", "sweep", "--model", "demo", "--out", "/results/demo"), received);
     }
 
@@ -365,7 +378,7 @@ class SubmitScriptTest {
     void aDistributionStartsQueryWithTheQueryFlags() throws Exception {
         List<String> received = submit("query", "--results", "/results/demo", "SELECT 1");
         assertEquals(List.of("--master", "local[*]", "--properties-file", repo + "/conf/spark-defaults.conf",
-                "--load-spark-defaults", "--driver-java-options", driverOptions() + " " + queryFlags(),
+                "--load-spark-defaults", "--driver-java-options", driverOptions() + " " + queryFlags() + " -XX:MaxNewSize=256m",
                 "--class", "io.layerscope.cli.Main", repo + "/target/layerscope-cluster.jar",
                 "query", "--results", "/results/demo", "SELECT 1"), received);
     }
