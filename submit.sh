@@ -188,6 +188,18 @@ else
   fi
 fi
 
+# A size as Spark reads it (512m, 4g, 4gb; a bare number is MiB) in the JVM's -Xmx form (4g, 4096m),
+# or status 1 when it is none (bytes, a fraction, a word).
+heap_form() {
+  local size
+  size="$(printf '%s' "$1" | tr 'A-Z' 'a-z')"
+  if [[ "$size" =~ ^([1-9][0-9]*)([kmgt]?)b?$ ]] && { [ -n "${BASH_REMATCH[2]}" ] || [ "${size%b}" = "$size" ]; }; then
+    printf '%s%s' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]:-m}"
+    return 0
+  fi
+  return 1
+}
+
 # The young generation capped at 256 MiB in a JVM that runs tasks (heaps of 768 MiB or more, whose
 # default is a third of the heap): the parallel collector grows it to that third, and every page of
 # it is touched before it is reused. Where a first touch costs the most (a virtual machine whose host
@@ -195,17 +207,13 @@ fi
 # the collections it saved. LAYERSCOPE_YOUNG_CAP=off leaves the JVM's default; executors elsewhere:
 # docs/CLUSTER.md. young_cap SIZE (as Spark reads a size) prints the option, or nothing.
 young_cap() {
-  local size mib
-  size="$(printf '%s' "$1" | tr 'A-Z' 'a-z')"
-  [[ "$size" =~ ^([1-9][0-9]*)([kmgt]?)b?$ ]] || return 0
-  if [ -z "${BASH_REMATCH[2]}" ] && [ "${size%b}" != "$size" ]; then
-    return 0   # bytes
-  fi
-  case "${BASH_REMATCH[2]}" in
-    t) mib=$((BASH_REMATCH[1] * 1024 * 1024)) ;;
-    g) mib=$((BASH_REMATCH[1] * 1024)) ;;
-    k) mib=$((BASH_REMATCH[1] / 1024)) ;;
-    *) mib=${BASH_REMATCH[1]} ;;
+  local form mib
+  form="$(heap_form "$1")" || return 0
+  case "$form" in
+    *t) mib=$((${form%t} * 1024 * 1024)) ;;
+    *g) mib=$((${form%g} * 1024)) ;;
+    *k) mib=$((${form%k} / 1024)) ;;
+    *) mib=${form%m} ;;
   esac
   if [ "${LAYERSCOPE_YOUNG_CAP:-on}" != off ] && ((mib >= 768)); then
     printf '%s' -XX:MaxNewSize=256m
@@ -224,17 +232,11 @@ if [ -n "$spark_submit" ]; then
     ${spark_args[@]+"${spark_args[@]}"} "$jar" "${app_args[@]}"
 fi
 
-# The driver's heap as Spark reads a size (512m, 4g, 4gb; a bare number is MiB) turned into the
-# JVM's -Xmx form. Without a distribution this JVM is the driver, already started when Spark would
+# The driver's heap as Spark reads a size in the JVM's -Xmx form (heap_form), or an error. Without a distribution this JVM is the driver, already started when Spark would
 # read --driver-memory, so the script sets it: --driver-memory first (as spark-submit has it), then
 # --conf spark.driver.memory=, LAYERSCOPE_DRIVER_MEMORY, the properties file's spark.driver.memory.
 java_heap() {
-  local size
-  size="$(printf '%s' "$1" | tr 'A-Z' 'a-z')"
-  if [[ "$size" =~ ^([1-9][0-9]*)([kmgt]?)b?$ ]] && { [ -n "${BASH_REMATCH[2]}" ] || [ "${size%b}" = "$size" ]; }; then
-    printf '%s%s' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]:-m}"
-    return 0
-  fi
+  heap_form "$1" && return 0
   echo "layerscope: the driver's memory '$1' is not a size such as 4g, 512m or 4096 (MiB)" >&2
   exit 2
 }
