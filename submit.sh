@@ -232,9 +232,10 @@ if [ -n "$spark_submit" ]; then
     ${spark_args[@]+"${spark_args[@]}"} "$jar" "${app_args[@]}"
 fi
 
-# The driver's heap as Spark reads a size in the JVM's -Xmx form (heap_form), or an error. Without a distribution this JVM is the driver, already started when Spark would
-# read --driver-memory, so the script sets it: --driver-memory first (as spark-submit has it), then
-# --conf spark.driver.memory=, LAYERSCOPE_DRIVER_MEMORY, the properties file's spark.driver.memory.
+# The driver's heap in the JVM's -Xmx form (heap_form), or an error. Without a distribution this
+# JVM is the driver, already started when Spark would read --driver-memory, so the script sets it:
+# --driver-memory first (as spark-submit has it), then --conf spark.driver.memory=,
+# LAYERSCOPE_DRIVER_MEMORY, the properties file's spark.driver.memory.
 java_heap() {
   heap_form "$1" && return 0
   echo "layerscope: the driver's memory '$1' is not a size such as 4g, 512m or 4096 (MiB)" >&2
