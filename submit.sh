@@ -39,12 +39,27 @@ app_props=(-Dai.djl.offline=true -Djava.awt.headless=true "-Dlog4j2.configuratio
 # (lm_head of Llama 3) is an ordinary array to it, not a G1 humongous object. Executors: see
 # conf/spark-defaults.conf.
 gc_flags=(-XX:+UseParallelGC)
-# Where the kernel gives transparent huge pages on request, the heap takes them: half the page faults
-# of a query's start, and a sweep's stage two touches a fresh heap array per weight size (lm_head's
-# is a gigabyte), each fault dearer than the memory it maps on a virtual machine. Only there:
-# elsewhere the JVM would print a warning (on standard output when class-data sharing is off). Which
-# way is faster depends on the machine (docs/PERFORMANCE.md): LAYERSCOPE_HEAP_HUGE_PAGES=off leaves it out.
-if [ "${LAYERSCOPE_HEAP_HUGE_PAGES:-on}" != off ] && grep -qs '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled; then
+# Where the kernel gives transparent huge pages on request, the heap takes them (fewer page faults
+# for the same memory), except on a virtual machine whose balloon reports free pages to its host:
+# there every free 2 MiB block goes back to the host, so each huge page the heap touches is backed
+# afresh by the host, and a sweep spent most of its kernel time on them (docs/PERFORMANCE.md).
+# LAYERSCOPE_HEAP_HUGE_PAGES=on or off decides instead. Only where the kernel gives them on request:
+# elsewhere the JVM would print a warning (on standard output when class-data sharing is off).
+reports_free_pages() {   # a virtio balloon (device 5) offering free page reporting (feature bit 5)
+  local device features
+  for device in /sys/bus/virtio/devices/*; do
+    [ "$(cat "$device/device" 2>/dev/null)" = 0x0005 ] || continue
+    features="$(cat "$device/features" 2>/dev/null)"
+    [ "${features:5:1}" = 1 ] && return 0
+  done
+  return 1
+}
+heap_huge_pages="${LAYERSCOPE_HEAP_HUGE_PAGES:-auto}"
+if [ "$heap_huge_pages" = auto ]; then
+  heap_huge_pages=on
+  if reports_free_pages; then heap_huge_pages=off; fi
+fi
+if [ "$heap_huge_pages" != off ] && grep -qs '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled; then
   gc_flags+=(-XX:+UseTransparentHugePages)
 fi
 # query is a short JVM that reads small tables and exits: it wants a quick start, not peak speed.

@@ -170,11 +170,16 @@ class SubmitScriptTest {
         List<String> wide = submitWithoutDistribution(Map.of("LAYERSCOPE_VECTOR_TUNING", "off"), "", "sweep", "--model",
                 "demo", "--out", "/results/demo");
         assertFalse(wide.contains("-XX:MaxVectorSize=32"), wide.toString());
-        // the heap's huge pages, switched off for every command
+        // the heap's huge pages, switched off or on for every command (on: wherever the kernel gives
+        // them on request, a balloon reporting free pages or not); auto is the default's rule
         for (String[] command : List.of(query, new String[] {"sweep", "--model", "demo", "--out", "/results/demo"})) {
             List<String> small = submitWithoutDistribution(Map.of("LAYERSCOPE_HEAP_HUGE_PAGES", "off"), "", command);
             assertFalse(small.contains("-XX:+UseTransparentHugePages"), small.toString());
             assertTrue(small.contains("-XX:+UseParallelGC"), small.toString());
+            List<String> huge = submitWithoutDistribution(Map.of("LAYERSCOPE_HEAP_HUGE_PAGES", "on"), "", command);
+            assertEquals(hugePagesOnRequest(), huge.contains("-XX:+UseTransparentHugePages"), huge.toString());
+            List<String> auto = submitWithoutDistribution(Map.of("LAYERSCOPE_HEAP_HUGE_PAGES", "auto"), "", command);
+            assertEquals(!hugePages().isEmpty(), auto.contains("-XX:+UseTransparentHugePages"), auto.toString());
         }
 
         // the switch: query with the other commands' flags, still with its own archive
@@ -347,7 +352,6 @@ class SubmitScriptTest {
         return "-XX:TieredStopAtLevel=1";
     }
 
-    /** Every command's heap in huge pages where the kernel gives them on request (" -XX:+UseTransparentHugePages"), else "". */
     /** The flag a job's JVM gets on this machine: 256-bit vectors where the CPU has 512-bit ones. */
     static String vectors() {
         return avx512() ? " -XX:MaxVectorSize=32" : "";
@@ -364,11 +368,43 @@ class SubmitScriptTest {
         }
     }
 
+    /**
+     * Every command's heap in huge pages on this machine by default (" -XX:+UseTransparentHugePages",
+     * else ""): where the kernel gives them on request, unless a virtio balloon reports free pages.
+     */
     static String hugePages() {
+        return hugePagesOnRequest() && !balloonReportsFreePages() ? " -XX:+UseTransparentHugePages" : "";
+    }
+
+    /** Whether this machine's kernel gives transparent huge pages on request ({@code [madvise]}). */
+    static boolean hugePagesOnRequest() {
         try {
             Path thp = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
-            boolean onRequest = Files.isReadable(thp) && Files.readString(thp).contains("[madvise]");
-            return onRequest ? " -XX:+UseTransparentHugePages" : "";
+            return Files.isReadable(thp) && Files.readString(thp).contains("[madvise]");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Whether a virtio device of type 5 (a memory balloon) offers feature 5, free page reporting:
+     * sysfs lists a device's features as a string of 0s and 1s, bit 0 first.
+     */
+    static boolean balloonReportsFreePages() {
+        Path devices = Path.of("/sys/bus/virtio/devices");
+        if (!Files.isDirectory(devices)) {
+            return false;
+        }
+        try (var list = Files.list(devices)) {
+            return list.anyMatch(d -> {
+                try {
+                    String features = Files.readString(d.resolve("features")).strip();
+                    return Files.readString(d.resolve("device")).strip().equals("0x0005")
+                            && features.length() > 5 && features.charAt(5) == '1';
+                } catch (IOException e) {
+                    return false;
+                }
+            });
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
