@@ -22,9 +22,11 @@ import java.util.List;
  * {@code git archive} of another commit, built with {@code mvn -o -q -DskipTests compile}), loaded
  * child-first by a class loader of its own, so the builds' {@code io.layerscope} classes do not
  * meet. Not a unit test; run it after {@code mvn -o -q test-compile dependency:build-classpath
- * -Dmdep.outputFile=target/test.classpath}:
+ * -Dmdep.outputFile=target/test.classpath}, with the flags {@code submit.sh} gives a sweep's JVM (on
+ * an AVX-512 CPU without {@code -XX:MaxVectorSize=32} the build named second ran 1.15-1.28 times as
+ * long as the first in every call, with the same classes given twice):
  * <pre>
- * java -Xmx4g -XX:+UseParallelGC -cp target/test-classes:target/classes:$(cat target/test.classpath) \
+ * java -Xmx4g -XX:+UseParallelGC -XX:MaxVectorSize=32 -cp target/test-classes:target/classes:$(cat target/test.classpath) \
  *     io.layerscope.stats.StatisticsVersionsBenchmark 8192 2048 14 stage /tmp/old/target/classes target/classes
  * </pre>
  * Arguments: rows, columns, calls per build (the first two are warm-up and not counted), {@code plain}
