@@ -40,12 +40,21 @@ app_props=(-Dai.djl.offline=true -Djava.awt.headless=true "-Dlog4j2.configuratio
 # conf/spark-defaults.conf.
 gc_flags=(-XX:+UseParallelGC)
 # Where the kernel gives transparent huge pages on request, the heap takes them (fewer page faults
-# for the same memory), except on a virtual machine whose balloon reports free pages to its host:
-# there every free 2 MiB block goes back to the host, so each huge page the heap touches is backed
-# afresh by the host, and a sweep spent most of its kernel time on them (docs/PERFORMANCE.md).
-# LAYERSCOPE_HEAP_HUGE_PAGES=on or off decides instead. Only where the kernel gives them on request:
-# elsewhere the JVM would print a warning (on standard output when class-data sharing is off).
+# for the same memory), except on a virtual machine whose memory balloon reports free pages to its
+# host: there every free 2 MiB block goes back to the host, so each huge page is memory the host
+# backs afresh, and a sweep spent most of its kernel time on them (docs/PERFORMANCE.md; the same
+# rule turns libtorch's huge pages off below). LAYERSCOPE_FREE_PAGE_REPORTING=yes or no overrides
+# the detection (as spark.FreePageReporting does for the driver); LAYERSCOPE_HEAP_HUGE_PAGES=on or
+# off decides for the heap alone. Only where the kernel gives them on request: elsewhere the JVM
+# would print a warning (on standard output when class-data sharing is off).
 reports_free_pages() {   # a virtio balloon (device 5) offering free page reporting (feature bit 5)
+  case "${LAYERSCOPE_FREE_PAGE_REPORTING:-auto}" in
+    yes) return 0 ;;
+    no) return 1 ;;
+    auto) ;;
+    *) echo "layerscope: LAYERSCOPE_FREE_PAGE_REPORTING is '$LAYERSCOPE_FREE_PAGE_REPORTING', but it must be auto, yes or no." >&2
+       exit 2 ;;
+  esac
   local device features
   for device in /sys/bus/virtio/devices/*; do
     [ "$(cat "$device/device" 2>/dev/null)" = 0x0005 ] || continue
@@ -54,10 +63,12 @@ reports_free_pages() {   # a virtio balloon (device 5) offering free page report
   done
   return 1
 }
+free_page_reporting=0
+if reports_free_pages; then free_page_reporting=1; fi
 heap_huge_pages="${LAYERSCOPE_HEAP_HUGE_PAGES:-auto}"
 if [ "$heap_huge_pages" = auto ]; then
   heap_huge_pages=on
-  if reports_free_pages; then heap_huge_pages=off; fi
+  if ((free_page_reporting)); then heap_huge_pages=off; fi
 fi
 if [ "$heap_huge_pages" != off ] && grep -qs '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled; then
   gc_flags+=(-XX:+UseTransparentHugePages)
@@ -113,9 +124,10 @@ master="${master:-local[*]}"
 # (--seqlen times --batch-size; --seqlen's default is 2048, 256 for the demo model): their
 # activations are tens of MB each, mapped afresh by every operation, and 4 KB page faults cost as
 # much as the arithmetic; shorter ones lose a little by it. With --gram on whatever the windows: each
-# sequence's Gram product is an in x in array mapped afresh. libtorch reads it once, at its start: this decides for the JVM started here, the
-# driver for the executors a job starts (spark.HugePageAllocation, the same rule and figures, which
-# SubmitScriptTest checks against the Java code).
+# sequence's Gram product is an in x in array mapped afresh. Off where the balloon reports free pages
+# (above): there both took longer with them. libtorch reads it once, at its start: this decides for
+# the JVM started here, the driver for the executors a job starts (spark.HugePageAllocation, the
+# same rule and figures, which SubmitScriptTest checks against the Java code).
 tokens_seqlen=""
 tokens_batch=1
 tokens_default=2048
@@ -133,8 +145,8 @@ for ((i = 0; i < ${#app_args[@]}; i++)); do
 done
 tokens_seqlen="${tokens_seqlen:-$tokens_default}"
 thp_default=1
-if ((gram == 0)) && [[ "$tokens_seqlen" =~ ^[0-9]{1,6}$ && "$tokens_batch" =~ ^[0-9]{1,6}$ ]] \
-    && ((tokens_seqlen * tokens_batch < 1024)); then
+if ((free_page_reporting)) || { ((gram == 0)) && [[ "$tokens_seqlen" =~ ^[0-9]{1,6}$ && "$tokens_batch" =~ ^[0-9]{1,6}$ ]] \
+    && ((tokens_seqlen * tokens_batch < 1024)); }; then
   thp_default=0
 fi
 export THP_MEM_ALLOC_ENABLE="${THP_MEM_ALLOC_ENABLE:-$thp_default}"

@@ -32,10 +32,17 @@ public final class HugePageAllocation {
     /**
      * As {@link #setting(int, int)}, and on with {@code gram} whatever the windows: each sequence's
      * Gram product is an in x in array mapped afresh (256 MiB at 8192 inputs), whose 4 KB page faults
-     * took longer than the product itself on a virtual machine (docs/PERFORMANCE.md).
+     * took longer than the product itself on a virtual machine (docs/PERFORMANCE.md). Off whatever
+     * the job where this machine's memory balloon reports free pages ({@link FreePageReporting}): the
+     * executors a job starts are taken to be machines like the driver's.
      */
     public static String setting(int seqlen, int batchSize, boolean gram) {
-        return gram || (long) seqlen * batchSize >= MIN_TOKENS ? "1" : "0";
+        return setting(seqlen, batchSize, gram, FreePageReporting.here());
+    }
+
+    /** As {@link #setting(int, int, boolean)} on a machine that reports free pages or not. */
+    public static String setting(int seqlen, int batchSize, boolean gram, boolean reportsFreePages) {
+        return !reportsFreePages && (gram || (long) seqlen * batchSize >= MIN_TOKENS) ? "1" : "0";
     }
 
     /** Sets {@value #ENV} for the executors a job starts to {@code setting}, unless {@code conf} has it. */

@@ -128,6 +128,7 @@ class SubmitScriptTest {
         pb.environment().remove("LAYERSCOPE_QUERY_TUNING");
         pb.environment().remove("LAYERSCOPE_VECTOR_TUNING");
         pb.environment().remove("LAYERSCOPE_HEAP_HUGE_PAGES");
+        pb.environment().remove("LAYERSCOPE_FREE_PAGE_REPORTING");
         pb.environment().remove("LAYERSCOPE_YOUNG_CAP");
         pb.environment().remove("THP_MEM_ALLOC_ENABLE");
         pb.environment().putAll(env);
@@ -180,7 +181,18 @@ class SubmitScriptTest {
             assertEquals(hugePagesOnRequest(), huge.contains("-XX:+UseTransparentHugePages"), huge.toString());
             List<String> auto = submitWithoutDistribution(Map.of("LAYERSCOPE_HEAP_HUGE_PAGES", "auto"), "", command);
             assertEquals(!hugePages().isEmpty(), auto.contains("-XX:+UseTransparentHugePages"), auto.toString());
+            // the machine said to report free pages or not, whatever sysfs shows
+            List<String> reporting = submitWithoutDistribution(Map.of("LAYERSCOPE_FREE_PAGE_REPORTING", "yes"), "", command);
+            assertFalse(reporting.contains("-XX:+UseTransparentHugePages"), reporting.toString());
+            List<String> notReporting = submitWithoutDistribution(Map.of("LAYERSCOPE_FREE_PAGE_REPORTING", "no"), "", command);
+            assertEquals(hugePagesOnRequest(), notReporting.contains("-XX:+UseTransparentHugePages"), notReporting.toString());
         }
+        Files.deleteIfExists(tmp.resolve("bin/arguments"));
+        Finished bad = runWithoutDistribution(Map.of("LAYERSCOPE_FREE_PAGE_REPORTING", "true"), "", query);
+        assertEquals(2, bad.status(), bad.output());
+        assertEquals("layerscope: LAYERSCOPE_FREE_PAGE_REPORTING is 'true', but it must be auto, yes or no.\n",
+                bad.output());
+        assertFalse(Files.exists(tmp.resolve("bin/arguments")));
 
         // the switch: query with the other commands' flags, still with its own archive
         List<String> untuned = submitWithoutDistribution(Map.of("LAYERSCOPE_QUERY_TUNING", "off"), "", query);
@@ -274,23 +286,29 @@ class SubmitScriptTest {
 
     /**
      * libtorch reads THP_MEM_ALLOC_ENABLE when it starts: the JVM submit.sh starts has it on for forwards
-     * of 1024 tokens or more (spark.HugePageAllocation's rule), off below, and as the user set it.
+     * of 1024 tokens or more and for --gram (spark.HugePageAllocation's rule), off below, off whatever
+     * the job on a machine whose balloon reports free pages, and as the user set it.
      */
     @Test
     void theJvmGetsLibtorchsHugePagesForLongWindowsUnlessTheUserSaysOtherwise() throws Exception {
-        assertEquals("1", thp(Map.of()));   // --seqlen's default for a real model: 2048
-        assertEquals("0", thp(Map.of(), "--model", "demo"));   // the demo model's: 256
-        assertEquals("0", thp(Map.of(), "--model=demo"));
-        assertEquals("1", thp(Map.of(), "--model", "demo", "--seqlen", "1024"));
-        assertEquals("1", thp(Map.of(), "--seqlen", "1024"));
-        assertEquals("0", thp(Map.of(), "--seqlen", "1023"));
-        assertEquals("0", thp(Map.of(), "--seqlen=256"));
-        assertEquals("1", thp(Map.of(), "--seqlen", "256", "--batch-size", "4"));
-        assertEquals("1", thp(Map.of(), "--seqlen=512", "--batch_size=2"));
-        assertEquals("1", thp(Map.of(), "--seqlen", "x"));   // the job itself refuses it
-        assertEquals("1", thp(Map.of(), "--model", "demo", "--gram"));
-        assertEquals("1", thp(Map.of(), "--seqlen", "256", "--gram", "--gram-memory", "1g"));
-        assertEquals("0", thp(Map.of(), "--seqlen", "256", "--gram-memory", "1g"));
+        Map<String, String> no = Map.of("LAYERSCOPE_FREE_PAGE_REPORTING", "no");
+        assertEquals("1", thp(no));   // --seqlen's default for a real model: 2048
+        assertEquals("0", thp(no, "--model", "demo"));   // the demo model's: 256
+        assertEquals("0", thp(no, "--model=demo"));
+        assertEquals("1", thp(no, "--model", "demo", "--seqlen", "1024"));
+        assertEquals("1", thp(no, "--seqlen", "1024"));
+        assertEquals("0", thp(no, "--seqlen", "1023"));
+        assertEquals("0", thp(no, "--seqlen=256"));
+        assertEquals("1", thp(no, "--seqlen", "256", "--batch-size", "4"));
+        assertEquals("1", thp(no, "--seqlen=512", "--batch_size=2"));
+        assertEquals("1", thp(no, "--seqlen", "x"));   // the job itself refuses it
+        assertEquals("1", thp(no, "--model", "demo", "--gram"));
+        assertEquals("1", thp(no, "--seqlen", "256", "--gram", "--gram-memory", "1g"));
+        assertEquals("0", thp(no, "--seqlen", "256", "--gram-memory", "1g"));
+        Map<String, String> yes = Map.of("LAYERSCOPE_FREE_PAGE_REPORTING", "yes");
+        assertEquals("0", thp(yes));
+        assertEquals("0", thp(yes, "--seqlen", "4096", "--gram"));
+        assertEquals("1", thp(Map.of("LAYERSCOPE_FREE_PAGE_REPORTING", "yes", "THP_MEM_ALLOC_ENABLE", "1")));
         assertEquals("0", thp(Map.of("THP_MEM_ALLOC_ENABLE", "0"), "--gram"));
         assertEquals("0", thp(Map.of("THP_MEM_ALLOC_ENABLE", "0")));
         assertEquals("1", thp(Map.of("THP_MEM_ALLOC_ENABLE", "1"), "--seqlen", "256"));
@@ -304,15 +322,24 @@ class SubmitScriptTest {
     @Test
     void submitShDecidesAsTheDriverAtTheDefaultsAndTheThreshold() throws Exception {
         int min = HugePageAllocation.MIN_TOKENS;
-        assertEquals(HugePageAllocation.setting(CalibrationOptions.DEFAULT_SEQLEN, 1), thp(Map.of()));
-        assertEquals(HugePageAllocation.setting(CalibrationOptions.DEMO_SEQLEN, 1), thp(Map.of(), "--model", "demo"));
-        for (int seqlen : new int[] {min - 1, min}) {
-            assertEquals(HugePageAllocation.setting(seqlen, 1), thp(Map.of(), "--seqlen", Integer.toString(seqlen)), "" + seqlen);
+        for (boolean reports : new boolean[] {false, true}) {
+            Map<String, String> env = Map.of("LAYERSCOPE_FREE_PAGE_REPORTING", reports ? "yes" : "no");
+            assertEquals(HugePageAllocation.setting(CalibrationOptions.DEFAULT_SEQLEN, 1, false, reports), thp(env));
+            assertEquals(HugePageAllocation.setting(CalibrationOptions.DEMO_SEQLEN, 1, false, reports),
+                    thp(env, "--model", "demo"));
+            for (int seqlen : new int[] {min - 1, min}) {
+                assertEquals(HugePageAllocation.setting(seqlen, 1, false, reports),
+                        thp(env, "--seqlen", Integer.toString(seqlen)), seqlen + " " + reports);
+            }
+            assertEquals(HugePageAllocation.setting(min / 2 - 1, 2, false, reports),
+                    thp(env, "--seqlen", Integer.toString(min / 2 - 1), "--batch-size", "2"));
+            assertEquals(HugePageAllocation.setting(min / 2, 2, false, reports),
+                    thp(env, "--seqlen", Integer.toString(min / 2), "--batch-size", "2"));
+            assertEquals(HugePageAllocation.setting(CalibrationOptions.DEMO_SEQLEN, 1, true, reports),
+                    thp(env, "--model", "demo", "--gram"));
         }
-        assertEquals(HugePageAllocation.setting(min / 2 - 1, 2),
-                thp(Map.of(), "--seqlen", Integer.toString(min / 2 - 1), "--batch-size", "2"));
-        assertEquals(HugePageAllocation.setting(min / 2, 2),
-                thp(Map.of(), "--seqlen", Integer.toString(min / 2), "--batch-size", "2"));
+        // left to detect, both sides read this machine alike
+        assertEquals(HugePageAllocation.setting(CalibrationOptions.DEFAULT_SEQLEN, 1), thp(Map.of()));
         assertEquals(HugePageAllocation.setting(CalibrationOptions.DEMO_SEQLEN, 1, true),
                 thp(Map.of(), "--model", "demo", "--gram"));
     }

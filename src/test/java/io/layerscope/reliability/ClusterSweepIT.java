@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.layerscope.fixtures.TestRequirements;
+import io.layerscope.spark.FreePageReporting;
 import io.layerscope.spark.RunRecord;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -434,7 +435,9 @@ class ClusterSweepIT {
      * A job that starts its own session (as spark-submit's driver does) gives the executors it starts
      * libtorch's huge pages for --gram and leaves them off for a sweep of 128-token windows
      * ({@code HugePageAllocation.setting}, through {@code SparkStartup}); run.json's devices are what
-     * each executor process found in its environment. Last: it stops the shared session.
+     * each executor process found in its environment. The driver is told that the machine does not
+     * report free pages (on one that does, the rule would leave them off for both). Last: it stops the
+     * shared session.
      */
     @Test
     @Order(9)
@@ -448,7 +451,8 @@ class ClusterSweepIT {
                 "spark.executor.extraJavaOptions", "-Dai.djl.offline=true -Djava.awt.headless=true",
                 "spark.cores.max", "2",
                 "spark.scheduler.minRegisteredResourcesRatio", "1.0",
-                "spark.scheduler.maxRegisteredResourcesWaitingTime", "180s");
+                "spark.scheduler.maxRegisteredResourcesWaitingTime", "180s",
+                FreePageReporting.PROPERTY, "no");
         props.forEach(System::setProperty);
         try {
             Path gram = tmp.resolve("own-session-gram");

@@ -9,16 +9,29 @@ import org.junit.jupiter.api.Test;
 class HugePageAllocationTest {
     @Test
     void onFromAThousandAndTwentyFourTokensPerForward() {
-        assertEquals("0", HugePageAllocation.setting(256, 1));
-        assertEquals("0", HugePageAllocation.setting(1023, 1));
-        assertEquals("1", HugePageAllocation.setting(1024, 1));
-        assertEquals("1", HugePageAllocation.setting(2048, 1));
+        assertEquals("0", HugePageAllocation.setting(256, 1, false, false));
+        assertEquals("0", HugePageAllocation.setting(1023, 1, false, false));
+        assertEquals("1", HugePageAllocation.setting(1024, 1, false, false));
+        assertEquals("1", HugePageAllocation.setting(2048, 1, false, false));
         // --gram: on whatever the windows (each sequence's Gram product is mapped afresh)
-        assertEquals("1", HugePageAllocation.setting(256, 1, true));
-        assertEquals("0", HugePageAllocation.setting(256, 1, false));
-        assertEquals("1", HugePageAllocation.setting(2048, 1, false));
-        assertEquals("1", HugePageAllocation.setting(256, 4));
-        assertEquals("1", HugePageAllocation.setting(65536, 65536));   // no int overflow
+        assertEquals("1", HugePageAllocation.setting(256, 1, true, false));
+        assertEquals("1", HugePageAllocation.setting(256, 4, false, false));
+        assertEquals("1", HugePageAllocation.setting(65536, 65536, false, false));   // no int overflow
+    }
+
+    @Test
+    void offWhateverTheJobWhereTheBalloonReportsFreePages() {
+        assertEquals("0", HugePageAllocation.setting(2048, 1, false, true));
+        assertEquals("0", HugePageAllocation.setting(256, 1, true, true));
+        assertEquals("0", HugePageAllocation.setting(65536, 65536, true, true));
+    }
+
+    @Test
+    void thisMachinesRuleIsTheDetectedOne() {
+        boolean reports = FreePageReporting.here();
+        assertEquals(HugePageAllocation.setting(2048, 1, false, reports), HugePageAllocation.setting(2048, 1));
+        assertEquals(HugePageAllocation.setting(256, 1, true, reports), HugePageAllocation.setting(256, 1, true));
+        assertEquals("0", HugePageAllocation.setting(256, 1));
     }
 
     @Test
