@@ -60,12 +60,18 @@ public final class FreePageReporting {
             return false;
         }
         try (Stream<Path> devices = Files.list(virtioDevices)) {
-            return devices.anyMatch(d -> BALLOON.equals(read(d.resolve("device")))
-                    && read(d.resolve("features")).length() > REPORTING
-                    && read(d.resolve("features")).charAt(REPORTING) == '1');
+            return devices.anyMatch(FreePageReporting::isReportingBalloon);
         } catch (IOException | RuntimeException e) {
             return false;
         }
+    }
+
+    private static boolean isReportingBalloon(Path device) {
+        if (!BALLOON.equals(read(device.resolve("device")))) {
+            return false;
+        }
+        String features = read(device.resolve("features"));
+        return features.length() > REPORTING && features.charAt(REPORTING) == '1';
     }
 
     private static String read(Path file) {
