@@ -176,7 +176,7 @@ public final class CalibrationStage {
                 String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
                 String type = model.computeType().name().toLowerCase(java.util.Locale.ROOT);
                 String where = "executor " + executor + ": " + device + " " + type + ExecutorResources.blasNote(device)
-                        + HugePageAllocation.note(device);
+                        + HugePageAllocation.note(device) + HugePageAllocation.heapNote();
                 return List.of(new ShardResult(sums, where, type, model.lastBlock() + 1, modelWait, depth)).iterator();
             }
         }

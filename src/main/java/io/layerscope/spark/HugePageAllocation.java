@@ -1,6 +1,8 @@
 package io.layerscope.spark;
 
 import ai.djl.Device;
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.lang.management.ManagementFactory;
 import org.apache.spark.SparkConf;
 
 /**
@@ -68,6 +70,34 @@ public final class HugePageAllocation {
     /** {@link #note(Device, String, String)} for this process. */
     static String note(Device device) {
         return note(device, System.getenv(ENV), KernelSetting.VALUE);
+    }
+
+    /**
+     * What run.json's devices add for an executor whose Java heap is in transparent huge pages
+     * ({@code -XX:+UseTransparentHugePages}: submit.sh's JVM unless the machine's balloon reports
+     * free pages, or executors given the flag), so that runs on different machines can be told apart.
+     */
+    static String heapNote(boolean heapInHugePages) {
+        return heapInHugePages ? " (heap in transparent huge pages)" : "";
+    }
+
+    /** {@link #heapNote(boolean)} for this JVM. */
+    static String heapNote() {
+        return heapNote(HeapSetting.HUGE_PAGES);
+    }
+
+    /** Whether this JVM runs with -XX:+UseTransparentHugePages (false where HotSpot's option cannot be read). */
+    private static final class HeapSetting {
+        static final boolean HUGE_PAGES = read();
+
+        private static boolean read() {
+            try {
+                return Boolean.parseBoolean(ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
+                        .getVMOption("UseTransparentHugePages").getValue());
+            } catch (RuntimeException e) {
+                return false;
+            }
+        }
     }
 
     /** The kernel's transparent huge page setting, read once, or "" where there is none. */

@@ -3,6 +3,7 @@ package io.layerscope.spark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.Device;
+import java.lang.management.ManagementFactory;
 import org.apache.spark.SparkConf;
 import org.junit.jupiter.api.Test;
 
@@ -45,6 +46,15 @@ class HugePageAllocationTest {
         SparkConf user = new SparkConf(false).set("spark.executorEnv.THP_MEM_ALLOC_ENABLE", "1");
         HugePageAllocation.setExecutorEnv(user, "0");
         assertEquals("1", user.get("spark.executorEnv.THP_MEM_ALLOC_ENABLE"));
+    }
+
+    @Test
+    void devicesSayWhenTheHeapIsInHugePages() {
+        assertEquals(" (heap in transparent huge pages)", HugePageAllocation.heapNote(true));
+        assertEquals("", HugePageAllocation.heapNote(false));
+        // this JVM's own flag, read from its command line
+        boolean flag = ManagementFactory.getRuntimeMXBean().getInputArguments().contains("-XX:+UseTransparentHugePages");
+        assertEquals(HugePageAllocation.heapNote(flag), HugePageAllocation.heapNote());
     }
 
     @Test
