@@ -36,13 +36,14 @@ public final class FreePageReporting {
 
     /**
      * {@code setting} ({@value #ENV}'s value, null when unset) decides, or the devices under
-     * {@code virtioDevices} (sysfs' /sys/bus/virtio/devices) where it is unset, empty or auto.
+     * {@code virtioDevices} (sysfs' /sys/bus/virtio/devices) where it is unset, empty or auto (no
+     * spaces around: " yes" is refused, as submit.sh refuses it).
      *
      * @throws LayerscopeException for any other value
      */
     static boolean decide(String setting, Path virtioDevices) {
-        String s = setting == null ? "" : setting.strip();
-        return switch (s) {
+        // exactly these words, as submit.sh's test of the same variable takes them
+        return switch (setting == null ? "" : setting) {
             case "", "auto" -> balloonReports(virtioDevices);
             case "yes" -> true;
             case "no" -> false;

@@ -193,6 +193,12 @@ class SubmitScriptTest {
         assertEquals("layerscope: LAYERSCOPE_FREE_PAGE_REPORTING is 'true', but it must be auto, yes or no.\n",
                 bad.output());
         assertFalse(Files.exists(tmp.resolve("bin/arguments")));
+        // spaces are not trimmed, as the driver (spark.FreePageReporting) does not trim them either
+        Finished spaced = runWithoutDistribution(Map.of("LAYERSCOPE_FREE_PAGE_REPORTING", " yes"), "", query);
+        assertEquals(2, spaced.status(), spaced.output());
+        assertEquals("layerscope: LAYERSCOPE_FREE_PAGE_REPORTING is ' yes', but it must be auto, yes or no.\n",
+                spaced.output());
+        assertFalse(Files.exists(tmp.resolve("bin/arguments")));
 
         // the switch: query with the other commands' flags, still with its own archive
         List<String> untuned = submitWithoutDistribution(Map.of("LAYERSCOPE_QUERY_TUNING", "off"), "", query);

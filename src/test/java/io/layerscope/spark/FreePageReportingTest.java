@@ -60,6 +60,9 @@ class FreePageReportingTest {
         assertFalse(FreePageReporting.decide("auto", sysfs.resolve("absent")));
         LayerscopeException e = assertThrows(LayerscopeException.class, () -> FreePageReporting.decide("true", sysfs));
         assertEquals("LAYERSCOPE_FREE_PAGE_REPORTING is 'true', but it must be auto, yes or no.", e.getMessage());
+        // spaces are not trimmed, as submit.sh does not trim them
+        e = assertThrows(LayerscopeException.class, () -> FreePageReporting.decide(" yes", sysfs));
+        assertEquals("LAYERSCOPE_FREE_PAGE_REPORTING is ' yes', but it must be auto, yes or no.", e.getMessage());
     }
 
     @Test
