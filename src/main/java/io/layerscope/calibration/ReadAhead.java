@@ -1,5 +1,6 @@
 package io.layerscope.calibration;
 
+import io.layerscope.Failures;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -94,7 +95,7 @@ final class ReadAhead extends InputStream {
             position = 0;
         }
         if (current.failure() != null) {
-            throw rethrown(current.failure());
+            throw Failures.asIOException(current.failure());
         }
         if (current.length() < 0) {
             return -1;
@@ -103,19 +104,6 @@ final class ReadAhead extends InputStream {
         System.arraycopy(current.bytes(), position, b, off, n);
         position += n;
         return n;
-    }
-
-    private static IOException rethrown(Throwable t) {
-        if (t instanceof IOException io) {
-            return io;
-        }
-        if (t instanceof RuntimeException r) {
-            throw r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new IOException(t);
     }
 
     /** Stops the reading thread, waits for it, then closes the source. */

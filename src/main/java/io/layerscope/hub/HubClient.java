@@ -1,5 +1,6 @@
 package io.layerscope.hub;
 
+import io.layerscope.Failures;
 import io.layerscope.LayerscopeException;
 import io.layerscope.model.HfCache;
 import java.io.IOException;
@@ -311,7 +312,7 @@ public final class HubClient {
                 try {
                     finished.get();
                 } catch (ExecutionException e) {
-                    throw rethrow(e.getCause());   // the finally block stops the others
+                    throw Failures.asIOException(e.getCause());   // the finally block stops the others
                 }
             }
             List<T> results = new ArrayList<>();
@@ -323,7 +324,7 @@ public final class HubClient {
             Thread.currentThread().interrupt();
             throw new LayerscopeException("interrupted while downloading from the Hub", e);
         } catch (ExecutionException e) {
-            throw rethrow(e.getCause());
+            throw Failures.asIOException(e.getCause());
         } finally {
             pool.shutdownNow();
             // the others stop at their next read (interrupt, or the stall deadline): wait for them, so
@@ -348,19 +349,6 @@ public final class HubClient {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static IOException rethrow(Throwable cause) {
-        if (cause instanceof IOException io) {
-            return io;
-        }
-        if (cause instanceof RuntimeException r) {
-            throw r;
-        }
-        if (cause instanceof Error err) {
-            throw err;
-        }
-        throw new IllegalStateException(cause);
     }
 
     private List<String> notInSnapshot(HubRepo repo, String commit, List<String> files) {

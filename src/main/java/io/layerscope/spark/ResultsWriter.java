@@ -1,5 +1,6 @@
 package io.layerscope.spark;
 
+import io.layerscope.Failures;
 import io.layerscope.WholeFiles;
 import io.layerscope.calibration.CalibrationSample;
 import io.layerscope.plot.CalibrationSummary;
@@ -211,14 +212,8 @@ public final class ResultsWriter {
 
         void rethrow() throws IOException {
             Throwable e = failure;
-            if (e instanceof IOException io) {
-                throw io;
-            }
-            if (e instanceof RuntimeException r) {
-                throw r;
-            }
-            if (e instanceof Error err) {
-                throw err;
+            if (e != null) {
+                throw Failures.asIOException(e);
             }
         }
     }
