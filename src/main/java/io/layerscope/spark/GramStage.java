@@ -63,10 +63,15 @@ final class GramStage {
             return handed.get();
         }
 
+        /**
+         * Both results, for Spark's reduce, whose operands are tasks' results (taken once, see
+         * {@link HeldValues.Handed#get}) or the running total: neither is used again, so the sums
+         * are made in their own matrices (the driver holds two sets at the peak, not three).
+         */
         Result merge(Result o) {
             Map<Integer, String> kept = new TreeMap<>(keptAt);
             kept.putAll(o.keptAt);
-            return new Result(HeldValues.Handed.here(sums().merge(o.sums())), tasks + o.tasks, resumed + o.resumed,
+            return new Result(HeldValues.Handed.here(sums().mergeTaking(o.sums())), tasks + o.tasks, resumed + o.resumed,
                     kept, keepFailure != null ? keepFailure : o.keepFailure);
         }
     }

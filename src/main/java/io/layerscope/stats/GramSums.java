@@ -58,12 +58,25 @@ public final class GramSums implements Serializable {
 
     /** The sums of both (taps of either; a tap in both adds entry by entry). Neither operand changes. */
     public GramSums merge(GramSums other) {
+        return sum(other, true);
+    }
+
+    /**
+     * The same sums, bit for bit, made in the operands' own arrays: for a running total whose
+     * operands are used no more (a reduce over a pass's task results), which then holds two sets of
+     * matrices at the peak instead of three. Both operands' matrices are changed or taken over.
+     */
+    public GramSums mergeTaking(GramSums other) {
+        return sum(other, false);
+    }
+
+    private GramSums sum(GramSums other, boolean copy) {
         Map<String, double[]> sum = new LinkedHashMap<>();
-        matrices.forEach((k, g) -> sum.put(k, g.clone()));
+        matrices.forEach((k, g) -> sum.put(k, copy ? g.clone() : g));
         other.matrices.forEach((k, g) -> {
             double[] mine = sum.get(k);
             if (mine == null) {
-                sum.put(k, g.clone());
+                sum.put(k, copy ? g.clone() : g);
             } else if (mine.length != g.length) {
                 throw new IllegalArgumentException("tap " + k + ": Gram matrices of " + mine.length + " and " + g.length
                         + " entries");

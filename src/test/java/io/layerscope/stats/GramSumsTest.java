@@ -2,6 +2,7 @@ package io.layerscope.stats;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.ByteArrayInputStream;
@@ -88,6 +89,28 @@ class GramSumsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> a.merge(new GramSums(Map.of("0/ATTN_IN", new double[9]), 1)));
         assertEquals("tap 0/ATTN_IN: Gram matrices of 4 and 9 entries", e.getMessage());
+    }
+
+    @Test
+    void mergeTakingGivesTheSameBitsInTheOperandsArrays() {
+        double[] a0 = random(5, 1);
+        double[] b0 = random(5, 2);
+        double[] b1 = random(3, 3);
+        double[] expected = new double[a0.length];
+        for (int i = 0; i < expected.length; i++) {
+            expected[i] = a0[i] + b0[i];
+        }
+        GramSums a = new GramSums(Map.of("0/ATTN_IN", a0.clone()), 2);
+        GramSums b = new GramSums(Map.of("0/ATTN_IN", b0, "0/MLP_IN", b1), 3);
+        GramSums sum = a.mergeTaking(b);
+        assertArrayEquals(expected, sum.matrix("0/ATTN_IN"));
+        assertSame(a.matrix("0/ATTN_IN"), sum.matrix("0/ATTN_IN"), "added into the running total's array");
+        assertSame(b1, sum.matrix("0/MLP_IN"), "a tap of one operand only is taken over, not copied");
+        assertEquals(5, sum.nsamples());
+        assertEquals(List.of("0/ATTN_IN", "0/MLP_IN"), List.copyOf(sum.keys()));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> sum.mergeTaking(new GramSums(Map.of("0/MLP_IN", new double[4]), 1)));
+        assertEquals("tap 0/MLP_IN: Gram matrices of 9 and 4 entries", e.getMessage());
     }
 
     private static int indexOf(byte[] all, byte[] part) {
