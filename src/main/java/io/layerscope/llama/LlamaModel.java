@@ -557,7 +557,7 @@ public final class LlamaModel implements AutoCloseable {
         public Map<String, float[]> taps(HiddenStates states, DepthSums depth, OutlierPositions marks, Depth where) {
             int block = lease.block().index();
             try (NDManager batch = manager.newSubManager()) {
-                Set<String> keys = new LinkedHashSet<>(tapKeys().subList(4 * block, 4 * block + 4));
+                Set<String> keys = new LinkedHashSet<>(tapKeysOf(block));
                 TapAccumulator acc = new TapAccumulator(batch, keys);
                 TapSink sink = acc;
                 if (depth != null) {
@@ -771,6 +771,14 @@ public final class LlamaModel implements AutoCloseable {
             keys.add(Tap.FINAL_NORM.key(-1));
         }
         return keys;
+    }
+
+    /** The four tap keys of loaded block {@code block}, in forward order: a forward asked for them alone runs that block last. */
+    public List<String> tapKeysOf(int block) {
+        if (block < 0 || block > lastBlock) {
+            throw new IllegalArgumentException("block " + block + " is not loaded (blocks 0.." + lastBlock + ")");
+        }
+        return tapKeys().subList(4 * block, 4 * block + 4);
     }
 
     /** Sequences per forward when not given: 1 on the CPU (matmuls are already large), 4 on a GPU. */

@@ -208,10 +208,13 @@ final class ExecutorResources {
 
     /**
      * The model (loaded if needed), and once per model and JVM one short window (at most
-     * {@link #WARM_TOKENS} of {@code seqlen}) through it: the first forward pays libtorch's lazy
-     * set-up (thread pools, kernels) and the JIT's, which would otherwise land in stage one. Short,
-     * because the window's own compute delays the task slot it runs on: a whole window of a 1B model is
-     * seconds of one core, longer than everything it warms.
+     * {@link #WARM_TOKENS} of {@code seqlen}) through its first block: the first forward pays
+     * libtorch's lazy set-up (thread pools, kernels) and the JIT's, which would otherwise land in
+     * stage one. Short, because the window's own compute delays the task slot it runs on: a whole
+     * window of a 1B model is seconds of one core, longer than everything it warms. One block, since
+     * every block runs the same kernels and code: with streamed weights each further block would be
+     * widened for a few tokens, and while the warm-up still held a block's arrays the stage's first
+     * tasks made sets of their own (three sets instead of two at 1B, docs/PERFORMANCE.md).
      */
     static void warmModel(ModelSpec spec, Device device, int seqlen) {
         try (ModelLease lease = model(spec, device)) {
@@ -221,7 +224,7 @@ final class ExecutorResources {
                 for (int i = 0; i < window.length; i++) {
                     window[i] = i % vocab;
                 }
-                lease.model().forward(List.of(window), 1, spec.tapKeys());
+                lease.model().forward(List.of(window), 1, lease.model().tapKeysOf(0));
             }
         }
     }

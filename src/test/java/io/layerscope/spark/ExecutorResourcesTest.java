@@ -49,6 +49,23 @@ class ExecutorResourcesTest {
         assertEquals(1, ExecutorResources.releaseModels());
     }
 
+    /** The warm-up runs one short window through the first block only, once per model and JVM. */
+    @Test
+    void theWarmUpRunsTheFirstBlockOnceAndNothingMore(@TempDir Path tmp) {
+        ExecutorResources.releaseModels();
+        ModelSpec spec = new ModelSpec(DemoModel.ensure(tmp).toString(), ComputeDtype.FLOAT32, 3,
+                List.of("3/MLP_ACT", "final/FINAL_NORM"), 1);
+        ExecutorResources.warmModel(spec, Device.cpu(), 256);
+        ExecutorResources.warmModel(spec, Device.cpu(), 256);
+        try (ExecutorResources.ModelLease lease = ExecutorResources.model(spec, Device.cpu())) {
+            assertEquals(1, lease.model().blocksRun(), "one window through block 0 of 4, and no second warm-up");
+            assertEquals(List.of("0/ATTN_IN", "0/ATTN_OUT", "0/MLP_IN", "0/MLP_ACT"), lease.model().tapKeysOf(0));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> lease.model().tapKeysOf(4));
+            assertEquals("block 4 is not loaded (blocks 0..3)", e.getMessage());
+        }
+        assertEquals(1, ExecutorResources.releaseModels());
+    }
+
     /**
      * A JVM that runs two jobs (two sweeps in one Spark application) releases the models when one job's
      * stage two starts, while the other's stage one may still be in a forward: the model that task holds
