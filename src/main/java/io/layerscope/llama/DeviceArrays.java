@@ -17,9 +17,6 @@ import java.nio.DoubleBuffer;
  * of a float32) before DJL sees it, or travels as raw bytes ({@link WeightReader}).
  */
 final class DeviceArrays {
-    /** Doubles per call when a large heap array is copied into native memory (1 MiB). */
-    static final int COPY_CHUNK = 1 << 17;
-
     private DeviceArrays() {
     }
 
@@ -63,28 +60,36 @@ final class DeviceArrays {
     }
 
     /**
-     * As {@link #doubles}, for arrays of hundreds of MiB: copied {@link #COPY_CHUNK} doubles at a
-     * time. One copy of a heap array into native memory is one call in which the JVM cannot stop at a
+     * Rows {@code [rowFrom, rowTo)} and columns {@code [colFrom, colTo)} of {@code values}, a row-major
+     * matrix of {@code columns} columns, as a new contiguous array, copied a row segment at a time.
+     * One copy of a heap array into native memory is one call in which the JVM cannot stop at a
      * safepoint, so every Java thread that reaches one waits for the whole copy (a JFR showed all
-     * threads stalled 4.8 s while a 512 MiB Gram matrix went into fresh memory); between chunks it
-     * can stop. On the CPU the chunks go straight into libtorch's uninitialised storage, not through
-     * a direct buffer the JDK zeroes first (in one such call).
+     * threads stalled 4.8 s while a 512 MiB Gram matrix went into fresh memory in one call); between
+     * segments it can stop. On the CPU the rows go straight into libtorch's uninitialised storage,
+     * not through a direct buffer the JDK zeroes first.
      */
-    static NDArray doublesInChunks(NDManager manager, double[] values, Shape shape) {
+    static NDArray doublesBlock(NDManager manager, double[] values, int columns, int rowFrom, int rowTo, int colFrom,
+                                int colTo) {
+        int rows = rowTo - rowFrom;
+        int width = colTo - colFrom;
+        Shape shape = new Shape(rows, width);
         if (manager.getDevice().isGpu()) {
-            ByteBuffer bytes = ByteBuffer.allocateDirect(values.length * Double.BYTES).order(ByteOrder.nativeOrder());
-            putInChunks(bytes.asDoubleBuffer(), values);
+            ByteBuffer bytes = ByteBuffer.allocateDirect(Math.multiplyExact(Math.multiplyExact(rows, width), Double.BYTES))
+                    .order(ByteOrder.nativeOrder());
+            putRows(bytes.asDoubleBuffer(), values, columns, rowFrom, rowTo, colFrom, width);
             return wrap(manager, bytes, shape, DataType.FLOAT64);
         }
         NDArray out = empty(manager, shape, DataType.FLOAT64);
         // a contiguous CPU tensor's toByteBuffer(true) is a direct view of its storage
-        putInChunks(out.toByteBuffer(true).order(ByteOrder.nativeOrder()).asDoubleBuffer(), values);
+        putRows(out.toByteBuffer(true).order(ByteOrder.nativeOrder()).asDoubleBuffer(), values, columns, rowFrom, rowTo,
+                colFrom, width);
         return out;
     }
 
-    private static void putInChunks(DoubleBuffer into, double[] values) {
-        for (int off = 0; off < values.length; off += COPY_CHUNK) {
-            into.put(values, off, Math.min(COPY_CHUNK, values.length - off));
+    private static void putRows(DoubleBuffer into, double[] values, int columns, int rowFrom, int rowTo, int colFrom,
+                                int width) {
+        for (int r = rowFrom; r < rowTo; r++) {
+            into.put(values, r * columns + colFrom, width);
         }
     }
 

@@ -11,9 +11,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * {@link GramProducts} on a libtorch device: G is copied there once per layer, and each block of
- * rows costs float64 matrix products with G's lower triangle (see {@link #forms}). Thread-safe: the
- * statistics' row chunks call it from several threads, each block in a sub-manager of its own.
+ * {@link GramProducts} on a libtorch device: the parts of G the products read (its diagonal blocks
+ * and the panels of its lower triangle, see {@link #forms}) are copied there once per layer, each
+ * into an array of its own, about half of G; each block of rows costs float64 matrix products with
+ * them. Thread-safe: the statistics' row chunks call it from several threads, each block in a
+ * sub-manager of its own.
  */
 public final class DeviceGramProducts implements GramProducts, AutoCloseable {
     /**
@@ -26,11 +28,16 @@ public final class DeviceGramProducts implements GramProducts, AutoCloseable {
     private final NDManager manager;
     private final double[] diagonal;
     private final int panel;
-    /** Per panel P: the views G_PP and G_below,P (null for the last panel), made once per layer. */
+    /**
+     * Per panel P: G_PP and G_below,P (null for the last panel), each a contiguous copy made once per
+     * layer. Copies, not views of a whole G there: half the memory, and none of it larger than the
+     * largest panel, which the allocator can hand out again from layer to layer (a whole G above
+     * glibc's 32 MiB mapping threshold was mapped and faulted in afresh for every layer).
+     */
     private final NDArray[] diagonalBlocks;
     private final NDArray[] belowBlocks;
 
-    private DeviceGramProducts(NDManager manager, NDArray g, double[] diagonal, int panel) {
+    private DeviceGramProducts(NDManager manager, double[] gram, double[] diagonal, int panel) {
         this.manager = manager;
         this.diagonal = diagonal;
         this.panel = panel;
@@ -41,8 +48,8 @@ public final class DeviceGramProducts implements GramProducts, AutoCloseable {
         for (int p = 0; p < panels; p++) {
             int from = p * panel;
             int to = Math.min(in, from + panel);
-            diagonalBlocks[p] = g.get(new NDIndex("{}:{}, {}:{}", from, to, from, to));
-            belowBlocks[p] = to < in ? g.get(new NDIndex("{}:, {}:{}", to, from, to)) : null;
+            diagonalBlocks[p] = DeviceArrays.doublesBlock(manager, gram, in, from, to, from, to);
+            belowBlocks[p] = to < in ? DeviceArrays.doublesBlock(manager, gram, in, to, in, from, to) : null;
         }
     }
 
@@ -64,8 +71,7 @@ public final class DeviceGramProducts implements GramProducts, AutoCloseable {
         }
         NDManager manager = NativeLibrary.engine().newBaseManager(device);
         try {
-            NDArray g = DeviceArrays.doublesInChunks(manager, gram, new Shape(in, in));
-            return new DeviceGramProducts(manager, g, diagonal, panel);
+            return new DeviceGramProducts(manager, gram, diagonal, panel);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -106,7 +112,7 @@ public final class DeviceGramProducts implements GramProducts, AutoCloseable {
      * Row r of the result is v_r G v_r^T. G is symmetric, so with v split into panels P of columns,
      * v G v^T = sum over P of (v_P G_PP + 2 v_below G_below,P) . v_P, where "below" are the
      * columns after P: only the diagonal blocks and the lower triangle are multiplied, about half
-     * the multiply-adds of v G. The slices are views (row stride {@code in}), which the products
+     * the multiply-adds of v G. The slices of v are views (row stride {@code in}), which the products
      * read in place. The sum's order differs from v G's, so the forms differ from it in the last
      * bits of a double.
      */

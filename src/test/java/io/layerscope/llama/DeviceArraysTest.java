@@ -83,6 +83,25 @@ class DeviceArraysTest {
      * the guard above sees every type DJL is given.
      */
     @Test
+    void aBlockOfAHeapMatrixIsCopiedContiguously() {
+        // a 5 x 7 row-major matrix whose entry (r, c) is 10 r + c; its rows 1..3, columns 2..5
+        double[] m = new double[5 * 7];
+        for (int r = 0; r < 5; r++) {
+            for (int c = 0; c < 7; c++) {
+                m[r * 7 + c] = 10 * r + c;
+            }
+        }
+        try (NDManager nd = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            NDArray block = DeviceArrays.doublesBlock(nd, m, 7, 1, 4, 2, 6);
+            assertEquals(new Shape(3, 4), block.getShape());
+            assertEquals(DataType.FLOAT64, block.getDataType());
+            assertArrayEquals(new double[] {12, 13, 14, 15, 22, 23, 24, 25, 32, 33, 34, 35}, block.toDoubleArray());
+            NDArray lastColumn = DeviceArrays.doublesBlock(nd, m, 7, 0, 5, 6, 7);
+            assertArrayEquals(new double[] {6, 16, 26, 36, 46}, lastColumn.toDoubleArray());
+        }
+    }
+
+    @Test
     void noOtherClassCreatesOrCastsNdArrays() throws IOException {
         Path dir = Path.of(System.getProperty("layerscope.repo", ".")).resolve("src/main/java/io/layerscope/llama");
         Pattern direct = Pattern.compile(
