@@ -213,12 +213,14 @@ final class ExecutorResources {
      * stage one. Short, because the window's own compute delays the task slot it runs on: a whole
      * window of a 1B model is seconds of one core, longer than everything it warms. One block, since
      * every block runs the same kernels and code: with streamed weights each further block would be
-     * widened for a few tokens, and while the warm-up still held a block's arrays the stage's first
-     * tasks made sets of their own (three sets instead of two at 1B, docs/PERFORMANCE.md).
+     * widened for a few tokens. Without {@code forward} only the model is loaded (and counted as
+     * warmed): where stage one's tasks start while the warm-up window would still run, as in local
+     * mode, the window's block arrays are a set more than the tasks need, and filling it competes
+     * with them (docs/PERFORMANCE.md, "The warm-up through the first block only").
      */
-    static void warmModel(ModelSpec spec, Device device, int seqlen) {
+    static void warmModel(ModelSpec spec, Device device, int seqlen, boolean forward) {
         try (ModelLease lease = model(spec, device)) {
-            if (WARMED.add(key(spec, device))) {
+            if (WARMED.add(key(spec, device)) && forward) {
                 int vocab = lease.model().config().vocabSize();
                 int[] window = new int[Math.min(seqlen, WARM_TOKENS)];
                 for (int i = 0; i < window.length; i++) {

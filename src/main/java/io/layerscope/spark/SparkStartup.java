@@ -89,7 +89,9 @@ final class SparkStartup {
             preloading.complete(local);
             if (local) {
                 ExecutorResources.configureThreads(conf.getInt("spark.task.cpus", 1));
-                warmBestEffort(spec, Device.cpu(), seqlen, pictures, warmModel);
+                // the model only, no warm-up window: stage one's tasks start in this JVM while the
+                // window would still run, and its block arrays would be a set beside theirs
+                warmBestEffort(spec, Device.cpu(), seqlen, pictures, warmModel, false);
                 warmUp.complete((System.nanoTime() - begun) / 1e9);
             }
         } finally {
@@ -235,21 +237,24 @@ final class SparkStartup {
         @Override
         public void call(Iterator<Integer> ignored) {
             HeapExhaustion.guard(() -> "the executor's warm-up (the model's first window)", () -> {
-                warmBestEffort(spec, ExecutorResources.taskDevice(), seqlen, pictures, model);
+                Device device = ExecutorResources.taskDevice();
+                // a warm-up window where stage one comes later: on a cluster's executors, and on a GPU
+                warmBestEffort(spec, device, seqlen, pictures, model, device.isGpu() || !HeldValues.inDriverJvm());
                 return null;
             });
         }
     }
 
     /**
-     * {@link ExecutorResources#warmModel} when {@code model}, whose failure stage one meets again and
-     * reports with its own message, then {@link PictureWarmUp#startOnce} (after the model: the forward's
-     * warm-up comes first).
+     * {@link ExecutorResources#warmModel} (with a warm-up window if {@code forward}) when {@code model},
+     * whose failure stage one meets again and reports with its own message, then
+     * {@link PictureWarmUp#startOnce} (after the model: the forward's warm-up comes first).
      */
-    private static void warmBestEffort(ModelSpec spec, Device device, int seqlen, PictureSize pictures, boolean model) {
+    private static void warmBestEffort(ModelSpec spec, Device device, int seqlen, PictureSize pictures, boolean model,
+                                       boolean forward) {
         try {
             if (model) {
-                ExecutorResources.warmModel(spec, device, seqlen);
+                ExecutorResources.warmModel(spec, device, seqlen, forward);
             }
         } catch (RuntimeException e) {
             // left for stage one

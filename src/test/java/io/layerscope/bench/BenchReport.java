@@ -159,7 +159,7 @@ public final class BenchReport {
                 sec(bestPng.t("sampling")),
                 sec(bestNoPng.t("sampling")));
         row(b, "&nbsp;&nbsp;Spark session start (background)", sec(bestPng.t("spark_start")), sec(bestNoPng.t("spark_start")));
-        row(b, "&nbsp;&nbsp;model load + one warm-up window on the executors (background)", sec(bestPng.t("executor_warmup")),
+        row(b, "&nbsp;&nbsp;model load (+ a warm-up window on a cluster's executors) (background)", sec(bestPng.t("executor_warmup")),
                 sec(bestNoPng.t("executor_warmup")));
         row(b, "model load still awaited by stage one", sec(bestPng.t("stage1_model_load")), sec(bestNoPng.t("stage1_model_load")));
         row(b, "stage one: calibration forward", sec(bestPng.stageOne()), sec(bestNoPng.stageOne()));

@@ -55,13 +55,28 @@ class ExecutorResourcesTest {
         ExecutorResources.releaseModels();
         ModelSpec spec = new ModelSpec(DemoModel.ensure(tmp).toString(), ComputeDtype.FLOAT32, 3,
                 List.of("3/MLP_ACT", "final/FINAL_NORM"), 1);
-        ExecutorResources.warmModel(spec, Device.cpu(), 256);
-        ExecutorResources.warmModel(spec, Device.cpu(), 256);
+        ExecutorResources.warmModel(spec, Device.cpu(), 256, true);
+        ExecutorResources.warmModel(spec, Device.cpu(), 256, true);
         try (ExecutorResources.ModelLease lease = ExecutorResources.model(spec, Device.cpu())) {
             assertEquals(1, lease.model().blocksRun(), "one window through block 0 of 4, and no second warm-up");
             assertEquals(List.of("0/ATTN_IN", "0/ATTN_OUT", "0/MLP_IN", "0/MLP_ACT"), lease.model().tapKeysOf(0));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> lease.model().tapKeysOf(4));
             assertEquals("block 4 is not loaded (blocks 0..3)", e.getMessage());
+        }
+        assertEquals(1, ExecutorResources.releaseModels());
+    }
+
+    /** Without a warm-up window the model is only loaded, and counts as warmed: a later warm-up runs none either. */
+    @Test
+    void aWarmUpWithoutItsWindowLoadsTheModelOnly(@TempDir Path tmp) {
+        ExecutorResources.releaseModels();
+        ModelSpec spec = new ModelSpec(DemoModel.ensure(tmp).toString(), ComputeDtype.FLOAT32, 3,
+                List.of("3/MLP_ACT", "final/FINAL_NORM"), 1);
+        ExecutorResources.warmModel(spec, Device.cpu(), 256, false);
+        assertTrue(ExecutorResources.holdsModels());
+        ExecutorResources.warmModel(spec, Device.cpu(), 256, true);
+        try (ExecutorResources.ModelLease lease = ExecutorResources.model(spec, Device.cpu())) {
+            assertEquals(0, lease.model().blocksRun());
         }
         assertEquals(1, ExecutorResources.releaseModels());
     }
