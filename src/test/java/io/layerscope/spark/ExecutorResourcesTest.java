@@ -49,12 +49,17 @@ class ExecutorResourcesTest {
         assertEquals(1, ExecutorResources.releaseModels());
     }
 
+    /** The demo model's four blocks and final norm, none of it cached yet. */
+    private static ModelSpec wholeDemoModel(Path tmp) {
+        ExecutorResources.releaseModels();
+        return new ModelSpec(DemoModel.ensure(tmp).toString(), ComputeDtype.FLOAT32, 3,
+                List.of("3/MLP_ACT", "final/FINAL_NORM"), 1);
+    }
+
     /** The warm-up runs one short window through the first block only, once per model and JVM. */
     @Test
     void theWarmUpRunsTheFirstBlockOnceAndNothingMore(@TempDir Path tmp) {
-        ExecutorResources.releaseModels();
-        ModelSpec spec = new ModelSpec(DemoModel.ensure(tmp).toString(), ComputeDtype.FLOAT32, 3,
-                List.of("3/MLP_ACT", "final/FINAL_NORM"), 1);
+        ModelSpec spec = wholeDemoModel(tmp);
         ExecutorResources.warmModel(spec, Device.cpu(), 256, true);
         ExecutorResources.warmModel(spec, Device.cpu(), 256, true);
         try (ExecutorResources.ModelLease lease = ExecutorResources.model(spec, Device.cpu())) {
@@ -69,9 +74,7 @@ class ExecutorResourcesTest {
     /** Without a warm-up window the model is only loaded, and counts as warmed: a later warm-up runs none either. */
     @Test
     void aWarmUpWithoutItsWindowLoadsTheModelOnly(@TempDir Path tmp) {
-        ExecutorResources.releaseModels();
-        ModelSpec spec = new ModelSpec(DemoModel.ensure(tmp).toString(), ComputeDtype.FLOAT32, 3,
-                List.of("3/MLP_ACT", "final/FINAL_NORM"), 1);
+        ModelSpec spec = wholeDemoModel(tmp);
         ExecutorResources.warmModel(spec, Device.cpu(), 256, false);
         assertTrue(ExecutorResources.holdsModels());
         ExecutorResources.warmModel(spec, Device.cpu(), 256, true);
