@@ -63,9 +63,9 @@ final class DeviceArrays {
      * Rows {@code [rowFrom, rowTo)} and columns {@code [colFrom, colTo)} of {@code values}, a row-major
      * matrix of {@code columns} columns, as a new contiguous array, copied a row segment at a time.
      * One copy of a heap array into native memory is one call in which the JVM cannot stop at a
-     * safepoint, so every Java thread that reaches one waits for the whole copy (a JFR showed all
-     * threads stalled 4.8 s while a 512 MiB Gram matrix went into fresh memory in one call); between
-     * segments it can stop. On the CPU the rows go straight into libtorch's uninitialised storage,
+     * safepoint, so every Java thread that reaches one waits for the whole copy (seconds, for a Gram
+     * matrix of hundreds of MiB going into fresh memory, docs/PERFORMANCE.md); between segments it
+     * can stop. On the CPU the rows go straight into libtorch's uninitialised storage,
      * not through a direct buffer the JDK zeroes first.
      */
     static NDArray doublesBlock(NDManager manager, double[] values, int columns, int rowFrom, int rowTo, int colFrom,
