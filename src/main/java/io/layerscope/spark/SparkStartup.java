@@ -10,6 +10,7 @@ import java.util.OptionalDouble;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaFutureAction;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.VoidFunction;
 import org.apache.spark.sql.SparkSession;
@@ -38,6 +39,8 @@ final class SparkStartup {
     private final CompletableFuture<Double> warmUp = new CompletableFuture<>();
     /** Whether the preload in this JVM is the warm-up (local mode on the CPU), once it has decided. */
     private final CompletableFuture<Boolean> preloading = new CompletableFuture<>();
+    /** Completed once the warm-up job is submitted, or once it will not be (Spark failed to start). */
+    private final CompletableFuture<Void> warmUpSubmitted = new CompletableFuture<>();
     private volatile double sessionSeconds = Double.NaN;
     /** When the caller asked for the session: its seconds include the set-up before the thread runs. */
     private final long begun;
@@ -123,12 +126,14 @@ final class SparkStartup {
             // is, the caller must learn of it, or it would wait for the session forever
             session.completeExceptionally(e);
             warmUp.completeExceptionally(e);
+            warmUpSubmitted.complete(null);
             return;
         }
         sessionSeconds = (System.nanoTime() - begun) / 1e9;
         session.complete(spark);
-        boolean preloaded = preloading.join();
+        boolean preloaded = false;
         try {
+            preloaded = preloading.join();
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             int slots = Math.max(1, jsc.defaultParallelism());
             List<Integer> tasks = new ArrayList<>();
@@ -138,15 +143,34 @@ final class SparkStartup {
             jsc.setJobDescription(model ? "layerscope: load and warm the model on the executors"
                     : "layerscope: warm the pictures on the executors");
             long t1 = System.nanoTime();
-            jsc.parallelize(tasks, slots).foreachPartition(new WarmUpTask(spec, seqlen, pictures, model));
+            JavaFutureAction<Void> job = jsc.parallelize(tasks, slots)
+                    .foreachPartitionAsync(new WarmUpTask(spec, seqlen, pictures, model));
+            warmUpSubmitted.complete(null);
+            job.get();
             if (!preloaded) {
                 warmUp.complete((System.nanoTime() - t1) / 1e9);
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | ExecutionException | InterruptedException e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
             if (!preloaded) {
                 warmUp.completeExceptionally(e);
             }
+        } finally {
+            // whatever went wrong before the job was submitted, the caller must not wait for it forever
+            warmUpSubmitted.complete(null);
         }
+    }
+
+    /**
+     * Waits until the warm-up job has been submitted (at once if Spark failed to start), so that a job
+     * the caller submits next queues behind it. Without this, windows read back in milliseconds let stage
+     * one win the race to the scheduler: the warm-up then ran after it, warming nothing (the pictures'
+     * warm-up too) while reporting all of stage one as its time.
+     */
+    void awaitWarmUpSubmitted() {
+        warmUpSubmitted.join();
     }
 
     /**

@@ -158,6 +158,7 @@ public final class SweepJob {
                 }
             }
             CalibrationStage.Result stage1;
+            startup.awaitWarmUpSubmitted();
             try {
                 stage1 = calibrate(jsc, ckpt, spec, samples, provenance.runId());
             } catch (LayerscopeException e) {

@@ -13,7 +13,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -30,7 +33,7 @@ class RememberedWindowsIT {
     static Path tmp;
 
     @Test
-    void aSecondRunReadsTheWindowsTheFirstSampled() throws IOException {
+    void aSecondRunReadsTheWindowsTheFirstSampled() throws Exception {
         Path modelCache = tmp.resolve("models");
         Path model = DemoModel.ensure(modelCache);
         Path windows = tmp.resolve("xdg").resolve("layerscope").resolve("windows");
@@ -46,7 +49,20 @@ class RememberedWindowsIT {
         assertNull(ra.calibration().remembered());
 
         Said second = new Said();
-        SweepJob.Outcome b = new SweepJob(options(model, modelCache, "b", 0), second.out).run();
+        SparkSession spark = SparkSessions.getOrCreate("test");
+        JobsStarted jobs = new JobsStarted();
+        spark.sparkContext().addSparkListener(jobs);
+        SweepJob.Outcome b;
+        try {
+            b = new SweepJob(options(model, modelCache, "b", 0), second.out).run();
+        } finally {
+            spark.sparkContext().listenerBus().waitUntilEmpty();
+            spark.sparkContext().removeSparkListener(jobs);
+        }
+        // windows read back at once must not let stage one overtake the warm-up job to the scheduler
+        assertTrue(jobs.descriptions.size() > 2, jobs.descriptions.toString());
+        assertEquals("layerscope: load and warm the model on the executors", jobs.descriptions.get(0));
+        assertTrue(jobs.descriptions.get(1).startsWith("layerscope stage 1: "), jobs.descriptions.toString());
         assertTrue(second.text().contains("calibration: windows remembered in " + entry + " (sampled by run " + ra.runId()
                 + " at "), second.text());
         assertTrue(second.text().contains(" from " + ra.calibration().documents() + " documents); not sampled again\n"),
@@ -62,7 +78,6 @@ class RememberedWindowsIT {
         assertTrue(Files.readString(tmp.resolve("b").resolve("index.html")).contains("remembered from run " + ra.runId()
                 + ", which sampled them"), "the report says where the windows came from");
         assertFalse(Files.readString(tmp.resolve("a").resolve("index.html")).contains("remembered from run"));
-        SparkSession spark = SparkSessions.getOrCreate("test");
         for (String table : List.of("calibration", "layers", "activation_norms")) {
             Dataset<Row> x = table(spark, "a", table);
             Dataset<Row> y = table(spark, "b", table);
@@ -76,6 +91,16 @@ class RememberedWindowsIT {
         assertTrue(third.text().contains(" documents read in "), "another seed samples: " + third.text());
         assertNull(RunRecord.read(tmp.resolve("c")).calibration().remembered());
         assertEquals(2, files(windows).size());
+    }
+
+    /** The descriptions of the jobs Spark starts, in the order it starts them. */
+    private static final class JobsStarted extends SparkListener {
+        final List<String> descriptions = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void onJobStart(SparkListenerJobStart job) {
+            descriptions.add(job.properties() == null ? "" : job.properties().getProperty("spark.job.description", ""));
+        }
     }
 
     private static JobOptions options(Path model, Path modelCache, String out, long seed) {
