@@ -186,6 +186,40 @@ fi
 
 build_if_stale
 
+# On a cluster every executor fetches the whole application jar from the driver at every run (about
+# 130 MB without Spark, much more with CUDA libtorch), all of them from the one driver.
+# LAYERSCOPE_EXECUTOR_JAR says where the executors find it instead: "local" for this jar's own path
+# on every node (a checkout on the file system the model is shared on) or local:/PATH for another
+# path there (Spark copies it from the node's own file system into each executor's directory),
+# "none" where the executors' class path has it already (a node's $SPARK_HOME/jars,
+# spark.executor.extraClassPath, a container image: nothing is copied), or a URI the executors read
+# themselves (hdfs://, s3a://, https://). Local mode runs the jar this JVM has and ignores it.
+executor_jar="$jar"
+case "$master" in
+  local*) ;;
+  *)
+    case "${LAYERSCOPE_EXECUTOR_JAR:-}" in
+      "") ;;
+      none) executor_jar=spark-internal ;;
+      local) executor_jar="local:$jar" ;;
+      local:/*)
+        executor_jar="$LAYERSCOPE_EXECUTOR_JAR"
+        there="${LAYERSCOPE_EXECUTOR_JAR#local:}"
+        if [ -e "$there" ] && ! cmp -s "$there" "$jar"; then
+          echo "layerscope: LAYERSCOPE_EXECUTOR_JAR names $there, which is not the jar this run uses ($jar): copy it there on every node, or leave LAYERSCOPE_EXECUTOR_JAR unset to send the jar with the job." >&2
+          exit 2
+        fi ;;
+      *://*) executor_jar="$LAYERSCOPE_EXECUTOR_JAR" ;;
+      *) echo "layerscope: LAYERSCOPE_EXECUTOR_JAR is '$LAYERSCOPE_EXECUTOR_JAR', but it must be local (this jar's path on every node), local:/PATH, none (the executors' class path has the jar) or a URI such as hdfs://HOST/PATH." >&2
+         exit 2 ;;
+    esac ;;
+esac
+# the driver runs the jar here, wherever the executors find theirs
+driver_class_path="${LAYERSCOPE_CLASSPATH:-}"
+if [ "$executor_jar" != "$jar" ]; then
+  driver_class_path="$jar${driver_class_path:+:$driver_class_path}"
+fi
+
 command="${app_args[0]:-}"
 case "$command" in
   ""|-h|--help|-V|--version|help|layer-types|list-layers)
@@ -255,8 +289,8 @@ if [ -n "$spark_submit" ]; then
   case "$master" in local*) young_flag="$(young_cap "${heap_arg-${heap_conf-$driver_memory}}")" ;; *) young_flag="" ;; esac
   exec "$spark_submit" --master "$master" --properties-file "$props_file" --load-spark-defaults \
     --driver-java-options "${app_props[*]} ${jvm_flags[*]}${young_flag:+ $young_flag}" --class "$main_class" \
-    ${LAYERSCOPE_CLASSPATH:+--driver-class-path "$LAYERSCOPE_CLASSPATH"} \
-    ${spark_args[@]+"${spark_args[@]}"} "$jar" "${app_args[@]}"
+    ${driver_class_path:+--driver-class-path "$driver_class_path"} \
+    ${spark_args[@]+"${spark_args[@]}"} "$executor_jar" "${app_args[@]}"
 fi
 
 # The driver's heap in the JVM's -Xmx form (heap_form), or an error. Without a distribution this
@@ -275,7 +309,7 @@ driver_heap="$(java_heap "${heap_arg-${heap_conf-${LAYERSCOPE_DRIVER_MEMORY:-${d
 # In local mode the jar is already on this JVM's class path: naming the application "spark-internal"
 # keeps Spark from registering it as a user jar, which its local executor would copy (400 MB) into
 # a temporary directory before the first task.
-primary="$jar"
+primary="$executor_jar"
 case "$master" in local*) primary=spark-internal ;; esac
 # Class-data sharing: the first sweep or layer job after a build records the classes it loaded
 # (Spark, Hadoop, Parquet, DJL: tens of thousands) into target/layerscope.jsa when it exits, which

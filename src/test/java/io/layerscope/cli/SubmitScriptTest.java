@@ -63,17 +63,30 @@ class SubmitScriptTest {
 
     /** Runs submit.sh in the copy; returns the arguments spark-submit received. */
     List<String> submit(String... args) throws IOException, InterruptedException {
+        return submit(Map.of(), args);
+    }
+
+    /** As {@link #submit(String...)}, with {@code env} added to the script's environment. */
+    List<String> submit(Map<String, String> env, String... args) throws IOException, InterruptedException {
+        Finished f = run(env, args);
+        assertEquals(0, f.status(), f.output());
+        return Files.readAllLines(sparkHome.resolve("arguments"));
+    }
+
+    /** Runs submit.sh in the copy with a Spark distribution and {@code env} added; how it ended. */
+    Finished run(Map<String, String> env, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("bash", repo.resolve("submit.sh").toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(repo.toFile()).redirectErrorStream(true);
         pb.environment().put("SPARK_HOME", sparkHome.toString());
         pb.environment().put("PATH", "/usr/bin:/bin"); // no other spark-submit
         pb.environment().put("LAYERSCOPE_MKL_SHIM", "off");
+        pb.environment().remove("LAYERSCOPE_EXECUTOR_JAR");
+        pb.environment().putAll(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor(60, TimeUnit.SECONDS);
-        assertEquals(0, p.exitValue(), out);
-        return Files.readAllLines(sparkHome.resolve("arguments"));
+        return new Finished(p.exitValue(), out);
     }
 
     String driverOptions() {
@@ -131,6 +144,7 @@ class SubmitScriptTest {
         pb.environment().remove("LAYERSCOPE_FREE_PAGE_REPORTING");
         pb.environment().remove("LAYERSCOPE_YOUNG_CAP");
         pb.environment().remove("THP_MEM_ALLOC_ENABLE");
+        pb.environment().remove("LAYERSCOPE_EXECUTOR_JAR");
         pb.environment().putAll(env);
         Process p = pb.start();
         try (var in = p.getOutputStream()) {
@@ -488,5 +502,65 @@ class SubmitScriptTest {
         // layerscope's conf/spark-defaults.conf wins where both set a key
         assertEquals("4g", props.apply("spark.driver.memory"));
         assertEquals("zstd", props.apply("spark.sql.parquet.compression.codec"));
+    }
+
+    /** The arguments after --class's value: the application resource and what follows it. */
+    private static List<String> fromResource(List<String> received) {
+        return received.subList(received.indexOf("--class") + 2, received.size());
+    }
+
+    @Test
+    void aClustersExecutorsTakeTheJarFromWhereTheyHaveIt() throws Exception {
+        String jar = repo + "/target/layerscope-cluster.jar";
+        String[] sweep = {"sweep", "--model", "demo", "--master", "spark://head:7077"};
+        // unset: the jar goes with the job, the driver's class path as spark-submit makes it
+        List<String> shipped = submit(sweep);
+        assertEquals(List.of(jar, "sweep", "--model", "demo"), fromResource(shipped));
+        assertFalse(shipped.contains("--driver-class-path"), shipped.toString());
+        // its own path on every node: Spark's local: scheme; the driver runs the jar here
+        List<String> local = submit(Map.of("LAYERSCOPE_EXECUTOR_JAR", "local"), sweep);
+        assertEquals(List.of("--driver-class-path", jar, "local:" + jar, "sweep", "--model", "demo"), fromResource(local));
+        // the executors' class path has it: nothing sent
+        List<String> none = submit(Map.of("LAYERSCOPE_EXECUTOR_JAR", "none"), sweep);
+        assertEquals(List.of("--driver-class-path", jar, "spark-internal", "sweep", "--model", "demo"), fromResource(none));
+        // a URI the executors read themselves, beside the user's own driver class path
+        List<String> hdfs = submit(Map.of("LAYERSCOPE_EXECUTOR_JAR", "hdfs://nn:8020/apps/layerscope.jar",
+                "LAYERSCOPE_CLASSPATH", "/opt/extra.jar"), sweep);
+        assertEquals(List.of("--driver-class-path", jar + ":/opt/extra.jar", "hdfs://nn:8020/apps/layerscope.jar", "sweep",
+                "--model", "demo"), fromResource(hdfs));
+        // another path on every node: one this machine does not have is taken on trust
+        List<String> elsewhere = submit(Map.of("LAYERSCOPE_EXECUTOR_JAR", "local:/opt/layerscope/layerscope.jar"), sweep);
+        assertEquals("local:/opt/layerscope/layerscope.jar", fromResource(elsewhere).get(2));
+        // local mode runs the jar its JVM has
+        List<String> localMode = submit(Map.of("LAYERSCOPE_EXECUTOR_JAR", "none"), "sweep", "--model", "demo");
+        assertEquals(List.of(jar, "sweep", "--model", "demo"), fromResource(localMode));
+    }
+
+    @Test
+    void withoutADistributionTheExecutorJarIsTheApplicationResourceToo() throws Exception {
+        List<String> java = submitWithoutDistribution(Map.of("LAYERSCOPE_EXECUTOR_JAR", "none"), "",
+                "sweep", "--model", "demo", "--master", "spark://head:7077");
+        assertEquals(List.of("spark-internal", "sweep", "--model", "demo"), fromResource(java));
+        List<String> local = submitWithoutDistribution(Map.of("LAYERSCOPE_EXECUTOR_JAR", "local"), "",
+                "sweep", "--model", "demo", "--master", "spark://head:7077");
+        assertEquals(List.of("local:" + repo + "/target/layerscope.jar", "sweep", "--model", "demo"), fromResource(local));
+    }
+
+    @Test
+    void anExecutorJarThatCannotBeRightStopsBeforeSparkStarts() throws Exception {
+        Finished word = run(Map.of("LAYERSCOPE_EXECUTOR_JAR", "shared"), "sweep", "--model", "demo", "--master",
+                "spark://head:7077");
+        assertEquals(2, word.status(), word.output());
+        assertEquals("layerscope: LAYERSCOPE_EXECUTOR_JAR is 'shared', but it must be local (this jar's path on every"
+                + " node), local:/PATH, none (the executors' class path has the jar) or a URI such as hdfs://HOST/PATH.\n",
+                word.output());
+        Path other = Files.writeString(tmp.resolve("old-layerscope.jar"), "an older build");
+        Finished stale = run(Map.of("LAYERSCOPE_EXECUTOR_JAR", "local:" + other), "sweep", "--model", "demo", "--master",
+                "spark://head:7077");
+        assertEquals(2, stale.status(), stale.output());
+        assertEquals("layerscope: LAYERSCOPE_EXECUTOR_JAR names " + other + ", which is not the jar this run uses ("
+                + repo + "/target/layerscope-cluster.jar): copy it there on every node, or leave LAYERSCOPE_EXECUTOR_JAR"
+                + " unset to send the jar with the job.\n", stale.output());
+        assertFalse(Files.exists(sparkHome.resolve("arguments")), "spark-submit did not run");
     }
 }
