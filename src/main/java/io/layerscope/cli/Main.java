@@ -4,6 +4,7 @@ import io.layerscope.LayerscopeException;
 import io.layerscope.hub.Redaction;
 import io.layerscope.llama.NativeLibrary;
 import io.layerscope.spark.HeapExhaustion;
+import io.layerscope.spark.MissingExecutorJar;
 import io.layerscope.spark.ResultSizeLimit;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -177,6 +178,9 @@ public final class Main implements Runnable {
         }
         if (userError == null) {
             userError = ResultSizeLimit.explain(e);
+        }
+        if (userError == null) {
+            userError = MissingExecutorJar.explain(e);
         }
         if (userError != null) {
             err.println("error: " + oneParagraph(userError.getMessage()));
