@@ -14,24 +14,21 @@ public final class MissingExecutorJar {
     // Spark's DAGScheduler: "Job aborted due to stage failure: ... Lost task 1.3 in stage 1.0 (TID 14) (host executor 0):
     // java.io.IOException: java.lang.ClassNotFoundException: io.layerscope.spark.CalibrationStage$Window"
     private static final Pattern MISSING = Pattern.compile(
-            "(?:ClassNotFoundException|NoClassDefFoundError): (io[./]layerscope[./][\\w./$]+)");
+            "Lost task [\\s\\S]*?(?:ClassNotFoundException|NoClassDefFoundError): (io[./]layerscope[./][\\w./$]+)");
 
     private MissingExecutorJar() {
     }
 
     /** The user error for {@code e} or one of its causes, or null when no executor lacked layerscope's classes. */
     public static LayerscopeException explain(Throwable e) {
-        for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
-            String message = t.getMessage();
-            Matcher m = message == null || !message.contains("Lost task") ? null : MISSING.matcher(message);
-            if (m != null && m.find()) {
-                return new LayerscopeException("the executors cannot load layerscope's classes ("
-                        + m.group(1).replace('/', '.') + " is not on their class path): they lack the application jar."
-                        + " With LAYERSCOPE_EXECUTOR_JAR=none each executor's class path must hold it (the nodes'"
-                        + " $SPARK_HOME/jars, or spark.executor.extraClassPath); with local or local:/PATH the path"
-                        + " must exist on every node; left unset, submit.sh sends the jar with the job (docs/CLUSTER.md)", e);
-            }
+        Matcher m = CauseMessages.find(e, MISSING);
+        if (m == null) {
+            return null;
         }
-        return null;
+        return new LayerscopeException("the executors cannot load layerscope's classes ("
+                + m.group(1).replace('/', '.') + " is not on their class path): they lack the application jar."
+                + " With LAYERSCOPE_EXECUTOR_JAR=none each executor's class path must hold it (the nodes'"
+                + " $SPARK_HOME/jars, or spark.executor.extraClassPath); with local or local:/PATH the path"
+                + " must exist on every node; left unset, submit.sh sends the jar with the job (docs/CLUSTER.md)", e);
     }
 }

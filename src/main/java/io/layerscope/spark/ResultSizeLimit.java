@@ -21,16 +21,14 @@ public final class ResultSizeLimit {
 
     /** The user error for {@code e} or one of its causes, or null when no result size limit stopped it. */
     public static LayerscopeException explain(Throwable e) {
-        for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
-            Matcher m = t.getMessage() == null ? null : SPARK_MESSAGE.matcher(t.getMessage());
-            if (m != null && m.find()) {
-                return new LayerscopeException("the results the executors sent the driver in one Spark job (" + m.group(2)
-                        + " from " + m.group(1) + " task" + ("1".equals(m.group(1)) ? "" : "s") + " so far) exceed"
-                        + " spark.driver.maxResultSize (" + m.group(3) + "); raise it, e.g. --conf"
-                        + " spark.driver.maxResultSize=4g (0: no limit), and give the driver the memory to hold them"
-                        + " (--driver-memory; docs/CLUSTER.md lists what a sweep sends per shard and per layer)", e);
-            }
+        Matcher m = CauseMessages.find(e, SPARK_MESSAGE);
+        if (m == null) {
+            return null;
         }
-        return null;
+        return new LayerscopeException("the results the executors sent the driver in one Spark job (" + m.group(2)
+                + " from " + m.group(1) + " task" + ("1".equals(m.group(1)) ? "" : "s") + " so far) exceed"
+                + " spark.driver.maxResultSize (" + m.group(3) + "); raise it, e.g. --conf"
+                + " spark.driver.maxResultSize=4g (0: no limit), and give the driver the memory to hold them"
+                + " (--driver-memory; docs/CLUSTER.md lists what a sweep sends per shard and per layer)", e);
     }
 }
