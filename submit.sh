@@ -243,7 +243,8 @@ else
   fi
   # On a CPU with AVX-512, C2's 512-bit vectors ran stage two's statistics loops slower than 256-bit
   # ones (docs/PERFORMANCE.md), with the same results. The cap reaches the executors in this JVM (local
-  # mode); CPU executors elsewhere: docs/CLUSTER.md. LAYERSCOPE_VECTOR_TUNING=off keeps the JVM's width.
+  # mode); executors elsewhere have it from conf/spark-defaults.conf. LAYERSCOPE_VECTOR_TUNING=off keeps
+  # this JVM's width.
   if [ "${LAYERSCOPE_VECTOR_TUNING:-on}" != off ] && grep -qsw avx512f /proc/cpuinfo; then
     jvm_flags+=(-XX:MaxVectorSize=32)
   fi

@@ -304,6 +304,14 @@ class SubmitScriptTest {
                 && List.of(l.split("\\s+")).contains("-XX:MaxNewSize=256m")), defaults);
     }
 
+    @Test
+    void theExecutorsAJobStartsElsewhereCapTheirVectorsAsLocalModeDoes() throws Exception {
+        // local mode's JVM has the cap from submit.sh on CPUs with AVX-512 (aDistributionGetsTheJar...)
+        String defaults = Files.readString(repo.resolve("conf/spark-defaults.conf"));
+        assertTrue(defaults.lines().anyMatch(l -> l.startsWith("spark.executor.extraJavaOptions")
+                && List.of(l.split("\\s+")).contains("-XX:MaxVectorSize=32")), defaults);
+    }
+
     /**
      * libtorch reads THP_MEM_ALLOC_ENABLE when it starts: the JVM submit.sh starts has it on for forwards
      * of 1024 tokens or more and for --gram (spark.HugePageAllocation's rule), off below, off whatever
