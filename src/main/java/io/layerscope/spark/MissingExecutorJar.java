@@ -7,8 +7,8 @@ import java.util.regex.Pattern;
 /**
  * A job whose tasks failed on the executors because layerscope's own classes were not there, told
  * as what to change: the executors' class path lacks the application jar (LAYERSCOPE_EXECUTOR_JAR=none
- * on nodes that do not have it, a local: path missing on a node). Spark reports it as a job aborted
- * after four task failures, quoting the executor's ClassNotFoundException.
+ * on nodes that do not have it, say). Spark reports it as a job aborted once a task has failed as often
+ * as spark.task.maxFailures allows, quoting the executor's ClassNotFoundException.
  */
 public final class MissingExecutorJar {
     // Spark's DAGScheduler: "Job aborted due to stage failure: ... Lost task 1.3 in stage 1.0 (TID 14) (host executor 0):
