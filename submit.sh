@@ -186,6 +186,13 @@ fi
 
 build_if_stale
 
+command="${app_args[0]:-}"
+case "$command" in
+  ""|-h|--help|-V|--version|help|layer-types|list-layers)
+    # Listings read headers only: no Spark needed, so they answer at once.
+    exec java "${app_props[@]}" -cp "$class_path" "$main_class" "${app_args[@]}" ;;
+esac
+
 # On a cluster every executor fetches the whole application jar from the driver at every run (about
 # 130 MB without Spark, much more with CUDA libtorch), all of them from the one driver.
 # LAYERSCOPE_EXECUTOR_JAR says where the executors find it instead: "local" for this jar's own path
@@ -219,13 +226,6 @@ driver_class_path="${LAYERSCOPE_CLASSPATH:-}"
 if [ "$executor_jar" != "$jar" ]; then
   driver_class_path="$jar${driver_class_path:+:$driver_class_path}"
 fi
-
-command="${app_args[0]:-}"
-case "$command" in
-  ""|-h|--help|-V|--version|help|layer-types|list-layers)
-    # Listings read headers only: no Spark needed, so they answer at once.
-    exec java "${app_props[@]}" -cp "$class_path" "$main_class" "${app_args[@]}" ;;
-esac
 
 jvm_flags=("${gc_flags[@]}")
 if [ "$command" = query ]; then

@@ -570,5 +570,11 @@ class SubmitScriptTest {
                 + repo + "/target/layerscope-cluster.jar): copy it there on every node, or leave LAYERSCOPE_EXECUTOR_JAR"
                 + " unset to send the jar with the job.\n", stale.output());
         assertFalse(Files.exists(sparkHome.resolve("arguments")), "spark-submit did not run");
+        // help and the listings start no Spark: they answer whatever the variable says
+        Finished help = runWithoutDistribution(Map.of("LAYERSCOPE_EXECUTOR_JAR", "shared"), "", "--help", "--master",
+                "spark://head:7077");
+        assertEquals(0, help.status(), help.output());
+        List<String> java = Files.readAllLines(tmp.resolve("bin/arguments"));
+        assertEquals(List.of("io.layerscope.cli.Main", "--help"), java.subList(java.size() - 2, java.size()));
     }
 }
