@@ -29,6 +29,7 @@ import scala.Option;
  * SparkStartup startup = SparkStartup.begin("layerscope sweep", spec, seqlen, "1", PictureSize.DEFAULT, true);
  * List<CalibrationSample> samples = sample();      // meanwhile Spark starts and executors load the model
  * SparkSession spark = startup.session();          // waits for the session only, not the warm-up
+ * startup.awaitWarmUpSubmitted();                  // before the first job, which then queues behind it
  * }</pre>
  */
 final class SparkStartup {
