@@ -96,6 +96,7 @@ app_args=()
 unset heap_arg heap_conf   # set (even to "") only by the options
 files=""
 master=""
+deploy_mode=""
 props_file="$here/conf/spark-defaults.conf"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -109,17 +110,60 @@ while [ $# -gt 0 ]; do
     --driver-memory) heap_arg="$2"; spark_args+=("$1" "$2"); shift 2 ;;
     --driver-memory=*) heap_arg="${1#*=}"; spark_args+=("$1"); shift ;;
     --conf)
-      case "$2" in spark.driver.memory=*) heap_conf="${2#*=}" ;; esac
+      case "$2" in
+        spark.driver.memory=*) heap_conf="${2#*=}" ;;
+        spark.submit.deployMode=*) deploy_mode="${2#*=}" ;;
+      esac
       spark_args+=("$1" "$2"); shift 2 ;;
     --conf=spark.driver.memory=*) heap_conf="${1#--conf=spark.driver.memory=}"; spark_args+=("$1"); shift ;;
-    --executor-memory|--executor-cores|--num-executors|--total-executor-cores|--deploy-mode|--jars|--driver-cores|--queue|--name)
+    --conf=spark.submit.deployMode=*) deploy_mode="${1#--conf=spark.submit.deployMode=}"; spark_args+=("$1"); shift ;;
+    --deploy-mode) deploy_mode="$2"; spark_args+=("$1" "$2"); shift 2 ;;
+    --deploy-mode=*) deploy_mode="${1#*=}"; spark_args+=("$1"); shift ;;
+    --executor-memory|--executor-cores|--num-executors|--total-executor-cores|--jars|--driver-cores|--queue|--name)
       spark_args+=("$1" "$2"); shift 2 ;;
-    --conf=*|--executor-memory=*|--executor-cores=*|--num-executors=*|--total-executor-cores=*|--deploy-mode=*|--jars=*)
+    --conf=*|--executor-memory=*|--executor-cores=*|--num-executors=*|--total-executor-cores=*|--jars=*)
       spark_args+=("$1"); shift ;;
     *) app_args+=("$1"); shift ;;
   esac
 done
 master="${master:-local[*]}"
+deploy_mode="${deploy_mode:-$(awk '$1 == "spark.submit.deployMode" {print $2}' "$props_file" 2>/dev/null | tail -n 1)}"
+# In cluster deploy mode the driver runs on a node of the cluster, in a directory Spark makes for
+# it, where a relative path would name a place the user never meant (results in Spark's work
+# directory). Paths given relative to here are made absolute: the outputs and caches always, the
+# model and the calibration files when they name something here (else a repo id, demo or c4).
+# Absolute, they must still be on storage the driver's node reaches (docs/CLUSTER.md).
+absolute_path() {
+  case "$1" in /*|*://*|"") printf '%s' "$1" ;; *) printf '%s/%s' "$PWD" "$1" ;; esac
+}
+absolute_if_here() {   # a value that may be a path or a name; comma-separated for --calibration
+  local part out="" IFS=,
+  for part in $1; do
+    if [ -e "$part" ]; then part="$(absolute_path "$part")"; fi
+    out="${out:+$out,}$part"
+  done
+  printf '%s' "$out"
+}
+absolute_option() {   # absolute_option OPTION VALUE: the value as the driver should see it
+  case "$1" in
+    --out|--cache-dir|--cache_dir|--calibration-cache|--save-pruned|--imatrix) absolute_path "$2" ;;
+    --model) if [ "$2" = demo ]; then printf '%s' "$2"; else absolute_if_here "$2"; fi ;;
+    --calibration) case "$2" in demo|c4|c4:*) printf '%s' "$2" ;; *) absolute_if_here "$2" ;; esac ;;
+    *) printf '%s' "$2" ;;
+  esac
+}
+if [ "$deploy_mode" = cluster ]; then
+  for ((i = 1; i < ${#app_args[@]}; i++)); do
+    arg="${app_args[i]}"
+    case "$arg" in
+      --*=*) app_args[i]="${arg%%=*}=$(absolute_option "${arg%%=*}" "${arg#*=}")" ;;
+      --*) if ((i + 1 < ${#app_args[@]})); then
+             app_args[i + 1]="$(absolute_option "$arg" "${app_args[i + 1]}")"
+             case "$arg" in --out|--cache-dir|--cache_dir|--calibration-cache|--save-pruned|--imatrix|--model|--calibration) i=$((i + 1)) ;; esac
+           fi ;;
+    esac
+  done
+fi
 # libtorch's arrays of 2 MB or more in transparent huge pages, for forwards of at least 1024 tokens
 # (--seqlen times --batch-size; --seqlen's default is 2048, 256 for the demo model): their
 # activations are tens of MB each, mapped afresh by every operation, and 4 KB page faults cost as
@@ -221,6 +265,18 @@ case "$master" in
          exit 2 ;;
     esac ;;
 esac
+# Standalone's cluster deploy mode starts the driver on a Worker from a jar the Worker copies
+# through Hadoop's file systems, which have no local: scheme: local:/PATH becomes PATH there (a
+# copy from the node's own file system, as meant; the executors then fetch theirs from the driver),
+# and none has no jar to name. YARN and Kubernetes read local: themselves.
+if [ "$deploy_mode" = cluster ] && [[ "$master" == spark://* ]]; then
+  case "$executor_jar" in
+    spark-internal)
+      echo "layerscope: LAYERSCOPE_EXECUTOR_JAR=none needs --deploy-mode client on a standalone cluster: in cluster deploy mode a Worker starts the driver from a jar it copies. Use LAYERSCOPE_EXECUTOR_JAR=local (this jar's path on every node) or a URI such as hdfs://HOST/PATH." >&2
+      exit 2 ;;
+    local:*) executor_jar="${executor_jar#local:}" ;;
+  esac
+fi
 # the driver runs the jar here, wherever the executors find theirs
 driver_class_path="${LAYERSCOPE_CLASSPATH:-}"
 if [ "$executor_jar" != "$jar" ]; then
@@ -283,12 +339,31 @@ young_cap() {
 }
 driver_memory="$(awk '$1 == "spark.driver.memory" {print $2}' "$props_file" 2>/dev/null | tail -n 1)"
 
+# Standalone's cluster deploy mode ends spark-submit with status 0 whatever became of the driver.
+# Spark's client prints the driver's final state (conf/log4j2.properties shows it): anything but
+# FINISHED ends this script with status 1 and says where the driver's output is.
+standalone_cluster=0
+if [ "$deploy_mode" = cluster ] && [[ "$master" == spark://* ]]; then standalone_cluster=1; fi
+run_submission() {
+  if ((standalone_cluster == 0)); then exec "$@"; fi
+  local log state status=0
+  log="$(mktemp "${TMPDIR:-/tmp}/layerscope-submit.XXXXXX")"
+  { "$@" 2>&1 1>&3 3>&- | tee "$log" >&2; } 3>&1 || status=$?
+  state="$(sed -n 's/.*State of driver \([^ ]*\) is \([A-Z]*\), exiting.*/\1 \2/p' "$log" | tail -n 1)"
+  rm -f "$log"
+  if [ "$status" = 0 ] && [ -n "$state" ] && [ "${state#* }" != FINISHED ]; then
+    echo "layerscope: the driver ${state% *} ended ${state#* } on the cluster; its output is on the Worker that ran it, in ${state% *}/stderr under the Worker's work directory (the Master's web UI links it)." >&2
+    status=1
+  fi
+  exit "$status"
+}
+
 # --properties-file alone would replace the distribution's conf/spark-defaults.conf (event log, queues,
 # security): --load-spark-defaults reads it too, and layerscope's file takes precedence over it.
 if [ -n "$spark_submit" ]; then
   # in local mode the driver runs the tasks: the heap as far as the options and the file say
   case "$master" in local*) young_flag="$(young_cap "${heap_arg-${heap_conf-$driver_memory}}")" ;; *) young_flag="" ;; esac
-  exec "$spark_submit" --master "$master" --properties-file "$props_file" --load-spark-defaults \
+  run_submission "$spark_submit" --master "$master" --properties-file "$props_file" --load-spark-defaults \
     --driver-java-options "${app_props[*]} ${jvm_flags[*]}${young_flag:+ $young_flag}" --class "$main_class" \
     ${driver_class_path:+--driver-class-path "$driver_class_path"} \
     ${spark_args[@]+"${spark_args[@]}"} "$executor_jar" "${app_args[@]}"
@@ -330,8 +405,10 @@ if [ "${LAYERSCOPE_CDS:-on}" != off ]; then
   if [ -f "$cds_archive" ] && [ "$cds_archive" -nt "$jar" ]; then
     cds_flags+=("-XX:SharedArchiveFile=$cds_archive")
   elif { [ "$command" = sweep ] || [ "$command" = layer ] || [ "$command" = query ]; } \
+      && [ "$deploy_mode" != cluster ] \
       && ! printf '%s\n' "${app_args[@]}" | grep -qxE -- '-h|--help|-V|--version'; then
-    # a real job only: an archive of what --help loads would serve every later run poorly
+    # a real job in this JVM only: an archive of what --help loads, or of a submission whose driver
+    # runs on the cluster (Spark's launcher alone), would serve every later run poorly
     cds_record="$cds_archive.$$.tmp"
     cds_flags+=("-XX:ArchiveClassesAtExit=$cds_record")
     echo "layerscope: recording a class-data archive for faster starts (once per build)" >&2
@@ -343,7 +420,7 @@ launch=(java "${module_flags[@]}" "${app_props[@]}" "${jvm_flags[@]}" ${cds_flag
   -cp "$class_path" io.layerscope.cli.SparkSubmitMain --master "$master" --properties-file "$props_file"
   --class "$main_class" ${spark_args[@]+"${spark_args[@]}"} "$primary" "${app_args[@]}")
 if [ -z "$cds_record" ]; then
-  exec "${launch[@]}"
+  run_submission "${launch[@]}"
 fi
 # The JVM runs as a child here (the archive is moved afterwards), so a SIGINT or TERM sent to this
 # script must be passed on: a background child of a script ignores SIGINT, so forward it as TERM,

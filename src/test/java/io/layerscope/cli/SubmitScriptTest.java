@@ -57,7 +57,9 @@ class SubmitScriptTest {
 
         sparkHome = tmp.resolve("spark");
         Path submit = Files.createDirectories(sparkHome.resolve("bin")).resolve("spark-submit");
-        Files.writeString(submit, "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$(dirname \"$0\")/../arguments\"\n");
+        // FAKE_STDERR: a line Spark's client would print (standalone's cluster deploy mode)
+        Files.writeString(submit, "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$(dirname \"$0\")/../arguments\"\n"
+                + "if [ -n \"${FAKE_STDERR:-}\" ]; then printf '%s\\n' \"$FAKE_STDERR\" >&2; fi\n");
         Files.setPosixFilePermissions(submit, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 
@@ -82,6 +84,7 @@ class SubmitScriptTest {
         pb.environment().put("PATH", "/usr/bin:/bin"); // no other spark-submit
         pb.environment().put("LAYERSCOPE_MKL_SHIM", "off");
         pb.environment().remove("LAYERSCOPE_EXECUTOR_JAR");
+        pb.environment().remove("FAKE_STDERR");
         pb.environment().putAll(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -125,6 +128,7 @@ class SubmitScriptTest {
                 #!/bin/sh
                 printf '%s\\n' "$@" > "$(dirname "$0")/arguments"
                 printf '%s\\n' "${THP_MEM_ALLOC_ENABLE-unset}" > "$(dirname "$0")/thp"
+                if [ -n "${FAKE_STDERR:-}" ]; then printf '%s\\n' "$FAKE_STDERR" >&2; fi
                 cat > "$(dirname "$0")/stdin"
                 for a in "$@"; do
                   case "$a" in -XX:ArchiveClassesAtExit=*) echo archive > "${a#*=}" ;; esac
@@ -576,5 +580,81 @@ class SubmitScriptTest {
         assertEquals(0, help.status(), help.output());
         List<String> java = Files.readAllLines(tmp.resolve("bin/arguments"));
         assertEquals(List.of("io.layerscope.cli.Main", "--help"), java.subList(java.size() - 2, java.size()));
+    }
+
+    @Test
+    void inClusterDeployModeTheDriverGetsPathsAsMeantHereAndNoArchiveIsRecorded() throws Exception {
+        Files.createDirectories(repo.resolve("models/m"));
+        Files.createDirectories(repo.resolve("data"));
+        String[] sweep = {"sweep", "--model", "models/m", "--out", "results/x", "--calibration-cache=cache", "--no-png",
+            "--calibration", "data,c4:1", "--cache-dir", "/shared/hub", "--seed", "3", "--master", "spark://head:7077"};
+        List<String> cluster = submitWithoutDistribution(Map.of(), "", concat(sweep, "--deploy-mode", "cluster"));
+        assertEquals(List.of("--deploy-mode", "cluster", repo + "/target/layerscope.jar", "sweep", "--model",
+                repo + "/models/m", "--out",
+                repo + "/results/x", "--calibration-cache=" + repo + "/cache", "--no-png", "--calibration",
+                repo + "/data,c4:1", "--cache-dir", "/shared/hub", "--seed", "3"), fromResource(cluster));
+        // Spark's launcher alone ran here: no archive of its classes for the later runs to map
+        assertTrue(cluster.stream().noneMatch(a -> a.startsWith("-XX:ArchiveClassesAtExit=")), cluster.toString());
+        assertFalse(Files.exists(repo.resolve("target/layerscope.jsa")));
+        // names stay names (a repo id, demo, c4), also with the mode from --conf
+        List<String> names = submitWithoutDistribution(Map.of(), "", "sweep", "--model", "meta-llama/Llama-3.2-1B",
+                "--calibration=c4", "--out=/abs/x", "--master", "spark://head:7077", "--conf",
+                "spark.submit.deployMode=cluster");
+        assertEquals(List.of("sweep", "--model", "meta-llama/Llama-3.2-1B", "--calibration=c4", "--out=/abs/x"),
+                fromResource(names).subList(3, 8));
+        // client mode: the driver runs here, the paths as given, and the first job records the archive
+        List<String> client = submit(sweep);
+        assertEquals(List.of("sweep", "--model", "models/m", "--out", "results/x"), fromResource(client).subList(1, 6));
+        List<String> clientJava = submitWithoutDistribution(Map.of(), "", sweep);
+        assertEquals(1, clientJava.stream().filter(a -> a.startsWith("-XX:ArchiveClassesAtExit=")).count());
+    }
+
+    @Test
+    void standalonesClusterDeployModeEndsAsTheDriverDid() throws Exception {
+        String[] sweep = {"sweep", "--model", "demo", "--out", "/r/x", "--master", "spark://head:7077", "--deploy-mode",
+            "cluster"};
+        Finished finished = run(Map.of("FAKE_STDERR", "12:00:00 INFO ClientEndpoint: State of driver driver-1-0001 is"
+                + " FINISHED, exiting spark-submit JVM."), sweep);
+        assertEquals(0, finished.status(), finished.output());
+        for (String state : List.of("FAILED", "ERROR", "KILLED")) {
+            String line = "12:00:00 INFO ClientEndpoint: State of driver driver-1-0002 is " + state
+                    + ", exiting spark-submit JVM.";
+            Finished failed = runWithoutDistribution(Map.of("FAKE_STDERR", line), "", sweep);
+            assertEquals(1, failed.status(), failed.output());
+            assertEquals(line + "\nlayerscope: the driver driver-1-0002 ended " + state + " on the cluster; its output is"
+                    + " on the Worker that ran it, in driver-1-0002/stderr under the Worker's work directory (the"
+                    + " Master's web UI links it).\n", failed.output());
+        }
+        // elsewhere Spark's own status stands (YARN's client fails for a failed application)
+        Finished yarn = run(Map.of("FAKE_STDERR", "State of driver d is FAILED, exiting spark-submit JVM."), "sweep",
+                "--model", "demo", "--out", "/r/x", "--master", "yarn", "--deploy-mode", "cluster");
+        assertEquals(0, yarn.status(), yarn.output());
+    }
+
+    @Test
+    void standalonesClusterDeployModeStartsTheDriverFromAFile() throws Exception {
+        String[] sweep = {"sweep", "--model", "demo", "--master", "spark://head:7077", "--deploy-mode", "cluster"};
+        List<String> local = submit(Map.of("LAYERSCOPE_EXECUTOR_JAR", "local"), sweep);
+        assertEquals(List.of("--deploy-mode", "cluster", repo + "/target/layerscope-cluster.jar", "sweep", "--model",
+                "demo"), fromResource(local));
+        List<String> elsewhere = submit(Map.of("LAYERSCOPE_EXECUTOR_JAR", "local:/opt/ls/layerscope.jar"), sweep);
+        assertEquals("/opt/ls/layerscope.jar", fromResource(elsewhere).get(4));
+        // YARN and Kubernetes read local: themselves
+        List<String> k8s = submit(Map.of("LAYERSCOPE_EXECUTOR_JAR", "local:/opt/ls/layerscope.jar"), "sweep", "--model",
+                "demo", "--master", "k8s://https://api:6443", "--deploy-mode", "cluster");
+        assertEquals("local:/opt/ls/layerscope.jar", fromResource(k8s).get(4));
+        Files.delete(sparkHome.resolve("arguments"));
+        Finished none = run(Map.of("LAYERSCOPE_EXECUTOR_JAR", "none"), sweep);
+        assertEquals(2, none.status(), none.output());
+        assertEquals("layerscope: LAYERSCOPE_EXECUTOR_JAR=none needs --deploy-mode client on a standalone cluster: in"
+                + " cluster deploy mode a Worker starts the driver from a jar it copies. Use LAYERSCOPE_EXECUTOR_JAR=local"
+                + " (this jar's path on every node) or a URI such as hdfs://HOST/PATH.\n", none.output());
+        assertFalse(Files.exists(sparkHome.resolve("arguments")), "spark-submit did not run");
+    }
+
+    private static String[] concat(String[] first, String... more) {
+        String[] all = java.util.Arrays.copyOf(first, first.length + more.length);
+        System.arraycopy(more, 0, all, first.length, more.length);
+        return all;
     }
 }
