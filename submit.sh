@@ -237,6 +237,12 @@ case "$command" in
     exec java "${app_props[@]}" -cp "$class_path" "$main_class" "${app_args[@]}" ;;
 esac
 
+# query prints its results, and its shell reads statements, where its driver runs: here.
+if [ "$command" = query ] && [ "$deploy_mode" = cluster ]; then
+  echo "layerscope: query prints its results where its driver runs, so it runs in client mode: leave out --deploy-mode cluster (its Spark jobs still run on the cluster's executors)." >&2
+  exit 2
+fi
+
 # On a cluster every executor fetches the whole application jar from the driver at every run (about
 # 130 MB without Spark, much more with CUDA libtorch), all of them from the one driver.
 # LAYERSCOPE_EXECUTOR_JAR says where the executors find it instead: "local" for this jar's own path

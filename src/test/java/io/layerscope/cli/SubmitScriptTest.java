@@ -644,6 +644,11 @@ class SubmitScriptTest {
                 "demo", "--master", "k8s://https://api:6443", "--deploy-mode", "cluster");
         assertEquals("local:/opt/ls/layerscope.jar", fromResource(k8s).get(4));
         Files.delete(sparkHome.resolve("arguments"));
+        Finished query = run(Map.of(), "query", "--results", "/r/x", "SELECT 1", "--master", "spark://head:7077",
+                "--deploy-mode", "cluster");
+        assertEquals(2, query.status(), query.output());
+        assertEquals("layerscope: query prints its results where its driver runs, so it runs in client mode: leave out"
+                + " --deploy-mode cluster (its Spark jobs still run on the cluster's executors).\n", query.output());
         Finished none = run(Map.of("LAYERSCOPE_EXECUTOR_JAR", "none"), sweep);
         assertEquals(2, none.status(), none.output());
         assertEquals("layerscope: LAYERSCOPE_EXECUTOR_JAR=none needs --deploy-mode client on a standalone cluster: in"
