@@ -266,7 +266,15 @@ case "$master" in
           echo "layerscope: LAYERSCOPE_EXECUTOR_JAR names $there, which is not the jar this run uses ($jar): copy it there on every node, or leave LAYERSCOPE_EXECUTOR_JAR unset to send the jar with the job." >&2
           exit 2
         fi ;;
-      *://*) executor_jar="$LAYERSCOPE_EXECUTOR_JAR" ;;
+      # in client mode named to the driver, which adds it for the executors: spark-submit would
+      # download a remote application jar (or --jars) into the driver's temporary directory first
+      *://*)
+        if [ "$deploy_mode" = cluster ]; then
+          executor_jar="$LAYERSCOPE_EXECUTOR_JAR"
+        else
+          executor_jar=spark-internal
+          spark_args+=(--conf "spark.layerscope.executorJar=$LAYERSCOPE_EXECUTOR_JAR")
+        fi ;;
       *) echo "layerscope: LAYERSCOPE_EXECUTOR_JAR is '$LAYERSCOPE_EXECUTOR_JAR', but it must be local (this jar's path on every node), local:/PATH, none (the executors' class path has the jar) or a URI such as hdfs://HOST/PATH." >&2
          exit 2 ;;
     esac ;;

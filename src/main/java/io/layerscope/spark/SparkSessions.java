@@ -82,7 +82,9 @@ public final class SparkSessions {
         if (!conf.contains("spark.app.name")) {
             conf.setAppName(appName);
         }
-        return SparkSession.builder().config(withDefaults(conf)).getOrCreate();
+        SparkSession session = SparkSession.builder().config(withDefaults(conf)).getOrCreate();
+        RemoteExecutorJar.addTo(session.sparkContext());
+        return session;
     }
 
     /** {@code conf}, given layerscope's defaults for what it does not set. */

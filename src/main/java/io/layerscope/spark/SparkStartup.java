@@ -203,6 +203,9 @@ final class SparkStartup {
             if (cause instanceof Error err) {
                 throw err;
             }
+            if (cause instanceof LayerscopeException user) {
+                throw user;   // already said in a user's terms (e.g. RemoteExecutorJar)
+            }
             // a bad --master or --conf, or a master that does not answer (Spark's own message says which)
             String master = new SparkConf().get("spark.master", SparkSessions.DEFAULT_MASTER);
             String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();

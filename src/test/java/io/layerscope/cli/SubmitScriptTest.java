@@ -535,11 +535,19 @@ class SubmitScriptTest {
         // the executors' class path has it: nothing sent
         List<String> none = submit(Map.of("LAYERSCOPE_EXECUTOR_JAR", "none"), sweep);
         assertEquals(List.of("--driver-class-path", jar, "spark-internal", "sweep", "--model", "demo"), fromResource(none));
-        // a URI the executors read themselves, beside the user's own driver class path
-        List<String> hdfs = submit(Map.of("LAYERSCOPE_EXECUTOR_JAR", "hdfs://nn:8020/apps/layerscope.jar",
-                "LAYERSCOPE_CLASSPATH", "/opt/extra.jar"), sweep);
-        assertEquals(List.of("--driver-class-path", jar + ":/opt/extra.jar", "hdfs://nn:8020/apps/layerscope.jar", "sweep",
+        // a URI the executors read themselves, beside the user's own driver class path: named to the
+        // driver, which adds it (spark-submit would download it to the driver first)
+        Map<String, String> uri = Map.of("LAYERSCOPE_EXECUTOR_JAR", "hdfs://nn:8020/apps/layerscope.jar",
+                "LAYERSCOPE_CLASSPATH", "/opt/extra.jar");
+        List<String> hdfs = submit(uri, sweep);
+        assertEquals(List.of("--driver-class-path", jar + ":/opt/extra.jar", "--conf",
+                "spark.layerscope.executorJar=hdfs://nn:8020/apps/layerscope.jar", "spark-internal", "sweep",
                 "--model", "demo"), fromResource(hdfs));
+        // in cluster deploy mode the driver's node needs it too: Spark's own application resource
+        List<String> clusterMode = submit(uri, "sweep", "--model", "demo", "--master", "spark://head:7077",
+                "--deploy-mode", "cluster");
+        assertEquals(List.of("--driver-class-path", jar + ":/opt/extra.jar", "--deploy-mode", "cluster",
+                "hdfs://nn:8020/apps/layerscope.jar", "sweep", "--model", "demo"), fromResource(clusterMode));
         // another path on every node: one this machine does not have is taken on trust
         List<String> elsewhere = submit(Map.of("LAYERSCOPE_EXECUTOR_JAR", "local:/opt/layerscope/layerscope.jar"), sweep);
         assertEquals("local:/opt/layerscope/layerscope.jar", fromResource(elsewhere).get(2));
