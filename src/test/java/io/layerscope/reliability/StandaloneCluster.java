@@ -55,6 +55,24 @@ final class StandaloneCluster implements AutoCloseable {
 
     /** As {@link #start(Path, int)}, with {@code cores} cores per Worker. */
     static StandaloneCluster start(Path dir, int workers, int cores) throws IOException, InterruptedException {
+        return start(dir, workers, cores, ChildJvm.classpath());
+    }
+
+    /**
+     * As {@link #start(Path, int, int)}, whose executors (and drivers) have Spark and the libraries
+     * but not layerscope's own classes, as nodes whose Spark lacks the application jar.
+     */
+    static StandaloneCluster startWithoutLayerscope(Path dir, int workers, int cores)
+            throws IOException, InterruptedException {
+        String libraries = java.util.Arrays.stream(ChildJvm.classpath().split(java.io.File.pathSeparator))
+                .filter(e -> !e.replaceAll("/+$", "").endsWith("/target/classes")
+                        && !e.replaceAll("/+$", "").endsWith("/target/test-classes"))
+                .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+        return start(dir, workers, cores, libraries);
+    }
+
+    private static StandaloneCluster start(Path dir, int workers, int cores, String classpath)
+            throws IOException, InterruptedException {
         Path home = Files.createDirectories(dir.resolve("spark-home"));
         Files.createDirectories(home.resolve("jars"));
         Files.createDirectories(home.resolve("conf"));
@@ -62,7 +80,7 @@ final class StandaloneCluster implements AutoCloseable {
         Map<String, String> env = Map.of(
                 "SPARK_HOME", home.toString(),
                 "SPARK_SCALA_VERSION", "2.13",
-                "SPARK_DIST_CLASSPATH", ChildJvm.classpath(),
+                "SPARK_DIST_CLASSPATH", classpath,
                 "SPARK_LOG_DIR", dir.toString());
         int port = freePort();
         String url = "spark://127.0.0.1:" + port;
