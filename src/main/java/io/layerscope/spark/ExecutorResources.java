@@ -66,7 +66,8 @@ final class ExecutorResources {
 
     /**
      * libtorch reads its thread counts once, when the engine starts: set them to the task's cores
-     * before the first DJL call in this JVM, so concurrent tasks do not oversubscribe the cores.
+     * before the first DJL call in this JVM, so concurrent tasks do not oversubscribe the cores; and
+     * its huge pages, which this machine may turn off ({@link HugePageAllocation#decideOnThisMachine}).
      */
     static void configureThreads() {
         TaskContext tc = TaskContext.get();
@@ -81,6 +82,8 @@ final class ExecutorResources {
     /** {@link #configureThreads()} with the cores of one task given (outside a task: local mode's driver). */
     static void configureThreads(int cpus) {
         CompilerDirectives.addOnceInBackground();
+        // read by libtorch once, at its start, as the thread counts are
+        HugePageAllocation.decideOnThisMachine();
         if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(cpus));
         }

@@ -11,12 +11,18 @@ import org.apache.spark.SparkConf;
  * tens of MB each, mapped afresh by every operation, and faulting them in 4 KB pages took as long as
  * the arithmetic on a virtual machine; with short ones glibc reuses its memory, and the advice cost
  * a little instead (docs/PERFORMANCE.md). So it is on where a forward takes at least {@link #MIN_TOKENS} tokens,
- * and with --gram:
+ * and with --gram, but off on a machine whose memory balloon reports free pages ({@link FreePageReporting}):
  * submit.sh decides for the JVM it starts (local mode), by the same rule, and the driver for the
- * executors a job starts; the user's own setting wins in both.
+ * executors a job starts, whose own machines decide the last part: an executor on such a machine
+ * turns the setting off before libtorch starts ({@link #decideOnThisMachine}). The user's own setting
+ * wins everywhere.
  */
 public final class HugePageAllocation {
     static final String ENV = "THP_MEM_ALLOC_ENABLE";
+    /** Set beside {@value #ENV} when the driver chose it by the job's rule, so an executor may turn it off. */
+    static final String BY_RULE_ENV = "LAYERSCOPE_HUGE_PAGES_BY_RULE";
+    /** {@value #ENV} as libtorch reads it in this process, once {@link #decideOnThisMachine} has run. */
+    private static volatile String effective = System.getenv(ENV);
     /**
      * Tokens per forward (window length times batch) from which the advice pays; submit.sh holds the
      * same figure (SubmitScriptTest checks the two rules agree).
@@ -47,9 +53,57 @@ public final class HugePageAllocation {
         return !reportsFreePages && (gram || (long) seqlen * batchSize >= MIN_TOKENS) ? "1" : "0";
     }
 
-    /** Sets {@value #ENV} for the executors a job starts to {@code setting}, unless {@code conf} has it. */
+    /**
+     * {@link #setting(int, int, boolean)} for the executors a job starts, without this machine's part:
+     * each executor's own machine decides that ({@link #decideOnThisMachine}).
+     */
+    public static String executorSetting(int seqlen, int batchSize, boolean gram) {
+        return setting(seqlen, batchSize, gram, false);
+    }
+
+    /**
+     * Sets {@value #ENV} for the executors a job starts to {@code setting}, and marks it as the rule's,
+     * unless {@code conf} has a setting of the user's.
+     */
     static void setExecutorEnv(SparkConf conf, String setting) {
-        conf.setIfMissing("spark.executorEnv." + ENV, setting);
+        if (!conf.contains("spark.executorEnv." + ENV)) {
+            conf.set("spark.executorEnv." + ENV, setting);
+            conf.set("spark.executorEnv." + BY_RULE_ENV, "1");
+        }
+    }
+
+    /**
+     * Before libtorch starts in this process: where the driver turned the huge pages on by the job's
+     * rule ({@value #BY_RULE_ENV}) and this machine's balloon reports free pages, turns them off in
+     * the process environment libtorch will read (Java's own view of it is fixed at the start).
+     * Nothing otherwise: the user's setting, submit.sh's decision for local mode.
+     */
+    public static synchronized void decideOnThisMachine() {
+        if (turnsOff(System.getenv(BY_RULE_ENV), System.getenv(ENV), FreePageReporting::here)) {
+            LibC.setenv(ENV, "0");
+            effective = "0";
+        }
+    }
+
+    /**
+     * Whether {@link #decideOnThisMachine()} turns the huge pages off, given {@value #BY_RULE_ENV} and
+     * {@value #ENV} (null when unset); the machine's balloon is looked at only when it matters.
+     */
+    static boolean turnsOff(String byRule, String setting, java.util.function.BooleanSupplier reportsFreePages) {
+        return "1".equals(byRule) && "1".equals(setting) && reportsFreePages.getAsBoolean();
+    }
+
+    /** libc's setenv, through JNA (DJL's dependency): the environment libtorch's getenv reads. */
+    private interface LibC extends com.sun.jna.Library {
+        LibC INSTANCE = com.sun.jna.Native.load("c", LibC.class);
+
+        int setenv(String name, String value, int overwrite);
+
+        static void setenv(String name, String value) {
+            if (INSTANCE.setenv(name, value, 1) != 0) {
+                throw new IllegalStateException("setenv(" + name + ") failed");
+            }
+        }
     }
 
     /**
@@ -69,7 +123,7 @@ public final class HugePageAllocation {
 
     /** {@link #note(Device, String, String)} for this process. */
     static String note(Device device) {
-        return note(device, System.getenv(ENV), KernelSetting.VALUE);
+        return note(device, effective, KernelSetting.VALUE);
     }
 
     /**

@@ -57,7 +57,7 @@ final class SparkStartup {
      * that is null); in local mode on the CPU this JVM starts the same warm-up at once ({@link #preload}).
      * The thread inherits the caller's Spark local properties, as a job submitted by the caller would.
      *
-     * @param hugePages {@link HugePageAllocation#setting(int, int, boolean)} for the executors the job starts
+     * @param hugePages {@link HugePageAllocation#executorSetting(int, int, boolean)} for the executors the job starts
      * @param warmModel whether the model is loaded and warmed (the warm-up job, and in local mode the
      *                  preload in this JVM); false where stage one's result may come from
      *                  --calibration-cache, which is known only after sampling, when stage one would start

@@ -120,7 +120,7 @@ public final class SweepJob {
             // the throwaway pictures pay off only where the job draws more of its own
             PictureSize warmPictures = layers.size() > PictureWarmUp.PICTURES ? o.output().pngSize() : null;
             SparkStartup startup = SparkStartup.begin("layerscope " + o.command(), spec, o.calibration().seqlen(),
-                    HugePageAllocation.setting(o.calibration().seqlen(), spec.batchSize(), o.analysis().gram()),
+                    HugePageAllocation.executorSetting(o.calibration().seqlen(), spec.batchSize(), o.analysis().gram()),
                     warmPictures, calibrationCache == null);
             List<CalibrationSample> samples;
             try {

@@ -36,6 +36,26 @@ class HugePageAllocationIT {
         assertEquals(0, off, "off: " + off + " KB");
     }
 
+    /**
+     * An executor given the driver's rule (on) turns it off in its own environment before libtorch
+     * starts where its machine's balloon reports free pages (said here through the variable the
+     * detection honours), and keeps it elsewhere and when the setting is the user's.
+     */
+    @Test
+    void anExecutorsMachineTurnsTheRulesHugePagesOffBeforeLibtorchStarts() throws Exception {
+        Path setting = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
+        Assumptions.assumeTrue(Files.isReadable(setting) && Files.readString(setting).contains("[madvise]"),
+                "the kernel does not give transparent huge pages on request only");
+        long reporting = hugeKb(Map.of("THP_MEM_ALLOC_ENABLE", "1", "LAYERSCOPE_HUGE_PAGES_BY_RULE", "1",
+                "LAYERSCOPE_FREE_PAGE_REPORTING", "yes"), "reporting");
+        long notReporting = hugeKb(Map.of("THP_MEM_ALLOC_ENABLE", "1", "LAYERSCOPE_HUGE_PAGES_BY_RULE", "1",
+                "LAYERSCOPE_FREE_PAGE_REPORTING", "no"), "not-reporting");
+        long users = hugeKb(Map.of("THP_MEM_ALLOC_ENABLE", "1", "LAYERSCOPE_FREE_PAGE_REPORTING", "yes"), "users");
+        assertEquals(0, reporting, "reporting: " + reporting + " KB");
+        assertTrue(notReporting >= 32 * 1024, "not reporting: " + notReporting + " KB");
+        assertTrue(users >= 32 * 1024, "the user's setting: " + users + " KB");
+    }
+
     private long hugeKb(Map<String, String> env, String name) throws IOException, InterruptedException {
         Path log = tmp.resolve(name + ".log");
         Process p = ChildJvm.start(List.of("-Xmx256m", "-Dai.djl.pytorch.num_threads=1"), HugePageProbe.class.getName(),

@@ -10,13 +10,16 @@ import java.nio.file.Path;
 /**
  * Child-JVM side of {@link HugePageAllocationIT}: makes one 64 MiB libtorch array (an activation's
  * size at 2048 tokens) and prints how much more of this process's anonymous memory is in
- * transparent huge pages while it lives ({@code AnonHugePages} of /proc/self/smaps_rollup, in KB).
+ * transparent huge pages while it lives ({@code AnonHugePages} of /proc/self/smaps_rollup, in KB),
+ * after what an executor decides for its machine before libtorch starts.
  */
 public final class HugePageProbe {
     private HugePageProbe() {
     }
 
     public static void main(String[] args) throws Exception {
+        // as an executor's task does before libtorch starts
+        io.layerscope.spark.HugePageAllocation.decideOnThisMachine();
         try (NDManager m = NDManager.newBaseManager()) {
             m.ones(new Shape(1024)).close();   // libtorch started: its own set-up is not counted
             long before = anonHugePagesKb();

@@ -1,6 +1,7 @@
 package io.layerscope.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import ai.djl.Device;
 import java.lang.management.ManagementFactory;
@@ -46,6 +47,33 @@ class HugePageAllocationTest {
         SparkConf user = new SparkConf(false).set("spark.executorEnv.THP_MEM_ALLOC_ENABLE", "1");
         HugePageAllocation.setExecutorEnv(user, "0");
         assertEquals("1", user.get("spark.executorEnv.THP_MEM_ALLOC_ENABLE"));
+        // the rule's setting is marked as such, so that an executor's machine may turn it off; the user's is not
+        assertEquals("1", longWindows.get("spark.executorEnv.LAYERSCOPE_HUGE_PAGES_BY_RULE"));
+        assertEquals("1", shortWindows.get("spark.executorEnv.LAYERSCOPE_HUGE_PAGES_BY_RULE"));
+        assertFalse(user.contains("spark.executorEnv.LAYERSCOPE_HUGE_PAGES_BY_RULE"));
+    }
+
+    @Test
+    void theExecutorsSettingLeavesThisMachineOut() {
+        for (boolean gram : new boolean[] {false, true}) {
+            assertEquals(HugePageAllocation.setting(2048, 1, gram, false), HugePageAllocation.executorSetting(2048, 1, gram));
+            assertEquals(HugePageAllocation.setting(256, 1, gram, false), HugePageAllocation.executorSetting(256, 1, gram));
+        }
+        assertEquals("1", HugePageAllocation.executorSetting(1024, 1, false));
+        assertEquals("0", HugePageAllocation.executorSetting(1023, 1, false));
+    }
+
+    @Test
+    void anExecutorWhoseBalloonReportsFreePagesTurnsTheRulesSettingOff() {
+        for (String byRule : new String[] {"1", null}) {
+            for (String setting : new String[] {"1", "0", null}) {
+                for (boolean reports : new boolean[] {true, false}) {
+                    boolean expected = "1".equals(byRule) && "1".equals(setting) && reports;
+                    assertEquals(expected, HugePageAllocation.turnsOff(byRule, setting, () -> reports),
+                            byRule + " " + setting + " " + reports);
+                }
+            }
+        }
     }
 
     @Test
