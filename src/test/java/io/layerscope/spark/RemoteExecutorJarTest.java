@@ -12,15 +12,15 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.SparkConf;
-import org.apache.spark.SparkContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import scala.jdk.javaapi.CollectionConverters;
 
-/** The application jar at a URI: checked by the driver, added for the executors, never downloaded by the driver. */
+/**
+ * The application jar at a URI, checked by the driver before it adds it for the executors (that they
+ * then run from it, and the driver never downloads it: {@code ExecutorJarIT}).
+ */
 class RemoteExecutorJarTest {
     @TempDir
     Path tmp;
@@ -64,20 +64,6 @@ class RemoteExecutorJarTest {
         assertEquals(message("layerscope.jar", "no scheme such as hdfs:// or https://"), failure("layerscope.jar"));
         String closed = "http://127.0.0.1:1/layerscope.jar";
         assertEquals(message(closed, "ConnectException: Connection refused"), failure(closed));
-    }
-
-    @Test
-    void aSessionAddsItForTheExecutorsWithoutFetchingIt() {
-        String uri = base + "/apps/layerscope.jar";
-        SparkContext sc = new SparkContext(new SparkConf(false).setMaster("local[1]").setAppName("jar")
-                .set("spark.ui.enabled", "false").set(RemoteExecutorJar.PROPERTY, uri));
-        try {
-            RemoteExecutorJar.addTo(sc);
-            assertEquals(List.of(uri), CollectionConverters.asJava(sc.listJars()));
-            assertEquals(List.of("HEAD /apps/layerscope.jar"), requests);
-        } finally {
-            sc.stop();
-        }
     }
 
     private static String failure(String uri) {
