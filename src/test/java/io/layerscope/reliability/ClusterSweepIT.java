@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.layerscope.fixtures.TestRequirements;
-import io.layerscope.spark.FreePageReporting;
 import io.layerscope.spark.RunRecord;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -434,10 +433,10 @@ class ClusterSweepIT {
     /**
      * A job that starts its own session (as spark-submit's driver does) gives the executors it starts
      * libtorch's huge pages for --gram and leaves them off for a sweep of 128-token windows
-     * ({@code HugePageAllocation.setting}, through {@code SparkStartup}); run.json's devices are what
-     * each executor process found in its environment. The driver is told that the machine does not
-     * report free pages (on one that does, the rule would leave them off for both). Last: it stops the
-     * shared session.
+     * ({@code HugePageAllocation.executorSetting}, through {@code SparkStartup}); run.json's devices are
+     * what each executor process found in its environment. The executors are told that their machine
+     * does not report free pages; told that it does, they turn the huge pages off for --gram too
+     * (whatever the driver's machine is). Last: it stops the shared session.
      */
     @Test
     @Order(9)
@@ -452,7 +451,7 @@ class ClusterSweepIT {
                 "spark.cores.max", "2",
                 "spark.scheduler.minRegisteredResourcesRatio", "1.0",
                 "spark.scheduler.maxRegisteredResourcesWaitingTime", "180s",
-                FreePageReporting.PROPERTY, "no");
+                "spark.executorEnv.LAYERSCOPE_FREE_PAGE_REPORTING", "no");
         props.forEach(System::setProperty);
         try {
             Path gram = tmp.resolve("own-session-gram");
@@ -468,6 +467,15 @@ class ClusterSweepIT {
             List<String> without = RunRecord.read(plain).devices();
             assertTrue(without.stream().allMatch(d -> d.startsWith("executor ") && !d.contains("huge pages")),
                     without.toString());
+            TestSessions.stop();
+
+            System.setProperty("spark.executorEnv.LAYERSCOPE_FREE_PAGE_REPORTING", "yes");
+            Path reporting = tmp.resolve("own-session-gram-reporting");
+            r = Cli.run(ReferenceSweep.args(reporting, "--gram", "--layers", "model\\.layers\\.0\\.mlp\\.down_proj"));
+            assertEquals(0, r.status(), r.err());
+            List<String> onReportingMachines = RunRecord.read(reporting).devices();
+            assertTrue(onReportingMachines.stream().allMatch(d -> d.startsWith("executor ") && !d.contains("huge pages")),
+                    onReportingMachines.toString());
         } finally {
             props.keySet().forEach(System::clearProperty);
             TestSessions.stop();
