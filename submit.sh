@@ -144,22 +144,22 @@ absolute_if_here() {   # a value that may be a path or a name; comma-separated f
   done
   printf '%s' "$out"
 }
-absolute_option() {   # absolute_option OPTION VALUE: the value as the driver should see it
+absolute_option() {   # absolute_option OPTION VALUE: the value as the driver should see it; status 1 if no path option
   case "$1" in
     --out|--cache-dir|--cache_dir|--calibration-cache|--save-pruned|--imatrix) absolute_path "$2" ;;
     --model) if [ "$2" = demo ]; then printf '%s' "$2"; else absolute_if_here "$2"; fi ;;
     --calibration) case "$2" in demo|c4|c4:*) printf '%s' "$2" ;; *) absolute_if_here "$2" ;; esac ;;
-    *) printf '%s' "$2" ;;
+    *) return 1 ;;
   esac
 }
 if [ "$deploy_mode" = cluster ]; then
   for ((i = 1; i < ${#app_args[@]}; i++)); do
     arg="${app_args[i]}"
     case "$arg" in
-      --*=*) app_args[i]="${arg%%=*}=$(absolute_option "${arg%%=*}" "${arg#*=}")" ;;
-      --*) if ((i + 1 < ${#app_args[@]})); then
-             app_args[i + 1]="$(absolute_option "$arg" "${app_args[i + 1]}")"
-             case "$arg" in --out|--cache-dir|--cache_dir|--calibration-cache|--save-pruned|--imatrix|--model|--calibration) i=$((i + 1)) ;; esac
+      --*=*) if value="$(absolute_option "${arg%%=*}" "${arg#*=}")"; then app_args[i]="${arg%%=*}=$value"; fi ;;
+      --*) if ((i + 1 < ${#app_args[@]})) && value="$(absolute_option "$arg" "${app_args[i + 1]}")"; then
+             app_args[i + 1]="$value"
+             i=$((i + 1))
            fi ;;
     esac
   done
