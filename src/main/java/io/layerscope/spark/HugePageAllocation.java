@@ -23,6 +23,8 @@ public final class HugePageAllocation {
     static final String BY_RULE_ENV = "LAYERSCOPE_HUGE_PAGES_BY_RULE";
     /** {@value #ENV} as libtorch reads it in this process, once {@link #decideOnThisMachine} has run. */
     private static volatile String effective = System.getenv(ENV);
+    /** Whether {@link #decideOnThisMachine} has run in this process. */
+    private static boolean decided;
     /**
      * Tokens per forward (window length times batch) from which the advice pays; submit.sh holds the
      * same figure (SubmitScriptTest checks the two rules agree).
@@ -79,6 +81,11 @@ public final class HugePageAllocation {
      * Nothing otherwise: the user's setting, submit.sh's decision for local mode.
      */
     public static synchronized void decideOnThisMachine() {
+        // once per process: a later setenv could race libtorch's own threads reading the environment
+        if (decided) {
+            return;
+        }
+        decided = true;
         if (turnsOff(System.getenv(BY_RULE_ENV), System.getenv(ENV), FreePageReporting::here)) {
             LibC.setenv(ENV, "0");
             effective = "0";
