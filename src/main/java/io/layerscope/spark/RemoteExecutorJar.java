@@ -67,15 +67,19 @@ public final class RemoteExecutorJar {
         }
     }
 
-    /** Hadoop's HTTP file system says nothing of a missing file: ask the server itself. */
+    /**
+     * Hadoop's HTTP file system says nothing of a missing file: ask the server itself, for the first
+     * byte (a GET, as the executors will send: a presigned URL signs its method, so HEAD may be refused
+     * where GET is not). A server that ignores the range sends the whole jar, of which nothing is read.
+     */
     private static void checkHttp(String uri) throws IOException {
         HttpURLConnection c = (HttpURLConnection) URI.create(uri).toURL().openConnection();
         try {
-            c.setRequestMethod("HEAD");
+            c.setRequestProperty("Range", "bytes=0-0");
             c.setConnectTimeout(10_000);
             c.setReadTimeout(10_000);
             int status = c.getResponseCode();
-            if (status != HttpURLConnection.HTTP_OK) {
+            if (status != HttpURLConnection.HTTP_OK && status != HttpURLConnection.HTTP_PARTIAL) {
                 throw unreadable(uri, "HTTP " + status, null);
             }
         } finally {

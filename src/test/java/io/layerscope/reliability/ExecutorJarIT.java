@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  *       ({@code MissingExecutorJar}'s reading of the message Spark really sends).</li>
  *   <li>The jar at a URI (LAYERSCOPE_EXECUTOR_JAR=https://..., which submit.sh passes as
  *       {@code spark.layerscope.executorJar}): the executors fetch it and the sweep runs; the driver
- *       only asks whether it is there, never downloads it.</li>
+ *       only asks for its first byte, never downloads it.</li>
  * </ul>
  */
 class ExecutorJarIT {
@@ -77,12 +77,16 @@ class ExecutorJarIT {
         List<String> requests = new CopyOnWriteArrayList<>();
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/apps/layerscope.jar", exchange -> {
-            requests.add(exchange.getRequestMethod());
-            long size = Files.size(jar);
-            boolean head = exchange.getRequestMethod().equals("HEAD");
-            exchange.sendResponseHeaders(200, head ? -1 : size);
-            if (!head) {
-                try (OutputStream body = exchange.getResponseBody()) {
+            String range = exchange.getRequestHeaders().getFirst("Range");
+            requests.add(exchange.getRequestMethod() + (range == null ? "" : " " + range));
+            try (OutputStream body = exchange.getResponseBody()) {
+                if ("bytes=0-0".equals(range)) {
+                    exchange.sendResponseHeaders(206, 1);
+                    try (var in = Files.newInputStream(jar)) {
+                        body.write(in.read());
+                    }
+                } else {
+                    exchange.sendResponseHeaders(200, Files.size(jar));
                     Files.copy(jar, body);
                 }
             }
@@ -95,8 +99,8 @@ class ExecutorJarIT {
             Run r = sweep(out, List.of("-Dspark.layerscope.executorJar=" + uri));
             assertEquals(0, r.status(), r.output());
             assertTrue(Files.exists(out.resolve("layers.parquet")));
-            // the driver's check, then the one executor's download
-            assertEquals(List.of("HEAD", "GET"), requests);
+            // the driver's check (its first byte), then the one executor's download
+            assertEquals(List.of("GET bytes=0-0", "GET"), requests);
         } finally {
             server.stop(0);
         }
