@@ -237,9 +237,14 @@ case "$command" in
     exec java "${app_props[@]}" -cp "$class_path" "$main_class" "${app_args[@]}" ;;
 esac
 
-# query prints its results, and its shell reads statements, where its driver runs: here.
+# query prints its results, and its shell reads statements, where its driver runs: here. So does
+# layer without --out, writing its picture into the driver's working directory.
 if [ "$command" = query ] && [ "$deploy_mode" = cluster ]; then
   echo "layerscope: query prints its results where its driver runs, so it runs in client mode: leave out --deploy-mode cluster (its Spark jobs still run on the cluster's executors)." >&2
+  exit 2
+fi
+if [ "$command" = layer ] && [ "$deploy_mode" = cluster ] && ! printf '%s\n' "${app_args[@]}" | grep -qE -- '^--out(=|$)'; then
+  echo "layerscope: layer without --out prints its statistics and writes its picture where its driver runs, on a node of the cluster in cluster deploy mode: give --out (a directory on storage that node reaches), or leave out --deploy-mode cluster." >&2
   exit 2
 fi
 

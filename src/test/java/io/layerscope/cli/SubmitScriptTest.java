@@ -657,12 +657,23 @@ class SubmitScriptTest {
         assertEquals(2, query.status(), query.output());
         assertEquals("layerscope: query prints its results where its driver runs, so it runs in client mode: leave out"
                 + " --deploy-mode cluster (its Spark jobs still run on the cluster's executors).\n", query.output());
+        Finished layer = run(Map.of(), "layer", "--model", "demo", "--layer", "model.layers.0.mlp.down_proj", "--master",
+                "spark://head:7077", "--deploy-mode", "cluster");
+        assertEquals(2, layer.status(), layer.output());
+        assertEquals("layerscope: layer without --out prints its statistics and writes its picture where its driver runs,"
+                + " on a node of the cluster in cluster deploy mode: give --out (a directory on storage that node reaches),"
+                + " or leave out --deploy-mode cluster.\n", layer.output());
+        assertFalse(Files.exists(sparkHome.resolve("arguments")), "spark-submit did not run");
         Finished none = run(Map.of("LAYERSCOPE_EXECUTOR_JAR", "none"), sweep);
         assertEquals(2, none.status(), none.output());
         assertEquals("layerscope: LAYERSCOPE_EXECUTOR_JAR=none needs --deploy-mode client on a standalone cluster: in"
                 + " cluster deploy mode a Worker starts the driver from a jar it copies. Use LAYERSCOPE_EXECUTOR_JAR=local"
                 + " (this jar's path on every node) or a URI such as hdfs://HOST/PATH.\n", none.output());
         assertFalse(Files.exists(sparkHome.resolve("arguments")), "spark-submit did not run");
+        // with --out, layer runs there too, its --out made absolute
+        List<String> layerOut = submit(Map.of(), "layer", "--model", "demo", "--layer", "model.layers.0.mlp.down_proj",
+                "--out=results/l", "--master", "spark://head:7077", "--deploy-mode", "cluster");
+        assertEquals("--out=" + repo + "/results/l", fromResource(layerOut).get(8));
     }
 
     private static String[] concat(String[] first, String... more) {
