@@ -382,8 +382,12 @@ run_submission() {
 if [ -n "$spark_submit" ]; then
   # in local mode the driver runs the tasks: the heap as far as the options and the file say
   case "$master" in local*) young_flag="$(young_cap "${heap_arg-${heap_conf-$driver_memory}}")" ;; *) young_flag="" ;; esac
+  # options decided for a driver on this machine (its CPU, its balloon, this checkout's log4j file);
+  # a driver on a node of the cluster has the conf's spark.driver.extraJavaOptions instead
+  driver_java_options=(--driver-java-options "${app_props[*]} ${jvm_flags[*]}${young_flag:+ $young_flag}")
+  if [ "$deploy_mode" = cluster ]; then driver_java_options=(); fi
   run_submission "$spark_submit" --master "$master" --properties-file "$props_file" --load-spark-defaults \
-    --driver-java-options "${app_props[*]} ${jvm_flags[*]}${young_flag:+ $young_flag}" --class "$main_class" \
+    ${driver_java_options[@]+"${driver_java_options[@]}"} --class "$main_class" \
     ${driver_class_path:+--driver-class-path "$driver_class_path"} \
     ${spark_args[@]+"${spark_args[@]}"} "$executor_jar" "${app_args[@]}"
 fi

@@ -670,6 +670,8 @@ class SubmitScriptTest {
                 + " cluster deploy mode a Worker starts the driver from a jar it copies. Use LAYERSCOPE_EXECUTOR_JAR=local"
                 + " (this jar's path on every node) or a URI such as hdfs://HOST/PATH.\n", none.output());
         assertFalse(Files.exists(sparkHome.resolve("arguments")), "spark-submit did not run");
+        // the driver's Java options decided here are for a driver here: one on the cluster has the conf's
+        assertFalse(local.contains("--driver-java-options"), local.toString());
         // with --out, layer runs there too, its --out made absolute
         List<String> layerOut = submit(Map.of(), "layer", "--model", "demo", "--layer", "model.layers.0.mlp.down_proj",
                 "--out=results/l", "--master", "spark://head:7077", "--deploy-mode", "cluster");
