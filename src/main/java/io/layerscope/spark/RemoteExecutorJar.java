@@ -59,10 +59,9 @@ public final class RemoteExecutorJar {
             }
         } catch (FileNotFoundException e) {
             throw unreadable(uri, "no such file", e);
+        } catch (LayerscopeException e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
-            if (e instanceof LayerscopeException user) {
-                throw user;
-            }
             throw unreadable(uri, e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()), e);
         }
     }
