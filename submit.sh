@@ -170,8 +170,9 @@ fi
 # much as the arithmetic; shorter ones lose a little by it. With --gram on whatever the windows: each
 # sequence's Gram product is an in x in array mapped afresh. Off where the balloon reports free pages
 # (above): there both took longer with them. libtorch reads it once, at its start: this decides for
-# the JVM started here, the driver for the executors a job starts (spark.HugePageAllocation, the
-# same rule and figures, which SubmitScriptTest checks against the Java code).
+# the JVM started here (spark.HugePageAllocation has the same rule and figures, which SubmitScriptTest
+# checks against the Java code); the driver gives the executors a job starts the rule's part, and
+# each executor's own machine the balloon's.
 tokens_seqlen=""
 tokens_batch=1
 tokens_default=2048

@@ -34,7 +34,11 @@ public final class HugePageAllocation {
     private HugePageAllocation() {
     }
 
-    /** The value for {@value #ENV} on the executors of a job whose forwards take {@code seqlen * batchSize} tokens. */
+    /**
+     * The value for {@value #ENV} in a JVM on this machine whose forwards take {@code seqlen * batchSize}
+     * tokens: the rule submit.sh applies to the JVM it starts (SubmitScriptTest checks the two agree).
+     * The executors a job starts get {@link #executorSetting} instead.
+     */
     public static String setting(int seqlen, int batchSize) {
         return setting(seqlen, batchSize, false);
     }
@@ -43,8 +47,7 @@ public final class HugePageAllocation {
      * As {@link #setting(int, int)}, and on with {@code gram} whatever the windows: each sequence's
      * Gram product is an in x in array mapped afresh (256 MiB at 8192 inputs), whose 4 KB page faults
      * took longer than the product itself on a virtual machine (docs/PERFORMANCE.md). Off whatever
-     * the job where this machine's memory balloon reports free pages ({@link FreePageReporting}): the
-     * executors a job starts are taken to be machines like the driver's.
+     * the job where this machine's memory balloon reports free pages ({@link FreePageReporting}).
      */
     public static String setting(int seqlen, int batchSize, boolean gram) {
         return setting(seqlen, batchSize, gram, FreePageReporting.here());
