@@ -360,7 +360,8 @@ young_cap() {
 driver_memory="$(awk '$1 == "spark.driver.memory" {print $2}' "$props_file" 2>/dev/null | tail -n 1)"
 
 # Standalone's cluster deploy mode ends spark-submit with status 0 whatever became of the driver.
-# Spark's client prints the driver's final state (conf/log4j2.properties shows it): anything but
+# Spark's client logs the driver's final state at INFO (conf/log4j2.properties shows it, and so does
+# conf/log4j2-standalone-client.properties for a distribution's spark-submit, below): anything but
 # FINISHED ends this script with status 1 and says where the driver's output is.
 standalone_cluster=0
 if [ "$deploy_mode" = cluster ] && [[ "$master" == spark://* ]]; then standalone_cluster=1; fi
@@ -387,6 +388,17 @@ if [ -n "$spark_submit" ]; then
   # a driver on a node of the cluster has the conf's spark.driver.extraJavaOptions instead
   driver_java_options=(--driver-java-options "${app_props[*]} ${jvm_flags[*]}${young_flag:+ $young_flag}")
   if [ "$deploy_mode" = cluster ]; then driver_java_options=(); fi
+  # The driver's final state is read from an INFO line, which a distribution's log4j configuration may
+  # hide: spark-submit's JVM (the client alone, in this mode) gets that configuration merged with one
+  # logger of layerscope's, unless SPARK_SUBMIT_OPTS names a configuration already.
+  if ((standalone_cluster)) && [[ "${SPARK_SUBMIT_OPTS:-}" != *log4j2.configurationFile* ]]; then
+    spark_conf_dir="${SPARK_CONF_DIR:-$(dirname "$(dirname "$(readlink -f "$spark_submit")")")/conf}"
+    base_log4j=org/apache/spark/log4j2-defaults.properties # Spark's own, where the distribution has none
+    for f in log4j2.properties log4j2.yaml log4j2.yml log4j2.json log4j2.xml; do # log4j's order
+      if [ -f "$spark_conf_dir/$f" ]; then base_log4j="$spark_conf_dir/$f"; break; fi
+    done
+    export SPARK_SUBMIT_OPTS="${SPARK_SUBMIT_OPTS:+$SPARK_SUBMIT_OPTS }\"-Dlog4j2.configurationFile=$base_log4j,$here/conf/log4j2-standalone-client.properties\""
+  fi
   run_submission "$spark_submit" --master "$master" --properties-file "$props_file" --load-spark-defaults \
     ${driver_java_options[@]+"${driver_java_options[@]}"} --class "$main_class" \
     ${driver_class_path:+--driver-class-path "$driver_class_path"} \

@@ -43,7 +43,8 @@ class SubmitScriptTest {
         Path source = Path.of(System.getProperty("layerscope.repo", ".")).toAbsolutePath().normalize();
         repo = Files.createDirectories(tmp.resolve("repo"));
         for (String f : List.of("submit.sh", "conf/spark-defaults.conf", "conf/log4j2.properties",
-                "conf/gpu/spark-gpu.conf", "conf/gpu/discover-gpus.sh", "scripts/build-mkl-shim.sh")) {
+                "conf/log4j2-standalone-client.properties", "conf/gpu/spark-gpu.conf", "conf/gpu/discover-gpus.sh",
+                "scripts/build-mkl-shim.sh")) {
             Files.createDirectories(repo.resolve(f).getParent());
             Files.copy(source.resolve(f), repo.resolve(f));
         }
@@ -59,6 +60,7 @@ class SubmitScriptTest {
         Path submit = Files.createDirectories(sparkHome.resolve("bin")).resolve("spark-submit");
         // FAKE_STDERR: a line Spark's client would print (standalone's cluster deploy mode)
         Files.writeString(submit, "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$(dirname \"$0\")/../arguments\"\n"
+                + "printf '%s' \"${SPARK_SUBMIT_OPTS:-}\" > \"$(dirname \"$0\")/../submit-opts\"\n"
                 + "if [ -n \"${FAKE_STDERR:-}\" ]; then printf '%s\\n' \"$FAKE_STDERR\" >&2; fi\n");
         Files.setPosixFilePermissions(submit, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
@@ -633,6 +635,26 @@ class SubmitScriptTest {
                     + " on the Worker that ran it, in driver-1-0002/stderr under the Worker's work directory (the"
                     + " Master's web UI links it).\n", failed.output());
         }
+        // the client's JVM logs the state line whatever the distribution's log4j configuration says
+        String client = repo + "/conf/log4j2-standalone-client.properties\"";
+        assertEquals("\"-Dlog4j2.configurationFile=org/apache/spark/log4j2-defaults.properties," + client,
+                Files.readString(sparkHome.resolve("submit-opts")));
+        Path distConf = Files.createDirectories(sparkHome.resolve("conf"));
+        Files.writeString(distConf.resolve("log4j2.xml"), "");
+        Files.writeString(distConf.resolve("log4j2.properties"), "");
+        run(Map.of("SPARK_SUBMIT_OPTS", "-Dx=1"), sweep);
+        assertEquals("-Dx=1 \"-Dlog4j2.configurationFile=" + distConf + "/log4j2.properties," + client,
+                Files.readString(sparkHome.resolve("submit-opts")));
+        Path elsewhere = Files.createDirectories(tmp.resolve("conf-elsewhere"));
+        Files.writeString(elsewhere.resolve("log4j2.yaml"), "");
+        run(Map.of("SPARK_CONF_DIR", elsewhere.toString()), sweep);
+        assertEquals("\"-Dlog4j2.configurationFile=" + elsewhere + "/log4j2.yaml," + client,
+                Files.readString(sparkHome.resolve("submit-opts")));
+        // a configuration the user names stands, and client mode's driver has layerscope's own
+        run(Map.of("SPARK_SUBMIT_OPTS", "-Dlog4j2.configurationFile=/mine.xml"), sweep);
+        assertEquals("-Dlog4j2.configurationFile=/mine.xml", Files.readString(sparkHome.resolve("submit-opts")));
+        run(Map.of(), "sweep", "--model", "demo", "--out", "/r/x", "--master", "spark://head:7077");
+        assertEquals("", Files.readString(sparkHome.resolve("submit-opts")));
         // elsewhere Spark's own status stands (YARN's client fails for a failed application)
         Finished yarn = run(Map.of("FAKE_STDERR", "State of driver d is FAILED, exiting spark-submit JVM."), "sweep",
                 "--model", "demo", "--out", "/r/x", "--master", "yarn", "--deploy-mode", "cluster");

@@ -9,10 +9,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -60,7 +62,60 @@ class ClusterDeployModeIT {
             Path driverLog = tmp.resolve("cluster/work-0").resolve(m.group(1)).resolve("stderr");
             String driverOutput = Files.readString(driverLog).replaceAll("Launch Command: .*", "");
             assertTrue(driverOutput.contains("error: --model " + missing + ": no such directory"), driverOutput);
+
+            // through a Spark distribution whose own log4j configuration hides INFO: the client's state
+            // line must still reach the script
+            Path dist = quietDistribution();
+            Files.createSymbolicLink(repo.resolve("target/layerscope-cluster.jar"), repo.resolve("target/layerscope.jar"));
+            Map<String, String> distEnv = Map.of("SPARK_HOME", dist.toString(), "SPARK_SCALA_VERSION", "2.13",
+                    "SPARK_DIST_CLASSPATH", StandaloneCluster.libraries());
+            Finished quiet = submit(repo, cwd, distEnv, "sweep", "--model", missing, "--out", "rel/quiet", "--master",
+                    cluster.masterUrl(), "--deploy-mode", "cluster", "--driver-memory", "1g");
+            assertEquals(1, quiet.status(), quiet.output());
+            assertTrue(FAILED.matcher(quiet.output()).find(), quiet.output());
+            // the distribution's configuration still holds for the rest of Spark
+            assertTrue(quiet.output().lines().filter(l -> l.contains(" INFO ")).allMatch(l -> l.contains(" ClientEndpoint: ")),
+                    quiet.output());
+            assertFalse(Files.exists(cwd.resolve("rel/quiet")));
         }
+    }
+
+    /**
+     * A Spark distribution as far as submit.sh and Spark's launcher see one: bin/spark-submit builds its
+     * command with Spark's own launcher (conf/ on the class path, SPARK_SUBMIT_OPTS parsed as Spark does)
+     * and runs it, and conf/log4j2.properties logs warnings only, as an administrator may have set it.
+     */
+    private Path quietDistribution() throws IOException {
+        Path dist = Files.createDirectories(tmp.resolve("dist"));
+        Files.createDirectories(dist.resolve("jars"));
+        Files.writeString(dist.resolve("RELEASE"), "a quiet Spark for ClusterDeployModeIT\n");
+        Files.writeString(Files.createDirectories(dist.resolve("conf")).resolve("log4j2.properties"), """
+                rootLogger.level = warn
+                rootLogger.appenderRef.stdout.ref = console
+                appender.console.type = Console
+                appender.console.name = console
+                appender.console.target = SYSTEM_ERR
+                appender.console.layout.type = PatternLayout
+                appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
+                """);
+        Path submit = Files.createDirectories(dist.resolve("bin")).resolve("spark-submit");
+        Files.writeString(submit, """
+                #!/usr/bin/env bash
+                # bin/spark-submit and bin/spark-class in short: Spark's launcher prints a NUL and a newline,
+                # then the command, each argument ended by a NUL
+                set -e
+                export SPARK_HOME="$(cd "$(dirname "$0")/.." && pwd)"
+                launched="$(mktemp)"
+                java -cp "$SPARK_DIST_CLASSPATH" org.apache.spark.launcher.Main org.apache.spark.deploy.SparkSubmit "$@" \
+                    > "$launched"
+                mapfile -d '' cmd < "$launched"
+                rm -f "$launched"
+                cmd=("${cmd[@]:1}")
+                cmd[0]="${cmd[0]#$'\n'}"
+                exec "${cmd[@]}"
+                """);
+        Files.setPosixFilePermissions(submit, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return dist;
     }
 
     /** submit.sh, conf/ and the built jar in a directory of their own, the sources older than the jar. */
@@ -68,6 +123,7 @@ class ClusterDeployModeIT {
         Path source = Path.of(System.getProperty("layerscope.repo", ".")).toAbsolutePath().normalize();
         Path repo = Files.createDirectories(tmp.resolve("repo"));
         for (String f : List.of("submit.sh", "conf/spark-defaults.conf", "conf/log4j2.properties",
+                "conf/log4j2-standalone-client.properties",
                 "scripts/build-mkl-shim.sh")) {
             Files.createDirectories(repo.resolve(f).getParent());
             Files.copy(source.resolve(f), repo.resolve(f));
@@ -88,6 +144,11 @@ class ClusterDeployModeIT {
     }
 
     private static Finished submit(Path repo, Path cwd, String... args) throws IOException, InterruptedException {
+        return submit(repo, cwd, Map.of(), args);
+    }
+
+    private static Finished submit(Path repo, Path cwd, Map<String, String> env, String... args)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("bash", repo.resolve("submit.sh").toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectErrorStream(true);
@@ -97,6 +158,7 @@ class ClusterDeployModeIT {
         pb.environment().put("LAYERSCOPE_CDS", "off");
         pb.environment().put("LAYERSCOPE_MKL_SHIM", "off");
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+        pb.environment().putAll(env);
         Process p = pb.start();
         byte[] out = p.getInputStream().readAllBytes();
         assertTrue(p.waitFor(300, TimeUnit.SECONDS), "submit.sh did not finish");

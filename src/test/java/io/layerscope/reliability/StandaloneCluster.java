@@ -64,11 +64,15 @@ final class StandaloneCluster implements AutoCloseable {
      */
     static StandaloneCluster startWithoutLayerscope(Path dir, int workers, int cores)
             throws IOException, InterruptedException {
-        String libraries = java.util.Arrays.stream(ChildJvm.classpath().split(java.io.File.pathSeparator))
+        return start(dir, workers, cores, libraries());
+    }
+
+    /** The test class path without layerscope's classes and the tests' own (log4j2-test.properties among them). */
+    static String libraries() {
+        return java.util.Arrays.stream(ChildJvm.classpath().split(java.io.File.pathSeparator))
                 .filter(e -> !e.replaceAll("/+$", "").endsWith("/target/classes")
                         && !e.replaceAll("/+$", "").endsWith("/target/test-classes"))
                 .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
-        return start(dir, workers, cores, libraries);
     }
 
     private static StandaloneCluster start(Path dir, int workers, int cores, String classpath)
