@@ -67,7 +67,36 @@ public final class Main implements Runnable {
         }
         // an early failure may come while the model preload is still inside libtorch's initialisers
         NativeLibrary.awaitLoad(Duration.ofSeconds(60));
+        if (insideYarnApplicationMaster(System.getProperties())) {
+            if (status != 0) {
+                throw new DriverFailed(status, System.getProperty("spark.yarn.app.id"));
+            }
+            return;
+        }
         System.exit(status);
+    }
+
+    /**
+     * In YARN's cluster deploy mode this main runs on a thread of Spark's ApplicationMaster, which
+     * reports the application's final status when main returns (succeeded) or throws (failed). An exit
+     * there reads as a failure ("Shutdown hook called before final status was reported") whatever its
+     * status, and YARN would run the whole job again. The ApplicationMaster says where it is by these
+     * system properties, which it sets before starting main.
+     */
+    static boolean insideYarnApplicationMaster(java.util.Properties system) {
+        return "yarn".equals(system.getProperty("spark.master"))
+                && "cluster".equals(system.getProperty("spark.submit.deployMode"))
+                && system.getProperty("spark.yarn.app.id") != null;
+    }
+
+    /** How a failed command ends main inside YARN's ApplicationMaster, which shows this message. */
+    static final class DriverFailed extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        DriverFailed(int status, String applicationId) {
+            super("layerscope ended with status " + status + "; its error is in the driver's log: yarn logs -applicationId "
+                    + applicationId + " (the stderr of the ApplicationMaster's container)", null, false, false);
+        }
     }
 
     /**

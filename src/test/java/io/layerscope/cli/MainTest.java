@@ -53,6 +53,29 @@ class MainTest {
     }
 
     @Test
+    void knowsWhenItRunsInsideYarnsApplicationMaster() {
+        // the system properties Spark's ApplicationMaster sets before it starts main in cluster deploy mode
+        java.util.Properties am = new java.util.Properties();
+        am.setProperty("spark.master", "yarn");
+        am.setProperty("spark.submit.deployMode", "cluster");
+        am.setProperty("spark.yarn.app.id", "application_1_0001");
+        assertTrue(Main.insideYarnApplicationMaster(am));
+        for (String[] other : new String[][] {{"spark.submit.deployMode", "client"}, {"spark.master", "spark://h:7077"},
+            {"spark.master", "k8s://https://api:6443"}}) {
+            java.util.Properties p = (java.util.Properties) am.clone();
+            p.setProperty(other[0], other[1]);
+            assertFalse(Main.insideYarnApplicationMaster(p), String.join("=", other));
+        }
+        java.util.Properties noApp = (java.util.Properties) am.clone();
+        noApp.remove("spark.yarn.app.id");
+        assertFalse(Main.insideYarnApplicationMaster(noApp));
+        assertFalse(Main.insideYarnApplicationMaster(new java.util.Properties()));
+        assertEquals("layerscope ended with status 2; its error is in the driver's log: yarn logs -applicationId"
+                + " application_1_0001 (the stderr of the ApplicationMaster's container)",
+                new Main.DriverFailed(2, "application_1_0001").getMessage());
+    }
+
+    @Test
     void listingsOfA1bShapedCheckpointReadNoWeights() throws Exception {
         run("list-layers", "--model", oneB.toString()); // warm up class loading
         long before = bytesRead();

@@ -67,8 +67,8 @@ final class StandaloneCluster implements AutoCloseable {
         return start(dir, workers, cores, libraries());
     }
 
-    /** The test class path without layerscope's classes and the tests' own (log4j2-test.properties among them). */
-    static String libraries() {
+    /** The test class path without layerscope's classes and the tests' own. */
+    private static String libraries() {
         return java.util.Arrays.stream(ChildJvm.classpath().split(java.io.File.pathSeparator))
                 .filter(e -> !e.replaceAll("/+$", "").endsWith("/target/classes")
                         && !e.replaceAll("/+$", "").endsWith("/target/test-classes"))
