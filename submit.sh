@@ -359,23 +359,46 @@ young_cap() {
 }
 driver_memory="$(awk '$1 == "spark.driver.memory" {print $2}' "$props_file" 2>/dev/null | tail -n 1)"
 
-# Standalone's cluster deploy mode ends spark-submit with status 0 whatever became of the driver.
-# Spark's client logs the driver's final state at INFO (conf/log4j2.properties shows it, and so does
-# conf/log4j2-standalone-client.properties for a distribution's spark-submit, below): anything but
-# FINISHED ends this script with status 1 and says where the driver's output is.
-standalone_cluster=0
-if [ "$deploy_mode" = cluster ] && [[ "$master" == spark://* ]]; then standalone_cluster=1; fi
+# Standalone's and Kubernetes' cluster deploy modes end spark-submit with status 0 whatever became of
+# the driver (Kubernetes': SPARK-26365). Spark's clients log the driver's final state at INFO
+# (conf/log4j2.properties shows standalone's, and conf/log4j2-submit-client.properties both for a
+# distribution's spark-submit, below): a standalone driver's state other than FINISHED, or a driver
+# pod's phase Failed, ends this script with status 1 (a pod's driver that exited 2, bad input: 2)
+# and says where the driver's output is.
+watch_driver=""
+if [ "$deploy_mode" = cluster ]; then
+  case "$master" in spark://*) watch_driver=standalone ;; k8s://*) watch_driver=k8s ;; esac
+fi
 run_submission() {
-  if ((standalone_cluster == 0)); then exec "$@"; fi
+  if [ -z "$watch_driver" ]; then exec "$@"; fi
   local log state status=0
   log="$(mktemp "${TMPDIR:-/tmp}/layerscope-submit.XXXXXX")"
   { "$@" 2>&1 1>&3 3>&- | tee "$log" >&2; } 3>&1 || status=$?
-  state="$(sed -n 's/.*State of driver \([^ ]*\) is \([A-Z]*\), exiting.*/\1 \2/p' "$log" | tail -n 1)"
-  rm -f "$log"
-  if [ "$status" = 0 ] && [ -n "$state" ] && [ "${state#* }" != FINISHED ]; then
-    echo "layerscope: the driver ${state% *} ended ${state#* } on the cluster; its output is on the Worker that ran it, in ${state% *}/stderr under the Worker's work directory (the Master's web UI links it)." >&2
-    status=1
+  if [ "$watch_driver" = standalone ]; then
+    state="$(sed -n 's/.*State of driver \([^ ]*\) is \([A-Z]*\), exiting.*/\1 \2/p' "$log" | tail -n 1)"
+    if [ "$status" = 0 ] && [ -n "$state" ] && [ "${state#* }" != FINISHED ]; then
+      echo "layerscope: the driver ${state% *} ended ${state#* } on the cluster; its output is on the Worker that ran it, in ${state% *}/stderr under the Worker's work directory (the Master's web UI links it)." >&2
+      status=1
+    fi
+  else
+    # the watcher's pod states: "<tab> key: value" lines; the last phase is the pod's final one, and
+    # "Container final statuses" lists each container's exit code under its name
+    state="$(awk -F': ' '
+      /^[[:space:]]+pod name: / { pod = $2 }
+      /^[[:space:]]+namespace: / { ns = $2 }
+      /^[[:space:]]+phase: / { phase = $2 }
+      /Container final statuses:/ { final = 1; code = "" }
+      final && /^[[:space:]]+container name: / { name = $2 }
+      final && /^[[:space:]]+exit code: / && (code == "" || name == "spark-kubernetes-driver") { code = $2 }
+      END { print phase "|" code "|" pod "|" ns }' "$log")"
+    IFS='|' read -r phase code pod namespace <<< "$state"
+    if [ "$status" = 0 ] && [ "$phase" = Failed ]; then
+      echo "layerscope: the driver pod ${pod:-?} ended Failed${code:+ (exit code $code)}; its output is the pod's log: kubectl logs ${pod:-POD} --namespace ${namespace:-NAMESPACE}" >&2
+      status=1
+      if [ "$code" = 2 ]; then status=2; fi
+    fi
   fi
+  rm -f "$log"
   exit "$status"
 }
 
@@ -388,16 +411,16 @@ if [ -n "$spark_submit" ]; then
   # a driver on a node of the cluster has the conf's spark.driver.extraJavaOptions instead
   driver_java_options=(--driver-java-options "${app_props[*]} ${jvm_flags[*]}${young_flag:+ $young_flag}")
   if [ "$deploy_mode" = cluster ]; then driver_java_options=(); fi
-  # The driver's final state is read from an INFO line, which a distribution's log4j configuration may
-  # hide: spark-submit's JVM (the client alone, in this mode) gets that configuration merged with one
-  # logger of layerscope's, unless SPARK_SUBMIT_OPTS names a configuration already.
-  if ((standalone_cluster)) && [[ "${SPARK_SUBMIT_OPTS:-}" != *log4j2.configurationFile* ]]; then
+  # The driver's final state is read from INFO lines, which a distribution's log4j configuration may
+  # hide: spark-submit's JVM (the client alone, in this mode) gets that configuration merged with
+  # layerscope's two loggers for them, unless SPARK_SUBMIT_OPTS names a configuration already.
+  if [ -n "$watch_driver" ] && [[ "${SPARK_SUBMIT_OPTS:-}" != *log4j2.configurationFile* ]]; then
     spark_conf_dir="${SPARK_CONF_DIR:-$(dirname "$(dirname "$(readlink -f "$spark_submit")")")/conf}"
     base_log4j=org/apache/spark/log4j2-defaults.properties # Spark's own, where the distribution has none
     for f in log4j2.properties log4j2.yaml log4j2.yml log4j2.json log4j2.xml; do # log4j's order
       if [ -f "$spark_conf_dir/$f" ]; then base_log4j="$spark_conf_dir/$f"; break; fi
     done
-    export SPARK_SUBMIT_OPTS="${SPARK_SUBMIT_OPTS:+$SPARK_SUBMIT_OPTS }\"-Dlog4j2.configurationFile=$base_log4j,$here/conf/log4j2-standalone-client.properties\""
+    export SPARK_SUBMIT_OPTS="${SPARK_SUBMIT_OPTS:+$SPARK_SUBMIT_OPTS }\"-Dlog4j2.configurationFile=$base_log4j,$here/conf/log4j2-submit-client.properties\""
   fi
   run_submission "$spark_submit" --master "$master" --properties-file "$props_file" --load-spark-defaults \
     ${driver_java_options[@]+"${driver_java_options[@]}"} --class "$main_class" \

@@ -43,7 +43,7 @@ class SubmitScriptTest {
         Path source = Path.of(System.getProperty("layerscope.repo", ".")).toAbsolutePath().normalize();
         repo = Files.createDirectories(tmp.resolve("repo"));
         for (String f : List.of("submit.sh", "conf/spark-defaults.conf", "conf/log4j2.properties",
-                "conf/log4j2-standalone-client.properties", "conf/gpu/spark-gpu.conf", "conf/gpu/discover-gpus.sh",
+                "conf/log4j2-submit-client.properties", "conf/gpu/spark-gpu.conf", "conf/gpu/discover-gpus.sh",
                 "scripts/build-mkl-shim.sh")) {
             Files.createDirectories(repo.resolve(f).getParent());
             Files.copy(source.resolve(f), repo.resolve(f));
@@ -636,7 +636,7 @@ class SubmitScriptTest {
                     + " Master's web UI links it).\n", failed.output());
         }
         // the client's JVM logs the state line whatever the distribution's log4j configuration says
-        String client = repo + "/conf/log4j2-standalone-client.properties\"";
+        String client = repo + "/conf/log4j2-submit-client.properties\"";
         assertEquals("\"-Dlog4j2.configurationFile=org/apache/spark/log4j2-defaults.properties," + client,
                 Files.readString(sparkHome.resolve("submit-opts")));
         Path distConf = Files.createDirectories(sparkHome.resolve("conf"));
@@ -659,6 +659,61 @@ class SubmitScriptTest {
         Finished yarn = run(Map.of("FAKE_STDERR", "State of driver d is FAILED, exiting spark-submit JVM."), "sweep",
                 "--model", "demo", "--out", "/r/x", "--master", "yarn", "--deploy-mode", "cluster");
         assertEquals(0, yarn.status(), yarn.output());
+        assertEquals("", Files.readString(sparkHome.resolve("submit-opts")), "YARN's client needs no log lines");
+    }
+
+    /**
+     * What Spark 4.2's Kubernetes client logs while it waits for the driver pod (LoggingPodStatusWatcherImpl,
+     * KubernetesUtils.formatPodState and containersDescription: "\n" + tabs + " key: value" per pair).
+     */
+    private static String podWatcherOutput(String phase, String... containers) {
+        StringBuilder statuses = new StringBuilder();
+        for (int i = 0; i < containers.length; i += 2) {
+            statuses.append(i == 0 ? "" : "\n\n").append("%1$s container name: ").append(containers[i])
+                    .append("\n%1$s container image: registry/layerscope:0.1\n%1$s container state: terminated")
+                    .append("\n%1$s container started at: 2026-12-07T12:00:01Z\n%1$s container finished at: 2026-12-07T12:00:09Z")
+                    .append("\n%1$s exit code: ").append(containers[i + 1]).append("\n%1$s termination reason: Error");
+        }
+        String inPodState = String.format(statuses.toString(), "\t\t");
+        String atEnd = String.format(statuses.toString(), "\t");
+        return "26/12/07 12:00:01 INFO LoggingPodStatusWatcherImpl: State changed, new state: \n"
+                + "\t pod name: layerscope-1a2b-driver\n\t namespace: ml\n"
+                + "\t labels: spark-app-name -> layerscope, spark-app-selector -> spark-0123, spark-role -> driver\n"
+                + "\t pod uid: 5f0c\n\t creation time: 2026-12-07T12:00:00Z\n\t service account name: spark\n"
+                + "\t volumes: data, spark-local-dir-1\n\t node name: node-1\n\t start time: 2026-12-07T12:00:00Z\n"
+                + "\t phase: " + phase + "\n\t container status: \n" + inPodState + "\n"
+                + "26/12/07 12:00:10 INFO LoggingPodStatusWatcherImpl: Application status for spark-0123 (phase: " + phase
+                + ")\n26/12/07 12:00:10 INFO LoggingPodStatusWatcherImpl: Container final statuses:\n\n\n" + atEnd + "\n"
+                + "26/12/07 12:00:10 INFO LoggingPodStatusWatcherImpl: Application layerscope with application ID spark-0123"
+                + " and submission ID ml:layerscope-1a2b-driver finished";
+    }
+
+    @Test
+    void kubernetesClusterDeployModeEndsAsTheDriverPodDid() throws Exception {
+        String[] sweep = {"sweep", "--model", "demo", "--out", "/r/x", "--master", "k8s://https://api:6443",
+            "--deploy-mode", "cluster", "--conf", "spark.kubernetes.container.image=registry/layerscope:0.1"};
+        String where = "; its output is the pod's log: kubectl logs layerscope-1a2b-driver --namespace ml\n";
+        // bad input in the driver (status 2) fails the pod: Spark's client still ends 0 (SPARK-26365)
+        String badInput = podWatcherOutput("Failed", "spark-kubernetes-driver", "2");
+        Finished failed = run(Map.of("FAKE_STDERR", badInput), sweep);
+        assertEquals(2, failed.status(), failed.output());
+        assertEquals(badInput + "\nlayerscope: the driver pod layerscope-1a2b-driver ended Failed (exit code 2)" + where,
+                failed.output());
+        // the driver container's code, not a sidecar's listed before it
+        Finished crashed = run(Map.of("FAKE_STDERR", podWatcherOutput("Failed", "istio-proxy", "0",
+                "spark-kubernetes-driver", "1")), sweep);
+        assertEquals(1, crashed.status(), crashed.output());
+        assertTrue(crashed.output().endsWith("ended Failed (exit code 1)" + where), crashed.output());
+        Finished ok = run(Map.of("FAKE_STDERR", podWatcherOutput("Succeeded", "spark-kubernetes-driver", "0")), sweep);
+        assertEquals(0, ok.status(), ok.output());
+        // not waiting (spark.kubernetes.submission.waitAppCompletion=false): nothing to read, Spark's status
+        Finished notWaiting = run(Map.of(), sweep);
+        assertEquals(0, notWaiting.status(), notWaiting.output());
+        // the watcher's lines reach the script whatever the distribution's log4j configuration says
+        assertEquals("\"-Dlog4j2.configurationFile=org/apache/spark/log4j2-defaults.properties," + repo
+                + "/conf/log4j2-submit-client.properties\"", Files.readString(sparkHome.resolve("submit-opts")));
+        assertTrue(Files.readString(repo.resolve("conf/log4j2-submit-client.properties"))
+                .contains("org.apache.spark.deploy.k8s.submit.LoggingPodStatusWatcherImpl"));
     }
 
     @Test
