@@ -3,6 +3,7 @@ package io.layerscope.cli;
 import io.layerscope.LayerscopeException;
 import io.layerscope.hub.Redaction;
 import io.layerscope.llama.NativeLibrary;
+import io.layerscope.spark.ContainerMemoryLimit;
 import io.layerscope.spark.HeapExhaustion;
 import io.layerscope.spark.MissingExecutorJar;
 import io.layerscope.spark.ResultSizeLimit;
@@ -210,6 +211,9 @@ public final class Main implements Runnable {
         }
         if (userError == null) {
             userError = MissingExecutorJar.explain(e);
+        }
+        if (userError == null) {
+            userError = ContainerMemoryLimit.explain(e);
         }
         if (userError != null) {
             err.println("error: " + oneParagraph(userError.getMessage()));

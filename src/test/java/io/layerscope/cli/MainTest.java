@@ -282,6 +282,19 @@ class MainTest {
     }
 
     @Test
+    void executorsKilledForTheirMemoryAreAUserError() {
+        RuntimeException spark = new RuntimeException("Job aborted due to stage failure: Task 1 in stage 1.0 failed 4"
+                + " times, most recent failure: Lost task 1.3 in stage 1.0 (TID 9) (node-2 executor 3): ExecutorLostFailure"
+                + " (executor 3 exited caused by one of the running tasks) Reason: Container killed by YARN for exceeding"
+                + " physical memory limits. 9.1 GB of 9 GB physical memory used. Consider boosting"
+                + " spark.executor.memoryOverhead.\nDriver stacktrace:");
+        Run killed = run(Main.commandLine().addSubcommand(new Boom(spark)), "boom");
+        assertEquals(2, killed.status());
+        assertTrue(killed.err().startsWith("error: YARN killed executors for exceeding their containers' physical memory"
+                + " (9.1 GB of 9 GB physical memory used): libtorch's memory"), killed.err());
+    }
+
+    @Test
     void unexpectedErrorsExitWith1AndShowTheStackTraceOnlyWhenVerbose() {
         CommandLine cl = Main.commandLine().addSubcommand(new Boom(new IllegalStateException("index 3\nout of range")));
         Run quiet = run(cl, "boom");

@@ -1,0 +1,72 @@
+package io.layerscope.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import io.layerscope.LayerscopeException;
+import org.junit.jupiter.api.Test;
+
+/** Executors killed by YARN or Kubernetes for their memory, as Spark 4.2 words it, told as what to change. */
+class ContainerMemoryLimitTest {
+    private static final String ADVICE = ": libtorch's memory lies outside the Java heap and counts against"
+            + " spark.executor.memoryOverhead, whose default (10% of --executor-memory, at least 384m) is far below"
+            + " what a sweep needs, about 1.5g per executor core (2.5-4g in --mode sequential; docs/CLUSTER.md,"
+            + " executor memory). Raise it, e.g. --conf spark.executor.memoryOverhead=12g for executors of 8 cores";
+
+    /** The job failure Spark's DAGScheduler reports when a lost executor's task has failed too often. */
+    private static Exception jobAborted(String reason) {
+        return new Exception("Job aborted due to stage failure: Task 1 in stage 1.0 failed 4 times, most recent"
+                + " failure: Lost task 1.3 in stage 1.0 (TID 9) (node-2 executor 3): ExecutorLostFailure (executor 3"
+                + " exited caused by one of the running tasks) Reason: " + reason + "\nDriver stacktrace:");
+    }
+
+    @Test
+    void yarnsPhysicalMemoryLimit() {
+        Exception spark = jobAborted("Container killed by YARN for exceeding physical memory limits. 1.5 GB of"
+                + " 1.4 GB physical memory used. Consider boosting spark.executor.memoryOverhead.");
+        RuntimeException wrapped = new RuntimeException("stage one", spark);
+        LayerscopeException e = ContainerMemoryLimit.explain(wrapped);
+        assertEquals("YARN killed executors for exceeding their containers' physical memory (1.5 GB of 1.4 GB"
+                + " physical memory used)" + ADVICE, e.getMessage());
+        assertSame(wrapped, e.getCause());
+        // the figures are YARN's diagnostics, which may be missing
+        assertEquals("YARN killed executors for exceeding their containers' physical memory" + ADVICE,
+                ContainerMemoryLimit.explain(jobAborted("Container killed by YARN for exceeding physical memory"
+                        + " limits. Consider boosting spark.executor.memoryOverhead.")).getMessage());
+    }
+
+    @Test
+    void yarnsVirtualMemoryLimitAlsoNamesTheCheck() {
+        LayerscopeException e = ContainerMemoryLimit.explain(jobAborted("Container killed by YARN for exceeding"
+                + " virtual memory limits. 4.4 GB of 2.9 GB virtual memory used. Consider boosting"
+                + " spark.executor.memoryOverhead or boosting yarn.nodemanager.vmem-pmem-ratio or disabling"
+                + " yarn.nodemanager.vmem-check-enabled because of YARN-4714."));
+        assertEquals("YARN killed executors for exceeding their containers' virtual memory (4.4 GB of 2.9 GB virtual"
+                + " memory used)" + ADVICE + "; or have the cluster's administrator disable"
+                + " yarn.nodemanager.vmem-check-enabled (YARN-4714: a JVM reserves far more virtual memory than it"
+                + " uses)", e.getMessage());
+    }
+
+    @Test
+    void kubernetesOomKilledPods() {
+        // ExecutorPodsLifecycleManager's reason, the pod's container statuses as KubernetesUtils formats them
+        String reason = "\nThe executor with id 3 exited with exit code 137(SIGKILL, possible container OOM).\n"
+                + "The API gave the following brief reason: null\nThe API gave the following message: null\n"
+                + "The API gave the following container statuses:\n\n\n\t container name: spark-kubernetes-executor\n"
+                + "\t container image: registry/layerscope:0.1\n\t container state: terminated\n"
+                + "\t container started at: 2026-12-07T12:00:01Z\n\t container finished at: 2026-12-07T12:03:09Z\n"
+                + "\t exit code: 137\n\t termination reason: OOMKilled\n      ";
+        assertEquals("Kubernetes killed executor pods for exceeding their memory limit (OOMKilled)" + ADVICE,
+                ContainerMemoryLimit.explain(jobAborted(reason)).getMessage());
+        // SIGKILL alone (an eviction, a user's kubectl delete) is not known to be memory
+        assertNull(ContainerMemoryLimit.explain(jobAborted(reason.replace("OOMKilled", "Error"))));
+    }
+
+    @Test
+    void otherFailuresAreNotThisOne() {
+        assertNull(ContainerMemoryLimit.explain(jobAborted("Container marked as failed: container_1_0001_01_000002 on"
+                + " host: node-2. Exit status: 143. Diagnostics: Container killed on request. Exit code is 143")));
+        assertNull(ContainerMemoryLimit.explain(new Exception((String) null)));
+    }
+}
