@@ -136,6 +136,7 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main(), factory);
         // help fits the terminal (80 columns when there is none); long lines wrap at word boundaries
         cl.setUsageHelpAutoWidth(true);
+        cl.registerConverter(java.nio.file.Path.class, new LocalPathConverter());
         cl.setParameterExceptionHandler(Main::badParameters);
         cl.setExecutionExceptionHandler(Main::failed);
         // An OutOfMemoryError is no Exception: picocli would let it end the command's thread with a

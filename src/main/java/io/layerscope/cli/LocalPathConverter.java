@@ -1,0 +1,37 @@
+package io.layerscope.cli;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+
+/**
+ * Reads every path option (--out, --cache-dir, --save-pruned, --results, ...) as a path of the local
+ * file system. A {@code file:} URI becomes its path. Any other URI is refused: java.nio would take
+ * {@code hdfs://nn/results} for the relative path {@code hdfs:/nn/results} and write into a directory
+ * named {@code hdfs:} where the command runs, while the user looks for the results on HDFS.
+ */
+final class LocalPathConverter implements CommandLine.ITypeConverter<Path> {
+    private static final Pattern SCHEME = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]*):/");
+
+    @Override
+    public Path convert(String value) {
+        Matcher m = SCHEME.matcher(value);
+        if (!m.find()) {
+            return Path.of(value);
+        }
+        if (m.group(1).equalsIgnoreCase("file")) {
+            try {
+                return Path.of(URI.create(value));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a file: URI of this machine ("
+                        + e.getMessage() + "); give the path itself, e.g. /data/results");
+            }
+        }
+        throw new CommandLine.TypeConversionException("'" + value + "' is a URI, and layerscope reads and writes"
+                + " paths of the local file system (on a cluster, storage mounted at the same path on every node,"
+                + " such as NFS): give such a path (hdfs dfs -put and -get copy a directory between one and "
+                + m.group(1) + ":)");
+    }
+}
