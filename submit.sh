@@ -203,6 +203,16 @@ if command -v spark-submit >/dev/null 2>&1; then
 elif [ -n "${SPARK_HOME:-}" ] && [ -x "$SPARK_HOME/bin/spark-submit" ]; then
   spark_submit="$SPARK_HOME/bin/spark-submit"
 fi
+# The Spark inside layerscope's jar has no YARN or Kubernetes client (Spark's launcher would say it
+# "may not have been compiled with YARN support"): those cluster managers need a distribution.
+if [ -z "$spark_submit" ]; then
+  case "$master" in
+    yarn*|k8s://*)
+      spark_version="$(sed -n 's:.*<spark.version>\(.*\)</spark.version>.*:\1:p' "$here/pom.xml" 2>/dev/null | head -n 1)"
+      echo "layerscope: --master $master needs a Spark ${spark_version:+$spark_version }distribution: spark-submit on PATH, or SPARK_HOME set to it (the Spark inside layerscope's jar runs local mode and standalone clusters only; docs/CLUSTER.md)." >&2
+      exit 2 ;;
+  esac
+fi
 # A Spark distribution brings Spark, Scala, Hadoop and their libraries, which a second copy in the
 # application jar could only conflict with: it gets the jar built without them (-Pcluster).
 build_profile=()

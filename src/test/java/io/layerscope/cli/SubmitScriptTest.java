@@ -717,6 +717,22 @@ class SubmitScriptTest {
     }
 
     @Test
+    void yarnAndKubernetesNeedADistribution() throws Exception {
+        Files.writeString(repo.resolve("pom.xml"), "<properties>\n    <spark.version>4.2.0</spark.version>\n</properties>\n");
+        Files.setLastModifiedTime(repo.resolve("pom.xml"), FileTime.from(Instant.now().minus(1, ChronoUnit.HOURS)));
+        for (String master : List.of("yarn", "k8s://https://api:6443")) {
+            Finished f = runWithoutDistribution(Map.of(), "", "sweep", "--model", "demo", "--out", "/r/x", "--master", master);
+            assertEquals(2, f.status(), f.output());
+            assertEquals("layerscope: --master " + master + " needs a Spark 4.2.0 distribution: spark-submit on PATH, or"
+                    + " SPARK_HOME set to it (the Spark inside layerscope's jar runs local mode and standalone clusters"
+                    + " only; docs/CLUSTER.md).\n", f.output());
+            assertFalse(Files.exists(tmp.resolve("bin/arguments")), "no JVM started");
+        }
+        // with one, spark-submit gets them
+        assertEquals("yarn", submit("sweep", "--model", "demo", "--out", "/r/x", "--master", "yarn").get(1));
+    }
+
+    @Test
     void standalonesClusterDeployModeStartsTheDriverFromAFile() throws Exception {
         String[] sweep = {"sweep", "--model", "demo", "--master", "spark://head:7077", "--deploy-mode", "cluster"};
         List<String> local = submit(Map.of("LAYERSCOPE_EXECUTOR_JAR", "local"), sweep);
