@@ -153,8 +153,10 @@ absolute_option() {   # absolute_option OPTION VALUE: the value as the driver sh
   esac
 }
 if [ "$deploy_mode" = cluster ]; then
+  cache_given=0
   for ((i = 1; i < ${#app_args[@]}; i++)); do
     arg="${app_args[i]}"
+    case "$arg" in --cache-dir|--cache_dir|--cache-dir=*|--cache_dir=*) cache_given=1 ;; esac
     case "$arg" in
       --*=*) if value="$(absolute_option "${arg%%=*}" "${arg#*=}")"; then app_args[i]="${arg%%=*}=$value"; fi ;;
       --*) if ((i + 1 < ${#app_args[@]})) && value="$(absolute_option "$arg" "${app_args[i + 1]}")"; then
@@ -163,6 +165,23 @@ if [ "$deploy_mode" = cluster ]; then
            fi ;;
     esac
   done
+  # Without --cache-dir a driver would download into a cache of its own working directory (a
+  # container's or a Worker's, gone or unknown after the run), or, on YARN and Kubernetes, not see
+  # this environment's HF_HOME: it is told the cache a driver here would use (model.HfCache.cacheDir's
+  # rule, which SubmitScriptTest checks this against), so that a download lands where the next run looks.
+  case "${app_args[0]:-}" in
+    sweep|layer)
+      if ((cache_given == 0)); then
+        set_to() { [[ "${!1:-}" =~ [^[:space:]] ]]; }   # set and not blank, as HfCache reads them
+        if set_to HF_HUB_CACHE; then cache="$HF_HUB_CACHE"
+        elif set_to HUGGINGFACE_HUB_CACHE; then cache="$HUGGINGFACE_HUB_CACHE"
+        elif set_to HF_HOME; then cache="$HF_HOME/hub"
+        else cache=llm_weights
+        fi
+        case "$cache" in "~") cache="$HOME" ;; "~/"*) cache="$HOME/${cache#\~/}" ;; esac
+        app_args+=(--cache-dir "$(absolute_path "$cache")")
+      fi ;;
+  esac
 fi
 # libtorch's arrays of 2 MB or more in transparent huge pages, for forwards of at least 1024 tokens
 # (--seqlen times --batch-size; --seqlen's default is 2048, 256 for the demo model): their

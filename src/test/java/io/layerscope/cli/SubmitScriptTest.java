@@ -549,7 +549,8 @@ class SubmitScriptTest {
         List<String> clusterMode = submit(uri, "sweep", "--model", "demo", "--master", "spark://head:7077",
                 "--deploy-mode", "cluster");
         assertEquals(List.of("--driver-class-path", jar + ":/opt/extra.jar", "--deploy-mode", "cluster",
-                "hdfs://nn:8020/apps/layerscope.jar", "sweep", "--model", "demo"), fromResource(clusterMode));
+                "hdfs://nn:8020/apps/layerscope.jar", "sweep", "--model", "demo", "--cache-dir", repo + "/llm_weights"),
+                fromResource(clusterMode));
         // another path on every node: one this machine does not have is taken on trust
         List<String> elsewhere = submit(Map.of("LAYERSCOPE_EXECUTOR_JAR", "local:/opt/layerscope/layerscope.jar"), sweep);
         assertEquals("local:/opt/layerscope/layerscope.jar", fromResource(elsewhere).get(2));
@@ -717,6 +718,39 @@ class SubmitScriptTest {
     }
 
     @Test
+    void aClusterDriverIsToldTheCacheADriverHereWouldUse() throws Exception {
+        Path home = tmp.resolve("home");
+        String[] sweep = {"sweep", "--model", "meta-llama/Llama-3.2-1B", "--out", "/r/x", "--master", "yarn",
+            "--deploy-mode", "cluster"};
+        List<Map<String, String>> envs = List.of(Map.of(), Map.of("HF_HOME", "~/hf"), Map.of("HF_HOME", "/shared/hf/"),
+                Map.of("HUGGINGFACE_HUB_CACHE", "/old/hub", "HF_HOME", "/x"),
+                Map.of("HF_HUB_CACHE", "~", "HUGGINGFACE_HUB_CACHE", "/old/hub"),
+                Map.of("HF_HUB_CACHE", " ", "HF_HOME", "/shared/hf"), Map.of("XDG_CACHE_HOME", "/xdg"));
+        for (Map<String, String> env : envs) {
+            Map<String, String> withHome = new HashMap<>(env);
+            withHome.put("HOME", home.toString());
+            List<String> args = fromResource(submit(withHome, sweep));
+            String told = args.get(args.indexOf("--cache-dir") + 1);
+            // the twin: the cache a driver here would have used, by layerscope's own rule
+            Path expected = io.layerscope.model.HfCache.cacheDir(withHome, home, null).path();
+            if (env.isEmpty() || env.containsKey("XDG_CACHE_HOME")) {
+                expected = repo.resolve("llm_weights"); // relative to where submit.sh ran, not to this JVM
+            }
+            assertEquals(expected, Path.of(told).normalize(), env.toString());
+        }
+        // given, it stays as given (made absolute); layer gets one too; client mode's driver is here
+        List<String> given = fromResource(submit(Map.of("HF_HOME", "/shared/hf"), "sweep", "--model", "demo",
+                "--cache-dir=mine", "--master", "yarn", "--deploy-mode", "cluster"));
+        assertEquals(1, given.stream().filter(a -> a.startsWith("--cache-dir")).count(), given.toString());
+        assertTrue(given.contains("--cache-dir=" + repo + "/mine"), given.toString());
+        List<String> layer = fromResource(submit(Map.of(), "layer", "--model", "demo", "--layer", "lm_head", "--out",
+                "/r/l", "--master", "yarn", "--deploy-mode", "cluster"));
+        assertEquals(List.of("--cache-dir", repo + "/llm_weights"), layer.subList(layer.size() - 2, layer.size()));
+        List<String> client = fromResource(submit(Map.of(), "sweep", "--model", "demo", "--master", "yarn"));
+        assertFalse(client.contains("--cache-dir"), client.toString());
+    }
+
+    @Test
     void yarnAndKubernetesNeedADistribution() throws Exception {
         Files.writeString(repo.resolve("pom.xml"), "<properties>\n    <spark.version>4.2.0</spark.version>\n</properties>\n");
         Files.setLastModifiedTime(repo.resolve("pom.xml"), FileTime.from(Instant.now().minus(1, ChronoUnit.HOURS)));
@@ -737,7 +771,7 @@ class SubmitScriptTest {
         String[] sweep = {"sweep", "--model", "demo", "--master", "spark://head:7077", "--deploy-mode", "cluster"};
         List<String> local = submit(Map.of("LAYERSCOPE_EXECUTOR_JAR", "local"), sweep);
         assertEquals(List.of("--deploy-mode", "cluster", repo + "/target/layerscope-cluster.jar", "sweep", "--model",
-                "demo"), fromResource(local));
+                "demo", "--cache-dir", repo + "/llm_weights"), fromResource(local));
         List<String> elsewhere = submit(Map.of("LAYERSCOPE_EXECUTOR_JAR", "local:/opt/ls/layerscope.jar"), sweep);
         assertEquals("/opt/ls/layerscope.jar", fromResource(elsewhere).get(4));
         // YARN and Kubernetes read local: themselves
