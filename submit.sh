@@ -225,9 +225,10 @@ fi
 # The Spark inside layerscope's jar has no YARN or Kubernetes client (Spark's launcher would say it
 # "may not have been compiled with YARN support"): those cluster managers need a distribution.
 if [ -z "$spark_submit" ]; then
-  case "$master" in
-    yarn*|k8s://*)
-      spark_version="$(sed -n 's:.*<spark.version>\(.*\)</spark.version>.*:\1:p' "$here/pom.xml" 2>/dev/null | head -n 1)"
+  case "${app_args[0]:-}:$master" in
+    :*|-h:*|--help:*|-V:*|--version:*|help:*|layer-types:*|list-layers:*|completion:*) ;;   # no Spark needed
+    *:yarn*|*:k8s://*)
+      spark_version="$(sed -n 's:.*<spark.version>\(.*\)</spark.version>.*:\1:p' "$here/pom.xml" 2>/dev/null | head -n 1 || true)"
       echo "layerscope: --master $master needs a Spark ${spark_version:+$spark_version }distribution: spark-submit on PATH, or SPARK_HOME set to it (the Spark inside layerscope's jar runs local mode and standalone clusters only; docs/CLUSTER.md)." >&2
       exit 2 ;;
   esac
@@ -400,9 +401,22 @@ if [ "$deploy_mode" = cluster ]; then
 fi
 run_submission() {
   if [ -z "$watch_driver" ]; then exec "$@"; fi
-  local log state status=0
+  local log state status=0 child tee_pid
   log="$(mktemp "${TMPDIR:-/tmp}/layerscope-submit.XXXXXX")"
-  { "$@" 2>&1 1>&3 3>&- | tee "$log" >&2; } 3>&1 || status=$?
+  # spark-submit runs as a child whose standard error is copied into the log. A TERM or INT sent to
+  # this script is passed on, as it would have reached spark-submit through exec (a background child
+  # ignores SIGINT; standard input stays the script's).
+  exec 4> >(tee "$log" >&2)
+  tee_pid=$!
+  "$@" 2>&4 <&0 & child=$!
+  trap 'kill -TERM "$child" 2>/dev/null || true' INT TERM
+  while true; do
+    wait "$child" && status=0 || status=$?
+    kill -0 "$child" 2>/dev/null || break
+  done
+  trap - INT TERM
+  exec 4>&-
+  wait "$tee_pid" 2>/dev/null || true
   if [ "$watch_driver" = standalone ]; then
     state="$(sed -n 's/.*State of driver \([^ ]*\) is \([A-Z]*\), exiting.*/\1 \2/p' "$log" | tail -n 1)"
     if [ "$status" = 0 ] && [ -n "$state" ] && [ "${state#* }" != FINISHED ]; then
@@ -443,7 +457,7 @@ if [ -n "$spark_submit" ]; then
   # The driver's final state is read from INFO lines, which a distribution's log4j configuration may
   # hide: spark-submit's JVM (the client alone, in this mode) gets that configuration merged with
   # layerscope's two loggers for them, unless SPARK_SUBMIT_OPTS names a configuration already.
-  if [ -n "$watch_driver" ] && [[ "${SPARK_SUBMIT_OPTS:-}" != *log4j2.configurationFile* ]]; then
+  if [ -n "$watch_driver" ] && [[ "${SPARK_SUBMIT_OPTS:-}" != *log4j*.configurationFile* ]]; then
     spark_conf_dir="${SPARK_CONF_DIR:-$(dirname "$(dirname "$(readlink -f "$spark_submit")")")/conf}"
     base_log4j=org/apache/spark/log4j2-defaults.properties # Spark's own, where the distribution has none
     for f in log4j2.properties log4j2.yaml log4j2.yml log4j2.json log4j2.xml; do # log4j's order

@@ -38,6 +38,10 @@ class SubmitScriptTest {
     Path repo;
     Path sparkHome;
 
+    /** Variables of the machine running the tests that submit.sh reads: each test sets its own. */
+    private static final List<String> UNSET = List.of("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HOME",
+            "XDG_CACHE_HOME", "SPARK_CONF_DIR", "SPARK_SUBMIT_OPTS");
+
     @BeforeEach
     void launchFiles() throws IOException {
         Path source = Path.of(System.getProperty("layerscope.repo", ".")).toAbsolutePath().normalize();
@@ -61,7 +65,11 @@ class SubmitScriptTest {
         // FAKE_STDERR: a line Spark's client would print (standalone's cluster deploy mode)
         Files.writeString(submit, "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$(dirname \"$0\")/../arguments\"\n"
                 + "printf '%s' \"${SPARK_SUBMIT_OPTS:-}\" > \"$(dirname \"$0\")/../submit-opts\"\n"
-                + "if [ -n \"${FAKE_STDERR:-}\" ]; then printf '%s\\n' \"$FAKE_STDERR\" >&2; fi\n");
+                + "if [ -n \"${FAKE_STDERR:-}\" ]; then printf '%s\\n' \"$FAKE_STDERR\" >&2; fi\n"
+                // FAKE_SLEEP: a client waiting for its driver, which says when a TERM reaches it
+                + "if [ -n \"${FAKE_SLEEP:-}\" ]; then\n"
+                + "  trap 'kill $!; echo TERM > \"$(dirname \"$0\")/../got-term\"; exit 143' TERM\n"
+                + "  echo waiting >&2; sleep \"$FAKE_SLEEP\" & wait\nfi\n");
         Files.setPosixFilePermissions(submit, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 
@@ -87,6 +95,7 @@ class SubmitScriptTest {
         pb.environment().put("LAYERSCOPE_MKL_SHIM", "off");
         pb.environment().remove("LAYERSCOPE_EXECUTOR_JAR");
         pb.environment().remove("FAKE_STDERR");
+        UNSET.forEach(pb.environment()::remove);
         pb.environment().putAll(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -145,6 +154,7 @@ class SubmitScriptTest {
         pb.environment().put("LAYERSCOPE_MKL_SHIM", "off");
         pb.environment().remove("LAYERSCOPE_CDS");
         pb.environment().remove("LAYERSCOPE_QUERY_TUNING");
+        UNSET.forEach(pb.environment()::remove);
         pb.environment().remove("LAYERSCOPE_VECTOR_TUNING");
         pb.environment().remove("LAYERSCOPE_HEAP_HUGE_PAGES");
         pb.environment().remove("LAYERSCOPE_FREE_PAGE_REPORTING");
@@ -654,6 +664,8 @@ class SubmitScriptTest {
         // a configuration the user names stands, and client mode's driver has layerscope's own
         run(Map.of("SPARK_SUBMIT_OPTS", "-Dlog4j2.configurationFile=/mine.xml"), sweep);
         assertEquals("-Dlog4j2.configurationFile=/mine.xml", Files.readString(sparkHome.resolve("submit-opts")));
+        run(Map.of("SPARK_SUBMIT_OPTS", "-Dlog4j.configurationFile=/legacy.xml"), sweep);
+        assertEquals("-Dlog4j.configurationFile=/legacy.xml", Files.readString(sparkHome.resolve("submit-opts")));
         run(Map.of(), "sweep", "--model", "demo", "--out", "/r/x", "--master", "spark://head:7077");
         assertEquals("", Files.readString(sparkHome.resolve("submit-opts")));
         // elsewhere Spark's own status stands (YARN's client fails for a failed application)
@@ -677,7 +689,12 @@ class SubmitScriptTest {
         }
         String inPodState = String.format(statuses.toString(), "\t\t");
         String atEnd = String.format(statuses.toString(), "\t");
-        return "26/12/07 12:00:01 INFO LoggingPodStatusWatcherImpl: State changed, new state: \n"
+        String earlier = "";
+        for (String before : List.of("Pending", "Running")) {
+            earlier += "26/12/07 12:00:00 INFO LoggingPodStatusWatcherImpl: State changed, new state: \n"
+                    + "\t pod name: layerscope-1a2b-driver\n\t namespace: ml\n\t phase: " + before + "\n";
+        }
+        return earlier + "26/12/07 12:00:01 INFO LoggingPodStatusWatcherImpl: State changed, new state: \n"
                 + "\t pod name: layerscope-1a2b-driver\n\t namespace: ml\n"
                 + "\t labels: spark-app-name -> layerscope, spark-app-selector -> spark-0123, spark-role -> driver\n"
                 + "\t pod uid: 5f0c\n\t creation time: 2026-12-07T12:00:00Z\n\t service account name: spark\n"
@@ -687,6 +704,29 @@ class SubmitScriptTest {
                 + ")\n26/12/07 12:00:10 INFO LoggingPodStatusWatcherImpl: Container final statuses:\n\n\n" + atEnd + "\n"
                 + "26/12/07 12:00:10 INFO LoggingPodStatusWatcherImpl: Application layerscope with application ID spark-0123"
                 + " and submission ID ml:layerscope-1a2b-driver finished";
+    }
+
+    @Test
+    void aSignalToTheScriptReachesTheClientWaitingForItsDriver() throws Exception {
+        for (String master : List.of("spark://head:7077", "k8s://https://api:6443")) {
+            Files.deleteIfExists(sparkHome.resolve("got-term"));
+            ProcessBuilder pb = new ProcessBuilder("bash", repo.resolve("submit.sh").toString(), "sweep", "--model", "demo",
+                    "--out", "/r/x", "--master", master, "--deploy-mode", "cluster").directory(repo.toFile())
+                    .redirectErrorStream(true);
+            pb.environment().put("SPARK_HOME", sparkHome.toString());
+            pb.environment().put("PATH", "/usr/bin:/bin");
+            pb.environment().put("LAYERSCOPE_MKL_SHIM", "off");
+            pb.environment().put("FAKE_SLEEP", "60");
+            UNSET.forEach(pb.environment()::remove);
+            Process p = pb.start();
+            java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                    StandardCharsets.UTF_8));
+            assertEquals("waiting", out.readLine(), "the client started"); // its standard error, through the log's copy
+            new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor();
+            assertTrue(p.waitFor(20, TimeUnit.SECONDS), "submit.sh ended after the client did");
+            assertEquals("TERM\n", Files.readString(sparkHome.resolve("got-term")), master);
+            assertEquals(143, p.exitValue(), master);
+        }
     }
 
     @Test
@@ -743,6 +783,10 @@ class SubmitScriptTest {
                 "--cache-dir=mine", "--master", "yarn", "--deploy-mode", "cluster"));
         assertEquals(1, given.stream().filter(a -> a.startsWith("--cache-dir")).count(), given.toString());
         assertTrue(given.contains("--cache-dir=" + repo + "/mine"), given.toString());
+        List<String> underscore = fromResource(submit(Map.of(), "sweep", "--model", "demo", "--cache_dir", "mine",
+                "--master", "yarn", "--deploy-mode", "cluster"));
+        assertEquals(List.of("sweep", "--model", "demo", "--cache_dir", repo + "/mine"), underscore.subList(
+                underscore.indexOf("sweep"), underscore.size()));
         List<String> layer = fromResource(submit(Map.of(), "layer", "--model", "demo", "--layer", "lm_head", "--out",
                 "/r/l", "--master", "yarn", "--deploy-mode", "cluster"));
         assertEquals(List.of("--cache-dir", repo + "/llm_weights"), layer.subList(layer.size() - 2, layer.size()));
@@ -762,6 +806,16 @@ class SubmitScriptTest {
                     + " only; docs/CLUSTER.md).\n", f.output());
             assertFalse(Files.exists(tmp.resolve("bin/arguments")), "no JVM started");
         }
+        // listings need no Spark: they run as they did
+        assertEquals(0, runWithoutDistribution(Map.of(), "", "list-layers", "--model", "demo", "--master", "yarn")
+                .status());
+        // no pom.xml beside the script (a copy of the launch files): the message without a version
+        Files.delete(repo.resolve("pom.xml"));
+        Finished noPom = runWithoutDistribution(Map.of(), "", "sweep", "--model", "demo", "--master", "yarn");
+        assertEquals(2, noPom.status(), noPom.output());
+        assertTrue(noPom.output().startsWith("layerscope: --master yarn needs a Spark distribution: "), noPom.output());
+        Files.writeString(repo.resolve("pom.xml"), "");
+        Files.setLastModifiedTime(repo.resolve("pom.xml"), FileTime.from(Instant.now().minus(1, ChronoUnit.HOURS)));
         // with one, spark-submit gets them
         assertEquals("yarn", submit("sweep", "--model", "demo", "--out", "/r/x", "--master", "yarn").get(1));
     }
