@@ -22,7 +22,8 @@ public final class YarnTestClusterMain {
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[0]);
         YarnConfiguration conf = new YarnConfiguration();
-        conf.setInt(YarnConfiguration.NM_PMEM_MB, Integer.parseInt(args[1]));
+        // the minicluster gives its NodeManager this one (4096 unless set), not NM_PMEM_MB
+        conf.setInt(YarnConfiguration.YARN_MINICLUSTER_NM_PMEM_MB, Integer.parseInt(args[1]));
         conf.setInt(YarnConfiguration.NM_VCORES, Integer.parseInt(args[2]));
         conf.setInt(YarnConfiguration.RM_SCHEDULER_MAXIMUM_ALLOCATION_MB, Integer.parseInt(args[1]));
         conf.setInt(YarnConfiguration.RM_SCHEDULER_MAXIMUM_ALLOCATION_VCORES, Integer.parseInt(args[2]));
