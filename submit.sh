@@ -399,22 +399,28 @@ watch_driver=""
 if [ "$deploy_mode" = cluster ]; then
   case "$master" in spark://*) watch_driver=standalone ;; k8s://*) watch_driver=k8s ;; esac
 fi
-run_submission() {
-  if [ -z "$watch_driver" ]; then exec "$@"; fi
-  local log state status=0 child tee_pid
-  log="$(mktemp "${TMPDIR:-/tmp}/layerscope-submit.XXXXXX")"
-  # spark-submit runs as a child whose standard error is copied into the log. A TERM or INT sent to
-  # this script is passed on, as it would have reached spark-submit through exec (a background child
-  # ignores SIGINT; standard input stays the script's).
-  exec 4> >(tee "$log" >&2)
-  tee_pid=$!
-  "$@" 2>&4 <&0 & child=$!
+# Runs a command as a child of this script and waits for it, setting status. A SIGINT or TERM sent to
+# this script is passed on as TERM: a background child of a script ignores SIGINT, and TERM runs a
+# JVM's shutdown hooks (no results directory, no staging left). The child keeps this script's
+# standard input, where a background child would read /dev/null (query's shell reads statements there).
+run_child() {
+  "$@" <&0 & child=$!
   trap 'kill -TERM "$child" 2>/dev/null || true' INT TERM
   while true; do
     wait "$child" && status=0 || status=$?
     kill -0 "$child" 2>/dev/null || break
   done
   trap - INT TERM
+}
+run_submission() {
+  if [ -z "$watch_driver" ]; then exec "$@"; fi
+  local log state status=0 child tee_pid
+  log="$(mktemp "${TMPDIR:-/tmp}/layerscope-submit.XXXXXX")"
+  # spark-submit runs as a child whose standard error is copied into the log (a signal to this
+  # script reaches it, as it would have through exec)
+  exec 4> >(tee "$log" >&2)
+  tee_pid=$!
+  run_child "$@" 2>&4
   exec 4>&-
   wait "$tee_pid" 2>/dev/null || true
   if [ "$watch_driver" = standalone ]; then
@@ -524,17 +530,8 @@ launch=(java "${module_flags[@]}" "${app_props[@]}" "${jvm_flags[@]}" ${cds_flag
 if [ -z "$cds_record" ]; then
   run_submission "${launch[@]}"
 fi
-# The JVM runs as a child here (the archive is moved afterwards), so a SIGINT or TERM sent to this
-# script must be passed on: a background child of a script ignores SIGINT, so forward it as TERM,
-# which runs the JVM's shutdown hooks (no results directory, no staging left). A background child
-# would read standard input from /dev/null: it keeps the script's (query's shell reads statements there).
-"${launch[@]}" <&0 & child=$!
-trap 'kill -TERM "$child" 2>/dev/null || true' INT TERM
-while true; do
-  wait "$child" && status=0 || status=$?
-  kill -0 "$child" 2>/dev/null || break
-done
-trap - INT TERM
+# The JVM runs as a child here: the archive is moved afterwards.
+run_child "${launch[@]}"
 # Renamed into place only when complete, so a concurrent run never maps a half-written archive; kept
 # only from a run that succeeded (a run that failed early loaded too few classes to be worth mapping).
 if [ "$status" = 0 ] && [ -s "$cds_record" ]; then mv -f "$cds_record" "$cds_archive"; else rm -f "$cds_record"; fi

@@ -114,7 +114,10 @@ final class TestSparkDistribution {
             throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("bash", repo.resolve("submit.sh").toString()));
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectErrorStream(true);
+        // output to a file, so that a run that hangs is stopped at the timeout instead of blocking a read
+        Path output = Files.createTempFile("submit-", ".log");
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectErrorStream(true)
+                .redirectOutput(output.toFile());
         for (String name : List.of("SPARK_HOME", "SPARK_CONF_DIR", "SPARK_SUBMIT_OPTS", "HADOOP_CONF_DIR",
                 "YARN_CONF_DIR", "LAYERSCOPE_EXECUTOR_JAR", "LAYERSCOPE_CLASSPATH", "LAYERSCOPE_MAIN_CLASS")) {
             pb.environment().remove(name);
@@ -125,11 +128,14 @@ final class TestSparkDistribution {
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
         pb.environment().putAll(env);
         Process p = pb.start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(300, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IllegalStateException("submit.sh did not finish");
+        try {
+            if (!p.waitFor(300, TimeUnit.SECONDS)) {
+                ChildJvm.stop(p.toHandle(), 5_000);
+                throw new IllegalStateException("submit.sh did not finish in 300 s:\n" + Files.readString(output));
+            }
+            return new Finished(p.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(output);
         }
-        return new Finished(p.exitValue(), new String(out, StandardCharsets.UTF_8));
     }
 }
