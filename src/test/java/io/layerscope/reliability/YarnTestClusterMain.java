@@ -27,10 +27,15 @@ public final class YarnTestClusterMain {
         conf.setInt(YarnConfiguration.NM_VCORES, Integer.parseInt(args[2]));
         conf.setInt(YarnConfiguration.RM_SCHEDULER_MAXIMUM_ALLOCATION_MB, Integer.parseInt(args[1]));
         conf.setInt(YarnConfiguration.RM_SCHEDULER_MAXIMUM_ALLOCATION_VCORES, Integer.parseInt(args[2]));
+        // containers of about the size asked for: YARN rounds up to this step (1024 MB by default)
+        conf.setInt(YarnConfiguration.RM_SCHEDULER_MINIMUM_ALLOCATION_MB, 128);
         // a full disk must not mark the node unhealthy (it would take no containers)
         conf.set("yarn.nodemanager.disk-health-checker.max-disk-utilization-per-disk-percentage", "100.0");
-        // libtorch's native memory is counted against the container: the test sizes it, YARN must not kill
-        conf.setBoolean(YarnConfiguration.NM_PMEM_CHECK_ENABLED, false);
+        // YARN's default: a container whose processes' resident memory passes its size is killed. The
+        // minicluster leaves the monitor off unless told, and without cgroups it must not count on them.
+        conf.setBoolean(YarnConfiguration.YARN_MINICLUSTER_CONTROL_RESOURCE_MONITORING, true);
+        conf.setBoolean(YarnConfiguration.NM_MEMORY_RESOURCE_ENFORCED, false);
+        conf.setBoolean(YarnConfiguration.NM_PMEM_CHECK_ENABLED, true);
         conf.setBoolean(YarnConfiguration.NM_VMEM_CHECK_ENABLED, false);
         // the shaded minicluster has no capacity-scheduler.xml: one queue, all of the cluster
         conf.set("yarn.scheduler.capacity.root.queues", "default");
