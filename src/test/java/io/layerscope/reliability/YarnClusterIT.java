@@ -99,23 +99,6 @@ class YarnClusterIT {
         assertFalse(Files.exists(cwd.resolve("rel/failed")));
     }
 
-    @Test
-    void executorsYarnKillsForTheirMemoryAreAUserError() throws Exception {
-        // containers of 512 MB and 1 MB of overhead, whose JVM touches its whole heap at its start: beyond
-        // its container at once, as libtorch's memory takes an executor beyond one with the default overhead
-        Path out = tmp.resolve("killed");
-        Finished r = sweep(tmp, List.of("sweep", "--model", "demo", "--cache-dir", DemoCache.dir().toString(), "--out",
-                out.toString(), "--no-png", "--mode", "sequential"), onYarn("client", "--executor-memory", "512m",
-                "--conf", "spark.executor.memoryOverhead=1m", "--conf", "spark.executor.minMemoryOverhead=1m",
-                "--conf", "spark.executor.extraJavaOptions=-Xms512m -XX:+AlwaysPreTouch -Dai.djl.offline=true",
-                "--conf", "spark.task.maxFailures=1", "--conf", "spark.executor.maxNumFailures=20"));
-        assertEquals(2, r.status(), r.output());
-        assertTrue(Pattern.compile("\nerror: YARN killed executors for exceeding their containers' physical memory"
-                + " \\([0-9.]+ MB of 640 MB physical memory used\\): libtorch's memory lies outside the Java heap and"
-                + " counts against spark.executor.memoryOverhead, .*\n$").matcher(r.output()).find(), r.output());
-        assertFalse(Files.exists(out));
-    }
-
     private static String applicationId(Finished f) {
         Matcher m = APPLICATION.matcher(f.output());
         assertTrue(m.find(), f.output());
