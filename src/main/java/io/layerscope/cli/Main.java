@@ -191,6 +191,10 @@ public final class Main implements Runnable {
         return EXIT_BAD_INPUT;
     }
 
+    /** Spark's job failures that are a setting or set-up of the user's, each told as what to change (or null). */
+    private static final java.util.List<java.util.function.Function<Throwable, LayerscopeException>> SPARK_FAILURES_TOLD =
+            java.util.List.of(ResultSizeLimit::explain, MissingExecutorJar::explain, ContainerMemoryLimit::explain);
+
     private static int failed(Exception e, CommandLine cmd, ParseResult parsed) {
         if (e instanceof ParameterException p) {
             return badParameters(p, parsed.originalArgs().toArray(new String[0]));
@@ -207,14 +211,10 @@ public final class Main implements Runnable {
         if (userError == null) {
             userError = driverHeap(e, parsed);
         }
-        if (userError == null) {
-            userError = ResultSizeLimit.explain(e);
-        }
-        if (userError == null) {
-            userError = MissingExecutorJar.explain(e);
-        }
-        if (userError == null) {
-            userError = ContainerMemoryLimit.explain(e);
+        for (var explain : SPARK_FAILURES_TOLD) {
+            if (userError == null) {
+                userError = explain.apply(e);
+            }
         }
         if (userError != null) {
             err.println("error: " + oneParagraph(userError.getMessage()));
