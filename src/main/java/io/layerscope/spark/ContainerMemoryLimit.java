@@ -9,7 +9,9 @@ import java.util.regex.Pattern;
  * given, told as what to change. libtorch's memory lies outside the Java heap, where the containers
  * count it against {@code spark.executor.memoryOverhead}, whose default (10% of the executor memory)
  * is far below what a sweep needs per core (docs/CLUSTER.md). Spark reports it as a job aborted once
- * the lost executors' tasks have failed as often as spark.task.maxFailures allows.
+ * the lost executors' tasks have failed as often as spark.task.maxFailures allows; executors killed
+ * between tasks fail none, and the job ends when Spark gives up replacing them and stops its context,
+ * which the reasons {@link ExecutorLosses} kept then tell.
  */
 public final class ContainerMemoryLimit {
     // Spark 4.2's YarnAllocator: "Container killed by YARN for exceeding physical memory limits. 1.5 GB of
@@ -22,12 +24,43 @@ public final class ContainerMemoryLimit {
     private static final Pattern KUBERNETES = Pattern.compile(
             "exited with exit code 137\\(SIGKILL, possible container OOM\\)[\\s\\S]*?termination reason: OOMKilled");
 
+    /** Spark's words for a job ended by its context stopping under it. */
+    private static final Pattern CONTEXT_STOPPED = Pattern.compile(
+            "SparkContext (?:was|has been) shut ?down|stopped SparkContext");
+
     private ContainerMemoryLimit() {
     }
 
-    /** The user error for {@code e} or one of its causes, or null when no container ran out of memory. */
+    /**
+     * The user error for {@code e} or one of its causes, or, where {@code e} says only that Spark stopped
+     * its context, for the executors lost before; null when no container ran out of memory.
+     */
     public static LayerscopeException explain(Throwable e) {
-        Matcher yarn = CauseMessages.find(e, YARN);
+        LayerscopeException told = explain(e, m -> CauseMessages.find(e, m));
+        if (told == null && CauseMessages.find(e, CONTEXT_STOPPED) != null) {
+            told = explainExecutorLosses(e);
+        }
+        return told;
+    }
+
+    /** The user error for {@code e} when an executor lost so far was killed for its memory, else null. */
+    static LayerscopeException explainExecutorLosses(Throwable e) {
+        return explain(e, ContainerMemoryLimit::inExecutorLosses);
+    }
+
+    private static Matcher inExecutorLosses(Pattern pattern) {
+        java.util.List<String> reasons = ExecutorLosses.reasons();
+        for (int i = reasons.size() - 1; i >= 0; i--) {   // the latest loss first
+            Matcher m = pattern.matcher(reasons.get(i));
+            if (m.find()) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    private static LayerscopeException explain(Throwable e, java.util.function.Function<Pattern, Matcher> find) {
+        Matcher yarn = find.apply(YARN);
         String what;
         String virtual = "";
         if (yarn != null) {
@@ -37,7 +70,7 @@ public final class ContainerMemoryLimit {
                 virtual = "; or have the cluster's administrator disable yarn.nodemanager.vmem-check-enabled"
                         + " (YARN-4714: a JVM reserves far more virtual memory than it uses)";
             }
-        } else if (CauseMessages.find(e, KUBERNETES) != null) {
+        } else if (find.apply(KUBERNETES) != null) {
             what = "Kubernetes killed executor pods for exceeding their memory limit (OOMKilled)";
         } else {
             return null;

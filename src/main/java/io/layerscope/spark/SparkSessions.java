@@ -87,6 +87,14 @@ public final class SparkSessions {
         return session;
     }
 
+    /** Adds {@code listener} to the user's spark.extraListeners, once: Spark starts them before any executor. */
+    static void withListener(SparkConf conf, String listener) {
+        String given = conf.get("spark.extraListeners", "").trim();
+        if (!java.util.Arrays.asList(given.split("\\s*,\\s*")).contains(listener)) {
+            conf.set("spark.extraListeners", given.isEmpty() ? listener : given + "," + listener);
+        }
+    }
+
     /** {@code conf}, given layerscope's defaults for what it does not set. */
     static SparkConf withDefaults(SparkConf conf) {
         if (!conf.contains("spark.master")) {
@@ -108,6 +116,7 @@ public final class SparkSessions {
         // Spark's catalog makes spark-warehouse/ in the working directory at its first use (SHOW
         // TABLES, CREATE TABLE); layerscope keeps no tables, so it goes to a temporary directory.
         conf.setIfMissing("spark.sql.warehouse.dir", TemporaryWarehouse.uri());
+        withListener(conf, ExecutorLosses.class.getName());
         return conf;
     }
 }

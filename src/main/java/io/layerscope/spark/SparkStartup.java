@@ -206,18 +206,26 @@ final class SparkStartup {
             if (cause instanceof LayerscopeException user) {
                 throw user;   // already said in a user's terms (e.g. RemoteExecutorJar)
             }
-            // a bad --master or --conf, or a master that does not answer (Spark's own message says which)
-            String master = new SparkConf().get("spark.master", SparkSessions.DEFAULT_MASTER);
-            String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-            if (stoppedWhileStarting(cause, why)) {
-                // Spark gave up (a master that never answered) and stopped the context while it started; what
-                // surfaces depends on how far the start had got, and none of it means anything to a user
-                why = "Spark stopped its context while starting";
-            }
-            throw new LayerscopeException("Spark did not start with --master " + master + " (" + why
-                    + "); check --master and the --conf settings" + (master.startsWith("spark://")
-                    ? ", and that the master runs and this machine reaches it" : ""), cause);
+            throw startFailure(cause, new SparkConf().get("spark.master", SparkSessions.DEFAULT_MASTER));
         }
+    }
+
+    /** Spark's failure to start on {@code master}, told as a user error. */
+    static LayerscopeException startFailure(Throwable cause, String master) {
+        // a bad --master or --conf, or a master that does not answer (Spark's own message says which)
+        String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        if (stoppedWhileStarting(cause, why)) {
+            LayerscopeException memory = ContainerMemoryLimit.explainExecutorLosses(cause);
+            if (memory != null) {
+                return memory;   // YARN or Kubernetes killed the executors loading the model until Spark gave up
+            }
+            // Spark gave up (a master that never answered) and stopped the context while it started; what
+            // surfaces depends on how far the start had got, and none of it means anything to a user
+            why = "Spark stopped its context while starting";
+        }
+        return new LayerscopeException("Spark did not start with --master " + master + " (" + why
+                + "); check --master and the --conf settings" + (master.startsWith("spark://")
+                ? ", and that the master runs and this machine reaches it" : ""), cause);
     }
 
     /**

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.layerscope.LayerscopeException;
 import io.layerscope.fixtures.Llama1bShapedCheckpoint;
 import io.layerscope.fixtures.TestEnvironment;
+import io.layerscope.spark.ExecutorLosses;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -292,6 +293,27 @@ class MainTest {
         assertEquals(2, killed.status());
         assertTrue(killed.err().startsWith("error: YARN killed executors for exceeding their containers' physical memory"
                 + " (9.1 GB of 9 GB physical memory used): libtorch's memory"), killed.err());
+    }
+
+    /** Killed between tasks, executors fail none: the job ends when Spark gives up replacing them. */
+    @Test
+    void aContextStoppedAfterExecutorsWereKilledForTheirMemoryIsAUserError() {
+        RuntimeException stopped = new RuntimeException(new org.apache.spark.SparkException(
+                "Job 3 cancelled because SparkContext was shut down"));
+        Run before = run(Main.commandLine().addSubcommand(new Boom(stopped)), "boom");
+        assertEquals(1, before.status());
+        assertTrue(before.err().startsWith("error: unexpected java.lang.RuntimeException: org.apache.spark.SparkException:"
+                + " Job 3 cancelled because SparkContext was shut down"), before.err());
+        try {
+            ExecutorLosses.record("Container killed by YARN for exceeding physical memory limits. 9.1 GB of 9 GB physical"
+                    + " memory used. Consider boosting spark.executor.memoryOverhead.");
+            Run killed = run(Main.commandLine().addSubcommand(new Boom(stopped)), "boom");
+            assertEquals(2, killed.status());
+            assertTrue(killed.err().startsWith("error: YARN killed executors for exceeding their containers' physical"
+                    + " memory (9.1 GB of 9 GB physical memory used): libtorch's memory"), killed.err());
+        } finally {
+            ExecutorLosses.clear();
+        }
     }
 
     @Test

@@ -3,8 +3,10 @@ package io.layerscope.spark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerscope.LayerscopeException;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Executors killed by YARN or Kubernetes for their memory, as Spark 4.2 words it, told as what to change. */
@@ -61,6 +63,63 @@ class ContainerMemoryLimitTest {
                 ContainerMemoryLimit.explain(jobAborted(reason)).getMessage());
         // SIGKILL alone (an eviction, a user's kubectl delete) is not known to be memory
         assertNull(ContainerMemoryLimit.explain(jobAborted(reason.replace("OOMKilled", "Error"))));
+    }
+
+    /** What a job waiting on the DAGScheduler gets when the context stops under it (Spark 4.2). */
+    private static final String CONTEXT_SHUT_DOWN = "Job 3 cancelled because SparkContext was shut down";
+    private static final String YARN_LOSS = "Container killed by YARN for exceeding physical memory limits. 1.1 GB"
+            + " of 1 GB physical memory used. Consider boosting spark.executor.memoryOverhead.";
+
+    @AfterEach
+    void forgetLosses() {
+        ExecutorLosses.clear();
+    }
+
+    @Test
+    void executorsKilledBetweenTasksExplainAStoppedContext() {
+        // killed while idle, they failed no task: the job only says the context stopped once Spark gave up
+        ExecutorLosses.record("Container marked as failed: container_1_0001_01_000002 on host: node-2. Exit status:"
+                + " 143. Diagnostics: Container killed on request. Exit code is 143");
+        ExecutorLosses.record(YARN_LOSS);
+        ExecutorLosses.record("Executor heartbeat timed out after 120000 ms");
+        RuntimeException wrapped = new RuntimeException("stage two", new Exception(CONTEXT_SHUT_DOWN));
+        LayerscopeException e = ContainerMemoryLimit.explain(wrapped);
+        assertEquals("YARN killed executors for exceeding their containers' physical memory (1.1 GB of 1 GB physical"
+                + " memory used)" + ADVICE, e.getMessage());
+        assertSame(wrapped, e.getCause());
+        // a job submitted after the context stopped
+        assertEquals(e.getMessage(), ContainerMemoryLimit.explain(new IllegalStateException(
+                "Cannot call methods on a stopped SparkContext.\nThis stopped SparkContext was created at:")).getMessage());
+    }
+
+    @Test
+    void theLatestMemoryLossIsTheOneTold() {
+        ExecutorLosses.record(YARN_LOSS);
+        ExecutorLosses.record(YARN_LOSS.replace("physical", "virtual").replace("1.1 GB of 1 GB", "4.4 GB of 2.1 GB"));
+        String told = ContainerMemoryLimit.explain(new Exception(CONTEXT_SHUT_DOWN)).getMessage();
+        assertTrue(told.startsWith("YARN killed executors for exceeding their containers' virtual memory (4.4 GB of"
+                + " 2.1 GB virtual memory used)"), told);
+    }
+
+    @Test
+    void lossesAreNotTheReasonForOtherFailures() {
+        ExecutorLosses.record(YARN_LOSS);
+        // Spark replaced the executor and the job went on to fail for a reason of its own
+        assertNull(ContainerMemoryLimit.explain(new Exception("Job aborted due to stage failure: Task 0 in stage 4.0"
+                + " failed 4 times, most recent failure: java.lang.ArithmeticException: / by zero")));
+        ExecutorLosses.clear();
+        ExecutorLosses.record("Command exited with code 137");   // not known to be memory
+        assertNull(ContainerMemoryLimit.explain(new Exception(CONTEXT_SHUT_DOWN)));
+    }
+
+    @Test
+    void onlyTheMostRecentLossesAreKept() {
+        ExecutorLosses.record(YARN_LOSS);
+        for (int i = 0; i < ExecutorLosses.KEPT; i++) {
+            ExecutorLosses.record("Executor heartbeat timed out after 120000 ms");
+        }
+        assertEquals(ExecutorLosses.KEPT, ExecutorLosses.reasons().size());
+        assertNull(ContainerMemoryLimit.explain(new Exception(CONTEXT_SHUT_DOWN)));
     }
 
     @Test

@@ -3,10 +3,13 @@ package io.layerscope.spark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.OutputStream;
 import java.lang.ref.WeakReference;
 import org.apache.spark.SparkConf;
+import org.apache.spark.SparkContext;
+import org.apache.spark.scheduler.SparkListenerExecutorRemoved;
 import org.apache.spark.serializer.JavaSerializer;
 import org.apache.spark.serializer.SerializationStream;
 import org.junit.jupiter.api.Test;
@@ -48,5 +51,31 @@ class SparkSessionsTest {
         SparkConf conf = SparkSessions.withDefaults(new SparkConf(false).set("spark.serializer.objectStreamReset", "50"));
         assertEquals("50", conf.get("spark.serializer.objectStreamReset"));
         assertEquals("1", SparkSessions.withDefaults(new SparkConf(false)).get("spark.serializer.objectStreamReset"));
+    }
+
+    @Test
+    void theExecutorLossListenerJoinsTheUsersListenersOnce() {
+        String losses = ExecutorLosses.class.getName();
+        assertEquals(losses, SparkSessions.withDefaults(new SparkConf(false)).get("spark.extraListeners"));
+        SparkConf users = new SparkConf(false).set("spark.extraListeners", "com.example.Audit");
+        assertEquals("com.example.Audit," + losses, SparkSessions.withDefaults(users).get("spark.extraListeners"));
+        assertEquals("com.example.Audit," + losses, SparkSessions.withDefaults(users).get("spark.extraListeners"));
+    }
+
+    /** The session Spark started with layerscope's defaults delivers its executors' losses to the record. */
+    @Test
+    void aSessionsExecutorLossesAreRecorded() throws InterruptedException {
+        SparkContext sc = SparkSessions.getOrCreate("test").sparkContext();
+        String reason = "Container killed by YARN for exceeding physical memory limits. (test " + System.nanoTime() + ")";
+        try {
+            sc.listenerBus().post(new SparkListenerExecutorRemoved(System.currentTimeMillis(), "7", reason));
+            long deadline = System.nanoTime() + 10_000_000_000L;   // the bus delivers on its own thread
+            while (!ExecutorLosses.reasons().contains(reason) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertTrue(ExecutorLosses.reasons().contains(reason), ExecutorLosses.reasons().toString());
+        } finally {
+            ExecutorLosses.clear();
+        }
     }
 }

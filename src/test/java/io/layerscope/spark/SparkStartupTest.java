@@ -1,5 +1,6 @@
 package io.layerscope.spark;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -26,5 +27,25 @@ class SparkStartupTest {
     void aUserMistakeKeepsSparksOwnReason() {
         assertFalse(stopped(new IllegalArgumentException("Asked to run locally with 0 threads")));
         assertFalse(stopped(new NullPointerException("Cannot invoke \"String.length()\" because \"s\" is null")));
+    }
+
+    @Test
+    void aStopAfterExecutorsWereKilledForTheirMemorySaysSo() {
+        IllegalStateException stopped = new IllegalStateException("LiveListenerBus is stopped.");
+        assertEquals("Spark did not start with --master yarn (Spark stopped its context while starting); check"
+                + " --master and the --conf settings", SparkStartup.startFailure(stopped, "yarn").getMessage());
+        try {
+            ExecutorLosses.record("Container killed by YARN for exceeding physical memory limits. 1.1 GB of 1 GB"
+                    + " physical memory used. Consider boosting spark.executor.memoryOverhead.");
+            String told = SparkStartup.startFailure(stopped, "yarn").getMessage();
+            assertTrue(told.startsWith("YARN killed executors for exceeding their containers' physical memory (1.1 GB"
+                    + " of 1 GB physical memory used): libtorch's memory lies outside the Java heap"), told);
+            // a bad setting is still told as one, whatever was lost before
+            assertEquals("Spark did not start with --master yarn (Asked to run locally with 0 threads); check --master"
+                    + " and the --conf settings", SparkStartup.startFailure(
+                            new IllegalArgumentException("Asked to run locally with 0 threads"), "yarn").getMessage());
+        } finally {
+            ExecutorLosses.clear();
+        }
     }
 }
