@@ -320,6 +320,29 @@ class SubmitScriptTest {
                 && List.of(l.split("\\s+")).contains("-XX:MaxNewSize=256m")), defaults);
     }
 
+    /** The GPU profile replaces conf/spark-defaults.conf: how a run fails and ends must not differ between the two. */
+    @Test
+    void theGpuProfileEndsAndRetriesAsTheDefaultsDo() throws Exception {
+        Map<String, String> defaults = properties(repo.resolve("conf/spark-defaults.conf"));
+        Map<String, String> gpu = properties(repo.resolve("conf/gpu/spark-gpu.conf"));
+        for (String key : List.of("spark.yarn.maxAppAttempts", "spark.standalone.submit.waitAppCompletion",
+                "spark.task.maxFailures", "spark.executorEnv.DJL_OFFLINE", "spark.sql.parquet.compression.codec")) {
+            assertTrue(defaults.containsKey(key), key);
+            assertEquals(defaults.get(key), gpu.get(key), key);
+        }
+    }
+
+    private static Map<String, String> properties(Path file) throws IOException {
+        Map<String, String> p = new java.util.HashMap<>();
+        for (String line : Files.readAllLines(file)) {
+            String[] kv = line.strip().split("\\s+", 2);
+            if (!line.isBlank() && !line.startsWith("#") && kv.length == 2) {
+                p.put(kv[0], kv[1]);
+            }
+        }
+        return p;
+    }
+
     @Test
     void theExecutorsAJobStartsElsewhereCapTheirVectorsAsLocalModeDoes() throws Exception {
         // local mode's JVM has the cap from submit.sh on CPUs with AVX-512 (aDistributionGetsTheJar...)
