@@ -38,10 +38,44 @@ final class ExecutorResources {
         if (tc != null) {
             Option<ResourceInformation> gpu = tc.resources().get("gpu");
             if (gpu.isDefined() && gpu.get().addresses().length > 0) {
-                return Device.gpu(Integer.parseInt(gpu.get().addresses()[0].trim()));
+                configureThreads();   // before libtorch starts, which the check below makes it do
+                String executor = executorName();
+                return gpuDevice(gpu.get().addresses()[0], CudaCheck.AVAILABLE, executor == null ? "this JVM" : executor);
             }
         }
         return Device.cpu();
+    }
+
+    /**
+     * GPU {@code address}, where libtorch can use CUDA; otherwise a user error naming {@code executor}:
+     * a jar built without -Pcuda on GPU executors failed every task with libtorch's own words ("Could not
+     * run 'aten::empty.memory_format' with arguments from the 'CUDA' backend").
+     */
+    static Device gpuDevice(String address, boolean cudaAvailable, String executor) {
+        if (!cudaAvailable) {
+            throw new LayerscopeException(executor + " was given GPU " + address.trim() + " by Spark, but its libtorch"
+                    + " cannot use CUDA: the application jar holds the CPU build of libtorch (build it with mvn -Pcuda"
+                    + " -DskipTests package: docs/CLUSTER.md, GPU clusters), or the node's NVIDIA driver does not work"
+                    + " (nvidia-smi there says). To run on the executors' CPUs, leave out the GPU settings"
+                    + " (conf/gpu/spark-gpu.conf)");
+        }
+        return Device.gpu(Integer.parseInt(address.trim()));
+    }
+
+    /** Whether this JVM's libtorch can use CUDA (torch::cuda::is_available), asked once. */
+    private static final class CudaCheck {
+        static final boolean AVAILABLE = ai.djl.engine.Engine.getEngine("PyTorch")
+                .hasCapability(ai.djl.engine.StandardCapabilities.CUDA);
+    }
+
+    /** "executor N on HOST" in a task on an executor, else null. */
+    private static String executorName() {
+        SparkEnv env = SparkEnv.get();
+        if (env == null || TaskContext.get() == null) {
+            return null;
+        }
+        String host = env.blockManager() == null ? "?" : env.blockManager().blockManagerId().host();
+        return "executor " + env.executorId() + " on " + host;
     }
 
     /**
@@ -108,12 +142,11 @@ final class ExecutorResources {
      * not on storage every node sees), so the message says which executor and what to do.
      */
     private static LayerscopeException onThisExecutor(LayerscopeException e) {
-        SparkEnv env = SparkEnv.get();
-        if (env == null || TaskContext.get() == null) {
+        String executor = executorName();
+        if (executor == null) {
             return e;
         }
-        String host = env.blockManager() == null ? "?" : env.blockManager().blockManagerId().host();
-        return new LayerscopeException("executor " + env.executorId() + " on " + host + " cannot read the model the driver"
+        return new LayerscopeException(executor + " cannot read the model the driver"
                 + " read: " + e.getMessage() + ". On a cluster the model directory must be at the same path on every"
                 + " executor (shared storage, or the same Hugging Face cache on each node)", e);
     }

@@ -82,9 +82,30 @@ public final class SparkSessions {
         if (!conf.contains("spark.app.name")) {
             conf.setAppName(appName);
         }
-        SparkSession session = SparkSession.builder().config(withDefaults(conf)).getOrCreate();
+        refuseTaskResourcesInLocalMode(withDefaults(conf));
+        SparkSession session = SparkSession.builder().config(conf).getOrCreate();
         RemoteExecutorJar.addTo(session.sparkContext());
         return session;
+    }
+
+    /**
+     * Spark's local mode offers its tasks no custom resources, so a job whose tasks ask for a GPU (the GPU
+     * profile without --master) would wait for ever with nothing said; refused before Spark starts.
+     */
+    static void refuseTaskResourcesInLocalMode(SparkConf conf) {
+        String master = conf.get("spark.master", DEFAULT_MASTER);
+        if (!master.equals("local") && !master.startsWith("local[")) {
+            return;
+        }
+        for (scala.Tuple2<String, String> kv : conf.getAll()) {
+            if (kv._1().matches("spark\\.task\\.resource\\.[^.]+\\.amount") && !kv._2().trim().matches("0*(\\.0*)?")) {
+                throw new io.layerscope.LayerscopeException("--master " + master + " cannot run tasks that ask for "
+                        + kv._1() + "=" + kv._2().trim() + ": Spark's local mode gives its tasks no such resources,"
+                        + " and the job would wait for ever. Run on a cluster manager (--master spark://..., yarn or"
+                        + " k8s://...; on one machine, a standalone cluster of its own: docs/CLUSTER.md), or leave out"
+                        + " the resource settings (conf/gpu/spark-gpu.conf) to run on this machine's CPUs");
+            }
+        }
     }
 
     /** Adds {@code listener} to the user's spark.extraListeners, once: Spark starts them before any executor. */

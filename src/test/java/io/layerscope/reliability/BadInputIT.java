@@ -333,6 +333,22 @@ class BadInputIT {
         refusedByMaster("local[0]", List.of(expected));
     }
 
+    /** The GPU profile's task resources without a cluster: local mode would leave the first job waiting for ever. */
+    @Test
+    void taskResourcesInLocalMode() throws Exception {
+        Path out = out();
+        Cli.Run r = inChildJvm("io.layerscope.cli.Main", List.of("-Dspark.master=local[2]",
+                "-Dspark.task.resource.gpu.amount=1"), List.of(demoSweep(out, "--nsamples", "4", "--seqlen", "64")));
+        assertEquals(2, r.status(), r.err());
+        assertEquals(List.of("error: --master local[2] cannot run tasks that ask for spark.task.resource.gpu.amount=1:"
+                + " Spark's local mode gives its tasks no such resources, and the job would wait for ever. Run on a"
+                + " cluster manager (--master spark://..., yarn or k8s://...; on one machine, a standalone cluster of its"
+                + " own: docs/CLUSTER.md), or leave out the resource settings (conf/gpu/spark-gpu.conf) to run on this"
+                + " machine's CPUs"), r.err().lines().filter(l -> l.startsWith("error: ")).toList(), r.err());
+        assertFalse(Files.exists(out));
+        assertEquals(List.of(), list(out.getParent()), "left beside " + out);
+    }
+
     /** A standalone master nobody answers at: Spark gives up after 3 tries 20 s apart, and the job says so. */
     @Test
     void aStandaloneMasterThatDoesNotAnswer() throws Exception {

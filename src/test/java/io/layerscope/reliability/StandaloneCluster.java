@@ -55,7 +55,20 @@ final class StandaloneCluster implements AutoCloseable {
 
     /** As {@link #start(Path, int)}, with {@code cores} cores per Worker. */
     static StandaloneCluster start(Path dir, int workers, int cores) throws IOException, InterruptedException {
-        return start(dir, workers, cores, ChildJvm.classpath());
+        return start(dir, workers, cores, ChildJvm.classpath(), List.of());
+    }
+
+    /**
+     * One Worker of {@code cores} cores with one GPU at address 0, as its discovery script reports it
+     * (written here: no GPU is needed, Spark only schedules the address). Executors that ask for
+     * spark.executor.resource.gpu.amount get it from the Worker, as on a real standalone GPU cluster.
+     */
+    static StandaloneCluster startWithOneGpu(Path dir, int cores) throws IOException, InterruptedException {
+        Path script = Files.createDirectories(dir).resolve("one-gpu.sh");
+        Files.writeString(script, "#!/bin/sh\necho '{\"name\": \"gpu\", \"addresses\": [\"0\"]}'\n");
+        script.toFile().setExecutable(true);
+        return start(dir, 1, cores, ChildJvm.classpath(), List.of("-Dspark.worker.resource.gpu.amount=1",
+                "-Dspark.worker.resource.gpu.discoveryScript=" + script));
     }
 
     /**
@@ -64,7 +77,7 @@ final class StandaloneCluster implements AutoCloseable {
      */
     static StandaloneCluster startWithoutLayerscope(Path dir, int workers, int cores)
             throws IOException, InterruptedException {
-        return start(dir, workers, cores, libraries());
+        return start(dir, workers, cores, libraries(), List.of());
     }
 
     /** The test class path without layerscope's classes and the tests' own. */
@@ -75,7 +88,7 @@ final class StandaloneCluster implements AutoCloseable {
                 .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
     }
 
-    private static StandaloneCluster start(Path dir, int workers, int cores, String classpath)
+    private static StandaloneCluster start(Path dir, int workers, int cores, String classpath, List<String> workerOptions)
             throws IOException, InterruptedException {
         Path home = Files.createDirectories(dir.resolve("spark-home"));
         Files.createDirectories(home.resolve("jars"));
@@ -98,7 +111,9 @@ final class StandaloneCluster implements AutoCloseable {
                     dir.resolve("master.log"));
             for (int i = 0; i < workers; i++) {
                 Path work = Files.createDirectories(dir.resolve("work-" + i));
-                ProcessBuilder pb = ChildJvm.builder(List.of("-Xmx256m", SPARK_LOGGING), "org.apache.spark.deploy.worker.Worker",
+                List<String> jvm = new ArrayList<>(List.of("-Xmx256m", SPARK_LOGGING));
+                jvm.addAll(workerOptions);
+                ProcessBuilder pb = ChildJvm.builder(jvm, "org.apache.spark.deploy.worker.Worker",
                         List.of(url, "--host", "127.0.0.1", "--cores", Integer.toString(cores), "--memory", "2g", "--webui-port", "0",
                                 "--work-dir", work.toString()), env, dir.resolve("worker-" + i + ".log"));
                 if (hide) {

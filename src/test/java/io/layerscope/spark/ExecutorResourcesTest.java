@@ -28,6 +28,17 @@ class ExecutorResourcesTest {
         assertEquals("", ExecutorResources.blasNote(Device.cpu(), "7f3c5a1e2000-7f3c5a1e3000 r-xp 00001000 08:01 1234  /opt/other.so\n"));
     }
 
+    @Test
+    void aGpuAddressWhereLibtorchCannotUseCudaIsAUserError() {
+        assertEquals(Device.gpu(3), ExecutorResources.gpuDevice(" 3", true, "executor 1 on node-2"));
+        io.layerscope.LayerscopeException e = assertThrows(io.layerscope.LayerscopeException.class,
+                () -> ExecutorResources.gpuDevice("0", false, "executor 1 on node-2"));
+        assertEquals("executor 1 on node-2 was given GPU 0 by Spark, but its libtorch cannot use CUDA: the application"
+                + " jar holds the CPU build of libtorch (build it with mvn -Pcuda -DskipTests package: docs/CLUSTER.md,"
+                + " GPU clusters), or the node's NVIDIA driver does not work (nvidia-smi there says). To run on the"
+                + " executors' CPUs, leave out the GPU settings (conf/gpu/spark-gpu.conf)", e.getMessage());
+    }
+
     /** Released models are closed (their weights freed), and the next task that needs one loads it again. */
     @Test
     void releasingClosesTheCachedModelAndALaterTaskLoadsItAgain(@TempDir Path tmp) {

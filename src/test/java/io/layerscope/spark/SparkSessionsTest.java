@@ -3,10 +3,13 @@ package io.layerscope.spark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerscope.LayerscopeException;
 import java.io.OutputStream;
 import java.lang.ref.WeakReference;
+import java.util.List;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
 import org.apache.spark.scheduler.SparkListenerExecutorRemoved;
@@ -76,6 +79,26 @@ class SparkSessionsTest {
             assertTrue(ExecutorLosses.reasons().contains(reason), ExecutorLosses.reasons().toString());
         } finally {
             ExecutorLosses.clear();
+        }
+    }
+
+    /** Local mode would leave a job whose tasks ask for a GPU waiting for ever; other masters schedule them. */
+    @Test
+    void taskResourcesAreRefusedInLocalModeOnly() {
+        for (String master : List.of("local", "local[*]", "local[2,4]")) {
+            SparkConf gpu = new SparkConf(false).setMaster(master).set("spark.task.resource.gpu.amount", "1");
+            LayerscopeException e = assertThrows(LayerscopeException.class, () -> SparkSessions.refuseTaskResourcesInLocalMode(gpu));
+            assertEquals("--master " + master + " cannot run tasks that ask for spark.task.resource.gpu.amount=1: Spark's"
+                    + " local mode gives its tasks no such resources, and the job would wait for ever. Run on a cluster"
+                    + " manager (--master spark://..., yarn or k8s://...; on one machine, a standalone cluster of its own:"
+                    + " docs/CLUSTER.md), or leave out the resource settings (conf/gpu/spark-gpu.conf) to run on this"
+                    + " machine's CPUs", e.getMessage());
+        }
+        SparkSessions.refuseTaskResourcesInLocalMode(new SparkConf(false).setMaster("local[*]")
+                .set("spark.task.resource.gpu.amount", "0.0").set("spark.executor.resource.gpu.amount", "1"));
+        for (String master : List.of("spark://head:7077", "yarn", "k8s://https://api:6443", "local-cluster[2,1,1024]")) {
+            SparkSessions.refuseTaskResourcesInLocalMode(new SparkConf(false).setMaster(master)
+                    .set("spark.task.resource.gpu.amount", "1"));
         }
     }
 }
