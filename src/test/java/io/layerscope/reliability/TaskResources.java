@@ -1,0 +1,36 @@
+package io.layerscope.reliability;
+
+import io.layerscope.spark.SweepHook;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.resource.ResourceInformation;
+import scala.Option;
+
+/**
+ * A sweep hook that appends what Spark gave each task (stage, cores, GPU addresses) to the file named
+ * by {@value #CONF}, as the task starts: what its resource profile got from the scheduler.
+ */
+public final class TaskResources implements SweepHook {
+    static final String CONF = "spark.layerscope.test.taskResources";
+
+    @Override
+    public void taskStarts(String stage) {
+        TaskContext tc = TaskContext.get();
+        Option<ResourceInformation> gpu = tc.resources().get("gpu");
+        String line = stage + " cpus=" + tc.cpus() + " gpu=" + (gpu.isDefined() ? Arrays.toString(gpu.get().addresses()) : "none")
+                + "\n";
+        try {
+            Files.writeString(Path.of(SparkEnv.get().conf().get(CONF)), line, StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
