@@ -70,7 +70,8 @@ final class BlockOutlierStage {
         for (int b = 0; b < blocks; b++) {
             indices.add(b);
         }
-        return jsc.parallelize(indices, Math.max(1, blocks)).mapPartitions(new Task<>(modelDir, norms, what)).collect();
+        return StageTwoSlots.javaTasks(jsc.parallelize(indices, Math.max(1, blocks)), jsc.getConf())
+                .mapPartitions(new Task<>(modelDir, norms, what)).collect();
     }
 
     static final class Task<T> implements FlatMapFunction<Iterator<Integer>, T> {

@@ -53,8 +53,8 @@ final class ChannelPruningStage {
         }
         jsc.setJobDescription("layerscope: Wanda masks on outlier channels of " + jobs.size() + " layers");
         // parallelize slices the list into runs of consecutive jobs, and collect keeps their order
-        List<Answer> answers = jsc.parallelize(jobs, tasks(jobs.size(), jsc.defaultParallelism()))
-                .mapPartitions(new Task(modelDir, sparsity)).collect();
+        List<Answer> answers = StageTwoSlots.javaTasks(jsc.parallelize(jobs, tasks(jobs.size(), jsc.defaultParallelism())),
+                jsc.getConf()).mapPartitions(new Task(modelDir, sparsity)).collect();
         answers.forEach(a -> out.put(a.layer(), a.pruned()));
         return out;
     }

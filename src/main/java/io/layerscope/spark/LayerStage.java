@@ -100,10 +100,8 @@ public final class LayerStage {
             jsc.setJobDescription("layerscope stage 2: statistics of " + layers.size() + " layers");
             JavaRDD<PrunableLayer> tasks = jsc.parallelize(largestFirst(layers), layers.size());
             Optional<StageTwoSlots> slots = StageTwoSlots.of(jsc.getConf(), settings.analysis().statsDevice(), grams != null);
-            if (slots.isPresent()) {
-                err.printf("stage 2 tasks: %s, as many at once as the executors' cores allow%n", slots.get().describe());
-                tasks = tasks.withResources(slots.get().profile());
-            }
+            slots.ifPresent(r -> err.printf("stage 2 tasks: %s, as many at once as the executors' cores allow%n", r.describe()));
+            tasks = StageTwoSlots.withRequest(tasks, slots);
             List<LayerResult> results = new ArrayList<>();
             PartitionsInOrder.forEach(tasks.mapPartitions(new LayerTask(settings, rows, sharedGrams, done, lastUseOfModel)),
                     arrived, results::add);

@@ -487,8 +487,10 @@ final class SequentialStage {
     private List<RoundLayer> layerJob(Round round, List<PrunableLayer> layers, Set<String> wanted, boolean keepMasks) {
         jsc.setJobDescription("layerscope sequential: masks and statistics of block " + round.block());
         List<RoundLayer> done = new ArrayList<>();
-        PartitionsInOrder.forEach(jsc.parallelize(LayerStage.largestFirst(layers), layers.size())
-                .mapPartitions(new SequentialTasks.RoundLayerTask(settings, round, wanted, keepMasks)),
+        // a layer per core, as dense stage two's tasks, not the forward's whole GPU or several cores each
+        JavaRDD<PrunableLayer> tasks = StageTwoSlots.withRequest(jsc.parallelize(LayerStage.largestFirst(layers), layers.size()),
+                StageTwoSlots.of(jsc.getConf(), settings.analysis().statsDevice(), false));
+        PartitionsInOrder.forEach(tasks.mapPartitions(new SequentialTasks.RoundLayerTask(settings, round, wanted, keepMasks)),
                 r -> r.result() == null ? r : r.withResult(arrived.apply(r.result())), done::add);
         return done;
     }

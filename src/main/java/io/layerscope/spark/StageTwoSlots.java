@@ -2,6 +2,7 @@ package io.layerscope.spark;
 
 import java.util.Optional;
 import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.resource.ResourceProfile;
 import org.apache.spark.resource.ResourceProfileBuilder;
 import org.apache.spark.resource.TaskResourceRequests;
@@ -12,7 +13,8 @@ import org.apache.spark.resource.TaskResourceRequests;
  * one at a time; stage two's tasks are one layer each on one core, and with those settings would also
  * run one at a time, leaving the executor's other cores idle for the whole stage. Spark's stage-level
  * scheduling lets stage two's tasks ask for one core each instead, and for the executor's GPUs shared
- * among its cores when the statistics run on the device (or the --gram products do).
+ * among its cores when the statistics run on the device (or the --gram products do). Sequential
+ * mode's per-layer tasks ask the same, and the stages in plain Java one core and no GPU ({@link #javaTasks}).
  *
  * <p>Spark honours a task-only profile on standalone, YARN and Kubernetes clusters with dynamic
  * allocation off; in local mode, or with dynamic allocation on, stage two keeps the job's settings.
@@ -48,6 +50,20 @@ record StageTwoSlots(int cpus, double gpus) {
         double share = executorGpus >= cores ? Math.floor(executorGpus / cores) : 1.0 / Math.ceil(cores / executorGpus);
         StageTwoSlots slots = new StageTwoSlots(1, share);
         return taskCpus == 1 && share == taskGpus ? Optional.empty() : Optional.of(slots);
+    }
+
+    /**
+     * {@code tasks} asking for one core each and no GPU where the job's tasks ask for more: the stages that
+     * run in plain Java (OWL's per-block statistics, the masks on outlier channels), which would otherwise
+     * run one task per executor at a time on GPU executors.
+     */
+    static <T> JavaRDD<T> javaTasks(JavaRDD<T> tasks, SparkConf conf) {
+        return withRequest(tasks, of(conf, StatsDevice.JAVA, false));
+    }
+
+    /** {@code tasks} with {@code slots}' request, or the job's where there is none. */
+    static <T> JavaRDD<T> withRequest(JavaRDD<T> tasks, Optional<StageTwoSlots> slots) {
+        return slots.isPresent() ? tasks.withResources(slots.get().profile()) : tasks;
     }
 
     /** As a Spark profile of task requests only: the executors stay the job's. */

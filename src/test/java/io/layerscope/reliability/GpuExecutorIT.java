@@ -86,6 +86,10 @@ class GpuExecutorIT {
         Cli.Run recorded = Cli.run(ReferenceSweep.args(tmp.resolve("cpu-run"), "--dtype", "float32",
                 "--calibration-cache", cache.toString()));
         assertEquals(0, recorded.status(), recorded.err());
+        // --stats-device is in the cache's key (stage one's depth reductions follow it)
+        Cli.Run recordedJava = Cli.run(ReferenceSweep.args(tmp.resolve("cpu-run-java"), "--dtype", "float32",
+                "--calibration-cache", cache.toString(), "--stats-device", "java"));
+        assertEquals(0, recordedJava.status(), recordedJava.err());
 
         Path grants = tmp.resolve("grants.txt");
         Map<String, String> conf = new java.util.HashMap<>(GPU_TASKS);
@@ -101,5 +105,19 @@ class GpuExecutorIT {
         assertTrue(tasks.stream().noneMatch(t -> t.startsWith("calibration ")), tasks.toString());
         List<String> layerTasks = tasks.stream().filter(t -> t.startsWith("layer ")).distinct().toList();
         assertEquals(List.of("layer cpus=1 gpu=[0]"), layerTasks, tasks.toString());
+        // OWL's per-block statistics run in Java: a core each, no GPU (they took the forward's request before)
+        assertEquals(List.of("blocks cpus=1 gpu=none"), tasks.stream().filter(t -> t.startsWith("blocks ")).distinct().toList(),
+                tasks.toString());
+
+        // with the statistics on the executors' CPUs the tasks ask for no GPU, and the sweep is the CPU one's
+        java.nio.file.Files.delete(grants);
+        Path javaStats = tmp.resolve("java-stats-run");
+        Cli.Run ok = Cli.run(ReferenceSweep.args(javaStats, "--dtype", "float32", "--calibration-cache", cache.toString(),
+                "--stats-device", "java"));
+        tasks = java.nio.file.Files.readAllLines(grants);
+        assertEquals(0, ok.status(), ok.err() + tasks);
+        assertEquals(List.of("layer cpus=1 gpu=none"), tasks.stream().filter(t -> t.startsWith("layer ")).distinct().toList(),
+                tasks.toString());
+        SweepResults.assertSame(SweepResults.read(tmp.resolve("cpu-run-java")), SweepResults.read(javaStats), 0);
     }
 }

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A cluster whose forward tasks take two cores each (spark.task.cpus 2 on a 2-core executor, as the
  * GPU profile's tasks take a whole GPU): stage one runs one task at a time per executor, and stage two,
- * asking one core per task through Spark's stage-level scheduling, runs two at once, with the same results.
+ * asking one core per task through Spark's stage-level scheduling, runs two at once, with the same results;
+ * so do the per-layer tasks of sequential mode's rounds.
  */
 class StageTwoSlotsIT {
     @TempDir
@@ -31,6 +32,7 @@ class StageTwoSlotsIT {
         SweepResults local;
         try {
             local = ReferenceSweep.results();
+            ReferenceSweep.sequentialResults();
         } catch (RuntimeException | Error e) {
             starting.get(4, TimeUnit.MINUTES).close();   // its processes would outlive this JVM
             throw e;
@@ -63,5 +65,14 @@ class StageTwoSlotsIT {
         assertEquals(2, TaskSpans.most(spans, "layer"), Files.readString(spans));
         SweepResults.assertSame(local, SweepResults.read(out), 1e-6);
         SweepResults.assertNoLeftovers(out);
+
+        // sequential mode's per-layer tasks of each round likewise, between its block passes (a pass task
+        // runs its input's pass too when that is not stored, so their spans nest: not counted here)
+        Files.delete(spans);
+        Path sequential = tmp.resolve("sequential");
+        Cli.Run seq = Cli.run(ReferenceSweep.args(sequential, "--mode", "sequential"));
+        assertEquals(0, seq.status(), seq.err());
+        assertEquals(2, TaskSpans.most(spans, "layer"), Files.readString(spans));
+        SweepResults.assertSame(ReferenceSweep.sequentialResults(), SweepResults.read(sequential), 1e-6);
     }
 }
