@@ -75,6 +75,7 @@ final class ChannelPruningStage {
         }
 
         private Iterator<Answer> answer(Iterator<Job> jobs) {
+            SweepHooks.inTask().taskStarts("channels");
             Checkpoint ckpt = ExecutorResources.checkpoint(modelDir);
             List<Answer> out = new ArrayList<>();
             while (jobs.hasNext()) {

@@ -36,30 +36,41 @@ public final class ContainerMemoryLimit {
      * its context, for the executors lost before; null when no container ran out of memory.
      */
     public static LayerscopeException explain(Throwable e) {
-        LayerscopeException told = explain(e, m -> CauseMessages.find(e, m));
+        LayerscopeException told = explain(e, m -> CauseMessages.find(e, m), "");
         if (told == null && CauseMessages.find(e, CONTEXT_STOPPED) != null) {
             told = explainExecutorLosses(e);
         }
         return told;
     }
 
-    /** The user error for {@code e} when an executor lost so far was killed for its memory, else null. */
+    /**
+     * For {@code e}, a job or a start ended by Spark stopping its context: the user error when an executor
+     * lost before was killed for its memory, else null.
+     */
     static LayerscopeException explainExecutorLosses(Throwable e) {
-        return explain(e, ContainerMemoryLimit::inExecutorLosses);
-    }
-
-    private static Matcher inExecutorLosses(Pattern pattern) {
-        java.util.List<String> reasons = ExecutorLosses.reasons();
-        for (int i = reasons.size() - 1; i >= 0; i--) {   // the latest loss first
-            Matcher m = pattern.matcher(reasons.get(i));
-            if (m.find()) {
-                return m;
-            }
+        try {
+            ExecutorLosses.awaitDelivered(5_000);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
         }
-        return null;
+        String latest = ExecutorLosses.lastMemoryKill().orElse(null);
+        if (latest == null) {
+            return null;
+        }
+        int kills = ExecutorLosses.memoryKills();
+        return explain(e, p -> {
+            Matcher m = p.matcher(latest);
+            return m.find() ? m : null;
+        }, "Spark stopped after losing executors (memory kills: " + kills + "): ");
     }
 
-    private static LayerscopeException explain(Throwable e, java.util.function.Function<Pattern, Matcher> find) {
+    /** Whether a lost executor's {@code reason} is its container's memory limit. */
+    static boolean isMemoryKill(String reason) {
+        return YARN.matcher(reason).find() || KUBERNETES.matcher(reason).find();
+    }
+
+    private static LayerscopeException explain(Throwable e, java.util.function.Function<Pattern, Matcher> find,
+                                               String context) {
         Matcher yarn = find.apply(YARN);
         String what;
         String virtual = "";
@@ -75,7 +86,7 @@ public final class ContainerMemoryLimit {
         } else {
             return null;
         }
-        return new LayerscopeException(what + ": libtorch's memory lies outside the Java heap and counts against"
+        return new LayerscopeException(context + what + ": libtorch's memory lies outside the Java heap and counts against"
                 + " spark.executor.memoryOverhead, whose default (10% of --executor-memory, at least 384m) is far"
                 + " below what a sweep needs, about 1.5g per executor core (2.5-4g in --mode sequential;"
                 + " docs/CLUSTER.md, executor memory). Raise it, e.g. --conf spark.executor.memoryOverhead=12g for"

@@ -1,32 +1,34 @@
 package io.layerscope.spark;
 
-import java.util.ArrayDeque;
-import java.util.Deque;
-import java.util.List;
+import java.util.Optional;
+import org.apache.spark.SparkContext;
 import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerApplicationStart;
+import org.apache.spark.scheduler.SparkListenerApplicationEnd;
 import org.apache.spark.scheduler.SparkListenerExecutorRemoved;
+import scala.Option;
 
 /**
- * Why the driver's executors were lost, kept for explaining a job that failed without saying. An
- * executor killed between tasks (a sweep's executor keeps the model loaded after its task) fails no
- * task: Spark replaces it until it gives up and stops its context, and the job only reports that the
- * context was shut down. Registered through spark.extraListeners ({@link SparkSessions}), so that
- * losses during the start are seen too; there is one driver per JVM, hence the static record.
+ * The executors the driver lost to a container's memory limit, kept for explaining a job that failed
+ * without saying. An executor killed between tasks (a sweep's executor keeps the model loaded after its
+ * task) fails no task: Spark replaces it until it gives up and stops its context, and the job only
+ * reports that the context was shut down. Registered through spark.extraListeners ({@link SparkSessions}),
+ * so Spark makes one with each context, before any executor starts; there is one driver per JVM, hence
+ * the static record, which a new context's listener starts afresh.
  */
 public final class ExecutorLosses extends SparkListener {
-    /** The most recent reasons kept: a cluster replacing killed executors may lose many. */
-    static final int KEPT = 16;
-    private static final Deque<String> REASONS = new ArrayDeque<>();
+    private static final Object LOCK = new Object();
+    /** The latest loss {@link ContainerMemoryLimit} explains: kept apart from the others, however many follow. */
+    private static String lastMemoryKill;
+    private static int memoryKills;
+    /** Whether a context with this listener is up and has not yet delivered its application's end. */
+    private static boolean live;
 
-    /** Spark makes one through spark.extraListeners. */
+    /** Spark makes one through spark.extraListeners, as its context starts. */
     public ExecutorLosses() {
-    }
-
-    @Override
-    public void onApplicationStart(SparkListenerApplicationStart start) {
-        synchronized (REASONS) {
-            REASONS.clear();   // a new context in this JVM (tests) starts with none
+        synchronized (LOCK) {
+            lastMemoryKill = null;
+            memoryKills = 0;
+            live = true;
         }
     }
 
@@ -35,30 +37,63 @@ public final class ExecutorLosses extends SparkListener {
         record(removed.reason());
     }
 
-    /** Keeps {@code reason}, a lost executor's as Spark gives it. */
-    public static void record(String reason) {
-        if (reason == null) {
-            return;
-        }
-        synchronized (REASONS) {
-            if (REASONS.size() == KEPT) {
-                REASONS.removeFirst();
-            }
-            REASONS.addLast(reason);
+    /** Posted first as a context stops, so every earlier event has been delivered once this one is. */
+    @Override
+    public void onApplicationEnd(SparkListenerApplicationEnd end) {
+        synchronized (LOCK) {
+            live = false;
+            LOCK.notifyAll();
         }
     }
 
-    /** The reasons recorded since this JVM's Spark application started, oldest first. */
-    static List<String> reasons() {
-        synchronized (REASONS) {
-            return List.copyOf(REASONS);
+    /** Keeps {@code reason}, a lost executor's as Spark gives it, if it was a container's memory limit. */
+    public static void record(String reason) {
+        if (reason != null && ContainerMemoryLimit.isMemoryKill(reason)) {
+            synchronized (LOCK) {
+                lastMemoryKill = reason;
+                memoryKills++;
+            }
+        }
+    }
+
+    /** The reason of the latest executor killed for its memory since this JVM's context started. */
+    static Optional<String> lastMemoryKill() {
+        synchronized (LOCK) {
+            return Optional.ofNullable(lastMemoryKill);
+        }
+    }
+
+    static int memoryKills() {
+        synchronized (LOCK) {
+            return memoryKills;
+        }
+    }
+
+    /**
+     * Where the context is stopping (or gone), waits at most {@code millis} for its listeners to have
+     * been given every event: a job waiting on the scheduler is released before the events queued
+     * for the listeners are delivered.
+     */
+    static void awaitDelivered(long millis) throws InterruptedException {
+        // Spark's own look-up of the running context (package-private in Scala, public to Java)
+        Option<SparkContext> active = org.apache.spark.SparkContext$.MODULE$.getActive();
+        if (active.isDefined() && !active.get().isStopped()) {
+            return;
+        }
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        synchronized (LOCK) {
+            long left;
+            while (live && (left = deadline - System.nanoTime()) > 0) {
+                LOCK.wait(Math.max(1, left / 1_000_000L));
+            }
         }
     }
 
     /** Forgets what was recorded (tests). */
     public static void clear() {
-        synchronized (REASONS) {
-            REASONS.clear();
+        synchronized (LOCK) {
+            lastMemoryKill = null;
+            memoryKills = 0;
         }
     }
 }

@@ -3,6 +3,7 @@ package io.layerscope.spark;
 import ai.djl.Device;
 import io.layerscope.LayerscopeException;
 import io.layerscope.llama.LlamaModel;
+import io.layerscope.llama.NativeLibrary;
 import io.layerscope.model.Checkpoint;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,7 +41,7 @@ final class ExecutorResources {
             if (gpu.isDefined() && gpu.get().addresses().length > 0) {
                 configureThreads();   // before libtorch starts, which the check below makes it do
                 String executor = executorName();
-                return gpuDevice(gpu.get().addresses()[0], CudaCheck.AVAILABLE, executor == null ? "this JVM" : executor);
+                return gpuDevice(gpu.get().addresses()[0], cudaAvailable(), executor == null ? "this JVM" : executor);
             }
         }
         return Device.cpu();
@@ -62,10 +63,17 @@ final class ExecutorResources {
         return Device.gpu(Integer.parseInt(address.trim()));
     }
 
-    /** Whether this JVM's libtorch can use CUDA (torch::cuda::is_available), asked once. */
-    private static final class CudaCheck {
-        static final boolean AVAILABLE = ai.djl.engine.Engine.getEngine("PyTorch")
-                .hasCapability(ai.djl.engine.StandardCapabilities.CUDA);
+    private static volatile Boolean cudaAvailable;
+
+    /** Whether this JVM's libtorch can use CUDA (torch::cuda::is_available), asked once it has loaded. */
+    private static boolean cudaAvailable() {
+        Boolean known = cudaAvailable;
+        if (known == null) {
+            // a failure to load libtorch is thrown as it is, and asked again by the next task
+            known = NativeLibrary.engine().hasCapability(ai.djl.engine.StandardCapabilities.CUDA);
+            cudaAvailable = known;
+        }
+        return known;
     }
 
     /** "executor N on HOST" in a task on an executor, else null. */

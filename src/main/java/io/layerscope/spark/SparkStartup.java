@@ -217,7 +217,7 @@ final class SparkStartup {
         if (stoppedWhileStarting(cause, why)) {
             LayerscopeException memory = ContainerMemoryLimit.explainExecutorLosses(cause);
             if (memory != null) {
-                return memory;   // YARN or Kubernetes killed the executors loading the model until Spark gave up
+                return memory;   // YARN or Kubernetes killed the first executors until Spark gave up
             }
             // Spark gave up (a master that never answered) and stopped the context while it started; what
             // surfaces depends on how far the start had got, and none of it means anything to a user
@@ -273,7 +273,12 @@ final class SparkStartup {
         @Override
         public void call(Iterator<Integer> ignored) {
             HeapExhaustion.guard(() -> "the executor's warm-up (the model's first window)", () -> {
-                Device device = ExecutorResources.taskDevice();
+                Device device;
+                try {
+                    device = ExecutorResources.taskDevice();
+                } catch (LayerscopeException e) {
+                    return null;   // a GPU libtorch cannot use: stage one says so
+                }
                 // a warm-up window where stage one comes later: on a cluster's executors, and on a GPU
                 warmBestEffort(spec, device, seqlen, pictures, model, device.isGpu() || !HeldValues.inDriverJvm());
                 return null;

@@ -1,6 +1,8 @@
 package io.layerscope.spark;
 
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.resource.ResourceProfile;
@@ -14,7 +16,8 @@ import org.apache.spark.resource.TaskResourceRequests;
  * run one at a time, leaving the executor's other cores idle for the whole stage. Spark's stage-level
  * scheduling lets stage two's tasks ask for one core each instead, and for the executor's GPUs shared
  * among its cores when the statistics run on the device (or the --gram products do). Sequential
- * mode's per-layer tasks ask the same, and the stages in plain Java one core and no GPU ({@link #javaTasks}).
+ * mode's per-layer tasks ask the same where they need no GPU, and the stages in plain Java one core and
+ * no GPU ({@link #javaTasks}).
  *
  * <p>Spark honours a task-only profile on standalone, YARN and Kubernetes clusters with dynamic
  * allocation off; in local mode, or with dynamic allocation on, stage two keeps the job's settings.
@@ -63,8 +66,11 @@ record StageTwoSlots(int cpus, double gpus) {
 
     /** {@code tasks} with {@code slots}' request, or the job's where there is none. */
     static <T> JavaRDD<T> withRequest(JavaRDD<T> tasks, Optional<StageTwoSlots> slots) {
-        return slots.isPresent() ? tasks.withResources(slots.get().profile()) : tasks;
+        return slots.isPresent() ? tasks.withResources(PROFILES.computeIfAbsent(slots.get(), StageTwoSlots::profile)) : tasks;
     }
+
+    /** One profile per request: Spark registers each profile it is given anew (sequential mode asks once a round). */
+    private static final Map<StageTwoSlots, ResourceProfile> PROFILES = new ConcurrentHashMap<>();
 
     /** As a Spark profile of task requests only: the executors stay the job's. */
     ResourceProfile profile() {

@@ -309,8 +309,9 @@ class MainTest {
                     + " memory used. Consider boosting spark.executor.memoryOverhead.");
             Run killed = run(Main.commandLine().addSubcommand(new Boom(stopped)), "boom");
             assertEquals(2, killed.status());
-            assertTrue(killed.err().startsWith("error: YARN killed executors for exceeding their containers' physical"
-                    + " memory (9.1 GB of 9 GB physical memory used): libtorch's memory"), killed.err());
+            assertTrue(killed.err().startsWith("error: Spark stopped after losing executors (memory kills: 1):"
+                    + " YARN killed executors for exceeding their containers' physical memory (9.1 GB of 9 GB physical memory"
+                    + " used): libtorch's memory"), killed.err());
         } finally {
             ExecutorLosses.clear();
         }

@@ -10,13 +10,14 @@ import java.util.regex.Pattern;
 import io.layerscope.spark.SweepHook;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The GPU profile's resource settings on a standalone cluster whose Worker reports one GPU, with this
- * build's libtorch (the CPU one, as a jar built without -Pcuda): Spark schedules the GPU's address to
+ * The GPU profile's resource settings on a standalone cluster whose Worker reports one GPU, with a
+ * libtorch that cannot use CUDA (as a jar built without -Pcuda): Spark schedules the GPU's address to
  * the forward tasks, and the sweep stops with what to do instead of libtorch's "Could not run
  * 'aten::empty.memory_format' with arguments from the 'CUDA' backend".
  */
@@ -28,6 +29,9 @@ class GpuExecutorIT {
 
     @BeforeAll
     static void start() throws Exception {
+        // the tests need a libtorch without CUDA, as this build's (a -Pcuda build on a GPU machine has it)
+        Assumptions.assumeFalse(io.layerscope.llama.NativeLibrary.engine().hasCapability(
+                ai.djl.engine.StandardCapabilities.CUDA), "libtorch here can use CUDA");
         cluster = StandaloneCluster.startWithOneGpu(tmp.resolve("cluster"), 2);
     }
 
@@ -108,9 +112,13 @@ class GpuExecutorIT {
         // OWL's per-block statistics run in Java: a core each, no GPU (they took the forward's request before)
         assertEquals(List.of("blocks cpus=1 gpu=none"), tasks.stream().filter(t -> t.startsWith("blocks ")).distinct().toList(),
                 tasks.toString());
+        assertEquals(List.of("channels cpus=1 gpu=none"), tasks.stream().filter(t -> t.startsWith("channels ")).distinct()
+                .toList(), tasks.toString());
 
         // with the statistics on the executors' CPUs the tasks ask for no GPU, and the sweep is the CPU one's
-        java.nio.file.Files.delete(grants);
+        // a file of its own: tasks of the failed job may still start and record theirs
+        grants = tmp.resolve("grants-java-stats.txt");
+        org.apache.spark.sql.SparkSession.active().sparkContext().setLocalProperty(TaskResources.CONF, grants.toString());
         Path javaStats = tmp.resolve("java-stats-run");
         Cli.Run ok = Cli.run(ReferenceSweep.args(javaStats, "--dtype", "float32", "--calibration-cache", cache.toString(),
                 "--stats-device", "java"));

@@ -15,7 +15,8 @@ import scala.Option;
 
 /**
  * A sweep hook that appends what Spark gave each task (stage, cores, GPU addresses) to the file named
- * by {@value #CONF}, as the task starts: what its resource profile got from the scheduler.
+ * by {@value #CONF} (a local property of the submitting thread, else the Spark conf), as the task
+ * starts: what its resource profile got from the scheduler.
  */
 public final class TaskResources implements SweepHook {
     static final String CONF = "spark.layerscope.test.taskResources";
@@ -26,8 +27,9 @@ public final class TaskResources implements SweepHook {
         Option<ResourceInformation> gpu = tc.resources().get("gpu");
         String line = stage + " cpus=" + tc.cpus() + " gpu=" + (gpu.isDefined() ? Arrays.toString(gpu.get().addresses()) : "none")
                 + "\n";
+        String file = tc.getLocalProperty(CONF);   // a job's own file, else the session's
         try {
-            Files.writeString(Path.of(SparkEnv.get().conf().get(CONF)), line, StandardCharsets.UTF_8,
+            Files.writeString(Path.of(file != null ? file : SparkEnv.get().conf().get(CONF)), line, StandardCharsets.UTF_8,
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -84,8 +84,9 @@ class ContainerMemoryLimitTest {
         ExecutorLosses.record("Executor heartbeat timed out after 120000 ms");
         RuntimeException wrapped = new RuntimeException("stage two", new Exception(CONTEXT_SHUT_DOWN));
         LayerscopeException e = ContainerMemoryLimit.explain(wrapped);
-        assertEquals("YARN killed executors for exceeding their containers' physical memory (1.1 GB of 1 GB physical"
-                + " memory used)" + ADVICE, e.getMessage());
+        assertEquals("Spark stopped after losing executors (memory kills: 1): YARN killed executors for"
+                + " exceeding their containers' physical memory (1.1 GB of 1 GB physical memory used)" + ADVICE,
+                e.getMessage());
         assertSame(wrapped, e.getCause());
         // a job submitted after the context stopped
         assertEquals(e.getMessage(), ContainerMemoryLimit.explain(new IllegalStateException(
@@ -97,8 +98,8 @@ class ContainerMemoryLimitTest {
         ExecutorLosses.record(YARN_LOSS);
         ExecutorLosses.record(YARN_LOSS.replace("physical", "virtual").replace("1.1 GB of 1 GB", "4.4 GB of 2.1 GB"));
         String told = ContainerMemoryLimit.explain(new Exception(CONTEXT_SHUT_DOWN)).getMessage();
-        assertTrue(told.startsWith("YARN killed executors for exceeding their containers' virtual memory (4.4 GB of"
-                + " 2.1 GB virtual memory used)"), told);
+        assertTrue(told.startsWith("Spark stopped after losing executors (memory kills: 2): YARN killed"
+                + " executors for exceeding their containers' virtual memory (4.4 GB of 2.1 GB virtual memory used)"), told);
     }
 
     @Test
@@ -112,14 +113,16 @@ class ContainerMemoryLimitTest {
         assertNull(ContainerMemoryLimit.explain(new Exception(CONTEXT_SHUT_DOWN)));
     }
 
+    /** YARN kills the remaining containers once Spark gives up: those losses must not hide the memory kill. */
     @Test
-    void onlyTheMostRecentLossesAreKept() {
+    void aMemoryKillIsToldWhateverLossesFollowIt() {
         ExecutorLosses.record(YARN_LOSS);
-        for (int i = 0; i < ExecutorLosses.KEPT; i++) {
-            ExecutorLosses.record("Executor heartbeat timed out after 120000 ms");
+        for (int i = 0; i < 100; i++) {
+            ExecutorLosses.record("Container from a bad node: container_1_0001_01_0000" + i + " on host: node-" + i
+                    + ". Exit status: 137. Diagnostics: Container killed on request. Exit code is 137");
         }
-        assertEquals(ExecutorLosses.KEPT, ExecutorLosses.reasons().size());
-        assertNull(ContainerMemoryLimit.explain(new Exception(CONTEXT_SHUT_DOWN)));
+        assertTrue(ContainerMemoryLimit.explain(new Exception(CONTEXT_SHUT_DOWN)).getMessage().startsWith(
+                "Spark stopped after losing executors (memory kills: 1): YARN killed executors"));
     }
 
     @Test

@@ -73,10 +73,10 @@ class SparkSessionsTest {
         try {
             sc.listenerBus().post(new SparkListenerExecutorRemoved(System.currentTimeMillis(), "7", reason));
             long deadline = System.nanoTime() + 10_000_000_000L;   // the bus delivers on its own thread
-            while (!ExecutorLosses.reasons().contains(reason) && System.nanoTime() < deadline) {
+            while (ExecutorLosses.lastMemoryKill().isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
-            assertTrue(ExecutorLosses.reasons().contains(reason), ExecutorLosses.reasons().toString());
+            assertEquals(java.util.Optional.of(reason), ExecutorLosses.lastMemoryKill());
         } finally {
             ExecutorLosses.clear();
         }

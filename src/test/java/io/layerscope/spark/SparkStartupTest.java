@@ -38,8 +38,9 @@ class SparkStartupTest {
             ExecutorLosses.record("Container killed by YARN for exceeding physical memory limits. 1.1 GB of 1 GB"
                     + " physical memory used. Consider boosting spark.executor.memoryOverhead.");
             String told = SparkStartup.startFailure(stopped, "yarn").getMessage();
-            assertTrue(told.startsWith("YARN killed executors for exceeding their containers' physical memory (1.1 GB"
-                    + " of 1 GB physical memory used): libtorch's memory lies outside the Java heap"), told);
+            assertTrue(told.startsWith("Spark stopped after losing executors (memory kills: 1): YARN killed"
+                    + " executors for exceeding their containers' physical memory (1.1 GB of 1 GB physical memory used):"
+                    + " libtorch's memory lies outside the Java heap"), told);
             // a bad setting is still told as one, whatever was lost before
             assertEquals("Spark did not start with --master yarn (Asked to run locally with 0 threads); check --master"
                     + " and the --conf settings", SparkStartup.startFailure(
