@@ -246,13 +246,15 @@ fi
 class_path="$jar${spark_jars:+:$spark_jars}${LAYERSCOPE_CLASSPATH:+:$LAYERSCOPE_CLASSPATH}"
 
 # A resource discovery script runs on each executor as it starts, before any task, with a path taken
-# relative to the executor's working directory. A properties file may name its script by file name
-# alone (conf/gpu/spark-gpu.conf does); the script of that name beside the file is then shipped with
-# --files, which YARN places in every executor's working directory before the executor starts.
+# relative to the executor's working directory. A properties file may name its script ./NAME
+# (conf/gpu/spark-gpu.conf does) or NAME (found only where the executor's PATH holds "."); the script
+# of that name beside the file is then shipped with --files, which YARN places in every executor's
+# working directory before the executor starts.
 props_dir="$(cd "$(dirname "$props_file")" 2>/dev/null && pwd || true)"
 while IFS= read -r script; do
-  if [ -n "$script" ] && [ "${script#*/}" = "$script" ] && [ -f "$props_dir/$script" ]; then
-    files="${files:+$files,}$props_dir/$script"
+  name="${script#./}"
+  if [ -n "$name" ] && [ "${name#*/}" = "$name" ] && [ -f "$props_dir/$name" ]; then
+    files="${files:+$files,}$props_dir/$name"
   fi
 done < <(awk '$1 ~ /^spark\.executor\.resource\.[^.]+\.discoveryScript$/ {print $2}' "$props_file" 2>/dev/null)
 if [ -n "$files" ]; then

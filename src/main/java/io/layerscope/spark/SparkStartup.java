@@ -230,11 +230,13 @@ final class SparkStartup {
 
     /**
      * Whether a start-up failure is Spark's own context being stopped under it: the stopped-context check, the
-     * stopped listener bus, or a null scheduler (all seen when a standalone master gives up during the start).
+     * stopped listener bus, or a null scheduler (all seen when a standalone master gives up during the start),
+     * or the wait for executors cut short (YARN's client mode, executors failing as they start).
      */
     static boolean stoppedWhileStarting(Throwable cause, String why) {
         return why.startsWith("Cannot call methods on a stopped SparkContext")
                 || why.startsWith("LiveListenerBus is stopped")
+                || why.startsWith("Spark context stopped while waiting for backend")
                 || cause instanceof NullPointerException && why.contains("SparkContext");
     }
 

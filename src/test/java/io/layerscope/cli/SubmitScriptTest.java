@@ -522,8 +522,9 @@ class SubmitScriptTest {
                 "--driver-java-options", driverOptions() + vectors(), "--class", "io.layerscope.cli.Main", "--conf", "spark.x=1",
                 "--files", "/data/a.txt,/data/b.txt," + repo + "/conf/gpu/discover-gpus.sh",
                 repo + "/target/layerscope-cluster.jar", "sweep", "--model", "demo", "--out", "/results/demo"), received);
-        // the executor runs it by the name it has in its working directory, where YARN puts --files
-        assertEquals(List.of("discover-gpus.sh"), Files.readAllLines(repo.resolve("conf/gpu/spark-gpu.conf")).stream()
+        // the executor runs it by its path in its working directory, where YARN puts --files (YarnClusterIT
+        // runs it); a bare name would be found only where the executor's PATH holds "."
+        assertEquals(List.of("./discover-gpus.sh"), Files.readAllLines(repo.resolve("conf/gpu/spark-gpu.conf")).stream()
                 .filter(l -> l.startsWith("spark.executor.resource.gpu.discoveryScript"))
                 .map(l -> l.split("\\s+")[1]).toList());
     }

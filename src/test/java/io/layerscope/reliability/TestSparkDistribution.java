@@ -40,7 +40,8 @@ final class TestSparkDistribution {
         Path source = ChildJvm.repo();
         Path repo = Files.createDirectories(dir.resolve("repo"));
         for (String f : List.of("submit.sh", "conf/spark-defaults.conf", "conf/log4j2.properties",
-                "conf/log4j2-submit-client.properties", "scripts/build-mkl-shim.sh")) {
+                "conf/log4j2-submit-client.properties", "conf/gpu/spark-gpu.conf", "conf/gpu/discover-gpus.sh",
+                "scripts/build-mkl-shim.sh")) {
             Files.createDirectories(repo.resolve(f).getParent());
             Files.copy(source.resolve(f), repo.resolve(f));
         }

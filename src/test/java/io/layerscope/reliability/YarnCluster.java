@@ -31,11 +31,32 @@ final class YarnCluster implements AutoCloseable {
 
     /** Starts the cluster with a NodeManager of {@code memoryMb} and {@code vcores}; returns once it serves. */
     static YarnCluster start(Path dir, int memoryMb, int vcores) throws IOException, InterruptedException {
+        return start(dir, memoryMb, vcores, 0);
+    }
+
+    /**
+     * As {@link #start(Path, int, int)}, the NodeManager offering {@code gpus} of YARN's {@code yarn.io/gpu}
+     * too, and as many listed by an {@code nvidia-smi} in {@link #binDir()} (a script, as conf/gpu/discover-gpus.sh
+     * asks it): no GPU is behind them.
+     */
+    static YarnCluster start(Path dir, int memoryMb, int vcores, int gpus) throws IOException, InterruptedException {
         Path log = dir.resolve("yarn.log");
+        List<String> args = new java.util.ArrayList<>(List.of(dir.toString(), Integer.toString(memoryMb),
+                Integer.toString(vcores)));
         // MiniYARNCluster keeps its directories under test.build.data; containers need JAVA_HOME
+        Map<String, String> env = new java.util.HashMap<>(Map.of("JAVA_HOME", System.getProperty("java.home")));
+        if (gpus > 0) {
+            args.add(Integer.toString(gpus));
+            Path bin = Files.createDirectories(dir.resolve("bin"));
+            StringBuilder indices = new StringBuilder();
+            for (int i = 0; i < gpus; i++) {
+                indices.append(i).append("\\n");
+            }
+            Files.writeString(bin.resolve("nvidia-smi"), "#!/bin/sh\nprintf '" + indices + "'\n");
+            bin.resolve("nvidia-smi").toFile().setExecutable(true);
+        }
         Process p = ChildJvm.start(List.of("-Xmx768m", "-Dtest.build.data=" + dir.resolve("data")),
-                YarnTestClusterMain.class.getName(), List.of(dir.toString(), Integer.toString(memoryMb),
-                        Integer.toString(vcores)), Map.of("JAVA_HOME", System.getProperty("java.home")), log);
+                YarnTestClusterMain.class.getName(), args, env, log);
         YarnCluster cluster = new YarnCluster(dir, p);
         long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
         while (!Files.exists(cluster.confDir().resolve("yarn-site.xml"))) {
@@ -46,6 +67,11 @@ final class YarnCluster implements AutoCloseable {
             Thread.sleep(200);
         }
         return cluster;
+    }
+
+    /** Where the GPUs' nvidia-smi is, when the cluster was started with GPUs. */
+    Path binDir() {
+        return dir.resolve("bin");
     }
 
     /** The client configuration (yarn-site.xml with the ResourceManager's address). */

@@ -37,7 +37,8 @@ class YarnClusterIT {
     @BeforeAll
     static void start() throws Exception {
         // 4 GB: the driver's container in cluster mode and one executor, each 1 GB of heap and Spark's overhead
-        yarn = YarnCluster.start(Files.createDirectories(tmp.resolve("yarn")), 4096, 4);
+        // and one GPU (none behind it) for the GPU profile's test
+        yarn = YarnCluster.start(Files.createDirectories(tmp.resolve("yarn")), 4096, 4, 1);
         repo = TestSparkDistribution.launchFiles(tmp);
         Path dist = TestSparkDistribution.create(tmp, null);
         env = Map.of("SPARK_HOME", dist.toString(), "HADOOP_CONF_DIR", yarn.confDir().toString());
@@ -97,6 +98,27 @@ class YarnClusterIT {
                 + " -applicationId " + id), failed.output());
         assertEquals(List.of("01_000001"), containerSuffixes(id), "one attempt of a failed driver: " + failed.output());
         assertFalse(Files.exists(cwd.resolve("rel/failed")));
+    }
+
+    /**
+     * conf/gpu/spark-gpu.conf on YARN, its executor sized for this cluster: YARN grants the container a
+     * yarn.io/gpu, the discovery script (shipped with --files) finds it, Spark schedules it to the forward
+     * tasks, and libtorch here, without CUDA, is told as such (status 2).
+     */
+    @Test
+    void theGpuProfileOnYarnGetsAGpuForEachExecutor() throws Exception {
+        Path out = tmp.resolve("gpu-out");
+        Finished r = sweep(tmp, List.of(ReferenceSweep.args(out)), List.of("--master", "yarn", "--deploy-mode", "client",
+                "--properties-file", repo.resolve("conf/gpu/spark-gpu.conf").toString(),
+                "--conf", "spark.yarn.jars=local:" + env.get("SPARK_HOME") + "/jars/*", "--num-executors", "1",
+                "--executor-cores", "2", "--conf", "spark.task.cpus=2", "--executor-memory", "1g", "--driver-memory", "1g",
+                "--conf", "spark.task.maxFailures=1",
+                // YARN gives containers a PATH of its own: where this cluster's nvidia-smi is
+                "--conf", "spark.executorEnv.PATH=" + yarn.binDir() + ":/usr/local/bin:/usr/bin:/bin"));
+        assertEquals(2, r.status(), r.output());
+        assertTrue(Pattern.compile("\nerror: executor \\d+ on [^ ]+ was given GPU 0 by Spark, but its libtorch cannot use"
+                + " CUDA: ").matcher(r.output()).find(), r.output());
+        assertFalse(Files.exists(out));
     }
 
     private static String applicationId(Finished f) {

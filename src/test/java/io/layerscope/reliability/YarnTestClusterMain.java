@@ -13,7 +13,9 @@ import org.apache.hadoop.yarn.server.MiniYARNCluster;
  * {@code DIR/conf}, prints "ready" and runs until standard input closes. Containers are started by
  * the NodeManager as real processes (bash, then java), as on a cluster's node.
  *
- * <p>Arguments: DIR, the NodeManager's memory in MiB and its vcores.
+ * <p>Arguments: DIR, the NodeManager's memory in MiB and its vcores, and optionally its GPUs: YARN's
+ * {@code yarn.io/gpu} resource type, counted by the scheduler as any other (the NodeManager's GPU plugin,
+ * which needs a GPU, stays off; the executors find theirs with Spark's discovery script).
  */
 public final class YarnTestClusterMain {
     private YarnTestClusterMain() {
@@ -51,6 +53,14 @@ public final class YarnTestClusterMain {
         // an application's containers are deleted at its end: keep them a while for a failing test's look
         conf.setInt(YarnConfiguration.DEBUG_NM_DELETE_DELAY_SEC, 600);
 
+        if (args.length > 3) {
+            conf.set(YarnConfiguration.RESOURCE_TYPES, "yarn.io/gpu");
+            conf.set(YarnConfiguration.NM_RESOURCES_PREFIX + "yarn.io/gpu", args[3]);
+            conf.set(YarnConfiguration.RESOURCE_TYPES + ".yarn.io/gpu.maximum-allocation", args[3]);
+            // the capacity scheduler's default calculator counts memory only
+            conf.set("yarn.scheduler.capacity.resource-calculator",
+                    "org.apache.hadoop.yarn.util.resource.DominantResourceCalculator");
+        }
         MiniYARNCluster cluster = new MiniYARNCluster("layerscope", 1, 1, 1);
         cluster.init(conf);
         cluster.start();

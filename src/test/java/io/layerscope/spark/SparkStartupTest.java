@@ -18,6 +18,8 @@ class SparkStartupTest {
         assertTrue(stopped(new IllegalStateException("Cannot call methods on a stopped SparkContext.\nThis stopped"
                 + " SparkContext was created at:")));
         assertTrue(stopped(new IllegalStateException("LiveListenerBus is stopped.")));
+        // YARN's client mode, once the ApplicationMaster gave up on executors that failed at their start
+        assertTrue(stopped(new IllegalStateException("Spark context stopped while waiting for backend")));
         assertTrue(stopped(new NullPointerException("Cannot invoke \"org.apache.spark.scheduler.DAGScheduler"
                 + ".metricsSource()\" because the return value of \"org.apache.spark.SparkContext._dagScheduler()\""
                 + " is null")));
