@@ -50,6 +50,9 @@ class GpuExecutorIT {
                 "spark.executor.extraJavaOptions", "-Dai.djl.offline=true -Djava.awt.headless=true",
                 "spark.executor.cores", "2",
                 "spark.executor.resource.gpu.amount", "1",
+                // as the GPU profile names it; on a standalone cluster the Worker hands the executor its GPU and
+                // the executor runs no script (there is none in its directory: it would fail at its start)
+                "spark.executor.resource.gpu.discoveryScript", "./discover-gpus.sh",
                 "spark.task.maxFailures", "1",
                 "spark.scheduler.minRegisteredResourcesRatio", "1.0",
                 "spark.scheduler.maxRegisteredResourcesWaitingTime", "180s"));
