@@ -66,11 +66,19 @@ record StageTwoSlots(int cpus, double gpus) {
 
     /** {@code tasks} with {@code slots}' request, or the job's where there is none. */
     static <T> JavaRDD<T> withRequest(JavaRDD<T> tasks, Optional<StageTwoSlots> slots) {
-        return slots.isPresent() ? tasks.withResources(PROFILES.computeIfAbsent(slots.get(), StageTwoSlots::profile)) : tasks;
+        if (slots.isEmpty()) {
+            return tasks;
+        }
+        // a profile keeps figures of the context it was first used in: one per application
+        String application = tasks.context().applicationId();
+        return tasks.withResources(PROFILES.computeIfAbsent(application + " " + slots.get(), k -> slots.get().profile()));
     }
 
-    /** One profile per request: Spark registers each profile it is given anew (sequential mode asks once a round). */
-    private static final Map<StageTwoSlots, ResourceProfile> PROFILES = new ConcurrentHashMap<>();
+    /**
+     * One profile per request and application: Spark registers each profile it is given anew (sequential
+     * mode asks once a round). Only tests run more than one application in a JVM.
+     */
+    private static final Map<String, ResourceProfile> PROFILES = new ConcurrentHashMap<>();
 
     /** As a Spark profile of task requests only: the executors stay the job's. */
     ResourceProfile profile() {

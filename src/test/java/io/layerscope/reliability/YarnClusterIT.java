@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -106,7 +107,10 @@ class YarnClusterIT {
      * tasks, and libtorch here, without CUDA, is told as such (status 2).
      */
     @Test
-    void theGpuProfileOnYarnGetsAGpuForEachExecutor() throws Exception {
+    void theGpuProfileOnYarnGivesTheExecutorAGpu() throws Exception {
+        // the test needs a libtorch without CUDA, as this build's (a -Pcuda build on a GPU machine has it)
+        Assumptions.assumeFalse(io.layerscope.llama.NativeLibrary.engine().hasCapability(
+                ai.djl.engine.StandardCapabilities.CUDA), "libtorch here can use CUDA");
         Path out = tmp.resolve("gpu-out");
         Finished r = sweep(tmp, List.of(ReferenceSweep.args(out)), List.of("--master", "yarn", "--deploy-mode", "client",
                 "--properties-file", repo.resolve("conf/gpu/spark-gpu.conf").toString(),
