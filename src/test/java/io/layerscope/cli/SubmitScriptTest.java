@@ -529,6 +529,23 @@ class SubmitScriptTest {
                 .map(l -> l.split("\\s+")[1]).toList());
     }
 
+    /** A profile of the user's may name its script ./NAME or NAME: the one beside the profile is shipped. */
+    @Test
+    void aUsersProfileShipsTheScriptItNamesBesideIt() throws Exception {
+        Path profiles = Files.createDirectories(tmp.resolve("profiles"));
+        Files.writeString(profiles.resolve("fpga.sh"), "#!/bin/sh\n");
+        Files.writeString(profiles.resolve("gpu.sh"), "#!/bin/sh\n");
+        Files.writeString(profiles.resolve("mine.conf"), """
+                spark.executor.resource.fpga.discoveryScript   fpga.sh
+                spark.executor.resource.gpu.discoveryScript    ./gpu.sh
+                spark.executor.resource.other.discoveryScript  /opt/scripts/other.sh
+                """);
+        List<String> received = submit("sweep", "--model", "demo", "--master", "yarn", "--properties-file",
+                profiles.resolve("mine.conf").toString());
+        int files = received.indexOf("--files");
+        assertEquals(profiles.resolve("fpga.sh") + "," + profiles.resolve("gpu.sh"), received.get(files + 1), received.toString());
+    }
+
     @Test
     void sparkReadsTheClusterDefaultsUnderLayerscopesSettings() throws Exception {
         Path clusterConf = Files.createDirectories(tmp.resolve("cluster-conf"));
