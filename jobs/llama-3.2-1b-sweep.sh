@@ -7,6 +7,10 @@
 # Stage one (the forward) is kept in STAGE_ONE_CACHE (default results/stage-one-cache), so
 # a rerun with other options (--sparsity 0.6, --gram, ...) on the same cluster skips it.
 set -euo pipefail
+if [ -z "${MASTER:-}" ]; then
+  echo "$0: set MASTER to the GPU cluster's master, e.g. MASTER=spark://head:7077 (Spark's local mode gives tasks no GPUs)" >&2
+  exit 2
+fi
 cd "$(dirname "$0")/.."
 exec ./submit.sh sweep \
   --model meta-llama/Llama-3.2-1B \
@@ -15,6 +19,6 @@ exec ./submit.sh sweep \
   --dtype auto \
   --out "${OUT:-results/llama-3.2-1b}" \
   --calibration-cache "${STAGE_ONE_CACHE:-results/stage-one-cache}" \
-  --master "${MASTER:-local[*]}" \
+  --master "$MASTER" \
   --properties-file conf/gpu/spark-gpu.conf \
   "$@"
