@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.regex.Pattern;
+import io.layerscope.fixtures.TestRequirements;
 import io.layerscope.spark.SweepHook;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,9 +29,7 @@ class GpuExecutorIT {
 
     @BeforeAll
     static void start() throws Exception {
-        // the tests need a libtorch without CUDA, as this build's (a -Pcuda build on a GPU machine has it)
-        Assumptions.assumeFalse(io.layerscope.llama.NativeLibrary.engine().hasCapability(
-                ai.djl.engine.StandardCapabilities.CUDA), "libtorch here can use CUDA");
+        TestRequirements.libtorchWithoutCuda("stop at the CUDA check once Spark has scheduled the GPU");
         cluster = StandaloneCluster.startWithOneGpu(tmp.resolve("cluster"), 2);
     }
 

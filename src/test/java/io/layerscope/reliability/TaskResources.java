@@ -1,12 +1,7 @@
 package io.layerscope.reliability;
 
 import io.layerscope.spark.SweepHook;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
@@ -28,11 +23,6 @@ public final class TaskResources implements SweepHook {
         String line = stage + " cpus=" + tc.cpus() + " gpu=" + (gpu.isDefined() ? Arrays.toString(gpu.get().addresses()) : "none")
                 + "\n";
         String file = tc.getLocalProperty(CONF);   // a job's own file, else the session's
-        try {
-            Files.writeString(Path.of(file != null ? file : SparkEnv.get().conf().get(CONF)), line, StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        TaskSpans.append(Path.of(file != null ? file : SparkEnv.get().conf().get(CONF)), line);
     }
 }

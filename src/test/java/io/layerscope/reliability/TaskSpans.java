@@ -26,13 +26,17 @@ public final class TaskSpans implements SweepHook {
         Path file = Path.of(SparkEnv.get().conf().get(CONF));
         String executor = SparkEnv.get().executorId();
         TaskContext.get().addTaskCompletionListener(ctx -> {
-            String line = stage + " " + executor + " " + start + " " + System.nanoTime() + "\n";
-            try {
-                Files.writeString(file, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            append(file, stage + " " + executor + " " + start + " " + System.nanoTime() + "\n");
         });
+    }
+
+    /** Appends {@code line} to {@code file} (the tasks of one executor JVM and of others may write it at once). */
+    static void append(Path file, String line) {
+        try {
+            Files.writeString(file, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The most tasks of {@code stage} that ran at once on one executor, from the spans in {@code file}. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerscope.fixtures.TestRequirements;
 import io.layerscope.reliability.TestSparkDistribution.Finished;
 import io.layerscope.spark.RunRecord;
 import java.nio.file.Files;
@@ -15,7 +16,6 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -108,9 +108,7 @@ class YarnClusterIT {
      */
     @Test
     void theGpuProfileOnYarnGivesTheExecutorAGpu() throws Exception {
-        // the test needs a libtorch without CUDA, as this build's (a -Pcuda build on a GPU machine has it)
-        Assumptions.assumeFalse(io.layerscope.llama.NativeLibrary.engine().hasCapability(
-                ai.djl.engine.StandardCapabilities.CUDA), "libtorch here can use CUDA");
+        TestRequirements.libtorchWithoutCuda("stop at the CUDA check once YARN has granted the GPU");
         Path out = tmp.resolve("gpu-out");
         Finished r = sweep(tmp, List.of(ReferenceSweep.args(out)), List.of("--master", "yarn", "--deploy-mode", "client",
                 "--properties-file", repo.resolve("conf/gpu/spark-gpu.conf").toString(),
