@@ -39,8 +39,15 @@ public final class CalibrationOptions {
             description = "Forward-pass dtype: auto (float32 on CPU, float16 on GPU), float32 or float16. Default: ${DEFAULT-VALUE}.")
     String dtype;
 
+    @Option(names = "--device", paramLabel = "DEVICE",
+            description = {"Where local mode's tasks run: cpu, cuda (GPU 0) or cuda:N, a GPU of this machine (the jar"
+                    + " needs CUDA libtorch: mvn -Pcuda). With --master of a cluster, Spark gives the executors their GPUs"
+                    + " instead (conf/gpu/spark-gpu.conf).", "Default: cpu."})
+    String device;
+
     @Option(names = "--shards", defaultValue = "0", paramLabel = "N",
-            description = "Calibration shards (Spark partitions). Default: one per executor core or GPU slot.")
+            description = "Calibration shards (Spark partitions). Default: one per executor core or GPU slot (one with"
+                    + " --device cuda).")
     int shards;
 
     @Option(names = {"--batch-size", "--batch_size"}, defaultValue = "1", paramLabel = "N",

@@ -5,6 +5,7 @@ import io.layerscope.model.ModelResolver;
 import io.layerscope.model.ResolvedModel;
 import io.layerscope.plot.PictureSize;
 import io.layerscope.spark.JobOptions;
+import io.layerscope.spark.LocalDevice;
 import java.nio.file.Path;
 
 /** Builds the immutable {@link JobOptions} of a sweep or single-layer job from the parsed command line, once. */
@@ -19,6 +20,7 @@ final class JobArguments {
     static JobOptions build(String command, ModelOptions m, CalibrationOptions c, AnalysisOptions a, Path out,
                             Path pngDir, boolean overwrite, String layers, boolean exactLayer, boolean png, String pngSize) {
         PictureSize size = PictureSize.parse(pngSize);   // before the model resolves: a typo fails at once
+        String device = c.device == null ? null : LocalDevice.name(LocalDevice.parse(c.device));   // as run.json records it
         double sparsity = a.sparsity();
         var mode = a.mode();
         var pattern = a.pattern();
@@ -34,7 +36,8 @@ final class JobArguments {
         return new JobOptions(command,
                 new JobOptions.Model(m.model(), r.repoId(), r.revision(), r.commit(), r.dir(), m.cacheDirOption(), m.env()),
                 new JobOptions.Calibration(c.calibration(demo), c.nsamples(demo), c.seqlen(demo), c.seed,
-                        ComputeDtype.parse(c.dtype), c.shards, c.batchSize).withCache(c.calibrationCache, cacheBytes),
+                        ComputeDtype.parse(c.dtype), c.shards, c.batchSize).withCache(c.calibrationCache, cacheBytes)
+                        .withDevice(device),
                 new JobOptions.Analysis(layers, exactLayer, sparsity, mode, pattern, allocation, blockShare, positionShare,
                         a.gram, gramMemory, statsDevice, !a.noDepth),
                 new JobOptions.Output(out, pngDir, overwrite, png ? size : null, savePruned, null));

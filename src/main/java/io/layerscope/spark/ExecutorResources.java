@@ -33,8 +33,13 @@ final class ExecutorResources {
     private ExecutorResources() {
     }
 
-    /** The device Spark assigned to the running task. */
+    /** The device Spark assigned to the running task, or in local mode the one --device chose. */
     static Device taskDevice() {
+        Device local = LocalDevice.current();
+        if (local != null) {
+            configureThreads();   // before libtorch starts
+            return local;   // the driver checked libtorch can use it
+        }
         TaskContext tc = TaskContext.get();
         if (tc != null) {
             Option<ResourceInformation> gpu = tc.resources().get("gpu");

@@ -44,9 +44,11 @@ public record JobOptions(String command, Model model, Calibration calibration, A
      * @param batchSize sequences per forward batch on an executor
      * @param cache     --calibration-cache: the directory stage one's results are kept in and reused from, or null
      * @param cacheSize --calibration-cache-size: the bytes the cache's entries may take (0 without a cache)
+     * @param device    --device as typed (cpu, cuda, cuda:N): where local mode's tasks run; null: where Spark
+     *                  puts them (a cluster's GPUs, else the CPUs)
      */
     public record Calibration(String source, int nsamples, int seqlen, long seed, ComputeDtype dtype, int shards,
-                              int batchSize, String cache, long cacheSize) implements Serializable {
+                              int batchSize, String cache, long cacheSize, String device) implements Serializable {
         private static final long serialVersionUID = 1L;
         /** --calibration-cache-size's default: room for many entries, small beside the checkpoints they come from. */
         public static final String DEFAULT_CACHE_SIZE = "10g";
@@ -54,7 +56,7 @@ public record JobOptions(String command, Model model, Calibration calibration, A
         /** Without a calibration cache. */
         public Calibration(String source, int nsamples, int seqlen, long seed, ComputeDtype dtype, int shards,
                            int batchSize) {
-            this(source, nsamples, seqlen, seed, dtype, shards, batchSize, null, 0);
+            this(source, nsamples, seqlen, seed, dtype, shards, batchSize, null, 0, null);
         }
 
         /**
@@ -63,7 +65,12 @@ public record JobOptions(String command, Model model, Calibration calibration, A
          */
         public Calibration withCache(Path dir, long maxBytes) {
             return new Calibration(source, nsamples, seqlen, seed, dtype, shards, batchSize,
-                    dir == null ? null : dir.toAbsolutePath().normalize().toString(), dir == null ? 0 : maxBytes);
+                    dir == null ? null : dir.toAbsolutePath().normalize().toString(), dir == null ? 0 : maxBytes, device);
+        }
+
+        /** The same calibration run by local mode's tasks on {@code device} (--device as typed; null: where Spark puts them). */
+        public Calibration withDevice(String device) {
+            return new Calibration(source, nsamples, seqlen, seed, dtype, shards, batchSize, cache, cacheSize, device);
         }
     }
 

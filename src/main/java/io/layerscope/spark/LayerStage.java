@@ -228,8 +228,8 @@ public final class LayerStage {
         // the Java statistics' passes also count above the block thresholds and take the heatmaps' maxima
         LayerByProducts byProducts = null;
         if (statsOnDevice(s, gram)) {
-            stats = DeviceLayerStatistics.compute(device, layer.name(), w, layer.outFeatures(), layer.inFeatures(),
-                    scalerRow, sparsity);
+            stats = LocalDevice.statisticsOn(device, () -> DeviceLayerStatistics.compute(device, layer.name(), w,
+                    layer.outFeatures(), layer.inFeatures(), scalerRow, sparsity));
         } else {
             byProducts = byProducts(layer, thresholds, pictures);
             if (gram == null) {

@@ -94,7 +94,7 @@ public final class SparkSessions {
      */
     static void refuseTaskResourcesInLocalMode(SparkConf conf) {
         String master = conf.get("spark.master", DEFAULT_MASTER);
-        if (!master.equals("local") && !master.startsWith("local[")) {
+        if (!LocalDevice.isLocal(master)) {
             return;
         }
         for (scala.Tuple2<String, String> kv : conf.getAll()) {
@@ -102,8 +102,8 @@ public final class SparkSessions {
                 throw new io.layerscope.LayerscopeException("--master " + master + " cannot run tasks that ask for "
                         + kv._1() + "=" + kv._2().trim() + ": Spark's local mode gives its tasks no such resources,"
                         + " and the job would wait for ever. Run on a cluster manager (--master spark://..., yarn or"
-                        + " k8s://...; on one machine, a standalone cluster of its own: docs/CLUSTER.md), or leave out"
-                        + " the resource settings (conf/gpu/spark-gpu.conf) to run on this machine's CPUs");
+                        + " k8s://...), or leave out the resource settings (conf/gpu/spark-gpu.conf): without them local mode"
+                        + " runs on this machine's CPUs, or with --device cuda on its GPU");
             }
         }
     }

@@ -95,7 +95,7 @@ final class SparkStartup {
                 ExecutorResources.configureThreads(conf.getInt("spark.task.cpus", 1));
                 // the model only, no warm-up window: stage one's tasks start in this JVM while the
                 // window would still run, and its block arrays would be a set beside theirs
-                warmBestEffort(spec, Device.cpu(), seqlen, pictures, warmModel, false);
+                warmBestEffort(spec, LocalDevice.orCpu(), seqlen, pictures, warmModel, false);
                 warmUp.complete((System.nanoTime() - begun) / 1e9);
             }
         } finally {
@@ -109,11 +109,7 @@ final class SparkStartup {
      * master is the running session's, else the one spark-submit set.
      */
     private static boolean runsTasksInThisJvm(SparkConf conf) {
-        Option<SparkSession> running = SparkSession.getDefaultSession();
-        String master = running.isDefined() ? running.get().sparkContext().master()
-                : conf.get("spark.master", SparkSessions.DEFAULT_MASTER);
-        return (master.equals("local") || master.startsWith("local["))
-                && !conf.contains("spark.task.resource.gpu.amount");
+        return LocalDevice.isLocal(LocalDevice.master(conf)) && !conf.contains("spark.task.resource.gpu.amount");
     }
 
     private void run(String appName, ModelSpec spec, int seqlen, String hugePages, PictureSize pictures, boolean model) {

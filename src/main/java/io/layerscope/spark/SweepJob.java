@@ -93,6 +93,13 @@ public final class SweepJob {
     }
 
     public Outcome run() {
+        // before anything is read or written: a --device this job cannot use is a mistake in the command
+        try (LocalDevice.Scope scope = LocalDevice.use(LocalDevice.check(o.calibration().device()))) {
+            return runHere();
+        }
+    }
+
+    private Outcome runHere() {
         long t0 = System.nanoTime();
         Checkpoint ckpt = Checkpoint.open(o.model().dir());
         List<PrunableLayer> layers = selectLayers(ckpt);
@@ -740,8 +747,9 @@ public final class SweepJob {
     }
 
     private int calibrationShards(JavaSparkContext jsc, int samples) {
-        return CalibrationStage.shards(o.calibration().shards() > 0 ? o.calibration().shards() : jsc.defaultParallelism(),
-                samples);
+        // local mode's GPU is one device: a forward per core would only share it, each with its activations
+        int otherwise = LocalDevice.orCpu().isGpu() ? 1 : jsc.defaultParallelism();
+        return CalibrationStage.shards(o.calibration().shards() > 0 ? o.calibration().shards() : otherwise, samples);
     }
 
     /** The depth tables (docs/METRICS.md, blocks) from stage one's depth statistics. */

@@ -190,6 +190,35 @@ class MainTest {
         assertTrue(help.out().contains("--no-depth"), help.out());
     }
 
+    /** --device: a typo before the model resolves; a GPU this machine's libtorch cannot use before anything is written. */
+    @Test
+    void aDeviceThisMachineCannotUseIsRefusedBeforeAnythingIsWritten() {
+        Path out = tmp.resolve("device");
+        Run typo = run("sweep", "--model", "./no/such/model", "--out", out.toString(), "--device", "gpu");
+        assertEquals(2, typo.status());
+        assertEquals("", typo.out());
+        assertEquals("error: --device gpu is not a device; use --device cpu, --device cuda (GPU 0) or --device cuda:N\n",
+                typo.err());
+        org.junit.jupiter.api.Assumptions.assumeFalse(io.layerscope.llama.NativeLibrary.engine()
+                .hasCapability(ai.djl.engine.StandardCapabilities.CUDA), "libtorch here has CUDA");
+        String noCuda = ": this machine's libtorch cannot use CUDA: the jar holds the CPU build of libtorch (build it with"
+                + " mvn -Pcuda -DskipTests package: docs/CLUSTER.md, GPU clusters), or the NVIDIA driver does not work"
+                + " (nvidia-smi says). Without --device the job runs on the CPUs\n";
+        Run sweep = run("sweep", "--model", "demo", "--cache-dir", tmp.resolve("hf").toString(), "--out", out.toString(),
+                "--device", "cuda");
+        assertEquals(2, sweep.status(), sweep.err());
+        assertEquals("", sweep.out());
+        assertEquals("error: --device cuda:0" + noCuda, sweep.err());
+        Path png = tmp.resolve("device-png");
+        Run layer = run("layer", "--model", "demo", "--cache-dir", tmp.resolve("hf").toString(), "--layer", "lm_head",
+                "--out", png.toString(), "--device", "cuda:1");
+        assertEquals(2, layer.status(), layer.err());
+        assertEquals("error: --device cuda:1" + noCuda, layer.err());
+        assertFalse(Files.exists(out));
+        assertFalse(Files.exists(png));
+        assertTrue(run("sweep", "--help").out().contains("--device=DEVICE"));
+    }
+
     @Test
     void aBadCalibrationCacheSizeIsRefusedBeforeTheModelResolves() {
         Path out = tmp.resolve("cache-size");

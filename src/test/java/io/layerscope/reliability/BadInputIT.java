@@ -333,6 +333,22 @@ class BadInputIT {
         refusedByMaster("local[0]", List.of(expected));
     }
 
+    /** --device under a cluster master (spark-submit's --master): refused before Spark starts, nothing written. */
+    @Test
+    void aDeviceWithAClusterMaster() throws Exception {
+        Path out = out();
+        Cli.Run r = inChildJvm("io.layerscope.cli.Main", List.of("-Dspark.master=spark://127.0.0.1:9"),
+                List.of(demoSweep(out, "--device", "cuda")));
+        assertEquals(2, r.status(), r.err());
+        assertEquals(List.of("error: --device cuda:0 is for local mode (no --master, or --master local[N]), whose tasks run"
+                + " on this machine; with --master spark://127.0.0.1:9 Spark gives each executor its GPU: drop --device"
+                + " and use the GPU profile (--properties-file conf/gpu/spark-gpu.conf, docs/CLUSTER.md)"),
+                r.err().lines().filter(l -> l.startsWith("error: ")).toList(), r.err());
+        assertFalse(r.err().contains("SparkContext"), "Spark started: " + r.err());
+        assertFalse(Files.exists(out));
+        assertEquals(List.of(), list(out.getParent()), "left beside " + out);
+    }
+
     /** The GPU profile's task resources without a cluster: local mode would leave the first job waiting for ever. */
     @Test
     void taskResourcesInLocalMode() throws Exception {
@@ -342,9 +358,9 @@ class BadInputIT {
         assertEquals(2, r.status(), r.err());
         assertEquals(List.of("error: --master local[2] cannot run tasks that ask for spark.task.resource.gpu.amount=1:"
                 + " Spark's local mode gives its tasks no such resources, and the job would wait for ever. Run on a"
-                + " cluster manager (--master spark://..., yarn or k8s://...; on one machine, a standalone cluster of its"
-                + " own: docs/CLUSTER.md), or leave out the resource settings (conf/gpu/spark-gpu.conf) to run on this"
-                + " machine's CPUs"), r.err().lines().filter(l -> l.startsWith("error: ")).toList(), r.err());
+                + " cluster manager (--master spark://..., yarn or k8s://...), or leave out the resource settings"
+                + " (conf/gpu/spark-gpu.conf): without them local mode runs on this machine's CPUs, or with --device cuda"
+                + " on its GPU"), r.err().lines().filter(l -> l.startsWith("error: ")).toList(), r.err());
         assertFalse(Files.exists(out));
         assertEquals(List.of(), list(out.getParent()), "left beside " + out);
     }

@@ -90,9 +90,9 @@ class SparkSessionsTest {
             LayerscopeException e = assertThrows(LayerscopeException.class, () -> SparkSessions.refuseTaskResourcesInLocalMode(gpu));
             assertEquals("--master " + master + " cannot run tasks that ask for spark.task.resource.gpu.amount=1: Spark's"
                     + " local mode gives its tasks no such resources, and the job would wait for ever. Run on a cluster"
-                    + " manager (--master spark://..., yarn or k8s://...; on one machine, a standalone cluster of its own:"
-                    + " docs/CLUSTER.md), or leave out the resource settings (conf/gpu/spark-gpu.conf) to run on this"
-                    + " machine's CPUs", e.getMessage());
+                    + " manager (--master spark://..., yarn or k8s://...), or leave out the resource settings"
+                    + " (conf/gpu/spark-gpu.conf): without them local mode runs on this machine's CPUs, or with --device"
+                    + " cuda on its GPU", e.getMessage());
         }
         SparkSessions.refuseTaskResourcesInLocalMode(new SparkConf(false).setMaster("local[*]")
                 .set("spark.task.resource.gpu.amount", "0.0").set("spark.executor.resource.gpu.amount", "1"));
