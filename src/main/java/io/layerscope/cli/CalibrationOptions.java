@@ -41,9 +41,15 @@ public final class CalibrationOptions {
 
     @Option(names = "--device", paramLabel = "DEVICE",
             description = {"Where local mode's tasks run: cpu, cuda (GPU 0) or cuda:N, a GPU of this machine (the jar"
-                    + " needs CUDA libtorch: mvn -Pcuda). With --master of a cluster, Spark gives the executors their GPUs"
-                    + " instead (conf/gpu/spark-gpu.conf).", "Default: cpu."})
+                    + " needs CUDA libtorch: mvn -Pcuda). Refused with a cluster's --master, where Spark gives the executors"
+                    + " their GPUs (conf/gpu/spark-gpu.conf).", "Default: cpu."})
     String device;
+
+    @Option(names = "--ship-model",
+            description = {"Send the model's files (config.json and the weights) to every executor through Spark, for a"
+                    + " cluster whose nodes do not see the driver's model directory; each executor fetches them from the"
+                    + " driver into its working directory at its first task. Local mode reads the model where it is."})
+    boolean shipModel;
 
     @Option(names = "--shards", defaultValue = "0", paramLabel = "N",
             description = "Calibration shards (Spark partitions). Default: one per executor core or GPU slot (one with"

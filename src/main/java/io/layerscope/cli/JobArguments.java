@@ -20,7 +20,8 @@ final class JobArguments {
     static JobOptions build(String command, ModelOptions m, CalibrationOptions c, AnalysisOptions a, Path out,
                             Path pngDir, boolean overwrite, String layers, boolean exactLayer, boolean png, String pngSize) {
         PictureSize size = PictureSize.parse(pngSize);   // before the model resolves: a typo fails at once
-        String device = c.device == null ? null : LocalDevice.name(LocalDevice.parse(c.device));   // as run.json records it
+        // before the model resolves (a download, perhaps): a device this job cannot use fails at once
+        String device = c.device == null ? null : LocalDevice.name(LocalDevice.check(c.device));
         double sparsity = a.sparsity();
         var mode = a.mode();
         var pattern = a.pattern();
@@ -37,7 +38,7 @@ final class JobArguments {
                 new JobOptions.Model(m.model(), r.repoId(), r.revision(), r.commit(), r.dir(), m.cacheDirOption(), m.env()),
                 new JobOptions.Calibration(c.calibration(demo), c.nsamples(demo), c.seqlen(demo), c.seed,
                         ComputeDtype.parse(c.dtype), c.shards, c.batchSize).withCache(c.calibrationCache, cacheBytes)
-                        .withDevice(device),
+                        .withDevice(device).withShipModel(c.shipModel),
                 new JobOptions.Analysis(layers, exactLayer, sparsity, mode, pattern, allocation, blockShare, positionShare,
                         a.gram, gramMemory, statsDevice, !a.noDepth),
                 new JobOptions.Output(out, pngDir, overwrite, png ? size : null, savePruned, null));

@@ -143,7 +143,7 @@ final class ExecutorResources {
     static Checkpoint checkpoint(String dir) {
         return CHECKPOINTS.computeIfAbsent(dir, d -> {
             try {
-                return Checkpoint.open(Path.of(d));
+                return Checkpoint.open(ShippedModel.whereThisExecutorReads(d));
             } catch (LayerscopeException e) {
                 throw onThisExecutor(e);
             }
@@ -161,7 +161,8 @@ final class ExecutorResources {
         }
         return new LayerscopeException(executor + " cannot read the model the driver"
                 + " read: " + e.getMessage() + ". On a cluster the model directory must be at the same path on every"
-                + " executor (shared storage, or the same Hugging Face cache on each node)", e);
+                + " executor (shared storage, or the same Hugging Face cache on each node), or --ship-model sends it"
+                + " to the executors", e);
     }
 
     /**

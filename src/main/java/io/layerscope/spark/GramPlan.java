@@ -193,7 +193,7 @@ record GramPlan(List<List<String>> groups, long budget, int tasks, String fewer)
      */
     static int tasksPerExecutor(org.apache.spark.SparkConf conf, int defaultParallelism) {
         if (local(conf)) {
-            return Math.max(1, defaultParallelism);
+            return LocalDevice.defaultShards(Math.max(1, defaultParallelism));   // the passes' shards
         }
         int cores = conf.getInt("spark.executor.cores", 1);
         int perTask = Math.max(1, conf.getInt("spark.task.cpus", 1));

@@ -44,11 +44,14 @@ public record JobOptions(String command, Model model, Calibration calibration, A
      * @param batchSize sequences per forward batch on an executor
      * @param cache     --calibration-cache: the directory stage one's results are kept in and reused from, or null
      * @param cacheSize --calibration-cache-size: the bytes the cache's entries may take (0 without a cache)
-     * @param device    --device as typed (cpu, cuda, cuda:N): where local mode's tasks run; null: where Spark
+     * @param device    --device as cpu or cuda:N (cuda is cuda:0): where local mode's tasks run; null: where Spark
      *                  puts them (a cluster's GPUs, else the CPUs)
+     * @param shipModel --ship-model: the model's files sent to the executors through Spark instead of read
+     *                  at the driver's path
      */
     public record Calibration(String source, int nsamples, int seqlen, long seed, ComputeDtype dtype, int shards,
-                              int batchSize, String cache, long cacheSize, String device) implements Serializable {
+                              int batchSize, String cache, long cacheSize, String device, boolean shipModel)
+            implements Serializable {
         private static final long serialVersionUID = 1L;
         /** --calibration-cache-size's default: room for many entries, small beside the checkpoints they come from. */
         public static final String DEFAULT_CACHE_SIZE = "10g";
@@ -56,7 +59,7 @@ public record JobOptions(String command, Model model, Calibration calibration, A
         /** Without a calibration cache. */
         public Calibration(String source, int nsamples, int seqlen, long seed, ComputeDtype dtype, int shards,
                            int batchSize) {
-            this(source, nsamples, seqlen, seed, dtype, shards, batchSize, null, 0, null);
+            this(source, nsamples, seqlen, seed, dtype, shards, batchSize, null, 0, null, false);
         }
 
         /**
@@ -65,12 +68,19 @@ public record JobOptions(String command, Model model, Calibration calibration, A
          */
         public Calibration withCache(Path dir, long maxBytes) {
             return new Calibration(source, nsamples, seqlen, seed, dtype, shards, batchSize,
-                    dir == null ? null : dir.toAbsolutePath().normalize().toString(), dir == null ? 0 : maxBytes, device);
+                    dir == null ? null : dir.toAbsolutePath().normalize().toString(), dir == null ? 0 : maxBytes, device,
+                    shipModel);
         }
 
-        /** The same calibration run by local mode's tasks on {@code device} (--device as typed; null: where Spark puts them). */
+        /** The same calibration run by local mode's tasks on {@code device} (cpu or cuda:N; null: where Spark puts them). */
         public Calibration withDevice(String device) {
-            return new Calibration(source, nsamples, seqlen, seed, dtype, shards, batchSize, cache, cacheSize, device);
+            return new Calibration(source, nsamples, seqlen, seed, dtype, shards, batchSize, cache, cacheSize, device,
+                    shipModel);
+        }
+
+        /** The same calibration with the model's files sent to the executors (--ship-model) or not. */
+        public Calibration withShipModel(boolean ship) {
+            return new Calibration(source, nsamples, seqlen, seed, dtype, shards, batchSize, cache, cacheSize, device, ship);
         }
     }
 

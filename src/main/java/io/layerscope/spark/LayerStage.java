@@ -235,9 +235,12 @@ public final class LayerStage {
             if (gram == null) {
                 stats = statistics(layer, rows, scalerRow, sparsity, null, byProducts);
             } else {
-                try (DeviceGramProducts products = DeviceGramProducts.on(device, gram)) {
-                    stats = statistics(layer, rows, scalerRow, sparsity, products, byProducts);
-                }
+                LayerByProducts counted = byProducts;
+                stats = LocalDevice.statisticsOn(device, () -> {
+                    try (DeviceGramProducts products = DeviceGramProducts.on(device, gram)) {
+                        return statistics(layer, rows, scalerRow, sparsity, products, counted);
+                    }
+                });
             }
         }
         JobOptions.Calibration c = s.calibration();

@@ -57,9 +57,14 @@ public final class LocalDevice {
      *
      * @return null without --device (Spark decides, as on a cluster)
      */
-    static Device check(String value) {
-        // SparkConf's classes take a while to load: only where there is something to check
-        return value == null ? null : check(value, master(new SparkConf()));
+    public static Device check(String value) {
+        if (value == null) {
+            return null;   // SparkConf's classes take a while to load: only where there is something to check
+        }
+        SparkConf conf = new SparkConf();
+        // libtorch reads its thread counts once, as it starts, which the CUDA check makes it do
+        ExecutorResources.configureThreads(conf.getInt("spark.task.cpus", 1));
+        return check(value, master(conf));
     }
 
     /** {@link #check(String)} under {@code master}. */
@@ -69,27 +74,33 @@ public final class LocalDevice {
         }
         Device device = parse(value);
         if (!isLocal(master)) {
-            throw new LayerscopeException("--device " + value + " is for local mode (no --master, or --master local[N]),"
-                    + " whose tasks run on this machine; with --master " + master + " Spark gives each executor its"
-                    + " GPU: drop --device and use the GPU profile (--properties-file conf/gpu/spark-gpu.conf,"
-                    + " docs/CLUSTER.md)");
+            throw new LayerscopeException("--device " + value.trim() + " is for local mode (no --master, or --master"
+                    + " local[N]), whose tasks run on this machine; with --master " + master + " Spark decides where"
+                    + " the executors' tasks run: drop --device (for their GPUs, use the GPU profile: --properties-file"
+                    + " conf/gpu/spark-gpu.conf, docs/CLUSTER.md)");
         }
         if (device.isGpu()) {
             var engine = NativeLibrary.engine();
-            checkGpu(device, engine.hasCapability(ai.djl.engine.StandardCapabilities.CUDA), engine.getGpuCount());
+            checkGpu(value.trim(), device, engine.hasCapability(ai.djl.engine.StandardCapabilities.CUDA),
+                    engine.getGpuCount());
         }
         return device;
     }
 
-    /** A GPU libtorch can use here: CUDA available and {@code device}'s index below {@code gpus}. */
-    static void checkGpu(Device device, boolean cudaAvailable, int gpus) {
-        String flag = "--device " + name(device);
+    /**
+     * A GPU libtorch can use here: CUDA available and {@code device}'s index below {@code gpus}, the GPUs
+     * DJL counts through the CUDA runtime (0 where it cannot load one, when libtorch's own may still
+     * work: then the index is left to libtorch).
+     */
+    static void checkGpu(String typed, Device device, boolean cudaAvailable, int gpus) {
+        String flag = "--device " + typed;
         if (!cudaAvailable) {
             throw new LayerscopeException(flag + ": this machine's libtorch cannot use CUDA: the jar holds the CPU"
-                    + " build of libtorch (build it with mvn -Pcuda -DskipTests package: docs/CLUSTER.md, GPU clusters),"
-                    + " or the NVIDIA driver does not work (nvidia-smi says). Without --device the job runs on the CPUs");
+                    + " build of libtorch (build it with mvn -Pcuda -DskipTests package, or -Pcuda,cluster for the jar"
+                    + " submit.sh runs through a Spark distribution: docs/CLUSTER.md, GPU clusters), or the NVIDIA driver"
+                    + " does not work (nvidia-smi says). Without --device the job runs on the CPUs");
         }
-        if (device.getDeviceId() >= gpus) {
+        if (gpus > 0 && device.getDeviceId() >= gpus) {
             throw new LayerscopeException(flag + ": libtorch sees " + gpus + (gpus == 1 ? " GPU" : " GPUs")
                     + " on this machine (cuda:0" + (gpus > 1 ? " to cuda:" + (gpus - 1) : "") + ";"
                     + " CUDA_VISIBLE_DEVICES narrows them)");
@@ -113,6 +124,15 @@ public final class LocalDevice {
         return current;
     }
 
+    /**
+     * The shards stage one (and each --gram pass) makes without --shards, {@code parallelism} being Spark's:
+     * one on local mode's GPU, where a forward per core would only share the one device, each with its
+     * own activations.
+     */
+    static int defaultShards(int parallelism) {
+        return orCpu().isGpu() ? 1 : parallelism;
+    }
+
     /** {@link #current()}, else the CPU. */
     static Device orCpu() {
         Device d = current;
@@ -134,9 +154,10 @@ public final class LocalDevice {
         }
         current = device;
         users++;
+        java.util.concurrent.atomic.AtomicBoolean open = new java.util.concurrent.atomic.AtomicBoolean(true);
         return () -> {
             synchronized (LocalDevice.class) {
-                if (--users == 0) {
+                if (open.getAndSet(false) && --users == 0) {
                     current = null;
                 }
             }

@@ -65,12 +65,18 @@ final class SparkStartup {
      */
     static SparkStartup begin(String appName, ModelSpec spec, int seqlen, String hugePages, PictureSize pictures,
                               boolean warmModel) {
+        return begin(appName, spec, seqlen, hugePages, pictures, warmModel, null);
+    }
+
+    /** {@link #begin(String, ModelSpec, int, String, PictureSize, boolean)}, sending {@code shipped} (null: nothing) once Spark is up. */
+    static SparkStartup begin(String appName, ModelSpec spec, int seqlen, String hugePages, PictureSize pictures,
+                              boolean warmModel, ShippedModel shipped) {
         // Only threads start here: the caller samples at once. Spark's first classes alone (SparkConf)
         // took about a second in a fresh JVM, which the caller used to wait for.
         long begun = System.nanoTime();
         UserErrorLogFilter.install();
         SparkStartup s = new SparkStartup(begun);
-        Thread t = new Thread(() -> s.run(appName, spec, seqlen, hugePages, pictures, warmModel), THREAD);
+        Thread t = new Thread(() -> s.run(appName, spec, seqlen, hugePages, pictures, warmModel, shipped), THREAD);
         t.setDaemon(true);
         t.start();
         Thread preload = new Thread(() -> s.preload(spec, seqlen, pictures, warmModel), "layerscope-model-preload");
@@ -112,12 +118,16 @@ final class SparkStartup {
         return LocalDevice.isLocal(LocalDevice.master(conf)) && !conf.contains("spark.task.resource.gpu.amount");
     }
 
-    private void run(String appName, ModelSpec spec, int seqlen, String hugePages, PictureSize pictures, boolean model) {
+    private void run(String appName, ModelSpec spec, int seqlen, String hugePages, PictureSize pictures, boolean model,
+                     ShippedModel shipped) {
         SparkSession spark;
         try {
             SparkConf conf = new SparkConf();
             HugePageAllocation.setExecutorEnv(conf, hugePages);
             spark = SparkSessions.getOrCreate(appName, conf);
+            if (shipped != null) {
+                shipped.ship(spark.sparkContext());   // before any job: its tasks fetch what was added before them
+            }
         } catch (Throwable e) {
             // Scala throws checked exceptions too (SparkException for --master local[0]): whatever it
             // is, the caller must learn of it, or it would wait for the session forever

@@ -110,6 +110,7 @@ public final class SweepJob {
         // the calibration stage would find a foreign tokenizer only inside Spark, after the model loaded
         TokenizerVocabulary.check(ckpt.dir().resolve("tokenizer.json"), ckpt.config().vocabSize(), "config.json");
         ModelSpec spec = modelSpec(ckpt, coverage);
+        ShippedModel shipped = o.calibration().shipModel() ? ShippedModel.of(ckpt, err) : null;
         ImportanceMatrix imatrix = o.output().imatrix() == null ? null
                 : ImportanceMatrix.prepare(o.output().imatrix(), o.output().overwrite());
         ResultsDirectory out = o.output().out() == null ? null : ResultsDirectory.create(o.output().out(), o.output().overwrite(), keptPaths());
@@ -128,7 +129,7 @@ public final class SweepJob {
             PictureSize warmPictures = layers.size() > PictureWarmUp.PICTURES ? o.output().pngSize() : null;
             SparkStartup startup = SparkStartup.begin("layerscope " + o.command(), spec, o.calibration().seqlen(),
                     HugePageAllocation.executorSetting(o.calibration().seqlen(), spec.batchSize(), o.analysis().gram()),
-                    warmPictures, calibrationCache == null);
+                    warmPictures, calibrationCache == null, shipped);
             List<CalibrationSample> samples;
             try {
                 samples = sample(ckpt, startup, provenance.runId());
@@ -640,6 +641,7 @@ public final class SweepJob {
         List<LayerResult> results;
         double[] actual = null;
         ModelSpec spec = modelSpec(ckpt, coverage);
+        ShippedModel shipped = o.calibration().shipModel() ? ShippedModel.of(ckpt, err) : null;
         SequentialStage sequential = new SequentialStage(jsc, spec, settings, ckpt, pictures, err);
         if (a.sequential()) {
             err.printf("stage 2 (sequential): blocks 0..%d pruned in order, %d layers analysed%n", coverage.lastRound(),
@@ -747,8 +749,7 @@ public final class SweepJob {
     }
 
     private int calibrationShards(JavaSparkContext jsc, int samples) {
-        // local mode's GPU is one device: a forward per core would only share it, each with its activations
-        int otherwise = LocalDevice.orCpu().isGpu() ? 1 : jsc.defaultParallelism();
+        int otherwise = LocalDevice.defaultShards(jsc.defaultParallelism());
         return CalibrationStage.shards(o.calibration().shards() > 0 ? o.calibration().shards() : otherwise, samples);
     }
 

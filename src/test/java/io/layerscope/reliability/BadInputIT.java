@@ -340,9 +340,10 @@ class BadInputIT {
         Cli.Run r = inChildJvm("io.layerscope.cli.Main", List.of("-Dspark.master=spark://127.0.0.1:9"),
                 List.of(demoSweep(out, "--device", "cuda")));
         assertEquals(2, r.status(), r.err());
-        assertEquals(List.of("error: --device cuda:0 is for local mode (no --master, or --master local[N]), whose tasks run"
-                + " on this machine; with --master spark://127.0.0.1:9 Spark gives each executor its GPU: drop --device"
-                + " and use the GPU profile (--properties-file conf/gpu/spark-gpu.conf, docs/CLUSTER.md)"),
+        assertEquals(List.of("error: --device cuda is for local mode (no --master, or --master local[N]), whose tasks run"
+                + " on this machine; with --master spark://127.0.0.1:9 Spark decides where the executors' tasks run:"
+                + " drop --device (for their GPUs, use the GPU profile: --properties-file conf/gpu/spark-gpu.conf,"
+                + " docs/CLUSTER.md)"),
                 r.err().lines().filter(l -> l.startsWith("error: ")).toList(), r.err());
         assertFalse(r.err().contains("SparkContext"), "Spark started: " + r.err());
         assertFalse(Files.exists(out));

@@ -410,10 +410,46 @@ class ClusterSweepIT {
         String expected = "error: executor \\d+ on 127\\.0\\.0\\.1 cannot read the model the driver read: "
                 + java.util.regex.Pattern.quote(model + ": not a directory; --model takes a Hugging Face model directory,"
                 + " a repo id or \"demo\". On a cluster the model directory must be at the same path on every executor"
-                + " (shared storage, or the same Hugging Face cache on each node)") + "\n";
+                + " (shared storage, or the same Hugging Face cache on each node), or --ship-model sends it to the"
+                + " executors") + "\n";
         assertTrue(r.err().matches(expected), r.err());
         assertFalse(Files.exists(out));
         SweepResults.assertNoLeftovers(out);
+    }
+
+    /**
+     * The same hidden model with --ship-model: Spark sends its files, each executor opens its own copies,
+     * and the results equal local[2]'s over the same files and windows.
+     */
+    @Test
+    @Order(4)
+    void aModelOnlyTheDriverSeesIsSentWithShipModel() throws Exception {
+        TestRequirements.root("hide a directory from the executors with a tmpfs in a private mount namespace");
+        Path hidden = cluster.driverOnly().orElse(null);
+        assumeTrue(hidden != null, "no private mount namespaces here: every path is shared");
+        Path model = Files.createDirectories(hidden.resolve("model-to-ship"));
+        for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(DemoCache.model().resolve(f), model.resolve(f));
+        }
+        Path out = tmp.resolve("shipped-model");
+        Cli.Run r = Cli.run("sweep", "--model", model.toString(), "--calibration",
+                DemoCache.model().resolve("c4-demo.json.gz").toString(), "--nsamples", "32", "--seqlen", "128",
+                "--shards", "4", "--no-png", "--out", out.toString(), "--ship-model");
+        assertEquals(0, r.status(), r.err());
+        SweepResults.assertSame(local, SweepResults.read(out), REL_TOL);
+        SweepResults.assertNoLeftovers(out);
+        assertTrue(new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve("run.json").toFile())
+                .path("options").path("calibration").path("shipModel").asBoolean(), "run.json records --ship-model");
+        // each executor opened the links to its fetched copies, in its working directory under its Worker's
+        try (java.util.stream.Stream<Path> found = Files.walk(tmp.resolve("cluster"))) {
+            List<Path> opened = found.filter(p -> p.getFileName().toString().startsWith("layerscope-model-")
+                    && Files.isDirectory(p)).toList();
+            assertFalse(opened.isEmpty(), "no executor made its model directory");
+            for (Path dir : opened) {
+                assertTrue(Files.isSymbolicLink(dir.resolve("model.safetensors")), dir.toString());
+                assertEquals(dir.getParent(), Files.readSymbolicLink(dir.resolve("model.safetensors")).getParent());
+            }
+        }
     }
 
     @Test

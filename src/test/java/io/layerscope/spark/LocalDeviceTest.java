@@ -40,8 +40,9 @@ class LocalDeviceTest {
         for (String master : List.of("spark://head:7077", "yarn", "k8s://https://api:6443", "local-cluster[2,1,1024]")) {
             LayerscopeException e = assertThrows(LayerscopeException.class, () -> LocalDevice.check("cpu", master));
             assertEquals("--device cpu is for local mode (no --master, or --master local[N]), whose tasks run on this"
-                    + " machine; with --master " + master + " Spark gives each executor its GPU: drop --device and use"
-                    + " the GPU profile (--properties-file conf/gpu/spark-gpu.conf, docs/CLUSTER.md)", e.getMessage());
+                    + " machine; with --master " + master + " Spark decides where the executors' tasks run: drop --device"
+                    + " (for their GPUs, use the GPU profile: --properties-file conf/gpu/spark-gpu.conf, docs/CLUSTER.md)",
+                    e.getMessage());
         }
         assertEquals(Device.cpu(), LocalDevice.check("cpu", "local[2]"));
         assertEquals(Device.cpu(), LocalDevice.check("cpu", "local"));
@@ -51,19 +52,22 @@ class LocalDeviceTest {
     @Test
     void aGpuLibtorchCannotUseIsRefused() {
         LayerscopeException none = assertThrows(LayerscopeException.class,
-                () -> LocalDevice.checkGpu(Device.gpu(1), false, 0));
-        assertEquals("--device cuda:1: this machine's libtorch cannot use CUDA: the jar holds the CPU build of libtorch"
-                + " (build it with mvn -Pcuda -DskipTests package: docs/CLUSTER.md, GPU clusters), or the NVIDIA driver"
-                + " does not work (nvidia-smi says). Without --device the job runs on the CPUs", none.getMessage());
+                () -> LocalDevice.checkGpu("cuda", Device.gpu(0), false, 0));
+        assertEquals("--device cuda: this machine's libtorch cannot use CUDA: the jar holds the CPU build of libtorch"
+                + " (build it with mvn -Pcuda -DskipTests package, or -Pcuda,cluster for the jar submit.sh runs through a"
+                + " Spark distribution: docs/CLUSTER.md, GPU clusters), or the NVIDIA driver does not work (nvidia-smi"
+                + " says). Without --device the job runs on the CPUs", none.getMessage());
         LayerscopeException one = assertThrows(LayerscopeException.class,
-                () -> LocalDevice.checkGpu(Device.gpu(1), true, 1));
+                () -> LocalDevice.checkGpu("cuda:1", Device.gpu(1), true, 1));
         assertEquals("--device cuda:1: libtorch sees 1 GPU on this machine (cuda:0; CUDA_VISIBLE_DEVICES narrows them)",
                 one.getMessage());
         LayerscopeException two = assertThrows(LayerscopeException.class,
-                () -> LocalDevice.checkGpu(Device.gpu(2), true, 2));
-        assertEquals("--device cuda:2: libtorch sees 2 GPUs on this machine (cuda:0 to cuda:1; CUDA_VISIBLE_DEVICES"
+                () -> LocalDevice.checkGpu("CUDA:2", Device.gpu(2), true, 2));
+        assertEquals("--device CUDA:2: libtorch sees 2 GPUs on this machine (cuda:0 to cuda:1; CUDA_VISIBLE_DEVICES"
                 + " narrows them)", two.getMessage());
-        LocalDevice.checkGpu(Device.gpu(1), true, 2);
+        LocalDevice.checkGpu("cuda:1", Device.gpu(1), true, 2);
+        // no count from the CUDA runtime (DJL could not load it) while libtorch has CUDA: left to libtorch
+        LocalDevice.checkGpu("cuda:1", Device.gpu(1), true, 0);
     }
 
     /** This machine's libtorch is the CPU build: asked for real, it says so. */
@@ -72,7 +76,19 @@ class LocalDeviceTest {
         org.junit.jupiter.api.Assumptions.assumeFalse(
                 NativeLibrary.engine().hasCapability(ai.djl.engine.StandardCapabilities.CUDA), "libtorch here has CUDA");
         LayerscopeException e = assertThrows(LayerscopeException.class, () -> LocalDevice.check("cuda", "local[*]"));
-        assertTrue(e.getMessage().startsWith("--device cuda:0: this machine's libtorch cannot use CUDA: "), e.getMessage());
+        assertTrue(e.getMessage().startsWith("--device cuda: this machine's libtorch cannot use CUDA: "), e.getMessage());
+    }
+
+    /** Stage one's and --gram's shards without --shards: Spark's parallelism, one on local mode's GPU. */
+    @Test
+    void oneShardOnTheLocalGpu() {
+        assertEquals(8, LocalDevice.defaultShards(8));
+        try (LocalDevice.Scope s = LocalDevice.use(Device.gpu(0))) {
+            assertEquals(1, LocalDevice.defaultShards(8));
+        }
+        try (LocalDevice.Scope s = LocalDevice.use(Device.cpu())) {
+            assertEquals(8, LocalDevice.defaultShards(8));
+        }
     }
 
     /** Tasks in this JVM take the chosen device, whatever Spark gave them, until the scope closes. */
@@ -100,6 +116,10 @@ class LocalDeviceTest {
             LayerscopeException e = assertThrows(LayerscopeException.class, () -> LocalDevice.use(Device.cpu()));
             assertEquals("--device cpu: another job in this JVM runs local mode's tasks on cuda:0; run this one after it,"
                     + " or in its own process", e.getMessage());
+            assertEquals(Device.gpu(0), LocalDevice.current());
+            LocalDevice.Scope c = LocalDevice.use(Device.gpu(0));
+            c.close();
+            c.close();   // a second close must not end the outer job's scope
             assertEquals(Device.gpu(0), LocalDevice.current());
         }
         assertNull(LocalDevice.current());
