@@ -249,14 +249,23 @@ class_path="$jar${spark_jars:+:$spark_jars}${LAYERSCOPE_CLASSPATH:+:$LAYERSCOPE_
 # relative to the executor's working directory. A properties file may name its script ./NAME
 # (conf/gpu/spark-gpu.conf does) or NAME (found only where the executor's PATH holds "."); the script
 # of that name beside the file is then shipped with --files, which YARN places in every executor's
-# working directory before the executor starts.
+# working directory before the executor starts. The file is read as Spark reads it (Java properties:
+# "key value", "key=value" or "key: value"). A relative path with a directory would arrive under its
+# bare name, so it is not shipped, and said so; an absolute path is a script every node has.
 props_dir="$(cd "$(dirname "$props_file")" 2>/dev/null && pwd || true)"
 while IFS= read -r script; do
   name="${script#./}"
-  if [ -n "$name" ] && [ "${name#*/}" = "$name" ] && [ -f "$props_dir/$name" ]; then
+  if [ -z "$name" ] || [ "${script#/}" != "$script" ]; then
+    continue
+  elif [ "${name#*/}" != "$name" ]; then
+    echo "layerscope: the discovery script $script in $props_file is not shipped to the executors: --files puts a file in their working directory under its bare name; name it ./$(basename "$name") beside $(basename "$props_file"), or give a path every node has" >&2
+  elif [ -f "$props_dir/$name" ]; then
     files="${files:+$files,}$props_dir/$name"
+  elif [ "$name" != "$script" ]; then
+    echo "layerscope: the discovery script $script in $props_file is not shipped to the executors: there is no $name beside $(basename "$props_file")" >&2
   fi
-done < <(awk '$1 ~ /^spark\.executor\.resource\.[^.]+\.discoveryScript$/ {print $2}' "$props_file" 2>/dev/null)
+done < <(sed -nE 's/^[[:space:]]*spark\.executor\.resource\.[^.=:[:space:]]+\.discoveryScript([[:space:]]*[=:][[:space:]]*|[[:space:]]+)//p' \
+    "$props_file" 2>/dev/null | sed -E 's/[[:space:]]+$//')
 if [ -n "$files" ]; then
   spark_args+=(--files "$files")
 fi

@@ -546,6 +546,41 @@ class SubmitScriptTest {
         assertEquals(profiles.resolve("fpga.sh") + "," + profiles.resolve("gpu.sh"), received.get(files + 1), received.toString());
     }
 
+    /**
+     * Spark reads a properties file as Java properties: "key=value" and "key: value" name scripts as
+     * "key value" does. A relative path with a directory, or a ./NAME missing beside the file, is not
+     * shipped, and said so on standard error.
+     */
+    @Test
+    void aUsersProfileInEveryPropertiesSyntaxShipsItsScripts() throws Exception {
+        Path profiles = Files.createDirectories(tmp.resolve("profiles-syntax"));
+        Files.createDirectories(profiles.resolve("sub"));
+        for (String f : List.of("a.sh", "b.sh", "my script.sh", "sub/c.sh")) {
+            Files.writeString(profiles.resolve(f), "#!/bin/sh\n");
+        }
+        Files.writeString(profiles.resolve("mine.conf"), """
+                spark.executor.resource.a.discoveryScript=./a.sh
+                  spark.executor.resource.b.discoveryScript : b.sh\t
+                spark.executor.resource.c.discoveryScript ./my script.sh
+                spark.executor.resource.d.discoveryScript=./sub/c.sh
+                spark.executor.resource.e.discoveryScript ./missing.sh
+                # spark.executor.resource.f.discoveryScript ./b.sh
+                """);
+        Finished r = run(Map.of(), "sweep", "--model", "demo", "--master", "yarn", "--properties-file",
+                profiles.resolve("mine.conf").toString());
+        assertEquals(0, r.status(), r.output());
+        List<String> received = Files.readAllLines(sparkHome.resolve("arguments"));
+        int files = received.indexOf("--files");
+        assertEquals(profiles.resolve("a.sh") + "," + profiles.resolve("b.sh") + "," + profiles.resolve("my script.sh"),
+                received.get(files + 1), received.toString());
+        assertEquals(List.of("layerscope: the discovery script ./sub/c.sh in " + profiles.resolve("mine.conf") + " is not"
+                        + " shipped to the executors: --files puts a file in their working directory under its bare name;"
+                        + " name it ./c.sh beside mine.conf, or give a path every node has",
+                "layerscope: the discovery script ./missing.sh in " + profiles.resolve("mine.conf") + " is not shipped to"
+                        + " the executors: there is no missing.sh beside mine.conf"),
+                r.output().lines().filter(l -> l.startsWith("layerscope: the discovery script")).toList(), r.output());
+    }
+
     @Test
     void sparkReadsTheClusterDefaultsUnderLayerscopesSettings() throws Exception {
         Path clusterConf = Files.createDirectories(tmp.resolve("cluster-conf"));
