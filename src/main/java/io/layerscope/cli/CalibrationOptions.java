@@ -46,7 +46,7 @@ public final class CalibrationOptions {
     String device;
 
     @Option(names = "--ship-model",
-            description = {"Send the model's files (config.json and the weights) to every executor through Spark, for a"
+            description = {"Send the model's files (config.json, the safetensors index and the weights) to every executor through Spark, for a"
                     + " cluster whose nodes do not see the driver's model directory; each executor fetches them from the"
                     + " driver into its working directory at its first task. Local mode reads the model where it is."})
     boolean shipModel;

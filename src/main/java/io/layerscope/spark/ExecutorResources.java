@@ -159,6 +159,9 @@ final class ExecutorResources {
         if (executor == null) {
             return e;
         }
+        if (e.getMessage().startsWith("--ship-model")) {
+            return new LayerscopeException(executor + ": " + e.getMessage(), e);   // shipped, and still not readable
+        }
         return new LayerscopeException(executor + " cannot read the model the driver"
                 + " read: " + e.getMessage() + ". On a cluster the model directory must be at the same path on every"
                 + " executor (shared storage, or the same Hugging Face cache on each node), or --ship-model sends it"

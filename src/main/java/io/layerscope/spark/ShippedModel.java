@@ -45,7 +45,7 @@ final class ShippedModel {
 
     private ShippedModel(Path dir, Map<String, Path> files, PrintStream err) {
         this.dir = dir;
-        this.files = Map.copyOf(files);
+        this.files = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(files));   // config.json first
         this.err = err;
     }
 
@@ -72,6 +72,10 @@ final class ShippedModel {
                 real = p.toRealPath();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
+            }
+            if (real.toString().contains("#")) {
+                throw new LayerscopeException("--ship-model cannot send " + real + ": Spark takes a '#' in a path for"
+                        + " the start of a URI fragment; move or rename it");
             }
             if (!fetched.add(real.getFileName().toString())) {
                 throw new LayerscopeException("--ship-model cannot send " + p + ": another of the model's files is also"
@@ -104,12 +108,23 @@ final class ShippedModel {
             err.println("model: --ship-model sends nothing in local mode, whose tasks read the model where it is");
             return;
         }
-        for (Path p : files.values()) {
-            sc.addFile(p.toString());
+        long start = System.nanoTime();
+        Path current = null;
+        try {
+            // Spark copies each file into the driver's own SparkFiles directory (spark.local.dir) as it adds it
+            for (Path p : files.values()) {
+                current = p;
+                sc.addFile(p.toString());
+            }
+            current = null;
+            sc.addFile(writeManifest().toString());
+        } catch (RuntimeException e) {
+            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            throw new LayerscopeException("--ship-model could not hand " + (current == null ? "its manifest" : current)
+                    + " to Spark (" + why + ")", e);
         }
-        sc.addFile(writeManifest().toString());
-        err.printf(Locale.ROOT, "model: --ship-model sends %d files (%.2f GB) to each executor from the driver%n",
-                files.size(), bytes() / 1e9);
+        err.printf(Locale.ROOT, "model: --ship-model hands %d files (%.2f GB) to Spark for the executors (%.1f s)%n",
+                files.size(), bytes() / 1e9, (System.nanoTime() - start) / 1e9);
     }
 
     /**
@@ -135,7 +150,7 @@ final class ShippedModel {
         }
     }
 
-    /** The manifest's name for the driver's model directory {@code dir}. */
+    /** The manifest's name for the driver's model directory {@code dir} (any spelling of it: ./m and m are one). */
     static String manifestName(String dir) {
         return PREFIX + hash(dir) + ".json";
     }
@@ -173,27 +188,31 @@ final class ShippedModel {
                 }
             }
             Path building = Files.createDirectory(root.resolve("." + PREFIX + hash(dir) + "-" + UUID.randomUUID()));
-            for (Map.Entry<String, Path> e : fetched.entrySet()) {
-                Files.createSymbolicLink(building.resolve(e.getKey()), e.getValue());
-            }
             try {
+                for (Map.Entry<String, Path> e : fetched.entrySet()) {
+                    Files.createSymbolicLink(building.resolve(e.getKey()), e.getValue());
+                }
                 Files.move(building, linked, StandardCopyOption.ATOMIC_MOVE);
             } catch (IOException e) {
-                ResultsDirectory.deleteRecursively(building);
                 if (!Files.isDirectory(linked)) {
                     throw e;
                 }
                 // another JVM working in this directory made it first
+            } finally {
+                ResultsDirectory.deleteRecursively(building);
             }
             return linked;
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new LayerscopeException("--ship-model: cannot open the files Spark fetched into " + root + " ("
+                    + ResultsDirectory.describe(e) + ")", e);
         }
     }
 
+    /** The first 8 bytes of the SHA-256 of {@code dir}, absolute and normalised, in hex. */
     private static String hash(String dir) {
+        String normal = Path.of(dir).toAbsolutePath().normalize().toString();
         try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(dir.getBytes(StandardCharsets.UTF_8));
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(normal.getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(d, 0, 8);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

@@ -42,6 +42,8 @@ final class SparkStartup {
     private final CompletableFuture<Boolean> preloading = new CompletableFuture<>();
     /** Completed once the warm-up job is submitted, or once it will not be (Spark failed to start). */
     private final CompletableFuture<Void> warmUpSubmitted = new CompletableFuture<>();
+    /** Completed once --ship-model's files are with Spark (at once without it); exceptionally if they could not be. */
+    private final CompletableFuture<Void> shipping = new CompletableFuture<>();
     private volatile double sessionSeconds = Double.NaN;
     /** When the caller asked for the session: its seconds include the set-up before the thread runs. */
     private final long begun;
@@ -125,9 +127,6 @@ final class SparkStartup {
             SparkConf conf = new SparkConf();
             HugePageAllocation.setExecutorEnv(conf, hugePages);
             spark = SparkSessions.getOrCreate(appName, conf);
-            if (shipped != null) {
-                shipped.ship(spark.sparkContext());   // before any job: its tasks fetch what was added before them
-            }
         } catch (Throwable e) {
             // Scala throws checked exceptions too (SparkException for --master local[0]): whatever it
             // is, the caller must learn of it, or it would wait for the session forever
@@ -140,6 +139,12 @@ final class SparkStartup {
         session.complete(spark);
         boolean preloaded = false;
         try {
+            if (shipped != null) {
+                // before any job, whose tasks fetch what was added before it; the driver's own copy of the
+                // files (Spark makes one) overlaps with sampling, and awaitWarmUpSubmitted waits for it
+                shipped.ship(spark.sparkContext());
+            }
+            shipping.complete(null);
             preloaded = preloading.join();
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             int slots = Math.max(1, jsc.defaultParallelism());
@@ -161,11 +166,13 @@ final class SparkStartup {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
+            shipping.completeExceptionally(e);   // a no-op once it shipped
             if (!preloaded) {
                 warmUp.completeExceptionally(e);
             }
         } finally {
             // whatever went wrong before the job was submitted, the caller must not wait for it forever
+            shipping.complete(null);
             warmUpSubmitted.complete(null);
         }
     }
@@ -178,6 +185,13 @@ final class SparkStartup {
      */
     void awaitWarmUpSubmitted() {
         warmUpSubmitted.join();
+        try {
+            shipping.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof LayerscopeException l) {
+                throw l;   // --ship-model could not hand the model to Spark: no job could read it
+            }
+        }
     }
 
     /**

@@ -641,7 +641,6 @@ public final class SweepJob {
         List<LayerResult> results;
         double[] actual = null;
         ModelSpec spec = modelSpec(ckpt, coverage);
-        ShippedModel shipped = o.calibration().shipModel() ? ShippedModel.of(ckpt, err) : null;
         SequentialStage sequential = new SequentialStage(jsc, spec, settings, ckpt, pictures, err);
         if (a.sequential()) {
             err.printf("stage 2 (sequential): blocks 0..%d pruned in order, %d layers analysed%n", coverage.lastRound(),

@@ -450,6 +450,23 @@ class ClusterSweepIT {
                 assertEquals(dir.getParent(), Files.readSymbolicLink(dir.resolve("model.safetensors")).getParent());
             }
         }
+        // another model of the same file names in this application: Spark's file server takes one file
+        // per name, so the second cannot be handed to it, and the job stops before any task runs
+        Path other = Files.createDirectories(hidden.resolve("other-model"));
+        for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(model.resolve(f), other.resolve(f));
+        }
+        Path refusedOut = tmp.resolve("shipped-other");
+        Cli.Run refused = Cli.run("sweep", "--model", other.toString(), "--calibration",
+                DemoCache.model().resolve("c4-demo.json.gz").toString(), "--nsamples", "8", "--seqlen", "64",
+                "--no-png", "--out", refusedOut.toString(), "--ship-model");
+        assertEquals(2, refused.status(), refused.err());
+        // (Spark's own message leaves its parenthesis open)
+        assertEquals("error: --ship-model could not hand " + other.resolve("config.json") + " to Spark (requirement"
+                + " failed: File config.json was already registered with a different path (old path = "
+                + model.resolve("config.json") + ", new path = " + other.resolve("config.json") + ")\n", refused.err());
+        assertFalse(Files.exists(refusedOut));
+        SweepResults.assertNoLeftovers(refusedOut);
     }
 
     @Test

@@ -74,6 +74,8 @@ class ShippedModelTest {
         Path opened = ShippedModel.whereToRead(dir, root);
         assertTrue(opened.startsWith(root), opened.toString());
         assertEquals(opened, ShippedModel.whereToRead(dir, root));
+        // the tasks' spelling of the directory (--model ./m reaches them as /cwd/./m) finds the same manifest
+        assertEquals(opened, ShippedModel.whereToRead(snap.resolve("../abc/.").toString(), root));
         try (Stream<Path> entries = Files.list(opened)) {
             assertEquals(List.of("config.json", "model.safetensors"),
                     entries.map(p -> p.getFileName().toString()).sorted().toList());
@@ -100,6 +102,20 @@ class ShippedModelTest {
             assertEquals(List.of("blob0f00d", manifest.getFileName().toString()),
                     entries.map(p -> p.getFileName().toString()).sorted().toList(), "a half-made directory was left");
         }
+    }
+
+    /** Spark reads a '#' in a path as a URI fragment's start, and would send another file. */
+    @Test
+    void aPathWithAHashIsRefused() throws Exception {
+        Path demo = DemoModel.ensure(tmp.resolve("cache"));
+        Path model = Files.createDirectories(tmp.resolve("run#1"));
+        for (String f : List.of("config.json", "model.safetensors")) {
+            Files.copy(demo.resolve(f), model.resolve(f));
+        }
+        LayerscopeException e = assertThrows(LayerscopeException.class,
+                () -> ShippedModel.of(Checkpoint.open(model), QUIET));
+        assertEquals("--ship-model cannot send " + model.toRealPath().resolve("config.json") + ": Spark takes a '#' in a"
+                + " path for the start of a URI fragment; move or rename it", e.getMessage());
     }
 
     /** Spark sends files by name: a shard in a subdirectory would arrive beside the others, under another name. */
