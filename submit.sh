@@ -82,12 +82,20 @@ export DJL_OFFLINE=true
 # libtorch's OpenMP spin-waits by default, 8-14x slower when threads outnumber cores.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 
+# A jar with CUDA libtorch inside (mvn -Pcuda) is rebuilt with it: a rebuild after a source change
+# would otherwise swap it for the CPU build, and --device cuda or a GPU cluster's executors would
+# then find no CUDA. The last build's own record says which it took (Maven filters it into
+# target/classes); --device cuda asks for it as well.
 build_if_stale() {
   if [ -f "$jar" ] && [ -z "$(find "$here/src/main" "$here/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then
     return 0
   fi
-  echo "layerscope: building the application jar (mvn package ${build_profile[*]}, about a minute)..." >&2
-  (cd "$here" && mvn -q -B -DskipTests ${build_profile[@]+"${build_profile[@]}"} package >&2) \
+  local profiles=(${build_profile[@]+"${build_profile[@]}"})
+  if ((wants_cuda)) || grep -qs '^pytorch\.native=pytorch-native-cu' "$here/target/classes/layerscope-version.properties"; then
+    profiles+=(-Pcuda)
+  fi
+  echo "layerscope: building the application jar (mvn package ${profiles[*]}, about a minute)..." >&2
+  (cd "$here" && mvn -q -B -DskipTests ${profiles[@]+"${profiles[@]}"} package >&2) \
     || { echo "layerscope: build failed" >&2; exit 1; }
 }
 
@@ -196,8 +204,11 @@ tokens_seqlen=""
 tokens_batch=1
 tokens_default=2048
 gram=0
+wants_cuda=0
 for ((i = 0; i < ${#app_args[@]}; i++)); do
   case "${app_args[i]}" in
+    --device) [[ "${app_args[i+1]:-}" =~ ^[[:space:]]*[Cc][Uu][Dd][Aa] ]] && wants_cuda=1 ;;
+    --device=*) [[ "${app_args[i]#*=}" =~ ^[[:space:]]*[Cc][Uu][Dd][Aa] ]] && wants_cuda=1 ;;
     --model|--model=demo)
       if [ "${app_args[i]}" = --model=demo ] || [ "${app_args[i+1]:-}" = demo ]; then tokens_default=256; fi ;;
     --seqlen) tokens_seqlen="${app_args[i+1]:-}" ;;

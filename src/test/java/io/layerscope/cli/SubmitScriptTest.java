@@ -870,6 +870,45 @@ class SubmitScriptTest {
         assertFalse(client.contains("--cache-dir"), client.toString());
     }
 
+    /**
+     * A stale jar is rebuilt with the libtorch the last build took (CUDA's, by the build's own record in
+     * target/classes), or CUDA's where --device cuda asks for it; else the CPU build.
+     */
+    @Test
+    void aStaleJarIsRebuiltWithCudaLibtorchWhereTheLastBuildHadItOrDeviceCudaAsks() throws Exception {
+        Path bin = Files.createDirectories(tmp.resolve("fake-mvn"));
+        Files.writeString(bin.resolve("mvn"), "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"" + tmp.resolve("mvn-args")
+                + "\"\ntouch \"" + repo.resolve("target/layerscope-cluster.jar") + "\"\n");
+        Files.setPosixFilePermissions(bin.resolve("mvn"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Map<String, String> path = Map.of("PATH", bin + ":/usr/bin:/bin");
+        Path record = Files.createDirectories(repo.resolve("target/classes")).resolve("layerscope-version.properties");
+        FileTime stale = FileTime.from(Instant.now().minus(2, ChronoUnit.HOURS));
+        String[][] cases = {
+                {"pytorch.native=pytorch-native-cpu", "", "-Pcluster"},
+                {"pytorch.native=pytorch-native-cu124", "", "-Pcluster,-Pcuda"},
+                {"pytorch.native=pytorch-native-cpu", "cuda:1", "-Pcluster,-Pcuda"},
+                {null, "cuda", "-Pcluster,-Pcuda"},
+                {null, "cpu", "-Pcluster"}};
+        for (String[] c : cases) {
+            if (c[0] == null) {
+                Files.deleteIfExists(record);
+            } else {
+                Files.writeString(record, "layerscope=0.1\n" + c[0] + "\n");
+            }
+            Files.setLastModifiedTime(repo.resolve("target/layerscope-cluster.jar"), stale);
+            List<String> args = new ArrayList<>(List.of("sweep", "--model", "demo"));
+            if (!c[1].isEmpty()) {
+                args.addAll(List.of("--device", c[1]));
+            }
+            Finished f = run(path, args.toArray(new String[0]));
+            assertEquals(0, f.status(), f.output());
+            List<String> profiles = Files.readAllLines(tmp.resolve("mvn-args")).stream().filter(a -> a.startsWith("-P")).toList();
+            assertEquals(c[2], String.join(",", profiles), String.join(" ", c) + ": " + f.output());
+            assertTrue(f.output().contains("layerscope: building the application jar (mvn package "
+                    + c[2].replace(",", " ") + ", about a minute)..."), f.output());
+        }
+    }
+
     @Test
     void yarnAndKubernetesNeedADistribution() throws Exception {
         Files.writeString(repo.resolve("pom.xml"), "<properties>\n    <spark.version>4.2.0</spark.version>\n</properties>\n");
