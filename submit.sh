@@ -416,10 +416,11 @@ driver_memory="$(awk '$1 == "spark.driver.memory" {print $2}' "$props_file" 2>/d
 # (conf/log4j2.properties shows standalone's, and conf/log4j2-submit-client.properties both for a
 # distribution's spark-submit, below): a standalone driver's state other than FINISHED, or a driver
 # pod's phase Failed, ends this script with status 1 (a pod's driver that exited 2, bad input: 2)
-# and says where the driver's output is.
+# and says where the driver's output is; a YARN application its ApplicationMaster ended for lost
+# executors gets a line on what that usually means.
 watch_driver=""
 if [ "$deploy_mode" = cluster ]; then
-  case "$master" in spark://*) watch_driver=standalone ;; k8s://*) watch_driver=k8s ;; esac
+  case "$master" in spark://*) watch_driver=standalone ;; k8s://*) watch_driver=k8s ;; yarn) watch_driver=yarn ;; esac
 fi
 # Runs a command as a child of this script and waits for it, setting status. A SIGINT or TERM sent to
 # this script is passed on as TERM: a background child of a script ignores SIGINT, and TERM runs a
@@ -445,7 +446,15 @@ run_submission() {
   run_child "$@" 2>&4
   exec 4>&-
   wait "$tee_pid" 2>/dev/null || true
-  if [ "$watch_driver" = standalone ]; then
+  if [ "$watch_driver" = yarn ]; then
+    # YARN's ApplicationMaster ends the application itself once executors have failed too often, and its
+    # diagnostics say only that (the driver's own explanation of memory kills, given in client mode, never
+    # reaches them); for layerscope the usual cause is libtorch's memory beyond the container's overhead
+    if [ "$status" != 0 ] && grep -q 'Max number of executor failures' "$log"; then
+      app="$(grep -o 'application_[0-9]*_[0-9]*' "$log" | head -n 1)"
+      echo "layerscope: YARN ended ${app:-the application} after its executors failed again and again. Executors killed for their memory say so in its logs (yarn logs -applicationId ${app:-APPLICATION_ID} | grep 'Container killed'): then raise spark.executor.memoryOverhead, which libtorch's memory counts against (docs/CLUSTER.md, executor memory)." >&2
+    fi
+  elif [ "$watch_driver" = standalone ]; then
     state="$(sed -n 's/.*State of driver \([^ ]*\) is \([A-Z]*\), exiting.*/\1 \2/p' "$log" | tail -n 1)"
     if [ "$status" = 0 ] && [ -n "$state" ] && [ "${state#* }" != FINISHED ]; then
       echo "layerscope: the driver ${state% *} ended ${state#* } on the cluster; its output is on the Worker that ran it, in ${state% *}/stderr under the Worker's work directory (the Master's web UI links it)." >&2

@@ -69,7 +69,9 @@ class SubmitScriptTest {
                 // FAKE_SLEEP: a client waiting for its driver, which says when a TERM reaches it
                 + "if [ -n \"${FAKE_SLEEP:-}\" ]; then\n"
                 + "  trap 'kill $!; echo TERM > \"$(dirname \"$0\")/../got-term\"; exit 143' TERM\n"
-                + "  echo waiting >&2; sleep \"$FAKE_SLEEP\" & wait\nfi\n");
+                + "  echo waiting >&2; sleep \"$FAKE_SLEEP\" & wait\nfi\n"
+                // FAKE_EXIT: the client's status (YARN's fails for a failed application)
+                + "exit \"${FAKE_EXIT:-0}\"\n");
         Files.setPosixFilePermissions(submit, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 
@@ -95,6 +97,7 @@ class SubmitScriptTest {
         pb.environment().put("LAYERSCOPE_MKL_SHIM", "off");
         pb.environment().remove("LAYERSCOPE_EXECUTOR_JAR");
         pb.environment().remove("FAKE_STDERR");
+        pb.environment().remove("FAKE_EXIT");
         UNSET.forEach(pb.environment()::remove);
         pb.environment().putAll(env);
         Process p = pb.start();
@@ -748,7 +751,36 @@ class SubmitScriptTest {
         Finished yarn = run(Map.of("FAKE_STDERR", "State of driver d is FAILED, exiting spark-submit JVM."), "sweep",
                 "--model", "demo", "--out", "/r/x", "--master", "yarn", "--deploy-mode", "cluster");
         assertEquals(0, yarn.status(), yarn.output());
-        assertEquals("", Files.readString(sparkHome.resolve("submit-opts")), "YARN's client needs no log lines");
+    }
+
+    /**
+     * YARN's ApplicationMaster ends an application whose executors failed too often with diagnostics that
+     * say only that (Spark 4.2's Client logs them in the final report): submit.sh adds what it usually
+     * means for layerscope, and keeps the client's status. Other failures get Spark's output alone.
+     */
+    @Test
+    void yarnsClusterDeployModeExplainsAnApplicationEndedForLostExecutors() throws Exception {
+        String[] sweep = {"sweep", "--model", "demo", "--out", "/r/x", "--master", "yarn", "--deploy-mode", "cluster"};
+        String report = "12:00:01 INFO Client: Application report for application_1765000000000_0007 (state: FAILED)\n"
+                + "12:00:01 INFO Client: \n\t client token: N/A\n\t diagnostics: Max number of executor failures (4)"
+                + " reached\n\t final status: FAILED";
+        Finished lost = run(Map.of("FAKE_STDERR", report, "FAKE_EXIT", "1"), sweep);
+        assertEquals(1, lost.status(), lost.output());
+        assertEquals(report + "\nlayerscope: YARN ended application_1765000000000_0007 after its executors failed again"
+                + " and again. Executors killed for their memory say so in its logs (yarn logs -applicationId"
+                + " application_1765000000000_0007 | grep 'Container killed'): then raise spark.executor.memoryOverhead,"
+                + " which libtorch's memory counts against (docs/CLUSTER.md, executor memory).\n", lost.output());
+        String userError = "12:00:01 INFO Client: \n\t diagnostics: User class threw exception: error: ...";
+        Finished other = run(Map.of("FAKE_STDERR", userError, "FAKE_EXIT", "1"), sweep);
+        assertEquals(1, other.status(), other.output());
+        assertEquals(userError + "\n", other.output());
+        // the client's JVM logs its final report whatever the distribution's log4j configuration says
+        assertEquals("\"-Dlog4j2.configurationFile=org/apache/spark/log4j2-defaults.properties," + repo
+                + "/conf/log4j2-submit-client.properties\"", Files.readString(sparkHome.resolve("submit-opts")));
+        // client mode: the driver here explains memory kills itself
+        Finished client = run(Map.of("FAKE_STDERR", report, "FAKE_EXIT", "1"), "sweep", "--model", "demo", "--out",
+                "/r/x", "--master", "yarn");
+        assertEquals(report + "\n", client.output());
     }
 
     /**
