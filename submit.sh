@@ -476,6 +476,10 @@ run_submission() {
       echo "layerscope: the driver pod ${pod:-?} ended Failed${code:+ (exit code $code)}; its output is the pod's log: kubectl logs ${pod:-POD} --namespace ${namespace:-NAMESPACE}" >&2
       status=1
       if [ "$code" = 2 ]; then status=2; fi
+      # Spark's exit code for a driver that gave up on executors failing again and again
+      if [ "$code" = 11 ]; then
+        echo "layerscope: exit code 11 is Spark giving up after its executors failed again and again. Executor pods killed for their memory show OOMKilled (kubectl get pods --namespace ${namespace:-NAMESPACE} -l spark-role=executor; kubectl describe pod): then raise spark.executor.memoryOverhead, which libtorch's memory counts against (docs/CLUSTER.md, executor memory)." >&2
+      fi
     fi
   fi
   rm -f "$log"

@@ -853,6 +853,14 @@ class SubmitScriptTest {
                 "spark-kubernetes-driver", "1")), sweep);
         assertEquals(1, crashed.status(), crashed.output());
         assertTrue(crashed.output().endsWith("ended Failed (exit code 1)" + where), crashed.output());
+        // Spark's code for a driver that gave up on failing executors (SparkExitCode.EXCEED_MAX_EXECUTOR_FAILURES)
+        Finished gaveUp = run(Map.of("FAKE_STDERR", podWatcherOutput("Failed", "spark-kubernetes-driver", "11")), sweep);
+        assertEquals(1, gaveUp.status(), gaveUp.output());
+        assertTrue(gaveUp.output().endsWith("ended Failed (exit code 11)" + where + "layerscope: exit code 11 is Spark"
+                + " giving up after its executors failed again and again. Executor pods killed for their memory show"
+                + " OOMKilled (kubectl get pods --namespace ml -l spark-role=executor; kubectl describe pod): then raise"
+                + " spark.executor.memoryOverhead, which libtorch's memory counts against (docs/CLUSTER.md, executor"
+                + " memory).\n"), gaveUp.output());
         Finished ok = run(Map.of("FAKE_STDERR", podWatcherOutput("Succeeded", "spark-kubernetes-driver", "0")), sweep);
         assertEquals(0, ok.status(), ok.output());
         // not waiting (spark.kubernetes.submission.waitAppCompletion=false): nothing to read, Spark's status
