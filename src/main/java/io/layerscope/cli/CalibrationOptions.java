@@ -40,8 +40,9 @@ public final class CalibrationOptions {
     String dtype;
 
     @Option(names = "--device", paramLabel = "DEVICE",
-            description = {"Where local mode's tasks run: cpu, cuda (GPU 0) or cuda:N, a GPU of this machine (the jar"
-                    + " needs CUDA libtorch: mvn -Pcuda). Refused with a cluster's --master, where Spark gives the executors"
+            description = {"Where local mode's tasks run: cpu, cuda (GPU 0), cuda:N, a GPU of this machine, or cuda:0,1"
+                    + " (several: one calibration shard on each, the layers spread over them; the jar needs CUDA"
+                    + " libtorch: mvn -Pcuda). Refused with a cluster's --master, where Spark gives the executors"
                     + " their GPUs (conf/gpu/spark-gpu.conf).", "Default: cpu."})
     String device;
 

@@ -35,7 +35,7 @@ final class ExecutorResources {
 
     /** The device Spark assigned to the running task, or in local mode the one --device chose. */
     static Device taskDevice() {
-        Device local = LocalDevice.current();
+        Device local = LocalDevice.forThisTask();
         if (local != null) {
             configureThreads();   // before libtorch starts
             return local;   // the driver checked libtorch can use it

@@ -3,61 +3,82 @@ package io.layerscope.spark;
 import ai.djl.Device;
 import io.layerscope.LayerscopeException;
 import io.layerscope.llama.NativeLibrary;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.apache.spark.SparkConf;
+import org.apache.spark.TaskContext;
 import org.apache.spark.sql.SparkSession;
 import scala.Option;
 
 /**
- * --device: the device local mode's tasks run on. Spark's local mode gives tasks no GPUs, and its
+ * --device: the devices local mode's tasks run on. Spark's local mode gives tasks no GPUs, and its
  * tasks run in the driver's JVM, so the driver's choice, held here for the job's length, is the
- * tasks' device. On a cluster Spark assigns each task its GPU ({@link ExecutorResources#taskDevice})
- * and --device is refused: the same flag meaning "this machine's GPU" there would be a lie.
+ * tasks' device: with several GPUs, each task takes the one its partition's index picks, so stage
+ * one's shards (one per GPU) and stage two's layers spread over them. On a cluster Spark assigns each
+ * task its GPU ({@link ExecutorResources#taskDevice}) and --device is refused: the same flag meaning
+ * "this machine's GPUs" there would be a lie.
  */
 public final class LocalDevice {
     /**
-     * Layers whose statistics run on local mode's one GPU at once: each holds up to about 2.2 GB of
+     * Layers whose statistics run on one of local mode's GPUs at once: each holds up to about 2.2 GB of
      * device memory ({@link io.layerscope.llama.DeviceLayerStatistics}), and local[*] on a workstation
      * runs a task per core; a cluster's stage-level scheduling shares an executor's GPU instead.
      */
     static final int GPU_STATISTICS_AT_ONCE = 4;
-    private static volatile Device current;
+    private static volatile List<Device> current;
     /** Jobs of this JVM inside a {@link #use} scope of {@link #current}. */
     private static int users;
-    private static final Semaphore GPU_STATISTICS = new Semaphore(GPU_STATISTICS_AT_ONCE, true);
+    private static final Map<Device, Semaphore> GPU_STATISTICS = new ConcurrentHashMap<>();
 
     private LocalDevice() {
     }
 
-    /** {@code value} as a device: cpu, cuda (GPU 0) or cuda:N, case-insensitive. */
-    public static Device parse(String value) {
+    /** {@code value} as devices: cpu, cuda (GPU 0), cuda:N or cuda:N,M,... (several GPUs), case-insensitive. */
+    public static List<Device> parse(String value) {
         String v = value.trim().toLowerCase(Locale.ROOT);
         if (v.equals("cpu")) {
-            return Device.cpu();
+            return List.of(Device.cpu());
         }
         if (v.equals("cuda")) {
-            return Device.gpu(0);
+            return List.of(Device.gpu(0));
         }
-        if (v.matches("cuda:[0-9]{1,4}")) {
-            return Device.gpu(Integer.parseInt(v.substring("cuda:".length())));
+        if (v.matches("cuda:[0-9]{1,4}(,[0-9]{1,4})*")) {
+            List<Device> gpus = new ArrayList<>();
+            for (String id : v.substring("cuda:".length()).split(",")) {
+                Device gpu = Device.gpu(Integer.parseInt(id));
+                if (gpus.contains(gpu)) {
+                    throw new LayerscopeException("--device " + value.trim() + " names cuda:" + gpu.getDeviceId()
+                            + " twice; name each GPU once, e.g. --device cuda:0,1");
+                }
+                gpus.add(gpu);
+            }
+            return List.copyOf(gpus);
         }
-        throw new LayerscopeException("--device " + value + " is not a device; use --device cpu, --device cuda (GPU 0)"
-                + " or --device cuda:N");
+        throw new LayerscopeException("--device " + value + " is not a device; use --device cpu, --device cuda (GPU 0),"
+                + " --device cuda:N or --device cuda:0,1 (several GPUs)");
     }
 
-    /** As the user would type it: cpu or cuda:N. */
-    public static String name(Device device) {
-        return device.isGpu() ? "cuda:" + device.getDeviceId() : "cpu";
+    /** As the user would type it: cpu, cuda:N or cuda:N,M. */
+    public static String name(List<Device> devices) {
+        if (!devices.get(0).isGpu()) {
+            return "cpu";
+        }
+        return "cuda:" + String.join(",", devices.stream().map(d -> Integer.toString(d.getDeviceId())).toList());
     }
 
     /**
-     * The device of {@code --device value} for a job under {@code master}, checked before anything
-     * starts: refused on a cluster master, and a GPU where this JVM's libtorch cannot use it.
+     * The devices of {@code --device value} for a job, checked before anything starts: refused on a
+     * cluster master, and GPUs this JVM's libtorch cannot use.
      *
      * @return null without --device (Spark decides, as on a cluster)
      */
-    public static Device check(String value) {
+    public static List<Device> check(String value) {
         if (value == null) {
             return null;   // SparkConf's classes take a while to load: only where there is something to check
         }
@@ -68,31 +89,31 @@ public final class LocalDevice {
     }
 
     /** {@link #check(String)} under {@code master}. */
-    static Device check(String value, String master) {
+    static List<Device> check(String value, String master) {
         if (value == null) {
             return null;
         }
-        Device device = parse(value);
+        List<Device> devices = parse(value);
         if (!isLocal(master)) {
             throw new LayerscopeException("--device " + value.trim() + " is for local mode (no --master, or --master"
                     + " local[N]), whose tasks run on this machine; with --master " + master + " Spark decides where"
                     + " the executors' tasks run: drop --device (for their GPUs, use the GPU profile: --properties-file"
                     + " conf/gpu/spark-gpu.conf, docs/CLUSTER.md)");
         }
-        if (device.isGpu()) {
+        if (devices.get(0).isGpu()) {
             var engine = NativeLibrary.engine();
-            checkGpu(value.trim(), device, engine.hasCapability(ai.djl.engine.StandardCapabilities.CUDA),
+            checkGpus(value.trim(), devices, engine.hasCapability(ai.djl.engine.StandardCapabilities.CUDA),
                     engine.getGpuCount());
         }
-        return device;
+        return devices;
     }
 
     /**
-     * A GPU libtorch can use here: CUDA available and {@code device}'s index below {@code gpus}, the GPUs
-     * DJL counts through the CUDA runtime (0 where it cannot load one, when libtorch's own may still
-     * work: then the index is left to libtorch).
+     * GPUs libtorch can use here: CUDA available and each index below {@code gpus}, the GPUs DJL
+     * counts through the CUDA runtime (0 where it cannot load one, when libtorch's own may still work:
+     * then the indices are left to libtorch).
      */
-    static void checkGpu(String typed, Device device, boolean cudaAvailable, int gpus) {
+    static void checkGpus(String typed, List<Device> devices, boolean cudaAvailable, int gpus) {
         String flag = "--device " + typed;
         if (!cudaAvailable) {
             throw new LayerscopeException(flag + ": this machine's libtorch cannot use CUDA: the jar holds the CPU"
@@ -100,10 +121,12 @@ public final class LocalDevice {
                     + " submit.sh runs through a Spark distribution: docs/CLUSTER.md, GPU clusters), or the NVIDIA driver"
                     + " does not work (nvidia-smi says). Without --device the job runs on the CPUs");
         }
-        if (gpus > 0 && device.getDeviceId() >= gpus) {
-            throw new LayerscopeException(flag + ": libtorch sees " + gpus + (gpus == 1 ? " GPU" : " GPUs")
-                    + " on this machine (cuda:0" + (gpus > 1 ? " to cuda:" + (gpus - 1) : "") + ";"
-                    + " CUDA_VISIBLE_DEVICES narrows them)");
+        for (Device d : devices) {
+            if (gpus > 0 && d.getDeviceId() >= gpus) {
+                throw new LayerscopeException(flag + ": libtorch sees " + gpus + (gpus == 1 ? " GPU" : " GPUs")
+                        + " on this machine (cuda:0" + (gpus > 1 ? " to cuda:" + (gpus - 1) : "") + ";"
+                        + " CUDA_VISIBLE_DEVICES narrows them), so there is no cuda:" + d.getDeviceId());
+            }
         }
     }
 
@@ -119,42 +142,56 @@ public final class LocalDevice {
                 : conf.get("spark.master", SparkSessions.DEFAULT_MASTER);
     }
 
-    /** The device this JVM's local-mode tasks run on, or null (Spark decides). */
-    static Device current() {
+    /** The devices this JVM's local-mode tasks run on, or null (Spark decides). */
+    static List<Device> current() {
         return current;
     }
 
     /**
-     * The shards stage one (and each --gram pass) makes without --shards, {@code parallelism} being Spark's:
-     * one on local mode's GPU, where a forward per core would only share the one device, each with its
-     * own activations.
+     * The device of the running task (in a task, the one its partition's index picks; outside one, the
+     * first), or null where --device chose none.
      */
-    static int defaultShards(int parallelism) {
-        return orCpu().isGpu() ? 1 : parallelism;
-    }
-
-    /** {@link #current()}, else the CPU. */
-    static Device orCpu() {
-        Device d = current;
-        return d == null ? Device.cpu() : d;
+    static Device forThisTask() {
+        List<Device> devices = current;
+        if (devices == null) {
+            return null;
+        }
+        TaskContext tc = TaskContext.get();
+        return devices.get(tc == null ? 0 : Math.floorMod(tc.partitionId(), devices.size()));
     }
 
     /**
-     * Local mode's tasks on {@code device} until the scope closes; null leaves them where they are. Jobs
-     * run at once in one JVM (an application embedding layerscope, the tests) share its tasks' device,
-     * so a second job asking for another device is refused.
+     * The shards stage one (and each --gram pass) makes without --shards, {@code parallelism} being Spark's:
+     * one per GPU of local mode's, where a forward per core would only share a device, each with its
+     * own activations.
      */
-    static synchronized Scope use(Device device) {
-        if (device == null) {
+    static int defaultShards(int parallelism) {
+        List<Device> devices = current;
+        return devices != null && devices.get(0).isGpu() ? devices.size() : parallelism;
+    }
+
+    /** The first of {@link #current()}, else the CPU. */
+    static Device orCpu() {
+        List<Device> devices = current;
+        return devices == null ? Device.cpu() : devices.get(0);
+    }
+
+    /**
+     * Local mode's tasks on {@code devices} until the scope closes; null leaves them where they are.
+     * Jobs run at once in one JVM (an application embedding layerscope, the tests) share its tasks'
+     * devices, so a second job asking for others is refused.
+     */
+    static synchronized Scope use(List<Device> devices) {
+        if (devices == null) {
             return () -> { };
         }
-        if (users > 0 && !current.equals(device)) {
-            throw new LayerscopeException("--device " + name(device) + ": another job in this JVM runs local mode's tasks"
-                    + " on " + name(current) + "; run this one after it, or in its own process");
+        if (users > 0 && !current.equals(devices)) {
+            throw new LayerscopeException("--device " + name(devices) + ": another job in this JVM runs local mode's"
+                    + " tasks on " + name(current) + "; run this one after it, or in its own process");
         }
-        current = device;
+        current = List.copyOf(devices);
         users++;
-        java.util.concurrent.atomic.AtomicBoolean open = new java.util.concurrent.atomic.AtomicBoolean(true);
+        AtomicBoolean open = new AtomicBoolean(true);
         return () -> {
             synchronized (LocalDevice.class) {
                 if (open.getAndSet(false) && --users == 0) {
@@ -172,14 +209,15 @@ public final class LocalDevice {
 
     /**
      * Runs {@code work}, which computes statistics on {@code device}, holding one of the
-     * {@link #GPU_STATISTICS_AT_ONCE} places on local mode's GPU; anywhere else it just runs.
+     * {@link #GPU_STATISTICS_AT_ONCE} places on that GPU of local mode's; anywhere else it just runs.
      */
-    static <T> T statisticsOn(Device device, java.util.function.Supplier<T> work) {
+    static <T> T statisticsOn(Device device, Supplier<T> work) {
         if (!device.isGpu() || current == null) {
             return work.get();
         }
+        Semaphore places = GPU_STATISTICS.computeIfAbsent(device, d -> new Semaphore(GPU_STATISTICS_AT_ONCE, true));
         try {
-            GPU_STATISTICS.acquire();
+            places.acquire();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();   // a cancelled job: Spark interrupts its tasks
             throw new IllegalStateException("interrupted while waiting for the GPU", e);
@@ -187,7 +225,7 @@ public final class LocalDevice {
         try {
             return work.get();
         } finally {
-            GPU_STATISTICS.release();
+            places.release();
         }
     }
 }

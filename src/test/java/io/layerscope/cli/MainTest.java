@@ -197,8 +197,8 @@ class MainTest {
         Run typo = run("sweep", "--model", "./no/such/model", "--out", out.toString(), "--device", "gpu");
         assertEquals(2, typo.status());
         assertEquals("", typo.out());
-        assertEquals("error: --device gpu is not a device; use --device cpu, --device cuda (GPU 0) or --device cuda:N\n",
-                typo.err());
+        assertEquals("error: --device gpu is not a device; use --device cpu, --device cuda (GPU 0), --device cuda:N or"
+                + " --device cuda:0,1 (several GPUs)\n", typo.err());
         org.junit.jupiter.api.Assumptions.assumeFalse(io.layerscope.llama.NativeLibrary.engine()
                 .hasCapability(ai.djl.engine.StandardCapabilities.CUDA), "libtorch here has CUDA");
         String noCuda = ": this machine's libtorch cannot use CUDA: the jar holds the CPU build of libtorch (build it with"
