@@ -84,14 +84,33 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 
 # A jar with CUDA libtorch inside (mvn -Pcuda) is rebuilt with it: a rebuild after a source change
 # would otherwise swap it for the CPU build, and --device cuda or a GPU cluster's executors would
-# then find no CUDA. The last build's own record says which it took (Maven filters it into
-# target/classes); --device cuda asks for it as well.
+# then find no CUDA. The jar's own build record says which it holds (Maven filters it in; the
+# checkout's last build's, in target/classes, where no jar can be read); --device cuda asks for it too.
+built_libtorch() {
+  local record="" candidate tmpd
+  for candidate in "$jar" "$here/target/layerscope.jar" "$here/target/layerscope-cluster.jar"; do
+    [ -s "$candidate" ] || continue
+    if command -v unzip >/dev/null 2>&1; then
+      record="$(unzip -p "$candidate" layerscope-version.properties 2>/dev/null || true)"
+    elif command -v jar >/dev/null 2>&1; then
+      tmpd="$(mktemp -d)"
+      (cd "$tmpd" && jar xf "$candidate" layerscope-version.properties >/dev/null 2>&1) || true
+      record="$(cat "$tmpd/layerscope-version.properties" 2>/dev/null || true)"
+      rm -rf "$tmpd"
+    fi
+    [ -z "$record" ] || break
+  done
+  if [ -z "$record" ]; then
+    record="$(cat "$here/target/classes/layerscope-version.properties" 2>/dev/null || true)"
+  fi
+  printf '%s\n' "$record" | sed -n 's/^pytorch\.native=//p'
+}
 build_if_stale() {
   if [ -f "$jar" ] && [ -z "$(find "$here/src/main" "$here/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then
     return 0
   fi
   local profiles=(${build_profile[@]+"${build_profile[@]}"})
-  if ((wants_cuda)) || grep -qs '^pytorch\.native=pytorch-native-cu' "$here/target/classes/layerscope-version.properties"; then
+  if ((wants_cuda)) || [[ "$(built_libtorch)" == pytorch-native-cu* ]]; then
     profiles+=(-Pcuda)
   fi
   echo "layerscope: building the application jar (mvn package ${profiles[*]}, about a minute)..." >&2
@@ -135,7 +154,17 @@ while [ $# -gt 0 ]; do
   esac
 done
 master="${master:-local[*]}"
-deploy_mode="${deploy_mode:-$(awk '$1 == "spark.submit.deployMode" {print $2}' "$props_file" 2>/dev/null | tail -n 1)}"
+# The values of the keys matching the extended regex $1 in properties file $2, read as Spark reads it
+# (Java properties: "key value", "key=value" or "key: value"; # and ! lines are comments), one per line.
+prop_values() {
+  sed -nE "s/^[[:space:]]*($1)([[:space:]]*[=:][[:space:]]*|[[:space:]]+)//p" "$2" 2>/dev/null \
+    | sed -E 's/[[:space:]]+$//' || true
+}
+# the last value of key $1 (as Java properties take it)
+prop_value() {
+  prop_values "${1//./\\.}" "$2" | tail -n 1
+}
+deploy_mode="${deploy_mode:-$(prop_value spark.submit.deployMode "$props_file")}"
 # In cluster deploy mode the driver runs on a node of the cluster, in a directory Spark makes for
 # it, where a relative path would name a place the user never meant (results in Spark's work
 # directory). Paths given relative to here are made absolute: the outputs and caches always, the
@@ -275,8 +304,7 @@ while IFS= read -r script; do
   elif [ "$name" != "$script" ]; then
     echo "layerscope: the discovery script $script in $props_file is not shipped to the executors: there is no $name beside $(basename "$props_file")" >&2
   fi
-done < <(sed -nE 's/^[[:space:]]*spark\.executor\.resource\.[^.=:[:space:]]+\.discoveryScript([[:space:]]*[=:][[:space:]]*|[[:space:]]+)//p' \
-    "$props_file" 2>/dev/null | sed -E 's/[[:space:]]+$//')
+done < <(prop_values 'spark\.executor\.resource\.[^.=:[:space:]]+\.discoveryScript' "$props_file")
 if [ -n "$files" ]; then
   spark_args+=(--files "$files")
 fi
@@ -409,7 +437,7 @@ young_cap() {
     printf '%s' -XX:MaxNewSize=256m
   fi
 }
-driver_memory="$(awk '$1 == "spark.driver.memory" {print $2}' "$props_file" 2>/dev/null | tail -n 1)"
+driver_memory="$(prop_value spark.driver.memory "$props_file")"
 
 # Standalone's and Kubernetes' cluster deploy modes end spark-submit with status 0 whatever became of
 # the driver (Kubernetes': SPARK-26365). Spark's clients log the driver's final state at INFO
@@ -451,7 +479,8 @@ run_submission() {
     # diagnostics say only that (the driver's own explanation of memory kills, given in client mode, never
     # reaches them); for layerscope the usual cause is libtorch's memory beyond the container's overhead
     if [ "$status" != 0 ] && grep -q 'Max number of executor failures' "$log"; then
-      app="$(grep -o 'application_[0-9]*_[0-9]*' "$log" | head -n 1)"
+      app="$(grep -m 1 -o 'application_[0-9]*_[0-9]*' "$log" || true)"
+      app="${app%%$'\n'*}"
       echo "layerscope: YARN ended ${app:-the application} after its executors failed again and again. Executors killed for their memory say so in its logs (yarn logs -applicationId ${app:-APPLICATION_ID} | grep 'Container killed'): then raise spark.executor.memoryOverhead, which libtorch's memory counts against (docs/CLUSTER.md, executor memory)." >&2
     fi
   elif [ "$watch_driver" = standalone ]; then
@@ -478,7 +507,7 @@ run_submission() {
       if [ "$code" = 2 ]; then status=2; fi
       # Spark's exit code for a driver that gave up on executors failing again and again
       if [ "$code" = 11 ]; then
-        echo "layerscope: exit code 11 is Spark giving up after its executors failed again and again. Executor pods killed for their memory show OOMKilled (kubectl get pods --namespace ${namespace:-NAMESPACE} -l spark-role=executor; kubectl describe pod): then raise spark.executor.memoryOverhead, which libtorch's memory counts against (docs/CLUSTER.md, executor memory)." >&2
+        echo "layerscope: exit code 11 is Spark giving up after its executors failed again and again. Executor pods killed for their memory show in the driver's log (kubectl logs ${pod:-POD} --namespace ${namespace:-NAMESPACE} | grep -B3 OOMKilled): then raise spark.executor.memoryOverhead, which libtorch's memory counts against (docs/CLUSTER.md, executor memory)." >&2
       fi
     fi
   fi
@@ -498,7 +527,7 @@ if [ -n "$spark_submit" ]; then
   # The driver's final state is read from INFO lines, which a distribution's log4j configuration may
   # hide: spark-submit's JVM (the client alone, in this mode) gets that configuration merged with
   # layerscope's two loggers for them, unless SPARK_SUBMIT_OPTS names a configuration already.
-  if [ -n "$watch_driver" ] && [[ "${SPARK_SUBMIT_OPTS:-}" != *log4j*.configurationFile* ]]; then
+  if [[ "$watch_driver" == standalone || "$watch_driver" == k8s ]] && [[ "${SPARK_SUBMIT_OPTS:-}" != *log4j*.configurationFile* ]]; then
     spark_conf_dir="${SPARK_CONF_DIR:-$(dirname "$(dirname "$(readlink -f "$spark_submit")")")/conf}"
     base_log4j=org/apache/spark/log4j2-defaults.properties # Spark's own, where the distribution has none
     for f in log4j2.properties log4j2.yaml log4j2.yml log4j2.json log4j2.xml; do # log4j's order

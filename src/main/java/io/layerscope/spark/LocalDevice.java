@@ -162,12 +162,12 @@ public final class LocalDevice {
 
     /**
      * The shards stage one (and each --gram pass) makes without --shards, {@code parallelism} being Spark's:
-     * one per GPU of local mode's, where a forward per core would only share a device, each with its
-     * own activations.
+     * one per GPU of local mode's (no more than run at once), where a forward per core would only share a
+     * device, each with its own activations.
      */
     static int defaultShards(int parallelism) {
         List<Device> devices = current;
-        return devices != null && devices.get(0).isGpu() ? devices.size() : parallelism;
+        return devices != null && devices.get(0).isGpu() ? Math.min(devices.size(), Math.max(1, parallelism)) : parallelism;
     }
 
     /** The first of {@link #current()}, else the CPU. */

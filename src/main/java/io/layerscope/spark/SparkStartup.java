@@ -132,6 +132,7 @@ final class SparkStartup {
             // is, the caller must learn of it, or it would wait for the session forever
             session.completeExceptionally(e);
             warmUp.completeExceptionally(e);
+            shipping.complete(null);   // nothing to ship to: the session's failure is the one to tell
             warmUpSubmitted.complete(null);
             return;
         }
@@ -142,7 +143,13 @@ final class SparkStartup {
             if (shipped != null) {
                 // before any job, whose tasks fetch what was added before it; the driver's own copy of the
                 // files (Spark makes one) overlaps with sampling, and awaitWarmUpSubmitted waits for it
-                shipped.ship(spark.sparkContext());
+                try {
+                    shipped.ship(spark.sparkContext());
+                } catch (Throwable e) {
+                    shipping.completeExceptionally(e);
+                    warmUp.completeExceptionally(e);
+                    return;   // no job could read the model: the warm-up would only fail
+                }
             }
             shipping.complete(null);
             preloaded = preloading.join();
@@ -166,7 +173,6 @@ final class SparkStartup {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            shipping.completeExceptionally(e);   // a no-op once it shipped
             if (!preloaded) {
                 warmUp.completeExceptionally(e);
             }
@@ -185,12 +191,21 @@ final class SparkStartup {
      */
     void awaitWarmUpSubmitted() {
         warmUpSubmitted.join();
+        awaitShipped();
+    }
+
+    /** Waits for --ship-model's files to be with Spark; if they could not be, no job could read the model: thrown. */
+    private void awaitShipped() {
         try {
             shipping.join();
         } catch (java.util.concurrent.CompletionException e) {
-            if (e.getCause() instanceof LayerscopeException l) {
-                throw l;   // --ship-model could not hand the model to Spark: no job could read it
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
             }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
         }
     }
 
@@ -208,6 +223,9 @@ final class SparkStartup {
     void throwIfFailed() {
         if (session.isCompletedExceptionally()) {
             session();
+        }
+        if (shipping.isCompletedExceptionally()) {
+            awaitShipped();
         }
     }
 

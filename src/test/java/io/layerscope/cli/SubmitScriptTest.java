@@ -66,6 +66,7 @@ class SubmitScriptTest {
         Files.writeString(submit, "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$(dirname \"$0\")/../arguments\"\n"
                 + "printf '%s' \"${SPARK_SUBMIT_OPTS:-}\" > \"$(dirname \"$0\")/../submit-opts\"\n"
                 + "if [ -n \"${FAKE_STDERR:-}\" ]; then printf '%s\\n' \"$FAKE_STDERR\" >&2; fi\n"
+                + "if [ -n \"${FAKE_STDERR_FILE:-}\" ]; then cat \"$FAKE_STDERR_FILE\" >&2; fi\n"
                 // FAKE_SLEEP: a client waiting for its driver, which says when a TERM reaches it
                 + "if [ -n \"${FAKE_SLEEP:-}\" ]; then\n"
                 + "  trap 'kill $!; echo TERM > \"$(dirname \"$0\")/../got-term\"; exit 143' TERM\n"
@@ -98,6 +99,7 @@ class SubmitScriptTest {
         pb.environment().remove("LAYERSCOPE_EXECUTOR_JAR");
         pb.environment().remove("FAKE_STDERR");
         pb.environment().remove("FAKE_EXIT");
+        pb.environment().remove("FAKE_STDERR_FILE");
         UNSET.forEach(pb.environment()::remove);
         pb.environment().putAll(env);
         Process p = pb.start();
@@ -562,6 +564,7 @@ class SubmitScriptTest {
             Files.writeString(profiles.resolve(f), "#!/bin/sh\n");
         }
         Files.writeString(profiles.resolve("mine.conf"), """
+                spark.submit.deployMode=cluster
                 spark.executor.resource.a.discoveryScript=./a.sh
                   spark.executor.resource.b.discoveryScript : b.sh\t
                 spark.executor.resource.c.discoveryScript ./my script.sh
@@ -573,6 +576,8 @@ class SubmitScriptTest {
                 profiles.resolve("mine.conf").toString());
         assertEquals(0, r.status(), r.output());
         List<String> received = Files.readAllLines(sparkHome.resolve("arguments"));
+        // the profile's deploy mode, read in the same way: cluster mode's --cache-dir is added
+        assertEquals(List.of("--cache-dir", repo + "/llm_weights"), received.subList(received.size() - 2, received.size()));
         int files = received.indexOf("--files");
         assertEquals(profiles.resolve("a.sh") + "," + profiles.resolve("b.sh") + "," + profiles.resolve("my script.sh"),
                 received.get(files + 1), received.toString());
@@ -755,32 +760,41 @@ class SubmitScriptTest {
 
     /**
      * YARN's ApplicationMaster ends an application whose executors failed too often with diagnostics that
-     * say only that (Spark 4.2's Client logs them in the final report): submit.sh adds what it usually
-     * means for layerscope, and keeps the client's status. Other failures get Spark's output alone.
+     * say only that (Spark 4.2's Client logs them at ERROR and throws naming the application): submit.sh
+     * adds what it usually means for layerscope, and keeps the client's status. Other failures get
+     * Spark's output alone. A long run's log holds a report line every 30 s: the id is read from it
+     * without a broken pipe ending the script.
      */
     @Test
     void yarnsClusterDeployModeExplainsAnApplicationEndedForLostExecutors() throws Exception {
         String[] sweep = {"sweep", "--model", "demo", "--out", "/r/x", "--master", "yarn", "--deploy-mode", "cluster"};
-        String report = "12:00:01 INFO Client: Application report for application_1765000000000_0007 (state: FAILED)\n"
-                + "12:00:01 INFO Client: \n\t client token: N/A\n\t diagnostics: Max number of executor failures (4)"
-                + " reached\n\t final status: FAILED";
-        Finished lost = run(Map.of("FAKE_STDERR", report, "FAKE_EXIT", "1"), sweep);
+        String app = "application_1765000000000_0007";
+        String end = "12:00:01 ERROR Client: Application diagnostics message: Max number of executor failures (4) reached\n"
+                + "Exception in thread \"main\" org.apache.spark.SparkException: Application " + app
+                + " finished with failed status";
+        String explained = "layerscope: YARN ended " + app + " after its executors failed again and again. Executors"
+                + " killed for their memory say so in its logs (yarn logs -applicationId " + app + " | grep 'Container"
+                + " killed'): then raise spark.executor.memoryOverhead, which libtorch's memory counts against"
+                + " (docs/CLUSTER.md, executor memory).\n";
+        Finished lost = run(Map.of("FAKE_STDERR", end, "FAKE_EXIT", "1"), sweep);
         assertEquals(1, lost.status(), lost.output());
-        assertEquals(report + "\nlayerscope: YARN ended application_1765000000000_0007 after its executors failed again"
-                + " and again. Executors killed for their memory say so in its logs (yarn logs -applicationId"
-                + " application_1765000000000_0007 | grep 'Container killed'): then raise spark.executor.memoryOverhead,"
-                + " which libtorch's memory counts against (docs/CLUSTER.md, executor memory).\n", lost.output());
-        String userError = "12:00:01 INFO Client: \n\t diagnostics: User class threw exception: error: ...";
+        assertEquals(end + "\n" + explained, lost.output());
+        Path reports = Files.writeString(tmp.resolve("long-run.log"),
+                ("12:00:00 INFO Client: Application report for " + app + " (state: RUNNING)\n").repeat(5000) + end + "\n");
+        for (int round = 0; round < 3; round++) {
+            Finished longRun = run(Map.of("FAKE_STDERR_FILE", reports.toString(), "FAKE_EXIT", "1"), sweep);
+            assertEquals(1, longRun.status(), longRun.output().substring(longRun.output().length() - 500));
+            assertTrue(longRun.output().endsWith(end + "\n" + explained), "round " + round);
+        }
+        String userError = "12:00:01 ERROR Client: Application diagnostics message: User class threw exception: ...";
         Finished other = run(Map.of("FAKE_STDERR", userError, "FAKE_EXIT", "1"), sweep);
         assertEquals(1, other.status(), other.output());
         assertEquals(userError + "\n", other.output());
-        // the client's JVM logs its final report whatever the distribution's log4j configuration says
-        assertEquals("\"-Dlog4j2.configurationFile=org/apache/spark/log4j2-defaults.properties," + repo
-                + "/conf/log4j2-submit-client.properties\"", Files.readString(sparkHome.resolve("submit-opts")));
+        assertEquals("", Files.readString(sparkHome.resolve("submit-opts")), "YARN's client logs its end at ERROR");
         // client mode: the driver here explains memory kills itself
-        Finished client = run(Map.of("FAKE_STDERR", report, "FAKE_EXIT", "1"), "sweep", "--model", "demo", "--out",
+        Finished client = run(Map.of("FAKE_STDERR", end, "FAKE_EXIT", "1"), "sweep", "--model", "demo", "--out",
                 "/r/x", "--master", "yarn");
-        assertEquals(report + "\n", client.output());
+        assertEquals(end + "\n", client.output());
     }
 
     /**
@@ -858,9 +872,9 @@ class SubmitScriptTest {
         assertEquals(1, gaveUp.status(), gaveUp.output());
         assertTrue(gaveUp.output().endsWith("ended Failed (exit code 11)" + where + "layerscope: exit code 11 is Spark"
                 + " giving up after its executors failed again and again. Executor pods killed for their memory show"
-                + " OOMKilled (kubectl get pods --namespace ml -l spark-role=executor; kubectl describe pod): then raise"
-                + " spark.executor.memoryOverhead, which libtorch's memory counts against (docs/CLUSTER.md, executor"
-                + " memory).\n"), gaveUp.output());
+                + " in the driver's log (kubectl logs layerscope-1a2b-driver --namespace ml | grep -B3 OOMKilled): then"
+                + " raise spark.executor.memoryOverhead, which libtorch's memory counts against (docs/CLUSTER.md,"
+                + " executor memory).\n"), gaveUp.output());
         Finished ok = run(Map.of("FAKE_STDERR", podWatcherOutput("Succeeded", "spark-kubernetes-driver", "0")), sweep);
         assertEquals(0, ok.status(), ok.output());
         // not waiting (spark.kubernetes.submission.waitAppCompletion=false): nothing to read, Spark's status
@@ -935,6 +949,7 @@ class SubmitScriptTest {
             } else {
                 Files.writeString(record, "layerscope=0.1\n" + c[0] + "\n");
             }
+            Files.writeString(repo.resolve("target/layerscope-cluster.jar"), "");   // no record inside
             Files.setLastModifiedTime(repo.resolve("target/layerscope-cluster.jar"), stale);
             List<String> args = new ArrayList<>(List.of("sweep", "--model", "demo"));
             if (!c[1].isEmpty()) {
@@ -947,6 +962,18 @@ class SubmitScriptTest {
             assertTrue(f.output().contains("layerscope: building the application jar (mvn package "
                     + c[2].replace(",", " ") + ", about a minute)..."), f.output());
         }
+        // the jar's own record wins over the checkout's last build (a CPU `mvn test` after a -Pcuda package)
+        Files.writeString(record, "pytorch.native=pytorch-native-cpu\n");
+        try (var zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(repo.resolve("target/layerscope-cluster.jar")))) {
+            zip.putNextEntry(new java.util.zip.ZipEntry("layerscope-version.properties"));
+            zip.write("layerscope=0.1\npytorch.native=pytorch-native-cu124\n".getBytes(StandardCharsets.UTF_8));
+            zip.closeEntry();
+        }
+        Files.setLastModifiedTime(repo.resolve("target/layerscope-cluster.jar"), stale);
+        Finished f = run(path, "sweep", "--model", "demo");
+        assertEquals(0, f.status(), f.output());
+        assertEquals(List.of("-Pcluster", "-Pcuda"),
+                Files.readAllLines(tmp.resolve("mvn-args")).stream().filter(a -> a.startsWith("-P")).toList());
     }
 
     @Test

@@ -94,6 +94,7 @@ class LocalDeviceTest {
         }
         try (LocalDevice.Scope s = LocalDevice.use(List.of(Device.gpu(1), Device.gpu(0)))) {
             assertEquals(2, LocalDevice.defaultShards(8));
+            assertEquals(1, LocalDevice.defaultShards(1));   // local[1]: a second model would only wait its turn
         }
         try (LocalDevice.Scope s = LocalDevice.use(List.of(Device.cpu()))) {
             assertEquals(8, LocalDevice.defaultShards(8));
