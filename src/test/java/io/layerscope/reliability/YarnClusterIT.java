@@ -67,15 +67,24 @@ class YarnClusterIT {
         return submit(repo, cwd, env, all.toArray(new String[0]));
     }
 
+    /** The model sent with --ship-model: the executor opens its own copies, in its container's directory. */
     @Test
     void clientModeResultsEqualLocal2() throws Exception {
         Path out = tmp.resolve("client-out");
-        Finished r = sweep(tmp, List.of(ReferenceSweep.args(out)), onYarn("client"));
+        Finished r = sweep(tmp, List.of(ReferenceSweep.args(out, "--ship-model")), onYarn("client"));
         assertEquals(0, r.status(), r.output());
         SweepResults.assertSame(ReferenceSweep.results(), SweepResults.read(out), 1e-6);
         // the windows ran in a container's executor, not in the driver
         List<String> devices = RunRecord.read(out).devices();
         assertTrue(devices.stream().allMatch(d -> d.matches("executor \\d+: .*")), devices.toString());
+        assertTrue(r.output().contains("model: --ship-model hands 2 files ("), r.output());
+        try (java.util.stream.Stream<Path> found = Files.walk(tmp.resolve("yarn"))) {
+            List<Path> opened = found.filter(p -> p.getFileName().toString().startsWith("layerscope-model-")
+                    && Files.isDirectory(p)).toList();
+            assertEquals(1, opened.size(), opened.toString());
+            assertTrue(opened.get(0).toString().contains("container_"), opened.toString());
+            assertTrue(Files.isSymbolicLink(opened.get(0).resolve("model.safetensors")), opened.toString());
+        }
     }
 
     @Test
