@@ -172,18 +172,23 @@ class MainTest {
                 + " pass a model directory, a repo id such as meta-llama/Llama-3.2-1B, or demo\n", r.err());
     }
 
+    /** Runs the command; asserts status 2, nothing on standard output and exactly {@code err} on standard error. */
+    private static void refused(String err, String... args) {
+        Run r = run(args);
+        assertEquals(2, r.status(), r.err());
+        assertEquals("", r.out());
+        assertEquals(err, r.err());
+    }
+
     @Test
     void aBadStatsDeviceAndDeviceWithGramAreRefusedBeforeTheModelResolves() {
         Path out = tmp.resolve("stats-device");
-        Run bad = run("sweep", "--model", "./no/such/model", "--out", out.toString(), "--stats-device", "gpu");
-        assertEquals(2, bad.status());
-        assertEquals("", bad.out());
-        assertEquals("error: --stats-device gpu is not a choice; use --stats-device auto, --stats-device java or"
-                + " --stats-device device\n", bad.err());
-        Run gram = run("sweep", "--model", "./no/such/model", "--out", out.toString(), "--stats-device", "device", "--gram");
-        assertEquals(2, gram.status());
-        assertEquals("error: --stats-device device does not compute --gram's output errors (recon_err_*), which need the"
-                + " Java path's masks row by row: drop --gram, or use --stats-device auto or java\n", gram.err());
+        refused("error: --stats-device gpu is not a choice; use --stats-device auto, --stats-device java or"
+                + " --stats-device device\n", "sweep", "--model", "./no/such/model", "--out", out.toString(),
+                "--stats-device", "gpu");
+        refused("error: --stats-device device does not compute --gram's output errors (recon_err_*), which need the"
+                + " Java path's masks row by row: drop --gram, or use --stats-device auto or java\n", "sweep", "--model",
+                "./no/such/model", "--out", out.toString(), "--stats-device", "device", "--gram");
         assertFalse(Files.exists(out));
         Run help = run("sweep", "--help");
         assertTrue(help.out().contains("--stats-device=WHERE"), help.out());
@@ -194,11 +199,9 @@ class MainTest {
     @Test
     void aDeviceThisMachineCannotUseIsRefusedBeforeAnythingIsWritten() {
         Path out = tmp.resolve("device");
-        Run typo = run("sweep", "--model", "./no/such/model", "--out", out.toString(), "--device", "gpu");
-        assertEquals(2, typo.status());
-        assertEquals("", typo.out());
-        assertEquals("error: --device gpu is not a device; use --device cpu, --device cuda (GPU 0), --device cuda:N or"
-                + " --device cuda:0,1 (several GPUs)\n", typo.err());
+        refused("error: --device gpu is not a device; use --device cpu, --device cuda (GPU 0), --device cuda:N or"
+                + " --device cuda:0,1 (several GPUs)\n", "sweep", "--model", "./no/such/model", "--out", out.toString(),
+                "--device", "gpu");
         org.junit.jupiter.api.Assumptions.assumeFalse(io.layerscope.llama.NativeLibrary.engine()
                 .hasCapability(ai.djl.engine.StandardCapabilities.CUDA), "libtorch here has CUDA");
         String noCuda = ": this machine's libtorch cannot use CUDA: the jar holds the CPU build of libtorch (build it with"
@@ -206,15 +209,11 @@ class MainTest {
                 + " distribution: docs/CLUSTER.md, GPU clusters), or the NVIDIA driver does not work (nvidia-smi says)."
                 + " Without --device the job runs on the CPUs\n";
         // before the model resolves: a repo id would be downloaded first
-        Run sweep = run("sweep", "--model", "./no/such/model", "--out", out.toString(), "--device", "cuda");
-        assertEquals(2, sweep.status(), sweep.err());
-        assertEquals("", sweep.out());
-        assertEquals("error: --device cuda" + noCuda, sweep.err());
+        refused("error: --device cuda" + noCuda, "sweep", "--model", "./no/such/model", "--out", out.toString(),
+                "--device", "cuda");
         Path png = tmp.resolve("device-png");
-        Run layer = run("layer", "--model", "demo", "--cache-dir", tmp.resolve("hf").toString(), "--layer", "lm_head",
-                "--out", png.toString(), "--device", "cuda:1");
-        assertEquals(2, layer.status(), layer.err());
-        assertEquals("error: --device cuda:1" + noCuda, layer.err());
+        refused("error: --device cuda:1" + noCuda, "layer", "--model", "demo", "--cache-dir", tmp.resolve("hf").toString(),
+                "--layer", "lm_head", "--out", png.toString(), "--device", "cuda:1");
         assertFalse(Files.exists(out));
         assertFalse(Files.exists(png));
         assertTrue(run("sweep", "--help").out().contains("--device=DEVICE"));

@@ -392,20 +392,32 @@ class ClusterSweepIT {
         }
     }
 
-    @Test
-    @Order(4)
-    void aModelDirectoryTheExecutorsCannotSeeIsReportedAsSuch() throws Exception {
+    /** A copy of the demo model in a directory the executors cannot see (a tmpfs over it in their mount namespace). */
+    private static Path modelOnlyTheDriverSees(String name) throws java.io.IOException {
         TestRequirements.root("hide a directory from the executors with a tmpfs in a private mount namespace");
         Path hidden = cluster.driverOnly().orElse(null);
         assumeTrue(hidden != null, "no private mount namespaces here: every path is shared");
-        Path model = Files.createDirectories(hidden.resolve("model"));
+        Path model = Files.createDirectories(hidden.resolve(name));
         for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")) {
             Files.copy(DemoCache.model().resolve(f), model.resolve(f));
         }
+        return model;
+    }
+
+    /** A sweep of {@code model} over the demo model's calibration shard into {@code out}, without pictures, and {@code more}. */
+    private static String[] sweepOf(Path model, Path out, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of("sweep", "--model", model.toString(), "--calibration",
+                DemoCache.model().resolve("c4-demo.json.gz").toString(), "--no-png", "--out", out.toString()));
+        args.addAll(List.of(more));
+        return args.toArray(new String[0]);
+    }
+
+    @Test
+    @Order(4)
+    void aModelDirectoryTheExecutorsCannotSeeIsReportedAsSuch() throws Exception {
+        Path model = modelOnlyTheDriverSees("model");
         Path out = tmp.resolve("unseen-model");
-        Cli.Run r = Cli.run("sweep", "--model", model.toString(), "--calibration",
-                DemoCache.model().resolve("c4-demo.json.gz").toString(), "--nsamples", "8", "--seqlen", "64", "--no-png",
-                "--out", out.toString());
+        Cli.Run r = Cli.run(sweepOf(model, out, "--nsamples", "8", "--seqlen", "64"));
         assertEquals(2, r.status(), r.err());
         String expected = "error: executor \\d+ on 127\\.0\\.0\\.1 cannot read the model the driver read: "
                 + java.util.regex.Pattern.quote(model + ": not a directory; --model takes a Hugging Face model directory,"
@@ -424,17 +436,9 @@ class ClusterSweepIT {
     @Test
     @Order(4)
     void aModelOnlyTheDriverSeesIsSentWithShipModel() throws Exception {
-        TestRequirements.root("hide a directory from the executors with a tmpfs in a private mount namespace");
-        Path hidden = cluster.driverOnly().orElse(null);
-        assumeTrue(hidden != null, "no private mount namespaces here: every path is shared");
-        Path model = Files.createDirectories(hidden.resolve("model-to-ship"));
-        for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")) {
-            Files.copy(DemoCache.model().resolve(f), model.resolve(f));
-        }
+        Path model = modelOnlyTheDriverSees("model-to-ship");
         Path out = tmp.resolve("shipped-model");
-        Cli.Run r = Cli.run("sweep", "--model", model.toString(), "--calibration",
-                DemoCache.model().resolve("c4-demo.json.gz").toString(), "--nsamples", "32", "--seqlen", "128",
-                "--shards", "4", "--no-png", "--out", out.toString(), "--ship-model");
+        Cli.Run r = Cli.run(sweepOf(model, out, "--nsamples", "32", "--seqlen", "128", "--shards", "4", "--ship-model"));
         assertEquals(0, r.status(), r.err());
         SweepResults.assertSame(local, SweepResults.read(out), REL_TOL);
         SweepResults.assertNoLeftovers(out);
@@ -452,14 +456,9 @@ class ClusterSweepIT {
         }
         // another model of the same file names in this application: Spark's file server takes one file
         // per name, so the second cannot be handed to it, and the job stops before any task runs
-        Path other = Files.createDirectories(hidden.resolve("other-model"));
-        for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")) {
-            Files.copy(model.resolve(f), other.resolve(f));
-        }
+        Path other = modelOnlyTheDriverSees("other-model");
         Path refusedOut = tmp.resolve("shipped-other");
-        Cli.Run refused = Cli.run("sweep", "--model", other.toString(), "--calibration",
-                DemoCache.model().resolve("c4-demo.json.gz").toString(), "--nsamples", "8", "--seqlen", "64",
-                "--no-png", "--out", refusedOut.toString(), "--ship-model");
+        Cli.Run refused = Cli.run(sweepOf(other, refusedOut, "--nsamples", "8", "--seqlen", "64", "--ship-model"));
         assertEquals(2, refused.status(), refused.err());
         // (Spark's own message leaves its parenthesis open)
         assertEquals("error: --ship-model could not hand " + other.resolve("config.json") + " to Spark (requirement"

@@ -31,6 +31,18 @@ final class ReferenceSweep {
         return args.toArray(new String[0]);
     }
 
+    /**
+     * The sweep again into {@code out} with {@code more}, in a fresh local[2] session after the clean run's;
+     * asserts it succeeded.
+     */
+    static SweepResults rerun(Path out, String... more) throws IOException {
+        results();
+        TestSessions.start("local[2]", Map.of());
+        Cli.Run r = Cli.run(args(out, more));
+        assertEquals(0, r.status(), r.err());
+        return SweepResults.read(out);
+    }
+
     /** The results directory of the clean run. */
     static synchronized Path dir() {
         results();
