@@ -228,7 +228,7 @@ public final class LayerStage {
         // the Java statistics' passes also count above the block thresholds and take the heatmaps' maxima
         LayerByProducts byProducts = null;
         if (statsOnDevice(s, gram)) {
-            stats = LocalDevice.statisticsOn(device, () -> DeviceLayerStatistics.compute(device, layer.name(), w,
+            stats = GpuStatisticsPlaces.hold(device, () -> DeviceLayerStatistics.compute(device, layer.name(), w,
                     layer.outFeatures(), layer.inFeatures(), scalerRow, sparsity));
         } else {
             byProducts = byProducts(layer, thresholds, pictures);
@@ -236,7 +236,7 @@ public final class LayerStage {
                 stats = statistics(layer, rows, scalerRow, sparsity, null, byProducts);
             } else {
                 LayerByProducts counted = byProducts;
-                stats = LocalDevice.statisticsOn(device, () -> {
+                stats = GpuStatisticsPlaces.hold(device, () -> {
                     try (DeviceGramProducts products = DeviceGramProducts.on(device, gram)) {
                         return statistics(layer, rows, scalerRow, sparsity, products, counted);
                     }

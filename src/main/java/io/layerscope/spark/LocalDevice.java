@@ -6,11 +6,7 @@ import io.layerscope.llama.NativeLibrary;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Supplier;
 import org.apache.spark.SparkConf;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.SparkSession;
@@ -25,16 +21,9 @@ import scala.Option;
  * "this machine's GPUs" there would be a lie.
  */
 public final class LocalDevice {
-    /**
-     * Layers whose statistics run on one of local mode's GPUs at once: each holds up to about 2.2 GB of
-     * device memory ({@link io.layerscope.llama.DeviceLayerStatistics}), and local[*] on a workstation
-     * runs a task per core; a cluster's stage-level scheduling shares an executor's GPU instead.
-     */
-    static final int GPU_STATISTICS_AT_ONCE = 4;
     private static volatile List<Device> current;
     /** Jobs of this JVM inside a {@link #use} scope of {@link #current}. */
     private static int users;
-    private static final Map<Device, Semaphore> GPU_STATISTICS = new ConcurrentHashMap<>();
 
     private LocalDevice() {
     }
@@ -205,27 +194,5 @@ public final class LocalDevice {
     interface Scope extends AutoCloseable {
         @Override
         void close();
-    }
-
-    /**
-     * Runs {@code work}, which computes statistics on {@code device}, holding one of the
-     * {@link #GPU_STATISTICS_AT_ONCE} places on that GPU of local mode's; anywhere else it just runs.
-     */
-    static <T> T statisticsOn(Device device, Supplier<T> work) {
-        if (!device.isGpu() || current == null) {
-            return work.get();
-        }
-        Semaphore places = GPU_STATISTICS.computeIfAbsent(device, d -> new Semaphore(GPU_STATISTICS_AT_ONCE, true));
-        try {
-            places.acquire();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();   // a cancelled job: Spark interrupts its tasks
-            throw new IllegalStateException("interrupted while waiting for the GPU", e);
-        }
-        try {
-            return work.get();
-        } finally {
-            places.release();
-        }
     }
 }

@@ -487,11 +487,11 @@ final class SequentialStage {
     private List<RoundLayer> layerJob(Round round, List<PrunableLayer> layers, Set<String> wanted, boolean keepMasks) {
         jsc.setJobDescription("layerscope sequential: masks and statistics of block " + round.block());
         List<RoundLayer> done = new ArrayList<>();
-        // a layer per core, as dense stage two's tasks, not the forward's several cores each; but not a share
-        // of the GPU: the model stays on it between a round's passes, and one statistics task per core
-        // beside it could overrun the device's memory, so those keep the forward's request
+        // a layer per core, as dense stage two's tasks, not the forward's several cores each (and a share of
+        // the GPU); the model stays on the GPU between a round's passes, and GpuStatisticsPlaces keeps the
+        // statistics beside it to a few layers at a time, however many cores the executor has
         JavaRDD<PrunableLayer> tasks = StageTwoSlots.withRequest(jsc.parallelize(LayerStage.largestFirst(layers), layers.size()),
-                StageTwoSlots.of(jsc.getConf(), settings.analysis().statsDevice(), false).filter(slots -> slots.gpus() == 0));
+                StageTwoSlots.of(jsc.getConf(), settings.analysis().statsDevice(), false));
         PartitionsInOrder.forEach(tasks.mapPartitions(new SequentialTasks.RoundLayerTask(settings, round, wanted, keepMasks)),
                 r -> r.result() == null ? r : r.withResult(arrived.apply(r.result())), done::add);
         return done;

@@ -8,14 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 import io.layerscope.LayerscopeException;
 import io.layerscope.llama.NativeLibrary;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** --device: local mode's tasks on a device of this machine, refused where it cannot hold. */
@@ -149,50 +142,5 @@ class LocalDeviceTest {
             assertEquals(gpu0, LocalDevice.current());
         }
         assertNull(LocalDevice.current());
-    }
-
-    /** Local mode's GPU holds at most GPU_STATISTICS_AT_ONCE layers' statistics; the CPU and a cluster's GPUs any number. */
-    @Test
-    void statisticsOnTheLocalGpuWaitForAPlace() throws Exception {
-        assertEquals(4, LocalDevice.GPU_STATISTICS_AT_ONCE);
-        try (LocalDevice.Scope s = LocalDevice.use(List.of(Device.gpu(0), Device.gpu(1)))) {
-            assertEquals(4, mostAtOnce(Device.gpu(0), 7));
-            assertEquals(4, mostAtOnce(Device.gpu(1), 7));
-            assertEquals(7, mostAtOnce(Device.cpu(), 7));
-        }
-        assertEquals(7, mostAtOnce(Device.gpu(0), 7));
-    }
-
-    /** The most of {@code tasks} concurrent statisticsOn calls that ran at once, each holding its place a while. */
-    private static int mostAtOnce(Device device, int tasks) throws Exception {
-        AtomicInteger running = new AtomicInteger();
-        AtomicInteger most = new AtomicInteger();
-        CountDownLatch started = new CountDownLatch(Math.min(tasks, device.isGpu() && LocalDevice.current() != null
-                ? LocalDevice.GPU_STATISTICS_AT_ONCE : tasks));
-        ExecutorService pool = Executors.newFixedThreadPool(tasks);
-        try {
-            List<Future<Integer>> done = new ArrayList<>();
-            for (int i = 0; i < tasks; i++) {
-                done.add(pool.submit(() -> LocalDevice.statisticsOn(device, () -> {
-                    most.accumulateAndGet(running.incrementAndGet(), Math::max);
-                    started.countDown();
-                    try {
-                        // holds its place until as many as may run at once have started, and a little longer
-                        started.await(10, TimeUnit.SECONDS);
-                        Thread.sleep(50);
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                    running.decrementAndGet();
-                    return 1;
-                })));
-            }
-            for (Future<Integer> f : done) {
-                assertEquals(1, f.get(30, TimeUnit.SECONDS));
-            }
-        } finally {
-            pool.shutdownNow();
-        }
-        return most.get();
     }
 }

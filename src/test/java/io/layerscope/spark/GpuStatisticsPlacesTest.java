@@ -1,0 +1,64 @@
+package io.layerscope.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.Device;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** Each GPU of a JVM holds at most spark.layerscope.gpuStatisticsAtOnce layers' statistics at once; the CPU any number. */
+class GpuStatisticsPlacesTest {
+    @Test
+    void statisticsOnAGpuWaitForAPlaceOfThatGpu() throws Exception {
+        assertEquals(GpuStatisticsPlaces.DEFAULT, GpuStatisticsPlaces.configured());   // the tests' Spark sets none
+        assertEquals(4, GpuStatisticsPlaces.DEFAULT);
+        var conf = new org.apache.spark.SparkConf(false);
+        assertEquals(4, GpuStatisticsPlaces.configured(conf));
+        assertEquals(2, GpuStatisticsPlaces.configured(conf.set(GpuStatisticsPlaces.CONF, "2")));
+        assertEquals(1, GpuStatisticsPlaces.configured(conf.set(GpuStatisticsPlaces.CONF, "0")));
+        assertEquals(4, mostAtOnce(Device.gpu(0), 7, 4));
+        assertEquals(4, mostAtOnce(Device.gpu(1), 7, 4));
+        assertEquals(7, mostAtOnce(Device.cpu(), 7, 7));
+    }
+
+    /**
+     * The most of {@code tasks} concurrent {@link GpuStatisticsPlaces#hold} calls that ran at once, each
+     * holding its place until {@code expected} have started, and a little longer.
+     */
+    private static int mostAtOnce(Device device, int tasks, int expected) throws Exception {
+        AtomicInteger running = new AtomicInteger();
+        AtomicInteger most = new AtomicInteger();
+        CountDownLatch started = new CountDownLatch(expected);
+        ExecutorService pool = Executors.newFixedThreadPool(tasks);
+        try {
+            List<Future<Integer>> done = new ArrayList<>();
+            for (int i = 0; i < tasks; i++) {
+                done.add(pool.submit(() -> GpuStatisticsPlaces.hold(device, () -> {
+                    most.accumulateAndGet(running.incrementAndGet(), Math::max);
+                    started.countDown();
+                    try {
+                        started.await(10, TimeUnit.SECONDS);
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    running.decrementAndGet();
+                    return 1;
+                })));
+            }
+            for (Future<Integer> f : done) {
+                assertEquals(1, f.get(30, TimeUnit.SECONDS));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        return most.get();
+    }
+}
