@@ -101,9 +101,11 @@ final class SparkStartup {
             preloading.complete(local);
             if (local) {
                 ExecutorResources.configureThreads(conf.getInt("spark.task.cpus", 1));
-                // the model only, no warm-up window: stage one's tasks start in this JVM while the
-                // window would still run, and its block arrays would be a set beside theirs
-                warmBestEffort(spec, LocalDevice.orCpu(), seqlen, pictures, warmModel, false);
+                // on the CPU the model only, no warm-up window: stage one's tasks start in this JVM while
+                // the window would still run, and its block arrays would be a set beside theirs. A GPU's
+                // blocks stay on it, and its first window (CUDA's start) would otherwise be stage one's
+                Device device = LocalDevice.orCpu();
+                warmBestEffort(spec, device, seqlen, pictures, warmModel, device.isGpu());
                 warmUp.complete((System.nanoTime() - begun) / 1e9);
             }
         } finally {
