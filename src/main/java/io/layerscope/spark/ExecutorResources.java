@@ -259,6 +259,11 @@ final class ExecutorResources {
         return !MODELS.isEmpty();
     }
 
+    /** Whether this JVM keeps a model on {@code device} (sequential mode's, between a round's passes). */
+    static synchronized boolean holdsModelOn(Device device) {
+        return MODELS.values().stream().anyMatch(c -> !c.released && c.model.device().equals(device));
+    }
+
     /**
      * The model (loaded if needed), and once per model and JVM one short window (at most
      * {@link #WARM_TOKENS} of {@code seqlen}) through its first block: the first forward pays

@@ -1,20 +1,23 @@
 package io.layerscope.spark;
 
 import ai.djl.Device;
+import io.layerscope.LayerscopeException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.function.Supplier;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
 
 /**
  * Places for layers' statistics on a GPU, per GPU of this JVM: each layer holds up to about 2.2 GB of
- * device memory there ({@link io.layerscope.llama.DeviceLayerStatistics}; with --gram, the output
- * errors' products), and a task per core would hold that many at once, beside the model where it stays
- * on the GPU (sequential mode, local mode's GPUs). {@value #CONF} sets how many (default
- * {@value #DEFAULT}); the other tasks wait for a place, their CPU work (reading the weight, drawing
- * the picture) done outside it.
+ * device memory there ({@link io.layerscope.llama.DeviceLayerStatistics}), and a task per core would
+ * hold that many at once. {@value #CONF} sets how many (default {@value #DEFAULT}); the other tasks
+ * wait for a place, their CPU work (reading the weight, drawing the picture) done outside it. Beside
+ * a model this JVM keeps on the GPU (sequential mode's, between a round's passes) a layer takes every
+ * place unless the setting is given: one at a time, as before the rounds' tasks shared the executor.
+ * The number is read once per JVM, at the first use (an executor serves one application).
  */
 final class GpuStatisticsPlaces {
     /** The Spark setting for the places per GPU. */
@@ -25,33 +28,49 @@ final class GpuStatisticsPlaces {
     private GpuStatisticsPlaces() {
     }
 
-    /** Runs {@code work}, which computes statistics on {@code device}, in one of its places; on the CPU it just runs. */
+    /** Runs {@code work}, which computes statistics on {@code device}, in a place; on the CPU it just runs. */
     static <T> T hold(Device device, Supplier<T> work) {
         if (!device.isGpu()) {
             return work.get();
         }
-        Semaphore places = PLACES.computeIfAbsent(device, d -> new Semaphore(configured(), true));
+        SparkConf conf = SparkEnv.get() == null ? new SparkConf(false) : SparkEnv.get().conf();
+        int all = configured(conf);
+        Semaphore places = PLACES.computeIfAbsent(device, d -> new Semaphore(all, true));
+        int taking = Math.min(taken(conf, ExecutorResources.holdsModelOn(device)), all);
         try {
-            places.acquire();
+            places.acquire(taking);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();   // a cancelled job: Spark interrupts its tasks
+            Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for a place on " + device, e);
         }
         try {
+            TaskContext task = TaskContext.get();
+            if (task != null) {
+                task.killTaskIfInterrupted();   // killed while it waited (a failed stage's other tasks)
+            }
             return work.get();
         } finally {
-            places.release();
+            places.release(taking);
         }
     }
 
-    /** {@value #CONF} of this JVM's Spark, else {@value #DEFAULT}. */
-    static int configured() {
-        SparkEnv env = SparkEnv.get();
-        return env == null ? DEFAULT : configured(env.conf());
+    /** The places a layer takes: all of them beside a model kept on the GPU unless {@value #CONF} is given, else one. */
+    static int taken(SparkConf conf, boolean modelOnDevice) {
+        return modelOnDevice && !conf.contains(CONF) ? configured(conf) : 1;
     }
 
-    /** {@value #CONF} in {@code conf} (at least 1), else {@value #DEFAULT}. */
+    /** {@value #CONF} in {@code conf}, else {@value #DEFAULT}; a value that is no whole number of at least 1 is refused. */
     static int configured(SparkConf conf) {
-        return Math.max(1, conf.getInt(CONF, DEFAULT));
+        String value = conf.get(CONF, String.valueOf(DEFAULT)).trim();
+        try {
+            int places = Integer.parseInt(value);
+            if (places >= 1) {
+                return places;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new LayerscopeException(CONF + "=" + value + " is not a number of layers; use a whole number of at least 1"
+                + " (the layers whose statistics a GPU holds at once, about 2.2 GB each; " + DEFAULT + " by default)");
     }
 }

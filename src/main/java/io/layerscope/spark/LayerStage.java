@@ -235,12 +235,11 @@ public final class LayerStage {
             if (gram == null) {
                 stats = statistics(layer, rows, scalerRow, sparsity, null, byProducts);
             } else {
-                LayerByProducts counted = byProducts;
-                stats = GpuStatisticsPlaces.hold(device, () -> {
-                    try (DeviceGramProducts products = DeviceGramProducts.on(device, gram)) {
-                        return statistics(layer, rows, scalerRow, sparsity, products, counted);
-                    }
-                });
+                // not in GpuStatisticsPlaces: the products live through the Java statistics' passes, whose
+                // CPU work a place would hold back; they take G's lower half, not a layer's 2.2 GB
+                try (DeviceGramProducts products = DeviceGramProducts.on(device, gram)) {
+                    stats = statistics(layer, rows, scalerRow, sparsity, products, byProducts);
+                }
             }
         }
         JobOptions.Calibration c = s.calibration();

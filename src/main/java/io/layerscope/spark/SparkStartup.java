@@ -36,9 +36,9 @@ final class SparkStartup {
     /** The thread that starts the session and then runs the warm-up job. */
     static final String THREAD = "layerscope-spark-startup";
     private final CompletableFuture<SparkSession> session = new CompletableFuture<>();
-    /** Seconds the warm-up took: the warm-up job's, or in local mode on the CPU the preload's from the start. */
+    /** Seconds the warm-up took: the warm-up job's, or in local mode the preload's from the start. */
     private final CompletableFuture<Double> warmUp = new CompletableFuture<>();
-    /** Whether the preload in this JVM is the warm-up (local mode on the CPU), once it has decided. */
+    /** Whether the preload in this JVM is the warm-up (local mode), once it has decided. */
     private final CompletableFuture<Boolean> preloading = new CompletableFuture<>();
     /** Completed once the warm-up job is submitted, or once it will not be (Spark failed to start). */
     private final CompletableFuture<Void> warmUpSubmitted = new CompletableFuture<>();
@@ -56,7 +56,7 @@ final class SparkStartup {
      * Starts the session and then the warm-up job (one task per task slot Spark reports; each
      * executor JVM loads the model once and runs one window of {@code seqlen} tokens through it,
      * then starts drawing {@link PictureWarmUp}'s throwaway pictures of {@code pictures} size unless
-     * that is null); in local mode on the CPU this JVM starts the same warm-up at once ({@link #preload}).
+     * that is null); in local mode this JVM starts the same warm-up at once ({@link #preload}).
      * The thread inherits the caller's Spark local properties, as a job submitted by the caller would.
      *
      * @param hugePages {@link HugePageAllocation#executorSetting(int, int, boolean)} for the executors the job starts
@@ -89,8 +89,8 @@ final class SparkStartup {
     }
 
     /**
-     * In local mode on the CPU the executor is this JVM, so the model can load before Spark is even
-     * up: this preload is then the warm-up, and its time, from the start, is the warm-up's. The
+     * In local mode (on the CPU, or on --device's GPUs) the executor is this JVM, so the model can load
+     * before Spark is even up: this preload is then the warm-up, and its time, from the start, is the warm-up's. The
      * warm-up job still runs there: its tasks find the model warm, but stage one ran slower without it
      * in paired sweeps (docs/PERFORMANCE.md; Spark's own first-task costs, presumably).
      */
@@ -287,7 +287,7 @@ final class SparkStartup {
 
     /**
      * Seconds the warm-up took, if it has finished successfully by now: the warm-up job's, or in local
-     * mode on the CPU the preload's, counted from {@link #begin}.
+     * mode the preload's, counted from {@link #begin}.
      */
     OptionalDouble warmUpSeconds() {
         Double s = warmUp.isDone() && !warmUp.isCompletedExceptionally() ? warmUp.join() : null;

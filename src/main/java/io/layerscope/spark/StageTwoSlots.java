@@ -16,8 +16,9 @@ import org.apache.spark.resource.TaskResourceRequests;
  * run one at a time, leaving the executor's other cores idle for the whole stage. Spark's stage-level
  * scheduling lets stage two's tasks ask for one core each instead, and for the executor's GPUs shared
  * among its cores when the statistics run on the device (or the --gram products do). Sequential
- * mode's per-layer tasks ask the same where they need no GPU, and the stages in plain Java one core and
- * no GPU ({@link #javaTasks}).
+ * mode's per-layer tasks ask the same ({@link GpuStatisticsPlaces} keeps their device statistics beside
+ * the model one at a time unless told otherwise), and the stages in plain Java one core and no GPU
+ * ({@link #javaTasks}).
  *
  * <p>Spark honours a task-only profile on standalone, YARN and Kubernetes clusters with dynamic
  * allocation off; in local mode, or with dynamic allocation on, stage two keeps the job's settings.

@@ -152,6 +152,7 @@ public final class SweepJob {
                 };
             }
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            GpuStatisticsPlaces.configured(jsc.getConf());   // a bad setting fails before stage one
             if (o.analysis().sequential()) {
                 SequentialStage.statesStorage(jsc.getConf());   // bad settings fail before stage one
                 StatesCheckpoints.every(jsc.getConf());

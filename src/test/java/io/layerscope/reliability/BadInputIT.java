@@ -435,6 +435,22 @@ class BadInputIT {
         assertFalse(Files.exists(out), out + " was created");
     }
 
+    /** The places for layers' statistics on a GPU, not a whole number of at least 1: refused before stage one. */
+    @Test
+    void gpuStatisticsPlacesThatAreNoNumber() throws Exception {
+        Path out = out();
+        Cli.Run r = inChildJvm("io.layerscope.cli.Main", List.of("-Dspark.layerscope.gpuStatisticsAtOnce=0"),
+                List.of(demoSweep(out, "--nsamples", "4", "--seqlen", "64")));
+        String output = r.err();
+        assertEquals(2, r.status(), output);
+        List<String> errors = output.lines().filter(l -> l.startsWith("error: ")).toList();
+        assertEquals(List.of("error: spark.layerscope.gpuStatisticsAtOnce=0 is not a number of layers; use a whole number"
+                + " of at least 1 (the layers whose statistics a GPU holds at once, about 2.2 GB each; 4 by default)"),
+                errors, output);
+        assertFalse(output.contains("calibration forward"), "stage one ran: " + output);
+        assertFalse(Files.exists(out), out + " was created");
+    }
+
     /**
      * A dense sweep keeps no states, so it ignores that setting, even where it prunes through the
      * sequential stage's code (one-shot pruning with --save-pruned).

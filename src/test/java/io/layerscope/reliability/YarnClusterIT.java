@@ -78,13 +78,26 @@ class YarnClusterIT {
         List<String> devices = RunRecord.read(out).devices();
         assertTrue(devices.stream().allMatch(d -> d.matches("executor \\d+: .*")), devices.toString());
         assertTrue(r.output().contains("model: --ship-model hands 2 files ("), r.output());
-        try (java.util.stream.Stream<Path> found = Files.walk(tmp.resolve("yarn"))) {
-            List<Path> opened = found.filter(p -> p.getFileName().toString().startsWith("layerscope-model-")
-                    && Files.isDirectory(p)).toList();
-            assertEquals(1, opened.size(), opened.toString());
-            assertTrue(opened.get(0).toString().contains("container_"), opened.toString());
-            assertTrue(Files.isSymbolicLink(opened.get(0).resolve("model.safetensors")), opened.toString());
-        }
+        // (the only application here that ships a model); YARN may delete other applications' files mid-walk
+        List<Path> opened = new ArrayList<>();
+        Files.walkFileTree(tmp.resolve("yarn"), new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult preVisitDirectory(Path dir, java.nio.file.attribute.BasicFileAttributes a) {
+                if (dir.getFileName().toString().startsWith("layerscope-model-")) {
+                    opened.add(dir);
+                    return java.nio.file.FileVisitResult.SKIP_SUBTREE;
+                }
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFileFailed(Path file, java.io.IOException e) {
+                return java.nio.file.FileVisitResult.CONTINUE;   // gone while walking
+            }
+        });
+        assertEquals(1, opened.size(), opened.toString());
+        assertTrue(opened.get(0).toString().contains("container_"), opened.toString());
+        assertTrue(Files.isSymbolicLink(opened.get(0).resolve("model.safetensors")), opened.toString());
     }
 
     @Test

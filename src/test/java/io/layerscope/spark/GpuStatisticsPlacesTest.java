@@ -17,15 +17,36 @@ import org.junit.jupiter.api.Test;
 class GpuStatisticsPlacesTest {
     @Test
     void statisticsOnAGpuWaitForAPlaceOfThatGpu() throws Exception {
-        assertEquals(GpuStatisticsPlaces.DEFAULT, GpuStatisticsPlaces.configured());   // the tests' Spark sets none
         assertEquals(4, GpuStatisticsPlaces.DEFAULT);
-        var conf = new org.apache.spark.SparkConf(false);
-        assertEquals(4, GpuStatisticsPlaces.configured(conf));
-        assertEquals(2, GpuStatisticsPlaces.configured(conf.set(GpuStatisticsPlaces.CONF, "2")));
-        assertEquals(1, GpuStatisticsPlaces.configured(conf.set(GpuStatisticsPlaces.CONF, "0")));
         assertEquals(4, mostAtOnce(Device.gpu(0), 7, 4));
         assertEquals(4, mostAtOnce(Device.gpu(1), 7, 4));
         assertEquals(7, mostAtOnce(Device.cpu(), 7, 7));
+    }
+
+    @Test
+    void theSettingIsAWholeNumberOfAtLeastOne() {
+        var conf = new org.apache.spark.SparkConf(false);
+        assertEquals(4, GpuStatisticsPlaces.configured(conf));
+        assertEquals(2, GpuStatisticsPlaces.configured(conf.set(GpuStatisticsPlaces.CONF, " 2 ")));
+        for (String bad : List.of("0", "-1", "four", "2.5", "")) {
+            conf.set(GpuStatisticsPlaces.CONF, bad);
+            io.layerscope.LayerscopeException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    io.layerscope.LayerscopeException.class, () -> GpuStatisticsPlaces.configured(conf));
+            assertEquals("spark.layerscope.gpuStatisticsAtOnce=" + bad.trim() + " is not a number of layers; use a whole"
+                    + " number of at least 1 (the layers whose statistics a GPU holds at once, about 2.2 GB each; 4 by"
+                    + " default)", e.getMessage());
+        }
+    }
+
+    /** Beside a model kept on the GPU a layer takes every place, unless the setting says how many may share it. */
+    @Test
+    void besideAModelKeptOnTheGpuOneLayerAtATimeUnlessTold() {
+        var conf = new org.apache.spark.SparkConf(false);
+        assertEquals(1, GpuStatisticsPlaces.taken(conf, false));
+        assertEquals(4, GpuStatisticsPlaces.taken(conf, true));
+        conf.set(GpuStatisticsPlaces.CONF, "3");
+        assertEquals(1, GpuStatisticsPlaces.taken(conf, true));
+        assertEquals(1, GpuStatisticsPlaces.taken(conf, false));
     }
 
     /**
