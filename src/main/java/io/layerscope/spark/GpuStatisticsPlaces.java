@@ -23,7 +23,11 @@ final class GpuStatisticsPlaces {
     /** The Spark setting for the places per GPU. */
     static final String CONF = "spark.layerscope.gpuStatisticsAtOnce";
     static final int DEFAULT = 4;
-    private static final Map<Device, Semaphore> PLACES = new ConcurrentHashMap<>();
+    private static final Map<Device, Places> PLACES = new ConcurrentHashMap<>();
+
+    /** A GPU's places: {@code total} of them, fixed at the first use in this JVM. */
+    private record Places(Semaphore free, int total) {
+    }
 
     private GpuStatisticsPlaces() {
     }
@@ -34,9 +38,13 @@ final class GpuStatisticsPlaces {
             return work.get();
         }
         SparkConf conf = SparkEnv.get() == null ? new SparkConf(false) : SparkEnv.get().conf();
-        int all = configured(conf);
-        Semaphore places = PLACES.computeIfAbsent(device, d -> new Semaphore(all, true));
-        int taking = Math.min(taken(conf, ExecutorResources.holdsModelOn(device)), all);
+        Places gpu = PLACES.computeIfAbsent(device, d -> {
+            int all = configured(conf);
+            return new Places(new Semaphore(all, true), all);
+        });
+        // never more than there are: a later application in this JVM may say another number
+        int taking = Math.min(taken(conf, ExecutorResources.holdsModelOn(device)), gpu.total());
+        Semaphore places = gpu.free();
         try {
             places.acquire(taking);
         } catch (InterruptedException e) {
