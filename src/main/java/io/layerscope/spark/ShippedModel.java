@@ -3,6 +3,7 @@ package io.layerscope.spark;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerscope.LayerscopeException;
+import io.layerscope.hub.Sha256;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.SafetensorsFile;
 import java.io.IOException;
@@ -13,10 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -211,11 +210,8 @@ final class ShippedModel {
     /** The first 8 bytes of the SHA-256 of {@code dir}, absolute and normalised, in hex. */
     private static String hash(String dir) {
         String normal = Path.of(dir).toAbsolutePath().normalize().toString();
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(normal.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(d, 0, 8);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        MessageDigest sha = Sha256.newDigest();
+        sha.update(normal.getBytes(StandardCharsets.UTF_8));
+        return Sha256.hex(sha).substring(0, 16);
     }
 }
