@@ -71,7 +71,7 @@ final class ExecutorResources {
     private static volatile Boolean cudaAvailable;
 
     /** Whether this JVM's libtorch can use CUDA (torch::cuda::is_available), asked once it has loaded. */
-    private static boolean cudaAvailable() {
+    static boolean cudaAvailable() {
         Boolean known = cudaAvailable;
         if (known == null) {
             // a failure to load libtorch is thrown as it is, and asked again by the next task

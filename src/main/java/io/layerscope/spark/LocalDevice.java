@@ -90,9 +90,7 @@ public final class LocalDevice {
                     + " conf/gpu/spark-gpu.conf, docs/CLUSTER.md)");
         }
         if (devices.get(0).isGpu()) {
-            var engine = NativeLibrary.engine();
-            checkGpus(value.trim(), devices, engine.hasCapability(ai.djl.engine.StandardCapabilities.CUDA),
-                    engine.getGpuCount());
+            checkGpus(value.trim(), devices, ExecutorResources.cudaAvailable(), NativeLibrary.engine().getGpuCount());
         }
         return devices;
     }
