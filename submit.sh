@@ -87,23 +87,47 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 # then find no CUDA. The jar's own build record says which it holds (Maven filters it in; the
 # checkout's last build's, in target/classes, where no jar can be read); --device cuda asks for it too.
 built_libtorch() {
-  local record="" candidate tmpd
+  local record="" candidate unread=""
   for candidate in "$jar" "$here/target/layerscope.jar" "$here/target/layerscope-cluster.jar"; do
     [ -s "$candidate" ] || continue
-    if command -v unzip >/dev/null 2>&1; then
-      record="$(unzip -p "$candidate" layerscope-version.properties 2>/dev/null || true)"
-    elif command -v jar >/dev/null 2>&1; then
-      tmpd="$(mktemp -d)"
-      (cd "$tmpd" && jar xf "$candidate" layerscope-version.properties >/dev/null 2>&1) || true
-      record="$(cat "$tmpd/layerscope-version.properties" 2>/dev/null || true)"
-      rm -rf "$tmpd"
-    fi
+    record="$(jar_entry "$candidate" layerscope-version.properties)" || unread="$candidate"
     [ -z "$record" ] || break
   done
   if [ -z "$record" ]; then
+    if [ -n "$unread" ]; then
+      echo "layerscope: warning: nothing here reads $unread (no unzip, jar or python3) to tell which libtorch it holds; rebuilding with the last build's (target/classes)" >&2
+    fi
     record="$(cat "$here/target/classes/layerscope-version.properties" 2>/dev/null || true)"
   fi
   printf '%s\n' "$record" | sed -n 's/^pytorch\.native=//p'
+}
+# Prints entry $2 of archive $1 (nothing if it has none); fails only where no tool here reads a zip:
+# unzip is often missing on a fresh machine, and a JDK from a tarball puts no jar on PATH.
+jar_entry() {
+  local tool tmpd java_bin
+  if command -v unzip >/dev/null 2>&1; then
+    unzip -p "$1" "$2" 2>/dev/null || true
+    return 0
+  fi
+  java_bin="$(command -v java 2>/dev/null || true)"
+  for tool in "$(command -v jar 2>/dev/null || true)" "${JAVA_HOME:+$JAVA_HOME/bin/jar}" \
+      "${java_bin:+$(dirname "$(readlink -f "$java_bin")")/jar}"; do
+    [ -n "$tool" ] && [ -x "$tool" ] || continue
+    tmpd="$(mktemp -d)"
+    (cd "$tmpd" && "$tool" xf "$1" "$2" >/dev/null 2>&1) || true
+    cat "$tmpd/$2" 2>/dev/null || true
+    rm -rf "$tmpd"
+    return 0
+  done
+  if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import sys, zipfile
+try:
+    sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode())
+except (KeyError, zipfile.BadZipFile):
+    pass' "$1" "$2" 2>/dev/null || true
+    return 0
+  fi
+  return 1
 }
 build_if_stale() {
   if [ -f "$jar" ] && [ -z "$(find "$here/src/main" "$here/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then

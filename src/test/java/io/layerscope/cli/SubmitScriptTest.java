@@ -969,11 +969,75 @@ class SubmitScriptTest {
             zip.write("layerscope=0.1\npytorch.native=pytorch-native-cu124\n".getBytes(StandardCharsets.UTF_8));
             zip.closeEntry();
         }
+        // unzip where the machine has it, else a jar tool (on PATH, in JAVA_HOME, beside java), else python3
+        Path jdk = Path.of(System.getProperty("java.home"));
+        Path python = Files.isExecutable(Path.of("/usr/bin/python3")) ? Path.of("/usr/bin/python3") : onPath("python3");
+        Map<String, Path> noUnzip = Map.of("mvn", bin.resolve("mvn"));
+        Map<String, Path> javaOnly = Map.of("mvn", bin.resolve("mvn"), "java", jdk.resolve("bin/java"));
+        Map<String, Path> noJarEither = new HashMap<>(noUnzip);
+        noJarEither.put("python3", python);
+        List<Map<String, String>> readers = List.of(
+                path,
+                Map.of("PATH", bin + ":/usr/bin:/bin", "JAVA_HOME", jdk.toString()),
+                Map.of("PATH", toolsWithout(noUnzip).toString(), "JAVA_HOME", jdk.toString()),
+                Map.of("PATH", toolsWithout(noUnzip).toString() + ":" + jdk.resolve("bin"), "JAVA_HOME", "/nonexistent"),
+                Map.of("PATH", toolsWithout(javaOnly).toString(), "JAVA_HOME", "/nonexistent"),
+                Map.of("PATH", toolsWithout(noJarEither).toString(), "JAVA_HOME", "/nonexistent"));
+        for (Map<String, String> env : readers) {
+            Files.setLastModifiedTime(repo.resolve("target/layerscope-cluster.jar"), stale);
+            Finished f = run(env, "sweep", "--model", "demo");
+            assertEquals(0, f.status(), f.output());
+            assertEquals(List.of("-Pcluster", "-Pcuda"),
+                    Files.readAllLines(tmp.resolve("mvn-args")).stream().filter(a -> a.startsWith("-P")).toList(),
+                    env + ": " + f.output());
+            assertFalse(f.output().contains("warning"), f.output());
+        }
+        // nothing reads a zip: the last build's record, and a warning that says so
         Files.setLastModifiedTime(repo.resolve("target/layerscope-cluster.jar"), stale);
-        Finished f = run(path, "sweep", "--model", "demo");
+        Finished f = run(Map.of("PATH", toolsWithout(noUnzip).toString(), "JAVA_HOME", "/nonexistent"), "sweep", "--model",
+                "demo");
         assertEquals(0, f.status(), f.output());
-        assertEquals(List.of("-Pcluster", "-Pcuda"),
+        assertEquals(List.of("-Pcluster"),
                 Files.readAllLines(tmp.resolve("mvn-args")).stream().filter(a -> a.startsWith("-P")).toList());
+        assertTrue(f.output().contains("layerscope: warning: nothing here reads " + repo.resolve("target/layerscope-cluster.jar")
+                + " (no unzip, jar or python3) to tell which libtorch it holds; rebuilding with the last build's"
+                + " (target/classes)\n"), f.output());
+    }
+
+    /**
+     * A directory of links to this machine's /usr/bin without the tools that read a zip (unzip, jar,
+     * java, python3), plus {@code extra} (name to program).
+     */
+    private Path toolsWithout(Map<String, Path> extra) throws IOException {
+        Path dir = tmp.resolve("tools-" + String.join("-", new java.util.TreeSet<>(extra.keySet())));
+        if (Files.isDirectory(dir)) {
+            return dir;
+        }
+        Files.createDirectories(dir);
+        java.util.Set<String> readers = java.util.Set.of("unzip", "jar", "java", "python3", "zipinfo", "funzip");
+        try (var tools = Files.list(Path.of("/usr/bin"))) {
+            for (Path t : (Iterable<Path>) tools::iterator) {
+                String name = t.getFileName().toString();
+                if (!readers.contains(name) && !name.startsWith("python") && !extra.containsKey(name)) {
+                    Files.createSymbolicLink(dir.resolve(name), t);
+                }
+            }
+        }
+        for (Map.Entry<String, Path> e : extra.entrySet()) {
+            Files.createSymbolicLink(dir.resolve(e.getKey()), e.getValue());
+        }
+        return dir;
+    }
+
+    /** {@code name}'s program on the test JVM's PATH. */
+    private static Path onPath(String name) {
+        for (String d : System.getenv("PATH").split(":")) {
+            Path p = Path.of(d, name);
+            if (Files.isExecutable(p)) {
+                return p;
+            }
+        }
+        throw new IllegalStateException(name + " is not on PATH");
     }
 
     @Test
