@@ -1,7 +1,6 @@
 package io.layerscope.spark;
 
 import ai.djl.Device;
-import io.layerscope.LayerscopeException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -69,16 +68,7 @@ final class GpuStatisticsPlaces {
 
     /** {@value #CONF} in {@code conf}, else {@value #DEFAULT}; a value that is no whole number of at least 1 is refused. */
     static int configured(SparkConf conf) {
-        String value = conf.get(CONF, String.valueOf(DEFAULT)).trim();
-        try {
-            int places = Integer.parseInt(value);
-            if (places >= 1) {
-                return places;
-            }
-        } catch (NumberFormatException e) {
-            // refused below
-        }
-        throw new LayerscopeException(CONF + "=" + value + " is not a number of layers; use a whole number of at least 1"
-                + " (the layers whose statistics a GPU holds at once, about 2.2 GB each; " + DEFAULT + " by default)");
+        return WholeNumberSetting.read(conf, CONF, DEFAULT, 1, "layers", "of at least 1 (the layers whose statistics a"
+                + " GPU holds at once, about 2.2 GB each; " + DEFAULT + " by default)");
     }
 }

@@ -1,6 +1,5 @@
 package io.layerscope.spark;
 
-import io.layerscope.LayerscopeException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -62,17 +61,8 @@ final class StatesCheckpoints implements AutoCloseable {
 
     /** {@link #EVERY}: a whole number of blocks, 0 for none; refused otherwise, before stage one. */
     static int every(SparkConf conf) {
-        String value = conf.get(EVERY, String.valueOf(DEFAULT_EVERY)).trim();
-        try {
-            int every = Integer.parseInt(value);
-            if (every >= 0) {
-                return every;
-            }
-        } catch (NumberFormatException e) {
-            // refused below
-        }
-        throw new LayerscopeException(EVERY + "=" + value + " is not a number of blocks; use a whole number (0 for no"
-                + " checkpoints; " + DEFAULT_EVERY + " by default when spark.checkpoint.dir is set)");
+        return WholeNumberSetting.read(conf, EVERY, DEFAULT_EVERY, 0, "blocks", "(0 for no checkpoints; " + DEFAULT_EVERY
+                + " by default when spark.checkpoint.dir is set)");
     }
 
     /**
