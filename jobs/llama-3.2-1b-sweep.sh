@@ -5,7 +5,8 @@
 # (or the model already in the cache), and a cache directory every executor can read.
 #   MASTER=spark://head:7077 OUT=/shared/results/llama-3.2-1b CACHE=/shared/llm_weights jobs/llama-3.2-1b-sweep.sh
 # Stage one (the forward) is kept in STAGE_ONE_CACHE (default results/stage-one-cache), so
-# a rerun with other options (--sparsity 0.6, --gram, ...) on the same cluster skips it.
+# a rerun with other options (--sparsity 0.6, --png-size, ...) on the same cluster skips it
+# (--gram's passes run a forward of their own).
 set -euo pipefail
 if [ -z "${MASTER:-}" ]; then
   echo "$0: set MASTER to the GPU cluster's master, e.g. MASTER=spark://head:7077 (Spark's local mode gives tasks no GPUs)" >&2

@@ -64,7 +64,7 @@ public final class CalibrationOptions {
     @Option(names = "--calibration-cache", paramLabel = "DIR",
             description = {"Keep stage one's result (the calibration forward's activation sums and depth statistics) in"
                     + " DIR, and reuse it instead of running the forward again when the model files, the windows and"
-                    + " the forward's settings are the same: another --sparsity, --gram or pictures cost only stage two."
+                    + " the forward's settings are the same: another --sparsity or pictures cost only stage two (--gram's passes run a forward of their own)."
                     + " Created if absent. Default: no cache."})
     Path calibrationCache;
 

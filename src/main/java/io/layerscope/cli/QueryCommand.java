@@ -21,7 +21,8 @@ import picocli.CommandLine.Spec;
 /** {@code query --results DIR [--results DIR2] [--format table|csv|json] ["SQL; ..." | -f FILE]}; no SQL: a shell. */
 @Command(name = "query", mixinStandardHelpOptions = true,
         description = {"Run Spark SQL over the Parquet results of one or more runs.",
-            "Each table of a results directory is a view under its own name (layers, activation_norms, calibration);"
+            "Each table of a results directory is a view under its own name (layers, activation_norms, blocks,"
+                + " calibration, block_distances, super_weights, outlier_features: SHOW TABLES lists them);"
                 + " with several --results the views are unions with a `run` column naming each directory.",
             "SQL holds one statement or several separated by semicolons (so does -f FILE); each result is printed in"
                 + " turn, and the first statement that fails ends the run. Without SQL or -f, query reads statements"

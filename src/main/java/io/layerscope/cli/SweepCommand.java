@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Analyse every prunable layer of a model in one Spark job.",
             "Calibration forward on the executors, then per-layer statistics, masks and pictures. Writes"
-                + " DIR/{layers,activation_norms,blocks,calibration}.parquet, DIR/run.json and DIR/png/; DIR appears only"
+                + " DIR/{layers,activation_norms,blocks,calibration}.parquet (and the depth tables block_distances,"
+                + " super_weights, outlier_features), DIR/run.json and DIR/png/; DIR appears only"
                 + " when the job succeeded."},
         footer = {"", "Examples:",
             "  ./submit.sh sweep --model demo --out results/demo",

@@ -22,7 +22,7 @@ public record PictureSize(int width, int height) implements Serializable {
     public static PictureSize parse(String text) {
         Matcher m = FORM.matcher(text);
         if (!m.matches()) {
-            throw new LayerscopeException("--png-size '" + text + "' is not WIDTHxHEIGHT in pixels; e.g. --png-size 2400x2000");
+            throw new LayerscopeException("--png-size '" + text + "' is not WIDTHxHEIGHT in pixels; e.g. --png-size 1800x1500");
         }
         int width = Integer.parseInt(m.group(1));
         int height = Integer.parseInt(m.group(2));

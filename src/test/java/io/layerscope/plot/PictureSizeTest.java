@@ -20,7 +20,7 @@ class PictureSizeTest {
     void otherFormsAndSizesAreRefusedWithTheRange() {
         for (String bad : new String[] {"", "1800", "1800x", "x1500", "1800*1500", "-600x500", "1.5x2"}) {
             LayerscopeException e = assertThrows(LayerscopeException.class, () -> PictureSize.parse(bad));
-            assertEquals("--png-size '" + bad + "' is not WIDTHxHEIGHT in pixels; e.g. --png-size 2400x2000", e.getMessage());
+            assertEquals("--png-size '" + bad + "' is not WIDTHxHEIGHT in pixels; e.g. --png-size 1800x1500", e.getMessage());
         }
         LayerscopeException e = assertThrows(LayerscopeException.class, () -> PictureSize.parse("600x499"));
         assertEquals("--png-size 600x499 is out of range: at least 600x500 (nine readable panels), at most 8000x8000",

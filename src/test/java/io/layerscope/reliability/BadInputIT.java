@@ -192,7 +192,7 @@ class BadInputIT {
     @Test
     void aPictureSizeThatIsNotWidthByHeightOrOutOfRange() throws IOException {
         Path out = out();
-        refused(out, "error: --png-size '1800' is not WIDTHxHEIGHT in pixels; e.g. --png-size 2400x2000\n",
+        refused(out, "error: --png-size '1800' is not WIDTHxHEIGHT in pixels; e.g. --png-size 1800x1500\n",
                 demoSweep(out, "--png-size", "1800"));
         refused(out, "error: --png-size 599x500 is out of range: at least 600x500 (nine readable panels), at most"
                 + " 8000x8000\n", demoSweep(out, "--png-size", "599x500"));
