@@ -148,6 +148,9 @@ unset heap_arg heap_conf   # set (even to "") only by the options
 files=""
 master=""
 deploy_mode=""
+user_java_options=""
+user_class_path=""
+user_library_path=""
 props_file="$here/conf/spark-defaults.conf"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -160,19 +163,39 @@ while [ $# -gt 0 ]; do
     # the driver's heap, remembered for the path without a distribution (the JVM's -Xmx below)
     --driver-memory) heap_arg="$2"; spark_args+=("$1" "$2"); shift 2 ;;
     --driver-memory=*) heap_arg="${1#*=}"; spark_args+=("$1"); shift ;;
+    # The driver's own JVM options and class path join the ones this script gives it (a second
+    # --driver-java-options, or the same key by --conf, would replace them in spark-submit)
+    --driver-java-options) user_java_options="${user_java_options:+$user_java_options }$2"; shift 2 ;;
+    --driver-java-options=*) user_java_options="${user_java_options:+$user_java_options }${1#*=}"; shift ;;
+    --conf=spark.driver.extraJavaOptions=*)
+      user_java_options="${user_java_options:+$user_java_options }${1#--conf=spark.driver.extraJavaOptions=}"; shift ;;
+    --driver-class-path) user_class_path="${user_class_path:+$user_class_path:}$2"; shift 2 ;;
+    --driver-class-path=*) user_class_path="${user_class_path:+$user_class_path:}${1#*=}"; shift ;;
+    --conf=spark.driver.extraClassPath=*)
+      user_class_path="${user_class_path:+$user_class_path:}${1#--conf=spark.driver.extraClassPath=}"; shift ;;
+    --driver-library-path) user_library_path="${user_library_path:+$user_library_path:}$2"; spark_args+=("$1" "$2"); shift 2 ;;
+    --driver-library-path=*) user_library_path="${user_library_path:+$user_library_path:}${1#*=}"; spark_args+=("$1"); shift ;;
     --conf)
       case "$2" in
         spark.driver.memory=*) heap_conf="${2#*=}" ;;
         spark.submit.deployMode=*) deploy_mode="${2#*=}" ;;
+        spark.driver.extraJavaOptions=*)
+          user_java_options="${user_java_options:+$user_java_options }${2#*=}"; shift 2; continue ;;
+        spark.driver.extraClassPath=*)
+          user_class_path="${user_class_path:+$user_class_path:}${2#*=}"; shift 2; continue ;;
       esac
       spark_args+=("$1" "$2"); shift 2 ;;
     --conf=spark.driver.memory=*) heap_conf="${1#--conf=spark.driver.memory=}"; spark_args+=("$1"); shift ;;
     --conf=spark.submit.deployMode=*) deploy_mode="${1#--conf=spark.submit.deployMode=}"; spark_args+=("$1"); shift ;;
     --deploy-mode) deploy_mode="$2"; spark_args+=("$1" "$2"); shift 2 ;;
     --deploy-mode=*) deploy_mode="${1#*=}"; spark_args+=("$1"); shift ;;
-    --executor-memory|--executor-cores|--num-executors|--total-executor-cores|--jars|--driver-cores|--queue|--name)
+    # the rest of spark-submit's options, as they are
+    --executor-memory|--executor-cores|--num-executors|--total-executor-cores|--jars|--driver-cores|--queue|--name|\
+    --packages|--exclude-packages|--repositories|--archives|--principal|--keytab|--proxy-user)
       spark_args+=("$1" "$2"); shift 2 ;;
-    --conf=*|--executor-memory=*|--executor-cores=*|--num-executors=*|--total-executor-cores=*|--jars=*)
+    --conf=*|--executor-memory=*|--executor-cores=*|--num-executors=*|--total-executor-cores=*|--jars=*|--driver-cores=*|\
+    --queue=*|--name=*|--packages=*|--exclude-packages=*|--repositories=*|--archives=*|--principal=*|--keytab=*|\
+    --proxy-user=*|--supervise)
       spark_args+=("$1"); shift ;;
     *) app_args+=("$1"); shift ;;
   esac
@@ -189,6 +212,10 @@ prop_value() {
   prop_values "${1//./\\.}" "$2" | tail -n 1
 }
 deploy_mode="${deploy_mode:-$(prop_value spark.submit.deployMode "$props_file")}"
+# The driver's Java options: the properties file's, then the command line's. spark-submit would take
+# only one of the three (this script's own included), the last given.
+driver_options="$(prop_value spark.driver.extraJavaOptions "$props_file")"
+driver_options="${driver_options:+$driver_options${user_java_options:+ }}$user_java_options"
 # In cluster deploy mode the driver runs on a node of the cluster, in a directory Spark makes for
 # it, where a relative path would name a place the user never meant (results in Spark's work
 # directory). Paths given relative to here are made absolute: the outputs and caches always, the
@@ -406,6 +433,7 @@ driver_class_path="${LAYERSCOPE_CLASSPATH:-}"
 if [ "$executor_jar" != "$jar" ]; then
   driver_class_path="$jar${driver_class_path:+:$driver_class_path}"
 fi
+driver_class_path="${driver_class_path:+$driver_class_path${user_class_path:+:}}$user_class_path"
 
 jvm_flags=("${gc_flags[@]}")
 if [ "$command" = query ]; then
@@ -428,6 +456,34 @@ else
   if [ "${LAYERSCOPE_VECTOR_TUNING:-on}" != off ] && grep -qsw avx512f /proc/cpuinfo; then
     jvm_flags+=(-XX:MaxVectorSize=32)
   fi
+fi
+
+# The driver's Java options from the properties file and the command line, split as a shell would,
+# less those this script gives already (conf/spark-defaults.conf repeats some for cluster drivers):
+# as words for a driver this script starts, re-quoted for spark-submit's --driver-java-options.
+user_java_words=()
+user_java_string=""
+if [ -n "$driver_options" ]; then
+  if ! words="$(printf '%s' "$driver_options" | xargs -n1 printf '%s\n' 2>&1)"; then
+    echo "layerscope: the driver's Java options '$driver_options' cannot be split into options (${words#xargs: })" >&2
+    exit 2
+  fi
+  while IFS= read -r w; do
+    case "$w" in
+      "") continue ;;
+      -Xmx*)
+        echo "layerscope: the driver's Java options may not set the heap ($w): use --driver-memory, as spark-submit asks" >&2
+        exit 2 ;;
+    esac
+    if [ "$deploy_mode" != cluster ] && printf '%s\n' "${app_props[@]}" "${jvm_flags[@]}" | grep -qxF -- "$w"; then
+      continue
+    fi
+    user_java_words+=("$w")
+    case "$w" in
+      *[[:space:]\"\\\']*) w="\"$(printf '%s' "$w" | sed 's/[\\"]/\\&/g')\"" ;;
+    esac
+    user_java_string="${user_java_string:+$user_java_string }$w"
+  done <<< "$words"
 fi
 
 # A size as Spark reads it (512m, 4g, 4gb; a bare number is MiB) in the JVM's -Xmx form (4g, 4096m),
@@ -546,8 +602,12 @@ if [ -n "$spark_submit" ]; then
   case "$master" in local*) young_flag="$(young_cap "${heap_arg-${heap_conf-$driver_memory}}")" ;; *) young_flag="" ;; esac
   # options decided for a driver on this machine (its CPU, its balloon, this checkout's log4j file);
   # a driver on a node of the cluster has the conf's spark.driver.extraJavaOptions instead
-  driver_java_options=(--driver-java-options "${app_props[*]} ${jvm_flags[*]}${young_flag:+ $young_flag}")
-  if [ "$deploy_mode" = cluster ]; then driver_java_options=(); fi
+  driver_java_options=(--driver-java-options "${app_props[*]} ${jvm_flags[*]}${young_flag:+ $young_flag}${user_java_string:+ $user_java_string}")
+  if [ "$deploy_mode" = cluster ]; then
+    driver_java_options=()
+    # the properties file's reach that driver by themselves; with the command line's they are repeated
+    if [ -n "$user_java_options" ]; then driver_java_options=(--driver-java-options "$user_java_string"); fi
+  fi
   # The driver's final state is read from INFO lines, which a distribution's log4j configuration may
   # hide: spark-submit's JVM (the client alone, in this mode) gets that configuration merged with
   # layerscope's two loggers for them, unless SPARK_SUBMIT_OPTS names a configuration already.
@@ -611,9 +671,10 @@ if [ "${LAYERSCOPE_CDS:-on}" != off ]; then
   fi
 fi
 young_flag="$(young_cap "$driver_heap")"
+if [ -n "$user_library_path" ]; then export LD_LIBRARY_PATH="$user_library_path${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; fi
 launch=(java "${module_flags[@]}" "${app_props[@]}" "${jvm_flags[@]}" ${cds_flags[@]+"${cds_flags[@]}"}
-  "-Xmx$driver_heap" ${young_flag:+"$young_flag"}
-  -cp "$class_path" io.layerscope.cli.SparkSubmitMain --master "$master" --properties-file "$props_file"
+  "-Xmx$driver_heap" ${young_flag:+"$young_flag"} ${user_java_words[@]+"${user_java_words[@]}"}
+  -cp "$class_path${user_class_path:+:$user_class_path}" io.layerscope.cli.SparkSubmitMain --master "$master" --properties-file "$props_file"
   --class "$main_class" ${spark_args[@]+"${spark_args[@]}"} "$primary" "${app_args[@]}")
 if [ -z "$cds_record" ]; then
   run_submission "${launch[@]}"

@@ -612,6 +612,70 @@ class SubmitScriptTest {
         assertEquals("zstd", props.apply("spark.sql.parquet.compression.codec"));
     }
 
+    /**
+     * spark-submit's other options reach it; the driver's Java options and class path (by option or
+     * setting) join this script's instead of replacing them, as Spark's own parser and splitter read them.
+     */
+    @Test
+    void sparkSubmitsOtherOptionsPassAndTheDriversOwnJoinTheScripts() throws Exception {
+        String[] args = {"sweep", "--model", "demo", "--master", "spark://head:7077", "--packages", "org.x:y:1",
+            "--supervise", "--queue=q", "--name=run 1", "--proxy-user", "ann", "--driver-java-options", "-Dx=1 -Dy=\"a b\"",
+            "--conf", "spark.driver.extraJavaOptions=-Dz=2 -Dai.djl.offline=true", "--driver-class-path", "/a.jar",
+            "--conf=spark.driver.extraClassPath=/b.jar", "--driver-library-path", "/native"};
+        List<String> received = submit(args);
+        assertEquals(List.of(repo + "/target/layerscope-cluster.jar", "sweep", "--model", "demo"),
+                received.subList(received.size() - 4, received.size()), received.toString());
+        Map<String, String> env = new HashMap<>(System.getenv());
+        SparkSubmitArguments parsed = new SparkSubmitArguments(CollectionConverters.asScala(received).toSeq(),
+                scala.collection.immutable.Map.from(CollectionConverters.asScala(env)));
+        assertEquals("org.x:y:1", parsed.packages());
+        assertTrue(parsed.supervise());
+        assertEquals("q", parsed.queue());
+        assertEquals("run 1", parsed.name());
+        assertEquals("ann", parsed.proxyUser());
+        assertEquals("/a.jar:/b.jar", parsed.driverExtraClassPath());
+        assertEquals("/native", parsed.driverExtraLibraryPath());
+        List<String> options = CollectionConverters.asJava(org.apache.spark.util.Utils.splitCommandString(
+                parsed.driverExtraJavaOptions()));
+        // this script's, then the file's and the command line's not already among them, in order
+        assertEquals(List.of("-Dx=1", "-Dy=a b", "-Dz=2"), options.subList(options.size() - 3, options.size()));
+        assertEquals(1, options.stream().filter("-Dai.djl.offline=true"::equals).count(), options.toString());
+        assertTrue(options.contains("-Dlog4j2.configurationFile=" + repo + "/conf/log4j2.properties"), options.toString());
+
+        // a driver on the cluster: the file's options (which reach it alone otherwise) and the command line's
+        List<String> cluster = submit("sweep", "--model", "demo", "--master", "spark://head:7077", "--deploy-mode",
+                "cluster", "--driver-java-options", "-Dx=1");
+        assertEquals("-Dai.djl.offline=true -Djava.awt.headless=true -XX:+UseParallelGC -Dx=1",
+                cluster.get(cluster.indexOf("--driver-java-options") + 1));
+
+        // without a distribution this JVM is the driver: on its command line, after the script's, before the class path
+        List<String> jvm = submitWithoutDistribution("", args);
+        int cp = jvm.indexOf("-cp");
+        assertEquals(List.of("-Dx=1", "-Dy=a b", "-Dz=2"), jvm.subList(cp - 3, cp));
+        assertEquals(1, jvm.stream().filter("-Dai.djl.offline=true"::equals).count(), jvm.toString());
+        assertTrue(jvm.get(cp + 1).endsWith(":/a.jar:/b.jar"), jvm.get(cp + 1));
+        assertTrue(jvm.containsAll(List.of("--packages", "org.x:y:1", "--supervise", "--queue=q", "--name=run 1")),
+                jvm.toString());
+        assertEquals(List.of("sweep", "--model", "demo"), jvm.subList(jvm.size() - 3, jvm.size()), jvm.toString());
+    }
+
+    /** Java options that cannot be split, or that size the heap, stop before a JVM starts. */
+    @Test
+    void driverJavaOptionsThatCannotBeUsedStopBeforeAJvmStarts() throws Exception {
+        Finished unclosed = runWithoutDistribution(Map.of(), "", "sweep", "--model", "demo", "--driver-java-options",
+                "-Dx=\"a b");
+        assertEquals(2, unclosed.status(), unclosed.output());
+        assertTrue(unclosed.output().startsWith("layerscope: the driver's Java options '-Dai.djl.offline=true"
+                + " -Djava.awt.headless=true -XX:+UseParallelGC -Dx=\"a b' cannot be split into options ("),
+                unclosed.output());
+        Finished heap = runWithoutDistribution(Map.of(), "", "sweep", "--model", "demo", "--conf",
+                "spark.driver.extraJavaOptions=-Xmx8g");
+        assertEquals(2, heap.status(), heap.output());
+        assertEquals("layerscope: the driver's Java options may not set the heap (-Xmx8g): use --driver-memory, as"
+                + " spark-submit asks\n", heap.output());
+        assertFalse(Files.exists(tmp.resolve("bin/arguments")), "no JVM started");
+    }
+
     /** The arguments after --class's value: the application resource and what follows it. */
     private static List<String> fromResource(List<String> received) {
         return received.subList(received.indexOf("--class") + 2, received.size());
