@@ -167,23 +167,39 @@ public final class SweepJob {
                 }
             }
             CalibrationStage.Result stage1;
+            Analysed analysed;
             startup.awaitWarmUpSubmitted();
-            try {
-                stage1 = calibrate(jsc, ckpt, spec, samples, provenance.runId());
-            } catch (LayerscopeException e) {
-                throw e;   // the job's own errors say what went wrong, whatever Spark did meanwhile
-            } catch (Exception e) {
-                // A context Spark stops under the first job (a master that never answered) fails it with an
-                // IllegalStateException, or with a SparkException (checked, thrown undeclared) when the stop
-                // lands while the job's first tasks are serialised.
-                if (spark.sparkContext().isStopped()) {
-                    throw stoppedUnderTheJob(spark, e);
+            // a job Spark loses as its context stops would otherwise be waited for for ever
+            try (ContextStopWatch watch = ContextStopWatch.interrupting(spark.sparkContext()::isStopped,
+                    Thread.currentThread())) {
+                try {
+                    stage1 = calibrate(jsc, ckpt, spec, samples, provenance.runId());
+                } catch (LayerscopeException e) {
+                    if (watch.fired()) {
+                        throw stoppedUnderTheJob(spark, e);
+                    }
+                    throw e;   // the job's own errors say what went wrong, whatever Spark did meanwhile
+                } catch (Exception e) {
+                    // A context Spark stops under the first job (a master that never answered) fails it with an
+                    // IllegalStateException, or with a SparkException (checked, thrown undeclared) when the stop
+                    // lands while the job's first tasks are serialised.
+                    if (spark.sparkContext().isStopped()) {
+                        throw stoppedUnderTheJob(spark, e);
+                    }
+                    throw e;
                 }
-                throw e;
+                startup.warmUpSeconds().ifPresent(s -> timings.put("executor_warmup", round(s)));
+                SweepHooks.onDriver(jsc.sc()).calibrationDone(jsc.sc());
+                try {
+                    analysed = analyse(jsc, ckpt, layers, coverage, samples, stage1, pruned, depthTables());
+                } catch (Exception e) {   // Spark's checked exceptions are thrown undeclared
+                    if (watch.fired()) {
+                        throw new LayerscopeException("Spark stopped its context while the job ran with --master "
+                                + spark.sparkContext().master() + "; nothing was kept", e);
+                    }
+                    throw e;
+                }
             }
-            startup.warmUpSeconds().ifPresent(s -> timings.put("executor_warmup", round(s)));
-            SweepHooks.onDriver(jsc.sc()).calibrationDone(jsc.sc());
-            Analysed analysed = analyse(jsc, ckpt, layers, coverage, samples, stage1, pruned, depthTables());
             List<LayerResult> results = analysed.layers();
             DepthResults depth = analysed.depth();
             long tw = System.nanoTime();

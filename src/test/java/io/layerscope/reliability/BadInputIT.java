@@ -475,7 +475,7 @@ class BadInputIT {
         List<String> flags = new ArrayList<>(List.of(ChildJvm.layerscopeLogging()));
         flags.addAll(jvmFlags);
         Process p = ChildJvm.start(flags, mainClass, args, Map.of(), log);
-        ChildJvm.awaitExit(p, 180, mainClass);
+        ChildJvm.awaitExit(p, 180, mainClass, log);
         return new Cli.Run(p.exitValue(), "", Files.readString(log));
     }
 

@@ -98,6 +98,32 @@ final class ChildJvm {
         }
     }
 
+    /**
+     * {@link #awaitExit(Process, int, String)} for a JVM whose output goes to {@code log}: one that
+     * hangs is asked for its threads' stacks (SIGQUIT, into its output) and the failure quotes the
+     * log's end, so a hang seen once on CI can be read.
+     */
+    static void awaitExit(Process p, int seconds, String what, Path log) throws InterruptedException {
+        try {
+            if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+                String tail = "";
+                try {
+                    signal(p.pid(), "QUIT");
+                    Thread.sleep(2_000);
+                    List<String> lines = java.nio.file.Files.readAllLines(log);
+                    tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 400), lines.size()));
+                } catch (java.io.IOException e) {
+                    tail = "(its output could not be read: " + e + ")";
+                }
+                System.err.println(what + " did not exit within " + seconds + " s; the end of its output:\n" + tail);
+                org.junit.jupiter.api.Assertions.fail(what + " did not exit within " + seconds + " s; the end of its"
+                        + " output, with its threads:\n" + tail);
+            }
+        } finally {
+            stop(p.toHandle(), 5_000);
+        }
+    }
+
     /** Ends a process and its descendants: TERM, then KILL after the grace period. */
     static void stop(ProcessHandle p, long graceMillis) {
         List<ProcessHandle> all = new ArrayList<>(p.descendants().toList());
