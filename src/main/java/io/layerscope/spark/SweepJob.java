@@ -170,21 +170,20 @@ public final class SweepJob {
             Analysed analysed;
             startup.awaitWarmUpSubmitted();
             // a job Spark loses as its context stops would otherwise be waited for for ever
+            if (spark.sparkContext().isStopped()) {
+                throw stopped(spark, new IllegalStateException("Spark stopped its context before stage one"), true);
+            }
             try (ContextStopWatch watch = ContextStopWatch.interrupting(spark.sparkContext()::isStopped,
                     Thread.currentThread())) {
                 try {
                     stage1 = calibrate(jsc, ckpt, spec, samples, provenance.runId());
-                } catch (LayerscopeException e) {
-                    if (watch.fired()) {
-                        throw stoppedUnderTheJob(spark, e);
-                    }
-                    throw e;   // the job's own errors say what went wrong, whatever Spark did meanwhile
                 } catch (Exception e) {
                     // A context Spark stops under the first job (a master that never answered) fails it with an
                     // IllegalStateException, or with a SparkException (checked, thrown undeclared) when the stop
-                    // lands while the job's first tasks are serialised.
-                    if (spark.sparkContext().isStopped()) {
-                        throw stoppedUnderTheJob(spark, e);
+                    // lands while the job's first tasks are serialised; the job's own errors pass as they are.
+                    if (watch.fired() || spark.sparkContext().isStopped() && !(e instanceof LayerscopeException)) {
+                        watch.close();   // its interrupt cleared: the executor losses are awaited below
+                        throw stopped(spark, e, true);
                     }
                     throw e;
                 }
@@ -194,8 +193,8 @@ public final class SweepJob {
                     analysed = analyse(jsc, ckpt, layers, coverage, samples, stage1, pruned, depthTables());
                 } catch (Exception e) {   // Spark's checked exceptions are thrown undeclared
                     if (watch.fired()) {
-                        throw new LayerscopeException("Spark stopped its context while the job ran with --master "
-                                + spark.sparkContext().master() + "; nothing was kept", e);
+                        watch.close();
+                        throw stopped(spark, e, false);
                     }
                     throw e;
                 }
@@ -280,12 +279,18 @@ public final class SweepJob {
     }
 
     /**
-     * Spark stopped its context under the job: a standalone master that never answered gives up after
-     * the session started (Ctrl-C is reported before this by the command line, which checks first).
+     * Spark stopped its context under the job: executors killed for their memory until Spark gave up
+     * (YARN, Kubernetes), else, {@code beforeTheJob}, a standalone master that never answered, giving
+     * up after the session started (Ctrl-C is reported before this by the command line, which checks first).
      */
-    private static LayerscopeException stoppedUnderTheJob(SparkSession spark, Exception e) {
+    private static LayerscopeException stopped(SparkSession spark, Exception e, boolean beforeTheJob) {
+        LayerscopeException memory = ContainerMemoryLimit.explainExecutorLosses(e);
+        if (memory != null) {
+            return memory;
+        }
         String master = spark.sparkContext().master();
-        return new LayerscopeException("Spark stopped before the job could run with --master " + master
+        return new LayerscopeException((beforeTheJob ? "Spark stopped before the job could run with --master "
+                : "Spark stopped its context while the job ran with --master ") + master
                 + "; check --master and the --conf settings" + (master.startsWith("spark://")
                 ? ", and that the master runs and this machine reaches it" : ""), e);
     }
