@@ -152,11 +152,21 @@ user_java_options=""
 user_class_path=""
 user_library_path=""
 props_file="$here/conf/spark-defaults.conf"
+# spark-submit's options that take a value as the next argument
+value_options=" --master --properties-file --files --driver-memory --conf --deploy-mode --driver-java-options
+  --driver-class-path --driver-library-path --executor-memory --executor-cores --num-executors --total-executor-cores
+  --jars --driver-cores --queue --name --packages --exclude-packages --repositories --archives --principal --keytab
+  --proxy-user "
 while [ $# -gt 0 ]; do
+  if [ $# -lt 2 ] && [[ "$value_options" == *[[:space:]]"$1"[[:space:]]* ]]; then
+    echo "layerscope: $1 needs a value (e.g. $1 VALUE or $1=VALUE)" >&2
+    exit 2
+  fi
   case "$1" in
     --master) master="$2"; shift 2 ;;
     --master=*) master="${1#*=}"; shift ;;
     --properties-file) props_file="$2"; shift 2 ;;
+    --properties-file=*) props_file="${1#*=}"; shift ;;
     # spark-submit keeps only the last --files: collected here, with the discovery scripts added below
     --files) files="${files:+$files,}$2"; shift 2 ;;
     --files=*) files="${files:+$files,}${1#*=}"; shift ;;
@@ -216,6 +226,8 @@ deploy_mode="${deploy_mode:-$(prop_value spark.submit.deployMode "$props_file")}
 # only one of the three (this script's own included), the last given.
 driver_options="$(prop_value spark.driver.extraJavaOptions "$props_file")"
 driver_options="${driver_options:+$driver_options${user_java_options:+ }}$user_java_options"
+props_class_path="$(prop_value spark.driver.extraClassPath "$props_file")"
+user_class_path="${props_class_path:+$props_class_path${user_class_path:+:}}$user_class_path"
 # In cluster deploy mode the driver runs on a node of the cluster, in a directory Spark makes for
 # it, where a relative path would name a place the user never meant (results in Spark's work
 # directory). Paths given relative to here are made absolute: the outputs and caches always, the
@@ -458,14 +470,48 @@ else
   fi
 fi
 
-# The driver's Java options from the properties file and the command line, split as a shell would,
+# Splits $1 into words (one per line) as Spark splits spark.driver.extraJavaOptions (its launcher's
+# CommandBuilderUtils.parseOptionString): blanks separate words, except inside '...' (taken as it
+# is) or "..."; a backslash outside single quotes takes the next character as it is. Status 1 with
+# the reason on standard output when quotes or an escape are left open.
+split_java_options() {
+  local s="$1" c word="" out="" in_word=0 single=0 double=0 escape=0 i
+  for ((i = 0; i < ${#s}; i++)); do
+    c="${s:i:1}"
+    if ((escape)); then word+="$c"; escape=0; in_word=1; continue; fi
+    case "$c" in
+      \\) if ((single)); then word+="$c"; else escape=1; fi; in_word=1 ;;
+      \') if ((double)); then word+="$c"; else single=$((1 - single)); fi; in_word=1 ;;
+      \") if ((single)); then word+="$c"; else double=$((1 - double)); fi; in_word=1 ;;
+      [[:space:]])
+        if ((single || double)); then word+="$c"
+        elif ((in_word)); then out+="$word"$'\n'; word=""; in_word=0
+        fi ;;
+      *) word+="$c"; in_word=1 ;;
+    esac
+  done
+  if ((single || double || escape)); then
+    printf '%s' "$( ((escape)) && echo "a backslash at the end" || echo "a quote left open")"
+    return 1
+  fi
+  if ((in_word)); then out+="$word"$'\n'; fi
+  printf '%s' "$out"
+}
+# $1 quoted for that splitter where it needs to be (blanks, quotes, backslashes)
+spark_quote() {
+  case "$1" in
+    *[[:space:]\"\\\']*) printf '"%s"' "$(printf '%s' "$1" | sed 's/[\\"]/\\&/g')" ;;
+    *) printf '%s' "$1" ;;
+  esac
+}
+# The driver's Java options from the properties file and the command line, as Spark splits them,
 # less those this script gives already (conf/spark-defaults.conf repeats some for cluster drivers):
 # as words for a driver this script starts, re-quoted for spark-submit's --driver-java-options.
 user_java_words=()
 user_java_string=""
 if [ -n "$driver_options" ]; then
-  if ! words="$(printf '%s' "$driver_options" | xargs -n1 printf '%s\n' 2>&1)"; then
-    echo "layerscope: the driver's Java options '$driver_options' cannot be split into options (${words#xargs: })" >&2
+  if ! words="$(split_java_options "$driver_options")"; then
+    echo "layerscope: the driver's Java options '$driver_options' cannot be split into options ($words)" >&2
     exit 2
   fi
   while IFS= read -r w; do
@@ -478,12 +524,27 @@ if [ -n "$driver_options" ]; then
     if [ "$deploy_mode" != cluster ] && printf '%s\n' "${app_props[@]}" "${jvm_flags[@]}" | grep -qxF -- "$w"; then
       continue
     fi
+    if [[ "$w" == -XX:+Use*GC ]]; then   # a collector of its own: the last one named, as the JVM refuses two
+      kept=()
+      for f in ${jvm_flags[@]+"${jvm_flags[@]}"}; do [[ "$f" == -XX:+Use*GC ]] || kept+=("$f"); done
+      jvm_flags=(${kept[@]+"${kept[@]}"})
+      kept=()
+      for f in ${user_java_words[@]+"${user_java_words[@]}"}; do [[ "$f" == -XX:+Use*GC ]] || kept+=("$f"); done
+      user_java_words=(${kept[@]+"${kept[@]}"})
+    fi
     user_java_words+=("$w")
-    case "$w" in
-      *[[:space:]\"\\\']*) w="\"$(printf '%s' "$w" | sed 's/[\\"]/\\&/g')\"" ;;
-    esac
-    user_java_string="${user_java_string:+$user_java_string }$w"
   done <<< "$words"
+  for w in ${user_java_words[@]+"${user_java_words[@]}"}; do
+    user_java_string="${user_java_string:+$user_java_string }$(spark_quote "$w")"
+  done
+fi
+# Without a distribution, a driver on the cluster gets them through Spark, and not this JVM
+if [ -z "$spark_submit" ] && [ "$deploy_mode" = cluster ]; then
+  if [ -n "$user_java_options" ]; then spark_args+=(--driver-java-options "$user_java_string"); fi
+  if [ -n "$user_class_path" ]; then spark_args+=(--driver-class-path "$user_class_path"); fi
+  user_java_words=()
+  user_class_path=""
+  user_library_path=""
 fi
 
 # A size as Spark reads it (512m, 4g, 4gb; a bare number is MiB) in the JVM's -Xmx form (4g, 4096m),
@@ -602,7 +663,11 @@ if [ -n "$spark_submit" ]; then
   case "$master" in local*) young_flag="$(young_cap "${heap_arg-${heap_conf-$driver_memory}}")" ;; *) young_flag="" ;; esac
   # options decided for a driver on this machine (its CPU, its balloon, this checkout's log4j file);
   # a driver on a node of the cluster has the conf's spark.driver.extraJavaOptions instead
-  driver_java_options=(--driver-java-options "${app_props[*]} ${jvm_flags[*]}${young_flag:+ $young_flag}${user_java_string:+ $user_java_string}")
+  script_java_string=""
+  for w in "${app_props[@]}" ${jvm_flags[@]+"${jvm_flags[@]}"} ${young_flag:+"$young_flag"}; do
+    script_java_string="${script_java_string:+$script_java_string }$(spark_quote "$w")"
+  done
+  driver_java_options=(--driver-java-options "$script_java_string${user_java_string:+ $user_java_string}")
   if [ "$deploy_mode" = cluster ]; then
     driver_java_options=()
     # the properties file's reach that driver by themselves; with the command line's they are repeated
@@ -661,7 +726,7 @@ if [ "${LAYERSCOPE_CDS:-on}" != off ]; then
   if [ -f "$cds_archive" ] && [ "$cds_archive" -nt "$jar" ]; then
     cds_flags+=("-XX:SharedArchiveFile=$cds_archive")
   elif { [ "$command" = sweep ] || [ "$command" = layer ] || [ "$command" = query ]; } \
-      && [ "$deploy_mode" != cluster ] \
+      && [ "$deploy_mode" != cluster ] && [ -z "$user_class_path" ] \
       && ! printf '%s\n' "${app_args[@]}" | grep -qxE -- '-h|--help|-V|--version'; then
     # a real job in this JVM only: an archive of what --help loads, or of a submission whose driver
     # runs on the cluster (Spark's launcher alone), would serve every later run poorly

@@ -41,8 +41,8 @@ import java.util.regex.Pattern;
 /**
  * {@code --calibration-cache DIR}: stage one's merged result (the activation sums and depth
  * statistics) kept on disk under a key of everything that decides its bits, so that a later run over
- * the same model and the same windows skips the calibration forward: another --sparsity, --gram,
- * pictures, or a run again after a failure in stage two. The forward is most of a CPU sweep at
+ * the same model and the same windows skips the calibration forward: another --sparsity, pictures,
+ * or a run again after a failure in stage two (--gram's passes run a forward of their own). The forward is most of a CPU sweep at
  * Wanda's 128 x 2048 tokens; what follows it is cheap to redo.
  *
  * <p>The key hashes the tool's build and libtorch's version, config.json's bytes, each weight file's

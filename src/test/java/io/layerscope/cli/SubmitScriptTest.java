@@ -635,8 +635,7 @@ class SubmitScriptTest {
         assertEquals("ann", parsed.proxyUser());
         assertEquals("/a.jar:/b.jar", parsed.driverExtraClassPath());
         assertEquals("/native", parsed.driverExtraLibraryPath());
-        List<String> options = CollectionConverters.asJava(org.apache.spark.util.Utils.splitCommandString(
-                parsed.driverExtraJavaOptions()));
+        List<String> options = sparkSplits(parsed.driverExtraJavaOptions());
         // this script's, then the file's and the command line's not already among them, in order
         assertEquals(List.of("-Dx=1", "-Dy=a b", "-Dz=2"), options.subList(options.size() - 3, options.size()));
         assertEquals(1, options.stream().filter("-Dai.djl.offline=true"::equals).count(), options.toString());
@@ -659,21 +658,106 @@ class SubmitScriptTest {
         assertEquals(List.of("sweep", "--model", "demo"), jvm.subList(jvm.size() - 3, jvm.size()), jvm.toString());
     }
 
-    /** Java options that cannot be split, or that size the heap, stop before a JVM starts. */
+    /** How Spark's launcher splits the driver's Java options (CommandBuilderUtils.parseOptionString, package-private). */
+    @SuppressWarnings("unchecked")
+    static List<String> sparkSplits(String options) throws Exception {
+        var parse = Class.forName("org.apache.spark.launcher.CommandBuilderUtils")
+                .getDeclaredMethod("parseOptionString", String.class);
+        parse.setAccessible(true);
+        return (List<String>) parse.invoke(null, options);
+    }
+
+    /**
+     * The driver's Java options are split as Spark's launcher splits them, on this script's JVM and
+     * in what spark-submit receives, whatever the quotes and backslashes.
+     */
+    @Test
+    void theDriversJavaOptionsAreSplitAsSparkSplitsThem() throws Exception {
+        for (String given : List.of("-Da=1 -Db=\"x y\"", "-Dq=\"a\\\"b\"", "'-Dp=C:\\dir'", "-Dp=\"C:\\\\dir\"",
+                "-Dt=a\\ b", "  -Dz=1  ", "-Dm='it'\"'\"'s'", "-Dtab=\"a\tb\"")) {
+            List<String> expected = sparkSplits(given);
+            List<String> jvm = submitWithoutDistribution("", "sweep", "--model", "demo", "--driver-java-options", given);
+            int cp = jvm.indexOf("-cp");
+            assertEquals(expected, jvm.subList(cp - expected.size(), cp), given + " -> " + jvm);
+            List<String> received = submit("sweep", "--model", "demo", "--driver-java-options", given);
+            List<String> options = sparkSplits(received.get(received.indexOf("--driver-java-options") + 1));
+            assertEquals(expected, options.subList(options.size() - expected.size(), options.size()), given);
+        }
+    }
+
+    /** Java options that cannot be split, or that size the heap, and an option without its value stop before a JVM starts. */
     @Test
     void driverJavaOptionsThatCannotBeUsedStopBeforeAJvmStarts() throws Exception {
         Finished unclosed = runWithoutDistribution(Map.of(), "", "sweep", "--model", "demo", "--driver-java-options",
                 "-Dx=\"a b");
         assertEquals(2, unclosed.status(), unclosed.output());
-        assertTrue(unclosed.output().startsWith("layerscope: the driver's Java options '-Dai.djl.offline=true"
-                + " -Djava.awt.headless=true -XX:+UseParallelGC -Dx=\"a b' cannot be split into options ("),
-                unclosed.output());
+        assertEquals("layerscope: the driver's Java options '-Dai.djl.offline=true -Djava.awt.headless=true"
+                + " -XX:+UseParallelGC -Dx=\"a b' cannot be split into options (a quote left open)\n", unclosed.output());
+        Finished escape = run(Map.of(), "sweep", "--model", "demo", "--driver-java-options", "-Dx=1 \\");
+        assertEquals(2, escape.status(), escape.output());
+        assertTrue(escape.output().endsWith("cannot be split into options (a backslash at the end)\n"), escape.output());
         Finished heap = runWithoutDistribution(Map.of(), "", "sweep", "--model", "demo", "--conf",
                 "spark.driver.extraJavaOptions=-Xmx8g");
         assertEquals(2, heap.status(), heap.output());
         assertEquals("layerscope: the driver's Java options may not set the heap (-Xmx8g): use --driver-memory, as"
                 + " spark-submit asks\n", heap.output());
+        for (String option : List.of("--master", "--conf", "--driver-java-options", "--packages")) {
+            Finished last = runWithoutDistribution(Map.of(), "", "sweep", "--model", "demo", option);
+            assertEquals(2, last.status(), last.output());
+            assertEquals("layerscope: " + option + " needs a value (e.g. " + option + " VALUE or " + option + "=VALUE)\n",
+                    last.output());
+        }
         assertFalse(Files.exists(tmp.resolve("bin/arguments")), "no JVM started");
+        assertFalse(Files.exists(sparkHome.resolve("arguments")), "no spark-submit started");
+    }
+
+    /** A collector of the user's replaces the script's (the JVM refuses two), here and on a cluster's driver. */
+    @Test
+    void aCollectorTheUserNamesReplacesTheScripts() throws Exception {
+        List<String> jvm = submitWithoutDistribution("", "sweep", "--model", "demo", "--driver-java-options",
+                "-XX:+UseG1GC");
+        assertEquals(List.of("-XX:+UseG1GC"), jvm.stream().filter(a -> a.matches("-XX:\\+Use.*GC")).toList(), jvm.toString());
+        List<String> local = sparkSplits(driverOption(submit("sweep", "--model", "demo", "--driver-java-options",
+                "-XX:+UseZGC")));
+        assertEquals(List.of("-XX:+UseZGC"), local.stream().filter(a -> a.matches("-XX:\\+Use.*GC")).toList(), local.toString());
+        List<String> cluster = sparkSplits(driverOption(submit("sweep", "--model", "demo", "--master", "spark://h:7077",
+                "--deploy-mode", "cluster", "--driver-java-options", "-XX:+UseG1GC")));
+        assertEquals(List.of("-Dai.djl.offline=true", "-Djava.awt.headless=true", "-XX:+UseG1GC"), cluster);
+    }
+
+    private static String driverOption(List<String> received) {
+        return received.get(received.indexOf("--driver-java-options") + 1);
+    }
+
+    /**
+     * The properties file's driver class path joins the command line's; without a distribution a
+     * driver on a cluster gets the driver's options through Spark, not this JVM, and a run with a
+     * class path of the user's records no class-data archive (a later run without it could not map it).
+     */
+    @Test
+    void theDriversClassPathAndOptionsReachTheDriverWhereverItRuns() throws Exception {
+        Path props = Files.writeString(tmp.resolve("mine.conf"), "spark.driver.extraClassPath=/opt/extra.jar\n"
+                + "spark.driver.extraJavaOptions -Dai.djl.offline=true -Dmine=1\n");
+        List<String> received = submit("sweep", "--model", "demo", "--properties-file=" + props, "--driver-class-path",
+                "/a.jar");
+        assertEquals(props.toString(), received.get(received.indexOf("--properties-file") + 1));
+        assertEquals("/opt/extra.jar:/a.jar", received.get(received.indexOf("--driver-class-path") + 1));
+        assertTrue(sparkSplits(driverOption(received)).contains("-Dmine=1"), received.toString());
+
+        List<String> cluster = submitWithoutDistribution("", "sweep", "--model", "demo", "--master", "spark://h:7077",
+                "--deploy-mode", "cluster", "--driver-java-options", "-Dx=1", "--driver-class-path", "/a.jar");
+        int main = cluster.indexOf("io.layerscope.cli.SparkSubmitMain");
+        assertFalse(cluster.subList(0, main).contains("-Dx=1"), cluster.toString());
+        assertFalse(cluster.get(cluster.indexOf("-cp") + 1).contains("/a.jar"), cluster.toString());
+        List<String> submitted = cluster.subList(main, cluster.size());
+        assertEquals("-Dai.djl.offline=true -Djava.awt.headless=true -XX:+UseParallelGC -Dx=1",
+                submitted.get(submitted.indexOf("--driver-java-options") + 1));
+        assertEquals("/a.jar", submitted.get(submitted.indexOf("--driver-class-path") + 1));
+
+        Files.deleteIfExists(repo.resolve("target/layerscope.jsa"));
+        List<String> withJar = submitWithoutDistribution("", "sweep", "--model", "demo", "--driver-class-path", "/a.jar");
+        assertTrue(withJar.stream().noneMatch(a -> a.startsWith("-XX:ArchiveClassesAtExit")), withJar.toString());
+        assertTrue(withJar.get(withJar.indexOf("-cp") + 1).endsWith(":/a.jar"), withJar.toString());
     }
 
     /** The arguments after --class's value: the application resource and what follows it. */
