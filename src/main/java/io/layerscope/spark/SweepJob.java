@@ -283,7 +283,7 @@ public final class SweepJob {
      * (YARN, Kubernetes), else, {@code beforeTheJob}, a standalone master that never answered, giving
      * up after the session started (Ctrl-C is reported before this by the command line, which checks first).
      */
-    private static LayerscopeException stopped(SparkSession spark, Exception e, boolean beforeTheJob) {
+    static LayerscopeException stopped(SparkSession spark, Exception e, boolean beforeTheJob) {
         LayerscopeException memory = ContainerMemoryLimit.explainExecutorLosses(e);
         if (memory != null) {
             return memory;

@@ -75,6 +75,28 @@ class ContainerMemoryLimitTest {
         ExecutorLosses.clear();
     }
 
+    /**
+     * A sweep whose wait on Spark was cut short because the context stopped (the wait interrupted, no
+     * "shut down" in any message) still tells the memory kills before it, else that the context stopped.
+     */
+    @Test
+    void aSweepInterruptedByTheStopStillTellsTheMemoryKills() {
+        org.apache.spark.sql.SparkSession spark = SparkSessions.getOrCreate("test");
+        String master = spark.sparkContext().master();
+        Exception interrupted = new IllegalStateException("interrupted while waiting for stage two",
+                new InterruptedException());
+        assertEquals("Spark stopped its context while the job ran with --master " + master + "; check --master and"
+                + " the --conf settings", SweepJob.stopped(spark, interrupted, false).getMessage());
+        assertEquals("Spark stopped before the job could run with --master " + master + "; check --master and the"
+                + " --conf settings", SweepJob.stopped(spark, interrupted, true).getMessage());
+        ExecutorLosses.record(YARN_LOSS);
+        LayerscopeException e = SweepJob.stopped(spark, interrupted, false);
+        assertEquals("Spark stopped after losing executors (memory kills: 1): YARN killed executors for"
+                + " exceeding their containers' physical memory (1.1 GB of 1 GB physical memory used)" + ADVICE,
+                e.getMessage());
+        assertSame(interrupted, e.getCause());
+    }
+
     @Test
     void executorsKilledBetweenTasksExplainAStoppedContext() {
         // killed while idle, they failed no task: the job only says the context stopped once Spark gave up
