@@ -201,9 +201,12 @@ public final class Main implements Runnable {
         }
         PrintWriter err = cmd.getErr();
         boolean verbose = isVerbose(parsed);
-        if (shuttingDown() && !verbose) {
-            // Ctrl-C: Spark's shutdown hook stopped the context under the running job
+        if (shuttingDown()) {
+            // Ctrl-C: Spark's shutdown hook stopped the context under the running job, whatever the job then said
             reportStop(err);
+            if (verbose) {
+                printTrace(e, err);
+            }
             return EXIT_FAILURE;
         }
         int status;
@@ -225,12 +228,17 @@ public final class Main implements Runnable {
             status = EXIT_FAILURE;
         }
         if (verbose) {
-            StringWriter trace = new StringWriter();
-            e.printStackTrace(new PrintWriter(trace));
-            err.print(Redaction.userInfo(trace.toString())); // causes from java.net may quote a URL
+            printTrace(e, err);
         }
         err.flush();
         return status;
+    }
+
+    private static void printTrace(Exception e, PrintWriter err) {
+        StringWriter trace = new StringWriter();
+        e.printStackTrace(new PrintWriter(trace));
+        err.print(Redaction.userInfo(trace.toString())); // causes from java.net may quote a URL
+        err.flush();
     }
 
     /** picocli calls a mistyped command "Unmatched arguments from index 0"; say what it is and list the commands. */

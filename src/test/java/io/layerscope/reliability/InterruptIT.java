@@ -45,6 +45,14 @@ class InterruptIT {
     }
 
     /** Sequential mode's states wait in spark.local.dir between rounds: none may stay there. */
+    /** With --verbose too the stop is told as the interrupt it was (and a stack trace follows), not as Spark's stop. */
+    @Test
+    void sigintWithVerboseSaysItWasInterrupted() throws Exception {
+        String output = interruptAfter("stage 1: ", 500, "128", "INT", 130, "--verbose");
+        assertEquals(List.of("error: interrupted; incomplete results are not kept"),
+                output.lines().filter(l -> l.startsWith("error: ")).toList(), output);
+    }
+
     @Test
     void sigintDuringTheSequentialRoundsLeavesNothingBehind() throws Exception {
         interruptAfter("sequential: block 0 of ", 0, "32", "INT", 130, "--mode", "sequential");
