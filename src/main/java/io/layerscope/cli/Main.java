@@ -36,6 +36,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "layerscope", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Per-layer pruning statistics (weight magnitude, activation norms, Wanda) for LLaMA checkpoints.",
+        footer = {"", "Through ./submit.sh every command also takes spark-submit's options",
+            "(--master, --conf k=v, --driver-memory, --packages, ...), which go to Spark.",
+            "Every option: docs/USAGE.md."},
         subcommands = {SweepCommand.class, LayerCommand.class, QueryCommand.class, LayerTypesCommand.class,
             ListLayersCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
@@ -43,7 +46,7 @@ public final class Main implements Runnable {
     public static final int EXIT_FAILURE = 1;
 
     @Option(names = "--verbose", scope = ScopeType.INHERIT,
-            description = "Log progress details to standard error and show stack traces of unexpected errors.")
+            description = "Log progress details to standard error, and print the stack trace after an error.")
     private boolean verbose;
 
     @Spec
