@@ -151,6 +151,7 @@ deploy_mode=""
 user_java_options=""
 user_class_path=""
 user_library_path=""
+user_executor_options=""
 props_file="$here/conf/spark-defaults.conf"
 # spark-submit's options that take a value as the next argument
 value_options=" --master --properties-file --files --driver-memory --conf --deploy-mode --driver-java-options
@@ -181,6 +182,8 @@ while [ $# -gt 0 ]; do
       user_java_options="${user_java_options:+$user_java_options }${1#--conf=spark.driver.extraJavaOptions=}"; shift ;;
     --driver-class-path) user_class_path="${user_class_path:+$user_class_path:}$2"; shift 2 ;;
     --driver-class-path=*) user_class_path="${user_class_path:+$user_class_path:}${1#*=}"; shift ;;
+    --conf=spark.executor.extraJavaOptions=*)
+      user_executor_options="${user_executor_options:+$user_executor_options }${1#--conf=spark.executor.extraJavaOptions=}"; shift ;;
     --conf=spark.driver.extraClassPath=*)
       user_class_path="${user_class_path:+$user_class_path:}${1#--conf=spark.driver.extraClassPath=}"; shift ;;
     --driver-library-path) user_library_path="${user_library_path:+$user_library_path:}$2"; spark_args+=("$1" "$2"); shift 2 ;;
@@ -193,6 +196,8 @@ while [ $# -gt 0 ]; do
           user_java_options="${user_java_options:+$user_java_options }${2#*=}"; shift 2; continue ;;
         spark.driver.extraClassPath=*)
           user_class_path="${user_class_path:+$user_class_path:}${2#*=}"; shift 2; continue ;;
+        spark.executor.extraJavaOptions=*)
+          user_executor_options="${user_executor_options:+$user_executor_options }${2#*=}"; shift 2; continue ;;
       esac
       spark_args+=("$1" "$2"); shift 2 ;;
     --conf=spark.driver.memory=*) heap_conf="${1#--conf=spark.driver.memory=}"; spark_args+=("$1"); shift ;;
@@ -537,6 +542,27 @@ if [ -n "$driver_options" ]; then
   for w in ${user_java_words[@]+"${user_java_words[@]}"}; do
     user_java_string="${user_java_string:+$user_java_string }$(spark_quote "$w")"
   done
+fi
+# The executors' Java options given on the command line join the properties file's (the young
+# generation's cap, the JIT's vectors, offline, headless), which spark-submit would drop; a collector
+# named there replaces the file's, as the JVM refuses two.
+if [ -n "$user_executor_options" ]; then
+  if ! mine="$(split_java_options "$user_executor_options")"; then
+    echo "layerscope: the executors' Java options '$user_executor_options' cannot be split into options ($mine)" >&2
+    exit 2
+  fi
+  base="$(split_java_options "$(prop_value spark.executor.extraJavaOptions "$props_file")" || true)"
+  user_gc=0
+  if grep -qx -- '-XX:+Use.*GC' <<< "$mine"; then user_gc=1; fi
+  merged=""
+  while IFS= read -r w; do
+    if [ -z "$w" ] || { ((user_gc)) && [[ "$w" == -XX:+Use*GC ]]; }; then continue; fi
+    merged="${merged:+$merged }$(spark_quote "$w")"
+  done <<< "$base"
+  while IFS= read -r w; do
+    if [ -n "$w" ]; then merged="${merged:+$merged }$(spark_quote "$w")"; fi
+  done <<< "$mine"
+  spark_args+=(--conf "spark.executor.extraJavaOptions=$merged")
 fi
 # Without a distribution, a driver on the cluster gets them through Spark, and not this JVM
 if [ -z "$spark_submit" ] && [ "$deploy_mode" = cluster ]; then

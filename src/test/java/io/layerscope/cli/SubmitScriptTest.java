@@ -725,6 +725,40 @@ class SubmitScriptTest {
         assertEquals(List.of("-Dai.djl.offline=true", "-Djava.awt.headless=true", "-XX:+UseG1GC"), cluster);
     }
 
+    /**
+     * The executors' Java options from the command line join the properties file's (spark-submit would
+     * keep only the last), a collector of the user's replacing the file's.
+     */
+    @Test
+    void theExecutorsJavaOptionsJoinTheFilesOnes() throws Exception {
+        String defaults = Files.readAllLines(repo.resolve("conf/spark-defaults.conf")).stream()
+                .filter(l -> l.startsWith("spark.executor.extraJavaOptions")).findFirst().orElseThrow()
+                .replaceFirst("^spark\\.executor\\.extraJavaOptions\\s+", "");
+        List<String> files = sparkSplits(defaults);
+        assertTrue(files.contains("-XX:MaxNewSize=256m") && files.contains("-XX:+UseParallelGC"), files.toString());
+        for (String[] given : new String[][] {{"--conf", "spark.executor.extraJavaOptions=-Dx=1 -Dy=\"a b\""},
+            {"--conf=spark.executor.extraJavaOptions=-Dx=1 -Dy=\"a b\""}}) {
+            List<String> args = new ArrayList<>(List.of("sweep", "--model", "demo", "--master", "spark://h:7077"));
+            args.addAll(List.of(given));
+            List<String> received = submit(args.toArray(new String[0]));
+            List<String> confs = received.stream().filter(a -> a.startsWith("spark.executor.extraJavaOptions=")).toList();
+            assertEquals(1, confs.size(), received.toString());
+            List<String> expected = new ArrayList<>(files);
+            expected.addAll(List.of("-Dx=1", "-Dy=a b"));
+            assertEquals(expected, sparkSplits(confs.get(0).substring("spark.executor.extraJavaOptions=".length())));
+        }
+        List<String> g1 = submitWithoutDistribution("", "sweep", "--model", "demo", "--master", "spark://h:7077",
+                "--conf", "spark.executor.extraJavaOptions=-XX:+UseG1GC");
+        String conf = g1.stream().filter(a -> a.startsWith("spark.executor.extraJavaOptions=")).findFirst().orElseThrow();
+        List<String> options = sparkSplits(conf.substring("spark.executor.extraJavaOptions=".length()));
+        assertEquals(List.of("-XX:+UseG1GC"), options.stream().filter(a -> a.matches("-XX:\\+Use.*GC")).toList());
+        assertTrue(options.contains("-XX:MaxNewSize=256m"), options.toString());
+        Finished bad = run(Map.of(), "sweep", "--model", "demo", "--conf", "spark.executor.extraJavaOptions='-Dx");
+        assertEquals(2, bad.status(), bad.output());
+        assertEquals("layerscope: the executors' Java options ''-Dx' cannot be split into options (a quote left open)\n",
+                bad.output());
+    }
+
     private static String driverOption(List<String> received) {
         return received.get(received.indexOf("--driver-java-options") + 1);
     }
