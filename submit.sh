@@ -5,9 +5,10 @@
 # through spark-submit (from PATH or $SPARK_HOME; the jar without Spark inside, target/layerscope-cluster.jar,
 # and the distribution's spark-defaults.conf under layerscope's conf/spark-defaults.conf) or, without
 # a Spark distribution, through Spark's own launcher class inside target/layerscope.jar. Master
-# local[*] unless --master is given. Spark options (--master, --conf k=v, --properties-file,
-# --driver-memory, --executor-memory, --executor-cores, --num-executors, --total-executor-cores,
-# --deploy-mode, --jars, --files) pass through to Spark; everything else goes to layerscope.
+# local[*] unless --master is given. spark-submit's options (--master, --conf k=v or -c k=v,
+# --properties-file, --driver-memory, --executor-memory, --packages, ...; see value_options) pass
+# through to Spark, the driver's and executors' Java options joined with layerscope's own; everything
+# else goes to layerscope.
 # `./submit.sh --help` lists commands.
 set -euo pipefail
 
@@ -152,17 +153,19 @@ user_java_options=""
 user_class_path=""
 user_library_path=""
 user_executor_options=""
+executor_options_given=0
 props_file="$here/conf/spark-defaults.conf"
 # spark-submit's options that take a value as the next argument
-value_options=" --master --properties-file --files --driver-memory --conf --deploy-mode --driver-java-options
+value_options=" --master --properties-file --files --driver-memory --conf -c --deploy-mode --driver-java-options
   --driver-class-path --driver-library-path --executor-memory --executor-cores --num-executors --total-executor-cores
   --jars --driver-cores --queue --name --packages --exclude-packages --repositories --archives --principal --keytab
   --proxy-user "
 while [ $# -gt 0 ]; do
-  if [ $# -lt 2 ] && [[ "$value_options" == *[[:space:]]"$1"[[:space:]]* ]]; then
+  if [ $# -lt 2 ] && [[ "$1" == -* && "$value_options" == *[[:space:]]"$1"[[:space:]]* ]]; then
     echo "layerscope: $1 needs a value (e.g. $1 VALUE or $1=VALUE)" >&2
     exit 2
   fi
+  if [ "$1" = -c ]; then set -- --conf "${@:2}"; fi   # spark-submit's short form
   case "$1" in
     --master) master="$2"; shift 2 ;;
     --master=*) master="${1#*=}"; shift ;;
@@ -183,6 +186,7 @@ while [ $# -gt 0 ]; do
     --driver-class-path) user_class_path="${user_class_path:+$user_class_path:}$2"; shift 2 ;;
     --driver-class-path=*) user_class_path="${user_class_path:+$user_class_path:}${1#*=}"; shift ;;
     --conf=spark.executor.extraJavaOptions=*)
+      executor_options_given=1
       user_executor_options="${user_executor_options:+$user_executor_options }${1#--conf=spark.executor.extraJavaOptions=}"; shift ;;
     --conf=spark.driver.extraClassPath=*)
       user_class_path="${user_class_path:+$user_class_path:}${1#--conf=spark.driver.extraClassPath=}"; shift ;;
@@ -197,6 +201,7 @@ while [ $# -gt 0 ]; do
         spark.driver.extraClassPath=*)
           user_class_path="${user_class_path:+$user_class_path:}${2#*=}"; shift 2; continue ;;
         spark.executor.extraJavaOptions=*)
+          executor_options_given=1
           user_executor_options="${user_executor_options:+$user_executor_options }${2#*=}"; shift 2; continue ;;
       esac
       spark_args+=("$1" "$2"); shift 2 ;;
@@ -216,10 +221,18 @@ while [ $# -gt 0 ]; do
   esac
 done
 master="${master:-local[*]}"
+# Properties file $1's logical lines: a line ending in an odd number of backslashes goes on with the
+# next, whose leading blanks are dropped (Java properties; comment lines never go on).
+prop_lines() {
+  awk 'function odd(s,  n) { n = 0; while (n < length(s) && substr(s, length(s) - n, 1) == "\\") n++; return n % 2 }
+    { l = $0
+      if (l !~ /^[ \t\f]*[#!]/) while (odd(l) && (getline m) > 0) { sub(/^[ \t\f]*/, "", m); l = substr(l, 1, length(l) - 1) m }
+      print l }' "$1"
+}
 # The values of the keys matching the extended regex $1 in properties file $2, read as Spark reads it
 # (Java properties: "key value", "key=value" or "key: value"; # and ! lines are comments), one per line.
 prop_values() {
-  sed -nE "s/^[[:space:]]*($1)([[:space:]]*[=:][[:space:]]*|[[:space:]]+)//p" "$2" 2>/dev/null \
+  prop_lines "$2" 2>/dev/null | sed -nE "s/^[[:space:]]*($1)([[:space:]]*[=:][[:space:]]*|[[:space:]]+)//p" \
     | sed -E 's/[[:space:]]+$//' || true
 }
 # the last value of key $1 (as Java properties take it)
@@ -509,6 +522,10 @@ spark_quote() {
     *) printf '%s' "$1" ;;
   esac
 }
+# Whether $1 chooses the JVM's collector (-XX:+UseAdaptiveSizePolicyWithSystemGC only tunes one)
+is_collector() {
+  [[ "$1" =~ ^-XX:\+Use(Serial|Parallel|ParallelOld|G1|Z|Shenandoah|Epsilon|ConcMarkSweep)GC$ ]]
+}
 # The driver's Java options from the properties file and the command line, as Spark splits them,
 # less those this script gives already (conf/spark-defaults.conf repeats some for cluster drivers):
 # as words for a driver this script starts, re-quoted for spark-submit's --driver-java-options.
@@ -529,12 +546,14 @@ if [ -n "$driver_options" ]; then
     if [ "$deploy_mode" != cluster ] && printf '%s\n' "${app_props[@]}" "${jvm_flags[@]}" | grep -qxF -- "$w"; then
       continue
     fi
-    if [[ "$w" == -XX:+Use*GC ]]; then   # a collector of its own: the last one named, as the JVM refuses two
+    if is_collector "$w"; then   # a collector of its own: the last one named, as the JVM refuses two
       kept=()
-      for f in ${jvm_flags[@]+"${jvm_flags[@]}"}; do [[ "$f" == -XX:+Use*GC ]] || kept+=("$f"); done
-      jvm_flags=(${kept[@]+"${kept[@]}"})
+      if [ "$deploy_mode" != cluster ]; then   # else this JVM only launches: it keeps the script's
+        for f in ${jvm_flags[@]+"${jvm_flags[@]}"}; do is_collector "$f" || kept+=("$f"); done
+        jvm_flags=(${kept[@]+"${kept[@]}"})
+      fi
       kept=()
-      for f in ${user_java_words[@]+"${user_java_words[@]}"}; do [[ "$f" == -XX:+Use*GC ]] || kept+=("$f"); done
+      for f in ${user_java_words[@]+"${user_java_words[@]}"}; do is_collector "$f" || kept+=("$f"); done
       user_java_words=(${kept[@]+"${kept[@]}"})
     fi
     user_java_words+=("$w")
@@ -545,23 +564,32 @@ if [ -n "$driver_options" ]; then
 fi
 # The executors' Java options given on the command line join the properties file's (the young
 # generation's cap, the JIT's vectors, offline, headless), which spark-submit would drop; a collector
-# named there replaces the file's, as the JVM refuses two.
-if [ -n "$user_executor_options" ]; then
+# named there replaces the file's, as the JVM refuses two. Given empty, they clear the file's.
+if ((executor_options_given)); then
   if ! mine="$(split_java_options "$user_executor_options")"; then
     echo "layerscope: the executors' Java options '$user_executor_options' cannot be split into options ($mine)" >&2
     exit 2
   fi
-  base="$(split_java_options "$(prop_value spark.executor.extraJavaOptions "$props_file")" || true)"
-  user_gc=0
-  if grep -qx -- '-XX:+Use.*GC' <<< "$mine"; then user_gc=1; fi
-  merged=""
+  file_options="$(prop_value spark.executor.extraJavaOptions "$props_file")"
+  if ! base="$(split_java_options "$file_options")"; then
+    echo "layerscope: $props_file's spark.executor.extraJavaOptions '$file_options' cannot be split into options ($base)" >&2
+    exit 2
+  fi
+  last_collector=""
   while IFS= read -r w; do
-    if [ -z "$w" ] || { ((user_gc)) && [[ "$w" == -XX:+Use*GC ]]; }; then continue; fi
-    merged="${merged:+$merged }$(spark_quote "$w")"
-  done <<< "$base"
-  while IFS= read -r w; do
-    if [ -n "$w" ]; then merged="${merged:+$merged }$(spark_quote "$w")"; fi
+    if is_collector "$w"; then last_collector="$w"; fi
   done <<< "$mine"
+  merged=""
+  if [ -n "$mine" ]; then
+    while IFS= read -r w; do
+      if [ -z "$w" ] || { [ -n "$last_collector" ] && is_collector "$w"; }; then continue; fi
+      merged="${merged:+$merged }$(spark_quote "$w")"
+    done <<< "$base"
+    while IFS= read -r w; do
+      if [ -z "$w" ] || { is_collector "$w" && [ "$w" != "$last_collector" ]; }; then continue; fi
+      merged="${merged:+$merged }$(spark_quote "$w")"
+    done <<< "$mine"
+  fi
   spark_args+=(--conf "spark.executor.extraJavaOptions=$merged")
 fi
 # Without a distribution, a driver on the cluster gets them through Spark, and not this JVM
@@ -753,6 +781,8 @@ if [ "${LAYERSCOPE_CDS:-on}" != off ]; then
     cds_flags+=("-XX:SharedArchiveFile=$cds_archive")
   elif { [ "$command" = sweep ] || [ "$command" = layer ] || [ "$command" = query ]; } \
       && [ "$deploy_mode" != cluster ] && [ -z "$user_class_path" ] \
+      && ! printf '%s\n' ${user_java_words[@]+"${user_java_words[@]}"} \
+        | grep -qE -- '^-(Xshare:|XX:SharedArchiveFile=|XX:ArchiveClassesAtExit=|XX:-UseSharedSpaces)' \
       && ! printf '%s\n' "${app_args[@]}" | grep -qxE -- '-h|--help|-V|--version'; then
     # a real job in this JVM only: an archive of what --help loads, or of a submission whose driver
     # runs on the cluster (Spark's launcher alone), would serve every later run poorly

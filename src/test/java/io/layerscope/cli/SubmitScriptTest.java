@@ -759,6 +759,67 @@ class SubmitScriptTest {
                 bad.output());
     }
 
+    /** The executor options spark-submit receives, as Spark's launcher splits them. */
+    private static List<String> executorOptions(List<String> received) throws Exception {
+        String conf = received.stream().filter(a -> a.startsWith("spark.executor.extraJavaOptions=")).reduce((a, b) -> b)
+                .orElseThrow();
+        return sparkSplits(conf.substring("spark.executor.extraJavaOptions=".length()));
+    }
+
+    /**
+     * Edge cases of the options joined with the script's and the file's: continued lines in the
+     * properties file, flags that only tune a collector, two collectors, options emptied, -c, an empty
+     * last argument, class sharing turned off by the user, a cluster driver's collector.
+     */
+    @Test
+    void joinedJavaOptionsEdgeCases() throws Exception {
+        Path props = Files.writeString(tmp.resolve("continued.conf"), """
+                # a comment that ends in a backslash does not go on \\
+                spark.executor.extraJavaOptions   -Dai.djl.offline=true \\
+                    -XX:+UseParallelGC -XX:MaxNewSize=256m
+                spark.driver.extraJavaOptions -Dai.djl.offline=true \\
+                   -Dmine=1
+                """);
+        List<String> continued = submit("sweep", "--model", "demo", "--properties-file", props.toString(), "-c",
+                "spark.executor.extraJavaOptions=-Dx=1");
+        assertEquals(List.of("-Dai.djl.offline=true", "-XX:+UseParallelGC", "-XX:MaxNewSize=256m", "-Dx=1"),
+                executorOptions(continued));
+        assertTrue(sparkSplits(driverOption(continued)).contains("-Dmine=1"), continued.toString());
+
+        // a flag that tunes the parallel collector does not replace it
+        List<String> tuning = submit("sweep", "--model", "demo", "--driver-java-options",
+                "-XX:+UseAdaptiveSizePolicyWithSystemGC", "--conf", "spark.executor.extraJavaOptions=-XX:+UseAdaptiveSizePolicyWithSystemGC");
+        assertTrue(sparkSplits(driverOption(tuning)).contains("-XX:+UseParallelGC"), tuning.toString());
+        assertTrue(executorOptions(tuning).contains("-XX:+UseParallelGC"), tuning.toString());
+        // two of the user's own: the last one named
+        List<String> two = submit("sweep", "--model", "demo", "--conf",
+                "spark.executor.extraJavaOptions=-XX:+UseG1GC -XX:+UseSerialGC");
+        assertEquals(List.of("-XX:+UseSerialGC"), executorOptions(two).stream().filter(a -> a.matches("-XX:\\+Use.*GC")).toList());
+        // given empty, the file's are cleared, as spark-submit would
+        List<String> cleared = submit("sweep", "--model", "demo", "--conf", "spark.executor.extraJavaOptions=");
+        assertTrue(cleared.contains("spark.executor.extraJavaOptions="), cleared.toString());
+
+        // an empty value as the last argument is layerscope's, not a missing option value
+        Finished empty = runWithoutDistribution(Map.of(), "", "query", "--results", "/r", "");
+        assertEquals(0, empty.status(), empty.output());
+
+        // class sharing off in the user's options: no archive is recorded (the JVM would refuse both)
+        Files.deleteIfExists(repo.resolve("target/layerscope.jsa"));
+        List<String> noShare = submitWithoutDistribution("", "sweep", "--model", "demo", "--driver-java-options",
+                "-Xshare:off");
+        assertTrue(noShare.stream().noneMatch(a -> a.startsWith("-XX:ArchiveClassesAtExit")), noShare.toString());
+        assertTrue(noShare.contains("-Xshare:off"), noShare.toString());
+
+        // a cluster driver's collector is the cluster driver's: the launcher here keeps the script's
+        List<String> launcher = submitWithoutDistribution("", "sweep", "--model", "demo", "--out", "/r/o", "--master",
+                "spark://h:7077", "--deploy-mode", "cluster", "--driver-java-options", "-Dx=1 -XX:+UseG1GC");
+        int main = launcher.indexOf("io.layerscope.cli.SparkSubmitMain");
+        assertTrue(launcher.subList(0, main).contains("-XX:+UseParallelGC"), launcher.toString());
+        assertFalse(launcher.subList(0, main).contains("-XX:+UseG1GC"), launcher.toString());
+        List<String> remote = sparkSplits(launcher.get(launcher.indexOf("--driver-java-options") + 1));
+        assertEquals(List.of("-XX:+UseG1GC"), remote.stream().filter(a -> a.matches("-XX:\\+Use.*GC")).toList());
+    }
+
     private static String driverOption(List<String> received) {
         return received.get(received.indexOf("--driver-java-options") + 1);
     }

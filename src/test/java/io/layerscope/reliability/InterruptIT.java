@@ -44,7 +44,6 @@ class InterruptIT {
         assertFalse(output.contains("RejectedExecutionException"), output);
     }
 
-    /** Sequential mode's states wait in spark.local.dir between rounds: none may stay there. */
     /** With --verbose too the stop is told as the interrupt it was (and a stack trace follows), not as Spark's stop. */
     @Test
     void sigintWithVerboseSaysItWasInterrupted() throws Exception {
@@ -53,6 +52,7 @@ class InterruptIT {
                 output.lines().filter(l -> l.startsWith("error: ")).toList(), output);
     }
 
+    /** Sequential mode's states wait in spark.local.dir between rounds: none may stay there. */
     @Test
     void sigintDuringTheSequentialRoundsLeavesNothingBehind() throws Exception {
         interruptAfter("sequential: block 0 of ", 0, "32", "INT", 130, "--mode", "sequential");
