@@ -162,7 +162,8 @@ value_options=" --master --properties-file --files --driver-memory --conf -c --d
   --proxy-user "
 while [ $# -gt 0 ]; do
   if [ $# -lt 2 ] && [[ "$1" == -* && "$value_options" == *[[:space:]]"$1"[[:space:]]* ]]; then
-    echo "layerscope: $1 needs a value (e.g. $1 VALUE or $1=VALUE)" >&2
+    if [ "$1" = -c ]; then echo "layerscope: -c needs a value (e.g. -c KEY=VALUE)" >&2; else
+      echo "layerscope: $1 needs a value (e.g. $1 VALUE or $1=VALUE)" >&2; fi
     exit 2
   fi
   if [ "$1" = -c ]; then set -- --conf "${@:2}"; fi   # spark-submit's short form
@@ -222,12 +223,16 @@ while [ $# -gt 0 ]; do
 done
 master="${master:-local[*]}"
 # Properties file $1's logical lines: a line ending in an odd number of backslashes goes on with the
-# next, whose leading blanks are dropped (Java properties; comment lines never go on).
+# next, whose leading blanks are dropped (Java properties: comment lines never go on, a backslash
+# ending the file is dropped, CRLF ends a line too).
 prop_lines() {
+  # from standard input: awk would take a file name with '=' in it for an assignment
   awk 'function odd(s,  n) { n = 0; while (n < length(s) && substr(s, length(s) - n, 1) == "\\") n++; return n % 2 }
-    { l = $0
-      if (l !~ /^[ \t\f]*[#!]/) while (odd(l) && (getline m) > 0) { sub(/^[ \t\f]*/, "", m); l = substr(l, 1, length(l) - 1) m }
-      print l }' "$1"
+    { l = $0; sub(/\r$/, "", l)
+      if (l !~ /^[ \t\f]*[#!]/) while (odd(l)) { l = substr(l, 1, length(l) - 1)
+        if ((getline m) <= 0) break
+        sub(/\r$/, "", m); sub(/^[ \t\f]*/, "", m); l = l m }
+      print l }' < "$1"
 }
 # The values of the keys matching the extended regex $1 in properties file $2, read as Spark reads it
 # (Java properties: "key value", "key=value" or "key: value"; # and ! lines are comments), one per line.
@@ -775,14 +780,20 @@ cds_archive="$here/target/layerscope.jsa"
 if [ "$command" = query ]; then
   cds_archive="$here/target/layerscope-query.jsa"
 fi
-if [ "${LAYERSCOPE_CDS:-on}" != off ]; then
+# the user's own class-sharing flags (-Xshare:off, an archive of theirs) decide alone: the JVM
+# refuses some pairs with the script's
+user_cds=0
+for w in ${user_java_words[@]+"${user_java_words[@]}"}; do
+  if [[ "$w" =~ ^-(Xshare:|XX:SharedArchiveFile=|XX:ArchiveClassesAtExit=|XX:[+-]UseSharedSpaces|XX:[+-]AutoCreateSharedArchive) ]]; then
+    user_cds=1
+  fi
+done
+if [ "${LAYERSCOPE_CDS:-on}" != off ] && ((user_cds == 0)); then
   cds_flags=(-Xlog:disable "-Xlog:all=warning,cds*=off:stderr")
   if [ -f "$cds_archive" ] && [ "$cds_archive" -nt "$jar" ]; then
     cds_flags+=("-XX:SharedArchiveFile=$cds_archive")
   elif { [ "$command" = sweep ] || [ "$command" = layer ] || [ "$command" = query ]; } \
       && [ "$deploy_mode" != cluster ] && [ -z "$user_class_path" ] \
-      && ! printf '%s\n' ${user_java_words[@]+"${user_java_words[@]}"} \
-        | grep -qE -- '^-(Xshare:|XX:SharedArchiveFile=|XX:ArchiveClassesAtExit=|XX:-UseSharedSpaces)' \
       && ! printf '%s\n' "${app_args[@]}" | grep -qxE -- '-h|--help|-V|--version'; then
     # a real job in this JVM only: an archive of what --help loads, or of a submission whose driver
     # runs on the cluster (Spark's launcher alone), would serve every later run poorly

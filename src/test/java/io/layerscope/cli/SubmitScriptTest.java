@@ -786,6 +786,14 @@ class SubmitScriptTest {
                 executorOptions(continued));
         assertTrue(sparkSplits(driverOption(continued)).contains("-Dmine=1"), continued.toString());
 
+        // a file named with '=' (awk would take it for an assignment), CRLF lines, a backslash ending the file
+        Path odd = Files.writeString(tmp.resolve("run=2.conf"), "spark.executor.extraJavaOptions -Da=1 \\\r\n"
+                + "   -Db=2\r\nspark.driver.extraJavaOptions -Dc=3 \\");
+        List<String> crlf = submit("sweep", "--model", "demo", "--properties-file", odd.toString(), "--conf",
+                "spark.executor.extraJavaOptions=-Dx=1");
+        assertEquals(List.of("-Da=1", "-Db=2", "-Dx=1"), executorOptions(crlf));
+        assertTrue(sparkSplits(driverOption(crlf)).contains("-Dc=3"), crlf.toString());
+
         // a flag that tunes the parallel collector does not replace it
         List<String> tuning = submit("sweep", "--model", "demo", "--driver-java-options",
                 "-XX:+UseAdaptiveSizePolicyWithSystemGC", "--conf", "spark.executor.extraJavaOptions=-XX:+UseAdaptiveSizePolicyWithSystemGC");
@@ -809,6 +817,12 @@ class SubmitScriptTest {
                 "-Xshare:off");
         assertTrue(noShare.stream().noneMatch(a -> a.startsWith("-XX:ArchiveClassesAtExit")), noShare.toString());
         assertTrue(noShare.contains("-Xshare:off"), noShare.toString());
+        // an archive of the user's own beside the script's: the script's is left out (the JVM refuses the pair)
+        Files.writeString(repo.resolve("target/layerscope.jsa"), "archive");
+        List<String> theirs = submitWithoutDistribution("", "sweep", "--model", "demo", "--driver-java-options",
+                "-XX:ArchiveClassesAtExit=/tmp/mine.jsa");
+        assertEquals(List.of("-XX:ArchiveClassesAtExit=/tmp/mine.jsa"), theirs.stream()
+                .filter(a -> a.startsWith("-XX:SharedArchiveFile") || a.startsWith("-XX:ArchiveClassesAtExit")).toList());
 
         // a cluster driver's collector is the cluster driver's: the launcher here keeps the script's
         List<String> launcher = submitWithoutDistribution("", "sweep", "--model", "demo", "--out", "/r/o", "--master",
