@@ -166,7 +166,8 @@ while [ $# -gt 0 ]; do
       echo "layerscope: $1 needs a value (e.g. $1 VALUE or $1=VALUE)" >&2; fi
     exit 2
   fi
-  if [ "$1" = -c ]; then set -- --conf "${@:2}"; fi   # spark-submit's short form
+  # spark-submit's short form and --conf=K=V, as --conf K=V: the settings below are matched once
+  case "$1" in -c) set -- --conf "${@:2}" ;; --conf=*) set -- --conf "${1#--conf=}" "${@:2}" ;; esac
   case "$1" in
     --master) master="$2"; shift 2 ;;
     --master=*) master="${1#*=}"; shift ;;
@@ -182,15 +183,8 @@ while [ $# -gt 0 ]; do
     # --driver-java-options, or the same key by --conf, would replace them in spark-submit)
     --driver-java-options) user_java_options="${user_java_options:+$user_java_options }$2"; shift 2 ;;
     --driver-java-options=*) user_java_options="${user_java_options:+$user_java_options }${1#*=}"; shift ;;
-    --conf=spark.driver.extraJavaOptions=*)
-      user_java_options="${user_java_options:+$user_java_options }${1#--conf=spark.driver.extraJavaOptions=}"; shift ;;
     --driver-class-path) user_class_path="${user_class_path:+$user_class_path:}$2"; shift 2 ;;
     --driver-class-path=*) user_class_path="${user_class_path:+$user_class_path:}${1#*=}"; shift ;;
-    --conf=spark.executor.extraJavaOptions=*)
-      executor_options_given=1
-      user_executor_options="${user_executor_options:+$user_executor_options }${1#--conf=spark.executor.extraJavaOptions=}"; shift ;;
-    --conf=spark.driver.extraClassPath=*)
-      user_class_path="${user_class_path:+$user_class_path:}${1#--conf=spark.driver.extraClassPath=}"; shift ;;
     --driver-library-path) user_library_path="${user_library_path:+$user_library_path:}$2"; spark_args+=("$1" "$2"); shift 2 ;;
     --driver-library-path=*) user_library_path="${user_library_path:+$user_library_path:}${1#*=}"; spark_args+=("$1"); shift ;;
     --conf)
@@ -206,15 +200,13 @@ while [ $# -gt 0 ]; do
           user_executor_options="${user_executor_options:+$user_executor_options }${2#*=}"; shift 2; continue ;;
       esac
       spark_args+=("$1" "$2"); shift 2 ;;
-    --conf=spark.driver.memory=*) heap_conf="${1#--conf=spark.driver.memory=}"; spark_args+=("$1"); shift ;;
-    --conf=spark.submit.deployMode=*) deploy_mode="${1#--conf=spark.submit.deployMode=}"; spark_args+=("$1"); shift ;;
     --deploy-mode) deploy_mode="$2"; spark_args+=("$1" "$2"); shift 2 ;;
     --deploy-mode=*) deploy_mode="${1#*=}"; spark_args+=("$1"); shift ;;
     # the rest of spark-submit's options, as they are
     --executor-memory|--executor-cores|--num-executors|--total-executor-cores|--jars|--driver-cores|--queue|--name|\
     --packages|--exclude-packages|--repositories|--archives|--principal|--keytab|--proxy-user)
       spark_args+=("$1" "$2"); shift 2 ;;
-    --conf=*|--executor-memory=*|--executor-cores=*|--num-executors=*|--total-executor-cores=*|--jars=*|--driver-cores=*|\
+    --executor-memory=*|--executor-cores=*|--num-executors=*|--total-executor-cores=*|--jars=*|--driver-cores=*|\
     --queue=*|--name=*|--packages=*|--exclude-packages=*|--repositories=*|--archives=*|--principal=*|--keytab=*|\
     --proxy-user=*|--supervise)
       spark_args+=("$1"); shift ;;
