@@ -523,6 +523,19 @@ spark_quote() {
 is_collector() {
   [[ "$1" =~ ^-XX:\+Use(Serial|Parallel|ParallelOld|G1|Z|Shenandoah|Epsilon|ConcMarkSweep)GC$ ]]
 }
+# Drops the collector flags from the array named $1: a later one replaces them, as the JVM refuses two
+drop_collectors() {
+  local -n flags="$1"
+  local kept=() f
+  for f in ${flags[@]+"${flags[@]}"}; do is_collector "$f" || kept+=("$f"); done
+  flags=(${kept[@]+"${kept[@]}"})
+}
+# Words $@ as one string that Spark's splitter reads back as them
+spark_join() {
+  local w out=""
+  for w in "$@"; do out="${out:+$out }$(spark_quote "$w")"; done
+  printf '%s' "$out"
+}
 # The driver's Java options from the properties file and the command line, as Spark splits them,
 # less those this script gives already (conf/spark-defaults.conf repeats some for cluster drivers):
 # as words for a driver this script starts, re-quoted for spark-submit's --driver-java-options.
@@ -543,21 +556,13 @@ if [ -n "$driver_options" ]; then
     if [ "$deploy_mode" != cluster ] && printf '%s\n' "${app_props[@]}" "${jvm_flags[@]}" | grep -qxF -- "$w"; then
       continue
     fi
-    if is_collector "$w"; then   # a collector of its own: the last one named, as the JVM refuses two
-      kept=()
-      if [ "$deploy_mode" != cluster ]; then   # else this JVM only launches: it keeps the script's
-        for f in ${jvm_flags[@]+"${jvm_flags[@]}"}; do is_collector "$f" || kept+=("$f"); done
-        jvm_flags=(${kept[@]+"${kept[@]}"})
-      fi
-      kept=()
-      for f in ${user_java_words[@]+"${user_java_words[@]}"}; do is_collector "$f" || kept+=("$f"); done
-      user_java_words=(${kept[@]+"${kept[@]}"})
+    if is_collector "$w"; then   # a collector of its own: the last one named
+      if [ "$deploy_mode" != cluster ]; then drop_collectors jvm_flags; fi   # else this JVM only launches
+      drop_collectors user_java_words
     fi
     user_java_words+=("$w")
   done <<< "$words"
-  for w in ${user_java_words[@]+"${user_java_words[@]}"}; do
-    user_java_string="${user_java_string:+$user_java_string }$(spark_quote "$w")"
-  done
+  user_java_string="$(spark_join ${user_java_words[@]+"${user_java_words[@]}"})"
 fi
 # The executors' Java options given on the command line join the properties file's (the young
 # generation's cap, the JIT's vectors, offline, headless), which spark-submit would drop; a collector
@@ -572,22 +577,18 @@ if ((executor_options_given)); then
     echo "layerscope: $props_file's spark.executor.extraJavaOptions '$file_options' cannot be split into options ($base)" >&2
     exit 2
   fi
-  last_collector=""
-  while IFS= read -r w; do
-    if is_collector "$w"; then last_collector="$w"; fi
-  done <<< "$mine"
-  merged=""
+  executor_words=()
   if [ -n "$mine" ]; then
     while IFS= read -r w; do
-      if [ -z "$w" ] || { [ -n "$last_collector" ] && is_collector "$w"; }; then continue; fi
-      merged="${merged:+$merged }$(spark_quote "$w")"
+      if [ -n "$w" ]; then executor_words+=("$w"); fi
     done <<< "$base"
     while IFS= read -r w; do
-      if [ -z "$w" ] || { is_collector "$w" && [ "$w" != "$last_collector" ]; }; then continue; fi
-      merged="${merged:+$merged }$(spark_quote "$w")"
+      if [ -z "$w" ]; then continue; fi
+      if is_collector "$w"; then drop_collectors executor_words; fi
+      executor_words+=("$w")
     done <<< "$mine"
   fi
-  spark_args+=(--conf "spark.executor.extraJavaOptions=$merged")
+  spark_args+=(--conf "spark.executor.extraJavaOptions=$(spark_join ${executor_words[@]+"${executor_words[@]}"})")
 fi
 # Without a distribution, a driver on the cluster gets them through Spark, and not this JVM
 if [ -z "$spark_submit" ] && [ "$deploy_mode" = cluster ]; then
@@ -714,10 +715,7 @@ if [ -n "$spark_submit" ]; then
   case "$master" in local*) young_flag="$(young_cap "${heap_arg-${heap_conf-$driver_memory}}")" ;; *) young_flag="" ;; esac
   # options decided for a driver on this machine (its CPU, its balloon, this checkout's log4j file);
   # a driver on a node of the cluster has the conf's spark.driver.extraJavaOptions instead
-  script_java_string=""
-  for w in "${app_props[@]}" ${jvm_flags[@]+"${jvm_flags[@]}"} ${young_flag:+"$young_flag"}; do
-    script_java_string="${script_java_string:+$script_java_string }$(spark_quote "$w")"
-  done
+  script_java_string="$(spark_join "${app_props[@]}" ${jvm_flags[@]+"${jvm_flags[@]}"} ${young_flag:+"$young_flag"})"
   driver_java_options=(--driver-java-options "$script_java_string${user_java_string:+ $user_java_string}")
   if [ "$deploy_mode" = cluster ]; then
     driver_java_options=()
