@@ -16,7 +16,8 @@ import picocli.CommandLine.Option;
             "Prints the statistics and writes layer_analysis_<NAME>.png (in --out, or the current directory).",
             "With --out, also the same Parquet tables as a sweep, for that layer. The calibration forward"
                 + " runs only up to the layer's block."},
-        footer = {"", "Example:", "  ./submit.sh layer --model demo --layer model.layers.1.mlp.down_proj"})
+        footer = {"", "Example:", "  ./submit.sh layer --model demo --layer model.layers.1.mlp.down_proj",
+            "", Main.SPARK_OPTIONS_FOOTER_1, Main.SPARK_OPTIONS_FOOTER_2, Main.SPARK_OPTIONS_FOOTER_3})
 public final class LayerCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;

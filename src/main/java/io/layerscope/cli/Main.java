@@ -36,12 +36,15 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "layerscope", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Per-layer pruning statistics (weight magnitude, activation norms, Wanda) for LLaMA checkpoints.",
-        footer = {"", "Through ./submit.sh every command also takes spark-submit's options",
-            "(--master, --conf k=v, --driver-memory, --packages, ...), which go to Spark.",
-            "Every option: docs/USAGE.md."},
+        footer = {"", Main.SPARK_OPTIONS_FOOTER_1, Main.SPARK_OPTIONS_FOOTER_2, Main.SPARK_OPTIONS_FOOTER_3},
         subcommands = {SweepCommand.class, LayerCommand.class, QueryCommand.class, LayerTypesCommand.class,
             ListLayersCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
+    // Shared by the commands that start Spark, so their own --help names what submit.sh passes on.
+    static final String SPARK_OPTIONS_FOOTER_1 = "Through ./submit.sh every command also takes spark-submit's options";
+    static final String SPARK_OPTIONS_FOOTER_2 = "(--master, --conf k=v, --driver-memory, --packages, ...), which go to Spark.";
+    static final String SPARK_OPTIONS_FOOTER_3 = "Every option: docs/USAGE.md.";
+
     public static final int EXIT_BAD_INPUT = 2;
     public static final int EXIT_FAILURE = 1;
 

@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
         footer = {"", "Examples:",
             "  ./submit.sh sweep --model demo --out results/demo",
             "  ./submit.sh sweep --model meta-llama/Llama-3.2-1B --calibration c4 \\",
-            "      --out results/llama-1b --master spark://head:7077"})
+            "      --out results/llama-1b --master spark://head:7077",
+            "", Main.SPARK_OPTIONS_FOOTER_1, Main.SPARK_OPTIONS_FOOTER_2, Main.SPARK_OPTIONS_FOOTER_3})
 public final class SweepCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;

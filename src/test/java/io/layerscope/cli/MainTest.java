@@ -295,6 +295,12 @@ class MainTest {
         assertTrue(sub.out().contains("--cache-dir, --cache_dir=DIR"), sub.out());
         assertTrue(sub.out().replaceAll("\\s+", " ").contains("Default: meta-llama/Llama-3.2-1B."), sub.out());
         assertTrue(sub.out().contains("--verbose"), sub.out());
+        String sparkOptions = "Through ./submit.sh every command also takes spark-submit's options\n"
+                + "(--master, --conf k=v, --driver-memory, --packages, ...), which go to Spark.\n";
+        for (String command : new String[] {"--help", "sweep --help", "layer --help"}) {
+            Run help = run(command.split(" "));
+            assertTrue(help.out().contains(sparkOptions), command + ":\n" + help.out());
+        }
     }
 
     @Command(name = "boom")
