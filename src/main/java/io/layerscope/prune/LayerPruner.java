@@ -52,6 +52,14 @@ public final class LayerPruner {
             throw new IllegalArgumentException(layer + ": shape " + out + "x" + in + ", " + actNorm.length
                     + " activation norms");
         }
+        for (int j = 0; j < in; j++) {
+            // else the selection meets a NaN score, or N:M ranks it by its sign bit, which the platform chose
+            if (!(actNorm[j] >= 0 && actNorm[j] <= Float.MAX_VALUE)) {
+                throw new LayerscopeException("Layer " + layer + ": the activation norm of input feature " + j + " is "
+                        + actNorm[j] + "; Wanda's metric needs finite, non-negative norms. The forward pass that fed"
+                        + " the layer overflowed or produced NaN.");
+            }
+        }
         if (pattern.structured() && in % pattern.m() != 0) {
             throw new LayerscopeException("--prune-m " + pattern.m() + " does not divide " + layer + "'s in_features "
                     + in + "; an N:M pattern needs whole groups of M columns");

@@ -23,20 +23,29 @@ final class ActivationCheck {
     private ActivationCheck() {
     }
 
+    /** What {@link #check(Checkpoint, List, Map, List, String)} calls stage one's pass. */
+    static final String CALIBRATION_PASS = "the calibration forward pass";
+
     static void check(Checkpoint ckpt, List<PrunableLayer> layers, Map<String, float[]> scalerRows,
                       List<String> computeTypes) {
+        check(ckpt, layers, scalerRows, computeTypes, CALIBRATION_PASS);
+    }
+
+    /** @param pass what made the rows, for the message: {@link #CALIBRATION_PASS}, or sequential mode's pass */
+    static void check(Checkpoint ckpt, List<PrunableLayer> layers, Map<String, float[]> scalerRows,
+                      List<String> computeTypes, String pass) {
         for (Map.Entry<String, float[]> e : scalerRows.entrySet()) {
             float[] row = e.getValue();
             for (int j = 0; j < row.length; j++) {
                 if (!(row[j] >= 0 && row[j] <= Float.MAX_VALUE)) {
-                    throw explain(ckpt, layers, e.getKey(), j, row[j], computeTypes);
+                    throw explain(ckpt, layers, e.getKey(), j, row[j], computeTypes, pass);
                 }
             }
         }
     }
 
     private static LayerscopeException explain(Checkpoint ckpt, List<PrunableLayer> layers, String tap, int j, float value,
-                                               List<String> computeTypes) {
+                                               List<String> computeTypes, String pass) {
         String layer = layers.stream().filter(l -> l.tapKey().equals(tap)).map(PrunableLayer::name).findFirst().orElse(tap);
         String what = "scaler_row[" + j + "] of the input of " + layer + " is " + value;
         for (String name : tensorsUpTo(ckpt, tap)) {
@@ -44,15 +53,15 @@ final class ActivationCheck {
             String at = firstNonFinite(f, f.tensor(name));
             if (at != null) {
                 return new LayerscopeException(f.path() + ": tensor " + name + " holds " + at + ", the first non-finite"
-                        + " weight the calibration forward pass used, so " + what + ". The checkpoint file is damaged or"
+                        + " weight " + pass + " used, so " + what + ". The checkpoint file is damaged or"
                         + " was saved from a diverged model: download it again or check its source.");
             }
         }
         if (computeTypes.contains("float16")) {
-            return new LayerscopeException(what + ": the calibration forward pass overflowed float16 (every weight it used"
+            return new LayerscopeException(what + ": " + pass + " overflowed float16 (every weight it used"
                     + " is finite); rerun it with --dtype float32.");
         }
-        return new LayerscopeException(what + ": the calibration forward pass in " + String.join(", ", computeTypes)
+        return new LayerscopeException(what + ": " + pass + " in " + String.join(", ", computeTypes)
                 + " overflowed although every weight it used is finite; weights this large do not come from a trained"
                 + " model: check the checkpoint's source.");
     }

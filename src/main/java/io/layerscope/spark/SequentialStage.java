@@ -137,17 +137,35 @@ final class SequentialStage {
     private final LayerStage.Settings settings;
     private final Checkpoint ckpt;
     private final UnaryOperator<LayerResult> arrived;
+    private final List<String> computeTypes;
     private final PrintStream err;
 
-    /** {@code arrived}: what each analysed layer's result goes through as it reaches the driver (its picture written out). */
+    /**
+     * {@code arrived}: what each analysed layer's result goes through as it reaches the driver (its picture
+     * written out); {@code computeTypes}: stage one's, which the passes here share (for the message of a row
+     * that overflowed).
+     */
     SequentialStage(JavaSparkContext jsc, ModelSpec spec, LayerStage.Settings settings, Checkpoint ckpt,
-                    UnaryOperator<LayerResult> arrived, PrintStream err) {
+                    UnaryOperator<LayerResult> arrived, List<String> computeTypes, PrintStream err) {
         this.jsc = jsc;
         this.spec = spec;
         this.settings = settings;
         this.ckpt = ckpt;
         this.arrived = arrived;
+        this.computeTypes = List.copyOf(computeTypes);
         this.err = err;
+    }
+
+    /** What the rows of a round are called when one is not finite. */
+    static final String PRUNED_PASS = "sequential mode's forward pass through the pruned blocks";
+
+    /**
+     * The pruned stream can overflow where the dense one did not (float16 on a GPU): said as stage
+     * one's rows are, before a mask is made from them.
+     */
+    private Map<String, float[]> checked(Map<String, float[]> rows) {
+        ActivationCheck.check(ckpt, ckpt.prunableLayers(), rows, computeTypes, PRUNED_PASS);
+        return rows;
     }
 
     /**
@@ -218,7 +236,7 @@ final class SequentialStage {
                 if (depth) {
                     denseOut.persist(states);   // the pruned pass reads the new marks from it, beside pass's states
                 }
-                Map<String, float[]> rows = scalerRows(denseOut.map(DenseOutput::taps), windows.size(), streams);
+                Map<String, float[]> rows = checked(scalerRows(denseOut.map(DenseOutput::taps), windows.size(), streams));
                 if (previous != null) {
                     previous.unpersist(false);   // the states just computed from it are persisted now
                     previous = null;
@@ -280,7 +298,8 @@ final class SequentialStage {
             if (head) {
                 // without depth the last pruned pass runs in this job, the first to read its states
                 jsc.setJobDescription("layerscope sequential: lm_head's input from the pruned model");
-                headRows = scalerRows(states(pass).mapPartitions(new SequentialTasks.FinalNormTask(spec)), windows.size(), null);
+                headRows = checked(scalerRows(states(pass).mapPartitions(new SequentialTasks.FinalNormTask(spec)),
+                        windows.size(), null));
             }
             progress.finish();
             if (head) {
@@ -387,6 +406,8 @@ final class SequentialStage {
         try {
             for (int b = 0; b <= lastBlock; b++) {
                 Map<String, float[]> rows = blockRows(denseRows, b);
+                // stage one's check covered the analysed layers' rows only (--layers)
+                ActivationCheck.check(ckpt, ckpt.prunableLayers(), rows, computeTypes);
                 Round round = new Round(UUID.randomUUID().toString(), b, settings.blockSparsity()[b],
                         settings.analysis().pattern(), rows, rows);
                 int block = b;

@@ -663,7 +663,7 @@ public final class SweepJob {
         List<LayerResult> results;
         double[] actual = null;
         ModelSpec spec = modelSpec(ckpt, coverage);
-        SequentialStage sequential = new SequentialStage(jsc, spec, settings, ckpt, pictures, err);
+        SequentialStage sequential = new SequentialStage(jsc, spec, settings, ckpt, pictures, stage1.computeTypes(), err);
         if (a.sequential()) {
             err.printf("stage 2 (sequential): blocks 0..%d pruned in order, %d layers analysed%n", coverage.lastRound(),
                     layers.size());

@@ -195,6 +195,24 @@ class LayerPrunerTest {
         }
     }
 
+    /**
+     * An overflowed forward pass (float16) gives an infinite or NaN norm: 0 * inf is a NaN whose sign
+     * the platform picks, which N:M would rank by and the selection refuses with no word of why.
+     */
+    @Test
+    void aNonFiniteActivationNormIsRefusedWithTheLayerAndFeature() {
+        float[] w = {0, 1, 2, 3, 1, 0, 2, 3};
+        for (float bad : new float[] {Float.POSITIVE_INFINITY, Float.NaN, -1f}) {
+            for (SparsityPattern pattern : List.of(SparsityPattern.UNSTRUCTURED, new SparsityPattern(2, 4))) {
+                LayerscopeException e = assertThrows(LayerscopeException.class, () -> LayerPruner.wanda(
+                        "model.layers.2.self_attn.o_proj", w, 2, 4, new float[] {1, 1, bad, 1}, 0.5, pattern));
+                assertEquals("Layer model.layers.2.self_attn.o_proj: the activation norm of input feature 2 is " + bad
+                        + "; Wanda's metric needs finite, non-negative norms. The forward pass that fed the layer"
+                        + " overflowed or produced NaN.", e.getMessage());
+            }
+        }
+    }
+
     private static String bits(LayerMask m, int in) {
         StringBuilder s = new StringBuilder();
         for (int j = 0; j < in; j++) {
