@@ -1,8 +1,7 @@
 package io.layerscope.hub;
 
-import com.sun.jna.Library;
-import com.sun.jna.Native;
 import com.sun.jna.Platform;
+import io.layerscope.Flock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,66 +63,6 @@ final class BlobLock implements AutoCloseable {
             throw new IOException(e);
         } finally {
             threadLock.unlock();
-        }
-    }
-
-    /** flock(2) on a file descriptor of its own, through the C library (JNA). */
-    static final class Flock implements AutoCloseable {
-        private interface C extends Library {
-            C LIBC = Native.load(Platform.C_LIBRARY_NAME, C.class);
-
-            int open(String path, int flags, int mode) throws com.sun.jna.LastErrorException;
-
-            int flock(int fd, int operation) throws com.sun.jna.LastErrorException;
-
-            int close(int fd) throws com.sun.jna.LastErrorException;
-        }
-
-        private static final int LOCK_EX = 2;
-        private static final int LOCK_UN = 8;
-        private static final int EINTR = 4;
-
-        private final int fd;
-
-        private Flock(int fd) {
-            this.fd = fd;
-        }
-
-        /** Waits until this process holds {@code file}'s exclusive flock (creating the file, as filelock does). */
-        static Flock exclusive(Path file) throws IOException {
-            int fd;
-            try {
-                fd = C.LIBC.open(file.toString(), openFlags(), 0644);
-            } catch (com.sun.jna.LastErrorException e) {
-                throw new IOException("cannot open the lock file " + file + ": errno " + e.getErrorCode(), e);
-            }
-            while (true) {
-                try {
-                    C.LIBC.flock(fd, LOCK_EX);
-                    return new Flock(fd);
-                } catch (com.sun.jna.LastErrorException e) {
-                    if (e.getErrorCode() != EINTR) {
-                        C.LIBC.close(fd);
-                        throw new IOException("cannot lock " + file + ": errno " + e.getErrorCode(), e);
-                    }
-                }
-            }
-        }
-
-        /** O_RDWR | O_CREAT | O_CLOEXEC, whose values differ between Linux and macOS. */
-        private static int openFlags() {
-            return Platform.isMac() ? 0x2 | 0x200 | 0x1000000 : 0x2 | 0x40 | 0x80000;
-        }
-
-        @Override
-        public void close() throws IOException {
-            try {
-                C.LIBC.flock(fd, LOCK_UN);
-            } catch (com.sun.jna.LastErrorException e) {
-                throw new IOException("cannot unlock a blob lock: errno " + e.getErrorCode(), e);
-            } finally {
-                C.LIBC.close(fd);
-            }
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.layerscope.spark;
 
+import io.layerscope.Flock;
 import io.layerscope.LayerscopeException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -8,9 +9,10 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -20,9 +22,11 @@ import java.util.stream.Stream;
  * A results directory that is complete or absent. Everything is written into a hidden staging
  * directory beside DIR ({@code .DIR.staging-<id>}) and renamed into place by {@link #commit()};
  * {@link #close()} without a commit deletes the staging directory, and so does a shutdown hook when
- * the JVM is interrupted (SIGINT). A lock file beside DIR ({@code .DIR.lock}, created atomically,
- * naming its owner as pid@host) refuses a second job writing the same DIR at the same time; a lock
- * left by a process of this host that is gone (kill -9) is taken over.
+ * the JVM is interrupted (SIGINT). A lock beside DIR (flock(2) on {@code .DIR.lock}, which names its
+ * holder as pid@host) refuses a second job writing the same DIR at the same time; the kernel releases
+ * it when its job dies, however it dies, and the next job to take it clears what that job left: its
+ * staging directory, and an old DIR it had moved aside to replace it (put back where the new one
+ * never arrived).
  *
  * <pre>{@code
  * try (ResultsDirectory out = ResultsDirectory.create(Path.of("results/demo"))) {
@@ -54,6 +58,8 @@ public final class ResultsDirectory implements AutoCloseable {
     private final Path target;
     private final Path staging;
     private final Path lock;
+    /** The flock on {@link #lock}; null once released (or where there is no flock). */
+    private Flock held;
     private final boolean overwrite;
     private final Map<String, Path> kept;
     private final Thread cleanupHook;
@@ -62,11 +68,13 @@ public final class ResultsDirectory implements AutoCloseable {
     private final ReentrantReadWriteLock guard = new ReentrantReadWriteLock();
     private volatile boolean interrupted;
 
-    private ResultsDirectory(Kind kind, Path target, Path staging, Path lock, boolean overwrite, Map<String, Path> kept) {
+    private ResultsDirectory(Kind kind, Path target, Path staging, Path lock, Flock held, boolean overwrite,
+                             Map<String, Path> kept) {
         this.kind = kind;
         this.target = target;
         this.staging = staging;
         this.lock = lock;
+        this.held = held;
         this.overwrite = overwrite;
         this.kept = Map.copyOf(kept);
         this.cleanupHook = new Thread(this::interrupted, "layerscope-results-cleanup");
@@ -100,6 +108,10 @@ public final class ResultsDirectory implements AutoCloseable {
                     + " for " + kind.holds + ", e.g. " + option + " " + kind.example);
         }
         String name = target.getFileName().toString();
+        if (Files.isSymbolicLink(target)) {
+            // a link is not replaced (nor followed into what it names); a dangling one would fail only at the end
+            throw new LayerscopeException(option + " " + dir + " is a symbolic link; name the directory itself");
+        }
         if (Files.exists(target) && !overwrite) {
             throw new LayerscopeException(kind.what + " " + dir + " already exists; choose another " + option
                     + " or pass --overwrite to replace it");
@@ -120,78 +132,126 @@ public final class ResultsDirectory implements AutoCloseable {
                     + " choose another --out");
         }
         Path lock = parent.resolve("." + name + ".lock");
-        takeLock(lock, dir, parent, name);
+        Flock held = takeLock(kind, lock, dir);
         Path staging = parent.resolve("." + name + ".staging-" + UUID.randomUUID().toString().substring(0, 8));
         try {
+            clearLeftovers(target, dir);
             Files.createDirectory(staging);
         } catch (IOException e) {
-            deleteQuietly(lock);
+            release(lock, held);
             throw new LayerscopeException("cannot write results to " + dir + " (" + describe(e) + ")", e);
+        } catch (RuntimeException e) {
+            release(lock, held);
+            throw e;
         }
-        return new ResultsDirectory(kind, target, staging, lock, overwrite, kept);
+        return new ResultsDirectory(kind, target, staging, lock, held, overwrite, kept);
     }
 
     /**
-     * Creates the lock file, naming its owner ("pid@host"). A lock whose owner was a process of this
-     * host that no longer runs (a driver killed with kill -9 never removes its lock) is taken over,
-     * with that job's staging directories, and said so on stderr; any other existing lock refuses.
+     * Takes the flock on the lock file and writes this process's name into it, for the message of a
+     * job refused; refuses when another job holds it. A holder deletes the file as it finishes, so
+     * one opened just before that is no longer the lock: then the file the path names now is locked.
      */
-    private static void takeLock(Path lock, Path dir, Path parent, String name) {
-        for (int attempt = 0; ; attempt++) {
+    private static Flock takeLock(Kind kind, Path lock, Path dir) {
+        if (!Flock.AVAILABLE) {
+            return null;   // no flock (Windows): nothing refuses a second job
+        }
+        for (int attempt = 0; attempt < 10; attempt++) {
+            Flock held;
             try {
-                Files.createFile(lock);
-                Files.writeString(lock, owner() + "\n");
-                return;
-            } catch (FileAlreadyExistsException e) {
-                String gone = attempt == 0 ? ownerNoLongerRunning(lock) : null;
-                if (gone == null) {
-                    throw new LayerscopeException("another layerscope job is writing " + dir + " (lock file " + lock
-                            + " exists); wait for it, or delete the lock file if that job is no longer running");
-                }
-                deleteQuietly(lock);
-                try (Stream<Path> left = Files.list(parent)) {
-                    left.filter(f -> f.getFileName().toString().startsWith("." + name + ".staging-"))
-                            .forEach(ResultsDirectory::deleteRecursively);
-                } catch (IOException listing) {
-                    // the stale staging directories stay; they do not stop this job
-                }
-                System.err.println("layerscope: removed the lock and staging files of " + dir + " left by process "
-                        + gone + ", which is no longer running");
+                held = Flock.tryExclusive(lock);
             } catch (IOException e) {
-                throw new LayerscopeException("cannot write results to " + dir + " (" + describe(e) + ")", e);
+                throw new LayerscopeException("cannot write results to " + dir + " (" + e.getMessage() + ")", e);
             }
+            if (held == null) {
+                throw new LayerscopeException("another layerscope job is writing " + dir + " (" + holderOf(lock)
+                        + " holds the lock " + lock + "); wait for it to finish, or choose another " + kind.option);
+            }
+            if (held.isAt(lock)) {
+                try {
+                    Files.writeString(lock, owner() + "\n");
+                    return held;
+                } catch (IOException e) {
+                    release(lock, held);
+                    throw new LayerscopeException("cannot write results to " + dir + " (" + describe(e) + ")", e);
+                }
+            }
+            closeQuietly(held);
+        }
+        throw new LayerscopeException("cannot lock " + lock + ": other jobs kept replacing it; try again");
+    }
+
+    /** Who holds the lock, as its file names them ("process 123@host"), or "another process" before it is named. */
+    private static String holderOf(Path lock) {
+        try {
+            String owner = Files.readString(lock).strip();
+            return owner.isEmpty() ? "another process" : "process " + owner;
+        } catch (IOException e) {
+            return "another process";
         }
     }
 
-    /** This process as a lock file names it: "pid@host". */
+    /**
+     * What a job that died with this lock (kill -9, a lost machine) left beside {@code target}: its
+     * staging directory goes; an old directory it had moved aside to replace goes where the new one
+     * is in place, and is put back where it is not (the job died between the two renames).
+     */
+    private static void clearLeftovers(Path target, Path dir) throws IOException {
+        String name = target.getFileName().toString();
+        List<Path> staging = siblings(target, ".staging-");
+        List<Path> replaced = siblings(target, ".replaced-");
+        if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS) && replaced.size() == 1) {
+            move(replaced.get(0), target);
+            System.err.println("layerscope: put " + dir + " back from " + replaced.get(0).getFileName() + ", where a job"
+                    + " that stopped while replacing it had moved it");
+            replaced = List.of();
+        }
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+            replaced.forEach(ResultsDirectory::deleteRecursively);
+        }
+        staging.forEach(ResultsDirectory::deleteRecursively);
+        if (!staging.isEmpty()) {
+            System.err.println("layerscope: removed the unfinished results of " + dir + " (" + staging.get(0).getFileName()
+                    + (staging.size() > 1 ? " and " + (staging.size() - 1) + " more" : "")
+                    + ") left by a job that is no longer running");
+        }
+        if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !replaced.isEmpty()) {
+            System.err.println("layerscope: " + replaced.size() + " earlier versions of " + dir + " were left as "
+                    + replaced.stream().map(p -> p.getFileName().toString()).sorted().toList()
+                    + " by jobs that stopped while replacing it; rename the one to keep to " + name);
+        }
+    }
+
+    /** The directories {@code .NAME<infix>XXXXXXXX} beside {@code target}: this class's names, and only those. */
+    private static List<Path> siblings(Path target, String infix) throws IOException {
+        java.util.regex.Pattern ours = java.util.regex.Pattern.compile(
+                java.util.regex.Pattern.quote("." + target.getFileName() + infix) + "[0-9a-f]{8}");
+        try (Stream<Path> s = Files.list(target.getParent())) {
+            return s.filter(p -> ours.matcher(p.getFileName().toString()).matches()
+                    && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).sorted().toList();
+        }
+    }
+
+    /** Deletes the lock file, then lets the flock go: in that order, so no one can lock the file and find it gone. */
+    private static void release(Path lock, Flock held) {
+        if (held == null) {
+            return;
+        }
+        deleteQuietly(lock);
+        closeQuietly(held);
+    }
+
+    private static void closeQuietly(Flock held) {
+        try {
+            held.close();
+        } catch (IOException e) {
+            // the descriptor is closed even so, and with it the lock
+        }
+    }
+
+    /** This process as the lock file names it: "pid@host". */
     static String owner() {
         return ProcessHandle.current().pid() + "@" + hostName();
-    }
-
-    /**
-     * The lock's owner if it was a process of this host that is no longer running; null when it runs,
-     * is on another host (its processes cannot be checked from here), or the file names no owner
-     * (empty: just being created, or written by an older version).
-     */
-    static String ownerNoLongerRunning(Path lock) {
-        String content;
-        try {
-            content = Files.readString(lock).strip();
-        } catch (IOException e) {
-            return null;
-        }
-        int at = content.indexOf('@');
-        if (at <= 0 || !content.substring(at + 1).equals(hostName())) {
-            return null;
-        }
-        long pid;
-        try {
-            pid = Long.parseLong(content.substring(0, at));
-        } catch (NumberFormatException e) {
-            return null;
-        }
-        boolean running = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
-        return running ? null : content;
     }
 
     private static String hostName() {
@@ -252,24 +312,43 @@ public final class ResultsDirectory implements AutoCloseable {
     private void moveIntoPlace() {
         try {
             Path old = null;
-            if (Files.exists(target)) {
-                if (!overwrite) {
-                    throw new LayerscopeException(kind.what + " " + target + " appeared while the job ran; results left in " + staging);
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                if (!overwrite || Files.isSymbolicLink(target)) {
+                    // something else made it while the job ran: the results are kept under a name of their own
+                    Path aside = target.resolveSibling(target.getFileName() + ".new-" + UUID.randomUUID().toString().substring(0, 8));
+                    move(staging, aside);
+                    committed = true;
+                    throw new LayerscopeException(kind.what + " " + target + " appeared while the job ran; "
+                            + kind.holds + " are in " + aside + " instead");
                 }
                 // checked again: the directory may have changed while the job ran
                 ReplaceableResults.check(target, kind, kept);
                 old = target.resolveSibling("." + target.getFileName() + ".replaced-" + UUID.randomUUID().toString().substring(0, 8));
                 move(target, old);
             }
-            move(staging, target);
+            try {
+                move(staging, target);
+            } catch (IOException e) {
+                if (old != null) {
+                    move(old, target);   // as it was; a failure here leaves it for the next job's lock to put back
+                }
+                throw e;
+            }
             committed = true;
             if (old != null) {
                 deleteRecursively(old);
+                if (Files.exists(old, LinkOption.NOFOLLOW_LINKS)) {
+                    // the new results are in place all the same
+                    System.err.println("layerscope: could not delete all of the replaced " + kind.what + ", moved aside to "
+                            + old + "; delete it yourself");
+                }
             }
-        } catch (IOException e) {
-            throw new LayerscopeException("could not move the results into " + target + " (" + describe(e) + ")", e);
+        } catch (IOException | UncheckedIOException e) {
+            IOException io = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
+            throw new LayerscopeException("could not move " + kind.holds + " into " + target + " (" + describe(io) + ")", e);
         } finally {
-            deleteQuietly(lock);
+            release(lock, held);
+            held = null;
         }
     }
 
@@ -304,20 +383,39 @@ public final class ResultsDirectory implements AutoCloseable {
             if (!committed) {
                 deleteRecursively(staging);
             }
-            deleteQuietly(lock);
+            release(lock, held);
+            held = null;
         } finally {
             guard.writeLock().unlock();
         }
     }
 
+    /** Deletes what it can of {@code p} (not following links); a part it cannot list stays. */
     static void deleteRecursively(Path p) {
-        if (!Files.exists(p)) {
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
-        try (Stream<Path> s = Files.walk(p)) {
-            s.sorted(Comparator.reverseOrder()).forEach(ResultsDirectory::deleteQuietly);
+        try {
+            Files.walkFileTree(p, new java.nio.file.SimpleFileVisitor<>() {
+                @Override
+                public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes a) {
+                    deleteQuietly(file);
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) {
+                    return java.nio.file.FileVisitResult.CONTINUE;   // best effort: the caller says what stays
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult postVisitDirectory(Path dir, IOException e) {
+                    deleteQuietly(dir);
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+            });
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            // as visitFileFailed
         }
     }
 

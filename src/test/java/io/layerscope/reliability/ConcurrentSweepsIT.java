@@ -49,8 +49,9 @@ class ConcurrentSweepsIT {
 
             Cli.Run refused = Cli.run(ReferenceSweep.args(first));
             assertEquals(2, refused.status(), refused.err());
-            assertEquals("error: another layerscope job is writing " + first + " (lock file " + lock
-                    + " exists); wait for it, or delete the lock file if that job is no longer running\n", refused.err());
+            assertEquals("error: another layerscope job is writing " + first + " (process "
+                    + ProcessHandle.current().pid() + "@" + java.net.InetAddress.getLocalHost().getHostName() + " holds the lock " + lock + "); wait for it to finish,"
+                    + " or choose another --out\n", refused.err());
 
             Cli.Run ra = a.get(5, TimeUnit.MINUTES);
             Cli.Run rb = b.get(5, TimeUnit.MINUTES);

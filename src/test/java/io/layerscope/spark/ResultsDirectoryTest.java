@@ -31,39 +31,128 @@ class ResultsDirectoryTest {
         assertFalse(Files.exists(tmp.resolve(".results.lock")));
     }
 
-    @Test
-    void aLockLeftByAProcessThatIsGoneIsTakenOverWithItsStaging(@TempDir Path tmp) throws Exception {
-        Process gone = new ProcessBuilder("true").start();
-        gone.waitFor();
-        Path lock = tmp.resolve(".results.lock");
-        Files.writeString(lock, gone.pid() + "@" + host() + "\n");
-        Path staging = Files.createDirectories(tmp.resolve(".results.staging-deadbeef").resolve("png"));
-        Files.writeString(staging.resolve("half.png"), "x");
-        Path out = tmp.resolve("results");
+    /** What stderr gets while {@code body} runs. */
+    private static String stderrOf(ThrowingRunnable body) throws Exception {
         PrintStream stderr = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try (ResultsDirectory dir = ResultsDirectory.create(out)) {
-            assertEquals(ResultsDirectory.owner() + "\n", Files.readString(lock));
-            assertFalse(Files.exists(tmp.resolve(".results.staging-deadbeef")), "the dead job's staging directory stays");
+        try {
+            body.run();
         } finally {
             System.setErr(stderr);
         }
-        assertEquals("layerscope: removed the lock and staging files of " + out + " left by process " + gone.pid() + "@"
-                + host() + ", which is no longer running\n", captured.toString(StandardCharsets.UTF_8));
+        return captured.toString(StandardCharsets.UTF_8);
     }
 
+    @FunctionalInterface
+    private interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    /** A lock file no one holds (its job died: the kernel let its flock go) is taken, and that job's staging goes. */
     @Test
-    void aLockOfARunningProcessAnotherHostOrNoOwnerRefuses(@TempDir Path tmp) throws Exception {
+    void aLockLeftByAJobThatDiedIsTakenOverWithItsStaging(@TempDir Path tmp) throws Exception {
+        Path lock = Files.writeString(tmp.resolve(".results.lock"), "4242@elsewhere\n");
+        Path staging = Files.createDirectories(tmp.resolve(".results.staging-deadbeef").resolve("png"));
+        Files.writeString(staging.resolve("half.png"), "x");
+        Path notOurs = Files.createDirectories(tmp.resolve(".results.staging-mine"));
+        Path out = tmp.resolve("results");
+        String said = stderrOf(() -> {
+            try (ResultsDirectory dir = ResultsDirectory.create(out)) {
+                assertEquals(ResultsDirectory.owner() + "\n", Files.readString(lock));
+                assertFalse(Files.exists(tmp.resolve(".results.staging-deadbeef")), "the dead job's staging directory stays");
+            }
+        });
+        assertEquals("layerscope: removed the unfinished results of " + out + " (.results.staging-deadbeef) left by a"
+                + " job that is no longer running\n", said);
+        assertTrue(Files.isDirectory(notOurs), "a name this class does not make is left alone");
+    }
+
+    /**
+     * A lock held, by this JVM or by another process, refuses; the kernel releases a killed
+     * process's lock (kill -9 runs no clean-up), and the next job takes it.
+     */
+    @Test
+    void aHeldLockRefusesUntilItsProcessDies(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("results");
         Path lock = tmp.resolve(".results.lock");
-        for (String content : List.of(ProcessHandle.current().pid() + "@" + host() + "\n", "1@another-host\n", "")) {
-            Files.writeString(lock, content);
+        try (ResultsDirectory first = ResultsDirectory.create(out)) {
             LayerscopeException e = assertThrows(LayerscopeException.class, () -> ResultsDirectory.create(out));
-            assertEquals("another layerscope job is writing " + out + " (lock file " + lock + " exists); wait for it,"
-                    + " or delete the lock file if that job is no longer running", e.getMessage());
-            assertEquals(content, Files.readString(lock), "the lock is left as it was");
+            assertEquals("another layerscope job is writing " + out + " (process " + ResultsDirectory.owner()
+                    + " holds the lock " + lock + "); wait for it to finish, or choose another --out", e.getMessage());
         }
+        assertFalse(Files.exists(lock));
+
+        String python = "import fcntl, os, sys\n"
+                + "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)\n"
+                + "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+                + "os.write(fd, b'77@other\\n')\n"
+                + "print('locked', flush=True)\n"
+                + "sys.stdin.read()\n";
+        Process holder = new ProcessBuilder(io.layerscope.fixtures.TestRequirements.python3(), "-c", python,
+                lock.toString()).start();
+        try {
+            assertEquals("locked", new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream(),
+                    StandardCharsets.UTF_8)).readLine());
+            LayerscopeException e = assertThrows(LayerscopeException.class, () -> ResultsDirectory.create(out));
+            assertEquals("another layerscope job is writing " + out + " (process 77@other holds the lock " + lock
+                    + "); wait for it to finish, or choose another --out", e.getMessage());
+        } finally {
+            holder.destroyForcibly().waitFor();
+        }
+        try (ResultsDirectory taken = ResultsDirectory.create(out)) {
+            assertEquals(ResultsDirectory.owner() + "\n", Files.readString(lock));
+        }
+    }
+
+    /**
+     * A job killed between its two renames left the old results aside and none in place: they are put
+     * back. Killed after both, the old ones beside the new are what it was replacing: they go.
+     */
+    @Test
+    void oldResultsMovedAsideByAJobThatDiedArePutBackOrGo(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("results");
+        Path aside = Files.createDirectories(tmp.resolve(".results.replaced-0123abcd"));
+        Files.writeString(aside.resolve("run.json"), "old");
+        Files.createDirectories(tmp.resolve(".results.staging-89abcdef"));
+        String said = stderrOf(() -> ResultsDirectory.create(out).close());
+        assertEquals("old", Files.readString(out.resolve("run.json")));
+        assertFalse(Files.exists(aside));
+        assertEquals("layerscope: put " + out + " back from .results.replaced-0123abcd, where a job that stopped while"
+                + " replacing it had moved it\nlayerscope: removed the unfinished results of " + out
+                + " (.results.staging-89abcdef) left by a job that is no longer running\n", said);
+
+        Files.delete(out.resolve("run.json"));   // an empty DIR: --overwrite may replace it
+        Files.createDirectories(aside);
+        Files.writeString(aside.resolve("run.json"), "older");
+        ResultsDirectory.create(out, true, java.util.Map.of()).close();
+        assertFalse(Files.exists(aside), "the new results were in place");
+        assertTrue(Files.isDirectory(out));
+    }
+
+    /** A directory made at DIR while the job ran (not by a layerscope job: the lock refuses those) is not replaced. */
+    @Test
+    void aDirectoryThatAppearsWhileTheJobRunsKeepsTheResultsBesideIt(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("results");
+        Path aside;
+        try (ResultsDirectory dir = ResultsDirectory.create(out)) {
+            Files.writeString(dir.staging().resolve("run.json"), "new");
+            Files.createDirectories(out.resolve("theirs"));
+            LayerscopeException e = assertThrows(LayerscopeException.class, dir::commit);
+            assertTrue(e.getMessage().startsWith("results directory " + out + " appeared while the job ran; the results"
+                    + " are in " + tmp.resolve("results.new-")), e.getMessage());
+            aside = Path.of(e.getMessage().substring(e.getMessage().indexOf(" are in ") + 8, e.getMessage().length() - 8));
+        }
+        assertEquals("new", Files.readString(aside.resolve("run.json")), "kept after close");
+        assertTrue(Files.isDirectory(out.resolve("theirs")));
+    }
+
+    /** A symbolic link is never the results directory: a dangling one would only fail at the very end. */
+    @Test
+    void aSymbolicLinkIsRefused(@TempDir Path tmp) throws Exception {
+        Path link = Files.createSymbolicLink(tmp.resolve("results"), tmp.resolve("nowhere"));
+        assertEquals("--out " + link + " is a symbolic link; name the directory itself",
+                assertThrows(LayerscopeException.class, () -> ResultsDirectory.create(link)).getMessage());
     }
 
     @Test
