@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.prune.PrunedCheckpointWriter;
+import io.layerscope.report.SweepReport;
 import io.layerscope.results.ResultTables;
 import io.layerscope.LayerscopeException;
 import java.io.IOException;
@@ -15,7 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -26,8 +28,10 @@ import java.util.stream.Stream;
  * Everything else is refused with the path and the reason, before anything is written or deleted.
  */
 final class ReplaceableResults {
-    /** Top-level entries a results directory holds besides its {@code *.parquet} tables. */
-    private static final Set<String> WRITTEN = Set.of(RunRecord.FILE, ResultsWriter.PNG_DIR, "index.html", "overview.png");
+    /** Top-level files of a results directory besides its tables and pictures. */
+    private static final Set<String> FILES = Set.of(RunRecord.FILE, "index.html", "overview.png");
+    /** What Spark writes into a table's directory: part files, the success marker, their checksums. */
+    private static final Pattern TABLE_FILE = Pattern.compile("\\.?part-[^/]*\\.parquet(\\.crc)?|\\.?_SUCCESS(\\.crc)?");
 
     private ReplaceableResults() {
     }
@@ -64,22 +68,89 @@ final class ReplaceableResults {
 
     /** Why {@code dir} is not recognisably a results directory, or null when it is one. */
     static String notResults(Path dir) {
-        return notWrittenByLayerscope(dir, RunRecord.FILE, ResultTables.LAYERS.name() + ".parquet",
-                n -> WRITTEN.contains(n) || n.endsWith(".parquet"));
+        Set<String> tables = ResultTables.ALL.stream().map(t -> t.name() + ".parquet").collect(Collectors.toSet());
+        return notWrittenByLayerscope(dir, RunRecord.FILE, ResultTables.LAYERS.name() + ".parquet", (entry, foreign) -> {
+            String n = entry.getFileName().toString();
+            if (FILES.contains(n)) {
+                fileOr(entry, n, foreign);
+            } else if (tables.contains(n)) {
+                within(entry, n, foreign, (f, rel) -> {
+                    if (TABLE_FILE.matcher(f.getFileName().toString()).matches()) {
+                        fileOr(f, rel, foreign);
+                    } else {
+                        foreign.add(rel);
+                    }
+                });
+            } else if (n.equals(ResultsWriter.PNG_DIR)) {
+                within(entry, n, foreign, (f, rel) -> {
+                    if (f.getFileName().toString().equals(SweepReport.THUMBNAIL_DIR)) {
+                        within(f, rel, foreign, (t, relT) -> pictureOr(t, relT, foreign));
+                    } else {
+                        pictureOr(f, rel, foreign);
+                    }
+                });
+            } else {
+                foreign.add(n);
+            }
+        });
     }
 
     /** Why {@code dir} is not recognisably a pruned checkpoint layerscope wrote, or null when it is one. */
     static String notPrunedCheckpoint(Path dir) {
-        return notWrittenByLayerscope(dir, PrunedCheckpointWriter.MARKER, Checkpoint.INDEX_FILE,
-                n -> n.endsWith(".safetensors") || n.equals(Checkpoint.INDEX_FILE) || n.equals(PrunedCheckpointWriter.MARKER)
-                        || PrunedCheckpointWriter.isCopiedFile(n));
+        return notWrittenByLayerscope(dir, PrunedCheckpointWriter.MARKER, Checkpoint.INDEX_FILE, (entry, foreign) -> {
+            String n = entry.getFileName().toString();
+            if (n.endsWith(".safetensors") || n.equals(Checkpoint.INDEX_FILE) || n.equals(PrunedCheckpointWriter.MARKER)
+                    || PrunedCheckpointWriter.isCopiedFile(n)) {
+                fileOr(entry, n, foreign);
+            } else {
+                foreign.add(n);
+            }
+        });
+    }
+
+    /** Checks one top-level entry, adding the paths under it (relative to DIR) that layerscope did not write. */
+    private interface EntryCheck {
+        void check(Path entry, List<String> foreign) throws IOException;
+    }
+
+    private interface ChildCheck {
+        void check(Path child, String relative) throws IOException;
+    }
+
+    /** A regular file (not a link), else foreign. */
+    private static void fileOr(Path p, String relative, List<String> foreign) {
+        if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+            foreign.add(relative);
+        }
+    }
+
+    private static void pictureOr(Path p, String relative, List<String> foreign) {
+        if (p.getFileName().toString().endsWith(".png")) {
+            fileOr(p, relative, foreign);
+        } else {
+            foreign.add(relative);
+        }
+    }
+
+    /** Each entry of the directory {@code dir} through {@code child}; {@code dir} foreign unless a directory. */
+    private static void within(Path dir, String relative, List<String> foreign, ChildCheck child) throws IOException {
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            foreign.add(relative);
+            return;
+        }
+        try (Stream<Path> entries = Files.list(dir)) {
+            for (Path p : entries.sorted().toList()) {
+                child.check(p, relative + "/" + p.getFileName());
+            }
+        }
     }
 
     /**
      * Null when {@code dir} is empty, or holds {@code record} (JSON whose tool is layerscope), the
-     * directory or file {@code required}, and only entries {@code written} accepts; else why not.
+     * directory or file {@code required}, and only entries {@code written} accepts, down to the
+     * files inside them (a user's notes among the pictures would go with them); else why not.
      */
-    private static String notWrittenByLayerscope(Path dir, String record, String required, Predicate<String> written) {
+    private static String notWrittenByLayerscope(Path dir, String record, String required, EntryCheck written) {
         if (Files.isSymbolicLink(dir)) {
             return "it is a symbolic link";
         }
@@ -107,13 +178,13 @@ final class ReplaceableResults {
         }
         List<String> foreign = new ArrayList<>();
         try (Stream<Path> entries = Files.list(dir)) {
-            entries.map(p -> p.getFileName().toString())
-                    .filter(n -> !written.test(n))
-                    .sorted()
-                    .forEach(foreign::add);
+            for (Path p : entries.sorted().toList()) {
+                written.check(p, foreign);
+            }
         } catch (IOException e) {
             return "cannot list it: " + ResultsDirectory.describe(e);
         }
+        foreign.sort(null);
         if (!foreign.isEmpty()) {
             return "it also holds " + String.join(", ", foreign.subList(0, Math.min(5, foreign.size())))
                     + (foreign.size() > 5 ? " and " + (foreign.size() - 5) + " more" : "")
@@ -122,11 +193,21 @@ final class ReplaceableResults {
         return null;
     }
 
-    /** The path with symbolic links resolved where it exists, so two spellings of one directory compare equal. */
+    /**
+     * The path with symbolic links resolved as far as it exists (the rest appended), so two spellings
+     * of one place compare equal, and one that does not exist yet compares as where it will be.
+     */
     static Path realPath(Path p) {
         Path abs = p.toAbsolutePath().normalize();
+        Path existing = abs;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return abs;
+        }
         try {
-            return abs.toRealPath();
+            return existing.toRealPath().resolve(existing.relativize(abs));
         } catch (IOException e) {
             return abs;
         }

@@ -16,9 +16,15 @@ import org.junit.jupiter.api.io.TempDir;
 class ReplaceableResultsTest {
     /** The entries a sweep writes, with run.json as RunRecord writes it (its first fields). */
     private static Path results(Path dir) throws Exception {
-        Files.createDirectories(dir.resolve("layers.parquet"));
+        Path layers = Files.createDirectories(dir.resolve("layers.parquet"));
+        for (String f : List.of("part-00000-c5ce4f49-c000.zstd.parquet", ".part-00000-c5ce4f49-c000.zstd.parquet.crc",
+                "_SUCCESS", "._SUCCESS.crc")) {
+            Files.writeString(layers.resolve(f), "spark");
+        }
         Files.createDirectories(dir.resolve("activation_norms.parquet"));
         Files.createDirectories(dir.resolve("png").resolve("thumbs"));
+        Files.writeString(dir.resolve("png").resolve("layer_analysis_lm_head.png"), "png");
+        Files.writeString(dir.resolve("png").resolve("thumbs").resolve("layer_analysis_lm_head.png"), "png");
         Files.writeString(dir.resolve("index.html"), "<html>");
         Files.writeString(dir.resolve("overview.png"), "png");
         Files.writeString(dir.resolve("run.json"), "{\n  \"tool\" : \"layerscope\",\n  \"toolVersion\" : \"0.1.0\"\n}\n");
@@ -44,7 +50,7 @@ class ReplaceableResultsTest {
         Files.writeString(foreign.resolve("run.json"), "{not json");
         assertEquals("run.json is not valid JSON", ReplaceableResults.notResults(foreign));
         Path noTable = results(tmp.resolve("no-table"));
-        Files.delete(noTable.resolve("layers.parquet"));
+        ResultsDirectory.deleteRecursively(noTable.resolve("layers.parquet"));
         assertEquals("no layers.parquet", ReplaceableResults.notResults(noTable));
         Path extra = results(tmp.resolve("extra"));
         for (String f : List.of("notes.txt", "a.csv", "b", "c", "d", "e", "f")) {
@@ -54,6 +60,24 @@ class ReplaceableResultsTest {
                 ReplaceableResults.notResults(extra));
         Path link = Files.createSymbolicLink(tmp.resolve("link"), results(tmp.resolve("linked")));
         assertEquals("it is a symbolic link", ReplaceableResults.notResults(link));
+    }
+
+    /** A user's file among the tables or the pictures would go with them: the whole tree is checked. */
+    @Test
+    void whatLiesInsideTheTablesAndPicturesIsCheckedToo(@TempDir Path tmp) throws Exception {
+        Path r = results(tmp.resolve("r"));
+        Files.writeString(r.resolve("layers.parquet").resolve("NOTES.txt"), "keep me");
+        Files.writeString(r.resolve("png").resolve("important.txt"), "keep me");
+        Files.createDirectories(r.resolve("png").resolve("thumbs").resolve("mine"));
+        Files.createSymbolicLink(r.resolve("png").resolve("cache.png"), tmp);
+        Files.createDirectories(r.resolve("mydata.parquet"));
+        assertEquals("it also holds layers.parquet/NOTES.txt, mydata.parquet, png/cache.png, png/important.txt,"
+                + " png/thumbs/mine, which layerscope did not write", ReplaceableResults.notResults(r));
+        Path p = Files.createDirectories(tmp.resolve("pruned"));
+        Files.writeString(p.resolve(io.layerscope.prune.PrunedCheckpointWriter.MARKER), "{\"tool\": \"layerscope\"}");
+        Files.writeString(p.resolve(io.layerscope.model.Checkpoint.INDEX_FILE), "{}");
+        Files.createDirectories(p.resolve("my.safetensors"));
+        assertEquals("it also holds my.safetensors, which layerscope did not write", ReplaceableResults.notPrunedCheckpoint(p));
     }
 
     @Test
