@@ -7,6 +7,7 @@ import io.layerscope.model.PrunableLayer;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -41,20 +42,24 @@ public final class ImportanceMatrix implements AutoCloseable {
             LayerKind.DOWN_PROJ, "ffn_down"));
 
     private final Path target;
+    private final boolean overwrite;
     private final Path staged;
     private boolean committed;
 
-    private ImportanceMatrix(Path target) {
+    private ImportanceMatrix(Path target, boolean overwrite) {
         this.target = target;
+        this.overwrite = overwrite;
         Path name = target.getFileName();
         this.staged = target.resolveSibling("." + name + "." + ProcessHandle.current().pid() + ".tmp");
     }
 
     /**
-     * Checks before the job runs that {@code target} can be written: its directory exists, and it does
-     * not exist unless {@code overwrite} (and then it is a file: a directory is never replaced).
+     * Checks before the job runs that {@code target} can be written: its directory exists, it lies in
+     * none of {@code kept} (the model, the caches: by what they are, for the message), and it does not
+     * exist unless {@code overwrite}, and then it is an importance matrix (a GGUF file whose
+     * general.type is imatrix): --overwrite never replaces anything else.
      */
-    public static ImportanceMatrix prepare(Path target, boolean overwrite) {
+    public static ImportanceMatrix prepare(Path target, boolean overwrite, Map<String, Path> kept) {
         Path absolute = target.toAbsolutePath().normalize();
         if (absolute.getFileName() == null) {
             throw new LayerscopeException("--imatrix " + target + " names no file; give a path such as imatrix.gguf");
@@ -67,14 +72,55 @@ public final class ImportanceMatrix implements AutoCloseable {
             throw new LayerscopeException("--imatrix " + target + " is a directory; give a file name such as "
                     + absolute.resolve("imatrix.gguf"));
         }
-        if (Files.exists(absolute, LinkOption.NOFOLLOW_LINKS) && !overwrite) {
-            throw new LayerscopeException("--imatrix " + target + " already exists; pass --overwrite to replace it"
-                    + " (only once the new one is complete), or choose another file");
+        Path real = realPath(absolute);
+        kept.forEach((what, p) -> {
+            if (p != null && real.startsWith(realPath(p))) {
+                throw new LayerscopeException("--imatrix " + target + " is inside " + what + "; write the importance"
+                        + " matrix somewhere else");
+            }
+        });
+        if (Files.exists(absolute, LinkOption.NOFOLLOW_LINKS)) {
+            if (!overwrite) {
+                throw new LayerscopeException("--imatrix " + target + " already exists; pass --overwrite to replace it"
+                        + " (only once the new one is complete), or choose another file");
+            }
+            refuseReplacing(target, absolute);
         }
         if (!Files.isWritable(dir)) {
             throw new LayerscopeException("--imatrix " + target + ": the directory " + dir + " is not writable");
         }
-        return new ImportanceMatrix(absolute);
+        return new ImportanceMatrix(absolute, overwrite);
+    }
+
+    /** Unless {@code file} is an importance matrix, which --overwrite may replace. */
+    private static void refuseReplacing(Path given, Path file) {
+        Optional<String> type = Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) ? GgufType.of(file) : Optional.empty();
+        String why = Files.isSymbolicLink(file) ? "it is a symbolic link"
+                : !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) ? "it is not a regular file"
+                : type.isEmpty() ? "it is not a GGUF importance matrix"
+                : type.get().equals("imatrix") ? null : "it is a GGUF file of general.type " + type.get();
+        if (why != null) {
+            throw new LayerscopeException("--overwrite refuses to replace --imatrix " + given + ": " + why + ", and"
+                    + " --overwrite only replaces importance matrices; choose another --imatrix or remove it yourself");
+        }
+    }
+
+    private static Path realPath(Path p) {
+        Path abs = p.toAbsolutePath().normalize();
+        Path existing = abs;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        try {
+            return existing == null ? abs : existing.toRealPath().resolve(existing.relativize(abs));
+        } catch (IOException e) {
+            return abs;
+        }
+    }
+
+    /** Where the file goes. */
+    public Path target() {
+        return target;
     }
 
     /** llama.cpp's name of a layer's weight, or empty for lm_head (not part of the matrix). */
@@ -123,16 +169,49 @@ public final class ImportanceMatrix implements AutoCloseable {
         }
     }
 
-    /** Renames the written file into place (replacing the file --overwrite allowed). */
+    /**
+     * Puts the written file in place: with --overwrite over an importance matrix (checked again: the
+     * file may have changed while the job ran); without, only where no file has appeared meanwhile (a
+     * hard link fails rather than replace one), else under a name of its own, said in the error.
+     */
     public Path commit() {
         try {
-            Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            if (overwrite) {
+                if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                    refuseReplacing(target, target);
+                }
+                Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } else if (!placedWithoutReplacing()) {
+                Path aside = target.resolveSibling(target.getFileName() + ".new-" + ProcessHandle.current().pid());
+                Files.move(staged, aside, StandardCopyOption.ATOMIC_MOVE);
+                committed = true;
+                throw new LayerscopeException("--imatrix " + target + " appeared while the job ran; the importance"
+                        + " matrix is in " + aside + " instead");
+            }
             committed = true;
             return target;
         } catch (IOException e) {
             throw new LayerscopeException("cannot move the importance matrix into place as " + target + " ("
                     + e.getMessage() + ")", e);
         }
+    }
+
+    /** Moves the staged file to the target unless a file is there (then false, the staged file kept). */
+    private boolean placedWithoutReplacing() throws IOException {
+        try {
+            Files.createLink(target, staged);
+        } catch (FileAlreadyExistsException e) {
+            return false;
+        } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+            // no hard links on this file system: the check and the rename are two steps
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                return false;
+            }
+            Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
+            return true;
+        }
+        Files.delete(staged);
+        return true;
     }
 
     @Override

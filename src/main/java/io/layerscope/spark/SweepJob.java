@@ -106,13 +106,14 @@ public final class SweepJob {
         checkCalibrationOptions(ckpt.config());
         Coverage coverage = coverage(ckpt, layers);
         checkPruningOptions(ckpt, coverage);
+        refuseNestedOutputs();
         calibrationCache = openCalibrationCache();
         // the calibration stage would find a foreign tokenizer only inside Spark, after the model loaded
         TokenizerVocabulary.check(ckpt.dir().resolve("tokenizer.json"), ckpt.config().vocabSize(), "config.json");
         ModelSpec spec = modelSpec(ckpt, coverage);
         ShippedModel shipped = o.calibration().shipModel() ? ShippedModel.of(ckpt, err) : null;
         ImportanceMatrix imatrix = o.output().imatrix() == null ? null
-                : ImportanceMatrix.prepare(o.output().imatrix(), o.output().overwrite());
+                : ImportanceMatrix.prepare(o.output().imatrix(), o.output().overwrite(), keptPaths());
         ResultsDirectory out = o.output().out() == null ? null : ResultsDirectory.create(o.output().out(), o.output().overwrite(), keptPaths());
         if (out == null) {
             refuseExistingPictures(layers);
@@ -207,6 +208,8 @@ public final class SweepJob {
                         + " windows of " + o.calibration().seqlen() + " tokens, seed " + o.calibration().seed() + ")");
             }
             Path written;
+            Path writing = out == null ? o.output().pngDir() : out.target();
+            List<String> kept = new ArrayList<>();   // what is in place when a later output fails
             try {
                 if (out != null) {
                     Instant created = Instant.now();
@@ -223,18 +226,28 @@ public final class SweepJob {
                     });
                     out.commit();
                     written = out.target();
+                    kept.add("the results are in " + written);
                     if (imatrix != null) {
-                        imatrix.commit();
+                        writing = imatrix.target();
+                        kept.add("the importance matrix is in " + imatrix.commit());
                     }
                 } else {
                     written = ResultsWriter.writePngs(results, o.output().pngDir());
+                    kept.add("the pictures are in " + written);
                 }
                 if (pruned != null) {
+                    writing = pruned.target();
                     pruned.commit();
                     err.printf("pruned model written to %s%n", pruned.target());
                 }
             } catch (Exception | org.apache.hadoop.fs.FSError e) {
-                throw writeFailure(out == null ? o.output().pngDir() : out.target(), e);
+                RuntimeException failure = writeFailure(writing, e);
+                if (kept.isEmpty() || !(failure instanceof LayerscopeException)) {
+                    throw failure;
+                }
+                // the outputs before it are in place: a message saying nothing was kept would send the user to redo them
+                throw new LayerscopeException(failure.getMessage().replace("; nothing was kept", "") + "; "
+                        + String.join(", ", kept), e);
             }
             timings.put("write", seconds(tw));
             timings.put("total", seconds(t0));
@@ -496,12 +509,31 @@ public final class SweepJob {
         replaced.put("--out", o.output().out());
         replaced.put("--save-pruned", o.output().savePruned());
         replaced.forEach((option, p) -> {
-            if (p != null && dir.startsWith(p.toAbsolutePath().normalize())) {
+            if (p != null && ReplaceableResults.realPath(dir).startsWith(ReplaceableResults.realPath(p))) {
                 throw new LayerscopeException("--calibration-cache " + dir + " is inside " + option + " " + p + ", which"
                         + " the run writes as a whole; keep the cache in a directory of its own");
             }
         });
         return CalibrationCache.open(dir, o.calibration().cacheSize());
+    }
+
+    /**
+     * The outputs are each written whole and moved into place at the end, so none may lie inside
+     * another: the one inside would go with the other's old version, or stop its commit (after the
+     * whole run). Refused before anything is read or written.
+     */
+    private void refuseNestedOutputs() {
+        Map<String, Path> outputs = new LinkedHashMap<>();
+        outputs.put("--out", o.output().out());
+        outputs.put("--save-pruned", o.output().savePruned());
+        outputs.put("--imatrix", o.output().imatrix());
+        outputs.forEach((inner, i) -> outputs.forEach((outer, d) -> {
+            if (i != null && d != null && !inner.equals(outer) && !outer.equals("--imatrix")
+                    && ReplaceableResults.realPath(i).startsWith(ReplaceableResults.realPath(d))) {
+                throw new LayerscopeException(inner + " " + i + " is inside " + outer + " " + d + ", which the run"
+                        + " writes as a whole and moves into place at the end; give " + inner + " a place of its own");
+            }
+        }));
     }
 
     /** The pruned checkpoint's staging directory, or null without --save-pruned; never the model, the caches or --out. */

@@ -180,6 +180,37 @@ class MainTest {
         assertEquals(err, r.err());
     }
 
+    /**
+     * Each output is moved into place whole at the end: one inside another would fail only then, the
+     * run's work lost. Refused before anything is written.
+     */
+    @Test
+    void outputsInsideEachOtherAreRefusedBeforeAnythingIsWritten() {
+        Path hf = tmp.resolve("nested-hf");
+        Path out = tmp.resolve("nested");
+        String[] demo = {"sweep", "--model", "demo", "--cache-dir", hf.toString()};
+        Path pruned = out.resolve("pruned");
+        refused("error: --save-pruned " + pruned + " is inside --out " + out + ", which the run writes as a whole and"
+                + " moves into place at the end; give --save-pruned a place of its own\n",
+                concat(demo, "--out", out.toString(), "--save-pruned", pruned.toString()));
+        Path inner = out.resolve("results");
+        refused("error: --out " + inner + " is inside --save-pruned " + out + ", which the run writes as a whole and"
+                + " moves into place at the end; give --out a place of its own\n",
+                concat(demo, "--out", inner.toString(), "--save-pruned", out.toString()));
+        Path imatrix = out.resolve("imatrix.gguf");
+        refused("error: --imatrix " + imatrix + " is inside --out " + out + ", which the run writes as a whole and"
+                + " moves into place at the end; give --imatrix a place of its own\n",
+                concat(demo, "--out", out.toString(), "--imatrix", imatrix.toString()));
+        assertFalse(Files.exists(out));
+        assertFalse(Files.exists(tmp.resolve(".nested.lock")));
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
     @Test
     void aBadStatsDeviceAndDeviceWithGramAreRefusedBeforeTheModelResolves() {
         Path out = tmp.resolve("stats-device");

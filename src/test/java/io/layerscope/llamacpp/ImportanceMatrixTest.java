@@ -1,5 +1,6 @@
 package io.layerscope.llamacpp;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -62,7 +63,7 @@ class ImportanceMatrixTest {
     @Test
     void llamaCppReadsTheLayoutOfLlamaImatrix() throws Exception {
         Path file = tmp.resolve("imatrix.gguf");
-        try (ImportanceMatrix m = ImportanceMatrix.prepare(file, false)) {
+        try (ImportanceMatrix m = ImportanceMatrix.prepare(file, false, Map.of())) {
             m.write(layers(), sums(), 4, "demo (3 windows of 4 tokens, seed 0)");
             assertEquals(file, m.commit());
         }
@@ -121,36 +122,109 @@ class ImportanceMatrixTest {
     }
 
     @Test
-    void anExistingFileIsReplacedOnlyWithOverwrite() throws Exception {
+    void anExistingMatrixIsReplacedOnlyWithOverwrite() throws Exception {
         Path file = tmp.resolve("imatrix.gguf");
-        Files.writeString(file, "old");
-        assertEquals("--imatrix " + file + " already exists; pass --overwrite to replace it (only once the new one is"
-                + " complete), or choose another file",
-                assertThrows(LayerscopeException.class, () -> ImportanceMatrix.prepare(file, false)).getMessage());
-        try (ImportanceMatrix m = ImportanceMatrix.prepare(file, true)) {
-            m.write(layers(), sums(), 4, "demo");
-            assertEquals("old", Files.readString(file), "replaced only at commit");
+        try (ImportanceMatrix m = ImportanceMatrix.prepare(file, false, Map.of())) {
+            m.write(layers(), sums(), 4, "old");
             m.commit();
         }
-        assertEquals("GGUF", Files.readString(file, java.nio.charset.StandardCharsets.ISO_8859_1).substring(0, 4));
+        byte[] old = Files.readAllBytes(file);
+        assertEquals("--imatrix " + file + " already exists; pass --overwrite to replace it (only once the new one is"
+                + " complete), or choose another file",
+                assertThrows(LayerscopeException.class, () -> ImportanceMatrix.prepare(file, false, Map.of())).getMessage());
+        try (ImportanceMatrix m = ImportanceMatrix.prepare(file, true, Map.of())) {
+            m.write(layers(), sums(), 4, "new");
+            assertArrayEquals(old, Files.readAllBytes(file), "replaced only at commit");
+            m.commit();
+        }
+        assertEquals("new", GgufReader.read(file).get("metadata").get("imatrix.datasets").get("value").get(0).asText());
         assertEquals(List.of(file), listing());
+    }
+
+    /** --overwrite replaces an importance matrix and nothing else: not the model's weights a typo names. */
+    @Test
+    void overwriteRefusesWhatIsNoImportanceMatrix() throws Exception {
+        Path text = Files.writeString(tmp.resolve("notes.gguf"), "my notes");
+        Path model = Files.write(tmp.resolve("model.gguf"), ggufOfType("model"));
+        Path link = Files.createSymbolicLink(tmp.resolve("link.gguf"), tmp.resolve("elsewhere.gguf"));
+        Map<Path, String> why = Map.of(text, "it is not a GGUF importance matrix", model, "it is a GGUF file of"
+                + " general.type model", link, "it is a symbolic link");
+        for (Map.Entry<Path, String> e : why.entrySet()) {
+            assertEquals("--overwrite refuses to replace --imatrix " + e.getKey() + ": " + e.getValue() + ", and"
+                    + " --overwrite only replaces importance matrices; choose another --imatrix or remove it yourself",
+                    assertThrows(LayerscopeException.class, () -> ImportanceMatrix.prepare(e.getKey(), true, Map.of()))
+                            .getMessage());
+        }
+        assertEquals("my notes", Files.readString(text));
+        // the same header with general.type imatrix is one, whatever comes before the key
+        Path other = Files.write(tmp.resolve("llama.gguf"), ggufOfType("imatrix"));
+        ImportanceMatrix.prepare(other, true, Map.of()).close();
+
+        Path modelDir = Files.createDirectories(tmp.resolve("m"));
+        Path weights = Files.writeString(modelDir.resolve("model.safetensors"), "weights");
+        assertEquals("--imatrix " + weights + " is inside the model directory m; write the importance matrix somewhere"
+                + " else", assertThrows(LayerscopeException.class, () -> ImportanceMatrix.prepare(weights, true,
+                Map.of("the model directory m", modelDir))).getMessage());
+        Path newFile = modelDir.resolve("imatrix.gguf");
+        assertThrows(LayerscopeException.class, () -> ImportanceMatrix.prepare(newFile, false,
+                Map.of("the model directory m", modelDir)));
+        assertEquals("weights", Files.readString(weights));
+    }
+
+    /** A file made at the target while the job ran is not replaced: the matrix is kept beside it. */
+    @Test
+    void aFileThatAppearsWhileTheJobRunsIsKept() throws Exception {
+        Path file = tmp.resolve("imatrix.gguf");
+        try (ImportanceMatrix m = ImportanceMatrix.prepare(file, false, Map.of())) {
+            m.write(layers(), sums(), 4, "demo");
+            Files.writeString(file, "someone else's");
+            Path aside = tmp.resolve("imatrix.gguf.new-" + ProcessHandle.current().pid());
+            assertEquals("--imatrix " + file + " appeared while the job ran; the importance matrix is in " + aside
+                    + " instead", assertThrows(LayerscopeException.class, m::commit).getMessage());
+            assertEquals("imatrix", GgufReader.read(aside).get("metadata").get("general.type").get("value").asText());
+        }
+        assertEquals("someone else's", Files.readString(file));
+        assertEquals(2, listing().size());
+    }
+
+    /**
+     * A GGUF header as gguf.cpp writes one, by hand: version 3, no tensors, general.architecture
+     * (string), tokenizer.ggml.scores (an array of float32), then general.type.
+     */
+    private static byte[] ggufOfType(String type) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(256).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put("GGUF".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(3).putLong(0).putLong(3);
+        ggufString(b, "general.architecture");
+        b.putInt(8);
+        ggufString(b, "llama");
+        ggufString(b, "tokenizer.ggml.scores");
+        b.putInt(9).putInt(6).putLong(3).putFloat(0.5f).putFloat(-1f).putFloat(2f);
+        ggufString(b, "general.type");
+        b.putInt(8);
+        ggufString(b, type);
+        return java.util.Arrays.copyOf(b.array(), b.position());
+    }
+
+    private static void ggufString(java.nio.ByteBuffer b, String s) {
+        byte[] bytes = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        b.putLong(bytes.length).put(bytes);
     }
 
     @Test
     void badTargetsAreRefusedBeforeTheJob() throws Exception {
         Path dir = Files.createDirectory(tmp.resolve("imatrix.gguf"));
         assertEquals("--imatrix " + dir + " is a directory; give a file name such as " + dir.resolve("imatrix.gguf"),
-                assertThrows(LayerscopeException.class, () -> ImportanceMatrix.prepare(dir, true)).getMessage());
+                assertThrows(LayerscopeException.class, () -> ImportanceMatrix.prepare(dir, true, Map.of())).getMessage());
         assertTrue(Files.isDirectory(dir), "a directory is never replaced");
         Path nowhere = tmp.resolve("missing/imatrix.gguf");
         assertEquals("--imatrix " + nowhere + ": the directory " + tmp.resolve("missing") + " does not exist",
-                assertThrows(LayerscopeException.class, () -> ImportanceMatrix.prepare(nowhere, false)).getMessage());
+                assertThrows(LayerscopeException.class, () -> ImportanceMatrix.prepare(nowhere, false, Map.of())).getMessage());
     }
 
     @Test
     void onlyLmHeadSelectedWritesNothing() throws Exception {
         Path file = tmp.resolve("imatrix.gguf");
-        try (ImportanceMatrix m = ImportanceMatrix.prepare(file, false)) {
+        try (ImportanceMatrix m = ImportanceMatrix.prepare(file, false, Map.of())) {
             List<PrunableLayer> head = layers().stream().filter(l -> l.kind() == LayerKind.LM_HEAD).toList();
             assertEquals("--imatrix needs layers of the decoder blocks, and --layers selected only [lm_head]",
                     assertThrows(LayerscopeException.class, () -> m.write(head, sums(), 4, "demo")).getMessage());
@@ -160,7 +234,7 @@ class ImportanceMatrixTest {
 
     @Test
     void anUncommittedFileLeavesNothing() throws Exception {
-        try (ImportanceMatrix m = ImportanceMatrix.prepare(tmp.resolve("imatrix.gguf"), false)) {
+        try (ImportanceMatrix m = ImportanceMatrix.prepare(tmp.resolve("imatrix.gguf"), false, Map.of())) {
             m.write(layers(), sums(), 4, "demo");
             assertEquals(1, listing().size());   // the temporary file
         }
