@@ -89,9 +89,13 @@ public final class WholeFiles {
 
     /** Whether {@code file}'s name is that of a temporary file {@link #write} makes (one a killed process left, say). */
     public static boolean isTemporary(Path file) {
-        String name = file.getFileName().toString();
-        return name.startsWith(".") && name.endsWith(SUFFIX);
+        // the whole shape, a random UUID included: a cache directory a user shares holds other dot-files
+        return TEMPORARY.matcher(file.getFileName().toString()).matches()
+                && Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS);
     }
+
+    private static final java.util.regex.Pattern TEMPORARY = java.util.regex.Pattern.compile(
+            "\\..+\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}" + java.util.regex.Pattern.quote(SUFFIX));
 
     private static Path temporaryFor(Path target) {
         String name = target.getFileName().toString();

@@ -75,10 +75,15 @@ class WholeFilesTest {
 
     @Test
     void temporaryNamesAreHiddenAndEndInTmpAndStayShortForLongTargets() throws IOException {
-        assertTrue(WholeFiles.isTemporary(Path.of("/c/.entry-1.tmp")));
-        assertTrue(WholeFiles.isTemporary(Path.of(".abc.9f.tmp")));
-        assertFalse(WholeFiles.isTemporary(Path.of("/c/entry.tmp")));
-        assertFalse(WholeFiles.isTemporary(Path.of("/c/.hidden")));
+        Path names = Files.createDirectory(dir.resolve("names"));
+        Path entry = Files.writeString(names.resolve(".entry-1.0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0.tmp"), "");
+        assertTrue(WholeFiles.isTemporary(entry));
+        // a user's files in a shared cache directory are no temporary file of ours, whatever their names
+        for (String name : new String[] {"entry.0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0.tmp", ".report.tmp", ".abc.9f.tmp", ".hidden"}) {
+            assertFalse(WholeFiles.isTemporary(Files.writeString(names.resolve(name), "")), name);
+        }
+        assertFalse(WholeFiles.isTemporary(Files.createDirectory(names.resolve(".old.11111111-2222-3333-4444-555555555555.tmp"))), "a directory");
+        FileTrees.deleteRecursively(names);
 
         // a 250-character name (the limit is 255 bytes): its temporary name must still be creatable
         Path target = dir.resolve("x".repeat(250));
@@ -87,8 +92,8 @@ class WholeFilesTest {
             try (Stream<Path> s = Files.list(dir)) {
                 seen[0] = s.filter(p -> !p.equals(target)).findFirst().orElseThrow();
             }
+            assertTrue(WholeFiles.isTemporary(seen[0]), seen[0].toString());
         }, WholeFiles.Durability.CACHED);
-        assertTrue(WholeFiles.isTemporary(seen[0]), seen[0].toString());
         assertTrue(seen[0].getFileName().toString().length() <= 255);
         assertEquals(List.of(target), list(dir));
     }

@@ -89,6 +89,7 @@ final class CalibrationCache {
 
     /** An entry's file name: the key is a SHA-256 in hex. */
     private static final Pattern ENTRY = Pattern.compile("stage1-([0-9a-f]{64})\\.bin");
+    private static final Pattern DESCRIPTION = Pattern.compile("stage1-([0-9a-f]{64})\\.json");
     /** A temporary file older than this was left by a killed run (an entry is written in seconds). */
     static final Duration ABANDONED = Duration.ofDays(1);
 
@@ -275,8 +276,7 @@ final class CalibrationCache {
                                 Files.getLastModifiedTime(f)));
                     } else if (WholeFiles.isTemporary(f) && Files.getLastModifiedTime(f).toInstant().isBefore(abandoned)) {
                         Files.deleteIfExists(f);
-                    } else if (name.startsWith("stage1-") && name.endsWith(".json")
-                            && !Files.exists(file(name.substring("stage1-".length(), name.length() - ".json".length())))) {
+                    } else if ((m = DESCRIPTION.matcher(name)).matches() && !Files.exists(file(m.group(1)))) {
                         Files.deleteIfExists(f);
                     }
                 } catch (IOException | RuntimeException gone) {

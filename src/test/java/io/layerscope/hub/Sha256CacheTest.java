@@ -138,9 +138,9 @@ class Sha256CacheTest {
         Path goneEntry = entryOf(gone);
         Files.delete(gone);
         Path corrupt = Files.writeString(cacheDir().resolve("0".repeat(64)), "\n", StandardCharsets.UTF_8);
-        Path abandoned = Files.writeString(cacheDir().resolve(".entry-1.tmp"), "half");
+        Path abandoned = Files.writeString(cacheDir().resolve(".entry-1.0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0.tmp"), "half");
         Files.setLastModifiedTime(abandoned, FileTime.from(Instant.now().minus(Sha256Cache.ABANDONED).minusSeconds(60)));
-        Path inFlight = Files.writeString(cacheDir().resolve(".entry-2.tmp"), "half");
+        Path inFlight = Files.writeString(cacheDir().resolve(".entry-2.11111111-2222-3333-4444-555555555555.tmp"), "half");
         Path foreign = Files.writeString(cacheDir().resolve("README"), "not an entry");
 
         Sha256Cache cache = settledAtOnce();

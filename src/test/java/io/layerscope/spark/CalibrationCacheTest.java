@@ -384,18 +384,23 @@ class CalibrationCacheTest {
         fakeEntry(dir, d, 100, 20, 1);
         Files.write(dir.resolve("notes.txt"), new byte[1000]);             // not the cache's: kept, not counted
         Files.write(dir.resolve("stage1-abc.bin"), new byte[1000]);        // not an entry's name either
-        Path fresh = Files.write(dir.resolve(".stage1-" + d + ".bin.123.tmp"), new byte[10]);   // another run writing
-        Path left = Files.write(dir.resolve(".stage1-" + c + ".bin.456.tmp"), new byte[10]);    // a killed run's
+        Path fresh = Files.write(dir.resolve(".stage1-" + d + ".bin.0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0.tmp"), new byte[10]);   // another run writing
+        Path left = Files.write(dir.resolve(".stage1-" + c + ".bin.11111111-2222-3333-4444-555555555555.tmp"), new byte[10]);    // a killed run's
         Files.setLastModifiedTime(left, FileTime.from(Instant.now().minus(Duration.ofHours(25))));
         Files.write(dir.resolve("stage1-" + fakeKey('e') + ".json"), new byte[5]);                // its entry gone
+        // a user's files in a directory they made the cache: names like the cache's, but not its own
+        Path report = Files.write(dir.resolve(".report.tmp"), new byte[3]);
+        Files.setLastModifiedTime(report, FileTime.from(Instant.now().minus(Duration.ofDays(3))));
+        Files.write(dir.resolve("stage1-summary.json"), new byte[3]);
 
         Said said = new Said();
         assertEquals(new CalibrationCache.Trimmed(2, 240), cache.trim(a, said.out));
         // a (120) is kept whatever its age, d (240 in all) fits, c and b do not
         assertEquals("calibration cache: removed 2 least recently used entries (240 B) to keep " + dir + " within 250 B"
                 + " (--calibration-cache-size)\n", said.text());
-        assertEquals(List.of(fresh.getFileName().toString(), "notes.txt", "stage1-" + a + ".bin", "stage1-" + a + ".json",
-                "stage1-abc.bin", "stage1-" + d + ".bin", "stage1-" + d + ".json"), names(dir));
+        assertEquals(List.of(".report.tmp", fresh.getFileName().toString(), "notes.txt", "stage1-" + a + ".bin",
+                "stage1-" + a + ".json", "stage1-abc.bin", "stage1-" + d + ".bin", "stage1-" + d + ".json",
+                "stage1-summary.json"), names(dir));
 
         said = new Said();
         assertEquals(new CalibrationCache.Trimmed(0, 0), cache.trim(a, said.out));
@@ -408,8 +413,8 @@ class CalibrationCacheTest {
         assertEquals("calibration cache: removed 1 least recently used entry (120 B) to keep " + dir + " within 50 B"
                 + " (--calibration-cache-size)\n", said.text());
         assertTrue(Files.exists(dir.resolve("stage1-" + a + ".bin")));
-        assertEquals(List.of(fresh.getFileName().toString(), "notes.txt", "stage1-" + a + ".bin", "stage1-" + a + ".json",
-                "stage1-abc.bin"), names(dir));
+        assertEquals(List.of(".report.tmp", fresh.getFileName().toString(), "notes.txt", "stage1-" + a + ".bin",
+                "stage1-" + a + ".json", "stage1-abc.bin", "stage1-summary.json"), names(dir));
     }
 
     @Test
