@@ -81,7 +81,9 @@ public final class DemoModel {
             readableByAll(tmp);
             generate(tmp);
             if (Files.exists(target) && !isComplete(target)) {
-                // not made by us (we only ever rename complete directories into place): clear it
+                // not made by us (we only ever rename complete directories into place), and cleared only
+                // where it holds nothing but files of the demo's names (copied in part, say): never a user's
+                refuseForeign(target, tmp);
                 Path stale = Files.createTempDirectory(target.getParent(), ".stale-" + VERSION + "-");
                 Files.move(target, stale.resolve("old"), StandardCopyOption.ATOMIC_MOVE);
                 FileTrees.deleteRecursively(stale);
@@ -103,6 +105,25 @@ public final class DemoModel {
         } finally {
             if (tmp != null) {
                 deleteQuietly(tmp);
+            }
+        }
+    }
+
+    /** Unless every entry of {@code dir} is a file named as one of {@code generated}'s. */
+    private static void refuseForeign(Path dir, Path generated) throws IOException {
+        java.util.Set<String> names;
+        try (java.util.stream.Stream<Path> s = Files.list(generated)) {
+            names = s.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet());
+        }
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            List<String> foreign = s.filter(p -> !names.contains(p.getFileName().toString())
+                    || !Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                    .map(p -> p.getFileName().toString()).sorted().toList();
+            if (!foreign.isEmpty()) {
+                throw new LayerscopeException(dir + " is not a complete demo model (no " + MARKER + ") and holds "
+                        + String.join(", ", foreign.subList(0, Math.min(3, foreign.size())))
+                        + (foreign.size() > 3 ? " and " + (foreign.size() - 3) + " more" : "") + ", which the demo"
+                        + " does not write; move it away or pass another --cache-dir");
             }
         }
     }

@@ -2,6 +2,7 @@ package io.layerscope.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.huggingface.tokenizers.Encoding;
@@ -107,6 +108,21 @@ class DemoModelTest {
         Files.writeString(dir.resolve("config.json"), "{half");
         DemoModel.ensure(cache);
         assertEquals(hashes(demo), hashes(dir));
+    }
+
+    /** A directory at the demo's place holding anything the demo does not write is a user's: never cleared. */
+    @Test
+    void anIncompleteDirectoryWithOtherFilesIsLeftAlone(@TempDir Path cache) throws Exception {
+        Path dir = Files.createDirectories(DemoModel.directory(cache));
+        Files.writeString(dir.resolve("config.json"), "{half");
+        Files.writeString(dir.resolve("notes.txt"), "mine");
+        io.layerscope.LayerscopeException e = assertThrows(io.layerscope.LayerscopeException.class, () -> DemoModel.ensure(cache));
+        assertEquals(dir + " is not a complete demo model (no layerscope-demo.json) and holds notes.txt, which the demo"
+                + " does not write; move it away or pass another --cache-dir", e.getMessage());
+        assertEquals("mine", Files.readString(dir.resolve("notes.txt")));
+        try (Stream<Path> s = Files.list(dir.getParent())) {
+            assertEquals(List.of(DemoModel.VERSION), s.map(p -> p.getFileName().toString()).toList(), "nothing beside it");
+        }
     }
 
     @Test
