@@ -175,7 +175,8 @@ public final class HubCache {
             } catch (FileAlreadyExistsException e) {
                 return target; // another process linked it meanwhile
             } catch (UnsupportedOperationException | FileSystemException e) {
-                Files.copy(blob, target, StandardCopyOption.REPLACE_EXISTING);
+                // whole or absent: a copy cut short would pass for the file (only the blob is checked)
+                io.layerscope.WholeFiles.write(target, out -> Files.copy(blob, out), io.layerscope.WholeFiles.Durability.CACHED);
             }
             return target;
         } catch (IOException e) {
