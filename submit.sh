@@ -248,12 +248,18 @@ user_class_path="${props_class_path:+$props_class_path${user_class_path:+:}}$use
 # directory). Paths given relative to here are made absolute: the outputs and caches always, the
 # model and the calibration files when they name something here (else a repo id, demo or c4).
 # Absolute, they must still be on storage the driver's node reaches (docs/CLUSTER.md).
-absolute_path() {
-  case "$1" in /*|*://*|"") printf '%s' "$1" ;; *) printf '%s/%s' "$PWD" "$1" ;; esac
+absolute_path() {   # a leading ~ (left as it is after --out=) is the home directory, as layerscope reads it
+  case "$1" in
+    /*|*://*|"") printf '%s' "$1" ;;
+    "~") printf '%s' "$HOME" ;;
+    "~/"*) printf '%s/%s' "$HOME" "${1#\~/}" ;;
+    *) printf '%s/%s' "$PWD" "$1" ;;
+  esac
 }
 absolute_if_here() {   # a value that may be a path or a name; comma-separated for --calibration
   local part out="" IFS=,
   for part in $1; do
+    case "$part" in "~"|"~/"*) part="$(absolute_path "$part")" ;; esac
     if [ -e "$part" ]; then part="$(absolute_path "$part")"; fi
     out="${out:+$out,}$part"
   done

@@ -1,5 +1,6 @@
 package io.layerscope.cli;
 
+import io.layerscope.model.HfCache;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
@@ -8,7 +9,8 @@ import picocli.CommandLine;
 
 /**
  * Reads every path option (--out, --cache-dir, --save-pruned, --results, ...) as a path of the local
- * file system. A {@code file:} URI becomes its path. Any other URI is refused: java.nio would take
+ * file system. A leading {@code ~} is the home directory, as --cache-dir reads it. A {@code file:} URI
+ * becomes its path. Any other URI is refused: java.nio would take
  * {@code hdfs://nn/results} for the relative path {@code hdfs:/nn/results} and write into a directory
  * named {@code hdfs:} where the command runs, while the user looks for the results on HDFS.
  */
@@ -17,6 +19,10 @@ final class LocalPathConverter implements CommandLine.ITypeConverter<Path> {
 
     @Override
     public Path convert(String value) {
+        if (value.equals("~") || value.startsWith("~/")) {
+            // the shell leaves ~ as it is after "--out=", which would make a directory named ~ here
+            return HfCache.expand(value, HfCache.home(System.getenv()));
+        }
         Matcher m = SCHEME.matcher(value);
         if (!m.find()) {
             return Path.of(value);

@@ -72,7 +72,7 @@ public final class ModelResolver {
         if (model.equals(DEMO)) {
             return new ResolvedModel(DemoModel.ensure(cacheDir), ResolvedModel.Origin.DEMO, DEMO, DemoModel.VERSION, null);
         }
-        Optional<Path> local = asPath(model);
+        Optional<Path> local = asPath(model, home);
         if (local.isPresent() && Files.isDirectory(local.get())) {
             Path dir = local.get();
             return HfCache.describeSnapshot(dir).orElse(new ResolvedModel(dir, ResolvedModel.Origin.LOCAL, null, null, null));
@@ -128,9 +128,10 @@ public final class ModelResolver {
         return HfCache.searched(cacheDir, env, home);
     }
 
-    private static Optional<Path> asPath(String model) {
+    /** The model as a local path: a leading ~ is the home directory (the shell leaves it in --model=~/m). */
+    private static Optional<Path> asPath(String model, Path home) {
         try {
-            return Optional.of(Path.of(model));
+            return Optional.of(model.equals("~") || model.startsWith("~/") ? HfCache.expand(model, home) : Path.of(model));
         } catch (InvalidPathException e) {
             return Optional.empty();
         }

@@ -27,6 +27,12 @@ class LocalPathConverterTest {
         assertEquals(Path.of("/data/r"), converter.convert("FILE:///data/r"));
         // a colon elsewhere is a name, as before
         assertEquals(Path.of("run:2/x"), converter.convert("run:2/x"));
+        // ~ as the shell would have made it, had the option not been written --out=~/x
+        Path home = io.layerscope.model.HfCache.home(System.getenv());
+        assertEquals(home.resolve("res"), converter.convert("~/res"));
+        assertEquals(home, converter.convert("~"));
+        assertEquals(Path.of("~user/x"), converter.convert("~user/x"));
+        assertEquals(Path.of("a/~/b"), converter.convert("a/~/b"));
     }
 
     @Test

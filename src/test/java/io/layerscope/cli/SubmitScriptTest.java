@@ -964,6 +964,11 @@ class SubmitScriptTest {
                 "spark.submit.deployMode=cluster");
         assertEquals(List.of("sweep", "--model", "meta-llama/Llama-3.2-1B", "--calibration=c4", "--out=/abs/x"),
                 fromResource(names).subList(3, 8));
+        // ~ left as it is after --out= is the home directory here, not a directory named ~ on the driver's node
+        List<String> home = submitWithoutDistribution(Map.of("HOME", "/home/u"), "", "sweep", "--model", "~/m",
+                "--out=~/x", "--calibration-cache", "~", "--master", "spark://head:7077", "--deploy-mode", "cluster");
+        assertEquals(List.of("sweep", "--model", "/home/u/m", "--out=/home/u/x", "--calibration-cache", "/home/u"),
+                fromResource(home).subList(3, 9));
         // client mode: the driver runs here, the paths as given, and the first job records the archive
         List<String> client = submit(sweep);
         assertEquals(List.of("sweep", "--model", "models/m", "--out", "results/x"), fromResource(client).subList(1, 6));

@@ -52,6 +52,14 @@ class ModelResolverTest {
         assertEquals("meta-llama/Llama-3.2-1B@main (commit " + MAIN + ") from the cache at " + snap, m.describe());
     }
 
+    /** --model=~/m: the shell leaves the ~, which is the home directory, not a directory named ~ here. */
+    @Test
+    void aLeadingTildeIsTheHomeDirectory() throws Exception {
+        Path model = Files.createDirectories(tmp.resolve("home").resolve("models").resolve("m"));
+        ResolvedModel m = resolver(Map.of()).resolve("~/models/m", tmp.resolve("c"), "main");
+        assertEquals(model, m.dir());
+    }
+
     @Test
     void aCommitHashNeedsNoRefAndTagsAndPrRefsWork() throws Exception {
         Path cache = tmp.resolve("c");
