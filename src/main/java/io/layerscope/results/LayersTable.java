@@ -27,16 +27,21 @@ public final class LayersTable {
         }
     }
 
-    /** A distribution's column prefix, what it is over, and where it is in the statistics. */
-    private record Quantity(String prefix, String what, Function<LayerStats, Distribution> of) {
+    /**
+     * A distribution's column prefix, what it is over, where it is in the statistics, and the report's
+     * heading of its mean (null: not in the report's table).
+     */
+    private record Quantity(String prefix, String what, Function<LayerStats, Distribution> of, String meanHeading) {
     }
 
     private static final List<Quantity> QUANTITIES = List.of(
-            new Quantity("weight_abs_", "|W| over all out x in entries", LayerStats::weightAbs),
-            new Quantity("act_norm_", "the activation norm sqrt(scaler_row) over the in input features", LayerStats::actNorm),
-            new Quantity("wanda_", "the Wanda metric |W| * sqrt(scaler_row) over all out x in entries", LayerStats::wanda),
+            new Quantity("weight_abs_", "|W| over all out x in entries", LayerStats::weightAbs, null),
+            new Quantity("act_norm_", "the activation norm sqrt(scaler_row) over the in input features", LayerStats::actNorm,
+                    "act norm mean"),
+            new Quantity("wanda_", "the Wanda metric |W| * sqrt(scaler_row) over all out x in entries", LayerStats::wanda,
+                    "Wanda mean"),
             new Quantity("ria_", "the RIA metric (|W_ij| / sum_k |W_kj| + |W_ij| / sum_k |W_ik|) * scaler_row_j^0.25 over"
-                    + " all out x in entries", LayerStats::ria));
+                    + " all out x in entries", LayerStats::ria, "RIA mean"));
 
     /** A summary statistic: its column suffix, description and where it is in the {@link Summary}. */
     private record Stat(String name, String description, Function<Summary, Double> of) {
@@ -155,8 +160,8 @@ public final class LayersTable {
         for (Stat st : STATS) {
             Column<Source> col = Column.<Source>float64(q.prefix() + st.name(), Section.DISTRIBUTION,
                     st.description() + q.what(), s -> st.of().apply(d.apply(s).summary())).orNull();
-            if (st.name().equals("mean") && !q.prefix().equals("weight_abs_")) {
-                col = col.reported(q.prefix().equals("wanda_") ? "Wanda mean" : "act norm mean", "%.4g", true);
+            if (st.name().equals("mean") && q.meanHeading() != null) {
+                col = col.reported(q.meanHeading(), "%.4g", true);
             }
             c.add(col);
         }
