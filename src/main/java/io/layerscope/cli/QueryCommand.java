@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
         description = {"Run Spark SQL over the Parquet results of one or more runs.",
             "Each table of a results directory is a view under its own name (layers, activation_norms, blocks,"
                 + " calibration, block_distances, super_weights, outlier_features: SHOW TABLES lists them);"
-                + " with several --results the views are unions with a `run` column naming each directory.",
+                + " with several --results the views are unions with a `run` column naming each directory (by as"
+                + " much of its path as tells it from the others).",
             "SQL holds one statement or several separated by semicolons (so does -f FILE); each result is printed in"
                 + " turn, and the first statement that fails ends the run. Without SQL or -f, query reads statements"
                 + " from standard input over one Spark session: an interactive shell on a terminal (.help lists its"

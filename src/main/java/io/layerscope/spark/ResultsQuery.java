@@ -110,7 +110,9 @@ public final class ResultsQuery {
                 return;
             }
             Dataset<Row> all = null;
-            for (Path dir : dirs) {
+            List<String> runs = runLabels(dirs);
+            for (int i = 0; i < dirs.size(); i++) {
+                Path dir = dirs.get(i);
                 if (!Files.isDirectory(dir.resolve(name + ".parquet"))) {
                     continue;
                 }
@@ -119,12 +121,40 @@ public final class ResultsQuery {
                 ParquetFooterSchema.of(table, spark.sessionState().newHadoopConf()).ifPresent(reader::schema);
                 Dataset<Row> df = reader.parquet(table.toString());
                 if (dirs.size() > 1) {
-                    df = df.withColumn("run", functions.lit(dir.toAbsolutePath().normalize().getFileName().toString()));
+                    df = df.withColumn("run", functions.lit(runs.get(i)));
                 }
                 all = all == null ? df : all.unionByName(df, true);
             }
             all.createOrReplaceTempView(name);
             registered.add(name);
+        }
+    }
+
+    /**
+     * What the {@code run} column calls each directory: its name, or where two share a name as many of
+     * their last path components as tell them apart ({@code a/demo}, {@code b/demo}).
+     */
+    static List<String> runLabels(List<Path> dirs) {
+        List<Path> paths = dirs.stream().map(d -> d.toAbsolutePath().normalize()).toList();
+        int[] kept = new int[paths.size()];
+        java.util.Arrays.fill(kept, 1);
+        while (true) {
+            List<String> labels = new ArrayList<>();
+            for (int i = 0; i < paths.size(); i++) {
+                Path p = paths.get(i);
+                int n = p.getNameCount();
+                labels.add(n == 0 ? p.toString() : p.subpath(n - kept[i], n).toString());
+            }
+            boolean clash = false;
+            for (int i = 0; i < labels.size(); i++) {
+                if (java.util.Collections.frequency(labels, labels.get(i)) > 1 && kept[i] < paths.get(i).getNameCount()) {
+                    kept[i]++;
+                    clash = true;
+                }
+            }
+            if (!clash) {
+                return labels;
+            }
         }
     }
 

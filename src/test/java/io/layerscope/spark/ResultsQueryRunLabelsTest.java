@@ -1,0 +1,22 @@
+package io.layerscope.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The run column tells every results directory apart, also two of one name. */
+class ResultsQueryRunLabelsTest {
+    @Test
+    void directoriesAreNamedByAsMuchOfTheirPathAsTellsThemApart() {
+        assertEquals(List.of("r", "r2"), ResultsQuery.runLabels(List.of(Path.of("/x/r"), Path.of("/x/r2"))));
+        // two named demo: their parents tell them apart; a third of another name keeps its own
+        assertEquals(List.of("a/demo", "b/demo", "other"),
+                ResultsQuery.runLabels(List.of(Path.of("/runs/a/demo"), Path.of("/runs/b/demo"), Path.of("/runs/other"))));
+        assertEquals(List.of("x/a/demo", "y/a/demo"),
+                ResultsQuery.runLabels(List.of(Path.of("/x/a/demo"), Path.of("/y/a/demo"))));
+        // one is the other's tail: the longer grows
+        assertEquals(List.of("demo", "a/demo"), ResultsQuery.runLabels(List.of(Path.of("/demo"), Path.of("/a/demo"))));
+    }
+}
