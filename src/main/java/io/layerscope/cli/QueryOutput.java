@@ -23,7 +23,8 @@ import org.apache.spark.sql.types.StructField;
  * <p>Values, as Spark's {@code show()} prints them in the table and CSV: arrays {@code [1, 2]},
  * maps {@code {a -> 1, b -> 2}}, structs {@code {1, x}}, binary as hex bytes {@code [0A FF]}, nulls
  * inside them as {@code NULL}, a null cell empty. JSON is Spark's own ({@link Dataset#toJSON()}):
- * nested arrays and objects, binary in base64, null fields left out.
+ * nested arrays and objects, binary in base64, a null field as null (never left out: the session
+ * sets {@code spark.sql.jsonGenerator.ignoreNullFields} to false).
  */
 public enum QueryOutput {
     TABLE, CSV, JSON;
@@ -39,10 +40,24 @@ public enum QueryOutput {
         return valueOf(s.toUpperCase(Locale.ROOT));
     }
 
+    /**
+     * Each row as one JSON object, written by Spark's JSON generator as {@link Dataset#toJSON()} does,
+     * but told to keep null fields (toJSON leaves them out, and a column null in every row vanished).
+     */
+    private static Dataset<String> jsonLines(Dataset<Row> df) {
+        if (df.columns().length == 0 || java.util.Arrays.stream(df.columns()).distinct().count() < df.columns().length) {
+            return df.toJSON();   // no columns, or two of one name, which a struct cannot name apart
+        }
+        return df.select(org.apache.spark.sql.functions.to_json(org.apache.spark.sql.functions.struct(
+                java.util.Arrays.stream(df.columns()).map(c -> df.col("`" + c.replace("`", "``") + "`")).toArray(
+                        org.apache.spark.sql.Column[]::new)), java.util.Map.of("ignoreNullFields", "false")))
+                .as(org.apache.spark.sql.Encoders.STRING());
+    }
+
     /** Prints {@code df} to {@code out}; notes (rows left out of the table) go to {@code err}. */
     public void print(Dataset<Row> df, PrintWriter out, PrintWriter err) {
         switch (this) {
-            case JSON -> stream(df.toJSON().toLocalIterator(), null, out);
+            case JSON -> stream(jsonLines(df).toLocalIterator(), null, out);
             case CSV -> printCsv(df, out);
             case TABLE -> printTable(df, out, err);
             default -> throw new IllegalStateException();

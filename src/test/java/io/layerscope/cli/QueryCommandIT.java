@@ -99,7 +99,11 @@ class QueryCommandIT {
         MainTest.Run json = run("query", "--results", results.toString(), "--format", "json", NESTED);
         assertEquals(0, json.status(), json.err());
         JsonNode row = new ObjectMapper().readTree(json.out());
-        assertEquals("{\"b\":\"YWI=\",\"m\":{\"k\":1,\"n\":null},\"s\":{\"a\":1,\"b\":\"x,y\"},\"a\":[1,null]}", row.toString());
+        assertEquals("{\"b\":\"YWI=\",\"m\":{\"k\":1,\"n\":null},\"s\":{\"a\":1,\"b\":\"x,y\"},\"a\":[1,null],\"z\":null}", row.toString());
+        // two columns of one name: both kept, as Spark's toJSON writes them
+        MainTest.Run twice = run("query", "--results", results.toString(), "--format", "json", "SELECT 1 AS a, 2 AS a");
+        assertEquals(0, twice.status(), twice.err());
+        assertEquals("{\"a\":1,\"a\":2}\n", twice.out());
     }
 
     @Test
