@@ -20,10 +20,11 @@ public final class AnalysisOptions {
                     + " beside them (drift_* columns, activation_norms.scaler_row_dense)."})
     String mode;
 
-    @Option(names = "--sparsity", paramLabel = "S", defaultValue = "" + LayerStatistics.DEFAULT_SPARSITY,
+    @Option(names = "--sparsity", paramLabel = "S",
             description = "Share of each layer's weights every mask prunes, 0 < S < 1 (Wanda's --sparsity_ratio);"
-                    + " with --allocation owl, the mean over the blocks. Default: ${DEFAULT-VALUE}.")
-    double sparsity;
+                    + " with --allocation owl, the mean over the blocks. Default: " + LayerStatistics.DEFAULT_SPARSITY
+                    + ", and N/M with --prune-n/--prune-m (which must agree with it, as in Wanda).")
+    Double sparsity;
 
     @Option(names = "--prune-n", paramLabel = "N",
             description = "With --prune-m: N:M masks (in every group of M consecutive input columns the N smallest"
@@ -134,9 +135,24 @@ public final class AnalysisOptions {
         return value;
     }
 
+    /**
+     * --sparsity, or N/M under an N:M pattern, which prunes N/M of every layer whatever --sparsity says:
+     * a --sparsity that differs is refused (Wanda's main.py asserts it), else lm_head's statistics and
+     * run.json would say one sparsity and the blocks' masks prune another.
+     */
     double sparsity() {
+        SparsityPattern pattern = pattern();
+        if (sparsity == null) {
+            return pattern.structured() ? (double) pattern.n() / pattern.m() : LayerStatistics.DEFAULT_SPARSITY;
+        }
         if (!(sparsity > 0 && sparsity < 1)) {
             throw new LayerscopeException("--sparsity " + sparsity + " must be between 0 and 1, e.g. --sparsity 0.5");
+        }
+        if (pattern.structured() && sparsity != (double) pattern.n() / pattern.m()) {
+            throw new LayerscopeException("--sparsity " + sparsity + " disagrees with --prune-n " + pattern.n()
+                    + " --prune-m " + pattern.m() + ", which prunes " + pattern.n() + "/" + pattern.m() + " = "
+                    + (double) pattern.n() / pattern.m() + " of every layer: leave --sparsity out, or give --sparsity "
+                    + (double) pattern.n() / pattern.m());
         }
         return sparsity;
     }
