@@ -45,7 +45,8 @@ public final class AnalysisOptions {
     double owlM;
 
     @Option(names = "--owl-lambda", defaultValue = "" + Allocation.DEFAULT_LAMBDA, paramLabel = "L",
-            description = "OWL's lambda: block sparsities span --sparsity +- L. Default: ${DEFAULT-VALUE}.")
+            description = "OWL's lambda: block sparsities lie in a range 2L wide around --sparsity, their mean."
+                    + " Default: ${DEFAULT-VALUE}.")
     double owlLambda;
 
     @Option(names = "--save-pruned", paramLabel = "DIR",
