@@ -48,8 +48,8 @@ public final class DepthTables {
                     Column.float64("input_abs", Section.METRIC, "down_proj's largest |input|", w -> (double) w.input().abs()),
                     Column.float64("output_abs", Section.METRIC, "down_proj's largest |output|",
                             w -> (double) w.output().abs()),
-                    Column.float64("sparsity", Section.METRIC, "the sparsity of the masks below (--sparsity;"
-                            + " sequential mode: the block's, at which its round pruned it)",
+                    Column.float64("sparsity", Section.METRIC, "the sparsity of the masks below: the block's"
+                            + " (--sparsity, or OWL's for the block; sequential mode: the one its round pruned it at)",
                             SuperWeight::sparsity),
                     BlocksTable.<SuperWeight>bool("pruned_wanda_row", Section.METRIC, "whether Wanda's per-row mask prunes"
                             + " it (sequential mode: the mask of the block's round); null when the down_proj layer was not"
@@ -77,8 +77,9 @@ public final class DepthTables {
                             OutlierFeatureRow::blocks),
                     new Column<OutlierFeatureRow>("wanda_pruned_layers", org.apache.spark.sql.types.DataTypes
                             .createArrayType(org.apache.spark.sql.types.DataTypes.StringType, false), false, Section.METRIC,
-                            "analysed layers reading this channel whose Wanda per-row mask prunes at least one weight"
-                            + " of its column (sequential mode: the mask from the sequential scaler_row)", r -> r.prunedLayers().toArray(new String[0]), null)));
+                            "analysed layers reading this channel whose Wanda mask, as the run prunes (per row at the"
+                            + " block's sparsity, or N:M), prunes at least one weight of its column (sequential mode: the"
+                            + " mask from the sequential scaler_row)", r -> r.prunedLayers().toArray(new String[0]), null)));
 
     private DepthTables() {
     }

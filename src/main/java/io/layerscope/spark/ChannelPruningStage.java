@@ -3,6 +3,7 @@ package io.layerscope.spark;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.model.SafetensorsFile;
+import io.layerscope.prune.SparsityPattern;
 import io.layerscope.stats.ChannelPruning;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -15,13 +16,14 @@ import org.apache.spark.api.java.function.FlatMapFunction;
 
 /**
  * A small Spark job after stage one: for the analysed layers that read systematic outlier features,
- * which of those channels their Wanda per-row mask prunes weights in. Each task takes a run of
+ * which of those channels their Wanda mask (as the run prunes: per row at the layer's block sparsity,
+ * or N:M) prunes weights in. Each task takes a run of
  * consecutive layers, reads each weight a block of rows at a time and builds the mask row by row;
  * only layers with outlier channels are read.
  */
 final class ChannelPruningStage {
-    /** One layer's question: its channels of interest and its scaler_row. */
-    record Job(PrunableLayer layer, int[] channels, float[] scalerRow) implements Serializable {
+    /** One layer's question: its channels of interest, its scaler_row and the sparsity its mask prunes at. */
+    record Job(PrunableLayer layer, int[] channels, float[] scalerRow, double sparsity) implements Serializable {
         private static final long serialVersionUID = 1L;
     }
 
@@ -45,8 +47,8 @@ final class ChannelPruningStage {
         return Math.max(1, Math.min(jobs, TASKS_PER_SLOT * Math.max(1, slots)));
     }
 
-    /** Layer name -> the channels its Wanda per-row mask prunes weights in, for every job (in job order). */
-    static Map<String, int[]> run(JavaSparkContext jsc, String modelDir, List<Job> jobs, double sparsity) {
+    /** Layer name -> the channels its Wanda mask (per row at its job's sparsity, or N:M) prunes weights in, in job order. */
+    static Map<String, int[]> run(JavaSparkContext jsc, String modelDir, List<Job> jobs, SparsityPattern pattern) {
         Map<String, int[]> out = new LinkedHashMap<>();
         if (jobs.isEmpty()) {
             return out;
@@ -54,7 +56,7 @@ final class ChannelPruningStage {
         jsc.setJobDescription("layerscope: Wanda masks on outlier channels of " + jobs.size() + " layers");
         // parallelize slices the list into runs of consecutive jobs, and collect keeps their order
         List<Answer> answers = StageTwoSlots.javaTasks(jsc.parallelize(jobs, tasks(jobs.size(), jsc.defaultParallelism())),
-                jsc.getConf()).mapPartitions(new Task(modelDir, sparsity)).collect();
+                jsc.getConf()).mapPartitions(new Task(modelDir, pattern)).collect();
         answers.forEach(a -> out.put(a.layer(), a.pruned()));
         return out;
     }
@@ -62,11 +64,11 @@ final class ChannelPruningStage {
     static final class Task implements FlatMapFunction<Iterator<Job>, Answer> {
         private static final long serialVersionUID = 1L;
         private final String modelDir;
-        private final double sparsity;
+        private final SparsityPattern pattern;
 
-        Task(String modelDir, double sparsity) {
+        Task(String modelDir, SparsityPattern pattern) {
             this.modelDir = modelDir;
-            this.sparsity = sparsity;
+            this.pattern = pattern;
         }
 
         @Override
@@ -83,8 +85,11 @@ final class ChannelPruningStage {
                 PrunableLayer l = j.layer();
                 boolean[] hit;
                 try (SafetensorsFile.RowBlocks rows = ckpt.fileOf(l.weightTensor()).rowBlocks(l.weightTensor())) {
-                    hit = ChannelPruning.wandaRow(rows::read, l.outFeatures(), l.inFeatures(), j.scalerRow(), sparsity,
-                            j.channels());
+                    hit = pattern.structured()
+                            ? ChannelPruning.wandaNOfM(rows::read, l.outFeatures(), l.inFeatures(), j.scalerRow(),
+                                    pattern.n(), pattern.m(), j.channels())
+                            : ChannelPruning.wandaRow(rows::read, l.outFeatures(), l.inFeatures(), j.scalerRow(),
+                                    j.sparsity(), j.channels());
                 }
                 List<Integer> pruned = new ArrayList<>();
                 for (int k = 0; k < hit.length; k++) {

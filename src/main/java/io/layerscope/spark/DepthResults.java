@@ -45,8 +45,8 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
         double sparsity(int block);
     }
 
-    /** Dense mode: stage one's scaler_rows (where summed) at the run's --sparsity. */
-    static SuperWeightMasks dense(TapSums sums, double sparsity) {
+    /** Dense mode: stage one's scaler_rows (where summed) at each block's sparsity (the run's --sparsity, or OWL's). */
+    static SuperWeightMasks dense(TapSums sums, double[] blockSparsity) {
         return new SuperWeightMasks() {
             @Override
             public float[] scalerRow(int block) {
@@ -56,7 +56,7 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
 
             @Override
             public double sparsity(int block) {
-                return sparsity;
+                return blockSparsity[block];
             }
         };
     }
@@ -76,12 +76,12 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
         };
     }
 
-    /** Dense mode: every table from stage one's depth statistics and sums. */
+    /** Dense mode: every table from stage one's depth statistics and sums; {@code blockSparsity} as the run prunes. */
     public static DepthResults compute(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, DepthSums depth,
-                                       TapSums sums, JobOptions.Analysis analysis) {
+                                       TapSums sums, JobOptions.Analysis analysis, double[] blockSparsity) {
         Map<String, float[]> rows = new LinkedHashMap<>();
         sums.keys().forEach(k -> rows.put(k, sums.scalerRow(k)));
-        return compute(jsc, ckpt, layers, depth, dense(sums, analysis.sparsity()), rows, analysis);
+        return compute(jsc, ckpt, layers, depth, dense(sums, blockSparsity), rows, analysis);
     }
 
     /**
@@ -105,7 +105,7 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
         List<OutlierFeature> features = DepthStatistics.outlierFeatures(depth, analysis.outlierBlockShare(),
                 analysis.outlierPositionShare());
         Map<String, int[]> pruned = ChannelPruningStage.run(jsc, ckpt.dir().toAbsolutePath().toString(),
-                channelJobs(layers, features, scalerRows), analysis.sparsity());
+                channelJobs(layers, features, scalerRows, masks, analysis.sparsity()), analysis.pattern());
         // a feature per channel of a tap is possible (thousands), each asked of every layer: sets, not scans
         Map<String, String> tapOf = new HashMap<>();
         layers.forEach(l -> tapOf.put(l.name(), l.tap().name()));
@@ -140,8 +140,10 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
     }
 
     /** The analysed layers reading a tap kind with outlier features, each with those channels. */
+    /** One question per analysed layer reading a tap with outlier features, at its block's sparsity (lm_head: {@code headSparsity}). */
     private static List<ChannelPruningStage.Job> channelJobs(List<PrunableLayer> layers, List<OutlierFeature> features,
-                                                            Map<String, float[]> scalerRows) {
+                                                            Map<String, float[]> scalerRows, SuperWeightMasks masks,
+                                                            double headSparsity) {
         Map<String, List<Integer>> byTap = new LinkedHashMap<>();
         features.forEach(f -> byTap.computeIfAbsent(f.tap(), t -> new ArrayList<>()).add(f.channel()));
         List<ChannelPruningStage.Job> jobs = new ArrayList<>();
@@ -149,7 +151,7 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
             List<Integer> channels = byTap.get(l.tap().name());
             if (channels != null && scalerRows.containsKey(l.tapKey())) {
                 jobs.add(new ChannelPruningStage.Job(l, channels.stream().mapToInt(Integer::intValue).toArray(),
-                        scalerRows.get(l.tapKey())));
+                        scalerRows.get(l.tapKey()), l.kind() == LayerKind.LM_HEAD ? headSparsity : masks.sparsity(l.block())));
             }
         }
         return jobs;

@@ -677,9 +677,6 @@ public final class SweepJob {
         Map<String, float[]> scalerRows = new LinkedHashMap<>();
         layers.forEach(l -> scalerRows.computeIfAbsent(l.tapKey(), denseRows::get));
         ActivationCheck.check(ckpt, layers, scalerRows, stage1.computeTypes());
-        // the depth tables' Spark job runs before the per-layer stage, so that once the last layer is done
-        // only writing is left (what an interrupt then stops); in sequential mode they need the pruned stream
-        DepthResults depth = depthTables && !o.analysis().sequential() ? depth(jsc, ckpt, layers, stage1) : null;
         JobOptions.Analysis a = o.analysis();
         long tb = System.nanoTime();
         int blocks = coverage.lastBlock() + 1;
@@ -688,6 +685,10 @@ public final class SweepJob {
         timings.put("block_ratios", seconds(tb));
         plan.allocation().ifPresent(s -> err.printf("allocation: OWL at M %s, lambda %s: block sparsities %s%n",
                 a.allocation().owlM(), a.allocation().lambda(), s));
+        // the depth tables' Spark job runs before the per-layer stage, so that once the last layer is done
+        // only writing is left (what an interrupt then stops); in sequential mode they need the pruned stream.
+        // Their masks prune as the run does: each block at its sparsity of the plan
+        DepthResults depth = depthTables && !a.sequential() ? depth(jsc, ckpt, layers, stage1, plan.sparsity()) : null;
         LayerStage.Settings settings = new LayerStage.Settings(ckpt.dir().toAbsolutePath().toString(), modelName(),
                 o.calibration(), a, sums.nsamples(), sums.ntokens(), o.output().pngSize(), plan.sparsity(), plan.thresholds());
         PrunedCheckpointWriter writer = pruned == null ? null : new PrunedCheckpointWriter(ckpt, pruned.staging());
@@ -807,9 +808,10 @@ public final class SweepJob {
     }
 
     /** The depth tables (docs/METRICS.md, blocks) from stage one's depth statistics. */
-    private DepthResults depth(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, CalibrationStage.Result stage1) {
+    private DepthResults depth(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, CalibrationStage.Result stage1,
+                               double[] blockSparsity) {
         long t = System.nanoTime();
-        DepthResults d = DepthResults.compute(jsc, ckpt, layers, stage1.depth(), stage1.sums(), o.analysis());
+        DepthResults d = DepthResults.compute(jsc, ckpt, layers, stage1.depth(), stage1.sums(), o.analysis(), blockSparsity);
         timings.put("depth", seconds(t));
         return d;
     }

@@ -30,17 +30,32 @@ public final class ChannelPruning {
                 sparsity, channels);
     }
 
+    /** As {@link #wandaRow(Rows, int, int, float[], double, int[])}. */
+    public static boolean[] wandaRow(Rows w, int out, int in, float[] scalerRow, double sparsity, int[] channels) {
+        return wanda(w, out, in, scalerRow, sparsity, 0, 0, channels);
+    }
+
     /**
-     * As above, reading the weight a block of rows at a time, and only as far as needed: once every
+     * For each of {@code channels}, whether Wanda's N:M mask (the {@code n} smallest of every {@code m}
+     * consecutive columns) prunes a weight in its column.
+     */
+    public static boolean[] wandaNOfM(Rows w, int out, int in, float[] scalerRow, int n, int m, int[] channels) {
+        return wanda(w, out, in, scalerRow, 0, n, m, channels);
+    }
+
+    /**
+     * Reads the weight a block of rows at a time, and only as far as needed: once every
      * channel is hit no further row can change the answer. Where many channels are asked about (every
      * channel of a tap can be an outlier feature) a few rows settle it.
      *
      * <p>A row whose entries below the smallest metric of the channels still open number at least the
      * count the mask prunes cannot prune any of them (those entries come first in any order of ties),
      * so it is settled by that count alone, without building its mask. Outlier features, whose large
-     * activation norms make their metrics large, are rarely pruned: most rows are settled that way.
+     * activation norms make their metrics large, are rarely pruned: most rows are settled that way
+     * (unstructured masks; an N:M row is masked whole).
      */
-    public static boolean[] wandaRow(Rows w, int out, int in, float[] scalerRow, double sparsity, int[] channels) {
+    private static boolean[] wanda(Rows w, int out, int in, float[] scalerRow, double sparsity, int n, int m,
+                                   int[] channels) {
         float[] actNorm = new float[in];
         for (int j = 0; j < in; j++) {
             actNorm[j] = (float) Math.sqrt(scalerRow[j]);
@@ -58,10 +73,13 @@ public final class ChannelPruning {
                 for (int j = 0; j < in; j++) {
                     metric[j] = Math.abs(block[r * in + j]) * actNorm[j];
                 }
-                if (countBelow(metric, smallestOpen(metric, channels, hit)) >= pruner.pruneCount()) {
+                if (m > 0) {
+                    RowPruner.nOfM(metric, n, m, mask);
+                } else if (countBelow(metric, smallestOpen(metric, channels, hit)) >= pruner.pruneCount()) {
                     continue;
+                } else {
+                    pruner.unstructured(metric, mask);
                 }
-                pruner.unstructured(metric, mask);
                 for (int k = 0; k < channels.length; k++) {
                     if (!hit[k] && mask[channels[k]] == 1) {
                         hit[k] = true;

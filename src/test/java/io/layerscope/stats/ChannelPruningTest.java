@@ -30,6 +30,38 @@ class ChannelPruningTest {
         assertArrayEquals(new boolean[] {true, false, true, true}, got);
     }
 
+    /** N:M as the run prunes with --prune-n/--prune-m: a channel is hit when it is among its group's n smallest in a row. */
+    @Test
+    void nOfMHitsAChannelAmongItsGroupsSmallest() {
+        int out = 5;
+        int in = 12;
+        SplittableRandom rnd = new SplittableRandom(11);
+        float[] w = new float[out * in];
+        for (int k = 0; k < w.length; k++) {
+            w[k] = (rnd.nextInt(5) - 2) / 2f;   // coarse: ties within groups
+        }
+        float[] scaler = new float[in];
+        Arrays.fill(scaler, 1f);
+        scaler[6] = 1e6f;
+        int[] channels = {0, 3, 6, 11};
+        boolean[] expected = new boolean[channels.length];
+        for (int i = 0; i < out; i++) {
+            for (int g = 0; g < in; g += 4) {
+                Integer[] order = {g, g + 1, g + 2, g + 3};
+                int row = i;
+                // stable ascending by metric: ties to the lower column
+                Arrays.sort(order, Comparator.comparingDouble((Integer j) -> Math.abs(w[row * in + j]) * Math.sqrt(scaler[j])));
+                for (int k = 0; k < channels.length; k++) {
+                    expected[k] |= channels[k] == order[0] || channels[k] == order[1];
+                }
+            }
+        }
+        boolean[] got = ChannelPruning.wandaNOfM((first, count) -> Arrays.copyOfRange(w, first * in, (first + count) * in),
+                out, in, scaler, 2, 4, channels);
+        assertArrayEquals(expected, got);
+        assertEquals(false, got[2], "the outlier feature's metric is never among the smallest");
+    }
+
     /** Read by blocks of rows, the answer is the whole array's, and reading stops once every channel is hit. */
     @Test
     void readingStopsOnceEveryChannelIsHit() {
