@@ -80,6 +80,8 @@ fi
 # LAYERSCOPE_QUERY_TUNING=off starts query with the flags of the other commands.
 query_flags=(-XX:TieredStopAtLevel=1)
 export DJL_OFFLINE=true
+# the name layerscope's usage and error lines give the command ("Try './submit.sh sweep --help'")
+export LAYERSCOPE_PROG="$0"
 # libtorch's OpenMP spin-waits by default, 8-14x slower when threads outnumber cores.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 

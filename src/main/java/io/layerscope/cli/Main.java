@@ -12,6 +12,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -140,6 +141,11 @@ public final class Main implements Runnable {
             }
         };
         CommandLine cl = new CommandLine(new Main(), factory);
+        // usage and error lines name the command as the user typed it (submit.sh says how it was run)
+        String prog = env.get("LAYERSCOPE_PROG");
+        if (prog != null && !prog.isBlank()) {
+            cl.setCommandName(prog);
+        }
         // help fits the terminal (80 columns when there is none); long lines wrap at word boundaries
         cl.setUsageHelpAutoWidth(true);
         cl.registerConverter(java.nio.file.Path.class, new LocalPathConverter());
@@ -189,6 +195,14 @@ public final class Main implements Runnable {
 
     private static int badParameters(ParameterException e, String[] args) {
         CommandLine cmd = e.getCommandLine();
+        List<String> unmatched = cmd.getUnmatchedArguments();
+        if ((e instanceof CommandLine.MissingParameterException || e instanceof CommandLine.UnmatchedArgumentException)
+                && !unmatched.isEmpty()) {
+            // a typo in a required option (--outt) makes it missing: the typo is the news, with its suggestion;
+            // and the value after an unknown option is no option of its own ('--sparsty', '0.6')
+            List<String> options = unmatched.stream().filter(a -> a.startsWith("-")).toList();
+            e = new CommandLine.UnmatchedArgumentException(cmd, options.isEmpty() ? unmatched : options);
+        }
         PrintWriter err = cmd.getErr();
         err.println("error: " + oneParagraph(unknownCommand(e).orElse(e.getMessage())));
         CommandLine.UnmatchedArgumentException.printSuggestions(e, err);

@@ -131,7 +131,7 @@ class MainTest {
             }
             expected.append('\n');
         }
-        expected.append("Language Model Head (1 layers):\n  lm_head\n\n");
+        expected.append("Language Model Head (1 layer):\n  lm_head\n\n");
         expected.append("Example commands for the single-layer job:\n");
         for (int b : new int[] {0, 1, 2}) {
             expected.append("  ./submit.sh layer --model demo --layer model.layers.").append(b)
@@ -307,9 +307,23 @@ class MainTest {
         Run r = run("list-layers", "--modle", "demo");
         assertEquals(2, r.status());
         List<String> lines = r.err().lines().toList();
-        assertEquals("error: Unknown options: '--modle', 'demo'", lines.get(0));
+        assertEquals("error: Unknown option: '--modle'", lines.get(0));
         assertEquals("Try 'layerscope list-layers --help' for more information.", lines.get(lines.size() - 1));
         assertTrue(r.err().contains("--model"), "suggests the right spelling: " + r.err());
+
+        // a typo in a required option is told as the typo, not as the option missing
+        Run typo = run("sweep", "--model", "demo", "--outt", "x");
+        assertEquals(2, typo.status());
+        assertEquals("error: Unknown option: '--outt'\nPossible solutions: --out, --outlier-block-share,"
+                + " --outlier-position-share\nTry 'layerscope sweep --help' for more information.\n", typo.err());
+
+        // through submit.sh the command is named as it was run
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine viaScript = Main.commandLine(Map.of("LAYERSCOPE_PROG", "./submit.sh"));
+        viaScript.setErr(new java.io.PrintWriter(err));
+        assertEquals(2, viaScript.execute("sweep", "--sparsty", "0.6"));
+        assertEquals("error: Unknown option: '--sparsty'\nPossible solutions: --sparsity\nTry './submit.sh sweep --help'"
+                + " for more information.\n", err.toString());
 
         Run none = run();
         assertEquals(2, none.status());

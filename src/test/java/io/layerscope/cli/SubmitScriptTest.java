@@ -65,6 +65,7 @@ class SubmitScriptTest {
         // FAKE_STDERR: a line Spark's client would print (standalone's cluster deploy mode)
         Files.writeString(submit, "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$(dirname \"$0\")/../arguments\"\n"
                 + "printf '%s' \"${SPARK_SUBMIT_OPTS:-}\" > \"$(dirname \"$0\")/../submit-opts\"\n"
+                + "printf '%s' \"${LAYERSCOPE_PROG:-}\" > \"$(dirname \"$0\")/../prog\"\n"
                 + "if [ -n \"${FAKE_STDERR:-}\" ]; then printf '%s\\n' \"$FAKE_STDERR\" >&2; fi\n"
                 + "if [ -n \"${FAKE_STDERR_FILE:-}\" ]; then cat \"$FAKE_STDERR_FILE\" >&2; fi\n"
                 // FAKE_SLEEP: a client waiting for its driver, which says when a TERM reaches it
@@ -942,6 +943,13 @@ class SubmitScriptTest {
         assertEquals(0, help.status(), help.output());
         List<String> java = Files.readAllLines(tmp.resolve("bin/arguments"));
         assertEquals(List.of("io.layerscope.cli.Main", "--help"), java.subList(java.size() - 2, java.size()));
+    }
+
+    /** layerscope's usage and error lines name the command as it was run, through LAYERSCOPE_PROG. */
+    @Test
+    void theCommandIsNamedAsItWasRun() throws Exception {
+        submit("sweep", "--model", "demo", "--out", "/r/x", "--master", "spark://head:7077");
+        assertEquals(repo.resolve("submit.sh").toString(), Files.readString(sparkHome.resolve("prog")));
     }
 
     @Test

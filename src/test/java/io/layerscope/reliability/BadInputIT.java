@@ -100,7 +100,7 @@ class BadInputIT {
     void unknownOption() throws IOException {
         Path out = out();
         refused(out, """
-                error: Unknown options: '--nsample', '4'
+                error: Unknown option: '--nsample'
                 Possible solutions: --nsamples
                 Try 'layerscope sweep --help' for more information.
                 """, demoSweep(out, "--nsample", "4"));
@@ -464,7 +464,7 @@ class BadInputIT {
         String output = r.err();
         assertEquals(0, r.status(), output);
         assertTrue(output.lines().noneMatch(l -> l.startsWith("error: ")), output);
-        assertTrue(output.contains("one-shot pruning: block 3 of 3 written"), output);
+        assertTrue(output.contains("one-shot pruning: block 3 of 0..3 written"), output);
         assertTrue(Files.isRegularFile(out.resolve("run.json")), out + " has no run.json");
         assertTrue(Files.isRegularFile(pruned.resolve("config.json")), pruned + " has no config.json");
     }
