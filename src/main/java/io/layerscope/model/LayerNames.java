@@ -1,18 +1,34 @@
 package io.layerscope.model;
 
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 
-/** Suggests valid layer names for a mistyped one, by edit distance. */
+/**
+ * Suggests valid layer names for a mistyped or shortened one: first those holding more of its dotted
+ * parts ({@code layers.1.q_proj} is most of {@code model.layers.1.self_attn.q_proj}, though far from it
+ * by edit distance), then by edit distance.
+ */
 public final class LayerNames {
     private LayerNames() {
     }
 
     public static List<String> closest(String wanted, List<String> names, int n) {
         return names.stream()
-                .sorted(Comparator.comparingInt((String s) -> distance(wanted, s)).thenComparing(s -> s))
+                .sorted(Comparator.comparingInt((String s) -> partsMissing(wanted, s))
+                        .thenComparingInt(s -> distance(wanted, s)).thenComparing(s -> s))
                 .limit(n)
                 .toList();
+    }
+
+    /** How many of {@code wanted}'s dotted parts {@code name} lacks. */
+    static int partsMissing(String wanted, String name) {
+        List<String> parts = Arrays.asList(name.split("\\."));
+        int missing = 0;
+        for (String p : wanted.split("\\.")) {
+            missing += parts.contains(p) ? 0 : 1;
+        }
+        return missing;
     }
 
     /** Levenshtein distance. */

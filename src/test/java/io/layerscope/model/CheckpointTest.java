@@ -239,6 +239,9 @@ class CheckpointTest {
         assertEquals("no prunable layer named \"model.layers.0.mlp.up_prj\" in " + c.dir() + ". Closest: "
                 + "model.layers.0.mlp.up_proj, model.layers.0.mlp.down_proj, model.layers.0.mlp.gate_proj"
                 + " (run list-layers to see them all)", e.getMessage());
+        // a shortened name: the layers holding its parts first, though far from it by edit distance
+        e = assertThrows(LayerscopeException.class, () -> c.layer("layers.0.q_proj"));
+        assertTrue(e.getMessage().contains(". Closest: model.layers.0.self_attn.q_proj, "), e.getMessage());
     }
 
     private static String shardOf(Path dir, String tensor) throws Exception {
