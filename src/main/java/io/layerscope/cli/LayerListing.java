@@ -66,7 +66,7 @@ public final class LayerListing {
             if (members.isEmpty()) {
                 continue;
             }
-            out.append(g.getKey().heading()).append(" (").append(members.size()).append(" layers):").append(nl);
+            out.append(g.getKey().heading()).append(" (").append(members.size()).append(members.size() == 1 ? " layer):" : " layers):").append(nl);
             for (PrunableLayer l : members.subList(0, Math.min(SHOWN_PER_GROUP, members.size()))) {
                 out.append("  ").append(l.name()).append(nl);
             }

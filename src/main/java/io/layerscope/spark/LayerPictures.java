@@ -37,7 +37,7 @@ final class LayerPictures {
                         : new BlockMaxReduction().layerHeatmaps(weight, layer.outFeatures(), layer.inFeatures(), actNorm))
                 .activationNorm(actNorm)
                 .weight(s.weightAbs().histogram(), panel(s.weightAbs(), layer, nsamples))
-                .activation(s.actNorm().histogram(), panel(s.actNorm(), layer, nsamples))
+                .activation(s.actNorm().histogram(), vectorPanel(s.actNorm(), layer, nsamples))
                 .wanda(s.wanda().histogram(), wandaPanel(s, layer, nsamples))
                 .build();
         return new LayerAnalysisChart(size.width(), size.height()).renderPngs(data, SweepReport.THUMBNAIL_WIDTH);
@@ -62,6 +62,13 @@ final class LayerPictures {
         p.put("p99", num(m.p99()));
         p.put("shape", layer.outFeatures() + " x " + layer.inFeatures());
         p.put("nsamples", Long.toString(nsamples));
+        return p;
+    }
+
+    /** The activation norms' panel: one value per input feature, so its shape is in_features, not the weight's. */
+    static Map<String, String> vectorPanel(Distribution d, PrunableLayer layer, long nsamples) {
+        Map<String, String> p = panel(d, layer, nsamples);
+        p.put("shape", Integer.toString(layer.inFeatures()));
         return p;
     }
 

@@ -281,7 +281,8 @@ final class SequentialStage {
                         previous = null;
                     }
                 }
-                err.printf("sequential: block %d of %d pruned at %.4f (%.4f of its weights) in %.1f s%n", b, lastRound,
+                // "block 3 of 0..3": blocks are counted from 0, as their names are (model.layers.3)
+                err.printf("sequential: block %d of 0..%d pruned at %.4f (%.4f of its weights) in %.1f s%n", b, lastRound,
                         sparsity, actual[b], (System.nanoTime() - t) / 1e9);
                 checkpoints.settle();   // without depth, the states of the block before are written by now
                 for (; released <= checkpoints.writtenBlock(); released++) {
@@ -417,7 +418,7 @@ final class SequentialStage {
                     masks.put(ckpt.layer(r.layer()).weightTensor(), r.mask());
                 }
                 writer.writeBlock(b, masks);
-                err.printf("one-shot pruning: block %d of %d written%n", b, lastBlock);
+                err.printf("one-shot pruning: block %d of 0..%d written%n", b, lastBlock);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

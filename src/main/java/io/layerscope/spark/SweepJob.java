@@ -715,7 +715,7 @@ public final class SweepJob {
         } else if (a.gram()) {
             results = analyseWithGrams(jsc, spec, ckpt.config().numHiddenLayers(), settings, layers, scalerRows, samples);
         } else {
-            err.printf("stage 2: %d layers%n", layers.size());
+            err.printf("stage 2: %d %s%n", layers.size(), layers.size() == 1 ? "layer" : "layers");
             results = LayerStage.run(jsc, settings, layers, scalerRows, true, pictures, err);
             timings.put("stage2_layers", seconds(t));
             if (writer != null) {

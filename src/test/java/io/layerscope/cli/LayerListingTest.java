@@ -107,7 +107,7 @@ class LayerListingTest {
                   model.layers.4.mlp.down_proj
                   ... and 11 more
 
-                Language Model Head (1 layers):
+                Language Model Head (1 layer):
                   lm_head
 
                 Example commands for the single-layer job:
