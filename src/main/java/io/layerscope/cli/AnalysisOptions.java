@@ -13,7 +13,26 @@ import picocli.CommandLine.Option;
 
 /** How layers are analysed and pruned, shared by {@code sweep} and {@code layer}: {@code @Mixin AnalysisOptions analysis;}. */
 public final class AnalysisOptions {
-    @Option(names = "--mode", defaultValue = "dense", paramLabel = "MODE",
+    /** bash completion's values of a choice option. */
+    static final class ModeNames extends java.util.ArrayList<String> {
+        ModeNames() {
+            super(java.util.List.of("dense", "sequential"));
+        }
+    }
+
+    static final class AllocationNames extends java.util.ArrayList<String> {
+        AllocationNames() {
+            super(java.util.List.of("uniform", "owl"));
+        }
+    }
+
+    static final class StatsDeviceNames extends java.util.ArrayList<String> {
+        StatsDeviceNames() {
+            super(java.util.List.of("auto", "java", "device"));
+        }
+    }
+
+    @Option(names = "--mode", defaultValue = "dense", paramLabel = "MODE", completionCandidates = ModeNames.class,
             description = {"dense: every layer's statistics from one forward of the unpruned model (default).",
                 "sequential: Wanda's prune_wanda, block by block: each block's inputs come from the blocks before it"
                     + " already pruned, so the statistics are what Wanda sees while it prunes; the dense view is kept"
@@ -35,7 +54,7 @@ public final class AnalysisOptions {
             + " layer's in_features.")
     Integer pruneM;
 
-    @Option(names = "--allocation", defaultValue = "uniform", paramLabel = "KIND",
+    @Option(names = "--allocation", defaultValue = "uniform", paramLabel = "KIND", completionCandidates = AllocationNames.class,
             description = "Per-block sparsity: uniform (every block at --sparsity, default) or owl (OWL's outlier-weighted"
                     + " allocation from a dense pass; every Linear of a block at its block's sparsity).")
     String allocation;
@@ -69,7 +88,7 @@ public final class AnalysisOptions {
                     + " calibration data that fit; at most a quarter of an executor's heap. Default: ${DEFAULT-VALUE}.")
     String gramMemory;
 
-    @Option(names = "--stats-device", paramLabel = "WHERE", defaultValue = "auto",
+    @Option(names = "--stats-device", paramLabel = "WHERE", defaultValue = "auto", completionCandidates = StatsDeviceNames.class,
             description = {"Where each layer's statistics and masks (stage two) and the depth statistics (the forward's)"
                     + " are computed: device (libtorch operations on the task's device, in blocks of rows), java (plain"
                     + " Java on the executor's CPU cores, from host copies) or auto (default: device on a GPU executor,"

@@ -35,7 +35,13 @@ public final class CalibrationOptions {
                 "Default: c4 (demo with --model demo)."})
     String calibration;
 
-    @Option(names = "--dtype", defaultValue = "auto", paramLabel = "DTYPE",
+    static final class DtypeNames extends java.util.ArrayList<String> {
+        DtypeNames() {
+            super(java.util.List.of("auto", "float32", "float16"));
+        }
+    }
+
+    @Option(names = "--dtype", defaultValue = "auto", paramLabel = "DTYPE", completionCandidates = DtypeNames.class,
             description = "Forward-pass dtype: auto (float32 on CPU, float16 on GPU), float32 or float16. Default: ${DEFAULT-VALUE}.")
     String dtype;
 

@@ -27,7 +27,9 @@ public final class CompletionCommand implements Runnable {
 
     @Override
     public void run() {
-        var root = spec.root().commandLine();
+        // picocli makes bash function names of the command's name: the one submit.sh passes (./submit.sh) is
+        // none, so the script is made from the command model under its own name
+        var root = Main.commandLine(java.util.Map.of());
         String script = AutoComplete.bash(root.getCommandName(), root);
         var out = spec.commandLine().getOut();
         out.print(script);

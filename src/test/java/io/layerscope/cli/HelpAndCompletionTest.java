@@ -91,6 +91,17 @@ class HelpAndCompletionTest {
             assertTrue(sweepOptions.contains(option), option + " not in " + sweepOptions);
         }
         assertEquals(List.of("json"), complete(script, "./submit.sh", "query", "--format", "js"));
+        assertEquals(List.of("sequential"), complete(script, "./submit.sh", "sweep", "--mode", "s"));
+        assertEquals(List.of("owl"), complete(script, "./submit.sh", "sweep", "--allocation", "o"));
+        assertEquals(List.of("device"), complete(script, "./submit.sh", "sweep", "--stats-device", "d"));
+        assertEquals(List.of("float16"), complete(script, "./submit.sh", "layer", "--dtype", "float1"));
+
+        // submit.sh names the command ./submit.sh, which is no bash function name: the script is the same
+        java.io.StringWriter viaScript = new java.io.StringWriter();
+        picocli.CommandLine cl = Main.commandLine(java.util.Map.of("LAYERSCOPE_PROG", "./submit.sh"));
+        cl.setOut(new java.io.PrintWriter(viaScript));
+        assertEquals(0, cl.execute("completion"));
+        assertEquals(r.out(), viaScript.toString());
     }
 
     /** What bash offers for the last word of {@code words}, as the completion function fills COMPREPLY. */
