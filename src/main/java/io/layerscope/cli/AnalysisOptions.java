@@ -192,6 +192,15 @@ public final class AnalysisOptions {
         return new SparsityPattern(pruneN, pruneM);
     }
 
+    /** The command these options belong to, to tell an option given from its default (null when made by hand). */
+    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+    picocli.CommandLine.Model.CommandSpec command;
+
+    private boolean given(String option) {
+        return command != null && command.commandLine().getParseResult() != null
+                && command.commandLine().getParseResult().hasMatchedOption(option);
+    }
+
     Allocation allocation() {
         Allocation.Kind kind = switch (allocation.toLowerCase(Locale.ROOT)) {
             case "uniform" -> Allocation.Kind.UNIFORM;
@@ -199,6 +208,11 @@ public final class AnalysisOptions {
             default -> throw new LayerscopeException("--allocation " + allocation + " is not an allocation; use"
                     + " --allocation uniform or --allocation owl");
         };
+        // (--owl-m also sets the blocks table's owl_outlier_ratio, which every run writes)
+        if (kind != Allocation.Kind.OWL && given("--owl-lambda")) {
+            throw new LayerscopeException("--owl-lambda sets OWL's allocation, which needs --allocation owl; add it,"
+                    + " or drop --owl-lambda");
+        }
         if (!(owlM > 0 && owlM <= Float.MAX_VALUE)) {
             throw new LayerscopeException("--owl-m " + owlM + " must be a positive number, e.g. --owl-m 5");
         }

@@ -55,8 +55,14 @@ public final class SweepCommand implements Callable<Integer> {
     @Mixin
     AnalysisOptions analysis;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
+        if (noPng && spec.commandLine().getParseResult().hasMatchedOption("--png-size")) {
+            throw new io.layerscope.LayerscopeException("--png-size sizes the pictures --no-png leaves out: drop one of them");
+        }
         JobOptions options = JobArguments.build("sweep", model, calibration, analysis, out, null, overwrite, layers, false,
                 !noPng, pngSize);
         if (imatrix != null) {

@@ -205,6 +205,17 @@ class MainTest {
         assertFalse(Files.exists(tmp.resolve(".nested.lock")));
     }
 
+    /** Options that would change nothing are refused, not ignored. */
+    @Test
+    void optionsWithoutEffectAreRefused() {
+        Path out = tmp.resolve("no-effect");
+        refused("error: --owl-lambda sets OWL's allocation, which needs --allocation owl; add it, or drop --owl-lambda\n",
+                "sweep", "--model", "./no/such/model", "--out", out.toString(), "--owl-lambda", "0.2");
+        refused("error: --png-size sizes the pictures --no-png leaves out: drop one of them\n",
+                "sweep", "--model", "./no/such/model", "--out", out.toString(), "--no-png", "--png-size", "1200x1000");
+        assertFalse(Files.exists(out));
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, all, a.length, b.length);
