@@ -42,8 +42,21 @@ public final class PrunedCheckpointWriter {
     /** Rows copied per step: bounds the scratch buffer. */
     private static final int SLICE_BYTES = 8 << 20;
 
+    /** Runs each file's writing: the caller's guard against an interrupt deleting the directory under it. */
+    @FunctionalInterface
+    public interface Guard {
+        void write(Writing w) throws IOException;
+    }
+
+    /** One file's writing. */
+    @FunctionalInterface
+    public interface Writing {
+        void run() throws IOException;
+    }
+
     private final Checkpoint source;
     private final Path dir;
+    private final Guard guard;
     private final int files;
     private final Map<String, String> weightMap = new TreeMap<>();
     private long totalSize;
@@ -51,8 +64,14 @@ public final class PrunedCheckpointWriter {
 
     /** {@code dir}: an existing empty directory (a staging directory the caller renames once complete). */
     public PrunedCheckpointWriter(Checkpoint source, Path dir) {
+        this(source, dir, Writing::run);
+    }
+
+    /** As above, each block's file written through {@code guard}. */
+    public PrunedCheckpointWriter(Checkpoint source, Path dir, Guard guard) {
         this.source = source;
         this.dir = dir;
+        this.guard = guard;
         this.files = source.config().numHiddenLayers() + 1;
     }
 
@@ -81,7 +100,7 @@ public final class PrunedCheckpointWriter {
                 throw new IllegalArgumentException("mask for " + name + ", not a tensor of block " + block);
             }
         }
-        writeFile(block + 1, tensors, masks);
+        guard.write(() -> writeFile(block + 1, tensors, masks));
         nextBlock++;
     }
 

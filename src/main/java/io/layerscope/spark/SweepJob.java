@@ -691,7 +691,9 @@ public final class SweepJob {
         DepthResults depth = depthTables && !a.sequential() ? depth(jsc, ckpt, layers, stage1, plan.sparsity()) : null;
         LayerStage.Settings settings = new LayerStage.Settings(ckpt.dir().toAbsolutePath().toString(), modelName(),
                 o.calibration(), a, sums.nsamples(), sums.ntokens(), o.output().pngSize(), plan.sparsity(), plan.thresholds());
-        PrunedCheckpointWriter writer = pruned == null ? null : new PrunedCheckpointWriter(ckpt, pruned.staging());
+        // each block's file is a step of the directory's: an interrupt waits for it, then deletes the directory
+        PrunedCheckpointWriter writer = pruned == null ? null
+                : new PrunedCheckpointWriter(ckpt, pruned.staging(), w -> pruned.write(staging -> w.run()));
         long t = System.nanoTime();
         List<LayerResult> results;
         double[] actual = null;
