@@ -62,6 +62,8 @@ public final class ResultsDirectory implements AutoCloseable {
     private Flock held;
     private final boolean overwrite;
     private final Map<String, Path> kept;
+    /** The highest of the directories made for DIR's parent (null: it existed), removed again if nothing is kept. */
+    private final Path createdTop;
     private final Thread cleanupHook;
     private boolean committed;
     /** Held shared by each {@link #write} step, alone by {@link #commit} and the clean-up. */
@@ -69,7 +71,8 @@ public final class ResultsDirectory implements AutoCloseable {
     private volatile boolean interrupted;
 
     private ResultsDirectory(Kind kind, Path target, Path staging, Path lock, Flock held, boolean overwrite,
-                             Map<String, Path> kept) {
+                             Map<String, Path> kept, Path createdTop) {
+        this.createdTop = createdTop;
         this.kind = kind;
         this.target = target;
         this.staging = staging;
@@ -122,6 +125,10 @@ public final class ResultsDirectory implements AutoCloseable {
         if (Files.exists(target)) {
             ReplaceableResults.check(dir, kind, kept);
         }
+        Path createdTop = null;   // the highest directory this creates for DIR's parent: gone again if nothing is kept
+        for (Path p = parent; p != null && !Files.exists(p, LinkOption.NOFOLLOW_LINKS); p = p.getParent()) {
+            createdTop = p;
+        }
         try {
             Files.createDirectories(parent);
         } catch (IOException e) {
@@ -132,19 +139,27 @@ public final class ResultsDirectory implements AutoCloseable {
                     + " choose another --out");
         }
         Path lock = parent.resolve("." + name + ".lock");
-        Flock held = takeLock(kind, lock, dir);
+        Flock held;
+        try {
+            held = takeLock(kind, lock, dir);
+        } catch (RuntimeException e) {
+            removeEmpty(parent, createdTop);
+            throw e;
+        }
         Path staging = parent.resolve("." + name + ".staging-" + UUID.randomUUID().toString().substring(0, 8));
         try {
             clearLeftovers(target, dir);
             Files.createDirectory(staging);
         } catch (IOException e) {
             release(lock, held);
+            removeEmpty(parent, createdTop);
             throw new LayerscopeException("cannot write results to " + dir + " (" + describe(e) + ")", e);
         } catch (RuntimeException e) {
             release(lock, held);
+            removeEmpty(parent, createdTop);
             throw e;
         }
-        return new ResultsDirectory(kind, target, staging, lock, held, overwrite, kept);
+        return new ResultsDirectory(kind, target, staging, lock, held, overwrite, kept, createdTop);
     }
 
     /**
@@ -229,6 +244,20 @@ public final class ResultsDirectory implements AutoCloseable {
         try (Stream<Path> s = Files.list(target.getParent())) {
             return s.filter(p -> ours.matcher(p.getFileName().toString()).matches()
                     && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)).sorted().toList();
+        }
+    }
+
+    /** Removes {@code dir} and its parents up to {@code top} while they are empty (null top: nothing was made). */
+    private static void removeEmpty(Path dir, Path top) {
+        if (top == null) {
+            return;
+        }
+        for (Path p = dir; p != null && p.startsWith(top); p = p.getParent()) {
+            try {
+                Files.delete(p);
+            } catch (IOException e) {
+                return;   // not empty (something else lives there now), or gone: what is above it stays
+            }
         }
     }
 
@@ -385,6 +414,9 @@ public final class ResultsDirectory implements AutoCloseable {
             }
             release(lock, held);
             held = null;
+            if (!committed) {
+                removeEmpty(target.getParent(), createdTop);
+            }
         } finally {
             guard.writeLock().unlock();
         }

@@ -147,6 +147,19 @@ class ResultsDirectoryTest {
         assertTrue(Files.isDirectory(out.resolve("theirs")));
     }
 
+    /** Parents made for DIR go again when nothing is kept; those that held something else before stay. */
+    @Test
+    void theParentsMadeForTheResultsGoWhenNothingIsKept(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("new").resolve("deep").resolve("results");
+        ResultsDirectory.create(out).close();
+        assertFalse(Files.exists(tmp.resolve("new")));
+        try (ResultsDirectory dir = ResultsDirectory.create(out)) {
+            Files.writeString(dir.staging().resolve("run.json"), "x");
+            dir.commit();
+        }
+        assertTrue(Files.isRegularFile(out.resolve("run.json")), "committed: kept with its parents");
+    }
+
     /** A symbolic link is never the results directory: a dangling one would only fail at the very end. */
     @Test
     void aSymbolicLinkIsRefused(@TempDir Path tmp) throws Exception {
