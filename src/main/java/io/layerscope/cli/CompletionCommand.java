@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "completion", mixinStandardHelpOptions = true,
         description = {"Print a bash completion script for layerscope's commands and options (for ./submit.sh, submit.sh"
                 + " and a command named layerscope). Load it into the current shell, or save it where bash-completion"
-                + " looks (~/.local/share/bash-completion/completions/submit.sh)."},
+                + " looks for it (completion --help shows both)."},
         footer = {"", "Examples:",
             "  source <(./submit.sh completion)",
             "  ./submit.sh completion > ~/.local/share/bash-completion/completions/submit.sh"})

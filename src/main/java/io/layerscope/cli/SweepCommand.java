@@ -43,7 +43,7 @@ public final class SweepCommand implements Callable<Integer> {
             + " and the --imatrix file.")
     boolean overwrite;
 
-    @Option(names = "--imatrix", paramLabel = "FILE.gguf",
+    @Option(names = "--imatrix", paramLabel = "FILE",
             description = "Also write the calibration's sums of squared inputs of every decoder-block layer as llama.cpp's"
                     + " importance matrix (GGUF, for llama-quantize --imatrix). Written when the job succeeded; an"
                     + " existing file is replaced only with --overwrite.")
