@@ -41,6 +41,15 @@ public final class Flock implements AutoCloseable {
     private static final int LOCK_UN = 8;
     private static final int EINTR = 4;
 
+    /** The file system has no flock (a cluster file system mounted without it: ENOLCK, EOPNOTSUPP, ENOSYS). */
+    public static final class Unsupported extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        Unsupported(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     private final int fd;
 
     private Flock(int fd) {
@@ -77,6 +86,11 @@ public final class Flock implements AutoCloseable {
                 C.LIBC.close(fd);
                 if (e.getErrorCode() == (Platform.isMac() ? 35 : 11)) {   // EWOULDBLOCK: held
                     return null;
+                }
+                // ENOLCK, EOPNOTSUPP (ENOTSUP on macOS), ENOSYS
+                java.util.Set<Integer> unsupported = Platform.isMac() ? java.util.Set.of(77, 45, 78) : java.util.Set.of(37, 95, 38);
+                if (unsupported.contains(e.getErrorCode())) {
+                    throw new Unsupported("errno " + e.getErrorCode(), e);
                 }
                 throw new IOException("cannot lock " + file + ": errno " + e.getErrorCode(), e);
             }

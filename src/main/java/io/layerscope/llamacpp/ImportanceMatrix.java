@@ -176,17 +176,22 @@ public final class ImportanceMatrix implements AutoCloseable {
      */
     public Path commit() {
         try {
-            if (overwrite) {
-                if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                    refuseReplacing(target, target);
+            String refused = null;
+            if (overwrite && Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                try {
+                    refuseReplacing(target, target);   // again: the file may have changed while the job ran
+                } catch (LayerscopeException e) {
+                    refused = e.getMessage();
                 }
+            }
+            if (overwrite && refused == null) {
                 Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } else if (!placedWithoutReplacing()) {
+            } else if (refused != null || !placedWithoutReplacing()) {
                 Path aside = target.resolveSibling(target.getFileName() + ".new-" + ProcessHandle.current().pid());
                 Files.move(staged, aside, StandardCopyOption.ATOMIC_MOVE);
                 committed = true;
-                throw new LayerscopeException("--imatrix " + target + " appeared while the job ran; the importance"
-                        + " matrix is in " + aside + " instead");
+                throw new LayerscopeException((refused != null ? refused : "--imatrix " + target + " appeared while the"
+                        + " job ran") + "; the importance matrix is in " + aside + " instead");
             }
             committed = true;
             return target;

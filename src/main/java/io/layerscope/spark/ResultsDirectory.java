@@ -148,7 +148,17 @@ public final class ResultsDirectory implements AutoCloseable {
         }
         Path staging = parent.resolve("." + name + ".staging-" + UUID.randomUUID().toString().substring(0, 8));
         try {
-            clearLeftovers(target, dir);
+            if (held != null) {   // without a lock a running job's files cannot be told from a dead one's
+                clearLeftovers(kind, target, dir);
+                if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                    // put back just now: checked as one found at the start would have been
+                    if (!overwrite) {
+                        throw new LayerscopeException(kind.what + " " + dir + " already exists; choose another "
+                                + option + " or pass --overwrite to replace it");
+                    }
+                    ReplaceableResults.check(dir, kind, kept);
+                }
+            }
             Files.createDirectory(staging);
         } catch (IOException e) {
             release(lock, held);
@@ -175,6 +185,11 @@ public final class ResultsDirectory implements AutoCloseable {
             Flock held;
             try {
                 held = Flock.tryExclusive(lock);
+            } catch (Flock.Unsupported e) {
+                System.err.println("layerscope: the file system of " + lock.getParent() + " has no file locks ("
+                        + e.getMessage() + "): a second job writing " + dir + " at the same time is not refused");
+                deleteQuietly(lock);
+                return null;
             } catch (IOException e) {
                 throw new LayerscopeException("cannot write results to " + dir + " (" + e.getMessage() + ")", e);
             }
@@ -211,29 +226,32 @@ public final class ResultsDirectory implements AutoCloseable {
      * staging directory goes; an old directory it had moved aside to replace goes where the new one
      * is in place, and is put back where it is not (the job died between the two renames).
      */
-    private static void clearLeftovers(Path target, Path dir) throws IOException {
+    private static void clearLeftovers(Kind kind, Path target, Path dir) throws IOException {
         String name = target.getFileName().toString();
         List<Path> staging = siblings(target, ".staging-");
         List<Path> replaced = siblings(target, ".replaced-");
-        if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS) && replaced.size() == 1) {
+        boolean present = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
+        if (!present && replaced.size() > 1) {
+            // which one to keep is the user's choice (each job moves its DIR aside only when it holds one)
+            throw new LayerscopeException(replaced.size() + " earlier versions of " + dir + " were left as "
+                    + replaced.stream().map(p -> p.getFileName().toString()).toList() + " by jobs that stopped while"
+                    + " replacing it; rename the one to keep to " + name + " and remove the others, then run again");
+        }
+        if (!present && replaced.size() == 1) {
             move(replaced.get(0), target);
             System.err.println("layerscope: put " + dir + " back from " + replaced.get(0).getFileName() + ", where a job"
                     + " that stopped while replacing it had moved it");
-            replaced = List.of();
-        }
-        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+        } else if (present && !replaced.isEmpty()) {
+            // the job stopped after its new DIR was in place: these are what it was replacing
             replaced.forEach(ResultsDirectory::deleteRecursively);
+            System.err.println("layerscope: removed " + replaced.stream().map(p -> p.getFileName().toString()).toList()
+                    + ", the " + kind.what + " a job that stopped had just replaced with " + dir);
         }
         staging.forEach(ResultsDirectory::deleteRecursively);
         if (!staging.isEmpty()) {
             System.err.println("layerscope: removed the unfinished results of " + dir + " (" + staging.get(0).getFileName()
                     + (staging.size() > 1 ? " and " + (staging.size() - 1) + " more" : "")
                     + ") left by a job that is no longer running");
-        }
-        if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !replaced.isEmpty()) {
-            System.err.println("layerscope: " + replaced.size() + " earlier versions of " + dir + " were left as "
-                    + replaced.stream().map(p -> p.getFileName().toString()).sorted().toList()
-                    + " by jobs that stopped while replacing it; rename the one to keep to " + name);
         }
     }
 
@@ -342,16 +360,18 @@ public final class ResultsDirectory implements AutoCloseable {
         try {
             Path old = null;
             if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                if (!overwrite || Files.isSymbolicLink(target)) {
-                    // something else made it while the job ran: the results are kept under a name of their own
+                // checked again: the directory may have appeared or changed while the job ran
+                String refused = !overwrite ? kind.what + " " + target + " appeared while the job ran"
+                        : Files.isSymbolicLink(target) ? kind.option + " " + target + " became a symbolic link while the job ran"
+                        : refusal(target);
+                if (refused != null) {
+                    // not to be replaced: the results are kept under a name of their own
                     Path aside = target.resolveSibling(target.getFileName() + ".new-" + UUID.randomUUID().toString().substring(0, 8));
                     move(staging, aside);
                     committed = true;
-                    throw new LayerscopeException(kind.what + " " + target + " appeared while the job ran; "
-                            + kind.holds + " are in " + aside + " instead");
+                    throw new LayerscopeException(refused + "; " + kind.holds + (kind == Kind.RESULTS ? " are" : " is")
+                            + " in " + aside + " instead");
                 }
-                // checked again: the directory may have changed while the job ran
-                ReplaceableResults.check(target, kind, kept);
                 old = target.resolveSibling("." + target.getFileName() + ".replaced-" + UUID.randomUUID().toString().substring(0, 8));
                 move(target, old);
             }
@@ -378,6 +398,16 @@ public final class ResultsDirectory implements AutoCloseable {
         } finally {
             release(lock, held);
             held = null;
+        }
+    }
+
+    /** Why --overwrite may not replace {@code target} now, or null. */
+    private String refusal(Path target) {
+        try {
+            ReplaceableResults.check(target, kind, kept);
+            return null;
+        } catch (LayerscopeException e) {
+            return e.getMessage();
         }
     }
 

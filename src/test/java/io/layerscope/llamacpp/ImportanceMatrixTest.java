@@ -185,6 +185,20 @@ class ImportanceMatrixTest {
         }
         assertEquals("someone else's", Files.readString(file));
         assertEquals(2, listing().size());
+
+        // with --overwrite too, when what appeared is no importance matrix
+        Path other = tmp.resolve("other.gguf");
+        try (ImportanceMatrix m = ImportanceMatrix.prepare(other, true, Map.of())) {
+            m.write(layers(), sums(), 4, "demo");
+            Files.writeString(other, "notes");
+            String message = assertThrows(LayerscopeException.class, m::commit).getMessage();
+            assertEquals("--overwrite refuses to replace --imatrix " + other + ": it is not a GGUF importance matrix, and"
+                    + " --overwrite only replaces importance matrices; choose another --imatrix or remove it yourself;"
+                    + " the importance matrix is in " + tmp.resolve("other.gguf.new-" + ProcessHandle.current().pid())
+                    + " instead", message);
+        }
+        assertEquals("notes", Files.readString(other));
+        assertEquals(4, listing().size());
     }
 
     /**

@@ -107,7 +107,8 @@ class ResultsDirectoryTest {
 
     /**
      * A job killed between its two renames left the old results aside and none in place: they are put
-     * back. Killed after both, the old ones beside the new are what it was replacing: they go.
+     * back, and the next job treats them as a DIR found at its start (without --overwrite: refused).
+     * Killed after both, the old ones beside the new are what it was replacing: they go, said.
      */
     @Test
     void oldResultsMovedAsideByAJobThatDiedArePutBackOrGo(@TempDir Path tmp) throws Exception {
@@ -115,19 +116,63 @@ class ResultsDirectoryTest {
         Path aside = Files.createDirectories(tmp.resolve(".results.replaced-0123abcd"));
         Files.writeString(aside.resolve("run.json"), "old");
         Files.createDirectories(tmp.resolve(".results.staging-89abcdef"));
-        String said = stderrOf(() -> ResultsDirectory.create(out).close());
+        String[] message = {null};
+        String said = stderrOf(() -> message[0] = assertThrows(LayerscopeException.class,
+                () -> ResultsDirectory.create(out)).getMessage());
+        assertEquals("results directory " + out + " already exists; choose another --out or pass --overwrite to replace"
+                + " it", message[0]);
         assertEquals("old", Files.readString(out.resolve("run.json")));
         assertFalse(Files.exists(aside));
         assertEquals("layerscope: put " + out + " back from .results.replaced-0123abcd, where a job that stopped while"
                 + " replacing it had moved it\nlayerscope: removed the unfinished results of " + out
                 + " (.results.staging-89abcdef) left by a job that is no longer running\n", said);
+        assertFalse(Files.exists(tmp.resolve(".results.lock")));
 
         Files.delete(out.resolve("run.json"));   // an empty DIR: --overwrite may replace it
         Files.createDirectories(aside);
         Files.writeString(aside.resolve("run.json"), "older");
-        ResultsDirectory.create(out, true, java.util.Map.of()).close();
+        said = stderrOf(() -> ResultsDirectory.create(out, true, java.util.Map.of()).close());
         assertFalse(Files.exists(aside), "the new results were in place");
+        assertEquals("layerscope: removed [.results.replaced-0123abcd], the results directory a job that stopped had"
+                + " just replaced with " + out + "\n", said);
         assertTrue(Files.isDirectory(out));
+    }
+
+    /** Two old versions aside and none in place: which to keep is the user's to say; nothing is touched. */
+    @Test
+    void severalOldVersionsAsideAreLeftForTheUserToChoose(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("results");
+        Files.createDirectories(tmp.resolve(".results.replaced-00000001"));
+        Files.createDirectories(tmp.resolve(".results.replaced-00000002"));
+        assertEquals("2 earlier versions of " + out + " were left as [.results.replaced-00000001,"
+                + " .results.replaced-00000002] by jobs that stopped while replacing it; rename the one to keep to"
+                + " results and remove the others, then run again",
+                assertThrows(LayerscopeException.class, () -> ResultsDirectory.create(out, true, java.util.Map.of()))
+                        .getMessage());
+        assertTrue(Files.isDirectory(tmp.resolve(".results.replaced-00000001")));
+        assertTrue(Files.isDirectory(tmp.resolve(".results.replaced-00000002")));
+        assertFalse(Files.exists(out));
+        assertFalse(Files.exists(tmp.resolve(".results.lock")));
+    }
+
+    /** With --overwrite too, a directory made meanwhile that --overwrite may not replace keeps the results beside it. */
+    @Test
+    void aForeignDirectoryThatAppearsWithOverwriteKeepsTheResultsBesideIt(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("results");
+        try (ResultsDirectory dir = ResultsDirectory.create(out, true, java.util.Map.of())) {
+            Files.writeString(dir.staging().resolve("run.json"), "new");
+            Files.createDirectories(out);
+            Files.writeString(out.resolve("notes.txt"), "mine");
+            String m = assertThrows(LayerscopeException.class, dir::commit).getMessage();
+            assertTrue(m.startsWith("--overwrite refuses to replace --out " + out + ": it is not a layerscope results"
+                    + " directory (no run.json)"), m);
+            assertTrue(m.contains("; the results are in " + tmp.resolve("results.new-")), m);
+        }
+        assertEquals("mine", Files.readString(out.resolve("notes.txt")));
+        try (var s = Files.list(tmp)) {
+            Path aside = s.filter(p -> p.getFileName().toString().startsWith("results.new-")).findFirst().orElseThrow();
+            assertEquals("new", Files.readString(aside.resolve("run.json")));
+        }
     }
 
     /** A directory made at DIR while the job ran (not by a layerscope job: the lock refuses those) is not replaced. */
