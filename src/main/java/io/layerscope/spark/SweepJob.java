@@ -208,8 +208,6 @@ public final class SweepJob {
                         + " windows of " + o.calibration().seqlen() + " tokens, seed " + o.calibration().seed() + ")");
             }
             Path written;
-            Path writing = out == null ? o.output().pngDir() : out.target();
-            List<String> kept = new ArrayList<>();   // what is in place when a later output fails
             try {
                 if (out != null) {
                     Instant created = Instant.now();
@@ -224,32 +222,14 @@ public final class SweepJob {
                                 provenance, analysed.blocks(), created).withGram(gramRecord).withStageOneReused(stageOneReused)
                                 .withWindowsRemembered(windowsRemembered);
                     });
-                    out.commit();
                     written = out.target();
-                    kept.add("the results are in " + written);
-                    if (imatrix != null) {
-                        writing = imatrix.target();
-                        kept.add("the importance matrix is in " + imatrix.commit());
-                    }
                 } else {
                     written = ResultsWriter.writePngs(results, o.output().pngDir());
-                    kept.add("the pictures are in " + written);
-                }
-                if (pruned != null) {
-                    writing = pruned.target();
-                    pruned.commit();
-                    err.printf("pruned model written to %s%n", pruned.target());
                 }
             } catch (Exception | org.apache.hadoop.fs.FSError e) {
-                RuntimeException failure = writeFailure(writing, e);
-                if (kept.isEmpty() || !(failure instanceof LayerscopeException)) {
-                    throw failure;
-                }
-                // the outputs before it are in place: a message saying nothing was kept would send the user to redo them
-                throw new LayerscopeException(failure.getMessage().replace("; nothing was kept", "") + "; "
-                        + String.join(", ", kept), e);
+                throw writeFailure(out == null ? o.output().pngDir() : out.target(), e);
             }
-            timings.put("write", seconds(tw));
+            commitOutputs(out, imatrix, pruned, err);            timings.put("write", seconds(tw));
             timings.put("total", seconds(t0));
             return new Outcome(results, analysed.blocks(), samples, stage1, timings, written);
         } finally {
@@ -289,6 +269,51 @@ public final class SweepJob {
         String why = root != null ? ResultsDirectory.describe(root) : e.getMessage();
         return new LayerscopeException("cannot write the results to " + where + " (" + why + "); nothing was kept;"
                 + " free space there or choose another --out", e);
+    }
+
+    /**
+     * Moves each output into place, each on its own: one that cannot be (a directory made at its place
+     * meanwhile, kept beside it then) does not take the others with it. What failed is said with what is
+     * in place; the pictures without --out are written already.
+     */
+    static void commitOutputs(ResultsDirectory out, ImportanceMatrix imatrix, ResultsDirectory pruned, PrintStream err) {
+        List<String> kept = new ArrayList<>();
+        List<RuntimeException> failures = new ArrayList<>();
+        if (out != null) {
+            try {
+                out.commit();
+                kept.add("the results are in " + out.target());
+            } catch (RuntimeException e) {
+                failures.add(writeFailure(out.target(), e));
+            }
+        }
+        if (imatrix != null) {
+            try {
+                kept.add("the importance matrix is in " + imatrix.commit());
+            } catch (RuntimeException e) {
+                failures.add(writeFailure(imatrix.target(), e));
+            }
+        }
+        if (pruned != null) {
+            try {
+                pruned.commit();
+                kept.add("the pruned model is in " + pruned.target());
+                err.printf("pruned model written to %s%n", pruned.target());
+            } catch (RuntimeException e) {
+                failures.add(writeFailure(pruned.target(), e));
+            }
+        }
+        if (failures.isEmpty()) {
+            return;
+        }
+        if (failures.size() == 1 && kept.isEmpty()) {
+            throw failures.get(0);
+        }
+        List<String> said = new ArrayList<>();
+        failures.forEach(f -> said.add(f.getMessage().replace("; nothing was kept", "")));
+        said.addAll(kept);
+        // the outputs in place are said too: "nothing was kept" would send the user to redo them
+        throw new LayerscopeException(String.join("; ", said), failures.get(0));
     }
 
     /**
@@ -523,10 +548,15 @@ public final class SweepJob {
      * whole run). Refused before anything is read or written.
      */
     private void refuseNestedOutputs() {
+        refuseNestedOutputs(o.output().out(), o.output().savePruned(), o.output().imatrix());
+    }
+
+    /** As above, for the command line before the model resolves (a download, perhaps); any may be null. */
+    public static void refuseNestedOutputs(Path out, Path savePruned, Path imatrix) {
         Map<String, Path> outputs = new LinkedHashMap<>();
-        outputs.put("--out", o.output().out());
-        outputs.put("--save-pruned", o.output().savePruned());
-        outputs.put("--imatrix", o.output().imatrix());
+        outputs.put("--out", out);
+        outputs.put("--save-pruned", savePruned);
+        outputs.put("--imatrix", imatrix);
         outputs.forEach((inner, i) -> outputs.forEach((outer, d) -> {
             if (i != null && d != null && !inner.equals(outer) && !outer.equals("--imatrix")
                     && ReplaceableResults.realPath(i).startsWith(ReplaceableResults.realPath(d))) {

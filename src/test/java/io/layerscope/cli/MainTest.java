@@ -203,6 +203,7 @@ class MainTest {
                 concat(demo, "--out", out.toString(), "--imatrix", imatrix.toString()));
         assertFalse(Files.exists(out));
         assertFalse(Files.exists(tmp.resolve(".nested.lock")));
+        assertFalse(Files.exists(hf), "refused before the demo model is made");
     }
 
     /** Options that would change nothing are refused, not ignored. */

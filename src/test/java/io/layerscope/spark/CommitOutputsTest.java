@@ -1,0 +1,43 @@
+package io.layerscope.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerscope.LayerscopeException;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The outputs of a sweep are moved into place each on its own: one refused does not take the others. */
+class CommitOutputsTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void theResultsGoInPlaceWhenThePrunedModelCannotAndTheErrorSaysBoth() throws Exception {
+        Path results = tmp.resolve("results");
+        Path model = tmp.resolve("pruned");
+        ByteArrayOutputStream said = new ByteArrayOutputStream();
+        try (ResultsDirectory out = ResultsDirectory.create(results);
+             ResultsDirectory pruned = ResultsDirectory.create(ResultsDirectory.Kind.PRUNED_CHECKPOINT, model, false, Map.of())) {
+            Files.writeString(out.staging().resolve("run.json"), "new");
+            Files.writeString(pruned.staging().resolve("model.safetensors"), "weights");
+            Files.createDirectories(model);   // made by someone else while the job ran
+            String m = assertThrows(LayerscopeException.class,
+                    () -> SweepJob.commitOutputs(out, null, pruned, new PrintStream(said, true))).getMessage();
+            assertTrue(m.startsWith("pruned checkpoint " + model + " appeared while the job ran; the pruned model is in "
+                    + tmp.resolve("pruned.new-")), m);
+            assertTrue(m.endsWith(" instead; the results are in " + results), m);
+        }
+        assertEquals("new", Files.readString(results.resolve("run.json")));
+        try (var s = Files.list(tmp)) {
+            Path aside = s.filter(p -> p.getFileName().toString().startsWith("pruned.new-")).findFirst().orElseThrow();
+            assertEquals("weights", Files.readString(aside.resolve("model.safetensors")));
+        }
+    }
+}
