@@ -196,8 +196,9 @@ public final class Main implements Runnable {
     private static int badParameters(ParameterException e, String[] args) {
         CommandLine cmd = e.getCommandLine();
         List<String> unmatched = cmd.getUnmatchedArguments();
+        // (a subcommand's: the root's first unmatched word is a mistyped command, told as one below)
         if ((e instanceof CommandLine.MissingParameterException || e instanceof CommandLine.UnmatchedArgumentException)
-                && !unmatched.isEmpty()) {
+                && !unmatched.isEmpty() && cmd.getParent() != null) {
             // a typo in a required option (--outt) makes it missing: the typo is the news, with its suggestion;
             // and the value after an unknown option is no option of its own ('--sparsty', '0.6')
             List<String> options = unmatched.stream().filter(a -> a.startsWith("-")).toList();

@@ -22,9 +22,9 @@ import org.apache.spark.sql.types.StructField;
  *
  * <p>Values, as Spark's {@code show()} prints them in the table and CSV: arrays {@code [1, 2]},
  * maps {@code {a -> 1, b -> 2}}, structs {@code {1, x}}, binary as hex bytes {@code [0A FF]}, nulls
- * inside them as {@code NULL}, a null cell empty. JSON is Spark's own ({@link Dataset#toJSON()}):
- * nested arrays and objects, binary in base64, a null field as null (never left out: the session
- * sets {@code spark.sql.jsonGenerator.ignoreNullFields} to false).
+ * inside them as {@code NULL}, a null cell empty. JSON is Spark's own generator's, as
+ * {@link Dataset#toJSON()} writes it: nested arrays and objects, binary in base64; but a null field
+ * as null, not left out ({@link #jsonLines}).
  */
 public enum QueryOutput {
     TABLE, CSV, JSON;
@@ -43,15 +43,19 @@ public enum QueryOutput {
     /**
      * Each row as one JSON object, written by Spark's JSON generator as {@link Dataset#toJSON()} does,
      * but told to keep null fields (toJSON leaves them out, and a column null in every row vanished).
+     * The columns are taken by position, so two of one name (a join's) are both kept.
      */
     private static Dataset<String> jsonLines(Dataset<Row> df) {
-        if (df.columns().length == 0 || java.util.Arrays.stream(df.columns()).distinct().count() < df.columns().length) {
-            return df.toJSON();   // no columns, or two of one name, which a struct cannot name apart
+        String[] names = df.columns();
+        if (names.length == 0) {
+            return df.toJSON();
         }
-        return df.select(org.apache.spark.sql.functions.to_json(org.apache.spark.sql.functions.struct(
-                java.util.Arrays.stream(df.columns()).map(c -> df.col("`" + c.replace("`", "``") + "`")).toArray(
-                        org.apache.spark.sql.Column[]::new)), java.util.Map.of("ignoreNullFields", "false")))
-                .as(org.apache.spark.sql.Encoders.STRING());
+        String[] positional = java.util.stream.IntStream.range(0, names.length).mapToObj(i -> "c" + i).toArray(String[]::new);
+        Dataset<Row> byPosition = df.toDF(positional);
+        org.apache.spark.sql.Column[] fields = java.util.stream.IntStream.range(0, names.length)
+                .mapToObj(i -> byPosition.col(positional[i]).as(names[i])).toArray(org.apache.spark.sql.Column[]::new);
+        return byPosition.select(org.apache.spark.sql.functions.to_json(org.apache.spark.sql.functions.struct(fields),
+                java.util.Map.of("ignoreNullFields", "false"))).as(org.apache.spark.sql.Encoders.STRING());
     }
 
     /** Prints {@code df} to {@code out}; notes (rows left out of the table) go to {@code err}. */

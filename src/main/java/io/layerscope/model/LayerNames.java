@@ -21,12 +21,14 @@ public final class LayerNames {
                 .toList();
     }
 
-    /** How many of {@code wanted}'s dotted parts {@code name} lacks. */
+    /** How many of {@code wanted}'s dotted parts {@code name} lacks (a part of 4 or more characters one typo off counts as there). */
     static int partsMissing(String wanted, String name) {
         List<String> parts = Arrays.asList(name.split("\\."));
         int missing = 0;
         for (String p : wanted.split("\\.")) {
-            missing += parts.contains(p) ? 0 : 1;
+            boolean there = parts.contains(p)
+                    || p.length() >= 4 && parts.stream().anyMatch(q -> distance(p, q) <= 1);
+            missing += there ? 0 : 1;
         }
         return missing;
     }

@@ -54,7 +54,11 @@ public final class CalibrationSources {
         }
         List<Path> files = new ArrayList<>();
         for (String part : spec.split(",")) {
-            Path p = Path.of(part.trim());
+            String given = part.trim();
+            // ~ as the home directory, as the path options read it (the shell leaves it in --calibration=~/c4)
+            Path p = given.equals("~") || given.startsWith("~/")
+                    ? io.layerscope.model.HfCache.expand(given, io.layerscope.model.HfCache.home(env))
+                    : Path.of(given);
             if (!Files.exists(p)) {
                 throw new LayerscopeException("--calibration " + part.trim() + ": no such file or directory"
                         + " (expected c4, c4:N, demo, or a C4-format .json.gz/.jsonl file or directory)");

@@ -100,10 +100,11 @@ class QueryCommandIT {
         assertEquals(0, json.status(), json.err());
         JsonNode row = new ObjectMapper().readTree(json.out());
         assertEquals("{\"b\":\"YWI=\",\"m\":{\"k\":1,\"n\":null},\"s\":{\"a\":1,\"b\":\"x,y\"},\"a\":[1,null],\"z\":null}", row.toString());
-        // two columns of one name: both kept, as Spark's toJSON writes them
-        MainTest.Run twice = run("query", "--results", results.toString(), "--format", "json", "SELECT 1 AS a, 2 AS a");
+        // two columns of one name (a join's), or of names differing in case: all kept, nulls too
+        MainTest.Run twice = run("query", "--results", results.toString(), "--format", "json",
+                "SELECT 1 AS a, CAST(NULL AS INT) AS a, 2 AS A");
         assertEquals(0, twice.status(), twice.err());
-        assertEquals("{\"a\":1,\"a\":2}\n", twice.out());
+        assertEquals("{\"a\":1,\"a\":null,\"A\":2}\n", twice.out());
     }
 
     @Test

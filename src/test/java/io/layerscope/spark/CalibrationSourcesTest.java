@@ -32,6 +32,15 @@ class CalibrationSourcesTest {
     }
 
     @Test
+    void aLeadingTildeIsTheHomeDirectory() throws Exception {
+        Path home = Files.createDirectories(tmp.resolve("home"));
+        Path file = Files.writeString(home.resolve("docs.jsonl"), "{\"text\": \"x\"}\n");
+        CalibrationSource s = CalibrationSources.resolve("~/docs.jsonl", tmp.resolve("cache"),
+                Map.of("HOME", home.toString()), new PrintStream(new java.io.ByteArrayOutputStream(), true));
+        assertEquals(List.of(file), s.files());
+    }
+
+    @Test
     void shardsInTheDefaultHubCacheUnderHomeAreUsedAndNamed() throws Exception {
         Path home = tmp.resolve("home");
         Path hub = home.resolve(".cache/huggingface/hub");
