@@ -106,16 +106,7 @@ public final class ImportanceMatrix implements AutoCloseable {
     }
 
     private static Path realPath(Path p) {
-        Path abs = p.toAbsolutePath().normalize();
-        Path existing = abs;
-        while (existing != null && !Files.exists(existing)) {
-            existing = existing.getParent();
-        }
-        try {
-            return existing == null ? abs : existing.toRealPath().resolve(existing.relativize(abs));
-        } catch (IOException e) {
-            return abs;
-        }
+        return io.layerscope.RealPaths.of(p);
     }
 
     /** Where the file goes. */

@@ -7,6 +7,7 @@ import io.layerscope.prune.PrunedCheckpointWriter;
 import io.layerscope.report.SweepReport;
 import io.layerscope.results.ResultTables;
 import io.layerscope.LayerscopeException;
+import io.layerscope.RealPaths;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -193,23 +194,8 @@ final class ReplaceableResults {
         return null;
     }
 
-    /**
-     * The path with symbolic links resolved as far as it exists (the rest appended), so two spellings
-     * of one place compare equal, and one that does not exist yet compares as where it will be.
-     */
+    /** {@link RealPaths#of}. */
     static Path realPath(Path p) {
-        Path abs = p.toAbsolutePath().normalize();
-        Path existing = abs;
-        while (existing != null && !Files.exists(existing)) {
-            existing = existing.getParent();
-        }
-        if (existing == null) {
-            return abs;
-        }
-        try {
-            return existing.toRealPath().resolve(existing.relativize(abs));
-        } catch (IOException e) {
-            return abs;
-        }
+        return RealPaths.of(p);
     }
 }

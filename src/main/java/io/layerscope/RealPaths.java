@@ -1,0 +1,35 @@
+package io.layerscope;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A path with symbolic links resolved as far as it exists and the rest appended, so that two
+ * spellings of one place compare equal, and a place that does not exist yet compares as where it
+ * will be (the checks that keep outputs out of the model, the caches and one another).
+ *
+ * <pre>{@code
+ * RealPaths.of(Path.of("results/new/run1"));   // /home/u/work/results/new/run1, results a link resolved
+ * }</pre>
+ */
+public final class RealPaths {
+    private RealPaths() {
+    }
+
+    public static Path of(Path p) {
+        Path abs = p.toAbsolutePath().normalize();
+        Path existing = abs;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return abs;
+        }
+        try {
+            return existing.toRealPath().resolve(existing.relativize(abs));
+        } catch (IOException e) {
+            return abs;
+        }
+    }
+}
