@@ -101,6 +101,13 @@ public final class Flock implements AutoCloseable {
         try {
             return C.LIBC.open(file.toString(), openFlags(), 0644);
         } catch (com.sun.jna.LastErrorException e) {
+            if (e.getErrorCode() == 13) {   // EACCES: another user's file; a flock needs no write access
+                try {
+                    return C.LIBC.open(file.toString(), Platform.isMac() ? 0x1000000 : 0x80000, 0);   // O_RDONLY | O_CLOEXEC
+                } catch (com.sun.jna.LastErrorException again) {
+                    throw new IOException("cannot open the lock file " + file + ": errno " + again.getErrorCode(), again);
+                }
+            }
             throw new IOException("cannot open the lock file " + file + ": errno " + e.getErrorCode(), e);
         }
     }

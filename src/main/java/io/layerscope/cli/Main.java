@@ -274,14 +274,7 @@ public final class Main implements Runnable {
 
     /** True once the JVM has begun to shut down (SIGINT, SIGTERM): no hook can be added then. */
     private static boolean shuttingDown() {
-        Thread probe = new Thread(() -> { });
-        try {
-            Runtime.getRuntime().addShutdownHook(probe);
-            Runtime.getRuntime().removeShutdownHook(probe);
-            return false;
-        } catch (IllegalStateException e) {
-            return true;
-        }
+        return io.layerscope.Shutdown.inProgress();
     }
 
     /** A user error, also when Spark wrapped it (a task that failed on an executor). */

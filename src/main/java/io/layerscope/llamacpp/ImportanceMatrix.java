@@ -50,7 +50,8 @@ public final class ImportanceMatrix implements AutoCloseable {
         this.target = target;
         this.overwrite = overwrite;
         Path name = target.getFileName();
-        this.staged = target.resolveSibling("." + name + "." + ProcessHandle.current().pid() + ".tmp");
+        // a random name: process ids repeat (in containers above all), and two drivers may share the directory
+        this.staged = target.resolveSibling("." + name + "." + java.util.UUID.randomUUID() + ".tmp");
     }
 
     /**
@@ -166,6 +167,10 @@ public final class ImportanceMatrix implements AutoCloseable {
      * hard link fails rather than replace one), else under a name of its own, said in the error.
      */
     public Path commit() {
+        if (io.layerscope.Shutdown.inProgress()) {
+            // an interrupt: nothing of the run is kept, this file neither
+            throw new LayerscopeException("interrupted: the importance matrix " + target + " is not kept");
+        }
         try {
             String refused = null;
             if (overwrite && Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
@@ -178,8 +183,9 @@ public final class ImportanceMatrix implements AutoCloseable {
             if (overwrite && refused == null) {
                 Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } else if (refused != null || !placedWithoutReplacing()) {
-                Path aside = target.resolveSibling(target.getFileName() + ".new-" + ProcessHandle.current().pid());
-                Files.move(staged, aside, StandardCopyOption.ATOMIC_MOVE);
+                Path aside = target.resolveSibling(target.getFileName() + ".new-"
+                        + java.util.UUID.randomUUID().toString().substring(0, 8));
+                Files.move(staged, aside);   // no option: never over a file of that name
                 committed = true;
                 throw new LayerscopeException((refused != null ? refused : "--imatrix " + target + " appeared while the"
                         + " job ran") + "; the importance matrix is in " + aside + " instead");

@@ -135,8 +135,8 @@ public final class ResultsDirectory implements AutoCloseable {
             throw new LayerscopeException("cannot create the parent directory of " + option + " " + dir + " (" + describe(e) + ")", e);
         }
         if (!Files.isWritable(parent)) {
-            throw new LayerscopeException("cannot write results to " + dir + ": directory " + parent + " is not writable;"
-                    + " choose another --out");
+            throw new LayerscopeException("cannot write " + kind.holds + " to " + dir + ": directory " + parent
+                    + " is not writable; choose another " + option);
         }
         Path lock = parent.resolve("." + name + ".lock");
         Flock held;
@@ -181,13 +181,18 @@ public final class ResultsDirectory implements AutoCloseable {
         if (!Flock.AVAILABLE) {
             return null;   // no flock (Windows): nothing refuses a second job
         }
+        if (Files.isSymbolicLink(lock)) {
+            throw new LayerscopeException("the lock file " + lock + " of " + dir + " is a symbolic link, which layerscope"
+                    + " never makes: remove it, then run again");
+        }
         for (int attempt = 0; attempt < 10; attempt++) {
             Flock held;
             try {
                 held = Flock.tryExclusive(lock);
             } catch (Flock.Unsupported e) {
                 System.err.println("layerscope: the file system of " + lock.getParent() + " has no file locks ("
-                        + e.getMessage() + "): a second job writing " + dir + " at the same time is not refused");
+                        + e.getMessage() + "): a second job writing " + dir + " at the same time is not refused, and what"
+                        + " a job that stopped left beside it (.NAME.staging-*, .NAME.replaced-*) is not cleared");
                 deleteQuietly(lock);
                 return null;
             } catch (IOException e) {
@@ -201,6 +206,14 @@ public final class ResultsDirectory implements AutoCloseable {
                 try {
                     Files.writeString(lock, owner() + "\n");
                     return held;
+                } catch (java.nio.file.AccessDeniedException e) {
+                    // held, so stale: another user's, left by a killed job; made anew as this user's
+                    release(lock, held);
+                    if (Files.exists(lock, LinkOption.NOFOLLOW_LINKS)) {
+                        throw new LayerscopeException("the lock file " + lock + " of " + dir + " belongs to another user"
+                                + " and cannot be replaced here (no job holds it): remove it, then run again", e);
+                    }
+                    continue;
                 } catch (IOException e) {
                     release(lock, held);
                     throw new LayerscopeException("cannot write results to " + dir + " (" + describe(e) + ")", e);
@@ -242,7 +255,13 @@ public final class ResultsDirectory implements AutoCloseable {
             System.err.println("layerscope: put " + dir + " back from " + replaced.get(0).getFileName() + ", where a job"
                     + " that stopped while replacing it had moved it");
         } else if (present && !replaced.isEmpty()) {
-            // the job stopped after its new DIR was in place: these are what it was replacing
+            // a complete DIR: the job stopped after its new one was in place, and these are what it replaced.
+            // Anything else there (made since, by hand) may not be worth more than the old one: the user says
+            if (!complete(kind, target)) {
+                throw new LayerscopeException(dir + " holds no complete " + kind.what + ", and " + replaced.stream()
+                        .map(p -> p.getFileName().toString()).toList() + " beside it holds the one a job that stopped"
+                        + " was replacing: keep one of them (rename the one to keep to " + name + "), then run again");
+            }
             replaced.forEach(ResultsDirectory::deleteRecursively);
             System.err.println("layerscope: removed " + replaced.stream().map(p -> p.getFileName().toString()).toList()
                     + ", the " + kind.what + " a job that stopped had just replaced with " + dir);
@@ -253,6 +272,16 @@ public final class ResultsDirectory implements AutoCloseable {
                     + (staging.size() > 1 ? " and " + (staging.size() - 1) + " more" : "")
                     + ") left by a job that is no longer running");
         }
+    }
+
+    /** Whether {@code dir} is a whole output of {@code kind} (what a job moves into place), not empty, not foreign. */
+    private static boolean complete(Kind kind, Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            if (s.findAny().isEmpty()) {
+                return false;
+            }
+        }
+        return (kind == Kind.RESULTS ? ReplaceableResults.notResults(dir) : ReplaceableResults.notPrunedCheckpoint(dir)) == null;
     }
 
     /** The directories {@code .NAME<infix>XXXXXXXX} beside {@code target}: this class's names, and only those. */
@@ -335,7 +364,7 @@ public final class ResultsDirectory implements AutoCloseable {
         guard.readLock().lock();
         try {
             if (interrupted) {
-                throw new InterruptedIOException("interrupted: the results are not kept");
+                throw new InterruptedIOException("interrupted: " + kind.holds + " are not kept");
             }
             step.write(staging);
         } finally {
@@ -348,7 +377,7 @@ public final class ResultsDirectory implements AutoCloseable {
         guard.writeLock().lock();
         try {
             if (interrupted) {
-                throw new LayerscopeException("interrupted: the results in " + staging + " are not kept");
+                throw new LayerscopeException("interrupted: " + kind.holds + " in " + staging + " are not kept");
             }
             moveIntoPlace();
         } finally {
@@ -378,10 +407,7 @@ public final class ResultsDirectory implements AutoCloseable {
             try {
                 move(staging, target);
             } catch (IOException e) {
-                if (old != null) {
-                    move(old, target);   // as it was; a failure here leaves it for the next job's lock to put back
-                }
-                throw e;
+                throw movedAside(e, old);
             }
             committed = true;
             if (old != null) {
@@ -396,9 +422,43 @@ public final class ResultsDirectory implements AutoCloseable {
             IOException io = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
             throw new LayerscopeException("could not move " + kind.holds + " into " + target + " (" + describe(io) + ")", e);
         } finally {
-            release(lock, held);
-            held = null;
+            if (committed) {
+                // else the lock is held until close() has deleted the staging directory: no job takes it for a dead one's
+                release(lock, held);
+                held = null;
+            }
         }
+    }
+
+    /**
+     * The rename into DIR failed: the old DIR (moved aside to {@code old}, or null) is put back, and
+     * the new output kept under a name of its own; the error says where each is.
+     */
+    private LayerscopeException movedAside(IOException failure, Path old) {
+        String where;
+        if (old != null) {
+            try {
+                move(old, target);
+                where = "the old one is back in " + target;
+            } catch (IOException e) {
+                failure.addSuppressed(e);
+                where = "the old one is in " + old + " (the next run puts it back)";
+            }
+        } else {
+            where = null;
+        }
+        Path aside = target.resolveSibling(target.getFileName() + ".new-" + UUID.randomUUID().toString().substring(0, 8));
+        String kept;
+        try {
+            move(staging, aside);
+            committed = true;
+            kept = kind.holds + (kind == Kind.RESULTS ? " are" : " is") + " in " + aside;
+        } catch (IOException e) {
+            failure.addSuppressed(e);
+            kept = kind.holds + " could not be kept";
+        }
+        return new LayerscopeException("could not move " + kind.holds + " into " + target + " (" + describe(failure)
+                + "); " + kept + (where == null ? "" : "; " + where), failure);
     }
 
     /** Why --overwrite may not replace {@code target} now, or null. */

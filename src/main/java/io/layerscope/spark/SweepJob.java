@@ -207,7 +207,8 @@ public final class SweepJob {
                 imatrix.write(layers, stage1.sums(), o.calibration().seqlen(), source.name() + " (" + samples.size()
                         + " windows of " + o.calibration().seqlen() + " tokens, seed " + o.calibration().seed() + ")");
             }
-            Path written;
+            Path written = null;
+            RuntimeException outFailure = null;
             try {
                 if (out != null) {
                     Instant created = Instant.now();
@@ -227,9 +228,10 @@ public final class SweepJob {
                     written = ResultsWriter.writePngs(results, o.output().pngDir());
                 }
             } catch (Exception | org.apache.hadoop.fs.FSError e) {
-                throw writeFailure(out == null ? o.output().pngDir() : out.target(), e);
+                // the other outputs are complete: they are still put in place, and the failure says so
+                outFailure = writeFailure(out == null ? o.output().pngDir() : out.target(), e);
             }
-            commitOutputs(out, imatrix, pruned, err);            timings.put("write", seconds(tw));
+            commitOutputs(outFailure == null ? out : null, imatrix, pruned, out == null ? written : null, outFailure, err);            timings.put("write", seconds(tw));
             timings.put("total", seconds(t0));
             return new Outcome(results, analysed.blocks(), samples, stage1, timings, written);
         } finally {
@@ -251,6 +253,11 @@ public final class SweepJob {
      * writing rows". The staging directory is removed by the caller.
      */
     private static RuntimeException writeFailure(Path where, Throwable e) {
+        return writeFailure(where, "the results", "--out", e);
+    }
+
+    /** As above, for an output named by {@code what} ("the pruned model") and {@code option} ("--save-pruned"). */
+    private static RuntimeException writeFailure(Path where, String what, String option, Throwable e) {
         if (e instanceof LayerscopeException l) {
             return l;
         }
@@ -264,43 +271,61 @@ public final class SweepJob {
             return r;
         }
         if (root instanceof InterruptedIOException) {
-            return new LayerscopeException("interrupted while writing the results to " + where + "; nothing was kept", e);
+            return new LayerscopeException("interrupted while writing " + what + " to " + where + "; nothing was kept", e);
         }
         String why = root != null ? ResultsDirectory.describe(root) : e.getMessage();
-        return new LayerscopeException("cannot write the results to " + where + " (" + why + "); nothing was kept;"
-                + " free space there or choose another --out", e);
+        return new LayerscopeException("cannot write " + what + " to " + where + " (" + why + "); nothing was kept;"
+                + " free space there or choose another " + option, e);
     }
 
     /**
      * Moves each output into place, each on its own: one that cannot be (a directory made at its place
-     * meanwhile, kept beside it then) does not take the others with it. What failed is said with what is
-     * in place; the pictures without --out are written already.
+     * meanwhile, kept beside it then) does not take the others with it, and the error says what failed
+     * and what is where. An interrupt stops it at once: nothing more is put in place.
+     *
+     * @param pictures  where a job without --out wrote its pictures (already in place), or null
+     * @param failed    the failure of an output before this (writing --out's tables), or null
      */
-    static void commitOutputs(ResultsDirectory out, ImportanceMatrix imatrix, ResultsDirectory pruned, PrintStream err) {
+    static void commitOutputs(ResultsDirectory out, ImportanceMatrix imatrix, ResultsDirectory pruned, Path pictures,
+                              RuntimeException failed, PrintStream err) {
         List<String> kept = new ArrayList<>();
         List<RuntimeException> failures = new ArrayList<>();
+        if (failed != null) {
+            failures.add(failed);
+        }
+        if (pictures != null) {
+            kept.add("the pictures are in " + pictures);
+        }
+        record Output(String what, String option, Path target, java.util.function.Supplier<Path> commit) {
+        }
+        List<Output> outputs = new ArrayList<>();
         if (out != null) {
-            try {
+            outputs.add(new Output("the results", "--out", out.target(), () -> {
                 out.commit();
-                kept.add("the results are in " + out.target());
-            } catch (RuntimeException e) {
-                failures.add(writeFailure(out.target(), e));
-            }
+                return out.target();
+            }));
         }
         if (imatrix != null) {
-            try {
-                kept.add("the importance matrix is in " + imatrix.commit());
-            } catch (RuntimeException e) {
-                failures.add(writeFailure(imatrix.target(), e));
-            }
+            outputs.add(new Output("the importance matrix", "--imatrix", imatrix.target(), imatrix::commit));
         }
         if (pruned != null) {
-            try {
+            outputs.add(new Output("the pruned model", "--save-pruned", pruned.target(), () -> {
                 pruned.commit();
-                kept.add("the pruned model is in " + pruned.target());
                 err.printf("pruned model written to %s%n", pruned.target());
+                return pruned.target();
+            }));
+        }
+        for (Output o : outputs) {
+            if (io.layerscope.Shutdown.inProgress()) {
+                throw new LayerscopeException("interrupted: " + o.what() + " and what follows are not kept");
+            }
+            try {
+                kept.add(o.what() + (o.what().equals("the results") ? " are in " : " is in ") + o.commit().get());
             } catch (RuntimeException e) {
-                failures.add(writeFailure(pruned.target(), e));
+                if (io.layerscope.Shutdown.inProgress()) {
+                    throw e;
+                }
+                failures.add(writeFailure(o.target(), o.what(), o.option(), e));
             }
         }
         if (failures.isEmpty()) {
@@ -760,7 +785,7 @@ public final class SweepJob {
             try {
                 pruned.write(dir -> writer.finish(PrunedProvenance.of(o, ckpt, plan.sparsity())));
             } catch (IOException e) {
-                throw writeFailure(pruned.target(), e);
+                throw writeFailure(pruned.target(), "the pruned model", "--save-pruned", e);
             }
         }
         return new Analysed(results, plan.counted(ckpt, results).rows(actual), depth);

@@ -29,12 +29,23 @@ class CommitOutputsTest {
             Files.writeString(pruned.staging().resolve("model.safetensors"), "weights");
             Files.createDirectories(model);   // made by someone else while the job ran
             String m = assertThrows(LayerscopeException.class,
-                    () -> SweepJob.commitOutputs(out, null, pruned, new PrintStream(said, true))).getMessage();
+                    () -> SweepJob.commitOutputs(out, null, pruned, null, null, new PrintStream(said, true))).getMessage();
             assertTrue(m.startsWith("pruned checkpoint " + model + " appeared while the job ran; the pruned model is in "
                     + tmp.resolve("pruned.new-")), m);
             assertTrue(m.endsWith(" instead; the results are in " + results), m);
         }
         assertEquals("new", Files.readString(results.resolve("run.json")));
+        // writing --out's tables failed: the pruned model, complete, is put in place all the same
+        Path model2 = tmp.resolve("pruned2");
+        try (ResultsDirectory pruned = ResultsDirectory.create(ResultsDirectory.Kind.PRUNED_CHECKPOINT, model2, false, Map.of())) {
+            Files.writeString(pruned.staging().resolve("model.safetensors"), "weights");
+            String m = assertThrows(LayerscopeException.class, () -> SweepJob.commitOutputs(null, null, pruned, null,
+                    new LayerscopeException("cannot write the results to /r (No space left on device); nothing was kept;"
+                            + " free space there or choose another --out"), new PrintStream(said, true))).getMessage();
+            assertEquals("cannot write the results to /r (No space left on device); free space there or choose another"
+                    + " --out; the pruned model is in " + model2, m);
+        }
+        assertEquals("weights", Files.readString(model2.resolve("model.safetensors")));
         try (var s = Files.list(tmp)) {
             Path aside = s.filter(p -> p.getFileName().toString().startsWith("pruned.new-")).findFirst().orElseThrow();
             assertEquals("weights", Files.readString(aside.resolve("model.safetensors")));

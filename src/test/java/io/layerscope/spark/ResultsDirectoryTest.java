@@ -128,14 +128,35 @@ class ResultsDirectoryTest {
                 + " (.results.staging-89abcdef) left by a job that is no longer running\n", said);
         assertFalse(Files.exists(tmp.resolve(".results.lock")));
 
-        Files.delete(out.resolve("run.json"));   // an empty DIR: --overwrite may replace it
+        // beside an empty DIR (made since, by hand) the old results are worth more: the user says which stays
+        Files.delete(out.resolve("run.json"));
         Files.createDirectories(aside);
         Files.writeString(aside.resolve("run.json"), "older");
+        assertEquals(out + " holds no complete results directory, and [.results.replaced-0123abcd] beside it holds the"
+                + " one a job that stopped was replacing: keep one of them (rename the one to keep to results), then run"
+                + " again", assertThrows(LayerscopeException.class,
+                        () -> ResultsDirectory.create(out, true, java.util.Map.of())).getMessage());
+        assertEquals("older", Files.readString(aside.resolve("run.json")));
+
+        // beside a whole results directory (the dead job's new one), they are what it replaced: they go, said
+        Files.writeString(out.resolve("run.json"), "{\"tool\": \"layerscope\"}");
+        Files.createDirectories(out.resolve("layers.parquet"));
         said = stderrOf(() -> ResultsDirectory.create(out, true, java.util.Map.of()).close());
         assertFalse(Files.exists(aside), "the new results were in place");
         assertEquals("layerscope: removed [.results.replaced-0123abcd], the results directory a job that stopped had"
                 + " just replaced with " + out + "\n", said);
         assertTrue(Files.isDirectory(out));
+    }
+
+    /** A link at the lock file's place is not followed (the file it names would be created or locked). */
+    @Test
+    void aSymbolicLinkAsTheLockFileIsRefused(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("results");
+        Path lock = Files.createSymbolicLink(tmp.resolve(".results.lock"), tmp.resolve("elsewhere"));
+        assertEquals("the lock file " + lock + " of " + out + " is a symbolic link, which layerscope never makes: remove"
+                + " it, then run again", assertThrows(LayerscopeException.class, () -> ResultsDirectory.create(out))
+                        .getMessage());
+        assertFalse(Files.exists(tmp.resolve("elsewhere")));
     }
 
     /** Two old versions aside and none in place: which to keep is the user's to say; nothing is touched. */
