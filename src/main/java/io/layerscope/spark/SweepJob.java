@@ -541,12 +541,6 @@ public final class SweepJob {
                     + " --mode sequential each block's inputs come from the pruned blocks before it, and their Gram"
                     + " matrices are not accumulated: drop --gram or use --mode dense");
         }
-        Path save = o.output().savePruned();
-        if (save != null && o.output().out() != null
-                && save.toAbsolutePath().normalize().equals(o.output().out().toAbsolutePath().normalize())) {
-            throw new LayerscopeException("--save-pruned " + save + " and --out " + o.output().out() + " are the same"
-                    + " directory; the pruned model and the results need one each");
-        }
     }
 
     /** --calibration-cache, opened before anything starts; never inside a directory the run replaces whole. */
@@ -582,6 +576,11 @@ public final class SweepJob {
         outputs.put("--out", out);
         outputs.put("--save-pruned", savePruned);
         outputs.put("--imatrix", imatrix);
+        if (savePruned != null && out != null
+                && ReplaceableResults.realPath(savePruned).equals(ReplaceableResults.realPath(out))) {
+            throw new LayerscopeException("--save-pruned " + savePruned + " and --out " + out + " are the same"
+                    + " directory; the pruned model and the results need one each");
+        }
         outputs.forEach((inner, i) -> outputs.forEach((outer, d) -> {
             if (i != null && d != null && !inner.equals(outer) && !outer.equals("--imatrix")
                     && ReplaceableResults.realPath(i).startsWith(ReplaceableResults.realPath(d))) {
