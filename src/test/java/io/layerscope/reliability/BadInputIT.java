@@ -1057,7 +1057,7 @@ class BadInputIT {
         }
         try {
             Path out = parent.resolve("results");
-            refused(out, "error: cannot write results to " + out + ": directory " + parent + " is not writable; choose"
+            refused(out, "error: cannot write the results to " + out + ": directory " + parent + " is not writable; choose"
                     + " another --out\n", demoSweep(out, "--nsamples", "4", "--seqlen", "64"));
         } finally {
             if (root) {
