@@ -10,7 +10,7 @@ import java.nio.file.Path;
  * will be (the checks that keep outputs out of the model, the caches and one another).
  *
  * <pre>{@code
- * RealPaths.of(Path.of("results/new/run1"));   // /home/u/work/results/new/run1, results a link resolved
+ * RealPaths.of(Path.of("results/new/run1"));   // /home/u/runs/new/run1 where results links to runs
  * }</pre>
  */
 public final class RealPaths {
