@@ -1,6 +1,7 @@
 package io.layerscope.llamacpp;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.RealPaths;
 import io.layerscope.llama.TapSums;
 import io.layerscope.model.LayerKind;
 import io.layerscope.model.PrunableLayer;
@@ -73,9 +74,9 @@ public final class ImportanceMatrix implements AutoCloseable {
             throw new LayerscopeException("--imatrix " + target + " is a directory; give a file name such as "
                     + absolute.resolve("imatrix.gguf"));
         }
-        Path real = realPath(absolute);
+        Path real = RealPaths.of(absolute);
         kept.forEach((what, p) -> {
-            if (p != null && real.startsWith(realPath(p))) {
+            if (p != null && real.startsWith(RealPaths.of(p))) {
                 throw new LayerscopeException("--imatrix " + target + " is inside " + what + "; write the importance"
                         + " matrix somewhere else");
             }
@@ -104,10 +105,6 @@ public final class ImportanceMatrix implements AutoCloseable {
             throw new LayerscopeException("--overwrite refuses to replace --imatrix " + given + ": " + why + ", and"
                     + " --overwrite only replaces importance matrices; choose another --imatrix or remove it yourself");
         }
-    }
-
-    private static Path realPath(Path p) {
-        return io.layerscope.RealPaths.of(p);
     }
 
     /** Where the file goes. */

@@ -116,8 +116,7 @@ public final class ResultsDirectory implements AutoCloseable {
             throw new LayerscopeException(option + " " + dir + " is a symbolic link; name the directory itself");
         }
         if (Files.exists(target) && !overwrite) {
-            throw new LayerscopeException(kind.what + " " + dir + " already exists; choose another " + option
-                    + " or pass --overwrite to replace it");
+            throw alreadyExists(kind, dir);
         }
         if (Files.exists(target) && !Files.isDirectory(target)) {
             throw new LayerscopeException(option + " " + dir + " exists and is not a directory");
@@ -153,8 +152,7 @@ public final class ResultsDirectory implements AutoCloseable {
                 if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
                     // put back just now: checked as one found at the start would have been
                     if (!overwrite) {
-                        throw new LayerscopeException(kind.what + " " + dir + " already exists; choose another "
-                                + option + " or pass --overwrite to replace it");
+                        throw alreadyExists(kind, dir);
                     }
                     ReplaceableResults.check(dir, kind, kept);
                 }
@@ -395,11 +393,7 @@ public final class ResultsDirectory implements AutoCloseable {
                         : refusal(target);
                 if (refused != null) {
                     // not to be replaced: the results are kept under a name of their own
-                    Path aside = target.resolveSibling(target.getFileName() + ".new-" + UUID.randomUUID().toString().substring(0, 8));
-                    move(staging, aside);
-                    committed = true;
-                    throw new LayerscopeException(refused + "; " + kind.holds + (kind == Kind.RESULTS ? " are" : " is")
-                            + " in " + aside + " instead");
+                    throw new LayerscopeException(refused + "; " + keepAside() + " instead");
                 }
                 old = target.resolveSibling("." + target.getFileName() + ".replaced-" + UUID.randomUUID().toString().substring(0, 8));
                 move(target, old);
@@ -447,18 +441,28 @@ public final class ResultsDirectory implements AutoCloseable {
         } else {
             where = null;
         }
-        Path aside = target.resolveSibling(target.getFileName() + ".new-" + UUID.randomUUID().toString().substring(0, 8));
         String kept;
         try {
-            move(staging, aside);
-            committed = true;
-            kept = kind.holds + (kind == Kind.RESULTS ? " are" : " is") + " in " + aside;
+            kept = keepAside();
         } catch (IOException e) {
             failure.addSuppressed(e);
             kept = kind.holds + " could not be kept";
         }
         return new LayerscopeException("could not move " + kind.holds + " into " + target + " (" + describe(failure)
                 + "); " + kept + (where == null ? "" : "; " + where), failure);
+    }
+
+    /** Moves the staging directory to a name of its own beside DIR ({@code DIR.new-<id>}), kept; says where. */
+    private String keepAside() throws IOException {
+        Path aside = target.resolveSibling(target.getFileName() + ".new-" + UUID.randomUUID().toString().substring(0, 8));
+        move(staging, aside);
+        committed = true;
+        return kind.holds + (kind == Kind.RESULTS ? " are" : " is") + " in " + aside;
+    }
+
+    private static LayerscopeException alreadyExists(Kind kind, Path dir) {
+        return new LayerscopeException(kind.what + " " + dir + " already exists; choose another " + kind.option
+                + " or pass --overwrite to replace it");
     }
 
     /** Why --overwrite may not replace {@code target} now, or null. */
