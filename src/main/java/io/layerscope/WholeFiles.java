@@ -7,10 +7,14 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.UUID;
 
 /**
@@ -91,18 +95,53 @@ public final class WholeFiles {
     public static boolean isTemporary(Path file) {
         // the whole shape, a random UUID included: a cache directory a user shares holds other dot-files
         return TEMPORARY.matcher(file.getFileName().toString()).matches()
-                && Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                && Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS);
     }
 
     private static final java.util.regex.Pattern TEMPORARY = java.util.regex.Pattern.compile(
             "\\..+\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}" + java.util.regex.Pattern.quote(SUFFIX));
 
-    private static Path temporaryFor(Path target) {
+    /** A new name for a temporary file of {@code target}, beside it: {@code .<target name>.<random>.tmp}. */
+    public static Path temporaryFor(Path target) {
+        return target.resolveSibling(temporaryPrefix(target) + UUID.randomUUID() + SUFFIX);
+    }
+
+    /**
+     * Deletes the temporary files of {@code target} that were not modified for {@code age}: a killed
+     * writer's (one being written is newer). Other files, those of other targets included, stay; what
+     * cannot be listed or deleted is left for a later run. Returns how many went.
+     */
+    public static int clearAbandoned(Path target, Duration age) {
+        String prefix = temporaryPrefix(target);
+        Instant abandoned = Instant.now().minus(age);
+        int cleared = 0;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(target.toAbsolutePath().getParent(),
+                f -> f.getFileName().toString().startsWith(prefix)
+                        && f.getFileName().toString().length() == prefix.length() + UUID_CHARS + SUFFIX.length())) {
+            for (Path f : files) {
+                try {
+                    if (isTemporary(f) && Files.getLastModifiedTime(f, LinkOption.NOFOLLOW_LINKS).toInstant().isBefore(abandoned)
+                            && Files.deleteIfExists(f)) {
+                        cleared++;
+                    }
+                } catch (IOException gone) {
+                    // removed by another run meanwhile, or not ours to remove: left as it is
+                }
+            }
+        } catch (IOException e) {
+            // an unreadable directory: the write that follows will say so
+        }
+        return cleared;
+    }
+
+    private static final int UUID_CHARS = 36;
+
+    private static String temporaryPrefix(Path target) {
         String name = target.getFileName().toString();
         // the limit counts the name's bytes (UTF-8 on Linux), not its characters
         while (name.getBytes(StandardCharsets.UTF_8).length > NAME_KEPT) {
             name = name.substring(0, name.offsetByCodePoints(name.length(), -1));
         }
-        return target.resolveSibling("." + name + "." + UUID.randomUUID() + SUFFIX);
+        return "." + name + ".";
     }
 }

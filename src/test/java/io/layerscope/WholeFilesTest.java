@@ -13,6 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -96,6 +99,24 @@ class WholeFilesTest {
         }, WholeFiles.Durability.CACHED);
         assertTrue(seen[0].getFileName().toString().length() <= 255);
         assertEquals(List.of(target), list(dir));
+    }
+
+    @Test
+    void clearAbandonedRemovesOnlyOldTemporaryFilesOfItsTarget() throws IOException {
+        Path target = dir.resolve("imatrix.gguf");
+        FileTime twoDaysAgo = FileTime.from(Instant.now().minus(Duration.ofDays(2)));
+        Path old = Files.writeString(dir.resolve(".imatrix.gguf.0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0.tmp"), "killed");
+        Path fresh = Files.writeString(dir.resolve(".imatrix.gguf.11111111-2222-3333-4444-555555555555.tmp"), "writing");
+        Path otherTarget = Files.writeString(dir.resolve(".other.gguf.0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0.tmp"), "");
+        Path users = Files.writeString(dir.resolve(".imatrix.gguf.notes.tmp"), "");
+        Path oldDirectory = Files.createDirectory(dir.resolve(".imatrix.gguf.22222222-2222-3333-4444-555555555555.tmp"));
+        for (Path p : List.of(old, otherTarget, users, oldDirectory)) {
+            Files.setLastModifiedTime(p, twoDaysAgo);
+        }
+
+        assertEquals(1, WholeFiles.clearAbandoned(target, Duration.ofDays(1)));
+        assertEquals(List.of(fresh, oldDirectory, users, otherTarget), list(dir));
+        assertEquals(0, WholeFiles.clearAbandoned(dir.resolve("missing/x"), Duration.ofDays(1)), "no directory: nothing");
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.layerscope.llamacpp;
 
 import io.layerscope.LayerscopeException;
 import io.layerscope.RealPaths;
+import io.layerscope.WholeFiles;
 import io.layerscope.llama.TapSums;
 import io.layerscope.model.LayerKind;
 import io.layerscope.model.PrunableLayer;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +44,9 @@ public final class ImportanceMatrix implements AutoCloseable {
             LayerKind.O_PROJ, "attn_output", LayerKind.GATE_PROJ, "ffn_gate", LayerKind.UP_PROJ, "ffn_up",
             LayerKind.DOWN_PROJ, "ffn_down"));
 
+    /** A temporary file this old is a killed job's: a job's lives from the end of stage one to its commit. */
+    static final Duration ABANDONED = Duration.ofDays(1);
+
     private final Path target;
     private final boolean overwrite;
     private final Path staged;
@@ -50,9 +55,8 @@ public final class ImportanceMatrix implements AutoCloseable {
     private ImportanceMatrix(Path target, boolean overwrite) {
         this.target = target;
         this.overwrite = overwrite;
-        Path name = target.getFileName();
         // a random name: process ids repeat (in containers above all), and two drivers may share the directory
-        this.staged = target.resolveSibling("." + name + "." + java.util.UUID.randomUUID() + ".tmp");
+        this.staged = WholeFiles.temporaryFor(target);
     }
 
     /**
@@ -91,6 +95,8 @@ public final class ImportanceMatrix implements AutoCloseable {
         if (!Files.isWritable(dir)) {
             throw new LayerscopeException("--imatrix " + target + ": the directory " + dir + " is not writable");
         }
+        // what a killed job left (its temporary file lives from the end of stage one to the commit)
+        WholeFiles.clearAbandoned(absolute, ABANDONED);
         return new ImportanceMatrix(absolute, overwrite);
     }
 
@@ -219,7 +225,7 @@ public final class ImportanceMatrix implements AutoCloseable {
             try {
                 Files.deleteIfExists(staged);
             } catch (IOException e) {
-                // best effort: the name starts with a dot and ends in .tmp
+                // best effort: a later run with this --imatrix clears it once a day old
             }
         }
     }

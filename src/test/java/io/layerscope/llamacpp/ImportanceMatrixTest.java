@@ -13,6 +13,8 @@ import io.layerscope.model.LayerKind;
 import io.layerscope.model.PrunableLayer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -253,6 +255,16 @@ class ImportanceMatrixTest {
             assertEquals(1, listing().size());   // the temporary file
         }
         assertEquals(List.of(), listing());
+    }
+
+    @Test
+    void aKilledJobsTemporaryFileIsClearedOnceADayOld() throws Exception {
+        Path killed = Files.writeString(tmp.resolve(".imatrix.gguf.0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0.tmp"), "half");
+        Files.setLastModifiedTime(killed, FileTime.from(Instant.now().minus(ImportanceMatrix.ABANDONED).minusSeconds(60)));
+        Path writing = Files.writeString(tmp.resolve(".imatrix.gguf.11111111-2222-3333-4444-555555555555.tmp"), "another job's");
+        try (ImportanceMatrix m = ImportanceMatrix.prepare(tmp.resolve("imatrix.gguf"), false, Map.of())) {
+            assertEquals(List.of(writing), listing());
+        }
     }
 
     private List<Path> listing() throws Exception {
