@@ -102,6 +102,36 @@ final class CalibrationCache {
     }
 
     /**
+     * Refuses, before any work and without creating anything, a {@code dir} that {@link #open} could
+     * not make a cache of: a file, a directory not writable, or one whose nearest existing parent is
+     * not a writable directory. A run refused later for another reason then leaves no directory behind.
+     */
+    static void check(Path dir) {
+        Path absolute = dir.toAbsolutePath();
+        if (Files.exists(absolute) && !Files.isDirectory(absolute)) {
+            throw notADirectory(dir);
+        }
+        Path existing = absolute;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return;   // nothing exists, not even the root: open says why
+        }
+        if (existing.equals(absolute)) {
+            if (!Files.isWritable(absolute)) {
+                throw notWritable(dir);
+            }
+        } else if (!Files.isDirectory(existing)) {
+            throw new LayerscopeException("--calibration-cache " + dir + " cannot be created (" + existing + " exists and"
+                    + " is not a directory)");
+        } else if (!Files.isWritable(existing)) {
+            throw new LayerscopeException("--calibration-cache " + dir + " cannot be created (" + existing + " is not"
+                    + " writable)");
+        }
+    }
+
+    /**
      * The cache in {@code dir}, created if absent, whose entries may take {@code maxBytes} (see
      * {@link #trim}): a path that is not a usable directory fails here, before any work.
      */
@@ -110,8 +140,7 @@ final class CalibrationCache {
             throw new IllegalArgumentException("a calibration cache needs room for its entries, got " + maxBytes + " bytes");
         }
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
-            throw new LayerscopeException("--calibration-cache " + dir + " is not a directory; give a directory the cached"
-                    + " stage-one results can be kept in");
+            throw notADirectory(dir);
         }
         try {
             Files.createDirectories(dir);
@@ -120,10 +149,19 @@ final class CalibrationCache {
                     + ResultsDirectory.describe(e) + ")", e);
         }
         if (!Files.isWritable(dir)) {
-            throw new LayerscopeException("--calibration-cache " + dir + " is not writable; give a directory the cached"
-                    + " stage-one results can be kept in");
+            throw notWritable(dir);
         }
         return new CalibrationCache(dir, maxBytes);
+    }
+
+    private static LayerscopeException notADirectory(Path dir) {
+        return new LayerscopeException("--calibration-cache " + dir + " is not a directory; give a directory the cached"
+                + " stage-one results can be kept in");
+    }
+
+    private static LayerscopeException notWritable(Path dir) {
+        return new LayerscopeException("--calibration-cache " + dir + " is not writable; give a directory the cached"
+                + " stage-one results can be kept in");
     }
 
     Path dir() {

@@ -107,7 +107,7 @@ public final class SweepJob {
         Coverage coverage = coverage(ckpt, layers);
         checkPruningOptions(ckpt, coverage);
         refuseNestedOutputs();
-        calibrationCache = openCalibrationCache();
+        checkCalibrationCache();
         // the calibration stage would find a foreign tokenizer only inside Spark, after the model loaded
         TokenizerVocabulary.check(ckpt.dir().resolve("tokenizer.json"), ckpt.config().vocabSize(), "config.json");
         ModelSpec spec = modelSpec(ckpt, coverage);
@@ -122,6 +122,9 @@ public final class SweepJob {
         try (WeightHashes hashes = out == null ? null : WeightHashes.start(ckpt,
                 Sha256Cache.forEnvironment(o.model().env()))) {
             pruned = prunedCheckpointDirectory(out);
+            // made only now: a run refused by the checks above leaves no cache directory behind
+            calibrationCache = o.calibration().cache() == null ? null
+                    : CalibrationCache.open(Path.of(o.calibration().cache()), o.calibration().cacheSize());
             timings.put("resolve", seconds(t0));
             Provenance provenance = RunRecords.provenance(o);
             // Spark starts and the executors load the model while the driver samples the windows.
@@ -231,7 +234,8 @@ public final class SweepJob {
                 // the other outputs are complete: they are still put in place, and the failure says so
                 outFailure = writeFailure(out == null ? o.output().pngDir() : out.target(), e);
             }
-            commitOutputs(outFailure == null ? out : null, imatrix, pruned, out == null ? written : null, outFailure, err);            timings.put("write", seconds(tw));
+            commitOutputs(outFailure == null ? out : null, imatrix, pruned, out == null ? written : null, outFailure, err);
+            timings.put("write", seconds(tw));
             timings.put("total", seconds(t0));
             return new Outcome(results, analysed.blocks(), samples, stage1, timings, written);
         } finally {
@@ -543,10 +547,10 @@ public final class SweepJob {
         }
     }
 
-    /** --calibration-cache, opened before anything starts; never inside a directory the run replaces whole. */
-    private CalibrationCache openCalibrationCache() {
+    /** --calibration-cache, checked before anything starts; never inside a directory the run replaces whole. */
+    private void checkCalibrationCache() {
         if (o.calibration().cache() == null) {
-            return null;
+            return;
         }
         Path dir = Path.of(o.calibration().cache());
         Map<String, Path> replaced = new LinkedHashMap<>();
@@ -558,7 +562,7 @@ public final class SweepJob {
                         + " the run writes as a whole; keep the cache in a directory of its own");
             }
         });
-        return CalibrationCache.open(dir, o.calibration().cacheSize());
+        CalibrationCache.check(dir);
     }
 
     /**

@@ -268,6 +268,12 @@ class BadInputIT {
         Path inside = out.resolve("stage-one");
         refused(out, "error: --calibration-cache " + inside + " is inside --out " + out + ", which the run writes as a"
                 + " whole; keep the cache in a directory of its own\n", demoSweep(out, "--calibration-cache", inside.toString()));
+        // refused for another reason: the cache's directory is not made either
+        Path fresh = tmp.resolve("caches").resolve("fresh");
+        Path nowhere = tmp.resolve("missing").resolve("imatrix.gguf");
+        refused(out, "error: --imatrix " + nowhere + ": the directory " + nowhere.getParent() + " does not exist\n",
+                demoSweep(out, "--calibration-cache", fresh.toString(), "--imatrix", nowhere.toString()));
+        assertEquals(List.of("a-file"), list(fresh.getParent()));
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.layerscope.spark;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -350,6 +351,20 @@ class CalibrationCacheTest {
         e = assertThrows(LayerscopeException.class, () -> CalibrationCache.open(file.resolve("below"), 1L << 30));
         assertTrue(e.getMessage().startsWith("--calibration-cache " + file.resolve("below") + " cannot be created ("),
                 e.getMessage());
+    }
+
+    @Test
+    void checkRefusesWhatOpenWouldAndCreatesNothing() throws IOException {
+        Path dir = tmp.resolve("a").resolve("b");
+        CalibrationCache.check(dir);
+        assertFalse(Files.exists(tmp.resolve("a")), "checked, not created");
+        Path file = Files.writeString(tmp.resolve("file"), "x");
+        assertEquals("--calibration-cache " + file + " is not a directory; give a directory the cached stage-one"
+                + " results can be kept in", assertThrows(LayerscopeException.class, () -> CalibrationCache.check(file)).getMessage());
+        Path below = file.resolve("c").resolve("d");
+        assertEquals("--calibration-cache " + below + " cannot be created (" + file + " exists and is not a directory)",
+                assertThrows(LayerscopeException.class, () -> CalibrationCache.check(below)).getMessage());
+        assertEquals(List.of("file"), names(tmp));
     }
 
     /** A key as the cache names entries (64 hex digits), made from one digit. */
