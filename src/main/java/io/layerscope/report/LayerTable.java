@@ -78,8 +78,10 @@ final class LayerTable {
         }
         b.append("</td>");
         int block = s.inBlock() ? s.block() : headBlock;
-        b.append("<td class=\"num\" data-sort=\"").append(block).append("\">")
-                .append(s.inBlock() ? Integer.toString(s.block()) : "head").append("</td>");
+        b.append("<td class=\"num\" data-sort=\"").append(block).append("\"")
+                // the tables hold lm_head's block as -1: a query for it needs that, not the word shown
+                .append(s.inBlock() ? ">" + s.block() : " title=\"block = " + s.block() + " in layers.parquet\">head")
+                .append("</td>");
         b.append("<td>").append(kind(s.kind())).append("</td>");
         b.append("<td class=\"num\" data-sort=\"").append((long) s.outFeatures() * s.inFeatures()).append("\">")
                 .append(s.outFeatures()).append(" \u00d7 ").append(s.inFeatures()).append("</td>");

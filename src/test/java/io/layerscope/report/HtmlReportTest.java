@@ -58,6 +58,7 @@ class HtmlReportTest {
         List<Element> head = page.all("//tr[@id='row-lm_head']/td");
         assertEquals("head", head.get(1).getTextContent());
         assertEquals("3", head.get(1).getAttribute("data-sort"), "lm_head sorts after the last block (2)");
+        assertEquals("block = -1 in layers.parquet", head.get(1).getAttribute("title"));
         assertEquals("12.50", head.get(4).getTextContent());
         assertEquals("--kind:#7f7f7f", page.one("//tr[@id='row-lm_head']/td[3]/span").getAttribute("style"));
     }
