@@ -230,6 +230,14 @@ public final class Checkpoint {
         return f;
     }
 
+    /**
+     * Whether the checkpoint's tensor {@code name} is the one stored in {@code file}: with an index, a
+     * copy in another shard, or a tensor the index does not list, is not part of the checkpoint.
+     */
+    public boolean holds(SafetensorsFile file, String name) {
+        return fileOf.get(name) == file;
+    }
+
     public TensorInfo tensor(String name) {
         return fileOf(name).tensor(name);
     }

@@ -93,10 +93,9 @@ public final class PrunedCheckpointWriter {
         if (block != nextBlock) {
             throw new IllegalStateException("block " + block + " written after block " + (nextBlock - 1));
         }
-        String prefix = "model.layers." + block + ".";
-        List<TensorInfo> tensors = tensors(name -> name.startsWith(prefix));
+        List<TensorInfo> tensors = tensors(name -> blockOf(name) == block);
         for (String name : masks.keySet()) {
-            if (!name.startsWith(prefix) || source.tensor(name) == null) {
+            if (blockOf(name) != block || source.tensor(name) == null) {
                 throw new IllegalArgumentException("mask for " + name + ", not a tensor of block " + block);
             }
         }
@@ -109,7 +108,8 @@ public final class PrunedCheckpointWriter {
         if (nextBlock != files - 1) {
             throw new IllegalStateException("only blocks 0.." + (nextBlock - 1) + " of " + (files - 1) + " were written");
         }
-        writeFile(files, tensors(name -> !name.startsWith("model.layers.")), Map.of());
+        // whatever no block file took: embeddings, norms, lm_head, and any tensor of a name no block has
+        writeFile(files, tensors(name -> blockOf(name) < 0 || blockOf(name) >= files - 1), Map.of());
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode index = json.createObjectNode();
         index.putObject("metadata").put("total_size", totalSize);
@@ -130,14 +130,35 @@ public final class PrunedCheckpointWriter {
         boolean test(String name);
     }
 
-    /** The source's tensors passing {@code filter}, in file order then position: the order they were stored in. */
+    /**
+     * The checkpoint's tensors passing {@code filter}, in file order then position: the order they
+     * were stored in. With an index, a tensor is the one in the shard the index names: a copy in
+     * another shard, or one the index does not list, is not part of the checkpoint.
+     */
     private List<TensorInfo> tensors(NameFilter filter) {
         List<TensorInfo> out = new ArrayList<>();
         for (SafetensorsFile f : source.files()) {
-            f.tensors().values().stream().filter(t -> filter.test(t.name()))
+            f.tensors().values().stream().filter(t -> source.holds(f, t.name()) && filter.test(t.name()))
                     .sorted(Comparator.comparingLong(TensorInfo::begin)).forEach(out::add);
         }
         return out;
+    }
+
+    /** The decoder block a tensor's name puts it in ({@code model.layers.<b>.}, b as written), or -1. */
+    static int blockOf(String name) {
+        String prefix = "model.layers.";
+        int dot = name.indexOf('.', prefix.length());
+        if (!name.startsWith(prefix) || dot < 0) {
+            return -1;
+        }
+        String digits = name.substring(prefix.length(), dot);
+        try {
+            int b = Integer.parseInt(digits);
+            // "01" or "+1" is no block's prefix: such a tensor goes with the rest, as it is
+            return b >= 0 && Integer.toString(b).equals(digits) ? b : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     private void writeFile(int number, List<TensorInfo> tensors, Map<String, LayerMask> masks) throws IOException {
@@ -169,7 +190,13 @@ public final class PrunedCheckpointWriter {
         try (FileChannel in = FileChannel.open(source.fileOf(t.name()).path(), StandardOpenOption.READ)) {
             long done = 0;
             while (done < t.byteLength()) {
-                done += in.transferTo(t.begin() + done, t.byteLength() - done, out);
+                long moved = in.transferTo(t.begin() + done, t.byteLength() - done, out);
+                if (moved <= 0) {
+                    // the file shrank since it was opened: transferTo copies nothing past the end, for ever
+                    throw new IOException(source.fileOf(t.name()).path() + " ends inside tensor " + t.name()
+                            + " (it changed while the job ran)");
+                }
+                done += moved;
             }
         }
     }

@@ -1,0 +1,107 @@
+package io.layerscope.prune;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.SyntheticLlama;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What a pruned copy holds of a sharded checkpoint whose shards and index do not list the same tensors. */
+class PrunedCheckpointWriterTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void theCopyHoldsExactlyTheTensorsTheIndexMapsEachFromItsShard() throws Exception {
+        Path model = SyntheticLlama.builder().hidden(16).intermediate(24).layers(2).heads(2).kvHeads(1).vocab(32)
+                .shards(2).write(tmp.resolve("m"));
+        // a third shard: a second model.norm.weight (the index keeps the first shard's), tensors of names
+        // no block file takes, and one the index does not list
+        Map<String, float[]> extra = new LinkedHashMap<>();
+        extra.put("model.norm.weight", filled(16, 7f));
+        extra.put("model.layers.2.self_attn.rotary_emb.inv_freq", new float[] {1f, 0.5f});
+        extra.put("model.layers.01.odd", new float[] {3f});
+        extra.put("unlisted.weight", new float[] {4f});
+        Files.write(model.resolve("extra.safetensors"), safetensors(extra));
+        Path index = model.resolve(Checkpoint.INDEX_FILE);
+        ObjectNode root = (ObjectNode) JSON.readTree(index.toFile());
+        ObjectNode map = (ObjectNode) root.get("weight_map");
+        map.put("model.layers.2.self_attn.rotary_emb.inv_freq", "extra.safetensors");
+        map.put("model.layers.01.odd", "extra.safetensors");
+        Files.writeString(index, root.toString());
+
+        Checkpoint source = Checkpoint.open(model);
+        Path out = Files.createDirectory(tmp.resolve("pruned"));
+        PrunedCheckpointWriter w = new PrunedCheckpointWriter(source, out);
+        w.writeBlock(0, Map.of());
+        w.writeBlock(1, Map.of());
+        w.finish(Map.of());
+
+        Checkpoint copy = Checkpoint.open(out);
+        TreeSet<String> listed = new TreeSet<>();
+        map.fieldNames().forEachRemaining(listed::add);
+        TreeSet<String> written = new TreeSet<>();
+        JSON.readTree(out.resolve(Checkpoint.INDEX_FILE).toFile()).get("weight_map").fieldNames().forEachRemaining(written::add);
+        assertEquals(listed, written, "every tensor the index maps, and only those");
+        for (String name : listed) {
+            assertArrayEquals(source.readFloats(name), copy.readFloats(name), name);
+        }
+        assertNotEquals(7f, copy.readFloats("model.norm.weight")[0], "the first shard's, as the index says");
+        assertArrayEquals(new float[] {1f, 0.5f}, copy.readFloats("model.layers.2.self_attn.rotary_emb.inv_freq"));
+        assertArrayEquals(new float[] {3f}, copy.readFloats("model.layers.01.odd"));
+        assertEquals("model-00003-of-00003.safetensors", JSON.readTree(out.resolve(Checkpoint.INDEX_FILE).toFile())
+                .get("weight_map").get("model.layers.01.odd").asText(), "no block's tensor: with the rest");
+    }
+
+    @Test
+    void blockOfReadsOnlyABlocksOwnPrefix() {
+        assertEquals(0, PrunedCheckpointWriter.blockOf("model.layers.0.mlp.up_proj.weight"));
+        assertEquals(12, PrunedCheckpointWriter.blockOf("model.layers.12.input_layernorm.weight"));
+        for (String name : new String[] {"model.layers.01.x", "model.layers.+1.x", "model.layers.-1.x", "model.layers.x",
+                "model.layers.", "model.norm.weight", "lm_head.weight", "model.layers.99999999999.x"}) {
+            assertEquals(-1, PrunedCheckpointWriter.blockOf(name), name);
+        }
+    }
+
+    private static float[] filled(int n, float v) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, v);
+        return a;
+    }
+
+    /** A safetensors file of F32 tensors, its bytes written out by hand. */
+    private static byte[] safetensors(Map<String, float[]> tensors) {
+        StringBuilder header = new StringBuilder("{");
+        long offset = 0;
+        for (Map.Entry<String, float[]> e : tensors.entrySet()) {
+            long end = offset + 4L * e.getValue().length;
+            header.append(header.length() > 1 ? "," : "").append('"').append(e.getKey()).append("\":{\"dtype\":\"F32\",\"shape\":[")
+                    .append(e.getValue().length).append("],\"data_offsets\":[").append(offset).append(',').append(end).append("]}");
+            offset = end;
+        }
+        byte[] h = header.append('}').toString().getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(8 + h.length + (int) offset).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(h.length).put(h);
+        tensors.values().forEach(v -> {
+            for (float f : v) {
+                b.putFloat(f);
+            }
+        });
+        return b.array();
+    }
+}
