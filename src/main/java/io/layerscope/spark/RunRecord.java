@@ -64,9 +64,12 @@ public record RunRecord(
                 computeDtype, devices, forwardBlocks, blockSparsity, versions, timingsSeconds, layers, g, stageOneReused);
     }
 
-    /** This record with {@code w} as its calibration's remembered windows. */
-    public RunRecord withWindowsRemembered(WindowsRemembered w) {
-        Calibration c = new Calibration(calibration.source(), calibration.files(), calibration.documents(),
+    /**
+     * This record with {@code w} as its calibration's remembered windows (null: sampled) and
+     * {@code shards} as stage one's partition count.
+     */
+    public RunRecord withStageOne(WindowsRemembered w, int shards) {
+        Calibration c = new Calibration(calibration.source(), calibration.files(), calibration.documents(), shards,
                 calibration.windows(), w);
         return new RunRecord(schemaVersion, tool, toolVersion, runId, command, createdAt, model, options, c,
                 computeDtype, devices, forwardBlocks, blockSparsity, versions, timingsSeconds, layers, gram, stageOneReused);
@@ -99,10 +102,12 @@ public record RunRecord(
 
     /**
      * The calibration set: source files and, per sample, its document index and window start;
-     * {@code remembered} is null when this run sampled the windows itself.
+     * {@code shards}, stage one's partitions (their float32 sums are added in partition order, so
+     * scaler_row's last bits depend on it); {@code remembered} is null when this run sampled the
+     * windows itself.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Calibration(String source, List<String> files, int documents, List<Window> windows,
+    public record Calibration(String source, List<String> files, int documents, Integer shards, List<Window> windows,
                               WindowsRemembered remembered) {
     }
 

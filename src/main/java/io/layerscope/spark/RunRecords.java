@@ -46,7 +46,7 @@ final class RunRecords {
         List<RunRecord.Window> windows = samples.stream()
                 .map(s -> new RunRecord.Window(s.sample(), s.doc(), s.start())).toList();
         RunRecord.Calibration calibration = new RunRecord.Calibration(source.name(),
-                source.files().stream().map(Path::toString).toList(), documents, windows, null);
+                source.files().stream().map(Path::toString).toList(), documents, null, windows, null);
         Map<String, Double> t = new LinkedHashMap<>(timings);
         return new RunRecord(RunRecord.SCHEMA_VERSION, Provenance.TOOL, provenance.toolVersion(), provenance.runId(), o.command(),
                 created.toString(), model, o.recorded(spark.sparkContext().master()), calibration,

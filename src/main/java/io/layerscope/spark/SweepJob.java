@@ -86,6 +86,8 @@ public final class SweepJob {
     private RunRecord.StageOneReused stageOneReused;
     /** Where the windows were read from when a run before this one remembered them (null when sampled). */
     private RunRecord.WindowsRemembered windowsRemembered;
+    /** Stage one's partitions: they group its float32 sums (for run.json, so a run can be reproduced to the bit). */
+    private int stageOneShards;
 
     public SweepJob(JobOptions options, PrintStream err) {
         this.o = options;
@@ -217,14 +219,14 @@ public final class SweepJob {
                     Instant created = Instant.now();
                     RunRecord draft = RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark,
                             Map.of(), provenance, analysed.blocks(), created).withStageOneReused(stageOneReused)
-                            .withWindowsRemembered(windowsRemembered);
+                            .withStageOne(windowsRemembered, stageOneShards);
                     writer.write(results, samples, depth, analysed.blocks(), draft, () -> {
                         Map<Path, String> sha256 = hashes.get();
                         timings.put("write", seconds(tw));
                         timings.put("total", seconds(t0));
                         return RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark, sha256,
                                 provenance, analysed.blocks(), created).withGram(gramRecord).withStageOneReused(stageOneReused)
-                                .withWindowsRemembered(windowsRemembered);
+                                .withStageOne(windowsRemembered, stageOneShards);
                     });
                     written = out.target();
                 } else {
@@ -612,6 +614,7 @@ public final class SweepJob {
                                               List<CalibrationSample> samples, String runId) {
         List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
         int shards = calibrationShards(jsc, windows.size());
+        stageOneShards = shards;
         long tc = System.nanoTime();
         String key = null;
         if (calibrationCache != null) {

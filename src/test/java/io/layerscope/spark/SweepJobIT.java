@@ -141,6 +141,7 @@ class SweepJobIT {
         }
         RunRecord run = RunRecord.read(sweepDir);
         assertEquals(NSAMPLES, run.calibration().windows().size());
+        assertEquals(2, run.calibration().shards(), "--shards 2: what groups the float sums");
         assertEquals(sweep.samples().get(3).doc(), run.calibration().windows().get(3).doc());
         assertEquals(4, run.forwardBlocks());
         assertEquals(64, run.model().files().get(0).sha256().length());
