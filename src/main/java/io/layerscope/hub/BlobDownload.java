@@ -117,10 +117,12 @@ final class BlobDownload {
                 failures++;
                 resumed = true;
                 if (failures >= MAX_ATTEMPTS) {
+                    // no byte may have arrived at all (a server that never answered): then there is no partial file
+                    long kept = Files.isRegularFile(part) ? Files.size(part) : 0;
                     throw new LayerscopeException("download of " + meta.file() + " of " + repo.describe()
-                            + " stopped at " + Files.size(part) + " of " + meta.size() + " bytes after " + MAX_ATTEMPTS
-                            + " attempts (" + reason(e) + "). Run again to resume from there: the partial file "
-                            + part + " is kept.", e);
+                            + " stopped at " + kept + " of " + meta.size() + " bytes after " + MAX_ATTEMPTS
+                            + " attempts (" + reason(e) + "). " + (kept > 0 ? "Run again to resume from there: the"
+                            + " partial file " + part + " is kept." : "Nothing was kept; run again when the server answers."), e);
                 }
                 have = Files.isRegularFile(part) ? Files.size(part) : 0;
                 progress.notice("download of " + meta.file() + " interrupted at " + have + " of " + meta.size()

@@ -171,6 +171,16 @@ class HostileHubTest {
     }
 
     @Test
+    void aDownloadServerThatNeverSendsAByteIsNamedNotTheDisk() throws IOException {
+        hub.cdnStatus(WEIGHTS, 503, 100);
+        assertEquals("download of model.safetensors of model tiny-org/tiny-llama stopped at 0 of " + WEIGHTS.length
+                + " bytes after 5 attempts (HTTP 503). Nothing was kept; run again when the server answers.",
+                failsInTime(() -> client().model(REPO, "main")));
+        assertFalse(Files.exists(weightsPart()));
+        nothingPresentedAsComplete();
+    }
+
+    @Test
     void aDownloadShorterThanAnnouncedIsResumedThenKeptIncomplete() throws IOException {
         hub.hostileCdn(WEIGHTS, FakeHub.Hostile.SHORTER);
         String message = failsInTime(() -> client().model(REPO, "main"));
