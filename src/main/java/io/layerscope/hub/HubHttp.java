@@ -100,7 +100,7 @@ final class HubHttp {
             response = send(uri, "HEAD", 0, metadataTimeout(uri, deadline), HttpResponse.BodyHandlers.discarding());
             Optional<String> location = response.headers().firstValue("Location");
             if (isRedirect(response.statusCode()) && location.isPresent() && isRelative(location.get())) {
-                uri = uri.resolve(location.get()); // a renamed repo: same site, keep the token
+                uri = redirect(uri, location.get()); // a renamed repo: same site, keep the token
                 continue;
             }
             break;
@@ -128,7 +128,8 @@ final class HubHttp {
         if (bytes < 0) {
             throw notTheHub(repo, "it sent no size (X-Linked-Size or Content-Length) for " + file);
         }
-        URI location = h.firstValue("Location").map(uri::resolve).orElse(uri);
+        URI answered = uri;
+        URI location = h.firstValue("Location").map(l -> redirect(answered, l)).orElse(uri);
         return new FileMetadata(file, commit, etag, bytes, location);
     }
 
@@ -166,7 +167,7 @@ final class HubHttp {
             if (response.body() instanceof InputStream in) {
                 in.close();
             }
-            uri = uri.resolve(location.get());
+            uri = redirect(uri, location.get());
         }
         throw new LayerscopeException("more than " + MAX_REDIRECTS + " redirects from " + HubErrors.withoutQuery(start)
                 + "; check HF_ENDPOINT (" + settings.endpointForMessages() + ") and any proxy between here and it");
@@ -202,6 +203,27 @@ final class HubHttp {
             throw new LayerscopeException("cannot request " + HubErrors.withoutQuery(uri) + ": "
                     + Redaction.userInfo(why));
         }
+    }
+
+    /**
+     * Where a Location header sent from {@code from} points: an http or https address (a server that
+     * answers with a malformed one, or with file:, ftp: or the like, is not followed).
+     */
+    private URI redirect(URI from, String location) {
+        String why;
+        try {
+            URI to = from.resolve(location.strip());
+            if ("http".equalsIgnoreCase(to.getScheme()) || "https".equalsIgnoreCase(to.getScheme())) {
+                return to;
+            }
+            why = "not an http or https address";
+        } catch (IllegalArgumentException e) {
+            why = "not a valid address";
+        }
+        // a signed link's query is a credential: never shown
+        throw new LayerscopeException(HubErrors.withoutQuery(from) + " redirected to \"" + Redaction.userInfo(location.split("\\?", 2)[0])
+                + "\", " + why + "; check HF_ENDPOINT (" + settings.endpointForMessages() + ") and any proxy between"
+                + " here and it");
     }
 
     /** The header timeout of a metadata request: the metadata timeout, but never past {@code deadline}. */

@@ -107,7 +107,7 @@ public final class ModelResolver {
                 // the source knows only cacheDir, so its message names that cache alone: add the others searched
                 List<Path> others = caches.subList(1, caches.size());
                 throw others.isEmpty() ? e
-                        : new LayerscopeException(e.getMessage() + " It is not in " + repoFolders(others, model) + " either.", e);
+                        : new LayerscopeException(sentence(e.getMessage()) + " It is not in " + repoFolders(others, model) + " either.", e);
             }
         }
         throw new LayerscopeException("--model " + model + ": not a local directory, and revision \"" + revision
@@ -116,6 +116,11 @@ public final class ModelResolver {
                 + " (for example: hf download " + model + " --revision " + revision + " --cache-dir "
                 + cacheDir + "), point --cache-dir at the cache that holds it, pass a local model directory, or try"
                 + " --model demo.");
+    }
+
+    /** {@code message} ending in a full stop, so another sentence can follow it. */
+    private static String sentence(String message) {
+        return message.endsWith(".") ? message : message + ".";
     }
 
     /** The model's folder in each cache, as the messages list them. */

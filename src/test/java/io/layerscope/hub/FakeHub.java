@@ -74,6 +74,7 @@ final class FakeHub implements AutoCloseable {
     private final Set<String> corrupt = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> stallMillis = new ConcurrentHashMap<>();
     private final Map<String, int[]> cdnStatus = new ConcurrentHashMap<>();
+    private volatile String lfsLocation;
     private final Map<String, Hostile> hostileCdn = new ConcurrentHashMap<>();
     private volatile Hostile hostileApi;
     private volatile boolean ignoreRange;
@@ -155,6 +156,11 @@ final class FakeHub implements AutoCloseable {
     /** Every CDN answer with this content gets this body. */
     void hostileCdn(byte[] content, Hostile body) {
         hostileCdn.put(sha256(content), body);
+    }
+
+    /** The Location the Hub's HEAD gives for every LFS file, in place of its CDN link (a hostile Hub's). */
+    void lfsLocation(String location) {
+        lfsLocation = location;
     }
 
     void ignoreRange() {
@@ -302,7 +308,8 @@ final class FakeHub implements AutoCloseable {
             h.set("ETag", "\"" + gitBlobSha1(pointer.getBytes(StandardCharsets.US_ASCII)) + "\"");
             h.set("X-Linked-Etag", "\"" + sha + "\"");
             h.set("X-Linked-Size", Long.toString(content.length));
-            h.set("Location", cdnOrigin() + "/blobs/" + sha + "?X-Amz-Signature=s3cr3tsignature&Expires=1");
+            h.set("Location", lfsLocation != null ? lfsLocation
+                    : cdnOrigin() + "/blobs/" + sha + "?X-Amz-Signature=s3cr3tsignature&Expires=1");
             send(ex, 302, new byte[0]);
         } else {
             h.set("ETag", "\"" + gitBlobSha1(content) + "\"");

@@ -171,6 +171,20 @@ class HostileHubTest {
     }
 
     @Test
+    void aRedirectToNoHttpAddressIsNotFollowed() throws IOException {
+        String head = hub.endpoint() + "/tiny-org/tiny-llama/resolve/" + COMMIT + "/model.safetensors";
+        for (String[] c : new String[][] {{"file:///etc/passwd", "file:///etc/passwd", "not an http or https address"},
+                {"ftp://cdn.example/blob?sig=s3cr3t", "ftp://cdn.example/blob", "not an http or https address"},
+                {"http://cdn.example/a b c?sig=s3cr3t", "http://cdn.example/a b c", "not a valid address"}}) {
+            hub.lfsLocation(c[0]);
+            String message = failsInTime(() -> client().model(REPO, "main"));
+            assertEquals(head + " redirected to \"" + c[1] + "\", " + c[2] + "; check HF_ENDPOINT (" + hub.endpoint()
+                    + ") and any proxy between here and it", message, c[0]);
+            nothingPresentedAsComplete();
+        }
+    }
+
+    @Test
     void aDownloadServerThatNeverSendsAByteIsNamedNotTheDisk() throws IOException {
         hub.cdnStatus(WEIGHTS, 503, 100);
         assertEquals("download of model.safetensors of model tiny-org/tiny-llama stopped at 0 of " + WEIGHTS.length
