@@ -65,9 +65,11 @@ public final class ModelFiles {
         TreeSet<String> shards = new TreeSet<>();
         map.fields().forEachRemaining(e -> {
             String shard = e.getValue().asText("");
-            if (!shard.endsWith(".safetensors") || shard.startsWith("/") || shard.contains("..")) {
-                throw new LayerscopeException(indexFile + ": weight_map maps " + e.getKey() + " to \"" + shard
-                        + "\", which is not a safetensors file of the repo");
+            // a NUL or other control character names no file anywhere (a Path of it would throw)
+            if (!shard.endsWith(".safetensors") || shard.startsWith("/") || shard.contains("..")
+                    || shard.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+                throw new LayerscopeException(indexFile + ": weight_map maps " + e.getKey() + " to \""
+                        + shard.replaceAll("\\p{Cntrl}", "?") + "\", which is not a safetensors file of the repo");
             }
             shards.add(shard);
         });

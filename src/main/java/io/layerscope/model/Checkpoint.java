@@ -82,7 +82,13 @@ public final class Checkpoint {
         for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             String shardName = e.getValue().asText();
-            Path shard = root.resolve(shardName).normalize();
+            Path shard;
+            try {
+                shard = root.resolve(shardName).normalize();
+            } catch (java.nio.file.InvalidPathException bad) {
+                throw new LayerscopeException(index + ": shard \"" + shardName.replaceAll("\\p{Cntrl}", "?") + "\" for tensor "
+                        + e.getKey() + " is not a file name (" + bad.getReason() + ")");
+            }
             if (!shard.startsWith(root) || shard.equals(root)) {
                 throw new LayerscopeException(index + ": shard \"" + shardName + "\" for tensor " + e.getKey()
                         + " lies outside the model directory; refusing to read it");

@@ -46,6 +46,9 @@ class ModelFilesTest {
         Files.writeString(index, "{\"weight_map\": {\"x\": \"../../evil.safetensors\"}}");
         assertEquals(index + ": weight_map maps x to \"../../evil.safetensors\", which is not a safetensors file of the"
                 + " repo", assertThrows(LayerscopeException.class, () -> ModelFiles.shards(index)).getMessage());
+        Files.writeString(index, "{\"weight_map\": {\"x\": \"a\\u0000b.safetensors\"}}");
+        assertEquals(index + ": weight_map maps x to \"a?b.safetensors\", which is not a safetensors file of the repo",
+                assertThrows(LayerscopeException.class, () -> ModelFiles.shards(index)).getMessage());
         Files.writeString(index, "{\"metadata\": {}}");
         assertEquals(index + ": has no weight_map naming the safetensors shards",
                 assertThrows(LayerscopeException.class, () -> ModelFiles.shards(index)).getMessage());

@@ -117,6 +117,16 @@ class CheckpointTest {
     }
 
     @Test
+    void aShardNameWithANulIsRefused() throws Exception {
+        Path dir = handWrittenShardedModel();
+        Path index = dir.resolve(Checkpoint.INDEX_FILE);
+        Files.writeString(index, Files.readString(index).replace(
+                "\"model.norm.weight\":\"model-00002-of-00002.safetensors\"", "\"model.norm.weight\":\"a\\u0000b.safetensors\""));
+        assertMessage(index + ": shard \"a?b.safetensors\" for tensor model.norm.weight is not a file name (Nul character"
+                + " not allowed)", dir);
+    }
+
+    @Test
     void anIndexEntryTheShardDoesNotHoldIsNamed() throws Exception {
         Path dir = handWrittenShardedModel();
         Path index = dir.resolve(Checkpoint.INDEX_FILE);
