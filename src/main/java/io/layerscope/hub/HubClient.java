@@ -253,7 +253,8 @@ public final class HubClient {
         long total = 0;
         long resumed = 0;
         for (FileMetadata meta : byEtag.values()) {
-            total += meta.size();
+            // saturating: sizes a hostile server announces could wrap the sum round to a small one
+            total = total + meta.size() < 0 ? Long.MAX_VALUE : total + meta.size();
             long have = partialSize(cache.incompleteBlob(repo, meta.etag()));
             resumed += have <= meta.size() ? have : 0;
         }

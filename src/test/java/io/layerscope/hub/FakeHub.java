@@ -75,6 +75,7 @@ final class FakeHub implements AutoCloseable {
     private final Map<String, Long> stallMillis = new ConcurrentHashMap<>();
     private final Map<String, int[]> cdnStatus = new ConcurrentHashMap<>();
     private volatile String lfsLocation;
+    private final Map<String, Long> announced = new ConcurrentHashMap<>();
     private final Map<String, Hostile> hostileCdn = new ConcurrentHashMap<>();
     private volatile Hostile hostileApi;
     private volatile boolean ignoreRange;
@@ -156,6 +157,11 @@ final class FakeHub implements AutoCloseable {
     /** Every CDN answer with this content gets this body. */
     void hostileCdn(byte[] content, Hostile body) {
         hostileCdn.put(sha256(content), body);
+    }
+
+    /** The size the Hub's HEAD announces for this LFS content (X-Linked-Size), whatever its length. */
+    void announce(byte[] content, long size) {
+        announced.put(sha256(content), size);
     }
 
     /** The Location the Hub's HEAD gives for every LFS file, in place of its CDN link (a hostile Hub's). */
@@ -307,7 +313,7 @@ final class FakeHub implements AutoCloseable {
                     + content.length + "\n";
             h.set("ETag", "\"" + gitBlobSha1(pointer.getBytes(StandardCharsets.US_ASCII)) + "\"");
             h.set("X-Linked-Etag", "\"" + sha + "\"");
-            h.set("X-Linked-Size", Long.toString(content.length));
+            h.set("X-Linked-Size", Long.toString(announced.getOrDefault(sha, (long) content.length)));
             h.set("Location", lfsLocation != null ? lfsLocation
                     : cdnOrigin() + "/blobs/" + sha + "?X-Amz-Signature=s3cr3tsignature&Expires=1");
             send(ex, 302, new byte[0]);

@@ -512,6 +512,23 @@ class HubClientTest {
     }
 
     @Test
+    void announcedSizesThatWouldOverflowTheirSumAreRefusedAsTooLarge() {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        for (int i = 0; i < 2; i++) {
+            files.put("part-" + i + ".safetensors", FakeHub.bytes(1000 + i, 7 + i));
+            hub.announce(files.get("part-" + i + ".safetensors"), 5_000_000_000_000_000_000L);
+        }
+        hub.commit(RepoType.MODEL, "tiny-org/huge", COMMIT2, files);
+        HubClient client = new HubClient(settings(), progress, dir -> 100_000);
+        LayerscopeException e = assertThrows(LayerscopeException.class,
+                () -> client.snapshotOf("tiny-org/huge", "main", RepoType.MODEL, List.copyOf(files.keySet())));
+        assertEquals("not enough disk space for model tiny-org/huge: the download needs 8192 PiB but the disk of"
+                + " the Hugging Face cache " + tmp.resolve("cache") + " has 97.7 KiB free. Free some space there, or"
+                + " point --cache-dir (or HF_HUB_CACHE) at a disk with room.", e.getMessage());
+        assertTrue(hub.requests("cdn").isEmpty());
+    }
+
+    @Test
     void aFilterSelectsFilesFromTheListing() throws IOException {
         ResolvedSnapshot snapshot = client().snapshotOf(REPO, "main", RepoType.MODEL, f -> f.startsWith("tokenizer"));
         assertEquals(List.of("tokenizer.json", "tokenizer_config.json"), snapshot.files());
