@@ -158,26 +158,36 @@ public final class ResultsQuery {
         }
     }
 
-    private static List<String> tableNames(Path dir) {
+    /** A table's directory name without .parquet: one a view can be named by, unquoted, in SQL. */
+    private static final java.util.regex.Pattern TABLE_NAME = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
+    /**
+     * The tables of {@code dir}: its directories named NAME.parquet, as Spark writes them. A file of
+     * that name, or a name no SQL view can have ({@code a b.parquet}), is something else and left out.
+     */
+    static List<String> tableNames(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
             TreeSet<String> names = new TreeSet<>();
-            s.map(p -> p.getFileName().toString())
+            s.filter(Files::isDirectory)
+                    .map(p -> p.getFileName().toString())
                     .filter(n -> n.endsWith(".parquet"))
-                    .forEach(n -> names.add(n.substring(0, n.length() - ".parquet".length())));
+                    .map(n -> n.substring(0, n.length() - ".parquet".length()))
+                    .filter(n -> TABLE_NAME.matcher(n).matches())
+                    .forEach(names::add);
             return new ArrayList<>(names);
         } catch (java.io.IOException e) {
             throw new LayerscopeException("cannot list " + dir + " (" + e.getMessage() + ")", e);
         }
     }
 
-    /**
-     * Spark's message without the logical plan it appends (a user cannot act on it); an unknown
-     * table in one sentence instead of Spark's paragraph about catalogs and DROP TABLE.
-     */
     /** The tables a run with --no-depth does not write (its blocks table holds the pruning columns only). */
     private static final java.util.Set<String> DEPTH_ONLY = java.util.Set.of(DepthTables.BLOCK_DISTANCES.name(),
             DepthTables.SUPER_WEIGHTS.name(), DepthTables.OUTLIER_FEATURES.name());
 
+    /**
+     * Spark's message without the logical plan it appends (a user cannot act on it); an unknown
+     * table in one sentence instead of Spark's paragraph about catalogs and DROP TABLE.
+     */
     private static String describe(AnalysisException a) {
         String simple = a.getSimpleMessage().strip();
         if ("TABLE_OR_VIEW_NOT_FOUND".equals(a.getCondition())) {
