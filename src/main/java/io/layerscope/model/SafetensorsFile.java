@@ -33,7 +33,14 @@ import java.util.Map;
  * }</pre>
  */
 public final class SafetensorsFile {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Strict where a corrupt header would otherwise pass: text after the object (the padding is
+     * spaces, which may follow) and a tensor named twice, of which Jackson would keep the last.
+     */
+    private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
     /** The Rust reference implementation refuses headers over 100 MB; so do we. */
     private static final long MAX_HEADER = 100L * 1024 * 1024;
 
@@ -91,6 +98,9 @@ public final class SafetensorsFile {
         } catch (IOException e) {
             // Jackson's own message appends a source location that means nothing here
             String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+            if (why != null && why.startsWith("Trailing token")) {
+                why = "more follows its object";   // Jackson's own words name its classes
+            }
             throw bad(path, "header is not valid JSON (" + why + "); the file is corrupt or not a safetensors file,"
                     + " download it again");
         }

@@ -302,6 +302,19 @@ class SafetensorsFileTest {
     }
 
     @Test
+    void textAfterTheHeaderObjectOrATensorNamedTwiceIsRefused() throws IOException {
+        String w = "\"w\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]}";
+        Path trailing = writeRaw(tmp.resolve("trailing.safetensors"), "{" + w + "}{\"x\":1}", new byte[2]);
+        assertMessage(trailing + ": header is not valid JSON (more follows its object); the file is corrupt or not a"
+                + " safetensors file, download it again", trailing);
+        Path twice = writeRaw(tmp.resolve("twice.safetensors"), "{" + w + "," + w + "}", new byte[2]);
+        assertMessage(twice + ": header is not valid JSON (Duplicate field 'w'); the file is corrupt or not a"
+                + " safetensors file, download it again", twice);
+        Path padded = writeRaw(tmp.resolve("padded.safetensors"), "{" + w + "}      ", new byte[2]);
+        assertEquals(List.of("w"), List.copyOf(SafetensorsFile.open(padded).tensors().keySet()), "spaces after it are padding");
+    }
+
+    @Test
     void aMissingFileIsNamed() {
         Path p = tmp.resolve("nope.safetensors");
         assertMessage(p + ": file not found", p);
