@@ -108,7 +108,7 @@ public record LlamaConfig(
                 headDim,
                 required(c, "vocab_size", where),
                 positiveNumber(c, "rms_norm_eps", 1e-6, "", where),
-                positiveNumber(c, "rope_theta", 10000.0, "", where),
+                ropeTheta(c, where),
                 ropeScaling(c.get("rope_scaling"), where),
                 c.has("max_position_embeddings") ? required(c, "max_position_embeddings", where) : 2048,
                 bool(c, "tie_word_embeddings", false, where),
@@ -156,6 +156,20 @@ public record LlamaConfig(
             throw invalid(where, prefix + field, v, "a positive finite number");
         }
         return v.doubleValue();
+    }
+
+    /**
+     * The rotary base: at least 1. Below it the frequencies theta^(-2i/d) exceed 1 radian a token and
+     * grow as theta shrinks, until the angles overflow float32 (1e-300: inf and NaN in every attention
+     * layer, which the forward would blame on the weights); models use 10000 to about 1e6.
+     */
+    private static double ropeTheta(JsonNode c, String where) {
+        double theta = positiveNumber(c, "rope_theta", 10000.0, "", where);
+        if (theta < 1) {
+            throw invalid(where, "rope_theta", c.get("rope_theta"), "a number of at least 1 (the rotary base; models use"
+                    + " 10000 to about 1e6)");
+        }
+        return theta;
     }
 
     private static String string(JsonNode c, String field, String fallback, String where) {

@@ -138,6 +138,8 @@ class LlamaConfigTest {
             {"rope_theta", "0", "rope_theta is 0, but it must be a positive finite number"},
             {"rope_theta", "-500000.0", "rope_theta is -500000.0, but it must be a positive finite number"},
             {"rope_theta", "\"500000\"", "rope_theta is \"500000\", but it must be a positive finite number"},
+            {"rope_theta", "1e-300", "rope_theta is 1.0E-300, but it must be a number of at least 1 (the rotary base; models"
+                    + " use 10000 to about 1e6)"},
             {"hidden_size", "2048.5", "hidden_size is 2048.5, but it must be a positive integer"},
             {"hidden_size", "2048.0", "hidden_size is 2048.0, but it must be a positive integer"},
             {"hidden_size", "\"2048\"", "hidden_size is \"2048\", but it must be a positive integer"},
