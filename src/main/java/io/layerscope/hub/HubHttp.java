@@ -116,6 +116,11 @@ final class HubHttp {
         if (commit == null || !HfCache.isCommit(commit)) {
             throw notTheHub(repo, "it sent no commit sha (X-Repo-Commit) for " + file);
         }
+        if (HfCache.isCommit(revision) && !commit.equalsIgnoreCase(revision)) {
+            // the files would land in another snapshot than the one the run reads
+            throw notTheHub(repo, "its answer for " + file + " is of commit " + commit + ", where commit " + revision
+                    + " was asked for");
+        }
         if (etag == null || etag.isEmpty()) {
             throw notTheHub(repo, "it sent no ETag for " + file);
         }

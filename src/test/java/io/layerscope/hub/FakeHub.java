@@ -75,6 +75,7 @@ final class FakeHub implements AutoCloseable {
     private final Map<String, Long> stallMillis = new ConcurrentHashMap<>();
     private final Map<String, int[]> cdnStatus = new ConcurrentHashMap<>();
     private volatile String lfsLocation;
+    private volatile String headCommit;
     private final Map<String, Long> announced = new ConcurrentHashMap<>();
     private final Map<String, Hostile> hostileCdn = new ConcurrentHashMap<>();
     private volatile Hostile hostileApi;
@@ -157,6 +158,11 @@ final class FakeHub implements AutoCloseable {
     /** Every CDN answer with this content gets this body. */
     void hostileCdn(byte[] content, Hostile body) {
         hostileCdn.put(sha256(content), body);
+    }
+
+    /** The commit every HEAD answer names (X-Repo-Commit), whatever was asked: a Hub that does not keep to it. */
+    void headCommit(String commit) {
+        headCommit = commit;
     }
 
     /** The size the Hub's HEAD announces for this LFS content (X-Linked-Size), whatever its length. */
@@ -306,7 +312,7 @@ final class FakeHub implements AutoCloseable {
             return;
         }
         var h = ex.getResponseHeaders();
-        h.set("X-Repo-Commit", commit);
+        h.set("X-Repo-Commit", headCommit != null ? headCommit : commit);
         if (isLfs(file)) {
             String sha = sha256(content);
             String pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:" + sha + "\nsize "

@@ -185,6 +185,17 @@ class HostileHubTest {
     }
 
     @Test
+    void aFileOfAnotherCommitThanTheOneAskedForIsRefused() throws IOException {
+        String other = "2".repeat(40);
+        hub.headCommit(other);
+        assertEquals("the server at " + hub.endpoint() + " does not answer like the Hugging Face Hub for model"
+                + " tiny-org/tiny-llama: its answer for config.json is of commit " + other + ", where commit " + COMMIT
+                + " was asked for. Check HF_ENDPOINT and any proxy or firewall between here and the Hub.",
+                failsInTime(() -> client().model(REPO, "main")));
+        nothingPresentedAsComplete();
+    }
+
+    @Test
     void aDownloadServerThatNeverSendsAByteIsNamedNotTheDisk() throws IOException {
         hub.cdnStatus(WEIGHTS, 503, 100);
         assertEquals("download of model.safetensors of model tiny-org/tiny-llama stopped at 0 of " + WEIGHTS.length
