@@ -13,170 +13,60 @@ run's run.json. Exits 1 when a mask position or a kept weight differs.
 windows.json: JSON lines {"sample","tokens"} (layerscope query on the calibration table).
 scaler.json: JSON lines {"layer","feature","scaler_row"} (layerscope query on activation_norms).
 """
-import argparse, json, math, os, struct, sys
+import argparse
+import json
+import os
+import sys
+
 import numpy as np
 import torch
-from torch import nn
+
+# the eager LLaMA (Hugging Face semantics, float32) and Wanda's WrappedGPT of the benchmark's peer
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_peer import DecoderLayer, RMSNorm, WrappedGPT, inverse_frequencies, load_weights  # noqa: E402
 
 torch.set_num_threads(2)
 LINEARS = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
            "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]
 
 
-# ---------------- checkpoint ----------------
-def read_st(path):
-    data = bytearray(open(path, "rb").read())
-    (n,) = struct.unpack("<Q", data[:8])
-    hdr = json.loads(data[8:8 + n])
-    base = 8 + n
-    dts = {"BF16": torch.bfloat16, "F16": torch.float16, "F32": torch.float32}
-    out = {}
-    for k, v in hdr.items():
-        if k == "__metadata__":
-            continue
-        b, e = v["data_offsets"]
-        dt = dts[v["dtype"]]
-        cnt = (e - b) // (torch.finfo(dt).bits // 8)
-        t = torch.frombuffer(data, dtype=dt, count=cnt, offset=base + b).reshape(v["shape"])
-        out[k] = (v["dtype"], t.clone())
-    return out
+class Block(DecoderLayer):
+    """A decoder block whose forward takes the rotary tables and causal mask of its windows."""
 
-
-def load_dir(d):
-    idx = os.path.join(d, "model.safetensors.index.json")
-    files = sorted(set(json.load(open(idx))["weight_map"].values())) if os.path.exists(idx) else ["model.safetensors"]
-    w = {}
-    for f in files:
-        w.update(read_st(os.path.join(d, f)))
-    return w
-
-
-# ---------------- model (HF LlamaForCausalLM eager semantics, float32) ----------------
-def rope_inv_freq(cfg):
-    d = cfg.get("head_dim") or cfg["hidden_size"] // cfg["num_attention_heads"]
-    base = cfg["rope_theta"]
-    inv = 1.0 / (base ** (torch.arange(0, d, 2, dtype=torch.int64).float() / d))
-    rs = cfg.get("rope_scaling")
-    if rs:
-        assert rs.get("rope_type", rs.get("type")) == "llama3"
-        factor, lo_f, hi_f = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
-        om = rs["original_max_position_embeddings"]
-        lo_wl, hi_wl = om / lo_f, om / hi_f
-        wl = 2 * math.pi / inv
-        inv_l = torch.where(wl > lo_wl, inv / factor, inv)
-        s = (om / wl - lo_f) / (hi_f - lo_f)
-        smoothed = (1 - s) * inv_l / factor + s * inv_l
-        is_med = ~(wl < hi_wl) * ~(wl > lo_wl)
-        inv = torch.where(is_med, smoothed, inv_l)
-    return inv
-
-
-class RMSNorm(nn.Module):
-    def __init__(self, w, eps):
-        super().__init__()
-        self.weight = nn.Parameter(w, requires_grad=False)
-        self.eps = eps
-
-    def forward(self, x):
-        dt = x.dtype
-        x = x.float()
-        x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
-        return self.weight * x.to(dt)
-
-
-def rotate_half(x):
-    h = x.shape[-1] // 2
-    return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
-
-
-class Attn(nn.Module):
-    def __init__(self, cfg):
-        super().__init__()
-        H = cfg["hidden_size"]; self.nh = cfg["num_attention_heads"]; self.nkv = cfg["num_key_value_heads"]
-        self.d = cfg.get("head_dim") or H // self.nh
-        self.q_proj = nn.Linear(H, self.nh * self.d, bias=False)
-        self.k_proj = nn.Linear(H, self.nkv * self.d, bias=False)
-        self.v_proj = nn.Linear(H, self.nkv * self.d, bias=False)
-        self.o_proj = nn.Linear(self.nh * self.d, H, bias=False)
-
-    def forward(self, x, cos, sin):
-        B, T, _ = x.shape
-        q = self.q_proj(x).view(B, T, self.nh, self.d).transpose(1, 2)
-        k = self.k_proj(x).view(B, T, self.nkv, self.d).transpose(1, 2)
-        v = self.v_proj(x).view(B, T, self.nkv, self.d).transpose(1, 2)
-        q = q * cos + rotate_half(q) * sin
-        k = k * cos + rotate_half(k) * sin
-        rep = self.nh // self.nkv
-        k = k.repeat_interleave(rep, dim=1); v = v.repeat_interleave(rep, dim=1)
-        sc = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(self.d)
-        mask = torch.full((T, T), torch.finfo(sc.dtype).min).triu(1)
-        sc = sc + mask
-        p = torch.softmax(sc, dim=-1, dtype=torch.float32).to(q.dtype)
-        a = torch.matmul(p, v).transpose(1, 2).reshape(B, T, self.nh * self.d)
-        return self.o_proj(a)
-
-
-class MLP(nn.Module):
-    def __init__(self, cfg):
-        super().__init__()
-        H, I = cfg["hidden_size"], cfg["intermediate_size"]
-        self.gate_proj = nn.Linear(H, I, bias=False)
-        self.up_proj = nn.Linear(H, I, bias=False)
-        self.down_proj = nn.Linear(I, H, bias=False)
-
-    def forward(self, x):
-        return self.down_proj(nn.functional.silu(self.gate_proj(x)) * self.up_proj(x))
-
-
-class Block(nn.Module):
     def __init__(self, cfg, W, i):
-        super().__init__()
-        self.self_attn = Attn(cfg); self.mlp = MLP(cfg)
-        p = f"model.layers.{i}."
-        eps = cfg["rms_norm_eps"]
-        self.input_layernorm = RMSNorm(W[p + "input_layernorm.weight"], eps)
-        self.post_attention_layernorm = RMSNorm(W[p + "post_attention_layernorm.weight"], eps)
-        with torch.no_grad():
-            for n in LINEARS:
-                self.get_submodule(n).weight.copy_(W[p + n + ".weight"])
+        super().__init__(W, i, cfg)
         for prm in self.parameters():
             prm.requires_grad_(False)
-
-    def forward(self, h, cos, sin):
-        h = h + self.self_attn(self.input_layernorm(h), cos, sin)
-        return h + self.mlp(self.post_attention_layernorm(h))
-
-
-# ---------------- Wanda ----------------
-class WrappedGPT:  # as locuslab/wanda lib/layerwrapper.py
-    def __init__(self, layer):
-        self.layer = layer
-        self.scaler_row = torch.zeros(layer.weight.shape[1])
-        self.nsamples = 0
-        self.sumsq = torch.zeros(layer.weight.shape[1], dtype=torch.float64)  # exact-ish check
-
-    def add_batch(self, inp, out):
-        if len(inp.shape) == 2:
-            inp = inp.unsqueeze(0)
-        tmp = inp.shape[0]
-        inp = inp.reshape((-1, inp.shape[-1])).t()
-        self.scaler_row *= self.nsamples / (self.nsamples + tmp)
-        self.nsamples += tmp
-        inp = inp.type(torch.float32)
-        self.scaler_row += torch.norm(inp, p=2, dim=1) ** 2 / self.nsamples
-        self.sumsq += (inp.double() ** 2).sum(dim=1)
+        # its own weights: pruning one block's must not touch the dict the next block is built from
+        for n in LINEARS:
+            self.get_submodule(n).weight.data = self.get_submodule(n).weight.data.clone()
 
 
-def run_block_with_hooks(blk, inps, cos, sin):
+def run_block_with_hooks(blk, inps, rope):
+    """Wanda's add_batch on every Linear of the block, one window at a time; also float64 sums of x^2."""
     wrapped = {n: WrappedGPT(blk.get_submodule(n)) for n in LINEARS}
-    hs = [blk.get_submodule(n).register_forward_hook(
-        (lambda n: lambda _m, i, o: wrapped[n].add_batch(i[0].data, o.data))(n)) for n in LINEARS]
-    outs = torch.empty_like(inps)
-    for j in range(inps.shape[0]):
-        outs[j] = blk(inps[j].unsqueeze(0), cos, sin)[0]
+    sums64 = {n: torch.zeros(blk.get_submodule(n).weight.shape[1], dtype=torch.float64) for n in LINEARS}
+
+    def hook(n):
+        def record(_m, inp, out):
+            wrapped[n].add_batch(inp[0].data, out.data)
+            sums64[n] += (inp[0].data.reshape(-1, inp[0].shape[-1]).double() ** 2).sum(dim=0)
+        return record
+
+    hs = [blk.get_submodule(n).register_forward_hook(hook(n)) for n in LINEARS]
+    outs = run_block(blk, inps, rope)
     for h in hs:
         h.remove()
+    for n in LINEARS:
+        wrapped[n].sumsq = sums64[n]
     return wrapped, outs
+
+
+def run_block(blk, inps, rope):
+    outs = torch.empty_like(inps)
+    for j in range(inps.shape[0]):
+        outs[j] = blk(inps[j].unsqueeze(0), *rope)[0]
+    return outs
 
 
 def wanda_mask(W_metric, ratio, prune_n, prune_m):
@@ -218,19 +108,16 @@ def main():
     print(f"reference: {a.model}, sparsity {a.sparsity}, pattern {analysis['pattern']}, allocation {allocation}")
 
     cfg = json.load(open(os.path.join(a.model, "config.json")))
-    raw = load_dir(a.model)
-    W = {k: t.float() for k, (dt, t) in raw.items()}
+    W = load_weights(a.model)
     wins = [json.loads(l) for l in open(a.windows) if l.strip()]
     wins.sort(key=lambda r: r["sample"])
     ids = torch.tensor([w["tokens"] for w in wins], dtype=torch.long)
     N, T = ids.shape
     print(f"windows: {N} x {T}", file=sys.stderr)
 
-    inv = rope_inv_freq(cfg)
-    pos = torch.arange(T).float()
-    freqs = torch.outer(pos, inv)
+    freqs = torch.arange(T, dtype=torch.float32)[:, None] * inverse_frequencies(cfg)[None, :]
     emb = torch.cat((freqs, freqs), dim=-1)
-    cos, sin = emb.cos(), emb.sin()
+    rope = (emb.cos(), emb.sin(), torch.full((T, T), torch.finfo(torch.float32).min).triu(1))
 
     L = cfg["num_hidden_layers"]
     emb_w = W["model.embed_tokens.weight"]
@@ -243,13 +130,10 @@ def main():
         inps = inps0.clone(); ratios = []
         with torch.no_grad():
             for i in range(L):
-                wr, _ = run_block_with_hooks(blocks[i], inps, cos, sin)
+                wr, _ = run_block_with_hooks(blocks[i], inps, rope)
                 lw = [torch.abs(blocks[i].get_submodule(n).weight.data) * torch.sqrt(wr[n].scaler_row.reshape((1, -1)))
                       for n in LINEARS]
-                outs = torch.empty_like(inps)
-                for j in range(N):
-                    outs[j] = blocks[i](inps[j].unsqueeze(0), cos, sin)[0]
-                inps = outs
+                inps = run_block(blocks[i], inps, rope)
                 lw = torch.cat([torch.flatten(x) for x in lw])
                 ratios.append(check_outlier_mean(lw, a.owl_m))
         print("OWL outlier ratios D:", ratios)
@@ -266,7 +150,7 @@ def main():
     with torch.no_grad():
         for i in range(L):
             blk = blocks[i]
-            wr, _ = run_block_with_hooks(blk, inps, cos, sin)
+            wr, _ = run_block_with_hooks(blk, inps, rope)
             for n in LINEARS:
                 lin = blk.get_submodule(n)
                 W_metric = torch.abs(lin.weight.data) * torch.sqrt(wr[n].scaler_row.reshape((1, -1)))
@@ -280,10 +164,7 @@ def main():
                 sumsq[name] = (wr[n].sumsq / wr[n].nsamples)
                 lin.weight.data[M] = 0
                 mine[name] = lin.weight.data.clone()
-            outs = torch.empty_like(inps)
-            for j in range(N):
-                outs[j] = blk(inps[j].unsqueeze(0), cos, sin)[0]
-            inps = outs
+            inps = run_block(blk, inps, rope)
     # lm_head tap: final norm of the pruned stream
     fn = RMSNorm(W["model.norm.weight"], cfg["rms_norm_eps"])
     with torch.no_grad():
@@ -291,21 +172,16 @@ def main():
     scal["lm_head"] = ((x.reshape(-1, x.shape[-1]).double() ** 2).sum(0) / N).float()
     sumsq["lm_head"] = scal["lm_head"].double()
 
-    # ---- compare with layerscope's pruned checkpoint ----
-    theirs_raw = load_dir(a.pruned)
+    # ---- compare with layerscope's pruned checkpoint (bf16 and f16 widen to float32 exactly) ----
+    theirs = load_weights(a.pruned)
     lsmeta = json.load(open(os.path.join(a.pruned, "layerscope-pruned.json")))
     print("layerscope-pruned.json:", json.dumps(lsmeta)[:400])
-    # non-linear tensors: byte identical?
-    same_other = all(torch.equal(theirs_raw[k][1].view(torch.int16) if theirs_raw[k][1].dtype == torch.bfloat16 else theirs_raw[k][1],
-                                 raw[k][1].view(torch.int16) if raw[k][1].dtype == torch.bfloat16 else raw[k][1])
-                     for k in raw if k not in {f"{nm}.weight" for nm in mine})
-    print(f"non-pruned tensors byte-identical to source: {same_other}; tensor sets equal: {set(raw) == set(theirs_raw)}")
+    same_other = all(torch.equal(theirs[k], W[k]) for k in W if k not in {f"{nm}.weight" for nm in mine})
+    print(f"non-pruned tensors equal to the source's: {same_other}; tensor sets equal: {set(W) == set(theirs)}")
     tot_diff = 0; max_kept = 0.0; ties = []
     print(f"{'layer':36s} {'shape':>10s} {'sp_mine':>8s} {'sp_ls':>8s} {'maskdiff':>8s} {'maxkeptdiff':>11s} {'src0':>5s}")
     for name, wm in mine.items():
-        dt, tt = theirs_raw[name + ".weight"]
-        assert dt == raw[name + ".weight"][0]
-        wt = tt.float()
+        wt = theirs[name + ".weight"]
         src = W[name + ".weight"]
         mz, tz = (wm == 0), (wt == 0)
         diff = (mz != tz)

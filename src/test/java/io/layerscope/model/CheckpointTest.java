@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerscope.LayerscopeException;
 import io.layerscope.fixtures.Llama1bShapedCheckpoint;
 import java.nio.charset.StandardCharsets;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -105,13 +106,19 @@ class CheckpointTest {
                 + " model.layers.0.post_attention_layernorm.weight) is missing from " + dir, dir);
     }
 
+    /** The index of {@code dir} with model.norm.weight's shard given as {@code shardJson} (JSON string content). */
+    private static Path normWeightIn(Path dir, String shardJson) throws IOException {
+        Path index = dir.resolve(Checkpoint.INDEX_FILE);
+        Files.writeString(index, Files.readString(index).replace(
+                "\"model.norm.weight\":\"model-00002-of-00002.safetensors\"", "\"model.norm.weight\":\"" + shardJson + "\""));
+        return index;
+    }
+
     @Test
     void aShardOutsideTheModelDirectoryIsRefused() throws Exception {
         Path dir = handWrittenShardedModel();
         Files.copy(dir.resolve("model-00002-of-00002.safetensors"), tmp.resolve("outside.safetensors"));
-        Path index = dir.resolve(Checkpoint.INDEX_FILE);
-        Files.writeString(index, Files.readString(index).replace(
-                "\"model.norm.weight\":\"model-00002-of-00002.safetensors\"", "\"model.norm.weight\":\"../outside.safetensors\""));
+        Path index = normWeightIn(dir, "../outside.safetensors");
         assertMessage(index + ": shard \"../outside.safetensors\" for tensor model.norm.weight lies outside the model"
                 + " directory; refusing to read it", dir);
     }
@@ -119,9 +126,7 @@ class CheckpointTest {
     @Test
     void aShardNameWithANulIsRefused() throws Exception {
         Path dir = handWrittenShardedModel();
-        Path index = dir.resolve(Checkpoint.INDEX_FILE);
-        Files.writeString(index, Files.readString(index).replace(
-                "\"model.norm.weight\":\"model-00002-of-00002.safetensors\"", "\"model.norm.weight\":\"a\\u0000b.safetensors\""));
+        Path index = normWeightIn(dir, "a\\u0000b.safetensors");
         assertMessage(index + ": shard \"a?b.safetensors\" for tensor model.norm.weight is not a file name (Nul character"
                 + " not allowed)", dir);
     }
@@ -129,9 +134,7 @@ class CheckpointTest {
     @Test
     void anIndexEntryTheShardDoesNotHoldIsNamed() throws Exception {
         Path dir = handWrittenShardedModel();
-        Path index = dir.resolve(Checkpoint.INDEX_FILE);
-        Files.writeString(index, Files.readString(index).replace(
-                "\"model.norm.weight\":\"model-00002-of-00002.safetensors\"", "\"model.norm.weight\":\"model-00001-of-00002.safetensors\""));
+        normWeightIn(dir, "model-00001-of-00002.safetensors");
         assertMessage(dir.resolve("model-00001-of-00002.safetensors") + ": the index places tensor model.norm.weight"
                 + " here but the file has no such tensor", dir);
     }
