@@ -12,6 +12,30 @@
 # `./submit.sh --help` lists commands.
 set -euo pipefail
 
+# Whether one of the words after $1 is $1; and whether one matches one of the glob patterns in $1
+# ('a|b*'). Loops, not printf | grep -q: under pipefail, grep leaving at its first match can fail
+# printf with SIGPIPE, and the word would be missed now and then.
+has_word() {
+  local wanted="$1" word
+  shift
+  for word in "$@"; do
+    [ "$word" = "$wanted" ] && return 0
+  done
+  return 1
+}
+has_word_like() {
+  local patterns word pattern
+  IFS='|' read -r -a patterns <<< "$1"
+  shift
+  for word in "$@"; do
+    for pattern in "${patterns[@]}"; do
+      # shellcheck disable=SC2254  # the pattern is meant as one
+      case "$word" in $pattern) return 0 ;; esac
+    done
+  done
+  return 1
+}
+
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 main_class=io.layerscope.cli.Main
 # jobs/bench runs its steps (test code, not in the jar) through here, so they get the JVM and Spark
@@ -410,7 +434,7 @@ if [ "$command" = query ] && [ "$deploy_mode" = cluster ]; then
   echo "layerscope: query prints its results where its driver runs, so it runs in client mode: leave out --deploy-mode cluster (its Spark jobs still run on the cluster's executors)." >&2
   exit 2
 fi
-if [ "$command" = layer ] && [ "$deploy_mode" = cluster ] && ! printf '%s\n' "${app_args[@]}" | grep -qE -- '^--out(=|$)'; then
+if [ "$command" = layer ] && [ "$deploy_mode" = cluster ] && ! has_word_like '--out|--out=*' ${app_args[@]+"${app_args[@]}"}; then
   echo "layerscope: layer without --out prints its statistics and writes its picture where its driver runs, on a node of the cluster in cluster deploy mode: give --out (a directory on storage that node reaches), or leave out --deploy-mode cluster." >&2
   exit 2
 fi
@@ -561,7 +585,7 @@ if [ -n "$driver_options" ]; then
         echo "layerscope: the driver's Java options may not set the heap ($w): use --driver-memory, as spark-submit asks" >&2
         exit 2 ;;
     esac
-    if [ "$deploy_mode" != cluster ] && printf '%s\n' "${app_props[@]}" "${jvm_flags[@]}" | grep -qxF -- "$w"; then
+    if [ "$deploy_mode" != cluster ] && has_word "$w" "${app_props[@]}" ${jvm_flags[@]+"${jvm_flags[@]}"}; then
       continue
     fi
     if is_collector "$w"; then   # a collector of its own: the last one named
@@ -792,7 +816,7 @@ if [ "${LAYERSCOPE_CDS:-on}" != off ] && ((user_cds == 0)); then
     cds_flags+=("-XX:SharedArchiveFile=$cds_archive")
   elif { [ "$command" = sweep ] || [ "$command" = layer ] || [ "$command" = query ]; } \
       && [ "$deploy_mode" != cluster ] && [ -z "$user_class_path" ] \
-      && ! printf '%s\n' "${app_args[@]}" | grep -qxE -- '-h|--help|-V|--version'; then
+      && ! has_word_like '-h|--help|-V|--version' ${app_args[@]+"${app_args[@]}"}; then
     # a real job in this JVM only: an archive of what --help loads, or of a submission whose driver
     # runs on the cluster (Spark's launcher alone), would serve every later run poorly
     cds_record="$cds_archive.$$.tmp"
