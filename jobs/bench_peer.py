@@ -58,15 +58,16 @@ def read_safetensors(path):
 
 
 def load_weights(model_dir):
+    """name -> float32 tensor: with an index, exactly the tensors it maps, each from the shard it names."""
     index = os.path.join(model_dir, "model.safetensors.index.json")
-    if os.path.exists(index):
-        with open(index) as f:
-            files = sorted(set(json.load(f)["weight_map"].values()))
-    else:
-        files = ["model.safetensors"]
+    if not os.path.exists(index):
+        return read_safetensors(os.path.join(model_dir, "model.safetensors"))
+    with open(index) as f:
+        weight_map = json.load(f)["weight_map"]
     weights = {}
-    for name in files:
-        weights.update(read_safetensors(os.path.join(model_dir, name)))
+    for shard in sorted(set(weight_map.values())):
+        tensors = read_safetensors(os.path.join(model_dir, shard))
+        weights.update({name: tensors[name] for name, at in weight_map.items() if at == shard})
     return weights
 
 

@@ -6,7 +6,8 @@ OWL's per-block allocation (luuyin/OWL lib/prune_all.py) written again in PyTorc
 on a small LLaMA checkpoint, with a forward of its own (Hugging Face LlamaForCausalLM semantics);
 compares the result with layerscope's --save-pruned checkpoint tensor by tensor, and its scaler_row
 with layerscope's activation_norms table. Model, sparsity, N:M and OWL's settings come from the
-run's run.json. Exits 1 when a mask position or a kept weight differs.
+run's run.json. Exits 1 when a mask position, a kept weight, another tensor (or the set of tensors)
+or the block sparsities differ.
 
   /usr/bin/python3 jobs/wanda_reference.py --results DIR --pruned P --windows windows.json [--scaler scaler.json]
 
@@ -176,8 +177,9 @@ def main():
     theirs = load_weights(a.pruned)
     lsmeta = json.load(open(os.path.join(a.pruned, "layerscope-pruned.json")))
     print("layerscope-pruned.json:", json.dumps(lsmeta)[:400])
-    same_other = all(torch.equal(theirs[k], W[k]) for k in W if k not in {f"{nm}.weight" for nm in mine})
-    print(f"non-pruned tensors equal to the source's: {same_other}; tensor sets equal: {set(W) == set(theirs)}")
+    same_names = set(W) == set(theirs)
+    same_other = same_names and all(torch.equal(theirs[k], W[k]) for k in W if k not in {f"{nm}.weight" for nm in mine})
+    print(f"OTHER tensors equal to the source's: {same_other}; tensor sets equal: {same_names}")
     tot_diff = 0; max_kept = 0.0; ties = []
     print(f"{'layer':36s} {'shape':>10s} {'sp_mine':>8s} {'sp_ls':>8s} {'maskdiff':>8s} {'maxkeptdiff':>11s} {'src0':>5s}")
     for name, wm in mine.items():
@@ -209,8 +211,8 @@ def main():
     print(f"TOTAL layers={len(mine)} differing mask positions={tot_diff} max kept-weight diff={max_kept:.3g}")
     for t in ties:
         print("  DIFF", t)
-    if run.get("blockSparsity"):
-        print(f"block sparsities equal to run.json's: {list(map(float, block_sp)) == list(run['blockSparsity'])}")
+    same_sparsities = list(map(float, block_sp)) == list(run["blockSparsity"])
+    print(f"block sparsities equal to run.json's: {same_sparsities}")
 
     # ---- scaler_row vs layerscope ----
     if a.scaler:
@@ -230,7 +232,7 @@ def main():
             worst = max(worst, rel); worst64 = max(worst64, rel64)
             print(f"  scaler_row {name:36s} max rel err {rel:.3g} (vs float64 sum/N: {rel64:.3g})")
         print(f"SCALER max rel err (Wanda running fp32) {worst:.3g}; (float64 sum/N) {worst64:.3g}; layers {len(ls)}")
-    return 0 if tot_diff == 0 and max_kept == 0 else 1
+    return 0 if tot_diff == 0 and max_kept == 0 and same_other and same_sparsities else 1
 
 
 if __name__ == "__main__":
