@@ -102,11 +102,16 @@ final class CalibrationCache {
     }
 
     /**
-     * Refuses, before any work and without creating anything, a {@code dir} that {@link #open} could
-     * not make a cache of: a file, a directory not writable, or one whose nearest existing parent is
-     * not a writable directory. A run refused later for another reason then leaves no directory behind.
+     * The cache in {@code dir}, whose entries may take {@code maxBytes} (see {@link #trim}). Nothing is
+     * created: the directory is made when the first entry is stored, so a run refused or failed
+     * before stage one leaves none behind. A {@code dir} no cache can be made in fails here, before
+     * any work: a file, a directory not writable, or one whose nearest existing parent is not a
+     * writable directory.
      */
-    static void check(Path dir) {
+    static CalibrationCache open(Path dir, long maxBytes) {
+        if (maxBytes <= 0) {
+            throw new IllegalArgumentException("a calibration cache needs room for its entries, got " + maxBytes + " bytes");
+        }
         Path absolute = dir.toAbsolutePath();
         if (Files.exists(absolute) && !Files.isDirectory(absolute)) {
             throw notADirectory(dir);
@@ -115,41 +120,16 @@ final class CalibrationCache {
         while (existing != null && !Files.exists(existing)) {
             existing = existing.getParent();
         }
-        if (existing == null) {
-            return;   // nothing exists, not even the root: open says why
-        }
-        if (existing.equals(absolute)) {
+        if (existing != null && existing.equals(absolute)) {
             if (!Files.isWritable(absolute)) {
                 throw notWritable(dir);
             }
-        } else if (!Files.isDirectory(existing)) {
+        } else if (existing != null && !Files.isDirectory(existing)) {
             throw new LayerscopeException("--calibration-cache " + dir + " cannot be created (" + existing + " exists and"
                     + " is not a directory)");
-        } else if (!Files.isWritable(existing)) {
+        } else if (existing != null && !Files.isWritable(existing)) {
             throw new LayerscopeException("--calibration-cache " + dir + " cannot be created (" + existing + " is not"
                     + " writable)");
-        }
-    }
-
-    /**
-     * The cache in {@code dir}, created if absent, whose entries may take {@code maxBytes} (see
-     * {@link #trim}): a path that is not a usable directory fails here, before any work.
-     */
-    static CalibrationCache open(Path dir, long maxBytes) {
-        if (maxBytes <= 0) {
-            throw new IllegalArgumentException("a calibration cache needs room for its entries, got " + maxBytes + " bytes");
-        }
-        if (Files.exists(dir) && !Files.isDirectory(dir)) {
-            throw notADirectory(dir);
-        }
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new LayerscopeException("--calibration-cache " + dir + " cannot be created ("
-                    + ResultsDirectory.describe(e) + ")", e);
-        }
-        if (!Files.isWritable(dir)) {
-            throw notWritable(dir);
         }
         return new CalibrationCache(dir, maxBytes);
     }
@@ -261,6 +241,7 @@ final class CalibrationCache {
     Optional<Path> store(String key, String runId, CalibrationStage.Result r, Map<String, Object> about, PrintStream err) {
         Path f = file(key);
         try {
+            Files.createDirectories(dir);   // made by the first entry (see open)
             String created = Instant.now().toString();
             WholeFiles.write(f, out -> {
                 out.write(MAGIC);
@@ -300,6 +281,9 @@ final class CalibrationCache {
      * was removed is said on {@code err}; what cannot be read or removed is left for a later run.
      */
     Trimmed trim(String keep, PrintStream err) {
+        if (!Files.isDirectory(dir)) {
+            return new Trimmed(0, 0);   // no entry was ever stored (or it could not be): nothing to keep small
+        }
         List<CacheEntries.Entry> entries = new ArrayList<>();
         Instant abandoned = Instant.now().minus(ABANDONED);
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {

@@ -109,7 +109,7 @@ public final class SweepJob {
         Coverage coverage = coverage(ckpt, layers);
         checkPruningOptions(ckpt, coverage);
         refuseNestedOutputs();
-        checkCalibrationCache();
+        calibrationCache = openCalibrationCache();
         // the calibration stage would find a foreign tokenizer only inside Spark, after the model loaded
         TokenizerVocabulary.check(ckpt.dir().resolve("tokenizer.json"), ckpt.config().vocabSize(), "config.json");
         ModelSpec spec = modelSpec(ckpt, coverage);
@@ -124,9 +124,6 @@ public final class SweepJob {
         try (WeightHashes hashes = out == null ? null : WeightHashes.start(ckpt,
                 Sha256Cache.forEnvironment(o.model().env()))) {
             pruned = prunedCheckpointDirectory(out);
-            // made only now: a run refused by the checks above leaves no cache directory behind
-            calibrationCache = o.calibration().cache() == null ? null
-                    : CalibrationCache.open(Path.of(o.calibration().cache()), o.calibration().cacheSize());
             timings.put("resolve", seconds(t0));
             Provenance provenance = RunRecords.provenance(o);
             // Spark starts and the executors load the model while the driver samples the windows.
@@ -550,9 +547,9 @@ public final class SweepJob {
     }
 
     /** --calibration-cache, checked before anything starts; never inside a directory the run replaces whole. */
-    private void checkCalibrationCache() {
+    private CalibrationCache openCalibrationCache() {
         if (o.calibration().cache() == null) {
-            return;
+            return null;
         }
         Path dir = Path.of(o.calibration().cache());
         Map<String, Path> replaced = new LinkedHashMap<>();
@@ -564,7 +561,7 @@ public final class SweepJob {
                         + " the run writes as a whole; keep the cache in a directory of its own");
             }
         });
-        CalibrationCache.check(dir);
+        return CalibrationCache.open(dir, o.calibration().cacheSize());
     }
 
     /**

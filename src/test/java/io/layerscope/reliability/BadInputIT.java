@@ -274,6 +274,12 @@ class BadInputIT {
         refused(out, "error: --imatrix " + nowhere + ": the directory " + nowhere.getParent() + " does not exist\n",
                 demoSweep(out, "--calibration-cache", fresh.toString(), "--imatrix", nowhere.toString()));
         assertEquals(List.of("a-file"), list(fresh.getParent()));
+        // or failing later, in sampling: the directory is made only by the first entry stored
+        Cli.Run r = Cli.run(demoSweep(out, "--calibration-cache", fresh.toString(), "--calibration",
+                tmp.resolve("nope.jsonl").toString()));
+        assertEquals(2, r.status(), r.err());
+        assertEquals(List.of("a-file"), list(fresh.getParent()));
+        assertFalse(Files.exists(out));
     }
 
     @Test

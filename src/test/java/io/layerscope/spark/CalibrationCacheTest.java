@@ -328,8 +328,7 @@ class CalibrationCacheTest {
     void aStoreThatFailsIsReportedAndLeavesNothing() throws IOException {
         Path dir = tmp.resolve("cache");
         CalibrationCache cache = CalibrationCache.open(dir, 1L << 30);
-        // the directory gone and a file in its place: nothing can be created in it
-        Files.delete(dir);
+        // a file where the directory would be made (after open): nothing can be created in it
         Files.writeString(dir, "x");
         Said said = new Said();
         assertEquals(Optional.empty(), cache.store(key(ckpt, spec(), 2, windows()), "run-1", result(), ABOUT, said.out));
@@ -340,30 +339,22 @@ class CalibrationCacheTest {
     }
 
     @Test
-    void openCreatesTheDirectoryAndRefusesAFile() throws IOException {
+    void openCreatesNothingAndRefusesWhatNoCacheCanBeMadeIn() throws IOException {
         Path dir = tmp.resolve("a").resolve("b");
-        assertEquals(dir, CalibrationCache.open(dir, 1L << 30).dir());
-        assertTrue(Files.isDirectory(dir));
-        Path file = Files.writeString(tmp.resolve("file"), "x");
-        LayerscopeException e = assertThrows(LayerscopeException.class, () -> CalibrationCache.open(file, 1L << 30));
-        assertEquals("--calibration-cache " + file + " is not a directory; give a directory the cached stage-one"
-                + " results can be kept in", e.getMessage());
-        e = assertThrows(LayerscopeException.class, () -> CalibrationCache.open(file.resolve("below"), 1L << 30));
-        assertTrue(e.getMessage().startsWith("--calibration-cache " + file.resolve("below") + " cannot be created ("),
-                e.getMessage());
-    }
+        CalibrationCache cache = CalibrationCache.open(dir, 1L << 30);
+        assertFalse(Files.exists(tmp.resolve("a")), "made by the first entry, not by open");
+        ByteArrayOutputStream said = new ByteArrayOutputStream();
+        assertEquals(new CalibrationCache.Trimmed(0, 0), cache.trim(fakeKey('a'), new PrintStream(said, true)));
+        assertEquals("", said.toString(), "nothing stored yet: nothing to say");
+        assertFalse(Files.exists(tmp.resolve("a")));
 
-    @Test
-    void checkRefusesWhatOpenWouldAndCreatesNothing() throws IOException {
-        Path dir = tmp.resolve("a").resolve("b");
-        CalibrationCache.check(dir);
-        assertFalse(Files.exists(tmp.resolve("a")), "checked, not created");
         Path file = Files.writeString(tmp.resolve("file"), "x");
         assertEquals("--calibration-cache " + file + " is not a directory; give a directory the cached stage-one"
-                + " results can be kept in", assertThrows(LayerscopeException.class, () -> CalibrationCache.check(file)).getMessage());
+                + " results can be kept in", assertThrows(LayerscopeException.class,
+                        () -> CalibrationCache.open(file, 1L << 30)).getMessage());
         Path below = file.resolve("c").resolve("d");
         assertEquals("--calibration-cache " + below + " cannot be created (" + file + " exists and is not a directory)",
-                assertThrows(LayerscopeException.class, () -> CalibrationCache.check(below)).getMessage());
+                assertThrows(LayerscopeException.class, () -> CalibrationCache.open(below, 1L << 30)).getMessage());
         assertEquals(List.of("file"), names(tmp));
     }
 
@@ -388,7 +379,7 @@ class CalibrationCacheTest {
     @Test
     void trimRemovesTheLeastRecentlyUsedEntriesBeyondTheSizeButNeverTheRunsOwn() throws IOException {
         Path dir = tmp.resolve("cache");
-        CalibrationCache cache = CalibrationCache.open(dir, 250);
+        CalibrationCache cache = CalibrationCache.open(Files.createDirectories(dir), 250);
         String a = fakeKey('a');
         String b = fakeKey('b');
         String c = fakeKey('c');
