@@ -33,13 +33,9 @@ import java.util.Map;
  * }</pre>
  */
 public final class SafetensorsFile {
-    /**
-     * Strict where a corrupt header would otherwise pass: text after the object (the padding is
-     * spaces, which may follow) and a tensor named twice, of which Jackson would keep the last.
-     */
+    /** Refuses text after the header's object (its padding is cut off first: see {@link #unpadded}). */
     private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
             .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
     /** The Rust reference implementation refuses headers over 100 MB; so do we. */
     private static final long MAX_HEADER = 100L * 1024 * 1024;
@@ -91,10 +87,45 @@ public final class SafetensorsFile {
         }
     }
 
+    /**
+     * The header without its padding: the format pads with spaces, and some writers (on the Hub) with
+     * NUL bytes, which the Rust loader refuses but layerscope always read.
+     */
+    private static byte[] unpadded(byte[] header) {
+        int end = header.length;
+        while (end > 0 && (header[end - 1] == 0 || header[end - 1] == ' ' || header[end - 1] == '\n'
+                || header[end - 1] == '\r' || header[end - 1] == '\t')) {
+            end--;
+        }
+        return end == header.length ? header : java.util.Arrays.copyOf(header, end);
+    }
+
+    /**
+     * A tensor named twice at the top level, of which a JSON tree keeps only the last: a corrupt file.
+     * Keys repeated inside an entry or in __metadata__ are left to the tree, as the Rust loader does.
+     */
+    private static void refuseTensorsNamedTwice(Path path, byte[] header) throws IOException {
+        try (com.fasterxml.jackson.core.JsonParser p = JSON.getFactory().createParser(unpadded(header))) {
+            if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                return;   // the tree's own check says what it is
+            }
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                if (!seen.add(p.currentName())) {
+                    throw bad(path, "header names tensor \"" + p.currentName() + "\" twice; the file is corrupt or not a"
+                            + " safetensors file, download it again");
+                }
+                p.nextToken();
+                p.skipChildren();
+            }
+        }
+    }
+
     private static SafetensorsFile parse(Path path, long size, long dataStart, byte[] headerBytes) {
         JsonNode root;
         try {
-            root = JSON.readTree(headerBytes);
+            root = JSON.readTree(unpadded(headerBytes));
+            refuseTensorsNamedTwice(path, headerBytes);
         } catch (IOException e) {
             // Jackson's own message appends a source location that means nothing here
             String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
