@@ -188,7 +188,7 @@ public final class ImportanceMatrix implements AutoCloseable {
             } else if (refused != null || !placedWithoutReplacing()) {
                 Path aside = target.resolveSibling(target.getFileName() + ".new-"
                         + java.util.UUID.randomUUID().toString().substring(0, 8));
-                Files.move(staged, aside);   // no option: never over a file of that name
+                io.layerscope.NoReplaceRename.move(staged, aside);   // never over a file of that name
                 committed = true;
                 throw new LayerscopeException((refused != null ? refused : "--imatrix " + target + " appeared while the"
                         + " job ran") + "; the importance matrix is in " + aside + " instead");
@@ -208,11 +208,12 @@ public final class ImportanceMatrix implements AutoCloseable {
         } catch (FileAlreadyExistsException e) {
             return false;
         } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
-            // no hard links on this file system: the check and the rename are two steps
-            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+            // no hard links on this file system: a rename that does not replace
+            try {
+                io.layerscope.NoReplaceRename.move(staged, target);
+            } catch (FileAlreadyExistsException appeared) {
                 return false;
             }
-            Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
             return true;
         }
         Files.delete(staged);

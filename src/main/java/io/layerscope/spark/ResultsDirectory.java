@@ -6,12 +6,10 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -448,8 +446,10 @@ public final class ResultsDirectory implements AutoCloseable {
             failure.addSuppressed(e);
             kept = kind.holds + " could not be kept";
         }
-        return new LayerscopeException("could not move " + kind.holds + " into " + target + " (" + describe(failure)
-                + "); " + kept + (where == null ? "" : "; " + where), failure);
+        // FileAlreadyExists: made at DIR between the check and the rename, which did not replace it
+        String what = failure instanceof FileAlreadyExistsException ? kind.what + " " + target + " appeared while the job ran"
+                : "could not move " + kind.holds + " into " + target + " (" + describe(failure) + ")";
+        return new LayerscopeException(what + "; " + kept + (where == null ? "" : "; " + where), failure);
     }
 
     /** Moves the staging directory to a name of its own beside DIR ({@code DIR.new-<id>}), kept; says where. */
@@ -475,12 +475,9 @@ public final class ResultsDirectory implements AutoCloseable {
         }
     }
 
+    /** Every move here goes where nothing should be: never over what appeared there meanwhile. */
     private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to);
-        }
+        io.layerscope.NoReplaceRename.move(from, to);
     }
 
     /** Without a commit: deletes everything written. Idempotent. */
