@@ -63,6 +63,8 @@ public final class ResultsDirectory implements AutoCloseable {
     /** The highest of the directories made for DIR's parent (null: it existed), removed again if nothing is kept. */
     private final Path createdTop;
     private final Thread cleanupHook;
+    /** Runs after the old DIR is moved aside, before the new one goes in: tests make a directory appear there. */
+    Runnable betweenRenames = () -> { };
     private boolean committed;
     /** Held shared by each {@link #write} step, alone by {@link #commit} and the clean-up. */
     private final ReentrantReadWriteLock guard = new ReentrantReadWriteLock();
@@ -395,6 +397,7 @@ public final class ResultsDirectory implements AutoCloseable {
                 }
                 old = target.resolveSibling("." + target.getFileName() + ".replaced-" + UUID.randomUUID().toString().substring(0, 8));
                 move(target, old);
+                betweenRenames.run();
             }
             try {
                 move(staging, target);
@@ -432,6 +435,17 @@ public final class ResultsDirectory implements AutoCloseable {
             try {
                 move(old, target);
                 where = "the old one is back in " + target;
+            } catch (FileAlreadyExistsException e) {
+                // what appeared at DIR is not ours to judge: the old one goes where no run clears it
+                failure.addSuppressed(e);
+                Path kept = target.resolveSibling(target.getFileName() + ".old-" + UUID.randomUUID().toString().substring(0, 8));
+                try {
+                    move(old, kept);
+                    where = "the old one is in " + kept + "; keep the one you want as " + target;
+                } catch (IOException again) {
+                    failure.addSuppressed(again);
+                    where = "the old one is in " + old + "; keep the one you want as " + target;
+                }
             } catch (IOException e) {
                 failure.addSuppressed(e);
                 where = "the old one is in " + old + " (the next run puts it back)";
@@ -555,7 +569,9 @@ public final class ResultsDirectory implements AutoCloseable {
             return "permission denied: " + e.getMessage();
         }
         if (e instanceof FileAlreadyExistsException) {
-            return e.getMessage() + " exists and is not a directory";
+            // a file where a directory was to be made, or (a rename that does not replace) anything there
+            boolean directory = e.getMessage() != null && Files.isDirectory(Path.of(e.getMessage()), LinkOption.NOFOLLOW_LINKS);
+            return e.getMessage() + (directory ? " exists" : " exists and is not a directory");
         }
         String m = e.getMessage();
         return m == null ? e.getClass().getSimpleName() : m;

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** What --overwrite may replace: only what layerscope wrote, never a kept path or a directory above one. */
 class ReplaceableResultsTest {
     /** The entries a sweep writes, with run.json as RunRecord writes it (its first fields). */
-    private static Path results(Path dir) throws Exception {
+    static Path results(Path dir) throws Exception {
         Path layers = Files.createDirectories(dir.resolve("layers.parquet"));
         for (String f : List.of("part-00000-c5ce4f49-c000.zstd.parquet", ".part-00000-c5ce4f49-c000.zstd.parquet.crc",
                 "_SUCCESS", "._SUCCESS.crc")) {

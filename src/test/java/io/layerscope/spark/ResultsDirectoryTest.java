@@ -213,6 +213,56 @@ class ResultsDirectoryTest {
         assertTrue(Files.isDirectory(out.resolve("theirs")));
     }
 
+    /**
+     * With --overwrite, a directory made at DIR between moving the old one aside and renaming the new
+     * one in is not replaced; the old one goes where no later run clears it, and the message says
+     * where all three are.
+     */
+    @Test
+    void aDirectoryThatAppearsBetweenTheTwoRenamesKeepsBothVersionsBesideIt(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("results");
+        try (ResultsDirectory first = ResultsDirectory.create(out)) {
+            ReplaceableResultsTest.results(first.staging());
+            Files.writeString(first.staging().resolve("run.json"), "{\"tool\": \"layerscope\", \"toolVersion\": \"old\"}");
+            first.commit();
+        }
+        try (ResultsDirectory dir = ResultsDirectory.create(out, true, java.util.Map.of())) {
+            Files.writeString(dir.staging().resolve("run.json"), "new");
+            dir.betweenRenames = () -> {
+                try {
+                    Files.createDirectory(out);   // empty: rename(2) would have replaced it
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            };
+            String m = assertThrows(LayerscopeException.class, dir::commit).getMessage();
+            assertTrue(m.startsWith("results directory " + out + " appeared while the job ran; the results are in "
+                    + tmp.resolve("results.new-")), m);
+            assertTrue(m.contains("; the old one is in " + tmp.resolve("results.old-")), m);
+            assertTrue(m.endsWith("; keep the one you want as " + out), m);
+        }
+        try (var inside = Files.list(out)) {
+            assertEquals(0, inside.count(), "what appeared stays as it was");
+        }
+        try (var s = Files.list(tmp)) {
+            List<String> names = s.map(p -> p.getFileName().toString()).sorted().toList();
+            assertEquals(3, names.size(), names.toString());
+            assertEquals("results", names.get(0));
+            assertTrue(names.get(1).startsWith("results.new-") && names.get(2).startsWith("results.old-"), names.toString());
+            assertEquals("new", Files.readString(tmp.resolve(names.get(1)).resolve("run.json")));
+            assertTrue(Files.readString(tmp.resolve(names.get(2)).resolve("run.json")).contains("\"old\""));
+        }
+    }
+
+    @Test
+    void somethingAlreadyThereIsDescribedAsWhatItIs(@TempDir Path tmp) throws Exception {
+        Path dir = Files.createDirectory(tmp.resolve("d"));
+        Path file = Files.writeString(tmp.resolve("f"), "x");
+        assertEquals(dir + " exists", ResultsDirectory.describe(new java.nio.file.FileAlreadyExistsException(dir.toString())));
+        assertEquals(file + " exists and is not a directory",
+                ResultsDirectory.describe(new java.nio.file.FileAlreadyExistsException(file.toString())));
+    }
+
     /** Parents made for DIR go again when nothing is kept; those that held something else before stay. */
     @Test
     void theParentsMadeForTheResultsGoWhenNothingIsKept(@TempDir Path tmp) throws Exception {
