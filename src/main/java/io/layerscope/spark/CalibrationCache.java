@@ -23,6 +23,7 @@ import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.DigestOutputStream;
@@ -113,11 +114,12 @@ final class CalibrationCache {
             throw new IllegalArgumentException("a calibration cache needs room for its entries, got " + maxBytes + " bytes");
         }
         Path absolute = dir.toAbsolutePath();
-        if (Files.exists(absolute) && !Files.isDirectory(absolute)) {
+        // a symbolic link to nothing exists as a name: createDirectories would fail on it at the first store
+        if (Files.exists(absolute, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(absolute)) {
             throw notADirectory(dir);
         }
         Path existing = absolute;
-        while (existing != null && !Files.exists(existing)) {
+        while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
             existing = existing.getParent();
         }
         if (existing != null && existing.equals(absolute)) {

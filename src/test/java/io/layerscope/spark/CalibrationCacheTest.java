@@ -355,7 +355,14 @@ class CalibrationCacheTest {
         Path below = file.resolve("c").resolve("d");
         assertEquals("--calibration-cache " + below + " cannot be created (" + file + " exists and is not a directory)",
                 assertThrows(LayerscopeException.class, () -> CalibrationCache.open(below, 1L << 30)).getMessage());
-        assertEquals(List.of("file"), names(tmp));
+        Path dangling = Files.createSymbolicLink(tmp.resolve("dangling"), tmp.resolve("nowhere"));
+        assertEquals("--calibration-cache " + dangling + " is not a directory; give a directory the cached stage-one"
+                + " results can be kept in", assertThrows(LayerscopeException.class,
+                        () -> CalibrationCache.open(dangling, 1L << 30)).getMessage());
+        assertEquals("--calibration-cache " + dangling.resolve("c") + " cannot be created (" + dangling + " exists and is"
+                + " not a directory)", assertThrows(LayerscopeException.class,
+                        () -> CalibrationCache.open(dangling.resolve("c"), 1L << 30)).getMessage());
+        assertEquals(List.of("dangling", "file"), names(tmp));
     }
 
     /** A key as the cache names entries (64 hex digits), made from one digit. */
