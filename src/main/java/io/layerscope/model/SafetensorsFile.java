@@ -101,22 +101,35 @@ public final class SafetensorsFile {
     }
 
     /**
-     * A tensor named twice at the top level, of which a JSON tree keeps only the last: a corrupt file.
-     * Keys repeated inside an entry or in __metadata__ are left to the tree, as the Rust loader does.
+     * A name given twice, of which a JSON tree keeps only the last: a tensor at the top level, or a
+     * field within a tensor's entry (the Rust loader refuses both). Keys repeated inside __metadata__
+     * are left to the tree, as that loader reads them into a map.
      */
-    private static void refuseTensorsNamedTwice(Path path, byte[] header) throws IOException {
+    private static void refuseNamesGivenTwice(Path path, byte[] header) throws IOException {
         try (com.fasterxml.jackson.core.JsonParser p = JSON.getFactory().createParser(unpadded(header))) {
             if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
                 return;   // the tree's own check says what it is
             }
-            java.util.Set<String> seen = new java.util.HashSet<>();
+            java.util.Set<String> tensors = new java.util.HashSet<>();
             while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
-                if (!seen.add(p.currentName())) {
-                    throw bad(path, "header names tensor \"" + p.currentName() + "\" twice; the file is corrupt or not a"
-                            + " safetensors file, download it again");
+                String name = p.currentName();
+                if (!tensors.add(name)) {
+                    throw bad(path, "header names " + (name.equals("__metadata__") ? "__metadata__" : "tensor \"" + name
+                            + "\"") + " twice; the file is corrupt or not a safetensors file, download it again");
                 }
-                p.nextToken();
-                p.skipChildren();
+                if (p.nextToken() == com.fasterxml.jackson.core.JsonToken.START_OBJECT && !name.equals("__metadata__")) {
+                    java.util.Set<String> fields = new java.util.HashSet<>();
+                    while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                        if (!fields.add(p.currentName())) {
+                            throw bad(path, "header gives tensor \"" + name + "\" its " + p.currentName() + " twice; the"
+                                    + " file is corrupt or not a safetensors file, download it again");
+                        }
+                        p.nextToken();
+                        p.skipChildren();
+                    }
+                } else {
+                    p.skipChildren();
+                }
             }
         }
     }
@@ -125,7 +138,7 @@ public final class SafetensorsFile {
         JsonNode root;
         try {
             root = JSON.readTree(unpadded(headerBytes));
-            refuseTensorsNamedTwice(path, headerBytes);
+            refuseNamesGivenTwice(path, headerBytes);
         } catch (IOException e) {
             // Jackson's own message appends a source location that means nothing here
             String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();

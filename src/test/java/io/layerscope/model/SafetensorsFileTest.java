@@ -310,6 +310,14 @@ class SafetensorsFileTest {
         Path twice = writeRaw(tmp.resolve("twice.safetensors"), "{" + w + "," + w + "}", new byte[2]);
         assertMessage(twice + ": header names tensor \"w\" twice; the file is corrupt or not a safetensors file,"
                 + " download it again", twice);
+        Path field = writeRaw(tmp.resolve("field.safetensors"),
+                "{\"w\":{\"dtype\":\"U8\",\"shape\":[1],\"shape\":[2],\"data_offsets\":[0,2]}}", new byte[2]);
+        assertMessage(field + ": header gives tensor \"w\" its shape twice; the file is corrupt or not a safetensors file,"
+                + " download it again", field);
+        Path metadata = writeRaw(tmp.resolve("metadata.safetensors"),
+                "{\"__metadata__\":{},\"__metadata__\":{}," + w + "}", new byte[2]);
+        assertMessage(metadata + ": header names __metadata__ twice; the file is corrupt or not a safetensors file,"
+                + " download it again", metadata);
         // padding: spaces as the format says, NUL bytes as some writers do; a key repeated in __metadata__
         Path padded = writeRaw(tmp.resolve("padded.safetensors"),
                 "{\"__metadata__\":{\"format\":\"pt\",\"format\":\"pt\"}," + w + "}   \u0000\u0000", new byte[2]);
