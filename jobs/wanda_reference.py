@@ -17,6 +17,7 @@ scaler.json: JSON lines {"layer","feature","scaler_row"} (layerscope query on ac
 import argparse
 import json
 import os
+import struct
 import sys
 
 import numpy as np
@@ -41,6 +42,27 @@ class Block(DecoderLayer):
         # its own weights: pruning one block's must not touch the dict the next block is built from
         for n in LINEARS:
             self.get_submodule(n).weight.data = self.get_submodule(n).weight.data.clone()
+
+
+def raw_tensors(model_dir):
+    """name -> (dtype, bytes) as stored: with an index, the tensors it maps, each from its shard."""
+    index = os.path.join(model_dir, "model.safetensors.index.json")
+    if os.path.exists(index):
+        with open(index) as f:
+            weight_map = json.load(f)["weight_map"]
+    else:
+        weight_map = None
+    out = {}
+    for shard in sorted(set(weight_map.values())) if weight_map else ["model.safetensors"]:
+        with open(os.path.join(model_dir, shard), "rb") as f:
+            data = f.read()
+        (n,) = struct.unpack("<Q", data[:8])
+        header = json.loads(data[8:8 + n])
+        for name, info in header.items():
+            if name != "__metadata__" and (weight_map is None or weight_map.get(name) == shard):
+                begin, end = info["data_offsets"]
+                out[name] = (info["dtype"], data[8 + n + begin:8 + n + end])
+    return out
 
 
 def run_block_with_hooks(blk, inps, rope):
@@ -177,9 +199,16 @@ def main():
     theirs = load_weights(a.pruned)
     lsmeta = json.load(open(os.path.join(a.pruned, "layerscope-pruned.json")))
     print("layerscope-pruned.json:", json.dumps(lsmeta)[:400])
-    same_names = set(W) == set(theirs)
-    same_other = same_names and all(torch.equal(theirs[k], W[k]) for k in W if k not in {f"{nm}.weight" for nm in mine})
-    print(f"OTHER tensors equal to the source's: {same_other}; tensor sets equal: {same_names}")
+    src_raw, out_raw = raw_tensors(a.model), raw_tensors(a.pruned)
+    same_names = set(src_raw) == set(out_raw)
+    pruned_names = {f"{nm}.weight" for nm in mine}
+    same_dtypes = same_names and all(src_raw[k][0] == out_raw[k][0] for k in src_raw)
+    same_other = same_dtypes and all(src_raw[k][1] == out_raw[k][1] for k in src_raw if k not in pruned_names)
+    # a masked entry is 0.0, all bits clear (-0.0 would compare equal to it as a value)
+    negative_zeros = sum(int((torch.signbit(theirs[k]) & (theirs[k] == 0)).sum()) for k in pruned_names if k in theirs)
+    same_other = same_other and negative_zeros == 0
+    print(f"OTHER tensors byte-identical to the source's, dtypes kept, no -0.0: {same_other}; tensor sets equal:"
+          f" {same_names}; dtypes equal: {same_dtypes}; masked entries stored as -0.0: {negative_zeros}")
     tot_diff = 0; max_kept = 0.0; ties = []
     print(f"{'layer':36s} {'shape':>10s} {'sp_mine':>8s} {'sp_ls':>8s} {'maskdiff':>8s} {'maxkeptdiff':>11s} {'src0':>5s}")
     for name, wm in mine.items():
