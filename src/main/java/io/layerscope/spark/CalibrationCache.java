@@ -122,14 +122,17 @@ final class CalibrationCache {
         while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
             existing = existing.getParent();
         }
-        if (existing != null && existing.equals(absolute)) {
+        if (existing == null) {
+            return new CalibrationCache(dir, maxBytes);   // not even the root exists: the first store says why
+        }
+        if (existing.equals(absolute)) {
             if (!Files.isWritable(absolute)) {
                 throw notWritable(dir);
             }
-        } else if (existing != null && !Files.isDirectory(existing)) {
+        } else if (!Files.isDirectory(existing)) {
             throw new LayerscopeException("--calibration-cache " + dir + " cannot be created (" + existing + " exists and"
                     + " is not a directory)");
-        } else if (existing != null && !Files.isWritable(existing)) {
+        } else if (!Files.isWritable(existing)) {
             throw new LayerscopeException("--calibration-cache " + dir + " cannot be created (" + existing + " is not"
                     + " writable)");
         }
