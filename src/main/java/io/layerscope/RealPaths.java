@@ -2,6 +2,7 @@ package io.layerscope;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 
 /**
@@ -19,10 +20,7 @@ public final class RealPaths {
 
     public static Path of(Path p) {
         Path abs = p.toAbsolutePath().normalize();
-        Path existing = abs;
-        while (existing != null && !Files.exists(existing)) {
-            existing = existing.getParent();
-        }
+        Path existing = nearestExisting(abs);
         if (existing == null) {
             return abs;
         }
@@ -31,5 +29,18 @@ public final class RealPaths {
         } catch (IOException e) {
             return abs;
         }
+    }
+
+    /**
+     * {@code p} or its nearest ancestor that exists (as {@code options} say: NOFOLLOW_LINKS counts a
+     * symbolic link to nothing as existing), or null when none does: where a path yet to be made
+     * would be made, for checks of its disk or permissions.
+     */
+    public static Path nearestExisting(Path p, LinkOption... options) {
+        Path existing = p;
+        while (existing != null && !Files.exists(existing, options)) {
+            existing = existing.getParent();
+        }
+        return existing;
     }
 }

@@ -276,10 +276,7 @@ public final class HubClient {
     }
 
     private void requireSpace(HubRepo repo, long needed) {
-        Path existing = cache.root();
-        while (existing != null && !Files.exists(existing)) {
-            existing = existing.getParent();
-        }
+        Path existing = io.layerscope.RealPaths.nearestExisting(cache.root());
         if (existing == null) {
             return;
         }

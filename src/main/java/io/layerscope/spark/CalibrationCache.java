@@ -118,10 +118,7 @@ final class CalibrationCache {
         if (Files.exists(absolute, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(absolute)) {
             throw notADirectory(dir);
         }
-        Path existing = absolute;
-        while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
-            existing = existing.getParent();
-        }
+        Path existing = io.layerscope.RealPaths.nearestExisting(absolute, LinkOption.NOFOLLOW_LINKS);
         if (existing == null) {
             return new CalibrationCache(dir, maxBytes);   // not even the root exists: the first store says why
         }
