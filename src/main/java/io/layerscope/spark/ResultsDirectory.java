@@ -145,7 +145,7 @@ public final class ResultsDirectory implements AutoCloseable {
             removeEmpty(parent, createdTop);
             throw e;
         }
-        Path staging = parent.resolve("." + name + ".staging-" + UUID.randomUUID().toString().substring(0, 8));
+        Path staging = beside(parent.resolve(name), ".", ".staging-");
         try {
             if (held != null) {   // without a lock a running job's files cannot be told from a dead one's
                 clearLeftovers(kind, target, dir);
@@ -395,7 +395,7 @@ public final class ResultsDirectory implements AutoCloseable {
                     // not to be replaced: the results are kept under a name of their own
                     throw new LayerscopeException(refused + "; " + keepAside() + " instead");
                 }
-                old = target.resolveSibling("." + target.getFileName() + ".replaced-" + UUID.randomUUID().toString().substring(0, 8));
+                old = beside(target, ".", ".replaced-");
                 move(target, old);
                 betweenRenames.run();
             }
@@ -438,7 +438,7 @@ public final class ResultsDirectory implements AutoCloseable {
             } catch (FileAlreadyExistsException e) {
                 // what appeared at DIR is not ours to judge: the old one goes where no run clears it
                 failure.addSuppressed(e);
-                Path kept = target.resolveSibling(target.getFileName() + ".old-" + UUID.randomUUID().toString().substring(0, 8));
+                Path kept = beside(target, "", ".old-");
                 try {
                     move(old, kept);
                     where = "the old one is in " + kept + "; keep the one you want as " + target;
@@ -468,7 +468,7 @@ public final class ResultsDirectory implements AutoCloseable {
 
     /** Moves the staging directory to a name of its own beside DIR ({@code DIR.new-<id>}), kept; says where. */
     private String keepAside() throws IOException {
-        Path aside = target.resolveSibling(target.getFileName() + ".new-" + UUID.randomUUID().toString().substring(0, 8));
+        Path aside = beside(target, "", ".new-");
         move(staging, aside);
         committed = true;
         return kind.holds + (kind == Kind.RESULTS ? " are" : " is") + " in " + aside;
@@ -487,6 +487,11 @@ public final class ResultsDirectory implements AutoCloseable {
         } catch (LayerscopeException e) {
             return e.getMessage();
         }
+    }
+
+    /** A name of its own beside {@code dir}: {@code <prefix>DIR<kind><8 random hex digits>}. */
+    static Path beside(Path dir, String prefix, String kind) {
+        return dir.resolveSibling(prefix + dir.getFileName() + kind + UUID.randomUUID().toString().substring(0, 8));
     }
 
     /** Every move here goes where nothing should be: never over what appeared there meanwhile. */
