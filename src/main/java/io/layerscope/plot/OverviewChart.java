@@ -85,7 +85,7 @@ public final class OverviewChart {
                 l -> l.value("drift_mask_agreement"), Scale.SHARE_FITTED),
         /** Sequential mode only: the share each layer's mask pruned (its block's allocated sparsity). */
         SPARSITY_PRUNED("Sparsity each layer was pruned at", "share of weights pruned",
-                "the block's sparsity under the run's allocation (OWL: lower where outliers are many)",
+                "share of entries its mask prunes: the block's allocated sparsity, rounded down per row",
                 l -> l.value("sparsity_actual"), Scale.SHARE_FITTED);
 
         /** The panels of a run: the last two only where the layers have sequential-mode values. */
@@ -411,7 +411,7 @@ public final class OverviewChart {
     }
 
     private void drawTitle(Graphics2D g2, String model, CalibrationSummary calibration, int layerCount, Depth depth) {
-        FigureTitle.draw(g2, style, title, "Sweep overview   \u2014   " + model, subtitle(calibration, layerCount, depth));
+        FigureTitle.draw(g2, style, title, "Overview   \u2014   " + model, subtitle(calibration, layerCount, depth));
     }
 
     /** "29 layers in 4 blocks + lm_head   ·   calibration: demo, 8 × 64 tokens, seed 0". */

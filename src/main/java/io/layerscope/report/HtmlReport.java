@@ -56,16 +56,18 @@ public final class HtmlReport {
         MaskErrorMeans errors = MaskErrorMeans.of(layers.stream().map(ReportedLayer::stats).toList());   // --gram only
         boolean pictures = layers.stream().anyMatch(l -> l.picture() != null);
         String model = Html.escape(header.model());
-        String summary = layers.size() + (layers.size() == 1 ? " layer" : " layers") + " \u00b7 calibration: "
-                + header.calibration().describe();
+        String job = Html.escape("layerscope " + header.job());
+        String summary = layers.size() + (layers.size() == 1 ? " layer" : " layers")
+                + (header.view() == null ? "" : " \u00b7 " + header.view())
+                + " \u00b7 calibration: " + header.calibration().describe();
         StringBuilder b = new StringBuilder(64 * 1024);
         b.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n")
                 .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />\n")
                 .append("<meta name=\"generator\" content=\"layerscope\" />\n")
-                .append("<title>").append(model).append(" \u2014 layerscope sweep</title>\n")
+                .append("<title>").append(model).append(" \u2014 ").append(job).append("</title>\n")
                 .append("<style>/*<![CDATA[*/\n").append(CSS).append("/*]]>*/</style>\n</head>\n<body>\n");
 
-        b.append("<header>\n<p class=\"eyebrow\">layerscope sweep</p>\n<h1>").append(model).append("</h1>\n")
+        b.append("<header>\n<p class=\"eyebrow\">").append(job).append("</p>\n<h1>").append(model).append("</h1>\n")
                 .append("<p class=\"subtitle\">").append(Html.escape(summary)).append("</p>\n");
         if (!header.details().isEmpty()) {
             b.append("<dl class=\"meta\">");

@@ -4,6 +4,7 @@ import io.layerscope.Failures;
 import io.layerscope.WholeFiles;
 import io.layerscope.calibration.CalibrationSample;
 import io.layerscope.plot.CalibrationSummary;
+import io.layerscope.prune.PruneMode;
 import io.layerscope.report.ReportHeader;
 import io.layerscope.report.ReportedLayer;
 import io.layerscope.report.SweepReport;
@@ -25,6 +26,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.hadoop.conf.Configuration;
@@ -160,10 +162,29 @@ public final class ResultsWriter {
             details.put("windows", "remembered from run " + run.calibration().remembered().runId() + ", which sampled them");
         }
         details.values().removeIf(Objects::isNull);
-        return new ReportHeader(run.model().repoId() != null ? run.model().repoId() : run.model().spec(),
+        return new ReportHeader(run.command(), run.model().repoId() != null ? run.model().repoId() : run.model().spec(),
                 new CalibrationSummary(o.calibration().source(),
-                o.calibration().nsamples(), o.calibration().seqlen(), o.calibration().seed()), details,
-                Map.of(RunRecord.FILE, RunRecord.FILE));
+                o.calibration().nsamples(), o.calibration().seqlen(), o.calibration().seed()), view(o.analysis()),
+                details, Map.of(RunRecord.FILE, RunRecord.FILE));
+    }
+
+    /**
+     * What the statistics see, for the report's first line: "dense model, masks at sparsity 0.5",
+     * "sequential pruning (Wanda's, block by block), OWL's block sparsities around 0.5 (lambda 0.08, M 5)",
+     * "dense model, 2:4 masks".
+     */
+    static String view(JobOptions.Analysis a) {
+        String seen = a.mode() == PruneMode.SEQUENTIAL ? "sequential pruning (Wanda's, block by block)" : "dense model";
+        String masks = a.pattern().structured() ? a.pattern().label() + " masks"
+                : a.allocation().owl() ? String.format(Locale.ROOT, "OWL's block sparsities around %s (lambda %s, M %s)",
+                        decimal(a.sparsity()), decimal(a.allocation().lambda()), decimal(a.allocation().owlM()))
+                : "masks at sparsity " + decimal(a.sparsity());
+        return seen + ", " + masks;
+    }
+
+    /** 0.5, 0.08, 5: as typed, without a trailing ".0". */
+    private static String decimal(double v) {
+        return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
     }
 
     /** One Parquet file per table, written by the driver, which holds the rows (see {@link ParquetTable}). */

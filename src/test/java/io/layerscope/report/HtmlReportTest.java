@@ -128,11 +128,23 @@ class HtmlReportTest {
     void headerShowsModelCalibrationDetailsAndFiles() throws Exception {
         XmlPage page = new XmlPage(HtmlReport.render(SyntheticReport.header("meta-llama/Llama-3.2-1B"),
                 pictured(SyntheticReport.sweep(1))));
-        assertEquals("8 layers \u00b7 calibration: demo, 8 \u00d7 64 tokens, seed 0", page.one("//p[@class='subtitle']").getTextContent());
+        assertEquals("8 layers \u00b7 dense model, masks at sparsity 0.5 \u00b7 calibration: demo, 8 \u00d7 64 tokens, seed 0",
+                page.one("//p[@class='subtitle']").getTextContent());
+        assertEquals("layerscope sweep", page.one("//p[@class='eyebrow']").getTextContent());
         assertEquals(List.of("dtype", "Spark master"), page.texts("//dl[@class='meta']//dt"));
         assertEquals(List.of("float32", "local[*]"), page.texts("//dl[@class='meta']//dd"));
         assertEquals("run.json", page.one("//footer//a").getAttribute("href"));
         assertEquals("overview.png", page.one("//section[@id='overview']//img").getAttribute("src"));
+    }
+
+    @Test
+    void aLayerJobsPageSaysSoAndWhatItsStatisticsSee() throws Exception {
+        XmlPage page = new XmlPage(HtmlReport.render(SyntheticReport.header("layer", "demo",
+                "sequential pruning (Wanda's, block by block), 2:4 masks"), pictured(SyntheticReport.sweep(1).subList(0, 1))));
+        assertEquals("demo \u2014 layerscope layer", page.one("//title").getTextContent());
+        assertEquals("layerscope layer", page.one("//p[@class='eyebrow']").getTextContent());
+        assertEquals("1 layer \u00b7 sequential pruning (Wanda's, block by block), 2:4 masks \u00b7 calibration: demo, 8 \u00d7 64 tokens, seed 0",
+                page.one("//p[@class='subtitle']").getTextContent());
     }
 
     @Test

@@ -110,9 +110,13 @@ final class SyntheticReport {
     }
 
     static ReportHeader header(String model) {
+        return header("sweep", model, "dense model, masks at sparsity 0.5");
+    }
+
+    static ReportHeader header(String job, String model, String view) {
         Map<String, String> details = new LinkedHashMap<>();
         details.put("dtype", "float32");
         details.put("Spark master", "local[*]");
-        return new ReportHeader(model, CALIBRATION, details, Map.of("run.json", "run.json"));
+        return new ReportHeader(job, model, CALIBRATION, view, details, Map.of("run.json", "run.json"));
     }
 }
