@@ -74,6 +74,8 @@ final class LayerPictures {
 
     static Map<String, String> wandaPanel(LayerStats s, PrunableLayer layer, long nsamples) {
         Map<String, String> p = panel(s.wanda(), layer, nsamples);
+        // the row and layer masks are built at the layer's sparsity (OWL's or a round's may not be --sparsity)
+        p.put("masks at sparsity", String.format(Locale.ROOT, "%.4f", s.masks().sparsity()));
         p.put("agree vs magnitude (row)", String.format(Locale.ROOT, "%.4f", s.masks().row()));
         p.put("agree vs magnitude (layer)", String.format(Locale.ROOT, "%.4f", s.masks().layer()));
         p.put("agree vs magnitude (2:4)", String.format(Locale.ROOT, "%.4f", s.masks().twoOfFour()));
