@@ -151,16 +151,22 @@ final class ActivationNormPanel {
         return max;
     }
 
-    /** Feature numbers beside the marked points, skipping any that would crowd an earlier label. */
+    /**
+     * Feature numbers beside the marked points, skipping any that would crowd an earlier label: one
+     * within 8% of the x range and 6% of the y range (a label's width and height, about) of it.
+     */
     private static List<XYTextAnnotation> labels(LayerPlotData d, int[] top, FigureStyle style) {
         List<XYTextAnnotation> labels = new ArrayList<>();
         List<Integer> placed = new ArrayList<>();
         double minGap = 0.08 * d.inFeatures();
-        for (int j : top) {
-            if (placed.stream().anyMatch(p -> Math.abs(p - j) < minGap)) {
+        double[] y = heightsInPlot(d, top);
+        for (int i = 0; i < top.length; i++) {
+            int j = top[i];
+            double h = y[i];
+            if (placed.stream().anyMatch(p -> Math.abs(top[p] - j) < minGap && Math.abs(y[p] - h) < 0.06)) {
                 continue;
             }
-            placed.add(j);
+            placed.add(i);
             XYTextAnnotation label = new XYTextAnnotation(" " + j, j, d.activationNorm(j));
             label.setFont(style.annotationFont());
             label.setPaint(FigureStyle.RED);
@@ -169,5 +175,26 @@ final class ActivationNormPanel {
             labels.add(label);
         }
         return labels;
+    }
+
+    /** Where each of {@code top}'s points sits between the y axis's ends, 0 to 1 (as the axis is chosen above). */
+    private static double[] heightsInPlot(LayerPlotData d, int[] top) {
+        double max = largestNorm(d);
+        double[] y = new double[top.length];
+        if (logarithmicY(d)) {
+            double min = Double.POSITIVE_INFINITY;
+            for (int j = 0; j < d.inFeatures(); j++) {
+                min = Math.min(min, d.activationNorm(j));
+            }
+            double span = Math.log(max / min) * 1.15;   // the axis's upper margin
+            for (int i = 0; i < top.length; i++) {
+                y[i] = Math.log(d.activationNorm(top[i]) / min) / span;
+            }
+        } else {
+            for (int i = 0; i < top.length; i++) {
+                y[i] = max > 0 ? d.activationNorm(top[i]) / (max * 1.15) : 0;
+            }
+        }
+        return y;
     }
 }

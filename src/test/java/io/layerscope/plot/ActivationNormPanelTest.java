@@ -46,7 +46,7 @@ class ActivationNormPanelTest {
         float[] norm = new float[100];
         java.util.Arrays.fill(norm, 1);
         norm[10] = 50;
-        norm[12] = 40;     // within 8% of feature 10: marked, not labelled
+        norm[12] = 48;     // within 8% of feature 10 in x and 6% of the y range (0 to 57.5): marked, not labelled
         norm[60] = 30;
         norm[90] = 20;
         JFreeChart chart = ActivationNormPanel.chart("t", withNorms(norm), new FigureStyle(2400));
@@ -54,6 +54,20 @@ class ActivationNormPanelTest {
                 .map(a -> ((XYTextAnnotation) a).getText().strip()).collect(Collectors.toList());
         assertEquals(List.of("10", "60", "90", "0"), labels);   // 0: first of the ties at 1
         assertEquals(5, chart.getXYPlot().getDataset().getItemCount(1));
+    }
+
+    @Test
+    void aNeighbourFarBelowInTheLineKeepsItsLabel() {
+        float[] norm = new float[100];
+        java.util.Arrays.fill(norm, 1);
+        norm[10] = 50;
+        norm[14] = 30;     // close in x, but 35% of the y range lower: its label does not touch 10's
+        norm[60] = 20;
+        norm[90] = 10;
+        JFreeChart chart = ActivationNormPanel.chart("t", withNorms(norm), new FigureStyle(2400));
+        List<String> labels = chart.getXYPlot().getAnnotations().stream()
+                .map(a -> ((XYTextAnnotation) a).getText().strip()).collect(Collectors.toList());
+        assertEquals(List.of("10", "14", "60", "90", "0"), labels);
     }
 
     @Test
