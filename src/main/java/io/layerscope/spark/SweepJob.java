@@ -19,6 +19,7 @@ import io.layerscope.plot.PictureSize;
 import io.layerscope.model.LayerKind;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.model.Tap;
+import io.layerscope.prune.PruneMode;
 import io.layerscope.prune.PrunedCheckpointWriter;
 import io.layerscope.prune.SparsityPattern;
 import io.layerscope.results.BlockResult;
@@ -208,6 +209,9 @@ public final class SweepJob {
             if (imatrix != null) {
                 imatrix.write(layers, stage1.sums(), o.calibration().seqlen(), source.name() + " (" + samples.size()
                         + " windows of " + o.calibration().seqlen() + " tokens, seed " + o.calibration().seed() + ")");
+                if (o.analysis().mode() == PruneMode.SEQUENTIAL) {
+                    err.println(unprunedImatrixNote(imatrix.target(), o.output().savePruned()));
+                }
             }
             Path written = null;
             RuntimeException outFailure = null;
@@ -289,6 +293,16 @@ public final class SweepJob {
      * @param pictures  where a job without --out wrote its pictures (already in place), or null
      * @param failed    the failure of an output before this (writing --out's tables), or null
      */
+    /**
+     * The matrix holds stage one's sums, the unpruned model's: a user who pruned in the same run would
+     * otherwise quantize the pruned checkpoint with activations it no longer produces.
+     */
+    static String unprunedImatrixNote(Path imatrix, Path savePruned) {
+        return "note: --imatrix " + imatrix + " holds the unpruned model's activations; for the pruned model's, run a"
+                + " sweep on it with this run's calibration options: ./submit.sh sweep --model "
+                + (savePruned != null ? savePruned : "PRUNED_DIR") + " --out DIR --imatrix FILE ...";
+    }
+
     static void commitOutputs(ResultsDirectory out, ImportanceMatrix imatrix, ResultsDirectory pruned, Path pictures,
                               RuntimeException failed, PrintStream err) {
         List<String> kept = new ArrayList<>();
