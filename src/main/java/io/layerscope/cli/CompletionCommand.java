@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
  * never list an option the parser does not know. A subcommand rather than a file made at build time:
  * the script always matches the jar that printed it.
  */
-@Command(name = "completion", mixinStandardHelpOptions = true,
+@Command(name = "completion", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Print a bash completion script for layerscope's commands and options (for ./submit.sh, submit.sh"
                 + " and a command named layerscope). Load it into the current shell, or save it where bash-completion"
                 + " looks for it (completion --help shows both)."},

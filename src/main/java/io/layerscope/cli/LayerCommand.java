@@ -11,7 +11,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code layer}: one layer's statistics and picture; the forward stops after the layer's block. */
-@Command(name = "layer", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "layer", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
         description = {"Analyse one layer: its statistics and its 9-panel picture.",
             "Prints the statistics and writes layer_analysis_<NAME>.png (in --out's png/, or the current directory).",
             "With --out, also the same Parquet tables as a sweep, for that layer. The calibration forward"

@@ -9,7 +9,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /** {@code layer-types}: every module type of the model with counts and an example path. */
-@Command(name = "layer-types", mixinStandardHelpOptions = true,
+@Command(name = "layer-types", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"List every module type of the model as Hugging Face's named_modules() shows it for"
                 + " LlamaForCausalLM, with counts and an example path.",
                 "Reads only config.json and the safetensors headers."})

@@ -19,7 +19,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code query --results DIR [--results DIR2] [--format table|csv|json] ["SQL; ..." | -f FILE]}; no SQL: a shell. */
-@Command(name = "query", mixinStandardHelpOptions = true,
+@Command(name = "query", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Run Spark SQL over the Parquet results of one or more runs.",
             "Each table of a results directory is a view under its own name (layers, activation_norms, blocks,"
                 + " calibration, block_distances, super_weights, outlier_features: SHOW TABLES lists them);"

@@ -10,7 +10,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code sweep}: every prunable layer (or those matching --layers) in one Spark job. */
-@Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "sweep", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
         description = {"Analyse every prunable layer of a model in one Spark job.",
             "Calibration forward on the executors, then per-layer statistics, masks and pictures. Writes"
                 + " DIR/{layers,activation_norms,blocks,calibration}.parquet (and the depth tables block_distances,"
