@@ -207,6 +207,11 @@ public final class Main implements Runnable {
         PrintWriter err = cmd.getErr();
         err.println("error: " + oneParagraph(unknownCommand(e).orElse(e.getMessage())));
         CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        if (cmd.getCommandName().equals("query") && unmatched.stream().anyMatch(a -> a.matches("(?s)--\\s.*"))) {
+            // "$(cat q.sql)" of a file that starts with a comment: no option has a space in its name
+            err.println("SQL that begins with a comment (--) reads as an option: put -- before it"
+                    + " (query --results DIR -- \"SQL\"), or give the file with -f FILE.");
+        }
         err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
         err.flush();
         return EXIT_BAD_INPUT;

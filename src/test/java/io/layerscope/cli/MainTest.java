@@ -54,6 +54,33 @@ class MainTest {
     }
 
     @Test
+    void sqlBeginningWithACommentIsToldHowToPassIt() {
+        Run r = run("query", "--results", "nowhere", "-- outliers by depth\nSELECT 1");
+        assertEquals(2, r.status());
+        assertEquals("", r.out());
+        assertEquals("error: Unknown option: '-- outliers by depth SELECT 1'\n"
+                + "SQL that begins with a comment (--) reads as an option: put -- before it (query --results DIR -- \"SQL\"),"
+                + " or give the file with -f FILE.\n"
+                + "Try 'layerscope query --help' for more information.\n", r.err());
+    }
+
+    @Test
+    void everyCommandPrintsTheVersion() {
+        Run top = run("-V");
+        assertEquals(0, top.status());
+        assertTrue(top.out().startsWith("layerscope "), top.out());
+        // each command's help lists -V: it printed nothing before the commands had the version provider
+        for (String command : List.of("sweep", "layer", "query", "list-layers", "layer-types", "completion")) {
+            for (String flag : List.of("-V", "--version")) {
+                Run r = run(command, flag);
+                assertEquals(0, r.status(), command + " " + flag);
+                assertEquals(top.out(), r.out(), command + " " + flag);
+                assertEquals("", r.err(), command + " " + flag);
+            }
+        }
+    }
+
+    @Test
     void knowsWhenItRunsInsideYarnsApplicationMaster() {
         // the system properties Spark's ApplicationMaster sets before it starts main in cluster deploy mode
         java.util.Properties am = new java.util.Properties();
