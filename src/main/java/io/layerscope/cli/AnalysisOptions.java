@@ -64,7 +64,7 @@ public final class AnalysisOptions {
     double owlM;
 
     @Option(names = "--owl-lambda", defaultValue = "" + Allocation.DEFAULT_LAMBDA, paramLabel = "L",
-            description = "OWL's lambda: block sparsities lie in a range 2L wide around --sparsity, their mean."
+            description = "OWL's lambda: block sparsities span a range 2L wide whose mean is --sparsity (not centred on it)."
                     + " Default: ${DEFAULT-VALUE}.")
     double owlLambda;
 

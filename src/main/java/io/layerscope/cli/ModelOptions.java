@@ -25,8 +25,8 @@ public final class ModelOptions {
     private final Map<String, String> env;
 
     @Option(names = "--model", paramLabel = "MODEL", defaultValue = ModelResolver.DEFAULT_MODEL,
-            description = "A Hugging Face model directory, a repo id found in the cache, or \"demo\" (the embedded"
-                    + " demo model). Default: ${DEFAULT-VALUE}.")
+            description = "A Hugging Face model directory, a repo id (from the cache, else downloaded from the Hub), or"
+                    + " \"demo\" (the embedded demo model). Default: ${DEFAULT-VALUE}.")
     private String model;
 
     @Option(names = {"--cache-dir", "--cache_dir"}, paramLabel = "DIR",
