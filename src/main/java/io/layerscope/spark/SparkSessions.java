@@ -74,6 +74,7 @@ public final class SparkSessions {
     public static SparkSession forQueries(String appName) {
         SparkConf conf = new SparkConf();
         conf.setIfMissing("spark.sql.codegen.wholeStage", "false");
+        UserErrorLogFilter.installForQueries();   // a failed statement is told once, by the command
         return getOrCreate(appName, conf);
     }
 

@@ -17,7 +17,9 @@ import org.apache.logging.log4j.core.filter.AbstractFilter;
  * job gave up on it ({@link #silence}): the JVM is exiting under it, and what Spark says then is noise
  * beside the error the command has printed. And the error a context that failed in its constructor
  * (a checkpoint directory it cannot create, say) logs while stopping itself on the start-up thread:
- * the command reports why it did not start.
+ * the command reports why it did not start. In a {@code query} session ({@link #installForQueries}) every
+ * failed task is the failed statement, which the command reports: its "Exception in task" and "Lost
+ * task" go too.
  */
 final class UserErrorLogFilter extends AbstractFilter {
     private static final String NAME = LayerscopeException.class.getName();
@@ -27,7 +29,15 @@ final class UserErrorLogFilter extends AbstractFilter {
     private static final String UNCAUGHT = "Uncaught exception in thread ";
     private static final java.util.Set<String> SILENCED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
+    private static volatile boolean everyTaskFailureReported;
+
     private UserErrorLogFilter() {
+    }
+
+    /** As {@link #install}, for a query session, whose task failures are all the statement's (a division by zero, a damaged file). */
+    static void installForQueries() {
+        install();
+        everyTaskFailureReported = true;
     }
 
     /** Drops whatever the thread of this name logs from now on. */
@@ -35,8 +45,9 @@ final class UserErrorLogFilter extends AbstractFilter {
         SILENCED.add(threadName);
     }
 
-    /** Adds the filter to every logger configuration of this JVM's log4j2 context, once. */
+    /** Adds the filter to every logger configuration of this JVM's log4j2 context, once; a job's session (not a query's). */
     static synchronized void install() {
+        everyTaskFailureReported = false;
         if (!(LogManager.getContext(false) instanceof LoggerContext context)) {
             return;   // another logging back end: nothing to filter
         }
@@ -68,6 +79,9 @@ final class UserErrorLogFilter extends AbstractFilter {
         String message = event.getMessage() == null ? null : event.getMessage().getFormattedMessage();
         if (message == null) {
             return Result.NEUTRAL;
+        }
+        if (everyTaskFailureReported && (message.startsWith("Exception in task ") || message.startsWith("Lost task "))) {
+            return Result.DENY;
         }
         if (message.startsWith(UNCAUGHT + SparkStartup.THREAD) && SparkStartup.THREAD.equals(event.getThreadName())
                 && "org.apache.spark.util.Utils".equals(event.getLoggerName())) {

@@ -36,6 +36,30 @@ class UserErrorLogFilterTest {
     }
 
     @Test
+    void inAQuerySessionEveryTaskFailureIsTheStatementsAndIsDropped() throws Exception {
+        var f = UserErrorLogFilter.class.getDeclaredConstructor();
+        f.setAccessible(true);
+        UserErrorLogFilter filter = f.newInstance();
+        String tsm = "org.apache.spark.scheduler.TaskSetManager";
+        LogEvent division = event("org.apache.spark.executor.Executor", "Exception in task 0.0 in stage 0.0 (TID 0)",
+                new ArithmeticException("[DIVIDE_BY_ZERO] Division by zero."));
+        LogEvent lost = event(tsm, "Lost task 0.0 in stage 0.0 (TID 0) (localhost executor driver):"
+                + " org.apache.spark.SparkArithmeticException: [DIVIDE_BY_ZERO] Division by zero.", null);
+        LogEvent other = event("org.apache.spark.storage.BlockManager", "Putting block rdd_1_0 failed", null);
+        assertEquals(Result.NEUTRAL, filter.filter(division));   // a sweep's: not a user error, logged
+        assertEquals(Result.NEUTRAL, filter.filter(lost));
+        try {
+            UserErrorLogFilter.installForQueries();
+            assertEquals(Result.DENY, filter.filter(division));
+            assertEquals(Result.DENY, filter.filter(lost));
+            assertEquals(Result.NEUTRAL, filter.filter(other));
+        } finally {
+            UserErrorLogFilter.install();   // a job's session again: its other task failures are logged
+        }
+        assertEquals(Result.NEUTRAL, filter.filter(division));
+    }
+
+    @Test
     void dropsWhateverASilencedThreadLogs() throws Exception {
         var f = UserErrorLogFilter.class.getDeclaredConstructor();
         f.setAccessible(true);
