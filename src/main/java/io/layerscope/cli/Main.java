@@ -56,11 +56,16 @@ public final class Main implements Runnable {
     @Spec
     private CommandSpec spec;
 
+    /** --verbose was given: Spark's log stays on after a failure or a signal. */
+    private static volatile boolean verboseRun;
+
     /** Set once the command has returned: a shutdown after that is the normal exit, not a signal. */
     private static volatile boolean finished;
     private static final java.util.concurrent.atomic.AtomicBoolean STOP_REPORTED = new java.util.concurrent.atomic.AtomicBoolean();
 
     public static void main(String[] args) {
+        StandardError.install();
+        verboseRun = java.util.Arrays.asList(args).contains("--verbose");
         // SIGTERM or SIGINT while sampling or writing may end the JVM before the command's own thread
         // fails: say so then, once (the results directory's hook removes what was written)
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -114,15 +119,17 @@ public final class Main implements Runnable {
      * System.err, past any log filter.
      */
     static void quietAfterFailure() {
-        System.err.flush();
-        System.setErr(new PrintStream(OutputStream.nullOutputStream()));
+        StandardError.silence(verboseRun);
     }
 
-    /** The one line that says a signal stopped the command, printed by whoever sees it first. */
+    /** The one line that says a signal stopped the command, printed by whoever sees it first; then quiet. */
     private static void reportStop(PrintWriter err) {
         if (STOP_REPORTED.compareAndSet(false, true)) {
             err.println("error: interrupted; incomplete results are not kept");
             err.flush();
+            if (!verboseRun) {   // --verbose prints the stack trace after it
+                quietAfterFailure();
+            }
         }
     }
 

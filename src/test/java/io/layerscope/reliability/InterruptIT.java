@@ -42,6 +42,17 @@ class InterruptIT {
         String output = interruptAfter("layer statistics: 29/29 layers", 0, "8", "TERM", 143);
         assertTrue(output.contains("error: interrupted; incomplete results are not kept"), output);
         assertFalse(output.contains("RejectedExecutionException"), output);
+        // the line is the last: no progress, no Spark log of the stop after it
+        assertEquals("error: interrupted; incomplete results are not kept", output.strip().lines().reduce((a, b) -> b).orElse(""),
+                output);
+    }
+
+    /** Stopped amid stage two's tasks, Spark logged the refused ones and the cancelled job after the line. */
+    @Test
+    void sigtermAmidStageTwoIsOneLineAndNothingAfter() throws Exception {
+        String output = interruptAfter("stage 2: ", 100, "16", "TERM", 143);
+        assertEquals("error: interrupted; incomplete results are not kept", output.strip().lines().reduce((a, b) -> b).orElse(""),
+                output);
     }
 
     /** With --verbose too the stop is told as the interrupt it was (and a stack trace follows), not as Spark's stop. */

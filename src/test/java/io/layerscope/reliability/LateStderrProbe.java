@@ -5,15 +5,19 @@ import io.layerscope.cli.Main;
 /**
  * Child-JVM side of {@link QuietExitIT}: runs the command line's {@code main} on the given
  * arguments, with a shutdown hook that prints a stack trace to System.err as the JVM exits, as
- * Scala's futures do for every callback a stopped Spark pool refuses.
+ * Scala's futures do for every callback a stopped Spark pool refuses, and logs an error as Spark does.
  */
 public final class LateStderrProbe {
     private LateStderrProbe() {
     }
 
     public static void main(String[] args) {
-        Runtime.getRuntime().addShutdownHook(new Thread(
-                () -> new IllegalStateException("late teardown noise").printStackTrace(), "late-noise"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            new IllegalStateException("late teardown noise").printStackTrace();
+            // and as Spark's threads log while a stopped job's JVM exits (the console appender took
+            // standard error before main ran)
+            org.apache.logging.log4j.LogManager.getLogger("org.apache.spark.storage.BlockManager").error("late log noise");
+        }, "late-noise"));
         Main.main(args);
     }
 }

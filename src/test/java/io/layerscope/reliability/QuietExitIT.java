@@ -34,6 +34,7 @@ class QuietExitIT {
     void aSuccessfulCommandsExitIsNotSilenced() throws Exception {
         String output = run("succeeded", "--version");
         assertTrue(output.contains("late teardown noise"), output);
+        assertTrue(output.contains("late log noise"), output);
     }
 
     private String run(String name, String... args) throws Exception {

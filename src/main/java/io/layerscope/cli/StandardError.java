@@ -1,0 +1,66 @@
+package io.layerscope.cli;
+
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.config.Configurator;
+
+/**
+ * Standard error that falls silent once the command's last word (its error paragraph, or the line
+ * saying a signal stopped it) is said. A stopped job leaves Spark's threads logging while the JVM
+ * exits (a lost block, a refused task, the context's stop), the progress reporter may print once
+ * more, and Scala's futures print refused callbacks straight to System.err: each of these holds the
+ * stream it found, so the stream itself goes quiet, and so do the loggers (whose console appender
+ * took the stream before the command started).
+ */
+final class StandardError {
+    private static volatile boolean silent;
+
+    private StandardError() {
+    }
+
+    /** Puts the silenceable stream in place of System.err; once, before anything takes the stream. */
+    static synchronized void install() {
+        if (System.err instanceof Quiet) {
+            return;
+        }
+        System.setErr(new Quiet(System.err));
+    }
+
+    /**
+     * From now on nothing reaches standard error through System.err, and nothing is logged (unless
+     * {@code keepLogs}: --verbose asks for Spark's account of the stop too).
+     */
+    static void silence(boolean keepLogs) {
+        System.err.flush();
+        silent = true;
+        System.setErr(new PrintStream(OutputStream.nullOutputStream()));
+        if (!keepLogs && LogManager.getContext(false) instanceof LoggerContext) {
+            Configurator.setAllLevels(LogManager.ROOT_LOGGER_NAME, Level.OFF);
+        }
+    }
+
+    private static final class Quiet extends PrintStream {
+        Quiet(PrintStream original) {
+            super(new FilterOutputStream(original) {
+                @Override
+                public void write(int b) throws IOException {
+                    if (!silent) {
+                        out.write(b);
+                    }
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    if (!silent) {
+                        out.write(b, off, len);
+                    }
+                }
+            }, true);
+        }
+    }
+}
