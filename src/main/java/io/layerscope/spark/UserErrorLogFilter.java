@@ -12,7 +12,8 @@ import org.apache.logging.log4j.core.filter.AbstractFilter;
  * Drops log events that only repeat what the command line reports once, as one paragraph: those
  * about a task that failed with a {@link LayerscopeException} (bad input met on an executor:
  * Spark's "Exception in task", "Lost task" and the cancelled tasks after it), and Spark's "Task N in
- * stage M failed K times; aborting job", whose job failure the command prints with its cause. Every
+ * stage M failed K times; aborting job", whose job failure the command prints with its cause, and the
+ * results outgrowing spark.driver.maxResultSize, which the command explains. Every
  * other task failure (a retried one, say) is still logged. Also everything a thread logs after the
  * job gave up on it ({@link #silence}): the JVM is exiting under it, and what Spark says then is noise
  * beside the error the command has printed. And the error a context that failed in its constructor
@@ -25,6 +26,11 @@ final class UserErrorLogFilter extends AbstractFilter {
     private static final String NAME = LayerscopeException.class.getName();
     private static final java.util.regex.Pattern ABORTING = java.util.regex.Pattern.compile(
             "Task \\S+ in stage \\S+ failed \\d+ times?; aborting job");
+
+    /** The job aborts on it, and the command tells the limit and the remedy ({@link ResultSizeLimit}). */
+    private static final java.util.regex.Pattern RESULT_SIZE = java.util.regex.Pattern.compile(
+            "Total size of serialized results of \\d+ tasks? \\(.*\\) is bigger than spark\\.driver\\.maxResultSize.*"
+                    + "|Lost task .*TaskKilled \\(Tasks result size has exceeded maxResultSize\\)");
 
     private static final String UNCAUGHT = "Uncaught exception in thread ";
     private static final java.util.Set<String> SILENCED = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -87,6 +93,7 @@ final class UserErrorLogFilter extends AbstractFilter {
                 && "org.apache.spark.util.Utils".equals(event.getLoggerName())) {
             return Result.DENY;
         }
-        return message.contains(NAME) || ABORTING.matcher(message).matches() ? Result.DENY : Result.NEUTRAL;
+        return message.contains(NAME) || ABORTING.matcher(message).matches() || RESULT_SIZE.matcher(message).matches()
+                ? Result.DENY : Result.NEUTRAL;
     }
 }

@@ -29,6 +29,10 @@ class UserErrorLogFilterTest {
                 + " driver): io.layerscope.LayerscopeException: bad weight\n\tat io.layerscope...", null)));
         assertEquals(Result.DENY, filter.filter(event(tsm, "Task 0 in stage 2.0 failed 1 times; aborting job", null)));
         assertEquals(Result.DENY, filter.filter(event(tsm, "Task 3 in stage 1.0 failed 4 times; aborting job", null)));
+        assertEquals(Result.DENY, filter.filter(event(tsm, "Total size of serialized results of 3 tasks (1567.7 KiB) is"
+                + " bigger than spark.driver.maxResultSize (1024.0 KiB)", null)));
+        assertEquals(Result.DENY, filter.filter(event(tsm, "Lost task 3.0 in stage 4.0 (TID 19) (localhost executor driver):"
+                + " TaskKilled (Tasks result size has exceeded maxResultSize)", null)));
         assertEquals(Result.NEUTRAL, filter.filter(event(tsm, "Lost task 0.0 in stage 2.0 (TID 4) (localhost executor"
                 + " driver): java.lang.OutOfMemoryError: Java heap space", null)));
         assertEquals(Result.NEUTRAL, filter.filter(event("org.apache.spark.executor.Executor", "Exception in task 0.0",
