@@ -235,12 +235,20 @@ public final class ResultsDirectory implements AutoCloseable {
     /**
      * What a job that died with this lock (kill -9, a lost machine) left beside {@code target}: its
      * staging directory goes; an old directory it had moved aside to replace goes where the new one
-     * is in place, and is put back where it is not (the job died between the two renames).
+     * is in place, and is put back where it is not (the job died between the two renames); one it
+     * was deleting (renamed .deleting-* once the new one was in place) goes in any case.
      */
     private static void clearLeftovers(Kind kind, Path target, Path dir) throws IOException {
         String name = target.getFileName().toString();
         List<Path> staging = siblings(target, ".staging-");
         List<Path> replaced = siblings(target, ".replaced-");
+        // what a job that had put its new DIR in place was deleting: never put back, in part or whole
+        List<Path> deleting = siblings(target, ".deleting-");
+        deleting.forEach(ResultsDirectory::deleteRecursively);
+        if (!deleting.isEmpty()) {
+            System.err.println("layerscope: removed " + deleting.stream().map(p -> p.getFileName().toString()).toList()
+                    + ", what remained of the " + kind.what + " a job that stopped had replaced with " + dir);
+        }
         boolean present = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
         if (!present && replaced.size() > 1) {
             // which one to keep is the user's choice (each job moves its DIR aside only when it holds one)
@@ -406,6 +414,14 @@ public final class ResultsDirectory implements AutoCloseable {
             }
             committed = true;
             if (old != null) {
+                // renamed first, so that a job killed while deleting leaves no part of it that looks whole
+                Path doomed = beside(target, ".", ".deleting-");
+                try {
+                    move(old, doomed);
+                    old = doomed;
+                } catch (IOException e) {
+                    // deleted under its own name (the next run may then put a part of it back: rare)
+                }
                 deleteRecursively(old);
                 if (Files.exists(old, LinkOption.NOFOLLOW_LINKS)) {
                     // the new results are in place all the same

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -146,6 +147,42 @@ class ResultsDirectoryTest {
         assertEquals("layerscope: removed [.results.replaced-0123abcd], the results directory a job that stopped had"
                 + " just replaced with " + out + "\n", said);
         assertTrue(Files.isDirectory(out));
+    }
+
+    /**
+     * Killed while deleting the old results after the new ones were in place, then DIR removed by the
+     * user: what remained of the old ones is no version to put back. It goes, said.
+     */
+    @Test
+    void whatAJobWasDeletingIsNeverPutBack(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("results");
+        Path half = Files.createDirectories(tmp.resolve(".results.deleting-0123abcd"));
+        Files.writeString(half.resolve("run.json"), "{\"tool\": \"layerscope\"}");   // the tables already gone
+        String said = stderrOf(() -> {
+            try (ResultsDirectory r = ResultsDirectory.create(out)) {
+                assertTrue(Files.isDirectory(r.staging()));
+            }
+        });
+        assertFalse(Files.exists(half));
+        assertFalse(Files.exists(out), "nothing put back");
+        assertEquals("layerscope: removed [.results.deleting-0123abcd], what remained of the results directory a job that"
+                + " stopped had replaced with " + out + "\n", said);
+    }
+
+    /** The old results replaced by a commit go, and only they: nothing is left beside DIR. */
+    @Test
+    void aCommitOverOldResultsLeavesNothingBeside(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("results");
+        Files.createDirectories(out.resolve("layers.parquet"));
+        Files.writeString(out.resolve("run.json"), "{\"tool\": \"layerscope\"}");
+        try (ResultsDirectory r = ResultsDirectory.create(out, true, java.util.Map.of())) {
+            Files.writeString(r.staging().resolve("run.json"), "new");
+            r.commit();
+        }
+        assertEquals("new", Files.readString(out.resolve("run.json")));
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertEquals(List.of("results"), s.map(p -> p.getFileName().toString()).sorted().toList());
+        }
     }
 
     /** A link at the lock file's place is not followed (the file it names would be created or locked). */
