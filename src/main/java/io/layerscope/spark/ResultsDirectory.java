@@ -69,6 +69,8 @@ public final class ResultsDirectory implements AutoCloseable {
     /** Held shared by each {@link #write} step, alone by {@link #commit} and the clean-up. */
     private final ReentrantReadWriteLock guard = new ReentrantReadWriteLock();
     private volatile boolean interrupted;
+    /** Deleted without a commit (a failed job): a step still running elsewhere (a picture) must not make it again. */
+    private boolean discarded;
 
     private ResultsDirectory(Kind kind, Path target, Path staging, Path lock, Flock held, boolean overwrite,
                              Map<String, Path> kept, Path createdTop) {
@@ -372,6 +374,10 @@ public final class ResultsDirectory implements AutoCloseable {
             if (interrupted) {
                 throw new InterruptedIOException("interrupted: " + kind.holds + " are not kept");
             }
+            if (discarded || committed) {
+                // under the lock, so a step never recreates the staging directory the job has let go of
+                throw new IOException(kind.holds + " of " + target + (committed ? " are in place already" : " were discarded"));
+            }
             step.write(staging);
         } finally {
             guard.readLock().unlock();
@@ -537,6 +543,7 @@ public final class ResultsDirectory implements AutoCloseable {
         try {
             if (!committed) {
                 deleteRecursively(staging);
+                discarded = true;
             }
             release(lock, held);
             held = null;

@@ -169,6 +169,28 @@ class ResultsDirectoryTest {
                 + " stopped had replaced with " + out + "\n", said);
     }
 
+    /** A step still running when the job failed (a late picture) does not make the deleted staging directory again. */
+    @Test
+    void noStepWritesOnceTheResultsAreDiscardedOrInPlace(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("results");
+        ResultsDirectory failed = ResultsDirectory.create(out);
+        Path staging = failed.staging();
+        failed.close();
+        assertEquals("the results of " + out + " were discarded", assertThrows(java.io.IOException.class,
+                () -> failed.write(dir -> Files.createDirectories(dir.resolve("png")))).getMessage());
+        assertFalse(Files.exists(staging));
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertEquals(List.of(), s.toList());
+        }
+        try (ResultsDirectory done = ResultsDirectory.create(out)) {
+            done.write(dir -> Files.writeString(dir.resolve("run.json"), "{}"));
+            done.commit();
+            assertEquals("the results of " + out + " are in place already", assertThrows(java.io.IOException.class,
+                    () -> done.write(dir -> Files.createDirectories(dir.resolve("png")))).getMessage());
+            assertFalse(Files.exists(done.staging()));
+        }
+    }
+
     /** The old results replaced by a commit go, and only they: nothing is left beside DIR. */
     @Test
     void aCommitOverOldResultsLeavesNothingBeside(@TempDir Path tmp) throws Exception {
