@@ -763,9 +763,16 @@ public final class SweepJob {
         DepthResults depth = depthTables && !a.sequential() ? depth(jsc, ckpt, layers, stage1, plan.sparsity()) : null;
         LayerStage.Settings settings = new LayerStage.Settings(ckpt.dir().toAbsolutePath().toString(), modelName(),
                 o.calibration(), a, sums.nsamples(), sums.ntokens(), o.output().pngSize(), plan.sparsity(), plan.thresholds());
-        // each block's file is a step of the directory's: an interrupt waits for it, then deletes the directory
+        // each block's file is a step of the directory's: an interrupt waits for it, then deletes the directory;
+        // a failure (a full disk) is told here, as the final files' are, not as the rounds' unexpected error
         PrunedCheckpointWriter writer = pruned == null ? null
-                : new PrunedCheckpointWriter(ckpt, pruned.staging(), w -> pruned.write(staging -> w.run()));
+                : new PrunedCheckpointWriter(ckpt, pruned.staging(), w -> {
+                    try {
+                        pruned.write(staging -> w.run());
+                    } catch (IOException e) {
+                        throw writeFailure(pruned.target(), "the pruned model", "--save-pruned", e);
+                    }
+                });
         long t = System.nanoTime();
         List<LayerResult> results;
         double[] actual = null;

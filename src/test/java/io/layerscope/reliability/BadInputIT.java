@@ -1095,6 +1095,25 @@ class BadInputIT {
         }
     }
 
+    /** The pruned model's disk fills up while the rounds write its block files: told as the results' is, not as unexpected. */
+    @Test
+    void aDiskThatFillsUpUnderThePrunedModel() throws Exception {
+        Path disk = Files.createDirectories(tmp.resolve("small-pruned-disk"));
+        // 64 kB: the demo model's block files (about 240 kB in bf16) do not fit
+        TestRequirements.root("mount a 64 kB tmpfs as a disk that fills up");
+        assumeTrue(Mounts.tmpfs(disk, "size=64k"), "cannot mount a tmpfs here");
+        try {
+            Path out = out();
+            Path pruned = disk.resolve("pruned");
+            refused(out, "error: cannot write the pruned model to " + pruned + " (No space left on device); nothing was"
+                    + " kept; free space there or choose another --save-pruned\n", demoSweep(out, "--mode", "sequential",
+                    "--save-pruned", pruned.toString(), "--nsamples", "4", "--seqlen", "64"));
+            assertEquals(List.of(), list(disk), "left on the small disk");
+        } finally {
+            Mounts.unmount(disk);
+        }
+    }
+
     /** A result size limit too small for stage two's pictures: Spark's job failure, told as the setting to raise. */
     @Test
     void aResultSizeLimitTheResultsOutgrow() throws Exception {
