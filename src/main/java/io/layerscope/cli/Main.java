@@ -125,7 +125,8 @@ public final class Main implements Runnable {
     /** The one line that says a signal stopped the command, printed by whoever sees it first; then quiet. */
     private static void reportStop(PrintWriter err) {
         if (STOP_REPORTED.compareAndSet(false, true)) {
-            err.println("error: interrupted; incomplete results are not kept");
+            // an output being moved into place is waited for, and what is in place is said
+            err.println(io.layerscope.KeptOutputs.stopLine(Duration.ofSeconds(30)));
             err.flush();
             if (!verboseRun) {   // --verbose prints the stack trace after it
                 quietAfterFailure();

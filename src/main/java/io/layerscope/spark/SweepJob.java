@@ -96,6 +96,7 @@ public final class SweepJob {
     }
 
     public Outcome run() {
+        io.layerscope.KeptOutputs.begin();
         // before anything is read or written: a --device this job cannot use is a mistake in the command
         try (LocalDevice.Scope scope = LocalDevice.use(LocalDevice.check(o.calibration().device()))) {
             return runHere();
@@ -333,11 +334,9 @@ public final class SweepJob {
             }));
         }
         for (Output o : outputs) {
-            if (io.layerscope.Shutdown.inProgress()) {
-                throw new LayerscopeException("interrupted: " + o.what() + " and what follows are not kept");
-            }
             try {
-                kept.add(o.what() + (o.what().equals("the results") ? " are in " : " is in ") + o.commit().get());
+                kept.add(io.layerscope.KeptOutputs.put(o.what(),
+                        () -> o.what() + (o.what().equals("the results") ? " are in " : " is in ") + o.commit().get()));
             } catch (RuntimeException e) {
                 if (io.layerscope.Shutdown.inProgress()) {
                     throw e;

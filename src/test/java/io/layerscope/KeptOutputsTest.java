@@ -1,0 +1,60 @@
+package io.layerscope;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The line a signal prints names what the job had put in place, waiting for a move under way. */
+class KeptOutputsTest {
+
+    @AfterEach
+    void forget() {
+        KeptOutputs.begin();
+    }
+
+    @Test
+    void nothingInPlaceIsTheUsualLine() {
+        KeptOutputs.begin();
+        assertEquals("error: interrupted; incomplete results are not kept", KeptOutputs.stopLine(Duration.ZERO));
+    }
+
+    @Test
+    void whatIsInPlaceIsSaid() {
+        KeptOutputs.begin();
+        assertEquals("the results are in /r", KeptOutputs.put("the results", () -> "the results are in /r"));
+        assertEquals("error: interrupted; the results are in /r (put in place before the signal); nothing else was kept",
+                KeptOutputs.stopLine(Duration.ZERO));
+        KeptOutputs.begin();   // the next job's
+        assertEquals("error: interrupted; incomplete results are not kept", KeptOutputs.stopLine(Duration.ZERO));
+    }
+
+    @Test
+    void aMoveUnderWayIsWaitedFor() throws Exception {
+        KeptOutputs.begin();
+        CountDownLatch moving = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<String> move = CompletableFuture.supplyAsync(() -> KeptOutputs.put("the pruned model", () -> {
+            moving.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            return "the pruned model is in /p";
+        }));
+        moving.await();
+        CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> KeptOutputs.stopLine(Duration.ofSeconds(30)));
+        Thread.sleep(200);
+        assertFalse(line.isDone(), "the line waits for the move");
+        release.countDown();
+        assertEquals("the pruned model is in /p", move.get(10, TimeUnit.SECONDS));
+        assertEquals("error: interrupted; the pruned model is in /p (put in place before the signal); nothing else was kept",
+                line.get(10, TimeUnit.SECONDS));
+    }
+}
