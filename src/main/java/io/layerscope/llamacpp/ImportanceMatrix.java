@@ -51,12 +51,15 @@ public final class ImportanceMatrix implements AutoCloseable {
     private final boolean overwrite;
     private final Path staged;
     private boolean committed;
+    /** A signal after the file is written and before it is in place: the temporary file goes with the run. */
+    private final Thread cleanupHook = new Thread(this::discard, "layerscope-imatrix-cleanup");
 
     private ImportanceMatrix(Path target, boolean overwrite) {
         this.target = target;
         this.overwrite = overwrite;
         // a random name: process ids repeat (in containers above all), and two drivers may share the directory
         this.staged = WholeFiles.temporaryFor(target);
+        Runtime.getRuntime().addShutdownHook(cleanupHook);
     }
 
     /**
@@ -169,7 +172,7 @@ public final class ImportanceMatrix implements AutoCloseable {
      * file may have changed while the job ran); without, only where no file has appeared meanwhile (a
      * hard link fails rather than replace one), else under a name of its own, said in the error.
      */
-    public Path commit() {
+    public synchronized Path commit() {
         if (io.layerscope.Shutdown.inProgress()) {
             // an interrupt: nothing of the run is kept, this file neither
             throw new LayerscopeException("interrupted: the importance matrix " + target + " is not kept");
@@ -222,6 +225,16 @@ public final class ImportanceMatrix implements AutoCloseable {
 
     @Override
     public void close() {
+        discard();
+        try {
+            Runtime.getRuntime().removeShutdownHook(cleanupHook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running or has run
+        }
+    }
+
+    /** Deletes the temporary file unless it was put in place; never while {@link #commit} moves it. */
+    private synchronized void discard() {
         if (!committed) {
             try {
                 Files.deleteIfExists(staged);

@@ -79,6 +79,28 @@ class InterruptIT {
      */
     private String interruptAfter(String line, long delayMillis, String nsamples, String signal, int status,
                                   String... options) throws Exception {
+        return interruptWhen("a line starting with \"" + line + "\"", log -> log.lines().anyMatch(l -> l.startsWith(line)),
+                delayMillis, nsamples, signal, status, options);
+    }
+
+    /** The importance matrix waits as a temporary file beside its place while the tables are written: it goes too. */
+    @Test
+    void sigtermWhileTheImportanceMatrixWaitsLeavesNoTemporaryFile() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("imatrix"));
+        Path file = dir.resolve("im.gguf");
+        String output = interruptWhen("the importance matrix's temporary file", log -> list(dir).stream()
+                .anyMatch(n -> n.startsWith(".im.gguf.") && n.endsWith(".tmp")), 0, "8", "TERM", 143,
+                "--imatrix", file.toString());
+        assertEquals(List.of(), list(dir), output);
+    }
+
+    /** What the sweep has done (its output so far) before the signal goes: true once it is time. */
+    private interface Ready {
+        boolean test(String log) throws IOException;
+    }
+
+    private String interruptWhen(String what, Ready ready, long delayMillis, String nsamples, String signal, int status,
+                                 String... options) throws Exception {
         Path cache = DemoCache.dir();
         TreeSet<String> cacheBefore = tree(cache);
         Path out = tmp.resolve("runs").resolve("interrupted");
@@ -93,7 +115,7 @@ class InterruptIT {
                         "-Dai.djl.pytorch.num_threads=1", "-Djava.io.tmpdir=" + javaTmp, "-Dspark.local.dir=" + sparkLocal),
                 "io.layerscope.cli.Main", args, Map.of(), log);
         try {
-            awaitLine(p, log, line, 180);
+            await(p, log, what, ready, 180);
             Thread.sleep(delayMillis);
             ChildJvm.signal(p.pid(), signal);
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the sweep did not stop within 60 s of SIG" + signal);
@@ -113,18 +135,18 @@ class InterruptIT {
         return output;
     }
 
-    private static void awaitLine(Process p, Path log, String prefix, int seconds) throws Exception {
+    private static void await(Process p, Path log, String what, Ready ready, int seconds) throws Exception {
         long deadline = System.currentTimeMillis() + seconds * 1000L;
         while (System.currentTimeMillis() < deadline) {
-            if (Files.exists(log) && Files.readString(log).lines().anyMatch(l -> l.startsWith(prefix))) {
+            if (Files.exists(log) && ready.test(Files.readString(log))) {
                 return;
             }
             if (!p.isAlive()) {
-                throw new AssertionError("the sweep ended before \"" + prefix + "\":\n" + Files.readString(log));
+                throw new AssertionError("the sweep ended before " + what + ":\n" + Files.readString(log));
             }
-            Thread.sleep(100);
+            Thread.sleep(10);
         }
-        throw new AssertionError("no \"" + prefix + "\" within " + seconds + " s:\n" + Files.readString(log));
+        throw new AssertionError("no " + what + " within " + seconds + " s:\n" + Files.readString(log));
     }
 
     private static List<String> list(Path dir) throws IOException {
