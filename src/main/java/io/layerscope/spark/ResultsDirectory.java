@@ -292,6 +292,22 @@ public final class ResultsDirectory implements AutoCloseable {
         return (kind == Kind.RESULTS ? ReplaceableResults.notResults(dir) : ReplaceableResults.notPrunedCheckpoint(dir)) == null;
     }
 
+    /**
+     * Earlier versions of {@code target} a job that stopped between its two renames left beside it
+     * ({@code .NAME.replaced-*}), for a message about a DIR that is missing; none where it cannot list.
+     */
+    static List<Path> movedAside(Path target) {
+        Path absolute = target.toAbsolutePath().normalize();
+        if (absolute.getParent() == null || absolute.getFileName() == null) {
+            return List.of();
+        }
+        try {
+            return siblings(absolute, ".replaced-");
+        } catch (IOException | UncheckedIOException e) {
+            return List.of();
+        }
+    }
+
     /** The directories {@code .NAME<infix>XXXXXXXX} beside {@code target}: this class's names, and only those. */
     private static List<Path> siblings(Path target, String infix) throws IOException {
         java.util.regex.Pattern ours = java.util.regex.Pattern.compile(

@@ -33,8 +33,15 @@ public final class ResultsQuery {
         Map<Path, Path> seen = new LinkedHashMap<>();
         for (Path dir : dirs) {
             if (!Files.isDirectory(dir)) {
-                throw new LayerscopeException("results directory " + dir + " does not exist; give the --out directory"
-                        + " of a sweep or layer job");
+                List<Path> aside = Files.exists(dir) ? List.of() : ResultsDirectory.movedAside(dir);
+                Path name = dir.toAbsolutePath().normalize().getFileName();
+                throw new LayerscopeException("results directory " + dir + " does not exist; " + (aside.isEmpty()
+                        ? "give the --out directory of a sweep or layer job"
+                        : aside.size() == 1 ? "a job that stopped while replacing it left the earlier results beside it in "
+                                + aside.get(0).getFileName() + ": the next job with this --out puts them back, or rename"
+                                + " that directory to " + name
+                        : "jobs that stopped while replacing it left earlier results beside it in " + aside.stream()
+                                .map(p -> p.getFileName().toString()).toList() + ": rename the one to keep to " + name));
             }
             if (!Files.isRegularFile(dir.resolve(RunRecord.FILE)) || !Files.isDirectory(dir.resolve("layers.parquet"))) {
                 throw new LayerscopeException(dir + " is not a layerscope results directory (expected "
