@@ -681,6 +681,7 @@ fi
 # standard input, where a background child would read /dev/null (query's shell reads statements there).
 run_child() {
   "$@" <&0 & child=$!
+  # a background child of a script ignores SIGINT (as the shell set it up), so Ctrl-C reaches it as TERM
   trap 'kill -TERM "$child" 2>/dev/null || true' INT TERM
   while true; do
     wait "$child" && status=0 || status=$?
@@ -809,6 +810,15 @@ for w in ${user_java_words[@]+"${user_java_words[@]}"}; do
   if [[ "$w" =~ ^-(Xshare:|XX:SharedArchiveFile=|XX:ArchiveClassesAtExit=|XX:[+-]UseSharedSpaces|XX:[+-]AutoCreateSharedArchive) ]]; then
     user_cds=1
   fi
+done
+# (/proc where there is one: kill -0 fails for another user's process too)
+process_alive() { if [ -d /proc/self ]; then [ -d "/proc/$1" ]; else kill -0 "$1" 2>/dev/null; fi; }
+# an archive being recorded by a run whose script was killed (kill -9: its JVM ran on alone) is left
+# as target/*.jsa.PID.tmp; once that process is gone it is only a large file
+for stale in "$here"/target/layerscope*.jsa.*.tmp; do
+  [ -e "$stale" ] || continue
+  recorder="${stale%.tmp}"; recorder="${recorder##*.}"
+  if [[ "$recorder" =~ ^[0-9]+$ ]] && ! process_alive "$recorder"; then rm -f "$stale"; fi
 done
 if [ "${LAYERSCOPE_CDS:-on}" != off ] && ((user_cds == 0)); then
   cds_flags=(-Xlog:disable "-Xlog:all=warning,cds*=off:stderr")

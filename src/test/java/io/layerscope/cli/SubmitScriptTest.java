@@ -178,6 +178,18 @@ class SubmitScriptTest {
     }
 
     @Test
+    void anArchiveLeftHalfRecordedByAKilledRunGoesOnceItsProcessHasEnded() throws Exception {
+        Path dead = repo.resolve("target/layerscope.jsa.999999999.tmp");   // above any pid the kernel gives
+        Path live = repo.resolve("target/layerscope-query.jsa." + ProcessHandle.current().pid() + ".tmp");
+        Files.writeString(dead, "half");
+        Files.writeString(live, "being recorded");
+        submitWithoutDistribution("", "sweep", "--model", "demo", "--out", "/results/demo");
+        assertFalse(Files.exists(dead));
+        assertEquals("being recorded", Files.readString(live));
+        Files.delete(live);
+    }
+
+    @Test
     void queryStartsAJvmTunedForStartingAndMapsItsOwnClassArchive() throws Exception {
         String[] query = {"query", "--results", "/results/demo", "SELECT 1"};
         List<String> first = submitWithoutDistribution("", query);
