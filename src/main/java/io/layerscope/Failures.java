@@ -1,6 +1,11 @@
 package io.layerscope;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
 
 /** Failures caught on one thread (a download's future, a reading thread) passed on by another as the kind they were. */
 public final class Failures {
@@ -23,5 +28,19 @@ public final class Failures {
             throw e;
         }
         return new IOException(failure);
+    }
+
+    /** An IOException for a message: what Java's own messages leave unsaid (permission denied, what exists). */
+    public static String describe(IOException e) {
+        if (e instanceof AccessDeniedException) {
+            return "permission denied: " + e.getMessage();
+        }
+        if (e instanceof FileAlreadyExistsException) {
+            // a file where a directory was to be made, or (a rename that does not replace) anything there
+            boolean directory = e.getMessage() != null && Files.isDirectory(Path.of(e.getMessage()), LinkOption.NOFOLLOW_LINKS);
+            return e.getMessage() + (directory ? " exists" : " exists and is not a directory");
+        }
+        String m = e.getMessage();
+        return m == null ? e.getClass().getSimpleName() : m;
     }
 }

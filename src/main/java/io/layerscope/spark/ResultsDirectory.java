@@ -2,10 +2,10 @@ package io.layerscope.spark;
 
 import io.layerscope.Flock;
 import io.layerscope.LayerscopeException;
+import io.layerscope.OutputLock;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -172,66 +172,8 @@ public final class ResultsDirectory implements AutoCloseable {
         return new ResultsDirectory(kind, target, staging, lock, held, overwrite, kept, createdTop);
     }
 
-    /**
-     * Takes the flock on the lock file and writes this process's name into it, for the message of a
-     * job refused; refuses when another job holds it. A holder deletes the file as it finishes, so
-     * one opened just before that is no longer the lock: then the file the path names now is locked.
-     */
     private static Flock takeLock(Kind kind, Path lock, Path dir) {
-        if (!Flock.AVAILABLE) {
-            return null;   // no flock (Windows): nothing refuses a second job
-        }
-        if (Files.isSymbolicLink(lock)) {
-            throw new LayerscopeException("the lock file " + lock + " of " + dir + " is a symbolic link, which layerscope"
-                    + " never makes: remove it, then run again");
-        }
-        for (int attempt = 0; attempt < 10; attempt++) {
-            Flock held;
-            try {
-                held = Flock.tryExclusive(lock);
-            } catch (Flock.Unsupported e) {
-                System.err.println("layerscope: the file system of " + lock.getParent() + " has no file locks ("
-                        + e.getMessage() + "): a second job writing " + dir + " at the same time is not refused, and what"
-                        + " a job that stopped left beside it (.NAME.staging-*, .NAME.replaced-*) is not cleared");
-                deleteQuietly(lock);
-                return null;
-            } catch (IOException e) {
-                throw new LayerscopeException("cannot write results to " + dir + " (" + e.getMessage() + ")", e);
-            }
-            if (held == null) {
-                throw new LayerscopeException("another layerscope job is writing " + dir + " (" + holderOf(lock)
-                        + " holds the lock " + lock + "); wait for it to finish, or choose another " + kind.option);
-            }
-            if (held.isAt(lock)) {
-                try {
-                    Files.writeString(lock, owner() + "\n");
-                    return held;
-                } catch (java.nio.file.AccessDeniedException e) {
-                    // held, so stale: another user's, left by a killed job; made anew as this user's
-                    release(lock, held);
-                    if (Files.exists(lock, LinkOption.NOFOLLOW_LINKS)) {
-                        throw new LayerscopeException("the lock file " + lock + " of " + dir + " belongs to another user"
-                                + " and cannot be replaced here (no job holds it): remove it, then run again", e);
-                    }
-                    continue;
-                } catch (IOException e) {
-                    release(lock, held);
-                    throw new LayerscopeException("cannot write results to " + dir + " (" + describe(e) + ")", e);
-                }
-            }
-            closeQuietly(held);
-        }
-        throw new LayerscopeException("cannot lock " + lock + ": other jobs kept replacing it; try again");
-    }
-
-    /** Who holds the lock, as its file names them ("process 123@host"), or "another process" before it is named. */
-    private static String holderOf(Path lock) {
-        try {
-            String owner = Files.readString(lock).strip();
-            return owner.isEmpty() ? "another process" : "process " + owner;
-        } catch (IOException e) {
-            return "another process";
-        }
+        return OutputLock.take(lock, dir, kind.option, "results", ".NAME.staging-*, .NAME.replaced-*");
     }
 
     /**
@@ -332,35 +274,13 @@ public final class ResultsDirectory implements AutoCloseable {
         }
     }
 
-    /** Deletes the lock file, then lets the flock go: in that order, so no one can lock the file and find it gone. */
     private static void release(Path lock, Flock held) {
-        if (held == null) {
-            return;
-        }
-        deleteQuietly(lock);
-        closeQuietly(held);
-    }
-
-    private static void closeQuietly(Flock held) {
-        try {
-            held.close();
-        } catch (IOException e) {
-            // the descriptor is closed even so, and with it the lock
-        }
+        OutputLock.release(lock, held);
     }
 
     /** This process as the lock file names it: "pid@host". */
     static String owner() {
-        return ProcessHandle.current().pid() + "@" + hostName();
-    }
-
-    private static String hostName() {
-        try {
-            return java.net.InetAddress.getLocalHost().getHostName();
-        } catch (java.net.UnknownHostException e) {
-            String env = System.getenv("HOSTNAME");
-            return env == null ? "unknown-host" : env;
-        }
+        return OutputLock.owner();
     }
 
     /** Where to write; becomes DIR on commit. */
@@ -609,15 +529,6 @@ public final class ResultsDirectory implements AutoCloseable {
     }
 
     static String describe(IOException e) {
-        if (e instanceof AccessDeniedException) {
-            return "permission denied: " + e.getMessage();
-        }
-        if (e instanceof FileAlreadyExistsException) {
-            // a file where a directory was to be made, or (a rename that does not replace) anything there
-            boolean directory = e.getMessage() != null && Files.isDirectory(Path.of(e.getMessage()), LinkOption.NOFOLLOW_LINKS);
-            return e.getMessage() + (directory ? " exists" : " exists and is not a directory");
-        }
-        String m = e.getMessage();
-        return m == null ? e.getClass().getSimpleName() : m;
+        return io.layerscope.Failures.describe(e);
     }
 }
