@@ -1,6 +1,8 @@
 package io.layerscope.llamacpp;
 
+import io.layerscope.Flock;
 import io.layerscope.LayerscopeException;
+import io.layerscope.OutputLock;
 import io.layerscope.RealPaths;
 import io.layerscope.WholeFiles;
 import io.layerscope.llama.TapSums;
@@ -54,9 +56,15 @@ public final class ImportanceMatrix implements AutoCloseable {
     /** A signal after the file is written and before it is in place: the temporary file goes with the run. */
     private final Thread cleanupHook = new Thread(this::discard, "layerscope-imatrix-cleanup");
 
-    private ImportanceMatrix(Path target, boolean overwrite) {
+    /** Held from {@link #prepare} to {@link #close}: a second job writing this file is refused at its start. */
+    private final Path lock;
+    private Flock held;
+
+    private ImportanceMatrix(Path target, boolean overwrite, Path lock, Flock held) {
         this.target = target;
         this.overwrite = overwrite;
+        this.lock = lock;
+        this.held = held;
         // a random name: process ids repeat (in containers above all), and two drivers may share the directory
         this.staged = WholeFiles.temporaryFor(target);
         Runtime.getRuntime().addShutdownHook(cleanupHook);
@@ -98,9 +106,12 @@ public final class ImportanceMatrix implements AutoCloseable {
         if (!Files.isWritable(dir)) {
             throw new LayerscopeException("--imatrix " + target + ": the directory " + dir + " is not writable");
         }
-        // what a killed job left (its temporary file lives from the end of stage one to the commit)
-        WholeFiles.clearAbandoned(absolute, ABANDONED);
-        return new ImportanceMatrix(absolute, overwrite);
+        Path lock = OutputLock.besides(absolute);
+        Flock held = OutputLock.take(lock, absolute, "--imatrix", "the importance matrix", ".NAME.*.tmp");
+        // what a killed job left (its temporary file lives from the end of stage one to the commit): under
+        // the lock no other job writes one, else (no file locks there) only those a day old are surely dead
+        WholeFiles.clearAbandoned(absolute, held != null ? Duration.ZERO : ABANDONED);
+        return new ImportanceMatrix(absolute, overwrite, lock, held);
     }
 
     /** Unless {@code file} is an importance matrix, which --overwrite may replace. */
@@ -233,14 +244,16 @@ public final class ImportanceMatrix implements AutoCloseable {
         }
     }
 
-    /** Deletes the temporary file unless it was put in place; never while {@link #commit} moves it. */
+    /** Deletes the temporary file unless it was put in place, then lets the lock go; never while {@link #commit} moves it. */
     private synchronized void discard() {
         if (!committed) {
             try {
                 Files.deleteIfExists(staged);
             } catch (IOException e) {
-                // best effort: a later run with this --imatrix clears it once a day old
+                // best effort: a later run with this --imatrix clears it
             }
         }
+        OutputLock.release(lock, held);
+        held = null;
     }
 }

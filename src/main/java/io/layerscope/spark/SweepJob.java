@@ -118,9 +118,17 @@ public final class SweepJob {
         ShippedModel shipped = o.calibration().shipModel() ? ShippedModel.of(ckpt, err) : null;
         ImportanceMatrix imatrix = o.output().imatrix() == null ? null
                 : ImportanceMatrix.prepare(o.output().imatrix(), o.output().overwrite(), keptPaths());
-        ResultsDirectory out = o.output().out() == null ? null : ResultsDirectory.create(o.output().out(), o.output().overwrite(), keptPaths());
-        if (out == null) {
-            refuseExistingPictures(layers);
+        ResultsDirectory out;
+        try {
+            out = o.output().out() == null ? null : ResultsDirectory.create(o.output().out(), o.output().overwrite(), keptPaths());
+            if (out == null) {
+                refuseExistingPictures(layers);
+            }
+        } catch (RuntimeException e) {
+            if (imatrix != null) {
+                imatrix.close();   // its lock
+            }
+            throw e;
         }
         ResultsDirectory pruned = null;
         try (WeightHashes hashes = out == null ? null : WeightHashes.start(ckpt,

@@ -252,19 +252,37 @@ class ImportanceMatrixTest {
     void anUncommittedFileLeavesNothing() throws Exception {
         try (ImportanceMatrix m = ImportanceMatrix.prepare(tmp.resolve("imatrix.gguf"), false, Map.of())) {
             m.write(layers(), sums(), 4, "demo");
-            assertEquals(1, listing().size());   // the temporary file
+            assertEquals(2, listing().size());   // the temporary file and the lock
         }
         assertEquals(List.of(), listing());
     }
 
+    /** Under the lock no other job writes this file: whatever temporary file is there, a killed job left. */
     @Test
-    void aKilledJobsTemporaryFileIsClearedOnceADayOld() throws Exception {
-        Path killed = Files.writeString(tmp.resolve(".imatrix.gguf.0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0.tmp"), "half");
-        Files.setLastModifiedTime(killed, FileTime.from(Instant.now().minus(ImportanceMatrix.ABANDONED).minusSeconds(60)));
-        Path writing = Files.writeString(tmp.resolve(".imatrix.gguf.11111111-2222-3333-4444-555555555555.tmp"), "another job's");
+    void killedJobsTemporaryFilesAreClearedUnderTheLock() throws Exception {
+        Path old = Files.writeString(tmp.resolve(".imatrix.gguf.0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0.tmp"), "half");
+        Files.setLastModifiedTime(old, FileTime.from(Instant.now().minus(ImportanceMatrix.ABANDONED).minusSeconds(60)));
+        Files.writeString(tmp.resolve(".imatrix.gguf.11111111-2222-3333-4444-555555555555.tmp"), "killed a minute ago");
+        Path other = Files.writeString(tmp.resolve(".other.gguf.11111111-2222-3333-4444-555555555555.tmp"), "not its");
         try (ImportanceMatrix m = ImportanceMatrix.prepare(tmp.resolve("imatrix.gguf"), false, Map.of())) {
-            assertEquals(List.of(writing), listing());
+            assertEquals(List.of(tmp.resolve(".imatrix.gguf.lock"), other), listing());
         }
+        assertEquals(List.of(other), listing());
+    }
+
+    /** Two jobs writing one --imatrix: the second is refused at its start (with --overwrite the last used to win). */
+    @Test
+    void aFileAnotherJobIsWritingIsRefused() throws Exception {
+        Path file = tmp.resolve("imatrix.gguf");
+        try (ImportanceMatrix first = ImportanceMatrix.prepare(file, true, Map.of())) {
+            Path lock = tmp.resolve(".imatrix.gguf.lock");
+            assertEquals(io.layerscope.OutputLock.owner() + "\n", Files.readString(lock));
+            assertEquals("another layerscope job is writing " + file + " (process " + io.layerscope.OutputLock.owner()
+                    + " holds the lock " + lock + "); wait for it to finish, or choose another --imatrix",
+                    assertThrows(LayerscopeException.class, () -> ImportanceMatrix.prepare(file, true, Map.of()))
+                            .getMessage());
+        }
+        ImportanceMatrix.prepare(file, false, Map.of()).close();   // free again once the first has finished
     }
 
     private List<Path> listing() throws Exception {
