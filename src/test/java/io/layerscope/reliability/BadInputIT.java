@@ -1082,33 +1082,39 @@ class BadInputIT {
 
     @Test
     void aDiskThatFillsUpWhileTheResultsAreWritten() throws Exception {
-        Path disk = Files.createDirectories(tmp.resolve("small-disk"));
         // 64 kB: the staging directory and the first Parquet files fit, the tables (about 120 kB) do not
-        TestRequirements.root("mount a 64 kB tmpfs as a disk that fills up (the Hadoop-level test remains)");
-        assumeTrue(Mounts.tmpfs(disk, "size=64k"), "cannot mount a tmpfs here; the Hadoop-level test remains");
-        try {
+        onA64kDisk("small-disk", disk -> {
             Path out = disk.resolve("results");
             refused(out, "error: cannot write the results to " + out + " (No space left on device); nothing was kept;"
                     + " free space there or choose another --out\n", demoSweep(out, "--nsamples", "8", "--seqlen", "64"));
-        } finally {
-            Mounts.unmount(disk);
-        }
+        });
     }
 
     /** The pruned model's disk fills up while the rounds write its block files: told as the results' is, not as unexpected. */
     @Test
     void aDiskThatFillsUpUnderThePrunedModel() throws Exception {
-        Path disk = Files.createDirectories(tmp.resolve("small-pruned-disk"));
         // 64 kB: the demo model's block files (about 240 kB in bf16) do not fit
-        TestRequirements.root("mount a 64 kB tmpfs as a disk that fills up");
-        assumeTrue(Mounts.tmpfs(disk, "size=64k"), "cannot mount a tmpfs here");
-        try {
+        onA64kDisk("small-pruned-disk", disk -> {
             Path out = out();
             Path pruned = disk.resolve("pruned");
             refused(out, "error: cannot write the pruned model to " + pruned + " (No space left on device); nothing was"
                     + " kept; free space there or choose another --save-pruned\n", demoSweep(out, "--mode", "sequential",
                     "--save-pruned", pruned.toString(), "--nsamples", "4", "--seqlen", "64"));
             assertEquals(List.of(), list(disk), "left on the small disk");
+        });
+    }
+
+    private interface OnDisk {
+        void run(Path disk) throws Exception;
+    }
+
+    /** Runs {@code test} on a 64 kB tmpfs mounted for it (as root; skipped where it cannot be mounted; the Hadoop-level test remains). */
+    private void onA64kDisk(String name, OnDisk test) throws Exception {
+        Path disk = Files.createDirectories(tmp.resolve(name));
+        TestRequirements.root("mount a 64 kB tmpfs as a disk that fills up (the Hadoop-level test remains)");
+        assumeTrue(Mounts.tmpfs(disk, "size=64k"), "cannot mount a tmpfs here; the Hadoop-level test remains");
+        try {
+            test.run(disk);
         } finally {
             Mounts.unmount(disk);
         }
