@@ -51,7 +51,33 @@ public final class WholeFiles {
     /** Bytes of the target's name kept in the temporary name: within a file system's 255-byte limit. */
     private static final int NAME_KEPT = 120;
 
+    /** The temporary files being written now: a signal's shutdown deletes them, since the JVM may end before their writers do. */
+    private static final java.util.Set<Path> WRITING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final java.util.concurrent.atomic.AtomicBoolean HOOKED = new java.util.concurrent.atomic.AtomicBoolean();
+
     private WholeFiles() {
+    }
+
+    /** What is being written now (for tests). */
+    static java.util.Set<Path> inFlight() {
+        return java.util.Set.copyOf(WRITING);
+    }
+
+    private static void track(Path tmp) {
+        if (HOOKED.compareAndSet(false, true)) {
+            try {
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> WRITING.forEach(p -> {
+                    try {
+                        Files.deleteIfExists(p);   // a rename that got there first leaves nothing to delete
+                    } catch (IOException e) {
+                        // left for the next run's clean-up of abandoned files
+                    }
+                }), "layerscope-temporary-files"));
+            } catch (IllegalStateException shuttingDown) {
+                // the writer's own clean-up below is all there is
+            }
+        }
+        WRITING.add(tmp);
     }
 
     /** {@code bytes} as the whole content of {@code target} (its directory must exist). */
@@ -66,6 +92,7 @@ public final class WholeFiles {
      */
     public static void write(Path target, Body body, Durability durability) throws IOException {
         Path tmp = Files.createFile(temporaryFor(target));
+        track(tmp);
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
@@ -88,6 +115,8 @@ public final class WholeFiles {
                 e.addSuppressed(suppressed);
             }
             throw e;
+        } finally {
+            WRITING.remove(tmp);
         }
     }
 

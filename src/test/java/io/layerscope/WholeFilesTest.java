@@ -135,4 +135,25 @@ class WholeFilesTest {
             return s.sorted().toList();
         }
     }
+
+    /** A file being written is known to the shutdown hook that deletes it on a signal, and only while it is written. */
+    @Test
+    void aFileBeingWrittenIsTrackedUntilItIsInPlace(@TempDir Path dir) throws Exception {
+        Path target = dir.resolve("entry.bin");
+        java.util.List<java.util.Set<Path>> during = new java.util.ArrayList<>();
+        WholeFiles.write(target, out -> {
+            during.add(WholeFiles.inFlight());
+            out.write(1);
+        }, WholeFiles.Durability.CACHED);
+        assertEquals(1, during.get(0).size());
+        Path tmp = during.get(0).iterator().next();
+        assertEquals(dir, tmp.getParent());
+        assertTrue(tmp.getFileName().toString().matches("\\.entry\\.bin\\.[0-9a-f-]{36}\\.tmp"), tmp.toString());
+        assertEquals(java.util.Set.of(), WholeFiles.inFlight());
+        assertThrows(IOException.class, () -> WholeFiles.write(dir.resolve("failed.bin"),
+                out -> {
+                    throw new IOException("disk full");
+                }, WholeFiles.Durability.CACHED));
+        assertEquals(java.util.Set.of(), WholeFiles.inFlight());
+    }
 }
