@@ -119,15 +119,18 @@ public final class Main implements Runnable {
      * System.err, past any log filter.
      */
     static void quietAfterFailure() {
-        StandardError.silence(verboseRun);
+        // inside YARN's ApplicationMaster the log is where the user is sent to read the failure: kept on
+        StandardError.silence(verboseRun || insideYarnApplicationMaster(System.getProperties()));
     }
 
     /** The one line that says a signal stopped the command, printed by whoever sees it first; then quiet. */
     private static void reportStop(PrintWriter err) {
         if (STOP_REPORTED.compareAndSet(false, true)) {
-            // an output being moved into place is waited for, and what is in place is said
-            err.println(io.layerscope.KeptOutputs.stopLine(Duration.ofSeconds(30)));
-            err.flush();
+            // an output being moved into place is waited for, and what is in place is said: meanwhile the
+            // command's thread may have failed and silenced standard error, so the line goes past that
+            PrintWriter last = StandardError.lastWord(err);
+            last.println(io.layerscope.KeptOutputs.stopLine(Duration.ofSeconds(30)));
+            last.flush();
             if (!verboseRun) {   // --verbose prints the stack trace after it
                 quietAfterFailure();
             }

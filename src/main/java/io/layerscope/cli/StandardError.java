@@ -4,6 +4,7 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.core.LoggerContext;
@@ -19,6 +20,8 @@ import org.apache.logging.log4j.core.config.Configurator;
  */
 final class StandardError {
     private static volatile boolean silent;
+    /** Standard error as it was before {@link #install}, which silence does not reach; null before. */
+    private static volatile PrintStream original;
 
     private StandardError() {
     }
@@ -28,7 +31,17 @@ final class StandardError {
         if (System.err instanceof Quiet) {
             return;
         }
+        original = System.err;
         System.setErr(new Quiet(System.err));
+    }
+
+    /**
+     * Where the last word goes: standard error past the silence (another thread may have silenced it
+     * first, say the command's own after its failure), or {@code otherwise} where none was installed.
+     */
+    static PrintWriter lastWord(PrintWriter otherwise) {
+        PrintStream o = original;
+        return o == null ? otherwise : new PrintWriter(o, true);
     }
 
     /**

@@ -12,6 +12,9 @@ public final class LateStderrProbe {
     }
 
     public static void main(String[] args) {
+        // as under submit.sh, where Spark's launcher logs before layerscope's main: the console appender
+        // takes the standard error of that moment, which only switching the loggers off silences
+        org.apache.logging.log4j.LogManager.getLogger(LateStderrProbe.class).debug("logging set up before main");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             new IllegalStateException("late teardown noise").printStackTrace();
             // and as Spark's threads log while a stopped job's JVM exits (the console appender took
