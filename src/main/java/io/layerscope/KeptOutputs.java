@@ -2,6 +2,7 @@ package io.layerscope;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -15,14 +16,15 @@ import java.util.function.Supplier;
  */
 public final class KeptOutputs {
     private static final ReentrantLock MOVING = new ReentrantLock();
-    private static final List<String> KEPT = new CopyOnWriteArrayList<>();
+    /** By the thread of the job that put them in place: jobs may run side by side in one JVM (weak: a thread that ended goes). */
+    private static final Map<Thread, List<String>> KEPT = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
     private KeptOutputs() {
     }
 
-    /** A job starts: nothing of it is in place yet. */
+    /** A job starts on this thread: nothing of it is in place yet (an earlier job's on the thread is done). */
     public static void begin() {
-        KEPT.clear();
+        KEPT.remove(Thread.currentThread());
     }
 
     /**
@@ -36,7 +38,7 @@ public final class KeptOutputs {
                 throw new LayerscopeException("interrupted: " + what + " and what follows are not kept");
             }
             String kept = move.get();
-            KEPT.add(kept);
+            KEPT.computeIfAbsent(Thread.currentThread(), t -> new CopyOnWriteArrayList<>()).add(kept);
             return kept;
         } finally {
             MOVING.unlock();
@@ -52,13 +54,21 @@ public final class KeptOutputs {
             Thread.currentThread().interrupt();
         }
         try {
-            return KEPT.isEmpty() ? "error: interrupted; incomplete results are not kept"
-                    : "error: interrupted; " + String.join("; ", KEPT) + " (put in place before the signal); nothing"
-                            + " else was kept";
+            List<String> kept;
+            synchronized (KEPT) {
+                kept = KEPT.values().stream().flatMap(List::stream).toList();
+            }
+            return kept.isEmpty() ? "error: interrupted; incomplete results are not kept"
+                    : "error: interrupted; " + String.join("; ", kept) + "; what was not yet in place is not kept";
         } finally {
             if (waited) {
                 MOVING.unlock();
             }
         }
+    }
+
+    /** Forgets every job's (tests: jobs on threads that outlive them). */
+    static void forgetAllForTests() {
+        KEPT.clear();
     }
 }

@@ -2,6 +2,7 @@ package io.layerscope;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -16,6 +17,7 @@ class KeptOutputsTest {
     @AfterEach
     void forget() {
         KeptOutputs.begin();
+        KeptOutputs.forgetAllForTests();
     }
 
     @Test
@@ -28,10 +30,27 @@ class KeptOutputsTest {
     void whatIsInPlaceIsSaid() {
         KeptOutputs.begin();
         assertEquals("the results are in /r", KeptOutputs.put("the results", () -> "the results are in /r"));
-        assertEquals("error: interrupted; the results are in /r (put in place before the signal); nothing else was kept",
+        assertEquals("error: interrupted; the results are in /r; what was not yet in place is not kept",
                 KeptOutputs.stopLine(Duration.ZERO));
         KeptOutputs.begin();   // the next job's
         assertEquals("error: interrupted; incomplete results are not kept", KeptOutputs.stopLine(Duration.ZERO));
+    }
+
+    @Test
+    void jobsSideBySideEachStartWithoutTheOthersForgotten() throws Exception {
+        KeptOutputs.begin();
+        KeptOutputs.put("the results", () -> "the results are in /a");
+        Thread other = new Thread(() -> {
+            KeptOutputs.begin();   // another job's start on its own thread
+            KeptOutputs.put("the results", () -> "the results are in /b");
+        });
+        other.start();
+        other.join();
+        String line = KeptOutputs.stopLine(Duration.ZERO);
+        // both jobs' outputs, in either order
+        assertTrue(line.equals("error: interrupted; the results are in /a; the results are in /b; what was not yet in place"
+                + " is not kept") || line.equals("error: interrupted; the results are in /b; the results are in /a; what was"
+                + " not yet in place is not kept"), line);
     }
 
     @Test
@@ -54,7 +73,7 @@ class KeptOutputsTest {
         assertFalse(line.isDone(), "the line waits for the move");
         release.countDown();
         assertEquals("the pruned model is in /p", move.get(10, TimeUnit.SECONDS));
-        assertEquals("error: interrupted; the pruned model is in /p (put in place before the signal); nothing else was kept",
+        assertEquals("error: interrupted; the pruned model is in /p; what was not yet in place is not kept",
                 line.get(10, TimeUnit.SECONDS));
     }
 }

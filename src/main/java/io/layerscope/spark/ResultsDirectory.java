@@ -71,6 +71,8 @@ public final class ResultsDirectory implements AutoCloseable {
     private volatile boolean interrupted;
     /** Deleted without a commit (a failed job): a step still running elsewhere (a picture) must not make it again. */
     private boolean discarded;
+    /** The version the commit replaced, renamed .deleting-*, until close() deletes it. */
+    private volatile Path replaced;
 
     private ResultsDirectory(Kind kind, Path target, Path staging, Path lock, Flock held, boolean overwrite,
                              Map<String, Path> kept, Path createdTop) {
@@ -173,7 +175,7 @@ public final class ResultsDirectory implements AutoCloseable {
     }
 
     private static Flock takeLock(Kind kind, Path lock, Path dir) {
-        return OutputLock.take(lock, dir, kind.option, "results", ".NAME.staging-*, .NAME.replaced-*");
+        return OutputLock.take(lock, dir, kind.option, "results", ".NAME.staging-*, .NAME.replaced-*, .NAME.deleting-*");
     }
 
     /**
@@ -364,12 +366,7 @@ public final class ResultsDirectory implements AutoCloseable {
                 } catch (IOException e) {
                     // deleted under its own name (the next run may then put a part of it back: rare)
                 }
-                deleteRecursively(old);
-                if (Files.exists(old, LinkOption.NOFOLLOW_LINKS)) {
-                    // the new results are in place all the same
-                    System.err.println("layerscope: could not delete all of the replaced " + kind.what + ", moved aside to "
-                            + old + "; delete it yourself");
-                }
+                replaced = old;   // deleted by close(): the commit says the new one is in place at once
             }
         } catch (IOException | UncheckedIOException e) {
             IOException io = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
@@ -457,10 +454,11 @@ public final class ResultsDirectory implements AutoCloseable {
         io.layerscope.NoReplaceRename.move(from, to);
     }
 
-    /** Without a commit: deletes everything written. Idempotent. */
+    /** Without a commit: deletes everything written; after one, the version it replaced. Idempotent. */
     @Override
     public void close() {
         discard();
+        deleteReplaced();
         try {
             Runtime.getRuntime().removeShutdownHook(cleanupHook);
         } catch (IllegalStateException shuttingDown) {
@@ -468,10 +466,14 @@ public final class ResultsDirectory implements AutoCloseable {
         }
     }
 
-    /** The shutdown hook: stops further steps, waits for the one under way, then deletes everything written. */
+    /**
+     * The shutdown hook: stops further steps, waits for the one under way, then deletes everything
+     * written, or after a commit the version it replaced (the JVM may end before close() runs).
+     */
     void interrupted() {
         interrupted = true;
         discard();
+        deleteReplaced();
     }
 
     private void discard() {
@@ -488,6 +490,20 @@ public final class ResultsDirectory implements AutoCloseable {
             }
         } finally {
             guard.writeLock().unlock();
+        }
+    }
+
+    /** Deletes the version the commit replaced, once (close() and the shutdown hook may both come here). */
+    private synchronized void deleteReplaced() {
+        Path old = replaced;
+        replaced = null;
+        if (old != null) {
+            deleteRecursively(old);
+            if (Files.exists(old, LinkOption.NOFOLLOW_LINKS)) {
+                // the new results are in place all the same
+                System.err.println("layerscope: could not delete all of the replaced " + kind.what + ", moved aside to "
+                        + old + "; delete it yourself");
+            }
         }
     }
 
