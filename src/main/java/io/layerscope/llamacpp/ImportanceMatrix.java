@@ -67,7 +67,12 @@ public final class ImportanceMatrix implements AutoCloseable {
         this.held = held;
         // a random name: process ids repeat (in containers above all), and two drivers may share the directory
         this.staged = WholeFiles.temporaryFor(target);
-        Runtime.getRuntime().addShutdownHook(cleanupHook);
+        try {
+            Runtime.getRuntime().addShutdownHook(cleanupHook);
+        } catch (IllegalStateException shuttingDown) {
+            discard();   // the lock file too
+            throw new LayerscopeException("interrupted: the importance matrix " + target + " is not written");
+        }
     }
 
     /**
@@ -107,7 +112,8 @@ public final class ImportanceMatrix implements AutoCloseable {
             throw new LayerscopeException("--imatrix " + target + ": the directory " + dir + " is not writable");
         }
         Path lock = OutputLock.besides(absolute);
-        Flock held = OutputLock.take(lock, absolute, "--imatrix", "the importance matrix", ".NAME.*.tmp");
+        Flock held = OutputLock.take(lock, absolute, "--imatrix", "the importance matrix",
+                ".NAME.*.tmp, but those a day old");
         // what a killed job left (its temporary file lives from the end of stage one to the commit): under
         // the lock no other job writes one, else (no file locks there) only those a day old are surely dead
         WholeFiles.clearAbandoned(absolute, held != null ? Duration.ZERO : ABANDONED);

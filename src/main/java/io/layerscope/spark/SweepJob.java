@@ -218,7 +218,7 @@ public final class SweepJob {
             if (imatrix != null) {
                 imatrix.write(layers, stage1.sums(), o.calibration().seqlen(), source.name() + " (" + samples.size()
                         + " windows of " + o.calibration().seqlen() + " tokens, seed " + o.calibration().seed() + ")");
-                if (o.analysis().mode() == PruneMode.SEQUENTIAL) {
+                if (o.analysis().mode() == PruneMode.SEQUENTIAL || o.output().savePruned() != null) {
                     err.println(unprunedImatrixNote(imatrix.target(), o.output().savePruned()));
                 }
             }
@@ -307,9 +307,10 @@ public final class SweepJob {
      * otherwise quantize the pruned checkpoint with activations it no longer produces.
      */
     static String unprunedImatrixNote(Path imatrix, Path savePruned) {
-        return "note: --imatrix " + imatrix + " holds the unpruned model's activations; for the pruned model's, run a"
-                + " sweep on it with this run's calibration options: ./submit.sh sweep --model "
-                + (savePruned != null ? savePruned : "PRUNED_DIR") + " --out DIR --imatrix FILE ...";
+        return "note: --imatrix " + imatrix + " holds the unpruned model's activations; for the pruned model's, "
+                + (savePruned != null ? "run a sweep on it with this run's calibration options: ./submit.sh sweep --model "
+                        + savePruned + " --out DIR --imatrix FILE ..."
+                : "save it (--save-pruned DIR) and run a sweep on that directory with --imatrix");
     }
 
     static void commitOutputs(ResultsDirectory out, ImportanceMatrix imatrix, ResultsDirectory pruned, Path pictures,

@@ -89,9 +89,8 @@ class ImportanceMatrixIT {
         }
         assertEquals(0, status, err.toString());
         assertTrue(progress.toString(java.nio.charset.StandardCharsets.UTF_8).contains("note: --imatrix " + file
-                + " holds the unpruned model's activations; for the"
-                + " pruned model's, run a sweep on it with this run's calibration options:"
-                + " ./submit.sh sweep --model PRUNED_DIR --out DIR --imatrix FILE ..."),
+                + " holds the unpruned model's activations; for the pruned model's, save it (--save-pruned DIR) and run a"
+                + " sweep on that directory with --imatrix\n"),
                 progress.toString(java.nio.charset.StandardCharsets.UTF_8));
         assertMatchesThePlainForward(GgufReader.read(file), out, cache, 1);
         // and what the sequential statistics saw there is not that: the test tells the two apart
