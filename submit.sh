@@ -847,5 +847,6 @@ fi
 run_child "${launch[@]}"
 # Renamed into place only when complete, so a concurrent run never maps a half-written archive; kept
 # only from a run that succeeded (a run that failed early loaded too few classes to be worth mapping).
-if [ "$status" = 0 ] && [ -s "$cds_record" ]; then mv -f "$cds_record" "$cds_archive"; else rm -f "$cds_record"; fi
+# (|| true: another run may have taken the file for a dead one's meanwhile; a lost archive is all it costs)
+if [ "$status" = 0 ] && [ -s "$cds_record" ]; then mv -f "$cds_record" "$cds_archive" 2>/dev/null || true; else rm -f "$cds_record"; fi
 exit "$status"

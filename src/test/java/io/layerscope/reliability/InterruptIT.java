@@ -83,17 +83,6 @@ class InterruptIT {
                 delayMillis, nsamples, signal, status, options);
     }
 
-    /** The importance matrix waits as a temporary file beside its place while the tables are written: it goes too. */
-    @Test
-    void sigtermWhileTheImportanceMatrixWaitsLeavesNoTemporaryFile() throws Exception {
-        Path dir = Files.createDirectories(tmp.resolve("imatrix"));
-        Path file = dir.resolve("im.gguf");
-        String output = interruptWhen("the importance matrix's temporary file", log -> list(dir).stream()
-                .anyMatch(n -> n.startsWith(".im.gguf.") && n.endsWith(".tmp")), 0, "8", "TERM", 143,
-                "--imatrix", file.toString());
-        assertEquals(List.of(), list(dir), output);
-    }
-
     /** What the sweep has done (its output so far) before the signal goes: true once it is time. */
     private interface Ready {
         boolean test(String log) throws IOException;
