@@ -144,7 +144,7 @@ public final class ResultsDirectory implements AutoCloseable {
         Path lock = parent.resolve("." + name + ".lock");
         Flock held;
         try {
-            held = takeLock(kind, lock, dir);
+            held = OutputLock.take(lock, dir, kind.option, "results", ".NAME.staging-*, .NAME.replaced-*, .NAME.deleting-*");
         } catch (RuntimeException e) {
             removeEmpty(parent, createdTop);
             throw e;
@@ -163,19 +163,15 @@ public final class ResultsDirectory implements AutoCloseable {
             }
             Files.createDirectory(staging);
         } catch (IOException e) {
-            release(lock, held);
+            OutputLock.release(lock, held);
             removeEmpty(parent, createdTop);
             throw new LayerscopeException("cannot write results to " + dir + " (" + describe(e) + ")", e);
         } catch (RuntimeException e) {
-            release(lock, held);
+            OutputLock.release(lock, held);
             removeEmpty(parent, createdTop);
             throw e;
         }
         return new ResultsDirectory(kind, target, staging, lock, held, overwrite, kept, createdTop);
-    }
-
-    private static Flock takeLock(Kind kind, Path lock, Path dir) {
-        return OutputLock.take(lock, dir, kind.option, "results", ".NAME.staging-*, .NAME.replaced-*, .NAME.deleting-*");
     }
 
     /**
@@ -276,15 +272,6 @@ public final class ResultsDirectory implements AutoCloseable {
         }
     }
 
-    private static void release(Path lock, Flock held) {
-        OutputLock.release(lock, held);
-    }
-
-    /** This process as the lock file names it: "pid@host". */
-    static String owner() {
-        return OutputLock.owner();
-    }
-
     /** Where to write; becomes DIR on commit. */
     public Path staging() {
         return staging;
@@ -374,7 +361,7 @@ public final class ResultsDirectory implements AutoCloseable {
         } finally {
             if (committed) {
                 // else the lock is held until close() has deleted the staging directory: no job takes it for a dead one's
-                release(lock, held);
+                OutputLock.release(lock, held);
                 held = null;
             }
         }
@@ -483,7 +470,7 @@ public final class ResultsDirectory implements AutoCloseable {
                 deleteRecursively(staging);
                 discarded = true;
             }
-            release(lock, held);
+            OutputLock.release(lock, held);
             held = null;
             if (!committed) {
                 removeEmpty(target.getParent(), createdTop);

@@ -295,14 +295,6 @@ public final class SweepJob {
     }
 
     /**
-     * Moves each output into place, each on its own: one that cannot be (a directory made at its place
-     * meanwhile, kept beside it then) does not take the others with it, and the error says what failed
-     * and what is where. An interrupt stops it at once: nothing more is put in place.
-     *
-     * @param pictures  where a job without --out wrote its pictures (already in place), or null
-     * @param failed    the failure of an output before this (writing --out's tables), or null
-     */
-    /**
      * The matrix holds stage one's sums, the unpruned model's: a user who pruned in the same run would
      * otherwise quantize the pruned checkpoint with activations it no longer produces.
      */
@@ -313,6 +305,14 @@ public final class SweepJob {
                 : "save it (--save-pruned DIR) and run a sweep on that directory with --imatrix");
     }
 
+    /**
+     * Moves each output into place, each on its own: one that cannot be (a directory made at its place
+     * meanwhile, kept beside it then) does not take the others with it, and the error says what failed
+     * and what is where. An interrupt stops it at once: nothing more is put in place.
+     *
+     * @param pictures  where a job without --out wrote its pictures (already in place), or null
+     * @param failed    the failure of an output before this (writing --out's tables), or null
+     */
     static void commitOutputs(ResultsDirectory out, ImportanceMatrix imatrix, ResultsDirectory pruned, Path pictures,
                               RuntimeException failed, PrintStream err) {
         List<String> kept = new ArrayList<>();

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ResultsDirectoryTest {
 
     private static String host() {
-        String owner = ResultsDirectory.owner();
+        String owner = io.layerscope.OutputLock.owner();
         return owner.substring(owner.indexOf('@') + 1);
     }
 
@@ -60,7 +60,7 @@ class ResultsDirectoryTest {
         Path out = tmp.resolve("results");
         String said = stderrOf(() -> {
             try (ResultsDirectory dir = ResultsDirectory.create(out)) {
-                assertEquals(ResultsDirectory.owner() + "\n", Files.readString(lock));
+                assertEquals(io.layerscope.OutputLock.owner() + "\n", Files.readString(lock));
                 assertFalse(Files.exists(tmp.resolve(".results.staging-deadbeef")), "the dead job's staging directory stays");
             }
         });
@@ -79,7 +79,7 @@ class ResultsDirectoryTest {
         Path lock = tmp.resolve(".results.lock");
         try (ResultsDirectory first = ResultsDirectory.create(out)) {
             LayerscopeException e = assertThrows(LayerscopeException.class, () -> ResultsDirectory.create(out));
-            assertEquals("another layerscope job is writing " + out + " (process " + ResultsDirectory.owner()
+            assertEquals("another layerscope job is writing " + out + " (process " + io.layerscope.OutputLock.owner()
                     + " holds the lock " + lock + "); wait for it to finish, or choose another --out", e.getMessage());
         }
         assertFalse(Files.exists(lock));
@@ -102,7 +102,7 @@ class ResultsDirectoryTest {
             holder.destroyForcibly().waitFor();
         }
         try (ResultsDirectory taken = ResultsDirectory.create(out)) {
-            assertEquals(ResultsDirectory.owner() + "\n", Files.readString(lock));
+            assertEquals(io.layerscope.OutputLock.owner() + "\n", Files.readString(lock));
         }
     }
 
