@@ -133,7 +133,7 @@ final class ActivationNormPanel {
             y = linear;
         }
         XYPlot plot = new XYPlot(data, x, y, renderer);
-        for (XYTextAnnotation label : labels(d, top, style)) {
+        for (XYTextAnnotation label : labels(d, top, style, logY, max)) {
             plot.addAnnotation(label, false);
         }
         return style.chart(title, plot);
@@ -155,11 +155,11 @@ final class ActivationNormPanel {
      * Feature numbers beside the marked points, skipping any that would crowd an earlier label: one
      * within 8% of the x range and 6% of the y range (a label's width and height, about) of it.
      */
-    private static List<XYTextAnnotation> labels(LayerPlotData d, int[] top, FigureStyle style) {
+    private static List<XYTextAnnotation> labels(LayerPlotData d, int[] top, FigureStyle style, boolean logY, double max) {
         List<XYTextAnnotation> labels = new ArrayList<>();
         List<Integer> placed = new ArrayList<>();
         double minGap = 0.08 * d.inFeatures();
-        double[] y = heightsInPlot(d, top);
+        double[] y = heightsInPlot(d, top, logY, max);
         for (int i = 0; i < top.length; i++) {
             int j = top[i];
             double h = y[i];
@@ -178,10 +178,9 @@ final class ActivationNormPanel {
     }
 
     /** Where each of {@code top}'s points sits between the y axis's ends, 0 to 1 (as the axis is chosen above). */
-    private static double[] heightsInPlot(LayerPlotData d, int[] top) {
-        double max = largestNorm(d);
+    private static double[] heightsInPlot(LayerPlotData d, int[] top, boolean logY, double max) {
         double[] y = new double[top.length];
-        if (logarithmicY(d)) {
+        if (logY) {
             double min = Double.POSITIVE_INFINITY;
             for (int j = 0; j < d.inFeatures(); j++) {
                 min = Math.min(min, d.activationNorm(j));
