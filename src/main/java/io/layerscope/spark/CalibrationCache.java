@@ -190,7 +190,7 @@ final class CalibrationCache {
             }
         } catch (IOException e) {
             throw new LayerscopeException(ckpt.dir() + ": cannot read the model's files for the calibration cache's key ("
-                    + ResultsDirectory.describe(e) + ")", e);
+                    + io.layerscope.Failures.describe(e) + ")", e);
         }
         return Sha256.hex(sha);
     }
@@ -261,7 +261,7 @@ final class CalibrationCache {
             return Optional.of(f);
         } catch (IOException e) {
             err.printf("calibration cache: cannot store stage one's result in %s (%s); the run goes on without it%n", dir,
-                    ResultsDirectory.describe(e));
+                    io.layerscope.Failures.describe(e));
             return Optional.empty();
         }
     }
@@ -309,7 +309,7 @@ final class CalibrationCache {
             }
         } catch (IOException e) {
             err.printf("calibration cache: cannot list %s to keep it within %s (%s)%n", dir, ConsoleProgress.bytes(maxBytes),
-                    ResultsDirectory.describe(e));
+                    io.layerscope.Failures.describe(e));
             return new Trimmed(0, 0);
         }
         CacheEntries.Removed gone = CacheEntries.trim(entries, keep, maxBytes);

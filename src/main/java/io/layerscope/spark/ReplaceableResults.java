@@ -160,7 +160,7 @@ final class ReplaceableResults {
                 return null;   // nothing to lose
             }
         } catch (IOException e) {
-            return "cannot list it: " + ResultsDirectory.describe(e);
+            return "cannot list it: " + io.layerscope.Failures.describe(e);
         }
         Path run = dir.resolve(record);
         if (!Files.isRegularFile(run, LinkOption.NOFOLLOW_LINKS)) {
@@ -183,7 +183,7 @@ final class ReplaceableResults {
                 written.check(p, foreign);
             }
         } catch (IOException e) {
-            return "cannot list it: " + ResultsDirectory.describe(e);
+            return "cannot list it: " + io.layerscope.Failures.describe(e);
         }
         foreign.sort(null);
         if (!foreign.isEmpty()) {

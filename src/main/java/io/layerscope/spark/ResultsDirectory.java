@@ -1,5 +1,6 @@
 package io.layerscope.spark;
 
+import io.layerscope.Failures;
 import io.layerscope.Flock;
 import io.layerscope.LayerscopeException;
 import io.layerscope.OutputLock;
@@ -135,7 +136,7 @@ public final class ResultsDirectory implements AutoCloseable {
         try {
             Files.createDirectories(parent);
         } catch (IOException e) {
-            throw new LayerscopeException("cannot create the parent directory of " + option + " " + dir + " (" + describe(e) + ")", e);
+            throw new LayerscopeException("cannot create the parent directory of " + option + " " + dir + " (" + Failures.describe(e) + ")", e);
         }
         if (!Files.isWritable(parent)) {
             throw new LayerscopeException("cannot write " + kind.holds + " to " + dir + ": directory " + parent
@@ -165,7 +166,7 @@ public final class ResultsDirectory implements AutoCloseable {
         } catch (IOException e) {
             OutputLock.release(lock, held);
             removeEmpty(parent, createdTop);
-            throw new LayerscopeException("cannot write results to " + dir + " (" + describe(e) + ")", e);
+            throw new LayerscopeException("cannot write results to " + dir + " (" + Failures.describe(e) + ")", e);
         } catch (RuntimeException e) {
             OutputLock.release(lock, held);
             removeEmpty(parent, createdTop);
@@ -357,7 +358,7 @@ public final class ResultsDirectory implements AutoCloseable {
             }
         } catch (IOException | UncheckedIOException e) {
             IOException io = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
-            throw new LayerscopeException("could not move " + kind.holds + " into " + target + " (" + describe(io) + ")", e);
+            throw new LayerscopeException("could not move " + kind.holds + " into " + target + " (" + Failures.describe(io) + ")", e);
         } finally {
             if (committed) {
                 // else the lock is held until close() has deleted the staging directory: no job takes it for a dead one's
@@ -404,7 +405,7 @@ public final class ResultsDirectory implements AutoCloseable {
         }
         // FileAlreadyExists: made at DIR between the check and the rename, which did not replace it
         String what = failure instanceof FileAlreadyExistsException ? kind.what + " " + target + " appeared while the job ran"
-                : "could not move " + kind.holds + " into " + target + " (" + describe(failure) + ")";
+                : "could not move " + kind.holds + " into " + target + " (" + Failures.describe(failure) + ")";
         return new LayerscopeException(what + "; " + kept + (where == null ? "" : "; " + where), failure);
     }
 
@@ -529,9 +530,5 @@ public final class ResultsDirectory implements AutoCloseable {
         } catch (IOException ignored) {
             // best effort during cleanup
         }
-    }
-
-    static String describe(IOException e) {
-        return io.layerscope.Failures.describe(e);
     }
 }

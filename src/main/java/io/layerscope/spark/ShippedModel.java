@@ -203,7 +203,7 @@ final class ShippedModel {
             return linked;
         } catch (IOException e) {
             throw new LayerscopeException("--ship-model: cannot open the files Spark fetched into " + root + " ("
-                    + ResultsDirectory.describe(e) + ")", e);
+                    + io.layerscope.Failures.describe(e) + ")", e);
         }
     }
 

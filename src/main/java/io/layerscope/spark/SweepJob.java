@@ -288,7 +288,7 @@ public final class SweepJob {
         if (root instanceof InterruptedIOException) {
             return new LayerscopeException("interrupted while writing " + what + " to " + where + "; nothing was kept", e);
         }
-        String why = root != null ? ResultsDirectory.describe(root) : e.getMessage();
+        String why = root != null ? io.layerscope.Failures.describe(root) : e.getMessage();
         return new LayerscopeException("cannot write " + what + " to " + where + " (" + why + "); nothing was kept;"
                 + " free space there or choose another " + option, e);
     }

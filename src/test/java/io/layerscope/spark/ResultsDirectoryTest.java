@@ -317,9 +317,9 @@ class ResultsDirectoryTest {
     void somethingAlreadyThereIsDescribedAsWhatItIs(@TempDir Path tmp) throws Exception {
         Path dir = Files.createDirectory(tmp.resolve("d"));
         Path file = Files.writeString(tmp.resolve("f"), "x");
-        assertEquals(dir + " exists", ResultsDirectory.describe(new java.nio.file.FileAlreadyExistsException(dir.toString())));
+        assertEquals(dir + " exists", io.layerscope.Failures.describe(new java.nio.file.FileAlreadyExistsException(dir.toString())));
         assertEquals(file + " exists and is not a directory",
-                ResultsDirectory.describe(new java.nio.file.FileAlreadyExistsException(file.toString())));
+                io.layerscope.Failures.describe(new java.nio.file.FileAlreadyExistsException(file.toString())));
     }
 
     /** Parents made for DIR go again when nothing is kept; those that held something else before stay. */
