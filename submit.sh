@@ -681,13 +681,17 @@ fi
 # standard input, where a background child would read /dev/null (query's shell reads statements there).
 run_child() {
   "$@" <&0 & child=$!
-  # a background child of a script ignores SIGINT (as the shell set it up), so Ctrl-C reaches it as TERM
-  trap 'kill -TERM "$child" 2>/dev/null || true' INT TERM
+  # a background child of a script ignores SIGINT (as the shell set it up), so Ctrl-C reaches it as TERM;
+  # its TERM status then reads as the interrupt it was (130, what a JVM run by exec exits with)
+  local first_signal=""
+  trap 'first_signal="${first_signal:-INT}"; kill -TERM "$child" 2>/dev/null || true' INT
+  trap 'first_signal="${first_signal:-TERM}"; kill -TERM "$child" 2>/dev/null || true' TERM
   while true; do
     wait "$child" && status=0 || status=$?
     kill -0 "$child" 2>/dev/null || break
   done
   trap - INT TERM
+  if [ "$first_signal" = INT ] && [ "$status" = 143 ]; then status=130; fi
 }
 run_submission() {
   if [ -z "$watch_driver" ]; then exec "$@"; fi

@@ -136,6 +136,17 @@ class SubmitScriptTest {
 
     Finished runWithoutDistribution(Map<String, String> env, String stdin, String... args)
             throws IOException, InterruptedException {
+        Process p = startWithoutDistribution(env, args);
+        try (var in = p.getOutputStream()) {
+            in.write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(60, TimeUnit.SECONDS);
+        return new Finished(p.exitValue(), out);
+    }
+
+    /** Starts submit.sh without a Spark distribution: its JVM is a script that records its arguments. */
+    Process startWithoutDistribution(Map<String, String> env, String... args) throws IOException {
         if (!Files.exists(repo.resolve("target/layerscope.jar"))) {
             Files.writeString(repo.resolve("target/layerscope.jar"), "");   // an archive newer than it stays valid
         }
@@ -150,6 +161,11 @@ class SubmitScriptTest {
                 for a in "$@"; do
                   case "$a" in -XX:ArchiveClassesAtExit=*) echo archive > "${a#*=}" ;; esac
                 done
+                # FAKE_SLEEP: a job under way, which says when a TERM reaches it (and exits as a JVM does)
+                if [ -n "${FAKE_SLEEP:-}" ]; then
+                  trap 'kill $!; echo TERM > "$(dirname "$0")/got-term"; exit 143' TERM
+                  echo waiting >&2; sleep "$FAKE_SLEEP" & wait
+                fi
                 """);
         Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
         List<String> cmd = new ArrayList<>(List.of("bash", repo.resolve("submit.sh").toString()));
@@ -168,13 +184,31 @@ class SubmitScriptTest {
         pb.environment().remove("THP_MEM_ALLOC_ENABLE");
         pb.environment().remove("LAYERSCOPE_EXECUTOR_JAR");
         pb.environment().putAll(env);
-        Process p = pb.start();
-        try (var in = p.getOutputStream()) {
-            in.write(stdin.getBytes(StandardCharsets.UTF_8));
+        return pb.start();
+    }
+
+    @Test
+    void aSignalWhileTheClassArchiveIsRecordedEndsTheJobAsItWouldHaveEnded() throws Exception {
+        // the first job after a build runs its JVM as a child (the archive is moved afterwards): Ctrl-C
+        // reaches it as TERM, and the script exits as an interrupted JVM does, 130; TERM stays 143
+        for (String signal : List.of("INT", "TERM")) {
+            Files.deleteIfExists(tmp.resolve("bin/got-term"));
+            Files.deleteIfExists(repo.resolve("target/layerscope.jsa"));
+            Process p = startWithoutDistribution(Map.of("FAKE_SLEEP", "60"), "sweep", "--model", "demo", "--out", "/r/x");
+            p.getOutputStream().close();
+            java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                    StandardCharsets.UTF_8));
+            assertEquals("layerscope: recording a class-data archive for faster starts (once per build)", out.readLine());
+            assertEquals("waiting", out.readLine(), "the job started");
+            new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start().waitFor();
+            assertTrue(p.waitFor(20, TimeUnit.SECONDS), "submit.sh ended after its job did");
+            assertEquals("TERM\n", Files.readString(tmp.resolve("bin/got-term")), signal);
+            assertEquals(signal.equals("INT") ? 130 : 143, p.exitValue(), signal);
+            assertFalse(Files.exists(repo.resolve("target/layerscope.jsa")), "an interrupted run's archive is not kept");
+            try (var left = Files.list(repo.resolve("target"))) {
+                assertEquals(List.of(), left.filter(f -> f.getFileName().toString().contains(".jsa.")).toList());
+            }
         }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor(60, TimeUnit.SECONDS);
-        return new Finished(p.exitValue(), out);
     }
 
     @Test
