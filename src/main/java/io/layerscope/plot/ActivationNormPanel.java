@@ -123,11 +123,11 @@ final class ActivationNormPanel {
         boolean logY = logarithmicY(d);
         ValueAxis y;
         if (logY) {
-            y = HistogramPanel.logAxis("activation norm \u2016X\u2c7c\u2016\u2082");
+            y = HistogramPanel.logAxis("activation norm \u2016X\u2c7c\u2016\u2082/\u221aN");
             y.setAutoRange(true);
             y.setUpperMargin(0.15);
         } else {
-            NumberAxis linear = new NumberAxis("activation norm \u2016X\u2c7c\u2016\u2082");
+            NumberAxis linear = new NumberAxis("activation norm \u2016X\u2c7c\u2016\u2082/\u221aN");
             linear.setRange(0, max > 0 ? max * 1.15 : 1);
             TickSpacing.apply(linear, false, null);
             y = linear;

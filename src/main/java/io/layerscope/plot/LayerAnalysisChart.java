@@ -88,7 +88,7 @@ public final class LayerAnalysisChart {
             draw(g2, 0, 1, HistogramPanel.chart("|W| distribution", "|W|", d.weightHistogram(), FigureStyle.BLUE, style));
             drawStatistics(g2, 0, "|W| statistics", d.weightStatistics());
             draw(g2, 1, 0, ActivationNormPanel.chart("Activation norm per input feature", d, style));
-            draw(g2, 1, 1, HistogramPanel.chart("Activation norm distribution", "activation norm \u2016X\u2c7c\u2016\u2082",
+            draw(g2, 1, 1, HistogramPanel.chart("Activation norm distribution", "activation norm \u2016X\u2c7c\u2016\u2082/\u221aN",
                     d.activationHistogram(), FigureStyle.ORANGE, style));
             drawStatistics(g2, 1, "Activation norm statistics", d.activationStatistics());
             draw(g2, 2, 0, HeatmapPanel.chart("Wanda metric |W|\u00b7\u2016X\u2016", "|W\u1d62\u2c7c|\u00b7\u2016X\u2c7c\u2016",

@@ -70,14 +70,14 @@ public final class OverviewChart {
     enum Metric {
         WANDA_MEAN("Mean Wanda metric |W|\u00b7\u2016X\u2016", "mean |W\u1d62\u2c7c|\u00b7\u2016X\u2c7c\u2016",
                 "mean over all out \u00d7 in entries of the layer", l -> l.value("wanda_mean"), Scale.MEAN),
-        OUTLIER_M5("Outlier ratio (OWL, M = 5)", "share of entries",
+        OUTLIER_M5("Outlier ratio per layer (M = 5)", "share of entries",
                 "share of Wanda metric entries above 5 \u00d7 the layer's mean", l -> l.value("outlier_ratio_m5"),
                 Scale.SHARE_FROM_ZERO),
         AGREE_ROW("Wanda vs magnitude mask agreement", "share of equal mask entries",
                 "per-row masks at the layer's sparsity; 1 = Wanda prunes exactly what magnitude prunes",
                 l -> l.value("agree_wanda_magnitude_row"), Scale.SHARE_FITTED),
-        ACT_NORM_MEAN("Mean activation norm \u2016X\u2016", "mean \u2016X\u2c7c\u2016\u2082",
-                "q, k, v read the same input, as do gate and up: their lines coincide",
+        ACT_NORM_MEAN("Mean activation norm \u2016X\u2016", "mean \u2016X\u2c7c\u2016\u2082/\u221aN",
+                "N = calibration sequences; q, k, v read the same input, as do gate and up: their lines coincide",
                 l -> l.value("act_norm_mean"), Scale.MEAN),
         /** Sequential mode only: how far the masks Wanda makes while pruning are from the dense ones. */
         DRIFT_MASKS("Sequential vs dense Wanda mask agreement", "share of equal mask entries",

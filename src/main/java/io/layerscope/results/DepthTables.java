@@ -77,7 +77,7 @@ public final class DepthTables {
                             OutlierFeatureRow::blocks),
                     new Column<OutlierFeatureRow>("wanda_pruned_layers", org.apache.spark.sql.types.DataTypes
                             .createArrayType(org.apache.spark.sql.types.DataTypes.StringType, false), false, Section.METRIC,
-                            "analysed layers reading this channel whose Wanda mask, as the run prunes (per row at the"
+                            "analysed layers reading this channel, in any block, whose Wanda mask, as the run prunes (per row at the"
                             + " block's sparsity, or N:M), prunes at least one weight of its column (sequential mode: the"
                             + " mask from the sequential scaler_row)", r -> r.prunedLayers().toArray(new String[0]), null)));
 

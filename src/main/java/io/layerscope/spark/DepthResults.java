@@ -139,7 +139,6 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
         return new DepthResults(rows, distances, superWeights, outlierFeatures);
     }
 
-    /** The analysed layers reading a tap kind with outlier features, each with those channels. */
     /** One question per analysed layer reading a tap with outlier features, at its block's sparsity (lm_head: {@code headSparsity}). */
     private static List<ChannelPruningStage.Job> channelJobs(List<PrunableLayer> layers, List<OutlierFeature> features,
                                                             Map<String, float[]> scalerRows, SuperWeightMasks masks,
