@@ -15,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * Truncation is off (DJL's default silently cuts at 512 tokens), padding is off and special
  * tokens are added, so {@link #encode} equals Python's {@code tokenizer(text).input_ids}.
  *
- * <p>Creating a tokenizer costs 0.6-2 s, so there is one instance per JVM and tokenizer file;
+ * <p>Creating a tokenizer takes up to seconds, so there is one instance per JVM and tokenizer file;
  * {@link #forPath} returns it. Instances are thread-safe and live as long as the JVM.
  *
  * <pre>{@code

@@ -53,7 +53,7 @@ public final class DeviceLayerStatistics {
     /**
      * Entries per block on the CPU: 64 Ki. libtorch's CPU allocator hands arrays of tens of MB
      * straight to and from the kernel, so every operation on a big block pays fresh page faults
-     * (measured: several times the arithmetic); at this size the arrays come from the reused heap.
+     * (more than the arithmetic: docs/PERFORMANCE.md, statistics on the device); at this size the arrays come from the reused heap.
      */
     public static final long CPU_BLOCK_ENTRIES = 1L << 16;
     private static final int N = 2;

@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * The host arrays of the Gram passes' sums, reused from pass to pass within one JVM. A pass's sums
  * take hundreds of MiB; allocated anew each pass they start in the young generation, and the
  * parallel collector copies them out of it while the pass still adds into them: a JFR of a local
- * 1B-shaped sweep showed single collections of 3 to 7 s in the middle of passes. A reused array has
+ * 1B-shaped sweep showed single collections of seconds in the middle of passes (docs/PERFORMANCE.md). A reused array has
  * been copied once and stays where it is.
  *
  * <p>Arrays come back through {@link #recycle} once nothing reads them. In local mode the driver

@@ -48,8 +48,8 @@ import java.util.function.Supplier;
  * {@code ai.djl.pytorch.num_threads} (and {@code ai.djl.pytorch.num_interop_threads}), read when the
  * engine starts: set them to the task's cores under Spark. libtorch's OpenMP (libgomp) spin-waits
  * by default; where runnable threads outnumber cores, {@code OMP_WAIT_POLICY=PASSIVE} in the
- * environment keeps each parallel region from waiting on a descheduled thread (up to 10x faster on
- * a loaded machine).
+ * environment keeps each parallel region from waiting on a descheduled thread, many times faster on
+ * a loaded machine.
  *
  * <p>Thread-safe: concurrent forward calls on one model share the weights and the tables.
  */

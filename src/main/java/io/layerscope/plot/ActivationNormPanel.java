@@ -47,7 +47,7 @@ final class ActivationNormPanel {
      * bucket (narrower than a pixel: {@code buckets} is at least the plot's width in pixels) the first,
      * the smallest, the largest and the last, in index order. Drawn, that is the same line (every
      * column keeps its extremes and its joins to its neighbours) at a fraction of the points: a
-     * 14336-feature down_proj took 90 ms to stroke antialiased, point by point.
+     * 14336-feature down_proj was slow to stroke antialiased, point by point.
      */
     static int[] linePoints(LayerPlotData d, int buckets) {
         int n = d.inFeatures();

@@ -36,7 +36,7 @@ public final class LayerAnalysisChart {
      * The default size: matplotlib's figsize (18, 15) at its 100 dpi, the look of the Python scripts
      * this replaces. Larger sizes add little: a heatmap is at most 512 cells a side, its panel here is
      * about 525 px wide (a pixel or more per cell across) and rows are pooled by maximum at either
-     * size; but 2400 x 2000 costs about 1.6x the CPU and file size, which matters when pictures are
+     * size; but 2400 x 2000 costs more CPU and file size, which matters when pictures are
      * most of a sweep (small models, many layers).
      */
     public static final int DEFAULT_WIDTH = 1800;

@@ -15,7 +15,7 @@ import java.util.zip.DeflaterOutputStream;
 /**
  * A minimal PNG encoder for opaque RGB images: 8-bit truecolour, no interlacing, filter type 0 on
  * every row, zlib at speed level. It exists for speed: {@code ImageIO}'s writer tries five filters
- * per row in Java and takes about ten times longer on a 2400 x 2000 chart, while charts (flat colours,
+ * per row in Java and takes many times longer on a large chart, while charts (flat colours,
  * white space) compress almost as well without filtering. Any PNG reader decodes the result.
  */
 final class PngEncoder {

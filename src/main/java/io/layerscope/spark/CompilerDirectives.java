@@ -17,9 +17,9 @@ import javax.management.ObjectName;
  * reading and hashing, pruning masks and block ratios, whose cost grows with the model, and the loops
  * over a picture's pixels ({@code compiler-directives.json} beside this class); everything else in
  * the JVM (Spark, Java2D and JFreeChart, Parquet, Jackson, the calibration reader, and any other code
- * on a shared executor) stays with C1. C2 compiling all of that took about 13 CPU-seconds of a
- * Llama-3.2-1B-shaped sweep on 2 cores; with the directives, paired sweeps of that model took 0.94
- * times as long (docs/PERFORMANCE.md). It is a JVM-wide side effect, so {@code LAYERSCOPE_JIT=all}
+ * on a shared executor) stays with C1. C2 compiling all of that took CPU-seconds from a
+ * Llama-3.2-1B-shaped sweep on 2 cores, and paired sweeps with the directives were faster
+ * (docs/PERFORMANCE.md, compiler directives). It is a JVM-wide side effect, so {@code LAYERSCOPE_JIT=all}
  * leaves the JIT as the JVM has it.
  *
  * <p>The directives are added at run time through the JVM's diagnostic command MBean (what
@@ -41,8 +41,8 @@ final class CompilerDirectives {
     }
 
     /**
-     * {@link #addOnce()} on a background thread: the JVM's MBean server takes 0.15-0.2 s to start, which
-     * should not hold up the job. A bad setting is reported here, on the caller's thread.
+     * {@link #addOnce()} on a background thread: the JVM's MBean server is slow to start, which should
+     * not hold up the job. A bad setting is reported here, on the caller's thread.
      */
     static void addOnceInBackground() {
         // once started, nothing to check or start: this runs for every task
@@ -106,7 +106,7 @@ final class CompilerDirectives {
                 throw new IllegalStateException(RESOURCE + " is missing from the class path");
             }
             directives = in.readAllBytes();
-            // The slow part (0.15-0.2 s): before any file exists, so that an exit meanwhile leaves none.
+            // The slow part: before any file exists, so that an exit meanwhile leaves none.
             server = ManagementFactory.getPlatformMBeanServer();
             command = new ObjectName("com.sun.management:type=DiagnosticCommand");
         } catch (JMException | IOException e) {

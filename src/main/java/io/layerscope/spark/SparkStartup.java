@@ -73,8 +73,8 @@ final class SparkStartup {
     /** {@link #begin(String, ModelSpec, int, String, PictureSize, boolean)}, sending {@code shipped} (null: nothing) once Spark is up. */
     static SparkStartup begin(String appName, ModelSpec spec, int seqlen, String hugePages, PictureSize pictures,
                               boolean warmModel, ShippedModel shipped) {
-        // Only threads start here: the caller samples at once. Spark's first classes alone (SparkConf)
-        // took about a second in a fresh JVM, which the caller used to wait for.
+        // Only threads start here: the caller samples at once, while Spark's first classes (SparkConf
+        // alone is slow in a fresh JVM) load.
         long begun = System.nanoTime();
         UserErrorLogFilter.install();
         SparkStartup s = new SparkStartup(begun);

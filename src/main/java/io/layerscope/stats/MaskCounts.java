@@ -302,7 +302,7 @@ final class MaskCounts {
             // an entry's rank in its group: the entries below it, ties ordered by column (a stable
             // sort), from six comparisons (ba = 1 where b < a, ...): a: ba+ca+da, b: 1-ba+cb+db,
             // c: 2-ca-cb+dc, d: 3-da-db-dc. It is pruned (pa..pd, qa..qd) where its rank is below 2.
-            // Written out in this form: the same sums through a helper method measured slower.
+            // Written out in this form: the same sums through a helper method were slower (not inlined).
             int a = x0[g];
             int b = x1[g];
             int c = x2[g];
