@@ -10,7 +10,7 @@ import org.apache.spark.sql.types.DataTypes;
  * taken from a row's source, and, for the report's table, how it is shown.
  *
  * <pre>{@code
- * Column<LayerRow> c = Column.float64("wanda_mean", Section.DISTRIBUTION, "mean Wanda metric",
+ * Column<LayerResult> c = Column.float64("wanda_mean", Section.DISTRIBUTION, "mean Wanda metric",
  *         r -> r.stats().wanda().summary().mean()).orNull();
  * }</pre>
  *
