@@ -1,4 +1,4 @@
-package io.layerscope.hub;
+package io.layerscope;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,7 +31,7 @@ public final class Sha256 {
     }
 
     /** True when {@code etag} has the shape of a sha256, i.e. the Hub stored the file in LFS. */
-    static boolean isSha256(String etag) {
+    public static boolean isSha256(String etag) {
         return etag != null && HEX64.matcher(etag).matches();
     }
 
@@ -61,14 +61,14 @@ public final class Sha256 {
     }
 
     /** The digest of {@code bytes}. */
-    static String of(byte[] bytes) {
+    public static String of(byte[] bytes) {
         MessageDigest digest = newDigest();
         digest.update(bytes);
         return hex(digest);
     }
 
     /** Feeds the first {@code length} bytes of {@code file} into {@code digest} (to resume a download). */
-    static void update(MessageDigest digest, Path file, long length) throws IOException {
+    public static void update(MessageDigest digest, Path file, long length) throws IOException {
         byte[] buffer = new byte[1 << 20];
         long left = length;
         try (InputStream in = Files.newInputStream(file)) {

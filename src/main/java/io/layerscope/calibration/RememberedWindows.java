@@ -3,7 +3,7 @@ package io.layerscope.calibration;
 import io.layerscope.CacheEntries;
 import io.layerscope.FileIdentity;
 import io.layerscope.WholeFiles;
-import io.layerscope.hub.Sha256;
+import io.layerscope.Sha256;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;

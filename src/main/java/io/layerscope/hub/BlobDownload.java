@@ -1,5 +1,6 @@
 package io.layerscope.hub;
 
+import io.layerscope.Sha256;
 import io.layerscope.LayerscopeException;
 import java.io.IOException;
 import java.io.InputStream;

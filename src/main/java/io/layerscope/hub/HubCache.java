@@ -1,5 +1,6 @@
 package io.layerscope.hub;
 
+import io.layerscope.Sha256;
 import io.layerscope.LayerscopeException;
 import io.layerscope.WholeFiles;
 import io.layerscope.model.HfCache;

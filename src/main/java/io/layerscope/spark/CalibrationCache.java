@@ -6,7 +6,7 @@ import io.layerscope.FileIdentity;
 import io.layerscope.LayerscopeException;
 import io.layerscope.WholeFiles;
 import io.layerscope.hub.ConsoleProgress;
-import io.layerscope.hub.Sha256;
+import io.layerscope.Sha256;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.SafetensorsFile;
 import java.io.BufferedInputStream;

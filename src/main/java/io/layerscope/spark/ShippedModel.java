@@ -3,7 +3,7 @@ package io.layerscope.spark;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerscope.LayerscopeException;
-import io.layerscope.hub.Sha256;
+import io.layerscope.Sha256;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.SafetensorsFile;
 import java.io.IOException;

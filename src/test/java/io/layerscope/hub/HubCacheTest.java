@@ -1,5 +1,6 @@
 package io.layerscope.hub;
 
+import io.layerscope.Sha256;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
