@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.layerscope.LayerscopeException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
@@ -23,12 +22,12 @@ final class DeviceArrays {
     /** Passes any type DJL can hold; refuses bfloat16 and the integer types libtorch's JNI lacks before they reach DJL. */
     static DataType checked(DataType type) {
         if (type == DataType.BFLOAT16) {
-            throw new LayerscopeException("refusing to create a bfloat16 NDArray: DJL's PyTorch engine aborts the JVM on"
+            throw new IllegalArgumentException("refusing to create a bfloat16 NDArray: DJL's PyTorch engine aborts the JVM on"
                     + " bfloat16, so bf16 data must be widened to float32 (or cast to float16) first; this is a bug in"
                     + " layerscope, please report it");
         }
         if (type == DataType.INT16 || type == DataType.UINT16 || type == DataType.UINT32 || type == DataType.UINT64) {
-            throw new LayerscopeException("refusing to create a " + type + " NDArray: DJL's PyTorch engine aborts the JVM on"
+            throw new IllegalArgumentException("refusing to create a " + type + " NDArray: DJL's PyTorch engine aborts the JVM on"
                     + " it; this is a bug in layerscope, please report it");
         }
         return type;

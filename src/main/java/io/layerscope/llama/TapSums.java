@@ -75,7 +75,7 @@ public final class TapSums implements Serializable {
             return other;
         }
         if (!sumSq.keySet().equals(other.sumSq.keySet())) {
-            throw new LayerscopeException("cannot merge activation sums of different taps: " + sumSq.keySet()
+            throw new IllegalStateException("cannot merge activation sums of different taps: " + sumSq.keySet()
                     + " vs " + other.sumSq.keySet() + "; every shard must run the same model up to the same block");
         }
         Map<String, float[]> out = new LinkedHashMap<>();
@@ -83,7 +83,7 @@ public final class TapSums implements Serializable {
             float[] a = e.getValue();
             float[] b = other.sumSq.get(e.getKey());
             if (a.length != b.length) {
-                throw new LayerscopeException("cannot merge activation sums of tap " + e.getKey() + ": " + a.length
+                throw new IllegalStateException("cannot merge activation sums of tap " + e.getKey() + ": " + a.length
                         + " features vs " + b.length + "; the shards ran different models");
             }
             float[] s = new float[a.length];

@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.layerscope.LayerscopeException;
 import io.layerscope.stats.LayerByProducts;
 
 /**
@@ -53,7 +52,7 @@ public final class BlockMaxReduction {
     /** Reduces to at most {@code maxRows x maxCols} cells. */
     public BlockMaxReduction(int maxRows, int maxCols) {
         if (maxRows < 1 || maxCols < 1) {
-            throw new LayerscopeException("heatmap reduction: the largest cell grid must be at least 1 x 1, got "
+            throw new IllegalArgumentException("heatmap reduction: the largest cell grid must be at least 1 x 1, got "
                     + maxRows + " x " + maxCols);
         }
         this.maxRows = maxRows;
@@ -161,12 +160,12 @@ public final class BlockMaxReduction {
     private static Shape checkMatrix(NDArray matrix, String what) {
         Shape shape = matrix.getShape();
         if (shape.dimension() != 2 || shape.get(0) < 1 || shape.get(1) < 1) {
-            throw new LayerscopeException("heatmap reduction: the " + what + " must be a non-empty 2-D [out, in] array, got shape "
+            throw new IllegalArgumentException("heatmap reduction: the " + what + " must be a non-empty 2-D [out, in] array, got shape "
                     + shape + "; reshape it to (out_features, in_features) first");
         }
         DataType type = matrix.getDataType();
         if (type != DataType.FLOAT16 && type != DataType.FLOAT32 && type != DataType.FLOAT64) {
-            throw new LayerscopeException("heatmap reduction: the " + what + " has data type " + type
+            throw new IllegalArgumentException("heatmap reduction: the " + what + " has data type " + type
                     + "; use float16, float32 or float64 (widen bfloat16 to float32 in Java before it reaches DJL)");
         }
         return shape;
@@ -174,7 +173,7 @@ public final class BlockMaxReduction {
 
     private static void checkValues(float[] values, int rows, int cols, String what) {
         if (rows < 1 || cols < 1 || values == null || values.length != (long) rows * cols) {
-            throw new LayerscopeException("heatmap reduction: a " + rows + " x " + cols + " " + what + " needs "
+            throw new IllegalArgumentException("heatmap reduction: a " + rows + " x " + cols + " " + what + " needs "
                     + Math.max(0L, (long) rows * cols) + " row-major values, got "
                     + (values == null ? "none" : String.valueOf(values.length)));
         }
@@ -182,12 +181,12 @@ public final class BlockMaxReduction {
 
     private static void checkActNorm(float[] actNorm, long in) {
         if (actNorm == null || actNorm.length != in) {
-            throw new LayerscopeException("heatmap reduction: the activation norm must have one value per input feature ("
+            throw new IllegalArgumentException("heatmap reduction: the activation norm must have one value per input feature ("
                     + in + "), got " + (actNorm == null ? "none" : String.valueOf(actNorm.length)));
         }
         for (int j = 0; j < actNorm.length; j++) {
             if (!(actNorm[j] >= 0) || Float.isInfinite(actNorm[j])) {
-                throw new LayerscopeException("heatmap reduction: the activation norm of input feature " + j + " is "
+                throw new IllegalArgumentException("heatmap reduction: the activation norm of input feature " + j + " is "
                         + actNorm[j] + "; norms must be finite and non-negative (sqrt of scaler_row)");
             }
         }

@@ -1,6 +1,5 @@
 package io.layerscope.plot;
 
-import io.layerscope.LayerscopeException;
 
 /**
  * The per-block numbers the overview's depth panels show: one row of the {@code blocks} table
@@ -21,7 +20,7 @@ public record BlockSummary(int block, double blockInfluence, double angularDista
 
     public BlockSummary {
         if (block < 0) {
-            throw new LayerscopeException("block summary: block " + block + " must be a decoder block index (0 or more)");
+            throw new IllegalArgumentException("block summary: block " + block + " must be a decoder block index (0 or more)");
         }
     }
 }

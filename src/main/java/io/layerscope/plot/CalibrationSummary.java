@@ -1,6 +1,5 @@
 package io.layerscope.plot;
 
-import io.layerscope.LayerscopeException;
 
 /**
  * How the activations of a picture were obtained, for its title.
@@ -18,7 +17,7 @@ public record CalibrationSummary(String source, int nsamples, int seqlen, long s
 
     public CalibrationSummary {
         if (nsamples < 1 || seqlen < 1) {
-            throw new LayerscopeException("calibration summary: nsamples " + nsamples + " and seqlen " + seqlen
+            throw new IllegalArgumentException("calibration summary: nsamples " + nsamples + " and seqlen " + seqlen
                     + " must both be at least 1");
         }
         source = source == null ? "" : source.strip();

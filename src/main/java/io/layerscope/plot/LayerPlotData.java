@@ -1,6 +1,5 @@
 package io.layerscope.plot;
 
-import io.layerscope.LayerscopeException;
 import io.layerscope.stats.Histogram;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -64,17 +63,17 @@ public record LayerPlotData(
         require(activationHistogram, "activation histogram");
         require(wandaHistogram, "wanda histogram");
         if (model.isBlank() || layer.isBlank()) {
-            throw new LayerscopeException("layer plot: model and layer names must not be blank (model '" + model
+            throw new IllegalArgumentException("layer plot: model and layer names must not be blank (model '" + model
                     + "', layer '" + layer + "')");
         }
         if (outFeatures < 1 || inFeatures < 1) {
-            throw new LayerscopeException("layer plot of " + layer + ": shape " + outFeatures + " x " + inFeatures
+            throw new IllegalArgumentException("layer plot of " + layer + ": shape " + outFeatures + " x " + inFeatures
                     + " must be at least 1 x 1");
         }
         checkGrid(layer, "|W| heatmap", heatmaps.weightAbs(), outFeatures, inFeatures);
         checkGrid(layer, "Wanda heatmap", heatmaps.wanda(), outFeatures, inFeatures);
         if (activationNorm.length != inFeatures) {
-            throw new LayerscopeException("layer plot of " + layer + ": the activation norm has " + activationNorm.length
+            throw new IllegalArgumentException("layer plot of " + layer + ": the activation norm has " + activationNorm.length
                     + " values but the layer has " + inFeatures + " input features");
         }
         activationNorm = activationNorm.clone();
@@ -120,7 +119,7 @@ public record LayerPlotData(
 
     private static void require(Object value, String what) {
         if (value == null) {
-            throw new LayerscopeException("layer plot: the " + what + " is missing; set it before building");
+            throw new IllegalStateException("layer plot: the " + what + " is missing; set it before building");
         }
     }
 
@@ -128,7 +127,7 @@ public record LayerPlotData(
         long rows = (out + (long) m.rowBlock() - 1) / m.rowBlock();
         long cols = (in + (long) m.colBlock() - 1) / m.colBlock();
         if (m.rows() != rows || m.cols() != cols) {
-            throw new LayerscopeException("layer plot of " + layer + ": the " + what + " has " + m.rows() + " x "
+            throw new IllegalArgumentException("layer plot of " + layer + ": the " + what + " has " + m.rows() + " x "
                     + m.cols() + " cells of " + m.rowBlock() + " x " + m.colBlock() + ", which does not cover the "
                     + out + " x " + in + " weight (expected " + rows + " x " + cols + " cells)");
         }
@@ -139,7 +138,7 @@ public record LayerPlotData(
         Map<String, String> copy = new LinkedHashMap<>();
         stats.forEach((k, v) -> {
             if (k == null || v == null) {
-                throw new LayerscopeException("layer plot: the " + what + " hold a null label or value (" + k + " = "
+                throw new IllegalArgumentException("layer plot: the " + what + " hold a null label or value (" + k + " = "
                         + v + ")");
             }
             copy.put(k, v);

@@ -1,6 +1,5 @@
 package io.layerscope.plot;
 
-import io.layerscope.LayerscopeException;
 import java.util.Map;
 
 /**
@@ -25,11 +24,11 @@ public record LayerSummary(String layer, int block, String kind, int outFeatures
 
     public LayerSummary {
         if (layer == null || layer.isBlank() || kind == null || kind.isBlank()) {
-            throw new LayerscopeException("layer summary: layer name '" + layer + "' and kind '" + kind
+            throw new IllegalArgumentException("layer summary: layer name '" + layer + "' and kind '" + kind
                     + "' must not be blank");
         }
         if (block < -1) {
-            throw new LayerscopeException("layer summary of " + layer + ": block " + block
+            throw new IllegalArgumentException("layer summary of " + layer + ": block " + block
                     + " must be a decoder block index (0 or more) or -1 for a layer outside the blocks");
         }
         values = Map.copyOf(values);

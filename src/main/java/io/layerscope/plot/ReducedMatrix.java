@@ -1,6 +1,5 @@
 package io.layerscope.plot;
 
-import io.layerscope.LayerscopeException;
 
 /**
  * A matrix reduced for drawing: cell {@code (r, c)} is the maximum of the source block of rows
@@ -24,11 +23,11 @@ public record ReducedMatrix(float[] values, int rows, int cols, int rowBlock, in
 
     public ReducedMatrix {
         if (rows < 1 || cols < 1 || rowBlock < 1 || colBlock < 1) {
-            throw new LayerscopeException("reduced matrix: rows " + rows + ", cols " + cols + ", rowBlock "
+            throw new IllegalArgumentException("reduced matrix: rows " + rows + ", cols " + cols + ", rowBlock "
                     + rowBlock + " and colBlock " + colBlock + " must all be at least 1");
         }
         if (values == null || values.length != (long) rows * cols) {
-            throw new LayerscopeException("reduced matrix: " + rows + " x " + cols + " cells need "
+            throw new IllegalArgumentException("reduced matrix: " + rows + " x " + cols + " cells need "
                     + (long) rows * cols + " values, got " + (values == null ? "none" : values.length));
         }
         values = values.clone();

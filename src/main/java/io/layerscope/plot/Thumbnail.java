@@ -1,6 +1,5 @@
 package io.layerscope.plot;
 
-import io.layerscope.LayerscopeException;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
@@ -52,7 +51,7 @@ public final class Thumbnail {
 
     private static void checkWidth(int width) {
         if (width < 1) {
-            throw new LayerscopeException("thumbnail width " + width + " px must be at least 1");
+            throw new IllegalArgumentException("thumbnail width " + width + " px must be at least 1");
         }
     }
 

@@ -1,6 +1,5 @@
 package io.layerscope.report;
 
-import io.layerscope.LayerscopeException;
 import io.layerscope.plot.CalibrationSummary;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -23,7 +22,7 @@ public record ReportHeader(String job, String model, CalibrationSummary calibrat
 
     public ReportHeader {
         if (job == null || job.isBlank() || model == null || model.isBlank() || calibration == null) {
-            throw new LayerscopeException("report header: the job ('" + job + "'), the model name ('" + model
+            throw new IllegalArgumentException("report header: the job ('" + job + "'), the model name ('" + model
                     + "') and the calibration (" + calibration + ") are required");
         }
         details = Collections.unmodifiableMap(new LinkedHashMap<>(details == null ? Map.of() : details));

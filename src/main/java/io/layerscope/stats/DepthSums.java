@@ -1,6 +1,5 @@
 package io.layerscope.stats;
 
-import io.layerscope.LayerscopeException;
 import io.layerscope.model.Tap;
 import java.io.InvalidObjectException;
 import java.io.ObjectInputStream;
@@ -294,7 +293,7 @@ public final class DepthSums implements Serializable {
 
     private static void add(long[] into, long[] counts) {
         if (into.length != counts.length) {
-            throw new LayerscopeException("cannot add outlier counts of " + counts.length + " channels to " + into.length
+            throw new IllegalArgumentException("cannot add outlier counts of " + counts.length + " channels to " + into.length
                     + "; every shard must run the same model");
         }
         for (int c = 0; c < counts.length; c++) {
@@ -326,13 +325,13 @@ public final class DepthSums implements Serializable {
             }
             d.influence.forEach((b, v) -> {
                 if (mine.influence.putIfAbsent(b, v) != null) {
-                    throw new LayerscopeException("block " + b + " of calibration sample " + s + " was run twice;"
+                    throw new IllegalStateException("block " + b + " of calibration sample " + s + " was run twice;"
                             + " shards must be disjoint");
                 }
             });
             d.distances.forEach((k, v) -> {
                 if (mine.distances.putIfAbsent(k, v) != null) {
-                    throw new LayerscopeException("the distance " + k / 100_000 + " .. " + k % 100_000
+                    throw new IllegalStateException("the distance " + k / 100_000 + " .. " + k % 100_000
                             + " of calibration sample " + s + " was computed twice; shards must be disjoint");
                 }
             });

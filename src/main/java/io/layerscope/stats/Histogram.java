@@ -1,6 +1,5 @@
 package io.layerscope.stats;
 
-import io.layerscope.LayerscopeException;
 import java.io.Serializable;
 import java.util.Arrays;
 
@@ -17,19 +16,19 @@ public record Histogram(double[] edges, long[] counts, long underflow, long over
 
     public Histogram {
         if (edges == null || counts == null || counts.length == 0 || edges.length != counts.length + 1) {
-            throw new LayerscopeException("histogram: " + (counts == null ? "no" : counts.length) + " counts need "
+            throw new IllegalArgumentException("histogram: " + (counts == null ? "no" : counts.length) + " counts need "
                     + (counts == null ? "count + 1" : counts.length + 1) + " edges, got "
                     + (edges == null ? "none" : edges.length) + "; pass the edges including both ends");
         }
         for (int k = 0; k < edges.length; k++) {
             if (!Double.isFinite(edges[k]) || (k > 0 && !(edges[k] > edges[k - 1]))) {
-                throw new LayerscopeException("histogram: edge " + k + " is " + edges[k]
+                throw new IllegalArgumentException("histogram: edge " + k + " is " + edges[k]
                         + "; edges must be finite and strictly increasing");
             }
         }
         for (int k = 0; k < counts.length; k++) {
             if (counts[k] < 0) {
-                throw new LayerscopeException("histogram: count of bin " + k + " is " + counts[k]
+                throw new IllegalArgumentException("histogram: count of bin " + k + " is " + counts[k]
                         + "; counts must be non-negative");
             }
         }

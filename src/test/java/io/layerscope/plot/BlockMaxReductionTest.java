@@ -12,7 +12,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.layerscope.LayerscopeException;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
@@ -278,11 +277,11 @@ class BlockMaxReductionTest {
     @Test
     void refusesArraysThatAreNotMatrices() {
         try (NDManager scope = nd.newSubManager()) {
-            LayerscopeException e = assertThrows(LayerscopeException.class,
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> new BlockMaxReduction().reduce(scope.create(new float[] {1, 2, 3})));
             assertEquals("heatmap reduction: the matrix must be a non-empty 2-D [out, in] array, got shape (3); "
                     + "reshape it to (out_features, in_features) first", e.getMessage());
-            LayerscopeException ints = assertThrows(LayerscopeException.class,
+            IllegalArgumentException ints = assertThrows(IllegalArgumentException.class,
                     () -> new BlockMaxReduction().reduce(scope.create(new int[] {1, 2, 3, 4}, new Shape(2, 2))));
             assertEquals("heatmap reduction: the matrix has data type int32; use float16, float32 or float64 "
                     + "(widen bfloat16 to float32 in Java before it reaches DJL)", ints.getMessage());
@@ -291,7 +290,7 @@ class BlockMaxReductionTest {
 
     @Test
     void refusesWrongValueCounts() {
-        LayerscopeException e = assertThrows(LayerscopeException.class,
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new BlockMaxReduction().reduce(new float[5], 2, 3));
         assertEquals("heatmap reduction: a 2 x 3 matrix needs 6 row-major values, got 5", e.getMessage());
     }
@@ -299,15 +298,15 @@ class BlockMaxReductionTest {
     @Test
     void refusesBadActivationNorms() {
         BlockMaxReduction reduction = new BlockMaxReduction();
-        LayerscopeException length = assertThrows(LayerscopeException.class,
+        IllegalArgumentException length = assertThrows(IllegalArgumentException.class,
                 () -> reduction.layerHeatmaps(new float[6], 2, 3, new float[] {1, 1}));
         assertEquals("heatmap reduction: the activation norm must have one value per input feature (3), got 2",
                 length.getMessage());
-        LayerscopeException negative = assertThrows(LayerscopeException.class,
+        IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
                 () -> reduction.layerHeatmaps(new float[6], 2, 3, new float[] {1, -0.5f, 1}));
         assertEquals("heatmap reduction: the activation norm of input feature 1 is -0.5; norms must be finite "
                 + "and non-negative (sqrt of scaler_row)", negative.getMessage());
-        LayerscopeException nan = assertThrows(LayerscopeException.class,
+        IllegalArgumentException nan = assertThrows(IllegalArgumentException.class,
                 () -> reduction.layerHeatmaps(new float[6], 2, 3, new float[] {1, 1, Float.NaN}));
         assertEquals("heatmap reduction: the activation norm of input feature 2 is NaN; norms must be finite "
                 + "and non-negative (sqrt of scaler_row)", nan.getMessage());
@@ -315,7 +314,7 @@ class BlockMaxReductionTest {
 
     @Test
     void refusesEmptyGrid() {
-        LayerscopeException e = assertThrows(LayerscopeException.class, () -> new BlockMaxReduction(0, 512));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new BlockMaxReduction(0, 512));
         assertEquals("heatmap reduction: the largest cell grid must be at least 1 x 1, got 0 x 512", e.getMessage());
     }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.layerscope.LayerscopeException;
 import java.util.List;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
@@ -133,7 +132,7 @@ class DepthPanelsTest {
 
     @Test
     void aBlockSummaryNeedsABlock() {
-        LayerscopeException e = assertThrows(LayerscopeException.class, () -> new BlockSummary(-1, 0, 0, 0, false));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new BlockSummary(-1, 0, 0, 0, false));
         assertEquals("block summary: block -1 must be a decoder block index (0 or more)", e.getMessage());
     }
 }

@@ -3,7 +3,6 @@ package io.layerscope.plot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.layerscope.LayerscopeException;
 import io.layerscope.stats.Histogram;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,14 +54,14 @@ class LayerPlotDataTest {
 
     @Test
     void refusesHeatmapThatDoesNotCoverTheWeight() {
-        LayerscopeException e = assertThrows(LayerscopeException.class, () -> complete(3, 2, cells(2, 2, 1, 1)).build());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> complete(3, 2, cells(2, 2, 1, 1)).build());
         assertEquals("layer plot of model.layers.0.mlp.up_proj: the |W| heatmap has 2 x 2 cells of 1 x 1, which does not "
                 + "cover the 3 x 2 weight (expected 3 x 2 cells)", e.getMessage());
     }
 
     @Test
     void refusesActivationNormOfWrongLength() {
-        LayerscopeException e = assertThrows(LayerscopeException.class,
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> complete(4, 3, cells(4, 3, 1, 1)).activationNorm(new float[4]).build());
         assertEquals("layer plot of model.layers.0.mlp.up_proj: the activation norm has 4 values but the layer has 3 "
                 + "input features", e.getMessage());
@@ -70,10 +69,10 @@ class LayerPlotDataTest {
 
     @Test
     void refusesMissingParts() {
-        LayerscopeException e = assertThrows(LayerscopeException.class,
+        IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> complete(4, 3, cells(4, 3, 1, 1)).wanda(null, Map.of()).build());
         assertEquals("layer plot: the wanda histogram is missing; set it before building", e.getMessage());
-        LayerscopeException blank = assertThrows(LayerscopeException.class,
+        IllegalArgumentException blank = assertThrows(IllegalArgumentException.class,
                 () -> complete(4, 3, cells(4, 3, 1, 1)).model(" ").build());
         assertEquals("layer plot: model and layer names must not be blank (model ' ', layer "
                 + "'model.layers.0.mlp.up_proj')", blank.getMessage());
@@ -83,26 +82,26 @@ class LayerPlotDataTest {
     void describesCalibration() {
         assertEquals("c4, 128 \u00d7 2048 tokens, seed 0", new CalibrationSummary("c4", 128, 2048, 0).describe());
         assertEquals("16 \u00d7 512 tokens, seed 7", new CalibrationSummary(null, 16, 512, 7).describe());
-        LayerscopeException e = assertThrows(LayerscopeException.class, () -> new CalibrationSummary("c4", 0, 2048, 0));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new CalibrationSummary("c4", 0, 2048, 0));
         assertEquals("calibration summary: nsamples 0 and seqlen 2048 must both be at least 1", e.getMessage());
     }
 
     @Test
     void histogramBinsAreValidated() {
-        LayerscopeException count = assertThrows(LayerscopeException.class,
+        IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
                 () -> Histogram.of(new double[] {0, 1}, new long[] {1, 2}));
         assertEquals("histogram: 2 counts need 3 edges, got 2; pass the edges including both ends", count.getMessage());
-        LayerscopeException order = assertThrows(LayerscopeException.class,
+        IllegalArgumentException order = assertThrows(IllegalArgumentException.class,
                 () -> Histogram.of(new double[] {0, 1, 1}, new long[] {1, 2}));
         assertEquals("histogram: edge 2 is 1.0; edges must be finite and strictly increasing", order.getMessage());
-        LayerscopeException negative = assertThrows(LayerscopeException.class,
+        IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
                 () -> Histogram.of(new double[] {0, 1, 2}, new long[] {1, -2}));
         assertEquals("histogram: count of bin 1 is -2; counts must be non-negative", negative.getMessage());
     }
 
     @Test
     void reducedMatrixIsValidated() {
-        LayerscopeException e = assertThrows(LayerscopeException.class, () -> new ReducedMatrix(new float[5], 2, 3, 1, 1));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ReducedMatrix(new float[5], 2, 3, 1, 1));
         assertEquals("reduced matrix: 2 x 3 cells need 6 values, got 5", e.getMessage());
     }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.layerscope.LayerscopeException;
 import java.awt.image.BufferedImage;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -117,7 +116,7 @@ class ThumbnailTest {
 
     @Test
     void zeroWidthIsRefused() {
-        LayerscopeException e = assertThrows(LayerscopeException.class,
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Thumbnail.scale(new BufferedImage(10, 10, BufferedImage.TYPE_INT_RGB), 0));
         assertEquals("thumbnail width 0 px must be at least 1", e.getMessage());
     }

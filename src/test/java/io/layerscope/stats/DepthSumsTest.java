@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.layerscope.LayerscopeException;
 import io.layerscope.model.Tap;
 import io.layerscope.stats.DepthStatistics.BlockDepth;
 import io.layerscope.stats.DepthStatistics.BlockDistance;
@@ -208,7 +207,7 @@ class DepthSumsTest {
         a.blockStreams(0, new int[] {7}, H0, H1, 2, 2);
         DepthSums b = new DepthSums();
         b.blockStreams(0, new int[] {7}, H0, H1, 2, 2);
-        LayerscopeException e = assertThrows(LayerscopeException.class, () -> a.merge(b));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> a.merge(b));
         assertEquals("block 0 of calibration sample 7 was run twice; shards must be disjoint", e.getMessage());
     }
 
