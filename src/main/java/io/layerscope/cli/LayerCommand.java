@@ -32,7 +32,8 @@ public final class LayerCommand implements Callable<Integer> {
             description = "Pixel size of the layer's picture (default ${DEFAULT-VALUE}; at least 600x500).")
     String pngSize;
 
-    @Option(names = "--overwrite", description = "Replace an existing --out directory.")
+    @Option(names = "--overwrite", description = "Replace an existing --out directory (without --out: the picture of that name in the"
+            + " working directory).")
     boolean overwrite;
 
     @Mixin

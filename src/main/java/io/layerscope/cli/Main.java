@@ -182,7 +182,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "Missing command: one of " + visibleCommands(spec.commandLine()));
+        throw new ParameterException(spec.commandLine(), "missing command: one of " + visibleCommands(spec.commandLine()));
     }
 
     /** The commands help lists (not hidden ones), comma-separated. */

@@ -18,7 +18,7 @@ final class SizeOption {
             bytes = JavaUtils.byteStringAsBytes(value.trim());
         } catch (RuntimeException e) {
             throw new LayerscopeException(option + " " + value + " is not a size; use e.g. " + option + " " + example
-                    + " or " + option + " " + otherExample);
+                    + " or " + option + " " + otherExample, e);
         }
         if (bytes <= 0) {
             throw new LayerscopeException(option + " " + value + " must be more than 0, e.g. " + option + " " + example);

@@ -124,7 +124,7 @@ public final class LlamaModel implements AutoCloseable {
             boolean all = lastBlock == c.numHiddenLayers() - 1;
             NDArray norm = all ? weights.weight("model.norm.weight") : null;
             return new LlamaModel(manager, c, type, lastBlock, embed, blocks, norm);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             if (blocks != null) {
                 blocks.close();
             } else if (streamed) {

@@ -55,7 +55,7 @@ public final class LayerPruner {
         for (int j = 0; j < in; j++) {
             // else the selection meets a NaN score, or N:M ranks it by its sign bit, which the platform chose
             if (!(actNorm[j] >= 0 && actNorm[j] <= Float.MAX_VALUE)) {
-                throw new LayerscopeException("Layer " + layer + ": the activation norm of input feature " + j + " is "
+                throw new LayerscopeException("layer " + layer + ": the activation norm of input feature " + j + " is "
                         + actNorm[j] + "; Wanda's metric needs finite, non-negative norms. The forward pass that fed"
                         + " the layer overflowed or produced NaN.");
             }
@@ -92,7 +92,7 @@ public final class LayerPruner {
             for (int j = 0; j < in; j++) {
                 float v = w[base + j];
                 if (!(Math.abs(v) <= Float.MAX_VALUE)) {
-                    throw new LayerscopeException("Layer " + layer + ": weight entry [" + i + ", " + j + "] is " + v
+                    throw new LayerscopeException("layer " + layer + ": weight entry [" + i + ", " + j + "] is " + v
                             + "; a mask over a non-finite weight is meaningless (damaged checkpoint?)");
                 }
                 scores[j] = Math.abs(v) * actNorm[j];

@@ -259,9 +259,9 @@ final class CalibrationCache {
             WholeFiles.write(description(key), out -> out.write(new ObjectMapper().writerWithDefaultPrettyPrinter()
                     .writeValueAsBytes(described)), WholeFiles.Durability.FORCED);
             return Optional.of(f);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             err.printf("calibration cache: cannot store stage one's result in %s (%s); the run goes on without it%n", dir,
-                    io.layerscope.Failures.describe(e));
+                    e instanceof IOException failure ? io.layerscope.Failures.describe(failure) : e.toString());
             return Optional.empty();
         }
     }

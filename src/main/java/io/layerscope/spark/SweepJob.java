@@ -436,7 +436,7 @@ public final class SweepJob {
             throw new LayerscopeException("--batch-size " + o.calibration().batchSize() + " must be at least 1");
         }
         if (o.calibration().shards() < 0) {
-            throw new LayerscopeException("--shards " + o.calibration().shards() + " must be 1 or more (0: one per executor core)");
+            throw new LayerscopeException("--shards " + o.calibration().shards() + " must be 0 (one per executor core or GPU slot) or more");
         }
     }
 

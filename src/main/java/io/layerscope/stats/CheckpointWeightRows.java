@@ -23,7 +23,7 @@ public record CheckpointWeightRows(Checkpoint checkpoint, String tensor, int out
         TensorInfo t = checkpoint.tensor(tensor);
         long[] shape = t.shape();
         if (!t.dtype().isFloating() || shape.length != 2 || shape[0] != out || shape[1] != in) {
-            throw new LayerscopeException("Layer weight " + tensor + " is " + t.dtype() + " of "
+            throw new LayerscopeException("layer weight " + tensor + " is " + t.dtype() + " of "
                     + Arrays.toString(shape) + " but the layer needs floating [" + out + ", " + in
                     + "]. Check that the tensor read matches the layer's shape in the checkpoint.");
         }

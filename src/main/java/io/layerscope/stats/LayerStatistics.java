@@ -549,7 +549,7 @@ public final class LayerStatistics {
         for (int j = 0; j < scalerRow.length; j++) {
             float s = scalerRow[j];
             if (!(s >= 0 && s <= Float.MAX_VALUE)) {
-                throw new LayerscopeException("Layer " + layer + ": scaler_row[" + j + "] is " + s
+                throw new LayerscopeException("layer " + layer + ": scaler_row[" + j + "] is " + s
                         + ", but a mean of squared activations must be finite and non-negative. The calibration"
                         + " forward pass overflowed or produced NaN (from a non-finite weight, or an overflow).");
             }
@@ -560,7 +560,7 @@ public final class LayerStatistics {
 
     private static void checkShapes(String layer, float[] w, int out, int in, float[] scalerRow) {
         if (out <= 0 || in <= 0 || (long) out * in != w.length) {
-            throw new LayerscopeException("Layer " + layer + ": the weight has " + w.length
+            throw new LayerscopeException("layer " + layer + ": the weight has " + w.length
                     + " values but its shape [out, in] = [" + out + ", " + in + "] needs " + (long) out * in
                     + " (and both must be positive). Check that the tensor read matches the layer's shape in"
                     + " the checkpoint.");
@@ -570,14 +570,14 @@ public final class LayerStatistics {
 
     private static void checkScalerRow(String layer, int in, float[] scalerRow) {
         if (scalerRow.length != in) {
-            throw new LayerscopeException("Layer " + layer + ": scaler_row has " + scalerRow.length
+            throw new LayerscopeException("layer " + layer + ": scaler_row has " + scalerRow.length
                     + " values but the layer has in_features = " + in + ". The activation sums belong to a"
                     + " different tap; check the layer-to-tap mapping.");
         }
     }
 
     private static LayerscopeException nonFiniteWeight(String layer, int i, int j, float value) {
-        return new LayerscopeException("Layer " + layer + ": weight entry [" + i + ", " + j + "] is " + value
+        return new LayerscopeException("layer " + layer + ": weight entry [" + i + ", " + j + "] is " + value
                 + "; statistics of a non-finite weight are meaningless. The checkpoint file is damaged or"
                 + " was saved from a diverged model: download it again or check its source.");
     }

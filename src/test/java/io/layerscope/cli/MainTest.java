@@ -366,7 +366,7 @@ class MainTest {
 
         Run none = run();
         assertEquals(2, none.status());
-        assertEquals("error: Missing command: one of sweep, layer, query, layer-types, list-layers, completion, help\n"
+        assertEquals("error: missing command: one of sweep, layer, query, layer-types, list-layers, completion, help\n"
                 + "Try 'layerscope --help' for more information.\n", none.err());
     }
 

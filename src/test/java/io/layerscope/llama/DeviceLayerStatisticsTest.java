@@ -117,7 +117,7 @@ class DeviceLayerStatisticsTest {
         String device = assertThrows(LayerscopeException.class,
                 () -> DeviceLayerStatistics.compute(Device.cpu(), "L", w, 2, 3, scaler, 0.5)).getMessage();
         assertEquals(plain, device);
-        assertTrue(device.startsWith("Layer L: weight entry [0, 2] is NaN"), device);
+        assertTrue(device.startsWith("layer L: weight entry [0, 2] is NaN"), device);
 
         float[] badScaler = {1f, -1f, 1f};
         assertEquals(assertThrows(LayerscopeException.class,

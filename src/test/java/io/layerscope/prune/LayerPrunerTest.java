@@ -188,7 +188,7 @@ class LayerPrunerTest {
         try {
             LayerscopeException e = assertThrows(LayerscopeException.class, () -> LayerPruner.wanda("model.layers.3.mlp.up_proj",
                     w, out, in, new float[in], 0.5, SparsityPattern.UNSTRUCTURED, pool));
-            assertEquals("Layer model.layers.3.mlp.up_proj: weight entry [700, 11] is NaN; a mask over a non-finite weight"
+            assertEquals("layer model.layers.3.mlp.up_proj: weight entry [700, 11] is NaN; a mask over a non-finite weight"
                     + " is meaningless (damaged checkpoint?)", e.getMessage());
         } finally {
             pool.shutdown();
@@ -206,7 +206,7 @@ class LayerPrunerTest {
             for (SparsityPattern pattern : List.of(SparsityPattern.UNSTRUCTURED, new SparsityPattern(2, 4))) {
                 LayerscopeException e = assertThrows(LayerscopeException.class, () -> LayerPruner.wanda(
                         "model.layers.2.self_attn.o_proj", w, 2, 4, new float[] {1, 1, bad, 1}, 0.5, pattern));
-                assertEquals("Layer model.layers.2.self_attn.o_proj: the activation norm of input feature 2 is " + bad
+                assertEquals("layer model.layers.2.self_attn.o_proj: the activation norm of input feature 2 is " + bad
                         + "; Wanda's metric needs finite, non-negative norms. The forward pass that fed the layer"
                         + " overflowed or produced NaN.", e.getMessage());
             }

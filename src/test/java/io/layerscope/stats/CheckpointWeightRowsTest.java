@@ -121,7 +121,7 @@ class CheckpointWeightRowsTest {
         PrunableLayer down = ckpt.layer("model.layers.0.mlp.down_proj");
         LayerscopeException e = assertThrows(LayerscopeException.class, () -> LayerStatistics.compute(down.name(),
                 new CheckpointWeightRows(ckpt, down.weightTensor(), 64, 96), new float[96], 0.5, null, 6, null, null));
-        assertEquals("Layer model.layers.0.mlp.down_proj: weight entry [37, 81] is Infinity; statistics of a non-finite"
+        assertEquals("layer model.layers.0.mlp.down_proj: weight entry [37, 81] is Infinity; statistics of a non-finite"
                 + " weight are meaningless. The checkpoint file is damaged or was saved from a diverged model: download"
                 + " it again or check its source.", e.getMessage());
     }
@@ -131,7 +131,7 @@ class CheckpointWeightRowsTest {
         Checkpoint ckpt = model(DType.BF16);
         LayerscopeException e = assertThrows(LayerscopeException.class,
                 () -> new CheckpointWeightRows(ckpt, "model.layers.0.mlp.down_proj.weight", 96, 64));
-        assertEquals("Layer weight model.layers.0.mlp.down_proj.weight is BF16 of [64, 96] but the layer needs floating"
+        assertEquals("layer weight model.layers.0.mlp.down_proj.weight is BF16 of [64, 96] but the layer needs floating"
                 + " [96, 64]. Check that the tensor read matches the layer's shape in the checkpoint.", e.getMessage());
         WeightRows rows = new CheckpointWeightRows(ckpt, "model.layers.0.mlp.down_proj.weight", 64, 96);
         IndexOutOfBoundsException bad = assertThrows(IndexOutOfBoundsException.class, () -> rows.rows(60, 65));

@@ -385,7 +385,7 @@ class LayerStatisticsTest {
         float[] w = new float[12 * 3];
         w[7 * 3 + 1] = Float.POSITIVE_INFINITY;   // row 7, chunk 3
         w[10 * 3 + 2] = Float.NaN;                // row 10, chunk 5
-        String expected = "Layer blk.0: weight entry [7, 1] is Infinity; statistics of a non-finite weight are"
+        String expected = "layer blk.0: weight entry [7, 1] is Infinity; statistics of a non-finite weight are"
                 + " meaningless. The checkpoint file is damaged or was saved from a diverged model: download it"
                 + " again or check its source.";
         assertEquals(expected, assertThrows(LayerscopeException.class,
@@ -400,7 +400,7 @@ class LayerStatisticsTest {
     void rejectsAWeightOfTheWrongSize() {
         LayerscopeException e = assertThrows(LayerscopeException.class,
                 () -> LayerStatistics.compute("model.layers.0.mlp.up_proj", new float[10], 4, 3, new float[3]));
-        assertEquals("Layer model.layers.0.mlp.up_proj: the weight has 10 values but its shape [out, in] = [4, 3]"
+        assertEquals("layer model.layers.0.mlp.up_proj: the weight has 10 values but its shape [out, in] = [4, 3]"
                 + " needs 12 (and both must be positive). Check that the tensor read matches the layer's shape in"
                 + " the checkpoint.", e.getMessage());
     }
@@ -409,7 +409,7 @@ class LayerStatisticsTest {
     void rejectsAScalerRowOfTheWrongLength() {
         LayerscopeException e = assertThrows(LayerscopeException.class,
                 () -> LayerStatistics.compute("lm_head", new float[6], 2, 3, new float[4]));
-        assertEquals("Layer lm_head: scaler_row has 4 values but the layer has in_features = 3. The activation"
+        assertEquals("layer lm_head: scaler_row has 4 values but the layer has in_features = 3. The activation"
                 + " sums belong to a different tap; check the layer-to-tap mapping.", e.getMessage());
     }
 
@@ -418,7 +418,7 @@ class LayerStatisticsTest {
         float[] w = {1f, 2f, 3f, Float.NaN};
         LayerscopeException e = assertThrows(LayerscopeException.class,
                 () -> LayerStatistics.compute("model.layers.3.self_attn.q_proj", w, 2, 2, ones(2)));
-        assertEquals("Layer model.layers.3.self_attn.q_proj: weight entry [1, 1] is NaN; statistics of a"
+        assertEquals("layer model.layers.3.self_attn.q_proj: weight entry [1, 1] is NaN; statistics of a"
                 + " non-finite weight are meaningless. The checkpoint file is damaged or was saved from a diverged"
                 + " model: download it again or check its source.", e.getMessage());
         w[3] = Float.NEGATIVE_INFINITY;
@@ -429,7 +429,7 @@ class LayerStatisticsTest {
     void rejectsANonFiniteOrNegativeScalerRow() {
         LayerscopeException e = assertThrows(LayerscopeException.class,
                 () -> LayerStatistics.compute(new float[2], 1, 2, new float[] {1f, Float.POSITIVE_INFINITY}));
-        assertEquals("Layer (unnamed): scaler_row[1] is Infinity, but a mean of squared activations must be finite"
+        assertEquals("layer (unnamed): scaler_row[1] is Infinity, but a mean of squared activations must be finite"
                 + " and non-negative. The calibration forward pass overflowed or produced NaN (from a non-finite"
                 + " weight, or an overflow).", e.getMessage());
         assertThrows(LayerscopeException.class,
