@@ -1,13 +1,8 @@
 package io.layerscope.plot;
 
-import io.layerscope.LayerscopeException;
-import io.layerscope.WholeFiles;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.jfree.chart.JFreeChart;
@@ -27,8 +22,7 @@ import org.jfree.chart.JFreeChart;
  * threads (one per executor JVM is enough).
  *
  * <pre>{@code
- * byte[] png = new LayerAnalysisChart().renderPng(data);
- * new LayerAnalysisChart().writePng(data, dir.resolve(LayerAnalysisChart.fileName(data.layer())));
+ * LayerAnalysisChart.Pngs pngs = new LayerAnalysisChart().renderPngs(data, 360);   // picture and thumbnail
  * }</pre>
  */
 public final class LayerAnalysisChart {
@@ -66,11 +60,6 @@ public final class LayerAnalysisChart {
     /** The panel areas of the pictures this chart renders. */
     public FigureLayout layout() {
         return layout;
-    }
-
-    /** The PNG file name of a layer's picture: {@code layer_analysis_<layer>.png}, unsafe characters as '_'. */
-    public static String fileName(String layer) {
-        return "layer_analysis_" + layer.replaceAll("[^A-Za-z0-9._-]", "_") + ".png";
     }
 
     /** Draws the picture into a new RGB image. */
@@ -118,23 +107,6 @@ public final class LayerAnalysisChart {
     public Pngs renderPngs(LayerPlotData d, int thumbnailWidth) {
         BufferedImage image = render(d);
         return new Pngs(PngEncoder.encode(image), PngEncoder.encode(Thumbnail.scale(image, thumbnailWidth)));
-    }
-
-    /**
-     * Writes the PNG to {@code file} (parent directories created), through a temporary file in the same
-     * directory renamed at the end, so a reader never sees half a picture. Returns {@code file}.
-     */
-    public Path writePng(LayerPlotData d, Path file) {
-        byte[] png = renderPng(d);
-        Path dir = file.toAbsolutePath().getParent();
-        try {
-            Files.createDirectories(dir);
-            WholeFiles.write(file, png);
-        } catch (IOException e) {
-            throw new LayerscopeException("cannot write the picture of " + d.layer() + " to " + file + " ("
-                    + e.getMessage() + "); check that the output directory is writable", e);
-        }
-        return file;
     }
 
     private void draw(Graphics2D g2, int row, int column, JFreeChart chart) {

@@ -47,8 +47,11 @@ public record LayerResult(PrunableLayer layer, LayerStats stats, float[] scalerR
         return pngName(layer.name());
     }
 
-    /** The PNG file name of the layer named {@code layer}. */
+    /**
+     * The PNG file name of the layer named {@code layer}: {@code layer_analysis_<layer>.png}, any
+     * character other than letters, digits, '.', '_' and '-' as '_' (a name is never a path).
+     */
     public static String pngName(String layer) {
-        return "layer_analysis_" + layer + ".png";
+        return "layer_analysis_" + layer.replaceAll("[^A-Za-z0-9._-]", "_") + ".png";
     }
 }

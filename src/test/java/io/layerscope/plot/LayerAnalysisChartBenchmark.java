@@ -32,15 +32,15 @@ class LayerAnalysisChartBenchmark {
     private static final int RUNS = 5;
 
     @Test
-    void secondsPerPicture() {
+    void secondsPerPicture() throws java.io.IOException {
         run();
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws java.io.IOException {
         run();
     }
 
-    private static void run() {
+    private static void run() throws java.io.IOException {
         try (NDManager nd = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             measure(nd, 8192, 2048);
             measure(nd, 64, 64);
@@ -74,7 +74,7 @@ class LayerAnalysisChartBenchmark {
                 d.weightStatistics(), d.activationStatistics(), d.wandaStatistics());
     }
 
-    private static void measure(NDManager nd, int out, int in) {
+    private static void measure(NDManager nd, int out, int in) throws java.io.IOException {
         SyntheticLayer layer = SyntheticLayer.create(out, in, 42);
         BlockMaxReduction reduction = new BlockMaxReduction();
         LayerAnalysisChart chart = new LayerAnalysisChart();
@@ -104,7 +104,8 @@ class LayerAnalysisChartBenchmark {
                     Runtime.getRuntime().availableProcessors());
             String keep = System.getProperty("layerscope.benchmark.png");
             if (keep != null) {
-                chart.writePng(data, Path.of(keep, "benchmark_" + out + "x" + in + ".png"));
+                java.nio.file.Files.write(java.nio.file.Files.createDirectories(Path.of(keep)).resolve("benchmark_" + out + "x" + in + ".png"),
+                        chart.renderPng(data));
             }
         }
     }

@@ -8,15 +8,10 @@ import java.awt.Rectangle;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class LayerAnalysisChartTest {
     /** Luminance spread above which a panel counts as drawn; a blank panel has 0. */
@@ -108,25 +103,6 @@ class LayerAnalysisChartTest {
         assertEquals(List.of("model.layers.3.mlp.gate_proj   \u2014   synthetic/llama-1100x700",
                 "weight 1100 \u00d7 700 (out \u00d7 in)   \u00b7   calibration: c4, 128 \u00d7 2048 tokens, seed 0"),
                 LayerAnalysisChart.titleLines(data));
-    }
-
-    @Test
-    void fileNameFollowsTheResultsLayout() {
-        assertEquals("layer_analysis_model.layers.0.self_attn.q_proj.png",
-                LayerAnalysisChart.fileName("model.layers.0.self_attn.q_proj"));
-        assertEquals("layer_analysis_a_b_c.png", LayerAnalysisChart.fileName("a/b c"));
-    }
-
-    @Test
-    void writesTheFileAndNothingElse(@TempDir Path dir) throws IOException {
-        Path file = dir.resolve("png").resolve(LayerAnalysisChart.fileName(data.layer()));
-        new LayerAnalysisChart().writePng(data, file);
-        BufferedImage image = ImageIO.read(file.toFile());
-        assertEquals(1800, image.getWidth());
-        try (Stream<Path> files = Files.list(file.getParent())) {
-            assertEquals(List.of(file.getFileName().toString()),
-                    files.map(p -> p.getFileName().toString()).collect(Collectors.toList()));
-        }
     }
 
     @Test

@@ -399,7 +399,7 @@ class SweepJobIT {
         Path out = tmp.resolve("results").resolve("small-picture");
         new SweepJob(options("layer", out, name, true, 2, new PictureSize(800, 600)), quiet()).run();
         java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(out.resolve("png").resolve(
-                io.layerscope.plot.LayerAnalysisChart.fileName(name)).toFile());
+                io.layerscope.results.LayerResult.pngName(name)).toFile());
         assertEquals(800, png.getWidth());
         assertEquals(600, png.getHeight());
         assertEquals(new PictureSize(800, 600), RunRecord.read(out).options().output().pngSize());
