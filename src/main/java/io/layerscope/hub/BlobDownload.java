@@ -112,7 +112,7 @@ final class BlobDownload {
                 Files.deleteIfExists(part);
                 throw new LayerscopeException("the server sent more than the " + meta.size() + " bytes the Hub announced"
                         + " for " + meta.file() + " of " + repo.describe() + " (from "
-                        + HubErrors.withoutQuery(meta.location()) + "); nothing was kept. Check any proxy between here"
+                        + Redaction.url(meta.location()) + "); nothing was kept. Check any proxy between here"
                         + " and the Hub.", e);
             } catch (IOException e) {
                 failures++;
@@ -150,7 +150,7 @@ final class BlobDownload {
             return download(repo, revision, meta, part, progress, false);
         }
         throw new LayerscopeException("the download of " + meta.file() + " of " + repo.describe() + " (from "
-                + HubErrors.withoutQuery(meta.location()) + ") is corrupt: " + problem
+                + Redaction.url(meta.location()) + ") is corrupt: " + problem
                 + ". Nothing was kept in the cache; run again, and if it persists check any proxy between here and"
                 + " the Hub.");
     }

@@ -35,7 +35,7 @@ final class HubErrors {
         String page = settings.endpointForMessages() + repo.pagePath();
         if (!HubHttp.sameOrigin(uri, settings.endpoint())) {
             // the CDN behind a redirect: its signed link is short-lived, and it knows nothing of repos
-            return "the download server " + withoutQuery(uri) + " answered HTTP " + status + " for " + what + " of "
+            return "the download server " + Redaction.url(uri) + " answered HTTP " + status + " for " + what + " of "
                     + repo.describe() + (status == 403 || status == 410 ? " (its signed link may have expired)" : "")
                     + "; run again to get a fresh link, and if it persists check any proxy between here and it.";
         }
@@ -73,16 +73,11 @@ final class HubErrors {
         }
         if (status >= 500) {
             return "the Hub answered HTTP " + status + " for " + what + " of " + repo.describe() + " at "
-                    + withoutQuery(uri) + ": it may be down or overloaded; retry later, or set HF_HUB_OFFLINE=1 to use"
+                    + Redaction.url(uri) + ": it may be down or overloaded; retry later, or set HF_HUB_OFFLINE=1 to use"
                     + " only what the cache at " + settings.cacheDir() + " already has.";
         }
         String said = headers.firstValue("X-Error-Message").map(m -> " (" + m + ")").orElse("");
-        return "unexpected HTTP " + status + said + " from " + withoutQuery(uri) + " while fetching " + what + " of "
+        return "unexpected HTTP " + status + said + " from " + Redaction.url(uri) + " while fetching " + what + " of "
                 + repo.describe() + "; check HF_ENDPOINT (" + settings.endpointForMessages() + ") and any proxy between here and it.";
-    }
-
-    /** Signed CDN URLs carry credentials in the query (and a URL may carry user:password): never show those. */
-    static String withoutQuery(URI uri) {
-        return Redaction.url(uri);
     }
 }

@@ -75,11 +75,11 @@ final class HubHttp {
         try {
             root = JSON.readTree(body);
         } catch (IOException e) {
-            throw notTheHub(repo, "its answer to " + HubErrors.withoutQuery(uri) + " is not JSON");
+            throw notTheHub(repo, "its answer to " + Redaction.url(uri) + " is not JSON");
         }
         String commit = root.path("sha").asText("");
         if (!HfCache.isCommit(commit) || !root.path("siblings").isArray()) {
-            throw notTheHub(repo, "its answer to " + HubErrors.withoutQuery(uri) + " has no commit sha and file list");
+            throw notTheHub(repo, "its answer to " + Redaction.url(uri) + " has no commit sha and file list");
         }
         List<String> files = new ArrayList<>();
         for (JsonNode sibling : root.get("siblings")) {
@@ -174,7 +174,7 @@ final class HubHttp {
             }
             uri = redirect(uri, location.get());
         }
-        throw new LayerscopeException("more than " + MAX_REDIRECTS + " redirects from " + HubErrors.withoutQuery(start)
+        throw new LayerscopeException("more than " + MAX_REDIRECTS + " redirects from " + Redaction.url(start)
                 + "; check HF_ENDPOINT (" + settings.endpointForMessages() + ") and any proxy between here and it");
     }
 
@@ -202,10 +202,10 @@ final class HubHttp {
             return client.send(request.build(), body);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new LayerscopeException("interrupted while talking to " + HubErrors.withoutQuery(uri), e);
+            throw new LayerscopeException("interrupted while talking to " + Redaction.url(uri), e);
         } catch (IllegalArgumentException e) {
             String why = token.map(t -> String.valueOf(e.getMessage()).replace(t, "<token>")).orElse(e.getMessage());
-            throw new LayerscopeException("cannot request " + HubErrors.withoutQuery(uri) + ": "
+            throw new LayerscopeException("cannot request " + Redaction.url(uri) + ": "
                     + Redaction.userInfo(why));
         }
     }
@@ -226,7 +226,7 @@ final class HubHttp {
             why = "not a valid address";
         }
         // a signed link's query is a credential: never shown
-        throw new LayerscopeException(HubErrors.withoutQuery(from) + " redirected to \"" + Redaction.userInfo(location.split("\\?", 2)[0])
+        throw new LayerscopeException(Redaction.url(from) + " redirected to \"" + Redaction.userInfo(location.split("\\?", 2)[0])
                 + "\", " + why + "; check HF_ENDPOINT (" + settings.endpointForMessages() + ") and any proxy between"
                 + " here and it");
     }
@@ -235,7 +235,7 @@ final class HubHttp {
     private Duration metadataTimeout(URI uri, long deadline) throws DeadlineExceeded {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-            throw new DeadlineExceeded(uri, settings.apiDeadline(), 0);
+            throw new DeadlineExceeded(uri, settings.apiDeadline());
         }
         return Duration.ofNanos(Math.min(left, settings.metadataTimeout().toNanos()));
     }
@@ -267,12 +267,12 @@ final class HubHttp {
                     throw tooLong(repo, uri);
                 }
                 if (late.get()) {
-                    throw new DeadlineExceeded(uri, settings.apiDeadline(), body.size());
+                    throw new DeadlineExceeded(uri, settings.apiDeadline());
                 }
             }
         } catch (IOException e) {
             if (late.get()) {
-                throw new DeadlineExceeded(uri, settings.apiDeadline(), body.size());
+                throw new DeadlineExceeded(uri, settings.apiDeadline());
             }
             throw e;
         } finally {
@@ -282,7 +282,7 @@ final class HubHttp {
     }
 
     private LayerscopeException tooLong(HubRepo repo, URI uri) {
-        return notTheHub(repo, "its answer to " + HubErrors.withoutQuery(uri) + " is longer than "
+        return notTheHub(repo, "its answer to " + Redaction.url(uri) + " is longer than "
                 + ConsoleProgress.bytes(HubSettings.MAX_API_BYTES) + ", far more than any file list");
     }
 
@@ -299,13 +299,11 @@ final class HubHttp {
         private static final long serialVersionUID = 1L;
         private final String url;
         private final Duration deadline;
-        private final long received;
 
-        DeadlineExceeded(URI uri, Duration deadline, long received) {
+        DeadlineExceeded(URI uri, Duration deadline) {
             super("no complete answer within " + seconds(deadline));
-            this.url = HubErrors.withoutQuery(uri);
+            this.url = Redaction.url(uri);
             this.deadline = deadline;
-            this.received = received;
         }
 
         /** The request's URL without query or user info. */
@@ -315,10 +313,6 @@ final class HubHttp {
 
         String deadline() {
             return seconds(deadline);
-        }
-
-        long received() {
-            return received;
         }
 
         static String seconds(Duration d) {

@@ -51,10 +51,10 @@ final class ReplaceableResults {
         all.put("the working directory", Path.of(""));
         all.put("your home directory", Path.of(System.getProperty("user.home")));
         all.putAll(kept);
-        Path real = realPath(target);
+        Path real = RealPaths.of(target);
         for (Map.Entry<String, Path> e : all.entrySet()) {
-            if (e.getValue() != null && realPath(e.getValue()).startsWith(real)) {
-                boolean same = realPath(e.getValue()).equals(real);
+            if (e.getValue() != null && RealPaths.of(e.getValue()).startsWith(real)) {
+                boolean same = RealPaths.of(e.getValue()).equals(real);
                 throw new LayerscopeException("--overwrite refuses to replace " + option + " " + target + ": it "
                         + (same ? "is " : "contains ") + e.getKey() + "; choose another " + option);
             }
@@ -192,10 +192,5 @@ final class ReplaceableResults {
                     + ", which layerscope did not write";
         }
         return null;
-    }
-
-    /** {@link RealPaths#of}. */
-    static Path realPath(Path p) {
-        return RealPaths.of(p);
     }
 }

@@ -47,7 +47,7 @@ public final class ResultsQuery {
                 throw new LayerscopeException(dir + " is not a layerscope results directory (expected "
                         + RunRecord.FILE + " and layers.parquet; give the --out directory of a sweep or layer job)");
             }
-            Path real = realPath(dir);
+            Path real = existingRealPath(dir);
             Path first = seen.putIfAbsent(real, dir);
             if (first != null) {
                 throw new LayerscopeException("--results " + dir + (first.toString().equals(dir.toString()) ? " is given twice"
@@ -57,7 +57,7 @@ public final class ResultsQuery {
         }
     }
 
-    private static Path realPath(Path dir) {
+    private static Path existingRealPath(Path dir) {
         try {
             return dir.toRealPath();
         } catch (java.io.IOException e) {

@@ -2,6 +2,7 @@ package io.layerscope.spark;
 
 import io.layerscope.results.LayerResult;
 import io.layerscope.LayerscopeException;
+import io.layerscope.RealPaths;
 import io.layerscope.calibration.CalibrationSample;
 import io.layerscope.calibration.Documents;
 import io.layerscope.calibration.HuggingFaceTokenEncoder;
@@ -577,7 +578,7 @@ public final class SweepJob {
         replaced.put("--out", o.output().out());
         replaced.put("--save-pruned", o.output().savePruned());
         replaced.forEach((option, p) -> {
-            if (p != null && ReplaceableResults.realPath(dir).startsWith(ReplaceableResults.realPath(p))) {
+            if (p != null && RealPaths.of(dir).startsWith(RealPaths.of(p))) {
                 throw new LayerscopeException("--calibration-cache " + dir + " is inside " + option + " " + p + ", which"
                         + " the run writes as a whole; keep the cache in a directory of its own");
             }
@@ -601,13 +602,13 @@ public final class SweepJob {
         outputs.put("--save-pruned", savePruned);
         outputs.put("--imatrix", imatrix);
         if (savePruned != null && out != null
-                && ReplaceableResults.realPath(savePruned).equals(ReplaceableResults.realPath(out))) {
+                && RealPaths.of(savePruned).equals(RealPaths.of(out))) {
             throw new LayerscopeException("--save-pruned " + savePruned + " and --out " + out + " are the same"
                     + " directory; the pruned model and the results need one each");
         }
         outputs.forEach((inner, i) -> outputs.forEach((outer, d) -> {
             if (i != null && d != null && !inner.equals(outer) && !outer.equals("--imatrix")
-                    && ReplaceableResults.realPath(i).startsWith(ReplaceableResults.realPath(d))) {
+                    && RealPaths.of(i).startsWith(RealPaths.of(d))) {
                 throw new LayerscopeException(inner + " " + i + " is inside " + outer + " " + d + ", which the run"
                         + " writes as a whole and moves into place at the end; give " + inner + " a place of its own");
             }
