@@ -1,6 +1,7 @@
 package io.layerscope.spark;
 
 import io.layerscope.Failures;
+import io.layerscope.FileTrees;
 import io.layerscope.Flock;
 import io.layerscope.LayerscopeException;
 import io.layerscope.OutputLock;
@@ -187,7 +188,7 @@ public final class ResultsDirectory implements AutoCloseable {
         List<Path> replaced = siblings(target, ".replaced-");
         // what a job that had put its new DIR in place was deleting: never put back, in part or whole
         List<Path> deleting = siblings(target, ".deleting-");
-        deleting.forEach(ResultsDirectory::deleteRecursively);
+        deleting.forEach(FileTrees::deleteWhatCan);
         if (!deleting.isEmpty()) {
             System.err.println("layerscope: removed " + deleting.stream().map(p -> p.getFileName().toString()).toList()
                     + ", what remained of the " + kind.what + " a job that stopped had replaced with " + dir);
@@ -211,11 +212,11 @@ public final class ResultsDirectory implements AutoCloseable {
                         .map(p -> p.getFileName().toString()).toList() + " beside it holds the one a job that stopped"
                         + " was replacing: keep one of them (rename the one to keep to " + name + "), then run again");
             }
-            replaced.forEach(ResultsDirectory::deleteRecursively);
+            replaced.forEach(FileTrees::deleteWhatCan);
             System.err.println("layerscope: removed " + replaced.stream().map(p -> p.getFileName().toString()).toList()
                     + ", the " + kind.what + " a job that stopped had just replaced with " + dir);
         }
-        staging.forEach(ResultsDirectory::deleteRecursively);
+        staging.forEach(FileTrees::deleteWhatCan);
         if (!staging.isEmpty()) {
             System.err.println("layerscope: removed the unfinished results of " + dir + " (" + staging.get(0).getFileName()
                     + (staging.size() > 1 ? " and " + (staging.size() - 1) + " more" : "")
@@ -468,7 +469,7 @@ public final class ResultsDirectory implements AutoCloseable {
         guard.writeLock().lock();
         try {
             if (!committed) {
-                deleteRecursively(staging);
+                FileTrees.deleteWhatCan(staging);
                 discarded = true;
             }
             OutputLock.release(lock, held);
@@ -486,49 +487,12 @@ public final class ResultsDirectory implements AutoCloseable {
         Path old = replaced;
         replaced = null;
         if (old != null) {
-            deleteRecursively(old);
+            FileTrees.deleteWhatCan(old);
             if (Files.exists(old, LinkOption.NOFOLLOW_LINKS)) {
                 // the new results are in place all the same
                 System.err.println("layerscope: could not delete all of the replaced " + kind.what + ", moved aside to "
                         + old + "; delete it yourself");
             }
-        }
-    }
-
-    /** Deletes what it can of {@code p} (not following links); a part it cannot list stays. */
-    static void deleteRecursively(Path p) {
-        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try {
-            Files.walkFileTree(p, new java.nio.file.SimpleFileVisitor<>() {
-                @Override
-                public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes a) {
-                    deleteQuietly(file);
-                    return java.nio.file.FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) {
-                    return java.nio.file.FileVisitResult.CONTINUE;   // best effort: the caller says what stays
-                }
-
-                @Override
-                public java.nio.file.FileVisitResult postVisitDirectory(Path dir, IOException e) {
-                    deleteQuietly(dir);
-                    return java.nio.file.FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            // as visitFileFailed
-        }
-    }
-
-    private static void deleteQuietly(Path p) {
-        try {
-            Files.deleteIfExists(p);
-        } catch (IOException ignored) {
-            // best effort during cleanup
         }
     }
 }

@@ -198,7 +198,7 @@ final class ShippedModel {
                 }
                 // another JVM working in this directory made it first
             } finally {
-                ResultsDirectory.deleteRecursively(building);
+                io.layerscope.FileTrees.deleteWhatCan(building);
             }
             return linked;
         } catch (IOException e) {

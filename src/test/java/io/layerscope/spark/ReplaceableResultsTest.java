@@ -50,7 +50,7 @@ class ReplaceableResultsTest {
         Files.writeString(foreign.resolve("run.json"), "{not json");
         assertEquals("run.json is not valid JSON", ReplaceableResults.notResults(foreign));
         Path noTable = results(tmp.resolve("no-table"));
-        ResultsDirectory.deleteRecursively(noTable.resolve("layers.parquet"));
+        io.layerscope.FileTrees.deleteWhatCan(noTable.resolve("layers.parquet"));
         assertEquals("no layers.parquet", ReplaceableResults.notResults(noTable));
         Path extra = results(tmp.resolve("extra"));
         for (String f : List.of("notes.txt", "a.csv", "b", "c", "d", "e", "f")) {
