@@ -6,8 +6,16 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
 
-/** Failures caught on one thread (a download's future, a reading thread) passed on by another as the kind they were. */
+/**
+ * Failures caught on one thread (a download's future, a reading thread) passed on by another as the
+ * kind they were, described for a message, and looked through for the cause that explains them.
+ */
 public final class Failures {
     private Failures() {
     }
@@ -42,5 +50,28 @@ public final class Failures {
         }
         String m = e.getMessage();
         return m == null ? e.getClass().getSimpleName() : m;
+    }
+
+    /**
+     * {@code e} and its causes, outermost first (empty for null). Spark wraps an executor's failure in
+     * several layers; a cause chain that loops ends at the first repeat.
+     */
+    public static List<Throwable> causes(Throwable e) {
+        List<Throwable> chain = new ArrayList<>();
+        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
+            chain.add(t);
+        }
+        return chain;
+    }
+
+    /** The outermost of {@link #causes} that is a {@code kind}, or null. */
+    public static <T extends Throwable> T cause(Throwable e, Class<T> kind) {
+        for (Throwable t : causes(e)) {
+            if (kind.isInstance(t)) {
+                return kind.cast(t);
+            }
+        }
+        return null;
     }
 }

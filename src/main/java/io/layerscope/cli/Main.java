@@ -291,12 +291,7 @@ public final class Main implements Runnable {
 
     /** A user error, also when Spark wrapped it (a task that failed on an executor). */
     private static LayerscopeException userError(Throwable e) {
-        for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
-            if (t instanceof LayerscopeException l) {
-                return l;
-            }
-        }
-        return null;
+        return io.layerscope.Failures.cause(e, LayerscopeException.class);
     }
 
     /**
@@ -304,7 +299,7 @@ public final class Main implements Runnable {
      * here as the cause of that thread's failure, as the user error that names --driver-memory.
      */
     private static LayerscopeException driverHeap(Throwable e, ParseResult parsed) {
-        for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+        for (Throwable t : io.layerscope.Failures.causes(e)) {
             if (t instanceof OutOfMemoryError oom && HeapExhaustion.isHeap(oom)) {
                 return HeapExhaustion.onDriver(oom, "the " + lastCommand(parsed) + " command");
             }

@@ -487,7 +487,7 @@ public final class HubClient {
     }
 
     static String networkReason(IOException e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
+        for (Throwable t : io.layerscope.Failures.causes(e)) {
             if (t instanceof HttpConnectTimeoutException) {
                 return "connection timed out";
             }

@@ -10,7 +10,7 @@ final class CauseMessages {
 
     /** The first match of {@code pattern} in the message of {@code e} or of one of its causes, or null. */
     static Matcher find(Throwable e, Pattern pattern) {
-        for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+        for (Throwable t : io.layerscope.Failures.causes(e)) {
             Matcher m = t.getMessage() == null ? null : pattern.matcher(t.getMessage());
             if (m != null && m.find()) {
                 return m;

@@ -219,7 +219,7 @@ public final class ResultsQuery {
         SparkThrowable sqlError = null;
         SparkThrowable readError = null;
         Throwable deepest = e;
-        for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+        for (Throwable t : io.layerscope.Failures.causes(e)) {
             deepest = t;
             if (t instanceof SparkThrowable st && st.getCondition() != null) {
                 String state = st.getSqlState() == null ? "" : st.getSqlState();

@@ -278,9 +278,9 @@ public final class SweepJob {
             return l;
         }
         IOException root = null;
-        for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+        for (Throwable t : io.layerscope.Failures.causes(e)) {
             if (t instanceof IOException io) {
-                root = io;
+                root = io;   // the deepest: what the file system said
             }
         }
         if (root == null && e instanceof RuntimeException r) {

@@ -77,10 +77,8 @@ final class UserErrorLogFilter extends AbstractFilter {
         if (!SILENCED.isEmpty() && SILENCED.contains(event.getThreadName())) {
             return Result.DENY;
         }
-        for (Throwable t = event.getThrown(); t != null && t != t.getCause(); t = t.getCause()) {
-            if (t instanceof LayerscopeException) {
-                return Result.DENY;
-            }
+        if (io.layerscope.Failures.cause(event.getThrown(), LayerscopeException.class) != null) {
+            return Result.DENY;
         }
         String message = event.getMessage() == null ? null : event.getMessage().getFormattedMessage();
         if (message == null) {
