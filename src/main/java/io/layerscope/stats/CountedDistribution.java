@@ -25,8 +25,6 @@ import java.util.Arrays;
 public final class CountedDistribution {
     /** Top-16-bit patterns of a float32. */
     public static final int BUCKETS = 1 << 16;
-    private static final double Q_LOW = RankBuckets.Q_LOW;
-    private static final double Q_HIGH = RankBuckets.Q_HIGH;
 
     private final LogBins bins = LogBins.STANDARD;
     private final long[] bucketCounts = new long[BUCKETS];
@@ -145,15 +143,7 @@ public final class CountedDistribution {
         for (int i = 0; i < ranks.length; i++) {
             if (ranks[i] == rank) {
                 long[] low = lowCounts[slotOfBucket[rankBuckets[i]]];
-                long seen = 0;
-                int bits = 0;
-                while (seen + low[bits] <= rankOffsets[i]) {
-                    seen += low[bits++];
-                    if (bits == BUCKETS) {
-                        throw new IllegalStateException("rank " + rank + ": its bucket's low bits were not all counted");
-                    }
-                }
-                return Float.intBitsToFloat(rankBuckets[i] << 16 | bits);
+                return RankBuckets.valueAt(rankBuckets[i], rankOffsets[i], bits -> low[bits]);
             }
         }
         throw new IllegalArgumentException("rank " + rank + " was not requested before the second pass");
@@ -162,20 +152,8 @@ public final class CountedDistribution {
     /** The summary (PyTorch's defaults, as {@link Summary} says) and histogram. */
     public Distribution distribution() {
         checkPass(true);
-        double std = count > 1 ? Math.sqrt(sumSquaredDeviations / (count - 1)) : Double.NaN;
-        Summary summary = new Summary(count, mean, std, valueAtRank(0), valueAtRank(count - 1),
-                valueAtRank((count - 1) / 2), quantile(Q_LOW), quantile(Q_HIGH));
+        Summary summary = RankBuckets.summary(count, mean, sumSquaredDeviations, this::valueAtRank);
         return new Distribution(summary, new Histogram(bins.edges(), binCounts, underflow, overflow));
-    }
-
-    /** torch.quantile's linear interpolation, exactly as the plain-Java path computes it. */
-    private double quantile(double q) {
-        double pos = q * (count - 1);
-        long below = (long) Math.floor(pos);
-        double start = valueAtRank(below);
-        double end = valueAtRank((long) Math.ceil(pos));
-        double weight = pos - below;
-        return weight < 0.5 ? start + weight * (end - start) : end - (end - start) * (1 - weight);
     }
 
     private void checkPass(boolean second) {

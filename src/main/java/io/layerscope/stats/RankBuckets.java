@@ -2,6 +2,7 @@ package io.layerscope.stats;
 
 import java.util.Arrays;
 import java.util.function.IntToLongFunction;
+import java.util.function.LongToDoubleFunction;
 
 /**
  * The first step of a radix selection over float32 bit patterns: the bucket (high 16 bits) each
@@ -54,5 +55,43 @@ record RankBuckets(long[] ranks, int[] rankBuckets, long[] rankOffsets, int[] sl
             }
         }
         return new RankBuckets(ranks, rankBuckets, rankOffsets, slotOfBucket, slots);
+    }
+
+    /**
+     * The value at offset {@code offset} among the values of bucket {@code bucket}, {@code lowCount(bits)}
+     * of which have low 16 bits {@code bits}: the second pass's answer for a rank.
+     */
+    static float valueAt(int bucket, long offset, IntToLongFunction lowCount) {
+        long seen = 0;
+        int bits = 0;
+        while (seen + lowCount.applyAsLong(bits) <= offset) {
+            seen += lowCount.applyAsLong(bits++);
+            if (bits == BUCKETS) {
+                throw new IllegalStateException("bucket " + bucket + ": its low bits were not all counted (offset " + offset + ")");
+            }
+        }
+        return Float.intBitsToFloat(bucket << 16 | bits);
+    }
+
+    /**
+     * The summary of {@code count} values from their mean, their sum of squared deviations and their
+     * values at the summary's ranks: PyTorch's defaults ({@link Summary}), std with n - 1, the lower
+     * median, and torch.quantile's linear interpolation for p01 and p99 with its two-sided lerp (exact at
+     * both ends, symmetric rounding in between), the position formed in double.
+     */
+    static Summary summary(long count, double mean, double sumSquaredDeviations, LongToDoubleFunction valueAtRank) {
+        double std = count > 1 ? Math.sqrt(sumSquaredDeviations / (count - 1)) : Double.NaN;
+        return new Summary(count, mean, std, valueAtRank.applyAsDouble(0), valueAtRank.applyAsDouble(count - 1),
+                valueAtRank.applyAsDouble((count - 1) / 2), quantile(Q_LOW, count, valueAtRank),
+                quantile(Q_HIGH, count, valueAtRank));
+    }
+
+    private static double quantile(double q, long count, LongToDoubleFunction valueAtRank) {
+        double pos = q * (count - 1);
+        long below = (long) Math.floor(pos);
+        double start = valueAtRank.applyAsDouble(below);
+        double end = valueAtRank.applyAsDouble((long) Math.ceil(pos));
+        double weight = pos - below;
+        return weight < 0.5 ? start + weight * (end - start) : end - (end - start) * (1 - weight);
     }
 }

@@ -48,8 +48,6 @@ import java.util.Arrays;
 final class TwoPassDistribution {
     private static final int BUCKETS = 1 << 16;
     private static final int LOW_BITS = 0xffff;
-    private static final double Q_LOW = RankBuckets.Q_LOW;
-    private static final double Q_HIGH = RankBuckets.Q_HIGH;
     /** A {@link #thresholdCuts} entry: no float is above the threshold (it is NaN or +infinity or more). */
     private static final int NOTHING_ABOVE = Integer.MAX_VALUE;
 
@@ -388,12 +386,7 @@ final class TwoPassDistribution {
         for (int i = 0; i < ranks.length; i++) {
             if (ranks[i] == rank) {
                 int[] low = lowCounts[slotOfBucket[rankBuckets[i]]];
-                long seen = 0;
-                int bits = 0;
-                while (seen + low[bits] <= rankOffsets[i]) {
-                    seen += low[bits++];
-                }
-                return Float.intBitsToFloat(rankBuckets[i] << 16 | bits);
+                return RankBuckets.valueAt(rankBuckets[i], rankOffsets[i], bits -> low[bits]);
             }
         }
         throw new IllegalArgumentException("rank " + rank + " was not requested before the second pass");
@@ -441,22 +434,9 @@ final class TwoPassDistribution {
 
     Distribution distribution() {
         checkComplete();
-        double std = count > 1 ? Math.sqrt(sumSquaredDeviations / (count - 1)) : Double.NaN;
-        Summary summary = new Summary(count, mean, std, valueAtRank(0), valueAtRank(count - 1), valueAtRank((count - 1) / 2),
-                quantile(Q_LOW), quantile(Q_HIGH));
+        Summary summary = RankBuckets.summary(count, mean, sumSquaredDeviations, this::valueAtRank);
         Histogram histogram = new Histogram(bins.edges(), binCounts, underflow, overflow);
         return new Distribution(summary, histogram);
-    }
-
-    /** torch.quantile's linear interpolation between the two ranks around q*(n-1). */
-    private double quantile(double q) {
-        double pos = q * (count - 1);
-        long below = (long) Math.floor(pos);
-        double start = valueAtRank(below);
-        double end = valueAtRank((long) Math.ceil(pos));
-        double weight = pos - below;
-        // torch's lerp: exact at both ends, symmetric rounding in between
-        return weight < 0.5 ? start + weight * (end - start) : end - (end - start) * (1 - weight);
     }
 
     private void foldBucketsIntoBins() {
