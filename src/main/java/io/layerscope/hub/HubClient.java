@@ -28,6 +28,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.ToLongFunction;
 
@@ -101,18 +102,11 @@ public final class HubClient {
         if (settings.offline()) {
             return fromCache(repo, rev, wanted, offlineReason());
         }
-        try {
+        return orCached(repo, rev, () -> {
             String commit = fetch(repo, rev, wanted);
             cache.writeRef(repo, rev, commit);
             return resolved(repo, rev, commit, wanted);
-        } catch (IOException e) {
-            return cachedOr(repo, rev, wanted, unreachable(repo, rev, e), networkReason(e));
-        } catch (HubResponseException e) {
-            if (e.isDefinitive()) {
-                throw e;
-            }
-            return cachedOr(repo, rev, wanted, e, "HTTP " + e.status());
-        }
+        }, why -> fromCache(repo, rev, wanted, why));
     }
 
     /**
@@ -125,23 +119,17 @@ public final class HubClient {
         if (settings.offline()) {
             return filteredFromCache(repo, rev, filter, offlineReason());
         }
-        RepoListing listing;
-        try {
-            listing = http.listing(repo, rev);
-        } catch (IOException e) {
-            return filteredFallback(repo, rev, filter, unreachable(repo, rev, e), networkReason(e));
-        } catch (HubResponseException e) {
-            if (e.isDefinitive()) {
-                throw e;
-            }
-            return filteredFallback(repo, rev, filter, e, "HTTP " + e.status());
-        }
+        return orCached(repo, rev, () -> filteredOnline(repo, rev, filter), why -> filteredFromCache(repo, rev, filter, why));
+    }
+
+    private ResolvedSnapshot filteredOnline(HubRepo repo, String rev, Predicate<String> filter) throws IOException {
+        RepoListing listing = http.listing(repo, rev);
         List<String> files = listing.files().stream().filter(filter).toList();
         if (files.isEmpty()) {
             throw new LayerscopeException(repo.describe() + " at revision " + rev + " (commit " + listing.commit()
                     + ") has no file that the filter accepts among its " + listing.files().size() + " files");
         }
-        ResolvedSnapshot snapshot = snapshotOf(repo.id(), listing.commit(), type, files);
+        ResolvedSnapshot snapshot = snapshotOf(repo.id(), listing.commit(), repo.type(), files);
         cache.writeRef(repo, rev, listing.commit());
         return new ResolvedSnapshot(repo.id(), rev, snapshot.commitSha(), snapshot.dir(), snapshot.sha256ByFile());
     }
@@ -158,17 +146,11 @@ public final class HubClient {
         if (settings.offline()) {
             return modelFromCache(repo, rev, offlineReason());
         }
-        RepoListing listing;
-        try {
-            listing = http.listing(repo, rev);
-        } catch (IOException e) {
-            return modelFallback(repo, rev, unreachable(repo, rev, e), networkReason(e));
-        } catch (HubResponseException e) {
-            if (e.isDefinitive()) {
-                throw e;
-            }
-            return modelFallback(repo, rev, e, "HTTP " + e.status());
-        }
+        return orCached(repo, rev, () -> modelOnline(repo, rev), why -> modelFromCache(repo, rev, why));
+    }
+
+    private ResolvedSnapshot modelOnline(HubRepo repo, String rev) throws IOException {
+        RepoListing listing = http.listing(repo, rev);
         String commit = listing.commit();
         if (!listing.files().contains(ModelFiles.CONFIG)) {
             throw new LayerscopeException(repo.describe() + " at revision " + rev + " (commit " + commit
@@ -177,23 +159,14 @@ public final class HubClient {
         String entry = ModelFiles.weightsEntry(listing.files()).orElseThrow(() -> noSafetensors(repo, rev, commit,
                 listing.files()));
         List<String> files = new ArrayList<>(ModelFiles.metadata(listing.files()));
-        try {
-            if (entry.equals(ModelFiles.WEIGHTS_INDEX)) {
-                fetch(repo, commit, List.of(entry));
-                files.add(entry);
-                files.addAll(ModelFiles.shards(cache.snapshotFile(repo, commit, entry)));
-            } else {
-                files.add(entry);
-            }
-            fetch(repo, commit, files);
-        } catch (IOException e) {
-            return modelFallback(repo, rev, unreachable(repo, rev, e), networkReason(e));
-        } catch (HubResponseException e) {
-            if (e.isDefinitive()) {
-                throw e;
-            }
-            return modelFallback(repo, rev, e, "HTTP " + e.status());
+        if (entry.equals(ModelFiles.WEIGHTS_INDEX)) {
+            fetch(repo, commit, List.of(entry));
+            files.add(entry);
+            files.addAll(ModelFiles.shards(cache.snapshotFile(repo, commit, entry)));
+        } else {
+            files.add(entry);
         }
+        fetch(repo, commit, files);
         cache.writeRef(repo, rev, commit);
         return resolved(repo, rev, commit, files);
     }
@@ -364,15 +337,41 @@ public final class HubClient {
         return resolved(repo, revision, commit, files);
     }
 
-    private ResolvedSnapshot cachedOr(HubRepo repo, String revision, List<String> files, LayerscopeException failure,
-            String reason) {
-        Optional<String> commit = cache.commitOf(repo, revision);
-        if (commit.isEmpty() || !notInSnapshot(repo, commit.get(), files).isEmpty()) {
+    /** What is asked of the Hub: a network failure is an IOException, an unwelcome answer a HubResponseException. */
+    @FunctionalInterface
+    private interface Online {
+        ResolvedSnapshot ask() throws IOException;
+    }
+
+    /**
+     * {@code online}'s snapshot; when the Hub cannot be reached or fails for now (not a definitive
+     * answer such as 404), the cached one {@code fromCache} finds (given the reason), with a notice,
+     * or the Hub's failure if the cache lacks it too.
+     */
+    private ResolvedSnapshot orCached(HubRepo repo, String rev, Online online, Function<String, ResolvedSnapshot> fromCache) {
+        LayerscopeException failure;
+        String reason;
+        try {
+            return online.ask();
+        } catch (IOException e) {
+            failure = unreachable(repo, rev, e);
+            reason = networkReason(e);
+        } catch (HubResponseException e) {
+            if (e.isDefinitive()) {
+                throw e;
+            }
+            failure = e;
+            reason = "HTTP " + e.status();
+        }
+        ResolvedSnapshot cached;
+        try {
+            cached = fromCache.apply(reason);
+        } catch (LayerscopeException notThere) {
             throw failure;
         }
         progress.notice("could not check " + repo.describe() + " on the Hub (" + reason + "); using the cached snapshot "
-                + cache.snapshotDir(repo, commit.get()));
-        return resolved(repo, revision, commit.get(), files);
+                + cached.dir());
+        return cached;
     }
 
     /** The model files of a cached snapshot; throws naming what is missing. */
@@ -409,31 +408,6 @@ public final class HubClient {
             throw notCached(repo, revision, why, commit, List.of("any file the filter accepts"));
         }
         return resolved(repo, revision, commit, files);
-    }
-
-    private ResolvedSnapshot filteredFallback(HubRepo repo, String revision, Predicate<String> filter,
-            LayerscopeException failure, String reason) {
-        ResolvedSnapshot cached;
-        try {
-            cached = filteredFromCache(repo, revision, filter, reason);
-        } catch (LayerscopeException notThere) {
-            throw failure;
-        }
-        progress.notice("could not check " + repo.describe() + " on the Hub (" + reason + "); using the cached snapshot "
-                + cached.dir());
-        return cached;
-    }
-
-    private ResolvedSnapshot modelFallback(HubRepo repo, String revision, LayerscopeException failure, String reason) {
-        ResolvedSnapshot cached;
-        try {
-            cached = modelFromCache(repo, revision, reason);
-        } catch (LayerscopeException notThere) {
-            throw failure;
-        }
-        progress.notice("could not check " + repo.describe() + " on the Hub (" + reason + "); using the cached snapshot "
-                + cached.dir());
-        return cached;
     }
 
     private ResolvedSnapshot resolved(HubRepo repo, String revision, String commit, List<String> files) {
