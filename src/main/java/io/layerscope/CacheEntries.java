@@ -1,6 +1,7 @@
 package io.layerscope;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -20,6 +21,12 @@ public final class CacheEntries {
 
     /** What {@link #trim} removed: entries and the bytes they took. */
     public record Removed(int entries, long bytes) {
+    }
+
+    /** What a file of a cache directory is: an entry, or null (a file the cache leaves alone, or removes as no one's). */
+    @FunctionalInterface
+    public interface Recognizer {
+        Entry entryOf(Path file) throws IOException;
     }
 
     private CacheEntries() {
@@ -56,6 +63,36 @@ public final class CacheEntries {
             }
         }
         return new Removed(removed, removedBytes);
+    }
+
+    /**
+     * The entries of {@code dir} as {@code recognizer} tells them. A temporary file older than
+     * {@link WholeFiles#ABANDONED} (a killed run's) is deleted on the way; a file removed by another run
+     * meanwhile, or unreadable, is skipped and left for a later trim.
+     *
+     * @throws IOException when {@code dir} cannot be listed
+     */
+    public static List<Entry> scan(Path dir, Recognizer recognizer) throws IOException {
+        List<Entry> entries = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+            for (Path f : files) {
+                try {
+                    if (WholeFiles.isTemporary(f)) {
+                        if (WholeFiles.isAbandoned(f, WholeFiles.ABANDONED)) {
+                            Files.deleteIfExists(f);
+                        }
+                        continue;
+                    }
+                    Entry e = recognizer.entryOf(f);
+                    if (e != null) {
+                        entries.add(e);
+                    }
+                } catch (IOException | RuntimeException gone) {
+                    // removed by another run meanwhile, or unreadable: left for a later trim
+                }
+            }
+        }
+        return entries;
     }
 
     /** Marks {@code entry} used now; where that cannot be done (another user's entry) it only ages sooner. */

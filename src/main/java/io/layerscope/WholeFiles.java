@@ -120,6 +120,18 @@ public final class WholeFiles {
         }
     }
 
+    /**
+     * How old a temporary file must be before a run takes it for a killed writer's and deletes it: far
+     * longer than any write takes.
+     */
+    public static final Duration ABANDONED = Duration.ofDays(1);
+
+    /** Whether {@code file} is a temporary file {@link #write} made that was not modified for {@code age}. */
+    public static boolean isAbandoned(Path file, Duration age) throws IOException {
+        return isTemporary(file) && Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS).toInstant()
+                .isBefore(Instant.now().minus(age));
+    }
+
     /** Whether {@code file}'s name is that of a temporary file {@link #write} makes (one a killed process left, say). */
     public static boolean isTemporary(Path file) {
         // the whole shape, a random UUID included: a cache directory a user shares holds other dot-files
@@ -142,15 +154,13 @@ public final class WholeFiles {
      */
     public static int clearAbandoned(Path target, Duration age) {
         String prefix = temporaryPrefix(target);
-        Instant abandoned = Instant.now().minus(age);
         int cleared = 0;
         try (DirectoryStream<Path> files = Files.newDirectoryStream(target.toAbsolutePath().getParent(),
                 f -> f.getFileName().toString().startsWith(prefix)
                         && f.getFileName().toString().length() == prefix.length() + UUID_CHARS + SUFFIX.length())) {
             for (Path f : files) {
                 try {
-                    if (isTemporary(f) && Files.getLastModifiedTime(f, LinkOption.NOFOLLOW_LINKS).toInstant().isBefore(abandoned)
-                            && Files.deleteIfExists(f)) {
+                    if (isAbandoned(f, age) && Files.deleteIfExists(f)) {
                         cleared++;
                     }
                 } catch (IOException gone) {

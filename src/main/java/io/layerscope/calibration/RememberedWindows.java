@@ -12,13 +12,11 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -56,7 +54,6 @@ public final class RememberedWindows {
     /** What the directory's entries may take: hundreds of Wanda-sized sets of windows. */
     public static final long MAX_BYTES = 256L << 20;
     /** A temporary file older than this was left by a killed run (an entry is written in milliseconds). */
-    static final Duration ABANDONED = Duration.ofDays(1);
 
     /**
      * Windows read back: the entry's file, when and by which run they were sampled, how long that
@@ -242,27 +239,19 @@ public final class RememberedWindows {
 
     /**
      * Keeps the directory within its bytes ({@link CacheEntries#trim}): removes the least recently used
-     * entries, never that of {@code keep}, and temporary files older than {@link #ABANDONED}; other
+     * entries, never that of {@code keep}, and temporary files older than {@link WholeFiles#ABANDONED}; other
      * files are left alone.
      *
      * @return the number of entries removed
      */
     public int trim(String keep) {
-        List<CacheEntries.Entry> entries = new ArrayList<>();
-        Instant abandoned = Instant.now().minus(ABANDONED);
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
-            for (Path f : files) {
-                try {
-                    Matcher m = ENTRY.matcher(f.getFileName().toString());
-                    if (m.matches()) {
-                        entries.add(new CacheEntries.Entry(m.group(1), List.of(f), Files.size(f), Files.getLastModifiedTime(f)));
-                    } else if (WholeFiles.isTemporary(f) && Files.getLastModifiedTime(f).toInstant().isBefore(abandoned)) {
-                        Files.deleteIfExists(f);
-                    }
-                } catch (IOException | RuntimeException gone) {
-                    // removed by another run meanwhile, or unreadable: left for a later trim
-                }
-            }
+        List<CacheEntries.Entry> entries;
+        try {
+            entries = CacheEntries.scan(dir, f -> {
+                Matcher m = ENTRY.matcher(f.getFileName().toString());
+                return m.matches() ? new CacheEntries.Entry(m.group(1), List.of(f), Files.size(f), Files.getLastModifiedTime(f))
+                        : null;
+            });
         } catch (IOException e) {
             return 0; // no directory yet, or unreadable: nothing this run can trim
         }

@@ -47,7 +47,6 @@ public final class ImportanceMatrix implements AutoCloseable {
             LayerKind.DOWN_PROJ, "ffn_down"));
 
     /** A temporary file this old is a killed job's: a job's lives from the end of stage one to its commit. */
-    static final Duration ABANDONED = Duration.ofDays(1);
 
     private final Path target;
     private final boolean overwrite;
@@ -116,7 +115,7 @@ public final class ImportanceMatrix implements AutoCloseable {
                 ".NAME.*.tmp, but those a day old");
         // what a killed job left (its temporary file lives from the end of stage one to the commit): under
         // the lock no other job writes one, else (no file locks there) only those a day old are surely dead
-        WholeFiles.clearAbandoned(absolute, held != null ? Duration.ZERO : ABANDONED);
+        WholeFiles.clearAbandoned(absolute, held != null ? Duration.ZERO : WholeFiles.ABANDONED);
         return new ImportanceMatrix(absolute, overwrite, lock, held);
     }
 

@@ -21,16 +21,13 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -92,7 +89,6 @@ final class CalibrationCache {
     private static final Pattern ENTRY = Pattern.compile("stage1-([0-9a-f]{64})\\.bin");
     private static final Pattern DESCRIPTION = Pattern.compile("stage1-([0-9a-f]{64})\\.json");
     /** A temporary file older than this was left by a killed run (an entry is written in seconds). */
-    static final Duration ABANDONED = Duration.ofDays(1);
 
     private final Path dir;
     private final long maxBytes;
@@ -271,55 +267,47 @@ final class CalibrationCache {
         return dir.resolve("stage1-" + key + ".json");
     }
 
-    /** What {@link #trim} removed: entries (with their descriptions) and the bytes they took. */
-    record Trimmed(int entries, long bytes) {
-    }
-
     /**
      * Keeps the cache within its size: removes the least recently used entries, each with its JSON,
      * until the rest take at most the cache's bytes, but never the entry of {@code keep} (the run's
      * own, which may alone exceed them); also descriptions whose entry is gone and temporary files
-     * older than {@link #ABANDONED}. Files it does not recognise are left alone and not counted. What
+     * older than {@link WholeFiles#ABANDONED}. Files it does not recognise are left alone and not counted. What
      * was removed is said on {@code err}; what cannot be read or removed is left for a later run.
      */
-    Trimmed trim(String keep, PrintStream err) {
+    CacheEntries.Removed trim(String keep, PrintStream err) {
         if (!Files.isDirectory(dir)) {
-            return new Trimmed(0, 0);   // no entry was ever stored (or it could not be): nothing to keep small
+            return new CacheEntries.Removed(0, 0);   // no entry was ever stored (or it could not be): nothing to keep small
         }
-        List<CacheEntries.Entry> entries = new ArrayList<>();
-        Instant abandoned = Instant.now().minus(ABANDONED);
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
-            for (Path f : files) {
-                try {
-                    String name = f.getFileName().toString();
-                    Matcher m = ENTRY.matcher(name);
-                    if (m.matches()) {
-                        Path description = description(m.group(1));
-                        long described = Files.exists(description) ? Files.size(description) : 0;
-                        entries.add(new CacheEntries.Entry(m.group(1), List.of(f, description), Files.size(f) + described,
-                                Files.getLastModifiedTime(f)));
-                    } else if (WholeFiles.isTemporary(f) && Files.getLastModifiedTime(f).toInstant().isBefore(abandoned)) {
-                        Files.deleteIfExists(f);
-                    } else if ((m = DESCRIPTION.matcher(name)).matches() && !Files.exists(file(m.group(1)))) {
-                        Files.deleteIfExists(f);
-                    }
-                } catch (IOException | RuntimeException gone) {
-                    // removed by another run meanwhile, or unreadable: left for a later trim
-                }
-            }
+        List<CacheEntries.Entry> entries;
+        try {
+            entries = CacheEntries.scan(dir, this::entryOf);
         } catch (IOException e) {
             err.printf("calibration cache: cannot list %s to keep it within %s (%s)%n", dir, ConsoleProgress.bytes(maxBytes),
                     io.layerscope.Failures.describe(e));
-            return new Trimmed(0, 0);
+            return new CacheEntries.Removed(0, 0);
         }
         CacheEntries.Removed gone = CacheEntries.trim(entries, keep, maxBytes);
-        int removed = gone.entries();
-        long removedBytes = gone.bytes();
-        if (removed > 0) {
+        if (gone.entries() > 0) {
             err.printf("calibration cache: removed %d least recently used %s (%s) to keep %s within %s"
-                    + " (--calibration-cache-size)%n", removed, removed == 1 ? "entry" : "entries", ConsoleProgress.bytes(removedBytes),
-                    dir, ConsoleProgress.bytes(maxBytes));
+                    + " (--calibration-cache-size)%n", gone.entries(), gone.entries() == 1 ? "entry" : "entries",
+                    ConsoleProgress.bytes(gone.bytes()), dir, ConsoleProgress.bytes(maxBytes));
         }
-        return new Trimmed(removed, removedBytes);
+        return gone;
+    }
+
+    /** An entry file with its description; a description whose entry is gone is removed. */
+    private CacheEntries.Entry entryOf(Path f) throws IOException {
+        String name = f.getFileName().toString();
+        Matcher m = ENTRY.matcher(name);
+        if (m.matches()) {
+            Path description = description(m.group(1));
+            long described = Files.exists(description) ? Files.size(description) : 0;
+            return new CacheEntries.Entry(m.group(1), List.of(f, description), Files.size(f) + described,
+                    Files.getLastModifiedTime(f));
+        }
+        if ((m = DESCRIPTION.matcher(name)).matches() && !Files.exists(file(m.group(1)))) {
+            Files.deleteIfExists(f);
+        }
+        return null;
     }
 }

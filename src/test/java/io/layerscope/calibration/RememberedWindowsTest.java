@@ -207,7 +207,7 @@ class RememberedWindowsTest {
         }
         Path foreign = Files.writeString(dir.resolve("notes.txt"), "mine");
         Path oldTemporary = Files.writeString(dir.resolve(".windows-x.bin.0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0.tmp"), "");
-        Files.setLastModifiedTime(oldTemporary, FileTime.from(Instant.now().minus(RememberedWindows.ABANDONED).minusSeconds(60)));
+        Files.setLastModifiedTime(oldTemporary, FileTime.from(Instant.now().minus(io.layerscope.WholeFiles.ABANDONED).minusSeconds(60)));
         Path newTemporary = Files.writeString(dir.resolve(".windows-y.bin.11111111-2222-3333-4444-555555555555.tmp"), "");
         // a read marks an entry used: keys[1] becomes the most recent
         cache.find(keys[1], 3, 4, err);

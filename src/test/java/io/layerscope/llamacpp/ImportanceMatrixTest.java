@@ -261,7 +261,7 @@ class ImportanceMatrixTest {
     @Test
     void killedJobsTemporaryFilesAreClearedUnderTheLock() throws Exception {
         Path old = Files.writeString(tmp.resolve(".imatrix.gguf.0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0.tmp"), "half");
-        Files.setLastModifiedTime(old, FileTime.from(Instant.now().minus(ImportanceMatrix.ABANDONED).minusSeconds(60)));
+        Files.setLastModifiedTime(old, FileTime.from(Instant.now().minus(io.layerscope.WholeFiles.ABANDONED).minusSeconds(60)));
         Files.writeString(tmp.resolve(".imatrix.gguf.11111111-2222-3333-4444-555555555555.tmp"), "killed a minute ago");
         Path other = Files.writeString(tmp.resolve(".other.gguf.11111111-2222-3333-4444-555555555555.tmp"), "not its");
         try (ImportanceMatrix m = ImportanceMatrix.prepare(tmp.resolve("imatrix.gguf"), false, Map.of())) {

@@ -344,7 +344,7 @@ class CalibrationCacheTest {
         CalibrationCache cache = CalibrationCache.open(dir, 1L << 30);
         assertFalse(Files.exists(tmp.resolve("a")), "made by the first entry, not by open");
         ByteArrayOutputStream said = new ByteArrayOutputStream();
-        assertEquals(new CalibrationCache.Trimmed(0, 0), cache.trim(fakeKey('a'), new PrintStream(said, true)));
+        assertEquals(new io.layerscope.CacheEntries.Removed(0, 0), cache.trim(fakeKey('a'), new PrintStream(said, true)));
         assertEquals("", said.toString(), "nothing stored yet: nothing to say");
         assertFalse(Files.exists(tmp.resolve("a")));
 
@@ -407,7 +407,7 @@ class CalibrationCacheTest {
         Files.write(dir.resolve("stage1-summary.json"), new byte[3]);
 
         Said said = new Said();
-        assertEquals(new CalibrationCache.Trimmed(2, 240), cache.trim(a, said.out));
+        assertEquals(new io.layerscope.CacheEntries.Removed(2, 240), cache.trim(a, said.out));
         // a (120) is kept whatever its age, d (240 in all) fits, c and b do not
         assertEquals("calibration cache: removed 2 least recently used entries (240 B) to keep " + dir + " within 250 B"
                 + " (--calibration-cache-size)\n", said.text());
@@ -416,13 +416,13 @@ class CalibrationCacheTest {
                 "stage1-summary.json"), names(dir));
 
         said = new Said();
-        assertEquals(new CalibrationCache.Trimmed(0, 0), cache.trim(a, said.out));
+        assertEquals(new io.layerscope.CacheEntries.Removed(0, 0), cache.trim(a, said.out));
         assertEquals("", said.text(), "nothing to remove, nothing said");
 
         // the run's own entry alone larger than the cache: it stays, every other goes
         CalibrationCache small = CalibrationCache.open(dir, 50);
         said = new Said();
-        assertEquals(new CalibrationCache.Trimmed(1, 120), small.trim(a, said.out));
+        assertEquals(new io.layerscope.CacheEntries.Removed(1, 120), small.trim(a, said.out));
         assertEquals("calibration cache: removed 1 least recently used entry (120 B) to keep " + dir + " within 50 B"
                 + " (--calibration-cache-size)\n", said.text());
         assertTrue(Files.exists(dir.resolve("stage1-" + a + ".bin")));
