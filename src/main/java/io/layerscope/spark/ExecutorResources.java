@@ -140,7 +140,46 @@ final class ExecutorResources {
         System.setProperty("ai.djl.offline", "true");
     }
 
+    /**
+     * The Spark setting in which the driver tells its executors the layerscope build it runs
+     * ({@link RunRecords#build}); set by the driver unless given.
+     */
+    static final String DRIVER_BUILD = "spark.layerscope.driverBuild";
+    private static volatile boolean buildChecked;
+
+    /**
+     * Refuses to work in an executor that runs another layerscope build than the driver's (a node's
+     * {@code $SPARK_HOME/jars} left at an older jar): its results would be another code's, mixed into
+     * this run's tables with nothing to tell. Once per JVM; nothing to check outside Spark.
+     */
+    static void checkBuild() {
+        if (buildChecked) {
+            return;
+        }
+        SparkEnv env = SparkEnv.get();
+        if (env == null) {
+            return;   // before Spark starts (the driver's warm-up) or outside it: checked at the first task
+        }
+        buildMismatch(env.conf().get(DRIVER_BUILD, null), RunRecords.build(), executorName()).ifPresent(message -> {
+            throw new LayerscopeException(message);
+        });
+        buildChecked = true;
+    }
+
+    /** The refusal when {@code executor} (null: the driver's own JVM) runs {@code mine} and the driver {@code driver}. */
+    static java.util.Optional<String> buildMismatch(String driver, String mine, String executor) {
+        if (driver == null || driver.equals(mine)) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of((executor == null ? "this executor" : executor) + " runs layerscope " + mine
+                + ", the driver layerscope " + driver + ": every executor must run the driver's jar, or its results"
+                + " would be another build's. Give the nodes this jar (where $SPARK_HOME/jars holds it, with"
+                + " LAYERSCOPE_EXECUTOR_JAR=none: replace it there; docs/CLUSTER.md), or leave LAYERSCOPE_EXECUTOR_JAR"
+                + " unset so that Spark ships the driver's jar");
+    }
+
     static Checkpoint checkpoint(String dir) {
+        checkBuild();
         return CHECKPOINTS.computeIfAbsent(dir, d -> {
             try {
                 return Checkpoint.open(ShippedModel.whereThisExecutorReads(d));
@@ -176,6 +215,7 @@ final class ExecutorResources {
      * for far less memory (docs/PERFORMANCE.md). The task holds the lease while it uses the model.
      */
     static ModelLease model(ModelSpec spec, Device device) {
+        checkBuild();
         String key = key(spec, device);
         while (true) {
             CachedModel cached = MODELS.computeIfAbsent(key, k -> {

@@ -84,6 +84,8 @@ public final class SparkSessions {
             conf.setAppName(appName);
         }
         refuseTaskResourcesInLocalMode(withDefaults(conf));
+        refuseExecutorHeapsThatCannotStart(conf);
+        conf.setIfMissing(ExecutorResources.DRIVER_BUILD, RunRecords.build());   // what the executors check theirs against
         SparkSession session = SparkSession.builder().config(conf).getOrCreate();
         RemoteExecutorJar.addTo(session.sparkContext());
         return session;
@@ -106,6 +108,42 @@ public final class SparkSessions {
                         + " k8s://...), or leave out the resource settings (conf/gpu/spark-gpu.conf): without them local mode"
                         + " runs on this machine's CPUs, or with --device cuda on its GPU");
             }
+        }
+    }
+
+    /** Spark's smallest heap (1.5 times its 300 MiB reserve) as the JVM reports it, driver's and executors' alike. */
+    static final long SPARK_SMALLEST_HEAP = 450L << 20;
+
+    /**
+     * An executor heap Spark's driver accepts but whose executors cannot start: the parallel collector
+     * reports its heap less one survivor space, up to a third of the executors' -XX:MaxNewSize
+     * (conf/spark-defaults.conf caps the young generation), and an executor whose reported heap is below
+     * Spark's smallest exits as it starts. The cluster manager starts another and another, and the job
+     * waits for ever with nothing said; refused before Spark starts. Local mode's executor is the driver.
+     */
+    static void refuseExecutorHeapsThatCannotStart(SparkConf conf) {
+        if (LocalDevice.isLocal(conf.get("spark.master", DEFAULT_MASTER)) || !conf.contains("spark.executor.memory")) {
+            return;
+        }
+        long heap = conf.getSizeAsBytes("spark.executor.memory");
+        java.util.regex.Matcher young = java.util.regex.Pattern.compile("-XX:MaxNewSize=(\\d+[kKmMgG]?)")
+                .matcher(conf.get("spark.executor.extraJavaOptions", ""));
+        String maxNew = null;
+        while (young.find()) {
+            maxNew = young.group(1);   // the JVM takes the last
+        }
+        if (maxNew == null || heap < SPARK_SMALLEST_HEAP) {
+            return;   // Spark refuses a heap below its smallest itself, at once
+        }
+        long survivor = org.apache.spark.network.util.JavaUtils.byteStringAsBytes(maxNew) / 3;   // a bare number: bytes
+        if (heap - survivor < SPARK_SMALLEST_HEAP) {
+            long least = (SPARK_SMALLEST_HEAP + survivor + (1L << 20) - 1) >> 20;
+            throw new io.layerscope.LayerscopeException("--executor-memory " + conf.get("spark.executor.memory")
+                    + " leaves an executor " + ((heap - survivor) >> 20) + " MiB of heap as Java counts it (less a"
+                    + " survivor space of a third of -XX:MaxNewSize=" + maxNew + ", from spark.executor.extraJavaOptions),"
+                    + " below Spark's smallest, 450 MiB: every executor would exit as it starts and the job wait for ever."
+                    + " Give the executors " + least + "m or more (1g or more for a real model: docs/CLUSTER.md, executor"
+                    + " memory)");
         }
     }
 

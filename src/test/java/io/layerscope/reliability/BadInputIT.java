@@ -447,6 +447,28 @@ class BadInputIT {
         assertFalse(Files.exists(out), out + " was created");
     }
 
+    /**
+     * An executor that runs another layerscope build than the driver (a node's $SPARK_HOME/jars left at
+     * an older jar) refuses its first task, and the job ends with that in one paragraph, nothing kept.
+     * Here the driver says it runs another build (the setting is the driver's unless given).
+     */
+    @Test
+    void anExecutorOfAnotherBuildRefusesToWork() throws Exception {
+        Path out = out();
+        Cli.Run r = inChildJvm("io.layerscope.cli.Main", List.of("-Dspark.master=local[2]",
+                "-Dspark.layerscope.driverBuild=0.0.1 built 2020-01-01T00:00:00Z"), List.of(demoSweep(out, "--nsamples", "4",
+                "--seqlen", "64")));
+        String output = r.err();
+        assertEquals(2, r.status(), output);
+        List<String> errors = output.lines().filter(l -> l.startsWith("error: ")).toList();
+        assertEquals(1, errors.size(), output);
+        assertTrue(errors.get(0).matches("error: executor driver on \\S+ runs layerscope \\S+ built \\S+, the driver"
+                + " layerscope 0\\.0\\.1 built 2020-01-01T00:00:00Z: every executor must run the driver's jar, or its"
+                + " results would be another build's\\. .*"), errors.get(0));
+        assertFalse(Files.exists(out), out + " was created");
+        assertEquals(List.of(), list(out.getParent()), "left beside " + out);
+    }
+
     /** The places for layers' statistics on a GPU, not a whole number of at least 1: refused before stage one. */
     @Test
     void gpuStatisticsPlacesThatAreNoNumber() throws Exception {

@@ -119,4 +119,15 @@ class ExecutorResourcesTest {
         assertEquals(1, ExecutorResources.releaseModels());   // the one the other task loaded
         assertEquals(0, ExecutorResources.releaseModels());
     }
+
+    @Test
+    void anExecutorOfAnotherBuildIsTold() {
+        assertEquals(java.util.Optional.empty(), ExecutorResources.buildMismatch("0.1 built T1", "0.1 built T1", "executor 1 on n1"));
+        assertEquals(java.util.Optional.empty(), ExecutorResources.buildMismatch(null, "0.1 built T1", "executor 1 on n1"));
+        assertEquals("executor 3 on node-7 runs layerscope 0.1 built T0, the driver layerscope 0.1 built T1: every executor"
+                + " must run the driver's jar, or its results would be another build's. Give the nodes this jar (where"
+                + " $SPARK_HOME/jars holds it, with LAYERSCOPE_EXECUTOR_JAR=none: replace it there; docs/CLUSTER.md), or"
+                + " leave LAYERSCOPE_EXECUTOR_JAR unset so that Spark ships the driver's jar",
+                ExecutorResources.buildMismatch("0.1 built T1", "0.1 built T0", "executor 3 on node-7").orElseThrow());
+    }
 }

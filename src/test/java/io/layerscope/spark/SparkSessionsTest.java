@@ -102,4 +102,38 @@ class SparkSessionsTest {
                     .set("spark.task.resource.gpu.amount", "1"));
         }
     }
+
+    /** The executors' JVM options as conf/spark-defaults.conf ships them. */
+    private static String shippedExecutorOptions() throws java.io.IOException {
+        return java.nio.file.Files.readAllLines(java.nio.file.Path.of(System.getProperty("layerscope.repo", "."))
+                .resolve("conf/spark-defaults.conf")).stream().filter(l -> l.startsWith("spark.executor.extraJavaOptions"))
+                .map(l -> l.substring("spark.executor.extraJavaOptions".length()).trim()).findFirst().orElseThrow();
+    }
+
+    @Test
+    void anExecutorHeapWhoseExecutorsCannotStartIsRefused() throws Exception {
+        String options = shippedExecutorOptions();
+        assertTrue(options.contains("-XX:MaxNewSize=256m"), options);
+        SparkConf small = new SparkConf(false).setMaster("spark://head:7077").set("spark.executor.memory", "520m")
+                .set("spark.executor.extraJavaOptions", options);
+        LayerscopeException e = assertThrows(LayerscopeException.class,
+                () -> SparkSessions.refuseExecutorHeapsThatCannotStart(small));
+        assertEquals("--executor-memory 520m leaves an executor 434 MiB of heap as Java counts it (less a survivor space"
+                + " of a third of -XX:MaxNewSize=256m, from spark.executor.extraJavaOptions), below Spark's smallest,"
+                + " 450 MiB: every executor would exit as it starts and the job wait for ever. Give the executors 536m or"
+                + " more (1g or more for a real model: docs/CLUSTER.md, executor memory)", e.getMessage());
+        // what measured executors started with (536m) and what they did not (532m)
+        SparkSessions.refuseExecutorHeapsThatCannotStart(small.clone().set("spark.executor.memory", "536m"));
+        assertThrows(LayerscopeException.class, () -> SparkSessions.refuseExecutorHeapsThatCannotStart(
+                small.clone().set("spark.executor.memory", "532m")));
+        // local mode's executor is the driver; other collectors' options, and heaps Spark refuses itself, pass here
+        SparkSessions.refuseExecutorHeapsThatCannotStart(small.clone().setMaster("local[2]"));
+        SparkSessions.refuseExecutorHeapsThatCannotStart(small.clone().set("spark.executor.extraJavaOptions", "-XX:+UseG1GC"));
+        SparkSessions.refuseExecutorHeapsThatCannotStart(small.clone().set("spark.executor.memory", "400m"));
+        // the last -XX:MaxNewSize counts, as for the JVM; a bare number is bytes
+        SparkSessions.refuseExecutorHeapsThatCannotStart(small.clone().set("spark.executor.extraJavaOptions",
+                options + " -XX:MaxNewSize=64m"));
+        assertThrows(LayerscopeException.class, () -> SparkSessions.refuseExecutorHeapsThatCannotStart(
+                small.clone().set("spark.executor.extraJavaOptions", "-XX:MaxNewSize=" + (256L << 20))));
+    }
 }
