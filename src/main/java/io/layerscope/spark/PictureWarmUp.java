@@ -42,16 +42,25 @@ final class PictureWarmUp {
         if (size == null || !STARTED.compareAndSet(false, true)) {
             return false;
         }
-        Thread t = new Thread(() -> {
-            try {
-                draw(PICTURES, size);
-            } catch (RuntimeException | LinkageError e) {
-                // stage two draws the real pictures and reports what goes wrong there
-            }
-        }, "layerscope-picture-warm-up");
+        Thread t = new Thread(bestEffort(() -> draw(PICTURES, size)), "layerscope-picture-warm-up");
         t.setDaemon(true);
         t.start();
         return true;
+    }
+
+    /**
+     * {@code drawing}, whose failure stage two meets again with the real pictures and reports. Running
+     * out of heap included: uncaught, Spark's handler would end the whole executor (exit 52) and the
+     * task running beside it, with no reason the user sees (a large --png-size on a small heap).
+     */
+    static Runnable bestEffort(Runnable drawing) {
+        return () -> {
+            try {
+                drawing.run();
+            } catch (RuntimeException | LinkageError | OutOfMemoryError e) {
+                // left for stage two
+            }
+        };
     }
 
     /** Draws {@code pictures} pictures of a {@value #SIDE}-square random layer as stage two would; returns the last. */

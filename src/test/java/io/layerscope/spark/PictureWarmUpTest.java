@@ -31,4 +31,19 @@ class PictureWarmUpTest {
         assertFalse(PictureWarmUp.startOnce(PictureSize.DEFAULT));
         assertFalse(PictureWarmUp.startOnce(new PictureSize(900, 750)));
     }
+
+    @Test
+    void runningOutOfHeapWhileWarmingUpIsLeftForStageTwo() {
+        PictureWarmUp.bestEffort(() -> {
+            throw new OutOfMemoryError("Java heap space");
+        }).run();
+        PictureWarmUp.bestEffort(() -> {
+            throw new IllegalStateException("no fonts");
+        }).run();
+        Error other = new StackOverflowError();
+        org.junit.jupiter.api.Assertions.assertSame(other, org.junit.jupiter.api.Assertions.assertThrows(
+                StackOverflowError.class, () -> PictureWarmUp.bestEffort(() -> {
+                    throw other;
+                }).run()));
+    }
 }
