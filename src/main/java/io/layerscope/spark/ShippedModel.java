@@ -122,8 +122,8 @@ final class ShippedModel {
             throw new LayerscopeException("--ship-model could not hand " + (current == null ? "its manifest" : current)
                     + " to Spark (" + why + ")", e);
         }
-        err.printf(Locale.ROOT, "model: --ship-model hands %d files (%.2f GB) to Spark for the executors (%.1f s)%n",
-                files.size(), bytes() / 1e9, (System.nanoTime() - start) / 1e9);
+        err.printf(Locale.ROOT, "model: --ship-model hands %d files (%s) to Spark for the executors (%.1f s)%n",
+                files.size(), io.layerscope.hub.ConsoleProgress.bytes(bytes()), (System.nanoTime() - start) / 1e9);
     }
 
     /**

@@ -72,7 +72,7 @@ public final class StageProgress extends SparkListener {
                 running.put((Long) t._1(), v);
             }
         }
-        maybePrint(false);
+        maybePrint();
     }
 
     /** Sets the description of the job to follow (its tasks are the ones {@link #secondsBeforeFirstTask} watches). */
@@ -120,7 +120,7 @@ public final class StageProgress extends SparkListener {
                 doneTokens += v[1];
             }
         }
-        maybePrint(false);
+        maybePrint();
     }
 
     private long[] values(scala.collection.Seq<AccumulableInfo> infos) {
@@ -141,19 +141,22 @@ public final class StageProgress extends SparkListener {
         return v;
     }
 
-    private synchronized void maybePrint(boolean force) {
+    private synchronized void maybePrint() {
         long now = System.nanoTime();
         // the listener bus delivers events after the job's end too: nothing may follow the summary
-        if (finished || (!force && now - lastPrint < 2_000_000_000L)) {
+        if (finished || now - lastPrint < 2_000_000_000L) {
             return;
         }
-        lastPrint = now;
         long u = doneUnits;
         long tok = doneTokens;
         for (long[] v : running.values()) {
             u += v[0];
             tok += v[1];
         }
+        if (u >= total) {
+            return;   // all done: the summary says so next, with the same figures
+        }
+        lastPrint = now;
         err.println(line(Math.min(u, total), tok, (now - startNanos) / 1e9));
     }
 

@@ -47,4 +47,18 @@ class StageProgressTest {
         assertEquals(1, lines.size(), lines.toString());
         assertTrue(lines.get(0).matches("calibration forward: 0/8 samples, \\d+\\.\\d s"), lines.get(0));
     }
+
+    /** Once every unit is done the summary comes next with the same figures: no progress line repeats it. */
+    @Test
+    void nothingIsPrintedOnceAllIsDoneButTheSummary() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream err = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        StageProgress p = new StageProgress("layer statistics", "layers", 0, new LongAccumulator(), null, err);
+        p.onExecutorMetricsUpdate(heartbeat());
+        assertEquals("", bytes.toString(StandardCharsets.UTF_8));
+        p.finish();
+        List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
+        assertEquals(1, lines.size(), lines.toString());
+        assertTrue(lines.get(0).matches("layer statistics: 0/0 layers, \\d+\\.\\d s \\(done\\)"), lines.get(0));
+    }
 }
