@@ -27,7 +27,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.ToLongFunction;
@@ -55,7 +54,7 @@ public final class HubClient {
     public static final String DEFAULT_REVISION = "main";
 
     private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(
-            daemonThreads("hub-download-watchdog"));
+            io.layerscope.DaemonThreads.named("hub-download-watchdog"));
 
     private final HubSettings settings;
     private final HubCache cache;
@@ -271,7 +270,7 @@ public final class HubClient {
             return java.util.Collections.singletonList(call(tasks.get(0)));
         }
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(settings.parallelDownloads(), tasks.size()),
-                daemonThreads("hub-download"));
+                io.layerscope.DaemonThreads.named("hub-download"));
         try {
             CompletionService<T> done = new ExecutorCompletionService<>(pool);
             List<Future<T>> futures = new ArrayList<>();
@@ -492,14 +491,5 @@ public final class HubClient {
         } catch (IOException e) {
             return -1; // unknown: let the download try
         }
-    }
-
-    private static java.util.concurrent.ThreadFactory daemonThreads(String name) {
-        AtomicInteger count = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, name + "-" + count.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
     }
 }

@@ -14,8 +14,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Widens stored tensor bytes (little-endian BF16, F16 or F32: a buffer, or a region of a
@@ -42,7 +40,7 @@ final class HostWidening implements AutoCloseable {
             throw new IllegalArgumentException("threads " + threads + " must be at least 1");
         }
         this.threads = threads;
-        this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads, daemonThreads());
+        this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads, io.layerscope.DaemonThreads.named("weight-widening"));
     }
 
     int threads() {
@@ -168,15 +166,6 @@ final class HostWidening implements AutoCloseable {
         for (; i < to; i++) {
             dst.putInt(4 * i, (src.getShort(2 * i) & 0xffff) << 16);
         }
-    }
-
-    private static ThreadFactory daemonThreads() {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, "layerscope-weight-widening-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
     }
 
     @Override

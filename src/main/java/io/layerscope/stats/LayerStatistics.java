@@ -527,8 +527,8 @@ public final class LayerStatistics {
                     float abs = Math.abs(w[base + j]);
                     absRow[j] = abs;
                     wandaRow[j] = abs * actNorm[j] + 0f;
-                    riaRow[j] = (abs / columnDivisors[j] + abs / rowDivisor) * riaFactors[j] + 0f;
                 }
+                riaRow(absRow, rowDivisor, riaRow);
                 visitor.visit(w, base, absRow, wandaRow, riaRow);
             }
         }
