@@ -11,7 +11,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeSet;
-import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.util.LongAccumulator;
@@ -173,9 +172,8 @@ public final class CalibrationStage {
                         StageProgress.windowsDone(shard, samples, tokens));
                 TapSums sums = f.sums();
                 DepthSums depth = f.depth();
-                String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
                 String type = model.computeType().name().toLowerCase(java.util.Locale.ROOT);
-                String where = "executor " + executor + ": " + device + " " + type + ExecutorResources.blasNote(device)
+                String where = ExecutorResources.executorForRecords() + ": " + device + " " + type + ExecutorResources.blasNote(device)
                         + HugePageAllocation.note(device) + HugePageAllocation.heapNote();
                 return List.of(new ShardResult(sums, where, type, model.lastBlock() + 1, modelWait, depth)).iterator();
             }

@@ -81,6 +81,19 @@ final class ExecutorResources {
         return known;
     }
 
+    /**
+     * How run.json's devices name this task's executor: "executor N on HOST" on a cluster, where the
+     * host tells which node computed what; "executor driver" in local mode (one machine).
+     */
+    static String executorForRecords() {
+        SparkEnv env = SparkEnv.get();
+        if (env == null) {
+            return "executor ?";
+        }
+        String named = executorName();
+        return "driver".equals(env.executorId()) || named == null ? "executor " + env.executorId() : named;
+    }
+
     /** "executor N on HOST" in a task on an executor, else null. */
     private static String executorName() {
         SparkEnv env = SparkEnv.get();

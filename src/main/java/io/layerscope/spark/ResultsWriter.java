@@ -148,6 +148,10 @@ public final class ResultsWriter {
         details.put("dtype", run.computeDtype());
         details.put("devices", run.devices() == null ? null : String.join(", ", run.devices()));
         details.put("Spark master", o.master());
+        if (run.calibration() != null && run.calibration().shards() != null) {
+            // the scaler_rows' last bits depend on it: --shards with this count reproduces the run
+            details.put("shards", run.calibration().shards() + " (stage one's calibration shards)");
+        }
         details.put("created", run.createdAt() == null ? null
                 : run.createdAt().replaceFirst("^(\\d{4}-\\d\\d-\\d\\d)T(\\d\\d:\\d\\d:\\d\\d)(\\.\\d+)?Z$", "$1 $2 UTC"));
         details.put("layerscope", run.toolVersion());

@@ -113,7 +113,9 @@ class ClusterSweepIT {
         // run below, once both have the model.
         List<String> devices = RunRecord.read(out).devices();
         TreeSet<String> executors = new TreeSet<>();
-        devices.forEach(d -> executors.add(d.replaceAll("^executor (\\S+):.*$", "$1")));
+        // each names its node: "executor N on HOST: device ..."
+        assertTrue(devices.stream().allMatch(d -> d.matches("executor \\d+ on 127\\.0\\.0\\.1: .*")), devices.toString());
+        devices.forEach(d -> executors.add(d.replaceAll("^executor (\\S+) on .*$", "$1")));
         assertFalse(executors.isEmpty(), devices.toString());
         assertTrue(executors.stream().allMatch(id -> id.matches("\\d+")), devices.toString());
         // libtorch's huge-page allocation reached the executors (the shared test session sets it for them)
