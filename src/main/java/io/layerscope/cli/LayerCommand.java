@@ -47,7 +47,7 @@ public final class LayerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        SweepJob.refuseNestedOutputs(out, analysis.savePruned(), null);   // before the model resolves
+        io.layerscope.spark.JobChecks.refuseNestedOutputs(out, analysis.savePruned(), null);   // before the model resolves
         var options = JobArguments.build("layer", model, calibration, analysis, out, out == null ? Path.of(".") : null,
                 overwrite, layer, true, true, pngSize);
         SweepJob.Outcome outcome = new SweepJob(options, System.err).run();

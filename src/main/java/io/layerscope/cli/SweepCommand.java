@@ -64,7 +64,7 @@ public final class SweepCommand implements Callable<Integer> {
             PictureSize.parse(pngSize);   // a typo in it is told as such first
             throw new io.layerscope.LayerscopeException("--png-size sizes the pictures --no-png leaves out: drop one of them");
         }
-        SweepJob.refuseNestedOutputs(out, analysis.savePruned(), imatrix);   // before the model resolves
+        io.layerscope.spark.JobChecks.refuseNestedOutputs(out, analysis.savePruned(), imatrix);   // before the model resolves
         JobOptions options = JobArguments.build("sweep", model, calibration, analysis, out, null, overwrite, layers, false,
                 !noPng, pngSize);
         if (imatrix != null) {

@@ -15,14 +15,12 @@ import io.layerscope.llama.TapSums;
 import io.layerscope.llamacpp.ImportanceMatrix;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.HfCache;
-import io.layerscope.model.LlamaConfig;
 import io.layerscope.plot.PictureSize;
 import io.layerscope.model.LayerKind;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.model.Tap;
 import io.layerscope.prune.PruneMode;
 import io.layerscope.prune.PrunedCheckpointWriter;
-import io.layerscope.prune.SparsityPattern;
 import io.layerscope.results.BlockResult;
 import io.layerscope.model.TokenizerVocabulary;
 import io.layerscope.results.Provenance;
@@ -107,10 +105,10 @@ public final class SweepJob {
         long t0 = System.nanoTime();
         Checkpoint ckpt = Checkpoint.open(o.model().dir());
         List<PrunableLayer> layers = selectLayers(ckpt);
-        checkCalibrationOptions(ckpt.config());
+        JobChecks.calibration(o.calibration(), ckpt.config());
         Coverage coverage = coverage(ckpt, layers);
-        checkPruningOptions(ckpt, coverage);
-        refuseNestedOutputs();
+        JobChecks.pruning(o.analysis(), ckpt, coverage.lastBlock());
+        JobChecks.refuseNestedOutputs(o.output().out(), o.output().savePruned(), o.output().imatrix());
         calibrationCache = openCalibrationCache();
         // the calibration stage would find a foreign tokenizer only inside Spark, after the model loaded
         TokenizerVocabulary.check(ckpt.dir().resolve("tokenizer.json"), ckpt.config().vocabSize(), "config.json");
@@ -413,34 +411,6 @@ public final class SweepJob {
         return LayerSelection.select(ckpt.prunableLayers(), o.analysis().layers());
     }
 
-    private void checkCalibrationOptions(LlamaConfig c) {
-        if (o.calibration().nsamples() < 1) {
-            throw new LayerscopeException("--nsamples " + o.calibration().nsamples() + " must be at least 1");
-        }
-        long tokens = (long) o.calibration().nsamples() * Math.max(1, o.calibration().seqlen());
-        long room = Runtime.getRuntime().maxMemory() / 2 / Integer.BYTES;
-        if (tokens > room) {
-            // the driver holds every window's token ids (and the calibration table) at once
-            throw new LayerscopeException("--nsamples " + o.calibration().nsamples() + " x --seqlen "
-                    + o.calibration().seqlen() + " is " + tokens + " calibration tokens, more than the driver's heap can"
-                    + " hold (at most " + room + " with this heap); use fewer samples, or a larger driver heap"
-                    + " (--driver-memory, or LAYERSCOPE_DRIVER_MEMORY)");
-        }
-        if (o.calibration().seqlen() < 2) {
-            throw new LayerscopeException("--seqlen " + o.calibration().seqlen() + " must be at least 2");
-        }
-        if (o.calibration().seqlen() > c.maxPositionEmbeddings()) {
-            throw new LayerscopeException("--seqlen " + o.calibration().seqlen() + " exceeds the model's max_position_embeddings "
-                    + c.maxPositionEmbeddings() + "; use --seqlen " + c.maxPositionEmbeddings() + " or less");
-        }
-        if (o.calibration().batchSize() < 1) {
-            throw new LayerscopeException("--batch-size " + o.calibration().batchSize() + " must be at least 1");
-        }
-        if (o.calibration().shards() < 0) {
-            throw new LayerscopeException("--shards " + o.calibration().shards() + " must be 0 (one per executor core or GPU slot) or more");
-        }
-    }
-
     /**
      * Wanda's get_c4 windows, on the driver (reading the whole source and tokenizing a few thousand
      * documents), or as a run with the same source, tokenizer and settings remembered them.
@@ -543,31 +513,6 @@ public final class SweepJob {
         return new Coverage(lastBlock, o.output().savePruned() != null || seqDepth ? lastBlock : needed, head);
     }
 
-    /** Pruning options that depend on the model, checked before anything starts. */
-    private void checkPruningOptions(Checkpoint ckpt, Coverage c) {
-        JobOptions.Analysis a = o.analysis();
-        SparsityPattern p = a.pattern();
-        if (p.structured() && a.allocation().owl()) {
-            throw new LayerscopeException("--allocation owl spreads an unstructured sparsity over the blocks, but"
-                    + " --prune-n " + p.n() + " --prune-m " + p.m() + " prunes " + p.n() + " of every " + p.m()
-                    + " in every block; use one or the other");
-        }
-        if (p.structured()) {
-            for (PrunableLayer l : ckpt.prunableLayers()) {
-                if (l.block() >= 0 && l.block() <= c.lastBlock() && l.inFeatures() % p.m() != 0) {
-                    throw new LayerscopeException("--prune-m " + p.m() + " does not divide the in_features " + l.inFeatures()
-                            + " of " + l.name() + "; N:M masks need whole groups of M input columns (use an M that"
-                            + " divides " + l.inFeatures() + ")");
-                }
-            }
-        }
-        if (a.gram() && a.sequential()) {
-            throw new LayerscopeException("--gram measures the masks on the dense model's inputs (--mode dense); with"
-                    + " --mode sequential each block's inputs come from the pruned blocks before it, and their Gram"
-                    + " matrices are not accumulated: drop --gram or use --mode dense");
-        }
-    }
-
     /** --calibration-cache, checked before anything starts; never inside a directory the run replaces whole. */
     private CalibrationCache openCalibrationCache() {
         if (o.calibration().cache() == null) {
@@ -584,35 +529,6 @@ public final class SweepJob {
             }
         });
         return CalibrationCache.open(dir, o.calibration().cacheSize());
-    }
-
-    /**
-     * The outputs are each written whole and moved into place at the end, so none may lie inside
-     * another: the one inside would go with the other's old version, or stop its commit (after the
-     * whole run). Refused before anything is read or written.
-     */
-    private void refuseNestedOutputs() {
-        refuseNestedOutputs(o.output().out(), o.output().savePruned(), o.output().imatrix());
-    }
-
-    /** As above, for the command line before the model resolves (a download, perhaps); any may be null. */
-    public static void refuseNestedOutputs(Path out, Path savePruned, Path imatrix) {
-        Map<String, Path> outputs = new LinkedHashMap<>();
-        outputs.put("--out", out);
-        outputs.put("--save-pruned", savePruned);
-        outputs.put("--imatrix", imatrix);
-        if (savePruned != null && out != null
-                && RealPaths.of(savePruned).equals(RealPaths.of(out))) {
-            throw new LayerscopeException("--save-pruned " + savePruned + " and --out " + out + " are the same"
-                    + " directory; the pruned model and the results need one each");
-        }
-        outputs.forEach((inner, i) -> outputs.forEach((outer, d) -> {
-            if (i != null && d != null && !inner.equals(outer) && !outer.equals("--imatrix")
-                    && RealPaths.of(i).startsWith(RealPaths.of(d))) {
-                throw new LayerscopeException(inner + " " + i + " is inside " + outer + " " + d + ", which the run"
-                        + " writes as a whole and moves into place at the end; give " + inner + " a place of its own");
-            }
-        }));
     }
 
     /** The pruned checkpoint's staging directory, or null without --save-pruned; never the model, the caches or --out. */

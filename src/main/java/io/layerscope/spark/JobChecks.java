@@ -1,0 +1,95 @@
+package io.layerscope.spark;
+
+import io.layerscope.LayerscopeException;
+import io.layerscope.RealPaths;
+import io.layerscope.model.Checkpoint;
+import io.layerscope.model.LlamaConfig;
+import io.layerscope.model.PrunableLayer;
+import io.layerscope.prune.SparsityPattern;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** A job's options checked against each other and the model before anything is read or written. */
+public final class JobChecks {
+    private JobChecks() {
+    }
+
+    /** The calibration options against the model (and the driver's heap), before anything starts. */
+    static void calibration(JobOptions.Calibration options, LlamaConfig c) {
+        if (options.nsamples() < 1) {
+            throw new LayerscopeException("--nsamples " + options.nsamples() + " must be at least 1");
+        }
+        long tokens = (long) options.nsamples() * Math.max(1, options.seqlen());
+        long room = Runtime.getRuntime().maxMemory() / 2 / Integer.BYTES;
+        if (tokens > room) {
+            // the driver holds every window's token ids (and the calibration table) at once
+            throw new LayerscopeException("--nsamples " + options.nsamples() + " x --seqlen "
+                    + options.seqlen() + " is " + tokens + " calibration tokens, more than the driver's heap can"
+                    + " hold (at most " + room + " with this heap); use fewer samples, or a larger driver heap"
+                    + " (--driver-memory, or LAYERSCOPE_DRIVER_MEMORY)");
+        }
+        if (options.seqlen() < 2) {
+            throw new LayerscopeException("--seqlen " + options.seqlen() + " must be at least 2");
+        }
+        if (options.seqlen() > c.maxPositionEmbeddings()) {
+            throw new LayerscopeException("--seqlen " + options.seqlen() + " exceeds the model's max_position_embeddings "
+                    + c.maxPositionEmbeddings() + "; use --seqlen " + c.maxPositionEmbeddings() + " or less");
+        }
+        if (options.batchSize() < 1) {
+            throw new LayerscopeException("--batch-size " + options.batchSize() + " must be at least 1");
+        }
+        if (options.shards() < 0) {
+            throw new LayerscopeException("--shards " + options.shards() + " must be 0 (one per executor core or GPU slot) or more");
+        }
+    }
+
+    /** Pruning options that depend on the model, checked before anything starts. */
+    static void pruning(JobOptions.Analysis a, Checkpoint ckpt, int lastBlock) {
+        SparsityPattern p = a.pattern();
+        if (p.structured() && a.allocation().owl()) {
+            throw new LayerscopeException("--allocation owl spreads an unstructured sparsity over the blocks, but"
+                    + " --prune-n " + p.n() + " --prune-m " + p.m() + " prunes " + p.n() + " of every " + p.m()
+                    + " in every block; use one or the other");
+        }
+        if (p.structured()) {
+            for (PrunableLayer l : ckpt.prunableLayers()) {
+                if (l.block() >= 0 && l.block() <= lastBlock && l.inFeatures() % p.m() != 0) {
+                    throw new LayerscopeException("--prune-m " + p.m() + " does not divide the in_features " + l.inFeatures()
+                            + " of " + l.name() + "; N:M masks need whole groups of M input columns (use an M that"
+                            + " divides " + l.inFeatures() + ")");
+                }
+            }
+        }
+        if (a.gram() && a.sequential()) {
+            throw new LayerscopeException("--gram measures the masks on the dense model's inputs (--mode dense); with"
+                    + " --mode sequential each block's inputs come from the pruned blocks before it, and their Gram"
+                    + " matrices are not accumulated: drop --gram or use --mode dense");
+        }
+    }
+
+    /**
+     * The outputs are each written whole and moved into place at the end, so none may lie inside
+     * another: the one inside would go with the other's old version, or stop its commit (after the
+     * whole run). Refused before anything is read or written, by the command line before the model
+     * resolves (a download, perhaps); any may be null.
+     */
+    public static void refuseNestedOutputs(Path out, Path savePruned, Path imatrix) {
+        Map<String, Path> outputs = new LinkedHashMap<>();
+        outputs.put("--out", out);
+        outputs.put("--save-pruned", savePruned);
+        outputs.put("--imatrix", imatrix);
+        if (savePruned != null && out != null
+                && RealPaths.of(savePruned).equals(RealPaths.of(out))) {
+            throw new LayerscopeException("--save-pruned " + savePruned + " and --out " + out + " are the same"
+                    + " directory; the pruned model and the results need one each");
+        }
+        outputs.forEach((inner, i) -> outputs.forEach((outer, d) -> {
+            if (i != null && d != null && !inner.equals(outer) && !outer.equals("--imatrix")
+                    && RealPaths.of(i).startsWith(RealPaths.of(d))) {
+                throw new LayerscopeException(inner + " " + i + " is inside " + outer + " " + d + ", which the run"
+                        + " writes as a whole and moves into place at the end; give " + inner + " a place of its own");
+            }
+        }));
+    }
+}
