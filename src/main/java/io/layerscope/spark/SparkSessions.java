@@ -164,6 +164,11 @@ public final class SparkSessions {
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
         conf.setIfMissing("spark.sql.shuffle.partitions", "4");
         conf.setIfMissing("spark.executorEnv.DJL_OFFLINE", "true");
+        // The default shard count is the task slots registered when stage one starts, and the scaler_rows'
+        // last bits depend on it: wait for every executor asked for (standalone: --total-executor-cores;
+        // YARN and Kubernetes: the executors requested, of which Spark would take 80%), for at most
+        // spark.scheduler.maxRegisteredResourcesWaitingTime (30 s)
+        conf.setIfMissing("spark.scheduler.minRegisteredResourcesRatio", "1.0");
         // --gram's passes return in x in doubles per tap from every shard, bounded by --gram-memory
         // rather than by Spark's 1 GiB default on all of a job's results
         conf.setIfMissing("spark.driver.maxResultSize", "0");

@@ -136,4 +136,11 @@ class SparkSessionsTest {
         assertThrows(LayerscopeException.class, () -> SparkSessions.refuseExecutorHeapsThatCannotStart(
                 small.clone().set("spark.executor.extraJavaOptions", "-XX:MaxNewSize=" + (256L << 20))));
     }
+
+    @Test
+    void aJobWaitsForTheExecutorsAskedForUnlessToldOtherwise() {
+        assertEquals("1.0", SparkSessions.withDefaults(new SparkConf(false)).get("spark.scheduler.minRegisteredResourcesRatio"));
+        assertEquals("0.5", SparkSessions.withDefaults(new SparkConf(false).set("spark.scheduler.minRegisteredResourcesRatio",
+                "0.5")).get("spark.scheduler.minRegisteredResourcesRatio"));
+    }
 }
