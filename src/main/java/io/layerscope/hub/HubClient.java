@@ -118,11 +118,13 @@ public final class HubClient {
         if (settings.offline()) {
             return filteredFromCache(repo, rev, filter, offlineReason());
         }
-        return orCached(repo, rev, () -> filteredOnline(repo, rev, filter), why -> filteredFromCache(repo, rev, filter, why));
-    }
-
-    private ResolvedSnapshot filteredOnline(HubRepo repo, String rev, Predicate<String> filter) throws IOException {
-        RepoListing listing = http.listing(repo, rev);
+        RepoListing listing;
+        try {
+            listing = http.listing(repo, rev);
+        } catch (IOException | HubResponseException e) {
+            return cachedInstead(repo, rev, e, why -> filteredFromCache(repo, rev, filter, why));
+        }
+        // the files' download has its own fallback: a failure past it stands
         List<String> files = listing.files().stream().filter(filter).toList();
         if (files.isEmpty()) {
             throw new LayerscopeException(repo.describe() + " at revision " + rev + " (commit " + listing.commit()
@@ -348,24 +350,35 @@ public final class HubClient {
      * or the Hub's failure if the cache lacks it too.
      */
     private ResolvedSnapshot orCached(HubRepo repo, String rev, Online online, Function<String, ResolvedSnapshot> fromCache) {
-        LayerscopeException failure;
-        String reason;
         try {
             return online.ask();
-        } catch (IOException e) {
-            failure = unreachable(repo, rev, e);
-            reason = networkReason(e);
-        } catch (HubResponseException e) {
-            if (e.isDefinitive()) {
-                throw e;
+        } catch (IOException | HubResponseException e) {
+            return cachedInstead(repo, rev, e, fromCache);
+        }
+    }
+
+    /**
+     * After {@code e} (an IOException or a HubResponseException), the cached snapshot {@code fromCache}
+     * finds, with a notice; {@code e} as the user's error if it is definitive or the cache lacks the
+     * snapshot. What else goes wrong reading the cache (a file that cannot be read) is said as it is.
+     */
+    private ResolvedSnapshot cachedInstead(HubRepo repo, String rev, Exception e, Function<String, ResolvedSnapshot> fromCache) {
+        LayerscopeException failure;
+        String reason;
+        if (e instanceof HubResponseException answer) {
+            if (answer.isDefinitive()) {
+                throw answer;
             }
-            failure = e;
-            reason = "HTTP " + e.status();
+            failure = answer;
+            reason = "HTTP " + answer.status();
+        } else {
+            failure = unreachable(repo, rev, (IOException) e);
+            reason = networkReason((IOException) e);
         }
         ResolvedSnapshot cached;
         try {
             cached = fromCache.apply(reason);
-        } catch (LayerscopeException notThere) {
+        } catch (NotCached notThere) {
             throw failure;
         }
         progress.notice("could not check " + repo.describe() + " on the Hub (" + reason + "); using the cached snapshot "
@@ -423,14 +436,23 @@ public final class HubClient {
         return "HF_HUB_OFFLINE=1 is set";
     }
 
-    private LayerscopeException notCached(HubRepo repo, String revision, String why, String commit,
+    /** The cache lacks what was asked: where the Hub failed, its failure is the one to tell. */
+    private static final class NotCached extends LayerscopeException {
+        private static final long serialVersionUID = 1L;
+
+        NotCached(String message) {
+            super(message);
+        }
+    }
+
+    private NotCached notCached(HubRepo repo, String revision, String why, String commit,
             List<String> missing) {
         String where = commit == null
                 ? "the cache at " + cache.root() + " has no snapshot of " + repo.describe() + " for revision " + revision
                         + " (no " + cache.refFile(repo, revision) + ")"
                 : "the cached snapshot " + cache.snapshotDir(repo, commit) + " of " + repo.describe() + " (revision "
                         + revision + ") lacks " + String.join(", ", missing);
-        return new LayerscopeException(why + ", and " + where + ". Run once where the Hub is reachable (without"
+        return new NotCached(why + ", and " + where + ". Run once where the Hub is reachable (without"
                 + " HF_HUB_OFFLINE), or point --cache-dir (or HF_HUB_CACHE) at a cache that has it.");
     }
 

@@ -74,6 +74,7 @@ final class FakeHub implements AutoCloseable {
     private final Set<String> corrupt = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> stallMillis = new ConcurrentHashMap<>();
     private final Map<String, int[]> cdnStatus = new ConcurrentHashMap<>();
+    private final Map<String, int[]> resolveStatus = new ConcurrentHashMap<>();
     private volatile String lfsLocation;
     private volatile String headCommit;
     private final Map<String, Long> announced = new ConcurrentHashMap<>();
@@ -148,6 +149,11 @@ final class FakeHub implements AutoCloseable {
     /** The CDN answers {@code status} to the next {@code times} requests for this content. */
     void cdnStatus(byte[] content, int status, int times) {
         cdnStatus.put(sha256(content), new int[] {status, times});
+    }
+
+    /** The next {@code times} answers to a resolve URL of {@code file} are HTTP {@code status}, with no body. */
+    void resolveStatus(String file, int status, int times) {
+        resolveStatus.put(file, new int[] {status, times});
     }
 
     /** Every answer of the revision API gets this body. */
@@ -282,6 +288,11 @@ final class FakeHub implements AutoCloseable {
 
     private void resolve(HttpExchange ex, RepoType type, String id, String revision, String file, String rawPath)
             throws IOException {
+        int[] failing = resolveStatus.get(file);
+        if (failing != null && failing[1]-- > 0) {
+            send(ex, failing[0], new byte[0]);
+            return;
+        }
         Repo repo = repos.get(key(type, id));
         if (repo != null && repo.renamedTo != null) {
             ex.getResponseHeaders().set("Location", rawPath.replace("/" + id + "/", "/" + repo.renamedTo + "/"));

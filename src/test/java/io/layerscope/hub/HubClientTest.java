@@ -528,6 +528,25 @@ class HubClientTest {
         assertTrue(hub.requests("cdn").isEmpty());
     }
 
+    /**
+     * The fallback to the cache covers the question to the Hub (the listing), not the download after
+     * it: a download that fails for now is said, not hidden behind an older cached commit.
+     */
+    @Test
+    void aFailedDownloadAfterTheListingIsNotHiddenBehindTheCache() throws IOException {
+        String repo = "tiny-org/filtered";
+        hub.commit(RepoType.MODEL, repo, COMMIT, Map.of("config.json", CONFIG, "data.bin", BIN));
+        assertEquals(COMMIT, client().snapshotOf(repo, "main", RepoType.MODEL, f -> f.endsWith(".bin")).commitSha());
+        byte[] newer = FakeHub.bytes(5_000, 3);
+        hub.commit(RepoType.MODEL, repo, COMMIT2, Map.of("config.json", CONFIG, "data.bin", newer));
+        hub.resolveStatus("data.bin", 503, 100);   // the Hub's answer about the file, after its listing
+        progress.notices.clear();
+        LayerscopeException e = assertThrows(LayerscopeException.class,
+                () -> client().snapshotOf(repo, "main", RepoType.MODEL, f -> f.endsWith(".bin")));
+        assertTrue(e.getMessage().contains("503"), e.getMessage());
+        assertTrue(progress.notices.stream().noneMatch(n -> n.startsWith("could not check")), progress.notices.toString());
+    }
+
     @Test
     void aFilterSelectsFilesFromTheListing() throws IOException {
         ResolvedSnapshot snapshot = client().snapshotOf(REPO, "main", RepoType.MODEL, f -> f.startsWith("tokenizer"));
