@@ -53,7 +53,6 @@ public final class RememberedWindows {
     private static final Pattern ENTRY = Pattern.compile("windows-([0-9a-f]{64})\\.bin");
     /** What the directory's entries may take: hundreds of Wanda-sized sets of windows. */
     public static final long MAX_BYTES = 256L << 20;
-    /** A temporary file older than this was left by a killed run (an entry is written in milliseconds). */
 
     /**
      * Windows read back: the entry's file, when and by which run they were sampled, how long that

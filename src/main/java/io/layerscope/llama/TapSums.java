@@ -83,8 +83,10 @@ public final class TapSums implements Serializable {
             float[] a = e.getValue();
             float[] b = other.sumSq.get(e.getKey());
             if (a.length != b.length) {
-                throw new IllegalStateException("cannot merge activation sums of tap " + e.getKey() + ": " + a.length
-                        + " features vs " + b.length + "; the shards ran different models");
+                // a node that holds another checkpoint at the model's path: the user's to fix
+                throw new LayerscopeException("cannot merge activation sums of tap " + e.getKey() + ": " + a.length
+                        + " features vs " + b.length + "; the shards ran different models (every node must hold the"
+                        + " same checkpoint at the model's path, or use --ship-model)");
             }
             float[] s = new float[a.length];
             for (int j = 0; j < a.length; j++) {

@@ -46,7 +46,6 @@ public final class ImportanceMatrix implements AutoCloseable {
             LayerKind.O_PROJ, "attn_output", LayerKind.GATE_PROJ, "ffn_gate", LayerKind.UP_PROJ, "ffn_up",
             LayerKind.DOWN_PROJ, "ffn_down"));
 
-    /** A temporary file this old is a killed job's: a job's lives from the end of stage one to its commit. */
 
     private final Path target;
     private final boolean overwrite;

@@ -80,9 +80,9 @@ public final class LayerAnalysisChart {
             draw(g2, 1, 1, HistogramPanel.chart("Activation norm distribution", "activation norm \u2016X\u2c7c\u2016\u2082/\u221aN",
                     d.activationHistogram(), FigureStyle.ORANGE, style));
             drawStatistics(g2, 1, "Activation norm statistics", d.activationStatistics());
-            draw(g2, 2, 0, HeatmapPanel.chart("Wanda metric |W|\u00b7\u2016X\u2016", "|W\u1d62\u2c7c|\u00b7\u2016X\u2c7c\u2016",
+            draw(g2, 2, 0, HeatmapPanel.chart("Wanda metric |W|\u00b7\u2016X\u2016", "|W\u1d62\u2c7c|\u00b7\u2016X\u2c7c\u2016\u2082/\u221aN",
                     maps.wanda(), d.outFeatures(), d.inFeatures(), style));
-            draw(g2, 2, 1, HistogramPanel.chart("Wanda metric distribution", "|W\u1d62\u2c7c|\u00b7\u2016X\u2c7c\u2016",
+            draw(g2, 2, 1, HistogramPanel.chart("Wanda metric distribution", "|W\u1d62\u2c7c|\u00b7\u2016X\u2c7c\u2016\u2082/\u221aN",
                     d.wandaHistogram(), FigureStyle.GREEN, style));
             drawStatistics(g2, 2, "Wanda statistics", d.wandaStatistics());
         } finally {

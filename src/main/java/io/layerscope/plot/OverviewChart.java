@@ -68,7 +68,7 @@ public final class OverviewChart {
 
     /** What each panel shows, in reading order. */
     enum Metric {
-        WANDA_MEAN("Mean Wanda metric |W|\u00b7\u2016X\u2016", "mean |W\u1d62\u2c7c|\u00b7\u2016X\u2c7c\u2016",
+        WANDA_MEAN("Mean Wanda metric |W|\u00b7\u2016X\u2016", "mean |W\u1d62\u2c7c|\u00b7\u2016X\u2c7c\u2016\u2082/\u221aN",
                 "mean over all out \u00d7 in entries of the layer", l -> l.value("wanda_mean"), Scale.MEAN),
         OUTLIER_M5("Outlier ratio per layer (M = 5)", "share of entries",
                 "share of Wanda metric entries above 5 \u00d7 the layer's mean", l -> l.value("outlier_ratio_m5"),

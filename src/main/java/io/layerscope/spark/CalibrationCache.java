@@ -88,7 +88,6 @@ final class CalibrationCache {
     /** An entry's file name: the key is a SHA-256 in hex. */
     private static final Pattern ENTRY = Pattern.compile("stage1-([0-9a-f]{64})\\.bin");
     private static final Pattern DESCRIPTION = Pattern.compile("stage1-([0-9a-f]{64})\\.json");
-    /** A temporary file older than this was left by a killed run (an entry is written in seconds). */
 
     private final Path dir;
     private final long maxBytes;

@@ -186,9 +186,8 @@ final class ExecutorResources {
         }
         return java.util.Optional.of((executor == null ? "this executor" : executor) + " runs layerscope " + mine
                 + ", the driver layerscope " + driver + ": every executor must run the driver's jar, or its results"
-                + " would be another build's. Give the nodes this jar (where $SPARK_HOME/jars holds it, with"
-                + " LAYERSCOPE_EXECUTOR_JAR=none: replace it there; docs/CLUSTER.md), or leave LAYERSCOPE_EXECUTOR_JAR"
-                + " unset so that Spark ships the driver's jar");
+                + " would be another build's. Replace the jar the executors load first (in the nodes'"
+                + " $SPARK_HOME/jars, spark.executor.extraClassPath or their image) with the driver's (docs/CLUSTER.md)");
     }
 
     static Checkpoint checkpoint(String dir) {

@@ -51,7 +51,8 @@ final class PictureWarmUp {
     /**
      * {@code drawing}, whose failure stage two meets again with the real pictures and reports. Running
      * out of heap included: uncaught, Spark's handler would end the whole executor (exit 52) and the
-     * task running beside it, with no reason the user sees (a large --png-size on a small heap).
+     * task running beside it, with no reason the user sees (a large --png-size on a small heap). (On
+     * YARN Spark starts executors with -XX:OnOutOfMemoryError='kill %p', which ends them all the same.)
      */
     static Runnable bestEffort(Runnable drawing) {
         return () -> {

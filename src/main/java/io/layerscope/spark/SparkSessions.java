@@ -116,7 +116,7 @@ public final class SparkSessions {
 
     /**
      * An executor heap Spark's driver accepts but whose executors cannot start: the parallel collector
-     * reports its heap less one survivor space, up to a third of the executors' -XX:MaxNewSize
+     * (conf/spark-defaults.conf's for executors) reports its heap less one survivor space, up to a third of the executors' -XX:MaxNewSize
      * (conf/spark-defaults.conf caps the young generation), and an executor whose reported heap is below
      * Spark's smallest exits as it starts. The cluster manager starts another and another, and the job
      * waits for ever with nothing said; refused before Spark starts. Local mode's executor is the driver.
@@ -126,14 +126,21 @@ public final class SparkSessions {
             return;
         }
         long heap = conf.getSizeAsBytes("spark.executor.memory");
-        java.util.regex.Matcher young = java.util.regex.Pattern.compile("-XX:MaxNewSize=(\\d+[kKmMgG]?)")
-                .matcher(conf.get("spark.executor.extraJavaOptions", ""));
+        String options = conf.get("spark.executor.extraJavaOptions", "");
+        java.util.regex.Matcher young = java.util.regex.Pattern.compile("-XX:MaxNewSize=(\\d+[kKmMgG]?)").matcher(options);
         String maxNew = null;
         while (young.find()) {
             maxNew = young.group(1);   // the JVM takes the last
         }
-        if (maxNew == null || heap < SPARK_SMALLEST_HEAP) {
-            return;   // Spark refuses a heap below its smallest itself, at once
+        java.util.regex.Matcher collector = java.util.regex.Pattern.compile("-XX:\\+Use(\\w+)GC\\b").matcher(options);
+        String gc = null;
+        while (collector.find()) {
+            gc = collector.group(1);
+        }
+        if (maxNew == null || !"Parallel".equals(gc) || heap < SPARK_SMALLEST_HEAP) {
+            // only the parallel collector counts its heap without a survivor space; a heap below Spark's
+            // smallest Spark refuses itself, at once
+            return;
         }
         long survivor = org.apache.spark.network.util.JavaUtils.byteStringAsBytes(maxNew) / 3;   // a bare number: bytes
         if (heap - survivor < SPARK_SMALLEST_HEAP) {

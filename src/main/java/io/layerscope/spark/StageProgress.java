@@ -153,8 +153,10 @@ public final class StageProgress extends SparkListener {
             u += v[0];
             tok += v[1];
         }
-        if (u >= total) {
-            return;   // all done: the summary says so next, with the same figures
+        if (u >= total && now - Math.max(lastPrint, startNanos) < 10_000_000_000L) {
+            // all counted: the summary usually follows with the same figures; a last task still finishing
+            // (a large result on its way, a retry) still gets a line now and then
+            return;
         }
         lastPrint = now;
         err.println(line(Math.min(u, total), tok, (now - startNanos) / 1e9));

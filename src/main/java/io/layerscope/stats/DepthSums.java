@@ -1,5 +1,6 @@
 package io.layerscope.stats;
 
+import io.layerscope.LayerscopeException;
 import io.layerscope.model.Tap;
 import java.io.InvalidObjectException;
 import java.io.ObjectInputStream;
@@ -293,8 +294,10 @@ public final class DepthSums implements Serializable {
 
     private static void add(long[] into, long[] counts) {
         if (into.length != counts.length) {
-            throw new IllegalArgumentException("cannot add outlier counts of " + counts.length + " channels to " + into.length
-                    + "; every shard must run the same model");
+            // a node that holds another checkpoint at the model's path: the user's to fix
+            throw new LayerscopeException("cannot add outlier counts of " + counts.length + " channels to " + into.length
+                    + "; every shard must run the same model (every node must hold the same checkpoint at the model's"
+                    + " path, or use --ship-model)");
         }
         for (int c = 0; c < counts.length; c++) {
             into[c] += counts[c];

@@ -65,8 +65,9 @@ class TapSumsTest {
         assertEquals("cannot merge activation sums of different taps: [0/ATTN_IN] vs [1/ATTN_IN]; every shard must run"
                         + " the same model up to the same block",
                 assertThrows(IllegalStateException.class, () -> a.merge(sums(1, 5, "1/ATTN_IN", new float[] {1f}))).getMessage());
-        assertEquals("cannot merge activation sums of tap 0/ATTN_IN: 1 features vs 2; the shards ran different models",
-                assertThrows(IllegalStateException.class, () -> a.merge(sums(1, 5, "0/ATTN_IN", new float[] {1f, 2f}))).getMessage());
+        assertEquals("cannot merge activation sums of tap 0/ATTN_IN: 1 features vs 2; the shards ran different models"
+                        + " (every node must hold the same checkpoint at the model's path, or use --ship-model)",
+                assertThrows(LayerscopeException.class, () -> a.merge(sums(1, 5, "0/ATTN_IN", new float[] {1f, 2f}))).getMessage());
         assertEquals("no activation sums for tap 0/MLP_IN; the forward pass collected 0/ATTN_IN",
                 assertThrows(LayerscopeException.class, () -> a.scalerRow("0/MLP_IN")).getMessage());
         assertEquals("no calibration sequences were run, so tap k has no scaler_row",

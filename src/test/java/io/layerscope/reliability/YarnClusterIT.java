@@ -76,7 +76,7 @@ class YarnClusterIT {
         SweepResults.assertSame(ReferenceSweep.results(), SweepResults.read(out), 1e-6);
         // the windows ran in a container's executor, not in the driver
         List<String> devices = RunRecord.read(out).devices();
-        assertTrue(devices.stream().allMatch(d -> d.matches("executor \\d+: .*")), devices.toString());
+        assertTrue(devices.stream().allMatch(d -> d.matches("executor \\d+ on \\S+: .*")), devices.toString());
         assertTrue(r.output().contains("model: --ship-model hands 2 files ("), r.output());
         // (the only application here that ships a model); YARN may delete other applications' files mid-walk
         List<Path> opened = new ArrayList<>();

@@ -125,9 +125,9 @@ class ExecutorResourcesTest {
         assertEquals(java.util.Optional.empty(), ExecutorResources.buildMismatch("0.1 built T1", "0.1 built T1", "executor 1 on n1"));
         assertEquals(java.util.Optional.empty(), ExecutorResources.buildMismatch(null, "0.1 built T1", "executor 1 on n1"));
         assertEquals("executor 3 on node-7 runs layerscope 0.1 built T0, the driver layerscope 0.1 built T1: every executor"
-                + " must run the driver's jar, or its results would be another build's. Give the nodes this jar (where"
-                + " $SPARK_HOME/jars holds it, with LAYERSCOPE_EXECUTOR_JAR=none: replace it there; docs/CLUSTER.md), or"
-                + " leave LAYERSCOPE_EXECUTOR_JAR unset so that Spark ships the driver's jar",
+                + " must run the driver's jar, or its results would be another build's. Replace the jar the executors"
+                + " load first (in the nodes' $SPARK_HOME/jars, spark.executor.extraClassPath or their image) with the"
+                + " driver's (docs/CLUSTER.md)",
                 ExecutorResources.buildMismatch("0.1 built T1", "0.1 built T0", "executor 3 on node-7").orElseThrow());
     }
 }

@@ -129,12 +129,17 @@ class SparkSessionsTest {
         // local mode's executor is the driver; other collectors' options, and heaps Spark refuses itself, pass here
         SparkSessions.refuseExecutorHeapsThatCannotStart(small.clone().setMaster("local[2]"));
         SparkSessions.refuseExecutorHeapsThatCannotStart(small.clone().set("spark.executor.extraJavaOptions", "-XX:+UseG1GC"));
+        // G1 counts the whole heap, a young-generation cap or not (submit.sh keeps the conf's cap with the user's collector)
+        SparkSessions.refuseExecutorHeapsThatCannotStart(small.clone().set("spark.executor.extraJavaOptions",
+                options.replace("-XX:+UseParallelGC", "-XX:+UseG1GC")));
+        SparkSessions.refuseExecutorHeapsThatCannotStart(small.clone().set("spark.executor.extraJavaOptions",
+                options + " -XX:+UseG1GC"));
         SparkSessions.refuseExecutorHeapsThatCannotStart(small.clone().set("spark.executor.memory", "400m"));
         // the last -XX:MaxNewSize counts, as for the JVM; a bare number is bytes
         SparkSessions.refuseExecutorHeapsThatCannotStart(small.clone().set("spark.executor.extraJavaOptions",
                 options + " -XX:MaxNewSize=64m"));
         assertThrows(LayerscopeException.class, () -> SparkSessions.refuseExecutorHeapsThatCannotStart(
-                small.clone().set("spark.executor.extraJavaOptions", "-XX:MaxNewSize=" + (256L << 20))));
+                small.clone().set("spark.executor.extraJavaOptions", "-XX:+UseParallelGC -XX:MaxNewSize=" + (256L << 20))));
     }
 
     @Test

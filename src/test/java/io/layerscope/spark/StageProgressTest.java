@@ -48,7 +48,10 @@ class StageProgressTest {
         assertTrue(lines.get(0).matches("calibration forward: 0/8 samples, \\d+\\.\\d s"), lines.get(0));
     }
 
-    /** Once every unit is done the summary comes next with the same figures: no progress line repeats it. */
+    /**
+     * Once every unit is counted the summary usually comes next with the same figures: no progress line
+     * repeats it (unless the stage goes on for ten seconds more, a line then proving it alive).
+     */
     @Test
     void nothingIsPrintedOnceAllIsDoneButTheSummary() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
