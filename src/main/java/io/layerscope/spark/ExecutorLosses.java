@@ -1,15 +1,20 @@
 package io.layerscope.spark;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.SparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerApplicationEnd;
+import org.apache.spark.scheduler.SparkListenerExecutorAdded;
 import org.apache.spark.scheduler.SparkListenerExecutorRemoved;
 import scala.Option;
 
 /**
- * The executors the driver lost to a container's memory limit, kept for explaining a job that failed
- * without saying. An executor killed between tasks (a sweep's executor keeps the model loaded after its
+ * The executors the driver lost: every one for run.json, and those lost to a container's memory
+ * limit for explaining a job that failed without saying. An executor killed between tasks (a sweep's executor keeps the model loaded after its
  * task) fails no task: Spark replaces it until it gives up and stops its context, and the job only
  * reports that the context was shut down. Registered through spark.extraListeners ({@link SparkSessions}),
  * so Spark makes one with each context, before any executor starts; there is one driver per JVM, hence
@@ -22,6 +27,11 @@ public final class ExecutorLosses extends SparkListener {
     private static int memoryKills;
     /** Whether a context with this listener is up and has not yet delivered its application's end. */
     private static boolean live;
+    /** Every executor lost since this JVM's context started, "executor N on HOST: reason", in order. */
+    private static final List<String> LOST = new ArrayList<>();
+    private static final Map<String, String> HOSTS = new HashMap<>();
+    /** Which context's losses {@link #LOST} holds: a job's mark from another is void. */
+    private static int context;
 
     /** Spark makes one through spark.extraListeners, as its context starts. */
     public ExecutorLosses() {
@@ -29,12 +39,46 @@ public final class ExecutorLosses extends SparkListener {
             lastMemoryKill = null;
             memoryKills = 0;
             live = true;
+            LOST.clear();
+            HOSTS.clear();
+            context++;
+        }
+    }
+
+    @Override
+    public void onExecutorAdded(SparkListenerExecutorAdded added) {
+        synchronized (LOCK) {
+            HOSTS.put(added.executorId(), added.executorInfo().executorHost());
         }
     }
 
     @Override
     public void onExecutorRemoved(SparkListenerExecutorRemoved removed) {
+        synchronized (LOCK) {
+            String host = HOSTS.get(removed.executorId());
+            LOST.add("executor " + removed.executorId() + (host == null ? "" : " on " + host) + ": " + removed.reason());
+        }
         record(removed.reason());
+    }
+
+    /** Where a job starts counting losses: {@link #since} gives those after it. */
+    record Mark(int context, int lost) {
+    }
+
+    static Mark mark() {
+        synchronized (LOCK) {
+            return new Mark(context, LOST.size());
+        }
+    }
+
+    /**
+     * The executors lost since {@code mark} (all of this context's when the mark was taken before it
+     * started): Spark ran their tasks again elsewhere, or the job failed.
+     */
+    static List<String> since(Mark mark) {
+        synchronized (LOCK) {
+            return List.copyOf(mark.context() == context ? LOST.subList(Math.min(mark.lost(), LOST.size()), LOST.size()) : LOST);
+        }
     }
 
     /** Posted first as a context stops, so every earlier event has been delivered once this one is. */

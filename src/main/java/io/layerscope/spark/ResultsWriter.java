@@ -158,6 +158,11 @@ public final class ResultsWriter {
         if (!o.analysis().depth()) {
             details.put("depth tables", "left out (--no-depth)");
         }
+        if (run.executorsLost() != null && !run.executorsLost().isEmpty()) {
+            int n = run.executorsLost().size();
+            details.put("executors lost", n + (n == 1 ? " executor" : " executors") + " (Spark ran their tasks again"
+                    + " elsewhere; run.json's executorsLost says which and why)");
+        }
         if (run.stageOneReused() != null) {
             // the devices and dtype above are that run's
             details.put("stage one", "reused from run " + run.stageOneReused().runId() + " (--calibration-cache)");

@@ -36,7 +36,8 @@ public record RunRecord(
         Map<String, Double> timingsSeconds,
         List<String> layers,
         Gram gram,
-        StageOneReused stageOneReused) {
+        StageOneReused stageOneReused,
+        List<String> executorsLost) {
 
     public static final String FILE = "run.json";
 
@@ -61,7 +62,8 @@ public record RunRecord(
     /** This record with {@code g} as its gram section. */
     public RunRecord withGram(Gram g) {
         return new RunRecord(schemaVersion, tool, toolVersion, runId, command, createdAt, model, options, calibration,
-                computeDtype, devices, forwardBlocks, blockSparsity, versions, timingsSeconds, layers, g, stageOneReused);
+                computeDtype, devices, forwardBlocks, blockSparsity, versions, timingsSeconds, layers, g, stageOneReused,
+                executorsLost);
     }
 
     /**
@@ -72,13 +74,21 @@ public record RunRecord(
         Calibration c = new Calibration(calibration.source(), calibration.files(), calibration.documents(), shards,
                 calibration.windows(), w);
         return new RunRecord(schemaVersion, tool, toolVersion, runId, command, createdAt, model, options, c,
-                computeDtype, devices, forwardBlocks, blockSparsity, versions, timingsSeconds, layers, gram, stageOneReused);
+                computeDtype, devices, forwardBlocks, blockSparsity, versions, timingsSeconds, layers, gram, stageOneReused,
+                executorsLost);
     }
 
     /** This record with {@code r} as its stage-one reuse section. */
     public RunRecord withStageOneReused(StageOneReused r) {
         return new RunRecord(schemaVersion, tool, toolVersion, runId, command, createdAt, model, options, calibration,
-                computeDtype, devices, forwardBlocks, blockSparsity, versions, timingsSeconds, layers, gram, r);
+                computeDtype, devices, forwardBlocks, blockSparsity, versions, timingsSeconds, layers, gram, r, executorsLost);
+    }
+
+    /** This record with the executors the job lost ({@code lost}: "executor N on HOST: reason"; none: absent). */
+    public RunRecord withExecutorsLost(List<String> lost) {
+        return new RunRecord(schemaVersion, tool, toolVersion, runId, command, createdAt, model, options, calibration,
+                computeDtype, devices, forwardBlocks, blockSparsity, versions, timingsSeconds, layers, gram, stageOneReused,
+                lost == null || lost.isEmpty() ? null : List.copyOf(lost));
     }
     /**
      * The version of run.json's layout (docs/run.schema.json): raised when a field changes meaning

@@ -103,6 +103,7 @@ public final class SweepJob {
 
     private Outcome runHere() {
         long t0 = System.nanoTime();
+        ExecutorLosses.Mark losses = ExecutorLosses.mark();   // this job's, in a context another may have used
         Checkpoint ckpt = Checkpoint.open(o.model().dir());
         List<PrunableLayer> layers = selectLayers(ckpt);
         JobChecks.calibration(o.calibration(), ckpt.config());
@@ -227,14 +228,14 @@ public final class SweepJob {
                     Instant created = Instant.now();
                     RunRecord draft = RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark,
                             Map.of(), provenance, analysed.blocks(), created).withStageOneReused(stageOneReused)
-                            .withStageOne(windowsRemembered, stageOneShards);
+                            .withStageOne(windowsRemembered, stageOneShards).withExecutorsLost(ExecutorLosses.since(losses));
                     writer.write(results, samples, depth, analysed.blocks(), draft, () -> {
                         Map<Path, String> sha256 = hashes.get();
                         timings.put("write", seconds(tw));
                         timings.put("total", seconds(t0));
                         return RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark, sha256,
                                 provenance, analysed.blocks(), created).withGram(gramRecord).withStageOneReused(stageOneReused)
-                                .withStageOne(windowsRemembered, stageOneShards);
+                                .withStageOne(windowsRemembered, stageOneShards).withExecutorsLost(ExecutorLosses.since(losses));
                     });
                     written = out.target();
                 } else {

@@ -271,6 +271,12 @@ class ClusterSweepIT {
         SweepResults.assertNoLeftovers(out);
         if (r.status() == 0) {
             SweepResults.assertSame(local, SweepResults.read(out), REL_TOL);
+            // run.json says which executor was lost, on which node, and why
+            List<String> recorded = RunRecord.read(out).executorsLost();
+            assertTrue(recorded != null && recorded.stream().anyMatch(l -> l.matches("executor \\d+ on 127\\.0\\.0\\.1: .+")),
+                    String.valueOf(recorded));
+            assertTrue(Files.readString(out.resolve("index.html")).contains("<dt>executors lost</dt><dd>" + recorded.size()
+                    + (recorded.size() == 1 ? " executor" : " executors")), "the report names the loss");
         } else {
             assertFalse(Files.exists(out), "a failed run left " + out);
             assertTrue(r.err().startsWith("error: ") && r.err().strip().lines().count() == 1, r.err());
