@@ -61,11 +61,11 @@ public final class WandaSampler {
      */
     public List<CalibrationSample> sample(int nsamples, int seqlen, long seed, IntConsumer progress) {
         if (nsamples < 1) {
-            throw new LayerscopeException("nsamples must be at least 1, got " + nsamples
+            throw new IllegalArgumentException("nsamples must be at least 1, got " + nsamples
                     + " (--nsamples: the number of calibration windows)");
         }
         if (seqlen < 2) {
-            throw new LayerscopeException("seqlen must be at least 2, got " + seqlen
+            throw new IllegalArgumentException("seqlen must be at least 2, got " + seqlen
                     + " (--seqlen: the number of tokens per calibration window)");
         }
         int count = documents.size();

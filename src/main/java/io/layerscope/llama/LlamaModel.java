@@ -261,7 +261,7 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalArgumentException(samples.length + " sample indices for " + windows.size() + " windows");
         }
         if (batchSize < 1) {
-            throw new LayerscopeException("batch size " + batchSize + " must be at least 1");
+            throw new IllegalArgumentException("batch size " + batchSize + " must be at least 1");   // JobChecks tells the user
         }
         Set<String> wanted = checkTapKeys(tapKeys);
         Set<String> grams = checkTapKeys(gramKeys);

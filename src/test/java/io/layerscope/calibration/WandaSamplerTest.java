@@ -187,9 +187,9 @@ class WandaSamplerTest {
         try (Documents docs = Documents.of(List.of("text"))) {
             WandaSampler sampler = new WandaSampler(docs, new ByteEncoder());
             assertEquals("nsamples must be at least 1, got 0 (--nsamples: the number of calibration windows)",
-                    assertThrows(LayerscopeException.class, () -> sampler.sample(0, 16, 0)).getMessage());
+                    assertThrows(IllegalArgumentException.class, () -> sampler.sample(0, 16, 0)).getMessage());
             assertEquals("seqlen must be at least 2, got 1 (--seqlen: the number of tokens per calibration window)",
-                    assertThrows(LayerscopeException.class, () -> sampler.sample(4, 1, 0)).getMessage());
+                    assertThrows(IllegalArgumentException.class, () -> sampler.sample(4, 1, 0)).getMessage());
         }
         try (Documents empty = Documents.of(List.of())) {
             assertEquals("no calibration documents to sample from; use a C4 shard or another non-empty JSON-lines file",
