@@ -55,10 +55,20 @@ public final class ExecutorLosses extends SparkListener {
     @Override
     public void onExecutorRemoved(SparkListenerExecutorRemoved removed) {
         synchronized (LOCK) {
-            String host = HOSTS.get(removed.executorId());
-            LOST.add("executor " + removed.executorId() + (host == null ? "" : " on " + host) + ": " + removed.reason());
+            String host = HOSTS.remove(removed.executorId());
+            if (!planned(removed.reason())) {
+                LOST.add("executor " + removed.executorId() + (host == null ? "" : " on " + host) + ": " + removed.reason());
+            }
         }
         record(removed.reason());
+    }
+
+    /**
+     * A removal Spark chose, not a loss: dynamic allocation releasing an idle executor ("Executor killed
+     * by driver.") or decommissioning one; its tasks were not run again.
+     */
+    static boolean planned(String reason) {
+        return reason != null && (reason.startsWith("Executor killed by driver") || reason.startsWith("Executor decommission"));
     }
 
     /** Where a job starts counting losses: {@link #since} gives those after it. */

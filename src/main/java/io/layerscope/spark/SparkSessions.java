@@ -132,22 +132,27 @@ public final class SparkSessions {
         while (young.find()) {
             maxNew = young.group(1);   // the JVM takes the last
         }
-        java.util.regex.Matcher collector = java.util.regex.Pattern.compile("-XX:\\+Use(\\w+)GC\\b").matcher(options);
+        // the collectors themselves, not flags that tune one (-XX:+UseAdaptiveSizePolicyWithSystemGC)
+        java.util.regex.Matcher collector = java.util.regex.Pattern.compile(
+                "-XX:\\+Use(Parallel|Serial|G1|Z|Shenandoah|Epsilon|ConcMarkSweep)GC(?!\\w)").matcher(options);
         String gc = null;
         while (collector.find()) {
             gc = collector.group(1);
         }
-        if (maxNew == null || !"Parallel".equals(gc) || heap < SPARK_SMALLEST_HEAP) {
-            // only the parallel collector counts its heap without a survivor space; a heap below Spark's
-            // smallest Spark refuses itself, at once
-            return;
+        // the survivor space a collector leaves out of the heap it reports: the parallel one's can grow
+        // to a third of the young generation (MinSurvivorRatio), the serial one's is a tenth (SurvivorRatio
+        // 8); G1 and the others report the whole heap, and without a flag the JVM picks, unknown here
+        int share = "Parallel".equals(gc) ? 3 : "Serial".equals(gc) ? 10 : 0;
+        if (maxNew == null || share == 0 || heap < SPARK_SMALLEST_HEAP) {
+            return;   // a heap below Spark's smallest Spark refuses itself, at once
         }
-        long survivor = org.apache.spark.network.util.JavaUtils.byteStringAsBytes(maxNew) / 3;   // a bare number: bytes
+        long survivor = org.apache.spark.network.util.JavaUtils.byteStringAsBytes(maxNew) / share;   // a bare number: bytes
         if (heap - survivor < SPARK_SMALLEST_HEAP) {
             long least = (SPARK_SMALLEST_HEAP + survivor + (1L << 20) - 1) >> 20;
             throw new io.layerscope.LayerscopeException("--executor-memory " + conf.get("spark.executor.memory")
                     + " leaves an executor " + ((heap - survivor) >> 20) + " MiB of heap as Java counts it (less a"
-                    + " survivor space of a third of -XX:MaxNewSize=" + maxNew + ", from spark.executor.extraJavaOptions),"
+                    + " survivor space of " + (share == 3 ? "a third" : "a tenth") + " of -XX:MaxNewSize=" + maxNew
+                    + ", from spark.executor.extraJavaOptions),"
                     + " below Spark's smallest, 450 MiB: every executor would exit as it starts and the job wait for ever."
                     + " Give the executors " + least + "m or more (1g or more for a real model: docs/CLUSTER.md, executor"
                     + " memory)");

@@ -134,6 +134,18 @@ class SparkSessionsTest {
                 options.replace("-XX:+UseParallelGC", "-XX:+UseG1GC")));
         SparkSessions.refuseExecutorHeapsThatCannotStart(small.clone().set("spark.executor.extraJavaOptions",
                 options + " -XX:+UseG1GC"));
+        // a flag that tunes the parallel collector is not another collector
+        assertThrows(LayerscopeException.class, () -> SparkSessions.refuseExecutorHeapsThatCannotStart(small.clone()
+                .set("spark.executor.memory", "500m").set("spark.executor.extraJavaOptions",
+                        options + " -XX:+UseAdaptiveSizePolicyWithSystemGC")));
+        // the serial collector leaves a tenth of the young generation out: 450 + 25.6 MiB
+        LayerscopeException serial = assertThrows(LayerscopeException.class, () -> SparkSessions.refuseExecutorHeapsThatCannotStart(
+                small.clone().set("spark.executor.memory", "470m").set("spark.executor.extraJavaOptions",
+                        options.replace("-XX:+UseParallelGC", "-XX:+UseSerialGC"))));
+        assertTrue(serial.getMessage().contains("a tenth of -XX:MaxNewSize=256m") && serial.getMessage().contains("476m or more"),
+                serial.getMessage());
+        SparkSessions.refuseExecutorHeapsThatCannotStart(small.clone().set("spark.executor.memory", "476m")
+                .set("spark.executor.extraJavaOptions", options.replace("-XX:+UseParallelGC", "-XX:+UseSerialGC")));
         SparkSessions.refuseExecutorHeapsThatCannotStart(small.clone().set("spark.executor.memory", "400m"));
         // the last -XX:MaxNewSize counts, as for the JVM; a bare number is bytes
         SparkSessions.refuseExecutorHeapsThatCannotStart(small.clone().set("spark.executor.extraJavaOptions",
