@@ -73,6 +73,8 @@ public final class Main implements Runnable {
         finished = true;
         if (status != 0) {
             quietAfterFailure();
+        } else if (!verboseRun && !insideYarnApplicationMaster(System.getProperties())) {
+            StandardError.quietSparkWarnings();
         }
         // an early failure may come while the model preload is still inside libtorch's initialisers
         NativeLibrary.awaitLoad(Duration.ofSeconds(60));

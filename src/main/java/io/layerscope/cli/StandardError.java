@@ -57,6 +57,17 @@ final class StandardError {
         }
     }
 
+    /**
+     * After a command that succeeded: Spark's warnings as it tears down (an executor's message dropped
+     * once its RPC has stopped) would follow the command's last line; its errors still show, and so does
+     * layerscope's own late word (a replaced directory it could not delete), which is not logged.
+     */
+    static void quietSparkWarnings() {
+        if (LogManager.getContext(false) instanceof LoggerContext) {
+            Configurator.setLevel("org.apache.spark", Level.ERROR);
+        }
+    }
+
     private static final class Quiet extends PrintStream {
         Quiet(PrintStream original) {
             super(new FilterOutputStream(original) {
