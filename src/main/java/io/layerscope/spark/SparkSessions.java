@@ -127,18 +127,9 @@ public final class SparkSessions {
         }
         long heap = conf.getSizeAsBytes("spark.executor.memory");
         String options = conf.get("spark.executor.extraJavaOptions", "");
-        java.util.regex.Matcher young = java.util.regex.Pattern.compile("-XX:MaxNewSize=(\\d+[kKmMgG]?)").matcher(options);
-        String maxNew = null;
-        while (young.find()) {
-            maxNew = young.group(1);   // the JVM takes the last
-        }
+        String maxNew = lastOption("-XX:MaxNewSize=(\\d+[kKmMgG]?)", options);
         // the collectors themselves, not flags that tune one (-XX:+UseAdaptiveSizePolicyWithSystemGC)
-        java.util.regex.Matcher collector = java.util.regex.Pattern.compile(
-                "-XX:\\+Use(Parallel|Serial|G1|Z|Shenandoah|Epsilon|ConcMarkSweep)GC(?!\\w)").matcher(options);
-        String gc = null;
-        while (collector.find()) {
-            gc = collector.group(1);
-        }
+        String gc = lastOption("-XX:\\+Use(Parallel|Serial|G1|Z|Shenandoah|Epsilon|ConcMarkSweep)GC(?!\\w)", options);
         // the survivor space a collector leaves out of the heap it reports: the parallel one's can grow
         // to a third of the young generation (MinSurvivorRatio), the serial one's is a tenth (SurvivorRatio
         // 8); G1 and the others report the whole heap, and without a flag the JVM picks, unknown here
@@ -157,6 +148,16 @@ public final class SparkSessions {
                     + " Give the executors " + least + "m or more (1g or more for a real model: docs/CLUSTER.md, executor"
                     + " memory)");
         }
+    }
+
+    /** The group of {@code regex}'s last match in JVM {@code options} (the JVM takes the last), or null. */
+    private static String lastOption(String regex, String options) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(regex).matcher(options);
+        String last = null;
+        while (m.find()) {
+            last = m.group(1);
+        }
+        return last;
     }
 
     /** Adds {@code listener} to the user's spark.extraListeners, once: Spark starts them before any executor. */

@@ -226,16 +226,18 @@ public final class SweepJob {
             try {
                 if (out != null) {
                     Instant created = Instant.now();
+                    // once, for the report's header and run.json alike: the executors are done with by now
+                    List<String> lost = ExecutorLosses.since(losses);
                     RunRecord draft = RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark,
                             Map.of(), provenance, analysed.blocks(), created).withStageOneReused(stageOneReused)
-                            .withStageOne(windowsRemembered, stageOneShards).withExecutorsLost(ExecutorLosses.since(losses));
+                            .withStageOne(windowsRemembered, stageOneShards).withExecutorsLost(lost);
                     writer.write(results, samples, depth, analysed.blocks(), draft, () -> {
                         Map<Path, String> sha256 = hashes.get();
                         timings.put("write", seconds(tw));
                         timings.put("total", seconds(t0));
                         return RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark, sha256,
                                 provenance, analysed.blocks(), created).withGram(gramRecord).withStageOneReused(stageOneReused)
-                                .withStageOne(windowsRemembered, stageOneShards).withExecutorsLost(ExecutorLosses.since(losses));
+                                .withStageOne(windowsRemembered, stageOneShards).withExecutorsLost(lost);
                     });
                     written = out.target();
                 } else {
