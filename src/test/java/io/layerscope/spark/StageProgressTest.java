@@ -13,6 +13,10 @@ import org.junit.jupiter.api.Test;
 
 class StageProgressTest {
 
+    private static PrintStream printingTo(ByteArrayOutputStream bytes) {
+        return new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    }
+
     /** A heartbeat with no task values: enough to make the listener consider a progress line. */
     private static SparkListenerExecutorMetricsUpdate heartbeat() {
         return new SparkListenerExecutorMetricsUpdate("1", scala.collection.immutable.List$.MODULE$.empty(),
@@ -26,7 +30,7 @@ class StageProgressTest {
     @Test
     void nothingIsPrintedAfterTheSummary() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        PrintStream err = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        PrintStream err = printingTo(bytes);
         StageProgress p = new StageProgress("sequential rounds", "sample passes", 8, new LongAccumulator(), null, err);
         p.finish();
         // a first heartbeat prints at once (no line for two seconds before it): this one must not
@@ -39,7 +43,7 @@ class StageProgressTest {
     @Test
     void aFirstHeartbeatPrintsAtOnce() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        PrintStream err = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        PrintStream err = printingTo(bytes);
         StageProgress p = new StageProgress("calibration forward", "samples", 8, new LongAccumulator(), null, err);
         p.onExecutorMetricsUpdate(heartbeat());
         p.onExecutorMetricsUpdate(heartbeat());   // within two seconds of the first: held back
@@ -55,7 +59,7 @@ class StageProgressTest {
     @Test
     void nothingIsPrintedOnceAllIsDoneButTheSummary() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        PrintStream err = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        PrintStream err = printingTo(bytes);
         StageProgress p = new StageProgress("layer statistics", "layers", 0, new LongAccumulator(), null, err);
         p.onExecutorMetricsUpdate(heartbeat());
         assertEquals("", bytes.toString(StandardCharsets.UTF_8));

@@ -12,6 +12,13 @@ import org.junit.jupiter.api.Test;
 
 /** Which of Spark's log events the command line's own one-paragraph error makes redundant. */
 class UserErrorLogFilterTest {
+    /** A filter as log4j makes one (its constructor is private: install() adds the one in use). */
+    private static UserErrorLogFilter newFilter() throws Exception {
+        var f = UserErrorLogFilter.class.getDeclaredConstructor();
+        f.setAccessible(true);
+        return f.newInstance();
+    }
+
     private static LogEvent event(String logger, String message, Throwable thrown) {
         return Log4jLogEvent.newBuilder().setLoggerName(logger).setLevel(Level.WARN)
                 .setMessage(new SimpleMessage(message)).setThrown(thrown).build();
@@ -19,9 +26,7 @@ class UserErrorLogFilterTest {
 
     @Test
     void dropsWhatTheCommandReportsAndKeepsTheRest() throws Exception {
-        var f = UserErrorLogFilter.class.getDeclaredConstructor();
-        f.setAccessible(true);
-        UserErrorLogFilter filter = f.newInstance();
+        UserErrorLogFilter filter = newFilter();
         String tsm = "org.apache.spark.scheduler.TaskSetManager";
         assertEquals(Result.DENY, filter.filter(event("org.apache.spark.executor.Executor", "Exception in task 0.0 in"
                 + " stage 2.0 (TID 4)", new RuntimeException("wrapped", new LayerscopeException("bad weight")))));
@@ -41,9 +46,7 @@ class UserErrorLogFilterTest {
 
     @Test
     void inAQuerySessionEveryTaskFailureIsTheStatementsAndIsDropped() throws Exception {
-        var f = UserErrorLogFilter.class.getDeclaredConstructor();
-        f.setAccessible(true);
-        UserErrorLogFilter filter = f.newInstance();
+        UserErrorLogFilter filter = newFilter();
         String tsm = "org.apache.spark.scheduler.TaskSetManager";
         LogEvent division = event("org.apache.spark.executor.Executor", "Exception in task 0.0 in stage 0.0 (TID 0)",
                 new ArithmeticException("[DIVIDE_BY_ZERO] Division by zero."));
@@ -65,9 +68,7 @@ class UserErrorLogFilterTest {
 
     @Test
     void dropsWhateverASilencedThreadLogs() throws Exception {
-        var f = UserErrorLogFilter.class.getDeclaredConstructor();
-        f.setAccessible(true);
-        UserErrorLogFilter filter = f.newInstance();
+        UserErrorLogFilter filter = newFilter();
         // what the startup thread logged when the JVM exited under a half-built context
         LogEvent npe = Log4jLogEvent.newBuilder().setLoggerName("org.apache.spark.util.Utils").setLevel(Level.ERROR)
                 .setThreadName("filter-test-startup").setMessage(new SimpleMessage("Uncaught exception in thread"
