@@ -71,12 +71,14 @@ final class DepthSection {
         rows = new ArrayList<>();
         for (OutlierFeatureRow f : depth.outlierFeatures()) {
             rows.add(new String[] {f.tap() + " (" + f.kinds() + ")", String.valueOf(f.channel()), fmt(f.blockShare()),
-                    fmt(f.positionShare()), f.prunedLayers().isEmpty() ? "none" : String.join(", ", f.prunedLayers())});
+                    fmt(f.positionShare()), f.prunedShare() == null ? "-" : fmt(f.prunedShare()),
+                    f.prunedLayers().isEmpty() ? "none" : String.join(", ", f.prunedLayers())});
         }
-        b.append("<p class=\"hint\">Systematic outlier features (LLM.int8: |x| &#8805; 6) and the layers whose Wanda")
-                .append(" per-row mask prunes weights on them (<code>outlier_features.parquet</code>).</p>\n");
+        b.append("<p class=\"hint\">Systematic outlier features (LLM.int8: |x| &#8805; 6): the share of their")
+                .append(" columns' weights the Wanda masks prune (against the layers' sparsity), and the layers whose")
+                .append(" mask prunes any (<code>outlier_features.parquet</code>).</p>\n");
         table(b, "outlier-features", new String[] {"tap", "channel", "share of blocks", "share of positions",
-                "Wanda mask prunes it in"}, rows);
+                "share Wanda prunes", "Wanda mask prunes it in"}, rows);
         return b.append("</section>\n").toString();
     }
 

@@ -12,10 +12,12 @@ public final class DepthTables {
      *
      * @param tap           the tap kind (ATTN_IN, ATTN_OUT, MLP_IN, MLP_ACT)
      * @param blocks        the blocks where it reaches |x| >= 6
-     * @param prunedLayers  the layers fed by this channel whose Wanda per-row mask prunes at least one weight in its column
+     * @param prunedLayers  the layers fed by this channel whose Wanda mask prunes at least one weight in its column
+     * @param prunedShare   the share of its column's weights, over every analysed layer fed by it, that their Wanda
+     *                      masks prune; null when no analysed layer reads the tap
      */
     public record OutlierFeatureRow(String tap, String kinds, int channel, double blockShare, double positionShare,
-                                    int[] blocks, List<String> prunedLayers) {
+                                    int[] blocks, List<String> prunedLayers, Double prunedShare) {
     }
 
     public static final Table<BlockDistance> BLOCK_DISTANCES = new Table<>("block_distances",
@@ -79,7 +81,11 @@ public final class DepthTables {
                             .createArrayType(org.apache.spark.sql.types.DataTypes.StringType, false), false, Section.METRIC,
                             "analysed layers reading this channel, in any block, whose Wanda mask, as the run prunes (per row at the"
                             + " block's sparsity, or N:M), prunes at least one weight of its column (sequential mode: the"
-                            + " mask from the sequential scaler_row)", r -> r.prunedLayers().toArray(new String[0]), null)));
+                            + " mask from the sequential scaler_row)", r -> r.prunedLayers().toArray(new String[0]), null),
+                    Column.<OutlierFeatureRow>float64("wanda_pruned_share", Section.METRIC, "share of the weights in this"
+                            + " channel's column, over the analysed layers reading it (any block), that those Wanda masks"
+                            + " prune: against the layers' sparsity, how far Wanda spares the feature; null when no"
+                            + " analysed layer reads the tap", OutlierFeatureRow::prunedShare).orNull()));
 
     private DepthTables() {
     }

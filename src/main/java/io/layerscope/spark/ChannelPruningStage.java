@@ -16,10 +16,10 @@ import org.apache.spark.api.java.function.FlatMapFunction;
 
 /**
  * A small Spark job after stage one: for the analysed layers that read systematic outlier features,
- * which of those channels their Wanda mask (as the run prunes: per row at the layer's block sparsity,
- * or N:M) prunes weights in. Each task takes a run of
- * consecutive layers, reads each weight a block of rows at a time and builds the mask row by row;
- * only layers with outlier channels are read.
+ * how many weights of each of those channels' columns their Wanda mask (as the run prunes: per row
+ * at the layer's block sparsity, or N:M) prunes. Each task takes a run of consecutive layers, reads
+ * each weight a block of rows at a time and builds the mask row by row where it could touch those
+ * columns; only layers with outlier channels are read.
  */
 final class ChannelPruningStage {
     /** One layer's question: its channels of interest, its scaler_row and the sparsity its mask prunes at. */
@@ -27,8 +27,8 @@ final class ChannelPruningStage {
         private static final long serialVersionUID = 1L;
     }
 
-    /** The channels of {@code job.channels} the layer's mask prunes. */
-    record Answer(String layer, int[] pruned) implements Serializable {
+    /** For each of {@code job.channels}, in how many of the layer's rows its mask prunes the column's weight. */
+    record Answer(String layer, int[] prunedRows) implements Serializable {
         private static final long serialVersionUID = 1L;
     }
 
@@ -47,7 +47,7 @@ final class ChannelPruningStage {
         return Math.max(1, Math.min(jobs, TASKS_PER_SLOT * Math.max(1, slots)));
     }
 
-    /** Layer name -> the channels its Wanda mask (per row at its job's sparsity, or N:M) prunes weights in, in job order. */
+    /** Layer name -> per channel of its job, the rows whose Wanda mask (per row at the job's sparsity, or N:M) prunes it; in job order. */
     static Map<String, int[]> run(JavaSparkContext jsc, String modelDir, List<Job> jobs, SparsityPattern pattern) {
         Map<String, int[]> out = new LinkedHashMap<>();
         if (jobs.isEmpty()) {
@@ -57,7 +57,7 @@ final class ChannelPruningStage {
         // parallelize slices the list into runs of consecutive jobs, and collect keeps their order
         List<Answer> answers = StageTwoSlots.javaTasks(jsc.parallelize(jobs, tasks(jobs.size(), jsc.defaultParallelism())),
                 jsc.getConf()).mapPartitions(new Task(modelDir, pattern)).collect();
-        answers.forEach(a -> out.put(a.layer(), a.pruned()));
+        answers.forEach(a -> out.put(a.layer(), a.prunedRows()));
         return out;
     }
 
@@ -83,21 +83,15 @@ final class ChannelPruningStage {
             while (jobs.hasNext()) {
                 Job j = jobs.next();
                 PrunableLayer l = j.layer();
-                boolean[] hit;
+                int[] prunedRows;
                 try (SafetensorsFile.RowBlocks rows = ckpt.fileOf(l.weightTensor()).rowBlocks(l.weightTensor())) {
-                    hit = pattern.structured()
+                    prunedRows = pattern.structured()
                             ? ChannelPruning.wandaNOfM(rows::read, l.outFeatures(), l.inFeatures(), j.scalerRow(),
                                     pattern.n(), pattern.m(), j.channels())
                             : ChannelPruning.wandaRow(rows::read, l.outFeatures(), l.inFeatures(), j.scalerRow(),
                                     j.sparsity(), j.channels());
                 }
-                List<Integer> pruned = new ArrayList<>();
-                for (int k = 0; k < hit.length; k++) {
-                    if (hit[k]) {
-                        pruned.add(j.channels()[k]);
-                    }
-                }
-                out.add(new Answer(l.name(), pruned.stream().mapToInt(Integer::intValue).toArray()));
+                out.add(new Answer(l.name(), prunedRows));
             }
             return out.iterator();
         }

@@ -104,30 +104,41 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
         }
         List<OutlierFeature> features = DepthStatistics.outlierFeatures(depth, analysis.outlierBlockShare(),
                 analysis.outlierPositionShare());
-        Map<String, int[]> pruned = ChannelPruningStage.run(jsc, ckpt.dir().toAbsolutePath().toString(),
-                channelJobs(layers, features, scalerRows, masks, analysis.sparsity()), analysis.pattern());
-        // a feature per channel of a tap is possible (thousands), each asked of every layer: sets, not scans
-        Map<String, String> tapOf = new HashMap<>();
-        layers.forEach(l -> tapOf.put(l.name(), l.tap().name()));
-        Map<String, BitSet> prunedChannels = new LinkedHashMap<>();
-        pruned.forEach((layer, channels) -> {
-            BitSet set = new BitSet();
-            Arrays.stream(channels).forEach(set::set);
-            prunedChannels.put(layer, set);
-        });
+        List<ChannelPruningStage.Job> jobs = channelJobs(layers, features, scalerRows, masks, analysis.sparsity());
+        Map<String, int[]> prunedRows = ChannelPruningStage.run(jsc, ckpt.dir().toAbsolutePath().toString(), jobs,
+                analysis.pattern());
+        // a feature per channel of a tap is possible (thousands), each asked of every layer: one pass over the answers
+        Map<String, ColumnPruning> byFeature = new HashMap<>();
+        for (ChannelPruningStage.Job j : jobs) {
+            int[] counts = prunedRows.get(j.layer().name());
+            for (int k = 0; k < j.channels().length; k++) {
+                byFeature.computeIfAbsent(j.layer().tap().name() + "#" + j.channels()[k], key -> new ColumnPruning())
+                        .add(j.layer(), counts[k]);
+            }
+        }
         List<OutlierFeatureRow> rows = new ArrayList<>();
         for (OutlierFeature f : features) {
-            List<String> hit = new ArrayList<>();
-            prunedChannels.forEach((layer, channels) -> {
-                if (f.tap().equals(tapOf.get(layer)) && channels.get(f.channel())) {
-                    hit.add(layer);
-                }
-            });
+            ColumnPruning p = byFeature.getOrDefault(f.tap() + "#" + f.channel(), new ColumnPruning());
             rows.add(new OutlierFeatureRow(f.tap(), kinds(f.tap()), f.channel(), f.blockShare(), f.positionShare(),
-                    f.blocks(), hit));
+                    f.blocks(), p.layers, p.weights == 0 ? null : (double) p.pruned / p.weights));
         }
         return new DepthResults(blocks.stream().map(BlocksTable.Source::new).toList(), DepthStatistics.distances(depth),
                 superWeights, rows);
+    }
+
+    /** One outlier channel's column over the layers reading it: the layers whose masks prune in it, and how much. */
+    private static final class ColumnPruning {
+        final List<String> layers = new ArrayList<>();
+        long pruned;
+        long weights;
+
+        void add(PrunableLayer layer, int prunedRows) {
+            if (prunedRows > 0) {
+                layers.add(layer.name());
+            }
+            pruned += prunedRows;
+            weights += layer.outFeatures();
+        }
     }
 
     /** The same tables with each block's pruning side (OWL's ratios, sparsities) on its blocks row. */

@@ -3,17 +3,19 @@ package io.layerscope.stats;
 import java.util.Arrays;
 
 /**
- * Which of some input channels (columns of W) Wanda's per-row mask touches: a channel is pruned in
- * a layer when the mask prunes W[i, c] in at least one row i. Used to tell which layers' masks cut
- * into systematic outlier features.
+ * How much of some input channels (columns of W) Wanda's mask prunes: for each channel c, in how
+ * many rows i the mask prunes W[i, c]. Used to tell how far a layer's mask cuts into systematic
+ * outlier features, the channels Wanda's activation norms are meant to protect.
  *
  * <pre>{@code
- * boolean[] hit = ChannelPruning.wandaRow(w, out, in, scalerRow, 0.5, new int[] {3, 17});
+ * int[] prunedRows = ChannelPruning.wandaRow(w, out, in, scalerRow, 0.5, new int[] {3, 17});
  * }</pre>
  */
 public final class ChannelPruning {
     /** Values per block of rows read at a time. */
     private static final int BLOCK_VALUES = 1 << 20;
+    /** Entries counted between checks of whether a row is already settled. */
+    private static final int COUNT_STRIDE = 512;
 
     /** Rows {@code [first, first + count)} of a weight, row-major, at the start of the array returned (which may be longer). */
     @FunctionalInterface
@@ -24,38 +26,37 @@ public final class ChannelPruning {
     private ChannelPruning() {
     }
 
-    /** For each of {@code channels}, whether Wanda's per-row mask at {@code sparsity} prunes a weight in its column. */
-    public static boolean[] wandaRow(float[] w, int out, int in, float[] scalerRow, double sparsity, int[] channels) {
+    /** For each of {@code channels}, how many rows' Wanda masks (per row at {@code sparsity}) prune the weight in its column. */
+    public static int[] wandaRow(float[] w, int out, int in, float[] scalerRow, double sparsity, int[] channels) {
         return wandaRow((first, count) -> Arrays.copyOfRange(w, first * in, (first + count) * in), out, in, scalerRow,
                 sparsity, channels);
     }
 
-    /** As {@link #wandaRow(Rows, int, int, float[], double, int[])}. */
-    public static boolean[] wandaRow(Rows w, int out, int in, float[] scalerRow, double sparsity, int[] channels) {
+    /** As {@link #wandaRow(float[], int, int, float[], double, int[])}, the weight read a block of rows at a time. */
+    public static int[] wandaRow(Rows w, int out, int in, float[] scalerRow, double sparsity, int[] channels) {
         return wanda(w, out, in, scalerRow, sparsity, 0, 0, channels);
     }
 
     /**
-     * For each of {@code channels}, whether Wanda's N:M mask (the {@code n} smallest of every {@code m}
-     * consecutive columns) prunes a weight in its column.
+     * For each of {@code channels}, how many rows' Wanda N:M masks (the {@code n} smallest of every
+     * {@code m} consecutive columns) prune the weight in its column.
      */
-    public static boolean[] wandaNOfM(Rows w, int out, int in, float[] scalerRow, int n, int m, int[] channels) {
+    public static int[] wandaNOfM(Rows w, int out, int in, float[] scalerRow, int n, int m, int[] channels) {
         return wanda(w, out, in, scalerRow, 0, n, m, channels);
     }
 
     /**
-     * Reads the weight a block of rows at a time, and only as far as needed: once every
-     * channel is hit no further row can change the answer. Where many channels are asked about (every
-     * channel of a tap can be an outlier feature) a few rows settle it.
+     * Reads the weight a block of rows at a time and builds each row's mask only where it could prune
+     * one of the channels.
      *
-     * <p>A row whose entries below the smallest metric of the channels still open number at least the
-     * count the mask prunes cannot prune any of them (those entries come first in any order of ties),
-     * so it is settled by that count alone, without building its mask. Outlier features, whose large
-     * activation norms make their metrics large, are rarely pruned: most rows are settled that way
-     * (unstructured masks; an N:M row is masked whole).
+     * <p>A row whose entries below the smallest metric of the channels number at least the count the
+     * mask prunes cannot prune any of them (those entries come first in any order of ties), so it is
+     * settled by that count alone. Outlier features, whose large activation norms make their metrics
+     * large, are rarely pruned: most rows are settled that way (unstructured masks; an N:M row is masked
+     * whole).
      */
-    private static boolean[] wanda(Rows w, int out, int in, float[] scalerRow, double sparsity, int n, int m,
-                                   int[] channels) {
+    private static int[] wanda(Rows w, int out, int in, float[] scalerRow, double sparsity, int n, int m,
+                               int[] channels) {
         float[] actNorm = new float[in];
         for (int j = 0; j < in; j++) {
             actNorm[j] = (float) Math.sqrt(scalerRow[j]);
@@ -63,52 +64,55 @@ public final class ChannelPruning {
         RowPruner pruner = new RowPruner(in, sparsity);
         float[] metric = new float[in];
         byte[] mask = new byte[in];
-        boolean[] hit = new boolean[channels.length];
-        int left = channels.length;
+        int[] pruned = new int[channels.length];
         int blockRows = Math.max(1, BLOCK_VALUES / Math.max(1, in));
-        for (int first = 0; first < out && left > 0; first += blockRows) {
+        for (int first = 0; first < out; first += blockRows) {
             int count = Math.min(blockRows, out - first);
             float[] block = w.read(first, count);
-            for (int r = 0; r < count && left > 0; r++) {
+            for (int r = 0; r < count; r++) {
                 for (int j = 0; j < in; j++) {
                     metric[j] = Math.abs(block[r * in + j]) * actNorm[j];
                 }
                 if (m > 0) {
                     RowPruner.nOfM(metric, n, m, mask);
-                } else if (countBelow(metric, smallestOpen(metric, channels, hit)) >= pruner.pruneCount()) {
+                } else if (pruner.pruneCount() == 0
+                        || reaches(metric, smallest(metric, channels), pruner.pruneCount())) {
                     continue;
                 } else {
                     pruner.unstructured(metric, mask);
                 }
                 for (int k = 0; k < channels.length; k++) {
-                    if (!hit[k] && mask[channels[k]] == 1) {
-                        hit[k] = true;
-                        left--;
-                    }
+                    pruned[k] += mask[channels[k]];
                 }
             }
         }
-        return hit;
+        return pruned;
     }
 
-    /** The smallest metric of the channels not yet hit (NaN never; +infinity if none is smaller). */
-    private static float smallestOpen(float[] metric, int[] channels, boolean[] hit) {
+    /** The smallest metric of the channels (NaN never; +infinity if none is smaller). */
+    private static float smallest(float[] metric, int[] channels) {
         float min = Float.POSITIVE_INFINITY;
-        for (int k = 0; k < channels.length; k++) {
-            float v = metric[channels[k]];
-            if (!hit[k] && v < min) {
+        for (int c : channels) {
+            float v = metric[c];
+            if (v < min) {
                 min = v;
             }
         }
         return min;
     }
 
-    /** How many entries are below {@code t} (NaN never). */
-    private static int countBelow(float[] metric, float t) {
+    /** Whether at least {@code count} entries are below {@code t} (NaN never), counted a stretch at a time. */
+    private static boolean reaches(float[] metric, float t, int count) {
         int c = 0;
-        for (float v : metric) {
-            c += v < t ? 1 : 0;
+        for (int from = 0; from < metric.length; from += COUNT_STRIDE) {
+            int to = Math.min(metric.length, from + COUNT_STRIDE);
+            for (int j = from; j < to; j++) {
+                c += metric[j] < t ? 1 : 0;
+            }
+            if (c >= count) {
+                return true;
+            }
         }
-        return c;
+        return false;
     }
 }

@@ -264,18 +264,23 @@ class SequentialSweepIT {
                 String tap = key.substring(0, key.indexOf('#'));
                 int c = Integer.parseInt(key.substring(key.indexOf('#') + 1));
                 List<String> expected = new ArrayList<>();
+                long pruned = 0;
+                long weights = 0;
                 for (PrunableLayer l : ckpt.prunableLayers()) {
                     if (l.kind() != LayerKind.LM_HEAD && l.tap().name().equals(tap)) {
                         boolean[][] mask = ref.masks().get(l.name());
-                        boolean any = false;
+                        int inColumn = 0;
                         for (boolean[] row : mask) {
-                            any |= row[c];
+                            inColumn += row[c] ? 1 : 0;
                         }
-                        if (any) {
+                        if (inColumn > 0) {
                             expected.add(l.name());
                         }
+                        pruned += inColumn;
+                        weights += mask.length;
                     }
                 }
+                assertEquals((double) pruned / weights, (double) r.getAs("wanda_pruned_share"), 1e-15, key);
                 List<String> got = new ArrayList<>(r.getList(r.fieldIndex("wanda_pruned_layers")));
                 expected.sort(null);
                 got.sort(null);

@@ -22,7 +22,7 @@ class DepthSectionTest {
         return new DepthSummary(List.of(b0, b1), List.of(new BlockDistance(0, 1, 0.3, 1), new BlockDistance(1, 1, 0.1, 1),
                 new BlockDistance(0, 2, 0.35, 0)), List.of(w),
                 List.of(new OutlierFeatureRow("ATTN_IN", "q_proj,k_proj,v_proj", 7, 1.0, 0.5, new int[] {0, 1},
-                        List.of("model.layers.1.self_attn.q_proj"))));
+                        List.of("model.layers.1.self_attn.q_proj"), 0.0625)));
     }
 
     @Test
@@ -35,6 +35,8 @@ class DepthSectionTest {
         assertEquals(2, page.all("//table[@id='blocks']/tbody/tr").size());
         assertEquals(2, page.all("//table[@id='block-ranges']/tbody/tr").size());   // the best start of each span
         assertTrue(html.contains("model.layers.1.self_attn.q_proj"));
+        assertEquals(List.of("ATTN_IN (q_proj,k_proj,v_proj)", "7", "1.000", "0.5000", "0.06250", "model.layers.1.self_attn.q_proj"),
+                page.all("//table[@id='outlier-features']/tbody/tr/td").stream().map(n -> n.getTextContent()).toList());
         assertEquals("From the dense model's calibration forward.",
                 page.one("//p[@id='depth-stream']").getTextContent());
     }

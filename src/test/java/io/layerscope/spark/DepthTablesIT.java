@@ -118,6 +118,71 @@ class DepthTablesIT {
         assertTrue(one.get("outlier_features").size() > 0, one.toString());
     }
 
+    /**
+     * Each outlier feature's Wanda columns, recomputed from the weights and the activation_norms table:
+     * per row a stable ascending sort of |W| * act_norm, the first floor(in / 2) pruned.
+     */
+    @Test
+    void outlierFeaturesShareOfTheirColumnsWandaPrunesIsTheStableSorts() {
+        Path dir = sweep(1);
+        views(dir);
+        io.layerscope.model.Checkpoint ckpt = io.layerscope.model.Checkpoint.open(model);
+        List<Row> features = ResultsQuery.sql(spark, "SELECT tap, channel, wanda_pruned_share, wanda_pruned_layers"
+                + " FROM outlier_features", views(dir)).collectAsList();
+        assertTrue(features.size() > 0);
+        Map<String, int[][]> counted = new java.util.HashMap<>();   // layer -> per row, per column: pruned 0/1
+        for (Row f : features) {
+            String tap = f.getString(0);
+            int c = f.getInt(1);
+            long pruned = 0;
+            long weights = 0;
+            List<String> layers = new ArrayList<>();
+            for (io.layerscope.model.PrunableLayer l : ckpt.prunableLayers()) {
+                if (!l.tap().name().equals(tap)) {
+                    continue;
+                }
+                int[][] mask = counted.computeIfAbsent(l.name(), n -> wandaRowMask(ckpt, l));
+                int inColumn = 0;
+                for (int[] row : mask) {
+                    inColumn += row[c];
+                }
+                pruned += inColumn;
+                weights += mask.length;
+                if (inColumn > 0) {
+                    layers.add(l.name());
+                }
+            }
+            assertEquals((double) pruned / weights, f.getDouble(2), 1e-15, tap + "#" + c);
+            assertEquals(layers, f.getList(3), tap + "#" + c);
+        }
+        // the planted features' large activations spare their columns, below the sparsity of 0.5
+        assertTrue(features.stream().anyMatch(f -> f.getDouble(2) < 0.25), features.toString());
+    }
+
+    /** Per row, 1 where a stable ascending sort of |W| * act_norm (the activation_norms table's) puts the column in the first half. */
+    private static int[][] wandaRowMask(io.layerscope.model.Checkpoint ckpt, io.layerscope.model.PrunableLayer l) {
+        List<Row> norms = ResultsQuery.sql(spark, "SELECT act_norm FROM activation_norms WHERE layer = '" + l.name()
+                + "' ORDER BY feature", views(tmp.resolve("results-1"))).collectAsList();
+        int in = l.inFeatures();
+        int out = l.outFeatures();
+        assertEquals(in, norms.size(), l.name());
+        float[] w = ckpt.readFloats(l.weightTensor());
+        int[][] mask = new int[out][in];
+        for (int i = 0; i < out; i++) {
+            int row = i;
+            Integer[] order = new Integer[in];
+            for (int j = 0; j < in; j++) {
+                order[j] = j;
+            }
+            java.util.Arrays.sort(order, java.util.Comparator.comparingDouble(
+                    j -> Math.abs(w[row * in + j]) * norms.get(j).getFloat(0)));
+            for (int r = 0; r < in / 2; r++) {
+                mask[i][order[r]] = 1;
+            }
+        }
+        return mask;
+    }
+
     @Test
     void withoutDepthTheLayersAreTheSameAndTheBlocksTableKeepsOnlyItsPruningColumns() throws IOException {
         Path with = sweep(1);
