@@ -70,14 +70,16 @@ public final class ChannelPruning {
             int count = Math.min(blockRows, out - first);
             float[] block = w.read(first, count);
             for (int r = 0; r < count; r++) {
+                int at = r * in;
+                if (m == 0 && (pruner.pruneCount() == 0
+                        || reaches(block, at, actNorm, smallest(block, at, actNorm, channels), pruner.pruneCount()))) {
+                    continue;
+                }
                 for (int j = 0; j < in; j++) {
-                    metric[j] = Math.abs(block[r * in + j]) * actNorm[j];
+                    metric[j] = Math.abs(block[at + j]) * actNorm[j];
                 }
                 if (m > 0) {
                     RowPruner.nOfM(metric, n, m, mask);
-                } else if (pruner.pruneCount() == 0
-                        || reaches(metric, smallest(metric, channels), pruner.pruneCount())) {
-                    continue;
                 } else {
                     pruner.unstructured(metric, mask);
                 }
@@ -89,11 +91,11 @@ public final class ChannelPruning {
         return pruned;
     }
 
-    /** The smallest metric of the channels (NaN never; +infinity if none is smaller). */
-    private static float smallest(float[] metric, int[] channels) {
+    /** The smallest metric |W[row, c]| * actNorm[c] of the channels (NaN never; +infinity if none is smaller). */
+    private static float smallest(float[] w, int at, float[] actNorm, int[] channels) {
         float min = Float.POSITIVE_INFINITY;
         for (int c : channels) {
-            float v = metric[c];
+            float v = Math.abs(w[at + c]) * actNorm[c];
             if (v < min) {
                 min = v;
             }
@@ -101,13 +103,17 @@ public final class ChannelPruning {
         return min;
     }
 
-    /** Whether at least {@code count} entries are below {@code t} (NaN never), counted a stretch at a time. */
-    private static boolean reaches(float[] metric, float t, int count) {
+    /**
+     * Whether at least {@code count} of the row's metrics are below {@code t} (NaN never), counted a
+     * stretch at a time, without storing them: most rows are settled here and never need their metrics.
+     */
+    private static boolean reaches(float[] w, int at, float[] actNorm, float t, int count) {
+        int in = actNorm.length;
         int c = 0;
-        for (int from = 0; from < metric.length; from += COUNT_STRIDE) {
-            int to = Math.min(metric.length, from + COUNT_STRIDE);
+        for (int from = 0; from < in; from += COUNT_STRIDE) {
+            int to = Math.min(in, from + COUNT_STRIDE);
             for (int j = from; j < to; j++) {
-                c += metric[j] < t ? 1 : 0;
+                c += Math.abs(w[at + j]) * actNorm[j] < t ? 1 : 0;
             }
             if (c >= count) {
                 return true;
