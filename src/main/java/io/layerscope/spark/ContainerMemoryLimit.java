@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  * is far below what a sweep needs per core (docs/CLUSTER.md). Spark reports it as a job aborted once
  * the lost executors' tasks have failed as often as spark.task.maxFailures allows; executors killed
  * between tasks fail none, and the job ends when Spark gives up replacing them and stops its context,
- * which the reasons {@link ExecutorLosses} kept then tell.
+ * which the reasons {@link Setbacks} kept then tell.
  */
 public final class ContainerMemoryLimit {
     // Spark 4.2's YarnAllocator: "Container killed by YARN for exceeding physical memory limits. 1.5 GB of
@@ -49,15 +49,15 @@ public final class ContainerMemoryLimit {
      */
     static LayerscopeException explainExecutorLosses(Throwable e) {
         try {
-            ExecutorLosses.awaitDelivered(5_000);
+            Setbacks.awaitDelivered(5_000);
         } catch (InterruptedException interrupted) {
             Thread.currentThread().interrupt();
         }
-        String latest = ExecutorLosses.lastMemoryKill().orElse(null);
+        String latest = Setbacks.lastMemoryKill().orElse(null);
         if (latest == null) {
             return null;
         }
-        int kills = ExecutorLosses.memoryKills();
+        int kills = Setbacks.memoryKills();
         return explain(e, p -> {
             Matcher m = p.matcher(latest);
             return m.find() ? m : null;

@@ -163,6 +163,11 @@ public final class ResultsWriter {
             details.put("executors lost", n + (n == 1 ? " executor" : " executors") + " (Spark ran their tasks again"
                     + " elsewhere; run.json's executorsLost says which and why)");
         }
+        if (run.taskAttemptsFailed() != null && !run.taskAttemptsFailed().isEmpty()) {
+            int n = run.taskAttemptsFailed().size();
+            details.put("task attempts failed", n + (n == 1 ? " attempt" : " attempts") + " (Spark ran them again;"
+                    + " run.json's taskAttemptsFailed says which and why)");
+        }
         if (run.stageOneReused() != null) {
             // the devices and dtype above are that run's
             details.put("stage one", "reused from run " + run.stageOneReused().runId() + " (--calibration-cache)");

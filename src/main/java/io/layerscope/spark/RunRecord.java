@@ -37,7 +37,8 @@ public record RunRecord(
         List<String> layers,
         Gram gram,
         StageOneReused stageOneReused,
-        List<String> executorsLost) {
+        List<String> executorsLost,
+        List<String> taskAttemptsFailed) {
 
     public static final String FILE = "run.json";
 
@@ -63,7 +64,7 @@ public record RunRecord(
     public RunRecord withGram(Gram g) {
         return new RunRecord(schemaVersion, tool, toolVersion, runId, command, createdAt, model, options, calibration,
                 computeDtype, devices, forwardBlocks, blockSparsity, versions, timingsSeconds, layers, g, stageOneReused,
-                executorsLost);
+                executorsLost, taskAttemptsFailed);
     }
 
     /**
@@ -75,20 +76,28 @@ public record RunRecord(
                 calibration.windows(), w);
         return new RunRecord(schemaVersion, tool, toolVersion, runId, command, createdAt, model, options, c,
                 computeDtype, devices, forwardBlocks, blockSparsity, versions, timingsSeconds, layers, gram, stageOneReused,
-                executorsLost);
+                executorsLost, taskAttemptsFailed);
     }
 
     /** This record with {@code r} as its stage-one reuse section. */
     public RunRecord withStageOneReused(StageOneReused r) {
         return new RunRecord(schemaVersion, tool, toolVersion, runId, command, createdAt, model, options, calibration,
-                computeDtype, devices, forwardBlocks, blockSparsity, versions, timingsSeconds, layers, gram, r, executorsLost);
+                computeDtype, devices, forwardBlocks, blockSparsity, versions, timingsSeconds, layers, gram, r, executorsLost,
+                taskAttemptsFailed);
     }
 
-    /** This record with the executors the job lost ({@code lost}: "executor N on HOST: reason"; none: absent). */
-    public RunRecord withExecutorsLost(List<String> lost) {
+    /**
+     * This record with what Spark ran again: the executors the job lost ({@code lost}: "executor N on
+     * HOST: reason") and its failed task attempts ({@code failed}); each absent when none.
+     */
+    public RunRecord withSetbacks(List<String> lost, List<String> failed) {
         return new RunRecord(schemaVersion, tool, toolVersion, runId, command, createdAt, model, options, calibration,
                 computeDtype, devices, forwardBlocks, blockSparsity, versions, timingsSeconds, layers, gram, stageOneReused,
-                lost == null || lost.isEmpty() ? null : List.copyOf(lost));
+                orAbsent(lost), orAbsent(failed));
+    }
+
+    private static List<String> orAbsent(List<String> l) {
+        return l == null || l.isEmpty() ? null : List.copyOf(l);
     }
     /**
      * The version of run.json's layout (docs/run.schema.json): raised when a field changes meaning

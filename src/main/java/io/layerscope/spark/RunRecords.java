@@ -52,7 +52,7 @@ final class RunRecords {
                 created.toString(), model, o.recorded(spark.sparkContext().master()), calibration,
                 String.join(", ", stage1.computeTypes()), stage1.devices(), stage1.blocksLoaded(),
                 blocks.stream().map(BlockResult::sparsityAllocated).toList(), versionMap(spark), t,
-                layers.stream().map(PrunableLayer::name).toList(), null, null, null);
+                layers.stream().map(PrunableLayer::name).toList(), null, null, null, null);
     }
 
     private static Map<String, String> versionMap(SparkSession spark) {

@@ -194,7 +194,7 @@ public final class SparkSessions {
         // Spark's catalog makes spark-warehouse/ in the working directory at its first use (SHOW
         // TABLES, CREATE TABLE); layerscope keeps no tables, so it goes to a temporary directory.
         conf.setIfMissing("spark.sql.warehouse.dir", TemporaryWarehouse.uri());
-        withListener(conf, ExecutorLosses.class.getName());
+        withListener(conf, Setbacks.class.getName());
         return conf;
     }
 }

@@ -103,7 +103,7 @@ public final class SweepJob {
 
     private Outcome runHere() {
         long t0 = System.nanoTime();
-        ExecutorLosses.Mark losses = ExecutorLosses.mark();   // this job's, in a context another may have used
+        Setbacks.Mark setbacks = Setbacks.mark();   // this job's, in a context another may have used
         Checkpoint ckpt = Checkpoint.open(o.model().dir());
         List<PrunableLayer> layers = selectLayers(ckpt);
         JobChecks.calibration(o.calibration(), ckpt.config());
@@ -227,17 +227,19 @@ public final class SweepJob {
                 if (out != null) {
                     Instant created = Instant.now();
                     // once, for the report's header and run.json alike: the executors are done with by now
-                    List<String> lost = ExecutorLosses.since(losses);
+                    Setbacks.awaitListeners(spark.sparkContext(), 2000);
+                    List<String> lost = Setbacks.lostSince(setbacks);
+                    List<String> failed = Setbacks.failedSince(setbacks);
                     RunRecord draft = RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark,
                             Map.of(), provenance, analysed.blocks(), created).withStageOneReused(stageOneReused)
-                            .withStageOne(windowsRemembered, stageOneShards).withExecutorsLost(lost);
+                            .withStageOne(windowsRemembered, stageOneShards).withSetbacks(lost, failed);
                     writer.write(results, samples, depth, analysed.blocks(), draft, () -> {
                         Map<Path, String> sha256 = hashes.get();
                         timings.put("write", seconds(tw));
                         timings.put("total", seconds(t0));
                         return RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark, sha256,
                                 provenance, analysed.blocks(), created).withGram(gramRecord).withStageOneReused(stageOneReused)
-                                .withStageOne(windowsRemembered, stageOneShards).withExecutorsLost(lost);
+                                .withStageOne(windowsRemembered, stageOneShards).withSetbacks(lost, failed);
                     });
                     written = out.target();
                 } else {

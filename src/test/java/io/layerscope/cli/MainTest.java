@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.layerscope.LayerscopeException;
 import io.layerscope.fixtures.Llama1bShapedCheckpoint;
 import io.layerscope.fixtures.TestEnvironment;
-import io.layerscope.spark.ExecutorLosses;
+import io.layerscope.spark.Setbacks;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -424,7 +424,7 @@ class MainTest {
         assertTrue(before.err().startsWith("error: unexpected java.lang.RuntimeException: org.apache.spark.SparkException:"
                 + " Job 3 cancelled because SparkContext was shut down"), before.err());
         try {
-            ExecutorLosses.record("Container killed by YARN for exceeding physical memory limits. 9.1 GB of 9 GB physical"
+            Setbacks.record("Container killed by YARN for exceeding physical memory limits. 9.1 GB of 9 GB physical"
                     + " memory used. Consider boosting spark.executor.memoryOverhead.");
             Run killed = run(Main.commandLine().addSubcommand(new Boom(stopped)), "boom");
             assertEquals(2, killed.status());
@@ -432,7 +432,7 @@ class MainTest {
                     + " YARN killed executors for exceeding their containers' physical memory (9.1 GB of 9 GB physical memory"
                     + " used): libtorch's memory"), killed.err());
         } finally {
-            ExecutorLosses.clear();
+            Setbacks.clear();
         }
     }
 

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerscope.LayerscopeException;
 import io.layerscope.spark.ContainerMemoryLimit;
-import io.layerscope.spark.ExecutorLosses;
+import io.layerscope.spark.Setbacks;
 import java.util.Map;
 import org.apache.spark.SparkContext;
 import org.apache.spark.scheduler.SparkListener;
@@ -15,10 +15,10 @@ import org.junit.jupiter.api.Test;
 /**
  * A job waiting on Spark's scheduler is released as the context stops, before the listeners have been
  * given the events queued until then: an executor killed for its memory just before must still be told.
- * A slow listener ahead of ExecutorLosses in Spark's shared queue holds the removal back for 2 s.
+ * A slow listener ahead of Setbacks in Spark's shared queue holds the removal back for 2 s.
  */
 class ExecutorLossesIT {
-    /** Ahead of ExecutorLosses in the same queue: each removal reaches it 2 s late. */
+    /** Ahead of Setbacks in the same queue: each removal reaches it 2 s late. */
     public static final class SlowListener extends SparkListener {
         @Override
         public void onExecutorRemoved(SparkListenerExecutorRemoved removed) {
@@ -33,13 +33,13 @@ class ExecutorLossesIT {
     @AfterAll
     static void stop() {
         TestSessions.stop();
-        ExecutorLosses.clear();
+        Setbacks.clear();
     }
 
     @Test
     void aMemoryKillQueuedAsTheContextStopsIsStillTold() throws Exception {
         SparkContext sc = TestSessions.start("local[1]", Map.of("spark.extraListeners",
-                SlowListener.class.getName() + "," + ExecutorLosses.class.getName())).sparkContext();
+                SlowListener.class.getName() + "," + Setbacks.class.getName())).sparkContext();
         sc.listenerBus().post(new SparkListenerExecutorRemoved(System.currentTimeMillis(), "3",
                 "Container killed by YARN for exceeding physical memory limits. 1.1 GB of 1 GB physical memory used."
                         + " Consider boosting spark.executor.memoryOverhead."));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerscope.spark.FaultInjection;
+import io.layerscope.spark.RunRecord;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -68,6 +69,16 @@ class TaskRetryIT {
                 failures.failed.toString());
         SweepResults.assertSame(clean, SweepResults.read(out), 0);
         SweepResults.assertNoLeftovers(out);
+        // run.json and the report's header say so, naming each attempt as the listener saw it
+        List<String> recorded = RunRecord.read(out).taskAttemptsFailed();
+        assertEquals(2, recorded.size(), String.valueOf(recorded));
+        for (int k = 0; k < 2; k++) {
+            String seen = failures.failed.get(k);
+            String stage = seen.substring(0, seen.indexOf(" partition"));
+            assertTrue(recorded.get(k).matches(stage + " task 0 attempt 0 on executor driver: java.lang.IllegalStateException:"
+                    + " injected fault: " + (k == 0 ? "calibration" : "layer") + "-task \\(test only\\)"), recorded.get(k));
+        }
+        assertTrue(Files.readString(out.resolve("index.html")).contains("2 attempts (Spark ran them again;"));
     }
 
     @Test

@@ -31,7 +31,7 @@ final class TestSessions {
                 .set("spark.executorEnv.THP_MEM_ALLOC_ENABLE", "1")
                 .set("spark.sql.warehouse.dir", io.layerscope.spark.SparkSessions.temporaryWarehouse())
                 // as SparkSessions adds it: run.json's lost executors, the memory kills' explanations
-                .set("spark.extraListeners", io.layerscope.spark.ExecutorLosses.class.getName());
+                .set("spark.extraListeners", io.layerscope.spark.Setbacks.class.getName());
         conf.forEach(c::set);
         return SparkSession.builder().config(c).getOrCreate();
     }

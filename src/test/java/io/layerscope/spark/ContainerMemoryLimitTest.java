@@ -72,7 +72,7 @@ class ContainerMemoryLimitTest {
 
     @AfterEach
     void forgetLosses() {
-        ExecutorLosses.clear();
+        Setbacks.clear();
     }
 
     /**
@@ -89,7 +89,7 @@ class ContainerMemoryLimitTest {
                 + " the --conf settings", SweepJob.stopped(spark, interrupted, false).getMessage());
         assertEquals("Spark stopped before the job could run with --master " + master + "; check --master and the"
                 + " --conf settings", SweepJob.stopped(spark, interrupted, true).getMessage());
-        ExecutorLosses.record(YARN_LOSS);
+        Setbacks.record(YARN_LOSS);
         LayerscopeException e = SweepJob.stopped(spark, interrupted, false);
         assertEquals("Spark stopped after losing executors (memory kills: 1): YARN killed executors for"
                 + " exceeding their containers' physical memory (1.1 GB of 1 GB physical memory used)" + ADVICE,
@@ -100,10 +100,10 @@ class ContainerMemoryLimitTest {
     @Test
     void executorsKilledBetweenTasksExplainAStoppedContext() {
         // killed while idle, they failed no task: the job only says the context stopped once Spark gave up
-        ExecutorLosses.record("Container marked as failed: container_1_0001_01_000002 on host: node-2. Exit status:"
+        Setbacks.record("Container marked as failed: container_1_0001_01_000002 on host: node-2. Exit status:"
                 + " 143. Diagnostics: Container killed on request. Exit code is 143");
-        ExecutorLosses.record(YARN_LOSS);
-        ExecutorLosses.record("Executor heartbeat timed out after 120000 ms");
+        Setbacks.record(YARN_LOSS);
+        Setbacks.record("Executor heartbeat timed out after 120000 ms");
         RuntimeException wrapped = new RuntimeException("stage two", new Exception(CONTEXT_SHUT_DOWN));
         LayerscopeException e = ContainerMemoryLimit.explain(wrapped);
         assertEquals("Spark stopped after losing executors (memory kills: 1): YARN killed executors for"
@@ -117,8 +117,8 @@ class ContainerMemoryLimitTest {
 
     @Test
     void theLatestMemoryLossIsTheOneTold() {
-        ExecutorLosses.record(YARN_LOSS);
-        ExecutorLosses.record(YARN_LOSS.replace("physical", "virtual").replace("1.1 GB of 1 GB", "4.4 GB of 2.1 GB"));
+        Setbacks.record(YARN_LOSS);
+        Setbacks.record(YARN_LOSS.replace("physical", "virtual").replace("1.1 GB of 1 GB", "4.4 GB of 2.1 GB"));
         String told = ContainerMemoryLimit.explain(new Exception(CONTEXT_SHUT_DOWN)).getMessage();
         assertTrue(told.startsWith("Spark stopped after losing executors (memory kills: 2): YARN killed"
                 + " executors for exceeding their containers' virtual memory (4.4 GB of 2.1 GB virtual memory used)"), told);
@@ -126,21 +126,21 @@ class ContainerMemoryLimitTest {
 
     @Test
     void lossesAreNotTheReasonForOtherFailures() {
-        ExecutorLosses.record(YARN_LOSS);
+        Setbacks.record(YARN_LOSS);
         // Spark replaced the executor and the job went on to fail for a reason of its own
         assertNull(ContainerMemoryLimit.explain(new Exception("Job aborted due to stage failure: Task 0 in stage 4.0"
                 + " failed 4 times, most recent failure: java.lang.ArithmeticException: / by zero")));
-        ExecutorLosses.clear();
-        ExecutorLosses.record("Command exited with code 137");   // not known to be memory
+        Setbacks.clear();
+        Setbacks.record("Command exited with code 137");   // not known to be memory
         assertNull(ContainerMemoryLimit.explain(new Exception(CONTEXT_SHUT_DOWN)));
     }
 
     /** YARN kills the remaining containers once Spark gives up: those losses must not hide the memory kill. */
     @Test
     void aMemoryKillIsToldWhateverLossesFollowIt() {
-        ExecutorLosses.record(YARN_LOSS);
+        Setbacks.record(YARN_LOSS);
         for (int i = 0; i < 100; i++) {
-            ExecutorLosses.record("Container from a bad node: container_1_0001_01_0000" + i + " on host: node-" + i
+            Setbacks.record("Container from a bad node: container_1_0001_01_0000" + i + " on host: node-" + i
                     + ". Exit status: 137. Diagnostics: Container killed on request. Exit code is 137");
         }
         assertTrue(ContainerMemoryLimit.explain(new Exception(CONTEXT_SHUT_DOWN)).getMessage().startsWith(

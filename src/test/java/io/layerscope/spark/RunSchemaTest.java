@@ -67,11 +67,12 @@ class RunSchemaTest {
         assertEquals(names(RunRecord.class), properties(schema));
         assertTrue(schema.get("additionalProperties").isBoolean() && !schema.get("additionalProperties").asBoolean());
         // gram is written only by --gram runs, stageOneReused only by runs that read stage one from a cache,
-        // executorsLost only by runs that lost one
+        // executorsLost and taskAttemptsFailed only by runs that lost one or had one fail
         Set<String> required = names(RunRecord.class);
         required.remove("gram");
         required.remove("stageOneReused");
         required.remove("executorsLost");
+        required.remove("taskAttemptsFailed");
         assertEquals(required, new TreeSet<>(strings(schema.get("required"))));
         assertDescribed(schema, "/properties/gram", RunRecord.Gram.class);
         assertDescribed(schema, "/properties/stageOneReused", RunRecord.StageOneReused.class);

@@ -59,7 +59,7 @@ class SparkSessionsTest {
 
     @Test
     void theExecutorLossListenerJoinsTheUsersListenersOnce() {
-        String losses = ExecutorLosses.class.getName();
+        String losses = Setbacks.class.getName();
         assertEquals(losses, SparkSessions.withDefaults(new SparkConf(false)).get("spark.extraListeners"));
         SparkConf users = new SparkConf(false).set("spark.extraListeners", "com.example.Audit");
         assertEquals("com.example.Audit," + losses, SparkSessions.withDefaults(users).get("spark.extraListeners"));
@@ -74,12 +74,12 @@ class SparkSessionsTest {
         try {
             sc.listenerBus().post(new SparkListenerExecutorRemoved(System.currentTimeMillis(), "7", reason));
             long deadline = System.nanoTime() + 10_000_000_000L;   // the bus delivers on its own thread
-            while (ExecutorLosses.lastMemoryKill().isEmpty() && System.nanoTime() < deadline) {
+            while (Setbacks.lastMemoryKill().isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
-            assertEquals(java.util.Optional.of(reason), ExecutorLosses.lastMemoryKill());
+            assertEquals(java.util.Optional.of(reason), Setbacks.lastMemoryKill());
         } finally {
-            ExecutorLosses.clear();
+            Setbacks.clear();
         }
     }
 

@@ -37,7 +37,7 @@ class SparkStartupTest {
         assertEquals("Spark did not start with --master yarn (Spark stopped its context while starting); check"
                 + " --master and the --conf settings", SparkStartup.startFailure(stopped, "yarn").getMessage());
         try {
-            ExecutorLosses.record("Container killed by YARN for exceeding physical memory limits. 1.1 GB of 1 GB"
+            Setbacks.record("Container killed by YARN for exceeding physical memory limits. 1.1 GB of 1 GB"
                     + " physical memory used. Consider boosting spark.executor.memoryOverhead.");
             String told = SparkStartup.startFailure(stopped, "yarn").getMessage();
             assertTrue(told.startsWith("Spark stopped after losing executors (memory kills: 1): YARN killed"
@@ -48,7 +48,7 @@ class SparkStartupTest {
                     + " and the --conf settings", SparkStartup.startFailure(
                             new IllegalArgumentException("Asked to run locally with 0 threads"), "yarn").getMessage());
         } finally {
-            ExecutorLosses.clear();
+            Setbacks.clear();
         }
     }
 }

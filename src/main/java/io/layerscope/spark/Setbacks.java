@@ -6,21 +6,25 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.SparkContext;
+import org.apache.spark.TaskFailedReason;
+import org.apache.spark.TaskKilled;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerApplicationEnd;
 import org.apache.spark.scheduler.SparkListenerExecutorAdded;
 import org.apache.spark.scheduler.SparkListenerExecutorRemoved;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import scala.Option;
 
 /**
- * The executors the driver lost: every one for run.json, and those lost to a container's memory
- * limit for explaining a job that failed without saying. An executor killed between tasks (a sweep's executor keeps the model loaded after its
+ * What Spark had to run again: the executors the driver lost and the task attempts that failed,
+ * every one for run.json (a run that succeeded after retries says so), and the executors lost to a
+ * container's memory limit for explaining a job that failed without saying. An executor killed between tasks (a sweep's executor keeps the model loaded after its
  * task) fails no task: Spark replaces it until it gives up and stops its context, and the job only
  * reports that the context was shut down. Registered through spark.extraListeners ({@link SparkSessions}),
  * so Spark makes one with each context, before any executor starts; there is one driver per JVM, hence
  * the static record, which a new context's listener starts afresh.
  */
-public final class ExecutorLosses extends SparkListener {
+public final class Setbacks extends SparkListener {
     private static final Object LOCK = new Object();
     /** The latest loss {@link ContainerMemoryLimit} explains: kept apart from the others, however many follow. */
     private static String lastMemoryKill;
@@ -30,17 +34,20 @@ public final class ExecutorLosses extends SparkListener {
     /** Every executor lost since this JVM's context started, "executor N on HOST: reason", in order. */
     private static final List<String> LOST = new ArrayList<>();
     private static final Map<String, String> HOSTS = new HashMap<>();
+    /** Every task attempt that failed since this JVM's context started, "stage S task P attempt A on executor N: reason". */
+    private static final List<String> FAILED = new ArrayList<>();
     /** Which context's losses {@link #LOST} holds: a job's mark from another is void. */
     private static int context;
 
     /** Spark makes one through spark.extraListeners, as its context starts. */
-    public ExecutorLosses() {
+    public Setbacks() {
         synchronized (LOCK) {
             lastMemoryKill = null;
             memoryKills = 0;
             live = true;
             LOST.clear();
             HOSTS.clear();
+            FAILED.clear();
             context++;
         }
     }
@@ -64,6 +71,22 @@ public final class ExecutorLosses extends SparkListener {
     }
 
     /**
+     * A failed attempt, with its reason's first line (an exception's stack trace stays in the logs). A
+     * killed attempt is left out: Spark kills the other attempts of a task that succeeded, and the
+     * running ones of a job that failed or was cancelled, which says so itself.
+     */
+    @Override
+    public void onTaskEnd(SparkListenerTaskEnd end) {
+        if (end.reason() instanceof TaskFailedReason failed && !(failed instanceof TaskKilled)) {
+            String reason = failed.toErrorString().strip().lines().findFirst().orElse("");
+            synchronized (LOCK) {
+                FAILED.add("stage " + end.stageId() + " task " + end.taskInfo().index() + " attempt "
+                        + end.taskInfo().attemptNumber() + " on executor " + end.taskInfo().executorId() + ": " + reason);
+            }
+        }
+    }
+
+    /**
      * A removal Spark chose, not a loss: dynamic allocation releasing an idle executor ("Executor killed
      * by driver.") or decommissioning one; its tasks were not run again.
      */
@@ -71,13 +94,13 @@ public final class ExecutorLosses extends SparkListener {
         return reason != null && (reason.startsWith("Executor killed by driver") || reason.startsWith("Executor decommission"));
     }
 
-    /** Where a job starts counting losses: {@link #since} gives those after it. */
-    record Mark(int context, int lost) {
+    /** Where a job starts counting: {@link #lostSince} and {@link #failedSince} give what came after it. */
+    record Mark(int context, int lost, int failed) {
     }
 
     static Mark mark() {
         synchronized (LOCK) {
-            return new Mark(context, LOST.size());
+            return new Mark(context, LOST.size(), FAILED.size());
         }
     }
 
@@ -85,10 +108,21 @@ public final class ExecutorLosses extends SparkListener {
      * The executors lost since {@code mark} (all of this context's when the mark was taken before it
      * started): Spark ran their tasks again elsewhere, or the job failed.
      */
-    static List<String> since(Mark mark) {
+    static List<String> lostSince(Mark mark) {
         synchronized (LOCK) {
-            return List.copyOf(mark.context() == context ? LOST.subList(Math.min(mark.lost(), LOST.size()), LOST.size()) : LOST);
+            return after(LOST, mark, mark.lost());
         }
+    }
+
+    /** The task attempts that failed since {@code mark}, as {@link #lostSince}: Spark ran them again, or the job failed. */
+    static List<String> failedSince(Mark mark) {
+        synchronized (LOCK) {
+            return after(FAILED, mark, mark.failed());
+        }
+    }
+
+    private static List<String> after(List<String> record, Mark mark, int from) {
+        return List.copyOf(mark.context() == context ? record.subList(Math.min(from, record.size()), record.size()) : record);
     }
 
     /** Posted first as a context stops, so every earlier event has been delivered once this one is. */
@@ -140,6 +174,18 @@ public final class ExecutorLosses extends SparkListener {
             while (live && (left = deadline - System.nanoTime()) > 0) {
                 LOCK.wait(Math.max(1, left / 1_000_000L));
             }
+        }
+    }
+
+    /**
+     * Waits at most {@code millis} for the listeners to have been given every event posted so far: a
+     * failed attempt's event may still be queued when the job's last task has already ended.
+     */
+    static void awaitListeners(SparkContext sc, long millis) {
+        try {
+            sc.listenerBus().waitUntilEmpty(millis);
+        } catch (java.util.concurrent.TimeoutException e) {
+            // a listener slower than that: record what has been delivered
         }
     }
 

@@ -1,0 +1,73 @@
+package io.layerscope.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import org.apache.spark.ExecutorLostFailure;
+import org.apache.spark.Success$;
+import org.apache.spark.TaskEndReason;
+import org.apache.spark.TaskKilled;
+import org.apache.spark.TaskResultLost$;
+import org.apache.spark.scheduler.SparkListenerApplicationEnd;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.scheduler.TaskInfo;
+import org.apache.spark.scheduler.TaskLocality;
+import org.apache.spark.scheduler.SparkListenerExecutorAdded;
+import org.apache.spark.scheduler.SparkListenerExecutorRemoved;
+import org.apache.spark.scheduler.cluster.ExecutorInfo;
+import org.junit.jupiter.api.Test;
+
+class SetbacksTest {
+    private static SparkListenerExecutorAdded added(String id, String host) {
+        return new SparkListenerExecutorAdded(0L, id, new ExecutorInfo(host, 1,
+                scala.collection.immutable.Map$.MODULE$.empty()));
+    }
+
+    @Test
+    void aJobGetsTheExecutorsLostSinceItStartedWithTheirHosts() {
+        Setbacks.Mark beforeTheContext = Setbacks.mark();
+        Setbacks listener = new Setbacks();   // as Spark makes it with a context
+        listener.onExecutorAdded(added("0", "node-1"));
+        listener.onExecutorAdded(added("1", "node-2"));
+        listener.onExecutorRemoved(new SparkListenerExecutorRemoved(0L, "0", "Command exited with code 137"));
+        Setbacks.Mark second = Setbacks.mark();   // a second job in the same context
+        listener.onExecutorRemoved(new SparkListenerExecutorRemoved(0L, "1", "worker lost"));
+        listener.onExecutorRemoved(new SparkListenerExecutorRemoved(0L, "7", "never seen added"));
+        // dynamic allocation releasing an idle executor is no loss
+        listener.onExecutorAdded(added("2", "node-3"));
+        listener.onExecutorRemoved(new SparkListenerExecutorRemoved(0L, "2", "Executor killed by driver."));
+
+        assertEquals(List.of("executor 0 on node-1: Command exited with code 137", "executor 1 on node-2: worker lost",
+                "executor 7: never seen added"), Setbacks.lostSince(beforeTheContext));
+        assertEquals(List.of("executor 1 on node-2: worker lost", "executor 7: never seen added"),
+                Setbacks.lostSince(second));
+        Setbacks next = new Setbacks();   // the next context starts afresh; a mark from the last sees only its losses
+        assertEquals(List.of(), Setbacks.lostSince(second));
+        next.onApplicationEnd(new SparkListenerApplicationEnd(0L, scala.Option.empty()));   // no context left waiting on (other tests wait else)
+    }
+
+    private static SparkListenerTaskEnd ended(int stage, int index, int attempt, String executor, TaskEndReason reason) {
+        TaskInfo info = new TaskInfo(0L, index, attempt, index, 0L, executor, "node-1", TaskLocality.PROCESS_LOCAL(), false);
+        return new SparkListenerTaskEnd(stage, 0, "ResultTask", reason, info, null, null);
+    }
+
+    @Test
+    void aJobGetsItsFailedTaskAttemptsButNotTheKilledOnes() {
+        Setbacks listener = new Setbacks();
+        listener.onTaskEnd(ended(1, 0, 0, "0", TaskResultLost$.MODULE$));
+        Setbacks.Mark second = Setbacks.mark();
+        listener.onTaskEnd(ended(2, 3, 0, "1", new ExecutorLostFailure("1", true, scala.Option.apply("Command exited with code 137"))));
+        listener.onTaskEnd(ended(2, 3, 1, "0", Success$.MODULE$));
+        // the other attempt of a task that succeeded
+        listener.onTaskEnd(ended(2, 3, 0, "0", new TaskKilled("another attempt succeeded",
+                scala.collection.immutable.List$.MODULE$.empty(), scala.collection.immutable.List$.MODULE$.empty(),
+                scala.collection.immutable.List$.MODULE$.empty())));
+        String lost = "stage 2 task 3 attempt 0 on executor 1: " + new ExecutorLostFailure("1", true,
+                scala.Option.apply("Command exited with code 137")).toErrorString();
+        assertEquals(List.of("stage 1 task 0 attempt 0 on executor 0: TaskResultLost (result lost from block manager)", lost),
+                Setbacks.failedSince(new Setbacks.Mark(second.context(), 0, 0)));
+        assertEquals(List.of(lost), Setbacks.failedSince(second));
+        assertEquals(List.of(), Setbacks.lostSince(second));
+        listener.onApplicationEnd(new SparkListenerApplicationEnd(0L, scala.Option.empty()));
+    }
+}
