@@ -8,6 +8,7 @@ import io.layerscope.model.PrunableLayer;
 import io.layerscope.prune.SparsityPattern;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** A job's options checked against each other and the model before anything is read or written. */
@@ -44,8 +45,13 @@ public final class JobChecks {
         }
     }
 
-    /** Pruning options that depend on the model, checked before anything starts. */
-    static void pruning(JobOptions.Analysis a, Checkpoint ckpt, int lastBlock) {
+    /**
+     * Pruning options that depend on the model, checked before anything starts. N:M masks are built
+     * for every block up to {@code lastBlock} when the run prunes (sequential mode, --save-pruned), and
+     * only for the {@code analysed} layers otherwise: M must divide those layers' in_features.
+     */
+    static void pruning(JobOptions.Analysis a, Checkpoint ckpt, int lastBlock, List<PrunableLayer> analysed,
+                        boolean prunes) {
         SparsityPattern p = a.pattern();
         if (p.structured() && a.allocation().owl()) {
             throw new LayerscopeException("--allocation owl spreads an unstructured sparsity over the blocks, but"
@@ -53,7 +59,7 @@ public final class JobChecks {
                     + " in every block; use one or the other");
         }
         if (p.structured()) {
-            for (PrunableLayer l : ckpt.prunableLayers()) {
+            for (PrunableLayer l : prunes ? ckpt.prunableLayers() : analysed) {
                 if (l.block() >= 0 && l.block() <= lastBlock && l.inFeatures() % p.m() != 0) {
                     throw new LayerscopeException("--prune-m " + p.m() + " does not divide the in_features " + l.inFeatures()
                             + " of " + l.name() + "; N:M masks need whole groups of M input columns (use an M that"

@@ -146,7 +146,7 @@ public final class ResultsDirectory implements AutoCloseable {
         Path lock = parent.resolve("." + name + ".lock");
         Flock held;
         try {
-            held = OutputLock.take(lock, dir, kind.option, "results", ".NAME.staging-*, .NAME.replaced-*, .NAME.deleting-*");
+            held = OutputLock.take(lock, dir, kind.option, kind.holds, ".NAME.staging-*, .NAME.replaced-*, .NAME.deleting-*");
         } catch (RuntimeException e) {
             removeEmpty(parent, createdTop);
             throw e;
@@ -167,7 +167,7 @@ public final class ResultsDirectory implements AutoCloseable {
         } catch (IOException e) {
             OutputLock.release(lock, held);
             removeEmpty(parent, createdTop);
-            throw new LayerscopeException("cannot write results to " + dir + " (" + Failures.describe(e) + ")", e);
+            throw new LayerscopeException("cannot write " + kind.holds + " to " + dir + " (" + Failures.describe(e) + ")", e);
         } catch (RuntimeException e) {
             OutputLock.release(lock, held);
             removeEmpty(parent, createdTop);

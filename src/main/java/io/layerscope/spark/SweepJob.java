@@ -108,7 +108,8 @@ public final class SweepJob {
         List<PrunableLayer> layers = selectLayers(ckpt);
         JobChecks.calibration(o.calibration(), ckpt.config());
         Coverage coverage = coverage(ckpt, layers);
-        JobChecks.pruning(o.analysis(), ckpt, coverage.lastBlock());
+        JobChecks.pruning(o.analysis(), ckpt, coverage.lastBlock(), layers,
+                o.analysis().sequential() || o.output().savePruned() != null);
         JobChecks.refuseNestedOutputs(o.output().out(), o.output().savePruned(), o.output().imatrix());
         calibrationCache = openCalibrationCache();
         // the calibration stage would find a foreign tokenizer only inside Spark, after the model loaded

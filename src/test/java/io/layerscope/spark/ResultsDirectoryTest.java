@@ -336,6 +336,18 @@ class ResultsDirectoryTest {
     }
 
     /** A symbolic link is never the results directory: a dangling one would only fail at the very end. */
+    /** A place nothing can be created in (Linux's /proc): the message names what was to be written there. */
+    @Test
+    void aPlaceWhereNoLockCanBeMadeNamesWhatWasToBeWritten() {
+        Path proc = Path.of("/proc/layerscope-test-" + ProcessHandle.current().pid());
+        for (ResultsDirectory.Kind kind : ResultsDirectory.Kind.values()) {
+            LayerscopeException e = assertThrows(LayerscopeException.class,
+                    () -> ResultsDirectory.create(kind, proc, false, java.util.Map.of()));
+            String what = kind == ResultsDirectory.Kind.RESULTS ? "the results" : "the pruned model";
+            assertTrue(e.getMessage().startsWith("cannot write " + what + " to " + proc + " ("), e.getMessage());
+        }
+    }
+
     @Test
     void aSymbolicLinkIsRefused(@TempDir Path tmp) throws Exception {
         Path link = Files.createSymbolicLink(tmp.resolve("results"), tmp.resolve("nowhere"));
