@@ -60,12 +60,13 @@ public final class AnalysisOptions {
     String allocation;
 
     @Option(names = "--owl-m", defaultValue = "" + Allocation.DEFAULT_OWL_M, paramLabel = "M",
-            description = "OWL's outlier threshold: entries above M x the block's mean Wanda score. Default: ${DEFAULT-VALUE}.")
+            description = "OWL's outlier threshold: entries above M x the block's mean Wanda score (M > 0)."
+                    + " Default: ${DEFAULT-VALUE}.")
     double owlM;
 
     @Option(names = "--owl-lambda", defaultValue = "" + Allocation.DEFAULT_LAMBDA, paramLabel = "L",
-            description = "OWL's lambda: block sparsities span a range 2L wide whose mean is --sparsity (not centred on it)."
-                    + " Default: ${DEFAULT-VALUE}.")
+            description = "OWL's lambda (0 <= L < 0.5): block sparsities span a range 2L wide whose mean is --sparsity"
+                    + " (not centred on it). Default: ${DEFAULT-VALUE}.")
     double owlLambda;
 
     @Option(names = "--save-pruned", paramLabel = "DIR",

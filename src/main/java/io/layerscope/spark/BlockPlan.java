@@ -106,7 +106,14 @@ record BlockPlan(List<BlockOutlierRatios.Result> ratios, double[] sparsity, bool
         for (double v : sparsity) {
             s.add(String.format(java.util.Locale.ROOT, "%.4f", v));
         }
-        return Optional.of("[" + String.join(", ", s) + "]");
+        String told = "[" + String.join(", ", s) + "]";
+        double[] d = ratios.stream().mapToDouble(r -> r.percent()[MULTIPLIERS.length]).distinct().toArray();
+        if (d.length == 1) {
+            // OWL's (D - min D) / (max D - min D) is 0/0 here: its script would prune with NaN sparsities
+            told += String.format(java.util.Locale.ROOT, " (every block's outlier ratio is %.4f%%: OWL has nothing to"
+                    + " spread, so every block is at --sparsity)", d[0]);
+        }
+        return Optional.of(told);
     }
 
     /** The blocks table's rows; {@code actual} holds the sequential sparsities of blocks 0.. (null in dense mode). */
