@@ -121,11 +121,13 @@ public final class ResultsDirectory implements AutoCloseable {
             // a link is not replaced (nor followed into what it names); a dangling one would fail only at the end
             throw new LayerscopeException(option + " " + dir + " is a symbolic link; name the directory itself");
         }
+        if (Files.exists(target) && !Files.isDirectory(target)) {
+            // before the advice to pass --overwrite, which replaces directories only
+            throw new LayerscopeException(option + " " + dir + " exists and is not a directory; name a new directory"
+                    + " for " + kind.holds + ", e.g. " + option + " " + kind.example);
+        }
         if (Files.exists(target) && !overwrite) {
             throw alreadyExists(kind, dir);
-        }
-        if (Files.exists(target) && !Files.isDirectory(target)) {
-            throw new LayerscopeException(option + " " + dir + " exists and is not a directory");
         }
         if (Files.exists(target)) {
             ReplaceableResults.check(dir, kind, kept);

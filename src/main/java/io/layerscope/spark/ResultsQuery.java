@@ -32,6 +32,10 @@ public final class ResultsQuery {
     public static void checkDirectories(List<Path> dirs) {
         Map<Path, Path> seen = new LinkedHashMap<>();
         for (Path dir : dirs) {
+            if (Files.exists(dir) && !Files.isDirectory(dir)) {
+                throw new LayerscopeException("results directory " + dir + " is a file, not a directory; give the --out"
+                        + " directory of a sweep or layer job (the directory that holds run.json)");
+            }
             if (!Files.isDirectory(dir)) {
                 List<Path> aside = Files.exists(dir) ? List.of() : ResultsDirectory.movedAside(dir);
                 Path name = dir.toAbsolutePath().normalize().getFileName();

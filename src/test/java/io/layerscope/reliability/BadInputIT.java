@@ -248,9 +248,12 @@ class BadInputIT {
                 + " to replace it\n", r.err());
         assertEquals(List.of("run.json"), list(existing));
         Path file = Files.writeString(out.resolveSibling("a-file"), "x");
-        r = Cli.run(demoSweep(file, "--overwrite", "--nsamples", "4", "--seqlen", "64"));
-        assertEquals(2, r.status());
-        assertEquals("error: --out " + file + " exists and is not a directory\n", r.err());
+        for (String overwrite : new String[] {"--overwrite", "--no-depth"}) {   // with or without, the same advice
+            r = Cli.run(demoSweep(file, overwrite, "--nsamples", "4", "--seqlen", "64"));
+            assertEquals(2, r.status());
+            assertEquals("error: --out " + file + " exists and is not a directory; name a new directory for the results,"
+                    + " e.g. --out results/run1\n", r.err());
+        }
         r = Cli.run(demoSweep(file.resolve("results"), "--nsamples", "4", "--seqlen", "64"));
         assertEquals(2, r.status());
         assertEquals("error: cannot create the parent directory of --out " + file.resolve("results") + " (" + file

@@ -13,6 +13,14 @@ import org.junit.jupiter.api.io.TempDir;
 /** A missing results directory whose earlier version a killed job left aside: the message says where it is. */
 class ResultsQueryMissingTest {
 
+    /** A file given as the results (run.json itself, say) is not said to be missing. */
+    @Test
+    void aFileIsNotAMissingDirectory(@TempDir Path tmp) throws Exception {
+        Path file = Files.writeString(tmp.resolve("run.json"), "{}");
+        assertEquals("results directory " + file + " is a file, not a directory; give the --out directory of a sweep"
+                + " or layer job (the directory that holds run.json)", refusal(file));
+    }
+
     @Test
     void aMissingDirectoryWithItsEarlierVersionAsideSaysWhere(@TempDir Path tmp) throws Exception {
         Path dir = tmp.resolve("ow");
