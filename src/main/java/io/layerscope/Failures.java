@@ -1,5 +1,7 @@
 package io.layerscope;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -47,6 +49,12 @@ public final class Failures {
             // a file where a directory was to be made, or (a rename that does not replace) anything there
             boolean directory = e.getMessage() != null && Files.isDirectory(Path.of(e.getMessage()), LinkOption.NOFOLLOW_LINKS);
             return e.getMessage() + (directory ? " exists" : " exists and is not a directory");
+        }
+        if (e instanceof JsonProcessingException j) {
+            // Jackson's own message ends in a source description that says only that it is not shown
+            JsonLocation at = j.getLocation();
+            return j.getOriginalMessage() + (at == null || at.getLineNr() < 1 ? ""
+                    : " at line " + at.getLineNr() + ", column " + at.getColumnNr());
         }
         String m = e.getMessage();
         return m == null ? e.getClass().getSimpleName() : m;

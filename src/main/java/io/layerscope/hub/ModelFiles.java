@@ -2,6 +2,7 @@ package io.layerscope.hub;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerscope.Failures;
 import io.layerscope.LayerscopeException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -56,7 +57,7 @@ public final class ModelFiles {
         try {
             map = JSON.readTree(indexFile.toFile()).path("weight_map");
         } catch (IOException e) {
-            throw new LayerscopeException(indexFile + ": not valid JSON (" + e.getMessage()
+            throw new LayerscopeException(indexFile + ": not valid JSON (" + Failures.describe(e)
                     + "); delete it from the cache to download it again", e);
         }
         if (!map.isObject() || map.isEmpty()) {

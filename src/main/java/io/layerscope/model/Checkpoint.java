@@ -2,6 +2,7 @@ package io.layerscope.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerscope.Failures;
 import io.layerscope.LayerscopeException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -72,7 +73,7 @@ public final class Checkpoint {
         try {
             map = new ObjectMapper().readTree(Files.readAllBytes(index)).path("weight_map");
         } catch (IOException e) {
-            throw new LayerscopeException(index + ": not valid JSON (" + e.getMessage() + ")", e);
+            throw new LayerscopeException(index + ": not valid JSON (" + Failures.describe(e) + ")", e);
         }
         if (!map.isObject()) {
             throw new LayerscopeException(index + ": has no weight_map object");

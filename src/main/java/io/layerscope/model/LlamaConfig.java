@@ -2,6 +2,7 @@ package io.layerscope.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerscope.Failures;
 import io.layerscope.LayerscopeException;
 import java.io.IOException;
 import java.io.Serializable;
@@ -48,7 +49,7 @@ public record LlamaConfig(
         } catch (NoSuchFileException e) {
             throw new LayerscopeException(file + ": missing; a Hugging Face model directory needs config.json");
         } catch (IOException e) {
-            throw new LayerscopeException(file + ": not valid JSON (" + e.getMessage() + ")", e);
+            throw new LayerscopeException(file + ": not valid JSON (" + Failures.describe(e) + ")", e);
         }
         return parse(root, file.toString());
     }
