@@ -39,6 +39,10 @@ public final class ModelOptions {
             description = "Branch, tag or commit of a repo id. Default: ${DEFAULT-VALUE}.")
     private String revision;
 
+    /** The command these options belong to, to tell --revision given from its default (null when made by hand). */
+    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+    CommandSpec command;
+
     /** With the process environment (picocli's default factory uses this). */
     public ModelOptions() {
         this(System.getenv());
@@ -74,7 +78,8 @@ public final class ModelOptions {
 
     /** Resolves {@code --model} to a local directory (see {@link ModelResolver}). */
     public ResolvedModel resolve() {
-        return resolver().resolve(model, cacheDir(), revision);
+        return resolver().resolve(model, cacheDir(), revision, command != null && command.commandLine().getParseResult() != null
+                && command.commandLine().getParseResult().hasMatchedOption("--revision"));
     }
 
     /** A resolved model with its checkpoint opened (config.json and safetensors headers only). */

@@ -65,15 +65,29 @@ public final class ModelResolver {
     }
 
     public ResolvedModel resolve(String model, Path cacheDir, String revision) {
+        return resolve(model, cacheDir, revision, false);
+    }
+
+    /**
+     * As {@link #resolve(String, Path, String)}; {@code revisionGiven} when the user named the revision,
+     * which the demo model and a local directory would ignore, so it is refused for them.
+     */
+    public ResolvedModel resolve(String model, Path cacheDir, String revision, boolean revisionGiven) {
         if (model == null || model.isBlank()) {
             throw new LayerscopeException("--model is empty; pass a model directory, a Hugging Face repo id such as "
                     + DEFAULT_MODEL + ", or demo");
         }
+        Optional<Path> local = asPath(model, home);
+        boolean isLocal = !model.equals(DEMO) && local.isPresent() && Files.isDirectory(local.get());
+        if (revisionGiven && (model.equals(DEMO) || isLocal)) {
+            throw new LayerscopeException("--revision " + revision + " picks a version of a Hugging Face repo id, but --model "
+                    + model + (isLocal ? " is a local directory, whose files are used as they are" : " is generated here")
+                    + "; drop --revision");
+        }
         if (model.equals(DEMO)) {
             return new ResolvedModel(DemoModel.ensure(cacheDir), ResolvedModel.Origin.DEMO, DEMO, DemoModel.VERSION, null);
         }
-        Optional<Path> local = asPath(model, home);
-        if (local.isPresent() && Files.isDirectory(local.get())) {
+        if (isLocal) {
             Path dir = local.get();
             return HfCache.describeSnapshot(dir).orElse(new ResolvedModel(dir, ResolvedModel.Origin.LOCAL, null, null, null));
         }

@@ -166,11 +166,18 @@ class MainTest {
         }
         assertEquals(expected.toString(), layers.out());
 
-        // a revision means nothing to the demo model or a local directory, nor a cache dir to the latter
-        Run demoRev = run("list-layers", "--model", "demo", "--cache-dir", cache.toString(), "--revision", "dev");
-        assertTrue(demoRev.out().endsWith(".self_attn.q_proj --cache-dir " + cache + "\n"), demoRev.out());
-        Run local = run("list-layers", "--model", oneB.toString(), "--cache-dir", cache.toString(), "--revision", "dev");
+        // a cache dir means nothing to a local directory; a revision nothing to it or the demo model, which
+        // would ignore it, so it is refused
+        Run local = run("list-layers", "--model", oneB.toString(), "--cache-dir", cache.toString());
         assertTrue(local.out().endsWith("--layer model.layers.8.self_attn.q_proj\n"), local.out());
+        Run demoRev = run("list-layers", "--model", "demo", "--cache-dir", cache.toString(), "--revision", "dev");
+        assertEquals(2, demoRev.status());
+        assertEquals("error: --revision dev picks a version of a Hugging Face repo id, but --model demo is generated here;"
+                + " drop --revision\n", demoRev.err());
+        Run localRev = run("list-layers", "--model", oneB.toString(), "--revision", "main");
+        assertEquals(2, localRev.status());
+        assertEquals("error: --revision main picks a version of a Hugging Face repo id, but --model " + oneB + " is a local"
+                + " directory, whose files are used as they are; drop --revision\n", localRev.err());
     }
 
     @Test
