@@ -127,6 +127,14 @@ final class DecoderBlock {
         NDArray keysT = k.reshape(b * kvHeads, t, headDim).transpose(0, 2, 1);
         NDArray values = qkv.get(2).reshape(b, t, kvHeads, headDim).transpose(0, 2, 1, 3).reshape(b * kvHeads, t, headDim);
         DataType type = x.getDataType();
+        if (type == DataType.FLOAT16 && !x.getDevice().isGpu()) {
+            // libtorch's CPU half-precision matmul takes a naive path, hundreds of times slower, on an
+            // operand strided as these views are with one sequence per batch (float32 goes to BLAS,
+            // which reads them as they are). Flattening a view copies it in its logical order (a clone
+            // would keep the strides).
+            keysT = keysT.reshape(-1).reshape(keysT.getShape());
+            values = values.reshape(-1).reshape(values.getShape());
+        }
         NDList groups = new NDList((int) (b * kvHeads));
         for (long n = 0; n < b * kvHeads; n++) {
             NDArray keys = keysT.get(n);
