@@ -134,7 +134,7 @@ public final class QueryCommand implements Callable<Integer> {
         return all;
     }
 
-    private static String abbreviated(String statement) {
+    static String abbreviated(String statement) {
         String one = statement.replaceAll("\\s+", " ");
         return one.length() <= 60 ? one : one.substring(0, 57) + "...";
     }

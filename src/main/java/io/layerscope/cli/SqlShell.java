@@ -83,12 +83,20 @@ final class SqlShell {
         }
     }
 
+    /**
+     * Runs one statement. From a pipe, where no prompt separates them, results are a blank line apart
+     * (JSON Lines stay one object per line), and an error names its statement as {@code query -f} does.
+     */
     private void execute(String sql) {
         history.add(sql);
+        if (!terminal && history.size() > 1 && format != QueryOutput.JSON) {
+            out.println();
+        }
         try {
             session.run(sql, format, out, err);
         } catch (LayerscopeException e) {
-            fail(e.getMessage());
+            fail(terminal ? e.getMessage()
+                    : "statement " + history.size() + " (" + QueryCommand.abbreviated(sql) + "): " + e.getMessage());
         }
     }
 

@@ -186,17 +186,19 @@ class QueryCommandIT {
                 -- the end of the input ends a statement without a semicolon
                 SELECT 2 AS two
                 """, "query", "--results", results.toString());
-        assertEquals(List.of("activation_norms", "blocks", "calibration", "layers", "n", "-", "3", "(1 row)",
-                "layer", "-------------------------------", "model.layers.0.self_attn.k_proj", "(1 row)",
-                "semi", "----", ";", "(1 row)",
+        // piped, the statements' results are a blank line apart and an error names its statement
+        assertEquals(List.of("activation_norms", "blocks", "calibration", "layers", "n", "-", "3", "(1 row)", "",
+                "layer", "-------------------------------", "model.layers.0.self_attn.k_proj", "(1 row)", "",
+                "semi", "----", ";", "(1 row)", "",
                 "sample INT", "doc INT", "start INT", "tokens ARRAY<INT>", "run_id STRING",
                 "1  SELECT count(*) AS n FROM layers", "2  SELECT layer FROM layers WHERE kind = 'k_proj'",
-                "3  SELECT ';' AS semi", "4  SELECT nope FROM layers",
+                "3  SELECT ';' AS semi", "4  SELECT nope FROM layers", "",
                 "two", "2"), r.out().lines().toList());
         List<String> errors = r.err().lines().toList();
         assertEquals(2, errors.size(), r.err());
-        assertTrue(errors.get(0).startsWith("error: query failed: [UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable,"
-                + " or function parameter with name `nope` cannot be resolved."), errors.get(0));
+        assertTrue(errors.get(0).startsWith("error: statement 4 (SELECT nope FROM layers): query failed:"
+                + " [UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with name `nope` cannot"
+                + " be resolved."), errors.get(0));
         assertEquals("error: .format takes one of table, csv, json (it stays csv)", errors.get(1));
         // piped input with a failed statement: status 2, so a script sees it
         assertEquals(2, r.status());
