@@ -59,8 +59,8 @@ public final class CalibrationOptions {
     boolean shipModel;
 
     @Option(names = "--shards", defaultValue = "0", paramLabel = "N",
-            description = "Calibration shards (Spark partitions). Default: one per executor core or GPU slot (one with"
-                    + " --device cuda).")
+            description = "Calibration shards (Spark partitions). Default: one per executor core or GPU slot (one per"
+                    + " GPU with --device cuda).")
     int shards;
 
     @Option(names = {"--batch-size", "--batch_size"}, defaultValue = "1", paramLabel = "N",

@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
         description = {"Analyse one layer: its statistics and its 9-panel picture.",
             "Prints the statistics and writes layer_analysis_<NAME>.png (in --out's png/, or the current directory).",
             "With --out, also the same Parquet tables as a sweep, for that layer. The calibration forward"
-                + " runs only up to the layer's block."},
+                + " runs only up to the layer's block (every block with --save-pruned or --allocation owl,"
+                + " which prune or weigh the whole model)."},
         footer = {"", "Example:", "  ./submit.sh layer --model demo --layer model.layers.1.mlp.down_proj",
             "", Main.SPARK_OPTIONS_FOOTER_1, Main.SPARK_OPTIONS_FOOTER_2, Main.SPARK_OPTIONS_FOOTER_3})
 public final class LayerCommand implements Callable<Integer> {

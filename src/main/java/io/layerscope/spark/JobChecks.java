@@ -5,7 +5,10 @@ import io.layerscope.RealPaths;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.LlamaConfig;
 import io.layerscope.model.PrunableLayer;
+import io.layerscope.prune.PrunedCheckpointWriter;
 import io.layerscope.prune.SparsityPattern;
+import io.layerscope.results.ResultTables;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -97,5 +100,27 @@ public final class JobChecks {
                         + " writes as a whole and moves into place at the end; give " + inner + " a place of its own");
             }
         }));
+        outputs.forEach((option, p) -> {
+            if (p != null) {
+                refuseInsideEarlierOutput(option, p);
+            }
+        });
+    }
+
+    /**
+     * An output inside another run's results or pruned checkpoint would be deleted with it by the
+     * next --overwrite of that directory, or stop it (it holds something that run did not write).
+     */
+    private static void refuseInsideEarlierOutput(String option, Path p) {
+        for (Path d = RealPaths.of(p).getParent(); d != null; d = d.getParent()) {
+            String what = Files.isRegularFile(d.resolve(RunRecord.FILE))
+                    && Files.isDirectory(d.resolve(ResultTables.LAYERS.name() + ".parquet")) ? "the results of another run"
+                    : Files.isRegularFile(d.resolve(PrunedCheckpointWriter.MARKER)) ? "a pruned checkpoint of another run"
+                    : null;
+            if (what != null) {
+                throw new LayerscopeException(option + " " + p + " is inside " + d + ", " + what + ", which --overwrite"
+                        + " replaces as a whole; give " + option + " a place of its own");
+            }
+        }
     }
 }

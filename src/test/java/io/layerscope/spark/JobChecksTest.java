@@ -39,4 +39,27 @@ class JobChecksTest {
         List<PrunableLayer> all = ckpt.prunableLayers();
         assertThrows(LayerscopeException.class, () -> JobChecks.pruning(a, ckpt, last, all, false));
     }
+
+    /** An output inside an earlier run's results or pruned checkpoint would go with the next --overwrite of it. */
+    @Test
+    void outputsInsideAnotherRunsOutputsAreRefused() throws Exception {
+        Path results = java.nio.file.Files.createDirectories(tmp.resolve("results/run1/layers.parquet")).getParent();
+        java.nio.file.Files.writeString(results.resolve("run.json"), "{}");
+        Path pruned = java.nio.file.Files.createDirectories(tmp.resolve("pruned"));
+        java.nio.file.Files.writeString(pruned.resolve("layerscope-pruned.json"), "{}");
+        LayerscopeException e = assertThrows(LayerscopeException.class,
+                () -> JobChecks.refuseNestedOutputs(tmp.resolve("out"), results.resolve("model/pruned"), null));
+        assertEquals("--save-pruned " + results.resolve("model/pruned") + " is inside " + results + ", the results of"
+                + " another run, which --overwrite replaces as a whole; give --save-pruned a place of its own", e.getMessage());
+        e = assertThrows(LayerscopeException.class,
+                () -> JobChecks.refuseNestedOutputs(pruned.resolve("results"), null, null));
+        assertEquals("--out " + pruned.resolve("results") + " is inside " + pruned + ", a pruned checkpoint of another"
+                + " run, which --overwrite replaces as a whole; give --out a place of its own", e.getMessage());
+        e = assertThrows(LayerscopeException.class,
+                () -> JobChecks.refuseNestedOutputs(tmp.resolve("out"), null, results.resolve("imatrix.dat")));
+        assertEquals("--imatrix " + results.resolve("imatrix.dat") + " is inside " + results + ", the results of another"
+                + " run, which --overwrite replaces as a whole; give --imatrix a place of its own", e.getMessage());
+        // beside them, or replacing them whole, is fine
+        assertDoesNotThrow(() -> JobChecks.refuseNestedOutputs(results, tmp.resolve("results/run2"), tmp.resolve("i.dat")));
+    }
 }
