@@ -467,7 +467,8 @@ public final class HubClient {
         return new LayerscopeException("cannot reach the Hugging Face Hub at " + settings.endpointForMessages() + " ("
                 + networkReason(e) + ") to fetch " + repo.describe() + " at revision " + revision
                 + ", and the cache at " + cache.root() + " does not have it complete. Check the network and any proxy"
-                + " (java -Dhttps.proxyHost=... -Dhttps.proxyPort=...); on a machine without network, fill the cache"
+                + " (Java reads no HTTPS_PROXY: pass --driver-java-options '-Dhttps.proxyHost=HOST -Dhttps.proxyPort=PORT'"
+                + " to submit.sh); on a machine without network, fill the cache"
                 + " elsewhere, copy it to " + cache.root() + " and set HF_HUB_OFFLINE=1.", e);
     }
 

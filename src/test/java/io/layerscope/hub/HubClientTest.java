@@ -458,8 +458,9 @@ class HubClientTest {
         LayerscopeException e = assertThrows(LayerscopeException.class, () -> client.model(REPO, "main"));
         assertEquals("cannot reach the Hugging Face Hub at http://127.0.0.1:" + closedPort + " (connection refused) to"
                 + " fetch model tiny-org/tiny-llama at revision main, and the cache at " + tmp.resolve("cache")
-                + " does not have it complete. Check the network and any proxy (java -Dhttps.proxyHost=..."
-                + " -Dhttps.proxyPort=...); on a machine without network, fill the cache elsewhere, copy it to "
+                + " does not have it complete. Check the network and any proxy (Java reads no HTTPS_PROXY: pass"
+                + " --driver-java-options '-Dhttps.proxyHost=HOST -Dhttps.proxyPort=PORT' to submit.sh); on a machine"
+                + " without network, fill the cache elsewhere, copy it to "
                 + tmp.resolve("cache") + " and set HF_HUB_OFFLINE=1.", e.getMessage());
         assertFalse(e.getMessage().contains(TOKEN));
 
