@@ -214,7 +214,8 @@ public final class Main implements Runnable {
             e = new CommandLine.UnmatchedArgumentException(cmd, options.isEmpty() ? unmatched : options);
         }
         PrintWriter err = cmd.getErr();
-        err.println("error: " + oneParagraph(unknownCommand(e).orElse(e.getMessage())));
+        ParameterException told = e;
+        err.println("error: " + oneParagraph(unknownCommand(told).or(() -> modelAsWord(told)).orElse(told.getMessage())));
         CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
         if (cmd.getCommandName().equals("query") && unmatched.stream().anyMatch(a -> a.matches("(?s)--\\s.*"))) {
             // "$(cat q.sql)" of a file that starts with a comment: no option has a space in its name
@@ -282,6 +283,19 @@ public final class Main implements Runnable {
                 && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")) {
             return java.util.Optional.of("unknown command '" + u.getUnmatched().get(0) + "'; the commands are "
                     + visibleCommands(e.getCommandLine()));
+        }
+        return java.util.Optional.empty();
+    }
+
+    /** {@code sweep demo}: a command that takes --model and no positional words was given the model as one. */
+    private static java.util.Optional<String> modelAsWord(ParameterException e) {
+        CommandLine cmd = e.getCommandLine();
+        if (e instanceof CommandLine.UnmatchedArgumentException u && cmd.getParent() != null
+                && cmd.getCommandSpec().findOption("--model") != null && cmd.getCommandSpec().positionalParameters().isEmpty()
+                && u.getUnmatched().size() == 1 && !u.getUnmatched().get(0).startsWith("-")) {
+            String word = u.getUnmatched().get(0);
+            return java.util.Optional.of(cmd.getCommandName() + " takes no positional arguments, but was given '" + word
+                    + "'; a model is named with --model, e.g. --model " + (word.contains(" ") ? "'" + word + "'" : word));
         }
         return java.util.Optional.empty();
     }

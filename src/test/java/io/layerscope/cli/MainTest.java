@@ -206,6 +206,16 @@ class MainTest {
                 + " pass a model directory, a repo id such as meta-llama/Llama-3.2-1B, or demo\n", r.err());
     }
 
+    /** The model given as a word, as Python tools often take it: the message says to name it with --model. */
+    @Test
+    void aModelGivenAsAWordIsToldToUseModel() {
+        refused("error: sweep takes no positional arguments, but was given 'demo'; a model is named with --model, e.g."
+                + " --model demo\nTry 'layerscope sweep --help' for more information.\n", "sweep", "demo");
+        refused("error: list-layers takes no positional arguments, but was given 'meta-llama/Llama-3.2-1B'; a model is"
+                + " named with --model, e.g. --model meta-llama/Llama-3.2-1B\nTry 'layerscope list-layers --help' for more"
+                + " information.\n", "list-layers", "meta-llama/Llama-3.2-1B");
+    }
+
     /** Runs the command; asserts status 2, nothing on standard output and exactly {@code err} on standard error. */
     private static void refused(String err, String... args) {
         Run r = run(args);
