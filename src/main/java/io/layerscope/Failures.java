@@ -52,9 +52,12 @@ public final class Failures {
         }
         if (e instanceof JsonProcessingException j) {
             // Jackson's own message ends in a source description that says only that it is not shown
+            // (its original message can quote a location of its own, "start marker at [Source: ...; line: 1,
+            // column: 1]", with the same note)
             JsonLocation at = j.getLocation();
-            return j.getOriginalMessage() + (at == null || at.getLineNr() < 1 ? ""
-                    : " at line " + at.getLineNr() + ", column " + at.getColumnNr());
+            String what = j.getOriginalMessage() == null ? j.getClass().getSimpleName()
+                    : j.getOriginalMessage().replaceAll("\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]", "line $1, column $2");
+            return what + (at == null || at.getLineNr() < 1 ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr());
         }
         String m = e.getMessage();
         return m == null ? e.getClass().getSimpleName() : m;

@@ -32,12 +32,64 @@ final class SqlShell {
     private QueryOutput format;
     private int failures;
 
+    /** Piped output: each block of output a blank line after the last one (null on a terminal, where prompts part them). */
+    private final Blocks blocks;
+
     SqlShell(QuerySession session, QueryOutput format, PrintWriter out, PrintWriter err, boolean terminal) {
         this.session = session;
         this.format = format;
-        this.out = out;
+        this.blocks = terminal ? null : new Blocks(out);
+        this.out = terminal ? out : new PrintWriter(blocks);
         this.err = err;
         this.terminal = terminal;
+    }
+
+    /**
+     * Parts blocks of output by a blank line, written only once the next block prints something, so that
+     * a statement that fails (and prints nothing) adds no gap.
+     */
+    private static final class Blocks extends java.io.FilterWriter {
+        private boolean wrote;
+        private boolean gap;
+
+        Blocks(java.io.Writer out) {
+            super(out);
+        }
+
+        /** What is written next starts a new block (JSON Lines stay one object per line: no gap). */
+        void next(QueryOutput format) {
+            gap = wrote && format != QueryOutput.JSON;
+        }
+
+        private void open() throws IOException {
+            if (gap) {
+                out.write(System.lineSeparator());
+                gap = false;
+            }
+            wrote = true;
+        }
+
+        @Override
+        public void write(int c) throws IOException {
+            open();
+            super.write(c);
+        }
+
+        @Override
+        public void write(char[] cbuf, int off, int len) throws IOException {
+            if (len > 0) {
+                open();
+            }
+            super.write(cbuf, off, len);
+        }
+
+        @Override
+        public void write(String str, int off, int len) throws IOException {
+            if (len > 0) {
+                open();
+            }
+            super.write(str, off, len);
+        }
     }
 
     /** Reads until the end of {@code in} or .quit; returns how many statements or commands failed. */
@@ -89,14 +141,19 @@ final class SqlShell {
      */
     private void execute(String sql) {
         history.add(sql);
-        if (!terminal && history.size() > 1 && format != QueryOutput.JSON) {
-            out.println();
-        }
+        nextBlock();
         try {
             session.run(sql, format, out, err);
         } catch (LayerscopeException e) {
             fail(terminal ? e.getMessage()
                     : "statement " + history.size() + " (" + QueryCommand.abbreviated(sql) + "): " + e.getMessage());
+        }
+        out.flush();
+    }
+
+    private void nextBlock() {
+        if (blocks != null) {
+            blocks.next(format);
         }
     }
 
@@ -111,6 +168,7 @@ final class SqlShell {
     private boolean command(String line) {
         String[] words = line.split("\\s+");
         String name = words[0].toLowerCase(Locale.ROOT);
+        nextBlock();
         switch (name) {
             case ".quit", ".exit", ".q" -> {
                 return false;

@@ -108,10 +108,10 @@ public final class JobChecks {
     }
 
     /**
-     * An output inside another run's results or pruned checkpoint would be deleted with it by the
-     * next --overwrite of that directory, or stop it (it holds something that run did not write).
+     * An output (or a cache) inside another run's results or pruned checkpoint would stop the next
+     * --overwrite of that directory, which refuses to delete what that run did not write.
      */
-    private static void refuseInsideEarlierOutput(String option, Path p) {
+    static void refuseInsideEarlierOutput(String option, Path p) {
         for (Path d = RealPaths.of(p).getParent(); d != null; d = d.getParent()) {
             String what = Files.isRegularFile(d.resolve(RunRecord.FILE))
                     && Files.isDirectory(d.resolve(ResultTables.LAYERS.name() + ".parquet")) ? "the results of another run"

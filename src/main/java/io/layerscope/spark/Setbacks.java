@@ -184,12 +184,16 @@ public final class Setbacks extends SparkListener {
     static void awaitListeners(SparkContext sc, long millis) {
         try {
             sc.listenerBus().waitUntilEmpty(millis);
-        } catch (java.util.concurrent.TimeoutException e) {
-            // a listener slower than that: record what has been delivered
+        } catch (Exception e) {
+            // a listener slower than that (TimeoutException): record what has been delivered; Scala's
+            // sleep may also throw an InterruptedException it does not declare, whose flag is kept
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
-    /** Forgets what was recorded (tests). */
+    /** Forgets the memory kills recorded (tests); the lost executors and failed attempts stay until the next context. */
     public static void clear() {
         synchronized (LOCK) {
             lastMemoryKill = null;

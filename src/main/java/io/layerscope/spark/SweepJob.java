@@ -534,6 +534,7 @@ public final class SweepJob {
                         + " the run writes as a whole; keep the cache in a directory of its own");
             }
         });
+        JobChecks.refuseInsideEarlierOutput("--calibration-cache", dir);
         return CalibrationCache.open(dir, o.calibration().cacheSize());
     }
 

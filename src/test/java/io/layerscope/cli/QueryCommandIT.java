@@ -186,11 +186,12 @@ class QueryCommandIT {
                 -- the end of the input ends a statement without a semicolon
                 SELECT 2 AS two
                 """, "query", "--results", results.toString());
-        // piped, the statements' results are a blank line apart and an error names its statement
-        assertEquals(List.of("activation_norms", "blocks", "calibration", "layers", "n", "-", "3", "(1 row)", "",
+        // piped, each output (a result, a command's) is a blank line after the last, and an error names its
+        // statement; a failed statement adds no gap
+        assertEquals(List.of("activation_norms", "blocks", "calibration", "layers", "", "n", "-", "3", "(1 row)", "",
                 "layer", "-------------------------------", "model.layers.0.self_attn.k_proj", "(1 row)", "",
                 "semi", "----", ";", "(1 row)", "",
-                "sample INT", "doc INT", "start INT", "tokens ARRAY<INT>", "run_id STRING",
+                "sample INT", "doc INT", "start INT", "tokens ARRAY<INT>", "run_id STRING", "",
                 "1  SELECT count(*) AS n FROM layers", "2  SELECT layer FROM layers WHERE kind = 'k_proj'",
                 "3  SELECT ';' AS semi", "4  SELECT nope FROM layers", "",
                 "two", "2"), r.out().lines().toList());

@@ -126,6 +126,10 @@ class LlamaConfigTest {
         // Jackson's words and where, without its note that the source is not shown
         assertEquals(missing + ": not valid JSON (Unexpected end-of-input within/between Object entries at line 1, column 16)",
                 e.getMessage());
+        Files.writeString(missing, "{\"model_type\": \"llama\"");   // Jackson's message quotes where the object began
+        e = assertThrows(LayerscopeException.class, () -> LlamaConfig.read(missing));
+        assertEquals(missing + ": not valid JSON (Unexpected end-of-input: expected close marker for Object (start marker at"
+                + " line 1, column 1) at line 1, column 23)", e.getMessage());
     }
 
     /** Every field the forward pass uses is checked for its JSON type and range, with its name and value. */

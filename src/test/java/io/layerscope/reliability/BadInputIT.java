@@ -271,6 +271,14 @@ class BadInputIT {
         Path inside = out.resolve("stage-one");
         refused(out, "error: --calibration-cache " + inside + " is inside --out " + out + ", which the run writes as a"
                 + " whole; keep the cache in a directory of its own\n", demoSweep(out, "--calibration-cache", inside.toString()));
+        // inside an earlier run's results, which would then refuse its next --overwrite
+        Path earlier = Files.createDirectories(tmp.resolve("earlier").resolve("layers.parquet")).getParent();
+        Files.writeString(earlier.resolve("run.json"), "{}");
+        Path there = earlier.resolve("stage-one");
+        refused(out, "error: --calibration-cache " + there + " is inside " + earlier + ", the results of another run,"
+                + " which --overwrite replaces as a whole; give --calibration-cache a place of its own\n",
+                demoSweep(out, "--calibration-cache", there.toString()));
+        assertFalse(Files.exists(there));
         // refused for another reason: the cache's directory is not made either
         Path fresh = tmp.resolve("caches").resolve("fresh");
         Path nowhere = tmp.resolve("missing").resolve("imatrix.gguf");

@@ -335,7 +335,6 @@ class ResultsDirectoryTest {
         assertTrue(Files.isRegularFile(out.resolve("run.json")), "committed: kept with its parents");
     }
 
-    /** A symbolic link is never the results directory: a dangling one would only fail at the very end. */
     /** A place nothing can be created in (Linux's /proc): the message names what was to be written there. */
     @Test
     void aPlaceWhereNoLockCanBeMadeNamesWhatWasToBeWritten() {
@@ -348,6 +347,7 @@ class ResultsDirectoryTest {
         }
     }
 
+    /** A symbolic link is never the results directory: a dangling one would only fail at the very end. */
     @Test
     void aSymbolicLinkIsRefused(@TempDir Path tmp) throws Exception {
         Path link = Files.createSymbolicLink(tmp.resolve("results"), tmp.resolve("nowhere"));
