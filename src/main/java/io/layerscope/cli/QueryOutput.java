@@ -22,7 +22,8 @@ import org.apache.spark.sql.types.StructField;
  *
  * <p>Values, as Spark's {@code show()} prints them in the table and CSV: arrays {@code [1, 2]},
  * maps {@code {a -> 1, b -> 2}}, structs {@code {1, x}}, binary as hex bytes {@code [0A FF]}, nulls
- * inside them as {@code NULL}, a null cell empty. JSON is Spark's own generator's, as
+ * inside them as {@code NULL}; a null cell is {@code NULL} in a table, and in CSV an empty field (an
+ * empty string is {@code ""} there). JSON is Spark's own generator's, as
  * {@link Dataset#toJSON()} writes it: nested arrays and objects, binary in base64; but a null field
  * as null, not left out ({@link #jsonLines}).
  */
@@ -87,7 +88,7 @@ public enum QueryOutput {
                 Row r = rows.next();
                 StringBuilder b = new StringBuilder();
                 for (int i = 0; i < fields.length; i++) {
-                    b.append(i == 0 ? "" : ",").append(csvQuote(render(r.get(i))));
+                    b.append(i == 0 ? "" : ",").append(csvCell(r.get(i)));
                 }
                 return b.toString();
             }
@@ -137,7 +138,7 @@ public enum QueryOutput {
             }
             String[] cells = new String[fields.length];
             for (int i = 0; i < fields.length; i++) {
-                String c = render(r.get(i));
+                String c = r.isNullAt(i) ? "NULL" : render(r.get(i));
                 cells[i] = c.length() > MAX_CELL ? c.substring(0, MAX_CELL - 3) + "..." : c;
                 width[i] = Math.max(width[i], cells[i].length());
             }
@@ -213,6 +214,15 @@ public enum QueryOutput {
             return d.toPlainString();
         }
         return v.toString();
+    }
+
+    /**
+     * A CSV field: a null empty, an empty string quoted ({@code ""}), as PostgreSQL's and DuckDB's
+     * CSV tell them apart.
+     */
+    static String csvCell(Object v) {
+        String s = render(v);
+        return v != null && s.isEmpty() ? "\"\"" : csvQuote(s);
     }
 
     static String csvQuote(String s) {
