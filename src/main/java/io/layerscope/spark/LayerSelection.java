@@ -30,6 +30,16 @@ public final class LayerSelection {
         return chosen;
     }
 
+    /** Layers named in full by {@link #describe}; the rest are counted. */
+    static final int NAMED = 8;
+
+    /** The line saying what {@code --layers regex} chose: how many of {@code total}, and which. */
+    public static String describe(String regex, List<PrunableLayer> chosen, int total) {
+        List<String> names = chosen.stream().limit(NAMED).map(PrunableLayer::name).toList();
+        return "layers: --layers \"" + regex + "\" matches " + chosen.size() + " of " + total + ": " + String.join(", ", names)
+                + (chosen.size() > NAMED ? " and " + (chosen.size() - NAMED) + " more" : "");
+    }
+
     /** The last decoder block the forward pass must run to feed these layers (lm_head needs all). */
     public static int lastBlockNeeded(List<PrunableLayer> layers, int numBlocks) {
         int last = -1;

@@ -414,7 +414,12 @@ public final class SweepJob {
         if (o.analysis().exactLayer()) {
             return List.of(ckpt.layer(o.analysis().layers()));
         }
-        return LayerSelection.select(ckpt.prunableLayers(), o.analysis().layers());
+        List<PrunableLayer> chosen = LayerSelection.select(ckpt.prunableLayers(), o.analysis().layers());
+        if (o.analysis().layers() != null && !o.analysis().layers().isEmpty()) {
+            // which ones: a pattern such as layers.1. matches layers 10-19 too
+            err.println(LayerSelection.describe(o.analysis().layers(), chosen, ckpt.prunableLayers().size()));
+        }
+        return chosen;
     }
 
     /**
