@@ -111,6 +111,7 @@ public final class SweepJob {
         JobChecks.pruning(o.analysis(), ckpt, coverage.lastBlock(), layers,
                 o.analysis().sequential() || o.output().savePruned() != null);
         JobChecks.refuseNestedOutputs(o.output().out(), o.output().savePruned(), o.output().imatrix());
+        StandaloneMaster.refuseUnreachable(System.getProperty("spark.master"));
         calibrationCache = openCalibrationCache();
         // the calibration stage would find a foreign tokenizer only inside Spark, after the model loaded
         TokenizerVocabulary.check(ckpt.dir().resolve("tokenizer.json"), ckpt.config().vocabSize(), "config.json");
