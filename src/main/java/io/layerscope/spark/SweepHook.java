@@ -19,8 +19,8 @@ public interface SweepHook {
 
     /**
      * In a task of {@code stage} before its work: {@code "calibration"}, {@code "layer"} (per-layer
-     * statistics and masks), {@code "blocks"} (OWL's per-block ratios), {@code "channels"} (which
-     * outlier channels the Wanda masks prune, for the depth tables), {@code "sequential"} (the
+     * statistics and masks), {@code "blocks"} (OWL's per-block ratios), {@code "channels"} (how much
+     * of the outlier channels the Wanda masks prune, for the depth tables), {@code "sequential"} (the
      * block passes of --mode sequential) or {@code "gram"} (a pass of --gram; called once the task's
      * model is loaded and its libtorch threads set).
      */
