@@ -482,7 +482,7 @@ public final class LlamaModel implements AutoCloseable {
      * row-major [tokens * features], under "residual/K" (K = 0 the embedding output, K = i + 1 block
      * i's output), "down_in/i" and "down_out/i".
      */
-    public Map<String, float[]> positionStreams(int[] window) {
+    Map<String, float[]> positionStreams(int[] window) {
         checkWindow(window, 0);
         PositionCapture capture = new PositionCapture();
         try (NDManager batch = manager.newSubManager()) {
@@ -510,8 +510,9 @@ public final class LlamaModel implements AutoCloseable {
      * Block {@code block} with its dense weights over {@code states}: the sum over every token of
      * x^2 of each of its four taps (float32, as {@link #forward} sums them), for the masks of the
      * round. The block's output is not kept: the pass of the pruned block makes the next input.
+     * Tests' shorthand for one batch; the rounds hold the block for all their batches ({@link #denseBlock}).
      */
-    public Map<String, float[]> denseBlockTaps(HiddenStates states, int block) {
+    Map<String, float[]> denseBlockTaps(HiddenStates states, int block) {
         return denseBlockTaps(states, block, null, null);
     }
 
@@ -521,7 +522,7 @@ public final class LlamaModel implements AutoCloseable {
      * ({@link DepthSums#outlierBlocks}), marking the positions reached in {@code marks}: in sequential
      * mode, what the round's masks see.
      */
-    public Map<String, float[]> denseBlockTaps(HiddenStates states, int block, DepthSums depth, OutlierPositions marks) {
+    Map<String, float[]> denseBlockTaps(HiddenStates states, int block, DepthSums depth, OutlierPositions marks) {
         try (DenseBlockRun run = denseBlock(block)) {
             return run.taps(states, depth, marks);
         }
