@@ -5,6 +5,7 @@ import io.layerscope.stats.DepthStatistics.BlockDepth;
 import io.layerscope.stats.DepthStatistics.BlockDistance;
 import io.layerscope.stats.SuperWeight;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 
@@ -69,17 +70,37 @@ final class DepthSection {
                 "pruned by"}, rows);
 
         rows = new ArrayList<>();
-        for (OutlierFeatureRow f : depth.outlierFeatures()) {
+        List<OutlierFeatureRow> features = depth.outlierFeatures();
+        // a random or badly scaled model can flag every channel (thousands): the most persistent ones
+        List<OutlierFeatureRow> shown = features.stream()
+                .sorted(Comparator.comparingDouble(OutlierFeatureRow::positionShare).reversed()
+                        .thenComparing(Comparator.comparingDouble(OutlierFeatureRow::blockShare).reversed()))
+                .limit(OUTLIER_FEATURES_SHOWN).toList();
+        for (OutlierFeatureRow f : shown) {
             rows.add(new String[] {f.tap() + " (" + f.kinds() + ")", String.valueOf(f.channel()), fmt(f.blockShare()),
-                    fmt(f.positionShare()), f.prunedShare() == null ? "-" : fmt(f.prunedShare()),
-                    f.prunedLayers().isEmpty() ? "none" : String.join(", ", f.prunedLayers())});
+                    fmt(f.positionShare()), f.prunedShare() == null ? "-" : fmt(f.prunedShare()), prunedIn(f.prunedLayers())});
         }
         b.append("<p class=\"hint\">Systematic outlier features (LLM.int8: |x| &#8805; 6): the share of their")
                 .append(" columns' weights the Wanda masks prune (against the layers' sparsity), and the layers whose")
-                .append(" mask prunes any (<code>outlier_features.parquet</code>).</p>\n");
+                .append(" mask prunes any (<code>outlier_features.parquet</code>")
+                .append(features.size() > shown.size() ? "; here the " + shown.size() + " of " + features.size()
+                        + " with the largest share of positions" : "").append(").</p>\n");
         table(b, "outlier-features", new String[] {"tap", "channel", "share of blocks", "share of positions",
                 "share Wanda prunes", "Wanda mask prunes it in"}, rows);
         return b.append("</section>\n").toString();
+    }
+
+    /** Features the report lists; the table has them all. */
+    static final int OUTLIER_FEATURES_SHOWN = 50;
+    /** Layers named in a feature's cell; more are counted. */
+    static final int LAYERS_NAMED = 4;
+
+    private static String prunedIn(List<String> layers) {
+        if (layers.isEmpty()) {
+            return "none";
+        }
+        return layers.size() <= LAYERS_NAMED ? String.join(", ", layers)
+                : String.join(", ", layers.subList(0, LAYERS_NAMED)) + " and " + (layers.size() - LAYERS_NAMED) + " more";
     }
 
     private static String weightName(SuperWeight w) {
