@@ -1,6 +1,9 @@
 -- How far Wanda's masks spare the systematic outlier features (LLM.int8's |x| >= 6): for each
 -- feature, the share of its column's weights the masks prune, beside the sparsity of the layers
 -- reading it. Wanda's activation norm should keep the share well below the sparsity.
+-- One results directory at a time (with several --results, add run to the grouping, the join and
+-- the columns). layers_sparsity averages the kinds' sparsities unweighted; under OWL the share,
+-- weighted by rows, is not strictly comparable with it.
 WITH sparsity AS (
   SELECT l.kind, avg(l.sparsity) AS layers_sparsity FROM layers l GROUP BY l.kind
 )

@@ -71,10 +71,11 @@ final class DepthSection {
 
         rows = new ArrayList<>();
         List<OutlierFeatureRow> features = depth.outlierFeatures();
-        // a random or badly scaled model can flag every channel (thousands): the most persistent ones
-        List<OutlierFeatureRow> shown = features.stream()
-                .sorted(Comparator.comparingDouble(OutlierFeatureRow::positionShare).reversed()
-                        .thenComparing(Comparator.comparingDouble(OutlierFeatureRow::blockShare).reversed()))
+        // a random or badly scaled model can flag every channel (thousands): the most systematic ones,
+        // in LLM.int8's sense (in the most blocks, then at the most positions)
+        List<OutlierFeatureRow> shown = features.size() <= OUTLIER_FEATURES_SHOWN ? features : features.stream()
+                .sorted(Comparator.comparingDouble(OutlierFeatureRow::blockShare).reversed()
+                        .thenComparing(Comparator.comparingDouble(OutlierFeatureRow::positionShare).reversed()))
                 .limit(OUTLIER_FEATURES_SHOWN).toList();
         for (OutlierFeatureRow f : shown) {
             rows.add(new String[] {f.tap() + " (" + f.kinds() + ")", String.valueOf(f.channel()), fmt(f.blockShare()),
@@ -84,7 +85,7 @@ final class DepthSection {
                 .append(" columns' weights the Wanda masks prune (against the layers' sparsity), and the layers whose")
                 .append(" mask prunes any (<code>outlier_features.parquet</code>")
                 .append(features.size() > shown.size() ? "; here the " + shown.size() + " of " + features.size()
-                        + " with the largest share of positions" : "").append(").</p>\n");
+                        + " in the most blocks, then at the most positions" : "").append(").</p>\n");
         table(b, "outlier-features", new String[] {"tap", "channel", "share of blocks", "share of positions",
                 "share Wanda prunes", "Wanda mask prunes it in"}, rows);
         return b.append("</section>\n").toString();

@@ -10,11 +10,10 @@ import java.util.List;
 /**
  * A standalone master that does not answer: Spark's client tries to register three times, 20 s
  * each, before it gives up with a message about a stopped context. One TCP connection attempt to
- * each of the master's addresses says the same at once, before the model is read.
+ * each of the master's addresses (at most 3 s each, the name's look-up aside) says the same at once,
+ * before the model is read.
  */
 final class StandaloneMaster {
-    /** Spark's standalone master port when the URL gives none. */
-    static final int DEFAULT_PORT = 7077;
     static final int CONNECT_MILLIS = 3000;
 
     private StandaloneMaster() {
@@ -31,16 +30,18 @@ final class StandaloneMaster {
         List<String> reasons = new ArrayList<>();
         for (String address : master.substring("spark://".length()).split(",")) {
             int colon = address.lastIndexOf(':');
-            String host = colon < 0 ? address : address.substring(0, colon);
             int port;
             try {
-                port = colon < 0 ? DEFAULT_PORT : Integer.parseInt(address.substring(colon + 1));
-            } catch (NumberFormatException e) {
-                return;   // not a URL this check understands: Spark will say what is wrong with it
+                port = Integer.parseInt(address.substring(colon + 1));
+            } catch (NumberFormatException | IndexOutOfBoundsException e) {
+                return;   // no port, or not a URL this check understands: Spark will say what is wrong with it
             }
+            String host = address.substring(0, colon);
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress(host, port), CONNECT_MILLIS);
                 return;
+            } catch (java.net.UnknownHostException e) {
+                reasons.add(host + ":" + port + " (unknown host)");
             } catch (IOException e) {
                 reasons.add(host + ":" + port + " (" + (e.getMessage() == null ? e.getClass().getSimpleName()
                         : e.getMessage().toLowerCase(java.util.Locale.ROOT)) + ")");

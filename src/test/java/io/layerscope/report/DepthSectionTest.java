@@ -41,7 +41,10 @@ class DepthSectionTest {
                 page.one("//p[@id='depth-stream']").getTextContent());
     }
 
-    /** Thousands of features (a random model's): the report lists the 50 most persistent, with four layer names each. */
+    /**
+     * Thousands of features (a random model's): the report lists the 50 in the most blocks (then at the
+     * most positions), with four layer names each.
+     */
     @Test
     void manyOutlierFeaturesAreCutToTheMostPersistent() throws Exception {
         DepthSummary one = summary(false);
@@ -50,7 +53,9 @@ class DepthSectionTest {
                 "model.layers.5.mlp.down_proj");
         List<OutlierFeatureRow> features = new java.util.ArrayList<>();
         for (int c = 0; c < 60; c++) {
-            features.add(new OutlierFeatureRow("MLP_ACT", "down_proj", c, 1.0, c / 100.0, new int[] {0}, layers, 0.5));
+            // channels 0-9 in a quarter of the blocks, at the most positions: left out; the rest by position
+            features.add(new OutlierFeatureRow("MLP_ACT", "down_proj", c, c < 10 ? 0.25 : 1.0, c < 10 ? 0.9 : c / 100.0,
+                    new int[] {0}, layers, 0.5));
         }
         DepthSummary many = new DepthSummary(one.blocks(), one.distances(), one.superWeights(), features, false);
         String html = HtmlReport.render(SyntheticReport.header("demo"), SyntheticReport.withoutPictures(SyntheticReport.sweep(2)),
@@ -58,13 +63,13 @@ class DepthSectionTest {
         XmlPage page = new XmlPage(html);
         List<org.w3c.dom.Element> rows = page.all("//table[@id='outlier-features']/tbody/tr");
         assertEquals(50, rows.size());
-        // by share of positions, largest first: channels 59 down to 10
+        // in every block first, by share of positions, largest first: channels 59 down to 10
         assertEquals("59", page.one("//table[@id='outlier-features']/tbody/tr[1]/td[2]").getTextContent());
         assertEquals("10", page.one("//table[@id='outlier-features']/tbody/tr[50]/td[2]").getTextContent());
         assertEquals("model.layers.0.mlp.down_proj, model.layers.1.mlp.down_proj, model.layers.2.mlp.down_proj,"
                 + " model.layers.3.mlp.down_proj and 2 more",
                 page.one("//table[@id='outlier-features']/tbody/tr[1]/td[6]").getTextContent());
-        assertTrue(html.contains("here the 50 of 60 with the largest share of positions"), "the cut is said");
+        assertTrue(html.contains("here the 50 of 60 in the most blocks, then at the most positions"), "the cut is said");
     }
 
     @Test

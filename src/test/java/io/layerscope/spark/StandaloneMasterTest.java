@@ -3,6 +3,7 @@ package io.layerscope.spark;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerscope.LayerscopeException;
 import java.net.ServerSocket;
@@ -37,5 +38,14 @@ class StandaloneMasterTest {
         assertDoesNotThrow(() -> StandaloneMaster.refuseUnreachable("yarn"));
         assertDoesNotThrow(() -> StandaloneMaster.refuseUnreachable(null));
         assertDoesNotThrow(() -> StandaloneMaster.refuseUnreachable("spark://host:notaport"));
+        assertDoesNotThrow(() -> StandaloneMaster.refuseUnreachable("spark://host"));   // Spark refuses a URL without a port
+    }
+
+    @Test
+    void anUnknownHostIsSaidToBeOne() {
+        LayerscopeException e = assertThrows(LayerscopeException.class,
+                () -> StandaloneMaster.refuseUnreachable("spark://no-such-host.invalid:7077"));
+        assertTrue(e.getMessage().startsWith("cannot reach the Spark master spark://no-such-host.invalid:7077:"
+                + " no-such-host.invalid:7077 (unknown host); "), e.getMessage());
     }
 }
