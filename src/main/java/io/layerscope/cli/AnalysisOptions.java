@@ -198,8 +198,7 @@ public final class AnalysisOptions {
     picocli.CommandLine.Model.CommandSpec command;
 
     private boolean given(String option) {
-        return command != null && command.commandLine().getParseResult() != null
-                && command.commandLine().getParseResult().hasMatchedOption(option);
+        return Main.given(command, option);
     }
 
     Allocation allocation() {

@@ -323,6 +323,15 @@ public final class Main implements Runnable {
         return null;
     }
 
+    /**
+     * Whether {@code option} was given on the command line of {@code command}, not left at its default
+     * (false for options made by hand, without a command).
+     */
+    static boolean given(CommandSpec command, String option) {
+        return command != null && command.commandLine().getParseResult() != null
+                && command.commandLine().getParseResult().hasMatchedOption(option);
+    }
+
     private static boolean isVerbose(ParseResult parsed) {
         for (ParseResult p = parsed; p != null; p = p.subcommand()) {
             if (p.hasMatchedOption("--verbose")) {

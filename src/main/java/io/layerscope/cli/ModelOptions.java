@@ -78,8 +78,7 @@ public final class ModelOptions {
 
     /** Resolves {@code --model} to a local directory (see {@link ModelResolver}). */
     public ResolvedModel resolve() {
-        return resolver().resolve(model, cacheDir(), revision, command != null && command.commandLine().getParseResult() != null
-                && command.commandLine().getParseResult().hasMatchedOption("--revision"));
+        return resolver().resolve(model, cacheDir(), revision, Main.given(command, "--revision"));
     }
 
     /** A resolved model with its checkpoint opened (config.json and safetensors headers only). */

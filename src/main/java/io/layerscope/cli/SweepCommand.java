@@ -60,7 +60,7 @@ public final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (noPng && spec.commandLine().getParseResult().hasMatchedOption("--png-size")) {
+        if (noPng && Main.given(spec, "--png-size")) {
             PictureSize.parse(pngSize);   // a typo in it is told as such first
             throw new io.layerscope.LayerscopeException("--png-size sizes the pictures --no-png leaves out: drop one of them");
         }
