@@ -7,7 +7,6 @@ import io.layerscope.model.LlamaConfig;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.prune.PrunedCheckpointWriter;
 import io.layerscope.prune.SparsityPattern;
-import io.layerscope.results.ResultTables;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -113,8 +112,7 @@ public final class JobChecks {
      */
     static void refuseInsideEarlierOutput(String option, Path p) {
         for (Path d = RealPaths.of(p).getParent(); d != null; d = d.getParent()) {
-            String what = Files.isRegularFile(d.resolve(RunRecord.FILE))
-                    && Files.isDirectory(d.resolve(ResultTables.LAYERS.name() + ".parquet")) ? "the results of another run"
+            String what = ResultsDirectory.holdsResults(d) ? "the results of another run"
                     : Files.isRegularFile(d.resolve(PrunedCheckpointWriter.MARKER)) ? "a pruned checkpoint of another run"
                     : null;
             if (what != null) {

@@ -5,6 +5,7 @@ import io.layerscope.FileTrees;
 import io.layerscope.Flock;
 import io.layerscope.LayerscopeException;
 import io.layerscope.OutputLock;
+import io.layerscope.results.ResultTables;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
@@ -418,6 +419,12 @@ public final class ResultsDirectory implements AutoCloseable {
         move(staging, aside);
         committed = true;
         return kind.holds + (kind == Kind.RESULTS ? " are" : " is") + " in " + aside;
+    }
+
+    /** Whether {@code dir} holds a results directory's marks: run.json and the layers table. */
+    static boolean holdsResults(Path dir) {
+        return Files.isRegularFile(dir.resolve(RunRecord.FILE))
+                && Files.isDirectory(dir.resolve(ResultTables.LAYERS.name() + ".parquet"));
     }
 
     private static LayerscopeException alreadyExists(Kind kind, Path dir) {

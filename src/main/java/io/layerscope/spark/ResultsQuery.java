@@ -37,7 +37,7 @@ public final class ResultsQuery {
                         + " directory of a sweep or layer job (the directory that holds run.json)");
             }
             if (!Files.isDirectory(dir)) {
-                List<Path> aside = Files.exists(dir) ? List.of() : ResultsDirectory.movedAside(dir);
+                List<Path> aside = ResultsDirectory.movedAside(dir);
                 Path name = dir.toAbsolutePath().normalize().getFileName();
                 throw new LayerscopeException("results directory " + dir + " does not exist; " + (aside.isEmpty()
                         ? "give the --out directory of a sweep or layer job"
@@ -47,7 +47,7 @@ public final class ResultsQuery {
                         : "jobs that stopped while replacing it left earlier results beside it in " + aside.stream()
                                 .map(p -> p.getFileName().toString()).toList() + ": rename the one to keep to " + name));
             }
-            if (!Files.isRegularFile(dir.resolve(RunRecord.FILE)) || !Files.isDirectory(dir.resolve("layers.parquet"))) {
+            if (!ResultsDirectory.holdsResults(dir)) {
                 throw new LayerscopeException(dir + " is not a layerscope results directory (expected "
                         + RunRecord.FILE + " and layers.parquet; give the --out directory of a sweep or layer job)");
             }
