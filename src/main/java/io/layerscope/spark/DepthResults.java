@@ -17,7 +17,6 @@ import io.layerscope.stats.DepthSums;
 import io.layerscope.stats.SuperWeight;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.BitSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;

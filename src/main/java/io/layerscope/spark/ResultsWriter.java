@@ -158,16 +158,10 @@ public final class ResultsWriter {
         if (!o.analysis().depth()) {
             details.put("depth tables", "left out (--no-depth)");
         }
-        if (run.executorsLost() != null && !run.executorsLost().isEmpty()) {
-            int n = run.executorsLost().size();
-            details.put("executors lost", n + (n == 1 ? " executor" : " executors") + " (Spark ran their tasks again"
-                    + " elsewhere; run.json's executorsLost says which and why)");
-        }
-        if (run.taskAttemptsFailed() != null && !run.taskAttemptsFailed().isEmpty()) {
-            int n = run.taskAttemptsFailed().size();
-            details.put("task attempts failed", n + (n == 1 ? " attempt" : " attempts") + " (Spark ran them again;"
-                    + " run.json's taskAttemptsFailed says which and why)");
-        }
+        counted(details, "executors lost", run.executorsLost(), "executor", "Spark ran their tasks again elsewhere;"
+                + " run.json's executorsLost says which and why");
+        counted(details, "task attempts failed", run.taskAttemptsFailed(), "attempt", "Spark ran them again;"
+                + " run.json's taskAttemptsFailed says which and why");
         if (run.stageOneReused() != null) {
             // the devices and dtype above are that run's
             details.put("stage one", "reused from run " + run.stageOneReused().runId() + " (--calibration-cache)");
@@ -180,6 +174,14 @@ public final class ResultsWriter {
                 new CalibrationSummary(o.calibration().source(),
                 o.calibration().nsamples(), o.calibration().seqlen(), o.calibration().seed()), view(o.analysis()),
                 details, Map.of(RunRecord.FILE, RunRecord.FILE));
+    }
+
+    /** A header line "N things (why)" for a record of what Spark ran again, left out when there is none. */
+    private static void counted(Map<String, String> details, String label, List<String> record, String thing, String why) {
+        if (record != null && !record.isEmpty()) {
+            int n = record.size();
+            details.put(label, n + " " + thing + (n == 1 ? "" : "s") + " (" + why + ")");
+        }
     }
 
     /**

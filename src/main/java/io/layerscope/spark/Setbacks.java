@@ -18,11 +18,12 @@ import scala.Option;
 /**
  * What Spark had to run again: the executors the driver lost and the task attempts that failed,
  * every one for run.json (a run that succeeded after retries says so), and the executors lost to a
- * container's memory limit for explaining a job that failed without saying. An executor killed between tasks (a sweep's executor keeps the model loaded after its
- * task) fails no task: Spark replaces it until it gives up and stops its context, and the job only
- * reports that the context was shut down. Registered through spark.extraListeners ({@link SparkSessions}),
- * so Spark makes one with each context, before any executor starts; there is one driver per JVM, hence
- * the static record, which a new context's listener starts afresh.
+ * container's memory limit for explaining a job that failed without saying. An executor killed
+ * between tasks (a sweep's executor keeps the model loaded after its task) fails no task: Spark
+ * replaces it until it gives up and stops its context, and the job only reports that the context was
+ * shut down. Registered through spark.extraListeners ({@link SparkSessions}), so Spark makes one with
+ * each context, before any executor starts; there is one driver per JVM, hence the static record,
+ * which a new context's listener starts afresh.
  */
 public final class Setbacks extends SparkListener {
     private static final Object LOCK = new Object();
@@ -36,7 +37,7 @@ public final class Setbacks extends SparkListener {
     private static final Map<String, String> HOSTS = new HashMap<>();
     /** Every task attempt that failed since this JVM's context started, "stage S task P attempt A on executor N: reason". */
     private static final List<String> FAILED = new ArrayList<>();
-    /** Which context's losses {@link #LOST} holds: a job's mark from another is void. */
+    /** Which context's record {@link #LOST} and {@link #FAILED} hold: a job's mark from another is void. */
     private static int context;
 
     /** Spark makes one through spark.extraListeners, as its context starts. */
