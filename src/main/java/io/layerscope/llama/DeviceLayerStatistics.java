@@ -180,9 +180,10 @@ public final class DeviceLayerStatistics {
         float riaThreshold = dists[2].valueAtRank(layerRank);
         int pruneCount = (int) (in * sparsity);
         long[] agree = new long[5];
+        int[] prunedPerColumn = new int[in];
         forEachBlock((scope, r0, r1) -> {
             NDArray[] q = metrics.of(upload(scope, r0, r1));
-            long[] counts = agreements(q[0], q[1], q[2], pruneCount, layerThreshold, riaThreshold);
+            long[] counts = agreements(q[0], q[1], q[2], pruneCount, layerThreshold, riaThreshold, prunedPerColumn);
             for (int c = 0; c < agree.length; c++) {
                 agree[c] += counts[c];
             }
@@ -194,7 +195,7 @@ public final class DeviceLayerStatistics {
         OutlierRatios outliers = new OutlierRatios(above[0] / n, above[1] / n, above[2] / n);
         return new LayerStats(out, in, dists[0].distribution(), CountedDistribution.of(actNorm), dists[1].distribution(),
                 dists[2].distribution(), masks, outliers, TopFeatures.largest(actNorm, LayerStatistics.TOP_FEATURES),
-                actNorm, null);
+                actNorm, prunedPerColumn, null);
     }
 
     /**
@@ -346,11 +347,16 @@ public final class DeviceLayerStatistics {
 
     /**
      * The five agreement counts of a block: Wanda row vs magnitude row, Wanda row vs the layer
-     * mask, Wanda 2:4 vs magnitude 2:4, the layer mask's pruned entries, RIA's layer mask vs Wanda row.
+     * mask, Wanda 2:4 vs magnitude 2:4, the layer mask's pruned entries, RIA's layer mask vs Wanda row;
+     * and, added into {@code prunedPerColumn}, the block's rows whose Wanda row mask prunes each column.
      */
     private long[] agreements(NDArray abs, NDArray wanda, NDArray ria, int pruneCount, float layerThreshold,
-                              float riaThreshold) {
+                              float riaThreshold, int[] prunedPerColumn) {
         NDArray wandaRow = smallest(wanda, pruneCount, 1);
+        long[] columns = wandaRow.sum(new int[] {0}).toLongArray();
+        for (int j = 0; j < columns.length; j++) {
+            prunedPerColumn[j] += (int) columns[j];
+        }
         NDArray magnitudeRow = smallest(abs, pruneCount, 1);
         NDArray layerMask = abs.lte(layerThreshold);
         NDArray riaMask = ria.lte(riaThreshold);

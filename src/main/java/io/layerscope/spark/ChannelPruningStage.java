@@ -15,15 +15,15 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 
 /**
- * A small Spark job after stage one: for the analysed layers that read systematic outlier features,
- * how many weights of each of those channels' columns their Wanda mask (as the run prunes: per row
- * at the layer's block sparsity, or N:M) prunes. Each task takes a run of consecutive layers, reads
- * each weight a block of rows at a time and builds the mask row by row where it could touch those
- * columns; only layers with outlier channels are read.
+ * A small Spark job after stage two, for N:M runs only: for the analysed layers that read systematic
+ * outlier features, how many weights of each of those channels' columns their Wanda N:M mask prunes.
+ * (Per-row masks are counted by stage two's statistics themselves.) Each task takes a run of
+ * consecutive layers, reads each weight a block of rows at a time and masks the rows where they
+ * could touch those columns; only layers with outlier channels are read.
  */
 final class ChannelPruningStage {
-    /** One layer's question: its channels of interest, its scaler_row and the sparsity its mask prunes at. */
-    record Job(PrunableLayer layer, int[] channels, float[] scalerRow, double sparsity) implements Serializable {
+    /** One layer's question: its channels of interest and its scaler_row. */
+    record Job(PrunableLayer layer, int[] channels, float[] scalerRow) implements Serializable {
         private static final long serialVersionUID = 1L;
     }
 
@@ -47,13 +47,16 @@ final class ChannelPruningStage {
         return Math.max(1, Math.min(jobs, TASKS_PER_SLOT * Math.max(1, slots)));
     }
 
-    /** Layer name -> per channel of its job, the rows whose Wanda mask (per row at the job's sparsity, or N:M) prunes it; in job order. */
+    /** Layer name -> per channel of its job, the rows whose Wanda N:M mask prunes it; in job order. */
     static Map<String, int[]> run(JavaSparkContext jsc, String modelDir, List<Job> jobs, SparsityPattern pattern) {
         Map<String, int[]> out = new LinkedHashMap<>();
         if (jobs.isEmpty()) {
             return out;
         }
-        jsc.setJobDescription("layerscope: Wanda masks on outlier channels of " + jobs.size() + " layers");
+        if (!pattern.structured()) {
+            throw new IllegalArgumentException("per-row masks are counted by the statistics, not here");
+        }
+        jsc.setJobDescription("layerscope: Wanda N:M masks on outlier channels of " + jobs.size() + " layers");
         // parallelize slices the list into runs of consecutive jobs, and collect keeps their order
         List<Answer> answers = StageTwoSlots.javaTasks(jsc.parallelize(jobs, tasks(jobs.size(), jsc.defaultParallelism())),
                 jsc.getConf()).mapPartitions(new Task(modelDir, pattern)).collect();
@@ -85,11 +88,8 @@ final class ChannelPruningStage {
                 PrunableLayer l = j.layer();
                 int[] prunedRows;
                 try (SafetensorsFile.RowBlocks rows = ckpt.fileOf(l.weightTensor()).rowBlocks(l.weightTensor())) {
-                    prunedRows = pattern.structured()
-                            ? ChannelPruning.wandaNOfM(rows::read, l.outFeatures(), l.inFeatures(), j.scalerRow(),
-                                    pattern.n(), pattern.m(), j.channels())
-                            : ChannelPruning.wandaRow(rows::read, l.outFeatures(), l.inFeatures(), j.scalerRow(),
-                                    j.sparsity(), j.channels());
+                    prunedRows = ChannelPruning.wandaNOfM(rows::read, l.outFeatures(), l.inFeatures(), j.scalerRow(),
+                            pattern.n(), pattern.m(), j.channels());
                 }
                 out.add(new Answer(l.name(), prunedRows));
             }

@@ -9,11 +9,13 @@ import io.layerscope.report.DepthSummary;
 import io.layerscope.results.BlockResult;
 import io.layerscope.results.BlocksTable;
 import io.layerscope.results.DepthTables.OutlierFeatureRow;
+import io.layerscope.results.LayerResult;
 import io.layerscope.stats.DepthStatistics;
 import io.layerscope.stats.DepthStatistics.BlockDepth;
 import io.layerscope.stats.DepthStatistics.BlockDistance;
 import io.layerscope.stats.DepthStatistics.OutlierFeature;
 import io.layerscope.stats.DepthSums;
+import io.layerscope.stats.LayerStats;
 import io.layerscope.stats.SuperWeight;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,9 +29,11 @@ import org.apache.spark.api.java.JavaSparkContext;
 /**
  * The depth tables of a run (docs/METRICS.md): made on the driver from merged {@link DepthSums},
  * plus one row of down_proj.weight per super-weight candidate and, for the systematic outlier
- * features, the Wanda masks of the analysed layers reading them ({@link ChannelPruningStage}).
- * In dense mode everything comes from stage one's forward; in sequential mode from the pruned stream,
- * with each round's masks (docs/METRICS.md, which stream in sequential mode).
+ * features, how much the Wanda masks of the analysed layers reading them prune their columns: counted
+ * by stage two's statistics for per-row masks ({@link LayerStats#wandaPrunedPerColumn}), by a Spark
+ * job of its own for N:M masks ({@link ChannelPruningStage}). In dense mode everything comes from stage
+ * one's forward; in sequential mode from the pruned stream, with each round's masks (docs/METRICS.md,
+ * which stream in sequential mode).
  */
 public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> distances, List<SuperWeight> superWeights,
                            List<OutlierFeatureRow> outlierFeatures) {
@@ -75,22 +79,27 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
         };
     }
 
-    /** Dense mode: every table from stage one's depth statistics and sums; {@code blockSparsity} as the run prunes. */
+    /**
+     * Dense mode: every table from stage one's depth statistics and sums; {@code blockSparsity} as the
+     * run prunes; {@code analysed}: stage two's results of {@code layers}.
+     */
     public static DepthResults compute(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, DepthSums depth,
-                                       TapSums sums, JobOptions.Analysis analysis, double[] blockSparsity) {
+                                       TapSums sums, JobOptions.Analysis analysis, double[] blockSparsity,
+                                       List<LayerResult> analysed) {
         Map<String, float[]> rows = new LinkedHashMap<>();
         sums.keys().forEach(k -> rows.put(k, sums.scalerRow(k)));
-        return compute(jsc, ckpt, layers, depth, dense(sums, blockSparsity), rows, analysis);
+        return compute(jsc, ckpt, layers, depth, dense(sums, blockSparsity), rows, analysis, analysed);
     }
 
     /**
      * @param depth      the merged depth statistics
      * @param masks      the masks the super-weight candidates are checked against
      * @param scalerRows per tap key, the scaler_row of the Wanda masks the outlier features are joined to
+     * @param analysed   the statistics of {@code layers}, made from those scaler_rows at the masks' sparsities
      */
     public static DepthResults compute(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, DepthSums depth,
                                        SuperWeightMasks masks, Map<String, float[]> scalerRows,
-                                       JobOptions.Analysis analysis) {
+                                       JobOptions.Analysis analysis, List<LayerResult> analysed) {
         List<BlockDepth> blocks = DepthStatistics.blocks(depth);
         List<SuperWeight> superWeights = new ArrayList<>();
         for (BlockDepth b : blocks) {
@@ -103,9 +112,10 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
         }
         List<OutlierFeature> features = DepthStatistics.outlierFeatures(depth, analysis.outlierBlockShare(),
                 analysis.outlierPositionShare());
-        List<ChannelPruningStage.Job> jobs = channelJobs(layers, features, scalerRows, masks, analysis.sparsity());
-        Map<String, int[]> prunedRows = ChannelPruningStage.run(jsc, ckpt.dir().toAbsolutePath().toString(), jobs,
-                analysis.pattern());
+        List<ChannelPruningStage.Job> jobs = channelJobs(layers, features, scalerRows);
+        Map<String, int[]> prunedRows = analysis.pattern().structured()
+                ? ChannelPruningStage.run(jsc, ckpt.dir().toAbsolutePath().toString(), jobs, analysis.pattern())
+                : prunedRowsCounted(jobs, analysed);
         // a feature per channel of a tap is possible (thousands), each asked of every layer: one pass over the answers
         Map<String, ColumnPruning> byFeature = new HashMap<>();
         for (ChannelPruningStage.Job j : jobs) {
@@ -123,6 +133,22 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
         }
         return new DepthResults(blocks.stream().map(BlocksTable.Source::new).toList(), DepthStatistics.distances(depth),
                 superWeights, rows);
+    }
+
+    /** Per job's layer, its channels' pruned rows as stage two's statistics counted them for every column. */
+    private static Map<String, int[]> prunedRowsCounted(List<ChannelPruningStage.Job> jobs, List<LayerResult> analysed) {
+        Map<String, LayerResult> byLayer = new HashMap<>();
+        analysed.forEach(r -> byLayer.put(r.layer().name(), r));
+        Map<String, int[]> out = new LinkedHashMap<>();
+        for (ChannelPruningStage.Job j : jobs) {
+            LayerResult r = byLayer.get(j.layer().name());
+            if (r == null) {
+                throw new IllegalStateException("no statistics of " + j.layer().name() + " to count its outlier channels from");
+            }
+            int[] perColumn = r.stats().wandaPrunedPerColumn();
+            out.put(j.layer().name(), Arrays.stream(j.channels()).map(c -> perColumn[c]).toArray());
+        }
+        return out;
     }
 
     /** One outlier channel's column over the layers reading it: the layers whose masks prune in it, and how much. */
@@ -149,10 +175,9 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
         return new DepthResults(rows, distances, superWeights, outlierFeatures);
     }
 
-    /** One question per analysed layer reading a tap with outlier features, at its block's sparsity (lm_head: {@code headSparsity}). */
+    /** One question per analysed layer reading a tap with outlier features: its channels among them. */
     private static List<ChannelPruningStage.Job> channelJobs(List<PrunableLayer> layers, List<OutlierFeature> features,
-                                                            Map<String, float[]> scalerRows, SuperWeightMasks masks,
-                                                            double headSparsity) {
+                                                            Map<String, float[]> scalerRows) {
         Map<String, List<Integer>> byTap = new LinkedHashMap<>();
         features.forEach(f -> byTap.computeIfAbsent(f.tap(), t -> new ArrayList<>()).add(f.channel()));
         List<ChannelPruningStage.Job> jobs = new ArrayList<>();
@@ -160,7 +185,7 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
             List<Integer> channels = byTap.get(l.tap().name());
             if (channels != null && scalerRows.containsKey(l.tapKey())) {
                 jobs.add(new ChannelPruningStage.Job(l, channels.stream().mapToInt(Integer::intValue).toArray(),
-                        scalerRows.get(l.tapKey()), l.kind() == LayerKind.LM_HEAD ? headSparsity : masks.sparsity(l.block())));
+                        scalerRows.get(l.tapKey())));
             }
         }
         return jobs;

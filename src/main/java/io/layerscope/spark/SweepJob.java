@@ -694,10 +694,6 @@ public final class SweepJob {
         timings.put("block_ratios", seconds(tb));
         plan.allocation().ifPresent(s -> err.printf("allocation: OWL at M %s, lambda %s: block sparsities %s%n",
                 a.allocation().owlM(), a.allocation().lambda(), s));
-        // the depth tables' Spark job runs before the per-layer stage, so that once the last layer is done
-        // only writing is left (what an interrupt then stops); in sequential mode they need the pruned stream.
-        // Their masks prune as the run does: each block at its sparsity of the plan
-        DepthResults depth = depthTables && !a.sequential() ? depth(jsc, ckpt, layers, stage1, plan.sparsity()) : null;
         LayerStage.Settings settings = new LayerStage.Settings(ckpt.dir().toAbsolutePath().toString(), modelName(),
                 o.calibration(), a, sums.nsamples(), sums.ntokens(), o.output().pngSize(), plan.sparsity(), plan.thresholds());
         // each block's file is a step of the directory's: an interrupt waits for it, then deletes the directory;
@@ -713,6 +709,7 @@ public final class SweepJob {
         long t = System.nanoTime();
         List<LayerResult> results;
         double[] actual = null;
+        DepthResults depth = null;
         ModelSpec spec = modelSpec(ckpt, coverage);
         SequentialStage sequential = new SequentialStage(jsc, spec, settings, ckpt, pictures, stage1.computeTypes(), err);
         if (a.sequential()) {
@@ -727,7 +724,7 @@ public final class SweepJob {
             if (depthTables) {
                 long td = System.nanoTime();
                 depth = DepthResults.compute(jsc, ckpt, layers, r.depth(),
-                        DepthResults.sequential(r.scalerRows(), plan.sparsity()), r.scalerRows(), a);
+                        DepthResults.sequential(r.scalerRows(), plan.sparsity()), r.scalerRows(), a, results);
                 timings.put("depth", seconds(td));
             }
         } else if (a.gram()) {
@@ -741,6 +738,11 @@ public final class SweepJob {
                 sequential.oneShot(coverage.lastRound(), denseRows, writer);
                 timings.put("prune_one_shot", seconds(tp));
             }
+        }
+        if (depthTables && !a.sequential()) {
+            // after the per-layer stage, whose statistics count how much each mask prunes of every column;
+            // the masks prune as the run does: each block at its sparsity of the plan
+            depth = depth(jsc, ckpt, layers, stage1, plan.sparsity(), results);
         }
         if (writer != null) {
             try {
@@ -830,9 +832,10 @@ public final class SweepJob {
 
     /** The depth tables (docs/METRICS.md, blocks) from stage one's depth statistics. */
     private DepthResults depth(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, CalibrationStage.Result stage1,
-                               double[] blockSparsity) {
+                               double[] blockSparsity, List<LayerResult> analysed) {
         long t = System.nanoTime();
-        DepthResults d = DepthResults.compute(jsc, ckpt, layers, stage1.depth(), stage1.sums(), o.analysis(), blockSparsity);
+        DepthResults d = DepthResults.compute(jsc, ckpt, layers, stage1.depth(), stage1.sums(), o.analysis(), blockSparsity,
+                analysed);
         timings.put("depth", seconds(t));
         return d;
     }

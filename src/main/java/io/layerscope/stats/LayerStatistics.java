@@ -187,9 +187,11 @@ public final class LayerStatistics {
         float riaThreshold = all.ria.valueAtRank(layerRank);
         MaskAgreement agreement;
         ReconstructionErrors errors;
+        int[] prunedPerColumn;
         if (maskCounts != null) {
             maskParts.forEach(maskCounts::merge);
             agreement = maskCounts.agreement(sparsity, layerThreshold, riaThreshold);
+            prunedPerColumn = maskCounts.wandaPrunedPerColumn();
             maskCounts.release();
             errors = null;
         } else {
@@ -203,6 +205,7 @@ public final class LayerStatistics {
                 return part;
             }, masks::merge);
             agreement = masks.agreement(sparsity);
+            prunedPerColumn = masks.wandaPrunedPerColumn();
             errors = masks.errors();
         }
 
@@ -221,7 +224,7 @@ public final class LayerStatistics {
         }
         LayerStats stats = new LayerStats(out, in, all.weightAbs.distribution(), activation.distribution(),
                 all.wanda.distribution(), all.ria.distribution(), agreement, outliers,
-                TopFeatures.largest(actNorm, TOP_FEATURES), actNorm, errors);
+                TopFeatures.largest(actNorm, TOP_FEATURES), actNorm, prunedPerColumn, errors);
         // the counters' arrays go to the next layer (merging gave back the parts')
         all.release();
         activation.release();

@@ -29,6 +29,8 @@ final class MaskComparison {
     private final MaskErrors errors;
     private final byte[] layerRow;
     private final byte[] riaRow;
+    /** Per column, the rows added whose Wanda row mask prunes it. */
+    private final int[] wandaPrunedPerColumn;
 
     /**
      * @param layerThreshold the |W| value at rank floor(numel * sparsity), from the |W| distribution
@@ -53,6 +55,7 @@ final class MaskComparison {
         this.errors = errors;
         this.layerRow = errors == null ? null : new byte[in];
         this.riaRow = errors == null ? null : new byte[in];
+        this.wandaPrunedPerColumn = new int[in];
     }
 
     /** An empty comparison of the same layer for another chunk of rows (with its own error sums). */
@@ -86,6 +89,7 @@ final class MaskComparison {
                 layerRow[j] = (byte) layerMask;
                 riaRow[j] = (byte) riaMask;
             }
+            wandaPrunedPerColumn[j] += wandaRow[j];
             sameRow += 1 ^ wandaRow[j] ^ magnitudeRow[j];
             sameLayer += 1 ^ wandaRow[j] ^ layerMask;
             sameNofM += 1 ^ wandaNofM[j] ^ magnitudeNofM[j];
@@ -115,6 +119,9 @@ final class MaskComparison {
         agreeNofM += part.agreeNofM;
         layerPruned += part.layerPruned;
         agreeRiaWanda += part.agreeRiaWanda;
+        for (int j = 0; j < wandaPrunedPerColumn.length; j++) {
+            wandaPrunedPerColumn[j] += part.wandaPrunedPerColumn[j];
+        }
         if (errors != null) {
             errors.merge(part.errors);
         }
@@ -125,6 +132,11 @@ final class MaskComparison {
         if (errors != null) {
             errors.flush();
         }
+    }
+
+    /** Per column, the rows added (merged parts' included) whose Wanda row mask prunes it. */
+    int[] wandaPrunedPerColumn() {
+        return wandaPrunedPerColumn.clone();
     }
 
     /** The output errors of the masks, or null when not asked for. */

@@ -30,6 +30,8 @@ final class MaskCounts {
     private final int[] absBits;
     private final int[] wandaBits;
     private final int[] riaBits;
+    /** Per column, the rows counted whose Wanda row mask prunes it. */
+    private final int[] wandaPrunedPerColumn;
     /** Scratch for {@link #sameTwoOfFour}: the two rows' entries by position in their group of four. */
     private final int[][] groupPlanes;
     private long entries;
@@ -70,6 +72,7 @@ final class MaskCounts {
         this.absBits = new int[in];
         this.wandaBits = new int[in];
         this.riaBits = new int[in];
+        this.wandaPrunedPerColumn = new int[in];
         this.groupPlanes = new int[8][Math.min(in, TILE) / 4];
     }
 
@@ -174,6 +177,7 @@ final class MaskCounts {
         int[] abs = absBits;
         int[] wanda = wandaBits;
         int[] ria = riaBits;
+        int[] prunedPerColumn = wandaPrunedPerColumn;
         // 1 at or below the threshold's bucket: right for every entry but those of the bucket
         // above the threshold's low bits, which agreement() corrects from their counts
         int layerBound = layerBucket + 1;
@@ -185,6 +189,7 @@ final class MaskCounts {
         for (int j = from; j < to; j++) {
             int a = abs[j];
             int wandaMask = (wanda[j] - wandaBound) >>> 31;
+            prunedPerColumn[j] += wandaMask;
             sameRow += 1 ^ wandaMask ^ (a - absBound) >>> 31;
             int layerMask = ((a >>> 16) - layerBound) >>> 31;
             sameLayer += 1 ^ wandaMask ^ layerMask;
@@ -215,6 +220,9 @@ final class MaskCounts {
         agreeLayerAssumed += part.agreeLayerAssumed;
         layerAtOrBelow += part.layerAtOrBelow;
         agreeRiaAssumed += part.agreeRiaAssumed;
+        for (int j = 0; j < in; j++) {
+            wandaPrunedPerColumn[j] += part.wandaPrunedPerColumn[j];
+        }
         for (int low = 0; low <= LOW_BITS; low++) {
             layerInBucket[low] += part.layerInBucket[low];
             layerInBucketWandaPruned[low] += part.layerInBucketWandaPruned[low];
@@ -222,6 +230,11 @@ final class MaskCounts {
             riaInBucketWandaPruned[low] += part.riaInBucketWandaPruned[low];
         }
         part.release();
+    }
+
+    /** Per column, the rows counted (merged parts' included) whose Wanda row mask prunes it. */
+    int[] wandaPrunedPerColumn() {
+        return wandaPrunedPerColumn.clone();
     }
 
     /**

@@ -155,6 +155,7 @@ class DeviceLayerStatisticsTest {
         assertEquals(plain.outliers(), d.outliers());
         assertArrayEquals(plain.topActFeatures(), d.topActFeatures());
         assertArrayEquals(plain.activationNorms(), d.activationNorms());
+        assertArrayEquals(plain.wandaPrunedPerColumn(), d.wandaPrunedPerColumn());
         assertTrue(device.ops().arrays() > 0);
     }
 

@@ -10,28 +10,6 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class ChannelPruningTest {
-    @Test
-    void countsTheRowsWhoseMaskPrunesEachColumn() {
-        int out = 6;
-        int in = 10;
-        SplittableRandom rnd = new SplittableRandom(4);
-        float[] w = new float[out * in];
-        for (int k = 0; k < w.length; k++) {
-            w[k] = (float) rnd.nextGaussian();
-        }
-        float[] scaler = new float[in];
-        for (int j = 0; j < in; j++) {
-            scaler[j] = (float) (rnd.nextDouble() * 4);
-        }
-        scaler[2] = 1e6f;   // an outlier feature: never the smallest metric
-        int[] channels = {0, 2, 5, 9};
-        int[] expected = byStableSort(w, out, in, scaler, 0.5, channels);
-        int[] got = ChannelPruning.wandaRow(w, out, in, scaler, 0.5, channels);
-        assertArrayEquals(expected, got);
-        assertEquals(0, got[1], "the outlier feature");
-        assertTrue(got[0] > 0 && got[2] > 0 && got[3] > 0, Arrays.toString(got));
-    }
-
     /** N:M as the run prunes with --prune-n/--prune-m: a row prunes a channel among its group's n smallest. */
     @Test
     void nOfMCountsTheRowsWhereAChannelIsAmongItsGroupsSmallest() {
@@ -83,26 +61,23 @@ class ChannelPruningTest {
             return Arrays.copyOfRange(w, first * in, (first + count) * in);
         };
         int[] channels = {3, 7, 1000};
-        int[] got = ChannelPruning.wandaRow(rows, out, in, scaler, 0.5, channels);
+        int[] got = ChannelPruning.wandaNOfM(rows, out, in, scaler, 2, 4, channels);
         assertEquals(java.util.List.of(0, 1024, 2048), firstRows);
-        assertArrayEquals(byStableSort(w, out, in, scaler, 0.5, channels), got);
+        assertArrayEquals(byStableSort(w, out, in, scaler, 2, 4, channels), got);
         assertEquals(0, got[1]);
-        // a Gaussian row prunes half its entries: about half the rows prune any one ordinary column
+        // a 2:4 mask prunes half of each group: about half the rows prune any one ordinary column
         assertTrue(got[0] > 1300 && got[0] < 1700 && got[2] > 1300 && got[2] < 1700, Arrays.toString(got));
     }
 
-    /**
-     * Outlier channels (large activation norms, rarely pruned), ordinary ones, and weights on a coarse
-     * grid so that metrics tie: the answer is the stable sort's, at several sparsities, whether a row
-     * is settled by its count below the open channels' smallest metric or by its mask.
-     */
+    /** Ties on a coarse grid, outlier channels and several N:M patterns: the stable sort's counts. */
     @Test
-    void rowsSettledByTheirCountAgreeWithTheStableSort() {
+    void nOfMAgreesWithTheStableSort() {
         SplittableRandom rnd = new SplittableRandom(21);
-        for (int trial = 0; trial < 400; trial++) {
-            int out = 1 + rnd.nextInt(trial % 3 == 0 ? 40 : 2);
-            int in = 2 + rnd.nextInt(60);
-            double sparsity = new double[] {0.5, 0.3, 0.7, 0.01}[trial % 4];
+        int[][] patterns = {{2, 4}, {4, 8}, {1, 4}, {3, 4}};
+        for (int trial = 0; trial < 200; trial++) {
+            int[] p = patterns[trial % patterns.length];
+            int out = 1 + rnd.nextInt(20);
+            int in = p[1] * (1 + rnd.nextInt(6));
             float[] w = new float[out * in];
             for (int k = 0; k < w.length; k++) {
                 w[k] = trial % 2 == 0 ? (float) rnd.nextGaussian() : (rnd.nextInt(7) - 3) / 4f;
@@ -112,24 +87,32 @@ class ChannelPruningTest {
                 scaler[j] = rnd.nextInt(5) == 0 ? (float) (1e4 * (1 + rnd.nextDouble())) : rnd.nextInt(3) + 1;
             }
             int[] channels = rnd.ints(1 + rnd.nextInt(Math.min(in, 8)), 0, in).distinct().toArray();
-            assertArrayEquals(byStableSort(w, out, in, scaler, sparsity, channels), ChannelPruning.wandaRow(w, out, in, scaler, sparsity, channels),
-                    "trial " + trial + ": " + out + " x " + in + " at " + sparsity + ", channels " + Arrays.toString(channels));
+            assertArrayEquals(byStableSort(w, out, in, scaler, p[0], p[1], channels),
+                    ChannelPruning.wandaNOfM((first, count) -> Arrays.copyOfRange(w, first * in, (first + count) * in),
+                            out, in, scaler, p[0], p[1], channels),
+                    "trial " + trial + ": " + out + " x " + in + " at " + p[0] + ":" + p[1] + ", channels "
+                            + Arrays.toString(channels));
         }
     }
 
-    /** Independently: per row a stable ascending sort of |W| * sqrt(scaler_row), whose floor(in * sparsity) first are pruned. */
-    private static int[] byStableSort(float[] w, int out, int in, float[] scaler, double sparsity, int[] channels) {
+    /**
+     * Independently: per row and group of m columns a stable ascending sort of |W| * sqrt(scaler_row),
+     * whose n first are pruned.
+     */
+    private static int[] byStableSort(float[] w, int out, int in, float[] scaler, int n, int m, int[] channels) {
         int[] expected = new int[channels.length];
         for (int i = 0; i < out; i++) {
             int row = i;
-            Integer[] order = new Integer[in];
-            for (int j = 0; j < in; j++) {
-                order[j] = j;
-            }
-            Arrays.sort(order, Comparator.comparingDouble(j -> Math.abs(w[row * in + j]) * (float) Math.sqrt(scaler[j])));
-            for (int r = 0; r < (int) (in * sparsity); r++) {
-                for (int k = 0; k < channels.length; k++) {
-                    expected[k] += order[r] == channels[k] ? 1 : 0;
+            for (int g = 0; g < in; g += m) {
+                Integer[] order = new Integer[m];
+                for (int j = 0; j < m; j++) {
+                    order[j] = g + j;
+                }
+                Arrays.sort(order, Comparator.comparingDouble(j -> Math.abs(w[row * in + j]) * (float) Math.sqrt(scaler[j])));
+                for (int r = 0; r < n; r++) {
+                    for (int k = 0; k < channels.length; k++) {
+                        expected[k] += order[r] == channels[k] ? 1 : 0;
+                    }
                 }
             }
         }

@@ -379,6 +379,46 @@ class LayerStatisticsTest {
                 LayerStatistics.compute("x", w, out, in, scaler, pools[2], 4), out + "x" + in + " in chunks of 4 rows");
     }
 
+    /**
+     * The per-column counts of Wanda's row mask (what outlier features' pruned share is read from):
+     * a stable sort's, at several sparsities (one pruning no entry of a short row), with ties on a
+     * coarse grid and outlier channels, on the calling thread and in chunks on a pool.
+     */
+    @Test
+    void prunedPerColumnIsTheStableSortsCountAtAnySparsity() {
+        SplittableRandom rnd = new SplittableRandom(21);
+        for (int trial = 0; trial < 120; trial++) {
+            int out = 1 + rnd.nextInt(40);
+            int in = 2 + rnd.nextInt(60);
+            double sparsity = new double[] {0.5, 0.3, 0.7, 0.01}[trial % 4];
+            float[] w = new float[out * in];
+            for (int k = 0; k < w.length; k++) {
+                w[k] = trial % 2 == 0 ? (float) rnd.nextGaussian() : (rnd.nextInt(7) - 3) / 4f;
+            }
+            float[] scaler = new float[in];
+            for (int j = 0; j < in; j++) {
+                scaler[j] = rnd.nextInt(5) == 0 ? (float) (1e4 * (1 + rnd.nextDouble())) : rnd.nextInt(3) + 1;
+            }
+            int[] expected = new int[in];
+            for (int i = 0; i < out; i++) {
+                int row = i;
+                Integer[] order = new Integer[in];
+                for (int j = 0; j < in; j++) {
+                    order[j] = j;
+                }
+                Arrays.sort(order, java.util.Comparator.comparingDouble(
+                        j -> Math.abs(w[row * in + j]) * (float) Math.sqrt(scaler[j])));
+                for (int r = 0; r < (int) (in * sparsity); r++) {
+                    expected[order[r]]++;
+                }
+            }
+            String at = "trial " + trial + ": " + out + " x " + in + " at " + sparsity;
+            assertArrayEquals(expected, LayerStatistics.compute("x", w, out, in, scaler, sparsity).wandaPrunedPerColumn(), at);
+            assertArrayEquals(expected, LayerStatistics.compute("x", w, out, in, scaler, sparsity, pools[2], 3, null)
+                    .wandaPrunedPerColumn(), at + " in chunks");
+        }
+    }
+
     /** Two bad weights in different chunks: the first in row order is reported, as by the sequential call. */
     @Test
     void aBadWeightIsReportedAsOnTheCallingThread() {
@@ -466,6 +506,7 @@ class LayerStatisticsTest {
         assertEquals(expected.outliers(), actual.outliers(), at);
         assertArrayEquals(expected.topActFeatures(), actual.topActFeatures(), at);
         assertArrayEquals(expected.activationNorms(), actual.activationNorms(), at);
+        assertArrayEquals(expected.wandaPrunedPerColumn(), actual.wandaPrunedPerColumn(), at + " pruned per column");
     }
 
     /** Every field, exactly (assertEquals on doubles compares their bits). */
@@ -485,6 +526,7 @@ class LayerStatisticsTest {
         assertEquals(expected.outliers(), actual.outliers(), at + " outliers");
         assertArrayEquals(expected.topActFeatures(), actual.topActFeatures(), at + " top features");
         assertArrayEquals(expected.activationNorms(), actual.activationNorms(), at + " activation norms");
+        assertArrayEquals(expected.wandaPrunedPerColumn(), actual.wandaPrunedPerColumn(), at + " pruned per column");
         assertEquals(expected, actual, at);
     }
 

@@ -1,5 +1,6 @@
 package io.layerscope.stats;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -54,6 +55,7 @@ class MaskCountsTest {
                 long twoOfFour = 0;
                 long layerPruned = 0;
                 long riaWanda = 0;
+                int[] prunedPerColumn = new int[in];
                 for (int i = 0; i < out; i++) {
                     float[] a = Arrays.copyOfRange(abs, i * in, i * in + in);
                     float[] m = Arrays.copyOfRange(wanda, i * in, i * in + in);
@@ -73,12 +75,15 @@ class MaskCountsTest {
                         twoOfFour += wanda24[j] == magnitude24[j] ? 1 : 0;
                         layerPruned += layerMask ? 1 : 0;
                         riaWanda += wandaRow[j] == riaMask ? 1 : 0;
+                        prunedPerColumn[j] += wandaRow[j] ? 1 : 0;
                     }
                 }
                 double n = out * in;
                 assertEquals(new MaskAgreement(sparsity, row / n, layer / n, twoOfFour / n, layerThreshold, layerPruned / n,
                                 riaWanda / n, riaThreshold), counts.agreement(sparsity, layerThreshold, riaThreshold),
                         out + "x" + in + ", kind " + kind + ", sparsity " + sparsity);
+                assertArrayEquals(prunedPerColumn, counts.wandaPrunedPerColumn(),
+                        out + "x" + in + ", kind " + kind + ", sparsity " + sparsity + ": pruned per column");
             }
         }
     }

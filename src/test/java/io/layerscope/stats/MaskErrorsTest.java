@@ -1,5 +1,6 @@
 package io.layerscope.stats;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -36,6 +37,12 @@ class MaskErrorsTest {
             assertEquals(l.error(masks[3]), e.wanda2of4(), 1e-12, at);
             assertEquals(l.error(masks[4]), e.ria(), 1e-12, at);
             assertEquals(l.diagonalError(masks[0]), e.diagWanda(), 1e-12, at);
+            // the output errors' pass counts the Wanda row mask per column too
+            int[] prunedPerColumn = new int[IN];
+            for (int k = 0; k < OUT * IN; k++) {
+                prunedPerColumn[k % IN] += masks[0][k] ? 1 : 0;
+            }
+            assertArrayEquals(prunedPerColumn, s.wandaPrunedPerColumn(), at);
         }
     }
 
