@@ -48,7 +48,7 @@ import org.jfree.data.xy.XYSeriesCollection;
  * Immutable; one instance may be shared.
  *
  * <pre>{@code
- * byte[] png = new OverviewChart().renderPng("meta-llama/Llama-3.2-1B",
+ * byte[] png = new OverviewChart().renderPng("meta-llama/Llama-3.2-1B", "dense model, masks at sparsity 0.5",
  *         new CalibrationSummary("c4", 128, 2048, 0), summaries, blockSummaries);
  * }</pre>
  */
@@ -194,14 +194,16 @@ public final class OverviewChart {
 
     /** The overview of {@code layers} (any order; at least one) as a new RGB image, without depth panels. */
     public BufferedImage render(String model, CalibrationSummary calibration, List<LayerSummary> layers) {
-        return render(model, calibration, layers, List.of());
+        return render(model, null, calibration, layers, List.of());
     }
 
     /**
      * The overview of {@code layers} (any order; at least one) as a new RGB image, with a row of depth
      * panels below the others when {@code blocks} (the {@code blocks} table's rows, any order) is not empty.
+     * {@code view}: what the statistics see, as the report's header says it ("dense model, masks at
+     * sparsity 0.5"), in the subtitle; null for none.
      */
-    public BufferedImage render(String model, CalibrationSummary calibration, List<LayerSummary> layers,
+    public BufferedImage render(String model, String view, CalibrationSummary calibration, List<LayerSummary> layers,
                                 List<BlockSummary> blocks) {
         if (layers.isEmpty()) {
             throw new LayerscopeException("overview of " + model + ": no layers to draw; the sweep analysed none");
@@ -217,7 +219,7 @@ public final class OverviewChart {
             FigureStyle.applyHints(g2);
             g2.setColor(Color.WHITE);
             g2.fillRect(0, 0, width, imageHeight);
-            drawTitle(g2, model, calibration, layers.size(), analysed);
+            drawTitle(g2, model, view, calibration, layers.size(), analysed);
             drawLegend(g2, kinds);
             for (int i = 0; i < metrics.size(); i++) {
                 chart(metrics.get(i), layers, kinds, depth).draw(g2, panel(i / COLUMNS, i % COLUMNS));
@@ -249,13 +251,13 @@ public final class OverviewChart {
 
     /** The overview as PNG bytes, without depth panels. */
     public byte[] renderPng(String model, CalibrationSummary calibration, List<LayerSummary> layers) {
-        return renderPng(model, calibration, layers, List.of());
+        return renderPng(model, null, calibration, layers, List.of());
     }
 
     /** The overview as PNG bytes, with the depth panels when {@code blocks} is not empty. */
-    public byte[] renderPng(String model, CalibrationSummary calibration, List<LayerSummary> layers,
+    public byte[] renderPng(String model, String view, CalibrationSummary calibration, List<LayerSummary> layers,
                             List<BlockSummary> blocks) {
-        return PngEncoder.encode(render(model, calibration, layers, blocks));
+        return PngEncoder.encode(render(model, view, calibration, layers, blocks));
     }
 
     /** The blocks drawn along x, and where lm_head goes (one step after the last block). */
@@ -410,17 +412,21 @@ public final class OverviewChart {
         }
     }
 
-    private void drawTitle(Graphics2D g2, String model, CalibrationSummary calibration, int layerCount, Depth depth) {
-        FigureTitle.draw(g2, style, title, "Overview   \u2014   " + model, subtitle(calibration, layerCount, depth));
+    private void drawTitle(Graphics2D g2, String model, String view, CalibrationSummary calibration, int layerCount,
+                           Depth depth) {
+        FigureTitle.draw(g2, style, title, "Overview   \u2014   " + model, subtitle(view, calibration, layerCount, depth));
     }
 
-    /** "29 layers in 4 blocks + lm_head   ·   calibration: demo, 8 × 64 tokens, seed 0". */
-    static String subtitle(CalibrationSummary calibration, int layerCount, Depth depth) {
+    /**
+     * "29 layers in 4 blocks + lm_head   ·   dense model, masks at sparsity 0.5   ·   calibration: demo,
+     * 8 × 64 tokens, seed 0" ({@code view} null: without its part).
+     */
+    static String subtitle(String view, CalibrationSummary calibration, int layerCount, Depth depth) {
         String blocks = depth.blocks() == 0 ? "no decoder block"
                 : depth.blocks() == 1 ? "block " + depth.firstBlock()
                 : depth.blocks() + " blocks (" + depth.firstBlock() + "\u2013" + depth.lastBlock() + ")";
         return layerCount + (layerCount == 1 ? " layer" : " layers") + " in " + blocks + (depth.hasHead() ? " + lm_head" : "")
-                + "   \u00b7   calibration: " + calibration.describe();
+                + (view == null ? "" : "   \u00b7   " + view) + "   \u00b7   calibration: " + calibration.describe();
     }
 
     /** One row of entries, centred: a line segment with the kind's marker, then its name. */

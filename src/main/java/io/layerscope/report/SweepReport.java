@@ -37,8 +37,8 @@ public final class SweepReport {
     public static Path write(Path dir, ReportHeader header, List<ReportedLayer> layers, DepthSummary depth) {
         Path page = dir.resolve(HtmlReport.FILE);
         try {
-            Files.write(dir.resolve(HtmlReport.OVERVIEW), new OverviewChart().renderPng(header.model(), header.calibration(),
-                    layers.stream().map(ReportedLayer::stats).toList(), DepthSummary.overview(depth)));
+            Files.write(dir.resolve(HtmlReport.OVERVIEW), new OverviewChart().renderPng(header.model(), header.view(),
+                    header.calibration(), layers.stream().map(ReportedLayer::stats).toList(), DepthSummary.overview(depth)));
             Files.writeString(page, HtmlReport.render(header, layers, depth));
         } catch (IOException e) {
             throw new LayerscopeException("cannot write the report into " + dir + " (" + e.getMessage()

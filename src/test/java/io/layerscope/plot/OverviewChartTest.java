@@ -103,7 +103,7 @@ class OverviewChartTest {
     }
 
     private static BufferedImage render(List<LayerSummary> layers, List<BlockSummary> blocks) throws IOException {
-        return ImageIO.read(new ByteArrayInputStream(new OverviewChart().renderPng("meta-llama/Llama-3.2-1B", C4, layers,
+        return ImageIO.read(new ByteArrayInputStream(new OverviewChart().renderPng("meta-llama/Llama-3.2-1B", null, C4, layers,
                 blocks)));
     }
 
@@ -317,12 +317,16 @@ class OverviewChartTest {
     @Test
     void subtitleCountsLayersAndBlocks() {
         assertEquals("113 layers in 16 blocks (0\u201315) + lm_head   \u00b7   calibration: c4, 128 \u00d7 2048 tokens, seed 0",
-                OverviewChart.subtitle(C4, 113, OverviewChart.Depth.of(SweepSummaries.sweep(16, true))));
+                OverviewChart.subtitle(null, C4, 113, OverviewChart.Depth.of(SweepSummaries.sweep(16, true))));
         assertEquals("1 layer in block 3   \u00b7   calibration: c4, 128 \u00d7 2048 tokens, seed 0",
-                OverviewChart.subtitle(C4, 1, OverviewChart.Depth.of(List.of(SweepSummaries.layer(3, 0)))));
+                OverviewChart.subtitle(null, C4, 1, OverviewChart.Depth.of(List.of(SweepSummaries.layer(3, 0)))));
         OverviewChart.Depth headOnly = OverviewChart.Depth.of(List.of(SweepSummaries.head()));
         assertEquals("1 layer in no decoder block + lm_head   \u00b7   calibration: c4, 128 \u00d7 2048 tokens, seed 0",
-                OverviewChart.subtitle(C4, 1, headOnly));
+                OverviewChart.subtitle(null, C4, 1, headOnly));
+        assertEquals("1 layer in block 3   \u00b7   sequential pruning (Wanda's, block by block), masks at sparsity 0.5"
+                        + "   \u00b7   calibration: c4, 128 \u00d7 2048 tokens, seed 0",
+                OverviewChart.subtitle("sequential pruning (Wanda's, block by block), masks at sparsity 0.5", C4, 1,
+                        OverviewChart.Depth.of(List.of(SweepSummaries.layer(3, 0)))));
         assertEquals(0.0, headOnly.headX());
         assertFalse(headOnly.blocks() > 0);
     }
