@@ -54,13 +54,14 @@ public final class DepthTables {
                             + " (--sparsity, or OWL's for the block; sequential mode: the one its round pruned it at)",
                             SuperWeight::sparsity),
                     BlocksTable.<SuperWeight>bool("pruned_wanda_row", Section.METRIC, "whether Wanda's per-row mask prunes"
-                            + " it (sequential mode: the mask of the block's round); null when the down_proj layer was not"
-                            + " analysed (dense mode)", SuperWeight::prunedWandaRow).orNull(),
+                            + " it (sequential mode: the mask of the block's round), also when down_proj is not among the"
+                            + " analysed layers; null only without the scaler_row of down_proj's input, which a run writing"
+                            + " this table always sums", SuperWeight::prunedWandaRow).orNull(),
                     BlocksTable.bool("pruned_magnitude_row", Section.METRIC, "whether the per-row magnitude mask prunes it",
                             SuperWeight::prunedMagnitudeRow),
                     BlocksTable.<SuperWeight>bool("pruned_wanda_2of4", Section.METRIC, "whether Wanda's 2:4 mask prunes it"
-                            + " (sequential mode: from the round's scaler_row); null when the down_proj layer was not"
-                            + " analysed (dense mode)", SuperWeight::prunedWanda2of4).orNull()));
+                            + " (sequential mode: from the round's scaler_row), also when down_proj is not among the"
+                            + " analysed layers; null as `pruned_wanda_row`", SuperWeight::prunedWanda2of4).orNull()));
 
     public static final Table<OutlierFeatureRow> OUTLIER_FEATURES = new Table<>("outlier_features",
             "systematic outlier feature (tap kind, channel)", List.of(
