@@ -161,7 +161,7 @@ public final class SweepJob {
                     try {
                         return writer.writePicture(r);
                     } catch (IOException e) {
-                        throw writeFailure(out.target(), e);
+                        throw OutputCommit.writeFailure(out.target(), e);
                     }
                 };
             }
@@ -220,7 +220,7 @@ public final class SweepJob {
                 imatrix.write(layers, stage1.sums(), o.calibration().seqlen(), source.name() + " (" + samples.size()
                         + " windows of " + o.calibration().seqlen() + " tokens, seed " + o.calibration().seed() + ")");
                 if (o.analysis().mode() == PruneMode.SEQUENTIAL || o.output().savePruned() != null) {
-                    err.println(unprunedImatrixNote(imatrix.target(), o.output().savePruned()));
+                    err.println(OutputCommit.unprunedImatrixNote(imatrix.target(), o.output().savePruned()));
                 }
             }
             Path written = null;
@@ -249,9 +249,9 @@ public final class SweepJob {
                 }
             } catch (Exception | org.apache.hadoop.fs.FSError e) {
                 // the other outputs are complete: they are still put in place, and the failure says so
-                outFailure = writeFailure(out == null ? o.output().pngDir() : out.target(), e);
+                outFailure = OutputCommit.writeFailure(out == null ? o.output().pngDir() : out.target(), e);
             }
-            commitOutputs(outFailure == null ? out : null, imatrix, pruned, out == null ? written : null, outFailure, err);
+            OutputCommit.commit(outFailure == null ? out : null, imatrix, pruned, out == null ? written : null, outFailure, err);
             timings.put("write", seconds(tw));
             timings.put("total", seconds(t0));
             return new Outcome(results, analysed.blocks(), samples, stage1, timings, written);
@@ -266,109 +266,6 @@ public final class SweepJob {
                 imatrix.close();
             }
         }
-    }
-
-    /**
-     * A failure while writing (disk full, quota, permissions changed under us) named by its root
-     * cause: Spark wraps it in task and job failures whose messages say only "Task failed while
-     * writing rows". The staging directory is removed by the caller.
-     */
-    private static RuntimeException writeFailure(Path where, Throwable e) {
-        return writeFailure(where, "the results", "--out", e);
-    }
-
-    /** As above, for an output named by {@code what} ("the pruned model") and {@code option} ("--save-pruned"). */
-    private static RuntimeException writeFailure(Path where, String what, String option, Throwable e) {
-        if (e instanceof LayerscopeException l) {
-            return l;
-        }
-        IOException root = null;
-        for (Throwable t : io.layerscope.Failures.causes(e)) {
-            if (t instanceof IOException io) {
-                root = io;   // the deepest: what the file system said
-            }
-        }
-        if (root == null && e instanceof RuntimeException r) {
-            return r;
-        }
-        if (root instanceof InterruptedIOException) {
-            return new LayerscopeException("interrupted while writing " + what + " to " + where + "; nothing was kept", e);
-        }
-        String why = root != null ? io.layerscope.Failures.describe(root) : e.getMessage();
-        return new LayerscopeException("cannot write " + what + " to " + where + " (" + why + "); nothing was kept;"
-                + " free space there or choose another " + option, e);
-    }
-
-    /**
-     * The matrix holds stage one's sums, the unpruned model's: a user who pruned in the same run would
-     * otherwise quantize the pruned checkpoint with activations it no longer produces.
-     */
-    static String unprunedImatrixNote(Path imatrix, Path savePruned) {
-        return "note: --imatrix " + imatrix + " holds the unpruned model's activations; for the pruned model's, "
-                + (savePruned != null ? "run a sweep on it with this run's calibration options: ./submit.sh sweep --model "
-                        + savePruned + " --out DIR --imatrix FILE ..."
-                : "save it (--save-pruned DIR) and run a sweep on that directory with --imatrix");
-    }
-
-    /**
-     * Moves each output into place, each on its own: one that cannot be (a directory made at its place
-     * meanwhile, kept beside it then) does not take the others with it, and the error says what failed
-     * and what is where. An interrupt stops it at once: nothing more is put in place.
-     *
-     * @param pictures  where a job without --out wrote its pictures (already in place), or null
-     * @param failed    the failure of an output before this (writing --out's tables), or null
-     */
-    static void commitOutputs(ResultsDirectory out, ImportanceMatrix imatrix, ResultsDirectory pruned, Path pictures,
-                              RuntimeException failed, PrintStream err) {
-        List<String> kept = new ArrayList<>();
-        List<RuntimeException> failures = new ArrayList<>();
-        if (failed != null) {
-            failures.add(failed);
-        }
-        if (pictures != null) {
-            kept.add("the pictures are in " + pictures);
-        }
-        record Output(String what, String option, Path target, java.util.function.Supplier<Path> commit) {
-        }
-        List<Output> outputs = new ArrayList<>();
-        if (out != null) {
-            outputs.add(new Output("the results", "--out", out.target(), () -> {
-                out.commit();
-                return out.target();
-            }));
-        }
-        if (imatrix != null) {
-            outputs.add(new Output("the importance matrix", "--imatrix", imatrix.target(), imatrix::commit));
-        }
-        if (pruned != null) {
-            outputs.add(new Output("the pruned model", "--save-pruned", pruned.target(), () -> {
-                pruned.commit();
-                err.printf("pruned model written to %s%n", pruned.target());
-                return pruned.target();
-            }));
-        }
-        for (Output o : outputs) {
-            try {
-                kept.add(io.layerscope.KeptOutputs.put(o.what(),
-                        () -> o.what() + (o.what().equals("the results") ? " are in " : " is in ") + o.commit().get()));
-            } catch (RuntimeException e) {
-                if (io.layerscope.Shutdown.inProgress()) {
-                    throw e;
-                }
-                failures.add(writeFailure(o.target(), o.what(), o.option(), e));
-            }
-        }
-        if (failures.isEmpty()) {
-            return;
-        }
-        if (failures.size() == 1 && kept.isEmpty()) {
-            throw failures.get(0);
-        }
-        List<String> said = new ArrayList<>();
-        failures.forEach(f -> said.add(f.getMessage().replace("; nothing was kept", "")));
-        said.addAll(kept);
-        // the outputs in place are said too: "nothing was kept" would send the user to redo them
-        throw new LayerscopeException(String.join("; ", said), failures.get(0));
     }
 
     /**
@@ -703,7 +600,7 @@ public final class SweepJob {
                     try {
                         pruned.write(staging -> w.run());
                     } catch (IOException e) {
-                        throw writeFailure(pruned.target(), "the pruned model", "--save-pruned", e);
+                        throw OutputCommit.writeFailure(pruned.target(), "the pruned model", "--save-pruned", e);
                     }
                 });
         long t = System.nanoTime();
@@ -748,7 +645,7 @@ public final class SweepJob {
             try {
                 pruned.write(dir -> writer.finish(PrunedProvenance.of(o, ckpt, plan.sparsity())));
             } catch (IOException e) {
-                throw writeFailure(pruned.target(), "the pruned model", "--save-pruned", e);
+                throw OutputCommit.writeFailure(pruned.target(), "the pruned model", "--save-pruned", e);
             }
         }
         return new Analysed(results, plan.counted(ckpt, results).rows(actual), depth);

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The outputs of a sweep are moved into place each on its own: one refused does not take the others. */
-class CommitOutputsTest {
+class OutputCommitTest {
     @TempDir
     Path tmp;
 
@@ -29,7 +29,7 @@ class CommitOutputsTest {
             Files.writeString(pruned.staging().resolve("model.safetensors"), "weights");
             Files.createDirectories(model);   // made by someone else while the job ran
             String m = assertThrows(LayerscopeException.class,
-                    () -> SweepJob.commitOutputs(out, null, pruned, null, null, new PrintStream(said, true))).getMessage();
+                    () -> OutputCommit.commit(out, null, pruned, null, null, new PrintStream(said, true))).getMessage();
             assertTrue(m.startsWith("pruned checkpoint " + model + " appeared while the job ran; the pruned model is in "
                     + tmp.resolve("pruned.new-")), m);
             assertTrue(m.endsWith(" instead; the results are in " + results), m);
@@ -39,7 +39,7 @@ class CommitOutputsTest {
         Path model2 = tmp.resolve("pruned2");
         try (ResultsDirectory pruned = ResultsDirectory.create(ResultsDirectory.Kind.PRUNED_CHECKPOINT, model2, false, Map.of())) {
             Files.writeString(pruned.staging().resolve("model.safetensors"), "weights");
-            String m = assertThrows(LayerscopeException.class, () -> SweepJob.commitOutputs(null, null, pruned, null,
+            String m = assertThrows(LayerscopeException.class, () -> OutputCommit.commit(null, null, pruned, null,
                     new LayerscopeException("cannot write the results to /r (No space left on device); nothing was kept;"
                             + " free space there or choose another --out"), new PrintStream(said, true))).getMessage();
             assertEquals("cannot write the results to /r (No space left on device); free space there or choose another"
