@@ -2,12 +2,7 @@ package io.layerscope.spark;
 
 import io.layerscope.results.LayerResult;
 import io.layerscope.LayerscopeException;
-import io.layerscope.RealPaths;
 import io.layerscope.calibration.CalibrationSample;
-import io.layerscope.calibration.Documents;
-import io.layerscope.calibration.HuggingFaceTokenEncoder;
-import io.layerscope.calibration.RememberedWindows;
-import io.layerscope.calibration.WandaSampler;
 import io.layerscope.hub.ConsoleProgress;
 import io.layerscope.hub.Sha256Cache;
 import io.layerscope.llama.GramArrays;
@@ -18,7 +13,6 @@ import io.layerscope.model.HfCache;
 import io.layerscope.plot.PictureSize;
 import io.layerscope.model.LayerKind;
 import io.layerscope.model.PrunableLayer;
-import io.layerscope.model.Tap;
 import io.layerscope.prune.PruneMode;
 import io.layerscope.prune.PrunedCheckpointWriter;
 import io.layerscope.results.BlockResult;
@@ -27,7 +21,6 @@ import io.layerscope.results.Provenance;
 import io.layerscope.stats.GramSums;
 import io.layerscope.stats.TapGram;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -36,12 +29,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
-import java.util.stream.Stream;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 
@@ -73,20 +63,17 @@ public final class SweepJob {
     private final JobOptions o;
     private final PrintStream err;
     private final Map<String, Double> timings = new LinkedHashMap<>();
-    private CalibrationSource source;
-    private int documents;
+    /** The calibration windows, once sampled or read. */
+    private CalibrationWindows windows;
     private RunRecord.Gram gramRecord;
     /** --gram's passes, planned as soon as Spark is up (null without --gram). */
     private GramPlan gramPlan;
     /** What each layer's result goes through as it reaches the driver: with --out, its picture is written out. */
     private UnaryOperator<LayerResult> pictures = UnaryOperator.identity();
-    /** --calibration-cache (null without it), and its entry when stage one was read from it instead of run. */
+    /** --calibration-cache (null without it). */
     private CalibrationCache calibrationCache;
-    private RunRecord.StageOneReused stageOneReused;
-    /** Where the windows were read from when a run before this one remembered them (null when sampled). */
-    private RunRecord.WindowsRemembered windowsRemembered;
-    /** Stage one's partitions: they group its float32 sums (for run.json, so a run can be reproduced to the bit). */
-    private int stageOneShards;
+    /** Stage one, once Spark is up. */
+    private StageOne stageOne;
 
     public SweepJob(JobOptions options, PrintStream err) {
         this.o = options;
@@ -112,7 +99,7 @@ public final class SweepJob {
                 o.analysis().sequential() || o.output().savePruned() != null);
         JobChecks.refuseNestedOutputs(o.output().out(), o.output().savePruned(), o.output().imatrix());
         StandaloneMaster.refuseUnreachable(System.getProperty("spark.master"));
-        calibrationCache = openCalibrationCache();
+        calibrationCache = StageOne.openCache(o);
         // the calibration stage would find a foreign tokenizer only inside Spark, after the model loaded
         TokenizerVocabulary.check(ckpt.dir().resolve("tokenizer.json"), ckpt.config().vocabSize(), "config.json");
         ModelSpec spec = modelSpec(ckpt, coverage);
@@ -144,13 +131,14 @@ public final class SweepJob {
             SparkStartup startup = SparkStartup.begin("layerscope " + o.command(), spec, o.calibration().seqlen(),
                     HugePageAllocation.executorSetting(o.calibration().seqlen(), spec.batchSize(), o.analysis().gram()),
                     warmPictures, calibrationCache == null, shipped);
-            List<CalibrationSample> samples;
             try {
-                samples = sample(ckpt, startup, provenance.runId());
+                windows = CalibrationWindows.of(o, ckpt, startup, provenance.runId(), err);
             } catch (RuntimeException | Error e) {
                 startup.abandon();
                 throw e;
             }
+            timings.put("sampling", windows.seconds());
+            List<CalibrationSample> samples = windows.samples();
             SparkSession spark = startup.session();
             timings.put("spark_start", round(startup.sessionSeconds()));
             timings.put("startup", seconds(ts));
@@ -190,7 +178,8 @@ public final class SweepJob {
             try (ContextStopWatch watch = ContextStopWatch.interrupting(spark.sparkContext()::isStopped,
                     Thread.currentThread())) {
                 try {
-                    stage1 = calibrate(jsc, ckpt, spec, samples, provenance.runId());
+                    stageOne = new StageOne(o, calibrationCache, timings, err);
+                    stage1 = stageOne.run(jsc, ckpt, spec, windows, provenance.runId());
                 } catch (Exception e) {
                     // A context Spark stops under the first job (a master that never answered) fails it with an
                     // IllegalStateException, or with a SparkException (checked, thrown undeclared) when the stop
@@ -217,7 +206,7 @@ public final class SweepJob {
             DepthResults depth = analysed.depth();
             long tw = System.nanoTime();
             if (imatrix != null) {
-                imatrix.write(layers, stage1.sums(), o.calibration().seqlen(), source.name() + " (" + samples.size()
+                imatrix.write(layers, stage1.sums(), o.calibration().seqlen(), windows.source().name() + " (" + samples.size()
                         + " windows of " + o.calibration().seqlen() + " tokens, seed " + o.calibration().seed() + ")");
                 if (o.analysis().mode() == PruneMode.SEQUENTIAL || o.output().savePruned() != null) {
                     err.println(OutputCommit.unprunedImatrixNote(imatrix.target(), o.output().savePruned()));
@@ -232,16 +221,16 @@ public final class SweepJob {
                     Setbacks.awaitListeners(spark.sparkContext(), 2000);
                     List<String> lost = Setbacks.lostSince(setbacks);
                     List<String> failed = Setbacks.failedSince(setbacks);
-                    RunRecord draft = RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark,
-                            Map.of(), provenance, analysed.blocks(), created).withStageOneReused(stageOneReused)
-                            .withStageOne(windowsRemembered, stageOneShards).withSetbacks(lost, failed);
+                    RunRecord draft = RunRecords.of(o, windows.source(), windows.documents(), ckpt, layers, samples, stage1, timings, spark,
+                            Map.of(), provenance, analysed.blocks(), created).withStageOneReused(stageOne.reused())
+                            .withStageOne(windows.remembered(), stageOne.shards()).withSetbacks(lost, failed);
                     writer.write(results, samples, depth, analysed.blocks(), draft, () -> {
                         Map<Path, String> sha256 = hashes.get();
                         timings.put("write", seconds(tw));
                         timings.put("total", seconds(t0));
-                        return RunRecords.of(o, source, documents, ckpt, layers, samples, stage1, timings, spark, sha256,
-                                provenance, analysed.blocks(), created).withGram(gramRecord).withStageOneReused(stageOneReused)
-                                .withStageOne(windowsRemembered, stageOneShards).withSetbacks(lost, failed);
+                        return RunRecords.of(o, windows.source(), windows.documents(), ckpt, layers, samples, stage1, timings, spark, sha256,
+                                provenance, analysed.blocks(), created).withGram(gramRecord).withStageOneReused(stageOne.reused())
+                                .withStageOne(windows.remembered(), stageOne.shards()).withSetbacks(lost, failed);
                     });
                     written = out.target();
                 } else {
@@ -320,91 +309,10 @@ public final class SweepJob {
         return chosen;
     }
 
-    /**
-     * Wanda's get_c4 windows, on the driver (reading the whole source and tokenizing a few thousand
-     * documents), or as a run with the same source, tokenizer and settings remembered them.
-     */
-    private List<CalibrationSample> sample(Checkpoint ckpt, SparkStartup startup, String runId) {
-        long t = System.nanoTime();
-        JobOptions.Calibration c = o.calibration();
-        err.printf("calibration: %d samples x %d tokens, seed %d, from %s%n", c.nsamples(), c.seqlen(), c.seed(), c.source());
-        source = CalibrationSources.resolve(c.source(), o.model().cacheDir(), o.model().env());
-        RememberedWindows remembered = RememberedWindows.in(HfCache.layerscopeCache(o.model().env(), "windows"));
-        Optional<String> key = windowsKey(ckpt);
-        Optional<RememberedWindows.Entry> found = key.flatMap(k -> remembered.find(k, c.nsamples(), c.seqlen(), err));
-        if (found.isPresent()) {
-            RememberedWindows.Entry e = found.get();
-            documents = e.documents();
-            windowsRemembered = new RunRecord.WindowsRemembered(e.file().toString(), e.createdAt(), e.runId(), e.seconds());
-            err.printf("calibration: windows remembered in %s (sampled by run %s at %s in %.1f s from %d documents);"
-                    + " not sampled again%n", e.file(), e.runId(), e.createdAt(), e.seconds(), e.documents());
-            timings.put("sampling", seconds(t));
-            return e.samples();
-        }
-        List<CalibrationSample> samples = sampleFromDocuments(ckpt, startup);
-        timings.put("sampling", seconds(t));
-        key.ifPresent(k -> {
-            remembered.store(k, runId, timings.get("sampling"), documents, samples, err);
-            remembered.trim(k);
-        });
-        return samples;
-    }
-
-    /** The key of this run's windows, or empty (said on err) when a file it covers cannot be read. */
-    private Optional<String> windowsKey(Checkpoint ckpt) {
-        JobOptions.Calibration c = o.calibration();
-        try {
-            String tokenizer = Sha256Cache.forEnvironment(o.model().env()).of(ckpt.dir().resolve("tokenizer.json"));
-            return Optional.of(RememberedWindows.key(source.files(), tokenizer, c.nsamples(), c.seqlen(), c.seed(),
-                    RunRecords.build()));
-        } catch (IOException e) {
-            err.printf("calibration: the windows cannot be remembered (%s); sampling them%n", e.getMessage());
-            return Optional.empty();
-        }
-    }
-
-    private List<CalibrationSample> sampleFromDocuments(Checkpoint ckpt, SparkStartup startup) {
-        long t = System.nanoTime();
-        List<CalibrationSample> samples;
-        try (Documents docs = Documents.open(source.files())) {
-            documents = docs.size();
-            startup.throwIfFailed();
-            err.printf("calibration: %d documents read in %.1f s; sampling windows%n", documents, seconds(t));
-            long[] lastPrint = {System.nanoTime()};
-            samples = new WandaSampler(docs, HuggingFaceTokenEncoder.forPath(ckpt.dir()))
-                    .sample(o.calibration().nsamples(), o.calibration().seqlen(), o.calibration().seed(), done -> {
-                        startup.throwIfFailed();   // a failed start ends the job now, not after sampling
-                        if (System.nanoTime() - lastPrint[0] > 2_000_000_000L) {
-                            lastPrint[0] = System.nanoTime();
-                            err.printf("calibration sampling: %d/%d samples%n", done, o.calibration().nsamples());
-                        }
-                    });
-        }
-        return samples;
-    }
-
-    /**
-     * What every executor needs to load the model and run the windows: blocks 0..lastBlock with all
-     * four taps of each (their sums are small, and the blocks table's OWL ratios need every Linear
-     * of a block), and the final norm's when lm_head is analysed.
-     */
+    /** Stage one's forward for the blocks the job covers, with the final norm's tap when lm_head is analysed. */
     private ModelSpec modelSpec(Checkpoint ckpt, Coverage c) {
         // sequential mode's depth statistics come from its own passes over the pruned stream
-        return modelSpec(ckpt, c.lastBlock(), c.head(), depthTables() && !o.analysis().sequential());
-    }
-
-    private ModelSpec modelSpec(Checkpoint ckpt, int lastBlock, boolean head, boolean depth) {
-        List<String> taps = new ArrayList<>();
-        for (int b = 0; b <= lastBlock; b++) {
-            for (Tap t : new Tap[] {Tap.ATTN_IN, Tap.ATTN_OUT, Tap.MLP_IN, Tap.MLP_ACT}) {
-                taps.add(t.key(b));
-            }
-        }
-        if (head) {
-            taps.add(Tap.FINAL_NORM.key(-1));
-        }
-        return new ModelSpec(ckpt.dir().toAbsolutePath().toString(), o.calibration().dtype(), lastBlock, taps,
-                o.calibration().batchSize(), depth, o.analysis().statsDevice());
+        return StageOne.modelSpec(o, ckpt, c.lastBlock(), c.head(), depthTables() && !o.analysis().sequential());
     }
 
     /** Whether the run writes the depth tables: it writes results, and --no-depth is not given. */
@@ -422,25 +330,6 @@ public final class SweepJob {
         return new Coverage(lastBlock, o.output().savePruned() != null || seqDepth ? lastBlock : needed, head);
     }
 
-    /** --calibration-cache, checked before anything starts; never inside a directory the run replaces whole. */
-    private CalibrationCache openCalibrationCache() {
-        if (o.calibration().cache() == null) {
-            return null;
-        }
-        Path dir = Path.of(o.calibration().cache());
-        Map<String, Path> replaced = new LinkedHashMap<>();
-        replaced.put("--out", o.output().out());
-        replaced.put("--save-pruned", o.output().savePruned());
-        replaced.forEach((option, p) -> {
-            if (p != null && RealPaths.of(dir).startsWith(RealPaths.of(p))) {
-                throw new LayerscopeException("--calibration-cache " + dir + " is inside " + option + " " + p + ", which"
-                        + " the run writes as a whole; keep the cache in a directory of its own");
-            }
-        });
-        JobChecks.refuseInsideEarlierOutput("--calibration-cache", dir);
-        return CalibrationCache.open(dir, o.calibration().cacheSize());
-    }
-
     /** The pruned checkpoint's staging directory, or null without --save-pruned; never the model, the caches or --out. */
     private ResultsDirectory prunedCheckpointDirectory(ResultsDirectory out) {
         Path save = o.output().savePruned();
@@ -452,126 +341,6 @@ public final class SweepJob {
             kept.put("the results directory " + o.output().out(), out.target());
         }
         return ResultsDirectory.create(ResultsDirectory.Kind.PRUNED_CHECKPOINT, save, o.output().overwrite(), kept);
-    }
-
-    /** Stage one, or its result from --calibration-cache. */
-    private CalibrationStage.Result calibrate(JavaSparkContext jsc, Checkpoint ckpt, ModelSpec spec,
-                                              List<CalibrationSample> samples, String runId) {
-        List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
-        int shards = calibrationShards(jsc, windows.size());
-        stageOneShards = shards;
-        long tc = System.nanoTime();
-        String key = null;
-        if (calibrationCache != null) {
-            key = stageOneKey(ckpt, spec, shards, windows);
-            Optional<CalibrationStage.Result> reused = reusedStageOne(ckpt, spec, shards, windows, key);
-            if (reused.isPresent()) {
-                timings.put("stage1_cache", seconds(tc));
-                return reused.get();
-            }
-            err.printf("stage 1: not in the calibration cache %s yet; it will be kept there%n", calibrationCache.dir());
-        }
-        err.printf("stage 1: %d samples in %d shards, blocks 0..%d, %d taps%s%n", windows.size(), shards, spec.lastBlock(),
-                spec.tapKeys().size(), o.analysis().depth() ? "" : ", no depth statistics (--no-depth)");
-        double looked = (System.nanoTime() - tc) / 1e9;
-        CalibrationStage.Result r = checkedCount(CalibrationStage.run(jsc, spec, windows, shards, err), windows.size());
-        timings.put("stage1_calibration", round(r.seconds()));
-        timings.put("stage1_model_load", round(r.modelLoadSeconds()));
-        if (calibrationCache != null) {
-            long ts = System.nanoTime();
-            calibrationCache.store(key, runId, r, entryDescription(ckpt, spec, shards), err)
-                    .ifPresent(f -> err.printf("stage 1: kept in %s%n", f));
-            calibrationCache.trim(key, err);
-            timings.put("stage1_cache", round(looked + (System.nanoTime() - ts) / 1e9));
-        }
-        return r;
-    }
-
-    /** The calibration cache's key of stage one with {@code spec}'s forward, by this build and libtorch. */
-    private static String stageOneKey(Checkpoint ckpt, ModelSpec spec, int shards, List<int[]> windows) {
-        var v = RunRecords.versions();
-        return CalibrationCache.key(ckpt, spec, shards, windows, RunRecords.build(),
-                v.getProperty("pytorch", "?") + " " + v.getProperty("pytorch.native", "?"));
-    }
-
-    /**
-     * Stage one's result from the cache: the entry of {@code key}, or else what the job needs from a
-     * whole-model entry (its taps, and for a job with depth statistics those of its blocks);
-     * recorded for run.json and named on standard error. Empty when neither is there.
-     */
-    private Optional<CalibrationStage.Result> reusedStageOne(Checkpoint ckpt, ModelSpec spec, int shards,
-                                                             List<int[]> windows, String key) {
-        String found = key;
-        var hit = calibrationCache.find(key, err);
-        CalibrationStage.Result reused = hit.map(CalibrationCache.Entry::result).orElse(null);
-        if (hit.isEmpty()) {
-            // the sums and the depth statistics of a block do not depend on how far the forward goes
-            for (ModelSpec whole : wholeModelSpecs(ckpt, spec)) {
-                if (spec.depth() && !whole.depth()) {
-                    continue;
-                }
-                String wholeKey = stageOneKey(ckpt, whole, shards, windows);
-                var entry = calibrationCache.find(wholeKey, err).filter(e -> e.result().sums().keys().containsAll(spec.tapKeys()));
-                Optional<CalibrationStage.Result> cut = entry.flatMap(e -> spec.depth()
-                        ? e.result().upTo(spec.tapKeys(), spec.lastBlock()) : Optional.of(e.result().tapsOnly(spec.tapKeys())));
-                if (cut.isPresent()) {
-                    found = wholeKey;
-                    hit = entry;
-                    reused = cut.get();
-                    break;
-                }
-            }
-        }
-        if (hit.isEmpty()) {
-            return Optional.empty();
-        }
-        CalibrationCache.Entry e = hit.get();
-        boolean wider = !found.equals(key);
-        CalibrationStage.Result r = checkedCount(reused, windows.size());
-        Path file = calibrationCache.file(found);
-        stageOneReused = new RunRecord.StageOneReused(file.toString(), e.createdAt(), e.runId(), round(r.seconds()));
-        String part = spec.depth() ? "the taps and depth statistics" : "the taps";
-        err.printf("stage 1: reused from %s (%d samples%s, computed by run %s at %s in %.1f s)%n", file,
-                r.sums().nsamples(), wider ? ", " + part + " of blocks 0.." + spec.lastBlock() + " of a whole-model forward" : "",
-                e.runId(), e.createdAt(), r.seconds());
-        calibrationCache.trim(found, err);
-        return Optional.of(r);
-    }
-
-    /** What a calibration cache entry was computed from, in words, for whoever tidies the cache. */
-    private Map<String, Object> entryDescription(Checkpoint ckpt, ModelSpec spec, int shards) {
-        Map<String, Object> about = new LinkedHashMap<>();
-        about.put("model", o.model().spec());
-        about.put("modelDirectory", ckpt.dir().toAbsolutePath().normalize().toString());
-        about.put("calibration", source.name());
-        about.put("nsamples", o.calibration().nsamples());
-        about.put("seqlen", o.calibration().seqlen());
-        about.put("seed", o.calibration().seed());
-        about.put("dtype", o.calibration().dtype().name().toLowerCase(Locale.ROOT));
-        about.put("batchSize", spec.batchSize());
-        about.put("shards", shards);
-        about.put("blocks", spec.lastBlock() + 1);
-        about.put("depthStatistics", spec.depth());
-        about.put("layerscope", RunRecords.build());
-        return about;
-    }
-
-    /**
-     * The forwards over every block, with the final norm's tap, that a sweep of every layer runs (with
-     * and without the depth statistics), other than {@code spec} itself.
-     */
-    private List<ModelSpec> wholeModelSpecs(Checkpoint ckpt, ModelSpec spec) {
-        int last = ckpt.config().numHiddenLayers() - 1;
-        return Stream.of(true, false).map(d -> modelSpec(ckpt, last, true, d))
-                .filter(w -> !w.equals(spec)).toList();
-    }
-
-    /** The layers table's nsamples is the sums' count; run.json's is the windows': they must agree. */
-    private static CalibrationStage.Result checkedCount(CalibrationStage.Result r, int windows) {
-        if (r.sums().nsamples() != windows) {
-            throw new IllegalStateException("stage one summed " + r.sums().nsamples() + " calibration samples of " + windows);
-        }
-        return r;
     }
 
     private Analysed analyse(JavaSparkContext jsc, Checkpoint ckpt, List<PrunableLayer> layers, Coverage coverage,
@@ -613,7 +382,7 @@ public final class SweepJob {
             err.printf("stage 2 (sequential): blocks 0..%d pruned in order, %d layers analysed%n", coverage.lastRound(),
                     layers.size());
             List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
-            SequentialStage.Result r = sequential.run(windows, calibrationShards(jsc, windows.size()), coverage.lastRound(),
+            SequentialStage.Result r = sequential.run(windows, StageOne.shards(o, jsc, windows.size()), coverage.lastRound(),
                     layers, denseRows, writer, depthTables);
             results = r.layers();
             actual = r.sparsityActual();
@@ -662,7 +431,7 @@ public final class SweepJob {
         GramPlan plan = gramPlan;
         int tasks = plan.tasks();
         List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
-        int shards = plan.passShards(calibrationShards(jsc, windows.size()));
+        int shards = plan.passShards(StageOne.shards(o, jsc, windows.size()));
         // a task's own libtorch threads: local mode's JVM-wide setting, a cluster task's cores
         int taskThreads = GramPlan.local(jsc.getConf()) ? ExecutorResources.libtorchThreads()
                 : Math.max(1, jsc.getConf().getInt("spark.task.cpus", 1));
@@ -720,11 +489,6 @@ public final class SweepJob {
         gramRecord = new RunRecord.Gram(plan.passes(), plan.groups(), plan.budget(), tasks, threads, passTasks, resumed,
                 worstDiagonal);
         return LayerStage.inOrderOf(layers, results);
-    }
-
-    private int calibrationShards(JavaSparkContext jsc, int samples) {
-        int otherwise = LocalDevice.defaultShards(jsc.defaultParallelism());
-        return CalibrationStage.shards(o.calibration().shards() > 0 ? o.calibration().shards() : otherwise, samples);
     }
 
     /** The depth tables (docs/METRICS.md, blocks) from stage one's depth statistics. */
