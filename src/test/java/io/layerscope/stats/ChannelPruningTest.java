@@ -78,14 +78,8 @@ class ChannelPruningTest {
             int[] p = patterns[trial % patterns.length];
             int out = 1 + rnd.nextInt(20);
             int in = p[1] * (1 + rnd.nextInt(6));
-            float[] w = new float[out * in];
-            for (int k = 0; k < w.length; k++) {
-                w[k] = trial % 2 == 0 ? (float) rnd.nextGaussian() : (rnd.nextInt(7) - 3) / 4f;
-            }
-            float[] scaler = new float[in];
-            for (int j = 0; j < in; j++) {
-                scaler[j] = rnd.nextInt(5) == 0 ? (float) (1e4 * (1 + rnd.nextDouble())) : rnd.nextInt(3) + 1;
-            }
+            float[] w = TiedLayers.weights(rnd, out * in, trial % 2 == 1);
+            float[] scaler = TiedLayers.scalerRowWithOutliers(rnd, in);
             int[] channels = rnd.ints(1 + rnd.nextInt(Math.min(in, 8)), 0, in).distinct().toArray();
             assertArrayEquals(byStableSort(w, out, in, scaler, p[0], p[1], channels),
                     ChannelPruning.wandaNOfM((first, count) -> Arrays.copyOfRange(w, first * in, (first + count) * in),

@@ -391,14 +391,8 @@ class LayerStatisticsTest {
             int out = 1 + rnd.nextInt(40);
             int in = 2 + rnd.nextInt(60);
             double sparsity = new double[] {0.5, 0.3, 0.7, 0.01}[trial % 4];
-            float[] w = new float[out * in];
-            for (int k = 0; k < w.length; k++) {
-                w[k] = trial % 2 == 0 ? (float) rnd.nextGaussian() : (rnd.nextInt(7) - 3) / 4f;
-            }
-            float[] scaler = new float[in];
-            for (int j = 0; j < in; j++) {
-                scaler[j] = rnd.nextInt(5) == 0 ? (float) (1e4 * (1 + rnd.nextDouble())) : rnd.nextInt(3) + 1;
-            }
+            float[] w = TiedLayers.weights(rnd, out * in, trial % 2 == 1);
+            float[] scaler = TiedLayers.scalerRowWithOutliers(rnd, in);
             int[] expected = new int[in];
             for (int i = 0; i < out; i++) {
                 int row = i;
