@@ -127,6 +127,13 @@ public final class ResultsDirectory implements AutoCloseable {
             throw new LayerscopeException(option + " " + dir + " exists and is not a directory; name a new directory"
                     + " for " + kind.holds + ", e.g. " + option + " " + kind.example);
         }
+        if (Files.isDirectory(target) && isMountPoint(target, parent)) {
+            // before the advice to pass --overwrite: its rename at the end would fail, and the job's work with it
+            throw new LayerscopeException(option + " " + dir + " is a mount point (a file system of its own), which"
+                    + " cannot be renamed, and layerscope puts " + kind.holds + " in place by renaming a complete"
+                    + " directory; name a directory inside it, e.g. " + option + " " + dir.resolve(Path.of(kind.example)
+                    .getFileName()));
+        }
         if (Files.exists(target) && !overwrite) {
             throw alreadyExists(kind, dir);
         }
@@ -425,6 +432,18 @@ public final class ResultsDirectory implements AutoCloseable {
     static boolean holdsResults(Path dir) {
         return Files.isRegularFile(dir.resolve(RunRecord.FILE))
                 && Files.isDirectory(dir.resolve(ResultTables.LAYERS.name() + ".parquet"));
+    }
+
+    /**
+     * Whether {@code dir} is the root of a mount of its own (a volume, a tmpfs, a bind mount): its file
+     * store is not its parent's. A directory that cannot be asked is taken as none; the rename says so.
+     */
+    static boolean isMountPoint(Path dir, Path parent) {
+        try {
+            return !Files.getFileStore(dir).equals(Files.getFileStore(parent));
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static LayerscopeException alreadyExists(Kind kind, Path dir) {

@@ -32,6 +32,37 @@ class ResultsDirectoryTest {
         assertFalse(Files.exists(tmp.resolve(".results.lock")));
     }
 
+    /**
+     * A mount point cannot be renamed, so --overwrite's replacement would fail once the job is done:
+     * refused at once, with or without --overwrite, and nothing is made beside it. /dev/shm is a
+     * tmpfs mount on Linux machines (skipped where it is not).
+     */
+    @Test
+    void aMountPointIsRefusedBeforeAnyWork(@TempDir Path tmp) throws Exception {
+        Path shm = Path.of("/dev/shm");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(shm) && ResultsDirectory.isMountPoint(shm, shm.getParent()),
+                "no mount point at /dev/shm");
+        assertFalse(ResultsDirectory.isMountPoint(tmp.resolve("x").getParent(), tmp.getParent()), "a plain directory");
+        List<String> before;
+        try (Stream<Path> dev = Files.list(shm.getParent())) {
+            before = dev.map(Path::toString).sorted().toList();
+        }
+        for (boolean overwrite : new boolean[] {false, true}) {
+            assertEquals("--out /dev/shm is a mount point (a file system of its own), which cannot be renamed, and"
+                    + " layerscope puts the results in place by renaming a complete directory; name a directory inside"
+                    + " it, e.g. --out /dev/shm/run1", assertThrows(LayerscopeException.class,
+                    () -> ResultsDirectory.create(shm, overwrite, java.util.Map.of())).getMessage());
+            assertEquals("--save-pruned /dev/shm is a mount point (a file system of its own), which cannot be renamed, and"
+                    + " layerscope puts the pruned model in place by renaming a complete directory; name a directory"
+                    + " inside it, e.g. --save-pruned /dev/shm/model-pruned", assertThrows(LayerscopeException.class,
+                    () -> ResultsDirectory.create(ResultsDirectory.Kind.PRUNED_CHECKPOINT, shm, overwrite,
+                            java.util.Map.of())).getMessage());
+        }
+        try (Stream<Path> dev = Files.list(shm.getParent())) {
+            assertEquals(before, dev.map(Path::toString).sorted().toList(), "nothing made beside it");
+        }
+    }
+
     /** What stderr gets while {@code body} runs. */
     private static String stderrOf(ThrowingRunnable body) throws Exception {
         PrintStream stderr = System.err;
