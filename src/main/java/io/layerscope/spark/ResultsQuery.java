@@ -240,6 +240,12 @@ public final class ResultsQuery {
         if (readError != null) {
             String url = readError.getMessageParameters().getOrDefault("path", "?");
             String file = localPath(url);
+            if (deepest instanceof java.io.FileNotFoundException) {
+                // a complete results directory loses no file: it was replaced (--overwrite) or removed meanwhile
+                return Optional.of(new LayerscopeException("cannot read " + file + ": it is gone since the query"
+                        + " listed the tables; its results directory was replaced or removed while the query ran (by a"
+                        + " job with --overwrite?); run the query again", e));
+            }
             String reason = deepest instanceof org.apache.hadoop.fs.ChecksumException
                     ? "its checksum does not match its .crc file"
                     : deepest == readError ? "not a readable Parquet file"

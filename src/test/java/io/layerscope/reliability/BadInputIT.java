@@ -1065,6 +1065,29 @@ class BadInputIT {
                 "query", "--results", results.toString(), "--format", "csv", "SELECT count(*) FROM activation_norms");
     }
 
+    /**
+     * A table file gone between the query's listing and its reading, as when a sweep with --overwrite
+     * replaces the directory meanwhile: told as that, not as damage.
+     */
+    @Test
+    void aTableFileGoneWhileAQueryRunsIsNotCalledDamaged() throws IOException {
+        Path results = tmp.resolve("query-replaced");
+        copyTree(ReferenceSweep.dir(), results);
+        org.apache.spark.sql.SparkSession spark = io.layerscope.spark.SparkSessions.getOrCreate("test");
+        io.layerscope.spark.ResultsQuery.Views views = io.layerscope.spark.ResultsQuery.views(spark, List.of(results));
+        views.names().forEach(views::register);
+        Path part;
+        try (Stream<Path> s = Files.list(results.resolve("activation_norms.parquet"))) {
+            part = s.filter(p -> p.getFileName().toString().endsWith(".parquet")).sorted().findFirst().orElseThrow();
+        }
+        Files.delete(part);
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> io.layerscope.spark.ResultsQuery
+                .sql(spark, "SELECT count(*) FROM activation_norms", views.names()).collectAsList());
+        assertEquals("cannot read " + part + ": it is gone since the query listed the tables; its results directory was"
+                + " replaced or removed while the query ran (by a job with --overwrite?); run the query again",
+                io.layerscope.spark.ResultsQuery.userError(e).orElseThrow().getMessage());
+    }
+
     @Test
     void theSameResultsDirectoryTwice() throws IOException {
         Path results = ReferenceSweep.dir();
