@@ -31,6 +31,8 @@ public final class Flock implements AutoCloseable {
         int flock(int fd, int operation) throws com.sun.jna.LastErrorException;
 
         int close(int fd) throws com.sun.jna.LastErrorException;
+
+        String strerror(int errnum);
     }
 
     /** Whether this platform has flock (not Windows). */
@@ -52,6 +54,17 @@ public final class Flock implements AutoCloseable {
 
     private final int fd;
 
+    /** The C library's words for a failed call's errno, and the number: "No space left on device (errno 28)". */
+    static String reason(com.sun.jna.LastErrorException e) {
+        String words = null;
+        try {
+            words = C.LIBC.strerror(e.getErrorCode());
+        } catch (RuntimeException | UnsatisfiedLinkError unavailable) {
+            // the number alone, as before
+        }
+        return (words == null || words.isBlank() ? "" : words + " ") + "(errno " + e.getErrorCode() + ")";
+    }
+
     private Flock(int fd) {
         this.fd = fd;
     }
@@ -66,7 +79,7 @@ public final class Flock implements AutoCloseable {
             } catch (com.sun.jna.LastErrorException e) {
                 if (e.getErrorCode() != EINTR) {
                     C.LIBC.close(fd);
-                    throw new IOException("cannot lock " + file + ": errno " + e.getErrorCode(), e);
+                    throw new IOException("cannot lock " + file + ": " + reason(e), e);
                 }
             }
         }
@@ -90,9 +103,9 @@ public final class Flock implements AutoCloseable {
                 // ENOLCK, EOPNOTSUPP (ENOTSUP on macOS), ENOSYS
                 java.util.Set<Integer> unsupported = Platform.isMac() ? java.util.Set.of(77, 45, 78) : java.util.Set.of(37, 95, 38);
                 if (unsupported.contains(e.getErrorCode())) {
-                    throw new Unsupported("errno " + e.getErrorCode(), e);
+                    throw new Unsupported(reason(e), e);
                 }
-                throw new IOException("cannot lock " + file + ": errno " + e.getErrorCode(), e);
+                throw new IOException("cannot lock " + file + ": " + reason(e), e);
             }
         }
     }
@@ -105,10 +118,10 @@ public final class Flock implements AutoCloseable {
                 try {
                     return C.LIBC.open(file.toString(), Platform.isMac() ? 0x1000000 : 0x80000, 0);   // O_RDONLY | O_CLOEXEC
                 } catch (com.sun.jna.LastErrorException again) {
-                    throw new IOException("cannot open the lock file " + file + ": errno " + again.getErrorCode(), again);
+                    throw new IOException("cannot open the lock file " + file + ": " + reason(again), again);
                 }
             }
-            throw new IOException("cannot open the lock file " + file + ": errno " + e.getErrorCode(), e);
+            throw new IOException("cannot open the lock file " + file + ": " + reason(e), e);
         }
     }
 
@@ -141,7 +154,7 @@ public final class Flock implements AutoCloseable {
         try {
             C.LIBC.flock(fd, LOCK_UN);
         } catch (com.sun.jna.LastErrorException e) {
-            throw new IOException("cannot unlock " + fd + ": errno " + e.getErrorCode(), e);
+            throw new IOException("cannot unlock " + fd + ": " + reason(e), e);
         } finally {
             C.LIBC.close(fd);
         }

@@ -7,6 +7,7 @@ import io.layerscope.spark.ContainerMemoryLimit;
 import io.layerscope.spark.HeapExhaustion;
 import io.layerscope.spark.MissingExecutorJar;
 import io.layerscope.spark.ResultSizeLimit;
+import io.layerscope.spark.ScratchDiskFull;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
@@ -229,7 +230,8 @@ public final class Main implements Runnable {
 
     /** Spark's job failures that are a setting or set-up of the user's, each told as what to change (or null). */
     private static final java.util.List<java.util.function.Function<Throwable, LayerscopeException>> SPARK_FAILURES_TOLD =
-            java.util.List.of(ResultSizeLimit::explain, MissingExecutorJar::explain, ContainerMemoryLimit::explain);
+            java.util.List.of(ResultSizeLimit::explain, MissingExecutorJar::explain, ContainerMemoryLimit::explain,
+                    ScratchDiskFull::explain);
 
     private static int failed(Exception e, CommandLine cmd, ParseResult parsed) {
         if (e instanceof ParameterException p) {

@@ -1,8 +1,8 @@
 package io.layerscope.report;
 
-import io.layerscope.LayerscopeException;
 import io.layerscope.plot.OverviewChart;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -41,8 +41,8 @@ public final class SweepReport {
                     header.calibration(), layers.stream().map(ReportedLayer::stats).toList(), DepthSummary.overview(depth)));
             Files.writeString(page, HtmlReport.render(header, layers, depth));
         } catch (IOException e) {
-            throw new LayerscopeException("cannot write the report into " + dir + " (" + e.getMessage()
-                    + "); check that the results directory is writable", e);
+            // told by the caller, which knows the directory the user named (this one may be its staging)
+            throw new UncheckedIOException("cannot write the report into " + dir, e);
         }
         return page;
     }

@@ -251,14 +251,24 @@ final class CalibrationCache {
             described.put("runId", runId);
             described.put("createdAt", created);
             described.putAll(about);
-            WholeFiles.write(description(key), out -> out.write(new ObjectMapper().writerWithDefaultPrettyPrinter()
-                    .writeValueAsBytes(described)), WholeFiles.Durability.FORCED);
+            try {
+                WholeFiles.write(description(key), out -> out.write(new ObjectMapper().writerWithDefaultPrettyPrinter()
+                        .writeValueAsBytes(described)), WholeFiles.Durability.FORCED);
+            } catch (IOException | RuntimeException e) {
+                // the entry is whole and in place: later runs read it, and only a person misses the description
+                err.printf("calibration cache: stored stage one's result in %s, but not its description %s (%s)%n", f,
+                        description(key).getFileName(), reason(e));
+            }
             return Optional.of(f);
         } catch (IOException | RuntimeException e) {
             err.printf("calibration cache: cannot store stage one's result in %s (%s); the run goes on without it%n", dir,
-                    e instanceof IOException failure ? io.layerscope.Failures.describe(failure) : e.toString());
+                    reason(e));
             return Optional.empty();
         }
+    }
+
+    private static String reason(Exception e) {
+        return e instanceof IOException failure ? io.layerscope.Failures.describe(failure) : e.toString();
     }
 
     /** The JSON beside the entry of {@code key} that says what it was computed from. */

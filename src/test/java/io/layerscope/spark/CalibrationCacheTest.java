@@ -338,6 +338,20 @@ class CalibrationCacheTest {
         assertEquals("x", Files.readString(dir));
     }
 
+    /** The entry stored and its description not (a directory where the JSON goes): the entry is kept and said so. */
+    @Test
+    void anEntryWhoseDescriptionCannotBeWrittenIsKept() throws IOException {
+        Path dir = tmp.resolve("cache-undescribed");
+        CalibrationCache cache = CalibrationCache.open(dir, 1L << 30);
+        String key = key(ckpt, spec(), 2, windows());
+        Files.createDirectories(cache.description(key).resolve("occupied"));
+        Said said = new Said();
+        assertEquals(Optional.of(cache.file(key)), cache.store(key, "run-1", result(), ABOUT, said.out));
+        assertTrue(said.text().startsWith("calibration cache: stored stage one's result in " + cache.file(key)
+                + ", but not its description " + cache.description(key).getFileName() + " ("), said.text());
+        assertTrue(cache.find(key, said.out).isPresent(), "the entry is read back");
+    }
+
     @Test
     void openCreatesNothingAndRefusesWhatNoCacheCanBeMadeIn() throws IOException {
         Path dir = tmp.resolve("a").resolve("b");

@@ -51,4 +51,14 @@ class OutputCommitTest {
             assertEquals("weights", Files.readString(aside.resolve("model.safetensors")));
         }
     }
+
+    /** The report's files, written into the staging directory, fail as the tables do: named by --out, not the staging. */
+    @Test
+    void aFullDiskUnderTheReportNamesTheResultsDirectory() {
+        Path target = tmp.resolve("r");
+        RuntimeException e = new java.io.UncheckedIOException("cannot write the report into " + tmp.resolve(".r.staging-1"),
+                new java.io.IOException("No space left on device"));
+        assertEquals("cannot write the results to " + target + " (No space left on device); nothing was kept; free space"
+                + " there or choose another --out", OutputCommit.writeFailure(target, e).getMessage());
+    }
 }
