@@ -39,6 +39,23 @@ public final class Setbacks extends SparkListener {
     private static final List<String> FAILED = new ArrayList<>();
     /** Which context's record {@link #LOST} and {@link #FAILED} hold: a job's mark from another is void. */
     private static int context;
+    /**
+     * Executors lost in a row before they registered, while none ran ({@link #START_FAILURES} of them
+     * end the jobs), the latest of them, and what the job's failure then says (null until then).
+     */
+    private static int startFailures;
+    private static String lastStartFailure;
+    private static String executorsNotStarting;
+    /** Executors that registered since the context started (local mode's one included). */
+    private static int registered;
+
+    /**
+     * Executors that exit before they register, in a row, with none running, after which the jobs are
+     * cancelled: a standalone master launches new ones for ever (its own limit, spark.deploy.maxExecutorRetries,
+     * waits for none to be running, and one just launched counts), each leaving a directory on its Worker.
+     * Spark's default for that limit.
+     */
+    static final int START_FAILURES = 10;
 
     /** Spark makes one through spark.extraListeners, as its context starts. */
     public Setbacks() {
@@ -49,6 +66,10 @@ public final class Setbacks extends SparkListener {
             LOST.clear();
             HOSTS.clear();
             FAILED.clear();
+            startFailures = 0;
+            lastStartFailure = null;
+            executorsNotStarting = null;
+            registered = 0;
             context++;
         }
     }
@@ -57,18 +78,64 @@ public final class Setbacks extends SparkListener {
     public void onExecutorAdded(SparkListenerExecutorAdded added) {
         synchronized (LOCK) {
             HOSTS.put(added.executorId(), added.executorInfo().executorHost());
+            registered++;
+            startFailures = 0;
         }
     }
 
     @Override
     public void onExecutorRemoved(SparkListenerExecutorRemoved removed) {
+        boolean cancel = false;
         synchronized (LOCK) {
             String host = HOSTS.remove(removed.executorId());
             if (!planned(removed.reason())) {
                 LOST.add("executor " + removed.executorId() + (host == null ? "" : " on " + host) + ": " + removed.reason());
+                if (host == null && HOSTS.isEmpty()) {
+                    startFailures++;
+                    lastStartFailure = "executor " + removed.executorId() + ": " + removed.reason();
+                    if (startFailures >= START_FAILURES) {
+                        executorsNotStarting = notStarting(startFailures, lastStartFailure, activeApplication());
+                        cancel = true;
+                    }
+                }
             }
         }
         record(removed.reason());
+        if (cancel) {
+            // the jobs would wait for ever; each one submitted later is cancelled by the next failure
+            Option<SparkContext> active = org.apache.spark.SparkContext$.MODULE$.getActive();
+            if (active.isDefined()) {
+                active.get().cancelAllJobs();
+            }
+        }
+    }
+
+    /** What a job whose executors never start says: how many in a row, the last reason, where to look. */
+    static String notStarting(int failures, String last, String application) {
+        return "executors keep exiting before they register with the driver (" + failures + " in a row, none running;"
+                + " the last: " + last + "): the stderr of one, in a Worker's work directory (work/" + application
+                + "/<executor>/stderr on a standalone cluster), says why; the usual causes are a bad"
+                + " spark.executor.extraJavaOptions, an --executor-memory or --executor-cores the machines cannot give,"
+                + " and a Java or Spark the Workers lack";
+    }
+
+    private static String activeApplication() {
+        Option<SparkContext> active = org.apache.spark.SparkContext$.MODULE$.getActive();
+        return active.isDefined() ? active.get().applicationId() : "<application>";
+    }
+
+    /** The job's failure when its executors never started ({@link #START_FAILURES} in a row), or empty. */
+    public static Optional<String> executorsNotStarting() {
+        synchronized (LOCK) {
+            return Optional.ofNullable(executorsNotStarting);
+        }
+    }
+
+    /** Executors registered since the context with this listener started; -1 where none with it is up. */
+    static int registered() {
+        synchronized (LOCK) {
+            return live ? registered : -1;
+        }
     }
 
     /**

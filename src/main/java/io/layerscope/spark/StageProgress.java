@@ -38,6 +38,10 @@ public final class StageProgress extends SparkListener {
     private long doneTokens;
     private long lastPrint;
     private boolean finished;
+    /** Whether {@link #noExecutorHint} was printed: once per stage. */
+    private boolean hinted;
+    /** Seconds without a registered executor before the hint. */
+    static final double NO_EXECUTOR_SECONDS = 60;
 
     /**
      * For a task that runs {@code shard} in one forward call: adds to {@code samples} and {@code tokens}
@@ -159,7 +163,29 @@ public final class StageProgress extends SparkListener {
             return;
         }
         lastPrint = now;
-        err.println(line(Math.min(u, total), tok, (now - startNanos) / 1e9));
+        double seconds = (now - startNanos) / 1e9;
+        err.println(line(Math.min(u, total), tok, seconds));
+        if (!hinted) {
+            noExecutorHint(label, seconds, Setbacks.registered()).ifPresent(h -> {
+                hinted = true;
+                err.println(h);
+            });
+        }
+    }
+
+    /**
+     * What to check when no executor has registered after {@link #NO_EXECUTOR_SECONDS} ({@code registered}
+     * -1: not known), else empty. Spark's own word for it, "Initial job has not accepted any resources",
+     * names no cause.
+     */
+    static java.util.Optional<String> noExecutorHint(String label, double seconds, int registered) {
+        if (registered != 0 || seconds < NO_EXECUTOR_SECONDS) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(String.format(java.util.Locale.ROOT, "%s: no executor has registered in %.0f s;"
+                + " the job waits for one: check that a Worker (or the cluster manager) can give an executor"
+                + " --executor-memory and --executor-cores, and that executors start (a Worker's work directory"
+                + " holds their stderr)", label, seconds));
     }
 
     private String line(long u, long tok, double seconds) {

@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -85,6 +86,13 @@ public final class SweepJob {
         // before anything is read or written: a --device this job cannot use is a mistake in the command
         try (LocalDevice.Scope scope = LocalDevice.use(LocalDevice.check(o.calibration().device()))) {
             return runHere();
+        } catch (Exception e) {   // Spark's checked exceptions are thrown undeclared
+            // whatever the cancelled job said (a warm-up's cancellation reads as Spark's failing to start)
+            Optional<String> notStarting = Setbacks.executorsNotStarting();
+            if (notStarting.isPresent()) {
+                throw new LayerscopeException(notStarting.get(), e);
+            }
+            throw e;
         }
     }
 

@@ -542,6 +542,43 @@ class ClusterSweepIT {
         }
     }
 
+    /**
+     * Executors that exit as they start (a JVM option they cannot take): the standalone master would launch
+     * new ones for ever, and the job wait for ever; ten in a row end it with what to check.
+     */
+    @Test
+    @Order(10)
+    void executorsThatExitAsTheyStartEndTheJobWithTheirReason() throws Exception {
+        TestSessions.stop();
+        Map<String, String> props = Map.of(
+                "spark.master", cluster.masterUrl(),
+                "spark.driver.host", "127.0.0.1",
+                "spark.driver.bindAddress", "127.0.0.1",
+                "spark.executor.memory", "1g",
+                "spark.executor.extraJavaOptions", "-Xss100",   // "The Java thread stack size specified is too small"
+                "spark.cores.max", "2",
+                "spark.scheduler.maxRegisteredResourcesWaitingTime", "5s");
+        props.forEach(System::setProperty);
+        Path out = tmp.resolve("executors-not-starting");
+        try {
+            long t = System.nanoTime();
+            Cli.Run r = Cli.run(ReferenceSweep.args(out, "--layers", "model\\.layers\\.0\\.mlp\\.down_proj"));
+            assertEquals(2, r.status(), r.err());
+            String last = r.err().lines().filter(l -> l.startsWith("error: ")).reduce((a, b) -> b).orElse("");
+            assertTrue(last.matches("error: executors keep exiting before they register with the driver \\(\\d+ in a row,"
+                    + " none running; the last: executor \\d+: .+\\): the stderr of one, in a Worker's work directory"
+                    + " \\(work/(app-[0-9-]+|<application>)/<executor>/stderr on a standalone cluster\\), says why; the usual causes are a"
+                    + " bad spark.executor.extraJavaOptions, an --executor-memory or --executor-cores the machines cannot"
+                    + " give, and a Java or Spark the Workers lack"), r.err());
+            assertTrue((System.nanoTime() - t) / 1e9 < 120, "ended, not waited on");
+            assertFalse(Files.exists(out));
+            SweepResults.assertNoLeftovers(out);
+        } finally {
+            props.keySet().forEach(System::clearProperty);
+            TestSessions.stop();
+        }
+    }
+
     private static long heapAfterGc() {
         System.gc();
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();

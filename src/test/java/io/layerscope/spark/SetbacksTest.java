@@ -46,6 +46,40 @@ class SetbacksTest {
         next.onApplicationEnd(new SparkListenerApplicationEnd(0L, scala.Option.empty()));   // no context left waiting on (other tests wait else)
     }
 
+    /**
+     * Executors that exit before they register, ten in a row while none runs, make the job's failure say
+     * so; one that registers starts the count again, and losses while one runs are not counted.
+     */
+    @Test
+    void tenExecutorsInARowExitingBeforeTheyRegisterAreTheJobsFailure() {
+        Setbacks listener = new Setbacks();
+        for (int e = 0; e < 9; e++) {
+            listener.onExecutorRemoved(new SparkListenerExecutorRemoved(0L, "" + e, "Command exited with code 1"));
+        }
+        assertEquals(java.util.Optional.empty(), Setbacks.executorsNotStarting());
+        listener.onExecutorAdded(added("9", "node-1"));
+        for (int e = 10; e < 20; e++) {
+            listener.onExecutorRemoved(new SparkListenerExecutorRemoved(0L, "" + e, "Command exited with code 1"));
+        }
+        assertEquals(java.util.Optional.empty(), Setbacks.executorsNotStarting(), "one runs");
+        listener.onExecutorRemoved(new SparkListenerExecutorRemoved(0L, "9", "worker lost"));
+        for (int e = 20; e < 29; e++) {
+            listener.onExecutorRemoved(new SparkListenerExecutorRemoved(0L, "" + e, "Command exited with code 1"));
+        }
+        assertEquals(java.util.Optional.empty(), Setbacks.executorsNotStarting(), "nine since the last ran");
+        listener.onExecutorRemoved(new SparkListenerExecutorRemoved(0L, "29", "Command exited with code 1"));
+        assertEquals("executors keep exiting before they register with the driver (10 in a row, none running; the last:"
+                + " executor 29: Command exited with code 1): the stderr of one, in a Worker's work directory"
+                + " (work/<application>/<executor>/stderr on a standalone cluster), says why; the usual causes are a bad"
+                + " spark.executor.extraJavaOptions, an --executor-memory or --executor-cores the machines cannot give,"
+                + " and a Java or Spark the Workers lack", Setbacks.executorsNotStarting().orElseThrow());
+        assertEquals(1, Setbacks.registered());
+        Setbacks next = new Setbacks();
+        assertEquals(java.util.Optional.empty(), Setbacks.executorsNotStarting(), "the next context starts afresh");
+        next.onApplicationEnd(new SparkListenerApplicationEnd(0L, scala.Option.empty()));
+        assertEquals(-1, Setbacks.registered(), "no context with the listener");
+    }
+
     private static SparkListenerTaskEnd ended(int stage, int index, int attempt, String executor, TaskEndReason reason) {
         TaskInfo info = new TaskInfo(0L, index, attempt, index, 0L, executor, "node-1", TaskLocality.PROCESS_LOCAL(), false);
         return new SparkListenerTaskEnd(stage, 0, "ResultTask", reason, info, null, null);

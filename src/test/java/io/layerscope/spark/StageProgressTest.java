@@ -27,6 +27,18 @@ class StageProgressTest {
      * Spark's listener bus delivers events late, after the job has ended and the summary is out:
      * a progress line must never follow "(done)".
      */
+    /** A cluster that has given the job no executor for a minute: once, what to check; never where one runs or nothing is known. */
+    @Test
+    void noExecutorForAMinuteGetsAHint() {
+        assertEquals("calibration forward: no executor has registered in 61 s; the job waits for one: check that a"
+                        + " Worker (or the cluster manager) can give an executor --executor-memory and --executor-cores,"
+                        + " and that executors start (a Worker's work directory holds their stderr)",
+                StageProgress.noExecutorHint("calibration forward", 61.2, 0).orElseThrow());
+        assertTrue(StageProgress.noExecutorHint("x", 59.9, 0).isEmpty(), "before a minute");
+        assertTrue(StageProgress.noExecutorHint("x", 600, 1).isEmpty(), "one registered");
+        assertTrue(StageProgress.noExecutorHint("x", 600, -1).isEmpty(), "not known");
+    }
+
     @Test
     void nothingIsPrintedAfterTheSummary() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
