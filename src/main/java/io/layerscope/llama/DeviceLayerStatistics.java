@@ -353,10 +353,6 @@ public final class DeviceLayerStatistics {
     private long[] agreements(NDArray abs, NDArray wanda, NDArray ria, int pruneCount, float layerThreshold,
                               float riaThreshold, int[] prunedPerColumn) {
         NDArray wandaRow = smallest(wanda, pruneCount, 1);
-        long[] columns = wandaRow.sum(new int[] {0}).toLongArray();
-        for (int j = 0; j < columns.length; j++) {
-            prunedPerColumn[j] += (int) columns[j];
-        }
         NDArray magnitudeRow = smallest(abs, pruneCount, 1);
         NDArray layerMask = abs.lte(layerThreshold);
         NDArray riaMask = ria.lte(riaThreshold);
@@ -371,7 +367,12 @@ public final class DeviceLayerStatistics {
             NDArray magnitudeNofM = smallest(abs.get(groups).reshape(grouped), N, 2);
             counts.add(wandaNofM.eq(magnitudeNofM).sum());
         }
-        long[] c = NDArrays.stack(counts).toLongArray();
+        // one copy to the host: the counts, then the block's pruned rows per column
+        int n = counts.size();
+        long[] c = NDArrays.concat(new NDList(NDArrays.stack(counts), wandaRow.sum(new int[] {0}))).toLongArray();
+        for (int j = 0; j < in; j++) {
+            prunedPerColumn[j] += (int) c[n + j];
+        }
         // a trailing partial group is left unpruned by both 2:4 masks: it agrees
         long sameNofM = (whole > 0 ? c[4] : 0) + (long) rows * (in - whole);
         return new long[] {c[0], c[1], sameNofM, c[2], c[3]};

@@ -69,7 +69,7 @@ final class OutputCommit {
      * @param failed    the failure of an output before this (writing --out's tables), or null
      */
     static void commit(ResultsDirectory out, ImportanceMatrix imatrix, ResultsDirectory pruned, Path pictures,
-                              RuntimeException failed, PrintStream err) {
+                       RuntimeException failed, PrintStream err) {
         List<String> kept = new ArrayList<>();
         List<RuntimeException> failures = new ArrayList<>();
         if (failed != null) {

@@ -54,7 +54,7 @@ final class StageOne {
         List<int[]> windows = sampled.samples().stream().map(CalibrationSample::tokens).toList();
         int shards = shards(o, jsc, windows.size());
         this.shards = shards;
-        unsettledShards(jsc.getConf(), o.calibration().shards(), shards).ifPresent(err::println);
+        unsettledShards(jsc.getConf(), o.calibration().shards(), shards, windows.size()).ifPresent(err::println);
         long tc = System.nanoTime();
         String key = null;
         if (cache != null) {
@@ -215,18 +215,20 @@ final class StageOne {
 
     /**
      * A standalone master without --total-executor-cores (spark.cores.max) gives Spark no count of
-     * cores to wait for, so the default shard count is the executor cores registered when stage one
-     * starts, which may be some of the cluster's. The sums' last bits and the calibration cache's key
-     * depend on it: a note says how to pin it. Empty elsewhere, or with --shards.
+     * cores to wait for, so the default shard count comes from the executor cores registered when
+     * stage one starts, which may be some of the cluster's. The sums' last bits and the calibration
+     * cache's key depend on it: a note says how to pin it. Empty elsewhere, with --shards or
+     * spark.default.parallelism, or when the windows, fewer than the cores, set the count.
      */
-    static Optional<String> unsettledShards(org.apache.spark.SparkConf conf, int shardsOption, int shards) {
-        if (!conf.get("spark.master", "").startsWith("spark://") || conf.contains("spark.cores.max") || shardsOption > 0) {
+    static Optional<String> unsettledShards(org.apache.spark.SparkConf conf, int shardsOption, int shards, int windows) {
+        if (!conf.get("spark.master", "").startsWith("spark://") || conf.contains("spark.cores.max") || shardsOption > 0
+                || conf.contains("spark.default.parallelism") || shards >= windows) {
             return Optional.empty();
         }
-        return Optional.of("note: stage 1 takes " + shards + (shards == 1 ? " shard" : " shards") + ", one per executor"
-                + " core registered by now: without --total-executor-cores the standalone master gives no count to wait"
-                + " for; pass --total-executor-cores N (or --shards N) so that the shards, and the sums' last bits, do not"
-                + " depend on how fast executors register");
+        return Optional.of("note: stage 1 takes " + shards + " shards, from the executor cores registered by now: without"
+                + " --total-executor-cores the standalone master gives no count to wait for; pass --total-executor-cores N"
+                + " (or --shards N) so that the shards, and the sums' last bits, do not depend on how fast executors"
+                + " register");
     }
 
     private static double seconds(long since) {
