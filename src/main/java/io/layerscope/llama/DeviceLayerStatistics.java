@@ -97,8 +97,11 @@ public final class DeviceLayerStatistics {
         this.locationBounds = DeviceArrays.floats(layer, bounds, new Shape(bounds.length));
     }
 
-    /** A layer's statistics and what computing them cost on the device. */
-    public record Result(LayerStats stats, OpTally.Counts ops) {
+    /**
+     * A layer's statistics, what computing them cost on the device, and per column asked for the rows
+     * whose Wanda row mask prunes it (null when none were asked for).
+     */
+    public record Result(LayerStats stats, OpTally.Counts ops, int[] wandaPrunedRows) {
     }
 
     /**
@@ -111,7 +114,7 @@ public final class DeviceLayerStatistics {
      */
     public static LayerStats compute(Device device, String layer, float[] w, int out, int in, float[] scalerRow,
                                      double sparsity) {
-        return compute(device, layer, w, out, in, scalerRow, sparsity, blockEntries(device)).stats();
+        return compute(device, layer, w, out, in, scalerRow, sparsity, blockEntries(device), null).stats();
     }
 
     /** The block size for {@code device}: {@link #GPU_BLOCK_ENTRIES} or {@link #CPU_BLOCK_ENTRIES}. */
@@ -119,21 +122,27 @@ public final class DeviceLayerStatistics {
         return device.isGpu() ? GPU_BLOCK_ENTRIES : CPU_BLOCK_ENTRIES;
     }
 
-    /** As above, in blocks of about {@code blockEntries} entries (whole rows, at least one), with the op counts. */
+    /**
+     * As above, in blocks of about {@code blockEntries} entries (whole rows, at least one), with the op
+     * counts, and for each of {@code columns} (null: none; as {@link io.layerscope.stats.LayerByProducts#wandaPrunedRows(int[])})
+     * the rows whose Wanda row mask prunes it.
+     */
     public static Result compute(Device device, String layer, float[] w, int out, int in, float[] scalerRow,
-                                 double sparsity, long blockEntries) {
+                                 double sparsity, long blockEntries, int[] columns) {
         if (!(sparsity > 0 && sparsity < 1)) {
             throw new IllegalArgumentException("sparsity " + sparsity + " must be between 0 and 1 (exclusive)");
         }
         float[] actNorm = LayerStatistics.checkedActivationNorms(layer, w, out, in, scalerRow);
         try (NDManager manager = NativeLibrary.engine().newBaseManager(device)) {
             DeviceLayerStatistics d = new DeviceLayerStatistics(manager, layer, w, out, in, blockEntries);
-            LayerStats stats = d.run(actNorm, sparsity);
-            return new Result(stats, d.tally.counts());
+            int[] prunedPerColumn = columns == null ? null : new int[in];
+            LayerStats stats = d.run(actNorm, sparsity, prunedPerColumn);
+            int[] prunedRows = columns == null ? null : java.util.Arrays.stream(columns).map(c -> prunedPerColumn[c]).toArray();
+            return new Result(stats, d.tally.counts(), prunedRows);
         }
     }
 
-    private LayerStats run(float[] actNorm, double sparsity) {
+    private LayerStats run(float[] actNorm, double sparsity, int[] prunedPerColumn) {
         float[] riaFactors = new float[in];
         for (int j = 0; j < in; j++) {
             riaFactors[j] = (float) Math.sqrt(actNorm[j]);
@@ -180,7 +189,6 @@ public final class DeviceLayerStatistics {
         float riaThreshold = dists[2].valueAtRank(layerRank);
         int pruneCount = (int) (in * sparsity);
         long[] agree = new long[5];
-        int[] prunedPerColumn = new int[in];
         forEachBlock((scope, r0, r1) -> {
             NDArray[] q = metrics.of(upload(scope, r0, r1));
             long[] counts = agreements(q[0], q[1], q[2], pruneCount, layerThreshold, riaThreshold, prunedPerColumn);
@@ -195,7 +203,7 @@ public final class DeviceLayerStatistics {
         OutlierRatios outliers = new OutlierRatios(above[0] / n, above[1] / n, above[2] / n);
         return new LayerStats(out, in, dists[0].distribution(), CountedDistribution.of(actNorm), dists[1].distribution(),
                 dists[2].distribution(), masks, outliers, TopFeatures.largest(actNorm, LayerStatistics.TOP_FEATURES),
-                actNorm, prunedPerColumn, null);
+                actNorm, null);
     }
 
     /**
@@ -348,7 +356,7 @@ public final class DeviceLayerStatistics {
     /**
      * The five agreement counts of a block: Wanda row vs magnitude row, Wanda row vs the layer
      * mask, Wanda 2:4 vs magnitude 2:4, the layer mask's pruned entries, RIA's layer mask vs Wanda row;
-     * and, added into {@code prunedPerColumn}, the block's rows whose Wanda row mask prunes each column.
+     * and, added into {@code prunedPerColumn} unless null, the block's rows whose Wanda row mask prunes each column.
      */
     private long[] agreements(NDArray abs, NDArray wanda, NDArray ria, int pruneCount, float layerThreshold,
                               float riaThreshold, int[] prunedPerColumn) {
@@ -369,9 +377,12 @@ public final class DeviceLayerStatistics {
         }
         // one copy to the host: the counts, then the block's pruned rows per column
         int n = counts.size();
-        long[] c = NDArrays.concat(new NDList(NDArrays.stack(counts), wandaRow.sum(new int[] {0}))).toLongArray();
-        for (int j = 0; j < in; j++) {
-            prunedPerColumn[j] += (int) c[n + j];
+        long[] c = (prunedPerColumn == null ? NDArrays.stack(counts)
+                : NDArrays.concat(new NDList(NDArrays.stack(counts), wandaRow.sum(new int[] {0})))).toLongArray();
+        if (prunedPerColumn != null) {
+            for (int j = 0; j < in; j++) {
+                prunedPerColumn[j] += (int) c[n + j];
+            }
         }
         // a trailing partial group is left unpruned by both 2:4 masks: it agrees
         long sameNofM = (whole > 0 ? c[4] : 0) + (long) rows * (in - whole);

@@ -15,7 +15,6 @@ import io.layerscope.stats.DepthStatistics.BlockDepth;
 import io.layerscope.stats.DepthStatistics.BlockDistance;
 import io.layerscope.stats.DepthStatistics.OutlierFeature;
 import io.layerscope.stats.DepthSums;
-import io.layerscope.stats.LayerStats;
 import io.layerscope.stats.SuperWeight;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,7 +29,7 @@ import org.apache.spark.api.java.JavaSparkContext;
  * The depth tables of a run (docs/METRICS.md): made on the driver from merged {@link DepthSums},
  * plus one row of down_proj.weight per super-weight candidate and, for the systematic outlier
  * features, how much the Wanda masks of the analysed layers reading them prune their columns: counted
- * by stage two's statistics for per-row masks ({@link LayerStats#wandaPrunedPerColumn}), by a Spark
+ * by the per-layer statistics for per-row masks (the columns of {@link OutlierColumns}), by a Spark
  * job of its own for N:M masks ({@link ChannelPruningStage}). In dense mode everything comes from stage
  * one's forward; in sequential mode from the pruned stream, with each round's masks (docs/METRICS.md,
  * which stream in sequential mode).
@@ -135,19 +134,40 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
                 superWeights, rows);
     }
 
-    /** Per job's layer, its channels' pruned rows as stage two's statistics counted them for every column. */
+    /** Per job's layer, its channels' pruned rows as the per-layer statistics counted them. */
     private static Map<String, int[]> prunedRowsCounted(List<ChannelPruningStage.Job> jobs, List<LayerResult> analysed) {
         Map<String, LayerResult> byLayer = new HashMap<>();
         analysed.forEach(r -> byLayer.put(r.layer().name(), r));
         Map<String, int[]> out = new LinkedHashMap<>();
         for (ChannelPruningStage.Job j : jobs) {
             LayerResult r = byLayer.get(j.layer().name());
-            if (r == null) {
-                throw new IllegalStateException("no statistics of " + j.layer().name() + " to count its outlier channels from");
+            if (r == null || r.prunedColumns() == null) {
+                throw new IllegalStateException("the statistics of " + j.layer().name() + " did not count its outlier"
+                        + " channels' pruned rows");
             }
-            int[] perColumn = r.stats().wandaPrunedPerColumn();
-            out.put(j.layer().name(), Arrays.stream(j.channels()).map(c -> perColumn[c]).toArray());
+            out.put(j.layer().name(), Arrays.stream(j.channels()).map(c -> r.prunedColumns().rowsOf(c)).toArray());
         }
+        return out;
+    }
+
+    /**
+     * Dense mode: the columns the per-layer statistics count for the outlier features stage one's depth
+     * statistics give (the ones {@link #compute} asks about), or none for N:M masks, counted apart.
+     */
+    static OutlierColumns outlierColumns(DepthSums depth, JobOptions.Analysis analysis) {
+        if (analysis.pattern().structured()) {
+            return OutlierColumns.NONE;
+        }
+        return OutlierColumns.of(channelsByTap(DepthStatistics.outlierFeatures(depth, analysis.outlierBlockShare(),
+                analysis.outlierPositionShare())));
+    }
+
+    /** Per tap kind with outlier features, their channels, in the features' order. */
+    private static Map<String, int[]> channelsByTap(List<OutlierFeature> features) {
+        Map<String, List<Integer>> byTap = new LinkedHashMap<>();
+        features.forEach(f -> byTap.computeIfAbsent(f.tap(), t -> new ArrayList<>()).add(f.channel()));
+        Map<String, int[]> out = new LinkedHashMap<>();
+        byTap.forEach((tap, channels) -> out.put(tap, channels.stream().mapToInt(Integer::intValue).toArray()));
         return out;
     }
 
@@ -178,14 +198,12 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
     /** One question per analysed layer reading a tap with outlier features: its channels among them. */
     private static List<ChannelPruningStage.Job> channelJobs(List<PrunableLayer> layers, List<OutlierFeature> features,
                                                             Map<String, float[]> scalerRows) {
-        Map<String, List<Integer>> byTap = new LinkedHashMap<>();
-        features.forEach(f -> byTap.computeIfAbsent(f.tap(), t -> new ArrayList<>()).add(f.channel()));
+        Map<String, int[]> byTap = channelsByTap(features);
         List<ChannelPruningStage.Job> jobs = new ArrayList<>();
         for (PrunableLayer l : layers) {
-            List<Integer> channels = byTap.get(l.tap().name());
+            int[] channels = byTap.get(l.tap().name());
             if (channels != null && scalerRows.containsKey(l.tapKey())) {
-                jobs.add(new ChannelPruningStage.Job(l, channels.stream().mapToInt(Integer::intValue).toArray(),
-                        scalerRows.get(l.tapKey())));
+                jobs.add(new ChannelPruningStage.Job(l, channels, scalerRows.get(l.tapKey())));
             }
         }
         return jobs;

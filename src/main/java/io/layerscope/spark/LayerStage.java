@@ -3,6 +3,7 @@ package io.layerscope.spark;
 import io.layerscope.prune.BlockOutlierRatios;
 import io.layerscope.prune.LayerPruner;
 import io.layerscope.results.LayerResult;
+import io.layerscope.results.PrunedColumns;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.plot.BlockMaxReduction;
@@ -47,13 +48,21 @@ import org.apache.spark.util.LongAccumulator;
 public final class LayerStage {
     /**
      * Per-layer settings every task needs: the job's calibration and analysis options, the sample and
-     * token counts stage one summed, the picture size (null: no pictures), and per block the OWL
-     * thresholds whose entries above this stage counts (null: the blocks' ratios come from elsewhere).
+     * token counts stage one summed, the picture size (null: no pictures), per block the OWL
+     * thresholds whose entries above this stage counts (null: the blocks' ratios come from elsewhere),
+     * and the columns whose Wanda-pruned rows it counts.
      */
     public record Settings(String modelDir, String modelName, JobOptions.Calibration calibration,
                            JobOptions.Analysis analysis, long nsamples, long ntokens, PictureSize pngSize,
-                           double[] blockSparsity, float[][] blockThresholds) implements Serializable {
+                           double[] blockSparsity, float[][] blockThresholds, OutlierColumns outlierColumns)
+            implements Serializable {
         private static final long serialVersionUID = 1L;
+
+        /** These settings, counting the Wanda-pruned rows of {@code columns}. */
+        Settings counting(OutlierColumns columns) {
+            return new Settings(modelDir, modelName, calibration, analysis, nsamples, ntokens, pngSize, blockSparsity,
+                    blockThresholds, columns);
+        }
 
         /** The OWL thresholds of a layer's block, or null (lm_head, or not counted here). */
         float[] thresholdsOf(PrunableLayer layer) {
@@ -227,11 +236,19 @@ public final class LayerStage {
         boolean pictures = s.pngSize() != null;
         // the Java statistics' passes also count above the block thresholds and take the heatmaps' maxima
         LayerByProducts byProducts = null;
+        int[] columns = s.outlierColumns().of(layer);
+        int[] prunedRows = null;
         if (statsOnDevice(s, gram)) {
-            stats = GpuStatisticsPlaces.hold(device, () -> DeviceLayerStatistics.compute(device, layer.name(), w,
-                    layer.outFeatures(), layer.inFeatures(), scalerRow, sparsity));
+            DeviceLayerStatistics.Result r = GpuStatisticsPlaces.hold(device, () -> DeviceLayerStatistics.compute(device,
+                    layer.name(), w, layer.outFeatures(), layer.inFeatures(), scalerRow, sparsity,
+                    DeviceLayerStatistics.blockEntries(device), columns));
+            stats = r.stats();
+            prunedRows = r.wandaPrunedRows();
         } else {
             byProducts = byProducts(layer, thresholds, pictures);
+            if (columns != null) {
+                byProducts.wandaPrunedRows(columns);
+            }
             if (gram == null) {
                 stats = statistics(layer, rows, scalerRow, sparsity, null, byProducts);
             } else {
@@ -247,6 +264,9 @@ public final class LayerStage {
                 byProducts == null ? null : LayerPictures.heatmaps(byProducts),
                 new CalibrationSummary(c.source(), (int) s.nsamples(), c.seqlen(), c.seed()), s.nsamples(), s.pngSize())
                 : null;
+        if (columns != null && byProducts != null) {
+            prunedRows = byProducts.wandaPrunedRows();
+        }
         long[] above = null;
         if (thresholds != null && byProducts != null) {
             above = byProducts.wandaAboveCounts();
@@ -257,7 +277,7 @@ public final class LayerStage {
         }
         LayerResult r = new LayerResult(layer, stats, scalerRow, s.nsamples(), s.ntokens(),
                 png == null ? null : png.picture(), png == null ? null : png.thumbnail(), (System.nanoTime() - start) / 1e9)
-                .withAboveBlockThresholds(above);
+                .withAboveBlockThresholds(above).withPrunedColumns(columns == null ? null : new PrunedColumns(columns, prunedRows));
         return gram == null ? r : r.withTapGram(TapGram.of(gram));
     }
 

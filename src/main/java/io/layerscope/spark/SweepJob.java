@@ -368,8 +368,13 @@ public final class SweepJob {
         timings.put("block_ratios", seconds(tb));
         plan.allocation().ifPresent(s -> err.printf("allocation: OWL at M %s, lambda %s: block sparsities %s%n",
                 a.allocation().owlM(), a.allocation().lambda(), s));
+        // the per-layer statistics count how much each Wanda row mask prunes of the outlier features' columns:
+        // in sequential mode those are known only after the rounds, so every column is counted
+        OutlierColumns outlierColumns = !depthTables || a.pattern().structured() ? OutlierColumns.NONE
+                : a.sequential() ? OutlierColumns.ALL : DepthResults.outlierColumns(stage1.depth(), a);
         LayerStage.Settings settings = new LayerStage.Settings(ckpt.dir().toAbsolutePath().toString(), modelName(),
-                o.calibration(), a, sums.nsamples(), sums.ntokens(), o.output().pngSize(), plan.sparsity(), plan.thresholds());
+                o.calibration(), a, sums.nsamples(), sums.ntokens(), o.output().pngSize(), plan.sparsity(), plan.thresholds(),
+                outlierColumns);
         // each block's file is a step of the directory's: an interrupt waits for it, then deletes the directory;
         // a failure (a full disk) is told here, as the final files' are, not as the rounds' unexpected error
         PrunedCheckpointWriter writer = pruned == null ? null
@@ -414,8 +419,8 @@ public final class SweepJob {
             }
         }
         if (depthTables && !a.sequential()) {
-            // after the per-layer stage, whose statistics count how much each mask prunes of every column;
-            // the masks prune as the run does: each block at its sparsity of the plan
+            // after the per-layer stage, whose statistics counted the outlier columns' pruned rows; the masks
+            // prune as the run does: each block at its sparsity of the plan
             depth = depth(jsc, ckpt, layers, stage1, plan.sparsity(), results);
         }
         if (writer != null) {

@@ -4,7 +4,7 @@ package io.layerscope.stats;
  * How much of some input channels (columns of W) Wanda's N:M mask prunes: for each channel c, in how
  * many rows i the mask prunes W[i, c]. Used to tell how far a layer's mask cuts into systematic
  * outlier features, the channels Wanda's activation norms are meant to protect. (For per-row masks
- * the statistics count every column in their own passes: {@link LayerStats#wandaPrunedPerColumn}.)
+ * the statistics count the columns asked for in their own passes: {@link LayerByProducts#wandaPrunedRows(int[])}.)
  *
  * <pre>{@code
  * int[] prunedRows = ChannelPruning.wandaNOfM(rows, out, in, scalerRow, 2, 4, new int[] {3, 17});

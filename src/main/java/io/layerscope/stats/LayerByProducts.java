@@ -13,7 +13,9 @@ import java.util.Arrays;
  *     {@code rowBlock x colBlock} entries (the layer's heatmaps), the cells of
  *     {@code BlockMaxReduction.layerHeatmaps}: per cell the largest |W| and the largest
  *     {@code act_norm[j] * max_i |W[i, j]|}, which is the largest Wanda metric (a non-negative factor
- *     keeps the order).</li>
+ *     keeps the order);</li>
+ * <li>{@link #wandaPrunedRows(int[]) for some input columns, the rows whose Wanda row mask prunes
+ *     them} (the outlier features' columns, for {@code outlier_features.wanda_pruned_share}).</li>
  * </ul>
  *
  * <pre>{@code
@@ -34,6 +36,8 @@ public final class LayerByProducts {
     private float[] wandaMaxima;
     private int cellRows;
     private int cellColumns;
+    private int[] prunedColumns;
+    private int[] prunedRows;
 
     /** Count the entries whose Wanda metric is strictly above each threshold (compared as floats). */
     public LayerByProducts wandaAbove(float[] thresholds) {
@@ -49,6 +53,35 @@ public final class LayerByProducts {
         this.rowBlock = rowBlock;
         this.colBlock = colBlock;
         return this;
+    }
+
+    /**
+     * For each of {@code columns} (input features, each once), count the rows whose Wanda row mask (at
+     * the statistics' sparsity, ties to the lower column) prunes the weight in that column.
+     */
+    public LayerByProducts wandaPrunedRows(int[] columns) {
+        if (Arrays.stream(columns).distinct().count() != columns.length || Arrays.stream(columns).anyMatch(c -> c < 0)) {
+            throw new IllegalArgumentException("columns must be distinct and not negative: " + Arrays.toString(columns));
+        }
+        this.prunedColumns = columns.clone();
+        return this;
+    }
+
+    /** The columns of {@link #wandaPrunedRows(int[])}, or null when none were asked for. */
+    int[] prunedColumns() {
+        return prunedColumns;
+    }
+
+    /** Per column of {@link #wandaPrunedRows(int[])}, in their order, the rows whose Wanda row mask prunes it. */
+    public int[] wandaPrunedRows() {
+        if (prunedRows == null) {
+            throw new IllegalStateException("no pruned rows: no columns asked for, or the statistics not computed yet");
+        }
+        return prunedRows.clone();
+    }
+
+    void setWandaPrunedRows(int[] rows) {
+        this.prunedRows = rows.clone();
     }
 
     /** The counts above the thresholds of {@link #wandaAbove}, in their order (none asked for: an empty array). */

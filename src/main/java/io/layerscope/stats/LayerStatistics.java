@@ -1,6 +1,7 @@
 package io.layerscope.stats;
 
 import io.layerscope.LayerscopeException;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.ForkJoinPool;
 
@@ -175,8 +176,12 @@ public final class LayerStatistics {
         activation.revisit(actNorm, 0, in);
         // Without output errors the mask agreements are counted in the second pass: the layer
         // thresholds' buckets are known now, their exact values only after it (see MaskCounts).
+        int[] columns = byProducts == null ? null : byProducts.prunedColumns();
+        if (columns != null && Arrays.stream(columns).anyMatch(c -> c >= in)) {
+            throw new IllegalArgumentException(layer + ": a column to count is beyond its " + in + " input features");
+        }
         MaskCounts maskCounts = gram != null ? null : new MaskCounts(in, sparsity, all.weightAbs.bucketOfRank(layerRank),
-                all.ria.bucketOfRank(layerRank));
+                all.ria.bucketOfRank(layerRank), columns);
         PerThreadParts<Parts> secondCounts = new PerThreadParts<>(all::secondPassParts);
         PerThreadParts<MaskCounts> maskParts = new PerThreadParts<>(() -> maskCounts.emptyPart());
         chunks.run((from, to) -> rows.countSecondPass(from, to, secondCounts.get(), maskCounts == null ? null : maskParts.get()),
@@ -187,17 +192,19 @@ public final class LayerStatistics {
         float riaThreshold = all.ria.valueAtRank(layerRank);
         MaskAgreement agreement;
         ReconstructionErrors errors;
-        int[] prunedPerColumn;
+        int[] prunedRows = null;
         if (maskCounts != null) {
             maskParts.forEach(maskCounts::merge);
             agreement = maskCounts.agreement(sparsity, layerThreshold, riaThreshold);
-            prunedPerColumn = maskCounts.wandaPrunedPerColumn();
+            if (columns != null) {
+                prunedRows = maskCounts.wandaPrunedRows();
+            }
             maskCounts.release();
             errors = null;
         } else {
             // the output errors need every mask written out, row by row: a pass of its own
             MaskComparison masks = new MaskComparison(in, sparsity, layerThreshold, riaThreshold,
-                    new MaskErrors(gram, in));
+                    new MaskErrors(gram, in), columns);
             chunks.run((from, to) -> {
                 MaskComparison part = masks.emptyPart();
                 rows.forEach(from, to, part::addRow);
@@ -205,7 +212,9 @@ public final class LayerStatistics {
                 return part;
             }, masks::merge);
             agreement = masks.agreement(sparsity);
-            prunedPerColumn = masks.wandaPrunedPerColumn();
+            if (columns != null) {
+                prunedRows = masks.wandaPrunedRows();
+            }
             errors = masks.errors();
         }
 
@@ -218,13 +227,16 @@ public final class LayerStatistics {
                 above[t] = all.wanda.countAbove(multipliers + t);
             }
             byProducts.setWandaAboveCounts(above);
+            if (prunedRows != null) {
+                byProducts.setWandaPrunedRows(prunedRows);
+            }
             if (maxima != null) {
                 byProducts.setBlockMaxima(maxima);
             }
         }
         LayerStats stats = new LayerStats(out, in, all.weightAbs.distribution(), activation.distribution(),
                 all.wanda.distribution(), all.ria.distribution(), agreement, outliers,
-                TopFeatures.largest(actNorm, TOP_FEATURES), actNorm, prunedPerColumn, errors);
+                TopFeatures.largest(actNorm, TOP_FEATURES), actNorm, errors);
         // the counters' arrays go to the next layer (merging gave back the parts')
         all.release();
         activation.release();

@@ -21,22 +21,17 @@ import java.util.Arrays;
  *                         ties by lower index ({@code top_act_features})
  * @param activationNorms  sqrt(scaler_row[j]) for every input feature j, in float32 as torch
  *                         computes it (the {@code activation_norms} table)
- * @param wandaPrunedPerColumn per input feature j, in how many rows i Wanda's row mask (at the
- *                         statistics' sparsity) prunes W[i, j]: what the outlier features' share of
- *                         pruned weights is counted from ({@code outlier_features.wanda_pruned_share})
  * @param errors           the output error of each mask ({@code recon_err_*}), or null without the
  *                         Gram matrix (--gram)
  */
 public record LayerStats(int outFeatures, int inFeatures, Distribution weightAbs, Distribution actNorm,
                          Distribution wanda, Distribution ria, MaskAgreement masks, OutlierRatios outliers,
-                         int[] topActFeatures, float[] activationNorms, int[] wandaPrunedPerColumn,
-                         ReconstructionErrors errors) implements Serializable {
+                         int[] topActFeatures, float[] activationNorms, ReconstructionErrors errors) implements Serializable {
     private static final long serialVersionUID = 1L;
 
     public LayerStats {
         topActFeatures = topActFeatures.clone();
         activationNorms = activationNorms.clone();
-        wandaPrunedPerColumn = wandaPrunedPerColumn.clone();
     }
 
     @Override
@@ -50,17 +45,11 @@ public record LayerStats(int outFeatures, int inFeatures, Distribution weightAbs
     }
 
     @Override
-    public int[] wandaPrunedPerColumn() {
-        return wandaPrunedPerColumn.clone();
-    }
-
-    @Override
     public boolean equals(Object o) {
         return o instanceof LayerStats s && outFeatures == s.outFeatures && inFeatures == s.inFeatures
                 && weightAbs.equals(s.weightAbs) && actNorm.equals(s.actNorm) && wanda.equals(s.wanda) && ria.equals(s.ria)
                 && masks.equals(s.masks) && outliers.equals(s.outliers)
                 && Arrays.equals(topActFeatures, s.topActFeatures) && Arrays.equals(activationNorms, s.activationNorms)
-                && Arrays.equals(wandaPrunedPerColumn, s.wandaPrunedPerColumn)
                 && java.util.Objects.equals(errors, s.errors);
     }
 

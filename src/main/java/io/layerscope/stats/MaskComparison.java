@@ -29,19 +29,23 @@ final class MaskComparison {
     private final MaskErrors errors;
     private final byte[] layerRow;
     private final byte[] riaRow;
-    /** Per column, the rows added whose Wanda row mask prunes it. */
-    private final int[] wandaPrunedPerColumn;
+    /** The columns whose Wanda-pruned rows are counted, or null for none; per column of them, those rows. */
+    private final int[] columns;
+    private final int[] prunedRows;
 
     /**
      * @param layerThreshold the |W| value at rank floor(numel * sparsity), from the |W| distribution
      * @param riaThreshold   the RIA value at the same rank: RIA's layer-wise mask prunes RIA <= it
      */
     MaskComparison(int in, double sparsity, float layerThreshold, float riaThreshold) {
-        this(in, sparsity, layerThreshold, riaThreshold, null);
+        this(in, sparsity, layerThreshold, riaThreshold, null, null);
     }
 
-    /** As above, also summing the output error of every mask into {@code errors} (null: not). */
-    MaskComparison(int in, double sparsity, float layerThreshold, float riaThreshold, MaskErrors errors) {
+    /**
+     * As above, also summing the output error of every mask into {@code errors} (null: not), and
+     * counting for each of {@code columns} (null: none) the rows whose Wanda row mask prunes it.
+     */
+    MaskComparison(int in, double sparsity, float layerThreshold, float riaThreshold, MaskErrors errors, int[] columns) {
         this.pruner = new RowPruner(in, sparsity);
         this.sparsity = sparsity;
         this.layerThreshold = layerThreshold;
@@ -55,13 +59,14 @@ final class MaskComparison {
         this.errors = errors;
         this.layerRow = errors == null ? null : new byte[in];
         this.riaRow = errors == null ? null : new byte[in];
-        this.wandaPrunedPerColumn = new int[in];
+        this.columns = columns;
+        this.prunedRows = columns == null ? null : new int[columns.length];
     }
 
     /** An empty comparison of the same layer for another chunk of rows (with its own error sums). */
     MaskComparison emptyPart() {
         return new MaskComparison(wandaRow.length, sparsity, layerThreshold, riaThreshold,
-                errors == null ? null : errors.emptyPart());
+                errors == null ? null : errors.emptyPart(), columns);
     }
 
     /**
@@ -89,7 +94,6 @@ final class MaskComparison {
                 layerRow[j] = (byte) layerMask;
                 riaRow[j] = (byte) riaMask;
             }
-            wandaPrunedPerColumn[j] += wandaRow[j];
             sameRow += 1 ^ wandaRow[j] ^ magnitudeRow[j];
             sameLayer += 1 ^ wandaRow[j] ^ layerMask;
             sameNofM += 1 ^ wandaNofM[j] ^ magnitudeNofM[j];
@@ -101,6 +105,11 @@ final class MaskComparison {
         layerPruned += underLayerThreshold;
         agreeRiaWanda += sameRiaWanda;
         entries += abs.length;
+        if (columns != null) {
+            for (int k = 0; k < columns.length; k++) {
+                prunedRows[k] += wandaRow[columns[k]];
+            }
+        }
         if (errors != null) {
             errors.addRow(w, base, wandaRow, magnitudeRow, layerRow, wandaNofM, riaRow);
         }
@@ -119,8 +128,10 @@ final class MaskComparison {
         agreeNofM += part.agreeNofM;
         layerPruned += part.layerPruned;
         agreeRiaWanda += part.agreeRiaWanda;
-        for (int j = 0; j < wandaPrunedPerColumn.length; j++) {
-            wandaPrunedPerColumn[j] += part.wandaPrunedPerColumn[j];
+        if (columns != null) {
+            for (int k = 0; k < columns.length; k++) {
+                prunedRows[k] += part.prunedRows[k];
+            }
         }
         if (errors != null) {
             errors.merge(part.errors);
@@ -134,9 +145,12 @@ final class MaskComparison {
         }
     }
 
-    /** Per column, the rows added (merged parts' included) whose Wanda row mask prunes it. */
-    int[] wandaPrunedPerColumn() {
-        return wandaPrunedPerColumn.clone();
+    /** Per column asked for, the rows added (merged parts' included) whose Wanda row mask prunes it. */
+    int[] wandaPrunedRows() {
+        if (columns == null) {
+            throw new IllegalStateException("no columns were asked for");
+        }
+        return prunedRows.clone();
     }
 
     /** The output errors of the masks, or null when not asked for. */

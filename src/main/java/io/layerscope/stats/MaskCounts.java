@@ -21,6 +21,8 @@ final class MaskCounts {
     private static final int LOW_BITS = 0xffff;
     /** Columns per pass of {@link #countRow}'s loops: a multiple of four, its rows of ints a few KB each. */
     static final int TILE = 2048;
+    /** Columns counted per row by look-up, at most in / MANY_COLUMNS of them; more are added for every column. */
+    static final int MANY_COLUMNS = 16;
 
     private final int in;
     private final int layerBucket;
@@ -30,8 +32,15 @@ final class MaskCounts {
     private final int[] absBits;
     private final int[] wandaBits;
     private final int[] riaBits;
-    /** Per column, the rows counted whose Wanda row mask prunes it. */
-    private final int[] wandaPrunedPerColumn;
+    /** The columns whose Wanda-pruned rows are counted ({@link #wandaPrunedRows}), or null for none. */
+    private final int[] columns;
+    /** Per column of {@link #columns}, the rows counted whose Wanda row mask prunes it; counted row by row when few. */
+    private final int[] prunedRows;
+    /**
+     * Per input column, the rows counted whose Wanda row mask prunes it, when {@link #columns} are many
+     * (a vector add per entry beats a look-up per column), else null.
+     */
+    private final int[] prunedPerColumn;
     /** Scratch for {@link #sameTwoOfFour}: the two rows' entries by position in their group of four. */
     private final int[][] groupPlanes;
     private long entries;
@@ -58,12 +67,18 @@ final class MaskCounts {
      * @param sparsity    as {@link RowPruner}'s: each row prunes floor(in * sparsity)
      * @param layerBucket the top 16 bits of the |W| layer threshold (its bucket, known after the first pass)
      * @param riaBucket   the same for the RIA threshold
+     * @param columns     the columns whose Wanda-pruned rows to count, or null for none
      */
-    MaskCounts(int in, double sparsity, int layerBucket, int riaBucket) {
-        this(in, layerBucket, riaBucket, new RowSelection(in, new RowPruner(in, sparsity).pruneCount()));
+    MaskCounts(int in, double sparsity, int layerBucket, int riaBucket, int[] columns) {
+        this(in, layerBucket, riaBucket, new RowSelection(in, new RowPruner(in, sparsity).pruneCount()), columns);
     }
 
-    private MaskCounts(int in, int layerBucket, int riaBucket, RowSelection wandaCut) {
+    /** As above, counting no column. */
+    MaskCounts(int in, double sparsity, int layerBucket, int riaBucket) {
+        this(in, sparsity, layerBucket, riaBucket, null);
+    }
+
+    private MaskCounts(int in, int layerBucket, int riaBucket, RowSelection wandaCut, int[] columns) {
         this.in = in;
         this.layerBucket = layerBucket;
         this.riaBucket = riaBucket;
@@ -72,13 +87,15 @@ final class MaskCounts {
         this.absBits = new int[in];
         this.wandaBits = new int[in];
         this.riaBits = new int[in];
-        this.wandaPrunedPerColumn = new int[in];
+        this.columns = columns;
+        this.prunedRows = columns == null ? null : new int[columns.length];
+        this.prunedPerColumn = columns != null && (long) columns.length * MANY_COLUMNS >= in ? new int[in] : null;
         this.groupPlanes = new int[8][Math.min(in, TILE) / 4];
     }
 
     /** An empty instance for the same layer (another thread's). */
     MaskCounts emptyPart() {
-        return new MaskCounts(in, layerBucket, riaBucket, new RowSelection(in, wandaCut.pruneCount()));
+        return new MaskCounts(in, layerBucket, riaBucket, new RowSelection(in, wandaCut.pruneCount()), columns);
     }
 
     /** The row of |W| to fill before {@link #countRow}. */
@@ -147,6 +164,11 @@ final class MaskCounts {
             countInBuckets(from, to, lastWanda);
             agreeNofM += sameTwoOfFour(wandaBits, absBits, from, to, groupPlanes);
         }
+        if (columns != null && prunedPerColumn == null) {
+            for (int k = 0; k < columns.length; k++) {
+                prunedRows[k] += RowSelection.pruned(wandaBits[columns[k]], columns[k], lastWanda);
+            }
+        }
         entries += in;
     }
 
@@ -177,7 +199,13 @@ final class MaskCounts {
         int[] abs = absBits;
         int[] wanda = wandaBits;
         int[] ria = riaBits;
-        int[] prunedPerColumn = wandaPrunedPerColumn;
+        int[] perColumn = prunedPerColumn;
+        if (perColumn != null) {
+            // a loop of its own, so that the one below stays the four sums it was tuned as
+            for (int j = from; j < to; j++) {
+                perColumn[j] += (wanda[j] - wandaBound) >>> 31;
+            }
+        }
         // 1 at or below the threshold's bucket: right for every entry but those of the bucket
         // above the threshold's low bits, which agreement() corrects from their counts
         int layerBound = layerBucket + 1;
@@ -189,7 +217,6 @@ final class MaskCounts {
         for (int j = from; j < to; j++) {
             int a = abs[j];
             int wandaMask = (wanda[j] - wandaBound) >>> 31;
-            prunedPerColumn[j] += wandaMask;
             sameRow += 1 ^ wandaMask ^ (a - absBound) >>> 31;
             int layerMask = ((a >>> 16) - layerBound) >>> 31;
             sameLayer += 1 ^ wandaMask ^ layerMask;
@@ -208,6 +235,7 @@ final class MaskCounts {
      */
     void merge(MaskCounts part) {
         if (part == this || part.in != in || part.layerBucket != layerBucket || part.riaBucket != riaBucket
+                || part.columns != columns
                 || part.wandaCut.pruneCount() != wandaCut.pruneCount()) {
             throw new IllegalArgumentException("merge a different instance of the same layer");
         }
@@ -220,8 +248,15 @@ final class MaskCounts {
         agreeLayerAssumed += part.agreeLayerAssumed;
         layerAtOrBelow += part.layerAtOrBelow;
         agreeRiaAssumed += part.agreeRiaAssumed;
-        for (int j = 0; j < in; j++) {
-            wandaPrunedPerColumn[j] += part.wandaPrunedPerColumn[j];
+        if (columns != null) {
+            for (int k = 0; k < columns.length; k++) {
+                prunedRows[k] += part.prunedRows[k];
+            }
+        }
+        if (prunedPerColumn != null) {
+            for (int j = 0; j < in; j++) {
+                prunedPerColumn[j] += part.prunedPerColumn[j];
+            }
         }
         for (int low = 0; low <= LOW_BITS; low++) {
             layerInBucket[low] += part.layerInBucket[low];
@@ -232,9 +267,18 @@ final class MaskCounts {
         part.release();
     }
 
-    /** Per column, the rows counted (merged parts' included) whose Wanda row mask prunes it. */
-    int[] wandaPrunedPerColumn() {
-        return wandaPrunedPerColumn.clone();
+    /** Per column asked for, the rows counted (merged parts' included) whose Wanda row mask prunes it. */
+    int[] wandaPrunedRows() {
+        if (columns == null) {
+            throw new IllegalStateException("no columns were asked for");
+        }
+        int[] rows = prunedRows.clone();
+        if (prunedPerColumn != null) {
+            for (int k = 0; k < columns.length; k++) {
+                rows[k] = prunedPerColumn[columns[k]];
+            }
+        }
+        return rows;
     }
 
     /**

@@ -138,9 +138,15 @@ class DeviceLayerStatisticsTest {
     }
 
     private static void assertSame(int out, int in, float[] w, float[] scaler, double sparsity, long blockEntries) {
-        LayerStats plain = LayerStatistics.compute("L", w, out, in, scaler, sparsity);
+        // the last column, the first, and one between: their Wanda-pruned rows as the Java path counts them
+        int[] columns = java.util.stream.IntStream.of(in - 1, 0, in / 2).distinct().toArray();
+        io.layerscope.stats.LayerByProducts counted = new io.layerscope.stats.LayerByProducts().wandaPrunedRows(columns);
+        LayerStats plain = LayerStatistics.compute("L", w, out, in, scaler, sparsity, null, null, counted);
         DeviceLayerStatistics.Result device = DeviceLayerStatistics.compute(Device.cpu(), "L", w, out, in, scaler, sparsity,
-                blockEntries);
+                blockEntries, columns);
+        assertArrayEquals(counted.wandaPrunedRows(), device.wandaPrunedRows());
+        assertEquals(null, DeviceLayerStatistics.compute(Device.cpu(), "L", w, out, in, scaler, sparsity, blockEntries, null)
+                .wandaPrunedRows(), "none asked for");
         LayerStats d = device.stats();
         assertEquals(plain.outFeatures(), d.outFeatures());
         assertEquals(plain.inFeatures(), d.inFeatures());
@@ -155,7 +161,6 @@ class DeviceLayerStatisticsTest {
         assertEquals(plain.outliers(), d.outliers());
         assertArrayEquals(plain.topActFeatures(), d.topActFeatures());
         assertArrayEquals(plain.activationNorms(), d.activationNorms());
-        assertArrayEquals(plain.wandaPrunedPerColumn(), d.wandaPrunedPerColumn());
         assertTrue(device.ops().arrays() > 0);
     }
 

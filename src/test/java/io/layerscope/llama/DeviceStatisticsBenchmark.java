@@ -72,7 +72,7 @@ public final class DeviceStatisticsBenchmark {
                 t = System.nanoTime();
                 c = BenchLayerInputs.processCpuNanos();
                 DeviceLayerStatistics.Result device = DeviceLayerStatistics.compute(Device.cpu(), e.getKey(), w, out, in,
-                        scaler, 0.5, DeviceLayerStatistics.CPU_BLOCK_ENTRIES);
+                        scaler, 0.5, DeviceLayerStatistics.CPU_BLOCK_ENTRIES, null);
                 deviceWall[r] = (System.nanoTime() - t) / 1e9;
                 deviceCpu[r] = (BenchLayerInputs.processCpuNanos() - c) / 1e9;
                 ops = device.ops();

@@ -56,7 +56,6 @@ final class NaiveLayerStatistics {
         long agreeLayer = 0;
         long agree24 = 0;
         long layerPruned = 0;
-        int[] prunedPerColumn = new int[in];
         for (int i = 0; i < out; i++) {
             float[] wandaRow = Arrays.copyOfRange(metric, i * in, i * in + in);
             float[] absRow = Arrays.copyOfRange(abs, i * in, i * in + in);
@@ -72,7 +71,6 @@ final class NaiveLayerStatistics {
             }
             for (int j = 0; j < in; j++) {
                 boolean layer = absRow[j] <= t;
-                prunedPerColumn[j] += wanda[j] ? 1 : 0;
                 agreeRow += wanda[j] == magnitude[j] ? 1 : 0;
                 agreeLayer += wanda[j] == layer ? 1 : 0;
                 agree24 += wanda24[j] == magnitude24[j] ? 1 : 0;
@@ -108,7 +106,7 @@ final class NaiveLayerStatistics {
             top[r] = order[r];
         }
         return new LayerStats(out, in, distribution(abs), distribution(act), distribution(metric), distribution(ria), masks,
-                new OutlierRatios(ratios[0], ratios[1], ratios[2]), top, act, prunedPerColumn, null);
+                new OutlierRatios(ratios[0], ratios[1], ratios[2]), top, act, null);
     }
 
     /** Mask of the k smallest of values[from..to) by a stable sort, indexed like values. */

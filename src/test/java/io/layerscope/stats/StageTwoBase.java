@@ -165,24 +165,20 @@ public final class StageTwoBase {
             float riaThreshold = all.ria.valueAtRank(layerRank);
             MaskAgreement agreement;
             ReconstructionErrors errors;
-            // not in 52c4d48: the counts per column, which the shared MaskCounts and MaskComparison now take
-            int[] prunedPerColumn;
             if (maskCounts != null) {
                 maskParts.forEach(maskCounts::merge);
                 agreement = maskCounts.agreement(sparsity, layerThreshold, riaThreshold);
-                prunedPerColumn = maskCounts.wandaPrunedPerColumn();
                 errors = null;
             } else {
                 // the output errors need every mask written out, row by row: a pass of its own
                 MaskComparison masks = new MaskComparison(in, sparsity, layerThreshold, riaThreshold,
-                        new MaskErrors(gram, in));
+                        new MaskErrors(gram, in), null);
                 chunks.run((from, to) -> {
                     MaskComparison part = masks.emptyPart();
                     rows.forEach(from, to, (i, absRow, wandaRow, riaRow) -> part.addRow(w, i * in, absRow, wandaRow, riaRow));
                     return part;
                 }, masks::merge);
                 agreement = masks.agreement(sparsity);
-                prunedPerColumn = masks.wandaPrunedPerColumn();
                 errors = masks.errors();
             }
 
@@ -190,8 +186,7 @@ public final class StageTwoBase {
             OutlierRatios outliers = new OutlierRatios(all.wanda.countAbove(0) / numel, all.wanda.countAbove(1) / numel,
                     all.wanda.countAbove(2) / numel);
             return new LayerStats(out, in, all.weightAbs.distribution(), activation.distribution(), all.wanda.distribution(),
-                    all.ria.distribution(), agreement, outliers, TopFeatures.largest(actNorm, TOP_FEATURES), actNorm,
-                    prunedPerColumn, errors);
+                    all.ria.distribution(), agreement, outliers, TopFeatures.largest(actNorm, TOP_FEATURES), actNorm, errors);
         }
 
         /**
