@@ -21,13 +21,25 @@ public record PrunedColumns(int[] columns, int[] rows) implements Serializable {
         rows = rows.clone();
     }
 
-    /** The pruned rows of {@code column}; it must be one of {@link #columns}. */
-    public int rowsOf(int column) {
-        for (int k = 0; k < columns.length; k++) {
-            if (columns[k] == column) {
-                return rows[k];
-            }
+    /** The pruned rows of each of {@code wanted}, in its order; each must be one of {@link #columns}. */
+    public int[] rowsOf(int[] wanted) {
+        int size = 0;
+        for (int c : columns) {
+            size = Math.max(size, c + 1);
         }
-        throw new IllegalArgumentException("column " + column + " was not counted; counted: " + Arrays.toString(columns));
+        int[] at = new int[size];   // column -> its place + 1 (0: not counted); thousands of columns, asked of thousands
+        for (int k = 0; k < columns.length; k++) {
+            at[columns[k]] = k + 1;
+        }
+        int[] out = new int[wanted.length];
+        for (int k = 0; k < wanted.length; k++) {
+            int place = wanted[k] >= 0 && wanted[k] < size ? at[wanted[k]] : 0;
+            if (place == 0) {
+                throw new IllegalArgumentException("column " + wanted[k] + " was not counted; counted: "
+                        + Arrays.toString(columns));
+            }
+            out[k] = rows[place - 1];
+        }
+        return out;
     }
 }

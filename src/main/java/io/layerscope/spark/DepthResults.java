@@ -145,7 +145,7 @@ public record DepthResults(List<BlocksTable.Source> blocks, List<BlockDistance> 
                 throw new IllegalStateException("the statistics of " + j.layer().name() + " did not count its outlier"
                         + " channels' pruned rows");
             }
-            out.put(j.layer().name(), Arrays.stream(j.channels()).map(c -> r.prunedColumns().rowsOf(c)).toArray());
+            out.put(j.layer().name(), r.prunedColumns().rowsOf(j.channels()));
         }
         return out;
     }
