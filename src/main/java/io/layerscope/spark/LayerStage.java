@@ -58,12 +58,6 @@ public final class LayerStage {
             implements Serializable {
         private static final long serialVersionUID = 1L;
 
-        /** These settings, counting the Wanda-pruned rows of {@code columns}. */
-        Settings counting(OutlierColumns columns) {
-            return new Settings(modelDir, modelName, calibration, analysis, nsamples, ntokens, pngSize, blockSparsity,
-                    blockThresholds, columns);
-        }
-
         /** The OWL thresholds of a layer's block, or null (lm_head, or not counted here). */
         float[] thresholdsOf(PrunableLayer layer) {
             return blockThresholds != null && layer.block() >= 0 && layer.block() < blockThresholds.length

@@ -435,15 +435,40 @@ public final class ResultsDirectory implements AutoCloseable {
     }
 
     /**
-     * Whether {@code dir} is the root of a mount of its own (a volume, a tmpfs, a bind mount): its file
-     * store is not its parent's. A directory that cannot be asked is taken as none; the rename says so.
+     * Whether {@code dir} is the root of a mount of its own (a volume, a tmpfs, a bind mount, even of
+     * the same file system), which no rename can move: on Linux, a mount point of /proc/self/mountinfo
+     * (a btrfs subvolume that is not mounted is renamed like any directory); elsewhere, a file store
+     * that is not its parent's. A directory that cannot be asked is taken as none; the rename says so.
      */
     static boolean isMountPoint(Path dir, Path parent) {
         try {
+            Path real = dir.toRealPath();
+            Path mountinfo = Path.of("/proc/self/mountinfo");
+            if (Files.isReadable(mountinfo)) {
+                try (java.util.stream.Stream<String> lines = Files.lines(mountinfo)) {
+                    return lines.map(ResultsDirectory::mountPoint).anyMatch(m -> m != null && Path.of(m).equals(real));
+                }
+            }
             return !Files.getFileStore(dir).equals(Files.getFileStore(parent));
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             return false;
         }
+    }
+
+    /** The mount point of a /proc/self/mountinfo line (its fifth field, octal escapes undone), or null. */
+    static String mountPoint(String line) {
+        String[] fields = line.split(" ");
+        if (fields.length < 5) {
+            return null;
+        }
+        java.util.regex.Matcher escape = java.util.regex.Pattern.compile("\\\\([0-7]{3})").matcher(fields[4]);
+        StringBuilder b = new StringBuilder();
+        while (escape.find()) {
+            escape.appendReplacement(b, java.util.regex.Matcher.quoteReplacement(
+                    String.valueOf((char) Integer.parseInt(escape.group(1), 8))));
+        }
+        escape.appendTail(b);
+        return b.toString();
     }
 
     private static LayerscopeException alreadyExists(Kind kind, Path dir) {

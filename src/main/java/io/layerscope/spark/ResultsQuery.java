@@ -240,7 +240,9 @@ public final class ResultsQuery {
         if (readError != null) {
             String url = readError.getMessageParameters().getOrDefault("path", "?");
             String file = localPath(url);
-            if (deepest instanceof java.io.FileNotFoundException) {
+            // Hadoop's local reads fail any open (permission, open files) as FileNotFoundException: a file still there is not gone
+            boolean gone = deepest instanceof java.io.FileNotFoundException && (file.equals(url) || !Files.exists(Path.of(file)));
+            if (gone) {
                 // a complete results directory loses no file: it was replaced (--overwrite) or removed meanwhile
                 return Optional.of(new LayerscopeException("cannot read " + file + ": it is gone since the query"
                         + " listed the tables; its results directory was replaced or removed while the query ran (by a"

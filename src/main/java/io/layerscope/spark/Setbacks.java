@@ -48,6 +48,15 @@ public final class Setbacks extends SparkListener {
     private static String executorsNotStarting;
     /** Executors that registered since the context started (local mode's one included). */
     private static int registered;
+    /** Executors ever registered, and those counted as start failures: a second removal event of either is not one. */
+    private static final java.util.Set<String> EVER_REGISTERED = new java.util.HashSet<>();
+    private static final java.util.Set<String> COUNTED = new java.util.HashSet<>();
+    /**
+     * Whether start failures end the jobs: on a standalone master, whose relaunching has no end. YARN and
+     * Kubernetes have limits of their own (spark.executor.maxNumFailures), and remove containers or pods
+     * that never registered for reasons of their own (preemption, an allocation timeout).
+     */
+    private final boolean standalone;
 
     /**
      * Executors that exit before they register, in a row, with none running, after which the jobs are
@@ -57,8 +66,18 @@ public final class Setbacks extends SparkListener {
      */
     static final int START_FAILURES = 10;
 
-    /** Spark makes one through spark.extraListeners, as its context starts. */
+    /** Spark makes one through spark.extraListeners, as its context starts (this constructor, given one). */
+    public Setbacks(org.apache.spark.SparkConf conf) {
+        this(conf.get("spark.master", "").startsWith("spark://") || conf.get("spark.master", "").startsWith("local-cluster"));
+    }
+
+    /** As a context on a standalone master makes one. */
     public Setbacks() {
+        this(true);
+    }
+
+    private Setbacks(boolean standalone) {
+        this.standalone = standalone;
         synchronized (LOCK) {
             lastMemoryKill = null;
             memoryKills = 0;
@@ -70,6 +89,8 @@ public final class Setbacks extends SparkListener {
             lastStartFailure = null;
             executorsNotStarting = null;
             registered = 0;
+            EVER_REGISTERED.clear();
+            COUNTED.clear();
             context++;
         }
     }
@@ -78,6 +99,7 @@ public final class Setbacks extends SparkListener {
     public void onExecutorAdded(SparkListenerExecutorAdded added) {
         synchronized (LOCK) {
             HOSTS.put(added.executorId(), added.executorInfo().executorHost());
+            EVER_REGISTERED.add(added.executorId());
             registered++;
             startFailures = 0;
         }
@@ -90,7 +112,8 @@ public final class Setbacks extends SparkListener {
             String host = HOSTS.remove(removed.executorId());
             if (!planned(removed.reason())) {
                 LOST.add("executor " + removed.executorId() + (host == null ? "" : " on " + host) + ": " + removed.reason());
-                if (host == null && HOSTS.isEmpty()) {
+                if (standalone && host == null && HOSTS.isEmpty() && !EVER_REGISTERED.contains(removed.executorId())
+                        && COUNTED.add(removed.executorId())) {
                     startFailures++;
                     lastStartFailure = "executor " + removed.executorId() + ": " + removed.reason();
                     if (startFailures >= START_FAILURES) {

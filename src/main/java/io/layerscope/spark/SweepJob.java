@@ -76,6 +76,9 @@ public final class SweepJob {
     /** Stage one, once Spark is up. */
     private StageOne stageOne;
 
+    /** Spark's words for a job ended by cancelAllJobs: "Job 3 cancelled as part of cancellation of all jobs". */
+    private static final java.util.regex.Pattern CANCELLED = java.util.regex.Pattern.compile("cancellation of all jobs");
+
     public SweepJob(JobOptions options, PrintStream err) {
         this.o = options;
         this.err = err;
@@ -87,9 +90,10 @@ public final class SweepJob {
         try (LocalDevice.Scope scope = LocalDevice.use(LocalDevice.check(o.calibration().device()))) {
             return runHere();
         } catch (Exception e) {   // Spark's checked exceptions are thrown undeclared
-            // whatever the cancelled job said (a warm-up's cancellation reads as Spark's failing to start)
+            // a job the start failures cancelled, whatever it says (a warm-up's cancellation reads as Spark's
+            // failing to start); any other failure is its own, though executors failed to start before it
             Optional<String> notStarting = Setbacks.executorsNotStarting();
-            if (notStarting.isPresent()) {
+            if (notStarting.isPresent() && CauseMessages.find(e, CANCELLED) != null) {
                 throw new LayerscopeException(notStarting.get(), e);
             }
             throw e;

@@ -63,6 +63,34 @@ class ResultsDirectoryTest {
         }
     }
 
+    /** A mount point's line of /proc/self/mountinfo: the fifth field, with a space (octal 040) in it. */
+    @Test
+    void mountinfoGivesTheMountPointWithItsEscapesUndone() {
+        assertEquals("/mnt/my dir", ResultsDirectory.mountPoint(
+                "36 35 98:0 /mnt1 /mnt/my\\040dir rw,noatime master:1 - ext3 /dev/root rw,errors=continue"));
+        assertEquals(null, ResultsDirectory.mountPoint("short line"));
+    }
+
+    /**
+     * A directory bind-mounted onto itself: the same file system as its parent, still not renamable
+     * (needs root and mount; skipped otherwise).
+     */
+    @Test
+    void aBindMountOfTheSameFileSystemIsAMountPoint(@TempDir Path tmp) throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("bound"));
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.layerscope.fixtures.TestRequirements.isRoot(), "needs root");
+        Process mount = new ProcessBuilder("mount", "--bind", dir.toString(), dir.toString()).redirectErrorStream(true).start();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mount.waitFor() == 0, "mount --bind not allowed here");
+        try {
+            assertTrue(ResultsDirectory.isMountPoint(dir, tmp));
+            assertFalse(ResultsDirectory.isMountPoint(Files.createDirectories(dir.resolve("inside")), dir));
+            assertTrue(assertThrows(LayerscopeException.class, () -> ResultsDirectory.create(dir, true, java.util.Map.of()))
+                    .getMessage().startsWith("--out " + dir + " is a mount point"));
+        } finally {
+            new ProcessBuilder("umount", dir.toString()).start().waitFor();
+        }
+    }
+
     /** What stderr gets while {@code body} runs. */
     private static String stderrOf(ThrowingRunnable body) throws Exception {
         PrintStream stderr = System.err;

@@ -12,10 +12,10 @@ class ScratchDiskFullTest {
     void aFullLocalDirectoryIsToldAsWhereSparkKeepsItsScratch() {
         Exception e = new RuntimeException("Job aborted due to stage failure: Task 0 in stage 7.0 failed 1 times",
                 new IllegalStateException("wrapped", new IOException("No space left on device")));
-        assertEquals("a disk filled while Spark ran the job (No space left on device): the executors keep shuffle data"
-                + " there, and in --mode sequential the hidden states between rounds (gigabytes at real sizes), in Spark's"
-                + " local directories (spark.local.dir, by default the temporary directory); free space there or point"
-                + " them at a larger disk, e.g. --conf spark.local.dir=/scratch; nothing was kept",
+        assertEquals("a disk filled while Spark ran the job (No space left on device). Spark's own scratch (shuffle"
+                + " data, and in --mode sequential the hidden states between rounds, gigabytes at real sizes) goes to its"
+                + " local directories (spark.local.dir, by default the temporary directory): free space there or point"
+                + " them at a larger disk, e.g. --conf spark.local.dir=/scratch",
                 ScratchDiskFull.explain(e).getMessage());
     }
 

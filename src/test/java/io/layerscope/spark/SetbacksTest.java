@@ -64,6 +64,12 @@ class SetbacksTest {
         }
         assertEquals(java.util.Optional.empty(), Setbacks.executorsNotStarting(), "one runs");
         listener.onExecutorRemoved(new SparkListenerExecutorRemoved(0L, "9", "worker lost"));
+        // Spark may post a registered executor's removal twice, and a start failure's: neither counts again
+        listener.onExecutorRemoved(new SparkListenerExecutorRemoved(0L, "9", "worker lost"));
+        listener.onExecutorRemoved(new SparkListenerExecutorRemoved(0L, "9", "worker lost"));
+        for (int e = 20; e < 29; e++) {
+            listener.onExecutorRemoved(new SparkListenerExecutorRemoved(0L, "" + e, "Command exited with code 1"));
+        }
         for (int e = 20; e < 29; e++) {
             listener.onExecutorRemoved(new SparkListenerExecutorRemoved(0L, "" + e, "Command exited with code 1"));
         }
@@ -81,6 +87,13 @@ class SetbacksTest {
         Setbacks next = new Setbacks();
         assertEquals(java.util.Optional.empty(), Setbacks.executorsNotStarting(), "the next context starts afresh");
         next.onApplicationEnd(new SparkListenerApplicationEnd(0L, scala.Option.empty()));
+        // YARN and Kubernetes remove containers that never registered for reasons of their own, and limit failures themselves
+        Setbacks yarn = new Setbacks(new org.apache.spark.SparkConf(false).set("spark.master", "yarn"));
+        for (int e = 0; e < 20; e++) {
+            yarn.onExecutorRemoved(new SparkListenerExecutorRemoved(0L, "" + e, "Container preempted"));
+        }
+        assertEquals(java.util.Optional.empty(), Setbacks.executorsNotStarting(), "not on YARN");
+        yarn.onApplicationEnd(new SparkListenerApplicationEnd(0L, scala.Option.empty()));
         assertEquals(-1, Setbacks.registered(), "no context with the listener");
     }
 

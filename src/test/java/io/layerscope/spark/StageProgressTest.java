@@ -23,10 +23,6 @@ class StageProgressTest {
                 scala.collection.immutable.Map$.MODULE$.empty());
     }
 
-    /**
-     * Spark's listener bus delivers events late, after the job has ended and the summary is out:
-     * a progress line must never follow "(done)".
-     */
     /** A cluster that has given the job no executor for a minute: once, what to check; never where one runs or nothing is known. */
     @Test
     void noExecutorForAMinuteGetsAHint() {
@@ -39,6 +35,10 @@ class StageProgressTest {
         assertTrue(StageProgress.noExecutorHint("x", 600, -1).isEmpty(), "not known");
     }
 
+    /**
+     * Spark's listener bus delivers events late, after the job has ended and the summary is out:
+     * a progress line must never follow "(done)".
+     */
     @Test
     void nothingIsPrintedAfterTheSummary() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
