@@ -502,13 +502,7 @@ class ClusterSweepIT {
     @Order(9)
     void aJobStartingItsOwnSessionGivesTheExecutorsHugePagesForGramOnly() throws Exception {
         TestSessions.stop();
-        Map<String, String> props = Map.of(
-                "spark.master", cluster.masterUrl(),
-                "spark.driver.host", "127.0.0.1",
-                "spark.driver.bindAddress", "127.0.0.1",
-                "spark.executor.memory", "1g",
-                "spark.executor.extraJavaOptions", "-Dai.djl.offline=true -Djava.awt.headless=true",
-                "spark.cores.max", "2",
+        Map<String, String> props = ownSession("-Dai.djl.offline=true -Djava.awt.headless=true",
                 "spark.scheduler.minRegisteredResourcesRatio", "1.0",
                 "spark.scheduler.maxRegisteredResourcesWaitingTime", "180s",
                 "spark.executorEnv.LAYERSCOPE_FREE_PAGE_REPORTING", "no");
@@ -550,14 +544,8 @@ class ClusterSweepIT {
     @Order(10)
     void executorsThatExitAsTheyStartEndTheJobWithTheirReason() throws Exception {
         TestSessions.stop();
-        Map<String, String> props = Map.of(
-                "spark.master", cluster.masterUrl(),
-                "spark.driver.host", "127.0.0.1",
-                "spark.driver.bindAddress", "127.0.0.1",
-                "spark.executor.memory", "1g",
-                "spark.executor.extraJavaOptions", "-Xss100",   // "The Java thread stack size specified is too small"
-                "spark.cores.max", "2",
-                "spark.scheduler.maxRegisteredResourcesWaitingTime", "5s");
+        // "The Java thread stack size specified is too small"
+        Map<String, String> props = ownSession("-Xss100", "spark.scheduler.maxRegisteredResourcesWaitingTime", "5s");
         props.forEach(System::setProperty);
         Path out = tmp.resolve("executors-not-starting");
         try {
@@ -577,6 +565,24 @@ class ClusterSweepIT {
             props.keySet().forEach(System::clearProperty);
             TestSessions.stop();
         }
+    }
+
+    /**
+     * The system properties of a job that starts its own session on the cluster: its executors' JVM
+     * options, two cores, and {@code more} settings (name, value, ...).
+     */
+    private static Map<String, String> ownSession(String executorJavaOptions, String... more) {
+        Map<String, String> props = new java.util.LinkedHashMap<>(Map.of(
+                "spark.master", cluster.masterUrl(),
+                "spark.driver.host", "127.0.0.1",
+                "spark.driver.bindAddress", "127.0.0.1",
+                "spark.executor.memory", "1g",
+                "spark.executor.extraJavaOptions", executorJavaOptions,
+                "spark.cores.max", "2"));
+        for (int k = 0; k + 1 < more.length; k += 2) {
+            props.put(more[k], more[k + 1]);
+        }
+        return props;
     }
 
     private static long heapAfterGc() {
