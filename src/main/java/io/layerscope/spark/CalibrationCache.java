@@ -91,18 +91,21 @@ final class CalibrationCache {
 
     private final Path dir;
     private final long maxBytes;
+    /** A directory this process cannot write (a team's shared cache, mounted read-only): entries are read, none stored. */
+    private final boolean readOnly;
 
-    private CalibrationCache(Path dir, long maxBytes) {
+    private CalibrationCache(Path dir, long maxBytes, boolean readOnly) {
         this.dir = dir;
         this.maxBytes = maxBytes;
+        this.readOnly = readOnly;
     }
 
     /**
      * The cache in {@code dir}, whose entries may take {@code maxBytes} (see {@link #trim}). Nothing is
      * created: the directory is made when the first entry is stored, so a run refused or failed
      * before stage one leaves none behind. A {@code dir} no cache can be made in fails here, before
-     * any work: a file, a directory not writable, or one whose nearest existing parent is not a
-     * writable directory.
+     * any work: a file, or one whose nearest existing parent is not a writable directory. An existing
+     * directory that is not writable is read only ({@link #readOnly}).
      */
     static CalibrationCache open(Path dir, long maxBytes) {
         if (maxBytes <= 0) {
@@ -115,11 +118,11 @@ final class CalibrationCache {
         }
         Path existing = io.layerscope.RealPaths.nearestExisting(absolute, LinkOption.NOFOLLOW_LINKS);
         if (existing == null) {
-            return new CalibrationCache(dir, maxBytes);   // not even the root exists: the first store says why
+            return new CalibrationCache(dir, maxBytes, false);   // not even the root exists: the first store says why
         }
         if (existing.equals(absolute)) {
             if (!Files.isWritable(absolute)) {
-                throw notWritable(dir);
+                return new CalibrationCache(dir, maxBytes, true);
             }
         } else if (!Files.isDirectory(existing)) {
             throw new LayerscopeException("--calibration-cache " + dir + " cannot be created (" + existing + " exists and"
@@ -128,7 +131,7 @@ final class CalibrationCache {
             throw new LayerscopeException("--calibration-cache " + dir + " cannot be created (" + existing + " is not"
                     + " writable)");
         }
-        return new CalibrationCache(dir, maxBytes);
+        return new CalibrationCache(dir, maxBytes, false);
     }
 
     private static LayerscopeException notADirectory(Path dir) {
@@ -136,13 +139,13 @@ final class CalibrationCache {
                 + " stage-one results can be kept in");
     }
 
-    private static LayerscopeException notWritable(Path dir) {
-        return new LayerscopeException("--calibration-cache " + dir + " is not writable; give a directory the cached"
-                + " stage-one results can be kept in");
-    }
-
     Path dir() {
         return dir;
+    }
+
+    /** Whether its directory could not be written when opened: its entries are read, none stored or removed. */
+    boolean readOnly() {
+        return readOnly;
     }
 
     /** Where the entry of {@code key} lives. */
@@ -236,6 +239,9 @@ final class CalibrationCache {
      * @return the entry's file, or empty when it could not be stored
      */
     Optional<Path> store(String key, String runId, CalibrationStage.Result r, Map<String, Object> about, PrintStream err) {
+        if (readOnly) {
+            return Optional.empty();   // said where the run looked the entry up
+        }
         Path f = file(key);
         try {
             Files.createDirectories(dir);   // made by the first entry (see open)
@@ -284,7 +290,7 @@ final class CalibrationCache {
      * was removed is said on {@code err}; what cannot be read or removed is left for a later run.
      */
     CacheEntries.Removed trim(String keep, PrintStream err) {
-        if (!Files.isDirectory(dir)) {
+        if (readOnly || !Files.isDirectory(dir)) {
             return new CacheEntries.Removed(0, 0);   // no entry was ever stored (or it could not be): nothing to keep small
         }
         List<CacheEntries.Entry> entries;

@@ -64,7 +64,12 @@ final class StageOne {
                 timings.put("stage1_cache", seconds(tc));
                 return reused.get();
             }
-            err.printf("stage 1: not in the calibration cache %s yet; it will be kept there%n", cache.dir());
+            if (cache.readOnly()) {
+                err.printf("stage 1: not in the calibration cache %s, which is not writable: it runs and is not kept%n",
+                        cache.dir());
+            } else {
+                err.printf("stage 1: not in the calibration cache %s yet; it will be kept there%n", cache.dir());
+            }
         }
         err.printf("stage 1: %d samples in %d shards, blocks 0..%d, %d taps%s%n", windows.size(), shards, spec.lastBlock(),
                 spec.tapKeys().size(), o.analysis().depth() ? "" : ", no depth statistics (--no-depth)");

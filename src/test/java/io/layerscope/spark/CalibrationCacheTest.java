@@ -338,6 +338,50 @@ class CalibrationCacheTest {
         assertEquals("x", Files.readString(dir));
     }
 
+    /**
+     * A directory that cannot be written (a shared cache mounted read-only; as root a read-only bind
+     * mount, else its mode): its entries are read, nothing is stored or removed, and nothing said.
+     */
+    @Test
+    void aCacheThatCannotBeWrittenIsReadOnly() throws Exception {
+        Path dir = tmp.resolve("cache-read-only");
+        CalibrationCache writable = CalibrationCache.open(dir, 1L << 30);
+        String key = key(ckpt, spec(), 2, windows());
+        assertEquals(Optional.of(writable.file(key)), writable.store(key, "run-1", result(), ABOUT, silent()));
+        String other = fakeKey('b');
+        boolean root = io.layerscope.fixtures.TestRequirements.isRoot();
+        if (root) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(run("mount", "--bind", dir.toString(), dir.toString()), "mount --bind");
+        }
+        try {
+            if (root) {
+                org.junit.jupiter.api.Assumptions.assumeTrue(run("mount", "-o", "remount,bind,ro", dir.toString()), "remount ro");
+            } else {
+                Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("r-xr-xr-x"));
+            }
+            List<String> before = names(dir);
+            CalibrationCache cache = CalibrationCache.open(dir, 1);   // 1 byte: a trim would remove the entry
+            assertTrue(cache.readOnly());
+            Said said = new Said();
+            assertEquals("run-1", cache.find(key, said.out).orElseThrow().runId());
+            assertEquals(Optional.empty(), cache.store(other, "run-2", result(), ABOUT, said.out));
+            assertEquals(new io.layerscope.CacheEntries.Removed(0, 0), cache.trim(other, said.out));
+            assertEquals("", said.text());
+            assertEquals(before, names(dir));
+        } finally {
+            if (root) {
+                run("umount", dir.toString());
+            } else {
+                Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+        }
+        assertFalse(CalibrationCache.open(dir, 1L << 30).readOnly(), "writable again");
+    }
+
+    private static boolean run(String... command) throws Exception {
+        return new ProcessBuilder(command).redirectErrorStream(true).start().waitFor() == 0;
+    }
+
     /** The entry stored and its description not (a directory where the JSON goes): the entry is kept and said so. */
     @Test
     void anEntryWhoseDescriptionCannotBeWrittenIsKept() throws IOException {
