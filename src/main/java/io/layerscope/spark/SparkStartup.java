@@ -231,6 +231,36 @@ final class SparkStartup {
         }
     }
 
+    /**
+     * As {@link #session()}, saying on {@code err} what it waits for when a cluster's session is not
+     * up after a few seconds: Spark starts it once the executors asked for have registered, or after
+     * spark.scheduler.maxRegisteredResourcesWaitingTime, and says nothing meanwhile.
+     */
+    SparkSession session(java.io.PrintStream err) {
+        try {
+            return session.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while Spark was starting", e);
+        } catch (java.util.concurrent.TimeoutException | ExecutionException e) {
+            waitingLine(new SparkConf()).filter(l -> e instanceof java.util.concurrent.TimeoutException)
+                    .ifPresent(err::println);
+        }
+        return session();
+    }
+
+    /** What a session on a cluster's master waits for, or empty in local mode. */
+    static java.util.Optional<String> waitingLine(SparkConf conf) {
+        String master = conf.get("spark.master", SparkSessions.DEFAULT_MASTER);
+        if (master.startsWith("local")) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("spark: waiting for the executors to register on " + master + " (the cores of"
+                + " --total-executor-cores, or the executors asked for; at most spark.scheduler."
+                + "maxRegisteredResourcesWaitingTime, " + conf.get("spark.scheduler.maxRegisteredResourcesWaitingTime", "30s")
+                + ", after which the job starts on those registered)");
+    }
+
     /** Waits for the session; a failure to start Spark is thrown here, as a user error naming Spark's reason. */
     SparkSession session() {
         try {

@@ -151,7 +151,7 @@ public final class SweepJob {
             }
             timings.put("sampling", windows.seconds());
             List<CalibrationSample> samples = windows.samples();
-            SparkSession spark = startup.session();
+            SparkSession spark = startup.session(err);
             timings.put("spark_start", round(startup.sessionSeconds()));
             timings.put("startup", seconds(ts));
             ResultsWriter writer = out == null ? null : new ResultsWriter(spark, out, provenance);

@@ -13,6 +13,25 @@ class SparkStartupTest {
         return SparkStartup.stoppedWhileStarting(t, t.getMessage());
     }
 
+    /** A cluster's session that takes a while says what Spark waits for; local mode never does. */
+    @Test
+    void aClustersSlowStartSaysWhatSparkWaitsFor() {
+        assertEquals("spark: waiting for the executors to register on spark://head:7077 (the cores of"
+                        + " --total-executor-cores, or the executors asked for; at most"
+                        + " spark.scheduler.maxRegisteredResourcesWaitingTime, 30s, after which the job starts on those"
+                        + " registered)",
+                SparkStartup.waitingLine(new org.apache.spark.SparkConf(false).set("spark.master", "spark://head:7077"))
+                        .orElseThrow());
+        assertEquals(java.util.Optional.of("spark: waiting for the executors to register on yarn (the cores of"
+                        + " --total-executor-cores, or the executors asked for; at most"
+                        + " spark.scheduler.maxRegisteredResourcesWaitingTime, 180s, after which the job starts on those"
+                        + " registered)"),
+                SparkStartup.waitingLine(new org.apache.spark.SparkConf(false).set("spark.master", "yarn")
+                        .set("spark.scheduler.maxRegisteredResourcesWaitingTime", "180s")));
+        assertEquals(java.util.Optional.empty(),
+                SparkStartup.waitingLine(new org.apache.spark.SparkConf(false).set("spark.master", "local[2]")));
+    }
+
     @Test
     void theThreeWaysSparkReportsItsOwnContextStoppedWhileStarting() {
         assertTrue(stopped(new IllegalStateException("Cannot call methods on a stopped SparkContext.\nThis stopped"
