@@ -41,7 +41,8 @@ record CalibrationWindows(List<CalibrationSample> samples, CalibrationSource sou
             err.printf("calibration: windows remembered in %s (sampled by run %s at %s in %.1f s from %d documents);"
                     + " not sampled again%n", e.file(), e.runId(), e.createdAt(), e.seconds(), e.documents());
             return new CalibrationWindows(e.samples(), source, e.documents(),
-                    new RunRecord.WindowsRemembered(e.file().toString(), e.createdAt(), e.runId(), e.seconds()), seconds(t));
+                    new RunRecord.WindowsRemembered(e.file().toString(), e.createdAt(), e.runId(), e.seconds()),
+                    RunSeconds.since(t));
         }
         CalibrationWindows sampled = sample(o, ckpt, source, startup, t, err);
         key.ifPresent(k -> {
@@ -70,7 +71,7 @@ record CalibrationWindows(List<CalibrationSample> samples, CalibrationSource sou
         try (Documents docs = Documents.open(source.files())) {
             int documents = docs.size();
             startup.throwIfFailed();
-            err.printf("calibration: %d documents read in %.1f s; sampling windows%n", documents, seconds(t));
+            err.printf("calibration: %d documents read in %.1f s; sampling windows%n", documents, RunSeconds.since(t));
             long[] lastPrint = {System.nanoTime()};
             List<CalibrationSample> samples = new WandaSampler(docs, HuggingFaceTokenEncoder.forPath(ckpt.dir()))
                     .sample(o.calibration().nsamples(), o.calibration().seqlen(), o.calibration().seed(), done -> {
@@ -80,12 +81,7 @@ record CalibrationWindows(List<CalibrationSample> samples, CalibrationSource sou
                             err.printf("calibration sampling: %d/%d samples%n", done, o.calibration().nsamples());
                         }
                     });
-            return new CalibrationWindows(samples, source, documents, null, seconds(since));
+            return new CalibrationWindows(samples, source, documents, null, RunSeconds.since(since));
         }
-    }
-
-    /** Seconds to the millisecond, as run.json keeps them. */
-    private static double seconds(long since) {
-        return Math.round((System.nanoTime() - since) / 1e9 * 1e3) / 1e3;
     }
 }

@@ -61,7 +61,7 @@ final class StageOne {
             key = stageOneKey(ckpt, spec, shards, windows);
             Optional<CalibrationStage.Result> reused = reusedStageOne(ckpt, spec, shards, windows, key);
             if (reused.isPresent()) {
-                timings.put("stage1_cache", seconds(tc));
+                timings.put("stage1_cache", RunSeconds.since(tc));
                 return reused.get();
             }
             if (cache.readOnly()) {
@@ -75,14 +75,14 @@ final class StageOne {
                 spec.tapKeys().size(), o.analysis().depth() ? "" : ", no depth statistics (--no-depth)");
         double looked = (System.nanoTime() - tc) / 1e9;
         CalibrationStage.Result r = checkedCount(CalibrationStage.run(jsc, spec, windows, shards, err), windows.size());
-        timings.put("stage1_calibration", round(r.seconds()));
-        timings.put("stage1_model_load", round(r.modelLoadSeconds()));
+        timings.put("stage1_calibration", RunSeconds.rounded(r.seconds()));
+        timings.put("stage1_model_load", RunSeconds.rounded(r.modelLoadSeconds()));
         if (cache != null) {
             long ts = System.nanoTime();
             cache.store(key, runId, r, entryDescription(ckpt, spec, shards, sampled), err)
                     .ifPresent(f -> err.printf("stage 1: kept in %s%n", f));
             cache.trim(key, err);
-            timings.put("stage1_cache", round(looked + (System.nanoTime() - ts) / 1e9));
+            timings.put("stage1_cache", RunSeconds.rounded(looked + (System.nanoTime() - ts) / 1e9));
         }
         return r;
     }
@@ -129,7 +129,8 @@ final class StageOne {
         boolean wider = !found.equals(key);
         CalibrationStage.Result r = checkedCount(reused, windows.size());
         Path file = cache.file(found);
-        this.reused = new RunRecord.StageOneReused(file.toString(), e.createdAt(), e.runId(), round(r.seconds()));
+        this.reused = new RunRecord.StageOneReused(file.toString(), e.createdAt(), e.runId(),
+                RunSeconds.rounded(r.seconds()));
         String part = spec.depth() ? "the taps and depth statistics" : "the taps";
         err.printf("stage 1: reused from %s (%d samples%s, computed by run %s at %s in %.1f s)%n", file,
                 r.sums().nsamples(), wider ? ", " + part + " of blocks 0.." + spec.lastBlock() + " of a whole-model forward" : "",
@@ -234,14 +235,5 @@ final class StageOne {
                 + " --total-executor-cores the standalone master gives no count to wait for; pass --total-executor-cores N"
                 + " (or --shards N) so that the shards, and the sums' last bits, do not depend on how fast executors"
                 + " register");
-    }
-
-    private static double seconds(long since) {
-        return round((System.nanoTime() - since) / 1e9);
-    }
-
-    /** Seconds to the millisecond, as run.json keeps them. */
-    private static double round(double seconds) {
-        return Math.round(seconds * 1e3) / 1e3;
     }
 }

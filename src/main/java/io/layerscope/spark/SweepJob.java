@@ -134,7 +134,7 @@ public final class SweepJob {
         try (WeightHashes hashes = out == null ? null : WeightHashes.start(ckpt,
                 Sha256Cache.forEnvironment(o.model().env()))) {
             pruned = prunedCheckpointDirectory(out);
-            timings.put("resolve", seconds(t0));
+            timings.put("resolve", RunSeconds.since(t0));
             Provenance provenance = RunRecords.provenance(o);
             // Spark starts and the executors load the model while the driver samples the windows.
             long ts = System.nanoTime();
@@ -152,8 +152,8 @@ public final class SweepJob {
             timings.put("sampling", windows.seconds());
             List<CalibrationSample> samples = windows.samples();
             SparkSession spark = startup.session(err);
-            timings.put("spark_start", round(startup.sessionSeconds()));
-            timings.put("startup", seconds(ts));
+            timings.put("spark_start", RunSeconds.rounded(startup.sessionSeconds()));
+            timings.put("startup", RunSeconds.since(ts));
             ResultsWriter writer = out == null ? null : new ResultsWriter(spark, out, provenance);
             if (writer != null) {
                 // each picture into the results as its layer's result arrives, not all on the heap until the end
@@ -202,7 +202,7 @@ public final class SweepJob {
                     }
                     throw e;
                 }
-                startup.warmUpSeconds().ifPresent(s -> timings.put("executor_warmup", round(s)));
+                startup.warmUpSeconds().ifPresent(s -> timings.put("executor_warmup", RunSeconds.rounded(s)));
                 SweepHooks.onDriver(jsc.sc()).calibrationDone(jsc.sc());
                 try {
                     analysed = analyse(jsc, ckpt, layers, coverage, samples, stage1, pruned, depthTables());
@@ -238,8 +238,8 @@ public final class SweepJob {
                             .withStageOne(windows.remembered(), stageOne.shards()).withSetbacks(lost, failed);
                     writer.write(results, samples, depth, analysed.blocks(), draft, () -> {
                         Map<Path, String> sha256 = hashes.get();
-                        timings.put("write", seconds(tw));
-                        timings.put("total", seconds(t0));
+                        timings.put("write", RunSeconds.since(tw));
+                        timings.put("total", RunSeconds.since(t0));
                         return RunRecords.of(o, windows.source(), windows.documents(), ckpt, layers, samples, stage1, timings, spark, sha256,
                                 provenance, analysed.blocks(), created).withGram(gramRecord).withStageOneReused(stageOne.reused())
                                 .withStageOne(windows.remembered(), stageOne.shards()).withSetbacks(lost, failed);
@@ -253,8 +253,8 @@ public final class SweepJob {
                 outFailure = OutputCommit.writeFailure(out == null ? o.output().pngDir() : out.target(), e);
             }
             OutputCommit.commit(outFailure == null ? out : null, imatrix, pruned, out == null ? written : null, outFailure, err);
-            timings.put("write", seconds(tw));
-            timings.put("total", seconds(t0));
+            timings.put("write", RunSeconds.since(tw));
+            timings.put("total", RunSeconds.since(t0));
             return new Outcome(results, analysed.blocks(), samples, stage1, timings, written);
         } finally {
             if (pruned != null) {
@@ -369,7 +369,7 @@ public final class SweepJob {
         int blocks = coverage.lastBlock() + 1;
         BlockPlan plan = BlockPlan.make(jsc, ckpt, blocks, denseRows, a,
                 !a.sequential() && BlockPlan.coversBlocks(ckpt, blocks, layers));
-        timings.put("block_ratios", seconds(tb));
+        timings.put("block_ratios", RunSeconds.since(tb));
         plan.allocation().ifPresent(s -> err.printf("allocation: OWL at M %s, lambda %s: block sparsities %s%n",
                 a.allocation().owlM(), a.allocation().lambda(), s));
         // the per-layer statistics count how much each Wanda row mask prunes of the outlier features' columns:
@@ -403,23 +403,23 @@ public final class SweepJob {
                     layers, denseRows, writer, depthTables);
             results = r.layers();
             actual = r.sparsityActual();
-            timings.put("stage2_sequential", seconds(t));
+            timings.put("stage2_sequential", RunSeconds.since(t));
             if (depthTables) {
                 long td = System.nanoTime();
                 depth = DepthResults.compute(jsc, ckpt, layers, r.depth(),
                         DepthResults.sequential(r.scalerRows(), plan.sparsity()), r.scalerRows(), a, results);
-                timings.put("depth", seconds(td));
+                timings.put("depth", RunSeconds.since(td));
             }
         } else if (a.gram()) {
             results = analyseWithGrams(jsc, spec, ckpt.config().numHiddenLayers(), settings, layers, scalerRows, samples);
         } else {
             err.printf("stage 2: %d %s%n", layers.size(), layers.size() == 1 ? "layer" : "layers");
             results = LayerStage.run(jsc, settings, layers, scalerRows, true, pictures, err);
-            timings.put("stage2_layers", seconds(t));
+            timings.put("stage2_layers", RunSeconds.since(t));
             if (writer != null) {
                 long tp = System.nanoTime();
                 sequential.oneShot(coverage.lastRound(), denseRows, writer);
-                timings.put("prune_one_shot", seconds(tp));
+                timings.put("prune_one_shot", RunSeconds.since(tp));
             }
         }
         if (depthTables && !a.sequential()) {
@@ -501,8 +501,8 @@ public final class SweepJob {
             KeptStates.forget(chainId);
             GramArrays.clear();
         }
-        timings.put("gram_passes", round(passSeconds));
-        timings.put("stage2_layers", round(layerSeconds));
+        timings.put("gram_passes", RunSeconds.rounded(passSeconds));
+        timings.put("stage2_layers", RunSeconds.rounded(layerSeconds));
         gramRecord = new RunRecord.Gram(plan.passes(), plan.groups(), plan.budget(), tasks, threads, passTasks, resumed,
                 worstDiagonal);
         return LayerStage.inOrderOf(layers, results);
@@ -514,20 +514,11 @@ public final class SweepJob {
         long t = System.nanoTime();
         DepthResults d = DepthResults.compute(jsc, ckpt, layers, stage1.depth(), stage1.sums(), o.analysis(), blockSparsity,
                 analysed);
-        timings.put("depth", seconds(t));
+        timings.put("depth", RunSeconds.since(t));
         return d;
     }
 
     private String modelName() {
         return o.model().repoId() != null ? o.model().repoId() : o.model().spec();
-    }
-
-    private static double seconds(long since) {
-        return round((System.nanoTime() - since) / 1e9);
-    }
-
-    /** Seconds to the millisecond, as run.json keeps them. */
-    private static double round(double seconds) {
-        return Math.round(seconds * 1e3) / 1e3;
     }
 }
