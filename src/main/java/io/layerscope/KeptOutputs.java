@@ -18,6 +18,9 @@ public final class KeptOutputs {
     private static final ReentrantLock MOVING = new ReentrantLock();
     /** By the thread of the job that put them in place: jobs may run side by side in one JVM (weak: a thread that ended goes). */
     private static final Map<Thread, List<String>> KEPT = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+    /** What --overwrite would replace, said as left unchanged until its replacement starts (each gives null then). */
+    private static final Map<Thread, List<Supplier<String>>> EARLIER =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
     private KeptOutputs() {
     }
@@ -25,6 +28,26 @@ public final class KeptOutputs {
     /** A job starts on this thread: nothing of it is in place yet (an earlier job's on the thread is done). */
     public static void begin() {
         KEPT.remove(Thread.currentThread());
+        EARLIER.remove(Thread.currentThread());
+    }
+
+    /**
+     * An earlier output that this job's will replace: {@code unchanged} says it is unchanged ("the
+     * earlier results in DIR are unchanged") as long as it is, and gives null once its replacement
+     * has started. A failed or interrupted --overwrite run says so: the user need not wonder whether
+     * the old results went with it.
+     */
+    public static void replacing(Supplier<String> unchanged) {
+        EARLIER.computeIfAbsent(Thread.currentThread(), t -> new CopyOnWriteArrayList<>()).add(unchanged);
+    }
+
+    /** What this thread's job would have replaced and has not: each said unchanged. */
+    public static List<String> unchanged() {
+        return said(EARLIER.getOrDefault(Thread.currentThread(), List.of()));
+    }
+
+    private static List<String> said(List<Supplier<String>> notes) {
+        return notes.stream().map(Supplier::get).filter(java.util.Objects::nonNull).toList();
     }
 
     /**
@@ -55,11 +78,16 @@ public final class KeptOutputs {
         }
         try {
             List<String> kept;
+            List<String> unchanged;
             synchronized (KEPT) {
                 kept = KEPT.values().stream().flatMap(List::stream).toList();
             }
-            return kept.isEmpty() ? "error: interrupted; incomplete results are not kept"
+            synchronized (EARLIER) {
+                unchanged = said(EARLIER.values().stream().flatMap(List::stream).toList());
+            }
+            String line = kept.isEmpty() ? "error: interrupted; incomplete results are not kept"
                     : "error: interrupted; " + String.join("; ", kept) + "; what was not yet in place is not kept";
+            return unchanged.isEmpty() ? line : line + "; " + String.join("; ", unchanged);
         } finally {
             if (waited) {
                 MOVING.unlock();
@@ -70,5 +98,6 @@ public final class KeptOutputs {
     /** Forgets every job's (tests: jobs on threads that outlive them). */
     static void forgetAllForTests() {
         KEPT.clear();
+        EARLIER.clear();
     }
 }

@@ -37,6 +37,22 @@ class KeptOutputsTest {
     }
 
     @Test
+    void anEarlierOutputIsSaidUnchangedUntilItsReplacementStarts() {
+        KeptOutputs.begin();
+        java.util.concurrent.atomic.AtomicBoolean replacing = new java.util.concurrent.atomic.AtomicBoolean();
+        KeptOutputs.replacing(() -> replacing.get() ? null : "the earlier results in /r are unchanged");
+        assertEquals(java.util.List.of("the earlier results in /r are unchanged"), KeptOutputs.unchanged());
+        assertEquals("error: interrupted; incomplete results are not kept; the earlier results in /r are unchanged",
+                KeptOutputs.stopLine(Duration.ZERO));
+        replacing.set(true);
+        assertEquals(java.util.List.of(), KeptOutputs.unchanged());
+        assertEquals("error: interrupted; incomplete results are not kept", KeptOutputs.stopLine(Duration.ZERO));
+        replacing.set(false);
+        KeptOutputs.begin();   // the next job's: an earlier job's is not this one's
+        assertEquals(java.util.List.of(), KeptOutputs.unchanged());
+    }
+
+    @Test
     void jobsSideBySideEachStartWithoutTheOthersForgotten() throws Exception {
         KeptOutputs.begin();
         KeptOutputs.put("the results", () -> "the results are in /a");

@@ -164,6 +164,7 @@ public final class Main implements Runnable {
         // An OutOfMemoryError is no Exception: picocli would let it end the command's thread with a
         // stack trace. The driver's heap running out becomes a user error that says what to raise.
         cl.setExecutionStrategy(parsed -> {
+            io.layerscope.KeptOutputs.begin();   // an earlier command's outputs on this thread are not this one's
             try {
                 return new CommandLine.RunLast().execute(parsed);
             } catch (OutOfMemoryError e) {
@@ -264,6 +265,11 @@ public final class Main implements Runnable {
             err.println("error: unexpected " + e.getClass().getName() + (e.getMessage() == null ? "" : ": "
                     + oneParagraph(withoutStackTrace(e.getMessage()))) + (verbose ? "" : " (run with --verbose for the stack trace)"));
             status = EXIT_FAILURE;
+        }
+        List<String> unchanged = io.layerscope.KeptOutputs.unchanged();
+        if (!unchanged.isEmpty()) {
+            // --overwrite replaces only with a complete run: the user need not wonder whether the old went too
+            err.println("note: " + String.join("; ", unchanged));
         }
         if (verbose) {
             printTrace(e, err);

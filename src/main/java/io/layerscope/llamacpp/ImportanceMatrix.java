@@ -51,6 +51,8 @@ public final class ImportanceMatrix implements AutoCloseable {
     private final boolean overwrite;
     private final Path staged;
     private boolean committed;
+    /** The commit has begun: from here on its own messages say where the earlier file is. */
+    private volatile boolean placing;
     /** A signal after the file is written and before it is in place: the temporary file goes with the run. */
     private final Thread cleanupHook = new Thread(this::discard, "layerscope-imatrix-cleanup");
 
@@ -70,6 +72,9 @@ public final class ImportanceMatrix implements AutoCloseable {
         } catch (IllegalStateException shuttingDown) {
             discard();   // the lock file too
             throw new LayerscopeException("interrupted: the importance matrix " + target + " is not written");
+        }
+        if (overwrite && Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+            io.layerscope.KeptOutputs.replacing(() -> placing ? null : "the earlier importance matrix " + target + " is unchanged");
         }
     }
 
@@ -192,6 +197,7 @@ public final class ImportanceMatrix implements AutoCloseable {
             // an interrupt: nothing of the run is kept, this file neither
             throw new LayerscopeException("interrupted: the importance matrix " + target + " is not kept");
         }
+        placing = true;
         try {
             String refused = null;
             if (overwrite && Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {

@@ -39,19 +39,23 @@ import java.util.stream.Stream;
 public final class ResultsDirectory implements AutoCloseable {
     /** What the directory is for: the option that names it, and what --overwrite may replace. */
     public enum Kind {
-        RESULTS("--out", "results directory", "the results", "results/run1"),
-        PRUNED_CHECKPOINT("--save-pruned", "pruned checkpoint", "the pruned model", "results/model-pruned");
+        RESULTS("--out", "results directory", "the results", "results/run1", "the earlier results in %s are unchanged"),
+        PRUNED_CHECKPOINT("--save-pruned", "pruned checkpoint", "the pruned model", "results/model-pruned",
+                "the earlier pruned model in %s is unchanged");
 
         final String option;
         final String what;
         final String holds;
         final String example;
+        /** Said of the directory --overwrite was to replace when the job ends before replacing it. */
+        final String unchanged;
 
-        Kind(String option, String what, String holds, String example) {
+        Kind(String option, String what, String holds, String example, String unchanged) {
             this.option = option;
             this.what = what;
             this.holds = holds;
             this.example = example;
+            this.unchanged = unchanged;
         }
     }
 
@@ -76,6 +80,8 @@ public final class ResultsDirectory implements AutoCloseable {
     private boolean discarded;
     /** The version the commit replaced, renamed .deleting-*, until close() deletes it. */
     private volatile Path replaced;
+    /** The commit has begun: from here on its own messages say where the earlier DIR is. */
+    private volatile boolean placing;
 
     private ResultsDirectory(Kind kind, Path target, Path staging, Path lock, Flock held, boolean overwrite,
                              Map<String, Path> kept, Path createdTop) {
@@ -89,6 +95,9 @@ public final class ResultsDirectory implements AutoCloseable {
         this.kept = Map.copyOf(kept);
         this.cleanupHook = new Thread(this::interrupted, "layerscope-results-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanupHook);
+        if (overwrite && Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+            io.layerscope.KeptOutputs.replacing(() -> placing ? null : String.format(kind.unchanged, target));
+        }
     }
 
     /** A results directory that must not exist yet. */
@@ -335,6 +344,7 @@ public final class ResultsDirectory implements AutoCloseable {
     }
 
     private void moveIntoPlace() {
+        placing = true;
         try {
             Path old = null;
             if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {

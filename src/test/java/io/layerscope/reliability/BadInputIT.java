@@ -936,6 +936,23 @@ class BadInputIT {
                 + " document 0); use a smaller --seqlen or more data", "--nsamples", "4", "--seqlen", "64");
     }
 
+    /** A run that fails after its --overwrite was accepted says the earlier results are still there, as they are. */
+    @Test
+    void aFailedOverwriteSaysTheEarlierResultsAreUnchanged() throws IOException {
+        Path earlier = Files.createDirectories(tmp.resolve("failed-overwrite/earlier-run/layers.parquet")).getParent();
+        Files.writeString(earlier.resolve("run.json"), "{\"tool\": \"layerscope\"}");
+        TreeSet<String> before = tree(earlier);
+        Path shard = C4Fixtures.writeShard(tmp.resolve("calibration-short-overwrite/a.json.gz"), List.of("a"));
+        Cli.Run r = Cli.run(demoSweep(earlier, "--overwrite", "--calibration", shard.toString(), "--nsamples", "4",
+                "--seqlen", "64"));
+        assertEquals(2, r.status(), r.err());
+        assertEquals(List.of("error: no calibration document is longer than seqlen=64 tokens (longest: 2 tokens in document 0);"
+                + " use a smaller --seqlen or more data", "note: the earlier results in " + earlier + " are unchanged"),
+                r.err().lines().filter(l -> l.startsWith("error: ") || l.startsWith("note: ")).toList(), r.err());
+        assertEquals(before, tree(earlier));
+        assertEquals(List.of("earlier-run"), list(earlier.getParent()), "nothing beside it (lock, staging)");
+    }
+
     // ---- query
 
     @Test

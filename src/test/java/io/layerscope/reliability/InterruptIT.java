@@ -25,6 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 class InterruptIT {
     @TempDir
     Path tmp;
+    /** The sweep replaces an earlier run's results (--overwrite), which must be left as they were. */
+    private boolean overEarlierResults;
 
     @Test
     void sigintDuringStageOneLeavesNothingBehind() throws Exception {
@@ -61,6 +63,16 @@ class InterruptIT {
         String output = interruptAfter("stage 1: ", 500, "128", "INT", 130, "--verbose");
         assertEquals(List.of("error: interrupted; incomplete results are not kept"),
                 output.lines().filter(l -> l.startsWith("error: ")).toList(), output);
+    }
+
+    /** Stopped before its results are in place, a sweep with --overwrite leaves the earlier ones, and says so. */
+    @Test
+    void sigintWithOverwriteLeavesTheEarlierResultsAndSaysSo() throws Exception {
+        overEarlierResults = true;
+        String output = interruptAfter("stage 1: ", 500, "128", "INT", 130);
+        assertEquals("error: interrupted; incomplete results are not kept; the earlier results in "
+                + tmp.resolve("runs").resolve("interrupted") + " are unchanged",
+                output.strip().lines().reduce((a, b) -> b).orElse(""), output);
     }
 
     /** Sequential mode's states wait in spark.local.dir between rounds: none may stay there. */
@@ -100,6 +112,13 @@ class InterruptIT {
         List<String> args = new java.util.ArrayList<>(List.of("sweep", "--model", "demo", "--cache-dir", cache.toString(),
                 "--nsamples", nsamples, "--seqlen", "128", "--shards", "8", "--no-png", "--out", out.toString()));
         args.addAll(List.of(options));
+        TreeSet<String> earlier = null;
+        if (overEarlierResults) {
+            Files.createDirectories(out.resolve("layers.parquet"));
+            Files.writeString(out.resolve("run.json"), "{\"tool\": \"layerscope\"}");
+            earlier = tree(out);
+            args.add("--overwrite");
+        }
         Process p = ChildJvm.start(List.of(ChildJvm.layerscopeLogging(), "-Xmx2g", "-Dspark.master=local[2]",
                         "-Dai.djl.pytorch.num_threads=1", "-Djava.io.tmpdir=" + javaTmp, "-Dspark.local.dir=" + sparkLocal),
                 "io.layerscope.cli.Main", args, Map.of(), log);
@@ -116,8 +135,13 @@ class InterruptIT {
         assertEquals(status, p.exitValue(), output);
         assertFalse(output.contains("sweep: "), "the sweep finished before the interrupt:\n" + output);
         assertFalse(output.contains("error: unexpected"), output);
-        assertFalse(Files.exists(out), output);
-        assertEquals(List.of(), list(out.getParent()), "beside the results directory");
+        if (earlier != null) {
+            assertEquals(earlier, tree(out), "the earlier results changed");
+            assertEquals(List.of("interrupted"), list(out.getParent()), "beside the results directory");
+        } else {
+            assertFalse(Files.exists(out), output);
+            assertEquals(List.of(), list(out.getParent()), "beside the results directory");
+        }
         assertEquals(cacheBefore, tree(cache), "the model cache changed");
         assertEquals(List.of(), list(javaTmp), "java.io.tmpdir (calibration spill files)");
         assertEquals(List.of(), list(sparkLocal), "spark.local.dir");

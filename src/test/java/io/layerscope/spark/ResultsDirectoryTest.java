@@ -294,6 +294,37 @@ class ResultsDirectoryTest {
         assertFalse(Files.exists(tmp.resolve(".results.lock")));
     }
 
+    /** Until its replacement starts, the DIR --overwrite is to replace is said unchanged by a failure or a signal. */
+    @Test
+    void anEarlierDirectoryIsSaidUnchangedUntilTheCommit(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("results");
+        io.layerscope.KeptOutputs.begin();
+        try (ResultsDirectory first = ResultsDirectory.create(out)) {
+            ReplaceableResultsTest.results(first.staging());
+            first.commit();
+        }
+        assertEquals(List.of(), io.layerscope.KeptOutputs.unchanged(), "nothing was there to replace");
+        try (ResultsDirectory failed = ResultsDirectory.create(out, true, java.util.Map.of())) {
+            assertEquals(List.of("the earlier results in " + out + " are unchanged"), io.layerscope.KeptOutputs.unchanged());
+        }
+        assertEquals(List.of("the earlier results in " + out + " are unchanged"), io.layerscope.KeptOutputs.unchanged(),
+                "after a job that did not commit");
+        io.layerscope.KeptOutputs.begin();
+        Path pruned = tmp.resolve("pruned");
+        Files.createDirectories(pruned);   // empty: nothing to lose, so replaceable
+        try (ResultsDirectory replaced = ResultsDirectory.create(out, true, java.util.Map.of());
+             ResultsDirectory model = ResultsDirectory.create(ResultsDirectory.Kind.PRUNED_CHECKPOINT, pruned, true,
+                     java.util.Map.of())) {
+            ReplaceableResultsTest.results(replaced.staging());
+            assertEquals(List.of("the earlier results in " + out + " are unchanged", "the earlier pruned model in " + pruned
+                    + " is unchanged"), io.layerscope.KeptOutputs.unchanged());
+            replaced.commit();
+            assertEquals(List.of("the earlier pruned model in " + pruned + " is unchanged"),
+                    io.layerscope.KeptOutputs.unchanged(), "the results were replaced");
+        }
+        io.layerscope.KeptOutputs.begin();
+    }
+
     /** With --overwrite too, a directory made meanwhile that --overwrite may not replace keeps the results beside it. */
     @Test
     void aForeignDirectoryThatAppearsWithOverwriteKeepsTheResultsBesideIt(@TempDir Path tmp) throws Exception {
