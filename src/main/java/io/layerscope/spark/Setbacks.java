@@ -57,27 +57,33 @@ public final class Setbacks extends SparkListener {
      * that never registered for reasons of their own (preemption, an allocation timeout).
      */
     private final boolean standalone;
+    /** Start failures in a row that cancel the jobs (0: never). */
+    private final int startFailureLimit;
 
     /**
-     * Executors that exit before they register, in a row, with none running, after which the jobs are
-     * cancelled: a standalone master launches new ones for ever (its own limit, spark.deploy.maxExecutorRetries,
-     * waits for none to be running, and one just launched counts), each leaving a directory on its Worker.
-     * Spark's default for that limit.
+     * The setting for how many executors may exit before they register, in a row, with none running,
+     * before the jobs are cancelled: a standalone master launches new ones for ever (its own limit,
+     * spark.deploy.maxExecutorRetries, waits for none to be running, and one just launched counts), each
+     * leaving a directory on its Worker. 0: never cancel (a cluster where some Workers cannot start one).
      */
-    static final int START_FAILURES = 10;
+    static final String START_FAILURES = "spark.layerscope.executorStartFailures";
+    /** Spark's default for its own limit. */
+    static final int DEFAULT_START_FAILURES = 10;
 
     /** Spark makes one through spark.extraListeners, as its context starts (this constructor, given one). */
     public Setbacks(org.apache.spark.SparkConf conf) {
-        this(conf.get("spark.master", "").startsWith("spark://") || conf.get("spark.master", "").startsWith("local-cluster"));
+        this(conf.get("spark.master", "").startsWith("spark://") || conf.get("spark.master", "").startsWith("local-cluster"),
+                startFailureLimitOrDefault(conf));
     }
 
     /** As a context on a standalone master makes one. */
     public Setbacks() {
-        this(true);
+        this(true, DEFAULT_START_FAILURES);
     }
 
-    private Setbacks(boolean standalone) {
+    private Setbacks(boolean standalone, int startFailureLimit) {
         this.standalone = standalone;
+        this.startFailureLimit = startFailureLimit;
         synchronized (LOCK) {
             lastMemoryKill = null;
             memoryKills = 0;
@@ -116,7 +122,7 @@ public final class Setbacks extends SparkListener {
                         && COUNTED.add(removed.executorId())) {
                     startFailures++;
                     lastStartFailure = "executor " + removed.executorId() + ": " + removed.reason();
-                    if (startFailures >= START_FAILURES) {
+                    if (startFailures == startFailureLimit) {
                         executorsNotStarting = notStarting(startFailures, lastStartFailure, activeApplication());
                         cancel = true;
                     }
@@ -133,13 +139,29 @@ public final class Setbacks extends SparkListener {
         }
     }
 
+    /** {@link #START_FAILURES} in {@code conf}; refused (before stage one) unless a whole number of at least 0. */
+    static int startFailureLimit(org.apache.spark.SparkConf conf) {
+        return WholeNumberSetting.read(conf, START_FAILURES, DEFAULT_START_FAILURES, 0, "executors", "(0: never cancel the"
+                + " jobs; " + DEFAULT_START_FAILURES + " by default)");
+    }
+
+    /** As the listener reads it while the context starts: a bad value is the job's to refuse, with its message. */
+    private static int startFailureLimitOrDefault(org.apache.spark.SparkConf conf) {
+        try {
+            return startFailureLimit(conf);
+        } catch (io.layerscope.LayerscopeException e) {
+            return DEFAULT_START_FAILURES;
+        }
+    }
+
     /** What a job whose executors never start says: how many in a row, the last reason, where to look. */
     static String notStarting(int failures, String last, String application) {
         return "executors keep exiting before they register with the driver (" + failures + " in a row, none running;"
                 + " the last: " + last + "): the stderr of one, in a Worker's work directory (work/" + application
                 + "/<executor>/stderr on a standalone cluster), says why; the usual causes are a bad"
                 + " spark.executor.extraJavaOptions, an --executor-memory or --executor-cores the machines cannot give,"
-                + " and a Java or Spark the Workers lack";
+                + " and a Java or Spark the Workers lack (" + START_FAILURES + " sets how many in a row end the job;"
+                + " 0: never)";
     }
 
     private static String activeApplication() {

@@ -166,7 +166,8 @@ public final class SweepJob {
                 };
             }
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            GpuStatisticsPlaces.configured(jsc.getConf());   // a bad setting fails before stage one
+            GpuStatisticsPlaces.configured(jsc.getConf());   // bad settings fail before stage one
+            Setbacks.startFailureLimit(jsc.getConf());
             if (o.analysis().sequential()) {
                 SequentialStage.statesStorage(jsc.getConf());   // bad settings fail before stage one
                 StatesCheckpoints.every(jsc.getConf());

@@ -545,7 +545,8 @@ class ClusterSweepIT {
     void executorsThatExitAsTheyStartEndTheJobWithTheirReason() throws Exception {
         TestSessions.stop();
         // "The Java thread stack size specified is too small"
-        Map<String, String> props = ownSession("-Xss100", "spark.scheduler.maxRegisteredResourcesWaitingTime", "5s");
+        Map<String, String> props = ownSession("-Xss100", "spark.scheduler.maxRegisteredResourcesWaitingTime", "5s",
+                "spark.layerscope.executorStartFailures", "4");
         props.forEach(System::setProperty);
         Path out = tmp.resolve("executors-not-starting");
         try {
@@ -553,11 +554,12 @@ class ClusterSweepIT {
             Cli.Run r = Cli.run(ReferenceSweep.args(out, "--layers", "model\\.layers\\.0\\.mlp\\.down_proj"));
             assertEquals(2, r.status(), r.err());
             String last = r.err().lines().filter(l -> l.startsWith("error: ")).reduce((a, b) -> b).orElse("");
-            assertTrue(last.matches("error: executors keep exiting before they register with the driver \\(\\d+ in a row,"
+            assertTrue(last.matches("error: executors keep exiting before they register with the driver \\(4 in a row,"
                     + " none running; the last: executor \\d+: .+\\): the stderr of one, in a Worker's work directory"
                     + " \\(work/(app-[0-9-]+|<application>)/<executor>/stderr on a standalone cluster\\), says why; the usual causes are a"
                     + " bad spark.executor.extraJavaOptions, an --executor-memory or --executor-cores the machines cannot"
-                    + " give, and a Java or Spark the Workers lack"), r.err());
+                    + " give, and a Java or Spark the Workers lack \\(spark.layerscope.executorStartFailures sets how many"
+                    + " in a row end the job; 0: never\\)"), r.err());
             assertTrue((System.nanoTime() - t) / 1e9 < 120, "ended, not waited on");
             assertFalse(Files.exists(out));
             SweepResults.assertNoLeftovers(out);

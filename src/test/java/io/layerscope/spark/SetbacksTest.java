@@ -1,6 +1,7 @@
 package io.layerscope.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -82,7 +83,8 @@ class SetbacksTest {
                 + " one, in a Worker's work directory (work/") + "(<application>|[\\w-]+)" + java.util.regex.Pattern.quote(
                 "/<executor>/stderr on a standalone cluster), says why; the usual causes are a bad"
                 + " spark.executor.extraJavaOptions, an --executor-memory or --executor-cores the machines cannot give,"
-                + " and a Java or Spark the Workers lack")), said);
+                + " and a Java or Spark the Workers lack (spark.layerscope.executorStartFailures sets how many in a row"
+                + " end the job; 0: never)")), said);
         assertEquals(1, Setbacks.registered());
         Setbacks next = new Setbacks();
         assertEquals(java.util.Optional.empty(), Setbacks.executorsNotStarting(), "the next context starts afresh");
@@ -95,6 +97,39 @@ class SetbacksTest {
         assertEquals(java.util.Optional.empty(), Setbacks.executorsNotStarting(), "not on YARN");
         yarn.onApplicationEnd(new SparkListenerApplicationEnd(0L, scala.Option.empty()));
         assertEquals(-1, Setbacks.registered(), "no context with the listener");
+    }
+
+    /** spark.layerscope.executorStartFailures sets the count that ends the jobs; 0 never does; a bad value is refused. */
+    @Test
+    void theStartFailuresThatEndTheJobsAreASetting() {
+        Setbacks three = new Setbacks(standalone("3"));
+        for (int e = 0; e < 2; e++) {
+            three.onExecutorRemoved(new SparkListenerExecutorRemoved(0L, "" + e, "Command exited with code 1"));
+        }
+        assertEquals(java.util.Optional.empty(), Setbacks.executorsNotStarting());
+        three.onExecutorRemoved(new SparkListenerExecutorRemoved(0L, "2", "Command exited with code 1"));
+        assertTrue(Setbacks.executorsNotStarting().orElseThrow().startsWith("executors keep exiting before they register"
+                + " with the driver (3 in a row, none running; the last: executor 2: Command exited with code 1)"));
+        three.onApplicationEnd(new SparkListenerApplicationEnd(0L, scala.Option.empty()));
+
+        Setbacks never = new Setbacks(standalone("0"));
+        for (int e = 0; e < 50; e++) {
+            never.onExecutorRemoved(new SparkListenerExecutorRemoved(0L, "" + e, "Command exited with code 1"));
+        }
+        assertEquals(java.util.Optional.empty(), Setbacks.executorsNotStarting(), "0: never");
+        never.onApplicationEnd(new SparkListenerApplicationEnd(0L, scala.Option.empty()));
+
+        for (String bad : new String[] {"-1", "ten", ""}) {
+            assertEquals("spark.layerscope.executorStartFailures=" + bad + " is not a number of executors; use a whole"
+                    + " number (0: never cancel the jobs; 10 by default)", assertThrows(io.layerscope.LayerscopeException.class,
+                    () -> Setbacks.startFailureLimit(standalone(bad))).getMessage());
+        }
+        assertEquals(10, Setbacks.startFailureLimit(new org.apache.spark.SparkConf(false)));
+    }
+
+    private static org.apache.spark.SparkConf standalone(String startFailures) {
+        return new org.apache.spark.SparkConf(false).set("spark.master", "spark://m:7077")
+                .set("spark.layerscope.executorStartFailures", startFailures);
     }
 
     private static SparkListenerTaskEnd ended(int stage, int index, int attempt, String executor, TaskEndReason reason) {
