@@ -158,6 +158,7 @@ public final class Main implements Runnable {
         }
         // help fits the terminal (80 columns when there is none); long lines wrap at word boundaries
         cl.setUsageHelpAutoWidth(true);
+        HelpWrapping.install(cl);   // at spaces only: never inside a regex, a file name or a model id
         cl.registerConverter(java.nio.file.Path.class, new LocalPathConverter());
         cl.setParameterExceptionHandler(Main::badParameters);
         cl.setExecutionExceptionHandler(Main::failed);

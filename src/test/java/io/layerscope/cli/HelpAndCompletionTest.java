@@ -48,6 +48,35 @@ class HelpAndCompletionTest {
         }
     }
 
+    /** Lines break at spaces only: a regex, a file name or a model id is never cut where a dot or colon is. */
+    @Test
+    void helpWrapsAtSpacesOnly() {
+        for (Map.Entry<String, CommandLine> e : everyCommand().entrySet()) {
+            CommandLine c = e.getValue();
+            String at80 = c.getUsageMessage();
+            c.getCommandSpec().usageMessage().width(10_000);
+            String unwrapped = c.getUsageMessage();
+            c.getCommandSpec().usageMessage().width(80);
+            assertEquals(Arrays.asList(unwrapped.strip().split("\\s+")), Arrays.asList(at80.strip().split("\\s+")),
+                    e.getKey() + ": a word was cut\n" + at80);
+        }
+        String sweep = everyCommand().get("layerscope sweep").getUsageMessage();
+        for (String whole : List.of("'mlp\\.down_proj$'", "DIR/run.json", "meta-llama/Llama-3.2-1B.", "llama.cpp's")) {
+            assertTrue(sweep.contains(whole), whole + "\n" + sweep);
+        }
+    }
+
+    /** picocli's colours (a terminal's help) take no width; the hanging indents are picocli's. */
+    @Test
+    void colouredHelpWrapsByWhatTheTerminalShows() {
+        String bold = "\u001B[1m--layers\u001B[21m\u001B[0m=\u001B[3mREGEX\u001B[23m\u001B[0m";
+        String row = "      " + bold + "         Only layers whose name matches (e.g. 'mlp\\.down_proj$').";
+        assertEquals("      " + bold + "         Only layers whose name matches (e.g." + System.lineSeparator()
+                + " ".repeat(31) + "'mlp\\.down_proj$').", HelpWrapping.wrap(row, 72));
+        assertEquals("one two" + System.lineSeparator() + "three", HelpWrapping.wrap("one two three", 8));
+        assertEquals("  one two" + System.lineSeparator() + "    three", HelpWrapping.wrap("  one two three", 10));
+    }
+
     @Test
     void exampleCommandsStayWhole() {
         int examples = 0;
