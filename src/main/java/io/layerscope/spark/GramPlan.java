@@ -109,7 +109,7 @@ record GramPlan(List<List<String>> groups, long budget, int tasks, String fewer)
 
     /** Local mode: the driver's JVM is the one executor, and runs as many tasks at once as a stage has partitions, up to its cores. */
     static boolean local(org.apache.spark.SparkConf conf) {
-        return conf.get("spark.master", "local").startsWith("local");
+        return LocalDevice.isLocal(conf);
     }
 
     private static long gibibytesUp(long bytes) {

@@ -117,6 +117,11 @@ public final class LocalDevice {
         }
     }
 
+    /** Local mode (no --master, local or local[...]) under {@code conf}: local-cluster[...] has executors of its own. */
+    static boolean isLocal(SparkConf conf) {
+        return isLocal(conf.get("spark.master", SparkSessions.DEFAULT_MASTER));
+    }
+
     /** Local mode: no --master, local or local[...]. */
     static boolean isLocal(String master) {
         return master.equals("local") || master.startsWith("local[");

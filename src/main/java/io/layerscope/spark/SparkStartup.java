@@ -251,10 +251,10 @@ final class SparkStartup {
 
     /** What a session on a cluster's master waits for, or empty in local mode. */
     static java.util.Optional<String> waitingLine(SparkConf conf) {
-        String master = conf.get("spark.master", SparkSessions.DEFAULT_MASTER);
-        if (master.startsWith("local")) {
+        if (LocalDevice.isLocal(conf)) {
             return java.util.Optional.empty();
         }
+        String master = conf.get("spark.master");
         return java.util.Optional.of("spark: waiting for the executors to register on " + master + " (the cores of"
                 + " --total-executor-cores, or the executors asked for; at most spark.scheduler."
                 + "maxRegisteredResourcesWaitingTime, " + conf.get("spark.scheduler.maxRegisteredResourcesWaitingTime", "30s")

@@ -31,8 +31,7 @@ record StageTwoSlots(int cpus, double gpus) {
 
     /** Stage two's task request under {@code conf}, when it should differ from the job's. */
     static Optional<StageTwoSlots> of(SparkConf conf, StatsDevice statsDevice, boolean gram) {
-        String master = conf.get("spark.master", "local");
-        if (master.startsWith("local") || conf.getBoolean("spark.dynamicAllocation.enabled", false)) {
+        if (LocalDevice.isLocal(conf) || conf.getBoolean("spark.dynamicAllocation.enabled", false)) {
             return Optional.empty();
         }
         int taskCpus = conf.getInt("spark.task.cpus", 1);

@@ -189,6 +189,9 @@ class GramPlanTest {
         assertEquals(6L << 30, GramPlan.executorHeap(new SparkConf().set("spark.master", "yarn")
                 .set("spark.executor.memory", "6g")));
         assertEquals(1L << 30, GramPlan.executorHeap(new SparkConf().set("spark.master", "spark://h:7077")));
+        // local-cluster's executors are JVMs of their own, with spark.executor.memory
+        assertEquals(2L << 30, GramPlan.executorHeap(new SparkConf().set("spark.master", "local-cluster[2,1,2048]")
+                .set("spark.executor.memory", "2g")));
     }
 
     @Test

@@ -30,6 +30,9 @@ class SparkStartupTest {
                         .set("spark.scheduler.maxRegisteredResourcesWaitingTime", "180s")));
         assertEquals(java.util.Optional.empty(),
                 SparkStartup.waitingLine(new org.apache.spark.SparkConf(false).set("spark.master", "local[2]")));
+        assertEquals(java.util.Optional.empty(), SparkStartup.waitingLine(new org.apache.spark.SparkConf(false)), "no --master");
+        assertTrue(SparkStartup.waitingLine(new org.apache.spark.SparkConf(false).set("spark.master", "local-cluster[2,1,1024]"))
+                .orElseThrow().startsWith("spark: waiting for the executors to register on local-cluster[2,1,1024]"));
     }
 
     @Test
