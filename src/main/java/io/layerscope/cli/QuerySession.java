@@ -40,7 +40,7 @@ final class QuerySession {
             });
         }
         try {
-            views.registerFor(sql);
+            views.registerFor(sql).forEach(note -> err.println("note: " + note));
             format.print(ResultsQuery.sql(spark, sql, views.names()), out, err);
         } catch (LayerscopeException e) {
             throw e;

@@ -107,12 +107,33 @@ public final class ResultsQuery {
         /**
          * Registers the views whose names occur as words in {@code sql} (a word that is not a table
          * reference only registers a view needlessly), or every view when it names none, for
-         * statements such as SHOW TABLES.
+         * statements such as SHOW TABLES. Returns a note for each view named that some of the runs
+         * lack: their rows are absent, which must not pass for "that run found none".
          */
-        public void registerFor(String sql) {
+        public List<String> registerFor(String sql) {
             List<String> named = names.stream().filter(n -> java.util.regex.Pattern.compile("(?i)(?<![A-Za-z0-9_])"
                     + java.util.regex.Pattern.quote(n) + "(?![A-Za-z0-9_])").matcher(sql).find()).toList();
             (named.isEmpty() ? names : named).forEach(this::register);
+            List<String> notes = new ArrayList<>();
+            named.forEach(n -> absentFrom(n).ifPresent(notes::add));
+            return notes;
+        }
+
+        /** Which runs lack the table {@code name}, said as a note (empty when none does). */
+        Optional<String> absentFrom(String name) {
+            List<String> runs = runLabels(dirs);
+            List<String> without = new ArrayList<>();
+            for (int i = 0; i < dirs.size(); i++) {
+                if (!Files.isDirectory(dirs.get(i).resolve(name + ".parquet"))) {
+                    without.add(runs.get(i));
+                }
+            }
+            if (without.isEmpty()) {
+                return Optional.empty();
+            }
+            return Optional.of(name + " has no rows of " + String.join(", ", without) + ": " + (without.size() == 1
+                    ? "that run has" : "those runs have") + " no " + name + " table" + (DEPTH_ONLY.contains(name)
+                    ? " (a depth table, which a run with --no-depth leaves out)" : ""));
         }
 
         /** Registers one view: the table of every directory that has it, a union tagged by run when several. */

@@ -81,6 +81,17 @@ class QueryCommandIT {
                 "SELECT run, count(*) AS n FROM layers GROUP BY run ORDER BY run");
         assertEquals(0, r.status(), r.err());
         assertEquals(List.of("run,n", "r,3", "r2,3"), r.out().lines().toList());
+
+        // a run without the table has no rows in it: said, lest it pass for a run that found none
+        io.layerscope.FileTrees.deleteRecursively(copy.resolve("calibration.parquet"));
+        r = run("query", "--results", results.toString(), "--results", copy.toString(), "--format", "csv",
+                "SELECT run, count(*) AS n FROM calibration GROUP BY run");
+        assertEquals(0, r.status(), r.err());
+        assertEquals(List.of("run,n", "r,4"), r.out().lines().toList());
+        assertEquals(List.of("note: calibration has no rows of r2: that run has no calibration table"),
+                r.err().lines().filter(l -> l.startsWith("note: ")).toList(), r.err());
+        r = run("query", "--results", results.toString(), "--results", copy.toString(), "SELECT count(*) FROM layers");
+        assertEquals(List.of(), r.err().lines().filter(l -> l.startsWith("note: ")).toList(), "every run has layers");
     }
 
     private static final String NESTED = "SELECT CAST('ab' AS BINARY) AS b, map('k', 1, 'n', NULL) AS m,"
