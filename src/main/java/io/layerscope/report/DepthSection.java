@@ -79,7 +79,9 @@ final class DepthSection {
                 .limit(OUTLIER_FEATURES_SHOWN).toList();
         for (OutlierFeatureRow f : shown) {
             rows.add(new String[] {f.tap() + " (" + f.kinds() + ")", String.valueOf(f.channel()), fmt(f.blockShare()),
-                    fmt(f.positionShare()), f.prunedShare() == null ? "-" : fmt(f.prunedShare()), prunedIn(f.prunedLayers())});
+                    fmt(f.positionShare()), f.prunedShare() == null ? "-" : fmt(f.prunedShare()),
+                    // no analysed layer reads the tap: "none" would read as Wanda sparing the feature
+                    f.prunedShare() == null ? "no layer analysed reads it" : prunedIn(f.prunedLayers())});
         }
         b.append("<p class=\"hint\">Systematic outlier features (LLM.int8: |x| &#8805; 6): the share of their")
                 .append(" columns' weights the Wanda masks prune (against the layers' sparsity), and the layers whose")

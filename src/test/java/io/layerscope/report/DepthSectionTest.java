@@ -41,6 +41,20 @@ class DepthSectionTest {
                 page.one("//p[@id='depth-stream']").getTextContent());
     }
 
+    /** A feature no mask prunes says "none"; one whose tap no analysed layer reads says that, not "none". */
+    @Test
+    void aFeatureNoAnalysedLayerReadsIsNotSaidSpared() throws Exception {
+        DepthSummary one = summary(false);
+        DepthSummary two = new DepthSummary(one.blocks(), one.distances(), one.superWeights(), List.of(
+                new OutlierFeatureRow("ATTN_IN", "q_proj,k_proj,v_proj", 7, 1.0, 0.5, new int[] {0, 1}, List.of(), 0.0),
+                new OutlierFeatureRow("MLP_ACT", "down_proj", 9, 1.0, 0.4, new int[] {0, 1}, List.of(), null)), false);
+        XmlPage page = new XmlPage(HtmlReport.render(SyntheticReport.header("demo"),
+                SyntheticReport.withoutPictures(SyntheticReport.sweep(2)), two));
+        assertEquals(List.of("ATTN_IN (q_proj,k_proj,v_proj)", "7", "1.000", "0.5000", "0.000", "none",
+                        "MLP_ACT (down_proj)", "9", "1.000", "0.4000", "-", "no layer analysed reads it"),
+                page.all("//table[@id='outlier-features']/tbody/tr/td").stream().map(n -> n.getTextContent()).toList());
+    }
+
     /**
      * Thousands of features (a random model's): the report lists the 50 in the most blocks (then at the
      * most positions), with four layer names each.
