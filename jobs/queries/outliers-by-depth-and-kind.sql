@@ -1,4 +1,6 @@
--- OWL outlier ratio (M = 5) by depth and kind: one row per block, one column per kind.
+-- Share of each layer's Wanda metric entries above 5 x its mean (layers.outlier_ratio_m5, a share
+-- between 0 and 1, at OWL's M = 5) by depth and kind: one row per block, one column per kind.
+-- Not OWL's own block ratio, which is blocks.owl_outlier_ratio (in percent, over a block's layers).
 SELECT block,
        max(CASE WHEN kind = 'q_proj'    THEN round(outlier_ratio_m5, 5) END) AS q_proj,
        max(CASE WHEN kind = 'k_proj'    THEN round(outlier_ratio_m5, 5) END) AS k_proj,

@@ -8,8 +8,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code list-layers}: the prunable Linear layers grouped by kind, with example single-layer commands. */
 @Command(name = "list-layers", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = {"List the prunable Linear layers of the model in named_modules() order, grouped by kind,"
-                + " with example commands for the single-layer job.",
+        description = {"List the prunable Linear layers of the model grouped by kind (each kind's in named_modules()"
+                + " order), with example commands for the single-layer job.",
                 "Reads only config.json and the safetensors headers."})
 public final class ListLayersCommand implements Callable<Integer> {
     @Mixin

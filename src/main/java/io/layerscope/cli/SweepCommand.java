@@ -28,7 +28,8 @@ public final class SweepCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Results directory (must not exist unless --overwrite).")
     Path out;
 
-    @Option(names = "--layers", paramLabel = "REGEX", description = "Only layers whose name matches (e.g. 'mlp\\.down_proj$').")
+    @Option(names = "--layers", paramLabel = "REGEX", description = "Only layers whose name contains a match (found anywhere in it; anchor with ^ and $), e.g."
+            + " 'mlp\\.down_proj$'.")
     String layers;
 
     @Option(names = "--no-png", description = "Skip the per-layer pictures.")

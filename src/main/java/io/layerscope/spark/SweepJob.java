@@ -397,8 +397,8 @@ public final class SweepJob {
         ModelSpec spec = modelSpec(ckpt, coverage);
         SequentialStage sequential = new SequentialStage(jsc, spec, settings, ckpt, pictures, stage1.computeTypes(), err);
         if (a.sequential()) {
-            err.printf("stage 2 (sequential): blocks 0..%d pruned in order, %d layers analysed%n", coverage.lastRound(),
-                    layers.size());
+            err.printf("stage 2 (sequential): blocks 0..%d pruned in order, %d layer%s analysed%n", coverage.lastRound(),
+                    layers.size(), layers.size() == 1 ? "" : "s");
             List<int[]> windows = samples.stream().map(CalibrationSample::tokens).toList();
             SequentialStage.Result r = sequential.run(windows, StageOne.shards(o, jsc, windows.size()), coverage.lastRound(),
                     layers, denseRows, writer, depthTables);
