@@ -143,10 +143,7 @@ public final class DeviceLayerStatistics {
     }
 
     private LayerStats run(float[] actNorm, double sparsity, int[] prunedPerColumn) {
-        float[] riaFactors = new float[in];
-        for (int j = 0; j < in; j++) {
-            riaFactors[j] = (float) Math.sqrt(actNorm[j]);
-        }
+        float[] riaFactors = io.layerscope.stats.ActivationNorms.riaFactors(actNorm);
         Shape row = new Shape(in);
         NDArray norms = DeviceArrays.floats(layer, actNorm, row);
         NDArray factors = DeviceArrays.floats(layer, riaFactors, row);

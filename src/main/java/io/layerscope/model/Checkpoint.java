@@ -253,11 +253,6 @@ public final class Checkpoint {
         return fileOf(tensor).readFloats(tensor);
     }
 
-    /** {@link SafetensorsFile#readFloats(String, float[])}: into {@code reuse} if it has the tensor's size. */
-    public float[] readFloats(String tensor, float[] reuse) {
-        return fileOf(tensor).readFloats(tensor, reuse);
-    }
-
     /** {@link SafetensorsFile#readFloats(String, long, int, float[])}: entries [first, first + count) into {@code into}. */
     public void readFloats(String tensor, long first, int count, float[] into) {
         fileOf(tensor).readFloats(tensor, first, count, into);

@@ -456,8 +456,4 @@ public final class SafetensorsFile {
             HalfFloats.decode(bytes.flip(), dtype, into, done, n);
         }
     }
-
-    static boolean exists(Path p) {
-        return Files.isRegularFile(p);
-    }
 }

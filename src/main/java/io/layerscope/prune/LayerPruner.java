@@ -102,13 +102,4 @@ public final class LayerPruner {
         }
         return null;
     }
-
-    /** sqrt(scaler_row) in float32, as torch.sqrt on the float32 scaler_row. */
-    public static float[] activationNorms(float[] scalerRow) {
-        float[] n = new float[scalerRow.length];
-        for (int j = 0; j < n.length; j++) {
-            n[j] = (float) Math.sqrt(scalerRow[j]);
-        }
-        return n;
-    }
 }

@@ -1,5 +1,6 @@
 package io.layerscope.results;
 
+import io.layerscope.stats.ActivationNorms;
 import java.io.Serializable;
 
 /**
@@ -25,8 +26,8 @@ public record Drift(float[] denseScalerRow, double actNormCos, double actNormRat
         double seq = 0;
         double dense = 0;
         for (int j = 0; j < scalerRow.length; j++) {
-            double a = (float) Math.sqrt(scalerRow[j]);
-            double b = (float) Math.sqrt(denseScalerRow[j]);
+            double a = ActivationNorms.sqrt(scalerRow[j]);
+            double b = ActivationNorms.sqrt(denseScalerRow[j]);
             dot += a * b;
             seq += a * a;
             dense += b * b;

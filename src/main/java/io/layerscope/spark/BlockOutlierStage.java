@@ -3,7 +3,6 @@ package io.layerscope.spark;
 import io.layerscope.model.Checkpoint;
 import io.layerscope.model.PrunableLayer;
 import io.layerscope.prune.BlockOutlierRatios;
-import io.layerscope.prune.LayerPruner;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -65,7 +64,7 @@ final class BlockOutlierStage {
     private static <T> List<T> perBlock(JavaSparkContext jsc, String modelDir, int blocks, Map<String, float[]> scalerRows,
                                         PerBlock<T> what) {
         Map<String, float[]> norms = new LinkedHashMap<>();
-        scalerRows.forEach((k, v) -> norms.put(k, LayerPruner.activationNorms(v)));
+        scalerRows.forEach((k, v) -> norms.put(k, io.layerscope.stats.ActivationNorms.of(v)));
         List<Integer> indices = new ArrayList<>();
         for (int b = 0; b < blocks; b++) {
             indices.add(b);

@@ -1,7 +1,6 @@
 package io.layerscope.spark;
 
 import io.layerscope.prune.BlockOutlierRatios;
-import io.layerscope.prune.LayerPruner;
 import io.layerscope.results.LayerResult;
 import io.layerscope.results.PrunedColumns;
 import io.layerscope.model.Checkpoint;
@@ -267,7 +266,7 @@ public final class LayerStage {
         } else if (thresholds != null) {
             above = new long[thresholds.length];
             BlockOutlierRatios.countAbove(w, layer.outFeatures(), layer.inFeatures(),
-                    LayerPruner.activationNorms(scalerRow), thresholds, above);
+                    io.layerscope.stats.ActivationNorms.of(scalerRow), thresholds, above);
         }
         LayerResult r = new LayerResult(layer, stats, scalerRow, s.nsamples(), s.ntokens(),
                 png == null ? null : png.picture(), png == null ? null : png.thumbnail(), (System.nanoTime() - start) / 1e9)

@@ -542,7 +542,7 @@ final class SequentialStage {
      * the block's masks, are not kept waiting by one core.
      */
     static LayerMask mask(PrunableLayer l, WeightRows w, Round round, Map<String, float[]> rows) {
-        return LayerPruner.wanda(l.name(), w, LayerPruner.activationNorms(rows.get(l.tapKey())), round.sparsity(),
+        return LayerPruner.wanda(l.name(), w, io.layerscope.stats.ActivationNorms.of(rows.get(l.tapKey())), round.sparsity(),
                 round.pattern(),
                 StatisticsThreads.worthAPool(l.outFeatures(), l.inFeatures()) ? StatisticsThreads.pool() : null);
     }

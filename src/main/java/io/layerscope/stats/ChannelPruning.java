@@ -29,10 +29,7 @@ public final class ChannelPruning {
      * at a time.
      */
     public static int[] wandaNOfM(Rows w, int out, int in, float[] scalerRow, int n, int m, int[] channels) {
-        float[] actNorm = new float[in];
-        for (int j = 0; j < in; j++) {
-            actNorm[j] = (float) Math.sqrt(scalerRow[j]);
-        }
+        float[] actNorm = ActivationNorms.of(scalerRow);
         float[] metric = new float[in];
         byte[] mask = new byte[in];
         int[] pruned = new int[channels.length];

@@ -146,7 +146,7 @@ public final class LayerStatistics {
         RowChunks chunks = new RowChunks(out, rowsPerChunk, pool);
         LayerByProducts.BlockMaxima maxima = byProducts == null ? null : byProducts.startBlockMaxima(out, in);
         Rows rows = new Rows(layer, weight, actNorm, divisors(columnAbsSums(weight, chunks, maxima, actNorm)),
-                riaActivationFactors(actNorm), new float[out]);
+                ActivationNorms.riaFactors(actNorm), new float[out]);
         long numel = (long) out * in;
 
         TwoPassDistribution activation = new TwoPassDistribution(LogBins.STANDARD);
@@ -299,15 +299,6 @@ public final class LayerStatistics {
 
     /** A chunk's column sums of |W| and, if asked for, its block maxima. */
     private record ColumnPart(double[] sums, LayerByProducts.BlockMaxima.Part cells) {
-    }
-
-    /** RIA's activation factor sqrt(scaler_row)^0.5 = sqrt(act_norm), in float32 as torch's pow(0.5) (a sqrt). */
-    private static float[] riaActivationFactors(float[] actNorm) {
-        float[] f = new float[actNorm.length];
-        for (int j = 0; j < f.length; j++) {
-            f[j] = (float) Math.sqrt(actNorm[j]);
-        }
-        return f;
     }
 
     /** One chunk's counts of |W|, of the Wanda metric and of RIA (or, merged, the layer's). */
@@ -558,7 +549,7 @@ public final class LayerStatistics {
         }
     }
 
-    /** sqrt(scaler_row) in float32 (a double sqrt rounded to float is the correctly rounded float sqrt). */
+    /** The activation norms, once scaler_row is checked (a non-finite or negative mean is a failed forward). */
     private static float[] activationNorms(String layer, float[] scalerRow) {
         float[] norms = new float[scalerRow.length];
         for (int j = 0; j < scalerRow.length; j++) {
@@ -568,7 +559,7 @@ public final class LayerStatistics {
                         + ", but a mean of squared activations must be finite and non-negative. The calibration"
                         + " forward pass overflowed or produced NaN (from a non-finite weight, or an overflow).");
             }
-            norms[j] = (float) Math.sqrt(s);
+            norms[j] = ActivationNorms.sqrt(s);
         }
         return norms;
     }

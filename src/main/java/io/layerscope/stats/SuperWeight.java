@@ -62,7 +62,7 @@ public record SuperWeight(int block, Peak input, Peak output, float weight, int 
         if (scalerRow != null) {
             float[] metric = new float[abs.length];
             for (int k = 0; k < abs.length; k++) {
-                metric[k] = abs[k] * (float) Math.sqrt(scalerRow[k]);
+                metric[k] = abs[k] * ActivationNorms.sqrt(scalerRow[k]);
             }
             pruner.unstructured(metric, mask);
             wanda = mask[j] == 1;

@@ -105,7 +105,7 @@ class SequentialDepthOverheadBenchmark {
         for (PrunableLayer l : ckpt.prunableLayers()) {
             if (l.block() == block) {
                 masks.put(l.kind(), LayerPruner.wanda(l.name(), ckpt.readFloats(l.weightTensor()), l.outFeatures(),
-                        l.inFeatures(), LayerPruner.activationNorms(rows.get(l.tapKey())), 0.5, SparsityPattern.UNSTRUCTURED));
+                        l.inFeatures(), io.layerscope.stats.ActivationNorms.of(rows.get(l.tapKey())), 0.5, SparsityPattern.UNSTRUCTURED));
             }
         }
         return new BlockMasks(block, masks);

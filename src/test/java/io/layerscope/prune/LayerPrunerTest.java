@@ -29,7 +29,7 @@ class LayerPrunerTest {
             scaler[j] = j % 3 == 0 ? 4f : 1f + rnd.nextInt(3);
         }
         for (double s : new double[] {0.3, 0.5, 0.77}) {
-            LayerMask mask = LayerPruner.wanda("l", w, out, in, LayerPruner.activationNorms(scaler), s, SparsityPattern.UNSTRUCTURED);
+            LayerMask mask = LayerPruner.wanda("l", w, out, in, io.layerscope.stats.ActivationNorms.of(scaler), s, SparsityPattern.UNSTRUCTURED);
             long pruned = 0;
             for (int i = 0; i < out; i++) {
                 List<Integer> cols = new ArrayList<>();
@@ -119,7 +119,7 @@ class LayerPrunerTest {
                 for (int j = 0; j < in; j++) {
                     scaler[j] = 1f + rnd.nextInt(4);
                 }
-                float[] norms = LayerPruner.activationNorms(scaler);
+                float[] norms = io.layerscope.stats.ActivationNorms.of(scaler);
                 LayerMask mask = LayerPruner.wanda("l", w, out, in, norms, 0.5, SparsityPattern.UNSTRUCTURED, pool);
                 // the same weight handed out a chunk at a time, each run a copy after five other values
                 LayerMask fromRuns = LayerPruner.wanda("l", copiedRuns(w, out, in), norms, 0.5,

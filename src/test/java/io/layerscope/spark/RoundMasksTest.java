@@ -58,7 +58,7 @@ class RoundMasksTest {
         assertSame(planted, masks.mask(LayerKind.GATE_PROJ));
         PrunableLayer down = ckpt.layer("model.layers.1.mlp.down_proj");
         LayerMask made = LayerPruner.wanda(down.name(), ckpt.readFloats(down.weightTensor()), down.outFeatures(),
-                down.inFeatures(), LayerPruner.activationNorms(rows.get(down.tapKey())), 0.5, SparsityPattern.UNSTRUCTURED);
+                down.inFeatures(), io.layerscope.stats.ActivationNorms.of(rows.get(down.tapKey())), 0.5, SparsityPattern.UNSTRUCTURED);
         assertEquals(1.0, made.agreement(masks.mask(LayerKind.DOWN_PROJ)));
         assertEquals(7, masks.masks().size());
     }
