@@ -234,16 +234,16 @@ public final class SweepJob {
                     Setbacks.awaitListeners(spark.sparkContext(), 2000);
                     List<String> lost = Setbacks.lostSince(setbacks);
                     List<String> failed = Setbacks.failedSince(setbacks);
-                    RunRecord draft = RunRecords.of(o, windows.source(), windows.documents(), ckpt, layers, samples, stage1, timings, spark,
-                            Map.of(), provenance, analysed.blocks(), created).withStageOneReused(stageOne.reused())
+                    // the report's draft (no weight hashes yet) and run.json, made alike
+                    java.util.function.Function<Map<Path, String>, RunRecord> record = sha256 -> RunRecords.of(o,
+                            windows.source(), windows.documents(), ckpt, layers, samples, stage1, timings, spark, sha256,
+                            provenance, analysed.blocks(), created).withGram(gramRecord).withStageOneReused(stageOne.reused())
                             .withStageOne(windows.remembered(), stageOne.shards()).withSetbacks(lost, failed);
-                    writer.write(results, samples, depth, analysed.blocks(), draft, () -> {
+                    writer.write(results, samples, depth, analysed.blocks(), record.apply(Map.of()), () -> {
                         Map<Path, String> sha256 = hashes.get();
                         timings.put("write", RunSeconds.since(tw));
                         timings.put("total", RunSeconds.since(t0));
-                        return RunRecords.of(o, windows.source(), windows.documents(), ckpt, layers, samples, stage1, timings, spark, sha256,
-                                provenance, analysed.blocks(), created).withGram(gramRecord).withStageOneReused(stageOne.reused())
-                                .withStageOne(windows.remembered(), stageOne.shards()).withSetbacks(lost, failed);
+                        return record.apply(sha256);
                     });
                     written = out.target();
                 } else {
