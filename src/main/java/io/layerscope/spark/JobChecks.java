@@ -47,6 +47,28 @@ public final class JobChecks {
         }
     }
 
+    /** The longest Java array: a batch's hidden states travel between sequential mode's rounds as one. */
+    static final long LONGEST_ARRAY = Integer.MAX_VALUE - 8;
+
+    /**
+     * Sequential mode keeps each batch's hidden states between rounds as one byte array, so a batch
+     * (--batch-size sequences of --seqlen tokens of hidden_size values, float32 unless --dtype float16)
+     * must fit in one: a larger one would fail in the first round with an error of the JVM's.
+     */
+    static void sequentialBatch(JobOptions.Calibration options, LlamaConfig c, boolean sequential) {
+        int bytes = options.dtype() == io.layerscope.llama.ComputeDtype.FLOAT16 ? 2 : 4;
+        long perSequence = (long) options.seqlen() * c.hiddenSize() * bytes;
+        if (!sequential || perSequence * options.batchSize() <= LONGEST_ARRAY) {
+            return;
+        }
+        long most = LONGEST_ARRAY / perSequence;
+        throw new LayerscopeException("--batch-size " + options.batchSize() + " with --mode sequential: a batch's hidden"
+                + " states (" + options.batchSize() + " x " + options.seqlen() + " tokens x " + c.hiddenSize() + " x "
+                + bytes + " bytes = " + io.layerscope.hub.ConsoleProgress.bytes(perSequence * options.batchSize()) + ") must fit in one Java"
+                + " array, 2 GiB at most; " + (most >= 1 ? "use --batch-size " + most + " or less"
+                : "even one sequence does not: use a smaller --seqlen" + (bytes == 4 ? " or --dtype float16" : "")));
+    }
+
     /**
      * Pruning options that depend on the model, checked before anything starts. N:M masks are built
      * for every block up to {@code lastBlock} when the run prunes (sequential mode, --save-pruned), and

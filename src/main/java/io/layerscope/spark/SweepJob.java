@@ -109,6 +109,7 @@ public final class SweepJob {
         Coverage coverage = coverage(ckpt, layers);
         JobChecks.pruning(o.analysis(), ckpt, coverage.lastBlock(), layers,
                 o.analysis().sequential() || o.output().savePruned() != null);
+        JobChecks.sequentialBatch(o.calibration(), ckpt.config(), o.analysis().sequential());
         JobChecks.refuseNestedOutputs(o.output().out(), o.output().savePruned(), o.output().imatrix());
         StandaloneMaster.refuseUnreachable(System.getProperty("spark.master"));
         calibrationCache = StageOne.openCache(o);

@@ -40,6 +40,29 @@ class JobChecksTest {
         assertThrows(LayerscopeException.class, () -> JobChecks.pruning(a, ckpt, last, all, false));
     }
 
+    /** Sequential mode's batch of hidden states is one Java array: a batch larger than 2 GiB is refused at once. */
+    @Test
+    void aSequentialBatchLargerThanAJavaArrayIsRefused() throws Exception {
+        io.layerscope.model.LlamaConfig c = io.layerscope.model.LlamaConfig.parse(new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(io.layerscope.fixtures.Llama1bShapedCheckpoint.CONFIG_JSON), "1b");
+        // 2048 tokens of 2048 float32 values: 16 MiB a sequence, so 127 fit under 2^31 - 8 bytes and 128 do not
+        assertDoesNotThrow(() -> JobChecks.sequentialBatch(calibration(2048, 127, io.layerscope.llama.ComputeDtype.AUTO), c, true));
+        assertDoesNotThrow(() -> JobChecks.sequentialBatch(calibration(2048, 128, io.layerscope.llama.ComputeDtype.AUTO), c, false));
+        assertEquals("--batch-size 128 with --mode sequential: a batch's hidden states (128 x 2048 tokens x 2048 x 4 bytes"
+                + " = 2.00 GiB) must fit in one Java array, 2 GiB at most; use --batch-size 127 or less",
+                assertThrows(LayerscopeException.class, () -> JobChecks.sequentialBatch(calibration(2048, 128,
+                        io.layerscope.llama.ComputeDtype.AUTO), c, true)).getMessage());
+        assertDoesNotThrow(() -> JobChecks.sequentialBatch(calibration(2048, 255, io.layerscope.llama.ComputeDtype.FLOAT16), c, true));
+        assertEquals("--batch-size 1 with --mode sequential: a batch's hidden states (1 x 300000 tokens x 2048 x 4 bytes"
+                + " = 2.29 GiB) must fit in one Java array, 2 GiB at most; even one sequence does not: use a smaller --seqlen"
+                + " or --dtype float16", assertThrows(LayerscopeException.class, () -> JobChecks.sequentialBatch(
+                        calibration(300_000, 1, io.layerscope.llama.ComputeDtype.FLOAT32), c, true)).getMessage());
+    }
+
+    private static JobOptions.Calibration calibration(int seqlen, int batchSize, io.layerscope.llama.ComputeDtype dtype) {
+        return new JobOptions.Calibration("demo", 128, seqlen, 0, dtype, 0, batchSize);
+    }
+
     /** An output inside an earlier run's results or pruned checkpoint would go with the next --overwrite of it. */
     @Test
     void outputsInsideAnotherRunsOutputsAreRefused() throws Exception {
