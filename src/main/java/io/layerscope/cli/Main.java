@@ -58,9 +58,17 @@ public final class Main implements Runnable {
 
     /** Set once the command has returned: a shutdown after that is the normal exit, not a signal. */
     private static volatile boolean finished;
+    /** Whether main has begun: a failure after that is layerscope's, not Spark's refusal of its options. */
+    private static volatile boolean started;
+
+    /** Whether {@link #main} has begun (in this JVM). */
+    static boolean started() {
+        return started;
+    }
     private static final java.util.concurrent.atomic.AtomicBoolean STOP_REPORTED = new java.util.concurrent.atomic.AtomicBoolean();
 
     public static void main(String[] args) {
+        started = true;
         StandardError.install();
         verboseRun = java.util.Arrays.asList(args).contains("--verbose");
         // SIGTERM or SIGINT while sampling or writing may end the JVM before the command's own thread
@@ -70,8 +78,13 @@ public final class Main implements Runnable {
                 reportStop(new PrintWriter(System.err, true));
             }
         }, "layerscope-signal-report"));
-        int status = commandLine().execute(args);
-        finished = true;
+        int status;
+        try {
+            status = commandLine().execute(args);
+        } finally {
+            // an error no handler caught ends main too: no signal stopped the command
+            finished = true;
+        }
         if (status != 0) {
             quietAfterFailure();
         } else if (!verboseRun && !insideYarnApplicationMaster(System.getProperties())) {
@@ -169,7 +182,11 @@ public final class Main implements Runnable {
             try {
                 return new CommandLine.RunLast().execute(parsed);
             } catch (OutOfMemoryError e) {
-                throw new CommandLine.ExecutionException(cl, e.toString(), HeapExhaustion.onDriver(e,
+                String command = "the " + lastCommand(parsed) + " command";
+                throw new CommandLine.ExecutionException(cl, e.toString(), HeapExhaustion.isHeap(e)
+                        ? HeapExhaustion.onDriver(e, command) : DriverLimits.arrayTooLarge(e, command));
+            } catch (StackOverflowError e) {
+                throw new CommandLine.ExecutionException(cl, e.toString(), DriverLimits.stackOverflow(e,
                         "the " + lastCommand(parsed) + " command"));
             }
         });

@@ -14,6 +14,11 @@ public final class SparkSubmitMain {
         try {
             org.apache.spark.deploy.SparkSubmit.main(args);
         } catch (Throwable e) {   // Scala throws SparkException, a checked exception, undeclared
+            if (Main.started()) {
+                // layerscope's own command failed in a way its handlers did not catch: not an option of Spark's
+                System.err.println("error: unexpected " + Main.oneParagraph(String.valueOf(e)));
+                System.exit(Main.EXIT_FAILURE);
+            }
             String reason = e.getMessage() == null ? e.getClass().getName() : e.getMessage();
             System.err.println("error: Spark refused the options: " + Main.oneParagraph(reason)
                     + "; check the Spark options given to submit.sh (--master, --conf, --driver-memory,"

@@ -1,10 +1,7 @@
 package io.layerscope.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.layerscope.Failures;
 import io.layerscope.LayerscopeException;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,7 +50,7 @@ public final class Checkpoint {
         Map<String, SafetensorsFile> fileOf = new LinkedHashMap<>();
         List<SafetensorsFile> files = new ArrayList<>();
         Path index = dir.resolve(INDEX_FILE);
-        if (Files.isRegularFile(index)) {
+        if (Files.exists(index)) {   // one that is no regular file is refused, not passed over
             readIndex(dir, index, fileOf, files);
         } else if (Files.isRegularFile(dir.resolve(SINGLE_FILE))) {
             SafetensorsFile f = SafetensorsFile.open(dir.resolve(SINGLE_FILE));
@@ -71,9 +68,10 @@ public final class Checkpoint {
     private static void readIndex(Path dir, Path index, Map<String, SafetensorsFile> fileOf, List<SafetensorsFile> files) {
         JsonNode map;
         try {
-            map = new ObjectMapper().readTree(Files.readAllBytes(index)).path("weight_map");
-        } catch (IOException e) {
-            throw new LayerscopeException(index + ": not valid JSON (" + Failures.describe(e) + ")", e);
+            // a 405B model's index is about 1.5 MB
+            map = SmallJsonFile.read(index, 256L << 20, "a safetensors index").path("weight_map");
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new LayerscopeException(index + ": missing (it was there a moment ago)", e);
         }
         if (!map.isObject()) {
             throw new LayerscopeException(index + ": has no weight_map object");

@@ -2,9 +2,7 @@ package io.layerscope.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.layerscope.Failures;
 import io.layerscope.LayerscopeException;
-import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -41,15 +39,15 @@ public record LlamaConfig(
         boolean mlpBias) implements Serializable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Far above any model's config.json (a few kB). */
+    static final long MAX_BYTES = 16L << 20;
 
     public static LlamaConfig read(Path file) {
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readAllBytes(file));
+            root = SmallJsonFile.read(file, MAX_BYTES, "a config.json");
         } catch (NoSuchFileException e) {
             throw new LayerscopeException(file + ": missing; a Hugging Face model directory needs config.json");
-        } catch (IOException e) {
-            throw new LayerscopeException(file + ": not valid JSON (" + Failures.describe(e) + ")", e);
         }
         return parse(root, file.toString());
     }

@@ -153,6 +153,18 @@ class QueryCommandIT {
         assertEquals(expectedErr, r.err());
     }
 
+    /**
+     * A statement nested thousands deep overflows the stack of Spark's parser: said as what to change
+     * (was: "Spark refused the options: java.lang.StackOverflowError", then a false "interrupted").
+     */
+    @Test
+    void aStatementNestedTooDeeplyForTheStackSaysWhatToChange() {
+        String deep = "SELECT " + "(".repeat(20_000) + "1" + ")".repeat(20_000);
+        refused(deep, "error: the query command ran out of the driver thread's stack (the JVM's StackOverflowError), as a"
+                + " statement or expression nested thousands deep makes it; simplify it, or give the driver a larger stack:"
+                + " --driver-java-options -Xss64m\n");
+    }
+
     @Test
     void aDepthTableOfARunWithoutThemSaysWhy() {
         refused("SELECT * FROM outlier_features", "error: query failed: no table or view named `outlier_features` (line 1,"

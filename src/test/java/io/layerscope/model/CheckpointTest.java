@@ -216,6 +216,19 @@ class CheckpointTest {
         assertEquals(new TokenizerVocabulary.LargestId("yz", 2, "model.vocab"), TokenizerVocabulary.largestId(unigram));
     }
 
+    /** A tokenizer.json that is a pipe would block the check for ever: refused unread, as an index that is one. */
+    @Test
+    void aTokenizerOrIndexThatIsNoRegularFileIsRefusedUnread() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("not-files"));
+        Path tokenizer = Files.createDirectory(dir.resolve("tokenizer.json"));
+        assertEquals(tokenizer + ": not a regular file (a directory, device, pipe or socket); tokenizer.json must be a"
+                + " Hugging Face fast-tokenizer file", assertThrows(LayerscopeException.class,
+                        () -> TokenizerVocabulary.check(tokenizer, 10, "config.json")).getMessage());
+        Files.writeString(dir.resolve("config.json"), Llama1bShapedCheckpoint.CONFIG_JSON);
+        Path index = Files.createDirectory(dir.resolve("model.safetensors.index.json"));
+        assertMessage(index + ": not a regular file (a directory, device, pipe or socket); a safetensors index is a file", dir);
+    }
+
     @Test
     void aDirectoryWithoutWeightsIsNamed() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("empty"));

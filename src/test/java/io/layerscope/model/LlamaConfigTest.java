@@ -132,6 +132,26 @@ class LlamaConfigTest {
                 + " line 1, column 1) at line 1, column 23)", e.getMessage());
     }
 
+    /** A pipe would block the read for ever and a device never ends; a file of gigabytes is no config.json. */
+    @Test
+    void aConfigThatIsNoRegularFileOrHugeIsRefusedUnread() throws Exception {
+        Path dir = Files.createDirectory(tmp.resolve("as-directory"));
+        Path notFile = Files.createDirectory(dir.resolve("config.json"));
+        assertEquals(notFile + ": not a regular file (a directory, device, pipe or socket); a config.json is a file",
+                assertThrows(LayerscopeException.class, () -> LlamaConfig.read(notFile)).getMessage());
+        Path fifo = Files.createDirectory(tmp.resolve("as-fifo")).resolve("config.json");
+        if (new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0) {
+            assertEquals(fifo + ": not a regular file (a directory, device, pipe or socket); a config.json is a file",
+                    assertThrows(LayerscopeException.class, () -> LlamaConfig.read(fifo)).getMessage());
+        }
+        Path huge = Files.createDirectory(tmp.resolve("huge")).resolve("config.json");
+        try (var f = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+            f.setLength((16L << 20) + 1);   // sparse: no disk used
+        }
+        assertEquals(huge + ": 16777217 bytes, more than a config.json holds (at most 16 MiB); it is not one",
+                assertThrows(LayerscopeException.class, () -> LlamaConfig.read(huge)).getMessage());
+    }
+
     /** Every field the forward pass uses is checked for its JSON type and range, with its name and value. */
     @Test
     void everyMalformedNumberIsNamedWithItsValue() throws Exception {
