@@ -290,6 +290,12 @@ public final class SweepJob {
 
     /** A single-layer job without --out writes its picture into the working directory: never over a file silently. */
     private void refuseExistingPictures(List<PrunableLayer> layers) {
+        Path dir = o.output().pngDir();
+        if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
+            // now, not after the forward: that is where the picture goes
+            throw new LayerscopeException("cannot write the picture to " + dir.toAbsolutePath().normalize() + ": the"
+                    + " directory is not writable; run from a writable directory, or pass --out DIR");
+        }
         for (PrunableLayer l : layers) {
             Path png = o.output().pngDir().resolve(LayerResult.pngName(l.name()));
             if (Files.exists(png, LinkOption.NOFOLLOW_LINKS) && !(o.output().overwrite() && Files.isRegularFile(png, LinkOption.NOFOLLOW_LINKS))) {

@@ -1183,6 +1183,27 @@ class BadInputIT {
         void run(Path disk) throws Exception;
     }
 
+    /** A layer job without --out writes its picture into the working directory: one it cannot write is refused at once. */
+    @Test
+    void aLayerJobWithoutOutInAReadOnlyWorkingDirectory() throws Exception {
+        Path cwd = Files.createDirectories(tmp.resolve("read-only-cwd"));
+        TestRequirements.root("mount a read-only tmpfs (root writes through permission bits)");
+        assumeTrue(Mounts.tmpfs(cwd, "ro,size=64k"), "cannot mount a read-only tmpfs here");
+        try {
+            Path log = tmp.resolve("read-only-cwd.log");
+            ProcessBuilder pb = ChildJvm.builder(List.of(), "io.layerscope.cli.Main", List.of("layer", "--model", "demo",
+                    "--cache-dir", cache.toString(), "--layer", "model.layers.0.mlp.up_proj", "--nsamples", "4", "--seqlen",
+                    "64"), Map.of(), log).directory(cwd.toFile());
+            assertEquals(2, pb.start().waitFor());
+            String err = Files.readString(log);
+            assertEquals(List.of("error: cannot write the picture to " + cwd + ": the directory is not writable; run from a"
+                    + " writable directory, or pass --out DIR"), err.lines().filter(l -> l.startsWith("error: ")).toList(), err);
+            assertFalse(err.contains("stage 1"), "refused before the forward: " + err);
+        } finally {
+            Mounts.unmount(cwd);
+        }
+    }
+
     /** Runs {@code test} on a 64 kB tmpfs mounted for it (as root; skipped where it cannot be mounted; the Hadoop-level test remains). */
     private void onA64kDisk(String name, OnDisk test) throws Exception {
         Path disk = Files.createDirectories(tmp.resolve(name));
