@@ -107,6 +107,9 @@ public final class QueryCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The most -f reads: far more SQL than anyone writes, far less than a Java string holds. */
+    static final long MAX_SQL_BYTES = 64L << 20;
+
     /** The statements of SQL or -f FILE, or null for the shell. */
     private List<String> statements() throws IOException {
         if (sql != null && file != null) {
@@ -114,8 +117,17 @@ public final class QueryCommand implements Callable<Integer> {
         }
         String text = sql;
         if (file != null) {
-            if (!Files.isRegularFile(file)) {
+            if (!Files.exists(file)) {
                 throw new LayerscopeException("-f " + file + ": no such file");
+            }
+            if (!Files.isRegularFile(file)) {
+                // a pipe would be read until its writer closes it, a device (/dev/zero) for ever
+                throw new LayerscopeException("-f " + file + ": not a regular file (a directory, device, pipe or socket);"
+                        + " -f takes a file of SQL statements");
+            }
+            if (Files.size(file) > MAX_SQL_BYTES) {
+                throw new LayerscopeException("-f " + file + ": " + Files.size(file) + " bytes, more SQL than a query takes"
+                        + " (at most " + (MAX_SQL_BYTES >> 20) + " MiB)");
             }
             try {
                 text = Files.readString(file, StandardCharsets.UTF_8);

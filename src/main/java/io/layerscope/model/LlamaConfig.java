@@ -57,6 +57,10 @@ public record LlamaConfig(
             throw new LayerscopeException(where + ": not a JSON object");
         }
         String modelType = string(c, "model_type", "", where);
+        if (!c.has("model_type")) {
+            throw new LayerscopeException(where + ": no model_type; layerscope reads LLaMA-family checkpoints, whose"
+                    + " config.json says model_type \"llama\"");
+        }
         if (!modelType.equals("llama")) {
             throw new LayerscopeException(where + ": model_type \"" + modelType
                     + "\" is not supported; layerscope reads LLaMA-family checkpoints (model_type \"llama\")");

@@ -272,6 +272,18 @@ class QueryCommandIT {
         assertEquals("error: query takes its SQL either as an argument or from -f " + file + ", not both\n", both.err());
         MainTest.Run missing = run("query", "--results", results.toString(), "-f", dir.resolve("none.sql").toString());
         assertEquals("error: -f " + dir.resolve("none.sql") + ": no such file\n", missing.err());
+        for (String notFile : List.of("/dev/null", dir.toString())) {
+            MainTest.Run r = run("query", "--results", results.toString(), "-f", notFile);
+            assertEquals(2, r.status());
+            assertEquals("error: -f " + notFile + ": not a regular file (a directory, device, pipe or socket); -f takes a"
+                    + " file of SQL statements\n", r.err());
+        }
+        Path huge = dir.resolve("huge.sql");
+        try (var f = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+            f.setLength((64L << 20) + 1);   // sparse
+        }
+        MainTest.Run tooLarge = run("query", "--results", results.toString(), "-f", huge.toString());
+        assertEquals("error: -f " + huge + ": 67108865 bytes, more SQL than a query takes (at most 64 MiB)\n", tooLarge.err());
         MainTest.Run empty = run("query", "--results", results.toString(), " -- nothing;\n;");
         assertEquals(2, empty.status());
         assertEquals("error: the SQL argument is no statement; give a query such as \"SELECT * FROM layers\"\n", empty.err());

@@ -83,6 +83,9 @@ class LlamaConfigTest {
         n.put("model_type", "mistral");
         assertMessage("x/config.json: model_type \"mistral\" is not supported; layerscope reads LLaMA-family"
                 + " checkpoints (model_type \"llama\")", n);
+        n.remove("model_type");
+        assertMessage("x/config.json: no model_type; layerscope reads LLaMA-family checkpoints, whose config.json says"
+                + " model_type \"llama\"", n);
     }
 
     @Test

@@ -27,5 +27,8 @@ class PictureSizeTest {
                 e.getMessage());
         assertThrows(LayerscopeException.class, () -> PictureSize.parse("8001x600"));
         assertThrows(LayerscopeException.class, () -> PictureSize.parse("999999999x600"));
+        // past an int: out of range too, not malformed
+        assertEquals("--png-size 2147483648x1 is out of range: at least 600x500 (nine readable panels), at most 8000x8000",
+                assertThrows(LayerscopeException.class, () -> PictureSize.parse(" 2147483648X1")).getMessage());
     }
 }
