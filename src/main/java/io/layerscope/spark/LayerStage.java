@@ -252,6 +252,7 @@ public final class LayerStage {
                 }
             }
         }
+        io.layerscope.stats.MetricOverflow.check(layer.name(), stats);
         JobOptions.Calibration c = s.calibration();
         LayerAnalysisChart.Pngs png = pictures ? LayerPictures.render(s.modelName(), layer, w, stats,
                 byProducts == null ? null : LayerPictures.heatmaps(byProducts),
