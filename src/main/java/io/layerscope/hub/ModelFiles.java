@@ -21,8 +21,8 @@ import java.util.TreeSet;
 public final class ModelFiles {
 
     public static final String CONFIG = "config.json";
-    public static final String SINGLE_WEIGHTS = "model.safetensors";
-    public static final String WEIGHTS_INDEX = "model.safetensors.index.json";
+    public static final String SINGLE_WEIGHTS = io.layerscope.model.Checkpoint.SINGLE_FILE;
+    public static final String WEIGHTS_INDEX = io.layerscope.model.Checkpoint.INDEX_FILE;
     /** Fetched when the repo has them. */
     public static final List<String> OPTIONAL = List.of("tokenizer.json", "tokenizer_config.json",
             "generation_config.json");

@@ -28,6 +28,11 @@ public final class Checkpoint {
     public static final String INDEX_FILE = "model.safetensors.index.json";
     public static final String SINGLE_FILE = "model.safetensors";
 
+    /** The name of shard {@code number} (from 1) of {@code files}, as Hugging Face's save_pretrained names them. */
+    public static String shardName(int number, int files) {
+        return String.format("model-%05d-of-%05d.safetensors", number, files);
+    }
+
     private final Path dir;
     private final LlamaConfig config;
     private final Map<String, SafetensorsFile> fileOf;

@@ -175,7 +175,7 @@ public final class SyntheticLlama {
         ObjectNode weightMap = index.putObject("weight_map");
         long total = 0;
         for (int s = 0; s < n; s++) {
-            String file = String.format("model-%05d-of-%05d.safetensors", s + 1, n);
+            String file = Checkpoint.shardName(s + 1, n);
             SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
             for (int i = s * names.size() / n; i < (s + 1) * names.size() / n; i++) {
                 String name = names.get(i);

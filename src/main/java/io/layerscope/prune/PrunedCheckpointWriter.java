@@ -162,7 +162,7 @@ public final class PrunedCheckpointWriter {
     }
 
     private void writeFile(int number, List<TensorInfo> tensors, Map<String, LayerMask> masks) throws IOException {
-        String name = String.format("model-%05d-of-%05d.safetensors", number, files);
+        String name = io.layerscope.model.Checkpoint.shardName(number, files);
         List<SafetensorsWriter.Header> headers = new ArrayList<>();
         for (TensorInfo t : tensors) {
             headers.add(new SafetensorsWriter.Header(t.name(), t.dtype(), t.shape(), t.byteLength()));

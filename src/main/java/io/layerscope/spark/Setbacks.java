@@ -76,7 +76,7 @@ public final class Setbacks extends SparkListener {
                 startFailureLimitOrDefault(conf));
     }
 
-    /** As a context on a standalone master makes one. */
+    /** Tests': a listener as on a standalone master, with the default limit (Spark passes its conf). */
     public Setbacks() {
         this(true, DEFAULT_START_FAILURES);
     }
