@@ -293,9 +293,14 @@ final class SparkStartup {
             // surfaces depends on how far the start had got, and none of it means anything to a user
             why = "Spark stopped its context while starting";
         }
-        return new LayerscopeException("Spark did not start with --master " + master + " (" + why
-                + "); check --master and the --conf settings" + (master.startsWith("spark://")
-                ? ", and that the master runs and this machine reaches it" : ""), cause);
+        return new LayerscopeException("Spark did not start with --master " + master + " (" + why + ")" + whatToCheck(master),
+                cause);
+    }
+
+    /** What a user checks when Spark stopped or never started on {@code master}. */
+    static String whatToCheck(String master) {
+        return "; check --master and the --conf settings" + (master.startsWith("spark://")
+                ? ", and that the master runs and this machine reaches it" : "");
     }
 
     /**

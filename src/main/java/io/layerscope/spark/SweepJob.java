@@ -283,9 +283,7 @@ public final class SweepJob {
         }
         String master = spark.sparkContext().master();
         return new LayerscopeException((beforeTheJob ? "Spark stopped before the job could run with --master "
-                : "Spark stopped its context while the job ran with --master ") + master
-                + "; check --master and the --conf settings" + (master.startsWith("spark://")
-                ? ", and that the master runs and this machine reaches it" : ""), e);
+                : "Spark stopped its context while the job ran with --master ") + master + SparkStartup.whatToCheck(master), e);
     }
 
     /** A single-layer job without --out writes its picture into the working directory: never over a file silently. */
