@@ -10,8 +10,10 @@ import io.layerscope.stats.LayerByProducts;
 
 /**
  * Reduces an {@code [out, in]} matrix to at most {@code maxRows x maxCols} cells (512 x 512 by
- * default) by block maximum, on the tensor's own device with DJL, so a heatmap never draws more than
- * about 262 thousand cells whatever the layer size.
+ * default) by block maximum, so a heatmap never draws more than about 262 thousand cells whatever the
+ * layer size. Stage two takes the cells in its statistics' passes ({@link LayerByProducts}); the
+ * loops over a Java float[] here take the same for a picture drawn apart. The DJL path over an
+ * NDArray (on the tensor's own device) is what the tests hold those loops to; no job uses it.
  *
  * <p>Block sizes are {@code rowBlock = ceil(out / maxRows)} and {@code colBlock = ceil(in / maxCols)},
  * giving {@code ceil(out / rowBlock) x ceil(in / colBlock)} cells. Conceptually the matrix is padded
