@@ -99,9 +99,13 @@ public final class Checkpoint {
             }
             SafetensorsFile f = shards.get(shardName);
             if (f == null) {
-                if (!Files.isRegularFile(shard)) {
+                if (!Files.exists(shard)) {
                     throw new LayerscopeException(index + ": shard " + shardName + " (for tensor " + e.getKey()
                             + ") is missing from " + dir);
+                }
+                if (!Files.isRegularFile(shard)) {
+                    throw new LayerscopeException(index + ": shard " + shardName + " (for tensor " + e.getKey()
+                            + ") is not a regular file (a directory, device, pipe or socket)");
                 }
                 f = SafetensorsFile.open(shard);
                 shards.put(shardName, f);

@@ -227,6 +227,11 @@ class CheckpointTest {
         Files.writeString(dir.resolve("config.json"), Llama1bShapedCheckpoint.CONFIG_JSON);
         Path index = Files.createDirectory(dir.resolve("model.safetensors.index.json"));
         assertMessage(index + ": not a regular file (a directory, device, pipe or socket); a safetensors index is a file", dir);
+        Files.delete(index);
+        Files.writeString(index, "{\"weight_map\": {\"model.norm.weight\": \"model-00001-of-00001.safetensors\"}}");
+        Files.createDirectory(dir.resolve("model-00001-of-00001.safetensors"));
+        assertMessage(index + ": shard model-00001-of-00001.safetensors (for tensor model.norm.weight) is not a regular file"
+                + " (a directory, device, pipe or socket)", dir);
     }
 
     @Test
