@@ -5,6 +5,7 @@ import io.layerscope.LayerscopeException;
 import io.layerscope.llama.LlamaModel;
 import io.layerscope.llama.NativeLibrary;
 import io.layerscope.model.Checkpoint;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -190,15 +191,46 @@ final class ExecutorResources {
                 + " $SPARK_HOME/jars, spark.executor.extraClassPath or their image) with the driver's (docs/CLUSTER.md)");
     }
 
+    /**
+     * The checkpoint's headers, read once per version of its files: a JVM that runs several jobs (local
+     * mode's driver, tests) must not give a later job the offsets of a directory rewritten since.
+     */
     static Checkpoint checkpoint(String dir) {
         checkBuild();
-        return CHECKPOINTS.computeIfAbsent(dir, d -> {
-            try {
-                return Checkpoint.open(ShippedModel.whereThisExecutorReads(d));
-            } catch (LayerscopeException e) {
-                throw onThisExecutor(e);
+        Path where;
+        try {
+            where = ShippedModel.whereThisExecutorReads(dir);
+        } catch (LayerscopeException e) {
+            throw onThisExecutor(e);
+        }
+        String version = dir + "\n" + filesVersion(where);
+        Checkpoint cached = CHECKPOINTS.get(version);
+        if (cached != null) {
+            return cached;
+        }
+        Checkpoint opened;
+        try {
+            opened = Checkpoint.open(where);
+        } catch (LayerscopeException e) {
+            throw onThisExecutor(e);
+        }
+        CHECKPOINTS.keySet().removeIf(k -> k.startsWith(dir + "\n"));   // an earlier version's
+        Checkpoint raced = CHECKPOINTS.putIfAbsent(version, opened);
+        return raced != null ? raced : opened;
+    }
+
+    /** What changes when a model directory's JSON or weight files are rewritten (empty where it cannot be listed). */
+    static String filesVersion(Path dir) {
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            StringBuilder v = new StringBuilder();
+            for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".json")
+                    || p.getFileName().toString().endsWith(".safetensors")).sorted().toList()) {
+                v.append(f.getFileName()).append('=').append(io.layerscope.FileIdentity.describe(f.toRealPath())).append(';');
             }
-        });
+            return v.toString();
+        } catch (java.io.IOException e) {
+            return "";   // Checkpoint.open says what is wrong with the directory
+        }
     }
 
     /**

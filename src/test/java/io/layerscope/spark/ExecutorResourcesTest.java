@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,6 +18,27 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ExecutorResourcesTest {
+    /** A JVM that runs several jobs reads a model directory's headers once per version of its files. */
+    @Test
+    void aModelDirectoryRewrittenBetweenJobsIsReadAgain(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("model");
+        java.nio.file.Files.createDirectories(dir);
+        Path demo = DemoModel.ensure(tmp.resolve("cache"));
+        try (var files = java.nio.file.Files.list(demo)) {
+            for (Path f : files.toList()) {
+                java.nio.file.Files.copy(f, dir.resolve(f.getFileName()));
+            }
+        }
+        io.layerscope.model.Checkpoint first = ExecutorResources.checkpoint(dir.toString());
+        assertSame(first, ExecutorResources.checkpoint(dir.toString()), "unchanged: read once");
+        Path config = dir.resolve("config.json");
+        String json = java.nio.file.Files.readString(config);
+        java.nio.file.Files.delete(config);   // a new file (inode), as a download or save_pretrained makes it
+        java.nio.file.Files.writeString(config, json.replaceFirst("\"rms_norm_eps\"\\s*:\\s*[0-9.eE+-]+", "\"rms_norm_eps\": 0.001"));
+        io.layerscope.model.Checkpoint second = ExecutorResources.checkpoint(dir.toString());
+        assertNotSame(first, second);
+        assertEquals(0.001, second.config().rmsNormEps());
+    }
     @Test
     void devicesNameTheMklShimOnlyForCpuExecutorsThatLoadedIt() {
         String maps = "7f3c5a1e2000-7f3c5a1e3000 r-xp 00001000 08:01 1234  /opt/other.so\n"
