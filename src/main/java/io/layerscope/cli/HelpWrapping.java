@@ -19,6 +19,8 @@ import picocli.CommandLine.Model.UsageMessageSpec;
 final class HelpWrapping {
     /** Wide enough that picocli wraps nothing. */
     private static final int UNWRAPPED = 100_000;
+    /** The least room a wrapped line keeps for its words. */
+    private static final int MIN_TEXT = 20;
     /** picocli's indent of a wrapped description line past its column. */
     private static final int WRAPPED_INDENT = 2;
     /** picocli's colours (a terminal's help): no width of their own. */
@@ -70,9 +72,8 @@ final class HelpWrapping {
         int body = bodyStart(plain);
         // a synopsis goes on under its arguments; a description (a column's, or a line of its own) 2 further in
         int indent = plain.startsWith("Usage: ") ? body : body > 0 ? body + WRAPPED_INDENT : 0;
-        if (indent > width / 2) {
-            indent = WRAPPED_INDENT;   // a column that leaves no room: the words go on near the left edge
-        }
+        // a column that leaves no room: the words keep some
+        indent = Math.min(indent, Math.max(width - MIN_TEXT, width / 2));
         int split = rawIndex(line, body);
         StringBuilder out = new StringBuilder(line.substring(0, split));
         int column = body;

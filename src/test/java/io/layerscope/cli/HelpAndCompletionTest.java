@@ -73,6 +73,11 @@ class HelpAndCompletionTest {
         String row = "      " + bold + "         Only layers whose name matches (e.g. 'mlp\\.down_proj$').";
         assertEquals("      " + bold + "         Only layers whose name matches (e.g." + System.lineSeparator()
                 + " ".repeat(31) + "'mlp\\.down_proj$').", HelpWrapping.wrap(row, 72));
+        // at picocli's narrowest width the description keeps its column
+        String narrow = HelpWrapping.wrap("      --model=MODEL          A Hugging Face model directory, a repo id (from the cache,"
+                + " else downloaded from the Hub), or \"demo\" (the embedded demo model).", 55);
+        narrow.lines().skip(1).forEach(l -> assertTrue(l.startsWith(" ".repeat(31)) && l.charAt(31) != ' ' && l.length() <= 55,
+                l));
         assertEquals("one two" + System.lineSeparator() + "three", HelpWrapping.wrap("one two three", 8));
         assertEquals("  one two" + System.lineSeparator() + "    three", HelpWrapping.wrap("  one two three", 10));
     }
