@@ -52,11 +52,15 @@ public final class JobChecks {
 
     /**
      * Sequential mode keeps each batch's hidden states between rounds as one byte array, so a batch
-     * (--batch-size sequences of --seqlen tokens of hidden_size values, float32 unless --dtype float16)
-     * must fit in one: a larger one would fail in the first round with an error of the JVM's.
+     * (--batch-size sequences of --seqlen tokens of hidden_size values) must fit in one: a larger one
+     * would fail in the first round with an error of the JVM's. The states are float32 with --dtype
+     * float32, and with auto on {@code cpuOnly} executors (local mode without --device cuda); else
+     * float16 is assumed (auto on GPU executors), refusing only what cannot fit.
      */
-    static void sequentialBatch(JobOptions.Calibration options, LlamaConfig c, boolean sequential) {
-        int bytes = options.dtype() == io.layerscope.llama.ComputeDtype.FLOAT16 ? 2 : 4;
+    static void sequentialBatch(JobOptions.Calibration options, LlamaConfig c, boolean sequential, boolean cpuOnly) {
+        io.layerscope.llama.ComputeDtype dtype = options.dtype();
+        int bytes = dtype == io.layerscope.llama.ComputeDtype.FLOAT32
+                || dtype == io.layerscope.llama.ComputeDtype.AUTO && cpuOnly ? 4 : 2;
         long perSequence = (long) options.seqlen() * c.hiddenSize() * bytes;
         if (!sequential || perSequence * options.batchSize() <= LONGEST_ARRAY) {
             return;
@@ -64,9 +68,9 @@ public final class JobChecks {
         long most = LONGEST_ARRAY / perSequence;
         throw new LayerscopeException("--batch-size " + options.batchSize() + " with --mode sequential: a batch's hidden"
                 + " states (" + options.batchSize() + " x " + options.seqlen() + " tokens x " + c.hiddenSize() + " x "
-                + bytes + " bytes = " + io.layerscope.hub.ConsoleProgress.bytes(perSequence * options.batchSize()) + ") must fit in one Java"
-                + " array, 2 GiB at most; " + (most >= 1 ? "use --batch-size " + most + " or less"
-                : "even one sequence does not: use a smaller --seqlen" + (bytes == 4 ? " or --dtype float16" : "")));
+                + bytes + " bytes = " + io.layerscope.hub.ConsoleProgress.bytes(perSequence * options.batchSize()) + ") exceed the largest"
+                + " Java array (2 GiB less 9 bytes), in which the rounds keep them; " + (most >= 1 ? "use --batch-size " + most + " or less"
+                : "even one sequence does not: use a smaller --seqlen"));
     }
 
     /**

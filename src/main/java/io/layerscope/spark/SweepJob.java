@@ -109,7 +109,10 @@ public final class SweepJob {
         Coverage coverage = coverage(ckpt, layers);
         JobChecks.pruning(o.analysis(), ckpt, coverage.lastBlock(), layers,
                 o.analysis().sequential() || o.output().savePruned() != null);
-        JobChecks.sequentialBatch(o.calibration(), ckpt.config(), o.analysis().sequential());
+        String device = o.calibration().device();
+        JobChecks.sequentialBatch(o.calibration(), ckpt.config(), o.analysis().sequential(),
+                LocalDevice.isLocal(System.getProperty("spark.master", SparkSessions.DEFAULT_MASTER))
+                        && (device == null || device.equals("cpu")));
         JobChecks.refuseNestedOutputs(o.output().out(), o.output().savePruned(), o.output().imatrix());
         StandaloneMaster.refuseUnreachable(System.getProperty("spark.master"));
         calibrationCache = StageOne.openCache(o);
@@ -288,11 +291,16 @@ public final class SweepJob {
 
     /** A single-layer job without --out writes its picture into the working directory: never over a file silently. */
     private void refuseExistingPictures(List<PrunableLayer> layers) {
-        Path dir = o.output().pngDir();
-        if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
-            // now, not after the forward: that is where the picture goes
-            throw new LayerscopeException("cannot write the picture to " + dir.toAbsolutePath().normalize() + ": the"
-                    + " directory is not writable; run from a writable directory, or pass --out DIR");
+        // now, not after the forward: the directory (or the nearest existing one above it, where the job
+        // makes it) must be one this process can write
+        Path dir = o.output().pngDir().toAbsolutePath().normalize();
+        Path existing = dir;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null || !Files.isDirectory(existing) || !Files.isWritable(existing)) {
+            throw new LayerscopeException("cannot write the picture to " + dir + ": " + (existing == null ? "" : existing
+                    + " is not a writable directory") + "; run from a writable directory, or pass --out DIR");
         }
         for (PrunableLayer l : layers) {
             Path png = o.output().pngDir().resolve(LayerResult.pngName(l.name()));

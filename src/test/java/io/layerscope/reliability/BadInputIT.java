@@ -1196,8 +1196,8 @@ class BadInputIT {
                     "64"), Map.of(), log).directory(cwd.toFile());
             assertEquals(2, pb.start().waitFor());
             String err = Files.readString(log);
-            assertEquals(List.of("error: cannot write the picture to " + cwd + ": the directory is not writable; run from a"
-                    + " writable directory, or pass --out DIR"), err.lines().filter(l -> l.startsWith("error: ")).toList(), err);
+            assertEquals(List.of("error: cannot write the picture to " + cwd + ": " + cwd + " is not a writable directory;"
+                    + " run from a writable directory, or pass --out DIR"), err.lines().filter(l -> l.startsWith("error: ")).toList(), err);
             assertFalse(err.contains("stage 1"), "refused before the forward: " + err);
         } finally {
             Mounts.unmount(cwd);

@@ -46,17 +46,23 @@ class JobChecksTest {
         io.layerscope.model.LlamaConfig c = io.layerscope.model.LlamaConfig.parse(new com.fasterxml.jackson.databind.ObjectMapper()
                 .readTree(io.layerscope.fixtures.Llama1bShapedCheckpoint.CONFIG_JSON), "1b");
         // 2048 tokens of 2048 float32 values: 16 MiB a sequence, so 127 fit under 2^31 - 8 bytes and 128 do not
-        assertDoesNotThrow(() -> JobChecks.sequentialBatch(calibration(2048, 127, io.layerscope.llama.ComputeDtype.AUTO), c, true));
-        assertDoesNotThrow(() -> JobChecks.sequentialBatch(calibration(2048, 128, io.layerscope.llama.ComputeDtype.AUTO), c, false));
+        assertDoesNotThrow(() -> JobChecks.sequentialBatch(calibration(2048, 127, io.layerscope.llama.ComputeDtype.AUTO), c, true, true));
+        assertDoesNotThrow(() -> JobChecks.sequentialBatch(calibration(2048, 128, io.layerscope.llama.ComputeDtype.AUTO), c, false, true));
         assertEquals("--batch-size 128 with --mode sequential: a batch's hidden states (128 x 2048 tokens x 2048 x 4 bytes"
-                + " = 2.00 GiB) must fit in one Java array, 2 GiB at most; use --batch-size 127 or less",
+                + " = 2.00 GiB) exceed the largest Java array (2 GiB less 9 bytes), in which the rounds keep them; use"
+                + " --batch-size 127 or less",
                 assertThrows(LayerscopeException.class, () -> JobChecks.sequentialBatch(calibration(2048, 128,
-                        io.layerscope.llama.ComputeDtype.AUTO), c, true)).getMessage());
-        assertDoesNotThrow(() -> JobChecks.sequentialBatch(calibration(2048, 255, io.layerscope.llama.ComputeDtype.FLOAT16), c, true));
+                        io.layerscope.llama.ComputeDtype.AUTO), c, true, true)).getMessage());
+        assertDoesNotThrow(() -> JobChecks.sequentialBatch(calibration(2048, 255, io.layerscope.llama.ComputeDtype.FLOAT16), c, true, true));
+        // auto on executors that may be GPUs: float16 states, half the size
+        assertDoesNotThrow(() -> JobChecks.sequentialBatch(calibration(2048, 255, io.layerscope.llama.ComputeDtype.AUTO), c, true, false));
+        assertThrows(LayerscopeException.class, () -> JobChecks.sequentialBatch(calibration(2048, 128,
+                io.layerscope.llama.ComputeDtype.FLOAT32), c, true, false));
         assertEquals("--batch-size 1 with --mode sequential: a batch's hidden states (1 x 300000 tokens x 2048 x 4 bytes"
-                + " = 2.29 GiB) must fit in one Java array, 2 GiB at most; even one sequence does not: use a smaller --seqlen"
-                + " or --dtype float16", assertThrows(LayerscopeException.class, () -> JobChecks.sequentialBatch(
-                        calibration(300_000, 1, io.layerscope.llama.ComputeDtype.FLOAT32), c, true)).getMessage());
+                + " = 2.29 GiB) exceed the largest Java array (2 GiB less 9 bytes), in which the rounds keep them; even one"
+                + " sequence does not: use a smaller --seqlen", assertThrows(LayerscopeException.class,
+                        () -> JobChecks.sequentialBatch(calibration(300_000, 1, io.layerscope.llama.ComputeDtype.FLOAT32), c,
+                                true, true)).getMessage());
     }
 
     private static JobOptions.Calibration calibration(int seqlen, int batchSize, io.layerscope.llama.ComputeDtype dtype) {
