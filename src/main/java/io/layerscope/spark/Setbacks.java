@@ -122,7 +122,8 @@ public final class Setbacks extends SparkListener {
                         && COUNTED.add(removed.executorId())) {
                     startFailures++;
                     lastStartFailure = "executor " + removed.executorId() + ": " + removed.reason();
-                    if (startFailures == startFailureLimit) {
+                    // each one past the limit too: a job submitted since the last cancellation would wait for ever
+                    if (startFailureLimit > 0 && startFailures >= startFailureLimit) {
                         executorsNotStarting = notStarting(startFailures, lastStartFailure, activeApplication());
                         cancel = true;
                     }
