@@ -183,11 +183,18 @@ public final class Main implements Runnable {
                 return new CommandLine.RunLast().execute(parsed);
             } catch (OutOfMemoryError e) {
                 String command = "the " + lastCommand(parsed) + " command";
-                throw new CommandLine.ExecutionException(cl, e.toString(), HeapExhaustion.isHeap(e)
-                        ? HeapExhaustion.onDriver(e, command) : DriverLimits.arrayTooLarge(e, command));
+                if (HeapExhaustion.isHeap(e)) {
+                    throw new CommandLine.ExecutionException(cl, e.toString(), HeapExhaustion.onDriver(e, command));
+                }
+                if (DriverLimits.isArraySize(e)) {
+                    throw new CommandLine.ExecutionException(cl, e.toString(), DriverLimits.arrayTooLarge(e, command));
+                }
+                throw e;   // metaspace, direct buffers, threads: unexpected
             } catch (StackOverflowError e) {
-                throw new CommandLine.ExecutionException(cl, e.toString(), DriverLimits.stackOverflow(e,
-                        "the " + lastCommand(parsed) + " command"));
+                if (!"query".equals(lastCommand(parsed))) {
+                    throw e;   // no input of the other commands nests: a bug, told as unexpected
+                }
+                throw new CommandLine.ExecutionException(cl, e.toString(), DriverLimits.stackOverflow(e, "the query command"));
             }
         });
         return cl;
