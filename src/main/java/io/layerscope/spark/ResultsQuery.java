@@ -114,10 +114,18 @@ public final class ResultsQuery {
             List<String> named = names.stream().filter(n -> java.util.regex.Pattern.compile("(?i)(?<![A-Za-z0-9_])"
                     + java.util.regex.Pattern.quote(n) + "(?![A-Za-z0-9_])").matcher(sql).find()).toList();
             (named.isEmpty() ? names : named).forEach(this::register);
+            // a name inside a string or a comment ("WHERE kind = 'super_weights'") reads no table
+            String code = LITERALS_AND_COMMENTS.matcher(sql).replaceAll(" ");
             List<String> notes = new ArrayList<>();
-            named.forEach(n -> absentFrom(n).ifPresent(notes::add));
+            named.stream().filter(n -> java.util.regex.Pattern.compile("(?i)(?<![A-Za-z0-9_])"
+                    + java.util.regex.Pattern.quote(n) + "(?![A-Za-z0-9_])").matcher(code).find())
+                    .forEach(n -> absentFrom(n).ifPresent(notes::add));
             return notes;
         }
+
+        /** SQL's string literals and comments, which name no table. */
+        private static final java.util.regex.Pattern LITERALS_AND_COMMENTS = java.util.regex.Pattern.compile(
+                "'(?:[^'\\\\]|\\\\.|'')*'|\"(?:[^\"\\\\]|\\\\.)*\"|--[^\\n]*|/\\*(?s:.*?)\\*/");
 
         /** Which runs lack the table {@code name}, said as a note (empty when none does). */
         Optional<String> absentFrom(String name) {

@@ -92,6 +92,9 @@ class QueryCommandIT {
                 r.err().lines().filter(l -> l.startsWith("note: ")).toList(), r.err());
         r = run("query", "--results", results.toString(), "--results", copy.toString(), "SELECT count(*) FROM layers");
         assertEquals(List.of(), r.err().lines().filter(l -> l.startsWith("note: ")).toList(), "every run has layers");
+        r = run("query", "--results", results.toString(), "--results", copy.toString(),
+                "SELECT count(*) FROM layers WHERE kind <> 'calibration' -- not calibration");
+        assertEquals(List.of(), r.err().lines().filter(l -> l.startsWith("note: ")).toList(), "a string names no table");
     }
 
     private static final String NESTED = "SELECT CAST('ab' AS BINARY) AS b, map('k', 1, 'n', NULL) AS m,"
