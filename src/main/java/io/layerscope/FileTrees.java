@@ -33,6 +33,15 @@ public final class FileTrees {
     }
 
     /** Deletes what it can of {@code p} (not following links); a part it cannot list stays. */
+    /** Whether {@code dir} is a directory with nothing in it (false when it cannot be listed). */
+    public static boolean isEmptyDirectory(Path dir) {
+        try (java.util.stream.Stream<Path> entries = Files.list(dir)) {
+            return entries.findAny().isEmpty();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     public static void deleteWhatCan(Path p) {
         if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
             return;

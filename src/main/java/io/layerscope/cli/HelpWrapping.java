@@ -69,6 +69,10 @@ final class HelpWrapping {
 
     private static String wrapLine(String line, int width) {
         String plain = visible(line);
+        String command = plain.strip();
+        if (command.startsWith("./submit.sh") || command.startsWith("source <(")) {
+            return line;   // an example command: pasted whole, never cut without a backslash
+        }
         int body = bodyStart(plain);
         // a synopsis goes on under its arguments; a description (a column's, or a line of its own) 2 further in
         int indent = plain.startsWith("Usage: ") ? body : body > 0 ? body + WRAPPED_INDENT : 0;

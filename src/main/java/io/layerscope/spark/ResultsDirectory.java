@@ -95,7 +95,7 @@ public final class ResultsDirectory implements AutoCloseable {
         this.kept = Map.copyOf(kept);
         this.cleanupHook = new Thread(this::interrupted, "layerscope-results-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanupHook);
-        if (overwrite && Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+        if (overwrite && Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !FileTrees.isEmptyDirectory(target)) {
             io.layerscope.KeptOutputs.replacing(() -> placing ? null : String.format(kind.unchanged, target));
         }
     }
