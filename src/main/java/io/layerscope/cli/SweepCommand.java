@@ -72,7 +72,8 @@ public final class SweepCommand implements Callable<Integer> {
             options = options.withOutput(options.output().withImatrix(imatrix));
         }
         SweepJob.Outcome outcome = new SweepJob(options, System.err).run();
-        System.err.printf("sweep: %d layers analysed in %.1f s; results in %s%n", outcome.layers().size(),
+        int layers = outcome.layers().size();
+        System.err.printf("sweep: %d layer%s analysed in %.1f s; results in %s%n", layers, layers == 1 ? "" : "s",
                 outcome.timings().get("total"), outcome.written());
         return 0;
     }

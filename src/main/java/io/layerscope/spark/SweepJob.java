@@ -467,9 +467,10 @@ public final class SweepJob {
         int taskThreads = GramPlan.local(jsc.getConf()) ? ExecutorResources.libtorchThreads()
                 : Math.max(1, jsc.getConf().getInt("spark.task.cpus", 1));
         int threads = plan.passThreads(jsc.defaultParallelism(), taskThreads);
-        err.printf("stage 2 (--gram): %d layers, Gram matrices of %d taps in %d pass%s (%s a pass%s, %d task%s"
-                + " per executor%s)%n", layers.size(), plan.groups().stream().mapToInt(List::size).sum(), plan.passes(),
-                plan.passes() == 1 ? "" : "es", ConsoleProgress.bytes(plan.budget()),
+        int taps = plan.groups().stream().mapToInt(List::size).sum();
+        err.printf("stage 2 (--gram): %d layer%s, Gram matrices of %d tap%s in %d pass%s (%s a pass%s, %d task%s"
+                + " per executor%s)%n", layers.size(), layers.size() == 1 ? "" : "s", taps, taps == 1 ? "" : "s",
+                plan.passes(), plan.passes() == 1 ? "" : "es", ConsoleProgress.bytes(plan.budget()),
                 plan.budget() < o.analysis().gramMemory() ? ", --gram-memory " + ConsoleProgress.bytes(o.analysis()
                         .gramMemory()) + " capped at a quarter of the heap" : "",
                 tasks, tasks == 1 ? "" : "s",
