@@ -46,6 +46,8 @@ public final class Setbacks extends SparkListener {
     private static int startFailures;
     private static String lastStartFailure;
     private static String executorsNotStarting;
+    /** How often start failures have cancelled the jobs since the context started (tests). */
+    private static int cancellations;
     /** Executors that registered since the context started (local mode's one included). */
     private static int registered;
     /** Executors ever registered, and those counted as start failures: a second removal event of either is not one. */
@@ -94,6 +96,7 @@ public final class Setbacks extends SparkListener {
             startFailures = 0;
             lastStartFailure = null;
             executorsNotStarting = null;
+            cancellations = 0;
             registered = 0;
             EVER_REGISTERED.clear();
             COUNTED.clear();
@@ -124,8 +127,11 @@ public final class Setbacks extends SparkListener {
                     lastStartFailure = "executor " + removed.executorId() + ": " + removed.reason();
                     // each one past the limit too: a job submitted since the last cancellation would wait for ever
                     if (startFailureLimit > 0 && startFailures >= startFailureLimit) {
-                        executorsNotStarting = notStarting(startFailures, lastStartFailure, activeApplication());
+                        if (executorsNotStarting == null) {   // said as it was when the limit was reached
+                            executorsNotStarting = notStarting(startFailures, lastStartFailure, activeApplication());
+                        }
                         cancel = true;
+                        cancellations++;
                     }
                 }
             }
@@ -137,6 +143,13 @@ public final class Setbacks extends SparkListener {
             if (active.isDefined()) {
                 active.get().cancelAllJobs();
             }
+        }
+    }
+
+    /** How often start failures have cancelled the jobs since this JVM's context started. */
+    static int cancellations() {
+        synchronized (LOCK) {
+            return cancellations;
         }
     }
 

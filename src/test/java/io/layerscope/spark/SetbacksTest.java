@@ -111,8 +111,11 @@ class SetbacksTest {
         assertTrue(Setbacks.executorsNotStarting().orElseThrow().startsWith("executors keep exiting before they register"
                 + " with the driver (3 in a row, none running; the last: executor 2: Command exited with code 1)"));
         // past the limit each failure ends the jobs again (one submitted since the last cancellation would wait)
+        assertEquals(1, Setbacks.cancellations());
         three.onExecutorRemoved(new SparkListenerExecutorRemoved(0L, "3", "Command exited with code 1"));
-        assertTrue(Setbacks.executorsNotStarting().orElseThrow().contains("(4 in a row, none running; the last: executor 3:"));
+        assertEquals(2, Setbacks.cancellations());
+        assertTrue(Setbacks.executorsNotStarting().orElseThrow().contains("(3 in a row, none running; the last: executor 2:"),
+                "said as when the limit was reached");
         three.onApplicationEnd(new SparkListenerApplicationEnd(0L, scala.Option.empty()));
 
         Setbacks never = new Setbacks(standalone("0"));
