@@ -111,16 +111,19 @@ public final class ResultsQuery {
          * lack: their rows are absent, which must not pass for "that run found none".
          */
         public List<String> registerFor(String sql) {
-            List<String> named = names.stream().filter(n -> java.util.regex.Pattern.compile("(?i)(?<![A-Za-z0-9_])"
-                    + java.util.regex.Pattern.quote(n) + "(?![A-Za-z0-9_])").matcher(sql).find()).toList();
+            List<String> named = names.stream().filter(n -> mentions(sql, n)).toList();
             (named.isEmpty() ? names : named).forEach(this::register);
             // a name inside a string or a comment ("WHERE kind = 'super_weights'") reads no table
             String code = LITERALS_AND_COMMENTS.matcher(sql).replaceAll(" ");
             List<String> notes = new ArrayList<>();
-            named.stream().filter(n -> java.util.regex.Pattern.compile("(?i)(?<![A-Za-z0-9_])"
-                    + java.util.regex.Pattern.quote(n) + "(?![A-Za-z0-9_])").matcher(code).find())
-                    .forEach(n -> absentFrom(n).ifPresent(notes::add));
+            named.stream().filter(n -> mentions(code, n)).forEach(n -> absentFrom(n).ifPresent(notes::add));
             return notes;
+        }
+
+        /** Whether {@code sql} has {@code name} as a word of its own, in any case. */
+        private static boolean mentions(String sql, String name) {
+            return java.util.regex.Pattern.compile("(?i)(?<![A-Za-z0-9_])" + java.util.regex.Pattern.quote(name)
+                    + "(?![A-Za-z0-9_])").matcher(sql).find();
         }
 
         /** SQL's string literals and comments, which name no table. */
