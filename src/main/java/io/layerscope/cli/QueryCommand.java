@@ -120,13 +120,13 @@ public final class QueryCommand implements Callable<Integer> {
             if (!Files.exists(file)) {
                 throw new LayerscopeException("-f " + file + ": no such file");
             }
-            if (!Files.isRegularFile(file)) {
-                // a pipe would be read until its writer closes it, a device (/dev/zero) for ever
-                throw new LayerscopeException("-f " + file + ": not a regular file (a directory, device, pipe or socket);"
-                        + " -f takes a file of SQL statements");
+            if (io.layerscope.FileKinds.existsButNotRegular(file)) {
+                throw new LayerscopeException("-f " + file + ": " + io.layerscope.FileKinds.NOT_REGULAR
+                        + "; -f takes a file of SQL statements");
             }
-            if (Files.size(file) > MAX_SQL_BYTES) {
-                throw new LayerscopeException("-f " + file + ": " + Files.size(file) + " bytes, more SQL than a query takes"
+            long size = Files.size(file);
+            if (size > MAX_SQL_BYTES) {
+                throw new LayerscopeException("-f " + file + ": " + size + " bytes, more SQL than a query takes"
                         + " (at most " + (MAX_SQL_BYTES >> 20) + " MiB)");
             }
             try {

@@ -103,9 +103,9 @@ public final class Checkpoint {
                     throw new LayerscopeException(index + ": shard " + shardName + " (for tensor " + e.getKey()
                             + ") is missing from " + dir);
                 }
-                if (!Files.isRegularFile(shard)) {
+                if (io.layerscope.FileKinds.existsButNotRegular(shard)) {
                     throw new LayerscopeException(index + ": shard " + shardName + " (for tensor " + e.getKey()
-                            + ") is not a regular file (a directory, device, pipe or socket)");
+                            + ") is " + io.layerscope.FileKinds.NOT_REGULAR);
                 }
                 f = SafetensorsFile.open(shard);
                 shards.put(shardName, f);

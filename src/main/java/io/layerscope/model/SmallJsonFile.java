@@ -24,9 +24,8 @@ final class SmallJsonFile {
      * config.json"). A missing file throws NoSuchFileException for the caller to explain.
      */
     static JsonNode read(Path file, long maxBytes, String what) throws NoSuchFileException {
-        if (Files.exists(file) && !Files.isRegularFile(file)) {
-            throw new LayerscopeException(file + ": not a regular file (a directory, device, pipe or socket); "
-                    + what + " is a file");
+        if (io.layerscope.FileKinds.existsButNotRegular(file)) {
+            throw new LayerscopeException(file + ": " + io.layerscope.FileKinds.NOT_REGULAR + "; " + what + " is a file");
         }
         try {
             long size = Files.size(file);

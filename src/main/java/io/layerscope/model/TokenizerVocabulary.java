@@ -50,9 +50,8 @@ public final class TokenizerVocabulary {
     /** The largest id, or null when the file lists no token. */
     public static LargestId largestId(Path tokenizerJson) {
         LargestId[] best = {null};
-        if (java.nio.file.Files.exists(tokenizerJson) && !java.nio.file.Files.isRegularFile(tokenizerJson)) {
-            // a pipe would block the read for ever, a device never ends
-            throw notTokenizer(tokenizerJson, "not a regular file (a directory, device, pipe or socket)");
+        if (io.layerscope.FileKinds.existsButNotRegular(tokenizerJson)) {
+            throw notTokenizer(tokenizerJson, io.layerscope.FileKinds.NOT_REGULAR);
         }
         try (java.io.InputStream in = java.nio.file.Files.newInputStream(tokenizerJson);
                 JsonParser p = JSON.createParser(in)) {
