@@ -16,7 +16,7 @@ import java.util.Objects;
  * LayerPlotData data = LayerPlotData.builder()
  *     .model("meta-llama/Llama-3.2-1B").layer("model.layers.0.mlp.down_proj").shape(2048, 8192)
  *     .calibration(new CalibrationSummary("c4", 128, 2048, 0))
- *     .heatmaps(new BlockMaxReduction().layerHeatmaps(weight, actNorm))
+ *     .heatmaps(new BlockMaxReduction().layerHeatmaps(weight, 2048, 8192, actNorm))
  *     .activationNorm(actNorm)
  *     .weight(weightHistogram, weightStats)          // |W|
  *     .activation(actNormHistogram, actNormStats)    // activation norm

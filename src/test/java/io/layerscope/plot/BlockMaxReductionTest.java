@@ -79,7 +79,7 @@ class BlockMaxReductionTest {
     @Test
     void oddShapeWithTailBlocksOnBothAxesMatchesLoop() {
         float[] w = gaussian(1000 * 777, 1);
-        ReducedMatrix m = new BlockMaxReduction(64, 50).reduce(w, 1000, 777);
+        ReducedMatrix m = new TorchBlockMaxReduction(64, 50).reduce(w, 1000, 777);
         // ceil(1000/64) = 16 rows per block -> 62 whole blocks + a tail of 8 rows; ceil(777/50) = 16 -> 48 + 9.
         assertEquals(16, m.rowBlock());
         assertEquals(16, m.colBlock());
@@ -91,7 +91,7 @@ class BlockMaxReductionTest {
     @Test
     void defaultGridOnOddShapeMatchesLoop() {
         float[] w = gaussian(1025 * 777, 2);
-        ReducedMatrix m = new BlockMaxReduction().reduce(w, 1025, 777);
+        ReducedMatrix m = new TorchBlockMaxReduction().reduce(w, 1025, 777);
         assertEquals(3, m.rowBlock());
         assertEquals(2, m.colBlock());
         assertEquals(342, m.rows());
@@ -102,7 +102,7 @@ class BlockMaxReductionTest {
     @Test
     void smallMatrixIsNotReduced() {
         float[] w = gaussian(64 * 64, 3);
-        ReducedMatrix m = new BlockMaxReduction().reduce(w, 64, 64);
+        ReducedMatrix m = new TorchBlockMaxReduction().reduce(w, 64, 64);
         assertEquals(1, m.rowBlock());
         assertEquals(1, m.colBlock());
         assertTrue(!m.isReduced());
@@ -116,7 +116,7 @@ class BlockMaxReductionTest {
         for (int i = 0; i < w.length; i++) {
             w[i] = -1 - i;
         }
-        ReducedMatrix m = new BlockMaxReduction(2, 2).reduce(w, 5, 3);
+        ReducedMatrix m = new TorchBlockMaxReduction(2, 2).reduce(w, 5, 3);
         assertEquals(3, m.rowBlock());
         assertEquals(2, m.colBlock());
         assertArrayEquals(new float[] {-1, -3, -10, -12}, m.values());
@@ -135,7 +135,7 @@ class BlockMaxReductionTest {
         assertEquals(maps.weightAbs().cols(), maps.wanda().cols());
     }
 
-    /** Both paths, libtorch's (an NDArray) and plain loops (a Java float[]), against the loop reference. */
+    /** The loops and the libtorch reference against the test's own loop. */
     @Test
     void largeLayerShapeMatchesLoop() {
         int out = 8192;
@@ -145,7 +145,7 @@ class BlockMaxReductionTest {
         float[] absCells = loopBlockMax(w, out, in, 16, 4, null, true);
         float[] wandaCells = loopBlockMax(w, out, in, 16, 4, a, true);
         try (NDManager scope = nd.newSubManager()) {
-            for (LayerHeatmaps maps : List.of(new BlockMaxReduction().layerHeatmaps(scope.create(w, new Shape(out, in)), a),
+            for (LayerHeatmaps maps : List.of(new TorchBlockMaxReduction().layerHeatmaps(scope.create(w, new Shape(out, in)), a),
                     new BlockMaxReduction().layerHeatmaps(w, out, in, a))) {
                 assertEquals(512, maps.wanda().rows());
                 assertEquals(512, maps.wanda().cols());
@@ -171,7 +171,7 @@ class BlockMaxReductionTest {
             weight.set(new NDIndex("128009, 5"), 0.25f);      // last row of the last whole block
             weight.set(new NDIndex("128010, 9"), -0.75f);     // first row of the tail block
             weight.set(new NDIndex("128255, 2047"), -2f);     // last entry
-            LayerHeatmaps maps = new BlockMaxReduction().layerHeatmaps(weight, a);
+            LayerHeatmaps maps = new TorchBlockMaxReduction().layerHeatmaps(weight, a);
             ReducedMatrix abs = maps.weightAbs();
             assertEquals(511, abs.rows());
             assertEquals(512, abs.cols());
@@ -190,7 +190,38 @@ class BlockMaxReductionTest {
         }
     }
 
-    /** Stage two's float[] path (plain loops) gives libtorch's cells bit for bit, NaN and signed zeros included. */
+    /** The loops on lm_head's row count: blocks of 251 rows, 510 whole and a tail of 246. */
+    @Test
+    void loopsReduceLmHeadRowsWithShortTailBlock() {
+        int out = 128256;
+        int in = 16;
+        float[] w = new float[out * in];
+        float[] a = new float[in];
+        Arrays.fill(a, 1f);
+        a[15] = 3f;
+        w[0] = 0.5f;
+        w[128009 * in + 5] = 0.25f;                          // last row of the last whole block
+        w[128010 * in + 9] = -0.75f;                         // first row of the tail block
+        w[128255 * in + 15] = -2f;                           // last entry
+        LayerHeatmaps maps = new BlockMaxReduction().layerHeatmaps(w, out, in, a);
+        ReducedMatrix abs = maps.weightAbs();
+        assertEquals(511, abs.rows());
+        assertEquals(16, abs.cols());
+        assertEquals(251, abs.rowBlock());
+        assertEquals(1, abs.colBlock());
+        assertEquals(0.5f, abs.value(0, 0));
+        assertEquals(0.25f, abs.value(509, 5));
+        assertEquals(0.75f, abs.value(510, 9));
+        assertEquals(2f, abs.value(510, 15));
+        assertEquals(6f, maps.wanda().value(510, 15));
+        float sum = 0;
+        for (float v : abs.values()) {
+            sum += v;
+        }
+        assertEquals(0.5f + 0.25f + 0.75f + 2f, sum);
+    }
+
+    /** The loops give the libtorch reference's cells bit for bit, NaN and signed zeros included. */
     @Test
     void javaArraysAndLibtorchArraysGiveTheSameCells() {
         int out = 1003;
@@ -207,7 +238,7 @@ class BlockMaxReductionTest {
         BlockMaxReduction reduction = new BlockMaxReduction(100, 70);
         LayerHeatmaps java = reduction.layerHeatmaps(w, out, in, a);
         try (NDManager scope = nd.newSubManager()) {
-            LayerHeatmaps torch = reduction.layerHeatmaps(scope.create(w, new Shape(out, in)), a);
+            LayerHeatmaps torch = new TorchBlockMaxReduction(100, 70).layerHeatmaps(scope.create(w, new Shape(out, in)), a);
             for (ReducedMatrix[] pair : new ReducedMatrix[][] {{java.weightAbs(), torch.weightAbs()},
                     {java.wanda(), torch.wanda()}}) {
                 assertEquals(pair[1].rows(), pair[0].rows());
@@ -256,7 +287,7 @@ class BlockMaxReductionTest {
         try (NDManager scope = nd.newSubManager()) {
             NDArray half = scope.create(w, new Shape(out, in)).toType(DataType.FLOAT16, false);
             float[] rounded = half.toType(DataType.FLOAT32, false).toFloatArray();
-            LayerHeatmaps maps = new BlockMaxReduction(100, 100).layerHeatmaps(half, a);
+            LayerHeatmaps maps = new TorchBlockMaxReduction(100, 100).layerHeatmaps(half, a);
             assertArrayEquals(loopBlockMax(rounded, out, in, 3, 2, null, true), maps.weightAbs().values());
             assertArrayEquals(loopBlockMax(rounded, out, in, 3, 2, a, true), maps.wanda().values());
         }
@@ -266,8 +297,8 @@ class BlockMaxReductionTest {
     void callersArrayStaysWithItsManagerAndTemporariesAreFreed() {
         try (NDManager scope = nd.newSubManager()) {
             NDArray weight = scope.create(gaussian(200 * 100, 12), new Shape(200, 100));
-            new BlockMaxReduction(10, 10).reduce(weight);
-            new BlockMaxReduction(10, 10).layerHeatmaps(weight, uniformNorms(100, 13));
+            new TorchBlockMaxReduction(10, 10).reduce(weight);
+            new TorchBlockMaxReduction(10, 10).layerHeatmaps(weight, uniformNorms(100, 13));
             assertSame(scope, weight.getManager());
             assertEquals(1, scope.getManagedArrays().size());
             assertEquals(200 * 100, weight.toFloatArray().length);
@@ -275,24 +306,10 @@ class BlockMaxReductionTest {
     }
 
     @Test
-    void refusesArraysThatAreNotMatrices() {
-        try (NDManager scope = nd.newSubManager()) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> new BlockMaxReduction().reduce(scope.create(new float[] {1, 2, 3})));
-            assertEquals("heatmap reduction: the matrix must be a non-empty 2-D [out, in] array, got shape (3); "
-                    + "reshape it to (out_features, in_features) first", e.getMessage());
-            IllegalArgumentException ints = assertThrows(IllegalArgumentException.class,
-                    () -> new BlockMaxReduction().reduce(scope.create(new int[] {1, 2, 3, 4}, new Shape(2, 2))));
-            assertEquals("heatmap reduction: the matrix has data type int32; use float16, float32 or float64 "
-                    + "(widen bfloat16 to float32 in Java before it reaches DJL)", ints.getMessage());
-        }
-    }
-
-    @Test
     void refusesWrongValueCounts() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new BlockMaxReduction().reduce(new float[5], 2, 3));
-        assertEquals("heatmap reduction: a 2 x 3 matrix needs 6 row-major values, got 5", e.getMessage());
+                () -> new BlockMaxReduction().layerHeatmaps(new float[5], 2, 3, new float[3]));
+        assertEquals("heatmap reduction: a 2 x 3 weight needs 6 row-major values, got 5", e.getMessage());
     }
 
     @Test

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Seconds per layer picture (block-max reduction with DJL + rendering + PNG encoding) for an
+ * Seconds per layer picture (block-max reduction + rendering + PNG encoding) for an
  * 8192 x 2048 layer (Llama-3.2-1B's gate/up_proj) and a 64 x 64 layer, random weights, and the
  * reduction alone for a 128256 x 2048 lm_head. Statistics and
  * histograms are computed once beforehand (they belong to the stats package, not to this cost).
@@ -42,8 +42,8 @@ class LayerAnalysisChartBenchmark {
 
     private static void run() throws java.io.IOException {
         try (NDManager nd = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-            measure(nd, 8192, 2048);
-            measure(nd, 64, 64);
+            measure(8192, 2048);
+            measure(64, 64);
             measureReductionOnly(nd, 128256, 2048);
         }
     }
@@ -51,13 +51,13 @@ class LayerAnalysisChartBenchmark {
     /** lm_head-sized: only the reduction, the weight generated natively (1 GB in float32). */
     private static void measureReductionOnly(NDManager nd, int out, int in) {
         try (NDManager scope = nd.newSubManager()) {
-            NDArray weight = scope.randomNormal(0, 0.02f, new Shape(out, in), ai.djl.ndarray.types.DataType.FLOAT32);
+            float[] weight = scope.randomNormal(0, 0.02f, new Shape(out, in), ai.djl.ndarray.types.DataType.FLOAT32).toFloatArray();
             float[] actNorm = SyntheticLayer.create(1, in, 7).actNorm;
             BlockMaxReduction reduction = new BlockMaxReduction();
-            reduction.layerHeatmaps(weight, actNorm);
+            reduction.layerHeatmaps(weight, out, in, actNorm);
             long t0 = System.nanoTime();
             for (int run = 0; run < RUNS; run++) {
-                reduction.layerHeatmaps(weight, actNorm);
+                reduction.layerHeatmaps(weight, out, in, actNorm);
             }
             System.out.printf(Locale.ROOT, "plot benchmark %6d x %-5d: reduction only %.3f s per layer, %d runs%n", out, in,
                     (System.nanoTime() - t0) / 1e9 / RUNS, RUNS);
@@ -74,39 +74,36 @@ class LayerAnalysisChartBenchmark {
                 d.weightStatistics(), d.activationStatistics(), d.wandaStatistics());
     }
 
-    private static void measure(NDManager nd, int out, int in) throws java.io.IOException {
+    private static void measure(int out, int in) throws java.io.IOException {
         SyntheticLayer layer = SyntheticLayer.create(out, in, 42);
         BlockMaxReduction reduction = new BlockMaxReduction();
         LayerAnalysisChart chart = new LayerAnalysisChart();
-        try (NDManager scope = nd.newSubManager()) {
-            NDArray weight = scope.create(layer.weight, new Shape(out, in));
-            LayerPlotData data = layer.plotData(reduction.layerHeatmaps(weight, layer.actNorm));
-            chart.renderPng(data);                                  // warm-up: engine, fonts, JIT
-            long reduceNanos = 0;
-            long renderNanos = 0;
-            long bytes = 0;
-            long cpu0 = processCpuNanos();
-            for (int run = 0; run < RUNS; run++) {
-                long t0 = System.nanoTime();
-                LayerPlotData d = withHeatmaps(data, reduction.layerHeatmaps(weight, layer.actNorm));
-                long t1 = System.nanoTime();
-                bytes = chart.renderPng(d).length;
-                long t2 = System.nanoTime();
-                reduceNanos += t1 - t0;
-                renderNanos += t2 - t1;
-            }
-            double cpu = (processCpuNanos() - cpu0) / 1e9 / RUNS;
-            // CPU seconds of the whole process: a fairer figure than wall time on a shared, loaded machine.
-            System.out.printf(Locale.ROOT, "plot benchmark %6d x %-5d: %.3f s per PNG (reduction %.3f s, render+encode %.3f s), "
-                    + "process CPU %.3f s per PNG, %d runs, %d KiB, load average %.1f on %d cores%n", out, in,
-                    (reduceNanos + renderNanos) / 1e9 / RUNS, reduceNanos / 1e9 / RUNS, renderNanos / 1e9 / RUNS, cpu,
-                    RUNS, bytes / 1024, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
-                    Runtime.getRuntime().availableProcessors());
-            String keep = System.getProperty("layerscope.benchmark.png");
-            if (keep != null) {
-                java.nio.file.Files.write(java.nio.file.Files.createDirectories(Path.of(keep)).resolve("benchmark_" + out + "x" + in + ".png"),
-                        chart.renderPng(data));
-            }
+        LayerPlotData data = layer.plotData(reduction.layerHeatmaps(layer.weight, out, in, layer.actNorm));
+        chart.renderPng(data);                                  // warm-up: engine, fonts, JIT
+        long reduceNanos = 0;
+        long renderNanos = 0;
+        long bytes = 0;
+        long cpu0 = processCpuNanos();
+        for (int run = 0; run < RUNS; run++) {
+            long t0 = System.nanoTime();
+            LayerPlotData d = withHeatmaps(data, reduction.layerHeatmaps(layer.weight, out, in, layer.actNorm));
+            long t1 = System.nanoTime();
+            bytes = chart.renderPng(d).length;
+            long t2 = System.nanoTime();
+            reduceNanos += t1 - t0;
+            renderNanos += t2 - t1;
+        }
+        double cpu = (processCpuNanos() - cpu0) / 1e9 / RUNS;
+        // CPU seconds of the whole process: a fairer figure than wall time on a shared, loaded machine.
+        System.out.printf(Locale.ROOT, "plot benchmark %6d x %-5d: %.3f s per PNG (reduction %.3f s, render+encode %.3f s), "
+                + "process CPU %.3f s per PNG, %d runs, %d KiB, load average %.1f on %d cores%n", out, in,
+                (reduceNanos + renderNanos) / 1e9 / RUNS, reduceNanos / 1e9 / RUNS, renderNanos / 1e9 / RUNS, cpu,
+                RUNS, bytes / 1024, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+                Runtime.getRuntime().availableProcessors());
+        String keep = System.getProperty("layerscope.benchmark.png");
+        if (keep != null) {
+            java.nio.file.Files.write(java.nio.file.Files.createDirectories(Path.of(keep)).resolve("benchmark_" + out + "x" + in + ".png"),
+                    chart.renderPng(data));
         }
     }
 }
