@@ -157,7 +157,7 @@ final class WeightReader implements AutoCloseable {
         TensorInfo[] parts = new TensorInfo[names.length];
         for (int i = 0; i < names.length; i++) {
             parts[i] = ckpt.tensor(names[i]);
-            checkLoadable(parts[i]);
+            Checkpoint.requireLoadable(ckpt.fileOf(names[i]).path(), parts[i]);
             long[] s = parts[i].shape();
             if (s.length == 0 || !Arrays.equals(tail(s), tail(parts[0].shape()))) {
                 throw new IllegalArgumentException("cannot stack " + Arrays.toString(names) + ": shapes "
@@ -257,13 +257,6 @@ final class WeightReader implements AutoCloseable {
         // low byte + 256 x high byte: the bit pattern, summed as int64 (torch widens integer sums)
         NDArray patterns = DeviceArrays.cast(bytes, DataType.INT32).mul(bytePlaces).sum(new int[] {1});
         return bf16Floats.take(step, patterns).reshape(shape);
-    }
-
-    private void checkLoadable(TensorInfo t) {
-        if (!t.dtype().isLoadable()) {
-            throw new LayerscopeException(ckpt.fileOf(t.name()).path() + ": tensor " + t.name() + " has dtype " + t.dtype()
-                    + "; layerscope loads BF16, F16 and F32 weights (convert the checkpoint with torch first)");
-        }
     }
 
     private static long[] tail(long[] shape) {

@@ -179,8 +179,13 @@ public final class Checkpoint {
         if (!t.dtype().isFloating()) {
             throw new LayerscopeException(f.path() + ": tensor " + tensor + " has dtype " + t.dtype() + ", not a floating type");
         }
+        requireLoadable(f.path(), t);
+    }
+
+    /** Refuses a tensor of a floating type layerscope does not widen (F64, F8 ...), naming its file. */
+    public static void requireLoadable(Path file, TensorInfo t) {
         if (!t.dtype().isLoadable()) {
-            throw new LayerscopeException(f.path() + ": tensor " + tensor + " has dtype " + t.dtype()
+            throw new LayerscopeException(file + ": tensor " + t.name() + " has dtype " + t.dtype()
                     + "; layerscope loads BF16, F16 and F32 weights (convert the checkpoint with torch first)");
         }
     }

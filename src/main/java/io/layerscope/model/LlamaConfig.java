@@ -34,9 +34,7 @@ public record LlamaConfig(
         RopeScaling ropeScaling,
         int maxPositionEmbeddings,
         boolean tieWordEmbeddings,
-        String torchDtype,
-        boolean attentionBias,
-        boolean mlpBias) implements Serializable {
+        String torchDtype) implements Serializable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Far above any model's config.json (a few kB). */
@@ -115,9 +113,7 @@ public record LlamaConfig(
                 ropeScaling(c.get("rope_scaling"), where),
                 c.has("max_position_embeddings") ? required(c, "max_position_embeddings", where) : 2048,
                 bool(c, "tie_word_embeddings", false, where),
-                dtype,
-                false,
-                false);
+                dtype);
     }
 
     private static boolean present(JsonNode c, String field) {

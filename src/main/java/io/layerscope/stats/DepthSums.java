@@ -234,7 +234,7 @@ public final class DepthSums implements Serializable {
             List<Map.Entry<Integer, float[]>> states = new ArrayList<>(e.getValue().entrySet());
             for (int i = 0; i < states.size(); i++) {
                 for (int j = i + 1; j < states.size(); j++) {
-                    d.distances.put(key(states.get(i).getKey(), states.get(j).getKey()),
+                    d.distances.put(distanceKey(states.get(i).getKey(), states.get(j).getKey()),
                             angularDistance(states.get(i).getValue(), states.get(j).getValue()));
                 }
             }
@@ -255,7 +255,8 @@ public final class DepthSums implements Serializable {
         return Math.acos(Math.max(-1, Math.min(1, cosine(dot, na, nb)))) / Math.PI;
     }
 
-    private static long key(int from, int to) {
+    /** The key of the distance from block {@code from} to {@code to} (blocks number far below 100,000). */
+    static long distanceKey(int from, int to) {
         return (long) from * 100_000 + to;
     }
 
@@ -520,9 +521,5 @@ public final class DepthSums implements Serializable {
 
     long outlierTokens() {
         return outlierTokens;
-    }
-
-    static long distanceKey(int from, int to) {
-        return key(from, to);
     }
 }

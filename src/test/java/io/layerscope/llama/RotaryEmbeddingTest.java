@@ -33,7 +33,7 @@ class RotaryEmbeddingTest {
 
     static LlamaConfig llama32OneB(RopeScaling scaling) {
         return new LlamaConfig("llama", 2048, 8192, 16, 32, 8, 64, 128256, 1e-5, 500000.0, scaling, 131072, true,
-                "bfloat16", false, false);
+                "bfloat16");
     }
 
     @Test
