@@ -36,10 +36,17 @@ public final class TokenizerVocabulary {
     private TokenizerVocabulary() {
     }
 
-    /** Refuses a tokenizer with a token id of {@code vocabSize} or more, naming the token. */
+    /**
+     * Refuses a tokenizer with a token id of {@code vocabSize} or more, naming the token, and one
+     * that lists no token at all (it would encode every document to nothing, which calibration
+     * would then report as documents too short).
+     */
     public static void check(Path tokenizerJson, int vocabSize, String configName) {
         LargestId largest = largestId(tokenizerJson);
-        if (largest != null && largest.id() >= vocabSize) {
+        if (largest == null) {
+            throw notTokenizer(tokenizerJson, "lists no token (its model.vocab and added_tokens are empty or absent)");
+        }
+        if (largest.id() >= vocabSize) {
             throw new LayerscopeException(tokenizerJson + ": token \"" + largest.token() + "\" has id " + largest.id()
                     + " (in " + largest.where() + "), but the model's vocab_size is " + vocabSize + " (" + configName
                     + "), so its ids run 0.." + (vocabSize - 1) + "; this tokenizer does not belong to the model: use the"

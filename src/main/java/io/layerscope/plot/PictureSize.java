@@ -16,7 +16,8 @@ public record PictureSize(int width, int height) implements Serializable {
     /** The default as --png-size takes it (a constant, for the options' declarations). */
     public static final String DEFAULT_TEXT = LayerAnalysisChart.DEFAULT_WIDTH + "x" + LayerAnalysisChart.DEFAULT_HEIGHT;
     static final int MAX_SIDE = 8000;
-    private static final Pattern FORM = Pattern.compile("\\s*(\\d{1,9})\\s*[xX]\\s*(\\d{1,9})\\s*");
+    /** Leading zeros are taken as written by a script padding its numbers, not as more digits. */
+    private static final Pattern FORM = Pattern.compile("\\s*0*(\\d{1,9})\\s*[xX]\\s*0*(\\d{1,9})\\s*");
     /** Digits past nine: a size, out of range (not a malformed one). */
     private static final Pattern TOO_MANY_DIGITS = Pattern.compile("\\s*\\d+\\s*[xX]\\s*\\d+\\s*");
 

@@ -214,6 +214,11 @@ class CheckpointTest {
         Path unigram = Files.writeString(tmp.resolve("unigram.json"), "{\"added_tokens\":[],\"model\":{\"type\":"
                 + "\"Unigram\",\"unk_id\":0,\"vocab\":[[\"<unk>\",0.0],[\"x\",-1.5],[\"yz\",-2.0,[1]]]}}");
         assertEquals(new TokenizerVocabulary.LargestId("yz", 2, "model.vocab"), TokenizerVocabulary.largestId(unigram));
+        Path empty = Files.writeString(tmp.resolve("empty.json"), "{\"added_tokens\":[],\"model\":{\"type\":\"BPE\","
+                + "\"vocab\":{},\"merges\":[]}}");
+        assertEquals(empty + ": lists no token (its model.vocab and added_tokens are empty or absent); tokenizer.json must be"
+                + " a Hugging Face fast-tokenizer file", assertThrows(LayerscopeException.class,
+                        () -> TokenizerVocabulary.check(empty, 10, "config.json")).getMessage());
     }
 
     /** A tokenizer.json that is a pipe would block the check for ever: refused unread, as an index that is one. */

@@ -12,6 +12,7 @@ class PictureSizeTest {
         assertEquals(new PictureSize(1800, 1500), PictureSize.parse("1800x1500"));
         assertEquals(new PictureSize(600, 500), PictureSize.parse(" 600 X 500 "));
         assertEquals(new PictureSize(8000, 8000), PictureSize.parse("8000x8000"));
+        assertEquals(new PictureSize(1800, 1500), PictureSize.parse("0000000001800x01500"));
         assertEquals("1800x1500", PictureSize.DEFAULT.toString());
         assertEquals(PictureSize.DEFAULT, PictureSize.parse(PictureSize.DEFAULT_TEXT));
     }
