@@ -449,11 +449,24 @@ public final class HubClient {
             List<String> missing) {
         String where = commit == null
                 ? "the cache at " + cache.root() + " has no snapshot of " + repo.describe() + " for revision " + revision
-                        + " (no " + cache.refFile(repo, revision) + ")"
+                        + " (" + refProblem(cache.refFile(repo, revision)) + ")"
                 : "the cached snapshot " + cache.snapshotDir(repo, commit) + " of " + repo.describe() + " (revision "
                         + revision + ") lacks " + String.join(", ", missing);
         return new NotCached(why + ", and " + where + ". Run once where the Hub is reachable (without"
                 + " HF_HUB_OFFLINE), or point --cache-dir (or HF_HUB_CACHE) at a cache that has it.");
+    }
+
+    /** Why a ref file named no commit: absent, or holding something else (a damaged or hand-made cache). */
+    private static String refProblem(java.nio.file.Path ref) {
+        if (!java.nio.file.Files.isRegularFile(ref)) {
+            return "no " + ref;
+        }
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(ref)) {
+            String held = new String(in.readNBytes(80), java.nio.charset.StandardCharsets.UTF_8).strip();
+            return ref + " holds \"" + held + "\", not a 40-hex commit";
+        } catch (IOException e) {
+            return "cannot read " + ref + ": " + e.getMessage();
+        }
     }
 
     private LayerscopeException unreachable(HubRepo repo, String revision, IOException e) {

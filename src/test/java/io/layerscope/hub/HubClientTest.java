@@ -436,6 +436,15 @@ class HubClientTest {
                 + " the Hub is reachable (without HF_HUB_OFFLINE), or point --cache-dir (or HF_HUB_CACHE) at a cache"
                 + " that has it.", none.getMessage());
 
+        // a ref that holds no commit (a damaged or hand-made cache) is quoted, not called missing
+        Path ref = Files.createDirectories(repoDir().resolve("refs")).resolve("main");
+        Files.writeString(ref, "../..\n");
+        assertEquals("HF_HUB_OFFLINE=1 is set, and the cache at " + tmp.resolve("cache") + " has no snapshot of model"
+                + " tiny-org/tiny-llama for revision main (" + ref + " holds \"../..\", not a 40-hex commit). Run once"
+                + " where the Hub is reachable (without HF_HUB_OFFLINE), or point --cache-dir (or HF_HUB_CACHE) at a cache"
+                + " that has it.", assertThrows(LayerscopeException.class, () -> offline.model(REPO, "main")).getMessage());
+        Files.delete(ref);
+
         client().snapshotOf(REPO, "main", RepoType.MODEL, List.of("config.json"));
         LayerscopeException partial = assertThrows(LayerscopeException.class, () -> offline.model(REPO, "main"));
         assertEquals("HF_HUB_OFFLINE=1 is set, and the cached snapshot " + repoDir().resolve("snapshots/" + COMMIT)
