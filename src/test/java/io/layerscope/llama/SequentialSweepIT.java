@@ -113,6 +113,65 @@ class SequentialSweepIT {
         }
     }
 
+    /**
+     * The drift columns against the dense model's own statistics: its scaler_rows, the act_norm
+     * cosine and norm ratio of the sequential rows to them, the share of entries where the mask from
+     * the dense rows equals prune_wanda's, and the share each mask prunes (every in_features of the
+     * demo model is even, so exactly half).
+     */
+    @Test
+    void theDriftColumnsCompareWithTheDenseModelsStatistics() {
+        Checkpoint ckpt = Checkpoint.open(modelDir);
+        SequentialReference.Result ref = SequentialReference.run(ckpt, windows, 0.5, 0, 0);
+        Map<String, float[]> dense = denseScalerRows(ckpt);
+        int belowOne = 0;
+        for (LayerResult r : twoShards.layers()) {
+            String name = r.layer().name();
+            float[] d = dense.get(r.layer().tapKey());
+            float[] denseRow = r.drift().denseScalerRow();
+            for (int j = 0; j < d.length; j++) {
+                assertEquals(d[j], denseRow[j], 1e-5 * d[j] + 1e-12, name + " scaler_row_dense[" + j + "]");
+            }
+            float[] seq = ref.scalerRows().get(r.layer().tapKey());
+            double dot = 0;
+            double aa = 0;
+            double dd = 0;
+            for (int j = 0; j < d.length; j++) {
+                double a = (float) Math.sqrt(seq[j]);
+                double b = (float) Math.sqrt(d[j]);
+                dot += a * b;
+                aa += a * a;
+                dd += b * b;
+            }
+            assertEquals(dot / Math.sqrt(aa * dd), r.drift().actNormCos(), 1e-6, name + " drift_act_norm_cos");
+            assertEquals(Math.sqrt(aa) / Math.sqrt(dd), r.drift().actNormRatio(), 1e-5, name + " drift_act_norm_ratio");
+            belowOne += r.drift().actNormCos() < 1 - 1e-6 ? 1 : 0;
+            if (r.layer().kind() == LayerKind.LM_HEAD) {
+                continue;
+            }
+            int out = r.layer().outFeatures();
+            int in = r.layer().inFeatures();
+            boolean[][] seqMask = ref.masks().get(name);
+            boolean[][] denseMask = SequentialReference.mask(ckpt.readFloats(r.layer().weightTensor()), out, in, d, 0.5);
+            long same = 0;
+            long pruned = 0;
+            for (int i = 0; i < out; i++) {
+                for (int j = 0; j < in; j++) {
+                    same += seqMask[i][j] == denseMask[i][j] ? 1 : 0;
+                    pruned += seqMask[i][j] ? 1 : 0;
+                }
+            }
+            // the dense rows here and the job's differ in float32's last bits: a tie may fall either way
+            assertEquals((double) same / ((long) out * in), r.drift().maskAgreement(), 2.0 / ((long) out * in),
+                    name + " drift_mask_agreement");
+            assertEquals(0.5, (double) pruned / ((long) out * in), name + " reference");
+            assertEquals(0.5, r.drift().sparsityActual(), name + " sparsity_actual");
+            assertEquals(0.5, r.drift().sparsityTarget(), name + " sparsity_target");
+        }
+        // past block 0 the pruned stream has moved the statistics: the drift is really measured
+        assertTrue(belowOne > 0, "every act_norm cosine is 1");
+    }
+
     @Test
     void thePrunedCheckpointHoldsTheReferenceMasksAndOtherwiseTheSourceBytes() throws Exception {
         SequentialReference.Result ref = SequentialReference.run(Checkpoint.open(modelDir), windows, 0.5, 0, 0);
@@ -360,10 +419,17 @@ class SequentialSweepIT {
                 "<p class=\"hint\" id=\"depth-stream\">Sequential run: the residual stream here is the pruned model's"));
     }
 
+    /**
+     * Under OWL (at M = 3 and lambda 0.1, so that neither default could pass for the option) every
+     * block's outlier ratios D, from the dense model, and its allocated sparsity as OWL's formula
+     * makes it from them, all by plain loops; then the pruned stream's depth tables.
+     */
     @Test
     void underOwlWithOneBlockAnalysedTheDepthTablesStillCoverEveryBlockOnThePrunedStream() {
         Path out = tmp.resolve("owl-block0");
-        Allocation owl = new Allocation(Allocation.Kind.OWL, Allocation.DEFAULT_OWL_M, Allocation.DEFAULT_LAMBDA);
+        double owlM = 3;
+        double lambda = 0.1;
+        Allocation owl = new Allocation(Allocation.Kind.OWL, owlM, lambda);
         JobOptions o = new JobOptions("sweep",
                 new JobOptions.Model("demo", null, null, null, modelDir, cache, TestEnvironment.offline()),
                 new JobOptions.Calibration("demo", NSAMPLES, SEQLEN, 0, ComputeDtype.FLOAT32, 2, 1),
@@ -381,6 +447,25 @@ class SequentialSweepIT {
             allocated[b] = rows.get(b).getAs("sparsity_allocated");
         }
         assertTrue(Arrays.stream(allocated).distinct().count() > 1, "OWL gives the blocks different sparsities");
+        Checkpoint ckpt = Checkpoint.open(modelDir);
+        Map<String, float[]> denseRows = denseScalerRows(ckpt);
+        double[] d = new double[blocks];
+        for (int b = 0; b < blocks; b++) {
+            double[] ratios = owlOutlierRatios(ckpt, b, denseRows, new double[] {owlM, 3, 5, 7});
+            d[b] = ratios[0];
+            assertEquals(ratios[0], rows.get(b).getAs("owl_outlier_ratio"), 1e-12, "block " + b + " D at --owl-m 3");
+            assertEquals(ratios[1], rows.get(b).getAs("owl_ratio_m3"), 1e-12, "block " + b);
+            assertEquals(ratios[2], rows.get(b).getAs("owl_ratio_m5"), 1e-12, "block " + b);
+            assertEquals(ratios[3], rows.get(b).getAs("owl_ratio_m7"), 1e-12, "block " + b);
+        }
+        // OWL's allocation: D' = (D - min D) / (max D - min D) * 2 lambda, density = D' - mean D' + (1 - s)
+        double min = Arrays.stream(d).min().orElseThrow();
+        double max = Arrays.stream(d).max().orElseThrow();
+        double[] scaled = Arrays.stream(d).map(v -> (v - min) / (max - min) * 2 * lambda).toArray();
+        double mean = Arrays.stream(scaled).sum() / blocks;
+        for (int b = 0; b < blocks; b++) {
+            assertEquals(1 - (scaled[b] - mean + 0.5), allocated[b], 1e-12, "block " + b + " sparsity_allocated");
+        }
         // every block's influence and the whole range's distance as prune_wanda at OWL's sparsities leaves them
         List<Map<String, double[][]>> st = SequentialReference.run(Checkpoint.open(modelDir), windows, allocated, 0, 0).streams();
         for (int b = 0; b < blocks; b++) {
@@ -397,6 +482,71 @@ class SequentialSweepIT {
         Row whole = distances.get(distances.size() - 1);
         assertEquals(blocks, (int) whole.getAs("span"));
         assertEquals(distance(st, 0, blocks), whole.getAs("angular_distance"), 1e-5);
+    }
+
+    /** Every tap's scaler_row over the windows on the dense model: sum of x^2 over tokens / nsamples. */
+    private static Map<String, float[]> denseScalerRows(Checkpoint ckpt) {
+        ReferenceLlama ref = new ReferenceLlama(ckpt);
+        Map<String, double[]> sums = new LinkedHashMap<>();
+        for (int[] ids : windows) {
+            for (Map.Entry<String, double[][]> tap : ref.taps(ids, ckpt.config().numHiddenLayers() - 1).entrySet()) {
+                double[] sum = sums.computeIfAbsent(tap.getKey(), k -> new double[tap.getValue()[0].length]);
+                for (double[] token : tap.getValue()) {
+                    for (int j = 0; j < token.length; j++) {
+                        double v = (float) token[j];
+                        sum[j] += v * v;
+                    }
+                }
+            }
+        }
+        Map<String, float[]> rows = new LinkedHashMap<>();
+        sums.forEach((k, sum) -> {
+            float[] row = new float[sum.length];
+            for (int j = 0; j < row.length; j++) {
+                row[j] = (float) (sum[j] / windows.size());
+            }
+            rows.put(k, row);
+        });
+        return rows;
+    }
+
+    /**
+     * OWL's D of block {@code block} at each multiplier, in percent: the seven Linears' Wanda metrics
+     * |W| * sqrt(scaler_row) (float32) in one list, their mean summed in double and rounded to float32,
+     * and the entries strictly above M * mean (float32).
+     */
+    private static double[] owlOutlierRatios(Checkpoint ckpt, int block, Map<String, float[]> rows, double[] multipliers) {
+        List<float[]> metrics = new ArrayList<>();
+        double sum = 0;
+        long entries = 0;
+        for (PrunableLayer l : ckpt.prunableLayers()) {
+            if (l.block() != block) {
+                continue;
+            }
+            float[] w = ckpt.readFloats(l.weightTensor());
+            float[] row = rows.get(l.tapKey());
+            float[] metric = new float[w.length];
+            for (int k = 0; k < w.length; k++) {
+                metric[k] = Math.abs(w[k]) * (float) Math.sqrt(row[k % l.inFeatures()]);
+                sum += metric[k];
+            }
+            entries += w.length;
+            metrics.add(metric);
+        }
+        assertEquals(7, metrics.size(), "block " + block + " Linears");
+        float mean = (float) (sum / entries);
+        double[] percent = new double[multipliers.length];
+        for (int m = 0; m < multipliers.length; m++) {
+            float threshold = mean * (float) multipliers[m];
+            long above = 0;
+            for (float[] metric : metrics) {
+                for (float v : metric) {
+                    above += v > threshold ? 1 : 0;
+                }
+            }
+            percent[m] = 100.0 * above / entries;
+        }
+        return percent;
     }
 
     /** Asserts a peak column group: the value within float32 rounding, the coordinates exactly. */
