@@ -53,6 +53,36 @@ class DepthAccumulatorTest {
         }
     }
 
+    /**
+     * The captured streams this class holds the depth statistics to are themselves the independent
+     * double-precision forward's ({@link ReferenceLlama}), within float32 rounding.
+     */
+    @Test
+    void theCapturedStreamsAreTheReferenceForwards() {
+        ReferenceLlama ref = new ReferenceLlama(ckpt);
+        for (int s = 0; s < SEQUENCES; s++) {
+            Map<String, double[][]> expected = new java.util.LinkedHashMap<>(ref.streams(windows.get(s), 2));
+            expected.putAll(ref.taps(windows.get(s), 2));
+            Map<String, float[]> actual = new java.util.LinkedHashMap<>(streams.get(s));
+            actual.putAll(taps.get(s));
+            int compared = 0;
+            for (Map.Entry<String, float[]> e : actual.entrySet()) {
+                double[][] x = expected.get(e.getKey());
+                if (x == null) {
+                    continue;                                  // down_in/i: the MLP_ACT tap under another name
+                }
+                for (int t = 0; t < TOKENS; t++) {
+                    for (int c = 0; c < x[t].length; c++) {
+                        assertEquals(x[t][c], e.getValue()[t * x[t].length + c], 1e-4 * (1 + Math.abs(x[t][c])),
+                                "sequence " + s + " " + e.getKey() + " [" + t + ", " + c + "]");
+                    }
+                }
+                compared++;
+            }
+            assertTrue(compared >= 4 + 3 + 3 * 4, "streams compared: " + compared);
+        }
+    }
+
     @Test
     void blockInfluenceIsTheMeanOfOneMinusCosineOverEveryToken() {
         List<BlockDepth> blocks = DepthStatistics.blocks(whole);
