@@ -30,4 +30,8 @@ public interface SweepHook {
     /** On the driver, once stage one (the calibration forward) has finished. */
     default void calibrationDone(SparkContext sc) {
     }
+
+    /** On the driver, as the results start to be written into {@code staging} (beside --out). */
+    default void resultsWriting(java.nio.file.Path staging) {
+    }
 }

@@ -25,6 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 class InterruptIT {
     @TempDir
     Path tmp;
+    /** The Spark setting (a JVM option of the child, as -D options go) naming the hook that holds the writing. */
+    private static final String HOLD = "-Dspark.layerscope.hook=" + HoldResultsWriting.class.getName();
     /** The sweep replaces an earlier run's results (--overwrite), which must be left as they were. */
     private boolean overEarlierResults;
 
@@ -33,15 +35,15 @@ class InterruptIT {
         interruptAfter("stage 1: ", 500, "128");
     }
 
+    /** Held by {@link HoldResultsWriting} with part of a table in the staging directory: no race with the writing. */
     @Test
     void sigintWhileTheResultsAreWrittenLeavesNothingBehind() throws Exception {
-        // stage two done: the tables are being written into the staging directory (well under a second)
-        interruptAfter("layer statistics: 29/29 layers", 0, "8");
+        interruptAfter(HoldResultsWriting.HOLDING, 0, "8", "INT", 130, HOLD);
     }
 
     @Test
     void sigtermWhileTheResultsAreWrittenSaysSoAndLeavesNothingBehind() throws Exception {
-        String output = interruptAfter("layer statistics: 29/29 layers", 0, "8", "TERM", 143);
+        String output = interruptAfter(HoldResultsWriting.HOLDING, 0, "8", "TERM", 143, HOLD);
         assertTrue(output.contains("error: interrupted; incomplete results are not kept"), output);
         assertFalse(output.contains("RejectedExecutionException"), output);
         // the line is the last: no progress, no Spark log of the stop after it
@@ -86,7 +88,8 @@ class InterruptIT {
     }
 
     /**
-     * Starts a sweep of {@code nsamples} windows (with {@code options} besides), sends {@code signal}
+     * Starts a sweep of {@code nsamples} windows (with {@code options} besides, those starting with -D
+     * to its JVM), sends {@code signal}
      * {@code delayMillis} after a line starting with {@code line}; returns the sweep's output.
      */
     private String interruptAfter(String line, long delayMillis, String nsamples, String signal, int status,
@@ -111,7 +114,11 @@ class InterruptIT {
         Path log = tmp.resolve("sweep.log");
         List<String> args = new java.util.ArrayList<>(List.of("sweep", "--model", "demo", "--cache-dir", cache.toString(),
                 "--nsamples", nsamples, "--seqlen", "128", "--shards", "8", "--no-png", "--out", out.toString()));
-        args.addAll(List.of(options));
+        List<String> jvm = new java.util.ArrayList<>(List.of(ChildJvm.layerscopeLogging(), "-Xmx2g", "-Dspark.master=local[2]",
+                "-Dai.djl.pytorch.num_threads=1", "-Djava.io.tmpdir=" + javaTmp, "-Dspark.local.dir=" + sparkLocal));
+        for (String option : options) {
+            (option.startsWith("-D") ? jvm : args).add(option);
+        }
         TreeSet<String> earlier = null;
         if (overEarlierResults) {
             Files.createDirectories(out.resolve("layers.parquet"));
@@ -119,9 +126,7 @@ class InterruptIT {
             earlier = tree(out);
             args.add("--overwrite");
         }
-        Process p = ChildJvm.start(List.of(ChildJvm.layerscopeLogging(), "-Xmx2g", "-Dspark.master=local[2]",
-                        "-Dai.djl.pytorch.num_threads=1", "-Djava.io.tmpdir=" + javaTmp, "-Dspark.local.dir=" + sparkLocal),
-                "io.layerscope.cli.Main", args, Map.of(), log);
+        Process p = ChildJvm.start(jvm, "io.layerscope.cli.Main", args, Map.of(), log);
         try {
             await(p, log, what, ready, 180);
             Thread.sleep(delayMillis);
