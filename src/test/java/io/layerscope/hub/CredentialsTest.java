@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -125,10 +124,7 @@ class CredentialsTest {
         assertTrue(failsWithoutSecret(() -> client.model(REPO, "main")).startsWith("the Hugging Face Hub at "
                 + shownEndpoint() + " did not finish its answer to " + shownEndpoint() + "/api/models/"));
 
-        int closedPort;
-        try (ServerSocket s = new ServerSocket(0)) {
-            closedPort = s.getLocalPort();
-        }
+        int closedPort = io.layerscope.fixtures.ClosedPort.reserve();
         String closed = "http://" + USER + ":" + PASSWORD + "@127.0.0.1:" + closedPort;
         assertTrue(failsWithoutSecret(() -> client(closed, "HF_TOKEN", TOKEN).model(REPO, "main"))
                 .startsWith("cannot reach the Hugging Face Hub at http://***@127.0.0.1:" + closedPort + " (connection"

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.layerscope.LayerscopeException;
 import io.layerscope.fixtures.ReferencePython;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -456,10 +455,7 @@ class HubClientTest {
 
     @Test
     void anUnreachableHubSuggestsOfflineModeAndNamesTheCache() throws IOException {
-        int closedPort;
-        try (ServerSocket s = new ServerSocket(0)) {
-            closedPort = s.getLocalPort();
-        }
+        int closedPort = io.layerscope.fixtures.ClosedPort.reserve();
         Map<String, String> env = Map.of("HF_ENDPOINT", "http://127.0.0.1:" + closedPort, "HF_TOKEN", TOKEN, "HOME",
                 tmp.toString());
         HubClient client = new HubClient(HubSettings.fromEnvironment(env, tmp.resolve("cache")), progress);
@@ -581,10 +577,7 @@ class HubClientTest {
         hub.corrupt(BIN);
         hub.commit(RepoType.MODEL, "tiny-org/gated", COMMIT2, Map.of("config.json", CONFIG));
         hub.gate(RepoType.MODEL, "tiny-org/gated", "hf_other");
-        int closedPort;
-        try (ServerSocket s = new ServerSocket(0)) {
-            closedPort = s.getLocalPort();
-        }
+        int closedPort = io.layerscope.fixtures.ClosedPort.reserve();
         HubClient unreachable = new HubClient(HubSettings.fromEnvironment(Map.of("HF_ENDPOINT", "http://127.0.0.1:"
                 + closedPort, "HF_TOKEN", TOKEN, "HOME", tmp.toString()), tmp.resolve("cache")), bar);
 

@@ -396,10 +396,7 @@ class BadInputIT {
      */
     @Test
     void aStandaloneMasterThatDoesNotAnswer() throws Exception {
-        int port;
-        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = free.getLocalPort();   // closed again: nothing listens there
-        }
+        int port = io.layerscope.fixtures.ClosedPort.reserve();
         String master = "spark://127.0.0.1:" + port;
         refusedByMaster(master, List.of("error: cannot reach the Spark master " + master + ": 127.0.0.1:" + port
                 + " (connection refused); check --master (the Master's log gives the URL it listens on, spark://HOST:PORT)"

@@ -1,7 +1,6 @@
 package io.layerscope.reliability;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -99,16 +98,15 @@ final class StandaloneCluster implements AutoCloseable {
                 "SPARK_SCALA_VERSION", "2.13",
                 "SPARK_DIST_CLASSPATH", classpath,
                 "SPARK_LOG_DIR", dir.toString());
-        int port = freePort();
-        String url = "spark://127.0.0.1:" + port;
         Path driverOnly = Files.createDirectories(dir.resolve("driver-only"));
         boolean hide = canUnshare();
         List<Process> started = new ArrayList<>();
         Process m = null;
         try {
             m = ChildJvm.start(List.of("-Xmx256m", SPARK_LOGGING), "org.apache.spark.deploy.master.Master",
-                    List.of("--host", "127.0.0.1", "--port", Integer.toString(port), "--webui-port", "0"), env,
-                    dir.resolve("master.log"));
+                    List.of("--host", "127.0.0.1", "--port", "0", "--webui-port", "0"), env, dir.resolve("master.log"));
+            // the Master binds a port of its own choosing: one picked here beforehand could be taken meanwhile
+            String url = awaitMasterUrl(m, dir.resolve("master.log"));
             for (int i = 0; i < workers; i++) {
                 Path work = Files.createDirectories(dir.resolve("work-" + i));
                 List<String> jvm = new ArrayList<>(List.of("-Xmx256m", SPARK_LOGGING));
@@ -241,9 +239,21 @@ final class StandaloneCluster implements AutoCloseable {
         ChildJvm.stop(master.toHandle(), 10_000);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+    /** The URL the Master logs once it listens ("Starting Spark master at spark://host:port"). */
+    private static String awaitMasterUrl(Process master, Path log) throws IOException, InterruptedException {
+        java.util.regex.Pattern started = java.util.regex.Pattern.compile("Starting Spark master at (spark://\\S+)");
+        long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
+        while (true) {
+            String text = Files.exists(log) ? Files.readString(log) : "";
+            java.util.regex.Matcher m = started.matcher(text);
+            if (m.find()) {
+                return m.group(1);
+            }
+            if (!master.isAlive() || System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException("the Master did not start" + (master.isAlive() ? " within "
+                        + START_TIMEOUT_MS / 1000 + " s" : "") + "; master log:\n" + text);
+            }
+            Thread.sleep(100);
         }
     }
 }

@@ -10,10 +10,8 @@ import java.net.ServerSocket;
 import org.junit.jupiter.api.Test;
 
 class StandaloneMasterTest {
-    private static int closedPort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+    private static int closedPort() {
+        return io.layerscope.fixtures.ClosedPort.reserve();
     }
 
     @Test
