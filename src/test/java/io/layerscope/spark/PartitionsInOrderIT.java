@@ -3,10 +3,14 @@ package io.layerscope.spark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.layerscope.LayerscopeException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -16,6 +20,8 @@ import org.junit.jupiter.api.Test;
 /** {@link PartitionsInOrder} on a real local Spark context: collect's order, whatever order tasks end in. */
 class PartitionsInOrderIT {
     static JavaSparkContext jsc;
+    /** Counted down by partitions 1..7 of the ordering test, awaited by partition 0 (tasks run in this JVM). */
+    static final AtomicReference<CountDownLatch> OTHERS_DONE = new AtomicReference<>();
 
     @BeforeAll
     static void spark() {
@@ -24,11 +30,15 @@ class PartitionsInOrderIT {
 
     @Test
     void theElementsComeInCollectsOrderWhenTheFirstPartitionEndsLast() {
+        assumeTrue(jsc.sc().defaultParallelism() >= 2, "needs two task slots: the first partition waits for the others");
         List<Integer> values = IntStream.range(0, 40).boxed().toList();
-        // the first partition's task ends well after the others: they finish first and wait for it
+        // the first partition's task ends after every other (local mode: one JVM, one latch); they wait for it
+        OTHERS_DONE.set(new CountDownLatch(7));
         JavaRDD<Integer> rdd = jsc.parallelize(values, 8).mapPartitionsWithIndex((p, it) -> {
             if (p == 0) {
-                Thread.sleep(1500);
+                assertTrue(OTHERS_DONE.get().await(120, TimeUnit.SECONDS), "the other partitions did not finish");
+            } else {
+                OTHERS_DONE.get().countDown();
             }
             return it;
         }, true);
