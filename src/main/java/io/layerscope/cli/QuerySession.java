@@ -35,7 +35,7 @@ final class QuerySession {
         if (!allowWrites) {
             ReadOnlySql.whatItChanges(spark.sessionState().sqlParser(), sql).ifPresent(what -> {
                 throw new LayerscopeException("query only reads, and this statement " + what + "; nothing was run. Use"
-                        + " SELECT (or WITH, VALUES, TABLE, DESCRIBE, SHOW, EXPLAIN) over the results, or pass"
+                        + " SELECT (or WITH, VALUES, TABLE, DESCRIBE, SHOW TABLES/VIEWS/COLUMNS/FUNCTIONS, EXPLAIN) over the results, or pass"
                         + " --allow-writes to run it as Spark would");
             });
         }

@@ -990,7 +990,7 @@ class BadInputIT {
 
     private static String readOnly(String what) {
         return "error: query only reads, and this statement " + what + "; nothing was run. Use SELECT (or WITH, VALUES,"
-                + " TABLE, DESCRIBE, SHOW, EXPLAIN) over the results, or pass --allow-writes to run it as Spark would\n";
+                + " TABLE, DESCRIBE, SHOW TABLES/VIEWS/COLUMNS/FUNCTIONS, EXPLAIN) over the results, or pass --allow-writes to run it as Spark would\n";
     }
 
     @Test
