@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.fixtures.ReferencePython;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -106,7 +107,7 @@ class SafetensorsFileTest {
     /**
      * Tensors longer than one positional read (1 MiB) and than one bulk copy of halves, at an odd
      * offset in the file: every value as decoded from its own bytes (bf16: the top half of a
-     * float32; f16 by {@link HalfFloats#f16ToFloat}, tested against hand-computed bytes above).
+     * float32; f16: CPython's struct, see {@link #f16Table}).
      */
     @Test
     void tensorsSpanningSeveralReadsDecodeEveryValue() throws IOException {
@@ -149,9 +150,10 @@ class SafetensorsFileTest {
 
         float[] expectedBf16 = new float[halves];
         float[] expectedF16 = new float[halves];
+        int[] f16Bits = f16Table();
         for (int k = 0; k < halves; k++) {
             expectedBf16[k] = Float.intBitsToFloat((bf16[k] & 0xffff) << 16);
-            expectedF16[k] = HalfFloats.f16ToFloat(f16[k]);
+            expectedF16[k] = Float.intBitsToFloat(f16Bits[f16[k] & 0xffff]);
         }
         float[] expectedF64 = new float[doubles];
         for (int k = 0; k < doubles; k++) {
@@ -180,6 +182,20 @@ class SafetensorsFileTest {
         LayerscopeException notFloating = assertThrows(LayerscopeException.class,
                 () -> file.readFloats("pad", 0, 1, stretch));
         assertEquals(file.path() + ": tensor pad has dtype U8, not a floating type", notFloating.getMessage());
+    }
+
+    /**
+     * The float32 bits of every f16 pattern, from CPython's struct. CPython reads every NaN half as
+     * one NaN, so a NaN's bits are torch's widening: sign and payload kept, the payload moved up 13 bits.
+     */
+    private static int[] f16Table() {
+        return Arrays.stream(ReferencePython.runLongs(String.join("\n",
+                "import struct",
+                "for h in range(65536):",
+                "    x = struct.unpack('<e', struct.pack('<H', h))[0]",
+                "    nan = (h >> 15) << 31 | 0x7f800000 | (h & 0x3ff) << 13",
+                "    print(nan if x != x else struct.unpack('<I', struct.pack('<f', x))[0])")))
+                .mapToInt(v -> (int) v).toArray();
     }
 
     private static void assertBitsEqual(float[] expected, float[] actual) {
