@@ -68,8 +68,12 @@ class LayerStatisticsTest {
         // magnitude rows prune {2, 1} and {3, 0} (tie .25 at cols 0 and 1: col 0 first): 6 of 8 agree.
         // Layer: t = sorted|W|[4] = .25, pruned |W| <= .25 = {1, 2} and {0, 1, 3}: 7 of 8 agree.
         // One group of 4 per row, so 2:4 equals the per-row masks here.
-        MaskAgreement m = s.masks();
-        assertEquals(new MaskAgreement(0.5, 0.75, 0.875, 0.75, 0.25f, 0.625, m.riaWanda(), m.riaThreshold()), m);
+        // RIA: column sums of |W| .75, .5, .625, 1; row sums 1.875, 1; factors sqrt(act_norm) = sqrt 2, 1, 2, sqrt .5:
+        // [[(2/3 + 4/15) sqrt 2, 1/2 + 2/15, (1/5 + 1/15) 2, (1 + 8/15) sqrt .5],
+        //  [(1/3 + 1/4) sqrt 2, 1/2 + 1/4, (4/5 + 1/2) 2, 0]] = [[1.320, .633, .533, 1.084], [.825, .75, 2.6, 0]].
+        // Sorted, rank floor(8 * .5) = 4 is (1/3 + 1/4) sqrt 2: in float32 (0.33333334f + .25f) * 1.4142135f
+        // = 0.82495797f (0x1.a660e4p-1). It prunes {1, 2} and {0, 1, 3}: against Wanda's rows only [1, 0] differs.
+        assertEquals(new MaskAgreement(0.5, 0.75, 0.875, 0.75, 0.25f, 0.625, 0.875, 0x1.a660e4p-1f), s.masks());
         // mean .625: only 2 > 1.875; nothing > 3.125 or 4.375
         assertEquals(new OutlierRatios(0.125, 0, 0), s.outliers());
     }
@@ -222,20 +226,30 @@ class LayerStatisticsTest {
                 "    print(name, statistics.fmean(x), statistics.stdev(x), min(x), max(x),"
                         + " statistics.median_low(x), q[0], q[98])",
                 "summary('abs', A); summary('act', act); summary('wanda', M)",
+                // RIA: sums of |W| exact (fsum), then float32; a zero sum divides as 1; the rest float32 step by step
+                "cs = [f32(math.fsum(A[i * inn + j] for i in range(out))) for j in range(inn)]",
+                "rs = [f32(math.fsum(A[i * inn:(i + 1) * inn])) for i in range(out)]",
+                "fac = [f32(math.sqrt(a)) for a in act]",
+                "R = [f32(f32(f32(A[i * inn + j] / (cs[j] or 1.0)) + f32(A[i * inn + j] / (rs[i] or 1.0))) * fac[j])"
+                        + " for i in range(out) for j in range(inn)]",
+                "summary('ria', R)",
+                "tr = sorted(R)[int(len(R) * 0.5)]",
                 "def smallest(v, cols, k):",
                 "    return set(sorted(cols, key=lambda j: v[j])[:k])",  // sorted() is stable
                 "t = sorted(A)[int(len(A) * 0.5)]",
-                "row = layer = nm = 0",
+                "row = layer = nm = ria = 0",
                 "for i in range(out):",
-                "    a = A[i * inn:(i + 1) * inn]; m = M[i * inn:(i + 1) * inn]",
+                "    a = A[i * inn:(i + 1) * inn]; m = M[i * inn:(i + 1) * inn]; r = R[i * inn:(i + 1) * inn]",
                 "    wr = smallest(m, range(inn), int(inn * 0.5)); mr = smallest(a, range(inn), int(inn * 0.5))",
                 "    w24 = set(); m24 = set()",
                 "    for g in range(0, inn - inn % 4, 4):",
                 "        w24 |= smallest(m, range(g, g + 4), 2); m24 |= smallest(a, range(g, g + 4), 2)",
                 "    for j in range(inn):",
                 "        row += (j in wr) == (j in mr); layer += (j in wr) == (a[j] <= t); nm += (j in w24) == (j in m24)",
+                "        ria += (j in wr) == (r[j] <= tr)",   // RIA per layer against Wanda per row
                 "n = len(A)",
                 "print('masks', row / n, layer / n, nm / n, t)",
+                "print('riamask', ria / n, tr)",
                 "mean = statistics.fmean(M)",
                 "print('outliers', *[sum(1 for x in M if x > k * mean) / n for k in (3, 5, 7)])",
                 "print('top', *sorted(range(inn), key=lambda j: -act[j])[:16])");
@@ -249,6 +263,11 @@ class LayerStatisticsTest {
         assertEquals(masks[1], s.masks().layer());
         assertEquals(masks[2], s.masks().twoOfFour());
         assertEquals(masks[3], s.masks().layerThreshold());
+        assertSummaryClose(py.get("ria"), s.ria().summary());
+        double[] ria = py.get("riamask");
+        assertEquals(ria[0], s.masks().riaWanda());
+        assertEquals(ria[1], s.masks().riaThreshold());
+        assertFalse(ria[0] == 1.0, "RIA's mask and Wanda's differ somewhere, or the comparison tells nothing");
         double[] outliers = py.get("outliers");
         assertEquals(new OutlierRatios(outliers[0], outliers[1], outliers[2]), s.outliers());
         int[] top = java.util.Arrays.stream(py.get("top")).mapToInt(d -> (int) d).toArray();
