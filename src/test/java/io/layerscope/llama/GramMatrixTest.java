@@ -114,7 +114,9 @@ class GramMatrixTest {
         int in = 20;
         double[] g = gramOf(r, 50, in);
         double[] rows = r.doubles(9L * in, -2, 2).toArray();
-        double[] expected = GramProducts.of(g).quadraticForms(rows, 7);
+        double[] expected = quadraticForms(g, rows, 7);
+        // the host's GramProducts (for small layers and tests) against the same loops
+        assertClose(expected, GramProducts.of(g).quadraticForms(rows, 7), 1e-12);
         try (DeviceGramProducts device = DeviceGramProducts.on(Device.cpu(), g)) {
             assertEquals(in, device.features());
             assertEquals(g[3 * in + 3], device.diagonal(3));
@@ -133,7 +135,7 @@ class GramMatrixTest {
         int in = 20;
         double[] g = gramOf(r, 50, in);
         double[] rows = r.doubles(6L * in, -2, 2).map(v -> v < -1 ? 0 : v).toArray();
-        double[] expected = GramProducts.of(g).quadraticForms(rows, 6);
+        double[] expected = quadraticForms(g, rows, 6);
         for (int panel : new int[] {1, 3, 6, 7, 19, 20, 64}) {
             try (DeviceGramProducts device = DeviceGramProducts.on(Device.cpu(), g, panel)) {
                 assertClose(expected, device.quadraticForms(rows, 6), 1e-12);
@@ -148,10 +150,27 @@ class GramMatrixTest {
         int in = 2 * DeviceGramProducts.PANEL + 76;
         double[] g = gramOf(r, 40, in);
         double[] rows = r.doubles(5L * in, -2, 2).toArray();
-        double[] expected = GramProducts.of(g).quadraticForms(rows, 5);
+        double[] expected = quadraticForms(g, rows, 5);
         try (DeviceGramProducts device = DeviceGramProducts.on(Device.cpu(), g)) {
             assertClose(expected, device.quadraticForms(rows, 5), 1e-11);
         }
+    }
+
+    /**
+     * v_r G v_r^T for the first {@code count} rows v_r of {@code rows}: the triple loop of the
+     * definition, over every entry of G (the device reads only its lower triangle).
+     */
+    private static double[] quadraticForms(double[] g, double[] rows, int count) {
+        int in = (int) Math.round(Math.sqrt(g.length));
+        double[] forms = new double[count];
+        for (int r = 0; r < count; r++) {
+            for (int j = 0; j < in; j++) {
+                for (int k = 0; k < in; k++) {
+                    forms[r] += rows[r * in + j] * g[j * in + k] * rows[r * in + k];
+                }
+            }
+        }
+        return forms;
     }
 
     /** sum_t x_t^T x_t over {@code tokens} random rows of {@code in} features, by plain loops. */
