@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -47,6 +48,39 @@ class MaskErrorsTest {
             }
             assertArrayEquals(new int[] {prunedPerColumn[IN - 1], prunedPerColumn[3], prunedPerColumn[0]},
                     extra.wandaPrunedRows(), at);
+        }
+    }
+
+    /**
+     * An all-zero column and an all-zero row: RIA's sums of |W| over them are 0, and their 0/0 shares
+     * are taken as 0 (docs/METRICS.md; torch would give NaN), so their entries rank lowest and RIA's
+     * layer mask prunes them first. A NaN there would sort last, never pruned, and move the
+     * threshold: the output error and the agreement with Wanda would differ.
+     */
+    @Test
+    void riaOfAnAllZeroColumnOrRowIsZeroAndPrunedFirst() {
+        for (long seed = 1; seed <= 3; seed++) {
+            Layer l = new Layer(seed);
+            for (int i = 0; i < OUT; i++) {
+                l.w[i * IN + 4] = 0f;
+            }
+            for (int j = 0; j < IN; j++) {
+                l.w[2 * IN + j] = 0f;
+            }
+            LayerStats s = LayerStatistics.compute("t", l.w, OUT, IN, l.scalerRow, 0.5, null, GramProducts.of(l.gram()));
+            boolean[][] masks = l.masks(0.5);
+            String at = "seed " + seed;
+            for (int k = 0; k < OUT * IN; k++) {
+                if (k % IN == 4 || k / IN == 2) {
+                    assertTrue(masks[4][k], at + ": RIA of zero entry " + k + " is 0, among the smallest");
+                }
+            }
+            assertEquals(l.error(masks[4]), s.errors().ria(), 1e-12, at);
+            int agree = 0;
+            for (int k = 0; k < OUT * IN; k++) {
+                agree += masks[0][k] == masks[4][k] ? 1 : 0;
+            }
+            assertEquals((double) agree / (OUT * IN), s.masks().riaWanda(), at);
         }
     }
 

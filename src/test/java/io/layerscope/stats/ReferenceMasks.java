@@ -5,7 +5,8 @@ import java.util.Comparator;
 
 /**
  * The five masks whose output error --gram reports, written apart from the main code for tests:
- * full stable sorts of each row or of the whole layer, RIA straight from its definition.
+ * full stable sorts of each row or of the whole layer, RIA straight from its definition (a share
+ * of an all-zero column or row taken as 0, as docs/METRICS.md says).
  */
 public final class ReferenceMasks {
     private ReferenceMasks() {
@@ -32,7 +33,10 @@ public final class ReferenceMasks {
         for (int e = 0; e < w.length; e++) {
             int i = e / in;
             int j = e % in;
-            ria[e] = (abs[e] / (float) column[j] + abs[e] / (float) row[i]) * (float) Math.sqrt(act[j]);
+            // an all-zero column or row: its share is 0, not 0/0 = NaN (which would sort last, never pruned)
+            float columnShare = column[j] > 0 ? abs[e] / (float) column[j] : 0f;
+            float rowShare = row[i] > 0 ? abs[e] / (float) row[i] : 0f;
+            ria[e] = (columnShare + rowShare) * (float) Math.sqrt(act[j]);
         }
         boolean[][] m = new boolean[5][w.length];
         int k = (int) (in * p);
