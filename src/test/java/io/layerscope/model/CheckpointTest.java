@@ -131,6 +131,18 @@ class CheckpointTest {
                 + " not allowed)", dir);
     }
 
+    /** An index without a weight_map object names no shard: refused, not read as a model with no tensors. */
+    @Test
+    void anIndexWithoutAWeightMapObjectIsRefused() throws Exception {
+        Path dir = handWrittenShardedModel();
+        Path index = dir.resolve(Checkpoint.INDEX_FILE);
+        for (String json : new String[] {"{\"metadata\":{\"total_size\":0}}", "{\"weight_map\":null}",
+                "{\"weight_map\":[\"model-00001-of-00002.safetensors\"]}", "[]"}) {
+            Files.writeString(index, json);
+            assertMessage(index + ": has no weight_map object", dir);
+        }
+    }
+
     @Test
     void anIndexEntryTheShardDoesNotHoldIsNamed() throws Exception {
         Path dir = handWrittenShardedModel();

@@ -104,6 +104,37 @@ class LlamaConfigTest {
         ObjectNode n = oneB();
         ((ObjectNode) n.get("rope_scaling")).remove("factor");
         assertMessage("x/config.json: field rope_scaling.factor is missing; it must be a positive finite number", n);
+        n = oneB();
+        ((ObjectNode) n.get("rope_scaling")).remove("original_max_position_embeddings");
+        assertMessage("x/config.json: field rope_scaling.original_max_position_embeddings is missing; it must be a"
+                + " positive integer", n);
+    }
+
+    /** llama3 scaling ramps between the two wavelengths the factors set: high must exceed low, equal too is refused. */
+    @Test
+    void llama3HighFreqFactorNotAboveLowFreqFactorIsRefused() throws Exception {
+        ObjectNode n = oneB();
+        ((ObjectNode) n.get("rope_scaling")).put("high_freq_factor", 1.0);
+        assertMessage("x/config.json: rope_scaling.high_freq_factor 1.0 must be larger than rope_scaling.low_freq_factor"
+                + " 1.0", n);
+        ((ObjectNode) n.get("rope_scaling")).put("high_freq_factor", 0.5);
+        assertMessage("x/config.json: rope_scaling.high_freq_factor 0.5 must be larger than rope_scaling.low_freq_factor"
+                + " 1.0", n);
+    }
+
+    /** The forward has no bias terms: a config with biases is refused, not run without them. */
+    @Test
+    void projectionBiasesAreRefused() throws Exception {
+        String expected = "x/config.json: attention_bias/mlp_bias true is not supported; LLaMA projections have no bias";
+        for (String field : new String[] {"attention_bias", "mlp_bias"}) {
+            ObjectNode n = oneB();
+            n.put(field, true);
+            assertMessage(expected, n);
+            n.put(field, "false");
+            assertMessage("x/config.json: " + field + " is \"false\", but it must be true or false", n);
+            n.putNull(field);   // transformers' default, false
+            LlamaConfig.parse(n, "x/config.json");
+        }
     }
 
     @Test

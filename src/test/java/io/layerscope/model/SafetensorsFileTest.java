@@ -302,6 +302,24 @@ class SafetensorsFileTest {
         assertMessage(p + ": tensor w: holds 8 bytes but dtype F32 x shape [3] needs 12", p);
     }
 
+    /** An entry that lacks a field, or has one of the wrong JSON type, is refused naming the tensor. */
+    @Test
+    void anEntryWithoutDtypeShapeOrTwoDataOffsetsIsRefused() throws IOException {
+        String[] entries = {
+            "{\"shape\":[2],\"data_offsets\":[0,8]}",                             // no dtype
+            "{\"dtype\":\"F32\",\"data_offsets\":[0,8]}",                         // no shape
+            "{\"dtype\":\"F32\",\"shape\":[2]}",                                  // no data_offsets
+            "{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4,8]}",         // three offsets
+            "{\"dtype\":32,\"shape\":[2],\"data_offsets\":[0,8]}",                // dtype not a string
+            "{\"dtype\":\"F32\",\"shape\":2,\"data_offsets\":[0,8]}",             // shape not a list
+            "[\"F32\",[2],[0,8]]",                                                // not an object
+        };
+        for (int k = 0; k < entries.length; k++) {
+            Path p = writeRaw(tmp.resolve("entry" + k + ".safetensors"), "{\"w\":" + entries[k] + "}", new byte[8]);
+            assertMessage(p + ": tensor w: header entry needs dtype, shape and data_offsets [begin, end]", p);
+        }
+    }
+
     @Test
     void anUnknownDtypeIsRefused() throws IOException {
         Path p = writeRaw(tmp.resolve("dtype.safetensors"),
