@@ -29,7 +29,7 @@ public final class CalibrationOptions {
             description = "Seed of Wanda's sampling (Python's random.seed). Default: ${DEFAULT-VALUE}.")
     long seed;
 
-    @Option(names = "--calibration", paramLabel = "SOURCE",
+    @Option(names = "--calibration", paramLabel = "SOURCE", converter = LocalPathConverter.PathOrName.class,
             description = {"c4 (allenai/c4 shard 0 from the Hub, as Wanda), c4:N or c4:0,1,2 (other shards), demo"
                     + " (the shipped sample), or PATH: a C4-format .json.gz/.jsonl file or a directory of them.",
                 "Default: c4 (demo with --model demo)."})

@@ -17,6 +17,19 @@ import picocli.CommandLine;
 final class LocalPathConverter implements CommandLine.ITypeConverter<Path> {
     private static final Pattern SCHEME = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]*):/");
 
+    /**
+     * For the options that take a path or a name (--model: a directory or a repo id; --calibration: a
+     * file or c4, c4:N, demo): a URI or a leading ~ is read as the path options read it, anything else
+     * is left as it is (no repo id or source name has either).
+     */
+    static final class PathOrName implements CommandLine.ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            boolean pathLike = value.equals("~") || value.startsWith("~/") || SCHEME.matcher(value).find();
+            return pathLike ? new LocalPathConverter().convert(value).toString() : value;
+        }
+    }
+
     @Override
     public Path convert(String value) {
         if (value.equals("~") || value.startsWith("~/")) {

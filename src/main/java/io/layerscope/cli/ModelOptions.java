@@ -25,6 +25,7 @@ public final class ModelOptions {
     private final Map<String, String> env;
 
     @Option(names = "--model", paramLabel = "MODEL", defaultValue = ModelResolver.DEFAULT_MODEL,
+            converter = LocalPathConverter.PathOrName.class,
             description = "A Hugging Face model directory, a repo id (from the cache, else downloaded from the Hub), or"
                     + " \"demo\" (the embedded demo model). Default: ${DEFAULT-VALUE}.")
     private String model;

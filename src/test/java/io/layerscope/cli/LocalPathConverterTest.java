@@ -35,6 +35,17 @@ class LocalPathConverterTest {
         assertEquals(Path.of("a/~/b"), converter.convert("a/~/b"));
     }
 
+    /** --model and --calibration take a path or a name: a path's forms are read as above, names left as they are. */
+    @Test
+    void pathOrNameOptionsReadFileUrisAndLeaveNames() {
+        LocalPathConverter.PathOrName either = new LocalPathConverter.PathOrName();
+        assertEquals("/data/models/llama", either.convert("file:///data/models/llama"));
+        assertEquals(io.layerscope.model.HfCache.home(System.getenv()).resolve("m").toString(), either.convert("~/m"));
+        for (String name : new String[] {"meta-llama/Llama-3.2-1B", "demo", "c4", "c4:3", "c4:0,1,2", "models/x"}) {
+            assertEquals(name, either.convert(name));
+        }
+    }
+
     @Test
     void otherUrisAreRefusedWithWhatToDoInstead() {
         CommandLine.TypeConversionException e = assertThrows(CommandLine.TypeConversionException.class,
@@ -58,6 +69,8 @@ class LocalPathConverterTest {
             {"sweep", "--model", "demo", "--out", tmp.resolve("o").toString(), "--calibration-cache", "hdfs://nn/c"},
             {"layer", "--model", "demo", "--layer", "model.layers.0.mlp.down_proj", "--out", "abfss://data.dfs.core.windows.net/x"},
             {"list-layers", "--model", "demo", "--cache-dir", "hdfs://nn/hub"},
+            {"list-layers", "--model", "hdfs://nn/models/llama"},
+            {"sweep", "--model", "demo", "--out", tmp.resolve("o").toString(), "--calibration", "s3a://bucket/c4"},
             {"query", "--results", "s3a://bucket/results", "SELECT 1"},
         };
         for (String[] args : commands) {
