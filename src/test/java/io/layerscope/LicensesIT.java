@@ -43,12 +43,21 @@ class LicensesIT {
 
             int dependencies = 0;
             List<String> missing = new ArrayList<>();
+            String table = Files.readString(REPO.resolve("docs/LICENSES.md"));
+            List<String> undocumented = new ArrayList<>();
             for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
                 Path dependency = Path.of(entry);
                 if (!dependency.toString().endsWith(".jar") || !bundled(jar, dependency)) {
                     continue;
                 }
                 dependencies++;
+                // a Maven repository's layout: .../<artifact>/<version>/<artifact>-<version>[-classifier].jar
+                String version = dependency.getParent().getFileName().toString();
+                String artifact = dependency.getParent().getParent().getFileName().toString();
+                if (!Pattern.compile("\\| [^|\\s]+:" + Pattern.quote(artifact) + " \\| " + Pattern.quote(version) + " \\|")
+                        .matcher(table).find()) {
+                    undocumented.add(artifact + " " + version);
+                }
                 String name = dependency.getFileName().toString();
                 String dir = "META-INF/licenses/deps/" + name.substring(0, name.length() - ".jar".length()) + "-jar/";
                 try (ZipFile dep = new ZipFile(dependency.toFile())) {
@@ -66,6 +75,8 @@ class LicensesIT {
                 }
             }
             assertEquals(List.of(), missing, "licence files of bundled dependencies not in the jar");
+            assertEquals(List.of(), undocumented, "bundled dependencies without their row in docs/LICENSES.md"
+                    + " (python3 scripts/licenses-table.py rewrites the table)");
             assertTrue(dependencies > 100, "only " + dependencies + " bundled dependencies found on the class path");
         }
     }
