@@ -2,7 +2,6 @@ package io.layerscope.prune;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -61,7 +60,12 @@ class PrunedCheckpointWriterTest {
         for (String name : listed) {
             assertArrayEquals(source.readFloats(name), copy.readFloats(name), name);
         }
-        assertNotEquals(7f, copy.readFloats("model.norm.weight")[0], "the first shard's, as the index says");
+        // the bytes of the shard the index names, not the F32 7s of the extra shard's second copy
+        Tensor norm = raw(model.resolve(map.get("model.norm.weight").asText()), "model.norm.weight");
+        Tensor copied = raw(out.resolve(JSON.readTree(out.resolve(Checkpoint.INDEX_FILE).toFile()).get("weight_map")
+                .get("model.norm.weight").asText()), "model.norm.weight");
+        assertEquals("BF16 [16]", copied.dtype() + " " + copied.shape(), "the first shard's, as the index says");
+        assertArrayEquals(norm.bytes(), copied.bytes(), "the first shard's, as the index says");
         assertArrayEquals(new float[] {1f, 0.5f}, copy.readFloats("model.layers.2.self_attn.rotary_emb.inv_freq"));
         assertArrayEquals(new float[] {3f}, copy.readFloats("model.layers.01.odd"));
         assertEquals("model-00003-of-00003.safetensors", JSON.readTree(out.resolve(Checkpoint.INDEX_FILE).toFile())
@@ -82,6 +86,22 @@ class PrunedCheckpointWriterTest {
         float[] a = new float[n];
         java.util.Arrays.fill(a, v);
         return a;
+    }
+
+    private record Tensor(String dtype, String shape, byte[] bytes) {
+    }
+
+    /** One tensor of a safetensors file, found by reading its header by hand (not through SafetensorsFile). */
+    private static Tensor raw(Path file, String name) throws Exception {
+        byte[] all = Files.readAllBytes(file);
+        long headerLength = ByteBuffer.wrap(all, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        com.fasterxml.jackson.databind.JsonNode t = JSON.readTree(new String(all, 8, (int) headerLength, StandardCharsets.UTF_8))
+                .get(name);
+        int from = 8 + (int) headerLength + t.get("data_offsets").get(0).asInt();
+        int to = 8 + (int) headerLength + t.get("data_offsets").get(1).asInt();
+        java.util.List<String> dims = new java.util.ArrayList<>();
+        t.get("shape").forEach(d -> dims.add(d.asText()));
+        return new Tensor(t.get("dtype").asText(), "[" + String.join(", ", dims) + "]", java.util.Arrays.copyOfRange(all, from, to));
     }
 
     /** A safetensors file of F32 tensors, its bytes written out by hand. */
