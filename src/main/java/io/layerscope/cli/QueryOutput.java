@@ -97,7 +97,7 @@ public enum QueryOutput {
     }
 
     /** Writes {@code first} (if any) and the lines, holding the first {@link #HOLD_BACK_CHARS} back. */
-    private static void stream(Iterator<String> lines, String first, PrintWriter out) {
+    static void stream(Iterator<String> lines, String first, PrintWriter out) {
         StringBuilder held = new StringBuilder();
         if (first != null) {
             held.append(first).append('\n');
