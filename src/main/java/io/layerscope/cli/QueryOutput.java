@@ -125,7 +125,7 @@ public enum QueryOutput {
         String[] header = new String[fields.length];
         int[] width = new int[fields.length];
         for (int i = 0; i < fields.length; i++) {
-            header[i] = fields[i].name();
+            header[i] = org.apache.spark.util.SparkSchemaUtils.escapeMetaCharacters(fields[i].name());
             width[i] = header[i].length();
         }
         Iterator<Row> it = df.toLocalIterator();
@@ -138,7 +138,8 @@ public enum QueryOutput {
             }
             String[] cells = new String[fields.length];
             for (int i = 0; i < fields.length; i++) {
-                String c = r.isNullAt(i) ? "NULL" : render(r.get(i));
+                // a line break (\n, \r, ...) written as show() writes it, lest it break the row's line
+                String c = r.isNullAt(i) ? "NULL" : org.apache.spark.util.SparkSchemaUtils.escapeMetaCharacters(render(r.get(i)));
                 cells[i] = c.length() > MAX_CELL ? c.substring(0, MAX_CELL - 3) + "..." : c;
                 width[i] = Math.max(width[i], cells[i].length());
             }
