@@ -99,9 +99,12 @@ public final class QueryCommand implements Callable<Integer> {
                 session.run(statements.get(i), output, out, err);
                 Main.log(spec, String.format("query: statement %d ran in %.1f s", i + 1, (System.nanoTime() - ts) / 1e9));
             } catch (LayerscopeException e) {
+                String m = e.getMessage();
+                // a message without its full stop (the read-only refusal's) gets one before the next sentence
                 throw statements.size() == 1 ? e : new LayerscopeException("statement " + (i + 1) + " of "
-                        + statements.size() + " (" + abbreviated(statements.get(i)) + "): " + e.getMessage()
-                        + (i + 1 < statements.size() ? " The statements after it were not run." : ""), e);
+                        + statements.size() + " (" + abbreviated(statements.get(i)) + "): " + m
+                        + (i + 1 < statements.size() ? (m.endsWith(".") ? "" : ".") + " The statements after it were not run."
+                        : ""), e);
             }
         }
         return 0;
