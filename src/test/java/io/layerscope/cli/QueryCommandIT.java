@@ -142,6 +142,55 @@ class QueryCommandIT {
         assertTrue(lines.get(2500).startsWith("2499,xxx"), lines.get(2500));
     }
 
+    private static final String AWKWARD = "SELECT 'a\"b' AS `x,y`, 'l1\\nl2' AS n, 'c\\rd' AS r, repeat('z', 100) AS long";
+
+    @Test
+    void csvQuotesWhatNeedsItAndTheTableEscapesLineBreaksAndCutsLongCells() {
+        MainTest.Run csv = run("query", "--results", results.toString(), "--format", "csv", AWKWARD);
+        assertEquals(0, csv.status(), csv.err());
+        // RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled; the header too
+        assertEquals("\"x,y\",n,r,long\n\"a\"\"b\",\"l1\nl2\",\"c\rd\"," + "z".repeat(100) + "\n", csv.out());
+        MainTest.Run table = run("query", "--results", results.toString(), AWKWARD);
+        assertEquals(0, table.status(), table.err());
+        // as Spark's show(): a line break is written as \n, so a row stays one line; a cell past 80 characters is cut to 77 and "..."
+        assertEquals("x,y | n      | r    | long\n"
+                + "----+--------+------+-" + "-".repeat(80) + "\n"
+                + "a\"b | l1\\nl2 | c\\rd | " + "z".repeat(77) + "...\n"
+                + "(1 row)\n", table.out());
+    }
+
+    @Test
+    void anErrorPastTheFirstMibOfCsvCutsTheOutputShortWithExitTwo() {
+        // two partitions, 0..1249 and 1250..2499: the first (1.26 MB of CSV) is printed before the second fails
+        MainTest.Run r = run("query", "--results", results.toString(), "--format", "csv",
+                "SELECT CASE WHEN id < 2499 THEN id ELSE raise_error('row 2499') END AS id, repeat('x', 1000) AS pad"
+                        + " FROM range(0, 2500, 1, 2)");
+        assertEquals(2, r.status());
+        StringBuilder expected = new StringBuilder("id,pad\n");
+        for (int i = 0; i < 1250; i++) {
+            expected.append(i).append(',').append("x".repeat(1000)).append('\n');
+        }
+        assertEquals(expected.toString(), r.out());
+        assertEquals("error: query failed: [USER_RAISED_EXCEPTION] row 2499.\n", r.err());
+    }
+
+    @Test
+    void allowWritesRunsAStatementThatIsOtherwiseRefused() {
+        String sql = "CREATE TEMPORARY VIEW v AS SELECT 1 AS one; SELECT * FROM v";
+        MainTest.Run refused = run("query", "--results", results.toString(), "--format", "csv", sql);
+        assertEquals(2, refused.status());
+        assertEquals("", refused.out());
+        assertEquals("error: statement 1 of 2 (CREATE TEMPORARY VIEW v AS SELECT 1 AS one): query only reads, and this"
+                + " statement writes or changes state (Spark plans it as CreateViewCommand); nothing was run. Use SELECT"
+                + " (or WITH, VALUES, TABLE, DESCRIBE, SHOW, EXPLAIN) over the results, or pass --allow-writes to run it"
+                + " as Spark would. The statements after it were not run.\n", refused.err());
+        MainTest.Run allowed = run("query", "--results", results.toString(), "--format", "csv", "--allow-writes", sql);
+        assertEquals(0, allowed.status(), allowed.err());
+        // the view's creation has no columns and no rows (an empty header line), then a blank line and the view
+        assertEquals("\n\none\n1\n", allowed.out());
+        assertEquals("", allowed.err());
+    }
+
     @Test
     void unknownTableGivesSparksMessageAndExitTwo() {
         refused("SELECT * FROM nosuch", "error: query failed: no table or view named `nosuch` (line 1, position 14)."
