@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerscope.fixtures.FileTimes;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -100,7 +101,7 @@ class RememberedWindowsTest {
     }
 
     @Test
-    void theKeyCoversEverythingThatDecidesTheWindows() throws IOException, InterruptedException {
+    void theKeyCoversEverythingThatDecidesTheWindows() throws IOException {
         String base = key();
         assertEquals(base, key(), "the same inputs, the same key");
         assertTrue(base.matches("[0-9a-f]{64}"), base);
@@ -121,7 +122,7 @@ class RememberedWindowsTest {
         assertNotEquals(folderKey, key(List.of(folder), TOKENIZER, 3, 4, 0, BUILD), "a file added to the directory");
         // rewritten with the same bytes and its modification time put back: the status-change time moved
         FileTime mtime = Files.getLastModifiedTime(shard);
-        Thread.sleep(20);
+        FileTimes.awaitANewStatusChangeTime(shard);
         Files.writeString(shard, Files.readString(shard));
         Files.setLastModifiedTime(shard, mtime);
         assertNotEquals(base, key(), "a rewrite that keeps size and mtime");

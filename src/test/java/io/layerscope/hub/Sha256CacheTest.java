@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerscope.fixtures.FileTimes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -70,7 +71,7 @@ class Sha256CacheTest {
         FileTime mtime = Files.getLastModifiedTime(f);
         assertEquals(ABC, settledAtOnce().of(f));
         plant();
-        Thread.sleep(50); // past the kernel's timestamp tick
+        FileTimes.awaitANewStatusChangeTime(f);
         Files.writeString(f, "abd"); // same size, same inode
         Files.setLastModifiedTime(f, mtime); // as cp -p or touch -r would: ctime still moves
         assertEquals(ABD, settledAtOnce().of(f));
@@ -112,7 +113,7 @@ class Sha256CacheTest {
         // a fresh file is remembered at once: the caller hashed the bytes it wrote (no settling time)
         new Sha256Cache(cacheDir(), Duration.ofHours(1)).remember(f, PLANTED);
         assertEquals(PLANTED, settledAtOnce().of(f));
-        Thread.sleep(50);
+        FileTimes.awaitANewStatusChangeTime(f);   // else a rewrite within the tick keeps both times
         Files.writeString(f, "abd");
         assertEquals(ABD, settledAtOnce().of(f));
         assertEquals(1, entries().size());

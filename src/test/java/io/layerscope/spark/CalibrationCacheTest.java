@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerscope.LayerscopeException;
+import io.layerscope.fixtures.FileTimes;
 import io.layerscope.llama.ComputeDtype;
 import io.layerscope.llama.TapSums;
 import io.layerscope.model.Checkpoint;
@@ -108,10 +109,10 @@ class CalibrationCacheTest {
         Path weights = ckpt.files().get(1).path();
         FileTime was = Files.getLastModifiedTime(weights);
         long size = Files.size(weights);
-        awaitANewStatusChangeTime(weights);
+        FileTimes.awaitANewStatusChangeTime(weights);
         Files.setLastModifiedTime(weights, FileTime.fromMillis(was.toMillis() + 1000));
         keys.add(key(Checkpoint.open(modelDir), spec(), 2, windows()));
-        awaitANewStatusChangeTime(weights);
+        FileTimes.awaitANewStatusChangeTime(weights);
         Files.write(weights, Files.readAllBytes(weights));
         Files.setLastModifiedTime(weights, was);
         assertEquals(List.of(was, size), List.of(Files.getLastModifiedTime(weights), Files.size(weights)),
@@ -125,31 +126,6 @@ class CalibrationCacheTest {
 
         Set<String> distinct = new HashSet<>(keys);
         assertEquals(keys.size(), distinct.size(), "every change gives a key of its own: " + keys);
-    }
-
-    /**
-     * Waits until the clock the kernel stamps files with has moved past {@code file}'s status-change
-     * time (a coarse clock: a change within the same tick would keep it), so that changing the file
-     * now gives it a new one.
-     */
-    private static void awaitANewStatusChangeTime(Path file) throws IOException {
-        FileTime ctime = (FileTime) Files.getAttribute(file, "unix:ctime");
-        Path probe = file.resolveSibling(".ctime-probe");
-        try {
-            for (int i = 0; i < 200; i++) {
-                Files.write(probe, new byte[] {1});
-                if (((FileTime) Files.getAttribute(probe, "unix:ctime")).compareTo(ctime) > 0) {
-                    return;
-                }
-                Thread.sleep(5);
-            }
-            throw new AssertionError("the file system's clock did not move past " + ctime);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        } finally {
-            Files.deleteIfExists(probe);
-        }
     }
 
     private static CalibrationStage.Result result() {
