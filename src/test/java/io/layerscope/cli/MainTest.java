@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerscope.LayerscopeException;
 import io.layerscope.fixtures.Llama1bShapedCheckpoint;
+import io.layerscope.fixtures.ProcessCounters;
 import io.layerscope.fixtures.TestEnvironment;
 import io.layerscope.spark.Setbacks;
 import java.io.PrintWriter;
@@ -106,10 +107,10 @@ class MainTest {
     @Test
     void listingsOfA1bShapedCheckpointReadNoWeights() throws Exception {
         run("list-layers", "--model", oneB.toString()); // warm up class loading
-        long before = bytesRead();
+        long before = ProcessCounters.bytesRead();
         Run types = run("layer-types", "--model", oneB.toString());
         Run layers = run("list-layers", "--model", oneB.toString());
-        long read = bytesRead() - before;
+        long read = ProcessCounters.bytesRead() - before;
         assertEquals(0, types.status(), types.err());
         assertEquals(0, layers.status(), layers.err());
         assertTrue(types.out().contains("\nLinear                  113  model.layers.0.self_attn.q_proj\n"), types.out());
@@ -480,19 +481,5 @@ class MainTest {
         assertEquals("model: " + oneB + " (local directory)\n", r.err());
         Run after = run("list-layers", "--model", oneB.toString(), "--verbose");
         assertEquals("model: " + oneB + " (local directory)\n", after.err());
-    }
-
-    /** Bytes this process has read through read(2) so far (Linux), or -1 when unknown. */
-    private static long bytesRead() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/io"))) {
-                if (line.startsWith("rchar:")) {
-                    return Long.parseLong(line.substring(6).trim());
-                }
-            }
-        } catch (Exception e) {
-            return -1;
-        }
-        return -1;
     }
 }
