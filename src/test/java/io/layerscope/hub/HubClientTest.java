@@ -307,10 +307,9 @@ class HubClientTest {
     void aStalledDownloadIsDroppedAndResumed() throws IOException {
         hub.stallOnce(WEIGHTS, 3_000);
         HubSettings settings = settings().withDownloadTimeout(Duration.ofMillis(300));
-        long start = System.nanoTime();
         ResolvedSnapshot snapshot = new HubClient(settings, progress).model(REPO, "main");
         assertArrayEquals(WEIGHTS, Files.readAllBytes(snapshot.file("model.safetensors")));
-        assertTrue(System.nanoTime() - start < 2_500_000_000L, "the stall was not cut short");
+        // the notice is the cut: a download that waited out the stall would end with no notice and one request
         assertTrue(progress.notices.get(0).contains("(no data for 0.3 s)"), progress.notices.toString());
         resumedWithin(hub.requests("cdn").get(1).range(), WEIGHTS.length / 2);
     }
