@@ -44,6 +44,7 @@ public final class ResultsWriter {
     private final ParquetTable.Format format;
     private final Provenance provenance;
     private final ResultsDirectory out;
+    private final SweepHook hook;
 
     /**
      * Writes into {@code out}'s staging directory, one guarded step at a time (see
@@ -57,6 +58,7 @@ public final class ResultsWriter {
         this.format = new ParquetTable.Format(spark.version(), ParquetCodec.of(spark.sparkContext().getConf()));
         this.provenance = provenance;
         this.out = out;
+        this.hook = SweepHooks.onDriver(spark.sparkContext());
     }
 
     /** Makes the run record once the tables and pictures are on disk, so it can report how long writing them took. */
@@ -92,6 +94,7 @@ public final class ResultsWriter {
                 header(draft), reported, depth == null ? null : depth.summary(draft.options().analysis().sequential()))));
         try {
             table(ResultTables.LAYERS, layers.iterator());
+            hook.resultsWriting(out.staging());
             table(ResultTables.CALIBRATION, samples.iterator());
             if (depth == null) {
                 table(BlocksTable.TABLE, blocks.stream().map(BlocksTable.Source::pruningOnly).iterator());

@@ -31,7 +31,11 @@ public interface SweepHook {
     default void calibrationDone(SparkContext sc) {
     }
 
-    /** On the driver, as the results start to be written into {@code staging} (beside --out). */
+    /**
+     * On the driver, midway through writing the results into {@code staging} (beside --out): the
+     * layers table is there, the activation norms and the report are being written beside, the other
+     * tables and run.json are to come.
+     */
     default void resultsWriting(java.nio.file.Path staging) {
     }
 }

@@ -243,7 +243,6 @@ public final class SweepJob {
                             windows.source(), windows.documents(), ckpt, layers, samples, stage1, timings, spark, sha256,
                             provenance, analysed.blocks(), created).withGram(gramRecord).withStageOneReused(stageOne.reused())
                             .withStageOne(windows.remembered(), stageOne.shards()).withSetbacks(lost, failed);
-                    SweepHooks.onDriver(jsc.sc()).resultsWriting(out.staging());
                     writer.write(results, samples, depth, analysed.blocks(), record.apply(Map.of()), () -> {
                         Map<Path, String> sha256 = hashes.get();
                         timings.put("write", RunSeconds.since(tw));

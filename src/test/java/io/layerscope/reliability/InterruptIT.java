@@ -35,7 +35,7 @@ class InterruptIT {
         interruptAfter("stage 1: ", 500, "128");
     }
 
-    /** Held by {@link HoldResultsWriting} with part of a table in the staging directory: no race with the writing. */
+    /** Held by {@link HoldResultsWriting} with the layers table written and others being written: no race with the writing. */
     @Test
     void sigintWhileTheResultsAreWrittenLeavesNothingBehind() throws Exception {
         interruptAfter(HoldResultsWriting.HOLDING, 0, "8", "INT", 130, HOLD);
