@@ -2,14 +2,12 @@ package io.layerscope.plot;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -76,49 +74,46 @@ class BlockMaxReductionTest {
     }
 
     @Test
-    void oddShapeWithTailBlocksOnBothAxesMatchesLoop() {
-        float[] w = gaussian(1000 * 777, 1);
-        ReducedMatrix m = new TorchBlockMaxReduction(64, 50).reduce(w, 1000, 777);
-        // ceil(1000/64) = 16 rows per block -> 62 whole blocks + a tail of 8 rows; ceil(777/50) = 16 -> 48 + 9.
-        assertEquals(16, m.rowBlock());
-        assertEquals(16, m.colBlock());
-        assertEquals(63, m.rows());
-        assertEquals(49, m.cols());
-        assertArrayEquals(loopBlockMax(w, 1000, 777, 16, 16, null, false), m.values());
-    }
-
-    @Test
     void defaultGridOnOddShapeMatchesLoop() {
         float[] w = gaussian(1025 * 777, 2);
-        ReducedMatrix m = new TorchBlockMaxReduction().reduce(w, 1025, 777);
+        float[] a = uniformNorms(777, 3);
+        LayerHeatmaps maps = new BlockMaxReduction().layerHeatmaps(w, 1025, 777, a);
+        ReducedMatrix m = maps.weightAbs();
         assertEquals(3, m.rowBlock());
         assertEquals(2, m.colBlock());
         assertEquals(342, m.rows());
         assertEquals(389, m.cols());
-        assertArrayEquals(loopBlockMax(w, 1025, 777, 3, 2, null, false), m.values());
+        assertArrayEquals(loopBlockMax(w, 1025, 777, 3, 2, null, true), m.values());
+        assertArrayEquals(loopBlockMax(w, 1025, 777, 3, 2, a, true), maps.wanda().values());
     }
 
     @Test
     void smallMatrixIsNotReduced() {
         float[] w = gaussian(64 * 64, 3);
-        ReducedMatrix m = new TorchBlockMaxReduction().reduce(w, 64, 64);
+        ReducedMatrix m = new BlockMaxReduction().layerHeatmaps(w, 64, 64, uniformNorms(64, 4)).weightAbs();
         assertEquals(1, m.rowBlock());
         assertEquals(1, m.colBlock());
         assertTrue(!m.isReduced());
-        assertArrayEquals(w, m.values());
+        float[] abs = new float[w.length];
+        for (int k = 0; k < w.length; k++) {
+            abs[k] = Math.abs(w[k]);
+        }
+        assertArrayEquals(abs, m.values());
     }
 
+    /** The last block along each axis is shorter, not padded: cells by hand. */
     @Test
-    void allNegativeBlocksKeepTheirMaximumNotZero() {
-        // A zero pad would win over these values; the tail must behave like a -inf pad.
+    void tailBlocksAreShorterNotPadded() {
         float[] w = new float[5 * 3];
         for (int i = 0; i < w.length; i++) {
             w[i] = -1 - i;
         }
-        ReducedMatrix m = new TorchBlockMaxReduction(2, 2).reduce(w, 5, 3);
+        float[] ones = {1, 1, 1};
+        ReducedMatrix m = new BlockMaxReduction(2, 2).layerHeatmaps(w, 5, 3, ones).weightAbs();
         assertEquals(3, m.rowBlock());
         assertEquals(2, m.colBlock());
-        assertArrayEquals(new float[] {-1, -3, -10, -12}, m.values());
+        // rows 0-2 | 3-4 by columns 0-1 | 2: |w| = 1 + index, each cell's largest index
+        assertArrayEquals(new float[] {8, 9, 14, 15}, m.values());
     }
 
     @Test
@@ -246,33 +241,6 @@ class BlockMaxReductionTest {
                 .limit(expected.size()).collect(Collectors.toCollection(TreeSet::new));
         assertEquals(Set.of(1, 125, 300, 388), expected);
         assertEquals(expected, brightest);
-    }
-
-    @Test
-    void float16WeightIsReducedOnItsOwnPrecision() {
-        int out = 300;
-        int in = 130;
-        float[] w = gaussian(out * in, 10);
-        float[] a = uniformNorms(in, 11);
-        try (NDManager scope = nd.newSubManager()) {
-            NDArray half = scope.create(w, new Shape(out, in)).toType(DataType.FLOAT16, false);
-            float[] rounded = half.toType(DataType.FLOAT32, false).toFloatArray();
-            LayerHeatmaps maps = new TorchBlockMaxReduction(100, 100).layerHeatmaps(half, a);
-            assertArrayEquals(loopBlockMax(rounded, out, in, 3, 2, null, true), maps.weightAbs().values());
-            assertArrayEquals(loopBlockMax(rounded, out, in, 3, 2, a, true), maps.wanda().values());
-        }
-    }
-
-    @Test
-    void callersArrayStaysWithItsManagerAndTemporariesAreFreed() {
-        try (NDManager scope = nd.newSubManager()) {
-            NDArray weight = scope.create(gaussian(200 * 100, 12), new Shape(200, 100));
-            new TorchBlockMaxReduction(10, 10).reduce(weight);
-            new TorchBlockMaxReduction(10, 10).layerHeatmaps(weight, uniformNorms(100, 13));
-            assertSame(scope, weight.getManager());
-            assertEquals(1, scope.getManagedArrays().size());
-            assertEquals(200 * 100, weight.toFloatArray().length);
-        }
     }
 
     @Test

@@ -1,6 +1,5 @@
 package io.layerscope.plot;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -25,25 +24,6 @@ final class TorchBlockMaxReduction {
     TorchBlockMaxReduction(int maxRows, int maxCols) {
         this.maxRows = maxRows;
         this.maxCols = maxCols;
-    }
-
-    /** Block maxima of a 2-D float16/32/64 array; the array keeps its manager, temporaries are freed. */
-    ReducedMatrix reduce(NDArray matrix) {
-        Shape shape = checkMatrix(matrix);
-        int rb = BlockMaxReduction.blockSize(shape.get(0), maxRows);
-        int cb = BlockMaxReduction.blockSize(shape.get(1), maxCols);
-        try (NDManager scope = matrix.getManager().newSubManager(matrix.getDevice())) {
-            matrix.tempAttach(scope);
-            NDArray rowsReduced = blockExtremeOverRows(matrix, rb, true);
-            return toReduced(blockExtremeOverRows(rowsReduced.transpose(), cb, true).transpose(), rb, cb);
-        }
-    }
-
-    /** Block maxima of a row-major {@code rows x cols} float matrix, on the CPU. */
-    ReducedMatrix reduce(float[] values, int rows, int cols) {
-        try (NDManager nd = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-            return reduce(nd.create(values, new Shape(rows, cols)));
-        }
     }
 
     /** The |W| and Wanda heatmaps: max |W| over a row block is max(max W, -min W). */
