@@ -52,11 +52,9 @@ class LicensesIT {
                 }
                 dependencies++;
                 // a Maven repository's layout: .../<artifact>/<version>/<artifact>-<version>[-classifier].jar
-                String version = dependency.getParent().getFileName().toString();
-                String artifact = dependency.getParent().getParent().getFileName().toString();
-                if (!Pattern.compile("\\| [^|\\s]+:" + Pattern.quote(artifact) + " \\| " + Pattern.quote(version) + " \\|")
-                        .matcher(table).find()) {
-                    undocumented.add(artifact + " " + version);
+                String coordinates = coordinates(dependency);
+                if (!table.contains("| " + coordinates.replaceFirst(":([^:]+)$", " | $1") + " |")) {
+                    undocumented.add(coordinates);
                 }
                 String name = dependency.getFileName().toString();
                 String dir = "META-INF/licenses/deps/" + name.substring(0, name.length() - ".jar".length()) + "-jar/";
@@ -79,6 +77,24 @@ class LicensesIT {
                     + " (python3 scripts/licenses-table.py rewrites the table)");
             assertTrue(dependencies > 100, "only " + dependencies + " bundled dependencies found on the class path");
         }
+    }
+
+    /**
+     * group:artifact:version of a jar in a Maven repository (.../repository/&lt;group dirs&gt;/&lt;artifact&gt;/
+     * &lt;version&gt;/...jar).
+     */
+    private static String coordinates(Path jar) {
+        Path versionDir = jar.toAbsolutePath().getParent();
+        Path artifactDir = versionDir.getParent();
+        List<String> group = new ArrayList<>();
+        for (Path p = artifactDir.getParent(); p != null && p.getFileName() != null; p = p.getParent()) {
+            if (p.getFileName().toString().equals("repository")) {
+                java.util.Collections.reverse(group);
+                return String.join(".", group) + ":" + artifactDir.getFileName() + ":" + versionDir.getFileName();
+            }
+            group.add(p.getFileName().toString());
+        }
+        throw new AssertionError(jar + " is not in a Maven repository's layout (no directory named repository above it)");
     }
 
     /** Whether the application jar holds the first class of {@code dependency} (so it was shaded in). */

@@ -214,7 +214,8 @@ public final class AnalysisOptions {
                     + " or drop --owl-lambda");
         }
         if (!(owlM > 0 && owlM <= Float.MAX_VALUE)) {
-            throw new LayerscopeException("--owl-m " + owlM + " must be a positive number, e.g. --owl-m 5");
+            throw new LayerscopeException("--owl-m " + owlM + " must be a positive number up to float32's largest, "
+                    + Float.MAX_VALUE + ", e.g. --owl-m 5");
         }
         if (!(owlLambda >= 0 && owlLambda < 0.5)) {
             throw new LayerscopeException("--owl-lambda " + owlLambda + " must be at least 0 and below 0.5, e.g. --owl-lambda 0.08");

@@ -458,12 +458,17 @@ public final class HubClient {
 
     /** Why a ref file named no commit: absent, or holding something else (a damaged or hand-made cache). */
     private static String refProblem(java.nio.file.Path ref) {
+        if (java.nio.file.Files.isDirectory(ref)) {
+            return ref + " is a directory, not a file holding a commit";
+        }
         if (!java.nio.file.Files.isRegularFile(ref)) {
             return "no " + ref;
         }
         try (java.io.InputStream in = java.nio.file.Files.newInputStream(ref)) {
             String held = new String(in.readNBytes(80), java.nio.charset.StandardCharsets.UTF_8).strip();
             return ref + " holds \"" + held + "\", not a 40-hex commit";
+        } catch (java.nio.file.AccessDeniedException e) {
+            return "cannot read " + ref + ": permission denied";
         } catch (IOException e) {
             return "cannot read " + ref + ": " + e.getMessage();
         }

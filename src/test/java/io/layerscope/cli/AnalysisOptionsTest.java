@@ -27,7 +27,8 @@ class AnalysisOptionsTest {
             for (String[] c : cases) {
                 LayerscopeException e = assertThrows(LayerscopeException.class,
                         () -> owl(allocation, Double.parseDouble(c[0])).allocation(), allocation + " " + c[0]);
-                assertEquals("--owl-m " + c[1] + " must be a positive number, e.g. --owl-m 5", e.getMessage());
+                assertEquals("--owl-m " + c[1] + " must be a positive number up to float32's largest, 3.4028235E38, e.g."
+                        + " --owl-m 5", e.getMessage());
             }
         }
         // the largest float32 is still a threshold (the metric is float32); a tiny one too

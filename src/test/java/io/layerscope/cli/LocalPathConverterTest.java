@@ -44,6 +44,15 @@ class LocalPathConverterTest {
         for (String name : new String[] {"meta-llama/Llama-3.2-1B", "demo", "c4", "c4:3", "c4:0,1,2", "models/x"}) {
             assertEquals(name, either.convert(name));
         }
+        // a model page pasted from the browser: the repo id it names
+        assertEquals("'https://huggingface.co/meta-llama/Llama-3.2-1B/tree/main' is a web address; layerscope downloads"
+                + " from the Hugging Face Hub by repo id (here --model meta-llama/Llama-3.2-1B) and otherwise reads local"
+                + " paths", assertThrows(CommandLine.TypeConversionException.class,
+                        () -> either.convert("https://huggingface.co/meta-llama/Llama-3.2-1B/tree/main")).getMessage());
+        assertEquals("'http://example.com/c4.json.gz' is a web address; layerscope downloads from the Hugging Face Hub"
+                + " by repo id (org/name, e.g. --model meta-llama/Llama-3.2-1B; --calibration c4) and otherwise reads"
+                + " local paths", assertThrows(CommandLine.TypeConversionException.class,
+                        () -> either.convert("http://example.com/c4.json.gz")).getMessage());
     }
 
     @Test

@@ -186,7 +186,7 @@ class QueryCommandIT {
         assertEquals("", refused.out());
         assertEquals("error: statement 1 of 2 (CREATE TEMPORARY VIEW v AS SELECT 1 AS one): query only reads, and this"
                 + " statement writes or changes state (Spark plans it as CreateViewCommand); nothing was run. Use SELECT"
-                + " (or WITH, VALUES, TABLE, DESCRIBE, SHOW, EXPLAIN) over the results, or pass --allow-writes to run it"
+                + " (or WITH, VALUES, TABLE, DESCRIBE, SHOW TABLES/VIEWS/COLUMNS/FUNCTIONS, EXPLAIN) over the results, or pass --allow-writes to run it"
                 + " as Spark would. The statements after it were not run.\n", refused.err());
         MainTest.Run allowed = run("query", "--results", results.toString(), "--format", "csv", "--allow-writes", sql);
         assertEquals(0, allowed.status(), allowed.err());

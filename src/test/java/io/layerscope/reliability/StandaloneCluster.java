@@ -241,7 +241,7 @@ final class StandaloneCluster implements AutoCloseable {
 
     /** The URL the Master logs once it listens ("Starting Spark master at spark://host:port"). */
     private static String awaitMasterUrl(Process master, Path log) throws IOException, InterruptedException {
-        java.util.regex.Pattern started = java.util.regex.Pattern.compile("Starting Spark master at (spark://\\S+)");
+        java.util.regex.Pattern started = java.util.regex.Pattern.compile("Starting Spark master at (spark://[\\w.-]+:\\d+)\\s*$", java.util.regex.Pattern.MULTILINE);
         long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
         while (true) {
             String text = Files.exists(log) ? Files.readString(log) : "";
