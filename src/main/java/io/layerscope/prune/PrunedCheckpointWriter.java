@@ -94,9 +94,17 @@ public final class PrunedCheckpointWriter {
             throw new IllegalStateException("block " + block + " written after block " + (nextBlock - 1));
         }
         List<TensorInfo> tensors = tensors(name -> blockOf(name) == block);
-        for (String name : masks.keySet()) {
-            if (blockOf(name) != block || source.tensor(name) == null) {
+        for (Map.Entry<String, LayerMask> e : masks.entrySet()) {
+            String name = e.getKey();
+            TensorInfo t = blockOf(name) == block ? source.tensor(name) : null;
+            if (t == null) {
                 throw new IllegalArgumentException("mask for " + name + ", not a tensor of block " + block);
+            }
+            // checked before the block's file is begun: a refusal leaves no partial file
+            LayerMask mask = e.getValue();
+            if (t.shape().length != 2 || t.rows() != mask.out() || t.cols() != mask.in()) {
+                throw new IllegalArgumentException("mask of " + mask.out() + "x" + mask.in() + " for " + name + " "
+                        + t.shapeString());
             }
         }
         guard.write(() -> writeFile(block + 1, tensors, masks));
@@ -203,10 +211,6 @@ public final class PrunedCheckpointWriter {
 
     /** The tensor's bytes with every masked entry's bytes set to zero, a slice of rows at a time. */
     private void copyMasked(TensorInfo t, LayerMask mask, FileChannel out) throws IOException {
-        if (t.shape().length != 2 || t.rows() != mask.out() || t.cols() != mask.in()) {
-            throw new IllegalArgumentException("mask of " + mask.out() + "x" + mask.in() + " for " + t.name() + " "
-                    + t.shapeString());
-        }
         int size = t.dtype().bytes();
         int in = t.cols();
         int rowsPerSlice = Math.max(1, SLICE_BYTES / (in * size));

@@ -162,10 +162,15 @@ class PrunedCheckpointWriterTest {
         };
         for (Object[] c : cases) {
             LayerMask mask = new LayerMask.Builder((int) c[1], (int) c[2]).build();
-            PrunedCheckpointWriter w = new PrunedCheckpointWriter(source, Files.createTempDirectory(tmp, "p"));
+            Path out = Files.createTempDirectory(tmp, "p");
+            PrunedCheckpointWriter w = new PrunedCheckpointWriter(source, out);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> w.writeBlock(0, Map.of((String) c[0], mask)));
             assertEquals(c[3], e.getMessage());
+            // refused before the block's file was begun
+            try (java.util.stream.Stream<Path> files = Files.list(out)) {
+                assertEquals(java.util.List.of(), files.toList(), (String) c[0]);
+            }
         }
     }
 
