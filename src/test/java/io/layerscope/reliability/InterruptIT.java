@@ -51,10 +51,14 @@ class InterruptIT {
                 output);
     }
 
-    /** Stopped amid stage two's tasks, Spark logged the refused ones and the cancelled job after the line. */
+    /**
+     * Stopped amid stage two's tasks (held there by {@link HoldStageTwoTask}), Spark logged the
+     * refused ones and the cancelled job after the line.
+     */
     @Test
     void sigtermAmidStageTwoIsOneLineAndNothingAfter() throws Exception {
-        String output = interruptAfter("stage 2: ", 100, "16", "TERM", 143);
+        String output = interruptAfter(HoldStageTwoTask.HOLDING, 0, "16", "TERM", 143,
+                "-Dspark.layerscope.hook=" + HoldStageTwoTask.class.getName());
         assertEquals("error: interrupted; incomplete results are not kept", output.strip().lines().reduce((a, b) -> b).orElse(""),
                 output);
     }
