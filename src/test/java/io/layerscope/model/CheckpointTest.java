@@ -266,11 +266,18 @@ class CheckpointTest {
         Path dir = Llama1bShapedCheckpoint.write(tmp.resolve("1b"));
         Checkpoint.open(dir);   // the classes it needs loaded (read from their jars) before counting
         long before = ProcessCounters.bytesRead();
+        long faultsBefore = ProcessCounters.pageFaults();
         Checkpoint c = Checkpoint.open(dir);
         long read = ProcessCounters.bytesRead() - before;
+        long faults = ProcessCounters.pageFaults() - faultsBefore;
         // the file is 2.47 GB; its header is 16 kB of JSON, config.json a few hundred bytes
         if (before >= 0) {
             assertTrue(read < 1_000_000, read + " bytes read");
+        }
+        // nor read through a memory map: the weights' pages would fault in, tens of thousands even
+        // with the kernel mapping 16 pages a fault
+        if (faultsBefore >= 0) {
+            assertTrue(faults < 5_000, faults + " page faults");
         }
         SafetensorsFile f = c.files().get(0);
         assertTrue(f.fileSize() > Integer.MAX_VALUE, "the file is over 2 GiB");
