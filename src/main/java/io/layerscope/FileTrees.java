@@ -32,7 +32,6 @@ public final class FileTrees {
         }
     }
 
-    /** Deletes what it can of {@code p} (not following links); a part it cannot list stays. */
     /** Whether {@code dir} is a directory with nothing in it (false when it cannot be listed). */
     public static boolean isEmptyDirectory(Path dir) {
         try (java.util.stream.Stream<Path> entries = Files.list(dir)) {
@@ -42,6 +41,7 @@ public final class FileTrees {
         }
     }
 
+    /** Deletes what it can of {@code p} (not following links); a part it cannot list stays. */
     public static void deleteWhatCan(Path p) {
         if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
             return;
