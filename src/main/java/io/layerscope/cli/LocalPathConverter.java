@@ -23,13 +23,14 @@ final class LocalPathConverter implements CommandLine.ITypeConverter<Path> {
      * is left as it is (no repo id or source name has either).
      */
     static final class PathOrName implements CommandLine.ITypeConverter<String> {
+        /** A web address, in any case. */
+        private static final Pattern WEB = Pattern.compile("^(?i)https?://");
         /** A model's page on the Hub, pasted from the browser. */
         private static final Pattern HUB_PAGE = Pattern.compile("^https?://(?:www\\.)?huggingface\\.co/([^/?#]+/[^/?#]+)");
 
         @Override
         public String convert(String value) {
-            Matcher web = Pattern.compile("^(?i)https?://").matcher(value);
-            if (web.find()) {
+            if (WEB.matcher(value).find()) {
                 Matcher page = HUB_PAGE.matcher(value);
                 throw new CommandLine.TypeConversionException("'" + value + "' is a web address; layerscope downloads"
                         + " from the Hugging Face Hub by repo id (" + (page.find() ? "here --model " + page.group(1)

@@ -16,9 +16,10 @@ public final class SparkSubmitMain {
         } catch (Throwable e) {   // Scala throws SparkException, a checked exception, undeclared
             if (Main.started()) {
                 // layerscope's own command failed in a way its handlers did not catch: not an option of Spark's
+                boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
                 System.err.println("error: unexpected " + Main.oneParagraph(String.valueOf(e))
-                        + (java.util.Arrays.asList(args).contains("--verbose") ? "" : " (run with --verbose for the stack trace)"));
-                if (java.util.Arrays.asList(args).contains("--verbose")) {
+                        + (verbose ? "" : " (run with --verbose for the stack trace)"));
+                if (verbose) {
                     e.printStackTrace();
                 }
                 System.exit(Main.EXIT_FAILURE);
