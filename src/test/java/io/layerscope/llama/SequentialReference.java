@@ -52,9 +52,9 @@ final class SequentialReference {
                 streams.get(s).put("down_in/" + b, taps.get(b + "/MLP_ACT"));
                 streams.get(s).put("down_out/" + b, dense.get("down_out/" + b));
             }
-            for (String tap : new String[] {"ATTN_IN", "ATTN_OUT", "MLP_IN", "MLP_ACT"}) {
-                rows.put(b + "/" + tap, scalerRow(ref, windows, b, b + "/" + tap));
-            }
+            int block = b;
+            rows.putAll(scalerRows(ref, windows, b,
+                    java.util.stream.Stream.of("ATTN_IN", "ATTN_OUT", "MLP_IN", "MLP_ACT").map(t -> block + "/" + t).toList()));
             for (PrunableLayer l : ckpt.prunableLayers()) {
                 if (l.block() == b) {
                     float[] w = ckpt.readFloats(l.weightTensor());
@@ -72,7 +72,7 @@ final class SequentialReference {
                 }
             }
         }
-        rows.put("final/FINAL_NORM", scalerRow(ref, windows, blocks - 1, "final/FINAL_NORM"));
+        rows.putAll(scalerRows(ref, windows, blocks - 1, List.of("final/FINAL_NORM")));
         for (int s = 0; s < windows.size(); s++) {
             Map<String, double[][]> pruned = ref.streams(windows.get(s), blocks - 1);
             for (int k = 0; k <= blocks; k++) {
@@ -82,26 +82,37 @@ final class SequentialReference {
         return new Result(rows, masks, streams);
     }
 
-    /** sum over every token of x^2 / nsamples, in double, rounded to float32 once. */
-    private static float[] scalerRow(ReferenceLlama ref, List<int[]> windows, int block, String key) {
-        double[] sum = null;
+    /**
+     * The scaler_rows of the taps named in {@code keys} (every tap up to {@code lastBlock} when null)
+     * on the model as {@code ref} holds it: sum over every token of x^2 / nsamples, in double, rounded
+     * to float32 once; one forward per window.
+     */
+    static Map<String, float[]> scalerRows(ReferenceLlama ref, List<int[]> windows, int lastBlock,
+                                           java.util.Collection<String> keys) {
+        Map<String, double[]> sums = new LinkedHashMap<>();
         for (int[] ids : windows) {
-            double[][] x = ref.taps(ids, block).get(key);
-            if (sum == null) {
-                sum = new double[x[0].length];
-            }
-            for (double[] token : x) {
-                for (int j = 0; j < token.length; j++) {
-                    double v = (float) token[j];
-                    sum[j] += v * v;
+            for (Map.Entry<String, double[][]> tap : ref.taps(ids, lastBlock).entrySet()) {
+                if (keys != null && !keys.contains(tap.getKey())) {
+                    continue;
+                }
+                double[] sum = sums.computeIfAbsent(tap.getKey(), k -> new double[tap.getValue()[0].length]);
+                for (double[] token : tap.getValue()) {
+                    for (int j = 0; j < token.length; j++) {
+                        double v = (float) token[j];
+                        sum[j] += v * v;
+                    }
                 }
             }
         }
-        float[] out = new float[sum.length];
-        for (int j = 0; j < out.length; j++) {
-            out[j] = (float) (sum[j] / windows.size());
-        }
-        return out;
+        Map<String, float[]> rows = new LinkedHashMap<>();
+        sums.forEach((k, sum) -> {
+            float[] row = new float[sum.length];
+            for (int j = 0; j < row.length; j++) {
+                row[j] = (float) (sum[j] / windows.size());
+            }
+            rows.put(k, row);
+        });
+        return rows;
     }
 
     /** In every group of m consecutive columns of a row the n smallest metrics, ties to the lower column. */

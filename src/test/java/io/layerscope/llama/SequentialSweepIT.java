@@ -492,30 +492,9 @@ class SequentialSweepIT {
         assertEquals(distance(st, 0, blocks), whole.getAs("angular_distance"), 1e-5);
     }
 
-    /** Every tap's scaler_row over the windows on the dense model: sum of x^2 over tokens / nsamples. */
+    /** Every tap's scaler_row over the windows on the dense model. */
     private static Map<String, float[]> denseScalerRows(Checkpoint ckpt) {
-        ReferenceLlama ref = new ReferenceLlama(ckpt);
-        Map<String, double[]> sums = new LinkedHashMap<>();
-        for (int[] ids : windows) {
-            for (Map.Entry<String, double[][]> tap : ref.taps(ids, ckpt.config().numHiddenLayers() - 1).entrySet()) {
-                double[] sum = sums.computeIfAbsent(tap.getKey(), k -> new double[tap.getValue()[0].length]);
-                for (double[] token : tap.getValue()) {
-                    for (int j = 0; j < token.length; j++) {
-                        double v = (float) token[j];
-                        sum[j] += v * v;
-                    }
-                }
-            }
-        }
-        Map<String, float[]> rows = new LinkedHashMap<>();
-        sums.forEach((k, sum) -> {
-            float[] row = new float[sum.length];
-            for (int j = 0; j < row.length; j++) {
-                row[j] = (float) (sum[j] / windows.size());
-            }
-            rows.put(k, row);
-        });
-        return rows;
+        return SequentialReference.scalerRows(new ReferenceLlama(ckpt), windows, ckpt.config().numHiddenLayers() - 1, null);
     }
 
     /**
