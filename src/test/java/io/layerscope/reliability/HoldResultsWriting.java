@@ -16,6 +16,11 @@ public final class HoldResultsWriting implements SweepHook {
     @Override
     public void resultsWriting(Path staging) {
         System.err.println(HOLDING + staging);
+        awaitTheSignal();
+    }
+
+    /** Waits up to a minute for the test's signal, which ends the JVM meanwhile. */
+    static void awaitTheSignal() {
         try {
             Thread.sleep(60_000);
         } catch (InterruptedException e) {

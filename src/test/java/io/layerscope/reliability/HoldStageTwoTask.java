@@ -20,10 +20,6 @@ public final class HoldStageTwoTask implements SweepHook {
         if (SAID.compareAndSet(false, true)) {
             System.err.println(HOLDING);
         }
-        try {
-            Thread.sleep(60_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        HoldResultsWriting.awaitTheSignal();
     }
 }
